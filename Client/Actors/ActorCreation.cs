@@ -1,0 +1,131 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using OrleansRay.Functions;
+using OrleansRay.Grains;
+using OrleansRay.Internal;
+
+namespace OrleansRay;
+
+/// <summary>An actor about to be created: set <see cref="Options"/>, then <see cref="Remote"/>.</summary>
+/// <typeparam name="TActor">The actor's class.</typeparam>
+public readonly struct ActorCreation<TActor> where TActor : class
+{
+    private readonly IRay _ray;
+    private readonly Expression<Func<TActor>> _constructor;
+    private readonly ActorOptions? _options;
+
+    internal ActorCreation(IRay ray, Expression<Func<TActor>> constructor, ActorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(ray);
+        ArgumentNullException.ThrowIfNull(constructor);
+        _ray = ray;
+        _constructor = constructor;
+        _options = options;
+    }
+
+    /// <summary>The same creation with these options.</summary>
+    public ActorCreation<TActor> Options(ActorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new ActorCreation<TActor>(_ray, _constructor, options);
+    }
+
+    /// <summary>Creates the actor and returns its handle at once; calls made through it queue until it is alive.</summary>
+    /// <exception cref="ArgumentException">The expression is not a constructor call, an argument cannot be serialized,
+    /// or the name is taken by a live actor in the namespace.</exception>
+    public ActorHandle<TActor> Remote()
+    {
+        if (_ray is null)
+        {
+            throw new InvalidOperationException("This ActorCreation was not created by ray.Actor(...).");
+        }
+
+        var runtime = IRayRuntimeAccess.Of(_ray);
+        var options = _options ?? new ActorOptions();
+        options.Validate();
+        var (ctor, values) = Parse(_constructor);
+        var constructor = FunctionRegistry.ForConstructor(ctor);
+        var args = new TaskArg[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            args[i] = values[i] is ObjectRef r
+                ? TaskArg.FromRef(r.Id, r)
+                : TaskArg.FromValue(runtime.Copier.CopyIn(values[i], $"constructor argument {i + 1} of {typeof(TActor).Name}"));
+        }
+
+        var actorId = ActorId.NewId();
+        var className = typeof(TActor).FullName ?? typeof(TActor).Name;
+        var data = new ActorOptionsData
+        {
+            Name = options.Name ?? string.Empty,
+            Namespace = options.Namespace ?? _ray.Namespace,
+            Detached = options.Lifetime == ActorLifetime.Detached,
+            Resources = options.ToResourceSet(),
+            MaxRestarts = options.MaxRestarts < 0 ? int.MaxValue : options.MaxRestarts,
+            MaxTaskRetries = options.MaxTaskRetries < 0 ? int.MaxValue : options.MaxTaskRetries,
+            MaxConcurrency = options.MaxConcurrency,
+        };
+
+        if (!string.IsNullOrEmpty(data.Name))
+        {
+            var info = new ActorInfo(actorId, data.Name, data.Namespace, className, ActorState.Pending, string.Empty, 0, data.Detached);
+            // Names must be unique when Remote() returns (Ray raises at .remote()); the directory is one grain call away.
+            var holder = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace).RegisterAsync(info).GetAwaiter().GetResult();
+            if (holder != actorId)
+            {
+                throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorAsync to reach it, or choose another name.", nameof(options));
+            }
+        }
+
+        runtime.Actors.Create(new ActorCreationSpec
+        {
+            ActorId = actorId,
+            Constructor = constructor.Descriptor,
+            Args = args,
+            Options = data,
+            Owner = runtime.WorkerId,
+            ClassName = className,
+        });
+        ((IRayRuntimeAccess)_ray).TrackActor(actorId, data.Detached);
+        return new ActorHandle<TActor>(actorId, className, _ray);
+    }
+
+    private static (ConstructorInfo Constructor, object?[] Values) Parse(Expression<Func<TActor>> expression)
+    {
+        var body = expression.Body;
+        while (body is UnaryExpression { NodeType: ExpressionType.Convert or ExpressionType.ConvertChecked } convert)
+        {
+            body = convert.Operand;
+        }
+
+        if (body is not NewExpression { Constructor: { } ctor } newExpression)
+        {
+            throw new ArgumentException(
+                $"The actor expression must be a constructor call such as '() => new {typeof(TActor).Name}(...)'; got '{expression.Body}'. " +
+                "Property initializers and factory methods are not supported: pass what you need to the constructor.", nameof(expression));
+        }
+
+        var values = new object?[newExpression.Arguments.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = Evaluate(newExpression.Arguments[i]);
+        }
+
+        return (ctor, values);
+    }
+
+    private static object? Evaluate(Expression argument)
+    {
+        switch (argument)
+        {
+            case ConstantExpression constant:
+                return constant.Value;
+            case MemberExpression { Expression: ConstantExpression closure, Member: FieldInfo field }:
+                return field.GetValue(closure.Value);
+            case MemberExpression { Expression: null, Member: FieldInfo staticField }:
+                return staticField.GetValue(null);
+            default:
+                return Expression.Lambda<Func<object?>>(Expression.Convert(argument, typeof(object))).Compile(preferInterpretation: true)();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using OrleansRay.Functions;
+using OrleansRay.Internal;
+
+namespace OrleansRay;
+
+/// <summary>An actor method call about to be submitted: <see cref="Remote"/> sends it.</summary>
+/// <typeparam name="TResult">The type of the method's result.</typeparam>
+public readonly struct ActorMethodCall<TResult>
+{
+    private readonly IRay? _ray;
+    private readonly ActorId _actorId;
+    private readonly Delegate _method;
+    private readonly TaskArg[] _args;
+
+    internal ActorMethodCall(IRay? ray, ActorId actorId, Delegate method, TaskArg[] args)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        _ray = ray;
+        _actorId = actorId;
+        _method = method;
+        _args = args;
+    }
+
+    /// <summary>Submits the call and returns the ref of its result at once. Calls from one caller run in submission order.</summary>
+    /// <exception cref="ArgumentException">The lambda captures state, or an argument cannot be serialized.</exception>
+    public ObjectRef<TResult> Remote()
+    {
+        if (_method is null)
+        {
+            throw new InvalidOperationException("This ActorMethodCall was not created by handle.Task(...).");
+        }
+
+        var ray = _ray ?? Ray.CurrentOrNodeOfTask;
+        var runtime = IRayRuntimeAccess.Of(ray);
+        var method = FunctionRegistry.ForDelegate(_method, "actor method");
+        var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
+        var entry = runtime.Actors.Call(_actorId, method, args);
+        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Objects);
+    }
+}

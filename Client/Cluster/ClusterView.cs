@@ -1,0 +1,21 @@
+using OrleansRay.Grains;
+using OrleansRay.Runtime;
+
+namespace OrleansRay;
+
+/// <summary>Reads the node table; this node's own row is taken live from its scheduler so it is never stale.</summary>
+internal static class ClusterView
+{
+    public static async Task<IReadOnlyList<NodeStatus>> NodesAsync(NodeRuntime runtime)
+    {
+        var local = LocalStatus(runtime);
+        var table = runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        await table.ReportAsync(local).ConfigureAwait(false);
+        var rows = await table.ListAsync().ConfigureAwait(false);
+        return rows.Select(r => r.NodeId == local.NodeId ? local : r).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
+    }
+
+    public static NodeStatus LocalStatus(NodeRuntime runtime) =>
+        new(runtime.NodeId, runtime.NodeId.Value ?? string.Empty, IsAlive: !runtime.IsDisposed, runtime.Scheduler.Total,
+            runtime.Scheduler.Available(), runtime.Scheduler.Demands(), DateTimeOffset.UtcNow);
+}

@@ -1,0 +1,16 @@
+namespace OrleansRay;
+
+/// <summary>A Get with a timeout ran out before the object was ready.</summary>
+[GenerateSerializer, Alias("orleansray.GetTimeoutException")]
+public sealed class GetTimeoutException : RayException
+{
+    /// <summary>Creates the exception for <paramref name="timeout"/>.</summary>
+    public GetTimeoutException(TimeSpan timeout, string what)
+        : base($"{what} was not ready within {timeout.TotalSeconds:0.###} s. Wait longer, or check `PendingDemandsAsync()` for work that cannot be scheduled.")
+    {
+        Timeout = timeout;
+    }
+
+    /// <summary>The timeout that ran out.</summary>
+    [Id(0)] public TimeSpan Timeout { get; private set; }
+}

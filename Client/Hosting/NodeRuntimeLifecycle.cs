@@ -1,0 +1,41 @@
+using Orleans.Runtime;
+using OrleansRay.Grains;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>Binds the node runtime to its silo: names the node once the silo is up, routes leases through the executor
+/// grain while the silo is active, and shuts the runtime down when the silo stops.</summary>
+internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly NodeRuntime _runtime;
+    private readonly ILocalSiloDetails _silo;
+    private readonly IGrainFactory _grainFactory;
+
+    public NodeRuntimeLifecycle(NodeRuntime runtime, ILocalSiloDetails silo, IGrainFactory grainFactory)
+    {
+        _runtime = runtime;
+        _silo = silo;
+        _grainFactory = grainFactory;
+    }
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        lifecycle.Subscribe(nameof(NodeRuntimeLifecycle), ServiceLifecycleStage.Active, OnActiveAsync, OnStopAsync);
+    }
+
+    private async Task OnActiveAsync(CancellationToken cancellationToken)
+    {
+        _runtime.NodeId = new NodeId(_silo.SiloAddress.ToParsableString());
+        var executor = _grainFactory.GetGrain<ITaskExecutorGrain>(0);
+        _runtime.Scheduler.LeaseStarter = executor.RunLeaseAsync;
+        await _grainFactory.GetGrain<INodeTableGrain>(0).ReportAsync(ClusterView.LocalStatus(_runtime)).ConfigureAwait(false);
+    }
+
+    private Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        // From here on leases run directly: the executor grain may already be deactivating.
+        _runtime.Scheduler.LeaseStarter = null;
+        return Task.CompletedTask;
+    }
+}

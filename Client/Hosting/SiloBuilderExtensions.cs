@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Hosting;
+using Orleans.Serialization.Configuration;
+using OrleansRay.Objects;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>Adds OrleansRay's node runtime to an Orleans silo.</summary>
+internal static class SiloBuilderExtensions
+{
+    /// <summary>Registers the node runtime (scheduler engine, worker threads, owned objects) with <paramref name="options"/>.
+    /// Safe to call twice: the second call is ignored.</summary>
+    public static ISiloBuilder AddOrleansRayRuntime(this ISiloBuilder builder, NodeRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        if (builder.Services.Any(s => s.ServiceType == typeof(NodeRuntime)))
+        {
+            return builder;
+        }
+
+        // Refuse to start when a grain interface uses a type without a codec, instead of failing at the first call.
+        builder.Services.Configure<TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+        builder.Services.TryAddSingleton(options);
+        builder.Services.TryAddSingleton<ValueCopier>();
+        builder.Services.TryAddSingleton<NodeRuntime>();
+        builder.Services.AddSingleton<NodeRuntimeLifecycle>();
+        builder.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRuntimeLifecycle>());
+        return builder;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Linq.Expressions;
+
+namespace OrleansRay;
+
+/// <summary>A driver's view of an OrleansRay cluster: submit tasks, create actors, put and get objects, watch resources.</summary>
+/// <remarks>
+/// Obtained from <see cref="Ray.InitAsync(RayOptions?, CancellationToken)"/>; inside tasks and actor methods from
+/// <see cref="Ray.Current"/>. Tasks are submitted with the <c>ray.Task(function, args...)</c> extension methods
+/// (<see cref="RayTaskExtensions"/>). Disposing the driver's instance ends its job: its non-detached actors die and its
+/// objects are freed. Thread-safe.
+/// </remarks>
+public interface IRay : IAsyncDisposable
+{
+    /// <summary>The namespace of named actors for this driver.</summary>
+    string Namespace { get; }
+
+    /// <summary>The node this instance submits to.</summary>
+    NodeId NodeId { get; }
+
+    /// <summary>Starts describing an actor: the constructor expression's arguments are evaluated here and shipped.</summary>
+    /// <exception cref="ArgumentException">The expression is not a constructor call (<c>() => new Counter(0)</c>).</exception>
+    ActorCreation<TActor> Actor<TActor>(Expression<Func<TActor>> constructor) where TActor : class;
+
+    /// <summary>Stores a value in the object store and returns its ref.</summary>
+    /// <exception cref="ArgumentException">The value's type cannot be serialized.</exception>
+    ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for an object's value. Throws the failure that produced it, if any.</summary>
+    ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for an object's value.</summary>
+    /// <exception cref="GetTimeoutException">The object was not ready in time.</exception>
+    ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for several objects; the values come in the order of the input.</summary>
+    Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for several objects.</summary>
+    /// <exception cref="GetTimeoutException">Not all objects were ready in time.</exception>
+    Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until <paramref name="numReturns"/> of the objects are ready, or <paramref name="timeout"/> passes
+    /// (null: no timeout). Both lists keep the input's order; Ready has at most numReturns entries.</summary>
+    Task<WaitResult<TRef>> WaitAsync<TRef>(IEnumerable<TRef> objectRefs, int numReturns = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where TRef : ObjectRef;
+
+    /// <summary>Cancels the task that produces <paramref name="objectRef"/>, queued or running; reading it then throws
+    /// <see cref="TaskCancelledException"/>. With <paramref name="force"/> a running attempt is abandoned and its resources freed.</summary>
+    Task CancelAsync(ObjectRef objectRef, bool force = false);
+
+    /// <summary>A zero-copy view of an array object, pinned until the buffer is disposed.</summary>
+    ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged;
+
+    /// <summary>Finds a named actor in <paramref name="namespace"/> (default: this driver's namespace).</summary>
+    /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
+    Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class;
+
+    /// <summary>Kills an actor; later calls throw <see cref="ActorDiedException"/>. With <paramref name="noRestart"/>
+    /// false it is restarted instead if its MaxRestarts allows.</summary>
+    Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class;
+
+    /// <summary>Total resources of the alive nodes: "CPU", "GPU", "memory", "object_store_memory" and custom ones.</summary>
+    Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync();
+
+    /// <summary>Resources free right now across the alive nodes.</summary>
+    Task<IReadOnlyDictionary<string, double>> AvailableResourcesAsync();
+
+    /// <summary>Every node the cluster knows, alive or dead.</summary>
+    Task<IReadOnlyList<NodeInfo>> NodesAsync();
+
+    /// <summary>Pending tasks and actors by resource shape; infeasible ones fit no node.</summary>
+    Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync();
+}

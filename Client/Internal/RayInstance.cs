@@ -1,0 +1,295 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using OrleansRay.Grains;
+using OrleansRay.Internal;
+using OrleansRay.Runtime;
+
+namespace OrleansRay;
+
+/// <summary>The IRay over one node runtime; shared by the driver (<see cref="RayDriver"/>) and code in tasks (<see cref="NodeRay"/>).</summary>
+internal abstract class RayInstance : IRay, IRayRuntimeAccess
+{
+    protected RayInstance(NodeRuntime runtime, string @namespace)
+    {
+        Runtime = runtime;
+        Namespace = @namespace;
+    }
+
+    public NodeRuntime Runtime { get; }
+
+    public string Namespace { get; }
+
+    public NodeId NodeId => Runtime.NodeId;
+
+    public abstract void TrackActor(ActorId actorId, bool detached);
+
+    public abstract ValueTask DisposeAsync();
+
+    public ActorCreation<TActor> Actor<TActor>(Expression<Func<TActor>> constructor) where TActor : class
+    {
+        ArgumentNullException.ThrowIfNull(constructor);
+        return new ActorCreation<TActor>(this, constructor);
+    }
+
+    public ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default)
+    {
+        var copy = Runtime.Copier.CopyIn(value, "value put");
+        var entry = Runtime.Put(copy);
+        return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects));
+    }
+
+    public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default) =>
+        ObjectResolver.GetAsync(objectRef, null, cancellationToken);
+
+    public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        CheckTimeout(timeout);
+        return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken);
+    }
+
+    public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default) =>
+        GetManyAsync(objectRefs, null, cancellationToken);
+
+    public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        CheckTimeout(timeout);
+        return GetManyAsync(objectRefs, timeout, cancellationToken);
+    }
+
+    private async Task<T[]> GetManyAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(objectRefs);
+        var refs = objectRefs as IReadOnlyList<ObjectRef<T>> ?? objectRefs.ToList();
+        var found = new (NodeRuntime Runtime, Objects.ObjectEntry Entry)[refs.Count];
+        for (var i = 0; i < refs.Count; i++)
+        {
+            found[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs)));
+        }
+
+        var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
+        var results = new T[refs.Count];
+        for (var i = 0; i < refs.Count; i++)
+        {
+            var (runtime, entry) = found[i];
+            if (!entry.IsComplete)
+            {
+                var remaining = deadline is { } d ? d - DateTime.UtcNow : (TimeSpan?)null;
+                if (remaining is { } r && r < TimeSpan.Zero)
+                {
+                    remaining = TimeSpan.Zero;
+                }
+
+                if (!await runtime.WaitForAsync(entry, remaining, cancellationToken).ConfigureAwait(false))
+                {
+                    throw new GetTimeoutException(timeout!.Value, $"{refs.Count - i} of {refs.Count} objects");
+                }
+            }
+
+            results[i] = ObjectResolver.Read<T>(runtime, entry);
+        }
+
+        GC.KeepAlive(refs);
+        return results;
+    }
+
+    public async Task<WaitResult<TRef>> WaitAsync<TRef>(IEnumerable<TRef> objectRefs, int numReturns = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where TRef : ObjectRef
+    {
+        ArgumentNullException.ThrowIfNull(objectRefs);
+        var refs = objectRefs.ToList();
+        if (numReturns < 0 || numReturns > refs.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
+        }
+
+        if (timeout is { } t)
+        {
+            CheckTimeout(t);
+        }
+
+        var entries = new Objects.ObjectEntry[refs.Count];
+        for (var i = 0; i < refs.Count; i++)
+        {
+            entries[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs))).Entry;
+        }
+
+        if (entries.Count(e => e.IsComplete) < numReturns)
+        {
+            var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var readyCount = 0;
+            foreach (var entry in entries)
+            {
+                entry.OnComplete(_ =>
+                {
+                    if (Interlocked.Increment(ref readyCount) >= numReturns)
+                    {
+                        enough.TrySetResult();
+                    }
+                });
+            }
+
+            var lease = TaskContext.Current?.Lease;
+            if (lease is not null)
+            {
+                Runtime.Scheduler.ReleaseWhileBlocked(lease);
+            }
+
+            try
+            {
+                var wait = timeout is { } limit ? enough.Task.WaitAsync(limit, cancellationToken) : enough.Task.WaitAsync(cancellationToken);
+                try
+                {
+                    await wait.ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Timed out: report what is ready now.
+                }
+            }
+            finally
+            {
+                if (lease is not null)
+                {
+                    Runtime.Scheduler.ReacquireAfterBlocked(lease);
+                }
+            }
+        }
+
+        var ready = new List<TRef>(numReturns);
+        var notReady = new List<TRef>(refs.Count);
+        for (var i = 0; i < refs.Count; i++)
+        {
+            if (entries[i].IsComplete && ready.Count < numReturns)
+            {
+                ready.Add(refs[i]);
+            }
+            else
+            {
+                notReady.Add(refs[i]);
+            }
+        }
+
+        return new WaitResult<TRef>(ready, notReady);
+    }
+
+    public Task CancelAsync(ObjectRef objectRef, bool force = false)
+    {
+        ArgumentNullException.ThrowIfNull(objectRef);
+        var (_, entry) = ObjectResolver.Find(objectRef);
+        if (entry.Producer is { } producer)
+        {
+            producer.Cancel(force);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged =>
+        ObjectBufferReader.GetAsync(this, objectRef, cancellationToken);
+
+    public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var ns = @namespace ?? Namespace;
+        var info = await Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
+        if (info is not null)
+        {
+            var live = await Runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync().ConfigureAwait(false);
+            if (live is { State: ActorState.Dead })
+            {
+                info = null;
+            }
+        }
+
+        if (info is null)
+        {
+            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with .Options(new ActorOptions {{ Name = \"{name}\" }}), or check the namespace.");
+        }
+
+        var expected = typeof(TActor).FullName ?? typeof(TActor).Name;
+        if (!string.Equals(info.ClassName, expected, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Actor '{name}' is a {info.ClassName}, not a {expected}; ask for GetActorAsync<{info.ClassName}>.", nameof(name));
+        }
+
+        return new ActorHandle<TActor>(info.ActorId, info.ClassName, this);
+    }
+
+    public Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return Runtime.Actors.KillAsync(actor.ActorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
+    }
+
+    public async Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync()
+    {
+        var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
+        return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Total));
+    }
+
+    public async Task<IReadOnlyDictionary<string, double>> AvailableResourcesAsync()
+    {
+        var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
+        return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Available));
+    }
+
+    public async Task<IReadOnlyList<NodeInfo>> NodesAsync()
+    {
+        var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
+        return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary())).ToList();
+    }
+
+    public async Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync()
+    {
+        var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
+        var alive = nodes.Where(n => n.IsAlive).ToList();
+        return alive
+            .SelectMany(n => n.Demands)
+            .GroupBy(d => (d.Shape, d.IsActor))
+            .Select(g => new ResourceDemand(g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), !alive.Any(n => g.Key.Shape.FitsIn(n.Total)), g.Key.IsActor))
+            .ToList();
+    }
+
+    private static Dictionary<string, double> Sum(IEnumerable<ResourceSet> sets)
+    {
+        var total = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var set in sets)
+        {
+            foreach (var (name, amount) in set.Items)
+            {
+                total[name] = total.GetValueOrDefault(name) + amount;
+            }
+        }
+
+        return total;
+    }
+
+    private static void CheckTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be >= 0 (or Timeout.InfiniteTimeSpan).");
+        }
+    }
+}
+
+/// <summary>The IRay that code inside a task or actor method sees: the node it runs on. Disposing it does nothing.</summary>
+internal sealed class NodeRay : RayInstance
+{
+    private static readonly ConcurrentDictionary<NodeRuntime, NodeRay> Instances = new();
+
+    private NodeRay(NodeRuntime runtime) : base(runtime, runtime.Options.Namespace)
+    {
+    }
+
+    public static NodeRay For(NodeRuntime runtime) => Instances.GetOrAdd(runtime, static r => new NodeRay(r));
+
+    internal static void Forget(NodeRuntime runtime) => Instances.TryRemove(runtime, out _);
+
+    public override void TrackActor(ActorId actorId, bool detached)
+    {
+        // Actors created inside tasks belong to the node's job; they end with the node.
+    }
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+using OrleansRay.Objects;
+
+namespace OrleansRay;
+
+/// <summary>A typed reference to an object of type <typeparamref name="T"/>. Awaitable: <c>await r</c> is <c>ray.GetAsync(r)</c>.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.ObjectRef`1")]
+public sealed class ObjectRef<T> : ObjectRef
+{
+    internal ObjectRef(ObjectId id, WorkerId owner, ObjectTable? ownerTable) : base(id, owner, ownerTable)
+    {
+    }
+
+    /// <summary>Waits for the value (see <see cref="IRay.GetAsync{T}(ObjectRef{T}, CancellationToken)"/>).</summary>
+    public ValueTaskAwaiter<T> GetAwaiter() => ObjectResolver.GetAsync(this, null, CancellationToken.None).GetAwaiter();
+
+    /// <summary>Waits for the value without capturing the synchronization context.</summary>
+    public ConfiguredValueTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext) =>
+        ObjectResolver.GetAsync(this, null, CancellationToken.None).ConfigureAwait(continueOnCapturedContext);
+}

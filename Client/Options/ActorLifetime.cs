@@ -1,0 +1,11 @@
+namespace OrleansRay;
+
+/// <summary>How long an actor lives.</summary>
+public enum ActorLifetime
+{
+    /// <summary>Dies with the driver (job) that created it. The default.</summary>
+    NonDetached = 0,
+
+    /// <summary>Lives until killed, beyond its creator.</summary>
+    Detached = 1,
+}

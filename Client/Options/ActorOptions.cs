@@ -1,0 +1,63 @@
+namespace OrleansRay;
+
+/// <summary>Options of an actor.</summary>
+public sealed class ActorOptions
+{
+    /// <summary>A name, unique in the namespace, to find it with GetActorAsync. Default: none.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The namespace of <see cref="Name"/>. Default: the driver's <see cref="RayOptions.Namespace"/>.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>Whether it outlives its creator. Default: <see cref="ActorLifetime.NonDetached"/>.</summary>
+    public ActorLifetime Lifetime { get; set; }
+
+    /// <summary>CPUs it holds while alive. Default: 0 (as in Ray, an actor reserves no CPU unless asked).</summary>
+    public double NumCpus { get; set; }
+
+    /// <summary>GPUs it holds while alive. Default: 0.</summary>
+    public double NumGpus { get; set; }
+
+    /// <summary>Bytes of "memory" resource it holds. Default: 0.</summary>
+    public long Memory { get; set; }
+
+    /// <summary>Custom resources it holds while alive. Default: none.</summary>
+    public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Times it is re-created after dying (node death, or a kill with noRestart: false). Default: 0.</summary>
+    public int MaxRestarts { get; set; }
+
+    /// <summary>Times a call interrupted by a restart is retried. Default: 0.</summary>
+    public int MaxTaskRetries { get; set; }
+
+    /// <summary>Calls run at once. Default: 1 (one at a time, in order).</summary>
+    public int MaxConcurrency { get; set; } = 1;
+
+    /// <summary>Where the actor may be placed. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
+    public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
+
+    internal ResourceSet ToResourceSet() => ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions));
+
+    internal void Validate()
+    {
+        if (MaxConcurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1.");
+        }
+
+        if (MaxRestarts < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRestarts), MaxRestarts, "ActorOptions.MaxRestarts must be >= 0 (or -1 for unlimited).");
+        }
+
+        if (MaxTaskRetries < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTaskRetries), MaxTaskRetries, "ActorOptions.MaxTaskRetries must be >= 0 (or -1 for unlimited).");
+        }
+
+        if (Name is not null && string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("ActorOptions.Name cannot be blank; leave it null for an unnamed actor.", nameof(Name));
+        }
+    }
+}

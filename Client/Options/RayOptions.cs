@@ -1,0 +1,73 @@
+namespace OrleansRay;
+
+/// <summary>How <see cref="Ray.InitAsync(RayOptions?, CancellationToken)"/> starts or connects.</summary>
+public sealed class RayOptions
+{
+    /// <summary>CPUs of the embedded node. Default: <see cref="Environment.ProcessorCount"/>.</summary>
+    public double? NumCpus { get; set; }
+
+    /// <summary>GPUs of the embedded node. Default: 0.</summary>
+    public double NumGpus { get; set; }
+
+    /// <summary>Custom resources of the embedded node, e.g. <c>["accel"] = 2</c>. Default: none.</summary>
+    public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Bytes of shared memory for the object store. Default: 30% of physical memory, capped at 200 GiB (as Ray).</summary>
+    public long? ObjectStoreMemory { get; set; }
+
+    /// <summary>Bytes of memory the node offers to tasks and actors ("memory" resource). Default: 70% of physical memory.</summary>
+    public long? Memory { get; set; }
+
+    /// <summary>A running cluster to connect to: "host:port" of a gateway, or "auto". Default: null = start an embedded node.</summary>
+    public string? Address { get; set; }
+
+    /// <summary>Namespace of named actors. Default: "default".</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
+    public int InlineThreshold { get; set; } = 100 * 1024;
+
+    /// <summary>Minimum level of the embedded node's log. Default: Warning.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    internal void Validate()
+    {
+        if (NumCpus is { } cpus && (cpus < 0 || double.IsNaN(cpus) || double.IsInfinity(cpus)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NumCpus), cpus, "RayOptions.NumCpus must be a finite number >= 0.");
+        }
+
+        if (NumGpus < 0 || double.IsNaN(NumGpus) || double.IsInfinity(NumGpus))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NumGpus), NumGpus, "RayOptions.NumGpus must be a finite number >= 0.");
+        }
+
+        if (ObjectStoreMemory is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ObjectStoreMemory), ObjectStoreMemory, "RayOptions.ObjectStoreMemory must be >= 0 bytes.");
+        }
+
+        if (Memory is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Memory), Memory, "RayOptions.Memory must be >= 0 bytes.");
+        }
+
+        if (InlineThreshold < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InlineThreshold), InlineThreshold, "RayOptions.InlineThreshold must be >= 0 bytes.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Namespace))
+        {
+            throw new ArgumentException("RayOptions.Namespace cannot be empty.", nameof(Namespace));
+        }
+
+        foreach (var (name, amount) in Resources)
+        {
+            if (string.IsNullOrWhiteSpace(name) || amount < 0 || double.IsNaN(amount) || double.IsInfinity(amount))
+            {
+                throw new ArgumentException($"RayOptions.Resources[\"{name}\"] = {amount}: names must be non-empty and amounts finite and >= 0.", nameof(Resources));
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+namespace OrleansRay;
+
+/// <summary>Builds and caches resource shapes from options, so the common shapes cost no allocation per call.</summary>
+internal static class ResourceShape
+{
+    public static readonly ResourceSet OneCpu = ResourceSet.From(new[] { new KeyValuePair<string, double>(ResourceSet.Cpu, 1) });
+
+    public static ResourceSet Build(double cpus, double gpus, long memory, Dictionary<string, double> custom, string owner)
+    {
+        Check(cpus, "NumCpus", owner);
+        Check(gpus, "NumGpus", owner);
+        if (memory < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(memory), memory, $"{owner}.Memory must be >= 0 bytes.");
+        }
+
+        if (custom.Count == 0 && gpus == 0 && memory == 0)
+        {
+            if (cpus == 1)
+            {
+                return OneCpu;
+            }
+
+            if (cpus == 0)
+            {
+                return ResourceSet.Empty;
+            }
+        }
+
+        var items = new List<KeyValuePair<string, double>>(custom.Count + 3)
+        {
+            new(ResourceSet.Cpu, cpus),
+            new(ResourceSet.Gpu, gpus),
+            new(ResourceSet.Memory, memory),
+        };
+        foreach (var (name, amount) in custom)
+        {
+            if (name is ResourceSet.Cpu or ResourceSet.Gpu or ResourceSet.Memory)
+            {
+                throw new ArgumentException($"{owner}.Resources[\"{name}\"]: use {owner}.Num{(name == ResourceSet.Memory ? "Memory" : name == ResourceSet.Cpu ? "Cpus" : "Gpus")} for {name}.", nameof(custom));
+            }
+
+            items.Add(new(name, amount));
+        }
+
+        try
+        {
+            return ResourceSet.From(items);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{owner}: {ex.Message}", nameof(custom), ex);
+        }
+    }
+
+    private static void Check(double value, string name, string owner)
+    {
+        if (value < 0 || double.IsNaN(value) || double.IsInfinity(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{owner}.{name} must be a finite number >= 0.");
+        }
+    }
+}

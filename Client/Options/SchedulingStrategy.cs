@@ -1,0 +1,25 @@
+namespace OrleansRay;
+
+/// <summary>Where a task or actor may run.</summary>
+public abstract record SchedulingStrategy
+{
+    private protected SchedulingStrategy()
+    {
+    }
+
+    /// <summary>Ray's hybrid policy: the submitting node while it has room, then the feasible node with the most room.</summary>
+    public static SchedulingStrategy Default { get; } = new DefaultStrategy();
+
+    /// <summary>Spread over the feasible nodes, round robin.</summary>
+    public static SchedulingStrategy Spread { get; } = new SpreadStrategy();
+
+    /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or full.</summary>
+    public static SchedulingStrategy NodeAffinity(NodeId nodeId, bool soft = false) => new NodeAffinityStrategy(nodeId, soft);
+
+    internal sealed record DefaultStrategy : SchedulingStrategy;
+
+    internal sealed record SpreadStrategy : SchedulingStrategy;
+
+    /// <summary>Node affinity.</summary>
+    public sealed record NodeAffinityStrategy(NodeId NodeId, bool Soft) : SchedulingStrategy;
+}

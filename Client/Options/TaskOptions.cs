@@ -1,0 +1,39 @@
+namespace OrleansRay;
+
+/// <summary>Per-call options of a task.</summary>
+public sealed class TaskOptions
+{
+    /// <summary>CPUs the task holds while it runs. Default: 1.</summary>
+    public double NumCpus { get; set; } = 1;
+
+    /// <summary>GPUs the task holds while it runs. Default: 0.</summary>
+    public double NumGpus { get; set; }
+
+    /// <summary>Bytes of "memory" resource the task holds. Default: 0.</summary>
+    public long Memory { get; set; }
+
+    /// <summary>Custom resources the task holds, e.g. <c>["accel"] = 1</c>. Default: none.</summary>
+    public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Re-runs when the node running it dies (and, with <see cref="RetryExceptions"/>, when it throws). Default: 3.</summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>Retry when the function throws. Default: false.</summary>
+    public bool RetryExceptions { get; set; }
+
+    /// <summary>A name shown in errors and the dashboard. Default: the function's name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Where the task may run. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
+    public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
+
+    internal ResourceSet ToResourceSet() => ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions));
+
+    internal void Validate()
+    {
+        if (MaxRetries < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "TaskOptions.MaxRetries must be >= 0 (or -1 for unlimited).");
+        }
+    }
+}

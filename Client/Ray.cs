@@ -1,0 +1,69 @@
+using OrleansRay.Hosting;
+using OrleansRay.Runtime;
+
+namespace OrleansRay;
+
+/// <summary>Starts or connects OrleansRay, like <c>ray.init()</c>.</summary>
+public static class Ray
+{
+    private static readonly object Gate = new();
+    private static readonly List<IRay> Drivers = new();
+
+    /// <summary>Inside a task or actor method: the IRay of the node it runs on. In a driver: the IRay most recently
+    /// initialized and not yet disposed.</summary>
+    /// <exception cref="InvalidOperationException">Neither applies: call <see cref="InitAsync"/> first.</exception>
+    public static IRay Current => CurrentOrNodeOfTask;
+
+    internal static IRay CurrentOrNodeOfTask
+    {
+        get
+        {
+            if (TaskContext.Current is { } context)
+            {
+                return NodeRay.For(context.Runtime);
+            }
+
+            lock (Gate)
+            {
+                if (Drivers.Count > 0)
+                {
+                    return Drivers[^1];
+                }
+            }
+
+            throw new InvalidOperationException("No OrleansRay instance is running here. Call `await using var ray = await Ray.InitAsync();` first.");
+        }
+    }
+
+    /// <summary>Starts an embedded single-node cluster in this process (silo and object store; nothing else needed),
+    /// or, with <see cref="RayOptions.Address"/>, connects to a running cluster.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public static async Task<IRay> InitAsync(RayOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RayOptions();
+        options.Validate();
+        if (options.Address is not null)
+        {
+            throw new NotSupportedException(
+                $"Connecting to a running cluster (RayOptions.Address = \"{options.Address}\") arrives with the cluster release; " +
+                "for now leave Address null to start an embedded node.");
+        }
+
+        var cluster = await EmbeddedCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        var driver = new RayDriver(cluster.Runtime, options.Namespace, cluster);
+        lock (Gate)
+        {
+            Drivers.Add(driver);
+        }
+
+        return driver;
+    }
+
+    internal static void Unregister(IRay driver)
+    {
+        lock (Gate)
+        {
+            Drivers.Remove(driver);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using OrleansRay.Functions;
+using OrleansRay.Internal;
+
+namespace OrleansRay;
+
+/// <summary>A task about to be submitted: set <see cref="Options"/>, then <see cref="Remote"/>.</summary>
+/// <typeparam name="TResult">The type of the task's result.</typeparam>
+public readonly struct TaskCall<TResult>
+{
+    private readonly IRay _ray;
+    private readonly Delegate _function;
+    private readonly TaskArg[] _args;
+    private readonly TaskOptions? _options;
+
+    internal TaskCall(IRay ray, Delegate function, TaskArg[] args, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(ray);
+        ArgumentNullException.ThrowIfNull(function);
+        _ray = ray;
+        _function = function;
+        _args = args;
+        _options = options;
+    }
+
+    /// <summary>The same call with these options.</summary>
+    public TaskCall<TResult> Options(TaskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TaskCall<TResult>(_ray, _function, _args, options);
+    }
+
+    /// <summary>Submits the task and returns the ref of its result at once; failures surface when the result is read.</summary>
+    /// <exception cref="ArgumentException">The function captures state, or an argument cannot be serialized.</exception>
+    public ObjectRef<TResult> Remote()
+    {
+        if (_ray is null)
+        {
+            throw new InvalidOperationException("This TaskCall was not created by ray.Task(...).");
+        }
+
+        var runtime = IRayRuntimeAccess.Of(_ray);
+        var function = FunctionRegistry.ForDelegate(_function, "remote function");
+        var args = ArgumentPacker.Pack(runtime, _args, function.DisplayName);
+        var options = _options;
+        ResourceSet resources;
+        int maxRetries;
+        bool retryExceptions;
+        string? name;
+        if (options is null)
+        {
+            resources = ResourceShape.OneCpu;
+            maxRetries = 3;
+            retryExceptions = false;
+            name = null;
+        }
+        else
+        {
+            options.Validate();
+            resources = options.ToResourceSet();
+            maxRetries = options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries;
+            retryExceptions = options.RetryExceptions;
+            name = options.Name;
+        }
+
+        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name);
+        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Objects);
+    }
+}

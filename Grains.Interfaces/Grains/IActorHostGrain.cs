@@ -1,0 +1,22 @@
+namespace OrleansRay.Grains;
+
+/// <summary>Hosts one actor instance (key: the ActorId as a Guid) and runs its calls in caller order.</summary>
+[Alias("orleansray.IActorHostGrain")]
+public interface IActorHostGrain : IGrainWithGuidKey
+{
+    /// <summary>Creates the actor; idempotent for the same spec.</summary>
+    [Alias("Create")]
+    Task CreateAsync(ActorCreationSpec spec);
+
+    /// <summary>Queues calls; returns once they are queued, not run. Results go to each call's owner.</summary>
+    [Alias("Submit")]
+    Task SubmitAsync(ActorCallBatch batch);
+
+    /// <summary>Kills the actor; with <paramref name="noRestart"/> false it restarts if its MaxRestarts allows.</summary>
+    [Alias("Kill")]
+    Task KillAsync(bool noRestart, string reason);
+
+    /// <summary>The actor's state, restarts and node.</summary>
+    [Alias("GetInfo")]
+    Task<ActorInfo?> GetInfoAsync();
+}

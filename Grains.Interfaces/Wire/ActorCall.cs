@@ -1,0 +1,13 @@
+namespace OrleansRay;
+
+/// <summary>One actor method call, stamped with its caller and the caller's sequence number (Ray's ordering rule).</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.actorcall")]
+public sealed record ActorCall
+{
+    [Id(0)] public WorkerId Caller { get; init; }
+    [Id(1)] public long Sequence { get; init; }
+    [Id(2)] public ObjectId ReturnId { get; init; }
+    [Id(3)] public FunctionDescriptor Method { get; init; } = null!;
+    [Id(4)] public TaskArg[] Args { get; init; } = Array.Empty<TaskArg>();
+    [Id(5)] public WorkerId Owner { get; init; }
+}

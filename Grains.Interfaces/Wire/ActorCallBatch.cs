@@ -1,0 +1,5 @@
+namespace OrleansRay;
+
+/// <summary>Calls of one caller to one actor, in sequence order; sent as one grain message.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.actorcallbatch")]
+public sealed record ActorCallBatch([property: Id(0)] ActorCall[] Calls);

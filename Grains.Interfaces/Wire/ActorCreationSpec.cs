@@ -1,0 +1,13 @@
+namespace OrleansRay;
+
+/// <summary>Everything needed to (re)construct an actor on a node.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.actorspec")]
+public sealed record ActorCreationSpec
+{
+    [Id(0)] public ActorId ActorId { get; init; }
+    [Id(1)] public FunctionDescriptor Constructor { get; init; } = null!;
+    [Id(2)] public TaskArg[] Args { get; init; } = Array.Empty<TaskArg>();
+    [Id(3)] public ActorOptionsData Options { get; init; } = new();
+    [Id(4)] public WorkerId Owner { get; init; }
+    [Id(5)] public string ClassName { get; init; } = string.Empty;
+}

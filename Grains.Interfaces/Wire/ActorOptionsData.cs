@@ -1,0 +1,14 @@
+namespace OrleansRay;
+
+/// <summary>The actor options a host needs, in wire form.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.actoroptions")]
+public sealed record ActorOptionsData
+{
+    [Id(0)] public string Name { get; init; } = string.Empty;
+    [Id(1)] public string Namespace { get; init; } = "default";
+    [Id(2)] public bool Detached { get; init; }
+    [Id(3)] public ResourceSet Resources { get; init; } = ResourceSet.Empty;
+    [Id(4)] public int MaxRestarts { get; init; }
+    [Id(5)] public int MaxTaskRetries { get; init; }
+    [Id(6)] public int MaxConcurrency { get; init; } = 1;
+}

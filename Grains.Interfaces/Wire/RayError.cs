@@ -1,0 +1,66 @@
+namespace OrleansRay;
+
+/// <summary>A failure captured as strings at the point where it happened, so it crosses any wire.</summary>
+/// <remarks>
+/// <see cref="Original"/> keeps the thrown exception object when the error stays in one process; it is not serialized,
+/// so a remote reader rebuilds only what the strings say (the design note on user exceptions).
+/// </remarks>
+[GenerateSerializer, Immutable, Alias("orleansray.error")]
+public sealed class RayError
+{
+    /// <summary>What kind of failure this is.</summary>
+    [Id(0)] public RayErrorKind Kind { get; init; }
+
+    /// <summary>The function or actor method that failed, as "Type.Method"; empty when none ran.</summary>
+    [Id(1)] public string FunctionName { get; init; } = string.Empty;
+
+    /// <summary>Full name of the original exception's type.</summary>
+    [Id(2)] public string ExceptionType { get; init; } = string.Empty;
+
+    /// <summary>The original message.</summary>
+    [Id(3)] public string Message { get; init; } = string.Empty;
+
+    /// <summary>The stack trace where it was thrown.</summary>
+    [Id(4)] public string RemoteStackTrace { get; init; } = string.Empty;
+
+    /// <summary>The actor the failure concerns, when it concerns one.</summary>
+    [Id(5)] public ActorId ActorId { get; init; }
+
+    /// <summary>The exception object itself, only within the process where it was thrown (not serialized).</summary>
+    public Exception? Original { get => _original; init => _original = value; }
+
+    [NonSerialized]
+    private readonly Exception? _original;
+
+    /// <summary>Captures <paramref name="exception"/> thrown by <paramref name="functionName"/>.</summary>
+    public static RayError FromException(Exception exception, string functionName)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is IRayErrorSource source && source.Error is { } carried)
+        {
+            return carried;
+        }
+
+        if (exception is System.Reflection.TargetInvocationException { InnerException: { } inner })
+        {
+            exception = inner;
+        }
+
+        return new RayError
+        {
+            Kind = RayErrorKind.TaskFailed,
+            FunctionName = functionName,
+            ExceptionType = exception.GetType().FullName ?? exception.GetType().Name,
+            Message = exception.Message,
+            RemoteStackTrace = exception.StackTrace ?? string.Empty,
+            Original = exception,
+        };
+    }
+
+    /// <summary>A failure that is not an exception thrown by user code.</summary>
+    public static RayError Create(RayErrorKind kind, string message, string functionName = "", ActorId actorId = default) =>
+        new() { Kind = kind, Message = message, FunctionName = functionName, ActorId = actorId };
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Kind}: {FunctionName} {ExceptionType}: {Message}";
+}

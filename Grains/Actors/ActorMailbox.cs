@@ -1,0 +1,617 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Functions;
+using OrleansRay.Grains;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Actors;
+
+/// <summary>The host side of one actor: its instance, its lifecycle, and its calls ordered per caller.</summary>
+/// <remarks>
+/// Thread-safe: the host grain hands calls in, and execution happens on the node's worker threads (user methods may
+/// block). Each caller's calls run in sequence order; a caller whose next call waits for an object argument does not
+/// hold up other callers. With MaxConcurrency 1 a single drain loop runs calls one at a time; above 1, calls are
+/// dispatched to worker threads up to that many at once.
+/// </remarks>
+internal sealed partial class ActorMailbox
+{
+    private readonly NodeRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
+    private readonly List<CallerQueue> _rotation = new();
+    private ActorCreationSpec? _spec;
+    private CompiledFunction? _constructor;
+    private ActorState _state = ActorState.Pending;
+    private object? _instance;
+    private RayError? _deathCause;
+    private int _restarts;
+    private int _running;
+    private int _generation;
+    private int _rotationStart;
+    private bool _draining;
+    private bool _holdsResources;
+    private long _callsRun;
+
+    public ActorMailbox(NodeRuntime runtime, ILogger logger)
+    {
+        _runtime = runtime;
+        _logger = logger;
+    }
+
+    public ActorState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    public bool IsCreated => _spec is not null;
+
+    public ActorInfo? Info()
+    {
+        lock (_gate)
+        {
+            return _spec is null
+                ? null
+                : new ActorInfo(_spec.ActorId, _spec.Options.Name, _spec.Options.Namespace, _spec.ClassName, _state, _runtime.NodeId.Value ?? string.Empty, _restarts, _spec.Options.Detached);
+        }
+    }
+
+    /// <summary>Starts creating the actor: waits for its resources, then runs the constructor. Idempotent.</summary>
+    public void Start(ActorCreationSpec spec)
+    {
+        lock (_gate)
+        {
+            if (_spec is not null)
+            {
+                return;
+            }
+
+            _spec = spec;
+        }
+
+        _ = CreateAsync(spec);
+    }
+
+    private async Task CreateAsync(ActorCreationSpec spec)
+    {
+        try
+        {
+            _constructor = FunctionRegistry.Resolve(spec.Constructor);
+            await _runtime.Scheduler.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, CancellationToken.None).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _holdsResources = true;
+                if (_state == ActorState.Dead)
+                {
+                    // Killed while waiting for resources.
+                    ReleaseResourcesLocked();
+                    return;
+                }
+            }
+
+            await ConstructAsync(_generation).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {ex.Message}", actorId: spec.ActorId));
+        }
+    }
+
+    private async Task ConstructAsync(int generation)
+    {
+        var spec = _spec!;
+        object? instance = null;
+        RayError? failure = null;
+        await _runtime.Pool.Run(async () =>
+        {
+            var args = new object?[spec.Args.Length];
+            foreach (var arg in spec.Args)
+            {
+                if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry))
+                {
+                    await _runtime.WaitForAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
+            failure = _runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName);
+            if (failure is not null)
+            {
+                return;
+            }
+
+            var previous = TaskContext.Current;
+            TaskContext.Current = new TaskContext(_runtime, spec.ClassName, CancellationToken.None, lease: null);
+            try
+            {
+                instance = await _constructor!.InvokeAsync(args).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                var cause = RayError.FromException(ex, spec.ClassName + "..ctor");
+                failure = new RayError
+                {
+                    Kind = RayErrorKind.ActorDied,
+                    FunctionName = cause.FunctionName,
+                    ExceptionType = cause.ExceptionType,
+                    Message = $"The constructor of actor {spec.ClassName} threw {cause.ExceptionType}: {cause.Message}",
+                    RemoteStackTrace = cause.RemoteStackTrace,
+                    ActorId = spec.ActorId,
+                    Original = cause.Original,
+                };
+            }
+            finally
+            {
+                TaskContext.Current = previous;
+            }
+        }).ConfigureAwait(false);
+
+        if (failure is not null)
+        {
+            Die(failure);
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead || generation != _generation)
+            {
+                return;
+            }
+
+            _instance = instance;
+            _state = ActorState.Alive;
+        }
+
+        LogActorAlive(_logger, spec.ClassName, spec.ActorId);
+        Pump();
+    }
+
+    /// <summary>Accepts calls (any order within a caller; duplicates ignored) and starts running what can run.</summary>
+    public void Submit(ActorCallBatch batch)
+    {
+        RayError? dead = null;
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead)
+            {
+                dead = _deathCause;
+            }
+            else
+            {
+                foreach (var call in batch.Calls)
+                {
+                    if (!_callers.TryGetValue(call.Caller, out var queue))
+                    {
+                        queue = new CallerQueue(call.Caller);
+                        _callers[call.Caller] = queue;
+                        _rotation.Add(queue);
+                    }
+
+                    if (call.Sequence >= queue.Next)
+                    {
+                        queue.Calls.TryAdd(call.Sequence, call);
+                    }
+                }
+            }
+        }
+
+        if (dead is not null)
+        {
+            foreach (var call in batch.Calls)
+            {
+                Deliver(call, null, dead);
+            }
+
+            return;
+        }
+
+        Pump();
+    }
+
+    /// <summary>Kills the actor, or restarts it when asked and MaxRestarts allows.</summary>
+    public void Kill(bool noRestart, string reason)
+    {
+        var spec = _spec;
+        if (spec is null)
+        {
+            return;
+        }
+
+        bool restart;
+        int generation;
+        object? old;
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead)
+            {
+                return;
+            }
+
+            restart = !noRestart && _restarts < spec.Options.MaxRestarts;
+            if (!restart)
+            {
+                old = null;
+                generation = _generation;
+            }
+            else
+            {
+                _restarts++;
+                _generation++;
+                generation = _generation;
+                _state = ActorState.Restarting;
+                old = _instance;
+                _instance = null;
+            }
+        }
+
+        if (!restart)
+        {
+            Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) was killed: {reason}", actorId: spec.ActorId));
+            return;
+        }
+
+        LogActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
+        DisposeInstance(old);
+        _ = ConstructAsync(generation);
+    }
+
+    private void Die(RayError cause)
+    {
+        List<ActorCall> orphaned = new();
+        object? old;
+        ActorCreationSpec? spec;
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead)
+            {
+                return;
+            }
+
+            _state = ActorState.Dead;
+            _deathCause = cause;
+            _generation++;
+            old = _instance;
+            _instance = null;
+            spec = _spec;
+            foreach (var queue in _callers.Values)
+            {
+                orphaned.AddRange(queue.Calls.Values);
+                queue.Calls.Clear();
+            }
+
+            ReleaseResourcesLocked();
+        }
+
+        LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
+        foreach (var call in orphaned)
+        {
+            Deliver(call, null, cause);
+        }
+
+        DisposeInstance(old);
+        if (spec is not null && !string.IsNullOrEmpty(spec.Options.Name))
+        {
+            _ = UnregisterAsync(spec);
+        }
+    }
+
+    private async Task UnregisterAsync(ActorCreationSpec spec)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(spec.Options.Namespace).UnregisterAsync(spec.Options.Name, spec.ActorId).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogUnregisterFailed(_logger, spec.Options.Name, ex);
+        }
+    }
+
+    private void ReleaseResourcesLocked()
+    {
+        if (_holdsResources && _spec is not null)
+        {
+            _holdsResources = false;
+            _runtime.Scheduler.ReleaseForActor(_spec.Options.Resources);
+        }
+    }
+
+    private static void DisposeInstance(object? instance)
+    {
+        switch (instance)
+        {
+            case IAsyncDisposable asyncDisposable:
+                _ = asyncDisposable.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                break;
+            case IDisposable disposable:
+                try
+                {
+                    disposable.Dispose();
+                }
+                catch (Exception)
+                {
+                    // A failing Dispose of a dead actor instance has nobody left to tell; the actor is gone either way.
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
+    private void Pump()
+    {
+        var max = Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
+        if (max == 1)
+        {
+            lock (_gate)
+            {
+                if (_draining || _state != ActorState.Alive || !HasRunnableLocked())
+                {
+                    return;
+                }
+
+                _draining = true;
+            }
+
+            _ = _runtime.Pool.Run(DrainAsync);
+            return;
+        }
+
+        while (true)
+        {
+            ActorCall? call;
+            int generation;
+            lock (_gate)
+            {
+                if (_state != ActorState.Alive || _running >= max || !TryTakeLocked(out call))
+                {
+                    return;
+                }
+
+                _running++;
+                generation = _generation;
+            }
+
+            _ = _runtime.Pool.Run(async () =>
+            {
+                await ExecuteAsync(call!, generation).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    _running--;
+                }
+
+                Pump();
+            });
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            ActorCall? call;
+            int generation;
+            lock (_gate)
+            {
+                if (_state != ActorState.Alive || !TryTakeLocked(out call))
+                {
+                    _draining = false;
+                    return;
+                }
+
+                generation = _generation;
+            }
+
+            var run = ExecuteAsync(call!, generation);
+            if (!run.IsCompletedSuccessfully)
+            {
+                await run.ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool HasRunnableLocked()
+    {
+        foreach (var queue in _rotation)
+        {
+            if (queue.Head is { } head && ArgumentsReady(head))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Takes the next runnable call, rotating over callers; registers a wake-up for heads waiting on arguments.</summary>
+    private bool TryTakeLocked(out ActorCall? call)
+    {
+        var n = _rotation.Count;
+        for (var k = 0; k < n; k++)
+        {
+            var queue = _rotation[(_rotationStart + k) % n];
+            var head = queue.Head;
+            if (head is null)
+            {
+                continue;
+            }
+
+            if (!ArgumentsReady(head))
+            {
+                if (!queue.HeadWaiting)
+                {
+                    queue.HeadWaiting = true;
+                    WakeWhenReady(queue, head);
+                }
+
+                continue;
+            }
+
+            queue.Calls.Remove(queue.Next);
+            queue.Next++;
+            queue.HeadWaiting = false;
+            _rotationStart = (_rotationStart + k + 1) % n;
+            call = head;
+            return true;
+        }
+
+        call = null;
+        return false;
+    }
+
+    private bool ArgumentsReady(ActorCall call)
+    {
+        foreach (var arg in call.Args)
+        {
+            // A missing entry counts as ready: resolving it reports the loss to the caller.
+            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void WakeWhenReady(CallerQueue queue, ActorCall head)
+    {
+        foreach (var arg in head.Args)
+        {
+            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            {
+                entry.OnComplete(_ =>
+                {
+                    lock (_gate)
+                    {
+                        queue.HeadWaiting = false;
+                    }
+
+                    Pump();
+                });
+                return;
+            }
+        }
+    }
+
+    private ValueTask ExecuteAsync(ActorCall call, int generation)
+    {
+        object? instance;
+        lock (_gate)
+        {
+            instance = _instance;
+        }
+
+        CompiledFunction method;
+        try
+        {
+            method = FunctionRegistry.Resolve(call.Method);
+        }
+        catch (Exception ex)
+        {
+            Deliver(call, null, RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, call.Method.DisplayName));
+            return default;
+        }
+
+        var args = new object?[call.Args.Length + 1];
+        args[0] = instance;
+        var argError = _runtime.ResolveArguments(call.Args, args, 1, method.DisplayName);
+        if (argError is not null)
+        {
+            Deliver(call, null, argError);
+            return default;
+        }
+
+        Interlocked.Increment(ref _callsRun);
+        var previous = TaskContext.Current;
+        TaskContext.Current = new TaskContext(_runtime, method.DisplayName, CancellationToken.None, lease: null);
+        ValueTask<object?> pending;
+        try
+        {
+            pending = method.InvokeAsync(args);
+            if (pending.IsCompletedSuccessfully)
+            {
+                Complete(call, generation, pending.Result, null);
+                return default;
+            }
+        }
+        catch (Exception ex)
+        {
+            Complete(call, generation, null, RayError.FromException(ex, method.DisplayName));
+            return default;
+        }
+        finally
+        {
+            TaskContext.Current = previous;
+        }
+
+        return AwaitCallAsync(call, generation, pending, method.DisplayName);
+    }
+
+    private async ValueTask AwaitCallAsync(ActorCall call, int generation, ValueTask<object?> pending, string name)
+    {
+        try
+        {
+            var value = await pending.ConfigureAwait(false);
+            Complete(call, generation, value, null);
+        }
+        catch (Exception ex)
+        {
+            Complete(call, generation, null, RayError.FromException(ex, name));
+        }
+    }
+
+    private void Complete(ActorCall call, int generation, object? value, RayError? error)
+    {
+        RayError? stale = null;
+        lock (_gate)
+        {
+            if (generation != _generation)
+            {
+                stale = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted while {call.Method.DisplayName} was running.", call.Method.DisplayName, _spec?.ActorId ?? default);
+            }
+        }
+
+        Deliver(call, stale is null ? value : null, stale ?? error);
+    }
+
+    /// <summary>Hands a call's result to the worker that owns its return object.</summary>
+    private void Deliver(ActorCall call, object? value, RayError? error)
+    {
+        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) || !owner.Objects.TryGet(call.ReturnId, out var entry))
+        {
+            LogResultDropped(_logger, call.ReturnId, call.Owner);
+            return;
+        }
+
+        if (error is null)
+        {
+            entry.TrySetValue(value);
+        }
+        else
+        {
+            entry.TrySetError(error);
+        }
+
+        owner.Objects.DropIfOrphaned(entry);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ClassName} {ActorId} is alive")]
+    private static partial void LogActorAlive(ILogger logger, string className, ActorId actorId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} is restarting (restart {Restarts})")]
+    private static partial void LogActorRestarting(ILogger logger, string className, ActorId actorId, int restarts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} died: {Reason}")]
+    private static partial void LogActorDied(ILogger logger, string className, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
+    private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Result {ObjectId} dropped: its owner {Owner} is gone or no longer holds it")]
+    private static partial void LogResultDropped(ILogger logger, ObjectId objectId, WorkerId owner);
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRay.Objects;
+
+/// <summary>The objects this worker owns (Ray's ownership model): each entry's state and its local reference count.</summary>
+/// <remarks>
+/// An entry lives while a live ObjectRef handle for it exists in this process. Handles that are still reachable from
+/// pending task arguments, stored values or actors keep it alive through the GC, so only handle finalization is counted.
+/// </remarks>
+internal sealed class ObjectTable
+{
+    private readonly ConcurrentDictionary<ObjectId, ObjectEntry> _entries = new();
+
+    public int Count => _entries.Count;
+
+    /// <summary>Creates the entry of a new object with one handle (the ObjectRef about to be returned).</summary>
+    public ObjectEntry Create(ObjectId id)
+    {
+        var entry = new ObjectEntry(id) { Handles = 1 };
+        if (!_entries.TryAdd(id, entry))
+        {
+            throw new InvalidOperationException($"Object {id} already exists.");
+        }
+
+        return entry;
+    }
+
+    public bool TryGet(ObjectId id, out ObjectEntry entry) => _entries.TryGetValue(id, out entry!);
+
+    /// <summary>Counts one more live handle for <paramref name="id"/> (a ref rebuilt in this process).</summary>
+    public void AddHandle(ObjectId id)
+    {
+        if (_entries.TryGetValue(id, out var entry))
+        {
+            lock (entry)
+            {
+                entry.Handles++;
+            }
+        }
+    }
+
+    /// <summary>A handle died (finalized or disposed): free the object when it was the last.</summary>
+    public void ReleaseHandle(ObjectId id)
+    {
+        if (!_entries.TryGetValue(id, out var entry))
+        {
+            return;
+        }
+
+        bool remove;
+        lock (entry)
+        {
+            remove = --entry.Handles <= 0;
+            if (remove && !entry.IsComplete)
+            {
+                // Still being produced: keep it so the producer and any waiter find it, drop it on completion.
+                entry.Orphaned = true;
+                remove = false;
+            }
+        }
+
+        if (remove)
+        {
+            _entries.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Called after an entry completes: drops it if nobody holds it any more.</summary>
+    public void DropIfOrphaned(ObjectEntry entry)
+    {
+        bool remove;
+        lock (entry)
+        {
+            remove = entry.Orphaned && entry.Handles <= 0;
+        }
+
+        if (remove)
+        {
+            _entries.TryRemove(entry.Id, out _);
+        }
+    }
+
+    /// <summary>Frees every object (the worker is shutting down): waiters get <paramref name="error"/>.</summary>
+    public void Clear(RayError error)
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.TrySetError(error);
+        }
+
+        _entries.Clear();
+    }
+}

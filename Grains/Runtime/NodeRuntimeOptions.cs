@@ -1,0 +1,17 @@
+namespace OrleansRay.Runtime;
+
+/// <summary>The node's settings as the runtime sees them (built from the public RayOptions).</summary>
+internal sealed class NodeRuntimeOptions
+{
+    /// <summary>The node's resources (CPU, GPU, memory, object_store_memory, custom).</summary>
+    public ResourceSet Resources { get; set; } = ResourceSet.Empty;
+
+    /// <summary>Namespace for named actors. Default: "default".</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>Worker threads started up front. Default: the CPU count of the node.</summary>
+    public int MinWorkerThreads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Upper bound on worker threads (blocked functions each hold one). Default: 1024.</summary>
+    public int MaxWorkerThreads { get; set; } = 1024;
+}

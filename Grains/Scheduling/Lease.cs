@@ -1,0 +1,33 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>A grant of one resource shape to one worker loop, which runs queued tasks of that shape one after another
+/// until none is left (Ray's worker lease reuse), so resources are acquired once per burst rather than once per task.</summary>
+internal sealed class Lease
+{
+    public Lease(long id, SchedulingClass schedulingClass, TaskSpec first)
+    {
+        Id = id;
+        Class = schedulingClass;
+        Next = first;
+    }
+
+    public long Id { get; }
+
+    public SchedulingClass Class { get; }
+
+    public ResourceSet Resources => Class.Shape;
+
+    /// <summary>The task to run next (the first one is assigned at grant time).</summary>
+    public TaskSpec? Next;
+
+    /// <summary>Tasks run under this lease since it was granted.</summary>
+    public int Executed;
+
+    /// <summary>True while its task waits in a Get and has handed its resources back.</summary>
+    public bool Blocked;
+
+    /// <summary>True once a forced cancel freed its resources; the loop stops after the running function returns.</summary>
+    public volatile bool Abandoned;
+
+    public void Abandon(TaskSpec spec) => Class.Engine.Abandon(this, spec);
+}

@@ -1,0 +1,534 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Objects;
+
+namespace OrleansRay.Scheduling;
+
+/// <summary>The node's scheduler: holds tasks until their arguments exist, admits them when their resources are free,
+/// and hands them to worker leases. Also the ledger for actors' resources.</summary>
+/// <remarks>
+/// One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it stays
+/// off the profile at 100k tasks/s. Leases are started outside the lock through <see cref="LeaseStarter"/> (the
+/// executor grain), and run on the <see cref="Runtime.WorkerPool"/>.
+/// </remarks>
+internal sealed partial class SchedulerEngine
+{
+    /// <summary>A lease gives way to starved shapes after this many tasks, so one busy shape cannot hold the node (fairness vs. re-grant cost).</summary>
+    private const int FairnessQuantum = 256;
+
+    private readonly object _gate = new();
+    private readonly Dictionary<ResourceSet, SchedulingClass> _classes = new();
+    private readonly List<SchedulingClass> _waitingClasses = new();
+    private readonly Dictionary<long, Lease> _leases = new();
+    private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
+    private readonly Dictionary<string, double> _available;
+    private readonly ILogger _logger;
+    private readonly int _zeroResourceLeaseCap;
+    private ResourceSet _total;
+    private long _nextLeaseId;
+    private int _waitingForArgs;
+    private long _finished;
+    private long _failed;
+    private long _submitted;
+
+    public SchedulerEngine(ResourceSet total, ILogger logger)
+    {
+        _total = total;
+        _available = total.ToDictionary();
+        _logger = logger;
+
+        // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
+        // burst of them cannot create thousands of threads (Ray bounds them by its worker-process count).
+        _zeroResourceLeaseCap = Math.Max(8, 4 * Environment.ProcessorCount);
+    }
+
+    /// <summary>Starts a granted lease (set by the node runtime: a call to the local executor grain).</summary>
+    public Func<long, Task>? LeaseStarter { get; set; }
+
+    /// <summary>Runs a lease's loop on the worker threads (set by the node runtime).</summary>
+    public Func<Lease, Task>? LeaseRunner { get; set; }
+
+    /// <summary>Runs one task (set by the node runtime).</summary>
+    public Func<TaskSpec, Lease, ValueTask>? TaskRunner { get; set; }
+
+    public ResourceSet Total => _total;
+
+    public long SubmittedCount => Interlocked.Read(ref _submitted);
+
+    public long FinishedCount => Interlocked.Read(ref _finished);
+
+    public long FailedCount => Interlocked.Read(ref _failed);
+
+    /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
+    public void Submit(TaskSpec spec, ObjectTable objects)
+    {
+        Interlocked.Increment(ref _submitted);
+        var pending = 0;
+        foreach (var arg in spec.Args)
+        {
+            if (arg.IsRef)
+            {
+                if (!objects.TryGet(arg.RefId, out var entry))
+                {
+                    spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
+                    return;
+                }
+
+                if (!entry.IsComplete)
+                {
+                    pending++;
+                }
+            }
+        }
+
+        if (pending == 0)
+        {
+            Enqueue(spec);
+            return;
+        }
+
+        spec.PendingDependencies = pending + 1; // +1 guards against callbacks firing before registration ends
+        Interlocked.Increment(ref _waitingForArgs);
+        foreach (var arg in spec.Args)
+        {
+            if (arg.IsRef && objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            {
+                entry.OnComplete(_ => DependencyReady(spec));
+            }
+        }
+
+        DependencyReady(spec);
+    }
+
+    private void DependencyReady(TaskSpec spec)
+    {
+        if (Interlocked.Decrement(ref spec.PendingDependencies) == 0)
+        {
+            Interlocked.Decrement(ref _waitingForArgs);
+            Enqueue(spec);
+        }
+    }
+
+    /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow.</summary>
+    public void Enqueue(TaskSpec spec)
+    {
+        if (spec.Cancelled)
+        {
+            return;
+        }
+
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            spec.State = TaskSpec.Queued;
+            if (!_classes.TryGetValue(spec.Resources, out var cls))
+            {
+                cls = new SchedulingClass(spec.Resources, this);
+                _classes[spec.Resources] = cls;
+            }
+
+            cls.Ready.Enqueue(spec);
+            if (cls.Ready.Count == 1)
+            {
+                _waitingClasses.Add(cls);
+            }
+
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>Called by a lease after each task: the next task of its shape, or null after releasing the lease.</summary>
+    public TaskSpec? TakeNext(Lease lease)
+    {
+        List<Lease>? started = null;
+        TaskSpec? next = null;
+        lock (_gate)
+        {
+            if (lease.Abandoned)
+            {
+                _leases.Remove(lease.Id);
+                return null;
+            }
+
+            var cls = lease.Class;
+            var yieldToOthers = lease.Executed >= FairnessQuantum && HasStarvedClassLocked(cls);
+            if (!yieldToOthers)
+            {
+                while (cls.Ready.Count > 0)
+                {
+                    var candidate = cls.Ready.Dequeue();
+                    if (cls.Ready.Count == 0)
+                    {
+                        _waitingClasses.Remove(cls);
+                    }
+
+                    if (!candidate.Cancelled)
+                    {
+                        next = candidate;
+                        break;
+                    }
+                }
+            }
+
+            if (next is null)
+            {
+                ReleaseLeaseLocked(lease);
+                GrantLocked(ref started);
+            }
+            else
+            {
+                next.State = TaskSpec.Running;
+                next.RunningLease = lease;
+            }
+        }
+
+        Start(started);
+        return next;
+    }
+
+    /// <summary>Counts a finished task (success or failure) for metrics.</summary>
+    public void RecordFinished(bool failed)
+    {
+        if (failed)
+        {
+            Interlocked.Increment(ref _failed);
+        }
+        else
+        {
+            Interlocked.Increment(ref _finished);
+        }
+    }
+
+    /// <summary>The task running under <paramref name="lease"/> waits for objects: hand its resources back meanwhile
+    /// (Ray does the same, so nested tasks cannot deadlock a full node).</summary>
+    public void ReleaseWhileBlocked(Lease lease)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            if (lease.Blocked || lease.Abandoned)
+            {
+                return;
+            }
+
+            lease.Blocked = true;
+            AddLocked(lease.Resources);
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>The blocked task resumes: take its resources again (the node may be briefly over-subscribed, as in Ray).</summary>
+    public void ReacquireAfterBlocked(Lease lease)
+    {
+        lock (_gate)
+        {
+            if (!lease.Blocked || lease.Abandoned)
+            {
+                return;
+            }
+
+            lease.Blocked = false;
+            SubtractLocked(lease.Resources);
+        }
+    }
+
+    /// <summary>A forced cancel: free the lease's resources now; its thread finishes the function and stops.</summary>
+    public void Abandon(Lease lease, TaskSpec spec)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            if (lease.Abandoned || !ReferenceEquals(spec.RunningLease, lease) || spec.State != TaskSpec.Running)
+            {
+                return;
+            }
+
+            lease.Abandoned = true;
+            if (!lease.Blocked)
+            {
+                AddLocked(lease.Resources);
+            }
+
+            lease.Class.ActiveLeases--;
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
+    public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_pendingActors.Count == 0 && shape.FitsIn(_available))
+            {
+                SubtractLocked(shape);
+                return Task.CompletedTask;
+            }
+
+            var request = new ActorResourceRequest(shape, actorId);
+            var node = _pendingActors.AddLast(request);
+            if (cancellationToken.CanBeCanceled)
+            {
+                cancellationToken.Register(() =>
+                {
+                    lock (_gate)
+                    {
+                        if (node.List is not null)
+                        {
+                            _pendingActors.Remove(node);
+                        }
+                    }
+
+                    request.Completion.TrySetCanceled(cancellationToken);
+                });
+            }
+
+            return request.Completion.Task;
+        }
+    }
+
+    /// <summary>Returns an actor's resources when it dies.</summary>
+    public void ReleaseForActor(ResourceSet shape)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            AddLocked(shape);
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>Changes the node's total (e.g. a test or a resize); the available amounts move by the same difference.</summary>
+    public void SetTotal(ResourceSet total)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            foreach (var (name, amount) in _total.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) - amount;
+            }
+
+            foreach (var (name, amount) in total.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) + amount;
+            }
+
+            _total = total;
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>The free resources now.</summary>
+    public ResourceSet Available()
+    {
+        lock (_gate)
+        {
+            return ResourceSet.From(_available.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, kv.Value))));
+        }
+    }
+
+    /// <summary>Pending work by shape: ready tasks waiting for resources, and actors waiting to be placed.</summary>
+    public IReadOnlyList<ResourceDemandInfo> Demands()
+    {
+        lock (_gate)
+        {
+            var result = new List<ResourceDemandInfo>();
+            foreach (var cls in _waitingClasses)
+            {
+                if (cls.Ready.Count > 0)
+                {
+                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !cls.Shape.FitsIn(_total), IsActor: false));
+                }
+            }
+
+            foreach (var group in _pendingActors.GroupBy(a => a.Shape))
+            {
+                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !group.Key.FitsIn(_total), IsActor: true));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Tasks waiting for object arguments.</summary>
+    public int WaitingForArgs => Volatile.Read(ref _waitingForArgs);
+
+    /// <summary>Tasks queued for resources.</summary>
+    public int QueuedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waitingClasses.Sum(c => c.Ready.Count);
+            }
+        }
+    }
+
+    /// <summary>Tasks running now.</summary>
+    public int RunningCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _leases.Count;
+            }
+        }
+    }
+
+    /// <summary>Runs a granted lease's loop; called from the executor grain.</summary>
+    public Task RunLeaseAsync(long leaseId)
+    {
+        Lease? lease;
+        lock (_gate)
+        {
+            _leases.TryGetValue(leaseId, out lease);
+        }
+
+        return lease is null ? Task.CompletedTask : LeaseRunner!(lease);
+    }
+
+    /// <summary>The lease loop: runs tasks of the lease's shape until <see cref="TakeNext"/> says stop.</summary>
+    public async Task RunLoopAsync(Lease lease)
+    {
+        var spec = lease.Next;
+        lease.Next = null;
+        while (spec is not null)
+        {
+            var run = TaskRunner!(spec, lease);
+            if (!run.IsCompletedSuccessfully)
+            {
+                await run;
+            }
+
+            lease.Executed++;
+            spec = TakeNext(lease);
+        }
+    }
+
+    private bool HasStarvedClassLocked(SchedulingClass except)
+    {
+        foreach (var cls in _waitingClasses)
+        {
+            if (!ReferenceEquals(cls, except) && cls.ActiveLeases == 0 && cls.Ready.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void GrantLocked(ref List<Lease>? started)
+    {
+        // Actors first, in arrival order: they are long-lived and were asked for before any task now queued.
+        while (_pendingActors.First is { } first && first.Value.Shape.FitsIn(_available))
+        {
+            _pendingActors.RemoveFirst();
+            SubtractLocked(first.Value.Shape);
+            first.Value.Completion.TrySetResult();
+        }
+
+        for (var i = 0; i < _waitingClasses.Count; i++)
+        {
+            var cls = _waitingClasses[i];
+            while (cls.Ready.Count > 0 && CanGrantLocked(cls))
+            {
+                var spec = cls.Ready.Dequeue();
+                if (spec.Cancelled)
+                {
+                    continue;
+                }
+
+                var lease = new Lease(++_nextLeaseId, cls, spec);
+                spec.State = TaskSpec.Running;
+                spec.RunningLease = lease;
+                cls.ActiveLeases++;
+                SubtractLocked(cls.Shape);
+                _leases[lease.Id] = lease;
+                (started ??= new List<Lease>()).Add(lease);
+            }
+
+            if (cls.Ready.Count == 0)
+            {
+                _waitingClasses.RemoveAt(i);
+                i--;
+            }
+        }
+    }
+
+    private bool CanGrantLocked(SchedulingClass cls) =>
+        cls.Shape.IsEmpty ? cls.ActiveLeases < _zeroResourceLeaseCap : cls.Shape.FitsIn(_available);
+
+    private void ReleaseLeaseLocked(Lease lease)
+    {
+        _leases.Remove(lease.Id);
+        lease.Class.ActiveLeases--;
+        if (!lease.Blocked)
+        {
+            AddLocked(lease.Resources);
+        }
+    }
+
+    private void AddLocked(ResourceSet shape)
+    {
+        foreach (var (name, amount) in shape.Items)
+        {
+            _available[name] = _available.GetValueOrDefault(name) + amount;
+        }
+    }
+
+    private void SubtractLocked(ResourceSet shape)
+    {
+        foreach (var (name, amount) in shape.Items)
+        {
+            _available[name] = _available.GetValueOrDefault(name) - amount;
+        }
+    }
+
+    private void Start(List<Lease>? leases)
+    {
+        if (leases is null)
+        {
+            return;
+        }
+
+        foreach (var lease in leases)
+        {
+            var starter = LeaseStarter;
+            var start = starter is null ? LeaseRunner!(lease) : starter(lease.Id);
+            if (!start.IsCompleted || start.IsFaulted)
+            {
+                _ = ObserveStartAsync(start, lease);
+            }
+        }
+    }
+
+    private async Task ObserveStartAsync(Task start, Lease lease)
+    {
+        try
+        {
+            await start.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The executor grain could not be reached (silo shutting down): run the lease directly so no task is lost.
+            LogLeaseStartFailed(_logger, lease.Id, ex);
+            _ = LeaseRunner!(lease);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Starting lease {LeaseId} through the executor grain failed; running it directly")]
+    private static partial void LogLeaseStartFailed(ILogger logger, long leaseId, Exception exception);
+}

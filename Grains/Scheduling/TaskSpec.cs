@@ -1,0 +1,89 @@
+using OrleansRay.Functions;
+using OrleansRay.Objects;
+
+namespace OrleansRay.Scheduling;
+
+/// <summary>A submitted task on its owner's node: function, arguments, resource shape and its return object.</summary>
+internal sealed class TaskSpec : IPendingWork
+{
+    public const int Waiting = 0, Queued = 1, Running = 2, Done = 3;
+
+    private CancellationTokenSource? _cancellation;
+    private volatile int _state;
+
+    public TaskSpec(TaskId id, CompiledFunction function, TaskArg[] args, ResourceSet resources, ObjectEntry result, SchedulerEngine engine)
+    {
+        Id = id;
+        Function = function;
+        Args = args;
+        Resources = resources;
+        Result = result;
+        Engine = engine;
+    }
+
+    public TaskId Id { get; }
+
+    public CompiledFunction Function { get; }
+
+    public TaskArg[] Args { get; }
+
+    public ResourceSet Resources { get; }
+
+    public ObjectEntry Result { get; }
+
+    public SchedulerEngine Engine { get; }
+
+    public string? Name { get; init; }
+
+    public int MaxRetries { get; init; } = 3;
+
+    public bool RetryExceptions { get; init; }
+
+    /// <summary>Attempts started so far.</summary>
+    public int Attempt;
+
+    /// <summary>Object arguments not yet available.</summary>
+    public int PendingDependencies;
+
+    public volatile bool Cancelled;
+
+    /// <summary>The lease running this task now, if it runs.</summary>
+    public Lease? RunningLease;
+
+    public int State
+    {
+        get => _state;
+        set => _state = value;
+    }
+
+    public string DisplayName => Name ?? Function.DisplayName;
+
+    /// <summary>Signalled when the task is cancelled (what RayContext.CancellationToken returns inside the task).</summary>
+    public CancellationToken CancellationToken
+    {
+        get
+        {
+            if (_cancellation is null)
+            {
+                Interlocked.CompareExchange(ref _cancellation, new CancellationTokenSource(), null);
+                if (Cancelled)
+                {
+                    _cancellation.Cancel();
+                }
+            }
+
+            return _cancellation.Token;
+        }
+    }
+
+    public void Cancel(bool force)
+    {
+        Cancelled = true;
+        Result.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
+        Volatile.Read(ref _cancellation)?.Cancel();
+        if (force)
+        {
+            RunningLease?.Abandon(this);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+
+namespace OrleansRay.Bench.Harness;
+
+/// <summary>Finds the benchmarks, runs the ones asked for, and prints a table and optionally JSON.</summary>
+internal static class Harness
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var json = args.Contains("--json");
+        var quick = args.Contains("--quick");
+        var list = args.Contains("--list");
+        var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+
+        var all = Assembly.GetExecutingAssembly().GetTypes()
+            .Where(t => typeof(Benchmark).IsAssignableFrom(t) && !t.IsAbstract)
+            .Select(t => (Benchmark)Activator.CreateInstance(t)!)
+            .OrderBy(b => b.Group, StringComparer.Ordinal).ThenBy(b => b.Name, StringComparer.Ordinal)
+            .ToList();
+
+        if (list)
+        {
+            foreach (var b in all)
+            {
+                Console.WriteLine($"{b.Name}\t{b.Unit}\t{b.Group}");
+            }
+
+            return 0;
+        }
+
+        var selected = names.Length == 0
+            ? all
+            : all.Where(b => names.Any(n => string.Equals(b.Name, n, StringComparison.OrdinalIgnoreCase)
+                                           || b.Group.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
+        var unknown = names.Where(n => !all.Any(b => string.Equals(b.Name, n, StringComparison.OrdinalIgnoreCase)
+                                                   || b.Group.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"Unknown benchmark name(s): {string.Join(", ", unknown.Select(u => $"\"{u}\""))}. Run with --list to see the names.");
+            return 2;
+        }
+
+#if DEBUG
+        Console.Error.WriteLine("warning: this is a Debug build; figures are not representative. Use: dotnet run -c Release --project bench");
+#endif
+        var results = new List<BenchResult>();
+        await using (var environment = new BenchEnvironment { Quick = quick })
+        {
+            foreach (var benchmark in selected)
+            {
+                results.AddRange(await RunOneAsync(benchmark, environment, quick));
+            }
+        }
+
+        PrintTable(results);
+        if (json)
+        {
+            var payload = results.Select(r => new { name = r.Name, value = Math.Round(r.Value, 4), unit = r.Unit });
+            Console.WriteLine(JsonSerializer.Serialize(payload));
+        }
+
+        return 0;
+    }
+
+    private static async Task<IEnumerable<BenchResult>> RunOneAsync(Benchmark benchmark, BenchEnvironment environment, bool quick)
+    {
+        Console.Error.Write($"{benchmark.Name} ... ");
+        var sw = Stopwatch.StartNew();
+        await benchmark.SetupAsync(environment);
+        try
+        {
+            var warmups = quick ? 0 : benchmark.Warmups;
+            var runs = quick ? 1 : benchmark.Runs;
+            for (var i = 0; i < warmups; i++)
+            {
+                await benchmark.MeasureAsync(environment, new BenchRun());
+            }
+
+            var samples = new List<double>();
+            var companions = new Dictionary<string, (List<double> Values, string Unit)>(StringComparer.Ordinal);
+            for (var i = 0; i < runs; i++)
+            {
+                var run = new BenchRun();
+                samples.Add(await benchmark.MeasureAsync(environment, run));
+                foreach (var (name, (value, unit)) in run.Companions)
+                {
+                    if (!companions.TryGetValue(name, out var list))
+                    {
+                        companions[name] = list = (new List<double>(), unit);
+                    }
+
+                    list.Values.Add(value);
+                }
+            }
+
+            var results = new List<BenchResult> { new(benchmark.Name, Median(samples), benchmark.Unit, benchmark.Group, samples.ToArray()) };
+            results.AddRange(companions.Select(c => new BenchResult(c.Key, Median(c.Value.Values), c.Value.Unit, benchmark.Group, c.Value.Values.ToArray())));
+            Console.Error.WriteLine($"{Format(results[0].Value)} {benchmark.Unit} ({sw.Elapsed.TotalSeconds:F1} s)");
+            return results;
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string Format(double value) =>
+        value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static void PrintTable(List<BenchResult> results)
+    {
+        var nameWidth = Math.Max(10, results.Count == 0 ? 10 : results.Max(r => r.Name.Length));
+        Console.WriteLine($"{"benchmark".PadRight(nameWidth)}  {"median",14}  unit   runs");
+        Console.WriteLine(new string('-', nameWidth + 30));
+        foreach (var r in results)
+        {
+            Console.WriteLine($"{r.Name.PadRight(nameWidth)}  {Format(r.Value),14}  {r.Unit,-5}  {r.Samples.Length}");
+        }
+
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+    }
+}

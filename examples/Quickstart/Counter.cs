@@ -1,0 +1,9 @@
+namespace Quickstart;
+
+/// <summary>The seed's Counter actor.</summary>
+public sealed class Counter
+{
+    private int _value;
+
+    public int Increment() => ++_value;
+}
