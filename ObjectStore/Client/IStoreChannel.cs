@@ -1,0 +1,27 @@
+using System.Net;
+using OrleansRay.ObjectStore.Storage;
+
+namespace OrleansRay.ObjectStore.Client;
+
+/// <summary>How a client talks to its store: directly in-process, or over the Unix socket.</summary>
+internal interface IStoreChannel : IAsyncDisposable
+{
+    ValueTask<long> CreateAsync(StoreObjectId id, long size, bool primary, TimeSpan? timeout, CancellationToken cancellationToken);
+
+    ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken);
+
+    ValueTask AbortAsync(StoreObjectId id);
+
+    ValueTask<ObjectLocation?[]> GetAsync(IReadOnlyList<StoreObjectId> ids, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Releases one pin; fire-and-forget (called from Dispose).</summary>
+    void Release(StoreObjectId id);
+
+    ValueTask<int> DeleteAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken);
+
+    ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken);
+
+    ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken);
+
+    ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken);
+}

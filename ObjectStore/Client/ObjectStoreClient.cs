@@ -1,0 +1,204 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using OrleansRay.ObjectStore.Arena;
+using OrleansRay.ObjectStore.Client;
+using OrleansRay.ObjectStore.Storage;
+
+namespace OrleansRay.ObjectStore;
+
+/// <summary>A client of the node's object store: puts objects into shared memory and reads them in place.</summary>
+/// <remarks>
+/// Connect to a store process with <see cref="ConnectAsync"/>, or to an embedded store with
+/// <see cref="Hosting.EmbeddedObjectStore.Connect"/>. Thread-safe. Every <see cref="ObjectBuffer{T}"/> it returns
+/// pins its object until disposed; the mapping stays alive until the client and all its buffers are disposed.
+/// Disposing the client (or a client process dying) releases its pins and aborts its unsealed objects.
+/// </remarks>
+public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
+{
+    private readonly ArenaMapping _mapping;
+    private readonly bool _ownsMapping;
+    private int _references = 1; // the client itself + one per live buffer
+    private int _disposed;
+
+    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping)
+    {
+        Channel = channel;
+        _mapping = mapping;
+        _ownsMapping = ownsMapping;
+    }
+
+    /// <summary>Usable bytes of the store's arena.</summary>
+    public long Capacity => _mapping.Capacity;
+
+    internal IStoreChannel Channel { get; }
+
+    /// <summary>Connects to a store process through its Unix domain socket and maps its arena.</summary>
+    public static async Task<ObjectStoreClient> ConnectAsync(string socketPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        var channel = await SocketChannel.ConnectAsync(socketPath, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Page tables are filled lazily: prefaulting a large store in every client costs more than it saves.
+            var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, prefault: false);
+            return new ObjectStoreClient(channel, mapping, ownsMapping: true);
+        }
+        catch
+        {
+            await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Creates an object of <paramref name="size"/> bytes to be written in place and then sealed.</summary>
+    /// <remarks>
+    /// <c>primary</c>: true for an owner's copy (spilled under pressure, never dropped), false for a copy that may be evicted.
+    /// <c>timeout</c>: how long to wait for room; null for the store's CreateTimeout.
+    /// </remarks>
+    /// <exception cref="ObjectAlreadyExistsException">The id exists.</exception>
+    /// <exception cref="ObjectStoreFullException">No room could be made in time.</exception>
+    public async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, bool primary = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, int.MaxValue);
+        var offset = await Channel.CreateAsync(id, size, primary, timeout, cancellationToken).ConfigureAwait(false);
+        _mapping.CheckRange(offset, size);
+        return NewWriter(id, offset, (int)size);
+    }
+
+    /// <summary>Copies <paramref name="data"/> into a new sealed object.</summary>
+    public ValueTask PutAsync(StoreObjectId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        PutAsync<byte>(id, data, cancellationToken);
+
+    /// <summary>Copies an array of unmanaged values into a new sealed object (readable as <see cref="ObjectBuffer{T}"/>).</summary>
+    public async ValueTask PutAsync<T>(StoreObjectId id, ReadOnlyMemory<T> data, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        var writer = await CreateAsync(id, (long)data.Length * Unsafe.SizeOf<T>(), primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        await using (writer.ConfigureAwait(false))
+        {
+            Copy(data.Span, writer);
+            await writer.SealAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        static void Copy(ReadOnlySpan<T> source, ObjectWriter destination) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(source).CopyTo(destination.Span);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the object to be sealed and returns a zero-copy view of its bytes.</summary>
+    /// <exception cref="TimeoutException">The object was not sealed here in time.</exception>
+    public ValueTask<ObjectBuffer<byte>> GetAsync(StoreObjectId id, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        GetAsync<byte>(id, timeout, cancellationToken);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the object and returns a zero-copy view of it as elements of <typeparamref name="T"/>.</summary>
+    /// <exception cref="TimeoutException">The object was not sealed here in time.</exception>
+    /// <exception cref="InvalidCastException">The object's size is not a multiple of the element size.</exception>
+    public async ValueTask<ObjectBuffer<T>> GetAsync<T>(StoreObjectId id, TimeSpan timeout, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        ThrowIfDisposed();
+        var location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
+            ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+        if (location.Size % Unsafe.SizeOf<T>() != 0)
+        {
+            Channel.Release(id);
+            throw new InvalidCastException($"Object {id} is {location.Size} bytes, not a whole number of {typeof(T).Name} ({Unsafe.SizeOf<T>()} bytes).");
+        }
+
+        return Wrap<T>(id, location);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> (shared) for all objects; returns a view per id, null for those not sealed in time.</summary>
+    public async ValueTask<ObjectBuffer<byte>?[]> GetManyAsync(IReadOnlyList<StoreObjectId> ids, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(ids);
+        var locations = await Channel.GetAsync(ids, timeout, cancellationToken).ConfigureAwait(false);
+        var buffers = new ObjectBuffer<byte>?[locations.Length];
+        for (var i = 0; i < locations.Length; i++)
+        {
+            buffers[i] = locations[i] is { } location ? Wrap<byte>(ids[i], location) : null;
+        }
+
+        return buffers;
+    }
+
+    /// <summary>True when the object is sealed in this store (in memory or spilled).</summary>
+    public ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Channel.ContainsAsync(id, cancellationToken);
+    }
+
+    /// <summary>Deletes an object; its memory is freed when the last reader disposes its buffer. Returns false when it was absent.</summary>
+    public async ValueTask<bool> DeleteAsync(StoreObjectId id, CancellationToken cancellationToken = default) =>
+        await DeleteAsync([id], cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <summary>Deletes objects (up to 1024 per call); returns how many were present.</summary>
+    public ValueTask<int> DeleteAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(ids);
+        return Channel.DeleteAsync(ids, cancellationToken);
+    }
+
+    public ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Channel.GetStatsAsync(cancellationToken);
+    }
+
+    /// <summary>Has this client's store pull an object from a peer store's transfer endpoint, as a secondary copy.</summary>
+    /// <remarks>Returns at once when the object is already here; concurrent pulls of one id share one transfer.</remarks>
+    /// <exception cref="ObjectTransferException">The peer died, lacks the object, or the transfer broke; retry from another copy.</exception>
+    public ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(remote);
+        return Channel.PullAsync(id, remote, timeout ?? TimeSpan.FromMinutes(5), cancellationToken);
+    }
+
+    /// <summary>Closes the connection (releasing its pins in the store); the mapping goes when the last buffer is disposed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Channel.DisposeAsync().ConfigureAwait(false);
+        DropReference();
+    }
+
+    void IPinOwner.ReleasePin(StoreObjectId id)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Channel.Release(id);
+        }
+
+        DropReference();
+    }
+
+    private unsafe ObjectWriter NewWriter(StoreObjectId id, long offset, int size) =>
+        new(this, id, (nint)(_mapping.Pointer + offset), size);
+
+    private unsafe ObjectBuffer<T> Wrap<T>(StoreObjectId id, ObjectLocation location)
+        where T : unmanaged
+    {
+        _mapping.CheckRange(location.Offset, location.Size);
+        Interlocked.Increment(ref _references);
+        return new ObjectBuffer<T>(id, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
+    }
+
+    private void DropReference()
+    {
+        if (Interlocked.Decrement(ref _references) == 0 && _ownsMapping)
+        {
+            _mapping.Dispose();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}

@@ -1,0 +1,83 @@
+using System.Net;
+
+namespace OrleansRay.ObjectStore.Hosting;
+
+/// <summary>Settings of one object store (embedded or the orleansray-store executable).</summary>
+public sealed class ObjectStoreOptions
+{
+    /// <summary>Arena size in bytes: Ray's object_store_memory. Default: 30% of the memory available to the process.</summary>
+    public long Capacity { get; set; } = DefaultCapacity();
+
+    /// <summary>Where the arena file is created (a tmpfs, so it stays in RAM). Default: /dev/shm.</summary>
+    public string ArenaDirectory { get; set; } = "/dev/shm";
+
+    /// <summary>Where primary copies are spilled under memory pressure. Default: a fresh folder under the temp directory, removed on stop.</summary>
+    public string? SpillDirectory { get; set; }
+
+    /// <summary>A Unix domain socket path for out-of-process clients, or null for none. Default: null.</summary>
+    public string? SocketPath { get; set; }
+
+    /// <summary>TCP port of the peer-transfer endpoint: 0 picks a free port, null disables it. Default: 0.</summary>
+    public int? TransferPort { get; set; } = 0;
+
+    /// <summary>Address the peer-transfer endpoint binds to. Default: loopback (set the node's address in a cluster).</summary>
+    public IPAddress TransferAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>Fault in the whole arena at start so the first puts are not paced by page faults. Default: true.</summary>
+    public bool Prefault { get; set; } = true;
+
+    /// <summary>How long a create waits for room (evicting, spilling) before it fails with <see cref="ObjectStoreFullException"/>. Default: 30 s.</summary>
+    public TimeSpan CreateTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bytes per read or write call of a peer transfer. Default: 8 MiB.</summary>
+    public int TransferChunkSize { get; set; } = 8 << 20;
+
+    /// <summary>Upper bound on the bytes per second this store sends to one peer; 0 for none. Default: 0.</summary>
+    public long TransferRateLimit { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Capacity < 0)
+        {
+            throw new ArgumentException($"ObjectStoreOptions.Capacity must be >= 0, not {Capacity}.", nameof(Capacity));
+        }
+
+        if (string.IsNullOrWhiteSpace(ArenaDirectory))
+        {
+            throw new ArgumentException("ObjectStoreOptions.ArenaDirectory must be set.", nameof(ArenaDirectory));
+        }
+
+        if (TransferPort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"ObjectStoreOptions.TransferPort must be 0..65535 or null, not {TransferPort}.", nameof(TransferPort));
+        }
+
+        if (CreateTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ObjectStoreOptions.CreateTimeout must not be negative.", nameof(CreateTimeout));
+        }
+
+        if (TransferChunkSize < 4096)
+        {
+            throw new ArgumentException($"ObjectStoreOptions.TransferChunkSize must be at least 4096, not {TransferChunkSize}.", nameof(TransferChunkSize));
+        }
+
+        if (TransferRateLimit < 0)
+        {
+            throw new ArgumentException("ObjectStoreOptions.TransferRateLimit must not be negative.", nameof(TransferRateLimit));
+        }
+
+        if (SocketPath is { Length: > 100 })
+        {
+            // sun_path holds 108 bytes on Linux.
+            throw new ArgumentException($"ObjectStoreOptions.SocketPath is too long for a Unix socket: {SocketPath}.", nameof(SocketPath));
+        }
+    }
+
+    private static long DefaultCapacity()
+    {
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return available > 0 ? available * 3 / 10 : 1L << 30;
+    }
+}

@@ -1,0 +1,33 @@
+namespace OrleansRay.ObjectStore;
+
+/// <summary>The store could not make room for an object before the deadline: everything else is pinned or being written.</summary>
+public sealed class ObjectStoreFullException : ObjectStoreException
+{
+    public ObjectStoreFullException()
+    {
+    }
+
+    public ObjectStoreFullException(string message)
+        : base(message)
+    {
+    }
+
+    public ObjectStoreFullException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal static ObjectStoreFullException Create(long requested, long capacity, long pinnedBytes, TimeSpan waited) =>
+        new($"The object store is full: it holds {Describe(capacity)} and could not make room for an object of " +
+            $"{Describe(requested)} within {waited.TotalSeconds:0.###} s ({Describe(pinnedBytes)} is pinned by readers or still being written, " +
+            "and nothing else can be evicted or spilled). Dispose ObjectBuffers you no longer need, or raise object_store_memory " +
+            "(ObjectStoreOptions.Capacity, --size of orleansray-store).");
+
+    internal static ObjectStoreFullException TooLarge(long requested, long capacity) =>
+        new($"The object of {Describe(requested)} can never fit in the object store, which holds {Describe(capacity)}. " +
+            "Raise object_store_memory (ObjectStoreOptions.Capacity, --size of orleansray-store) or split the object.");
+
+    private static string Describe(long bytes) => bytes >= 1 << 20
+        ? $"{bytes / (double)(1 << 20):0.##} MiB ({bytes} bytes)"
+        : $"{bytes} bytes";
+}

@@ -1,0 +1,35 @@
+namespace OrleansRay.ObjectStore.Protocol;
+
+/// <summary>Requests of the local protocol.</summary>
+internal enum Opcode : byte
+{
+    /// <summary>u32 version → i64 capacity, string arena path.</summary>
+    Hello = 1,
+
+    /// <summary>id, i64 size, u8 flags (bit 0: primary), i64 timeout ms (-1: store default) → i64 offset.</summary>
+    Create = 2,
+
+    /// <summary>id → empty.</summary>
+    Seal = 3,
+
+    /// <summary>id → empty.</summary>
+    Abort = 4,
+
+    /// <summary>i64 timeout ms (-1: forever), u16 count, ids → u16 count, per id: u8 found, i64 offset, i64 size.</summary>
+    Get = 5,
+
+    /// <summary>id → empty (request id 0: no reply).</summary>
+    Release = 6,
+
+    /// <summary>u16 count, ids → i32 deleted.</summary>
+    Delete = 7,
+
+    /// <summary>id → u8.</summary>
+    Contains = 8,
+
+    /// <summary>empty → i32 field count, i64 fields.</summary>
+    Stats = 9,
+
+    /// <summary>id, u8 address length (4 or 16), address, u16 port, i64 timeout ms → empty.</summary>
+    Pull = 10,
+}

@@ -1,0 +1,19 @@
+namespace OrleansRay.ObjectStore.Protocol;
+
+/// <summary>Sizes and limits of the local protocol's frames: [u32 little-endian payload length][payload].</summary>
+internal static class ProtocolLimits
+{
+    public const uint Version = 1;
+
+    /// <summary>op (1) + request id (4).</summary>
+    public const int HeaderSize = 5;
+
+    /// <summary>The largest get names this many ids (a batch, not a bulk transfer).</summary>
+    public const int MaxIdsPerRequest = 1024;
+
+    /// <summary>Large enough for a full get request (1024 ids of 20 bytes), small enough that a bad length cannot make the store allocate much.</summary>
+    public const int MaxRequestPayload = 32 * 1024;
+
+    /// <summary>Replies: a full get reply (1024 × 17 bytes) or an error message.</summary>
+    public const int MaxReplyPayload = 64 * 1024;
+}

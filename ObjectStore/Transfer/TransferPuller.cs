@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using OrleansRay.ObjectStore.Arena;
+using OrleansRay.ObjectStore.Storage;
+
+namespace OrleansRay.ObjectStore.Transfer;
+
+/// <summary>Pulls one object from a peer store, streaming it straight into a secondary copy in this store's arena.</summary>
+internal sealed class TransferPuller
+{
+    private readonly StoreCore _core;
+
+    public TransferPuller(StoreCore core)
+    {
+        _core = core;
+    }
+
+    public async Task PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        using var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        StoreSession? session = null;
+        var leased = false;
+        long size = -1;
+        long received = 0;
+        try
+        {
+            await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
+            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, timeout), deadline.Token).ConfigureAwait(false);
+            var header = new byte[TransferWire.HeaderSize];
+            if (!await TransferWire.ReceiveExactlyAsync(socket, header, deadline.Token).ConfigureAwait(false))
+            {
+                throw new ObjectTransferException(Describe(id, remote, "the peer closed the connection before answering (it may have died)"));
+            }
+
+            if (header[0] != TransferWire.Found)
+            {
+                throw new ObjectTransferException(Describe(id, remote, "the peer does not have the object"));
+            }
+
+            size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
+            if (size < 0 || size > int.MaxValue)
+            {
+                throw new ObjectTransferException(Describe(id, remote, $"the peer announced an invalid size {size}"));
+            }
+
+            session = _core.OpenSession($"pull of {id} from {remote}");
+            long offset;
+            try
+            {
+                offset = await _core.CreateAsync(session, id, size, primary: false, timeout, deadline.Token).ConfigureAwait(false);
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                return; // created here meanwhile (put locally or another pull): readers wait for its seal
+            }
+
+            leased = _core.TryEnterArena();
+            if (!leased)
+            {
+                throw new ObjectDisposedException(nameof(StoreCore), "The object store stopped.");
+            }
+
+            var chunk = _core.Options.TransferChunkSize;
+            while (received < size)
+            {
+                var length = (int)Math.Min(chunk, size - received);
+                var read = await socket.ReceiveAsync(Region(offset + received, length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new ObjectTransferException(Describe(id, remote, $"the peer closed the connection after {received} of {size} bytes (it may have died)"));
+                }
+
+                received += read;
+                _core.AddPullBytes(read);
+            }
+
+            _core.Seal(session, id);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            throw new ObjectTransferException(Describe(id, remote, $"the connection failed after {received} of {(size < 0 ? "?" : size)} bytes: {ex.Message}"), ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        {
+            throw new ObjectTransferException(Describe(id, remote, $"it did not finish within {timeout.TotalSeconds:0.###} s ({received} of {(size < 0 ? "?" : size)} bytes)"), ex);
+        }
+        finally
+        {
+            if (leased)
+            {
+                _core.ExitArena();
+            }
+
+            if (session is not null)
+            {
+                // Aborts the unsealed copy if the transfer failed.
+                _core.CloseSession(session);
+            }
+        }
+    }
+
+    private static string Describe(StoreObjectId id, IPEndPoint remote, string reason) =>
+        $"Pulling object {id} from the store at {remote} failed: {reason}. Retry from another copy.";
+
+    private unsafe Memory<byte> Region(long offset, int length)
+    {
+        _core.Arena.CheckRange(offset, length);
+        return new UnmanagedMemoryManager<byte>(_core.Arena.Pointer + offset, length).Memory;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+
+namespace OrleansRay.ObjectStore.Transfer;
+
+/// <summary>The peer-transfer wire format and socket helpers.</summary>
+/// <remarks>
+/// Request (32 bytes): u32 magic "ORTX", 20-byte id, i64 wait ms (how long the peer may wait for the object to be sealed).
+/// Reply header (9 bytes): u8 status (0 = found, 1 = not found), i64 size; then the object's bytes, raw.
+/// </remarks>
+internal static class TransferWire
+{
+    public const uint Magic = 0x5854524F; // "ORTX" little-endian
+    public const int RequestSize = 4 + StoreObjectId.Size + 8;
+    public const int HeaderSize = 9;
+    public const byte Found = 0;
+    public const byte NotFound = 1;
+
+    public static byte[] EncodeRequest(StoreObjectId id, TimeSpan wait)
+    {
+        var request = new byte[RequestSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, Magic);
+        id.WriteTo(request.AsSpan(4));
+        BinaryPrimitives.WriteInt64LittleEndian(request.AsSpan(4 + StoreObjectId.Size), (long)wait.TotalMilliseconds);
+        return request;
+    }
+
+    /// <summary>Receives exactly <paramref name="buffer"/>.Length bytes; false when the peer closed first.</summary>
+    public static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return false;
+            }
+
+            buffer = buffer[read..];
+        }
+
+        return true;
+    }
+
+    public static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var sent = await socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            buffer = buffer[sent..];
+        }
+    }
+}
