@@ -32,7 +32,7 @@ internal sealed class TransferPuller
         try
         {
             await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
-            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, timeout), deadline.Token).ConfigureAwait(false);
+            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, PeerWait(timeout)), deadline.Token).ConfigureAwait(false);
             var header = new byte[TransferWire.HeaderSize];
             if (!await TransferWire.ReceiveExactlyAsync(socket, header, deadline.Token).ConfigureAwait(false))
             {
@@ -105,6 +105,10 @@ internal sealed class TransferPuller
             }
         }
     }
+
+    /// <summary>How long the peer may wait for the object to be sealed: half the pull's time, so "not found" arrives before our deadline.</summary>
+    private static TimeSpan PeerWait(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : timeout / 2;
 
     private static string Describe(StoreObjectId id, IPEndPoint remote, string reason) =>
         $"Pulling object {id} from the store at {remote} failed: {reason}. Retry from another copy.";

@@ -1,0 +1,2 @@
+// Two test classes at a time: each may hold a 1 GiB arena, and the machine has 2 cores.
+[assembly: Xunit.CollectionBehavior(MaxParallelThreads = 2)]
