@@ -30,15 +30,26 @@ internal sealed class SocketChannel : IStoreChannel
 
     public static async Task<SocketChannel> ConnectAsync(string socketPath, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
+        Socket socket;
+        for (var attempt = 1; ; attempt++)
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TryAgain && attempt < 50)
+            {
+                // The store's accept backlog is full (a burst of connections): back off briefly and retry.
+                socket.Dispose();
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100, 5 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
 
         var channel = new SocketChannel(socket);

@@ -86,6 +86,11 @@ internal sealed class StoreSocketServer : IAsyncDisposable
             {
                 client = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
+            catch (SocketException) when (!_stopping.IsCancellationRequested)
+            {
+                // A client that gave up before we accepted it (ECONNABORTED and the like): keep serving the others.
+                continue;
+            }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 return;
