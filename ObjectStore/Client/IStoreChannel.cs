@@ -8,6 +8,9 @@ internal interface IStoreChannel : IAsyncDisposable
 {
     ValueTask<long> CreateAsync(StoreObjectId id, long size, bool primary, TimeSpan? timeout, CancellationToken cancellationToken);
 
+    /// <summary>Creates, fills and seals an object of at most <see cref="Protocol.ProtocolLimits.MaxInlinePut"/> bytes in one request.</summary>
+    ValueTask PutSmallAsync(StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, CancellationToken cancellationToken);
+
     ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken);
 
     ValueTask AbortAsync(StoreObjectId id);

@@ -18,6 +18,9 @@ internal sealed class InProcessChannel : IStoreChannel
     public ValueTask<long> CreateAsync(StoreObjectId id, long size, bool primary, TimeSpan? timeout, CancellationToken cancellationToken) =>
         _core.CreateAsync(_session, id, size, primary, timeout ?? _core.Options.CreateTimeout, cancellationToken);
 
+    public ValueTask PutSmallAsync(StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, CancellationToken cancellationToken) =>
+        _core.PutAsync(_session, id, data, primary, _core.Options.CreateTimeout, cancellationToken);
+
     public ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken)
     {
         _core.Seal(_session, id);

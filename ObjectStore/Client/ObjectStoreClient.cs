@@ -75,7 +75,16 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     public async ValueTask PutAsync<T>(StoreObjectId id, ReadOnlyMemory<T> data, CancellationToken cancellationToken = default)
         where T : unmanaged
     {
-        var writer = await CreateAsync(id, (long)data.Length * Unsafe.SizeOf<T>(), primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        ThrowIfDisposed();
+        var bytes = (long)data.Length * Unsafe.SizeOf<T>();
+        if (bytes <= Protocol.ProtocolLimits.MaxInlinePut)
+        {
+            // Small: the bytes ride in the request, one round trip instead of create + seal.
+            await Channel.PutSmallAsync(id, AsBytes(data), primary: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var writer = await CreateAsync(id, bytes, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
             Copy(data.Span, writer);
@@ -178,6 +187,17 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         }
 
         DropReference();
+    }
+
+    private static ReadOnlyMemory<byte> AsBytes<T>(ReadOnlyMemory<T> data)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte))
+        {
+            return Unsafe.As<ReadOnlyMemory<T>, ReadOnlyMemory<byte>>(ref data);
+        }
+
+        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Span).ToArray();
     }
 
     private unsafe ObjectWriter NewWriter(StoreObjectId id, long offset, int size) =>

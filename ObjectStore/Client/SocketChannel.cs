@@ -83,6 +83,13 @@ internal sealed class SocketChannel : IStoreChannel
         return new FrameReader(reply).ReadInt64();
     }
 
+    public async ValueTask PutSmallAsync(StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, CancellationToken cancellationToken)
+    {
+        var frame = Request(Opcode.Put, out var requestId, 48 + data.Length).WriteId(id).WriteByte(primary ? (byte)1 : (byte)0).WriteTimeout(null)
+            .WriteUInt32((uint)data.Length).WriteBytes(data.Span);
+        await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken) =>
         await CallAsync(Request(Opcode.Seal, out var requestId).WriteId(id), requestId, cancellationToken).ConfigureAwait(false);
 
@@ -197,7 +204,7 @@ internal sealed class SocketChannel : IStoreChannel
         }
     }
 
-    private FrameWriter Request(Opcode op, out uint requestId)
+    private FrameWriter Request(Opcode op, out uint requestId, int capacity = 64)
     {
         requestId = (uint)Interlocked.Increment(ref _nextRequestId);
         if (requestId == 0)
@@ -205,7 +212,7 @@ internal sealed class SocketChannel : IStoreChannel
             requestId = (uint)Interlocked.Increment(ref _nextRequestId);
         }
 
-        return new FrameWriter((byte)op, requestId);
+        return new FrameWriter((byte)op, requestId, capacity);
     }
 
     private async ValueTask<byte[]> CallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken)

@@ -34,7 +34,13 @@ public sealed partial class ObjectStoreProcess : IAsyncDisposable
         SocketPath = ready.SocketPath;
         ArenaPath = ready.ArenaPath;
         Capacity = ready.Capacity;
-        TransferEndPoint = ready.TransferPort > 0 ? new IPEndPoint(options.Store.TransferAddress, ready.TransferPort) : null;
+        var address = options.Store.TransferAddress;
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            address = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback; // reachable from this machine
+        }
+
+        TransferEndPoint = ready.TransferPort > 0 ? new IPEndPoint(address, ready.TransferPort) : null;
     }
 
     public int ProcessId { get; }

@@ -32,4 +32,7 @@ internal enum Opcode : byte
 
     /// <summary>id, u8 address length (4 or 16), address, u16 port, i64 timeout ms → empty.</summary>
     Pull = 10,
+
+    /// <summary>id, u8 flags, i64 timeout ms, u32 length, bytes (at most <see cref="ProtocolLimits.MaxInlinePut"/>) → empty: create, copy and seal in one round trip.</summary>
+    Put = 11,
 }

@@ -11,6 +11,9 @@ internal static class ProtocolLimits
     /// <summary>The largest get names this many ids (a batch, not a bulk transfer).</summary>
     public const int MaxIdsPerRequest = 1024;
 
+    /// <summary>Objects up to this size are put with their bytes in the request (one round trip instead of create + seal).</summary>
+    public const int MaxInlinePut = 16 * 1024;
+
     /// <summary>Large enough for a full get request (1024 ids of 20 bytes), small enough that a bad length cannot make the store allocate much.</summary>
     public const int MaxRequestPayload = 32 * 1024;
 

@@ -103,6 +103,27 @@ internal sealed class StoreConnection
                         break;
                     }
 
+                case Opcode.Put:
+                    {
+                        var id = reader.ReadId();
+                        var flags = reader.ReadByte();
+                        var timeout = reader.ReadTimeout(_core.Options.CreateTimeout);
+                        var length = reader.ReadUInt32();
+                        if (flags > 1 || length > ProtocolLimits.MaxInlinePut)
+                        {
+                            throw new ProtocolException($"Put: flags {flags} or length {length} out of range.");
+                        }
+
+                        var data = reader.ReadBytes((int)length).ToArray(); // the receive buffer is reused before the put may finish
+                        reader.EnsureEnd();
+                        Spawn(requestId, async () =>
+                        {
+                            await _core.PutAsync(_session, id, data, (flags & 1) != 0, timeout, _closed.Token).ConfigureAwait(false);
+                            return Ok(requestId);
+                        });
+                        break;
+                    }
+
                 case Opcode.Seal:
                 case Opcode.Abort:
                 case Opcode.Release:

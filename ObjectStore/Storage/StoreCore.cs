@@ -154,6 +154,23 @@ internal sealed class StoreCore : IAsyncDisposable
         return entry.Offset;
     }
 
+    /// <summary>Creates, fills and seals a small object in one step.</summary>
+    public async ValueTask PutAsync(StoreSession session, StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var offset = await CreateAsync(session, id, data.Length, primary, timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            data.Span.CopyTo(Arena.GetSpan(offset, data.Length));
+        }
+        catch
+        {
+            Abort(session, id);
+            throw;
+        }
+
+        Seal(session, id);
+    }
+
     public void Seal(StoreSession session, StoreObjectId id)
     {
         lock (_lock)

@@ -85,7 +85,7 @@ public sealed class ProtocolFuzzTests
                 }
                 else if (kind < 40)
                 {
-                    frame = Frame(RandomBytes(random, random.Next(0, 200)), (byte)random.Next(0, 12)); // known or unknown op, random body
+                    frame = Frame(RandomBytes(random, random.Next(0, 200)), (byte)random.Next(0, 13)); // known or unknown op, random body
                 }
                 else if (kind < 55)
                 {
@@ -141,7 +141,7 @@ public sealed class ProtocolFuzzTests
     private static byte[] ValidFrame(Random random, StoreObjectId[] pool)
     {
         var id = pool[random.Next(pool.Length)];
-        var op = (Opcode)random.Next(1, 11);
+        var op = (Opcode)random.Next(1, 12);
         var w = new FrameWriter((byte)op, (uint)random.Next(1, 1000));
         switch (op)
         {
@@ -158,6 +158,10 @@ public sealed class ProtocolFuzzTests
                 w.WriteUInt16(1).WriteId(id);
                 break;
             case Opcode.Stats:
+                break;
+            case Opcode.Put:
+                var data = RandomBytes(random, random.Next(0, 200));
+                w.WriteId(id).WriteByte((byte)random.Next(2)).WriteInt64(random.Next(0, 20)).WriteUInt32((uint)data.Length).WriteBytes(data);
                 break;
             case Opcode.Pull:
                 w.WriteId(id).WriteByte(4).WriteBytes([127, 0, 0, 1]).WriteUInt16(1).WriteInt64(50);
