@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>Where this machine's nodes keep their files: the address file, one pid file per node, session folders with logs.</summary>
+/// <remarks>Default root: <c>/tmp/orleansray</c> (like Ray's <c>/tmp/ray</c>); <c>ORLEANSRAY_TEMP_DIR</c> moves it (tests, several users).</remarks>
+internal sealed class CliPaths
+{
+    /// <summary>Environment variable that replaces the root folder.</summary>
+    public const string TempDirVariable = "ORLEANSRAY_TEMP_DIR";
+
+    public CliPaths(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    /// <summary>The paths for this process: <c>$ORLEANSRAY_TEMP_DIR</c>, else <c>/tmp/orleansray</c>.</summary>
+    public static CliPaths Current =>
+        new(Environment.GetEnvironmentVariable(TempDirVariable) is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "orleansray"));
+
+    public string Root { get; }
+
+    /// <summary>Holds "host:port" of the cluster started last on this machine (Ray: /tmp/ray/ray_current_cluster).</summary>
+    public string AddressFile => Path.Combine(Root, "orleansray_current_cluster");
+
+    /// <summary>One pid file per running node, <c>node-&lt;port&gt;.json</c>.</summary>
+    public string NodesDirectory => Path.Combine(Root, "nodes");
+
+    /// <summary>A symbolic link to the newest session folder.</summary>
+    public string LatestSession => Path.Combine(Root, "session_latest");
+
+    public string PidFile(int gatewayPort) => Path.Combine(NodesDirectory, $"node-{gatewayPort.ToString(CultureInfo.InvariantCulture)}.json");
+
+    public IEnumerable<string> PidFiles() =>
+        Directory.Exists(NodesDirectory) ? Directory.EnumerateFiles(NodesDirectory, "node-*.json") : [];
+
+    /// <summary>Creates <c>session_&lt;time&gt;_&lt;pid&gt;/logs</c> and points <see cref="LatestSession"/> at it.</summary>
+    public string CreateSession()
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"session_{DateTime.Now:yyyy-MM-dd_HH-mm-ss_ffffff}_{Environment.ProcessId}");
+        var session = Path.Combine(Root, name);
+        Directory.CreateDirectory(Path.Combine(session, "logs"));
+        try
+        {
+            // Replace, not update in place: a symbolic link to a folder cannot be renamed over through File.Move.
+            File.Delete(LatestSession);
+            File.CreateSymbolicLink(LatestSession, name);
+        }
+        catch (IOException)
+        {
+            // The link is a convenience for people; the session folder itself is what the nodes use.
+        }
+
+        return session;
+    }
+
+    /// <summary>Reads the address file: null when absent or empty.</summary>
+    public string? ReadAddress()
+    {
+        try
+        {
+            var text = File.ReadAllText(AddressFile).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes <paramref name="path"/> atomically (temp file + rename), so readers never see half a file.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

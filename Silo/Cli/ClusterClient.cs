@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using OrleansRay.Silo.Hosting;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>An Orleans client connected to a cluster's gateway ("host:port"), for <c>status</c> and for a worker
+/// looking up the head.</summary>
+internal sealed class ClusterClient : IAsyncDisposable
+{
+    /// <summary>How long connecting may take: a local connect is ~0.5 s; a refused port fails at once.</summary>
+    public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(15);
+
+    private readonly IHost _host;
+
+    private ClusterClient(IHost host, string address)
+    {
+        _host = host;
+        Address = address;
+        Client = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    public string Address { get; }
+
+    public IClusterClient Client { get; }
+
+    public static async Task<ClusterClient> ConnectAsync(string option, string address, CancellationToken cancellationToken)
+    {
+        var (hostName, port) = OptionValues.HostPort(option, address);
+        var endpoint = new IPEndPoint(OptionValues.Resolve(option, hostName), port);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(endpoint);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = NodeSettings.ClusterId;
+                o.ServiceId = NodeSettings.ClusterId;
+            });
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.");
+        }
+
+        return new ClusterClient(host, address);
+    }
+
+    /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
+    public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, CancellationToken cancellationToken)
+    {
+        await using var cluster = await ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+        var (_, port) = OptionValues.HostPort("--address", address);
+        var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var head = hosts.FirstOrDefault(h => h.ProxyPort == port) ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()
+            ?? throw new CliException($"--address {address}: the cluster reports no active node.");
+        return head.SiloAddress.Endpoint;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Leaving is best effort: the gateway drops the connection of a client that went away.
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

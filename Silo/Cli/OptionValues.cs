@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>Checks option values and turns bad ones into one-line usage errors that name the option.</summary>
+internal static class OptionValues
+{
+    public static double? NonNegative(string option, double? value)
+    {
+        if (value is { } v && (v < 0 || double.IsNaN(v) || double.IsInfinity(v)))
+        {
+            throw CliException.Usage($"{option} {v.ToString(CultureInfo.InvariantCulture)}: must be a number >= 0.");
+        }
+
+        return value;
+    }
+
+    public static long? NonNegative(string option, long? value)
+    {
+        if (value is < 0)
+        {
+            throw CliException.Usage($"{option} {value.Value.ToString(CultureInfo.InvariantCulture)}: must be a number of bytes >= 0.");
+        }
+
+        return value;
+    }
+
+    public static int Port(string option, int value)
+    {
+        if (value is < 1 or > 65535)
+        {
+            throw CliException.Usage($"{option} {value.ToString(CultureInfo.InvariantCulture)}: a TCP port is 1-65535.");
+        }
+
+        return value;
+    }
+
+    /// <summary>Parses <c>--resources '{"accel": 2}'</c>: a JSON object of names to non-negative numbers.</summary>
+    public static IReadOnlyDictionary<string, double> Resources(string? json)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return result;
+        }
+
+        const string Example = "Example: --resources '{\"accel\": 2}'";
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw CliException.Usage($"--resources: not valid JSON ({ex.Message.Split('.')[0]}). {Example}");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw CliException.Usage($"--resources: expected a JSON object of resource names to amounts. {Example}");
+            }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (string.IsNullOrWhiteSpace(property.Name))
+                {
+                    throw CliException.Usage($"--resources: a resource name cannot be empty. {Example}");
+                }
+
+                if (property.Name is ResourceSet.Cpu or ResourceSet.Gpu or ResourceSet.Memory or ResourceSet.ObjectStoreMemory)
+                {
+                    throw CliException.Usage($"--resources: set {property.Name} with its own option (--num-cpus, --num-gpus, --memory, --object-store-memory).");
+                }
+
+                if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out var amount) || amount < 0 || double.IsInfinity(amount))
+                {
+                    throw CliException.Usage($"--resources: \"{property.Name}\" must be a number >= 0, got {property.Value.GetRawText()}. {Example}");
+                }
+
+                result[property.Name] = amount;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Parses "host:port" (an IPv4/IPv6 address or a host name).</summary>
+    public static (string Host, int Port) HostPort(string option, string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw CliException.Usage($"{option} '{value}': expected HOST:PORT, e.g. 127.0.0.1:30000.");
+        }
+
+        return (value[..colon].Trim('[', ']'), port);
+    }
+
+    /// <summary>Resolves a host name or address to one IP address (IPv4 first).</summary>
+    public static IPAddress Resolve(string option, string host)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+
+        try
+        {
+            var addresses = Dns.GetHostAddresses(host);
+            return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.First();
+        }
+        catch (Exception ex) when (ex is SocketException or InvalidOperationException)
+        {
+            throw CliException.Usage($"{option}: cannot resolve host '{host}' ({ex.Message}).");
+        }
+    }
+
+    /// <summary>Fails with a one-line error when something already listens on the port.</summary>
+    public static void EnsurePortFree(string option, IPAddress address, int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(address, port);
+            listener.Start();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new CliException($"{option} {port.ToString(CultureInfo.InvariantCulture)}: the port is in use (a node already running? see `orleansray status`, `orleansray stop`), or pick another {option}.");
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw CliException.Usage($"--node-ip-address {address}: not an address of this machine.");
+        }
+    }
+
+    /// <summary>A port nobody listens on right now (the OS picks it).</summary>
+    public static int FreePort(IPAddress address)
+    {
+        using var listener = new TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using OrleansRay.Silo.Commands;
+using OrleansRay.Silo.Storage;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>The <c>orleansray</c> command line: one command class per verb.</summary>
+internal static class OrleansRayCli
+{
+    /// <summary>Set to print the full exception of an unexpected failure.</summary>
+    public const string DebugVariable = "ORLEANSRAY_DEBUG";
+
+    public static RootCommand Build() =>
+        new("orleansray: start, watch and stop an OrleansRay cluster (Ray's programming model on Microsoft Orleans).")
+        {
+            new StartCommand(),
+            new StatusCommand(),
+            new StopCommand(),
+        };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            // Our own handler prints failures as one line; SIGTERM and Ctrl+C are left to the node's host, which stops
+            // the silo cleanly (System.CommandLine would end the process after a fixed timeout instead).
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await Build().Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ex.ExitCode;
+        }
+        catch (StorageSetupException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return CliException.FailureExitCode;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message} Check that {CliPaths.Current.Root} is writable, or set {CliPaths.TempDirVariable} to a folder that is.").ConfigureAwait(false);
+            return CliException.FailureExitCode;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Unexpected: still one line; the details on request.
+            var details = Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 };
+            await Console.Error.WriteLineAsync(details ? "error: " + ex : $"error: {ex.GetType().Name}: {ex.Message} (set {DebugVariable}=1 for details)").ConfigureAwait(false);
+            return CliException.FailureExitCode;
+        }
+    }
+}

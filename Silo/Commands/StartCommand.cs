@@ -1,0 +1,231 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using OrleansRay.Hosting;
+using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Hosting;
+using OrleansRay.Silo.Storage.Postgres;
+using Spectre.Console;
+
+namespace OrleansRay.Silo.Commands;
+
+/// <summary><c>orleansray start</c>: starts this machine's node in the background (a head with <c>--head</c>, a worker
+/// joining with <c>--address</c>), waits until it is up and says how to use it.</summary>
+internal sealed class StartCommand : Command
+{
+    /// <summary>The head's client port when none is given (Ray's head uses 6379; any fixed number works).</summary>
+    public const int DefaultHeadPort = 30000;
+
+    private readonly Option<bool> _head = new("--head") { Description = "Start the head node: a new cluster, the membership primary." };
+    private readonly Option<string?> _address = new("--address") { Description = "Join the cluster whose head listens at HOST:PORT (the --port the head printed)." };
+    private readonly Option<int?> _port = new("--port") { Description = $"Client port: drivers and `status` connect here. Default: {DefaultHeadPort} on the head, a free port on workers." };
+    private readonly Option<int?> _nodePort = new("--node-port") { Description = "Port nodes talk to each other on. Default: a free port." };
+    private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it.", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors. Default: the machine's core count." };
+    private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
+    private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
+    private readonly Option<long?> _memory = new("--memory") { Description = "Bytes of memory this node offers to tasks and actors. Default: 70% of the machine's memory." };
+    private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store. Default: 30% of the machine's memory, at most 200 GiB." };
+    private readonly Option<string> _storage = new("--storage")
+    {
+        Description = "Where membership and control-store state live: `memory` (the head is the membership primary, nothing to install) or a PostgreSQL connection string (\"Host=...;Database=...;Username=...;Password=...\"); the head creates the schema in an empty database.",
+        DefaultValueFactory = _ => "memory",
+    };
+    private readonly Option<bool> _block = new("--block") { Description = "Run the node in the foreground (logs to the console) until Ctrl+C or `orleansray stop`." };
+    private readonly Option<string?> _sessionDir = new("--session-dir") { Hidden = true, Description = "Session folder chosen by the launching `start` (internal)." };
+    private readonly Option<string?> _primaryNode = new("--primary-node") { Hidden = true, Description = "The head's node endpoint for a worker without --storage (internal)." };
+
+    public StartCommand()
+        : base("start", "Start this machine's OrleansRay node in the background: the head of a new cluster (--head) or a worker joining one (--address).")
+    {
+        Options.Add(_head);
+        Options.Add(_address);
+        Options.Add(_port);
+        Options.Add(_nodePort);
+        Options.Add(_nodeIp);
+        Options.Add(_numCpus);
+        Options.Add(_numGpus);
+        Options.Add(_resources);
+        Options.Add(_memory);
+        Options.Add(_objectStoreMemory);
+        Options.Add(_storage);
+        Options.Add(_block);
+        Options.Add(_sessionDir);
+        Options.Add(_primaryNode);
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var paths = CliPaths.Current;
+        var head = parse.GetValue(_head);
+        var join = parse.GetValue(_address);
+        if (head == (join is not null))
+        {
+            throw CliException.Usage(head
+                ? "--head and --address: give one; --head starts a new cluster, --address HOST:PORT joins one."
+                : "give --head to start a new cluster, or --address HOST:PORT to join one.");
+        }
+
+        var launched = parse.GetValue(_sessionDir) is not null;
+        var ip = OptionValues.Resolve("--node-ip-address", parse.GetValue(_nodeIp) ?? "127.0.0.1");
+        var storageText = parse.GetValue(_storage)?.Trim() ?? "memory";
+        var storage = string.Equals(storageText, "memory", StringComparison.OrdinalIgnoreCase) ? null : storageText;
+        if (storage is not null)
+        {
+            PostgresSchema.ParseConnectionString(storage);
+        }
+
+        var settings = new NodeSettings
+        {
+            IsHead = head,
+            NodeIpAddress = ip,
+            Port = OptionValues.Port("--port", parse.GetValue(_port) ?? (head ? DefaultHeadPort : OptionValues.FreePort(ip))),
+            NodePort = OptionValues.Port("--node-port", parse.GetValue(_nodePort) ?? OptionValues.FreePort(ip)),
+            NumCpus = OptionValues.NonNegative("--num-cpus", parse.GetValue(_numCpus)),
+            NumGpus = OptionValues.NonNegative("--num-gpus", parse.GetValue(_numGpus)) ?? 0,
+            Resources = OptionValues.Resources(parse.GetValue(_resources)),
+            Memory = OptionValues.NonNegative("--memory", parse.GetValue(_memory)),
+            ObjectStoreMemory = OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory)),
+            Storage = storage,
+            Session = parse.GetValue(_sessionDir) ?? string.Empty,
+        };
+        if (settings.Port == settings.NodePort)
+        {
+            throw CliException.Usage($"--port and --node-port are both {settings.Port.ToString(CultureInfo.InvariantCulture)}: give them different ports.");
+        }
+
+        var resources = EmbeddedCluster.NodeResources(settings.ToRayOptions());
+        if (!launched)
+        {
+            // The launching `start` checks everything a person can fix, so the background node rarely fails.
+            OptionValues.EnsurePortFree("--port", ip, settings.Port);
+            OptionValues.EnsurePortFree("--node-port", ip, settings.NodePort);
+        }
+
+        var console = ConsoleOutput.Create();
+        string? schemaNote = null;
+        if (storage is not null && !launched)
+        {
+            schemaNote = await PrepareStorageAsync(head, storage, cancellationToken).ConfigureAwait(false);
+        }
+
+        IPEndPoint? primary = null;
+        if (!head && storage is null)
+        {
+            primary = parse.GetValue(_primaryNode) is { } given
+                ? ParseEndpoint(given)
+                : await ClusterClient.FindPrimaryNodeAsync(join!, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (parse.GetValue(_block) || launched)
+        {
+            if (!launched)
+            {
+                settings = settings with { Session = paths.CreateSession() };
+            }
+
+            return await NodeHost.RunAsync(settings, primary, paths, cancellationToken).ConfigureAwait(false);
+        }
+
+        settings = settings with { Session = paths.CreateSession() };
+        var record = await NodeLauncher.LaunchAsync(settings, ChildArguments(settings, join, primary), paths, cancellationToken).ConfigureAwait(false);
+        PrintStarted(console, settings, record, resources, schemaNote, join);
+        return 0;
+    }
+
+    private static async Task<string> PrepareStorageAsync(bool head, string storage, CancellationToken cancellationToken)
+    {
+        if (head)
+        {
+            var applied = await PostgresSchema.MigrateAsync(storage, cancellationToken).ConfigureAwait(false);
+            return applied.Count == 0
+                ? $"schema up to date (version {PostgresSchema.LatestVersion.ToString(CultureInfo.InvariantCulture)})"
+                : $"schema created (versions {string.Join(", ", applied)})";
+        }
+
+        if (await PostgresSchema.CheckAsync(storage, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            throw new CliException(problem);
+        }
+
+        return $"schema version {PostgresSchema.LatestVersion.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    private static IPEndPoint ParseEndpoint(string text)
+    {
+        var (host, port) = OptionValues.HostPort("--primary-node", text);
+        return new IPEndPoint(OptionValues.Resolve("--primary-node", host), port);
+    }
+
+    /// <summary>The arguments of the background node: everything already decided, so it makes no choice of its own.</summary>
+    private static List<string> ChildArguments(NodeSettings settings, string? join, IPEndPoint? primary)
+    {
+        static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        var args = new List<string> { "start" };
+        if (settings.IsHead)
+        {
+            args.Add("--head");
+        }
+        else
+        {
+            args.AddRange(["--address", join!]);
+        }
+
+        args.AddRange(["--port", settings.Port.ToString(CultureInfo.InvariantCulture)]);
+        args.AddRange(["--node-port", settings.NodePort.ToString(CultureInfo.InvariantCulture)]);
+        args.AddRange(["--node-ip-address", settings.NodeIpAddress.ToString()]);
+        if (settings.NumCpus is { } cpus)
+        {
+            args.AddRange(["--num-cpus", Number(cpus)]);
+        }
+
+        args.AddRange(["--num-gpus", Number(settings.NumGpus)]);
+        if (settings.Resources.Count > 0)
+        {
+            args.AddRange(["--resources", System.Text.Json.JsonSerializer.Serialize(settings.Resources)]);
+        }
+
+        if (settings.Memory is { } memory)
+        {
+            args.AddRange(["--memory", memory.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (settings.ObjectStoreMemory is { } store)
+        {
+            args.AddRange(["--object-store-memory", store.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.AddRange(["--storage", settings.Storage ?? "memory"]);
+        if (primary is not null)
+        {
+            args.AddRange(["--primary-node", primary.ToString()]);
+        }
+
+        args.AddRange(["--block", "--session-dir", settings.Session]);
+        return args;
+    }
+
+    private static void PrintStarted(IAnsiConsole console, NodeSettings settings, NodeRecord record, ResourceSet resources, string? schemaNote, string? join)
+    {
+        var role = settings.IsHead ? "head node" : "worker node";
+        console.MarkupLine($"[green]Local {role} started[/] (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}).");
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Address", Markup.Escape($"{record.Address} (clients), port {settings.NodePort.ToString(CultureInfo.InvariantCulture)} (nodes)"));
+        grid.AddRow("Resources", Markup.Escape(ResourceText.Describe(resources)));
+        grid.AddRow("Storage", Markup.Escape(settings.Storage is null ? "memory (the head is the membership primary; state is lost when it stops)" : $"PostgreSQL {ResourceText.RedactPassword(settings.Storage)}: {schemaNote}"));
+        grid.AddRow("Logs", Markup.Escape(record.LogFile));
+        console.Write(grid);
+        console.WriteLine();
+        var address = settings.IsHead ? record.Address : join!;
+        console.MarkupLine("[bold]Next steps[/]");
+        console.MarkupLine("  To connect a driver to this cluster:");
+        console.MarkupLine(Markup.Escape($"    await using var ray = await Ray.InitAsync(new RayOptions {{ Address = \"{address}\" }});"));
+        console.MarkupLine("  To add another node to this cluster, run:");
+        console.MarkupLine(Markup.Escape($"    orleansray start --address {address}{(settings.Storage is null ? string.Empty : " --storage \"<the same connection string>\"")}"));
+        console.MarkupLine("  To see the status of the cluster, run:");
+        console.MarkupLine("    orleansray status");
+        console.MarkupLine("  To stop the nodes started on this machine, run:");
+        console.MarkupLine("    orleansray stop");
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansRay.Hosting;
+using OrleansRay.Runtime;
+using OrleansRay.Silo.Cli;
+
+namespace OrleansRay.Silo.Hosting;
+
+/// <summary>Runs one node in this process: an Orleans silo with the OrleansRay runtime, until SIGTERM/Ctrl+C.</summary>
+/// <remarks>Once the silo is up it writes its pid file (the "ready" signal <c>orleansray start</c> waits for) and, on
+/// the head, the address file; it removes its pid file when it stops.</remarks>
+internal static partial class NodeHost
+{
+    /// <summary>Builds the node's host without starting it.</summary>
+    /// <param name="settings">The node's settings.</param>
+    /// <param name="primaryNode">Without --storage: the head's node endpoint a worker joins through (null on the head).</param>
+    public static IHost Build(NodeSettings settings, IPEndPoint? primaryNode)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var rayOptions = settings.ToRayOptions();
+        var nodeOptions = new NodeRuntimeOptions
+        {
+            Resources = EmbeddedCluster.NodeResources(rayOptions),
+            Namespace = rayOptions.Namespace,
+            MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(settings.NumCpus ?? Environment.ProcessorCount)),
+        };
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        // Orleans is chatty at Information (every stage of start and stop); its warnings and errors are what a log reader needs.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = NodeSettings.ClusterId;
+                o.ServiceId = NodeSettings.ClusterId;
+            });
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = settings.NodeIpAddress;
+                o.SiloPort = settings.NodePort;
+                o.GatewayPort = settings.Port;
+                o.SiloListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.NodePort);
+                o.GatewayListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.Port);
+            });
+            if (settings.Storage is null)
+            {
+                // The embedded default: the head is the membership primary (workers join through it), state lives in memory.
+                silo.UseDevelopmentClustering(primaryNode ?? new IPEndPoint(settings.NodeIpAddress, settings.NodePort));
+                silo.AddMemoryGrainStorageAsDefault();
+            }
+            else
+            {
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = settings.Storage;
+                });
+                silo.AddAdoNetGrainStorageAsDefault(o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = settings.Storage;
+                });
+            }
+
+            silo.AddOrleansRayRuntime(nodeOptions);
+            silo.Services.TryAddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<NodeStatusReporter>();
+            silo.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeStatusReporter>());
+        });
+
+        return builder.Build();
+    }
+
+    /// <summary>The ADO.NET invariant name of Npgsql.</summary>
+    public const string PostgresInvariant = "Npgsql";
+
+    /// <summary>Starts the node, announces it (pid file, address file on the head), runs until shut down.</summary>
+    public static async Task<int> RunAsync(NodeSettings settings, IPEndPoint? primaryNode, CliPaths paths, CancellationToken cancellationToken)
+    {
+        using var host = Build(settings, primaryNode);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansRay.Node");
+        var pidFile = paths.PidFile(settings.Port);
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogStartFailed(logger, ex);
+            throw new CliException($"the node did not start: {ex.GetBaseException().Message}", CliException.FailureExitCode, ex);
+        }
+
+        try
+        {
+            using var self = Process.GetCurrentProcess();
+            var record = new NodeRecord(Environment.ProcessId, self.StartTime.ToUniversalTime(), settings.Address, settings.NodePort, settings.IsHead, settings.Session, settings.LogFile);
+            CliPaths.WriteAtomically(pidFile, record.ToJson());
+            if (settings.IsHead)
+            {
+                CliPaths.WriteAtomically(paths.AddressFile, settings.Address + "\n");
+            }
+
+            LogNodeStarted(logger, settings.Address, settings.NodePort, settings.IsHead, settings.Storage is null ? "memory" : "postgresql");
+            await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            LogNodeStopped(logger, settings.Address);
+            return 0;
+        }
+        finally
+        {
+            if (NodeRecord.TryRead(pidFile)?.Pid == Environment.ProcessId)
+            {
+                File.Delete(pidFile);
+            }
+        }
+    }
+}

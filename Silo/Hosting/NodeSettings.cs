@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Net;
+
+namespace OrleansRay.Silo.Hosting;
+
+/// <summary>What <c>orleansray start</c> was asked for, checked: the node's ports, resources and storage.</summary>
+internal sealed record NodeSettings
+{
+    /// <summary>Cluster and service id of every OrleansRay cluster; one database or set of ports holds one cluster.</summary>
+    public const string ClusterId = "orleansray";
+
+    /// <summary>Client (gateway) port: drivers and <c>status</c> connect here. Default: 30000 for the head.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int NodePort { get; init; }
+
+    /// <summary>The address other nodes and clients reach this node at. Default: 127.0.0.1.</summary>
+    public IPAddress NodeIpAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>True for the head (the membership primary with the embedded default storage).</summary>
+    public bool IsHead { get; init; }
+
+    public double? NumCpus { get; init; }
+
+    public double NumGpus { get; init; }
+
+    public IReadOnlyDictionary<string, double> Resources { get; init; } = new Dictionary<string, double>();
+
+    public long? ObjectStoreMemory { get; init; }
+
+    public long? Memory { get; init; }
+
+    /// <summary>PostgreSQL connection string; null for the embedded default (localhost clustering, in-memory state).</summary>
+    public string? Storage { get; init; }
+
+    /// <summary>The session folder (logs, pid files point here).</summary>
+    public required string Session { get; init; }
+
+    public string Address => string.Create(CultureInfo.InvariantCulture, $"{NodeIpAddress}:{Port}");
+
+    public string LogFile => Path.Combine(Session, "logs", string.Create(CultureInfo.InvariantCulture, $"node-{Port}.log"));
+
+    public RayOptions ToRayOptions()
+    {
+        var options = new RayOptions { NumCpus = NumCpus, NumGpus = NumGpus, ObjectStoreMemory = ObjectStoreMemory, Memory = Memory };
+        foreach (var (name, amount) in Resources)
+        {
+            options.Resources[name] = amount;
+        }
+
+        return options;
+    }
+}

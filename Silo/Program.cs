@@ -1,0 +1,3 @@
+using OrleansRay.Silo.Cli;
+
+return await OrleansRayCli.RunAsync(args).ConfigureAwait(false);
