@@ -352,7 +352,7 @@ public abstract class ObjectStoreContractTests
         await using var store = await StartStoreAsync(1 << 20);
         await using var client = await store.ConnectAsync();
         var error = await Assert.ThrowsAsync<ObjectTransferException>(async () =>
-            await client.PullAsync(StoreObjectId.NewId(), peer.TransferEndPoint, TimeSpan.FromMilliseconds(200)));
+            await client.PullAsync(StoreObjectId.NewId(), peer.TransferEndPoint, TimeSpan.FromSeconds(2))); // the peer waits half of it for a seal
         Assert.Contains("does not have", error.Message, StringComparison.Ordinal);
     }
 }
