@@ -39,6 +39,20 @@ public readonly record struct StoreObjectId
     {
     }
 
+    /// <summary>Creates an id from two 64-bit halves and an index, without allocating (the runtime's <c>ObjectId(Hi, Lo)</c> maps here).</summary>
+    /// <exception cref="ArgumentException">All parts are zero.</exception>
+    public StoreObjectId(ulong high, ulong low, uint index = 0)
+    {
+        if (high == 0 && low == 0 && index == 0)
+        {
+            throw new ArgumentException("The all-zero store object id is reserved (nil).", nameof(high));
+        }
+
+        _high = high;
+        _low = low;
+        _index = index;
+    }
+
     /// <summary>A fresh random id.</summary>
     public static StoreObjectId NewId()
     {
@@ -47,6 +61,12 @@ public readonly record struct StoreObjectId
         bytes[0] |= 1; // never nil
         return new StoreObjectId(bytes);
     }
+
+    /// <summary>The first 8 bytes, big-endian.</summary>
+    public ulong High => _high;
+
+    /// <summary>Bytes 8..15, big-endian.</summary>
+    public ulong Low => _low;
 
     /// <summary>The index part (the last 4 bytes).</summary>
     public uint Index => _index;
