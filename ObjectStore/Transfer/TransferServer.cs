@@ -132,9 +132,10 @@ internal sealed class TransferServer : IAsyncDisposable
                 await SendObjectAsync(peer, found).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or ArgumentException or IOException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or ArgumentException or IOException or ObjectStoreException)
         {
-            // The peer went away, sent garbage, or the store is stopping: the puller sees a short transfer and fails cleanly.
+            // The peer went away, sent garbage, the object could not be restored, or the store is stopping:
+            // the puller sees a short transfer and fails cleanly with ObjectTransferException.
         }
         finally
         {
