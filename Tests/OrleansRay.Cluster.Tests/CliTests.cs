@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansRay.Cluster.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>The <c>orleansray</c> command as people use it: real processes, real ports, files in a private temp folder.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly OrleansRayCommand _command = new();
+
+    [Fact]
+    public async Task Start_status_stop_runs_a_head_in_the_background_and_leaves_nothing_behind()
+    {
+        var port = TestPorts.Free();
+        var address = $"127.0.0.1:{port}";
+
+        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "3", "--resources", "{\"accel\": 2}");
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.Contains($"Address = \"{address}\"", start.Output, StringComparison.Ordinal);
+        Assert.Contains("orleansray status", start.Output, StringComparison.Ordinal);
+        Assert.Contains("orleansray stop", start.Output, StringComparison.Ordinal);
+        Assert.Equal(address, File.ReadAllText(_command.AddressFile).Trim());
+        var pid = Assert.Single(_command.NodePids());
+        Assert.True(OrleansRayCommand.IsRunning(pid));
+
+        var status = await _command.RunAsync("status");
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("Active: 1 node(s)", status.Output, StringComparison.Ordinal);
+        Assert.Contains("0.0/3.0 CPU", status.Output, StringComparison.Ordinal);
+        Assert.Contains("0.0/2.0 accel", status.Output, StringComparison.Ordinal);
+        Assert.Contains("(no resource demands)", status.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("│", status.Output, StringComparison.Ordinal);
+
+        var stop = await _command.RunAsync("stop");
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains($"Stopped head node {address}", stop.Output, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), $"node process {pid} to exit");
+        Assert.Empty(Directory.EnumerateFiles(_command.NodesDirectory));
+        Assert.False(File.Exists(_command.AddressFile));
+
+        var again = await _command.RunAsync("stop");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("No OrleansRay node is running", again.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--resources", "{\"accel\":", "error: --resources")]
+    [InlineData("--resources", "{\"accel\": -1}", "error: --resources")]
+    [InlineData("--num-cpus", "-2", "error: --num-cpus")]
+    [InlineData("--object-store-memory", "-5", "error: --object-store-memory")]
+    [InlineData("--storage", "Host=127.0.0.1;Bogus Key=1", "error: --storage")]
+    public async Task Bad_input_is_one_line_naming_the_option_with_exit_code_2(string option, string value, string expected)
+    {
+        var result = await _command.RunAsync("start", "--head", "--port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), option, value);
+
+        Assert.True(result.ExitCode is 1 or 2, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_refused_before_anything_starts()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var result = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: --port {port}: the port is in use", result.Error, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task Status_without_a_cluster_says_how_to_start_one()
+    {
+        var result = await _command.RunAsync("status");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("orleansray start --head", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _command.Dispose();
+}

@@ -1,0 +1,10 @@
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests.Fixtures;
+
+/// <summary>Tests that share one throwaway PostgreSQL server (each test makes its own database).</summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "PostgreSQL";
+}
