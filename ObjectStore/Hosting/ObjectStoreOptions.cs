@@ -5,7 +5,7 @@ namespace OrleansRay.ObjectStore.Hosting;
 /// <summary>Settings of one object store (embedded or the orleansray-store executable).</summary>
 public sealed class ObjectStoreOptions
 {
-    /// <summary>Arena size in bytes: Ray's object_store_memory. Default: 30% of the memory available to the process.</summary>
+    /// <summary>Arena size in bytes: Ray's object_store_memory. Default: 30% of the memory available to the process, at most 200 GiB (Ray's cap).</summary>
     public long Capacity { get; set; } = DefaultCapacity();
 
     /// <summary>Where the arena file is created (a tmpfs, so it stays in RAM). Default: /dev/shm.</summary>
@@ -78,6 +78,7 @@ public sealed class ObjectStoreOptions
     private static long DefaultCapacity()
     {
         var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return available > 0 ? available * 3 / 10 : 1L << 30;
+        const long RayCap = 200L << 30;
+        return available > 0 ? Math.Min(available * 3 / 10, RayCap) : 1L << 30;
     }
 }

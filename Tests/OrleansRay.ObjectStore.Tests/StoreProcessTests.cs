@@ -24,7 +24,7 @@ public sealed class StoreProcessTests
     }
 
     [Fact]
-    public async Task SIGTERM_stops_the_store_cleanly_and_removes_its_files()
+    public async Task The_store_files_are_owner_only_and_SIGTERM_stops_it_cleanly_removing_them()
     {
         var store = await ObjectStoreProcess.StartAsync(new ObjectStoreProcessOptions { Store = TestStore.Options(1 << 20, null) });
         await using (var client = await store.ConnectAsync())
@@ -33,6 +33,9 @@ public sealed class StoreProcessTests
         }
 
         Assert.True(File.Exists(store.ArenaPath));
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(store.ArenaPath));
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(store.SocketPath));
         var sockets = store.SocketPath;
         using var watcher = Process.GetProcessById(store.ProcessId);
         Assert.Equal(0, Kill(store.ProcessId, 15));
