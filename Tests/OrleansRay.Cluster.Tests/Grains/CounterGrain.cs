@@ -4,7 +4,7 @@ internal sealed class CounterGrain : Grain, ICounterGrain
 {
     private readonly IPersistentState<CounterState> _state;
 
-    public CounterGrain([PersistentState("counter")] IPersistentState<CounterState> state)
+    public CounterGrain([PersistentState("counter", storageName: "counter")] IPersistentState<CounterState> state)
     {
         _state = state;
     }
