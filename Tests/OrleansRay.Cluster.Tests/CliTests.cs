@@ -48,6 +48,33 @@ public sealed class CliTests : IDisposable
         Assert.Contains("No OrleansRay node is running", again.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_worker_joins_the_head_with_address_and_its_resources_add_up()
+    {
+        var port = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var head = await _command.RunAsync("start", "--head", "--port", port, "--num-cpus", "2");
+        Assert.True(head.ExitCode == 0, head.ToString());
+
+        var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--num-cpus", "1", "--resources", "{\"accel\": 1}");
+
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+        Assert.Contains("worker node started", worker.Output, StringComparison.Ordinal);
+        Assert.Equal(2, _command.NodePids().Count);
+        ProcessResult? status = null;
+        // The worker reports its row within a second of joining.
+        await Poll.UntilAsync(
+            () => (status = _command.RunAsync("status").GetAwaiter().GetResult()).Output.Contains("Active: 2 node(s)", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "status to list both nodes");
+        Assert.Contains("0.0/3.0 CPU", status!.Output, StringComparison.Ordinal);
+        Assert.Contains("0.0/1.0 accel", status.Output, StringComparison.Ordinal);
+
+        var stop = await _command.RunAsync("stop");
+        Assert.Contains("Stopped worker node", stop.Output, StringComparison.Ordinal);
+        Assert.Contains("Stopped head node", stop.Output, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
     [Theory]
     [InlineData("--resources", "{\"accel\":", "error: --resources")]
     [InlineData("--resources", "{\"accel\": -1}", "error: --resources")]
