@@ -11,12 +11,19 @@ internal static class OrleansRayCli
     public const string DebugVariable = "ORLEANSRAY_DEBUG";
 
     public static RootCommand Build() =>
-        new("orleansray: start, watch and stop an OrleansRay cluster (Ray's programming model on Microsoft Orleans).")
+        new RootCommand("orleansray: start, watch and stop an OrleansRay cluster (Ray's programming model on Microsoft Orleans).")
         {
             new StartCommand(),
             new StatusCommand(),
             new StopCommand(),
-        };
+        }.WithHelpName("orleansray");
+
+    // The assembly is OrleansRay.Cli; people type `orleansray`.
+    private static RootCommand WithHelpName(this RootCommand root, string name)
+    {
+        root.HelpName = name;
+        return root;
+    }
 
     public static async Task<int> RunAsync(string[] args)
     {
