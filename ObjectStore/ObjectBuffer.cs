@@ -5,63 +5,71 @@ using OrleansRay.ObjectStore.Client;
 
 namespace OrleansRay;
 
-/// <summary>A zero-copy, read-only view of an object in the node's shared-memory object store.</summary>
+/// <summary>A read-only, zero-copy view of an array object. The object stays pinned (never evicted, spilled or freed)
+/// until the buffer is disposed; do not use the span afterwards.</summary>
+/// <typeparam name="T">The unmanaged element type.</typeparam>
 /// <remarks>
-/// The object stays pinned in the store (never evicted, spilled or freed) until the buffer is disposed;
-/// <see cref="Span"/> and <see cref="Memory"/> must not be used after that. Dispose is idempotent and thread-safe.
+/// For an object in the node's object store the view points into the store's shared memory. The runtime also wraps
+/// values it holds in managed memory (small inline objects) in the same type. Dispose is idempotent and thread-safe.
 /// </remarks>
-public sealed unsafe class ObjectBuffer<T> : IDisposable
+public sealed class ObjectBuffer<T> : IDisposable
     where T : unmanaged
 {
-    private readonly T* _pointer;
-    private readonly int _length;
-    private IPinOwner? _owner;
-    private UnmanagedMemoryManager<T>? _memory;
+    private readonly ReadOnlyMemory<T> _memory;
+    private IDisposable? _pin;
+    private object? _keepAlive;
+    private int _disposed;
 
-    internal ObjectBuffer(StoreObjectId id, T* pointer, int length, IPinOwner owner)
+    /// <summary>Wraps memory the caller keeps valid until <paramref name="pin"/> is disposed (the runtime's constructor for inline values).</summary>
+    internal ObjectBuffer(ReadOnlyMemory<T> memory, IDisposable? pin, object? keepAlive)
     {
-        Id = id;
-        _pointer = pointer;
-        _length = length;
-        _owner = owner;
+        _memory = memory;
+        _pin = pin;
+        _keepAlive = keepAlive;
     }
 
-    /// <summary>The object's id in the store.</summary>
-    public StoreObjectId Id { get; }
-
-    /// <summary>Number of elements of <typeparamref name="T"/>.</summary>
-    public int Length => _length;
-
-    /// <summary>The object's size in bytes.</summary>
-    public long ByteLength => (long)_length * sizeof(T);
-
-    /// <summary>The elements, in place in shared memory.</summary>
+    /// <summary>The elements.</summary>
+    /// <exception cref="ObjectDisposedException">The buffer was disposed.</exception>
     public ReadOnlySpan<T> Span
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            ThrowIfDisposed();
-            return new ReadOnlySpan<T>(_pointer, _length);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _memory.Span;
         }
     }
 
-    /// <summary>The elements as memory (for async APIs), in place in shared memory.</summary>
+    /// <summary>The elements as memory (valid until disposal).</summary>
+    /// <exception cref="ObjectDisposedException">The buffer was disposed.</exception>
     public ReadOnlyMemory<T> Memory
     {
         get
         {
-            ThrowIfDisposed();
-            return (_memory ??= new UnmanagedMemoryManager<T>(_pointer, _length)).Memory;
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _memory;
         }
     }
 
-    /// <summary>Releases the pin.</summary>
+    /// <summary>Number of elements.</summary>
+    public int Length => _memory.Length;
+
+    /// <summary>Size in bytes.</summary>
+    public long ByteLength => (long)_memory.Length * Unsafe.SizeOf<T>();
+
+    /// <summary>Unpins the object.</summary>
     public void Dispose()
     {
-        var owner = Interlocked.Exchange(ref _owner, null);
-        owner?.ReleasePin(Id);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _pin, null)?.Dispose();
+        _keepAlive = null;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_owner is null, this);
+    /// <summary>A view of a pinned store object; disposing it releases the pin through <paramref name="owner"/>.</summary>
+    internal static unsafe ObjectBuffer<T> FromStore(StoreObjectId id, T* pointer, int length, IPinOwner owner) =>
+        new(new UnmanagedMemoryManager<T>(pointer, length).Memory, new StorePin(id, owner), keepAlive: null);
 }

@@ -216,7 +216,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         _mapping.CheckRange(location.Offset, location.Size);
         Interlocked.Increment(ref _references);
-        return new ObjectBuffer<T>(id, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
+        return ObjectBuffer<T>.FromStore(id, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
     }
 
     private void DropReference()
