@@ -11,6 +11,7 @@ namespace OrleansRay.ObjectStore.Hosting;
 /// In-process clients from <see cref="Connect"/> call the store directly (no socket). With
 /// <see cref="ObjectStoreOptions.SocketPath"/> set, other processes connect too; with
 /// <see cref="ObjectStoreOptions.TransferPort"/> set, peers pull objects over TCP.
+/// Metrics are published on the meter <c>OrleansRay.ObjectStore</c> (<c>orleansray.objectstore.*</c>).
 /// Dispose only after every in-process <see cref="ObjectBuffer{T}"/> is disposed: their memory is unmapped.
 /// </remarks>
 public sealed class EmbeddedObjectStore : IAsyncDisposable
@@ -18,6 +19,7 @@ public sealed class EmbeddedObjectStore : IAsyncDisposable
     private readonly StoreCore _core;
     private readonly StoreSocketServer? _socketServer;
     private readonly TransferServer? _transferServer;
+    private readonly ObjectStoreInstruments _instruments;
     private int _clientCount;
     private int _disposed;
 
@@ -26,6 +28,7 @@ public sealed class EmbeddedObjectStore : IAsyncDisposable
         _core = core;
         _socketServer = socketServer;
         _transferServer = transferServer;
+        _instruments = new ObjectStoreInstruments(core);
     }
 
     /// <summary>Usable arena bytes.</summary>
@@ -105,6 +108,7 @@ public sealed class EmbeddedObjectStore : IAsyncDisposable
             return;
         }
 
+        _instruments.Dispose();
         if (_socketServer is not null)
         {
             await _socketServer.DisposeAsync().ConfigureAwait(false);
