@@ -15,7 +15,7 @@ internal sealed class StoreCore : IAsyncDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<StoreObjectId, StoredObject> _table = new();
-    private readonly Dictionary<StoreObjectId, TaskCompletionSource> _sealWaiters = new();
+    private readonly Dictionary<StoreObjectId, SealWaiter> _sealWaiters = new();
     private readonly Dictionary<StoreObjectId, Task> _pulls = new();
     private readonly HashSet<StoreSession> _sessions = new();
     private readonly ArenaAllocator _allocator;
@@ -183,7 +183,7 @@ internal sealed class StoreCore : IAsyncDisposable
             session.Creating.Remove(id);
             if (_sealWaiters.Remove(id, out var waiter))
             {
-                waiter.TrySetResult();
+                waiter.Signal.TrySetResult();
             }
 
             SignalMemoryLocked();
@@ -365,6 +365,18 @@ internal sealed class StoreCore : IAsyncDisposable
         }
     }
 
+    /// <summary>Ids with gets waiting for their seal (for tests: absent ids must not accumulate).</summary>
+    public int SealWaiterCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sealWaiters.Count;
+            }
+        }
+    }
+
     public void AddPullBytes(long bytes) => Interlocked.Add(ref _pullBytes, bytes);
 
     public void AddSentBytes(long bytes) => Interlocked.Add(ref _sentBytes, bytes);
@@ -398,7 +410,7 @@ internal sealed class StoreCore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        List<TaskCompletionSource> waiters;
+        List<SealWaiter> waiters;
         lock (_lock)
         {
             if (_disposing)
@@ -419,7 +431,7 @@ internal sealed class StoreCore : IAsyncDisposable
         await _shutdown.CancelAsync().ConfigureAwait(false);
         foreach (var waiter in waiters)
         {
-            waiter.TrySetException(new ObjectDisposedException(nameof(StoreCore), "The object store stopped."));
+            waiter.Signal.TrySetException(new ObjectDisposedException(nameof(StoreCore), "The object store stopped."));
         }
 
         // Spill writes and transfers observe the cancellation; wait for them before unmapping the arena under them.
@@ -434,6 +446,7 @@ internal sealed class StoreCore : IAsyncDisposable
         while (true)
         {
             Task wait;
+            SealWaiter? waiter = null;
             lock (_lock)
             {
                 ThrowIfDisposing();
@@ -446,29 +459,43 @@ internal sealed class StoreCore : IAsyncDisposable
                         return new ObjectLocation(entry.Offset, entry.Size);
                     }
 
-                    wait = entry.State == ObjectState.Spilled
-                        ? entry.Restoring ??= Task.Run(() => RestoreAsync(entry))
-                        : SealWaiterLocked(id).Task;
+                    if (entry.State == ObjectState.Spilled)
+                    {
+                        wait = entry.Restoring ??= Task.Run(() => RestoreAsync(entry));
+                    }
+                    else
+                    {
+                        waiter = JoinSealWaiterLocked(id);
+                        wait = waiter.Signal.Task;
+                    }
                 }
                 else
                 {
-                    wait = SealWaiterLocked(id).Task;
+                    waiter = JoinSealWaiterLocked(id);
+                    wait = waiter.Signal.Task;
                 }
-            }
-
-            var remaining = deadline.Remaining;
-            if (remaining == TimeSpan.Zero)
-            {
-                return null;
             }
 
             try
             {
+                var remaining = deadline.Remaining;
+                if (remaining == TimeSpan.Zero)
+                {
+                    return null;
+                }
+
                 await wait.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 return null;
+            }
+            finally
+            {
+                if (waiter is not null)
+                {
+                    LeaveSealWaiter(id, waiter);
+                }
             }
         }
     }
@@ -738,15 +765,28 @@ internal sealed class StoreCore : IAsyncDisposable
         return entry;
     }
 
-    private TaskCompletionSource SealWaiterLocked(StoreObjectId id)
+    private SealWaiter JoinSealWaiterLocked(StoreObjectId id)
     {
         if (!_sealWaiters.TryGetValue(id, out var waiter))
         {
-            waiter = NewSignal();
+            waiter = new SealWaiter();
             _sealWaiters.Add(id, waiter);
         }
 
+        waiter.Waiters++;
         return waiter;
+    }
+
+    private void LeaveSealWaiter(StoreObjectId id, SealWaiter waiter)
+    {
+        lock (_lock)
+        {
+            waiter.Waiters--;
+            if (waiter.Waiters == 0 && _sealWaiters.TryGetValue(id, out var current) && current == waiter)
+            {
+                _sealWaiters.Remove(id);
+            }
+        }
     }
 
     private void TryFinalizeLocked(StoredObject entry)
