@@ -18,6 +18,10 @@ internal sealed class StoreCore : IAsyncDisposable
     private readonly Dictionary<StoreObjectId, SealWaiter> _sealWaiters = new();
     private readonly Dictionary<StoreObjectId, Task> _pulls = new();
     private readonly HashSet<StoreSession> _sessions = new();
+
+    // Sealed objects holding a block, least recently used first; one list per kind so eviction never scans the table.
+    private readonly LinkedList<StoredObject> _primaryLru = new();
+    private readonly LinkedList<StoredObject> _secondaryLru = new();
     private readonly ArenaAllocator _allocator;
     private readonly string _spillDirectory;
     private readonly bool _ownsSpillDirectory;
@@ -180,6 +184,7 @@ internal sealed class StoreCore : IAsyncDisposable
             entry.State = ObjectState.Sealed;
             entry.Creator = null;
             entry.LastUse = ++_clock;
+            AddToLruLocked(entry);
             session.Creating.Remove(id);
             if (_sealWaiters.Remove(id, out var waiter))
             {
@@ -365,6 +370,15 @@ internal sealed class StoreCore : IAsyncDisposable
         }
     }
 
+    /// <summary>The state of an object, or null when absent (for tests).</summary>
+    public ObjectState? StateOf(StoreObjectId id)
+    {
+        lock (_lock)
+        {
+            return _table.TryGetValue(id, out var entry) ? entry.State : null;
+        }
+    }
+
     /// <summary>Ids with gets waiting for their seal (for tests: absent ids must not accumulate).</summary>
     public int SealWaiterCount
     {
@@ -535,6 +549,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 entry.SpillPath = null;
                 entry.Restoring = null;
                 entry.LastUse = ++_clock;
+                AddToLruLocked(entry);
                 _restores++;
                 SignalMemoryLocked();
                 TryFinalizeLocked(entry);
@@ -731,22 +746,41 @@ internal sealed class StoreCore : IAsyncDisposable
 
     private StoredObject? FindLruLocked(bool primary)
     {
-        StoredObject? best = null;
-        foreach (var entry in _table.Values)
+        // Pinned or busy objects are skipped; they are few next to the evictable ones.
+        for (var node = (primary ? _primaryLru : _secondaryLru).First; node is not null; node = node.Next)
         {
-            if (entry.IsPrimary == primary && entry.IsEvictable && (best is null || entry.LastUse < best.LastUse))
+            if (node.Value.IsEvictable)
             {
-                best = entry;
+                return node.Value;
             }
         }
 
-        return best;
+        return null;
+    }
+
+    private void AddToLruLocked(StoredObject entry)
+    {
+        if (entry.Block >= 0 && entry.LruNode is null)
+        {
+            entry.LruNode = (entry.IsPrimary ? _primaryLru : _secondaryLru).AddLast(entry);
+        }
+    }
+
+    private void TouchLocked(StoredObject entry)
+    {
+        entry.LastUse = ++_clock;
+        if (entry.LruNode is { } node)
+        {
+            var list = node.List!;
+            list.Remove(node);
+            list.AddLast(node);
+        }
     }
 
     private void PinLocked(StoreSession session, StoredObject entry)
     {
         entry.Pins++;
-        entry.LastUse = ++_clock;
+        TouchLocked(entry);
         session.Pins[entry.Id] = session.Pins.TryGetValue(entry.Id, out var count) ? count + 1 : 1;
     }
 
@@ -817,6 +851,12 @@ internal sealed class StoreCore : IAsyncDisposable
 
     private void FreeBlockLocked(StoredObject entry)
     {
+        if (entry.LruNode is { } node)
+        {
+            node.List!.Remove(node);
+            entry.LruNode = null;
+        }
+
         _allocator.Free(entry.Block, entry.Size);
         entry.Block = -1;
     }

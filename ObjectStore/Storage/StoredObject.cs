@@ -31,6 +31,9 @@ internal sealed class StoredObject
 
     public long LastUse { get; set; }
 
+    /// <summary>This object's place in its LRU list while it is sealed and holds a block; null otherwise.</summary>
+    public LinkedListNode<StoredObject>? LruNode { get; set; }
+
     /// <summary>The session writing the object until it is sealed or aborted.</summary>
     public StoreSession? Creator { get; set; }
 

@@ -21,4 +21,29 @@ public sealed class StoreCoreTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
         Assert.Equal(0, store.Embedded.Core.SealWaiterCount);
     }
+
+    [Fact]
+    public async Task The_least_recently_used_object_is_spilled_first()
+    {
+        const int Size = 1 << 20;
+        await using var store = await TestStore.StartEmbeddedAsync((3L * Size) + 4096);
+        await using var client = await store.ConnectAsync();
+        var ids = Enumerable.Range(0, 4).Select(_ => StoreObjectId.NewId()).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            await client.PutAsync(ids[i], Patterns.Create(Size, (ulong)i));
+        }
+
+        using (await client.GetAsync(ids[0], TimeSpan.Zero))
+        {
+            // Reading the oldest object makes the second one the least recently used.
+        }
+
+        await client.PutAsync(ids[3], Patterns.Create(Size, 3));
+        var core = store.Embedded!.Core;
+        Assert.Equal(Storage.ObjectState.Sealed, core.StateOf(ids[0]));
+        Assert.Equal(Storage.ObjectState.Spilled, core.StateOf(ids[1]));
+        Assert.Equal(Storage.ObjectState.Sealed, core.StateOf(ids[2]));
+        Assert.Equal(Storage.ObjectState.Sealed, core.StateOf(ids[3]));
+    }
 }
