@@ -10,6 +10,11 @@ File.WriteAllText("Client/Tasks/RayTaskExtensions.g.cs", Tasks());
 File.WriteAllText("Client/Actors/ActorHandle.Task.g.cs", ActorMethods());
 Console.WriteLine("generated Client/Tasks/RayTaskExtensions.g.cs and Client/Actors/ActorHandle.Task.g.cs");
 
+// An async lambda converts to Task<T> and ValueTask<T> delegates alike: prefer Task<T>, then ValueTask<T>, then a plain T
+// (which would otherwise bind TResult to the Task itself).
+string Priority(string ret) =>
+    $"    [global::System.Runtime.CompilerServices.OverloadResolutionPriority({(ret.Contains(".Task<") ? 2 : ret.Contains("ValueTask<") ? 1 : 0)})]";
+
 string Tasks()
 {
     var sb = new StringBuilder();
@@ -38,6 +43,7 @@ string Tasks()
                 }
 
                 sb.AppendLine("    /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>");
+                sb.AppendLine(Priority(ret));
                 sb.AppendLine($"    public static TaskCall<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
                 sb.AppendLine($"        => new(ray, function, {(n == 0 ? "global::System.Array.Empty<TaskArg>()" : $"new TaskArg[] {{ {string.Join(", ", packed)} }}")});");
                 sb.AppendLine();
@@ -76,6 +82,7 @@ string ActorMethods()
                 }
 
                 sb.AppendLine("    /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>");
+                sb.AppendLine(Priority(ret));
                 sb.AppendLine($"    public ActorMethodCall<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
                 sb.AppendLine($"        => new(BoundRay, ActorId, method, {(n == 0 ? "global::System.Array.Empty<TaskArg>()" : $"new TaskArg[] {{ {string.Join(", ", packed)} }}")});");
                 sb.AppendLine();

@@ -41,6 +41,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
         }
 
         var runtime = IRayRuntimeAccess.Of(_ray);
+        runtime.ThrowIfDisposed();
         var options = _options ?? new ActorOptions();
         options.Validate();
         var (ctor, values) = Parse(_constructor);

@@ -32,6 +32,7 @@ public readonly struct ActorMethodCall<TResult>
 
         var ray = _ray ?? Ray.CurrentOrNodeOfTask;
         var runtime = IRayRuntimeAccess.Of(ray);
+        runtime.ThrowIfDisposed();
         var method = FunctionRegistry.ForDelegate(_method, "actor method");
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
         var entry = runtime.Actors.Call(_actorId, method, args);

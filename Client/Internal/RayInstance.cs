@@ -33,6 +33,7 @@ internal abstract class RayInstance : IRay, IRayRuntimeAccess
 
     public ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default)
     {
+        Runtime.ThrowIfDisposed();
         var copy = Runtime.Copier.CopyIn(value, "value put");
         var entry = Runtime.Put(copy);
         return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects));

@@ -28,7 +28,9 @@ internal sealed partial class ActorMailbox
     private int _running;
     private int _generation;
     private int _rotationStart;
+    private readonly CancellationTokenSource _lifetime = new();
     private bool _draining;
+    private bool _dirty;
     private bool _holdsResources;
     private long _callsRun;
 
@@ -82,7 +84,7 @@ internal sealed partial class ActorMailbox
         try
         {
             _constructor = FunctionRegistry.Resolve(spec.Constructor);
-            await _runtime.Scheduler.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, CancellationToken.None).ConfigureAwait(false);
+            await _runtime.Scheduler.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
             {
                 _holdsResources = true;
@@ -95,6 +97,10 @@ internal sealed partial class ActorMailbox
             }
 
             await ConstructAsync(_generation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+            // Killed while waiting for resources: Die already ran and reported it.
         }
         catch (Exception ex)
         {
@@ -287,6 +293,8 @@ internal sealed partial class ActorMailbox
             ReleaseResourcesLocked();
         }
 
+        // Withdraws a resource request still waiting (an actor killed before it was placed).
+        _lifetime.Cancel();
         LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
         foreach (var call in orphaned)
         {
@@ -350,7 +358,9 @@ internal sealed partial class ActorMailbox
         {
             lock (_gate)
             {
-                if (_draining || _state != ActorState.Alive || !HasRunnableLocked())
+                // _dirty tells a running drain loop to look again before it stops (an argument became ready meanwhile).
+                _dirty = true;
+                if (_draining || _state != ActorState.Alive)
                 {
                     return;
                 }
@@ -398,10 +408,25 @@ internal sealed partial class ActorMailbox
             int generation;
             lock (_gate)
             {
-                if (_state != ActorState.Alive || !TryTakeLocked(out call))
+                while (true)
                 {
-                    _draining = false;
-                    return;
+                    if (_state != ActorState.Alive)
+                    {
+                        _draining = false;
+                        return;
+                    }
+
+                    _dirty = false;
+                    if (TryTakeLocked(out call))
+                    {
+                        break;
+                    }
+
+                    if (!_dirty)
+                    {
+                        _draining = false;
+                        return;
+                    }
                 }
 
                 generation = _generation;
@@ -413,19 +438,6 @@ internal sealed partial class ActorMailbox
                 await run.ConfigureAwait(false);
             }
         }
-    }
-
-    private bool HasRunnableLocked()
-    {
-        foreach (var queue in _rotation)
-        {
-            if (queue.Head is { } head && ArgumentsReady(head))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Takes the next runnable call, rotating over callers; registers a wake-up for heads waiting on arguments.</summary>

@@ -52,7 +52,18 @@ internal sealed class ActorOutbox
             _sending = true;
         }
 
-        if (start)
+        if (!start)
+        {
+            return;
+        }
+
+        if (WorkerPool.IsWorkerThread)
+        {
+            // User code on a worker thread may block right after this call; the grain call and its continuations must
+            // not depend on that thread (see SchedulerEngine.Start).
+            ThreadPool.UnsafeQueueUserWorkItem(static outbox => _ = outbox.SendLoopAsync(), this, preferLocal: false);
+        }
+        else
         {
             _ = SendLoopAsync();
         }

@@ -21,6 +21,7 @@ internal sealed class CompiledFunction
         _invoker = invoker;
         ParameterTypes = parameterTypes;
         ResultType = resultType;
+        DisplayName = LambdaNames.Describe(method, descriptor.DisplayName);
     }
 
     public MethodBase Method { get; }
@@ -33,7 +34,8 @@ internal sealed class CompiledFunction
     /// <summary>The value type the caller reads (T of T, Task&lt;T&gt; or ValueTask&lt;T&gt;; the class for constructors).</summary>
     public Type ResultType { get; }
 
-    public string DisplayName => Descriptor.DisplayName;
+    /// <summary>"Type.Method" for people: a lambda shows the method it calls.</summary>
+    public string DisplayName { get; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<object?> InvokeAsync(object?[] args) => _invoker(args);

@@ -247,7 +247,8 @@ internal sealed partial class NodeRuntime : IDisposable
         Objects.DropIfOrphaned(spec.Result);
     }
 
-    private void ThrowIfDisposed()
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>
+    public void ThrowIfDisposed()
     {
         if (_disposed)
         {

@@ -34,6 +34,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     public int ThreadCount => Volatile.Read(ref _threads);
 
+    /// <summary>True on a thread of any worker pool (where user code runs and may block).</summary>
+    public static bool IsWorkerThread => _current is not null;
+
     public override int MaximumConcurrencyLevel => _maxThreads;
 
     /// <summary>Runs <paramref name="work"/> on a worker thread.</summary>

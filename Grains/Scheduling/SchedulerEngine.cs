@@ -187,6 +187,30 @@ internal sealed partial class SchedulerEngine
         return next;
     }
 
+    /// <summary>Takes a cancelled task out of its ready queue, so it no longer shows as a demand.</summary>
+    public void RemoveQueued(TaskSpec spec)
+    {
+        lock (_gate)
+        {
+            if (spec.State != TaskSpec.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
+            {
+                return;
+            }
+
+            var kept = cls.Ready.Where(s => !ReferenceEquals(s, spec)).ToArray();
+            cls.Ready.Clear();
+            foreach (var s in kept)
+            {
+                cls.Ready.Enqueue(s);
+            }
+
+            if (cls.Ready.Count == 0)
+            {
+                _waitingClasses.Remove(cls);
+            }
+        }
+    }
+
     /// <summary>Counts a finished task (success or failure) for metrics.</summary>
     public void RecordFinished(bool failed)
     {
@@ -264,7 +288,7 @@ internal sealed partial class SchedulerEngine
     {
         lock (_gate)
         {
-            if (_pendingActors.Count == 0 && shape.FitsIn(_available))
+            if (shape.FitsIn(_available))
             {
                 SubtractLocked(shape);
                 return Task.CompletedTask;
@@ -432,12 +456,19 @@ internal sealed partial class SchedulerEngine
 
     private void GrantLocked(ref List<Lease>? started)
     {
-        // Actors first, in arrival order: they are long-lived and were asked for before any task now queued.
-        while (_pendingActors.First is { } first && first.Value.Shape.FitsIn(_available))
+        // Actors first, in arrival order among those that fit: they are long-lived and were asked for before any task
+        // now queued. One that does not fit (or fits no node at all) must not hold up smaller ones behind it.
+        for (var node = _pendingActors.First; node is not null;)
         {
-            _pendingActors.RemoveFirst();
-            SubtractLocked(first.Value.Shape);
-            first.Value.Completion.TrySetResult();
+            var next = node.Next;
+            if (node.Value.Shape.FitsIn(_available))
+            {
+                _pendingActors.Remove(node);
+                SubtractLocked(node.Value.Shape);
+                node.Value.Completion.TrySetResult();
+            }
+
+            node = next;
         }
 
         for (var i = 0; i < _waitingClasses.Count; i++)
@@ -506,12 +537,35 @@ internal sealed partial class SchedulerEngine
 
         foreach (var lease in leases)
         {
-            var starter = LeaseStarter;
-            var start = starter is null ? LeaseRunner!(lease) : starter(lease.Id);
-            if (!start.IsCompleted || start.IsFaulted)
+            if (LeaseStarter is null)
             {
-                _ = ObserveStartAsync(start, lease);
+                _ = LeaseRunner!(lease);
+                continue;
             }
+
+            // The executor grain is called from a thread-pool thread, never from the caller's thread: the caller may be
+            // user code on a worker thread that is about to block, and Orleans must not run any of the call's
+            // continuations there (seen: lease starts stuck behind a blocked task's thread).
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Engine.StartThroughExecutor(state.Lease), (Engine: this, Lease: lease), preferLocal: false);
+        }
+    }
+
+    private void StartThroughExecutor(Lease lease)
+    {
+        var starter = LeaseStarter;
+        Task start;
+        try
+        {
+            start = starter is null ? LeaseRunner!(lease) : starter(lease.Id);
+        }
+        catch (Exception ex)
+        {
+            start = Task.FromException(ex);
+        }
+
+        if (!start.IsCompletedSuccessfully)
+        {
+            _ = ObserveStartAsync(start, lease);
         }
     }
 

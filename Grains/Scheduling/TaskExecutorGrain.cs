@@ -21,7 +21,13 @@ internal sealed class TaskExecutorGrain : Grain, ITaskExecutorGrain
     public Task RunLeaseAsync(long leaseId)
     {
         // Not awaited: a lease may run for as long as its tasks keep coming; the grain call must not wait for that.
-        _ = _runtime.Scheduler.RunLeaseAsync(leaseId);
+        // The grain turn's execution context must not flow into the worker threads: calls that user code makes from
+        // there would otherwise be attributed to this activation, and their responses queued behind it.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = _runtime.Scheduler.RunLeaseAsync(leaseId);
+        }
+
         return Task.CompletedTask;
     }
 }

@@ -81,6 +81,11 @@ internal sealed class TaskSpec : IPendingWork
         Cancelled = true;
         Result.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         Volatile.Read(ref _cancellation)?.Cancel();
+        if (State == Queued)
+        {
+            Engine.RemoveQueued(this);
+        }
+
         if (force)
         {
             RunningLease?.Abandon(this);

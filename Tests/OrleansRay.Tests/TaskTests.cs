@@ -1,0 +1,259 @@
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
+using Xunit;
+using static OrleansRay.Tests.Functions.TestFunctions;
+
+namespace OrleansRay.Tests;
+
+[Collection(RayCollection.Name)]
+public sealed class TaskTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly IRay _ray;
+
+    public TaskTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    [Fact]
+    public async Task Static_method_task_returns_its_value_and_refs_chain()
+    {
+        ObjectRef<int> a = _ray.Task(Square, 3).Remote();
+        ObjectRef<int> b = _ray.Task(Square, a).Remote();
+        Assert.Equal(81, await _ray.GetAsync(b));
+        Assert.Equal(new[] { 9, 81 }, await _ray.GetAsync(new[] { a, b }));
+        Assert.Equal(81, await b);
+    }
+
+    [Fact]
+    public async Task Functions_with_zero_to_six_parameters_mixing_values_and_refs_run()
+    {
+        var one = await _ray.PutAsync(1);
+        Assert.Equal(42, await _ray.Task(Answer).Remote());
+        Assert.Equal(1, await _ray.Task(Identity, one).Remote());
+        Assert.Equal(3, await _ray.Task(Sum2, one, 2).Remote());
+        Assert.Equal(6, await _ray.Task(Sum3, 1, one, 4).Remote());
+        Assert.Equal(10, await _ray.Task(Sum4, one, 2, one, 6).Remote());
+        Assert.Equal(15, await _ray.Task(Sum5, 1, 2, 3, 4, 5).Remote());
+        Assert.Equal(21, await _ray.Task(Sum6, one, one, one, one, one, 16).Remote());
+    }
+
+    [Fact]
+    public async Task Async_functions_returning_Task_and_ValueTask_run()
+    {
+        var x = _ray.Task(Zeros, 4).Remote();
+        Assert.Equal(0.0, await _ray.Task(Dot, x, x).Remote());
+        Assert.Equal(5, await _ray.Task(AddAsync, 2, 3).Remote());
+    }
+
+    [Fact]
+    public async Task Non_capturing_lambda_runs()
+    {
+        Assert.Equal(11, await _ray.Task((int x) => x + 1, 10).Remote());
+        Assert.Equal(7, await _ray.Task(() => 7).Remote());
+        Assert.Equal(9, await _ray.Task(async (int x) => { await Task.Yield(); return x * 3; }, 3).Remote());
+    }
+
+    [Fact]
+    public void Capturing_lambda_is_refused_at_Remote_with_the_reason()
+    {
+        var offset = 5;
+        var call = _ray.Task((int x) => x + offset, 1);
+        var ex = Assert.Throws<ArgumentException>(() => call.Remote());
+        Assert.Contains("offset", ex.Message);
+        Assert.Contains("capture", ex.Message);
+    }
+
+    [Fact]
+    public void Instance_method_bound_to_an_object_is_refused()
+    {
+        var holder = new InstanceHolder();
+        var ex = Assert.Throws<ArgumentException>(() => _ray.Task(holder.Double, 2).Remote());
+        Assert.Contains("static", ex.Message);
+    }
+
+    [Fact]
+    public async Task Remote_returns_before_the_task_runs_and_the_value_arrives_later()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var r = _ray.Task(WaitForGate, gate).Remote();
+        var early = await _ray.WaitAsync(new[] { r }, numReturns: 1, timeout: TimeSpan.FromMilliseconds(50));
+        Assert.Empty(early.Ready);
+        Gates.Get(gate).Set();
+        Assert.Equal(1, await _ray.GetAsync(r, Deadline));
+    }
+
+    [Fact]
+    public async Task Refs_nested_inside_an_argument_arrive_as_refs()
+    {
+        var refs = new List<ObjectRef<int>> { _ray.Task(Square, 2).Remote(), _ray.Task(Square, 3).Remote() };
+        Assert.Equal(13, await _ray.Task(SumRefs, refs).Remote());
+    }
+
+    [Fact]
+    public async Task A_task_can_return_a_ref_and_it_resolves_to_the_inner_value()
+    {
+        ObjectRef<ObjectRef<int>> outer = _ray.Task(MakeRef, 6).Remote();
+        ObjectRef<int> inner = await outer;
+        Assert.Equal(36, await inner);
+    }
+
+    [Fact]
+    public async Task Arguments_are_copied_so_a_task_cannot_change_the_callers_value()
+    {
+        var values = new[] { 1, 2, 3 };
+        var result = await _ray.Task(Mutate, values).Remote();
+        Assert.Equal(-1, result[0]);
+        Assert.Equal(1, values[0]);
+    }
+
+    [Fact]
+    public async Task Errors_propagate_through_dependent_tasks()
+    {
+        var failed = _ray.Task(Throw, 1).Remote();
+        var dependent = _ray.Task(Square, failed).Remote();
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await dependent);
+        Assert.Contains("Throw", ex.FunctionName);
+        Assert.Equal(typeof(InvalidOperationException).FullName, ex.OriginalExceptionType);
+        Assert.Contains("bad input 1", ex.Message);
+    }
+
+    [Fact]
+    public async Task RetryExceptions_reruns_a_throwing_task_up_to_MaxRetries()
+    {
+        var key = Guid.NewGuid().ToString();
+        var r = _ray.Task(FailTwiceThenSucceed, key).Options(new TaskOptions { RetryExceptions = true, MaxRetries = 3 }).Remote();
+        Assert.Equal(3, await _ray.GetAsync(r, Deadline));
+        Assert.Equal(3, Counters.Get(key));
+    }
+
+    [Fact]
+    public async Task Without_RetryExceptions_a_throwing_task_runs_once()
+    {
+        var key = Guid.NewGuid().ToString();
+        var r = _ray.Task(FailTwiceThenSucceed, key).Remote();
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await r);
+        Assert.Equal(typeof(IOException).FullName, ex.OriginalExceptionType);
+        Assert.Equal(1, Counters.Get(key));
+    }
+
+    [Fact]
+    public async Task Retries_stop_at_MaxRetries_and_the_last_error_surfaces()
+    {
+        var key = Guid.NewGuid().ToString();
+        var r = _ray.Task(FailTwiceThenSucceed, key).Options(new TaskOptions { RetryExceptions = true, MaxRetries = 1 }).Remote();
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await r);
+        Assert.Contains("transient failure 2", ex.Message);
+        Assert.Equal(2, Counters.Get(key));
+    }
+
+    [Fact]
+    public async Task Options_with_resources_run_and_name_shows_in_errors()
+    {
+        ObjectRef<int> c = _ray.Task(Square, 3)
+            .Options(new TaskOptions { NumCpus = 2, NumGpus = 0, Resources = { ["accel"] = 1 }, MaxRetries = 3, RetryExceptions = true, Name = "square" })
+            .Remote();
+        Assert.Equal(9, await c);
+
+        var named = _ray.Task(Throw, 2).Options(new TaskOptions { Name = "named-failure" }).Remote();
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await named);
+        Assert.Equal("named-failure", ex.FunctionName);
+    }
+
+    [Fact]
+    public void Bad_options_are_refused_naming_the_setting()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _ray.Task(Square, 1).Options(new TaskOptions { NumCpus = -1 }).Remote());
+        Assert.Contains("NumCpus", ex.Message);
+        var ex2 = Assert.Throws<ArgumentException>(() => _ray.Task(Square, 1).Options(new TaskOptions { Resources = { ["accel"] = double.NaN } }).Remote());
+        Assert.Contains("accel", ex2.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_queued_task_makes_reading_it_throw_TaskCancelledException()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var holder = _ray.Task(WaitForGate, gate).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 2 } }).Remote();
+        var queued = _ray.Task(Square, 5).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 2 } }).Remote();
+        await _ray.CancelAsync(queued);
+        await Assert.ThrowsAsync<TaskCancelledException>(async () => await queued);
+        Gates.Get(gate).Set();
+        Assert.Equal(1, await _ray.GetAsync(holder, Deadline));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_task_signals_its_token_and_reading_throws()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var r = _ray.Task(RunUntilCancelled, gate).Remote();
+        Assert.True(Gates.Get(gate + ".started").Wait(Deadline));
+        await _ray.CancelAsync(r);
+        await Assert.ThrowsAsync<TaskCancelledException>(async () => await r);
+        Assert.True(Gates.Get(gate + ".observed").Wait(Deadline), "the running task saw RayContext.CancellationToken fire");
+    }
+
+    [Fact]
+    public async Task Force_cancel_abandons_a_running_attempt_and_frees_its_resources()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var stuck = _ray.Task(IgnoreCancellation, gate).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 2 } }).Remote();
+        Assert.True(Gates.Get(gate + ".started").Wait(Deadline));
+        var next = _ray.Task(Square, 4).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 2 } }).Remote();
+        await _ray.CancelAsync(stuck, force: true);
+        await Assert.ThrowsAsync<TaskCancelledException>(async () => await stuck);
+        // The abandoned function is still blocked on its gate, yet its accel is free again.
+        Assert.Equal(16, await _ray.GetAsync(next, Deadline));
+        Gates.Get(gate).Set();
+    }
+
+    [Fact]
+    public async Task Tasks_submit_tasks_and_blocking_gets_inside_tasks_do_not_deadlock_a_full_node()
+    {
+        Assert.Equal(1 + 4 + 9 + 16 + 25, await _ray.Task(NestedSquares, 5).Remote());
+        // 12 tasks each hold a CPU (the node has 4) and block on a nested task: they hand their CPU back while blocked.
+        var refs = Enumerable.Range(1, 12).Select(i => _ray.Task(BlockingNested, i).Remote()).ToArray();
+        var values = await _ray.GetAsync(refs, Deadline);
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => i * i), values);
+    }
+
+    [Fact]
+    public async Task Ray_Current_and_RayContext_inside_a_task_describe_the_task()
+    {
+        var name = await _ray.Task(CurrentFunction).Remote();
+        Assert.Contains("CurrentFunction", name);
+        Assert.False(RayContext.IsInTask);
+    }
+
+    [Fact]
+    public async Task Many_tasks_submitted_without_awaiting_all_complete()
+    {
+        var refs = new ObjectRef<int>[20_000];
+        for (var i = 0; i < refs.Length; i++)
+        {
+            refs[i] = _ray.Task(Identity, i).Remote();
+        }
+
+        var values = await _ray.GetAsync(refs, Deadline);
+        for (var i = 0; i < values.Length; i++)
+        {
+            Assert.Equal(i, values[i]);
+        }
+    }
+
+    [Fact]
+    public async Task A_task_asking_for_more_than_the_node_has_stays_pending_as_infeasible()
+    {
+        var r = _ray.Task(Square, 2).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 5 } }).Remote();
+        await Eventually.TrueAsync(async () => (await _ray.PendingDemandsAsync()).Any(d => d.IsInfeasible && d.Shape.GetValueOrDefault("accel") == 5 && !d.IsActor),
+            Deadline, "the accel=5 task is reported infeasible");
+        await Assert.ThrowsAsync<GetTimeoutException>(async () => await _ray.GetAsync(r, TimeSpan.FromMilliseconds(100)));
+        await _ray.CancelAsync(r);
+        await Eventually.TrueAsync(async () => !(await _ray.PendingDemandsAsync()).Any(d => d.Shape.GetValueOrDefault("accel") == 5),
+            Deadline, "the cancelled task leaves the demands");
+    }
+
+    private sealed class InstanceHolder
+    {
+        private readonly int _factor = 2;
+
+        public int Double(int x) => x * _factor;
+    }
+}
