@@ -43,6 +43,10 @@ internal static partial class NodeHost
         // Orleans is chatty at Information (every stage of start and stop); its warnings and errors are what a log reader needs.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        // The node's object store process starts before the silo and stops after it (hosted services stop in reverse).
+        var storeCapacity = (long)nodeOptions.Resources[ResourceSet.ObjectStoreMemory];
+        builder.Services.AddSingleton(sp => new NodeObjectStore(settings, storeCapacity, sp.GetRequiredService<ILogger<NodeObjectStore>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeObjectStore>());
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>

@@ -25,6 +25,8 @@ public sealed class CliTests : IDisposable
         Assert.Equal(address, File.ReadAllText(_command.AddressFile).Trim());
         var pid = Assert.Single(_command.NodePids());
         Assert.True(OrleansRayCommand.IsRunning(pid));
+        // The node runs its object store as a child process.
+        var storePid = Assert.Single(ChildProcesses(pid, "orleansray-store"));
 
         var status = await _command.RunAsync("status");
 
@@ -40,6 +42,7 @@ public sealed class CliTests : IDisposable
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Contains($"Stopped head node {address}", stop.Output, StringComparison.Ordinal);
         await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), $"node process {pid} to exit");
+        await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(storePid), TimeSpan.FromSeconds(20), $"object store process {storePid} to exit");
         Assert.Empty(Directory.EnumerateFiles(_command.NodesDirectory));
         Assert.False(File.Exists(_command.AddressFile));
 
@@ -116,4 +119,35 @@ public sealed class CliTests : IDisposable
     }
 
     public void Dispose() => _command.Dispose();
+
+    /// <summary>Pids of the live children of <paramref name="parent"/> whose command line starts with a path ending in <paramref name="name"/>.</summary>
+    private static List<int> ChildProcesses(int parent, string name)
+    {
+        var result = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so parse after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0')[0];
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent && cmdline.EndsWith(name, StringComparison.Ordinal))
+                {
+                    result.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process exited while we looked.
+            }
+        }
+
+        return result;
+    }
 }
