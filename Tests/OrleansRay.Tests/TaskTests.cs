@@ -239,6 +239,29 @@ public sealed class TaskTests
     }
 
     [Fact]
+    public async Task A_task_runs_only_when_its_cpus_are_free()
+    {
+        // The node has 4 CPUs: tasks asking for 2 each run at most two at a time.
+        var key = Guid.NewGuid().ToString();
+        var refs = Enumerable.Range(0, 6).Select(_ => _ray.Task(Occupy, key, 100).Options(new TaskOptions { NumCpus = 2 }).Remote()).ToArray();
+        await _ray.GetAsync(refs, Deadline);
+        Assert.Equal(2, Counters.Get(key + ".max"));
+
+        // Tasks asking for 1 CPU fill all four.
+        var key1 = Guid.NewGuid().ToString();
+        await _ray.GetAsync(Enumerable.Range(0, 8).Select(_ => _ray.Task(Occupy, key1, 100).Remote()).ToArray(), Deadline);
+        Assert.Equal(4, Counters.Get(key1 + ".max"));
+    }
+
+    [Fact]
+    public async Task Functions_run_on_the_nodes_dedicated_worker_threads()
+    {
+        var where = await _ray.Task(WhereAmI).Remote();
+        Assert.StartsWith("orleansray-worker", where);
+        Assert.EndsWith("|False", where);
+    }
+
+    [Fact]
     public async Task A_task_asking_for_more_than_the_node_has_stays_pending_as_infeasible()
     {
         var r = _ray.Task(Square, 2).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 5 } }).Remote();

@@ -131,6 +131,19 @@ public static class TestFunctions
 
     public static int Identity(int x) => x;
 
+    /// <summary>Holds a slot for a while and records how many run at once under <paramref name="key"/>.</summary>
+    public static int Occupy(string key, int ms)
+    {
+        var now = Counters.Increment(key + ".running");
+        Counters.Max(key + ".max", now);
+        Thread.Sleep(ms);
+        Counters.Decrement(key + ".running");
+        return now;
+    }
+
+    public static string WhereAmI() =>
+        $"{Thread.CurrentThread.Name}|{Thread.CurrentThread.IsThreadPoolThread}";
+
     public static int ReadPoint(Point p) => p.X + p.Y;
 
     public static object Unserializable() => new NotSerializable();
@@ -180,6 +193,17 @@ public static class Counters
     public static int Increment(string key) => Interlocked.Increment(ref All.GetOrAdd(key, _ => new StrongBox()).Value);
 
     public static int Get(string key) => All.TryGetValue(key, out var box) ? Volatile.Read(ref box.Value) : 0;
+
+    public static int Decrement(string key) => Interlocked.Decrement(ref All.GetOrAdd(key, _ => new StrongBox()).Value);
+
+    public static void Max(string key, int value)
+    {
+        var box = All.GetOrAdd(key, _ => new StrongBox());
+        int current;
+        while ((current = Volatile.Read(ref box.Value)) < value && Interlocked.CompareExchange(ref box.Value, value, current) != current)
+        {
+        }
+    }
 
     public sealed class StrongBox
     {
