@@ -4,32 +4,64 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
+using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Hosting;
+using OrleansRay.Objects;
 using OrleansRay.Runtime;
 
 namespace OrleansRay.Hosting;
 
-/// <summary>A single-node cluster inside this process: an Orleans silo on loopback with in-memory state, and the
-/// OrleansRay node runtime. Needs nothing but the .NET SDK.</summary>
-internal sealed class EmbeddedCluster : IAsyncDisposable
+/// <summary>A single-node cluster inside this process: an Orleans silo on loopback with in-memory state, the
+/// OrleansRay node runtime, and the node's object store (embedded, sized by object_store_memory). Needs nothing but
+/// the .NET SDK.</summary>
+internal sealed partial class EmbeddedCluster : IAsyncDisposable
 {
     private readonly IHost _host;
+    private readonly NodeObjectStore? _store;
+    private readonly ILogger<EmbeddedCluster> _logger;
 
-    private EmbeddedCluster(IHost host, NodeRuntime runtime)
+    private EmbeddedCluster(IHost host, NodeRuntime runtime, NodeObjectStore? store)
     {
         _host = host;
         Runtime = runtime;
+        _store = store;
+        _logger = host.Services.GetRequiredService<ILogger<EmbeddedCluster>>();
     }
 
     public NodeRuntime Runtime { get; }
 
+    /// <summary>The node's embedded object store, or null when object_store_memory is 0 (every value stays inline).</summary>
+    internal EmbeddedObjectStore? ObjectStore => _store?.Store;
+
     public static async Task<EmbeddedCluster> StartAsync(RayOptions options, CancellationToken cancellationToken)
     {
+        var resources = NodeResources(options);
         var nodeOptions = new NodeRuntimeOptions
         {
-            Resources = NodeResources(options),
+            Resources = resources,
             Namespace = options.Namespace,
             MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(options.NumCpus ?? Environment.ProcessorCount)),
+            InlineThreshold = options.InlineThreshold,
         };
+        var storeBytes = (long)resources[ResourceSet.ObjectStoreMemory];
+        var store = storeBytes > 0 ? await NodeObjectStore.StartAsync(storeBytes, cancellationToken).ConfigureAwait(false) : null;
+        try
+        {
+            return await StartSiloAsync(options, nodeOptions, store, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<EmbeddedCluster> StartSiloAsync(RayOptions options, NodeRuntimeOptions nodeOptions, NodeObjectStore? store, CancellationToken cancellationToken)
+    {
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
@@ -42,6 +74,12 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             // Each embedded node is its own cluster (unique id), so several can run in one process (tests, tools).
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "orleansray", clusterId: "orleansray-embedded-" + Guid.NewGuid().ToString("N")[..12]);
+            if (store is not null)
+            {
+                silo.Services.AddSingleton(store.Client);
+                silo.Services.AddSingleton<LocalObjectStore>();
+            }
+
             silo.AddOrleansRayRuntime(nodeOptions);
         });
 
@@ -56,7 +94,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             throw;
         }
 
-        return new EmbeddedCluster(host, host.Services.GetRequiredService<NodeRuntime>());
+        return new EmbeddedCluster(host, host.Services.GetRequiredService<NodeRuntime>(), store);
     }
 
     /// <summary>The node's resources from the options, with Ray's defaults.</summary>
@@ -102,8 +140,21 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
         finally
         {
+            // The runtime frees its objects (deleting stored ones) before the store goes; the store goes last.
             Runtime.Dispose();
             _host.Dispose();
+            if (_store is not null)
+            {
+                if (_store.Store.GetStats().PinnedCount is var pinned and > 0)
+                {
+                    LogBuffersStillPinned(_logger, pinned);
+                }
+
+                await _store.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The node shut down while {Pinned} object buffers were still undisposed: their memory is unmapped now, do not read them")]
+    private static partial void LogBuffersStillPinned(ILogger logger, int pinned);
 }

@@ -34,9 +34,34 @@ internal abstract class RayInstance : IRay, IRayRuntimeAccess
     public ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default)
     {
         Runtime.ThrowIfDisposed();
-        var copy = Runtime.Copier.CopyIn(value, "value put");
+        object? boxed = value;
+        if (Runtime.Store is { } store && store.IsLarge(boxed))
+        {
+            return PutStoredAsync<T>(store, boxed!, cancellationToken);
+        }
+
+        var copy = Runtime.Copier.CopyIn(boxed, "value put");
         var entry = Runtime.Put(copy);
         return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects));
+    }
+
+    /// <summary>Puts a value above the inline threshold into the node's object store (the store's copy is the snapshot:
+    /// no deep copy in managed memory first).</summary>
+    private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(Objects.LocalObjectStore store, object value, CancellationToken cancellationToken)
+    {
+        var id = ObjectId.NewId();
+        Objects.StoredObject stored;
+        try
+        {
+            stored = await store.PutAsync(id, value, "value put", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoreErrors.OnPut(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        var entry = Runtime.PutStored(id, stored);
+        return new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects);
     }
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default) =>
@@ -86,7 +111,7 @@ internal abstract class RayInstance : IRay, IRayRuntimeAccess
                 }
             }
 
-            results[i] = ObjectResolver.Read<T>(runtime, entry);
+            results[i] = await ObjectResolver.ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         }
 
         GC.KeepAlive(refs);

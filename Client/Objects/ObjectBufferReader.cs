@@ -1,8 +1,9 @@
 namespace OrleansRay;
 
 /// <summary>Produces zero-copy views of array objects.</summary>
-/// <remarks>An object kept in the owner's memory is viewed in place (the array itself, never copied); the ref is held
-/// by the buffer so the object cannot be freed while the view lives.</remarks>
+/// <remarks>An array in the node's object store is viewed in the store's shared memory, pinned there until the buffer
+/// is disposed (the store defers deleting it meanwhile). An array kept in the owner's memory is viewed in place (the
+/// array itself, never copied); the ref is held by the buffer so the object cannot be freed while the view lives.</remarks>
 internal static class ObjectBufferReader
 {
     public static async ValueTask<ObjectBuffer<T>> GetAsync<T>(IRay ray, ObjectRef<T[]> objectRef, CancellationToken cancellationToken) where T : unmanaged
@@ -16,7 +17,30 @@ internal static class ObjectBufferReader
 
         if (entry.IsFailed)
         {
-            throw ErrorMapper.ToException(entry.Error!);
+            throw StoreErrors.ToException(entry.Error!);
+        }
+
+        if (entry.StoredObject is { } stored)
+        {
+            if (stored.ElementType == typeof(T) && runtime.Store is { } store)
+            {
+                try
+                {
+                    return await store.GetBufferAsync<T>(stored, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
+                {
+                    throw mapped;
+                }
+                finally
+                {
+                    GC.KeepAlive(objectRef);
+                }
+            }
+
+            // Serialized (not a raw array of T): copy it out once and view the copy.
+            var value = await ObjectResolver.ReadAsync<T[]>(runtime, entry, cancellationToken).ConfigureAwait(false);
+            return new ObjectBuffer<T>(value is null ? ReadOnlyMemory<T>.Empty : value, pin: null, keepAlive: null);
         }
 
         return entry.Value switch

@@ -4,13 +4,15 @@ using OrleansRay.Runtime;
 namespace OrleansRay;
 
 /// <summary>Reads objects for refs: finds the owner's entry, waits, and turns a captured error into its exception.</summary>
+/// <remarks>Objects in the owner's memory are deep-copied out; objects in the node's object store are copied out of
+/// its mapping into a fresh value (objects are immutable: each reader gets its own copy).</remarks>
 internal static class ObjectResolver
 {
     public static ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(objectRef);
         var (runtime, entry) = Find(objectRef);
-        if (entry.IsComplete)
+        if (entry.IsComplete && !entry.IsStored)
         {
             return new ValueTask<T>(Read<T>(runtime, entry));
         }
@@ -25,8 +27,9 @@ internal static class ObjectResolver
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}");
         }
 
+        var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         GC.KeepAlive(objectRef);
-        return Read<T>(runtime, entry);
+        return value;
     }
 
     public static (NodeRuntime Runtime, ObjectEntry Entry) Find(ObjectRef objectRef)
@@ -46,14 +49,39 @@ internal static class ObjectResolver
         return (runtime, entry);
     }
 
+    /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
+    public static ValueTask<T> ReadAsync<T>(NodeRuntime runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
+        entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken) : new ValueTask<T>(Read<T>(runtime, entry));
+
+    /// <summary>Reads a completed entry held in the owner's memory.</summary>
     public static T Read<T>(NodeRuntime runtime, ObjectEntry entry)
     {
         if (entry.IsFailed)
         {
-            throw ErrorMapper.ToException(entry.Error!);
+            throw StoreErrors.ToException(entry.Error!);
         }
 
-        var value = runtime.Copier.CopyOut(entry.Value);
+        return Cast<T>(runtime.Copier.CopyOut(entry.Value), entry.Id);
+    }
+
+    private static async ValueTask<T> ReadStoredAsync<T>(NodeRuntime runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
+    {
+        var store = runtime.Store ?? throw new ObjectLostException($"Object {entry.Id} is in an object store its node no longer has.");
+        object? value;
+        try
+        {
+            value = await store.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        return Cast<T>(value, entry.Id);
+    }
+
+    private static T Cast<T>(object? value, ObjectId id)
+    {
         if (value is null)
         {
             return default!;
@@ -64,6 +92,6 @@ internal static class ObjectResolver
             return typed;
         }
 
-        throw new InvalidCastException($"Object {entry.Id} holds a {value.GetType().FullName}, not the {typeof(T).FullName} its ref promises.");
+        throw new InvalidCastException($"Object {id} holds a {value.GetType().FullName}, not the {typeof(T).FullName} its ref promises.");
     }
 }

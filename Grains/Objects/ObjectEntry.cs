@@ -1,13 +1,16 @@
 namespace OrleansRay.Objects;
 
-/// <summary>The owner's record of one object: pending, a value, or an error; plus who waits for it and who holds it.</summary>
+/// <summary>The owner's record of one object: pending, a value, an error, or stored in the node's object store; plus
+/// who waits for it and who holds it.</summary>
 /// <remarks>
 /// Completion is first-writer-wins (a cancel racing a result keeps whichever came first). Waiters registered before
-/// completion run once, after it, outside the entry's lock. Reads of <see cref="State"/> are volatile.
+/// completion run once, after it, outside the entry's lock. Reads of the state are volatile. A value above the inline
+/// threshold passed to <see cref="TrySetValue"/> is put into the local object store first (when the node has one), and
+/// the entry completes in the stored state; readers copy it out of the store (<see cref="LocalObjectStore"/>).
 /// </remarks>
 internal sealed class ObjectEntry
 {
-    private const int Pending = 0, Ready = 1, Failed = 2;
+    private const int Pending = 0, Ready = 1, Failed = 2, Stored = 3;
 
     private readonly object _gate = new();
     private volatile int _state;
@@ -15,10 +18,13 @@ internal sealed class ObjectEntry
     private RayError? _error;
     private object? _waiters; // null | Action<ObjectEntry> | List<Action<ObjectEntry>>
     private TaskCompletionSource? _completion;
+    private readonly ObjectTable? _table;
+    private int _storeReleased;
 
-    public ObjectEntry(ObjectId id)
+    public ObjectEntry(ObjectId id, ObjectTable? table = null)
     {
         Id = id;
+        _table = table;
     }
 
     public ObjectId Id { get; }
@@ -36,12 +42,45 @@ internal sealed class ObjectEntry
 
     public bool IsFailed => _state == Failed;
 
-    public object? Value => _value;
+    /// <summary>The value of an object held in memory (null for a stored one: read it through <see cref="StoredObject"/>).</summary>
+    public object? Value => _state == Stored ? null : _value;
+
+    /// <summary>True when the object lives in the node's object store.</summary>
+    public bool IsStored => _state == Stored;
+
+    /// <summary>Where the object lives in the node's object store, or null when it is not stored there.</summary>
+    public StoredObject? StoredObject => _state == Stored ? (StoredObject?)_value : null;
 
     public RayError? Error => _error;
 
-    /// <summary>Sets the value; returns false when already complete.</summary>
-    public bool TrySetValue(object? value) => TryComplete(Ready, value, null);
+    /// <summary>Sets the value; returns false when already complete. A large value (above the node's inline threshold)
+    /// goes into the node's object store first and the entry completes once it is sealed there (inline when the store
+    /// has room); true then means "accepted".</summary>
+    public bool TrySetValue(object? value)
+    {
+        if (_table?.Store is { } store && store.IsLarge(value))
+        {
+            if (_state != Pending)
+            {
+                return false;
+            }
+
+            store.StoreResult(this, value!, _table);
+            return true;
+        }
+
+        return TryComplete(Ready, value, null);
+    }
+
+    /// <summary>Sets a value kept in the owner's memory whatever its size; returns false when already complete.</summary>
+    public bool TrySetInlineValue(object? value) => TryComplete(Ready, value, null);
+
+    /// <summary>Completes the entry as an object sealed in the node's object store; returns false when already complete.</summary>
+    public bool TrySetStored(StoredObject stored) => TryComplete(Stored, stored, null);
+
+    /// <summary>Once only: the stored object to delete now that the entry is gone (null when not stored or already taken).</summary>
+    public StoredObject? TakeStoredForDelete() =>
+        _state == Stored && Interlocked.Exchange(ref _storeReleased, 1) == 0 ? (StoredObject?)_value : null;
 
     /// <summary>Sets the error; returns false when already complete.</summary>
     public bool TrySetError(RayError error) => TryComplete(Failed, null, error);

@@ -6,6 +6,7 @@ namespace OrleansRay.Objects;
 /// <remarks>
 /// An entry lives while a live ObjectRef handle for it exists in this process. Handles that are still reachable from
 /// pending task arguments, stored values or actors keep it alive through the GC, so only handle finalization is counted.
+/// An entry whose object lives in the node's object store deletes it from the store when the entry is dropped.
 /// </remarks>
 internal sealed class ObjectTable
 {
@@ -13,10 +14,13 @@ internal sealed class ObjectTable
 
     public int Count => _entries.Count;
 
+    /// <summary>The node's object store, where values above the inline threshold go; null keeps everything inline.</summary>
+    public LocalObjectStore? Store { get; set; }
+
     /// <summary>Creates the entry of a new object with one handle (the ObjectRef about to be returned).</summary>
     public ObjectEntry Create(ObjectId id)
     {
-        var entry = new ObjectEntry(id) { Handles = 1 };
+        var entry = new ObjectEntry(id, this) { Handles = 1 };
         if (!_entries.TryAdd(id, entry))
         {
             throw new InvalidOperationException($"Object {id} already exists.");
@@ -62,6 +66,7 @@ internal sealed class ObjectTable
         if (remove)
         {
             _entries.TryRemove(id, out _);
+            FreeStored(entry);
         }
     }
 
@@ -77,6 +82,9 @@ internal sealed class ObjectTable
         if (remove)
         {
             _entries.TryRemove(entry.Id, out _);
+            // A stored result completes after its producer already asked (and maybe dropped the pending entry): free
+            // the store's copy whenever an orphan is complete, once.
+            FreeStored(entry);
         }
     }
 
@@ -86,8 +94,17 @@ internal sealed class ObjectTable
         foreach (var entry in _entries.Values)
         {
             entry.TrySetError(error);
+            FreeStored(entry);
         }
 
         _entries.Clear();
+    }
+
+    private void FreeStored(ObjectEntry entry)
+    {
+        if (entry.IsStored && Store is { } store && entry.TakeStoredForDelete() is { } stored)
+        {
+            store.Delete(stored.StoreId);
+        }
     }
 }

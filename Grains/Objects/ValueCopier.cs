@@ -31,11 +31,14 @@ internal sealed class ValueCopier
         }
         catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
         {
-            throw new ArgumentException(
-                $"The {what} of type {value.GetType().FullName} cannot be serialized. Use primitives, strings, arrays, List<T>, Dictionary<K,V>, tuples, " +
-                $"ObjectRef<T>, ActorHandle<T>, or mark the type [GenerateSerializer] with [Id(n)] on its members (Orleans' convention). ({ex.Message})", ex);
+            throw Unserializable(value.GetType(), what, ex);
         }
     }
+
+    /// <summary>The error for a value whose type Orleans cannot serialize, naming the type and what to use instead.</summary>
+    public static ArgumentException Unserializable(Type type, string what, Exception cause) => new(
+        $"The {what} of type {type.FullName} cannot be serialized. Use primitives, strings, arrays, List<T>, Dictionary<K,V>, tuples, " +
+        $"ObjectRef<T>, ActorHandle<T>, or mark the type [GenerateSerializer] with [Id(n)] on its members (Orleans' convention). ({cause.Message})", cause);
 
     /// <summary>Copies a stored value out to a reader.</summary>
     public object? CopyOut(object? value) => value is null ? null : _copier.Copy(value);

@@ -19,14 +19,15 @@ internal sealed partial class NodeRuntime : IDisposable
     private readonly ILogger<NodeRuntime> _logger;
     private volatile bool _disposed;
 
-    public NodeRuntime(NodeRuntimeOptions options, IGrainFactory grainFactory, ValueCopier copier, ILogger<NodeRuntime> logger)
+    public NodeRuntime(NodeRuntimeOptions options, IGrainFactory grainFactory, ValueCopier copier, ILogger<NodeRuntime> logger, LocalObjectStore? store = null)
     {
         Options = options;
         GrainFactory = grainFactory;
         Copier = copier;
         _logger = logger;
         WorkerId = WorkerId.NewId();
-        Objects = new ObjectTable();
+        Store = store;
+        Objects = new ObjectTable { Store = store };
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Scheduler = new SchedulerEngine(options.Resources, logger)
         {
@@ -50,6 +51,9 @@ internal sealed partial class NodeRuntime : IDisposable
     public ValueCopier Copier { get; }
 
     public ObjectTable Objects { get; }
+
+    /// <summary>The node's object store (values above the inline threshold), or null when the node has none.</summary>
+    public LocalObjectStore? Store { get; }
 
     public SchedulerEngine Scheduler { get; }
 
@@ -84,7 +88,26 @@ internal sealed partial class NodeRuntime : IDisposable
     {
         ThrowIfDisposed();
         var entry = Objects.Create(ObjectId.NewId());
-        entry.TrySetValue(value);
+        entry.TrySetInlineValue(value);
+        return entry;
+    }
+
+    /// <summary>Records an object already sealed in the node's object store as a new object owned by this node.</summary>
+    public ObjectEntry PutStored(ObjectId id, StoredObject stored)
+    {
+        ObjectEntry entry;
+        try
+        {
+            ThrowIfDisposed();
+            entry = Objects.Create(id);
+        }
+        catch
+        {
+            Store?.Delete(stored.StoreId);
+            throw;
+        }
+
+        entry.TrySetStored(stored);
         return entry;
     }
 
@@ -156,10 +179,44 @@ internal sealed partial class NodeRuntime : IDisposable
                 return entry.Error;
             }
 
+            if (entry.StoredObject is { } stored)
+            {
+                if (ReadStored(stored, arg.RefId, functionName, out var value) is { } readError)
+                {
+                    return readError;
+                }
+
+                target[offset + i] = value;
+                continue;
+            }
+
             target[offset + i] = Copier.CopyOut(entry.Value);
         }
 
         return null;
+    }
+
+    /// <summary>Copies an argument out of the node's object store (a fresh value: the function may mutate it).</summary>
+    private RayError? ReadStored(StoredObject stored, ObjectId id, string functionName, out object? value)
+    {
+        value = null;
+        if (Store is not { } store)
+        {
+            return RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} is in an object store this node no longer has.", functionName);
+        }
+
+        try
+        {
+            value = store.Read(stored);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            LogStoredArgumentUnreadable(_logger, id, functionName, ex);
+            return ex is ObjectStore.ObjectStoreFullException
+                ? RayError.FromException(ex, functionName)
+                : RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} could not be read from the node's object store: {ex.Message}", functionName);
+        }
     }
 
     /// <summary>Runs one task under <paramref name="lease"/> on a worker thread; synchronous functions complete inline.</summary>
@@ -268,6 +325,9 @@ internal sealed partial class NodeRuntime : IDisposable
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
         Pool.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Argument object {ObjectId} of {FunctionName} could not be read from the node's object store")]
+    private static partial void LogStoredArgumentUnreadable(ILogger logger, ObjectId objectId, string functionName, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} failed on attempt {Attempt} and will be retried: {Reason}")]
     private static partial void LogTaskRetry(ILogger logger, string functionName, int attempt, string reason);

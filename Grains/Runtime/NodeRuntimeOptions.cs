@@ -14,4 +14,8 @@ internal sealed class NodeRuntimeOptions
 
     /// <summary>Upper bound on worker threads (blocked functions each hold one). Default: 1024.</summary>
     public int MaxWorkerThreads { get; set; } = 1024;
+
+    /// <summary>Values up to this many bytes stay in the owner's memory; larger ones go to the node's object store
+    /// (when it has one). Default: 100 KiB.</summary>
+    public int InlineThreshold { get; set; } = 100 * 1024;
 }

@@ -1,0 +1,85 @@
+using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Hosting;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>An embedded node's object store: the in-process store, the runtime's client of it, and the node's spill
+/// folder, started before the silo and stopped after it.</summary>
+internal sealed class NodeObjectStore : IAsyncDisposable
+{
+    private readonly string _spillDirectory;
+
+    private NodeObjectStore(EmbeddedObjectStore store, ObjectStoreClient client, string spillDirectory)
+    {
+        Store = store;
+        Client = client;
+        _spillDirectory = spillDirectory;
+    }
+
+    public EmbeddedObjectStore Store { get; }
+
+    public ObjectStoreClient Client { get; }
+
+    /// <summary>Starts a store of <paramref name="capacity"/> bytes. The arena is not prefaulted: memory is only taken
+    /// as objects arrive (several embedded nodes may share a process, each with Ray's 30%-of-RAM default).</summary>
+    public static async Task<NodeObjectStore> StartAsync(long capacity, CancellationToken cancellationToken)
+    {
+        var spillDirectory = Path.Combine(Path.GetTempPath(), "orleansray-spill-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(spillDirectory);
+        EmbeddedObjectStore? store = null;
+        try
+        {
+            store = await EmbeddedObjectStore.StartAsync(
+                new ObjectStoreOptions
+                {
+                    Capacity = capacity,
+                    Prefault = false,
+                    SpillDirectory = spillDirectory,
+                    TransferPort = null, // one node: no peers to pull from it
+                },
+                cancellationToken).ConfigureAwait(false);
+            return new NodeObjectStore(store, store.Connect(), spillDirectory);
+        }
+        catch
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            DeleteSpillDirectory(spillDirectory);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Client.DisposeAsync().ConfigureAwait(false);
+            await Store.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            DeleteSpillDirectory(_spillDirectory);
+        }
+    }
+
+    private static void DeleteSpillDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover empty temp folder is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
