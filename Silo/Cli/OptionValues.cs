@@ -138,6 +138,21 @@ internal static class OptionValues
         }
     }
 
+    /// <summary>True when nothing listens on <paramref name="port"/> at <paramref name="address"/> right now.</summary>
+    public static bool IsPortFree(IPAddress address, int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(address, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A port nobody listens on right now (the OS picks it).</summary>
     public static int FreePort(IPAddress address)
     {

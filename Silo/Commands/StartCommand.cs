@@ -16,6 +16,9 @@ internal sealed class StartCommand : Command
     /// <summary>The head's client port when none is given (Ray's head uses 6379; any fixed number works).</summary>
     public const int DefaultHeadPort = 30000;
 
+    /// <summary>The head's dashboard port when none is given (Ray's).</summary>
+    public const int DefaultDashboardPort = 8265;
+
     private readonly Option<bool> _head = new("--head") { Description = "Start the head node: a new cluster, the membership primary." };
     private readonly Option<string?> _address = new("--address") { Description = "Join the cluster whose head listens at HOST:PORT (the --port the head printed)." };
     private readonly Option<int?> _port = new("--port") { Description = $"Client port: drivers and `status` connect here. Default: {DefaultHeadPort} on the head, a free port on workers." };
@@ -32,6 +35,8 @@ internal sealed class StartCommand : Command
         DefaultValueFactory = _ => "memory",
     };
     private readonly Option<bool> _block = new("--block") { Description = "Run the node in the foreground (logs to the console) until Ctrl+C or `orleansray stop`." };
+    private readonly Option<int?> _dashboardPort = new("--dashboard-port") { Description = $"Head only: port of the dashboard, /api and /metrics. Default: {DefaultDashboardPort} (a free port when {DefaultDashboardPort} is taken)." };
+    private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it has no authentication).", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<string?> _sessionDir = new("--session-dir") { Hidden = true, Description = "Session folder chosen by the launching `start` (internal)." };
     private readonly Option<string?> _primaryNode = new("--primary-node") { Hidden = true, Description = "The head's node endpoint for a worker without --storage (internal)." };
 
@@ -49,6 +54,8 @@ internal sealed class StartCommand : Command
         Options.Add(_memory);
         Options.Add(_objectStoreMemory);
         Options.Add(_storage);
+        Options.Add(_dashboardPort);
+        Options.Add(_dashboardHost);
         Options.Add(_block);
         Options.Add(_sessionDir);
         Options.Add(_primaryNode);
@@ -103,6 +110,11 @@ internal sealed class StartCommand : Command
             OptionValues.EnsurePortFree("--node-port", ip, settings.NodePort);
         }
 
+        if (head)
+        {
+            settings = settings with { Dashboard = DashboardEndpoint(parse, launched) };
+        }
+
         var console = ConsoleOutput.Create();
         string? schemaNote = null;
         if (storage is not null && !launched)
@@ -132,6 +144,25 @@ internal sealed class StartCommand : Command
         var record = await NodeLauncher.LaunchAsync(settings, ChildArguments(settings, join, primary), paths, cancellationToken).ConfigureAwait(false);
         PrintStarted(console, settings, record, resources, schemaNote, join);
         return 0;
+    }
+
+    /// <summary>The head's dashboard endpoint: a port given explicitly must be free (a one-line error otherwise); the
+    /// default 8265 gives way to a free port when another cluster on this machine holds it.</summary>
+    private IPEndPoint DashboardEndpoint(ParseResult parse, bool launched)
+    {
+        var host = OptionValues.Resolve("--dashboard-host", parse.GetValue(_dashboardHost) ?? "127.0.0.1");
+        if (parse.GetValue(_dashboardPort) is { } given)
+        {
+            var port = OptionValues.Port("--dashboard-port", given);
+            if (!launched)
+            {
+                OptionValues.EnsurePortFree("--dashboard-port", host, port);
+            }
+
+            return new IPEndPoint(host, port);
+        }
+
+        return new IPEndPoint(host, OptionValues.IsPortFree(host, DefaultDashboardPort) ? DefaultDashboardPort : OptionValues.FreePort(host));
     }
 
     private static async Task<string> PrepareStorageAsync(bool head, string storage, CancellationToken cancellationToken)
@@ -197,6 +228,11 @@ internal sealed class StartCommand : Command
         }
 
         args.AddRange(["--storage", settings.Storage ?? "memory"]);
+        if (settings.Dashboard is { } dashboard)
+        {
+            args.AddRange(["--dashboard-host", dashboard.Address.ToString(), "--dashboard-port", dashboard.Port.ToString(CultureInfo.InvariantCulture)]);
+        }
+
         if (primary is not null)
         {
             args.AddRange(["--primary-node", primary.ToString()]);
@@ -215,6 +251,11 @@ internal sealed class StartCommand : Command
         grid.AddRow("Resources", Markup.Escape(ResourceText.Describe(resources)));
         grid.AddRow("Storage", Markup.Escape(settings.Storage is null ? "memory (the head is the membership primary; state is lost when it stops)" : $"PostgreSQL {ResourceText.RedactPassword(settings.Storage)}: {schemaNote}"));
         grid.AddRow("Logs", Markup.Escape(record.LogFile));
+        if (settings.DashboardUrl is { } url)
+        {
+            grid.AddRow("Dashboard", Markup.Escape($"{url} (Orleans dashboard: {url}/orleans, metrics: {url}/metrics)"));
+        }
+
         console.Write(grid);
         console.WriteLine();
         var address = settings.IsHead ? record.Address : join!;
@@ -225,6 +266,12 @@ internal sealed class StartCommand : Command
         console.MarkupLine(Markup.Escape($"    orleansray start --address {address}{(settings.Storage is null ? string.Empty : " --storage \"<the same connection string>\"")}"));
         console.MarkupLine("  To see the status of the cluster, run:");
         console.MarkupLine("    orleansray status");
+        if (settings.DashboardUrl is { } dashboardUrl)
+        {
+            console.MarkupLine("  To watch the cluster, open the dashboard:");
+            console.MarkupLine(Markup.Escape($"    {dashboardUrl}"));
+        }
+
         console.MarkupLine("  To stop the nodes started on this machine, run:");
         console.MarkupLine("    orleansray stop");
     }

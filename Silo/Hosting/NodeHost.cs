@@ -1,14 +1,20 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Hosting;
+using OrleansRay.Diagnostics;
 using OrleansRay.Hosting;
 using OrleansRay.Runtime;
 using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Dashboard;
 
 namespace OrleansRay.Silo.Hosting;
 
@@ -31,7 +37,21 @@ internal static partial class NodeHost
             MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(settings.NumCpus ?? Environment.ProcessorCount)),
         };
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        // The head also serves the dashboard, so its host is an ASP.NET Core WebApplication (Kestrel in the same process);
+        // workers serve nothing over HTTP and keep the plain generic host.
+        WebApplicationBuilder? web = null;
+        IHostApplicationBuilder builder;
+        if (settings.Dashboard is { } dashboard)
+        {
+            web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, Args = [] });
+            web.WebHost.UseUrls(settings.DashboardUrl!);
+            builder = web;
+        }
+        else
+        {
+            builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -42,6 +62,8 @@ internal static partial class NodeHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         // Orleans is chatty at Information (every stage of start and stop); its warnings and errors are what a log reader needs.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        // Kestrel and routing log every request at Information.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         // The node's object store process starts before the silo and stops after it (hosted services stop in reverse).
         var storeCapacity = (long)nodeOptions.Resources[ResourceSet.ObjectStoreMemory];
@@ -84,11 +106,30 @@ internal static partial class NodeHost
 
             silo.AddOrleansRayRuntime(nodeOptions);
             silo.Services.TryAddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<RayInstruments>();
+            silo.Services.AddSingleton(new TaskEventLog());
+            if (web is not null)
+            {
+                silo.AddDashboard();
+            }
+
             silo.Services.AddSingleton<NodeStatusReporter>();
             silo.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeStatusReporter>());
         });
 
-        return builder.Build();
+        if (web is null)
+        {
+            return ((HostApplicationBuilder)builder).Build();
+        }
+
+        web.Services.AddSingleton<DashboardApi>();
+        web.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RayInstruments.MeterName).AddPrometheusExporter());
+        var app = web.Build();
+        // Observable instruments exist once created: create them with the host, not at the first scrape.
+        app.Services.GetRequiredService<RayInstruments>();
+        app.MapOrleansRayDashboard();
+        app.MapPrometheusScrapingEndpoint();
+        return app;
     }
 
     /// <summary>The ADO.NET invariant name of Npgsql.</summary>
@@ -121,6 +162,11 @@ internal static partial class NodeHost
             }
 
             LogNodeStarted(logger, settings.Address, settings.NodePort, settings.IsHead, settings.Storage is null ? "memory" : "postgresql");
+            if (settings.DashboardUrl is { } url)
+            {
+                LogDashboard(logger, url);
+            }
+
             await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             LogNodeStopped(logger, settings.Address);
             return 0;

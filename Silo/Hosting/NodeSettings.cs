@@ -34,6 +34,13 @@ internal sealed record NodeSettings
     /// <summary>PostgreSQL connection string; null for the embedded default (localhost clustering, in-memory state).</summary>
     public string? Storage { get; init; }
 
+    /// <summary>Where the head serves the dashboard, /api and /metrics; null on workers (no dashboard).
+    /// Default on the head: http://127.0.0.1:8265.</summary>
+    public IPEndPoint? Dashboard { get; init; }
+
+    /// <summary>The dashboard's URL, or null when this node serves none.</summary>
+    public string? DashboardUrl => Dashboard is null ? null : $"http://{Dashboard}";
+
     /// <summary>The session folder (logs, pid files point here).</summary>
     public required string Session { get; init; }
 

@@ -1,0 +1,86 @@
+using Orleans.Runtime;
+using OrleansRay.Grains;
+using OrleansRay.Silo.Cli;
+
+namespace OrleansRay.Silo.Dashboard;
+
+/// <summary>The cluster as <c>orleansray status</c> and the dashboard's Cluster page show it: nodes, usage, demands.</summary>
+/// <remarks>Both read it through <see cref="BuildAsync"/>, so they always agree. Serialized as-is by <c>/api/cluster</c>.</remarks>
+internal sealed record ClusterSnapshot(
+    DateTimeOffset GeneratedAt,
+    IReadOnlyList<ClusterSnapshot.Node> Nodes,
+    int AliveCount,
+    int DeadCount,
+    IReadOnlyList<ClusterSnapshot.Usage> Total,
+    IReadOnlyList<ClusterSnapshot.Demand> Demands)
+{
+    /// <summary>A node that has not reported for this long is shown as stale: it reports every second.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reads the node table and membership through <paramref name="grains"/> (a silo's or a client's).</summary>
+    public static async Task<ClusterSnapshot> BuildAsync(IGrainFactory grains, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        var rows = await grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var silos = membership.ToDictionary(m => m.Key.ToParsableString(), m => m.Value, StringComparer.Ordinal);
+        var statuses = rows
+            .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
+            .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
+            .ToList();
+        return From(statuses, now);
+    }
+
+    /// <summary>The snapshot of node table rows whose liveness is already settled.</summary>
+    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var nodes = statuses.Select(n =>
+        {
+            var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
+            var state = !n.IsAlive ? "DEAD" : age > StaleAfter.TotalSeconds ? "STALE" : "ALIVE";
+            return new Node(n.NodeId.Value ?? string.Empty, n.Address, n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total));
+        }).ToList();
+        var live = statuses.Where(n => n.IsAlive).ToList();
+        var totals = Sum(live.Select(n => n.Total));
+        var available = Sum(live.Select(n => n.Available));
+        var demands = live.SelectMany(n => n.Demands)
+            .GroupBy(d => (d.Shape, d.IsActor, d.IsInfeasible))
+            .Select(g => new Demand(g.Key.Shape.ToString(), g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), g.Key.IsActor, g.Key.IsInfeasible))
+            .OrderBy(d => d.IsInfeasible).ThenByDescending(d => d.Count)
+            .ToList();
+        return new ClusterSnapshot(now, nodes, live.Count, statuses.Count - live.Count, UsageOf(totals, available), demands);
+    }
+
+    private static List<Usage> UsageOf(IEnumerable<KeyValuePair<string, double>> totals, IReadOnlyDictionary<string, double> available) =>
+        ResourceText.Ordered(totals)
+            .Select(t =>
+            {
+                var used = Math.Max(0, t.Value - available.GetValueOrDefault(t.Key));
+                return new Usage(t.Key, used, t.Value, ResourceText.IsBytes(t.Key), ResourceText.Usage(t.Key, used, t.Value));
+            })
+            .ToList();
+
+    private static Dictionary<string, double> Sum(IEnumerable<ResourceSet> sets)
+    {
+        var sum = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var set in sets)
+        {
+            foreach (var (name, amount) in set.Items)
+            {
+                sum[name] = sum.GetValueOrDefault(name) + amount;
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>One node's row. <paramref name="State"/> is ALIVE, STALE (no report for 5 s) or DEAD.</summary>
+    internal sealed record Node(string NodeId, string Address, bool IsAlive, string State, double LastReportSeconds, IReadOnlyList<Usage> Usage, string Resources);
+
+    /// <summary>One resource's usage; <paramref name="Text"/> is status's line ("1.0/3.0 CPU").</summary>
+    internal sealed record Usage(string Name, double Used, double Total, bool IsBytes, string Text);
+
+    /// <summary>Pending work of one shape, summed over live nodes; infeasible when no node could ever fit it.</summary>
+    internal sealed record Demand(string Shape, IReadOnlyDictionary<string, double> Resources, int Count, bool IsActor, bool IsInfeasible);
+}

@@ -1,0 +1,46 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Dashboard;
+
+namespace OrleansRay.Silo.Dashboard;
+
+/// <summary>Maps the dashboard: OrleansRay's pages at /, /tasks, /actors, /objects, /jobs, their JSON at /api/..., and
+/// the Orleans dashboard at /orleans.</summary>
+internal static class DashboardEndpoints
+{
+    /// <summary>Where the Orleans dashboard is served.</summary>
+    public const string OrleansDashboardPrefix = "/orleans";
+
+    /// <summary>The pages; each is the same document, which shows the page its path names.</summary>
+    public static readonly IReadOnlyList<string> Pages = ["/", "/tasks", "/actors", "/objects", "/jobs"];
+
+    public static IEndpointRouteBuilder MapOrleansRayDashboard(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var api = app.MapGroup("/api");
+        api.MapGet("/cluster", (DashboardApi source, CancellationToken ct) => source.ClusterAsync(ct));
+        api.MapGet("/tasks", (DashboardApi source) => source.Tasks());
+        api.MapGet("/actors", (DashboardApi source, CancellationToken ct) => source.ActorsAsync(ct));
+        api.MapGet("/objects", (DashboardApi source, CancellationToken ct) => source.ObjectsAsync(ct));
+        api.MapGet("/jobs", () => DashboardApi.Jobs());
+
+        foreach (var page in Pages)
+        {
+            app.MapGet(page, () => Asset("index.html", "text/html; charset=utf-8"));
+        }
+
+        app.MapGet("/static/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
+        app.MapGet("/static/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
+        app.MapOrleansDashboard(OrleansDashboardPrefix);
+        return app;
+    }
+
+    private static IResult Asset(string name, string contentType)
+    {
+        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("OrleansRay.Dashboard." + name)
+            ?? throw new InvalidOperationException($"The dashboard asset {name} is not embedded.");
+        return Results.Stream(stream, contentType);
+    }
+}
