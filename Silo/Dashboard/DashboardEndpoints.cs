@@ -16,7 +16,9 @@ internal static class DashboardEndpoints
     /// <summary>The pages; each is the same document, which shows the page its path names.</summary>
     public static readonly IReadOnlyList<string> Pages = ["/", "/tasks", "/actors", "/objects", "/jobs"];
 
-    public static IEndpointRouteBuilder MapOrleansRayDashboard(this IEndpointRouteBuilder app)
+    /// <summary>Maps the pages and /api (and /orleans when <paramref name="includeOrleansDashboard"/>: the silo must have
+    /// called <c>AddDashboard</c>). Needs <see cref="DashboardApi"/> in the services.</summary>
+    public static IEndpointRouteBuilder MapOrleansRayDashboard(this IEndpointRouteBuilder app, bool includeOrleansDashboard = true)
     {
         ArgumentNullException.ThrowIfNull(app);
         var api = app.MapGroup("/api");
@@ -33,7 +35,11 @@ internal static class DashboardEndpoints
 
         app.MapGet("/static/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapGet("/static/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
-        app.MapOrleansDashboard(OrleansDashboardPrefix);
+        if (includeOrleansDashboard)
+        {
+            app.MapOrleansDashboard(OrleansDashboardPrefix);
+        }
+
         return app;
     }
 

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace OrleansRay.Dashboard.Tests.Fixtures;
+
+/// <summary>Runs the built <c>orleansray</c> command (the Silo project's build output) as a real process, with its
+/// files in a private temp folder (<c>ORLEANSRAY_TEMP_DIR</c>); kills every node it started on dispose.</summary>
+internal sealed class OrleansRayCommand : IDisposable
+{
+    private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(90);
+
+    public OrleansRayCommand()
+    {
+        Directory.CreateDirectory(TempDirectory);
+    }
+
+    /// <summary>The folder standing in for /tmp/orleansray.</summary>
+    public string TempDirectory { get; } = Path.Combine(Path.GetTempPath(), "ordash-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public string AddressFile => Path.Combine(TempDirectory, "orleansray_current_cluster");
+
+    public string NodesDirectory => Path.Combine(TempDirectory, "nodes");
+
+    /// <summary>OrleansRay.Cli.dll in Silo/bin/&lt;configuration&gt;/net10.0, found from the repository root.</summary>
+    public static string CommandAssembly { get; } = FindCommandAssembly();
+
+    public Task<ProcessResult> RunAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory });
+
+    /// <summary>The pids in the node pid files right now.</summary>
+    public IReadOnlyList<int> NodePids()
+    {
+        if (!Directory.Exists(NodesDirectory))
+        {
+            return [];
+        }
+
+        var pids = new List<int>();
+        foreach (var file in Directory.EnumerateFiles(NodesDirectory, "node-*.json"))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllText(file));
+                pids.Add(document.RootElement.GetProperty("Pid").GetInt32());
+            }
+            catch (Exception ex) when (ex is IOException or JsonException)
+            {
+                // Being written or removed right now.
+            }
+        }
+
+        return pids;
+    }
+
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (var pid in NodePids())
+            {
+                Kill(pid);
+            }
+        }
+        finally
+        {
+            Directory.Delete(TempDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>Kills a node a test started (by pid, never by name).</summary>
+    public static void Kill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static string DotNet =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    private static string FindCommandAssembly()
+    {
+        var configuration = typeof(OrleansRayCommand).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
+            {
+                var path = Path.Combine(dir.FullName, "Silo", "bin", configuration, "net10.0", "OrleansRay.Cli.dll");
+                return File.Exists(path) ? path : throw new FileNotFoundException($"Build the Silo project first: {path} is missing.");
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
+    }
+}

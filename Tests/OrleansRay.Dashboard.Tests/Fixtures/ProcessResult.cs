@@ -1,0 +1,7 @@
+namespace OrleansRay.Dashboard.Tests.Fixtures;
+
+/// <summary>How a process ended and what it printed.</summary>
+internal sealed record ProcessResult(int ExitCode, string Output, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+}
