@@ -20,7 +20,7 @@ internal sealed class RayInstruments : IDisposable
         _runtime = runtime;
         Meter = new Meter(MeterName);
         Meter.CreateObservableCounter("orleansray.scheduler.tasks_submitted", () => Measure(_runtime.Scheduler.SubmittedCount), "{task}", "Tasks submitted to this node's scheduler.");
-        Meter.CreateObservableCounter("orleansray.scheduler.tasks_finished", () => Measure(_runtime.Scheduler.FinishedCount), "{task}", "Tasks that finished on this node (successfully or not).");
+        Meter.CreateObservableCounter("orleansray.scheduler.tasks_finished", () => Measure(_runtime.Scheduler.FinishedCount), "{task}", "Tasks that finished successfully on this node (failures count in tasks_failed).");
         Meter.CreateObservableCounter("orleansray.scheduler.tasks_failed", () => Measure(_runtime.Scheduler.FailedCount), "{task}", "Tasks that failed on this node.");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_queued", () => Measure(_runtime.Scheduler.QueuedCount), "{task}", "Tasks whose arguments are ready, waiting for resources (the queue depth).");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_waiting_for_args", () => Measure(_runtime.Scheduler.WaitingForArgs), "{task}", "Tasks waiting for their object arguments.");

@@ -34,7 +34,7 @@ internal sealed class DashboardApi
     public TasksView Tasks()
     {
         var scheduler = _runtime.Scheduler;
-        var counts = new TaskCounts(scheduler.SubmittedCount, scheduler.QueuedCount, scheduler.WaitingForArgs, scheduler.RunningCount, scheduler.FinishedCount - scheduler.FailedCount, scheduler.FailedCount);
+        var counts = new TaskCounts(scheduler.SubmittedCount, scheduler.QueuedCount, scheduler.WaitingForArgs, scheduler.RunningCount, scheduler.FinishedCount, scheduler.FailedCount);
         var latest = _events.Latest(LatestTasks)
             .Select(e => new TaskRow(e.TaskId, e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
             .ToList();

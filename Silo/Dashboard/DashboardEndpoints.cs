@@ -2,7 +2,10 @@ using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
+using OrleansRay.Diagnostics;
 
 namespace OrleansRay.Silo.Dashboard;
 
@@ -41,6 +44,19 @@ internal static class DashboardEndpoints
         }
 
         return app;
+    }
+
+    /// <summary>Exports the OrleansRay meter with OpenTelemetry to the Prometheus scrape endpoint
+    /// (<c>MapPrometheusScrapingEndpoint</c> serves it at /metrics).</summary>
+    public static IServiceCollection AddOrleansRayMetrics(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(RayInstruments.MeterName)
+            // Every scrape reads the counters afresh: the observable instruments are a handful of field reads, and a
+            // cached response would show a count that already moved (the exporter caches for 300 ms by default).
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
     }
 
     private static IResult Asset(string name, string contentType)

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using OrleansRay.Diagnostics;
 using OrleansRay.Internal;
 
@@ -30,7 +29,7 @@ internal static class EmbeddedDashboard
         web.Services.AddSingleton(new TaskEventLog());
         web.Services.AddSingleton<RayInstruments>();
         web.Services.AddSingleton<DashboardApi>();
-        web.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RayInstruments.MeterName).AddPrometheusExporter());
+        web.Services.AddOrleansRayMetrics();
         var app = web.Build();
         app.Services.GetRequiredService<RayInstruments>();
         app.MapOrleansRayDashboard(includeOrleansDashboard: false);

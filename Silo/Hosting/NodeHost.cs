@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
@@ -123,7 +122,7 @@ internal static partial class NodeHost
         }
 
         web.Services.AddSingleton<DashboardApi>();
-        web.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RayInstruments.MeterName).AddPrometheusExporter());
+        web.Services.AddOrleansRayMetrics();
         var app = web.Build();
         // Observable instruments exist once created: create them with the host, not at the first scrape.
         app.Services.GetRequiredService<RayInstruments>();

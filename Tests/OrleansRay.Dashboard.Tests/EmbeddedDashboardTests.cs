@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using OrleansRay.Dashboard.Tests.Fixtures;
+using OrleansRay.Silo.Dashboard;
+using Xunit;
+
+namespace OrleansRay.Dashboard.Tests;
+
+/// <summary>Tasks run by an embedded node (<c>Ray.InitAsync</c>) move its /metrics series and its Tasks page.</summary>
+/// <remarks>A head started by the CLI cannot be given work yet (connected drivers are not supported), so the workload
+/// runs on an embedded node serving the same endpoints.</remarks>
+public sealed partial class EmbeddedDashboardTests : IClassFixture<Browser>
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };
+    private readonly Browser _browser;
+
+    public EmbeddedDashboardTests(Browser browser)
+    {
+        _browser = browser;
+    }
+
+    [Fact]
+    public async Task Metrics_and_the_tasks_page_count_tasks_as_they_run()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreMemory = 64L << 20 });
+        var url = "http://127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        await using var dashboard = await EmbeddedDashboard.StartAsync(ray, url);
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(url + "/tasks");
+        await Assertions.Expect(page.GetByTestId("finished")).ToContainTextAsync("0", new() { Timeout = 30_000 });
+        Assert.Equal(0, Series(await Http.GetStringAsync(url + "/metrics"), "orleansray_scheduler_tasks_finished_total"));
+
+        var refs = Enumerable.Range(0, 20).Select(i => ray.Task(Square, i).Remote()).ToArray();
+        var squares = await ray.GetAsync(refs);
+        var failing = ray.Task(Fail, 1).Remote();
+        await Assert.ThrowsAnyAsync<RayException>(async () => await ray.GetAsync(failing));
+
+        Assert.Equal(361, squares[19]);
+        var metrics = await Http.GetStringAsync(url + "/metrics");
+        Assert.Equal(21, Series(metrics, "orleansray_scheduler_tasks_submitted_total"));
+        Assert.Equal(20, Series(metrics, "orleansray_scheduler_tasks_finished_total"));
+        Assert.Equal(1, Series(metrics, "orleansray_scheduler_tasks_failed_total"));
+        Assert.Equal(0, Series(metrics, "orleansray_scheduler_tasks_queued"));
+        // The page polls every second: the counts change without a reload.
+        await Assertions.Expect(page.GetByTestId("submitted")).ToContainTextAsync("21");
+        await Assertions.Expect(page.GetByTestId("finished")).ToContainTextAsync("20");
+        await Assertions.Expect(page.GetByTestId("failed")).ToContainTextAsync("1");
+        await Browser.ScreenshotAsync(page, "tasks-after-workload");
+    }
+
+    private static int Square(int x) => x * x;
+
+    private static int Fail(int x) => throw new InvalidOperationException($"task {x} fails on purpose");
+
+    /// <summary>The value of a series in Prometheus text (one node in this process).</summary>
+    private static double Series(string metrics, string name)
+    {
+        var match = Regex.Match(metrics, "^" + Regex.Escape(name) + @"\{[^}]*\} (\S+)", RegexOptions.Multiline);
+        Assert.True(match.Success, $"{name} is missing from /metrics:\n{metrics}");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+}
