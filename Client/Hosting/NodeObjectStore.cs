@@ -38,6 +38,9 @@ internal sealed class NodeObjectStore : IAsyncDisposable
                     TransferPort = null, // one node: no peers to pull from it
                 },
                 cancellationToken).ConfigureAwait(false);
+            // Nothing outside this process maps the arena (no socket): unlink its file now, so a process that exits
+            // without disposing its node (or is killed) leaves no multi-GiB file in /dev/shm; the mapping stays valid.
+            TryDelete(store.ArenaPath);
             return new NodeObjectStore(store, store.Connect(), spillDirectory);
         }
         catch
@@ -62,6 +65,20 @@ internal sealed class NodeObjectStore : IAsyncDisposable
         finally
         {
             DeleteSpillDirectory(_spillDirectory);
+        }
+    }
+
+    private static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 
