@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Diagnostics;
 using OrleansRay.Internal;
+using OrleansRay.Silo.Hosting;
 
 namespace OrleansRay.Silo.Dashboard;
 
@@ -29,6 +30,9 @@ internal static class EmbeddedDashboard
         web.Services.AddSingleton(new TaskEventLog());
         web.Services.AddSingleton<RayInstruments>();
         web.Services.AddSingleton<DashboardApi>();
+        // The embedded node's host does not report to the node table (the CLI's nodes do): report while serving.
+        web.Services.AddSingleton<NodeStatusReporter>();
+        web.Services.AddHostedService(sp => sp.GetRequiredService<NodeStatusReporter>());
         web.Services.AddOrleansRayMetrics();
         var app = web.Build();
         app.Services.GetRequiredService<RayInstruments>();

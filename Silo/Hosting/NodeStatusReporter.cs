@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Grains;
@@ -9,7 +10,7 @@ namespace OrleansRay.Silo.Hosting;
 /// <c>orleansray status</c> and other nodes see current usage; marks the node dead in the table when it stops.</summary>
 /// <remarks>Runs one stage after <c>Active</c>, when the runtime has its node id. Reports never overlap: the loop
 /// awaits each call before waiting for the next tick.</remarks>
-internal sealed partial class NodeStatusReporter : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class NodeStatusReporter : ILifecycleParticipant<ISiloLifecycle>, IHostedService
 {
     /// <summary>How often the row is refreshed: status is read by people, once a second is fresh enough.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
@@ -33,6 +34,12 @@ internal sealed partial class NodeStatusReporter : ILifecycleParticipant<ISiloLi
     {
         lifecycle.Subscribe(nameof(NodeStatusReporter), ServiceLifecycleStage.Active + 1, OnStartAsync, OnStopAsync);
     }
+
+    /// <summary>Starts reporting outside a silo lifecycle (an embedded node serving the dashboard); stop with <see cref="StopAsync"/>.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => OnStartAsync(cancellationToken);
+
+    /// <summary>Stops reporting and marks the node dead in the table.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => OnStopAsync(cancellationToken);
 
     private Task OnStartAsync(CancellationToken cancellationToken)
     {

@@ -49,6 +49,46 @@ public sealed partial class EmbeddedDashboardTests : IClassFixture<Browser>
         await Browser.ScreenshotAsync(page, "tasks-after-workload");
     }
 
+    [Fact]
+    public async Task Cluster_page_shows_usage_and_demands_change_while_tasks_hold_cpus()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreMemory = 64L << 20 });
+        var url = "http://127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        await using var dashboard = await EmbeddedDashboard.StartAsync(ray, url);
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(url);
+        await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 CPU", new() { Timeout = 30_000 });
+        using var gate = new SemaphoreSlim(0);
+        Gate = gate;
+
+        var holding = ray.Task(Hold, 1).Options(new TaskOptions { NumCpus = 2 }).Remote();
+        var queued = ray.Task(Hold, 2).Options(new TaskOptions { NumCpus = 2 }).Remote();
+        var infeasible = ray.Task(Square, 3).Options(new TaskOptions { NumCpus = 64 }).Remote();
+
+        // Reported within a second, polled every second: no reload.
+        await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("2.0/2.0 CPU", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("demands")).ToContainTextAsync("{\"CPU\": 2.0}");
+        await Assertions.Expect(page.GetByTestId("demands")).ToContainTextAsync("{\"CPU\": 64.0}");
+        await Assertions.Expect(page.GetByTestId("demands")).ToContainTextAsync("infeasible");
+        await Browser.ScreenshotAsync(page, "cluster-busy");
+
+        gate.Release(2);
+        Assert.Equal(new[] { 1, 2 }, await ray.GetAsync(new[] { holding, queued }));
+        await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 CPU", new() { Timeout = 30_000 });
+        await Browser.ScreenshotAsync(page, "cluster-idle-again");
+        GC.KeepAlive(infeasible);
+    }
+
+    /// <summary>Released by the test running the tasks (tasks are static functions: they cannot capture the gate).</summary>
+    private static SemaphoreSlim? Gate { get; set; }
+
+    private static int Hold(int x)
+    {
+        // Blocking is what user code does; tasks run on the node's dedicated worker threads.
+        Gate!.Wait(TimeSpan.FromSeconds(60));
+        return x;
+    }
+
     private static int Square(int x) => x * x;
 
     private static int Fail(int x) => throw new InvalidOperationException($"task {x} fails on purpose");
