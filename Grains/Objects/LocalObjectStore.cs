@@ -39,9 +39,32 @@ internal sealed partial class LocalObjectStore
     public long InlineThreshold => _threshold;
 
     /// <summary>True when <paramref name="value"/> is measurably above the inline threshold: strings by length,
-    /// arrays and collections by element count. Anything else (scalars, records) stays inline.</summary>
+    /// arrays and collections by element count. Anything else (scalars, records) stays inline, and so does a collection
+    /// whose elements could hold an ObjectRef or ActorHandle: refs inside a serialized value would not count as
+    /// references while it sits in the store, and their objects could be freed under it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsLarge(object? value) => value is string or Array or ICollection && Estimate(value) > _threshold;
+    public bool IsLarge(object? value) =>
+        value is string or Array or ICollection && Estimate(value) > _threshold && (value is string || CannotHoldRefs(value.GetType()));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> RefFree = new();
+
+    /// <summary>Primitives, strings and the like, and arrays and System collections/tuples of them: no refs inside.</summary>
+    internal static bool CannotHoldRefs(Type type) => RefFree.GetOrAdd(type, static t => Compute(t));
+
+    private static bool Compute(Type t)
+    {
+        if (t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan) || t == typeof(Guid))
+        {
+            return true;
+        }
+
+        if (t.IsArray)
+        {
+            return CannotHoldRefs(t.GetElementType()!);
+        }
+
+        return t.IsGenericType && t.Namespace?.StartsWith("System", StringComparison.Ordinal) == true && t.GetGenericArguments().All(CannotHoldRefs);
+    }
 
     private static long Estimate(object value) => value switch
     {

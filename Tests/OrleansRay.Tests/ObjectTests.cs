@@ -130,6 +130,29 @@ public sealed class ObjectTests
     }
 
     [Fact]
+    public async Task A_large_collection_of_refs_keeps_the_objects_it_refers_to_alive()
+    {
+        var outer = await PutRefsAsync(_ray, 20_000);   // 20,000 refs: above the inline threshold by count
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var refs = await outer;
+        Assert.Equal(19_999, await refs[19_999]);
+        Assert.Equal(0, await refs[0]);
+    }
+
+    private static async Task<ObjectRef<List<ObjectRef<int>>>> PutRefsAsync(IRay ray, int count)
+    {
+        var list = new List<ObjectRef<int>>(count);
+        for (var i = 0; i < count; i++)
+        {
+            list.Add(await ray.PutAsync(i));
+        }
+
+        return await ray.PutAsync(list);
+    }
+
+    [Fact]
     public async Task Released_refs_free_their_objects()
     {
         var runtime = ((Internal.IRayRuntimeAccess)_ray).Runtime;
