@@ -1,14 +1,17 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Diagnostics;
+using OrleansRay.ObjectStore;
 using OrleansRay.Grains;
 using OrleansRay.Runtime;
+using OrleansRay.Silo.Hosting;
 
 namespace OrleansRay.Silo.Dashboard;
 
 /// <summary>What the dashboard's /api endpoints return, read from the node that serves the dashboard.</summary>
 /// <remarks>Cluster-wide: nodes, usage and demands (node table), actor activations (Orleans' management grain), named
 /// actors (actor directory). This node only, until nodes report them: task counts, latest tasks, objects.</remarks>
-internal sealed class DashboardApi
+internal sealed partial class DashboardApi : IAsyncDisposable
 {
     /// <summary>How many of the latest finished tasks /api/tasks lists: a screenful.</summary>
     public const int LatestTasks = 100;
@@ -17,13 +20,20 @@ internal sealed class DashboardApi
     private readonly NodeRuntime _runtime;
     private readonly TaskEventLog _events;
     private readonly TimeProvider _timeProvider;
+    private readonly NodeObjectStore? _storeProcess;
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly ILogger<DashboardApi> _logger;
+    private ObjectStoreClient? _storeClient;
+    private int _storeFailures;
 
-    public DashboardApi(IGrainFactory grains, NodeRuntime runtime, TaskEventLog events, TimeProvider timeProvider)
+    public DashboardApi(IGrainFactory grains, NodeRuntime runtime, TaskEventLog events, TimeProvider timeProvider, ILogger<DashboardApi> logger, NodeObjectStore? storeProcess = null)
     {
+        _logger = logger;
         _grains = grains;
         _runtime = runtime;
         _events = events;
         _timeProvider = timeProvider;
+        _storeProcess = storeProcess;
     }
 
     private string Node => _runtime.NodeId.Value ?? string.Empty;
@@ -61,13 +71,66 @@ internal sealed class DashboardApi
     public async Task<ObjectsView> ObjectsAsync(CancellationToken cancellationToken)
     {
         StoreRow? store = null;
-        if (_runtime.Store is { } local)
+        string? storeError = null;
+        try
         {
-            var s = await local.Client.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-            store = new StoreRow(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.EvictionCount, s.PullBytesReceived, s.TransferBytesSent);
+            if (await StoreClientAsync(cancellationToken).ConfigureAwait(false) is { } client)
+            {
+                var s = await client.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+                store = new StoreRow(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.EvictionCount, s.PullBytesReceived, s.TransferBytesSent);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The page shows why the store's figures are missing; the log gets the first failure of a run.
+            storeError = $"{ex.GetType().Name}: {ex.Message}";
+            if (Interlocked.Increment(ref _storeFailures) == 1)
+            {
+                LogStoreStatsFailed(ex);
+            }
         }
 
-        return new ObjectsView([new ObjectNode(Node, _runtime.Objects.Count, store)]);
+        if (store is not null)
+        {
+            Interlocked.Exchange(ref _storeFailures, 0);
+        }
+
+        return new ObjectsView([new ObjectNode(Node, _runtime.Objects.Count, store, storeError)]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_storeClient is not null)
+        {
+            await _storeClient.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _connecting.Dispose();
+    }
+
+    /// <summary>The runtime's store client, else (a CLI node, whose store is a child process the runtime does not use
+    /// yet) a client of that process, connected at the first request.</summary>
+    private async ValueTask<ObjectStoreClient?> StoreClientAsync(CancellationToken cancellationToken)
+    {
+        if (_runtime.Store is { } local)
+        {
+            return local.Client;
+        }
+
+        if (_storeProcess?.Process is not { HasExited: false } process)
+        {
+            return null;
+        }
+
+        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _storeClient ??= await process.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connecting.Release();
+        }
     }
 
     /// <summary>Drivers are not tracked yet: connected drivers (RayOptions.Address) are not supported, and the
@@ -90,7 +153,7 @@ internal sealed class DashboardApi
 
     internal sealed record StoreRow(long Capacity, long UsedBytes, int ObjectCount, int SpilledCount, long SpilledBytes, long SpillCount, long RestoreCount, long EvictionCount, long PullBytesReceived, long TransferBytesSent);
 
-    internal sealed record ObjectNode(string Node, int OwnedObjects, StoreRow? Store);
+    internal sealed record ObjectNode(string Node, int OwnedObjects, StoreRow? Store, string? StoreError);
 
     internal sealed record ObjectsView(IReadOnlyList<ObjectNode> Nodes);
 

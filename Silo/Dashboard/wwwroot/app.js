@@ -88,7 +88,7 @@ function renderObjects(o) {
     o.nodes.map(n => {
       const s = n.store;
       return [esc(n.node), esc(n.ownedObjects),
-        s ? `${bytes(s.usedBytes)} / ${bytes(s.capacity)}` : "(no store)", s ? esc(s.objectCount) : "",
+        s ? `${bytes(s.usedBytes)} / ${bytes(s.capacity)}` : n.storeError ? `<span class="error">${esc(n.storeError)}</span>` : "(no store)", s ? esc(s.objectCount) : "",
         s ? `${esc(s.spilledCount)} (${bytes(s.spilledBytes)})` : "", s ? esc(s.spillCount) : "", s ? esc(s.restoreCount) : "",
         s ? esc(s.evictionCount) : "", s ? bytes(s.pullBytesReceived) : "", s ? bytes(s.transferBytesSent) : ""];
     }), "(no nodes)");
