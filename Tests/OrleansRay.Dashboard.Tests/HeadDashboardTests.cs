@@ -9,7 +9,7 @@ using Xunit;
 namespace OrleansRay.Dashboard.Tests;
 
 /// <summary>The dashboard of a real head node started with <c>orleansray start --head</c>, seen through a real browser.</summary>
-public sealed class HeadDashboardTests : IClassFixture<Browser>, IDisposable
+public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDisposable
 {
     private static readonly TimeSpan PageDeadline = TimeSpan.FromSeconds(30);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };
@@ -104,7 +104,39 @@ public sealed class HeadDashboardTests : IClassFixture<Browser>, IDisposable
         Assert.Empty(_command.NodePids());
     }
 
+    [Fact]
+    public async Task The_default_port_8265_gives_way_to_a_free_port_when_taken()
+    {
+        TcpListener? taken = null;
+        try
+        {
+            taken = new TcpListener(IPAddress.Loopback, 8265);
+            taken.Start();
+        }
+        catch (SocketException)
+        {
+            // Another cluster on this machine holds 8265 already: the same situation.
+            taken?.Dispose();
+            taken = null;
+        }
+
+        using (taken)
+        {
+            var start = await _command.RunAsync("start", "--head", "--port", Text(TestPorts.Free()), "--num-cpus", "1");
+
+            Assert.True(start.ExitCode == 0, start.ToString());
+            var url = DashboardUrl().Match(start.Output);
+            Assert.True(url.Success, start.Output);
+            Assert.NotEqual("8265", url.Groups[1].Value);
+            using var cluster = JsonDocument.Parse(await Http.GetStringAsync(url.Value + "/api/cluster"));
+            Assert.True(cluster.RootElement.TryGetProperty("nodes", out _));
+        }
+    }
+
     public void Dispose() => _command.Dispose();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"http://127\.0\.0\.1:(\d+)(?=\s)")]
+    private static partial System.Text.RegularExpressions.Regex DashboardUrl();
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
