@@ -7,4 +7,4 @@ namespace OrleansRay.Diagnostics;
 /// <param name="FinishedAt">When it finished.</param>
 /// <param name="Duration">How long it ran.</param>
 /// <param name="Error">The error's one-line description when it failed; null when it succeeded.</param>
-internal sealed record TaskEvent(string TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error);
+internal sealed record TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error);

@@ -57,6 +57,9 @@ internal sealed partial class NodeRuntime : IDisposable
 
     public SchedulerEngine Scheduler { get; }
 
+    /// <summary>The latest finished tasks, in bounded memory (the dashboard's Tasks page).</summary>
+    public Diagnostics.TaskEventLog Events { get; } = new();
+
     public WorkerPool Pool { get; }
 
     public ActorSubmitter Actors { get; }
@@ -228,6 +231,7 @@ internal sealed partial class NodeRuntime : IDisposable
         }
 
         spec.Attempt++;
+        spec.StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var args = spec.Args.Length == 0 ? Array.Empty<object?>() : new object?[spec.Args.Length];
         var argError = ResolveArguments(spec.Args, args, 0, spec.DisplayName);
         if (argError is not null)
@@ -301,6 +305,9 @@ internal sealed partial class NodeRuntime : IDisposable
         }
 
         Scheduler.RecordFinished(error is not null);
+        Events.Record(new Diagnostics.TaskEvent(spec.Id, spec.DisplayName, NodeId.Value ?? string.Empty, DateTimeOffset.UtcNow,
+            spec.StartedAt == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(spec.StartedAt),
+            error is null ? null : $"{error.ExceptionType}: {error.Message}"));
         Objects.DropIfOrphaned(spec.Result);
     }
 

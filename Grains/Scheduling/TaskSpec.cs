@@ -39,6 +39,9 @@ internal sealed class TaskSpec : IPendingWork
 
     public bool RetryExceptions { get; init; }
 
+    /// <summary>Stopwatch timestamp of the current attempt's start (for the task event log).</summary>
+    public long StartedAt;
+
     /// <summary>Attempts started so far.</summary>
     public int Attempt;
 

@@ -85,7 +85,9 @@ internal sealed unsafe partial class ArenaMapping : IDisposable
                 throw new InvalidDataException($"The arena file '{path}' is {stream.Length} bytes, the store announced {mapped}.");
             }
 
-            var file = MemoryMappedFile.CreateFromFile(stream, null, mapped, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+            // Capacity 0 maps the file at its own size: the store may round its file up past the capacity it announces
+            // (asking for less than the file's size throws). Only the announced bytes are viewed.
+            var file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
             var view = file.CreateViewAccessor(0, mapped, MemoryMappedFileAccess.ReadWrite);
             var mapping = new ArenaMapping(path, capacity, file, view, owner: false);
             if (prefault)

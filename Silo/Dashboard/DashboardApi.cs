@@ -46,7 +46,7 @@ internal sealed partial class DashboardApi : IAsyncDisposable
         var scheduler = _runtime.Scheduler;
         var counts = new TaskCounts(scheduler.SubmittedCount, scheduler.QueuedCount, scheduler.WaitingForArgs, scheduler.RunningCount, scheduler.FinishedCount, scheduler.FailedCount);
         var latest = _events.Latest(LatestTasks)
-            .Select(e => new TaskRow(e.TaskId, e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
+            .Select(e => new TaskRow(e.TaskId.ToString(), e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
             .ToList();
         return new TasksView(Node, counts, latest, new EventLogInfo(_events.Capacity, _events.Count, _events.Recorded));
     }

@@ -27,7 +27,7 @@ internal static class EmbeddedDashboard
         web.Services.AddSingleton(runtime);
         web.Services.AddSingleton(runtime.GrainFactory);
         web.Services.AddSingleton(TimeProvider.System);
-        web.Services.AddSingleton(new TaskEventLog());
+        web.Services.AddSingleton(runtime.Events);
         web.Services.AddSingleton<RayInstruments>();
         web.Services.AddSingleton<DashboardApi>();
         // The embedded node's host does not report to the node table (the CLI's nodes do): report while serving.

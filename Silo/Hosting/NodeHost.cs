@@ -106,7 +106,7 @@ internal static partial class NodeHost
             silo.AddOrleansRayRuntime(nodeOptions);
             silo.Services.TryAddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<RayInstruments>();
-            silo.Services.AddSingleton(new TaskEventLog());
+            silo.Services.AddSingleton(sp => sp.GetRequiredService<NodeRuntime>().Events);
             if (web is not null)
             {
                 silo.AddDashboard();

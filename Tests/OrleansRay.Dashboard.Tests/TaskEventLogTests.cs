@@ -16,17 +16,17 @@ public sealed class TaskEventLogTests
 
         for (var i = 0; i < 100_000; i++)
         {
-            var id = i.ToString("x24", CultureInfo.InvariantCulture);
+            var id = new TaskId(7, (ulong)i + 1);
             log.Record(new TaskEvent(id, "Tests.Square", "127.0.0.1:11111@1", start.AddMilliseconds(i), TimeSpan.FromMilliseconds(1), i % 10 == 0 ? "InvalidOperationException: task " + id + " failed" : null));
         }
 
         var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
         Assert.Equal(TaskEventLog.DefaultCapacity, log.Count);
         Assert.Equal(100_000, log.Recorded);
-        // 10,000 events of ~250 bytes (record, id string, error string on 1 in 10) plus the ring: ~2.5 MB.
+        // 10,000 events of ~150 bytes (record, error string on 1 in 10) plus the ring: ~1.5 MB.
         Assert.True(retained < 4L << 20, $"the log retains {retained.ToString(CultureInfo.InvariantCulture)} bytes");
         var latest = log.Latest(3);
-        Assert.Equal(["00000000000000000001869f", "00000000000000000001869e", "00000000000000000001869d"], latest.Select(e => e.TaskId));
+        Assert.Equal([new TaskId(7, 100_000), new TaskId(7, 99_999), new TaskId(7, 99_998)], latest.Select(e => e.TaskId));
         GC.KeepAlive(log);
     }
 
@@ -38,10 +38,10 @@ public sealed class TaskEventLogTests
 
         for (var i = 1; i <= 5; i++)
         {
-            log.Record(new TaskEvent(i.ToString(CultureInfo.InvariantCulture), "f", "n", DateTimeOffset.UnixEpoch, TimeSpan.Zero, null));
+            log.Record(new TaskEvent(new TaskId(1, (ulong)i), "f", "n", DateTimeOffset.UnixEpoch, TimeSpan.Zero, null));
         }
 
-        Assert.Equal(["5", "4", "3"], log.Latest(10).Select(e => e.TaskId));
-        Assert.Equal(["5"], log.Latest(1).Select(e => e.TaskId));
+        Assert.Equal([new TaskId(1, 5), new TaskId(1, 4), new TaskId(1, 3)], log.Latest(10).Select(e => e.TaskId));
+        Assert.Equal([new TaskId(1, 5)], log.Latest(1).Select(e => e.TaskId));
     }
 }

@@ -62,4 +62,16 @@ public sealed class ClusterStateTests
         await _ray.GetAsync(holder, Deadline);
         Assert.DoesNotContain(await _ray.PendingDemandsAsync(), d => d.Shape.GetValueOrDefault("accel") == 1);
     }
+
+    [Fact]
+    public async Task Finished_tasks_are_recorded_in_the_bounded_event_log()
+    {
+        var runtime = ((Internal.IRayRuntimeAccess)_ray).Runtime;
+        Assert.Equal(144, await _ray.Task(Square, 12).Remote());
+        await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.Task(Throw, 3).Remote());
+        var latest = runtime.Events.Latest(100);
+        Assert.Contains(latest, e => e.Function == "TestFunctions.Square" && e.Error is null && e.Node == _ray.NodeId.Value);
+        Assert.Contains(latest, e => e.Function == "TestFunctions.Throw" && e.Error!.Contains("bad input 3"));
+        Assert.True(runtime.Events.Capacity <= Diagnostics.TaskEventLog.DefaultCapacity);
+    }
 }
