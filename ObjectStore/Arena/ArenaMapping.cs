@@ -40,6 +40,7 @@ internal sealed unsafe partial class ArenaMapping : IDisposable
     /// <summary>Creates a fresh arena file (owner-only) of <paramref name="capacity"/> bytes in <paramref name="directory"/>.</summary>
     public static ArenaMapping Create(string directory, long capacity, bool prefault)
     {
+        RemoveStaleArenas(directory);
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, $"orleansray-store-{Environment.ProcessId}-{Guid.NewGuid():N}.arena");
         var streamOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite };
@@ -71,6 +72,42 @@ internal sealed unsafe partial class ArenaMapping : IDisposable
             File.Delete(path);
             throw;
         }
+    }
+
+    /// <summary>Deletes arena files of stores whose process no longer runs. A store killed with SIGKILL (or whose whole
+    /// process tree was) cannot remove its own file, and a file in /dev/shm holds RAM until someone deletes it; the next
+    /// store on the machine does. The owner's pid is in the file name; a live or unknown pid is left alone.</summary>
+    internal static int RemoveStaleArenas(string directory)
+    {
+        var removed = 0;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(directory, "orleansray-store-*.arena"))
+            {
+                var parts = System.IO.Path.GetFileNameWithoutExtension(file).Split('-');
+                if (parts.Length < 4 || !int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                    || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}") || !Directory.Exists("/proc/self"))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Another user's store, or a race with another sweeper: not ours to insist on.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An unreadable directory: creating the arena will report the real problem.
+        }
+
+        return removed;
     }
 
     /// <summary>Maps an existing arena file created by a store.</summary>
