@@ -9,6 +9,8 @@ using OrleansRay.Cluster.Tests.Grains;
 using OrleansRay.Silo.Storage.Postgres;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Cluster.Tests;
 
 /// <summary>Orleans' own ADO.NET clustering and grain storage against OrleansRay's schema, in an in-process silo.</summary>

@@ -2,6 +2,8 @@ using Npgsql;
 using OrleansRay.Cluster.Tests.Fixtures;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Cluster.Tests;
 
 /// <summary><c>orleansray start --head --storage &lt;PostgreSQL&gt;</c> against a throwaway server.</summary>

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using OrleansRay.Cluster.Tests.Fixtures;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Cluster.Tests;
 
 /// <summary>The <c>orleansray</c> command as people use it: real processes, real ports, files in a private temp folder.</summary>

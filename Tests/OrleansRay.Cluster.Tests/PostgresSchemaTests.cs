@@ -4,6 +4,8 @@ using OrleansRay.Silo.Storage;
 using OrleansRay.Silo.Storage.Postgres;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Cluster.Tests;
 
 [Collection(PostgresCollection.Name)]

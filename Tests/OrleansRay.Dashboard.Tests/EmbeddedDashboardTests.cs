@@ -5,6 +5,8 @@ using OrleansRay.Dashboard.Tests.Fixtures;
 using OrleansRay.Silo.Dashboard;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Dashboard.Tests;
 
 /// <summary>Tasks run by an embedded node (<c>Ray.InitAsync</c>) move its /metrics series and its Tasks page.</summary>

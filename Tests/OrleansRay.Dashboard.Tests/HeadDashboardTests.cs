@@ -6,6 +6,8 @@ using Microsoft.Playwright;
 using OrleansRay.Dashboard.Tests.Fixtures;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Dashboard.Tests;
 
 /// <summary>The dashboard of a real head node started with <c>orleansray start --head</c>, seen through a real browser.</summary>
@@ -14,7 +16,7 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
     private static readonly TimeSpan PageDeadline = TimeSpan.FromSeconds(30);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };
 
-    private readonly OrleansRayCommand _command = new();
+    private readonly OrleansRayCommand _command = new("ordash-");
     private readonly Browser _browser;
 
     public HeadDashboardTests(Browser browser)

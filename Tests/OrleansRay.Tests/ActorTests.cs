@@ -82,9 +82,12 @@ public sealed class ActorTests
         Assert.Equal(1, await serial.Task(p => p.Max()).Remote());
 
         var parallel = _ray.Actor(() => new ConcurrencyProbe()).Options(new ActorOptions { MaxConcurrency = 4 }).Remote();
-        await _ray.GetAsync(Enumerable.Range(0, 8).Select(_ => parallel.Task((p, d) => p.Enter(d), 100).Remote()).ToArray(), Deadline);
-        var max = await parallel.Task(p => p.Max()).Remote();
-        Assert.InRange(max, 2, 4);
+        var gate = Guid.NewGuid().ToString();
+        var calls = Enumerable.Range(0, 8).Select(_ => parallel.Task((p, g) => p.EnterUntil(g), gate).Remote()).ToArray();
+        await Eventually.TrueAsync(() => Counters.Get(gate + ".running") == 4, Deadline, "four calls run at once");
+        Gates.Get(gate).Set();
+        await _ray.GetAsync(calls, Deadline);
+        Assert.Equal(4, Counters.Get(gate + ".max"));
     }
 
     [Fact]
@@ -220,11 +223,15 @@ public sealed class ActorTests
     [Fact]
     public async Task A_blocking_method_of_one_actor_does_not_stall_other_actors()
     {
+        var gate = Guid.NewGuid().ToString();
         var sleeper = _ray.Actor(() => new Sleeper()).Remote();
-        var sleeping = sleeper.Task((s, ms) => s.SleepFor(ms), 2000).Remote();
+        var sleeping = sleeper.Task((s, g) => s.BlockUntil(g), gate).Remote();
+        Assert.True(Gates.Get(gate + ".blocked").Wait(Deadline), "the sleeper's method is blocking its thread");
         var c = _ray.Actor(() => new Counter(0)).Remote();
-        Assert.Equal(1, await _ray.GetAsync(c.Task(x => x.Increment()).Remote(), TimeSpan.FromSeconds(1.5)));
-        Assert.Equal(2000, await _ray.GetAsync(sleeping, Deadline));
+        Assert.Equal(1, await _ray.GetAsync(c.Task(x => x.Increment()).Remote(), Deadline));
+        Assert.Empty((await _ray.WaitAsync(new[] { sleeping }, 1, TimeSpan.Zero)).Ready); // still blocked meanwhile
+        Gates.Get(gate).Set();
+        Assert.Equal(1, await _ray.GetAsync(sleeping, Deadline));
     }
 
     [Fact]

@@ -242,15 +242,25 @@ public sealed class TaskTests
     public async Task A_task_runs_only_when_its_cpus_are_free()
     {
         // The node has 4 CPUs: tasks asking for 2 each run at most two at a time.
-        var key = Guid.NewGuid().ToString();
-        var refs = Enumerable.Range(0, 6).Select(_ => _ray.Task(Occupy, key, 100).Options(new TaskOptions { NumCpus = 2 }).Remote()).ToArray();
-        await _ray.GetAsync(refs, Deadline);
-        Assert.Equal(2, Counters.Get(key + ".max"));
+        await AssertConcurrencyAsync(cpusEach: 2, tasks: 6, expected: 2);
 
         // Tasks asking for 1 CPU fill all four.
-        var key1 = Guid.NewGuid().ToString();
-        await _ray.GetAsync(Enumerable.Range(0, 8).Select(_ => _ray.Task(Occupy, key1, 100).Remote()).ToArray(), Deadline);
-        Assert.Equal(4, Counters.Get(key1 + ".max"));
+        await AssertConcurrencyAsync(cpusEach: 1, tasks: 8, expected: 4);
+    }
+
+    /// <summary>Submits tasks that hold their CPUs until released; exactly <paramref name="expected"/> run while the
+    /// rest wait as a pending demand of their shape.</summary>
+    private async Task AssertConcurrencyAsync(double cpusEach, int tasks, int expected)
+    {
+        var key = Guid.NewGuid().ToString();
+        var refs = Enumerable.Range(0, tasks).Select(_ => _ray.Task(Occupy, key).Options(new TaskOptions { NumCpus = cpusEach }).Remote()).ToArray();
+        await Eventually.TrueAsync(() => Counters.Get(key + ".running") == expected, Deadline, $"{expected} tasks hold the node's CPUs");
+        await Eventually.TrueAsync(async () => (await _ray.PendingDemandsAsync()).Any(d => d.Count == tasks - expected && d.Shape.GetValueOrDefault("CPU") == cpusEach),
+            Deadline, $"the other {tasks - expected} wait for CPUs");
+        Assert.Equal(expected, Counters.Get(key + ".max"));
+        Gates.Get(key).Set();
+        await _ray.GetAsync(refs, Deadline);
+        Assert.Equal(expected, Counters.Get(key + ".max"));
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using System.Globalization;
 using Npgsql;
 using Xunit;
 
+using OrleansRay.Tests.Processes;
+
 namespace OrleansRay.Cluster.Tests.Fixtures;
 
 /// <summary>A throwaway PostgreSQL server from the installed binaries: a temp folder owned by the <c>postgres</c> user

@@ -61,6 +61,16 @@ public sealed class ConcurrencyProbe
 
     public int Max() => Volatile.Read(ref _max);
 
+    /// <summary>Stays in the call until the gate opens, counting calls inside under the gate's name.</summary>
+    public async Task<int> EnterUntil(string gate)
+    {
+        var now = Functions.Counters.Increment(gate + ".running");
+        Functions.Counters.Max(gate + ".max", now);
+        await Task.Run(() => Functions.Gates.Get(gate).Wait(TimeSpan.FromSeconds(30)));
+        Functions.Counters.Decrement(gate + ".running");
+        return now;
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
@@ -101,9 +111,11 @@ public sealed class Forwarder
 
 public sealed class Sleeper
 {
-    public int SleepFor(int ms)
+    /// <summary>Blocks its thread (as sync I/O would) until the gate opens.</summary>
+    public int BlockUntil(string gate)
     {
-        Thread.Sleep(ms);
-        return ms;
+        Functions.Gates.Get(gate + ".blocked").Set();
+        Functions.Gates.Get(gate).Wait(TimeSpan.FromSeconds(30));
+        return 1;
     }
 }

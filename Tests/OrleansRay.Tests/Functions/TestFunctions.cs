@@ -45,12 +45,6 @@ public static class TestFunctions
 
     public static int ThrowCustom(int x) => throw new UnserializableTestException($"custom {x}");
 
-    public static int Sleep(int ms)
-    {
-        Thread.Sleep(ms);
-        return ms;
-    }
-
     /// <summary>Blocks until the gate named by <paramref name="gate"/> opens (a static gate: the test process is the node).</summary>
     public static int WaitForGate(string gate)
     {
@@ -131,12 +125,12 @@ public static class TestFunctions
 
     public static int Identity(int x) => x;
 
-    /// <summary>Holds a slot for a while and records how many run at once under <paramref name="key"/>.</summary>
-    public static int Occupy(string key, int ms)
+    /// <summary>Holds its slot until the gate named <paramref name="key"/> opens, recording how many run at once.</summary>
+    public static int Occupy(string key)
     {
         var now = Counters.Increment(key + ".running");
         Counters.Max(key + ".max", now);
-        Thread.Sleep(ms);
+        Gates.Get(key).Wait(TimeSpan.FromSeconds(30));
         Counters.Decrement(key + ".running");
         return now;
     }

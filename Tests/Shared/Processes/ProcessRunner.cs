@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OrleansRay.Cluster.Tests.Fixtures;
+namespace OrleansRay.Tests.Processes;
 
 /// <summary>Runs a process to completion with a deadline, capturing its output; kills it when the deadline passes.</summary>
 internal static class ProcessRunner

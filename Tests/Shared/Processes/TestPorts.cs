@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansRay.Cluster.Tests.Fixtures;
+namespace OrleansRay.Tests.Processes;
 
 internal static class TestPorts
 {

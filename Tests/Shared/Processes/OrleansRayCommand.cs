@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 
-namespace OrleansRay.Dashboard.Tests.Fixtures;
+namespace OrleansRay.Tests.Processes;
 
 /// <summary>Runs the built <c>orleansray</c> command (the Silo project's build output) as a real process, with its
 /// files in a private temp folder (<c>ORLEANSRAY_TEMP_DIR</c>); kills every node it started on dispose.</summary>
@@ -10,13 +10,16 @@ internal sealed class OrleansRayCommand : IDisposable
 {
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(90);
 
-    public OrleansRayCommand()
+    /// <param name="tempPrefix">Name prefix of the private temp folder. Keep it short: the node's object store puts
+    /// its Unix socket below it, and socket paths are limited to 107 bytes.</param>
+    public OrleansRayCommand(string tempPrefix = "orleansray-cli-")
     {
+        TempDirectory = Path.Combine(Path.GetTempPath(), tempPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(TempDirectory);
     }
 
     /// <summary>The folder standing in for /tmp/orleansray.</summary>
-    public string TempDirectory { get; } = Path.Combine(Path.GetTempPath(), "ordash-" + Guid.NewGuid().ToString("N")[..12]);
+    public string TempDirectory { get; }
 
     public string AddressFile => Path.Combine(TempDirectory, "orleansray_current_cluster");
 

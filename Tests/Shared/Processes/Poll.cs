@@ -1,4 +1,4 @@
-namespace OrleansRay.Cluster.Tests.Fixtures;
+namespace OrleansRay.Tests.Processes;
 
 /// <summary>Waits for a condition with a deadline, checking every 100 ms.</summary>
 internal static class Poll

@@ -1,4 +1,4 @@
-namespace OrleansRay.Dashboard.Tests.Fixtures;
+namespace OrleansRay.Tests.Processes;
 
 /// <summary>How a process ended and what it printed.</summary>
 internal sealed record ProcessResult(int ExitCode, string Output, string Error)

@@ -1,7 +1,0 @@
-namespace OrleansRay.Cluster.Tests.Fixtures;
-
-/// <summary>How a process ended and what it printed.</summary>
-internal sealed record ProcessResult(int ExitCode, string Output, string Error)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
-}
