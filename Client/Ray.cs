@@ -44,9 +44,14 @@ public static class Ray
         options.Validate();
         if (options.Address is not null)
         {
-            throw new NotSupportedException(
-                $"Connecting to a running cluster (RayOptions.Address = \"{options.Address}\") arrives with the cluster release; " +
-                "for now leave Address null to start an embedded node.");
+            var connected = await ConnectedCluster.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+            var client = new RayDriver(connected.Runtime, options.Namespace, connected);
+            lock (Gate)
+            {
+                Drivers.Add(client);
+            }
+
+            return client;
         }
 
         var cluster = await EmbeddedCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);

@@ -14,4 +14,8 @@ public static class RayContext
 
     /// <summary>"Type.Method" of the running task or actor method, or null outside one.</summary>
     public static string? FunctionName => TaskContext.Current?.FunctionName;
+
+    /// <summary>The node running the current task or actor method; in a driver, the node of <see cref="Ray.Current"/>
+    /// (a connected driver has a node id of its own, "driver:..."). Default when neither applies.</summary>
+    public static NodeId NodeId => TaskContext.Current?.Runtime.NodeId ?? default;
 }

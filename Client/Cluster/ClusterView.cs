@@ -8,14 +8,19 @@ internal static class ClusterView
 {
     public static async Task<IReadOnlyList<NodeStatus>> NodesAsync(NodeRuntime runtime)
     {
-        var local = LocalStatus(runtime);
         var table = runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        if (!runtime.CanExecute)
+        {
+            // A connected driver is not a node: it reads the table as it is.
+            var all = await table.ListAsync().ConfigureAwait(false);
+            return all.OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
+        }
+
+        var local = LocalStatus(runtime);
         await table.ReportAsync(local).ConfigureAwait(false);
         var rows = await table.ListAsync().ConfigureAwait(false);
         return rows.Select(r => r.NodeId == local.NodeId ? local : r).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 
-    public static NodeStatus LocalStatus(NodeRuntime runtime) =>
-        new(runtime.NodeId, runtime.NodeId.Value ?? string.Empty, IsAlive: !runtime.IsDisposed, runtime.Scheduler.Total,
-            runtime.Scheduler.Available(), runtime.Scheduler.Demands(), DateTimeOffset.UtcNow);
+    public static NodeStatus LocalStatus(NodeRuntime runtime) => runtime.LocalStatus();
 }

@@ -29,7 +29,8 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         _runtime.NodeId = new NodeId(_silo.SiloAddress.ToParsableString());
         var executor = _grainFactory.GetGrain<ITaskExecutorGrain>(0);
         _runtime.Scheduler.LeaseStarter = executor.RunLeaseAsync;
-        await _grainFactory.GetGrain<INodeTableGrain>(0).ReportAsync(ClusterView.LocalStatus(_runtime)).ConfigureAwait(false);
+        _runtime.JoinCluster();
+        await _runtime.Cluster.RefreshAsync().ConfigureAwait(false);
     }
 
     private Task OnStopAsync(CancellationToken cancellationToken)

@@ -26,6 +26,7 @@ internal static class SiloBuilderExtensions
         builder.Services.TryAddSingleton(options);
         builder.Services.TryAddSingleton<ValueCopier>();
         builder.Services.TryAddSingleton<NodeRuntime>();
+        builder.Services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
         builder.Services.AddSingleton<NodeRuntimeLifecycle>();
         builder.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRuntimeLifecycle>());
         return builder;

@@ -6,11 +6,11 @@ namespace OrleansRay;
 /// <summary>The driver's IRay: disposing it ends the job (kills its non-detached actors) and stops the embedded node.</summary>
 internal sealed class RayDriver : RayInstance
 {
-    private readonly EmbeddedCluster? _cluster;
+    private readonly IAsyncDisposable? _cluster;
     private readonly List<ActorId> _actors = new();
     private int _disposed;
 
-    public RayDriver(NodeRuntime runtime, string @namespace, EmbeddedCluster? cluster) : base(runtime, @namespace)
+    public RayDriver(NodeRuntime runtime, string @namespace, IAsyncDisposable? cluster) : base(runtime, @namespace)
     {
         _cluster = cluster;
     }

@@ -269,8 +269,11 @@ internal abstract class RayInstance : IRay, IRayRuntimeAccess
     {
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var alive = nodes.Where(n => n.IsAlive).ToList();
+        var driverDemands = await Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).DriverDemandsAsync().ConfigureAwait(false);
+        var own = Runtime.CanExecute ? [] : Runtime.Cluster.ParkedDemands();
         return alive
             .SelectMany(n => n.Demands)
+            .Concat(own.Count > 0 ? own : driverDemands)
             .GroupBy(d => (d.Shape, d.IsActor))
             .Select(g => new ResourceDemand(g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), !alive.Any(n => g.Key.Shape.FitsIn(n.Total)), g.Key.IsActor))
             .ToList();

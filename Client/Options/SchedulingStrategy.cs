@@ -16,10 +16,19 @@ public abstract record SchedulingStrategy
     /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or full.</summary>
     public static SchedulingStrategy NodeAffinity(NodeId nodeId, bool soft = false) => new NodeAffinityStrategy(nodeId, soft);
 
+    /// <summary>The strategy as it travels with a task or actor.</summary>
+    internal virtual PlacementHint ToHint() => PlacementHint.Default;
+
     internal sealed record DefaultStrategy : SchedulingStrategy;
 
-    internal sealed record SpreadStrategy : SchedulingStrategy;
+    internal sealed record SpreadStrategy : SchedulingStrategy
+    {
+        internal override PlacementHint ToHint() => PlacementHint.Spread;
+    }
 
     /// <summary>Node affinity.</summary>
-    public sealed record NodeAffinityStrategy(NodeId NodeId, bool Soft) : SchedulingStrategy;
+    public sealed record NodeAffinityStrategy(NodeId NodeId, bool Soft) : SchedulingStrategy
+    {
+        internal override PlacementHint ToHint() => new() { Kind = PlacementKind.NodeAffinity, Node = NodeId, Soft = Soft };
+    }
 }

@@ -27,6 +27,8 @@ public sealed class TaskOptions
     /// <summary>Where the task may run. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
     public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
 
+    internal PlacementHint ToPlacementHint() => (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
+
     internal ResourceSet ToResourceSet() => ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions));
 
     internal void Validate()

@@ -47,12 +47,14 @@ public readonly struct TaskCall<TResult>
         int maxRetries;
         bool retryExceptions;
         string? name;
+        PlacementHint placement;
         if (options is null)
         {
             resources = ResourceShape.OneCpu;
             maxRetries = 3;
             retryExceptions = false;
             name = null;
+            placement = PlacementHint.Default;
         }
         else
         {
@@ -61,9 +63,10 @@ public readonly struct TaskCall<TResult>
             maxRetries = options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries;
             retryExceptions = options.RetryExceptions;
             name = options.Name;
+            placement = options.ToPlacementHint();
         }
 
-        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name);
+        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement);
         return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Objects);
     }
 }

@@ -8,6 +8,15 @@ public interface INodeTableGrain : IGrainWithIntegerKey
     [Alias("Report")]
     Task ReportAsync(NodeStatus status);
 
+    /// <summary>One round of a runtime's cluster view: records this node's row (<paramref name="self"/>; null for a
+    /// driver, which reports the demands it holds instead) and returns every node's row.</summary>
+    [Alias("Exchange")]
+    Task<IReadOnlyList<NodeStatus>> ExchangeAsync(NodeStatus? self, WorkerId reporter, ResourceDemandInfo[] driverDemands);
+
+    /// <summary>Demands held by connected drivers (tasks no live node can run yet).</summary>
+    [Alias("DriverDemands")]
+    Task<IReadOnlyList<ResourceDemandInfo>> DriverDemandsAsync();
+
     /// <summary>Marks a node dead (it left or was declared dead by membership).</summary>
     [Alias("MarkDead")]
     Task MarkDeadAsync(NodeId nodeId);

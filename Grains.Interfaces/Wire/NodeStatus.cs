@@ -9,4 +9,8 @@ public sealed record NodeStatus(
     [property: Id(3)] ResourceSet Total,
     [property: Id(4)] ResourceSet Available,
     [property: Id(5)] IReadOnlyList<ResourceDemandInfo> Demands,
-    [property: Id(6)] DateTimeOffset ReportedAt);
+    [property: Id(6)] DateTimeOffset ReportedAt)
+{
+    /// <summary>The node's endpoint: where other nodes and drivers send it work (null in rows of older reports).</summary>
+    [Id(7)] public Grains.INodeEndpoint? Endpoint { get; init; }
+}

@@ -1,17 +1,56 @@
+using Orleans.Runtime;
+using OrleansRay.Cluster;
 using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;
 
-/// <summary>The node table: the last report of every node, alive or dead.</summary>
+/// <summary>The node table: the last report of every node, alive or dead, and the pending demands drivers hold.</summary>
+/// <remarks>
+/// Liveness is Orleans membership's verdict, not the report's age: a node whose silo membership declared dead is shown
+/// dead at once (the probe settings in MembershipTuning bound that to a few seconds), and a node that stopped cleanly
+/// marked itself dead. Lives on the head (<see cref="HeadPlacementAttribute"/>), with the rest of the control store.
+/// </remarks>
+[HeadPlacement]
 internal sealed class NodeTableGrain : Grain, INodeTableGrain
 {
+    /// <summary>A driver's demands are dropped when it has not reported for this long (it exited).</summary>
+    private static readonly TimeSpan DriverDemandsExpiry = TimeSpan.FromSeconds(5);
+
+    /// <summary>A row no membership knows of is dead once its last report is this old.</summary>
+    private static readonly TimeSpan UnknownRowExpiry = TimeSpan.FromSeconds(10);
+
     private readonly Dictionary<NodeId, NodeStatus> _nodes = new();
+    private readonly Dictionary<WorkerId, (DateTimeOffset At, ResourceDemandInfo[] Demands)> _driverDemands = new();
+    private readonly IClusterMembershipService _membership;
+
+    public NodeTableGrain(IClusterMembershipService membership)
+    {
+        _membership = membership;
+    }
 
     public Task ReportAsync(NodeStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        _nodes[status.NodeId] = status;
+        Record(status);
         return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<NodeStatus>> ExchangeAsync(NodeStatus? self, WorkerId reporter, ResourceDemandInfo[] driverDemands)
+    {
+        if (self is not null)
+        {
+            Record(self);
+        }
+        else if (driverDemands is { Length: > 0 })
+        {
+            _driverDemands[reporter] = (DateTimeOffset.UtcNow, driverDemands);
+        }
+        else
+        {
+            _driverDemands.Remove(reporter);
+        }
+
+        return ListAsync();
     }
 
     public Task MarkDeadAsync(NodeId nodeId)
@@ -24,5 +63,68 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<NodeStatus>> ListAsync() => Task.FromResult<IReadOnlyList<NodeStatus>>(_nodes.Values.ToList());
+    public Task<IReadOnlyList<NodeStatus>> ListAsync()
+    {
+        var snapshot = _membership.CurrentSnapshot;
+        var now = DateTimeOffset.UtcNow;
+        var rows = new List<NodeStatus>(_nodes.Count);
+        foreach (var (id, row) in _nodes.ToList())
+        {
+            var alive = row.IsAlive && IsAlive(snapshot, id, row, now);
+            var shown = alive ? row : row with { IsAlive = false, Available = ResourceSet.Empty, Demands = Array.Empty<ResourceDemandInfo>() };
+            if (!alive && row.IsAlive)
+            {
+                _nodes[id] = row with { IsAlive = false };
+            }
+
+            rows.Add(shown);
+        }
+
+        return Task.FromResult<IReadOnlyList<NodeStatus>>(rows);
+    }
+
+    public Task<IReadOnlyList<ResourceDemandInfo>> DriverDemandsAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (driver, (at, _)) in _driverDemands.ToList())
+        {
+            if (now - at > DriverDemandsExpiry)
+            {
+                _driverDemands.Remove(driver);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.SelectMany(d => d.Demands).ToList());
+    }
+
+    private void Record(NodeStatus status)
+    {
+        // A report from a node already declared dead (a late message) does not bring it back.
+        if (_nodes.TryGetValue(status.NodeId, out var known) && !known.IsAlive && status.IsAlive)
+        {
+            return;
+        }
+
+        _nodes[status.NodeId] = status;
+    }
+
+    private static bool IsAlive(ClusterMembershipSnapshot snapshot, NodeId id, NodeStatus row, DateTimeOffset now)
+    {
+        SiloAddress silo;
+        try
+        {
+            silo = SiloAddress.FromParsableString(id.Value);
+        }
+        catch (FormatException)
+        {
+            return now - row.ReportedAt < UnknownRowExpiry;
+        }
+
+        return snapshot.GetSiloStatus(silo) switch
+        {
+            SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping => false,
+            SiloStatus.None => now - row.ReportedAt < UnknownRowExpiry,
+            _ => true,
+        };
+    }
 }

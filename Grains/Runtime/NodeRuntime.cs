@@ -35,7 +35,185 @@ internal sealed partial class NodeRuntime : IDisposable
             TaskRunner = RunTaskAsync,
         };
         Actors = new ActorSubmitter(this);
+        Cluster = new Cluster.ClusterScheduler(this, logger);
         Local[WorkerId] = this;
+    }
+
+    /// <summary>False for a connected driver: it owns objects and submits work but runs none.</summary>
+    public bool CanExecute => Options.CanExecute;
+
+    /// <summary>This runtime's endpoint reference (set when it joins a cluster; null before).</summary>
+    public Grains.INodeEndpoint? Endpoint { get; private set; }
+
+    /// <summary>The object behind <see cref="Endpoint"/>, kept alive here (Orleans holds observers weakly).</summary>
+    private Cluster.NodeEndpoint? _endpointTarget;
+
+    /// <summary>Placement across the cluster, and the view of the other nodes.</summary>
+    public Cluster.ClusterScheduler Cluster { get; }
+
+    private readonly ConcurrentDictionary<TaskId, TaskSpec> _foreign = new();
+    private readonly ConcurrentDictionary<Grains.INodeEndpoint, Cluster.SendPump<RemoteResult>> _replies = new();
+
+    /// <summary>Joins the cluster: creates this runtime's endpoint, places owned tasks through the cluster scheduler,
+    /// and starts refreshing the view of the other nodes.</summary>
+    public void JoinCluster()
+    {
+        if (Endpoint is not null)
+        {
+            return;
+        }
+
+        _endpointTarget = new Cluster.NodeEndpoint(this);
+        Endpoint = GrainFactory.CreateObjectReference<Grains.INodeEndpoint>(_endpointTarget);
+        Scheduler.Placer = Cluster.TryPlace;
+        Cluster.Start();
+    }
+
+    /// <summary>This node's row for the node table.</summary>
+    public NodeStatus LocalStatus()
+    {
+        var demands = Scheduler.Demands();
+        var parked = Cluster.ParkedDemands();
+        if (parked.Count > 0)
+        {
+            demands = demands.Concat(parked).ToList();
+        }
+
+        return new NodeStatus(NodeId, NodeId.Value ?? string.Empty, IsAlive: !IsDisposed, Scheduler.Total, Scheduler.Available(), demands, DateTimeOffset.UtcNow)
+        {
+            Endpoint = Endpoint,
+        };
+    }
+
+    /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>
+    public void RunForeign(Grains.INodeEndpoint replyTo, RemoteTask[] tasks)
+    {
+        foreach (var task in tasks)
+        {
+            var result = new ObjectEntry(task.ReturnId);
+            CompiledFunction function;
+            try
+            {
+                ThrowIfDisposed();
+                function = FunctionRegistry.Resolve(task.Function);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var name = task.Name ?? task.Function.DisplayName;
+                Reply(replyTo, new RemoteResult { ObjectId = task.ReturnId, TaskId = task.Id, Error = RayError.FromException(ex, name), Node = NodeId.Value ?? string.Empty });
+                continue;
+            }
+
+            var spec = new TaskSpec(task.Id, function, task.Args, task.Resources, result, Scheduler)
+            {
+                MaxRetries = task.MaxRetries,
+                RetryExceptions = task.RetryExceptions,
+                Name = task.Name,
+                ReplyTo = replyTo,
+            };
+            spec.Attempt = task.PreviousAttempts;
+            if (!_foreign.TryAdd(task.Id, spec))
+            {
+                continue; // the same attempt sent twice (a retried send): it runs once
+            }
+
+            Interlocked.Increment(ref _foreignReceived);
+            Scheduler.EnqueueHere(spec);
+        }
+    }
+
+    private long _foreignReceived;
+
+    /// <summary>Tasks other owners sent to this node so far.</summary>
+    public long ForeignReceived => Interlocked.Read(ref _foreignReceived);
+
+    /// <summary>Cancels a task this node runs for another owner.</summary>
+    public void CancelForeign(TaskId taskId, bool force)
+    {
+        if (_foreign.TryGetValue(taskId, out var spec))
+        {
+            spec.Cancel(force);
+        }
+    }
+
+    /// <summary>Results of work this runtime owns, from the nodes that ran it.</summary>
+    public void DeliverResults(RemoteResult[] results)
+    {
+        foreach (var result in results)
+        {
+            if (!result.TaskId.IsEmpty && Cluster.TryComplete(result))
+            {
+                continue;
+            }
+
+            if (result.TaskId.IsEmpty && Objects.TryGet(result.ObjectId, out var entry))
+            {
+                if (result.Error is { } error)
+                {
+                    entry.TrySetError(error);
+                }
+                else
+                {
+                    entry.TrySetValue(result.Value);
+                }
+
+                Objects.DropIfOrphaned(entry);
+            }
+        }
+    }
+
+    /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner).</summary>
+    public void Reply(Grains.INodeEndpoint replyTo, RemoteResult result)
+    {
+        var pump = _replies.GetOrAdd(replyTo, static (endpoint, self) => new Cluster.SendPump<RemoteResult>(
+            endpoint.DeliverResultsAsync,
+            (batch, ex) => LogReplyFailed(self._logger, batch.Length, ex.GetType().Name, ex.Message)), this);
+        pump.Enqueue(result);
+    }
+
+    /// <summary>The value of an object this runtime owns, for a task or call sent to another node (which gets a copy);
+    /// an error when the object failed or is not here.</summary>
+    public RayError? ReadForRemote(ObjectId id, string functionName, out object? value)
+    {
+        value = null;
+        if (!Objects.TryGet(id, out var entry) || !entry.IsComplete)
+        {
+            return RayError.Create(RayErrorKind.ObjectLost,
+                $"Argument object {id} of {functionName} is not owned by this process (a ref received inside another value cannot be passed on to another node yet); pass the value, or a ref this process created.",
+                functionName);
+        }
+
+        if (entry.IsFailed)
+        {
+            return entry.Error;
+        }
+
+        if (entry.StoredObject is { } stored)
+        {
+            return ReadStored(stored, id, functionName, out value);
+        }
+
+        value = entry.Value;
+        return null;
+    }
+
+    /// <summary>Completes a task this runtime owns that ran elsewhere (or could not be placed).</summary>
+    public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
+    {
+        spec.State = TaskSpec.Done;
+        if (error is null)
+        {
+            spec.Result.TrySetValue(value);
+        }
+        else
+        {
+            spec.Result.TrySetError(error);
+        }
+
+        Scheduler.RecordFinished(error is not null);
+        Events.Record(new Diagnostics.TaskEvent(spec.Id, spec.DisplayName, node, DateTimeOffset.UtcNow, TimeSpan.FromTicks(durationTicks),
+            error is null ? null : $"{error.ExceptionType}: {error.Message}"));
+        Objects.DropIfOrphaned(spec.Result);
     }
 
     /// <summary>The worker id that owns this node's objects and stamps its actor calls.</summary>
@@ -70,7 +248,7 @@ internal sealed partial class NodeRuntime : IDisposable
     public static bool TryGetLocal(WorkerId owner, out NodeRuntime runtime) => Local.TryGetValue(owner, out runtime!);
 
     /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>
-    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name)
+    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement = null)
     {
         ThrowIfDisposed();
         var taskId = TaskId.NewId();
@@ -80,6 +258,7 @@ internal sealed partial class NodeRuntime : IDisposable
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
+            Placement = placement ?? PlacementHint.Default,
         };
         entry.Producer = spec;
         Scheduler.Submit(spec, Objects);
@@ -295,6 +474,21 @@ internal sealed partial class NodeRuntime : IDisposable
     {
         spec.State = TaskSpec.Done;
         spec.RunningLease = null;
+        if (spec.ReplyTo is { } replyTo)
+        {
+            if (_foreign.TryRemove(spec.Id, out _) && !spec.Cancelled)
+            {
+                var duration = spec.StartedAt == 0 ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(spec.StartedAt).Ticks;
+                Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = NodeId.Value ?? string.Empty, DurationTicks = duration });
+            }
+
+            Scheduler.RecordFinished(error is not null);
+            Events.Record(new Diagnostics.TaskEvent(spec.Id, spec.DisplayName, NodeId.Value ?? string.Empty, DateTimeOffset.UtcNow,
+                spec.StartedAt == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(spec.StartedAt),
+                error is null ? null : $"{error.ExceptionType}: {error.Message}"));
+            return;
+        }
+
         if (error is null)
         {
             spec.Result.TrySetValue(value);
@@ -328,10 +522,14 @@ internal sealed partial class NodeRuntime : IDisposable
         }
 
         _disposed = true;
+        Cluster.Dispose();
         Local.TryRemove(WorkerId, out _);
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
         Pool.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} results to their owner failed ({ErrorType}: {Reason}); the owner is gone")]
+    private static partial void LogReplyFailed(ILogger logger, int count, string errorType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Argument object {ObjectId} of {FunctionName} could not be read from the node's object store")]
     private static partial void LogStoredArgumentUnreadable(ILogger logger, ObjectId objectId, string functionName, Exception exception);

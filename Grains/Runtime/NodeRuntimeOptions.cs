@@ -6,6 +6,9 @@ internal sealed class NodeRuntimeOptions
     /// <summary>The node's resources (CPU, GPU, memory, object_store_memory, custom).</summary>
     public ResourceSet Resources { get; set; } = ResourceSet.Empty;
 
+    /// <summary>False for a connected driver's runtime: it owns objects and submits work but runs none.</summary>
+    public bool CanExecute { get; set; } = true;
+
     /// <summary>Namespace for named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
 

@@ -20,6 +20,7 @@ internal sealed partial class SchedulerEngine
     private readonly List<SchedulingClass> _waitingClasses = new();
     private readonly Dictionary<long, Lease> _leases = new();
     private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
+    private readonly Dictionary<Guid, List<BundleReservation>> _bundles = new();
     private readonly Dictionary<string, double> _available;
     private readonly ILogger _logger;
     private readonly int _zeroResourceLeaseCap;
@@ -46,6 +47,10 @@ internal sealed partial class SchedulerEngine
 
     /// <summary>Runs a lease's loop on the worker threads (set by the node runtime).</summary>
     public Func<Lease, Task>? LeaseRunner { get; set; }
+
+    /// <summary>Decides whether a task this node owns runs elsewhere (set by the node runtime in a cluster): returns true
+    /// when it took the task off this node. Not asked for tasks run here for other owners.</summary>
+    public Func<TaskSpec, bool>? Placer { get; set; }
 
     /// <summary>Runs one task (set by the node runtime).</summary>
     public Func<TaskSpec, Lease, ValueTask>? TaskRunner { get; set; }
@@ -110,6 +115,22 @@ internal sealed partial class SchedulerEngine
 
     /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow.</summary>
     public void Enqueue(TaskSpec spec)
+    {
+        if (spec.Cancelled)
+        {
+            return;
+        }
+
+        if (!spec.IsForeign && Placer is { } placer && placer(spec))
+        {
+            return;
+        }
+
+        EnqueueHere(spec);
+    }
+
+    /// <summary>Queues a task on this node without asking the placer (it chose this node).</summary>
+    public void EnqueueHere(TaskSpec spec)
     {
         if (spec.Cancelled)
         {
@@ -185,6 +206,79 @@ internal sealed partial class SchedulerEngine
 
         Start(started);
         return next;
+    }
+
+    /// <summary>True when a task of <paramref name="shape"/> would start now: its resources are free and no task of its
+    /// shape is queued ahead of it.</summary>
+    public bool CanStartNow(ResourceSet shape)
+    {
+        lock (_gate)
+        {
+            if (_classes.TryGetValue(shape, out var cls) && cls.Ready.Count > 0)
+            {
+                return false;
+            }
+
+            return shape.IsEmpty ? (cls?.ActiveLeases ?? 0) < _zeroResourceLeaseCap : shape.FitsIn(_available);
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> queued tasks this node owns whose shape <paramref name="take"/>
+    /// accepts, newest first (the oldest keep their place here): the placer moves them to nodes with room.</summary>
+    public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max)
+    {
+        var taken = new List<TaskSpec>();
+        lock (_gate)
+        {
+            for (var i = 0; i < _waitingClasses.Count && taken.Count < max; i++)
+            {
+                var cls = _waitingClasses[i];
+                if (cls.Ready.Count == 0 || !take(cls.Shape))
+                {
+                    continue;
+                }
+
+                var all = cls.Ready.ToArray();
+                var keep = new Queue<TaskSpec>(all.Length);
+                var room = max - taken.Count;
+                var cut = Math.Max(0, all.Length - room);
+                for (var j = 0; j < all.Length; j++)
+                {
+                    var s = all[j];
+                    if (j >= cut && !s.IsForeign && !s.Cancelled)
+                    {
+                        taken.Add(s);
+                    }
+                    else if (!s.Cancelled)
+                    {
+                        keep.Enqueue(s);
+                    }
+                }
+
+                cls.Ready.Clear();
+                foreach (var s in keep)
+                {
+                    cls.Ready.Enqueue(s);
+                }
+
+                if (cls.Ready.Count == 0)
+                {
+                    _waitingClasses.RemoveAt(i);
+                    i--;
+                }
+            }
+        }
+
+        return taken;
+    }
+
+    /// <summary>Queued tasks per shape, for the placer's rebalancing.</summary>
+    public List<(ResourceSet Shape, int Count)> QueuedShapes()
+    {
+        lock (_gate)
+        {
+            return _waitingClasses.Where(c => c.Ready.Count > 0).Select(c => (c.Shape, c.Ready.Count)).ToList();
+        }
     }
 
     /// <summary>Takes a cancelled task out of its ready queue, so it no longer shows as a demand.</summary>
@@ -346,6 +440,103 @@ internal sealed partial class SchedulerEngine
             }
 
             _total = total;
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+    }
+
+    /// <summary>The name a resource takes inside a placement-group bundle (Ray's: CPU_group_0_{pg}); a negative index
+    /// names the group-wide pool any bundle's task may use (CPU_group_{pg}).</summary>
+    public static string BundleResourceName(string resource, Guid placementGroupId, int bundleIndex) =>
+        bundleIndex < 0 ? $"{resource}_group_{placementGroupId:N}" : $"{resource}_group_{bundleIndex}_{placementGroupId:N}";
+
+    /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool and come
+    /// back under the bundle's names, which only the group's tasks and actors ask for.</summary>
+    public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)
+    {
+        ArgumentNullException.ThrowIfNull(bundles);
+        if (bundles.Count == 0)
+        {
+            return true;
+        }
+
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            var sum = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var bundle in bundles)
+            {
+                if (_bundles.TryGetValue(bundle.PlacementGroupId, out var held) && held.Any(b => b.Index == bundle.Index))
+                {
+                    return true; // a retried reservation: already held
+                }
+
+                foreach (var (name, amount) in bundle.Shape.Items)
+                {
+                    sum[name] = sum.GetValueOrDefault(name) + amount;
+                }
+            }
+
+            if (!ResourceSet.From(sum).FitsIn(_available))
+            {
+                return false;
+            }
+
+            var total = _total.ToDictionary();
+            foreach (var bundle in bundles)
+            {
+                SubtractLocked(bundle.Shape);
+                foreach (var (name, amount) in bundle.Shape.Items)
+                {
+                    foreach (var renamed in new[] { BundleResourceName(name, bundle.PlacementGroupId, bundle.Index), BundleResourceName(name, bundle.PlacementGroupId, -1) })
+                    {
+                        total[renamed] = total.GetValueOrDefault(renamed) + amount;
+                        _available[renamed] = _available.GetValueOrDefault(renamed) + amount;
+                    }
+                }
+
+                if (!_bundles.TryGetValue(bundle.PlacementGroupId, out var list))
+                {
+                    _bundles[bundle.PlacementGroupId] = list = new List<BundleReservation>();
+                }
+
+                list.Add(bundle);
+            }
+
+            _total = ResourceSet.From(total);
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+        return true;
+    }
+
+    /// <summary>Returns a placement group's bundles on this node to the free pool.</summary>
+    public void ReleaseBundles(Guid placementGroupId)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            if (!_bundles.Remove(placementGroupId, out var list))
+            {
+                return;
+            }
+
+            var suffix = $"_group_{placementGroupId:N}";
+            var pgSuffix = $"_{placementGroupId:N}";
+            var total = _total.Items.Where(kv => !kv.Key.EndsWith(suffix, StringComparison.Ordinal) && !kv.Key.EndsWith(pgSuffix, StringComparison.Ordinal)).ToList();
+            foreach (var key in _available.Keys.Where(k => k.EndsWith(suffix, StringComparison.Ordinal) || (k.Contains("_group_", StringComparison.Ordinal) && k.EndsWith(pgSuffix, StringComparison.Ordinal))).ToList())
+            {
+                _available.Remove(key);
+            }
+
+            foreach (var bundle in list)
+            {
+                AddLocked(bundle.Shape);
+            }
+
+            _total = ResourceSet.From(total);
             GrantLocked(ref started);
         }
 

@@ -39,6 +39,18 @@ internal sealed class TaskSpec : IPendingWork
 
     public bool RetryExceptions { get; init; }
 
+    /// <summary>Where the owner wants it to run (Ray's scheduling strategy).</summary>
+    public PlacementHint Placement { get; init; } = PlacementHint.Default;
+
+    /// <summary>Set on the node running a task for another owner: where its result goes. Such a task is never placed
+    /// again by this node (the owner decided), and its result entry is not in this node's object table.</summary>
+    public Grains.INodeEndpoint? ReplyTo { get; init; }
+
+    public bool IsForeign => ReplyTo is not null;
+
+    /// <summary>On the owner: the node running this task now, when it is not this one.</summary>
+    public volatile Cluster.RemoteNode? RemoteNode;
+
     /// <summary>Stopwatch timestamp of the current attempt's start (for the task event log).</summary>
     public long StartedAt;
 
@@ -93,5 +105,7 @@ internal sealed class TaskSpec : IPendingWork
         {
             RunningLease?.Abandon(this);
         }
+
+        RemoteNode?.Cancel(Id, force);
     }
 }

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>A driver connected to a running cluster (<c>RayOptions.Address</c>): an Orleans client through one node's
+/// gateway, and a runtime of its own that owns the driver's objects and places its tasks on the cluster's nodes but
+/// runs nothing itself (Ray's driver: an owner, not a worker).</summary>
+internal sealed class ConnectedCluster : IAsyncDisposable
+{
+    /// <summary>The cluster id and service id every OrleansRay node uses (the CLI's).</summary>
+    public const string ClusterId = "orleansray";
+
+    /// <summary>Environment variable naming the cluster for <c>Address = "auto"</c> (like RAY_ADDRESS).</summary>
+    public const string AddressVariable = "ORLEANSRAY_ADDRESS";
+
+    /// <summary>How long connecting may take before it fails with a message: a local connect takes ~0.5 s.</summary>
+    public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
+
+    private readonly IHost _host;
+
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address)
+    {
+        _host = host;
+        Runtime = runtime;
+        Address = address;
+    }
+
+    public NodeRuntime Runtime { get; }
+
+    public string Address { get; }
+
+    public static async Task<ConnectedCluster> ConnectAsync(RayOptions options, CancellationToken cancellationToken)
+    {
+        var address = ResolveAddress(options.Address!);
+        var endpoint = ParseEndpoint(address);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(endpoint);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = ClusterId;
+            });
+            client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+        });
+        builder.Services.AddSingleton(new NodeRuntimeOptions
+        {
+            Resources = ResourceSet.Empty,
+            CanExecute = false,
+            Namespace = options.Namespace,
+            MinWorkerThreads = 1,
+            MaxWorkerThreads = 4,
+            InlineThreshold = options.InlineThreshold,
+        });
+        builder.Services.AddSingleton<Objects.ValueCopier>();
+        builder.Services.AddSingleton(sp => new NodeRuntime(
+            sp.GetRequiredService<NodeRuntimeOptions>(),
+            sp.GetRequiredService<IClusterClient>(),
+            sp.GetRequiredService<Objects.ValueCopier>(),
+            sp.GetRequiredService<ILogger<NodeRuntime>>()));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new RayException(
+                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).",
+                ex);
+        }
+
+        var runtime = host.Services.GetRequiredService<NodeRuntime>();
+        try
+        {
+            runtime.NodeId = new NodeId("driver:" + runtime.WorkerId);
+            runtime.JoinCluster();
+            await runtime.Cluster.RefreshAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            runtime.Dispose();
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            host.Dispose();
+            throw;
+        }
+
+        return new ConnectedCluster(host, runtime, address);
+    }
+
+    /// <summary>"auto" means $ORLEANSRAY_ADDRESS, else the address file of the head started on this machine.</summary>
+    internal static string ResolveAddress(string address)
+    {
+        if (!string.Equals(address, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return address;
+        }
+
+        if (Environment.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } fromEnvironment)
+        {
+            return fromEnvironment.Trim();
+        }
+
+        var root = Environment.GetEnvironmentVariable("ORLEANSRAY_TEMP_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "orleansray");
+        var file = Path.Combine(root, "orleansray_current_cluster");
+        if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } fromFile)
+        {
+            return fromFile;
+        }
+
+        throw new RayException($"RayOptions.Address = \"auto\" found no cluster: ${AddressVariable} is not set and {file} does not exist. Start one with `orleansray start --head`, or give the address (\"host:port\").");
+    }
+
+    private static IPEndPoint ParseEndpoint(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+        {
+            throw new ArgumentException($"RayOptions.Address \"{address}\" is not \"host:port\" (e.g. \"127.0.0.1:30000\", the --port `orleansray start --head` printed) or \"auto\".", nameof(address));
+        }
+
+        var host = address[..colon].Trim('[', ']');
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return new IPEndPoint(ip, port);
+        }
+
+        try
+        {
+            var resolved = Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? throw new ArgumentException($"RayOptions.Address: host '{host}' has no IPv4 address.", nameof(address));
+            return new IPEndPoint(resolved, port);
+        }
+        catch (SocketException ex)
+        {
+            throw new ArgumentException($"RayOptions.Address: host '{host}' cannot be resolved ({ex.Message}).", nameof(address), ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Runtime.Dispose();
+        try
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Leaving is best effort: the gateway drops a client that went away.
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

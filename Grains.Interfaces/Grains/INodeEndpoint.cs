@@ -1,0 +1,31 @@
+namespace OrleansRay.Grains;
+
+/// <summary>The network face of one runtime (a node, or a connected driver): an Orleans grain observer, so a call reaches
+/// exactly the process that created it, silo or client alike.</summary>
+/// <remarks>
+/// Nodes publish their endpoint in the node table; owners pass theirs with the work they send, and results come back
+/// to it. Every method takes a batch: the hot path pays one message per batch, never one per task.
+/// </remarks>
+[Alias("orleansray.INodeEndpoint")]
+public interface INodeEndpoint : IGrainObserver
+{
+    /// <summary>Runs tasks spilled to this node; results go to <paramref name="replyTo"/>. Returns once they are queued.</summary>
+    [Alias("RunTasks")]
+    Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks);
+
+    /// <summary>Results of tasks and actor calls this runtime owns.</summary>
+    [Alias("DeliverResults")]
+    Task DeliverResultsAsync(RemoteResult[] results);
+
+    /// <summary>Cancels a task this node runs for another owner.</summary>
+    [Alias("CancelTask")]
+    Task CancelTaskAsync(TaskId taskId, bool force);
+
+    /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
+    [Alias("ReserveBundles")]
+    Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);
+
+    /// <summary>Returns the bundles of placement group <paramref name="placementGroupId"/> held on this node.</summary>
+    [Alias("ReleaseBundles")]
+    Task ReleaseBundlesAsync(Guid placementGroupId);
+}

@@ -1,0 +1,70 @@
+namespace OrleansRay;
+
+/// <summary>A task its owner sends to another node: everything needed to run it there. Object arguments are resolved
+/// by the owner before sending, so every argument travels as a value.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.remotetask")]
+public sealed record RemoteTask
+{
+    [Id(0)] public TaskId Id { get; init; }
+    [Id(1)] public FunctionDescriptor Function { get; init; } = null!;
+    [Id(2)] public TaskArg[] Args { get; init; } = Array.Empty<TaskArg>();
+    [Id(3)] public ResourceSet Resources { get; init; } = ResourceSet.Empty;
+    /// <summary>Attempts made before this one (the node continues the count for exception retries).</summary>
+    [Id(4)] public int PreviousAttempts { get; init; }
+    [Id(5)] public int MaxRetries { get; init; }
+    [Id(6)] public bool RetryExceptions { get; init; }
+    [Id(7)] public string? Name { get; init; }
+    /// <summary>The task's return object (owned by the sender).</summary>
+    [Id(8)] public ObjectId ReturnId { get; init; }
+}
+
+/// <summary>The outcome of a task or actor call, sent to the owner of its return object.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.remoteresult")]
+public sealed record RemoteResult
+{
+    /// <summary>The return object.</summary>
+    [Id(0)] public ObjectId ObjectId { get; init; }
+    /// <summary>The task, for task results (empty for actor calls).</summary>
+    [Id(1)] public TaskId TaskId { get; init; }
+    [Id(2)] public object? Value { get; init; }
+    [Id(3)] public RayError? Error { get; init; }
+    /// <summary>The node that ran it.</summary>
+    [Id(4)] public string Node { get; init; } = string.Empty;
+    /// <summary>How long the run took, in ticks (the owner's task event log).</summary>
+    [Id(5)] public long DurationTicks { get; init; }
+}
+
+/// <summary>One placement-group bundle to reserve on a node: its shape, and the names its resources take while
+/// reserved (Ray's renaming: tasks of the bundle ask for "CPU_group_{index}_{pg}" instead of "CPU").</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.bundlereservation")]
+public sealed record BundleReservation(
+    [property: Id(0)] Guid PlacementGroupId,
+    [property: Id(1)] int Index,
+    [property: Id(2)] ResourceSet Shape);
+
+/// <summary>Where a task or actor should run: Ray's scheduling strategies, as they travel.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.placementhint")]
+public sealed record PlacementHint
+{
+    public static readonly PlacementHint Default = new();
+
+    public static readonly PlacementHint Spread = new() { Kind = PlacementKind.Spread };
+
+    [Id(0)] public PlacementKind Kind { get; init; }
+    /// <summary>NodeAffinity: the node.</summary>
+    [Id(1)] public NodeId Node { get; init; }
+    /// <summary>NodeAffinity: fall back to the default policy when the node is gone or cannot take it.</summary>
+    [Id(2)] public bool Soft { get; init; }
+    /// <summary>PlacementGroup: the group and bundle (-1: any bundle).</summary>
+    [Id(3)] public Guid PlacementGroupId { get; init; }
+    [Id(4)] public int BundleIndex { get; init; } = -1;
+}
+
+/// <summary>The kinds of <see cref="PlacementHint"/>.</summary>
+public enum PlacementKind
+{
+    Default = 0,
+    Spread = 1,
+    NodeAffinity = 2,
+    PlacementGroup = 3,
+}

@@ -1,0 +1,509 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+using OrleansRay.Runtime;
+using OrleansRay.Scheduling;
+
+namespace OrleansRay.Cluster;
+
+/// <summary>This runtime's view of the cluster and its placement of the tasks it owns: here, or spilled to another node
+/// (Ray's hybrid policy, SPREAD, node affinity, placement-group bundles), and re-run elsewhere when a node dies.</summary>
+/// <remarks>
+/// The view comes from the node table, refreshed every <see cref="RefreshPeriod"/> (a node's row carries its endpoint,
+/// total and free resources; liveness comes from Orleans membership). Between refreshes, tasks sent to a node count
+/// against its free resources here, so a burst does not land on one node. A task that fits no live node is parked,
+/// shown as an infeasible demand, and placed at the first refresh that shows a node it fits.
+/// </remarks>
+internal sealed partial class ClusterScheduler : IDisposable
+{
+    /// <summary>How often the view is refreshed: short enough that a dead node's tasks move within a second of
+    /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
+    public static readonly TimeSpan RefreshPeriod = TimeSpan.FromMilliseconds(300);
+
+    private readonly NodeRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<TaskId, TaskSpec> _inFlight = new();
+    private readonly object _parkedGate = new();
+    private readonly List<TaskSpec> _parked = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile RemoteNode[] _nodes = Array.Empty<RemoteNode>();
+    private readonly Dictionary<NodeId, RemoteNode> _byId = new();
+    private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _spreadCursor;
+    private Task _loop = Task.CompletedTask;
+
+    public ClusterScheduler(NodeRuntime runtime, ILogger logger)
+    {
+        _runtime = runtime;
+        _logger = logger;
+    }
+
+    /// <summary>The live nodes other than this one, as last seen.</summary>
+    public IReadOnlyList<RemoteNode> Nodes => _nodes;
+
+    /// <summary>Completes after the first view of the cluster arrived (a connected driver waits for it).</summary>
+    public Task FirstRefresh => _firstRefresh.Task;
+
+    /// <summary>Starts the refresh loop.</summary>
+    public void Start()
+    {
+        _loop = Task.Run(() => RefreshLoopAsync(_stopping.Token));
+    }
+
+    /// <summary>Tasks parked because no live node has their resources.</summary>
+    public List<ResourceDemandInfo> ParkedDemands()
+    {
+        lock (_parkedGate)
+        {
+            return _parked.Where(s => !s.Cancelled && !s.Result.IsComplete)
+                .GroupBy(s => s.Resources)
+                .Select(g => new ResourceDemandInfo(g.Key, g.Count(), IsInfeasible: true, IsActor: false))
+                .ToList();
+        }
+    }
+
+    /// <summary>The placer hook of the scheduler engine: true when the task was taken off this node.</summary>
+    public bool TryPlace(TaskSpec spec)
+    {
+        var nodes = _nodes;
+        if (nodes.Length == 0 && _runtime.CanExecute && spec.Placement.Kind != PlacementKind.NodeAffinity)
+        {
+            return false; // a single node: everything runs (or waits, or shows infeasible) here
+        }
+
+        var canRunHere = _runtime.CanExecute && spec.Resources.FitsIn(_runtime.Scheduler.Total);
+        if (nodes.Length == 0 && _runtime.CanExecute)
+        {
+            if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _runtime.NodeId)
+            {
+                return FailUnplaceable(spec, $"Task {spec.DisplayName} must run on node {spec.Placement.Node} (NodeAffinity, soft: false), which is not alive.");
+            }
+
+            return false; // a single node: everything runs (or waits, or shows infeasible) here
+        }
+
+        switch (spec.Placement.Kind)
+        {
+            case PlacementKind.NodeAffinity:
+            case PlacementKind.PlacementGroup when spec.Placement.Node.Value is not null:
+                {
+                    var target = spec.Placement.Node;
+                    if (target == _runtime.NodeId && _runtime.CanExecute)
+                    {
+                        return false;
+                    }
+
+                    var node = nodes.FirstOrDefault(n => n.Id == target);
+                    if (node is not null && spec.Resources.FitsIn(node.Total))
+                    {
+                        return Send(spec, node);
+                    }
+
+                    if (!spec.Placement.Soft)
+                    {
+                        return FailUnplaceable(spec, spec.Placement.Kind == PlacementKind.PlacementGroup
+                            ? $"Task {spec.DisplayName} belongs to a placement-group bundle on node {target}, which is not alive."
+                            : $"Task {spec.DisplayName} must run on node {target} (NodeAffinity, soft: false), which is not alive or lacks {spec.Resources}.");
+                    }
+
+                    break;
+                }
+
+            case PlacementKind.Spread:
+                {
+                    var candidates = new List<RemoteNode?>(nodes.Length + 1);
+                    if (canRunHere)
+                    {
+                        candidates.Add(null);
+                    }
+
+                    candidates.AddRange(nodes.Where(n => spec.Resources.FitsIn(n.Total)));
+                    if (candidates.Count == 0)
+                    {
+                        return Park(spec);
+                    }
+
+                    var pick = candidates[(int)((uint)Interlocked.Increment(ref _spreadCursor) % (uint)candidates.Count)];
+                    return pick is not null && Send(spec, pick);
+                }
+        }
+
+        // Ray's hybrid policy: here while this node can start it now; else the node with the most room now; else wait
+        // here if this node could ever run it; else queue at the feasible node with the least work sent; else park.
+        if (canRunHere && _runtime.Scheduler.CanStartNow(spec.Resources))
+        {
+            return false;
+        }
+
+        RemoteNode? best = null;
+        var bestRoom = double.NegativeInfinity;
+        foreach (var node in nodes)
+        {
+            var room = node.Room(spec.Resources);
+            if (room >= 0 && room > bestRoom)
+            {
+                best = node;
+                bestRoom = room;
+            }
+        }
+
+        if (best is not null)
+        {
+            return Send(spec, best);
+        }
+
+        if (canRunHere)
+        {
+            return false;
+        }
+
+        RemoteNode? least = null;
+        foreach (var node in nodes)
+        {
+            if (spec.Resources.FitsIn(node.Total) && (least is null || node.InFlightCount < least.InFlightCount))
+            {
+                least = node;
+            }
+        }
+
+        return least is not null ? Send(spec, least) : Park(spec);
+    }
+
+    private bool Park(TaskSpec spec)
+    {
+        if (_runtime.CanExecute && _nodes.Length == 0)
+        {
+            return false;
+        }
+
+        lock (_parkedGate)
+        {
+            _parked.Add(spec);
+        }
+
+        return true;
+    }
+
+    private bool FailUnplaceable(TaskSpec spec, string message)
+    {
+        _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied, message, spec.DisplayName), string.Empty, 0);
+        return true;
+    }
+
+    private bool Send(TaskSpec spec, RemoteNode node)
+    {
+        var args = spec.Args;
+        TaskArg[] wire;
+        if (args.Length == 0)
+        {
+            wire = args;
+        }
+        else
+        {
+            wire = new TaskArg[args.Length];
+            for (var i = 0; i < args.Length; i++)
+            {
+                var arg = args[i];
+                if (!arg.IsRef)
+                {
+                    wire[i] = arg;
+                    continue;
+                }
+
+                if (_runtime.ReadForRemote(arg.RefId, spec.DisplayName, out var value) is { } error)
+                {
+                    _runtime.FinishOwned(spec, null, error, string.Empty, 0);
+                    return true;
+                }
+
+                wire[i] = TaskArg.FromValue(value);
+            }
+        }
+
+        spec.Attempt++;
+        spec.State = TaskSpec.Running;
+        spec.RemoteNode = node;
+        _inFlight[spec.Id] = spec;
+        node.Track(spec);
+        node.Pump.Enqueue(new RemoteTask
+        {
+            Id = spec.Id,
+            Function = spec.Function.Descriptor,
+            Args = wire,
+            Resources = spec.Resources,
+            PreviousAttempts = spec.Attempt - 1,
+            MaxRetries = spec.MaxRetries,
+            RetryExceptions = spec.RetryExceptions,
+            Name = spec.Name,
+            ReturnId = spec.Result.Id,
+        });
+        if (spec.Cancelled)
+        {
+            node.Cancel(spec.Id, force: true);
+        }
+
+        return true;
+    }
+
+    /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a failed send re-places the batch.</summary>
+    public SendPump<RemoteTask> CreatePump(RemoteNode node) => new(
+        batch => node.Endpoint.RunTasksAsync(_runtime.Endpoint!, batch),
+        (batch, ex) =>
+        {
+            LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
+            foreach (var task in batch)
+            {
+                if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
+                {
+                    Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}");
+                }
+            }
+        });
+
+    /// <summary>A result arrived for a task this runtime owns.</summary>
+    public bool TryComplete(RemoteResult result)
+    {
+        if (!_inFlight.TryRemove(result.TaskId, out var spec))
+        {
+            return false; // a late duplicate (the task was re-run after its node was thought dead): the first result won
+        }
+
+        spec.RemoteNode?.Untrack(spec);
+        spec.RemoteNode = null;
+        _runtime.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
+        return true;
+    }
+
+    /// <summary>A task's node died or could not be reached: run it again elsewhere while retries last (Ray's
+    /// max_retries counts these), else fail it with NodeDied.</summary>
+    private void Replace(TaskSpec spec, RemoteNode from, string why)
+    {
+        if (!_inFlight.TryRemove(spec.Id, out _) || spec.Result.IsComplete)
+        {
+            return;
+        }
+
+        spec.RemoteNode = null;
+        if (spec.Cancelled)
+        {
+            return;
+        }
+
+        if (spec.Attempt > spec.MaxRetries)
+        {
+            _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied,
+                $"Task {spec.DisplayName} ({spec.Id}) was running on node {from.Id}, which died ({why}); it ran {spec.Attempt} time(s) and MaxRetries is {spec.MaxRetries}.",
+                spec.DisplayName), from.Id.Value, 0);
+            return;
+        }
+
+        LogRetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
+        spec.State = TaskSpec.Waiting;
+        _runtime.Scheduler.Enqueue(spec);
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(RefreshPeriod);
+        var failing = false;
+        do
+        {
+            try
+            {
+                await RefreshAsync().ConfigureAwait(false);
+                failing = false;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                if (!failing)
+                {
+                    LogRefreshFailed(_logger, ex.GetType().Name, ex.Message);
+                    failing = true;
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false) is true);
+    }
+
+    /// <summary>Reports this runtime's row (a node) or its parked demands (a driver), reads every node's, and acts on
+    /// what changed: dead nodes' tasks move, parked tasks that now fit go, queued work spills to idle nodes.</summary>
+    public async Task RefreshAsync()
+    {
+        if (_runtime.IsDisposed || _runtime.Endpoint is null)
+        {
+            return;
+        }
+
+        var table = _runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var self = _runtime.CanExecute ? _runtime.LocalStatus() : null;
+        var rows = await table.ExchangeAsync(self, _runtime.WorkerId, _runtime.CanExecute ? Array.Empty<ResourceDemandInfo>() : ParkedDemands().ToArray()).ConfigureAwait(false);
+        var died = new List<RemoteNode>();
+        var live = new List<RemoteNode>();
+        lock (_byId)
+        {
+            var seen = new HashSet<NodeId>();
+            foreach (var row in rows)
+            {
+                if (row.NodeId == _runtime.NodeId || row.Endpoint is null)
+                {
+                    continue;
+                }
+
+                seen.Add(row.NodeId);
+                _byId.TryGetValue(row.NodeId, out var node);
+                if (!row.IsAlive)
+                {
+                    if (node is { IsAlive: true })
+                    {
+                        node.IsAlive = false;
+                        died.Add(node);
+                    }
+
+                    continue;
+                }
+
+                if (node is null || !node.IsAlive)
+                {
+                    node = new RemoteNode(row.NodeId, row.Endpoint, row.Total, row.Available, CreatePump);
+                    _byId[row.NodeId] = node;
+                }
+                else
+                {
+                    node.Update(row.Total, row.Available);
+                }
+
+                live.Add(node);
+            }
+
+            foreach (var (id, node) in _byId)
+            {
+                if (!seen.Contains(id) && node.IsAlive)
+                {
+                    node.IsAlive = false;
+                    died.Add(node);
+                }
+            }
+        }
+
+        _nodes = live.ToArray();
+        _firstRefresh.TrySetResult();
+        foreach (var node in died)
+        {
+            var lost = node.TakeAll();
+            LogNodeDied(_logger, node.Id, lost.Count);
+            foreach (var spec in lost)
+            {
+                Replace(spec, node, "declared dead by cluster membership");
+            }
+        }
+
+        RetryParked();
+        Rebalance();
+    }
+
+    private void RetryParked()
+    {
+        List<TaskSpec> parked;
+        lock (_parkedGate)
+        {
+            if (_parked.Count == 0)
+            {
+                return;
+            }
+
+            parked = _parked.ToList();
+            _parked.Clear();
+        }
+
+        foreach (var spec in parked)
+        {
+            if (!spec.Cancelled && !spec.Result.IsComplete)
+            {
+                _runtime.Scheduler.Enqueue(spec);
+            }
+        }
+    }
+
+    /// <summary>Tasks queued here while another node has room for them move there (Ray's spillback of queued work),
+    /// as do tasks this node can never run.</summary>
+    private void Rebalance()
+    {
+        var nodes = _nodes;
+        if (nodes.Length == 0 || !_runtime.CanExecute)
+        {
+            return;
+        }
+
+        foreach (var (shape, count) in _runtime.Scheduler.QueuedShapes())
+        {
+            var infeasibleHere = !shape.FitsIn(_runtime.Scheduler.Total);
+            var budget = 0;
+            foreach (var node in nodes)
+            {
+                if (!shape.FitsIn(node.Total))
+                {
+                    continue;
+                }
+
+                budget += infeasibleHere ? count : SlotsFor(node, shape);
+            }
+
+            if (budget == 0)
+            {
+                continue;
+            }
+
+            foreach (var spec in _runtime.Scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
+            {
+                spec.State = TaskSpec.Waiting;
+                if (!TryPlace(spec))
+                {
+                    _runtime.Scheduler.EnqueueHere(spec);
+                }
+            }
+        }
+    }
+
+    private static int SlotsFor(RemoteNode node, ResourceSet shape) => EstimateSlots(node, shape);
+
+    private static int EstimateSlots(RemoteNode node, ResourceSet shape)
+    {
+        var room = node.Room(shape);
+        if (room < 0)
+        {
+            return 0;
+        }
+
+        var fits = int.MaxValue;
+        foreach (var (name, amount) in shape.Items)
+        {
+            if (amount > 0)
+            {
+                fits = Math.Min(fits, 1 + (int)Math.Floor(room * node.Total[name] / amount));
+            }
+        }
+
+        return fits == int.MaxValue ? 8 : fits;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        foreach (var spec in _inFlight.Values)
+        {
+            spec.RemoteNode = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} tasks to node {Node} failed ({ErrorType}: {Reason}); placing them again")]
+    private static partial void LogSendFailed(ILogger logger, int count, NodeId node, string errorType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; they run again elsewhere while their retries last")]
+    private static partial void LogNodeDied(ILogger logger, NodeId node, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
+    private static partial void LogRetryElsewhere(ILogger logger, string functionName, NodeId node, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the cluster view failed ({ErrorType}: {Reason}); retrying")]
+    private static partial void LogRefreshFailed(ILogger logger, string errorType, string reason);
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansRay.Hosting;
+using OrleansRay.Runtime;
+using Xunit;
+
+namespace OrleansRay.Tests.Fixtures;
+
+/// <summary>Several OrleansRay nodes (silos) in this process, clustered over loopback like `orleansray start` nodes
+/// (cluster id "orleansray", the first node the membership primary), so a connected driver reaches them through a gateway.
+/// Process-level behaviour (kill -9, the CLI) is tested with real processes in OrleansRay.Cluster.Tests.</summary>
+public sealed class InProcessCluster : IAsyncDisposable
+{
+    private readonly List<Node> _nodes = new();
+    private IPEndPoint? _primary;
+
+    public sealed record Node(IHost Host, int SiloPort, int GatewayPort)
+    {
+        internal NodeRuntime Runtime => Host.Services.GetRequiredService<NodeRuntime>();
+
+        public NodeId NodeId => Runtime.NodeId;
+
+        public string GatewayAddress => $"127.0.0.1:{GatewayPort}";
+    }
+
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    public string Address => _nodes[0].GatewayAddress;
+
+    public static async Task<InProcessCluster> StartAsync(params (double Cpus, Dictionary<string, double>? Custom)[] nodes)
+    {
+        var cluster = new InProcessCluster();
+        try
+        {
+            foreach (var (cpus, custom) in nodes)
+            {
+                await cluster.AddNodeAsync(cpus, custom);
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<Node> AddNodeAsync(double cpus, Dictionary<string, double>? custom = null)
+    {
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        _primary ??= new IPEndPoint(IPAddress.Loopback, siloPort);
+        var options = new RayOptions { NumCpus = cpus, ObjectStoreMemory = 0, Memory = 1L << 30 };
+        foreach (var (name, amount) in custom ?? new())
+        {
+            options.Resources[name] = amount;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        builder.Logging.ClearProviders();
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
+            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+            silo.UseDevelopmentClustering(_primary);
+            silo.AddOrleansRayRuntime(new NodeRuntimeOptions
+            {
+                Resources = EmbeddedCluster.NodeResources(options),
+                MinWorkerThreads = (int)Math.Ceiling(cpus),
+            });
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        var node = new Node(host, siloPort, gatewayPort);
+        _nodes.Add(node);
+        // Ready when the control store's node table (on the first node) lists every node alive.
+        await Eventually.TrueAsync(async () =>
+        {
+            var rows = await _nodes[0].Runtime.GrainFactory.GetGrain<OrleansRay.Grains.INodeTableGrain>(0).ListAsync();
+            return _nodes.All(n => rows.Any(r => r.NodeId == n.NodeId && r.IsAlive));
+        }, TimeSpan.FromSeconds(20), "every node is in the node table");
+        return node;
+    }
+
+    /// <summary>Stops one node (gracefully: its silo leaves the cluster).</summary>
+    public async Task StopNodeAsync(Node node)
+    {
+        _nodes.Remove(node);
+        await node.Host.StopAsync();
+        node.Host.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _nodes.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _nodes[i].Host.StopAsync(stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping is best effort in teardown; dispose releases the ports.
+            }
+
+            _nodes[i].Host.Dispose();
+        }
+
+        _nodes.Clear();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
