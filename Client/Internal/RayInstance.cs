@@ -7,7 +7,7 @@ using OrleansRay.Runtime;
 namespace OrleansRay;
 
 /// <summary>The IRay over one node runtime; shared by the driver (<see cref="RayDriver"/>) and code in tasks (<see cref="NodeRay"/>).</summary>
-internal abstract class RayInstance : IRay, IRayRuntimeAccess
+internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 {
     protected RayInstance(NodeRuntime runtime, string @namespace)
     {
