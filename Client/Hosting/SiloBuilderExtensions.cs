@@ -27,6 +27,12 @@ internal static class SiloBuilderExtensions
         builder.Services.TryAddSingleton<ValueCopier>();
         builder.Services.TryAddSingleton<NodeRuntime>();
         builder.Services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
+        if (!builder.Services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
+        {
+            // The control store writes through to the default grain storage; without --storage it is in memory.
+            builder.AddMemoryGrainStorageAsDefault();
+        }
+
         builder.Services.AddSingleton<NodeRuntimeLifecycle>();
         builder.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRuntimeLifecycle>());
         return builder;

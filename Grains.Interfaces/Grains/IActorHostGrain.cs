@@ -8,9 +8,10 @@ public interface IActorHostGrain : IGrainWithGuidKey
     [Alias("Create")]
     Task CreateAsync(ActorCreationSpec spec);
 
-    /// <summary>Queues calls; returns once they are queued, not run. Results go to each call's owner.</summary>
+    /// <summary>Queues calls; returns once they are queued, not run, with the node the actor lives on (the caller
+    /// watches it: calls in flight when that node dies fail). Results go to each call's owner.</summary>
     [Alias("Submit")]
-    Task SubmitAsync(ActorCallBatch batch);
+    Task<string> SubmitAsync(ActorCallBatch batch);
 
     /// <summary>Kills the actor; with <paramref name="noRestart"/> false it restarts if its MaxRestarts allows.</summary>
     [Alias("Kill")]

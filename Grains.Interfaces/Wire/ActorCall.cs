@@ -10,4 +10,7 @@ public sealed record ActorCall
     [Id(3)] public FunctionDescriptor Method { get; init; } = null!;
     [Id(4)] public TaskArg[] Args { get; init; } = Array.Empty<TaskArg>();
     [Id(5)] public WorkerId Owner { get; init; }
+    /// <summary>A placeholder that only keeps the caller's sequence contiguous (the call failed at the caller, e.g. an
+    /// argument failed): the host skips it.</summary>
+    [Id(6)] public bool Skip { get; init; }
 }

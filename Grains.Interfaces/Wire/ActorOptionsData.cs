@@ -11,4 +11,6 @@ public sealed record ActorOptionsData
     [Id(4)] public int MaxRestarts { get; init; }
     [Id(5)] public int MaxTaskRetries { get; init; }
     [Id(6)] public int MaxConcurrency { get; init; } = 1;
+    /// <summary>Where the actor should live (Ray's scheduling strategy).</summary>
+    [Id(7)] public PlacementHint Placement { get; init; } = PlacementHint.Default;
 }

@@ -9,44 +9,111 @@ namespace OrleansRay.Actors;
 /// <remarks>
 /// [KeepAlive]: an actor's state lives in this activation, so Orleans must never collect it for idleness. Methods only
 /// enqueue and return; the actor's code runs on the node's worker threads, so the grain is never busy for long.
+/// Placement: the creator picks the node by resources and passes it as Orleans' placement hint (honoured by
+/// PreferLocalPlacement); an activation that finds no instance (its node died, the head restarted) rebuilds the actor
+/// from its control-store record, counting a restart.
 /// </remarks>
 [KeepAlive]
 [PreferLocalPlacement]
 internal sealed class ActorHostGrain : Grain, IActorHostGrain
 {
     private readonly ActorMailbox _mailbox;
+    private readonly NodeRuntime _runtime;
 
     public ActorHostGrain(NodeRuntime runtime, ILogger<ActorHostGrain> logger)
     {
+        _runtime = runtime;
         _mailbox = new ActorMailbox(runtime, logger);
     }
 
-    public Task CreateAsync(ActorCreationSpec spec)
+    private IActorRecordGrain Record => GrainFactory.GetGrain<IActorRecordGrain>(this.GetPrimaryKey());
+
+    public async Task CreateAsync(ActorCreationSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (_mailbox.IsCreated)
+        {
+            return;
+        }
+
+        await Record.RegisterAsync(spec);
         _mailbox.Start(spec);
-        return Task.CompletedTask;
     }
 
-    public Task SubmitAsync(ActorCallBatch batch)
+    public async Task<string> SubmitAsync(ActorCallBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (!_mailbox.IsCreated)
         {
-            // This activation never saw a creation: the actor's node died or it was never created here.
-            var id = ActorId.FromGuid(this.GetPrimaryKey());
-            _mailbox.Start(new ActorCreationSpec { ActorId = id, ClassName = "(unknown)", Constructor = null! });
+            await RecoverAsync();
         }
 
         _mailbox.Submit(batch);
-        return Task.CompletedTask;
+        return _runtime.NodeId.Value ?? string.Empty;
     }
 
-    public Task KillAsync(bool noRestart, string reason)
+    public async Task KillAsync(bool noRestart, string reason)
     {
+        if (!_mailbox.IsCreated)
+        {
+            if (noRestart)
+            {
+                // No instance here: record the kill so no later activation brings the actor back.
+                await Record.ReportAsync(ActorState.Dead, _runtime.NodeId.Value ?? string.Empty);
+                return;
+            }
+
+            await RecoverAsync();
+        }
+
         _mailbox.Kill(noRestart, reason);
-        return Task.CompletedTask;
     }
 
-    public Task<ActorInfo?> GetInfoAsync() => Task.FromResult(_mailbox.Info());
+    public async Task<ActorInfo?> GetInfoAsync()
+    {
+        if (!_mailbox.IsCreated)
+        {
+            await RecoverAsync(forCalls: false);
+        }
+
+        return _mailbox.Info();
+    }
+
+    /// <summary>How long calls that reach an actor before its creation wait for it (a handle passed on faster than the
+    /// creation travelled) before they fail as calls to an unknown actor.</summary>
+    private static readonly TimeSpan CreationGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>This activation never saw a creation: the actor lived on a node that died, or the cluster restarted.
+    /// Rebuild it from its record if it may restart; otherwise every call fails saying why.</summary>
+    private async Task RecoverAsync(bool forCalls = true)
+    {
+        var id = ActorId.FromGuid(this.GetPrimaryKey());
+        var restart = await Record.RestartAsync();
+        if (_mailbox.IsCreated)
+        {
+            return;
+        }
+
+        if (restart.Spec is null)
+        {
+            // No record yet: the creation may still be on its way. Calls wait in the mailbox for it, for a while.
+            if (forCalls)
+            {
+                var mailbox = _mailbox;
+                _ = Task.Delay(CreationGrace).ContinueWith(
+                    _ => mailbox.StartDead(new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, "no actor with this id was created in this cluster"),
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            return;
+        }
+
+        if (restart.RefusedBecause is not null)
+        {
+            _mailbox.StartDead(restart.Spec ?? new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, restart.RefusedBecause ?? "unknown actor");
+            return;
+        }
+
+        _mailbox.Start(restart.Spec, restart.Restarts, recovered: true);
+    }
 }

@@ -18,6 +18,7 @@ internal sealed partial class ActorMailbox
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerId, INodeEndpoint> _replyTo = new();
     private readonly List<CallerQueue> _rotation = new();
     private ActorCreationSpec? _spec;
     private CompiledFunction? _constructor;
@@ -32,6 +33,7 @@ internal sealed partial class ActorMailbox
     private bool _draining;
     private bool _dirty;
     private bool _holdsResources;
+    private bool _recovered;
     private long _callsRun;
 
     public ActorMailbox(NodeRuntime runtime, ILogger logger)
@@ -64,7 +66,26 @@ internal sealed partial class ActorMailbox
     }
 
     /// <summary>Starts creating the actor: waits for its resources, then runs the constructor. Idempotent.</summary>
-    public void Start(ActorCreationSpec spec)
+    public void Start(ActorCreationSpec spec, int restarts = 0, bool recovered = false)
+    {
+        lock (_gate)
+        {
+            if (_spec is not null)
+            {
+                return;
+            }
+
+            _spec = spec;
+            _restarts = restarts;
+            _recovered = recovered;
+        }
+
+        _ = CreateAsync(spec);
+    }
+
+    /// <summary>An activation for an actor that cannot come back (unknown, killed, or out of restarts): every call fails
+    /// with ActorDiedException saying why.</summary>
+    public void StartDead(ActorCreationSpec spec, string why)
     {
         lock (_gate)
         {
@@ -76,7 +97,7 @@ internal sealed partial class ActorMailbox
             _spec = spec;
         }
 
-        _ = CreateAsync(spec);
+        Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) is dead: {why}.", actorId: spec.ActorId));
     }
 
     private async Task CreateAsync(ActorCreationSpec spec)
@@ -174,6 +195,7 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorAlive(_logger, spec.ClassName, spec.ActorId);
+        ReportState(spec.ActorId, ActorState.Alive);
         Pump();
     }
 
@@ -189,11 +211,18 @@ internal sealed partial class ActorMailbox
             }
             else
             {
+                if (batch.ReplyTo is { } replyTo && batch.Calls.Length > 0)
+                {
+                    _replyTo[batch.Calls[0].Owner] = replyTo;
+                }
+
                 foreach (var call in batch.Calls)
                 {
                     if (!_callers.TryGetValue(call.Caller, out var queue))
                     {
-                        queue = new CallerQueue(call.Caller);
+                        // After a restart on another node a caller goes on numbering where it was (calls lost with the old
+                        // node were failed at the caller): its first call here starts its sequence.
+                        queue = new CallerQueue(call.Caller) { Next = _recovered ? call.Sequence : 0 };
                         _callers[call.Caller] = queue;
                         _rotation.Add(queue);
                     }
@@ -295,6 +324,11 @@ internal sealed partial class ActorMailbox
 
         // Withdraws a resource request still waiting (an actor killed before it was placed).
         _lifetime.Cancel();
+        if (spec is not null && !spec.ActorId.IsEmpty)
+        {
+            ReportState(spec.ActorId, ActorState.Dead);
+        }
+
         LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
         foreach (var call in orphaned)
         {
@@ -328,6 +362,23 @@ internal sealed partial class ActorMailbox
             _runtime.Scheduler.ReleaseForActor(_spec.Options.Resources);
         }
     }
+
+    private void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
+
+    private async Task ReportStateAsync(ActorId actorId, ActorState state)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorRecordGrain>(actorId.ToGuid()).ReportAsync(state, _runtime.NodeId.Value ?? string.Empty).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReportFailed(_logger, actorId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting the state of actor {ActorId} to the control store failed: {Reason}")]
+    private static partial void LogReportFailed(ILogger logger, ActorId actorId, string reason);
 
     private static void DisposeInstance(object? instance)
     {
@@ -467,6 +518,12 @@ internal sealed partial class ActorMailbox
             queue.Calls.Remove(queue.Next);
             queue.Next++;
             queue.HeadWaiting = false;
+            if (head.Skip)
+            {
+                k--;
+                continue;
+            }
+
             _rotationStart = (_rotationStart + k + 1) % n;
             call = head;
             return true;
@@ -594,7 +651,13 @@ internal sealed partial class ActorMailbox
     /// <summary>Hands a call's result to the worker that owns its return object.</summary>
     private void Deliver(ActorCall call, object? value, RayError? error)
     {
-        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) || !owner.Objects.TryGet(call.ReturnId, out var entry))
+        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
+        {
+            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty });
+            return;
+        }
+
+        if (owner is null || !owner.Objects.TryGet(call.ReturnId, out var entry))
         {
             LogResultDropped(_logger, call.ReturnId, call.Owner);
             return;

@@ -21,7 +21,7 @@ internal sealed class ActorSubmitter
     public void Create(ActorCreationSpec spec)
     {
         var outbox = _outboxes.GetOrAdd(spec.ActorId, id => new ActorOutbox(_runtime, id));
-        outbox.SendCreate(spec);
+        outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
     }
 
     /// <summary>Queues a call; returns its pending result entry at once.</summary>
@@ -31,6 +31,15 @@ internal sealed class ActorSubmitter
         var outbox = _outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id));
         outbox.Enqueue(method.Descriptor, args, entry);
         return entry;
+    }
+
+    /// <summary>A node died: calls in flight to actors that lived there fail.</summary>
+    public void NodeDied(NodeId node)
+    {
+        foreach (var outbox in _outboxes.Values)
+        {
+            outbox.NodeDied(node.Value);
+        }
     }
 
     /// <summary>Kills an actor (through its host grain).</summary>

@@ -169,6 +169,74 @@ internal sealed partial class ClusterScheduler : IDisposable
         return least is not null ? Send(spec, least) : Park(spec);
     }
 
+    /// <summary>Chooses the node for a new actor (null: no preference, it lives where its creation lands — this node
+    /// when it runs work). Same policies as tasks; the chosen node's free resources are charged here until its next
+    /// report, so a burst of actors spreads.</summary>
+    public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint)
+    {
+        var nodes = _nodes;
+        if (nodes.Length == 0)
+        {
+            return null;
+        }
+
+        var canLiveHere = _runtime.CanExecute && shape.FitsIn(_runtime.Scheduler.Total);
+        switch (hint.Kind)
+        {
+            case PlacementKind.NodeAffinity:
+                if (hint.Node == _runtime.NodeId && _runtime.CanExecute)
+                {
+                    return _runtime.NodeId;
+                }
+
+                if (nodes.FirstOrDefault(n => n.Id == hint.Node) is { } target)
+                {
+                    target.Charge(shape);
+                    return target.Id;
+                }
+
+                break;
+            case PlacementKind.Spread:
+                {
+                    var candidates = new List<RemoteNode?>();
+                    if (canLiveHere)
+                    {
+                        candidates.Add(null);
+                    }
+
+                    candidates.AddRange(nodes.Where(n => shape.FitsIn(n.Total)));
+                    if (candidates.Count > 0)
+                    {
+                        var pick = candidates[(int)((uint)Interlocked.Increment(ref _spreadCursor) % (uint)candidates.Count)];
+                        pick?.Charge(shape);
+                        return pick?.Id ?? _runtime.NodeId;
+                    }
+
+                    break;
+                }
+        }
+
+        if (canLiveHere && shape.FitsIn(_runtime.Scheduler.Available()))
+        {
+            return _runtime.NodeId;
+        }
+
+        RemoteNode? best = null;
+        var bestRoom = double.NegativeInfinity;
+        foreach (var node in nodes)
+        {
+            var room = node.Room(shape);
+            if (room >= 0 && room > bestRoom)
+            {
+                (best, bestRoom) = (node, room);
+            }
+        }
+
+        best ??= canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total));
+        best?.Charge(shape);
+        return best?.Id ?? (canLiveHere ? _runtime.NodeId : null);
+    }
+
     private bool Park(TaskSpec spec)
     {
         if (_runtime.CanExecute && _nodes.Length == 0)
@@ -389,6 +457,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         _firstRefresh.TrySetResult();
         foreach (var node in died)
         {
+            _runtime.Actors.NodeDied(node.Id);
             var lost = node.TakeAll();
             LogNodeDied(_logger, node.Id, lost.Count);
             foreach (var spec in lost)

@@ -88,6 +88,18 @@ internal sealed class RemoteNode
         }
     }
 
+    /// <summary>Counts <paramref name="shape"/> as taken until the node's next report (an actor placed here).</summary>
+    public void Charge(ResourceSet shape)
+    {
+        lock (_gate)
+        {
+            foreach (var (name, amount) in shape.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) - amount;
+            }
+        }
+    }
+
     /// <summary>A task sent here finished (or moves elsewhere).</summary>
     public bool Untrack(TaskSpec spec)
     {

@@ -69,6 +69,10 @@ internal sealed partial class NodeRuntime : IDisposable
         Cluster.Start();
     }
 
+    /// <summary>True when work may run in another process (a connected driver, or a node with other nodes): object
+    /// arguments then travel as values.</summary>
+    public bool IsClustered => !CanExecute || Cluster.Nodes.Count > 0;
+
     /// <summary>This node's row for the node table.</summary>
     public NodeStatus LocalStatus()
     {

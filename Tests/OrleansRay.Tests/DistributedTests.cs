@@ -1,3 +1,4 @@
+using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
 using Xunit;
@@ -83,5 +84,47 @@ public sealed class DistributedTests : IAsyncLifetime
         var joined = await _cluster.AddNodeAsync(1, new Dictionary<string, double> { ["accel"] = 1 });
         var where = await ray.GetAsync(task, TimeSpan.FromSeconds(30));
         Assert.Equal(joined.NodeId.Value, where);
+    }
+
+    [Fact]
+    public async Task A_connected_driver_places_actors_by_strategy_and_keeps_call_order()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var target = _cluster.Nodes[1];
+        var actor = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(target.NodeId) })
+            .Remote();
+        Assert.Equal(target.NodeId.Value, await actor.Task(a => a.Where()).Remote());
+
+        var calls = Enumerable.Range(0, 200).Select(_ => actor.Task(a => a.Calls()).Remote()).ToList();
+        Assert.Equal(Enumerable.Range(1, 200), await ray.GetAsync(calls));
+
+        // An object argument owned by the driver reaches the actor on another node as its value.
+        var put = await ray.PutAsync(1000);
+        var produced = ray.Task(SquareSlowly, 3).Remote();
+        Assert.Equal(1201, await actor.Task((a, v) => a.AddTo(v), put).Remote());
+        Assert.Equal(211, await actor.Task((a, v) => a.AddTo(v), produced).Remote());
+
+        // Actors with SPREAD land on every node.
+        var spread = Enumerable.Range(0, 3)
+            .Select(_ => ray.Actor(() => new Locator()).Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
+            .ToList();
+        var where = await ray.GetAsync(spread.Select(a => a.Task(x => x.Where()).Remote()));
+        Assert.Equal(3, where.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_named_actor_is_found_from_another_driver()
+    {
+        await using var first = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, Namespace = "dist" });
+        var created = first.Actor(() => new Counter(40))
+            .Options(new ActorOptions { Name = "shared-counter", Lifetime = ActorLifetime.Detached })
+            .Remote();
+        Assert.Equal(41, await created.Task(c => c.Increment()).Remote());
+
+        await using var second = await Ray.InitAsync(new RayOptions { Address = _cluster.Nodes[2].GatewayAddress, Namespace = "dist" });
+        var found = await second.GetActorAsync<Counter>("shared-counter");
+        Assert.Equal(42, await found.Task(c => c.Increment()).Remote());
+        await second.KillAsync(found);
     }
 }

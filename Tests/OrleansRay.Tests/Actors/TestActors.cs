@@ -119,3 +119,15 @@ public sealed class Sleeper
         return 1;
     }
 }
+
+/// <summary>An actor that says where it lives (distributed tests).</summary>
+public sealed class Locator
+{
+    private int _calls;
+
+    public string Where() => RayContext.NodeId.Value;
+
+    public int Calls() => ++_calls;
+
+    public int AddTo(int value) => value + ++_calls;
+}

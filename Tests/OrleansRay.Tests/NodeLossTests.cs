@@ -1,0 +1,52 @@
+using OrleansRay.Tests.Actors;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary>A node leaves while it runs a driver's tasks and hosts its actor: the tasks run again elsewhere, the actor
+/// restarts elsewhere. (A SIGKILLed node process is tested in OrleansRay.Cluster.Tests.)</summary>
+public sealed class NodeLossTests : IAsyncLifetime
+{
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync((2, null), (2, null), (2, null));
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    public static string SlowWhere(int ms)
+    {
+        Thread.Sleep(ms);
+        return RayContext.NodeId.Value;
+    }
+
+    [Fact]
+    public async Task Tasks_and_actors_of_a_node_that_leaves_move_to_the_others()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var leaving = _cluster.Nodes[2];
+        var leavingId = leaving.NodeId.Value;
+        var actor = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) })
+            .Remote();
+        Assert.Equal(leaving.NodeId.Value, await actor.Task(a => a.Where()).Remote());
+
+        var tasks = Enumerable.Range(0, 300)
+            .Select(_ => ray.Task(SlowWhere, 10).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
+            .ToList();
+        // Leave once some of the leaving node's tasks have run (so some are queued or running there when it goes).
+        await Eventually.TrueAsync(() => leaving.Runtime.Scheduler.FinishedCount >= 5, TimeSpan.FromSeconds(30), "the leaving node ran tasks");
+        await _cluster.StopNodeAsync(leaving);
+
+        var where = await ray.GetAsync(tasks, TimeSpan.FromSeconds(60));
+        Assert.Equal(300, where.Length);
+        Assert.Contains(where, w => w == leavingId);
+
+        var after = await ray.GetAsync(actor.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60));
+        Assert.NotEqual(leavingId, after);
+        Assert.Equal(1, await actor.Task(a => a.Calls()).Remote()); // restarted: its state began anew
+    }
+}
