@@ -29,8 +29,8 @@ internal static class SiloBuilderExtensions
         builder.Services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
         if (!builder.Services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {
-            // The control store writes through to the default grain storage; without --storage it is in memory.
-            builder.AddMemoryGrainStorageAsDefault();
+            // The control store writes through to the default grain storage; without --storage it is the head's memory.
+            builder.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(ControlStore.ControlStoreStorage.Name, (_, _) => new ControlStore.HeadMemoryGrainStorage());
         }
 
         builder.Services.AddSingleton<NodeRuntimeLifecycle>();

@@ -15,6 +15,7 @@ public sealed class ActorDirectoryState
 /// <summary>Named actors of one namespace. Keeps names unique: a name is free again once its actor dies. Lives on the
 /// head and writes through to the cluster's grain storage, so a restarted head on PostgreSQL finds its detached actors.</summary>
 [HeadPlacement]
+[KeepAlive]
 internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 {
     private readonly IPersistentState<ActorDirectoryState> _state;

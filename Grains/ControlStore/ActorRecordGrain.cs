@@ -20,6 +20,7 @@ public sealed class ActorRecordState
 /// <remarks>The row is held in the activation (on the head) and written through to grain storage; a write that fails
 /// (in-memory storage on a node that died) is logged and the in-memory row stays authoritative.</remarks>
 [HeadPlacement]
+[KeepAlive]
 internal sealed partial class ActorRecordGrain : Grain, IActorRecordGrain
 {
     private readonly IPersistentState<ActorRecordState> _state;

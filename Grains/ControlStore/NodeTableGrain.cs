@@ -11,6 +11,7 @@ namespace OrleansRay.ControlStore;
 /// marked itself dead. Lives on the head (<see cref="HeadPlacementAttribute"/>), with the rest of the control store.
 /// </remarks>
 [HeadPlacement]
+[KeepAlive]
 internal sealed class NodeTableGrain : Grain, INodeTableGrain
 {
     /// <summary>A driver's demands are dropped when it has not reported for this long (it exited).</summary>

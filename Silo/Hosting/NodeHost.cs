@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
+using Orleans.Serialization;
 using OrleansRay.Diagnostics;
 using OrleansRay.Hosting;
 using OrleansRay.Runtime;
@@ -28,6 +29,9 @@ internal static partial class NodeHost
     public static IHost Build(NodeSettings settings, IPEndPoint? primaryNode)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        // Application code (--load) is in the default load context before anything else runs: the function registry
+        // finds it there, and the serializer below is told about its [GenerateSerializer] types.
+        var userAssemblies = UserAssemblies.Load(settings.Load);
         var rayOptions = settings.ToRayOptions();
         var nodeOptions = new NodeRuntimeOptions
         {
@@ -61,8 +65,12 @@ internal static partial class NodeHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         // Orleans is chatty at Information (every stage of start and stop); its warnings and errors are what a log reader needs.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        // Filter categories match by prefix, so the rule above also caught "OrleansRay.*": our own lines stay at Information.
+        builder.Logging.AddFilter("OrleansRay", LogLevel.Information);
         // Kestrel and routing log every request at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Polly (Orleans' placement retries) logs every attempt at Information.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         // The node's object store process starts before the silo and stops after it (hosted services stop in reverse).
         var storeCapacity = (long)nodeOptions.Resources[ResourceSet.ObjectStoreMemory];
@@ -83,11 +91,13 @@ internal static partial class NodeHost
                 o.SiloListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.NodePort);
                 o.GatewayListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.Port);
             });
+            // A node killed without leaving is declared dead within seconds (the probe settings are justified there).
+            silo.Configure<ClusterMembershipOptions>(MembershipTuning.Apply);
             if (settings.Storage is null)
             {
-                // The embedded default: the head is the membership primary (workers join through it), state lives in memory.
+                // The embedded default: the head is the membership primary (workers join through it), state lives in
+                // memory (AddOrleansRayRuntime keeps the control store's rows in the head's memory).
                 silo.UseDevelopmentClustering(primaryNode ?? new IPEndPoint(settings.NodeIpAddress, settings.NodePort));
-                silo.AddMemoryGrainStorageAsDefault();
             }
             else
             {
@@ -100,6 +110,17 @@ internal static partial class NodeHost
                 {
                     o.Invariant = PostgresInvariant;
                     o.ConnectionString = settings.Storage;
+                });
+            }
+
+            if (userAssemblies.Count > 0)
+            {
+                silo.Services.AddSerializer(serializer =>
+                {
+                    foreach (var assembly in userAssemblies)
+                    {
+                        serializer.AddAssembly(assembly);
+                    }
                 });
             }
 
@@ -161,6 +182,11 @@ internal static partial class NodeHost
             }
 
             LogNodeStarted(logger, settings.Address, settings.NodePort, settings.IsHead, settings.Storage is null ? "memory" : "postgresql");
+            if (settings.Load.Count > 0)
+            {
+                LogAssembliesLoaded(logger, string.Join(", ", settings.Load));
+            }
+
             if (settings.DashboardUrl is { } url)
             {
                 LogDashboard(logger, url);
