@@ -43,6 +43,13 @@ internal static class ObjectBufferReader
             return new ObjectBuffer<T>(value is null ? ReadOnlyMemory<T>.Empty : value, pin: null, keepAlive: null);
         }
 
+        if (entry.Value is RemoteObject)
+        {
+            // Held by another node: fetch a copy and view it.
+            var fetched = await ObjectResolver.ReadAsync<T[]>(runtime, entry, cancellationToken).ConfigureAwait(false);
+            return new ObjectBuffer<T>(fetched is null ? ReadOnlyMemory<T>.Empty : fetched, pin: null, keepAlive: null);
+        }
+
         return entry.Value switch
         {
             T[] array => new ObjectBuffer<T>(array, pin: null, keepAlive: objectRef),

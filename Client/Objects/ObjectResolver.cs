@@ -12,7 +12,7 @@ internal static class ObjectResolver
     {
         ArgumentNullException.ThrowIfNull(objectRef);
         var (runtime, entry) = Find(objectRef);
-        if (entry.IsComplete && !entry.IsStored)
+        if (entry.IsComplete && !entry.IsStored && entry.Value is not RemoteObject)
         {
             return new ValueTask<T>(Read<T>(runtime, entry));
         }
@@ -51,7 +51,22 @@ internal static class ObjectResolver
 
     /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
     public static ValueTask<T> ReadAsync<T>(NodeRuntime runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
-        entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken) : new ValueTask<T>(Read<T>(runtime, entry));
+        entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken)
+        : entry.Value is RemoteObject remote ? ReadRemoteAsync<T>(runtime, entry, remote, cancellationToken)
+        : new ValueTask<T>(Read<T>(runtime, entry));
+
+    /// <summary>Reads a value another node holds for this owner (fetched in chunks, deserialized fresh).</summary>
+    private static async ValueTask<T> ReadRemoteAsync<T>(NodeRuntime runtime, ObjectEntry entry, RemoteObject remote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Cast<T>(await runtime.FetchRemoteAsync(remote, cancellationToken).ConfigureAwait(false), entry.Id);
+        }
+        catch (RayErrorException ex)
+        {
+            throw StoreErrors.ToException(ex.Error);
+        }
+    }
 
     /// <summary>Reads a completed entry held in the owner's memory.</summary>
     public static T Read<T>(NodeRuntime runtime, ObjectEntry entry)

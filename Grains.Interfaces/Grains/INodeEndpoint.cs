@@ -21,6 +21,15 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("CancelTask")]
     Task CancelTaskAsync(TaskId taskId, bool force);
 
+    /// <summary>A chunk of a value this node holds for its owner (<see cref="RemoteObject"/>); empty when it holds
+    /// no such value (freed, or never held).</summary>
+    [Alias("ReadHeld")]
+    Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count);
+
+    /// <summary>The owner freed these objects: drop their values.</summary>
+    [Alias("FreeHeld")]
+    Task FreeHeldAsync(ObjectId[] ids);
+
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);

@@ -32,6 +32,14 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
+    public Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count) => Task.FromResult(_runtime.ReadHeld(id, offset, count));
+
+    public Task FreeHeldAsync(ObjectId[] ids)
+    {
+        _runtime.FreeHeld(ids);
+        return Task.CompletedTask;
+    }
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
 
     public Task ReleaseBundlesAsync(Guid placementGroupId)

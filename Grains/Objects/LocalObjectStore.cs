@@ -43,8 +43,12 @@ internal sealed partial class LocalObjectStore
     /// whose elements could hold an ObjectRef or ActorHandle: refs inside a serialized value would not count as
     /// references while it sits in the store, and their objects could be freed under it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsLarge(object? value) =>
-        value is string or Array or ICollection && Estimate(value) > _threshold && (value is string || CannotHoldRefs(value.GetType()));
+    public bool IsLarge(object? value) => IsLarge(value, _threshold);
+
+    /// <summary><see cref="IsLarge(object?)"/> for a given threshold (also used where a node has no store).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsLarge(object? value, long threshold) =>
+        value is string or Array or ICollection && Estimate(value) > threshold && (value is string || CannotHoldRefs(value.GetType()));
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> RefFree = new();
 

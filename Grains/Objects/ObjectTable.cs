@@ -100,8 +100,17 @@ internal sealed class ObjectTable
         _entries.Clear();
     }
 
+    /// <summary>Tells the holder of a value held remotely that its owner freed it (set by the node runtime).</summary>
+    public Action<RemoteObject>? FreeRemote { get; set; }
+
     private void FreeStored(ObjectEntry entry)
     {
+        if (entry.Value is RemoteObject remote)
+        {
+            FreeRemote?.Invoke(remote);
+            return;
+        }
+
         if (entry.IsStored && Store is { } store && entry.TakeStoredForDelete() is { } stored)
         {
             store.Delete(stored.StoreId);

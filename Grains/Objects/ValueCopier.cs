@@ -11,10 +11,14 @@ internal sealed class ValueCopier
 {
     private readonly DeepCopier _copier;
 
-    public ValueCopier(DeepCopier copier)
+    public ValueCopier(DeepCopier copier, Serializer serializer)
     {
         _copier = copier;
+        Serializer = serializer;
     }
+
+    /// <summary>Orleans' serializer (values held for remote owners travel as its bytes).</summary>
+    public Serializer Serializer { get; }
 
     /// <summary>Copies a value passed in by user code.</summary>
     /// <exception cref="ArgumentException">The value's type has no Orleans codec.</exception>

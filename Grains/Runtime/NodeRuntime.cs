@@ -27,7 +27,7 @@ internal sealed partial class NodeRuntime : IDisposable
         _logger = logger;
         WorkerId = WorkerId.NewId();
         Store = store;
-        Objects = new ObjectTable { Store = store };
+        Objects = new ObjectTable { Store = store, FreeRemote = FreeRemote };
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Scheduler = new SchedulerEngine(options.Resources, logger)
         {
@@ -166,9 +166,103 @@ internal sealed partial class NodeRuntime : IDisposable
         }
     }
 
+    /// <summary>Chunk size of remote reads: large enough to amortize a call, far below Orleans' message limit.</summary>
+    private const int HeldChunk = 4 << 20;
+
+    private readonly ConcurrentDictionary<ObjectId, byte[]> _held = new();
+
+    /// <summary>Bytes of values this node holds for remote owners.</summary>
+    public long HeldBytes => _held.Values.Sum(static b => (long)b.Length);
+
+    /// <summary>A chunk of a held value (empty when not held).</summary>
+    public byte[] ReadHeld(ObjectId id, long offset, int count)
+    {
+        if (!_held.TryGetValue(id, out var bytes) || offset < 0 || offset >= bytes.Length || count <= 0)
+        {
+            return Array.Empty<byte>();
+        }
+
+        var length = (int)Math.Min(Math.Min(count, HeldChunk), bytes.Length - offset);
+        return bytes.AsSpan((int)offset, length).ToArray();
+    }
+
+    /// <summary>The owners freed these values.</summary>
+    public void FreeHeld(ObjectId[] ids)
+    {
+        foreach (var id in ids)
+        {
+            _held.TryRemove(id, out _);
+        }
+    }
+
+    private void FreeRemote(RemoteObject remote) => _ = FreeRemoteAsync(remote);
+
+    private async Task FreeRemoteAsync(RemoteObject remote)
+    {
+        try
+        {
+            await remote.Holder.FreeHeldAsync([remote.Id]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The holder is gone, and the value with it.
+        }
+    }
+
+    /// <summary>A value above the inline threshold stays here and its owner gets a <see cref="RemoteObject"/>.</summary>
+    private object? HoldIfLarge(ObjectId id, object? value)
+    {
+        if (Endpoint is null || !LocalObjectStore.IsLarge(value, Options.InlineThreshold))
+        {
+            return value;
+        }
+
+        var bytes = Copier.Serializer.SerializeToArray<object?>(value);
+        _held[id] = bytes;
+        return new RemoteObject { Id = id, Holder = Endpoint, Node = NodeId.Value ?? string.Empty, Size = bytes.Length };
+    }
+
+    /// <summary>Fetches a value held by another node (chunk by chunk) and deserializes a fresh copy of it.</summary>
+    public async Task<object?> FetchRemoteAsync(RemoteObject remote, CancellationToken cancellationToken = default)
+    {
+        if (remote.Size > Array.MaxLength)
+        {
+            throw new NotSupportedException($"Object {remote.Id} is {remote.Size} bytes serialized, more than one .NET array holds.");
+        }
+
+        var bytes = new byte[remote.Size];
+        long offset = 0;
+        try
+        {
+            while (offset < remote.Size)
+            {
+                var chunk = await remote.Holder.ReadHeldAsync(remote.Id, offset, HeldChunk).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (chunk.Length == 0)
+                {
+                    throw new InvalidOperationException("the holder no longer has it");
+                }
+
+                chunk.CopyTo(bytes, offset);
+                offset += chunk.Length;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new RayErrorException(RayError.Create(RayErrorKind.ObjectLost,
+                $"Object {remote.Id} is held by node {remote.Node}, which could not give it ({ex.Message}); it is lost (rebuilding it from lineage is not implemented yet)."));
+        }
+
+        return Copier.Serializer.Deserialize<object?>(bytes);
+    }
+
     /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner).</summary>
     public void Reply(Grains.INodeEndpoint replyTo, RemoteResult result)
     {
+        if (result.Error is null && result.Value is { } value && HoldIfLarge(result.ObjectId, value) is RemoteObject held)
+        {
+            result = result with { Value = held };
+        }
+
         var pump = _replies.GetOrAdd(replyTo, static (endpoint, self) => new Cluster.SendPump<RemoteResult>(
             endpoint.DeliverResultsAsync,
             (batch, ex) => LogReplyFailed(self._logger, batch.Length, ex.GetType().Name, ex.Message)), this);
@@ -351,6 +445,17 @@ internal sealed partial class NodeRuntime : IDisposable
             var arg = args[i];
             if (!arg.IsRef)
             {
+                if (arg.Value is RemoteObject remote)
+                {
+                    if (FetchForArgument(remote, functionName, out var fetched) is { } fetchError)
+                    {
+                        return fetchError;
+                    }
+
+                    target[offset + i] = fetched;
+                    continue;
+                }
+
                 target[offset + i] = arg.Value;
                 continue;
             }
@@ -376,10 +481,37 @@ internal sealed partial class NodeRuntime : IDisposable
                 continue;
             }
 
+            if (entry.Value is RemoteObject held)
+            {
+                if (FetchForArgument(held, functionName, out var fetched) is { } fetchError)
+                {
+                    return fetchError;
+                }
+
+                target[offset + i] = fetched;
+                continue;
+            }
+
             target[offset + i] = Copier.CopyOut(entry.Value);
         }
 
         return null;
+    }
+
+    /// <summary>Fetches an argument held by another node, blocking this worker thread (the calls themselves run on
+    /// the thread pool: see SchedulerEngine.Start for why a worker thread must not issue them).</summary>
+    private RayError? FetchForArgument(RemoteObject remote, string functionName, out object? value)
+    {
+        try
+        {
+            value = Task.Run(() => FetchRemoteAsync(remote)).GetAwaiter().GetResult();
+            return null;
+        }
+        catch (RayErrorException ex)
+        {
+            value = null;
+            return RayError.Create(ex.Error.Kind, ex.Error.Message, functionName);
+        }
     }
 
     /// <summary>Copies an argument out of the node's object store (a fresh value: the function may mutate it).</summary>

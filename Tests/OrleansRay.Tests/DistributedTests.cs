@@ -127,4 +127,34 @@ public sealed class DistributedTests : IAsyncLifetime
         Assert.Equal(42, await found.Task(c => c.Increment()).Remote());
         await second.KillAsync(found);
     }
+
+    public static double[] Ramp(int n) => Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+
+    public static double Sum(double[] values) => values.Sum();
+
+    [Fact]
+    public async Task Large_values_stay_on_the_node_that_made_them_and_are_fetched_in_chunks()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var maker = _cluster.Nodes[1];
+        var user = _cluster.Nodes[2];
+        const int n = 1_500_000; // 12 MB: several fetch chunks, far above the inline threshold
+        var ramp = ray.Task(Ramp, n).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(maker.NodeId) }).Remote();
+        var values = await ramp;
+        Assert.Equal(n, values.Length);
+        Assert.Equal(n - 1, values[^1]);
+        Assert.True(maker.Runtime.HeldBytes >= n * 8L, "the value is held by the node that made it, not shipped whole");
+
+        // Passed on to a task on another node: that node fetches it from the holder.
+        var sum = await ray.Task(Sum, ramp).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(user.NodeId) }).Remote();
+        Assert.Equal((double)n * (n - 1) / 2, sum);
+
+        using (var view = await ray.GetBufferAsync<double>(ramp))
+        {
+            Assert.Equal(n, view.Span.Length);
+        }
+
+        ramp.Dispose();
+        await Eventually.TrueAsync(() => maker.Runtime.HeldBytes == 0, TimeSpan.FromSeconds(10), "the holder drops the value once its owner freed it");
+    }
 }
