@@ -254,7 +254,8 @@ public sealed class TaskTests
     {
         var key = Guid.NewGuid().ToString();
         var refs = Enumerable.Range(0, tasks).Select(_ => _ray.Task(Occupy, key).Options(new TaskOptions { NumCpus = cpusEach }).Remote()).ToArray();
-        await Eventually.TrueAsync(() => Counters.Get(key + ".running") == expected, Deadline, $"{expected} tasks hold the node's CPUs");
+        // Both counters: a task bumps "running" and then "max", and a thread can be descheduled in between.
+        await Eventually.TrueAsync(() => Counters.Get(key + ".running") == expected && Counters.Get(key + ".max") == expected, Deadline, $"{expected} tasks hold the node's CPUs");
         await Eventually.TrueAsync(async () => (await _ray.PendingDemandsAsync()).Any(d => d.Count == tasks - expected && d.Shape.GetValueOrDefault("CPU") == cpusEach),
             Deadline, $"the other {tasks - expected} wait for CPUs");
         Assert.Equal(expected, Counters.Get(key + ".max"));
