@@ -46,6 +46,7 @@ public static class Ray
         {
             var connected = await ConnectedCluster.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
             var client = new RayDriver(connected.Runtime, options.Namespace, connected);
+            await client.StartJobAsync(embedded: false).ConfigureAwait(false);
             lock (Gate)
             {
                 Drivers.Add(client);
@@ -56,6 +57,7 @@ public static class Ray
 
         var cluster = await EmbeddedCluster.StartAsync(options, cancellationToken).ConfigureAwait(false);
         var driver = new RayDriver(cluster.Runtime, options.Namespace, cluster);
+        await driver.StartJobAsync(embedded: true).ConfigureAwait(false);
         lock (Gate)
         {
             Drivers.Add(driver);

@@ -15,6 +15,38 @@ internal sealed class RayDriver : RayInstance
         _cluster = cluster;
     }
 
+    /// <summary>Environment variable that names the job a driver runs as (set by `orleansray job submit`).</summary>
+    public const string JobIdVariable = "ORLEANSRAY_JOB_ID";
+
+    /// <summary>This driver's job id.</summary>
+    public string JobId { get; } = Environment.GetEnvironmentVariable(JobIdVariable) is { Length: > 0 } id ? id : "job-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Adds this driver's row to the job table (best effort: a driver runs even if the table is unreachable).</summary>
+    public async Task StartJobAsync(bool embedded)
+    {
+        var commandLine = Environment.CommandLine;
+        var job = new Grains.JobInfo
+        {
+            JobId = JobId,
+            Driver = Runtime.WorkerId.ToString(),
+            Host = Environment.MachineName,
+            Pid = Environment.ProcessId,
+            Entrypoint = commandLine.Length > 500 ? commandLine[..500] + "…" : commandLine,
+            Namespace = Namespace,
+            StartedAt = DateTimeOffset.UtcNow,
+            State = Grains.JobState.Running,
+            Embedded = embedded,
+        };
+        try
+        {
+            await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).StartAsync(job).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The job table is for people watching the cluster; the driver works without its row.
+        }
+    }
+
     public override void TrackActor(ActorId actorId, bool detached)
     {
         if (!detached)
@@ -47,6 +79,15 @@ internal sealed class RayDriver : RayInstance
         catch (Exception) when (_cluster is not null)
         {
             // The embedded node stops next and takes every actor with it; a kill that failed changes nothing.
+        }
+
+        try
+        {
+            await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(JobId, Grains.JobState.Succeeded, null).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Best effort, as at start; a connected driver that cannot say goodbye is marked failed when it stops reporting.
         }
 
         if (_cluster is not null)

@@ -17,6 +17,10 @@ public interface INodeTableGrain : IGrainWithIntegerKey
     [Alias("DriverDemands")]
     Task<IReadOnlyList<ResourceDemandInfo>> DriverDemandsAsync();
 
+    /// <summary>When each connected driver last exchanged with the table (drivers refresh every ~300 ms).</summary>
+    [Alias("DriversSeen")]
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> DriversSeenAsync();
+
     /// <summary>Marks a node dead (it left or was declared dead by membership).</summary>
     [Alias("MarkDead")]
     Task MarkDeadAsync(NodeId nodeId);

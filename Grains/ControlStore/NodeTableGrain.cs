@@ -23,6 +23,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     private readonly Dictionary<NodeId, NodeStatus> _nodes = new();
     private readonly Dictionary<WorkerId, (DateTimeOffset At, ResourceDemandInfo[] Demands)> _driverDemands = new();
     private readonly IClusterMembershipService _membership;
+    private readonly Dictionary<string, DateTimeOffset> _driversSeen = new(StringComparer.Ordinal);
 
     public NodeTableGrain(IClusterMembershipService membership)
     {
@@ -42,17 +43,32 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         {
             Record(self);
         }
-        else if (driverDemands is { Length: > 0 })
-        {
-            _driverDemands[reporter] = (DateTimeOffset.UtcNow, driverDemands);
-        }
         else
         {
-            _driverDemands.Remove(reporter);
+            _driversSeen[reporter.ToString()] = DateTimeOffset.UtcNow;
+            if (_driversSeen.Count > 10_000)
+            {
+                foreach (var stale in _driversSeen.Where(d => DateTimeOffset.UtcNow - d.Value > TimeSpan.FromHours(1)).Select(d => d.Key).ToList())
+                {
+                    _driversSeen.Remove(stale);
+                }
+            }
+
+            if (driverDemands is { Length: > 0 })
+            {
+                _driverDemands[reporter] = (DateTimeOffset.UtcNow, driverDemands);
+            }
+            else
+            {
+                _driverDemands.Remove(reporter);
+            }
         }
 
         return ListAsync();
     }
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> DriversSeenAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(new Dictionary<string, DateTimeOffset>(_driversSeen, StringComparer.Ordinal));
 
     public Task MarkDeadAsync(NodeId nodeId)
     {

@@ -157,4 +157,23 @@ public sealed class DistributedTests : IAsyncLifetime
         ramp.Dispose();
         await Eventually.TrueAsync(() => maker.Runtime.HeldBytes == 0, TimeSpan.FromSeconds(10), "the holder drops the value once its owner freed it");
     }
+
+    [Fact]
+    public async Task Each_driver_is_a_job_in_the_job_table()
+    {
+        var table = _cluster.Nodes[0].Runtime.GrainFactory.GetGrain<OrleansRay.Grains.IJobTableGrain>(0);
+        string jobId;
+        await using (var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, Namespace = "jobs" }))
+        {
+            jobId = ((RayDriver)ray).JobId;
+            var row = Assert.Single(await table.ListAsync(), j => j.JobId == jobId);
+            Assert.Equal(OrleansRay.Grains.JobState.Running, row.State);
+            Assert.Equal("jobs", row.Namespace);
+            Assert.Equal(Environment.ProcessId, row.Pid);
+        }
+
+        var ended = Assert.Single(await table.ListAsync(), j => j.JobId == jobId);
+        Assert.Equal(OrleansRay.Grains.JobState.Succeeded, ended.State);
+        Assert.NotNull(ended.EndedAt);
+    }
 }

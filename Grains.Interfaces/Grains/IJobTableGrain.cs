@@ -1,0 +1,49 @@
+namespace OrleansRay.Grains;
+
+/// <summary>The control store's job table (key 0): one row per driver (a job), as in Ray. Drivers add their row when
+/// they start and close it when they end; a driver that vanished is marked failed.</summary>
+[Alias("orleansray.IJobTableGrain")]
+public interface IJobTableGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds or refreshes a job's row (a driver started, or `orleansray job submit` launched one).</summary>
+    [Alias("Start")]
+    Task StartAsync(JobInfo job);
+
+    /// <summary>Closes a job's row.</summary>
+    [Alias("End")]
+    Task EndAsync(string jobId, JobState state, string? message);
+
+    /// <summary>Every job, newest first.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<JobInfo>> ListAsync();
+}
+
+/// <summary>A job's row.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.jobinfo")]
+public sealed record JobInfo
+{
+    [Id(0)] public string JobId { get; init; } = string.Empty;
+    /// <summary>The driver's worker id (empty for a submitted job whose driver has not connected yet).</summary>
+    [Id(1)] public string Driver { get; init; } = string.Empty;
+    [Id(2)] public string Host { get; init; } = string.Empty;
+    [Id(3)] public int Pid { get; init; }
+    /// <summary>What runs: the driver's command line.</summary>
+    [Id(4)] public string Entrypoint { get; init; } = string.Empty;
+    [Id(5)] public string Namespace { get; init; } = "default";
+    [Id(6)] public DateTimeOffset StartedAt { get; init; }
+    [Id(7)] public DateTimeOffset? EndedAt { get; init; }
+    [Id(8)] public JobState State { get; init; }
+    [Id(9)] public string? Message { get; init; }
+    /// <summary>Embedded (the driver runs the node) or connected.</summary>
+    [Id(10)] public bool Embedded { get; init; }
+}
+
+/// <summary>Ray's job states.</summary>
+public enum JobState
+{
+    Pending = 0,
+    Running = 1,
+    Succeeded = 2,
+    Failed = 3,
+    Stopped = 4,
+}

@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+using OrleansRay.Cluster;
+using OrleansRay.Grains;
+
+namespace OrleansRay.ControlStore;
+
+/// <summary>The persisted part of the job table (Orleans-serialized rows).</summary>
+[GenerateSerializer, Alias("orleansray.jobtablestate")]
+public sealed class JobTableState
+{
+    [Id(0)] public byte[]? Rows { get; set; }
+}
+
+/// <summary>The job table; see <see cref="IJobTableGrain"/>. Bounded: keeps the newest <see cref="MaxJobs"/> rows.</summary>
+[HeadPlacement]
+[KeepAlive]
+internal sealed partial class JobTableGrain : Grain, IJobTableGrain
+{
+    /// <summary>Finished jobs beyond this many are forgotten, oldest first (the head must not grow without bound).</summary>
+    public const int MaxJobs = 1000;
+
+    /// <summary>A running job whose driver has not been seen by the node table for this long has failed.</summary>
+    private static readonly TimeSpan DriverLost = TimeSpan.FromSeconds(15);
+
+    private readonly IPersistentState<JobTableState> _state;
+    private readonly Serializer _serializer;
+    private readonly ILogger<JobTableGrain> _logger;
+    private Dictionary<string, JobInfo> _jobs = new(StringComparer.Ordinal);
+
+    public JobTableGrain(
+        [PersistentState("jobs", ControlStoreStorage.Name)] IPersistentState<JobTableState> state,
+        Serializer serializer,
+        ILogger<JobTableGrain> logger)
+    {
+        _state = state;
+        _serializer = serializer;
+        _logger = logger;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_state.State.Rows is { Length: > 0 } rows)
+        {
+            try
+            {
+                _jobs = new Dictionary<string, JobInfo>(_serializer.Deserialize<Dictionary<string, JobInfo>>(rows) ?? new(), StringComparer.Ordinal);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogUnreadable(_logger, ex.Message);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StartAsync(JobInfo job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentException.ThrowIfNullOrWhiteSpace(job.JobId);
+        if (_jobs.TryGetValue(job.JobId, out var known))
+        {
+            // A submitted job's row gets its driver when the driver connects; the submit time stays.
+            job = job with { StartedAt = known.StartedAt, Entrypoint = string.IsNullOrEmpty(known.Entrypoint) ? job.Entrypoint : known.Entrypoint };
+        }
+
+        _jobs[job.JobId] = job;
+        Trim();
+        await WriteAsync();
+    }
+
+    public async Task EndAsync(string jobId, JobState state, string? message)
+    {
+        if (_jobs.TryGetValue(jobId, out var job) && job.EndedAt is null)
+        {
+            _jobs[jobId] = job with { State = state, EndedAt = DateTimeOffset.UtcNow, Message = message ?? job.Message };
+            await WriteAsync();
+        }
+    }
+
+    public async Task<IReadOnlyList<JobInfo>> ListAsync()
+    {
+        var lost = _jobs.Values.Where(j => j.State == JobState.Running && !string.IsNullOrEmpty(j.Driver) && !j.Embedded).ToList();
+        if (lost.Count > 0)
+        {
+            var seen = await GrainFactory.GetGrain<INodeTableGrain>(0).DriversSeenAsync();
+            var now = DateTimeOffset.UtcNow;
+            var changed = false;
+            foreach (var job in lost)
+            {
+                var last = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
+                if (now - last > DriverLost)
+                {
+                    _jobs[job.JobId] = job with { State = JobState.Failed, EndedAt = last, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                    changed = true;
+                }
+            }
+
+            if (changed)
+            {
+                await WriteAsync();
+            }
+        }
+
+        return _jobs.Values.OrderByDescending(j => j.StartedAt).ToList();
+    }
+
+    private void Trim()
+    {
+        if (_jobs.Count <= MaxJobs)
+        {
+            return;
+        }
+
+        foreach (var old in _jobs.Values.Where(j => j.EndedAt is not null).OrderBy(j => j.StartedAt).Take(_jobs.Count - MaxJobs).ToList())
+        {
+            _jobs.Remove(old.JobId);
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            _state.State.Rows = _serializer.SerializeToArray(new Dictionary<string, JobInfo>(_jobs, StringComparer.Ordinal));
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogWriteFailed(_logger, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored job table could not be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the job table failed ({ErrorType}: {Reason}); the head keeps it in memory")]
+    private static partial void LogWriteFailed(ILogger logger, string errorType, string reason);
+}
