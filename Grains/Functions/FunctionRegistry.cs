@@ -59,7 +59,13 @@ internal static class FunctionRegistry
             return compiled;
         }
 
-        var assembly = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => string.Equals(a.GetName().Name, descriptor.AssemblyName, StringComparison.Ordinal));
+        // Assemblies loaded from a path (`orleansray start --load App.dll` puts them in the default load context) are in
+        // AppDomain.GetAssemblies like those the application references; names compare as the runtime does, ignoring case.
+        // A copy in a collectible context (a plugin host's, or one being unloaded) is the last choice.
+        var assembly = AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => string.Equals(a.GetName().Name, descriptor.AssemblyName, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(a => a.IsCollectible)
+            .FirstOrDefault();
         if (assembly is null)
         {
             try
@@ -68,7 +74,9 @@ internal static class FunctionRegistry
             }
             catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
             {
-                throw new FunctionUnavailableException($"Assembly '{descriptor.AssemblyName}' (needed for {descriptor.TypeName}.{descriptor.MethodName}) is not loaded on this node. Start the node with `orleansray start --load {descriptor.AssemblyName}.dll`.", ex);
+                throw new FunctionUnavailableException(
+                    $"Assembly '{descriptor.AssemblyName}' (needed for type '{descriptor.TypeName}', method {descriptor.MethodName}) is not loaded on this node. " +
+                    $"Start every node that may run it with `orleansray start ... --load path/to/{descriptor.AssemblyName}.dll`.", ex);
             }
         }
 

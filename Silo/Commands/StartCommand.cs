@@ -34,6 +34,12 @@ internal sealed class StartCommand : Command
         Description = "Where membership and control-store state live: `memory` (the head is the membership primary, nothing to install) or a PostgreSQL connection string (\"Host=...;Database=...;Username=...;Password=...\"); the head creates the schema in an empty database.",
         DefaultValueFactory = _ => "memory",
     };
+    private readonly Option<string[]> _load = new(UserAssemblies.Option)
+    {
+        Description = "Load this application assembly (.dll; absolute, or relative to the current folder) into the node before it starts, so tasks and actors defined in it can run here ([GenerateSerializer] types included). Repeat for several: --load App.dll --load Lib.dll. Every node that may run the code needs it.",
+        Arity = ArgumentArity.OneOrMore,
+        HelpName = "PATH.dll",
+    };
     private readonly Option<bool> _block = new("--block") { Description = "Run the node in the foreground (logs to the console) until Ctrl+C or `orleansray stop`." };
     private readonly Option<int?> _dashboardPort = new("--dashboard-port") { Description = $"Head only: port of the dashboard, /api and /metrics. Default: {DefaultDashboardPort} (a free port when {DefaultDashboardPort} is taken)." };
     private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it has no authentication).", DefaultValueFactory = _ => "127.0.0.1" };
@@ -54,6 +60,7 @@ internal sealed class StartCommand : Command
         Options.Add(_memory);
         Options.Add(_objectStoreMemory);
         Options.Add(_storage);
+        Options.Add(_load);
         Options.Add(_dashboardPort);
         Options.Add(_dashboardHost);
         Options.Add(_block);
@@ -96,6 +103,7 @@ internal sealed class StartCommand : Command
             ObjectStoreMemory = OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory)),
             Storage = storage,
             Session = parse.GetValue(_sessionDir) ?? string.Empty,
+            Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: !launched),
         };
         if (settings.Port == settings.NodePort)
         {
@@ -228,6 +236,11 @@ internal sealed class StartCommand : Command
         }
 
         args.AddRange(["--storage", settings.Storage ?? "memory"]);
+        foreach (var assembly in settings.Load)
+        {
+            args.AddRange([UserAssemblies.Option, assembly]);
+        }
+
         if (settings.Dashboard is { } dashboard)
         {
             args.AddRange(["--dashboard-host", dashboard.Address.ToString(), "--dashboard-port", dashboard.Port.ToString(CultureInfo.InvariantCulture)]);
@@ -250,6 +263,11 @@ internal sealed class StartCommand : Command
         grid.AddRow("Address", Markup.Escape($"{record.Address} (clients), port {settings.NodePort.ToString(CultureInfo.InvariantCulture)} (nodes)"));
         grid.AddRow("Resources", Markup.Escape(ResourceText.Describe(resources)));
         grid.AddRow("Storage", Markup.Escape(settings.Storage is null ? "memory (the head is the membership primary; state is lost when it stops)" : $"PostgreSQL {ResourceText.RedactPassword(settings.Storage)}: {schemaNote}"));
+        if (settings.Load.Count > 0)
+        {
+            grid.AddRow("Loaded", Markup.Escape(UserAssemblies.Summary(settings.Load)));
+        }
+
         grid.AddRow("Logs", Markup.Escape(record.LogFile));
         if (settings.DashboardUrl is { } url)
         {

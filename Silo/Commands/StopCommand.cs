@@ -6,16 +6,20 @@ using Spectre.Console;
 namespace OrleansRay.Silo.Commands;
 
 /// <summary><c>orleansray stop</c>: stops every node this machine started (SIGTERM, SIGKILL after a deadline) and
-/// removes their pid files and the address file. Safe to run twice.</summary>
+/// removes their files: pid files, the address file, and the session folders (logs, object store sockets and spill
+/// files) unless <c>--keep-logs</c>. Safe to run twice.</summary>
 internal sealed class StopCommand : Command
 {
+    private readonly Option<bool> _keepLogs = new("--keep-logs") { Description = "Keep the session folders (the nodes' logs) instead of removing them with the nodes." };
+
     public StopCommand()
-        : base("stop", "Stop every OrleansRay node started on this machine and remove their pid and address files.")
+        : base("stop", "Stop every OrleansRay node started on this machine and remove their files (pid files, address file, session folders with logs unless --keep-logs).")
     {
+        Options.Add(_keepLogs);
         SetAction(RunAsync);
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
         var console = ConsoleOutput.Create();
@@ -55,6 +59,72 @@ internal sealed class StopCommand : Command
             console.MarkupLine("No OrleansRay node is running on this machine.");
         }
 
+        if (!parse.GetValue(_keepLogs))
+        {
+            var removed = RemoveSessions(paths);
+            if (removed > 0)
+            {
+                console.MarkupLine(Markup.Escape($"Removed {removed.ToString(CultureInfo.InvariantCulture)} session folder(s) (logs) under {paths.Root}; `orleansray stop --keep-logs` keeps them."));
+            }
+        }
+
+        if (Directory.Exists(paths.NodesDirectory) && !Directory.EnumerateFileSystemEntries(paths.NodesDirectory).Any())
+        {
+            Directory.Delete(paths.NodesDirectory);
+        }
+
         return 0;
+    }
+
+    /// <summary>Removes every session folder no running node uses (the nodes of a session are stopped or died), and the
+    /// session_latest link when nothing is left for it to point at.</summary>
+    private static int RemoveSessions(CliPaths paths)
+    {
+        if (!Directory.Exists(paths.Root))
+        {
+            return 0;
+        }
+
+        var inUse = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in paths.PidFiles())
+        {
+            // A node started while we stopped the others (or one we could not stop) keeps its session.
+            if (NodeRecord.TryRead(file) is { } record)
+            {
+                using var process = NodeProcesses.TryGetProcess(record);
+                if (process is not null)
+                {
+                    inUse.Add(Path.GetFullPath(record.Session));
+                }
+            }
+        }
+
+        var removed = 0;
+        foreach (var session in Directory.EnumerateDirectories(paths.Root, "session_*"))
+        {
+            var info = new DirectoryInfo(session);
+            if (info.LinkTarget is not null || inUse.Contains(Path.GetFullPath(session)))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(session, recursive: true);
+                removed++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A file held open elsewhere: the folder stays; the next stop tries again.
+            }
+        }
+
+        var latest = new FileInfo(paths.LatestSession);
+        if (latest.LinkTarget is not null && !Directory.Exists(paths.LatestSession))
+        {
+            latest.Delete();
+        }
+
+        return removed;
     }
 }

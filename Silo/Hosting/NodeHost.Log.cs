@@ -15,4 +15,7 @@ internal static partial class NodeHost
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The node failed to start")]
     private static partial void LogStartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded application assemblies (--load): {Assemblies}")]
+    private static partial void LogAssembliesLoaded(ILogger logger, string assemblies);
 }

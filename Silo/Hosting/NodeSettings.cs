@@ -41,6 +41,9 @@ internal sealed record NodeSettings
     /// <summary>The dashboard's URL, or null when this node serves none.</summary>
     public string? DashboardUrl => Dashboard is null ? null : $"http://{Dashboard}";
 
+    /// <summary>Full paths of the application assemblies the node loads before its silo starts (<c>--load</c>).</summary>
+    public IReadOnlyList<string> Load { get; init; } = [];
+
     /// <summary>The session folder (logs, pid files point here).</summary>
     public required string Session { get; init; }
 
