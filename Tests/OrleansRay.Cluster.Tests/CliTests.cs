@@ -28,7 +28,7 @@ public sealed class CliTests : IDisposable
         var pid = Assert.Single(_command.NodePids());
         Assert.True(OrleansRayCommand.IsRunning(pid));
         // The node runs its object store as a child process.
-        var storePid = Assert.Single(ChildProcesses(pid, "orleansray-store"));
+        var store = Assert.Single(ProcessTree.Children(pid, "orleansray-store"));
 
         var status = await _command.RunAsync("status");
 
@@ -44,9 +44,9 @@ public sealed class CliTests : IDisposable
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Contains($"Stopped head node {address}", stop.Output, StringComparison.Ordinal);
         await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), $"node process {pid} to exit");
-        await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(storePid), TimeSpan.FromSeconds(20), $"object store process {storePid} to exit");
-        Assert.Empty(Directory.EnumerateFiles(_command.NodesDirectory));
-        Assert.False(File.Exists(_command.AddressFile));
+        await Poll.UntilAsync(() => !ProcessTree.IsRunning(store), TimeSpan.FromSeconds(20), $"{store} to exit");
+        // Pid file, address file, session folder (logs, store socket): nothing of the node is left.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_command.TempDirectory, "*", SearchOption.AllDirectories));
 
         var again = await _command.RunAsync("stop");
         Assert.Equal(0, again.ExitCode);
@@ -121,35 +121,4 @@ public sealed class CliTests : IDisposable
     }
 
     public void Dispose() => _command.Dispose();
-
-    /// <summary>Pids of the live children of <paramref name="parent"/> whose command line starts with a path ending in <paramref name="name"/>.</summary>
-    private static List<int> ChildProcesses(int parent, string name)
-    {
-        var result = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so parse after the last ')'.
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0')[0];
-                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent && cmdline.EndsWith(name, StringComparison.Ordinal))
-                {
-                    result.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // The process exited while we looked.
-            }
-        }
-
-        return result;
-    }
 }

@@ -31,6 +31,10 @@ internal sealed class OrleansRayCommand : IDisposable
     public Task<ProcessResult> RunAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory });
 
+    /// <summary>Runs the command in <paramref name="workingDirectory"/> (relative paths in its options are taken from there).</summary>
+    public Task<ProcessResult> RunInAsync(string workingDirectory, params string[] arguments) =>
+        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory }, workingDirectory);
+
     /// <summary>The pids in the node pid files right now.</summary>
     public IReadOnlyList<int> NodePids()
     {
@@ -80,7 +84,10 @@ internal sealed class OrleansRayCommand : IDisposable
         }
         finally
         {
-            Directory.Delete(TempDirectory, recursive: true);
+            if (Directory.Exists(TempDirectory))
+            {
+                Directory.Delete(TempDirectory, recursive: true);
+            }
         }
     }
 

@@ -16,4 +16,20 @@ internal static class Poll
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Waits for an asynchronous condition (a command, a cluster query); each check runs to its end before the
+    /// next starts. <paramref name="describe"/> says what was last seen when the deadline passes.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what, Func<string>? describe = null)
+    {
+        var end = DateTime.UtcNow + deadline;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > end)
+            {
+                throw new TimeoutException($"Waited {deadline} for {what}.{(describe is null ? string.Empty : " Last seen: " + describe())}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 namespace OrleansRay.Tests.Processes;
 
 /// <summary>How a process ended and what it printed.</summary>
-internal sealed record ProcessResult(int ExitCode, string Output, string Error)
+public sealed record ProcessResult(int ExitCode, string Output, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
 }

@@ -1,0 +1,154 @@
+using OrleansRay.Cluster.TestApp;
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Tests.Processes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansRay.Cluster.Tests.Drivers;
+
+/// <summary>Issue 4's acceptance items that need a connected driver, on a real 3-node cluster (head + 2 workers, every
+/// node started with <c>--load OrleansRay.Cluster.TestApp.dll</c>). Run them alone with
+/// <c>dotnet test Tests/OrleansRay.Cluster.Tests --filter "FullyQualifiedName~.Drivers."</c>.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ConnectedDriverTests : IAsyncLifetime
+{
+    private readonly SharedCluster _shared;
+    private readonly ITestOutputHelper _output;
+
+    public ConnectedDriverTests(SharedCluster shared, ITestOutputHelper output)
+    {
+        _shared = shared;
+        _output = output;
+    }
+
+    private LocalCluster Cluster => _shared.Cluster;
+
+    public Task InitializeAsync() => _shared.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_thousand_spread_tasks_land_on_all_three_nodes()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var alive = await Driver.AliveNodeIdsAsync(ray);
+        Assert.Equal(3, alive.Count);
+
+        var refs = Enumerable.Range(0, 1000)
+            .Select(_ => ray.Task(Work.WhereAmI).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
+            .ToList();
+        var nodes = await ray.GetAsync(refs, TimeSpan.FromSeconds(60));
+
+        var counts = nodes.GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        _output.WriteLine(string.Join(", ", counts.Select(c => $"{c.Key}: {c.Value}")));
+        Assert.True(alive.SetEquals(counts.Keys), $"tasks ran on {string.Join(", ", counts.Keys)}; alive nodes: {string.Join(", ", alive)}");
+        Assert.All(Cluster.RunningNodes, n => Assert.Contains(counts.Keys, id => n.Owns(id)));
+    }
+
+    [Fact]
+    public async Task All_5000_tasks_return_the_right_values_when_a_worker_is_killed_while_they_run()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var victim = _shared.Workers[0];
+        var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
+
+        var refs = Enumerable.Range(0, 5000).Select(i => ray.Task(Work.SlowSquare, i).Options(spread).Remote()).ToList();
+        // Kill once work is flowing everywhere: a few hundred results are in, thousands are queued or running.
+        var (ready, _) = await ray.WaitAsync(refs, numReturns: 300, timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(300, ready.Count);
+        await Cluster.KillAsync(victim);
+        var results = await ray.GetAsync(refs, TimeSpan.FromSeconds(180));
+
+        Assert.Equal(5000, results.Length);
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.True(results[i].Value == i * i, $"task {i} returned {results[i].Value}");
+        }
+
+        var byNode = results.GroupBy(r => r.Node).ToDictionary(g => g.Key, g => g.Count());
+        _output.WriteLine(string.Join(", ", byNode.Select(c => $"{c.Key}: {c.Value}")));
+        // The victim ran some before it died; the rest ran on the survivors.
+        Assert.Contains(byNode.Keys, victim.Owns);
+        Assert.True(byNode.Where(n => !victim.Owns(n.Key)).Sum(n => n.Value) > 2500, "most tasks should have run on the surviving nodes");
+    }
+
+    [Fact]
+    public async Task An_actor_placed_on_a_worker_that_is_killed_answers_again_from_another_node()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var victim = _shared.Workers[1];
+        var victimId = await Driver.IdOfAsync(ray, victim);
+        var counter = ray.Actor(() => new Counter())
+            .Options(new ActorOptions
+            {
+                // Soft: the actor may restart elsewhere once its node is gone (hard affinity would pin it to the dead node).
+                SchedulingStrategy = SchedulingStrategy.NodeAffinity(victimId, soft: true),
+                MaxRestarts = 2,
+                MaxTaskRetries = 3,
+            })
+            .Remote();
+        Assert.Equal(1, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(victimId.Value, await ray.GetAsync(counter.Task(c => c.Node()).Remote(), TimeSpan.FromSeconds(30)));
+
+        await Cluster.KillAsync(victim);
+        var after = await ray.GetAsync(counter.Task(c => c.Node()).Remote(), TimeSpan.FromSeconds(60));
+
+        Assert.False(victim.Owns(after), $"the actor still reports the killed node {after}");
+        Assert.Contains(after, await Driver.AliveNodeIdsAsync(ray));
+        // Restarted: the constructor ran again, the count starts over (API.md: state is lost on restart).
+        Assert.Equal(1, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_task_needing_accel_is_infeasible_until_a_worker_with_accel_joins_then_runs_there()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var needsAccel = new TaskOptions { Resources = { ["accel"] = 1 } };
+
+        var where = ray.Task(Work.WhereAmI).Options(needsAccel).Remote();
+        IReadOnlyList<ResourceDemand> demands = [];
+        await Poll.UntilAsync(
+            async () => (demands = await ray.PendingDemandsAsync()).Any(d => d.IsInfeasible && !d.IsActor && d.Shape.GetValueOrDefault("accel") == 1),
+            TimeSpan.FromSeconds(15),
+            "PendingDemandsAsync to report the accel task as infeasible",
+            () => string.Join("; ", demands.Select(d => $"{string.Join(",", d.Shape.Select(s => $"{s.Key}={s.Value}"))} x{d.Count} infeasible={d.IsInfeasible}")));
+        Assert.False((await ray.WaitAsync([where], numReturns: 1, timeout: TimeSpan.Zero)).Ready.Count > 0, "the accel task ran on a cluster without accel");
+
+        var accel = await Cluster.AddWorkerAsync("{\"accel\":1}");
+        var node = await ray.GetAsync(where, TimeSpan.FromSeconds(30));
+
+        Assert.True(accel.Owns(node), $"ran on {node}, not on the accel worker {accel}");
+        Assert.DoesNotContain(await ray.PendingDemandsAsync(), d => d.IsInfeasible);
+    }
+
+    [Fact]
+    public async Task A_GenerateSerializer_type_of_the_loaded_assembly_travels_to_a_node_and_back()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+
+        var mirrored = await ray.GetAsync(ray.Task(Work.Mirror, new Point(1, 2)).Remote(), TimeSpan.FromSeconds(30));
+
+        Assert.Equal((2, 1), (mirrored.X, mirrored.Y));
+        Assert.Contains(mirrored.Node ?? "(none)", await Driver.AliveNodeIdsAsync(ray));
+    }
+
+    [Fact]
+    public async Task A_function_from_an_assembly_the_nodes_did_not_load_fails_naming_the_assembly_and_the_type()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+
+        // NotLoaded lives in this test assembly, which no node loaded (the nodes have only the TestApp).
+        var call = ray.Task(NotLoaded.Triple, 2).Remote();
+        var error = await Assert.ThrowsAsync<RemoteFunctionNotFoundException>(async () => await ray.GetAsync(call, TimeSpan.FromSeconds(30)));
+
+        Assert.Contains("OrleansRay.Cluster.Tests", error.Message, StringComparison.Ordinal);
+        Assert.Contains(typeof(NotLoaded).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Contains("--load", error.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>A function only the driver has.</summary>
+public static class NotLoaded
+{
+    public static int Triple(int x) => 3 * x;
+}
