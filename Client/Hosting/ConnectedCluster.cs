@@ -64,6 +64,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             InlineThreshold = options.InlineThreshold,
         });
         builder.Services.AddSingleton<Objects.ValueCopier>();
+        builder.Services.AddSingleton<ObjectRefSerializationHooks>();
         builder.Services.AddSingleton(sp => new NodeRuntime(
             sp.GetRequiredService<NodeRuntimeOptions>(),
             sp.GetRequiredService<IClusterClient>(),

@@ -25,6 +25,7 @@ internal static class SiloBuilderExtensions
         builder.Services.Configure<TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
         builder.Services.TryAddSingleton(options);
         builder.Services.TryAddSingleton<ValueCopier>();
+        builder.Services.TryAddSingleton<ObjectRefSerializationHooks>();
         builder.Services.TryAddSingleton<NodeRuntime>();
         builder.Services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
         if (!builder.Services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))

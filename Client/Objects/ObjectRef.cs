@@ -1,4 +1,7 @@
+using OrleansRay.Cluster;
+using OrleansRay.Grains;
 using OrleansRay.Objects;
+using OrleansRay.Runtime;
 
 namespace OrleansRay;
 
@@ -8,16 +11,91 @@ namespace OrleansRay;
 /// lives: when the last ref in the owner's process is collected or disposed, the object is freed.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("orleansray.ObjectRef")]
-public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable
+public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedRef
 {
+    /// <summary>How long serializing a ref keeps its object alive for the receiver to register as a borrower.</summary>
+    internal static readonly TimeSpan TransitGrace = TimeSpan.FromSeconds(60);
+
     [NonSerialized]
     private ObjectTable? _ownerTable;
+
+    [NonSerialized]
+    private INodeEndpoint? _borrowedFrom;
+
+    [NonSerialized]
+    private ObjectEntry? _borrowed;
 
     private protected ObjectRef(ObjectId id, WorkerId owner, ObjectTable? ownerTable)
     {
         Id = id;
         Owner = owner;
         _ownerTable = ownerTable;
+        OwnerEndpoint = ownerTable?.Endpoint;
+    }
+
+    /// <summary>The owner's endpoint, so a process other than the owner's can read the object and borrow it.</summary>
+    [Id(2)] internal INodeEndpoint? OwnerEndpoint { get; private set; }
+
+    /// <summary>In a borrowing process: the local entry the owner's answer completes (created at the first read).</summary>
+    internal ObjectEntry Borrowed(NodeRuntime reader)
+    {
+        var entry = Volatile.Read(ref _borrowed);
+        if (entry is not null)
+        {
+            return entry;
+        }
+
+        entry = new ObjectEntry(Id);
+        if (Interlocked.CompareExchange(ref _borrowed, entry, null) is { } raced)
+        {
+            return raced;
+        }
+
+        reader.FetchBorrowed(entry, OwnerEndpoint!);
+        return entry;
+    }
+
+    bool IBorrowedRef.TryBorrow(NodeRuntime reader, out ObjectEntry entry)
+    {
+        if (NodeRuntime.TryGetLocal(Owner, out var owner))
+        {
+            // Another runtime of this process owns it (several nodes in one process): its entry is right here.
+            return owner.Objects.TryGet(Id, out entry);
+        }
+
+        if (OwnerEndpoint is null)
+        {
+            entry = null!;
+            return false;
+        }
+
+        entry = Borrowed(reader);
+        return true;
+    }
+
+    internal static void OnSerializing(ObjectRef value)
+    {
+        if (value._ownerTable is { } table && table.Endpoint is not null)
+        {
+            table.PinForTransit(value.Id, TransitGrace);
+        }
+    }
+
+    internal static void OnDeserialized(ObjectRef value)
+    {
+        if (NodeRuntime.TryGetLocal(value.Owner, out var owner))
+        {
+            // Back home: a handle like any other.
+            owner.Objects.AddHandle(value.Id);
+            value._ownerTable = owner.Objects;
+            return;
+        }
+
+        if (value.OwnerEndpoint is { } endpoint)
+        {
+            value._borrowedFrom = endpoint;
+            BorrowTracker.Add(endpoint, value.Id);
+        }
     }
 
     /// <summary>The object's id.</summary>
@@ -30,6 +108,11 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _ownerTable, null)?.ReleaseHandle(Id);
+        if (Interlocked.Exchange(ref _borrowedFrom, null) is { } owner)
+        {
+            BorrowTracker.Remove(owner, Id);
+        }
+
         GC.SuppressFinalize(this);
     }
 
@@ -37,6 +120,10 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable
     ~ObjectRef()
     {
         _ownerTable?.ReleaseHandle(Id);
+        if (_borrowedFrom is { } owner)
+        {
+            BorrowTracker.Remove(owner, Id);
+        }
     }
 
     /// <inheritdoc />

@@ -5,6 +5,7 @@ namespace OrleansRay;
 
 /// <summary>A typed reference to an object of type <typeparamref name="T"/>. Awaitable: <c>await r</c> is <c>ray.GetAsync(r)</c>.</summary>
 [GenerateSerializer, Immutable, Alias("orleansray.ObjectRef`1")]
+[SerializationCallbacks(typeof(ObjectRefSerializationHooks))]
 public sealed class ObjectRef<T> : ObjectRef
 {
     internal ObjectRef(ObjectId id, WorkerId owner, ObjectTable? ownerTable) : base(id, owner, ownerTable)

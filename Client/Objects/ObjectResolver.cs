@@ -36,6 +36,12 @@ internal static class ObjectResolver
     {
         if (!NodeRuntime.TryGetLocal(objectRef.Owner, out var runtime))
         {
+            if (objectRef.OwnerEndpoint is not null && (TaskContext.Current?.Runtime ?? NodeRuntime.AnyLocal) is { } reader)
+            {
+                // Borrowed: the owner is another process; read through it.
+                return (reader, objectRef.Borrowed(reader));
+            }
+
             throw new ObjectLostException(
                 $"Object {objectRef.Id} is owned by worker {objectRef.Owner}, which is not in this process: its owner has shut down, " +
                 "or the ref crossed to a process that cannot reach it.");

@@ -30,6 +30,16 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("FreeHeld")]
     Task FreeHeldAsync(ObjectId[] ids);
 
+    /// <summary>Refs to objects this runtime owns began (<paramref name="added"/>) or ceased (<paramref name="removed"/>)
+    /// to live in another process: each counts as a handle (Ray's borrowers).</summary>
+    [Alias("BorrowsChanged")]
+    Task BorrowsChangedAsync(ObjectId[] added, ObjectId[] removed);
+
+    /// <summary>Waits (a bounded time) for an object this runtime owns and returns it: its value, a
+    /// <see cref="RemoteObject"/> for a large one, its error, or <see cref="RemoteResult.Pending"/> when not ready yet.</summary>
+    [Alias("WaitObject")]
+    Task<RemoteResult> WaitObjectAsync(ObjectId id);
+
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);

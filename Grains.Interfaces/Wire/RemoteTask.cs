@@ -32,6 +32,8 @@ public sealed record RemoteResult
     [Id(4)] public string Node { get; init; } = string.Empty;
     /// <summary>How long the run took, in ticks (the owner's task event log).</summary>
     [Id(5)] public long DurationTicks { get; init; }
+    /// <summary>For <see cref="Grains.INodeEndpoint.WaitObjectAsync"/>: not ready yet, ask again.</summary>
+    [Id(6)] public bool Pending { get; init; }
 }
 
 /// <summary>One placement-group bundle to reserve on a node: its shape, and the names its resources take while

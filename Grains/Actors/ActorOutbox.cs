@@ -198,9 +198,7 @@ internal sealed class ActorOutbox
         }
     }
 
-    private static bool IsTransient(Exception ex) =>
-        ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
-        || ex.GetBaseException() is SiloUnavailableException or OrleansMessageRejectionException;
+    private static bool IsTransient(Exception ex) => Cluster.ClusterScheduler.IsTransient(ex);
 
     /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed fails here
     /// and travels as a skip marker so the caller's sequence stays contiguous.</summary>
@@ -227,12 +225,12 @@ internal sealed class ActorOutbox
                     continue;
                 }
 
-                if (_runtime.Objects.TryGet(arg.RefId, out var dependency) && !dependency.IsComplete)
+                if (_runtime.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
                 {
                     await dependency.WhenComplete().ConfigureAwait(false);
                 }
 
-                failure = _runtime.ReadForRemote(arg.RefId, call.Method.DisplayName, out var value);
+                failure = _runtime.ReadForRemote(arg, call.Method.DisplayName, out var value);
                 args[j] = TaskArg.FromValue(value);
             }
 

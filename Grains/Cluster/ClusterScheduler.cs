@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using OrleansRay.Grains;
 using OrleansRay.Runtime;
 using OrleansRay.Scheduling;
@@ -278,7 +279,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                     continue;
                 }
 
-                if (_runtime.ReadForRemote(arg.RefId, spec.DisplayName, out var value) is { } error)
+                if (_runtime.ReadForRemote(arg, spec.DisplayName, out var value) is { } error)
                 {
                     _runtime.FinishOwned(spec, null, error, string.Empty, 0);
                     return true;
@@ -319,14 +320,35 @@ internal sealed partial class ClusterScheduler : IDisposable
         (batch, ex) =>
         {
             LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
+            var transient = IsTransient(ex);
             foreach (var task in batch)
             {
                 if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
                 {
-                    Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}");
+                    if (transient)
+                    {
+                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}");
+                    }
+                    else if (_inFlight.TryRemove(spec.Id, out _))
+                    {
+                        // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
+                        // would fail the same way.
+                        spec.RemoteNode = null;
+                        _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.FunctionUnavailable,
+                            $"Task {spec.DisplayName} could not be sent to node {node.Id}: {ex.GetType().Name}: {ex.Message}", spec.DisplayName), string.Empty, 0);
+                    }
                 }
             }
         });
+
+    /// <summary>Failures that say the node is unreachable (going away, or gone) rather than that the message is bad.</summary>
+    internal static bool IsTransient(Exception ex)
+    {
+        var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
+        return e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException
+            or System.Net.Sockets.SocketException or ObjectDisposedException
+            || e.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException" or "GatewayTooBusyException";
+    }
 
     /// <summary>A result arrived for a task this runtime owns.</summary>
     public bool TryComplete(RemoteResult result)

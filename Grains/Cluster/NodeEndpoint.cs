@@ -40,6 +40,23 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
+    public Task BorrowsChangedAsync(ObjectId[] added, ObjectId[] removed)
+    {
+        foreach (var id in added)
+        {
+            _runtime.Objects.AddHandle(id);
+        }
+
+        foreach (var id in removed)
+        {
+            _runtime.Objects.ReleaseHandle(id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<RemoteResult> WaitObjectAsync(ObjectId id) => _runtime.WaitObjectForBorrowerAsync(id);
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
 
     public Task ReleaseBundlesAsync(Guid placementGroupId)

@@ -100,11 +100,36 @@ internal sealed class ObjectTable
         _entries.Clear();
     }
 
+    /// <summary>This runtime's endpoint once it is in a cluster: refs it creates carry it.</summary>
+    public Grains.INodeEndpoint? Endpoint { get; set; }
+
+    /// <summary>Called when an entry is freed (the runtime drops values it held for borrowers).</summary>
+    public Action<ObjectId>? Freed { get; set; }
+
+    /// <summary>Keeps an object alive for <paramref name="grace"/> while a serialized ref to it travels.</summary>
+    public void PinForTransit(ObjectId id, TimeSpan grace)
+    {
+        if (!_entries.ContainsKey(id))
+        {
+            return;
+        }
+
+        AddHandle(id);
+        _ = ReleaseLaterAsync(id, grace);
+    }
+
+    private async Task ReleaseLaterAsync(ObjectId id, TimeSpan grace)
+    {
+        await Task.Delay(grace).ConfigureAwait(false);
+        ReleaseHandle(id);
+    }
+
     /// <summary>Tells the holder of a value held remotely that its owner freed it (set by the node runtime).</summary>
     public Action<RemoteObject>? FreeRemote { get; set; }
 
     private void FreeStored(ObjectEntry entry)
     {
+        Freed?.Invoke(entry.Id);
         if (entry.Value is RemoteObject remote)
         {
             FreeRemote?.Invoke(remote);

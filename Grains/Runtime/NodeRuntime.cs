@@ -27,7 +27,7 @@ internal sealed partial class NodeRuntime : IDisposable
         _logger = logger;
         WorkerId = WorkerId.NewId();
         Store = store;
-        Objects = new ObjectTable { Store = store, FreeRemote = FreeRemote };
+        Objects = new ObjectTable { Store = store, FreeRemote = FreeRemote, Freed = id => _held.TryRemove(id, out _) };
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Scheduler = new SchedulerEngine(options.Resources, logger)
         {
@@ -65,6 +65,7 @@ internal sealed partial class NodeRuntime : IDisposable
 
         _endpointTarget = new Cluster.NodeEndpoint(this);
         Endpoint = GrainFactory.CreateObjectReference<Grains.INodeEndpoint>(_endpointTarget);
+        Objects.Endpoint = Endpoint;
         Scheduler.Placer = Cluster.TryPlace;
         Cluster.Start();
     }
@@ -222,6 +223,88 @@ internal sealed partial class NodeRuntime : IDisposable
         return new RemoteObject { Id = id, Holder = Endpoint, Node = NodeId.Value ?? string.Empty, Size = bytes.Length };
     }
 
+    /// <summary>How long an owner holds a borrower's read open before answering "pending" (below Orleans' 30 s call
+    /// timeout; the borrower asks again).</summary>
+    private static readonly TimeSpan BorrowWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>Answers a borrower's read of an object this runtime owns.</summary>
+    public async Task<RemoteResult> WaitObjectForBorrowerAsync(ObjectId id)
+    {
+        if (!Objects.TryGet(id, out var entry))
+        {
+            return new RemoteResult { ObjectId = id, Error = RayError.Create(RayErrorKind.ObjectLost, $"Object {id} no longer exists at its owner: every reference to it was released, or its owner restarted.") };
+        }
+
+        if (!entry.IsComplete)
+        {
+            try
+            {
+                await entry.WhenComplete().WaitAsync(BorrowWait).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return new RemoteResult { ObjectId = id, Pending = true };
+            }
+        }
+
+        if (entry.IsFailed)
+        {
+            return new RemoteResult { ObjectId = id, Error = entry.Error };
+        }
+
+        object? value;
+        if (entry.StoredObject is { } stored)
+        {
+            if (ReadStored(stored, id, "a borrowed read", out value) is { } error)
+            {
+                return new RemoteResult { ObjectId = id, Error = error };
+            }
+        }
+        else
+        {
+            value = entry.Value;
+        }
+
+        return new RemoteResult { ObjectId = id, Value = value is RemoteObject ? value : HoldIfLarge(id, value), Node = NodeId.Value ?? string.Empty };
+    }
+
+    /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
+    public void FetchBorrowed(ObjectEntry entry, Grains.INodeEndpoint owner) => _ = FetchBorrowedAsync(entry, owner);
+
+    private async Task FetchBorrowedAsync(ObjectEntry entry, Grains.INodeEndpoint owner)
+    {
+        while (!entry.IsComplete)
+        {
+            RemoteResult answer;
+            try
+            {
+                answer = await owner.WaitObjectAsync(entry.Id).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Object {entry.Id} is owned by a process that cannot be reached ({ex.GetType().Name}: {ex.Message}); it is lost with its owner."));
+                return;
+            }
+
+            if (answer.Pending)
+            {
+                continue;
+            }
+
+            if (answer.Error is { } error)
+            {
+                entry.TrySetError(error);
+            }
+            else
+            {
+                entry.TrySetInlineValue(answer.Value);
+            }
+        }
+    }
+
+    /// <summary>Any runtime in this process (to read refs borrowed from elsewhere), or null.</summary>
+    public static NodeRuntime? AnyLocal => Local.Values.FirstOrDefault(static r => !r.IsDisposed);
+
     /// <summary>Fetches a value held by another node (chunk by chunk) and deserializes a fresh copy of it.</summary>
     public async Task<object?> FetchRemoteAsync(RemoteObject remote, CancellationToken cancellationToken = default)
     {
@@ -269,12 +352,25 @@ internal sealed partial class NodeRuntime : IDisposable
         pump.Enqueue(result);
     }
 
-    /// <summary>The value of an object this runtime owns, for a task or call sent to another node (which gets a copy);
-    /// an error when the object failed or is not here.</summary>
-    public RayError? ReadForRemote(ObjectId id, string functionName, out object? value)
+    /// <summary>The entry of an object argument: this runtime's own, or the local entry of a ref borrowed from another
+    /// process (read through its owner).</summary>
+    public bool TryGetArgument(in TaskArg arg, out ObjectEntry entry)
+    {
+        if (Objects.TryGet(arg.RefId, out entry))
+        {
+            return true;
+        }
+
+        return arg.Value is IBorrowedRef borrowed && borrowed.TryBorrow(this, out entry);
+    }
+
+    /// <summary>The value of an object argument, for a task or call sent to another node (which gets a copy); an error
+    /// when the object failed or is not here.</summary>
+    public RayError? ReadForRemote(in TaskArg arg, string functionName, out object? value)
     {
         value = null;
-        if (!Objects.TryGet(id, out var entry) || !entry.IsComplete)
+        var id = arg.RefId;
+        if (!TryGetArgument(arg, out var entry) || !entry.IsComplete)
         {
             return RayError.Create(RayErrorKind.ObjectLost,
                 $"Argument object {id} of {functionName} is not owned by this process (a ref received inside another value cannot be passed on to another node yet); pass the value, or a ref this process created.",
@@ -359,7 +455,7 @@ internal sealed partial class NodeRuntime : IDisposable
             Placement = placement ?? PlacementHint.Default,
         };
         entry.Producer = spec;
-        Scheduler.Submit(spec, Objects);
+        Scheduler.Submit(spec, this);
         return entry;
     }
 
@@ -460,7 +556,7 @@ internal sealed partial class NodeRuntime : IDisposable
                 continue;
             }
 
-            if (!Objects.TryGet(arg.RefId, out var entry) || !entry.IsComplete)
+            if (!TryGetArgument(arg, out var entry) || !entry.IsComplete)
             {
                 return RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {functionName} is not available on this node.", functionName);
             }

@@ -64,7 +64,7 @@ internal sealed partial class SchedulerEngine
     public long FailedCount => Interlocked.Read(ref _failed);
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec, ObjectTable objects)
+    public void Submit(TaskSpec spec, Runtime.NodeRuntime objects)
     {
         Interlocked.Increment(ref _submitted);
         var pending = 0;
@@ -72,7 +72,7 @@ internal sealed partial class SchedulerEngine
         {
             if (arg.IsRef)
             {
-                if (!objects.TryGet(arg.RefId, out var entry))
+                if (!objects.TryGetArgument(arg, out var entry))
                 {
                     spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
                     return;
@@ -95,7 +95,7 @@ internal sealed partial class SchedulerEngine
         Interlocked.Increment(ref _waitingForArgs);
         foreach (var arg in spec.Args)
         {
-            if (arg.IsRef && objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            if (arg.IsRef && objects.TryGetArgument(arg, out var entry) && !entry.IsComplete)
             {
                 entry.OnComplete(_ => DependencyReady(spec));
             }

@@ -176,4 +176,39 @@ public sealed class DistributedTests : IAsyncLifetime
         Assert.Equal(OrleansRay.Grains.JobState.Succeeded, ended.State);
         Assert.NotNull(ended.EndedAt);
     }
+
+    public static async Task<int> SumRefs(List<ObjectRef<int>> refs)
+    {
+        var total = 0;
+        foreach (var r in refs)
+        {
+            total += await r;
+        }
+
+        return total;
+    }
+
+    public static async Task<ObjectRef<int>> PutInside(int value) => await Ray.Current.PutAsync(value * 10);
+
+    [Fact]
+    public async Task Refs_nested_in_values_cross_nodes_both_ways()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var refs = new List<ObjectRef<int>>();
+        for (var i = 1; i <= 5; i++)
+        {
+            refs.Add(await ray.PutAsync(i));
+        }
+
+        refs.Add(ray.Task(SquareSlowly, 4).Remote());
+        foreach (var node in _cluster.Nodes)
+        {
+            var total = await ray.Task(SumRefs, refs).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) }).Remote();
+            Assert.Equal(15 + 16, total);
+        }
+
+        var inner = await ray.Task(PutInside, 7).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(_cluster.Nodes[2].NodeId) }).Remote();
+        Assert.Equal(70, await inner);
+        Assert.Equal(70, await ray.Task(SquareSlowly, inner).Remote() / 70);
+    }
 }

@@ -1,0 +1,21 @@
+using System.ComponentModel;
+
+namespace OrleansRay;
+
+/// <summary>Orleans serialization hooks of <see cref="ObjectRef{T}"/>: distributed reference counting for refs that
+/// cross processes. Public only because Orleans' generated codec takes it; not for application use.</summary>
+/// <remarks>
+/// Serializing a ref whose owner is in this process pins the object for <see cref="ObjectRef.TransitGrace"/>, long
+/// enough for the receiver to register as a borrower (Ray's borrower protocol, simplified). A ref deserialized away
+/// from its owner registers as a borrower, and its collection (or Dispose) unregisters; one deserialized at home
+/// counts as a local handle again.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class ObjectRefSerializationHooks
+{
+    /// <summary>Called by Orleans before a ref is written.</summary>
+    public void OnSerializing(ObjectRef value) => ObjectRef.OnSerializing(value);
+
+    /// <summary>Called by Orleans after a ref is read.</summary>
+    public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value);
+}
