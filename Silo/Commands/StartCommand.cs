@@ -103,7 +103,9 @@ internal sealed class StartCommand : Command
             ObjectStoreMemory = OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory)),
             Storage = storage,
             Session = parse.GetValue(_sessionDir) ?? string.Empty,
-            Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: !launched),
+            // Only the launching `start` tries the types in a throwaway context: a node (background or --block) loads
+            // them for real right after, and must not have a second copy around.
+            Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: !launched && !parse.GetValue(_block)),
         };
         if (settings.Port == settings.NodePort)
         {

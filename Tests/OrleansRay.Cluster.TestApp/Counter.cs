@@ -10,3 +10,21 @@ public sealed class Counter
     /// <summary>The node the actor lives on right now.</summary>
     public string Node() => RayContext.NodeId.Value;
 }
+
+/// <summary>Counter's methods as remote actor methods: <c>handle.Task(CounterCalls.Increment)</c>.</summary>
+/// <remarks>A method lambda (<c>c =&gt; c.Increment()</c>) compiles into the assembly that writes it, and a node runs it only
+/// if it loaded that assembly. The nodes load this application, not the tests, so the tests call through these.</remarks>
+public static class CounterCalls
+{
+    public static int Increment(Counter counter)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        return counter.Increment();
+    }
+
+    public static string Node(Counter counter)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        return counter.Node();
+    }
+}

@@ -9,6 +9,9 @@ namespace OrleansRay.Cluster.Tests.Drivers;
 /// <summary>Issue 4's acceptance items that need a connected driver, on a real 3-node cluster (head + 2 workers, every
 /// node started with <c>--load OrleansRay.Cluster.TestApp.dll</c>). Run them alone with
 /// <c>dotnet test Tests/OrleansRay.Cluster.Tests --filter "FullyQualifiedName~.Drivers."</c>.</summary>
+/// <remarks>Everything the nodes run comes from the TestApp (functions, the Counter class and its methods through
+/// <see cref="CounterCalls"/>): a lambda written here would compile into this test assembly, which the nodes do not
+/// load (<see cref="NotLoaded"/> relies on that).</remarks>
 [Collection(ClusterCollection.Name)]
 public sealed class ConnectedDriverTests : IAsyncLifetime
 {
@@ -87,16 +90,16 @@ public sealed class ConnectedDriverTests : IAsyncLifetime
                 MaxTaskRetries = 3,
             })
             .Remote();
-        Assert.Equal(1, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
-        Assert.Equal(victimId.Value, await ray.GetAsync(counter.Task(c => c.Node()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, await ray.GetAsync(counter.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(victimId.Value, await ray.GetAsync(counter.Task(CounterCalls.Node).Remote(), TimeSpan.FromSeconds(30)));
 
         await Cluster.KillAsync(victim);
-        var after = await ray.GetAsync(counter.Task(c => c.Node()).Remote(), TimeSpan.FromSeconds(60));
+        var after = await ray.GetAsync(counter.Task(CounterCalls.Node).Remote(), TimeSpan.FromSeconds(60));
 
         Assert.False(victim.Owns(after), $"the actor still reports the killed node {after}");
         Assert.Contains(after, await Driver.AliveNodeIdsAsync(ray));
         // Restarted: the constructor ran again, the count starts over (API.md: state is lost on restart).
-        Assert.Equal(1, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, await ray.GetAsync(counter.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class PostgresDriverTests
                 var keeper = ray.Actor(() => new Counter())
                     .Options(new ActorOptions { Name = "keeper", Lifetime = ActorLifetime.Detached })
                     .Remote();
-                Assert.Equal(1, await ray.GetAsync(keeper.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
+                Assert.Equal(1, await ray.GetAsync(keeper.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(30)));
             }
 
             // `orleansray stop`: the whole cluster goes, only PostgreSQL remembers.
@@ -56,10 +56,10 @@ public sealed class PostgresDriverTests
         await using var again = await Driver.ConnectAsync(second);
 
         var found = await again.GetActorAsync<Counter>("keeper");
-        var count = await again.GetAsync(found.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(60));
+        var count = await again.GetAsync(found.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(60));
 
         // Found and answering; its count restarts unless the actor keeps state itself (API.md).
         Assert.True(count >= 1, $"Increment returned {count}");
-        Assert.Contains(await again.GetAsync(found.Task(c => c.Node()).Remote(), TimeSpan.FromSeconds(30)), await Driver.AliveNodeIdsAsync(again));
+        Assert.Contains(await again.GetAsync(found.Task(CounterCalls.Node).Remote(), TimeSpan.FromSeconds(30)), await Driver.AliveNodeIdsAsync(again));
     }
 }
