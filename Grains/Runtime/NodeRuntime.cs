@@ -105,7 +105,10 @@ internal sealed partial class NodeRuntime : IDisposable
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 var name = task.Name ?? task.Function.DisplayName;
-                Reply(replyTo, new RemoteResult { ObjectId = task.ReturnId, TaskId = task.Id, Error = RayError.FromException(ex, name), Node = NodeId.Value ?? string.Empty });
+                var error = ex is FunctionUnavailableException
+                    ? RayError.Create(RayErrorKind.FunctionUnavailable, $"{ex.Message} (node {NodeId})", name)
+                    : RayError.FromException(ex, name);
+                Reply(replyTo, new RemoteResult { ObjectId = task.ReturnId, TaskId = task.Id, Error = error, Node = NodeId.Value ?? string.Empty });
                 continue;
             }
 
