@@ -46,6 +46,18 @@ internal static class RawCalls
         return counts.Sum() / elapsed.TotalSeconds;
     }
 
+    /// <summary><see cref="InFlightAsync"/> over <paramref name="inFlight"/> echo grains (keys 0..n-1), one call in flight to each.</summary>
+    public static Task<double> EchoInFlightAsync(IGrainFactory grains, int inFlight, TimeSpan target)
+    {
+        var targets = new IEchoGrain[inFlight];
+        for (var i = 0; i < targets.Length; i++)
+        {
+            targets[i] = grains.GetGrain<IEchoGrain>(i);
+        }
+
+        return InFlightAsync((loop, value) => targets[loop].Echo(value), inFlight, target);
+    }
+
     private static async Task<long> LoopAsync(Func<int, int, Task<int>> call, int loop, Stopwatch stopwatch, TimeSpan target)
     {
         long done = 0;

@@ -19,12 +19,6 @@ internal sealed class RawGrainCallsAsync : Benchmark
     {
         var grains = await RawOrleansSilo.GrainsAsync(environment);
         var target = Measure.Target(environment);
-        var targets = new IEchoGrain[InFlight];
-        for (var i = 0; i < targets.Length; i++)
-        {
-            targets[i] = grains.GetGrain<IEchoGrain>(i);
-        }
-
-        return await Measure.GuardAsync(Name, () => RawCalls.InFlightAsync((loop, value) => targets[loop].Echo(value), InFlight, target));
+        return await Measure.GuardAsync(Name, () => RawCalls.EchoInFlightAsync(grains, InFlight, target));
     }
 }

@@ -10,4 +10,7 @@ internal sealed class BenchActor
 
     /// <summary>Returns 1, 2, 3, ...: calls of one caller run in submission order, so a batch must come back consecutive.</summary>
     public int Next() => ++_count;
+
+    /// <summary>The node this actor lives on: benchmarks that spread actors check where they landed.</summary>
+    public string Node() => RayContext.NodeId.Value;
 }

@@ -3,10 +3,12 @@ namespace OrleansRay.Bench.Core;
 /// <summary>Creating and killing the benchmarks' actors, each step under a timeout.</summary>
 internal static class BenchActors
 {
-    /// <summary>Creates a <see cref="BenchActor"/> (0 CPUs, as Ray's benchmark actor) and waits until it answers.</summary>
-    public static async Task<ActorHandle<BenchActor>> CreateAsync(IRay ray, string benchmark)
+    /// <summary>Creates a <see cref="BenchActor"/> (0 CPUs, as Ray's benchmark actor; placed by <paramref name="options"/>
+    /// when given) and waits until it answers.</summary>
+    public static async Task<ActorHandle<BenchActor>> CreateAsync(IRay ray, string benchmark, ActorOptions? options = null)
     {
-        var actor = ray.Actor(() => new BenchActor()).Remote();
+        var creation = ray.Actor(() => new BenchActor());
+        var actor = (options is null ? creation : creation.Options(options)).Remote();
         var first = await ray.GetAsync(actor.Task(static a => a.SmallValue()).Remote()).AsTask().WaitAsync(Measure.StartTimeout);
         if (first != BenchFunctions.Expected)
         {

@@ -18,6 +18,9 @@ internal static class BenchFunctions
         return Expected;
     }
 
+    /// <summary>The node the task runs on: benchmarks that spread tasks check where they landed.</summary>
+    public static string NodeOf() => RayContext.NodeId.Value;
+
     /// <summary>Ray's <c>work(actors)</c> of "n:n actor calls async": calls the actors round-robin from inside a task,
     /// then gets all results. Returns how many calls were answered with the expected value.</summary>
     public static async Task<int> CallActorsRoundRobin(ActorHandle<BenchActor>[] actors, int calls)

@@ -117,6 +117,21 @@ internal static class Harness
     private static string Format(double value) =>
         value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>", load average 0.52 0.61 0.70" (1, 5, 15 minutes) where /proc has it: figures taken while other work
+    /// keeps the cores busy are not comparable, and this says whether that was so.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return fields.Length >= 3 ? $", load average {fields[0]} {fields[1]} {fields[2]}" : string.Empty;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
     private static void PrintTable(List<BenchResult> results)
     {
         var nameWidth = Math.Max(10, results.Count == 0 ? 10 : results.Max(r => r.Name.Length));
@@ -127,6 +142,6 @@ internal static class Harness
             Console.WriteLine($"{r.Name.PadRight(nameWidth)}  {Format(r.Value),14}  {r.Unit,-5}  {r.Samples.Length}");
         }
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}{LoadAverage()}");
     }
 }

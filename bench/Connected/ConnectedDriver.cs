@@ -1,0 +1,33 @@
+using OrleansRay.Bench.Core;
+
+namespace OrleansRay.Bench.Connected;
+
+/// <summary>Connects a driver (<c>Ray.InitAsync</c> with an address: an Orleans client through the node's gateway) and
+/// disconnects it, each under the harness' start timeout.</summary>
+internal static class ConnectedDriver
+{
+    /// <summary>Unrecorded runs of the connected benchmarks: three, not the harness' one, because their cluster has just
+    /// started; its code is still being compiled (tiered JIT) in the first seconds, which on 2 cores takes CPU from the run.</summary>
+    public const int Warmups = 3;
+
+    public static async Task<IRay> ConnectAsync(string address) =>
+        await Ray.InitAsync(new RayOptions { Address = address }).WaitAsync(Measure.StartTimeout);
+
+    /// <summary>Disposes the driver; one that does not finish in time is reported and abandoned, not awaited forever.</summary>
+    public static async Task DisconnectAsync(IRay? driver)
+    {
+        if (driver is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await driver.DisposeAsync().AsTask().WaitAsync(Measure.StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            Console.Error.WriteLine($"warning: disconnecting the OrleansRay driver took longer than {Measure.StartTimeout.TotalSeconds:F0} s; abandoned.");
+        }
+    }
+}
