@@ -13,8 +13,10 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("RunTasks")]
     Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks);
 
-    /// <summary>Results of tasks and actor calls this runtime owns.</summary>
+    /// <summary>Results of tasks and actor calls this runtime owns. One-way: the sender has nothing to do with an
+    /// acknowledgement (an owner that is gone takes its objects with it), and skipping it halves a result's messages.</summary>
     [Alias("DeliverResults")]
+    [Orleans.Concurrency.OneWay]
     Task DeliverResultsAsync(RemoteResult[] results);
 
     /// <summary>Cancels a task this node runs for another owner.</summary>
@@ -28,17 +30,24 @@ public interface INodeEndpoint : IGrainObserver
 
     /// <summary>The owner freed these objects: drop their values.</summary>
     [Alias("FreeHeld")]
+    [Orleans.Concurrency.OneWay]
     Task FreeHeldAsync(ObjectId[] ids);
 
     /// <summary>Refs to objects this runtime owns began (<paramref name="added"/>) or ceased (<paramref name="removed"/>)
     /// to live in another process: each counts as a handle (Ray's borrowers).</summary>
     [Alias("BorrowsChanged")]
+    [Orleans.Concurrency.OneWay]
     Task BorrowsChangedAsync(ObjectId[] added, ObjectId[] removed);
 
     /// <summary>Waits (a bounded time) for an object this runtime owns and returns it: its value, a
     /// <see cref="RemoteObject"/> for a large one, its error, or <see cref="RemoteResult.Pending"/> when not ready yet.</summary>
     [Alias("WaitObject")]
     Task<RemoteResult> WaitObjectAsync(ObjectId id);
+
+    /// <summary>This node's task counts, latest <paramref name="latestTasks"/> finished tasks, hosted actors, objects
+    /// and store (the dashboard asks every live node and sums).</summary>
+    [Alias("GetDetails")]
+    Task<NodeDetails> GetDetailsAsync(int latestTasks);
 
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]

@@ -55,6 +55,21 @@ internal sealed partial class ActorMailbox
 
     public bool IsCreated => _spec is not null;
 
+    /// <summary>Calls received and not finished (queued, waiting for arguments, or running).</summary>
+    public int PendingCalls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _callers.Values.Sum(static q => q.Calls.Count) + _running + (_draining ? 1 : 0);
+            }
+        }
+    }
+
+    /// <summary>Calls run so far.</summary>
+    public long CallsRun => Interlocked.Read(ref _callsRun);
+
     public ActorInfo? Info()
     {
         lock (_gate)
@@ -80,6 +95,8 @@ internal sealed partial class ActorMailbox
             _recovered = recovered;
         }
 
+        _runtime.HostedActors.Add(spec.ActorId, this);
+
         _ = CreateAsync(spec);
     }
 
@@ -97,6 +114,7 @@ internal sealed partial class ActorMailbox
             _spec = spec;
         }
 
+        _runtime.HostedActors.Add(spec.ActorId, this);
         Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) is dead: {why}.", actorId: spec.ActorId));
     }
 
@@ -324,6 +342,11 @@ internal sealed partial class ActorMailbox
 
         // Withdraws a resource request still waiting (an actor killed before it was placed).
         _lifetime.Cancel();
+        if (spec is not null)
+        {
+            _runtime.HostedActors.Died(spec.ActorId);
+        }
+
         if (spec is not null && !spec.ActorId.IsEmpty)
         {
             ReportState(spec.ActorId, ActorState.Dead);

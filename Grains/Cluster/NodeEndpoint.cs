@@ -57,6 +57,8 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<RemoteResult> WaitObjectAsync(ObjectId id) => _runtime.WaitObjectForBorrowerAsync(id);
 
+    public Task<NodeDetails> GetDetailsAsync(int latestTasks) => _runtime.DetailsAsync(latestTasks);
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
 
     public Task ReleaseBundlesAsync(Guid placementGroupId)

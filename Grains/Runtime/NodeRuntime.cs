@@ -305,6 +305,63 @@ internal sealed partial class NodeRuntime : IDisposable
         }
     }
 
+    /// <summary>The actors this node hosts (and a bounded tail of dead ones), for the dashboard.</summary>
+    public Actors.HostedActorRegistry HostedActors { get; } = new();
+
+    /// <summary>Reads the node's object store figures when the store is not the runtime's own (a CLI node's store
+    /// process); set by the node host.</summary>
+    public Func<CancellationToken, Task<StoreFigures?>>? StoreFiguresProvider { get; set; }
+
+    /// <summary>This node's details for the dashboard.</summary>
+    public async Task<NodeDetails> DetailsAsync(int latestTasks)
+    {
+        StoreFigures? store = null;
+        string? storeError = null;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            if (Store is { } local)
+            {
+                var s = await local.Client.GetStatsAsync(timeout.Token).ConfigureAwait(false);
+                store = new StoreFigures(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.PullBytesReceived, s.TransferBytesSent);
+            }
+            else if (StoreFiguresProvider is { } provider)
+            {
+                store = await provider(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            storeError = $"{ex.GetType().Name}: {ex.Message}";
+        }
+
+        var scheduler = Scheduler;
+        return new NodeDetails
+        {
+            Node = NodeId.Value ?? string.Empty,
+            Tasks = new NodeTaskCounts
+            {
+                Submitted = scheduler.SubmittedCount,
+                Pending = scheduler.QueuedCount,
+                WaitingForArgs = scheduler.WaitingForArgs,
+                Running = scheduler.RunningCount,
+                Finished = scheduler.FinishedCount,
+                Failed = scheduler.FailedCount,
+                Received = ForeignReceived,
+            },
+            LatestTasks = Events.Latest(Math.Clamp(latestTasks, 0, Events.Capacity))
+                .Select(e => new TaskRecord(e.TaskId.ToString(), e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
+                .ToArray(),
+            Actors = HostedActors.Snapshot(),
+            OwnedObjects = Objects.Count,
+            HeldBytes = HeldBytes,
+            Store = store,
+            StoreError = storeError,
+            EventLogCapacity = Events.Capacity,
+            EventsRecorded = Events.Recorded,
+        };
+    }
+
     /// <summary>Any runtime in this process (to read refs borrowed from elsewhere), or null.</summary>
     public static NodeRuntime? AnyLocal => Local.Values.FirstOrDefault(static r => !r.IsDisposed);
 

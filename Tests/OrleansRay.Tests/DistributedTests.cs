@@ -211,4 +211,25 @@ public sealed class DistributedTests : IAsyncLifetime
         Assert.Equal(70, await inner);
         Assert.Equal(70, await ray.Task(SquareSlowly, inner).Remote() / 70);
     }
+
+    [Fact]
+    public async Task Every_node_reports_its_tasks_and_actors_through_its_endpoint()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var node = _cluster.Nodes[1];
+        var actor = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { Name = "reported", SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) })
+            .Remote();
+        Assert.Equal(1, await actor.Task(a => a.Calls()).Remote());
+        await ray.GetAsync(Enumerable.Range(0, 20)
+            .Select(i => ray.Task(SquareSlowly, i).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) }).Remote()));
+
+        var details = await node.Runtime.Endpoint!.GetDetailsAsync(10);
+        Assert.Equal(node.NodeId.Value, details.Node);
+        Assert.True(details.Tasks.Finished >= 20 && details.Tasks.Received >= 20, $"finished {details.Tasks.Finished}, received {details.Tasks.Received}");
+        Assert.Equal(10, details.LatestTasks.Length);
+        var hosted = Assert.Single(details.Actors, a => a.Info.ActorId == actor.ActorId);
+        Assert.Equal(("reported", ActorState.Alive, 0, 1L), (hosted.Info.Name, hosted.Info.State, hosted.PendingCalls, hosted.CallsRun));
+        await ray.KillAsync(actor);
+    }
 }

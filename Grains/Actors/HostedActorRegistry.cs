@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRay.Actors;
+
+/// <summary>The actors a node hosts, for the dashboard's Actors page: live ones, and the latest
+/// <see cref="DeadKept"/> dead ones (bounded, so a node that ran millions of short-lived actors does not grow).</summary>
+internal sealed class HostedActorRegistry
+{
+    /// <summary>Dead actors kept for the page.</summary>
+    public const int DeadKept = 1000;
+
+    private readonly ConcurrentDictionary<ActorId, ActorMailbox> _actors = new();
+    private readonly ConcurrentQueue<ActorId> _dead = new();
+
+    public int Count => _actors.Count;
+
+    public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
+
+    /// <summary>An actor died: it stays listed until <see cref="DeadKept"/> later deaths push it out.</summary>
+    public void Died(ActorId id)
+    {
+        _dead.Enqueue(id);
+        while (_dead.Count > DeadKept && _dead.TryDequeue(out var oldest))
+        {
+            if (_actors.TryGetValue(oldest, out var mailbox) && mailbox.State == ActorState.Dead)
+            {
+                _actors.TryRemove(oldest, out _);
+            }
+        }
+    }
+
+    public HostedActor[] Snapshot() =>
+        _actors.Values
+            .Select(m => (Mailbox: m, Info: m.Info()))
+            .Where(x => x.Info is not null)
+            .Select(x => new HostedActor(x.Info!, x.Mailbox.PendingCalls, x.Mailbox.CallsRun))
+            .ToArray();
+}
