@@ -59,6 +59,15 @@ public interface IRay : IAsyncDisposable
     /// false it is restarted instead if its MaxRestarts allows.</summary>
     Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class;
 
+    /// <summary>Creates a placement group: <paramref name="bundles"/> of resources reserved together by
+    /// <paramref name="strategy"/>, all or none. Returns at once; the group is pending until every bundle fits
+    /// (await <see cref="PlacementGroup.ReadyAsync"/>). Run tasks and actors in it with TaskOptions/ActorOptions.PlacementGroup.</summary>
+    /// <exception cref="ArgumentException">No bundles, a bundle that asks for nothing, or an invalid amount.</exception>
+    Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null);
+
+    /// <summary>Removes a placement group: its bundles' resources are free again. Removing it twice is harmless.</summary>
+    Task RemovePlacementGroupAsync(PlacementGroup placementGroup);
+
     /// <summary>Total resources of the alive nodes: "CPU", "GPU", "memory", "object_store_memory" and custom ones.</summary>
     Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync();
 

@@ -36,10 +36,25 @@ public sealed class ActorOptions
     /// <summary>Where the actor may be placed. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
     public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
 
-    internal ResourceSet ToResourceSet() => ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions));
+    /// <summary>The placement group whose reserved resources the actor holds. Default: none.</summary>
+    /// <remarks>The actor takes its resources (NumCpus, ...) from the bundle instead of the node's free pool, so it lives
+    /// on the node holding that bundle, and waits while the group is pending. The bundle must be able to hold it.</remarks>
+    public PlacementGroup? PlacementGroup { get; set; }
+
+    /// <summary>The bundle of <see cref="PlacementGroup"/> to live in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
+    public int BundleIndex { get; set; } = -1;
+
+    /// <summary>Where the actor goes: its scheduling strategy, or its placement-group bundle.</summary>
+    internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
+        ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)).IsEmpty)
+        : (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
+
+    internal ResourceSet ToResourceSet() =>
+        ResourceShape.InGroup(ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)), PlacementGroup, BundleIndex, nameof(ActorOptions));
 
     internal void Validate()
     {
+        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(ActorOptions));
         if (MaxConcurrency < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1.");

@@ -53,6 +53,36 @@ internal static class ResourceShape
         }
     }
 
+    /// <summary>A shape inside a placement group takes the bundle's resource names (Ray's renaming); without a group it
+    /// is unchanged.</summary>
+    /// <exception cref="ArgumentException">The bundle index is out of range, or the bundle cannot hold the shape.</exception>
+    public static ResourceSet InGroup(ResourceSet shape, PlacementGroup? group, int bundleIndex, string owner) =>
+        group is null ? shape : group.Rename(shape, bundleIndex, owner);
+
+    /// <summary>Checks the placement-group options against each other (Ray refuses the same combinations).</summary>
+    public static void CheckGroupOptions(PlacementGroup? group, int bundleIndex, SchedulingStrategy? strategy, string owner)
+    {
+        if (group is null)
+        {
+            if (bundleIndex != -1)
+            {
+                throw new ArgumentException($"{owner}.BundleIndex is {bundleIndex} but {owner}.PlacementGroup is not set; set both, or leave BundleIndex at -1.", "BundleIndex");
+            }
+
+            return;
+        }
+
+        if (strategy is not null && strategy != SchedulingStrategy.Default)
+        {
+            throw new ArgumentException($"{owner}.PlacementGroup and {owner}.SchedulingStrategy = {strategy} cannot be combined: the group decides where it runs.", "SchedulingStrategy");
+        }
+
+        if (bundleIndex < -1 || bundleIndex >= group.BundleCount)
+        {
+            throw new ArgumentException($"{owner}.BundleIndex is {bundleIndex}, but {group} has bundles 0 to {group.BundleCount - 1} (or -1 for any bundle).", "BundleIndex");
+        }
+    }
+
     private static void Check(double value, string name, string owner)
     {
         if (value < 0 || double.IsNaN(value) || double.IsInfinity(value))

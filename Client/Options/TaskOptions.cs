@@ -27,12 +27,24 @@ public sealed class TaskOptions
     /// <summary>Where the task may run. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
     public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
 
-    internal PlacementHint ToPlacementHint() => (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
+    /// <summary>The placement group whose reserved resources the task runs in. Default: none.</summary>
+    /// <remarks>The task asks for its resources (NumCpus, ...) from the bundle instead of the node's free pool, so it runs
+    /// on the node holding that bundle, and waits while the group is pending. The bundle must be able to hold it.</remarks>
+    public PlacementGroup? PlacementGroup { get; set; }
 
-    internal ResourceSet ToResourceSet() => ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions));
+    /// <summary>The bundle of <see cref="PlacementGroup"/> to run in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
+    public int BundleIndex { get; set; } = -1;
+
+    internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
+        ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)).IsEmpty)
+        : (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
+
+    internal ResourceSet ToResourceSet() =>
+        ResourceShape.InGroup(ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)), PlacementGroup, BundleIndex, nameof(TaskOptions));
 
     internal void Validate()
     {
+        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(TaskOptions));
         if (MaxRetries < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "TaskOptions.MaxRetries must be >= 0 (or -1 for unlimited).");

@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using OrleansRay.Grains;
+using OrleansRay.Internal;
+using OrleansRay.Scheduling;
+
+namespace OrleansRay;
+
+/// <summary>A placement group: bundles of resources reserved together over the cluster, by a
+/// <see cref="PlacementStrategy"/>. Created with <see cref="IRay.CreatePlacementGroupAsync"/>; tasks and actors run in it
+/// with <see cref="TaskOptions.PlacementGroup"/> / <see cref="ActorOptions.PlacementGroup"/> and a bundle index.</summary>
+/// <remarks>
+/// The bundles are reserved all or none; until they fit the group is pending (and retried), and tasks submitted to it
+/// wait. Inside a bundle, a task asks for the bundle's resources instead of the node's free pool, so it runs on the
+/// node holding that bundle, and never takes resources other work needs. Serializable: pass it to tasks and actors.
+/// </remarks>
+[GenerateSerializer, Immutable, Alias("orleansray.PlacementGroup")]
+public sealed class PlacementGroup : IEquatable<PlacementGroup>
+{
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(500);
+
+    [NonSerialized]
+    private readonly IRay? _boundRay;
+
+    /// <summary>Renamed shapes by (shape, bundle index): a task in a bundle builds its shape once, not per call.</summary>
+    [NonSerialized]
+    private ConcurrentDictionary<(ResourceSet Shape, int Index), ResourceSet>? _renamed;
+
+    /// <summary>The node of each bundle, as last seen by <see cref="ReadyAsync"/>.</summary>
+    [NonSerialized]
+    private volatile NodeId[]? _bundleNodes;
+
+    [Id(3)]
+    private ResourceSet[] _shapes;
+
+    internal PlacementGroup(Guid id, string? name, PlacementStrategy strategy, ResourceSet[] shapes, IRay? boundRay)
+    {
+        Id = id;
+        Name = name;
+        Strategy = strategy;
+        _shapes = shapes;
+        _boundRay = boundRay;
+    }
+
+    /// <summary>The group's id.</summary>
+    [Id(0)] public Guid Id { get; private set; }
+
+    /// <summary>The name given at creation, if any.</summary>
+    [Id(1)] public string? Name { get; private set; }
+
+    /// <summary>How the bundles are laid over nodes.</summary>
+    [Id(2)] public PlacementStrategy Strategy { get; private set; }
+
+    /// <summary>Copies of the bundles, in index order.</summary>
+    public IReadOnlyList<Bundle> Bundles => _shapes.Select(Bundle.From).ToList();
+
+    /// <summary>The number of bundles; valid bundle indexes are 0 to BundleCount - 1 (and -1 for any bundle).</summary>
+    public int BundleCount => _shapes.Length;
+
+    /// <summary>Completes when every bundle is reserved (at once when it already is). A group that does not fit waits
+    /// until it does: bound the wait with <paramref name="cancellationToken"/>, or use <see cref="WaitAsync"/>.</summary>
+    /// <exception cref="InvalidOperationException">The group was removed.</exception>
+    public async Task ReadyAsync(CancellationToken cancellationToken = default)
+    {
+        if (await PollAsync(null, cancellationToken).ConfigureAwait(false) != PlacementGroupState.Created)
+        {
+            throw new InvalidOperationException($"Placement group {this} was removed; it will never be ready.");
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for every bundle to be reserved: true when they are, false when
+    /// the time ran out or the group was removed (Ray's <c>pg.wait(timeout_seconds)</c>).</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be >= 0 (or Timeout.InfiniteTimeSpan).");
+        }
+
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? (DateTime?)null : DateTime.UtcNow + timeout;
+        return await PollAsync(deadline, cancellationToken).ConfigureAwait(false) == PlacementGroupState.Created;
+    }
+
+    /// <summary>The group's state now: Pending, Created or Removed.</summary>
+    public async Task<PlacementGroupState> GetStateAsync()
+    {
+        var info = await Grain().GetAsync().ConfigureAwait(false);
+        Remember(info);
+        return info?.State ?? PlacementGroupState.Removed;
+    }
+
+    /// <inheritdoc />
+    public bool Equals(PlacementGroup? other) => other is not null && other.Id == Id;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is PlacementGroup other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Id.GetHashCode();
+
+    /// <inheritdoc />
+    public override string ToString() => $"PlacementGroup({(Name is null ? string.Empty : Name + ", ")}{Strategy}, {_shapes.Length} bundles, {Id:N})";
+
+    /// <summary>Polls the group's grain with a backoff until it is created or removed, or <paramref name="deadline"/>
+    /// passes (then: Pending).</summary>
+    private async Task<PlacementGroupState> PollAsync(DateTime? deadline, CancellationToken cancellationToken)
+    {
+        var grain = Grain();
+        var delay = FirstPoll;
+        while (true)
+        {
+            var info = await grain.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            Remember(info);
+            var state = info?.State ?? PlacementGroupState.Removed;
+            if (state != PlacementGroupState.Pending)
+            {
+                return state;
+            }
+
+            var wait = delay;
+            if (deadline is { } d)
+            {
+                var left = d - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    return PlacementGroupState.Pending;
+                }
+
+                wait = left < wait ? left : wait;
+            }
+
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, delay.Ticks * 2));
+        }
+    }
+
+    private void Remember(PlacementGroupInfo? info)
+    {
+        if (info is { State: PlacementGroupState.Created } && info.BundleNodes.Length == _shapes.Length)
+        {
+            _bundleNodes = info.BundleNodes;
+        }
+        else if (info is null or { State: PlacementGroupState.Removed })
+        {
+            _bundleNodes = null;
+        }
+    }
+
+    private IPlacementGroupGrain Grain()
+    {
+        var runtime = IRayRuntimeAccess.Of(_boundRay ?? Ray.CurrentOrNodeOfTask);
+        runtime.ThrowIfDisposed();
+        return runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(Id);
+    }
+
+    /// <summary>The shape a task or actor of this group asks for: <paramref name="shape"/> under the names of bundle
+    /// <paramref name="bundleIndex"/> (-1: any bundle), after checking the index and that the bundle can hold it.</summary>
+    internal ResourceSet Rename(ResourceSet shape, int bundleIndex, string owner)
+    {
+        if (bundleIndex < -1 || bundleIndex >= _shapes.Length)
+        {
+            throw new ArgumentException(
+                $"{owner}.BundleIndex is {bundleIndex}, but {this} has bundles 0 to {_shapes.Length - 1} (or -1 for any bundle).", "BundleIndex");
+        }
+
+        var renamed = _renamed ??= new ConcurrentDictionary<(ResourceSet, int), ResourceSet>();
+        if (renamed.TryGetValue((shape, bundleIndex), out var cached))
+        {
+            return cached;
+        }
+
+        var capacity = bundleIndex >= 0 ? _shapes[bundleIndex] : Sum(_shapes);
+        if (!shape.FitsIn(capacity))
+        {
+            var which = bundleIndex >= 0 ? $"bundle {bundleIndex}" : "its bundles together";
+            throw new ArgumentException(
+                $"{owner} asks for {shape}, more than {which} of {this} hold(s): {capacity}. Ask for at most the bundle's resources " +
+                "(a task asks for 1 CPU by default: set NumCpus = 0 for a bundle without CPU).", owner);
+        }
+
+        var result = ResourceSet.From(shape.Items.Select(kv => new KeyValuePair<string, double>(SchedulerEngine.BundleResourceName(kv.Key, Id, bundleIndex), kv.Value)));
+        renamed.TryAdd((shape, bundleIndex), result);
+        return result;
+    }
+
+    /// <summary>Where a task or actor of this group goes. Its renamed resources already lead it to the bundle's node;
+    /// one that asks for nothing has no such resource, so it is steered to the bundle's node (softly) when known.</summary>
+    internal PlacementHint ToHint(int bundleIndex, bool asksForNothing)
+    {
+        var hint = new PlacementHint { Kind = PlacementKind.PlacementGroup, PlacementGroupId = Id, BundleIndex = bundleIndex };
+        if (asksForNothing && _bundleNodes is { } nodes)
+        {
+            var node = nodes[bundleIndex < 0 ? 0 : bundleIndex];
+            if (node.Value is not null)
+            {
+                return hint with { Node = node, Soft = true };
+            }
+        }
+
+        return hint;
+    }
+
+    private static ResourceSet Sum(ResourceSet[] shapes)
+    {
+        var sum = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var shape in shapes)
+        {
+            foreach (var (name, amount) in shape.Items)
+            {
+                sum[name] = sum.GetValueOrDefault(name) + amount;
+            }
+        }
+
+        return ResourceSet.From(sum);
+    }
+}

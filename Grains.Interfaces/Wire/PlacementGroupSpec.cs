@@ -1,0 +1,47 @@
+namespace OrleansRay.Grains;
+
+/// <summary>How a placement group's bundles are laid over nodes, as it travels (the public enum is OrleansRay.PlacementStrategy).</summary>
+public enum PlacementGroupStrategy
+{
+    /// <summary>As few nodes as possible; several when one cannot hold them all.</summary>
+    Pack = 0,
+
+    /// <summary>Different nodes where possible; shared when there are not enough.</summary>
+    Spread = 1,
+
+    /// <summary>All on one node, or pending.</summary>
+    StrictPack = 2,
+
+    /// <summary>Each on a different node, or pending.</summary>
+    StrictSpread = 3,
+}
+
+/// <summary>What a driver asks for when it creates a placement group.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.placementgroupspec")]
+public sealed record PlacementGroupSpec
+{
+    /// <summary>A name shown in diagnostics (optional).</summary>
+    [Id(0)] public string? Name { get; init; }
+
+    [Id(1)] public PlacementGroupStrategy Strategy { get; init; }
+
+    /// <summary>The bundles' shapes, in index order; each asks for something.</summary>
+    [Id(2)] public ResourceSet[] Bundles { get; init; } = Array.Empty<ResourceSet>();
+}
+
+/// <summary>A placement group as the control store knows it.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.placementgroupinfo")]
+public sealed record PlacementGroupInfo
+{
+    [Id(0)] public Guid Id { get; init; }
+
+    [Id(1)] public PlacementGroupSpec Spec { get; init; } = new();
+
+    [Id(2)] public PlacementGroupState State { get; init; }
+
+    /// <summary>The node holding each bundle (by index); default (no value) for a bundle not reserved.</summary>
+    [Id(3)] public NodeId[] BundleNodes { get; init; } = Array.Empty<NodeId>();
+
+    /// <summary>Why a pending group is pending (for diagnostics); null otherwise.</summary>
+    [Id(4)] public string? PendingReason { get; init; }
+}
