@@ -11,6 +11,11 @@ namespace OrleansRay.Cluster;
 internal sealed class HeadPlacement : PlacementStrategy
 {
     public static readonly HeadPlacement Instance = new();
+
+    /// <summary>Not registered in Orleans' grain directory: every silo computes the same head from membership, so the
+    /// director finds the activation without it — and a directory partition lost with a worker node cannot deactivate
+    /// the control store (seen: the head's grains deactivated with reason DirectoryFailure when a worker left).</summary>
+    public override bool IsUsingGrainDirectory => false;
 }
 
 /// <summary>Marks a grain class as part of the control store: it lives on the head.</summary>
