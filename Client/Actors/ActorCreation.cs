@@ -65,7 +65,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             MaxRestarts = options.MaxRestarts < 0 ? int.MaxValue : options.MaxRestarts,
             MaxTaskRetries = options.MaxTaskRetries < 0 ? int.MaxValue : options.MaxTaskRetries,
             MaxConcurrency = options.MaxConcurrency,
-            Placement = (options.SchedulingStrategy ?? SchedulingStrategy.Default).ToHint(),
+            Placement = options.ToPlacementHint(),
         };
 
         if (!string.IsNullOrEmpty(data.Name))

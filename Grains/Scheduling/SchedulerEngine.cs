@@ -464,14 +464,11 @@ internal sealed partial class SchedulerEngine
         List<Lease>? started = null;
         lock (_gate)
         {
+            // A retried reservation may include bundles already held here: reserve only the others.
+            bundles = bundles.Where(b => !(_bundles.TryGetValue(b.PlacementGroupId, out var held) && held.Any(h => h.Index == b.Index))).ToList();
             var sum = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var bundle in bundles)
             {
-                if (_bundles.TryGetValue(bundle.PlacementGroupId, out var held) && held.Any(b => b.Index == bundle.Index))
-                {
-                    return true; // a retried reservation: already held
-                }
-
                 foreach (var (name, amount) in bundle.Shape.Items)
                 {
                     sum[name] = sum.GetValueOrDefault(name) + amount;
@@ -707,6 +704,11 @@ internal sealed partial class SchedulerEngine
     {
         foreach (var (name, amount) in shape.Items)
         {
+            if (!_available.ContainsKey(name) && name.Contains("_group_", StringComparison.Ordinal) && _total[name] == 0)
+            {
+                continue; // a bundle's resource whose group was removed while the task ran: it is gone
+            }
+
             _available[name] = _available.GetValueOrDefault(name) + amount;
         }
     }
