@@ -37,11 +37,20 @@ public sealed class NodeFailureTests : IAsyncLifetime
         var sinceKill = Stopwatch.StartNew();
         await cluster.KillAsync(victim);
         ClusterStatus? status = null;
-        await Poll.UntilAsync(
-            async () => (status = await cluster.StatusAsync()).Of(victim) is { IsAlive: false },
-            DeadWithin,
-            $"status to show {victim} dead",
-            () => status?.Text ?? "(no status)");
+        try
+        {
+            await Poll.UntilAsync(
+                async () => (status = await cluster.StatusAsync()).Of(victim) is { IsAlive: false },
+                DeadWithin,
+                $"status to show {victim} dead",
+                () => status?.Text ?? "(no status)");
+        }
+        catch (TimeoutException)
+        {
+            _output.WriteLine(cluster.Diagnostics());
+            throw;
+        }
+
         var elapsed = sinceKill.Elapsed;
         _output.WriteLine($"status showed the killed worker dead {elapsed.TotalSeconds:0.0} s after kill -9");
 

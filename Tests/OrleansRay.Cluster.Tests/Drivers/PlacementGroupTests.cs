@@ -1,8 +1,3 @@
-// Placement groups (API.md "Placement groups"; issue 4 acceptance): written against the public API before it exists.
-// While PlacementGroup, Bundle, PlacementStrategy, TaskOptions.PlacementGroup/BundleIndex and
-// IRay.CreatePlacementGroupAsync/RemovePlacementGroupAsync are not in the Client assembly, this file is left out of the
-// build by OrleansRay.Cluster.Tests.csproj (<Compile Remove="Drivers\PlacementGroupTests.cs" />): remove that line
-// when they land.
 using OrleansRay.Cluster.TestApp;
 using OrleansRay.Cluster.Tests.Fixtures;
 using OrleansRay.Tests.Processes;

@@ -10,7 +10,8 @@ namespace OrleansRay.Cluster.Tests.Fixtures;
 /// <param name="Process">The node process.</param>
 /// <param name="Store">Its object store child process (orleansray-store).</param>
 /// <param name="Resources">The <c>--resources</c> JSON it was started with, if any.</param>
-public sealed record ClusterNode(bool IsHead, int Port, int NodePort, ProcessTree.Identity Process, ProcessTree.Identity? Store, string? Resources)
+/// <param name="LogFile">The node's log (in its session folder, until <c>orleansray stop</c> removes it).</param>
+public sealed record ClusterNode(bool IsHead, int Port, int NodePort, ProcessTree.Identity Process, ProcessTree.Identity? Store, string? Resources, string? LogFile)
 {
     public string Address => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
@@ -21,6 +22,19 @@ public sealed record ClusterNode(bool IsHead, int Port, int NodePort, ProcessTre
 
     /// <summary>True when <paramref name="nodeId"/> (from status, NodesAsync or RayContext.NodeId) names this node.</summary>
     public bool Owns(string? nodeId) => nodeId is not null && nodeId.StartsWith(NodeIdPrefix, StringComparison.Ordinal);
+
+    /// <summary>The last lines of the node's log, for a failure message ("(no log)" once it is gone).</summary>
+    public string LogTail(int lines = 40)
+    {
+        try
+        {
+            return LogFile is null ? "(no log)" : string.Join('\n', File.ReadLines(LogFile).TakeLast(lines));
+        }
+        catch (IOException)
+        {
+            return "(no log)";
+        }
+    }
 
     public override string ToString() => $"{(IsHead ? "head" : "worker")} {Address} (node port {NodePort.ToString(CultureInfo.InvariantCulture)}, pid {Process.Pid.ToString(CultureInfo.InvariantCulture)})";
 }

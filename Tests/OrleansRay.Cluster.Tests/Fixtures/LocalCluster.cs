@@ -271,7 +271,7 @@ public sealed class LocalCluster : IAsyncDisposable
         var result = await _command.RunAsync([.. arguments]);
         Note($"start {(head ? "head" : "worker")} {port.ToString(CultureInfo.InvariantCulture)} returned {result.ExitCode.ToString(CultureInfo.InvariantCulture)}");
         var pidFile = Path.Combine(_command.NodesDirectory, string.Create(CultureInfo.InvariantCulture, $"node-{port}.json"));
-        var pid = File.Exists(pidFile) ? ReadPid(pidFile) : null;
+        var (pid, logFile) = File.Exists(pidFile) ? ReadPidFile(pidFile) : (null, null);
         var process = pid is { } p ? ProcessTree.Identify(p, $"{(head ? "head" : "worker")} node {port.ToString(CultureInfo.InvariantCulture)}") : null;
         if (process is { } started)
         {
@@ -287,7 +287,7 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         var store = ProcessTree.Children(process.Value.Pid, "orleansray-store").Select(s => s with { What = $"object store of node {port.ToString(CultureInfo.InvariantCulture)}" }).FirstOrDefault();
-        var node = new ClusterNode(head, port, nodePort, process.Value, store.Pid == 0 ? null : store, resources);
+        var node = new ClusterNode(head, port, nodePort, process.Value, store.Pid == 0 ? null : store, resources, logFile);
         lock (_gate)
         {
             if (node.Store is { } s)
@@ -301,18 +301,22 @@ public sealed class LocalCluster : IAsyncDisposable
         return node;
     }
 
-    private static int? ReadPid(string pidFile)
+    private static (int? Pid, string? LogFile) ReadPidFile(string pidFile)
     {
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllText(pidFile));
-            return document.RootElement.GetProperty("Pid").GetInt32();
+            return (document.RootElement.GetProperty("Pid").GetInt32(), document.RootElement.GetProperty("LogFile").GetString());
         }
-        catch (Exception ex) when (ex is IOException or JsonException)
+        catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException)
         {
-            return null;
+            return (null, null);
         }
     }
+
+    /// <summary>The timeline and the last lines of every node's log: what a failing test prints.</summary>
+    public string Diagnostics(int lines = 30) =>
+        string.Join('\n', Timeline) + "\n" + string.Join('\n', Nodes.Select(n => $"--- {n} log:\n{n.LogTail(lines)}"));
 }
 
 /// <summary>What <see cref="LocalCluster.StopAsync"/> found: the stop command's result, processes still running after it
