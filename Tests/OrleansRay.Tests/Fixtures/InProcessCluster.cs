@@ -68,6 +68,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(_primary);
+            silo.Configure<ClusterMembershipOptions>(MembershipTuning.Apply);
             silo.AddOrleansRayRuntime(new NodeRuntimeOptions
             {
                 Resources = EmbeddedCluster.NodeResources(options),
