@@ -21,20 +21,28 @@ internal sealed record ClusterSnapshot(
     public static async Task<ClusterSnapshot> BuildAsync(IGrainFactory grains, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        var rows = await grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var table = grains.GetGrain<INodeTableGrain>(0);
+        var rowsTask = table.ListAsync().WaitAsync(cancellationToken);
+        var driverDemandsTask = table.DriverDemandsAsync().WaitAsync(cancellationToken);
         var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await rowsTask.ConfigureAwait(false);
+        var driverDemands = await driverDemandsTask.ConfigureAwait(false);
         var silos = membership.ToDictionary(m => m.Key.ToParsableString(), m => m.Value, StringComparer.Ordinal);
         var statuses = rows
             .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
             .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToList();
-        return From(statuses, now);
+        return From(statuses, driverDemands, now);
     }
 
-    /// <summary>The snapshot of node table rows whose liveness is already settled.</summary>
-    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, DateTimeOffset now)
+    /// <summary>The snapshot of node table rows whose liveness is already settled, and of the demands connected drivers
+    /// hold (tasks they could not place on any live node).</summary>
+    /// <remarks>A demand is infeasible when no live node's total resources fit its shape, whoever reported it (as
+    /// <c>IRay.PendingDemandsAsync</c> decides): a node's own report only knows whether the node itself could run it.</remarks>
+    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, IReadOnlyList<ResourceDemandInfo> driverDemands, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(statuses);
+        ArgumentNullException.ThrowIfNull(driverDemands);
         var nodes = statuses.Select(n =>
         {
             var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
@@ -44,9 +52,9 @@ internal sealed record ClusterSnapshot(
         var live = statuses.Where(n => n.IsAlive).ToList();
         var totals = Sum(live.Select(n => n.Total));
         var available = Sum(live.Select(n => n.Available));
-        var demands = live.SelectMany(n => n.Demands)
-            .GroupBy(d => (d.Shape, d.IsActor, d.IsInfeasible))
-            .Select(g => new Demand(g.Key.Shape.ToString(), g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), g.Key.IsActor, g.Key.IsInfeasible))
+        var demands = live.SelectMany(n => n.Demands).Concat(driverDemands)
+            .GroupBy(d => (d.Shape, d.IsActor))
+            .Select(g => new Demand(g.Key.Shape.ToString(), g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), g.Key.IsActor, !live.Any(n => g.Key.Shape.FitsIn(n.Total))))
             .OrderBy(d => d.IsInfeasible).ThenByDescending(d => d.Count)
             .ToList();
         return new ClusterSnapshot(now, nodes, live.Count, statuses.Count - live.Count, UsageOf(totals, available), demands);
@@ -81,6 +89,7 @@ internal sealed record ClusterSnapshot(
     /// <summary>One resource's usage; <paramref name="Text"/> is status's line ("1.0/3.0 CPU").</summary>
     internal sealed record Usage(string Name, double Used, double Total, bool IsBytes, string Text);
 
-    /// <summary>Pending work of one shape, summed over live nodes; infeasible when no node could ever fit it.</summary>
+    /// <summary>Pending work of one shape, summed over live nodes and connected drivers; infeasible when no live node
+    /// could ever fit it.</summary>
     internal sealed record Demand(string Shape, IReadOnlyDictionary<string, double> Resources, int Count, bool IsActor, bool IsInfeasible);
 }

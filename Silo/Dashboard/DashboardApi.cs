@@ -1,161 +1,185 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
-using OrleansRay.Diagnostics;
-using OrleansRay.ObjectStore;
 using OrleansRay.Grains;
 using OrleansRay.Runtime;
-using OrleansRay.Silo.Hosting;
 
 namespace OrleansRay.Silo.Dashboard;
 
-/// <summary>What the dashboard's /api endpoints return, read from the node that serves the dashboard.</summary>
-/// <remarks>Cluster-wide: nodes, usage and demands (node table), actor activations (Orleans' management grain), named
-/// actors (actor directory). This node only, until nodes report them: task counts, latest tasks, objects.</remarks>
-internal sealed partial class DashboardApi : IAsyncDisposable
+/// <summary>What the dashboard's /api endpoints return: the whole cluster, read through the node serving the dashboard.</summary>
+/// <remarks>Nodes, usage and demands come from the node table (<see cref="ClusterSnapshot"/>, shared with
+/// <c>orleansray status</c>); tasks, actors and objects from every live node's details (<see cref="ClusterDetails"/>);
+/// jobs from the job table.</remarks>
+internal sealed class DashboardApi
 {
-    /// <summary>How many of the latest finished tasks /api/tasks lists: a screenful.</summary>
+    /// <summary>How many of the latest finished tasks /api/tasks lists: a screenful, merged from every node.</summary>
     public const int LatestTasks = 100;
+
+    /// <summary>How many actors /api/actors lists (the counts cover all): a page, not a cluster's millions.</summary>
+    public const int MaxActorRows = 1000;
 
     private readonly IGrainFactory _grains;
     private readonly NodeRuntime _runtime;
-    private readonly TaskEventLog _events;
+    private readonly ClusterDetails _details;
     private readonly TimeProvider _timeProvider;
-    private readonly NodeObjectStore? _storeProcess;
-    private readonly SemaphoreSlim _connecting = new(1, 1);
-    private readonly ILogger<DashboardApi> _logger;
-    private ObjectStoreClient? _storeClient;
-    private int _storeFailures;
 
-    public DashboardApi(IGrainFactory grains, NodeRuntime runtime, TaskEventLog events, TimeProvider timeProvider, ILogger<DashboardApi> logger, NodeObjectStore? storeProcess = null)
+    public DashboardApi(IGrainFactory grains, NodeRuntime runtime, ClusterDetails details, TimeProvider timeProvider)
     {
-        _logger = logger;
         _grains = grains;
         _runtime = runtime;
-        _events = events;
+        _details = details;
         _timeProvider = timeProvider;
-        _storeProcess = storeProcess;
     }
-
-    private string Node => _runtime.NodeId.Value ?? string.Empty;
 
     public Task<ClusterSnapshot> ClusterAsync(CancellationToken cancellationToken) =>
         ClusterSnapshot.BuildAsync(_grains, _timeProvider.GetUtcNow(), cancellationToken);
 
-    public TasksView Tasks()
+    /// <summary>Task counts summed over the live nodes, each node's counts, and the latest finished tasks of all nodes.</summary>
+    public async Task<TasksView> TasksAsync(CancellationToken cancellationToken)
     {
-        var scheduler = _runtime.Scheduler;
-        var counts = new TaskCounts(scheduler.SubmittedCount, scheduler.QueuedCount, scheduler.WaitingForArgs, scheduler.RunningCount, scheduler.FinishedCount, scheduler.FailedCount);
-        var latest = _events.Latest(LatestTasks)
-            .Select(e => new TaskRow(e.TaskId.ToString(), e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
+        var reports = await _details.GatherAsync(LatestTasks, cancellationToken).ConfigureAwait(false);
+        var answered = reports.Where(r => r.Details is not null).Select(r => r.Details!).ToList();
+        var counts = new TaskCounts(
+            answered.Sum(d => d.Tasks.Submitted + d.Tasks.Received),
+            answered.Sum(d => d.Tasks.Received),
+            answered.Sum(d => d.Tasks.Pending),
+            answered.Sum(d => d.Tasks.WaitingForArgs),
+            answered.Sum(d => d.Tasks.Running),
+            answered.Sum(d => d.Tasks.Finished),
+            answered.Sum(d => d.Tasks.Failed));
+        var nodes = reports.Select(r => new TaskNode(r.Node, r.Details is { } d ? Counts(d.Tasks) : null, r.Error)).ToList();
+        // A task an owner node sent elsewhere is recorded by both (the owner when its result arrives): list it once.
+        var latest = answered
+            .SelectMany(d => d.LatestTasks)
+            .OrderByDescending(t => t.FinishedAt)
+            .DistinctBy(t => t.TaskId, StringComparer.Ordinal)
+            .Take(LatestTasks)
+            .Select(t => new TaskRow(t.TaskId, t.Function, t.Node, t.FinishedAt, t.DurationMs, t.Error))
             .ToList();
-        return new TasksView(Node, counts, latest, new EventLogInfo(_events.Capacity, _events.Count, _events.Recorded));
+        var eventLog = new EventLogInfo(
+            answered.Count == 0 ? 0 : answered.Max(d => d.EventLogCapacity),
+            answered.Sum(d => (int)Math.Min(d.EventsRecorded, d.EventLogCapacity)),
+            answered.Sum(d => d.EventsRecorded));
+        return new TasksView(counts, nodes, latest, eventLog);
+
+        static TaskCounts Counts(NodeTaskCounts c) =>
+            new(c.Submitted + c.Received, c.Received, c.Pending, c.WaitingForArgs, c.Running, c.Finished, c.Failed);
     }
 
+    /// <summary>Every actor the live nodes host (live ones, and each node's latest dead ones), plus the named actors of
+    /// this node's namespace no node hosts (waiting to be created, or lost with their node).</summary>
     public async Task<ActorsView> ActorsAsync(CancellationToken cancellationToken)
     {
-        var stats = await _grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var hosts = stats
-            .Where(s => s.GrainType.Contains("ActorHostGrain", StringComparison.Ordinal))
-            .GroupBy(s => s.SiloAddress.ToParsableString(), StringComparer.Ordinal)
-            .Select(g => new ActorNode(g.Key, g.Sum(s => s.ActivationCount)))
-            .OrderBy(n => n.Node, StringComparer.Ordinal)
-            .ToList();
-        var named = await _grains.GetGrain<IActorDirectoryGrain>(_runtime.Options.Namespace).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var rows = named
-            .Select(a => new ActorRow(a.ActorId.ToString(), a.Name, a.Namespace, a.ClassName, a.State.ToString().ToUpperInvariant(), a.Node, a.Restarts, a.Detached))
-            .OrderBy(a => a.Name, StringComparer.Ordinal)
-            .ToList();
-        return new ActorsView(hosts.Sum(h => h.Activations), hosts, _runtime.Options.Namespace, rows);
-    }
-
-    public async Task<ObjectsView> ObjectsAsync(CancellationToken cancellationToken)
-    {
-        StoreRow? store = null;
-        string? storeError = null;
+        var reportsTask = _details.GatherAsync(0, cancellationToken);
+        var namedTask = _grains.GetGrain<IActorDirectoryGrain>(_runtime.Options.Namespace).ListAsync().WaitAsync(cancellationToken);
+        var reports = await reportsTask.ConfigureAwait(false);
+        IReadOnlyList<ActorInfo> named;
         try
         {
-            if (await StoreClientAsync(cancellationToken).ConfigureAwait(false) is { } client)
-            {
-                var s = await client.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-                store = new StoreRow(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.EvictionCount, s.PullBytesReceived, s.TransferBytesSent);
-            }
+            named = await namedTask.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            // The page shows why the store's figures are missing; the log gets the first failure of a run.
-            storeError = $"{ex.GetType().Name}: {ex.Message}";
-            if (Interlocked.Increment(ref _storeFailures) == 1)
-            {
-                LogStoreStatsFailed(ex);
-            }
+            // The hosted actors are the page; the directory only adds named actors no node hosts.
+            named = [];
         }
 
-        if (store is not null)
+        var hosted = reports
+            .Where(r => r.Details is not null)
+            .SelectMany(r => r.Details!.Actors)
+            .Select(a => Row(a.Info, a.PendingCalls, a.CallsRun))
+            .ToList();
+        var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
+        var rows = hosted
+            .Concat(named.Where(n => !known.Contains(n.ActorId.ToString())).Select(n => Row(n, null, null)))
+            .OrderBy(a => StateOrder(a.State)).ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)
+            .ToList();
+        var counts = new ActorCounts(
+            rows.Count(a => a.State == "ALIVE"),
+            rows.Count(a => a.State == "PENDING"),
+            rows.Count(a => a.State == "RESTARTING"),
+            rows.Count(a => a.State == "DEAD"));
+        var nodes = reports
+            .Select(r => r.Details is { } d
+                ? new ActorNode(r.Node, d.Actors.Count(a => a.Info.State != ActorState.Dead), d.Actors.Sum(a => a.PendingCalls), null)
+                : new ActorNode(r.Node, 0, 0, r.Error))
+            .ToList();
+        return new ActorsView(counts, rows.Count, nodes, rows.Take(MaxActorRows).ToList());
+
+        static ActorRow Row(ActorInfo a, int? pendingCalls, long? callsRun) =>
+            new(a.ActorId.ToString(), a.Name, a.Namespace, a.ClassName, a.State.ToString().ToUpperInvariant(), a.Node, a.Restarts, a.Detached, pendingCalls, callsRun);
+
+        static int StateOrder(string state) => state switch
         {
-            Interlocked.Exchange(ref _storeFailures, 0);
-        }
-
-        return new ObjectsView([new ObjectNode(Node, _runtime.Objects.Count, store, storeError)]);
+            "ALIVE" => 0,
+            "RESTARTING" => 1,
+            "PENDING" => 2,
+            _ => 3,
+        };
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Each live node's owned objects, the bytes it holds for other owners, and its object store's figures.</summary>
+    public async Task<ObjectsView> ObjectsAsync(CancellationToken cancellationToken)
     {
-        if (_storeClient is not null)
-        {
-            await _storeClient.DisposeAsync().ConfigureAwait(false);
-        }
+        var reports = await _details.GatherAsync(0, cancellationToken).ConfigureAwait(false);
+        var nodes = reports.Select(r => r.Details is { } d
+                ? new ObjectNode(r.Node, d.OwnedObjects, d.HeldBytes, d.Store is { } s ? Store(s) : null, d.StoreError, null)
+                : new ObjectNode(r.Node, 0, 0, null, null, r.Error))
+            .ToList();
+        var stores = nodes.Where(n => n.Store is not null).Select(n => n.Store!).ToList();
+        var total = new ObjectTotals(
+            nodes.Sum(n => n.OwnedObjects),
+            nodes.Sum(n => n.HeldBytes),
+            new StoreRow(
+                stores.Sum(s => s.Capacity),
+                stores.Sum(s => s.UsedBytes),
+                stores.Sum(s => s.ObjectCount),
+                stores.Sum(s => s.SpilledBytes),
+                stores.Sum(s => s.SpillCount),
+                stores.Sum(s => s.RestoreCount),
+                stores.Sum(s => s.PullBytesReceived),
+                stores.Sum(s => s.TransferBytesSent)));
+        return new ObjectsView(total, nodes);
 
-        _connecting.Dispose();
+        static StoreRow Store(StoreFigures s) =>
+            new(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.PullBytesReceived, s.TransferBytesSent);
     }
 
-    /// <summary>The runtime's store client, else (a CLI node, whose store is a child process the runtime does not use
-    /// yet) a client of that process, connected at the first request.</summary>
-    private async ValueTask<ObjectStoreClient?> StoreClientAsync(CancellationToken cancellationToken)
+    /// <summary>The job table: every driver (connected, embedded, or submitted with <c>orleansray job submit</c>), newest first.</summary>
+    public async Task<JobsView> JobsAsync(CancellationToken cancellationToken)
     {
-        if (_runtime.Store is { } local)
-        {
-            return local.Client;
-        }
-
-        if (_storeProcess?.Process is not { HasExited: false } process)
-        {
-            return null;
-        }
-
-        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return _storeClient ??= await process.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _connecting.Release();
-        }
+        var jobs = await _grains.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new JobsView(jobs.Select(JobRow.From).ToList());
     }
 
-    /// <summary>Drivers are not tracked yet: connected drivers (RayOptions.Address) are not supported, and the
-    /// embedded driver is the node itself.</summary>
-    public static JobsView Jobs() => new([], "No job table yet: drivers embed their own node (Ray.InitAsync); connected drivers are not supported.");
+    internal sealed record TaskCounts(long Submitted, long Received, int Pending, int WaitingForArgs, int Running, long Finished, long Failed);
 
-    internal sealed record TaskCounts(long Submitted, int Pending, int WaitingForArgs, int Running, long Finished, long Failed);
+    internal sealed record TaskNode(string Node, TaskCounts? Counts, string? Error);
 
     internal sealed record TaskRow(string TaskId, string Function, string Node, DateTimeOffset FinishedAt, double DurationMs, string? Error);
 
     internal sealed record EventLogInfo(int Capacity, int Held, long Recorded);
 
-    internal sealed record TasksView(string Node, TaskCounts Counts, IReadOnlyList<TaskRow> Latest, EventLogInfo EventLog);
+    internal sealed record TasksView(TaskCounts Counts, IReadOnlyList<TaskNode> Nodes, IReadOnlyList<TaskRow> Latest, EventLogInfo EventLog);
 
-    internal sealed record ActorNode(string Node, int Activations);
+    internal sealed record ActorCounts(int Alive, int Pending, int Restarting, int Dead);
 
-    internal sealed record ActorRow(string ActorId, string Name, string Namespace, string ClassName, string State, string Node, int Restarts, bool Detached);
+    internal sealed record ActorNode(string Node, int Actors, int PendingCalls, string? Error);
 
-    internal sealed record ActorsView(int Activations, IReadOnlyList<ActorNode> Nodes, string Namespace, IReadOnlyList<ActorRow> Named);
+    internal sealed record ActorRow(string ActorId, string Name, string Namespace, string ClassName, string State, string Node, int Restarts, bool Detached, int? PendingCalls, long? CallsRun);
 
-    internal sealed record StoreRow(long Capacity, long UsedBytes, int ObjectCount, int SpilledCount, long SpilledBytes, long SpillCount, long RestoreCount, long EvictionCount, long PullBytesReceived, long TransferBytesSent);
+    internal sealed record ActorsView(ActorCounts Counts, int Total, IReadOnlyList<ActorNode> Nodes, IReadOnlyList<ActorRow> Actors);
 
-    internal sealed record ObjectNode(string Node, int OwnedObjects, StoreRow? Store, string? StoreError);
+    internal sealed record StoreRow(long Capacity, long UsedBytes, int ObjectCount, long SpilledBytes, long SpillCount, long RestoreCount, long PullBytesReceived, long TransferBytesSent);
 
-    internal sealed record ObjectsView(IReadOnlyList<ObjectNode> Nodes);
+    internal sealed record ObjectNode(string Node, int OwnedObjects, long HeldBytes, StoreRow? Store, string? StoreError, string? Error);
 
-    internal sealed record JobsView(IReadOnlyList<string> Jobs, string Note);
+    internal sealed record ObjectTotals(int OwnedObjects, long HeldBytes, StoreRow Store);
+
+    internal sealed record ObjectsView(ObjectTotals Total, IReadOnlyList<ObjectNode> Nodes);
+
+    internal sealed record JobRow(string JobId, string State, string Driver, string Host, int Pid, string Entrypoint, string Namespace, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? Message, bool Embedded)
+    {
+        public static JobRow From(JobInfo j) =>
+            new(j.JobId, j.State.ToString().ToUpperInvariant(), j.Driver, j.Host, j.Pid, j.Entrypoint, j.Namespace, j.StartedAt, j.EndedAt, j.Message, j.Embedded);
+    }
+
+    internal sealed record JobsView(IReadOnlyList<JobRow> Jobs);
 }

@@ -26,10 +26,10 @@ internal static class DashboardEndpoints
         ArgumentNullException.ThrowIfNull(app);
         var api = app.MapGroup("/api");
         api.MapGet("/cluster", (DashboardApi source, CancellationToken ct) => source.ClusterAsync(ct));
-        api.MapGet("/tasks", (DashboardApi source) => source.Tasks());
+        api.MapGet("/tasks", (DashboardApi source, CancellationToken ct) => source.TasksAsync(ct));
         api.MapGet("/actors", (DashboardApi source, CancellationToken ct) => source.ActorsAsync(ct));
         api.MapGet("/objects", (DashboardApi source, CancellationToken ct) => source.ObjectsAsync(ct));
-        api.MapGet("/jobs", () => DashboardApi.Jobs());
+        api.MapGet("/jobs", (DashboardApi source, CancellationToken ct) => source.JobsAsync(ct));
 
         foreach (var page in Pages)
         {
@@ -53,6 +53,9 @@ internal static class DashboardEndpoints
         ArgumentNullException.ThrowIfNull(services);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(RayInstruments.MeterName)
+            // The object store's own instruments (an embedded node's store runs in its process) and, on a CLI node, the
+            // same series read from its store process (NodeInstruments).
+            .AddMeter(NodeInstruments.StoreMeterName)
             // Every scrape reads the counters afresh: the observable instruments are a handful of field reads, and a
             // cached response would show a count that already moved (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Diagnostics;
 using OrleansRay.Internal;
+using OrleansRay.Runtime;
 using OrleansRay.Silo.Hosting;
 
 namespace OrleansRay.Silo.Dashboard;
@@ -29,6 +30,8 @@ internal static class EmbeddedDashboard
         web.Services.AddSingleton(TimeProvider.System);
         web.Services.AddSingleton(runtime.Events);
         web.Services.AddSingleton<RayInstruments>();
+        web.Services.AddSingleton(sp => new NodeInstruments(sp.GetRequiredService<NodeRuntime>()));
+        web.Services.AddSingleton<ClusterDetails>();
         web.Services.AddSingleton<DashboardApi>();
         // The embedded node's host does not report to the node table (the CLI's nodes do): report while serving.
         web.Services.AddSingleton<NodeStatusReporter>();
@@ -36,6 +39,7 @@ internal static class EmbeddedDashboard
         web.Services.AddOrleansRayMetrics();
         var app = web.Build();
         app.Services.GetRequiredService<RayInstruments>();
+        app.Services.GetRequiredService<NodeInstruments>();
         app.MapOrleansRayDashboard(includeOrleansDashboard: false);
         app.MapPrometheusScrapingEndpoint();
         try

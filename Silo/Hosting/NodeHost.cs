@@ -139,17 +139,31 @@ internal static partial class NodeHost
 
         if (web is null)
         {
-            return ((HostApplicationBuilder)builder).Build();
+            var host = ((HostApplicationBuilder)builder).Build();
+            AnswerForStore(host.Services);
+            return host;
         }
 
+        web.Services.AddSingleton<ClusterDetails>();
         web.Services.AddSingleton<DashboardApi>();
+        web.Services.AddSingleton<NodeInstruments>(sp => new NodeInstruments(sp.GetRequiredService<NodeRuntime>(), sp.GetRequiredService<NodeObjectStore>().StatsAsync));
         web.Services.AddOrleansRayMetrics();
         var app = web.Build();
+        AnswerForStore(app.Services);
         // Observable instruments exist once created: create them with the host, not at the first scrape.
         app.Services.GetRequiredService<RayInstruments>();
+        app.Services.GetRequiredService<NodeInstruments>();
         app.MapOrleansRayDashboard();
         app.MapPrometheusScrapingEndpoint();
         return app;
+    }
+
+    /// <summary>The node's runtime does not own its store (a separate process): it reports that process' figures, so
+    /// every node answers for its own store when the dashboard asks (<c>INodeEndpoint.GetDetailsAsync</c>).</summary>
+    private static void AnswerForStore(IServiceProvider services)
+    {
+        var store = services.GetRequiredService<NodeObjectStore>();
+        services.GetRequiredService<NodeRuntime>().StoreFiguresProvider = store.FiguresAsync;
     }
 
     /// <summary>The ADO.NET invariant name of Npgsql.</summary>

@@ -1,17 +1,27 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Hosting;
 
 namespace OrleansRay.Silo.Hosting;
 
 /// <summary>The node's object store as its own process (<c>orleansray-store</c>), started with the node and stopped with
 /// it; it also exits by itself if the node process dies (it watches the node's pid).</summary>
+/// <remarks>The node's runtime does not use this store for objects yet; it asks it for its figures
+/// (<see cref="FiguresAsync"/>, the runtime's <c>StoreFiguresProvider</c>) through a client connected at the first ask.</remarks>
 internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long a figures request may take: the store answers from memory in microseconds, so a store that
+    /// has not answered within a second is stuck, and the dashboard must not wait for it.</summary>
+    private static readonly TimeSpan FiguresDeadline = TimeSpan.FromSeconds(1);
+
     private readonly NodeSettings _settings;
     private readonly long _capacity;
     private readonly ILogger<NodeObjectStore> _logger;
+    private readonly SemaphoreSlim _connecting = new(1, 1);
     private ObjectStoreProcess? _process;
+    private ObjectStoreClient? _client;
+    private int _failures;
 
     public NodeObjectStore(NodeSettings settings, long capacity, ILogger<NodeObjectStore> logger)
     {
@@ -43,15 +53,81 @@ internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
         LogStoreStarted(_logger, _process.ProcessId, _process.Capacity, _process.SocketPath, _process.TransferEndPoint?.ToString() ?? "none");
     }
 
+    /// <summary>The store process' statistics; null when it is not running. Throws when it does not answer (within
+    /// a second): the caller shows why the figures are missing; the log gets the first failure of a run.</summary>
+    public async Task<ObjectStoreStats?> StatsAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(FiguresDeadline);
+        try
+        {
+            if (await ClientAsync(deadline.Token).ConfigureAwait(false) is not { } client)
+            {
+                return null;
+            }
+
+            var stats = await client.GetStatsAsync(deadline.Token).ConfigureAwait(false);
+            Interlocked.Exchange(ref _failures, 0);
+            return stats;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            if (Interlocked.Increment(ref _failures) == 1)
+            {
+                LogStatsFailed(_logger, ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The store's figures as a node reports them (<see cref="NodeDetails.Store"/>).</summary>
+    public async Task<StoreFigures?> FiguresAsync(CancellationToken cancellationToken) =>
+        await StatsAsync(cancellationToken).ConfigureAwait(false) is { } s
+            ? new StoreFigures(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.PullBytesReceived, s.TransferBytesSent)
+            : null;
+
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
+        var client = Interlocked.Exchange(ref _client, null);
+        if (client is not null)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+
         var process = Interlocked.Exchange(ref _process, null);
         if (process is not null)
         {
             await process.DisposeAsync().ConfigureAwait(false);
             LogStoreStopped(_logger, process.ProcessId);
+        }
+
+        _connecting.Dispose();
+    }
+
+    /// <summary>A client of the store process, connected at the first request and kept; null once the process is gone.</summary>
+    private async ValueTask<ObjectStoreClient?> ClientAsync(CancellationToken cancellationToken)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _client) is { } connected)
+        {
+            return connected;
+        }
+
+        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _client ??= await process.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connecting.Release();
         }
     }
 
@@ -60,4 +136,7 @@ internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Object store {Pid} stopped")]
     private static partial void LogStoreStopped(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The object store's statistics cannot be read (the dashboard shows the error; logged once per run of failures)")]
+    private static partial void LogStatsFailed(ILogger logger, Exception exception);
 }

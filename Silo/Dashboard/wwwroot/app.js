@@ -36,18 +36,30 @@ function table(headers, rows, empty) {
     `<tbody>${rows.map(r => `<tr>${r.map(c => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
-function usageBars(usage, id) {
+function usageBars(usage, id, compact) {
   if (usage.length === 0) return `<p class="muted">(no resources)</p>`;
-  return `<div class="usage" data-testid="${esc(id)}">` + usage.map(u => {
+  return `<div class="usage${compact ? " compact" : ""}"${id ? ` data-testid="${esc(id)}"` : ""}>` + usage.map(u => {
     const pct = u.total > 0 ? Math.min(100, 100 * u.used / u.total) : 0;
     return `<div>${esc(u.name)}</div><div class="bar"><span style="width:${pct.toFixed(1)}%"></span></div><div class="usage-text">${esc(u.text)}</div>`;
   }).join("") + `</div>`;
 }
 
+function state(value) {
+  return `<span class="state-${esc(value)}">${esc(value)}</span>`;
+}
+
+function time(value) {
+  return value ? esc(new Date(value).toLocaleTimeString()) : "";
+}
+
+function unavailable(error) {
+  return `<span class="error">unavailable: ${esc(error)}</span>`;
+}
+
 function renderCluster(c) {
   const nodes = table(["Node", "State", "Resources", "Usage", "Last report"],
-    c.nodes.map(n => [esc(n.nodeId), `<span class="state-${esc(n.state)}">${esc(n.state)}</span>`, esc(n.resources),
-      n.usage.map(u => esc(u.text)).join("<br>"), `${n.lastReportSeconds.toFixed(1)} s ago`]),
+    c.nodes.map(n => [esc(n.nodeId), state(n.state), esc(n.resources),
+      n.isAlive ? usageBars(n.usage, null, true) : "", `${n.lastReportSeconds.toFixed(1)} s ago`]),
     "(no nodes reported yet)");
   const demands = table(["Shape", "Pending", "Kind", ""],
     c.demands.map(d => [esc(d.shape), esc(d.count), d.isActor ? "actors" : "tasks",
@@ -61,41 +73,63 @@ function renderCluster(c) {
 
 function renderTasks(t) {
   const c = t.counts;
+  const nodes = table(["Node", "Submitted", "From others", "Pending", "Waiting for args", "Running", "Finished", "Failed"],
+    t.nodes.map(n => n.counts
+      ? [esc(n.node), esc(n.counts.submitted), esc(n.counts.received), esc(n.counts.pending), esc(n.counts.waitingForArgs),
+        esc(n.counts.running), esc(n.counts.finished), esc(n.counts.failed)]
+      : [esc(n.node), unavailable(n.error), "", "", "", "", "", ""]),
+    "(no live nodes)");
   const latest = table(["Task", "Function", "Node", "Finished", "Duration", "Error"],
-    t.latest.map(r => [esc(r.taskId), esc(r.function), esc(r.node), esc(new Date(r.finishedAt).toLocaleTimeString()),
+    t.latest.map(r => [esc(r.taskId), esc(r.function), esc(r.node), time(r.finishedAt),
       `${r.durationMs.toFixed(1)} ms`, r.error ? `<span class="error">${esc(r.error)}</span>` : ""]),
     "(no finished tasks recorded)");
-  return `<p class="muted">Node ${esc(t.node)}</p><div class="cards">` +
+  return `<div class="cards">` +
     card("submitted", c.submitted, "submitted") + card("pending", c.pending, "pending") +
     card("waiting for args", c.waitingForArgs, "waiting") + card("running", c.running, "running") +
     card("finished", c.finished, "finished") + card("failed", c.failed, "failed") + `</div>` +
-    `<h2>Latest tasks</h2>${latest}` +
-    `<p class="muted">Event log: ${esc(t.eventLog.held)} of at most ${esc(t.eventLog.capacity)} kept, ${esc(t.eventLog.recorded)} recorded.</p>`;
+    `<h2>Per node</h2><div data-testid="task-nodes">${nodes}</div>` +
+    `<h2>Latest tasks</h2><div data-testid="latest">${latest}</div>` +
+    `<p class="muted">Event logs: ${esc(t.eventLog.held)} events kept (at most ${esc(t.eventLog.capacity)} per node), ${esc(t.eventLog.recorded)} recorded.</p>`;
 }
 
 function renderActors(a) {
-  const nodes = table(["Node", "Actor activations"], a.nodes.map(n => [esc(n.node), esc(n.activations)]), "(no actors)");
-  const named = table(["Name", "Class", "State", "Node", "Restarts", "Actor id"],
-    a.named.map(r => [esc(r.name), esc(r.className), `<span class="state-${esc(r.state)}">${esc(r.state)}</span>`,
-      esc(r.node), esc(r.restarts), esc(r.actorId)]),
-    "(no named actors)");
-  return `<div class="cards">${card("actor activations", a.activations, "activations")}</div>` +
-    `<h2>Per node</h2>${nodes}<h2>Named actors (namespace ${esc(a.namespace || "default")})</h2>${named}`;
+  const c = a.counts;
+  const nodes = table(["Node", "Actors", "Pending calls"],
+    a.nodes.map(n => n.error ? [esc(n.node), unavailable(n.error), ""] : [esc(n.node), esc(n.actors), esc(n.pendingCalls)]),
+    "(no live nodes)");
+  const actors = table(["Class", "Name", "State", "Node", "Restarts", "Pending calls", "Calls run", "Actor id"],
+    a.actors.map(r => [esc(r.className), esc(r.name), state(r.state), esc(r.node), esc(r.restarts),
+      r.pendingCalls === null ? "" : esc(r.pendingCalls), r.callsRun === null ? "" : esc(r.callsRun), esc(r.actorId)]),
+    "(no actors)");
+  const shown = a.actors.length < a.total ? `<p class="muted">Showing ${esc(a.actors.length)} of ${esc(a.total)} actors.</p>` : "";
+  return `<div class="cards">${card("alive", c.alive, "alive-actors")}${card("pending", c.pending, "pending-actors")}` +
+    `${card("restarting", c.restarting, "restarting-actors")}${card("dead", c.dead, "dead-actors")}</div>` +
+    `<h2>Per node</h2>${nodes}<h2>Actors</h2><div data-testid="actors">${actors}</div>${shown}`;
 }
 
 function renderObjects(o) {
-  return table(["Node", "Owned objects", "Store used", "Objects in store", "Spilled", "Spills", "Restores", "Evictions", "Pulled", "Sent"],
+  const t = o.total;
+  const nodes = table(["Node", "Owned objects", "Held for others", "Store used", "Objects in store", "Spilled", "Spills", "Restores", "Pulled", "Sent"],
     o.nodes.map(n => {
+      if (n.error) return [esc(n.node), unavailable(n.error), "", "", "", "", "", "", "", ""];
       const s = n.store;
-      return [esc(n.node), esc(n.ownedObjects),
-        s ? `${bytes(s.usedBytes)} / ${bytes(s.capacity)}` : n.storeError ? `<span class="error">${esc(n.storeError)}</span>` : "(no store)", s ? esc(s.objectCount) : "",
-        s ? `${esc(s.spilledCount)} (${bytes(s.spilledBytes)})` : "", s ? esc(s.spillCount) : "", s ? esc(s.restoreCount) : "",
-        s ? esc(s.evictionCount) : "", s ? bytes(s.pullBytesReceived) : "", s ? bytes(s.transferBytesSent) : ""];
-    }), "(no nodes)");
+      return [esc(n.node), esc(n.ownedObjects), bytes(n.heldBytes),
+        s ? `${bytes(s.usedBytes)} / ${bytes(s.capacity)}` : n.storeError ? `<span class="error">${esc(n.storeError)}</span>` : "(no store)",
+        s ? esc(s.objectCount) : "", s ? bytes(s.spilledBytes) : "", s ? esc(s.spillCount) : "", s ? esc(s.restoreCount) : "",
+        s ? bytes(s.pullBytesReceived) : "", s ? bytes(s.transferBytesSent) : ""];
+    }), "(no live nodes)");
+  return `<div class="cards">${card("owned objects", t.ownedObjects, "owned")}` +
+    `${card("store used", `${bytes(t.store.usedBytes)} / ${bytes(t.store.capacity)}`, "store-used")}` +
+    `${card("objects in stores", t.store.objectCount, "store-objects")}${card("spilled", bytes(t.store.spilledBytes), "spilled")}</div>` +
+    `<h2>Per node</h2><div data-testid="object-nodes">${nodes}</div>`;
 }
 
 function renderJobs(j) {
-  return table(["Driver", "Start", "State"], j.jobs.map(x => [esc(x), "", ""]), j.note);
+  const rows = j.jobs.map(x => [esc(x.jobId), state(x.state),
+    x.pid ? esc(`pid ${x.pid} on ${x.host}`) : esc(x.host), esc(x.embedded ? "embedded" : "connected"),
+    `<span class="entrypoint">${esc(x.entrypoint)}</span>`, time(x.startedAt), time(x.endedAt), esc(x.message)]);
+  return `<div data-testid="jobs">${table(["Job", "State", "Driver", "Kind", "Entrypoint", "Start", "End", "Message"], rows,
+    "(no jobs yet: every driver, Ray.InitAsync or orleansray job submit, is a job)")}</div>`;
 }
 
 async function refresh() {
