@@ -29,6 +29,28 @@ internal sealed class CliPaths
     /// <summary>A symbolic link to the newest session folder.</summary>
     public string LatestSession => Path.Combine(Root, "session_latest");
 
+    /// <summary>One file per job submitted from this machine, <c>&lt;id&gt;.json</c> (<see cref="JobRecord"/>).</summary>
+    public string JobsDirectory => Path.Combine(Root, "jobs");
+
+    public string JobFile(string jobId) => Path.Combine(JobsDirectory, jobId + ".json");
+
+    public IEnumerable<string> JobFiles() =>
+        Directory.Exists(JobsDirectory) ? Directory.EnumerateFiles(JobsDirectory, "*.json") : [];
+
+    /// <summary>The newest session folder (where <see cref="LatestSession"/> points), or null when there is none.</summary>
+    public string? CurrentSession()
+    {
+        try
+        {
+            var target = new DirectoryInfo(LatestSession).ResolveLinkTarget(returnFinalTarget: true);
+            return target is { Exists: true } ? target.FullName : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public string PidFile(int gatewayPort) => Path.Combine(NodesDirectory, $"node-{gatewayPort.ToString(CultureInfo.InvariantCulture)}.json");
 
     public IEnumerable<string> PidFiles() =>

@@ -29,6 +29,15 @@ internal sealed class ClusterClient : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
+    /// <summary>The address a command talks to: <paramref name="given"/> (<c>--address</c>), else the address file of the
+    /// cluster started on this machine; a one-line error when there is neither.</summary>
+    public static string ResolveAddress(string? given, CliPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return given ?? paths.ReadAddress()
+            ?? throw new CliException($"no cluster address: give --address HOST:PORT, or start a cluster with `orleansray start --head` (no address file at {paths.AddressFile}).");
+    }
+
     public static async Task<ClusterClient> ConnectAsync(string option, string address, CancellationToken cancellationToken)
     {
         var (hostName, port) = OptionValues.HostPort(option, address);

@@ -76,7 +76,7 @@ internal static class NodeLauncher
     }
 
     /// <summary>How to run this executable again: the apphost itself, or <c>dotnet orleansray.dll</c>.</summary>
-    private static (string Program, string[] Prefix)Self()
+    internal static (string Program, string[] Prefix) Self()
     {
         var processPath = Environment.ProcessPath ?? throw new CliException("cannot tell which executable is running.");
         var entry = Assembly.GetEntryAssembly()?.Location;

@@ -12,14 +12,23 @@ internal static partial class NodeProcesses
     private const int SigTerm = 15;
 
     /// <summary>The process behind a pid file, or null when it is gone (or the pid now belongs to another program).</summary>
-    public static Process? TryGetProcess(NodeRecord record)
+    public static Process? TryGetProcess(NodeRecord record) => TryGetProcess(record.Pid, record.ProcessStart);
+
+    /// <summary>The process <paramref name="pid"/> if it still is the one that started at <paramref name="startedAt"/>
+    /// (UTC), else null.</summary>
+    public static Process? TryGetProcess(int pid, DateTime startedAt)
     {
+        if (pid <= 0)
+        {
+            return null;
+        }
+
         Process? process = null;
         try
         {
-            process = Process.GetProcessById(record.Pid);
-            // A pid can be reused after the node died: the start time tells the node from a stranger.
-            if (!process.HasExited && Math.Abs((process.StartTime.ToUniversalTime() - record.ProcessStart).TotalSeconds) < 1)
+            process = Process.GetProcessById(pid);
+            // A pid can be reused after the process died: the start time tells it from a stranger.
+            if (!process.HasExited && Math.Abs((process.StartTime.ToUniversalTime() - startedAt).TotalSeconds) < 1)
             {
                 return process;
             }
@@ -56,6 +65,39 @@ internal static partial class NodeProcesses
             return false;
         }
     }
+
+    /// <summary>Stops a job: SIGTERM to its process group (the job's process and whatever it started, e.g. `dotnet run`
+    /// and the app), SIGKILL to the group after <paramref name="deadline"/> or once the leader is gone (stragglers).</summary>
+    /// <returns>True when the leader exited on SIGTERM.</returns>
+    public static async Task<bool> StopGroupAsync(Process leader, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var group = leader.Id;
+        Kill(-group, SigTerm);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(deadline);
+        var clean = true;
+        try
+        {
+            await leader.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            clean = false;
+        }
+
+        Kill(-group, SigKill);
+        if (!clean)
+        {
+            await leader.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return clean;
+    }
+
+    /// <summary>SIGKILL to one process (a job's supervisor: it holds nothing that needs a clean stop).</summary>
+    public static void KillNow(int pid) => Kill(pid, SigKill);
+
+    private const int SigKill = 9;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

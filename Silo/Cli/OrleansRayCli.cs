@@ -16,6 +16,7 @@ internal static class OrleansRayCli
             new StartCommand(),
             new StatusCommand(),
             new StopCommand(),
+            new JobCommand(),
         }.WithHelpName("orleansray");
 
     // The assembly is OrleansRay.Cli; people type `orleansray`.

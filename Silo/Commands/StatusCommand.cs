@@ -21,8 +21,7 @@ internal sealed class StatusCommand : Command
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
-        var address = parse.GetValue(_address) ?? paths.ReadAddress()
-            ?? throw new CliException($"no cluster address: give --address HOST:PORT, or start a cluster with `orleansray start --head` (no address file at {paths.AddressFile}).");
+        var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
         await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
         // The dashboard's /api/cluster builds the same snapshot: the two always agree.
         var snapshot = await ClusterSnapshot.BuildAsync(cluster.Client, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);

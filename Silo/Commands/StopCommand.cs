@@ -5,9 +5,9 @@ using Spectre.Console;
 
 namespace OrleansRay.Silo.Commands;
 
-/// <summary><c>orleansray stop</c>: stops every node this machine started (SIGTERM, SIGKILL after a deadline) and
-/// removes their files: pid files, the address file, and the session folders (logs, object store sockets and spill
-/// files) unless <c>--keep-logs</c>. Safe to run twice.</summary>
+/// <summary><c>orleansray stop</c>: stops every node this machine started (SIGTERM, SIGKILL after a deadline) and the
+/// jobs it submitted that still run, and removes their files: pid files, the address file, job files, and the session
+/// folders (logs, object store sockets and spill files) unless <c>--keep-logs</c>. Safe to run twice.</summary>
 internal sealed class StopCommand : Command
 {
     private readonly Option<bool> _keepLogs = new("--keep-logs") { Description = "Keep the session folders (the nodes' logs) instead of removing them with the nodes." };
@@ -23,6 +23,8 @@ internal sealed class StopCommand : Command
     {
         var paths = CliPaths.Current;
         var console = ConsoleOutput.Create();
+        // Jobs submitted from this machine first: their drivers leave while the cluster is still there.
+        await StopJobsAsync(paths, console, keepFiles: parse.GetValue(_keepLogs), cancellationToken).ConfigureAwait(false);
         var stopped = 0;
         // Workers first, the head last: workers leave a cluster whose primary is still there to see them go.
         var records = paths.PidFiles().Select(f => (File: f, Record: NodeRecord.TryRead(f))).OrderBy(r => r.Record?.IsHead == true).ToList();
@@ -74,6 +76,44 @@ internal sealed class StopCommand : Command
         }
 
         return 0;
+    }
+
+    /// <summary>Stops the jobs this machine submitted that still run (their supervisor at once, then the job's process
+    /// group: SIGTERM, SIGKILL after the deadline) and removes their files unless <paramref name="keepFiles"/>.</summary>
+    private static async Task StopJobsAsync(CliPaths paths, IAnsiConsole console, bool keepFiles, CancellationToken cancellationToken)
+    {
+        foreach (var file in paths.JobFiles().ToList())
+        {
+            if (JobRecord.TryRead(file) is { } record)
+            {
+                // The supervisor would try to record the end in a cluster that is going away (and write the file again).
+                using (var supervisor = NodeProcesses.TryGetProcess(record.SupervisorPid, record.SupervisorStart))
+                {
+                    if (supervisor is not null)
+                    {
+                        NodeProcesses.KillNow(supervisor.Id);
+                        await supervisor.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                using var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart);
+                if (process is not null)
+                {
+                    var clean = await NodeProcesses.StopGroupAsync(process, JobStopCommand.StopDeadline, cancellationToken).ConfigureAwait(false);
+                    console.MarkupLine(Markup.Escape($"Stopped job {record.JobId} (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL")}."));
+                }
+            }
+
+            if (!keepFiles)
+            {
+                File.Delete(file);
+            }
+        }
+
+        if (!keepFiles && Directory.Exists(paths.JobsDirectory) && !Directory.EnumerateFileSystemEntries(paths.JobsDirectory).Any())
+        {
+            Directory.Delete(paths.JobsDirectory);
+        }
     }
 
     /// <summary>Removes every session folder no running node uses (the nodes of a session are stopped or died), and the

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using OrleansRay.Grains;
+using OrleansRay.Hosting;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>Runs a submitted job: the supervisor is a background <c>orleansray job supervise</c> process that starts the
+/// job's command, adds its row to the job table, waits for it to exit, and records how it ended (its exit code), so the
+/// job table is right whether or not anybody waits for the job.</summary>
+/// <remarks>
+/// Like Ray's job supervisor, one per job. It holds no cluster connection while the job runs: it connects to add the
+/// row, and again to close it. The command starts held (a shell waiting for one line on its stdin) so its row is in the
+/// table, with its pid, before it runs: a driver that connects at once finds its row and fills in its driver id.
+/// </remarks>
+internal static class JobSupervisor
+{
+    /// <summary>How long a job may take to start: the supervisor starts (~0.3 s), connects (~0.5 s) and adds the row.</summary>
+    public static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>A job-table call answers in milliseconds; one that takes longer than this has lost the head.</summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>Starts the supervisor of job <paramref name="jobId"/> (its file written already) in the background, in
+    /// a session of its own (out of reach of the terminal's Ctrl+C), output to <paramref name="supervisorLog"/>.</summary>
+    public static Process Launch(CliPaths paths, string jobId, string supervisorLog)
+    {
+        var (program, prefix) = NodeLauncher.Self();
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("log=\"$1\"; shift; exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null");
+        start.ArgumentList.Add("orleansray-job-supervisor");
+        start.ArgumentList.Add(supervisorLog);
+        start.ArgumentList.Add(program);
+        foreach (var argument in prefix.Concat(["job", "supervise", "--job-id", jobId]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[CliPaths.TempDirVariable] = paths.Root;
+        return Process.Start(start) ?? throw new CliException("could not start the job's supervisor process.");
+    }
+
+    /// <summary>Waits until the supervisor started the job (its file names the pid) or says why it could not.</summary>
+    public static async Task<JobRecord> WaitStartedAsync(string jobFile, Process supervisor, string supervisorLog, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StartDeadline;
+        while (true)
+        {
+            var record = JobRecord.TryRead(jobFile);
+            if (record is { Pid: > 0 })
+            {
+                return record;
+            }
+
+            if (record?.Error is { } error)
+            {
+                throw new CliException(error, record.ErrorExitCode ?? CliException.FailureExitCode);
+            }
+
+            if (supervisor.HasExited)
+            {
+                throw new CliException($"the job's supervisor exited with code {supervisor.ExitCode.ToString(CultureInfo.InvariantCulture)} before the job started; see {supervisorLog}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                supervisor.Kill(entireProcessTree: true);
+                throw new CliException($"the job did not start within {StartDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s and was abandoned; see {supervisorLog}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The supervisor's work (<c>job supervise</c>): start the job, add its row, wait, record its end.</summary>
+    /// <returns>0 once the end is recorded; the exit code of a failure before the job ran.</returns>
+    public static async Task<int> RunAsync(string jobFile, JobRecord record, CancellationToken cancellationToken)
+    {
+        Process child;
+        try
+        {
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, cancellationToken).ConfigureAwait(false);
+            var table = cluster.Client.GetGrain<IJobTableGrain>(0);
+            var jobs = await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
+            if (jobs.FirstOrDefault(j => j.JobId == record.JobId) is { } taken)
+            {
+                throw CliException.Usage($"--job-id {record.JobId}: the job table already has that job ({taken.State.ToString().ToUpperInvariant()}, started {taken.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}); choose another id.");
+            }
+
+            child = StartHeld(record);
+            try
+            {
+                await table.StartAsync(new JobInfo
+                {
+                    JobId = record.JobId,
+                    Host = Environment.MachineName,
+                    Pid = child.Id,
+                    Entrypoint = record.CommandLine,
+                    StartedAt = record.SubmittedAt,
+                    State = JobState.Running,
+                    Message = "submitted with orleansray job submit",
+                }).WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Closing its stdin without the line makes the held shell exit without running the command.
+                child.StandardInput.Close();
+                child.Dispose();
+                throw;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var exitCode = ex is CliException cli ? cli.ExitCode : CliException.FailureExitCode;
+            var message = ex is CliException ? ex.Message : $"the job could not be added to the job table at {record.Address}: {ex.GetBaseException().Message}";
+            (record with { Error = message, ErrorExitCode = exitCode, EndedAt = DateTimeOffset.UtcNow, State = "FAILED" }).Write(jobFile);
+            await Console.Error.WriteLineAsync("error: " + message).ConfigureAwait(false);
+            return exitCode;
+        }
+
+        using (child)
+        {
+            record = record with { Pid = child.Id, ProcessStart = child.StartTime.ToUniversalTime() };
+            record.Write(jobFile);
+            await child.StandardInput.WriteLineAsync("run").ConfigureAwait(false);
+            child.StandardInput.Close();
+            // The job runs as long as it runs: nothing here cancels it (`job stop` signals its process group).
+            await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            record = record with { ExitCode = child.ExitCode, EndedAt = DateTimeOffset.UtcNow };
+        }
+
+        record = await RecordEndAsync(record, cancellationToken).ConfigureAwait(false);
+        record.Write(jobFile);
+        await Console.Out.WriteLineAsync($"Job {record.JobId} ended: {record.State} (exit code {record.ExitCode?.ToString(CultureInfo.InvariantCulture)}).").ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>Closes the job's row by its exit code: 0 is SUCCEEDED, anything else FAILED; a job stopped with
+    /// <c>job stop</c> stays STOPPED. A driver closes its own row when it is disposed (SUCCEEDED) or is marked failed
+    /// when it vanishes; the exit code has the last word, so a driver that closed its row and then exited with an
+    /// error shows FAILED.</summary>
+    private static async Task<JobRecord> RecordEndAsync(JobRecord record, CancellationToken cancellationToken)
+    {
+        var exitCode = record.ExitCode ?? -1;
+        var verdict = exitCode == 0 ? JobState.Succeeded : JobState.Failed;
+        var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, cancellationToken).ConfigureAwait(false);
+            var table = cluster.Client.GetGrain<IJobTableGrain>(0);
+            var row = (await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.JobId == record.JobId);
+            var state = verdict;
+            if (row is { State: JobState.Stopped })
+            {
+                state = JobState.Stopped;
+            }
+            else if (row is { EndedAt: null })
+            {
+                await table.EndAsync(record.JobId, verdict, message).WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
+            }
+            else if (row is not null && (row.State != verdict || row.Message is null))
+            {
+                // EndAsync leaves an ended row alone; StartAsync replaces it (keeping its start time and entrypoint).
+                await table.StartAsync(row with { State = verdict, Message = message }).WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
+            }
+
+            return record with { State = state.ToString().ToUpperInvariant() };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // The head is gone (stopped, or died): the job's file still says how it ended; the table forgets it anyway
+            // when a head without --storage stops.
+            return record with
+            {
+                State = verdict.ToString().ToUpperInvariant(),
+                Error = $"the job ended ({message}) but the job table could not be told: {ex.GetBaseException().Message}",
+            };
+        }
+    }
+
+    /// <summary>Starts the job's command held: a shell that waits for a line on its stdin, then becomes the command
+    /// (same pid) in a session and process group of its own, output appended to the job's log, stdin from /dev/null,
+    /// with <c>ORLEANSRAY_ADDRESS</c> and <c>ORLEANSRAY_JOB_ID</c> set (a driver's <c>Address = "auto"</c> and job id).</summary>
+    private static Process StartHeld(JobRecord record)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            WorkingDirectory = record.WorkingDirectory,
+        };
+        start.ArgumentList.Add("-c");
+        // Without the line (the supervisor died), `read` fails and the command never runs.
+        start.ArgumentList.Add("read go || exit 125; log=\"$1\"; shift; exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null");
+        start.ArgumentList.Add("orleansray-job");
+        start.ArgumentList.Add(record.LogFile);
+        foreach (var argument in record.Command)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[ConnectedCluster.AddressVariable] = record.Address;
+        start.Environment[RayDriver.JobIdVariable] = record.JobId;
+        return Process.Start(start) ?? throw new CliException($"could not start {record.Command[0]}.");
+    }
+
+    /// <summary>Finds a program as a shell would: a path (absolute, or relative to <paramref name="workingDirectory"/>),
+    /// else the first match on PATH; null when there is none.</summary>
+    public static string? FindProgram(string name, string workingDirectory)
+    {
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            var path = Path.GetFullPath(name, workingDirectory);
+            return File.Exists(path) ? path : null;
+        }
+
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

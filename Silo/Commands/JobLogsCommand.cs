@@ -1,0 +1,59 @@
+using System.CommandLine;
+using OrleansRay.Grains;
+using OrleansRay.Silo.Cli;
+
+namespace OrleansRay.Silo.Commands;
+
+/// <summary><c>orleansray job logs ID</c>: prints the output of a job submitted from this machine.</summary>
+internal sealed class JobLogsCommand : Command
+{
+    private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
+    private readonly Option<string?> _address = JobCommand.AddressOption();
+
+    public JobLogsCommand()
+        : base("logs", "Print the output (stdout and stderr) of a job submitted from this machine.")
+    {
+        Arguments.Add(_jobId);
+        Options.Add(_address);
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var paths = CliPaths.Current;
+        var jobId = parse.GetValue(_jobId)!;
+        if (JobRecord.TryRead(paths.JobFile(jobId)) is not { } record)
+        {
+            throw await NotHereAsync(jobId, parse.GetValue(_address), paths, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            using var log = new FileStream(record.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var stdout = Console.OpenStandardOutput();
+            await log.CopyToAsync(stdout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CliException($"the log of job {jobId} is gone ({record.LogFile}); `orleansray stop` removes logs unless given --keep-logs.");
+        }
+
+        return 0;
+    }
+
+    /// <summary>The error for a job this machine did not submit: where it runs when the job table knows it.</summary>
+    internal static async Task<CliException> NotHereAsync(string jobId, string? address, CliPaths paths, CancellationToken cancellationToken)
+    {
+        var resolved = address ?? paths.ReadAddress();
+        if (resolved is null)
+        {
+            return CliException.Usage($"no job {jobId} was submitted from this machine.");
+        }
+
+        await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, cancellationToken).ConfigureAwait(false);
+        var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return jobs.FirstOrDefault(j => j.JobId == jobId) is { } job
+            ? new CliException($"job {jobId} was not submitted from this machine (its driver is {(job.Pid > 0 ? $"pid {job.Pid} on " : string.Empty)}{job.Host}): its output and its process are there.")
+            : CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");
+    }
+}
