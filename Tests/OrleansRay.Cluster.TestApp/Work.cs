@@ -18,4 +18,17 @@ public static class Work
     /// <summary>A value of a [GenerateSerializer] type defined only in this assembly: a node knows how to serialize it
     /// only when it loaded this assembly with --load.</summary>
     public static Point Mirror(Point p) => new(p.Y, p.X, RayContext.NodeId.Value);
+
+    /// <summary>Holds its resources until <paramref name="releaseFile"/> exists (the test creates it), at most
+    /// <paramref name="deadlineMs"/>; returns the node it ran on. Lets a test watch usage while tasks run, without sleeps.</summary>
+    public static string HoldUntil(string releaseFile, int deadlineMs)
+    {
+        var end = Environment.TickCount64 + deadlineMs;
+        while (!File.Exists(releaseFile) && Environment.TickCount64 < end)
+        {
+            Thread.Sleep(20);
+        }
+
+        return RayContext.NodeId.Value;
+    }
 }

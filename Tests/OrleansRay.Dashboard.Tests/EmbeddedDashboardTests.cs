@@ -9,9 +9,8 @@ using OrleansRay.Tests.Processes;
 
 namespace OrleansRay.Dashboard.Tests;
 
-/// <summary>Tasks run by an embedded node (<c>Ray.InitAsync</c>) move its /metrics series and its Tasks page.</summary>
-/// <remarks>A head started by the CLI cannot be given work yet (connected drivers are not supported), so the workload
-/// runs on an embedded node serving the same endpoints.</remarks>
+/// <summary>Tasks run by an embedded node (<c>Ray.InitAsync()</c>) move its /metrics series and its pages, served by
+/// <see cref="EmbeddedDashboard"/> (a CLI head with a connected driver: <see cref="HeadDashboardTests"/>).</summary>
 public sealed partial class EmbeddedDashboardTests : IClassFixture<Browser>
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };

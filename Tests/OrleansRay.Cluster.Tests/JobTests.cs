@@ -1,0 +1,128 @@
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Tests.Processes;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary><c>orleansray job submit | list | logs | stop</c> against the shared real cluster, with the TestApp as the
+/// driver program (it connects with <c>Address = "auto"</c>, i.e. the <c>ORLEANSRAY_ADDRESS</c> the job gets).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class JobTests : IAsyncLifetime
+{
+    private static readonly TimeSpan JobDeadline = TimeSpan.FromSeconds(60);
+
+    private readonly SharedCluster _shared;
+
+    public JobTests(SharedCluster shared)
+    {
+        _shared = shared;
+    }
+
+    private LocalCluster Cluster => _shared.Cluster;
+
+    public Task InitializeAsync() => _shared.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_submitted_driver_runs_as_its_job_and_its_end_is_recorded_with_nobody_waiting()
+    {
+        var jobId = NewJobId();
+
+        var submit = await Cluster.RunAsync(["job", "submit", "--address", Cluster.Address, "--job-id", jobId, "--", .. TestAppDriver.Command("squares", "10")]);
+
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        Assert.Contains($"Job '{jobId}' submitted successfully", submit.Output, StringComparison.Ordinal);
+        // The supervisor records the end; nobody waits here.
+        var list = await WaitForStateAsync(jobId, "SUCCEEDED");
+        Assert.Contains("exit code 0", Row(list.Output, jobId), StringComparison.Ordinal);
+        var logs = await Cluster.RunAsync("job", "logs", jobId);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        // The driver's tasks ran on the cluster's nodes (Work.Square is loaded there, not in the driver's job alone).
+        Assert.Contains("sum of squares 1..10 = 385", logs.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wait_follows_the_output_and_a_nonzero_exit_is_failed_even_after_the_driver_closed_its_row()
+    {
+        var jobId = NewJobId();
+
+        // The TestApp disposes its driver (which closes the job's row as succeeded), then exits with code 4.
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("exit", "4")]);
+
+        Assert.True(submit.ExitCode == 4, submit.ToString());
+        Assert.Contains("square 3 = 9", submit.Output, StringComparison.Ordinal);
+        Assert.Contains($"Job '{jobId}' FAILED (exit code 4)", submit.Output, StringComparison.Ordinal);
+        var list = await Cluster.RunAsync("job", "list");
+        Assert.Equal("FAILED", StateOf(list.Output, jobId));
+        Assert.Contains("exit code 4", Row(list.Output, jobId), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stop_ends_a_running_job_by_its_process_group_and_the_table_shows_it_stopped()
+    {
+        var jobId = NewJobId();
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--", .. TestAppDriver.Command("wait")]);
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        // `dotnet app.dll` is the job's process; the driver connects, then prints "connected".
+        await Poll.UntilAsync(
+            async () => (await Cluster.RunAsync("job", "logs", jobId)).Output.Contains("connected", StringComparison.Ordinal),
+            JobDeadline,
+            $"job {jobId} to connect");
+        var pid = await JobPidAsync(jobId);
+
+        var stop = await Cluster.RunAsync("job", "stop", jobId);
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains($"Stopped job {jobId}", stop.Output, StringComparison.Ordinal);
+        Assert.False(OrleansRayCommand.IsRunning(pid), $"job process {pid} still runs");
+        var list = await Cluster.RunAsync("job", "list");
+        Assert.Equal("STOPPED", StateOf(list.Output, jobId));
+        // The supervisor saw the exit and left STOPPED alone.
+        await Poll.UntilAsync(() => File.ReadAllText(JobFile(jobId)).Contains("\"STOPPED\"", StringComparison.Ordinal), JobDeadline, "the supervisor to record the stop");
+        Assert.Equal("STOPPED", StateOf((await Cluster.RunAsync("job", "list")).Output, jobId));
+    }
+
+    [Theory]
+    [InlineData(new[] { "job", "submit" }, "error: give the command to run after --")]
+    [InlineData(new[] { "job", "submit", "--job-id", "no spaces", "--", "true" }, "error: --job-id no spaces:")]
+    [InlineData(new[] { "job", "submit", "--", "no-such-program-here" }, "error: no-such-program-here: no such program")]
+    [InlineData(new[] { "job", "logs", "no-such-job" }, "error: no job no-such-job")]
+    [InlineData(new[] { "job", "stop", "no-such-job" }, "error: no job no-such-job")]
+    public async Task Bad_input_is_one_line_with_exit_code_2(string[] arguments, string expected)
+    {
+        var result = await Cluster.RunAsync(arguments);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+    }
+
+    private static string NewJobId() => "test-" + Guid.NewGuid().ToString("N")[..8];
+
+    private string JobFile(string jobId) => Path.Combine(Cluster.TempDirectory, "jobs", jobId + ".json");
+
+    private async Task<int> JobPidAsync(string jobId)
+    {
+        using var record = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(JobFile(jobId)));
+        return record.RootElement.GetProperty("Pid").GetInt32();
+    }
+
+    private async Task<ProcessResult> WaitForStateAsync(string jobId, string state)
+    {
+        ProcessResult? list = null;
+        await Poll.UntilAsync(
+            async () => StateOf((list = await Cluster.RunAsync("job", "list")).Output, jobId) == state,
+            JobDeadline,
+            $"job {jobId} to be {state}",
+            () => list?.ToString() ?? "(no list yet)");
+        return list!;
+    }
+
+    /// <summary>The table row of a job in <c>job list</c>'s output (ASCII when redirected: "| id | STATE | ...").</summary>
+    private static string Row(string listOutput, string jobId) =>
+        listOutput.Split('\n').FirstOrDefault(l => l.StartsWith($"| {jobId} ", StringComparison.Ordinal)) ?? string.Empty;
+
+    private static string? StateOf(string listOutput, string jobId) =>
+        Row(listOutput, jobId) is { Length: > 0 } row ? row.Split('|', StringSplitOptions.TrimEntries)[2] : null;
+}
