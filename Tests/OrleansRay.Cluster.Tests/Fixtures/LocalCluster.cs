@@ -52,6 +52,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public ClusterNode Head { get; private set; } = null!;
 
+    /// <summary>The head's dashboard (pages, /api, /metrics), e.g. http://127.0.0.1:PORT.</summary>
+    public string DashboardUrl { get; private set; } = string.Empty;
+
     /// <summary>The cluster's client address, what drivers pass as <c>RayOptions.Address</c>.</summary>
     public string Address => Head.Address;
 
@@ -249,7 +252,17 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         var arguments = new List<string> { "start" };
-        arguments.AddRange(head ? ["--head", "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture)] : ["--address", Address]);
+        if (head)
+        {
+            var dashboardPort = TestPorts.Free();
+            DashboardUrl = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{dashboardPort}");
+            arguments.AddRange(["--head", "--dashboard-port", dashboardPort.ToString(CultureInfo.InvariantCulture)]);
+        }
+        else
+        {
+            arguments.AddRange(["--address", Address]);
+        }
+
         arguments.AddRange([
             "--port", port.ToString(CultureInfo.InvariantCulture),
             "--node-port", nodePort.ToString(CultureInfo.InvariantCulture),
