@@ -15,5 +15,6 @@ internal static class BorrowTracker
     private static SendPump<(ObjectId Id, bool Add)> PumpOf(INodeEndpoint owner) =>
         Pumps.GetOrAdd(owner, static endpoint => new SendPump<(ObjectId Id, bool Add)>(
             batch => endpoint.BorrowsChangedAsync(batch.Where(b => b.Add).Select(b => b.Id).ToArray(), batch.Where(b => !b.Add).Select(b => b.Id).ToArray()),
-            static (_, _) => { /* the owner is gone: so are its objects */ }));
+            static (_, _) => { /* the owner is gone: so are its objects */ },
+            alwaysOnThreadPool: true)); // removals come from finalizers
 }

@@ -11,11 +11,6 @@ namespace OrleansRay.Cluster;
 internal sealed class HeadPlacement : PlacementStrategy
 {
     public static readonly HeadPlacement Instance = new();
-
-    /// <summary>Not registered in Orleans' grain directory: every silo computes the same head from membership, so the
-    /// director finds the activation without it — and a directory partition lost with a worker node cannot deactivate
-    /// the control store (seen: the head's grains deactivated with reason DirectoryFailure when a worker left).</summary>
-    public override bool IsUsingGrainDirectory => false;
 }
 
 /// <summary>Marks a grain class as part of the control store: it lives on the head.</summary>
@@ -36,12 +31,24 @@ internal sealed class HeadPlacementDirector : IPlacementDirector
         var head = silos[0];
         foreach (var silo in silos)
         {
-            if (silo.Generation < head.Generation)
+            if (IsOlder(silo, head))
             {
                 head = silo;
             }
         }
 
         return Task.FromResult(head);
+    }
+
+    /// <summary>Older = smaller generation; silos started in the same second are ordered by address, so every silo
+    /// picks the same head (the choice must not depend on the order a silo happens to list them in).</summary>
+    private static bool IsOlder(SiloAddress a, SiloAddress b)
+    {
+        if (a.Generation != b.Generation)
+        {
+            return a.Generation < b.Generation;
+        }
+
+        return string.CompareOrdinal(a.ToParsableString(), b.ToParsableString()) < 0;
     }
 }

@@ -18,10 +18,17 @@ internal sealed class SendPump<T>
     private List<T> _queue = new();
     private bool _sending;
 
-    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed)
+    private readonly bool _alwaysOnThreadPool;
+
+    /// <param name="send">Sends one batch.</param>
+    /// <param name="failed">Handles a batch whose send threw.</param>
+    /// <param name="alwaysOnThreadPool">Never send on the caller's thread (callers such as finalizers must not run
+    /// Orleans' send path).</param>
+    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false)
     {
         _send = send;
         _failed = failed;
+        _alwaysOnThreadPool = alwaysOnThreadPool;
     }
 
     public void Enqueue(T item)
@@ -37,7 +44,22 @@ internal sealed class SendPump<T>
             _sending = true;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.SendLoopAsync(), this, preferLocal: false);
+        StartSending();
+    }
+
+    /// <summary>Starts the send loop: right here when the caller is not a worker thread (a driver's thread, an Orleans
+    /// thread: one thread hand-off less per message), else on the thread pool (user code on a worker thread may block
+    /// right after, and the send must not depend on that thread).</summary>
+    private void StartSending()
+    {
+        if (_alwaysOnThreadPool || Runtime.WorkerPool.IsWorkerThread)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.SendLoopAsync(), this, preferLocal: false);
+        }
+        else
+        {
+            _ = SendLoopAsync();
+        }
     }
 
     public void EnqueueRange(IEnumerable<T> items)
@@ -53,7 +75,7 @@ internal sealed class SendPump<T>
             _sending = true;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.SendLoopAsync(), this, preferLocal: false);
+        StartSending();
     }
 
     private async Task SendLoopAsync()

@@ -14,6 +14,8 @@ namespace OrleansRay.ControlStore;
 [KeepAlive]
 internal sealed class NodeTableGrain : Grain, INodeTableGrain
 {
+    private readonly IPersistentState<NodeTableState> _state;
+    private readonly Orleans.Serialization.Serializer _serializer;
     /// <summary>A driver's demands are dropped when it has not reported for this long (it exited).</summary>
     private static readonly TimeSpan DriverDemandsExpiry = TimeSpan.FromSeconds(5);
 
@@ -25,9 +27,58 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     private readonly IClusterMembershipService _membership;
     private readonly Dictionary<string, DateTimeOffset> _driversSeen = new(StringComparer.Ordinal);
 
-    public NodeTableGrain(IClusterMembershipService membership)
+    public NodeTableGrain(
+        IClusterMembershipService membership,
+        [PersistentState("nodes", ControlStoreStorage.Name)] IPersistentState<NodeTableState> state,
+        Orleans.Serialization.Serializer serializer)
     {
         _membership = membership;
+        _state = state;
+        _serializer = serializer;
+    }
+
+    /// <summary>Rows survive a re-activation (Orleans deactivates a grain whose directory partition was lost with a
+    /// worker): written when a node joins or dies — rare — not at every report.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_state.State.Rows is { Length: > 0 } rows)
+        {
+            try
+            {
+                foreach (var row in _serializer.Deserialize<NodeStatus[]>(rows) ?? [])
+                {
+                    _nodes[row.NodeId] = row;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // An unreadable snapshot: nodes report again within a second; only dead rows are forgotten.
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private bool _dirty;
+
+    private async Task SaveIfChangedAsync()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _dirty = false;
+        try
+        {
+            _state.State.Rows = _serializer.SerializeToArray(_nodes.Values.ToArray());
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The in-memory table stays authoritative; the next change tries again.
+            _dirty = true;
+        }
     }
 
     public Task ReportAsync(NodeStatus status)
@@ -37,7 +88,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<NodeStatus>> ExchangeAsync(NodeStatus? self, WorkerId reporter, ResourceDemandInfo[] driverDemands)
+    public async Task<IReadOnlyList<NodeStatus>> ExchangeAsync(NodeStatus? self, WorkerId reporter, ResourceDemandInfo[] driverDemands)
     {
         if (self is not null)
         {
@@ -64,20 +115,22 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             }
         }
 
-        return ListAsync();
+        var rows = await ListAsync();
+        await SaveIfChangedAsync();
+        return rows;
     }
 
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> DriversSeenAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(new Dictionary<string, DateTimeOffset>(_driversSeen, StringComparer.Ordinal));
 
-    public Task MarkDeadAsync(NodeId nodeId)
+    public async Task MarkDeadAsync(NodeId nodeId)
     {
         if (_nodes.TryGetValue(nodeId, out var status))
         {
             _nodes[nodeId] = status with { IsAlive = false };
+            _dirty = true;
+            await SaveIfChangedAsync();
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<NodeStatus>> ListAsync()
@@ -92,6 +145,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             if (!alive && row.IsAlive)
             {
                 _nodes[id] = row with { IsAlive = false };
+                _dirty = true;
             }
 
             rows.Add(shown);
@@ -122,6 +176,11 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             return;
         }
 
+        if (known is null || known.IsAlive != status.IsAlive)
+        {
+            _dirty = true;
+        }
+
         _nodes[status.NodeId] = status;
     }
 
@@ -144,4 +203,11 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             _ => true,
         };
     }
+}
+
+/// <summary>The persisted node rows (Orleans-serialized).</summary>
+[GenerateSerializer, Alias("orleansray.nodetablestate")]
+public sealed class NodeTableState
+{
+    [Id(0)] public byte[]? Rows { get; set; }
 }

@@ -38,7 +38,20 @@ public sealed class NodeLossTests : IAsyncLifetime
             .Select(_ => ray.Task(SlowWhere, 10).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
             .ToList();
         // Leave once some of the leaving node's tasks have run (so some are queued or running there when it goes).
-        await Eventually.TrueAsync(() => leaving.Runtime.Scheduler.FinishedCount >= 5, TimeSpan.FromSeconds(30), "the leaving node ran tasks");
+        // (Results travel one-way: a result counts once the driver has it.)
+        await Eventually.TrueAsync(async () =>
+        {
+            var (ready, _) = await ray.WaitAsync(tasks, numReturns: tasks.Count, timeout: TimeSpan.Zero);
+            foreach (var done in ready)
+            {
+                if (await done == leavingId)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }, TimeSpan.FromSeconds(30), "a result from the leaving node reached the driver");
         await _cluster.StopNodeAsync(leaving);
 
         var where = await ray.GetAsync(tasks, TimeSpan.FromSeconds(60));

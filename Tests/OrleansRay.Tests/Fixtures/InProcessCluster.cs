@@ -68,7 +68,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(_primary);
-            silo.Configure<ClusterMembershipOptions>(MembershipTuning.Apply);
+            // Orleans' default membership timing, not the CLI's 1 s probes: several of these clusters run side by side
+            // in one test process, and under that load 1 s probes declared live silos dead.
             silo.AddOrleansRayRuntime(new NodeRuntimeOptions
             {
                 Resources = EmbeddedCluster.NodeResources(options),
