@@ -60,7 +60,8 @@ internal sealed class JobSubmitCommand : Command
             throw CliException.Usage($"--job-id {jobId}: a job of that id was submitted from this machine at {earlier.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}; choose another id.");
         }
 
-        var session = paths.CurrentSession() ?? paths.CreateSession();
+        var existingSession = paths.CurrentSession();
+        var session = existingSession ?? paths.CreateSession();
         var logs = Path.Combine(session, "logs");
         Directory.CreateDirectory(logs);
         var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow);
@@ -73,7 +74,22 @@ internal sealed class JobSubmitCommand : Command
         }
         catch (CliException)
         {
+            // Nothing ran: leave no job file, and no session folder made only for this job.
             File.Delete(jobFile);
+            if (existingSession is null)
+            {
+                Directory.Delete(session, recursive: true);
+                if (new FileInfo(paths.LatestSession).LinkTarget == Path.GetFileName(session))
+                {
+                    File.Delete(paths.LatestSession);
+                }
+            }
+
+            if (Directory.Exists(paths.JobsDirectory) && !Directory.EnumerateFileSystemEntries(paths.JobsDirectory).Any())
+            {
+                Directory.Delete(paths.JobsDirectory);
+            }
+
             throw;
         }
 
