@@ -18,6 +18,9 @@ internal sealed class RayDriver : RayInstance
     /// <summary>Environment variable that names the job a driver runs as (set by `orleansray job submit`).</summary>
     public const string JobIdVariable = "ORLEANSRAY_JOB_ID";
 
+    /// <summary>True when `orleansray job submit` started this driver (its supervisor records the job's end).</summary>
+    public bool Submitted { get; } = Environment.GetEnvironmentVariable(JobIdVariable) is { Length: > 0 };
+
     /// <summary>This driver's job id.</summary>
     public string JobId { get; } = Environment.GetEnvironmentVariable(JobIdVariable) is { Length: > 0 } id ? id : "job-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -83,7 +86,11 @@ internal sealed class RayDriver : RayInstance
 
         try
         {
-            await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(JobId, Grains.JobState.Succeeded, null).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            // A submitted job (`orleansray job submit` set ORLEANSRAY_JOB_ID) is closed by its supervisor, by exit code.
+            if (!Submitted)
+            {
+                await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(JobId, Grains.JobState.Succeeded, null).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

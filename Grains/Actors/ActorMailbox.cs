@@ -619,6 +619,7 @@ internal sealed partial class ActorMailbox
         }
 
         Interlocked.Increment(ref _callsRun);
+        _runtime.RecordActorCall();
         var previous = TaskContext.Current;
         TaskContext.Current = new TaskContext(_runtime, method.DisplayName, CancellationToken.None, lease: null);
         ValueTask<object?> pending;

@@ -161,12 +161,12 @@ internal sealed class ActorOutbox
                 }
 
                 var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, entries).ConfigureAwait(false) : batch.ToArray();
+                _hostNode = await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
                 lock (_gate)
                 {
+                    // Only calls a node accepted die with it; a send still retrying reaches the actor's next instance.
                     _unfinished.AddRange(entries);
                 }
-
-                _hostNode = await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

@@ -289,6 +289,12 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         }
 
+        if (!spec.SentElsewhere)
+        {
+            spec.SentElsewhere = true;
+            _runtime.Scheduler.RecordSentElsewhere();
+        }
+
         spec.Attempt++;
         spec.State = TaskSpec.Running;
         spec.RemoteNode = node;

@@ -178,6 +178,22 @@ internal sealed partial class NodeRuntime : IDisposable
     /// <summary>Bytes of values this node holds for remote owners.</summary>
     public long HeldBytes => _held.Values.Sum(static b => (long)b.Length);
 
+    private long _fetchedBytes;
+    private long _servedBytes;
+    private long _actorCallsRun;
+
+    /// <summary>Bytes fetched from holders on other nodes.</summary>
+    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+
+    /// <summary>Bytes served to readers on other nodes.</summary>
+    public long ServedBytes => Interlocked.Read(ref _servedBytes);
+
+    /// <summary>Actor calls run on this node.</summary>
+    public long ActorCallsRun => Interlocked.Read(ref _actorCallsRun);
+
+    /// <summary>Counts one actor call run here.</summary>
+    public void RecordActorCall() => Interlocked.Increment(ref _actorCallsRun);
+
     /// <summary>A chunk of a held value (empty when not held).</summary>
     public byte[] ReadHeld(ObjectId id, long offset, int count)
     {
@@ -187,6 +203,7 @@ internal sealed partial class NodeRuntime : IDisposable
         }
 
         var length = (int)Math.Min(Math.Min(count, HeldChunk), bytes.Length - offset);
+        Interlocked.Add(ref _servedBytes, length);
         return bytes.AsSpan((int)offset, length).ToArray();
     }
 
@@ -348,6 +365,7 @@ internal sealed partial class NodeRuntime : IDisposable
                 Finished = scheduler.FinishedCount,
                 Failed = scheduler.FailedCount,
                 Received = ForeignReceived,
+                SentElsewhere = scheduler.SentElsewhereCount,
             },
             LatestTasks = Events.Latest(Math.Clamp(latestTasks, 0, Events.Capacity))
                 .Select(e => new TaskRecord(e.TaskId.ToString(), e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))
@@ -387,6 +405,7 @@ internal sealed partial class NodeRuntime : IDisposable
 
                 chunk.CopyTo(bytes, offset);
                 offset += chunk.Length;
+                Interlocked.Add(ref _fetchedBytes, chunk.Length);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
@@ -454,6 +473,7 @@ internal sealed partial class NodeRuntime : IDisposable
     /// <summary>Completes a task this runtime owns that ran elsewhere (or could not be placed).</summary>
     public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
     {
+        var ranElsewhere = node.Length > 0 && node != NodeId.Value;
         spec.State = TaskSpec.Done;
         if (error is null)
         {
@@ -464,7 +484,13 @@ internal sealed partial class NodeRuntime : IDisposable
             spec.Result.TrySetError(error);
         }
 
-        Scheduler.RecordFinished(error is not null);
+        if (!ranElsewhere)
+        {
+            // A task that ran on another node is counted there (finished or failed); counting it here too would
+            // double the cluster's sums.
+            Scheduler.RecordFinished(error is not null);
+        }
+
         Events.Record(new Diagnostics.TaskEvent(spec.Id, spec.DisplayName, node, DateTimeOffset.UtcNow, TimeSpan.FromTicks(durationTicks),
             error is null ? null : $"{error.ExceptionType}: {error.Message}"));
         Objects.DropIfOrphaned(spec.Result);
@@ -703,6 +729,12 @@ internal sealed partial class NodeRuntime : IDisposable
 
         spec.Attempt++;
         spec.StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (Diagnostics.RuntimeMeters.SchedulingLatency.Enabled && spec.ReadyAt != 0)
+        {
+            Diagnostics.RuntimeMeters.SchedulingLatency.Record(
+                System.Diagnostics.Stopwatch.GetElapsedTime(spec.ReadyAt, spec.StartedAt).TotalSeconds,
+                new KeyValuePair<string, object?>("node", NodeId.Value ?? string.Empty));
+        }
         var args = spec.Args.Length == 0 ? Array.Empty<object?>() : new object?[spec.Args.Length];
         var argError = ResolveArguments(spec.Args, args, 0, spec.DisplayName);
         if (argError is not null)

@@ -63,6 +63,14 @@ internal sealed partial class SchedulerEngine
 
     public long FailedCount => Interlocked.Read(ref _failed);
 
+    private long _sentElsewhere;
+
+    /// <summary>Tasks submitted here that ran (or were sent to run) on another node.</summary>
+    public long SentElsewhereCount => Interlocked.Read(ref _sentElsewhere);
+
+    /// <summary>Counts a task of this node sent to another one (its first send only).</summary>
+    public void RecordSentElsewhere() => Interlocked.Increment(ref _sentElsewhere);
+
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
     public void Submit(TaskSpec spec, Runtime.NodeRuntime objects)
     {
@@ -135,6 +143,11 @@ internal sealed partial class SchedulerEngine
         if (spec.Cancelled)
         {
             return;
+        }
+
+        if (Diagnostics.RuntimeMeters.SchedulingLatency.Enabled)
+        {
+            spec.ReadyAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
         List<Lease>? started = null;

@@ -48,8 +48,14 @@ internal sealed class TaskSpec : IPendingWork
 
     public bool IsForeign => ReplyTo is not null;
 
+    /// <summary>On the owner: the task was sent to another node at least once (counted once).</summary>
+    public bool SentElsewhere;
+
     /// <summary>On the owner: the node running this task now, when it is not this one.</summary>
     public volatile Cluster.RemoteNode? RemoteNode;
+
+    /// <summary>Stopwatch timestamp of the moment the task was queued ready to run (scheduling latency).</summary>
+    public long ReadyAt;
 
     /// <summary>Stopwatch timestamp of the current attempt's start (for the task event log).</summary>
     public long StartedAt;

@@ -37,7 +37,7 @@ internal sealed class DashboardApi
         var reports = await _details.GatherAsync(LatestTasks, cancellationToken).ConfigureAwait(false);
         var answered = reports.Where(r => r.Details is not null).Select(r => r.Details!).ToList();
         var counts = new TaskCounts(
-            answered.Sum(d => d.Tasks.Submitted + d.Tasks.Received),
+            answered.Sum(d => d.Tasks.Submitted + d.Tasks.Received - d.Tasks.SentElsewhere),
             answered.Sum(d => d.Tasks.Received),
             answered.Sum(d => d.Tasks.Pending),
             answered.Sum(d => d.Tasks.WaitingForArgs),
@@ -60,7 +60,7 @@ internal sealed class DashboardApi
         return new TasksView(counts, nodes, latest, eventLog);
 
         static TaskCounts Counts(NodeTaskCounts c) =>
-            new(c.Submitted + c.Received, c.Received, c.Pending, c.WaitingForArgs, c.Running, c.Finished, c.Failed);
+            new(c.Submitted + c.Received - c.SentElsewhere, c.Received, c.Pending, c.WaitingForArgs, c.Running, c.Finished, c.Failed);
     }
 
     /// <summary>Every actor the live nodes host (live ones, and each node's latest dead ones), plus the named actors of

@@ -144,6 +144,7 @@ public sealed class DistributedTests : IAsyncLifetime
         Assert.Equal(n, values.Length);
         Assert.Equal(n - 1, values[^1]);
         Assert.True(maker.Runtime.HeldBytes >= n * 8L, "the value is held by the node that made it, not shipped whole");
+        Assert.True(maker.Runtime.ServedBytes >= n * 8L, $"the holder served it in chunks ({maker.Runtime.ServedBytes} bytes)");
 
         // Passed on to a task on another node: that node fetches it from the holder.
         var sum = await ray.Task(Sum, ramp).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(user.NodeId) }).Remote();
@@ -231,5 +232,35 @@ public sealed class DistributedTests : IAsyncLifetime
         var hosted = Assert.Single(details.Actors, a => a.Info.ActorId == actor.ActorId);
         Assert.Equal(("reported", ActorState.Alive, 0, 1L), (hosted.Info.Name, hosted.Info.State, hosted.PendingCalls, hosted.CallsRun));
         await ray.KillAsync(actor);
+    }
+
+    [Fact]
+    public async Task Scheduling_latency_is_recorded_when_someone_listens()
+    {
+        var latencies = new List<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "OrleansRay" && instrument.Name == "orleansray.scheduler.scheduling_latency")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            lock (latencies)
+            {
+                latencies.Add(value);
+            }
+        });
+        listener.Start();
+
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await ray.GetAsync(Enumerable.Range(0, 50).Select(i => ray.Task(SquareSlowly, i).Remote()));
+        lock (latencies)
+        {
+            Assert.True(latencies.Count >= 50, $"{latencies.Count} latencies recorded");
+            Assert.All(latencies, l => Assert.InRange(l, 0, 60));
+        }
     }
 }
