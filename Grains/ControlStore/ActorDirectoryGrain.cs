@@ -5,46 +5,28 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;
 
-/// <summary>The persisted part of a namespace's named actors (Orleans-serialized rows, so any store can hold them).</summary>
-[GenerateSerializer, Alias("orleansray.actordirectorystate")]
-public sealed class ActorDirectoryState
-{
-    [Id(0)] public byte[]? Rows { get; set; }
-}
-
 /// <summary>Named actors of one namespace. Keeps names unique: a name is free again once its actor dies. Lives on the
 /// head and writes through to the cluster's grain storage, so a restarted head on PostgreSQL finds its detached actors.</summary>
 [HeadPlacement]
 [KeepAlive]
 internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 {
-    private readonly IPersistentState<ActorDirectoryState> _state;
-    private readonly Serializer _serializer;
-    private readonly ILogger<ActorDirectoryGrain> _logger;
+    private readonly PersistedRows<Dictionary<string, ActorInfo>> _stored;
     private Dictionary<string, ActorInfo> _byName = new(StringComparer.Ordinal);
 
     public ActorDirectoryGrain(
-        [PersistentState("names", ControlStoreStorage.Name)] IPersistentState<ActorDirectoryState> state,
+        [PersistentState("names", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
         Serializer serializer,
         ILogger<ActorDirectoryGrain> logger)
     {
-        _state = state;
-        _serializer = serializer;
-        _logger = logger;
+        _stored = new PersistedRows<Dictionary<string, ActorInfo>>(state, serializer, logger, "actor names");
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (_state.State.Rows is { Length: > 0 } rows)
+        if (_stored.Load() is { } rows)
         {
-            try
-            {
-                _byName = new Dictionary<string, ActorInfo>(_serializer.Deserialize<Dictionary<string, ActorInfo>>(rows) ?? new(), StringComparer.Ordinal);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                LogUnreadable(_logger, this.GetPrimaryKeyString(), ex.Message);
-            }
+            _byName = new Dictionary<string, ActorInfo>(rows, StringComparer.Ordinal);
         }
 
         return Task.CompletedTask;
@@ -82,22 +64,5 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 
     public Task<IReadOnlyList<ActorInfo>> ListAsync() => Task.FromResult<IReadOnlyList<ActorInfo>>(_byName.Values.ToList());
 
-    private async Task WriteAsync()
-    {
-        try
-        {
-            _state.State.Rows = _serializer.SerializeToArray(new Dictionary<string, ActorInfo>(_byName, StringComparer.Ordinal));
-            await _state.WriteStateAsync();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogWriteFailed(_logger, this.GetPrimaryKeyString(), ex.GetType().Name, ex.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored names of namespace {Namespace} could not be read: {Reason}")]
-    private static partial void LogUnreadable(ILogger logger, string @namespace, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the names of namespace {Namespace} failed ({ErrorType}: {Reason}); the head keeps them in memory")]
-    private static partial void LogWriteFailed(ILogger logger, string @namespace, string errorType, string reason);
+    private Task WriteAsync() => _stored.SaveAsync(new Dictionary<string, ActorInfo>(_byName, StringComparer.Ordinal));
 }

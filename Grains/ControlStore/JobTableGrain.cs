@@ -5,13 +5,6 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;
 
-/// <summary>The persisted part of the job table (Orleans-serialized rows).</summary>
-[GenerateSerializer, Alias("orleansray.jobtablestate")]
-public sealed class JobTableState
-{
-    [Id(0)] public byte[]? Rows { get; set; }
-}
-
 /// <summary>The job table; see <see cref="IJobTableGrain"/>. Bounded: keeps the newest <see cref="MaxJobs"/> rows.</summary>
 [HeadPlacement]
 [KeepAlive]
@@ -23,33 +16,22 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
     /// <summary>A running job whose driver has not been seen by the node table for this long has failed.</summary>
     private static readonly TimeSpan DriverLost = TimeSpan.FromSeconds(15);
 
-    private readonly IPersistentState<JobTableState> _state;
-    private readonly Serializer _serializer;
-    private readonly ILogger<JobTableGrain> _logger;
+    private readonly PersistedRows<Dictionary<string, JobInfo>> _stored;
     private Dictionary<string, JobInfo> _jobs = new(StringComparer.Ordinal);
 
     public JobTableGrain(
-        [PersistentState("jobs", ControlStoreStorage.Name)] IPersistentState<JobTableState> state,
+        [PersistentState("jobs", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
         Serializer serializer,
         ILogger<JobTableGrain> logger)
     {
-        _state = state;
-        _serializer = serializer;
-        _logger = logger;
+        _stored = new PersistedRows<Dictionary<string, JobInfo>>(state, serializer, logger, "job table");
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (_state.State.Rows is { Length: > 0 } rows)
+        if (_stored.Load() is { } rows)
         {
-            try
-            {
-                _jobs = new Dictionary<string, JobInfo>(_serializer.Deserialize<Dictionary<string, JobInfo>>(rows) ?? new(), StringComparer.Ordinal);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                LogUnreadable(_logger, ex.Message);
-            }
+            _jobs = new Dictionary<string, JobInfo>(rows, StringComparer.Ordinal);
         }
 
         return Task.CompletedTask;
@@ -119,22 +101,5 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         }
     }
 
-    private async Task WriteAsync()
-    {
-        try
-        {
-            _state.State.Rows = _serializer.SerializeToArray(new Dictionary<string, JobInfo>(_jobs, StringComparer.Ordinal));
-            await _state.WriteStateAsync();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogWriteFailed(_logger, ex.GetType().Name, ex.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored job table could not be read: {Reason}")]
-    private static partial void LogUnreadable(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the job table failed ({ErrorType}: {Reason}); the head keeps it in memory")]
-    private static partial void LogWriteFailed(ILogger logger, string errorType, string reason);
+    private Task WriteAsync() => _stored.SaveAsync(new Dictionary<string, JobInfo>(_jobs, StringComparer.Ordinal));
 }
