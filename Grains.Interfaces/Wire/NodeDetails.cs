@@ -34,6 +34,9 @@ public sealed record NodeTaskCounts
     [Id(5)] public long Failed { get; init; }
     /// <summary>Tasks other owners sent here.</summary>
     [Id(6)] public long Received { get; init; }
+    /// <summary>Tasks submitted here (counted in <see cref="Submitted"/>) that this node sent to run elsewhere: their
+    /// finish counts where they ran, and they are counted there as received.</summary>
+    [Id(7)] public long SentElsewhere { get; init; }
 }
 
 /// <summary>One finished task.</summary>
