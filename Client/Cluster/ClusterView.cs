@@ -17,8 +17,7 @@ internal static class ClusterView
         }
 
         var local = LocalStatus(runtime);
-        await table.ReportAsync(local).ConfigureAwait(false);
-        var rows = await table.ListAsync().ConfigureAwait(false);
+        var rows = await table.ExchangeAsync(local, runtime.WorkerId, []).ConfigureAwait(false);
         return rows.Select(r => r.NodeId == local.NodeId ? local : r).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 

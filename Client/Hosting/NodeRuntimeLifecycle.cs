@@ -33,10 +33,11 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         await _runtime.Cluster.RefreshAsync().ConfigureAwait(false);
     }
 
-    private Task OnStopAsync(CancellationToken cancellationToken)
+    private async Task OnStopAsync(CancellationToken cancellationToken)
     {
         // From here on leases run directly: the executor grain may already be deactivating.
         _runtime.Scheduler.LeaseStarter = null;
-        return Task.CompletedTask;
+        // The node table is going away with the silo (or this node is leaving): stop asking it.
+        await _runtime.Cluster.StopAsync().ConfigureAwait(false);
     }
 }

@@ -418,7 +418,19 @@ internal sealed partial class ClusterScheduler : IDisposable
                 }
             }
         }
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false) is true);
+        while (!cancellationToken.IsCancellationRequested && await WaitForTickAsync(timer, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Reports this runtime's row (a node) or its parked demands (a driver), reads every node's, and acts on
@@ -542,7 +554,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                     continue;
                 }
 
-                budget += infeasibleHere ? count : SlotsFor(node, shape);
+                budget += infeasibleHere ? count : EstimateSlots(node, shape);
             }
 
             if (budget == 0)
@@ -560,8 +572,6 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         }
     }
-
-    private static int SlotsFor(RemoteNode node, ResourceSet shape) => EstimateSlots(node, shape);
 
     private static int EstimateSlots(RemoteNode node, ResourceSet shape)
     {
@@ -581,6 +591,20 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         return fits == int.MaxValue ? 8 : fits;
+    }
+
+    /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation.
+        }
     }
 
     public void Dispose()
