@@ -1,0 +1,91 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using OrleansRay.Tests.Processes;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>The README's <c>csharp</c> blocks as a new user writes them: each is the whole <c>Program.cs</c> of a new
+/// console project made as <c>dotnet new console</c> makes it (ImplicitUsings and Nullable on, nothing of this
+/// repository's build settings), referencing <c>Client/OrleansRay.csproj</c>. It must build and run (issue 9, case 14:
+/// Orleans' implicit <c>global using Orleans.Runtime;</c> made <c>PlacementStrategy</c> ambiguous in such a project).</summary>
+public sealed partial class ReadmeSamplesTests : IDisposable
+{
+    private readonly DirectoryInfo _project = Directory.CreateTempSubdirectory("orl-readme-");
+
+    [Fact]
+    public async Task Every_csharp_block_of_the_README_builds_and_runs_as_the_Program_cs_of_a_new_console_project()
+    {
+        var root = RepositoryRoot();
+        var blocks = CSharpBlocks(await File.ReadAllTextAsync(Path.Combine(root, "README.md")));
+        Assert.True(blocks.Count >= 2, $"README.md has {blocks.Count} csharp blocks; the quickstart and the placement-group sample were expected.");
+
+        var configuration = typeof(ReadmeSamplesTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var projectFile = Path.Combine(_project.FullName, "UserApp.csproj");
+        await File.WriteAllTextAsync(projectFile, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{Path.Combine(root, "Client", "OrleansRay.csproj")}" />
+              </ItemGroup>
+            </Project>
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+        };
+
+        foreach (var (line, code) in blocks)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_project.FullName, "Program.cs"), code);
+            // No build servers: nothing this test starts may outlive it.
+            var build = await ProcessRunner.RunAsync(DotNet, ["build", projectFile, "-c", configuration, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-v", "q"],
+                TimeSpan.FromMinutes(5), environment, _project.FullName);
+            Assert.True(build.ExitCode == 0, $"The README's csharp block at line {line} does not build as a new console project's Program.cs:\n{build}");
+
+            var program = Path.Combine(_project.FullName, "bin", configuration, "net10.0", "UserApp.dll");
+            var run = await ProcessRunner.RunAsync(DotNet, [program], TimeSpan.FromMinutes(2), environment, _project.FullName);
+            Assert.True(run.ExitCode == 0 && run.Output.Trim().Length > 0, $"The README's csharp block at line {line} built but did not run cleanly:\n{run}");
+        }
+    }
+
+    public void Dispose() => _project.Delete(recursive: true);
+
+    private static List<(int Line, string Code)> CSharpBlocks(string markdown)
+    {
+        var blocks = new List<(int, string)>();
+        foreach (Match match in CSharpBlock().Matches(markdown))
+        {
+            var line = markdown.AsSpan(0, match.Index).Count('\n') + 1;
+            blocks.Add((line, match.Groups["code"].Value));
+        }
+
+        return blocks;
+    }
+
+    [GeneratedRegex(@"^```csharp\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+
+    private static string DotNet =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
+    }
+}
