@@ -345,6 +345,9 @@ internal sealed partial class SchedulerEngine
 
             lease.Blocked = true;
             AddLocked(lease.Resources);
+            // A blocked lease stops counting against its shape's lease cap too: for zero-resource tasks the cap is the
+            // only bound, and blocked ones must not keep the tasks they wait for from starting.
+            lease.Class.ActiveLeases--;
             GrantLocked(ref started);
         }
 
@@ -363,6 +366,7 @@ internal sealed partial class SchedulerEngine
 
             lease.Blocked = false;
             SubtractLocked(lease.Resources);
+            lease.Class.ActiveLeases++;
         }
     }
 
@@ -381,9 +385,8 @@ internal sealed partial class SchedulerEngine
             if (!lease.Blocked)
             {
                 AddLocked(lease.Resources);
+                lease.Class.ActiveLeases--;
             }
-
-            lease.Class.ActiveLeases--;
             GrantLocked(ref started);
         }
 
@@ -706,9 +709,9 @@ internal sealed partial class SchedulerEngine
     private void ReleaseLeaseLocked(Lease lease)
     {
         _leases.Remove(lease.Id);
-        lease.Class.ActiveLeases--;
         if (!lease.Blocked)
         {
+            lease.Class.ActiveLeases--;
             AddLocked(lease.Resources);
         }
     }

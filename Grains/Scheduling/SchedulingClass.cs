@@ -15,5 +15,6 @@ internal sealed class SchedulingClass
 
     public Queue<TaskSpec> Ready { get; } = new();
 
+    /// <summary>Leases of this shape running and not blocked in a Get (blocked ones have handed their share back).</summary>
     public int ActiveLeases;
 }
