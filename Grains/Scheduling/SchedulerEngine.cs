@@ -408,7 +408,7 @@ internal sealed partial class SchedulerEngine
             var node = _pendingActors.AddLast(request);
             if (cancellationToken.CanBeCanceled)
             {
-                cancellationToken.Register(() =>
+                request.Cancellation = cancellationToken.Register(() =>
                 {
                     lock (_gate)
                     {
@@ -669,7 +669,7 @@ internal sealed partial class SchedulerEngine
             {
                 _pendingActors.Remove(node);
                 SubtractLocked(node.Value.Shape);
-                node.Value.Completion.TrySetResult();
+                node.Value.Grant();
             }
 
             node = next;
