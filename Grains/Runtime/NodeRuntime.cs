@@ -802,6 +802,7 @@ internal sealed partial class NodeRuntime : IDisposable
         Cluster.Dispose();
         Local.TryRemove(WorkerId, out _);
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
+        Scheduler.Dispose();
         Pool.Dispose();
     }
 

@@ -31,9 +31,12 @@ internal sealed partial class SchedulerEngine
     private long _failed;
     private long _submitted;
 
-    public SchedulerEngine(ResourceSet total, ILogger logger)
+    private readonly TimeProvider _timeProvider;
+
+    public SchedulerEngine(ResourceSet total, ILogger logger, TimeProvider? timeProvider = null)
     {
         _total = total;
+        _timeProvider = timeProvider ?? TimeProvider.System;
         _available = total.ToDictionary();
         _logger = logger;
 
@@ -186,6 +189,7 @@ internal sealed partial class SchedulerEngine
             }
 
             var cls = lease.Class;
+            cls.Finished++;
             var yieldToOthers = lease.Executed >= FairnessQuantum && HasStarvedClassLocked(cls);
             if (!yieldToOthers)
             {
@@ -232,7 +236,7 @@ internal sealed partial class SchedulerEngine
                 return false;
             }
 
-            return shape.IsEmpty ? (cls?.ActiveLeases ?? 0) < _zeroResourceLeaseCap : shape.FitsIn(_available);
+            return shape.IsEmpty ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls)) : shape.FitsIn(_available);
         }
     }
 
@@ -700,11 +704,15 @@ internal sealed partial class SchedulerEngine
                 _waitingClasses.RemoveAt(i);
                 i--;
             }
+            else
+            {
+                ArmStarvationCheckLocked(cls);
+            }
         }
     }
 
     private bool CanGrantLocked(SchedulingClass cls) =>
-        cls.Shape.IsEmpty ? cls.ActiveLeases < _zeroResourceLeaseCap : cls.Shape.FitsIn(_available);
+        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : cls.Shape.FitsIn(_available);
 
     private void ReleaseLeaseLocked(Lease lease)
     {
@@ -713,6 +721,11 @@ internal sealed partial class SchedulerEngine
         {
             lease.Class.ActiveLeases--;
             AddLocked(lease.Resources);
+        }
+
+        if (lease.Class.ExtraLeases > 0)
+        {
+            lease.Class.ExtraLeases--; // a lease of the shape ended: the stall it was granted for is over
         }
     }
 

@@ -78,6 +78,29 @@ public sealed class WorkerProgressTests
     }
 
     [Fact]
+    public async Task Zero_cpu_tasks_blocked_in_user_code_beyond_the_lease_cap_do_not_keep_the_one_that_unblocks_them_from_starting()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreMemory = 0, Namespace = "progress" });
+        var zero = new TaskOptions { NumCpus = 0 };
+        var gate = Guid.NewGuid().ToString();
+        try
+        {
+            // More waiters than the node's cap on concurrent zero-resource leases (4 per core, at least 8), blocked on
+            // a gate the runtime cannot see; the task that opens it is queued last.
+            var waiters = Enumerable.Range(0, 4 * Environment.ProcessorCount + 10).Select(_ => ray.Task(SemanticsFunctions.WaitOnGate, gate).Options(zero).Remote()).ToList();
+            var opener = ray.Task(SemanticsFunctions.OpenGates, gate, gate).Options(zero).Remote();
+
+            var opened = ray.GetAsync(opener).AsTask();
+            Assert.True(await Task.WhenAny(opened, Task.Delay(Deadline)) == opened, "the task that opens the gate did not start while every lease was blocked on it");
+            Assert.All(await ray.GetAsync(waiters).WaitAsync(Deadline), Assert.True);
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+        }
+    }
+
+    [Fact]
     public async Task Tasks_blocking_their_threads_on_actor_calls_all_finish()
     {
         for (var round = 0; round < Rounds; round++)
