@@ -132,10 +132,13 @@ internal sealed class ObjectEntry
                     return;
                 case List<Action<ObjectEntry>> list:
                     // Waiters that give up are usually the latest ones (polls): search from the end.
-                    var index = list.FindLastIndex(w => ReferenceEquals(w, callback));
-                    if (index >= 0)
+                    for (var i = list.Count - 1; i >= 0; i--)
                     {
-                        list.RemoveAt(index);
+                        if (ReferenceEquals(list[i], callback))
+                        {
+                            list.RemoveAt(i);
+                            break;
+                        }
                     }
 
                     if (list.Count == 0)
