@@ -32,10 +32,11 @@ public interface IRay : IAsyncDisposable
     /// <exception cref="GetTimeoutException">The object was not ready in time.</exception>
     ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default);
 
-    /// <summary>Waits for several objects; the values come in the order of the input.</summary>
+    /// <summary>Waits for several objects; the values come in the order of the input. Raises as soon as any one of
+    /// them fails (the first failed one in input order), without waiting for the others (Ray's <c>ray.get</c> of a list).</summary>
     Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default);
 
-    /// <summary>Waits up to <paramref name="timeout"/> for several objects.</summary>
+    /// <summary>Waits up to <paramref name="timeout"/> for several objects; raises as soon as any one of them fails.</summary>
     /// <exception cref="GetTimeoutException">Not all objects were ready in time.</exception>
     Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default);
 

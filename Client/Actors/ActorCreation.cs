@@ -72,7 +72,11 @@ public readonly struct ActorCreation<TActor> where TActor : class
         {
             var info = new ActorInfo(actorId, data.Name, data.Namespace, className, ActorState.Pending, string.Empty, 0, data.Detached);
             // Names must be unique when Remote() returns (Ray raises at .remote()); the directory is one grain call away.
-            var holder = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace).RegisterAsync(info).GetAwaiter().GetResult();
+            // On a worker thread the call is issued from the thread pool: this thread blocks on it right away, and
+            // none of the call's continuations may need it (see SchedulerEngine.Start).
+            var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
+            var register = Runtime.WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
+            var holder = register.GetAwaiter().GetResult();
             if (holder != actorId)
             {
                 throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorAsync to reach it, or choose another name.", nameof(options));

@@ -82,35 +82,38 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return GetManyAsync(objectRefs, timeout, cancellationToken);
     }
 
+    /// <summary>Gets several objects: waits for all of them, but raises as soon as any one fails (Ray's ray.get of a
+    /// list); the values come back in input order.</summary>
     private async Task<T[]> GetManyAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<ObjectRef<T>> ?? objectRefs.ToList();
         var found = new (NodeRuntime Runtime, Objects.ObjectEntry Entry)[refs.Count];
+        var entries = new Objects.ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
             found[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs)));
+            entries[i] = found[i].Entry;
         }
 
-        var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
+        if (!await ObjectWaiter.WaitAsync(entries, entries.Length, stopOnFailure: true, timeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw new GetTimeoutException(timeout!.Value, $"{entries.Count(e => !e.IsComplete)} of {refs.Count} objects");
+        }
+
+        // The first failed object in input order raises, whether or not the others are complete yet.
+        foreach (var entry in entries)
+        {
+            if (entry.IsFailed)
+            {
+                throw StoreErrors.ToException(entry.Error!);
+            }
+        }
+
         var results = new T[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
             var (runtime, entry) = found[i];
-            if (!entry.IsComplete)
-            {
-                var remaining = deadline is { } d ? d - DateTime.UtcNow : (TimeSpan?)null;
-                if (remaining is { } r && r < TimeSpan.Zero)
-                {
-                    remaining = TimeSpan.Zero;
-                }
-
-                if (!await runtime.WaitForAsync(entry, remaining, cancellationToken).ConfigureAwait(false))
-                {
-                    throw new GetTimeoutException(timeout!.Value, $"{refs.Count - i} of {refs.Count} objects");
-                }
-            }
-
             results[i] = await ObjectResolver.ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         }
 
@@ -139,47 +142,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             entries[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs))).Entry;
         }
 
-        if (entries.Count(e => e.IsComplete) < numReturns)
-        {
-            var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var readyCount = 0;
-            foreach (var entry in entries)
-            {
-                entry.OnComplete(_ =>
-                {
-                    if (Interlocked.Increment(ref readyCount) >= numReturns)
-                    {
-                        enough.TrySetResult();
-                    }
-                });
-            }
-
-            var lease = TaskContext.Current?.Lease;
-            if (lease is not null)
-            {
-                Runtime.Scheduler.ReleaseWhileBlocked(lease);
-            }
-
-            try
-            {
-                var wait = timeout is { } limit ? enough.Task.WaitAsync(limit, cancellationToken) : enough.Task.WaitAsync(cancellationToken);
-                try
-                {
-                    await wait.ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // Timed out: report what is ready now.
-                }
-            }
-            finally
-            {
-                if (lease is not null)
-                {
-                    Runtime.Scheduler.ReacquireAfterBlocked(lease);
-                }
-            }
-        }
+        // Timing out is not an error here: what is ready by then is the answer.
+        await ObjectWaiter.WaitAsync(entries, numReturns, stopOnFailure: false, timeout, cancellationToken).ConfigureAwait(false);
 
         var ready = new List<TRef>(numReturns);
         var notReady = new List<TRef>(refs.Count);

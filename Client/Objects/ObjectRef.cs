@@ -9,8 +9,11 @@ namespace OrleansRay;
 /// <remarks>
 /// Serializable (pass it to tasks, keep it in actors, put it inside other objects). The object lives while a ref to it
 /// lives: when the last ref in the owner's process is collected or disposed, the object is freed.
+/// <para>Deliberately not [Immutable]: Orleans hands immutable values over as the same instance, and a ref is a counted
+/// handle, not a value. Every copy (a value put, returned, or passed in this process) and every deserialized ref is a
+/// reference of its own, so disposing one never frees the object under another (Ray's semantics).</para>
 /// </remarks>
-[GenerateSerializer, Immutable, Alias("orleansray.ObjectRef")]
+[GenerateSerializer, Alias("orleansray.ObjectRef")]
 public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedRef
 {
     /// <summary>How long serializing a ref keeps its object alive for the receiver to register as a borrower.</summary>
@@ -81,6 +84,8 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         }
     }
 
+    /// <summary>A ref rebuilt in this process (deserialized, or deep-copied by Orleans' copier): count it as a handle
+    /// of its own at its owner, or as a borrower when the owner is another process.</summary>
     internal static void OnDeserialized(ObjectRef value)
     {
         if (NodeRuntime.TryGetLocal(value.Owner, out var owner))

@@ -4,7 +4,7 @@ using OrleansRay.Objects;
 namespace OrleansRay;
 
 /// <summary>A typed reference to an object of type <typeparamref name="T"/>. Awaitable: <c>await r</c> is <c>ray.GetAsync(r)</c>.</summary>
-[GenerateSerializer, Immutable, Alias("orleansray.ObjectRef`1")]
+[GenerateSerializer, Alias("orleansray.ObjectRef`1")]
 [SerializationCallbacks(typeof(ObjectRefSerializationHooks))]
 public sealed class ObjectRef<T> : ObjectRef
 {

@@ -8,7 +8,8 @@ namespace OrleansRay;
 /// Serializing a ref whose owner is in this process pins the object for <see cref="ObjectRef.TransitGrace"/>, long
 /// enough for the receiver to register as a borrower (Ray's borrower protocol, simplified). A ref deserialized away
 /// from its owner registers as a borrower, and its collection (or Dispose) unregisters; one deserialized at home
-/// counts as a local handle again.
+/// counts as a local handle again. A ref deep-copied in this process (values put, passed, or returned go through
+/// Orleans' copier) is counted the same way: each copy is a handle of its own.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ObjectRefSerializationHooks
@@ -18,4 +19,7 @@ public sealed class ObjectRefSerializationHooks
 
     /// <summary>Called by Orleans after a ref is read.</summary>
     public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value);
+
+    /// <summary>Called by Orleans' copier after a ref is copied: the copy is a reference of its own.</summary>
+    public void OnCopied(ObjectRef original, ObjectRef copy) => ObjectRef.OnDeserialized(copy);
 }

@@ -113,6 +113,44 @@ internal sealed class ObjectEntry
         callback(this);
     }
 
+    /// <summary>Takes back a callback registered with <see cref="OnComplete"/> that has not run: a waiter that gave up
+    /// (timed out, was cancelled, or had enough) must not stay registered until the entry completes, which may be never.</summary>
+    /// <remarks>Removes one registration of that delegate instance; does nothing once the entry completed.</remarks>
+    public void RemoveOnComplete(Action<ObjectEntry> callback)
+    {
+        if (_state != Pending)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            switch (_waiters)
+            {
+                case Action<ObjectEntry> single when ReferenceEquals(single, callback):
+                    _waiters = null;
+                    return;
+                case List<Action<ObjectEntry>> list:
+                    // Waiters that give up are usually the latest ones (polls): search from the end.
+                    for (var i = list.Count - 1; i >= 0; i--)
+                    {
+                        if (ReferenceEquals(list[i], callback))
+                        {
+                            list.RemoveAt(i);
+                            break;
+                        }
+                    }
+
+                    if (list.Count == 0)
+                    {
+                        _waiters = null;
+                    }
+
+                    return;
+            }
+        }
+    }
+
     /// <summary>A task that completes (never faults) when the entry does.</summary>
     public Task WhenComplete()
     {

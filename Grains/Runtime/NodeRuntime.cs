@@ -255,16 +255,9 @@ internal sealed partial class NodeRuntime : IDisposable
             return new RemoteResult { ObjectId = id, Error = RayError.Create(RayErrorKind.ObjectLost, $"Object {id} no longer exists at its owner: every reference to it was released, or its owner restarted.") };
         }
 
-        if (!entry.IsComplete)
+        if (!await WaitForAsync(entry, BorrowWait, CancellationToken.None).ConfigureAwait(false))
         {
-            try
-            {
-                await entry.WhenComplete().WaitAsync(BorrowWait).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                return new RemoteResult { ObjectId = id, Pending = true };
-            }
+            return new RemoteResult { ObjectId = id, Pending = true };
         }
 
         if (entry.IsFailed)
@@ -573,50 +566,10 @@ internal sealed partial class NodeRuntime : IDisposable
         return entry;
     }
 
-    /// <summary>Waits for an object; null when <paramref name="timeout"/> passed first. Inside a task the task's
-    /// resources are handed back while it waits.</summary>
-    public async ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        if (entry.IsComplete)
-        {
-            return true;
-        }
-
-        var lease = TaskContext.Current?.Lease;
-        if (lease is not null)
-        {
-            Scheduler.ReleaseWhileBlocked(lease);
-        }
-
-        try
-        {
-            var completion = entry.WhenComplete();
-            if (timeout is { } t)
-            {
-                try
-                {
-                    await completion.WaitAsync(t, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                await completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return true;
-        }
-        finally
-        {
-            if (lease is not null)
-            {
-                Scheduler.ReacquireAfterBlocked(lease);
-            }
-        }
-    }
+    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first. Inside a task the task's
+    /// resources are handed back while it waits; nothing stays registered on the entry once the wait ends.</summary>
+    public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
 
     /// <summary>Resolves a call's arguments: inline values as they are, object arguments copied out of their entries.</summary>
     /// <returns>null on success; otherwise the error to report (a failed argument propagates its error).</returns>
@@ -849,6 +802,7 @@ internal sealed partial class NodeRuntime : IDisposable
         Cluster.Dispose();
         Local.TryRemove(WorkerId, out _);
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
+        Scheduler.Dispose();
         Pool.Dispose();
     }
 

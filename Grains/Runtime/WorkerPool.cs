@@ -6,9 +6,15 @@ namespace OrleansRay.Runtime;
 /// .NET thread pool, so user code that blocks (Thread.Sleep, sync I/O) cannot starve Orleans.</summary>
 /// <remarks>
 /// A <see cref="TaskScheduler"/>, so <c>await</c> inside user code resumes on these threads too. It starts with
-/// <c>minThreads</c> threads and adds one whenever work is queued while no thread is idle (a blocked function then
-/// costs one extra thread, not a stall), up to <c>maxThreads</c>. The scheduler engine bounds how much work is admitted,
-/// so the thread count follows the node's CPU slots plus blocked or zero-CPU work.
+/// <c>minThreads</c> threads and adds one whenever an item is queued that no waiting thread is free to take (a blocked
+/// function then costs one extra thread, not a stall), up to <c>maxThreads</c>. The scheduler engine bounds how much
+/// work is admitted, so the thread count follows the node's CPU slots plus blocked or zero-CPU work.
+/// <para>Invariant: <c>_spare</c> = threads waiting for work (or about to) minus items queued and not yet taken. A
+/// thread counts itself in before it waits; an item counts itself out when queued; a take changes both sides, so it
+/// leaves <c>_spare</c> alone. A queued item that drives <c>_spare</c> negative has no thread to take it and starts
+/// one, so every runnable item has a thread of its own even when each thread that takes one blocks in user code.
+/// (Counting idle threads instead, as before, let items queued back to back all count the same idle thread: the
+/// first blocked it and the rest waited, forever when they were what would unblock it.)</para>
 /// </remarks>
 internal sealed class WorkerPool : TaskScheduler, IDisposable
 {
@@ -16,7 +22,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     private readonly int _maxThreads;
     private readonly string _name;
     private int _threads;
-    private int _idle;
+    private int _spare;
     private volatile bool _disposed;
 
     [ThreadStatic]
@@ -53,7 +59,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
 
         _queue.Add(task);
-        if (Volatile.Read(ref _idle) == 0 && Volatile.Read(ref _threads) < _maxThreads)
+        if (Interlocked.Decrement(ref _spare) < 0)
         {
             StartThread();
         }
@@ -82,9 +88,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         _current = this;
         try
         {
+            Interlocked.Increment(ref _spare);
             while (!_queue.IsCompleted)
             {
-                Interlocked.Increment(ref _idle);
                 Task? task;
                 try
                 {
@@ -97,12 +103,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
                 {
                     break; // completed for adding and empty
                 }
-                finally
-                {
-                    Interlocked.Decrement(ref _idle);
-                }
 
                 TryExecuteTask(task);
+                Interlocked.Increment(ref _spare);
             }
         }
         finally

@@ -31,9 +31,12 @@ internal sealed partial class SchedulerEngine
     private long _failed;
     private long _submitted;
 
-    public SchedulerEngine(ResourceSet total, ILogger logger)
+    private readonly TimeProvider _timeProvider;
+
+    public SchedulerEngine(ResourceSet total, ILogger logger, TimeProvider? timeProvider = null)
     {
         _total = total;
+        _timeProvider = timeProvider ?? TimeProvider.System;
         _available = total.ToDictionary();
         _logger = logger;
 
@@ -186,6 +189,7 @@ internal sealed partial class SchedulerEngine
             }
 
             var cls = lease.Class;
+            cls.Finished++;
             var yieldToOthers = lease.Executed >= FairnessQuantum && HasStarvedClassLocked(cls);
             if (!yieldToOthers)
             {
@@ -232,7 +236,7 @@ internal sealed partial class SchedulerEngine
                 return false;
             }
 
-            return shape.IsEmpty ? (cls?.ActiveLeases ?? 0) < _zeroResourceLeaseCap : shape.FitsIn(_available);
+            return shape.IsEmpty ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls)) : shape.FitsIn(_available);
         }
     }
 
@@ -345,6 +349,9 @@ internal sealed partial class SchedulerEngine
 
             lease.Blocked = true;
             AddLocked(lease.Resources);
+            // A blocked lease stops counting against its shape's lease cap too: for zero-resource tasks the cap is the
+            // only bound, and blocked ones must not keep the tasks they wait for from starting.
+            lease.Class.ActiveLeases--;
             GrantLocked(ref started);
         }
 
@@ -363,6 +370,7 @@ internal sealed partial class SchedulerEngine
 
             lease.Blocked = false;
             SubtractLocked(lease.Resources);
+            lease.Class.ActiveLeases++;
         }
     }
 
@@ -381,9 +389,8 @@ internal sealed partial class SchedulerEngine
             if (!lease.Blocked)
             {
                 AddLocked(lease.Resources);
+                lease.Class.ActiveLeases--;
             }
-
-            lease.Class.ActiveLeases--;
             GrantLocked(ref started);
         }
 
@@ -405,7 +412,7 @@ internal sealed partial class SchedulerEngine
             var node = _pendingActors.AddLast(request);
             if (cancellationToken.CanBeCanceled)
             {
-                cancellationToken.Register(() =>
+                request.Cancellation = cancellationToken.Register(() =>
                 {
                     lock (_gate)
                     {
@@ -666,7 +673,7 @@ internal sealed partial class SchedulerEngine
             {
                 _pendingActors.Remove(node);
                 SubtractLocked(node.Value.Shape);
-                node.Value.Completion.TrySetResult();
+                node.Value.Grant();
             }
 
             node = next;
@@ -697,19 +704,28 @@ internal sealed partial class SchedulerEngine
                 _waitingClasses.RemoveAt(i);
                 i--;
             }
+            else
+            {
+                ArmStarvationCheckLocked(cls);
+            }
         }
     }
 
     private bool CanGrantLocked(SchedulingClass cls) =>
-        cls.Shape.IsEmpty ? cls.ActiveLeases < _zeroResourceLeaseCap : cls.Shape.FitsIn(_available);
+        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : cls.Shape.FitsIn(_available);
 
     private void ReleaseLeaseLocked(Lease lease)
     {
         _leases.Remove(lease.Id);
-        lease.Class.ActiveLeases--;
         if (!lease.Blocked)
         {
+            lease.Class.ActiveLeases--;
             AddLocked(lease.Resources);
+        }
+
+        if (lease.Class.ExtraLeases > 0)
+        {
+            lease.Class.ExtraLeases--; // a lease of the shape ended: the stall it was granted for is over
         }
     }
 

@@ -15,5 +15,13 @@ internal sealed class SchedulingClass
 
     public Queue<TaskSpec> Ready { get; } = new();
 
+    /// <summary>Leases of this shape running and not blocked in a Get (blocked ones have handed their share back).</summary>
     public int ActiveLeases;
+
+    /// <summary>Leases allowed beyond the zero-resource cap because the shape's leases all stalled (see
+    /// SchedulerEngine.Starvation.cs).</summary>
+    public int ExtraLeases;
+
+    /// <summary>Tasks of this shape its leases have finished, and the count at the last starvation check.</summary>
+    public long Finished, FinishedAtLastCheck;
 }
