@@ -256,29 +256,46 @@ internal static class UserAssemblies
         }
     }
 
-    /// <summary>The file of a dependency of a loaded assembly: as its .deps.json names it, else next to it.</summary>
+    /// <summary>The file of a dependency of a loaded assembly: as its .deps.json names it (whether or not its metadata
+    /// references it: attributes name assemblies too, e.g. Orleans' generated <c>[assembly: ApplicationPart]</c> lists
+    /// every Orleans package the project uses), else next to it when its metadata references it.</summary>
     private static string? Probe(AssemblyName name)
     {
-        if (name.Name is null || !Referenced.ContainsKey(name.Name))
+        if (name.Name is null)
         {
             return null;
         }
 
+        var referenced = Referenced.ContainsKey(name.Name);
         foreach (var (path, resolver) in Resolvers)
         {
-            if (resolver.ResolveAssemblyToPath(name) is { } file && File.Exists(file))
+            if (ResolveListed(resolver, name) is { } file)
             {
                 return file;
             }
 
             var sibling = Path.Combine(Path.GetDirectoryName(path)!, name.Name + ".dll");
-            if (File.Exists(sibling))
+            if (referenced && File.Exists(sibling))
             {
                 return sibling;
             }
         }
 
         return null;
+    }
+
+    /// <summary>The file .deps.json lists for <paramref name="name"/>, when it lists one that exists.</summary>
+    private static string? ResolveListed(AssemblyDependencyResolver resolver, AssemblyName name)
+    {
+        try
+        {
+            return resolver.ResolveAssemblyToPath(name) is { } file && File.Exists(file) ? file : null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // A malformed .deps.json entry: not this assembly's dependency as far as the node can tell.
+            return null;
+        }
     }
 
     /// <summary>"A.dll, B.dll (2 assemblies)" for the start message.</summary>

@@ -21,8 +21,7 @@ public sealed class HeadRestartTests : IDisposable
     public async Task A_worker_whose_head_was_killed_and_restarted_exits_with_a_clear_message()
     {
         var port = Text(TestPorts.Free());
-        var nodePort = Text(TestPorts.Free());
-        string[] headArguments = ["start", "--head", "--port", port, "--node-port", nodePort, "--dashboard-port", Text(TestPorts.Free()), "--num-cpus", "1", "--object-store-memory", StoreBytes];
+        string[] headArguments = ["start", "--head", "--port", port, "--dashboard-port", Text(TestPorts.Free()), "--num-cpus", "1", "--object-store-memory", StoreBytes];
         var head = await _command.RunAsync(headArguments);
         Assert.True(head.ExitCode == 0, head.ToString());
         var headPid = Assert.Single(_command.NodePids());
@@ -37,12 +36,13 @@ public sealed class HeadRestartTests : IDisposable
             () => status?.ToString() ?? "(no status yet)");
 
         OrleansRayCommand.Kill(headPid);
+        // Restarted as a person would: the same command (the same client port; a node port of its own choosing).
         var restarted = await _command.RunAsync(headArguments);
         Assert.True(restarted.ExitCode == 0, restarted.ToString());
 
         await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(workerPid), WorkerExitDeadline, $"worker {workerPid} to exit after losing its head");
         var log = await File.ReadAllTextAsync(workerLog);
-        Assert.Contains($"Lost the head at 127.0.0.1:{port}", log, StringComparison.Ordinal);
+        Assert.True(log.Contains($"Lost the head at 127.0.0.1:{port}", StringComparison.Ordinal), "worker log:\n" + Tail(log));
         Assert.Contains($"orleansray start --address 127.0.0.1:{port}", log, StringComparison.Ordinal);
         var stop = await _command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
@@ -63,6 +63,8 @@ public sealed class HeadRestartTests : IDisposable
 
         throw new InvalidOperationException("no worker pid file");
     }
+
+    private static string Tail(string log) => string.Join('\n', log.Split('\n').TakeLast(40));
 
     private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
 
