@@ -26,6 +26,12 @@ internal sealed partial class HeadWatch : BackgroundService
     private readonly ILogger<HeadWatch> _logger;
     private readonly string _headAddress;
 
+    /// <summary>Watches <paramref name="runtime"/>'s exchanges with the head; stops the node through
+    /// <paramref name="lifetime"/> when they have stopped for <see cref="LostAfter"/>.</summary>
+    /// <param name="runtime">The node's runtime (its cluster view says when the head last answered).</param>
+    /// <param name="lifetime">Stops the node.</param>
+    /// <param name="logger">Where the line saying why goes (the node's log).</param>
+    /// <param name="headAddress">The head's client address the worker joined through, for the message.</param>
     public HeadWatch(NodeRuntime runtime, IHostApplicationLifetime lifetime, ILogger<HeadWatch> logger, string headAddress)
     {
         _runtime = runtime;

@@ -66,6 +66,42 @@ public sealed class BatchFailureTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 1000).Where(i => i != Bad).Select(i => (object)i), values);
     }
 
+    /// <summary>Returns its input's number (the holder's process is never touched).</summary>
+    public static int NumberOf(ImmutableHolder holder) => holder.Number;
+
+    [Fact]
+    public async Task One_argument_that_cannot_be_serialized_fails_its_task_alone_and_its_batch_mates_run()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
+
+        // [Immutable] passes the copy at Remote() (Orleans shares immutable values) but has no codec for the wire.
+        var refs = Enumerable.Range(0, 2000)
+            .Select(i => ray.Task(NumberOf, new ImmutableHolder(i, i == Bad ? Process.GetCurrentProcess() : null)).Options(spread).Remote())
+            .ToList();
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await ray.GetAsync(refs[Bad], ResultDeadline));
+        Assert.Contains("could not be sent", error.Message, StringComparison.Ordinal);
+        var values = await ray.GetAsync(refs.Where((_, i) => i != Bad).ToArray(), ResultDeadline);
+        Assert.Equal(Enumerable.Range(0, 2000).Where(i => i != Bad), values);
+    }
+
+    [Fact]
+    public async Task One_actor_call_whose_argument_cannot_be_serialized_fails_alone_and_the_later_calls_run()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var actor = ray.Actor(() => new ProcessMaker()).Remote();
+
+        var refs = Enumerable.Range(0, 1000)
+            .Select(i => actor.Task((a, h) => a.NumberOf(h), new ImmutableHolder(i, i == Bad ? Process.GetCurrentProcess() : null)).Remote())
+            .ToList();
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await ray.GetAsync(refs[Bad], ResultDeadline));
+        Assert.Contains("could not be sent", error.Message, StringComparison.Ordinal);
+        var values = await ray.GetAsync(refs.Where((_, i) => i != Bad).ToArray(), ResultDeadline);
+        Assert.Equal(Enumerable.Range(0, 1000).Where(i => i != Bad), values);
+    }
+
     [Fact]
     public async Task An_exception_whose_type_cannot_be_serialized_arrives_as_a_task_error_with_its_type_message_and_stack()
     {
@@ -109,4 +145,24 @@ public sealed class ProcessHoldingException : Exception
 public sealed class ProcessMaker
 {
     public object NumberOrProcess(int i) => i == 777 ? Process.GetCurrentProcess() : i;
+
+    public int NumberOf(ImmutableHolder holder) => holder.Number;
+}
+
+/// <summary>An argument Orleans copies (it is immutable: shared, not copied) but cannot serialize when its payload is a
+/// process.</summary>
+[GenerateSerializer, Immutable]
+public sealed class ImmutableHolder
+{
+    public ImmutableHolder(int number, object? payload)
+    {
+        Number = number;
+        Payload = payload;
+    }
+
+    [Id(0)]
+    public int Number { get; }
+
+    [Id(1)]
+    public object? Payload { get; }
 }
