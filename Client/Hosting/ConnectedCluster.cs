@@ -124,7 +124,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         throw new RayException($"RayOptions.Address = \"auto\" found no cluster: ${AddressVariable} is not set and {file} does not exist. Start one with `orleansray start --head`, or give the address (\"host:port\").");
     }
 
-    private static IPEndPoint ParseEndpoint(string address)
+    internal static IPEndPoint ParseEndpoint(string address)
     {
         var colon = address.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)

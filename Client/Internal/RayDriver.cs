@@ -43,6 +43,11 @@ internal sealed class RayDriver : RayInstance
         try
         {
             await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).StartAsync(job).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (!embedded && !Submitted && _cluster is Hosting.ConnectedCluster connected)
+            {
+                // A crash must not leave the row SUCCEEDED (see DriverCrashWatch).
+                DriverCrashWatch.Track(this, connected.Address);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -90,6 +95,9 @@ internal sealed class RayDriver : RayInstance
             if (!Submitted)
             {
                 await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(JobId, Grains.JobState.Succeeded, null).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                // An exception on its way out of Main may have run this dispose: the watch turns the row FAILED if the
+                // process then crashes.
+                DriverCrashWatch.Disposed(this);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

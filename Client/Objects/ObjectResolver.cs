@@ -82,7 +82,19 @@ internal static class ObjectResolver
             throw StoreErrors.ToException(entry.Error!);
         }
 
-        return Cast<T>(runtime.Copier.CopyOut(entry.Value), entry.Id);
+        object? copy;
+        try
+        {
+            copy = runtime.Copier.CopyOut(entry.Value);
+        }
+        catch (Orleans.Serialization.CodecNotFoundException ex)
+        {
+            // A result that reached its owner without crossing a wire (same process) still cannot be handed out: the
+            // same serialization error its task would get from another node, not Orleans' exception.
+            throw new RayTaskException(Cluster.WireCheck.SerializationError(entry.Value?.GetType(), ex, string.Empty));
+        }
+
+        return Cast<T>(copy, entry.Id);
     }
 
     private static async ValueTask<T> ReadStoredAsync<T>(NodeRuntime runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)

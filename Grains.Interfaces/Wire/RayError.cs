@@ -51,10 +51,24 @@ public sealed class RayError
             Kind = RayErrorKind.TaskFailed,
             FunctionName = functionName,
             ExceptionType = exception.GetType().FullName ?? exception.GetType().Name,
-            Message = exception.Message,
-            RemoteStackTrace = exception.StackTrace ?? string.Empty,
+            Message = Read(exception, static e => e.Message),
+            RemoteStackTrace = Read(exception, static e => e.StackTrace ?? string.Empty),
             Original = exception,
         };
+    }
+
+    /// <summary>A member of a user exception as a string: the exception travels as strings only (whatever its type
+    /// holds, serializable or not), and a member that throws must not lose the failure it describes.</summary>
+    private static string Read(Exception exception, Func<Exception, string> member)
+    {
+        try
+        {
+            return member(exception);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return $"(reading it threw {ex.GetType().Name}: {ex.Message})";
+        }
     }
 
     /// <summary>A failure that is not an exception thrown by user code.</summary>

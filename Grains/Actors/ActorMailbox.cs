@@ -677,7 +677,7 @@ internal sealed partial class ActorMailbox
     {
         if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
         {
-            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty });
+            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
             return;
         }
 

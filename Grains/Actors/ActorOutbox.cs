@@ -161,7 +161,7 @@ internal sealed class ActorOutbox
                 }
 
                 var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, entries).ConfigureAwait(false) : batch.ToArray();
-                _hostNode = await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
+                _hostNode = await SendSplittingAsync(calls, entries, 0).ConfigureAwait(false);
                 lock (_gate)
                 {
                     // Only calls a node accepted die with it; a send still retrying reaches the actor's next instance.
@@ -179,6 +179,43 @@ internal sealed class ActorOutbox
             }
         }
     }
+
+    /// <summary>Sends <paramref name="calls"/> (their entries from <paramref name="offset"/> in <paramref name="entries"/>).
+    /// When the batch cannot be serialized (one call's argument, say), each half is sent again, down to single calls, so
+    /// only the calls at fault fail: each fails alone with the serializer's error and still travels, as a skip marker,
+    /// so the actor's sequence of this caller's calls stays contiguous and the later calls run.</summary>
+    private async Task<string> SendSplittingAsync(ActorCall[] calls, List<ObjectEntry> entries, int offset)
+    {
+        try
+        {
+            return await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
+        {
+            if (calls.Length > 1)
+            {
+                var half = calls.Length / 2;
+                await SendSplittingAsync(calls[..half], entries, offset).ConfigureAwait(false);
+                return await SendSplittingAsync(calls[half..], entries, offset + half).ConfigureAwait(false);
+            }
+
+            var call = calls[0];
+            entries[offset].TrySetError(new RayError
+            {
+                Kind = RayErrorKind.TaskFailed,
+                FunctionName = call.Method.DisplayName,
+                ExceptionType = ex.GetType().FullName ?? ex.GetType().Name,
+                Message = $"the call could not be sent to actor {_actorId}: {ex.Message}",
+                RemoteStackTrace = ex.StackTrace ?? string.Empty,
+                ActorId = _actorId,
+            });
+            return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], entries, offset).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The message could not be serialized: the fault of something a call carries, not of the actor's node.</summary>
+    private static bool IsSerializationFault(Exception ex) =>
+        (ex is AggregateException { InnerException: { } inner } ? inner : ex) is Orleans.Serialization.CodecNotFoundException or Orleans.Serialization.SerializerException;
 
     private async Task<string> SendWithRetryAsync(ActorCallBatch batch)
     {

@@ -320,7 +320,8 @@ internal sealed partial class ClusterScheduler : IDisposable
         return true;
     }
 
-    /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a failed send re-places the batch.</summary>
+    /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a send that fails because the node is
+    /// unreachable re-places the batch, one that fails for its items (split down to them by the pump) fails those alone.</summary>
     public SendPump<RemoteTask> CreatePump(RemoteNode node) => new(
         batch => node.Endpoint.RunTasksAsync(_runtime.Endpoint!, batch),
         (batch, ex) =>
@@ -338,10 +339,16 @@ internal sealed partial class ClusterScheduler : IDisposable
                     else if (_inFlight.TryRemove(spec.Id, out _))
                     {
                         // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
-                        // would fail the same way.
+                        // would fail the same way. The pump split the batch first, so only the tasks at fault get here.
                         spec.RemoteNode = null;
-                        _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.FunctionUnavailable,
-                            $"Task {spec.DisplayName} could not be sent to node {node.Id}: {ex.GetType().Name}: {ex.Message}", spec.DisplayName), string.Empty, 0);
+                        _runtime.FinishOwned(spec, null, new RayError
+                        {
+                            Kind = RayErrorKind.TaskFailed,
+                            FunctionName = spec.DisplayName,
+                            ExceptionType = ex.GetType().FullName ?? ex.GetType().Name,
+                            Message = $"the task could not be sent to node {node.Id}: {ex.Message}",
+                            RemoteStackTrace = ex.StackTrace ?? string.Empty,
+                        }, string.Empty, 0);
                     }
                 }
             }
@@ -398,6 +405,12 @@ internal sealed partial class ClusterScheduler : IDisposable
         _runtime.Scheduler.Enqueue(spec);
     }
 
+    private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
+
+    /// <summary>When this runtime last exchanged rows with the node table (on the head), or when it was made: a node
+    /// that has not heard from the table for long has lost the head.</summary>
+    public DateTime LastRefreshedUtc => new(Interlocked.Read(ref _lastRefreshedTicks), DateTimeKind.Utc);
+
     private async Task RefreshLoopAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(RefreshPeriod);
@@ -407,6 +420,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             try
             {
                 await RefreshAsync().ConfigureAwait(false);
+                Interlocked.Exchange(ref _lastRefreshedTicks, DateTime.UtcNow.Ticks);
                 failing = false;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)

@@ -5,6 +5,8 @@ namespace OrleansRay.Cluster;
 /// The hot path's batching rule (ARCHITECTURE.md): at high rates a batch grows while the previous one travels; at low
 /// rates an item leaves at once. Sends start on a thread-pool thread, never the caller's: the caller may be a worker
 /// thread whose user code is about to block.
+/// A batch whose send fails for a reason of its items (one that cannot be serialized, say) is split in halves and each
+/// half sent again, down to single items: only the bad items reach the failure handler, their neighbours go through.
 /// </remarks>
 internal sealed class SendPump<T>
 {
@@ -15,6 +17,7 @@ internal sealed class SendPump<T>
     private readonly object _gate = new();
     private readonly Func<T[], Task> _send;
     private readonly Action<T[], Exception> _failed;
+    private readonly Func<Exception, bool> _isItemFault;
     private List<T> _queue = new();
     private bool _sending;
 
@@ -24,13 +27,17 @@ internal sealed class SendPump<T>
     /// <param name="failed">Handles a batch whose send threw.</param>
     /// <param name="alwaysOnThreadPool">Never send on the caller's thread (callers such as finalizers must not run
     /// Orleans' send path).</param>
-    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false)
+    /// <param name="isItemFault">True when a failure may be the fault of some items rather than of the destination
+    /// (then the batch is split and sent again). Default: any failure that does not say the destination is unreachable.</param>
+    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false, Func<Exception, bool>? isItemFault = null)
     {
         _send = send;
         _failed = failed;
         _alwaysOnThreadPool = alwaysOnThreadPool;
+        _isItemFault = isItemFault ?? (static ex => !ClusterScheduler.IsTransient(ex));
     }
 
+    /// <summary>Queues one item; it leaves with the next batch.</summary>
     public void Enqueue(T item)
     {
         lock (_gate)
@@ -62,6 +69,7 @@ internal sealed class SendPump<T>
         }
     }
 
+    /// <summary>Queues several items; they leave with the next batch.</summary>
     public void EnqueueRange(IEnumerable<T> items)
     {
         lock (_gate)
@@ -103,14 +111,40 @@ internal sealed class SendPump<T>
                 }
             }
 
-            try
-            {
-                await _send(batch).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                _failed(batch, ex);
-            }
+            await SendOrSplitAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends <paramref name="batch"/>; when that fails for a reason of its items, sends each half again (a
+    /// failed batch never drops the items that were fine).</summary>
+    private async Task SendOrSplitAsync(T[] batch)
+    {
+        Exception failure;
+        try
+        {
+            await _send(batch).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            failure = ex;
+        }
+
+        if (batch.Length > 1 && _isItemFault(failure))
+        {
+            var half = batch.Length / 2;
+            await SendOrSplitAsync(batch[..half]).ConfigureAwait(false);
+            await SendOrSplitAsync(batch[half..]).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            _failed(batch, failure);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A failing failure handler must not stop the pump: the items queued after this batch still go.
         }
     }
 }

@@ -410,18 +410,46 @@ internal sealed partial class NodeRuntime : IDisposable
         return Copier.Serializer.Deserialize<object?>(bytes);
     }
 
-    /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner).</summary>
-    public void Reply(Grains.INodeEndpoint replyTo, RemoteResult result)
+    /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner). A value that cannot be
+    /// serialized fails this result alone, with a serialization error (<see cref="Cluster.WireCheck"/>): results
+    /// travel one-way, and Orleans drops a one-way batch whose body fails to serialize, neighbours and all.</summary>
+    /// <param name="replyTo">The owner's endpoint.</param>
+    /// <param name="result">The result.</param>
+    /// <param name="functionName">The task or actor method that produced it (named by a serialization error).</param>
+    public void Reply(Grains.INodeEndpoint replyTo, RemoteResult result, string functionName = "")
     {
         if (result.Error is null && result.Value is { } value && HoldIfLarge(result.ObjectId, value) is RemoteObject held)
         {
             result = result with { Value = held };
         }
 
+        result = global::OrleansRay.Cluster.WireCheck.Checked(result, Copier.Serializer, functionName);
         var pump = _replies.GetOrAdd(replyTo, static (endpoint, self) => new Cluster.SendPump<RemoteResult>(
             endpoint.DeliverResultsAsync,
-            (batch, ex) => LogReplyFailed(self._logger, batch.Length, ex.GetType().Name, ex.Message)), this);
+            (batch, ex) => self.ReplyFailed(endpoint, batch, ex)), this);
         pump.Enqueue(result);
+    }
+
+    /// <summary>A batch of results could not be sent. When the owner is unreachable they are lost with it (it owned
+    /// their objects); when the items were at fault (the pump has split the batch down to them), each is sent again
+    /// as an error, so the owner's waiter fails instead of waiting forever.</summary>
+    private void ReplyFailed(Grains.INodeEndpoint replyTo, RemoteResult[] batch, Exception ex)
+    {
+        LogReplyFailed(_logger, batch.Length, ex.GetType().Name, ex.Message);
+        if (global::OrleansRay.Cluster.ClusterScheduler.IsTransient(ex) || !_replies.TryGetValue(replyTo, out var pump))
+        {
+            return;
+        }
+
+        foreach (var result in batch)
+        {
+            if (result.Value is not null || result.Error is null)
+            {
+                // Only a result that still carried a value is resent (as an error without one): a result that failed
+                // again as an error is not resent, so nothing loops.
+                pump.Enqueue(result with { Value = null, Error = global::OrleansRay.Cluster.WireCheck.SerializationError(result.Value?.GetType(), ex, string.Empty) });
+            }
+        }
     }
 
     /// <summary>The entry of an object argument: this runtime's own, or the local entry of a ref borrowed from another
@@ -756,7 +784,7 @@ internal sealed partial class NodeRuntime : IDisposable
             if (_foreign.TryRemove(spec.Id, out _) && !spec.Cancelled)
             {
                 var duration = spec.StartedAt == 0 ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(spec.StartedAt).Ticks;
-                Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = NodeId.Value ?? string.Empty, DurationTicks = duration });
+                Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = NodeId.Value ?? string.Empty, DurationTicks = duration }, spec.DisplayName);
             }
 
             Scheduler.RecordFinished(error is not null);

@@ -42,6 +42,8 @@ internal sealed class ClusterClient : IAsyncDisposable
     {
         var (hostName, port) = OptionValues.HostPort(option, address);
         var endpoint = new IPEndPoint(OptionValues.Resolve(option, hostName), port);
+        // A port where nothing listens fails here in milliseconds, not after the client's whole connect timeout.
+        await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>

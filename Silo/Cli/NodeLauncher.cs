@@ -29,6 +29,17 @@ internal static class NodeLauncher
         }
 
         start.Environment[CliPaths.TempDirVariable] = paths.Root;
+        // The connection string may hold a password: by environment (readable by this user only), not by argument
+        // (every user's `ps` shows arguments). Without storage the node gets `--storage memory` and no variable.
+        if (settings.Storage is { } storage)
+        {
+            start.Environment[NodeSettings.StorageVariable] = storage;
+        }
+        else
+        {
+            start.Environment.Remove(NodeSettings.StorageVariable);
+        }
+
         var pidFile = paths.PidFile(settings.Port);
         Directory.CreateDirectory(paths.NodesDirectory);
         File.Delete(pidFile);

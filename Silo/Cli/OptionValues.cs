@@ -28,6 +28,56 @@ internal static class OptionValues
         return value;
     }
 
+    /// <summary>The smallest object store a node accepts: the store itself maps any size (an empty arena is one page),
+    /// but below this it cannot hold a few large values (anything above the 100 KiB inline threshold goes there) and
+    /// every put waits for room or fails. Ray refuses less than 75 MiB; tests and small machines use 64 MiB.</summary>
+    public const long MinObjectStoreMemory = 32L << 20;
+
+    /// <summary>Checks <c>--object-store-memory</c>: absent (the default), or at least <see cref="MinObjectStoreMemory"/>.</summary>
+    public static long? ObjectStoreMemory(long? value)
+    {
+        if (value is { } bytes && bytes < MinObjectStoreMemory)
+        {
+            throw CliException.Usage(
+                $"--object-store-memory {bytes.ToString(CultureInfo.InvariantCulture)}: below the minimum of {MinObjectStoreMemory.ToString(CultureInfo.InvariantCulture)} bytes (32 MiB); the value is in bytes, e.g. --object-store-memory {(256L << 20).ToString(CultureInfo.InvariantCulture)} for 256 MiB, or leave it out for 30% of memory.");
+        }
+
+        return value;
+    }
+
+    /// <summary>How long the probe of a cluster address waits for a TCP connection: a listening port answers in
+    /// milliseconds, a refused one at once; only an address that drops packets uses it all.</summary>
+    public static readonly TimeSpan ProbeDeadline = TimeSpan.FromSeconds(3);
+
+    /// <summary>Fails with a one-line error, within <see cref="ProbeDeadline"/>, when nothing accepts a TCP connection
+    /// at <paramref name="endpoint"/> (before an Orleans client spends its whole connect timeout finding that out).</summary>
+    /// <param name="option">The option that gave the address, for the message.</param>
+    /// <param name="address">The address as given.</param>
+    /// <param name="endpoint">The address resolved.</param>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    public static async Task EnsureAnswersAsync(string option, string address, IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        string reason;
+        try
+        {
+            using var client = new TcpClient(endpoint.AddressFamily);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(ProbeDeadline);
+            await client.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            return;
+        }
+        catch (SocketException ex)
+        {
+            reason = ex.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : ex.Message;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            reason = $"no answer within {ProbeDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
+        }
+
+        throw new CliException($"{option} {address}: nothing answers at {address} ({reason}). Is the cluster running there? `orleansray start --head` starts one; the head prints its address.");
+    }
+
     public static int Port(string option, int value)
     {
         if (value is < 1 or > 65535)

@@ -33,7 +33,16 @@ internal static class OrleansRayCli
             // Our own handler prints failures as one line; SIGTERM and Ctrl+C are left to the node's host, which stops
             // the silo cleanly (System.CommandLine would end the process after a fixed timeout instead).
             var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
-            return await Build().Parse(args).InvokeAsync(configuration).ConfigureAwait(false);
+            var parse = Build().Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // An unknown verb or option, a value of the wrong type: one line saying what and what to do, like every
+                // other bad input (System.CommandLine would print its own message, then a page of help).
+                await Console.Error.WriteLineAsync("error: " + ParseErrors.Describe(parse)).ConfigureAwait(false);
+                return CliException.UsageExitCode;
+            }
+
+            return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }
         catch (CliException ex)
         {
@@ -43,6 +52,13 @@ internal static class OrleansRayCli
         catch (StorageSetupException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return CliException.FailureExitCode;
+        }
+        catch (Exception ex) when (ex is FileLoadException or BadImageFormatException
+            || (ex is FileNotFoundException && ex.Message.StartsWith("Could not load file or assembly", StringComparison.Ordinal)))
+        {
+            // An assembly that cannot be loaded is not a folder that cannot be written: say which, and why.
+            await Console.Error.WriteLineAsync($"error: {ex.Message} (an assembly could not be loaded; with --load, check that the application's dependencies are next to its .dll)").ConfigureAwait(false);
             return CliException.FailureExitCode;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

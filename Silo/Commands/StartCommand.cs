@@ -31,8 +31,8 @@ internal sealed class StartCommand : Command
     private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store. Default: 30% of the machine's memory, at most 200 GiB." };
     private readonly Option<string> _storage = new("--storage")
     {
-        Description = "Where membership and control-store state live: `memory` (the head is the membership primary, nothing to install) or a PostgreSQL connection string (\"Host=...;Database=...;Username=...;Password=...\"); the head creates the schema in an empty database.",
-        DefaultValueFactory = _ => "memory",
+        Description = $"Where membership and control-store state live: `memory` (the head is the membership primary, nothing to install) or a PostgreSQL connection string (\"Host=...;Database=...;Username=...;Password=...\"); the head creates the schema in an empty database. Default: ${NodeSettings.StorageVariable} when set (keeps a password out of `ps`), else memory.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : "memory",
     };
     private readonly Option<string[]> _load = new(UserAssemblies.Option)
     {
@@ -85,6 +85,13 @@ internal sealed class StartCommand : Command
         var ip = OptionValues.Resolve("--node-ip-address", parse.GetValue(_nodeIp) ?? "127.0.0.1");
         var storageText = parse.GetValue(_storage)?.Trim() ?? "memory";
         var storage = string.Equals(storageText, "memory", StringComparison.OrdinalIgnoreCase) ? null : storageText;
+        if (launched)
+        {
+            // The launching `start` handed the connection string over by environment; the node's own children (its
+            // object store) have no use for it.
+            Environment.SetEnvironmentVariable(NodeSettings.StorageVariable, null);
+        }
+
         if (storage is not null)
         {
             PostgresSchema.ParseConnectionString(storage);
@@ -93,6 +100,7 @@ internal sealed class StartCommand : Command
         var settings = new NodeSettings
         {
             IsHead = head,
+            HeadAddress = join,
             NodeIpAddress = ip,
             Port = OptionValues.Port("--port", parse.GetValue(_port) ?? (head ? DefaultHeadPort : OptionValues.FreePort(ip))),
             NodePort = OptionValues.Port("--node-port", parse.GetValue(_nodePort) ?? OptionValues.FreePort(ip)),
@@ -100,12 +108,11 @@ internal sealed class StartCommand : Command
             NumGpus = OptionValues.NonNegative("--num-gpus", parse.GetValue(_numGpus)) ?? 0,
             Resources = OptionValues.Resources(parse.GetValue(_resources)),
             Memory = OptionValues.NonNegative("--memory", parse.GetValue(_memory)),
-            ObjectStoreMemory = OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory)),
+            ObjectStoreMemory = OptionValues.ObjectStoreMemory(OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory))),
             Storage = storage,
             Session = parse.GetValue(_sessionDir) ?? string.Empty,
-            // Only the launching `start` tries the types in a throwaway context: a node (background or --block) loads
-            // them for real right after, and must not have a second copy around.
-            Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: !launched && !parse.GetValue(_block)),
+            // Files only here; the launching `start` tries the types below, once it is done with the cluster.
+            Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: false),
         };
         if (settings.Port == settings.NodePort)
         {
@@ -138,6 +145,14 @@ internal sealed class StartCommand : Command
             primary = parse.GetValue(_primaryNode) is { } given
                 ? ParseEndpoint(given)
                 : await ClusterClient.FindPrimaryNodeAsync(join!, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!launched && !parse.GetValue(_block))
+        {
+            // Only the launching `start` tries the types in a throwaway context (a node, background or --block, loads
+            // them for real and must not have a second copy around), and only after its cluster client is gone: the
+            // same check on every node, whatever the node did before.
+            UserAssemblies.CheckTypes(settings.Load);
         }
 
         if (parse.GetValue(_block) || launched)
@@ -237,7 +252,12 @@ internal sealed class StartCommand : Command
             args.AddRange(["--object-store-memory", store.ToString(CultureInfo.InvariantCulture)]);
         }
 
-        args.AddRange(["--storage", settings.Storage ?? "memory"]);
+        // A connection string (it may hold a password) goes by environment (NodeLauncher), never on the command line.
+        if (settings.Storage is null)
+        {
+            args.AddRange(["--storage", "memory"]);
+        }
+
         foreach (var assembly in settings.Load)
         {
             args.AddRange([UserAssemblies.Option, assembly]);
@@ -283,7 +303,9 @@ internal sealed class StartCommand : Command
         console.MarkupLine("  To connect a driver to this cluster:");
         console.MarkupLine(Markup.Escape($"    await using var ray = await Ray.InitAsync(new RayOptions {{ Address = \"{address}\" }});"));
         console.MarkupLine("  To add another node to this cluster, run:");
-        console.MarkupLine(Markup.Escape($"    orleansray start --address {address}{(settings.Storage is null ? string.Empty : " --storage \"<the same connection string>\"")}"));
+        console.MarkupLine(Markup.Escape(settings.Storage is null
+            ? $"    orleansray start --address {address}"
+            : $"    {NodeSettings.StorageVariable}=\"<the same connection string>\" orleansray start --address {address}"));
         console.MarkupLine("  To see the status of the cluster, run:");
         console.MarkupLine("    orleansray status");
         if (settings.DashboardUrl is { } dashboardUrl)

@@ -133,6 +133,16 @@ internal static partial class NodeHost
                 silo.AddDashboard();
             }
 
+            if (!settings.IsHead && settings.Storage is null)
+            {
+                // The head holds the membership: a worker that lost it exits (HeadWatch says why) instead of probing forever.
+                silo.Services.AddHostedService(sp => new HeadWatch(
+                    sp.GetRequiredService<NodeRuntime>(),
+                    sp.GetRequiredService<IHostApplicationLifetime>(),
+                    sp.GetRequiredService<ILogger<HeadWatch>>(),
+                    settings.HeadAddress ?? primaryNode?.ToString() ?? "(unknown)"));
+            }
+
             silo.Services.AddSingleton<NodeStatusReporter>();
             silo.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeStatusReporter>());
         });
@@ -208,6 +218,12 @@ internal static partial class NodeHost
 
             await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             LogNodeStopped(logger, settings.Address);
+            if (HeadWatch.HeadLost)
+            {
+                await Console.Error.WriteLineAsync($"error: this worker lost the head at {settings.HeadAddress} and exited; start it again with `orleansray start --address {settings.HeadAddress}` once the head is up.").ConfigureAwait(false);
+                return CliException.FailureExitCode;
+            }
+
             return 0;
         }
         finally

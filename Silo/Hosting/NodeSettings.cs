@@ -9,6 +9,11 @@ internal sealed record NodeSettings
     /// <summary>Cluster and service id of every OrleansRay cluster; one database or set of ports holds one cluster.</summary>
     public const string ClusterId = "orleansray";
 
+    /// <summary>Environment variable holding the <c>--storage</c> value when the option is not given: how a connection
+    /// string with a password reaches a node without showing in any process' command line (<c>ps</c>). The launching
+    /// <c>start</c> passes it to the background node this way, never as an argument.</summary>
+    public const string StorageVariable = "ORLEANSRAY_STORAGE";
+
     /// <summary>Client (gateway) port: drivers and <c>status</c> connect here. Default: 30000 for the head.</summary>
     public int Port { get; init; }
 
@@ -30,6 +35,9 @@ internal sealed record NodeSettings
     public long? ObjectStoreMemory { get; init; }
 
     public long? Memory { get; init; }
+
+    /// <summary>A worker: the head's client address it joined through (<c>--address</c>); null on the head.</summary>
+    public string? HeadAddress { get; init; }
 
     /// <summary>PostgreSQL connection string; null for the embedded default (localhost clustering, in-memory state).</summary>
     public string? Storage { get; init; }

@@ -77,7 +77,7 @@ internal static class UserAssemblies
             }
 
             names[simpleName] = path;
-            if (loadTypes && CheckTypes(path) is { } problem)
+            if (loadTypes && CheckTypesAndUnload(path) is { } problem)
             {
                 throw new CliException($"{Option} {given}: {problem}");
             }
@@ -86,6 +86,39 @@ internal static class UserAssemblies
         }
 
         return result;
+    }
+
+    /// <summary>Loads each (checked, full) path into a throwaway context and resolves its types; a one-line error
+    /// naming the file and the missing dependency when that fails. The launching <c>start</c> calls it after it is done
+    /// with any cluster connection, and waits for the throwaway context to be gone.</summary>
+    /// <exception cref="CliException">An assembly's types cannot be loaded.</exception>
+    public static void CheckTypes(IReadOnlyList<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        foreach (var path in paths)
+        {
+            if (CheckTypesAndUnload(path) is { } problem)
+            {
+                throw new CliException($"{Option} {path}: {problem}");
+            }
+        }
+    }
+
+    /// <summary><see cref="CheckTypes(string, out WeakReference)"/>, then waits (a bounded number of collections) until
+    /// the throwaway context is unloaded. An unloading context's assemblies stay in <c>AppDomain.GetAssemblies</c> until
+    /// then, and whoever reads their attributes meanwhile (an Orleans client scanning assemblies does) makes the runtime
+    /// resolve the attributes' assemblies in a context that can no longer load anything: "An operation is not legal in
+    /// the current state" for xunit.core or Orleans.DurableJobs, on one node and not another.</summary>
+    private static string? CheckTypesAndUnload(string path)
+    {
+        var problem = CheckTypes(path, out var context);
+        for (var i = 0; context.IsAlive && i < 50; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        return problem;
     }
 
     /// <summary>Loads the (checked, full) paths into the default context, before the silo starts. An assembly the node
@@ -145,12 +178,15 @@ internal static class UserAssemblies
         return loaded;
     }
 
-    /// <summary>Loads the assembly into a throwaway context and resolves its types: null when that works, else why not.</summary>
-    private static string? CheckTypes(string path)
+    /// <summary>Loads the assembly into a throwaway context and resolves its types: null when that works, else why not.
+    /// Nothing of the context outlives the call but <paramref name="unloaded"/> (strings only come out).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static string? CheckTypes(string path, out WeakReference unloaded)
     {
         var resolver = new AssemblyDependencyResolver(path);
         var directory = Path.GetDirectoryName(path)!;
         var context = new AssemblyLoadContext("orleansray-load-check", isCollectible: true);
+        unloaded = new WeakReference(context);
         context.Resolving += (ctx, name) =>
             resolver.ResolveAssemblyToPath(name) is { } file && File.Exists(file) ? ctx.LoadFromAssemblyPath(file)
             : File.Exists(Path.Combine(directory, name.Name + ".dll")) ? ctx.LoadFromAssemblyPath(Path.Combine(directory, name.Name + ".dll"))
@@ -220,29 +256,46 @@ internal static class UserAssemblies
         }
     }
 
-    /// <summary>The file of a dependency of a loaded assembly: as its .deps.json names it, else next to it.</summary>
+    /// <summary>The file of a dependency of a loaded assembly: as its .deps.json names it (whether or not its metadata
+    /// references it: attributes name assemblies too, e.g. Orleans' generated <c>[assembly: ApplicationPart]</c> lists
+    /// every Orleans package the project uses), else next to it when its metadata references it.</summary>
     private static string? Probe(AssemblyName name)
     {
-        if (name.Name is null || !Referenced.ContainsKey(name.Name))
+        if (name.Name is null)
         {
             return null;
         }
 
+        var referenced = Referenced.ContainsKey(name.Name);
         foreach (var (path, resolver) in Resolvers)
         {
-            if (resolver.ResolveAssemblyToPath(name) is { } file && File.Exists(file))
+            if (ResolveListed(resolver, name) is { } file)
             {
                 return file;
             }
 
             var sibling = Path.Combine(Path.GetDirectoryName(path)!, name.Name + ".dll");
-            if (File.Exists(sibling))
+            if (referenced && File.Exists(sibling))
             {
                 return sibling;
             }
         }
 
         return null;
+    }
+
+    /// <summary>The file .deps.json lists for <paramref name="name"/>, when it lists one that exists.</summary>
+    private static string? ResolveListed(AssemblyDependencyResolver resolver, AssemblyName name)
+    {
+        try
+        {
+            return resolver.ResolveAssemblyToPath(name) is { } file && File.Exists(file) ? file : null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // A malformed .deps.json entry: not this assembly's dependency as far as the node can tell.
+            return null;
+        }
     }
 
     /// <summary>"A.dll, B.dll (2 assemblies)" for the start message.</summary>

@@ -7,7 +7,9 @@ namespace OrleansRay.Cluster.TestApp;
 /// <c>ORLEANSRAY_JOB_ID</c> names.</summary>
 /// <remarks>Verbs: <c>squares N</c> sums the squares of 1..N as tasks and prints the sum; <c>exit CODE</c> runs one task,
 /// then exits with CODE after disposing its driver (the job's exit code must still win); <c>wait</c> prints "connected"
-/// and waits to be stopped.</remarks>
+/// and waits to be stopped; <c>crash</c> runs one task, prints "crashing" and ends the process with
+/// <c>Environment.FailFast</c> (exit 134, its driver never disposed); <c>throw</c> runs one task and lets an exception
+/// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -17,6 +19,8 @@ public static class Program
         var number = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
         await using (var ray = await Ray.InitAsync(new RayOptions { Address = "auto" }))
         {
+            // The job table shows a driver by its pid: tests find a driver's row by this line.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"driver pid {Environment.ProcessId}"));
             switch (verb)
             {
                 case "squares":
@@ -27,12 +31,22 @@ public static class Program
                     var square = await ray.GetAsync(ray.Task(Work.Square, 3).Remote(), TimeSpan.FromSeconds(60));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"square 3 = {square}"));
                     break;
+                case "crash":
+                    _ = await ray.GetAsync(ray.Task(Work.Square, 3).Remote(), TimeSpan.FromSeconds(60));
+                    Console.WriteLine("crashing");
+                    Console.Out.Flush();
+                    Environment.FailFast("TestApp crash verb: the driver dies without disposing its IRay");
+                    break;
+                case "throw":
+                    _ = await ray.GetAsync(ray.Task(Work.Square, 3).Remote(), TimeSpan.FromSeconds(60));
+                    Console.WriteLine("throwing");
+                    throw new InvalidOperationException("TestApp throw verb: an unhandled exception ends the driver");
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | wait");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait");
                     return 2;
             }
         }

@@ -1,0 +1,80 @@
+using Orleans.Serialization;
+using OrleansRay.Objects;
+
+namespace OrleansRay.Cluster;
+
+/// <summary>Tries a value on the wire before it joins a batch: one value that cannot be serialized must fail alone,
+/// never take the other items of its message with it.</summary>
+/// <remarks>
+/// A one-way message (results, frees, borrow notices) whose body fails to serialize is dropped by Orleans after the
+/// send returned, so the sender never learns which items were lost; a request-response batch fails as a whole. Values
+/// of types that cannot hold anything but primitives and strings (<see cref="LocalObjectStore.CannotHoldRefs"/>)
+/// always serialize and skip the try.
+/// </remarks>
+internal static class WireCheck
+{
+    /// <summary>The scratch stream of this thread (reused: the try writes into it, then forgets what it wrote).</summary>
+    [ThreadStatic]
+    private static MemoryStream? _scratch;
+
+    /// <summary>Above this the scratch stream is not kept (one large value must not pin its buffer on a thread).</summary>
+    private const int KeptScratch = 1 << 20;
+
+    /// <summary>Null when <paramref name="value"/> serializes; else why it does not.</summary>
+    public static Exception? TrySerialize(Serializer serializer, object? value)
+    {
+        if (value is null or RemoteObject || LocalObjectStore.CannotHoldRefs(value.GetType()))
+        {
+            return null;
+        }
+
+        var stream = _scratch ??= new MemoryStream();
+        try
+        {
+            serializer.Serialize<object?>(value, stream);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ex;
+        }
+        finally
+        {
+            if (stream.Capacity > KeptScratch)
+            {
+                _scratch = null;
+            }
+            else
+            {
+                stream.SetLength(0);
+            }
+        }
+    }
+
+    /// <summary><paramref name="result"/> when its value serializes; else the same result failed with a serialization
+    /// error naming the value's type (Ray: the task fails with a serialization error, its neighbours do not).</summary>
+    /// <param name="result">A result about to be sent to its owner.</param>
+    /// <param name="serializer">The wire's serializer.</param>
+    /// <param name="functionName">The task or actor method that produced it, for the error.</param>
+    public static RemoteResult Checked(RemoteResult result, Serializer serializer, string functionName)
+    {
+        if (result.Error is not null || TrySerialize(serializer, result.Value) is not { } failure)
+        {
+            return result;
+        }
+
+        return result with { Value = null, Error = SerializationError(result.Value!.GetType(), failure, functionName) };
+    }
+
+    /// <summary>The error of a result that could not be sent: it carries the serializer's failure as strings.</summary>
+    public static RayError SerializationError(Type? valueType, Exception failure, string functionName) => new()
+    {
+        Kind = RayErrorKind.TaskFailed,
+        FunctionName = functionName,
+        ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        Message = valueType is null
+            ? $"its result could not be serialized to send it to its owner: {failure.Message}"
+            : $"its result, a {valueType.FullName}, cannot be serialized (to send or copy it to its owner: {failure.Message}); return a value of a serializable type (primitives, strings, arrays, collections, types marked [GenerateSerializer]).",
+        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+    };
+}

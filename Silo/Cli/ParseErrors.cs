@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>Turns System.CommandLine's parse errors into the one line every other bad input gets: what was wrong, and
+/// what to do (never a .NET type name, never a page of help).</summary>
+internal static partial class ParseErrors
+{
+    /// <summary>The one line (without "error: ") for the first error of <paramref name="parse"/>.</summary>
+    /// <param name="parse">A parse result with at least one error.</param>
+    public static string Describe(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var command = parse.CommandResult.Command;
+        var path = CommandPath(parse.CommandResult);
+        var help = $"`{path} --help` shows the usage.";
+        foreach (var error in parse.Errors)
+        {
+            if (CannotParse().Match(error.Message) is { Success: true } match)
+            {
+                var kind = match.Groups["type"].Value is var type && (type.Contains("Int", StringComparison.Ordinal) || type.Contains("Long", StringComparison.Ordinal))
+                    ? "a whole number"
+                    : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal)
+                        ? "a number"
+                        : "a valid value";
+                var name = match.Groups["name"].Value;
+                return $"{name} '{match.Groups["value"].Value}': expected {kind}, e.g. {name} {(kind == "a valid value" ? "<value>" : "4")}. {help}";
+            }
+        }
+
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var token = parse.UnmatchedTokens[0];
+            if (token.StartsWith('-'))
+            {
+                return $"unknown option '{token}' for `{path}`. {help}";
+            }
+
+            var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+            if (verbs.Count > 0)
+            {
+                var closest = verbs.OrderBy(v => Distance(v, token)).First();
+                var hint = Distance(closest, token) <= 2 ? $" Did you mean `{path} {closest}`?" : string.Empty;
+                return $"unknown command '{token}' for `{path}` (commands: {string.Join(", ", verbs)}).{hint} {help}";
+            }
+
+            return $"unexpected argument '{token}' for `{path}`. {help}";
+        }
+
+        if (command.Subcommands.Count > 0 && parse.Errors.Any(e => e.SymbolResult is CommandResult && e.Message.Contains("command", StringComparison.OrdinalIgnoreCase)))
+        {
+            return $"`{path}` needs a command: {string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}. {help}";
+        }
+
+        var first = parse.Errors[0];
+        var option = OptionOf(first.SymbolResult);
+        return option is null
+            ? $"{first.Message.TrimEnd('.')}. {help}"
+            : $"{option.Name}: {first.Message.TrimEnd('.')}. {help}";
+    }
+
+    private static Option? OptionOf(SymbolResult? result)
+    {
+        for (var at = result; at is not null; at = at.Parent)
+        {
+            if (at is OptionResult option)
+            {
+                return option.Option;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>"orleansray job submit" for the command a parse ended in.</summary>
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? at = result; at is not null; at = at.Parent)
+        {
+            if (at is CommandResult command)
+            {
+                names.Add(command.Parent is null ? "orleansray" : command.Command.Name);
+            }
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+
+    /// <summary>Edit distance, for "did you mean".</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+
+    [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for (option|command|argument) '(?<name>[^']*)' as expected type '(?<type>[^']*)'", RegexOptions.CultureInvariant)]
+    private static partial Regex CannotParse();
+}

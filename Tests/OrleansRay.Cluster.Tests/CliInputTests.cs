@@ -1,0 +1,95 @@
+using System.Globalization;
+using OrleansRay.Tests.Processes;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Issue 9, case 13: every bad input to <c>orleansray</c> is one line on stderr saying what was wrong and what
+/// to do, with exit code 2 (never a .NET type name, never a page of help); an address where nothing listens is said so
+/// in one line.</summary>
+public sealed class CliInputTests : IDisposable
+{
+    private readonly OrleansRayCommand _command = new("orc-");
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("job", "lisst")]
+    [InlineData("job")]
+    [InlineData("status", "extra")]
+    [InlineData("start", "--head", "--bogus")]
+    [InlineData("start", "--head", "--num-cpus", "abc")]
+    [InlineData("start", "--head", "--port", "lots")]
+    [InlineData("start", "--head", "--object-store-memory", "1GB")]
+    public async Task Parse_errors_are_one_line_on_stderr_with_exit_code_2_and_no_help_page(params string[] arguments)
+    {
+        var result = await _command.RunAsync(arguments);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains("--help", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+        Assert.True(string.IsNullOrWhiteSpace(result.Output), result.ToString());
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task A_non_numeric_value_names_the_option_and_the_value()
+    {
+        var result = await _command.RunAsync("start", "--head", "--num-cpus", "abc");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --num-cpus 'abc': expected a number", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_names_it_and_suggests_the_close_one()
+    {
+        var result = await _command.RunAsync("job", "lisst");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: unknown command 'lisst'", result.Error, StringComparison.Ordinal);
+        Assert.Contains("`orleansray job list`", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("0")]
+    [InlineData("1048576")]
+    public async Task An_object_store_below_the_minimum_is_refused_naming_the_minimum(string bytes)
+    {
+        var result = await _command.RunAsync("start", "--head", "--port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--object-store-memory", bytes);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: --object-store-memory {bytes}: below the minimum of {32L << 20} bytes", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task Joining_an_address_where_nothing_listens_says_nothing_answers_there()
+    {
+        // A port nobody listens on: connecting is refused at once.
+        var address = "127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+
+        var result = await _command.RunAsync("start", "--address", address, "--num-cpus", "1");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: --address {address}: nothing answers at {address}", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task Status_of_an_address_where_nothing_listens_says_nothing_answers_there()
+    {
+        var address = "127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+
+        var result = await _command.RunAsync("status", "--address", address);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"nothing answers at {address}", Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _command.Dispose();
+}

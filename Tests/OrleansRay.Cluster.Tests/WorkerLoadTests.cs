@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Reflection;
+using OrleansRay.Tests.Processes;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Issue 9, case 17: <c>orleansray start --address HOST:PORT --load App.dll</c> loads an assembly that carries
+/// an assembly-level attribute whose assembly sits beside it (a test assembly's <c>[assembly: CollectionBehavior]</c>)
+/// exactly as <c>start --head</c> does, and the worker runs its functions.</summary>
+public sealed class WorkerLoadTests : IDisposable
+{
+    private static readonly string StoreBytes = (64L << 20).ToString(CultureInfo.InvariantCulture);
+
+    private readonly OrleansRayCommand _command = new("orw-");
+
+    /// <summary>A function of this test assembly (the worker loads it with --load).</summary>
+    public static string Tag(int x) => string.Create(CultureInfo.InvariantCulture, $"{x} on {RayContext.NodeId.Value}");
+
+    [Fact]
+    public async Task A_worker_loads_test_assemblies_with_assembly_attributes_and_runs_their_functions()
+    {
+        var port = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        var workerNodePort = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        var head = await _command.RunAsync("start", "--head", "--port", port, "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", StoreBytes);
+        Assert.True(head.ExitCode == 0, head.ToString());
+
+        // This assembly ([assembly: CollectionBehavior], xunit.core beside it) and the in-process tests' assembly (the
+        // same attribute, and Orleans-generated attributes naming assemblies beside it).
+        var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--node-port", workerNodePort, "--num-cpus", "1", "--object-store-memory", StoreBytes,
+            "--load", typeof(WorkerLoadTests).Assembly.Location, "--load", InProcessTestsAssembly());
+
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+        Assert.Contains("(2 assemblies)", worker.Output, StringComparison.Ordinal);
+        await using (var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port }))
+        {
+            NodeId? workerNode = null;
+            await Poll.UntilAsync(
+                async () => (workerNode = (await ray.NodesAsync()).FirstOrDefault(n => n.IsAlive && n.Id.Value.StartsWith($"127.0.0.1:{workerNodePort}@", StringComparison.Ordinal))?.Id) is not null,
+                TimeSpan.FromSeconds(60),
+                "the driver to see the worker");
+            var on = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(workerNode!.Value) };
+
+            var tagged = await ray.GetAsync(ray.Task(Tag, 7).Options(on).Remote(), TimeSpan.FromSeconds(60));
+
+            Assert.Equal($"7 on {workerNode.Value.Value}", tagged);
+        }
+
+        var stop = await _command.RunAsync("stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+    }
+
+    /// <summary>Tests/OrleansRay.Tests' build output (built with the solution).</summary>
+    private static string InProcessTestsAssembly()
+    {
+        var configuration = typeof(WorkerLoadTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
+            {
+                var path = Path.Combine(dir.FullName, "Tests", "OrleansRay.Tests", "bin", configuration, "net10.0", "OrleansRay.Tests.dll");
+                return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
+    }
+
+    public void Dispose() => _command.Dispose();
+}
