@@ -18,8 +18,15 @@ internal sealed partial class ActorMailbox
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerId, INodeEndpoint> _replyTo = new();
     private readonly List<CallerQueue> _rotation = new();
+    private readonly ActorReplies _replies;
+    private readonly RunningActorCalls _calls = new();
+
+    /// <summary>Calls cancelled before they arrived (a cancel may overtake its call): skipped when they come.</summary>
+    private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
+
+    /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
+    private ActorCaller _caller = ActorCaller.New();
     private ActorCreationSpec? _spec;
     private CompiledFunction? _constructor;
     private ActorState _state = ActorState.Pending;
@@ -40,6 +47,7 @@ internal sealed partial class ActorMailbox
     {
         _runtime = runtime;
         _logger = logger;
+        _replies = new ActorReplies(runtime, logger);
     }
 
     public ActorState State
@@ -166,11 +174,28 @@ internal sealed partial class ActorMailbox
             failure = _runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName);
             if (failure is not null)
             {
+                // Ray: an actor whose creation failed is dead, and every call says so with the cause.
+                failure = new RayError
+                {
+                    Kind = RayErrorKind.ActorDied,
+                    FunctionName = failure.FunctionName,
+                    ExceptionType = failure.ExceptionType,
+                    Message = $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {failure.Message}",
+                    RemoteStackTrace = failure.RemoteStackTrace,
+                    ActorId = spec.ActorId,
+                    Original = failure.Original,
+                };
                 return;
             }
 
+            ActorCaller caller;
+            lock (_gate)
+            {
+                caller = _caller;
+            }
+
             var previous = TaskContext.Current;
-            TaskContext.Current = new TaskContext(_runtime, spec.ClassName, CancellationToken.None, lease: null);
+            TaskContext.Current = new TaskContext(_runtime, spec.ClassName, CancellationToken.None, lease: null) { Caller = caller };
             try
             {
                 instance = await _constructor!.InvokeAsync(args).ConfigureAwait(false);
@@ -221,6 +246,7 @@ internal sealed partial class ActorMailbox
     public void Submit(ActorCallBatch batch)
     {
         RayError? dead = null;
+        _replies.Learn(batch);
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -229,13 +255,9 @@ internal sealed partial class ActorMailbox
             }
             else
             {
-                if (batch.ReplyTo is { } replyTo && batch.Calls.Length > 0)
+                foreach (var received in batch.Calls)
                 {
-                    _replyTo[batch.Calls[0].Owner] = replyTo;
-                }
-
-                foreach (var call in batch.Calls)
-                {
+                    var call = _cancelled.Remove((received.Caller, received.Sequence)) ? received with { Args = Array.Empty<TaskArg>(), Skip = true } : received;
                     if (!_callers.TryGetValue(call.Caller, out var queue))
                     {
                         // After a restart on another node a caller goes on numbering where it was (calls lost with the old
@@ -257,13 +279,52 @@ internal sealed partial class ActorMailbox
         {
             foreach (var call in batch.Calls)
             {
-                Deliver(call, null, dead);
+                _replies.Deliver(call, null, dead);
             }
 
             return;
         }
 
         Pump();
+    }
+
+    /// <summary>Cancels one call: skipped if queued (or when it arrives), its token cancelled if running.</summary>
+    public void CancelCall(WorkerId caller, long sequence)
+    {
+        CancellationTokenSource? running = null;
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead)
+            {
+                return;
+            }
+
+            var known = _callers.TryGetValue(caller, out var queue);
+            if (known && queue!.Calls.TryGetValue(sequence, out var call))
+            {
+                queue.Calls[sequence] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
+            }
+            else if ((running = _calls.Find(caller, sequence)) is null && (!known || sequence >= queue!.Next))
+            {
+                _cancelled.Add((caller, sequence));
+            }
+        }
+
+        CancelRunning(running);
+        Pump();
+    }
+
+    private void CancelRunning(CancellationTokenSource? running)
+    {
+        try
+        {
+            running?.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            // A callback the actor's code registered threw; the cancel itself happened.
+            LogCancelCallbackFailed(_logger, _spec?.ClassName ?? "?", ex);
+        }
     }
 
     /// <summary>Kills the actor, or restarts it when asked and MaxRestarts allows.</summary>
@@ -278,6 +339,7 @@ internal sealed partial class ActorMailbox
         bool restart;
         int generation;
         object? old;
+        List<RunningActorCalls.Running> abandoned = new();
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -299,6 +361,7 @@ internal sealed partial class ActorMailbox
                 _state = ActorState.Restarting;
                 old = _instance;
                 _instance = null;
+                abandoned = AbandonRunningLocked();
             }
         }
 
@@ -309,6 +372,12 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
+        foreach (var (call, cancel) in abandoned)
+        {
+            CancelRunning(cancel);
+            _replies.Deliver(call, null, RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
+        }
+
         DisposeInstance(old);
         _ = ConstructAsync(generation);
     }
@@ -316,6 +385,7 @@ internal sealed partial class ActorMailbox
     private void Die(RayError cause)
     {
         List<ActorCall> orphaned = new();
+        List<RunningActorCalls.Running> abandoned;
         object? old;
         ActorCreationSpec? spec;
         lock (_gate)
@@ -337,6 +407,8 @@ internal sealed partial class ActorMailbox
                 queue.Calls.Clear();
             }
 
+            abandoned = AbandonRunningLocked();
+            _cancelled.Clear();
             ReleaseResourcesLocked();
         }
 
@@ -353,9 +425,16 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
+        // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
+        foreach (var (call, cancel) in abandoned)
+        {
+            CancelRunning(cancel);
+            _replies.Deliver(call, null, cause);
+        }
+
         foreach (var call in orphaned)
         {
-            Deliver(call, null, cause);
+            _replies.Deliver(call, null, cause);
         }
 
         DisposeInstance(old);
@@ -363,6 +442,17 @@ internal sealed partial class ActorMailbox
         {
             _ = UnregisterAsync(spec);
         }
+    }
+
+    /// <summary>The instance is going away (its generation ended): its running calls are given up, as a forced cancel
+    /// gives up a task; the drain loop still in user code stops when that code returns, and a new loop serves the next
+    /// instance.</summary>
+    private List<RunningActorCalls.Running> AbandonRunningLocked()
+    {
+        _draining = false;
+        _running = 0;
+        _caller = ActorCaller.New();
+        return _calls.TakeAll();
     }
 
     private async Task UnregisterAsync(ActorCreationSpec spec)
@@ -430,6 +520,7 @@ internal sealed partial class ActorMailbox
         var max = Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
         if (max == 1)
         {
+            int drainGeneration;
             lock (_gate)
             {
                 // _dirty tells a running drain loop to look again before it stops (an argument became ready meanwhile).
@@ -440,9 +531,10 @@ internal sealed partial class ActorMailbox
                 }
 
                 _draining = true;
+                drainGeneration = _generation;
             }
 
-            _ = _runtime.Pool.Run(DrainAsync);
+            _ = _runtime.Pool.Run(() => DrainAsync(drainGeneration));
             return;
         }
 
@@ -466,7 +558,11 @@ internal sealed partial class ActorMailbox
                 await ExecuteAsync(call!, generation).ConfigureAwait(false);
                 lock (_gate)
                 {
-                    _running--;
+                    // A call of an ended instance was already given up and its count reset.
+                    if (generation == _generation)
+                    {
+                        _running--;
+                    }
                 }
 
                 Pump();
@@ -474,16 +570,21 @@ internal sealed partial class ActorMailbox
         }
     }
 
-    private async Task DrainAsync()
+    private async Task DrainAsync(int generation)
     {
         while (true)
         {
             ActorCall? call;
-            int generation;
             lock (_gate)
             {
                 while (true)
                 {
+                    if (generation != _generation)
+                    {
+                        // The instance this loop served is gone; the next instance has its own loop.
+                        return;
+                    }
+
                     if (_state != ActorState.Alive)
                     {
                         _draining = false;
@@ -502,8 +603,6 @@ internal sealed partial class ActorMailbox
                         return;
                     }
                 }
-
-                generation = _generation;
             }
 
             var run = ExecuteAsync(call!, generation);
@@ -527,7 +626,7 @@ internal sealed partial class ActorMailbox
                 continue;
             }
 
-            if (!ArgumentsReady(head))
+            if (!head.Skip && !ArgumentsReady(head))
             {
                 if (!queue.HeadWaiting)
                 {
@@ -592,12 +691,6 @@ internal sealed partial class ActorMailbox
 
     private ValueTask ExecuteAsync(ActorCall call, int generation)
     {
-        object? instance;
-        lock (_gate)
-        {
-            instance = _instance;
-        }
-
         CompiledFunction method;
         try
         {
@@ -605,36 +698,61 @@ internal sealed partial class ActorMailbox
         }
         catch (Exception ex)
         {
-            Deliver(call, null, RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, call.Method.DisplayName));
+            _replies.Deliver(call, null, RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, call.Method.DisplayName));
             return default;
         }
 
         var args = new object?[call.Args.Length + 1];
-        args[0] = instance;
         var argError = _runtime.ResolveArguments(call.Args, args, 1, method.DisplayName);
         if (argError is not null)
         {
-            Deliver(call, null, argError);
+            _replies.Deliver(call, null, argError);
+            return default;
+        }
+
+        CancellationToken token;
+        ActorCaller caller;
+        RayError? ended = null;
+        lock (_gate)
+        {
+            if (generation != _generation)
+            {
+                // Taken from the queue just as its instance ended.
+                ended = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted before {method.DisplayName} could run.", method.DisplayName, _spec?.ActorId ?? default);
+                token = default;
+                caller = _caller;
+            }
+            else
+            {
+                args[0] = _instance;
+                token = _calls.Add(call);
+                caller = _caller;
+            }
+        }
+
+        if (ended is not null)
+        {
+            _replies.Deliver(call, null, ended);
             return default;
         }
 
         Interlocked.Increment(ref _callsRun);
         _runtime.RecordActorCall();
         var previous = TaskContext.Current;
-        TaskContext.Current = new TaskContext(_runtime, method.DisplayName, CancellationToken.None, lease: null);
+        TaskContext.Current = new TaskContext(_runtime, method.DisplayName, token, lease: null) { Caller = caller };
         ValueTask<object?> pending;
         try
         {
             pending = method.InvokeAsync(args);
             if (pending.IsCompletedSuccessfully)
             {
-                Complete(call, generation, pending.Result, null);
+                Complete(call, pending.Result, null);
                 return default;
             }
         }
         catch (Exception ex)
         {
-            Complete(call, generation, null, RayError.FromException(ex, method.DisplayName));
+            Complete(call, null, RayError.FromException(ex, method.DisplayName));
             return default;
         }
         finally
@@ -642,61 +760,36 @@ internal sealed partial class ActorMailbox
             TaskContext.Current = previous;
         }
 
-        return AwaitCallAsync(call, generation, pending, method.DisplayName);
+        return AwaitCallAsync(call, pending, method.DisplayName);
     }
 
-    private async ValueTask AwaitCallAsync(ActorCall call, int generation, ValueTask<object?> pending, string name)
+    private async ValueTask AwaitCallAsync(ActorCall call, ValueTask<object?> pending, string name)
     {
         try
         {
             var value = await pending.ConfigureAwait(false);
-            Complete(call, generation, value, null);
+            Complete(call, value, null);
         }
         catch (Exception ex)
         {
-            Complete(call, generation, null, RayError.FromException(ex, name));
+            Complete(call, null, RayError.FromException(ex, name));
         }
     }
 
-    private void Complete(ActorCall call, int generation, object? value, RayError? error)
+    /// <summary>A call returned: its result goes to its owner, unless the call was given up meanwhile (the actor was
+    /// killed or restarted, and that result was given then).</summary>
+    private void Complete(ActorCall call, object? value, RayError? error)
     {
-        RayError? stale = null;
+        bool tracked;
         lock (_gate)
         {
-            if (generation != _generation)
-            {
-                stale = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted while {call.Method.DisplayName} was running.", call.Method.DisplayName, _spec?.ActorId ?? default);
-            }
+            tracked = _calls.Remove(call);
         }
 
-        Deliver(call, stale is null ? value : null, stale ?? error);
-    }
-
-    /// <summary>Hands a call's result to the worker that owns its return object.</summary>
-    private void Deliver(ActorCall call, object? value, RayError? error)
-    {
-        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
+        if (tracked)
         {
-            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty });
-            return;
+            _replies.Deliver(call, value, error);
         }
-
-        if (owner is null || !owner.Objects.TryGet(call.ReturnId, out var entry))
-        {
-            LogResultDropped(_logger, call.ReturnId, call.Owner);
-            return;
-        }
-
-        if (error is null)
-        {
-            entry.TrySetValue(value);
-        }
-        else
-        {
-            entry.TrySetError(error);
-        }
-
-        owner.Objects.DropIfOrphaned(entry);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ClassName} {ActorId} is alive")]
@@ -711,6 +804,6 @@ internal sealed partial class ActorMailbox
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
     private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Result {ObjectId} dropped: its owner {Owner} is gone or no longer holds it")]
-    private static partial void LogResultDropped(ILogger logger, ObjectId objectId, WorkerId owner);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A cancellation callback of a call of actor {ClassName} threw")]
+    private static partial void LogCancelCallbackFailed(ILogger logger, string className, Exception exception);
 }

@@ -1,0 +1,58 @@
+using OrleansRay.Tests.Actors;
+using OrleansRay.Tests.Functions;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>Remote functions of the actor-semantics tests (issue 9): gated so no test depends on timing.</summary>
+public static class SemanticsFunctions
+{
+    /// <summary>How long a gate is waited for before the function gives up (a failing test must still end).</summary>
+    private static readonly TimeSpan GateLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>Returns <paramref name="value"/> once the gate opens.</summary>
+    public static int ValueWhenOpen(string gate, int value)
+    {
+        Gates.Get(gate).Wait(GateLimit);
+        return value;
+    }
+
+    /// <summary>A task that calls the actor itself and waits for the result.</summary>
+    public static async Task<int> RecordFromTask(ActorHandle<Recorder> recorder, int value) =>
+        await recorder.Task((r, v) => r.Record(v), value).Remote();
+
+    /// <summary>A task that fails.</summary>
+    public static int Fail() => throw new InvalidOperationException("this argument failed");
+}
+
+/// <summary>Actors of the actor-semantics tests.</summary>
+public sealed class Waiter
+{
+    private readonly int _instance = Counters.Increment("semantics.waiter.instances");
+
+    /// <summary>Blocks its thread until the gate opens (a call that does not return while the test runs).</summary>
+    public int Block(string gate)
+    {
+        Gates.Get(gate + ".entered").Set();
+        Gates.Get(gate).Wait(TimeSpan.FromSeconds(60));
+        return 1;
+    }
+
+    /// <summary>Waits on RayContext.CancellationToken; tells the test when it was cancelled.</summary>
+    public async Task<int> WaitForCancel(string gate)
+    {
+        Gates.Get(gate + ".entered").Set();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(60), RayContext.CancellationToken);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            Gates.Get(gate + ".cancelled").Set();
+            throw;
+        }
+    }
+
+    /// <summary>Which construction of this class this instance is.</summary>
+    public int Instance() => _instance;
+}
