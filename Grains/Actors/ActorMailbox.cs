@@ -17,13 +17,10 @@ internal sealed partial class ActorMailbox
     private readonly NodeRuntime _runtime;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
-    private readonly List<CallerQueue> _rotation = new();
+    private readonly ActorCallQueues _queues;
     private readonly ActorReplies _replies;
+    private readonly ActorStateReports _reports;
     private readonly RunningActorCalls _calls = new();
-
-    /// <summary>Calls cancelled before they arrived (a cancel may overtake its call): skipped when they come.</summary>
-    private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
 
     /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
     private ActorCaller _caller = ActorCaller.New();
@@ -35,7 +32,6 @@ internal sealed partial class ActorMailbox
     private int _restarts;
     private int _running;
     private int _generation;
-    private int _rotationStart;
     private readonly CancellationTokenSource _lifetime = new();
     private bool _draining;
     private bool _dirty;
@@ -48,6 +44,8 @@ internal sealed partial class ActorMailbox
         _runtime = runtime;
         _logger = logger;
         _replies = new ActorReplies(runtime, logger);
+        _reports = new ActorStateReports(runtime, logger);
+        _queues = new ActorCallQueues(runtime, _gate, Pump);
     }
 
     public ActorState State
@@ -70,7 +68,7 @@ internal sealed partial class ActorMailbox
         {
             lock (_gate)
             {
-                return _callers.Values.Sum(static q => q.Calls.Count) + _running + (_draining ? 1 : 0);
+                return _queues.Count + _running + (_draining ? 1 : 0);
             }
         }
     }
@@ -158,68 +156,13 @@ internal sealed partial class ActorMailbox
     private async Task ConstructAsync(int generation)
     {
         var spec = _spec!;
-        object? instance = null;
-        RayError? failure = null;
-        await _runtime.Pool.Run(async () =>
+        ActorCaller caller;
+        lock (_gate)
         {
-            var args = new object?[spec.Args.Length];
-            foreach (var arg in spec.Args)
-            {
-                if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry))
-                {
-                    await _runtime.WaitForAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
+            caller = _caller;
+        }
 
-            failure = _runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName);
-            if (failure is not null)
-            {
-                // Ray: an actor whose creation failed is dead, and every call says so with the cause.
-                failure = new RayError
-                {
-                    Kind = RayErrorKind.ActorDied,
-                    FunctionName = failure.FunctionName,
-                    ExceptionType = failure.ExceptionType,
-                    Message = $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {failure.Message}",
-                    RemoteStackTrace = failure.RemoteStackTrace,
-                    ActorId = spec.ActorId,
-                    Original = failure.Original,
-                };
-                return;
-            }
-
-            ActorCaller caller;
-            lock (_gate)
-            {
-                caller = _caller;
-            }
-
-            var previous = TaskContext.Current;
-            TaskContext.Current = new TaskContext(_runtime, spec.ClassName, CancellationToken.None, lease: null) { Caller = caller };
-            try
-            {
-                instance = await _constructor!.InvokeAsync(args).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                var cause = RayError.FromException(ex, spec.ClassName + "..ctor");
-                failure = new RayError
-                {
-                    Kind = RayErrorKind.ActorDied,
-                    FunctionName = cause.FunctionName,
-                    ExceptionType = cause.ExceptionType,
-                    Message = $"The constructor of actor {spec.ClassName} threw {cause.ExceptionType}: {cause.Message}",
-                    RemoteStackTrace = cause.RemoteStackTrace,
-                    ActorId = spec.ActorId,
-                    Original = cause.Original,
-                };
-            }
-            finally
-            {
-                TaskContext.Current = previous;
-            }
-        }).ConfigureAwait(false);
-
+        var (instance, failure) = await ActorInstance.ConstructAsync(_runtime, spec, _constructor!, caller).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);
@@ -238,7 +181,7 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorAlive(_logger, spec.ClassName, spec.ActorId);
-        ReportState(spec.ActorId, ActorState.Alive);
+        _reports.ReportState(spec.ActorId, ActorState.Alive);
         Pump();
     }
 
@@ -255,22 +198,9 @@ internal sealed partial class ActorMailbox
             }
             else
             {
-                foreach (var received in batch.Calls)
+                foreach (var call in batch.Calls)
                 {
-                    var call = _cancelled.Remove((received.Caller, received.Sequence)) ? received with { Args = Array.Empty<TaskArg>(), Skip = true } : received;
-                    if (!_callers.TryGetValue(call.Caller, out var queue))
-                    {
-                        // After a restart on another node a caller goes on numbering where it was (calls lost with the old
-                        // node were failed at the caller): its first call here starts its sequence.
-                        queue = new CallerQueue(call.Caller) { Next = _recovered ? call.Sequence : 0 };
-                        _callers[call.Caller] = queue;
-                        _rotation.Add(queue);
-                    }
-
-                    if (call.Sequence >= queue.Next)
-                    {
-                        queue.Calls.TryAdd(call.Sequence, call);
-                    }
+                    _queues.Add(call, _recovered);
                 }
             }
         }
@@ -299,14 +229,10 @@ internal sealed partial class ActorMailbox
                 return;
             }
 
-            var known = _callers.TryGetValue(caller, out var queue);
-            if (known && queue!.Calls.TryGetValue(sequence, out var call))
+            running = _calls.Find(caller, sequence);
+            if (running is null)
             {
-                queue.Calls[sequence] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
-            }
-            else if ((running = _calls.Find(caller, sequence)) is null && (!known || sequence >= queue!.Next))
-            {
-                _cancelled.Add((caller, sequence));
+                _queues.Cancel(caller, sequence);
             }
         }
 
@@ -378,13 +304,13 @@ internal sealed partial class ActorMailbox
             _replies.Deliver(call, null, RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
         }
 
-        DisposeInstance(old);
+        ActorInstance.Dispose(old);
         _ = ConstructAsync(generation);
     }
 
     private void Die(RayError cause)
     {
-        List<ActorCall> orphaned = new();
+        List<ActorCall> orphaned;
         List<RunningActorCalls.Running> abandoned;
         object? old;
         ActorCreationSpec? spec;
@@ -401,14 +327,8 @@ internal sealed partial class ActorMailbox
             old = _instance;
             _instance = null;
             spec = _spec;
-            foreach (var queue in _callers.Values)
-            {
-                orphaned.AddRange(queue.Calls.Values);
-                queue.Calls.Clear();
-            }
-
+            orphaned = _queues.TakeAll();
             abandoned = AbandonRunningLocked();
-            _cancelled.Clear();
             ReleaseResourcesLocked();
         }
 
@@ -421,7 +341,7 @@ internal sealed partial class ActorMailbox
 
         if (spec is not null && !spec.ActorId.IsEmpty)
         {
-            ReportState(spec.ActorId, ActorState.Dead);
+            _reports.ReportState(spec.ActorId, ActorState.Dead);
         }
 
         LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
@@ -437,10 +357,10 @@ internal sealed partial class ActorMailbox
             _replies.Deliver(call, null, cause);
         }
 
-        DisposeInstance(old);
+        ActorInstance.Dispose(old);
         if (spec is not null && !string.IsNullOrEmpty(spec.Options.Name))
         {
-            _ = UnregisterAsync(spec);
+            _reports.Unregister(spec);
         }
     }
 
@@ -455,62 +375,12 @@ internal sealed partial class ActorMailbox
         return _calls.TakeAll();
     }
 
-    private async Task UnregisterAsync(ActorCreationSpec spec)
-    {
-        try
-        {
-            await _runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(spec.Options.Namespace).UnregisterAsync(spec.Options.Name, spec.ActorId).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            LogUnregisterFailed(_logger, spec.Options.Name, ex);
-        }
-    }
-
     private void ReleaseResourcesLocked()
     {
         if (_holdsResources && _spec is not null)
         {
             _holdsResources = false;
             _runtime.Scheduler.ReleaseForActor(_spec.Options.Resources);
-        }
-    }
-
-    private void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
-
-    private async Task ReportStateAsync(ActorId actorId, ActorState state)
-    {
-        try
-        {
-            await _runtime.GrainFactory.GetGrain<IActorRecordGrain>(actorId.ToGuid()).ReportAsync(state, _runtime.NodeId.Value ?? string.Empty).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogReportFailed(_logger, actorId, ex.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting the state of actor {ActorId} to the control store failed: {Reason}")]
-    private static partial void LogReportFailed(ILogger logger, ActorId actorId, string reason);
-
-    private static void DisposeInstance(object? instance)
-    {
-        switch (instance)
-        {
-            case IAsyncDisposable asyncDisposable:
-                _ = asyncDisposable.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                break;
-            case IDisposable disposable:
-                try
-                {
-                    disposable.Dispose();
-                }
-                catch (Exception)
-                {
-                    // A failing Dispose of a dead actor instance has nobody left to tell; the actor is gone either way.
-                }
-
-                break;
         }
     }
 
@@ -544,7 +414,7 @@ internal sealed partial class ActorMailbox
             int generation;
             lock (_gate)
             {
-                if (_state != ActorState.Alive || _running >= max || !TryTakeLocked(out call))
+                if (_state != ActorState.Alive || _running >= max || !_queues.TryTake(out call))
                 {
                     return;
                 }
@@ -592,7 +462,7 @@ internal sealed partial class ActorMailbox
                     }
 
                     _dirty = false;
-                    if (TryTakeLocked(out call))
+                    if (_queues.TryTake(out call))
                     {
                         break;
                     }
@@ -609,82 +479,6 @@ internal sealed partial class ActorMailbox
             if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Takes the next runnable call, rotating over callers; registers a wake-up for heads waiting on arguments.</summary>
-    private bool TryTakeLocked(out ActorCall? call)
-    {
-        var n = _rotation.Count;
-        for (var k = 0; k < n; k++)
-        {
-            var queue = _rotation[(_rotationStart + k) % n];
-            var head = queue.Head;
-            if (head is null)
-            {
-                continue;
-            }
-
-            if (!head.Skip && !ArgumentsReady(head))
-            {
-                if (!queue.HeadWaiting)
-                {
-                    queue.HeadWaiting = true;
-                    WakeWhenReady(queue, head);
-                }
-
-                continue;
-            }
-
-            queue.Calls.Remove(queue.Next);
-            queue.Next++;
-            queue.HeadWaiting = false;
-            if (head.Skip)
-            {
-                k--;
-                continue;
-            }
-
-            _rotationStart = (_rotationStart + k + 1) % n;
-            call = head;
-            return true;
-        }
-
-        call = null;
-        return false;
-    }
-
-    private bool ArgumentsReady(ActorCall call)
-    {
-        foreach (var arg in call.Args)
-        {
-            // A missing entry counts as ready: resolving it reports the loss to the caller.
-            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private void WakeWhenReady(CallerQueue queue, ActorCall head)
-    {
-        foreach (var arg in head.Args)
-        {
-            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
-            {
-                entry.OnComplete(_ =>
-                {
-                    lock (_gate)
-                    {
-                        queue.HeadWaiting = false;
-                    }
-
-                    Pump();
-                });
-                return;
             }
         }
     }
@@ -791,19 +585,4 @@ internal sealed partial class ActorMailbox
             _replies.Deliver(call, value, error);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ClassName} {ActorId} is alive")]
-    private static partial void LogActorAlive(ILogger logger, string className, ActorId actorId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} is restarting (restart {Restarts})")]
-    private static partial void LogActorRestarting(ILogger logger, string className, ActorId actorId, int restarts);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} died: {Reason}")]
-    private static partial void LogActorDied(ILogger logger, string className, ActorId actorId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
-    private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A cancellation callback of a call of actor {ClassName} threw")]
-    private static partial void LogCancelCallbackFailed(ILogger logger, string className, Exception exception);
 }

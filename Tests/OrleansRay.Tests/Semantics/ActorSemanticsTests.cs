@@ -51,6 +51,17 @@ public sealed class ActorSemanticsTests
     }
 
     [Fact]
+    public async Task An_actor_calling_the_actor_whose_driver_call_waits_for_it_does_not_deadlock()
+    {
+        var recorder = _ray.Actor(() => new Recorder()).Remote();
+        var caller = _ray.Actor(() => new RecorderCaller(recorder)).Remote();
+        var fromActor = caller.Task((c, v) => c.Record(v), 100).Remote();
+        var fromDriver = recorder.Task((r, v) => r.Record(v), fromActor).Remote();
+        Assert.Equal(2, await _ray.GetAsync(fromDriver, Deadline));
+        Assert.Equal(new[] { 100, 1 }, await _ray.GetAsync(recorder.Task(r => r.Seen()).Remote(), Deadline));
+    }
+
+    [Fact]
     public async Task Killing_an_actor_fails_its_running_call_at_once()
     {
         var gate = Guid.NewGuid().ToString();

@@ -56,3 +56,13 @@ public sealed class Waiter
     /// <summary>Which construction of this class this instance is.</summary>
     public int Instance() => _instance;
 }
+
+/// <summary>An actor that calls a Recorder itself (an actor is a submitter of its own).</summary>
+public sealed class RecorderCaller
+{
+    private readonly ActorHandle<Recorder> _recorder;
+
+    public RecorderCaller(ActorHandle<Recorder> recorder) => _recorder = recorder;
+
+    public async Task<int> Record(int value) => await _recorder.Task((r, v) => r.Record(v), value).Remote();
+}
