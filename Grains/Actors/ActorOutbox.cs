@@ -22,7 +22,9 @@ internal sealed class ActorOutbox
 
     private readonly NodeRuntime _runtime;
     private readonly ActorId _actorId;
-    private readonly WorkerId _caller;
+    /// <summary>The submitter; held so that, while a call is unfinished (its entry holds its handle, which holds this
+    /// outbox), the submitter stays listed for <see cref="ActorSubmitter.NodeDied"/>.</summary>
+    private readonly ActorCaller _caller;
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private readonly IActorHostGrain _host;
     private readonly object _gate = new();
@@ -39,7 +41,7 @@ internal sealed class ActorOutbox
     /// <param name="caller">The submitter whose calls these are.</param>
     /// <param name="logger">Where failures nobody waits for are logged.</param>
     /// <param name="created">The actor's creation when this node sent it and it is still in flight: calls follow it.</param>
-    public ActorOutbox(NodeRuntime runtime, ActorId actorId, WorkerId caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
+    public ActorOutbox(NodeRuntime runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
     {
         _logger = logger;
         _runtime = runtime;
@@ -88,7 +90,7 @@ internal sealed class ActorOutbox
             handle.Sequence = _nextSequence++;
             _pending.Add(new ActorCall
             {
-                Caller = _caller,
+                Caller = _caller.Id,
                 Sequence = handle.Sequence,
                 ReturnId = handle.Entry.Id,
                 Method = method,
@@ -138,7 +140,7 @@ internal sealed class ActorOutbox
     {
         try
         {
-            await _host.CancelCallAsync(_caller, sequence).ConfigureAwait(false);
+            await _host.CancelCallAsync(_caller.Id, sequence).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -88,7 +88,7 @@ internal sealed partial class ActorSubmitter
         }
 
         _callers.TryAdd(caller, caller);
-        return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller.Id, _logger, _creating.TryGetValue(id, out var created) ? created : null));
+        return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller, _logger, _creating.TryGetValue(id, out var created) ? created : null));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A cancel of a call to actor {ActorId} did not reach it: {Reason}")]

@@ -38,7 +38,8 @@ public sealed class ActorFailureSemanticsTests : IAsyncLifetime
         await Cluster.KillAsync(victim);
         for (var i = 0; i < 3; i++)
         {
-            await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(counter.Task(CounterCalls.Increment).Remote(), Deadline));
+            var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(counter.Task(CounterCalls.Increment).Remote(), Deadline));
+            Assert.Contains("died", died.Message, StringComparison.Ordinal);
         }
     }
 
