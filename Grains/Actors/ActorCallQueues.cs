@@ -14,6 +14,11 @@ internal sealed class ActorCallQueues
     private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
     private readonly List<CallerQueue> _rotation = new();
 
+    /// <summary>Where each submitter with nothing queued goes on (its next sequence number). Each run of a task is a
+    /// submitter, so an actor may hear from very many: idle ones leave the rotation (which is scanned on every take)
+    /// and keep only this number, enough to restore order and to ignore a replayed call.</summary>
+    private readonly Dictionary<WorkerId, long> _idle = new();
+
     /// <summary>Calls cancelled before they arrived (a cancel may overtake its call): skipped when they come.</summary>
     private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
     private int _rotationStart;
@@ -41,7 +46,7 @@ internal sealed class ActorCallQueues
 
         if (!_callers.TryGetValue(call.Caller, out var queue))
         {
-            queue = new CallerQueue(call.Caller) { Next = recovered ? call.Sequence : 0 };
+            queue = new CallerQueue(call.Caller) { Next = _idle.Remove(call.Caller, out var next) ? next : recovered ? call.Sequence : 0 };
             _callers[call.Caller] = queue;
             _rotation.Add(queue);
         }
@@ -55,12 +60,14 @@ internal sealed class ActorCallQueues
     /// <summary>Cancels a call that has not started: it is skipped, now or when it arrives.</summary>
     public void Cancel(WorkerId caller, long sequence)
     {
-        var known = _callers.TryGetValue(caller, out var queue);
-        if (known && queue!.Calls.TryGetValue(sequence, out var call))
+        if (_callers.TryGetValue(caller, out var queue) && queue.Calls.TryGetValue(sequence, out var call))
         {
             queue.Calls[sequence] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
+            return;
         }
-        else if (!known || sequence >= queue!.Next)
+
+        var next = queue?.Next ?? (_idle.TryGetValue(caller, out var idleNext) ? idleNext : 0);
+        if (sequence >= next)
         {
             _cancelled.Add((caller, sequence));
         }
@@ -87,7 +94,8 @@ internal sealed class ActorCallQueues
         var n = _rotation.Count;
         for (var k = 0; k < n; k++)
         {
-            var queue = _rotation[(_rotationStart + k) % n];
+            var index = (_rotationStart + k) % n;
+            var queue = _rotation[index];
             var head = queue.Head;
             if (head is null)
             {
@@ -108,19 +116,44 @@ internal sealed class ActorCallQueues
             queue.Calls.Remove(queue.Next);
             queue.Next++;
             queue.HeadWaiting = false;
+            if (queue.Calls.Count == 0)
+            {
+                Idle(queue, index);
+                if (head.Skip)
+                {
+                    return TryTake(out call);
+                }
+
+                // The queue after the one that went idle now sits at its index.
+                _rotationStart = _rotation.Count == 0 ? 0 : index % _rotation.Count;
+                call = head;
+                return true;
+            }
+
             if (head.Skip)
             {
                 k--;
                 continue;
             }
 
-            _rotationStart = (_rotationStart + k + 1) % n;
+            _rotationStart = (index + 1) % n;
             call = head;
             return true;
         }
 
         call = null;
         return false;
+    }
+
+    private void Idle(CallerQueue queue, int index)
+    {
+        _callers.Remove(queue.Caller);
+        _rotation.RemoveAt(index);
+        _idle[queue.Caller] = queue.Next;
+        if (_rotationStart >= _rotation.Count)
+        {
+            _rotationStart = 0;
+        }
     }
 
     private bool ArgumentsReady(ActorCall call)
