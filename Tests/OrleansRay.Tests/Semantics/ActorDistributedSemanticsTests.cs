@@ -18,7 +18,7 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await InProcessCluster.StartAsync((2, null), (2, null));
+        _cluster = await InProcessCluster.StartAsync((4, null), (2, null));
         _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
     }
 
@@ -49,6 +49,41 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
         {
             Gates.Get(gate).Set();
         }
+    }
+
+    [Fact]
+    public async Task Two_tasks_on_one_node_are_two_submitters_so_one_waiting_for_an_argument_does_not_hold_up_the_other()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var onFirstNode = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(_cluster.Nodes[0].NodeId) };
+        var recorder = _ray.Actor(() => new Recorder()).Remote();
+        try
+        {
+            var waiting = _ray.Task(SemanticsFunctions.RecordWhenOpen, recorder, gate).Options(onFirstNode).Remote();
+            Assert.True(Gates.Get(gate + ".called").Wait(Deadline), "the first task made its call");
+            var other = _ray.Task(SemanticsFunctions.RecordFromTask, recorder, 100).Options(onFirstNode).Remote();
+            Assert.Equal(1, await _ray.GetAsync(other, Deadline));
+            Gates.Get(gate).Set();
+            Assert.Equal(2, await _ray.GetAsync(waiting, Deadline));
+            Assert.Equal(new[] { 100, 1 }, await _ray.GetAsync(recorder.Task(r => r.Seen()).Remote(), Deadline));
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_call_cancels_its_RayContext_token_on_the_actors_node()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var waiter = _ray.Actor(() => new Waiter()).Remote();
+        var running = waiter.Task((w, g) => w.WaitForCancel(g), gate).Remote();
+        Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the call is running");
+        await _ray.CancelAsync(running);
+        await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(running, Deadline));
+        Assert.True(Gates.Get(gate + ".cancelled").Wait(Deadline), "the method saw RayContext.CancellationToken cancelled");
+        Assert.True(await _ray.GetAsync(waiter.Task(w => w.Instance()).Remote(), Deadline) > 0);
     }
 
     [Fact]

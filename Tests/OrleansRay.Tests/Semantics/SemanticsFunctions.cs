@@ -20,6 +20,15 @@ public static class SemanticsFunctions
     public static async Task<int> RecordFromTask(ActorHandle<Recorder> recorder, int value) =>
         await recorder.Task((r, v) => r.Record(v), value).Remote();
 
+    /// <summary>A task that calls the actor with an argument that is ready only once the gate opens.</summary>
+    public static async Task<int> RecordWhenOpen(ActorHandle<Recorder> recorder, string gate)
+    {
+        var slow = Ray.Current.Task(ValueWhenOpen, gate, 1).Remote();
+        var call = recorder.Task((r, v) => r.Record(v), slow).Remote();
+        Gates.Get(gate + ".called").Set();
+        return await call;
+    }
+
     /// <summary>A task that fails.</summary>
     public static int Fail() => throw new InvalidOperationException("this argument failed");
 }
