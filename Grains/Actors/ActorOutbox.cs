@@ -43,10 +43,10 @@ internal sealed class ActorOutbox
     /// <param name="created">The actor's creation when this node sent it and it is still in flight: calls follow it.</param>
     public ActorOutbox(NodeRuntime runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
     {
-        _logger = logger;
         _runtime = runtime;
         _actorId = actorId;
         _caller = caller;
+        _logger = logger;
         _created = created ?? Task.CompletedTask;
         _host = runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid());
     }
@@ -133,7 +133,15 @@ internal sealed class ActorOutbox
             }
         }
 
-        _ = CancelSentAsync(handle.Sequence);
+        if (WorkerPool.IsWorkerThread)
+        {
+            // As in Enqueue: a grain call must not depend on a worker thread that user code may block next.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Outbox.CancelSentAsync(state.Sequence), (Outbox: this, handle.Sequence), preferLocal: false);
+        }
+        else
+        {
+            _ = CancelSentAsync(handle.Sequence);
+        }
     }
 
     private async Task CancelSentAsync(long sequence)
