@@ -12,7 +12,10 @@ namespace OrleansRay.Actors;
 internal sealed class ActorCallHandle : IPendingWork
 {
     private readonly ActorOutbox _outbox;
-    private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Made only when someone waits for a cancel (the outbox resolving an argument): a call is on the hot
+    /// path, a cancel is rare.</summary>
+    private TaskCompletionSource? _cancelled;
+    private int _isCancelled;
 
     public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, string methodName)
     {
@@ -31,10 +34,29 @@ internal sealed class ActorCallHandle : IPendingWork
     public long Sequence { get; set; }
 
     /// <summary>True once cancelled.</summary>
-    public bool IsCancelled => _cancelled.Task.IsCompleted;
+    public bool IsCancelled => Volatile.Read(ref _isCancelled) != 0;
 
     /// <summary>Completes when the call is cancelled (wakes a wait for its arguments).</summary>
-    public Task Cancelled => _cancelled.Task;
+    public Task Cancelled
+    {
+        get
+        {
+            // Interlocked on both sides (here and in Cancel): whichever runs second sees the other's write.
+            var cancelled = Volatile.Read(ref _cancelled);
+            if (cancelled is null)
+            {
+                var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                cancelled = Interlocked.CompareExchange(ref _cancelled, made, null) ?? made;
+            }
+
+            if (IsCancelled)
+            {
+                cancelled.TrySetResult();
+            }
+
+            return cancelled.Task;
+        }
+    }
 
     public void Cancel(bool force)
     {
@@ -43,7 +65,8 @@ internal sealed class ActorCallHandle : IPendingWork
             return;
         }
 
-        _cancelled.TrySetResult();
+        Interlocked.Exchange(ref _isCancelled, 1);
+        Volatile.Read(ref _cancelled)?.TrySetResult();
         _outbox.Cancel(this);
     }
 }
