@@ -134,13 +134,20 @@ public sealed class ActorSemanticsTests
     {
         var gate = Guid.NewGuid().ToString();
         var waiter = _ray.Actor(() => new Waiter()).Remote();
-        var running = waiter.Task((w, g) => w.WaitForCancel(g), gate).Remote();
-        Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the call is running");
-        await _ray.CancelAsync(running);
-        await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(running, Deadline));
-        Assert.True(Gates.Get(gate + ".cancelled").Wait(Deadline), "the method saw RayContext.CancellationToken cancelled");
-        // The actor goes on serving calls.
-        Assert.True(await _ray.GetAsync(waiter.Task(w => w.Instance()).Remote(), Deadline) > 0);
+        try
+        {
+            var running = waiter.Task((w, g) => w.WaitForCancel(g), gate).Remote();
+            Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the call is running");
+            await _ray.CancelAsync(running);
+            await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(running, Deadline));
+            Assert.True(Gates.Get(gate + ".cancelled").Wait(Deadline), "the method saw RayContext.CancellationToken cancelled");
+            // The actor goes on serving calls.
+            Assert.True(await _ray.GetAsync(waiter.Task(w => w.Instance()).Remote(), Deadline) > 0);
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+        }
     }
 
     [Fact]

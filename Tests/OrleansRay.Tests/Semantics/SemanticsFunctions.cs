@@ -46,13 +46,15 @@ public sealed class Waiter
         return 1;
     }
 
-    /// <summary>Waits on RayContext.CancellationToken; tells the test when it was cancelled.</summary>
+    /// <summary>Waits on RayContext.CancellationToken (or the gate, which the test opens when it ends, so a failing
+    /// test leaves no call running); tells the test when it was cancelled.</summary>
     public async Task<int> WaitForCancel(string gate)
     {
         Gates.Get(gate + ".entered").Set();
+        var token = RayContext.CancellationToken;
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(60), RayContext.CancellationToken);
+            await Task.Run(() => Gates.Get(gate).Wait(TimeSpan.FromSeconds(60), token));
             return 0;
         }
         catch (OperationCanceledException)
