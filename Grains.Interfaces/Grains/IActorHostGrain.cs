@@ -13,6 +13,11 @@ public interface IActorHostGrain : IGrainWithGuidKey
     [Alias("Submit")]
     Task<string> SubmitAsync(ActorCallBatch batch);
 
+    /// <summary>Cancels one call of <paramref name="caller"/>: skipped if it has not run (even if it has not arrived
+    /// yet), its RayContext.CancellationToken cancelled if it runs. The caller has already failed its result.</summary>
+    [Alias("CancelCall")]
+    Task CancelCallAsync(WorkerId caller, long sequence);
+
     /// <summary>Kills the actor; with <paramref name="noRestart"/> false it restarts if its MaxRestarts allows.</summary>
     [Alias("Kill")]
     Task KillAsync(bool noRestart, string reason);

@@ -52,6 +52,13 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         return _runtime.NodeId.Value ?? string.Empty;
     }
 
+    public Task CancelCallAsync(WorkerId caller, long sequence)
+    {
+        // No recovery here: a cancel needs no instance, and is kept until its call arrives.
+        _mailbox.CancelCall(caller, sequence);
+        return Task.CompletedTask;
+    }
+
     public async Task KillAsync(bool noRestart, string reason)
     {
         if (!_mailbox.IsCreated)

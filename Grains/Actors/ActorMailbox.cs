@@ -17,9 +17,13 @@ internal sealed partial class ActorMailbox
     private readonly NodeRuntime _runtime;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerId, INodeEndpoint> _replyTo = new();
-    private readonly List<CallerQueue> _rotation = new();
+    private readonly ActorCallQueues _queues;
+    private readonly ActorReplies _replies;
+    private readonly ActorStateReports _reports;
+    private readonly RunningActorCalls _calls = new();
+
+    /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
+    private ActorCaller _caller = ActorCaller.New();
     private ActorCreationSpec? _spec;
     private CompiledFunction? _constructor;
     private ActorState _state = ActorState.Pending;
@@ -28,7 +32,6 @@ internal sealed partial class ActorMailbox
     private int _restarts;
     private int _running;
     private int _generation;
-    private int _rotationStart;
     private readonly CancellationTokenSource _lifetime = new();
     private bool _draining;
     private bool _dirty;
@@ -40,6 +43,9 @@ internal sealed partial class ActorMailbox
     {
         _runtime = runtime;
         _logger = logger;
+        _replies = new ActorReplies(runtime, logger);
+        _reports = new ActorStateReports(runtime, logger);
+        _queues = new ActorCallQueues(runtime, _gate, Pump);
     }
 
     public ActorState State
@@ -62,7 +68,7 @@ internal sealed partial class ActorMailbox
         {
             lock (_gate)
             {
-                return _callers.Values.Sum(static q => q.Calls.Count) + _running + (_draining ? 1 : 0);
+                return _queues.Count + _running + (_draining ? 1 : 0);
             }
         }
     }
@@ -150,51 +156,13 @@ internal sealed partial class ActorMailbox
     private async Task ConstructAsync(int generation)
     {
         var spec = _spec!;
-        object? instance = null;
-        RayError? failure = null;
-        await _runtime.Pool.Run(async () =>
+        ActorCaller caller;
+        lock (_gate)
         {
-            var args = new object?[spec.Args.Length];
-            foreach (var arg in spec.Args)
-            {
-                if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry))
-                {
-                    await _runtime.WaitForAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
+            caller = _caller;
+        }
 
-            failure = _runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName);
-            if (failure is not null)
-            {
-                return;
-            }
-
-            var previous = TaskContext.Current;
-            TaskContext.Current = new TaskContext(_runtime, spec.ClassName, CancellationToken.None, lease: null);
-            try
-            {
-                instance = await _constructor!.InvokeAsync(args).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                var cause = RayError.FromException(ex, spec.ClassName + "..ctor");
-                failure = new RayError
-                {
-                    Kind = RayErrorKind.ActorDied,
-                    FunctionName = cause.FunctionName,
-                    ExceptionType = cause.ExceptionType,
-                    Message = $"The constructor of actor {spec.ClassName} threw {cause.ExceptionType}: {cause.Message}",
-                    RemoteStackTrace = cause.RemoteStackTrace,
-                    ActorId = spec.ActorId,
-                    Original = cause.Original,
-                };
-            }
-            finally
-            {
-                TaskContext.Current = previous;
-            }
-        }).ConfigureAwait(false);
-
+        var (instance, failure) = await ActorInstance.ConstructAsync(_runtime, spec, _constructor!, caller).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);
@@ -213,7 +181,7 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorAlive(_logger, spec.ClassName, spec.ActorId);
-        ReportState(spec.ActorId, ActorState.Alive);
+        _reports.ReportState(spec.ActorId, ActorState.Alive);
         Pump();
     }
 
@@ -221,6 +189,7 @@ internal sealed partial class ActorMailbox
     public void Submit(ActorCallBatch batch)
     {
         RayError? dead = null;
+        _replies.Learn(batch);
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -229,26 +198,9 @@ internal sealed partial class ActorMailbox
             }
             else
             {
-                if (batch.ReplyTo is { } replyTo && batch.Calls.Length > 0)
-                {
-                    _replyTo[batch.Calls[0].Owner] = replyTo;
-                }
-
                 foreach (var call in batch.Calls)
                 {
-                    if (!_callers.TryGetValue(call.Caller, out var queue))
-                    {
-                        // After a restart on another node a caller goes on numbering where it was (calls lost with the old
-                        // node were failed at the caller): its first call here starts its sequence.
-                        queue = new CallerQueue(call.Caller) { Next = _recovered ? call.Sequence : 0 };
-                        _callers[call.Caller] = queue;
-                        _rotation.Add(queue);
-                    }
-
-                    if (call.Sequence >= queue.Next)
-                    {
-                        queue.Calls.TryAdd(call.Sequence, call);
-                    }
+                    _queues.Add(call, _recovered);
                 }
             }
         }
@@ -257,13 +209,48 @@ internal sealed partial class ActorMailbox
         {
             foreach (var call in batch.Calls)
             {
-                Deliver(call, null, dead);
+                _replies.Deliver(call, null, dead);
             }
 
             return;
         }
 
         Pump();
+    }
+
+    /// <summary>Cancels one call: skipped if queued (or when it arrives), its token cancelled if running.</summary>
+    public void CancelCall(WorkerId caller, long sequence)
+    {
+        CancellationTokenSource? running = null;
+        lock (_gate)
+        {
+            if (_state == ActorState.Dead)
+            {
+                return;
+            }
+
+            running = _calls.Find(caller, sequence);
+            if (running is null)
+            {
+                _queues.Cancel(caller, sequence);
+            }
+        }
+
+        CancelRunning(running);
+        Pump();
+    }
+
+    private void CancelRunning(CancellationTokenSource? running)
+    {
+        try
+        {
+            running?.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            // A callback the actor's code registered threw; the cancel itself happened.
+            LogCancelCallbackFailed(_logger, _spec?.ClassName ?? "?", ex);
+        }
     }
 
     /// <summary>Kills the actor, or restarts it when asked and MaxRestarts allows.</summary>
@@ -278,6 +265,7 @@ internal sealed partial class ActorMailbox
         bool restart;
         int generation;
         object? old;
+        List<RunningActorCalls.Running> abandoned = new();
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -299,6 +287,7 @@ internal sealed partial class ActorMailbox
                 _state = ActorState.Restarting;
                 old = _instance;
                 _instance = null;
+                abandoned = AbandonRunningLocked();
             }
         }
 
@@ -309,13 +298,20 @@ internal sealed partial class ActorMailbox
         }
 
         LogActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
-        DisposeInstance(old);
+        foreach (var (call, cancel) in abandoned)
+        {
+            CancelRunning(cancel);
+            _replies.Deliver(call, null, RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
+        }
+
+        ActorInstance.Dispose(old);
         _ = ConstructAsync(generation);
     }
 
     private void Die(RayError cause)
     {
-        List<ActorCall> orphaned = new();
+        List<ActorCall> orphaned;
+        List<RunningActorCalls.Running> abandoned;
         object? old;
         ActorCreationSpec? spec;
         lock (_gate)
@@ -331,12 +327,8 @@ internal sealed partial class ActorMailbox
             old = _instance;
             _instance = null;
             spec = _spec;
-            foreach (var queue in _callers.Values)
-            {
-                orphaned.AddRange(queue.Calls.Values);
-                queue.Calls.Clear();
-            }
-
+            orphaned = _queues.TakeAll();
+            abandoned = AbandonRunningLocked();
             ReleaseResourcesLocked();
         }
 
@@ -349,32 +341,38 @@ internal sealed partial class ActorMailbox
 
         if (spec is not null && !spec.ActorId.IsEmpty)
         {
-            ReportState(spec.ActorId, ActorState.Dead);
+            _reports.ReportState(spec.ActorId, ActorState.Dead);
         }
 
         LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
-        foreach (var call in orphaned)
+        // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
+        foreach (var (call, cancel) in abandoned)
         {
-            Deliver(call, null, cause);
+            CancelRunning(cancel);
+            _replies.Deliver(call, null, cause);
         }
 
-        DisposeInstance(old);
+        foreach (var call in orphaned)
+        {
+            _replies.Deliver(call, null, cause);
+        }
+
+        ActorInstance.Dispose(old);
         if (spec is not null && !string.IsNullOrEmpty(spec.Options.Name))
         {
-            _ = UnregisterAsync(spec);
+            _reports.Unregister(spec);
         }
     }
 
-    private async Task UnregisterAsync(ActorCreationSpec spec)
+    /// <summary>The instance is going away (its generation ended): its running calls are given up, as a forced cancel
+    /// gives up a task; the drain loop still in user code stops when that code returns, and a new loop serves the next
+    /// instance.</summary>
+    private List<RunningActorCalls.Running> AbandonRunningLocked()
     {
-        try
-        {
-            await _runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(spec.Options.Namespace).UnregisterAsync(spec.Options.Name, spec.ActorId).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            LogUnregisterFailed(_logger, spec.Options.Name, ex);
-        }
+        _draining = false;
+        _running = 0;
+        _caller = ActorCaller.New();
+        return _calls.TakeAll();
     }
 
     private void ReleaseResourcesLocked()
@@ -386,50 +384,13 @@ internal sealed partial class ActorMailbox
         }
     }
 
-    private void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
-
-    private async Task ReportStateAsync(ActorId actorId, ActorState state)
-    {
-        try
-        {
-            await _runtime.GrainFactory.GetGrain<IActorRecordGrain>(actorId.ToGuid()).ReportAsync(state, _runtime.NodeId.Value ?? string.Empty).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogReportFailed(_logger, actorId, ex.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting the state of actor {ActorId} to the control store failed: {Reason}")]
-    private static partial void LogReportFailed(ILogger logger, ActorId actorId, string reason);
-
-    private static void DisposeInstance(object? instance)
-    {
-        switch (instance)
-        {
-            case IAsyncDisposable asyncDisposable:
-                _ = asyncDisposable.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                break;
-            case IDisposable disposable:
-                try
-                {
-                    disposable.Dispose();
-                }
-                catch (Exception)
-                {
-                    // A failing Dispose of a dead actor instance has nobody left to tell; the actor is gone either way.
-                }
-
-                break;
-        }
-    }
-
     /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
     private void Pump()
     {
         var max = Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
         if (max == 1)
         {
+            int drainGeneration;
             lock (_gate)
             {
                 // _dirty tells a running drain loop to look again before it stops (an argument became ready meanwhile).
@@ -440,9 +401,10 @@ internal sealed partial class ActorMailbox
                 }
 
                 _draining = true;
+                drainGeneration = _generation;
             }
 
-            _ = _runtime.Pool.Run(DrainAsync);
+            _ = _runtime.Pool.Run(() => DrainAsync(drainGeneration));
             return;
         }
 
@@ -452,7 +414,7 @@ internal sealed partial class ActorMailbox
             int generation;
             lock (_gate)
             {
-                if (_state != ActorState.Alive || _running >= max || !TryTakeLocked(out call))
+                if (_state != ActorState.Alive || _running >= max || !_queues.TryTake(out call))
                 {
                     return;
                 }
@@ -466,7 +428,11 @@ internal sealed partial class ActorMailbox
                 await ExecuteAsync(call!, generation).ConfigureAwait(false);
                 lock (_gate)
                 {
-                    _running--;
+                    // A call of an ended instance was already given up and its count reset.
+                    if (generation == _generation)
+                    {
+                        _running--;
+                    }
                 }
 
                 Pump();
@@ -474,16 +440,21 @@ internal sealed partial class ActorMailbox
         }
     }
 
-    private async Task DrainAsync()
+    private async Task DrainAsync(int generation)
     {
         while (true)
         {
             ActorCall? call;
-            int generation;
             lock (_gate)
             {
                 while (true)
                 {
+                    if (generation != _generation)
+                    {
+                        // The instance this loop served is gone; the next instance has its own loop.
+                        return;
+                    }
+
                     if (_state != ActorState.Alive)
                     {
                         _draining = false;
@@ -491,7 +462,7 @@ internal sealed partial class ActorMailbox
                     }
 
                     _dirty = false;
-                    if (TryTakeLocked(out call))
+                    if (_queues.TryTake(out call))
                     {
                         break;
                     }
@@ -502,8 +473,6 @@ internal sealed partial class ActorMailbox
                         return;
                     }
                 }
-
-                generation = _generation;
             }
 
             var run = ExecuteAsync(call!, generation);
@@ -513,204 +482,4 @@ internal sealed partial class ActorMailbox
             }
         }
     }
-
-    /// <summary>Takes the next runnable call, rotating over callers; registers a wake-up for heads waiting on arguments.</summary>
-    private bool TryTakeLocked(out ActorCall? call)
-    {
-        var n = _rotation.Count;
-        for (var k = 0; k < n; k++)
-        {
-            var queue = _rotation[(_rotationStart + k) % n];
-            var head = queue.Head;
-            if (head is null)
-            {
-                continue;
-            }
-
-            if (!ArgumentsReady(head))
-            {
-                if (!queue.HeadWaiting)
-                {
-                    queue.HeadWaiting = true;
-                    WakeWhenReady(queue, head);
-                }
-
-                continue;
-            }
-
-            queue.Calls.Remove(queue.Next);
-            queue.Next++;
-            queue.HeadWaiting = false;
-            if (head.Skip)
-            {
-                k--;
-                continue;
-            }
-
-            _rotationStart = (_rotationStart + k + 1) % n;
-            call = head;
-            return true;
-        }
-
-        call = null;
-        return false;
-    }
-
-    private bool ArgumentsReady(ActorCall call)
-    {
-        foreach (var arg in call.Args)
-        {
-            // A missing entry counts as ready: resolving it reports the loss to the caller.
-            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private void WakeWhenReady(CallerQueue queue, ActorCall head)
-    {
-        foreach (var arg in head.Args)
-        {
-            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
-            {
-                entry.OnComplete(_ =>
-                {
-                    lock (_gate)
-                    {
-                        queue.HeadWaiting = false;
-                    }
-
-                    Pump();
-                });
-                return;
-            }
-        }
-    }
-
-    private ValueTask ExecuteAsync(ActorCall call, int generation)
-    {
-        object? instance;
-        lock (_gate)
-        {
-            instance = _instance;
-        }
-
-        CompiledFunction method;
-        try
-        {
-            method = FunctionRegistry.Resolve(call.Method);
-        }
-        catch (Exception ex)
-        {
-            Deliver(call, null, RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, call.Method.DisplayName));
-            return default;
-        }
-
-        var args = new object?[call.Args.Length + 1];
-        args[0] = instance;
-        var argError = _runtime.ResolveArguments(call.Args, args, 1, method.DisplayName);
-        if (argError is not null)
-        {
-            Deliver(call, null, argError);
-            return default;
-        }
-
-        Interlocked.Increment(ref _callsRun);
-        _runtime.RecordActorCall();
-        var previous = TaskContext.Current;
-        TaskContext.Current = new TaskContext(_runtime, method.DisplayName, CancellationToken.None, lease: null);
-        ValueTask<object?> pending;
-        try
-        {
-            pending = method.InvokeAsync(args);
-            if (pending.IsCompletedSuccessfully)
-            {
-                Complete(call, generation, pending.Result, null);
-                return default;
-            }
-        }
-        catch (Exception ex)
-        {
-            Complete(call, generation, null, RayError.FromException(ex, method.DisplayName));
-            return default;
-        }
-        finally
-        {
-            TaskContext.Current = previous;
-        }
-
-        return AwaitCallAsync(call, generation, pending, method.DisplayName);
-    }
-
-    private async ValueTask AwaitCallAsync(ActorCall call, int generation, ValueTask<object?> pending, string name)
-    {
-        try
-        {
-            var value = await pending.ConfigureAwait(false);
-            Complete(call, generation, value, null);
-        }
-        catch (Exception ex)
-        {
-            Complete(call, generation, null, RayError.FromException(ex, name));
-        }
-    }
-
-    private void Complete(ActorCall call, int generation, object? value, RayError? error)
-    {
-        RayError? stale = null;
-        lock (_gate)
-        {
-            if (generation != _generation)
-            {
-                stale = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted while {call.Method.DisplayName} was running.", call.Method.DisplayName, _spec?.ActorId ?? default);
-            }
-        }
-
-        Deliver(call, stale is null ? value : null, stale ?? error);
-    }
-
-    /// <summary>Hands a call's result to the worker that owns its return object.</summary>
-    private void Deliver(ActorCall call, object? value, RayError? error)
-    {
-        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
-        {
-            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
-            return;
-        }
-
-        if (owner is null || !owner.Objects.TryGet(call.ReturnId, out var entry))
-        {
-            LogResultDropped(_logger, call.ReturnId, call.Owner);
-            return;
-        }
-
-        if (error is null)
-        {
-            entry.TrySetValue(value);
-        }
-        else
-        {
-            entry.TrySetError(error);
-        }
-
-        owner.Objects.DropIfOrphaned(entry);
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ClassName} {ActorId} is alive")]
-    private static partial void LogActorAlive(ILogger logger, string className, ActorId actorId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} is restarting (restart {Restarts})")]
-    private static partial void LogActorRestarting(ILogger logger, string className, ActorId actorId, int restarts);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} died: {Reason}")]
-    private static partial void LogActorDied(ILogger logger, string className, ActorId actorId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
-    private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Result {ObjectId} dropped: its owner {Owner} is gone or no longer holds it")]
-    private static partial void LogResultDropped(ILogger logger, ObjectId objectId, WorkerId owner);
 }

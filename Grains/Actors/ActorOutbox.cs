@@ -6,11 +6,11 @@ using OrleansRay.Runtime;
 
 namespace OrleansRay.Actors;
 
-/// <summary>This worker's queue of calls to one actor. Sends at once when idle and batches while a send is in flight
+/// <summary>One submitter's queue of calls to one actor. Sends at once when idle and batches while a send is in flight
 /// (low latency for one call, one message per burst for many); numbers each call so the host can restore order.</summary>
 /// <remarks>
 /// In a cluster the actor may live in another process, which cannot read this process's objects: object arguments are
-/// resolved here first (in call order, so a call waiting for its argument holds back only this caller's later calls,
+/// resolved here first (in call order, so a call waiting for its argument holds back only this submitter's later calls,
 /// as in Ray) and travel as values. A send that fails because the actor's node is going away is retried until the
 /// actor is reachable again (restarted elsewhere); calls already handed to a node that died fail with ActorDied.
 /// </remarks>
@@ -22,27 +22,40 @@ internal sealed class ActorOutbox
 
     private readonly NodeRuntime _runtime;
     private readonly ActorId _actorId;
+    /// <summary>The submitter; held so that, while a call is unfinished (its entry holds its handle, which holds this
+    /// outbox), the submitter stays listed for <see cref="ActorSubmitter.NodeDied"/>.</summary>
+    private readonly ActorCaller _caller;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private readonly IActorHostGrain _host;
     private readonly object _gate = new();
     private List<ActorCall> _pending = new();
-    private List<ObjectEntry> _pendingEntries = new();
+    private List<ActorCallHandle> _pendingHandles = new();
     private readonly List<ObjectEntry> _unfinished = new();
-    private Task _created = Task.CompletedTask;
+    private Task _created;
     private bool _sending;
     private long _nextSequence;
     private volatile string? _hostNode;
 
-    public ActorOutbox(NodeRuntime runtime, ActorId actorId)
+    /// <param name="runtime">The node the calls are made on (it owns their results).</param>
+    /// <param name="actorId">The actor called.</param>
+    /// <param name="caller">The submitter whose calls these are.</param>
+    /// <param name="logger">Where failures nobody waits for are logged.</param>
+    /// <param name="created">The actor's creation when this node sent it and it is still in flight: calls follow it.</param>
+    public ActorOutbox(NodeRuntime runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
     {
         _runtime = runtime;
         _actorId = actorId;
+        _caller = caller;
+        _logger = logger;
+        _created = created ?? Task.CompletedTask;
         _host = runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid());
     }
 
     /// <summary>The node the actor lived on at the last send.</summary>
     public string? HostNode => _hostNode;
 
-    public void SendCreate(ActorCreationSpec spec, NodeId? node)
+    /// <summary>Sends the actor's creation ahead of this submitter's calls; returns the send.</summary>
+    public Task SendCreate(ActorCreationSpec spec, NodeId? node)
     {
         lock (_gate)
         {
@@ -63,24 +76,28 @@ internal sealed class ActorOutbox
             {
                 _created = _host.CreateAsync(spec);
             }
+
+            return _created;
         }
     }
 
-    public void Enqueue(FunctionDescriptor method, TaskArg[] args, ObjectEntry entry)
+    /// <summary>Queues a call; its result goes to <paramref name="handle"/>'s entry.</summary>
+    public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle)
     {
         bool start;
         lock (_gate)
         {
+            handle.Sequence = _nextSequence++;
             _pending.Add(new ActorCall
             {
-                Caller = _runtime.WorkerId,
-                Sequence = _nextSequence++,
-                ReturnId = entry.Id,
+                Caller = _caller.Id,
+                Sequence = handle.Sequence,
+                ReturnId = handle.Entry.Id,
                 Method = method,
                 Args = args,
                 Owner = _runtime.WorkerId,
             });
-            _pendingEntries.Add(entry);
+            _pendingHandles.Add(handle);
             start = !_sending;
             _sending = true;
         }
@@ -99,6 +116,44 @@ internal sealed class ActorOutbox
         else
         {
             _ = SendLoopAsync();
+        }
+    }
+
+    /// <summary>A call was cancelled: a call not yet sent goes as a skip marker; one the actor may have is skipped or
+    /// has its token cancelled there.</summary>
+    public void Cancel(ActorCallHandle handle)
+    {
+        lock (_gate)
+        {
+            var i = _pendingHandles.IndexOf(handle);
+            if (i >= 0)
+            {
+                _pending[i] = _pending[i] with { Args = Array.Empty<TaskArg>(), Skip = true };
+                return;
+            }
+        }
+
+        if (WorkerPool.IsWorkerThread)
+        {
+            // As in Enqueue: a grain call must not depend on a worker thread that user code may block next.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Outbox.CancelSentAsync(state.Sequence), (Outbox: this, handle.Sequence), preferLocal: false);
+        }
+        else
+        {
+            _ = CancelSentAsync(handle.Sequence);
+        }
+    }
+
+    private async Task CancelSentAsync(long sequence)
+    {
+        try
+        {
+            await _host.CancelCallAsync(_caller.Id, sequence).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The caller's result already says Cancelled; an actor that cannot be reached cannot run the call either.
+            ActorSubmitter.LogCancelUndelivered(_logger, _actorId, ex.Message);
         }
     }
 
@@ -135,7 +190,7 @@ internal sealed class ActorOutbox
         while (true)
         {
             List<ActorCall> batch;
-            List<ObjectEntry> entries;
+            List<ActorCallHandle> handles;
             Task created;
             lock (_gate)
             {
@@ -146,9 +201,9 @@ internal sealed class ActorOutbox
                 }
 
                 batch = _pending;
-                entries = _pendingEntries;
+                handles = _pendingHandles;
                 _pending = new List<ActorCall>();
-                _pendingEntries = new List<ObjectEntry>();
+                _pendingHandles = new List<ActorCallHandle>();
                 created = _created;
                 _unfinished.RemoveAll(static e => e.IsComplete);
             }
@@ -160,31 +215,31 @@ internal sealed class ActorOutbox
                     await created.ConfigureAwait(false);
                 }
 
-                var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, entries).ConfigureAwait(false) : batch.ToArray();
-                _hostNode = await SendSplittingAsync(calls, entries, 0).ConfigureAwait(false);
+                var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, handles).ConfigureAwait(false) : batch.ToArray();
+                _hostNode = await SendSplittingAsync(calls, handles, 0).ConfigureAwait(false);
                 lock (_gate)
                 {
                     // Only calls a node accepted die with it; a send still retrying reaches the actor's next instance.
-                    _unfinished.AddRange(entries);
+                    _unfinished.AddRange(handles.Select(static h => h.Entry));
                 }
             }
             catch (Exception ex)
             {
                 var error = RayError.Create(RayErrorKind.ActorDied, $"Calls to actor {_actorId} could not be delivered: {ex.Message}", actorId: _actorId);
-                foreach (var entry in entries)
+                foreach (var handle in handles)
                 {
-                    entry.TrySetError(error);
-                    _runtime.Objects.DropIfOrphaned(entry);
+                    handle.Entry.TrySetError(error);
+                    _runtime.Objects.DropIfOrphaned(handle.Entry);
                 }
             }
         }
     }
 
-    /// <summary>Sends <paramref name="calls"/> (their entries from <paramref name="offset"/> in <paramref name="entries"/>).
+    /// <summary>Sends <paramref name="calls"/> (their handles from <paramref name="offset"/> in <paramref name="handles"/>).
     /// When the batch cannot be serialized (one call's argument, say), each half is sent again, down to single calls, so
     /// only the calls at fault fail: each fails alone with the serializer's error and still travels, as a skip marker,
     /// so the actor's sequence of this caller's calls stays contiguous and the later calls run.</summary>
-    private async Task<string> SendSplittingAsync(ActorCall[] calls, List<ObjectEntry> entries, int offset)
+    private async Task<string> SendSplittingAsync(ActorCall[] calls, List<ActorCallHandle> handles, int offset)
     {
         try
         {
@@ -195,12 +250,12 @@ internal sealed class ActorOutbox
             if (calls.Length > 1)
             {
                 var half = calls.Length / 2;
-                await SendSplittingAsync(calls[..half], entries, offset).ConfigureAwait(false);
-                return await SendSplittingAsync(calls[half..], entries, offset + half).ConfigureAwait(false);
+                await SendSplittingAsync(calls[..half], handles, offset).ConfigureAwait(false);
+                return await SendSplittingAsync(calls[half..], handles, offset + half).ConfigureAwait(false);
             }
 
             var call = calls[0];
-            entries[offset].TrySetError(new RayError
+            handles[offset].Entry.TrySetError(new RayError
             {
                 Kind = RayErrorKind.TaskFailed,
                 FunctionName = call.Method.DisplayName,
@@ -209,7 +264,7 @@ internal sealed class ActorOutbox
                 RemoteStackTrace = ex.StackTrace ?? string.Empty,
                 ActorId = _actorId,
             });
-            return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], entries, offset).ConfigureAwait(false);
+            return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], handles, offset).ConfigureAwait(false);
         }
     }
 
@@ -237,15 +292,15 @@ internal sealed class ActorOutbox
 
     private static bool IsTransient(Exception ex) => Cluster.ClusterScheduler.IsTransient(ex);
 
-    /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed fails here
-    /// and travels as a skip marker so the caller's sequence stays contiguous.</summary>
-    private async Task<ActorCall[]> ResolveForRemoteAsync(List<ActorCall> batch, List<ObjectEntry> entries)
+    /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed, or that
+    /// was cancelled meanwhile, fails here and travels as a skip marker so the caller's sequence stays contiguous.</summary>
+    private async Task<ActorCall[]> ResolveForRemoteAsync(List<ActorCall> batch, List<ActorCallHandle> handles)
     {
         var calls = new ActorCall[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var call = batch[i];
-            if (!call.Args.Any(static a => a.IsRef))
+            if (call.Skip || !call.Args.Any(static a => a.IsRef))
             {
                 calls[i] = call;
                 continue;
@@ -264,7 +319,13 @@ internal sealed class ActorOutbox
 
                 if (_runtime.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
                 {
-                    await dependency.WhenComplete().ConfigureAwait(false);
+                    await Task.WhenAny(dependency.WhenComplete(), handles[i].Cancelled).ConfigureAwait(false);
+                }
+
+                if (handles[i].IsCancelled)
+                {
+                    failure = RayError.Create(RayErrorKind.Cancelled, $"Actor call {call.Method.DisplayName} was cancelled.", call.Method.DisplayName);
+                    break;
                 }
 
                 failure = _runtime.ReadForRemote(arg, call.Method.DisplayName, out var value);
@@ -273,7 +334,7 @@ internal sealed class ActorOutbox
 
             if (failure is not null)
             {
-                entries[i].TrySetError(failure);
+                handles[i].Entry.TrySetError(failure);
                 calls[i] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
             }
             else

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using OrleansRay.Functions;
 using OrleansRay.Grains;
 using OrleansRay.Objects;
@@ -6,43 +8,89 @@ using OrleansRay.Runtime;
 
 namespace OrleansRay.Actors;
 
-/// <summary>The caller side of actors: one outbox per actor, which numbers this worker's calls and sends them in batches.</summary>
-internal sealed class ActorSubmitter
+/// <summary>The caller side of actors: one outbox per submitter and actor, which numbers that submitter's calls and
+/// sends them in batches.</summary>
+/// <remarks>
+/// Ray orders actor calls per submitter: the driver, each run of a task and each actor instance on this node is its own
+/// submitter (<see cref="TaskContext.Caller"/>), so one submitter's call waiting for an argument never holds up another's.
+/// A task's submitter lives as long as its context; its outboxes go with it.
+/// </remarks>
+internal sealed partial class ActorSubmitter
 {
     private readonly NodeRuntime _runtime;
-    private readonly ConcurrentDictionary<ActorId, ActorOutbox> _outboxes = new();
+    private readonly ILogger _logger;
+    private readonly ActorCaller _driver;
+    private readonly ConcurrentDictionary<ActorId, Task> _creating = new();
 
-    public ActorSubmitter(NodeRuntime runtime)
+    /// <summary>Every submitter of this node that made a call, for <see cref="NodeDied"/>; weak, so a finished task's
+    /// submitter is collected with its context.</summary>
+    private readonly ConditionalWeakTable<ActorCaller, object> _callers = new();
+
+    public ActorSubmitter(NodeRuntime runtime, ILogger logger)
     {
         _runtime = runtime;
+        _logger = logger;
+        _driver = new ActorCaller(runtime.WorkerId);
+        _callers.AddOrUpdate(_driver, _driver);
     }
 
-    /// <summary>Creates an actor: the creation is the first message of its outbox, so calls made right after follow it.</summary>
+    /// <summary>Creates an actor: the creation is the first message of its creator's outbox, so the creator's calls made
+    /// right after follow it; other submitters' first calls wait for it too while it is in flight.</summary>
     public void Create(ActorCreationSpec spec)
     {
-        var outbox = _outboxes.GetOrAdd(spec.ActorId, id => new ActorOutbox(_runtime, id));
-        outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
+        var outbox = OutboxOf(CurrentCaller(), spec.ActorId);
+        var created = outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
+        if (!created.IsCompleted)
+        {
+            _creating[spec.ActorId] = created;
+            var actorId = spec.ActorId;
+            created.ContinueWith(sent => _creating.TryRemove(actorId, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
-    /// <summary>Queues a call; returns its pending result entry at once.</summary>
+    /// <summary>Queues a call of the current submitter; returns its pending result entry at once (cancellable through
+    /// its <see cref="ObjectEntry.Producer"/>).</summary>
     public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args)
     {
         var entry = _runtime.Objects.Create(ObjectId.NewId());
-        var outbox = _outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id));
-        outbox.Enqueue(method.Descriptor, args, entry);
+        var outbox = OutboxOf(CurrentCaller(), actorId);
+        var handle = new ActorCallHandle(outbox, entry, method.DisplayName);
+        entry.Producer = handle;
+        outbox.Enqueue(method.Descriptor, args, handle);
         return entry;
     }
 
     /// <summary>A node died: calls in flight to actors that lived there fail.</summary>
     public void NodeDied(NodeId node)
     {
-        foreach (var outbox in _outboxes.Values)
+        foreach (var (caller, _) in _callers)
         {
-            outbox.NodeDied(node.Value);
+            foreach (var outbox in caller.Outboxes.Values)
+            {
+                outbox.NodeDied(node.Value);
+            }
         }
     }
 
     /// <summary>Kills an actor (through its host grain).</summary>
     public Task KillAsync(ActorId actorId, bool noRestart, string reason) =>
         _runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid()).KillAsync(noRestart, reason);
+
+    /// <summary>The submitter of code running now: the task run or actor instance on this node, else the driver.</summary>
+    private ActorCaller CurrentCaller() =>
+        TaskContext.Current is { } context && ReferenceEquals(context.Runtime, _runtime) ? context.Caller : _driver;
+
+    private ActorOutbox OutboxOf(ActorCaller caller, ActorId actorId)
+    {
+        if (caller.Outboxes.TryGetValue(actorId, out var outbox))
+        {
+            return outbox;
+        }
+
+        _callers.TryAdd(caller, caller);
+        return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller, _logger, _creating.TryGetValue(id, out var created) ? created : null));
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A cancel of a call to actor {ActorId} did not reach it: {Reason}")]
+    internal static partial void LogCancelUndelivered(ILogger logger, ActorId actorId, string reason);
 }

@@ -34,7 +34,7 @@ internal sealed partial class NodeRuntime : IDisposable
             LeaseRunner = lease => Pool.Run(() => Scheduler!.RunLoopAsync(lease)),
             TaskRunner = RunTaskAsync,
         };
-        Actors = new ActorSubmitter(this);
+        Actors = new ActorSubmitter(this, logger);
         Cluster = new Cluster.ClusterScheduler(this, logger);
         Local[WorkerId] = this;
     }

@@ -5,6 +5,7 @@ internal sealed class TaskContext
 {
     private static readonly AsyncLocal<TaskContext?> CurrentSlot = new();
     private readonly CancellationToken _cancellationToken;
+    private Actors.ActorCaller? _caller;
 
     public TaskContext(NodeRuntime runtime, string functionName, CancellationToken cancellationToken, Scheduling.Lease? lease)
     {
@@ -32,4 +33,12 @@ internal sealed class TaskContext
 
     /// <summary>The task running, when this is a task (not an actor call).</summary>
     public Scheduling.TaskSpec? Spec { get; init; }
+
+    /// <summary>The submitter of the actor calls this code makes: given for an actor's methods (the instance is one
+    /// submitter), else made on first use (each run of a task is its own submitter, as in Ray).</summary>
+    public Actors.ActorCaller Caller
+    {
+        get => Volatile.Read(ref _caller) ?? Interlocked.CompareExchange(ref _caller, Actors.ActorCaller.New(), null) ?? _caller!;
+        init => _caller = value;
+    }
 }

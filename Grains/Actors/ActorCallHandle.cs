@@ -1,0 +1,72 @@
+using OrleansRay.Objects;
+
+namespace OrleansRay.Actors;
+
+/// <summary>The caller's hold on one actor call: its result entry, and <see cref="Cancel"/> for ray.CancelAsync.</summary>
+/// <remarks>
+/// Cancelling fails the result at once with Cancelled (as a task's cancel does). A call not yet sent goes as a skip
+/// marker, so the submitter's later calls do not wait for its arguments; a call the actor already has is skipped there,
+/// or, while it runs, has its RayContext.CancellationToken cancelled. A forced cancel does the same: Ray refuses to
+/// kill an actor's process for one call, and the actor's other calls must go on.
+/// </remarks>
+internal sealed class ActorCallHandle : IPendingWork
+{
+    private readonly ActorOutbox _outbox;
+    /// <summary>Made only when someone waits for a cancel (the outbox resolving an argument): a call is on the hot
+    /// path, a cancel is rare.</summary>
+    private TaskCompletionSource? _cancelled;
+    private int _isCancelled;
+
+    public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, string methodName)
+    {
+        _outbox = outbox;
+        Entry = entry;
+        MethodName = methodName;
+    }
+
+    /// <summary>The call's result.</summary>
+    public ObjectEntry Entry { get; }
+
+    /// <summary>The method called, for messages.</summary>
+    public string MethodName { get; }
+
+    /// <summary>The call's number in its submitter's order (set when it is queued).</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>True once cancelled.</summary>
+    public bool IsCancelled => Volatile.Read(ref _isCancelled) != 0;
+
+    /// <summary>Completes when the call is cancelled (wakes a wait for its arguments).</summary>
+    public Task Cancelled
+    {
+        get
+        {
+            // Interlocked on both sides (here and in Cancel): whichever runs second sees the other's write.
+            var cancelled = Volatile.Read(ref _cancelled);
+            if (cancelled is null)
+            {
+                var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                cancelled = Interlocked.CompareExchange(ref _cancelled, made, null) ?? made;
+            }
+
+            if (IsCancelled)
+            {
+                cancelled.TrySetResult();
+            }
+
+            return cancelled.Task;
+        }
+    }
+
+    public void Cancel(bool force)
+    {
+        if (!Entry.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Actor call {MethodName} was cancelled.", MethodName)))
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _isCancelled, 1);
+        Volatile.Read(ref _cancelled)?.TrySetResult();
+        _outbox.Cancel(this);
+    }
+}

@@ -1,0 +1,192 @@
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Actors;
+
+/// <summary>The calls an actor received and has not started, one queue per submitter in sequence order; picks the next
+/// call that can run, rotating over submitters so a submitter whose next call waits for an argument holds up no other.</summary>
+/// <remarks>Not thread-safe: the mailbox's lock (passed in) guards every member. When a waiting head's argument
+/// completes, the wake-up takes that lock, clears the wait and calls the mailbox's pump outside it.</remarks>
+internal sealed class ActorCallQueues
+{
+    private readonly NodeRuntime _runtime;
+    private readonly object _gate;
+    private readonly Action _pump;
+    private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
+    private readonly List<CallerQueue> _rotation = new();
+
+    /// <summary>Where each submitter with nothing queued goes on (its next sequence number). Each run of a task is a
+    /// submitter, so an actor may hear from very many: idle ones leave the rotation (which is scanned on every take)
+    /// and keep only this number, enough to restore order and to ignore a replayed call.</summary>
+    private readonly Dictionary<WorkerId, long> _idle = new();
+
+    /// <summary>Calls cancelled before they arrived (a cancel may overtake its call): skipped when they come.</summary>
+    private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
+    private int _rotationStart;
+
+    public ActorCallQueues(NodeRuntime runtime, object gate, Action pump)
+    {
+        _runtime = runtime;
+        _gate = gate;
+        _pump = pump;
+    }
+
+    /// <summary>Calls received and not started.</summary>
+    public int Count => _callers.Values.Sum(static q => q.Calls.Count);
+
+    /// <summary>Queues a call (any order within a submitter; a sequence already passed is a duplicate and ignored).</summary>
+    /// <param name="call">The call.</param>
+    /// <param name="recovered">The actor was rebuilt on this node: a submitter unknown here goes on numbering where it
+    /// was (calls lost with the old node were failed at the caller), so its first call here starts its sequence.</param>
+    public void Add(ActorCall call, bool recovered)
+    {
+        if (_cancelled.Remove((call.Caller, call.Sequence)))
+        {
+            call = call with { Args = Array.Empty<TaskArg>(), Skip = true };
+        }
+
+        if (!_callers.TryGetValue(call.Caller, out var queue))
+        {
+            queue = new CallerQueue(call.Caller) { Next = _idle.Remove(call.Caller, out var next) ? next : recovered ? call.Sequence : 0 };
+            _callers[call.Caller] = queue;
+            _rotation.Add(queue);
+        }
+
+        if (call.Sequence >= queue.Next)
+        {
+            queue.Calls.TryAdd(call.Sequence, call);
+        }
+    }
+
+    /// <summary>Cancels a call that has not started: it is skipped, now or when it arrives.</summary>
+    public void Cancel(WorkerId caller, long sequence)
+    {
+        if (_callers.TryGetValue(caller, out var queue) && queue.Calls.TryGetValue(sequence, out var call))
+        {
+            queue.Calls[sequence] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
+            return;
+        }
+
+        var next = queue?.Next ?? (_idle.TryGetValue(caller, out var idleNext) ? idleNext : 0);
+        if (sequence >= next)
+        {
+            _cancelled.Add((caller, sequence));
+        }
+    }
+
+    /// <summary>Takes every call not started (the actor died): their results are given now.</summary>
+    public List<ActorCall> TakeAll()
+    {
+        var all = new List<ActorCall>();
+        foreach (var queue in _callers.Values)
+        {
+            all.AddRange(queue.Calls.Values);
+            queue.Calls.Clear();
+        }
+
+        _cancelled.Clear();
+        return all;
+    }
+
+    /// <summary>Takes the next runnable call, rotating over submitters; registers a wake-up for heads waiting on
+    /// arguments. Skip markers (calls failed or cancelled at the caller) are passed over without waiting.</summary>
+    public bool TryTake(out ActorCall? call)
+    {
+        var n = _rotation.Count;
+        for (var k = 0; k < n; k++)
+        {
+            var index = (_rotationStart + k) % n;
+            var queue = _rotation[index];
+            var head = queue.Head;
+            if (head is null)
+            {
+                continue;
+            }
+
+            if (!head.Skip && !ArgumentsReady(head))
+            {
+                if (!queue.HeadWaiting)
+                {
+                    queue.HeadWaiting = true;
+                    WakeWhenReady(queue, head);
+                }
+
+                continue;
+            }
+
+            queue.Calls.Remove(queue.Next);
+            queue.Next++;
+            queue.HeadWaiting = false;
+            if (queue.Calls.Count == 0)
+            {
+                Idle(queue, index);
+                if (head.Skip)
+                {
+                    return TryTake(out call);
+                }
+
+                // The queue after the one that went idle now sits at its index.
+                _rotationStart = _rotation.Count == 0 ? 0 : index % _rotation.Count;
+                call = head;
+                return true;
+            }
+
+            if (head.Skip)
+            {
+                k--;
+                continue;
+            }
+
+            _rotationStart = (index + 1) % n;
+            call = head;
+            return true;
+        }
+
+        call = null;
+        return false;
+    }
+
+    private void Idle(CallerQueue queue, int index)
+    {
+        _callers.Remove(queue.Caller);
+        _rotation.RemoveAt(index);
+        _idle[queue.Caller] = queue.Next;
+        if (_rotationStart >= _rotation.Count)
+        {
+            _rotationStart = 0;
+        }
+    }
+
+    private bool ArgumentsReady(ActorCall call)
+    {
+        foreach (var arg in call.Args)
+        {
+            // A missing entry counts as ready: resolving it reports the loss to the caller.
+            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void WakeWhenReady(CallerQueue queue, ActorCall head)
+    {
+        foreach (var arg in head.Args)
+        {
+            if (arg.IsRef && _runtime.Objects.TryGet(arg.RefId, out var entry) && !entry.IsComplete)
+            {
+                entry.OnComplete(_ =>
+                {
+                    lock (_gate)
+                    {
+                        queue.HeadWaiting = false;
+                    }
+
+                    _pump();
+                });
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRay.Actors;
+
+/// <summary>One submitter of actor calls (Ray's unit of call order): a driver, one run of a task, or one instance of an
+/// actor. Each has its own id, its own sequence numbers and its own outbox per actor, so a call of one submitter waiting
+/// for an argument never holds up another's.</summary>
+internal sealed class ActorCaller
+{
+    public ActorCaller(WorkerId id)
+    {
+        Id = id;
+    }
+
+    /// <summary>The id the actor host orders this submitter's calls by.</summary>
+    public WorkerId Id { get; }
+
+    /// <summary>This submitter's outbox per actor it called.</summary>
+    public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
+
+    /// <summary>A submitter with a fresh id (a task's run, an actor's instance).</summary>
+    public static ActorCaller New() => new(WorkerId.NewId());
+}

@@ -1,0 +1,87 @@
+using OrleansRay.Functions;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Actors;
+
+/// <summary>Makes and disposes the user's actor object: the constructor runs on a worker thread with its arguments
+/// resolved, and any failure becomes ActorDied carrying the cause (Ray: an actor whose creation failed is dead).</summary>
+internal static class ActorInstance
+{
+    /// <summary>Runs the constructor; returns the instance, or the failure that kills the actor.</summary>
+    /// <param name="runtime">The node the actor lives on.</param>
+    /// <param name="spec">The creation.</param>
+    /// <param name="constructor">The resolved constructor.</param>
+    /// <param name="caller">The submitter of calls the constructor makes (the instance's).</param>
+    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(NodeRuntime runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller)
+    {
+        object? instance = null;
+        RayError? failure = null;
+        await runtime.Pool.Run(async () =>
+        {
+            var args = new object?[spec.Args.Length];
+            foreach (var arg in spec.Args)
+            {
+                if (arg.IsRef && runtime.Objects.TryGet(arg.RefId, out var entry))
+                {
+                    await runtime.WaitForAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
+            if (runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName) is { } argumentFailure)
+            {
+                failure = Died(spec, argumentFailure, $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {argumentFailure.Message}");
+                return;
+            }
+
+            var previous = TaskContext.Current;
+            TaskContext.Current = new TaskContext(runtime, spec.ClassName, CancellationToken.None, lease: null) { Caller = caller };
+            try
+            {
+                instance = await constructor.InvokeAsync(args).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                var cause = RayError.FromException(ex, spec.ClassName + "..ctor");
+                failure = Died(spec, cause, $"The constructor of actor {spec.ClassName} threw {cause.ExceptionType}: {cause.Message}");
+            }
+            finally
+            {
+                TaskContext.Current = previous;
+            }
+        }).ConfigureAwait(false);
+        return (instance, failure);
+    }
+
+    /// <summary>Disposes an instance that is gone (killed, restarted or dead), if it is disposable.</summary>
+    public static void Dispose(object? instance)
+    {
+        switch (instance)
+        {
+            case IAsyncDisposable asyncDisposable:
+                _ = asyncDisposable.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                break;
+            case IDisposable disposable:
+                try
+                {
+                    disposable.Dispose();
+                }
+                catch (Exception)
+                {
+                    // A failing Dispose of a dead actor instance has nobody left to tell; the actor is gone either way.
+                }
+
+                break;
+        }
+    }
+
+    private static RayError Died(ActorCreationSpec spec, RayError cause, string message) => new()
+    {
+        Kind = RayErrorKind.ActorDied,
+        FunctionName = cause.FunctionName,
+        ExceptionType = cause.ExceptionType,
+        Message = message,
+        RemoteStackTrace = cause.RemoteStackTrace,
+        ActorId = spec.ActorId,
+        Original = cause.Original,
+    };
+}

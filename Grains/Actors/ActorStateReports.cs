@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Actors;
+
+/// <summary>Tells the control store what became of an actor hosted here: its state in the actor table (what the
+/// dashboard, status and later activations read), and the release of its name when it dies.</summary>
+/// <remarks>Fire and forget: the actor's own calls never wait for the control store; a failed report is logged.</remarks>
+internal sealed partial class ActorStateReports
+{
+    private readonly NodeRuntime _runtime;
+    private readonly ILogger _logger;
+
+    public ActorStateReports(NodeRuntime runtime, ILogger logger)
+    {
+        _runtime = runtime;
+        _logger = logger;
+    }
+
+    /// <summary>Records the actor's state in its control-store record.</summary>
+    public void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
+
+    /// <summary>Releases a dead actor's name in the actor directory.</summary>
+    public void Unregister(ActorCreationSpec spec) => _ = UnregisterAsync(spec);
+
+    private async Task UnregisterAsync(ActorCreationSpec spec)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(spec.Options.Namespace).UnregisterAsync(spec.Options.Name, spec.ActorId).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogUnregisterFailed(_logger, spec.Options.Name, ex);
+        }
+    }
+
+    private async Task ReportStateAsync(ActorId actorId, ActorState state)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorRecordGrain>(actorId.ToGuid()).ReportAsync(state, _runtime.NodeId.Value ?? string.Empty).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReportFailed(_logger, actorId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting the state of actor {ActorId} to the control store failed: {Reason}")]
+    private static partial void LogReportFailed(ILogger logger, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
+    private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);
+}

@@ -1,0 +1,43 @@
+namespace OrleansRay.Actors;
+
+/// <summary>The calls an actor instance is running, each with the cancellation its code sees as
+/// RayContext.CancellationToken.</summary>
+/// <remarks>Not thread-safe: the mailbox's lock guards it. Tokens are cancelled by the caller of <see cref="Find"/> or
+/// <see cref="TakeAll"/> outside that lock, since cancelling runs the user's callbacks. The sources are not disposed
+/// (they own no timer), so a late cancel never meets a disposed source.</remarks>
+internal sealed class RunningActorCalls
+{
+    private readonly Dictionary<(WorkerId Caller, long Sequence), Running> _calls = new();
+
+    public int Count => _calls.Count;
+
+    /// <summary>Starts tracking a call; returns the token its code sees.</summary>
+    public CancellationToken Add(ActorCall call)
+    {
+        var cancel = new CancellationTokenSource();
+        _calls[(call.Caller, call.Sequence)] = new Running(call, cancel);
+        return cancel.Token;
+    }
+
+    /// <summary>Stops tracking a call that returned; false when it was taken away already (its result was given).</summary>
+    public bool Remove(ActorCall call)
+    {
+        var key = (call.Caller, call.Sequence);
+        return _calls.TryGetValue(key, out var running) && ReferenceEquals(running.Call, call) && _calls.Remove(key);
+    }
+
+    /// <summary>The cancellation of a running call, if it runs.</summary>
+    public CancellationTokenSource? Find(WorkerId caller, long sequence) =>
+        _calls.TryGetValue((caller, sequence), out var running) ? running.Cancel : null;
+
+    /// <summary>Takes every running call (the instance is going away): their results are given now.</summary>
+    public List<Running> TakeAll()
+    {
+        var all = _calls.Values.ToList();
+        _calls.Clear();
+        return all;
+    }
+
+    /// <summary>A running call and its cancellation.</summary>
+    internal readonly record struct Running(ActorCall Call, CancellationTokenSource Cancel);
+}

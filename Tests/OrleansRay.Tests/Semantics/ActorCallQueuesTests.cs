@@ -1,0 +1,70 @@
+using OrleansRay.Actors;
+using OrleansRay.Internal;
+using OrleansRay.Runtime;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>The host's per-submitter queues with many submitters (each run of a task is one): a submitter with nothing
+/// queued leaves the rotation, yet keeps its order and its replay protection when it calls again.</summary>
+[Collection(RayCollection.Name)]
+public sealed class ActorCallQueuesTests
+{
+    private readonly NodeRuntime _runtime;
+
+    public ActorCallQueuesTests(RayFixture fixture) => _runtime = ((IRayRuntimeAccess)fixture.Ray).Runtime;
+
+    [Fact]
+    public void An_idle_submitter_leaves_the_rotation_and_its_replays_and_order_still_hold()
+    {
+        var queues = new ActorCallQueues(_runtime, new object(), static () => { });
+        var submitters = Enumerable.Range(0, 1000).Select(_ => WorkerId.NewId()).ToList();
+        foreach (var submitter in submitters)
+        {
+            queues.Add(Call(submitter, 0), recovered: false);
+        }
+
+        for (var i = 0; i < submitters.Count; i++)
+        {
+            Assert.True(queues.TryTake(out var taken));
+            Assert.Equal(0, taken!.Sequence);
+        }
+
+        Assert.Equal(0, queues.Count);
+        Assert.False(queues.TryTake(out _));
+
+        // The first submitter calls again: a replay of its call 0 is ignored, and 2 waits for 1 though it came first.
+        var first = submitters[0];
+        queues.Add(Call(first, 0), recovered: false);
+        queues.Add(Call(first, 2), recovered: false);
+        Assert.False(queues.TryTake(out _));
+        queues.Add(Call(first, 1), recovered: false);
+        Assert.True(queues.TryTake(out var one));
+        Assert.True(queues.TryTake(out var two));
+        Assert.Equal((1L, 2L), (one!.Sequence, two!.Sequence));
+        Assert.False(queues.TryTake(out _));
+    }
+
+    [Fact]
+    public void A_cancel_that_overtakes_its_call_skips_it_and_the_next_call_runs()
+    {
+        var queues = new ActorCallQueues(_runtime, new object(), static () => { });
+        var submitter = WorkerId.NewId();
+        queues.Cancel(submitter, 0);
+        queues.Add(Call(submitter, 1), recovered: false);
+        queues.Add(Call(submitter, 0), recovered: false);
+        Assert.True(queues.TryTake(out var taken));
+        Assert.Equal(1, taken!.Sequence);
+        Assert.False(queues.TryTake(out _));
+    }
+
+    private static ActorCall Call(WorkerId caller, long sequence) => new()
+    {
+        Caller = caller,
+        Sequence = sequence,
+        ReturnId = ObjectId.NewId(),
+        Method = new FunctionDescriptor("a", "T", "M", 0),
+        Owner = caller,
+    };
+}
