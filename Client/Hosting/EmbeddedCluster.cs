@@ -47,7 +47,18 @@ internal sealed partial class EmbeddedCluster : IAsyncDisposable
         var store = storeBytes > 0 ? await NodeObjectStore.StartAsync(storeBytes, cancellationToken).ConfigureAwait(false) : null;
         try
         {
-            return await StartSiloAsync(options, nodeOptions, store, cancellationToken).ConfigureAwait(false);
+            // The silo's two ports are chosen free just before it binds them; another process (or an outgoing
+            // connection's local port) can take one in between. Then the start is tried again with new ports.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await StartSiloAsync(options, nodeOptions, store, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (attempt < PortAttempts && IsPortTaken(ex))
+                {
+                }
+            }
         }
         catch
         {
@@ -122,6 +133,27 @@ internal sealed partial class EmbeddedCluster : IAsyncDisposable
         }
 
         return ResourceSet.From(items);
+    }
+
+    /// <summary>How many times a start whose port was taken meanwhile is tried with new ports.</summary>
+    private const int PortAttempts = 5;
+
+    private static bool IsPortTaken(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+
+            if (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsPortTaken))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static int FreeTcpPort()

@@ -242,7 +242,26 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts a node on fresh ports; when one of them was taken between choosing and binding (another test
+    /// process's node or connection), tries again with new ones, a few times.</summary>
     private async Task<ClusterNode> StartNodeAsync(bool head, string? resources)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartNodeOnFreePortsAsync(head, resources);
+            }
+            catch (PortTakenException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    /// <summary>A node's start failed because a port it was given is in use.</summary>
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    private async Task<ClusterNode> StartNodeOnFreePortsAsync(bool head, string? resources)
     {
         var port = TestPorts.Free();
         var nodePort = TestPorts.Free();
@@ -296,7 +315,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
         if (result.ExitCode != 0 || process is null)
         {
-            throw new InvalidOperationException($"orleansray {string.Join(' ', arguments)} failed: {result}");
+            var message = $"orleansray {string.Join(' ', arguments)} failed: {result}";
+            throw result.Error.Contains("Address already in use", StringComparison.Ordinal) || result.Error.Contains("is in use", StringComparison.Ordinal)
+                ? new PortTakenException(message)
+                : new InvalidOperationException(message);
         }
 
         var store = ProcessTree.Children(process.Value.Pid, "orleansray-store").Select(s => s with { What = $"object store of node {port.ToString(CultureInfo.InvariantCulture)}" }).FirstOrDefault();

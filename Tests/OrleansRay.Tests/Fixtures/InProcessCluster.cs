@@ -117,10 +117,5 @@ public sealed class InProcessCluster : IAsyncDisposable
         _nodes.Clear();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansRay.Tests.Processes.TestPorts.Free();
 }
