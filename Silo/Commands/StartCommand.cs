@@ -88,12 +88,9 @@ internal sealed class StartCommand : Command
         var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
         var storageText = (storageGiven ?? (Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null))?.Trim() ?? "memory";
         var storage = string.Equals(storageText, "memory", StringComparison.OrdinalIgnoreCase) ? null : storageText;
-        if (launched)
-        {
-            // The launching `start` handed the connection string over by environment; the node's own children (its
-            // object store) have no use for it.
-            Environment.SetEnvironmentVariable(NodeSettings.StorageVariable, null);
-        }
+        // Read once: no child of this process needs it (a background node gets it from NodeLauncher, which sets it from
+        // the settings; a --block node's object store, like a launched node's, has no use for it), as README says.
+        Environment.SetEnvironmentVariable(NodeSettings.StorageVariable, null);
 
         if (storage is not null)
         {
