@@ -32,7 +32,10 @@ internal static class DriverCrashWatch
 
     private sealed class Watched(RayDriver driver, string address)
     {
-        public RayDriver Driver { get; } = driver;
+        /// <summary>The live driver; null once disposed, so a disposed driver's runtime is not kept alive by the watch.</summary>
+        public RayDriver? Driver { get; set; } = driver;
+
+        public string JobId { get; } = driver.JobId;
 
         public string Address { get; } = address;
 
@@ -63,6 +66,7 @@ internal static class DriverCrashWatch
             foreach (var watched in Jobs.Where(w => ReferenceEquals(w.Driver, driver)))
             {
                 watched.DisposedAt = DateTime.UtcNow;
+                watched.Driver = null;
             }
         }
     }
@@ -94,9 +98,9 @@ internal static class DriverCrashWatch
 
     private static async Task RecordFailedAsync(Watched watched, string message)
     {
-        if (watched.DisposedAt is null)
+        if (watched.Driver is { } driver)
         {
-            await watched.Driver.Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(watched.Driver.JobId, Grains.JobState.Failed, message).ConfigureAwait(false);
+            await driver.Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(watched.JobId, Grains.JobState.Failed, message).ConfigureAwait(false);
             return;
         }
 
@@ -105,7 +109,7 @@ internal static class DriverCrashWatch
         try
         {
             var table = host.Services.GetRequiredService<IClusterClient>().GetGrain<Grains.IJobTableGrain>(0);
-            var row = (await table.ListAsync().ConfigureAwait(false)).FirstOrDefault(j => j.JobId == watched.Driver.JobId);
+            var row = (await table.ListAsync().ConfigureAwait(false)).FirstOrDefault(j => j.JobId == watched.JobId);
             if (row is { State: Grains.JobState.Succeeded })
             {
                 // EndAsync leaves an ended row alone; StartAsync replaces it, keeping its start time and entrypoint.

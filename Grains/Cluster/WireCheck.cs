@@ -8,8 +8,8 @@ namespace OrleansRay.Cluster;
 /// <remarks>
 /// A one-way message (results, frees, borrow notices) whose body fails to serialize is dropped by Orleans after the
 /// send returned, so the sender never learns which items were lost; a request-response batch fails as a whole. Values
-/// of types that cannot hold anything but primitives and strings (<see cref="LocalObjectStore.CannotHoldRefs"/>)
-/// always serialize and skip the try.
+/// of types that cannot hold anything but primitives and strings (<see cref="LocalObjectStore.CannotHoldRefs"/>) and
+/// that the serializer has a codec for skip the try.
 /// </remarks>
 internal static class WireCheck
 {
@@ -23,7 +23,9 @@ internal static class WireCheck
     /// <summary>Null when <paramref name="value"/> serializes; else why it does not.</summary>
     public static Exception? TrySerialize(Serializer serializer, object? value)
     {
-        if (value is null or RemoteObject || LocalObjectStore.CannotHoldRefs(value.GetType()))
+        // CannotHoldRefs says a type holds no refs, not that it has a codec (Func<int>, Lazy<int> are System generics
+        // over primitives without one): skip the try only when both hold.
+        if (value is null or RemoteObject || (LocalObjectStore.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
         {
             return null;
         }

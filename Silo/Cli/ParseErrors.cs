@@ -26,7 +26,7 @@ internal static partial class ParseErrors
                         ? "a number"
                         : "a valid value";
                 var name = match.Groups["name"].Value;
-                return $"{name} '{match.Groups["value"].Value}': expected {kind}, e.g. {name} {(kind == "a valid value" ? "<value>" : "4")}. {help}";
+                return $"{name} '{match.Groups["value"].Value}': expected {kind}, e.g. {name} {Example(name, kind)}. {help}";
             }
         }
 
@@ -60,6 +60,17 @@ internal static partial class ParseErrors
             ? $"{first.Message.TrimEnd('.')}. {help}"
             : $"{option.Name}: {first.Message.TrimEnd('.')}. {help}";
     }
+
+    /// <summary>A value that <paramref name="name"/> would accept: "--object-store-memory 4" or "--port 4" would be
+    /// refused or useless, so options in bytes and ports get examples of their own.</summary>
+    private static string Example(string name, string kind) => name switch
+    {
+        "--memory" or "--object-store-memory" => "268435456",
+        "--port" => "30000",
+        "--node-port" => "30001",
+        "--dashboard-port" => "8265",
+        _ => kind == "a valid value" ? "<value>" : "4",
+    };
 
     private static Option? OptionOf(SymbolResult? result)
     {

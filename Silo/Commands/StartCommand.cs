@@ -4,6 +4,7 @@ using System.Net;
 using OrleansRay.Hosting;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Hosting;
+using OrleansRay.Silo.Storage;
 using OrleansRay.Silo.Storage.Postgres;
 using Spectre.Console;
 
@@ -31,8 +32,8 @@ internal sealed class StartCommand : Command
     private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store. Default: 30% of the machine's memory, at most 200 GiB." };
     private readonly Option<string> _storage = new("--storage")
     {
+        // No DefaultValueFactory: help prints a default's value, and this one may be a connection string with a password.
         Description = $"Where membership and control-store state live: `memory` (the head is the membership primary, nothing to install) or a PostgreSQL connection string (\"Host=...;Database=...;Username=...;Password=...\"); the head creates the schema in an empty database. Default: ${NodeSettings.StorageVariable} when set (keeps a password out of `ps`), else memory.",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : "memory",
     };
     private readonly Option<string[]> _load = new(UserAssemblies.Option)
     {
@@ -83,18 +84,25 @@ internal sealed class StartCommand : Command
 
         var launched = parse.GetValue(_sessionDir) is not null;
         var ip = OptionValues.Resolve("--node-ip-address", parse.GetValue(_nodeIp) ?? "127.0.0.1");
-        var storageText = parse.GetValue(_storage)?.Trim() ?? "memory";
+        var storageGiven = parse.GetValue(_storage);
+        var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
+        var storageText = (storageGiven ?? (Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null))?.Trim() ?? "memory";
         var storage = string.Equals(storageText, "memory", StringComparison.OrdinalIgnoreCase) ? null : storageText;
-        if (launched)
-        {
-            // The launching `start` handed the connection string over by environment; the node's own children (its
-            // object store) have no use for it.
-            Environment.SetEnvironmentVariable(NodeSettings.StorageVariable, null);
-        }
+        // Read once: no child of this process needs it (a background node gets it from NodeLauncher, which sets it from
+        // the settings; a --block node's object store, like a launched node's, has no use for it), as README says.
+        Environment.SetEnvironmentVariable(NodeSettings.StorageVariable, null);
 
         if (storage is not null)
         {
-            PostgresSchema.ParseConnectionString(storage);
+            try
+            {
+                PostgresSchema.ParseConnectionString(storage, storageSource);
+            }
+            catch (StorageSetupException ex)
+            {
+                // A malformed value is bad input (exit 2), like every other option's; it names where it came from.
+                throw CliException.Usage(ex.Message);
+            }
         }
 
         var settings = new NodeSettings

@@ -82,7 +82,7 @@ internal static class PostgresSchema
         }
     }
 
-    internal static NpgsqlConnectionStringBuilder ParseConnectionString(string connectionString)
+    internal static NpgsqlConnectionStringBuilder ParseConnectionString(string connectionString, string source = "--storage")
     {
         try
         {
@@ -90,7 +90,7 @@ internal static class PostgresSchema
         }
         catch (ArgumentException ex)
         {
-            throw new StorageSetupException($"--storage: not a PostgreSQL connection string ({ex.Message}). Use \"memory\" or e.g. \"Host=127.0.0.1;Port=5432;Database=orleansray;Username=ray;Password=...\".", ex);
+            throw new StorageSetupException($"{source}: not a PostgreSQL connection string ({ex.Message}). Use \"memory\" or e.g. \"Host=127.0.0.1;Port=5432;Database=orleansray;Username=ray;Password=...\".", ex);
         }
     }
 

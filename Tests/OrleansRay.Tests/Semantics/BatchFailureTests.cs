@@ -49,6 +49,24 @@ public sealed class BatchFailureTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 2000).Where(i => i != Bad).Select(i => (object)i), values);
     }
 
+    /// <summary>Returns its input, except for <see cref="Bad"/>: a delegate, of a generic type from a System namespace
+    /// over primitives (Orleans has no codec for it, though it can hold nothing but primitives).</summary>
+    public static object NumberOrDelegate(int i) => i == Bad ? new Func<int>(() => 1) : i;
+
+    [Fact]
+    public async Task One_result_of_a_framework_generic_type_without_a_codec_fails_its_task_alone()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
+
+        var refs = Enumerable.Range(0, 2000).Select(i => ray.Task(NumberOrDelegate, i).Options(spread).Remote()).ToList();
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await ray.GetAsync(refs[Bad], ResultDeadline));
+        Assert.Contains("cannot be serialized", error.Message, StringComparison.Ordinal);
+        var values = await ray.GetAsync(refs.Where((_, i) => i != Bad).ToArray(), ResultDeadline);
+        Assert.Equal(Enumerable.Range(0, 2000).Where(i => i != Bad).Select(i => (object)i), values);
+    }
+
     /// <remarks>In this process the actor's results reach the driver without a wire (both runtimes live here), so this
     /// checks the same rule on that path: the bad call fails with the serialization error, the others answer.</remarks>
     [Fact]
