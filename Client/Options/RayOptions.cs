@@ -12,8 +12,14 @@ public sealed class RayOptions
     /// <summary>Custom resources of the embedded node, e.g. <c>["accel"] = 2</c>. Default: none.</summary>
     public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Bytes of shared memory for the object store. Default: 30% of physical memory, capped at 200 GiB (as Ray).</summary>
+    /// <summary>Bytes of shared memory for the object store: 0 (no store: every value stays inline in the managed heap) or
+    /// at least <see cref="MinObjectStoreMemory"/>. Default: 30% of physical memory, capped at 200 GiB (as Ray).</summary>
+    /// <remarks><see cref="Ray.InitAsync"/> throws <see cref="ArgumentOutOfRangeException"/> for other values.</remarks>
     public long? ObjectStoreMemory { get; set; }
+
+    /// <summary>The smallest object store a node accepts: 32 MiB (the CLI's <c>--object-store-memory</c> minimum; Ray's
+    /// is 75 MiB). Smaller stores could not hold a single large value.</summary>
+    public const long MinObjectStoreMemory = 32L << 20;
 
     /// <summary>Bytes of memory the node offers to tasks and actors ("memory" resource). Default: 70% of physical memory.</summary>
     public long? Memory { get; set; }
@@ -42,9 +48,10 @@ public sealed class RayOptions
             throw new ArgumentOutOfRangeException(nameof(NumGpus), NumGpus, "RayOptions.NumGpus must be a finite number >= 0.");
         }
 
-        if (ObjectStoreMemory is < 0)
+        if (ObjectStoreMemory is < 0 or (> 0 and < MinObjectStoreMemory))
         {
-            throw new ArgumentOutOfRangeException(nameof(ObjectStoreMemory), ObjectStoreMemory, "RayOptions.ObjectStoreMemory must be >= 0 bytes.");
+            throw new ArgumentOutOfRangeException(nameof(ObjectStoreMemory), ObjectStoreMemory,
+                $"RayOptions.ObjectStoreMemory must be 0 (no object store) or at least {MinObjectStoreMemory} bytes (32 MiB).");
         }
 
         if (Memory is < 0)

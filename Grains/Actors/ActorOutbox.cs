@@ -269,8 +269,7 @@ internal sealed class ActorOutbox
     }
 
     /// <summary>The message could not be serialized: the fault of something a call carries, not of the actor's node.</summary>
-    private static bool IsSerializationFault(Exception ex) =>
-        (ex is AggregateException { InnerException: { } inner } ? inner : ex) is Orleans.Serialization.CodecNotFoundException or Orleans.Serialization.SerializerException;
+    private static bool IsSerializationFault(Exception ex) => Cluster.WireCheck.IsSerializationFault(ex);
 
     private async Task<string> SendWithRetryAsync(ActorCallBatch batch)
     {

@@ -28,13 +28,14 @@ internal sealed class SendPump<T>
     /// <param name="alwaysOnThreadPool">Never send on the caller's thread (callers such as finalizers must not run
     /// Orleans' send path).</param>
     /// <param name="isItemFault">True when a failure may be the fault of some items rather than of the destination
-    /// (then the batch is split and sent again). Default: any failure that does not say the destination is unreachable.</param>
+    /// (then the batch is split and sent again). Default: a serialization failure (<see cref="WireCheck.IsSerializationFault"/>),
+    /// as for actor call batches; any other failure is the destination's and goes to <paramref name="failed"/> whole.</param>
     public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false, Func<Exception, bool>? isItemFault = null)
     {
         _send = send;
         _failed = failed;
         _alwaysOnThreadPool = alwaysOnThreadPool;
-        _isItemFault = isItemFault ?? (static ex => !ClusterScheduler.IsTransient(ex));
+        _isItemFault = isItemFault ?? WireCheck.IsSerializationFault;
     }
 
     /// <summary>Queues one item; it leaves with the next batch.</summary>

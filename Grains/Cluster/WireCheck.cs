@@ -20,6 +20,26 @@ internal static class WireCheck
     /// <summary>Above this the scratch stream is not kept (one large value must not pin its buffer on a thread).</summary>
     private const int KeptScratch = 1 << 20;
 
+    /// <summary>True when <paramref name="ex"/> (or an exception inside it) says a message could not be serialized:
+    /// the fault of something it carries, not of its destination. Batches that fail so are split to find the item.</summary>
+    public static bool IsSerializationFault(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is Orleans.Serialization.CodecNotFoundException or Orleans.Serialization.SerializerException)
+            {
+                return true;
+            }
+
+            if (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsSerializationFault))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Null when <paramref name="value"/> serializes; else why it does not.</summary>
     public static Exception? TrySerialize(Serializer serializer, object? value)
     {

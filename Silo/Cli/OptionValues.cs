@@ -31,7 +31,7 @@ internal static class OptionValues
     /// <summary>The smallest object store a node accepts: the store itself maps any size (an empty arena is one page),
     /// but below this it cannot hold a few large values (anything above the 100 KiB inline threshold goes there) and
     /// every put waits for room or fails. Ray refuses less than 75 MiB; tests and small machines use 64 MiB.</summary>
-    public const long MinObjectStoreMemory = 32L << 20;
+    public const long MinObjectStoreMemory = OrleansRay.RayOptions.MinObjectStoreMemory;
 
     /// <summary>Checks <c>--object-store-memory</c>: absent (the default), or at least <see cref="MinObjectStoreMemory"/>.</summary>
     public static long? ObjectStoreMemory(long? value)

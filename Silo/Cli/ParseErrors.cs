@@ -41,8 +41,10 @@ internal static partial class ParseErrors
             var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
             if (verbs.Count > 0)
             {
-                var closest = verbs.OrderBy(v => Distance(v, token)).First();
-                var hint = Distance(closest, token) <= 2 ? $" Did you mean `{path} {closest}`?" : string.Empty;
+                // A verb the token begins ("stat" of "status") before the nearest by edit distance ("start").
+                var closest = verbs.FirstOrDefault(v => token.Length >= 2 && v.StartsWith(token, StringComparison.Ordinal))
+                    ?? verbs.OrderBy(v => Distance(v, token)).First();
+                var hint = closest.StartsWith(token, StringComparison.Ordinal) || Distance(closest, token) <= 2 ? $" Did you mean `{path} {closest}`?" : string.Empty;
                 return $"unknown command '{token}' for `{path}` (commands: {string.Join(", ", verbs)}).{hint} {help}";
             }
 
@@ -56,6 +58,11 @@ internal static partial class ParseErrors
 
         var first = parse.Errors[0];
         var option = OptionOf(first.SymbolResult);
+        if (option is not null && first.Message.StartsWith("Required argument missing", StringComparison.Ordinal))
+        {
+            return $"{option.Name} needs a value. {help}";
+        }
+
         return option is null
             ? $"{first.Message.TrimEnd('.')}. {help}"
             : $"{option.Name}: {first.Message.TrimEnd('.')}. {help}";

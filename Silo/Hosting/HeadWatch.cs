@@ -15,9 +15,10 @@ namespace OrleansRay.Silo.Hosting;
 /// </remarks>
 internal sealed partial class HeadWatch : BackgroundService
 {
-    /// <summary>How long a worker may go without a word from the head's node table: its runtime asks every 0.3 s, and a
-    /// loaded machine may delay a few answers, never this many.</summary>
-    public static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(20);
+    /// <summary>How long a worker may go without a word from the head's node table (its runtime asks every 0.3 s): 60 s,
+    /// Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>, so a head that is only paused (a long GC, a stopped process, an
+    /// overloaded machine) is waited for; a dead head cannot be told from a paused one sooner.</summary>
+    public static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(60);
 
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(1);
 

@@ -42,14 +42,26 @@ public sealed class CliInputTests : IDisposable
         Assert.StartsWith("error: --num-cpus 'abc': expected a number", result.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task An_unknown_verb_names_it_and_suggests_the_close_one()
+    [Theory]
+    [InlineData("lisst", "job", "`orleansray job list`")]
+    [InlineData("stat", null, "`orleansray status`")]   // the verb it begins, before the nearer "start"
+    public async Task An_unknown_verb_names_it_and_suggests_the_close_one(string verb, string? parent, string suggestion)
     {
-        var result = await _command.RunAsync("job", "lisst");
+        var result = parent is null ? await _command.RunAsync(verb) : await _command.RunAsync(parent, verb);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("error: unknown command 'lisst'", result.Error, StringComparison.Ordinal);
-        Assert.Contains("`orleansray job list`", result.Error, StringComparison.Ordinal);
+        Assert.StartsWith($"error: unknown command '{verb}'", result.Error, StringComparison.Ordinal);
+        Assert.Contains(suggestion, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_option_without_its_value_says_it_needs_one()
+    {
+        var result = await _command.RunAsync("start", "--head", "--num-cpus");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: --num-cpus needs a value.", line, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -10,8 +10,8 @@ namespace OrleansRay.Cluster.Tests;
 /// saying why and how to start it again, instead of running on and logging many lines a second.</summary>
 public sealed class HeadRestartTests : IDisposable
 {
-    /// <summary>HeadWatch.LostAfter (20 s), the silo's stop (up to 20 s), and room for a loaded machine.</summary>
-    private static readonly TimeSpan WorkerExitDeadline = TimeSpan.FromSeconds(150);
+    /// <summary>HeadWatch.LostAfter (60 s), the silo's stop (up to 20 s), and room for a loaded machine.</summary>
+    private static readonly TimeSpan WorkerExitDeadline = TimeSpan.FromSeconds(200);
 
     private static readonly string StoreBytes = (64L << 20).ToString(CultureInfo.InvariantCulture);
 

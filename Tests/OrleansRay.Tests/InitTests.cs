@@ -53,6 +53,10 @@ public sealed class InitTests
         Assert.Contains("NumCpus", ex2.Message);
         var ex3 = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ray.InitAsync(new RayOptions { ObjectStoreMemory = -5 }));
         Assert.Contains("ObjectStoreMemory", ex3.Message);
+        // Too small to hold a large value (issue 9, case 13): refused naming the minimum, not at the first put.
+        var ex4 = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ray.InitAsync(new RayOptions { ObjectStoreMemory = 10 }));
+        Assert.Contains("RayOptions.ObjectStoreMemory", ex4.Message);
+        Assert.Contains("33554432", ex4.Message);
     }
 
     [Fact]
