@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using OrleansRay.Tests.Processes;
 using Xunit;
@@ -16,11 +15,11 @@ public sealed partial class ReadmeSamplesTests : IDisposable
     [Fact]
     public async Task Every_csharp_block_of_the_README_builds_and_runs_as_the_Program_cs_of_a_new_console_project()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root;
         var blocks = CSharpBlocks(await File.ReadAllTextAsync(Path.Combine(root, "README.md")));
         Assert.True(blocks.Count >= 2, $"README.md has {blocks.Count} csharp blocks; the quickstart and the placement-group sample were expected.");
 
-        var configuration = typeof(ReadmeSamplesTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var configuration = RepositoryFiles.Configuration;
         var projectFile = Path.Combine(_project.FullName, "UserApp.csproj");
         await File.WriteAllTextAsync(projectFile, $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -75,17 +74,4 @@ public sealed partial class ReadmeSamplesTests : IDisposable
 
     private static string DotNet =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using OrleansRay.Tests.Processes;
 using Xunit;
 
@@ -51,20 +50,8 @@ public sealed class WorkerLoadTests : IDisposable
     }
 
     /// <summary>Tests/OrleansRay.Tests' build output (built with the solution).</summary>
-    private static string InProcessTestsAssembly()
-    {
-        var configuration = typeof(WorkerLoadTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
-            {
-                var path = Path.Combine(dir.FullName, "Tests", "OrleansRay.Tests", "bin", configuration, "net10.0", "OrleansRay.Tests.dll");
-                return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string InProcessTestsAssembly() =>
+        RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Tests"), "OrleansRay.Tests.dll");
 
     public void Dispose() => _command.Dispose();
 }

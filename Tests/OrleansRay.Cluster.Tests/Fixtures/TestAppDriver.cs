@@ -1,4 +1,4 @@
-using System.Reflection;
+using OrleansRay.Tests.Processes;
 
 namespace OrleansRay.Cluster.Tests.Fixtures;
 
@@ -13,18 +13,6 @@ public static class TestAppDriver
     /// <summary>The command line of a job running the TestApp with <paramref name="arguments"/>.</summary>
     public static string[] Command(params string[] arguments) => ["dotnet", Assembly, .. arguments];
 
-    private static string Find()
-    {
-        var configuration = typeof(TestAppDriver).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansRay.sln")))
-            {
-                var path = Path.Combine(dir.FullName, "Tests", "OrleansRay.Cluster.TestApp", "bin", configuration, "net10.0", "OrleansRay.Cluster.TestApp.dll");
-                return File.Exists(path) ? path : throw new FileNotFoundException($"Build the TestApp first: {path} is missing.");
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No OrleansRay.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string Find() =>
+        RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Cluster.TestApp"), "OrleansRay.Cluster.TestApp.dll");
 }
