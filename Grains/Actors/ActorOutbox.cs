@@ -245,7 +245,7 @@ internal sealed class ActorOutbox
         {
             return await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
+        catch (Exception ex) when (Cluster.WireCheck.IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
         {
             if (calls.Length > 1)
             {
@@ -255,21 +255,11 @@ internal sealed class ActorOutbox
             }
 
             var call = calls[0];
-            handles[offset].Entry.TrySetError(new RayError
-            {
-                Kind = RayErrorKind.TaskFailed,
-                FunctionName = call.Method.DisplayName,
-                ExceptionType = ex.GetType().FullName ?? ex.GetType().Name,
-                Message = $"the call could not be sent to actor {_actorId}: {ex.Message}",
-                RemoteStackTrace = ex.StackTrace ?? string.Empty,
-                ActorId = _actorId,
-            });
+            handles[offset].Entry.TrySetError(Cluster.WireCheck.UnsendableError(call.Method.DisplayName, $"actor {_actorId}", ex, _actorId));
             return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], handles, offset).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The message could not be serialized: the fault of something a call carries, not of the actor's node.</summary>
-    private static bool IsSerializationFault(Exception ex) => Cluster.WireCheck.IsSerializationFault(ex);
 
     private async Task<string> SendWithRetryAsync(ActorCallBatch batch)
     {

@@ -341,14 +341,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                         // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
                         // would fail the same way. The pump split the batch first, so only the tasks at fault get here.
                         spec.RemoteNode = null;
-                        _runtime.FinishOwned(spec, null, new RayError
-                        {
-                            Kind = RayErrorKind.TaskFailed,
-                            FunctionName = spec.DisplayName,
-                            ExceptionType = ex.GetType().FullName ?? ex.GetType().Name,
-                            Message = $"the task could not be sent to node {node.Id}: {ex.Message}",
-                            RemoteStackTrace = ex.StackTrace ?? string.Empty,
-                        }, string.Empty, 0);
+                        _runtime.FinishOwned(spec, null, WireCheck.UnsendableError(spec.DisplayName, $"node {node.Id}", ex), string.Empty, 0);
                     }
                 }
             }

@@ -17,7 +17,6 @@ internal sealed class SendPump<T>
     private readonly object _gate = new();
     private readonly Func<T[], Task> _send;
     private readonly Action<T[], Exception> _failed;
-    private readonly Func<Exception, bool> _isItemFault;
     private List<T> _queue = new();
     private bool _sending;
 
@@ -27,15 +26,11 @@ internal sealed class SendPump<T>
     /// <param name="failed">Handles a batch whose send threw.</param>
     /// <param name="alwaysOnThreadPool">Never send on the caller's thread (callers such as finalizers must not run
     /// Orleans' send path).</param>
-    /// <param name="isItemFault">True when a failure may be the fault of some items rather than of the destination
-    /// (then the batch is split and sent again). Default: a serialization failure (<see cref="WireCheck.IsSerializationFault"/>),
-    /// as for actor call batches; any other failure is the destination's and goes to <paramref name="failed"/> whole.</param>
-    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false, Func<Exception, bool>? isItemFault = null)
+    public SendPump(Func<T[], Task> send, Action<T[], Exception> failed, bool alwaysOnThreadPool = false)
     {
         _send = send;
         _failed = failed;
         _alwaysOnThreadPool = alwaysOnThreadPool;
-        _isItemFault = isItemFault ?? WireCheck.IsSerializationFault;
     }
 
     /// <summary>Queues one item; it leaves with the next batch.</summary>
@@ -131,7 +126,9 @@ internal sealed class SendPump<T>
             failure = ex;
         }
 
-        if (batch.Length > 1 && _isItemFault(failure))
+        // Only a serialization failure can be the fault of some items (as for actor call batches); any other failure
+        // is the destination's and goes to the failure handler whole.
+        if (batch.Length > 1 && WireCheck.IsSerializationFault(failure))
         {
             var half = batch.Length / 2;
             await SendOrSplitAsync(batch[..half]).ConfigureAwait(false);

@@ -88,6 +88,18 @@ internal static class WireCheck
         return result with { Value = null, Error = SerializationError(result.Value!.GetType(), failure, functionName) };
     }
 
+    /// <summary>The error of a task or actor call that could not be sent (the serializer refused something it carries):
+    /// it fails alone with the failure as strings; <paramref name="destination"/> says where it was going.</summary>
+    public static RayError UnsendableError(string functionName, string destination, Exception failure, ActorId actorId = default) => new()
+    {
+        Kind = RayErrorKind.TaskFailed,
+        FunctionName = functionName,
+        ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        Message = $"it could not be sent to {destination}: {failure.Message}",
+        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+        ActorId = actorId,
+    };
+
     /// <summary>The error of a result that could not be sent: it carries the serializer's failure as strings.</summary>
     public static RayError SerializationError(Type? valueType, Exception failure, string functionName) => new()
     {

@@ -58,7 +58,7 @@ public sealed partial class DriverCrashTests : IAsyncLifetime
     private Task<ProcessResult> RunDriverAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
-            TestAppDriver.Command(arguments).Skip(1),
+            [TestAppDriver.Assembly, .. arguments],
             DriverDeadline,
             new Dictionary<string, string>
             {
