@@ -29,7 +29,7 @@ internal sealed class StartCommand : Command
     private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
     private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
     private readonly Option<long?> _memory = new("--memory") { Description = "Bytes of memory this node offers to tasks and actors. Default: 70% of the machine's memory." };
-    private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store. Default: 30% of the machine's memory, at most 200 GiB." };
+    private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store, at least 33554432 (32 MiB). Default: 30% of the machine's memory, at most 200 GiB." };
     private readonly Option<string> _storage = new("--storage")
     {
         // No DefaultValueFactory: help prints a default's value, and this one may be a connection string with a password.
