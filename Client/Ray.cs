@@ -1,5 +1,5 @@
 using OrleansRay.Hosting;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
 
 namespace OrleansRay;
 

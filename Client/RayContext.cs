@@ -1,4 +1,4 @@
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
 
 namespace OrleansRay;
 

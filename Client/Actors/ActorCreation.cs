@@ -1,8 +1,8 @@
 using System.Linq.Expressions;
 using System.Reflection;
-using OrleansRay.Functions;
 using OrleansRay.Grains;
 using OrleansRay.Internal;
+using OrleansRay.Execution;
 
 namespace OrleansRay;
 
@@ -75,7 +75,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             // On a worker thread the call is issued from the thread pool: this thread blocks on it right away, and
             // none of the call's continuations may need it (see SchedulerEngine.Start).
             var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
-            var register = Runtime.WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
+            var register = WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
             var holder = register.GetAwaiter().GetResult();
             if (holder != actorId)
             {

@@ -1,5 +1,5 @@
-using OrleansRay.Functions;
 using OrleansRay.Internal;
+using OrleansRay.Execution;
 
 namespace OrleansRay;
 

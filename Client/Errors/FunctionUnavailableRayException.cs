@@ -1,3 +1,4 @@
+using OrleansRay.Execution;
 namespace OrleansRay;
 
 /// <summary>The node could not find or call the function (assembly not loaded there, different build, wrong arguments).</summary>

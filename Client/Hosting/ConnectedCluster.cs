@@ -5,7 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Hosting;
 
@@ -63,12 +64,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             MaxWorkerThreads = 4,
             InlineThreshold = options.InlineThreshold,
         });
-        builder.Services.AddSingleton<Objects.ValueCopier>();
+        builder.Services.AddSingleton<ValueCopier>();
         builder.Services.AddSingleton<ObjectRefSerializationHooks>();
         builder.Services.AddSingleton(sp => new NodeRuntime(
             sp.GetRequiredService<NodeRuntimeOptions>(),
             sp.GetRequiredService<IClusterClient>(),
-            sp.GetRequiredService<Objects.ValueCopier>(),
+            sp.GetRequiredService<ValueCopier>(),
             sp.GetRequiredService<ILogger<NodeRuntime>>()));
         var host = builder.Build();
         try

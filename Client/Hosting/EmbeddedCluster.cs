@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Hosting;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Hosting;
 

@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Hosting;
 

@@ -2,8 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
 using Orleans.Serialization.Configuration;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.ControlStore;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Hosting;
 
@@ -27,7 +28,7 @@ internal static class SiloBuilderExtensions
         builder.Services.TryAddSingleton<ValueCopier>();
         builder.Services.TryAddSingleton<ObjectRefSerializationHooks>();
         builder.Services.TryAddSingleton<NodeRuntime>();
-        builder.Services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
+        builder.Services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();
         if (!builder.Services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {
             // The control store writes through to the default grain storage; without --storage it is the head's memory.

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using OrleansRay.Grains;
 using OrleansRay.Internal;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
+using OrleansRay.Scheduling;
 
 namespace OrleansRay;
 
@@ -47,10 +49,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     /// <summary>Puts a value above the inline threshold into the node's object store (the store's copy is the snapshot:
     /// no deep copy in managed memory first).</summary>
-    private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(Objects.LocalObjectStore store, object value, CancellationToken cancellationToken)
+    private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(LocalObjectStore store, object value, CancellationToken cancellationToken)
     {
         var id = ObjectId.NewId();
-        Objects.StoredObject stored;
+        StoredObject stored;
         try
         {
             stored = await store.PutAsync(id, value, "value put", cancellationToken).ConfigureAwait(false);
@@ -88,8 +90,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<ObjectRef<T>> ?? objectRefs.ToList();
-        var found = new (NodeRuntime Runtime, Objects.ObjectEntry Entry)[refs.Count];
-        var entries = new Objects.ObjectEntry[refs.Count];
+        var found = new (NodeRuntime Runtime, ObjectEntry Entry)[refs.Count];
+        var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
             found[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs)));
@@ -136,7 +138,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             CheckTimeout(t);
         }
 
-        var entries = new Objects.ObjectEntry[refs.Count];
+        var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
             entries[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs))).Entry;

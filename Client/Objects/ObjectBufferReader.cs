@@ -1,3 +1,4 @@
+using OrleansRay.Ownership;
 namespace OrleansRay;
 
 /// <summary>Produces zero-copy views of array objects.</summary>

@@ -1,7 +1,6 @@
-using OrleansRay.Cluster;
 using OrleansRay.Grains;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay;
 

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using OrleansRay.Objects;
+using OrleansRay.Ownership;
 
 namespace OrleansRay;
 

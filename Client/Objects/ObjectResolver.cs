@@ -1,5 +1,7 @@
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
+using OrleansRay.Transport;
 
 namespace OrleansRay;
 
@@ -91,7 +93,7 @@ internal static class ObjectResolver
         {
             // A result that reached its owner without crossing a wire (same process) still cannot be handed out: the
             // same serialization error its task would get from another node, not Orleans' exception.
-            throw new RayTaskException(Cluster.WireCheck.SerializationError(entry.Value?.GetType(), ex, string.Empty));
+            throw new RayTaskException(WireCheck.SerializationError(entry.Value?.GetType(), ex, string.Empty));
         }
 
         return Cast<T>(copy, entry.Id);

@@ -1,4 +1,4 @@
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay;
 

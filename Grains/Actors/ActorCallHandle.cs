@@ -1,4 +1,4 @@
-using OrleansRay.Objects;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Actors;
 

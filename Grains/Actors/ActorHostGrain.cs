@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 

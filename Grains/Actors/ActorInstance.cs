@@ -1,5 +1,5 @@
-using OrleansRay.Functions;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 

@@ -1,5 +1,4 @@
-using OrleansRay.Functions;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
 
 namespace OrleansRay.Actors;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using OrleansRay.Functions;
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 

@@ -1,8 +1,11 @@
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 using OrleansRay.Grains;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
+using OrleansRay.Placement;
+using OrleansRay.Transport;
 
 namespace OrleansRay.Actors;
 
@@ -245,7 +248,7 @@ internal sealed class ActorOutbox
         {
             return await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Cluster.WireCheck.IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
+        catch (Exception ex) when (WireCheck.IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
         {
             if (calls.Length > 1)
             {
@@ -255,7 +258,7 @@ internal sealed class ActorOutbox
             }
 
             var call = calls[0];
-            handles[offset].Entry.TrySetError(Cluster.WireCheck.UnsendableError(call.Method.DisplayName, $"actor {_actorId}", ex, _actorId));
+            handles[offset].Entry.TrySetError(WireCheck.UnsendableError(call.Method.DisplayName, $"actor {_actorId}", ex, _actorId));
             return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], handles, offset).ConfigureAwait(false);
         }
     }
@@ -279,7 +282,7 @@ internal sealed class ActorOutbox
         }
     }
 
-    private static bool IsTransient(Exception ex) => Cluster.ClusterScheduler.IsTransient(ex);
+    private static bool IsTransient(Exception ex) => ClusterScheduler.IsTransient(ex);
 
     /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed, or that
     /// was cancelled meanwhile, fails here and travels as a skip marker so the caller's sequence stays contiguous.</summary>

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 

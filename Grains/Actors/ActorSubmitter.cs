@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using OrleansRay.Functions;
 using OrleansRay.Grains;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
+using OrleansRay.Execution;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Actors;
 

@@ -4,7 +4,7 @@ using Orleans.Storage;
 namespace OrleansRay.ControlStore;
 
 /// <summary>The control store's grain storage without --storage: rows kept in the memory of the process that holds
-/// them. The control-store grains live on the head (<see cref="Cluster.HeadPlacement"/>), so their rows live and die
+/// them. The control-store grains live on the head (<see cref="HeadPlacement"/>), so their rows live and die
 /// with the head — Ray's GCS without Redis behaves the same.</summary>
 /// <remarks>Orleans' own memory storage spreads rows over storage grains on every silo: a worker node that died would
 /// take some of the head's rows with it. This one keeps them where the grains are.</remarks>

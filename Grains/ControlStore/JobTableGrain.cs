@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
-using OrleansRay.Cluster;
 using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;

@@ -1,5 +1,4 @@
 using Orleans.Runtime;
-using OrleansRay.Cluster;
 using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;

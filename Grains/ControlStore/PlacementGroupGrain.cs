@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Serialization;
-using OrleansRay.Cluster;
 using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;

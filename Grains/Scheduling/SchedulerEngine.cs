@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using OrleansRay.Objects;
+using OrleansRay.Execution;
+using OrleansRay.Node;
 
 namespace OrleansRay.Scheduling;
 
@@ -8,7 +9,7 @@ namespace OrleansRay.Scheduling;
 /// <remarks>
 /// One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it stays
 /// off the profile at 100k tasks/s. Leases are started outside the lock through <see cref="LeaseStarter"/> (the
-/// executor grain), and run on the <see cref="Runtime.WorkerPool"/>.
+/// executor grain), and run on the <see cref="WorkerPool"/>.
 /// </remarks>
 internal sealed partial class SchedulerEngine
 {
@@ -75,7 +76,7 @@ internal sealed partial class SchedulerEngine
     public void RecordSentElsewhere() => Interlocked.Increment(ref _sentElsewhere);
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec, Runtime.NodeRuntime objects)
+    public void Submit(TaskSpec spec, NodeRuntime objects)
     {
         Interlocked.Increment(ref _submitted);
         var pending = 0;
@@ -148,7 +149,7 @@ internal sealed partial class SchedulerEngine
             return;
         }
 
-        if (Diagnostics.RuntimeMeters.SchedulingLatency.Enabled)
+        if (RuntimeMeters.SchedulingLatency.Enabled)
         {
             spec.ReadyAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }

@@ -1,5 +1,6 @@
-using OrleansRay.Functions;
-using OrleansRay.Objects;
+using OrleansRay.Execution;
+using OrleansRay.Ownership;
+using OrleansRay.Placement;
 
 namespace OrleansRay.Scheduling;
 
@@ -52,7 +53,7 @@ internal sealed class TaskSpec : IPendingWork
     public bool SentElsewhere;
 
     /// <summary>On the owner: the node running this task now, when it is not this one.</summary>
-    public volatile Cluster.RemoteNode? RemoteNode;
+    public volatile RemoteNode? RemoteNode;
 
     /// <summary>Stopwatch timestamp of the moment the task was queued ready to run (scheduling latency).</summary>
     public long ReadyAt;

@@ -1,5 +1,5 @@
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Dashboard;
 

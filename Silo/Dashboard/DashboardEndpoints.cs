@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
-using OrleansRay.Diagnostics;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Dashboard;
 

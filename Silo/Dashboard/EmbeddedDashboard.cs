@@ -3,10 +3,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansRay.Diagnostics;
 using OrleansRay.Internal;
-using OrleansRay.Runtime;
 using OrleansRay.Silo.Hosting;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Dashboard;
 

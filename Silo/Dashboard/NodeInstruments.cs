@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using OrleansRay.Diagnostics;
 using OrleansRay.ObjectStore;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Dashboard;
 

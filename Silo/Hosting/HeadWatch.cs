@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Hosting;
 

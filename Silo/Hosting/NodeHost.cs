@@ -10,11 +10,10 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
 using Orleans.Serialization;
-using OrleansRay.Diagnostics;
 using OrleansRay.Hosting;
-using OrleansRay.Runtime;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Dashboard;
+using OrleansRay.Node;
 
 namespace OrleansRay.Silo.Hosting;
 

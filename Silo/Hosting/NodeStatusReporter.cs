@@ -2,7 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Grains;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
+using OrleansRay.Placement;
 
 namespace OrleansRay.Silo.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using OrleansRay.Diagnostics;
 using Xunit;
+using OrleansRay.Execution;
 
 namespace OrleansRay.Dashboard.Tests;
 

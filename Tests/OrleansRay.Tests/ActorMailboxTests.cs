@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansRay.Actors;
-using OrleansRay.Functions;
 using OrleansRay.Internal;
-using OrleansRay.Objects;
-using OrleansRay.Runtime;
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
 using Xunit;
+using OrleansRay.Execution;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Tests;
 

@@ -2,6 +2,7 @@ using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
 using Xunit;
 using static OrleansRay.Tests.Functions.TestFunctions;
+using OrleansRay.Execution;
 
 namespace OrleansRay.Tests;
 
@@ -72,6 +73,6 @@ public sealed class ClusterStateTests
         var latest = runtime.Events.Latest(100);
         Assert.Contains(latest, e => e.Function == "TestFunctions.Square" && e.Error is null && e.Node == _ray.NodeId.Value);
         Assert.Contains(latest, e => e.Function == "TestFunctions.Throw" && e.Error!.Contains("bad input 3"));
-        Assert.True(runtime.Events.Capacity <= Diagnostics.TaskEventLog.DefaultCapacity);
+        Assert.True(runtime.Events.Capacity <= TaskEventLog.DefaultCapacity);
     }
 }

@@ -1,4 +1,3 @@
-using OrleansRay.Runtime;
 using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
 using Xunit;

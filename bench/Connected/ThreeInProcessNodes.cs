@@ -6,7 +6,7 @@ using Orleans.Configuration;
 using OrleansRay.Bench.Core;
 using OrleansRay.Bench.Harness;
 using OrleansRay.Hosting;
-using OrleansRay.Runtime;
+using OrleansRay.Node;
 
 namespace OrleansRay.Bench.Connected;
 

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansRay.Hosting;
-using OrleansRay.Runtime;
 using Xunit;
+using OrleansRay.Node;
 
 namespace OrleansRay.Tests.Fixtures;
 

@@ -1,8 +1,8 @@
 using OrleansRay.Actors;
 using OrleansRay.Internal;
-using OrleansRay.Runtime;
 using OrleansRay.Tests.Fixtures;
 using Xunit;
+using OrleansRay.Node;
 
 namespace OrleansRay.Tests.Semantics;
 

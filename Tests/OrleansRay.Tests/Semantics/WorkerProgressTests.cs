@@ -1,7 +1,7 @@
-using OrleansRay.Runtime;
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Functions;
 using Xunit;
+using OrleansRay.Execution;
 
 namespace OrleansRay.Tests.Semantics;
 

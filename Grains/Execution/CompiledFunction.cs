@@ -1,0 +1,114 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+namespace OrleansRay.Execution;
+
+/// <summary>A remote function, actor method lambda or actor constructor, compiled once into a fast invoker.</summary>
+/// <remarks>
+/// The invoker takes the arguments as an object array (for actor methods the actor instance first) and returns a
+/// <see cref="ValueTask{TResult}"/> that is already complete for synchronous functions, so the hot path allocates nothing
+/// beyond the boxed result. Expression-compiled delegates do not wrap exceptions in TargetInvocationException.
+/// </remarks>
+internal sealed class CompiledFunction
+{
+    private readonly Func<object?[], ValueTask<object?>> _invoker;
+
+    private CompiledFunction(MethodBase method, FunctionDescriptor descriptor, Func<object?[], ValueTask<object?>> invoker, Type[] parameterTypes, Type resultType)
+    {
+        Method = method;
+        Descriptor = descriptor;
+        _invoker = invoker;
+        ParameterTypes = parameterTypes;
+        ResultType = resultType;
+        DisplayName = LambdaNames.Describe(method, descriptor.DisplayName);
+    }
+
+    public MethodBase Method { get; }
+
+    public FunctionDescriptor Descriptor { get; }
+
+    /// <summary>Parameter types as the invoker expects its argument array (actor instance first for actor methods).</summary>
+    public Type[] ParameterTypes { get; }
+
+    /// <summary>The value type the caller reads (T of T, Task&lt;T&gt; or ValueTask&lt;T&gt;; the class for constructors).</summary>
+    public Type ResultType { get; }
+
+    /// <summary>"Type.Method" for people: a lambda shows the method it calls.</summary>
+    public string DisplayName { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<object?> InvokeAsync(object?[] args) => _invoker(args);
+
+    /// <summary>Compiles <paramref name="method"/>; <paramref name="target"/> is the closure singleton for lambdas, else null.</summary>
+    public static CompiledFunction Compile(MethodBase method, object? target)
+    {
+        var parameters = method.GetParameters();
+        var argsParam = Expression.Parameter(typeof(object?[]), "args");
+        var callArgs = new Expression[parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var pt = parameters[i].ParameterType;
+            if (pt.IsByRef)
+            {
+                throw new ArgumentException($"{method.DeclaringType?.Name}.{method.Name} has a ref/out parameter '{parameters[i].Name}'; remote functions take values.");
+            }
+
+            callArgs[i] = Expression.Convert(Expression.ArrayIndex(argsParam, Expression.Constant(i)), pt);
+        }
+
+        Expression body;
+        Type resultType;
+        if (method is ConstructorInfo ctor)
+        {
+            body = Expression.Convert(Expression.New(ctor, callArgs), typeof(object));
+            body = Expression.New(typeof(ValueTask<object?>).GetConstructor(new[] { typeof(object) })!, body);
+            resultType = ctor.DeclaringType!;
+        }
+        else
+        {
+            var mi = (MethodInfo)method;
+            Expression call = mi.IsStatic
+                ? Expression.Call(mi, callArgs)
+                : Expression.Call(Expression.Constant(target, mi.DeclaringType!), mi, callArgs);
+            (body, resultType) = WrapResult(call, mi.ReturnType, $"{mi.DeclaringType?.Name}.{mi.Name}");
+        }
+
+        var invoker = Expression.Lambda<Func<object?[], ValueTask<object?>>>(body, argsParam).Compile();
+        return new CompiledFunction(method, FunctionDescriptor.For(method), invoker, parameters.Select(p => p.ParameterType).ToArray(), resultType);
+    }
+
+    private static (Expression Body, Type ResultType) WrapResult(Expression call, Type returnType, string name)
+    {
+        if (returnType == typeof(void))
+        {
+            return (Expression.Block(call, Expression.Default(typeof(ValueTask<object?>))), typeof(void));
+        }
+
+        if (returnType == typeof(Task))
+        {
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromTask))!, call), typeof(void));
+        }
+
+        if (returnType == typeof(ValueTask))
+        {
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromValueTask))!, call), typeof(void));
+        }
+
+        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))
+        {
+            var t = returnType.GetGenericArguments()[0];
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromTaskOf))!.MakeGenericMethod(t), call), t);
+        }
+
+        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(ValueTask<>))
+        {
+            var t = returnType.GetGenericArguments()[0];
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromValueTaskOf))!.MakeGenericMethod(t), call), t);
+        }
+
+        _ = name;
+        var boxed = Expression.Convert(call, typeof(object));
+        return (Expression.New(typeof(ValueTask<object?>).GetConstructor(new[] { typeof(object) })!, boxed), returnType);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+namespace OrleansRay.Execution;
+
+/// <summary>Gives compiler-generated lambdas a name a person recognizes: the method they call
+/// (<c>c =&gt; c.Increment()</c> reads as "Counter.Increment"), found by reading the lambda's IL for its first call.</summary>
+internal static class LambdaNames
+{
+    private const byte Call = 0x28, CallVirt = 0x6F, NewObj = 0x73;
+
+    public static string Describe(MethodBase method, string fallback)
+    {
+        if (!method.Name.StartsWith('<') || method.DeclaringType?.IsDefined(typeof(CompilerGeneratedAttribute), false) is not true)
+        {
+            return fallback;
+        }
+
+        try
+        {
+            var il = method.GetMethodBody()?.GetILAsByteArray();
+            if (il is null)
+            {
+                return fallback;
+            }
+
+            // A linear scan for call opcodes followed by a 4-byte token; a false match on an operand byte only costs a
+            // failed token resolution, which is caught.
+            for (var i = 0; i + 4 < il.Length; i++)
+            {
+                if (il[i] is not (Call or CallVirt or NewObj))
+                {
+                    continue;
+                }
+
+                var token = BitConverter.ToInt32(il, i + 1);
+                MethodBase? target;
+                try
+                {
+                    target = method.Module.ResolveMethod(token, method.DeclaringType.GetGenericArguments(), method.IsGenericMethod ? method.GetGenericArguments() : null);
+                }
+                catch (ArgumentException)
+                {
+                    continue;
+                }
+
+                if (target?.DeclaringType is { } type && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
+                {
+                    return target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}";
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or BadImageFormatException)
+        {
+            // Dynamic or unusual methods: keep the fallback.
+        }
+
+        return fallback;
+    }
+}

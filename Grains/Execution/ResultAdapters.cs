@@ -1,0 +1,63 @@
+namespace OrleansRay.Execution;
+
+/// <summary>Turns a function's Task/ValueTask result into a ValueTask of the boxed value, synchronously when already done.</summary>
+internal static class ResultAdapters
+{
+    public static ValueTask<object?> FromTask(Task task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.IsCompletedSuccessfully)
+        {
+            return default;
+        }
+
+        return AwaitTask(task);
+
+        static async ValueTask<object?> AwaitTask(Task t)
+        {
+            await t;
+            return null;
+        }
+    }
+
+    public static ValueTask<object?> FromValueTask(ValueTask task)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return default;
+        }
+
+        return AwaitTask(task);
+
+        static async ValueTask<object?> AwaitTask(ValueTask t)
+        {
+            await t;
+            return null;
+        }
+    }
+
+    public static ValueTask<object?> FromTaskOf<T>(Task<T> task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.IsCompletedSuccessfully)
+        {
+            return new ValueTask<object?>(task.Result);
+        }
+
+        return AwaitTask(task);
+
+        static async ValueTask<object?> AwaitTask(Task<T> t) => await t;
+    }
+
+    public static ValueTask<object?> FromValueTaskOf<T>(ValueTask<T> task)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return new ValueTask<object?>(task.Result);
+        }
+
+        return AwaitTask(task);
+
+        static async ValueTask<object?> AwaitTask(ValueTask<T> t) => await t;
+    }
+}

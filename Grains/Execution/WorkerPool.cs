@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRay.Execution;
+
+/// <summary>The node's worker threads: user functions and actor methods run here, never on the grain scheduler or the
+/// .NET thread pool, so user code that blocks (Thread.Sleep, sync I/O) cannot starve Orleans.</summary>
+/// <remarks>
+/// A <see cref="TaskScheduler"/>, so <c>await</c> inside user code resumes on these threads too. It starts with
+/// <c>minThreads</c> threads and adds one whenever an item is queued that no waiting thread is free to take (a blocked
+/// function then costs one extra thread, not a stall), up to <c>maxThreads</c>. The scheduler engine bounds how much
+/// work is admitted, so the thread count follows the node's CPU slots plus blocked or zero-CPU work.
+/// <para>Invariant: <c>_spare</c> = threads waiting for work (or about to) minus items queued and not yet taken. A
+/// thread counts itself in before it waits; an item counts itself out when queued; a take changes both sides, so it
+/// leaves <c>_spare</c> alone. A queued item that drives <c>_spare</c> negative has no thread to take it and starts
+/// one, so every runnable item has a thread of its own even when each thread that takes one blocks in user code.
+/// (Counting idle threads instead, as before, let items queued back to back all count the same idle thread: the
+/// first blocked it and the rest waited, forever when they were what would unblock it.)</para>
+/// </remarks>
+internal sealed class WorkerPool : TaskScheduler, IDisposable
+{
+    private readonly BlockingCollection<Task> _queue = new(new ConcurrentQueue<Task>());
+    private readonly int _maxThreads;
+    private readonly string _name;
+    private int _threads;
+    private int _spare;
+    private volatile bool _disposed;
+
+    [ThreadStatic]
+    private static WorkerPool? _current;
+
+    public WorkerPool(string name, int minThreads, int maxThreads)
+    {
+        _name = name;
+        _maxThreads = Math.Max(1, maxThreads);
+        for (var i = 0; i < Math.Max(1, minThreads); i++)
+        {
+            StartThread();
+        }
+    }
+
+    public int ThreadCount => Volatile.Read(ref _threads);
+
+    /// <summary>True on a thread of any worker pool (where user code runs and may block).</summary>
+    public static bool IsWorkerThread => _current is not null;
+
+    public override int MaximumConcurrencyLevel => _maxThreads;
+
+    /// <summary>Runs <paramref name="work"/> on a worker thread.</summary>
+    public Task Run(Func<Task> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
+
+    protected override void QueueTask(Task task)
+    {
+        if (_disposed)
+        {
+            // After shutdown, let stragglers finish on the thread pool rather than vanish.
+            ThreadPool.UnsafeQueueUserWorkItem(static t => ((Task)t!).Start(TaskScheduler.Default), task);
+            return;
+        }
+
+        _queue.Add(task);
+        if (Interlocked.Decrement(ref _spare) < 0)
+        {
+            StartThread();
+        }
+    }
+
+    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
+        _current == this && !taskWasPreviouslyQueued && TryExecuteTask(task);
+
+    protected override IEnumerable<Task> GetScheduledTasks() => _queue.ToArray();
+
+    private void StartThread()
+    {
+        var n = Interlocked.Increment(ref _threads);
+        if (n > _maxThreads)
+        {
+            Interlocked.Decrement(ref _threads);
+            return;
+        }
+
+        var thread = new Thread(Loop) { IsBackground = true, Name = $"{_name}-{n}" };
+        thread.Start();
+    }
+
+    private void Loop()
+    {
+        _current = this;
+        try
+        {
+            Interlocked.Increment(ref _spare);
+            while (!_queue.IsCompleted)
+            {
+                Task? task;
+                try
+                {
+                    if (!_queue.TryTake(out task, Timeout.Infinite))
+                    {
+                        continue;
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    break; // completed for adding and empty
+                }
+
+                TryExecuteTask(task);
+                Interlocked.Increment(ref _spare);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _threads);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _queue.CompleteAdding();
+    }
+}

@@ -1,0 +1,68 @@
+using OrleansRay.Grains;
+
+namespace OrleansRay.Node;
+
+/// <summary>The object behind a runtime's <see cref="INodeEndpoint"/> reference: hands each call to the runtime.</summary>
+/// <remarks>Orleans holds observers weakly: the runtime keeps this object alive for as long as it runs.</remarks>
+internal sealed class NodeEndpoint : INodeEndpoint
+{
+    private readonly NodeRuntime _runtime;
+
+    public NodeEndpoint(NodeRuntime runtime)
+    {
+        _runtime = runtime;
+    }
+
+    public Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks)
+    {
+        _runtime.RunForeign(replyTo, tasks);
+        return Task.CompletedTask;
+    }
+
+    public Task DeliverResultsAsync(RemoteResult[] results)
+    {
+        _runtime.DeliverResults(results);
+        return Task.CompletedTask;
+    }
+
+    public Task CancelTaskAsync(TaskId taskId, bool force)
+    {
+        _runtime.CancelForeign(taskId, force);
+        return Task.CompletedTask;
+    }
+
+    public Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count) => Task.FromResult(_runtime.ReadHeld(id, offset, count));
+
+    public Task FreeHeldAsync(ObjectId[] ids)
+    {
+        _runtime.FreeHeld(ids);
+        return Task.CompletedTask;
+    }
+
+    public Task BorrowsChangedAsync(ObjectId[] added, ObjectId[] removed)
+    {
+        foreach (var id in added)
+        {
+            _runtime.Objects.AddHandle(id);
+        }
+
+        foreach (var id in removed)
+        {
+            _runtime.Objects.ReleaseHandle(id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<RemoteResult> WaitObjectAsync(ObjectId id) => _runtime.WaitObjectForBorrowerAsync(id);
+
+    public Task<NodeDetails> GetDetailsAsync(int latestTasks) => _runtime.DetailsAsync(latestTasks);
+
+    public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
+
+    public Task ReleaseBundlesAsync(Guid placementGroupId)
+    {
+        _runtime.Scheduler.ReleaseBundles(placementGroupId);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,24 @@
+namespace OrleansRay.Node;
+
+/// <summary>The node's settings as the runtime sees them (built from the public RayOptions).</summary>
+internal sealed class NodeRuntimeOptions
+{
+    /// <summary>The node's resources (CPU, GPU, memory, object_store_memory, custom).</summary>
+    public ResourceSet Resources { get; set; } = ResourceSet.Empty;
+
+    /// <summary>False for a connected driver's runtime: it owns objects and submits work but runs none.</summary>
+    public bool CanExecute { get; set; } = true;
+
+    /// <summary>Namespace for named actors. Default: "default".</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>Worker threads started up front. Default: the CPU count of the node.</summary>
+    public int MinWorkerThreads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Upper bound on worker threads (blocked functions each hold one). Default: 1024.</summary>
+    public int MaxWorkerThreads { get; set; } = 1024;
+
+    /// <summary>Values up to this many bytes stay in the owner's memory; larger ones go to the node's object store
+    /// (when it has one). Default: 100 KiB.</summary>
+    public int InlineThreshold { get; set; } = 100 * 1024;
+}

@@ -1,9 +1,0 @@
-namespace OrleansRay.Objects;
-
-/// <summary>A ref whose owner is another process (implemented by ObjectRef): the local entry that reads it through
-/// its owner.</summary>
-internal interface IBorrowedRef
-{
-    /// <summary>The local entry for the borrowed object, or false when the ref is not a borrowed one.</summary>
-    bool TryBorrow(Runtime.NodeRuntime reader, out ObjectEntry entry);
-}

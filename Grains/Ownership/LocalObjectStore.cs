@@ -1,0 +1,321 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+using Orleans.Serialization.Codecs;
+using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Client;
+using OrleansRay.Node;
+
+namespace OrleansRay.Ownership;
+
+/// <summary>The node runtime's side of the node's object store: decides which values are large, puts them into the
+/// store (raw bytes for arrays of primitives, Orleans-serialized otherwise), reads them back, and deletes freed ones.</summary>
+/// <remarks>
+/// Values up to <see cref="NodeRuntimeOptions.InlineThreshold"/> stay in the owner's memory exactly as before; the size
+/// check is a few type tests (no serialization), so the small-value hot path does not pay for the store.
+/// </remarks>
+internal sealed partial class LocalObjectStore
+{
+    /// <summary>How long a read waits for an object the owner recorded as stored (it is sealed already; this only
+    /// bounds a restore from spill that must first make room).</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Serializer _serializer;
+    private readonly ILogger<LocalObjectStore> _logger;
+    private readonly long _threshold;
+
+    public LocalObjectStore(ObjectStoreClient client, NodeRuntimeOptions options, Serializer serializer, ILogger<LocalObjectStore> logger)
+    {
+        Client = client;
+        _serializer = serializer;
+        _logger = logger;
+        _threshold = options.InlineThreshold;
+    }
+
+    public ObjectStoreClient Client { get; }
+
+    public long InlineThreshold => _threshold;
+
+    /// <summary>True when <paramref name="value"/> is measurably above the inline threshold: strings by length,
+    /// arrays and collections by element count. Anything else (scalars, records) stays inline, and so does a collection
+    /// whose elements could hold an ObjectRef or ActorHandle: refs inside a serialized value would not count as
+    /// references while it sits in the store, and their objects could be freed under it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsLarge(object? value) => IsLarge(value, _threshold);
+
+    /// <summary><see cref="IsLarge(object?)"/> for a given threshold (also used where a node has no store).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsLarge(object? value, long threshold) =>
+        value is string or Array or ICollection && Estimate(value) > threshold && (value is string || CannotHoldRefs(value.GetType()));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> RefFree = new();
+
+    /// <summary>Primitives, strings and the like, and arrays and System collections/tuples of them: no refs inside.</summary>
+    internal static bool CannotHoldRefs(Type type) => RefFree.GetOrAdd(type, static t => Compute(t));
+
+    private static bool Compute(Type t)
+    {
+        if (t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan) || t == typeof(Guid))
+        {
+            return true;
+        }
+
+        if (t.IsArray)
+        {
+            return CannotHoldRefs(t.GetElementType()!);
+        }
+
+        return t.IsGenericType && t.Namespace?.StartsWith("System", StringComparison.Ordinal) == true && t.GetGenericArguments().All(CannotHoldRefs);
+    }
+
+    private static long Estimate(object value) => value switch
+    {
+        string s => s.Length, // UTF-8 on the wire: at least one byte per char
+        Array a when IsRawArray(a) => RawSize(a),
+        Array a => a.LongLength * 8,
+        ICollection c => (long)c.Count * 8,
+        _ => 0,
+    };
+
+    /// <summary>A 1-D, zero-based array of primitive elements: stored as its raw bytes, viewable as ObjectBuffer&lt;T&gt;.</summary>
+    public static bool IsRawArray(Array array)
+    {
+        var type = array.GetType();
+        return type.IsSZArray && type.GetElementType()!.IsPrimitive;
+    }
+
+    /// <summary>Bytes of a raw array's elements (long: a double[] may pass 2 GiB, which the store then refuses clearly).</summary>
+    private static long RawSize(Array array) => array.LongLength * (Type.GetTypeCode(array.GetType().GetElementType()) switch
+    {
+        TypeCode.Boolean or TypeCode.Byte or TypeCode.SByte => 1,
+        TypeCode.Char or TypeCode.Int16 or TypeCode.UInt16 => 2,
+        TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Single => 4,
+        TypeCode.Int64 or TypeCode.UInt64 or TypeCode.Double => 8,
+        _ => IntPtr.Size,
+    });
+
+    /// <summary>Puts a large value into the store as object <paramref name="id"/>.</summary>
+    /// <exception cref="ArgumentException">The value cannot be serialized (names the type), or is over 2 GiB.</exception>
+    /// <exception cref="ObjectStoreFullException">No room could be made before the store's create timeout.</exception>
+    public async ValueTask<StoredObject> PutAsync(ObjectId id, object value, string what, CancellationToken cancellationToken)
+    {
+        var storeId = ToStoreId(id);
+        if (value is Array array && IsRawArray(array))
+        {
+            var size = RawSize(array);
+            var writer = await CreateAsync(storeId, size, what, value, cancellationToken).ConfigureAwait(false);
+            await using (writer.ConfigureAwait(false))
+            {
+                ParallelCopy.Copy(RawBytes(array, (int)size), writer.Span);
+                await writer.SealAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return new StoredObject(storeId, array.GetType(), array.Length, size);
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = _serializer.SerializeToArray<object>(value);
+        }
+        catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
+        {
+            throw ValueCopier.Unserializable(value.GetType(), what, ex);
+        }
+
+        var serializedWriter = await CreateAsync(storeId, bytes.Length, what, value, cancellationToken).ConfigureAwait(false);
+        await using (serializedWriter.ConfigureAwait(false))
+        {
+            ParallelCopy.Copy(bytes, serializedWriter.Span);
+            await serializedWriter.SealAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new StoredObject(storeId, arrayType: null, length: 0, bytes.Length);
+    }
+
+    private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, object value, CancellationToken cancellationToken)
+    {
+        if (size > int.MaxValue)
+        {
+            throw new ArgumentException($"The {what} of type {value.GetType().FullName} is {size} bytes; objects are at most {int.MaxValue} bytes (2 GiB). Split it into several objects.");
+        }
+
+        return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts a task's or actor method's large result and completes <paramref name="entry"/> with it (or with the
+    /// failure); runs inline when the store has room, which is the common case.</summary>
+    public void StoreResult(ObjectEntry entry, object value, ObjectTable table)
+    {
+        ValueTask<StoredObject> put;
+        try
+        {
+            put = PutAsync(entry.Id, value, "result", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            CompleteResult(entry, table, null, ex);
+            return;
+        }
+
+        if (put.IsCompletedSuccessfully)
+        {
+            CompleteResult(entry, table, put.Result, null);
+            return;
+        }
+
+        _ = AwaitResultAsync(entry, table, put);
+    }
+
+    private async Task AwaitResultAsync(ObjectEntry entry, ObjectTable table, ValueTask<StoredObject> put)
+    {
+        StoredObject? stored = null;
+        Exception? failure = null;
+        try
+        {
+            stored = await put.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        CompleteResult(entry, table, stored, failure);
+    }
+
+    private void CompleteResult(ObjectEntry entry, ObjectTable table, StoredObject? stored, Exception? failure)
+    {
+        if (stored is not null)
+        {
+            if (!entry.TrySetStored(stored))
+            {
+                // Cancelled or failed meanwhile: the first completion wins and this copy is garbage.
+                Delete(stored.StoreId);
+            }
+        }
+        else
+        {
+            LogResultNotStored(_logger, entry.Id, failure!.Message);
+            var error = failure is ObjectStoreFullException
+                ? RayError.FromException(failure, "storing a result")
+                : RayError.FromException(new ObjectStoreException($"The result {entry.Id} could not be put into the node's object store: {failure.Message}", failure), "storing a result");
+            entry.TrySetError(error);
+        }
+
+        table.DropIfOrphaned(entry);
+    }
+
+    /// <summary>Copies a stored object out into a fresh value (readers get their own copy). Blocks only when the object
+    /// must be restored from spill; call it from a worker thread.</summary>
+    public object? Read(StoredObject stored)
+    {
+        var get = Client.GetAsync<byte>(stored.StoreId, ReadTimeout);
+        using var buffer = get.IsCompletedSuccessfully ? get.Result : get.AsTask().GetAwaiter().GetResult();
+        return Decode(stored, buffer.Span);
+    }
+
+    /// <summary>Copies a stored object out into a fresh value.</summary>
+    public async ValueTask<object?> ReadAsync(StoredObject stored, CancellationToken cancellationToken)
+    {
+        using var buffer = await Client.GetAsync<byte>(stored.StoreId, ReadTimeout, cancellationToken).ConfigureAwait(false);
+        return Decode(stored, buffer.Span);
+    }
+
+    /// <summary>A zero-copy view of a stored raw array, pinned in the store until the buffer is disposed.</summary>
+    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(StoredObject stored, CancellationToken cancellationToken)
+        where T : unmanaged =>
+        Client.GetAsync<T>(stored.StoreId, ReadTimeout, cancellationToken);
+
+    private object? Decode(StoredObject stored, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != stored.Size)
+        {
+            throw new ObjectStoreException($"Object {stored.StoreId} is {bytes.Length} bytes in the store, not the {stored.Size} its owner recorded.");
+        }
+
+        if (stored.ElementType is { } elementType)
+        {
+            var array = NewArray(elementType, stored.Length);
+            ParallelCopy.Copy(bytes, RawBytes(array, bytes.Length));
+            return array;
+        }
+
+        return _serializer.Deserialize<object>(bytes);
+    }
+
+    /// <summary>An array the copy overwrites completely: skip zeroing for the common element types.</summary>
+    private static Array NewArray(Type elementType, int length)
+    {
+        if (elementType == typeof(double))
+        {
+            return GC.AllocateUninitializedArray<double>(length);
+        }
+
+        if (elementType == typeof(float))
+        {
+            return GC.AllocateUninitializedArray<float>(length);
+        }
+
+        if (elementType == typeof(int))
+        {
+            return GC.AllocateUninitializedArray<int>(length);
+        }
+
+        if (elementType == typeof(long))
+        {
+            return GC.AllocateUninitializedArray<long>(length);
+        }
+
+        if (elementType == typeof(byte))
+        {
+            return GC.AllocateUninitializedArray<byte>(length);
+        }
+
+        return Array.CreateInstance(elementType, length);
+    }
+
+    /// <summary>Deletes a freed object (fire-and-forget; the store defers the delete while readers pin it).</summary>
+    public void Delete(StoreObjectId id)
+    {
+        try
+        {
+            var pending = Client.DeleteAsync(id);
+            if (pending.IsCompleted)
+            {
+                _ = pending.Result;
+                return;
+            }
+
+            _ = ObserveDeleteAsync(id, pending);
+        }
+        catch (Exception ex)
+        {
+            LogDeleteFailed(_logger, id, ex);
+        }
+    }
+
+    private async Task ObserveDeleteAsync(StoreObjectId id, ValueTask<bool> pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogDeleteFailed(_logger, id, ex);
+        }
+    }
+
+    public static StoreObjectId ToStoreId(ObjectId id) => new(id.Hi, id.Lo);
+
+    private static Span<byte> RawBytes(Array array, int size) =>
+        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), size);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting object {StoreId} from the node's object store failed")]
+    private static partial void LogDeleteFailed(ILogger logger, StoreObjectId storeId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The large result {ObjectId} could not be put into the node's object store: {Reason}")]
+    private static partial void LogResultNotStored(ILogger logger, ObjectId objectId, string reason);
+}

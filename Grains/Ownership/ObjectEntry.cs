@@ -1,0 +1,212 @@
+namespace OrleansRay.Ownership;
+
+/// <summary>The owner's record of one object: pending, a value, an error, or stored in the node's object store; plus
+/// who waits for it and who holds it.</summary>
+/// <remarks>
+/// Completion is first-writer-wins (a cancel racing a result keeps whichever came first). Waiters registered before
+/// completion run once, after it, outside the entry's lock. Reads of the state are volatile. A value above the inline
+/// threshold passed to <see cref="TrySetValue"/> is put into the local object store first (when the node has one), and
+/// the entry completes in the stored state; readers copy it out of the store (<see cref="LocalObjectStore"/>).
+/// </remarks>
+internal sealed class ObjectEntry
+{
+    private const int Pending = 0, Ready = 1, Failed = 2, Stored = 3;
+
+    private readonly object _gate = new();
+    private volatile int _state;
+    private object? _value;
+    private RayError? _error;
+    private object? _waiters; // null | Action<ObjectEntry> | List<Action<ObjectEntry>>
+    private TaskCompletionSource? _completion;
+    private readonly ObjectTable? _table;
+    private int _storeReleased;
+
+    public ObjectEntry(ObjectId id, ObjectTable? table = null)
+    {
+        Id = id;
+        _table = table;
+    }
+
+    public ObjectId Id { get; }
+
+    /// <summary>Live ObjectRef handles in this process. Guarded by the owning table.</summary>
+    public int Handles;
+
+    /// <summary>True once the last handle died while still pending: drop on completion.</summary>
+    public bool Orphaned;
+
+    /// <summary>The work producing this object (a queued or running task or actor call), for cancellation.</summary>
+    public IPendingWork? Producer { get; set; }
+
+    public bool IsComplete => _state != Pending;
+
+    public bool IsFailed => _state == Failed;
+
+    /// <summary>The value of an object held in memory (null for a stored one: read it through <see cref="StoredObject"/>).</summary>
+    public object? Value => _state == Stored ? null : _value;
+
+    /// <summary>True when the object lives in the node's object store.</summary>
+    public bool IsStored => _state == Stored;
+
+    /// <summary>Where the object lives in the node's object store, or null when it is not stored there.</summary>
+    public StoredObject? StoredObject => _state == Stored ? (StoredObject?)_value : null;
+
+    public RayError? Error => _error;
+
+    /// <summary>Sets the value; returns false when already complete. A large value (above the node's inline threshold)
+    /// goes into the node's object store first and the entry completes once it is sealed there (inline when the store
+    /// has room); true then means "accepted".</summary>
+    public bool TrySetValue(object? value)
+    {
+        if (_table?.Store is { } store && store.IsLarge(value))
+        {
+            if (_state != Pending)
+            {
+                return false;
+            }
+
+            store.StoreResult(this, value!, _table);
+            return true;
+        }
+
+        return TryComplete(Ready, value, null);
+    }
+
+    /// <summary>Sets a value kept in the owner's memory whatever its size; returns false when already complete.</summary>
+    public bool TrySetInlineValue(object? value) => TryComplete(Ready, value, null);
+
+    /// <summary>Completes the entry as an object sealed in the node's object store; returns false when already complete.</summary>
+    public bool TrySetStored(StoredObject stored) => TryComplete(Stored, stored, null);
+
+    /// <summary>Once only: the stored object to delete now that the entry is gone (null when not stored or already taken).</summary>
+    public StoredObject? TakeStoredForDelete() =>
+        _state == Stored && Interlocked.Exchange(ref _storeReleased, 1) == 0 ? (StoredObject?)_value : null;
+
+    /// <summary>Sets the error; returns false when already complete.</summary>
+    public bool TrySetError(RayError error) => TryComplete(Failed, null, error);
+
+    /// <summary>Runs <paramref name="callback"/> once the entry completes (now, inline, if it already has).</summary>
+    public void OnComplete(Action<ObjectEntry> callback)
+    {
+        if (_state == Pending)
+        {
+            lock (_gate)
+            {
+                if (_state == Pending)
+                {
+                    switch (_waiters)
+                    {
+                        case null:
+                            _waiters = callback;
+                            return;
+                        case Action<ObjectEntry> single:
+                            _waiters = new List<Action<ObjectEntry>> { single, callback };
+                            return;
+                        default:
+                            ((List<Action<ObjectEntry>>)_waiters).Add(callback);
+                            return;
+                    }
+                }
+            }
+        }
+
+        callback(this);
+    }
+
+    /// <summary>Takes back a callback registered with <see cref="OnComplete"/> that has not run: a waiter that gave up
+    /// (timed out, was cancelled, or had enough) must not stay registered until the entry completes, which may be never.</summary>
+    /// <remarks>Removes one registration of that delegate instance; does nothing once the entry completed.</remarks>
+    public void RemoveOnComplete(Action<ObjectEntry> callback)
+    {
+        if (_state != Pending)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            switch (_waiters)
+            {
+                case Action<ObjectEntry> single when ReferenceEquals(single, callback):
+                    _waiters = null;
+                    return;
+                case List<Action<ObjectEntry>> list:
+                    // Waiters that give up are usually the latest ones (polls): search from the end.
+                    for (var i = list.Count - 1; i >= 0; i--)
+                    {
+                        if (ReferenceEquals(list[i], callback))
+                        {
+                            list.RemoveAt(i);
+                            break;
+                        }
+                    }
+
+                    if (list.Count == 0)
+                    {
+                        _waiters = null;
+                    }
+
+                    return;
+            }
+        }
+    }
+
+    /// <summary>A task that completes (never faults) when the entry does.</summary>
+    public Task WhenComplete()
+    {
+        if (_state != Pending)
+        {
+            return Task.CompletedTask;
+        }
+
+        lock (_gate)
+        {
+            if (_state != Pending)
+            {
+                return Task.CompletedTask;
+            }
+
+            // Continuations run asynchronously so a result delivered on a worker thread never runs the reader's code there.
+            return (_completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private bool TryComplete(int state, object? value, RayError? error)
+    {
+        object? waiters;
+        TaskCompletionSource? completion;
+        lock (_gate)
+        {
+            if (_state != Pending)
+            {
+                return false;
+            }
+
+            _value = value;
+            _error = error;
+            _state = state;
+            waiters = _waiters;
+            completion = _completion;
+            _waiters = null;
+            _completion = null;
+        }
+
+        Producer = null;
+        completion?.TrySetResult();
+        switch (waiters)
+        {
+            case Action<ObjectEntry> single:
+                single(this);
+                break;
+            case List<Action<ObjectEntry>> list:
+                foreach (var w in list)
+                {
+                    w(this);
+                }
+
+                break;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+
+namespace OrleansRay.Ownership;
+
+/// <summary>The objects this worker owns (Ray's ownership model): each entry's state and its local reference count.</summary>
+/// <remarks>
+/// An entry lives while a live ObjectRef handle for it exists in this process. Handles that are still reachable from
+/// pending task arguments, stored values or actors keep it alive through the GC, so only handle finalization is counted.
+/// An entry whose object lives in the node's object store deletes it from the store when the entry is dropped.
+/// </remarks>
+internal sealed class ObjectTable
+{
+    private readonly ConcurrentDictionary<ObjectId, ObjectEntry> _entries = new();
+
+    public int Count => _entries.Count;
+
+    /// <summary>The node's object store, where values above the inline threshold go; null keeps everything inline.</summary>
+    public LocalObjectStore? Store { get; set; }
+
+    /// <summary>Creates the entry of a new object with one handle (the ObjectRef about to be returned).</summary>
+    public ObjectEntry Create(ObjectId id)
+    {
+        var entry = new ObjectEntry(id, this) { Handles = 1 };
+        if (!_entries.TryAdd(id, entry))
+        {
+            throw new InvalidOperationException($"Object {id} already exists.");
+        }
+
+        return entry;
+    }
+
+    public bool TryGet(ObjectId id, out ObjectEntry entry) => _entries.TryGetValue(id, out entry!);
+
+    /// <summary>Counts one more live handle for <paramref name="id"/> (a ref rebuilt in this process).</summary>
+    public void AddHandle(ObjectId id)
+    {
+        if (_entries.TryGetValue(id, out var entry))
+        {
+            lock (entry)
+            {
+                entry.Handles++;
+            }
+        }
+    }
+
+    /// <summary>A handle died (finalized or disposed): free the object when it was the last.</summary>
+    public void ReleaseHandle(ObjectId id)
+    {
+        if (!_entries.TryGetValue(id, out var entry))
+        {
+            return;
+        }
+
+        bool remove;
+        lock (entry)
+        {
+            remove = --entry.Handles <= 0;
+            if (remove && !entry.IsComplete)
+            {
+                // Still being produced: keep it so the producer and any waiter find it, drop it on completion.
+                entry.Orphaned = true;
+                remove = false;
+            }
+        }
+
+        if (remove)
+        {
+            _entries.TryRemove(id, out _);
+            FreeStored(entry);
+        }
+    }
+
+    /// <summary>Called after an entry completes: drops it if nobody holds it any more.</summary>
+    public void DropIfOrphaned(ObjectEntry entry)
+    {
+        bool remove;
+        lock (entry)
+        {
+            remove = entry.Orphaned && entry.Handles <= 0;
+        }
+
+        if (remove)
+        {
+            _entries.TryRemove(entry.Id, out _);
+            // A stored result completes after its producer already asked (and maybe dropped the pending entry): free
+            // the store's copy whenever an orphan is complete, once.
+            FreeStored(entry);
+        }
+    }
+
+    /// <summary>Frees every object (the worker is shutting down): waiters get <paramref name="error"/>.</summary>
+    public void Clear(RayError error)
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.TrySetError(error);
+            FreeStored(entry);
+        }
+
+        _entries.Clear();
+    }
+
+    /// <summary>This runtime's endpoint once it is in a cluster: refs it creates carry it.</summary>
+    public Grains.INodeEndpoint? Endpoint { get; set; }
+
+    /// <summary>Called when an entry is freed (the runtime drops values it held for borrowers).</summary>
+    public Action<ObjectId>? Freed { get; set; }
+
+    /// <summary>Keeps an object alive for <paramref name="grace"/> while a serialized ref to it travels.</summary>
+    public void PinForTransit(ObjectId id, TimeSpan grace)
+    {
+        if (!_entries.ContainsKey(id))
+        {
+            return;
+        }
+
+        AddHandle(id);
+        _ = ReleaseLaterAsync(id, grace);
+    }
+
+    private async Task ReleaseLaterAsync(ObjectId id, TimeSpan grace)
+    {
+        await Task.Delay(grace).ConfigureAwait(false);
+        ReleaseHandle(id);
+    }
+
+    /// <summary>Tells the holder of a value held remotely that its owner freed it (set by the node runtime).</summary>
+    public Action<RemoteObject>? FreeRemote { get; set; }
+
+    private void FreeStored(ObjectEntry entry)
+    {
+        Freed?.Invoke(entry.Id);
+        if (entry.Value is RemoteObject remote)
+        {
+            FreeRemote?.Invoke(remote);
+            return;
+        }
+
+        if (entry.IsStored && Store is { } store && entry.TakeStoredForDelete() is { } stored)
+        {
+            store.Delete(stored.StoreId);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using OrleansRay.Grains;
+using OrleansRay.Scheduling;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Placement;
+
+/// <summary>Another node as this runtime sees it: its endpoint, its resources, and the tasks this runtime sent it.</summary>
+internal sealed class RemoteNode
+{
+    private readonly object _gate = new();
+    private readonly HashSet<TaskSpec> _inFlight = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<string, double> _available;
+
+    public RemoteNode(NodeId id, INodeEndpoint endpoint, ResourceSet total, ResourceSet available, SendPump<RemoteTask>.Factory pumpFactory)
+    {
+        Id = id;
+        Endpoint = endpoint;
+        Total = total;
+        _available = available.ToDictionary();
+        Pump = pumpFactory(this);
+    }
+
+    public NodeId Id { get; }
+
+    public INodeEndpoint Endpoint { get; }
+
+    public ResourceSet Total { get; private set; }
+
+    public volatile bool IsAlive = true;
+
+    public SendPump<RemoteTask> Pump { get; }
+
+    /// <summary>Tasks sent here and not finished.</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>A fresh report from the node: its total and what it has free now.</summary>
+    public void Update(ResourceSet total, ResourceSet available)
+    {
+        lock (_gate)
+        {
+            Total = total;
+            _available = available.ToDictionary();
+        }
+    }
+
+    /// <summary>The free amount of <paramref name="shape"/>'s scarcest resource as a share of the node's total (1 = idle);
+    /// negative when the shape does not fit what is free now.</summary>
+    public double Room(ResourceSet shape)
+    {
+        lock (_gate)
+        {
+            if (!shape.FitsIn(_available))
+            {
+                return -1;
+            }
+
+            var room = 1.0;
+            foreach (var (name, amount) in shape.Items)
+            {
+                if (amount > 0 && Total[name] is var total and > 0)
+                {
+                    room = Math.Min(room, (_available.GetValueOrDefault(name) - amount) / total);
+                }
+            }
+
+            return room;
+        }
+    }
+
+    /// <summary>Records a task sent here (its resources count as taken until the node's next report).</summary>
+    public void Track(TaskSpec spec)
+    {
+        lock (_gate)
+        {
+            _inFlight.Add(spec);
+            foreach (var (name, amount) in spec.Resources.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) - amount;
+            }
+        }
+    }
+
+    /// <summary>Counts <paramref name="shape"/> as taken until the node's next report (an actor placed here).</summary>
+    public void Charge(ResourceSet shape)
+    {
+        lock (_gate)
+        {
+            foreach (var (name, amount) in shape.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) - amount;
+            }
+        }
+    }
+
+    /// <summary>A task sent here finished (or moves elsewhere).</summary>
+    public bool Untrack(TaskSpec spec)
+    {
+        lock (_gate)
+        {
+            if (!_inFlight.Remove(spec))
+            {
+                return false;
+            }
+
+            foreach (var (name, amount) in spec.Resources.Items)
+            {
+                _available[name] = _available.GetValueOrDefault(name) + amount;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Every task sent here and not finished, removed from this node (it died).</summary>
+    public List<TaskSpec> TakeAll()
+    {
+        lock (_gate)
+        {
+            var all = _inFlight.ToList();
+            _inFlight.Clear();
+            return all;
+        }
+    }
+
+    /// <summary>Asks the node to cancel a task it runs for this owner (best effort: the owner has already failed it).</summary>
+    public void Cancel(TaskId taskId, bool force)
+    {
+        _ = CancelAsync(taskId, force);
+    }
+
+    private async Task CancelAsync(TaskId taskId, bool force)
+    {
+        try
+        {
+            await Endpoint.CancelTaskAsync(taskId, force).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The node is gone or going: nothing left to cancel there.
+        }
+    }
+
+    public override string ToString() => Id.Value;
+}

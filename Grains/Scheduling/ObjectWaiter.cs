@@ -1,0 +1,112 @@
+using OrleansRay.Execution;
+using OrleansRay.Ownership;
+
+namespace OrleansRay.Scheduling;
+
+/// <summary>Waits for several objects at once: until enough of them are complete, or (for a Get) until any one fails.</summary>
+/// <remarks>
+/// One callback per pending entry, all taken back when the wait ends however it ends (enough, failure, timeout,
+/// cancellation), so a waiter that gives up leaves nothing registered: polling <c>WaitAsync(..., TimeSpan.Zero)</c> stays
+/// flat. Inside a task the task's resources are handed back while it waits (Ray does the same, so nested tasks cannot
+/// deadlock a full node). Callbacks run on the completing thread and only count; the waiter resumes asynchronously.
+/// </remarks>
+internal sealed class ObjectWaiter
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<ObjectEntry> _onComplete;
+    private readonly bool _stopOnFailure;
+    private int _missing;
+
+    private ObjectWaiter(int missing, bool stopOnFailure)
+    {
+        _missing = missing;
+        _stopOnFailure = stopOnFailure;
+        _onComplete = OnEntryComplete;
+    }
+
+    /// <summary>Waits until <paramref name="needed"/> of <paramref name="entries"/> are complete, or, with
+    /// <paramref name="stopOnFailure"/>, until any of them fails. False when <paramref name="timeout"/> passed first.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public static async Task<bool> WaitAsync(IReadOnlyList<ObjectEntry> entries, int needed, bool stopOnFailure, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var pending = new List<ObjectEntry>();
+        foreach (var entry in entries)
+        {
+            if (!entry.IsComplete)
+            {
+                pending.Add(entry);
+            }
+            else if (stopOnFailure && entry.IsFailed)
+            {
+                return true;
+            }
+        }
+
+        var missing = needed - (entries.Count - pending.Count);
+        if (missing <= 0)
+        {
+            return true;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeout == TimeSpan.Zero)
+        {
+            return false; // a poll: nothing to register
+        }
+
+        var waiter = new ObjectWaiter(missing, stopOnFailure);
+        var registered = 0;
+        var lease = TaskContext.Current?.Lease;
+        var released = false;
+        try
+        {
+            foreach (var entry in pending)
+            {
+                entry.OnComplete(waiter._onComplete); // runs inline if the entry completed since the count above
+                registered++;
+            }
+
+            if (waiter._done.Task.IsCompleted)
+            {
+                return true;
+            }
+
+            if (lease is not null)
+            {
+                lease.Class.Engine.ReleaseWhileBlocked(lease);
+                released = true;
+            }
+
+            var wait = timeout is { } limit ? waiter._done.Task.WaitAsync(limit, cancellationToken) : waiter._done.Task.WaitAsync(cancellationToken);
+            try
+            {
+                await wait.ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            if (released)
+            {
+                lease!.Class.Engine.ReacquireAfterBlocked(lease);
+            }
+
+            for (var i = 0; i < registered; i++)
+            {
+                pending[i].RemoveOnComplete(waiter._onComplete);
+            }
+        }
+    }
+
+    private void OnEntryComplete(ObjectEntry entry)
+    {
+        if ((_stopOnFailure && entry.IsFailed) || Interlocked.Decrement(ref _missing) <= 0)
+        {
+            _done.TrySetResult();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using Orleans.Serialization;
+using OrleansRay.Ownership;
+
+namespace OrleansRay.Transport;
+
+/// <summary>Tries a value on the wire before it joins a batch: one value that cannot be serialized must fail alone,
+/// never take the other items of its message with it.</summary>
+/// <remarks>
+/// A one-way message (results, frees, borrow notices) whose body fails to serialize is dropped by Orleans after the
+/// send returned, so the sender never learns which items were lost; a request-response batch fails as a whole. Values
+/// of types that cannot hold anything but primitives and strings (<see cref="LocalObjectStore.CannotHoldRefs"/>) and
+/// that the serializer has a codec for skip the try.
+/// </remarks>
+internal static class WireCheck
+{
+    /// <summary>The scratch stream of this thread (reused: the try writes into it, then forgets what it wrote).</summary>
+    [ThreadStatic]
+    private static MemoryStream? _scratch;
+
+    /// <summary>Above this the scratch stream is not kept (one large value must not pin its buffer on a thread).</summary>
+    private const int KeptScratch = 1 << 20;
+
+    /// <summary>True when <paramref name="ex"/> (or an exception inside it) says a message could not be serialized:
+    /// the fault of something it carries, not of its destination. Batches that fail so are split to find the item.</summary>
+    public static bool IsSerializationFault(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is Orleans.Serialization.CodecNotFoundException or Orleans.Serialization.SerializerException)
+            {
+                return true;
+            }
+
+            if (ex is AggregateException aggregate && aggregate.InnerExceptions.Any(IsSerializationFault))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Null when <paramref name="value"/> serializes; else why it does not.</summary>
+    public static Exception? TrySerialize(Serializer serializer, object? value)
+    {
+        // CannotHoldRefs says a type holds no refs, not that it has a codec (Func<int>, Lazy<int> are System generics
+        // over primitives without one): skip the try only when both hold.
+        if (value is null or RemoteObject || (LocalObjectStore.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
+        {
+            return null;
+        }
+
+        var stream = _scratch ??= new MemoryStream();
+        try
+        {
+            serializer.Serialize<object?>(value, stream);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ex;
+        }
+        finally
+        {
+            if (stream.Capacity > KeptScratch)
+            {
+                _scratch = null;
+            }
+            else
+            {
+                stream.SetLength(0);
+            }
+        }
+    }
+
+    /// <summary><paramref name="result"/> when its value serializes; else the same result failed with a serialization
+    /// error naming the value's type (Ray: the task fails with a serialization error, its neighbours do not).</summary>
+    /// <param name="result">A result about to be sent to its owner.</param>
+    /// <param name="serializer">The wire's serializer.</param>
+    /// <param name="functionName">The task or actor method that produced it, for the error.</param>
+    public static RemoteResult Checked(RemoteResult result, Serializer serializer, string functionName)
+    {
+        if (result.Error is not null || TrySerialize(serializer, result.Value) is not { } failure)
+        {
+            return result;
+        }
+
+        return result with { Value = null, Error = SerializationError(result.Value!.GetType(), failure, functionName) };
+    }
+
+    /// <summary>The error of a task or actor call that could not be sent (the serializer refused something it carries):
+    /// it fails alone with the failure as strings; <paramref name="destination"/> says where it was going.</summary>
+    public static RayError UnsendableError(string functionName, string destination, Exception failure, ActorId actorId = default) => new()
+    {
+        Kind = RayErrorKind.TaskFailed,
+        FunctionName = functionName,
+        ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        Message = $"it could not be sent to {destination}: {failure.Message}",
+        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+        ActorId = actorId,
+    };
+
+    /// <summary>The error of a result that could not be sent: it carries the serializer's failure as strings.</summary>
+    public static RayError SerializationError(Type? valueType, Exception failure, string functionName) => new()
+    {
+        Kind = RayErrorKind.TaskFailed,
+        FunctionName = functionName,
+        ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        Message = valueType is null
+            ? $"its result could not be serialized to send it to its owner: {failure.Message}"
+            : $"its result, a {valueType.FullName}, cannot be serialized (to send or copy it to its owner: {failure.Message}); return a value of a serializable type (primitives, strings, arrays, collections, types marked [GenerateSerializer]).",
+        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+    };
+}
