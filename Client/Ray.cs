@@ -1,3 +1,4 @@
+using OrleansRay.Node;
 using OrleansRay.Hosting;
 using OrleansRay.Execution;
 
@@ -20,7 +21,7 @@ public static class Ray
         {
             if (TaskContext.Current is { } context)
             {
-                return NodeRay.For(context.Runtime);
+                return NodeRay.For((NodeRuntime)context.Host);
             }
 
             lock (Gate)

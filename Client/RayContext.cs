@@ -1,3 +1,4 @@
+using OrleansRay.Node;
 using OrleansRay.Execution;
 
 namespace OrleansRay;
@@ -17,5 +18,5 @@ public static class RayContext
 
     /// <summary>The node running the current task or actor method; in a driver, the node of <see cref="Ray.Current"/>
     /// (a connected driver has a node id of its own, "driver:..."). Default when neither applies.</summary>
-    public static NodeId NodeId => TaskContext.Current?.Runtime.NodeId ?? default;
+    public static NodeId NodeId => NodeRuntime.Current?.NodeId ?? default;
 }

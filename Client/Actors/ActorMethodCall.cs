@@ -36,6 +36,6 @@ public readonly struct ActorMethodCall<TResult>
         var method = FunctionRegistry.ForDelegate(_method, "actor method");
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
         var entry = runtime.Actors.Call(_actorId, method, args);
-        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Objects);
+        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
     }
 }

@@ -21,5 +21,5 @@ internal static class ClusterView
         return rows.Select(r => r.NodeId == local.NodeId ? local : r).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 
-    public static NodeStatus LocalStatus(NodeRuntime runtime) => runtime.LocalStatus();
+    public static NodeStatus LocalStatus(NodeRuntime runtime) => runtime.Cluster.LocalStatus();
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using OrleansRay.Transport;
 using OrleansRay.Node;
 using OrleansRay.Ownership;
 
@@ -70,6 +71,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             sp.GetRequiredService<NodeRuntimeOptions>(),
             sp.GetRequiredService<IClusterClient>(),
             sp.GetRequiredService<ValueCopier>(),
+            new LocalOwners(),
             sp.GetRequiredService<ILogger<NodeRuntime>>()));
         var host = builder.Build();
         try

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
+using OrleansRay.Transport;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Hosting;
 using OrleansRay.Node;

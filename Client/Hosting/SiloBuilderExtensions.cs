@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
 using Orleans.Serialization.Configuration;
+using OrleansRay.Transport;
 using OrleansRay.ControlStore;
 using OrleansRay.Node;
 using OrleansRay.Ownership;
@@ -27,7 +28,11 @@ internal static class SiloBuilderExtensions
         builder.Services.TryAddSingleton(options);
         builder.Services.TryAddSingleton<ValueCopier>();
         builder.Services.TryAddSingleton<ObjectRefSerializationHooks>();
+        // One per silo; a process hosting several nodes registers one shared instance before this (see LocalOwners).
+        builder.Services.TryAddSingleton<LocalOwners>();
         builder.Services.TryAddSingleton<NodeRuntime>();
+        // Actor host grains take the Actors layer's services, not the whole runtime.
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<NodeRuntime>().ActorServices);
         builder.Services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();
         if (!builder.Services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
+using OrleansRay.Execution;
 using OrleansRay.Grains;
 using OrleansRay.Internal;
 using OrleansRay.Node;
@@ -44,7 +45,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
         var copy = Runtime.Copier.CopyIn(boxed, "value put");
         var entry = Runtime.Put(copy);
-        return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects));
+        return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader));
     }
 
     /// <summary>Puts a value above the inline threshold into the node's object store (the store's copy is the snapshot:
@@ -63,7 +64,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         var entry = Runtime.PutStored(id, stored);
-        return new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Objects);
+        return new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader);
     }
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default) =>
@@ -90,7 +91,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<ObjectRef<T>> ?? objectRefs.ToList();
-        var found = new (NodeRuntime Runtime, ObjectEntry Entry)[refs.Count];
+        var found = new (ObjectReader Runtime, ObjectEntry Entry)[refs.Count];
         var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {

@@ -13,7 +13,7 @@ internal static class ObjectBufferReader
         var (runtime, entry) = ObjectResolver.Find(objectRef);
         if (!entry.IsComplete)
         {
-            await runtime.WaitForAsync(entry, null, cancellationToken).ConfigureAwait(false);
+            await ObjectResolver.WaitAsync(entry, null, cancellationToken).ConfigureAwait(false);
         }
 
         if (entry.IsFailed)

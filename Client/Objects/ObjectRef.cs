@@ -27,19 +27,34 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     [NonSerialized]
     private ObjectEntry? _borrowed;
 
-    private protected ObjectRef(ObjectId id, WorkerId owner, ObjectTable? ownerTable)
+    /// <summary>Reads this ref: its owner's reader when the owner is in this process, else the reader of the runtime
+    /// that received it (a borrower); null when neither (the ref crossed to a process with no runtime).</summary>
+    [NonSerialized]
+    private ObjectReader? _reader;
+
+    [NonSerialized]
+    private bool _isBorrowed;
+
+    private protected ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader)
     {
         Id = id;
         Owner = owner;
-        _ownerTable = ownerTable;
-        OwnerEndpoint = ownerTable?.Endpoint;
+        _reader = ownerReader;
+        _ownerTable = ownerReader?.Objects;
+        OwnerEndpoint = ownerReader?.Objects.Endpoint;
     }
+
+    /// <summary>The reader of this ref in this process (see <see cref="_reader"/>).</summary>
+    internal ObjectReader? Reader => _reader;
+
+    /// <summary>True when this process borrows the object from an owner in another process.</summary>
+    internal bool IsBorrowed => _isBorrowed;
 
     /// <summary>The owner's endpoint, so a process other than the owner's can read the object and borrow it.</summary>
     [Id(2)] internal INodeEndpoint? OwnerEndpoint { get; private set; }
 
     /// <summary>In a borrowing process: the local entry the owner's answer completes (created at the first read).</summary>
-    internal ObjectEntry Borrowed(NodeRuntime reader)
+    internal ObjectEntry Borrowed()
     {
         var entry = Volatile.Read(ref _borrowed);
         if (entry is not null)
@@ -53,13 +68,13 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
             return raced;
         }
 
-        reader.FetchBorrowed(entry, OwnerEndpoint!);
+        ObjectReader.FetchBorrowed(entry, OwnerEndpoint!);
         return entry;
     }
 
-    bool IBorrowedRef.TryBorrow(NodeRuntime reader, out ObjectEntry entry)
+    bool IBorrowedRef.TryBorrow(ObjectReader reader, out ObjectEntry entry)
     {
-        if (NodeRuntime.TryGetLocal(Owner, out var owner))
+        if (reader.Owners.TryGet(Owner, out var owner))
         {
             // Another runtime of this process owns it (several nodes in one process): its entry is right here.
             return owner.Objects.TryGet(Id, out entry);
@@ -71,7 +86,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
             return false;
         }
 
-        entry = Borrowed(reader);
+        entry = Borrowed();
         return true;
     }
 
@@ -85,20 +100,30 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     /// <summary>A ref rebuilt in this process (deserialized, or deep-copied by Orleans' copier): count it as a handle
     /// of its own at its owner, or as a borrower when the owner is another process.</summary>
-    internal static void OnDeserialized(ObjectRef value)
+    /// <param name="value">The ref.</param>
+    /// <param name="local">The reader of the runtime of the process (silo or client) that rebuilt it, if it has one.</param>
+    internal static void OnDeserialized(ObjectRef value, ObjectReader? local)
     {
-        if (NodeRuntime.TryGetLocal(value.Owner, out var owner))
+        if (local is null)
         {
-            // Back home: a handle like any other.
+            return;
+        }
+
+        if (local.Owners.TryGet(value.Owner, out var owner))
+        {
+            // Back home (or at another runtime of this process): a handle like any other.
             owner.Objects.AddHandle(value.Id);
             value._ownerTable = owner.Objects;
+            value._reader = owner;
             return;
         }
 
         if (value.OwnerEndpoint is { } endpoint)
         {
+            value._reader = local;
+            value._isBorrowed = true;
             value._borrowedFrom = endpoint;
-            BorrowTracker.Add(endpoint, value.Id);
+            local.Borrows.Add(endpoint, value.Id);
         }
     }
 
@@ -114,7 +139,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         Interlocked.Exchange(ref _ownerTable, null)?.ReleaseHandle(Id);
         if (Interlocked.Exchange(ref _borrowedFrom, null) is { } owner)
         {
-            BorrowTracker.Remove(owner, Id);
+            _reader?.Borrows.Remove(owner, Id);
         }
 
         GC.SuppressFinalize(this);
@@ -126,7 +151,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         _ownerTable?.ReleaseHandle(Id);
         if (_borrowedFrom is { } owner)
         {
-            BorrowTracker.Remove(owner, Id);
+            _reader?.Borrows.Remove(owner, Id);
         }
     }
 

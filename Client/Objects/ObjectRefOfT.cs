@@ -8,7 +8,7 @@ namespace OrleansRay;
 [SerializationCallbacks(typeof(ObjectRefSerializationHooks))]
 public sealed class ObjectRef<T> : ObjectRef
 {
-    internal ObjectRef(ObjectId id, WorkerId owner, ObjectTable? ownerTable) : base(id, owner, ownerTable)
+    internal ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader) : base(id, owner, ownerReader)
     {
     }
 

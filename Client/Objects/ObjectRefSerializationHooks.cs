@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay;
 
@@ -14,12 +16,26 @@ namespace OrleansRay;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ObjectRefSerializationHooks
 {
+    private readonly IServiceProvider _services;
+    private ObjectReader? _local;
+
+    /// <summary>Created by the silo's or client's service provider, which also holds the runtime whose refs these are.</summary>
+    /// <param name="services">The service provider of the silo or client.</param>
+    public ObjectRefSerializationHooks(IServiceProvider services)
+    {
+        _services = services;
+    }
+
+    /// <summary>The reader of this silo's or client's runtime (resolved at the first ref read: the runtime is built
+    /// after the serializer).</summary>
+    private ObjectReader? Local => _local ??= (_services.GetService(typeof(NodeRuntime)) as NodeRuntime)?.Reader;
+
     /// <summary>Called by Orleans before a ref is written.</summary>
     public void OnSerializing(ObjectRef value) => ObjectRef.OnSerializing(value);
 
     /// <summary>Called by Orleans after a ref is read.</summary>
-    public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value);
+    public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value, Local);
 
     /// <summary>Called by Orleans' copier after a ref is copied: the copy is a reference of its own.</summary>
-    public void OnCopied(ObjectRef original, ObjectRef copy) => ObjectRef.OnDeserialized(copy);
+    public void OnCopied(ObjectRef original, ObjectRef copy) => ObjectRef.OnDeserialized(copy, Local);
 }

@@ -22,9 +22,9 @@ internal static class ObjectResolver
         return WaitAndReadAsync<T>(runtime, entry, objectRef, timeout, cancellationToken);
     }
 
-    private static async ValueTask<T> WaitAndReadAsync<T>(NodeRuntime runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (!await runtime.WaitForAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
+        if (!await WaitAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
         {
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}");
         }
@@ -34,41 +34,49 @@ internal static class ObjectResolver
         return value;
     }
 
-    public static (NodeRuntime Runtime, ObjectEntry Entry) Find(ObjectRef objectRef)
+    /// <summary>The reader and entry of <paramref name="objectRef"/>: its owner's entry when the owner is in this
+    /// process, else the local entry that reads it through its owner (a borrower).</summary>
+    /// <exception cref="ObjectLostException">The owner is not reachable from here, or the object no longer exists.</exception>
+    public static (ObjectReader Runtime, ObjectEntry Entry) Find(ObjectRef objectRef)
     {
-        if (!NodeRuntime.TryGetLocal(objectRef.Owner, out var runtime))
+        if (objectRef.Reader is not { } reader)
         {
-            if (objectRef.OwnerEndpoint is not null && (TaskContext.Current?.Runtime ?? NodeRuntime.AnyLocal) is { } reader)
-            {
-                // Borrowed: the owner is another process; read through it.
-                return (reader, objectRef.Borrowed(reader));
-            }
-
             throw new ObjectLostException(
                 $"Object {objectRef.Id} is owned by worker {objectRef.Owner}, which is not in this process: its owner has shut down, " +
                 "or the ref crossed to a process that cannot reach it.");
         }
 
-        if (!runtime.Objects.TryGet(objectRef.Id, out var entry))
+        if (objectRef.IsBorrowed)
+        {
+            // Borrowed: the owner is another process; read through it.
+            return (reader, objectRef.Borrowed());
+        }
+
+        if (!reader.Objects.TryGet(objectRef.Id, out var entry))
         {
             throw new ObjectLostException($"Object {objectRef.Id} no longer exists: every reference to it was released, or its owner shut down.");
         }
 
-        return (runtime, entry);
+        return (reader, entry);
     }
 
+    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first (inside a task, its resources
+    /// are handed back meanwhile).</summary>
+    public static ValueTask<bool> WaitAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+
     /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
-    public static ValueTask<T> ReadAsync<T>(NodeRuntime runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
+    public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
         entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken)
         : entry.Value is RemoteObject remote ? ReadRemoteAsync<T>(runtime, entry, remote, cancellationToken)
         : new ValueTask<T>(Read<T>(runtime, entry));
 
     /// <summary>Reads a value another node holds for this owner (fetched in chunks, deserialized fresh).</summary>
-    private static async ValueTask<T> ReadRemoteAsync<T>(NodeRuntime runtime, ObjectEntry entry, RemoteObject remote, CancellationToken cancellationToken)
+    private static async ValueTask<T> ReadRemoteAsync<T>(ObjectReader runtime, ObjectEntry entry, RemoteObject remote, CancellationToken cancellationToken)
     {
         try
         {
-            return Cast<T>(await runtime.FetchRemoteAsync(remote, cancellationToken).ConfigureAwait(false), entry.Id);
+            return Cast<T>(await runtime.Held.FetchAsync(remote, cancellationToken).ConfigureAwait(false), entry.Id);
         }
         catch (RayErrorException ex)
         {
@@ -77,7 +85,7 @@ internal static class ObjectResolver
     }
 
     /// <summary>Reads a completed entry held in the owner's memory.</summary>
-    public static T Read<T>(NodeRuntime runtime, ObjectEntry entry)
+    public static T Read<T>(ObjectReader runtime, ObjectEntry entry)
     {
         if (entry.IsFailed)
         {
@@ -99,7 +107,7 @@ internal static class ObjectResolver
         return Cast<T>(copy, entry.Id);
     }
 
-    private static async ValueTask<T> ReadStoredAsync<T>(NodeRuntime runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
+    private static async ValueTask<T> ReadStoredAsync<T>(ObjectReader runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
     {
         var store = runtime.Store ?? throw new ObjectLostException($"Object {entry.Id} is in an object store its node no longer has.");
         object? value;

@@ -67,6 +67,6 @@ public readonly struct TaskCall<TResult>
         }
 
         var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement);
-        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Objects);
+        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
     }
 }

@@ -1,4 +1,3 @@
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -8,7 +7,7 @@ namespace OrleansRay.Actors;
 /// completes, the wake-up takes that lock, clears the wait and calls the mailbox's pump outside it.</remarks>
 internal sealed class ActorCallQueues
 {
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly object _gate;
     private readonly Action _pump;
     private readonly Dictionary<WorkerId, CallerQueue> _callers = new();
@@ -23,7 +22,7 @@ internal sealed class ActorCallQueues
     private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
     private int _rotationStart;
 
-    public ActorCallQueues(NodeRuntime runtime, object gate, Action pump)
+    public ActorCallQueues(ActorServices runtime, object gate, Action pump)
     {
         _runtime = runtime;
         _gate = gate;

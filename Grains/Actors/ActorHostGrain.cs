@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using OrleansRay.Grains;
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -18,9 +17,9 @@ namespace OrleansRay.Actors;
 internal sealed class ActorHostGrain : Grain, IActorHostGrain
 {
     private readonly ActorMailbox _mailbox;
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
 
-    public ActorHostGrain(NodeRuntime runtime, ILogger<ActorHostGrain> logger)
+    public ActorHostGrain(ActorServices runtime, ILogger<ActorHostGrain> logger)
     {
         _runtime = runtime;
         _mailbox = new ActorMailbox(runtime, logger);

@@ -1,5 +1,4 @@
 using OrleansRay.Execution;
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -12,7 +11,7 @@ internal static class ActorInstance
     /// <param name="spec">The creation.</param>
     /// <param name="constructor">The resolved constructor.</param>
     /// <param name="caller">The submitter of calls the constructor makes (the instance's).</param>
-    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(NodeRuntime runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller)
+    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(ActorServices runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller)
     {
         object? instance = null;
         RayError? failure = null;
@@ -34,7 +33,7 @@ internal static class ActorInstance
             }
 
             var previous = TaskContext.Current;
-            TaskContext.Current = new TaskContext(runtime, spec.ClassName, CancellationToken.None, lease: null) { Caller = caller };
+            TaskContext.Current = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller };
             try
             {
                 instance = await constructor.InvokeAsync(args).ConfigureAwait(false);

@@ -55,43 +55,12 @@ internal sealed partial class ActorMailbox
 
         Interlocked.Increment(ref _callsRun);
         _runtime.RecordActorCall();
-        var previous = TaskContext.Current;
-        TaskContext.Current = new TaskContext(_runtime, method.DisplayName, token, lease: null) { Caller = caller };
-        ValueTask<object?> pending;
-        try
-        {
-            pending = method.InvokeAsync(args);
-            if (pending.IsCompletedSuccessfully)
-            {
-                Complete(call, pending.Result, null);
-                return default;
-            }
-        }
-        catch (Exception ex)
-        {
-            Complete(call, null, RayError.FromException(ex, method.DisplayName));
-            return default;
-        }
-        finally
-        {
-            TaskContext.Current = previous;
-        }
-
-        return AwaitCallAsync(call, pending, method.DisplayName);
+        var context = new TaskContext(_runtime.Host, method.DisplayName, token, slot: null) { Submitter = caller };
+        return Invoker.InvokeAsync(method, args, context, (Mailbox: this, Call: call, Name: method.DisplayName), Completed);
     }
 
-    private async ValueTask AwaitCallAsync(ActorCall call, ValueTask<object?> pending, string name)
-    {
-        try
-        {
-            var value = await pending.ConfigureAwait(false);
-            Complete(call, value, null);
-        }
-        catch (Exception ex)
-        {
-            Complete(call, null, RayError.FromException(ex, name));
-        }
-    }
+    private static readonly Action<(ActorMailbox Mailbox, ActorCall Call, string Name), object?, Exception?> Completed =
+        static (state, value, ex) => state.Mailbox.Complete(state.Call, value, ex is null ? null : RayError.FromException(ex, state.Name));
 
     /// <summary>A call returned: its result goes to its owner, unless the call was given up meanwhile (the actor was
     /// killed or restarted, and that result was given then).</summary>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 using OrleansRay.Execution;
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -14,7 +13,7 @@ namespace OrleansRay.Actors;
 /// </remarks>
 internal sealed partial class ActorMailbox
 {
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly ActorCallQueues _queues;
@@ -39,7 +38,7 @@ internal sealed partial class ActorMailbox
     private bool _recovered;
     private long _callsRun;
 
-    public ActorMailbox(NodeRuntime runtime, ILogger logger)
+    public ActorMailbox(ActorServices runtime, ILogger logger)
     {
         _runtime = runtime;
         _logger = logger;

@@ -2,7 +2,6 @@ using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 using OrleansRay.Grains;
 using OrleansRay.Execution;
-using OrleansRay.Node;
 using OrleansRay.Ownership;
 using OrleansRay.Placement;
 using OrleansRay.Transport;
@@ -23,7 +22,7 @@ internal sealed class ActorOutbox
     /// within seconds (MembershipTuning), then the next send activates the actor elsewhere.</summary>
     private static readonly TimeSpan RetryWindow = TimeSpan.FromSeconds(30);
 
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly ActorId _actorId;
     /// <summary>The submitter; held so that, while a call is unfinished (its entry holds its handle, which holds this
     /// outbox), the submitter stays listed for <see cref="ActorSubmitter.NodeDied"/>.</summary>
@@ -44,7 +43,7 @@ internal sealed class ActorOutbox
     /// <param name="caller">The submitter whose calls these are.</param>
     /// <param name="logger">Where failures nobody waits for are logged.</param>
     /// <param name="created">The actor's creation when this node sent it and it is still in flight: calls follow it.</param>
-    public ActorOutbox(NodeRuntime runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
+    public ActorOutbox(ActorServices runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
     {
         _runtime = runtime;
         _actorId = actorId;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -10,11 +9,11 @@ namespace OrleansRay.Actors;
 /// once (a dead actor) reaches a caller in another process as surely as a result does.</remarks>
 internal sealed partial class ActorReplies
 {
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<WorkerId, Grains.INodeEndpoint> _replyTo = new();
 
-    public ActorReplies(NodeRuntime runtime, ILogger logger)
+    public ActorReplies(ActorServices runtime, ILogger logger)
     {
         _runtime = runtime;
         _logger = logger;
@@ -32,7 +31,7 @@ internal sealed partial class ActorReplies
     /// <summary>Hands a call's result to the worker that owns its return object.</summary>
     public void Deliver(ActorCall call, object? value, RayError? error)
     {
-        if (!NodeRuntime.TryGetLocal(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
+        if (!_runtime.Reader.Owners.TryGet(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
         {
             _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
             return;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
-using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
@@ -9,10 +8,10 @@ namespace OrleansRay.Actors;
 /// <remarks>Fire and forget: the actor's own calls never wait for the control store; a failed report is logged.</remarks>
 internal sealed partial class ActorStateReports
 {
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly ILogger _logger;
 
-    public ActorStateReports(NodeRuntime runtime, ILogger logger)
+    public ActorStateReports(ActorServices runtime, ILogger logger)
     {
         _runtime = runtime;
         _logger = logger;

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 using OrleansRay.Execution;
-using OrleansRay.Node;
 using OrleansRay.Ownership;
 
 namespace OrleansRay.Actors;
@@ -12,12 +11,12 @@ namespace OrleansRay.Actors;
 /// sends them in batches.</summary>
 /// <remarks>
 /// Ray orders actor calls per submitter: the driver, each run of a task and each actor instance on this node is its own
-/// submitter (<see cref="TaskContext.Caller"/>), so one submitter's call waiting for an argument never holds up another's.
+/// submitter (<see cref="TaskContext.GetSubmitter{T}"/>), so one submitter's call waiting for an argument never holds up another's.
 /// A task's submitter lives as long as its context; its outboxes go with it.
 /// </remarks>
 internal sealed partial class ActorSubmitter
 {
-    private readonly NodeRuntime _runtime;
+    private readonly ActorServices _runtime;
     private readonly ILogger _logger;
     private readonly ActorCaller _driver;
     private readonly ConcurrentDictionary<ActorId, Task> _creating = new();
@@ -26,7 +25,7 @@ internal sealed partial class ActorSubmitter
     /// submitter is collected with its context.</summary>
     private readonly ConditionalWeakTable<ActorCaller, object> _callers = new();
 
-    public ActorSubmitter(NodeRuntime runtime, ILogger logger)
+    public ActorSubmitter(ActorServices runtime, ILogger logger)
     {
         _runtime = runtime;
         _logger = logger;
@@ -78,7 +77,9 @@ internal sealed partial class ActorSubmitter
 
     /// <summary>The submitter of code running now: the task run or actor instance on this node, else the driver.</summary>
     private ActorCaller CurrentCaller() =>
-        TaskContext.Current is { } context && ReferenceEquals(context.Runtime, _runtime) ? context.Caller : _driver;
+        TaskContext.Current is { } context && ReferenceEquals(context.Host, _runtime.Host) ? context.GetSubmitter(NewCaller) : _driver;
+
+    private static readonly Func<ActorCaller> NewCaller = ActorCaller.New;
 
     private ActorOutbox OutboxOf(ActorCaller caller, ActorId actorId)
     {

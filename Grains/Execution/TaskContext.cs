@@ -1,19 +1,28 @@
-using OrleansRay.Node;
 namespace OrleansRay.Execution;
 
-/// <summary>What code running inside a task or actor method can ask about where it runs.</summary>
+/// <summary>What code running inside a task or actor method can ask about where it runs (Ray's runtime context): the
+/// node, the function's name, its cancellation, the worker slot it holds, and the submitter of the actor calls it
+/// makes.</summary>
+/// <remarks>Set by <see cref="Invoker"/> around each call, on the call's async flow. The node and the submitter belong
+/// to layers above Execution, so this layer carries them without knowing their types: <see cref="Host"/> is the node
+/// runtime, and <see cref="GetSubmitter{T}"/> keeps the Actors layer's submitter.</remarks>
 internal sealed class TaskContext
 {
     private static readonly AsyncLocal<TaskContext?> CurrentSlot = new();
     private readonly CancellationToken _cancellationToken;
-    private Actors.ActorCaller? _caller;
+    private object? _submitter;
 
-    public TaskContext(NodeRuntime runtime, string functionName, CancellationToken cancellationToken, Scheduling.Lease? lease)
+    /// <summary>A context for one run of <paramref name="functionName"/> on <paramref name="host"/>.</summary>
+    /// <param name="host">The node runtime running the code (Node layer's <c>NodeRuntime</c>).</param>
+    /// <param name="functionName">The task's or method's display name.</param>
+    /// <param name="cancellationToken">The call's cancellation (used when <see cref="Work"/> is null).</param>
+    /// <param name="slot">The resources a task holds (null in actor methods: an actor holds its resources for life).</param>
+    public TaskContext(object host, string functionName, CancellationToken cancellationToken, IWorkerSlot? slot)
     {
-        Runtime = runtime;
+        Host = host;
         FunctionName = functionName;
         _cancellationToken = cancellationToken;
-        Lease = lease;
+        Slot = slot;
     }
 
     /// <summary>The context of the task or actor call running on this async flow, if any.</summary>
@@ -23,23 +32,30 @@ internal sealed class TaskContext
         set => CurrentSlot.Value = value;
     }
 
-    public NodeRuntime Runtime { get; }
+    /// <summary>The node runtime running this code.</summary>
+    public object Host { get; }
 
+    /// <summary>The task's or method's display name.</summary>
     public string FunctionName { get; }
 
-    public CancellationToken CancellationToken => Spec?.CancellationToken ?? _cancellationToken;
+    /// <summary>The running task, whose cancellation wins over the token given at construction.</summary>
+    public ICancellableWork? Work { get; init; }
 
-    /// <summary>The worker lease of a running task (null in actor methods): released while the task blocks in a Get.</summary>
-    public Scheduling.Lease? Lease { get; }
+    /// <summary>Cancelled when the task or call is cancelled.</summary>
+    public CancellationToken CancellationToken => Work?.CancellationToken ?? _cancellationToken;
 
-    /// <summary>The task running, when this is a task (not an actor call).</summary>
-    public Scheduling.TaskSpec? Spec { get; init; }
+    /// <summary>The worker slot of a running task (null in actor methods): released while the task blocks in a Get.</summary>
+    public IWorkerSlot? Slot { get; }
 
     /// <summary>The submitter of the actor calls this code makes: given for an actor's methods (the instance is one
-    /// submitter), else made on first use (each run of a task is its own submitter, as in Ray).</summary>
-    public Actors.ActorCaller Caller
+    /// submitter), else made by <paramref name="create"/> on first use (each run of a task is its own submitter, as in Ray).</summary>
+    public T GetSubmitter<T>(Func<T> create)
+        where T : class =>
+        Volatile.Read(ref _submitter) as T ?? (T)(Interlocked.CompareExchange(ref _submitter, create(), null) ?? _submitter!);
+
+    /// <summary>Gives the submitter up front (an actor instance's calls share one).</summary>
+    public object? Submitter
     {
-        get => Volatile.Read(ref _caller) ?? Interlocked.CompareExchange(ref _caller, Actors.ActorCaller.New(), null) ?? _caller!;
-        init => _caller = value;
+        init => _submitter = value;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using OrleansRay.Transport;
 
 namespace OrleansRay.Execution;
 
@@ -86,6 +87,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     private void Loop()
     {
         _current = this;
+        WorkerThreads.MarkCurrent();
         try
         {
             Interlocked.Increment(ref _spare);

@@ -15,27 +15,27 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks)
     {
-        _runtime.RunForeign(replyTo, tasks);
+        _runtime.Foreign.Run(replyTo, tasks);
         return Task.CompletedTask;
     }
 
     public Task DeliverResultsAsync(RemoteResult[] results)
     {
-        _runtime.DeliverResults(results);
+        _runtime.Foreign.Deliver(results);
         return Task.CompletedTask;
     }
 
     public Task CancelTaskAsync(TaskId taskId, bool force)
     {
-        _runtime.CancelForeign(taskId, force);
+        _runtime.Foreign.Cancel(taskId, force);
         return Task.CompletedTask;
     }
 
-    public Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count) => Task.FromResult(_runtime.ReadHeld(id, offset, count));
+    public Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count) => Task.FromResult(_runtime.Held.Read(id, offset, count));
 
     public Task FreeHeldAsync(ObjectId[] ids)
     {
-        _runtime.FreeHeld(ids);
+        _runtime.Held.Free(ids);
         return Task.CompletedTask;
     }
 
@@ -54,9 +54,9 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
-    public Task<RemoteResult> WaitObjectAsync(ObjectId id) => _runtime.WaitObjectForBorrowerAsync(id);
+    public Task<RemoteResult> WaitObjectAsync(ObjectId id) => _runtime.Foreign.WaitObjectForBorrowerAsync(id);
 
-    public Task<NodeDetails> GetDetailsAsync(int latestTasks) => _runtime.DetailsAsync(latestTasks);
+    public Task<NodeDetails> GetDetailsAsync(int latestTasks) => NodeDetailsReport.ReadAsync(_runtime, latestTasks);
 
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
 

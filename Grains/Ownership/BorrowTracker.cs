@@ -5,16 +5,16 @@ using OrleansRay.Transport;
 namespace OrleansRay.Ownership;
 
 /// <summary>Tells owners about refs of theirs that live in this process (borrowers), in batches per owner.</summary>
-internal static class BorrowTracker
+internal sealed class BorrowTracker
 {
-    private static readonly ConcurrentDictionary<INodeEndpoint, SendPump<(ObjectId Id, bool Add)>> Pumps = new();
+    private readonly ConcurrentDictionary<INodeEndpoint, SendPump<(ObjectId Id, bool Add)>> _pumps = new();
 
-    public static void Add(INodeEndpoint owner, ObjectId id) => PumpOf(owner).Enqueue((id, true));
+    public void Add(INodeEndpoint owner, ObjectId id) => PumpOf(owner).Enqueue((id, true));
 
-    public static void Remove(INodeEndpoint owner, ObjectId id) => PumpOf(owner).Enqueue((id, false));
+    public void Remove(INodeEndpoint owner, ObjectId id) => PumpOf(owner).Enqueue((id, false));
 
-    private static SendPump<(ObjectId Id, bool Add)> PumpOf(INodeEndpoint owner) =>
-        Pumps.GetOrAdd(owner, static endpoint => new SendPump<(ObjectId Id, bool Add)>(
+    private SendPump<(ObjectId Id, bool Add)> PumpOf(INodeEndpoint owner) =>
+        _pumps.GetOrAdd(owner, static endpoint => new SendPump<(ObjectId Id, bool Add)>(
             batch => endpoint.BorrowsChangedAsync(batch.Where(b => b.Add).Select(b => b.Id).ToArray(), batch.Where(b => !b.Add).Select(b => b.Id).ToArray()),
             static (_, _) => { /* the owner is gone: so are its objects */ },
             alwaysOnThreadPool: true)); // removals come from finalizers

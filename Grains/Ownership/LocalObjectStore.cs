@@ -8,6 +8,8 @@ using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Client;
 using OrleansRay.Node;
 
+using OrleansRay.Transport;
+
 namespace OrleansRay.Ownership;
 
 /// <summary>The node runtime's side of the node's object store: decides which values are large, puts them into the
@@ -48,27 +50,7 @@ internal sealed partial class LocalObjectStore
     /// <summary><see cref="IsLarge(object?)"/> for a given threshold (also used where a node has no store).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsLarge(object? value, long threshold) =>
-        value is string or Array or ICollection && Estimate(value) > threshold && (value is string || CannotHoldRefs(value.GetType()));
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> RefFree = new();
-
-    /// <summary>Primitives, strings and the like, and arrays and System collections/tuples of them: no refs inside.</summary>
-    internal static bool CannotHoldRefs(Type type) => RefFree.GetOrAdd(type, static t => Compute(t));
-
-    private static bool Compute(Type t)
-    {
-        if (t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan) || t == typeof(Guid))
-        {
-            return true;
-        }
-
-        if (t.IsArray)
-        {
-            return CannotHoldRefs(t.GetElementType()!);
-        }
-
-        return t.IsGenericType && t.Namespace?.StartsWith("System", StringComparison.Ordinal) == true && t.GetGenericArguments().All(CannotHoldRefs);
-    }
+        value is string or Array or ICollection && Estimate(value) > threshold && (value is string || ValueShapes.CannotHoldRefs(value.GetType()));
 
     private static long Estimate(object value) => value switch
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Grains;
 using OrleansRay.Scheduling;
-using OrleansRay.Node;
+using OrleansRay.Ownership;
 using OrleansRay.Transport;
 
 namespace OrleansRay.Placement;
@@ -22,7 +22,10 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
     public static readonly TimeSpan RefreshPeriod = TimeSpan.FromMilliseconds(300);
 
-    private readonly NodeRuntime _runtime;
+    private readonly LocalNode _node;
+    private readonly SchedulerEngine _scheduler;
+    private readonly ObjectReader _reader;
+    private readonly TaskAttempts _attempts;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _inFlight = new();
     private readonly object _parkedGate = new();
@@ -34,10 +37,42 @@ internal sealed partial class ClusterScheduler : IDisposable
     private int _spreadCursor;
     private Task _loop = Task.CompletedTask;
 
-    public ClusterScheduler(NodeRuntime runtime, ILogger logger)
+    /// <param name="node">This node's identity.</param>
+    /// <param name="scheduler">This node's scheduler engine (queued work that may spill over, free resources).</param>
+    /// <param name="reader">Reads object arguments of tasks sent to other nodes.</param>
+    /// <param name="attempts">Finishes owned tasks that ran elsewhere or could not be placed.</param>
+    /// <param name="logger">Logs sends, node deaths and re-runs.</param>
+    public ClusterScheduler(LocalNode node, SchedulerEngine scheduler, ObjectReader reader, TaskAttempts attempts, ILogger logger)
     {
-        _runtime = runtime;
+        _node = node;
+        _scheduler = scheduler;
+        _reader = reader;
+        _attempts = attempts;
         _logger = logger;
+    }
+
+    /// <summary>Raised (on the refresh loop) for each node membership declared dead, before its tasks are placed
+    /// again: actor outboxes fail or redirect the calls they had sent there.</summary>
+    public event Action<NodeId>? NodeDied;
+
+    /// <summary>True when work may run in another process (a connected driver, or a node with other nodes): object
+    /// arguments then travel as values.</summary>
+    public bool IsClustered => !_node.CanExecute || _nodes.Length > 0;
+
+    /// <summary>This node's row for the node table.</summary>
+    public NodeStatus LocalStatus()
+    {
+        var demands = _scheduler.Demands();
+        var parked = ParkedDemands();
+        if (parked.Count > 0)
+        {
+            demands = demands.Concat(parked).ToList();
+        }
+
+        return new NodeStatus(_node.NodeId, _node.Name, IsAlive: !_node.IsDisposed, _scheduler.Total, _scheduler.Available(), demands, DateTimeOffset.UtcNow)
+        {
+            Endpoint = _node.Endpoint,
+        };
     }
 
     /// <summary>The live nodes other than this one, as last seen.</summary>
@@ -68,15 +103,15 @@ internal sealed partial class ClusterScheduler : IDisposable
     public bool TryPlace(TaskSpec spec)
     {
         var nodes = _nodes;
-        if (nodes.Length == 0 && _runtime.CanExecute && spec.Placement.Kind != PlacementKind.NodeAffinity)
+        if (nodes.Length == 0 && _node.CanExecute && spec.Placement.Kind != PlacementKind.NodeAffinity)
         {
             return false; // a single node: everything runs (or waits, or shows infeasible) here
         }
 
-        var canRunHere = _runtime.CanExecute && spec.Resources.FitsIn(_runtime.Scheduler.Total);
-        if (nodes.Length == 0 && _runtime.CanExecute)
+        var canRunHere = _node.CanExecute && spec.Resources.FitsIn(_scheduler.Total);
+        if (nodes.Length == 0 && _node.CanExecute)
         {
-            if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _runtime.NodeId)
+            if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _node.NodeId)
             {
                 return FailUnplaceable(spec, $"Task {spec.DisplayName} must run on node {spec.Placement.Node} (NodeAffinity, soft: false), which is not alive.");
             }
@@ -90,7 +125,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             case PlacementKind.PlacementGroup when spec.Placement.Node.Value is not null:
                 {
                     var target = spec.Placement.Node;
-                    if (target == _runtime.NodeId && _runtime.CanExecute)
+                    if (target == _node.NodeId && _node.CanExecute)
                     {
                         return false;
                     }
@@ -132,7 +167,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         // Ray's hybrid policy: here while this node can start it now; else the node with the most room now; else wait
         // here if this node could ever run it; else queue at the feasible node with the least work sent; else park.
-        if (canRunHere && _runtime.Scheduler.CanStartNow(spec.Resources))
+        if (canRunHere && _scheduler.CanStartNow(spec.Resources))
         {
             return false;
         }
@@ -182,13 +217,13 @@ internal sealed partial class ClusterScheduler : IDisposable
             return null;
         }
 
-        var canLiveHere = _runtime.CanExecute && shape.FitsIn(_runtime.Scheduler.Total);
+        var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Total);
         switch (hint.Kind)
         {
             case PlacementKind.NodeAffinity:
-                if (hint.Node == _runtime.NodeId && _runtime.CanExecute)
+                if (hint.Node == _node.NodeId && _node.CanExecute)
                 {
-                    return _runtime.NodeId;
+                    return _node.NodeId;
                 }
 
                 if (nodes.FirstOrDefault(n => n.Id == hint.Node) is { } target)
@@ -211,16 +246,16 @@ internal sealed partial class ClusterScheduler : IDisposable
                     {
                         var pick = candidates[(int)((uint)Interlocked.Increment(ref _spreadCursor) % (uint)candidates.Count)];
                         pick?.Charge(shape);
-                        return pick?.Id ?? _runtime.NodeId;
+                        return pick?.Id ?? _node.NodeId;
                     }
 
                     break;
                 }
         }
 
-        if (canLiveHere && shape.FitsIn(_runtime.Scheduler.Available()))
+        if (canLiveHere && shape.FitsIn(_scheduler.Available()))
         {
-            return _runtime.NodeId;
+            return _node.NodeId;
         }
 
         RemoteNode? best = null;
@@ -236,12 +271,12 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         best ??= canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total));
         best?.Charge(shape);
-        return best?.Id ?? (canLiveHere ? _runtime.NodeId : null);
+        return best?.Id ?? (canLiveHere ? _node.NodeId : null);
     }
 
     private bool Park(TaskSpec spec)
     {
-        if (_runtime.CanExecute && _nodes.Length == 0)
+        if (_node.CanExecute && _nodes.Length == 0)
         {
             return false;
         }
@@ -256,7 +291,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
     private bool FailUnplaceable(TaskSpec spec, string message)
     {
-        _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied, message, spec.DisplayName), string.Empty, 0);
+        _attempts.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied, message, spec.DisplayName), string.Empty, 0);
         return true;
     }
 
@@ -280,9 +315,9 @@ internal sealed partial class ClusterScheduler : IDisposable
                     continue;
                 }
 
-                if (_runtime.ReadForRemote(arg, spec.DisplayName, out var value) is { } error)
+                if (_reader.ReadForRemote(arg, spec.DisplayName, out var value) is { } error)
                 {
-                    _runtime.FinishOwned(spec, null, error, string.Empty, 0);
+                    _attempts.FinishOwned(spec, null, error, string.Empty, 0);
                     return true;
                 }
 
@@ -293,7 +328,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         if (!spec.SentElsewhere)
         {
             spec.SentElsewhere = true;
-            _runtime.Scheduler.RecordSentElsewhere();
+            _scheduler.RecordSentElsewhere();
         }
 
         spec.Attempt++;
@@ -324,7 +359,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a send that fails because the node is
     /// unreachable re-places the batch, one that fails for its items (split down to them by the pump) fails those alone.</summary>
     public SendPump<RemoteTask> CreatePump(RemoteNode node) => new(
-        batch => node.Endpoint.RunTasksAsync(_runtime.Endpoint!, batch),
+        batch => node.Endpoint.RunTasksAsync(_node.Endpoint!, batch),
         (batch, ex) =>
         {
             LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
@@ -342,7 +377,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                         // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
                         // would fail the same way. The pump split the batch first, so only the tasks at fault get here.
                         spec.RemoteNode = null;
-                        _runtime.FinishOwned(spec, null, WireCheck.UnsendableError(spec.DisplayName, $"node {node.Id}", ex), string.Empty, 0);
+                        _attempts.FinishOwned(spec, null, WireCheck.UnsendableError(spec.DisplayName, $"node {node.Id}", ex), string.Empty, 0);
                     }
                 }
             }
@@ -367,7 +402,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         spec.RemoteNode?.Untrack(spec);
         spec.RemoteNode = null;
-        _runtime.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
+        _attempts.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
         return true;
     }
 
@@ -388,7 +423,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         if (spec.Attempt > spec.MaxRetries)
         {
-            _runtime.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied,
+            _attempts.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied,
                 $"Task {spec.DisplayName} ({spec.Id}) was running on node {from.Id}, which died ({why}); it ran {spec.Attempt} time(s) and MaxRetries is {spec.MaxRetries}.",
                 spec.DisplayName), from.Id.Value, 0);
             return;
@@ -396,7 +431,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         LogRetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
         spec.State = TaskSpec.Waiting;
-        _runtime.Scheduler.Enqueue(spec);
+        _scheduler.Enqueue(spec);
     }
 
     private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
@@ -445,14 +480,14 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// what changed: dead nodes' tasks move, parked tasks that now fit go, queued work spills to idle nodes.</summary>
     public async Task RefreshAsync()
     {
-        if (_runtime.IsDisposed || _runtime.Endpoint is null)
+        if (_node.IsDisposed || _node.Endpoint is null)
         {
             return;
         }
 
-        var table = _runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
-        var self = _runtime.CanExecute ? _runtime.LocalStatus() : null;
-        var rows = await table.ExchangeAsync(self, _runtime.WorkerId, _runtime.CanExecute ? Array.Empty<ResourceDemandInfo>() : ParkedDemands().ToArray()).ConfigureAwait(false);
+        var table = _node.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var self = _node.CanExecute ? LocalStatus() : null;
+        var rows = await table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : ParkedDemands().ToArray()).ConfigureAwait(false);
         var died = new List<RemoteNode>();
         var live = new List<RemoteNode>();
         lock (_byId)
@@ -460,7 +495,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             var seen = new HashSet<NodeId>();
             foreach (var row in rows)
             {
-                if (row.NodeId == _runtime.NodeId || row.Endpoint is null)
+                if (row.NodeId == _node.NodeId || row.Endpoint is null)
                 {
                     continue;
                 }
@@ -505,7 +540,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         _firstRefresh.TrySetResult();
         foreach (var node in died)
         {
-            _runtime.Actors.NodeDied(node.Id);
+            NodeDied?.Invoke(node.Id);
             var lost = node.TakeAll();
             LogNodeDied(_logger, node.Id, lost.Count);
             foreach (var spec in lost)
@@ -536,7 +571,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         {
             if (!spec.Cancelled && !spec.Result.IsComplete)
             {
-                _runtime.Scheduler.Enqueue(spec);
+                _scheduler.Enqueue(spec);
             }
         }
     }
@@ -546,14 +581,14 @@ internal sealed partial class ClusterScheduler : IDisposable
     private void Rebalance()
     {
         var nodes = _nodes;
-        if (nodes.Length == 0 || !_runtime.CanExecute)
+        if (nodes.Length == 0 || !_node.CanExecute)
         {
             return;
         }
 
-        foreach (var (shape, count) in _runtime.Scheduler.QueuedShapes())
+        foreach (var (shape, count) in _scheduler.QueuedShapes())
         {
-            var infeasibleHere = !shape.FitsIn(_runtime.Scheduler.Total);
+            var infeasibleHere = !shape.FitsIn(_scheduler.Total);
             var budget = 0;
             foreach (var node in nodes)
             {
@@ -570,12 +605,12 @@ internal sealed partial class ClusterScheduler : IDisposable
                 continue;
             }
 
-            foreach (var spec in _runtime.Scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
+            foreach (var spec in _scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
             {
                 spec.State = TaskSpec.Waiting;
                 if (!TryPlace(spec))
                 {
-                    _runtime.Scheduler.EnqueueHere(spec);
+                    _scheduler.EnqueueHere(spec);
                 }
             }
         }

@@ -7,11 +7,14 @@ namespace OrleansRay.Placement;
 /// <summary>Another node as this runtime sees it: its endpoint, its resources, and the tasks this runtime sent it.</summary>
 internal sealed class RemoteNode
 {
+    /// <summary>Makes the task pump of one destination node.</summary>
+    public delegate SendPump<RemoteTask> PumpFactory(RemoteNode node);
+
     private readonly object _gate = new();
     private readonly HashSet<TaskSpec> _inFlight = new(ReferenceEqualityComparer.Instance);
     private Dictionary<string, double> _available;
 
-    public RemoteNode(NodeId id, INodeEndpoint endpoint, ResourceSet total, ResourceSet available, SendPump<RemoteTask>.Factory pumpFactory)
+    public RemoteNode(NodeId id, INodeEndpoint endpoint, ResourceSet total, ResourceSet available, PumpFactory pumpFactory)
     {
         Id = id;
         Endpoint = endpoint;

@@ -1,8 +1,10 @@
+using OrleansRay.Execution;
+
 namespace OrleansRay.Scheduling;
 
 /// <summary>A grant of one resource shape to one worker loop, which runs queued tasks of that shape one after another
 /// until none is left (Ray's worker lease reuse), so resources are acquired once per burst rather than once per task.</summary>
-internal sealed class Lease
+internal sealed class Lease : IWorkerSlot
 {
     public Lease(long id, SchedulingClass schedulingClass, TaskSpec first)
     {
@@ -30,4 +32,10 @@ internal sealed class Lease
     public volatile bool Abandoned;
 
     public void Abandon(TaskSpec spec) => Class.Engine.Abandon(this, spec);
+
+    /// <inheritdoc/>
+    public void ReleaseWhileBlocked() => Class.Engine.ReleaseWhileBlocked(this);
+
+    /// <inheritdoc/>
+    public void ReacquireAfterBlocked() => Class.Engine.ReacquireAfterBlocked(this);
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Execution;
-using OrleansRay.Node;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Scheduling;
 
@@ -76,7 +76,7 @@ internal sealed partial class SchedulerEngine
     public void RecordSentElsewhere() => Interlocked.Increment(ref _sentElsewhere);
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec, NodeRuntime objects)
+    public void Submit(TaskSpec spec, ObjectReader objects)
     {
         Interlocked.Increment(ref _submitted);
         var pending = 0;

@@ -5,7 +5,7 @@ using OrleansRay.Placement;
 namespace OrleansRay.Scheduling;
 
 /// <summary>A submitted task on its owner's node: function, arguments, resource shape and its return object.</summary>
-internal sealed class TaskSpec : IPendingWork
+internal sealed class TaskSpec : IPendingWork, ICancellableWork
 {
     public const int Waiting = 0, Queued = 1, Running = 2, Done = 3;
 

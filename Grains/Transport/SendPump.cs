@@ -1,5 +1,3 @@
-using OrleansRay.Execution;
-using OrleansRay.Placement;
 namespace OrleansRay.Transport;
 
 /// <summary>Batches items for one destination: one message in flight at a time, carrying everything queued meanwhile.</summary>
@@ -12,8 +10,6 @@ namespace OrleansRay.Transport;
 /// </remarks>
 internal sealed class SendPump<T>
 {
-    /// <summary>Makes the pump of one destination.</summary>
-    public delegate SendPump<T> Factory(RemoteNode node);
 
     private const int MaxBatch = 4096;
     private readonly object _gate = new();
@@ -57,7 +53,7 @@ internal sealed class SendPump<T>
     /// right after, and the send must not depend on that thread).</summary>
     private void StartSending()
     {
-        if (_alwaysOnThreadPool || WorkerPool.IsWorkerThread)
+        if (_alwaysOnThreadPool || WorkerThreads.IsCurrent)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.SendLoopAsync(), this, preferLocal: false);
         }

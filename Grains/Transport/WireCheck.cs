@@ -1,5 +1,4 @@
 using Orleans.Serialization;
-using OrleansRay.Ownership;
 
 namespace OrleansRay.Transport;
 
@@ -8,7 +7,7 @@ namespace OrleansRay.Transport;
 /// <remarks>
 /// A one-way message (results, frees, borrow notices) whose body fails to serialize is dropped by Orleans after the
 /// send returned, so the sender never learns which items were lost; a request-response batch fails as a whole. Values
-/// of types that cannot hold anything but primitives and strings (<see cref="LocalObjectStore.CannotHoldRefs"/>) and
+/// of types that cannot hold anything but primitives and strings (<see cref="ValueShapes.CannotHoldRefs"/>) and
 /// that the serializer has a codec for skip the try.
 /// </remarks>
 internal static class WireCheck
@@ -45,7 +44,7 @@ internal static class WireCheck
     {
         // CannotHoldRefs says a type holds no refs, not that it has a codec (Func<int>, Lazy<int> are System generics
         // over primitives without one): skip the try only when both hold.
-        if (value is null or RemoteObject || (LocalObjectStore.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
+        if (value is null or RemoteObject || (ValueShapes.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
         {
             return null;
         }

@@ -44,7 +44,7 @@ internal sealed class ClusterDetails
             Task<NodeDetails> ask;
             if (row.NodeId == _runtime.NodeId)
             {
-                ask = _runtime.DetailsAsync(latestTasks);
+                ask = NodeDetailsReport.ReadAsync(_runtime, latestTasks);
             }
             else if (row.Endpoint is { } endpoint)
             {

@@ -44,9 +44,9 @@ internal sealed class NodeInstruments : IDisposable
         _meter = new Meter(RayInstruments.MeterName);
         _meter.CreateObservableGauge("orleansray.actors.hosted", ActorsByState, "{actor}", "Actors hosted on this node, by state (dead ones: the latest the node keeps).");
         _meter.CreateObservableGauge("orleansray.actors.pending_calls", () => Measure(Actors().PendingCalls), "{call}", "Actor calls accepted and not yet run on this node.");
-        _meter.CreateObservableCounter("orleansray.actors.calls", () => Measure(_runtime.ActorCallsRun), "{call}", "Actor calls run on this node (counted by the runtime as each call finishes).");
-        _meter.CreateObservableCounter("orleansray.scheduler.tasks_received", () => Measure(_runtime.ForeignReceived), "{task}", "Tasks other owners (drivers, nodes) sent to this node.");
-        _meter.CreateObservableGauge("orleansray.objects.held_bytes", () => Measure(_runtime.HeldBytes), "By", "Bytes of large values this node holds for owners elsewhere.");
+        _meter.CreateObservableCounter("orleansray.actors.calls", () => Measure(_runtime.ActorServices.ActorCallsRun), "{call}", "Actor calls run on this node (counted by the runtime as each call finishes).");
+        _meter.CreateObservableCounter("orleansray.scheduler.tasks_received", () => Measure(_runtime.Foreign.Received), "{task}", "Tasks other owners (drivers, nodes) sent to this node.");
+        _meter.CreateObservableGauge("orleansray.objects.held_bytes", () => Measure(_runtime.Held.HeldBytes), "By", "Bytes of large values this node holds for owners elsewhere.");
         if (storeStats is null)
         {
             return;
@@ -91,7 +91,7 @@ internal sealed class NodeInstruments : IDisposable
                 return _actors;
             }
 
-            var hosted = _runtime.HostedActors.Snapshot();
+            var hosted = _runtime.ActorServices.HostedActors.Snapshot();
             var seen = new Dictionary<ActorId, long>(hosted.Length);
             foreach (var actor in hosted)
             {

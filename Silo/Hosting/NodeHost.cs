@@ -10,6 +10,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
 using Orleans.Serialization;
+using OrleansRay.Transport;
 using OrleansRay.Hosting;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Dashboard;

@@ -66,7 +66,7 @@ public sealed class ActorMailboxTests
 
     private ActorMailbox NewRecorder()
     {
-        var mailbox = new ActorMailbox(_runtime, NullLogger.Instance);
+        var mailbox = new ActorMailbox(_runtime.ActorServices, NullLogger.Instance);
         var ctor = FunctionRegistry.ForConstructor(typeof(Recorder).GetConstructor(Type.EmptyTypes)!);
         mailbox.Start(new ActorCreationSpec { ActorId = ActorId.NewId(), Constructor = ctor.Descriptor, ClassName = typeof(Recorder).FullName!, Owner = _runtime.WorkerId });
         return mailbox;

@@ -143,8 +143,8 @@ public sealed class DistributedTests : IAsyncLifetime
         var values = await ramp;
         Assert.Equal(n, values.Length);
         Assert.Equal(n - 1, values[^1]);
-        Assert.True(maker.Runtime.HeldBytes >= n * 8L, "the value is held by the node that made it, not shipped whole");
-        Assert.True(maker.Runtime.ServedBytes >= n * 8L, $"the holder served it in chunks ({maker.Runtime.ServedBytes} bytes)");
+        Assert.True(maker.Runtime.Held.HeldBytes >= n * 8L, "the value is held by the node that made it, not shipped whole");
+        Assert.True(maker.Runtime.Held.ServedBytes >= n * 8L, $"the holder served it in chunks ({maker.Runtime.Held.ServedBytes} bytes)");
 
         // Passed on to a task on another node: that node fetches it from the holder.
         var sum = await ray.Task(Sum, ramp).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(user.NodeId) }).Remote();
@@ -156,7 +156,7 @@ public sealed class DistributedTests : IAsyncLifetime
         }
 
         ramp.Dispose();
-        await Eventually.TrueAsync(() => maker.Runtime.HeldBytes == 0, TimeSpan.FromSeconds(10), "the holder drops the value once its owner freed it");
+        await Eventually.TrueAsync(() => maker.Runtime.Held.HeldBytes == 0, TimeSpan.FromSeconds(10), "the holder drops the value once its owner freed it");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using OrleansRay.Transport;
 using OrleansRay.Bench.Core;
 using OrleansRay.Bench.Harness;
 using OrleansRay.Hosting;
@@ -64,6 +65,8 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
         }
     }
 
+    private readonly OrleansRay.Ownership.LocalOwners _owners = new();
+
     private HostApplicationBuilder CreateNode(IPEndPoint primary, int siloPort, int gatewayPort)
     {
         var builder = BenchHosts.CreateBuilder();
@@ -75,6 +78,8 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(primary);
+            // Three nodes in one process share its registry of owners.
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(silo.Services, _owners);
             silo.AddOrleansRayRuntime(new NodeRuntimeOptions
             {
                 Resources = EmbeddedCluster.NodeResources(options),

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using OrleansRay.Transport;
 using OrleansRay.Hosting;
 using Xunit;
 using OrleansRay.Node;
@@ -51,6 +52,8 @@ public sealed class InProcessCluster : IAsyncDisposable
         }
     }
 
+    private readonly OrleansRay.Ownership.LocalOwners _owners = new();
+
     public async Task<Node> AddNodeAsync(double cpus, Dictionary<string, double>? custom = null)
     {
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
@@ -70,6 +73,9 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.UseDevelopmentClustering(_primary);
             // Orleans' default membership timing, not the CLI's 1 s probes: several of these clusters run side by side
             // in one test process, and under that load 1 s probes declared live silos dead.
+            // The nodes share this process, so they share its registry of owners (a ref of another node is read
+            // straight from its owner's table, as with several nodes in one process anywhere).
+            silo.Services.AddSingleton(_owners);
             silo.AddOrleansRayRuntime(new NodeRuntimeOptions
             {
                 Resources = EmbeddedCluster.NodeResources(options),

@@ -18,7 +18,7 @@ public sealed class ActorCallQueuesTests
     [Fact]
     public void An_idle_submitter_leaves_the_rotation_and_its_replays_and_order_still_hold()
     {
-        var queues = new ActorCallQueues(_runtime, new object(), static () => { });
+        var queues = new ActorCallQueues(_runtime.ActorServices, new object(), static () => { });
         var submitters = Enumerable.Range(0, 1000).Select(_ => WorkerId.NewId()).ToList();
         foreach (var submitter in submitters)
         {
@@ -49,7 +49,7 @@ public sealed class ActorCallQueuesTests
     [Fact]
     public void A_cancel_that_overtakes_its_call_skips_it_and_the_next_call_runs()
     {
-        var queues = new ActorCallQueues(_runtime, new object(), static () => { });
+        var queues = new ActorCallQueues(_runtime.ActorServices, new object(), static () => { });
         var submitter = WorkerId.NewId();
         queues.Cancel(submitter, 0);
         queues.Add(Call(submitter, 1), recovered: false);

@@ -1,7 +1,6 @@
-using OrleansRay.Execution;
 using OrleansRay.Ownership;
 
-namespace OrleansRay.Scheduling;
+namespace OrleansRay.Execution;
 
 /// <summary>Waits for several objects at once: until enough of them are complete, or (for a Get) until any one fails.</summary>
 /// <remarks>
@@ -56,7 +55,7 @@ internal sealed class ObjectWaiter
 
         var waiter = new ObjectWaiter(missing, stopOnFailure);
         var registered = 0;
-        var lease = TaskContext.Current?.Lease;
+        var slot = TaskContext.Current?.Slot;
         var released = false;
         try
         {
@@ -71,9 +70,9 @@ internal sealed class ObjectWaiter
                 return true;
             }
 
-            if (lease is not null)
+            if (slot is not null)
             {
-                lease.Class.Engine.ReleaseWhileBlocked(lease);
+                slot.ReleaseWhileBlocked();
                 released = true;
             }
 
@@ -92,7 +91,7 @@ internal sealed class ObjectWaiter
         {
             if (released)
             {
-                lease!.Class.Engine.ReacquireAfterBlocked(lease);
+                slot!.ReacquireAfterBlocked();
             }
 
             for (var i = 0; i < registered; i++)

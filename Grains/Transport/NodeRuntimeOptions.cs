@@ -1,4 +1,4 @@
-namespace OrleansRay.Node;
+namespace OrleansRay.Transport;
 
 /// <summary>The node's settings as the runtime sees them (built from the public RayOptions).</summary>
 internal sealed class NodeRuntimeOptions

@@ -1,0 +1,98 @@
+using OrleansRay.Execution;
+using OrleansRay.Grains;
+using OrleansRay.Ownership;
+using OrleansRay.Placement;
+using OrleansRay.Scheduling;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Actors;
+
+/// <summary>What the Actors layer works with, all from the layers below it: the node's identity, its objects, its worker
+/// threads, its scheduler (an actor's resources), its cluster scheduler (placing actors) and the replies to owners.
+/// Built once by the node's composition root; shared by the actor submitter, outboxes, mailboxes and host grains.</summary>
+internal sealed class ActorServices
+{
+    private long _callsRun;
+
+    /// <param name="host">The node runtime (what <see cref="TaskContext.Host"/> gives code running in an actor).</param>
+    /// <param name="node">This node's identity.</param>
+    /// <param name="reader">Reads arguments and owned objects.</param>
+    /// <param name="pool">The worker threads actor code runs on.</param>
+    /// <param name="scheduler">The ledger an actor's resources are taken from.</param>
+    /// <param name="cluster">Places actors and says whether other nodes exist.</param>
+    /// <param name="replies">Sends call results to owners on other nodes.</param>
+    public ActorServices(object host, LocalNode node, ObjectReader reader, WorkerPool pool, SchedulerEngine scheduler, ClusterScheduler cluster, OwnerReplies replies)
+    {
+        Host = host;
+        Node = node;
+        Reader = reader;
+        Pool = pool;
+        Scheduler = scheduler;
+        Cluster = cluster;
+        Replies = replies;
+    }
+
+    /// <summary>The node runtime, as code running in an actor sees it through <see cref="TaskContext.Host"/>.</summary>
+    public object Host { get; }
+
+    /// <summary>This node's identity.</summary>
+    public LocalNode Node { get; }
+
+    /// <summary>Reads arguments and owned objects.</summary>
+    public ObjectReader Reader { get; }
+
+    /// <summary>The objects this node owns.</summary>
+    public ObjectTable Objects => Reader.Objects;
+
+    /// <summary>The worker threads actor code runs on.</summary>
+    public WorkerPool Pool { get; }
+
+    /// <summary>The ledger an actor's resources are taken from.</summary>
+    public SchedulerEngine Scheduler { get; }
+
+    /// <summary>Places actors; knows the other nodes.</summary>
+    public ClusterScheduler Cluster { get; }
+
+    /// <summary>Sends call results to owners on other nodes.</summary>
+    public OwnerReplies Replies { get; }
+
+    /// <summary>The actors this node hosts (and a bounded tail of dead ones), for the dashboard.</summary>
+    public HostedActorRegistry HostedActors { get; } = new();
+
+    /// <summary>This node's id.</summary>
+    public NodeId NodeId => Node.NodeId;
+
+    /// <summary>The worker id that owns this node's objects and stamps its actor calls.</summary>
+    public WorkerId WorkerId => Node.WorkerId;
+
+    /// <summary>The grain factory of this node's silo or client.</summary>
+    public IGrainFactory GrainFactory => Node.GrainFactory;
+
+    /// <summary>This node's endpoint (null before it joined a cluster).</summary>
+    public INodeEndpoint? Endpoint => Node.Endpoint;
+
+    /// <summary>True when calls may run in another process: object arguments then travel as values.</summary>
+    public bool IsClustered => Cluster.IsClustered;
+
+    /// <summary>Actor calls run on this node.</summary>
+    public long ActorCallsRun => Interlocked.Read(ref _callsRun);
+
+    /// <summary>Counts one actor call run here.</summary>
+    public void RecordActorCall() => Interlocked.Increment(ref _callsRun);
+
+    /// <summary>See <see cref="ObjectReader.ResolveArguments"/>.</summary>
+    public RayError? ResolveArguments(TaskArg[] args, object?[] target, int offset, string functionName) => Reader.ResolveArguments(args, target, offset, functionName);
+
+    /// <summary>See <see cref="ObjectReader.ReadForRemote"/>.</summary>
+    public RayError? ReadForRemote(in TaskArg arg, string functionName, out object? value) => Reader.ReadForRemote(arg, functionName, out value);
+
+    /// <summary>See <see cref="ObjectReader.TryGetArgument"/>.</summary>
+    public bool TryGetArgument(in TaskArg arg, out ObjectEntry entry) => Reader.TryGetArgument(arg, out entry);
+
+    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first.</summary>
+    public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+
+    /// <summary>See <see cref="OwnerReplies.Reply"/>.</summary>
+    public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "") => Replies.Reply(replyTo, result, functionName);
+}

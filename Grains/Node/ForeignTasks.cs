@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using OrleansRay.Execution;
+using OrleansRay.Grains;
+using OrleansRay.Ownership;
+using OrleansRay.Scheduling;
+
+namespace OrleansRay.Node;
+
+/// <summary>Work that crosses this node's endpoint: tasks other owners sent here to run (their results go back to those
+/// owners), results of tasks this node owns coming back from the nodes that ran them, and borrowers' reads of objects
+/// this node owns.</summary>
+internal sealed class ForeignTasks : IForeignTaskResults
+{
+    /// <summary>How long an owner holds a borrower's read open before answering "pending" (below Orleans' 30 s call
+    /// timeout; the borrower asks again).</summary>
+    private static readonly TimeSpan BorrowWait = TimeSpan.FromSeconds(15);
+
+    private readonly ConcurrentDictionary<TaskId, TaskSpec> _running = new();
+    private readonly NodeRuntime _runtime;
+    private long _received;
+
+    public ForeignTasks(NodeRuntime runtime)
+    {
+        _runtime = runtime;
+    }
+
+    /// <summary>Tasks other owners sent to this node so far.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>
+    public void Run(INodeEndpoint replyTo, RemoteTask[] tasks)
+    {
+        var node = _runtime.Node;
+        foreach (var task in tasks)
+        {
+            var result = new ObjectEntry(task.ReturnId);
+            CompiledFunction function;
+            try
+            {
+                node.ThrowIfDisposed();
+                function = FunctionRegistry.Resolve(task.Function);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var name = task.Name ?? task.Function.DisplayName;
+                var error = ex is FunctionUnavailableException
+                    ? RayError.Create(RayErrorKind.FunctionUnavailable, $"{ex.Message} (node {node.NodeId})", name)
+                    : RayError.FromException(ex, name);
+                _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = task.ReturnId, TaskId = task.Id, Error = error, Node = node.Name });
+                continue;
+            }
+
+            var spec = new TaskSpec(task.Id, function, task.Args, task.Resources, result, _runtime.Scheduler)
+            {
+                MaxRetries = task.MaxRetries,
+                RetryExceptions = task.RetryExceptions,
+                Name = task.Name,
+                ReplyTo = replyTo,
+            };
+            spec.Attempt = task.PreviousAttempts;
+            if (!_running.TryAdd(task.Id, spec))
+            {
+                continue; // the same attempt sent twice (a retried send): it runs once
+            }
+
+            Interlocked.Increment(ref _received);
+            _runtime.Scheduler.EnqueueHere(spec);
+        }
+    }
+
+    /// <summary>Cancels a task this node runs for another owner.</summary>
+    public void Cancel(TaskId taskId, bool force)
+    {
+        if (_running.TryGetValue(taskId, out var spec))
+        {
+            spec.Cancel(force);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Completed(TaskSpec spec, object? value, RayError? error, long durationTicks)
+    {
+        if (_running.TryRemove(spec.Id, out _) && !spec.Cancelled && spec.ReplyTo is { } replyTo)
+        {
+            _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks }, spec.DisplayName);
+        }
+    }
+
+    /// <summary>Results of work this runtime owns, from the nodes that ran it.</summary>
+    public void Deliver(RemoteResult[] results)
+    {
+        var objects = _runtime.Objects;
+        foreach (var result in results)
+        {
+            if (!result.TaskId.IsEmpty && _runtime.Cluster.TryComplete(result))
+            {
+                continue;
+            }
+
+            if (result.TaskId.IsEmpty && objects.TryGet(result.ObjectId, out var entry))
+            {
+                if (result.Error is { } error)
+                {
+                    entry.TrySetError(error);
+                }
+                else
+                {
+                    entry.TrySetValue(result.Value);
+                }
+
+                objects.DropIfOrphaned(entry);
+            }
+        }
+    }
+
+    /// <summary>Answers a borrower's read of an object this runtime owns: its value, an error, or "pending" after
+    /// <see cref="BorrowWait"/> (the borrower asks again).</summary>
+    public async Task<RemoteResult> WaitObjectForBorrowerAsync(ObjectId id)
+    {
+        if (!_runtime.Objects.TryGet(id, out var entry))
+        {
+            return new RemoteResult { ObjectId = id, Error = RayError.Create(RayErrorKind.ObjectLost, $"Object {id} no longer exists at its owner: every reference to it was released, or its owner restarted.") };
+        }
+
+        if (!entry.IsComplete && !await ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, BorrowWait, CancellationToken.None).ConfigureAwait(false))
+        {
+            return new RemoteResult { ObjectId = id, Pending = true };
+        }
+
+        if (entry.IsFailed)
+        {
+            return new RemoteResult { ObjectId = id, Error = entry.Error };
+        }
+
+        object? value;
+        if (entry.StoredObject is { } stored)
+        {
+            if (_runtime.Reader.ReadStored(stored, id, "a borrowed read", out value) is { } error)
+            {
+                return new RemoteResult { ObjectId = id, Error = error };
+            }
+        }
+        else
+        {
+            value = entry.Value;
+        }
+
+        return new RemoteResult { ObjectId = id, Value = value is RemoteObject ? value : _runtime.Held.HoldIfLarge(id, value), Node = _runtime.Node.Name };
+    }
+}

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+using OrleansRay.Ownership;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Placement;
+
+/// <summary>Sends the results of work this node ran for other owners (tasks placed here, actor calls) back to those
+/// owners, batched per owner: a large value stays here and its owner gets where it is held.</summary>
+internal sealed partial class OwnerReplies
+{
+    private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
+    private readonly HeldValues _held;
+    private readonly ValueCopier _copier;
+    private readonly ILogger _logger;
+
+    public OwnerReplies(HeldValues held, ValueCopier copier, ILogger logger)
+    {
+        _held = held;
+        _copier = copier;
+        _logger = logger;
+    }
+
+    /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner). A value that cannot be
+    /// serialized fails this result alone, with a serialization error (<see cref="WireCheck"/>): results travel
+    /// one-way, and Orleans drops a one-way batch whose body fails to serialize, neighbours and all.</summary>
+    /// <param name="replyTo">The owner's endpoint.</param>
+    /// <param name="result">The result.</param>
+    /// <param name="functionName">The task or actor method that produced it (named by a serialization error).</param>
+    public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "")
+    {
+        if (result.Error is null && result.Value is { } value && _held.HoldIfLarge(result.ObjectId, value) is RemoteObject held)
+        {
+            result = result with { Value = held };
+        }
+
+        result = WireCheck.Checked(result, _copier.Serializer, functionName);
+        var pump = _pumps.GetOrAdd(replyTo, static (endpoint, self) => new SendPump<RemoteResult>(
+            endpoint.DeliverResultsAsync,
+            (batch, ex) => self.Failed(endpoint, batch, ex)), this);
+        pump.Enqueue(result);
+    }
+
+    /// <summary>A batch of results could not be sent. When the owner is unreachable they are lost with it (it owned
+    /// their objects); when the items were at fault (the pump has split the batch down to them), each is sent again
+    /// as an error, so the owner's waiter fails instead of waiting forever.</summary>
+    private void Failed(INodeEndpoint replyTo, RemoteResult[] batch, Exception ex)
+    {
+        LogReplyFailed(_logger, batch.Length, ex.GetType().Name, ex.Message);
+        if (ClusterScheduler.IsTransient(ex) || !_pumps.TryGetValue(replyTo, out var pump))
+        {
+            return;
+        }
+
+        foreach (var result in batch)
+        {
+            if (result.Value is not null || result.Error is null)
+            {
+                // Only a result that still carried a value is resent (as an error without one): a result that failed
+                // again as an error is not resent, so nothing loops.
+                pump.Enqueue(result with { Value = null, Error = WireCheck.SerializationError(result.Value?.GetType(), ex, string.Empty) });
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} results to their owner failed ({ErrorType}: {Reason}); the owner is gone")]
+    private static partial void LogReplyFailed(ILogger logger, int count, string errorType, string reason);
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Execution;
+using OrleansRay.Ownership;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Scheduling;
+
+/// <summary>Runs attempts of tasks under their leases and finishes them: resolves the arguments, invokes the function
+/// through the <see cref="Invoker"/>, retries a failed attempt while the task's retry budget allows (Ray's
+/// <c>max_retries</c> with <c>retry_exceptions</c>), and completes the task's return object, or hands the outcome of a
+/// task run for another owner to <see cref="IForeignTaskResults"/>.</summary>
+internal sealed partial class TaskAttempts
+{
+    private readonly object _host;
+    private readonly LocalNode _node;
+    private readonly ObjectReader _reader;
+    private readonly TaskEventLog _events;
+    private readonly IForeignTaskResults _foreign;
+    private readonly ILogger _logger;
+    private readonly Action<TaskSpec, object?, Exception?> _completed;
+
+    /// <param name="host">The node runtime (what <see cref="TaskContext.Host"/> gives the running code).</param>
+    /// <param name="node">This node's identity.</param>
+    /// <param name="reader">Resolves arguments.</param>
+    /// <param name="events">The finished-task log.</param>
+    /// <param name="foreign">Where results of tasks run for other owners go.</param>
+    /// <param name="logger">Logs retries.</param>
+    public TaskAttempts(object host, LocalNode node, ObjectReader reader, TaskEventLog events, IForeignTaskResults foreign, ILogger logger)
+    {
+        _host = host;
+        _node = node;
+        _reader = reader;
+        _events = events;
+        _foreign = foreign;
+        _logger = logger;
+        _completed = Complete;
+    }
+
+    /// <summary>Runs one attempt of <paramref name="spec"/> under <paramref name="lease"/> on the current worker thread;
+    /// synchronous functions complete inline.</summary>
+    public ValueTask RunAsync(TaskSpec spec, Lease lease)
+    {
+        if (spec.Cancelled || spec.Result.IsComplete)
+        {
+            return default;
+        }
+
+        spec.Attempt++;
+        spec.StartedAt = Stopwatch.GetTimestamp();
+        if (RuntimeMeters.SchedulingLatency.Enabled && spec.ReadyAt != 0)
+        {
+            RuntimeMeters.SchedulingLatency.Record(
+                Stopwatch.GetElapsedTime(spec.ReadyAt, spec.StartedAt).TotalSeconds,
+                new KeyValuePair<string, object?>("node", _node.Name));
+        }
+
+        var args = spec.Args.Length == 0 ? Array.Empty<object?>() : new object?[spec.Args.Length];
+        var argError = _reader.ResolveArguments(spec.Args, args, 0, spec.DisplayName);
+        if (argError is not null)
+        {
+            Finish(spec, null, argError);
+            return default;
+        }
+
+        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec };
+        return Invoker.InvokeAsync(spec.Function, args, context, spec, _completed);
+    }
+
+    private void Complete(TaskSpec spec, object? value, Exception? exception)
+    {
+        if (exception is null)
+        {
+            Finish(spec, value, null);
+        }
+        else if (spec.RetryExceptions && spec.Attempt <= spec.MaxRetries && !spec.Cancelled)
+        {
+            LogTaskRetry(_logger, spec.DisplayName, spec.Attempt, exception.Message);
+            spec.State = TaskSpec.Waiting;
+            spec.Engine.Enqueue(spec);
+        }
+        else
+        {
+            Finish(spec, null, RayError.FromException(exception, spec.DisplayName));
+        }
+    }
+
+    private void Finish(TaskSpec spec, object? value, RayError? error)
+    {
+        spec.State = TaskSpec.Done;
+        spec.RunningLease = null;
+        var duration = spec.StartedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(spec.StartedAt);
+        if (spec.IsForeign)
+        {
+            _foreign.Completed(spec, value, error, duration.Ticks);
+        }
+        else if (error is null)
+        {
+            spec.Result.TrySetValue(value);
+        }
+        else
+        {
+            spec.Result.TrySetError(error);
+        }
+
+        spec.Engine.RecordFinished(error is not null);
+        Record(spec, _node.Name, duration, error);
+        if (!spec.IsForeign)
+        {
+            _reader.Objects.DropIfOrphaned(spec.Result);
+        }
+    }
+
+    /// <summary>Completes a task this runtime owns that ran on <paramref name="node"/> (another node, or none when it
+    /// could not be placed).</summary>
+    public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
+    {
+        var ranElsewhere = node.Length > 0 && node != _node.Name;
+        spec.State = TaskSpec.Done;
+        if (error is null)
+        {
+            spec.Result.TrySetValue(value);
+        }
+        else
+        {
+            spec.Result.TrySetError(error);
+        }
+
+        if (!ranElsewhere)
+        {
+            // A task that ran on another node is counted there (finished or failed); counting it here too would
+            // double the cluster's sums.
+            spec.Engine.RecordFinished(error is not null);
+        }
+
+        Record(spec, node, TimeSpan.FromTicks(durationTicks), error);
+        _reader.Objects.DropIfOrphaned(spec.Result);
+    }
+
+    private void Record(TaskSpec spec, string node, TimeSpan duration, RayError? error) =>
+        _events.Record(new TaskEvent(spec.Id, spec.DisplayName, node, DateTimeOffset.UtcNow, duration,
+            error is null ? null : $"{error.ExceptionType}: {error.Message}"));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} failed on attempt {Attempt} and will be retried: {Reason}")]
+    private static partial void LogTaskRetry(ILogger logger, string functionName, int attempt, string reason);
+}

@@ -1,0 +1,57 @@
+using OrleansRay.Grains;
+
+namespace OrleansRay.Transport;
+
+/// <summary>This process as a member of the cluster: its ids, its endpoint, its grain factory and whether it has shut
+/// down. Every layer reads it; only the node's composition root (<c>NodeRuntime</c>) writes it.</summary>
+/// <remarks>Ray's counterpart is the core worker's address (node id, worker id, RPC endpoint) that every owner stamps on
+/// the objects it owns.</remarks>
+internal sealed class LocalNode
+{
+    private volatile bool _disposed;
+
+    /// <summary>Creates the identity of a new runtime: a fresh <see cref="WorkerId"/>, no node id and no endpoint yet.</summary>
+    public LocalNode(NodeRuntimeOptions options, IGrainFactory grainFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(grainFactory);
+        Options = options;
+        GrainFactory = grainFactory;
+    }
+
+    /// <summary>The worker id that owns this node's objects and stamps its actor calls.</summary>
+    public WorkerId WorkerId { get; } = WorkerId.NewId();
+
+    /// <summary>The silo address text of this node (default until the silo has started).</summary>
+    public NodeId NodeId { get; set; }
+
+    /// <summary><see cref="NodeId"/>'s text, empty before the silo has started.</summary>
+    public string Name => NodeId.Value ?? string.Empty;
+
+    /// <summary>The node's settings.</summary>
+    public NodeRuntimeOptions Options { get; }
+
+    /// <summary>False for a connected driver: it owns objects and submits work but runs none.</summary>
+    public bool CanExecute => Options.CanExecute;
+
+    /// <summary>The grain factory of the silo or client this runtime lives in.</summary>
+    public IGrainFactory GrainFactory { get; }
+
+    /// <summary>This runtime's endpoint reference (set when it joins a cluster; null before).</summary>
+    public INodeEndpoint? Endpoint { get; set; }
+
+    /// <summary>True once the node has shut down.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Marks the node as shut down; <see cref="ThrowIfDisposed"/> throws from then on.</summary>
+    public void MarkDisposed() => _disposed = true;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException("NodeRuntime", "The OrleansRay node has shut down.");
+        }
+    }
+}
