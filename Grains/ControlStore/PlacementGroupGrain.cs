@@ -5,22 +5,6 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;
 
-/// <summary>The persisted part of a placement group: its row as Orleans-serialized bytes (a ResourceSet keeps its
-/// amounts in private arrays, which a JSON state store could not round-trip).</summary>
-[GenerateSerializer, Alias("orleansray.placementgroupstoredstate")]
-public sealed class PlacementGroupStoredState
-{
-    [Id(0)] public byte[]? Row { get; set; }
-}
-
-/// <summary>A placement group's row: what survives a deactivation of its grain.</summary>
-[GenerateSerializer, Immutable, Alias("orleansray.placementgrouprow")]
-public sealed record PlacementGroupRow(
-    [property: Id(0)] PlacementGroupSpec Spec,
-    [property: Id(1)] PlacementGroupState State,
-    [property: Id(2)] NodeId[] BundleNodes,
-    [property: Id(3)] NodeId[] Touched);
-
 /// <summary>One placement group (Ray's GCS placement-group manager, for one group): plans its bundles over the live nodes
 /// by its strategy, reserves them on those nodes all or none, retries while they do not fit, re-reserves the bundles of
 /// a node that died, and frees them on removal. Lives on the head with the rest of the control store.</summary>
@@ -28,6 +12,7 @@ public sealed record PlacementGroupRow(
 /// <para>A reservation is atomic per node (the node's scheduler takes a node's bundles all or none); across nodes the
 /// grain makes it atomic: when any node refuses (its free resources changed since the node table's view), the nodes
 /// that accepted are released before the group goes back to waiting, so a pending group never holds part of the cluster.
+/// The calls to the nodes are <see cref="PlacementGroupReservations"/>'s; the decisions stay here.
 /// While not every bundle is held, a grain timer retries every <see cref="RetryPeriod"/>; once created, the same timer
 /// watches the nodes that hold its bundles.</para>
 /// <para>Orleans deactivates an activation when the silo owning its grain-directory entry leaves, even though the
@@ -42,13 +27,11 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     /// refresh (300 ms), so a freed node is used within a second and a retry costs one local grain call.</summary>
     public static readonly TimeSpan RetryPeriod = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A node that does not answer a reservation within this time is treated as refusing (it is dying or gone).</summary>
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
-
     private readonly IPersistentState<PlacementGroupStoredState> _stored;
     private readonly Serializer _serializer;
     private readonly IClusterMembershipService _membership;
     private readonly ILogger<PlacementGroupGrain> _logger;
+    private readonly PlacementGroupReservations _reservations;
 
     /// <summary>The nodes that may hold a bundle of this group (every node sent a reservation whose release is not
     /// confirmed), so a removal also reaches a node whose refusal or release got lost.</summary>
@@ -71,6 +54,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _serializer = serializer;
         _membership = membership;
         _logger = logger;
+        _reservations = new PlacementGroupReservations(this.GetPrimaryKey(), logger);
     }
 
     private Guid Id => this.GetPrimaryKey();
@@ -156,7 +140,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _timer?.Dispose();
         _timer = null;
         var (_, live) = await NodesAsync();
-        await Task.WhenAll(_touched.Where(live.ContainsKey).Select(n => ReleaseAsync(n, live[n].Endpoint!)));
+        await Task.WhenAll(_touched.Where(live.ContainsKey).Select(n => _reservations.ReleaseAsync(n, live[n].Endpoint!)));
         _touched.Clear();
         Array.Fill(_bundleNodes, default);
         LogRemoved(_logger, Id);
@@ -241,7 +225,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _touched.UnionWith(byNode.Select(n => n.Node));
         await SaveAsync(); // a node may hold bundles from here on: a removal after a deactivation must reach it
 
-        var accepted = await Task.WhenAll(byNode.Select(n => ReserveAsync(n.Node, n.Endpoint, n.Bundles)));
+        var accepted = await Task.WhenAll(byNode.Select(n => _reservations.ReserveAsync(n.Node, n.Endpoint, n.Bundles)));
         if (accepted.All(a => a))
         {
             foreach (var (index, node) in plan)
@@ -275,7 +259,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     /// Spread may add to it) gets those back at once: the release returns the group's whole share on that node.</summary>
     private async Task UndoAsync(NodeId node, INodeEndpoint endpoint, IReadOnlyDictionary<int, NodeId> placed)
     {
-        var released = await ReleaseAsync(node, endpoint);
+        var released = await _reservations.ReleaseAsync(node, endpoint);
         var kept = placed.Where(p => p.Value == node).Select(p => new BundleReservation(Id, p.Key, _spec!.Bundles[p.Key])).ToArray();
         if (kept.Length == 0)
         {
@@ -287,40 +271,13 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
             return;
         }
 
-        if (!await ReserveAsync(node, endpoint, kept))
+        if (!await _reservations.ReserveAsync(node, endpoint, kept))
         {
             // Something took the room in between: those bundles are lost too, and the next round places them again.
             foreach (var bundle in kept)
             {
                 _bundleNodes[bundle.Index] = default;
             }
-        }
-    }
-
-    private async Task<bool> ReserveAsync(NodeId node, INodeEndpoint endpoint, BundleReservation[] bundles)
-    {
-        try
-        {
-            return await endpoint.ReserveBundlesAsync(bundles).WaitAsync(CallTimeout);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogCallFailed(_logger, Id, "reserve", node, ex.GetType().Name, ex.Message);
-            return false;
-        }
-    }
-
-    private async Task<bool> ReleaseAsync(NodeId node, INodeEndpoint endpoint)
-    {
-        try
-        {
-            await endpoint.ReleaseBundlesAsync(Id).WaitAsync(CallTimeout);
-            return true;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogCallFailed(_logger, Id, "release", node, ex.GetType().Name, ex.Message);
-            return false;
         }
     }
 
@@ -456,9 +413,6 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Placement group {Id}: node(s) {Nodes} refused their bundles; released the rest, retrying")]
     private static partial void LogRolledBack(ILogger logger, Guid id, string nodes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: {Operation} on node {Node} failed ({ErrorType}: {Reason})")]
-    private static partial void LogCallFailed(ILogger logger, Guid id, string operation, NodeId node, string errorType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: a placement round failed ({ErrorType}: {Reason}); retrying")]
     private static partial void LogRoundFailed(ILogger logger, Guid id, string errorType, string reason);

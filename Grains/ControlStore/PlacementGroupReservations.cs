@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+
+namespace OrleansRay.ControlStore;
+
+/// <summary>A placement group's calls to the nodes, the two node-side steps of its all-or-none reservation: reserve a
+/// node's bundles, release the group's whole share on a node. A node that fails or does not answer in time counts as
+/// refusing; the failure is logged, never thrown.</summary>
+/// <remarks>Owned by one <see cref="PlacementGroupGrain"/> activation and called on its scheduler; it keeps no state, so the
+/// grain decides what an answer means (roll back, retry, forget a node).</remarks>
+internal sealed partial class PlacementGroupReservations
+{
+    /// <summary>A node that does not answer a reservation within this time is treated as refusing (it is dying or gone).</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Guid _group;
+    private readonly ILogger _logger;
+
+    /// <param name="group">The placement group's id.</param>
+    /// <param name="logger">The grain's logger, so these events keep its category.</param>
+    public PlacementGroupReservations(Guid group, ILogger logger)
+    {
+        _group = group;
+        _logger = logger;
+    }
+
+    /// <summary>Asks <paramref name="node"/> to hold <paramref name="bundles"/>, all or none.</summary>
+    /// <returns>True when the node took them all; false when it refused, failed or did not answer.</returns>
+    public async Task<bool> ReserveAsync(NodeId node, INodeEndpoint endpoint, BundleReservation[] bundles)
+    {
+        try
+        {
+            return await endpoint.ReserveBundlesAsync(bundles).WaitAsync(CallTimeout);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCallFailed(_logger, _group, "reserve", node, ex.GetType().Name, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Frees every bundle of the group on <paramref name="node"/>.</summary>
+    /// <returns>True when the node confirmed; false when it failed or did not answer (it may still hold them).</returns>
+    public async Task<bool> ReleaseAsync(NodeId node, INodeEndpoint endpoint)
+    {
+        try
+        {
+            await endpoint.ReleaseBundlesAsync(_group).WaitAsync(CallTimeout);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCallFailed(_logger, _group, "release", node, ex.GetType().Name, ex.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: {Operation} on node {Node} failed ({ErrorType}: {Reason})")]
+    private static partial void LogCallFailed(ILogger logger, Guid id, string operation, NodeId node, string errorType, string reason);
+}
