@@ -91,7 +91,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         {
             runtime.NodeId = new NodeId("driver:" + runtime.WorkerId);
             runtime.JoinCluster();
-            await runtime.Cluster.RefreshAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+            await runtime.Cluster.Refresh.RefreshAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

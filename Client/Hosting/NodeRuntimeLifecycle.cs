@@ -30,7 +30,7 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         var executor = _grainFactory.GetGrain<ITaskExecutorGrain>(0);
         _runtime.Scheduler.LeaseStarter = executor.RunLeaseAsync;
         _runtime.JoinCluster();
-        await _runtime.Cluster.RefreshAsync().ConfigureAwait(false);
+        await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
     }
 
     private async Task OnStopAsync(CancellationToken cancellationToken)
@@ -38,6 +38,6 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         // From here on leases run directly: the executor grain may already be deactivating.
         _runtime.Scheduler.LeaseStarter = null;
         // The node table is going away with the silo (or this node is leaving): stop asking it.
-        await _runtime.Cluster.StopAsync().ConfigureAwait(false);
+        await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
     }
 }

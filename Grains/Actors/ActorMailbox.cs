@@ -11,7 +11,7 @@ namespace OrleansRay.Actors;
 /// hold up other callers. With MaxConcurrency 1 a single drain loop runs calls one at a time; above 1, calls are
 /// dispatched to worker threads up to that many at once.
 /// </remarks>
-internal sealed partial class ActorMailbox
+internal sealed class ActorMailbox
 {
     private readonly ActorServices _runtime;
     private readonly ILogger _logger;
@@ -20,6 +20,7 @@ internal sealed partial class ActorMailbox
     private readonly ActorReplies _replies;
     private readonly ActorStateReports _reports;
     private readonly RunningActorCalls _calls = new();
+    private readonly ActorCallDispatcher _dispatcher;
 
     /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
     private ActorCaller _caller = ActorCaller.New();
@@ -29,11 +30,8 @@ internal sealed partial class ActorMailbox
     private object? _instance;
     private RayError? _deathCause;
     private int _restarts;
-    private int _running;
     private int _generation;
     private readonly CancellationTokenSource _lifetime = new();
-    private bool _draining;
-    private bool _dirty;
     private bool _holdsResources;
     private bool _recovered;
     private long _callsRun;
@@ -45,6 +43,7 @@ internal sealed partial class ActorMailbox
         _replies = new ActorReplies(runtime, logger);
         _reports = new ActorStateReports(runtime, logger);
         _queues = new ActorCallQueues(runtime, _gate, Pump);
+        _dispatcher = new ActorCallDispatcher(this, runtime, _gate, _queues);
     }
 
     public ActorState State
@@ -67,7 +66,7 @@ internal sealed partial class ActorMailbox
         {
             lock (_gate)
             {
-                return _queues.Count + _running + (_draining ? 1 : 0);
+                return _queues.Count + _dispatcher.InFlightLocked;
             }
         }
     }
@@ -179,7 +178,7 @@ internal sealed partial class ActorMailbox
             _state = ActorState.Alive;
         }
 
-        LogActorAlive(_logger, spec.ClassName, spec.ActorId);
+        ActorLog.ActorAlive(_logger, spec.ClassName, spec.ActorId);
         _reports.ReportState(spec.ActorId, ActorState.Alive);
         Pump();
     }
@@ -248,7 +247,7 @@ internal sealed partial class ActorMailbox
         catch (AggregateException ex)
         {
             // A callback the actor's code registered threw; the cancel itself happened.
-            LogCancelCallbackFailed(_logger, _spec?.ClassName ?? "?", ex);
+            ActorLog.CancelCallbackFailed(_logger, _spec?.ClassName ?? "?", ex);
         }
     }
 
@@ -296,7 +295,7 @@ internal sealed partial class ActorMailbox
             return;
         }
 
-        LogActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
+        ActorLog.ActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
         foreach (var (call, cancel) in abandoned)
         {
             CancelRunning(cancel);
@@ -343,7 +342,7 @@ internal sealed partial class ActorMailbox
             _reports.ReportState(spec.ActorId, ActorState.Dead);
         }
 
-        LogActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
+        ActorLog.ActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
         // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
         foreach (var (call, cancel) in abandoned)
         {
@@ -368,8 +367,7 @@ internal sealed partial class ActorMailbox
     /// instance.</summary>
     private List<RunningActorCalls.Running> AbandonRunningLocked()
     {
-        _draining = false;
-        _running = 0;
+        _dispatcher.ResetLocked();
         _caller = ActorCaller.New();
         return _calls.TakeAll();
     }
@@ -384,101 +382,66 @@ internal sealed partial class ActorMailbox
     }
 
     /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
-    private void Pump()
+    private void Pump() => _dispatcher.Pump();
+
+    /// <summary>Under the lock: true while the instance runs calls.</summary>
+    internal bool IsAliveLocked => _state == ActorState.Alive;
+
+    /// <summary>Under the lock: the generation of the current instance (each restart or death ends one).</summary>
+    internal int GenerationLocked => _generation;
+
+    /// <summary>How many calls may run at once (the actor's MaxConcurrency, at least 1).</summary>
+    internal int MaxConcurrency => Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
+
+    /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
+    internal void Reject(ActorCall call, RayError error) => _replies.Deliver(call, null, error);
+
+    /// <summary>Admits a call of <paramref name="generation"/> to run: its instance, its cancellation (the call is tracked as
+    /// running from here on) and the submitter its own calls use. False, with the call's owner told why, when that
+    /// instance ended since the call was taken from the queue.</summary>
+    internal bool TryAdmit(ActorCall call, int generation, string methodName, out object? instance, out CancellationToken token, out ActorCaller caller)
     {
-        var max = Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
-        if (max == 1)
+        RayError? ended = null;
+        lock (_gate)
         {
-            int drainGeneration;
-            lock (_gate)
+            caller = _caller;
+            if (generation != _generation)
             {
-                // _dirty tells a running drain loop to look again before it stops (an argument became ready meanwhile).
-                _dirty = true;
-                if (_draining || _state != ActorState.Alive)
-                {
-                    return;
-                }
-
-                _draining = true;
-                drainGeneration = _generation;
+                // Taken from the queue just as its instance ended.
+                ended = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted before {methodName} could run.", methodName, _spec?.ActorId ?? default);
+                instance = null;
+                token = default;
             }
-
-            _ = _runtime.Pool.Run(() => DrainAsync(drainGeneration));
-            return;
+            else
+            {
+                instance = _instance;
+                token = _calls.Add(call);
+            }
         }
 
-        while (true)
+        if (ended is not null)
         {
-            ActorCall? call;
-            int generation;
-            lock (_gate)
-            {
-                if (_state != ActorState.Alive || _running >= max || !_queues.TryTake(out call))
-                {
-                    return;
-                }
-
-                _running++;
-                generation = _generation;
-            }
-
-            _ = _runtime.Pool.Run(async () =>
-            {
-                await ExecuteAsync(call!, generation).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    // A call of an ended instance was already given up and its count reset.
-                    if (generation == _generation)
-                    {
-                        _running--;
-                    }
-                }
-
-                Pump();
-            });
+            _replies.Deliver(call, null, ended);
+            return false;
         }
+
+        Interlocked.Increment(ref _callsRun);
+        return true;
     }
 
-    private async Task DrainAsync(int generation)
+    /// <summary>A call returned: its result goes to its owner, unless the call was given up meanwhile (the actor was
+    /// killed or restarted, and that result was given then).</summary>
+    internal void Complete(ActorCall call, object? value, RayError? error)
     {
-        while (true)
+        bool tracked;
+        lock (_gate)
         {
-            ActorCall? call;
-            lock (_gate)
-            {
-                while (true)
-                {
-                    if (generation != _generation)
-                    {
-                        // The instance this loop served is gone; the next instance has its own loop.
-                        return;
-                    }
+            tracked = _calls.Remove(call);
+        }
 
-                    if (_state != ActorState.Alive)
-                    {
-                        _draining = false;
-                        return;
-                    }
-
-                    _dirty = false;
-                    if (_queues.TryTake(out call))
-                    {
-                        break;
-                    }
-
-                    if (!_dirty)
-                    {
-                        _draining = false;
-                        return;
-                    }
-                }
-            }
-
-            var run = ExecuteAsync(call!, generation);
-            if (!run.IsCompletedSuccessfully)
-            {
-                await run.ConfigureAwait(false);
-            }
+        if (tracked)
+        {
+            _replies.Deliver(call, value, error);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using OrleansRay.Node;
 
 namespace OrleansRay.Execution;
 
@@ -7,7 +6,10 @@ namespace OrleansRay.Execution;
 /// (<see cref="Instrument.Enabled"/>), so an unobserved node pays one branch.</summary>
 internal static class RuntimeMeters
 {
-    private static readonly Meter Meter = new(RayInstruments.MeterName);
+    /// <summary>The name of OrleansRay's meter (every runtime instrument is on it).</summary>
+    public const string MeterName = "OrleansRay";
+
+    private static readonly Meter Meter = new(MeterName);
 
     /// <summary>Seconds from a task being ready (arguments resolved, queued) to its start on a worker.</summary>
     public static readonly Histogram<double> SchedulingLatency = Meter.CreateHistogram<double>(

@@ -149,7 +149,7 @@ internal sealed class NodeRuntime : IDisposable
         Node.Endpoint = GrainFactory.CreateObjectReference<INodeEndpoint>(_endpointTarget);
         Objects.Endpoint = Node.Endpoint;
         Scheduler.Placer = Cluster.TryPlace;
-        Cluster.Start();
+        Cluster.Refresh.Start();
     }
 
     /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>

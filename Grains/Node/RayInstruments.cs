@@ -1,3 +1,4 @@
+using OrleansRay.Execution;
 using System.Diagnostics.Metrics;
 
 namespace OrleansRay.Node;
@@ -9,7 +10,7 @@ namespace OrleansRay.Node;
 internal sealed class RayInstruments : IDisposable
 {
     /// <summary>The meter every OrleansRay instrument belongs to.</summary>
-    public const string MeterName = "OrleansRay";
+    public const string MeterName = RuntimeMeters.MeterName;
 
     private readonly NodeRuntime _runtime;
 

@@ -6,7 +6,6 @@ using Orleans.Serialization;
 using Orleans.Serialization.Codecs;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Client;
-using OrleansRay.Node;
 
 using OrleansRay.Transport;
 

@@ -27,15 +27,11 @@ internal sealed partial class ClusterScheduler : IDisposable
     private readonly ObjectReader _reader;
     private readonly TaskAttempts _attempts;
     private readonly ILogger _logger;
+    private readonly ActorPlacement _actors;
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _inFlight = new();
     private readonly object _parkedGate = new();
     private readonly List<TaskSpec> _parked = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private volatile RemoteNode[] _nodes = Array.Empty<RemoteNode>();
-    private readonly Dictionary<NodeId, RemoteNode> _byId = new();
-    private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _spreadCursor;
-    private Task _loop = Task.CompletedTask;
 
     /// <param name="node">This node's identity.</param>
     /// <param name="scheduler">This node's scheduler engine (queued work that may spill over, free resources).</param>
@@ -49,7 +45,15 @@ internal sealed partial class ClusterScheduler : IDisposable
         _reader = reader;
         _attempts = attempts;
         _logger = logger;
+        Refresh = new ClusterRefresh(this, node, logger);
+        _actors = new ActorPlacement(node, scheduler);
     }
+
+    /// <summary>The view of the other nodes and the loop that refreshes it.</summary>
+    public ClusterRefresh Refresh { get; }
+
+    /// <summary>The live nodes other than this one, as last seen.</summary>
+    public IReadOnlyList<RemoteNode> Nodes => Refresh.Nodes;
 
     /// <summary>Raised (on the refresh loop) for each node membership declared dead, before its tasks are placed
     /// again: actor outboxes fail or redirect the calls they had sent there.</summary>
@@ -57,7 +61,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
     /// <summary>True when work may run in another process (a connected driver, or a node with other nodes): object
     /// arguments then travel as values.</summary>
-    public bool IsClustered => !_node.CanExecute || _nodes.Length > 0;
+    public bool IsClustered => !_node.CanExecute || Refresh.Nodes.Length > 0;
 
     /// <summary>This node's row for the node table.</summary>
     public NodeStatus LocalStatus()
@@ -75,18 +79,6 @@ internal sealed partial class ClusterScheduler : IDisposable
         };
     }
 
-    /// <summary>The live nodes other than this one, as last seen.</summary>
-    public IReadOnlyList<RemoteNode> Nodes => _nodes;
-
-    /// <summary>Completes after the first view of the cluster arrived (a connected driver waits for it).</summary>
-    public Task FirstRefresh => _firstRefresh.Task;
-
-    /// <summary>Starts the refresh loop.</summary>
-    public void Start()
-    {
-        _loop = Task.Run(() => RefreshLoopAsync(_stopping.Token));
-    }
-
     /// <summary>Tasks parked because no live node has their resources.</summary>
     public List<ResourceDemandInfo> ParkedDemands()
     {
@@ -102,7 +94,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>The placer hook of the scheduler engine: true when the task was taken off this node.</summary>
     public bool TryPlace(TaskSpec spec)
     {
-        var nodes = _nodes;
+        var nodes = Refresh.Nodes;
         if (nodes.Length == 0 && _node.CanExecute && spec.Placement.Kind != PlacementKind.NodeAffinity)
         {
             return false; // a single node: everything runs (or waits, or shows infeasible) here
@@ -206,77 +198,12 @@ internal sealed partial class ClusterScheduler : IDisposable
         return least is not null ? Send(spec, least) : Park(spec);
     }
 
-    /// <summary>Chooses the node for a new actor (null: no preference, it lives where its creation lands — this node
-    /// when it runs work). Same policies as tasks; the chosen node's free resources are charged here until its next
-    /// report, so a burst of actors spreads.</summary>
-    public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint)
-    {
-        var nodes = _nodes;
-        if (nodes.Length == 0)
-        {
-            return null;
-        }
-
-        var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Total);
-        switch (hint.Kind)
-        {
-            case PlacementKind.NodeAffinity:
-                if (hint.Node == _node.NodeId && _node.CanExecute)
-                {
-                    return _node.NodeId;
-                }
-
-                if (nodes.FirstOrDefault(n => n.Id == hint.Node) is { } target)
-                {
-                    target.Charge(shape);
-                    return target.Id;
-                }
-
-                break;
-            case PlacementKind.Spread:
-                {
-                    var candidates = new List<RemoteNode?>();
-                    if (canLiveHere)
-                    {
-                        candidates.Add(null);
-                    }
-
-                    candidates.AddRange(nodes.Where(n => shape.FitsIn(n.Total)));
-                    if (candidates.Count > 0)
-                    {
-                        var pick = candidates[(int)((uint)Interlocked.Increment(ref _spreadCursor) % (uint)candidates.Count)];
-                        pick?.Charge(shape);
-                        return pick?.Id ?? _node.NodeId;
-                    }
-
-                    break;
-                }
-        }
-
-        if (canLiveHere && shape.FitsIn(_scheduler.Available()))
-        {
-            return _node.NodeId;
-        }
-
-        RemoteNode? best = null;
-        var bestRoom = double.NegativeInfinity;
-        foreach (var node in nodes)
-        {
-            var room = node.Room(shape);
-            if (room >= 0 && room > bestRoom)
-            {
-                (best, bestRoom) = (node, room);
-            }
-        }
-
-        best ??= canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total));
-        best?.Charge(shape);
-        return best?.Id ?? (canLiveHere ? _node.NodeId : null);
-    }
+    /// <summary>Where an actor of <paramref name="shape"/> should live (see <see cref="ActorPlacement.Place"/>).</summary>
+    public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint) => _actors.Place(shape, hint, Refresh.Nodes);
 
     private bool Park(TaskSpec spec)
     {
-        if (_node.CanExecute && _nodes.Length == 0)
+        if (_node.CanExecute && Refresh.Nodes.Length == 0)
         {
             return false;
         }
@@ -434,110 +361,10 @@ internal sealed partial class ClusterScheduler : IDisposable
         _scheduler.Enqueue(spec);
     }
 
-    private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
-
-    /// <summary>When this runtime last exchanged rows with the node table (on the head), or when it was made: a node
-    /// that has not heard from the table for long has lost the head.</summary>
-    public DateTime LastRefreshedUtc => new(Interlocked.Read(ref _lastRefreshedTicks), DateTimeKind.Utc);
-
-    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    /// <summary>Acts on a refreshed view: dead nodes' tasks move, parked tasks that now fit go, queued work spills
+    /// to idle nodes.</summary>
+    internal void OnRefreshed(List<RemoteNode> died)
     {
-        using var timer = new PeriodicTimer(RefreshPeriod);
-        var failing = false;
-        do
-        {
-            try
-            {
-                await RefreshAsync().ConfigureAwait(false);
-                Interlocked.Exchange(ref _lastRefreshedTicks, DateTime.UtcNow.Ticks);
-                failing = false;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
-            {
-                if (!failing)
-                {
-                    LogRefreshFailed(_logger, ex.GetType().Name, ex.Message);
-                    failing = true;
-                }
-            }
-        }
-        while (!cancellationToken.IsCancellationRequested && await WaitForTickAsync(timer, cancellationToken).ConfigureAwait(false));
-    }
-
-    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Reports this runtime's row (a node) or its parked demands (a driver), reads every node's, and acts on
-    /// what changed: dead nodes' tasks move, parked tasks that now fit go, queued work spills to idle nodes.</summary>
-    public async Task RefreshAsync()
-    {
-        if (_node.IsDisposed || _node.Endpoint is null)
-        {
-            return;
-        }
-
-        var table = _node.GrainFactory.GetGrain<INodeTableGrain>(0);
-        var self = _node.CanExecute ? LocalStatus() : null;
-        var rows = await table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : ParkedDemands().ToArray()).ConfigureAwait(false);
-        var died = new List<RemoteNode>();
-        var live = new List<RemoteNode>();
-        lock (_byId)
-        {
-            var seen = new HashSet<NodeId>();
-            foreach (var row in rows)
-            {
-                if (row.NodeId == _node.NodeId || row.Endpoint is null)
-                {
-                    continue;
-                }
-
-                seen.Add(row.NodeId);
-                _byId.TryGetValue(row.NodeId, out var node);
-                if (!row.IsAlive)
-                {
-                    if (node is { IsAlive: true })
-                    {
-                        node.IsAlive = false;
-                        died.Add(node);
-                    }
-
-                    continue;
-                }
-
-                if (node is null || !node.IsAlive)
-                {
-                    node = new RemoteNode(row.NodeId, row.Endpoint, row.Total, row.Available, CreatePump);
-                    _byId[row.NodeId] = node;
-                }
-                else
-                {
-                    node.Update(row.Total, row.Available);
-                }
-
-                live.Add(node);
-            }
-
-            foreach (var (id, node) in _byId)
-            {
-                if (!seen.Contains(id) && node.IsAlive)
-                {
-                    node.IsAlive = false;
-                    died.Add(node);
-                }
-            }
-        }
-
-        _nodes = live.ToArray();
-        _firstRefresh.TrySetResult();
         foreach (var node in died)
         {
             NodeDied?.Invoke(node.Id);
@@ -550,7 +377,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         RetryParked();
-        Rebalance();
+        Spillback.Rebalance(this, _scheduler, _node, Refresh.Nodes);
     }
 
     private void RetryParked()
@@ -576,83 +403,9 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
     }
 
-    /// <summary>Tasks queued here while another node has room for them move there (Ray's spillback of queued work),
-    /// as do tasks this node can never run.</summary>
-    private void Rebalance()
-    {
-        var nodes = _nodes;
-        if (nodes.Length == 0 || !_node.CanExecute)
-        {
-            return;
-        }
-
-        foreach (var (shape, count) in _scheduler.QueuedShapes())
-        {
-            var infeasibleHere = !shape.FitsIn(_scheduler.Total);
-            var budget = 0;
-            foreach (var node in nodes)
-            {
-                if (!shape.FitsIn(node.Total))
-                {
-                    continue;
-                }
-
-                budget += infeasibleHere ? count : EstimateSlots(node, shape);
-            }
-
-            if (budget == 0)
-            {
-                continue;
-            }
-
-            foreach (var spec in _scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
-            {
-                spec.State = TaskSpec.Waiting;
-                if (!TryPlace(spec))
-                {
-                    _scheduler.EnqueueHere(spec);
-                }
-            }
-        }
-    }
-
-    private static int EstimateSlots(RemoteNode node, ResourceSet shape)
-    {
-        var room = node.Room(shape);
-        if (room < 0)
-        {
-            return 0;
-        }
-
-        var fits = int.MaxValue;
-        foreach (var (name, amount) in shape.Items)
-        {
-            if (amount > 0)
-            {
-                fits = Math.Min(fits, 1 + (int)Math.Floor(room * node.Total[name] / amount));
-            }
-        }
-
-        return fits == int.MaxValue ? 8 : fits;
-    }
-
-    /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>
-    public async Task StopAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The loop ends by cancellation.
-        }
-    }
-
     public void Dispose()
     {
-        _stopping.Cancel();
+        Refresh.Dispose();
         foreach (var spec in _inFlight.Values)
         {
             spec.RemoteNode = null;
@@ -668,6 +421,4 @@ internal sealed partial class ClusterScheduler : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
     private static partial void LogRetryElsewhere(ILogger logger, string functionName, NodeId node, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the cluster view failed ({ErrorType}: {Reason}); retrying")]
-    private static partial void LogRefreshFailed(ILogger logger, string errorType, string reason);
 }

@@ -54,7 +54,7 @@ internal sealed partial class HeadWatch : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var last = _runtime.Cluster.LastRefreshedUtc;
+                var last = _runtime.Cluster.Refresh.LastRefreshedUtc;
                 var silent = DateTime.UtcNow - (last > watching ? last : watching);
                 if (silent > LostAfter)
                 {

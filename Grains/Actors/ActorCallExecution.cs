@@ -1,0 +1,46 @@
+using OrleansRay.Execution;
+
+namespace OrleansRay.Actors;
+
+/// <summary>Runs one actor call on the current worker thread: resolves its method and arguments, asks the mailbox to
+/// admit it (the instance and the call's cancellation, taken under the mailbox's lock, unless the instance ended
+/// meanwhile), invokes it through the <see cref="Invoker"/>, and hands the outcome back to the mailbox.</summary>
+internal static class ActorCallExecution
+{
+    private static readonly Action<(ActorMailbox Mailbox, ActorCall Call, string Name), object?, Exception?> Completed =
+        static (state, value, ex) => state.Mailbox.Complete(state.Call, value, ex is null ? null : RayError.FromException(ex, state.Name));
+
+    /// <summary>Runs <paramref name="call"/> against the instance of <paramref name="generation"/>; synchronous methods
+    /// complete before this returns.</summary>
+    public static ValueTask ExecuteAsync(ActorMailbox mailbox, ActorServices services, ActorCall call, int generation)
+    {
+        CompiledFunction method;
+        try
+        {
+            method = FunctionRegistry.Resolve(call.Method);
+        }
+        catch (Exception ex)
+        {
+            mailbox.Reject(call, RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, call.Method.DisplayName));
+            return default;
+        }
+
+        var args = new object?[call.Args.Length + 1];
+        var argError = services.ResolveArguments(call.Args, args, 1, method.DisplayName);
+        if (argError is not null)
+        {
+            mailbox.Reject(call, argError);
+            return default;
+        }
+
+        if (!mailbox.TryAdmit(call, generation, method.DisplayName, out var instance, out var token, out var caller))
+        {
+            return default;
+        }
+
+        args[0] = instance;
+        services.RecordActorCall();
+        var context = new TaskContext(services.Host, method.DisplayName, token, slot: null) { Submitter = caller };
+        return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed);
+    }
+}

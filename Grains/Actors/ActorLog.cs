@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRay.Actors;
+
+/// <summary>The log lines of an actor's lifecycle on its host.</summary>
+internal static partial class ActorLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ClassName} {ActorId} is alive")]
+    public static partial void ActorAlive(ILogger logger, string className, ActorId actorId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} is restarting (restart {Restarts})")]
+    public static partial void ActorRestarting(ILogger logger, string className, ActorId actorId, int restarts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId} died: {Reason}")]
+    public static partial void ActorDied(ILogger logger, string className, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A cancellation callback of a call of actor {ClassName} threw")]
+    public static partial void CancelCallbackFailed(ILogger logger, string className, Exception exception);
+}

@@ -1,0 +1,89 @@
+using OrleansRay.Scheduling;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Placement;
+
+/// <summary>Placement of new actors across the cluster: node affinity, SPREAD (round robin over the nodes that fit),
+/// else this node while it has room, else the node with the most room (Ray's hybrid policy for actors).</summary>
+internal sealed class ActorPlacement
+{
+    private readonly LocalNode _node;
+    private readonly SchedulerEngine _scheduler;
+    private int _spreadCursor;
+
+    public ActorPlacement(LocalNode node, SchedulerEngine scheduler)
+    {
+        _node = node;
+        _scheduler = scheduler;
+    }
+
+    /// <summary>Chooses the node for a new actor (null: no preference, it lives where its creation lands — this node
+    /// when it runs work). Same policies as tasks; the chosen node's free resources are charged here until its next
+    /// report, so a burst of actors spreads.</summary>
+    /// <param name="shape">The actor's resources.</param>
+    /// <param name="hint">Its scheduling strategy.</param>
+    /// <param name="nodes">The live nodes other than this one.</param>
+    public NodeId? Place(ResourceSet shape, PlacementHint hint, RemoteNode[] nodes)
+    {
+        if (nodes.Length == 0)
+        {
+            return null;
+        }
+
+        var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Total);
+        switch (hint.Kind)
+        {
+            case PlacementKind.NodeAffinity:
+                if (hint.Node == _node.NodeId && _node.CanExecute)
+                {
+                    return _node.NodeId;
+                }
+
+                if (nodes.FirstOrDefault(n => n.Id == hint.Node) is { } target)
+                {
+                    target.Charge(shape);
+                    return target.Id;
+                }
+
+                break;
+            case PlacementKind.Spread:
+                {
+                    var candidates = new List<RemoteNode?>();
+                    if (canLiveHere)
+                    {
+                        candidates.Add(null);
+                    }
+
+                    candidates.AddRange(nodes.Where(n => shape.FitsIn(n.Total)));
+                    if (candidates.Count > 0)
+                    {
+                        var pick = candidates[(int)((uint)Interlocked.Increment(ref _spreadCursor) % (uint)candidates.Count)];
+                        pick?.Charge(shape);
+                        return pick?.Id ?? _node.NodeId;
+                    }
+
+                    break;
+                }
+        }
+
+        if (canLiveHere && shape.FitsIn(_scheduler.Available()))
+        {
+            return _node.NodeId;
+        }
+
+        RemoteNode? best = null;
+        var bestRoom = double.NegativeInfinity;
+        foreach (var node in nodes)
+        {
+            var room = node.Room(shape);
+            if (room >= 0 && room > bestRoom)
+            {
+                (best, bestRoom) = (node, room);
+            }
+        }
+
+        best ??= canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total));
+        best?.Charge(shape);
+        return best?.Id ?? (canLiveHere ? _node.NodeId : null);
+    }
+}

@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+using OrleansRay.Transport;
+
+namespace OrleansRay.Placement;
+
+/// <summary>This runtime's view of the other nodes, refreshed from the node table every
+/// <see cref="ClusterScheduler.RefreshPeriod"/>: each exchange reports this runtime's row (a node) or its parked demands (a
+/// driver), reads every node's row, notes which nodes joined, changed or died, and hands the result to the
+/// <see cref="ClusterScheduler"/> (Ray's resource view, kept fresh by node heartbeats to the GCS).</summary>
+internal sealed partial class ClusterRefresh : IDisposable
+{
+    private readonly ClusterScheduler _scheduler;
+    private readonly LocalNode _node;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<NodeId, RemoteNode> _byId = new();
+    private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile RemoteNode[] _nodes = Array.Empty<RemoteNode>();
+    private Task _loop = Task.CompletedTask;
+    private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
+
+    public ClusterRefresh(ClusterScheduler scheduler, LocalNode node, ILogger logger)
+    {
+        _scheduler = scheduler;
+        _node = node;
+        _logger = logger;
+    }
+
+    /// <summary>The live nodes other than this one, as last seen.</summary>
+    public RemoteNode[] Nodes => _nodes;
+
+    /// <summary>Completes after the first view of the cluster arrived (a connected driver waits for it).</summary>
+    public Task FirstRefresh => _firstRefresh.Task;
+
+    /// <summary>When this runtime last exchanged rows with the node table (on the head), or when it was made: a node
+    /// that has not heard from the table for long has lost the head.</summary>
+    public DateTime LastRefreshedUtc => new(Interlocked.Read(ref _lastRefreshedTicks), DateTimeKind.Utc);
+
+    /// <summary>Starts the refresh loop.</summary>
+    public void Start()
+    {
+        _loop = Task.Run(() => RefreshLoopAsync(_stopping.Token));
+    }
+
+    /// <summary>Exchanges rows with the node table once and acts on what changed (see the class summary). Does nothing
+    /// before the runtime joined a cluster or after it shut down.</summary>
+    public async Task RefreshAsync()
+    {
+        if (_node.IsDisposed || _node.Endpoint is null)
+        {
+            return;
+        }
+
+        var table = _node.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var self = _node.CanExecute ? _scheduler.LocalStatus() : null;
+        var rows = await table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : _scheduler.ParkedDemands().ToArray()).ConfigureAwait(false);
+        var died = new List<RemoteNode>();
+        var live = new List<RemoteNode>();
+        lock (_byId)
+        {
+            var seen = new HashSet<NodeId>();
+            foreach (var row in rows)
+            {
+                if (row.NodeId == _node.NodeId || row.Endpoint is null)
+                {
+                    continue;
+                }
+
+                seen.Add(row.NodeId);
+                _byId.TryGetValue(row.NodeId, out var node);
+                if (!row.IsAlive)
+                {
+                    if (node is { IsAlive: true })
+                    {
+                        node.IsAlive = false;
+                        died.Add(node);
+                    }
+
+                    continue;
+                }
+
+                if (node is null || !node.IsAlive)
+                {
+                    node = new RemoteNode(row.NodeId, row.Endpoint, row.Total, row.Available, _scheduler.CreatePump);
+                    _byId[row.NodeId] = node;
+                }
+                else
+                {
+                    node.Update(row.Total, row.Available);
+                }
+
+                live.Add(node);
+            }
+
+            foreach (var (id, node) in _byId)
+            {
+                if (!seen.Contains(id) && node.IsAlive)
+                {
+                    node.IsAlive = false;
+                    died.Add(node);
+                }
+            }
+        }
+
+        _nodes = live.ToArray();
+        _firstRefresh.TrySetResult();
+        _scheduler.OnRefreshed(died);
+    }
+
+    /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation.
+        }
+    }
+
+    /// <summary>Stops the loop without waiting for it.</summary>
+    public void Dispose() => _stopping.Cancel();
+
+    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ClusterScheduler.RefreshPeriod);
+        var failing = false;
+        do
+        {
+            try
+            {
+                await RefreshAsync().ConfigureAwait(false);
+                Interlocked.Exchange(ref _lastRefreshedTicks, DateTime.UtcNow.Ticks);
+                failing = false;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                if (!failing)
+                {
+                    LogRefreshFailed(_logger, ex.GetType().Name, ex.Message);
+                    failing = true;
+                }
+            }
+        }
+        while (!cancellationToken.IsCancellationRequested && await WaitForTickAsync(timer, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitForTickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the cluster view failed ({ErrorType}: {Reason}); retrying")]
+    private static partial void LogRefreshFailed(ILogger logger, string errorType, string reason);
+}
