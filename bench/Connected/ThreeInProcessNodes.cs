@@ -6,7 +6,6 @@ using Orleans.Configuration;
 using OrleansRay.Bench.Core;
 using OrleansRay.Bench.Harness;
 using OrleansRay.Hosting;
-using OrleansRay.Runtime;
 
 namespace OrleansRay.Bench.Connected;
 
@@ -69,16 +68,16 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
         var builder = BenchHosts.CreateBuilder();
         // Once the cluster is being taken down, nodes leaving are expected, not news: only critical lines get through.
         builder.Logging.AddFilter((_, _, level) => level >= (_stopping ? LogLevel.Critical : LogLevel.Warning));
-        var options = new RayOptions { NumCpus = 1, ObjectStoreMemory = 0, Memory = 1L << 30 };
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(primary);
-            silo.AddOrleansRayRuntime(new NodeRuntimeOptions
+            silo.UseOrleansRay(node =>
             {
-                Resources = EmbeddedCluster.NodeResources(options),
-                MinWorkerThreads = 1,
+                node.NumCpus = 1;
+                node.ObjectStoreMemory = 0;
+                node.Memory = 1L << 30;
             });
         });
         return builder;

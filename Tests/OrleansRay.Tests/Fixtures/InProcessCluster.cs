@@ -55,12 +55,6 @@ public sealed class InProcessCluster : IAsyncDisposable
     {
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         _primary ??= new IPEndPoint(IPAddress.Loopback, siloPort);
-        var options = new RayOptions { NumCpus = cpus, ObjectStoreMemory = 0, Memory = 1L << 30 };
-        foreach (var (name, amount) in custom ?? new())
-        {
-            options.Resources[name] = amount;
-        }
-
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
@@ -70,10 +64,15 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.UseDevelopmentClustering(_primary);
             // Orleans' default membership timing, not the CLI's 1 s probes: several of these clusters run side by side
             // in one test process, and under that load 1 s probes declared live silos dead.
-            silo.AddOrleansRayRuntime(new NodeRuntimeOptions
+            silo.UseOrleansRay(node =>
             {
-                Resources = EmbeddedCluster.NodeResources(options),
-                MinWorkerThreads = (int)Math.Ceiling(cpus),
+                node.NumCpus = cpus;
+                node.ObjectStoreMemory = 0;
+                node.Memory = 1L << 30;
+                foreach (var (name, amount) in custom ?? new())
+                {
+                    node.Resources[name] = amount;
+                }
             });
         });
         var host = builder.Build();

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using Orleans.Serialization.Configuration;
+using OrleansRay.Objects;
+using OrleansRay.Runtime;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>The services of OrleansRay's node runtime in a silo; added once, by <c>UseOrleansRay</c>.</summary>
+internal static class NodeRuntimeServices
+{
+    /// <summary>Registers the node runtime (scheduler engine, worker threads, owned objects) with its options built from
+    /// the validated <see cref="RayNodeOptions"/>, its object store, and its binding to the silo's lifecycle.</summary>
+    public static void Add(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        // Refuse to start when a grain interface uses a type without a codec, instead of failing at the first call.
+        services.Configure<TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+        // Built from the public options (validated by then) when the silo first needs the runtime.
+        services.TryAddSingleton(sp => NodeRuntimeOptionsFactory.Create(sp.GetRequiredService<IOptions<RayNodeOptions>>().Value));
+        services.TryAddSingleton<ValueCopier>();
+        services.TryAddSingleton<ObjectRefSerializationHooks>();
+        services.TryAddSingleton(NodeObjectStore.Start);
+        services.TryAddSingleton(sp => new NodeRuntime(
+            sp.GetRequiredService<NodeRuntimeOptions>(),
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<ValueCopier>(),
+            sp.GetRequiredService<ILogger<NodeRuntime>>(),
+            sp.GetRequiredService<NodeObjectStore>().Local));
+        services.AddPlacementDirector<Cluster.HeadPlacement, Cluster.HeadPlacementDirector>();
+        if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStore.ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
+        {
+            // The control store writes through to the default grain storage; without --storage it is the head's memory.
+            services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(ControlStore.ControlStoreStorage.Name, (_, _) => new ControlStore.HeadMemoryGrainStorage());
+        }
+
+        services.AddSingleton<NodeRuntimeLifecycle>();
+        services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRuntimeLifecycle>());
+    }
+}
