@@ -1,55 +1,81 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Hosting;
+using OrleansRay.Ownership;
+using OrleansRay.Node;
+using OrleansRay.Transport;
 
 namespace OrleansRay.Hosting;
 
-/// <summary>An embedded node's object store: the in-process store, the runtime's client of it, and the node's spill
-/// folder, started before the silo and stopped after it.</summary>
-internal sealed class NodeObjectStore : IAsyncDisposable
+/// <summary>A node's in-process object store as a service of its silo (<c>UseOrleansRay</c>): the embedded store, the
+/// runtime's client of it, and the node's spill folder. Started when the node runtime is built, and disposed with the
+/// host's services after the runtime (which deletes its stored objects first).</summary>
+/// <remarks>Empty (<see cref="Local"/> null) when the node has no store (object_store_memory 0) or the host runs the
+/// store itself (<see cref="RayNodeOptions.ObjectStoreInProcess"/> false: <c>orleansray start</c>'s store process).</remarks>
+internal sealed partial class NodeObjectStore : IAsyncDisposable
 {
-    private readonly string _spillDirectory;
+    private readonly EmbeddedObjectStore? _store;
+    private readonly ObjectStoreClient? _client;
+    private readonly string? _spillDirectory;
+    private readonly ILogger<NodeObjectStore> _logger;
 
-    private NodeObjectStore(EmbeddedObjectStore store, ObjectStoreClient client, string spillDirectory)
+    private NodeObjectStore(EmbeddedObjectStore? store, ObjectStoreClient? client, string? spillDirectory, LocalObjectStore? local, ILogger<NodeObjectStore> logger)
     {
-        Store = store;
-        Client = client;
+        // All four are set together, or none of them (no store in this process).
+        _store = store;
+        _client = client;
         _spillDirectory = spillDirectory;
+        Local = local;
+        _logger = logger;
     }
 
-    public EmbeddedObjectStore Store { get; }
+    /// <summary>The runtime's side of the store, or null when this node has none in this process.</summary>
+    public LocalObjectStore? Local { get; }
 
-    public ObjectStoreClient Client { get; }
+    /// <summary>The embedded store, or null when this node has none in this process.</summary>
+    public EmbeddedObjectStore? Store => _store;
 
-    /// <summary>Starts a store of <paramref name="capacity"/> bytes. The arena is not prefaulted: memory is only taken
-    /// as objects arrive (several embedded nodes may share a process, each with Ray's 30%-of-RAM default).</summary>
-    public static async Task<NodeObjectStore> StartAsync(long capacity, CancellationToken cancellationToken)
+    /// <summary>Starts the store the node's options ask for (none when object_store_memory is 0 or the host runs it).</summary>
+    /// <remarks>Called by the container while it builds the node runtime, which needs the store's client in its
+    /// constructor; the container builds services synchronously, so this waits for the start. The arena is not
+    /// prefaulted, so starting takes milliseconds, and memory is only taken as objects arrive (several nodes may share
+    /// a process, each with Ray's 30%-of-RAM default).</remarks>
+    public static NodeObjectStore Start(IServiceProvider services)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        var logger = services.GetRequiredService<ILogger<NodeObjectStore>>();
+        var runtimeOptions = services.GetRequiredService<NodeRuntimeOptions>();
+        var capacity = (long)runtimeOptions.Resources[ResourceSet.ObjectStoreMemory];
+        if (!services.GetRequiredService<IOptions<RayNodeOptions>>().Value.ObjectStoreInProcess || capacity == 0)
+        {
+            return new NodeObjectStore(null, null, null, null, logger);
+        }
+
         var spillDirectory = Path.Combine(Path.GetTempPath(), "orleansray-spill-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(spillDirectory);
         EmbeddedObjectStore? store = null;
         try
         {
-            store = await EmbeddedObjectStore.StartAsync(
+            store = EmbeddedObjectStore.StartAsync(
                 new ObjectStoreOptions
                 {
                     Capacity = capacity,
                     Prefault = false,
                     SpillDirectory = spillDirectory,
-                    TransferPort = null, // one node: no peers to pull from it
-                },
-                cancellationToken).ConfigureAwait(false);
+                    TransferPort = null, // no peers pull from an in-process store
+                }).GetAwaiter().GetResult();
             // Nothing outside this process maps the arena (no socket): unlink its file now, so a process that exits
             // without disposing its node (or is killed) leaves no multi-GiB file in /dev/shm; the mapping stays valid.
             TryDelete(store.ArenaPath);
-            return new NodeObjectStore(store, store.Connect(), spillDirectory);
+            var client = store.Connect();
+            var local = ActivatorUtilities.CreateInstance<LocalObjectStore>(services, client);
+            return new NodeObjectStore(store, client, spillDirectory, local, logger);
         }
         catch
         {
-            if (store is not null)
-            {
-                await store.DisposeAsync().ConfigureAwait(false);
-            }
-
+            store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             DeleteSpillDirectory(spillDirectory);
             throw;
         }
@@ -57,10 +83,20 @@ internal sealed class NodeObjectStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_store is null || _client is null || _spillDirectory is null)
+        {
+            return;
+        }
+
         try
         {
-            await Client.DisposeAsync().ConfigureAwait(false);
-            await Store.DisposeAsync().ConfigureAwait(false);
+            if (_store.GetStats().PinnedCount is var pinned and > 0)
+            {
+                LogBuffersStillPinned(_logger, pinned);
+            }
+
+            await _client.DisposeAsync().ConfigureAwait(false);
+            await _store.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -99,4 +135,7 @@ internal sealed class NodeObjectStore : IAsyncDisposable
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The node shut down while {Pinned} object buffers were still undisposed: their memory is unmapped now, do not read them")]
+    private static partial void LogBuffersStillPinned(ILogger logger, int pinned);
 }

@@ -9,6 +9,7 @@ internal sealed class RayDriver : RayInstance
     private readonly IAsyncDisposable? _cluster;
     private readonly List<ActorId> _actors = new();
     private int _disposed;
+    private int _jobStarted;
 
     public RayDriver(NodeRuntime runtime, string @namespace, IAsyncDisposable? cluster) : base(runtime, @namespace)
     {
@@ -27,6 +28,7 @@ internal sealed class RayDriver : RayInstance
     /// <summary>Adds this driver's row to the job table (best effort: a driver runs even if the table is unreachable).</summary>
     public async Task StartJobAsync(bool embedded)
     {
+        Volatile.Write(ref _jobStarted, 1);
         var commandLine = Environment.CommandLine;
         var job = new Grains.JobInfo
         {
@@ -91,8 +93,9 @@ internal sealed class RayDriver : RayInstance
 
         try
         {
-            // A submitted job (`orleansray job submit` set ORLEANSRAY_JOB_ID) is closed by its supervisor, by exit code.
-            if (!Submitted)
+            // A submitted job (`orleansray job submit` set ORLEANSRAY_JOB_ID) is closed by its supervisor, by exit code;
+            // a driver whose job never started (its node never came up) has no row to close.
+            if (!Submitted && Volatile.Read(ref _jobStarted) != 0)
             {
                 await Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(JobId, Grains.JobState.Succeeded, null).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 // An exception on its way out of Main may have run this dispose: the watch turns the row FAILED if the

@@ -32,13 +32,6 @@ internal static partial class NodeHost
         // Application code (--load) is in the default load context before anything else runs: the function registry
         // finds it there, and the serializer below is told about its [GenerateSerializer] types.
         var userAssemblies = UserAssemblies.Load(settings.Load);
-        var rayOptions = settings.ToRayOptions();
-        var nodeOptions = new NodeRuntimeOptions
-        {
-            Resources = EmbeddedCluster.NodeResources(rayOptions),
-            Namespace = rayOptions.Namespace,
-            MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(settings.NumCpus ?? Environment.ProcessorCount)),
-        };
 
         // The head also serves the dashboard, so its host is an ASP.NET Core WebApplication (Kestrel in the same process);
         // workers serve nothing over HTTP and keep the plain generic host.
@@ -72,9 +65,12 @@ internal static partial class NodeHost
         // Polly (Orleans' placement retries) logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
-        // The node's object store process starts before the silo and stops after it (hosted services stop in reverse).
-        var storeCapacity = (long)nodeOptions.Resources[ResourceSet.ObjectStoreMemory];
-        builder.Services.AddSingleton(sp => new NodeObjectStore(settings, storeCapacity, sp.GetRequiredService<ILogger<NodeObjectStore>>()));
+        // The node's object store process starts before the silo and stops after it (hosted services stop in reverse),
+        // with the capacity the node reports as its object_store_memory.
+        builder.Services.AddSingleton(sp => new NodeObjectStore(
+            settings,
+            (long)sp.GetRequiredService<NodeRuntimeOptions>().Resources[ResourceSet.ObjectStoreMemory],
+            sp.GetRequiredService<ILogger<NodeObjectStore>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeObjectStore>());
         builder.UseOrleans(silo =>
         {
@@ -96,7 +92,7 @@ internal static partial class NodeHost
             if (settings.Storage is null)
             {
                 // The embedded default: the head is the membership primary (workers join through it), state lives in
-                // memory (AddOrleansRayRuntime keeps the control store's rows in the head's memory).
+                // memory (UseOrleansRay keeps the control store's rows in the head's memory).
                 silo.UseDevelopmentClustering(primaryNode ?? new IPEndPoint(settings.NodeIpAddress, settings.NodePort));
             }
             else
@@ -124,7 +120,12 @@ internal static partial class NodeHost
                 });
             }
 
-            silo.AddOrleansRayRuntime(nodeOptions);
+            silo.UseOrleansRay(node =>
+            {
+                node.CopyFrom(settings.ToRayOptions());
+                // The store runs as its own process (NodeObjectStore above), not inside the node.
+                node.ObjectStoreInProcess = false;
+            });
             silo.Services.TryAddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<RayInstruments>();
             silo.Services.AddSingleton(sp => sp.GetRequiredService<NodeRuntime>().Events);

@@ -7,7 +7,6 @@ using OrleansRay.Transport;
 using OrleansRay.Bench.Core;
 using OrleansRay.Bench.Harness;
 using OrleansRay.Hosting;
-using OrleansRay.Node;
 
 namespace OrleansRay.Bench.Connected;
 
@@ -72,7 +71,6 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
         var builder = BenchHosts.CreateBuilder();
         // Once the cluster is being taken down, nodes leaving are expected, not news: only critical lines get through.
         builder.Logging.AddFilter((_, _, level) => level >= (_stopping ? LogLevel.Critical : LogLevel.Warning));
-        var options = new RayOptions { NumCpus = 1, ObjectStoreMemory = 0, Memory = 1L << 30 };
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
@@ -80,10 +78,11 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
             silo.UseDevelopmentClustering(primary);
             // Three nodes in one process share its registry of owners.
             Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(silo.Services, _owners);
-            silo.AddOrleansRayRuntime(new NodeRuntimeOptions
+            silo.UseOrleansRay(node =>
             {
-                Resources = EmbeddedCluster.NodeResources(options),
-                MinWorkerThreads = 1,
+                node.NumCpus = 1;
+                node.ObjectStoreMemory = 0;
+                node.Memory = 1L << 30;
             });
         });
         return builder;

@@ -58,12 +58,6 @@ public sealed class InProcessCluster : IAsyncDisposable
     {
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         _primary ??= new IPEndPoint(IPAddress.Loopback, siloPort);
-        var options = new RayOptions { NumCpus = cpus, ObjectStoreMemory = 0, Memory = 1L << 30 };
-        foreach (var (name, amount) in custom ?? new())
-        {
-            options.Resources[name] = amount;
-        }
-
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
@@ -76,10 +70,15 @@ public sealed class InProcessCluster : IAsyncDisposable
             // The nodes share this process, so they share its registry of owners (a ref of another node is read
             // straight from its owner's table, as with several nodes in one process anywhere).
             silo.Services.AddSingleton(_owners);
-            silo.AddOrleansRayRuntime(new NodeRuntimeOptions
+            silo.UseOrleansRay(node =>
             {
-                Resources = EmbeddedCluster.NodeResources(options),
-                MinWorkerThreads = (int)Math.Ceiling(cpus),
+                node.NumCpus = cpus;
+                node.ObjectStoreMemory = 0;
+                node.Memory = 1L << 30;
+                foreach (var (name, amount) in custom ?? new())
+                {
+                    node.Resources[name] = amount;
+                }
             });
         });
         var host = builder.Build();

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using OrleansRay;
+using OrleansRay.Hosting;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Adds an OrleansRay node to an Orleans silo.</summary>
+public static class OrleansRaySiloBuilderExtensions
+{
+    /// <summary>Makes this silo an OrleansRay node: Ray's tasks, actors and objects run in it, next to the
+    /// application's own grains, and the host's services get an <see cref="IRay"/> (the application's driver) to submit
+    /// them with. Every silo of the Orleans cluster that calls this is a node of one OrleansRay cluster, so tasks and
+    /// actors are scheduled across them by their resources.</summary>
+    /// <param name="builder">The silo builder (inside <c>UseOrleans(silo => ...)</c>).</param>
+    /// <param name="configure">Sets the node's resources and object store; null keeps Ray's defaults (every CPU of the
+    /// machine, 70% of memory for tasks, 30% for the object store). Bound as <c>IOptions&lt;RayNodeOptions&gt;</c>, so
+    /// <c>services.Configure&lt;RayNodeOptions&gt;(...)</c> and configuration binding work too.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    /// <remarks>
+    /// <para>Resolve the driver once the host has started: <c>host.Services.GetRequiredService&lt;IRay&gt;()</c>, or
+    /// inject <see cref="IRay"/> into the application's services and grains. It is one driver for the whole host and a
+    /// job of the cluster (<c>orleansray job list</c> shows it) from the first time it is resolved until the silo stops;
+    /// then its non-detached actors die. The host owns it: disposing it ends the job early, and stopping the host does
+    /// that anyway. Inside a task or an actor method, <see cref="Ray.Current"/> is the node's <see cref="IRay"/> as
+    /// usual; outside them, use the resolved one (<see cref="Ray.Current"/> there only names drivers made by
+    /// <see cref="Ray.InitAsync"/>).</para>
+    /// <para>The options are checked when the host starts: a bad value fails <c>StartAsync</c> with an
+    /// <see cref="OptionsValidationException"/> whose message names the setting and what to give instead.</para>
+    /// <para>Safe to call more than once: the node is added once, and every <paramref name="configure"/> is applied, in
+    /// order. The silo's clustering, ports and grain storage stay the application's. What the node adds to the silo:
+    /// its grains and an object store of <see cref="RayNodeOptions.ObjectStoreMemory"/> bytes in this process; an
+    /// in-memory default grain storage for OrleansRay's control store when the silo has none (one the application
+    /// registers, before or after this call, takes precedence); and
+    /// <c>TypeManifestOptions.EnableConfigurationAnalysis</c>, so a grain interface using a type Orleans cannot
+    /// serialize fails the start instead of its first call.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null.</exception>
+    public static ISiloBuilder UseOrleansRay(this ISiloBuilder builder, Action<RayNodeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<RayNodeOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (builder.Services.Any(s => s.ServiceType == typeof(NodeMarker)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddSingleton<NodeMarker>();
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RayNodeOptions>, RayNodeOptionsValidator>());
+        NodeRuntimeServices.Add(builder.Services);
+        builder.Services.TryAddSingleton<HostedDriver>();
+        builder.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<HostedDriver>());
+        builder.Services.TryAddSingleton<IRay>(sp => sp.GetRequiredService<HostedDriver>().Driver);
+        return builder;
+    }
+
+    /// <summary>Marks a silo that has its node already.</summary>
+    private sealed class NodeMarker;
+}

@@ -1,0 +1,56 @@
+namespace OrleansRay;
+
+/// <summary>The OrleansRay node that <c>UseOrleansRay</c> adds to an Orleans silo: the resources it offers to tasks and
+/// actors (Ray's <c>ray start --num-cpus ... --resources ...</c>) and its object store. Bound through
+/// <c>IOptions&lt;RayNodeOptions&gt;</c> and checked when the host starts.</summary>
+/// <remarks>The silo's own settings (clustering, ports, grain storage) stay the application's: OrleansRay joins the
+/// Orleans cluster the silo is in, and every silo of it that calls <c>UseOrleansRay</c> is a node of the OrleansRay cluster.
+/// The same settings for an embedded node are on <see cref="RayOptions"/>.</remarks>
+public sealed class RayNodeOptions
+{
+    /// <summary>CPUs the node offers ("CPU" resource; fractions allowed). Default: null = <see cref="Environment.ProcessorCount"/>.
+    /// The node also starts this many worker threads (at least one) up front.</summary>
+    public double? NumCpus { get; set; }
+
+    /// <summary>GPUs the node offers ("GPU" resource). Default: 0.</summary>
+    public double NumGpus { get; set; }
+
+    /// <summary>Custom resources of the node, e.g. <c>["accel"] = 2</c>. Default: none. "CPU", "GPU", "memory" and
+    /// "object_store_memory" are set with their own options, not here.</summary>
+    public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Bytes of memory the node offers to tasks and actors ("memory" resource). Default: null = 70% of the
+    /// machine's physical memory (as Ray).</summary>
+    public long? Memory { get; set; }
+
+    /// <summary>Bytes of shared memory for the node's object store, which runs inside this process: 0 (no store: every
+    /// value stays inline in the managed heap) or at least <see cref="RayOptions.MinObjectStoreMemory"/> (32 MiB).
+    /// Default: null = 30% of physical memory, capped at 200 GiB (as Ray). Memory is taken as objects arrive, not at start.</summary>
+    public long? ObjectStoreMemory { get; set; }
+
+    /// <summary>Namespace of named actors for the application's <see cref="IRay"/> and for code running in this node's
+    /// tasks and actors. Default: "default".</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
+    public int InlineThreshold { get; set; } = 100 * 1024;
+
+    /// <summary>False when the host runs the node's object store itself (<c>orleansray start</c>: a separate process), so
+    /// <c>UseOrleansRay</c> starts none; <see cref="ObjectStoreMemory"/> is then only the capacity the node reports.</summary>
+    internal bool ObjectStoreInProcess { get; set; } = true;
+
+    /// <summary>Takes the node settings of <paramref name="options"/> (an embedded node's, or the CLI's).</summary>
+    internal void CopyFrom(RayOptions options)
+    {
+        NumCpus = options.NumCpus;
+        NumGpus = options.NumGpus;
+        Memory = options.Memory;
+        ObjectStoreMemory = options.ObjectStoreMemory;
+        Namespace = options.Namespace;
+        InlineThreshold = options.InlineThreshold;
+        foreach (var (name, amount) in options.Resources)
+        {
+            Resources[name] = amount;
+        }
+    }
+}
