@@ -497,7 +497,7 @@ internal sealed partial class NodeRuntime : IDisposable
     public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
     {
         var ranElsewhere = node.Length > 0 && node != NodeId.Value;
-        spec.State = TaskSpec.Done;
+        spec.State = TaskState.Done;
         if (error is null)
         {
             spec.Result.TrySetValue(value);
@@ -769,7 +769,7 @@ internal sealed partial class NodeRuntime : IDisposable
         if (spec.RetryExceptions && spec.Attempt <= spec.MaxRetries && !spec.Cancelled)
         {
             LogTaskRetry(_logger, spec.DisplayName, spec.Attempt, exception.Message);
-            spec.State = TaskSpec.Waiting;
+            spec.State = TaskState.Waiting;
             Scheduler.Enqueue(spec);
             return;
         }
@@ -779,7 +779,7 @@ internal sealed partial class NodeRuntime : IDisposable
 
     private void Finish(TaskSpec spec, object? value, RayError? error)
     {
-        spec.State = TaskSpec.Done;
+        spec.State = TaskState.Done;
         spec.RunningLease = null;
         if (spec.ReplyTo is { } replyTo)
         {

@@ -297,7 +297,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         spec.Attempt++;
-        spec.State = TaskSpec.Running;
+        spec.State = TaskState.Running;
         spec.RemoteNode = node;
         _inFlight[spec.Id] = spec;
         node.Track(spec);
@@ -365,7 +365,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             return false; // a late duplicate (the task was re-run after its node was thought dead): the first result won
         }
 
-        spec.RemoteNode?.Untrack(spec);
+        (spec.RemoteNode as RemoteNode)?.Untrack(spec);
         spec.RemoteNode = null;
         _runtime.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
         return true;
@@ -395,7 +395,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         LogRetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
-        spec.State = TaskSpec.Waiting;
+        spec.State = TaskState.Waiting;
         _runtime.Scheduler.Enqueue(spec);
     }
 
@@ -572,7 +572,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
             foreach (var spec in _runtime.Scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
             {
-                spec.State = TaskSpec.Waiting;
+                spec.State = TaskState.Waiting;
                 if (!TryPlace(spec))
                 {
                     _runtime.Scheduler.EnqueueHere(spec);

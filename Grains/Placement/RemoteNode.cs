@@ -5,7 +5,7 @@ using OrleansRay.Transport;
 namespace OrleansRay.Placement;
 
 /// <summary>Another node as this runtime sees it: its endpoint, its resources, and the tasks this runtime sent it.</summary>
-internal sealed class RemoteNode
+internal sealed class RemoteNode : IRemoteAttempt
 {
     private readonly object _gate = new();
     private readonly HashSet<TaskSpec> _inFlight = new(ReferenceEqualityComparer.Instance);

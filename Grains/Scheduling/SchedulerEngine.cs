@@ -157,7 +157,7 @@ internal sealed partial class SchedulerEngine
         List<Lease>? started = null;
         lock (_gate)
         {
-            spec.State = TaskSpec.Queued;
+            spec.State = TaskState.Queued;
             if (!_classes.TryGetValue(spec.Resources, out var cls))
             {
                 cls = new SchedulingClass(spec.Resources, this);
@@ -217,7 +217,7 @@ internal sealed partial class SchedulerEngine
             }
             else
             {
-                next.State = TaskSpec.Running;
+                next.State = TaskState.Running;
                 next.RunningLease = lease;
             }
         }
@@ -304,7 +304,7 @@ internal sealed partial class SchedulerEngine
     {
         lock (_gate)
         {
-            if (spec.State != TaskSpec.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
+            if (spec.State != TaskState.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
             {
                 return;
             }
@@ -381,7 +381,7 @@ internal sealed partial class SchedulerEngine
         List<Lease>? started = null;
         lock (_gate)
         {
-            if (lease.Abandoned || !ReferenceEquals(spec.RunningLease, lease) || spec.State != TaskSpec.Running)
+            if (lease.Abandoned || !ReferenceEquals(spec.RunningLease, lease) || spec.State != TaskState.Running)
             {
                 return;
             }
@@ -692,7 +692,7 @@ internal sealed partial class SchedulerEngine
                 }
 
                 var lease = new Lease(++_nextLeaseId, cls, spec);
-                spec.State = TaskSpec.Running;
+                spec.State = TaskState.Running;
                 spec.RunningLease = lease;
                 cls.ActiveLeases++;
                 SubtractLocked(cls.Shape);
