@@ -5,7 +5,7 @@ using OrleansRay.Node;
 namespace OrleansRay.Scheduling;
 
 /// <summary>The node's scheduler: holds tasks until their arguments exist, admits them when their resources are free,
-/// and hands them to worker leases. Also the ledger for actors' resources.</summary>
+/// and hands them to worker leases. Also the ledger for actors' resources and placement-group bundles.</summary>
 /// <remarks>
 /// One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it stays
 /// off the profile at 100k tasks/s. Leases are started outside the lock through <see cref="LeaseStarter"/> (the
@@ -21,11 +21,9 @@ internal sealed partial class SchedulerEngine
     private readonly List<SchedulingClass> _waitingClasses = new();
     private readonly Dictionary<long, Lease> _leases = new();
     private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
-    private readonly Dictionary<Guid, List<BundleReservation>> _bundles = new();
-    private readonly Dictionary<string, double> _available;
+    private readonly ResourceLedger _resources;
     private readonly ILogger _logger;
     private readonly int _zeroResourceLeaseCap;
-    private ResourceSet _total;
     private long _nextLeaseId;
     private int _waitingForArgs;
     private long _finished;
@@ -36,9 +34,8 @@ internal sealed partial class SchedulerEngine
 
     public SchedulerEngine(ResourceSet total, ILogger logger, TimeProvider? timeProvider = null)
     {
-        _total = total;
+        _resources = new ResourceLedger(total);
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _available = total.ToDictionary();
         _logger = logger;
 
         // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
@@ -59,7 +56,8 @@ internal sealed partial class SchedulerEngine
     /// <summary>Runs one task (set by the node runtime).</summary>
     public Func<TaskSpec, Lease, ValueTask>? TaskRunner { get; set; }
 
-    public ResourceSet Total => _total;
+    /// <summary>The node's total, its placement-group bundles included under Ray's names (see <see cref="BundleKey"/>).</summary>
+    public ResourceSet Total => _resources.Total;
 
     public long SubmittedCount => Interlocked.Read(ref _submitted);
 
@@ -237,7 +235,9 @@ internal sealed partial class SchedulerEngine
                 return false;
             }
 
-            return shape.IsEmpty ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls)) : shape.FitsIn(_available);
+            return shape.IsEmpty
+                ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls))
+                : _resources.Fits(cls?.Claim ?? ResourceClaim.Of(shape));
         }
     }
 
@@ -349,7 +349,7 @@ internal sealed partial class SchedulerEngine
             }
 
             lease.Blocked = true;
-            AddLocked(lease.Resources);
+            _resources.Return(lease.Class.Claim);
             // A blocked lease stops counting against its shape's lease cap too: for zero-resource tasks the cap is the
             // only bound, and blocked ones must not keep the tasks they wait for from starting.
             lease.Class.ActiveLeases--;
@@ -370,7 +370,7 @@ internal sealed partial class SchedulerEngine
             }
 
             lease.Blocked = false;
-            SubtractLocked(lease.Resources);
+            _resources.Take(lease.Class.Claim);
             lease.Class.ActiveLeases++;
         }
     }
@@ -389,7 +389,7 @@ internal sealed partial class SchedulerEngine
             lease.Abandoned = true;
             if (!lease.Blocked)
             {
-                AddLocked(lease.Resources);
+                _resources.Return(lease.Class.Claim);
                 lease.Class.ActiveLeases--;
             }
             GrantLocked(ref started);
@@ -401,15 +401,16 @@ internal sealed partial class SchedulerEngine
     /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
     public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
     {
+        var claim = ResourceClaim.Of(shape);
         lock (_gate)
         {
-            if (shape.FitsIn(_available))
+            if (_resources.Fits(claim))
             {
-                SubtractLocked(shape);
+                _resources.Take(claim);
                 return Task.CompletedTask;
             }
 
-            var request = new ActorResourceRequest(shape, actorId);
+            var request = new ActorResourceRequest(claim, actorId);
             var node = _pendingActors.AddLast(request);
             if (cancellationToken.CanBeCanceled)
             {
@@ -434,46 +435,34 @@ internal sealed partial class SchedulerEngine
     /// <summary>Returns an actor's resources when it dies.</summary>
     public void ReleaseForActor(ResourceSet shape)
     {
+        var claim = ResourceClaim.Of(shape);
         List<Lease>? started = null;
         lock (_gate)
         {
-            AddLocked(shape);
+            _resources.Return(claim);
             GrantLocked(ref started);
         }
 
         Start(started);
     }
 
-    /// <summary>Changes the node's total (e.g. a test or a resize); the available amounts move by the same difference.</summary>
+    /// <summary>Changes the node's own total (e.g. a test or a resize), bundles kept as reserved; the free amounts move
+    /// by the same difference.</summary>
     public void SetTotal(ResourceSet total)
     {
         List<Lease>? started = null;
         lock (_gate)
         {
-            foreach (var (name, amount) in _total.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) - amount;
-            }
-
-            foreach (var (name, amount) in total.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) + amount;
-            }
-
-            _total = total;
+            _resources.SetNodeTotal(total);
             GrantLocked(ref started);
         }
 
         Start(started);
     }
 
-    /// <summary>The name a resource takes inside a placement-group bundle (Ray's: CPU_group_0_{pg}); a negative index
-    /// names the group-wide pool any bundle's task may use (CPU_group_{pg}).</summary>
-    public static string BundleResourceName(string resource, Guid placementGroupId, int bundleIndex) =>
-        bundleIndex < 0 ? $"{resource}_group_{placementGroupId:N}" : $"{resource}_group_{bundleIndex}_{placementGroupId:N}";
-
-    /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool and come
-    /// back under the bundle's names, which only the group's tasks and actors ask for.</summary>
+    /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool for the
+    /// bundle ledger, where only the group's tasks and actors (whose shapes name the bundle) take them. Bundles already
+    /// held here (a retried reservation) are not reserved twice.</summary>
     public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)
     {
         ArgumentNullException.ThrowIfNull(bundles);
@@ -485,44 +474,11 @@ internal sealed partial class SchedulerEngine
         List<Lease>? started = null;
         lock (_gate)
         {
-            // A retried reservation may include bundles already held here: reserve only the others.
-            bundles = bundles.Where(b => !(_bundles.TryGetValue(b.PlacementGroupId, out var held) && held.Any(h => h.Index == b.Index))).ToList();
-            var sum = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var bundle in bundles)
-            {
-                foreach (var (name, amount) in bundle.Shape.Items)
-                {
-                    sum[name] = sum.GetValueOrDefault(name) + amount;
-                }
-            }
-
-            if (!ResourceSet.From(sum).FitsIn(_available))
+            if (!_resources.ReserveBundles(bundles))
             {
                 return false;
             }
 
-            var total = _total.ToDictionary();
-            foreach (var bundle in bundles)
-            {
-                SubtractLocked(bundle.Shape);
-                foreach (var (name, amount) in bundle.Shape.Items)
-                {
-                    foreach (var renamed in new[] { BundleResourceName(name, bundle.PlacementGroupId, bundle.Index), BundleResourceName(name, bundle.PlacementGroupId, -1) })
-                    {
-                        total[renamed] = total.GetValueOrDefault(renamed) + amount;
-                        _available[renamed] = _available.GetValueOrDefault(renamed) + amount;
-                    }
-                }
-
-                if (!_bundles.TryGetValue(bundle.PlacementGroupId, out var list))
-                {
-                    _bundles[bundle.PlacementGroupId] = list = new List<BundleReservation>();
-                }
-
-                list.Add(bundle);
-            }
-
-            _total = ResourceSet.From(total);
             GrantLocked(ref started);
         }
 
@@ -530,47 +486,35 @@ internal sealed partial class SchedulerEngine
         return true;
     }
 
-    /// <summary>Returns a placement group's bundles on this node to the free pool.</summary>
+    /// <summary>Returns a placement group's bundles on this node to the free pool. What its running tasks hold of them
+    /// is dropped when they end.</summary>
     public void ReleaseBundles(Guid placementGroupId)
     {
         List<Lease>? started = null;
         lock (_gate)
         {
-            if (!_bundles.Remove(placementGroupId, out var list))
+            if (!_resources.ReleaseBundles(placementGroupId))
             {
                 return;
             }
 
-            var suffix = $"_group_{placementGroupId:N}";
-            var pgSuffix = $"_{placementGroupId:N}";
-            var total = _total.Items.Where(kv => !kv.Key.EndsWith(suffix, StringComparison.Ordinal) && !kv.Key.EndsWith(pgSuffix, StringComparison.Ordinal)).ToList();
-            foreach (var key in _available.Keys.Where(k => k.EndsWith(suffix, StringComparison.Ordinal) || (k.Contains("_group_", StringComparison.Ordinal) && k.EndsWith(pgSuffix, StringComparison.Ordinal))).ToList())
-            {
-                _available.Remove(key);
-            }
-
-            foreach (var bundle in list)
-            {
-                AddLocked(bundle.Shape);
-            }
-
-            _total = ResourceSet.From(total);
             GrantLocked(ref started);
         }
 
         Start(started);
     }
 
-    /// <summary>The free resources now.</summary>
+    /// <summary>The free resources now, bundles included under their names.</summary>
     public ResourceSet Available()
     {
         lock (_gate)
         {
-            return ResourceSet.From(_available.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, kv.Value))));
+            return _resources.Available();
         }
     }
 
-    /// <summary>Pending work by shape: ready tasks waiting for resources, and actors waiting to be placed.</summary>
+    /// <summary>Pending work by shape: ready tasks waiting for resources, and actors waiting to be placed; a shape this
+    /// node could never hold is marked infeasible.</summary>
     public IReadOnlyList<ResourceDemandInfo> Demands()
     {
         lock (_gate)
@@ -580,13 +524,13 @@ internal sealed partial class SchedulerEngine
             {
                 if (cls.Ready.Count > 0)
                 {
-                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !cls.Shape.FitsIn(_total), IsActor: false));
+                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !_resources.FitsTotal(cls.Claim), IsActor: false));
                 }
             }
 
             foreach (var group in _pendingActors.GroupBy(a => a.Shape))
             {
-                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !group.Key.FitsIn(_total), IsActor: true));
+                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !_resources.FitsTotal(group.First().Claim), IsActor: true));
             }
 
             return result;
@@ -670,10 +614,10 @@ internal sealed partial class SchedulerEngine
         for (var node = _pendingActors.First; node is not null;)
         {
             var next = node.Next;
-            if (node.Value.Shape.FitsIn(_available))
+            if (_resources.Fits(node.Value.Claim))
             {
                 _pendingActors.Remove(node);
-                SubtractLocked(node.Value.Shape);
+                _resources.Take(node.Value.Claim);
                 node.Value.Grant();
             }
 
@@ -695,7 +639,7 @@ internal sealed partial class SchedulerEngine
                 spec.State = TaskState.Running;
                 spec.RunningLease = lease;
                 cls.ActiveLeases++;
-                SubtractLocked(cls.Shape);
+                _resources.Take(cls.Claim);
                 _leases[lease.Id] = lease;
                 (started ??= new List<Lease>()).Add(lease);
             }
@@ -713,7 +657,7 @@ internal sealed partial class SchedulerEngine
     }
 
     private bool CanGrantLocked(SchedulingClass cls) =>
-        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : cls.Shape.FitsIn(_available);
+        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : _resources.Fits(cls.Claim);
 
     private void ReleaseLeaseLocked(Lease lease)
     {
@@ -721,33 +665,12 @@ internal sealed partial class SchedulerEngine
         if (!lease.Blocked)
         {
             lease.Class.ActiveLeases--;
-            AddLocked(lease.Resources);
+            _resources.Return(lease.Class.Claim);
         }
 
         if (lease.Class.ExtraLeases > 0)
         {
             lease.Class.ExtraLeases--; // a lease of the shape ended: the stall it was granted for is over
-        }
-    }
-
-    private void AddLocked(ResourceSet shape)
-    {
-        foreach (var (name, amount) in shape.Items)
-        {
-            if (!_available.ContainsKey(name) && name.Contains("_group_", StringComparison.Ordinal) && _total[name] == 0)
-            {
-                continue; // a bundle's resource whose group was removed while the task ran: it is gone
-            }
-
-            _available[name] = _available.GetValueOrDefault(name) + amount;
-        }
-    }
-
-    private void SubtractLocked(ResourceSet shape)
-    {
-        foreach (var (name, amount) in shape.Items)
-        {
-            _available[name] = _available.GetValueOrDefault(name) - amount;
         }
     }
 
