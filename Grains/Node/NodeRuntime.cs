@@ -14,7 +14,7 @@ namespace OrleansRay.Node;
 /// One per silo (a singleton in the silo's services). The embedded driver shares it, so local submission reaches the
 /// scheduler engine with a method call, not a serialized message (the hot-path budget of the design notes).
 /// </remarks>
-internal sealed partial class NodeRuntime : IDisposable
+internal sealed partial class NodeRuntime : IDisposable, ITaskRunner, IArgumentSource
 {
     private static readonly ConcurrentDictionary<WorkerId, NodeRuntime> Local = new();
 
@@ -31,13 +31,10 @@ internal sealed partial class NodeRuntime : IDisposable
         Store = store;
         Objects = new ObjectTable { Store = store, FreeRemote = FreeRemote, Freed = id => _held.TryRemove(id, out _) };
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
-        Scheduler = new SchedulerEngine(options.Resources, logger)
-        {
-            LeaseRunner = lease => Pool.Run(() => Scheduler!.RunLoopAsync(lease)),
-            TaskRunner = RunTaskAsync,
-        };
-        Actors = new ActorSubmitter(this, logger);
+        // The cluster scheduler is the engine's placer: made first, it places nothing elsewhere until JoinCluster starts it.
         Cluster = new ClusterScheduler(this, logger);
+        Scheduler = new SchedulerEngine(options.Resources, Pool, runner: this, arguments: this, placer: Cluster, logger);
+        Actors = new ActorSubmitter(this, logger);
         Local[WorkerId] = this;
     }
 
@@ -68,7 +65,6 @@ internal sealed partial class NodeRuntime : IDisposable
         _endpointTarget = new NodeEndpoint(this);
         Endpoint = GrainFactory.CreateObjectReference<Grains.INodeEndpoint>(_endpointTarget);
         Objects.Endpoint = Endpoint;
-        Scheduler.Placer = Cluster.TryPlace;
         Cluster.Start();
     }
 
@@ -564,7 +560,7 @@ internal sealed partial class NodeRuntime : IDisposable
             Placement = placement ?? PlacementHint.Default,
         };
         entry.Producer = spec;
-        Scheduler.Submit(spec, this);
+        Scheduler.Submit(spec);
         return entry;
     }
 
@@ -701,6 +697,8 @@ internal sealed partial class NodeRuntime : IDisposable
                 : RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} could not be read from the node's object store: {ex.Message}", functionName);
         }
     }
+
+    ValueTask ITaskRunner.RunAsync(TaskSpec spec, Lease lease) => RunTaskAsync(spec, lease);
 
     /// <summary>Runs one task under <paramref name="lease"/> on a worker thread; synchronous functions complete inline.</summary>
     private ValueTask RunTaskAsync(TaskSpec spec, Lease lease)

@@ -16,7 +16,7 @@ namespace OrleansRay.Placement;
 /// against its free resources here, so a burst does not land on one node. A task that fits no live node is parked,
 /// shown as an infeasible demand, and placed at the first refresh that shows a node it fits.
 /// </remarks>
-internal sealed partial class ClusterScheduler : IDisposable
+internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
 {
     /// <summary>How often the view is refreshed: short enough that a dead node's tasks move within a second of
     /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
@@ -33,6 +33,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _spreadCursor;
     private Task _loop = Task.CompletedTask;
+    private volatile bool _started;
 
     public ClusterScheduler(NodeRuntime runtime, ILogger logger)
     {
@@ -49,6 +50,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>Starts the refresh loop.</summary>
     public void Start()
     {
+        _started = true;
         _loop = Task.Run(() => RefreshLoopAsync(_stopping.Token));
     }
 
@@ -64,7 +66,11 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
     }
 
-    /// <summary>The placer hook of the scheduler engine: true when the task was taken off this node.</summary>
+    /// <summary>The scheduler engine's placer: false (it runs here) until <see cref="Start"/>, since a node that has not
+    /// joined a cluster places nothing elsewhere; then <see cref="TryPlace"/>.</summary>
+    public bool TryPlaceElsewhere(TaskSpec spec) => _started && TryPlace(spec);
+
+    /// <summary>Places a task this runtime owns: true when the task was taken off this node.</summary>
     public bool TryPlace(TaskSpec spec)
     {
         var nodes = _nodes;
