@@ -1,6 +1,7 @@
 using Orleans.Runtime;
 using OrleansRay.Grains;
 using OrleansRay.Node;
+using OrleansRay.Scheduling;
 
 namespace OrleansRay.Hosting;
 
@@ -28,7 +29,7 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
     {
         _runtime.NodeId = new NodeId(_silo.SiloAddress.ToParsableString());
         var executor = _grainFactory.GetGrain<ITaskExecutorGrain>(0);
-        _runtime.Scheduler.LeaseStarter = executor.RunLeaseAsync;
+        _runtime.Scheduler.LeaseRoute.RouteThrough(new ExecutorLeaseStarter(executor));
         _runtime.JoinCluster();
         await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
     }
@@ -36,8 +37,14 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
     private async Task OnStopAsync(CancellationToken cancellationToken)
     {
         // From here on leases run directly: the executor grain may already be deactivating.
-        _runtime.Scheduler.LeaseStarter = null;
+        _runtime.Scheduler.LeaseRoute.RunDirectly();
         // The node table is going away with the silo (or this node is leaving): stop asking it.
         await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Starts leases through the node's executor grain.</summary>
+    private sealed class ExecutorLeaseStarter(ITaskExecutorGrain executor) : ILeaseStarter
+    {
+        public Task StartLeaseAsync(long leaseId) => executor.RunLeaseAsync(leaseId);
     }
 }

@@ -178,7 +178,7 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
                 "(a task asks for 1 CPU by default: set NumCpus = 0 for a bundle without CPU).", owner);
         }
 
-        var result = ResourceSet.From(shape.Items.Select(kv => new KeyValuePair<string, double>(SchedulerEngine.BundleResourceName(kv.Key, Id, bundleIndex), kv.Value)));
+        var result = ResourceSet.From(shape.Items.Select(kv => new KeyValuePair<string, double>(new BundleKey(Id, bundleIndex).ResourceName(kv.Key), kv.Value)));
         renamed.TryAdd((shape, bundleIndex), result);
         return result;
     }

@@ -16,7 +16,7 @@ namespace OrleansRay.Node;
 /// scheduler engine with a method call, not a serialized message (the hot-path budget of the design notes). Layers:
 /// Actors → Placement → Scheduling → Execution → Ownership → Transport, each calling only downward (ARCHITECTURE.md).
 /// </remarks>
-internal sealed class NodeRuntime : IDisposable
+internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 {
     /// <summary>The object behind <see cref="Endpoint"/>, kept alive here (Orleans holds observers weakly).</summary>
     private NodeEndpoint? _endpointTarget;
@@ -41,11 +41,9 @@ internal sealed class NodeRuntime : IDisposable
         Replies = new OwnerReplies(Held, copier, logger);
         Foreign = new ForeignTasks(this);
         Attempts = new TaskAttempts(this, Node, Reader, Events, Foreign, logger);
-        Scheduler = new SchedulerEngine(options.Resources, logger)
-        {
-            LeaseRunner = lease => Pool.Run(() => Scheduler!.RunLoopAsync(lease)),
-            TaskRunner = Attempts.RunAsync,
-        };
+        // The engine places through this runtime (ITaskPlacer below), which hands over to the cluster scheduler built
+        // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
+        Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this, logger);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies);
         Actors = new ActorSubmitter(ActorServices, logger);
@@ -148,7 +146,6 @@ internal sealed class NodeRuntime : IDisposable
         _endpointTarget = new NodeEndpoint(this);
         Node.Endpoint = GrainFactory.CreateObjectReference<INodeEndpoint>(_endpointTarget);
         Objects.Endpoint = Node.Endpoint;
-        Scheduler.Placer = Cluster.TryPlace;
         Cluster.Refresh.Start();
     }
 
@@ -167,7 +164,7 @@ internal sealed class NodeRuntime : IDisposable
             Placement = placement ?? PlacementHint.Default,
         };
         entry.Producer = spec;
-        Scheduler.Submit(spec, Reader);
+        Scheduler.Submit(spec);
         return entry;
     }
 
@@ -206,6 +203,12 @@ internal sealed class NodeRuntime : IDisposable
     /// resources are handed back while it waits; nothing stays registered on the entry once the wait ends.</summary>
     public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
         entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+
+    /// <inheritdoc/>
+    bool ITaskPlacer.TryPlaceElsewhere(TaskSpec spec) => Cluster.TryPlaceElsewhere(spec);
+
+    /// <inheritdoc/>
+    bool IArgumentSource.TryGetArgument(in TaskArg arg, out ObjectEntry entry) => Reader.TryGetArgument(arg, out entry);
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>
     public void ThrowIfDisposed() => Node.ThrowIfDisposed();

@@ -18,6 +18,7 @@ internal sealed partial class ClusterRefresh : IDisposable
     private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile RemoteNode[] _nodes = Array.Empty<RemoteNode>();
     private Task _loop = Task.CompletedTask;
+    private volatile bool _started;
     private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
 
     public ClusterRefresh(ClusterScheduler scheduler, LocalNode node, ILogger logger)
@@ -37,9 +38,13 @@ internal sealed partial class ClusterRefresh : IDisposable
     /// that has not heard from the table for long has lost the head.</summary>
     public DateTime LastRefreshedUtc => new(Interlocked.Read(ref _lastRefreshedTicks), DateTimeKind.Utc);
 
+    /// <summary>True once <see cref="Start"/> ran (the runtime joined a cluster).</summary>
+    public bool IsStarted => _started;
+
     /// <summary>Starts the refresh loop.</summary>
     public void Start()
     {
+        _started = true;
         _loop = Task.Run(() => RefreshLoopAsync(_stopping.Token));
     }
 

@@ -16,7 +16,7 @@ namespace OrleansRay.Placement;
 /// against its free resources here, so a burst does not land on one node. A task that fits no live node is parked,
 /// shown as an infeasible demand, and placed at the first refresh that shows a node it fits.
 /// </remarks>
-internal sealed partial class ClusterScheduler : IDisposable
+internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
 {
     /// <summary>How often the view is refreshed: short enough that a dead node's tasks move within a second of
     /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
@@ -91,7 +91,11 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
     }
 
-    /// <summary>The placer hook of the scheduler engine: true when the task was taken off this node.</summary>
+    /// <summary>The scheduler engine's placer: false (it runs here) until the cluster view started, since a node that
+    /// has not joined a cluster places nothing elsewhere; then <see cref="TryPlace"/>.</summary>
+    public bool TryPlaceElsewhere(TaskSpec spec) => Refresh.IsStarted && TryPlace(spec);
+
+    /// <summary>Places a task this runtime owns: true when the task was taken off this node.</summary>
     public bool TryPlace(TaskSpec spec)
     {
         var nodes = Refresh.Nodes;
@@ -259,7 +263,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         spec.Attempt++;
-        spec.State = TaskSpec.Running;
+        spec.State = TaskState.Running;
         spec.RemoteNode = node;
         _inFlight[spec.Id] = spec;
         node.Track(spec);
@@ -327,7 +331,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             return false; // a late duplicate (the task was re-run after its node was thought dead): the first result won
         }
 
-        spec.RemoteNode?.Untrack(spec);
+        (spec.RemoteNode as RemoteNode)?.Untrack(spec);
         spec.RemoteNode = null;
         _attempts.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
         return true;
@@ -357,7 +361,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         LogRetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
-        spec.State = TaskSpec.Waiting;
+        spec.State = TaskState.Waiting;
         _scheduler.Enqueue(spec);
     }
 

@@ -5,7 +5,7 @@ using OrleansRay.Transport;
 namespace OrleansRay.Placement;
 
 /// <summary>Another node as this runtime sees it: its endpoint, its resources, and the tasks this runtime sent it.</summary>
-internal sealed class RemoteNode
+internal sealed class RemoteNode : IRemoteAttempt
 {
     /// <summary>Makes the task pump of one destination node.</summary>
     public delegate SendPump<RemoteTask> PumpFactory(RemoteNode node);

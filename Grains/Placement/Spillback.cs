@@ -41,7 +41,7 @@ internal static class Spillback
 
             foreach (var spec in scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
             {
-                spec.State = TaskSpec.Waiting;
+                spec.State = TaskState.Waiting;
                 if (!placer.TryPlace(spec))
                 {
                     scheduler.EnqueueHere(spec);

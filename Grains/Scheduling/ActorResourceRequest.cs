@@ -3,13 +3,16 @@ namespace OrleansRay.Scheduling;
 /// <summary>An actor waiting for its resources.</summary>
 internal sealed class ActorResourceRequest
 {
-    public ActorResourceRequest(ResourceSet shape, ActorId actorId)
+    public ActorResourceRequest(ResourceClaim claim, ActorId actorId)
     {
-        Shape = shape;
+        Claim = claim;
         ActorId = actorId;
     }
 
-    public ResourceSet Shape { get; }
+    /// <summary>What the actor takes for its lifetime.</summary>
+    public ResourceClaim Claim { get; }
+
+    public ResourceSet Shape => Claim.Shape;
 
     public ActorId ActorId { get; }
 

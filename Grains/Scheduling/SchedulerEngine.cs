@@ -1,15 +1,19 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Execution;
-using OrleansRay.Ownership;
 
 namespace OrleansRay.Scheduling;
 
 /// <summary>The node's scheduler: holds tasks until their arguments exist, admits them when their resources are free,
-/// and hands them to worker leases. Also the ledger for actors' resources.</summary>
+/// and hands them to worker leases. Also the ledger for actors' resources and placement-group bundles.</summary>
 /// <remarks>
-/// One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it stays
-/// off the profile at 100k tasks/s. Leases are started outside the lock through <see cref="LeaseStarter"/> (the
-/// executor grain), and run on the <see cref="WorkerPool"/>.
+/// <para>One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it
+/// stays off the profile at 100k tasks/s. Leases are started outside the lock, through the <see cref="LeaseRoute"/>
+/// (the executor grain while the silo is active) or directly, and run on the <see cref="WorkerPool"/>.</para>
+/// <para>Its collaborators are ports passed to the constructor: an <see cref="IArgumentSource"/> for object arguments,
+/// an <see cref="ITaskPlacer"/> for spillback and an <see cref="ITaskRunner"/> for the tasks themselves. The node builds
+/// them before the engine, so there is no cycle to bind later: the runner and argument source are the node runtime
+/// itself, and the placer (the cluster scheduler) reaches the engine through the node only when it places, and places
+/// nothing elsewhere until the node joins a cluster. A task reaches its own engine through <see cref="TaskSpec.Engine"/>.</para>
 /// </remarks>
 internal sealed partial class SchedulerEngine
 {
@@ -21,70 +25,61 @@ internal sealed partial class SchedulerEngine
     private readonly List<SchedulingClass> _waitingClasses = new();
     private readonly Dictionary<long, Lease> _leases = new();
     private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
-    private readonly Dictionary<Guid, List<BundleReservation>> _bundles = new();
-    private readonly Dictionary<string, double> _available;
+    private readonly ResourceLedger _resources;
+    private readonly WorkerPool _pool;
+    private readonly ITaskRunner _runner;
+    private readonly IArgumentSource _arguments;
+    private readonly ITaskPlacer _placer;
     private readonly ILogger _logger;
-    private readonly int _zeroResourceLeaseCap;
-    private ResourceSet _total;
-    private long _nextLeaseId;
-    private int _waitingForArgs;
-    private long _finished;
-    private long _failed;
-    private long _submitted;
-
     private readonly TimeProvider _timeProvider;
+    private readonly int _zeroResourceLeaseCap;
+    private long _nextLeaseId;
 
-    public SchedulerEngine(ResourceSet total, ILogger logger, TimeProvider? timeProvider = null)
+    /// <summary>Makes the engine of a node with <paramref name="total"/> resources.</summary>
+    /// <param name="total">The node's resources.</param>
+    /// <param name="pool">The worker threads leases run on.</param>
+    /// <param name="runner">Runs each task.</param>
+    /// <param name="arguments">Finds the entries of object arguments.</param>
+    /// <param name="placer">Asked whether each ready task this node owns runs elsewhere.</param>
+    /// <param name="logger">Logs leases that could not be started through the route.</param>
+    /// <param name="leaseRoute">Where leases start; default: a route of its own, running them directly until switched.</param>
+    /// <param name="timeProvider">Drives the starvation check; default: the system clock.</param>
+    public SchedulerEngine(ResourceSet total, WorkerPool pool, ITaskRunner runner, IArgumentSource arguments, ITaskPlacer placer, ILogger logger,
+        LeaseRoute? leaseRoute = null, TimeProvider? timeProvider = null)
     {
-        _total = total;
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _available = total.ToDictionary();
+        ArgumentNullException.ThrowIfNull(total);
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentNullException.ThrowIfNull(placer);
+        ArgumentNullException.ThrowIfNull(logger);
+        _resources = new ResourceLedger(total);
+        _pool = pool;
+        _runner = runner;
+        _arguments = arguments;
+        _placer = placer;
         _logger = logger;
+        LeaseRoute = leaseRoute ?? new LeaseRoute();
+        _timeProvider = timeProvider ?? TimeProvider.System;
 
         // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
         // burst of them cannot create thousands of threads (Ray bounds them by its worker-process count).
         _zeroResourceLeaseCap = Math.Max(8, 4 * Environment.ProcessorCount);
     }
 
-    /// <summary>Starts a granted lease (set by the node runtime: a call to the local executor grain).</summary>
-    public Func<long, Task>? LeaseStarter { get; set; }
-
-    /// <summary>Runs a lease's loop on the worker threads (set by the node runtime).</summary>
-    public Func<Lease, Task>? LeaseRunner { get; set; }
-
-    /// <summary>Decides whether a task this node owns runs elsewhere (set by the node runtime in a cluster): returns true
-    /// when it took the task off this node. Not asked for tasks run here for other owners.</summary>
-    public Func<TaskSpec, bool>? Placer { get; set; }
-
-    /// <summary>Runs one task (set by the node runtime).</summary>
-    public Func<TaskSpec, Lease, ValueTask>? TaskRunner { get; set; }
-
-    public ResourceSet Total => _total;
-
-    public long SubmittedCount => Interlocked.Read(ref _submitted);
-
-    public long FinishedCount => Interlocked.Read(ref _finished);
-
-    public long FailedCount => Interlocked.Read(ref _failed);
-
-    private long _sentElsewhere;
-
-    /// <summary>Tasks submitted here that ran (or were sent to run) on another node.</summary>
-    public long SentElsewhereCount => Interlocked.Read(ref _sentElsewhere);
-
-    /// <summary>Counts a task of this node sent to another one (its first send only).</summary>
-    public void RecordSentElsewhere() => Interlocked.Increment(ref _sentElsewhere);
+    /// <summary>Where granted leases start: the node routes them through its executor grain while the silo is active.</summary>
+    public LeaseRoute LeaseRoute { get; }
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec, ObjectReader objects)
+    public void Submit(TaskSpec spec)
     {
-        Interlocked.Increment(ref _submitted);
+        CountSubmitted();
         var pending = 0;
         foreach (var arg in spec.Args)
         {
             if (arg.IsRef)
             {
-                if (!objects.TryGetArgument(arg, out var entry))
+                if (!_arguments.TryGetArgument(arg, out var entry))
                 {
                     spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
                     return;
@@ -107,7 +102,7 @@ internal sealed partial class SchedulerEngine
         Interlocked.Increment(ref _waitingForArgs);
         foreach (var arg in spec.Args)
         {
-            if (arg.IsRef && objects.TryGetArgument(arg, out var entry) && !entry.IsComplete)
+            if (arg.IsRef && _arguments.TryGetArgument(arg, out var entry) && !entry.IsComplete)
             {
                 entry.OnComplete(_ => DependencyReady(spec));
             }
@@ -133,7 +128,7 @@ internal sealed partial class SchedulerEngine
             return;
         }
 
-        if (!spec.IsForeign && Placer is { } placer && placer(spec))
+        if (!spec.IsForeign && _placer.TryPlaceElsewhere(spec))
         {
             return;
         }
@@ -157,7 +152,7 @@ internal sealed partial class SchedulerEngine
         List<Lease>? started = null;
         lock (_gate)
         {
-            spec.State = TaskSpec.Queued;
+            spec.State = TaskState.Queued;
             if (!_classes.TryGetValue(spec.Resources, out var cls))
             {
                 cls = new SchedulingClass(spec.Resources, this);
@@ -217,7 +212,7 @@ internal sealed partial class SchedulerEngine
             }
             else
             {
-                next.State = TaskSpec.Running;
+                next.State = TaskState.Running;
                 next.RunningLease = lease;
             }
         }
@@ -237,416 +232,9 @@ internal sealed partial class SchedulerEngine
                 return false;
             }
 
-            return shape.IsEmpty ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls)) : shape.FitsIn(_available);
-        }
-    }
-
-    /// <summary>Takes up to <paramref name="max"/> queued tasks this node owns whose shape <paramref name="take"/>
-    /// accepts, newest first (the oldest keep their place here): the placer moves them to nodes with room.</summary>
-    public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max)
-    {
-        var taken = new List<TaskSpec>();
-        lock (_gate)
-        {
-            for (var i = 0; i < _waitingClasses.Count && taken.Count < max; i++)
-            {
-                var cls = _waitingClasses[i];
-                if (cls.Ready.Count == 0 || !take(cls.Shape))
-                {
-                    continue;
-                }
-
-                var all = cls.Ready.ToArray();
-                var keep = new Queue<TaskSpec>(all.Length);
-                var room = max - taken.Count;
-                var cut = Math.Max(0, all.Length - room);
-                for (var j = 0; j < all.Length; j++)
-                {
-                    var s = all[j];
-                    if (j >= cut && !s.IsForeign && !s.Cancelled)
-                    {
-                        taken.Add(s);
-                    }
-                    else if (!s.Cancelled)
-                    {
-                        keep.Enqueue(s);
-                    }
-                }
-
-                cls.Ready.Clear();
-                foreach (var s in keep)
-                {
-                    cls.Ready.Enqueue(s);
-                }
-
-                if (cls.Ready.Count == 0)
-                {
-                    _waitingClasses.RemoveAt(i);
-                    i--;
-                }
-            }
-        }
-
-        return taken;
-    }
-
-    /// <summary>Queued tasks per shape, for the placer's rebalancing.</summary>
-    public List<(ResourceSet Shape, int Count)> QueuedShapes()
-    {
-        lock (_gate)
-        {
-            return _waitingClasses.Where(c => c.Ready.Count > 0).Select(c => (c.Shape, c.Ready.Count)).ToList();
-        }
-    }
-
-    /// <summary>Takes a cancelled task out of its ready queue, so it no longer shows as a demand.</summary>
-    public void RemoveQueued(TaskSpec spec)
-    {
-        lock (_gate)
-        {
-            if (spec.State != TaskSpec.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
-            {
-                return;
-            }
-
-            var kept = cls.Ready.Where(s => !ReferenceEquals(s, spec)).ToArray();
-            cls.Ready.Clear();
-            foreach (var s in kept)
-            {
-                cls.Ready.Enqueue(s);
-            }
-
-            if (cls.Ready.Count == 0)
-            {
-                _waitingClasses.Remove(cls);
-            }
-        }
-    }
-
-    /// <summary>Counts a finished task (success or failure) for metrics.</summary>
-    public void RecordFinished(bool failed)
-    {
-        if (failed)
-        {
-            Interlocked.Increment(ref _failed);
-        }
-        else
-        {
-            Interlocked.Increment(ref _finished);
-        }
-    }
-
-    /// <summary>The task running under <paramref name="lease"/> waits for objects: hand its resources back meanwhile
-    /// (Ray does the same, so nested tasks cannot deadlock a full node).</summary>
-    public void ReleaseWhileBlocked(Lease lease)
-    {
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            if (lease.Blocked || lease.Abandoned)
-            {
-                return;
-            }
-
-            lease.Blocked = true;
-            AddLocked(lease.Resources);
-            // A blocked lease stops counting against its shape's lease cap too: for zero-resource tasks the cap is the
-            // only bound, and blocked ones must not keep the tasks they wait for from starting.
-            lease.Class.ActiveLeases--;
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-    }
-
-    /// <summary>The blocked task resumes: take its resources again (the node may be briefly over-subscribed, as in Ray).</summary>
-    public void ReacquireAfterBlocked(Lease lease)
-    {
-        lock (_gate)
-        {
-            if (!lease.Blocked || lease.Abandoned)
-            {
-                return;
-            }
-
-            lease.Blocked = false;
-            SubtractLocked(lease.Resources);
-            lease.Class.ActiveLeases++;
-        }
-    }
-
-    /// <summary>A forced cancel: free the lease's resources now; its thread finishes the function and stops.</summary>
-    public void Abandon(Lease lease, TaskSpec spec)
-    {
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            if (lease.Abandoned || !ReferenceEquals(spec.RunningLease, lease) || spec.State != TaskSpec.Running)
-            {
-                return;
-            }
-
-            lease.Abandoned = true;
-            if (!lease.Blocked)
-            {
-                AddLocked(lease.Resources);
-                lease.Class.ActiveLeases--;
-            }
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-    }
-
-    /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
-    public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (shape.FitsIn(_available))
-            {
-                SubtractLocked(shape);
-                return Task.CompletedTask;
-            }
-
-            var request = new ActorResourceRequest(shape, actorId);
-            var node = _pendingActors.AddLast(request);
-            if (cancellationToken.CanBeCanceled)
-            {
-                request.Cancellation = cancellationToken.Register(() =>
-                {
-                    lock (_gate)
-                    {
-                        if (node.List is not null)
-                        {
-                            _pendingActors.Remove(node);
-                        }
-                    }
-
-                    request.Completion.TrySetCanceled(cancellationToken);
-                });
-            }
-
-            return request.Completion.Task;
-        }
-    }
-
-    /// <summary>Returns an actor's resources when it dies.</summary>
-    public void ReleaseForActor(ResourceSet shape)
-    {
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            AddLocked(shape);
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-    }
-
-    /// <summary>Changes the node's total (e.g. a test or a resize); the available amounts move by the same difference.</summary>
-    public void SetTotal(ResourceSet total)
-    {
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            foreach (var (name, amount) in _total.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) - amount;
-            }
-
-            foreach (var (name, amount) in total.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) + amount;
-            }
-
-            _total = total;
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-    }
-
-    /// <summary>The name a resource takes inside a placement-group bundle (Ray's: CPU_group_0_{pg}); a negative index
-    /// names the group-wide pool any bundle's task may use (CPU_group_{pg}).</summary>
-    public static string BundleResourceName(string resource, Guid placementGroupId, int bundleIndex) =>
-        bundleIndex < 0 ? $"{resource}_group_{placementGroupId:N}" : $"{resource}_group_{bundleIndex}_{placementGroupId:N}";
-
-    /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool and come
-    /// back under the bundle's names, which only the group's tasks and actors ask for.</summary>
-    public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)
-    {
-        ArgumentNullException.ThrowIfNull(bundles);
-        if (bundles.Count == 0)
-        {
-            return true;
-        }
-
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            // A retried reservation may include bundles already held here: reserve only the others.
-            bundles = bundles.Where(b => !(_bundles.TryGetValue(b.PlacementGroupId, out var held) && held.Any(h => h.Index == b.Index))).ToList();
-            var sum = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var bundle in bundles)
-            {
-                foreach (var (name, amount) in bundle.Shape.Items)
-                {
-                    sum[name] = sum.GetValueOrDefault(name) + amount;
-                }
-            }
-
-            if (!ResourceSet.From(sum).FitsIn(_available))
-            {
-                return false;
-            }
-
-            var total = _total.ToDictionary();
-            foreach (var bundle in bundles)
-            {
-                SubtractLocked(bundle.Shape);
-                foreach (var (name, amount) in bundle.Shape.Items)
-                {
-                    foreach (var renamed in new[] { BundleResourceName(name, bundle.PlacementGroupId, bundle.Index), BundleResourceName(name, bundle.PlacementGroupId, -1) })
-                    {
-                        total[renamed] = total.GetValueOrDefault(renamed) + amount;
-                        _available[renamed] = _available.GetValueOrDefault(renamed) + amount;
-                    }
-                }
-
-                if (!_bundles.TryGetValue(bundle.PlacementGroupId, out var list))
-                {
-                    _bundles[bundle.PlacementGroupId] = list = new List<BundleReservation>();
-                }
-
-                list.Add(bundle);
-            }
-
-            _total = ResourceSet.From(total);
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-        return true;
-    }
-
-    /// <summary>Returns a placement group's bundles on this node to the free pool.</summary>
-    public void ReleaseBundles(Guid placementGroupId)
-    {
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            if (!_bundles.Remove(placementGroupId, out var list))
-            {
-                return;
-            }
-
-            var suffix = $"_group_{placementGroupId:N}";
-            var pgSuffix = $"_{placementGroupId:N}";
-            var total = _total.Items.Where(kv => !kv.Key.EndsWith(suffix, StringComparison.Ordinal) && !kv.Key.EndsWith(pgSuffix, StringComparison.Ordinal)).ToList();
-            foreach (var key in _available.Keys.Where(k => k.EndsWith(suffix, StringComparison.Ordinal) || (k.Contains("_group_", StringComparison.Ordinal) && k.EndsWith(pgSuffix, StringComparison.Ordinal))).ToList())
-            {
-                _available.Remove(key);
-            }
-
-            foreach (var bundle in list)
-            {
-                AddLocked(bundle.Shape);
-            }
-
-            _total = ResourceSet.From(total);
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-    }
-
-    /// <summary>The free resources now.</summary>
-    public ResourceSet Available()
-    {
-        lock (_gate)
-        {
-            return ResourceSet.From(_available.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, kv.Value))));
-        }
-    }
-
-    /// <summary>Pending work by shape: ready tasks waiting for resources, and actors waiting to be placed.</summary>
-    public IReadOnlyList<ResourceDemandInfo> Demands()
-    {
-        lock (_gate)
-        {
-            var result = new List<ResourceDemandInfo>();
-            foreach (var cls in _waitingClasses)
-            {
-                if (cls.Ready.Count > 0)
-                {
-                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !cls.Shape.FitsIn(_total), IsActor: false));
-                }
-            }
-
-            foreach (var group in _pendingActors.GroupBy(a => a.Shape))
-            {
-                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !group.Key.FitsIn(_total), IsActor: true));
-            }
-
-            return result;
-        }
-    }
-
-    /// <summary>Tasks waiting for object arguments.</summary>
-    public int WaitingForArgs => Volatile.Read(ref _waitingForArgs);
-
-    /// <summary>Tasks queued for resources.</summary>
-    public int QueuedCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _waitingClasses.Sum(c => c.Ready.Count);
-            }
-        }
-    }
-
-    /// <summary>Tasks running now.</summary>
-    public int RunningCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _leases.Count;
-            }
-        }
-    }
-
-    /// <summary>Runs a granted lease's loop; called from the executor grain.</summary>
-    public Task RunLeaseAsync(long leaseId)
-    {
-        Lease? lease;
-        lock (_gate)
-        {
-            _leases.TryGetValue(leaseId, out lease);
-        }
-
-        return lease is null ? Task.CompletedTask : LeaseRunner!(lease);
-    }
-
-    /// <summary>The lease loop: runs tasks of the lease's shape until <see cref="TakeNext"/> says stop.</summary>
-    public async Task RunLoopAsync(Lease lease)
-    {
-        var spec = lease.Next;
-        lease.Next = null;
-        while (spec is not null)
-        {
-            var run = TaskRunner!(spec, lease);
-            if (!run.IsCompletedSuccessfully)
-            {
-                await run;
-            }
-
-            lease.Executed++;
-            spec = TakeNext(lease);
+            return shape.IsEmpty
+                ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls))
+                : _resources.Fits(cls?.Claim ?? ResourceClaim.Of(shape));
         }
     }
 
@@ -670,10 +258,10 @@ internal sealed partial class SchedulerEngine
         for (var node = _pendingActors.First; node is not null;)
         {
             var next = node.Next;
-            if (node.Value.Shape.FitsIn(_available))
+            if (_resources.Fits(node.Value.Claim))
             {
                 _pendingActors.Remove(node);
-                SubtractLocked(node.Value.Shape);
+                _resources.Take(node.Value.Claim);
                 node.Value.Grant();
             }
 
@@ -692,10 +280,10 @@ internal sealed partial class SchedulerEngine
                 }
 
                 var lease = new Lease(++_nextLeaseId, cls, spec);
-                spec.State = TaskSpec.Running;
+                spec.State = TaskState.Running;
                 spec.RunningLease = lease;
                 cls.ActiveLeases++;
-                SubtractLocked(cls.Shape);
+                _resources.Take(cls.Claim);
                 _leases[lease.Id] = lease;
                 (started ??= new List<Lease>()).Add(lease);
             }
@@ -713,7 +301,7 @@ internal sealed partial class SchedulerEngine
     }
 
     private bool CanGrantLocked(SchedulingClass cls) =>
-        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : cls.Shape.FitsIn(_available);
+        cls.Shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : _resources.Fits(cls.Claim);
 
     private void ReleaseLeaseLocked(Lease lease)
     {
@@ -721,7 +309,7 @@ internal sealed partial class SchedulerEngine
         if (!lease.Blocked)
         {
             lease.Class.ActiveLeases--;
-            AddLocked(lease.Resources);
+            _resources.Return(lease.Class.Claim);
         }
 
         if (lease.Class.ExtraLeases > 0)
@@ -729,83 +317,4 @@ internal sealed partial class SchedulerEngine
             lease.Class.ExtraLeases--; // a lease of the shape ended: the stall it was granted for is over
         }
     }
-
-    private void AddLocked(ResourceSet shape)
-    {
-        foreach (var (name, amount) in shape.Items)
-        {
-            if (!_available.ContainsKey(name) && name.Contains("_group_", StringComparison.Ordinal) && _total[name] == 0)
-            {
-                continue; // a bundle's resource whose group was removed while the task ran: it is gone
-            }
-
-            _available[name] = _available.GetValueOrDefault(name) + amount;
-        }
-    }
-
-    private void SubtractLocked(ResourceSet shape)
-    {
-        foreach (var (name, amount) in shape.Items)
-        {
-            _available[name] = _available.GetValueOrDefault(name) - amount;
-        }
-    }
-
-    private void Start(List<Lease>? leases)
-    {
-        if (leases is null)
-        {
-            return;
-        }
-
-        foreach (var lease in leases)
-        {
-            if (LeaseStarter is null)
-            {
-                _ = LeaseRunner!(lease);
-                continue;
-            }
-
-            // The executor grain is called from a thread-pool thread, never from the caller's thread: the caller may be
-            // user code on a worker thread that is about to block, and Orleans must not run any of the call's
-            // continuations there (seen: lease starts stuck behind a blocked task's thread).
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Engine.StartThroughExecutor(state.Lease), (Engine: this, Lease: lease), preferLocal: false);
-        }
-    }
-
-    private void StartThroughExecutor(Lease lease)
-    {
-        var starter = LeaseStarter;
-        Task start;
-        try
-        {
-            start = starter is null ? LeaseRunner!(lease) : starter(lease.Id);
-        }
-        catch (Exception ex)
-        {
-            start = Task.FromException(ex);
-        }
-
-        if (!start.IsCompletedSuccessfully)
-        {
-            _ = ObserveStartAsync(start, lease);
-        }
-    }
-
-    private async Task ObserveStartAsync(Task start, Lease lease)
-    {
-        try
-        {
-            await start.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // The executor grain could not be reached (silo shutting down): run the lease directly so no task is lost.
-            LogLeaseStartFailed(_logger, lease.Id, ex);
-            _ = LeaseRunner!(lease);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Starting lease {LeaseId} through the executor grain failed; running it directly")]
-    private static partial void LogLeaseStartFailed(ILogger logger, long leaseId, Exception exception);
 }

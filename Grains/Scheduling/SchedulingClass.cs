@@ -6,10 +6,14 @@ internal sealed class SchedulingClass
     public SchedulingClass(ResourceSet shape, SchedulerEngine engine)
     {
         Shape = shape;
+        Claim = ResourceClaim.Of(shape);
         Engine = engine;
     }
 
     public ResourceSet Shape { get; }
+
+    /// <summary>What each lease of the shape takes: from the node's free pool, and from its bundles.</summary>
+    public ResourceClaim Claim { get; }
 
     public SchedulerEngine Engine { get; }
 

@@ -10,7 +10,7 @@ namespace OrleansRay.Scheduling;
 /// through the <see cref="Invoker"/>, retries a failed attempt while the task's retry budget allows (Ray's
 /// <c>max_retries</c> with <c>retry_exceptions</c>), and completes the task's return object, or hands the outcome of a
 /// task run for another owner to <see cref="IForeignTaskResults"/>.</summary>
-internal sealed partial class TaskAttempts
+internal sealed partial class TaskAttempts : ITaskRunner
 {
     private readonly object _host;
     private readonly LocalNode _node;
@@ -76,7 +76,7 @@ internal sealed partial class TaskAttempts
         else if (spec.RetryExceptions && spec.Attempt <= spec.MaxRetries && !spec.Cancelled)
         {
             LogTaskRetry(_logger, spec.DisplayName, spec.Attempt, exception.Message);
-            spec.State = TaskSpec.Waiting;
+            spec.State = TaskState.Waiting;
             spec.Engine.Enqueue(spec);
         }
         else
@@ -87,7 +87,7 @@ internal sealed partial class TaskAttempts
 
     private void Finish(TaskSpec spec, object? value, RayError? error)
     {
-        spec.State = TaskSpec.Done;
+        spec.State = TaskState.Done;
         spec.RunningLease = null;
         var duration = spec.StartedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(spec.StartedAt);
         if (spec.IsForeign)
@@ -116,7 +116,7 @@ internal sealed partial class TaskAttempts
     public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
     {
         var ranElsewhere = node.Length > 0 && node != _node.Name;
-        spec.State = TaskSpec.Done;
+        spec.State = TaskState.Done;
         if (error is null)
         {
             spec.Result.TrySetValue(value);

@@ -1,16 +1,18 @@
 using OrleansRay.Execution;
 using OrleansRay.Ownership;
-using OrleansRay.Placement;
 
 namespace OrleansRay.Scheduling;
 
 /// <summary>A submitted task on its owner's node: function, arguments, resource shape and its return object.</summary>
+/// <remarks>Its mutable state is written by the engine, the runner and the placer on different threads: the fields read
+/// without a lock (<see cref="State"/>, <see cref="Cancelled"/>, <see cref="RemoteNode"/>) are volatile, and
+/// <see cref="PendingDependencies"/> stays a field because it is counted down with <see cref="Interlocked"/>.</remarks>
 internal sealed class TaskSpec : IPendingWork, ICancellableWork
 {
-    public const int Waiting = 0, Queued = 1, Running = 2, Done = 3;
-
     private CancellationTokenSource? _cancellation;
-    private volatile int _state;
+    private volatile TaskState _state;
+    private volatile bool _cancelled;
+    private volatile IRemoteAttempt? _remoteNode;
 
     public TaskSpec(TaskId id, CompiledFunction function, TaskArg[] args, ResourceSet resources, ObjectEntry result, SchedulerEngine engine)
     {
@@ -50,29 +52,36 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork
     public bool IsForeign => ReplyTo is not null;
 
     /// <summary>On the owner: the task was sent to another node at least once (counted once).</summary>
-    public bool SentElsewhere;
+    public bool SentElsewhere { get; set; }
 
-    /// <summary>On the owner: the node running this task now, when it is not this one.</summary>
-    public volatile RemoteNode? RemoteNode;
+    /// <summary>On the owner: the node running this task's current attempt, when it is not this one.</summary>
+    public IRemoteAttempt? RemoteNode
+    {
+        get => _remoteNode;
+        set => _remoteNode = value;
+    }
 
     /// <summary>Stopwatch timestamp of the moment the task was queued ready to run (scheduling latency).</summary>
-    public long ReadyAt;
+    public long ReadyAt { get; set; }
 
     /// <summary>Stopwatch timestamp of the current attempt's start (for the task event log).</summary>
-    public long StartedAt;
+    public long StartedAt { get; set; }
 
     /// <summary>Attempts started so far.</summary>
-    public int Attempt;
+    public int Attempt { get; set; }
 
-    /// <summary>Object arguments not yet available.</summary>
+    /// <summary>Object arguments not yet available (plus one while the engine registers for them). A field: the engine
+    /// counts it down with <see cref="Interlocked.Decrement(ref int)"/> from the threads completing the arguments.</summary>
     public int PendingDependencies;
 
-    public volatile bool Cancelled;
+    /// <summary>True once <see cref="Cancel"/> was called; never reset.</summary>
+    public bool Cancelled => _cancelled;
 
-    /// <summary>The lease running this task now, if it runs.</summary>
-    public Lease? RunningLease;
+    /// <summary>The lease running this task now, if it runs here.</summary>
+    public Lease? RunningLease { get; set; }
 
-    public int State
+    /// <summary>Where the task is now.</summary>
+    public TaskState State
     {
         get => _state;
         set => _state = value;
@@ -98,12 +107,13 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork
         }
     }
 
+    /// <inheritdoc />
     public void Cancel(bool force)
     {
-        Cancelled = true;
+        _cancelled = true;
         Result.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         Volatile.Read(ref _cancellation)?.Cancel();
-        if (State == Queued)
+        if (State == TaskState.Queued)
         {
             Engine.RemoveQueued(this);
         }

@@ -1,0 +1,122 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>The placement-group bundles reserved on this node: each bundle's total, and what of it the group's tasks
+/// and actors have not taken.</summary>
+/// <remarks>
+/// Keyed by <see cref="BundleKey"/>: (group, index) for one bundle, (group, <see cref="BundleKey.AnyBundle"/>) for the
+/// group's pool on this node, which holds the sum of the group's bundles here and serves tasks that may use any bundle.
+/// A bundle's amounts and the pool's are separate, as Ray's bundle and wildcard resources are. Available amounts may go
+/// below zero while a task that waited in a Get resumes (as the node's may); reports clamp them at zero. Not
+/// thread-safe: the scheduler engine's lock guards it.
+/// </remarks>
+internal sealed class BundleLedger
+{
+    private readonly Dictionary<BundleKey, Entry> _entries = new();
+    private readonly Dictionary<Guid, List<BundleReservation>> _groups = new();
+
+    /// <summary>True when no bundle is reserved here.</summary>
+    public bool IsEmpty => _groups.Count == 0;
+
+    /// <summary>True when bundle <paramref name="index"/> of group <paramref name="placementGroupId"/> is reserved here.</summary>
+    public bool Holds(Guid placementGroupId, int index) =>
+        _groups.TryGetValue(placementGroupId, out var held) && held.Exists(b => b.Index == index);
+
+    /// <summary>Records a reserved bundle: its shape becomes available in the bundle and in its group's pool. The
+    /// caller has taken the shape out of the node's free resources.</summary>
+    public void Add(BundleReservation bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        AddTo(new BundleKey(bundle.PlacementGroupId, bundle.Index), bundle.Shape);
+        AddTo(new BundleKey(bundle.PlacementGroupId, BundleKey.AnyBundle), bundle.Shape);
+        if (!_groups.TryGetValue(bundle.PlacementGroupId, out var list))
+        {
+            _groups[bundle.PlacementGroupId] = list = new List<BundleReservation>();
+        }
+
+        list.Add(bundle);
+    }
+
+    /// <summary>Forgets a group's bundles here; returns them (their shapes go back to the node's free resources), or
+    /// null when the group holds none here. Amounts its running tasks return later are dropped.</summary>
+    public List<BundleReservation>? Remove(Guid placementGroupId)
+    {
+        if (!_groups.Remove(placementGroupId, out var list))
+        {
+            return null;
+        }
+
+        _entries.Remove(new BundleKey(placementGroupId, BundleKey.AnyBundle));
+        foreach (var bundle in list)
+        {
+            _entries.Remove(new BundleKey(placementGroupId, bundle.Index));
+        }
+
+        return list;
+    }
+
+    /// <summary>True when <paramref name="amounts"/> are available in <paramref name="key"/> now.</summary>
+    public bool Fits(BundleKey key, ResourceSet amounts) => _entries.TryGetValue(key, out var entry) && amounts.FitsIn(entry.Available);
+
+    /// <summary>True when <paramref name="key"/> is reserved here and could ever hold <paramref name="amounts"/>.</summary>
+    public bool FitsTotal(BundleKey key, ResourceSet amounts) => _entries.TryGetValue(key, out var entry) && amounts.FitsIn(entry.Total);
+
+    /// <summary>Takes <paramref name="amounts"/> from <paramref name="key"/> (checked with <see cref="Fits"/> first, or
+    /// retaken by a task resuming after a Get).</summary>
+    public void Take(BundleKey key, ResourceSet amounts)
+    {
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            Move(entry.Available, amounts, -1);
+        }
+    }
+
+    /// <summary>Gives <paramref name="amounts"/> back to <paramref name="key"/>; dropped when the group was removed
+    /// while they were taken.</summary>
+    public void Return(BundleKey key, ResourceSet amounts)
+    {
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            Move(entry.Available, amounts, +1);
+        }
+    }
+
+    /// <summary>Every bundle's and pool's total under Ray's names (<see cref="BundleKey.ResourceName"/>), for the
+    /// node's reported total.</summary>
+    public IEnumerable<KeyValuePair<string, double>> NamedTotals() =>
+        _entries.SelectMany(e => e.Value.Total.Items.Select(kv => new KeyValuePair<string, double>(e.Key.ResourceName(kv.Key), kv.Value)));
+
+    /// <summary>Every bundle's and pool's available amounts under Ray's names, not clamped.</summary>
+    public IEnumerable<KeyValuePair<string, double>> NamedAvailable() =>
+        _entries.SelectMany(e => e.Value.Available.Select(kv => new KeyValuePair<string, double>(e.Key.ResourceName(kv.Key), kv.Value)));
+
+    /// <summary>A set of <paramref name="amounts"/> with negative ones shown as zero.</summary>
+    public static ResourceSet Clamped(IEnumerable<KeyValuePair<string, double>> amounts) =>
+        ResourceSet.From(amounts.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, kv.Value))));
+
+    private void AddTo(BundleKey key, ResourceSet shape)
+    {
+        if (!_entries.TryGetValue(key, out var entry))
+        {
+            _entries[key] = entry = new Entry();
+        }
+
+        entry.Total = ResourceSet.From(entry.Total.Items.Concat(shape.Items));
+        Move(entry.Available, shape, +1);
+    }
+
+    private static void Move(Dictionary<string, double> available, ResourceSet amounts, int sign)
+    {
+        foreach (var (name, amount) in amounts.Items)
+        {
+            available[name] = available.GetValueOrDefault(name) + (sign * amount);
+        }
+    }
+
+    /// <summary>One bundle's (or pool's) amounts.</summary>
+    private sealed class Entry
+    {
+        public ResourceSet Total { get; set; } = ResourceSet.Empty;
+
+        public Dictionary<string, double> Available { get; } = new(StringComparer.Ordinal);
+    }
+}

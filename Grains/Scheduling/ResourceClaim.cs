@@ -1,0 +1,65 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>What a resource shape takes on this node: amounts from the node's free resources, and amounts from
+/// placement-group bundles (named in the shape by <see cref="BundleKey.ResourceName"/>).</summary>
+/// <remarks>Made once per shape (a scheduling class, an actor's request) so bundle names are read once, not per task.
+/// Immutable.</remarks>
+internal sealed class ResourceClaim
+{
+    private readonly (BundleKey Bundle, ResourceSet Amounts)[] _bundles;
+
+    private ResourceClaim(ResourceSet shape, ResourceSet node, (BundleKey Bundle, ResourceSet Amounts)[] bundles)
+    {
+        Shape = shape;
+        Node = node;
+        _bundles = bundles;
+    }
+
+    /// <summary>The shape as asked for.</summary>
+    public ResourceSet Shape { get; }
+
+    /// <summary>The amounts taken from the node's free resources (the whole shape when it names no bundle).</summary>
+    public ResourceSet Node { get; }
+
+    /// <summary>The amounts taken from each bundle; empty for most shapes.</summary>
+    public ReadOnlySpan<(BundleKey Bundle, ResourceSet Amounts)> Bundles => _bundles;
+
+    /// <summary>True when the shape asks for nothing, so the ledger does not bound it (a lease cap does).</summary>
+    public bool IsEmpty => Shape.IsEmpty;
+
+    /// <summary>Reads <paramref name="shape"/>'s names into node and bundle amounts.</summary>
+    public static ResourceClaim Of(ResourceSet shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        List<KeyValuePair<string, double>>? node = null;
+        Dictionary<BundleKey, List<KeyValuePair<string, double>>>? bundles = null;
+        foreach (var (name, amount) in shape.Items)
+        {
+            if (!BundleKey.TryParse(name, out var resource, out var key))
+            {
+                (node ??= new()).Add(new(name, amount));
+                continue;
+            }
+
+            bundles ??= new();
+            if (!bundles.TryGetValue(key, out var amounts))
+            {
+                bundles[key] = amounts = new();
+            }
+
+            amounts.Add(new(resource, amount));
+        }
+
+        if (bundles is null)
+        {
+            return new ResourceClaim(shape, shape, Array.Empty<(BundleKey, ResourceSet)>());
+        }
+
+        return new ResourceClaim(
+            shape,
+            node is null ? ResourceSet.Empty : ResourceSet.From(node),
+            bundles.Select(b => (b.Key, ResourceSet.From(b.Value))).ToArray());
+    }
+
+    public override string ToString() => Shape.ToString();
+}

@@ -1,0 +1,149 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>This node's resources: its free pool, and the placement-group bundles reserved out of it; what a
+/// <see cref="ResourceClaim"/> fits, takes and gives back.</summary>
+/// <remarks>
+/// Not thread-safe: the scheduler engine's lock guards it, except <see cref="Total"/>, which may be read without it.
+/// Amounts may go below zero while a task that waited in a Get resumes (the node is briefly over-subscribed, as in
+/// Ray); <see cref="Available"/> shows them as zero.
+/// </remarks>
+internal sealed class ResourceLedger
+{
+    private readonly Dictionary<string, double> _free;
+    private ResourceSet _nodeTotal;
+    private volatile ResourceSet _total;
+
+    public ResourceLedger(ResourceSet total)
+    {
+        ArgumentNullException.ThrowIfNull(total);
+        _nodeTotal = total;
+        _total = total;
+        _free = total.ToDictionary();
+    }
+
+    /// <summary>The node's total, its bundles included under their names (what the cluster view shows); read without
+    /// the lock by the placer.</summary>
+    public ResourceSet Total => _total;
+
+    /// <summary>The bundles reserved here.</summary>
+    public BundleLedger Bundles { get; } = new();
+
+    /// <summary>True when <paramref name="claim"/> is free now, in the node's pool and in each of its bundles.</summary>
+    public bool Fits(ResourceClaim claim)
+    {
+        if (!claim.Node.FitsIn(_free))
+        {
+            return false;
+        }
+
+        foreach (var (bundle, amounts) in claim.Bundles)
+        {
+            if (!Bundles.Fits(bundle, amounts))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when this node could ever hold <paramref name="claim"/> (false: it is infeasible here).</summary>
+    public bool FitsTotal(ResourceClaim claim)
+    {
+        if (!claim.Node.FitsIn(_nodeTotal))
+        {
+            return false;
+        }
+
+        foreach (var (bundle, amounts) in claim.Bundles)
+        {
+            if (!Bundles.FitsTotal(bundle, amounts))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Takes <paramref name="claim"/>'s amounts.</summary>
+    public void Take(ResourceClaim claim)
+    {
+        Move(claim.Node, -1);
+        foreach (var (bundle, amounts) in claim.Bundles)
+        {
+            Bundles.Take(bundle, amounts);
+        }
+    }
+
+    /// <summary>Gives <paramref name="claim"/>'s amounts back (those of a bundle removed meanwhile are dropped).</summary>
+    public void Return(ResourceClaim claim)
+    {
+        Move(claim.Node, +1);
+        foreach (var (bundle, amounts) in claim.Bundles)
+        {
+            Bundles.Return(bundle, amounts);
+        }
+    }
+
+    /// <summary>The free resources now, bundles under their names, at least zero each.</summary>
+    public ResourceSet Available() => BundleLedger.Clamped(Bundles.IsEmpty ? _free : _free.Concat(Bundles.NamedAvailable()));
+
+    /// <summary>Changes the node's own total (bundles stay as reserved); its free amounts move by the same difference.</summary>
+    public void SetNodeTotal(ResourceSet total)
+    {
+        ArgumentNullException.ThrowIfNull(total);
+        Move(_nodeTotal, -1);
+        Move(total, +1);
+        _nodeTotal = total;
+        UpdateTotal();
+    }
+
+    /// <summary>Reserves bundles, all or none: their shapes leave the free pool for the bundle ledger. Bundles already
+    /// reserved here (a retried reservation) are skipped. False when the others do not fit what is free.</summary>
+    public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)
+    {
+        var toReserve = bundles.Where(b => !Bundles.Holds(b.PlacementGroupId, b.Index)).ToList();
+        if (!ResourceSet.From(toReserve.SelectMany(b => b.Shape.Items)).FitsIn(_free))
+        {
+            return false;
+        }
+
+        foreach (var bundle in toReserve)
+        {
+            Move(bundle.Shape, -1);
+            Bundles.Add(bundle);
+        }
+
+        UpdateTotal();
+        return true;
+    }
+
+    /// <summary>Returns a group's bundles here to the free pool; false when it holds none here.</summary>
+    public bool ReleaseBundles(Guid placementGroupId)
+    {
+        if (Bundles.Remove(placementGroupId) is not { } released)
+        {
+            return false;
+        }
+
+        foreach (var bundle in released)
+        {
+            Move(bundle.Shape, +1);
+        }
+
+        UpdateTotal();
+        return true;
+    }
+
+    private void UpdateTotal() =>
+        _total = Bundles.IsEmpty ? _nodeTotal : ResourceSet.From(_nodeTotal.Items.Concat(Bundles.NamedTotals()));
+
+    private void Move(ResourceSet amounts, int sign)
+    {
+        foreach (var (name, amount) in amounts.Items)
+        {
+            _free[name] = _free.GetValueOrDefault(name) + (sign * amount);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>The ready queues as the placer and cancellation see them: queued shapes, tasks taken off to spill
+/// elsewhere, cancelled tasks taken out. All state is guarded by <c>_gate</c>.</summary>
+internal sealed partial class SchedulerEngine
+{
+    /// <summary>Takes up to <paramref name="max"/> queued tasks this node owns whose shape <paramref name="take"/>
+    /// accepts, newest first (the oldest keep their place here): the placer moves them to nodes with room.</summary>
+    public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max)
+    {
+        var taken = new List<TaskSpec>();
+        lock (_gate)
+        {
+            for (var i = 0; i < _waitingClasses.Count && taken.Count < max; i++)
+            {
+                var cls = _waitingClasses[i];
+                if (cls.Ready.Count == 0 || !take(cls.Shape))
+                {
+                    continue;
+                }
+
+                var all = cls.Ready.ToArray();
+                var keep = new Queue<TaskSpec>(all.Length);
+                var room = max - taken.Count;
+                var cut = Math.Max(0, all.Length - room);
+                for (var j = 0; j < all.Length; j++)
+                {
+                    var s = all[j];
+                    if (j >= cut && !s.IsForeign && !s.Cancelled)
+                    {
+                        taken.Add(s);
+                    }
+                    else if (!s.Cancelled)
+                    {
+                        keep.Enqueue(s);
+                    }
+                }
+
+                cls.Ready.Clear();
+                foreach (var s in keep)
+                {
+                    cls.Ready.Enqueue(s);
+                }
+
+                if (cls.Ready.Count == 0)
+                {
+                    _waitingClasses.RemoveAt(i);
+                    i--;
+                }
+            }
+        }
+
+        return taken;
+    }
+
+    /// <summary>Queued tasks per shape, for the placer's rebalancing.</summary>
+    public List<(ResourceSet Shape, int Count)> QueuedShapes()
+    {
+        lock (_gate)
+        {
+            return _waitingClasses.Where(c => c.Ready.Count > 0).Select(c => (c.Shape, c.Ready.Count)).ToList();
+        }
+    }
+
+    /// <summary>Takes a cancelled task out of its ready queue, so it no longer shows as a demand.</summary>
+    public void RemoveQueued(TaskSpec spec)
+    {
+        lock (_gate)
+        {
+            if (spec.State != TaskState.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
+            {
+                return;
+            }
+
+            var kept = cls.Ready.Where(s => !ReferenceEquals(s, spec)).ToArray();
+            cls.Ready.Clear();
+            foreach (var s in kept)
+            {
+                cls.Ready.Enqueue(s);
+            }
+
+            if (cls.Ready.Count == 0)
+            {
+                _waitingClasses.Remove(cls);
+            }
+        }
+    }
+
+    /// <summary>Pending work by shape: ready tasks waiting for resources, and actors waiting to be placed; a shape this
+    /// node could never hold is marked infeasible.</summary>
+    public IReadOnlyList<ResourceDemandInfo> Demands()
+    {
+        lock (_gate)
+        {
+            var result = new List<ResourceDemandInfo>();
+            foreach (var cls in _waitingClasses)
+            {
+                if (cls.Ready.Count > 0)
+                {
+                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !_resources.FitsTotal(cls.Claim), IsActor: false));
+                }
+            }
+
+            foreach (var group in _pendingActors.GroupBy(a => a.Shape))
+            {
+                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !_resources.FitsTotal(group.First().Claim), IsActor: true));
+            }
+
+            return result;
+        }
+    }
+}

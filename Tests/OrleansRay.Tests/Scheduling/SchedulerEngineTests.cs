@@ -1,0 +1,454 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansRay.Execution;
+using OrleansRay.Ownership;
+using OrleansRay.Scheduling;
+using Xunit;
+
+namespace OrleansRay.Tests.Scheduling;
+
+/// <summary>The scheduler engine on its own, with fake ports (no silo, no node runtime): argument readiness, resource
+/// bounds, spillback, infeasible demands, placement-group bundles, cancellation and lease routing.</summary>
+/// <remarks>Leases are granted synchronously inside Submit, so counts read right after it are exact; tasks are held
+/// by gates in the fake runner and released one by one. Every wait has a deadline.</remarks>
+public sealed class SchedulerEngineTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly ResourceSet OneCpu = Cpus(1);
+    private static readonly CompiledFunction Function = FunctionRegistry.ForDelegate((Func<int>)(() => 0), "test task");
+
+    private readonly WorkerPool _pool = new("scheduler-engine-tests", minThreads: 1, maxThreads: 8);
+    private readonly GatedRunner _runner = new();
+    private readonly FakeArguments _arguments = new();
+    private readonly FakePlacer _placer = new();
+    private readonly List<SchedulerEngine> _engines = new();
+
+    [Fact]
+    public async Task A_task_whose_argument_is_pending_is_queued_only_when_the_argument_completes()
+    {
+        var engine = NewEngine(Cpus(1));
+        var ready = _arguments.Add();
+        ready.TrySetInlineValue(1);
+        var pending = _arguments.Add();
+        var task = Spec(engine, "waits", OneCpu, Ref(ready), Ref(pending));
+
+        engine.Submit(task);
+
+        Assert.Equal(1, engine.WaitingForArgs);
+        Assert.Equal(0, engine.QueuedCount);
+        Assert.Equal(0, engine.RunningCount);
+        Assert.Equal(TaskState.Waiting, task.State);
+        Assert.Empty(_placer.Asked);
+
+        pending.TrySetInlineValue(2); // its callback queues the task and grants it a lease before returning
+
+        Assert.Equal(0, engine.WaitingForArgs);
+        Assert.Equal(1, engine.RunningCount);
+        Assert.Same(task, await _runner.NextStartedAsync());
+        _runner.Release(task);
+    }
+
+    [Fact]
+    public async Task A_task_whose_argument_no_longer_exists_fails_with_ObjectLost_and_never_runs()
+    {
+        var engine = NewEngine(Cpus(1));
+        var task = Spec(engine, "lost", OneCpu, TaskArg.FromRef(ObjectId.NewId(), null));
+
+        engine.Submit(task);
+
+        Assert.Equal(RayErrorKind.ObjectLost, task.Result.Error?.Kind);
+        Assert.Equal(0, engine.WaitingForArgs);
+        Assert.Equal(0, engine.QueuedCount + engine.RunningCount);
+        await RunsNextAsync(engine, OneCpu);
+        Assert.DoesNotContain(task, _runner.Seen);
+    }
+
+    [Fact]
+    public async Task Two_cpus_run_at_most_two_one_cpu_tasks_at_once()
+    {
+        var engine = NewEngine(Cpus(2));
+        var tasks = Enumerable.Range(0, 5).Select(i => Spec(engine, $"t{i}", OneCpu)).ToList();
+
+        tasks.ForEach(engine.Submit);
+
+        Assert.Equal(2, engine.RunningCount);
+        Assert.Equal(3, engine.QueuedCount);
+        Assert.Equal(0, engine.Available()[ResourceSet.Cpu]);
+        var started = new List<TaskSpec> { await _runner.NextStartedAsync(), await _runner.NextStartedAsync() };
+        Assert.Equal(tasks.Take(2).ToHashSet(), started.ToHashSet());
+
+        // Each release lets exactly one more start: the finished task's lease takes the next queued one.
+        for (var next = 2; next < tasks.Count; next++)
+        {
+            _runner.Release(started[next - 2]);
+            started.Add(await _runner.NextStartedAsync());
+            Assert.Same(tasks[next], started[^1]);
+            Assert.Equal(2, engine.RunningCount);
+        }
+
+        _runner.Release(started[3]);
+        _runner.Release(started[4]);
+
+        // A two-CPU task starts only once both leases have ended and handed their CPUs back.
+        await RunsNextAsync(engine, Cpus(2));
+        Assert.Equal(2, _runner.MaxConcurrent);
+    }
+
+    [Fact]
+    public async Task A_task_the_placer_takes_never_reaches_the_runner()
+    {
+        var engine = NewEngine(Cpus(1));
+        _placer.Takes = spec => spec.Name == "spilled";
+        var spilled = Spec(engine, "spilled", OneCpu);
+        var kept = Spec(engine, "kept", OneCpu);
+
+        engine.Submit(spilled);
+        engine.Submit(kept);
+
+        Assert.Equal(new[] { spilled, kept }, _placer.Asked);
+        // One CPU, one queue: had the spilled task been queued, it would have run first.
+        Assert.Same(kept, await _runner.NextStartedAsync());
+        _runner.Release(kept);
+        await RunsNextAsync(engine, OneCpu);
+        Assert.DoesNotContain(spilled, _runner.Seen);
+        Assert.Equal(TaskState.Waiting, spilled.State);
+    }
+
+    [Fact]
+    public async Task A_task_needing_more_than_the_node_has_is_reported_infeasible_and_never_runs()
+    {
+        var engine = NewEngine(Cpus(2));
+        var tooBig = Spec(engine, "too big", Cpus(4));
+        var busy = new[] { Spec(engine, "a", OneCpu), Spec(engine, "b", OneCpu) };
+        var waiting = Spec(engine, "waiting", OneCpu);
+
+        engine.Submit(tooBig);
+        foreach (var task in busy.Append(waiting))
+        {
+            engine.Submit(task);
+        }
+
+        var demands = engine.Demands();
+        Assert.Contains(new ResourceDemandInfo(Cpus(4), 1, IsInfeasible: true, IsActor: false), demands);
+        Assert.Contains(new ResourceDemandInfo(OneCpu, 1, IsInfeasible: false, IsActor: false), demands);
+        Assert.Equal(2, demands.Count);
+
+        var firstTwo = new[] { await _runner.NextStartedAsync(), await _runner.NextStartedAsync() };
+        Assert.Equal(busy.ToHashSet(), firstTwo.ToHashSet());
+        _runner.Release(busy[0]);
+        _runner.Release(busy[1]);
+        Assert.Same(waiting, await _runner.NextStartedAsync());
+        _runner.Release(waiting);
+
+        await RunsNextAsync(engine, Cpus(2));
+        Assert.DoesNotContain(tooBig, _runner.Seen);
+        Assert.Equal(new[] { new ResourceDemandInfo(Cpus(4), 1, IsInfeasible: true, IsActor: false) }, engine.Demands());
+    }
+
+    [Fact]
+    public void Reserving_and_releasing_bundles_restores_availability()
+    {
+        var engine = NewEngine(Cpus(4));
+        var group = Guid.NewGuid();
+        var bundles = new[] { new BundleReservation(group, 0, Cpus(2)), new BundleReservation(group, 1, OneCpu) };
+
+        Assert.True(engine.ReserveBundles(bundles));
+
+        var free = engine.Available();
+        Assert.Equal(1, free[ResourceSet.Cpu]);
+        Assert.Equal(2, free[BundleCpu(group, 0)]);
+        Assert.Equal(1, free[BundleCpu(group, 1)]);
+        Assert.Equal(3, free[BundleCpu(group, BundleKey.AnyBundle)]);
+        Assert.Equal(4, engine.Total[ResourceSet.Cpu]);
+        Assert.Equal(3, engine.Total[BundleCpu(group, BundleKey.AnyBundle)]);
+
+        // All or none: a bundle that does not fit leaves everything as it was.
+        var other = Guid.NewGuid();
+        Assert.False(engine.ReserveBundles(new[] { new BundleReservation(other, 0, OneCpu), new BundleReservation(other, 1, OneCpu) }));
+        Assert.Equal(free, engine.Available());
+
+        // A retried reservation holds each bundle once.
+        Assert.True(engine.ReserveBundles(bundles));
+        Assert.Equal(free, engine.Available());
+
+        engine.ReleaseBundles(group);
+
+        Assert.Equal(Cpus(4), engine.Available());
+        Assert.Equal(Cpus(4), engine.Total);
+    }
+
+    [Fact]
+    public async Task A_task_in_a_bundle_runs_only_against_its_bundle()
+    {
+        var engine = NewEngine(Cpus(4));
+        var group = Guid.NewGuid();
+        Assert.True(engine.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
+        var inBundle = ResourceSet.From(new[] { KeyValuePair.Create(BundleCpu(group, 0), 1.0) });
+        var first = Spec(engine, "first in bundle", inBundle);
+        var second = Spec(engine, "second in bundle", inBundle);
+        var elsewhere = Spec(engine, "bundle 1", ResourceSet.From(new[] { KeyValuePair.Create(BundleCpu(group, 1), 1.0) }));
+
+        engine.Submit(first);
+        engine.Submit(second);
+        engine.Submit(elsewhere);
+
+        Assert.Same(first, await _runner.NextStartedAsync());
+        // The bundle's CPU is taken; the node's three free CPUs are not the bundle's, so the second waits.
+        Assert.Equal(1, engine.RunningCount);
+        Assert.Equal(3, engine.Available()[ResourceSet.Cpu]);
+        Assert.Equal(0, engine.Available()[BundleCpu(group, 0)]);
+        Assert.Contains(new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: false), engine.Demands());
+        Assert.Contains(new ResourceDemandInfo(elsewhere.Resources, 1, IsInfeasible: true, IsActor: false), engine.Demands());
+
+        // Node tasks are not held up by the bundle.
+        var nodeTask = Spec(engine, "node task", Cpus(3));
+        engine.Submit(nodeTask);
+        Assert.Same(nodeTask, await _runner.NextStartedAsync());
+
+        _runner.Release(first);
+        Assert.Same(second, await _runner.NextStartedAsync());
+        _runner.Release(second);
+        _runner.Release(nodeTask);
+        await RunsNextAsync(engine, inBundle);
+        Assert.DoesNotContain(elsewhere, _runner.Seen);
+    }
+
+    [Fact]
+    public async Task An_actor_in_a_bundle_holds_the_bundles_share_until_it_dies()
+    {
+        var engine = NewEngine(Cpus(2));
+        var group = Guid.NewGuid();
+        Assert.True(engine.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
+        var inBundle = ResourceSet.From(new[] { KeyValuePair.Create(BundleCpu(group, 0), 1.0) });
+
+        var first = engine.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
+        var second = engine.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
+
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.False(second.IsCompleted, "the bundle's one CPU is the first actor's; the node's free CPU is not the bundle's");
+        Assert.Equal(1, engine.Available()[ResourceSet.Cpu]);
+        Assert.Equal(new[] { new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: true) }, engine.Demands());
+
+        engine.ReleaseForActor(inBundle);
+
+        await second.WaitAsync(Deadline);
+        Assert.Empty(engine.Demands());
+        Assert.Equal(0, engine.Available()[BundleCpu(group, 0)]);
+    }
+
+    [Fact]
+    public async Task A_task_cancelled_before_it_starts_never_runs()
+    {
+        var engine = NewEngine(Cpus(1));
+        var running = Spec(engine, "running", OneCpu);
+        var queued = Spec(engine, "queued", OneCpu);
+        var argument = _arguments.Add();
+        var waitingForArgs = Spec(engine, "waiting for args", OneCpu, Ref(argument));
+
+        engine.Submit(running);
+        Assert.Same(running, await _runner.NextStartedAsync());
+        engine.Submit(queued);
+        engine.Submit(waitingForArgs);
+        Assert.Equal(1, engine.QueuedCount);
+        Assert.Equal(1, engine.WaitingForArgs);
+
+        queued.Cancel(force: false);
+        waitingForArgs.Cancel(force: false);
+
+        Assert.Equal(RayErrorKind.Cancelled, queued.Result.Error?.Kind);
+        Assert.Equal(RayErrorKind.Cancelled, waitingForArgs.Result.Error?.Kind);
+        Assert.Equal(0, engine.QueuedCount);
+        Assert.Empty(engine.Demands());
+        argument.TrySetInlineValue(1);
+        Assert.Equal(0, engine.QueuedCount);
+        Assert.Equal(0, engine.WaitingForArgs);
+
+        var after = Spec(engine, "after", OneCpu);
+        engine.Submit(after);
+        _runner.Release(running);
+        // One CPU, one queue: the lease runs what is left in order, and the cancelled ones are not in it.
+        Assert.Same(after, await _runner.NextStartedAsync());
+        _runner.Release(after);
+        Assert.Equal(new[] { running, after }, _runner.Seen);
+    }
+
+    [Fact]
+    public async Task Leases_go_through_the_route_while_routed_and_directly_otherwise()
+    {
+        var engine = NewEngine(Cpus(1));
+        var starter = new RecordingStarter(engine);
+        engine.LeaseRoute.RouteThrough(starter);
+
+        var routed = Spec(engine, "routed", OneCpu);
+        engine.Submit(routed);
+        Assert.Same(routed, await _runner.NextStartedAsync());
+        _runner.Release(routed);
+        Assert.Single(starter.Started);
+
+        // A starter that fails (the executor grain is going away) does not lose the lease: it runs directly.
+        starter.Fail = true;
+        var fallback = Spec(engine, "fallback", Cpus(0.5));
+        engine.Submit(fallback);
+        Assert.Same(fallback, await _runner.NextStartedAsync());
+        _runner.Release(fallback);
+        Assert.Equal(2, starter.Started.Count);
+
+        engine.LeaseRoute.RunDirectly();
+        var direct = Spec(engine, "direct", Cpus(0.25));
+        await RunsNextAsync(engine, Cpus(0.25), direct);
+        Assert.Equal(2, starter.Started.Count);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // Every lease ends before the worker pool goes: a lease loop resuming after the pool is disposed would be
+        // handed to the thread pool instead, which is not what these tests are about. A lease leaves the engine's
+        // count under its lock as its loop returns, and nothing signals that, so this polls, with a deadline.
+        _runner.ReleaseAll();
+        var deadline = DateTime.UtcNow + Deadline;
+        while (_engines.Any(e => e.RunningCount > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5));
+        }
+
+        foreach (var engine in _engines)
+        {
+            engine.Dispose();
+        }
+
+        _pool.Dispose();
+    }
+
+    private static ResourceSet Cpus(double amount) => ResourceSet.From(new[] { KeyValuePair.Create(ResourceSet.Cpu, amount) });
+
+    private static string BundleCpu(Guid group, int index) => new BundleKey(group, index).ResourceName(ResourceSet.Cpu);
+
+    private static TaskArg Ref(ObjectEntry entry) => TaskArg.FromRef(entry.Id, null);
+
+    private static TaskSpec Spec(SchedulerEngine engine, string name, ResourceSet resources, params TaskArg[] args) =>
+        new(TaskId.NewId(), Function, args, resources, new ObjectEntry(ObjectId.NewId()), engine) { Name = name };
+
+    private SchedulerEngine NewEngine(ResourceSet total)
+    {
+        var engine = new SchedulerEngine(total, _pool, _runner, _arguments, _placer, NullLogger.Instance);
+        _engines.Add(engine);
+        return engine;
+    }
+
+    /// <summary>Submits a task of <paramref name="shape"/> and waits until the runner starts it (it must be the next to
+    /// start), then lets it finish: proof that the shape's resources were free.</summary>
+    private async Task RunsNextAsync(SchedulerEngine engine, ResourceSet shape, TaskSpec? task = null)
+    {
+        task ??= Spec(engine, "probe", shape);
+        engine.Submit(task);
+        Assert.Same(task, await _runner.NextStartedAsync());
+        _runner.Release(task);
+    }
+
+    /// <summary>Entries of object arguments, as the node's object table would hold them.</summary>
+    private sealed class FakeArguments : IArgumentSource
+    {
+        private readonly ConcurrentDictionary<ObjectId, ObjectEntry> _entries = new();
+
+        public ObjectEntry Add()
+        {
+            var entry = new ObjectEntry(ObjectId.NewId());
+            _entries[entry.Id] = entry;
+            return entry;
+        }
+
+        public bool TryGetArgument(in TaskArg arg, out ObjectEntry entry) => _entries.TryGetValue(arg.RefId, out entry!);
+    }
+
+    /// <summary>Takes the tasks <see cref="Takes"/> accepts off the node, recording every task it is asked about.</summary>
+    private sealed class FakePlacer : ITaskPlacer
+    {
+        private readonly ConcurrentQueue<TaskSpec> _asked = new();
+
+        public Func<TaskSpec, bool> Takes { get; set; } = _ => false;
+
+        public IReadOnlyCollection<TaskSpec> Asked => _asked;
+
+        public bool TryPlaceElsewhere(TaskSpec spec)
+        {
+            _asked.Enqueue(spec);
+            return Takes(spec);
+        }
+    }
+
+    /// <summary>Runs each task until the test releases it; records the order tasks started and the most that ran at once.</summary>
+    private sealed class GatedRunner : ITaskRunner
+    {
+        private readonly Channel<TaskSpec> _started = Channel.CreateUnbounded<TaskSpec>();
+        private readonly ConcurrentDictionary<TaskSpec, TaskCompletionSource> _gates = new();
+        private readonly ConcurrentQueue<TaskSpec> _seen = new();
+        private int _running;
+        private int _maxConcurrent;
+        private volatile bool _open;
+
+        public IReadOnlyCollection<TaskSpec> Seen => _seen;
+
+        public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
+
+        public async ValueTask RunAsync(TaskSpec spec, Lease lease)
+        {
+            var running = Interlocked.Increment(ref _running);
+            for (var max = Volatile.Read(ref _maxConcurrent); running > max; max = Volatile.Read(ref _maxConcurrent))
+            {
+                Interlocked.CompareExchange(ref _maxConcurrent, running, max);
+            }
+
+            _seen.Enqueue(spec);
+            var gate = Gate(spec);
+            _started.Writer.TryWrite(spec);
+            await gate.Task.WaitAsync(Deadline);
+            Interlocked.Decrement(ref _running);
+            spec.State = TaskState.Done;
+            spec.Result.TrySetInlineValue(spec.Name);
+        }
+
+        public async Task<TaskSpec> NextStartedAsync() => await _started.Reader.ReadAsync().AsTask().WaitAsync(Deadline);
+
+        public void Release(TaskSpec spec) => Gate(spec).TrySetResult();
+
+        /// <summary>Releases every task, those that start from now on included.</summary>
+        public void ReleaseAll()
+        {
+            _open = true;
+            foreach (var gate in _gates.Values)
+            {
+                gate.TrySetResult();
+            }
+        }
+
+        private TaskCompletionSource Gate(TaskSpec spec)
+        {
+            var gate = _gates.GetOrAdd(spec, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (_open)
+            {
+                gate.TrySetResult();
+            }
+
+            return gate;
+        }
+    }
+
+    /// <summary>Stands in for the executor grain: records each lease, then runs it through the engine, or fails.</summary>
+    private sealed class RecordingStarter(SchedulerEngine engine) : ILeaseStarter
+    {
+        private readonly ConcurrentQueue<long> _started = new();
+
+        public volatile bool Fail;
+
+        public IReadOnlyCollection<long> Started => _started;
+
+        public Task StartLeaseAsync(long leaseId)
+        {
+            _started.Enqueue(leaseId);
+            return Fail ? Task.FromException(new InvalidOperationException("The executor grain is gone.")) : engine.RunLeaseAsync(leaseId);
+        }
+    }
+}
