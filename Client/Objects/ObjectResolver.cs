@@ -63,7 +63,7 @@ internal static class ObjectResolver
     /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first (inside a task, its resources
     /// are handed back meanwhile).</summary>
     public static ValueTask<bool> WaitAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+        ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken);
 
     /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
     public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken) =>

@@ -91,7 +91,7 @@ internal sealed class ActorServices
 
     /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first.</summary>
     public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+        ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken);
 
     /// <summary>See <see cref="OwnerReplies.Reply"/>.</summary>
     public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "") => Replies.Reply(replyTo, result, functionName);

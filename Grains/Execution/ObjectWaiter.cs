@@ -101,6 +101,12 @@ internal sealed class ObjectWaiter
         }
     }
 
+    /// <summary>Waits for one object; false when <paramref name="timeout"/> passed first. Completes synchronously when
+    /// the object is already complete.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public static ValueTask<bool> WaitOneAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
+
     private void OnEntryComplete(ObjectEntry entry)
     {
         if ((_stopOnFailure && entry.IsFailed) || Interlocked.Decrement(ref _missing) <= 0)
