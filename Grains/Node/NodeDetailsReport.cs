@@ -36,14 +36,14 @@ internal static class NodeDetailsReport
             Node = runtime.Node.Name,
             Tasks = new NodeTaskCounts
             {
-                Submitted = scheduler.SubmittedCount,
+                Submitted = scheduler.Counts.Submitted,
                 Pending = scheduler.QueuedCount,
-                WaitingForArgs = scheduler.WaitingForArgs,
+                WaitingForArgs = scheduler.Counts.WaitingForArgs,
                 Running = scheduler.RunningCount,
-                Finished = scheduler.FinishedCount,
-                Failed = scheduler.FailedCount,
+                Finished = scheduler.Counts.Finished,
+                Failed = scheduler.Counts.Failed,
                 Received = runtime.Foreign.Received,
-                SentElsewhere = scheduler.SentElsewhereCount,
+                SentElsewhere = scheduler.Counts.SentElsewhere,
             },
             LatestTasks = events.Latest(Math.Clamp(latestTasks, 0, events.Capacity))
                 .Select(e => new TaskRecord(e.TaskId.ToString(), e.Function, e.Node, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), e.Error))

@@ -19,11 +19,11 @@ internal sealed class RayInstruments : IDisposable
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         Meter = new Meter(MeterName);
-        Meter.CreateObservableCounter("orleansray.scheduler.tasks_submitted", () => Measure(_runtime.Scheduler.SubmittedCount), "{task}", "Tasks submitted to this node's scheduler.");
-        Meter.CreateObservableCounter("orleansray.scheduler.tasks_finished", () => Measure(_runtime.Scheduler.FinishedCount), "{task}", "Tasks that finished successfully on this node (failures count in tasks_failed).");
-        Meter.CreateObservableCounter("orleansray.scheduler.tasks_failed", () => Measure(_runtime.Scheduler.FailedCount), "{task}", "Tasks that failed on this node.");
+        Meter.CreateObservableCounter("orleansray.scheduler.tasks_submitted", () => Measure(_runtime.Scheduler.Counts.Submitted), "{task}", "Tasks submitted to this node's scheduler.");
+        Meter.CreateObservableCounter("orleansray.scheduler.tasks_finished", () => Measure(_runtime.Scheduler.Counts.Finished), "{task}", "Tasks that finished successfully on this node (failures count in tasks_failed).");
+        Meter.CreateObservableCounter("orleansray.scheduler.tasks_failed", () => Measure(_runtime.Scheduler.Counts.Failed), "{task}", "Tasks that failed on this node.");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_queued", () => Measure(_runtime.Scheduler.QueuedCount), "{task}", "Tasks whose arguments are ready, waiting for resources (the queue depth).");
-        Meter.CreateObservableGauge("orleansray.scheduler.tasks_waiting_for_args", () => Measure(_runtime.Scheduler.WaitingForArgs), "{task}", "Tasks waiting for their object arguments.");
+        Meter.CreateObservableGauge("orleansray.scheduler.tasks_waiting_for_args", () => Measure(_runtime.Scheduler.Counts.WaitingForArgs), "{task}", "Tasks waiting for their object arguments.");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_running", () => Measure(_runtime.Scheduler.RunningCount), "{task}", "Leases running tasks now.");
         Meter.CreateObservableGauge("orleansray.objects.owned", () => Measure(_runtime.Objects.Count), "{object}", "Objects owned by this node (pending, inline or in the store).");
         Meter.CreateObservableCounter("orleansray.transfer.fetched_bytes", () => Measure(_runtime.Held.FetchedBytes), "By", "Bytes of large values this node fetched from the nodes holding them.");

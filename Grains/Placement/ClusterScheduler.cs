@@ -259,7 +259,7 @@ internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
         if (!spec.SentElsewhere)
         {
             spec.SentElsewhere = true;
-            _scheduler.RecordSentElsewhere();
+            _scheduler.Counts.RecordSentElsewhere();
         }
 
         spec.Attempt++;

@@ -1,7 +1,6 @@
 namespace OrleansRay.Scheduling;
 
-/// <summary>Leases after they are granted: how they start (through the <see cref="LeaseRoute"/> or directly), their
-/// loop, and the resources of a leased task that blocks in a Get or is cancelled by force.</summary>
+/// <summary>Leases after they are granted: starting one by id (the executor grain's call), and the resources of a leased task that blocks in a Get or is cancelled by force.</summary>
 internal sealed partial class SchedulerEngine
 {
     /// <summary>Runs a granted lease's loop on the worker pool; called by the route's starter (the executor grain).</summary>
@@ -13,25 +12,7 @@ internal sealed partial class SchedulerEngine
             _leases.TryGetValue(leaseId, out lease);
         }
 
-        return lease is null ? Task.CompletedTask : RunDirectly(lease);
-    }
-
-    /// <summary>The lease loop: runs tasks of the lease's shape until <see cref="TakeNext"/> says stop.</summary>
-    public async Task RunLoopAsync(Lease lease)
-    {
-        var spec = lease.Next;
-        lease.Next = null;
-        while (spec is not null)
-        {
-            var run = _runner.RunAsync(spec, lease);
-            if (!run.IsCompletedSuccessfully)
-            {
-                await run;
-            }
-
-            lease.Executed++;
-            spec = TakeNext(lease);
-        }
+        return lease is null ? Task.CompletedTask : _loops.RunDirectly(lease);
     }
 
     /// <summary>The task running under <paramref name="lease"/> waits for objects: hand its resources back meanwhile
@@ -96,60 +77,6 @@ internal sealed partial class SchedulerEngine
         Start(started);
     }
 
-    private Task RunDirectly(Lease lease) => _pool.Run(() => RunLoopAsync(lease));
-
-    private void Start(List<Lease>? leases)
-    {
-        if (leases is null)
-        {
-            return;
-        }
-
-        foreach (var lease in leases)
-        {
-            if (LeaseRoute.Starter is null)
-            {
-                _ = RunDirectly(lease);
-                continue;
-            }
-
-            // The executor grain is called from a thread-pool thread, never from the caller's thread: the caller may be
-            // user code on a worker thread that is about to block, and Orleans must not run any of the call's
-            // continuations there (seen: lease starts stuck behind a blocked task's thread).
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Engine.StartThroughRoute(state.Lease), (Engine: this, Lease: lease), preferLocal: false);
-        }
-    }
-
-    private void StartThroughRoute(Lease lease)
-    {
-        var starter = LeaseRoute.Starter;
-        Task start;
-        try
-        {
-            start = starter is null ? RunDirectly(lease) : starter.StartLeaseAsync(lease.Id);
-        }
-        catch (Exception ex)
-        {
-            start = Task.FromException(ex);
-        }
-
-        if (!start.IsCompletedSuccessfully)
-        {
-            _ = ObserveStartAsync(start, lease);
-        }
-    }
-
-    private async Task ObserveStartAsync(Task start, Lease lease)
-    {
-        try
-        {
-            await start.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // The executor grain could not be reached (silo shutting down): run the lease directly so no task is lost.
-            LogLeaseStartFailed(_logger, lease.Id, ex);
-            _ = RunDirectly(lease);
-        }
-    }
+    /// <summary>Starts granted leases (outside the lock).</summary>
+    private void Start(List<Lease>? leases) => _loops.Start(leases);
 }

@@ -26,11 +26,9 @@ internal sealed partial class SchedulerEngine
     private readonly Dictionary<long, Lease> _leases = new();
     private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
     private readonly ResourceLedger _resources;
-    private readonly WorkerPool _pool;
-    private readonly ITaskRunner _runner;
+    private readonly LeaseLoops _loops;
     private readonly IArgumentSource _arguments;
     private readonly ITaskPlacer _placer;
-    private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly int _zeroResourceLeaseCap;
     private long _nextLeaseId;
@@ -54,12 +52,10 @@ internal sealed partial class SchedulerEngine
         ArgumentNullException.ThrowIfNull(placer);
         ArgumentNullException.ThrowIfNull(logger);
         _resources = new ResourceLedger(total);
-        _pool = pool;
-        _runner = runner;
         _arguments = arguments;
         _placer = placer;
-        _logger = logger;
         LeaseRoute = leaseRoute ?? new LeaseRoute();
+        _loops = new LeaseLoops(this, pool, runner, LeaseRoute, logger);
         _timeProvider = timeProvider ?? TimeProvider.System;
 
         // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
@@ -73,7 +69,7 @@ internal sealed partial class SchedulerEngine
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
     public void Submit(TaskSpec spec)
     {
-        CountSubmitted();
+        Counts.RecordSubmitted();
         var pending = 0;
         foreach (var arg in spec.Args)
         {
@@ -99,7 +95,7 @@ internal sealed partial class SchedulerEngine
         }
 
         spec.PendingDependencies = pending + 1; // +1 guards against callbacks firing before registration ends
-        Interlocked.Increment(ref _waitingForArgs);
+        Counts.WaitingForArgsStarted();
         foreach (var arg in spec.Args)
         {
             if (arg.IsRef && _arguments.TryGetArgument(arg, out var entry) && !entry.IsComplete)
@@ -115,7 +111,7 @@ internal sealed partial class SchedulerEngine
     {
         if (Interlocked.Decrement(ref spec.PendingDependencies) == 0)
         {
-            Interlocked.Decrement(ref _waitingForArgs);
+            Counts.WaitingForArgsEnded();
             Enqueue(spec);
         }
     }

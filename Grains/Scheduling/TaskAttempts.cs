@@ -103,7 +103,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
             spec.Result.TrySetError(error);
         }
 
-        spec.Engine.RecordFinished(error is not null);
+        spec.Engine.Counts.RecordFinished(error is not null);
         Record(spec, _node.Name, duration, error);
         if (!spec.IsForeign)
         {
@@ -130,7 +130,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         {
             // A task that ran on another node is counted there (finished or failed); counting it here too would
             // double the cluster's sums.
-            spec.Engine.RecordFinished(error is not null);
+            spec.Engine.Counts.RecordFinished(error is not null);
         }
 
         Record(spec, node, TimeSpan.FromTicks(durationTicks), error);

@@ -33,7 +33,7 @@ public sealed class HeadMemoryTests
         await RunAsync(ray, 90_000);
         var after = Settle();
 
-        Assert.Equal(100_000, runtime.Scheduler.FinishedCount);
+        Assert.Equal(100_000, runtime.Scheduler.Counts.Finished);
         Assert.Equal(runtime.Events.Capacity, runtime.Events.Count);
         await Eventually.TrueAsync(() => runtime.Objects.Count == 0, TimeSpan.FromSeconds(30), "every finished task's result was freed");
         Assert.True(after - baseline < BoundBytes, $"heap grew {(after - baseline) / (1 << 20)} MiB from 10,000 to 100,000 tasks (bound {BoundBytes >> 20} MiB)");

@@ -35,7 +35,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
         engine.Submit(task);
 
-        Assert.Equal(1, engine.WaitingForArgs);
+        Assert.Equal(1, engine.Counts.WaitingForArgs);
         Assert.Equal(0, engine.QueuedCount);
         Assert.Equal(0, engine.RunningCount);
         Assert.Equal(TaskState.Waiting, task.State);
@@ -43,7 +43,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
         pending.TrySetInlineValue(2); // its callback queues the task and grants it a lease before returning
 
-        Assert.Equal(0, engine.WaitingForArgs);
+        Assert.Equal(0, engine.Counts.WaitingForArgs);
         Assert.Equal(1, engine.RunningCount);
         Assert.Same(task, await _runner.NextStartedAsync());
         _runner.Release(task);
@@ -58,7 +58,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         engine.Submit(task);
 
         Assert.Equal(RayErrorKind.ObjectLost, task.Result.Error?.Kind);
-        Assert.Equal(0, engine.WaitingForArgs);
+        Assert.Equal(0, engine.Counts.WaitingForArgs);
         Assert.Equal(0, engine.QueuedCount + engine.RunningCount);
         await RunsNextAsync(engine, OneCpu);
         Assert.DoesNotContain(task, _runner.Seen);
@@ -251,7 +251,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         engine.Submit(queued);
         engine.Submit(waitingForArgs);
         Assert.Equal(1, engine.QueuedCount);
-        Assert.Equal(1, engine.WaitingForArgs);
+        Assert.Equal(1, engine.Counts.WaitingForArgs);
 
         queued.Cancel(force: false);
         waitingForArgs.Cancel(force: false);
@@ -262,7 +262,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         Assert.Empty(engine.Demands());
         argument.TrySetInlineValue(1);
         Assert.Equal(0, engine.QueuedCount);
-        Assert.Equal(0, engine.WaitingForArgs);
+        Assert.Equal(0, engine.Counts.WaitingForArgs);
 
         var after = Spec(engine, "after", OneCpu);
         engine.Submit(after);
