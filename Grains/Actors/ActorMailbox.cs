@@ -127,7 +127,7 @@ internal sealed class ActorMailbox
         try
         {
             _constructor = FunctionRegistry.Resolve(spec.Constructor);
-            await _runtime.Scheduler.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
+            await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
             {
                 _holdsResources = true;
@@ -377,7 +377,7 @@ internal sealed class ActorMailbox
         if (_holdsResources && _spec is not null)
         {
             _holdsResources = false;
-            _runtime.Scheduler.ReleaseForActor(_spec.Options.Resources);
+            _runtime.Scheduler.Resources.ReleaseForActor(_spec.Options.Resources);
         }
     }
 

@@ -58,11 +58,11 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<NodeDetails> GetDetailsAsync(int latestTasks) => NodeDetailsReport.ReadAsync(_runtime, latestTasks);
 
-    public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.ReserveBundles(bundles));
+    public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.Resources.ReserveBundles(bundles));
 
     public Task ReleaseBundlesAsync(Guid placementGroupId)
     {
-        _runtime.Scheduler.ReleaseBundles(placementGroupId);
+        _runtime.Scheduler.Resources.ReleaseBundles(placementGroupId);
         return Task.CompletedTask;
     }
 }

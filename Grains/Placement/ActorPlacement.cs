@@ -30,7 +30,7 @@ internal sealed class ActorPlacement
             return null;
         }
 
-        var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Total);
+        var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Resources.Total);
         switch (hint.Kind)
         {
             case PlacementKind.NodeAffinity:
@@ -66,7 +66,7 @@ internal sealed class ActorPlacement
                 }
         }
 
-        if (canLiveHere && shape.FitsIn(_scheduler.Available()))
+        if (canLiveHere && shape.FitsIn(_scheduler.Resources.Available()))
         {
             return _node.NodeId;
         }

@@ -66,14 +66,14 @@ internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
     /// <summary>This node's row for the node table.</summary>
     public NodeStatus LocalStatus()
     {
-        var demands = _scheduler.Demands();
+        var demands = _scheduler.Queued.Demands();
         var parked = ParkedDemands();
         if (parked.Count > 0)
         {
             demands = demands.Concat(parked).ToList();
         }
 
-        return new NodeStatus(_node.NodeId, _node.Name, IsAlive: !_node.IsDisposed, _scheduler.Total, _scheduler.Available(), demands, DateTimeOffset.UtcNow)
+        return new NodeStatus(_node.NodeId, _node.Name, IsAlive: !_node.IsDisposed, _scheduler.Resources.Total, _scheduler.Resources.Available(), demands, DateTimeOffset.UtcNow)
         {
             Endpoint = _node.Endpoint,
         };
@@ -104,7 +104,7 @@ internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
             return false; // a single node: everything runs (or waits, or shows infeasible) here
         }
 
-        var canRunHere = _node.CanExecute && spec.Resources.FitsIn(_scheduler.Total);
+        var canRunHere = _node.CanExecute && spec.Resources.FitsIn(_scheduler.Resources.Total);
         if (nodes.Length == 0 && _node.CanExecute)
         {
             if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _node.NodeId)

@@ -20,9 +20,9 @@ internal static class Spillback
             return;
         }
 
-        foreach (var (shape, count) in scheduler.QueuedShapes())
+        foreach (var (shape, count) in scheduler.Queued.QueuedShapes())
         {
-            var infeasibleHere = !shape.FitsIn(scheduler.Total);
+            var infeasibleHere = !shape.FitsIn(scheduler.Resources.Total);
             var budget = 0;
             foreach (var other in nodes)
             {
@@ -39,7 +39,7 @@ internal static class Spillback
                 continue;
             }
 
-            foreach (var spec in scheduler.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
+            foreach (var spec in scheduler.Queued.TakeQueued(s => s.Equals(shape), Math.Min(budget, count)))
             {
                 spec.State = TaskState.Waiting;
                 if (!placer.TryPlace(spec))

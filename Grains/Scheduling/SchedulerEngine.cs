@@ -10,12 +10,14 @@ namespace OrleansRay.Scheduling;
 /// stays off the profile at 100k tasks/s. Leases are started outside the lock, through the <see cref="LeaseRoute"/>
 /// (the executor grain while the silo is active) or directly, and run on the <see cref="WorkerPool"/>.</para>
 /// <para>Its collaborators are ports passed to the constructor: an <see cref="IArgumentSource"/> for object arguments,
-/// an <see cref="ITaskPlacer"/> for spillback and an <see cref="ITaskRunner"/> for the tasks themselves. The node builds
-/// them before the engine, so there is no cycle to bind later: the runner and argument source are the node runtime
-/// itself, and the placer (the cluster scheduler) reaches the engine through the node only when it places, and places
-/// nothing elsewhere until the node joins a cluster. A task reaches its own engine through <see cref="TaskSpec.Engine"/>.</para>
+/// an <see cref="ITaskPlacer"/> for spillback and an <see cref="ITaskRunner"/> for the tasks themselves. On a node the
+/// runner is the Scheduling layer's <see cref="TaskAttempts"/>, and the argument source and placer are the node runtime,
+/// which hands placement to the cluster scheduler it builds after the engine (the two need each other; the composition
+/// root breaks the cycle). A task reaches its own engine through <see cref="TaskSpec.Engine"/>. Its parts by concern are
+/// classes of their own: <see cref="TaskDependencies"/>, <see cref="QueuedTasks"/>, <see cref="NodeResources"/>,
+/// <see cref="LeaseLoops"/>, <see cref="StarvationGuard"/> and <see cref="TaskCounters"/>.</para>
 /// </remarks>
-internal sealed partial class SchedulerEngine
+internal sealed partial class SchedulerEngine : IDisposable
 {
     /// <summary>A lease gives way to starved shapes after this many tasks, so one busy shape cannot hold the node (fairness vs. re-grant cost).</summary>
     private const int FairnessQuantum = 256;
@@ -24,12 +26,11 @@ internal sealed partial class SchedulerEngine
     private readonly Dictionary<ResourceSet, SchedulingClass> _classes = new();
     private readonly List<SchedulingClass> _waitingClasses = new();
     private readonly Dictionary<long, Lease> _leases = new();
-    private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
-    private readonly ResourceLedger _resources;
     private readonly LeaseLoops _loops;
-    private readonly IArgumentSource _arguments;
+    private readonly TaskDependencies _dependencies;
+    private readonly StarvationGuard _starvation;
+    private readonly ResourceLedger _resources;
     private readonly ITaskPlacer _placer;
-    private readonly TimeProvider _timeProvider;
     private readonly int _zeroResourceLeaseCap;
     private long _nextLeaseId;
 
@@ -51,70 +52,65 @@ internal sealed partial class SchedulerEngine
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(placer);
         ArgumentNullException.ThrowIfNull(logger);
-        _resources = new ResourceLedger(total);
-        _arguments = arguments;
+        Resources = new NodeResources(this, total);
+        _resources = Resources.Ledger;
         _placer = placer;
         LeaseRoute = leaseRoute ?? new LeaseRoute();
         _loops = new LeaseLoops(this, pool, runner, LeaseRoute, logger);
-        _timeProvider = timeProvider ?? TimeProvider.System;
+        _dependencies = new TaskDependencies(this, arguments);
+        Queued = new QueuedTasks(this);
+        _starvation = new StarvationGuard(this, timeProvider ?? TimeProvider.System);
 
         // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
         // burst of them cannot create thousands of threads (Ray bounds them by its worker-process count).
         _zeroResourceLeaseCap = Math.Max(8, 4 * Environment.ProcessorCount);
     }
 
+    /// <summary>The ready queues as the placer, cancellation and the node's status see them.</summary>
+    public QueuedTasks Queued { get; }
+
+    /// <summary>Under the lock: the scheduling class of <paramref name="shape"/>, if one was made.</summary>
+    internal bool TryGetClassLocked(ResourceSet shape, out SchedulingClass cls) => _classes.TryGetValue(shape, out cls!);
+
+    /// <summary>Under the lock: the shapes with queued tasks.</summary>
+    internal List<SchedulingClass> WaitingClassesLocked => _waitingClasses;
+
+    /// <summary>How many leases a zero-resource shape may hold at once (the cap, plus what the starvation check allowed).</summary>
+    internal int ZeroResourceLeaseLimit(SchedulingClass cls) => _zeroResourceLeaseCap + cls.ExtraLeases;
+
+    /// <summary>Stops the starvation check.</summary>
+    public void Dispose() => _starvation.Dispose();
+
+    /// <summary>The node's resources: totals, free amounts, actors' reservations, placement-group bundles.</summary>
+    public NodeResources Resources { get; }
+
+    /// <summary>The lock that guards the ledger, the ready queues and the leases.</summary>
+    internal object Gate => _gate;
+
+    /// <summary>Runs <paramref name="change"/> under the lock; when it returns true, grants what now fits and starts those
+    /// leases outside the lock. Returns what <paramref name="change"/> returned.</summary>
+    internal bool ChangeThenGrant(Func<bool> change)
+    {
+        List<Lease>? started = null;
+        lock (_gate)
+        {
+            if (!change())
+            {
+                return false;
+            }
+
+            GrantLocked(ref started);
+        }
+
+        Start(started);
+        return true;
+    }
+
     /// <summary>Where granted leases start: the node routes them through its executor grain while the silo is active.</summary>
     public LeaseRoute LeaseRoute { get; }
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec)
-    {
-        Counts.RecordSubmitted();
-        var pending = 0;
-        foreach (var arg in spec.Args)
-        {
-            if (arg.IsRef)
-            {
-                if (!_arguments.TryGetArgument(arg, out var entry))
-                {
-                    spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
-                    return;
-                }
-
-                if (!entry.IsComplete)
-                {
-                    pending++;
-                }
-            }
-        }
-
-        if (pending == 0)
-        {
-            Enqueue(spec);
-            return;
-        }
-
-        spec.PendingDependencies = pending + 1; // +1 guards against callbacks firing before registration ends
-        Counts.WaitingForArgsStarted();
-        foreach (var arg in spec.Args)
-        {
-            if (arg.IsRef && _arguments.TryGetArgument(arg, out var entry) && !entry.IsComplete)
-            {
-                entry.OnComplete(_ => DependencyReady(spec));
-            }
-        }
-
-        DependencyReady(spec);
-    }
-
-    private void DependencyReady(TaskSpec spec)
-    {
-        if (Interlocked.Decrement(ref spec.PendingDependencies) == 0)
-        {
-            Counts.WaitingForArgsEnded();
-            Enqueue(spec);
-        }
-    }
+    public void Submit(TaskSpec spec) => _dependencies.Submit(spec);
 
     /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow.</summary>
     public void Enqueue(TaskSpec spec)
@@ -251,18 +247,7 @@ internal sealed partial class SchedulerEngine
     {
         // Actors first, in arrival order among those that fit: they are long-lived and were asked for before any task
         // now queued. One that does not fit (or fits no node at all) must not hold up smaller ones behind it.
-        for (var node = _pendingActors.First; node is not null;)
-        {
-            var next = node.Next;
-            if (_resources.Fits(node.Value.Claim))
-            {
-                _pendingActors.Remove(node);
-                _resources.Take(node.Value.Claim);
-                node.Value.Grant();
-            }
-
-            node = next;
-        }
+        Resources.GrantActorsLocked();
 
         for (var i = 0; i < _waitingClasses.Count; i++)
         {
@@ -291,7 +276,7 @@ internal sealed partial class SchedulerEngine
             }
             else
             {
-                ArmStarvationCheckLocked(cls);
+                _starvation.ArmLocked(cls);
             }
         }
     }

@@ -115,7 +115,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork
         Volatile.Read(ref _cancellation)?.Cancel();
         if (State == TaskState.Queued)
         {
-            Engine.RemoveQueued(this);
+            Engine.Queued.RemoveQueued(this);
         }
 
         if (force)

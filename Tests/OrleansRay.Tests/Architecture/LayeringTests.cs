@@ -49,16 +49,6 @@ public sealed class LayeringTests
     /// reader loses the thread (issue 10). Split by concern into a collaborator class; a partial file does not count as a split.</summary>
     private const int MaxTypeLines = 450;
 
-    /// <summary>Types still over <see cref="MaxTypeLines"/>, each with the most lines it may have until it is split (a
-    /// ratchet: it fails when such a type grows; lower the figure as it shrinks and remove the entry once it fits).
-    /// Issue 10 is open while this list is not empty.</summary>
-    private static readonly Dictionary<string, int> NotYetSplit = new(StringComparer.Ordinal)
-    {
-        // Split into partial files by concern, with its ledger, bundle ledger and claims in classes of their own; the
-        // engine's partials (leases, queues, resources, starvation, counters) still sum past the limit.
-        ["OrleansRay.Scheduling.SchedulerEngine"] = 880,
-    };
-
     private const string RuntimeAssembly = "OrleansRay.Grains";
 
     // Loaded by name, not through one of its types, so that moving a type does not break the test. It is in the test's
@@ -150,7 +140,7 @@ public sealed class LayeringTests
 
         Assert.NotEmpty(types);
         var tooLong = types
-            .Where(t => t.Value.Lines > (NotYetSplit.TryGetValue(t.Key, out var ceiling) ? ceiling : MaxTypeLines))
+            .Where(t => t.Value.Lines > MaxTypeLines)
             .OrderByDescending(t => t.Value.Lines)
             .Select(t => $"{t.Key}: {t.Value.Lines} lines ({string.Join(", ", t.Value.Files)})")
             .ToList();

@@ -74,7 +74,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
         Assert.Equal(2, engine.RunningCount);
         Assert.Equal(3, engine.QueuedCount);
-        Assert.Equal(0, engine.Available()[ResourceSet.Cpu]);
+        Assert.Equal(0, engine.Resources.Available()[ResourceSet.Cpu]);
         var started = new List<TaskSpec> { await _runner.NextStartedAsync(), await _runner.NextStartedAsync() };
         Assert.Equal(tasks.Take(2).ToHashSet(), started.ToHashSet());
 
@@ -129,7 +129,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
             engine.Submit(task);
         }
 
-        var demands = engine.Demands();
+        var demands = engine.Queued.Demands();
         Assert.Contains(new ResourceDemandInfo(Cpus(4), 1, IsInfeasible: true, IsActor: false), demands);
         Assert.Contains(new ResourceDemandInfo(OneCpu, 1, IsInfeasible: false, IsActor: false), demands);
         Assert.Equal(2, demands.Count);
@@ -143,7 +143,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
         await RunsNextAsync(engine, Cpus(2));
         Assert.DoesNotContain(tooBig, _runner.Seen);
-        Assert.Equal(new[] { new ResourceDemandInfo(Cpus(4), 1, IsInfeasible: true, IsActor: false) }, engine.Demands());
+        Assert.Equal(new[] { new ResourceDemandInfo(Cpus(4), 1, IsInfeasible: true, IsActor: false) }, engine.Queued.Demands());
     }
 
     [Fact]
@@ -153,29 +153,29 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         var group = Guid.NewGuid();
         var bundles = new[] { new BundleReservation(group, 0, Cpus(2)), new BundleReservation(group, 1, OneCpu) };
 
-        Assert.True(engine.ReserveBundles(bundles));
+        Assert.True(engine.Resources.ReserveBundles(bundles));
 
-        var free = engine.Available();
+        var free = engine.Resources.Available();
         Assert.Equal(1, free[ResourceSet.Cpu]);
         Assert.Equal(2, free[BundleCpu(group, 0)]);
         Assert.Equal(1, free[BundleCpu(group, 1)]);
         Assert.Equal(3, free[BundleCpu(group, BundleKey.AnyBundle)]);
-        Assert.Equal(4, engine.Total[ResourceSet.Cpu]);
-        Assert.Equal(3, engine.Total[BundleCpu(group, BundleKey.AnyBundle)]);
+        Assert.Equal(4, engine.Resources.Total[ResourceSet.Cpu]);
+        Assert.Equal(3, engine.Resources.Total[BundleCpu(group, BundleKey.AnyBundle)]);
 
         // All or none: a bundle that does not fit leaves everything as it was.
         var other = Guid.NewGuid();
-        Assert.False(engine.ReserveBundles(new[] { new BundleReservation(other, 0, OneCpu), new BundleReservation(other, 1, OneCpu) }));
-        Assert.Equal(free, engine.Available());
+        Assert.False(engine.Resources.ReserveBundles(new[] { new BundleReservation(other, 0, OneCpu), new BundleReservation(other, 1, OneCpu) }));
+        Assert.Equal(free, engine.Resources.Available());
 
         // A retried reservation holds each bundle once.
-        Assert.True(engine.ReserveBundles(bundles));
-        Assert.Equal(free, engine.Available());
+        Assert.True(engine.Resources.ReserveBundles(bundles));
+        Assert.Equal(free, engine.Resources.Available());
 
-        engine.ReleaseBundles(group);
+        engine.Resources.ReleaseBundles(group);
 
-        Assert.Equal(Cpus(4), engine.Available());
-        Assert.Equal(Cpus(4), engine.Total);
+        Assert.Equal(Cpus(4), engine.Resources.Available());
+        Assert.Equal(Cpus(4), engine.Resources.Total);
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     {
         var engine = NewEngine(Cpus(4));
         var group = Guid.NewGuid();
-        Assert.True(engine.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
+        Assert.True(engine.Resources.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
         var inBundle = ResourceSet.From(new[] { KeyValuePair.Create(BundleCpu(group, 0), 1.0) });
         var first = Spec(engine, "first in bundle", inBundle);
         var second = Spec(engine, "second in bundle", inBundle);
@@ -196,10 +196,10 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         Assert.Same(first, await _runner.NextStartedAsync());
         // The bundle's CPU is taken; the node's three free CPUs are not the bundle's, so the second waits.
         Assert.Equal(1, engine.RunningCount);
-        Assert.Equal(3, engine.Available()[ResourceSet.Cpu]);
-        Assert.Equal(0, engine.Available()[BundleCpu(group, 0)]);
-        Assert.Contains(new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: false), engine.Demands());
-        Assert.Contains(new ResourceDemandInfo(elsewhere.Resources, 1, IsInfeasible: true, IsActor: false), engine.Demands());
+        Assert.Equal(3, engine.Resources.Available()[ResourceSet.Cpu]);
+        Assert.Equal(0, engine.Resources.Available()[BundleCpu(group, 0)]);
+        Assert.Contains(new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: false), engine.Queued.Demands());
+        Assert.Contains(new ResourceDemandInfo(elsewhere.Resources, 1, IsInfeasible: true, IsActor: false), engine.Queued.Demands());
 
         // Node tasks are not held up by the bundle.
         var nodeTask = Spec(engine, "node task", Cpus(3));
@@ -219,22 +219,22 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     {
         var engine = NewEngine(Cpus(2));
         var group = Guid.NewGuid();
-        Assert.True(engine.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
+        Assert.True(engine.Resources.ReserveBundles(new[] { new BundleReservation(group, 0, OneCpu) }));
         var inBundle = ResourceSet.From(new[] { KeyValuePair.Create(BundleCpu(group, 0), 1.0) });
 
-        var first = engine.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
-        var second = engine.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
+        var first = engine.Resources.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
+        var second = engine.Resources.AcquireForActorAsync(inBundle, ActorId.NewId(), CancellationToken.None);
 
         Assert.True(first.IsCompletedSuccessfully);
         Assert.False(second.IsCompleted, "the bundle's one CPU is the first actor's; the node's free CPU is not the bundle's");
-        Assert.Equal(1, engine.Available()[ResourceSet.Cpu]);
-        Assert.Equal(new[] { new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: true) }, engine.Demands());
+        Assert.Equal(1, engine.Resources.Available()[ResourceSet.Cpu]);
+        Assert.Equal(new[] { new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: true) }, engine.Queued.Demands());
 
-        engine.ReleaseForActor(inBundle);
+        engine.Resources.ReleaseForActor(inBundle);
 
         await second.WaitAsync(Deadline);
-        Assert.Empty(engine.Demands());
-        Assert.Equal(0, engine.Available()[BundleCpu(group, 0)]);
+        Assert.Empty(engine.Queued.Demands());
+        Assert.Equal(0, engine.Resources.Available()[BundleCpu(group, 0)]);
     }
 
     [Fact]
@@ -259,7 +259,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         Assert.Equal(RayErrorKind.Cancelled, queued.Result.Error?.Kind);
         Assert.Equal(RayErrorKind.Cancelled, waitingForArgs.Result.Error?.Kind);
         Assert.Equal(0, engine.QueuedCount);
-        Assert.Empty(engine.Demands());
+        Assert.Empty(engine.Queued.Demands());
         argument.TrySetInlineValue(1);
         Assert.Equal(0, engine.QueuedCount);
         Assert.Equal(0, engine.Counts.WaitingForArgs);

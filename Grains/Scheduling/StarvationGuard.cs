@@ -7,48 +7,52 @@ namespace OrleansRay.Scheduling;
 /// While a zero-resource shape has queued tasks and no lease free, a check runs every <see cref="StarvationCheckInterval"/>:
 /// when no task of the shape finished since the previous check, one more lease is allowed (the .NET thread pool injects
 /// threads the same way). Busy leases that keep finishing tasks never trigger it, so the cap still bounds the thread
-/// count under load; the allowance shrinks again as the shape's leases end. All state is guarded by <c>_gate</c>.
+/// count under load; the allowance shrinks again as the shape's leases end. All state is guarded by the engine's lock.
 /// </remarks>
-internal sealed partial class SchedulerEngine : IDisposable
+internal sealed class StarvationGuard : IDisposable
 {
     /// <summary>How long a zero-resource shape at its cap may make no progress before it gets one more lease (the .NET
     /// thread pool's starvation interval: short enough for a stalled task to start soon, long enough that leases which
     /// are merely busy finish a task first).</summary>
-    private static readonly TimeSpan StarvationCheckInterval = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan StarvationCheckInterval = TimeSpan.FromMilliseconds(500);
 
-    private ITimer? _starvationTimer;
-    private bool _starvationCheckArmed;
+    private readonly SchedulerEngine _engine;
+    private readonly TimeProvider _timeProvider;
+    private ITimer? _timer;
+    private bool _armed;
     private bool _disposed;
 
-    private int ZeroResourceLeaseLimit(SchedulingClass cls) => _zeroResourceLeaseCap + cls.ExtraLeases;
-
-    /// <summary>Arms the starvation check when a zero-resource shape is left queued at its cap.</summary>
-    private void ArmStarvationCheckLocked(SchedulingClass cls)
+    public StarvationGuard(SchedulerEngine engine, TimeProvider timeProvider)
     {
-        if (_starvationCheckArmed || _disposed || !cls.Shape.IsEmpty)
+        _engine = engine;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Under the engine's lock: arms the check when a zero-resource shape is left queued at its cap.</summary>
+    public void ArmLocked(SchedulingClass cls)
+    {
+        if (_armed || _disposed || !cls.Shape.IsEmpty)
         {
             return;
         }
 
-        _starvationCheckArmed = true;
-        _starvationTimer ??= _timeProvider.CreateTimer(static state => ((SchedulerEngine)state!).CheckStarvation(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _starvationTimer.Change(StarvationCheckInterval, Timeout.InfiniteTimeSpan);
+        _armed = true;
+        _timer ??= _timeProvider.CreateTimer(static state => ((StarvationGuard)state!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer.Change(StarvationCheckInterval, Timeout.InfiniteTimeSpan);
     }
 
-    private void CheckStarvation()
-    {
-        List<Lease>? started = null;
-        lock (_gate)
+    private void Check() =>
+        _engine.ChangeThenGrant(() =>
         {
-            _starvationCheckArmed = false;
+            _armed = false;
             if (_disposed)
             {
-                return;
+                return false;
             }
 
-            foreach (var cls in _waitingClasses)
+            foreach (var cls in _engine.WaitingClassesLocked)
             {
-                if (!cls.Shape.IsEmpty || cls.Ready.Count == 0 || cls.ActiveLeases < ZeroResourceLeaseLimit(cls))
+                if (!cls.Shape.IsEmpty || cls.Ready.Count == 0 || cls.ActiveLeases < _engine.ZeroResourceLeaseLimit(cls))
                 {
                     continue;
                 }
@@ -61,20 +65,17 @@ internal sealed partial class SchedulerEngine : IDisposable
                 cls.FinishedAtLastCheck = cls.Finished;
             }
 
-            GrantLocked(ref started); // re-arms the check while a shape is still queued at its limit
-        }
+            return true; // the grant re-arms the check while a shape is still queued at its limit
+        });
 
-        Start(started);
-    }
-
-    /// <summary>Stops the starvation check.</summary>
+    /// <summary>Stops the check.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        lock (_engine.Gate)
         {
             _disposed = true;
         }
 
-        _starvationTimer?.Dispose();
+        _timer?.Dispose();
     }
 }

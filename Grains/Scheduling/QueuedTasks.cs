@@ -1,19 +1,28 @@
 namespace OrleansRay.Scheduling;
 
-/// <summary>The ready queues as the placer and cancellation see them: queued shapes, tasks taken off to spill
-/// elsewhere, cancelled tasks taken out. All state is guarded by <c>_gate</c>.</summary>
-internal sealed partial class SchedulerEngine
+/// <summary>The ready queues as the placer, cancellation and the node's status see them: queued shapes, tasks taken off
+/// to spill elsewhere, cancelled tasks taken out, and pending demands. Reads and changes the engine's queues under its
+/// lock.</summary>
+internal sealed class QueuedTasks
 {
+    private readonly SchedulerEngine _engine;
+
+    public QueuedTasks(SchedulerEngine engine)
+    {
+        _engine = engine;
+    }
+
     /// <summary>Takes up to <paramref name="max"/> queued tasks this node owns whose shape <paramref name="take"/>
     /// accepts, newest first (the oldest keep their place here): the placer moves them to nodes with room.</summary>
     public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max)
     {
         var taken = new List<TaskSpec>();
-        lock (_gate)
+        lock (_engine.Gate)
         {
-            for (var i = 0; i < _waitingClasses.Count && taken.Count < max; i++)
+            var waiting = _engine.WaitingClassesLocked;
+            for (var i = 0; i < waiting.Count && taken.Count < max; i++)
             {
-                var cls = _waitingClasses[i];
+                var cls = waiting[i];
                 if (cls.Ready.Count == 0 || !take(cls.Shape))
                 {
                     continue;
@@ -44,7 +53,7 @@ internal sealed partial class SchedulerEngine
 
                 if (cls.Ready.Count == 0)
                 {
-                    _waitingClasses.RemoveAt(i);
+                    waiting.RemoveAt(i);
                     i--;
                 }
             }
@@ -56,18 +65,18 @@ internal sealed partial class SchedulerEngine
     /// <summary>Queued tasks per shape, for the placer's rebalancing.</summary>
     public List<(ResourceSet Shape, int Count)> QueuedShapes()
     {
-        lock (_gate)
+        lock (_engine.Gate)
         {
-            return _waitingClasses.Where(c => c.Ready.Count > 0).Select(c => (c.Shape, c.Ready.Count)).ToList();
+            return _engine.WaitingClassesLocked.Where(c => c.Ready.Count > 0).Select(c => (c.Shape, c.Ready.Count)).ToList();
         }
     }
 
     /// <summary>Takes a cancelled task out of its ready queue, so it no longer shows as a demand.</summary>
     public void RemoveQueued(TaskSpec spec)
     {
-        lock (_gate)
+        lock (_engine.Gate)
         {
-            if (spec.State != TaskState.Queued || !_classes.TryGetValue(spec.Resources, out var cls) || cls.Ready.Count == 0)
+            if (spec.State != TaskState.Queued || !_engine.TryGetClassLocked(spec.Resources, out var cls) || cls.Ready.Count == 0)
             {
                 return;
             }
@@ -81,7 +90,7 @@ internal sealed partial class SchedulerEngine
 
             if (cls.Ready.Count == 0)
             {
-                _waitingClasses.Remove(cls);
+                _engine.WaitingClassesLocked.Remove(cls);
             }
         }
     }
@@ -90,21 +99,18 @@ internal sealed partial class SchedulerEngine
     /// node could never hold is marked infeasible.</summary>
     public IReadOnlyList<ResourceDemandInfo> Demands()
     {
-        lock (_gate)
+        lock (_engine.Gate)
         {
             var result = new List<ResourceDemandInfo>();
-            foreach (var cls in _waitingClasses)
+            foreach (var cls in _engine.WaitingClassesLocked)
             {
                 if (cls.Ready.Count > 0)
                 {
-                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !_resources.FitsTotal(cls.Claim), IsActor: false));
+                    result.Add(new ResourceDemandInfo(cls.Shape, cls.Ready.Count, !_engine.Resources.Ledger.FitsTotal(cls.Claim), IsActor: false));
                 }
             }
 
-            foreach (var group in _pendingActors.GroupBy(a => a.Shape))
-            {
-                result.Add(new ResourceDemandInfo(group.Key, group.Count(), !_resources.FitsTotal(group.First().Claim), IsActor: true));
-            }
+            _engine.Resources.AddActorDemandsLocked(result);
 
             return result;
         }

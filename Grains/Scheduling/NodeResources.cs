@@ -1,18 +1,32 @@
 namespace OrleansRay.Scheduling;
 
 /// <summary>The node's resources as the rest of the node sees them: its total and free amounts, actors' lifetime
-/// reservations, and placement-group bundles. The amounts live in a <see cref="ResourceLedger"/> guarded by <c>_gate</c>.</summary>
-internal sealed partial class SchedulerEngine
+/// reservations (FIFO among the actors that fit), and placement-group bundles. The amounts live in a
+/// <see cref="ResourceLedger"/> guarded by the engine's lock; a change that frees resources lets the engine grant what
+/// now fits.</summary>
+internal sealed class NodeResources
 {
+    private readonly SchedulerEngine _engine;
+    private readonly LinkedList<ActorResourceRequest> _pendingActors = new();
+
+    public NodeResources(SchedulerEngine engine, ResourceSet total)
+    {
+        _engine = engine;
+        Ledger = new ResourceLedger(total);
+    }
+
+    /// <summary>The amounts (read and changed under the engine's lock).</summary>
+    public ResourceLedger Ledger { get; }
+
     /// <summary>The node's total, its placement-group bundles included under Ray's names (see <see cref="BundleKey"/>).</summary>
-    public ResourceSet Total => _resources.Total;
+    public ResourceSet Total => Ledger.Total;
 
     /// <summary>The free resources now, bundles included under their names.</summary>
     public ResourceSet Available()
     {
-        lock (_gate)
+        lock (_engine.Gate)
         {
-            return _resources.Available();
+            return Ledger.Available();
         }
     }
 
@@ -20,11 +34,11 @@ internal sealed partial class SchedulerEngine
     public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
     {
         var claim = ResourceClaim.Of(shape);
-        lock (_gate)
+        lock (_engine.Gate)
         {
-            if (_resources.Fits(claim))
+            if (Ledger.Fits(claim))
             {
-                _resources.Take(claim);
+                Ledger.Take(claim);
                 return Task.CompletedTask;
             }
 
@@ -34,7 +48,7 @@ internal sealed partial class SchedulerEngine
             {
                 request.Cancellation = cancellationToken.Register(() =>
                 {
-                    lock (_gate)
+                    lock (_engine.Gate)
                     {
                         if (node.List is not null)
                         {
@@ -54,28 +68,22 @@ internal sealed partial class SchedulerEngine
     public void ReleaseForActor(ResourceSet shape)
     {
         var claim = ResourceClaim.Of(shape);
-        List<Lease>? started = null;
-        lock (_gate)
+        _engine.ChangeThenGrant(() =>
         {
-            _resources.Return(claim);
-            GrantLocked(ref started);
-        }
-
-        Start(started);
+            Ledger.Return(claim);
+            return true;
+        });
     }
 
     /// <summary>Changes the node's own total (e.g. a test or a resize), bundles kept as reserved; the free amounts move
     /// by the same difference.</summary>
     public void SetTotal(ResourceSet total)
     {
-        List<Lease>? started = null;
-        lock (_gate)
+        _engine.ChangeThenGrant(() =>
         {
-            _resources.SetNodeTotal(total);
-            GrantLocked(ref started);
-        }
-
-        Start(started);
+            Ledger.SetNodeTotal(total);
+            return true;
+        });
     }
 
     /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool for the
@@ -89,36 +97,41 @@ internal sealed partial class SchedulerEngine
             return true;
         }
 
-        List<Lease>? started = null;
-        lock (_gate)
-        {
-            if (!_resources.ReserveBundles(bundles))
-            {
-                return false;
-            }
-
-            GrantLocked(ref started);
-        }
-
-        Start(started);
-        return true;
+        return _engine.ChangeThenGrant(() => Ledger.ReserveBundles(bundles));
     }
 
     /// <summary>Returns a placement group's bundles on this node to the free pool. What its running tasks hold of them
     /// is dropped when they end.</summary>
     public void ReleaseBundles(Guid placementGroupId)
     {
-        List<Lease>? started = null;
-        lock (_gate)
+        _engine.ChangeThenGrant(() => Ledger.ReleaseBundles(placementGroupId));
+    }
+
+    /// <summary>Under the engine's lock: grants waiting actors whose resources now fit, in arrival order among those that
+    /// fit (one that does not fit must not hold up smaller ones behind it).</summary>
+    public void GrantActorsLocked()
+    {
+        for (var node = _pendingActors.First; node is not null;)
         {
-            if (!_resources.ReleaseBundles(placementGroupId))
+            var next = node.Next;
+            if (Ledger.Fits(node.Value.Claim))
             {
-                return;
+                _pendingActors.Remove(node);
+                Ledger.Take(node.Value.Claim);
+                node.Value.Grant();
             }
 
-            GrantLocked(ref started);
+            node = next;
         }
+    }
 
-        Start(started);
+    /// <summary>Under the engine's lock: actors waiting for resources, by shape; a shape this node could never hold is
+    /// marked infeasible.</summary>
+    public void AddActorDemandsLocked(List<ResourceDemandInfo> demands)
+    {
+        foreach (var group in _pendingActors.GroupBy(a => a.Shape))
+        {
+            demands.Add(new ResourceDemandInfo(group.Key, group.Count(), !Ledger.FitsTotal(group.First().Claim), IsActor: true));
+        }
     }
 }

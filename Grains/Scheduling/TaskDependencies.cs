@@ -1,0 +1,66 @@
+namespace OrleansRay.Scheduling;
+
+/// <summary>Holds each submitted task until its object arguments exist (Ray's dependency resolution before a task is
+/// queued): counts the pending ones, registers a callback on each, and hands the task to the engine's queue when the
+/// last completes. An argument that no longer exists fails the task at once.</summary>
+internal sealed class TaskDependencies
+{
+    private readonly SchedulerEngine _engine;
+    private readonly IArgumentSource _arguments;
+
+    public TaskDependencies(SchedulerEngine engine, IArgumentSource arguments)
+    {
+        _engine = engine;
+        _arguments = arguments;
+    }
+
+    /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
+    public void Submit(TaskSpec spec)
+    {
+        _engine.Counts.RecordSubmitted();
+        var pending = 0;
+        foreach (var arg in spec.Args)
+        {
+            if (arg.IsRef)
+            {
+                if (!_arguments.TryGetArgument(arg, out var entry))
+                {
+                    spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
+                    return;
+                }
+
+                if (!entry.IsComplete)
+                {
+                    pending++;
+                }
+            }
+        }
+
+        if (pending == 0)
+        {
+            _engine.Enqueue(spec);
+            return;
+        }
+
+        spec.PendingDependencies = pending + 1; // +1 guards against callbacks firing before registration ends
+        _engine.Counts.WaitingForArgsStarted();
+        foreach (var arg in spec.Args)
+        {
+            if (arg.IsRef && _arguments.TryGetArgument(arg, out var entry) && !entry.IsComplete)
+            {
+                entry.OnComplete(_ => DependencyReady(spec));
+            }
+        }
+
+        DependencyReady(spec);
+    }
+
+    private void DependencyReady(TaskSpec spec)
+    {
+        if (Interlocked.Decrement(ref spec.PendingDependencies) == 0)
+        {
+            _engine.Counts.WaitingForArgsEnded();
+            _engine.Enqueue(spec);
+        }
+    }
+}
