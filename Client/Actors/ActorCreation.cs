@@ -73,7 +73,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             var info = new ActorInfo(actorId, data.Name, data.Namespace, className, ActorState.Pending, string.Empty, 0, data.Detached);
             // Names must be unique when Remote() returns (Ray raises at .remote()); the directory is one grain call away.
             // On a worker thread the call is issued from the thread pool: this thread blocks on it right away, and
-            // none of the call's continuations may need it (see SchedulerEngine.Start).
+            // none of the call's continuations may need it (see LeaseLoops.Start).
             var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
             var register = WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
             var holder = register.GetAwaiter().GetResult();

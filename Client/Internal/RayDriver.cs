@@ -110,7 +110,6 @@ internal sealed class RayDriver : RayInstance
 
         if (_cluster is not null)
         {
-            NodeRay.Forget(Runtime);
             await _cluster.DisposeAsync().ConfigureAwait(false);
         }
     }

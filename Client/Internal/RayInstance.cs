@@ -272,15 +272,12 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 /// <summary>The IRay that code inside a task or actor method sees: the node it runs on. Disposing it does nothing.</summary>
 internal sealed class NodeRay : RayInstance
 {
-    private static readonly ConcurrentDictionary<NodeRuntime, NodeRay> Instances = new();
-
     private NodeRay(NodeRuntime runtime) : base(runtime, runtime.Options.Namespace)
     {
     }
 
-    public static NodeRay For(NodeRuntime runtime) => Instances.GetOrAdd(runtime, static r => new NodeRay(r));
-
-    internal static void Forget(NodeRuntime runtime) => Instances.TryRemove(runtime, out _);
+    /// <summary>The runtime's IRay for code inside its tasks (one per runtime, kept by the runtime itself).</summary>
+    public static NodeRay For(NodeRuntime runtime) => runtime.GetOrAddFacade(static r => new NodeRay(r));
 
     public override void TrackActor(ActorId actorId, bool detached)
     {

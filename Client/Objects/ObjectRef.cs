@@ -32,9 +32,6 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     [NonSerialized]
     private ObjectReader? _reader;
 
-    [NonSerialized]
-    private bool _isBorrowed;
-
     private protected ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader)
     {
         Id = id;
@@ -48,7 +45,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     internal ObjectReader? Reader => _reader;
 
     /// <summary>True when this process borrows the object from an owner in another process.</summary>
-    internal bool IsBorrowed => _isBorrowed;
+    internal bool IsBorrowed => _reader is { } reader && reader.Owner != Owner;
 
     /// <summary>The owner's endpoint, so a process other than the owner's can read the object and borrow it.</summary>
     [Id(2)] internal INodeEndpoint? OwnerEndpoint { get; private set; }
@@ -121,7 +118,6 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         if (value.OwnerEndpoint is { } endpoint)
         {
             value._reader = local;
-            value._isBorrowed = true;
             value._borrowedFrom = endpoint;
             local.Borrows.Add(endpoint, value.Id);
         }

@@ -28,7 +28,21 @@ public sealed class ObjectRefSerializationHooks
 
     /// <summary>The reader of this silo's or client's runtime (resolved at the first ref read: the runtime is built
     /// after the serializer).</summary>
-    private ObjectReader? Local => _local ??= (_services.GetService(typeof(NodeRuntime)) as NodeRuntime)?.Reader;
+    private ObjectReader? Local
+    {
+        get
+        {
+            if (!_resolved)
+            {
+                _local = (_services.GetService(typeof(NodeRuntime)) as NodeRuntime)?.Reader;
+                _resolved = true; // a process without a runtime (a plain client) asks once, not per ref
+            }
+
+            return _local;
+        }
+    }
+
+    private volatile bool _resolved;
 
     /// <summary>Called by Orleans before a ref is written.</summary>
     public void OnSerializing(ObjectRef value) => ObjectRef.OnSerializing(value);

@@ -112,7 +112,7 @@ internal sealed class ActorOutbox
         if (WorkerPool.IsWorkerThread)
         {
             // User code on a worker thread may block right after this call; the grain call and its continuations must
-            // not depend on that thread (see SchedulerEngine.Start).
+            // not depend on that thread (see LeaseLoops.Start).
             ThreadPool.UnsafeQueueUserWorkItem(static outbox => _ = outbox.SendLoopAsync(), this, preferLocal: false);
         }
         else

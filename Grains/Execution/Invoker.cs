@@ -8,8 +8,18 @@ internal static class Invoker
     /// <summary>Runs <paramref name="function"/> on <paramref name="args"/> in <paramref name="context"/> and reports its
     /// outcome to <paramref name="complete"/> exactly once: <c>(state, value, null)</c> when it returned,
     /// <c>(state, null, exception)</c> when it threw. Synchronous completions report before this returns.</summary>
+    /// <remarks>An exception thrown by <paramref name="complete"/> itself while it reports a value (a completion callback
+    /// of the result failed) is reported again as the work's failure, so the worker loop that ran the work goes on to
+    /// its next item; one thrown while reporting a failure propagates.</remarks>
     /// <typeparam name="TState">What the caller needs to finish the work (a task spec, an actor call).</typeparam>
-    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete)
+    /// <param name="function">The function or method.</param>
+    /// <param name="args">Its arguments (an actor's instance first).</param>
+    /// <param name="context">The context the code runs in.</param>
+    /// <param name="state">Passed to <paramref name="complete"/>.</param>
+    /// <param name="complete">Reports the outcome.</param>
+    /// <param name="resumeOnWorker">After an asynchronous function, report on the scheduler it ran on (a task's worker
+    /// pool) rather than on the thread that completed it.</param>
+    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker = false)
     {
         var previous = TaskContext.Current;
         TaskContext.Current = context;
@@ -37,26 +47,38 @@ internal static class Invoker
 
         if (pending == default)
         {
-            complete(state, value, failure);
+            Report(complete, state, value, failure);
             return default;
         }
 
-        return AwaitAsync(pending, state, complete);
+        return AwaitAsync(pending, state, complete, resumeOnWorker);
     }
 
-    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, TState state, Action<TState, object?, Exception?> complete)
+    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
     {
         object? value;
         try
         {
-            value = await pending.ConfigureAwait(false);
+            value = await pending.ConfigureAwait(resumeOnWorker);
         }
         catch (Exception ex)
         {
-            complete(state, null, ex);
+            Report(complete, state, null, ex);
             return;
         }
 
-        complete(state, value, null);
+        Report(complete, state, value, null);
+    }
+
+    private static void Report<TState>(Action<TState, object?, Exception?> complete, TState state, object? value, Exception? failure)
+    {
+        try
+        {
+            complete(state, value, failure);
+        }
+        catch (Exception ex) when (failure is null)
+        {
+            complete(state, null, ex);
+        }
     }
 }

@@ -52,18 +52,27 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     protected override void QueueTask(Task task)
     {
-        if (_disposed)
+        if (!_disposed)
         {
-            // After shutdown, let stragglers finish on the thread pool rather than vanish.
-            ThreadPool.UnsafeQueueUserWorkItem(static t => ((Task)t!).Start(TaskScheduler.Default), task);
-            return;
+            try
+            {
+                _queue.Add(task);
+                if (Interlocked.Decrement(ref _spare) < 0)
+                {
+                    StartThread();
+                }
+
+                return;
+            }
+            catch (InvalidOperationException) when (_queue.IsAddingCompleted)
+            {
+                // Disposed between the check and the add: run it as a straggler below.
+            }
         }
 
-        _queue.Add(task);
-        if (Interlocked.Decrement(ref _spare) < 0)
-        {
-            StartThread();
-        }
+        // After shutdown, let stragglers finish on the thread pool rather than vanish. The task is already scheduled
+        // here, so it runs through this scheduler's TryExecuteTask (Task.Start would throw on a scheduled task).
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Pool.TryExecuteTask(state.Task), (Pool: this, Task: task), preferLocal: false);
     }
 
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>

@@ -36,7 +36,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Owners = owners;
         Held = new HeldValues(Node, copier);
         Objects = new ObjectTable { Store = store, FreeRemote = HeldValues.FreeRemote, Freed = id => Held.Free(id) };
-        Reader = new ObjectReader(Objects, store, copier, Held, owners, logger);
+        Reader = new ObjectReader(Node.WorkerId, Objects, store, copier, Held, owners, logger);
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Replies = new OwnerReplies(Held, copier, logger);
         Foreign = new ForeignTasks(this);
@@ -130,6 +130,14 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     /// <summary>Reads the node's object store figures when the store is not the runtime's own (a CLI node's store
     /// process); set by the node host.</summary>
     public Func<CancellationToken, Task<StoreFigures?>>? StoreFiguresProvider { get; set; }
+
+    /// <summary>The public API's object for this runtime (the IRay code inside tasks sees), made once by
+    /// <paramref name="create"/>; typed by the caller because the API assembly sits above this one.</summary>
+    public T GetOrAddFacade<T>(Func<NodeRuntime, T> create)
+        where T : class =>
+        Volatile.Read(ref _facade) as T ?? (T)(Interlocked.CompareExchange(ref _facade, create(this), null) ?? _facade!);
+
+    private object? _facade;
 
     /// <summary>The node runtime of the task or actor call running on this async flow, or null outside one.</summary>
     public static NodeRuntime? Current => TaskContext.Current?.Host as NodeRuntime;

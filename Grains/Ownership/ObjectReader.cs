@@ -11,8 +11,9 @@ internal sealed partial class ObjectReader
 {
     private readonly ILogger _logger;
 
-    public ObjectReader(ObjectTable objects, LocalObjectStore? store, ValueCopier copier, HeldValues held, LocalOwners owners, ILogger logger)
+    public ObjectReader(WorkerId owner, ObjectTable objects, LocalObjectStore? store, ValueCopier copier, HeldValues held, LocalOwners owners, ILogger logger)
     {
+        Owner = owner;
         Objects = objects;
         Store = store;
         Copier = copier;
@@ -20,6 +21,9 @@ internal sealed partial class ObjectReader
         Owners = owners;
         _logger = logger;
     }
+
+    /// <summary>The worker id of the runtime whose objects these are.</summary>
+    public WorkerId Owner { get; }
 
     /// <summary>The objects this runtime owns.</summary>
     public ObjectTable Objects { get; }
@@ -200,7 +204,7 @@ internal sealed partial class ObjectReader
     }
 
     /// <summary>Fetches an argument held by another node, blocking this worker thread (the calls themselves run on
-    /// the thread pool: see SchedulerEngine.Start for why a worker thread must not issue them).</summary>
+    /// the thread pool: see LeaseLoops.Start for why a worker thread must not issue them).</summary>
     private RayError? FetchForArgument(RemoteObject remote, string functionName, out object? value)
     {
         try

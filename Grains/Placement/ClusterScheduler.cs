@@ -16,7 +16,7 @@ namespace OrleansRay.Placement;
 /// against its free resources here, so a burst does not land on one node. A task that fits no live node is parked,
 /// shown as an infeasible demand, and placed at the first refresh that shows a node it fits.
 /// </remarks>
-internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
+internal sealed partial class ClusterScheduler : IDisposable
 {
     /// <summary>How often the view is refreshed: short enough that a dead node's tasks move within a second of
     /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
@@ -91,7 +91,7 @@ internal sealed partial class ClusterScheduler : IDisposable, ITaskPlacer
         }
     }
 
-    /// <summary>The scheduler engine's placer: false (it runs here) until the cluster view started, since a node that
+    /// <summary>Placement as the scheduler engine asks for it (through the node runtime, its <see cref="ITaskPlacer"/>): false (it runs here) until the cluster view started, since a node that
     /// has not joined a cluster places nothing elsewhere; then <see cref="TryPlace"/>.</summary>
     public bool TryPlaceElsewhere(TaskSpec spec) => Refresh.IsStarted && TryPlace(spec);
 

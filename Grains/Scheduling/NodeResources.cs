@@ -75,17 +75,6 @@ internal sealed class NodeResources
         });
     }
 
-    /// <summary>Changes the node's own total (e.g. a test or a resize), bundles kept as reserved; the free amounts move
-    /// by the same difference.</summary>
-    public void SetTotal(ResourceSet total)
-    {
-        _engine.ChangeThenGrant(() =>
-        {
-            Ledger.SetNodeTotal(total);
-            return true;
-        });
-    }
-
     /// <summary>Reserves placement-group bundles on this node, all or none: their resources leave the free pool for the
     /// bundle ledger, where only the group's tasks and actors (whose shapes name the bundle) take them. Bundles already
     /// held here (a retried reservation) are not reserved twice.</summary>

@@ -89,16 +89,6 @@ internal sealed class ResourceLedger
     /// <summary>The free resources now, bundles under their names, at least zero each.</summary>
     public ResourceSet Available() => BundleLedger.Clamped(Bundles.IsEmpty ? _free : _free.Concat(Bundles.NamedAvailable()));
 
-    /// <summary>Changes the node's own total (bundles stay as reserved); its free amounts move by the same difference.</summary>
-    public void SetNodeTotal(ResourceSet total)
-    {
-        ArgumentNullException.ThrowIfNull(total);
-        Move(_nodeTotal, -1);
-        Move(total, +1);
-        _nodeTotal = total;
-        UpdateTotal();
-    }
-
     /// <summary>Reserves bundles, all or none: their shapes leave the free pool for the bundle ledger. Bundles already
     /// reserved here (a retried reservation) are skipped. False when the others do not fit what is free.</summary>
     public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)

@@ -219,14 +219,18 @@ internal sealed partial class SchedulerEngine : IDisposable
     {
         lock (_gate)
         {
-            if (_classes.TryGetValue(shape, out var cls) && cls.Ready.Count > 0)
+            if (!_classes.TryGetValue(shape, out var cls))
+            {
+                // The class (and its resource claim) is made once per shape, as queuing the shape would make it.
+                cls = new SchedulingClass(shape, this);
+                _classes[shape] = cls;
+            }
+            else if (cls.Ready.Count > 0)
             {
                 return false;
             }
 
-            return shape.IsEmpty
-                ? (cls is null || cls.ActiveLeases < ZeroResourceLeaseLimit(cls))
-                : _resources.Fits(cls?.Claim ?? ResourceClaim.Of(shape));
+            return shape.IsEmpty ? cls.ActiveLeases < ZeroResourceLeaseLimit(cls) : _resources.Fits(cls.Claim);
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class SchedulingClass
     public int ActiveLeases;
 
     /// <summary>Leases allowed beyond the zero-resource cap because the shape's leases all stalled (see
-    /// SchedulerEngine.Starvation.cs).</summary>
+    /// StarvationGuard).</summary>
     public int ExtraLeases;
 
     /// <summary>Tasks of this shape its leases have finished, and the count at the last starvation check.</summary>

@@ -64,7 +64,8 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
 
         var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec };
-        return Invoker.InvokeAsync(spec.Function, args, context, spec, _completed);
+        // Like the lease loop, an asynchronous task finishes on the worker pool.
+        return Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
     }
 
     private void Complete(TaskSpec spec, object? value, Exception? exception)

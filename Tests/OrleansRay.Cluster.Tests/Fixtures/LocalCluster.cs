@@ -354,7 +354,7 @@ public sealed class LocalCluster : IAsyncDisposable
         string.Join('\n', Timeline) + "\n" + string.Join('\n', Nodes.Select(n => $"--- {n} log:\n{n.LogTail(lines)}"));
 }
 
-/// <summary>What <see cref="LocalCluster.Refresh.StopAsync"/> found: the stop command's result, processes still running after it
+/// <summary>What <see cref="LocalCluster.StopAsync"/> found: the stop command's result, processes still running after it
 /// (killed since), and files left in the cluster's folder (relative paths).</summary>
 public sealed record StopReport(ProcessResult Stop, IReadOnlyList<ProcessTree.Identity> Survivors, IReadOnlyList<string> Files)
 {

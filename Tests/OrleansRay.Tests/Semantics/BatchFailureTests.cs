@@ -29,7 +29,9 @@ public sealed class BatchFailureTests : IAsyncLifetime
     public static object NumberOrProcess(int i) => i == Bad ? Process.GetCurrentProcess() : i;
 
     /// <summary>Returns its input, except for <see cref="Bad"/>: throws an exception whose type holds a value that
-    /// cannot be serialized.</summary>
+    /// cannot be serialized. Not inlined: the test looks for this method in the remote stack trace, and a Release build
+    /// would otherwise fold it into its caller.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static int NumberOrThrow(int i) => i == Bad ? throw new ProcessHoldingException("bad input " + i) : i;
 
     [Fact]
