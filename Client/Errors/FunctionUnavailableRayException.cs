@@ -1,4 +1,5 @@
 using OrleansRay.Execution;
+
 namespace OrleansRay;
 
 /// <summary>The node could not find or call the function (assembly not loaded there, different build, wrong arguments).</summary>

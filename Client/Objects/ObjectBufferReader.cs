@@ -1,4 +1,6 @@
+using OrleansRay.Execution;
 using OrleansRay.Ownership;
+
 namespace OrleansRay;
 
 /// <summary>Produces zero-copy views of array objects.</summary>
@@ -13,7 +15,7 @@ internal static class ObjectBufferReader
         var (runtime, entry) = ObjectResolver.Find(objectRef);
         if (!entry.IsComplete)
         {
-            await ObjectResolver.WaitAsync(entry, null, cancellationToken).ConfigureAwait(false);
+            await ObjectWaiter.WaitOneAsync(entry, null, cancellationToken).ConfigureAwait(false);
         }
 
         if (entry.IsFailed)

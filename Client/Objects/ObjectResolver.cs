@@ -24,7 +24,7 @@ internal static class ObjectResolver
 
     private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (!await WaitAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
+        if (!await ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
         {
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}");
         }
@@ -59,11 +59,6 @@ internal static class ObjectResolver
 
         return (reader, entry);
     }
-
-    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first (inside a task, its resources
-    /// are handed back meanwhile).</summary>
-    public static ValueTask<bool> WaitAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken);
 
     /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
     public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken) =>

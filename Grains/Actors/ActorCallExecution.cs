@@ -26,7 +26,7 @@ internal static class ActorCallExecution
         }
 
         var args = new object?[call.Args.Length + 1];
-        var argError = services.ResolveArguments(call.Args, args, 1, method.DisplayName);
+        var argError = services.Reader.ResolveArguments(call.Args, args, 1, method.DisplayName);
         if (argError is not null)
         {
             mailbox.Reject(call, argError);

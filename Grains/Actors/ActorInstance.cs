@@ -22,11 +22,11 @@ internal static class ActorInstance
             {
                 if (arg.IsRef && runtime.Objects.TryGet(arg.RefId, out var entry))
                 {
-                    await runtime.WaitForAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
+                    await ObjectWaiter.WaitOneAsync(entry, null, CancellationToken.None).ConfigureAwait(false);
                 }
             }
 
-            if (runtime.ResolveArguments(spec.Args, args, 0, spec.ClassName) is { } argumentFailure)
+            if (runtime.Reader.ResolveArguments(spec.Args, args, 0, spec.ClassName) is { } argumentFailure)
             {
                 failure = Died(spec, argumentFailure, $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {argumentFailure.Message}");
                 return;

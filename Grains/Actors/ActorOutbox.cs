@@ -308,7 +308,7 @@ internal sealed class ActorOutbox
                     continue;
                 }
 
-                if (_runtime.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
+                if (_runtime.Reader.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
                 {
                     await Task.WhenAny(dependency.WhenComplete(), handles[i].Cancelled).ConfigureAwait(false);
                 }
@@ -319,7 +319,7 @@ internal sealed class ActorOutbox
                     break;
                 }
 
-                failure = _runtime.ReadForRemote(arg, call.Method.DisplayName, out var value);
+                failure = _runtime.Reader.ReadForRemote(arg, call.Method.DisplayName, out var value);
                 args[j] = TaskArg.FromValue(value);
             }
 

@@ -33,7 +33,7 @@ internal sealed partial class ActorReplies
     {
         if (!_runtime.Reader.Owners.TryGet(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
         {
-            _runtime.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
+            _runtime.Replies.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
             return;
         }
 
@@ -43,14 +43,7 @@ internal sealed partial class ActorReplies
             return;
         }
 
-        if (error is null)
-        {
-            entry.TrySetValue(value);
-        }
-        else
-        {
-            entry.TrySetError(error);
-        }
+        entry.TrySetResult(value, error);
 
         owner.Objects.DropIfOrphaned(entry);
     }

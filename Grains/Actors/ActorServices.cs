@@ -79,20 +79,4 @@ internal sealed class ActorServices
 
     /// <summary>Counts one actor call run here.</summary>
     public void RecordActorCall() => Interlocked.Increment(ref _callsRun);
-
-    /// <summary>See <see cref="ObjectReader.ResolveArguments"/>.</summary>
-    public RayError? ResolveArguments(TaskArg[] args, object?[] target, int offset, string functionName) => Reader.ResolveArguments(args, target, offset, functionName);
-
-    /// <summary>See <see cref="ObjectReader.ReadForRemote"/>.</summary>
-    public RayError? ReadForRemote(in TaskArg arg, string functionName, out object? value) => Reader.ReadForRemote(arg, functionName, out value);
-
-    /// <summary>See <see cref="ObjectReader.TryGetArgument"/>.</summary>
-    public bool TryGetArgument(in TaskArg arg, out ObjectEntry entry) => Reader.TryGetArgument(arg, out entry);
-
-    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first.</summary>
-    public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken);
-
-    /// <summary>See <see cref="OwnerReplies.Reply"/>.</summary>
-    public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "") => Replies.Reply(replyTo, result, functionName);
 }

@@ -99,14 +99,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
             if (result.TaskId.IsEmpty && objects.TryGet(result.ObjectId, out var entry))
             {
-                if (result.Error is { } error)
-                {
-                    entry.TrySetError(error);
-                }
-                else
-                {
-                    entry.TrySetValue(result.Value);
-                }
+                entry.TrySetResult(result.Value, result.Error);
 
                 objects.DropIfOrphaned(entry);
             }
@@ -122,7 +115,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return new RemoteResult { ObjectId = id, Error = RayError.Create(RayErrorKind.ObjectLost, $"Object {id} no longer exists at its owner: every reference to it was released, or its owner restarted.") };
         }
 
-        if (!entry.IsComplete && !await ObjectWaiter.WaitAsync([entry], 1, stopOnFailure: false, BorrowWait, CancellationToken.None).ConfigureAwait(false))
+        if (!await ObjectWaiter.WaitOneAsync(entry, BorrowWait, CancellationToken.None).ConfigureAwait(false))
         {
             return new RemoteResult { ObjectId = id, Pending = true };
         }

@@ -207,11 +207,6 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         return entry;
     }
 
-    /// <summary>Waits for an object; false when <paramref name="timeout"/> passed first. Inside a task the task's
-    /// resources are handed back while it waits; nothing stays registered on the entry once the wait ends.</summary>
-    public ValueTask<bool> WaitForAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken);
-
     /// <inheritdoc/>
     bool ITaskPlacer.TryPlaceElsewhere(TaskSpec spec) => Cluster.TryPlaceElsewhere(spec);
 

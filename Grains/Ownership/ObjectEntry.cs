@@ -85,6 +85,10 @@ internal sealed class ObjectEntry
     /// <summary>Sets the error; returns false when already complete.</summary>
     public bool TrySetError(RayError error) => TryComplete(Failed, null, error);
 
+    /// <summary>Completes with <paramref name="error"/> when there is one, else with <paramref name="value"/> (see
+    /// <see cref="TrySetValue"/>): a task's or call's outcome as it arrives.</summary>
+    public bool TrySetResult(object? value, RayError? error) => error is null ? TrySetValue(value) : TrySetError(error);
+
     /// <summary>Runs <paramref name="callback"/> once the entry completes (now, inline, if it already has).</summary>
     public void OnComplete(Action<ObjectEntry> callback)
     {
@@ -199,11 +203,22 @@ internal sealed class ObjectEntry
                 single(this);
                 break;
             case List<Action<ObjectEntry>> list:
+                // Every waiter runs even when one throws (the others would otherwise wait forever); the first exception
+                // is rethrown after them, to the code that completed the entry.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
                 foreach (var w in list)
                 {
-                    w(this);
+                    try
+                    {
+                        w(this);
+                    }
+                    catch (Exception ex)
+                    {
+                        failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+                    }
                 }
 
+                failure?.Throw();
                 break;
         }
 

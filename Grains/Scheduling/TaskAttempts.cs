@@ -95,13 +95,9 @@ internal sealed partial class TaskAttempts : ITaskRunner
         {
             _foreign.Completed(spec, value, error, duration.Ticks);
         }
-        else if (error is null)
-        {
-            spec.Result.TrySetValue(value);
-        }
         else
         {
-            spec.Result.TrySetError(error);
+            spec.Result.TrySetResult(value, error);
         }
 
         spec.Engine.Counts.RecordFinished(error is not null);
@@ -118,14 +114,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
     {
         var ranElsewhere = node.Length > 0 && node != _node.Name;
         spec.State = TaskState.Done;
-        if (error is null)
-        {
-            spec.Result.TrySetValue(value);
-        }
-        else
-        {
-            spec.Result.TrySetError(error);
-        }
+        spec.Result.TrySetResult(value, error);
 
         if (!ranElsewhere)
         {

@@ -31,24 +31,8 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
     [Fact]
     public async Task A_cancelled_call_waiting_for_its_argument_never_runs_and_the_next_call_runs_meanwhile()
     {
-        var gate = Guid.NewGuid().ToString();
-        var recorder = _ray.Actor(() => new Recorder()).Remote();
-        try
-        {
-            var pending = _ray.Task(ActorSemanticsFunctions.ValueWhenOpen, gate, 1).Remote();
-            var a = recorder.Task((r, v) => r.Record(v), pending).Remote();
-            var b = recorder.Task((r, v) => r.Record(v), 2).Remote();
-            await _ray.CancelAsync(a);
-            await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(a, Deadline));
-            Assert.Equal(1, await _ray.GetAsync(b, Deadline));
-            Gates.Get(gate).Set();
-            Assert.Equal(1, await _ray.GetAsync(pending, Deadline));
-            Assert.Equal(new[] { 2 }, await _ray.GetAsync(recorder.Task(r => r.Seen()).Remote(), Deadline));
-        }
-        finally
-        {
-            Gates.Get(gate).Set();
-        }
+        var recorder = await ActorCancelScenarios.CancelACallWaitingForItsArgumentAsync(_ray, Deadline);
+        Assert.Equal(new[] { 2 }, await _ray.GetAsync(recorder.Task(r => r.Seen()).Remote(), Deadline));
     }
 
     [Fact]
@@ -76,21 +60,7 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_a_running_call_cancels_its_RayContext_token_on_the_actors_node()
     {
-        var gate = Guid.NewGuid().ToString();
-        var waiter = _ray.Actor(() => new Waiter()).Remote();
-        try
-        {
-            var running = waiter.Task((w, g) => w.WaitForCancel(g), gate).Remote();
-            Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the call is running");
-            await _ray.CancelAsync(running);
-            await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(running, Deadline));
-            Assert.True(Gates.Get(gate + ".cancelled").Wait(Deadline), "the method saw RayContext.CancellationToken cancelled");
-            Assert.True(await _ray.GetAsync(waiter.Task(w => w.Instance()).Remote(), Deadline) > 0);
-        }
-        finally
-        {
-            Gates.Get(gate).Set();
-        }
+        await ActorCancelScenarios.CancelARunningCallAsync(_ray, Deadline);
     }
 
     [Fact]

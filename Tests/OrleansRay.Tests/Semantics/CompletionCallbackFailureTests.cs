@@ -60,6 +60,21 @@ public sealed class CompletionCallbackFailureTests
         Assert.Equal(2, await ray.GetAsync(actor.Task(a => a.Quick()).Remote(), Deadline));
     }
 
+    [Fact]
+    public void Every_callback_of_an_entry_runs_when_an_earlier_one_throws()
+    {
+        var entry = new OrleansRay.Ownership.ObjectEntry(ObjectId.NewId());
+        var later = false;
+        entry.OnComplete(_ => throw new InvalidOperationException("a result callback threw"));
+        entry.OnComplete(_ => later = true);
+
+        var thrown = Assert.Throws<InvalidOperationException>(() => entry.TrySetValue(1));
+
+        Assert.Equal("a result callback threw", thrown.Message);
+        Assert.True(later, "the callback after the throwing one ran (a Get waiting on it would otherwise hang)");
+        Assert.True(entry.IsComplete);
+    }
+
     /// <summary>An actor whose first call waits for a gate.</summary>
     public sealed class GatedActor
     {
