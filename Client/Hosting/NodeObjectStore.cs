@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Client;
 using OrleansRay.ObjectStore.Hosting;
 using OrleansRay.Ownership;
 using OrleansRay.Node;
@@ -23,7 +24,8 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
 
     private NodeObjectStore(EmbeddedObjectStore? store, ObjectStoreClient? client, string? spillDirectory, LocalObjectStore? local, ILogger<NodeObjectStore> logger)
     {
-        // All four are set together, or none of them (no store in this process).
+        // All four are set together (a store in this process), the client and local only (a store the host runs), or
+        // none of them (no store).
         _store = store;
         _client = client;
         _spillDirectory = spillDirectory;
@@ -48,7 +50,15 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
         var logger = services.GetRequiredService<ILogger<NodeObjectStore>>();
         var runtimeOptions = services.GetRequiredService<NodeRuntimeOptions>();
         var capacity = (long)runtimeOptions.Resources[ResourceSet.ObjectStoreMemory];
-        if (!services.GetRequiredService<IOptions<RayNodeOptions>>().Value.ObjectStoreInProcess || capacity == 0)
+        var nodeOptions = services.GetRequiredService<IOptions<RayNodeOptions>>().Value;
+        if (!nodeOptions.ObjectStoreInProcess)
+        {
+            return nodeOptions.ExternalObjectStore is { } external
+                ? ConnectExternal(services, external.SocketPath, external.TransferEndPoint, logger)
+                : new NodeObjectStore(null, null, null, null, logger);
+        }
+
+        if (capacity == 0)
         {
             return new NodeObjectStore(null, null, null, null, logger);
         }
@@ -64,13 +74,15 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
                     Capacity = capacity,
                     Prefault = false,
                     SpillDirectory = spillDirectory,
-                    TransferPort = null, // no peers pull from an in-process store
+                    // Other nodes pull this node's objects from here, on the address the silo advertises.
+                    TransferAddress = TransferAddress(services),
+                    TransferPort = 0,
                 }).GetAwaiter().GetResult();
             // Nothing outside this process maps the arena (no socket): unlink its file now, so a process that exits
             // without disposing its node (or is killed) leaves no multi-GiB file in /dev/shm; the mapping stays valid.
             TryDelete(store.ArenaPath);
             var client = store.Connect();
-            var local = ActivatorUtilities.CreateInstance<LocalObjectStore>(services, client);
+            var local = ActivatorUtilities.CreateInstance<LocalObjectStore>(services, client, store.TransferEndPoint!.ToString());
             return new NodeObjectStore(store, client, spillDirectory, local, logger);
         }
         catch
@@ -81,8 +93,33 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Connects the runtime to the store process the host started (<c>orleansray start</c>), which the host
+    /// also stops: only this client is disposed with the node.</summary>
+    private static NodeObjectStore ConnectExternal(IServiceProvider services, string socketPath, string transferEndPoint, ILogger<NodeObjectStore> logger)
+    {
+        var client = ObjectStoreClient.ConnectAsync(socketPath).GetAwaiter().GetResult();
+        var local = ActivatorUtilities.CreateInstance<LocalObjectStore>(services, client, transferEndPoint);
+        return new NodeObjectStore(null, client, null, local, logger);
+    }
+
+    /// <summary>The address other nodes reach this silo at (its advertised address), or loopback when it has none.</summary>
+    private static System.Net.IPAddress TransferAddress(IServiceProvider services)
+    {
+        var advertised = services.GetService<IOptions<Orleans.Configuration.EndpointOptions>>()?.Value.AdvertisedIPAddress;
+        return advertised is null || advertised.Equals(System.Net.IPAddress.Any) || advertised.Equals(System.Net.IPAddress.IPv6Any)
+            ? System.Net.IPAddress.Loopback
+            : advertised;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_store is null && _client is not null)
+        {
+            // A store the host runs: close this runtime's connection only.
+            await _client.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
         if (_store is null || _client is null || _spillDirectory is null)
         {
             return;

@@ -25,11 +25,16 @@ internal static class ObjectBufferReader
 
         if (entry.StoredObject is { } stored)
         {
-            if (stored.ElementType == typeof(T) && runtime.Store is { } store)
+            if (stored.ElementType == typeof(T))
             {
+                // In this runtime's store (pulled there first when another node holds it): a view of shared memory.
                 try
                 {
-                    return await store.GetBufferAsync<T>(stored, cancellationToken).ConfigureAwait(false);
+                    return await runtime.Values.GetBufferAsync<T>(stored, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RayErrorException ex)
+                {
+                    throw StoreErrors.ToException(ex.Error);
                 }
                 catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
                 {
@@ -44,13 +49,6 @@ internal static class ObjectBufferReader
             // Serialized (not a raw array of T): copy it out once and view the copy.
             var value = await ObjectResolver.ReadAsync<T[]>(runtime, entry, cancellationToken).ConfigureAwait(false);
             return new ObjectBuffer<T>(value is null ? ReadOnlyMemory<T>.Empty : value, pin: null, keepAlive: null);
-        }
-
-        if (entry.Value is RemoteObject)
-        {
-            // Held by another node: fetch a copy and view it.
-            var fetched = await ObjectResolver.ReadAsync<T[]>(runtime, entry, cancellationToken).ConfigureAwait(false);
-            return new ObjectBuffer<T>(fetched is null ? ReadOnlyMemory<T>.Empty : fetched, pin: null, keepAlive: null);
         }
 
         return entry.Value switch

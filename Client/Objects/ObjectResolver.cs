@@ -14,7 +14,7 @@ internal static class ObjectResolver
     {
         ArgumentNullException.ThrowIfNull(objectRef);
         var (runtime, entry) = Find(objectRef);
-        if (entry.IsComplete && !entry.IsStored && entry.Value is not RemoteObject)
+        if (entry.IsComplete && !entry.IsStored)
         {
             return new ValueTask<T>(Read<T>(runtime, entry));
         }
@@ -60,24 +60,11 @@ internal static class ObjectResolver
         return (reader, entry);
     }
 
-    /// <summary>Reads a completed entry, from the owner's memory or the node's object store.</summary>
+    /// <summary>Reads a completed entry: from the owner's memory, or from an object store (this node's, or pulled from
+    /// the node that holds it).</summary>
     public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
         entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken)
-        : entry.Value is RemoteObject remote ? ReadRemoteAsync<T>(runtime, entry, remote, cancellationToken)
         : new ValueTask<T>(Read<T>(runtime, entry));
-
-    /// <summary>Reads a value another node holds for this owner (fetched in chunks, deserialized fresh).</summary>
-    private static async ValueTask<T> ReadRemoteAsync<T>(ObjectReader runtime, ObjectEntry entry, RemoteObject remote, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Cast<T>(await runtime.Held.FetchAsync(remote, cancellationToken).ConfigureAwait(false), entry.Id);
-        }
-        catch (RayErrorException ex)
-        {
-            throw StoreErrors.ToException(ex.Error);
-        }
-    }
 
     /// <summary>Reads a completed entry held in the owner's memory.</summary>
     public static T Read<T>(ObjectReader runtime, ObjectEntry entry)
@@ -104,11 +91,14 @@ internal static class ObjectResolver
 
     private static async ValueTask<T> ReadStoredAsync<T>(ObjectReader runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
     {
-        var store = runtime.Store ?? throw new ObjectLostException($"Object {entry.Id} is in an object store its node no longer has.");
         object? value;
         try
         {
-            value = await store.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
+            value = await runtime.Values.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RayErrorException ex)
+        {
+            throw StoreErrors.ToException(ex.Error);
         }
         catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
         {

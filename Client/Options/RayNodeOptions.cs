@@ -39,6 +39,10 @@ public sealed class RayNodeOptions
     /// <c>UseOrleansRay</c> starts none; <see cref="ObjectStoreMemory"/> is then only the capacity the node reports.</summary>
     internal bool ObjectStoreInProcess { get; set; } = true;
 
+    /// <summary>With <see cref="ObjectStoreInProcess"/> false: the store process the host started (its Unix socket and
+    /// its peer-transfer endpoint "address:port"), which the runtime connects to and keeps its large values in.</summary>
+    internal (string SocketPath, string TransferEndPoint)? ExternalObjectStore { get; set; }
+
     /// <summary>Takes the node settings of <paramref name="options"/> (an embedded node's, or the CLI's).</summary>
     internal void CopyFrom(RayOptions options)
     {

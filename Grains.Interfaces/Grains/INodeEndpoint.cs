@@ -23,15 +23,11 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("CancelTask")]
     Task CancelTaskAsync(TaskId taskId, bool force);
 
-    /// <summary>A chunk of a value this node holds for its owner (<see cref="RemoteObject"/>); empty when it holds
-    /// no such value (freed, or never held).</summary>
-    [Alias("ReadHeld")]
-    Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count);
-
-    /// <summary>The owner freed these objects: drop their values.</summary>
-    [Alias("FreeHeld")]
+    /// <summary>The owners freed these stored objects: delete this node's copies of them (primary or secondary) from its
+    /// object store. Sent to every node, since any of them may have pulled a copy; a node without one ignores it.</summary>
+    [Alias("DeleteStored")]
     [Orleans.Concurrency.OneWay]
-    Task FreeHeldAsync(ObjectId[] ids);
+    Task DeleteStoredAsync(ObjectId[] ids);
 
     /// <summary>Refs to objects this runtime owns began (<paramref name="added"/>) or ceased (<paramref name="removed"/>)
     /// to live in another process: each counts as a handle (Ray's borrowers).</summary>
@@ -40,7 +36,7 @@ public interface INodeEndpoint : IGrainObserver
     Task BorrowsChangedAsync(ObjectId[] added, ObjectId[] removed);
 
     /// <summary>Waits (a bounded time) for an object this runtime owns and returns it: its value, a
-    /// <see cref="RemoteObject"/> for a large one, its error, or <see cref="RemoteResult.Pending"/> when not ready yet.</summary>
+    /// where a large one is stored (<see cref="StoredObject"/>), its error, or <see cref="RemoteResult.Pending"/> when not ready yet.</summary>
     [Alias("WaitObject")]
     Task<RemoteResult> WaitObjectAsync(ObjectId id);
 

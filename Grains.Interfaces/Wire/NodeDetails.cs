@@ -12,8 +12,9 @@ public sealed record NodeDetails
     [Id(3)] public HostedActor[] Actors { get; init; } = Array.Empty<HostedActor>();
     /// <summary>Objects owned by this node's runtime.</summary>
     [Id(4)] public int OwnedObjects { get; init; }
-    /// <summary>Bytes of large values this node holds for owners elsewhere.</summary>
-    [Id(5)] public long HeldBytes { get; init; }
+    /// <summary>Bytes of the node process' managed heap (<c>GC.GetTotalMemory(false)</c>): large values live in the
+    /// object store, not here, so this stays far below the bytes of the objects a node holds.</summary>
+    [Id(5)] public long ManagedHeapBytes { get; init; }
     /// <summary>The node's object store, when it has one and it answered.</summary>
     [Id(6)] public StoreFigures? Store { get; init; }
     [Id(7)] public string? StoreError { get; init; }

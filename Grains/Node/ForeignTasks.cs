@@ -125,19 +125,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return new RemoteResult { ObjectId = id, Error = entry.Error };
         }
 
-        object? value;
-        if (entry.StoredObject is { } stored)
-        {
-            if (_runtime.Reader.ReadStored(stored, id, "a borrowed read", out value) is { } error)
-            {
-                return new RemoteResult { ObjectId = id, Error = error };
-            }
-        }
-        else
-        {
-            value = entry.Value;
-        }
-
-        return new RemoteResult { ObjectId = id, Value = value is RemoteObject ? value : _runtime.Held.HoldIfLarge(id, value), Node = _runtime.Node.Name };
+        // A stored object is answered with where it lives: the borrower pulls it from there.
+        return new RemoteResult { ObjectId = id, Value = entry.StoredObject ?? entry.Value, Node = _runtime.Node.Name };
     }
 }

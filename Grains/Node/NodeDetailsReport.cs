@@ -50,7 +50,7 @@ internal static class NodeDetailsReport
                 .ToArray(),
             Actors = runtime.ActorServices.HostedActors.Snapshot(),
             OwnedObjects = runtime.Objects.Count,
-            HeldBytes = runtime.Held.HeldBytes,
+            ManagedHeapBytes = GC.GetTotalMemory(false),
             Store = store,
             StoreError = storeError,
             EventLogCapacity = events.Capacity,

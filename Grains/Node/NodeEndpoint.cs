@@ -31,11 +31,16 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
-    public Task<byte[]> ReadHeldAsync(ObjectId id, long offset, int count) => Task.FromResult(_runtime.Held.Read(id, offset, count));
-
-    public Task FreeHeldAsync(ObjectId[] ids)
+    public Task DeleteStoredAsync(ObjectId[] ids)
     {
-        _runtime.Held.Free(ids);
+        if (_runtime.Store is { } store)
+        {
+            foreach (var id in ids)
+            {
+                store.Delete(Ownership.LocalObjectStore.ToStoreId(id));
+            }
+        }
+
         return Task.CompletedTask;
     }
 

@@ -32,13 +32,12 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     {
         Node = new LocalNode(options, grainFactory);
         Copier = copier;
-        Store = store;
         Owners = owners;
-        Held = new HeldValues(Node, copier);
-        Objects = new ObjectTable { Store = store, FreeRemote = HeldValues.FreeRemote, Freed = id => Held.Free(id) };
-        Reader = new ObjectReader(Node.WorkerId, Objects, store, copier, Held, owners, logger);
+        Values = new StoredValues(copier.Serializer, store);
+        Objects = new ObjectTable { Values = Values };
+        Reader = new ObjectReader(Node.WorkerId, Objects, Values, copier, owners, logger);
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
-        Replies = new OwnerReplies(Held, copier, logger);
+        Replies = new OwnerReplies(Values, copier, logger);
         Foreign = new ForeignTasks(this);
         Attempts = new TaskAttempts(this, Node, Reader, Events, Foreign, logger);
         // The engine places through this runtime (ITaskPlacer below), which hands over to the cluster scheduler built
@@ -61,7 +60,14 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     public NodeId NodeId
     {
         get => Node.NodeId;
-        set => Node.NodeId = value;
+        set
+        {
+            Node.NodeId = value;
+            if (CanExecute && Store is { } store)
+            {
+                store.NodeName = value.Value ?? string.Empty;
+            }
+        }
     }
 
     /// <summary>The node's settings.</summary>
@@ -86,16 +92,16 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     public ValueCopier Copier { get; }
 
     /// <summary>The node's object store (values above the inline threshold), or null when the node has none.</summary>
-    public LocalObjectStore? Store { get; }
+    public LocalObjectStore? Store => Values.Store;
+
+    /// <summary>The one reader of stored objects, wherever they live (Ownership).</summary>
+    public StoredValues Values { get; }
 
     /// <summary>The other runtimes of this process.</summary>
     public LocalOwners Owners { get; }
 
     /// <summary>The objects this node owns (Ownership).</summary>
     public ObjectTable Objects { get; }
-
-    /// <summary>Values held here for owners elsewhere (Ownership).</summary>
-    public HeldValues Held { get; }
 
     /// <summary>Reads objects for arguments and other nodes (Ownership).</summary>
     public ObjectReader Reader { get; }
@@ -154,6 +160,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         _endpointTarget = new NodeEndpoint(this);
         Node.Endpoint = GrainFactory.CreateObjectReference<INodeEndpoint>(_endpointTarget);
         Objects.Endpoint = Node.Endpoint;
+        Objects.FreedElsewhere = Cluster.Copies.Freed;
         Cluster.Refresh.Start();
     }
 
@@ -199,7 +206,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         }
         catch
         {
-            Store?.Delete(stored.StoreId);
+            Store?.Delete(LocalObjectStore.ToStoreId(id));
             throw;
         }
 
@@ -212,6 +219,23 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 
     /// <inheritdoc/>
     bool IArgumentSource.TryGetArgument(in TaskArg arg, out ObjectEntry entry) => Reader.TryGetArgument(arg, out entry);
+
+    /// <summary>Reads and writes this runtime's objects through <paramref name="store"/> from now on (a connected
+    /// driver attaching the store of the node it connected through); once, before any object is stored.</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="nodeName">The node that store belongs to (objects put there are lost with it).</param>
+    /// <exception cref="InvalidOperationException">This runtime already has a store.</exception>
+    public void AttachStore(LocalObjectStore store, string nodeName)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (Values.Store is not null)
+        {
+            throw new InvalidOperationException("This runtime already has an object store.");
+        }
+
+        store.NodeName = nodeName;
+        Values.Store = store;
+    }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>
     public void ThrowIfDisposed() => Node.ThrowIfDisposed();

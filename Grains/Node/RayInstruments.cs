@@ -26,8 +26,7 @@ internal sealed class RayInstruments : IDisposable
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_waiting_for_args", () => Measure(_runtime.Scheduler.Counts.WaitingForArgs), "{task}", "Tasks waiting for their object arguments.");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_running", () => Measure(_runtime.Scheduler.RunningCount), "{task}", "Leases running tasks now.");
         Meter.CreateObservableGauge("orleansray.objects.owned", () => Measure(_runtime.Objects.Count), "{object}", "Objects owned by this node (pending, inline or in the store).");
-        Meter.CreateObservableCounter("orleansray.transfer.fetched_bytes", () => Measure(_runtime.Held.FetchedBytes), "By", "Bytes of large values this node fetched from the nodes holding them.");
-        Meter.CreateObservableCounter("orleansray.transfer.served_bytes", () => Measure(_runtime.Held.ServedBytes), "By", "Bytes of large values this node served to readers on other nodes.");
+        Meter.CreateObservableCounter("orleansray.transfer.pulled_bytes", () => Measure(_runtime.Values.PulledBytes), "By", "Bytes of stored objects this runtime pulled (or fetched) from other nodes' stores.");
     }
 
     /// <summary>The meter (disposed with this instance).</summary>

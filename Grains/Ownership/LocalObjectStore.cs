@@ -27,15 +27,33 @@ internal sealed partial class LocalObjectStore
     private readonly ILogger<LocalObjectStore> _logger;
     private readonly long _threshold;
 
-    public LocalObjectStore(ObjectStoreClient client, NodeRuntimeOptions options, Serializer serializer, ILogger<LocalObjectStore> logger)
+    /// <summary>Connects the runtime to a running store.</summary>
+    /// <param name="client">A client of the store (owned: disposed by whoever started the store).</param>
+    /// <param name="endpoint">The store's peer-transfer endpoint, "address:port": its identity in <see cref="StoredObject.Store"/>.</param>
+    /// <param name="options">The node's settings (the inline threshold).</param>
+    /// <param name="serializer">Serializes values that are not raw arrays.</param>
+    /// <param name="logger">Logs failed deletes and puts.</param>
+    public LocalObjectStore(ObjectStoreClient client, string endpoint, NodeRuntimeOptions options, Serializer serializer, ILogger<LocalObjectStore> logger)
     {
         Client = client;
+        Endpoint = endpoint;
         _serializer = serializer;
         _logger = logger;
         _threshold = options.InlineThreshold;
     }
 
     public ObjectStoreClient Client { get; }
+
+    /// <summary>The store's peer-transfer endpoint, "address:port": where other nodes pull its objects from, and the
+    /// identity objects stored here carry (<see cref="StoredObject.Store"/>).</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The name of the node this store belongs to, for messages (set when the node learns its id).</summary>
+    public string NodeName { get; set; } = "this node";
+
+    /// <summary>True when the primary or a secondary copy of <paramref name="stored"/> is (to be read) in this store:
+    /// it was put here, or it is elsewhere and gets pulled here.</summary>
+    public bool Holds(StoredObject stored) => string.Equals(stored.Store, Endpoint, StringComparison.Ordinal);
 
     public long InlineThreshold => _threshold;
 
@@ -89,11 +107,11 @@ internal sealed partial class LocalObjectStore
             var writer = await CreateAsync(storeId, size, what, value, cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
-                ParallelCopy.Copy(RawBytes(array, (int)size), writer.Span);
+                ParallelCopy.Copy(StoredBytes.RawBytes(array, (int)size), writer.Span);
                 await writer.SealAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return new StoredObject(storeId, array.GetType(), array.Length, size);
+            return Stored(id, array.GetType(), array.Length, size);
         }
 
         byte[] bytes;
@@ -113,8 +131,11 @@ internal sealed partial class LocalObjectStore
             await serializedWriter.SealAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return new StoredObject(storeId, arrayType: null, length: 0, bytes.Length);
+        return Stored(id, arrayType: null, length: 0, bytes.Length);
     }
+
+    private StoredObject Stored(ObjectId id, Type? arrayType, int length, long size) =>
+        new() { Id = id, ArrayType = arrayType, Length = length, Size = size, Node = NodeName, Store = Endpoint };
 
     private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, object value, CancellationToken cancellationToken)
     {
@@ -123,7 +144,17 @@ internal sealed partial class LocalObjectStore
             throw new ArgumentException($"The {what} of type {value.GetType().FullName} is {size} bytes; objects are at most {int.MaxValue} bytes (2 GiB). Split it into several objects.");
         }
 
-        return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+            // A re-run of the task that made it (a retry, or lineage reconstruction) on a node that pulled a secondary
+            // copy of the lost original: replace that evictable copy with the new primary.
+            await Client.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Puts a task's or actor method's large result and completes <paramref name="entry"/> with it (or with the
@@ -173,7 +204,7 @@ internal sealed partial class LocalObjectStore
             if (!entry.TrySetStored(stored))
             {
                 // Cancelled or failed meanwhile: the first completion wins and this copy is garbage.
-                Delete(stored.StoreId);
+                Delete(ToStoreId(stored.Id));
             }
         }
         else
@@ -188,74 +219,26 @@ internal sealed partial class LocalObjectStore
         table.DropIfOrphaned(entry);
     }
 
-    /// <summary>Copies a stored object out into a fresh value (readers get their own copy). Blocks only when the object
-    /// must be restored from spill; call it from a worker thread.</summary>
+    /// <summary>Copies an object of this store out into a fresh value (readers get their own copy). Blocks only when
+    /// the object must be restored from spill; call it from a worker thread.</summary>
     public object? Read(StoredObject stored)
     {
-        var get = Client.GetAsync<byte>(stored.StoreId, ReadTimeout);
+        var get = Client.GetAsync<byte>(ToStoreId(stored.Id), ReadTimeout);
         using var buffer = get.IsCompletedSuccessfully ? get.Result : get.AsTask().GetAwaiter().GetResult();
-        return Decode(stored, buffer.Span);
+        return StoredBytes.Decode(stored, buffer.Span, _serializer);
     }
 
-    /// <summary>Copies a stored object out into a fresh value.</summary>
-    public async ValueTask<object?> ReadAsync(StoredObject stored, CancellationToken cancellationToken)
+    /// <summary>Copies an object of this store out into a fresh value.</summary>
+    public async ValueTask<object?> ReadAsync(StoredObject stored, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var buffer = await Client.GetAsync<byte>(stored.StoreId, ReadTimeout, cancellationToken).ConfigureAwait(false);
-        return Decode(stored, buffer.Span);
+        using var buffer = await Client.GetAsync<byte>(ToStoreId(stored.Id), timeout, cancellationToken).ConfigureAwait(false);
+        return StoredBytes.Decode(stored, buffer.Span, _serializer);
     }
 
-    /// <summary>A zero-copy view of a stored raw array, pinned in the store until the buffer is disposed.</summary>
-    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(StoredObject stored, CancellationToken cancellationToken)
+    /// <summary>A zero-copy view of a raw array in this store, pinned until the buffer is disposed.</summary>
+    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(StoredObject stored, TimeSpan timeout, CancellationToken cancellationToken)
         where T : unmanaged =>
-        Client.GetAsync<T>(stored.StoreId, ReadTimeout, cancellationToken);
-
-    private object? Decode(StoredObject stored, ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length != stored.Size)
-        {
-            throw new ObjectStoreException($"Object {stored.StoreId} is {bytes.Length} bytes in the store, not the {stored.Size} its owner recorded.");
-        }
-
-        if (stored.ElementType is { } elementType)
-        {
-            var array = NewArray(elementType, stored.Length);
-            ParallelCopy.Copy(bytes, RawBytes(array, bytes.Length));
-            return array;
-        }
-
-        return _serializer.Deserialize<object>(bytes);
-    }
-
-    /// <summary>An array the copy overwrites completely: skip zeroing for the common element types.</summary>
-    private static Array NewArray(Type elementType, int length)
-    {
-        if (elementType == typeof(double))
-        {
-            return GC.AllocateUninitializedArray<double>(length);
-        }
-
-        if (elementType == typeof(float))
-        {
-            return GC.AllocateUninitializedArray<float>(length);
-        }
-
-        if (elementType == typeof(int))
-        {
-            return GC.AllocateUninitializedArray<int>(length);
-        }
-
-        if (elementType == typeof(long))
-        {
-            return GC.AllocateUninitializedArray<long>(length);
-        }
-
-        if (elementType == typeof(byte))
-        {
-            return GC.AllocateUninitializedArray<byte>(length);
-        }
-
-        return Array.CreateInstance(elementType, length);
-    }
+        Client.GetAsync<T>(ToStoreId(stored.Id), timeout, cancellationToken);
 
     /// <summary>Deletes a freed object (fire-and-forget; the store defers the delete while readers pin it).</summary>
     public void Delete(StoreObjectId id)
@@ -290,9 +273,6 @@ internal sealed partial class LocalObjectStore
     }
 
     public static StoreObjectId ToStoreId(ObjectId id) => new(id.Hi, id.Lo);
-
-    private static Span<byte> RawBytes(Array array, int size) =>
-        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), size);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting object {StoreId} from the node's object store failed")]
     private static partial void LogDeleteFailed(ILogger logger, StoreObjectId storeId, Exception exception);

@@ -58,6 +58,11 @@ internal sealed class ObjectEntry
     /// has room); true then means "accepted".</summary>
     public bool TrySetValue(object? value)
     {
+        if (value is StoredObject stored)
+        {
+            return TryComplete(Stored, stored, null);
+        }
+
         if (_table?.Store is { } store && store.IsLarge(value))
         {
             if (_state != Pending)
@@ -72,8 +77,9 @@ internal sealed class ObjectEntry
         return TryComplete(Ready, value, null);
     }
 
-    /// <summary>Sets a value kept in the owner's memory whatever its size; returns false when already complete.</summary>
-    public bool TrySetInlineValue(object? value) => TryComplete(Ready, value, null);
+    /// <summary>Sets a value kept in the owner's memory whatever its size (or where it is stored, for a
+    /// <see cref="StoredObject"/>); returns false when already complete.</summary>
+    public bool TrySetInlineValue(object? value) => value is StoredObject stored ? TryComplete(Stored, stored, null) : TryComplete(Ready, value, null);
 
     /// <summary>Completes the entry as an object sealed in the node's object store; returns false when already complete.</summary>
     public bool TrySetStored(StoredObject stored) => TryComplete(Stored, stored, null);

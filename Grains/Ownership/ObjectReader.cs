@@ -5,19 +5,18 @@ namespace OrleansRay.Ownership;
 
 /// <summary>Reads objects for the code that needs their values: a task's or actor call's arguments, a task or call sent
 /// to another node, a borrower's read. Finds each object's entry (owned here, owned by another runtime of this process,
-/// or borrowed from another process) and copies its value out of wherever it lives (the owner's memory, the node's
-/// object store, or a node that holds it).</summary>
+/// or borrowed from another process) and copies its value out of wherever it lives (the owner's memory, or an object
+/// store: this node's, or another node's pulled through <see cref="StoredValues"/>).</summary>
 internal sealed partial class ObjectReader
 {
     private readonly ILogger _logger;
 
-    public ObjectReader(WorkerId owner, ObjectTable objects, LocalObjectStore? store, ValueCopier copier, HeldValues held, LocalOwners owners, ILogger logger)
+    public ObjectReader(WorkerId owner, ObjectTable objects, StoredValues values, ValueCopier copier, LocalOwners owners, ILogger logger)
     {
         Owner = owner;
         Objects = objects;
-        Store = store;
+        Values = values;
         Copier = copier;
-        Held = held;
         Owners = owners;
         _logger = logger;
     }
@@ -28,14 +27,14 @@ internal sealed partial class ObjectReader
     /// <summary>The objects this runtime owns.</summary>
     public ObjectTable Objects { get; }
 
-    /// <summary>The node's object store, or null when it has none.</summary>
-    public LocalObjectStore? Store { get; }
+    /// <summary>The runtime's object store, or null when it has none.</summary>
+    public LocalObjectStore? Store => Values.Store;
+
+    /// <summary>The one reader of stored objects, wherever they live.</summary>
+    public StoredValues Values { get; }
 
     /// <summary>Copies values in and out (a function may mutate what it gets).</summary>
     public ValueCopier Copier { get; }
-
-    /// <summary>Values held here for owners elsewhere, and the fetching of values held by other nodes.</summary>
-    public HeldValues Held { get; }
 
     /// <summary>The other runtimes of this process.</summary>
     public LocalOwners Owners { get; }
@@ -73,12 +72,8 @@ internal sealed partial class ObjectReader
             return entry.Error;
         }
 
-        if (entry.StoredObject is { } stored)
-        {
-            return ReadStored(stored, id, functionName, out value);
-        }
-
-        value = entry.Value;
+        // A stored object travels as where it lives: the node that runs the work pulls it from there.
+        value = entry.StoredObject ?? entry.Value;
         return null;
     }
 
@@ -92,14 +87,14 @@ internal sealed partial class ObjectReader
             var arg = args[i];
             if (!arg.IsRef)
             {
-                if (arg.Value is RemoteObject remote)
+                if (arg.Value is StoredObject located)
                 {
-                    if (FetchForArgument(remote, functionName, out var fetched) is { } fetchError)
+                    if (ReadStored(located, located.Id, functionName, out var pulled) is { } pullError)
                     {
-                        return fetchError;
+                        return pullError;
                     }
 
-                    target[offset + i] = fetched;
+                    target[offset + i] = pulled;
                     continue;
                 }
 
@@ -128,39 +123,29 @@ internal sealed partial class ObjectReader
                 continue;
             }
 
-            if (entry.Value is RemoteObject held)
-            {
-                if (FetchForArgument(held, functionName, out var fetched) is { } fetchError)
-                {
-                    return fetchError;
-                }
-
-                target[offset + i] = fetched;
-                continue;
-            }
-
             target[offset + i] = Copier.CopyOut(entry.Value);
         }
 
         return null;
     }
 
-    /// <summary>Copies a value out of the node's object store (a fresh value: the function may mutate it).</summary>
+    /// <summary>Copies a stored value out (a fresh value: the function may mutate it), from this node's store or after
+    /// a pull from the node that holds it; runs on a worker thread.</summary>
     /// <returns>null on success; otherwise the error to report.</returns>
     public RayError? ReadStored(StoredObject stored, ObjectId id, string functionName, out object? value)
     {
         value = null;
-        if (Store is not { } store)
-        {
-            return RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} is in an object store this node no longer has.", functionName);
-        }
-
         try
         {
-            value = store.Read(stored);
+            value = Values.Read(stored);
             return null;
         }
-        catch (Exception ex)
+        catch (RayErrorException ex)
+        {
+            LogStoredArgumentUnreadable(_logger, id, functionName, ex);
+            return RayError.Create(ex.Error.Kind, ex.Error.Message, functionName);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogStoredArgumentUnreadable(_logger, id, functionName, ex);
             return ex is ObjectStore.ObjectStoreFullException
@@ -200,22 +185,6 @@ internal sealed partial class ObjectReader
             {
                 entry.TrySetInlineValue(answer.Value);
             }
-        }
-    }
-
-    /// <summary>Fetches an argument held by another node, blocking this worker thread (the calls themselves run on
-    /// the thread pool: see LeaseLoops.Start for why a worker thread must not issue them).</summary>
-    private RayError? FetchForArgument(RemoteObject remote, string functionName, out object? value)
-    {
-        try
-        {
-            value = Task.Run(() => Held.FetchAsync(remote)).GetAwaiter().GetResult();
-            return null;
-        }
-        catch (RayErrorException ex)
-        {
-            value = null;
-            return RayError.Create(ex.Error.Kind, ex.Error.Message, functionName);
         }
     }
 

@@ -14,8 +14,12 @@ internal sealed class ObjectTable
 
     public int Count => _entries.Count;
 
-    /// <summary>The node's object store, where values above the inline threshold go; null keeps everything inline.</summary>
-    public LocalObjectStore? Store { get; set; }
+    /// <summary>The reader of stored objects, whose store is where values above the inline threshold go (none keeps
+    /// everything inline).</summary>
+    public StoredValues? Values { get; set; }
+
+    /// <summary>The runtime's object store, or null when it has none.</summary>
+    public LocalObjectStore? Store => Values?.Store;
 
     /// <summary>Creates the entry of a new object with one handle (the ObjectRef about to be returned).</summary>
     public ObjectEntry Create(ObjectId id)
@@ -103,8 +107,9 @@ internal sealed class ObjectTable
     /// <summary>This runtime's endpoint once it is in a cluster: refs it creates carry it.</summary>
     public Grains.INodeEndpoint? Endpoint { get; set; }
 
-    /// <summary>Called when an entry is freed (the runtime drops values it held for borrowers).</summary>
-    public Action<ObjectId>? Freed { get; set; }
+    /// <summary>Called with a freed stored object whose copies other nodes may hold (the runtime tells them to delete
+    /// theirs); null when this runtime is alone.</summary>
+    public Action<StoredObject>? FreedElsewhere { get; set; }
 
     /// <summary>Keeps an object alive for <paramref name="grace"/> while a serialized ref to it travels.</summary>
     public void PinForTransit(ObjectId id, TimeSpan grace)
@@ -124,21 +129,16 @@ internal sealed class ObjectTable
         ReleaseHandle(id);
     }
 
-    /// <summary>Tells the holder of a value held remotely that its owner freed it (set by the node runtime).</summary>
-    public Action<RemoteObject>? FreeRemote { get; set; }
-
     private void FreeStored(ObjectEntry entry)
     {
-        Freed?.Invoke(entry.Id);
-        if (entry.Value is RemoteObject remote)
+        if (entry.TakeStoredForDelete() is not { } stored)
         {
-            FreeRemote?.Invoke(remote);
             return;
         }
 
-        if (entry.IsStored && Store is { } store && entry.TakeStoredForDelete() is { } stored)
-        {
-            store.Delete(stored.StoreId);
-        }
+        // This store's copy (the primary when it was put here, else a secondary pulled here, if any), then every other
+        // node's: Ray frees every copy when the owner frees the object.
+        Store?.Delete(LocalObjectStore.ToStoreId(stored.Id));
+        FreedElsewhere?.Invoke(stored);
     }
 }

@@ -46,8 +46,12 @@ internal sealed partial class ClusterScheduler : IDisposable
         _attempts = attempts;
         _logger = logger;
         Refresh = new ClusterRefresh(this, node, logger);
+        Copies = new StoredCopies(Refresh);
         _actors = new ActorPlacement(node, scheduler);
     }
+
+    /// <summary>Tells the other nodes to delete their copies of objects this runtime's owner freed.</summary>
+    public StoredCopies Copies { get; }
 
     /// <summary>The view of the other nodes and the loop that refreshes it.</summary>
     public ClusterRefresh Refresh { get; }

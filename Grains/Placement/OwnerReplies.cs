@@ -7,17 +7,18 @@ using OrleansRay.Transport;
 namespace OrleansRay.Placement;
 
 /// <summary>Sends the results of work this node ran for other owners (tasks placed here, actor calls) back to those
-/// owners, batched per owner: a large value stays here and its owner gets where it is held.</summary>
+/// owners, batched per owner: a large value goes into this node's object store and its owner gets where it is stored
+/// (Ray: a large return value stays in the object store of the node that ran the task).</summary>
 internal sealed partial class OwnerReplies
 {
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
-    private readonly HeldValues _held;
+    private readonly StoredValues _values;
     private readonly ValueCopier _copier;
     private readonly ILogger _logger;
 
-    public OwnerReplies(HeldValues held, ValueCopier copier, ILogger logger)
+    public OwnerReplies(StoredValues values, ValueCopier copier, ILogger logger)
     {
-        _held = held;
+        _values = values;
         _copier = copier;
         _logger = logger;
     }
@@ -30,11 +31,59 @@ internal sealed partial class OwnerReplies
     /// <param name="functionName">The task or actor method that produced it (named by a serialization error).</param>
     public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "")
     {
-        if (result.Error is null && result.Value is { } value && _held.HoldIfLarge(result.ObjectId, value) is RemoteObject held)
+        if (result.Error is null && _values.Store is { } store && store.IsLarge(result.Value))
         {
-            result = result with { Value = held };
+            ValueTask<StoredObject> put;
+            try
+            {
+                put = store.PutAsync(result.ObjectId, result.Value!, "result", CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                put = ValueTask.FromException<StoredObject>(ex);
+            }
+
+            if (!put.IsCompleted)
+            {
+                // The store is making room (spilling): send once the value is in.
+                _ = ReplyWhenStoredAsync(replyTo, result, put, functionName);
+                return;
+            }
+
+            result = Stored(result, put);
         }
 
+        Send(replyTo, result, functionName);
+    }
+
+    private async Task ReplyWhenStoredAsync(INodeEndpoint replyTo, RemoteResult result, ValueTask<StoredObject> put, string functionName)
+    {
+        try
+        {
+            await put.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Observed here; Stored below turns it into the result's error.
+        }
+
+        Send(replyTo, Stored(result, put), functionName);
+    }
+
+    /// <summary>The result with its value replaced by where it is stored, or by the store's failure.</summary>
+    private static RemoteResult Stored(RemoteResult result, ValueTask<StoredObject> put) =>
+        put.IsCompletedSuccessfully
+            ? result with { Value = put.Result }
+            : result with
+            {
+                Value = null,
+                Error = RayError.FromException(put.AsTask().Exception!.GetBaseException() is ObjectStore.ObjectStoreFullException full
+                    ? full
+                    : new ObjectStore.ObjectStoreException($"The result {result.ObjectId} could not be put into the node's object store: {put.AsTask().Exception!.GetBaseException().Message}", put.AsTask().Exception!.GetBaseException()), "storing a result"),
+            };
+
+    private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)
+    {
         result = WireCheck.Checked(result, _copier.Serializer, functionName);
         var pump = _pumps.GetOrAdd(replyTo, static (endpoint, self) => new SendPump<RemoteResult>(
             endpoint.DeliverResultsAsync,

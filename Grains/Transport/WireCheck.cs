@@ -44,7 +44,7 @@ internal static class WireCheck
     {
         // CannotHoldRefs says a type holds no refs, not that it has a codec (Func<int>, Lazy<int> are System generics
         // over primitives without one): skip the try only when both hold.
-        if (value is null or RemoteObject || (ValueShapes.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
+        if (value is null or StoredObject || (ValueShapes.CannotHoldRefs(value.GetType()) && serializer.CanSerialize(value.GetType())))
         {
             return null;
         }

@@ -120,13 +120,13 @@ internal sealed class DashboardApi
     {
         var reports = await _details.GatherAsync(0, cancellationToken).ConfigureAwait(false);
         var nodes = reports.Select(r => r.Details is { } d
-                ? new ObjectNode(r.Node, d.OwnedObjects, d.HeldBytes, d.Store is { } s ? Store(s) : null, d.StoreError, null)
+                ? new ObjectNode(r.Node, d.OwnedObjects, d.ManagedHeapBytes, d.Store is { } s ? Store(s) : null, d.StoreError, null)
                 : new ObjectNode(r.Node, 0, 0, null, null, r.Error))
             .ToList();
         var stores = nodes.Where(n => n.Store is not null).Select(n => n.Store!).ToList();
         var total = new ObjectTotals(
             nodes.Sum(n => n.OwnedObjects),
-            nodes.Sum(n => n.HeldBytes),
+            nodes.Sum(n => n.ManagedHeapBytes),
             new StoreRow(
                 stores.Sum(s => s.Capacity),
                 stores.Sum(s => s.UsedBytes),
@@ -169,9 +169,9 @@ internal sealed class DashboardApi
 
     internal sealed record StoreRow(long Capacity, long UsedBytes, int ObjectCount, long SpilledBytes, long SpillCount, long RestoreCount, long PullBytesReceived, long TransferBytesSent);
 
-    internal sealed record ObjectNode(string Node, int OwnedObjects, long HeldBytes, StoreRow? Store, string? StoreError, string? Error);
+    internal sealed record ObjectNode(string Node, int OwnedObjects, long ManagedHeapBytes, StoreRow? Store, string? StoreError, string? Error);
 
-    internal sealed record ObjectTotals(int OwnedObjects, long HeldBytes, StoreRow Store);
+    internal sealed record ObjectTotals(int OwnedObjects, long ManagedHeapBytes, StoreRow Store);
 
     internal sealed record ObjectsView(ObjectTotals Total, IReadOnlyList<ObjectNode> Nodes);
 

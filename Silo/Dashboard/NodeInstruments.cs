@@ -46,7 +46,7 @@ internal sealed class NodeInstruments : IDisposable
         _meter.CreateObservableGauge("orleansray.actors.pending_calls", () => Measure(Actors().PendingCalls), "{call}", "Actor calls accepted and not yet run on this node.");
         _meter.CreateObservableCounter("orleansray.actors.calls", () => Measure(_runtime.ActorServices.ActorCallsRun), "{call}", "Actor calls run on this node (counted by the runtime as each call finishes).");
         _meter.CreateObservableCounter("orleansray.scheduler.tasks_received", () => Measure(_runtime.Foreign.Received), "{task}", "Tasks other owners (drivers, nodes) sent to this node.");
-        _meter.CreateObservableGauge("orleansray.objects.held_bytes", () => Measure(_runtime.Held.HeldBytes), "By", "Bytes of large values this node holds for owners elsewhere.");
+        _meter.CreateObservableGauge("orleansray.node.managed_heap_bytes", () => Measure(GC.GetTotalMemory(false)), "By", "Bytes of the node process' managed heap (large values live in the object store, not here).");
         if (storeStats is null)
         {
             return;

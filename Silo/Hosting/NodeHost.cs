@@ -26,8 +26,10 @@ internal static partial class NodeHost
     /// <summary>Builds the node's host without starting it.</summary>
     /// <param name="settings">The node's settings.</param>
     /// <param name="primaryNode">Without --storage: the head's node endpoint a worker joins through (null on the head).</param>
-    public static IHost Build(NodeSettings settings, IPEndPoint? primaryNode)
+    /// <param name="store">The node's object store process, started already: the runtime keeps its large values there.</param>
+    public static IHost Build(NodeSettings settings, IPEndPoint? primaryNode, NodeObjectStore store)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(settings);
         // Application code (--load) is in the default load context before anything else runs: the function registry
         // finds it there, and the serializer below is told about its [GenerateSerializer] types.
@@ -65,13 +67,8 @@ internal static partial class NodeHost
         // Polly (Orleans' placement retries) logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
-        // The node's object store process starts before the silo and stops after it (hosted services stop in reverse),
-        // with the capacity the node reports as its object_store_memory.
-        builder.Services.AddSingleton(sp => new NodeObjectStore(
-            settings,
-            (long)sp.GetRequiredService<NodeRuntimeOptions>().Resources[ResourceSet.ObjectStoreMemory],
-            sp.GetRequiredService<ILogger<NodeObjectStore>>()));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeObjectStore>());
+        // The node's object store process started before this host and stops after it (RunAsync).
+        builder.Services.AddSingleton(store);
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -123,8 +120,11 @@ internal static partial class NodeHost
             silo.UseOrleansRay(node =>
             {
                 node.CopyFrom(settings.ToRayOptions());
-                // The store runs as its own process (NodeObjectStore above), not inside the node.
+                // The store runs as its own process (NodeObjectStore), not inside the node; the runtime connects to it.
                 node.ObjectStoreInProcess = false;
+                node.ExternalObjectStore = store.Process is { } process
+                    ? (process.SocketPath, process.TransferEndPoint?.ToString() ?? string.Empty)
+                    : null;
             });
             silo.Services.TryAddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<RayInstruments>();
@@ -183,7 +183,8 @@ internal static partial class NodeHost
     /// <summary>Starts the node, announces it (pid file, address file on the head), runs until shut down.</summary>
     public static async Task<int> RunAsync(NodeSettings settings, IPEndPoint? primaryNode, CliPaths paths, CancellationToken cancellationToken)
     {
-        using var host = Build(settings, primaryNode);
+        await using var store = await NodeObjectStore.StartAsync(settings, cancellationToken).ConfigureAwait(false);
+        using var host = Build(settings, primaryNode, store);
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansRay.Node");
         var pidFile = paths.PidFile(settings.Port);
         try

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using OrleansRay.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Hosting;
@@ -7,9 +7,10 @@ namespace OrleansRay.Silo.Hosting;
 
 /// <summary>The node's object store as its own process (<c>orleansray-store</c>), started with the node and stopped with
 /// it; it also exits by itself if the node process dies (it watches the node's pid).</summary>
-/// <remarks>The node's runtime does not use this store for objects yet; it asks it for its figures
-/// (<see cref="FiguresAsync"/>, the runtime's <c>StoreFiguresProvider</c>) through a client connected at the first ask.</remarks>
-internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
+/// <remarks>Started before the node's host (the runtime connects to it as the host is built, and keeps every value above
+/// the inline threshold in it) and disposed after the host. The figures (<see cref="FiguresAsync"/>, the runtime's
+/// <c>StoreFiguresProvider</c>) come through a client of their own, connected at the first ask.</remarks>
+internal sealed partial class NodeObjectStore : IAsyncDisposable
 {
     /// <summary>How long a figures request may take: the store answers from memory in microseconds, so a store that
     /// has not answered within a second is stuck, and the dashboard must not wait for it.</summary>
@@ -22,18 +23,49 @@ internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
     private ObjectStoreProcess? _process;
     private ObjectStoreClient? _client;
     private int _failures;
+    private ILoggerFactory? _loggers;
 
-    public NodeObjectStore(NodeSettings settings, long capacity, ILogger<NodeObjectStore> logger)
+    private NodeObjectStore(NodeSettings settings, long capacity, ILogger<NodeObjectStore> logger)
     {
         _settings = settings;
         _capacity = capacity;
         _logger = logger;
     }
 
+    /// <summary>Starts the store process of the node <paramref name="settings"/> describe, with the capacity the node
+    /// reports as its object_store_memory.</summary>
+    public static async Task<NodeObjectStore> StartAsync(NodeSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = new RayNodeOptions();
+        options.CopyFrom(settings.ToRayOptions());
+        var capacity = (long)NodeRuntimeOptionsFactory.Create(options).Resources[ResourceSet.ObjectStoreMemory];
+        // The node's host (and its logging) is built after the store: the store logs through its own console logger, in
+        // the node's format, kept until the store is disposed.
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
+        }));
+        var store = new NodeObjectStore(settings, capacity, loggers.CreateLogger<NodeObjectStore>()) { _loggers = loggers };
+        try
+        {
+            await store.StartProcessAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return store;
+    }
+
     /// <summary>The running store, once started.</summary>
     public ObjectStoreProcess? Process => _process;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private async Task StartProcessAsync(CancellationToken cancellationToken)
     {
         var storeDir = Path.Combine(_settings.Session, "store", _settings.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(storeDir);
@@ -87,8 +119,6 @@ internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
             ? new StoreFigures(s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledBytes, s.SpillCount, s.RestoreCount, s.PullBytesReceived, s.TransferBytesSent)
             : null;
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
-
     public async ValueTask DisposeAsync()
     {
         var client = Interlocked.Exchange(ref _client, null);
@@ -105,6 +135,7 @@ internal sealed partial class NodeObjectStore : IHostedService, IAsyncDisposable
         }
 
         _connecting.Dispose();
+        Interlocked.Exchange(ref _loggers, null)?.Dispose();
     }
 
     /// <summary>A client of the store process, connected at the first request and kept; null once the process is gone.</summary>

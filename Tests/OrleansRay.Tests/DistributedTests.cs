@@ -133,30 +133,39 @@ public sealed class DistributedTests : IAsyncLifetime
     public static double Sum(double[] values) => values.Sum();
 
     [Fact]
-    public async Task Large_values_stay_on_the_node_that_made_them_and_are_fetched_in_chunks()
+    public async Task Large_values_stay_in_the_store_of_the_node_that_made_them_and_are_pulled_store_to_store()
     {
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
         var maker = _cluster.Nodes[1];
         var user = _cluster.Nodes[2];
-        const int n = 1_500_000; // 12 MB: several fetch chunks, far above the inline threshold
+        var makerStore = maker.Runtime.Store!.Client;
+        var userStore = user.Runtime.Store!.Client;
+        const int n = 1_500_000; // 12 MB, far above the inline threshold
         var ramp = ray.Task(Ramp, n).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(maker.NodeId) }).Remote();
-        var values = await ramp;
+        var values = await ramp; // this driver has no store of its own: it fetches over the maker store's transfer
         Assert.Equal(n, values.Length);
         Assert.Equal(n - 1, values[^1]);
-        Assert.True(maker.Runtime.Held.HeldBytes >= n * 8L, "the value is held by the node that made it, not shipped whole");
-        Assert.True(maker.Runtime.Held.ServedBytes >= n * 8L, $"the holder served it in chunks ({maker.Runtime.Held.ServedBytes} bytes)");
+        var id = OrleansRay.Ownership.LocalObjectStore.ToStoreId(ramp.Id);
+        Assert.True(await makerStore.ContainsAsync(id), "the value is in the store of the node that made it");
+        Assert.True((await makerStore.GetStatsAsync()).UsedBytes >= n * 8L, "the maker's store holds its bytes");
+        Assert.False(await userStore.ContainsAsync(id), "no other store has it before someone there reads it");
 
-        // Passed on to a task on another node: that node fetches it from the holder.
+        // Passed on to a task on another node: that node pulls it store-to-store into a secondary copy.
+        var pulledBefore = (await userStore.GetStatsAsync()).PullBytesReceived;
         var sum = await ray.Task(Sum, ramp).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(user.NodeId) }).Remote();
         Assert.Equal((double)n * (n - 1) / 2, sum);
+        Assert.True(await userStore.ContainsAsync(id), "the reading node keeps a secondary copy");
+        Assert.Equal(n * 8L, (await userStore.GetStatsAsync()).PullBytesReceived - pulledBefore);
 
         using (var view = await ray.GetBufferAsync<double>(ramp))
         {
             Assert.Equal(n, view.Span.Length);
+            Assert.Equal(n - 1, view.Span[^1]);
         }
 
         ramp.Dispose();
-        await Eventually.TrueAsync(() => maker.Runtime.Held.HeldBytes == 0, TimeSpan.FromSeconds(10), "the holder drops the value once its owner freed it");
+        await Eventually.TrueAsync(async () => !await makerStore.ContainsAsync(id) && !await userStore.ContainsAsync(id),
+            TimeSpan.FromSeconds(10), "freeing the last ref deletes the primary and the secondary copy");
     }
 
     [Fact]

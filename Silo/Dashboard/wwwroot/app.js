@@ -109,11 +109,11 @@ function renderActors(a) {
 
 function renderObjects(o) {
   const t = o.total;
-  const nodes = table(["Node", "Owned objects", "Held for others", "Store used", "Objects in store", "Spilled", "Spills", "Restores", "Pulled", "Sent"],
+  const nodes = table(["Node", "Owned objects", "Managed heap", "Store used", "Objects in store", "Spilled", "Spills", "Restores", "Pulled", "Sent"],
     o.nodes.map(n => {
       if (n.error) return [esc(n.node), unavailable(n.error), "", "", "", "", "", "", "", ""];
       const s = n.store;
-      return [esc(n.node), esc(n.ownedObjects), bytes(n.heldBytes),
+      return [esc(n.node), esc(n.ownedObjects), bytes(n.managedHeapBytes),
         s ? `${bytes(s.usedBytes)} / ${bytes(s.capacity)}` : n.storeError ? `<span class="error">${esc(n.storeError)}</span>` : "(no store)",
         s ? esc(s.objectCount) : "", s ? bytes(s.spilledBytes) : "", s ? esc(s.spillCount) : "", s ? esc(s.restoreCount) : "",
         s ? bytes(s.pullBytesReceived) : "", s ? bytes(s.transferBytesSent) : ""];

@@ -73,7 +73,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.UseOrleansRay(node =>
             {
                 node.NumCpus = cpus;
-                node.ObjectStoreMemory = 0;
+                // A store per node (memory is taken as objects arrive): large values live there and move store-to-store.
+                node.ObjectStoreMemory = 64L << 20;
                 node.Memory = 1L << 30;
                 foreach (var (name, amount) in custom ?? new())
                 {

@@ -1,0 +1,156 @@
+using System.Net;
+using Orleans.Serialization;
+using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Transfer;
+
+namespace OrleansRay.Ownership;
+
+/// <summary>The one reader of stored objects, wherever they live: in this runtime's store (read in place), in another
+/// node's store (pulled store-to-store into a secondary copy here, then read in place), or, for a runtime without a
+/// store, fetched over the holder store's TCP transfer into managed memory.</summary>
+/// <remarks>Ray's object manager: readers pull on demand, the store deduplicates concurrent pulls of one object, and a
+/// secondary copy is evictable (the primary stays with the node that created it until the owner frees it).</remarks>
+internal sealed class StoredValues
+{
+    /// <summary>Deadline of one pull or fetch: generous, since it includes waiting for room in this store.</summary>
+    public static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long to look for a pulled copy before pulling again (it may have been evicted meanwhile).</summary>
+    private static readonly TimeSpan PulledCopyWait = TimeSpan.FromSeconds(1);
+
+    private const int PullAttempts = 3;
+
+    private readonly Serializer _serializer;
+    private long _pulledBytes;
+
+    public StoredValues(Serializer serializer, LocalObjectStore? store)
+    {
+        _serializer = serializer;
+        Store = store;
+    }
+
+    /// <summary>The store this runtime reads through, or null when it has none. Settable once: a connected driver
+    /// attaches the store of the node it connects through when that node is on its machine.</summary>
+    public LocalObjectStore? Store { get; set; }
+
+    /// <summary>Bytes this runtime pulled or fetched from other nodes' stores.</summary>
+    public long PulledBytes => Interlocked.Read(ref _pulledBytes);
+
+    /// <summary>True when <paramref name="stored"/> is in this runtime's own store (no transfer needed).</summary>
+    public bool IsLocal(StoredObject stored) => Store?.Holds(stored) == true;
+
+    /// <summary>A fresh copy of the value, read on a worker thread: in place when local, else after a pull or fetch
+    /// (whose I/O runs on the thread pool, never on the worker thread itself).</summary>
+    /// <exception cref="RayErrorException">The object could not be read: <see cref="RayErrorKind.ObjectLost"/> when its
+    /// holder is gone or no longer has it.</exception>
+    public object? Read(StoredObject stored)
+    {
+        if (Store is { } store && store.Holds(stored))
+        {
+            try
+            {
+                return store.Read(stored);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not ObjectStoreFullException)
+            {
+                throw Lost(stored, ex);
+            }
+        }
+
+        return Task.Run(() => ReadAsync(stored, CancellationToken.None).AsTask()).GetAwaiter().GetResult();
+    }
+
+    /// <summary>A fresh copy of the value.</summary>
+    /// <exception cref="RayErrorException">The object could not be read (<see cref="RayErrorKind.ObjectLost"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async ValueTask<object?> ReadAsync(StoredObject stored, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (Store is not { } store)
+            {
+                var bytes = await ObjectTransfer.FetchAsync(LocalObjectStore.ToStoreId(stored.Id), Parse(stored), TransferTimeout, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _pulledBytes, bytes.Length);
+                return StoredBytes.Decode(stored, bytes, _serializer);
+            }
+
+            if (store.Holds(stored))
+            {
+                return await store.ReadAsync(stored, LocalObjectStore.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                await PullAsync(store, stored, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await store.ReadAsync(stored, attempt == PullAttempts ? LocalObjectStore.ReadTimeout : PulledCopyWait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (attempt < PullAttempts)
+                {
+                    // The secondary copy was evicted between the pull and the read: pull it again.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not ObjectStoreFullException and not RayErrorException)
+        {
+            throw Lost(stored, ex);
+        }
+    }
+
+    /// <summary>A zero-copy view of a stored raw array in this runtime's store (pulled here first when it lives
+    /// elsewhere), pinned until disposed; a view of a fetched copy when this runtime has no store.</summary>
+    /// <exception cref="RayErrorException">The object could not be read (<see cref="RayErrorKind.ObjectLost"/>).</exception>
+    public async ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(StoredObject stored, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        if (Store is not { } store)
+        {
+            var copy = (T[]?)await ReadAsync(stored, cancellationToken).ConfigureAwait(false);
+            return new ObjectBuffer<T>(copy ?? ReadOnlyMemory<T>.Empty, pin: null, keepAlive: null);
+        }
+
+        try
+        {
+            if (store.Holds(stored))
+            {
+                return await store.GetBufferAsync<T>(stored, LocalObjectStore.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                await PullAsync(store, stored, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await store.GetBufferAsync<T>(stored, attempt == PullAttempts ? LocalObjectStore.ReadTimeout : PulledCopyWait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (attempt < PullAttempts)
+                {
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not ObjectStoreFullException and not InvalidCastException)
+        {
+            throw Lost(stored, ex);
+        }
+    }
+
+    private async ValueTask PullAsync(LocalObjectStore store, StoredObject stored, CancellationToken cancellationToken)
+    {
+        // Counts what this runtime asked for; the store's own figures count the bytes that crossed (a pull joined to
+        // another one, or of a copy already here, moves none).
+        await store.Client.PullAsync(LocalObjectStore.ToStoreId(stored.Id), Parse(stored), TransferTimeout, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _pulledBytes, stored.Size);
+    }
+
+    private static IPEndPoint Parse(StoredObject stored) =>
+        IPEndPoint.TryParse(stored.Store, out var endpoint)
+            ? endpoint
+            : throw new ObjectTransferException($"Object {stored.Id} names no store to pull it from ('{stored.Store}').");
+
+    /// <summary>The error a reader gets when a stored object cannot be read: lost with its holder, unless the owner
+    /// rebuilds it (lineage), which the owner's reader does before giving up.</summary>
+    public static RayErrorException Lost(StoredObject stored, Exception cause) =>
+        new(RayError.Create(RayErrorKind.ObjectLost,
+            $"Object {stored.Id} is stored on node {stored.Node} (store {stored.Store}), which could not give it: {cause.Message}"));
+}

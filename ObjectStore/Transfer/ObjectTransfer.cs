@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OrleansRay.ObjectStore.Transfer;
+
+/// <summary>Reads an object from a store's peer-transfer endpoint into managed memory, for a reader that has no store of
+/// its own to pull into (a driver on a machine without a node, or a node started without a store).</summary>
+/// <remarks>The same wire protocol a store's pull uses (<c>ObjectStoreClient.PullAsync</c>), so the
+/// holder serves both alike; the bytes land in a fresh array instead of a secondary copy.</remarks>
+public static class ObjectTransfer
+{
+    /// <summary>Fetches object <paramref name="id"/> from the store whose transfer endpoint is <paramref name="remote"/>.</summary>
+    /// <param name="id">The object.</param>
+    /// <param name="remote">The holder store's transfer endpoint.</param>
+    /// <param name="timeout">Deadline of the whole fetch (connect, wait for the seal, bytes).</param>
+    /// <param name="cancellationToken">Cancels the fetch.</param>
+    /// <returns>The object's bytes (a fresh array of exactly its size).</returns>
+    /// <exception cref="ObjectTransferException">The holder is gone, lacks the object, or the transfer broke or timed out.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<byte[]> FetchAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        using var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        long size = -1;
+        long received = 0;
+        try
+        {
+            await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
+            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, timeout / 2), deadline.Token).ConfigureAwait(false);
+            var header = new byte[TransferWire.HeaderSize];
+            if (!await TransferWire.ReceiveExactlyAsync(socket, header, deadline.Token).ConfigureAwait(false))
+            {
+                throw new ObjectTransferException(Describe(id, remote, "the holder closed the connection before answering (it may have died)"));
+            }
+
+            if (header[0] != TransferWire.Found)
+            {
+                throw new ObjectTransferException(Describe(id, remote, "the holder does not have the object"));
+            }
+
+            size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
+            if (size < 0 || size > Array.MaxLength)
+            {
+                throw new ObjectTransferException(Describe(id, remote, $"the holder announced an invalid size {size}"));
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>((int)size);
+            while (received < size)
+            {
+                var read = await socket.ReceiveAsync(bytes.AsMemory((int)received), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new ObjectTransferException(Describe(id, remote, $"the holder closed the connection after {received} of {size} bytes (it may have died)"));
+                }
+
+                received += read;
+            }
+
+            return bytes;
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            throw new ObjectTransferException(Describe(id, remote, $"the connection failed after {received} of {(size < 0 ? "?" : size)} bytes: {ex.Message}"), ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectTransferException(Describe(id, remote, $"it did not finish within {timeout.TotalSeconds:0.###} s ({received} of {(size < 0 ? "?" : size)} bytes)"), ex);
+        }
+    }
+
+    private static string Describe(StoreObjectId id, IPEndPoint remote, string reason) =>
+        $"Fetching object {id} from the store at {remote} failed: {reason}.";
+}
