@@ -26,10 +26,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
 
     private readonly IHost _host;
+    private readonly ObjectStore.ObjectStoreClient? _store;
 
-    private ConnectedCluster(IHost host, NodeRuntime runtime, string address)
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store)
     {
         _host = host;
+        _store = store;
         Runtime = runtime;
         Address = address;
     }
@@ -87,11 +89,13 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
 
         var runtime = host.Services.GetRequiredService<NodeRuntime>();
+        ObjectStore.ObjectStoreClient? store;
         try
         {
             runtime.NodeId = new NodeId("driver:" + runtime.WorkerId);
             runtime.JoinCluster();
             await runtime.Cluster.Refresh.RefreshAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+            store = await AttachNodeStoreAsync(runtime, endpoint, host.Services, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -101,7 +105,39 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw;
         }
 
-        return new ConnectedCluster(host, runtime, address);
+        return new ConnectedCluster(host, runtime, address, store);
+    }
+
+    /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine
+    /// (Ray's driver uses its local raylet's store): the driver's large puts live there, and it maps objects there
+    /// zero-copy, pulling other nodes' objects into it first. Elsewhere the driver has no store and fetches values
+    /// over the holders' transfer endpoints.</summary>
+    /// <returns>The driver's client of that store (closed when the driver disconnects), or null.</returns>
+    private static async Task<ObjectStore.ObjectStoreClient?> AttachNodeStoreAsync(NodeRuntime runtime, IPEndPoint gateway, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var rows = await runtime.GrainFactory.GetGrain<Grains.INodeTableGrain>(0).ListAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+        var node = rows.FirstOrDefault(r => r.IsAlive && r.Gateway is { } g && IPEndPoint.TryParse(g, out var at) && at.Equals(gateway));
+        if (node?.Store is not { SocketPath: { } socket } info || info.Machine != MachineIdentity.Value || !File.Exists(socket))
+        {
+            return null;
+        }
+
+        ObjectStore.ObjectStoreClient client;
+        try
+        {
+            client = await ObjectStore.ObjectStoreClient.ConnectAsync(socket, cancellationToken).WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The store is there but does not answer (the node is stopping): go on without one.
+            services.GetRequiredService<ILogger<ConnectedCluster>>().LogWarning(ex, "The object store of node {Node} at {Socket} cannot be used; this driver fetches large values over the network instead", node.NodeId, socket);
+            return null;
+        }
+
+        runtime.AttachStore(
+            new LocalObjectStore(client, info.TransferEndPoint, runtime.Options, runtime.Copier.Serializer, services.GetRequiredService<ILogger<LocalObjectStore>>()) { SocketPath = socket },
+            node.NodeId.Value ?? string.Empty);
+        return client;
     }
 
     /// <summary>"auto" means $ORLEANSRAY_ADDRESS, else the address file of the head started on this machine.</summary>
@@ -156,6 +192,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Runtime.Dispose();
+        if (_store is not null)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+
         try
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));

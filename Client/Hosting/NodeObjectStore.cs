@@ -98,7 +98,15 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
     private static NodeObjectStore ConnectExternal(IServiceProvider services, string socketPath, string transferEndPoint, ILogger<NodeObjectStore> logger)
     {
         var client = ObjectStoreClient.ConnectAsync(socketPath).GetAwaiter().GetResult();
-        var local = ActivatorUtilities.CreateInstance<LocalObjectStore>(services, client, transferEndPoint);
+        var local = new LocalObjectStore(
+            client,
+            transferEndPoint,
+            services.GetRequiredService<NodeRuntimeOptions>(),
+            services.GetRequiredService<Orleans.Serialization.Serializer>(),
+            services.GetRequiredService<ILogger<LocalObjectStore>>())
+        {
+            SocketPath = socketPath,
+        };
         return new NodeObjectStore(null, client, null, local, logger);
     }
 

@@ -7,7 +7,9 @@ namespace OrleansRay.Hosting;
 /// <see cref="RayNodeOptions"/>, with Ray's defaults for what was left unset.</summary>
 internal static class NodeRuntimeOptionsFactory
 {
-    public static NodeRuntimeOptions Create(RayNodeOptions options)
+    /// <param name="options">The node's public options.</param>
+    /// <param name="endpoints">The silo's endpoints (its gateway, which connected drivers name), when known.</param>
+    public static NodeRuntimeOptions Create(RayNodeOptions options, Orleans.Configuration.EndpointOptions? endpoints = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return new NodeRuntimeOptions
@@ -17,6 +19,9 @@ internal static class NodeRuntimeOptionsFactory
             // One worker thread per CPU the node offers is started up front; blocked functions add more as needed.
             MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(options.NumCpus ?? Environment.ProcessorCount)),
             InlineThreshold = options.InlineThreshold,
+            Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
+                ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
+                : null,
         };
     }
 

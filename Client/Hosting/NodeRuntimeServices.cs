@@ -23,7 +23,9 @@ internal static class NodeRuntimeServices
         // Refuse to start when a grain interface uses a type without a codec, instead of failing at the first call.
         services.Configure<TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
         // Built from the public options (validated by then) when the silo first needs the runtime.
-        services.TryAddSingleton(sp => NodeRuntimeOptionsFactory.Create(sp.GetRequiredService<IOptions<RayNodeOptions>>().Value));
+        services.TryAddSingleton(sp => NodeRuntimeOptionsFactory.Create(
+            sp.GetRequiredService<IOptions<RayNodeOptions>>().Value,
+            sp.GetService<IOptions<Orleans.Configuration.EndpointOptions>>()?.Value));
         services.TryAddSingleton<ValueCopier>();
         services.TryAddSingleton<ObjectRefSerializationHooks>();
         services.TryAddSingleton(NodeObjectStore.Start);

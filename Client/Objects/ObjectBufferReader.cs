@@ -32,6 +32,11 @@ internal static class ObjectBufferReader
                 {
                     return await runtime.Values.GetBufferAsync<T>(stored, cancellationToken).ConfigureAwait(false);
                 }
+                catch (RayErrorException ex) when (ex.Error.Kind == RayErrorKind.ObjectLost && runtime.Objects.Recover?.Invoke(entry, stored) == true)
+                {
+                    // Rebuilt from its lineage (or failed with why it cannot be): read what it is now.
+                    return await GetAsync(ray, objectRef, cancellationToken).ConfigureAwait(false);
+                }
                 catch (RayErrorException ex)
                 {
                     throw StoreErrors.ToException(ex.Error);

@@ -91,22 +91,42 @@ internal static class ObjectResolver
 
     private static async ValueTask<T> ReadStoredAsync<T>(ObjectReader runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
     {
-        object? value;
-        try
+        for (var recoveries = 0; ; recoveries++)
         {
-            value = await runtime.Values.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RayErrorException ex)
-        {
-            throw StoreErrors.ToException(ex.Error);
-        }
-        catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
-        {
-            throw mapped;
-        }
+            object? value;
+            try
+            {
+                value = await runtime.Values.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RayErrorException ex) when (ex.Error.Kind == RayErrorKind.ObjectLost && recoveries < MaxRecoveries
+                && runtime.Objects.Recover?.Invoke(entry, stored) == true)
+            {
+                // This runtime owns it: it is being rebuilt from its lineage (or failed with why it cannot be).
+                await ObjectWaiter.WaitOneAsync(entry, null, cancellationToken).ConfigureAwait(false);
+                if (entry.StoredObject is not { } rebuilt)
+                {
+                    return Read<T>(runtime, entry);
+                }
 
-        return Cast<T>(value, entry.Id);
+                stored = rebuilt;
+                continue;
+            }
+            catch (RayErrorException ex)
+            {
+                throw StoreErrors.ToException(ex.Error);
+            }
+            catch (Exception ex) when (StoreErrors.OnRead(ex, entry.Id) is { } mapped)
+            {
+                throw mapped;
+            }
+
+            return Cast<T>(value, entry.Id);
+        }
     }
+
+    /// <summary>How often one read rebuilds a lost object before it gives up (each rebuild also counts against the
+    /// making task's retries, which usually end it first).</summary>
+    private const int MaxRecoveries = 8;
 
     private static T Cast<T>(object? value, ObjectId id)
     {

@@ -13,4 +13,19 @@ public sealed record NodeStatus(
 {
     /// <summary>The node's endpoint: where other nodes and drivers send it work (null in rows of older reports).</summary>
     [Id(7)] public Grains.INodeEndpoint? Endpoint { get; init; }
+
+    /// <summary>The node's gateway, "address:port" (null when unknown): a connected driver finds its node by it.</summary>
+    [Id(8)] public string? Gateway { get; init; }
+
+    /// <summary>The node's object store: its Unix socket (null when it has none, or none that other processes may
+    /// use), its peer-transfer endpoint, and the machine it runs on; a driver on that machine maps the store through
+    /// the socket, zero-copy.</summary>
+    [Id(9)] public NodeStoreInfo? Store { get; init; }
 }
+
+/// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.nodestoreinfo")]
+public sealed record NodeStoreInfo(
+    [property: Id(0)] string? SocketPath,
+    [property: Id(1)] string TransferEndPoint,
+    [property: Id(2)] string Machine);

@@ -26,6 +26,10 @@ public sealed class RayError
     /// <summary>The actor the failure concerns, when it concerns one.</summary>
     [Id(5)] public ActorId ActorId { get; init; }
 
+    /// <summary>For an <see cref="RayErrorKind.ObjectLost"/> error of a task whose argument could not be read: that
+    /// argument's object (its owner may rebuild it and run the task again); empty otherwise.</summary>
+    [Id(6)] public ObjectId LostObject { get; init; }
+
     /// <summary>The exception object itself, only within the process where it was thrown (not serialized).</summary>
     public Exception? Original { get => _original; init => _original = value; }
 

@@ -47,6 +47,8 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies);
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.NodeDied += Actors.NodeDied;
+        Cluster.NodeDied += Attempts.Recovery.NodeDied;
+        Objects.Recover = Attempts.Recovery.Recover;
         owners.Add(Node.WorkerId, Reader);
     }
 
@@ -179,6 +181,13 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
             Placement = placement ?? PlacementHint.Default,
         };
         entry.Producer = spec;
+        entry.Origin = ObjectOrigin.Task;
+        if (maxRetries > 0)
+        {
+            // Kept while the result is stored (ObjectEntry drops it otherwise): a lost copy is rebuilt by running it again.
+            entry.Lineage = spec;
+        }
+
         Scheduler.Submit(spec);
         return entry;
     }
@@ -189,6 +198,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     {
         Node.ThrowIfDisposed();
         var entry = Objects.Create(ObjectId.NewId());
+        entry.Origin = ObjectOrigin.Put;
         entry.TrySetInlineValue(value);
         return entry;
     }
@@ -210,6 +220,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
             throw;
         }
 
+        entry.Origin = ObjectOrigin.Put;
         entry.TrySetStored(stored);
         return entry;
     }

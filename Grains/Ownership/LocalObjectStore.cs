@@ -48,6 +48,10 @@ internal sealed partial class LocalObjectStore
     /// identity objects stored here carry (<see cref="StoredObject.Store"/>).</summary>
     public string Endpoint { get; }
 
+    /// <summary>The store's Unix socket, through which other processes on this machine connect to it (null for a store
+    /// inside this process that nothing else maps).</summary>
+    public string? SocketPath { get; init; }
+
     /// <summary>The name of the node this store belongs to, for messages (set when the node learns its id).</summary>
     public string NodeName { get; set; } = "this node";
 

@@ -38,6 +38,13 @@ internal sealed class ObjectEntry
     /// <summary>The work producing this object (a queued or running task or actor call), for cancellation.</summary>
     public IPendingWork? Producer { get; set; }
 
+    /// <summary>How the object came to be, which decides whether it can be rebuilt when lost.</summary>
+    public ObjectOrigin Origin { get; set; }
+
+    /// <summary>The task that made this object, kept while the object is stored so a lost copy can be rebuilt (Ray's
+    /// lineage); null for puts, actor call results, tasks without retries, and once the object is inline or failed.</summary>
+    public ILineage? Lineage { get; set; }
+
     public bool IsComplete => _state != Pending;
 
     public bool IsFailed => _state == Failed;
@@ -94,6 +101,43 @@ internal sealed class ObjectEntry
     /// <summary>Completes with <paramref name="error"/> when there is one, else with <paramref name="value"/> (see
     /// <see cref="TrySetValue"/>): a task's or call's outcome as it arrives.</summary>
     public bool TrySetResult(object? value, RayError? error) => error is null ? TrySetValue(value) : TrySetError(error);
+
+    /// <summary>Makes a stored entry pending again because its stored copy <paramref name="lost"/> is gone and its
+    /// task is about to run again (lineage reconstruction); readers then wait for the rebuilt value.</summary>
+    /// <returns>False when the entry no longer is that stored object (rebuilt already, failed, or freed).</returns>
+    public bool TryRestart(StoredObject lost)
+    {
+        lock (_gate)
+        {
+            if (_state != Stored || !ReferenceEquals(_value, lost) || Volatile.Read(ref _storeReleased) != 0)
+            {
+                return false;
+            }
+
+            _value = null;
+            _state = Pending;
+            return true;
+        }
+    }
+
+    /// <summary>Fails a stored entry whose stored copy <paramref name="lost"/> is gone and cannot be rebuilt.</summary>
+    /// <returns>False when the entry no longer is that stored object.</returns>
+    public bool TryFailLost(StoredObject lost, RayError error)
+    {
+        lock (_gate)
+        {
+            if (_state != Stored || !ReferenceEquals(_value, lost) || Volatile.Read(ref _storeReleased) != 0)
+            {
+                return false;
+            }
+
+            _value = null;
+            _error = error;
+            _state = Failed;
+            Lineage = null;
+            return true;
+        }
+    }
 
     /// <summary>Runs <paramref name="callback"/> once the entry completes (now, inline, if it already has).</summary>
     public void OnComplete(Action<ObjectEntry> callback)
@@ -202,6 +246,12 @@ internal sealed class ObjectEntry
         }
 
         Producer = null;
+        if (state != Stored)
+        {
+            // Only a stored object can be lost with a node: an inline value lives with its owner, a failure stays.
+            Lineage = null;
+        }
+
         completion?.TrySetResult();
         switch (waiters)
         {

@@ -143,7 +143,8 @@ internal sealed partial class ObjectReader
         catch (RayErrorException ex)
         {
             LogStoredArgumentUnreadable(_logger, id, functionName, ex);
-            return RayError.Create(ex.Error.Kind, ex.Error.Message, functionName);
+            // Names the lost argument: its owner may rebuild it and run this task again.
+            return new RayError { Kind = ex.Error.Kind, Message = ex.Error.Message, FunctionName = functionName, LostObject = ex.Error.Kind == RayErrorKind.ObjectLost ? id : default };
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -35,6 +35,16 @@ internal sealed class ObjectTable
 
     public bool TryGet(ObjectId id, out ObjectEntry entry) => _entries.TryGetValue(id, out entry!);
 
+    /// <summary>The entries now (a moving snapshot: entries added or removed meanwhile may or may not appear).</summary>
+    public IEnumerable<ObjectEntry> Entries => _entries.Values;
+
+    /// <summary>Called by a reader whose read of <paramref name="entry"/>'s stored copy failed: rebuilds it from its
+    /// lineage or fails it with why it is lost (set by the runtime). True when the entry changed (read it again).</summary>
+    public Func<ObjectEntry, StoredObject, bool>? Recover { get; set; }
+
+    /// <summary>True when <paramref name="entry"/> is this table's (an owned object, not a borrowed one).</summary>
+    public bool Owns(ObjectEntry entry) => _entries.TryGetValue(entry.Id, out var owned) && ReferenceEquals(owned, entry);
+
     /// <summary>Counts one more live handle for <paramref name="id"/> (a ref rebuilt in this process).</summary>
     public void AddHandle(ObjectId id)
     {

@@ -80,6 +80,8 @@ internal sealed partial class ClusterScheduler : IDisposable
         return new NodeStatus(_node.NodeId, _node.Name, IsAlive: !_node.IsDisposed, _scheduler.Resources.Total, _scheduler.Resources.Available(), demands, DateTimeOffset.UtcNow)
         {
             Endpoint = _node.Endpoint,
+            Gateway = _node.Options.Gateway,
+            Store = _reader.Store is { } store ? new NodeStoreInfo(store.SocketPath, store.Endpoint, MachineIdentity.Value) : null,
         };
     }
 
@@ -337,6 +339,11 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         (spec.RemoteNode as RemoteNode)?.Untrack(spec);
         spec.RemoteNode = null;
+        if (result.Error is { } error && _attempts.Recovery.TryRerunAfterLostArgument(spec, error))
+        {
+            return true;
+        }
+
         _attempts.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
         return true;
     }

@@ -112,6 +112,10 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
     public void Submit(TaskSpec spec) => _dependencies.Submit(spec);
 
+    /// <summary>Takes a task back that ran before (its result or an argument is being rebuilt): waits for its object
+    /// arguments again, then queues it; not counted as a new submission.</summary>
+    public void Resubmit(TaskSpec spec) => _dependencies.Submit(spec, countSubmitted: false);
+
     /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow.</summary>
     public void Enqueue(TaskSpec spec)
     {

@@ -35,7 +35,11 @@ internal sealed partial class TaskAttempts : ITaskRunner
         _foreign = foreign;
         _logger = logger;
         _completed = Complete;
+        Recovery = new ObjectRecovery(reader.Objects, logger);
     }
+
+    /// <summary>Rebuilds lost objects this runtime owns from their lineage.</summary>
+    public ObjectRecovery Recovery { get; }
 
     /// <summary>Runs one attempt of <paramref name="spec"/> under <paramref name="lease"/> on the current worker thread;
     /// synchronous functions complete inline.</summary>
@@ -59,6 +63,11 @@ internal sealed partial class TaskAttempts : ITaskRunner
         var argError = _reader.ResolveArguments(spec.Args, args, 0, spec.DisplayName);
         if (argError is not null)
         {
+            if (!spec.IsForeign && Recovery.TryRerunAfterLostArgument(spec, argError))
+            {
+                return default;
+            }
+
             Finish(spec, null, argError);
             return default;
         }

@@ -15,9 +15,13 @@ internal sealed class TaskDependencies
     }
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
-    public void Submit(TaskSpec spec)
+    public void Submit(TaskSpec spec, bool countSubmitted = true)
     {
-        _engine.Counts.RecordSubmitted();
+        if (countSubmitted)
+        {
+            _engine.Counts.RecordSubmitted();
+        }
+
         var pending = 0;
         foreach (var arg in spec.Args)
         {

@@ -7,7 +7,7 @@ namespace OrleansRay.Scheduling;
 /// <remarks>Its mutable state is written by the engine, the runner and the placer on different threads: the fields read
 /// without a lock (<see cref="State"/>, <see cref="Cancelled"/>, <see cref="RemoteNode"/>) are volatile, and
 /// <see cref="PendingDependencies"/> stays a field because it is counted down with <see cref="Interlocked"/>.</remarks>
-internal sealed class TaskSpec : IPendingWork, ICancellableWork
+internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 {
     private CancellationTokenSource? _cancellation;
     private volatile TaskState _state;
@@ -69,6 +69,36 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork
 
     /// <summary>Attempts started so far.</summary>
     public int Attempt { get; set; }
+
+    /// <summary>Times the task was run again because an argument of it was lost and rebuilt (<see cref="ObjectRecovery"/>).</summary>
+    public int ArgumentRecoveries { get; set; }
+
+    /// <inheritdoc/>
+    string ILineage.Description => "task " + DisplayName;
+
+    /// <inheritdoc/>
+    bool ILineage.TryRerun(out string reason)
+    {
+        if (Cancelled)
+        {
+            reason = $"its task {DisplayName} was cancelled";
+            return false;
+        }
+
+        if (Attempt > MaxRetries)
+        {
+            reason = $"its task {DisplayName} already ran {Attempt} time(s) and MaxRetries is {MaxRetries}";
+            return false;
+        }
+
+        reason = string.Empty;
+        Result.Producer = this;
+        RemoteNode = null;
+        RunningLease = null;
+        State = TaskState.Waiting;
+        Engine.Resubmit(this);
+        return true;
+    }
 
     /// <summary>Object arguments not yet available (plus one while the engine registers for them). A field: the engine
     /// counts it down with <see cref="Interlocked.Decrement(ref int)"/> from the threads completing the arguments.</summary>

@@ -21,4 +21,8 @@ internal sealed class NodeRuntimeOptions
     /// <summary>Values up to this many bytes stay in the owner's memory; larger ones go to the node's object store
     /// (when it has one). Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
+
+    /// <summary>The silo's gateway, "address:port", where clients (connected drivers) connect; null when unknown. A
+    /// driver on the same machine finds the node it connected through by it, and uses that node's store.</summary>
+    public string? Gateway { get; set; }
 }

@@ -1,0 +1,26 @@
+namespace OrleansRay.Ownership;
+
+/// <summary>The task that made an object, able to run again to rebuild it (Ray's lineage reconstruction).</summary>
+internal interface ILineage
+{
+    /// <summary>What made the object, for messages ("task Square").</summary>
+    string Description { get; }
+
+    /// <summary>Runs the task again; its result entry was made pending already
+    /// (<see cref="ObjectEntry.TryRestart"/>). Each run counts against the task's retries.</summary>
+    /// <param name="reason">Why it cannot run again (its retries are used up), when it returns false.</param>
+    bool TryRerun(out string reason);
+}
+
+/// <summary>How an object came to be: whether it can be rebuilt when every copy of it is lost.</summary>
+internal enum ObjectOrigin
+{
+    /// <summary>The result of an actor call (not rebuilt: the actor's state moved on).</summary>
+    ActorCall,
+
+    /// <summary>The result of a task (rebuilt from its lineage while its retries last).</summary>
+    Task,
+
+    /// <summary>Put by a driver or a task (<c>PutAsync</c>: no task to run again).</summary>
+    Put,
+}
