@@ -185,7 +185,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         if (maxRetries > 0)
         {
             // Kept while the result is stored (ObjectEntry drops it otherwise): a lost copy is rebuilt by running it again.
-            entry.Lineage = spec;
+            Objects.AttachLineage(entry, spec);
         }
 
         Scheduler.Submit(spec);

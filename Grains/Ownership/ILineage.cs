@@ -6,6 +6,14 @@ internal interface ILineage
     /// <summary>What made the object, for messages ("task Square").</summary>
     string Description { get; }
 
+    /// <summary>The task's arguments: the objects among them are what a rerun needs (their lineage is kept with
+    /// this one: <see cref="ObjectEntry.LineageRefs"/>).</summary>
+    TaskArg[] Arguments { get; }
+
+    /// <summary>Lets go of the ref handles the task held for its arguments owned by <paramref name="table"/> (the task
+    /// has run; their entries stay while this lineage counts them, their values may go).</summary>
+    void ReleaseArgumentHandles(ObjectTable table);
+
     /// <summary>Runs the task again; its result entry was made pending already
     /// (<see cref="ObjectEntry.TryRestart"/>). Each run counts against the task's retries.</summary>
     /// <param name="reason">Why it cannot run again (its retries are used up), when it returns false.</param>

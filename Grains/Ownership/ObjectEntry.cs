@@ -42,8 +42,65 @@ internal sealed class ObjectEntry
     public ObjectOrigin Origin { get; set; }
 
     /// <summary>The task that made this object, kept while the object is stored so a lost copy can be rebuilt (Ray's
-    /// lineage); null for puts, actor call results, tasks without retries, and once the object is inline or failed.</summary>
-    public ILineage? Lineage { get; set; }
+    /// lineage); null for puts, actor call results, tasks without retries, and once the object is inline or failed.
+    /// Set with <see cref="ObjectTable.AttachLineage"/>, which counts it on the arguments.</summary>
+    public ILineage? Lineage => Volatile.Read(ref _lineage);
+
+    private ILineage? _lineage;
+    private bool _valueReleased;
+
+    /// <summary>Lineages of other objects (their tasks' arguments) that need this one to be rebuildable: while above
+    /// zero the entry stays after its last handle, though a stored value is released (Ray's lineage ref count).
+    /// Guarded by the owning table, like <see cref="Handles"/>.</summary>
+    public int LineageRefs;
+
+    /// <summary>The table that owns this entry (null for an entry read through another owner).</summary>
+    public ObjectTable? Table => _table;
+
+    /// <summary>True while the entry is kept only for lineage and its stored value was released: a dependent's rerun
+    /// (or a new handle) must rebuild it first (<see cref="TakeReleased"/>).</summary>
+    public bool IsValueReleased => Volatile.Read(ref _valueReleased);
+
+    /// <summary>Sets the lineage (once, before the entry completes); <see cref="ObjectTable.AttachLineage"/> calls it.</summary>
+    internal void SetLineage(ILineage lineage) => Volatile.Write(ref _lineage, lineage);
+
+    /// <summary>Takes the lineage away (to release what it counts); null when there is none.</summary>
+    internal ILineage? TakeLineage() => Interlocked.Exchange(ref _lineage, null);
+
+    /// <summary>Releases the stored value of an entry only lineage still needs: it becomes pending, to be rebuilt from
+    /// its lineage on demand. Returns the stored object to delete, or null when the entry is not stored with lineage.</summary>
+    internal StoredObject? ReleaseValue()
+    {
+        lock (_gate)
+        {
+            if (_state != Stored || _lineage is null || Volatile.Read(ref _storeReleased) != 0)
+            {
+                return null;
+            }
+
+            var stored = (StoredObject)_value!;
+            _value = null;
+            _state = Pending;
+            _valueReleased = true;
+            return stored;
+        }
+    }
+
+    /// <summary>Once: the lineage to rerun for an entry whose value was released (null when it was not, or someone
+    /// already took it).</summary>
+    internal ILineage? TakeReleased()
+    {
+        lock (_gate)
+        {
+            if (!_valueReleased)
+            {
+                return null;
+            }
+
+            _valueReleased = false;
+            return _lineage;
+        }
+    }
 
     public bool IsComplete => _state != Pending;
 
@@ -134,9 +191,14 @@ internal sealed class ObjectEntry
             _value = null;
             _error = error;
             _state = Failed;
-            Lineage = null;
-            return true;
         }
+
+        if (TakeLineage() is { } dropped)
+        {
+            _table?.ReleaseLineage(dropped);
+        }
+
+        return true;
     }
 
     /// <summary>Runs <paramref name="callback"/> once the entry completes (now, inline, if it already has).</summary>
@@ -249,7 +311,15 @@ internal sealed class ObjectEntry
         if (state != Stored)
         {
             // Only a stored object can be lost with a node: an inline value lives with its owner, a failure stays.
-            Lineage = null;
+            if (TakeLineage() is { } dropped)
+            {
+                _table?.ReleaseLineage(dropped);
+            }
+        }
+        else if (_table is not null)
+        {
+            // The task has run: its arguments stay for this lineage by count, not by the handles it held.
+            Lineage?.ReleaseArgumentHandles(_table);
         }
 
         completion?.TrySetResult();

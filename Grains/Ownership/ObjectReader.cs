@@ -60,11 +60,17 @@ internal sealed partial class ObjectReader
     {
         value = null;
         var id = arg.RefId;
-        if (!TryGetArgument(arg, out var entry) || !entry.IsComplete)
+        if (!TryGetArgument(arg, out var entry))
         {
             return RayError.Create(RayErrorKind.ObjectLost,
                 $"Argument object {id} of {functionName} is not owned by this process (a ref received inside another value cannot be passed on to another node yet); pass the value, or a ref this process created.",
                 functionName);
+        }
+
+        if (!entry.IsComplete)
+        {
+            // Made pending again since the task was queued (it is being rebuilt from its lineage): the owner waits for it.
+            return Unavailable(id, functionName, "is being rebuilt");
         }
 
         if (entry.IsFailed)
@@ -104,7 +110,7 @@ internal sealed partial class ObjectReader
 
             if (!TryGetArgument(arg, out var entry) || !entry.IsComplete)
             {
-                return RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {functionName} is not available on this node.", functionName);
+                return Unavailable(arg.RefId, functionName, "is not available on this node");
             }
 
             if (entry.IsFailed)
@@ -154,6 +160,11 @@ internal sealed partial class ObjectReader
                 : RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} could not be read from the node's object store: {ex.Message}", functionName);
         }
     }
+
+    /// <summary>The error of an argument that cannot be read now; it names the object, so its owner may rebuild it and
+    /// run the task again (<see cref="RayError.LostObject"/>).</summary>
+    private static RayError Unavailable(ObjectId id, string functionName, string why) =>
+        new() { Kind = RayErrorKind.ObjectLost, Message = $"Argument object {id} of {functionName} {why}.", FunctionName = functionName, LostObject = id };
 
     /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
     public static void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner) => _ = FetchBorrowedAsync(entry, owner);

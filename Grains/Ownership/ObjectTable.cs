@@ -45,7 +45,8 @@ internal sealed class ObjectTable
     /// <summary>True when <paramref name="entry"/> is this table's (an owned object, not a borrowed one).</summary>
     public bool Owns(ObjectEntry entry) => _entries.TryGetValue(entry.Id, out var owned) && ReferenceEquals(owned, entry);
 
-    /// <summary>Counts one more live handle for <paramref name="id"/> (a ref rebuilt in this process).</summary>
+    /// <summary>Counts one more live handle for <paramref name="id"/> (a ref rebuilt in this process, or a task about
+    /// to run again that needs it); an entry kept only for lineage is rebuilt, since someone will read it.</summary>
     public void AddHandle(ObjectId id)
     {
         if (_entries.TryGetValue(id, out var entry))
@@ -53,6 +54,59 @@ internal sealed class ObjectTable
             lock (entry)
             {
                 entry.Handles++;
+            }
+
+            if (entry.TakeReleased() is { } lineage && !lineage.TryRerun(out var reason))
+            {
+                entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost,
+                    $"Object {id} was released while only the lineage of other objects needed it, and cannot be rebuilt now: {reason}."));
+            }
+        }
+    }
+
+    /// <summary>Gives <paramref name="entry"/> the task that makes it, and counts that lineage on the task's object
+    /// arguments this table owns (they stay rebuildable while it lives: <see cref="ObjectEntry.LineageRefs"/>).</summary>
+    public void AttachLineage(ObjectEntry entry, ILineage lineage)
+    {
+        entry.SetLineage(lineage);
+        foreach (var arg in lineage.Arguments)
+        {
+            if (arg.IsRef && _entries.TryGetValue(arg.RefId, out var argument))
+            {
+                lock (argument)
+                {
+                    argument.LineageRefs++;
+                }
+            }
+        }
+    }
+
+    /// <summary>A lineage is gone (its object was freed, or turned out inline or failed): its task lets go of its
+    /// arguments, and arguments nothing else needs are freed.</summary>
+    public void ReleaseLineage(ILineage lineage)
+    {
+        lineage.ReleaseArgumentHandles(this);
+        foreach (var arg in lineage.Arguments)
+        {
+            if (!arg.IsRef || !_entries.TryGetValue(arg.RefId, out var argument))
+            {
+                continue;
+            }
+
+            bool unreferenced;
+            lock (argument)
+            {
+                unreferenced = --argument.LineageRefs <= 0 && argument.Handles <= 0;
+                if (unreferenced && !argument.IsComplete && !argument.IsValueReleased)
+                {
+                    argument.Orphaned = true; // still being made: dropped when it completes
+                    unreferenced = false;
+                }
+            }
+
+            if (unreferenced)
+            {
+                Unreferenced(argument);
             }
         }
     }
@@ -69,7 +123,7 @@ internal sealed class ObjectTable
         lock (entry)
         {
             remove = --entry.Handles <= 0;
-            if (remove && !entry.IsComplete)
+            if (remove && !entry.IsComplete && !entry.IsValueReleased)
             {
                 // Still being produced: keep it so the producer and any waiter find it, drop it on completion.
                 entry.Orphaned = true;
@@ -79,8 +133,44 @@ internal sealed class ObjectTable
 
         if (remove)
         {
-            _entries.TryRemove(id, out _);
-            FreeStored(entry);
+            Unreferenced(entry);
+        }
+    }
+
+    /// <summary>No handle refers to <paramref name="entry"/> any more: it is removed and its copies freed, unless the
+    /// lineage of other objects still needs it; then only a stored value is released (rebuilt if ever needed again).</summary>
+    private void Unreferenced(ObjectEntry entry)
+    {
+        bool keep;
+        lock (entry)
+        {
+            if (entry.Handles > 0)
+            {
+                return; // a handle came back meanwhile
+            }
+
+            keep = entry.LineageRefs > 0;
+        }
+
+        if (keep)
+        {
+            if (entry.ReleaseValue() is { } released)
+            {
+                FreeCopies(released);
+            }
+
+            return;
+        }
+
+        if (!_entries.TryRemove(new KeyValuePair<ObjectId, ObjectEntry>(entry.Id, entry)))
+        {
+            return; // removed already
+        }
+
+        FreeStored(entry);
+        if (entry.TakeLineage() is { } lineage)
+        {
+            ReleaseLineage(lineage);
         }
     }
 
@@ -95,10 +185,9 @@ internal sealed class ObjectTable
 
         if (remove)
         {
-            _entries.TryRemove(entry.Id, out _);
             // A stored result completes after its producer already asked (and maybe dropped the pending entry): free
             // the store's copy whenever an orphan is complete, once.
-            FreeStored(entry);
+            Unreferenced(entry);
         }
     }
 
@@ -146,8 +235,13 @@ internal sealed class ObjectTable
             return;
         }
 
-        // This store's copy (the primary when it was put here, else a secondary pulled here, if any), then every other
-        // node's: Ray frees every copy when the owner frees the object.
+        FreeCopies(stored);
+    }
+
+    /// <summary>Deletes this store's copy (the primary when it was put here, else a secondary pulled here, if any),
+    /// then every other node's: Ray frees every copy when the owner frees the object.</summary>
+    private void FreeCopies(StoredObject stored)
+    {
         Store?.Delete(LocalObjectStore.ToStoreId(stored.Id));
         FreedElsewhere?.Invoke(stored);
     }

@@ -254,7 +254,11 @@ internal sealed partial class ClusterScheduler : IDisposable
 
                 if (_reader.ReadForRemote(arg, spec.DisplayName, out var value) is { } error)
                 {
-                    _attempts.FinishOwned(spec, null, error, string.Empty, 0);
+                    if (!_attempts.Recovery.TryRerunAfterLostArgument(spec, error))
+                    {
+                        _attempts.FinishOwned(spec, null, error, string.Empty, 0);
+                    }
+
                     return true;
                 }
 

@@ -119,7 +119,6 @@ internal sealed partial class ObjectRecovery
             }
             else
             {
-                entry.Lineage = null;
                 entry.TrySetError(LostError(entry, stored, why, reason));
                 _objects.DropIfOrphaned(entry);
             }

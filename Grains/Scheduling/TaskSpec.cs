@@ -77,6 +77,37 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     string ILineage.Description => "task " + DisplayName;
 
     /// <inheritdoc/>
+    TaskArg[] ILineage.Arguments => Args;
+
+    /// <summary>1 while a rerun holds a handle on each of its owned object arguments (taken by
+    /// <see cref="ILineage.TryRerun"/>, given back when the rerun is done).</summary>
+    private int _rerunHandles;
+
+    /// <inheritdoc/>
+    void ILineage.ReleaseArgumentHandles(ObjectTable table)
+    {
+        var rerun = Interlocked.Exchange(ref _rerunHandles, 0) == 1;
+        for (var i = 0; i < Args.Length; i++)
+        {
+            var arg = Args[i];
+            if (!arg.IsRef || !table.TryGet(arg.RefId, out _))
+            {
+                continue; // a value, or a ref borrowed from another owner: its handle stays
+            }
+
+            if (arg.Value is not null)
+            {
+                Args[i] = TaskArg.FromRef(arg.RefId, null);
+            }
+
+            if (rerun)
+            {
+                table.ReleaseHandle(arg.RefId);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     bool ILineage.TryRerun(out string reason)
     {
         if (Cancelled)
@@ -92,6 +123,18 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
         }
 
         reason = string.Empty;
+        if (Result.Table is { } table && Interlocked.Exchange(ref _rerunHandles, 1) == 0)
+        {
+            // The rerun reads its owned arguments: hold them (rebuilding any kept only for lineage) until it is done.
+            foreach (var arg in Args)
+            {
+                if (arg.IsRef && table.TryGet(arg.RefId, out _))
+                {
+                    table.AddHandle(arg.RefId);
+                }
+            }
+        }
+
         Result.Producer = this;
         RemoteNode = null;
         RunningLease = null;

@@ -1,0 +1,84 @@
+using OrleansRay.Internal;
+using OrleansRay.Ownership;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary>Lineage reconstruction with three nodes in this process and a connected driver (the owner): objects stored
+/// on a node that leaves are rebuilt by running their tasks again; an argument kept only for lineage gives up its value
+/// but not its lineage; what cannot be rebuilt fails with ObjectLostException saying why. (Killing a node process for
+/// real: ObjectPathTests in the cluster tests.)</summary>
+public sealed class LineageTests : IAsyncLifetime
+{
+    private const int N = 200_000; // 1.6 MB: stored, far above the inline threshold
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await InProcessCluster.StartAsync((2, null), (2, null), (2, null));
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    public static double[] Ramp(int n, double seed) => Enumerable.Range(0, n).Select(i => seed + i).ToArray();
+
+    public static double[] AddOne(double[] values) => values.Select(v => v + 1).ToArray();
+
+    private static TaskOptions On(InProcessCluster.Node node, int maxRetries = 3) =>
+        new() { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId, soft: true), MaxRetries = maxRetries };
+
+    [Fact]
+    public async Task Results_stored_on_a_node_that_leaves_are_rebuilt_recursively_and_the_unrebuildable_fail_saying_why()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var leaving = _cluster.Nodes[1];
+        var first = ray.Task(Ramp, N, 100.0).Options(On(leaving)).Remote();
+        var second = ray.Task(AddOne, first).Options(On(leaving)).Remote();
+        var third = ray.Task(AddOne, second).Options(On(leaving)).Remote();
+        var noRetries = ray.Task(Ramp, N, 5.0).Options(On(leaving, maxRetries: 0)).Remote();
+        var (ready, _) = await ray.WaitAsync([first, second, third, noRetries], numReturns: 4, timeout: Deadline);
+        Assert.Equal(4, ready.Count);
+
+        await _cluster.StopNodeAsync(leaving);
+
+        var rebuilt = await ray.GetAsync(third, Deadline);
+        Assert.Equal(102.0, rebuilt[0]);
+        Assert.Equal(102.0 + N - 1, rebuilt[^1]);
+        Assert.Equal(101.0, (await ray.GetAsync(second, Deadline))[0]);
+        var lost = await Assert.ThrowsAsync<ObjectLostException>(async () => await ray.GetAsync(noRetries, Deadline));
+        Assert.Contains("MaxRetries = 0", lost.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_argument_kept_only_for_lineage_gives_up_its_value_is_rebuilt_when_needed_and_goes_with_the_last_result()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var objects = ((RayDriver)ray).Runtime.Objects;
+        var before = objects.Count;
+        var maker = _cluster.Nodes[1];
+        var makerStore = maker.Runtime.Store!.Client;
+
+        var first = ray.Task(Ramp, N, 1.0).Options(On(maker)).Remote();
+        var second = ray.Task(AddOne, first).Options(On(maker)).Remote();
+        var (ready, _) = await ray.WaitAsync([second], numReturns: 1, timeout: Deadline);
+        Assert.Equal(second.Id, Assert.Single(ready).Id);
+        var firstId = LocalObjectStore.ToStoreId(first.Id);
+        var firstObject = first.Id;
+        Assert.True(await makerStore.ContainsAsync(firstId));
+
+        // The driver lets go of the argument: its value is freed, its entry (lineage) stays for the second's sake.
+        first.Dispose();
+        await Eventually.TrueAsync(async () => !await makerStore.ContainsAsync(firstId), TimeSpan.FromSeconds(10), "the argument's value is freed");
+        Assert.True(objects.TryGet(firstObject, out var kept) && kept.IsValueReleased, "the argument's lineage is kept");
+
+        // The node holding the second leaves: rebuilding it needs the first, which is rebuilt too.
+        await _cluster.StopNodeAsync(maker);
+        var rebuilt = await ray.GetAsync(second, Deadline);
+        Assert.Equal(2.0, rebuilt[0]);
+        Assert.Equal(N + 1.0, rebuilt[^1]);
+
+        // Freeing the last result frees its lineage and the argument's entry with it.
+        second.Dispose();
+        await Eventually.TrueAsync(() => objects.Count == before, TimeSpan.FromSeconds(10), "every entry is gone with the last ref");
+    }
+}
