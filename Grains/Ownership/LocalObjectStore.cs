@@ -227,7 +227,7 @@ internal sealed partial class LocalObjectStore
     /// the object must be restored from spill; call it from a worker thread.</summary>
     public object? Read(StoredObject stored)
     {
-        var get = Client.GetAsync<byte>(ToStoreId(stored.Id), ReadTimeout);
+        var get = GetLocalAsync<byte>(stored, ReadTimeout, CancellationToken.None);
         using var buffer = get.IsCompletedSuccessfully ? get.Result : get.AsTask().GetAwaiter().GetResult();
         return StoredBytes.Decode(stored, buffer.Span, _serializer);
     }
@@ -235,14 +235,42 @@ internal sealed partial class LocalObjectStore
     /// <summary>Copies an object of this store out into a fresh value.</summary>
     public async ValueTask<object?> ReadAsync(StoredObject stored, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var buffer = await Client.GetAsync<byte>(ToStoreId(stored.Id), timeout, cancellationToken).ConfigureAwait(false);
+        using var buffer = await GetLocalAsync<byte>(stored, timeout, cancellationToken).ConfigureAwait(false);
         return StoredBytes.Decode(stored, buffer.Span, _serializer);
     }
 
     /// <summary>A zero-copy view of a raw array in this store, pinned until the buffer is disposed.</summary>
     public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(StoredObject stored, TimeSpan timeout, CancellationToken cancellationToken)
         where T : unmanaged =>
-        Client.GetAsync<T>(ToStoreId(stored.Id), timeout, cancellationToken);
+        GetLocalAsync<T>(stored, timeout, cancellationToken);
+
+    /// <summary>How long a read waits for an object this store does not have (it may be being written by a pull that
+    /// is finishing) before it reports it missing; a spilled object instead gets the whole read timeout to come back.</summary>
+    private static readonly TimeSpan MissingWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Pins an object of this store: at once when it is in memory (the common case: one round trip); after its
+    /// restore when it is spilled; and a missing one (deleted, or lost with a store that restarted) fails within
+    /// <see cref="MissingWait"/> with a <see cref="TimeoutException"/> instead of waiting the whole timeout.</summary>
+    private async ValueTask<ObjectBuffer<T>> GetLocalAsync<T>(StoredObject stored, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        var id = ToStoreId(stored.Id);
+        try
+        {
+            // A zero wait answers from memory, or starts the restore of a spilled object.
+            return await Client.GetAsync<T>(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (!await Client.ContainsAsync(id, cancellationToken).ConfigureAwait(false) && timeout > MissingWait)
+        {
+            timeout = MissingWait;
+        }
+
+        return await Client.GetAsync<T>(id, timeout, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Deletes a freed object (fire-and-forget; the store defers the delete while readers pin it).</summary>
     public void Delete(StoreObjectId id)
@@ -260,7 +288,7 @@ internal sealed partial class LocalObjectStore
         }
         catch (Exception ex)
         {
-            LogDeleteFailed(_logger, id, ex);
+            DeleteFailed(id, ex);
         }
     }
 
@@ -272,7 +300,7 @@ internal sealed partial class LocalObjectStore
         }
         catch (Exception ex)
         {
-            LogDeleteFailed(_logger, id, ex);
+            DeleteFailed(id, ex);
         }
     }
 
@@ -280,6 +308,22 @@ internal sealed partial class LocalObjectStore
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting object {StoreId} from the node's object store failed")]
     private static partial void LogDeleteFailed(ILogger logger, StoreObjectId storeId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Object {StoreId} was not deleted: the node's object store is gone ({Reason}), and its objects with it")]
+    private static partial void LogDeleteStoreGone(ILogger logger, StoreObjectId storeId, string reason);
+
+    /// <summary>A delete that failed because the store is gone (its node died, or is stopping) is expected and harmless:
+    /// only other failures are worth a warning.</summary>
+    private void DeleteFailed(StoreObjectId id, Exception exception)
+    {
+        if (exception is ObjectDisposedException || exception.InnerException is OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        {
+            LogDeleteStoreGone(_logger, id, exception.Message);
+            return;
+        }
+
+        LogDeleteFailed(_logger, id, exception);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The large result {ObjectId} could not be put into the node's object store: {Reason}")]
     private static partial void LogResultNotStored(ILogger logger, ObjectId objectId, string reason);

@@ -89,6 +89,8 @@ internal sealed partial class ObjectRecovery
 
         spec.ArgumentRecoveries++;
         LogRerunForArgument(_logger, spec.DisplayName, error.LostObject);
+        // Hold the arguments while the task waits and runs again: one kept only for lineage is rebuilt for it.
+        spec.HoldArguments(_objects);
         spec.RemoteNode = null;
         spec.State = TaskState.Waiting;
         spec.Engine.Resubmit(spec);

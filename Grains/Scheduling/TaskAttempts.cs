@@ -113,6 +113,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         Record(spec, _node.Name, duration, error);
         if (!spec.IsForeign)
         {
+            spec.ReleaseHeldArguments(_reader.Objects);
             _reader.Objects.DropIfOrphaned(spec.Result);
         }
     }
@@ -133,6 +134,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
 
         Record(spec, node, TimeSpan.FromTicks(durationTicks), error);
+        spec.ReleaseHeldArguments(_reader.Objects);
         _reader.Objects.DropIfOrphaned(spec.Result);
     }
 

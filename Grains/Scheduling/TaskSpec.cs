@@ -86,21 +86,47 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <inheritdoc/>
     void ILineage.ReleaseArgumentHandles(ObjectTable table)
     {
-        var rerun = Interlocked.Exchange(ref _rerunHandles, 0) == 1;
+        ReleaseHeldArguments(table);
         for (var i = 0; i < Args.Length; i++)
         {
             var arg = Args[i];
-            if (!arg.IsRef || !table.TryGet(arg.RefId, out _))
+            if (arg.IsRef && arg.Value is not null && table.TryGet(arg.RefId, out _))
             {
-                continue; // a value, or a ref borrowed from another owner: its handle stays
-            }
-
-            if (arg.Value is not null)
-            {
+                // Owned here: the entry stays by the lineage count. A ref borrowed from another owner keeps its handle.
                 Args[i] = TaskArg.FromRef(arg.RefId, null);
             }
+        }
+    }
 
-            if (rerun)
+    /// <summary>Before running again: holds a handle on each object argument <paramref name="table"/> owns (rebuilding
+    /// any kept only for lineage), until <see cref="ReleaseHeldArguments"/> when the run is done.</summary>
+    public void HoldArguments(ObjectTable table)
+    {
+        if (Interlocked.Exchange(ref _rerunHandles, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var arg in Args)
+        {
+            if (arg.IsRef && table.TryGet(arg.RefId, out _))
+            {
+                table.AddHandle(arg.RefId);
+            }
+        }
+    }
+
+    /// <summary>The run is done: gives back the handles <see cref="HoldArguments"/> took (once).</summary>
+    public void ReleaseHeldArguments(ObjectTable table)
+    {
+        if (Interlocked.Exchange(ref _rerunHandles, 0) == 0)
+        {
+            return;
+        }
+
+        foreach (var arg in Args)
+        {
+            if (arg.IsRef && table.TryGet(arg.RefId, out _))
             {
                 table.ReleaseHandle(arg.RefId);
             }
@@ -123,16 +149,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
         }
 
         reason = string.Empty;
-        if (Result.Table is { } table && Interlocked.Exchange(ref _rerunHandles, 1) == 0)
+        if (Result.Table is { } table)
         {
             // The rerun reads its owned arguments: hold them (rebuilding any kept only for lineage) until it is done.
-            foreach (var arg in Args)
-            {
-                if (arg.IsRef && table.TryGet(arg.RefId, out _))
-                {
-                    table.AddHandle(arg.RefId);
-                }
-            }
+            HoldArguments(table);
         }
 
         Result.Producer = this;

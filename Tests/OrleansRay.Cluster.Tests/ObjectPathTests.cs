@@ -73,7 +73,8 @@ public sealed class ObjectPathTests : IAsyncLifetime
             Assert.True((await headStore.GetStatsAsync()).PinnedCount >= 1, "the view pins the object in shared memory (no copy)");
         }
 
-        Assert.Equal(0, (await headStore.GetStatsAsync()).PinnedCount);
+        // Disposing the view unpins it (the release reaches the store asynchronously).
+        await Poll.UntilAsync(async () => (await headStore.GetStatsAsync()).PinnedCount == 0, TimeSpan.FromSeconds(10), "the view's pin to be released");
 
         ramp.Dispose();
         await Poll.UntilAsync(
@@ -108,6 +109,8 @@ public sealed class ObjectPathTests : IAsyncLifetime
             Assert.Equal(7.0, (await putter.GetAsync(put))[0]);
 
             await Cluster.KillAsync(victim);
+            // Its store process follows it: no copy of what was made there survives.
+            await Poll.UntilAsync(() => victim.Store is not { } store || !ProcessTree.IsRunning(store), TimeSpan.FromSeconds(20), "the killed node's store process to exit");
 
             // Every result reads back right: rebuilt on the surviving nodes by running its tasks again.
             Assert.Equal(1.0 + 5.0, (await ray.GetAsync(single, Deadline))[10]);

@@ -81,4 +81,21 @@ public sealed class LineageTests : IAsyncLifetime
         second.Dispose();
         await Eventually.TrueAsync(() => objects.Count == before, TimeSpan.FromSeconds(10), "every entry is gone with the last ref");
     }
+
+    [Fact]
+    public async Task A_task_whose_argument_ref_was_disposed_before_it_ran_still_gets_the_argument()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var node = _cluster.Nodes[2];
+        for (var i = 0; i < 5; i++)
+        {
+            var argument = ray.Task(Ramp, N, (double)i).Options(On(node)).Remote();
+            var result = ray.Task(AddOne, argument).Options(On(node)).Remote();
+            argument.Dispose(); // the driver lets go at once: the pending task's lineage keeps the argument rebuildable
+
+            var values = await ray.GetAsync(result, Deadline);
+            Assert.Equal(i + 1.0, values[0]);
+            Assert.Equal(i + N + 0.0, values[^1]);
+        }
+    }
 }
