@@ -22,7 +22,7 @@ public sealed class ActorCallQueuesTests
         var submitters = Enumerable.Range(0, 1000).Select(_ => WorkerId.NewId()).ToList();
         foreach (var submitter in submitters)
         {
-            queues.Add(Call(submitter, 0), recovered: false);
+            queues.Add(Call(submitter, 0), floor: 0);
         }
 
         for (var i = 0; i < submitters.Count; i++)
@@ -36,10 +36,10 @@ public sealed class ActorCallQueuesTests
 
         // The first submitter calls again: a replay of its call 0 is ignored, and 2 waits for 1 though it came first.
         var first = submitters[0];
-        queues.Add(Call(first, 0), recovered: false);
-        queues.Add(Call(first, 2), recovered: false);
+        queues.Add(Call(first, 0), floor: 0);
+        queues.Add(Call(first, 2), floor: 0);
         Assert.False(queues.TryTake(out _));
-        queues.Add(Call(first, 1), recovered: false);
+        queues.Add(Call(first, 1), floor: 0);
         Assert.True(queues.TryTake(out var one));
         Assert.True(queues.TryTake(out var two));
         Assert.Equal((1L, 2L), (one!.Sequence, two!.Sequence));
@@ -52,8 +52,8 @@ public sealed class ActorCallQueuesTests
         var queues = new ActorCallQueues(_runtime.ActorServices, new object(), static () => { });
         var submitter = WorkerId.NewId();
         queues.Cancel(submitter, 0);
-        queues.Add(Call(submitter, 1), recovered: false);
-        queues.Add(Call(submitter, 0), recovered: false);
+        queues.Add(Call(submitter, 1), floor: 0);
+        queues.Add(Call(submitter, 0), floor: 0);
         Assert.True(queues.TryTake(out var taken));
         Assert.Equal(1, taken!.Sequence);
         Assert.False(queues.TryTake(out _));
