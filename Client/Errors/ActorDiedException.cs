@@ -1,6 +1,7 @@
 namespace OrleansRay;
 
-/// <summary>The actor was killed, its constructor threw, or it died past MaxRestarts.</summary>
+/// <summary>The actor was killed, its constructor threw, or it died past MaxRestarts; or the call was lost with the
+/// actor's node and its MaxTaskRetries were used up.</summary>
 [GenerateSerializer, Alias("orleansray.ActorDiedException")]
 public sealed class ActorDiedException : RayException
 {

@@ -27,7 +27,18 @@ public sealed class ActorOptions
     /// <summary>Times it is re-created after dying (node death, or a kill with noRestart: false). Default: 0.</summary>
     public int MaxRestarts { get; set; }
 
-    /// <summary>Times a call interrupted by a restart is retried. Default: 0.</summary>
+    /// <summary>Times a call lost with the actor's node (queued or running there when the node died) is re-sent to the
+    /// restarted actor; -1 for unlimited. Default: 0 (such calls fail with <see cref="ActorDiedException"/>).</summary>
+    /// <remarks>
+    /// <para>As in Ray, this is at-least-once execution: a re-sent call may already have run, partly or wholly, on the
+    /// instance that died, so its side effects outside the actor can happen twice; on the restarted instance it sees that
+    /// instance's state (what the constructor made, plus the calls run there before it), not the dead one's.</para>
+    /// <para>Re-sent calls keep their order: one submitter's calls (the driver's, a task's, an actor's) run on the
+    /// restarted actor in the order they were submitted, lost ones before later ones. A call whose result had already
+    /// arrived is not re-sent. A call that has used up its retries, or whose actor cannot restart
+    /// (<see cref="MaxRestarts"/>), fails with <see cref="ActorDiedException"/> saying which. Calls running when
+    /// <c>KillAsync(handle, noRestart: false)</c> restarts the actor are not retried.</para>
+    /// </remarks>
     public int MaxTaskRetries { get; set; }
 
     /// <summary>Calls run at once. Default: 1 (one at a time, in order).</summary>

@@ -9,9 +9,10 @@ public interface IActorHostGrain : IGrainWithGuidKey
     Task CreateAsync(ActorCreationSpec spec);
 
     /// <summary>Queues calls; returns once they are queued, not run, with the node the actor lives on (the caller
-    /// watches it: calls in flight when that node dies fail). Results go to each call's owner.</summary>
+    /// watches it: calls queued there when it dies are re-sent while the actor's MaxTaskRetries lasts, else fail).
+    /// Results go to each call's owner.</summary>
     [Alias("Submit")]
-    Task<string> SubmitAsync(ActorCallBatch batch);
+    Task<ActorCallsAccepted> SubmitAsync(ActorCallBatch batch);
 
     /// <summary>Cancels one call of <paramref name="caller"/>: skipped if it has not run (even if it has not arrived
     /// yet), its RayContext.CancellationToken cancelled if it runs. The caller has already failed its result.</summary>

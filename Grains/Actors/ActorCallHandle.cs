@@ -17,21 +17,35 @@ internal sealed class ActorCallHandle : IPendingWork
     private TaskCompletionSource? _cancelled;
     private int _isCancelled;
 
-    public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, string methodName)
+    public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, FunctionDescriptor method, string methodName)
     {
         _outbox = outbox;
         Entry = entry;
+        Method = method;
         MethodName = methodName;
     }
 
     /// <summary>The call's result.</summary>
     public ObjectEntry Entry { get; }
 
+    /// <summary>The method called.</summary>
+    public FunctionDescriptor Method { get; }
+
     /// <summary>The method called, for messages.</summary>
     public string MethodName { get; }
 
     /// <summary>The call's number in its submitter's order (set when it is queued).</summary>
     public long Sequence { get; set; }
+
+    /// <summary>The node that accepted the call, while the caller counts it as queued or running there (the outbox's
+    /// lock guards this and the two below).</summary>
+    public string? Node { get; set; }
+
+    /// <summary>The call as sent (arguments as values), kept only while the actor's MaxTaskRetries allows re-sending it.</summary>
+    public ActorCall? Sent { get; set; }
+
+    /// <summary>Times the call was re-sent after the node that accepted it died.</summary>
+    public int Retries { get; set; }
 
     /// <summary>True once cancelled.</summary>
     public bool IsCancelled => Volatile.Read(ref _isCancelled) != 0;

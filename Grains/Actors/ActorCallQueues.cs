@@ -34,9 +34,10 @@ internal sealed class ActorCallQueues
 
     /// <summary>Queues a call (any order within a submitter; a sequence already passed is a duplicate and ignored).</summary>
     /// <param name="call">The call.</param>
-    /// <param name="recovered">The actor was rebuilt on this node: a submitter unknown here goes on numbering where it
-    /// was (calls lost with the old node were failed at the caller), so its first call here starts its sequence.</param>
-    public void Add(ActorCall call, bool recovered)
+    /// <param name="floor">The submitter's floor (<see cref="ActorCallBatch.Floor"/>): it needs none of its calls below it
+    /// run, so a submitter unknown here starts there (on an actor rebuilt after its node died, where calls re-sent from
+    /// before the death may arrive after later ones), and a known one skips ahead to it.</param>
+    public void Add(ActorCall call, long floor)
     {
         if (_cancelled.Remove((call.Caller, call.Sequence)))
         {
@@ -45,15 +46,33 @@ internal sealed class ActorCallQueues
 
         if (!_callers.TryGetValue(call.Caller, out var queue))
         {
-            queue = new CallerQueue(call.Caller) { Next = _idle.Remove(call.Caller, out var next) ? next : recovered ? call.Sequence : 0 };
+            queue = new CallerQueue(call.Caller) { Next = _idle.Remove(call.Caller, out var next) ? Math.Max(next, floor) : floor };
             _callers[call.Caller] = queue;
             _rotation.Add(queue);
+        }
+        else if (floor > queue.Next)
+        {
+            SkipTo(queue, floor);
         }
 
         if (call.Sequence >= queue.Next)
         {
             queue.Calls.TryAdd(call.Sequence, call);
         }
+    }
+
+    /// <summary>The submitter needs none of its calls below <paramref name="floor"/> (answered, cancelled or given up
+    /// there): those still queued are dropped and its order goes on from the floor.</summary>
+    private static void SkipTo(CallerQueue queue, long floor)
+    {
+        while (queue.Calls.Count > 0 && queue.Calls.Keys.First() < floor)
+        {
+            queue.Calls.Remove(queue.Calls.Keys.First());
+        }
+
+        queue.Next = floor;
+        // A wake-up registered for the old head only pumps again when it fires; the new head registers its own.
+        queue.HeadWaiting = false;
     }
 
     /// <summary>Cancels a call that has not started: it is skipped, now or when it arrives.</summary>

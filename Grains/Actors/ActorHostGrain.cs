@@ -39,7 +39,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         _mailbox.Start(spec);
     }
 
-    public async Task<string> SubmitAsync(ActorCallBatch batch)
+    public async Task<ActorCallsAccepted> SubmitAsync(ActorCallBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (!_mailbox.IsCreated)
@@ -48,7 +48,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         }
 
         _mailbox.Submit(batch);
-        return _runtime.NodeId.Value ?? string.Empty;
+        return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries);
     }
 
     public Task CancelCallAsync(WorkerId caller, long sequence)
@@ -120,6 +120,6 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
             return;
         }
 
-        _mailbox.Start(restart.Spec, restart.Restarts, recovered: true);
+        _mailbox.Start(restart.Spec, restart.Restarts);
     }
 }

@@ -33,7 +33,6 @@ internal sealed class ActorMailbox
     private int _generation;
     private readonly CancellationTokenSource _lifetime = new();
     private bool _holdsResources;
-    private bool _recovered;
     private long _callsRun;
 
     public ActorMailbox(ActorServices runtime, ILogger logger)
@@ -58,6 +57,9 @@ internal sealed class ActorMailbox
     }
 
     public bool IsCreated => _spec is not null;
+
+    /// <summary>Times a call lost with this actor's node may be re-sent by its caller (0 until the actor is known).</summary>
+    public int MaxTaskRetries => _spec?.Options.MaxTaskRetries ?? 0;
 
     /// <summary>Calls received and not finished (queued, waiting for arguments, or running).</summary>
     public int PendingCalls
@@ -85,7 +87,7 @@ internal sealed class ActorMailbox
     }
 
     /// <summary>Starts creating the actor: waits for its resources, then runs the constructor. Idempotent.</summary>
-    public void Start(ActorCreationSpec spec, int restarts = 0, bool recovered = false)
+    public void Start(ActorCreationSpec spec, int restarts = 0)
     {
         lock (_gate)
         {
@@ -96,7 +98,6 @@ internal sealed class ActorMailbox
 
             _spec = spec;
             _restarts = restarts;
-            _recovered = recovered;
         }
 
         _runtime.HostedActors.Add(spec.ActorId, this);
@@ -183,7 +184,8 @@ internal sealed class ActorMailbox
         Pump();
     }
 
-    /// <summary>Accepts calls (any order within a caller; duplicates ignored) and starts running what can run.</summary>
+    /// <summary>Accepts calls (any order within a caller; duplicates and calls below the batch's floor ignored) and starts
+    /// running what can run.</summary>
     public void Submit(ActorCallBatch batch)
     {
         RayError? dead = null;
@@ -198,7 +200,7 @@ internal sealed class ActorMailbox
             {
                 foreach (var call in batch.Calls)
                 {
-                    _queues.Add(call, _recovered);
+                    _queues.Add(call, batch.Floor);
                 }
             }
         }

@@ -14,7 +14,10 @@ namespace OrleansRay.Actors;
 /// In a cluster the actor may live in another process, which cannot read this process's objects: object arguments are
 /// resolved here first (in call order, so a call waiting for its argument holds back only this submitter's later calls,
 /// as in Ray) and travel as values. A send that fails because the actor's node is going away is retried until the
-/// actor is reachable again (restarted elsewhere); calls already handed to a node that died fail with ActorDied.
+/// actor is reachable again (restarted elsewhere). Calls already handed to a node that died are re-sent, with their
+/// sequence numbers, to the actor's next instance while the actor's MaxTaskRetries lasts for each (Ray's actor task
+/// retries: at least once, in order), then fail with ActorDied. Each batch carries the caller's floor (its lowest call
+/// still unanswered), so the rebuilt actor waits for re-sent calls that arrive after later ones.
 /// </remarks>
 internal sealed class ActorOutbox
 {
@@ -28,33 +31,34 @@ internal sealed class ActorOutbox
     /// outbox), the submitter stays listed for <see cref="ActorSubmitter.NodeDied"/>.</summary>
     private readonly ActorCaller _caller;
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
+    private readonly Func<string, bool> _isDead;
     private readonly IActorHostGrain _host;
     private readonly object _gate = new();
     private List<ActorCall> _pending = new();
     private List<ActorCallHandle> _pendingHandles = new();
-    private readonly List<ObjectEntry> _unfinished = new();
+    private readonly UnansweredCalls _unanswered = new();
     private Task _created;
     private bool _sending;
     private long _nextSequence;
-    private volatile string? _hostNode;
+    /// <summary>The actor's MaxTaskRetries, as its host last said.</summary>
+    private int _maxTaskRetries;
 
     /// <param name="runtime">The node the calls are made on (it owns their results).</param>
     /// <param name="actorId">The actor called.</param>
     /// <param name="caller">The submitter whose calls these are.</param>
     /// <param name="logger">Where failures nobody waits for are logged.</param>
+    /// <param name="isDead">Whether a node was declared dead (an answer from it may arrive after its death was seen).</param>
     /// <param name="created">The actor's creation when this node sent it and it is still in flight: calls follow it.</param>
-    public ActorOutbox(ActorServices runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Task? created = null)
+    public ActorOutbox(ActorServices runtime, ActorId actorId, ActorCaller caller, Microsoft.Extensions.Logging.ILogger logger, Func<string, bool> isDead, Task? created = null)
     {
         _runtime = runtime;
         _actorId = actorId;
         _caller = caller;
         _logger = logger;
+        _isDead = isDead;
         _created = created ?? Task.CompletedTask;
         _host = runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid());
     }
-
-    /// <summary>The node the actor lived on at the last send.</summary>
-    public string? HostNode => _hostNode;
 
     /// <summary>Sends the actor's creation ahead of this submitter's calls; returns the send.</summary>
     public Task SendCreate(ActorCreationSpec spec, NodeId? node)
@@ -100,16 +104,22 @@ internal sealed class ActorOutbox
                 Owner = _runtime.WorkerId,
             });
             _pendingHandles.Add(handle);
+            _unanswered.Add(handle);
             start = !_sending;
             _sending = true;
         }
 
-        if (!start)
+        if (start)
         {
-            return;
+            StartSending();
         }
+    }
 
-        if (WorkerPool.IsWorkerThread)
+    /// <param name="hop">Start on the thread pool even off a worker thread (a caller that must not wait for the send's
+    /// first steps: the cluster view's refresh loop, telling every outbox of a node's death).</param>
+    private void StartSending(bool hop = false)
+    {
+        if (hop || WorkerPool.IsWorkerThread)
         {
             // User code on a worker thread may block right after this call; the grain call and its continuations must
             // not depend on that thread (see LeaseLoops.Start).
@@ -159,33 +169,83 @@ internal sealed class ActorOutbox
         }
     }
 
-    /// <summary>The actor's node died: calls it had accepted and not answered fail (the actor restarts on the next call
-    /// if its MaxRestarts allows).</summary>
+    /// <summary>The actor's node died: calls it had accepted and not answered are re-sent to the actor's next instance
+    /// (which the send restarts if its MaxRestarts allows) while each call's retries last; the others fail.</summary>
+    /// <remarks>Idempotent: calls taken back count as on no node until a node accepts them again.</remarks>
     public void NodeDied(string node)
     {
-        if (!string.Equals(_hostNode, node, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        ObjectEntry[] lost;
+        List<ActorCallHandle> givenUp = new();
+        bool start;
+        int maxTaskRetries;
         lock (_gate)
         {
-            lost = _unfinished.ToArray();
-            _unfinished.Clear();
-        }
-
-        var error = RayError.Create(RayErrorKind.ActorDied,
-            $"The node running actor {_actorId} ({node}) died while this call was queued or running there; later calls restart the actor elsewhere if its MaxRestarts allows.",
-            actorId: _actorId);
-        foreach (var entry in lost)
-        {
-            if (entry.TrySetError(error))
+            var lost = _unanswered.TakeLost(node, out var othersUnanswered);
+            if (lost.Count == 0)
             {
-                _runtime.Objects.DropIfOrphaned(entry);
+                return;
+            }
+
+            maxTaskRetries = _maxTaskRetries;
+            var resend = new List<ActorCall>(lost.Count);
+            var retrying = false;
+            foreach (var handle in lost)
+            {
+                if (!handle.Entry.IsComplete && handle.Retries < maxTaskRetries && handle.Sent is { Skip: false } sent)
+                {
+                    handle.Retries++;
+                    resend.Add(sent);
+                    retrying = true;
+                    continue;
+                }
+
+                // Answered (its result is not asked for twice) or out of retries: only its place in the order goes.
+                if (!handle.Entry.IsComplete)
+                {
+                    givenUp.Add(handle);
+                }
+
+                resend.Add(SkipMarker(handle));
+            }
+
+            // Skip markers only matter to an instance that hears of later calls (one may have heard with an older
+            // floor); with nothing else to send, the actor is not restarted just for them.
+            start = (retrying || othersUnanswered) && !_sending;
+            if (retrying || othersUnanswered)
+            {
+                _pending.InsertRange(0, resend);
+                _pendingHandles.InsertRange(0, lost);
+                _sending = true;
             }
         }
+
+        foreach (var handle in givenUp)
+        {
+            var error = RayError.Create(RayErrorKind.ActorDied, LostMessage(node, handle, maxTaskRetries), handle.MethodName, _actorId);
+            if (handle.Entry.TrySetError(error))
+            {
+                _runtime.Objects.DropIfOrphaned(handle.Entry);
+            }
+        }
+
+        if (start)
+        {
+            StartSending(hop: true);
+        }
     }
+
+    private string LostMessage(string node, ActorCallHandle handle, int maxTaskRetries) => maxTaskRetries == 0
+        ? $"The node running actor {_actorId} ({node}) died while this call ({handle.MethodName}) was queued or running there, and the actor's MaxTaskRetries is 0; later calls restart the actor elsewhere if its MaxRestarts allows."
+        : $"The node running actor {_actorId} ({node}) died while this call ({handle.MethodName}) was queued or running there, and its retries are exhausted: it was sent {handle.Retries + 1} time(s) and the actor's MaxTaskRetries is {maxTaskRetries}.";
+
+    private ActorCall SkipMarker(ActorCallHandle handle) => new()
+    {
+        Caller = _caller.Id,
+        Sequence = handle.Sequence,
+        ReturnId = handle.Entry.Id,
+        Method = handle.Method,
+        Owner = _runtime.WorkerId,
+        Skip = true,
+    };
 
     private async Task SendLoopAsync()
     {
@@ -207,7 +267,6 @@ internal sealed class ActorOutbox
                 _pending = new List<ActorCall>();
                 _pendingHandles = new List<ActorCallHandle>();
                 created = _created;
-                _unfinished.RemoveAll(static e => e.IsComplete);
             }
 
             try
@@ -218,12 +277,7 @@ internal sealed class ActorOutbox
                 }
 
                 var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, handles).ConfigureAwait(false) : batch.ToArray();
-                _hostNode = await SendSplittingAsync(calls, handles, 0).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    // Only calls a node accepted die with it; a send still retrying reaches the actor's next instance.
-                    _unfinished.AddRange(handles.Select(static h => h.Entry));
-                }
+                await SendSplittingAsync(calls, handles, 0).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -241,11 +295,12 @@ internal sealed class ActorOutbox
     /// When the batch cannot be serialized (one call's argument, say), each half is sent again, down to single calls, so
     /// only the calls at fault fail: each fails alone with the serializer's error and still travels, as a skip marker,
     /// so the actor's sequence of this caller's calls stays contiguous and the later calls run.</summary>
-    private async Task<string> SendSplittingAsync(ActorCall[] calls, List<ActorCallHandle> handles, int offset)
+    private async Task SendSplittingAsync(ActorCall[] calls, List<ActorCallHandle> handles, int offset)
     {
         try
         {
-            return await SendWithRetryAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint }).ConfigureAwait(false);
+            var accepted = await SendWithRetryAsync(calls).ConfigureAwait(false);
+            Accepted(calls, handles, offset, accepted);
         }
         catch (Exception ex) when (WireCheck.IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
         {
@@ -253,17 +308,44 @@ internal sealed class ActorOutbox
             {
                 var half = calls.Length / 2;
                 await SendSplittingAsync(calls[..half], handles, offset).ConfigureAwait(false);
-                return await SendSplittingAsync(calls[half..], handles, offset + half).ConfigureAwait(false);
+                await SendSplittingAsync(calls[half..], handles, offset + half).ConfigureAwait(false);
+                return;
             }
 
             var call = calls[0];
             handles[offset].Entry.TrySetError(WireCheck.UnsendableError(call.Method.DisplayName, $"actor {_actorId}", ex, _actorId));
-            return await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], handles, offset).ConfigureAwait(false);
+            await SendSplittingAsync([call with { Args = Array.Empty<TaskArg>(), Skip = true }], handles, offset).ConfigureAwait(false);
         }
     }
 
+    /// <summary>A node accepted <paramref name="calls"/>: they die with it from now on (a send still retrying reaches the
+    /// actor's next instance instead). Their arguments are kept only if they may be re-sent.</summary>
+    private void Accepted(ActorCall[] calls, List<ActorCallHandle> handles, int offset, ActorCallsAccepted accepted)
+    {
+        bool diedMeanwhile;
+        lock (_gate)
+        {
+            _maxTaskRetries = accepted.MaxTaskRetries;
+            for (var i = 0; i < calls.Length; i++)
+            {
+                var handle = handles[offset + i];
+                handle.Node = accepted.Node;
+                handle.Sent = accepted.MaxTaskRetries > 0 ? calls[i] : null;
+            }
 
-    private async Task<string> SendWithRetryAsync(ActorCallBatch batch)
+            diedMeanwhile = _isDead(accepted.Node);
+        }
+
+        if (diedMeanwhile)
+        {
+            // The node's death was seen here before its answer: these calls missed that round.
+            NodeDied(accepted.Node);
+        }
+    }
+
+    /// <summary>Sends one batch, again and again while the actor's node is unreachable (within <see cref="RetryWindow"/>);
+    /// each attempt carries the floor as of then, so calls given up meanwhile no longer hold the host back.</summary>
+    private async Task<ActorCallsAccepted> SendWithRetryAsync(ActorCall[] calls)
     {
         var deadline = DateTime.UtcNow + RetryWindow;
         var delay = TimeSpan.FromMilliseconds(50);
@@ -271,7 +353,13 @@ internal sealed class ActorOutbox
         {
             try
             {
-                return await _host.SubmitAsync(batch).ConfigureAwait(false);
+                long floor;
+                lock (_gate)
+                {
+                    floor = _unanswered.Floor(_nextSequence);
+                }
+
+                return await _host.SubmitAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor }).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsTransient(ex) && DateTime.UtcNow < deadline)
             {

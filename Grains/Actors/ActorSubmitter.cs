@@ -21,6 +21,10 @@ internal sealed partial class ActorSubmitter
     private readonly ActorCaller _driver;
     private readonly ConcurrentDictionary<ActorId, Task> _creating = new();
 
+    /// <summary>Nodes declared dead, for an outbox whose answer from a node arrives after that node's death was seen.</summary>
+    private readonly ConcurrentDictionary<string, bool> _deadNodes = new(StringComparer.Ordinal);
+    private readonly Func<string, bool> _isDead;
+
     /// <summary>Every submitter of this node that made a call, for <see cref="NodeDied"/>; weak, so a finished task's
     /// submitter is collected with its context.</summary>
     private readonly ConditionalWeakTable<ActorCaller, object> _callers = new();
@@ -31,6 +35,7 @@ internal sealed partial class ActorSubmitter
         _logger = logger;
         _driver = new ActorCaller(runtime.WorkerId);
         _callers.AddOrUpdate(_driver, _driver);
+        _isDead = _deadNodes.ContainsKey;
     }
 
     /// <summary>Creates an actor: the creation is the first message of its creator's outbox, so the creator's calls made
@@ -53,15 +58,17 @@ internal sealed partial class ActorSubmitter
     {
         var entry = _runtime.Objects.Create(ObjectId.NewId());
         var outbox = OutboxOf(CurrentCaller(), actorId);
-        var handle = new ActorCallHandle(outbox, entry, method.DisplayName);
+        var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
         entry.Producer = handle;
         outbox.Enqueue(method.Descriptor, args, handle);
         return entry;
     }
 
-    /// <summary>A node died: calls in flight to actors that lived there fail.</summary>
+    /// <summary>A node died: calls queued or running on actors that lived there are re-sent to their restarted actors
+    /// while retries last, else fail.</summary>
     public void NodeDied(NodeId node)
     {
+        _deadNodes[node.Value] = true;
         foreach (var (caller, _) in _callers)
         {
             foreach (var outbox in caller.Outboxes.Values)
@@ -89,7 +96,7 @@ internal sealed partial class ActorSubmitter
         }
 
         _callers.TryAdd(caller, caller);
-        return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller, _logger, _creating.TryGetValue(id, out var created) ? created : null));
+        return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller, _logger, _isDead, _creating.TryGetValue(id, out var created) ? created : null));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A cancel of a call to actor {ActorId} did not reach it: {Reason}")]

@@ -1,0 +1,102 @@
+using OrleansRay.Internal;
+using OrleansRay.Tests.Actors;
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary>Ray's actor task retries on an in-process cluster of three nodes with a connected driver: calls queued on a
+/// node that leaves are re-sent to the restarted actor and run there in order, and a call lost more often than
+/// <c>MaxTaskRetries</c> allows fails with ActorDiedException saying so. (kill -9 of a node process is tested in
+/// OrleansRay.Cluster.Tests.ActorTaskRetryTests.)</summary>
+public sealed class ActorTaskRetryTests : IAsyncLifetime
+{
+    private const int Calls = 50;
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync((2, null), (2, null), (2, null));
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Calls_queued_on_a_node_that_leaves_all_run_in_order_on_the_restarted_actor()
+    {
+        var gate = Guid.NewGuid().ToString();
+        try
+        {
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+            var leaving = _cluster.Nodes[2];
+            var leavingId = leaving.NodeId.Value;
+            var (journal, calls) = await QueueCallsAsync(ray, leaving, gate, new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2 });
+
+            await _cluster.StopNodeAsync(leaving);
+
+            var entries = await ray.GetAsync(calls, Deadline);
+            // Position k + 1 for call k: every call ran on one fresh instance, in submission order.
+            Assert.Equal(Enumerable.Range(0, Calls), entries.Select(e => e.Index));
+            Assert.Equal(Enumerable.Range(1, Calls), entries.Select(e => e.Position));
+            Assert.DoesNotContain(entries, e => e.Node == leavingId);
+            Assert.Equal(Enumerable.Range(0, Calls), await ray.GetAsync(journal.Task(j => j.Indexes()).Remote(), Deadline));
+        }
+        finally
+        {
+            // The left node's worker thread is still held in the first call: let it end.
+            Gates.Get(gate).Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_call_lost_more_often_than_MaxTaskRetries_allows_fails_with_ActorDied_saying_its_retries_are_exhausted()
+    {
+        var gate = Guid.NewGuid().ToString();
+        try
+        {
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+            var host = _cluster.Nodes[1];
+            var (_, calls) = await QueueCallsAsync(ray, host, gate, new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2 });
+
+            // The driver is told the actor's node died while that node still answers: each time it accepts the re-sent
+            // calls again, the driver counts them lost again (a node it holds dead), until their retries run out.
+            IRayRuntimeAccess.Of(ray).Actors.NodeDied(host.NodeId);
+
+            foreach (var call in calls)
+            {
+                var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(call, Deadline));
+                Assert.Contains("retries are exhausted: it was sent 3 time(s) and the actor's MaxTaskRetries is 2", died.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+        }
+    }
+
+    /// <summary>Creates a <see cref="RetryJournal"/> on <paramref name="node"/> and makes <see cref="Calls"/> calls: the
+    /// first holds the actor there (until <paramref name="gate"/> opens), the others queue behind it. Returns once that
+    /// node's mailbox holds all of them.</summary>
+    private static async Task<(ActorHandle<RetryJournal> Journal, ObjectRef<RetryEntry>[] Calls)> QueueCallsAsync(IRay ray, InProcessCluster.Node node, string gate, ActorOptions options)
+    {
+        options.SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId);
+        var journal = ray.Actor(() => new RetryJournal()).Options(options).Remote();
+        var calls = new ObjectRef<RetryEntry>[Calls];
+        calls[0] = journal.Task((j, i, on, g) => j.HoldOnThenAppend(i, on, g), 0, node.NodeId.Value, gate).Remote();
+        for (var i = 1; i < Calls; i++)
+        {
+            calls[i] = journal.Task((j, k) => j.Append(k), i).Remote();
+        }
+
+        Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the first call runs on the chosen node");
+        await Eventually.TrueAsync(
+            () => node.Runtime.ActorServices.HostedActors.Snapshot().Any(a => a.Info.ActorId == journal.ActorId && a.PendingCalls == Calls),
+            Deadline,
+            $"the node's mailbox holds all {Calls} calls");
+        return (journal, calls);
+    }
+}
