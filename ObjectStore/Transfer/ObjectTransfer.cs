@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -28,23 +27,11 @@ public static class ObjectTransfer
         long received = 0;
         try
         {
-            await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
-            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, timeout / 2), deadline.Token).ConfigureAwait(false);
-            var header = new byte[TransferWire.HeaderSize];
-            if (!await TransferWire.ReceiveExactlyAsync(socket, header, deadline.Token).ConfigureAwait(false))
+            // Half the deadline for the holder's wait, so its "not found" arrives before ours.
+            size = await TransferWire.RequestAsync(socket, id, remote, timeout / 2, reason => Describe(id, remote, reason), deadline.Token).ConfigureAwait(false);
+            if (size > Array.MaxLength)
             {
-                throw new ObjectTransferException(Describe(id, remote, "the holder closed the connection before answering (it may have died)"));
-            }
-
-            if (header[0] != TransferWire.Found)
-            {
-                throw new ObjectTransferException(Describe(id, remote, "the holder does not have the object"));
-            }
-
-            size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
-            if (size < 0 || size > Array.MaxLength)
-            {
-                throw new ObjectTransferException(Describe(id, remote, $"the holder announced an invalid size {size}"));
+                throw new ObjectTransferException(Describe(id, remote, $"it is {size} bytes, more than one .NET array holds"));
             }
 
             var bytes = GC.AllocateUninitializedArray<byte>((int)size);

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using OrleansRay.ObjectStore.Arena;
@@ -31,24 +30,7 @@ internal sealed class TransferPuller
         long received = 0;
         try
         {
-            await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
-            await TransferWire.SendAllAsync(socket, TransferWire.EncodeRequest(id, PeerWait(timeout)), deadline.Token).ConfigureAwait(false);
-            var header = new byte[TransferWire.HeaderSize];
-            if (!await TransferWire.ReceiveExactlyAsync(socket, header, deadline.Token).ConfigureAwait(false))
-            {
-                throw new ObjectTransferException(Describe(id, remote, "the peer closed the connection before answering (it may have died)"));
-            }
-
-            if (header[0] != TransferWire.Found)
-            {
-                throw new ObjectTransferException(Describe(id, remote, "the peer does not have the object"));
-            }
-
-            size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
-            if (size < 0 || size > int.MaxValue)
-            {
-                throw new ObjectTransferException(Describe(id, remote, $"the peer announced an invalid size {size}"));
-            }
+            size = await TransferWire.RequestAsync(socket, id, remote, PeerWait(timeout), reason => Describe(id, remote, reason), deadline.Token).ConfigureAwait(false);
 
             session = _core.OpenSession($"pull of {id} from {remote}");
             long offset;

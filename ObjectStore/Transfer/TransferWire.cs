@@ -25,6 +25,39 @@ internal static class TransferWire
         return request;
     }
 
+    /// <summary>Connects to a peer's transfer endpoint, asks it for <paramref name="id"/> and reads its answer.</summary>
+    /// <param name="socket">An unconnected TCP socket.</param>
+    /// <param name="id">The object.</param>
+    /// <param name="remote">The peer's transfer endpoint.</param>
+    /// <param name="peerWait">How long the peer may wait for the object to be sealed.</param>
+    /// <param name="describe">Turns a reason into the exception's message.</param>
+    /// <param name="cancellationToken">The caller's deadline.</param>
+    /// <returns>The object's size; its bytes follow on <paramref name="socket"/>.</returns>
+    /// <exception cref="ObjectTransferException">The peer closed, lacks the object, or announced an invalid size.</exception>
+    public static async ValueTask<long> RequestAsync(Socket socket, StoreObjectId id, System.Net.IPEndPoint remote, TimeSpan peerWait, Func<string, string> describe, CancellationToken cancellationToken)
+    {
+        await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(socket, EncodeRequest(id, peerWait), cancellationToken).ConfigureAwait(false);
+        var header = new byte[HeaderSize];
+        if (!await ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ObjectTransferException(describe("the peer closed the connection before answering (it may have died)"));
+        }
+
+        if (header[0] != Found)
+        {
+            throw new ObjectTransferException(describe("the peer does not have the object"));
+        }
+
+        var size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
+        if (size < 0 || size > int.MaxValue)
+        {
+            throw new ObjectTransferException(describe($"the peer announced an invalid size {size}"));
+        }
+
+        return size;
+    }
+
     /// <summary>Receives exactly <paramref name="buffer"/>.Length bytes; false when the peer closed first.</summary>
     public static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
     {
