@@ -65,7 +65,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     public string StoreSocketPath()
     {
         var tail = Path.Combine("store", Port.ToString(CultureInfo.InvariantCulture), "store.sock");
-        return Directory.EnumerateFiles(_tempDirectory, "store.sock", SearchOption.AllDirectories)
+        // Not through session_latest, a link to the same session folder: one path for one socket.
+        var search = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        return Directory.EnumerateFiles(_tempDirectory, "store.sock", search)
                    .FirstOrDefault(f => f.EndsWith(tail, StringComparison.Ordinal))
                ?? throw new FileNotFoundException($"No object store socket of the node at {Address} under {_tempDirectory}.");
     }
