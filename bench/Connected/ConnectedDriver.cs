@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OrleansRay.Bench.Core;
 
 namespace OrleansRay.Bench.Connected;
@@ -12,6 +13,26 @@ internal static class ConnectedDriver
 
     public static async Task<IRay> ConnectAsync(string address) =>
         await Ray.InitAsync(new RayOptions { Address = address }).WaitAsync(Measure.StartTimeout);
+
+    /// <summary>Waits until the driver sees <paramref name="count"/> nodes alive (a node's resources reach the control
+    /// store shortly after it starts); a cluster that does not get there in time fails the setup.</summary>
+    public static async Task WaitForAliveNodesAsync(IRay driver, int count)
+    {
+        var waited = Stopwatch.StartNew();
+        IReadOnlyList<NodeInfo> nodes = Array.Empty<NodeInfo>();
+        while (waited.Elapsed < Measure.StartTimeout)
+        {
+            nodes = await driver.NodesAsync().WaitAsync(Measure.StartTimeout);
+            if (nodes.Count(n => n.IsAlive) == count)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The driver saw {nodes.Count(n => n.IsAlive)} of {count} nodes alive after {Measure.StartTimeout.TotalSeconds:F0} s: {string.Join(", ", nodes)}");
+    }
 
     /// <summary>Disposes the driver; one that does not finish in time is reported and abandoned, not awaited forever.</summary>
     public static async Task DisconnectAsync(IRay? driver)

@@ -9,10 +9,11 @@ using OrleansRay.Bench.Harness;
 
 namespace OrleansRay.Bench.Connected;
 
-/// <summary>An OrleansRay head node in a process of its own, started and stopped as a user does it: <c>orleansray start
-/// --head</c> (the Silo project's build output, built before the bench) on free loopback ports with this bench's
-/// assembly loaded (<c>--load</c>, so the node runs the benchmarks' functions and actors), then <c>orleansray stop</c>;
-/// the command's files live in a private <c>ORLEANSRAY_TEMP_DIR</c>.</summary>
+/// <summary>An OrleansRay node in a process of its own, started and stopped as a user does it: <c>orleansray start
+/// --head</c>, or <c>orleansray start --address HEAD</c> for a worker joining a head (the Silo project's build output,
+/// built before the bench), on free loopback ports with this bench's assembly loaded (<c>--load</c>, so the node runs
+/// the benchmarks' functions and actors), then <c>orleansray stop</c>; the command's files live in a private
+/// <c>ORLEANSRAY_TEMP_DIR</c> per node, so stopping one node stops only that one.</summary>
 /// <remarks>Cleanup does not rely on <c>stop</c> alone: the node and its object store process are tracked by pid and
 /// killed if they outlive it, the folder is deleted, and a process exit of the bench kills the node too (it runs in a
 /// session of its own, out of reach of the terminal's Ctrl+C). The warnings and errors the node logged are passed on to
@@ -23,8 +24,10 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// stop takes 1–2 s, the command's own SIGKILL deadline is 15 s).</summary>
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(90);
 
-    /// <summary>Bytes of the node's object store: small, nothing here stores much (small values stay inline).</summary>
-    private const long ObjectStoreMemory = 256L << 20;
+    /// <summary>Bytes of the node's object store unless a benchmark asks for more: small, the task and actor benchmarks
+    /// store nothing (small values stay inline). The store commits its pages on first use, so a larger store costs
+    /// memory only once objects are put into it.</summary>
+    public const long DefaultObjectStoreMemory = 256L << 20;
 
     private const int ReportedLogLines = 20;
 
@@ -32,10 +35,11 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     private readonly List<Process> _processes;
     private readonly EventHandler _killOnExit;
 
-    private NodeProcess(string tempDirectory, int port, List<Process> processes)
+    private NodeProcess(string tempDirectory, int port, int nodePort, List<Process> processes)
     {
         _tempDirectory = tempDirectory;
         Port = port;
+        NodePort = nodePort;
         _processes = processes;
         _killOnExit = (_, _) => KillAll();
         AppDomain.CurrentDomain.ProcessExit += _killOnExit;
@@ -47,8 +51,37 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>What a driver passes as <c>RayOptions.Address</c>.</summary>
     public string Address => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
+    /// <summary>The port nodes talk to each other on: the node's id (its silo address) starts with it.</summary>
+    public int NodePort { get; }
+
+    /// <summary>True when <paramref name="nodeId"/> (from <c>NodesAsync</c> or <c>RayContext.NodeId</c>) names this
+    /// node: a node id is its silo address, "127.0.0.1:NODEPORT@GENERATION".</summary>
+    public bool Owns(NodeId nodeId) =>
+        nodeId.Value.StartsWith(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{NodePort}@"), StringComparison.Ordinal);
+
+    /// <summary>The Unix socket of the node's object store process (<c>SESSION/store/PORT/store.sock</c>): the bench
+    /// connects to it directly to check where objects are.</summary>
+    /// <exception cref="FileNotFoundException">The node has no store socket (it runs without a store).</exception>
+    public string StoreSocketPath()
+    {
+        var tail = Path.Combine("store", Port.ToString(CultureInfo.InvariantCulture), "store.sock");
+        // Not through session_latest, a link to the same session folder: one path for one socket.
+        var search = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        return Directory.EnumerateFiles(_tempDirectory, "store.sock", search)
+                   .FirstOrDefault(f => f.EndsWith(tail, StringComparison.Ordinal))
+               ?? throw new FileNotFoundException($"No object store socket of the node at {Address} under {_tempDirectory}.");
+    }
+
     /// <summary>Starts a head node offering <paramref name="numCpus"/> CPUs; returns once <c>start</c> says it is up.</summary>
-    public static async Task<NodeProcess> StartHeadAsync(double numCpus)
+    public static Task<NodeProcess> StartHeadAsync(double numCpus, long objectStoreMemory = DefaultObjectStoreMemory) =>
+        StartAsync(headAddress: null, numCpus, objectStoreMemory);
+
+    /// <summary>Starts a worker node joining the head at <paramref name="headAddress"/> (its client address, as
+    /// <see cref="Address"/>) offering <paramref name="numCpus"/> CPUs; returns once <c>start</c> says it is up.</summary>
+    public static Task<NodeProcess> StartWorkerAsync(string headAddress, double numCpus, long objectStoreMemory = DefaultObjectStoreMemory) =>
+        StartAsync(headAddress, numCpus, objectStoreMemory);
+
+    private static async Task<NodeProcess> StartAsync(string? headAddress, double numCpus, long objectStoreMemory)
     {
         // Short: the node's object store puts its Unix socket below this folder (at most 107 bytes).
         var tempDirectory = Path.Combine(Path.GetTempPath(), "orb-" + Guid.NewGuid().ToString("N")[..10]);
@@ -60,22 +93,27 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
 
         var (port, nodePort, dashboardPort) = (ports.ElementAt(0), ports.ElementAt(1), ports.ElementAt(2));
-        var node = new NodeProcess(tempDirectory, port, new List<Process>());
+        var node = new NodeProcess(tempDirectory, port, nodePort, new List<Process>());
+        var arguments = new List<string> { "start" };
+        // The dashboard is the head's alone.
+        arguments.AddRange(headAddress is null
+            ? ["--head", "--dashboard-port", dashboardPort.ToString(CultureInfo.InvariantCulture)]
+            : ["--address", headAddress]);
+        arguments.AddRange([
+            "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--node-port", nodePort.ToString(CultureInfo.InvariantCulture),
+            "--num-cpus", numCpus.ToString(CultureInfo.InvariantCulture),
+            "--object-store-memory", objectStoreMemory.ToString(CultureInfo.InvariantCulture),
+            "--load", typeof(NodeProcess).Assembly.Location,
+        ]);
         try
         {
-            var (exitCode, output) = await node.RunCommandAsync(
-                "start", "--head",
-                "--port", port.ToString(CultureInfo.InvariantCulture),
-                "--node-port", nodePort.ToString(CultureInfo.InvariantCulture),
-                "--dashboard-port", dashboardPort.ToString(CultureInfo.InvariantCulture),
-                "--num-cpus", numCpus.ToString(CultureInfo.InvariantCulture),
-                "--object-store-memory", ObjectStoreMemory.ToString(CultureInfo.InvariantCulture),
-                "--load", typeof(NodeProcess).Assembly.Location);
+            var (exitCode, output) = await node.RunCommandAsync([.. arguments]);
             // Tracked before the exit code is looked at: a node that is up but whose start "failed" still goes.
             node.Track();
             if (exitCode != 0 || node._processes.Count == 0)
             {
-                throw new InvalidOperationException($"orleansray start --head failed (exit code {exitCode.ToString(CultureInfo.InvariantCulture)}):\n{output}\n{node.LogLines(_ => true, 40)}");
+                throw new InvalidOperationException($"orleansray start {(headAddress is null ? "--head" : "--address " + headAddress)} failed (exit code {exitCode.ToString(CultureInfo.InvariantCulture)}):\n{output}\n{node.LogLines(_ => true, 40)}");
             }
 
             return node;

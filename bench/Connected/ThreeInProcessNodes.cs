@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -54,7 +53,7 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
             }
 
             cluster._driver = await ConnectedDriver.ConnectAsync($"127.0.0.1:{gateway}");
-            await WaitForAliveNodesAsync(cluster._driver);
+            await ConnectedDriver.WaitForAliveNodesAsync(cluster._driver, NodeCount);
             return cluster;
         }
         catch
@@ -86,26 +85,6 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
             });
         });
         return builder;
-    }
-
-    /// <summary>Waits until the driver sees every node alive (a node's resources reach the control store shortly after
-    /// its silo starts); a cluster that does not get there in time fails the setup.</summary>
-    private static async Task WaitForAliveNodesAsync(IRay driver)
-    {
-        var waited = Stopwatch.StartNew();
-        IReadOnlyList<NodeInfo> nodes = Array.Empty<NodeInfo>();
-        while (waited.Elapsed < Measure.StartTimeout)
-        {
-            nodes = await driver.NodesAsync().WaitAsync(Measure.StartTimeout);
-            if (nodes.Count(n => n.IsAlive) == NodeCount)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"The driver saw {nodes.Count(n => n.IsAlive)} of {NodeCount} in-process nodes alive after {Measure.StartTimeout.TotalSeconds:F0} s: {string.Join(", ", nodes)}");
     }
 
     public async ValueTask DisposeAsync()
