@@ -12,7 +12,7 @@ namespace OrleansRay.Bench.Connected;
 /// <see cref="SchedulingStrategy.NodeAffinity"/>). The workers' stores have room for a few 256 MiB objects.</remarks>
 internal sealed class ThreeNodeProcessCluster : IAsyncDisposable
 {
-    /// <summary>Bytes of each worker's object store: four 256 MiB objects, so a freed object's delete may lag behind
+    /// <summary>Bytes of each node's object store (the head's is the driver's): four 256 MiB objects, so a freed object's delete may lag behind
     /// the next put without the store having to spill.</summary>
     public const long WorkerObjectStoreMemory = 1L << 30;
 
@@ -52,7 +52,8 @@ internal sealed class ThreeNodeProcessCluster : IAsyncDisposable
         var cluster = new ThreeNodeProcessCluster();
         try
         {
-            var head = await NodeProcess.StartHeadAsync(numCpus: 1);
+            // The head's store is the driver's: "cross-node get" pulls 256 MiB objects into it.
+            var head = await NodeProcess.StartHeadAsync(numCpus: 1, WorkerObjectStoreMemory);
             cluster._nodes.Add(head);
             for (var i = 0; i < 2; i++)
             {
