@@ -14,9 +14,10 @@ internal static class ObjectResolver
     {
         ArgumentNullException.ThrowIfNull(objectRef);
         var (runtime, entry) = Find(objectRef);
-        if (entry.IsComplete && !entry.IsStored)
+        var outcome = entry.Read();
+        if (outcome.IsComplete && outcome.Stored is null)
         {
-            return new ValueTask<T>(Read<T>(runtime, entry));
+            return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
         }
 
         return WaitAndReadAsync<T>(runtime, entry, objectRef, timeout, cancellationToken);
@@ -62,31 +63,42 @@ internal static class ObjectResolver
 
     /// <summary>Reads a completed entry: from the owner's memory, or from an object store (this node's, or pulled from
     /// the node that holds it).</summary>
-    public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken) =>
-        entry.StoredObject is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken)
-        : new ValueTask<T>(Read<T>(runtime, entry));
-
-    /// <summary>Reads a completed entry held in the owner's memory.</summary>
-    public static T Read<T>(ObjectReader runtime, ObjectEntry entry)
+    public static ValueTask<T> ReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken)
     {
-        if (entry.IsFailed)
+        var outcome = entry.Read();
+        return outcome.Stored is { } stored ? ReadStoredAsync<T>(runtime, entry, stored, cancellationToken)
+            : outcome.IsComplete ? new ValueTask<T>(Read<T>(runtime, entry.Id, outcome))
+            : WaitThenReadAsync<T>(runtime, entry, cancellationToken);
+    }
+
+    /// <summary>The entry turned pending again (it is being rebuilt from its lineage): waits for it, then reads.</summary>
+    private static async ValueTask<T> WaitThenReadAsync<T>(ObjectReader runtime, ObjectEntry entry, CancellationToken cancellationToken)
+    {
+        await ObjectWaiter.WaitOneAsync(entry, null, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a completed entry held in the owner's memory (<paramref name="outcome"/>: one view of it).</summary>
+    public static T Read<T>(ObjectReader runtime, ObjectId id, ObjectOutcome outcome)
+    {
+        if (outcome.Error is { } error)
         {
-            throw StoreErrors.ToException(entry.Error!);
+            throw StoreErrors.ToException(error);
         }
 
         object? copy;
         try
         {
-            copy = runtime.Copier.CopyOut(entry.Value);
+            copy = runtime.Copier.CopyOut(outcome.Value);
         }
         catch (Orleans.Serialization.CodecNotFoundException ex)
         {
             // A result that reached its owner without crossing a wire (same process) still cannot be handed out: the
             // same serialization error its task would get from another node, not Orleans' exception.
-            throw new RayTaskException(WireCheck.SerializationError(entry.Value?.GetType(), ex, string.Empty));
+            throw new RayTaskException(WireCheck.SerializationError(outcome.Value?.GetType(), ex, string.Empty));
         }
 
-        return Cast<T>(copy, entry.Id);
+        return Cast<T>(copy, id);
     }
 
     private static async ValueTask<T> ReadStoredAsync<T>(ObjectReader runtime, ObjectEntry entry, StoredObject stored, CancellationToken cancellationToken)
@@ -103,13 +115,19 @@ internal static class ObjectResolver
             {
                 // This runtime owns it: it is being rebuilt from its lineage (or failed with why it cannot be).
                 await ObjectWaiter.WaitOneAsync(entry, null, cancellationToken).ConfigureAwait(false);
-                if (entry.StoredObject is not { } rebuilt)
+                var outcome = entry.Read();
+                if (outcome.Stored is { } rebuilt)
                 {
-                    return Read<T>(runtime, entry);
+                    stored = rebuilt;
+                    continue;
                 }
 
-                stored = rebuilt;
-                continue;
+                if (outcome.IsComplete)
+                {
+                    return Read<T>(runtime, entry.Id, outcome);
+                }
+
+                continue; // pending again already: the next read fails fast or finds the rebuilt copy's location
             }
             catch (RayErrorException ex)
             {

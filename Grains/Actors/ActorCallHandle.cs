@@ -44,6 +44,10 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The call as sent (arguments as values), kept only while the actor's MaxTaskRetries allows re-sending it.</summary>
     public ActorCall? Sent { get; set; }
 
+    /// <summary>The call's arguments as the caller made them (refs, with their handles), held until the result arrives
+    /// when they were sent to another node as where they are stored: their objects must outlive the call.</summary>
+    public TaskArg[]? HeldArguments { get; set; }
+
     /// <summary>Times the call was re-sent after the node that accepted it died.</summary>
     public int Retries { get; set; }
 

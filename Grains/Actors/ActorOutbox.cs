@@ -418,6 +418,9 @@ internal sealed class ActorOutbox
             }
             else
             {
+                // A stored argument travels as where it lives: the caller's refs keep it alive until the call's result
+                // arrives (the handle is the result's producer until then), or the actor's node could not pull it.
+                handles[i].HeldArguments = call.Args;
                 calls[i] = call with { Args = args };
             }
         }

@@ -120,12 +120,18 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return new RemoteResult { ObjectId = id, Pending = true };
         }
 
-        if (entry.IsFailed)
+        var outcome = entry.Read();
+        if (!outcome.IsComplete)
         {
-            return new RemoteResult { ObjectId = id, Error = entry.Error };
+            return new RemoteResult { ObjectId = id, Pending = true }; // being rebuilt: the borrower asks again
+        }
+
+        if (outcome.Error is { } error)
+        {
+            return new RemoteResult { ObjectId = id, Error = error };
         }
 
         // A stored object is answered with where it lives: the borrower pulls it from there.
-        return new RemoteResult { ObjectId = id, Value = entry.StoredObject ?? entry.Value, Node = _runtime.Node.Name };
+        return new RemoteResult { ObjectId = id, Value = outcome.Stored ?? outcome.Value, Node = _runtime.Node.Name };
     }
 }

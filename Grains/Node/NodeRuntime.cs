@@ -46,8 +46,8 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies);
         Actors = new ActorSubmitter(ActorServices, logger);
-        Cluster.NodeDied += Actors.NodeDied;
-        Cluster.NodeDied += Attempts.Recovery.NodeDied;
+        Cluster.Deaths.Died += Actors.NodeDied;
+        Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
         Objects.Recover = Attempts.Recovery.Recover;
         owners.Add(Node.WorkerId, Reader);
     }

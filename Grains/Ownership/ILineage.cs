@@ -14,6 +14,10 @@ internal interface ILineage
     /// has run; their entries stay while this lineage counts them, their values may go).</summary>
     void ReleaseArgumentHandles(ObjectTable table);
 
+    /// <summary>True while the task could run again (not cancelled, retries left): only then may a value that only
+    /// lineage needs be released (<see cref="ObjectEntry.ReleaseValue"/>).</summary>
+    bool CanRerun { get; }
+
     /// <summary>Runs the task again; its result entry was made pending already
     /// (<see cref="ObjectEntry.TryRestart"/>). Each run counts against the task's retries.</summary>
     /// <param name="reason">Why it cannot run again (its retries are used up), when it returns false.</param>

@@ -73,8 +73,9 @@ internal sealed class ObjectEntry
     {
         lock (_gate)
         {
-            if (_state != Stored || _lineage is null || Volatile.Read(ref _storeReleased) != 0)
+            if (_state != Stored || _lineage is not { CanRerun: true } || Volatile.Read(ref _storeReleased) != 0)
             {
+                // Without a lineage that can still run, the value is kept: it could not be made again.
                 return null;
             }
 
@@ -158,6 +159,32 @@ internal sealed class ObjectEntry
     /// <summary>Completes with <paramref name="error"/> when there is one, else with <paramref name="value"/> (see
     /// <see cref="TrySetValue"/>): a task's or call's outcome as it arrives.</summary>
     public bool TrySetResult(object? value, RayError? error) => error is null ? TrySetValue(value) : TrySetError(error);
+
+    /// <summary>What a reader sees of the entry, taken at once: its inline value, where it is stored, or its error; not
+    /// complete when pending. Read through this, never through <see cref="IsComplete"/>, <see cref="StoredObject"/> and
+    /// <see cref="Value"/> one after the other: a stored entry can turn pending (rebuilt) or failed between them.</summary>
+    public ObjectOutcome Read()
+    {
+        // Inline values and failures are final: no lock. Only a stored entry can change, so it is read under the gate.
+        switch (_state)
+        {
+            case Ready:
+                return new ObjectOutcome(true, _value, null, null);
+            case Failed:
+                return new ObjectOutcome(true, null, null, _error);
+        }
+
+        lock (_gate)
+        {
+            return _state switch
+            {
+                Ready => new ObjectOutcome(true, _value, null, null),
+                Stored => new ObjectOutcome(true, null, (StoredObject)_value!, null),
+                Failed => new ObjectOutcome(true, null, null, _error),
+                _ => default,
+            };
+        }
+    }
 
     /// <summary>Makes a stored entry pending again because its stored copy <paramref name="lost"/> is gone and its
     /// task is about to run again (lineage reconstruction); readers then wait for the rebuilt value.</summary>

@@ -67,19 +67,20 @@ internal sealed partial class ObjectReader
                 functionName);
         }
 
-        if (!entry.IsComplete)
+        var outcome = entry.Read();
+        if (!outcome.IsComplete)
         {
             // Made pending again since the task was queued (it is being rebuilt from its lineage): the owner waits for it.
             return Unavailable(id, functionName, "is being rebuilt");
         }
 
-        if (entry.IsFailed)
+        if (outcome.Error is { } error)
         {
-            return entry.Error;
+            return error;
         }
 
         // A stored object travels as where it lives: the node that runs the work pulls it from there.
-        value = entry.StoredObject ?? entry.Value;
+        value = outcome.Stored ?? outcome.Value;
         return null;
     }
 
@@ -108,17 +109,18 @@ internal sealed partial class ObjectReader
                 continue;
             }
 
-            if (!TryGetArgument(arg, out var entry) || !entry.IsComplete)
+            var outcome = TryGetArgument(arg, out var entry) ? entry.Read() : default;
+            if (!outcome.IsComplete)
             {
                 return Unavailable(arg.RefId, functionName, "is not available on this node");
             }
 
-            if (entry.IsFailed)
+            if (outcome.Error is { } error)
             {
-                return entry.Error;
+                return error;
             }
 
-            if (entry.StoredObject is { } stored)
+            if (outcome.Stored is { } stored)
             {
                 if (ReadStored(stored, arg.RefId, functionName, out var value) is { } readError)
                 {
@@ -129,7 +131,7 @@ internal sealed partial class ObjectReader
                 continue;
             }
 
-            target[offset + i] = Copier.CopyOut(entry.Value);
+            target[offset + i] = Copier.CopyOut(outcome.Value);
         }
 
         return null;

@@ -56,11 +56,62 @@ internal sealed class ObjectTable
                 entry.Handles++;
             }
 
-            if (entry.TakeReleased() is { } lineage && !lineage.TryRerun(out var reason))
+            if (entry.TakeReleased() is { } lineage)
             {
-                entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost,
-                    $"Object {id} was released while only the lineage of other objects needed it, and cannot be rebuilt now: {reason}."));
+                Drain(new LineageWork(this, entry, lineage, Rerun: true));
             }
+        }
+    }
+
+    /// <summary>A release or rerun of lineage, done in a loop rather than by recursion: freeing the last result of a
+    /// long chain releases its ancestors one by one, and rebuilding it reruns them one by one; recursion would take a
+    /// stack frame per step.</summary>
+    private readonly record struct LineageWork(ObjectTable Table, ObjectEntry? Entry, ILineage Lineage, bool Rerun);
+
+    [ThreadStatic]
+    private static Stack<LineageWork>? t_work;
+
+    [ThreadStatic]
+    private static bool t_draining;
+
+    /// <summary>Does <paramref name="work"/> and whatever it leads to; nested calls on this thread only queue theirs.</summary>
+    private static void Drain(LineageWork work)
+    {
+        var stack = t_work ??= new Stack<LineageWork>();
+        stack.Push(work);
+        if (t_draining)
+        {
+            return;
+        }
+
+        t_draining = true;
+        try
+        {
+            while (stack.TryPop(out var next))
+            {
+                if (next.Rerun)
+                {
+                    next.Table.RerunReleased(next.Entry!, next.Lineage);
+                }
+                else
+                {
+                    next.Table.ReleaseOne(next.Lineage);
+                }
+            }
+        }
+        finally
+        {
+            t_draining = false;
+            stack.Clear();
+        }
+    }
+
+    private void RerunReleased(ObjectEntry entry, ILineage lineage)
+    {
+        if (!lineage.TryRerun(out var reason))
+        {
+            entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost,
+                $"Object {entry.Id} was released while only the lineage of other objects needed it, and cannot be rebuilt now: {reason}."));
         }
     }
 
@@ -83,7 +134,9 @@ internal sealed class ObjectTable
 
     /// <summary>A lineage is gone (its object was freed, or turned out inline or failed): its task lets go of its
     /// arguments, and arguments nothing else needs are freed.</summary>
-    public void ReleaseLineage(ILineage lineage)
+    public void ReleaseLineage(ILineage lineage) => Drain(new LineageWork(this, null, lineage, Rerun: false));
+
+    private void ReleaseOne(ILineage lineage)
     {
         lineage.ReleaseArgumentHandles(this);
         foreach (var arg in lineage.Arguments)

@@ -51,7 +51,7 @@ internal sealed class StoredValues
             {
                 return store.Read(stored);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException and not ObjectStoreFullException)
+            catch (Exception ex) when (IsLoss(ex))
             {
                 throw Lost(stored, ex);
             }
@@ -92,7 +92,7 @@ internal sealed class StoredValues
                 }
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not ObjectStoreFullException and not RayErrorException)
+        catch (Exception ex) when (IsLoss(ex))
         {
             throw Lost(stored, ex);
         }
@@ -129,11 +129,18 @@ internal sealed class StoredValues
                 }
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not ObjectStoreFullException and not InvalidCastException)
+        catch (Exception ex) when (IsLoss(ex))
         {
             throw Lost(stored, ex);
         }
     }
+
+    /// <summary>True for a failure that means the copy is gone: the holder is unreachable or lacks it, the local copy
+    /// is missing, or the store connection broke. A value that does not decode, or a full store, is not a loss: running
+    /// the task again would not help, so it is reported as it is.</summary>
+    private static bool IsLoss(Exception exception) =>
+        exception is ObjectTransferException or TimeoutException or ObjectDisposedException or IOException or System.Net.Sockets.SocketException
+        || (exception is ObjectStoreException && exception is not ObjectStoreFullException);
 
     private async ValueTask PullAsync(LocalObjectStore store, StoredObject stored, CancellationToken cancellationToken)
     {

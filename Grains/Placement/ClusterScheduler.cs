@@ -47,6 +47,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         _logger = logger;
         Refresh = new ClusterRefresh(this, node, logger);
         Copies = new StoredCopies(Refresh);
+        Deaths = new NodeDeaths(logger);
         _actors = new ActorPlacement(node, scheduler);
     }
 
@@ -59,9 +60,8 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>The live nodes other than this one, as last seen.</summary>
     public IReadOnlyList<RemoteNode> Nodes => Refresh.Nodes;
 
-    /// <summary>Raised (on the refresh loop) for each node membership declared dead, before its tasks are placed
-    /// again: actor outboxes fail or redirect the calls they had sent there.</summary>
-    public event Action<NodeId>? NodeDied;
+    /// <summary>Announces each node membership declared dead (on the refresh loop), before its tasks are placed again.</summary>
+    public NodeDeaths Deaths { get; }
 
     /// <summary>True when work may run in another process (a connected driver, or a node with other nodes): object
     /// arguments then travel as values.</summary>
@@ -386,7 +386,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     {
         foreach (var node in died)
         {
-            NodeDied?.Invoke(node.Id);
+            Deaths.Raise(node.Id);
             var lost = node.TakeAll();
             LogNodeDied(_logger, node.Id, lost.Count);
             foreach (var spec in lost)
@@ -436,6 +436,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; they run again elsewhere while their retries last")]
     private static partial void LogNodeDied(ILogger logger, NodeId node, int count);
+
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
     private static partial void LogRetryElsewhere(ILogger logger, string functionName, NodeId node, int attempt);

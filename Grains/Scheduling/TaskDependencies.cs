@@ -1,3 +1,5 @@
+using OrleansRay.Ownership;
+
 namespace OrleansRay.Scheduling;
 
 /// <summary>Holds each submitted task until its object arguments exist (Ray's dependency resolution before a task is
@@ -22,7 +24,7 @@ internal sealed class TaskDependencies
             _engine.Counts.RecordSubmitted();
         }
 
-        var pending = 0;
+        List<ObjectEntry>? pending = null;
         foreach (var arg in spec.Args)
         {
             if (arg.IsRef)
@@ -35,25 +37,24 @@ internal sealed class TaskDependencies
 
                 if (!entry.IsComplete)
                 {
-                    pending++;
+                    (pending ??= new List<ObjectEntry>(spec.Args.Length)).Add(entry);
                 }
             }
         }
 
-        if (pending == 0)
+        if (pending is null)
         {
             _engine.Enqueue(spec);
             return;
         }
 
-        spec.PendingDependencies = pending + 1; // +1 guards against callbacks firing before registration ends
+        // Register on exactly the entries counted: one that completes meanwhile runs its callback at once (OnComplete),
+        // so the count always reaches zero.
+        spec.PendingDependencies = pending.Count + 1; // +1 guards against callbacks firing before registration ends
         _engine.Counts.WaitingForArgsStarted();
-        foreach (var arg in spec.Args)
+        foreach (var entry in pending)
         {
-            if (arg.IsRef && _arguments.TryGetArgument(arg, out var entry) && !entry.IsComplete)
-            {
-                entry.OnComplete(_ => DependencyReady(spec));
-            }
+            entry.OnComplete(_ => DependencyReady(spec));
         }
 
         DependencyReady(spec);

@@ -79,6 +79,9 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <inheritdoc/>
     TaskArg[] ILineage.Arguments => Args;
 
+    /// <inheritdoc/>
+    bool ILineage.CanRerun => !Cancelled && Attempt <= MaxRetries;
+
     /// <summary>1 while a rerun holds a handle on each of its owned object arguments (taken by
     /// <see cref="ILineage.TryRerun"/>, given back when the rerun is done).</summary>
     private int _rerunHandles;
