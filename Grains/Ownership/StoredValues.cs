@@ -12,8 +12,9 @@ namespace OrleansRay.Ownership;
 /// secondary copy is evictable (the primary stays with the node that created it until the owner frees it).</remarks>
 internal sealed class StoredValues
 {
-    /// <summary>Deadline of one pull or fetch: generous, since it includes waiting for room in this store.</summary>
-    public static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>Deadline of one pull or fetch, including waiting for room in this store; the holder waits half of it for
+    /// the object, so a holder that no longer has it answers "not found" within 15 s.</summary>
+    public static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long to look for a pulled copy before pulling again (it may have been evicted meanwhile).</summary>
     private static readonly TimeSpan PulledCopyWait = TimeSpan.FromSeconds(1);
