@@ -55,7 +55,7 @@ internal static class ObjectBufferReader
                 return await runtime.Values.GetBufferAsync<T>(stored, cancellationToken).ConfigureAwait(false);
             }
             catch (RayErrorException ex) when (ex.Error.Kind == RayErrorKind.ObjectLost && recoveries < MaxRecoveries
-                && runtime.Objects.Recover?.Invoke(entry, stored) == true)
+                && runtime.TryRecover(entry, stored))
             {
                 // Rebuilt from its lineage (or failed with why it cannot be): look at what it is now.
             }

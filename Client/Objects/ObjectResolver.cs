@@ -111,7 +111,7 @@ internal static class ObjectResolver
                 value = await runtime.Values.ReadAsync(stored, cancellationToken).ConfigureAwait(false);
             }
             catch (RayErrorException ex) when (ex.Error.Kind == RayErrorKind.ObjectLost && recoveries < MaxRecoveries
-                && runtime.Objects.Recover?.Invoke(entry, stored) == true)
+                && runtime.TryRecover(entry, stored))
             {
                 // This runtime owns it: it is being rebuilt from its lineage (or failed with why it cannot be).
                 await ObjectWaiter.WaitOneAsync(entry, null, cancellationToken).ConfigureAwait(false);

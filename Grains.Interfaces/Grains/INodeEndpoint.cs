@@ -40,6 +40,12 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("WaitObject")]
     Task<RemoteResult> WaitObjectAsync(ObjectId id);
 
+    /// <summary>A borrower could not read the copy of an object this runtime owns that it was told is in the store at
+    /// <paramref name="lostStore"/> ("address:port"): the owner rebuilds it from its lineage if that copy is still the
+    /// one it knows (or fails it with why it cannot), then answers as <see cref="WaitObjectAsync"/> does.</summary>
+    [Alias("RecoverObject")]
+    Task<RemoteResult> RecoverObjectAsync(ObjectId id, string lostStore);
+
     /// <summary>This node's task counts, latest <paramref name="latestTasks"/> finished tasks, hosted actors, objects
     /// and store (the dashboard asks every live node and sums).</summary>
     [Alias("GetDetails")]

@@ -106,6 +106,18 @@ internal sealed class ForeignTasks : IForeignTaskResults
         }
     }
 
+    /// <summary>A borrower could not read the copy at <paramref name="lostStore"/>: rebuilds the object if that is still
+    /// its copy, then answers as <see cref="WaitObjectForBorrowerAsync"/>.</summary>
+    public Task<RemoteResult> RecoverForBorrowerAsync(ObjectId id, string lostStore)
+    {
+        if (_runtime.Objects.TryGet(id, out var entry) && entry.Read().Stored is { } stored && stored.Store == lostStore)
+        {
+            _runtime.Objects.Recover?.Invoke(entry, stored);
+        }
+
+        return WaitObjectForBorrowerAsync(id);
+    }
+
     /// <summary>Answers a borrower's read of an object this runtime owns: its value, an error, or "pending" after
     /// <see cref="BorrowWait"/> (the borrower asks again).</summary>
     public async Task<RemoteResult> WaitObjectForBorrowerAsync(ObjectId id)

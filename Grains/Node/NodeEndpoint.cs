@@ -31,6 +31,8 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
+    public Task<RemoteResult> RecoverObjectAsync(ObjectId id, string lostStore) => _runtime.Foreign.RecoverForBorrowerAsync(id, lostStore);
+
     public Task DeleteStoredAsync(ObjectId[] ids)
     {
         if (_runtime.Store is { } store)

@@ -38,6 +38,9 @@ internal sealed class ObjectEntry
     /// <summary>The work producing this object (a queued or running task or actor call), for cancellation.</summary>
     public IPendingWork? Producer { get; set; }
 
+    /// <summary>For the local entry of a ref borrowed from another process: its owner's endpoint (it is read through it).</summary>
+    public Grains.INodeEndpoint? BorrowedFrom { get; set; }
+
     /// <summary>How the object came to be, which decides whether it can be rebuilt when lost.</summary>
     public ObjectOrigin Origin { get; set; }
 

@@ -168,17 +168,50 @@ internal sealed partial class ObjectReader
     private static RayError Unavailable(ObjectId id, string functionName, string why) =>
         new() { Kind = RayErrorKind.ObjectLost, Message = $"Argument object {id} of {functionName} {why}.", FunctionName = functionName, LostObject = id };
 
-    /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
-    public static void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner) => _ = FetchBorrowedAsync(entry, owner);
+    /// <summary>A read of <paramref name="stored"/>, the copy <paramref name="entry"/> was known by, failed as lost: an
+    /// owned entry is rebuilt from its lineage (or failed with why it cannot be); a borrowed one is made pending and
+    /// asked of its owner again, telling it the copy is lost (the owner rebuilds it). True when the entry changed: wait
+    /// for it and read again.</summary>
+    public bool TryRecover(ObjectEntry entry, StoredObject stored)
+    {
+        if (Objects.Owns(entry))
+        {
+            return Objects.Recover?.Invoke(entry, stored) == true;
+        }
 
-    private static async Task FetchBorrowedAsync(ObjectEntry entry, INodeEndpoint owner)
+        if (entry.BorrowedFrom is { } owner)
+        {
+            if (entry.TryRestart(stored))
+            {
+                _ = FetchBorrowedAsync(entry, owner, stored.Store);
+                return true;
+            }
+
+            // Another reader restarted it already (or it changed otherwise): read what it is now.
+            return !ReferenceEquals(entry.Read().Stored, stored);
+        }
+
+        return false;
+    }
+
+    /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
+    public static void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner)
+    {
+        entry.BorrowedFrom = owner;
+        _ = FetchBorrowedAsync(entry, owner, lostStore: null);
+    }
+
+    private static async Task FetchBorrowedAsync(ObjectEntry entry, INodeEndpoint owner, string? lostStore)
     {
         while (!entry.IsComplete)
         {
             RemoteResult answer;
             try
             {
-                answer = await owner.WaitObjectAsync(entry.Id).ConfigureAwait(false);
+                answer = lostStore is null
+                    ? await owner.WaitObjectAsync(entry.Id).ConfigureAwait(false)
+                    : await owner.RecoverObjectAsync(entry.Id, lostStore).ConfigureAwait(false);
+                lostStore = null;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

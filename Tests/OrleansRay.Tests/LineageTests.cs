@@ -98,4 +98,44 @@ public sealed class LineageTests : IAsyncLifetime
             Assert.Equal(i + N + 0.0, values[^1]);
         }
     }
+
+    /// <summary>The gates of <see cref="ReadAfterTheNodeLeaves"/> (the nodes share this process), made anew by the test.</summary>
+    private static (SemaphoreSlim Learned, SemaphoreSlim Continue) s_gates = (new(0), new(0));
+
+    /// <summary>A borrower (the ref arrives inside an array): learns where the object is stored, lets the test stop that
+    /// node, then reads it.</summary>
+    public static async Task<double> ReadAfterTheNodeLeaves(ObjectRef<double[]>[] refs)
+    {
+        var gates = s_gates;
+        await Ray.Current.WaitAsync(refs, 1, TimeSpan.FromSeconds(30));
+        gates.Learned.Release();
+        if (!await gates.Continue.WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            throw new TimeoutException("the test did not let the borrower go on");
+        }
+
+        return (await refs[0])[0];
+    }
+
+    [Fact]
+    public async Task A_borrower_that_learned_where_an_object_was_before_its_node_left_reads_the_rebuilt_object()
+    {
+        s_gates = (new SemaphoreSlim(0), new SemaphoreSlim(0));
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        var (leaving, borrowerNode) = (_cluster.Nodes[1], _cluster.Nodes[2]);
+        var values = ray.Task(Ramp, N, 42.0).Options(On(leaving)).Remote();
+        var read = ray.Task(ReadAfterTheNodeLeaves, new[] { values })
+            .Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(borrowerNode.NodeId) })
+            .Remote();
+        // The borrower knows where the object is stored (the leaving node), without having read it.
+        Assert.True(await s_gates.Learned.WaitAsync(Deadline), "the borrower learned where the object is");
+
+        await _cluster.StopNodeAsync(leaving);
+        s_gates.Continue.Release();
+
+        // The owner rebuilds the object elsewhere; the borrower's read finds the copy it was told of gone, asks the
+        // owner again, and gets the rebuilt value.
+        Assert.Equal(42.0, await ray.GetAsync(read, Deadline));
+        Assert.Equal(42.0 + N - 1, (await ray.GetAsync(values, Deadline))[^1]);
+    }
 }
