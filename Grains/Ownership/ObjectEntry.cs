@@ -113,9 +113,6 @@ internal sealed class ObjectEntry
     /// <summary>The value of an object held in memory (null for a stored one: read it through <see cref="StoredObject"/>).</summary>
     public object? Value => _state == Stored ? null : _value;
 
-    /// <summary>True when the object lives in the node's object store.</summary>
-    public bool IsStored => _state == Stored;
-
     /// <summary>Where the object lives in the node's object store, or null when it is not stored there.</summary>
     public StoredObject? StoredObject => _state == Stored ? (StoredObject?)_value : null;
 

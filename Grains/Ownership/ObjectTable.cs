@@ -134,7 +134,15 @@ internal sealed class ObjectTable
 
     /// <summary>A lineage is gone (its object was freed, or turned out inline or failed): its task lets go of its
     /// arguments, and arguments nothing else needs are freed.</summary>
-    public void ReleaseLineage(ILineage lineage) => Drain(new LineageWork(this, null, lineage, Rerun: false));
+    public void ReleaseLineage(ILineage lineage)
+    {
+        if (lineage.Arguments.Length == 0)
+        {
+            return; // nothing counted, nothing held: the common task's result completes without this work
+        }
+
+        Drain(new LineageWork(this, null, lineage, Rerun: false));
+    }
 
     private void ReleaseOne(ILineage lineage)
     {

@@ -37,9 +37,6 @@ internal sealed class StoredValues
     /// <summary>Bytes this runtime pulled or fetched from other nodes' stores.</summary>
     public long PulledBytes => Interlocked.Read(ref _pulledBytes);
 
-    /// <summary>True when <paramref name="stored"/> is in this runtime's own store (no transfer needed).</summary>
-    public bool IsLocal(StoredObject stored) => Store?.Holds(stored) == true;
-
     /// <summary>A fresh copy of the value, read on a worker thread: in place when local, else after a pull or fetch
     /// (whose I/O runs on the thread pool, never on the worker thread itself).</summary>
     /// <exception cref="RayErrorException">The object could not be read: <see cref="RayErrorKind.ObjectLost"/> when its
@@ -75,23 +72,7 @@ internal sealed class StoredValues
                 return StoredBytes.Decode(stored, bytes, _serializer);
             }
 
-            if (store.Holds(stored))
-            {
-                return await store.ReadAsync(stored, LocalObjectStore.ReadTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            for (var attempt = 1; ; attempt++)
-            {
-                await PullAsync(store, stored, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return await store.ReadAsync(stored, attempt == PullAttempts ? LocalObjectStore.ReadTimeout : PulledCopyWait, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException) when (attempt < PullAttempts)
-                {
-                    // The secondary copy was evicted between the pull and the read: pull it again.
-                }
-            }
+            return await InThisStoreAsync(store, stored, timeout => store.ReadAsync(stored, timeout, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsLoss(ex))
         {
@@ -113,26 +94,34 @@ internal sealed class StoredValues
 
         try
         {
-            if (store.Holds(stored))
-            {
-                return await store.GetBufferAsync<T>(stored, LocalObjectStore.ReadTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
-            for (var attempt = 1; ; attempt++)
-            {
-                await PullAsync(store, stored, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return await store.GetBufferAsync<T>(stored, attempt == PullAttempts ? LocalObjectStore.ReadTimeout : PulledCopyWait, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException) when (attempt < PullAttempts)
-                {
-                }
-            }
+            return await InThisStoreAsync(store, stored, timeout => store.GetBufferAsync<T>(stored, timeout, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsLoss(ex))
         {
             throw Lost(stored, ex);
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> (given how long it may wait) on this store's copy: at once when the
+    /// primary is here, else after pulling a secondary copy, pulling again if that copy was evicted before the read.</summary>
+    private async ValueTask<T> InThisStoreAsync<T>(LocalObjectStore store, StoredObject stored, Func<TimeSpan, ValueTask<T>> read, CancellationToken cancellationToken)
+    {
+        if (store.Holds(stored))
+        {
+            return await read(LocalObjectStore.ReadTimeout).ConfigureAwait(false);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            await PullAsync(store, stored, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await read(attempt == PullAttempts ? LocalObjectStore.ReadTimeout : PulledCopyWait).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (attempt < PullAttempts)
+            {
+                // The secondary copy was evicted between the pull and the read: pull it again.
+            }
         }
     }
 

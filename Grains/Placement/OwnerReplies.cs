@@ -58,29 +58,34 @@ internal sealed partial class OwnerReplies
 
     private async Task ReplyWhenStoredAsync(INodeEndpoint replyTo, RemoteResult result, ValueTask<StoredObject> put, string functionName)
     {
+        // A ValueTask may be consumed once: wait on its task, and read the outcome from that.
+        var stored = put.AsTask();
         try
         {
-            await put.ConfigureAwait(false);
+            await stored.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Observed here; Stored below turns it into the result's error.
         }
 
-        Send(replyTo, Stored(result, put), functionName);
+        Send(replyTo, Stored(result, new ValueTask<StoredObject>(stored)), functionName);
     }
 
     /// <summary>The result with its value replaced by where it is stored, or by the store's failure.</summary>
-    private static RemoteResult Stored(RemoteResult result, ValueTask<StoredObject> put) =>
-        put.IsCompletedSuccessfully
-            ? result with { Value = put.Result }
-            : result with
-            {
-                Value = null,
-                Error = RayError.FromException(put.AsTask().Exception!.GetBaseException() is ObjectStore.ObjectStoreFullException full
-                    ? full
-                    : new ObjectStore.ObjectStoreException($"The result {result.ObjectId} could not be put into the node's object store: {put.AsTask().Exception!.GetBaseException().Message}", put.AsTask().Exception!.GetBaseException()), "storing a result"),
-            };
+    private static RemoteResult Stored(RemoteResult result, ValueTask<StoredObject> put)
+    {
+        if (put.IsCompletedSuccessfully)
+        {
+            return result with { Value = put.Result };
+        }
+
+        var failure = put.AsTask().Exception!.GetBaseException();
+        var error = failure is ObjectStore.ObjectStoreFullException
+            ? failure
+            : new ObjectStore.ObjectStoreException($"The result {result.ObjectId} could not be put into the node's object store: {failure.Message}", failure);
+        return result with { Value = null, Error = RayError.FromException(error, "storing a result") };
+    }
 
     private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)
     {

@@ -28,11 +28,6 @@ internal sealed partial class ObjectRecovery
         _logger = logger;
     }
 
-    /// <summary>Objects rebuilt so far (tasks run again for a lost object).</summary>
-    public long Rebuilt => Interlocked.Read(ref _rebuilt);
-
-    private long _rebuilt;
-
     /// <summary>Node <paramref name="node"/> died: rebuilds or fails every owned object stored only there.</summary>
     public void NodeDied(NodeId node)
     {
@@ -116,7 +111,6 @@ internal sealed partial class ObjectRecovery
         {
             if (lineage.TryRerun(out var reason))
             {
-                Interlocked.Increment(ref _rebuilt);
                 LogRebuilding(_logger, entry.Id, lineage.Description, why);
             }
             else

@@ -110,7 +110,9 @@ public sealed class ObjectPathTests : IAsyncLifetime
 
             await Cluster.KillAsync(victim);
             // Its store process follows it: no copy of what was made there survives.
-            await Poll.UntilAsync(() => victim.Store is not { } store || !ProcessTree.IsRunning(store), TimeSpan.FromSeconds(20), "the killed node's store process to exit");
+            Assert.NotNull(victim.Store);
+            var victimStore = victim.Store.Value;
+            await Poll.UntilAsync(() => !ProcessTree.IsRunning(victimStore), TimeSpan.FromSeconds(20), "the killed node's store process to exit");
 
             // Every result reads back right: rebuilt on the surviving nodes by running its tasks again.
             Assert.Equal(1.0 + 5.0, (await ray.GetAsync(single, Deadline))[10]);
