@@ -203,9 +203,22 @@ internal static class OptionValues
         }
     }
 
-    /// <summary>A port nobody listens on right now (the OS picks it).</summary>
+    /// <summary>A port nobody listens on right now, chosen below the kernel's ephemeral range (32768 and up on Linux).</summary>
+    /// <remarks>The node binds it only later, in its own process. A port from the ephemeral range could be taken
+    /// meanwhile by any outgoing connection or port-0 listener, such as the node's own object store, which binds its
+    /// transfer port just before the silo binds this one. So the port is picked at random from 20000–32767 and checked
+    /// free; the OS's choice is the fallback.</remarks>
     public static int FreePort(IPAddress address)
     {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_768);
+            if (IsPortFree(address, port))
+            {
+                return port;
+            }
+        }
+
         using var listener = new TcpListener(address, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
