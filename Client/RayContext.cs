@@ -1,3 +1,4 @@
+using OrleansRay.Code;
 using OrleansRay.Node;
 using OrleansRay.Execution;
 
@@ -19,4 +20,23 @@ public static class RayContext
     /// <summary>The node running the current task or actor method; in a driver, the node of <see cref="Ray.Current"/>
     /// (a connected driver has a node id of its own, "driver:..."). Default when neither applies.</summary>
     public static NodeId NodeId => NodeRuntime.Current?.NodeId ?? default;
+
+    /// <summary>The running job's environment variables (Ray's <c>runtime_env.env_vars</c>, from
+    /// <see cref="RayOptions.RuntimeEnv"/> of the driver that started the job): inside a task or actor method of a
+    /// connected driver's job, and in that driver. Empty elsewhere.</summary>
+    /// <remarks>Nodes run many jobs' code in one process, so these are not in <see cref="Environment"/>; read them here
+    /// or with <see cref="GetEnvironmentVariable"/>.</remarks>
+    public static IReadOnlyDictionary<string, string> EnvVars =>
+        CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars ?? Empty;
+
+    /// <summary>The job's value of environment variable <paramref name="name"/> (<see cref="EnvVars"/>), else the
+    /// process's (<see cref="Environment.GetEnvironmentVariable(string)"/>), else null.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public static string? GetEnvironmentVariable(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return EnvVars.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 }

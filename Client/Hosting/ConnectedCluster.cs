@@ -28,13 +28,17 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     private readonly IHost _host;
     private readonly ObjectStore.ObjectStoreClient? _store;
 
-    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store)
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code)
     {
         _host = host;
         _store = store;
         Runtime = runtime;
         Address = address;
+        Code = code;
     }
+
+    /// <summary>The job code this driver shipped (empty package id when none).</summary>
+    public JobCodeUpload.Result Code { get; }
 
     public NodeRuntime Runtime { get; }
 
@@ -57,6 +61,13 @@ internal sealed class ConnectedCluster : IAsyncDisposable
                 o.ServiceId = ClusterId;
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+            if (options.RuntimeEnv.ShipCode)
+            {
+                // The job's own types may appear in its values by name alone (an actor handle names its actor's class),
+                // as the nodes' job serializers allow them too.
+                var jobAssemblies = JobCodeUpload.Find(System.Reflection.Assembly.GetEntryAssembly(), options.RuntimeEnv.Assemblies).Select(a => a.GetName().Name!).ToArray();
+                client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AllowedAssemblies.UnionWith(jobAssemblies));
+            }
         });
         builder.Services.AddSingleton(new NodeRuntimeOptions
         {
@@ -89,23 +100,38 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
 
         var runtime = host.Services.GetRequiredService<NodeRuntime>();
-        ObjectStore.ObjectStoreClient? store;
+        ObjectStore.ObjectStoreClient? store = null;
+        JobCodeUpload.Result code = default;
         try
         {
             runtime.NodeId = new NodeId("driver:" + runtime.WorkerId);
             runtime.JoinCluster();
             await runtime.Cluster.Refresh.RefreshAsync().WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
             store = await AttachNodeStoreAsync(runtime, endpoint, host.Services, cancellationToken).ConfigureAwait(false);
+            if (options.RuntimeEnv.ShipCode)
+            {
+                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, options.RuntimeEnv, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
+                if (code.PackageId.Length > 0)
+                {
+                    // From here on the driver's values travel packed, as its job's code reads them on the nodes.
+                    runtime.Copier.DriverCode = new Code.JobSerializer(runtime.Copier.Serializer, code.PackageId, options.RuntimeEnv.EnvVars.ToDictionary());
+                }
+            }
         }
         catch
         {
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
             runtime.Dispose();
             await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
             host.Dispose();
             throw;
         }
 
-        return new ConnectedCluster(host, runtime, address, store);
+        return new ConnectedCluster(host, runtime, address, store, code);
     }
 
     /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine

@@ -28,6 +28,7 @@ internal static class NodeRuntimeServices
             sp.GetService<IOptions<Orleans.Configuration.EndpointOptions>>()?.Value));
         services.TryAddSingleton<ValueCopier>();
         services.TryAddSingleton<ObjectRefSerializationHooks>();
+        services.TryAddSingleton<Code.IJobServicesSetup, JobServicesSetup>();
         services.TryAddSingleton(NodeObjectStore.Start);
         // One per silo; a process hosting several nodes registers one shared instance before this (see LocalOwners).
         services.TryAddSingleton<LocalOwners>();
@@ -37,7 +38,8 @@ internal static class NodeRuntimeServices
             sp.GetRequiredService<ValueCopier>(),
             sp.GetRequiredService<LocalOwners>(),
             sp.GetRequiredService<ILogger<NodeRuntime>>(),
-            sp.GetRequiredService<NodeObjectStore>().Local));
+            sp.GetRequiredService<NodeObjectStore>().Local,
+            sp));
         // Actor host grains take the Actors layer's services, not the whole runtime.
         services.TryAddSingleton(sp => sp.GetRequiredService<NodeRuntime>().ActorServices);
         services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();

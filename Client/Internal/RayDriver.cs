@@ -41,6 +41,7 @@ internal sealed class RayDriver : RayInstance
             StartedAt = DateTimeOffset.UtcNow,
             State = Grains.JobState.Running,
             Embedded = embedded,
+            Code = (_cluster as ConnectedCluster)?.Code.PackageId ?? string.Empty,
         };
         try
         {

@@ -45,7 +45,12 @@ public sealed class ObjectRefSerializationHooks
     private volatile bool _resolved;
 
     /// <summary>Called by Orleans before a ref is written.</summary>
-    public void OnSerializing(ObjectRef value) => ObjectRef.OnSerializing(value);
+    public void OnSerializing(ObjectRef value)
+    {
+        ObjectRef.OnSerializing(value);
+        // Packing a job's value: the packed value carries this ref as a live reference of its own.
+        Code.PackingRefs.Written(value);
+    }
 
     /// <summary>Called by Orleans after a ref is read.</summary>
     public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value, Local);

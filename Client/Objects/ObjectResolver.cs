@@ -89,7 +89,7 @@ internal static class ObjectResolver
         object? copy;
         try
         {
-            copy = runtime.Copier.CopyOut(outcome.Value);
+            copy = runtime.Copier.ReadOut(outcome.Value);
         }
         catch (Orleans.Serialization.CodecNotFoundException ex)
         {
@@ -138,7 +138,8 @@ internal static class ObjectResolver
                 throw mapped;
             }
 
-            return Cast<T>(value, entry.Id);
+            // A job's value comes out of the store packed: the reading code's job unpacks it.
+            return Cast<T>(value is PackedValue ? runtime.Copier.ReadOut(value) : value, entry.Id);
         }
     }
 

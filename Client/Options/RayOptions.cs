@@ -27,6 +27,11 @@ public sealed class RayOptions
     /// <summary>A running cluster to connect to: "host:port" of a gateway, or "auto". Default: null = start an embedded node.</summary>
     public string? Address { get; set; }
 
+    /// <summary>What a connected driver's job brings to the cluster (Ray's <c>runtime_env</c>): its code (shipped by
+    /// default) and environment variables for its tasks and actors. Ignored by an embedded node, whose code is in the
+    /// process already.</summary>
+    public RuntimeEnv RuntimeEnv { get; set; } = new();
+
     /// <summary>Namespace of named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
 
@@ -74,6 +79,20 @@ public sealed class RayOptions
             if (string.IsNullOrWhiteSpace(name) || amount < 0 || double.IsNaN(amount) || double.IsInfinity(amount))
             {
                 throw new ArgumentException($"RayOptions.Resources[\"{name}\"] = {amount}: names must be non-empty and amounts finite and >= 0.", nameof(Resources));
+            }
+        }
+
+        ArgumentNullException.ThrowIfNull(RuntimeEnv, nameof(RuntimeEnv));
+        if (RuntimeEnv.MaxCodeBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RuntimeEnv), RuntimeEnv.MaxCodeBytes, "RayOptions.RuntimeEnv.MaxCodeBytes must be > 0 bytes.");
+        }
+
+        foreach (var (name, value) in RuntimeEnv.EnvVars)
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || value is null)
+            {
+                throw new ArgumentException($"RayOptions.RuntimeEnv.EnvVars[\"{name}\"]: a variable needs a name without '=' and a value (empty is fine).", nameof(RuntimeEnv));
             }
         }
     }

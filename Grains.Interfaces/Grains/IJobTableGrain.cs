@@ -36,6 +36,9 @@ public sealed record JobInfo
     [Id(9)] public string? Message { get; init; }
     /// <summary>Embedded (the driver runs the node) or connected.</summary>
     [Id(10)] public bool Embedded { get; init; }
+    /// <summary>The job's code package (lowercase hex SHA-256 of its manifest), empty when it ships none (an embedded
+    /// driver). Nodes keep a package loaded while a running job uses it.</summary>
+    [Id(11)] public string Code { get; init; } = string.Empty;
 }
 
 /// <summary>Ray's job states.</summary>

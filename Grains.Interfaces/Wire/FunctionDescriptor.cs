@@ -3,7 +3,9 @@ using System.Reflection;
 namespace OrleansRay;
 
 /// <summary>Names a method (a remote function, an actor method lambda or a constructor) so another node can find it.</summary>
-/// <remarks>The metadata token disambiguates overloads; assembly, type and method names make errors readable.</remarks>
+/// <remarks>The metadata token disambiguates overloads; assembly, type and method names make errors readable.
+/// <see cref="Code"/> names the job code package the assembly comes from (a driver's shipped code), or is empty for code
+/// every node has (OrleansRay itself, an embedded driver's process, <c>orleansray start --load</c>).</remarks>
 [GenerateSerializer, Immutable, Alias("orleansray.function")]
 public sealed record FunctionDescriptor(
     [property: Id(0)] string AssemblyName,
@@ -11,6 +13,10 @@ public sealed record FunctionDescriptor(
     [property: Id(2)] string MethodName,
     [property: Id(3)] int MetadataToken)
 {
+    /// <summary>The id of the job code package (lowercase hex SHA-256 of its manifest) whose assemblies hold the method;
+    /// empty when the method is in code every node loads itself.</summary>
+    [Id(4)] public string Code { get; init; } = string.Empty;
+
     /// <summary>Describes <paramref name="method"/>.</summary>
     public static FunctionDescriptor For(MethodBase method)
     {
@@ -37,5 +43,7 @@ public sealed record FunctionDescriptor(
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{TypeName}.{MethodName} in {AssemblyName}";
+    public override string ToString() => Code.Length == 0
+        ? $"{TypeName}.{MethodName} in {AssemblyName}"
+        : $"{TypeName}.{MethodName} in {AssemblyName} (job code {Code[..Math.Min(12, Code.Length)]})";
 }

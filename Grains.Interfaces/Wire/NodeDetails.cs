@@ -21,6 +21,11 @@ public sealed record NodeDetails
     /// <summary>Size of the bounded task event log, and how many events it has seen.</summary>
     [Id(8)] public int EventLogCapacity { get; init; }
     [Id(9)] public long EventsRecorded { get; init; }
+    /// <summary>Job code packages loaded on the node now (issue 12: each a job's collectible load context).</summary>
+    [Id(10)] public int JobCodeLoaded { get; init; }
+    /// <summary>Job load contexts still in the node's memory: the loaded ones, plus unloaded ones the runtime has not
+    /// collected yet. Returns to 0 once every job whose code the node ran has ended.</summary>
+    [Id(11)] public int JobCodeContexts { get; init; }
 }
 
 /// <summary>Task counts of one node: work its scheduler holds now, and totals since it started.</summary>

@@ -28,6 +28,10 @@ public sealed record StoredObject
     /// identity (a reader whose own store has this endpoint reads it in place).</summary>
     [Id(5)] public string Store { get; init; } = string.Empty;
 
+    /// <summary>The bytes are a <see cref="PackedValue"/>'s: a job's value, which only that job's serializer reads (a reader
+    /// gets the <see cref="PackedValue"/> back, and job code unpacks it).</summary>
+    [Id(6)] public bool Packed { get; init; }
+
     /// <summary>The element type of a raw array, or null.</summary>
     public Type? ElementType => ArrayType?.GetElementType();
 }

@@ -17,7 +17,7 @@ internal static class ActorCallExecution
         CompiledFunction method;
         try
         {
-            method = FunctionRegistry.Resolve(call.Method);
+            method = FunctionRegistry.Resolve(call.Method, services.Code);
         }
         catch (Exception ex)
         {
@@ -26,7 +26,7 @@ internal static class ActorCallExecution
         }
 
         var args = new object?[call.Args.Length + 1];
-        var argError = services.Reader.ResolveArguments(call.Args, args, 1, method.DisplayName);
+        var argError = services.Reader.ResolveArguments(call.Args, args, 1, method.DisplayName, method.Code);
         if (argError is not null)
         {
             mailbox.Reject(call, argError);

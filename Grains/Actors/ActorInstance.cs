@@ -1,3 +1,4 @@
+using OrleansRay.Code;
 using OrleansRay.Execution;
 
 namespace OrleansRay.Actors;
@@ -26,7 +27,7 @@ internal static class ActorInstance
                 }
             }
 
-            if (runtime.Reader.ResolveArguments(spec.Args, args, 0, spec.ClassName) is { } argumentFailure)
+            if (runtime.Reader.ResolveArguments(spec.Args, args, 0, spec.ClassName, constructor.Code) is { } argumentFailure)
             {
                 failure = Died(spec, argumentFailure, $"Actor {spec.ClassName} ({spec.ActorId}) could not be created: {argumentFailure.Message}");
                 return;
@@ -34,6 +35,8 @@ internal static class ActorInstance
 
             var previous = TaskContext.Current;
             TaskContext.Current = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller };
+            var previousCode = CodeScope.Current;
+            CodeScope.Current = constructor.Code; // the constructor is job code: what it passes in packs with its job's serializer
             try
             {
                 instance = await constructor.InvokeAsync(args).ConfigureAwait(false);
@@ -46,6 +49,7 @@ internal static class ActorInstance
             finally
             {
                 TaskContext.Current = previous;
+                CodeScope.Current = previousCode;
             }
         }).ConfigureAwait(false);
         return (instance, failure);

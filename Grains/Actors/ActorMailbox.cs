@@ -1,3 +1,4 @@
+using OrleansRay.Code;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 using OrleansRay.Execution;
@@ -26,6 +27,9 @@ internal sealed class ActorMailbox
     private ActorCaller _caller = ActorCaller.New();
     private ActorCreationSpec? _spec;
     private CompiledFunction? _constructor;
+
+    /// <summary>The job code package of the actor's class, held while the actor lives (null for the node's own code).</summary>
+    private CodePackage? _package;
     private ActorState _state = ActorState.Pending;
     private object? _instance;
     private RayError? _deathCause;
@@ -127,7 +131,25 @@ internal sealed class ActorMailbox
     {
         try
         {
-            _constructor = FunctionRegistry.Resolve(spec.Constructor);
+            if (spec.Constructor.Code.Length > 0 && _runtime.Code is { } code && !DriverCode.IsLocal(spec.Constructor.Code, spec.Constructor.AssemblyName, out _))
+            {
+                // The job's code, fetched and loaded the first time this node runs something of it; held while the
+                // actor lives (a detached actor keeps its job's code after the job).
+                var package = await code.GetAsync(spec.Constructor.Code).ConfigureAwait(false);
+                package.Retain();
+                lock (_gate)
+                {
+                    if (_state == ActorState.Dead)
+                    {
+                        package.Release(); // killed while its code loaded
+                        return;
+                    }
+
+                    _package = package;
+                }
+            }
+
+            _constructor = FunctionRegistry.Resolve(spec.Constructor, _runtime.Code);
             await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
             {
@@ -326,6 +348,9 @@ internal sealed class ActorMailbox
             _generation++;
             old = _instance;
             _instance = null;
+            _constructor = null;
+            _package?.Release();
+            _package = null;
             spec = _spec;
             orphaned = _queues.TakeAll();
             abandoned = AbandonRunningLocked();

@@ -32,6 +32,9 @@ internal sealed class ActorServices
         Replies = replies;
     }
 
+    /// <summary>The job code packages of the node (null: it runs no shipped code).</summary>
+    public Code.CodePackages? Code { get; init; }
+
     /// <summary>The node runtime, as code running in an actor sees it through <see cref="TaskContext.Host"/>.</summary>
     public object Host { get; }
 

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using OrleansRay.Code;
 
 namespace OrleansRay.Execution;
 
@@ -14,8 +15,9 @@ internal sealed class CompiledFunction
 {
     private readonly Func<object?[], ValueTask<object?>> _invoker;
 
-    private CompiledFunction(MethodBase method, FunctionDescriptor descriptor, Func<object?[], ValueTask<object?>> invoker, Type[] parameterTypes, Type resultType)
+    private CompiledFunction(MethodBase method, FunctionDescriptor descriptor, Func<object?[], ValueTask<object?>> invoker, Type[] parameterTypes, Type resultType, JobSerializer? code)
     {
+        Code = code;
         Method = method;
         Descriptor = descriptor;
         _invoker = invoker;
@@ -25,6 +27,10 @@ internal sealed class CompiledFunction
     }
 
     public MethodBase Method { get; }
+
+    /// <summary>The serializer of the job whose code package holds the method (on a node running that job's code);
+    /// null for code the node has itself. The invoker runs the method in this job's <see cref="CodeScope"/>.</summary>
+    public JobSerializer? Code { get; }
 
     public FunctionDescriptor Descriptor { get; }
 
@@ -40,8 +46,9 @@ internal sealed class CompiledFunction
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<object?> InvokeAsync(object?[] args) => _invoker(args);
 
-    /// <summary>Compiles <paramref name="method"/>; <paramref name="target"/> is the closure singleton for lambdas, else null.</summary>
-    public static CompiledFunction Compile(MethodBase method, object? target)
+    /// <summary>Compiles <paramref name="method"/>; <paramref name="target"/> is the closure singleton for lambdas, else null;
+    /// <paramref name="code"/> the serializer of the job code package holding it, or null.</summary>
+    public static CompiledFunction Compile(MethodBase method, object? target, JobSerializer? code)
     {
         var parameters = method.GetParameters();
         var argsParam = Expression.Parameter(typeof(object?[]), "args");
@@ -75,7 +82,8 @@ internal sealed class CompiledFunction
         }
 
         var invoker = Expression.Lambda<Func<object?[], ValueTask<object?>>>(body, argsParam).Compile();
-        return new CompiledFunction(method, FunctionDescriptor.For(method), invoker, parameters.Select(p => p.ParameterType).ToArray(), resultType);
+        var descriptor = FunctionDescriptor.For(method) with { Code = DriverCode.PackageOf(method.DeclaringType!.Assembly) };
+        return new CompiledFunction(method, descriptor, invoker, parameters.Select(p => p.ParameterType).ToArray(), resultType, code);
     }
 
     private static (Expression Body, Type ResultType) WrapResult(Expression call, Type returnType, string name)

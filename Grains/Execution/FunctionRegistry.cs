@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using OrleansRay.Code;
 
 namespace OrleansRay.Execution;
 
@@ -11,6 +13,7 @@ internal static class FunctionRegistry
     private static readonly ConcurrentDictionary<MethodInfo, CompiledFunction> ByMethod = new();
     private static readonly ConcurrentDictionary<FunctionDescriptor, CompiledFunction> ByDescriptor = new();
     private static readonly ConcurrentDictionary<ConstructorInfo, CompiledFunction> ByConstructor = new();
+    private static readonly ConditionalWeakTable<MethodBase, CompiledFunction> ByJobMethod = new();
 
     /// <summary>The compiled form of <paramref name="function"/>, refusing delegates that capture state.</summary>
     /// <exception cref="ArgumentException">The delegate captures variables, is bound to an object, or is a multicast delegate.</exception>
@@ -18,6 +21,11 @@ internal static class FunctionRegistry
     {
         ArgumentNullException.ThrowIfNull(function);
         var method = function.Method;
+        if (method.DeclaringType?.Assembly.IsCollectible == true)
+        {
+            return ForJobCode(function, method, role);
+        }
+
         if (ByMethod.TryGetValue(method, out var compiled))
         {
             // The same method can be bound to different targets; re-check the target each call (cheap).
@@ -31,55 +39,120 @@ internal static class FunctionRegistry
         }
 
         CheckTarget(function, role);
-        compiled = CompiledFunction.Compile(method, function.Target);
+        compiled = CompiledFunction.Compile(method, function.Target, code: null);
         ByMethod.TryAdd(method, compiled);
         ByDescriptor.TryAdd(compiled.Descriptor, compiled);
         return ByMethod[method];
     }
 
+    /// <summary>A delegate of a job's code running on a node (its assembly is in the job's collectible context): compiled
+    /// once per method, cached weakly so the cache never keeps the job's context from unloading.</summary>
+    private static CompiledFunction ForJobCode(Delegate function, MethodInfo method, string role)
+    {
+        if (function.HasSingleTarget is false)
+        {
+            throw new ArgumentException($"The {role} is a multicast delegate; pass a single static method or lambda.", nameof(function));
+        }
+
+        CheckTarget(function, role);
+        return ByJobMethod.GetValue(method, m => CompiledFunction.Compile(m, function.Target, CodeOf(m)));
+    }
+
+    /// <summary>The serializer of the job whose context holds <paramref name="method"/>: the running job code's.</summary>
+    private static JobSerializer? CodeOf(MethodBase method) =>
+        CodeScope.Current is { } current && current.PackageId == DriverCode.PackageOf(method.DeclaringType!.Assembly) ? current : null;
+
     /// <summary>The compiled constructor.</summary>
     public static CompiledFunction ForConstructor(ConstructorInfo constructor)
     {
         ArgumentNullException.ThrowIfNull(constructor);
+        if (constructor.DeclaringType?.Assembly.IsCollectible == true)
+        {
+            return ByJobMethod.GetValue(constructor, c => CompiledFunction.Compile(c, null, CodeOf(c)));
+        }
+
         return ByConstructor.GetOrAdd(constructor, static c =>
         {
-            var compiled = CompiledFunction.Compile(c, null);
+            var compiled = CompiledFunction.Compile(c, null, code: null);
             ByDescriptor.TryAdd(compiled.Descriptor, compiled);
             return compiled;
         });
     }
 
-    /// <summary>Finds the function a descriptor names on this node.</summary>
-    /// <exception cref="FunctionUnavailableException">The assembly, type or method is not loaded here.</exception>
-    public static CompiledFunction Resolve(FunctionDescriptor descriptor)
+    /// <summary>Finds the function a descriptor names on this node: in a job's code package when it names one (the
+    /// package must be loaded: <see cref="CodePackages.GetAsync"/>), else in the code the node has itself.</summary>
+    /// <exception cref="FunctionUnavailableException">The assembly, type or method is not here, or the job's code is not loaded.</exception>
+    public static CompiledFunction Resolve(FunctionDescriptor descriptor, CodePackages? packages = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
+        if (descriptor.Code.Length > 0 && !DriverCode.IsLocal(descriptor.Code, descriptor.AssemblyName, out _))
+        {
+            return ResolveInPackage(descriptor, packages);
+        }
+
         if (ByDescriptor.TryGetValue(descriptor, out var compiled))
         {
             return compiled;
         }
 
+        Assembly? assembly = null;
+        if (descriptor.Code.Length > 0)
+        {
+            DriverCode.IsLocal(descriptor.Code, descriptor.AssemblyName, out assembly);
+        }
+
         // Assemblies loaded from a path (`orleansray start --load App.dll` puts them in the default load context) are in
-        // AppDomain.GetAssemblies like those the application references; names compare as the runtime does, ignoring case.
-        // A copy in a collectible context (a plugin host's, or one being unloaded) is the last choice.
-        var assembly = AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => string.Equals(a.GetName().Name, descriptor.AssemblyName, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(a => a.IsCollectible)
-            .FirstOrDefault();
+        // the default context like those the application references; names compare as the runtime does, ignoring case.
+        assembly ??= AssemblyLoadContext.Default.Assemblies
+            .FirstOrDefault(a => string.Equals(a.GetName().Name, descriptor.AssemblyName, StringComparison.OrdinalIgnoreCase));
         if (assembly is null)
         {
             try
             {
-                assembly = Assembly.Load(new AssemblyName(descriptor.AssemblyName));
+                assembly = AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName(descriptor.AssemblyName));
             }
             catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
             {
                 throw new FunctionUnavailableException(
                     $"Assembly '{descriptor.AssemblyName}' (needed for type '{descriptor.TypeName}', method {descriptor.MethodName}) is not loaded on this node. " +
-                    $"Start every node that may run it with `orleansray start ... --load path/to/{descriptor.AssemblyName}.dll`.", ex);
+                    "Connect the driver with RayOptions.Address so its code travels with its job, or start every node that may run it with " +
+                    $"`orleansray start ... --load path/to/{descriptor.AssemblyName}.dll`.", ex);
             }
         }
 
+        compiled = Compile(descriptor, assembly, code: null);
+        ByDescriptor.TryAdd(descriptor, compiled);
+        return compiled;
+    }
+
+    private static CompiledFunction ResolveInPackage(FunctionDescriptor descriptor, CodePackages? packages)
+    {
+        if (packages is null || !packages.TryGet(descriptor.Code, out var package))
+        {
+            throw new FunctionUnavailableException($"The job code {CodePackage.Short(descriptor.Code)} of {descriptor} is not loaded on this node.");
+        }
+
+        if (package.Functions.TryGetValue(descriptor, out var cached))
+        {
+            return (CompiledFunction)cached;
+        }
+
+        Assembly assembly;
+        try
+        {
+            assembly = package.Assembly(descriptor.AssemblyName, packages.NodeName);
+        }
+        catch (CodeLoadException ex)
+        {
+            throw new FunctionUnavailableException(ex.Message, ex);
+        }
+
+        var compiled = Compile(descriptor, assembly, package.Serializer);
+        return (CompiledFunction)package.Functions.GetOrAdd(descriptor, compiled);
+    }
+
+    private static CompiledFunction Compile(FunctionDescriptor descriptor, Assembly assembly, JobSerializer? code)
+    {
         var type = assembly.GetType(descriptor.TypeName)
             ?? throw new FunctionUnavailableException($"Type '{descriptor.TypeName}' was not found in assembly '{assembly.GetName().Name}' on this node; is the node running the same build of it?");
         MethodBase method;
@@ -106,9 +179,12 @@ internal static class FunctionRegistry
                 ?? throw new FunctionUnavailableException($"{descriptor} is an instance method without a closure singleton; remote functions must be static or non-capturing lambdas.");
         }
 
-        compiled = method is ConstructorInfo ctor ? ForConstructor(ctor) : CompiledFunction.Compile(method, target);
-        ByDescriptor.TryAdd(descriptor, compiled);
-        return compiled;
+        if (code is null && method is ConstructorInfo ctor)
+        {
+            return ForConstructor(ctor);
+        }
+
+        return CompiledFunction.Compile(method, target, code);
     }
 
     private static void CheckTarget(Delegate function, string role)

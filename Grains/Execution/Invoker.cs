@@ -1,3 +1,5 @@
+using OrleansRay.Code;
+
 namespace OrleansRay.Execution;
 
 /// <summary>The one way user code runs, for tasks and actor calls alike: inside its <see cref="TaskContext"/>, with the
@@ -23,6 +25,15 @@ internal static class Invoker
     {
         var previous = TaskContext.Current;
         TaskContext.Current = context;
+        // Job code runs in its job's scope (its values pack with the job's serializer); the node's own code in none. The
+        // AsyncLocal is written only when it changes, so the node's own tasks pay one read.
+        var code = function.Code;
+        var previousCode = CodeScope.Current;
+        if (previousCode != code)
+        {
+            CodeScope.Current = code;
+        }
+
         ValueTask<object?> pending;
         Exception? failure = null;
         object? value = null;
@@ -31,7 +42,7 @@ internal static class Invoker
             pending = function.InvokeAsync(args);
             if (pending.IsCompletedSuccessfully)
             {
-                value = pending.Result;
+                value = code is null ? pending.Result : code.Pack(pending.Result, $"result of {context.FunctionName}");
                 pending = default;
             }
         }
@@ -43,6 +54,10 @@ internal static class Invoker
         finally
         {
             TaskContext.Current = previous;
+            if (previousCode != code)
+            {
+                CodeScope.Current = previousCode;
+            }
         }
 
         if (pending == default)
@@ -51,15 +66,19 @@ internal static class Invoker
             return default;
         }
 
-        return AwaitAsync(pending, state, complete, resumeOnWorker);
+        return AwaitAsync(pending, code, context.FunctionName, state, complete, resumeOnWorker);
     }
 
-    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
+    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, JobSerializer? code, string name, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
     {
         object? value;
         try
         {
             value = await pending.ConfigureAwait(resumeOnWorker);
+            if (code is not null)
+            {
+                value = code.Pack(value, $"result of {name}");
+            }
         }
         catch (Exception ex)
         {

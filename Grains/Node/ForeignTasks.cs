@@ -1,3 +1,4 @@
+using OrleansRay.Code;
 using System.Collections.Concurrent;
 using OrleansRay.Execution;
 using OrleansRay.Grains;
@@ -30,6 +31,13 @@ internal sealed class ForeignTasks : IForeignTaskResults
     /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>
     public void Run(INodeEndpoint replyTo, RemoteTask[] tasks)
     {
+        if (_runtime.Code is { } code && MissingCode(code, tasks) is { } missing)
+        {
+            // A job's code this node has not loaded yet: fetch and load it first (once, shared), then run the batch.
+            _ = RunWhenLoadedAsync(code, missing, replyTo, tasks);
+            return;
+        }
+
         var node = _runtime.Node;
         foreach (var task in tasks)
         {
@@ -38,7 +46,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             try
             {
                 node.ThrowIfDisposed();
-                function = FunctionRegistry.Resolve(task.Function);
+                function = FunctionRegistry.Resolve(task.Function, _runtime.Code);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -65,6 +73,60 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
             Interlocked.Increment(ref _received);
             _runtime.Scheduler.EnqueueHere(spec);
+        }
+    }
+
+    private static List<string>? MissingCode(CodePackages code, RemoteTask[] tasks)
+    {
+        List<string>? missing = null;
+        foreach (var task in tasks)
+        {
+            var id = task.Function.Code;
+            if (id.Length > 0 && !code.TryGet(id, out _) && !DriverCode.IsLocal(id, task.Function.AssemblyName, out _) && missing?.Contains(id) != true)
+            {
+                (missing ??= []).Add(id);
+            }
+        }
+
+        return missing;
+    }
+
+    private async Task RunWhenLoadedAsync(CodePackages code, List<string> missing, INodeEndpoint replyTo, RemoteTask[] tasks)
+    {
+        var failed = new Dictionary<string, Exception>(StringComparer.Ordinal);
+        foreach (var id in missing)
+        {
+            try
+            {
+                await code.GetAsync(id).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failed[id] = ex;
+            }
+        }
+
+        if (failed.Count == 0)
+        {
+            Run(replyTo, tasks);
+            return;
+        }
+
+        // Tasks whose code did not load fail, naming the assembly, this node and the loader's reason; the rest run.
+        var node = _runtime.Node;
+        foreach (var task in tasks)
+        {
+            if (failed.TryGetValue(task.Function.Code, out var ex))
+            {
+                var error = RayError.Create(RayErrorKind.FunctionUnavailable, ex.Message, task.Name ?? task.Function.DisplayName);
+                _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = task.ReturnId, TaskId = task.Id, Error = error, Node = node.Name });
+            }
+        }
+
+        var loaded = tasks.Where(t => !failed.ContainsKey(t.Function.Code)).ToArray();
+        if (loaded.Length > 0)
+        {
+            Run(replyTo, loaded);
         }
     }
 

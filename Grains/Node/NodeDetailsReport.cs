@@ -55,6 +55,8 @@ internal static class NodeDetailsReport
             StoreError = storeError,
             EventLogCapacity = events.Capacity,
             EventsRecorded = events.Recorded,
+            JobCodeLoaded = runtime.Code?.Loaded ?? 0,
+            JobCodeContexts = runtime.Code?.Contexts ?? 0,
         };
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansRay.Actors;
+using OrleansRay.Code;
 using OrleansRay.Execution;
 using OrleansRay.Grains;
 using OrleansRay.Ownership;
@@ -28,8 +30,22 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     /// <param name="owners">The other runtimes of this process (shared when a process hosts several nodes).</param>
     /// <param name="logger">The runtime's logger.</param>
     /// <param name="store">The node's object store, or null when it has none.</param>
-    public NodeRuntime(NodeRuntimeOptions options, IGrainFactory grainFactory, ValueCopier copier, LocalOwners owners, ILogger<NodeRuntime> logger, LocalObjectStore? store = null)
+    /// <param name="services">The silo's or client's service provider: each job's serializer takes the node's grain
+    /// reference codecs from it. Null: this runtime runs no job's shipped code.</param>
+    public NodeRuntime(NodeRuntimeOptions options, IGrainFactory grainFactory, ValueCopier copier, LocalOwners owners, ILogger<NodeRuntime> logger, LocalObjectStore? store = null, IServiceProvider? services = null)
     {
+        _logger = logger;
+        if (services is not null && options.CanExecute)
+        {
+            var setup = services.GetService<IJobServicesSetup>();
+            Code = new CodePackages(grainFactory, services, jobServices =>
+                {
+                    jobServices.AddSingleton(this);
+                    setup?.Configure(jobServices);
+                },
+                options.CodeCacheDirectory ?? CodePackages.DefaultCacheDirectory, () => NodeId.Value ?? "(starting)", logger);
+        }
+
         Node = new LocalNode(options, grainFactory);
         Copier = copier;
         Owners = owners;
@@ -44,7 +60,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
         Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this, logger);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
-        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies);
+        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code };
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.Deaths.Died += Actors.NodeDied;
         Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
@@ -92,6 +108,9 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 
     /// <summary>Copies values in and out.</summary>
     public ValueCopier Copier { get; }
+
+    /// <summary>The job code packages this node loaded (null for a runtime that runs no shipped code: a driver's).</summary>
+    public CodePackages? Code { get; }
 
     /// <summary>The node's object store (values above the inline threshold), or null when the node has none.</summary>
     public LocalObjectStore? Store => Values.Store;
@@ -164,7 +183,15 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Objects.Endpoint = Node.Endpoint;
         Objects.FreedElsewhere = Cluster.Copies.Freed;
         Cluster.Refresh.Start();
+        if (Code is not null)
+        {
+            _codeRetirement = new JobCodeRetirement(Code, GrainFactory, _logger);
+            _codeRetirement.Start();
+        }
     }
+
+    private JobCodeRetirement? _codeRetirement;
+    private readonly ILogger _logger;
 
     /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
@@ -261,6 +288,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         }
 
         Node.MarkDisposed();
+        _codeRetirement?.Dispose();
         Cluster.Dispose();
         Owners.Remove(Node.WorkerId);
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));

@@ -71,7 +71,9 @@ internal sealed partial class LocalObjectStore
     /// <summary><see cref="IsLarge(object?)"/> for a given threshold (also used where a node has no store).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsLarge(object? value, long threshold) =>
-        value is string or Array or ICollection && Estimate(value) > threshold && (value is string || ValueShapes.CannotHoldRefs(value.GetType()));
+        value is PackedValue packed
+            ? packed.Refs is null && packed.Bytes.Length > threshold // refs it carries must stay live: it stays inline
+            : value is string or Array or ICollection && Estimate(value) > threshold && (value is string || ValueShapes.CannotHoldRefs(value.GetType()));
 
     private static long Estimate(object value) => value switch
     {
@@ -119,9 +121,11 @@ internal sealed partial class LocalObjectStore
         }
 
         byte[] bytes;
+        var packed = value is PackedValue;
         try
         {
-            bytes = _serializer.SerializeToArray<object>(value);
+            // A job's value is serialized already, by its job's serializer: its bytes go in as they are.
+            bytes = value is PackedValue p ? p.Bytes : _serializer.SerializeToArray<object>(value);
         }
         catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
         {
@@ -135,7 +139,7 @@ internal sealed partial class LocalObjectStore
             await serializedWriter.SealAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return Stored(id, arrayType: null, length: 0, bytes.Length);
+        return Stored(id, arrayType: null, length: 0, bytes.Length) with { Packed = packed };
     }
 
     private StoredObject Stored(ObjectId id, Type? arrayType, int length, long size) =>

@@ -1,3 +1,4 @@
+using OrleansRay.Code;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 
@@ -85,9 +86,36 @@ internal sealed partial class ObjectReader
     }
 
     /// <summary>Resolves a call's arguments into <paramref name="target"/> from <paramref name="offset"/> on: inline
-    /// values as they are, object arguments copied out of their entries.</summary>
+    /// values as they are, object arguments copied out of their entries, packed values (a job's) unpacked by
+    /// <paramref name="code"/>, the called function's job serializer (the node's own when null).</summary>
     /// <returns>null on success; otherwise the error to report (a failed argument propagates its error).</returns>
-    public RayError? ResolveArguments(TaskArg[] args, object?[] target, int offset, string functionName)
+    public RayError? ResolveArguments(TaskArg[] args, object?[] target, int offset, string functionName, JobSerializer? code)
+    {
+        var error = ResolveArgumentValues(args, target, offset, functionName);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        for (var i = offset; i < offset + args.Length; i++)
+        {
+            if (target[i] is PackedValue packed)
+            {
+                try
+                {
+                    target[i] = Copier.Unpack(packed, code);
+                }
+                catch (ArgumentException ex)
+                {
+                    return RayError.Create(RayErrorKind.TaskFailed, $"Argument {i - offset + 1} of {functionName}: {ex.Message}", functionName);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private RayError? ResolveArgumentValues(TaskArg[] args, object?[] target, int offset, string functionName)
     {
         for (var i = 0; i < args.Length; i++)
         {

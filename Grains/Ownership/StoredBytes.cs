@@ -25,7 +25,8 @@ internal static class StoredBytes
             return array;
         }
 
-        return serializer.Deserialize<object>(bytes);
+        // A job's value: the job's code unpacks it (the node's serializer does not know its types).
+        return stored.Packed ? new PackedValue(bytes.ToArray()) : serializer.Deserialize<object>(bytes);
     }
 
     /// <summary>The bytes of a raw array's elements.</summary>

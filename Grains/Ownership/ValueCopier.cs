@@ -1,5 +1,6 @@
 using Orleans.Serialization;
 using Orleans.Serialization.Codecs;
+using OrleansRay.Code;
 
 namespace OrleansRay.Ownership;
 
@@ -15,7 +16,18 @@ internal sealed class ValueCopier
     {
         _copier = copier;
         Serializer = serializer;
+        System = new JobSerializer(serializer, string.Empty);
     }
+
+    /// <summary>Unpacks with the node's own serializer: for code the node has itself (it knows those types).</summary>
+    public JobSerializer System { get; }
+
+    /// <summary>The serializer of this process's own job code, in a driver that ships its code (its connected
+    /// runtime): values its code passes in are packed, as job code's values are on the nodes. Null otherwise.</summary>
+    public JobSerializer? DriverCode { get; set; }
+
+    /// <summary>The job code running here: the current task's or method's job on a node, else the driver's own.</summary>
+    private JobSerializer? CurrentCode => CodeScope.Current ?? DriverCode;
 
     /// <summary>Orleans' serializer (values held for remote owners travel as its bytes).</summary>
     public Serializer Serializer { get; }
@@ -29,6 +41,13 @@ internal sealed class ValueCopier
             return null;
         }
 
+        if (CurrentCode is { } code)
+        {
+            // Job code's values travel packed (serialized here, by the job's serializer): a copy, and no node's own
+            // serializer ever meets the job's types.
+            return code.Pack(value, what);
+        }
+
         try
         {
             return _copier.Copy(value);
@@ -40,10 +59,28 @@ internal sealed class ValueCopier
     }
 
     /// <summary>The error for a value whose type Orleans cannot serialize, naming the type and what to use instead.</summary>
-    public static ArgumentException Unserializable(Type type, string what, Exception cause) => new(
-        $"The {what} of type {type.FullName} cannot be serialized. Use primitives, strings, arrays, List<T>, Dictionary<K,V>, tuples, " +
-        $"ObjectRef<T>, ActorHandle<T>, or mark the type [GenerateSerializer] with [Id(n)] on its members (Orleans' convention). ({cause.Message})", cause);
+    public static ArgumentException Unserializable(Type type, string what, Exception cause) => JobSerializer.Unserializable(type, what, cause);
 
-    /// <summary>Copies a stored value out to a reader.</summary>
-    public object? CopyOut(object? value) => value is null ? null : _copier.Copy(value);
+    /// <summary>Copies a stored value out to a reader in the runtime (a packed value stays packed: unpacking needs the
+    /// reading code's job, <see cref="Unpack"/>).</summary>
+    public object? CopyOut(object? value) => value is null or PackedValue ? value : _copier.Copy(value);
+
+    /// <summary>A value as user code reads it: a packed one unpacked by the running job code's serializer (the node's
+    /// own outside job code), anything else copied.</summary>
+    public object? ReadOut(object? value) => value is PackedValue packed ? Unpack(packed, CurrentCode) : CopyOut(value);
+
+    /// <summary>Unpacks with <paramref name="code"/> (the node's own serializer when null).</summary>
+    /// <exception cref="ArgumentException">The bytes do not deserialize here (names why).</exception>
+    public object? Unpack(PackedValue packed, JobSerializer? code)
+    {
+        try
+        {
+            return (code ?? System).Unpack(packed);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not ArgumentException)
+        {
+            throw new ArgumentException(
+                $"A value of a job's code ({packed.Bytes.Length} bytes) could not be read here: {ex.Message}. A job's values are read by the same build of its code that made them.", ex);
+        }
+    }
 }

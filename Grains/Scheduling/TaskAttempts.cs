@@ -60,7 +60,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
 
         var args = spec.Args.Length == 0 ? Array.Empty<object?>() : new object?[spec.Args.Length];
-        var argError = _reader.ResolveArguments(spec.Args, args, 0, spec.DisplayName);
+        var argError = _reader.ResolveArguments(spec.Args, args, 0, spec.DisplayName, spec.Function.Code);
         if (argError is not null)
         {
             if (!spec.IsForeign && Recovery.TryRerunAfterLostArgument(spec, argError))

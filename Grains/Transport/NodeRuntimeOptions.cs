@@ -22,6 +22,9 @@ internal sealed class NodeRuntimeOptions
     /// (when it has one). Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
 
+    /// <summary>Where the node keeps the files of jobs' code, by content hash (null: a folder per user in the temp folder).</summary>
+    public string? CodeCacheDirectory { get; set; }
+
     /// <summary>The silo's gateway, "address:port", where clients (connected drivers) connect; null when unknown. A
     /// driver on the same machine finds the node it connected through by it, and uses that node's store.</summary>
     public string? Gateway { get; set; }

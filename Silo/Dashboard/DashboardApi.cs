@@ -120,7 +120,7 @@ internal sealed class DashboardApi
     {
         var reports = await _details.GatherAsync(0, cancellationToken).ConfigureAwait(false);
         var nodes = reports.Select(r => r.Details is { } d
-                ? new ObjectNode(r.Node, d.OwnedObjects, d.ManagedHeapBytes, d.Store is { } s ? Store(s) : null, d.StoreError, null)
+                ? new ObjectNode(r.Node, d.OwnedObjects, d.ManagedHeapBytes, d.Store is { } s ? Store(s) : null, d.StoreError, null) { JobCodeLoaded = d.JobCodeLoaded, JobCodeContexts = d.JobCodeContexts }
                 : new ObjectNode(r.Node, 0, 0, null, null, r.Error))
             .ToList();
         var stores = nodes.Where(n => n.Store is not null).Select(n => n.Store!).ToList();
@@ -169,7 +169,14 @@ internal sealed class DashboardApi
 
     internal sealed record StoreRow(long Capacity, long UsedBytes, int ObjectCount, long SpilledBytes, long SpillCount, long RestoreCount, long PullBytesReceived, long TransferBytesSent);
 
-    internal sealed record ObjectNode(string Node, int OwnedObjects, long ManagedHeapBytes, StoreRow? Store, string? StoreError, string? Error);
+    internal sealed record ObjectNode(string Node, int OwnedObjects, long ManagedHeapBytes, StoreRow? Store, string? StoreError, string? Error)
+    {
+        /// <summary>Job code packages loaded on the node.</summary>
+        public int JobCodeLoaded { get; init; }
+
+        /// <summary>Job load contexts still in the node's memory (loaded, or unloaded and not yet collected).</summary>
+        public int JobCodeContexts { get; init; }
+    }
 
     internal sealed record ObjectTotals(int OwnedObjects, long ManagedHeapBytes, StoreRow Store);
 

@@ -1,0 +1,148 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Code;
+using OrleansRay.Grains;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>Makes a connected driver's code its job's code package: finds the driver's application assemblies, uploads
+/// each file the cluster does not have yet (by SHA-256), then the manifest, and marks the assemblies as that package's
+/// in this process, so every function and actor class of them is described with the package id.</summary>
+internal static partial class JobCodeUpload
+{
+    /// <summary>What connecting shipped.</summary>
+    /// <param name="PackageId">The package id, empty when nothing was shipped.</param>
+    /// <param name="Files">Files in the package (assemblies and the manifest).</param>
+    /// <param name="Bytes">Their bytes.</param>
+    /// <param name="UploadedFiles">Files uploaded now (the cluster had the others).</param>
+    /// <param name="UploadedBytes">Bytes uploaded now.</param>
+    public readonly record struct Result(string PackageId, int Files, long Bytes, int UploadedFiles, long UploadedBytes);
+
+    /// <summary>Uploads the driver's code as its job's package.</summary>
+    /// <exception cref="RayException">The package is over <see cref="RuntimeEnv.MaxCodeBytes"/> (names its size and the
+    /// limit), a file is over the control store's limit, or the upload failed.</exception>
+    public static async Task<Result> UploadAsync(IGrainFactory grains, RuntimeEnv env, ILogger logger, CancellationToken cancellationToken)
+    {
+        var assemblies = Find(Assembly.GetEntryAssembly(), env.Assemblies);
+        if (assemblies.Count == 0 && env.EnvVars.Count == 0)
+        {
+            return default;
+        }
+
+        var files = new List<(Assembly Assembly, CodeFile File, byte[] Bytes)>();
+        foreach (var assembly in assemblies)
+        {
+            var bytes = await File.ReadAllBytesAsync(assembly.Location, cancellationToken).ConfigureAwait(false);
+            files.Add((assembly, new CodeFile(assembly.GetName().Name!, CodeManifest.Hash(bytes), bytes.LongLength), bytes));
+        }
+
+        var total = files.Sum(f => f.Bytes.LongLength);
+        if (total > env.MaxCodeBytes)
+        {
+            var largest = files.MaxBy(f => f.Bytes.LongLength);
+            throw new RayException(
+                $"The job's code is {total:N0} bytes ({files.Count} assemblies, the largest {largest.File.Name} at {largest.Bytes.LongLength:N0} bytes); " +
+                $"the limit is {env.MaxCodeBytes:N0} bytes (RayOptions.RuntimeEnv.MaxCodeBytes). Raise the limit, or load large libraries on every node with `orleansray start --load`.");
+        }
+
+        if (files.FirstOrDefault(f => f.Bytes.LongLength > ICodeBlobGrain.MaxBytes) is { Assembly: not null } tooLarge)
+        {
+            throw new RayException($"Assembly {tooLarge.File.Name} is {tooLarge.Bytes.LongLength:N0} bytes; the cluster takes files up to {ICodeBlobGrain.MaxBytes:N0} bytes. Load it on every node with `orleansray start --load` instead.");
+        }
+
+        var manifest = new CodeManifest
+        {
+            Assemblies = [.. files.Select(f => f.File)],
+            EnvVars = new SortedDictionary<string, string>(env.EnvVars, StringComparer.Ordinal),
+        };
+        var manifestBytes = manifest.ToBytes();
+        var packageId = CodeManifest.Hash(manifestBytes);
+        var uploadedFiles = 0;
+        var uploadedBytes = 0L;
+        try
+        {
+            // The manifest last: a node that finds it finds every file it names.
+            foreach (var (hash, bytes) in files.Select(f => (f.File.Sha256, f.Bytes)).Append((packageId, manifestBytes)))
+            {
+                var blob = grains.GetGrain<ICodeBlobGrain>(hash);
+                if (await blob.HasAsync().WaitAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                await blob.PutAsync(bytes).WaitAsync(cancellationToken).ConfigureAwait(false);
+                uploadedFiles++;
+                uploadedBytes += bytes.LongLength;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new RayException($"Uploading the job's code to the cluster failed: {ex.Message}", ex);
+        }
+
+        DriverCode.Register(files.Select(f => f.Assembly), packageId);
+        var result = new Result(packageId, files.Count + 1, total + manifestBytes.LongLength, uploadedFiles, uploadedBytes);
+        LogShipped(logger, CodePackage.Short(packageId), files.Count, result.Bytes, uploadedFiles, uploadedBytes);
+        return result;
+    }
+
+    /// <summary>The driver's application assemblies: <paramref name="entry"/> and what it references, transitively,
+    /// leaving out .NET (the shared framework's folder), dynamic assemblies, and OrleansRay with everything it
+    /// references (Orleans, Microsoft.Extensions): every node has those. Plus <paramref name="extra"/>.</summary>
+    public static IReadOnlyList<Assembly> Find(Assembly? entry, IEnumerable<Assembly> extra)
+    {
+        var system = Closure([typeof(Ray).Assembly], _ => true);
+        var frameworkRoot = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(typeof(object).Assembly.Location)))!;
+        bool IsApplication(Assembly a) =>
+            !a.IsDynamic && !string.IsNullOrEmpty(a.Location) && !system.ContainsKey(a.GetName().Name!)
+            && !a.Location.StartsWith(frameworkRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+        var roots = (entry is null ? [] : new[] { entry }).Concat(extra).Where(IsApplication).ToArray();
+        return [.. Closure(roots, IsApplication).Values.OrderBy(a => a.GetName().Name, StringComparer.OrdinalIgnoreCase)];
+    }
+
+    /// <summary>The assemblies reachable from <paramref name="roots"/> through references, walking only through those
+    /// <paramref name="follow"/> accepts; by simple name.</summary>
+    private static Dictionary<string, Assembly> Closure(IEnumerable<Assembly> roots, Func<Assembly, bool> follow)
+    {
+        var found = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
+        var pending = new Stack<Assembly>(roots);
+        while (pending.Count > 0)
+        {
+            var assembly = pending.Pop();
+            if (!found.TryAdd(assembly.GetName().Name!, assembly))
+            {
+                continue;
+            }
+
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (reference.Name is null || found.ContainsKey(reference.Name))
+                {
+                    continue;
+                }
+
+                Assembly loaded;
+                try
+                {
+                    loaded = AssemblyLoadContext.Default.LoadFromAssemblyName(reference);
+                }
+                catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    continue; // referenced but never needed at run time (a compile-time-only reference)
+                }
+
+                if (follow(loaded))
+                {
+                    pending.Push(loaded);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job code {Package}: {Assemblies} assemblies and a manifest, {Bytes} bytes; uploaded {UploadedFiles} files ({UploadedBytes} bytes), the cluster had the rest")]
+    private static partial void LogShipped(ILogger logger, string package, int assemblies, long bytes, int uploadedFiles, long uploadedBytes);
+}

@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Runtime.Loader;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+
+namespace OrleansRay.Code;
+
+/// <summary>The job code packages of one node: fetched from the control store the first time the node runs a job's
+/// code (kept in a disk cache by content hash), loaded into the job's collectible context, and unloaded when no running
+/// job uses them (<see cref="Retire"/>).</summary>
+internal sealed partial class CodePackages
+{
+    /// <summary>How long a package stays loaded after its code last ran, once its job ended.</summary>
+    public static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>The disk cache when the node's settings name none: one per user in the temp folder (files are named by
+    /// their hash, so nodes of one machine share it safely).</summary>
+    public static readonly string DefaultCacheDirectory = Path.Combine(Path.GetTempPath(), "orleansray-code-" + Environment.UserName);
+
+    private static readonly ConcurrentDictionary<string, string> FileHashes = new(StringComparer.Ordinal);
+
+    private readonly IGrainFactory _grains;
+    private readonly IServiceProvider _host;
+    private readonly Action<IServiceCollection> _configure;
+    private readonly Func<string> _nodeName;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Lazy<Task<CodePackage>>> _packages = new(StringComparer.Ordinal);
+    private readonly List<WeakReference> _unloading = [];
+
+    /// <summary>The packages of a node.</summary>
+    /// <param name="grains">Reaches the control store's code files.</param>
+    /// <param name="host">The node's service provider (each job's serializer takes the node's grain-reference codecs from it).</param>
+    /// <param name="configure">Adds the node's runtime to each job's serializer services.</param>
+    /// <param name="cacheDirectory">The node's disk cache of code files (created when missing).</param>
+    /// <param name="nodeName">The node's name, for messages.</param>
+    /// <param name="logger">Logs loads, unloads and a <c>--load</c>ed library that differs from a job's copy.</param>
+    public CodePackages(IGrainFactory grains, IServiceProvider host, Action<IServiceCollection> configure, string cacheDirectory, Func<string> nodeName, ILogger logger)
+    {
+        _grains = grains;
+        _host = host;
+        _configure = configure;
+        CacheDirectory = cacheDirectory;
+        _nodeName = nodeName;
+        _logger = logger;
+    }
+
+    /// <summary>The node's name, for messages.</summary>
+    public string NodeName => _nodeName();
+
+    /// <summary>Where the node keeps code files, named by their SHA-256.</summary>
+    public string CacheDirectory { get; }
+
+    /// <summary>Packages loaded now.</summary>
+    public int Loaded => _packages.Values.Count(p => p.IsValueCreated && p.Value.IsCompletedSuccessfully);
+
+    /// <summary>Job load contexts still in memory: the loaded ones, and unloaded ones the runtime has not collected yet.</summary>
+    public int Contexts
+    {
+        get
+        {
+            lock (_unloading)
+            {
+                _unloading.RemoveAll(w => !w.IsAlive);
+                return Loaded + _unloading.Count;
+            }
+        }
+    }
+
+    /// <summary>The package, when it is loaded already.</summary>
+    public bool TryGet(string id, out CodePackage package)
+    {
+        if (_packages.TryGetValue(id, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+        {
+            package = lazy.Value.Result;
+            return true;
+        }
+
+        package = null!;
+        return false;
+    }
+
+    /// <summary>The package, loading it the first time (concurrent callers share one load).</summary>
+    /// <exception cref="CodeLoadException">A file could not be fetched or an assembly did not load (a later call tries again).</exception>
+    public Task<CodePackage> GetAsync(string id)
+    {
+        return _packages.GetOrAdd(id, key => new Lazy<Task<CodePackage>>(() => LoadOrForgetAsync(key))).Value;
+    }
+
+    private async Task<CodePackage> LoadOrForgetAsync(string id)
+    {
+        try
+        {
+            return await LoadAsync(id).ConfigureAwait(false);
+        }
+        catch
+        {
+            _packages.TryRemove(id, out _); // the next run tries again (the head may have the file by then)
+            throw;
+        }
+    }
+
+    /// <summary>Unloads the packages no running job uses (<paramref name="live"/>: the package ids of running jobs), that
+    /// host no actor, and whose code has not started for <see cref="RetireGrace"/>.</summary>
+    /// <returns>How many were unloaded.</returns>
+    public int Retire(IReadOnlySet<string> live)
+    {
+        var now = DateTime.UtcNow.Ticks;
+        var retired = 0;
+        foreach (var (id, lazy) in _packages)
+        {
+            if (live.Contains(id) || !lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully)
+            {
+                continue;
+            }
+
+            var package = lazy.Value.Result;
+            if (package.Users > 0 || now - package.LastUsedTicks < RetireGrace.Ticks
+                || !_packages.TryRemove(new KeyValuePair<string, Lazy<Task<CodePackage>>>(id, lazy)))
+            {
+                continue;
+            }
+
+            var weak = package.Unload();
+            lock (_unloading)
+            {
+                _unloading.Add(weak);
+            }
+
+            LogUnloaded(_logger, CodePackage.Short(id));
+            retired++;
+        }
+
+        if (Contexts > Loaded)
+        {
+            // An unloaded context goes at a collection once nothing references it.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
+
+        return retired;
+    }
+
+    private async Task<CodePackage> LoadAsync(string id)
+    {
+        if (!CodeManifest.IsHash(id))
+        {
+            throw new CodeLoadException($"'{id}' is not a job code package id (64 lowercase hex digits).");
+        }
+
+        var node = _nodeName();
+        var manifest = CodeManifest.Parse(await FileAsync(id, "the manifest", node).ConfigureAwait(false));
+        var files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in manifest.Assemblies)
+        {
+            await FileAsync(file.Sha256, $"assembly '{file.Name}'", node).ConfigureAwait(false);
+            files[file.Name] = PathOf(file.Sha256);
+        }
+
+        var context = new JobLoadContext(id, files, SharedCopy);
+        try
+        {
+            foreach (var file in manifest.Assemblies)
+            {
+                LoadEagerly(context, file, id, node);
+            }
+
+            var (services, serializer) = JobSerializerFactory.Build(context, _host, _configure, manifest.Assemblies.Select(a => a.Name));
+            LogLoaded(_logger, CodePackage.Short(id), manifest.ToString());
+            return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars));
+        }
+        catch
+        {
+            OrleansTypeCaches.Purge(context);
+            context.Unload();
+            throw;
+        }
+    }
+
+    private static void LoadEagerly(JobLoadContext context, CodeFile file, string id, string node)
+    {
+        try
+        {
+            _ = context.LoadFromAssemblyName(new System.Reflection.AssemblyName(file.Name)).GetTypes();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException ex)
+        {
+            var reason = ex.LoaderExceptions.FirstOrDefault(e => e is not null)?.Message ?? ex.Message;
+            throw new CodeLoadException($"Assembly '{file.Name}' of job code {CodePackage.Short(id)} could not be loaded on node {node}: {reason}", ex);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or TypeLoadException)
+        {
+            throw new CodeLoadException($"Assembly '{file.Name}' of job code {CodePackage.Short(id)} could not be loaded on node {node}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The bytes of file <paramref name="hash"/>: from the disk cache, else fetched from the control store and cached.</summary>
+    private async Task<byte[]> FileAsync(string hash, string what, string node)
+    {
+        var path = PathOf(hash);
+        if (File.Exists(path))
+        {
+            var cached = await File.ReadAllBytesAsync(path).ConfigureAwait(false);
+            if (CodeManifest.Hash(cached) == hash)
+            {
+                return cached;
+            }
+        }
+
+        byte[]? bytes;
+        try
+        {
+            bytes = await _grains.GetGrain<ICodeBlobGrain>(hash).GetAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new CodeLoadException($"Node {node} could not fetch {what} of job code ({hash}) from the head: {ex.Message}", ex);
+        }
+
+        if (bytes is null || CodeManifest.Hash(bytes) != hash)
+        {
+            throw new CodeLoadException($"Node {node} could not fetch {what} of job code ({hash}): the head does not have it. Connect the driver again to upload it.");
+        }
+
+        Directory.CreateDirectory(CacheDirectory);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        await File.WriteAllBytesAsync(temporary, bytes).ConfigureAwait(false);
+        File.Move(temporary, path, overwrite: true);
+        return bytes;
+    }
+
+    private string PathOf(string hash) => Path.Combine(CacheDirectory, hash + ".dll");
+
+    /// <summary>True when the node's default context already has this very build of <paramref name="name"/> (a
+    /// <c>--load</c>ed library the job also ships): the job uses the shared copy. A different build there is reported,
+    /// and the job gets its own copy: a node never runs another build of a job's code than the driver's.</summary>
+    private bool SharedCopy(string name, string hash)
+    {
+        var shared = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => string.Equals(a.GetName().Name, name, StringComparison.OrdinalIgnoreCase));
+        if (shared is null || string.IsNullOrEmpty(shared.Location) || !File.Exists(shared.Location))
+        {
+            return false;
+        }
+
+        var sharedHash = FileHashes.GetOrAdd(shared.Location, static location => CodeManifest.Hash(File.ReadAllBytes(location)));
+        if (sharedHash == hash)
+        {
+            return true;
+        }
+
+        LogDifferentBuild(_logger, name, shared.Location, CodePackage.Short(sharedHash), CodePackage.Short(hash));
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded job code {Package}: {Contents}")]
+    private static partial void LogLoaded(ILogger logger, string package, string contents);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded job code {Package}: no running job uses it")]
+    private static partial void LogUnloaded(ILogger logger, string package);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The node's copy of '{Assembly}' ({Path}, build {NodeBuild}) is not the job's (build {JobBuild}): the job runs its own copy; restart the node with the driver's build in --load to share one")]
+    private static partial void LogDifferentBuild(ILogger logger, string assembly, string path, string nodeBuild, string jobBuild);
+}

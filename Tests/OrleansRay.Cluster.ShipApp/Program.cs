@@ -1,0 +1,94 @@
+using System.Globalization;
+using OrleansRay;
+using ShipModel;
+
+namespace ShipApp;
+
+/// <summary>The code-shipping driver. Verbs:
+/// <c>run [READY-FILE PEER-READY-FILE]</c> connects with <c>Address = "auto"</c>, runs one round of checks (tasks, an
+/// actor, a user record as argument and result, nested refs, an actor handle passed to a task, the job's environment
+/// variable) and prints each as "check NAME = VALUE"; with the two files, it then writes the first, waits for the peer's
+/// (another build running at the same time) and runs the round again.
+/// <c>jobs N</c> runs N jobs one after another (each connection is a job; each has its own environment variable, so its
+/// own code package on the nodes), each a short round.</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var verb = args.Length > 0 ? args[0] : string.Empty;
+        switch (verb)
+        {
+            case "run":
+                return await RunAsync(args.Length >= 3 ? (args[1], args[2]) : null);
+            case "jobs":
+                var count = int.Parse(args[1], CultureInfo.InvariantCulture);
+                for (var i = 1; i <= count; i++)
+                {
+                    await using var ray = await Connect($"job {i}");
+                    var total = await ray.GetAsync(ray.Task(Functions.Scale, new Measurement { Name = "j", Values = [i] }).Remote(), TimeSpan.FromSeconds(60));
+                    var actor = ray.Actor(() => new Accumulator(i)).Remote();
+                    _ = await actor.Task(a => a.Snapshot()).Remote();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"job {i} done {total.Values[0]}"));
+                }
+
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | jobs N");
+                return 2;
+        }
+    }
+
+    private static Task<IRay> Connect(string job)
+    {
+        var options = new RayOptions { Address = "auto", LogLevel = Microsoft.Extensions.Logging.LogLevel.Information };
+        options.RuntimeEnv.EnvVars["SHIP_GREETING"] = $"hello from {Functions.Version} {job}";
+        return Ray.InitAsync(options);
+    }
+
+    private static async Task<int> RunAsync((string Ready, string PeerReady)? barrier)
+    {
+        await using var ray = await Connect("run");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"driver pid {Environment.ProcessId}"));
+        await RoundAsync(ray, 1);
+        if (barrier is { } files)
+        {
+            await File.WriteAllTextAsync(files.Ready, "ready");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (!File.Exists(files.PeerReady))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    await Console.Error.WriteLineAsync("the other build never became ready");
+                    return 3;
+                }
+
+                await Task.Delay(50);
+            }
+
+            await RoundAsync(ray, 2);
+        }
+
+        return 0;
+    }
+
+    private static async Task RoundAsync(IRay ray, int round)
+    {
+        var timeout = TimeSpan.FromSeconds(60);
+        void Check(string name, object? value) =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"check {round} {name} = {value}"));
+
+        Check("version", await ray.GetAsync(ray.Task(Functions.WhichBuild).Remote(), timeout));
+        var scaled = await ray.GetAsync(ray.Task(Functions.Scale, new Measurement { Name = "m", Values = [1, 2, 3] }).Remote(), timeout);
+        Check("record", $"{scaled.Name} {string.Join(",", scaled.Values)}");
+        var squares = Enumerable.Range(1, 3).Select(i => ray.Task(Functions.Square, i).Remote()).ToList();
+        Check("nested-refs", await ray.GetAsync(ray.Task(Functions.SumRefs, squares).Remote(), timeout));
+        var extra = await ray.PutAsync(40);
+        Check("ref-in-record", await ray.GetAsync(ray.Task(Functions.SumWithExtra, new Measurement { Name = "e", Values = [1, 1], Extra = extra }).Remote(), timeout));
+        var accumulator = ray.Actor(() => new Accumulator(10)).Remote();
+        Check("actor", await accumulator.Task(a => a.Add(5)).Remote());
+        Check("handle-in-task", await ray.GetAsync(ray.Task(Functions.AddThrough, accumulator, 1).Remote(), timeout));
+        var snapshot = await accumulator.Task(a => a.Snapshot()).Remote();
+        Check("actor-record", $"{snapshot.Name} {snapshot.Values[0]}");
+        Check("env", await ray.GetAsync(ray.Task(Functions.Greeting).Remote(), timeout));
+    }
+}
