@@ -31,8 +31,8 @@ internal sealed record JobRecord(string JobId, string Address, IReadOnlyList<str
     /// some); null for none. <c>ORLEANSRAY_ADDRESS</c> and <c>ORLEANSRAY_JOB_ID</c> are always the job's own.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
-    /// <summary>The folder extracted from the uploaded working dir, removed with the job's file; null when the job runs
-    /// in a folder of the submitting machine (<see cref="WorkingDirectory"/> is then that folder).</summary>
+    /// <summary>The head's unpacked copy of an uploaded working dir (<see cref="WorkingDirectory"/> then), kept until
+    /// <c>orleansray stop</c> removes the session; null when the job runs in a folder of the machine that submitted it.</summary>
     public string? UploadedWorkingDirectory { get; init; }
 
     /// <summary>Longest job id: it names files and shows in tables.</summary>

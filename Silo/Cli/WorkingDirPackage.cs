@@ -20,6 +20,9 @@ internal static class WorkingDirPackage
     /// what a job runs from.</summary>
     public static readonly IReadOnlyList<string> DefaultExcludes = ["bin/", "obj/", ".git/"];
 
+    /// <summary>S_IFREG, the file-type bits of a regular file in a Unix mode.</summary>
+    private const int RegularFile = 0x8000;
+
     /// <summary>A zip made by <see cref="Create"/>: a temporary file the caller deletes.</summary>
     /// <param name="ZipFile">The zip's path (a temporary file).</param>
     /// <param name="Sha256">Lowercase hex SHA-256 of the zip: its name on the head.</param>
@@ -69,7 +72,8 @@ internal static class WorkingDirPackage
                 {
                     var entry = zip.CreateEntry(relative, CompressionLevel.Optimal);
                     entry.LastWriteTime = file.LastWriteTime;
-                    entry.ExternalAttributes = (int)file.UnixFileMode << 16;
+                    // Unix mode in the high 16 bits, as zip tools write it: a regular file (S_IFREG) and its permissions.
+                    entry.ExternalAttributes = ((int)file.UnixFileMode | RegularFile) << 16;
                     using var source = file.OpenRead();
                     using var target = entry.Open();
                     source.CopyTo(target);
