@@ -157,7 +157,7 @@ internal static class WorkingDirPackage
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            entry.ExtractToFile(target, overwrite: false);
+            entry.ExtractToFile(target, overwrite: true);
         }
     }
 

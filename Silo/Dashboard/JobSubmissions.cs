@@ -24,7 +24,12 @@ internal sealed class JobSubmissions
     private readonly CliPaths _paths;
     private readonly string _session;
     private readonly IGrainFactory _grains;
-    private readonly SemaphoreSlim _submitting = new(1, 1);
+    /// <summary>Guards <see cref="_starting"/>: checking that an id is free and claiming it is one step.</summary>
+    private readonly SemaphoreSlim _claiming = new(1, 1);
+
+    /// <summary>Ids of jobs being started right now (their job file may not be written yet): one submission per id,
+    /// while submissions of different ids start side by side.</summary>
+    private readonly HashSet<string> _starting = new(StringComparer.Ordinal);
 
     /// <param name="paths">The head's CLI folders (its job files are there).</param>
     /// <param name="gatewayAddress">The head's client address HOST:PORT, given to jobs as ORLEANSRAY_ADDRESS.</param>
@@ -151,61 +156,78 @@ internal sealed class JobSubmissions
             }
         }
 
-        await _submitting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _claiming.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (JobRecord.TryRead(_paths.JobFile(jobId)) is not null || await FindRowAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
+            if (_starting.Contains(jobId) || JobRecord.TryRead(_paths.JobFile(jobId)) is not null || await FindRowAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new JobApiException(409, $"jobId '{jobId}': the cluster already has a job of that id; choose another id, or leave it out for a new one.");
             }
 
-            var workingDir = Path.Combine(_session, "job_files", jobId);
-            if (Directory.Exists(workingDir))
-            {
-                Directory.Delete(workingDir, recursive: true);
-            }
-
-            Directory.CreateDirectory(workingDir);
-            try
-            {
-                if (package is not null)
-                {
-                    WorkingDirPackage.Validate(package, MaxUploadBytes);
-                    WorkingDirPackage.Extract(package, workingDir);
-                }
-
-                if (JobSupervisor.FindProgram(entrypoint[0], workingDir) is null)
-                {
-                    throw new JobApiException(400, $"{entrypoint[0]}: no such program on the head (not a file of the working dir, and not on the head's PATH).");
-                }
-
-                var logs = Path.Combine(_session, "logs");
-                Directory.CreateDirectory(logs);
-                var record = new JobRecord(jobId, GatewayAddress, [.. entrypoint], workingDir, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow)
-                {
-                    Environment = env,
-                    UploadedWorkingDirectory = package is null ? null : workingDir,
-                };
-                try
-                {
-                    record = await JobRunner.StartAsync(_paths, record, cancellationToken).ConfigureAwait(false);
-                }
-                catch (CliException ex)
-                {
-                    throw new JobApiException(ex.ExitCode == CliException.UsageExitCode ? 400 : 500, ex.Message);
-                }
-
-                return new JobSubmitted(jobId, record.Pid, GatewayAddress, workingDir, record.CommandLine);
-            }
-            catch (Exception ex) when (ex is JobApiException or InvalidDataException or IOException)
-            {
-                Directory.Delete(workingDir, recursive: true);
-                throw ex is InvalidDataException ? new JobApiException(400, ex.Message) : ex;
-            }
+            _starting.Add(jobId);
         }
         finally
         {
-            _submitting.Release();
+            _claiming.Release();
+        }
+
+        try
+        {
+            return await StartClaimedAsync(jobId, entrypoint, env, package, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _claiming.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            _starting.Remove(jobId);
+            _claiming.Release();
+        }
+    }
+
+    /// <summary>Unpacks the working dir and starts job <paramref name="jobId"/> (its id claimed by this submission).</summary>
+    private async Task<JobSubmitted> StartClaimedAsync(string jobId, IReadOnlyList<string> entrypoint, Dictionary<string, string>? env, string? package, CancellationToken cancellationToken)
+    {
+        var workingDir = Path.Combine(_session, "job_files", jobId);
+        if (Directory.Exists(workingDir))
+        {
+            Directory.Delete(workingDir, recursive: true);
+        }
+
+        Directory.CreateDirectory(workingDir);
+        try
+        {
+            if (package is not null)
+            {
+                WorkingDirPackage.Validate(package, MaxUploadBytes);
+                WorkingDirPackage.Extract(package, workingDir);
+            }
+
+            if (JobSupervisor.FindProgram(entrypoint[0], workingDir) is null)
+            {
+                throw new JobApiException(400, $"{entrypoint[0]}: no such program on the head (not a file of the working dir, and not on the head's PATH).");
+            }
+
+            var logs = Path.Combine(_session, "logs");
+            Directory.CreateDirectory(logs);
+            var record = new JobRecord(jobId, GatewayAddress, [.. entrypoint], workingDir, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow)
+            {
+                Environment = env,
+                UploadedWorkingDirectory = package is null ? null : workingDir,
+            };
+            try
+            {
+                record = await JobRunner.StartAsync(_paths, record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CliException ex)
+            {
+                throw new JobApiException(ex.ExitCode == CliException.UsageExitCode ? 400 : 500, ex.Message);
+            }
+
+            return new JobSubmitted(jobId, record.Pid, GatewayAddress, workingDir, record.CommandLine);
+        }
+        catch (Exception ex) when (ex is JobApiException or InvalidDataException or IOException)
+        {
+            Directory.Delete(workingDir, recursive: true);
+            throw ex is InvalidDataException ? new JobApiException(400, ex.Message) : ex;
         }
     }
 

@@ -228,6 +228,14 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, noPackage.StatusCode);
         Assert.Contains("no such package", await ErrorOf(noPackage), StringComparison.Ordinal);
 
+        // A job without a working dir gets an empty folder of its own; its id is then taken.
+        var jobId = NewJobId();
+        using var first = await _http.PostAsJsonAsync(new Uri($"{Url}/api/jobs"), new { entrypoint = new[] { "true" }, jobId });
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        using var taken = await _http.PostAsJsonAsync(new Uri($"{Url}/api/jobs"), new { entrypoint = new[] { "true" }, jobId });
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        Assert.Contains($"jobId '{jobId}': the cluster already has a job of that id", await ErrorOf(taken), StringComparison.Ordinal);
+
         using var badOffset = await _http.GetAsync(new Uri($"{Url}/api/jobs/any/logs?offset=-1"));
         Assert.Equal(HttpStatusCode.BadRequest, badOffset.StatusCode);
 
