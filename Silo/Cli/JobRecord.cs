@@ -27,6 +27,27 @@ internal sealed record JobRecord(string JobId, string Address, IReadOnlyList<str
 
     public DateTime ProcessStart { get; init; }
 
+    /// <summary>Extra environment variables of the job's process (a job submitted over the head's HTTP API may name
+    /// some); null for none. <c>ORLEANSRAY_ADDRESS</c> and <c>ORLEANSRAY_JOB_ID</c> are always the job's own.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The head's unpacked copy of an uploaded working dir (<see cref="WorkingDirectory"/> then), kept until
+    /// <c>orleansray stop</c> removes the session; null when the job runs in a folder of the machine that submitted it.</summary>
+    public string? UploadedWorkingDirectory { get; init; }
+
+    /// <summary>Longest job id: it names files and shows in tables.</summary>
+    public const int MaxJobIdLength = 64;
+
+    /// <summary>True for 1 to <see cref="MaxJobIdLength"/> ASCII letters, digits, '.', '_' or '-', starting with a
+    /// letter or digit (so an id is a safe file name and never a path).</summary>
+    public static bool IsValidJobId(string? id) =>
+        id is { Length: > 0 and <= MaxJobIdLength }
+        && char.IsAsciiLetterOrDigit(id[0])
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>The message for a job id <see cref="IsValidJobId"/> refuses.</summary>
+    public static string JobIdRule => $"use 1 to {MaxJobIdLength.ToString(System.Globalization.CultureInfo.InvariantCulture)} letters, digits, '.', '_' or '-', starting with a letter or digit";
+
     /// <summary>The process' exit code, once it exited.</summary>
     public int? ExitCode { get; init; }
 

@@ -200,6 +200,11 @@ internal static class JobSupervisor
             start.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in record.Environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment[ConnectedCluster.AddressVariable] = record.Address;
         start.Environment[RayDriver.JobIdVariable] = record.JobId;
         return Process.Start(start) ?? throw new CliException($"could not start {record.Command[0]}.");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using OrleansRay.Grains;
 using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Dashboard;
 using Spectre.Console;
 
 namespace OrleansRay.Silo.Commands;
@@ -23,9 +24,20 @@ internal sealed class JobListCommand : Command
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
-        await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
-        var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<DashboardApi.JobRow> jobs;
+        if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
+        {
+            using var api = new JobApiClient(url);
+            jobs = await api.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+            var infos = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            jobs = infos.Select(DashboardApi.JobRow.From).ToList();
+        }
+
         var console = ConsoleOutput.Create();
         if (jobs.Count == 0)
         {
@@ -37,15 +49,9 @@ internal sealed class JobListCommand : Command
             .AddColumn("Job").AddColumn("State").AddColumn("Driver").AddColumn("Start").AddColumn("End").AddColumn("Entrypoint").AddColumn("Message");
         foreach (var job in jobs)
         {
-            var state = job.State.ToString().ToUpperInvariant();
             table.AddRow(
                 Markup.Escape(job.JobId),
-                job.State switch
-                {
-                    JobState.Running or JobState.Succeeded => $"[green]{state}[/]",
-                    JobState.Failed => $"[red]{state}[/]",
-                    _ => state,
-                },
+                StateMarkup(job.State),
                 Markup.Escape(job.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {job.Pid} on {job.Host}") : job.Host),
                 Markup.Escape(Time(job.StartedAt)),
                 Markup.Escape(job.EndedAt is { } ended ? Time(ended) : string.Empty),
@@ -57,5 +63,13 @@ internal sealed class JobListCommand : Command
         return 0;
     }
 
-    private static string Time(DateTimeOffset at) => at.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    /// <summary>A job state (upper case) in color: green running or succeeded, red failed.</summary>
+    internal static string StateMarkup(string state) => state switch
+    {
+        "RUNNING" or "SUCCEEDED" => $"[green]{Markup.Escape(state)}[/]",
+        "FAILED" => $"[red]{Markup.Escape(state)}[/]",
+        _ => Markup.Escape(state),
+    };
+
+    internal static string Time(DateTimeOffset at) => at.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

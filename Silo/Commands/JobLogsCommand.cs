@@ -4,17 +4,20 @@ using OrleansRay.Silo.Cli;
 
 namespace OrleansRay.Silo.Commands;
 
-/// <summary><c>orleansray job logs ID</c>: prints the output of a job submitted from this machine.</summary>
+/// <summary><c>orleansray job logs ID [--follow]</c>: prints the output of a job submitted from this machine, or, with
+/// <c>--address http://HEAD:8265</c>, of a job the head runs (through its HTTP job API).</summary>
 internal sealed class JobLogsCommand : Command
 {
     private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing the output as it comes until the job ends (Ctrl+C stops following; the job goes on)." };
 
     public JobLogsCommand()
-        : base("logs", "Print the output (stdout and stderr) of a job submitted from this machine.")
+        : base("logs", "Print the output (stdout and stderr) of a job submitted from this machine, or run by the head at --address http://HEAD:8265.")
     {
         Arguments.Add(_jobId);
         Options.Add(_address);
+        Options.Add(_follow);
         SetAction(RunAsync);
     }
 
@@ -22,9 +25,24 @@ internal sealed class JobLogsCommand : Command
     {
         var paths = CliPaths.Current;
         var jobId = parse.GetValue(_jobId)!;
+        var follow = parse.GetValue(_follow);
+        if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
+        {
+            using var api = new JobApiClient(url);
+            using var output = Console.OpenStandardOutput();
+            await api.CopyLogsAsync(jobId, output, follow, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+
         if (JobRecord.TryRead(paths.JobFile(jobId)) is not { } record)
         {
             throw await NotHereAsync(jobId, parse.GetValue(_address), paths, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (follow)
+        {
+            await JobSubmitCommand.FollowAsync(paths.JobFile(jobId), record, cancellationToken).ConfigureAwait(false);
+            return 0;
         }
 
         try

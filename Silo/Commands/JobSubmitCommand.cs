@@ -1,32 +1,40 @@
 using System.CommandLine;
 using System.Globalization;
 using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Dashboard;
 using Spectre.Console;
 
 namespace OrleansRay.Silo.Commands;
 
-/// <summary><c>orleansray job submit [--address HOST:PORT] [--job-id ID] [--wait] -- COMMAND...</c>: runs a driver
-/// program as a job of the cluster.</summary>
-/// <remarks>The command runs on this machine, in the current folder, with <c>ORLEANSRAY_ADDRESS</c> and
+/// <summary><c>orleansray job submit [--address http://HEAD:8265 | HOST:PORT] [--working-dir DIR] [--job-id ID] [--wait]
+/// -- COMMAND...</c>: runs a driver program as a job of the cluster.</summary>
+/// <remarks>With an http:// address (the head's dashboard URL, the normal case from another machine) the working dir
+/// (default: the current folder) is zipped, uploaded to the head unless it has that zip already, and the head runs the
+/// command in its unpacked copy (<see cref="Dashboard.JobSubmissions"/>). Otherwise the command runs on this machine, in
+/// the working dir. Either way it runs with <c>ORLEANSRAY_ADDRESS</c> (the cluster's client address) and
 /// <c>ORLEANSRAY_JOB_ID</c> set (so <c>Ray.InitAsync(new RayOptions { Address = "auto" })</c> joins the cluster as this
-/// job), its output in <c>job-ID.log</c> in the session folder. A supervisor process adds the job's row to the job table,
-/// waits for the command to exit and records SUCCEEDED or FAILED by its exit code, whether or not anybody waits.</remarks>
+/// job), its output in <c>job-ID.log</c> in the session folder of the machine running it. A supervisor process adds the
+/// job's row to the job table, waits for the command to exit and records SUCCEEDED or FAILED by its exit code, whether
+/// or not anybody waits.</remarks>
 internal sealed class JobSubmitCommand : Command
 {
-    /// <summary>Longest job id: it names files and shows in tables.</summary>
-    private const int MaxJobIdLength = 64;
-
     private readonly Option<string?> _address = JobCommand.AddressOption();
     private readonly Option<string?> _jobId = new("--job-id") { Description = "The job's id (letters, digits, '.', '_', '-'). Default: job-<8 hex digits>." };
     private readonly Option<bool> _wait = new("--wait") { Description = "Print the job's output as it comes and wait for the job to end; exit with the job's exit code." };
+    private readonly Option<string?> _workingDir = new("--working-dir") { Description = "The folder the job runs in. With --address http://...: uploaded to the head (bin/, obj/, .git/ and --exclude left out), which runs the job in its copy. Default: the current folder." };
+    private readonly Option<string[]> _exclude = new("--exclude") { Description = "Leave out of the upload (repeatable): NAME/ a folder at any depth, *.log a file name at any depth, data/**/*.csv a glob from the working dir. bin/, obj/ and .git/ are always left out.", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<long> _maxUpload = new("--max-upload") { Description = "Refuse to upload a working dir whose files (after excludes) add up to more bytes than this. Default: 104857600 (100 MiB); the head has its own limit (ORLEANSRAY_JOB_MAX_UPLOAD, default 100 MiB).", DefaultValueFactory = _ => WorkingDirPackage.DefaultMaxBytes };
     private readonly Argument<string[]> _command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to run, after --: orleansray job submit -- dotnet run --project MyApp" };
 
     public JobSubmitCommand()
-        : base("submit", "Run a driver program (the command after --) as a job of the cluster, on this machine; prints the job's id.")
+        : base("submit", "Run a driver program (the command after --) as a job of the cluster: on the head with --address http://HEAD:8265 (uploading --working-dir), else on this machine; prints the job's id.")
     {
         Options.Add(_address);
         Options.Add(_jobId);
         Options.Add(_wait);
+        Options.Add(_workingDir);
+        Options.Add(_exclude);
+        Options.Add(_maxUpload);
         Arguments.Add(_command);
         SetAction(RunAsync);
     }
@@ -37,16 +45,26 @@ internal sealed class JobSubmitCommand : Command
         var command = parse.GetValue(_command) ?? [];
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
-            throw CliException.Usage("give the command to run after --, e.g. `orleansray job submit --address 127.0.0.1:30000 -- dotnet run --project MyApp`.");
+            throw CliException.Usage("give the command to run after --, e.g. `orleansray job submit --address http://127.0.0.1:8265 -- dotnet run --project MyApp`.");
         }
 
         var jobId = parse.GetValue(_jobId) ?? "job-" + Guid.NewGuid().ToString("N")[..8];
-        if (!IsValidJobId(jobId))
+        if (!JobRecord.IsValidJobId(jobId))
         {
-            throw CliException.Usage($"--job-id {jobId}: use 1 to {MaxJobIdLength.ToString(CultureInfo.InvariantCulture)} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            throw CliException.Usage($"--job-id {jobId}: {JobRecord.JobIdRule}.");
         }
 
-        var workingDirectory = Environment.CurrentDirectory;
+        var workingDirectory = Path.GetFullPath(parse.GetValue(_workingDir) ?? Environment.CurrentDirectory);
+        if (!Directory.Exists(workingDirectory))
+        {
+            throw CliException.Usage($"--working-dir {parse.GetValue(_workingDir)}: no such folder.");
+        }
+
+        if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
+        {
+            return await SubmitToHeadAsync(parse, url, jobId, command, workingDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
         if (JobSupervisor.FindProgram(command[0], workingDirectory) is null)
         {
             throw CliException.Usage($"{command[0]}: no such program (not a file, and not on PATH); give the command to run after --.");
@@ -65,17 +83,13 @@ internal sealed class JobSubmitCommand : Command
         var logs = Path.Combine(session, "logs");
         Directory.CreateDirectory(logs);
         var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow);
-        record.Write(jobFile);
-        var supervisorLog = Path.Combine(logs, $"job-{jobId}.supervisor.log");
-        using var supervisor = JobSupervisor.Launch(paths, jobId, supervisorLog);
         try
         {
-            record = await JobSupervisor.WaitStartedAsync(jobFile, supervisor, supervisorLog, cancellationToken).ConfigureAwait(false);
+            record = await JobRunner.StartAsync(paths, record, cancellationToken).ConfigureAwait(false);
         }
         catch (CliException)
         {
-            // Nothing ran: leave no job file, and no session folder made only for this job.
-            File.Delete(jobFile);
+            // Nothing ran: no session folder made only for this job.
             if (existingSession is null)
             {
                 Directory.Delete(session, recursive: true);
@@ -94,19 +108,10 @@ internal sealed class JobSubmitCommand : Command
         }
 
         var console = ConsoleOutput.Create();
-        console.MarkupLine(Markup.Escape($"Job '{jobId}' submitted successfully (pid {record.Pid.ToString(CultureInfo.InvariantCulture)})."));
-        var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Command", Markup.Escape(record.CommandLine));
-        grid.AddRow("Cluster", Markup.Escape(address));
-        grid.AddRow("Log", Markup.Escape(record.LogFile));
-        console.Write(grid);
+        Submitted(console, jobId, record.Pid, record.CommandLine, address, ("Log", record.LogFile));
         if (!parse.GetValue(_wait))
         {
-            console.WriteLine();
-            console.MarkupLine("[bold]Next steps[/]");
-            console.MarkupLine(Markup.Escape($"  To print the job's output:  orleansray job logs {jobId}"));
-            console.MarkupLine(Markup.Escape($"  To stop the job:            orleansray job stop {jobId}"));
-            console.MarkupLine("  To see every job:           orleansray job list");
+            NextSteps(console, jobId, string.Empty);
             return 0;
         }
 
@@ -121,9 +126,70 @@ internal sealed class JobSubmitCommand : Command
         return ended.ExitCode ?? CliException.FailureExitCode;
     }
 
+    /// <summary>Zips the working dir, uploads it unless the head has it, and has the head run the job.</summary>
+    private async Task<int> SubmitToHeadAsync(ParseResult parse, Uri url, string jobId, string[] command, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var maxUpload = parse.GetValue(_maxUpload);
+        if (maxUpload <= 0)
+        {
+            throw CliException.Usage($"--max-upload {maxUpload.ToString(CultureInfo.InvariantCulture)}: give a number of bytes > 0, e.g. --max-upload {WorkingDirPackage.DefaultMaxBytes.ToString(CultureInfo.InvariantCulture)} (100 MiB).");
+        }
+
+        var package = WorkingDirPackage.Create(workingDirectory, parse.GetValue(_exclude) ?? [], maxUpload);
+        JobSubmitted submitted;
+        bool uploaded;
+        try
+        {
+            using var api = new JobApiClient(url);
+            uploaded = await api.UploadAsync(package, cancellationToken).ConfigureAwait(false);
+            submitted = await api.SubmitAsync(new JobSubmitRequest(command, jobId, WorkingDir: package.Sha256), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(package.ZipFile);
+        }
+
+        var console = ConsoleOutput.Create();
+        var files = $"{package.FileCount.ToString(CultureInfo.InvariantCulture)} files, {WorkingDirPackage.Size(package.FolderBytes)} from {workingDirectory}{(uploaded ? string.Empty : " (the head had it already)")}";
+        Submitted(console, jobId, submitted.Pid, submitted.Entrypoint, $"{submitted.Address} (head {url})", ("Working dir", files));
+        var addressOption = $" --address {url.ToString().TrimEnd('/')}";
+        if (!parse.GetValue(_wait))
+        {
+            NextSteps(console, jobId, addressOption);
+            return 0;
+        }
+
+        console.WriteLine();
+        using var apiToFollow = new JobApiClient(url);
+        using var stdout = Console.OpenStandardOutput();
+        var ended = await apiToFollow.CopyLogsAsync(jobId, stdout, follow: true, cancellationToken).ConfigureAwait(false);
+        console.MarkupLine(Markup.Escape($"Job '{jobId}' {ended?.State ?? "ENDED"} (exit code {ended?.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"})."));
+        return ended?.ExitCode ?? CliException.FailureExitCode;
+    }
+
+    private static void Submitted(IAnsiConsole console, string jobId, int pid, string commandLine, string cluster, (string Name, string Value) extra)
+    {
+        console.MarkupLine(Markup.Escape($"Job '{jobId}' submitted successfully (pid {pid.ToString(CultureInfo.InvariantCulture)})."));
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Command", Markup.Escape(commandLine));
+        grid.AddRow("Cluster", Markup.Escape(cluster));
+        grid.AddRow(Markup.Escape(extra.Name), Markup.Escape(extra.Value));
+        console.Write(grid);
+    }
+
+    private static void NextSteps(IAnsiConsole console, string jobId, string addressOption)
+    {
+        console.WriteLine();
+        console.MarkupLine("[bold]Next steps[/]");
+        console.MarkupLine(Markup.Escape($"  To print the job's output:  orleansray job logs {jobId}{addressOption}"));
+        console.MarkupLine(Markup.Escape($"  To see how it is doing:     orleansray job status {jobId}{addressOption}"));
+        console.MarkupLine(Markup.Escape($"  To stop the job:            orleansray job stop {jobId}{addressOption}"));
+        console.MarkupLine(Markup.Escape($"  To see every job:           orleansray job list{addressOption}"));
+    }
+
     /// <summary>Copies the job's log to stdout as it grows until the supervisor recorded the end (Ctrl+C stops
     /// following; the job goes on).</summary>
-    private static async Task<JobRecord> FollowAsync(string jobFile, JobRecord record, CancellationToken cancellationToken)
+    internal static async Task<JobRecord> FollowAsync(string jobFile, JobRecord record, CancellationToken cancellationToken)
     {
         using var stdout = Console.OpenStandardOutput();
         long offset = 0;
@@ -169,9 +235,4 @@ internal sealed class JobSubmitCommand : Command
             return offset;
         }
     }
-
-    private static bool IsValidJobId(string id) =>
-        id.Length is > 0 and <= MaxJobIdLength
-        && char.IsAsciiLetterOrDigit(id[0])
-        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }

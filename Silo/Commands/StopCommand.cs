@@ -99,7 +99,7 @@ internal sealed class StopCommand : Command
                 using var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart);
                 if (process is not null)
                 {
-                    var clean = await NodeProcesses.StopGroupAsync(process, JobStopCommand.StopDeadline, cancellationToken).ConfigureAwait(false);
+                    var clean = await NodeProcesses.StopGroupAsync(process, JobRunner.StopDeadline, cancellationToken).ConfigureAwait(false);
                     console.MarkupLine(Markup.Escape($"Stopped job {record.JobId} (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL")}."));
                 }
             }

@@ -29,7 +29,8 @@ internal static class DashboardEndpoints
         api.MapGet("/tasks", (DashboardApi source, CancellationToken ct) => source.TasksAsync(ct));
         api.MapGet("/actors", (DashboardApi source, CancellationToken ct) => source.ActorsAsync(ct));
         api.MapGet("/objects", (DashboardApi source, CancellationToken ct) => source.ObjectsAsync(ct));
-        api.MapGet("/jobs", (DashboardApi source, CancellationToken ct) => source.JobsAsync(ct));
+        // /api/jobs and the rest of the job API (submit, status, logs, stop, working-dir packages): a group of its own.
+        app.MapJobApi();
 
         foreach (var page in Pages)
         {

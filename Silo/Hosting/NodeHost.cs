@@ -157,6 +157,8 @@ internal static partial class NodeHost
 
         web.Services.AddSingleton<ClusterDetails>();
         web.Services.AddSingleton<DashboardApi>();
+        // The head runs jobs submitted over HTTP (`orleansray job submit --address http://HEAD:8265`): JobEndpoints.
+        web.Services.AddSingleton(sp => new JobSubmissions(CliPaths.Current, settings.Address, settings.Session, JobSubmissions.MaxUploadFromEnvironment(), sp.GetRequiredService<IGrainFactory>()));
         web.Services.AddSingleton<NodeInstruments>(sp => new NodeInstruments(sp.GetRequiredService<NodeRuntime>(), sp.GetRequiredService<NodeObjectStore>().StatsAsync));
         web.Services.AddOrleansRayMetrics();
         var app = web.Build();

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Microsoft.Extensions.FileSystemGlobbing;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>A job's working dir as a zip (Ray's working_dir package): made by <c>job submit --working-dir</c> on the
+/// submitting machine, checked and unpacked by the head. Content-addressed by the zip's SHA-256, so the same folder
+/// submitted again is not uploaded again.</summary>
+/// <remarks>The zip is deterministic for a folder whose files did not change: entries in ordinal path order, each
+/// with the file's modification time and Unix mode (so scripts stay executable).</remarks>
+internal static class WorkingDirPackage
+{
+    /// <summary>The default size limit, 100 MiB: of the folder's files (after excludes) on the submitting side, of the
+    /// upload and of the unpacked files on the head.</summary>
+    public const long DefaultMaxBytes = 100L << 20;
+
+    /// <summary>Always excluded, besides the <c>--exclude</c> patterns: build output and git history are large and not
+    /// what a job runs from.</summary>
+    public static readonly IReadOnlyList<string> DefaultExcludes = ["bin/", "obj/", ".git/"];
+
+    /// <summary>S_IFREG, the file-type bits of a regular file in a Unix mode.</summary>
+    private const int RegularFile = 0x8000;
+
+    /// <summary>A zip made by <see cref="Create"/>: a temporary file the caller deletes.</summary>
+    /// <param name="ZipFile">The zip's path (a temporary file).</param>
+    /// <param name="Sha256">Lowercase hex SHA-256 of the zip: its name on the head.</param>
+    /// <param name="FileCount">Files packed.</param>
+    /// <param name="FolderBytes">Their total size in bytes (uncompressed).</param>
+    internal sealed record Package(string ZipFile, string Sha256, int FileCount, long FolderBytes);
+
+    /// <summary>Packs <paramref name="folder"/>'s files except those matching <paramref name="excludes"/> (plus
+    /// <see cref="DefaultExcludes"/>) into a temporary zip. Symbolic links are not followed nor packed.</summary>
+    /// <param name="folder">The working dir.</param>
+    /// <param name="excludes">Patterns relative to the folder: <c>NAME/</c> is a folder of that name at any depth,
+    /// a pattern without '/' (<c>*.log</c>) a file name at any depth, any other a glob from the folder's root
+    /// (<c>data/**/*.csv</c>; <c>**</c> is any number of folders).</param>
+    /// <param name="maxBytes">The most the packed files may hold, in bytes.</param>
+    /// <exception cref="CliException">No such folder (exit code 2), or its files exceed <paramref name="maxBytes"/>
+    /// (the message gives the size and the limit).</exception>
+    public static Package Create(string folder, IEnumerable<string> excludes, long maxBytes)
+    {
+        var root = new DirectoryInfo(Path.GetFullPath(folder));
+        if (!root.Exists)
+        {
+            throw CliException.Usage($"--working-dir {folder}: no such folder.");
+        }
+
+        var matcher = new Matcher(StringComparison.Ordinal);
+        matcher.AddInclude("**/*");
+        foreach (var pattern in DefaultExcludes.Concat(excludes))
+        {
+            matcher.AddExclude(Glob(pattern));
+        }
+
+        var files = new List<(string Relative, FileInfo File)>();
+        long total = 0;
+        Walk(root, string.Empty);
+        if (total > maxBytes)
+        {
+            throw CliException.Usage($"--working-dir {folder}: its files add up to {Size(total)} ({files.Count.ToString(CultureInfo.InvariantCulture)} files after excludes), over the limit of {Size(maxBytes)}; exclude what the job does not need with --exclude PATTERN (bin/, obj/ and .git/ are excluded already), or raise --max-upload.");
+        }
+
+        files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
+        var zipPath = Path.Combine(Path.GetTempPath(), $"orleansray-workdir-{Guid.NewGuid():N}.zip");
+        try
+        {
+            using (var zip = ZipFile.Open(zipPath, ZipArchiveMode.Create))
+            {
+                foreach (var (relative, file) in files)
+                {
+                    var entry = zip.CreateEntry(relative, CompressionLevel.Optimal);
+                    entry.LastWriteTime = file.LastWriteTime;
+                    // Unix mode in the high 16 bits, as zip tools write it: a regular file (S_IFREG) and its permissions.
+                    entry.ExternalAttributes = ((int)file.UnixFileMode | RegularFile) << 16;
+                    using var source = file.OpenRead();
+                    using var target = entry.Open();
+                    source.CopyTo(target);
+                }
+            }
+
+            using var stream = File.OpenRead(zipPath);
+            return new Package(zipPath, Convert.ToHexStringLower(SHA256.HashData(stream)), files.Count, total);
+        }
+        catch
+        {
+            File.Delete(zipPath);
+            throw;
+        }
+
+        void Walk(DirectoryInfo dir, string prefix)
+        {
+            foreach (var entry in dir.EnumerateFileSystemInfos())
+            {
+                if (entry.LinkTarget is not null)
+                {
+                    continue;
+                }
+
+                var relative = prefix + entry.Name;
+                if (entry is DirectoryInfo sub)
+                {
+                    // A folder whose every file is excluded ("bin/") is not walked at all.
+                    if (!matcher.Match(relative + "/x").HasMatches)
+                    {
+                        continue;
+                    }
+
+                    Walk(sub, relative + "/");
+                }
+                else if (entry is FileInfo file && matcher.Match(relative).HasMatches)
+                {
+                    files.Add((relative, file));
+                    total += file.Length;
+                }
+            }
+        }
+    }
+
+    /// <summary>Checks a zip received by the head: readable, every entry inside the folder it will be unpacked to
+    /// (no "zip slip": no absolute path, no '..' out of it), and at most <paramref name="maxBytes"/> unpacked.</summary>
+    /// <returns>The entries' total unpacked size.</returns>
+    /// <exception cref="InvalidDataException">What is wrong, in one line.</exception>
+    public static long Validate(string zipPath, long maxBytes)
+    {
+        var probe = Path.Combine(Path.GetTempPath(), "orleansray-zip-check");
+        using var zip = Open(zipPath);
+        long total = 0;
+        foreach (var entry in zip.Entries)
+        {
+            _ = Target(probe, entry);
+            total += entry.Length;
+            if (total > maxBytes)
+            {
+                throw new InvalidDataException($"the working dir unpacks to more than the head's limit of {Size(maxBytes)}; exclude what the job does not need.");
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Unpacks a zip that passed <see cref="Validate"/> into <paramref name="destination"/> (created),
+    /// keeping each file's Unix mode.</summary>
+    /// <exception cref="InvalidDataException">An entry would land outside <paramref name="destination"/>.</exception>
+    public static void Extract(string zipPath, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        using var zip = Open(zipPath);
+        foreach (var entry in zip.Entries)
+        {
+            var target = Target(destination, entry);
+            if (entry.FullName.EndsWith('/'))
+            {
+                Directory.CreateDirectory(target);
+                continue;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            entry.ExtractToFile(target, overwrite: true);
+        }
+    }
+
+    /// <summary>"12.3 MiB (12897484 bytes)", "1.5 KiB (1536 bytes)", "185 bytes".</summary>
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
+        < 1048576 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB ({bytes} bytes)"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.#} MiB ({bytes} bytes)"),
+    };
+
+    private static ZipArchive Open(string zipPath)
+    {
+        try
+        {
+            return ZipFile.OpenRead(zipPath);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"the working dir package is not a valid zip ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+
+    private static string Target(string destination, ZipArchiveEntry entry)
+    {
+        var root = Path.GetFullPath(destination);
+        var name = entry.FullName.Replace('\\', '/');
+        var target = Path.GetFullPath(Path.Combine(root, name));
+        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal)
+            || !target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"the working dir package has an entry '{entry.FullName}' outside its folder (absolute, or '..' out of it); pack the folder's own files only.");
+        }
+
+        return target;
+    }
+
+    /// <summary>The glob of an <c>--exclude</c> pattern (see <see cref="Create"/>).</summary>
+    private static string Glob(string pattern)
+    {
+        var p = pattern.Trim().Replace('\\', '/');
+        if (p.StartsWith("./", StringComparison.Ordinal))
+        {
+            p = p[2..];
+        }
+
+        if (p.EndsWith('/'))
+        {
+            var name = p.TrimEnd('/');
+            return name.Contains('/', StringComparison.Ordinal) ? name + "/**" : "**/" + name + "/**";
+        }
+
+        return p.Contains('/', StringComparison.Ordinal) ? p.TrimStart('/') : "**/" + p;
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using OrleansRay.Grains;
+using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Dashboard;
+using Spectre.Console;
+
+namespace OrleansRay.Silo.Commands;
+
+/// <summary><c>orleansray job status ID</c>: one job's state (PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED), its message
+/// and its exit code when known: from the head's job API (<c>--address http://HEAD:8265</c>), else from the job table
+/// (and this machine's job file for the exit code).</summary>
+/// <remarks>The first line is <c>Job 'ID': STATE</c>, for scripts; unknown ids are a one-line error with exit code 2.</remarks>
+internal sealed class JobStatusCommand : Command
+{
+    private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
+    private readonly Option<string?> _address = JobCommand.AddressOption();
+
+    public JobStatusCommand()
+        : base("status", "Print a job's state, message and exit code.")
+    {
+        Arguments.Add(_jobId);
+        Options.Add(_address);
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var jobId = parse.GetValue(_jobId)!;
+        JobDetail detail;
+        if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
+        {
+            using var api = new JobApiClient(url);
+            detail = await api.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var paths = CliPaths.Current;
+            var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+            var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var row = jobs.FirstOrDefault(j => j.JobId == jobId)
+                ?? throw CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");
+            var record = JobRecord.TryRead(paths.JobFile(jobId));
+            var r = DashboardApi.JobRow.From(row);
+            detail = new JobDetail(r.JobId, r.State, r.Driver, r.Host, r.Pid, r.Entrypoint, r.Namespace, r.StartedAt, r.EndedAt, r.Message, r.Embedded, record?.ExitCode, record is not null);
+        }
+
+        var console = ConsoleOutput.Create();
+        console.MarkupLine($"Job '{Markup.Escape(detail.JobId)}': {JobListCommand.StateMarkup(detail.State)}");
+        var grid = new Grid().AddColumn().AddColumn();
+        grid.AddRow("Entrypoint", Markup.Escape(detail.Entrypoint));
+        grid.AddRow("Driver", Markup.Escape(detail.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {detail.Pid} on {detail.Host}") : detail.Host));
+        grid.AddRow("Started", Markup.Escape(JobListCommand.Time(detail.StartedAt)));
+        if (detail.EndedAt is { } ended)
+        {
+            grid.AddRow("Ended", Markup.Escape(JobListCommand.Time(ended)));
+        }
+
+        if (detail.Message is { Length: > 0 } message)
+        {
+            grid.AddRow("Message", Markup.Escape(message));
+        }
+
+        if (detail.ExitCode is { } exitCode)
+        {
+            grid.AddRow("Exit code", exitCode.ToString(CultureInfo.InvariantCulture));
+        }
+
+        console.Write(grid);
+        return 0;
+    }
+}
