@@ -45,7 +45,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
         var options = _options ?? new ActorOptions();
         options.Validate();
         var (ctor, values) = Parse(_constructor);
-        var constructor = FunctionRegistry.ForConstructor(ctor);
+        var constructor = runtime.ForJob(FunctionRegistry.ForConstructor(ctor));
         var args = new TaskArg[values.Length];
         for (var i = 0; i < values.Length; i++)
         {

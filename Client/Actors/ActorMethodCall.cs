@@ -33,7 +33,7 @@ public readonly struct ActorMethodCall<TResult>
         var ray = _ray ?? Ray.CurrentOrNodeOfTask;
         var runtime = IRayRuntimeAccess.Of(ray);
         runtime.ThrowIfDisposed();
-        var method = FunctionRegistry.ForDelegate(_method, "actor method");
+        var method = runtime.ForJob(FunctionRegistry.ForDelegate(_method, "actor method"));
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
         var entry = runtime.Actors.Call(_actorId, method, args);
         return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);

@@ -40,7 +40,7 @@ public readonly struct TaskCall<TResult>
 
         var runtime = IRayRuntimeAccess.Of(_ray);
         runtime.ThrowIfDisposed();
-        var function = FunctionRegistry.ForDelegate(_function, "remote function");
+        var function = runtime.ForJob(FunctionRegistry.ForDelegate(_function, "remote function"));
         var args = ArgumentPacker.Pack(runtime, _args, function.DisplayName);
         var options = _options;
         ResourceSet resources;

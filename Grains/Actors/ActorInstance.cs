@@ -34,7 +34,8 @@ internal static class ActorInstance
             }
 
             var previous = TaskContext.Current;
-            TaskContext.Current = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller };
+            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null };
+            TaskContext.Current = context;
             var previousCode = CodeScope.Current;
             CodeScope.Current = constructor.Code; // the constructor is job code: what it passes in packs with its job's serializer
             try
@@ -50,6 +51,7 @@ internal static class ActorInstance
             {
                 TaskContext.Current = previous;
                 CodeScope.Current = previousCode;
+                GC.KeepAlive(context); // the flow holds a job's context weakly (TaskContext.Current)
             }
         }).ConfigureAwait(false);
         return (instance, failure);

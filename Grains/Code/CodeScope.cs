@@ -3,14 +3,17 @@ namespace OrleansRay.Code;
 /// <summary>The job whose code runs on this async flow: set by the invoker around a task or actor method of a job's
 /// code package, so values that code passes in (arguments, puts) are packed, and values it reads are unpacked, with that
 /// job's serializer.</summary>
+/// <remarks>The flow holds the serializer weakly: an execution context captured inside job code (a thread or loop the
+/// runtime starts while serving it) may outlive the job, and a strong reference there would keep the job's load context
+/// from ever unloading. The running function holds its serializer strongly meanwhile.</remarks>
 internal static class CodeScope
 {
-    private static readonly AsyncLocal<JobSerializer?> CurrentSlot = new();
+    private static readonly AsyncLocal<WeakReference<JobSerializer>?> CurrentSlot = new();
 
     /// <summary>The running job code's serializer, or null outside job code.</summary>
     public static JobSerializer? Current
     {
-        get => CurrentSlot.Value;
-        set => CurrentSlot.Value = value;
+        get => CurrentSlot.Value is { } weak && weak.TryGetTarget(out var serializer) ? serializer : null;
+        set => CurrentSlot.Value = value?.Weak;
     }
 }

@@ -18,7 +18,11 @@ internal sealed class JobSerializer
         _serializer = serializer;
         PackageId = packageId;
         EnvVars = envVars ?? new Dictionary<string, string>();
+        Weak = new WeakReference<JobSerializer>(this);
     }
+
+    /// <summary>This serializer, weakly (what <see cref="CodeScope"/> keeps on a flow).</summary>
+    public WeakReference<JobSerializer> Weak { get; }
 
     /// <summary>The job's code package id.</summary>
     public string PackageId { get; }

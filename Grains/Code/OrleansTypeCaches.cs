@@ -4,7 +4,8 @@ using System.Runtime.Loader;
 
 namespace OrleansRay.Code;
 
-/// <summary>Removes an unloading job context's types from Orleans' process-wide caches.</summary>
+/// <summary>Removes an unloading job context's types from the process-wide caches of Orleans and of dependency
+/// injection (<c>ActivatorUtilities</c> caches constructors by type: a job's serializer activates its codecs with it).</summary>
 /// <remarks>Orleans' serializer keeps a few static dictionaries keyed by <see cref="Type"/> or <see cref="Assembly"/>
 /// (type-name formatting, assembly names, shallow-copyable types). A job's serializer fills them with the job's types,
 /// and a static entry would keep the job's collectible context alive forever. The caches are found by reflection (any
@@ -63,7 +64,8 @@ internal static class OrleansTypeCaches
 
     private static FieldInfo[] FindFields() =>
         AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => !a.IsDynamic && a.GetName().Name is { } name && name.StartsWith("Orleans.", StringComparison.Ordinal))
+            .Where(a => !a.IsDynamic && a.GetName().Name is { } name
+                && (name.StartsWith("Orleans.", StringComparison.Ordinal) || name.StartsWith("Microsoft.Extensions.DependencyInjection", StringComparison.Ordinal)))
             .SelectMany(a => SafeTypes(a))
             .Where(t => !t.ContainsGenericParameters)
             .SelectMany(t => t.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))

@@ -43,6 +43,11 @@ internal sealed class CompiledFunction
     /// <summary>"Type.Method" for people: a lambda shows the method it calls.</summary>
     public string DisplayName { get; }
 
+    /// <summary>This function as the job code of package <paramref name="packageId"/>: the same invoker, its descriptor
+    /// naming the package (a driver stamps its job's package on the functions of the code it shipped).</summary>
+    public CompiledFunction WithPackage(string packageId) =>
+        new(Method, Descriptor with { Code = packageId }, _invoker, ParameterTypes, ResultType, Code);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ValueTask<object?> InvokeAsync(object?[] args) => _invoker(args);
 
@@ -82,6 +87,8 @@ internal sealed class CompiledFunction
         }
 
         var invoker = Expression.Lambda<Func<object?[], ValueTask<object?>>>(body, argsParam).Compile();
+        // Job code on a node names its package; a driver's own code is stamped with its job's package when it is sent
+        // (NodeRuntime.ForJob), so one compiled function serves every job of the process.
         var descriptor = FunctionDescriptor.For(method) with { Code = DriverCode.PackageOf(method.DeclaringType!.Assembly) };
         return new CompiledFunction(method, descriptor, invoker, parameters.Select(p => p.ParameterType).ToArray(), resultType, code);
     }

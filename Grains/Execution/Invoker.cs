@@ -66,10 +66,10 @@ internal static class Invoker
             return default;
         }
 
-        return AwaitAsync(pending, code, context.FunctionName, state, complete, resumeOnWorker);
+        return AwaitAsync(pending, code, context, state, complete, resumeOnWorker);
     }
 
-    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, JobSerializer? code, string name, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
+    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, JobSerializer? code, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
     {
         object? value;
         try
@@ -77,13 +77,18 @@ internal static class Invoker
             value = await pending.ConfigureAwait(resumeOnWorker);
             if (code is not null)
             {
-                value = code.Pack(value, $"result of {name}");
+                value = code.Pack(value, $"result of {context.FunctionName}");
             }
         }
         catch (Exception ex)
         {
             Report(complete, state, null, ex);
             return;
+        }
+        finally
+        {
+            // Job code's flow holds its context weakly (TaskContext.Current): this holds it until the code is done.
+            GC.KeepAlive(context);
         }
 
         Report(complete, state, value, null);

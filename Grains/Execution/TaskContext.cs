@@ -8,7 +8,8 @@ namespace OrleansRay.Execution;
 /// runtime, and <see cref="GetSubmitter{T}"/> keeps the Actors layer's submitter.</remarks>
 internal sealed class TaskContext
 {
-    private static readonly AsyncLocal<TaskContext?> CurrentSlot = new();
+    /// <summary>A <see cref="TaskContext"/>, or a weak reference to one of job code (see <see cref="Current"/>).</summary>
+    private static readonly AsyncLocal<object?> CurrentSlot = new();
     private readonly CancellationToken _cancellationToken;
     private object? _submitter;
 
@@ -26,11 +27,25 @@ internal sealed class TaskContext
     }
 
     /// <summary>The context of the task or actor call running on this async flow, if any.</summary>
+    /// <remarks>The context of job code (shipped with a job) is held weakly by the flow: an execution context captured
+    /// inside it (by a thread or loop the runtime starts while serving the code) may outlive the job, and through the
+    /// context's work it would keep the job's load context from unloading. The invoker holds it strongly while the code
+    /// runs.</remarks>
     public static TaskContext? Current
     {
-        get => CurrentSlot.Value;
-        set => CurrentSlot.Value = value;
+        get => CurrentSlot.Value switch
+        {
+            TaskContext context => context,
+            WeakReference<TaskContext> weak when weak.TryGetTarget(out var context) => context,
+            _ => null,
+        };
+        set => CurrentSlot.Value = value is { IsJobCode: true } ? value._weakSelf ??= new WeakReference<TaskContext>(value) : value;
     }
+
+    private WeakReference<TaskContext>? _weakSelf;
+
+    /// <summary>True for a run of a job's shipped code (held weakly by its flow, see <see cref="Current"/>).</summary>
+    public bool IsJobCode { get; init; }
 
     /// <summary>The node runtime running this code.</summary>
     public object Host { get; }

@@ -90,7 +90,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
 
         var thread = new Thread(Loop) { IsBackground = true, Name = $"{_name}-{n}" };
-        thread.Start();
+        // Without the starter's execution context: a thread added while a task blocks would otherwise keep that task's
+        // context (its job's code scope, its task) for its whole life, and with it the job's load context.
+        thread.UnsafeStart();
     }
 
     private void Loop()

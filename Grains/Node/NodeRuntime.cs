@@ -112,6 +112,21 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     /// <summary>The job code packages this node loaded (null for a runtime that runs no shipped code: a driver's).</summary>
     public CodePackages? Code { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CompiledFunction, CompiledFunction> _jobFunctions = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The function as this runtime's job sends it: in a driver that shipped its code, a function of that code
+    /// names the job's package (so nodes run this job's build of it); anything else as it is.</summary>
+    public CompiledFunction ForJob(CompiledFunction function)
+    {
+        if (Copier.DriverCode is not { PackageId: { Length: > 0 } packageId } || function.Code is not null
+            || function.Method.DeclaringType is not { } type || !DriverCode.IsShipped(type.Assembly))
+        {
+            return function;
+        }
+
+        return _jobFunctions.GetOrAdd(function, static (f, id) => f.WithPackage(id), packageId);
+    }
+
     /// <summary>The node's object store (values above the inline threshold), or null when the node has none.</summary>
     public LocalObjectStore? Store => Values.Store;
 

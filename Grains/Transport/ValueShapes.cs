@@ -11,7 +11,9 @@ internal static class ValueShapes
 
     /// <summary>True for primitives, strings and the like, and arrays and System collections/tuples of them: nothing
     /// inside can be an ObjectRef or ActorHandle. Cached per type.</summary>
-    public static bool CannotHoldRefs(Type type) => RefFree.GetOrAdd(type, static t => Compute(t));
+    /// <remarks>A type of a job's code (a collectible load context) is not cached: the cache must not keep the job's
+    /// context from unloading.</remarks>
+    public static bool CannotHoldRefs(Type type) => type.Assembly.IsCollectible ? Compute(type) : RefFree.GetOrAdd(type, static t => Compute(t));
 
     private static bool Compute(Type t)
     {

@@ -16,6 +16,9 @@ public static class Functions
     public const int Offset = 0;
 #endif
 
+    /// <summary>Which node runs this task, and which build: "node|version".</summary>
+    public static string WhereAndWhich() => $"{RayContext.NodeId}|{Version}";
+
     /// <summary>Which build runs this task.</summary>
     public static string WhichBuild() => Version;
 

@@ -90,5 +90,11 @@ public static class Program
         var snapshot = await accumulator.Task(a => a.Snapshot()).Remote();
         Check("actor-record", $"{snapshot.Name} {snapshot.Values[0]}");
         Check("env", await ray.GetAsync(ray.Task(Functions.Greeting).Remote(), timeout));
+        // Spread over every node: each fetches and loads this job's code the first time it runs something of it.
+        var spread = await ray.GetAsync(
+            Enumerable.Range(0, 6).Select(_ => ray.Task(Functions.WhereAndWhich).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote()),
+            timeout);
+        Check("spread-nodes", spread.Select(s => s.Split('|')[0]).Distinct().Count());
+        Check("spread-versions", string.Join(",", spread.Select(s => s.Split('|')[1]).Distinct().Order()));
     }
 }

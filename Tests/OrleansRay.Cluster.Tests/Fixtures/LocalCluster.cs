@@ -18,6 +18,10 @@ public sealed record LocalClusterOptions
 
     /// <summary>Bytes of each node's object store: small; nothing here stores much.</summary>
     public long ObjectStoreMemory { get; init; } = 256L << 20;
+
+    /// <summary>Start every node with <c>--load</c> of the TestApp. False: the nodes have no application code of their
+    /// own, and a driver's code must travel with its job (issue 12).</summary>
+    public bool LoadTestApp { get; init; } = true;
 }
 
 /// <summary>A real cluster on this machine: <c>orleansray start --head</c> and workers with <c>--address</c>, every node
@@ -287,8 +291,11 @@ public sealed class LocalCluster : IAsyncDisposable
             "--node-port", nodePort.ToString(CultureInfo.InvariantCulture),
             "--num-cpus", Options.NumCpus.ToString(CultureInfo.InvariantCulture),
             "--object-store-memory", Options.ObjectStoreMemory.ToString(CultureInfo.InvariantCulture),
-            "--load", TestAppAssembly,
         ]);
+        if (Options.LoadTestApp)
+        {
+            arguments.AddRange(["--load", TestAppAssembly]);
+        }
         if (Options.Storage is { } storage)
         {
             arguments.AddRange(["--storage", storage]);

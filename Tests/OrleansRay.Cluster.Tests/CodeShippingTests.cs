@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Tests.Processes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Issue 12: a driver's code travels with its job. A cluster of three real nodes started with no <c>--load</c>
+/// runs ShipApp, a driver program built only for these tests (two builds of the assembly name "ShipApp" whose function
+/// bodies differ), connected by address; the builds run at the same time on the same nodes and each sees its own; nodes
+/// unload a job's code when it ends, and fifty jobs in a row leave a node's memory and load contexts flat.</summary>
+public sealed class CodeShippingTests : IAsyncLifetime
+{
+    private static readonly TimeSpan DriverDeadline = TimeSpan.FromSeconds(180);
+
+    /// <summary>A node unloads an ended job's code within a few seconds (retirement runs every second after a 2 s grace).</summary>
+    private static readonly TimeSpan UnloadDeadline = TimeSpan.FromSeconds(60);
+
+    private readonly ITestOutputHelper _output;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "orleansray-ship-" + Guid.NewGuid().ToString("N")[..8]);
+    private LocalCluster _cluster = null!;
+
+    public CodeShippingTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 2, LoadTestApp = false, ObjectStoreMemory = 64L << 20 });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task Two_builds_of_one_driver_run_side_by_side_on_nodes_that_never_loaded_it_and_each_sees_its_own()
+    {
+        var v1Ready = Path.Combine(_folder, "v1.ready");
+        var v2Ready = Path.Combine(_folder, "v2.ready");
+
+        var runs = await Task.WhenAll(
+            RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "run", v1Ready, v2Ready),
+            RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp.V2"), "run", v2Ready, v1Ready));
+
+        var (v1, v2) = (runs[0], runs[1]);
+        Assert.True(v1.ExitCode == 0, v1 + _cluster.Diagnostics());
+        Assert.True(v2.ExitCode == 0, v2 + _cluster.Diagnostics());
+        // Round 1 ran as soon as each connected; round 2 after both were connected: the builds overlapped.
+        foreach (var round in new[] { 1, 2 })
+        {
+            AssertChecks(v1, round, version: "v1", record: "m@v1 2,4,6", nestedRefs: "14", actor: "15", handle: "16", actorRecord: "total@v1 16");
+            AssertChecks(v2, round, version: "v2", record: "m@v2 3,6,9", nestedRefs: "1014", actor: "60", handle: "70", actorRecord: "total@v2 70");
+        }
+
+        // Every node ran each build's code (spread tasks), and the job's environment reached its tasks.
+        Assert.Equal("3", Check(v1, 2, "spread-nodes"));
+        Assert.Equal("3", Check(v2, 2, "spread-nodes"));
+        Assert.Equal("hello from v1 run", Check(v1, 1, "env"));
+        Assert.Equal("hello from v2 run", Check(v2, 1, "env"));
+
+        // The same build again: the cluster has every file of it, so nothing is uploaded.
+        var again = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "run");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal("v1", Check(again, 1, "version"));
+        Assert.Contains("uploaded 0 files (0 bytes)", again.Output + again.Error, StringComparison.Ordinal);
+
+        // All three jobs ended: every node unloads their code and the runtime collects the contexts.
+        var contexts = await WaitForNoJobCodeAsync();
+        _output.WriteLine($"job code contexts per node after the jobs ended: {string.Join(", ", contexts)}");
+    }
+
+    [Fact]
+    public async Task Fifty_jobs_in_a_row_leave_node_memory_and_load_contexts_flat()
+    {
+        // Each job of the run has its own environment variable, so its own code package: a node loads 50 contexts.
+        var warmup = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "jobs", "10");
+        Assert.True(warmup.ExitCode == 0, warmup + _cluster.Diagnostics());
+        await WaitForNoJobCodeAsync();
+        var before = await HeadHeapAsync();
+
+        var run = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "jobs", "50");
+
+        Assert.True(run.ExitCode == 0, run + _cluster.Diagnostics());
+        Assert.Contains("job 50 done 100", run.Output, StringComparison.Ordinal);
+        await WaitForNoJobCodeAsync();
+        var after = await HeadHeapAsync();
+        _output.WriteLine($"head node managed heap: {before >> 20} MiB after 10 jobs, {after >> 20} MiB after 50 more (every job's context unloaded and collected)");
+        // A context kept alive would keep its serializer, assemblies and caches: megabytes per job, 50 jobs.
+        Assert.True(after - before < 24L << 20, $"the head's heap grew from {before >> 20} MiB to {after >> 20} MiB over 50 jobs");
+    }
+
+    private static string ShipApp(string project) =>
+        RepositoryFiles.BuildOutput(Path.Combine("Tests", project), "ShipApp.dll");
+
+    private Task<ProcessResult> RunDriverAsync(string assembly, params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
+            [assembly, .. arguments],
+            DriverDeadline,
+            new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = _cluster.Address });
+
+    private static void AssertChecks(ProcessResult run, int round, string version, string record, string nestedRefs, string actor, string handle, string actorRecord)
+    {
+        Assert.Equal(version, Check(run, round, "version"));
+        Assert.Equal(record, Check(run, round, "record"));
+        Assert.Equal(nestedRefs, Check(run, round, "nested-refs"));
+        Assert.Equal("42", Check(run, round, "ref-in-record"));
+        Assert.Equal(actor, Check(run, round, "actor"));
+        Assert.Equal(handle, Check(run, round, "handle-in-task"));
+        Assert.Equal(actorRecord, Check(run, round, "actor-record"));
+        Assert.Equal(version, Check(run, round, "spread-versions"));
+    }
+
+    /// <summary>The value the driver printed as "check ROUND NAME = VALUE".</summary>
+    private static string Check(ProcessResult run, int round, string name)
+    {
+        var prefix = string.Create(CultureInfo.InvariantCulture, $"check {round} {name} = ");
+        var line = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(line is not null, $"no '{prefix}' line in the driver's output:\n{run}");
+        return line![prefix.Length..];
+    }
+
+    /// <summary>Waits until no node has a job's code loaded or its context in memory; returns each node's count.</summary>
+    private async Task<int[]> WaitForNoJobCodeAsync()
+    {
+        int[] contexts = [];
+        await Poll.UntilAsync(
+            async () =>
+            {
+                contexts = await NodeFiguresAsync("jobCodeContexts");
+                return contexts.Length == 3 && contexts.All(c => c == 0);
+            },
+            UnloadDeadline,
+            "every node to unload the ended jobs' code",
+            () => $"job code contexts per node: {string.Join(", ", contexts)} (loaded now: {string.Join(", ", NodeFiguresAsync("jobCodeLoaded").GetAwaiter().GetResult())})\n{_cluster.Diagnostics()}");
+        return contexts;
+    }
+
+    private async Task<long> HeadHeapAsync()
+    {
+        using var document = await ObjectsAsync();
+        return document.RootElement.GetProperty("nodes").EnumerateArray()
+            .Where(n => _cluster.Head.Owns(n.GetProperty("node").GetString()))
+            .Select(n => n.GetProperty("managedHeapBytes").GetInt64())
+            .Single();
+    }
+
+    private async Task<int[]> NodeFiguresAsync(string figure)
+    {
+        using var document = await ObjectsAsync();
+        return [.. document.RootElement.GetProperty("nodes").EnumerateArray()
+            .Where(n => n.TryGetProperty(figure, out _))
+            .Select(n => n.GetProperty(figure).GetInt32())];
+    }
+
+    private async Task<JsonDocument> ObjectsAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var json = await http.GetStringAsync(new Uri(_cluster.DashboardUrl + "/api/objects"));
+        return JsonDocument.Parse(json);
+    }
+}
