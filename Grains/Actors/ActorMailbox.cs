@@ -1,4 +1,3 @@
-using OrleansRay.Code;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 using OrleansRay.Execution;
@@ -28,8 +27,8 @@ internal sealed class ActorMailbox
     private ActorCreationSpec? _spec;
     private CompiledFunction? _constructor;
 
-    /// <summary>The job code package of the actor's class, held while the actor lives (null for the node's own code).</summary>
-    private CodePackage? _package;
+    /// <summary>The job code package of the actor's class, held while the actor lives.</summary>
+    private readonly ActorCodeHold _code = new();
     private ActorState _state = ActorState.Pending;
     private object? _instance;
     private RayError? _deathCause;
@@ -131,24 +130,7 @@ internal sealed class ActorMailbox
     {
         try
         {
-            if (spec.Constructor.Code.Length > 0 && _runtime.Code is { } code && !DriverCode.IsLocal(spec.Constructor.Code, spec.Constructor.AssemblyName, out _))
-            {
-                // The job's code, fetched and loaded the first time this node runs something of it; held while the
-                // actor lives (a detached actor keeps its job's code after the job).
-                var package = await code.GetAsync(spec.Constructor.Code).ConfigureAwait(false);
-                package.Retain();
-                lock (_gate)
-                {
-                    if (_state == ActorState.Dead)
-                    {
-                        package.Release(); // killed while its code loaded
-                        return;
-                    }
-
-                    _package = package;
-                }
-            }
-
+            await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false);
             _constructor = FunctionRegistry.Resolve(spec.Constructor, _runtime.Code);
             await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
@@ -349,8 +331,7 @@ internal sealed class ActorMailbox
             old = _instance;
             _instance = null;
             _constructor = null;
-            _package?.Release();
-            _package = null;
+            _code.Release();
             spec = _spec;
             orphaned = _queues.TakeAll();
             abandoned = AbandonRunningLocked();

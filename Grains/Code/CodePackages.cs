@@ -27,6 +27,7 @@ internal sealed partial class CodePackages
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Lazy<Task<CodePackage>>> _packages = new(StringComparer.Ordinal);
     private readonly List<WeakReference> _unloading = [];
+    private int _collectionsLeft;
 
     /// <summary>The packages of a node.</summary>
     /// <param name="grains">Reaches the control store's code files.</param>
@@ -131,9 +132,17 @@ internal sealed partial class CodePackages
             retired++;
         }
 
-        if (Contexts > Loaded)
+        if (retired > 0)
         {
-            // An unloaded context goes at a collection once nothing references it.
+            _collectionsLeft = 5;
+        }
+
+        if (_collectionsLeft > 0 && Contexts > Loaded)
+        {
+            // An unloaded context goes at a collection once nothing references it (running code may still hold it for
+            // a moment): collect now and at the next few ticks, not forever (a context something keeps would cost a
+            // full collection a second).
+            _collectionsLeft--;
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();

@@ -82,7 +82,16 @@ internal sealed class ForeignTasks : IForeignTaskResults
         foreach (var task in tasks)
         {
             var id = task.Function.Code;
-            if (id.Length > 0 && !code.TryGet(id, out _) && !DriverCode.IsLocal(id, task.Function.AssemblyName, out _) && missing?.Contains(id) != true)
+            if (id.Length == 0)
+            {
+                continue;
+            }
+
+            if (code.TryGet(id, out var package))
+            {
+                package.Touch(); // in use: not retired within its grace, even while the job table says its job ended
+            }
+            else if (!DriverCode.IsLocal(id, task.Function.AssemblyName, out _) && missing?.Contains(id) != true)
             {
                 (missing ??= []).Add(id);
             }

@@ -22,6 +22,9 @@ public sealed record LocalClusterOptions
     /// <summary>Start every node with <c>--load</c> of the TestApp. False: the nodes have no application code of their
     /// own, and a driver's code must travel with its job (issue 12).</summary>
     public bool LoadTestApp { get; init; } = true;
+
+    /// <summary>More assemblies every node loads (<c>--load</c>, full paths).</summary>
+    public IReadOnlyList<string> Load { get; init; } = [];
 }
 
 /// <summary>A real cluster on this machine: <c>orleansray start --head</c> and workers with <c>--address</c>, every node
@@ -295,6 +298,11 @@ public sealed class LocalCluster : IAsyncDisposable
         if (Options.LoadTestApp)
         {
             arguments.AddRange(["--load", TestAppAssembly]);
+        }
+
+        foreach (var assembly in Options.Load)
+        {
+            arguments.AddRange(["--load", assembly]);
         }
         if (Options.Storage is { } storage)
         {

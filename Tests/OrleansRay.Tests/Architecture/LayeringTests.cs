@@ -33,6 +33,7 @@ public sealed class LayeringTests
         "OrleansRay.Scheduling",
         "OrleansRay.Execution",
         "OrleansRay.Ownership",
+        "OrleansRay.Code",
         "OrleansRay.Transport",
     ];
 

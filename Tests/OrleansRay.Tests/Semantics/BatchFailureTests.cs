@@ -92,7 +92,8 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task One_argument_that_cannot_be_serialized_fails_its_task_alone_and_its_batch_mates_run()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        // A driver that ships no code sends its values in the nodes' serializer: the batch is where such a value fails.
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
         var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
 
         // [Immutable] passes the copy at Remote() (Orleans shares immutable values) but has no codec for the wire.
@@ -107,9 +108,22 @@ public sealed class BatchFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_driver_that_ships_its_code_refuses_an_argument_that_cannot_be_serialized_at_Remote()
+    {
+        // Shipping code (the default for a connected driver), the driver packs each value with its job's serializer
+        // where it is passed in: even an [Immutable] value that no codec can write is refused there, naming its type.
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+
+        var error = Assert.Throws<ArgumentException>(() => ray.Task(NumberOf, new ImmutableHolder(1, Process.GetCurrentProcess())).Remote());
+
+        Assert.Contains(typeof(ImmutableHolder).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await ray.GetAsync(ray.Task(NumberOf, new ImmutableHolder(2, null)).Remote(), ResultDeadline));
+    }
+
+    [Fact]
     public async Task One_actor_call_whose_argument_cannot_be_serialized_fails_alone_and_the_later_calls_run()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
         var actor = ray.Actor(() => new ProcessMaker()).Remote();
 
         var refs = Enumerable.Range(0, 1000)
