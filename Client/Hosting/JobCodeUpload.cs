@@ -24,7 +24,15 @@ internal static partial class JobCodeUpload
     /// limit), a file is over the control store's limit, or the upload failed.</exception>
     public static async Task<Result> UploadAsync(IGrainFactory grains, RuntimeEnv env, ILogger logger, CancellationToken cancellationToken)
     {
-        var assemblies = Find(Assembly.GetEntryAssembly(), env.Assemblies);
+        var entry = Assembly.GetEntryAssembly();
+        if (entry is not null && string.IsNullOrEmpty(entry.Location))
+        {
+            throw new RayException(
+                $"The driver {entry.GetName().Name} is a single-file app: its assemblies have no files to ship to the cluster. " +
+                "Publish it framework-dependent (not PublishSingleFile), or set RayOptions.RuntimeEnv.ShipCode = false and load its code on every node with `orleansray start --load`.");
+        }
+
+        var assemblies = Find(entry, env.Assemblies);
         if (assemblies.Count == 0 && env.EnvVars.Count == 0)
         {
             return default;
@@ -93,13 +101,29 @@ internal static partial class JobCodeUpload
     public static IReadOnlyList<Assembly> Find(Assembly? entry, IEnumerable<Assembly> extra)
     {
         var system = Closure([typeof(Ray).Assembly], _ => true);
-        var frameworkRoot = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(typeof(object).Assembly.Location)))!;
         bool IsApplication(Assembly a) =>
-            !a.IsDynamic && !string.IsNullOrEmpty(a.Location) && !system.ContainsKey(a.GetName().Name!)
-            && !a.Location.StartsWith(frameworkRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+            !a.IsDynamic && !string.IsNullOrEmpty(a.Location) && !system.ContainsKey(a.GetName().Name!) && !IsFramework(a);
 
         var roots = (entry is null ? [] : new[] { entry }).Concat(extra).Where(IsApplication).ToArray();
         return [.. Closure(roots, IsApplication).Values.OrderBy(a => a.GetName().Name, StringComparer.OrdinalIgnoreCase)];
+    }
+
+    /// <summary>True for .NET's own assemblies: in the shared framework's folders (a framework-dependent app), or, for a
+    /// self-contained app whose folder holds the runtime too, by the framework's names.</summary>
+    private static bool IsFramework(Assembly assembly)
+    {
+        var runtimeFolder = Path.GetDirectoryName(typeof(object).Assembly.Location) ?? string.Empty;
+        var sharedRoot = Path.GetDirectoryName(Path.GetDirectoryName(runtimeFolder)) ?? string.Empty;
+        if (Path.GetFileName(Path.GetDirectoryName(runtimeFolder)) == "Microsoft.NETCore.App")
+        {
+            // Framework-dependent: .NET lives under dotnet/shared/<framework>/<version>/ (ASP.NET Core's there too).
+            return assembly.Location.StartsWith(sharedRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        }
+
+        var name = assembly.GetName().Name ?? string.Empty;
+        return name is "mscorlib" or "netstandard" or "WindowsBase" or "Microsoft.CSharp" or "Microsoft.VisualBasic"
+            || name.StartsWith("System.", StringComparison.Ordinal) || name.StartsWith("Microsoft.Win32.", StringComparison.Ordinal)
+            || name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal) || name.StartsWith("Microsoft.NETCore.", StringComparison.Ordinal);
     }
 
     /// <summary>The assemblies reachable from <paramref name="roots"/> through references, walking only through those

@@ -95,6 +95,16 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         }
     }
 
+    /// <summary>A reference of its own to <paramref name="value"/>'s object, typed <c>ObjectRef&lt;object&gt;</c>: what a
+    /// packed value carries to keep the refs inside it counted (its element type may be a job's type, which must not
+    /// meet a node's own serializer).</summary>
+    internal static ObjectRef Untyped(ObjectRef value, ObjectReader? local)
+    {
+        var copy = new ObjectRef<object>(value.Id, value.Owner, ownerReader: null) { OwnerEndpoint = value.OwnerEndpoint };
+        OnDeserialized(copy, local ?? value._reader);
+        return copy;
+    }
+
     /// <summary>A ref rebuilt in this process (deserialized, or deep-copied by Orleans' copier): count it as a handle
     /// of its own at its owner, or as a borrower when the owner is another process.</summary>
     /// <param name="value">The ref.</param>

@@ -48,8 +48,11 @@ public sealed class ObjectRefSerializationHooks
     public void OnSerializing(ObjectRef value)
     {
         ObjectRef.OnSerializing(value);
-        // Packing a job's value: the packed value carries this ref as a live reference of its own.
-        Code.PackingRefs.Written(value);
+        if (Code.PackingRefs.IsCollecting)
+        {
+            // Packing a job's value: the packed value carries a reference of its own to this object, untyped.
+            Code.PackingRefs.Written(ObjectRef.Untyped(value, Local));
+        }
     }
 
     /// <summary>Called by Orleans after a ref is read.</summary>

@@ -75,6 +75,19 @@ public sealed class RayError
         }
     }
 
+    /// <summary>This error without <see cref="Original"/> (the strings only): for keeping an error longer than the code
+    /// whose exception it holds may stay loaded.</summary>
+    public RayError WithoutOriginal() => new()
+    {
+        Kind = Kind,
+        FunctionName = FunctionName,
+        ExceptionType = ExceptionType,
+        Message = Message,
+        RemoteStackTrace = RemoteStackTrace,
+        ActorId = ActorId,
+        LostObject = LostObject,
+    };
+
     /// <summary>A failure that is not an exception thrown by user code.</summary>
     public static RayError Create(RayErrorKind kind, string message, string functionName = "", ActorId actorId = default) =>
         new() { Kind = kind, Message = message, FunctionName = functionName, ActorId = actorId };

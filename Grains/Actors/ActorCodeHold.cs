@@ -11,6 +11,9 @@ internal sealed class ActorCodeHold
     private CodePackage? _package;
     private bool _released;
 
+    /// <summary>True once the actor's class turned out to be a job's shipped code.</summary>
+    public bool IsJobCode { get; private set; }
+
     /// <summary>Loads (or finds) the package of <paramref name="constructor"/>, when it is a job's shipped code, and
     /// holds it; an actor that died meanwhile lets it go at once.</summary>
     /// <exception cref="CodeLoadException">The job's code could not be fetched or loaded on this node.</exception>
@@ -21,8 +24,9 @@ internal sealed class ActorCodeHold
             return;
         }
 
+        IsJobCode = true;
         var package = await code.GetAsync(constructor.Code).ConfigureAwait(false);
-        package.Retain();
+        package.Retain(); // marks it used too: retirement re-checks after taking a package out, and puts it back
         lock (_gate)
         {
             if (!_released)

@@ -61,6 +61,9 @@ internal sealed class ActorMailbox
 
     public bool IsCreated => _spec is not null;
 
+    /// <summary>The actor, the driver (or worker) that created it, and whether it outlives that; null before creation.</summary>
+    public (ActorId Id, WorkerId Owner, bool Detached)? Ownership => _spec is { } spec ? (spec.ActorId, spec.Owner, spec.Options.Detached) : null;
+
     /// <summary>Times a call lost with this actor's node may be re-sent by its caller (0 until the actor is known).</summary>
     public int MaxTaskRetries => _spec?.Options.MaxTaskRetries ?? 0;
 
@@ -131,7 +134,17 @@ internal sealed class ActorMailbox
         try
         {
             await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false);
-            _constructor = FunctionRegistry.Resolve(spec.Constructor, _runtime.Code);
+            var constructor = FunctionRegistry.Resolve(spec.Constructor, _runtime.Code);
+            lock (_gate)
+            {
+                if (_state == ActorState.Dead)
+                {
+                    return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
+                }
+
+                _constructor = constructor;
+            }
+
             await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
             {
@@ -326,7 +339,9 @@ internal sealed class ActorMailbox
             }
 
             _state = ActorState.Dead;
-            _deathCause = cause;
+            // Kept for later calls: for a job's actor without the exception object (its type and stack trace would keep
+            // the job's code loaded as long as this dead mailbox is listed).
+            _deathCause = _code.IsJobCode ? cause.WithoutOriginal() : cause;
             _generation++;
             old = _instance;
             _instance = null;

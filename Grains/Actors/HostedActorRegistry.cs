@@ -29,6 +29,15 @@ internal sealed class HostedActorRegistry
         }
     }
 
+    /// <summary>The live, non-detached actors here whose owner (the driver that created them) is one of
+    /// <paramref name="drivers"/> (worker ids as text): actors whose job ended without killing them.</summary>
+    public List<ActorId> OwnedBy(IReadOnlySet<string> drivers) =>
+        [.. _actors.Values
+            .Where(m => m.State != ActorState.Dead)
+            .Select(m => m.Ownership)
+            .Where(o => o is { Detached: false } && drivers.Contains(o.Value.Owner.ToString()))
+            .Select(o => o!.Value.Id)];
+
     public HostedActor[] Snapshot() =>
         _actors.Values
             .Select(m => (Mailbox: m, Info: m.Info()))

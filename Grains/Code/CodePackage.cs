@@ -10,7 +10,6 @@ internal sealed class CodePackage
 {
     private readonly ServiceProvider _services;
     private int _users;
-    private long _lastUsedTicks;
 
     public CodePackage(string id, CodeManifest manifest, JobLoadContext context, ServiceProvider services, JobSerializer serializer)
     {
@@ -19,7 +18,6 @@ internal sealed class CodePackage
         Context = context;
         _services = services;
         Serializer = serializer;
-        Touch();
     }
 
     /// <summary>The package id (lowercase hex SHA-256 of its manifest).</summary>
@@ -41,8 +39,11 @@ internal sealed class CodePackage
     /// actor keeps its job's code alive after the job).</summary>
     public int Users => Volatile.Read(ref _users);
 
-    /// <summary>When code of the package last started, UTC ticks.</summary>
-    public long LastUsedTicks => Interlocked.Read(ref _lastUsedTicks);
+    /// <summary>When code of the package last started or ended, UTC ticks.</summary>
+    public long LastUsedTicks => Serializer.LastUsedTicks;
+
+    /// <summary>True while nothing uses the package: no actor of it lives, no run of its code is in progress.</summary>
+    public bool Idle => Users == 0 && Serializer.Running == 0;
 
     /// <summary>An assembly of the package (or the node's copy of a shared one), by simple name.</summary>
     /// <exception cref="CodeLoadException">It does not load.</exception>
@@ -58,8 +59,8 @@ internal sealed class CodePackage
         }
     }
 
-    /// <summary>Marks code of the package as started now.</summary>
-    public void Touch() => Interlocked.Exchange(ref _lastUsedTicks, DateTime.UtcNow.Ticks);
+    /// <summary>Marks the package as used now (a task of it arrived).</summary>
+    public void Touch() => Serializer.Touch();
 
     /// <summary>An actor instance of the package started.</summary>
     public void Retain()

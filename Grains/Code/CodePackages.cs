@@ -14,9 +14,12 @@ internal sealed partial class CodePackages
     /// <summary>How long a package stays loaded after its code last ran, once its job ended.</summary>
     public static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(2);
 
-    /// <summary>The disk cache when the node's settings name none: one per user in the temp folder (files are named by
-    /// their hash, so nodes of one machine share it safely).</summary>
-    public static readonly string DefaultCacheDirectory = Path.Combine(Path.GetTempPath(), "orleansray-code-" + Environment.UserName);
+    /// <summary>The disk cache when the node's settings name none: the user's own data folder (~/.local/share on Linux),
+    /// not the shared temp folder. Files are named by their hash and checked against it when read, so the nodes of one
+    /// machine share it safely.</summary>
+    public static readonly string DefaultCacheDirectory = Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create) is { Length: > 0 } data ? data : Path.GetTempPath(),
+        "orleansray", "code");
 
     private static readonly ConcurrentDictionary<string, string> FileHashes = new(StringComparer.Ordinal);
 
@@ -102,7 +105,7 @@ internal sealed partial class CodePackages
     }
 
     /// <summary>Unloads the packages no running job uses (<paramref name="live"/>: the package ids of running jobs), that
-    /// host no actor, and whose code has not started for <see cref="RetireGrace"/>.</summary>
+    /// host no actor, run no code now, and were not used for <see cref="RetireGrace"/>.</summary>
     /// <returns>How many were unloaded.</returns>
     public int Retire(IReadOnlySet<string> live)
     {
@@ -116,9 +119,16 @@ internal sealed partial class CodePackages
             }
 
             var package = lazy.Value.Result;
-            if (package.Users > 0 || now - package.LastUsedTicks < RetireGrace.Ticks
+            if (!package.Idle || now - package.LastUsedTicks < RetireGrace.Ticks
                 || !_packages.TryRemove(new KeyValuePair<string, Lazy<Task<CodePackage>>>(id, lazy)))
             {
+                continue;
+            }
+
+            if (!package.Idle || now - package.LastUsedTicks < RetireGrace.Ticks)
+            {
+                // Used between the check and the removal (a task arrived, an actor started): it stays.
+                _packages.TryAdd(id, lazy);
                 continue;
             }
 
@@ -160,11 +170,10 @@ internal sealed partial class CodePackages
 
         var node = _nodeName();
         var manifest = CodeManifest.Parse(await FileAsync(id, "the manifest", node).ConfigureAwait(false));
-        var files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var files = new Dictionary<string, (string Hash, byte[] Bytes)>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in manifest.Assemblies)
         {
-            await FileAsync(file.Sha256, $"assembly '{file.Name}'", node).ConfigureAwait(false);
-            files[file.Name] = PathOf(file.Sha256);
+            files[file.Name] = (file.Sha256, await FileAsync(file.Sha256, $"assembly '{file.Name}'", node).ConfigureAwait(false));
         }
 
         var context = new JobLoadContext(id, files, SharedCopy);
@@ -177,7 +186,7 @@ internal sealed partial class CodePackages
 
             var (services, serializer) = JobSerializerFactory.Build(context, _host, _configure, manifest.Assemblies.Select(a => a.Name));
             LogLoaded(_logger, CodePackage.Short(id), manifest.ToString());
-            return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars));
+            return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars, manifest.Assemblies.Select(a => a.Name)));
         }
         catch
         {
@@ -232,7 +241,15 @@ internal sealed partial class CodePackages
             throw new CodeLoadException($"Node {node} could not fetch {what} of job code ({hash}): the head does not have it. Connect the driver again to upload it.");
         }
 
-        Directory.CreateDirectory(CacheDirectory);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(CacheDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(CacheDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         await File.WriteAllBytesAsync(temporary, bytes).ConfigureAwait(false);
         File.Move(temporary, path, overwrite: true);

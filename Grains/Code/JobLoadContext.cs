@@ -10,15 +10,16 @@ namespace OrleansRay.Code;
 /// the context goes once nothing references its types (no running code, no instance, no cache entry).</remarks>
 internal sealed class JobLoadContext : AssemblyLoadContext
 {
-    private readonly IReadOnlyDictionary<string, string> _files;
+    private readonly IReadOnlyDictionary<string, (string Hash, byte[] Bytes)> _files;
     private readonly Func<string, string, bool> _sharedCopy;
 
     /// <summary>A context for <paramref name="packageId"/>.</summary>
     /// <param name="packageId">The package id (names the context, for diagnostics).</param>
-    /// <param name="files">Assembly simple name → path of its file in the node's code cache.</param>
+    /// <param name="files">Assembly simple name → its SHA-256 and its bytes, checked against the hash already (loaded
+    /// from these bytes: nothing read again from the disk cache after the check).</param>
     /// <param name="sharedCopy">Given a name and the package's file hash, true when the default context has that very
     /// build (a <c>--load</c>ed library identical to the driver's): the job then uses the shared copy.</param>
-    public JobLoadContext(string packageId, IReadOnlyDictionary<string, string> files, Func<string, string, bool> sharedCopy)
+    public JobLoadContext(string packageId, IReadOnlyDictionary<string, (string Hash, byte[] Bytes)> files, Func<string, string, bool> sharedCopy)
         : base("orleansray-job-" + packageId[..Math.Min(12, packageId.Length)], isCollectible: true)
     {
         _files = files;
@@ -29,24 +30,22 @@ internal sealed class JobLoadContext : AssemblyLoadContext
     /// <summary>The job code package whose assemblies load here.</summary>
     public string PackageId { get; }
 
-    /// <summary>The package's own assemblies by simple name (ignoring case).</summary>
-    public IReadOnlyDictionary<string, string> Files => _files;
 
     /// <inheritdoc />
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        if (assemblyName.Name is not { } name || !_files.TryGetValue(name, out var path))
+        if (assemblyName.Name is not { } name || !_files.TryGetValue(name, out var file))
         {
             return null; // the node's copy
         }
 
-        if (_sharedCopy(name, Path.GetFileNameWithoutExtension(path)))
+        if (_sharedCopy(name, file.Hash))
         {
             return null;
         }
 
-        // From bytes, not from the path: no file stays open or mapped, and the cache file can be replaced or removed.
-        using var stream = new MemoryStream(File.ReadAllBytes(path), writable: false);
+        // From the checked bytes: no file stays open or mapped, and no file swapped in the cache meanwhile is loaded.
+        using var stream = new MemoryStream(file.Bytes, writable: false);
         return LoadFromStream(stream);
     }
 }

@@ -8,18 +8,51 @@ namespace OrleansRay.Code;
 internal sealed class JobSerializer
 {
     private readonly Serializer _serializer;
+    private readonly HashSet<string> _assemblies;
+    private long _lastUsedTicks = DateTime.UtcNow.Ticks;
+    private int _running;
 
     /// <summary>A packer over <paramref name="serializer"/>.</summary>
     /// <param name="serializer">An Orleans serializer that knows the job's types.</param>
     /// <param name="packageId">The job's code package id.</param>
     /// <param name="envVars">The job's environment variables (Ray's <c>runtime_env.env_vars</c>); null: none.</param>
-    public JobSerializer(Serializer serializer, string packageId, IReadOnlyDictionary<string, string>? envVars = null)
+    /// <param name="assemblies">Simple names of the package's assemblies; null: none.</param>
+    public JobSerializer(Serializer serializer, string packageId, IReadOnlyDictionary<string, string>? envVars = null, IEnumerable<string>? assemblies = null)
     {
         _serializer = serializer;
+        _assemblies = new HashSet<string>(assemblies ?? [], StringComparer.OrdinalIgnoreCase);
         PackageId = packageId;
         EnvVars = envVars ?? new Dictionary<string, string>();
         Weak = new WeakReference<JobSerializer>(this);
     }
+
+    /// <summary>True when <paramref name="assembly"/> is one of the package's (loaded in its context, or the node's
+    /// identical copy of it).</summary>
+    public bool Ships(System.Reflection.Assembly assembly) =>
+        assembly.GetName().Name is { } name && _assemblies.Contains(name);
+
+    /// <summary>Runs of the package's code in progress (the invoker counts them): it is not unloaded meanwhile.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    /// <summary>When code of the package last started or ended, UTC ticks.</summary>
+    public long LastUsedTicks => Interlocked.Read(ref _lastUsedTicks);
+
+    /// <summary>A run of the package's code starts.</summary>
+    public void Started()
+    {
+        Interlocked.Increment(ref _running);
+        Touch();
+    }
+
+    /// <summary>A run of the package's code ended.</summary>
+    public void Ended()
+    {
+        Interlocked.Decrement(ref _running);
+        Touch();
+    }
+
+    /// <summary>Marks the package as used now.</summary>
+    public void Touch() => Interlocked.Exchange(ref _lastUsedTicks, DateTime.UtcNow.Ticks);
 
     /// <summary>This serializer, weakly (what <see cref="CodeScope"/> keeps on a flow).</summary>
     public WeakReference<JobSerializer> Weak { get; }
@@ -53,21 +86,23 @@ internal sealed class JobSerializer
             && (element.IsPrimitive || element == typeof(string)) && element.Assembly == typeof(object).Assembly;
     }
 
-    /// <summary>The value as it travels: itself when plain, else packed.</summary>
+    /// <summary>The value as it travels: a plain value as it is (an array copied: the caller may change its own
+    /// afterwards), anything else packed.</summary>
     /// <exception cref="ArgumentException">The value's type cannot be serialized (names it and <paramref name="what"/>).</exception>
     public object? Pack(object? value, string what)
     {
         if (IsPlain(value))
         {
-            return value;
+            // Elements of a plain array are primitives or strings: a shallow copy is a full one.
+            return value is Array array ? array.Clone() : value;
         }
 
         try
         {
+            // The packed value's refs are references of their own (as every copy of a ref is), so disposing the caller's
+            // ref never frees the object under the packed value.
             var (bytes, refs) = PackingRefs.Collect(static state => state.Serializer.SerializeToArray<object>(state.Value), (Serializer: _serializer, Value: value!));
-            // The packed value's refs are references of their own (a copy each, as every copy of a ref is), so disposing
-            // the caller's ref never frees the object under the packed value.
-            return new PackedValue(bytes, refs is null ? null : _serializer.Deserialize<object[]>(_serializer.SerializeToArray(refs)));
+            return new PackedValue(bytes, refs);
         }
         catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
         {

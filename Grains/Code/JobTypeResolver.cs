@@ -42,15 +42,35 @@ internal sealed class JobTypeResolver : TypeResolver
 
     private Type? Find(string name)
     {
+        // A constructed or assembly-qualified name ("List`1[[MyApp.Point, MyApp]]") names assemblies: each must load
+        // through the job's context (Assembly.GetType would bind them in the default context, where the job's are not).
+        if (name.Contains('[', StringComparison.Ordinal) || name.Contains(',', StringComparison.Ordinal))
+        {
+            return Type.GetType(name, ResolveAssembly, ResolveType, throwOnError: false);
+        }
+
+        return FindSimple(name, ignoreCase: false);
+    }
+
+    /// <summary>A type by its full name, without an assembly: in the job's assemblies first, then the node's.</summary>
+    private Type? FindSimple(string name, bool ignoreCase)
+    {
         foreach (var assembly in _context.Assemblies.Concat(AssemblyLoadContext.Default.Assemblies))
         {
-            if (assembly.GetType(name, throwOnError: false) is { } found)
+            try
             {
-                return found;
+                if (assembly.GetType(name, throwOnError: false, ignoreCase) is { } found)
+                {
+                    return found;
+                }
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or TypeLoadException)
+            {
+                // An assembly whose types cannot all load: look further.
             }
         }
 
-        return Type.GetType(name, ResolveAssembly, ResolveType, throwOnError: false);
+        return null;
     }
 
     private Assembly? ResolveAssembly(AssemblyName name)
@@ -66,6 +86,6 @@ internal sealed class JobTypeResolver : TypeResolver
         }
     }
 
-    private static Type? ResolveType(Assembly? assembly, string name, bool ignoreCase) =>
-        assembly?.GetType(name, throwOnError: false, ignoreCase);
+    private Type? ResolveType(Assembly? assembly, string name, bool ignoreCase) =>
+        assembly is null ? FindSimple(name, ignoreCase) : assembly.GetType(name, throwOnError: false, ignoreCase);
 }

@@ -10,17 +10,25 @@ namespace OrleansRay.Code;
 /// (type-name formatting, assembly names, shallow-copyable types). A job's serializer fills them with the job's types,
 /// and a static entry would keep the job's collectible context alive forever. The caches are found by reflection (any
 /// static dictionary field of Orleans' assemblies keyed by Type or Assembly), so a new one in a later Orleans is
-/// covered too; the unloading test notices one that is not (the context count would not return to its baseline).</remarks>
+/// covered too; the unloading test notices one that is not (the context count would not return to its baseline). Only
+/// concurrent dictionaries are touched (safe to change while others read them), and only entries keyed by a type or
+/// an assembly: a cache keyed otherwise that holds a job's type would keep its context, and the tests would show it.</remarks>
 internal static class OrleansTypeCaches
 {
-    private static readonly Lazy<FieldInfo[]> Fields = new(FindFields);
+    private static (int Assemblies, FieldInfo[] Fields) _found = (0, []);
 
     /// <summary>Removes every entry whose key belongs to <paramref name="context"/>.</summary>
     /// <returns>How many entries were removed.</returns>
     public static int Purge(AssemblyLoadContext context)
     {
         var removed = 0;
-        foreach (var field in Fields.Value)
+        var assemblies = AppDomain.CurrentDomain.GetAssemblies().Length;
+        if (_found.Assemblies != assemblies)
+        {
+            _found = (assemblies, FindFields()); // an assembly loaded since may bring a cache of its own
+        }
+
+        foreach (var field in _found.Fields)
         {
             if (field.GetValue(null) is not IDictionary dictionary)
             {
@@ -72,9 +80,11 @@ internal static class OrleansTypeCaches
             .Where(f => IsTypeKeyedDictionary(f.FieldType))
             .ToArray();
 
+    /// <summary>A <c>ConcurrentDictionary</c> keyed by Type or Assembly: only those, because removing from another
+    /// process-wide dictionary while its owner uses it under a lock of its own could corrupt it.</summary>
     private static bool IsTypeKeyedDictionary(Type fieldType)
     {
-        if (!typeof(IDictionary).IsAssignableFrom(fieldType) || !fieldType.IsGenericType)
+        if (!fieldType.IsGenericType || fieldType.GetGenericTypeDefinition() != typeof(System.Collections.Concurrent.ConcurrentDictionary<,>))
         {
             return false;
         }

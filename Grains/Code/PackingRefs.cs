@@ -8,7 +8,11 @@ internal static class PackingRefs
     [ThreadStatic]
     private static List<object>? _collecting;
 
-    /// <summary>Called by the ObjectRef serialization hook: records a ref written on this thread while a value is packed.</summary>
+    /// <summary>True while a value is packed on this thread.</summary>
+    public static bool IsCollecting => _collecting is not null;
+
+    /// <summary>Called by the ObjectRef serialization hook while a value is packed: records a reference of its own to
+    /// an object the value holds (untyped: <c>ObjectRef&lt;object&gt;</c>, so it crosses any serializer).</summary>
     public static void Written(object reference) => _collecting?.Add(reference);
 
     /// <summary>Runs <paramref name="serialize"/> and returns what it made, with the refs it wrote (null when none).</summary>

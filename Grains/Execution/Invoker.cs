@@ -34,6 +34,8 @@ internal static class Invoker
             CodeScope.Current = code;
         }
 
+        code?.Started(); // a job's code is not unloaded while it runs
+
         ValueTask<object?> pending;
         Exception? failure = null;
         object? value = null;
@@ -62,6 +64,7 @@ internal static class Invoker
 
         if (pending == default)
         {
+            code?.Ended();
             Report(complete, state, value, failure);
             return default;
         }
@@ -89,6 +92,7 @@ internal static class Invoker
         {
             // Job code's flow holds its context weakly (TaskContext.Current): this holds it until the code is done.
             GC.KeepAlive(context);
+            code?.Ended();
         }
 
         Report(complete, state, value, null);

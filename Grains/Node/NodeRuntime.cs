@@ -116,10 +116,25 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 
     /// <summary>The function as this runtime's job sends it: in a driver that shipped its code, a function of that code
     /// names the job's package (so nodes run this job's build of it); anything else as it is.</summary>
+    /// <remarks>On a node, job code that runs from the node's own copy of one of its assemblies (a <c>--load</c>ed
+    /// build identical to the job's) submits with its job's package too, so nested work runs that build elsewhere.</remarks>
     public CompiledFunction ForJob(CompiledFunction function)
     {
-        if (Copier.DriverCode is not { PackageId: { Length: > 0 } packageId } || function.Code is not null
-            || function.Method.DeclaringType is not { } type || !DriverCode.IsShipped(type.Assembly))
+        if (function.Code is not null || function.Descriptor.Code.Length > 0 || function.Method.DeclaringType is not { } type)
+        {
+            return function;
+        }
+
+        string packageId;
+        if (Copier.DriverCode is { PackageId: { Length: > 0 } shipped } && DriverCode.IsShipped(type.Assembly))
+        {
+            packageId = shipped;
+        }
+        else if (CodeScope.Current is { } running && running.Ships(type.Assembly))
+        {
+            packageId = running.PackageId;
+        }
+        else
         {
             return function;
         }
@@ -198,14 +213,14 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Objects.Endpoint = Node.Endpoint;
         Objects.FreedElsewhere = Cluster.Copies.Freed;
         Cluster.Refresh.Start();
-        if (Code is not null)
+        if (CanExecute)
         {
-            _codeRetirement = new JobCodeRetirement(Code, GrainFactory, _logger);
-            _codeRetirement.Start();
+            _endedJobs = new EndedJobs(this, _logger);
+            _endedJobs.Start();
         }
     }
 
-    private JobCodeRetirement? _codeRetirement;
+    private EndedJobs? _endedJobs;
     private readonly ILogger _logger;
 
     /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>
@@ -303,7 +318,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         }
 
         Node.MarkDisposed();
-        _codeRetirement?.Dispose();
+        _endedJobs?.Dispose();
         Cluster.Dispose();
         Owners.Remove(Node.WorkerId);
         Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));

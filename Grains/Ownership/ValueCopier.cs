@@ -79,6 +79,7 @@ internal sealed class ValueCopier
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not ArgumentException)
         {
+
             throw new ArgumentException(
                 $"A value of a job's code ({packed.Bytes.Length} bytes) could not be read here: {ex.Message}. A job's values are read by the same build of its code that made them.", ex);
         }

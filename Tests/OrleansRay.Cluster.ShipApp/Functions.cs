@@ -48,6 +48,22 @@ public static class Functions
     public static async Task<int> AddThrough(ActorHandle<Accumulator> accumulator, int amount) =>
         await accumulator.Task((a, x) => a.Add(x), amount).Remote();
 
+    /// <summary>Refs whose element type is the job's own record, passed inside a list: read inside the task.</summary>
+    public static async Task<string> NamesOf(List<ObjectRef<Measurement>> refs)
+    {
+        var names = new List<string>();
+        foreach (var r in refs)
+        {
+            names.Add((await Ray.Current.GetAsync(r)).Name);
+        }
+
+        return string.Join(",", names);
+    }
+
+    /// <summary>A task that returns a ref of the job's own record type (put by the task on its node).</summary>
+    public static async Task<ObjectRef<Measurement>> MakeRecordRef(string name) =>
+        await Ray.Current.PutAsync(new Measurement { Name = name + "@" + Version });
+
     /// <summary>The job's runtime environment variable, as job code reads it on the node.</summary>
     public static string Greeting() => RayContext.GetEnvironmentVariable("SHIP_GREETING") ?? "(unset)";
 }
@@ -69,4 +85,15 @@ public sealed class Accumulator
     }
 
     public Measurement Snapshot() => new() { Name = "total@" + Functions.Version, Values = [_total] };
+}
+
+/// <summary>An actor whose constructor throws: it dies at creation, and its job's code must still unload.</summary>
+public sealed class Broken
+{
+    public Broken(int code)
+    {
+        throw new InvalidOperationException($"broken {code} in {Functions.Version}");
+    }
+
+    public int Get() => 0;
 }

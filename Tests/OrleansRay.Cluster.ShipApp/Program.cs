@@ -9,6 +9,7 @@ namespace ShipApp;
 /// actor, a user record as argument and result, nested refs, an actor handle passed to a task, the job's environment
 /// variable) and prints each as "check NAME = VALUE"; with the two files, it then writes the first, waits for the peer's
 /// (another build running at the same time) and runs the round again.
+/// <c>hold</c> runs one round, keeps an actor alive, prints "holding" and waits to be killed.
 /// <c>jobs N</c> runs N jobs one after another (each connection is a job; each has its own environment variable, so its
 /// own code package on the nodes), each a short round.</summary>
 public static class Program
@@ -20,6 +21,18 @@ public static class Program
         {
             case "run":
                 return await RunAsync(args.Length >= 3 ? (args[1], args[2]) : null);
+            case "hold":
+            {
+                // Runs a round, keeps an actor, says so and waits to be killed (its job ends with its process).
+                await using var ray = await Connect("hold");
+                await RoundAsync(ray, 1);
+                var kept = ray.Actor(() => new Accumulator(1)).Remote();
+                _ = await kept.Task(a => a.Add(1)).Remote();
+                Console.WriteLine("holding");
+                await Task.Delay(Timeout.Infinite);
+                return 0;
+            }
+
             case "jobs":
                 var count = int.Parse(args[1], CultureInfo.InvariantCulture);
                 for (var i = 1; i <= count; i++)
@@ -33,7 +46,7 @@ public static class Program
 
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | jobs N");
+                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | hold | jobs N");
                 return 2;
         }
     }
@@ -90,6 +103,23 @@ public static class Program
         var snapshot = await accumulator.Task(a => a.Snapshot()).Remote();
         Check("actor-record", $"{snapshot.Name} {snapshot.Values[0]}");
         Check("env", await ray.GetAsync(ray.Task(Functions.Greeting).Remote(), timeout));
+        var records = new List<ObjectRef<Measurement>> { await ray.PutAsync(new Measurement { Name = "a" }), await ray.PutAsync(new Measurement { Name = "b" }) };
+        Check("refs-of-records", await ray.GetAsync(ray.Task(Functions.NamesOf, records).Remote(), timeout));
+        var made = await ray.GetAsync(ray.Task(Functions.MakeRecordRef, "made").Remote(), timeout);
+        Check("returned-ref", (await ray.GetAsync(made, timeout)).Name);
+        var array = new[] { 1, 2, 3 };
+        var put = await ray.PutAsync(array);
+        array[0] = 99; // the put took a copy
+        Check("put-copy", (await ray.GetAsync(put, timeout))[0]);
+        var broken = ray.Actor(() => new Broken(7)).Remote();
+        try
+        {
+            Check("broken-actor", await broken.Task(b => b.Get()).Remote());
+        }
+        catch (ActorDiedException died)
+        {
+            Check("broken-actor", died.Message.Contains("broken 7", StringComparison.Ordinal) ? "died: broken 7" : died.Message);
+        }
         // Spread over every node: each fetches and loads this job's code the first time it runs something of it.
         var spread = await ray.GetAsync(
             Enumerable.Range(0, 6).Select(_ => ray.Task(Functions.WhereAndWhich).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote()),

@@ -15,8 +15,9 @@ public sealed class CodeShippingTests : IAsyncLifetime
 {
     private static readonly TimeSpan DriverDeadline = TimeSpan.FromSeconds(180);
 
-    /// <summary>A node unloads an ended job's code within a few seconds (retirement runs every second after a 2 s grace).</summary>
-    private static readonly TimeSpan UnloadDeadline = TimeSpan.FromSeconds(60);
+    /// <summary>A node unloads an ended job's code within a few seconds (retirement runs every second after a 2 s grace);
+    /// a killed driver's job ends once it has not reported for 15 s.</summary>
+    private static readonly TimeSpan UnloadDeadline = TimeSpan.FromSeconds(90);
 
     private readonly ITestOutputHelper _output;
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "orleansray-ship-" + Guid.NewGuid().ToString("N")[..8]);
@@ -96,6 +97,48 @@ public sealed class CodeShippingTests : IAsyncLifetime
         Assert.True(after - before < 24L << 20, $"the head's heap grew from {before >> 20} MiB to {after >> 20} MiB over 50 jobs");
     }
 
+    [Fact]
+    public async Task A_killed_drivers_actors_die_and_every_node_unloads_its_code()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ShipApp("OrleansRay.Cluster.ShipApp"));
+        start.ArgumentList.Add("hold");
+        start.Environment["ORLEANSRAY_ADDRESS"] = _cluster.Address;
+        using var driver = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        driver.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        driver.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        driver.BeginOutputReadLine();
+        driver.BeginErrorReadLine();
+        try
+        {
+            await Poll.UntilAsync(
+                () => { lock (output) { return output.ToString().Contains("holding", StringComparison.Ordinal); } },
+                DriverDeadline,
+                "the driver to run its round and keep an actor");
+            Assert.Contains(await NodeFiguresAsync("jobCodeContexts"), c => c > 0);
+
+            driver.Kill(entireProcessTree: true); // kill -9: no dispose, no goodbye
+            await driver.WaitForExitAsync();
+
+            // The job table marks the silent driver failed (15 s), nodes kill its actor, then unload its code.
+            var contexts = await WaitForNoJobCodeAsync();
+            _output.WriteLine($"job code contexts per node after the driver was killed: {string.Join(", ", contexts)}");
+        }
+        finally
+        {
+            if (!driver.HasExited)
+            {
+                driver.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     private static string ShipApp(string project) =>
         RepositoryFiles.BuildOutput(Path.Combine("Tests", project), "ShipApp.dll");
 
@@ -116,6 +159,11 @@ public sealed class CodeShippingTests : IAsyncLifetime
         Assert.Equal(handle, Check(run, round, "handle-in-task"));
         Assert.Equal(actorRecord, Check(run, round, "actor-record"));
         Assert.Equal(version, Check(run, round, "spread-versions"));
+        // Refs of the job's own record type, as an argument (in a list) and as a result.
+        Assert.Equal("a,b", Check(run, round, "refs-of-records"));
+        Assert.Equal($"made@{version}", Check(run, round, "returned-ref"));
+        Assert.Equal("1", Check(run, round, "put-copy"));
+        Assert.Equal("died: broken 7", Check(run, round, "broken-actor"));
     }
 
     /// <summary>The value the driver printed as "check ROUND NAME = VALUE".</summary>
