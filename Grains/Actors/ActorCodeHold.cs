@@ -1,4 +1,5 @@
 using OrleansRay.Code;
+using OrleansRay.Execution;
 
 namespace OrleansRay.Actors;
 
@@ -14,29 +15,44 @@ internal sealed class ActorCodeHold
     /// <summary>True once the actor's class turned out to be a job's shipped code.</summary>
     public bool IsJobCode { get; private set; }
 
-    /// <summary>Loads (or finds) the package of <paramref name="constructor"/>, when it is a job's shipped code, and
-    /// holds it; an actor that died meanwhile lets it go at once.</summary>
+    /// <summary>The actor's resolved constructor while it lives (null before, and after death).</summary>
+    public CompiledFunction? Constructor { get; private set; }
+
+    /// <summary>Loads (or finds) the package of <paramref name="constructor"/>, when it is a job's shipped code, holds
+    /// it and resolves the constructor; false when the actor died meanwhile (then nothing is held).</summary>
     /// <exception cref="CodeLoadException">The job's code could not be fetched or loaded on this node.</exception>
-    public async Task AcquireAsync(ActorServices runtime, FunctionDescriptor constructor)
+    /// <exception cref="FunctionUnavailableException">The constructor is not in the code.</exception>
+    public async Task<bool> AcquireAsync(ActorServices runtime, FunctionDescriptor constructor)
     {
-        if (constructor.Code.Length == 0 || runtime.Code is not { } code || DriverCode.IsLocal(constructor.Code, constructor.AssemblyName, out _))
+        CodePackage? package = null;
+        if (constructor.Code.Length > 0 && runtime.Code is { } code && !DriverCode.IsLocal(constructor.Code, constructor.AssemblyName, out _))
         {
-            return;
+            IsJobCode = true;
+            package = await code.GetAsync(constructor.Code).ConfigureAwait(false);
+            package.Retain(); // marks it used too: retirement re-checks after taking a package out, and puts it back
         }
 
-        IsJobCode = true;
-        var package = await code.GetAsync(constructor.Code).ConfigureAwait(false);
-        package.Retain(); // marks it used too: retirement re-checks after taking a package out, and puts it back
-        lock (_gate)
+        try
         {
-            if (!_released)
+            var resolved = FunctionRegistry.Resolve(constructor, runtime.Code);
+            lock (_gate)
             {
-                _package = package;
-                return;
+                if (!_released)
+                {
+                    _package = package;
+                    Constructor = resolved;
+                    return true;
+                }
             }
         }
+        catch
+        {
+            package?.Release();
+            throw;
+        }
 
-        package.Release(); // the actor died while its code loaded
+        package?.Release(); // the actor died while its code loaded
+        return false;
     }
 
     /// <summary>The actor died: its package may unload once no job and no other actor uses it.</summary>
@@ -48,6 +64,7 @@ internal sealed class ActorCodeHold
             _released = true;
             package = _package;
             _package = null;
+            Constructor = null;
         }
 
         package?.Release();

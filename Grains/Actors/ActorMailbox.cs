@@ -25,7 +25,6 @@ internal sealed class ActorMailbox
     /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
     private ActorCaller _caller = ActorCaller.New();
     private ActorCreationSpec? _spec;
-    private CompiledFunction? _constructor;
 
     /// <summary>The job code package of the actor's class, held while the actor lives.</summary>
     private readonly ActorCodeHold _code = new();
@@ -133,17 +132,11 @@ internal sealed class ActorMailbox
     {
         try
         {
-            await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false);
-            var constructor = FunctionRegistry.Resolve(spec.Constructor, _runtime.Code);
-            lock (_gate)
+            if (!await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false))
             {
-                if (_state == ActorState.Dead)
-                {
-                    return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
-                }
-
-                _constructor = constructor;
+                return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
             }
+
 
             await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
             lock (_gate)
@@ -178,7 +171,7 @@ internal sealed class ActorMailbox
             caller = _caller;
         }
 
-        var (instance, failure) = await ActorInstance.ConstructAsync(_runtime, spec, _constructor!, caller).ConfigureAwait(false);
+        var (instance, failure) = await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);
@@ -339,13 +332,11 @@ internal sealed class ActorMailbox
             }
 
             _state = ActorState.Dead;
-            // Kept for later calls: for a job's actor without the exception object (its type and stack trace would keep
-            // the job's code loaded as long as this dead mailbox is listed).
+            // For later calls; a job's actor keeps no exception object (it would keep the job's code loaded).
             _deathCause = _code.IsJobCode ? cause.WithoutOriginal() : cause;
             _generation++;
             old = _instance;
             _instance = null;
-            _constructor = null;
             _code.Release();
             spec = _spec;
             orphaned = _queues.TakeAll();
@@ -358,11 +349,7 @@ internal sealed class ActorMailbox
         if (spec is not null)
         {
             _runtime.HostedActors.Died(spec.ActorId);
-        }
-
-        if (spec is not null && !spec.ActorId.IsEmpty)
-        {
-            _reports.ReportState(spec.ActorId, ActorState.Dead);
+            _reports.Dead(spec); // its record says DEAD, and its name is free again before any caller hears of it
         }
 
         ActorLog.ActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
@@ -379,10 +366,6 @@ internal sealed class ActorMailbox
         }
 
         ActorInstance.Dispose(old);
-        if (spec is not null && !string.IsNullOrEmpty(spec.Options.Name))
-        {
-            _reports.Unregister(spec);
-        }
     }
 
     /// <summary>The instance is going away (its generation ended): its running calls are given up, as a forced cancel

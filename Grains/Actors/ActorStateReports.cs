@@ -17,6 +17,20 @@ internal sealed partial class ActorStateReports
         _logger = logger;
     }
 
+    /// <summary>The actor died: its record says DEAD, and a named actor's name is released.</summary>
+    public void Dead(ActorCreationSpec spec)
+    {
+        if (!spec.ActorId.IsEmpty)
+        {
+            ReportState(spec.ActorId, ActorState.Dead);
+        }
+
+        if (!string.IsNullOrEmpty(spec.Options.Name))
+        {
+            Unregister(spec);
+        }
+    }
+
     /// <summary>Records the actor's state in its control-store record.</summary>
     public void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
 
