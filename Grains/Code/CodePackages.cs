@@ -133,6 +133,7 @@ internal sealed partial class CodePackages
             }
 
             var weak = package.Unload();
+            CodeScope.PackageUnloaded();
             lock (_unloading)
             {
                 _unloading.Add(weak);
@@ -186,6 +187,7 @@ internal sealed partial class CodePackages
 
             var (services, serializer) = JobSerializerFactory.Build(context, _host, _configure, manifest.Assemblies.Select(a => a.Name));
             LogLoaded(_logger, CodePackage.Short(id), manifest.ToString());
+            CodeScope.PackageLoaded();
             return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars, manifest.Assemblies.Select(a => a.Name)));
         }
         catch

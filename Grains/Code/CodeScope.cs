@@ -10,10 +10,26 @@ internal static class CodeScope
 {
     private static readonly AsyncLocal<WeakReference<JobSerializer>?> CurrentSlot = new();
 
+    /// <summary>Job code packages loaded in this process: while there is none (an embedded node, a driver), no flow can
+    /// be in job code, and the hot path skips reading the flow's state.</summary>
+    private static int _loaded;
+
     /// <summary>The running job code's serializer, or null outside job code.</summary>
     public static JobSerializer? Current
     {
-        get => CurrentSlot.Value is { } weak && weak.TryGetTarget(out var serializer) ? serializer : null;
-        set => CurrentSlot.Value = value?.Weak;
+        get => Volatile.Read(ref _loaded) != 0 && CurrentSlot.Value is { } weak && weak.TryGetTarget(out var serializer) ? serializer : null;
+        set
+        {
+            if (value is not null || CurrentSlot.Value is not null)
+            {
+                CurrentSlot.Value = value?.Weak;
+            }
+        }
     }
+
+    /// <summary>A package was loaded in this process.</summary>
+    public static void PackageLoaded() => Interlocked.Increment(ref _loaded);
+
+    /// <summary>A package was unloaded in this process.</summary>
+    public static void PackageUnloaded() => Interlocked.Decrement(ref _loaded);
 }
