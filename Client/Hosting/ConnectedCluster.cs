@@ -48,6 +48,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     {
         var address = ResolveAddress(options.Address!);
         var endpoint = ParseEndpoint(address);
+        var jobAssemblies = options.RuntimeEnv.ShipCode ? JobCodeUpload.JobAssemblies(options.RuntimeEnv) : [];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -61,13 +62,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
                 o.ServiceId = ClusterId;
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
-            if (options.RuntimeEnv.ShipCode)
-            {
-                // The job's own types may appear in its values by name alone (an actor handle names its actor's class),
-                // as the nodes' job serializers allow them too.
-                var jobAssemblies = JobCodeUpload.Find(System.Reflection.Assembly.GetEntryAssembly(), options.RuntimeEnv.Assemblies).Select(a => a.GetName().Name!).ToArray();
-                client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AllowedAssemblies.UnionWith(jobAssemblies));
-            }
+            // The job's own types may appear in its values by name alone (an actor handle names its actor's class), as
+            // the nodes' job serializers allow them too.
+            var jobNames = jobAssemblies.Select(a => a.GetName().Name!).ToArray();
+            client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.AllowedAssemblies.UnionWith(jobNames));
         });
         builder.Services.AddSingleton(new NodeRuntimeOptions
         {
@@ -110,7 +108,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             store = await AttachNodeStoreAsync(runtime, endpoint, host.Services, cancellationToken).ConfigureAwait(false);
             if (options.RuntimeEnv.ShipCode)
             {
-                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, options.RuntimeEnv, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
+                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, options.RuntimeEnv, jobAssemblies, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
                 if (code.PackageId.Length > 0)
                 {
                     // From here on the driver's values travel packed, as its job's code reads them on the nodes.

@@ -19,10 +19,10 @@ internal static partial class JobCodeUpload
     /// <param name="UploadedBytes">Bytes uploaded now.</param>
     public readonly record struct Result(string PackageId, int Files, long Bytes, int UploadedFiles, long UploadedBytes);
 
-    /// <summary>Uploads the driver's code as its job's package.</summary>
-    /// <exception cref="RayException">The package is over <see cref="RuntimeEnv.MaxCodeBytes"/> (names its size and the
-    /// limit), a file is over the control store's limit, or the upload failed.</exception>
-    public static async Task<Result> UploadAsync(IGrainFactory grains, RuntimeEnv env, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>The driver's application assemblies to ship with <paramref name="env"/>: the entry assembly's closure
+    /// (see <see cref="Find"/>) plus <see cref="RuntimeEnv.Assemblies"/>.</summary>
+    /// <exception cref="RayException">The driver is a single-file app (its assemblies have no files to ship).</exception>
+    public static IReadOnlyList<Assembly> JobAssemblies(RuntimeEnv env)
     {
         var entry = Assembly.GetEntryAssembly();
         if (entry is not null && string.IsNullOrEmpty(entry.Location))
@@ -32,7 +32,15 @@ internal static partial class JobCodeUpload
                 "Publish it framework-dependent (not PublishSingleFile), or set RayOptions.RuntimeEnv.ShipCode = false and load its code on every node with `orleansray start --load`.");
         }
 
-        var assemblies = Find(entry, env.Assemblies);
+        return Find(entry, env.Assemblies);
+    }
+
+    /// <summary>Uploads <paramref name="assemblies"/> (from <see cref="JobAssemblies"/>) and the job's environment as
+    /// its job's package.</summary>
+    /// <exception cref="RayException">The package is over <see cref="RuntimeEnv.MaxCodeBytes"/> (names its size and the
+    /// limit), a file is over the control store's limit, or the upload failed.</exception>
+    public static async Task<Result> UploadAsync(IGrainFactory grains, RuntimeEnv env, IReadOnlyList<Assembly> assemblies, ILogger logger, CancellationToken cancellationToken)
+    {
         if (assemblies.Count == 0 && env.EnvVars.Count == 0)
         {
             return default;

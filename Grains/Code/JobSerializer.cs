@@ -7,7 +7,6 @@ namespace OrleansRay.Code;
 /// job's load context; in the driver, with the driver's own serializer (its types are in its default context).</summary>
 internal sealed class JobSerializer
 {
-    private readonly Serializer _serializer;
     private readonly HashSet<string> _assemblies;
     private long _lastUsedTicks = DateTime.UtcNow.Ticks;
     private int _running;
@@ -19,7 +18,7 @@ internal sealed class JobSerializer
     /// <param name="assemblies">Simple names of the package's assemblies; null: none.</param>
     public JobSerializer(Serializer serializer, string packageId, IReadOnlyDictionary<string, string>? envVars = null, IEnumerable<string>? assemblies = null)
     {
-        _serializer = serializer;
+        Serializer = serializer;
         _assemblies = new HashSet<string>(assemblies ?? [], StringComparer.OrdinalIgnoreCase);
         PackageId = packageId;
         EnvVars = envVars ?? new Dictionary<string, string>();
@@ -37,12 +36,9 @@ internal sealed class JobSerializer
     /// <summary>When code of the package last started or ended, UTC ticks.</summary>
     public long LastUsedTicks => Interlocked.Read(ref _lastUsedTicks);
 
-    /// <summary>A run of the package's code starts.</summary>
-    public void Started()
-    {
-        Interlocked.Increment(ref _running);
-        Touch();
-    }
+    /// <summary>A run of the package's code starts (no clock read: a running package is not retired, and its end
+    /// marks the time).</summary>
+    public void Started() => Interlocked.Increment(ref _running);
 
     /// <summary>A run of the package's code ended.</summary>
     public void Ended()
@@ -64,7 +60,7 @@ internal sealed class JobSerializer
     public IReadOnlyDictionary<string, string> EnvVars { get; }
 
     /// <summary>The serializer (stored objects of this job decode with it).</summary>
-    public Serializer Serializer => _serializer;
+    public Serializer Serializer { get; }
 
     /// <summary>A plain value (null, primitives, strings, arrays of them, values already packed or stored) travels as
     /// it is: every node reads it without the job's code, and the hot path of small values pays nothing.</summary>
@@ -101,7 +97,7 @@ internal sealed class JobSerializer
         {
             // The packed value's refs are references of their own (as every copy of a ref is), so disposing the caller's
             // ref never frees the object under the packed value.
-            var (bytes, refs) = PackingRefs.Collect(static state => state.Serializer.SerializeToArray<object>(state.Value), (Serializer: _serializer, Value: value!));
+            var (bytes, refs) = PackingRefs.Collect(static state => state.Serializer.SerializeToArray<object>(state.Value), (Serializer: Serializer, Value: value!));
             return new PackedValue(bytes, refs);
         }
         catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
@@ -111,7 +107,7 @@ internal sealed class JobSerializer
     }
 
     /// <summary>The value <paramref name="value"/> carries: a fresh copy for a packed value, else itself.</summary>
-    public object? Unpack(object? value) => value is PackedValue packed ? _serializer.Deserialize<object>(packed.Bytes) : value;
+    public object? Unpack(object? value) => value is PackedValue packed ? Serializer.Deserialize<object>(packed.Bytes) : value;
 
     /// <summary>The error for a value whose type Orleans cannot serialize, naming the type and what to use instead.</summary>
     public static ArgumentException Unserializable(Type type, string what, Exception cause) => new(

@@ -85,7 +85,8 @@ internal static class FunctionRegistry
     public static CompiledFunction Resolve(FunctionDescriptor descriptor, CodePackages? packages = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        if (descriptor.Code.Length > 0 && !DriverCode.IsLocal(descriptor.Code, descriptor.AssemblyName, out _))
+        Assembly? assembly = null;
+        if (descriptor.Code.Length > 0 && !DriverCode.IsLocal(descriptor.Code, descriptor.AssemblyName, out assembly))
         {
             return ResolveInPackage(descriptor, packages);
         }
@@ -93,12 +94,6 @@ internal static class FunctionRegistry
         if (ByDescriptor.TryGetValue(descriptor, out var compiled))
         {
             return compiled;
-        }
-
-        Assembly? assembly = null;
-        if (descriptor.Code.Length > 0)
-        {
-            DriverCode.IsLocal(descriptor.Code, descriptor.AssemblyName, out assembly);
         }
 
         // Assemblies loaded from a path (`orleansray start --load App.dll` puts them in the default load context) are in
