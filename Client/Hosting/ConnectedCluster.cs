@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansRay.Transport;
 using OrleansRay.Node;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.Ownership;
 
 namespace OrleansRay.Hosting;
@@ -27,9 +28,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     private readonly IHost _host;
     private readonly ObjectStore.ObjectStoreClient? _store;
+    private readonly ClusterCredentials? _credentials;
 
-    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code)
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code, ClusterCredentials? credentials)
     {
+        _credentials = credentials;
         _host = host;
         _store = store;
         Runtime = runtime;
@@ -48,6 +51,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     {
         var address = ResolveAddress(options.Address!);
         var endpoint = ParseEndpoint(address);
+        var (credentials, tokenSource) = ResolveCredentials(options);
+        var handshake = new ClusterTls.HandshakeOutcome();
         var jobAssemblies = options.RuntimeEnv.ShipCode ? JobCodeUpload.JobAssemblies(options.RuntimeEnv) : [];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
@@ -56,6 +61,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(endpoint);
+            if (credentials is not null)
+            {
+                client.UseClusterTls(credentials, handshake);
+            }
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = ClusterId;
@@ -72,6 +81,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             Resources = ResourceSet.Empty,
             CanExecute = false,
             Namespace = options.Namespace,
+            Credentials = credentials,
             MinWorkerThreads = 1,
             MaxWorkerThreads = 4,
             InlineThreshold = options.InlineThreshold,
@@ -92,8 +102,14 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
+            credentials?.Dispose();
+            if (credentials is not null && handshake.Explain(address, tokenSource) is { } why)
+            {
+                throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: {why}.", ex);
+            }
+
             throw new RayException(
-                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).",
+                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).{(credentials is null ? " Insecure = true connects without TLS: a cluster started without --insecure refuses that; give its auth token instead." : string.Empty)}",
                 ex);
         }
 
@@ -126,10 +142,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             runtime.Dispose();
             await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
             host.Dispose();
+            credentials?.Dispose();
             throw;
         }
 
-        return new ConnectedCluster(host, runtime, address, store, code);
+        return new ConnectedCluster(host, runtime, address, store, code, credentials);
     }
 
     /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine
@@ -164,6 +181,63 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The token file the head writes on its machine (mode 0600), under <c>$ORLEANSRAY_TEMP_DIR</c> or
+    /// <c>/tmp/orleansray</c>, as the address file.</summary>
+    internal static string TokenFile => Path.Combine(Root, "orleansray_auth_token");
+
+    private static string Root =>
+        Environment.GetEnvironmentVariable("ORLEANSRAY_TEMP_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "orleansray");
+
+    /// <summary>The driver's credentials: none with <see cref="RayOptions.Insecure"/>; else <see cref="RayOptions.AuthToken"/>,
+    /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, or this machine's token file, in that order; with where the token came from.</summary>
+    /// <exception cref="ArgumentException">Both a token and Insecure, or an unusable token.</exception>
+    /// <exception cref="RayException">No token anywhere.</exception>
+    internal static (ClusterCredentials? Credentials, string Source) ResolveCredentials(RayOptions options)
+    {
+        if (options.Insecure)
+        {
+            return options.AuthToken is null
+                ? (null, "Insecure")
+                : throw new ArgumentException("RayOptions.AuthToken and Insecure are both set: Insecure connects without a token, to a cluster started with --insecure.", nameof(options));
+        }
+
+        string token;
+        string source;
+        if (options.AuthToken is { } given)
+        {
+            (token, source) = (given.Trim(), "RayOptions.AuthToken");
+        }
+        else if (Environment.GetEnvironmentVariable(ClusterCredentials.TokenVariable) is { Length: > 0 } fromEnvironment)
+        {
+            (token, source) = (fromEnvironment.Trim(), "$" + ClusterCredentials.TokenVariable);
+        }
+        else if (ReadTokenFile() is { } fromFile)
+        {
+            (token, source) = (fromFile, TokenFile);
+        }
+        else
+        {
+            throw new RayException($"No auth token for the cluster: set RayOptions.AuthToken or ${ClusterCredentials.TokenVariable} to the token `orleansray start --head` printed (on the head's machine a driver finds it in {TokenFile}), or Insecure = true for a cluster started with --insecure.");
+        }
+
+        return ClusterCredentials.Problem(token) is { } problem
+            ? throw new ArgumentException($"{source}: {problem}", nameof(options))
+            : (ClusterCredentials.FromToken(token), source);
+    }
+
+    private static string? ReadTokenFile()
+    {
+        try
+        {
+            var text = File.ReadAllText(TokenFile).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>"auto" means $ORLEANSRAY_ADDRESS, else the address file of the head started on this machine.</summary>
     internal static string ResolveAddress(string address)
     {
@@ -177,8 +251,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             return fromEnvironment.Trim();
         }
 
-        var root = Environment.GetEnvironmentVariable("ORLEANSRAY_TEMP_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "orleansray");
-        var file = Path.Combine(root, "orleansray_current_cluster");
+        var file = Path.Combine(Root, "orleansray_current_cluster");
         if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } fromFile)
         {
             return fromFile;
@@ -233,6 +306,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         finally
         {
             _host.Dispose();
+            _credentials?.Dispose();
         }
     }
 }

@@ -19,6 +19,7 @@ internal static class NodeRuntimeOptionsFactory
             // One worker thread per CPU the node offers is started up front; blocked functions add more as needed.
             MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(options.NumCpus ?? Environment.ProcessorCount)),
             InlineThreshold = options.InlineThreshold,
+            Credentials = options.Credentials,
             Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
                 : null,

@@ -43,6 +43,10 @@ public sealed class RayNodeOptions
     /// its peer-transfer endpoint "address:port"), which the runtime connects to and keeps its large values in.</summary>
     internal (string SocketPath, string TransferEndPoint)? ExternalObjectStore { get; set; }
 
+    /// <summary>The cluster's credentials, set by the CLI's node host (which also puts the silo on TLS with them); null
+    /// for plain connections.</summary>
+    internal ObjectStore.Security.ClusterCredentials? Credentials { get; set; }
+
     /// <summary>Takes the node settings of <paramref name="options"/> (an embedded node's, or the CLI's).</summary>
     internal void CopyFrom(RayOptions options)
     {

@@ -27,6 +27,17 @@ public sealed class RayOptions
     /// <summary>A running cluster to connect to: "host:port" of a gateway, or "auto". Default: null = start an embedded node.</summary>
     public string? Address { get; set; }
 
+    /// <summary>The cluster's auth token, for a connected driver (<see cref="Address"/>). Default: null =
+    /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, else the token file of the head started on this machine (as "auto" finds its
+    /// address). Ignored by an embedded node (one process on loopback needs none).</summary>
+    /// <remarks>The driver's connection to the cluster is TLS 1.3 with a key derived from the token; a wrong or missing
+    /// token makes <see cref="Ray.InitAsync"/> throw <see cref="RayException"/> saying so. Ray: <c>RAY_AUTH_TOKEN</c>.</remarks>
+    public string? AuthToken { get; set; }
+
+    /// <summary>Connect without TLS or a token, to a cluster started with <c>orleansray start --insecure</c> (a trusted
+    /// network only). Default: false.</summary>
+    public bool Insecure { get; set; }
+
     /// <summary>What a connected driver's job brings to the cluster (Ray's <c>runtime_env</c>): its code (shipped by
     /// default) and environment variables for its tasks and actors. Ignored by an embedded node, whose code is in the
     /// process already.</summary>

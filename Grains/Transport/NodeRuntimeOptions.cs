@@ -25,6 +25,10 @@ internal sealed class NodeRuntimeOptions
     /// <summary>Where the node keeps the files of jobs' code, by content hash (null: a folder per user in the temp folder).</summary>
     public string? CodeCacheDirectory { get; set; }
 
+    /// <summary>The cluster's credentials: the object stores' peer transfers are TLS with them. Null: plain TCP (an
+    /// embedded node, a cluster started with <c>--insecure</c>).</summary>
+    public OrleansRay.ObjectStore.Security.ClusterCredentials? Credentials { get; set; }
+
     /// <summary>The silo's gateway, "address:port", where clients (connected drivers) connect; null when unknown. A
     /// driver on the same machine finds the node it connected through by it, and uses that node's store.</summary>
     public string? Gateway { get; set; }

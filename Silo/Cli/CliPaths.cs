@@ -23,6 +23,46 @@ internal sealed class CliPaths
     /// <summary>Holds "host:port" of the cluster started last on this machine (Ray: /tmp/ray/ray_current_cluster).</summary>
     public string AddressFile => Path.Combine(Root, "orleansray_current_cluster");
 
+    /// <summary>Holds the auth token of the cluster whose head started last on this machine (mode 0600, this user's only):
+    /// how nodes and drivers on the head's machine find it without being told. The head's session folder has a copy.</summary>
+    public string TokenFile => Path.Combine(Root, "orleansray_auth_token");
+
+    /// <summary>The token in <see cref="TokenFile"/>, or null when there is none (or it cannot be read).</summary>
+    public string? ReadToken()
+    {
+        try
+        {
+            var text = File.ReadAllText(TokenFile).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> atomically, readable and writable by this user
+    /// only (0600) from the first byte.</summary>
+    public static void WriteSecret(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(text);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
     /// <summary>One pid file per running node, <c>node-&lt;port&gt;.json</c>.</summary>
     public string NodesDirectory => Path.Combine(Root, "nodes");
 

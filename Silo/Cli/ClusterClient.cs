@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using OrleansRay.Hosting;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.Silo.Hosting;
 
 namespace OrleansRay.Silo.Cli;
@@ -38,17 +40,26 @@ internal sealed class ClusterClient : IAsyncDisposable
             ?? throw new CliException($"no cluster address: give --address HOST:PORT, or start a cluster with `orleansray start --head` (no address file at {paths.AddressFile}).");
     }
 
-    public static async Task<ClusterClient> ConnectAsync(string option, string address, CancellationToken cancellationToken)
+    /// <param name="option">The option the address came from, for messages.</param>
+    /// <param name="address">"host:port" of a gateway.</param>
+    /// <param name="credentials">The cluster's credentials (TLS with its key); null for a cluster started with --insecure.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    public static async Task<ClusterClient> ConnectAsync(string option, string address, ClusterCredentials? credentials, CancellationToken cancellationToken)
     {
         var (hostName, port) = OptionValues.HostPort(option, address);
         var endpoint = new IPEndPoint(OptionValues.Resolve(option, hostName), port);
         // A port where nothing listens fails here in milliseconds, not after the client's whole connect timeout.
         await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
+        var handshake = new ClusterTls.HandshakeOutcome();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(endpoint);
+            if (credentials is not null)
+            {
+                client.UseClusterTls(credentials, handshake);
+            }
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = NodeSettings.ClusterId;
@@ -63,16 +74,21 @@ internal sealed class ClusterClient : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.");
+            if (credentials is not null && handshake.Explain(address, "the token given") is { } why)
+            {
+                throw new CliException($"cannot connect to {address}: {why}.");
+            }
+
+            throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");
         }
 
         return new ClusterClient(host, address);
     }
 
     /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
-    public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, CancellationToken cancellationToken)
+    public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, ClusterCredentials? credentials, CancellationToken cancellationToken)
     {
-        await using var cluster = await ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ConnectAsync("--address", address, credentials, cancellationToken).ConfigureAwait(false);
         var (_, port) = OptionValues.HostPort("--address", address);
         var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         var head = hosts.FirstOrDefault(h => h.ProxyPort == port) ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()

@@ -19,11 +19,17 @@ internal sealed class JobApiClient : IDisposable
     private readonly HttpClient _http;
 
     /// <param name="baseUrl">The head's dashboard URL, e.g. http://10.0.0.5:8265.</param>
-    public JobApiClient(Uri baseUrl)
+    /// <param name="token">The cluster's auth token, sent as <c>Authorization: Bearer</c>; null sends none (a head
+    /// started with --insecure).</param>
+    public JobApiClient(Uri baseUrl, string? token)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         BaseUrl = baseUrl;
         _http = new HttpClient { BaseAddress = baseUrl, Timeout = CallDeadline };
+        if (token is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     public Uri BaseUrl { get; }

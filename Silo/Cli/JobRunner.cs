@@ -21,7 +21,7 @@ internal static class JobRunner
     /// <returns>The record as the supervisor wrote it, with the job's pid.</returns>
     /// <exception cref="CliException">The job did not start (why, and the exit code: 2 for bad input such as a taken
     /// id); the job file is removed then.</exception>
-    public static async Task<JobRecord> StartAsync(CliPaths paths, JobRecord record, CancellationToken cancellationToken)
+    public static async Task<JobRecord> StartAsync(CliPaths paths, JobRecord record, ObjectStore.Security.ClusterCredentials? credentials, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(record);
@@ -30,7 +30,7 @@ internal static class JobRunner
         var supervisorLog = Path.ChangeExtension(record.LogFile, ".supervisor.log");
         try
         {
-            using var supervisor = JobSupervisor.Launch(paths, record.JobId, supervisorLog);
+            using var supervisor = JobSupervisor.Launch(paths, record.JobId, supervisorLog, credentials);
             return await JobSupervisor.WaitStartedAsync(jobFile, supervisor, supervisorLog, cancellationToken).ConfigureAwait(false);
         }
         catch (CliException)

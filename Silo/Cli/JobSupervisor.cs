@@ -3,6 +3,8 @@ using System.Globalization;
 using OrleansRay.Grains;
 using OrleansRay.Hosting;
 
+using OrleansRay.ObjectStore.Security;
+
 namespace OrleansRay.Silo.Cli;
 
 /// <summary>Runs a submitted job: the supervisor is a background <c>orleansray job supervise</c> process that starts the
@@ -23,7 +25,9 @@ internal static class JobSupervisor
 
     /// <summary>Starts the supervisor of job <paramref name="jobId"/> (its file written already) in the background, in
     /// a session of its own (out of reach of the terminal's Ctrl+C), output to <paramref name="supervisorLog"/>.</summary>
-    public static Process Launch(CliPaths paths, string jobId, string supervisorLog)
+    /// <remarks>The supervisor and the job's driver get the token in <c>$ORLEANSRAY_AUTH_TOKEN</c> (the job's driver finds it
+    /// there as a driver does); with <paramref name="credentials"/> null (--insecure) the variable is removed.</remarks>
+    public static Process Launch(CliPaths paths, string jobId, string supervisorLog, ClusterCredentials? credentials)
     {
         var (program, prefix) = NodeLauncher.Self();
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -38,6 +42,15 @@ internal static class JobSupervisor
         }
 
         start.Environment[CliPaths.TempDirVariable] = paths.Root;
+        if (credentials is not null)
+        {
+            start.Environment[ClusterCredentials.TokenVariable] = credentials.Token;
+        }
+        else
+        {
+            start.Environment.Remove(ClusterCredentials.TokenVariable);
+        }
+
         return Process.Start(start) ?? throw new CliException("could not start the job's supervisor process.");
     }
 
@@ -80,7 +93,7 @@ internal static class JobSupervisor
         Process child;
         try
         {
-            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment(), cancellationToken).ConfigureAwait(false);
             var table = cluster.Client.GetGrain<IJobTableGrain>(0);
             var jobs = await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
             if (jobs.FirstOrDefault(j => j.JobId == record.JobId) is { } taken)
@@ -147,7 +160,7 @@ internal static class JobSupervisor
         var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture);
         try
         {
-            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment(), cancellationToken).ConfigureAwait(false);
             var table = cluster.Client.GetGrain<IJobTableGrain>(0);
             var row = (await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.JobId == record.JobId);
             var state = verdict;

@@ -40,6 +40,16 @@ internal static class NodeLauncher
             start.Environment.Remove(NodeSettings.StorageVariable);
         }
 
+        // The token, like the connection string: by environment only.
+        if (settings.Credentials is { } credentials)
+        {
+            start.Environment[ObjectStore.Security.ClusterCredentials.TokenVariable] = credentials.Token;
+        }
+        else
+        {
+            start.Environment.Remove(ObjectStore.Security.ClusterCredentials.TokenVariable);
+        }
+
         var pidFile = paths.PidFile(settings.Port);
         Directory.CreateDirectory(paths.NodesDirectory);
         File.Delete(pidFile);

@@ -152,6 +152,24 @@ internal static class OptionValues
     }
 
     /// <summary>Resolves a host name or address to one IP address (IPv4 first).</summary>
+    /// <summary>The <c>--node-ip-address</c>: <c>auto</c> picks the first IPv4 address of an interface that is up and not
+    /// loopback; anything else is an address or a host name (<see cref="Resolve"/>).</summary>
+    public static IPAddress NodeAddress(string text)
+    {
+        if (!string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return Resolve("--node-ip-address", text);
+        }
+
+        var found = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus != System.Net.NetworkInformation.OperationalStatus.Down
+                && n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        return found ?? throw CliException.Usage("--node-ip-address auto: this machine has no IPv4 address outside loopback; give the address other nodes reach this one at.");
+    }
+
     public static IPAddress Resolve(string option, string host)
     {
         if (IPAddress.TryParse(host, out var address))

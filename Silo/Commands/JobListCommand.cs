@@ -14,11 +14,15 @@ internal sealed class JobListCommand : Command
     private const int EntrypointWidth = 60;
 
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
     public JobListCommand()
         : base("list", "List the cluster's jobs (every driver is one): id, state, driver, start, end, entrypoint.")
     {
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         SetAction(RunAsync);
     }
 
@@ -27,13 +31,13 @@ internal sealed class JobListCommand : Command
         IReadOnlyList<DashboardApi.JobRow> jobs;
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url);
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
             jobs = await api.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
-            await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var infos = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             jobs = infos.Select(DashboardApi.JobRow.From).ToList();
         }

@@ -10,6 +10,8 @@ internal sealed class JobLogsCommand : Command
 {
     private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
     private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing the output as it comes until the job ends (Ctrl+C stops following; the job goes on)." };
 
     public JobLogsCommand()
@@ -17,6 +19,8 @@ internal sealed class JobLogsCommand : Command
     {
         Arguments.Add(_jobId);
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         Options.Add(_follow);
         SetAction(RunAsync);
     }
@@ -28,7 +32,7 @@ internal sealed class JobLogsCommand : Command
         var follow = parse.GetValue(_follow);
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url);
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
             using var output = Console.OpenStandardOutput();
             await api.CopyLogsAsync(jobId, output, follow, cancellationToken).ConfigureAwait(false);
             return 0;
@@ -36,7 +40,7 @@ internal sealed class JobLogsCommand : Command
 
         if (JobRecord.TryRead(paths.JobFile(jobId)) is not { } record)
         {
-            throw await NotHereAsync(jobId, parse.GetValue(_address), paths, cancellationToken).ConfigureAwait(false);
+            throw await NotHereAsync(jobId, parse.GetValue(_address), paths, () => AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);
         }
 
         if (follow)
@@ -60,7 +64,7 @@ internal sealed class JobLogsCommand : Command
     }
 
     /// <summary>The error for a job this machine did not submit: where it runs when the job table knows it.</summary>
-    internal static async Task<CliException> NotHereAsync(string jobId, string? address, CliPaths paths, CancellationToken cancellationToken)
+    internal static async Task<CliException> NotHereAsync(string jobId, string? address, CliPaths paths, Func<OrleansRay.ObjectStore.Security.ClusterCredentials?> credentials, CancellationToken cancellationToken)
     {
         var resolved = address ?? paths.ReadAddress();
         if (resolved is null)
@@ -68,7 +72,7 @@ internal sealed class JobLogsCommand : Command
             return CliException.Usage($"no job {jobId} was submitted from this machine.");
         }
 
-        await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, credentials(), cancellationToken).ConfigureAwait(false);
         var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         return jobs.FirstOrDefault(j => j.JobId == jobId) is { } job
             ? new CliException($"job {jobId} was not submitted from this machine (its driver is {(job.Pid > 0 ? $"pid {job.Pid} on " : string.Empty)}{job.Host}): its output and its process are there.")

@@ -15,12 +15,16 @@ internal sealed class JobStatusCommand : Command
 {
     private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
     public JobStatusCommand()
         : base("status", "Print a job's state, message and exit code.")
     {
         Arguments.Add(_jobId);
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         SetAction(RunAsync);
     }
 
@@ -30,14 +34,14 @@ internal sealed class JobStatusCommand : Command
         JobDetail detail;
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url);
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
             detail = await api.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var paths = CliPaths.Current;
             var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
-            await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             var row = jobs.FirstOrDefault(j => j.JobId == jobId)
                 ?? throw CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");

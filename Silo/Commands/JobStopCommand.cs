@@ -12,12 +12,16 @@ internal sealed class JobStopCommand : Command
 {
     private readonly Argument<string> _jobId = JobCommand.JobIdArgument();
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
     public JobStopCommand()
         : base("stop", "Stop a job submitted from this machine, or run by the head at --address http://HEAD:8265 (SIGTERM to its processes, SIGKILL after 10 s); the job table shows it STOPPED.")
     {
         Arguments.Add(_jobId);
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         SetAction(RunAsync);
     }
 
@@ -27,7 +31,7 @@ internal sealed class JobStopCommand : Command
         var console = ConsoleOutput.Create();
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url);
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
             var stopped = await api.StopAsync(jobId, cancellationToken).ConfigureAwait(false);
             console.MarkupLine(Markup.Escape(stopped.Outcome ?? $"Job {jobId}: {stopped.State}."));
             return 0;
@@ -36,7 +40,7 @@ internal sealed class JobStopCommand : Command
         var paths = CliPaths.Current;
         if (JobRecord.TryRead(paths.JobFile(jobId)) is not { } record)
         {
-            throw await JobLogsCommand.NotHereAsync(jobId, parse.GetValue(_address), paths, cancellationToken).ConfigureAwait(false);
+            throw await JobLogsCommand.NotHereAsync(jobId, parse.GetValue(_address), paths, () => AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);
         }
 
         using (var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart))
@@ -49,7 +53,7 @@ internal sealed class JobStopCommand : Command
             }
         }
 
-        await using var cluster = await ClusterClient.ConnectAsync("--address", parse.GetValue(_address) ?? record.Address, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", parse.GetValue(_address) ?? record.Address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
         var outcome = await JobRunner.StopAsync(record, cluster.Client.GetGrain<IJobTableGrain>(0), cancellationToken).ConfigureAwait(false);
         console.MarkupLine(Markup.Escape(outcome));
         return 0;

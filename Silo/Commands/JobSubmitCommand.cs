@@ -19,6 +19,8 @@ namespace OrleansRay.Silo.Commands;
 internal sealed class JobSubmitCommand : Command
 {
     private readonly Option<string?> _address = JobCommand.AddressOption();
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
     private readonly Option<string?> _jobId = new("--job-id") { Description = "The job's id (letters, digits, '.', '_', '-'). Default: job-<8 hex digits>." };
     private readonly Option<bool> _wait = new("--wait") { Description = "Print the job's output as it comes and wait for the job to end; exit with the job's exit code." };
     private readonly Option<string?> _workingDir = new("--working-dir") { Description = "The folder the job runs in. With --address http://...: uploaded to the head (bin/, obj/, .git/ and --exclude left out), which runs the job in its copy. Default: the current folder." };
@@ -30,6 +32,8 @@ internal sealed class JobSubmitCommand : Command
         : base("submit", "Run a driver program (the command after --) as a job of the cluster: on the head with --address http://HEAD:8265 (uploading --working-dir), else on this machine; prints the job's id.")
     {
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         Options.Add(_jobId);
         Options.Add(_wait);
         Options.Add(_workingDir);
@@ -85,7 +89,7 @@ internal sealed class JobSubmitCommand : Command
         var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow);
         try
         {
-            record = await JobRunner.StartAsync(paths, record, cancellationToken).ConfigureAwait(false);
+            record = await JobRunner.StartAsync(paths, record, AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);
         }
         catch (CliException)
         {
@@ -140,7 +144,7 @@ internal sealed class JobSubmitCommand : Command
         bool uploaded;
         try
         {
-            using var api = new JobApiClient(url);
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
             uploaded = await api.UploadAsync(package, cancellationToken).ConfigureAwait(false);
             submitted = await api.SubmitAsync(new JobSubmitRequest(command, jobId, WorkingDir: package.Sha256), cancellationToken).ConfigureAwait(false);
         }
@@ -160,7 +164,7 @@ internal sealed class JobSubmitCommand : Command
         }
 
         console.WriteLine();
-        using var apiToFollow = new JobApiClient(url);
+        using var apiToFollow = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
         using var stdout = Console.OpenStandardOutput();
         var ended = await apiToFollow.CopyLogsAsync(jobId, stdout, follow: true, cancellationToken).ConfigureAwait(false);
         console.MarkupLine(Markup.Escape($"Job '{jobId}' {ended?.State ?? "ENDED"} (exit code {ended?.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"})."));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using OrleansRay.Hosting;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Hosting;
 using OrleansRay.Silo.Storage;
@@ -24,7 +25,7 @@ internal sealed class StartCommand : Command
     private readonly Option<string?> _address = new("--address") { Description = "Join the cluster whose head listens at HOST:PORT (the --port the head printed)." };
     private readonly Option<int?> _port = new("--port") { Description = $"Client port: drivers and `status` connect here. Default: {DefaultHeadPort} on the head, a free port on workers." };
     private readonly Option<int?> _nodePort = new("--node-port") { Description = "Port nodes talk to each other on. Default: a free port." };
-    private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it.", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it (an IP or a host name), or `auto`: the first IPv4 address of a network interface that is up and not loopback (a container's or pod's own address).", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors. Default: the machine's core count." };
     private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
     private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
@@ -44,6 +45,10 @@ internal sealed class StartCommand : Command
     private readonly Option<bool> _block = new("--block") { Description = "Run the node in the foreground (logs to the console) until Ctrl+C or `orleansray stop`." };
     private readonly Option<int?> _dashboardPort = new("--dashboard-port") { Description = $"Head only: port of the dashboard, /api and /metrics. Default: {DefaultDashboardPort} (a free port when {DefaultDashboardPort} is taken)." };
     private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it has no authentication).", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption("No TLS and no token: anyone who can reach this node's ports (and the dashboard) can run code on the cluster. Only for a trusted network; every node and driver of the cluster must use it too.");
+    private readonly Option<bool> _metricsOpen = new("--metrics-open") { Description = "Head only: serve /metrics without the token, for a Prometheus that cannot send one (the other endpoints still need it)." };
+    private readonly Option<int?> _healthPort = new("--health-port") { Description = "Serve GET /healthz (200 while the node is up, no token needed) over plain HTTP on this port, on any node: for container and Kubernetes probes. The head also answers /healthz on its dashboard port." };
     private readonly Option<string?> _sessionDir = new("--session-dir") { Hidden = true, Description = "Session folder chosen by the launching `start` (internal)." };
     private readonly Option<string?> _primaryNode = new("--primary-node") { Hidden = true, Description = "The head's node endpoint for a worker without --storage (internal)." };
 
@@ -65,6 +70,10 @@ internal sealed class StartCommand : Command
         Options.Add(_dashboardPort);
         Options.Add(_dashboardHost);
         Options.Add(_block);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
+        Options.Add(_metricsOpen);
+        Options.Add(_healthPort);
         Options.Add(_sessionDir);
         Options.Add(_primaryNode);
         SetAction(RunAsync);
@@ -83,7 +92,7 @@ internal sealed class StartCommand : Command
         }
 
         var launched = parse.GetValue(_sessionDir) is not null;
-        var ip = OptionValues.Resolve("--node-ip-address", parse.GetValue(_nodeIp) ?? "127.0.0.1");
+        var ip = OptionValues.NodeAddress(parse.GetValue(_nodeIp) ?? "127.0.0.1");
         var storageGiven = parse.GetValue(_storage);
         var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
         var storageText = (storageGiven ?? (Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null))?.Trim() ?? "memory";
@@ -105,8 +114,12 @@ internal sealed class StartCommand : Command
             }
         }
 
+        var credentials = NodeCredentials(parse, head, paths, launched, out var tokenCreated);
         var settings = new NodeSettings
         {
+            Credentials = credentials,
+            MetricsOpen = parse.GetValue(_metricsOpen),
+            HealthPort = parse.GetValue(_healthPort) is { } healthPort ? OptionValues.Port("--health-port", healthPort) : null,
             IsHead = head,
             HeadAddress = join,
             NodeIpAddress = ip,
@@ -133,6 +146,10 @@ internal sealed class StartCommand : Command
             // The launching `start` checks everything a person can fix, so the background node rarely fails.
             OptionValues.EnsurePortFree("--port", ip, settings.Port);
             OptionValues.EnsurePortFree("--node-port", ip, settings.NodePort);
+            if (settings.HealthPort is { } health)
+            {
+                OptionValues.EnsurePortFree("--health-port", IPAddress.Any, health);
+            }
         }
 
         if (head)
@@ -152,7 +169,7 @@ internal sealed class StartCommand : Command
         {
             primary = parse.GetValue(_primaryNode) is { } given
                 ? ParseEndpoint(given)
-                : await ClusterClient.FindPrimaryNodeAsync(join!, cancellationToken).ConfigureAwait(false);
+                : await ClusterClient.FindPrimaryNodeAsync(join!, credentials, cancellationToken).ConfigureAwait(false);
         }
 
         if (!launched && !parse.GetValue(_block))
@@ -168,6 +185,8 @@ internal sealed class StartCommand : Command
             if (!launched)
             {
                 settings = settings with { Session = paths.CreateSession() };
+                // In the foreground (a container's entrypoint) this is the one place a made-up token is shown.
+                PrintSecurity(console, settings, tokenCreated, paths);
             }
 
             return await NodeHost.RunAsync(settings, primary, paths, cancellationToken).ConfigureAwait(false);
@@ -176,6 +195,7 @@ internal sealed class StartCommand : Command
         settings = settings with { Session = paths.CreateSession() };
         var record = await NodeLauncher.LaunchAsync(settings, ChildArguments(settings, join, primary), paths, cancellationToken).ConfigureAwait(false);
         PrintStarted(console, settings, record, resources, schemaNote, join);
+        PrintSecurity(console, settings, tokenCreated, paths);
         return 0;
     }
 
@@ -196,6 +216,57 @@ internal sealed class StartCommand : Command
         }
 
         return new IPEndPoint(host, OptionValues.IsPortFree(host, DefaultDashboardPort) ? DefaultDashboardPort : OptionValues.FreePort(host));
+    }
+
+    /// <summary>The node's credentials: none with --insecure; else the token given (option, environment) or found on this
+    /// machine (the head's token file); else, on a head, a new one.</summary>
+    private ClusterCredentials? NodeCredentials(ParseResult parse, bool head, CliPaths paths, bool launched, out bool created)
+    {
+        created = false;
+        if (parse.GetValue(_insecure))
+        {
+            if (parse.GetValue(_authToken) is not null)
+            {
+                throw CliException.Usage("--auth-token and --insecure: give one; --insecure runs the cluster without a token.");
+            }
+
+            return null;
+        }
+
+        if (AuthTokens.Find(parse.GetValue(_authToken), paths) is { } found)
+        {
+            return AuthTokens.Parse(found.Token, found.Source);
+        }
+
+        if (!head || launched)
+        {
+            throw CliException.Usage(head
+                ? $"the launching `start` passes the token in ${ClusterCredentials.TokenVariable}; it is not set."
+                : $"joining a cluster needs its auth token: give --auth-token TOKEN or set ${ClusterCredentials.TokenVariable} (the token `orleansray start --head` printed; on the head's machine it is in {paths.TokenFile}), or --insecure for a cluster started with --insecure.");
+        }
+
+        created = true;
+        return ClusterCredentials.FromToken(ClusterCredentials.NewToken());
+    }
+
+    /// <summary>Says how the cluster is protected: the token when this start made it (printed this once), or the
+    /// warning of --insecure.</summary>
+    private static void PrintSecurity(IAnsiConsole console, NodeSettings settings, bool tokenCreated, CliPaths paths)
+    {
+        if (settings.Credentials is null)
+        {
+            console.MarkupLine(Markup.Escape($"warning: --insecure: no TLS and no token. Anyone who can reach {settings.Address}, port {settings.NodePort.ToString(CultureInfo.InvariantCulture)}{(settings.DashboardUrl is { } url ? " or " + url : string.Empty)} can run code on this cluster; use it on a trusted network only."));
+            return;
+        }
+
+        if (tokenCreated)
+        {
+            console.WriteLine();
+            console.MarkupLine("[bold]Auth token[/] (shown once; on this machine nodes and drivers find it, saved with mode 0600 in "
+                + Markup.Escape(paths.TokenFile) + "):");
+            console.MarkupLine("    " + Markup.Escape(settings.Credentials.Token));
+            console.MarkupLine(Markup.Escape($"  On another machine: export {ClusterCredentials.TokenVariable}=<the token>, then `orleansray start --address {settings.Address}` or a driver."));
+        }
     }
 
     private static async Task<string> PrepareStorageAsync(bool head, string storage, CancellationToken cancellationToken)
@@ -279,6 +350,22 @@ internal sealed class StartCommand : Command
         if (primary is not null)
         {
             args.AddRange(["--primary-node", primary.ToString()]);
+        }
+
+        // The token goes by environment (NodeLauncher), never on the command line.
+        if (settings.Credentials is null)
+        {
+            args.Add("--insecure");
+        }
+
+        if (settings.MetricsOpen)
+        {
+            args.Add("--metrics-open");
+        }
+
+        if (settings.HealthPort is { } health)
+        {
+            args.AddRange(["--health-port", health.ToString(CultureInfo.InvariantCulture)]);
         }
 
         args.AddRange(["--block", "--session-dir", settings.Session]);

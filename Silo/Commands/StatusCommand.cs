@@ -10,11 +10,15 @@ namespace OrleansRay.Silo.Commands;
 internal sealed class StatusCommand : Command
 {
     private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: the address file of the cluster started on this machine." };
+    private readonly Option<string?> _authToken = AuthTokens.TokenOption();
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
     public StatusCommand()
         : base("status", "Show the cluster's nodes (alive, dead), resource usage (used/total) and pending demands.")
     {
         Options.Add(_address);
+        Options.Add(_authToken);
+        Options.Add(_insecure);
         SetAction(RunAsync);
     }
 
@@ -22,7 +26,7 @@ internal sealed class StatusCommand : Command
     {
         var paths = CliPaths.Current;
         var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
-        await using var cluster = await ClusterClient.ConnectAsync("--address", address, cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
         // The dashboard's /api/cluster builds the same snapshot: the two always agree.
         var snapshot = await ClusterSnapshot.BuildAsync(cluster.Client, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         Render(ConsoleOutput.Create(), address, paths, snapshot);

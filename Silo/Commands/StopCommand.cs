@@ -56,6 +56,9 @@ internal sealed class StopCommand : Command
             File.Delete(paths.AddressFile);
         }
 
+        // The next `start --head` makes a new token (a head restarted without `stop`, after a crash, keeps this one).
+        File.Delete(paths.TokenFile);
+
         if (stopped == 0)
         {
             console.MarkupLine("No OrleansRay node is running on this machine.");

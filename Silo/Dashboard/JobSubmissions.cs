@@ -21,6 +21,7 @@ internal sealed class JobSubmissions
     /// <summary>The most of a job's log one <see cref="ReadLogAsync"/> returns; a follower asks again from there.</summary>
     public const int MaxLogChunk = 4 << 20;
 
+    private readonly ObjectStore.Security.ClusterCredentials? _credentials;
     private readonly CliPaths _paths;
     private readonly string _session;
     private readonly IGrainFactory _grains;
@@ -36,8 +37,11 @@ internal sealed class JobSubmissions
     /// <param name="session">The head's session folder.</param>
     /// <param name="maxUploadBytes">The largest working-dir zip accepted, and the most it may unpack to, in bytes.</param>
     /// <param name="grains">The head's grain factory (the job table).</param>
-    public JobSubmissions(CliPaths paths, string gatewayAddress, string session, long maxUploadBytes, IGrainFactory grains)
+    /// <param name="credentials">The cluster's credentials: a submitted job's driver gets the token in
+    /// <c>$ORLEANSRAY_AUTH_TOKEN</c>; null on a head started with --insecure.</param>
+    public JobSubmissions(CliPaths paths, string gatewayAddress, string session, long maxUploadBytes, IGrainFactory grains, ObjectStore.Security.ClusterCredentials? credentials)
     {
+        _credentials = credentials;
         _paths = paths;
         GatewayAddress = gatewayAddress;
         _session = session;
@@ -215,7 +219,7 @@ internal sealed class JobSubmissions
             };
             try
             {
-                record = await JobRunner.StartAsync(_paths, record, cancellationToken).ConfigureAwait(false);
+                record = await JobRunner.StartAsync(_paths, record, _credentials, cancellationToken).ConfigureAwait(false);
             }
             catch (CliException ex)
             {

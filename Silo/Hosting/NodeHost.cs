@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -37,12 +38,24 @@ internal static partial class NodeHost
 
         // The head also serves the dashboard, so its host is an ASP.NET Core WebApplication (Kestrel in the same process);
         // workers serve nothing over HTTP and keep the plain generic host.
+        // A worker with --health-port serves only GET /healthz from such a host.
         WebApplicationBuilder? web = null;
         IHostApplicationBuilder builder;
-        if (settings.Dashboard is { } dashboard)
+        if (settings.Dashboard is not null || settings.HealthPort is not null)
         {
             web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, Args = [] });
-            web.WebHost.UseUrls(settings.DashboardUrl!);
+            var urls = new List<string>();
+            if (settings.DashboardUrl is { } dashboardUrl)
+            {
+                urls.Add(dashboardUrl);
+            }
+
+            if (settings.HealthPort is { } healthPort)
+            {
+                urls.Add(string.Create(CultureInfo.InvariantCulture, $"http://0.0.0.0:{healthPort}"));
+            }
+
+            web.WebHost.UseUrls([.. urls]);
             builder = web;
         }
         else
@@ -84,6 +97,12 @@ internal static partial class NodeHost
                 o.SiloListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.NodePort);
                 o.GatewayListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.Port);
             });
+            if (settings.Credentials is { } credentials)
+            {
+                // TLS 1.3 on every node and gateway connection, both ends proving they hold the token.
+                silo.UseClusterTls(credentials);
+            }
+
             // A node killed without leaving is declared dead within seconds (the probe settings are justified there).
             silo.Configure<ClusterMembershipOptions>(MembershipTuning.Apply);
             if (settings.Storage is null)
@@ -122,6 +141,7 @@ internal static partial class NodeHost
                 node.CopyFrom(settings.ToRayOptions());
                 // The store runs as its own process (NodeObjectStore), not inside the node; the runtime connects to it.
                 node.ObjectStoreInProcess = false;
+                node.Credentials = settings.Credentials;
                 node.ExternalObjectStore = store.Process is { } process
                     ? (process.SocketPath, process.TransferEndPoint?.ToString() ?? string.Empty)
                     : null;
@@ -129,7 +149,7 @@ internal static partial class NodeHost
             silo.Services.TryAddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<RayInstruments>();
             silo.Services.AddSingleton(sp => sp.GetRequiredService<NodeRuntime>().Events);
-            if (web is not null)
+            if (settings.Dashboard is not null)
             {
                 silo.AddDashboard();
             }
@@ -155,10 +175,20 @@ internal static partial class NodeHost
             return host;
         }
 
+        if (settings.Dashboard is null)
+        {
+            // A worker's health endpoint, nothing else.
+            var worker = web.Build();
+            AnswerForStore(worker.Services);
+            worker.MapHealth();
+            return worker;
+        }
+
+        web.Services.AddDashboardSecurity(settings.Credentials, settings.MetricsOpen);
         web.Services.AddSingleton<ClusterDetails>();
         web.Services.AddSingleton<DashboardApi>();
         // The head runs jobs submitted over HTTP (`orleansray job submit --address http://HEAD:8265`): JobEndpoints.
-        web.Services.AddSingleton(sp => new JobSubmissions(CliPaths.Current, settings.Address, settings.Session, JobSubmissions.MaxUploadFromEnvironment(), sp.GetRequiredService<IGrainFactory>()));
+        web.Services.AddSingleton(sp => new JobSubmissions(CliPaths.Current, settings.Address, settings.Session, JobSubmissions.MaxUploadFromEnvironment(), sp.GetRequiredService<IGrainFactory>(), settings.Credentials));
         web.Services.AddSingleton<NodeInstruments>(sp => new NodeInstruments(sp.GetRequiredService<NodeRuntime>(), sp.GetRequiredService<NodeObjectStore>().StatsAsync));
         web.Services.AddOrleansRayMetrics();
         var app = web.Build();
@@ -166,6 +196,8 @@ internal static partial class NodeHost
         // Observable instruments exist once created: create them with the host, not at the first scrape.
         app.Services.GetRequiredService<RayInstruments>();
         app.Services.GetRequiredService<NodeInstruments>();
+        app.UseDashboardSecurity();
+        app.MapHealth();
         app.MapOrleansRayDashboard();
         app.MapPrometheusScrapingEndpoint();
         return app;
@@ -206,6 +238,18 @@ internal static partial class NodeHost
             CliPaths.WriteAtomically(pidFile, record.ToJson());
             if (settings.IsHead)
             {
+                // The token first: a driver that finds the address finds the token too.
+                if (settings.Credentials is { } credentials)
+                {
+                    CliPaths.WriteSecret(Path.Combine(settings.Session, "auth_token"), credentials.Token + "\n");
+                    CliPaths.WriteSecret(paths.TokenFile, credentials.Token + "\n");
+                }
+                else
+                {
+                    // A token left by an earlier cluster would send this machine's drivers to TLS that no node speaks.
+                    File.Delete(paths.TokenFile);
+                }
+
                 CliPaths.WriteAtomically(paths.AddressFile, settings.Address + "\n");
             }
 

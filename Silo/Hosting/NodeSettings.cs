@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using OrleansRay.ObjectStore.Security;
 
 namespace OrleansRay.Silo.Hosting;
 
@@ -48,6 +49,17 @@ internal sealed record NodeSettings
 
     /// <summary>The dashboard's URL, or null when this node serves none.</summary>
     public string? DashboardUrl => Dashboard is null ? null : $"http://{Dashboard}";
+
+    /// <summary>The cluster's secret and the TLS identity derived from it; null when the node runs with <c>--insecure</c>
+    /// (plain TCP, open HTTP). Default: the head makes a token, other nodes find it (see <c>AuthTokens</c>).</summary>
+    public ClusterCredentials? Credentials { get; init; }
+
+    /// <summary>Serve <c>/metrics</c> without the token (<c>--metrics-open</c>), for a Prometheus that cannot send one.</summary>
+    public bool MetricsOpen { get; init; }
+
+    /// <summary>Port of a plain-HTTP health endpoint (<c>GET /healthz</c>) on any node (<c>--health-port</c>); null for
+    /// none. The head also answers <c>/healthz</c> on its dashboard port.</summary>
+    public int? HealthPort { get; init; }
 
     /// <summary>Full paths of the application assemblies the node loads before its silo starts (<c>--load</c>).</summary>
     public IReadOnlyList<string> Load { get; init; } = [];

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Connections.Security;
+using Orleans.Hosting;
+using OrleansRay.ObjectStore.Security;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>Puts every Orleans connection of a cluster (silo to silo, client to gateway) on TLS 1.3 with mutual
+/// authentication by the cluster's key (<see cref="ClusterCredentials"/>), through Orleans' own TLS middleware
+/// (Microsoft.Orleans.Connections.Security).</summary>
+internal static partial class ClusterTls
+{
+    /// <summary>The silo's inbound (node and gateway) and outbound connections; a refused connection is logged with the
+    /// peer's address.</summary>
+    public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, ClusterCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(credentials);
+        // Configured before UseTls, so this middleware is the outer one: it sees how the TLS middleware's handshake ended.
+        silo.Configure<SiloConnectionOptions>(o =>
+        {
+            o.ConfigureSiloInboundConnection(b => b.Use(next => LogRefusals(b, next, "node")));
+            o.ConfigureGatewayInboundConnection(b => b.Use(next => LogRefusals(b, next, "client")));
+        });
+        return silo.UseTls(credentials.Certificate, tls => Configure(tls, credentials, outcome: null));
+    }
+
+    /// <summary>A client's connections to the gateway; <paramref name="outcome"/> learns what the server presented,
+    /// so a failed connect can say why.</summary>
+    public static IClientBuilder UseClusterTls(this IClientBuilder client, ClusterCredentials credentials, HandshakeOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(credentials);
+        return client.UseTls(credentials.Certificate, tls => Configure(tls, credentials, outcome));
+    }
+
+    private static void Configure(TlsOptions tls, ClusterCredentials credentials, HandshakeOutcome? outcome)
+    {
+        tls.SslProtocols = SslProtocols.Tls13;
+        tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+        tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+        tls.RemoteCertificateValidation = (certificate, _, _) =>
+        {
+            var ours = credentials.IsClusterCertificate(certificate);
+            outcome?.Saw(ours);
+            return ours;
+        };
+    }
+
+    private static ConnectionDelegate LogRefusals(IConnectionBuilder builder, ConnectionDelegate next, string peer)
+    {
+        var logger = builder.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansRay.Security");
+        return async context =>
+        {
+            await next(context).ConfigureAwait(false);
+            // The TLS middleware sets the feature first and its protocol only when the handshake succeeded; a refused
+            // peer never reaches the connection behind it.
+            if (context.Features.Get<ITlsHandshakeFeature>() is not { Protocol: not SslProtocols.None })
+            {
+                LogRefused(logger, peer, context.RemoteEndPoint?.ToString() ?? "an unknown address");
+            }
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Peer} connection from {Remote}: it did not complete TLS 1.3 with this cluster's key (no or another auth token, or started with --insecure)")]
+    private static partial void LogRefused(ILogger logger, string peer, string remote);
+
+    /// <summary>What the server of a client's TLS handshakes presented.</summary>
+    internal sealed class HandshakeOutcome
+    {
+        private int _state;
+
+        /// <summary>The server presented a certificate with another key: a cluster with another token.</summary>
+        public bool SawForeignKey => Volatile.Read(ref _state) == 1;
+
+        /// <summary>A handshake got as far as the server's certificate.</summary>
+        public bool SawCertificate => Volatile.Read(ref _state) != 0;
+
+        internal void Saw(bool ours) => Interlocked.CompareExchange(ref _state, ours ? 2 : 1, 0);
+
+        /// <summary>Why connecting to <paramref name="address"/> failed, in words a user can act on; null when TLS was
+        /// not the reason.</summary>
+        public string? Explain(string address, string tokenSource) =>
+            SawForeignKey
+                ? $"the cluster at {address} holds another auth token than the one from {tokenSource}: use the token its head printed (on the head's machine: the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)"
+                : SawCertificate
+                    ? null
+                    : $"the node at {address} did not answer TLS: a cluster started with --insecure needs Insecure = true (CLI: --insecure), or the address is not an OrleansRay gateway";
+    }
+}

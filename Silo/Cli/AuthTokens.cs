@@ -1,0 +1,84 @@
+using System.CommandLine;
+using OrleansRay.ObjectStore.Security;
+
+namespace OrleansRay.Silo.Cli;
+
+/// <summary>Where a CLI process finds the cluster's auth token, and the two options every verb that reaches a cluster
+/// takes (<c>--auth-token</c>, <c>--insecure</c>).</summary>
+/// <remarks>Order: <c>--auth-token</c>, else <c>$ORLEANSRAY_AUTH_TOKEN</c>, else the token file the head wrote on this
+/// machine (<see cref="CliPaths.TokenFile"/>, mode 0600, like the address file). <c>--insecure</c> takes none.</remarks>
+internal static class AuthTokens
+{
+    /// <summary>A new <c>--auth-token</c> option.</summary>
+    public static Option<string?> TokenOption() => new("--auth-token")
+    {
+        Description = $"The cluster's auth token (`orleansray start --head` printed it). Default: ${ClusterCredentials.TokenVariable}, else the token file of the head started on this machine. Prefer the variable: every user's `ps` shows arguments.",
+    };
+
+    /// <summary>A new <c>--insecure</c> option.</summary>
+    public static Option<bool> InsecureOption(string description) => new("--insecure") { Description = description };
+
+    /// <summary>Help of a client verb's <c>--insecure</c>.</summary>
+    public const string InsecureClientHelp = "Connect without TLS or a token, to a cluster started with --insecure.";
+
+    /// <summary>The token a verb sends to the head's HTTP API as a bearer token: the one given or found; null with
+    /// --insecure or when none is found (the head then answers 401 unless it runs --insecure).</summary>
+    public static string? HttpToken(ParseResult parse, Option<string?> token, Option<bool> insecure, CliPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.GetValue(insecure))
+        {
+            return null;
+        }
+
+        return Find(parse.GetValue(token), paths) is { } found ? Parse(found.Token, found.Source).Token : null;
+    }
+
+    /// <summary>The credentials a client verb (status, job, a worker looking up its head) uses.</summary>
+    /// <exception cref="CliException">No token is found (and not --insecure), or the one given is unusable.</exception>
+    public static ClusterCredentials? ForClient(ParseResult parse, Option<string?> token, Option<bool> insecure, CliPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.GetValue(insecure))
+        {
+            if (parse.GetValue(token) is not null)
+            {
+                throw CliException.Usage("--auth-token and --insecure: give one; --insecure is for a cluster started with --insecure.");
+            }
+
+            return null;
+        }
+
+        return Find(parse.GetValue(token), paths) is { } found
+            ? Parse(found.Token, found.Source)
+            : throw CliException.Usage($"no auth token: give --auth-token TOKEN or set ${ClusterCredentials.TokenVariable} (the token `orleansray start --head` printed; on the head's machine it is in {paths.TokenFile}), or --insecure for a cluster started with --insecure.");
+    }
+
+    /// <summary>The token given, else from the environment, else from this machine's token file; null when none.</summary>
+    public static (string Token, string Source)? Find(string? given, CliPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (given is not null)
+        {
+            return (given.Trim(), "--auth-token");
+        }
+
+        if (Environment.GetEnvironmentVariable(ClusterCredentials.TokenVariable) is { Length: > 0 } fromEnvironment)
+        {
+            return (fromEnvironment.Trim(), "$" + ClusterCredentials.TokenVariable);
+        }
+
+        return paths.ReadToken() is { } fromFile ? (fromFile, paths.TokenFile) : null;
+    }
+
+    /// <summary>Credentials of <paramref name="token"/>; a one-line usage error naming <paramref name="source"/> when unusable.</summary>
+    public static ClusterCredentials Parse(string token, string source)
+    {
+        if (ClusterCredentials.Problem(token) is { } problem)
+        {
+            throw CliException.Usage($"{source}: {problem}");
+        }
+
+        return ClusterCredentials.FromToken(token);
+    }
+}
