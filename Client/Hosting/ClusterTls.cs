@@ -39,6 +39,38 @@ internal static partial class ClusterTls
         return client.UseTls(credentials.Certificate, tls => Configure(tls, credentials, outcome));
     }
 
+    /// <summary>True when the gateway at <paramref name="endpoint"/> answers a TLS handshake with a certificate: a
+    /// cluster secured with a token, which a client started without one (<c>Insecure</c>) cannot use. A plain client
+    /// would otherwise wait out its whole connect timeout; this tells it at once.</summary>
+    public static async Task<bool> AnswersTlsAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(3));
+        var sawCertificate = false;
+        try
+        {
+            using var tcp = new System.Net.Sockets.TcpClient(endpoint.AddressFamily);
+            await tcp.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) =>
+            {
+                sawCertificate = certificate is not null;
+                return false;
+            });
+            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "orleansray-cluster",
+                EnabledSslProtocols = SslProtocols.Tls13,
+            }, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // Refused, closed, not TLS, or our own rejection of the certificate: sawCertificate tells which.
+        }
+
+        return sawCertificate;
+    }
+
     private static void Configure(TlsOptions tls, ClusterCredentials credentials, HandshakeOutcome? outcome)
     {
         tls.SslProtocols = SslProtocols.Tls13;

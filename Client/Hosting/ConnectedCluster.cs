@@ -53,6 +53,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var endpoint = ParseEndpoint(address);
         var (credentials, tokenSource) = ResolveCredentials(options);
         var handshake = new ClusterTls.HandshakeOutcome();
+        if (credentials is null && await ClusterTls.AnswersTlsAsync(endpoint, cancellationToken).ConfigureAwait(false))
+        {
+            throw new RayException($"Cannot connect to the OrleansRay cluster at {address} with Insecure = true: it runs TLS and needs its auth token. Give RayOptions.AuthToken (or ${ClusterCredentials.TokenVariable}) the token its head printed, and leave Insecure false.");
+        }
+
         var jobAssemblies = options.RuntimeEnv.ShipCode ? JobCodeUpload.JobAssemblies(options.RuntimeEnv) : [];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();

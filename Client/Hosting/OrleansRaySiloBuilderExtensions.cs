@@ -62,6 +62,28 @@ public static class OrleansRaySiloBuilderExtensions
         return builder;
     }
 
+    /// <summary>Secures this silo as <c>orleansray start</c> secures its nodes: every node and gateway connection is
+    /// TLS 1.3 with mutual authentication by a key derived from <paramref name="authToken"/> (Orleans' own TLS
+    /// middleware, Microsoft.Orleans.Connections.Security), and the node's object store transfers use the same. Every
+    /// silo of the cluster needs the same token; connected drivers give it as <see cref="RayOptions.AuthToken"/> (or
+    /// <c>$ORLEANSRAY_AUTH_TOKEN</c>). Without this call a hosted silo's connections are the application's business,
+    /// and drivers connect to it with <see cref="RayOptions.Insecure"/>.</summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="authToken">The cluster's token: at least 16 characters without white space
+    /// (<c>orleansray start --head</c> makes 43-character random ones).</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="authToken"/> is null.</exception>
+    /// <exception cref="ArgumentException">The token is too short or contains white space.</exception>
+    public static ISiloBuilder UseOrleansRayAuthToken(this ISiloBuilder builder, string authToken)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(authToken);
+        var credentials = OrleansRay.ObjectStore.Security.ClusterCredentials.FromToken(authToken);
+        builder.Services.AddSingleton(credentials);
+        builder.Services.Configure<RayNodeOptions>(o => o.Credentials = credentials);
+        return builder.UseClusterTls(credentials);
+    }
+
     /// <summary>Marks a silo that has its node already.</summary>
     private sealed class NodeMarker;
 }

@@ -50,6 +50,11 @@ internal sealed class ClusterClient : IAsyncDisposable
         var endpoint = new IPEndPoint(OptionValues.Resolve(option, hostName), port);
         // A port where nothing listens fails here in milliseconds, not after the client's whole connect timeout.
         await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
+        if (credentials is null && await ClusterTls.AnswersTlsAsync(endpoint, cancellationToken).ConfigureAwait(false))
+        {
+            throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
+        }
+
         var handshake = new ClusterTls.HandshakeOutcome();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
@@ -76,7 +81,8 @@ internal sealed class ClusterClient : IAsyncDisposable
             host.Dispose();
             if (credentials is not null && handshake.Explain(address, "the token given") is { } why)
             {
-                throw new CliException($"cannot connect to {address}: {why}.");
+                // Bad input (a wrong token, or --insecure against TLS): exit code 2, as for any option a person must fix.
+                throw CliException.Usage($"cannot connect to {address}: {why}.");
             }
 
             throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");

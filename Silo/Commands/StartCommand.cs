@@ -171,6 +171,20 @@ internal sealed class StartCommand : Command
                 ? ParseEndpoint(given)
                 : await ClusterClient.FindPrimaryNodeAsync(join!, credentials, cancellationToken).ConfigureAwait(false);
         }
+        else if (!head && !launched)
+        {
+            // A worker of a PostgreSQL cluster joins through the database, where a wrong token would only show as a
+            // node that never joins: connect to the head first, so a token problem is one line now.
+            try
+            {
+                await using var check = await ClusterClient.ConnectAsync("--address", join!, credentials, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CliException ex) when (ex.ExitCode == CliException.FailureExitCode)
+            {
+                // The head does not answer (yet): the database is what this worker needs, so it goes on.
+                ConsoleOutput.Create().MarkupLine(Markup.Escape($"note: {ex.Message} Joining through the database anyway."));
+            }
+        }
 
         if (!launched && !parse.GetValue(_block))
         {

@@ -47,7 +47,7 @@ public sealed class JobCodeErrorsTests : IAsyncLifetime
     [Fact]
     public async Task Code_over_the_upload_limit_is_refused_at_connect_with_its_size_and_the_limit()
     {
-        var options = new RayOptions { Address = _cluster.Address, RuntimeEnv = new RuntimeEnv { MaxCodeBytes = 1000 } };
+        var options = new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, RuntimeEnv = new RuntimeEnv { MaxCodeBytes = 1000 } };
         options.RuntimeEnv.Assemblies.Add(typeof(JobCodeErrorsTests).Assembly);
 
         var refused = await Assert.ThrowsAsync<RayException>(() => Ray.InitAsync(options));
@@ -57,7 +57,7 @@ public sealed class JobCodeErrorsTests : IAsyncLifetime
         Assert.Matches("The job's code is [0-9,]+ bytes", refused.Message);
         Assert.True(size > 1000, $"the test assembly is {size.ToString(CultureInfo.InvariantCulture)} bytes");
         // Nothing half-connected is left: a driver within the limit connects and works.
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         Assert.Equal(3, await ray.GetAsync(await ray.PutAsync(3)));
     }
 

@@ -101,7 +101,7 @@ public sealed class ObjectPathTests : IAsyncLifetime
         Assert.Equal(4, ready.Count);
 
         // A second driver, connected through the victim, puts a value: it lives in the victim's store.
-        var putter = await Ray.InitAsync(new RayOptions { Address = victim.Address });
+        var putter = await Ray.InitAsync(new RayOptions { Address = victim.Address, AuthToken = Cluster.AuthToken });
         ObjectRef<double[]> put;
         try
         {

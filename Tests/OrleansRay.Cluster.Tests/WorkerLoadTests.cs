@@ -31,7 +31,7 @@ public sealed class WorkerLoadTests : IDisposable
 
         Assert.True(worker.ExitCode == 0, worker.ToString());
         Assert.Contains("(2 assemblies)", worker.Output, StringComparison.Ordinal);
-        await using (var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port }))
+        await using (var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port, AuthToken = File.ReadAllText(Path.Combine(_command.TempDirectory, "orleansray_auth_token")).Trim() }))
         {
             NodeId? workerNode = null;
             await Poll.UntilAsync(

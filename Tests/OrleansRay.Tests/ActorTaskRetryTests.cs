@@ -31,7 +31,7 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         var gate = Guid.NewGuid().ToString();
         try
         {
-            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
             var leaving = _cluster.Nodes[2];
             var leavingId = leaving.NodeId.Value;
             var (journal, calls) = await QueueCallsAsync(ray, leaving, gate, new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2 });
@@ -58,7 +58,7 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         var gate = Guid.NewGuid().ToString();
         try
         {
-            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
             var host = _cluster.Nodes[1];
             var (_, calls) = await QueueCallsAsync(ray, host, gate, new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2 });
 

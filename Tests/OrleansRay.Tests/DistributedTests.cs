@@ -29,7 +29,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Connected_driver_spreads_tasks_over_every_node()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var nodes = await ray.NodesAsync();
         Assert.True(3 == nodes.Count(n => n.IsAlive), string.Join("\n", nodes));
 
@@ -46,7 +46,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Connected_driver_runs_every_api_of_tasks_and_objects()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var put = await ray.PutAsync(7);
         var a = ray.Task(SquareSlowly, put).Remote();
         var b = ray.Task(SquareSlowly, a).Remote();
@@ -64,7 +64,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Node_affinity_runs_on_the_named_node()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         foreach (var node in _cluster.Nodes)
         {
             var where = await ray.GetAsync(Enumerable.Range(0, 10)
@@ -76,7 +76,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task An_infeasible_task_waits_until_a_node_with_its_resource_joins()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var task = ray.Task(WhereAmI).Options(new TaskOptions { Resources = { ["accel"] = 1 } }).Remote();
         await Eventually.TrueAsync(async () => (await ray.PendingDemandsAsync()).Any(d => d.IsInfeasible && d.Shape.ContainsKey("accel")),
             TimeSpan.FromSeconds(10), "the accel task shows as an infeasible demand");
@@ -89,7 +89,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task A_connected_driver_places_actors_by_strategy_and_keeps_call_order()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var target = _cluster.Nodes[1];
         var actor = ray.Actor(() => new Locator())
             .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(target.NodeId) })
@@ -116,13 +116,13 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task A_named_actor_is_found_from_another_driver()
     {
-        await using var first = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, Namespace = "dist" });
+        await using var first = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "dist" });
         var created = first.Actor(() => new Counter(40))
             .Options(new ActorOptions { Name = "shared-counter", Lifetime = ActorLifetime.Detached })
             .Remote();
         Assert.Equal(41, await created.Task(c => c.Increment()).Remote());
 
-        await using var second = await Ray.InitAsync(new RayOptions { Address = _cluster.Nodes[2].GatewayAddress, Namespace = "dist" });
+        await using var second = await Ray.InitAsync(new RayOptions { Address = _cluster.Nodes[2].GatewayAddress, AuthToken = _cluster.AuthToken, Namespace = "dist" });
         var found = await second.GetActorAsync<Counter>("shared-counter");
         Assert.Equal(42, await found.Task(c => c.Increment()).Remote());
         await second.KillAsync(found);
@@ -135,7 +135,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Large_values_stay_in_the_store_of_the_node_that_made_them_and_are_pulled_store_to_store()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var maker = _cluster.Nodes[1];
         var user = _cluster.Nodes[2];
         var makerStore = maker.Runtime.Store!.Client;
@@ -173,7 +173,7 @@ public sealed class DistributedTests : IAsyncLifetime
     {
         var table = _cluster.Nodes[0].Runtime.GrainFactory.GetGrain<OrleansRay.Grains.IJobTableGrain>(0);
         string jobId;
-        await using (var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, Namespace = "jobs" }))
+        await using (var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "jobs" }))
         {
             jobId = ((RayDriver)ray).JobId;
             var row = Assert.Single(await table.ListAsync(), j => j.JobId == jobId);
@@ -203,7 +203,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Refs_nested_in_values_cross_nodes_both_ways()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var refs = new List<ObjectRef<int>>();
         for (var i = 1; i <= 5; i++)
         {
@@ -225,7 +225,7 @@ public sealed class DistributedTests : IAsyncLifetime
     [Fact]
     public async Task Every_node_reports_its_tasks_and_actors_through_its_endpoint()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var node = _cluster.Nodes[1];
         var actor = ray.Actor(() => new Locator())
             .Options(new ActorOptions { Name = "reported", SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) })
@@ -264,7 +264,7 @@ public sealed class DistributedTests : IAsyncLifetime
         });
         listener.Start();
 
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         await ray.GetAsync(Enumerable.Range(0, 50).Select(i => ray.Task(SquareSlowly, i).Remote()));
         lock (latencies)
         {

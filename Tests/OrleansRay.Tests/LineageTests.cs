@@ -30,7 +30,7 @@ public sealed class LineageTests : IAsyncLifetime
     [Fact]
     public async Task Results_stored_on_a_node_that_leaves_are_rebuilt_recursively_and_the_unrebuildable_fail_saying_why()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var leaving = _cluster.Nodes[1];
         var first = ray.Task(Ramp, N, 100.0).Options(On(leaving)).Remote();
         var second = ray.Task(AddOne, first).Options(On(leaving)).Remote();
@@ -52,7 +52,7 @@ public sealed class LineageTests : IAsyncLifetime
     [Fact]
     public async Task An_argument_kept_only_for_lineage_gives_up_its_value_is_rebuilt_when_needed_and_goes_with_the_last_result()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var objects = ((RayDriver)ray).Runtime.Objects;
         var before = objects.Count;
         var maker = _cluster.Nodes[1];
@@ -85,7 +85,7 @@ public sealed class LineageTests : IAsyncLifetime
     [Fact]
     public async Task A_task_whose_argument_ref_was_disposed_before_it_ran_still_gets_the_argument()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var node = _cluster.Nodes[2];
         for (var i = 0; i < 5; i++)
         {
@@ -121,7 +121,7 @@ public sealed class LineageTests : IAsyncLifetime
     public async Task A_borrower_that_learned_where_an_object_was_before_its_node_left_reads_the_rebuilt_object()
     {
         s_gates = (new SemaphoreSlim(0), new SemaphoreSlim(0));
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var (leaving, borrowerNode) = (_cluster.Nodes[1], _cluster.Nodes[2]);
         var values = ray.Task(Ramp, N, 42.0).Options(On(leaving)).Remote();
         var read = ray.Task(ReadAfterTheNodeLeaves, new[] { values })

@@ -26,7 +26,7 @@ public sealed class NodeLossTests : IAsyncLifetime
     [Fact]
     public async Task Tasks_and_actors_of_a_node_that_leaves_move_to_the_others()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var leaving = _cluster.Nodes[2];
         var leavingId = leaving.NodeId.Value;
         var actor = ray.Actor(() => new Locator())

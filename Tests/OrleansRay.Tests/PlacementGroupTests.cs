@@ -14,7 +14,7 @@ public sealed class ThreeNodeClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Cluster = await InProcessCluster.StartAsync((2, null), (2, null), (2, null));
-        Ray = await OrleansRay.Ray.InitAsync(new RayOptions { Address = Cluster.Address });
+        Ray = await OrleansRay.Ray.InitAsync(new RayOptions { Address = Cluster.Address, AuthToken = Cluster.AuthToken });
     }
 
     public async Task DisposeAsync()
@@ -280,7 +280,7 @@ public sealed class PlacementGroupNodeChangeTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await InProcessCluster.StartAsync((2, null), (2, null), (2, null));
-        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
     }
 
     public async Task DisposeAsync()

@@ -11,8 +11,12 @@ internal static class ConnectedDriver
     /// started; its code is still being compiled (tiered JIT) in the first seconds, which on 2 cores takes CPU from the run.</summary>
     public const int Warmups = 3;
 
+    /// <summary>The token of every cluster the bench starts: clusters are secure by default (TLS 1.3 on every
+    /// connection), and the bench measures the default.</summary>
+    public static readonly string AuthToken = OrleansRay.ObjectStore.Security.ClusterCredentials.NewToken();
+
     public static async Task<IRay> ConnectAsync(string address) =>
-        await Ray.InitAsync(new RayOptions { Address = address }).WaitAsync(Measure.StartTimeout);
+        await Ray.InitAsync(new RayOptions { Address = address, AuthToken = AuthToken }).WaitAsync(Measure.StartTimeout);
 
     /// <summary>Waits until the driver sees <paramref name="count"/> nodes alive (a node's resources reach the control
     /// store shortly after it starts); a cluster that does not get there in time fails the setup.</summary>

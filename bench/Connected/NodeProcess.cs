@@ -287,6 +287,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
 
         start.Environment["ORLEANSRAY_TEMP_DIR"] = _tempDirectory;
+        start.Environment["ORLEANSRAY_AUTH_TOKEN"] = ConnectedDriver.AuthToken;
         start.Environment["NO_COLOR"] = "1";
         using var command = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
         command.StandardInput.Close();

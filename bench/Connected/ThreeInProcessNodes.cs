@@ -75,6 +75,7 @@ internal sealed class ThreeInProcessNodes : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(primary);
+            silo.UseOrleansRayAuthToken(ConnectedDriver.AuthToken);
             // Three nodes in one process share its registry of owners.
             Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(silo.Services, _owners);
             silo.UseOrleansRay(node =>

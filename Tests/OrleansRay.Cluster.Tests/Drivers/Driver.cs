@@ -6,7 +6,7 @@ namespace OrleansRay.Cluster.Tests.Drivers;
 internal static class Driver
 {
     public static Task<IRay> ConnectAsync(LocalCluster cluster) =>
-        Ray.InitAsync(new RayOptions { Address = cluster.Address });
+        Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken });
 
     /// <summary>Ids of the alive nodes as the driver sees them.</summary>
     public static async Task<HashSet<string>> AliveNodeIdsAsync(IRay ray) =>

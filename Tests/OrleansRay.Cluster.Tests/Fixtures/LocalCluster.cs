@@ -65,6 +65,13 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The cluster's client address, what drivers pass as <c>RayOptions.Address</c>.</summary>
     public string Address => Head.Address;
 
+    /// <summary>The token the head made and saved in its temp root (as on any head's machine); what an in-process driver
+    /// passes as <c>RayOptions.AuthToken</c> (this process does not see the nodes' ORLEANSRAY_TEMP_DIR). Null for a
+    /// cluster started with --insecure.</summary>
+    public string? AuthToken => File.Exists(Path.Combine(TempDirectory, "orleansray_auth_token"))
+        ? File.ReadAllText(Path.Combine(TempDirectory, "orleansray_auth_token")).Trim()
+        : null;
+
     /// <summary>Every node started, in order, running or not.</summary>
     public IReadOnlyList<ClusterNode> Nodes
     {

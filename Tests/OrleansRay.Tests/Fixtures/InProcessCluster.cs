@@ -33,6 +33,9 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public string Address => _nodes[0].GatewayAddress;
 
+    /// <summary>The cluster's auth token: its silos run TLS with it (<c>UseOrleansRayAuthToken</c>), as CLI nodes do.</summary>
+    public string AuthToken { get; } = OrleansRay.ObjectStore.Security.ClusterCredentials.NewToken();
+
     public static async Task<InProcessCluster> StartAsync(params (double Cpus, Dictionary<string, double>? Custom)[] nodes)
     {
         var cluster = new InProcessCluster();
@@ -65,6 +68,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ConnectedCluster.ClusterId, ConnectedCluster.ClusterId));
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(_primary);
+            silo.UseOrleansRayAuthToken(AuthToken);
             // Orleans' default membership timing, not the CLI's 1 s probes: several of these clusters run side by side
             // in one test process, and under that load 1 s probes declared live silos dead.
             // The nodes share this process, so they share its registry of owners (a ref of another node is read

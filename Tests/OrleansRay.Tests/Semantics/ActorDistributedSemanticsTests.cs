@@ -19,7 +19,7 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await InProcessCluster.StartAsync((4, null), (2, null));
-        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
     }
 
     public async Task DisposeAsync()

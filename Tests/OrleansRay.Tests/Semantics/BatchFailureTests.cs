@@ -37,7 +37,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task One_unserializable_result_fails_its_task_alone_and_every_other_result_arrives()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
 
         var refs = Enumerable.Range(0, 2000).Select(i => ray.Task(NumberOrProcess, i).Options(spread).Remote()).ToList();
@@ -58,7 +58,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task One_result_of_a_framework_generic_type_without_a_codec_fails_its_task_alone()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
 
         var refs = Enumerable.Range(0, 2000).Select(i => ray.Task(NumberOrDelegate, i).Options(spread).Remote()).ToList();
@@ -74,7 +74,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task One_unserializable_actor_result_fails_its_call_alone_and_the_other_calls_answer()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var actor = ray.Actor(() => new ProcessMaker()).Remote();
 
         var refs = Enumerable.Range(0, 1000).Select(i => actor.Task((a, k) => a.NumberOrProcess(k), i).Remote()).ToList();
@@ -93,7 +93,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     public async Task One_argument_that_cannot_be_serialized_fails_its_task_alone_and_its_batch_mates_run()
     {
         // A driver that ships no code sends its values in the nodes' serializer: the batch is where such a value fails.
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
         var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
 
         // [Immutable] passes the copy at Remote() (Orleans shares immutable values) but has no codec for the wire.
@@ -112,7 +112,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     {
         // Shipping code (the default for a connected driver), the driver packs each value with its job's serializer
         // where it is passed in: even an [Immutable] value that no codec can write is refused there, naming its type.
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
 
         var error = Assert.Throws<ArgumentException>(() => ray.Task(NumberOf, new ImmutableHolder(1, Process.GetCurrentProcess())).Remote());
 
@@ -123,7 +123,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task One_actor_call_whose_argument_cannot_be_serialized_fails_alone_and_the_later_calls_run()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, RuntimeEnv = new RuntimeEnv { ShipCode = false } });
         var actor = ray.Actor(() => new ProcessMaker()).Remote();
 
         var refs = Enumerable.Range(0, 1000)
@@ -139,7 +139,7 @@ public sealed class BatchFailureTests : IAsyncLifetime
     [Fact]
     public async Task An_exception_whose_type_cannot_be_serialized_arrives_as_a_task_error_with_its_type_message_and_stack()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var spread = new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread };
 
         var refs = Enumerable.Range(0, 2000).Select(i => ray.Task(NumberOrThrow, i).Options(spread).Remote()).ToList();
