@@ -166,7 +166,9 @@ internal static partial class Usages
         foreach (var entry in document.RootElement.EnumerateArray())
         {
             var tokens = entry.GetProperty("tokens").EnumerateArray().Select(t => t.GetString() ?? string.Empty).ToList();
-            yield return new Usage($"{entry.GetProperty("file").GetString()} {entry.GetProperty("where").GetString()}", tokens, Strict: true);
+            var file = entry.GetProperty("file").GetString() ?? string.Empty;
+            var shown = Path.IsPathRooted(file) ? Path.GetRelativePath(OrleansRay.Tests.Processes.RepositoryFiles.Root, file).Replace('\\', '/') : file;
+            yield return new Usage($"{shown} {entry.GetProperty("where").GetString()}", tokens, Strict: true);
         }
     }
 
@@ -218,6 +220,10 @@ internal static partial class Usages
     public static IEnumerable<string> EnvironmentNames(string text) =>
         EnvironmentName().Matches(text).Select(m => m.Value).Distinct();
 
+    /// <summary>ORLEANSRAY_* names that only the deploy files use (a compose variable, say), allowed on purpose. Empty:
+    /// prefer another prefix for such settings, so that every ORLEANSRAY_* name in the deploy files is one a node reads.</summary>
+    private static readonly string[] DeployOnlyNames = [];
+
     /// <summary>The ORLEANSRAY_* names the CLI and the library read: the string literals in their sources.</summary>
     public static IReadOnlySet<string> KnownEnvironmentNames(string root)
     {
@@ -241,6 +247,7 @@ internal static partial class Usages
 
         // The documented four must really be read somewhere: the list above is no licence for a name the code lost.
         Assert.Subset(known, names);
+        known.UnionWith(DeployOnlyNames);
         return known;
     }
 

@@ -35,13 +35,20 @@ function runsOrleansRay(node) {
   return false;
 }
 
+// A command that starts a node ("start ... --head" / "start ... --address") is orleansray's whatever the image is
+// called (an image given only through a variable, say).
+function startsNode(node) {
+  const tokens = [...asTokens(node.entrypoint), ...asTokens(node.command), ...asTokens(node.args)];
+  return tokens.includes("start") && tokens.some((t) => /^--(head|address)(=|$)/.test(t));
+}
+
 function walk(node, path, file, out) {
   if (Array.isArray(node)) {
     node.forEach((child, i) => walk(child, `${path}[${i}]`, file, out));
     return;
   }
   if (!node || typeof node !== "object") return;
-  if (runsOrleansRay(node) && (node.command !== undefined || node.args !== undefined || node.entrypoint !== undefined)) {
+  if ((runsOrleansRay(node) || startsNode(node)) && (node.command !== undefined || node.args !== undefined || node.entrypoint !== undefined)) {
     const tokens = [...asTokens(node.entrypoint), ...asTokens(node.command), ...asTokens(node.args)];
     out.push({ file, where: path || "/", tokens });
   }
