@@ -94,8 +94,12 @@ internal static partial class NodeHost
                 o.AdvertisedIPAddress = settings.NodeIpAddress;
                 o.SiloPort = settings.NodePort;
                 o.GatewayPort = settings.Port;
-                o.SiloListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.NodePort);
-                o.GatewayListeningEndpoint = new IPEndPoint(settings.NodeIpAddress, settings.Port);
+                // A node on loopback (the default) listens there only. One with a real address (a container, a pod, a
+                // machine of a cluster) listens on every interface and advertises that address, so a forwarded port
+                // (`kubectl port-forward`, which connects to the pod's loopback) reaches it too; TLS guards both.
+                var listen = IPAddress.IsLoopback(settings.NodeIpAddress) ? settings.NodeIpAddress : IPAddress.Any;
+                o.SiloListeningEndpoint = new IPEndPoint(listen, settings.NodePort);
+                o.GatewayListeningEndpoint = new IPEndPoint(listen, settings.Port);
             });
             if (settings.Credentials is { } credentials)
             {

@@ -109,6 +109,7 @@ public sealed class CodeShippingTests : IAsyncLifetime
         start.ArgumentList.Add(ShipApp("OrleansRay.Cluster.ShipApp"));
         start.ArgumentList.Add("hold");
         start.Environment["ORLEANSRAY_ADDRESS"] = _cluster.Address;
+        start.Environment["ORLEANSRAY_AUTH_TOKEN"] = _cluster.AuthToken;
         using var driver = System.Diagnostics.Process.Start(start)!;
         var output = new System.Text.StringBuilder();
         driver.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -147,7 +148,7 @@ public sealed class CodeShippingTests : IAsyncLifetime
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
             [assembly, .. arguments],
             DriverDeadline,
-            new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = _cluster.Address });
+            new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = _cluster.Address, ["ORLEANSRAY_AUTH_TOKEN"] = _cluster.AuthToken! });
 
     private static void AssertChecks(ProcessResult run, int round, string version, string record, string nestedRefs, string actor, string handle, string actorRecord)
     {

@@ -63,6 +63,7 @@ public sealed partial class DriverCrashTests : IAsyncLifetime
             new Dictionary<string, string>
             {
                 ["ORLEANSRAY_ADDRESS"] = Cluster.Address,
+                ["ORLEANSRAY_AUTH_TOKEN"] = Cluster.AuthToken!,
                 // The core dump of an abort is of no use here and slow to write.
                 ["DOTNET_DbgEnableMiniDump"] = "0",
             });

@@ -66,5 +66,5 @@ public sealed class JobCodeErrorsTests : IAsyncLifetime
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
             [assembly, .. arguments],
             DriverDeadline,
-            new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = _cluster.Address });
+            new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = _cluster.Address, ["ORLEANSRAY_AUTH_TOKEN"] = _cluster.AuthToken! });
 }

@@ -23,6 +23,8 @@ public sealed class WordCountExampleTests : IAsyncLifetime
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
             ["run", "--project", Path.Combine("examples", "WordCount"), "--no-build", "-c", RepositoryFiles.Configuration, "--", _cluster.Address],
             TimeSpan.FromSeconds(180),
+            // As on the head's machine: the driver finds the cluster's token in the head's folder by itself.
+            new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = _cluster.TempDirectory },
             workingDirectory: RepositoryFiles.Root);
 
         Assert.True(run.ExitCode == 0, run + _cluster.Diagnostics());
