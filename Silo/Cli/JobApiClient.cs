@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.Silo.Dashboard;
 
 namespace OrleansRay.Silo.Cli;
@@ -10,7 +11,8 @@ namespace OrleansRay.Silo.Cli;
 /// <summary>The command line's side of the head's HTTP job API (<see cref="JobEndpoints"/>): what <c>job submit | list |
 /// status | logs | stop --address http://HEAD:8265</c> use, needing nothing of the head but its URL.</summary>
 /// <remarks>Every failure becomes a <see cref="CliException"/> with one line: the head's <c>{error}</c> for a refused
-/// request (exit code 2 for 4xx: bad input, unknown job), or why the head could not be reached (exit code 1).</remarks>
+/// request (exit code 2 for 4xx: bad input, unknown job, no or a wrong auth token), or why the head could not be
+/// reached (exit code 1).</remarks>
 internal sealed class JobApiClient : IDisposable
 {
     /// <summary>A call answers in milliseconds, an upload of 100 MiB in seconds; a stop waits up to 10 s for the job.</summary>
@@ -156,9 +158,16 @@ internal sealed class JobApiClient : IDisposable
         }
     }
 
-    private static async Task<CliException> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<CliException> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            // The head's {error} is written for any client; this one names the command's own options.
+            var problem = _http.DefaultRequestHeaders.Authorization is null ? "it needs the cluster's auth token" : "the auth token sent is not this cluster's";
+            return CliException.Usage($"the head at {BaseUrl.ToString().TrimEnd('/')} refused the request: {problem}: give --auth-token or set {ClusterCredentials.TokenVariable}");
+        }
+
         string message;
         try
         {

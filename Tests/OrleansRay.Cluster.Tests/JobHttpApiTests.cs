@@ -13,7 +13,8 @@ namespace OrleansRay.Cluster.Tests;
 /// <summary>Remote job submission (issue 12, point 4): <c>orleansray job submit | status | logs | stop | list --address
 /// http://HEAD:DASHBOARD_PORT</c> against the shared cluster's head, run as from another machine: the command line has
 /// a temp folder of its own (no address file, no session), so it has nothing of the cluster but the URL. The working
-/// dirs are temp folders outside the repository, removed after each test.</summary>
+/// dirs are temp folders outside the repository, removed after each test. The head is secured (the default): every
+/// command gives --auth-token and every raw call sends the bearer token, both read from the head's token file.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
 {
@@ -34,7 +35,19 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
 
     private string Url => Cluster.DashboardUrl;
 
-    public Task InitializeAsync() => _shared.ResetAsync();
+    /// <summary>The cluster's token, from the head's orleansray_auth_token file.</summary>
+    private string Token => File.ReadAllText(Path.Combine(Cluster.TempDirectory, "orleansray_auth_token")).Trim();
+
+    public async Task InitializeAsync()
+    {
+        await _shared.ResetAsync();
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+    }
+
+    /// <summary>Runs <c>orleansray job VERB ...</c> from the remote command line with <c>--auth-token</c> (put right
+    /// after the verb: after "--" it would be the job's argument).</summary>
+    private Task<ProcessResult> RemoteAsync(params string[] arguments) =>
+        _remote.RunAsync([arguments[0], arguments[1], "--auth-token", Token, .. arguments[2..]]);
 
     public async Task DisposeAsync()
     {
@@ -80,14 +93,14 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
             """);
         var jobId = NewJobId();
 
-        var submit = await _remote.RunAsync("job", "submit", "--address", Url, "--working-dir", folder, "--exclude", "*.log", "--job-id", jobId, "--", "sh", "run.sh");
+        var submit = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--exclude", "*.log", "--job-id", jobId, "--", "sh", "run.sh");
 
         Assert.True(submit.ExitCode == 0, submit.ToString());
         Assert.Contains($"Job '{jobId}' submitted successfully", submit.Output, StringComparison.Ordinal);
         Assert.Contains("2 files", submit.Output, StringComparison.Ordinal);
         var status = await WaitForStateAsync(jobId, "SUCCEEDED");
         Assert.Matches(@"Exit code\s+0", status.Output);
-        var logs = await _remote.RunAsync("job", "logs", jobId, "--address", Url);
+        var logs = await RemoteAsync("job", "logs", jobId, "--address", Url);
         Assert.True(logs.ExitCode == 0, logs.ToString());
         // It ran in the head's unpacked copy (under the head's session folder), not in the folder it came from.
         var cwd = Regex.Match(logs.Output, "cwd=(.*)").Groups[1].Value.Trim();
@@ -97,11 +110,11 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         Assert.Contains("bin=absent", logs.Output, StringComparison.Ordinal);
         Assert.Contains("logs=absent", logs.Output, StringComparison.Ordinal);
         Assert.Contains($"address={Cluster.Address} job={jobId}", logs.Output, StringComparison.Ordinal);
-        var list = await _remote.RunAsync("job", "list", "--address", Url);
+        var list = await RemoteAsync("job", "list", "--address", Url);
         Assert.Matches($@"\| {Regex.Escape(jobId)} +\| SUCCEEDED ", list.Output);
 
         // The same folder again: content-addressed, so the head has the zip and nothing is uploaded.
-        var again = await _remote.RunAsync("job", "submit", "--address", Url, "--working-dir", folder, "--exclude", "*.log", "--", "sh", "run.sh");
+        var again = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--exclude", "*.log", "--", "sh", "run.sh");
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("the head had it already", again.Output, StringComparison.Ordinal);
     }
@@ -114,16 +127,16 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         var jobId = NewJobId();
 
         // --wait follows the output over HTTP and exits with the job's exit code.
-        var submit = await _remote.RunAsync(["job", "submit", "--address", Url, "--working-dir", folder, "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("squares", "10")]);
+        var submit = await RemoteAsync(["job", "submit", "--address", Url, "--working-dir", folder, "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("squares", "10")]);
 
         Assert.True(submit.ExitCode == 0, submit.ToString());
         // Address = "auto" found ORLEANSRAY_ADDRESS; the tasks ran on the cluster.
         Assert.Contains("sum of squares 1..10 = 385", submit.Output, StringComparison.Ordinal);
         Assert.Contains($"Job '{jobId}' SUCCEEDED (exit code 0)", submit.Output, StringComparison.Ordinal);
-        var status = await _remote.RunAsync("job", "status", jobId, "--address", Url);
+        var status = await RemoteAsync("job", "status", jobId, "--address", Url);
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.StartsWith($"Job '{jobId}': SUCCEEDED", status.Output, StringComparison.Ordinal);
-        var follow = await _remote.RunAsync("job", "logs", jobId, "--address", Url, "--follow");
+        var follow = await RemoteAsync("job", "logs", jobId, "--address", Url, "--follow");
         Assert.True(follow.ExitCode == 0, follow.ToString());
         Assert.Contains("sum of squares 1..10 = 385", follow.Output, StringComparison.Ordinal);
     }
@@ -132,17 +145,17 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
     public async Task Stop_over_http_ends_a_running_job_by_its_process_group_and_the_table_shows_it_stopped()
     {
         var jobId = NewJobId();
-        var submit = await _remote.RunAsync(["job", "submit", "--address", Url, "--working-dir", WorkingDir(), "--job-id", jobId, "--", .. TestAppDriver.Command("wait")]);
+        var submit = await RemoteAsync(["job", "submit", "--address", Url, "--working-dir", WorkingDir(), "--job-id", jobId, "--", .. TestAppDriver.Command("wait")]);
         Assert.True(submit.ExitCode == 0, submit.ToString());
         _runningJobs.Add(jobId);
         await Poll.UntilAsync(
-            async () => (await _remote.RunAsync("job", "logs", jobId, "--address", Url)).Output.Contains("connected", StringComparison.Ordinal),
+            async () => (await RemoteAsync("job", "logs", jobId, "--address", Url)).Output.Contains("connected", StringComparison.Ordinal),
             JobDeadline,
             $"job {jobId} to connect");
-        var pid = JobPid(await _remote.RunAsync("job", "status", jobId, "--address", Url));
+        var pid = JobPid(await RemoteAsync("job", "status", jobId, "--address", Url));
         Assert.True(OrleansRayCommand.IsRunning(pid), $"job process {pid} is not running");
 
-        var stop = await _remote.RunAsync("job", "stop", jobId, "--address", Url);
+        var stop = await RemoteAsync("job", "stop", jobId, "--address", Url);
 
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Contains($"Stopped job {jobId}", stop.Output, StringComparison.Ordinal);
@@ -158,7 +171,7 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         var folder = WorkingDir();
         File.WriteAllBytes(Path.Combine(folder, "data.bin"), new byte[5000]);
 
-        var submit = await _remote.RunAsync("job", "submit", "--address", Url, "--working-dir", folder, "--max-upload", "4096", "--", "true");
+        var submit = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--max-upload", "4096", "--", "true");
 
         Assert.True(submit.ExitCode == 2, submit.ToString());
         var line = Assert.Single(submit.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -172,7 +185,7 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
     [InlineData("stop")]
     public async Task An_unknown_job_over_http_is_one_line_with_exit_code_2(string verb)
     {
-        var result = await _remote.RunAsync("job", verb, "no-such-job", "--address", Url);
+        var result = await RemoteAsync("job", verb, "no-such-job", "--address", Url);
 
         Assert.True(result.ExitCode == 2, result.ToString());
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -280,7 +293,7 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         await Poll.UntilAsync(
             async () =>
             {
-                status = await _remote.RunAsync("job", "status", jobId, "--address", Url);
+                status = await RemoteAsync("job", "status", jobId, "--address", Url);
                 return status.Output.StartsWith($"Job '{jobId}': {state}", StringComparison.Ordinal)
                     && (alsoContains is null || status.Output.Contains(alsoContains, StringComparison.Ordinal));
             },

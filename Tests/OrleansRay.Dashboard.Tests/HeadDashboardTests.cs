@@ -36,8 +36,10 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains(url, start.Output, StringComparison.Ordinal);
+        var token = HeadAccess.Token(_command);
+        using var http = HeadAccess.Client(token);
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync(url);
+        await HeadAccess.LoginAsync(page, url, token);
         await Assertions.Expect(page.GetByTestId("nodes")).ToContainTextAsync("ALIVE", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/3.0 CPU");
         await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 accel");
@@ -54,14 +56,14 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         await Browser.ScreenshotAsync(page, "cluster-head-and-worker");
 
         // A connected driver holds a task no node can run: it shows as an infeasible demand, on the page and in status.
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port, AuthToken = token });
         var infeasible = ray.Task(Work.Square, 3).Options(new TaskOptions { NumCpus = 64 }).Remote();
         await Assertions.Expect(page.GetByTestId("demands")).ToContainTextAsync("{\"CPU\": 64.0}", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("demands")).ToContainTextAsync("infeasible");
         await Browser.ScreenshotAsync(page, "cluster-driver-demand");
 
         var status = await _command.RunAsync("status");
-        using var cluster = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/cluster"));
+        using var cluster = JsonDocument.Parse(await http.GetStringAsync(url + "/api/cluster"));
 
         Assert.True(status.ExitCode == 0, status.ToString());
         var alive = cluster.RootElement.GetProperty("aliveCount").GetInt32();
@@ -82,8 +84,11 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         Assert.Equal(apiDemands, demandLines);
         Assert.Contains("{\"CPU\": 64.0}: 1+ pending tasks (infeasible: no node has these resources)", demandLines);
 
-        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(url + "/orleans/")).StatusCode);
-        var metrics = await Http.GetStringAsync(url + "/metrics");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + "/orleans/")).StatusCode);
+        // Secure by default: the Orleans dashboard and the metrics need the token too (--metrics-open: HeadSecurityTests).
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Http.GetAsync(url + "/orleans/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Http.GetAsync(url + "/metrics")).StatusCode);
+        var metrics = await http.GetStringAsync(url + "/metrics");
         Assert.Contains("orleansray_scheduler_tasks_submitted_total", metrics, StringComparison.Ordinal);
         Assert.Contains("orleansray_scheduler_tasks_queued", metrics, StringComparison.Ordinal);
         GC.KeepAlive(infeasible);
@@ -97,14 +102,16 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         var url = $"http://127.0.0.1:{Text(dashboardPort)}";
         var start = await _command.RunAsync("start", "--head", "--port", port, "--num-cpus", "2", "--dashboard-port", Text(dashboardPort), "--load", TestAppAssembly);
         Assert.True(start.ExitCode == 0, start.ToString());
+        var token = HeadAccess.Token(_command);
+        using var http = HeadAccess.Client(token);
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync(url);
+        await HeadAccess.LoginAsync(page, url, token);
         await Assertions.Expect(page.GetByTestId("nodes")).ToContainTextAsync("ALIVE", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("nodes")).ToContainTextAsync("2.0 CPU");
         await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 CPU");
-        Assert.Equal(0, Series(await Http.GetStringAsync(url + "/metrics"), "orleansray_scheduler_tasks_received_total"));
+        Assert.Equal(0, Series(await http.GetStringAsync(url + "/metrics"), "orleansray_scheduler_tasks_received_total"));
 
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port });
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = "127.0.0.1:" + port, AuthToken = token });
         var release = Path.Combine(_command.TempDirectory, "release-" + Guid.NewGuid().ToString("N"));
         var holding = Enumerable.Range(0, 2).Select(_ => ray.Task(Work.HoldUntil, release, 60_000).Options(new TaskOptions { NumCpus = 1 }).Remote()).ToArray();
 
@@ -124,7 +131,7 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         Assert.Equal(361, squares[19]);
         Assert.Single(nodes.Distinct());
         // Every task is done: the counts stand still, and the page shows what the API says.
-        using (var tasks = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/tasks")))
+        using (var tasks = JsonDocument.Parse(await http.GetStringAsync(url + "/api/tasks")))
         {
             var counts = tasks.RootElement.GetProperty("counts");
             var finished = counts.GetProperty("finished").GetInt64();
@@ -154,7 +161,7 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         await Poll.UntilAsync(
             async () =>
             {
-                using var jobs = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/jobs"));
+                using var jobs = JsonDocument.Parse(await http.GetStringAsync(url + "/api/jobs"));
                 jobId = jobs.RootElement.GetProperty("jobs").EnumerateArray()
                     .Where(j => j.GetProperty("pid").GetInt32() == Environment.ProcessId && j.GetProperty("state").GetString() == "RUNNING")
                     .Select(j => j.GetProperty("jobId").GetString())
@@ -168,7 +175,7 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
         await Assertions.Expect(page.GetByTestId("jobs")).ToContainTextAsync("RUNNING");
         await Browser.ScreenshotAsync(page, "workload-jobs");
 
-        var metrics = await Http.GetStringAsync(url + "/metrics");
+        var metrics = await http.GetStringAsync(url + "/metrics");
         Assert.True(Series(metrics, "orleansray_scheduler_tasks_received_total") >= 22, metrics);
         Assert.True(Series(metrics, "orleansray_scheduler_tasks_finished_total") >= 22, metrics);
         Assert.True(Series(metrics, "orleansray_actors_calls_total") >= 1, metrics);
@@ -216,7 +223,8 @@ public sealed partial class HeadDashboardTests : IClassFixture<Browser>, IDispos
             var url = DashboardUrl().Match(start.Output);
             Assert.True(url.Success, start.Output);
             Assert.NotEqual("8265", url.Groups[1].Value);
-            using var cluster = JsonDocument.Parse(await Http.GetStringAsync(url.Value + "/api/cluster"));
+            using var http = HeadAccess.Client(HeadAccess.Token(_command));
+            using var cluster = JsonDocument.Parse(await http.GetStringAsync(url.Value + "/api/cluster"));
             Assert.True(cluster.RootElement.TryGetProperty("nodes", out _));
         }
     }

@@ -133,15 +133,23 @@ function renderJobs(j) {
 }
 
 async function refresh() {
+  let leaving = false;
   try {
-    const response = await fetch(page.api, { cache: "no-store" });
+    const response = await fetch(page.api, { cache: "no-store", credentials: "same-origin" });
+    if (response.status === 401) {
+      // The head is secured and this browser has no (valid) session cookie: log in, then come back here.
+      leaving = true;
+      location.assign("/login?return=" + encodeURIComponent(location.pathname + location.search));
+      return;
+    }
     if (!response.ok) throw new Error(`${page.api}: HTTP ${response.status}`);
+    document.getElementById("logout").hidden = response.headers.get("X-OrleansRay-Session") !== "cookie";
     main.innerHTML = page.render(await response.json());
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (error) {
     document.getElementById("updated").textContent = "not reachable: " + error.message;
   } finally {
-    setTimeout(refresh, pollMs);
+    if (!leaving) setTimeout(refresh, pollMs);
   }
 }
 
