@@ -47,6 +47,8 @@ public sealed class ComposeNetnsTests
         foreach (var node in new[] { head, services["worker"] })
         {
             // The token and the password reach the nodes only through the environment, never the command line (ps).
+            Assert.True(node.Environment.ContainsKey("ORLEANSRAY_AUTH_TOKEN"), $"{node.Name}: its environment has no ORLEANSRAY_AUTH_TOKEN (TLS needs the cluster token on every node)");
+            Assert.True(node.Environment.ContainsKey("ORLEANSRAY_STORAGE"), $"{node.Name}: its environment has no ORLEANSRAY_STORAGE (every node of a PostgreSQL cluster needs it)");
             Assert.Equal(variables["ORLEANSRAY_AUTH_TOKEN"], node.Environment["ORLEANSRAY_AUTH_TOKEN"]);
             Assert.Contains("Host=postgres;", node.Environment["ORLEANSRAY_STORAGE"], StringComparison.Ordinal);
             Assert.Contains("Password=" + variables["POSTGRES_PASSWORD"], node.Environment["ORLEANSRAY_STORAGE"], StringComparison.Ordinal);
