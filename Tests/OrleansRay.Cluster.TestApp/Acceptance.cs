@@ -73,7 +73,7 @@ public static class Acceptance
 
             // Phase 2: long tasks in flight on every node, half of them on the victim; the test kills it meanwhile.
             var onVictim = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(victim!.Id, soft: true) };
-            var inFlight = Enumerable.Range(1, 24).Select(i => ray.Task(AcceptanceWork.SquareWhere, i, 3000).Options(i % 2 == 0 ? onVictim : spread).Remote()).ToArray();
+            var inFlight = Enumerable.Range(1, 12).Select(i => ray.Task(AcceptanceWork.SquareWhere, i, 1500).Options(i % 2 == 0 ? onVictim : spread).Remote()).ToArray();
             Console.WriteLine("kill-window open");
             Console.Out.Flush();
             var afterKill = await ray.GetAsync(inFlight, TimeSpan.FromSeconds(90));

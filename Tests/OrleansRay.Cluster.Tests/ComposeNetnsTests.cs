@@ -109,9 +109,12 @@ public sealed class ComposeNetnsTests
                 });
 
             var window = driver.WhenPrintedAsync("kill-window open");
+            _ = driver.WhenPrintedAsync("check connected ok").ContinueWith(_ => cluster.Note("driver connected"), TaskScheduler.Default);
+            _ = driver.WhenPrintedAsync("check victim-dead ok").ContinueWith(_ => cluster.Note("driver saw worker1 dead"), TaskScheduler.Default);
             var exited = driver.WaitForExitAsync(TimeSpan.FromSeconds(150));
             if (await Task.WhenAny(window, exited) == window)
             {
+                cluster.Note("driver: kill-window open");
                 var killed = await cluster.KillContainerAsync("worker1");
                 Assert.NotEmpty(killed);
                 Assert.Empty(await NetnsNetwork.PidsAsync(cluster.Namespace("worker1")));
@@ -133,6 +136,7 @@ public sealed class ComposeNetnsTests
             // The rest of the cluster is still up: head and worker2 running, their healthchecks passing.
             Assert.All(cluster.Processes.Where(p => p.Name is "head" or "worker2"), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Tail()}"));
             _output.WriteLine($"test body done in {clock.Elapsed.TotalSeconds:0.0} s");
+            _output.WriteLine(cluster.Diagnostics(0));
         }
         catch
         {
