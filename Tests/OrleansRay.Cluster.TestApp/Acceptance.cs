@@ -4,7 +4,7 @@ using System.Net;
 namespace OrleansRay.Cluster.TestApp;
 
 /// <summary>The cluster acceptance workload (issue 13), run as an outside driver against a cluster whose nodes have
-/// none of this code (it travels with the job): <c>acceptance VICTIM-IP [OTHER-IP]</c>, connected with
+/// none of this code (it travels with the job): <c>acceptance VICTIM-IP</c>, connected with
 /// <c>Address = "auto"</c> (<c>ORLEANSRAY_ADDRESS</c>, e.g. head:30000) and the token in <c>ORLEANSRAY_AUTH_TOKEN</c>.</summary>
 /// <remarks>Prints one line per check, "check NAME ok: ..." or "check NAME FAILED: ..." (exit 1 at the first failure).
 /// Phase 1: tasks spread over every node with each result checked, an actor, a large object (4 MiB) made on one node
