@@ -9,13 +9,20 @@ namespace OrleansRay.Cluster.TestApp;
 /// then exits with CODE after disposing its driver (the job's exit code must still win); <c>wait</c> prints "connected"
 /// and waits to be stopped; <c>crash</c> runs one task, prints "crashing" and ends the process with
 /// <c>Environment.FailFast</c> (exit 134, its driver never disposed); <c>throw</c> runs one task and lets an exception
-/// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134).</remarks>
+/// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134);
+/// <c>acceptance VICTIM-IP</c> runs the cluster acceptance workload (<see cref="Acceptance"/>).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
         var verb = args.Length > 0 ? args[0] : string.Empty;
+        if (verb == "acceptance")
+        {
+            // Its own connection and arguments (an address, not a number): Acceptance.cs.
+            return await Acceptance.RunAsync(args[1..]);
+        }
+
         var number = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
         await using (var ray = await Ray.InitAsync(new RayOptions { Address = "auto" }))
         {
@@ -46,7 +53,7 @@ public static class Program
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | acceptance VICTIM-IP");
                     return 2;
             }
         }
