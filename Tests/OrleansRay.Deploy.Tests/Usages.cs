@@ -222,7 +222,13 @@ internal static partial class Usages
 
     /// <summary>ORLEANSRAY_* names that only the deploy files use (a compose variable, say), allowed on purpose. Empty:
     /// prefer another prefix for such settings, so that every ORLEANSRAY_* name in the deploy files is one a node reads.</summary>
-    private static readonly string[] DeployOnlyNames = [];
+    private static readonly string[] DeployOnlyNames =
+    [
+        // deploy/compose/docker-compose.yml: knobs of the compose file itself, read by compose, never by a node.
+        "ORLEANSRAY_IMAGE_TAG",
+        "ORLEANSRAY_SHM_SIZE",
+        "ORLEANSRAY_OBJECT_STORE_MEMORY",
+    ];
 
     /// <summary>The ORLEANSRAY_* names the CLI and the library read: the string literals in their sources.</summary>
     public static IReadOnlySet<string> KnownEnvironmentNames(string root)
