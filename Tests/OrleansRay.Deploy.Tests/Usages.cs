@@ -220,8 +220,8 @@ internal static partial class Usages
     public static IEnumerable<string> EnvironmentNames(string text) =>
         EnvironmentName().Matches(text).Select(m => m.Value).Distinct();
 
-    /// <summary>ORLEANSRAY_* names that only the deploy files use (a compose variable, say), allowed on purpose. Empty:
-    /// prefer another prefix for such settings, so that every ORLEANSRAY_* name in the deploy files is one a node reads.</summary>
+    /// <summary>ORLEANSRAY_* names that only the deploy files use (a compose variable, say), allowed on purpose; every
+    /// other ORLEANSRAY_* name in the deploy files must be one a node, driver or store reads.</summary>
     private static readonly string[] DeployOnlyNames =
     [
         // deploy/compose/docker-compose.yml: knobs of the compose file itself, read by compose, never by a node.
