@@ -42,14 +42,17 @@ internal sealed class ClusterClient : IAsyncDisposable
 
     /// <param name="option">The option the address came from, for messages.</param>
     /// <param name="address">"host:port" of a gateway.</param>
-    /// <param name="credentials">The cluster's credentials (TLS with its key); null for a cluster started with --insecure.</param>
+    /// <param name="credentialsSource">Gives the cluster's credentials (TLS with its key; null for a cluster started with
+    /// --insecure); asked only once something answers at the address, so "nothing answers" comes before "no token".</param>
     /// <param name="cancellationToken">Cancels connecting.</param>
-    public static async Task<ClusterClient> ConnectAsync(string option, string address, ClusterCredentials? credentials, CancellationToken cancellationToken)
+    public static async Task<ClusterClient> ConnectAsync(string option, string address, Func<ClusterCredentials?> credentialsSource, CancellationToken cancellationToken)
     {
         var (hostName, port) = OptionValues.HostPort(option, address);
         var endpoint = new IPEndPoint(OptionValues.Resolve(option, hostName), port);
         // A port where nothing listens fails here in milliseconds, not after the client's whole connect timeout.
         await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(credentialsSource);
+        var credentials = credentialsSource();
         if (credentials is null && await ClusterTls.AnswersTlsAsync(endpoint, cancellationToken).ConfigureAwait(false))
         {
             throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
@@ -92,7 +95,7 @@ internal sealed class ClusterClient : IAsyncDisposable
     }
 
     /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
-    public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, ClusterCredentials? credentials, CancellationToken cancellationToken)
+    public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, Func<ClusterCredentials?> credentials, CancellationToken cancellationToken)
     {
         await using var cluster = await ConnectAsync("--address", address, credentials, cancellationToken).ConfigureAwait(false);
         var (_, port) = OptionValues.HostPort("--address", address);

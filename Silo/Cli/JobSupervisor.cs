@@ -93,7 +93,7 @@ internal static class JobSupervisor
         Process child;
         try
         {
-            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment(), cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment, cancellationToken).ConfigureAwait(false);
             var table = cluster.Client.GetGrain<IJobTableGrain>(0);
             var jobs = await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
             if (jobs.FirstOrDefault(j => j.JobId == record.JobId) is { } taken)
@@ -160,7 +160,7 @@ internal static class JobSupervisor
         var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture);
         try
         {
-            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment(), cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment, cancellationToken).ConfigureAwait(false);
             var table = cluster.Client.GetGrain<IJobTableGrain>(0);
             var row = (await table.ListAsync().WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.JobId == record.JobId);
             var state = verdict;

@@ -37,7 +37,7 @@ internal sealed class JobListCommand : Command
         else
         {
             var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
-            await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var infos = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             jobs = infos.Select(DashboardApi.JobRow.From).ToList();
         }

@@ -72,7 +72,7 @@ internal sealed class JobLogsCommand : Command
             return CliException.Usage($"no job {jobId} was submitted from this machine.");
         }
 
-        await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, credentials(), cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, credentials, cancellationToken).ConfigureAwait(false);
         var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         return jobs.FirstOrDefault(j => j.JobId == jobId) is { } job
             ? new CliException($"job {jobId} was not submitted from this machine (its driver is {(job.Pid > 0 ? $"pid {job.Pid} on " : string.Empty)}{job.Host}): its output and its process are there.")

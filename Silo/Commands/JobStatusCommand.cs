@@ -41,7 +41,7 @@ internal sealed class JobStatusCommand : Command
         {
             var paths = CliPaths.Current;
             var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
-            await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+            await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             var row = jobs.FirstOrDefault(j => j.JobId == jobId)
                 ?? throw CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");

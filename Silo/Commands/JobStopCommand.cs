@@ -53,7 +53,7 @@ internal sealed class JobStopCommand : Command
             }
         }
 
-        await using var cluster = await ClusterClient.ConnectAsync("--address", parse.GetValue(_address) ?? record.Address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", parse.GetValue(_address) ?? record.Address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
         var outcome = await JobRunner.StopAsync(record, cluster.Client.GetGrain<IJobTableGrain>(0), cancellationToken).ConfigureAwait(false);
         console.MarkupLine(Markup.Escape(outcome));
         return 0;

@@ -114,6 +114,13 @@ internal sealed class StartCommand : Command
             }
         }
 
+        if (!head && !launched && storage is null)
+        {
+            // A worker without a database needs the head at once: "nothing answers there" comes before any token question.
+            var (joinHost, joinPort) = OptionValues.HostPort("--address", join!);
+            await OptionValues.EnsureAnswersAsync("--address", join!, new IPEndPoint(OptionValues.Resolve("--address", joinHost), joinPort), cancellationToken).ConfigureAwait(false);
+        }
+
         var credentials = NodeCredentials(parse, head, paths, launched, out var tokenCreated);
         var settings = new NodeSettings
         {
@@ -169,7 +176,7 @@ internal sealed class StartCommand : Command
         {
             primary = parse.GetValue(_primaryNode) is { } given
                 ? ParseEndpoint(given)
-                : await ClusterClient.FindPrimaryNodeAsync(join!, credentials, cancellationToken).ConfigureAwait(false);
+                : await ClusterClient.FindPrimaryNodeAsync(join!, () => credentials, cancellationToken).ConfigureAwait(false);
         }
         else if (!head && !launched)
         {
@@ -177,7 +184,7 @@ internal sealed class StartCommand : Command
             // node that never joins: connect to the head first, so a token problem is one line now.
             try
             {
-                await using var check = await ClusterClient.ConnectAsync("--address", join!, credentials, cancellationToken).ConfigureAwait(false);
+                await using var check = await ClusterClient.ConnectAsync("--address", join!, () => credentials, cancellationToken).ConfigureAwait(false);
             }
             catch (CliException ex) when (ex.ExitCode == CliException.FailureExitCode)
             {

@@ -26,7 +26,7 @@ internal sealed class StatusCommand : Command
     {
         var paths = CliPaths.Current;
         var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
-        await using var cluster = await ClusterClient.ConnectAsync("--address", address, AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+        await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
         // The dashboard's /api/cluster builds the same snapshot: the two always agree.
         var snapshot = await ClusterSnapshot.BuildAsync(cluster.Client, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         Render(ConsoleOutput.Create(), address, paths, snapshot);
