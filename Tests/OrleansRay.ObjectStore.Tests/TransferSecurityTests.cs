@@ -66,6 +66,49 @@ public sealed class TransferSecurityTests
         Assert.True(fetched.AsSpan().SequenceEqual(data));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_holder_itself_refuses_a_client_with_another_key_or_no_certificate_even_one_that_trusts_any_server(bool offerCertificate)
+    {
+        using var cluster = ClusterCredentials.FromToken(ClusterCredentials.NewToken());
+        using var other = ClusterCredentials.FromToken(ClusterCredentials.NewToken());
+        var refusals = new ConcurrentQueue<string>();
+        await using var holder = await StartAsync(cluster, refusals);
+        var (id, data) = await PutAsync(holder, 4096);
+        var options = other.ClientOptions();
+        options.RemoteCertificateValidationCallback = (_, _, _, _) => true; // a client that skips its own check
+        if (!offerCertificate)
+        {
+            options.ClientCertificates = null;
+        }
+
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(holder.TransferEndPoint!);
+        await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+        var served = 0;
+        try
+        {
+            // TLS 1.3 checks the client's certificate after the client's side of the handshake: the refusal shows on the first read.
+            await tls.AuthenticateAsClientAsync(options).WaitAsync(Long);
+            await tls.WriteAsync(TransferWire.EncodeRequest(id, TimeSpan.Zero)).AsTask().WaitAsync(Long);
+            var buffer = new byte[TransferWire.HeaderSize + data.Length];
+            int read;
+            while ((read = await tls.ReadAsync(buffer.AsMemory(served)).AsTask().WaitAsync(Long)) > 0)
+            {
+                served += read;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            // Refused: the alert or the closed connection.
+        }
+
+        Assert.Equal(0, served);
+        await Waiting.UntilAsync(() => Task.FromResult(!refusals.IsEmpty), Long, "the refusal logged");
+        Assert.Matches(@"^refused a peer-transfer connection from 127\.0\.0\.1:\d+: it did not complete TLS 1\.3 with this cluster's key", Assert.Single(refusals));
+    }
+
     [Fact]
     public async Task A_plain_fetch_from_a_TLS_store_fails_at_once_saying_it_requires_the_token()
     {
