@@ -73,8 +73,12 @@ internal sealed class TransferConnection : IDisposable
         try
         {
             var first = new byte[1];
-            var peeked = await peer.ReceiveAsync(first, SocketFlags.Peek, deadline.Token).ConfigureAwait(false);
-            if (peeked == 1 && first[0] != TlsHandshakeRecord)
+            if (await peer.ReceiveAsync(first, SocketFlags.Peek, deadline.Token).ConfigureAwait(false) == 0)
+            {
+                return null; // closed without a word (a port probe): nothing to refuse
+            }
+
+            if (first[0] != TlsHandshakeRecord)
             {
                 if (first[0] == (byte)(TransferWire.Magic & 0xFF))
                 {
