@@ -77,6 +77,9 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
                     // Other nodes pull this node's objects from here, on the address the silo advertises.
                     TransferAddress = TransferAddress(services),
                     TransferPort = 0,
+                    // TLS 1.3 with the cluster's key for its peers and its pulls; null (embedded, --insecure): plain.
+                    Credentials = nodeOptions.Credentials,
+                    PeerRefused = line => LogPeerRefused(logger, line),
                 }).GetAwaiter().GetResult();
             // Nothing outside this process maps the arena (no socket): unlink its file now, so a process that exits
             // without disposing its node (or is killed) leaves no multi-GiB file in /dev/shm; the mapping stays valid.
@@ -180,6 +183,9 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Object store: {Line}")]
+    private static partial void LogPeerRefused(ILogger logger, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The node shut down while {Pinned} object buffers were still undisposed: their memory is unmapped now, do not read them")]
     private static partial void LogBuffersStillPinned(ILogger logger, int pinned);

@@ -49,7 +49,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Node = new LocalNode(options, grainFactory);
         Copier = copier;
         Owners = owners;
-        Values = new StoredValues(copier.Serializer, store);
+        Values = new StoredValues(copier.Serializer, store, options.Credentials);
         Objects = new ObjectTable { Values = Values };
         Reader = new ObjectReader(Node.WorkerId, Objects, Values, copier, owners, logger);
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);

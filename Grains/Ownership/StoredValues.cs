@@ -1,6 +1,7 @@
 using System.Net;
 using Orleans.Serialization;
 using OrleansRay.ObjectStore;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.ObjectStore.Transfer;
 
 namespace OrleansRay.Ownership;
@@ -22,12 +23,17 @@ internal sealed class StoredValues
     private const int PullAttempts = 3;
 
     private readonly Serializer _serializer;
+    private readonly ClusterCredentials? _credentials;
     private long _pulledBytes;
 
-    public StoredValues(Serializer serializer, LocalObjectStore? store)
+    /// <param name="serializer">Decodes stored values.</param>
+    /// <param name="store">This runtime's store, or null.</param>
+    /// <param name="credentials">The cluster's credentials for fetches without a store (TLS); null: plain TCP.</param>
+    public StoredValues(Serializer serializer, LocalObjectStore? store, ClusterCredentials? credentials)
     {
         _serializer = serializer;
         Store = store;
+        _credentials = credentials;
     }
 
     /// <summary>The store this runtime reads through, or null when it has none. Settable once: a connected driver
@@ -67,7 +73,7 @@ internal sealed class StoredValues
         {
             if (Store is not { } store)
             {
-                var bytes = await ObjectTransfer.FetchAsync(LocalObjectStore.ToStoreId(stored.Id), Parse(stored), TransferTimeout, cancellationToken).ConfigureAwait(false);
+                var bytes = await ObjectTransfer.FetchAsync(LocalObjectStore.ToStoreId(stored.Id), Parse(stored), TransferTimeout, _credentials, cancellationToken).ConfigureAwait(false);
                 Interlocked.Add(ref _pulledBytes, bytes.Length);
                 return StoredBytes.Decode(stored, bytes, _serializer);
             }

@@ -10,7 +10,8 @@ namespace OrleansRay.ObjectStore.Hosting;
 /// <remarks>
 /// In-process clients from <see cref="Connect"/> call the store directly (no socket). With
 /// <see cref="ObjectStoreOptions.SocketPath"/> set, other processes connect too; with
-/// <see cref="ObjectStoreOptions.TransferPort"/> set, peers pull objects over TCP.
+/// <see cref="ObjectStoreOptions.TransferPort"/> set, peers pull objects over TCP (TLS 1.3 with
+/// <see cref="ObjectStoreOptions.Credentials"/>; this store's own pulls use them too).
 /// Metrics are published on the meter <c>OrleansRay.ObjectStore</c> (<c>orleansray.objectstore.*</c>).
 /// Dispose only after every in-process <see cref="ObjectBuffer{T}"/> is disposed: their memory is unmapped.
 /// </remarks>
@@ -61,11 +62,11 @@ public sealed class EmbeddedObjectStore : IAsyncDisposable
                 TransferServer? transferServer = null;
                 try
                 {
-                    var puller = new TransferPuller(core);
+                    var puller = new TransferPuller(core, options.Credentials);
                     core.SetPuller(puller.PullAsync);
                     if (options.TransferPort is { } port)
                     {
-                        transferServer = new TransferServer(core, options.TransferAddress, port);
+                        transferServer = new TransferServer(core, options.TransferAddress, port, options.Credentials, options.PeerRefused);
                     }
 
                     if (options.SocketPath is { } socketPath)

@@ -1,4 +1,5 @@
 using System.Net;
+using OrleansRay.ObjectStore.Security;
 
 namespace OrleansRay.ObjectStore.Hosting;
 
@@ -22,6 +23,19 @@ public sealed class ObjectStoreOptions
 
     /// <summary>Address the peer-transfer endpoint binds to. Default: loopback (set the node's address in a cluster).</summary>
     public IPAddress TransferAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The cluster's credentials (from its auth token), or null. With them the peer-transfer endpoint accepts
+    /// only TLS 1.3 connections whose client certificate carries the cluster's key, and this store's pulls connect the
+    /// same way, so a process without the token can neither read nor serve objects; a refused peer is reported to
+    /// <see cref="PeerRefused"/>. Null: plain TCP, as a store of a cluster started with <c>--insecure</c> or an embedded
+    /// node (which has no peers) uses. Default: null. Not disposed by the store; the orleansray-store executable takes
+    /// them from <c>ORLEANSRAY_AUTH_TOKEN</c>, never from its command line.</summary>
+    public ClusterCredentials? Credentials { get; set; }
+
+    /// <summary>Called with one line when the peer-transfer endpoint refuses a connection: a failed or timed-out TLS
+    /// handshake (another token, no TLS), naming the peer's address and why. Called on a thread-pool thread; it must not
+    /// throw. The orleansray-store executable writes the line to stderr. Default: null (not reported).</summary>
+    public Action<string>? PeerRefused { get; set; }
 
     /// <summary>Fault in the whole arena at start so the first puts are not paced by page faults. Default: true.</summary>
     public bool Prefault { get; set; } = true;

@@ -81,6 +81,14 @@ public sealed partial class ObjectStoreProcess : IAsyncDisposable
 
         var start = CreateStartInfo(options.ExecutablePath ?? FindExecutable());
         AddArguments(start.ArgumentList, store, spill, options.ExitWithParent);
+        if (store.Credentials is { } credentials)
+        {
+            start.Environment[Security.ClusterCredentials.TokenVariable] = credentials.Token;
+        }
+        else
+        {
+            start.Environment.Remove(Security.ClusterCredentials.TokenVariable);
+        }
 
         var stderr = new StringBuilder();
         var ready = new TaskCompletionSource<StoreReadyLine>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -100,6 +108,8 @@ public sealed partial class ObjectStoreProcess : IAsyncDisposable
                 {
                     stderr.AppendLine(line);
                 }
+
+                options.StandardErrorLine?.Invoke(line);
             }
         };
         process.Exited += (_, _) => ready.TrySetException(new ObjectStoreException(

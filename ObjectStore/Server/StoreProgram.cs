@@ -3,10 +3,13 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using OrleansRay.ObjectStore.Hosting;
+using OrleansRay.ObjectStore.Security;
 
 namespace OrleansRay.ObjectStore.Server;
 
 /// <summary>Parses the command line, hosts an <see cref="EmbeddedObjectStore"/> and waits for a reason to stop.</summary>
+/// <remarks>With <c>ORLEANSRAY_AUTH_TOKEN</c> set, peer transfers (served and pulled) are TLS 1.3 with the cluster's
+/// credentials; refused peers are written to stderr.</remarks>
 internal static class StoreProgram
 {
     // How often the parent's liveness is checked: a store outliving its node by a second is harmless.
@@ -16,10 +19,13 @@ internal static class StoreProgram
     {
         ObjectStoreOptions options;
         int? parentPid;
+        ClusterCredentials? credentials;
         try
         {
             (options, parentPid) = Parse(args);
             options.Validate();
+            // From the environment only: a command line is visible to every user through `ps`.
+            credentials = ClusterCredentials.FromEnvironment();
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
         {
@@ -27,6 +33,9 @@ internal static class StoreProgram
             return 2;
         }
 
+        using var ownedCredentials = credentials;
+        options.Credentials = credentials;
+        options.PeerRefused = line => Console.Error.WriteLine($"orleansray-store: {line}");
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

@@ -1,18 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
 using OrleansRay.ObjectStore.Arena;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Transfer;
 
 /// <summary>Pulls one object from a peer store, streaming it straight into a secondary copy in this store's arena.</summary>
+/// <remarks>With credentials, over TLS 1.3 (<see cref="TransferConnection"/>); without, plain TCP.</remarks>
 internal sealed class TransferPuller
 {
     private readonly StoreCore _core;
+    private readonly ClusterCredentials? _credentials;
 
-    public TransferPuller(StoreCore core)
+    public TransferPuller(StoreCore core, ClusterCredentials? credentials)
     {
         _core = core;
+        _credentials = credentials;
     }
 
     public async Task PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
@@ -23,14 +27,15 @@ internal sealed class TransferPuller
             deadline.CancelAfter(timeout);
         }
 
-        using var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        TransferConnection? connection = null;
         StoreSession? session = null;
         var leased = false;
         long size = -1;
         long received = 0;
         try
         {
-            size = await TransferWire.RequestAsync(socket, id, remote, PeerWait(timeout), reason => Describe(id, remote, reason), deadline.Token).ConfigureAwait(false);
+            connection = await TransferConnection.ConnectAsync(remote, _credentials, reason => Describe(id, remote, reason), deadline.Token).ConfigureAwait(false);
+            size = await TransferWire.RequestAsync(connection, id, PeerWait(timeout), _credentials is null, reason => Describe(id, remote, reason), deadline.Token).ConfigureAwait(false);
 
             session = _core.OpenSession($"pull of {id} from {remote}");
             long offset;
@@ -53,7 +58,7 @@ internal sealed class TransferPuller
             while (received < size)
             {
                 var length = (int)Math.Min(chunk, size - received);
-                var read = await socket.ReceiveAsync(Region(offset + received, length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                var read = await connection.ReceiveAsync(Region(offset + received, length), deadline.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new ObjectTransferException(Describe(id, remote, $"the peer closed the connection after {received} of {size} bytes (it may have died)"));
@@ -75,6 +80,7 @@ internal sealed class TransferPuller
         }
         finally
         {
+            connection?.Dispose();
             if (leased)
             {
                 _core.ExitArena();

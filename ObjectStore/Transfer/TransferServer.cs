@@ -3,26 +3,34 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using OrleansRay.ObjectStore.Arena;
+using OrleansRay.ObjectStore.Security;
 using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Transfer;
 
 /// <summary>The store's TCP endpoint: serves its sealed objects to peers, straight from the arena.</summary>
-/// <remarks>One request per connection; the object is pinned while it is sent so it cannot be evicted or spilled under the socket.</remarks>
+/// <remarks>One request per connection; the object is pinned while it is sent so it cannot be evicted or spilled under the
+/// socket. With credentials, a peer must first complete TLS 1.3 with a certificate of the cluster's key (within
+/// <see cref="TransferConnection.HandshakeTimeout"/>); one that does not is refused, reported to the refusal log with its
+/// address, and the endpoint goes on serving the others.</remarks>
 internal sealed class TransferServer : IAsyncDisposable
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(5);
 
     private readonly StoreCore _core;
+    private readonly ClusterCredentials? _credentials;
+    private readonly Action<string>? _refused;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Task> _transfers = new();
     private readonly Task _acceptLoop;
 
-    public TransferServer(StoreCore core, IPAddress address, int port)
+    public TransferServer(StoreCore core, IPAddress address, int port, ClusterCredentials? credentials, Action<string>? refused)
     {
         _core = core;
+        _credentials = credentials;
+        _refused = refused;
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -99,15 +107,33 @@ internal sealed class TransferServer : IAsyncDisposable
     {
         await Task.Yield();
         StoreSession? session = null;
+        TransferConnection? connection = null;
         var leased = false;
         try
         {
+            connection = _credentials is null
+                ? TransferConnection.Plain(peer)
+                : await TransferConnection.AcceptAsync(peer, _credentials, _refused, _stopping.Token).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return;
+            }
+
             using var requestTimeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             requestTimeout.CancelAfter(RequestTimeout);
             var request = new byte[TransferWire.RequestSize];
-            if (!await TransferWire.ReceiveExactlyAsync(peer, request, requestTimeout.Token).ConfigureAwait(false)
-                || BinaryPrimitives.ReadUInt32LittleEndian(request) != TransferWire.Magic)
+            if (!await connection.ReceiveExactlyAsync(request, requestTimeout.Token).ConfigureAwait(false))
             {
+                return;
+            }
+
+            if (BinaryPrimitives.ReadUInt32LittleEndian(request) != TransferWire.Magic)
+            {
+                if (_credentials is null && request[0] == TransferConnection.TlsHandshakeRecord)
+                {
+                    _refused?.Invoke($"refused a peer-transfer connection from {peer.RemoteEndPoint}: it asked for TLS (it has an auth token), and this store runs without one (started with --insecure?)");
+                }
+
                 return;
             }
 
@@ -120,7 +146,7 @@ internal sealed class TransferServer : IAsyncDisposable
             var header = new byte[TransferWire.HeaderSize];
             header[0] = location is null ? TransferWire.NotFound : TransferWire.Found;
             BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(1), location?.Size ?? 0);
-            await TransferWire.SendAllAsync(peer, header, _stopping.Token).ConfigureAwait(false);
+            await connection.SendAllAsync(header, _stopping.Token).ConfigureAwait(false);
             if (location is not { } found || found.Size == 0)
             {
                 return;
@@ -129,7 +155,7 @@ internal sealed class TransferServer : IAsyncDisposable
             leased = _core.TryEnterArena();
             if (leased)
             {
-                await SendObjectAsync(peer, found).ConfigureAwait(false);
+                await SendObjectAsync(connection, found).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or ArgumentException or IOException or ObjectStoreException)
@@ -149,11 +175,12 @@ internal sealed class TransferServer : IAsyncDisposable
                 _core.CloseSession(session);
             }
 
+            connection?.Dispose();
             peer.Dispose();
         }
     }
 
-    private async Task SendObjectAsync(Socket peer, ObjectLocation location)
+    private async Task SendObjectAsync(TransferConnection connection, ObjectLocation location)
     {
         var chunk = _core.Options.TransferChunkSize;
         var rate = _core.Options.TransferRateLimit;
@@ -162,7 +189,7 @@ internal sealed class TransferServer : IAsyncDisposable
         while (sent < location.Size)
         {
             var length = (int)Math.Min(chunk, location.Size - sent);
-            await TransferWire.SendAllAsync(peer, Region(location.Offset + sent, length), _stopping.Token).ConfigureAwait(false);
+            await connection.SendAllAsync(Region(location.Offset + sent, length), _stopping.Token).ConfigureAwait(false);
             sent += length;
             _core.AddSentBytes(length);
             if (rate > 0)

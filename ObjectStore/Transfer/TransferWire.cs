@@ -6,7 +6,9 @@ namespace OrleansRay.ObjectStore.Transfer;
 /// <summary>The peer-transfer wire format and socket helpers.</summary>
 /// <remarks>
 /// Request (32 bytes): u32 magic "ORTX", 20-byte id, i64 wait ms (how long the peer may wait for the object to be sealed).
-/// Reply header (9 bytes): u8 status (0 = found, 1 = not found), i64 size; then the object's bytes, raw.
+/// Reply header (9 bytes): u8 status (0 = found, 1 = not found, 2 = TLS required), i64 size; then the object's bytes, raw.
+/// With the cluster's credentials all of it runs inside TLS 1.3 (<see cref="TransferConnection"/>); a store with them
+/// answers a plain request with status 2 and closes.
 /// </remarks>
 internal static class TransferWire
 {
@@ -15,6 +17,7 @@ internal static class TransferWire
     public const int HeaderSize = 9;
     public const byte Found = 0;
     public const byte NotFound = 1;
+    public const byte TlsRequired = 2;
 
     public static byte[] EncodeRequest(StoreObjectId id, TimeSpan wait)
     {
@@ -25,28 +28,35 @@ internal static class TransferWire
         return request;
     }
 
-    /// <summary>Connects to a peer's transfer endpoint, asks it for <paramref name="id"/> and reads its answer.</summary>
-    /// <param name="socket">An unconnected TCP socket.</param>
+    /// <summary>Asks the peer at the other end of <paramref name="connection"/> for <paramref name="id"/> and reads its answer.</summary>
+    /// <param name="connection">A connection to the peer's transfer endpoint.</param>
     /// <param name="id">The object.</param>
-    /// <param name="remote">The peer's transfer endpoint.</param>
     /// <param name="peerWait">How long the peer may wait for the object to be sealed.</param>
+    /// <param name="plain">True when the connection is plain TCP (no credentials): an early close then likely means the
+    /// peer requires TLS.</param>
     /// <param name="describe">Turns a reason into the exception's message.</param>
     /// <param name="cancellationToken">The caller's deadline.</param>
-    /// <returns>The object's size; its bytes follow on <paramref name="socket"/>.</returns>
-    /// <exception cref="ObjectTransferException">The peer closed, lacks the object, or announced an invalid size.</exception>
-    public static async ValueTask<long> RequestAsync(Socket socket, StoreObjectId id, System.Net.IPEndPoint remote, TimeSpan peerWait, Func<string, string> describe, CancellationToken cancellationToken)
+    /// <returns>The object's size; its bytes follow on <paramref name="connection"/>.</returns>
+    /// <exception cref="ObjectTransferException">The peer closed, lacks the object, requires TLS, or announced an invalid size.</exception>
+    public static async ValueTask<long> RequestAsync(TransferConnection connection, StoreObjectId id, TimeSpan peerWait, bool plain, Func<string, string> describe, CancellationToken cancellationToken)
     {
-        await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
-        await SendAllAsync(socket, EncodeRequest(id, peerWait), cancellationToken).ConfigureAwait(false);
+        await connection.SendAllAsync(EncodeRequest(id, peerWait), cancellationToken).ConfigureAwait(false);
         var header = new byte[HeaderSize];
-        if (!await ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
+        if (!await connection.ReceiveExactlyAsync(header, cancellationToken).ConfigureAwait(false))
         {
-            throw new ObjectTransferException(describe("the peer closed the connection before answering (it may have died)"));
+            throw new ObjectTransferException(describe(plain
+                ? "the peer closed the connection before answering (it may have died, or it requires TLS: the cluster has an auth token and this process has none)"
+                : "the peer closed the connection before answering (it may have died)"));
         }
 
-        if (header[0] != Found)
+        switch (header[0])
         {
-            throw new ObjectTransferException(describe("the peer does not have the object"));
+            case Found:
+                break;
+            case TlsRequired:
+                throw new ObjectTransferException(describe("the holder refused it: it requires TLS with the cluster's auth token, and this process has none (started with --insecure, or no token given)"));
+            default:
+                throw new ObjectTransferException(describe("the peer does not have the object"));
         }
 
         var size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(1));
@@ -56,6 +66,22 @@ internal static class TransferWire
         }
 
         return size;
+    }
+
+    /// <summary>Answers a plain request on a TLS-only endpoint with <see cref="TlsRequired"/>: reads the request first,
+    /// so closing sends FIN (not a reset that could discard the answer), then shuts down sending.</summary>
+    public static async ValueTask RefusePlainAsync(Socket peer, CancellationToken cancellationToken)
+    {
+        var request = new byte[RequestSize];
+        if (!await ReceiveExactlyAsync(peer, request, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var header = new byte[HeaderSize];
+        header[0] = TlsRequired;
+        await SendAllAsync(peer, header, cancellationToken).ConfigureAwait(false);
+        peer.Shutdown(SocketShutdown.Send);
     }
 
     /// <summary>Receives exactly <paramref name="buffer"/>.Length bytes; false when the peer closed first.</summary>

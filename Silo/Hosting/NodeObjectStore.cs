@@ -80,7 +80,10 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
                 TransferPort = 0,
                 // Pages are committed on first use: a node must not take 30% of the machine's RAM at start.
                 Prefault = false,
+                // Its token goes into the store's environment (removed from it when null: --insecure).
+                Credentials = _settings.Credentials,
             },
+            StandardErrorLine = line => LogStoreError(_logger, line),
         }, cancellationToken).ConfigureAwait(false);
         LogStoreStarted(_logger, _process.ProcessId, _process.Capacity, _process.SocketPath, _process.TransferEndPoint?.ToString() ?? "none");
     }
@@ -164,6 +167,9 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Object store started: pid {Pid}, {Capacity} bytes, socket {Socket}, transfer {Transfer}")]
     private static partial void LogStoreStarted(ILogger logger, int pid, long capacity, string socket, string transfer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Object store: {Line}")]
+    private static partial void LogStoreError(ILogger logger, string line);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Object store {Pid} stopped")]
     private static partial void LogStoreStopped(ILogger logger, int pid);
