@@ -45,6 +45,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     public NodeRuntime Runtime { get; }
 
+    /// <summary>The token this driver connected with; null for an insecure cluster.</summary>
+    public string? AuthToken => _credentials?.Token;
+
     public string Address { get; }
 
     public static async Task<ConnectedCluster> ConnectAsync(RayOptions options, CancellationToken cancellationToken)

@@ -30,8 +30,11 @@ internal static class DriverCrashWatch
     private static readonly List<Watched> Jobs = new();
     private static int _installed;
 
-    private sealed class Watched(RayDriver driver, string address)
+    private sealed class Watched(RayDriver driver, string address, string? authToken)
     {
+        /// <summary>The cluster's token (null: an insecure cluster), for the short-lived client of a disposed driver.</summary>
+        public string? AuthToken { get; } = authToken;
+
         /// <summary>The live driver; null once disposed, so a disposed driver's runtime is not kept alive by the watch.</summary>
         public RayDriver? Driver { get; set; } = driver;
 
@@ -43,8 +46,9 @@ internal static class DriverCrashWatch
         public DateTime? DisposedAt { get; set; }
     }
 
-    /// <summary>Watches <paramref name="driver"/>, connected to the cluster at <paramref name="address"/>.</summary>
-    public static void Track(RayDriver driver, string address)
+    /// <summary>Watches <paramref name="driver"/>, connected to the cluster at <paramref name="address"/> with
+    /// <paramref name="authToken"/> (null: without TLS).</summary>
+    public static void Track(RayDriver driver, string address, string? authToken)
     {
         if (Interlocked.Exchange(ref _installed, 1) == 0)
         {
@@ -54,7 +58,7 @@ internal static class DriverCrashWatch
         lock (Gate)
         {
             Jobs.RemoveAll(static w => w.DisposedAt is { } at && DateTime.UtcNow - at > WatchAfterDispose);
-            Jobs.Add(new Watched(driver, address));
+            Jobs.Add(new Watched(driver, address, authToken));
         }
     }
 
@@ -104,7 +108,8 @@ internal static class DriverCrashWatch
             return;
         }
 
-        using var host = BuildClient(watched.Address);
+        using var credentials = watched.AuthToken is { } token ? ObjectStore.Security.ClusterCredentials.FromToken(token) : null;
+        using var host = BuildClient(watched.Address, credentials);
         await host.StartAsync().ConfigureAwait(false);
         try
         {
@@ -123,12 +128,16 @@ internal static class DriverCrashWatch
     }
 
     /// <summary>A bare Orleans client of the cluster at <paramref name="address"/> (no runtime: it only fixes a row).</summary>
-    private static IHost BuildClient(string address)
+    private static IHost BuildClient(string address, ObjectStore.Security.ClusterCredentials? credentials)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(ConnectedCluster.ParseEndpoint(address));
+            if (credentials is not null)
+            {
+                client.UseClusterTls(credentials, new ClusterTls.HandshakeOutcome());
+            }
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = ConnectedCluster.ClusterId;

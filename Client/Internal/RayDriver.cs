@@ -49,7 +49,7 @@ internal sealed class RayDriver : RayInstance
             if (!embedded && !Submitted && _cluster is Hosting.ConnectedCluster connected)
             {
                 // A crash must not leave the row SUCCEEDED (see DriverCrashWatch).
-                DriverCrashWatch.Track(this, connected.Address);
+                DriverCrashWatch.Track(this, connected.Address, connected.AuthToken);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

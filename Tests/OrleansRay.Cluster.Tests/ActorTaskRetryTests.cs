@@ -21,7 +21,6 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
     /// <summary>Membership declares a killed node dead within 10 s; the rest is room for a loaded 2-core machine.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     private readonly SharedCluster _shared;
 
@@ -120,7 +119,7 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
     /// <summary>The actor's row of /api/actors as JSON text ("null" while no node lists it).</summary>
     private async Task<string> ActorRowAsync(ActorId actorId)
     {
-        using var page = JsonDocument.Parse(await Http.GetStringAsync(Cluster.DashboardUrl + "/api/actors"));
+        using var page = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/actors"));
         var id = actorId.ToString();
         foreach (var row in page.RootElement.GetProperty("actors").EnumerateArray())
         {

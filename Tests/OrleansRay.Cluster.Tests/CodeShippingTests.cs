@@ -211,8 +211,7 @@ public sealed class CodeShippingTests : IAsyncLifetime
 
     private async Task<JsonDocument> ObjectsAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var json = await http.GetStringAsync(new Uri(_cluster.DashboardUrl + "/api/objects"));
+        var json = await _cluster.GetDashboardAsync("/api/objects");
         return JsonDocument.Parse(json);
     }
 }

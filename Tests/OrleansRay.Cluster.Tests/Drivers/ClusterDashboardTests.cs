@@ -15,7 +15,6 @@ public sealed class ClusterDashboardTests : IAsyncLifetime
     /// <summary>A page waits at most 2 s for a node (ClusterDetails.NodeDeadline); the rest is a loaded 2-core machine.</summary>
     private static readonly TimeSpan PageDeadline = TimeSpan.FromSeconds(6);
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     private readonly SharedCluster _shared;
 
@@ -122,5 +121,5 @@ public sealed class ClusterDashboardTests : IAsyncLifetime
     }
 
     private async Task<JsonDocument> GetAsync(string path) =>
-        JsonDocument.Parse(await Http.GetStringAsync(Cluster.DashboardUrl + path));
+        JsonDocument.Parse(await Cluster.GetDashboardAsync(path));
 }

@@ -65,6 +65,22 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The cluster's client address, what drivers pass as <c>RayOptions.Address</c>.</summary>
     public string Address => Head.Address;
 
+    private static readonly HttpClient DashboardHttp = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>GET of a dashboard path (e.g. "/api/actors") with the cluster's token as a bearer, as a script would.</summary>
+    public async Task<string> GetDashboardAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, DashboardUrl + path);
+        if (AuthToken is { } token)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await DashboardHttp.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     /// <summary>The token the head made and saved in its temp root (as on any head's machine); what an in-process driver
     /// passes as <c>RayOptions.AuthToken</c> (this process does not see the nodes' ORLEANSRAY_TEMP_DIR). Null for a
     /// cluster started with --insecure.</summary>
