@@ -14,15 +14,6 @@ namespace OrleansRay.Cluster.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class ActorSurvivorTests : IAsyncLifetime
 {
-    /// <summary>Actors per surviving node.</summary>
-    private const int ActorsPerNode = 15;
-
-    /// <summary>Increments before the kill; every actor answers <c>Increments + 1</c> to the first call after it.</summary>
-    private const int Increments = 3;
-
-    /// <summary>Far above a prompt answer (membership declares a killed node dead within 10 s), far below a hang.</summary>
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-
     private readonly SharedCluster _shared;
     private readonly ITestOutputHelper _output;
 
@@ -39,12 +30,51 @@ public sealed class ActorSurvivorTests : IAsyncLifetime
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task Actors_on_surviving_nodes_keep_their_state_without_a_restart_when_another_worker_is_killed()
+    public Task Actors_on_surviving_nodes_keep_their_state_without_a_restart_when_another_worker_is_killed() =>
+        ActorSurvivors.AssertKeptAsync(Cluster, _shared.Workers[0], _shared.Workers[1], _output);
+}
+
+/// <summary><see cref="ActorSurvivorTests"/> with <c>--storage</c> on a throwaway PostgreSQL: membership through the
+/// ADO.NET clustering table instead of the head as the primary node.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ActorSurvivorPostgresTests
+{
+    private readonly PostgresServer _server;
+    private readonly ITestOutputHelper _output;
+
+    public ActorSurvivorPostgresTests(PostgresServer server, ITestOutputHelper output)
     {
-        await using var ray = await Driver.ConnectAsync(Cluster);
-        var victim = _shared.Workers[1];
+        _server = server;
+        _output = output;
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_actors_on_surviving_nodes_keep_their_state_without_a_restart_when_another_worker_is_killed()
+    {
+        var storage = await _server.CreateDatabaseAsync("actorsurvivors");
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Storage = storage });
+        var workers = cluster.Nodes.Where(n => !n.IsHead).ToList();
+        await ActorSurvivors.AssertKeptAsync(cluster, workers[0], workers[1], _output);
+    }
+}
+
+/// <summary>The check both clusters run: actors pinned to the head and to <c>keep</c>, a kill -9 of <c>victim</c>.</summary>
+internal static class ActorSurvivors
+{
+    /// <summary>Actors per surviving node.</summary>
+    private const int ActorsPerNode = 15;
+
+    /// <summary>Increments before the kill; every actor answers <c>Increments + 1</c> to the first call after it.</summary>
+    private const int Increments = 3;
+
+    /// <summary>Far above a prompt answer (membership declares a killed node dead within 10 s), far below a hang.</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    public static async Task AssertKeptAsync(LocalCluster cluster, ClusterNode keep, ClusterNode victim, ITestOutputHelper output)
+    {
+        await using var ray = await Driver.ConnectAsync(cluster);
         var victimId = await Driver.IdOfAsync(ray, victim);
-        var homes = new[] { await Driver.IdOfAsync(ray, Cluster.Head), await Driver.IdOfAsync(ray, _shared.Workers[0]) };
+        var homes = new[] { await Driver.IdOfAsync(ray, cluster.Head), await Driver.IdOfAsync(ray, keep) };
 
         // Default options: MaxRestarts = 0, so an actor whose activation was lost answers ActorDied ("no restarts
         // left"); a restart with restarts allowed would show as a count back at 1.
@@ -61,10 +91,10 @@ public sealed class ActorSurvivorTests : IAsyncLifetime
             Assert.All(counts, c => Assert.Equal(i, c));
         }
 
-        await Cluster.KillAsync(victim);
+        await cluster.KillAsync(victim);
         ClusterStatus? status = null;
         await Poll.UntilAsync(
-            async () => (status = await Cluster.StatusAsync()).Of(victim) is { IsAlive: false },
+            async () => (status = await cluster.StatusAsync()).Of(victim) is { IsAlive: false },
             Deadline,
             $"status to show {victim} dead",
             () => status?.Text ?? "(no status)");
@@ -95,7 +125,7 @@ public sealed class ActorSurvivorTests : IAsyncLifetime
 
         foreach (var line in lost)
         {
-            _output.WriteLine(line);
+            output.WriteLine(line);
         }
 
         Assert.True(lost.Count == 0, $"{lost.Count} of {actors.Count} actors on surviving nodes were lost when {victimId.Value} was killed:\n{string.Join('\n', lost)}");
