@@ -35,7 +35,9 @@ public static class OrleansRaySiloBuilderExtensions
     /// order. The silo's clustering, ports and grain storage stay the application's. What the node adds to the silo:
     /// its grains and an object store of <see cref="RayNodeOptions.ObjectStoreMemory"/> bytes in this process; an
     /// in-memory default grain storage for OrleansRay's control store when the silo has none (one the application
-    /// registers, before or after this call, takes precedence); and
+    /// registers, before or after this call, takes precedence); Orleans' distributed grain directory as the silo's
+    /// default one, without lease holds (so a node's death deactivates no actor on another node; skipped when the
+    /// application registered a default grain directory before this call; every silo of the cluster must agree); and
     /// <c>TypeManifestOptions.EnableConfigurationAnalysis</c>, so a grain interface using a type Orleans cannot
     /// serialize fails the start instead of its first call.</para>
     /// </remarks>
