@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.GrainDirectory;
 using Orleans.Hosting;
 using OrleansRay;
 using OrleansRay.Hosting;
@@ -33,7 +35,9 @@ public static class OrleansRaySiloBuilderExtensions
     /// order. The silo's clustering, ports and grain storage stay the application's. What the node adds to the silo:
     /// its grains and an object store of <see cref="RayNodeOptions.ObjectStoreMemory"/> bytes in this process; an
     /// in-memory default grain storage for OrleansRay's control store when the silo has none (one the application
-    /// registers, before or after this call, takes precedence); and
+    /// registers, before or after this call, takes precedence); Orleans' distributed grain directory as the silo's
+    /// default one, without lease holds (so a node's death deactivates no actor on another node; skipped when the
+    /// application registered a default grain directory before this call; every silo of the cluster must agree); and
     /// <c>TypeManifestOptions.EnableConfigurationAnalysis</c>, so a grain interface using a type Orleans cannot
     /// serialize fails the start instead of its first call.</para>
     /// </remarks>
@@ -56,6 +60,7 @@ public static class OrleansRaySiloBuilderExtensions
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RayNodeOptions>, RayNodeOptionsValidator>());
         NodeRuntimeServices.Add(builder.Services);
+        AddActorSafeGrainDirectory(builder);
         builder.Services.TryAddSingleton<HostedDriver>();
         builder.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<HostedDriver>());
         builder.Services.TryAddSingleton<IRay>(sp => sp.GetRequiredService<HostedDriver>().Driver);
@@ -82,6 +87,42 @@ public static class OrleansRaySiloBuilderExtensions
         builder.Services.AddSingleton(credentials);
         builder.Services.Configure<RayNodeOptions>(o => o.Credentials = credentials);
         return builder.UseClusterTls(credentials);
+    }
+
+    /// <summary>Makes Orleans' distributed grain directory the silo's default one (ADR 0010), unless the application
+    /// registered a default grain directory of its own before this call.</summary>
+    /// <remarks>
+    /// Why: an actor's instance lives in its <c>ActorHostGrain</c> activation. Orleans' default in-cluster directory
+    /// (LocalGrainDirectory) deactivates, on every surviving silo, each activation whose registration the dead silo's
+    /// partition held, so killing one node lost about a third of the actors on the others. The distributed directory
+    /// instead rebuilds a dead silo's partition from the registrations the survivors report, and deactivates nothing.
+    /// It must be the default, not a directory named for actors only: once it is registered, its system targets answer
+    /// the remote calls of the in-cluster directory too (Orleans' rolling-upgrade bridge), so a LocalGrainDirectory
+    /// left as the default for the other grains would keep half of its entries in the wrong place. Every silo of a
+    /// cluster must therefore make the same choice, which UseOrleansRay does for all of OrleansRay's nodes.
+    /// </remarks>
+    private static void AddActorSafeGrainDirectory(ISiloBuilder builder)
+    {
+        if (builder.Services.Any(s => s.IsKeyedService && s.ServiceType == typeof(IGrainDirectory)
+            && Equals(s.ServiceKey, GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY)))
+        {
+            // The application chose its default directory (an external store: Redis, Azure, ADO.NET...). Those do not
+            // deactivate live activations when a silo dies either.
+            return;
+        }
+
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10.4 (API shape may change), but it is Orleans' own
+        // directory, recovers a dead silo's partition from the survivors, and without it actors on live nodes die with
+        // any other node (ADR 0010). Revisit when Orleans drops the attribute.
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+
+        // No lease hold after a silo dies: with Orleans' default (30 s, minus the 12 s failure-detection window) every
+        // new activation whose id hashes into the dead silo's former range, and every restart of its actors, waits
+        // ~18 s after the death is declared. OrleansRay restarts a dead node's actors as soon as membership declares it
+        // dead (MembershipTuning), as Ray's GCS does, and the in-cluster directory it replaces had no such lease.
+        // An application's own Configure<GrainDirectoryOptions> after UseOrleansRay still wins.
+        builder.Services.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.Zero);
     }
 
     /// <summary>Marks a silo that has its node already.</summary>

@@ -11,6 +11,9 @@ namespace OrleansRay.Actors;
 /// Placement: the creator picks the node by resources and passes it as Orleans' placement hint (honoured by
 /// PreferLocalPlacement); an activation that finds no instance (its node died, the head restarted) rebuilds the actor
 /// from its control-store record, counting a restart.
+/// The activation must outlive any other node's death: that holds because every OrleansRay silo's default grain
+/// directory is Orleans' distributed one (UseOrleansRay), which recovers a dead silo's registrations from the survivors;
+/// the in-cluster default deactivated this grain wherever its registration had been on the dead silo (ADR 0010).
 /// </remarks>
 [KeepAlive]
 [PreferLocalPlacement]

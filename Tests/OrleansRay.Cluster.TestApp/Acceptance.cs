@@ -101,17 +101,16 @@ public static class Acceptance
             var after = await ray.GetAsync(Enumerable.Range(1, 20).Select(i => ray.Task(AcceptanceWork.SquareWhere, i, 10).Options(spread).Remote()), Deadline);
             var afterNodes = after.Select(r => r.Node).Distinct(StringComparer.Ordinal).ToList();
             Check("tasks-after-kill", after.Select((r, i) => r.Value == (long)(i + 1) * (i + 1)).All(ok => ok) && !afterNodes.Contains(victim.Id.Value), $"ran on {string.Join(", ", afterNodes)}");
-            // Reported, not checked: an actor living on a survivor should keep its state, but today it may be lost when
-            // the killed node held its Orleans directory entry (the activation on the survivor is deactivated and
-            // recovery finds MaxRestarts = 0). See the compose test's report; make it a Check once that is fixed.
+            // An actor living on a survivor keeps its state when another node dies (ADR 0010: the killed node may have
+            // held its Orleans directory entry; the distributed grain directory recovers it instead of deactivating it).
             try
             {
                 var kept = await tally.Task((t, x) => t.Add(x), 5).Remote();
-                Console.WriteLine($"note actor-after-kill: {(kept == 15 ? "kept its state" : $"total {kept}, expected 15")}");
+                Check("actor-after-kill", kept == 15, $"total {kept}, expected 15");
             }
             catch (ActorDiedException ex)
             {
-                Console.WriteLine($"note actor-after-kill: the actor on a survivor died: {ex.Message}");
+                Check("actor-after-kill", false, $"the actor on a survivor died: {ex.Message}");
             }
 
             Console.WriteLine("acceptance passed");
