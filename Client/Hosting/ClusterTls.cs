@@ -39,36 +39,74 @@ internal static partial class ClusterTls
         return client.UseTls(credentials.Certificate, tls => Configure(tls, credentials, outcome));
     }
 
-    /// <summary>True when the gateway at <paramref name="endpoint"/> answers a TLS handshake with a certificate: a
-    /// cluster secured with a token, which a client started without one (<c>Insecure</c>) cannot use. A plain client
-    /// would otherwise wait out its whole connect timeout; this tells it at once.</summary>
-    public static async Task<bool> AnswersTlsAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>What a gateway answered a probe with.</summary>
+    internal enum ProbeResult
+    {
+        /// <summary>Nothing accepted the connection (or it did not answer within the deadline).</summary>
+        Nothing,
+
+        /// <summary>It accepted, but answered no TLS handshake: a cluster started with --insecure (or not a gateway).</summary>
+        Plain,
+
+        /// <summary>It answered TLS with a certificate of another key: a cluster with another token.</summary>
+        OtherKey,
+
+        /// <summary>It answered TLS with a certificate (of this cluster's key when credentials were given: the handshake
+        /// completed).</summary>
+        Tls,
+    }
+
+    /// <summary>One TLS handshake with the gateway at <paramref name="endpoint"/> before the Orleans client connects, so
+    /// a wrong token, or TLS on one side only, is told at once instead of after the client's connect timeout (Orleans'
+    /// client retries a refused handshake until then). With <paramref name="credentials"/>, a handshake that completes
+    /// is a normal connection for the gateway (no refusal logged); without, the probe stops at the server's certificate.</summary>
+    public static async Task<ProbeResult> ProbeAsync(IPEndPoint endpoint, ClusterCredentials? credentials, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(3));
-        var sawCertificate = false;
+        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        using var tcp = new System.Net.Sockets.TcpClient(endpoint.AddressFamily);
         try
         {
-            using var tcp = new System.Net.Sockets.TcpClient(endpoint.AddressFamily);
             await tcp.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
-            await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) =>
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return ProbeResult.Nothing;
+        }
+
+        bool? ours = null;
+        await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        var options = credentials?.ClientOptions() ?? new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "orleansray-cluster",
+            EnabledSslProtocols = SslProtocols.Tls13,
+        };
+        options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            ours = certificate is not null && credentials is not null && credentials.IsClusterCertificate(certificate);
+            if (certificate is null)
             {
-                sawCertificate = certificate is not null;
-                return false;
-            });
-            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
-            {
-                TargetHost = "orleansray-cluster",
-                EnabledSslProtocols = SslProtocols.Tls13,
-            }, deadline.Token).ConfigureAwait(false);
+                ours = null;
+            }
+
+            return ours == true;
+        };
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            // Refused, closed, not TLS, or our own rejection of the certificate: sawCertificate tells which.
+            // Refused, closed, not TLS, or our own rejection of the certificate: what the callback saw tells which.
         }
 
-        return sawCertificate;
+        return ours switch
+        {
+            null => ProbeResult.Plain,
+            false when credentials is not null => ProbeResult.OtherKey,
+            _ => ProbeResult.Tls,
+        };
     }
 
     private static void Configure(TlsOptions tls, ClusterCredentials credentials, HandshakeOutcome? outcome)
@@ -89,6 +127,31 @@ internal static partial class ClusterTls
         var logger = builder.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansRay.Security");
         return async context =>
         {
+            // A peer that connects and closes without a byte is a port probe (the CLI's "does anything answer here"),
+            // not a refused client: look at the first read without consuming it. One that sends nothing at all is
+            // closed after the TLS handshake's own deadline.
+            var input = context.Transport.Input;
+            System.IO.Pipelines.ReadResult first;
+            using (var silent = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            {
+                try
+                {
+                    first = await input.ReadAsync(silent.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    LogRefused(logger, peer, (context.RemoteEndPoint?.ToString() ?? "an unknown address") + " (it sent nothing for 10 s)");
+                    context.Abort();
+                    return;
+                }
+            }
+
+            input.AdvanceTo(first.Buffer.Start);
+            if (first.Buffer.IsEmpty && first.IsCompleted)
+            {
+                return;
+            }
+
             await next(context).ConfigureAwait(false);
             // The TLS middleware sets the feature first and its protocol only when the handshake succeeded; a refused
             // peer never reaches the connection behind it.

@@ -56,9 +56,19 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var endpoint = ParseEndpoint(address);
         var (credentials, tokenSource) = ResolveCredentials(options);
         var handshake = new ClusterTls.HandshakeOutcome();
-        if (credentials is null && await ClusterTls.AnswersTlsAsync(endpoint, cancellationToken).ConfigureAwait(false))
+        switch (await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
         {
-            throw new RayException($"Cannot connect to the OrleansRay cluster at {address} with Insecure = true: it runs TLS and needs its auth token. Give RayOptions.AuthToken (or ${ClusterCredentials.TokenVariable}) the token its head printed, and leave Insecure false.");
+            case ClusterTls.ProbeResult.Nothing:
+                credentials?.Dispose();
+                throw new RayException($"No OrleansRay cluster answers at {address}: nothing accepted a connection there. Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).");
+            case ClusterTls.ProbeResult.Tls when credentials is null:
+                throw new RayException($"Cannot connect to the OrleansRay cluster at {address} with Insecure = true: it runs TLS and needs its auth token. Give RayOptions.AuthToken (or ${ClusterCredentials.TokenVariable}) the token its head printed, and leave Insecure false.");
+            case ClusterTls.ProbeResult.OtherKey:
+                credentials?.Dispose();
+                throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: it holds another auth token than the one from {tokenSource}. Use the token its head printed (on the head's machine it is in the orleansray_auth_token file under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray).");
+            case ClusterTls.ProbeResult.Plain when credentials is not null:
+                credentials.Dispose();
+                throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: it did not answer TLS. A cluster started with --insecure needs Insecure = true, or the address is not an OrleansRay gateway.");
         }
 
         var jobAssemblies = options.RuntimeEnv.ShipCode ? JobCodeUpload.JobAssemblies(options.RuntimeEnv) : [];

@@ -10,7 +10,7 @@ namespace OrleansRay.ObjectStore.Security;
 /// it derives from it: one ECDSA P-256 key, the same in every process, so two processes that complete a mutual TLS 1.3
 /// handshake with <see cref="IsClusterCertificate"/> as the check both hold the token.</summary>
 /// <remarks>
-/// <para>The key is HKDF-SHA256 of the token; the certificate around it is self-signed and made fresh in each process
+/// <para>The key is HKDF-SHA256 of the token stretched by PBKDF2-SHA256 (200,000 rounds); the certificate around it is self-signed and made fresh in each process
 /// (its validity and serial differ, its key does not). Peers are checked by their public key alone: there is no CA, no
 /// host name and no expiry to manage, and a process without the token cannot make a certificate with this key.</para>
 /// <para>Every OrleansRay connection between processes uses it: Orleans' silo-to-silo and client-to-gateway connections
@@ -28,14 +28,22 @@ public sealed class ClusterCredentials : IDisposable
 
     private static readonly byte[] KeySalt = "orleansray cluster credentials"u8.ToArray();
     private static readonly byte[] KeyInfo = "tls key v1"u8.ToArray();
+
+    /// <summary>PBKDF2 rounds before anything is derived: the cluster's public key is readable by anyone who reaches a
+    /// port, so a guessed token must cost this much to check offline (a user-chosen one may be weak; generated ones
+    /// have 256 bits and need no help). About 0.1 s once per process.</summary>
+    private const int StretchIterations = 200_000;
+
     private readonly byte[] _publicKey;
     private readonly byte[] _token;
+    private readonly byte[] _stretched;
 
     private ClusterCredentials(string token)
     {
         Token = token;
         _token = Encoding.UTF8.GetBytes(token);
-        using var key = DeriveKey(_token);
+        _stretched = Rfc2898DeriveBytes.Pbkdf2(_token, KeySalt, StretchIterations, HashAlgorithmName.SHA256, 32);
+        using var key = DeriveKey(_stretched);
         _publicKey = key.ExportSubjectPublicKeyInfo();
         var request = new CertificateRequest("CN=orleansray-cluster", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
@@ -121,7 +129,7 @@ public sealed class ClusterCredentials : IDisposable
 
     /// <summary>A secret derived from the token for one <paramref name="purpose"/> (HMAC-SHA256, base64url): e.g. the
     /// dashboard's cookie value, so the token itself never sits in a browser.</summary>
-    public string DeriveSecret(string purpose) => Base64Url(HMACSHA256.HashData(_token, Encoding.UTF8.GetBytes(purpose)));
+    public string DeriveSecret(string purpose) => Base64Url(HMACSHA256.HashData(_stretched, Encoding.UTF8.GetBytes(purpose)));
 
     /// <summary>Options for the accepting end of a connection: TLS 1.3, a client certificate required and checked.</summary>
     public SslServerAuthenticationOptions ServerOptions() => new()
@@ -146,13 +154,13 @@ public sealed class ClusterCredentials : IDisposable
     /// <inheritdoc/>
     public void Dispose() => Certificate.Dispose();
 
-    private static ECDsa DeriveKey(byte[] token)
+    private static ECDsa DeriveKey(byte[] stretched)
     {
         // A P-256 private key is a scalar in [1, n-1]; 32 HKDF bytes fall outside with probability ~2^-32, so try the
         // next counter in that case.
         for (byte counter = 0; ; counter++)
         {
-            var d = HKDF.DeriveKey(HashAlgorithmName.SHA256, token, 32, KeySalt, [.. KeyInfo, counter]);
+            var d = HKDF.DeriveKey(HashAlgorithmName.SHA256, stretched, 32, KeySalt, [.. KeyInfo, counter]);
             try
             {
                 return ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });

@@ -21,17 +21,42 @@ internal static class AuthTokens
     /// <summary>Help of a client verb's <c>--insecure</c>.</summary>
     public const string InsecureClientHelp = "Connect without TLS or a token, to a cluster started with --insecure.";
 
-    /// <summary>The token a verb sends to the head's HTTP API as a bearer token: the one given or found; null with
-    /// --insecure or when none is found (the head then answers 401 unless it runs --insecure).</summary>
-    public static string? HttpToken(ParseResult parse, Option<string?> token, Option<bool> insecure, CliPaths paths)
+    /// <summary>The token a verb sends to the head's HTTP API at <paramref name="url"/> as a bearer token: the one given
+    /// (option, environment) or, only for a head on this machine (loopback, or the host of this machine's address
+    /// file), the token file's; null with --insecure or when none applies (the head then answers 401 unless it runs
+    /// --insecure). The token file's token is never sent to another host: it would go to whatever URL was typed.</summary>
+    public static string? HttpToken(ParseResult parse, Option<string?> token, Option<bool> insecure, CliPaths paths, Uri url)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        if (parse.GetValue(insecure))
+        ArgumentNullException.ThrowIfNull(url);
+        if (parse.GetValue(insecure) || Find(parse.GetValue(token), paths) is not { } found)
         {
             return null;
         }
 
-        return Find(parse.GetValue(token), paths) is { } found ? Parse(found.Token, found.Source).Token : null;
+        if (found.Source == paths.TokenFile && !IsThisMachinesHead(url, paths))
+        {
+            return null;
+        }
+
+        if (ClusterCredentials.Problem(found.Token) is { } problem)
+        {
+            throw CliException.Usage($"{found.Source}: {problem}");
+        }
+
+        return found.Token;
+    }
+
+    private static bool IsThisMachinesHead(Uri url, CliPaths paths)
+    {
+        if (url.IsLoopback)
+        {
+            return true;
+        }
+
+        var address = paths.ReadAddress();
+        var colon = address?.LastIndexOf(':') ?? -1;
+        return colon > 0 && string.Equals(address![..colon].Trim('[', ']'), url.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The credentials a client verb (status, job, a worker looking up its head) uses.</summary>

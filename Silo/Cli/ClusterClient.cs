@@ -53,9 +53,14 @@ internal sealed class ClusterClient : IAsyncDisposable
         await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
         ArgumentNullException.ThrowIfNull(credentialsSource);
         var credentials = credentialsSource();
-        if (credentials is null && await ClusterTls.AnswersTlsAsync(endpoint, cancellationToken).ConfigureAwait(false))
+        switch (await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
         {
-            throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
+            case ClusterTls.ProbeResult.Tls when credentials is null:
+                throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
+            case ClusterTls.ProbeResult.OtherKey:
+                throw CliException.Usage($"cannot connect to {address}: the cluster there holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}): use the token its head printed.");
+            case ClusterTls.ProbeResult.Plain when credentials is not null:
+                throw CliException.Usage($"cannot connect to {address}: it did not answer TLS; a cluster started with --insecure needs --insecure, or the address is not an OrleansRay gateway.");
         }
 
         var handshake = new ClusterTls.HandshakeOutcome();
@@ -82,7 +87,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            if (credentials is not null && handshake.Explain(address, "the token given") is { } why)
+            if (credentials is not null && handshake.Explain(address, "this command (--auth-token, else $" + ClusterCredentials.TokenVariable + ", else the token file)") is { } why)
             {
                 // Bad input (a wrong token, or --insecure against TLS): exit code 2, as for any option a person must fix.
                 throw CliException.Usage($"cannot connect to {address}: {why}.");

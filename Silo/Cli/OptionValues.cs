@@ -151,7 +151,6 @@ internal static class OptionValues
         return (value[..colon].Trim('[', ']'), port);
     }
 
-    /// <summary>Resolves a host name or address to one IP address (IPv4 first).</summary>
     /// <summary>The <c>--node-ip-address</c>: <c>auto</c> picks the first IPv4 address of an interface that is up and not
     /// loopback; anything else is an address or a host name (<see cref="Resolve"/>).</summary>
     public static IPAddress NodeAddress(string text)
@@ -170,6 +169,7 @@ internal static class OptionValues
         return found ?? throw CliException.Usage("--node-ip-address auto: this machine has no IPv4 address outside loopback; give the address other nodes reach this one at.");
     }
 
+    /// <summary>Resolves a host name or address to one IP address (IPv4 first).</summary>
     public static IPAddress Resolve(string option, string host)
     {
         if (IPAddress.TryParse(host, out var address))

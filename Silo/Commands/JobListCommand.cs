@@ -31,7 +31,7 @@ internal sealed class JobListCommand : Command
         IReadOnlyList<DashboardApi.JobRow> jobs;
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             jobs = await api.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         else

@@ -32,7 +32,7 @@ internal sealed class JobLogsCommand : Command
         var follow = parse.GetValue(_follow);
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             using var output = Console.OpenStandardOutput();
             await api.CopyLogsAsync(jobId, output, follow, cancellationToken).ConfigureAwait(false);
             return 0;

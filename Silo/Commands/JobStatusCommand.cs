@@ -34,7 +34,7 @@ internal sealed class JobStatusCommand : Command
         JobDetail detail;
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             detail = await api.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
         }
         else

@@ -31,7 +31,7 @@ internal sealed class JobStopCommand : Command
         var console = ConsoleOutput.Create();
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             var stopped = await api.StopAsync(jobId, cancellationToken).ConfigureAwait(false);
             console.MarkupLine(Markup.Escape(stopped.Outcome ?? $"Job {jobId}: {stopped.State}."));
             return 0;

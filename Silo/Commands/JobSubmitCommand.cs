@@ -144,7 +144,7 @@ internal sealed class JobSubmitCommand : Command
         bool uploaded;
         try
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             uploaded = await api.UploadAsync(package, cancellationToken).ConfigureAwait(false);
             submitted = await api.SubmitAsync(new JobSubmitRequest(command, jobId, WorkingDir: package.Sha256), cancellationToken).ConfigureAwait(false);
         }
@@ -164,7 +164,7 @@ internal sealed class JobSubmitCommand : Command
         }
 
         console.WriteLine();
-        using var apiToFollow = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current));
+        using var apiToFollow = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
         using var stdout = Console.OpenStandardOutput();
         var ended = await apiToFollow.CopyLogsAsync(jobId, stdout, follow: true, cancellationToken).ConfigureAwait(false);
         console.MarkupLine(Markup.Escape($"Job '{jobId}' {ended?.State ?? "ENDED"} (exit code {ended?.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"})."));

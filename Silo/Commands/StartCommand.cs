@@ -44,7 +44,7 @@ internal sealed class StartCommand : Command
     };
     private readonly Option<bool> _block = new("--block") { Description = "Run the node in the foreground (logs to the console) until Ctrl+C or `orleansray stop`." };
     private readonly Option<int?> _dashboardPort = new("--dashboard-port") { Description = $"Head only: port of the dashboard, /api and /metrics. Default: {DefaultDashboardPort} (a free port when {DefaultDashboardPort} is taken)." };
-    private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it has no authentication).", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it needs the cluster's token unless --insecure; plain HTTP: put a TLS proxy in front).", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<string?> _authToken = AuthTokens.TokenOption();
     private readonly Option<bool> _insecure = AuthTokens.InsecureOption("No TLS and no token: anyone who can reach this node's ports (and the dashboard) can run code on the cluster. Only for a trusted network; every node and driver of the cluster must use it too.");
     private readonly Option<bool> _metricsOpen = new("--metrics-open") { Description = "Head only: serve /metrics without the token, for a Prometheus that cannot send one (the other endpoints still need it)." };
@@ -162,6 +162,10 @@ internal sealed class StartCommand : Command
         if (head)
         {
             settings = settings with { Dashboard = DashboardEndpoint(parse, launched) };
+            if (settings.HealthPort == settings.Dashboard.Port)
+            {
+                throw CliException.Usage($"--health-port {settings.HealthPort.Value.ToString(CultureInfo.InvariantCulture)} is the dashboard's port: give another (the dashboard port answers /healthz too).");
+            }
         }
 
         var console = ConsoleOutput.Create();
@@ -276,7 +280,7 @@ internal sealed class StartCommand : Command
     {
         if (settings.Credentials is null)
         {
-            console.MarkupLine(Markup.Escape($"warning: --insecure: no TLS and no token. Anyone who can reach {settings.Address}, port {settings.NodePort.ToString(CultureInfo.InvariantCulture)}{(settings.DashboardUrl is { } url ? " or " + url : string.Empty)} can run code on this cluster; use it on a trusted network only."));
+            console.MarkupLine(Markup.Escape($"warning: --insecure: no TLS and no token. Anyone who can reach {settings.Address}, port {settings.NodePort.ToString(CultureInfo.InvariantCulture)}{(settings.DashboardUrl is { } url ? " or " + url : string.Empty)} can run code on this cluster, and read its objects from the object store's transfer port; use it on a trusted network only."));
             return;
         }
 

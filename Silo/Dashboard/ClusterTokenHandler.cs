@@ -68,7 +68,11 @@ internal sealed class ClusterTokenHandler(IOptionsMonitor<ClusterTokenOptions> o
                 : AuthenticateResult.Fail("the bearer token is not this cluster's"));
         }
 
-        if (Request.Cookies[CookieName(Context)] is { Length: > 0 } cookie
+        // The cookie proves a browser session for reads only (the pages GET /api): a write (job submit, stop) needs the
+        // bearer header, which another site cannot make a browser send. SameSite=Strict alone does not stop a page
+        // served from another port of the same host (the same site) from posting a form with the cookie.
+        if ((HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method))
+            && Request.Cookies[CookieName(Context)] is { Length: > 0 } cookie
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(cookie), Encoding.UTF8.GetBytes(CookieValue(credentials))))
         {
             return Task.FromResult(Success(CookieAuthentication));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -97,7 +98,8 @@ internal static partial class NodeHost
                 // A node on loopback (the default) listens there only. One with a real address (a container, a pod, a
                 // machine of a cluster) listens on every interface and advertises that address, so a forwarded port
                 // (`kubectl port-forward`, which connects to the pod's loopback) reaches it too; TLS guards both.
-                var listen = IPAddress.IsLoopback(settings.NodeIpAddress) ? settings.NodeIpAddress : IPAddress.Any;
+                // With --insecure there is no TLS: then a node listens only where it was told to.
+                var listen = IPAddress.IsLoopback(settings.NodeIpAddress) || settings.Credentials is null ? settings.NodeIpAddress : IPAddress.Any;
                 o.SiloListeningEndpoint = new IPEndPoint(listen, settings.NodePort);
                 o.GatewayListeningEndpoint = new IPEndPoint(listen, settings.Port);
             });
@@ -200,6 +202,15 @@ internal static partial class NodeHost
         // Observable instruments exist once created: create them with the host, not at the first scrape.
         app.Services.GetRequiredService<RayInstruments>();
         app.Services.GetRequiredService<NodeInstruments>();
+        if (settings.HealthPort is { } health)
+        {
+            // The health port listens on every interface for probes: it answers /healthz and nothing else, so the
+            // dashboard and the job API stay where --dashboard-host put them.
+            app.Use((http, next) => http.Connection.LocalPort == health && !http.Request.Path.Equals("/healthz", StringComparison.OrdinalIgnoreCase)
+                ? Results.NotFound().ExecuteAsync(http)
+                : next(http));
+        }
+
         app.UseDashboardSecurity();
         app.MapHealth();
         app.MapOrleansRayDashboard();

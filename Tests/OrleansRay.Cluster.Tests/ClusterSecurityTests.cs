@@ -68,9 +68,12 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
     public async Task A_driver_with_a_wrong_token_fails_at_once_saying_so_and_with_the_token_it_runs_tasks_on_every_node()
     {
         var before = RefusalCount();
+        var started = Stopwatch.StartNew();
         var wrong = await Assert.ThrowsAsync<RayException>(() =>
             Ray.InitAsync(new RayOptions { Address = Cluster.Address, AuthToken = ClusterCredentials.NewToken() }).WaitAsync(Deadline));
         Assert.Contains("holds another auth token than the one from RayOptions.AuthToken", wrong.Message, StringComparison.Ordinal);
+        // At once: one TLS probe, not the Orleans client's connect timeout (20 s), which it would wait out retrying.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
         await Poll.UntilAsync(() => RefusalCount() > before, Deadline, "the head logs the refused driver");
 
         await using var ray = await Driver.ConnectAsync(Cluster);
@@ -115,7 +118,9 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
         Assert.Equal(2, status.ExitCode);
         Assert.Contains("no auth token: give --auth-token TOKEN or set $ORLEANSRAY_AUTH_TOKEN", status.Error, StringComparison.Ordinal);
 
+        var clock = Stopwatch.StartNew();
         var wrong = await elsewhere.RunAsync("status", "--address", Cluster.Address, "--auth-token", ClusterCredentials.NewToken());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"a wrong token took {clock.Elapsed} to be told");
         Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("holds another auth token", wrong.Error, StringComparison.Ordinal);
 
@@ -180,11 +185,20 @@ public sealed class InsecureClusterTests
     {
         using var command = new OrleansRayCommand("ori-");
         var port = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
-        var head = await command.RunAsync("start", "--head", "--insecure", "--port", port, "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(CultureInfo.InvariantCulture), "--load", LocalCluster.TestAppAssembly);
+        var healthPort = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        var head = await command.RunAsync("start", "--head", "--insecure", "--health-port", healthPort, "--port", port, "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(CultureInfo.InvariantCulture), "--load", LocalCluster.TestAppAssembly);
         Assert.True(head.ExitCode == 0, head.ToString());
         Assert.Contains("warning: --insecure: no TLS and no token", head.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(command.TempDirectory, "orleansray_auth_token")));
         var address = "127.0.0.1:" + port;
+
+        // The health port (every interface, for probes) answers /healthz and nothing else: not the dashboard's API.
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/healthz"))).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri($"http://127.0.0.1:{healthPort}/api/cluster"))).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(new Uri($"http://127.0.0.1:{healthPort}/api/jobs"), new StringContent("{}"))).StatusCode);
+        }
 
         await using (var ray = await Ray.InitAsync(new RayOptions { Address = address, Insecure = true }).WaitAsync(TimeSpan.FromSeconds(60)))
         {
@@ -194,7 +208,7 @@ public sealed class InsecureClusterTests
         // A driver expecting TLS (it has a token) is refused with the reason.
         var secured = await Assert.ThrowsAsync<RayException>(() =>
             Ray.InitAsync(new RayOptions { Address = address, AuthToken = ClusterCredentials.NewToken() }).WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("did not answer TLS: a cluster started with --insecure needs Insecure = true", secured.Message, StringComparison.Ordinal);
+        Assert.Contains("did not answer TLS. A cluster started with --insecure needs Insecure = true", secured.Message, StringComparison.Ordinal);
 
         var stop = await command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());

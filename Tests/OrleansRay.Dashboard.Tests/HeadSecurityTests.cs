@@ -80,6 +80,34 @@ public sealed class HeadSecurityTests : IClassFixture<Browser>, IClassFixture<Se
     }
 
     [Fact]
+    public async Task The_login_cookie_reads_the_api_but_cannot_submit_or_stop_jobs_so_another_site_cannot_forge_a_write()
+    {
+        using var anonymous = HeadAccess.Client(null);
+        using var login = await anonymous.PostAsync(new Uri(_head.Url + "/login"), new FormUrlEncodedContent([new("token", _head.Token), new("return", "/")]));
+        var cookie = Assert.Single(login.Headers.GetValues("Set-Cookie")).Split(';')[0];
+
+        using var read = new HttpRequestMessage(HttpMethod.Get, new Uri(_head.Url + "/api/cluster"));
+        read.Headers.Add("Cookie", cookie);
+        using var readAnswer = await anonymous.SendAsync(read);
+        Assert.Equal(HttpStatusCode.OK, readAnswer.StatusCode);
+
+        // What a page on another port of this host could make a browser send: a form post carrying the cookie.
+        using var forged = new HttpRequestMessage(HttpMethod.Post, new Uri(_head.Url + "/api/jobs"))
+        {
+            Content = new StringContent("{\"entrypoint\": [\"sh\", \"-c\", \"id\"]}", System.Text.Encoding.UTF8, "text/plain"),
+        };
+        forged.Headers.Add("Cookie", cookie);
+        forged.Headers.Add("Origin", "http://127.0.0.1:9");
+        using var forgedAnswer = await anonymous.SendAsync(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, forgedAnswer.StatusCode);
+
+        using var stop = new HttpRequestMessage(HttpMethod.Post, new Uri(_head.Url + "/api/jobs/any/stop"));
+        stop.Headers.Add("Cookie", cookie);
+        using var stopAnswer = await anonymous.SendAsync(stop);
+        Assert.Equal(HttpStatusCode.Unauthorized, stopAnswer.StatusCode);
+    }
+
+    [Fact]
     public async Task The_browser_logs_in_with_the_token_gets_an_HttpOnly_SameSite_Strict_cookie_and_a_wrong_token_shows_the_error()
     {
         var page = await _browser.NewPageAsync();
