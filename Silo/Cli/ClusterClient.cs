@@ -20,8 +20,11 @@ internal sealed class ClusterClient : IAsyncDisposable
 
     private readonly IHost _host;
 
-    private ClusterClient(IHost host, string address)
+    private readonly ClusterCredentials? _credentials;
+
+    private ClusterClient(IHost host, string address, ClusterCredentials? credentials)
     {
+        _credentials = credentials;
         _host = host;
         Address = address;
         Client = host.Services.GetRequiredService<IClusterClient>();
@@ -87,6 +90,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
+            credentials?.Dispose();
             if (credentials is not null && handshake.Explain(address, "this command (--auth-token, else $" + ClusterCredentials.TokenVariable + ", else the token file)") is { } why)
             {
                 // Bad input (a wrong token, or --insecure against TLS): exit code 2, as for any option a person must fix.
@@ -96,7 +100,7 @@ internal sealed class ClusterClient : IAsyncDisposable
             throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");
         }
 
-        return new ClusterClient(host, address);
+        return new ClusterClient(host, address, credentials);
     }
 
     /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
@@ -124,6 +128,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         finally
         {
             _host.Dispose();
+            _credentials?.Dispose();
         }
     }
 }

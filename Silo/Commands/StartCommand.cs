@@ -180,7 +180,7 @@ internal sealed class StartCommand : Command
         {
             primary = parse.GetValue(_primaryNode) is { } given
                 ? ParseEndpoint(given)
-                : await ClusterClient.FindPrimaryNodeAsync(join!, () => credentials, cancellationToken).ConfigureAwait(false);
+                : await ClusterClient.FindPrimaryNodeAsync(join!, () => Copy(credentials), cancellationToken).ConfigureAwait(false);
         }
         else if (!head && !launched)
         {
@@ -188,7 +188,7 @@ internal sealed class StartCommand : Command
             // node that never joins: connect to the head first, so a token problem is one line now.
             try
             {
-                await using var check = await ClusterClient.ConnectAsync("--address", join!, () => credentials, cancellationToken).ConfigureAwait(false);
+                await using var check = await ClusterClient.ConnectAsync("--address", join!, () => Copy(credentials), cancellationToken).ConfigureAwait(false);
             }
             catch (CliException ex) when (ex.ExitCode == CliException.FailureExitCode)
             {
@@ -273,6 +273,10 @@ internal sealed class StartCommand : Command
         created = true;
         return ClusterCredentials.FromToken(ClusterCredentials.NewToken());
     }
+
+    /// <summary>A copy for a short-lived cluster client (which disposes what it is given; the node keeps its own).</summary>
+    private static ClusterCredentials? Copy(ClusterCredentials? credentials) =>
+        credentials is null ? null : ClusterCredentials.FromToken(credentials.Token);
 
     /// <summary>Says how the cluster is protected: the token when this start made it (printed this once), or the
     /// warning of --insecure.</summary>
