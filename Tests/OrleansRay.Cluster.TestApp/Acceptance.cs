@@ -82,7 +82,8 @@ public static class Acceptance
             while (true)
             {
                 victimNow = (await ray.NodesAsync()).SingleOrDefault(x => x.Id == victim.Id);
-                if (victimNow is not null && victimNow.AvailableResources.GetValueOrDefault("CPU", 1) <= 0 || DateTime.UtcNow > busyBy)
+                // A resource with nothing left is left out of AvailableResources.
+                if (victimNow is not null && victimNow.AvailableResources.GetValueOrDefault("CPU") <= 0 || DateTime.UtcNow > busyBy)
                 {
                     break;
                 }
@@ -90,7 +91,7 @@ public static class Acceptance
                 await Task.Delay(100);
             }
 
-            Check("victim-busy", victimNow is not null && victimNow.AvailableResources.GetValueOrDefault("CPU", 1) <= 0, $"{victim.Id.Value}: {victimNow?.AvailableResources.GetValueOrDefault("CPU", -1).ToString(CultureInfo.InvariantCulture) ?? "(gone)"} of {victim.Resources.GetValueOrDefault("CPU").ToString(CultureInfo.InvariantCulture)} CPU free");
+            Check("victim-busy", victimNow is not null && victimNow.AvailableResources.GetValueOrDefault("CPU") <= 0, $"{victim.Id.Value}: {victimNow?.AvailableResources.GetValueOrDefault("CPU").ToString(CultureInfo.InvariantCulture) ?? "(gone)"} of {victim.Resources.GetValueOrDefault("CPU").ToString(CultureInfo.InvariantCulture)} CPU free");
             Console.WriteLine("kill-window open");
             Console.Out.Flush();
             var afterKill = await ray.GetAsync(inFlight, TimeSpan.FromSeconds(90));
