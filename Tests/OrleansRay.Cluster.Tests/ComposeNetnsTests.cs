@@ -124,7 +124,7 @@ public sealed class ComposeNetnsTests
             cluster.Note($"driver exited {exitCode}");
             _output.WriteLine(driver.Output);
             Assert.True(exitCode == 0, $"the driver failed (exit {exitCode}):\n{cluster.Diagnostics()}");
-            foreach (var check in new[] { "connected", "nodes", "victim-known", "tasks", "tasks-on-every-node", "affinity", "actor", "large-object-node-to-node", "large-object-driver", "tasks-survive-kill", "victim-dead", "tasks-after-kill", "actor-after-kill" })
+            foreach (var check in new[] { "connected", "nodes", "victim-known", "tasks", "tasks-on-every-node", "affinity", "actor", "large-object-node-to-node", "large-object-driver", "victim-busy", "tasks-survive-kill", "victim-dead", "tasks-after-kill", "actor-after-kill" })
             {
                 Assert.Contains($"check {check} ok", driver.Output, StringComparison.Ordinal);
             }
