@@ -311,7 +311,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                 {
                     if (transient)
                     {
-                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}");
+                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: (ex is AggregateException { InnerException: { } i } ? i : ex).GetType().Name != "ConnectionFailedException");
                     }
                     else if (_inFlight.TryRemove(spec.Id, out _))
                     {
@@ -352,9 +352,9 @@ internal sealed partial class ClusterScheduler : IDisposable
         return true;
     }
 
-    /// <summary>A task's node died or could not be reached: run it again elsewhere while retries last (Ray's
-    /// max_retries counts these), else fail it with NodeDied.</summary>
-    private void Replace(TaskSpec spec, RemoteNode from, string why)
+    /// <summary>A task's node died or could not be reached: run it again while retries last, else fail it with NodeDied
+    /// (a send that found no connection is no attempt: <see cref="TaskSpec.TakeBackUndeliveredAttempt"/>).</summary>
+    private void Replace(TaskSpec spec, RemoteNode from, string why, bool delivered = true)
     {
         if (!_inFlight.TryRemove(spec.Id, out _) || spec.Result.IsComplete)
         {
@@ -364,6 +364,13 @@ internal sealed partial class ClusterScheduler : IDisposable
         spec.RemoteNode = null;
         if (spec.Cancelled)
         {
+            return;
+        }
+
+        if (!delivered && spec.TakeBackUndeliveredAttempt())
+        {
+            spec.State = TaskState.Waiting;
+            _ = Task.Delay(TaskSpec.UndeliveredBackoff).ContinueWith(_ => _scheduler.Enqueue(spec), TaskScheduler.Default);
             return;
         }
 

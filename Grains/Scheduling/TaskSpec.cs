@@ -73,6 +73,27 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <summary>Times the task was run again because an argument of it was lost and rebuilt (<see cref="ObjectRecovery"/>).</summary>
     public int ArgumentRecoveries { get; set; }
 
+    /// <summary>How long a task whose send found no connection waits before it is placed again.</summary>
+    public static readonly TimeSpan UndeliveredBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Sends that never reached their node (no connection to it) so far.</summary>
+    private int _undeliveredSends;
+
+    /// <summary>A send of this task found no connection to its node: the task never ran there, so the attempt is taken
+    /// back (Ray counts only attempts that ran) while such sends stay under 40 (10 s of <see cref="UndeliveredBackoff"/>:
+    /// membership declares a dead node within seconds, and its tasks then go elsewhere).</summary>
+    /// <returns>True when the attempt was taken back; false once the bound is reached (it counts then).</returns>
+    public bool TakeBackUndeliveredAttempt()
+    {
+        if (++_undeliveredSends > 40)
+        {
+            return false;
+        }
+
+        Attempt--;
+        return true;
+    }
+
     /// <inheritdoc/>
     string ILineage.Description => "task " + DisplayName;
 
