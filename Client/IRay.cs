@@ -60,6 +60,35 @@ public interface IRay : IAsyncDisposable
     /// false it is restarted instead if its MaxRestarts allows.</summary>
     Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class;
 
+    /// <summary>Creates an actor behind a grain interface (see <see cref="IActor"/>) and returns its typed Orleans proxy:
+    /// <c>ICounter c = await ray.CreateActorAsync&lt;ICounter&gt;(new ActorOptions { Name = "c", NumCpus = 1 });</c>.
+    /// Returns once the cluster has the actor (and its name, if any); its resources are taken on the node the scheduler
+    /// picks, and calls made before it is alive wait for it.</summary>
+    /// <typeparam name="TActor">The actor contract: an interface deriving from <see cref="IActor"/> with one
+    /// implementation (a class deriving from <c>ActorGrain</c>) on the cluster's nodes.</typeparam>
+    /// <param name="options">Resources, placement, name, lifetime, restarts and concurrency, as for class actors
+    /// (<see cref="ActorOptions"/>); null for the defaults.</param>
+    /// <param name="cancellationToken">Stops waiting for the cluster; the actor may still be created.</param>
+    /// <exception cref="ArgumentException"><typeparamref name="TActor"/> is not an interface, has no or several
+    /// implementations, the options are invalid, or the name is taken in its namespace.</exception>
+    Task<TActor> CreateActorAsync<TActor>(ActorOptions? options = null, CancellationToken cancellationToken = default) where TActor : IActor;
+
+    /// <summary>Finds a named actor behind a grain interface in <paramref name="namespace"/> (default: this driver's
+    /// namespace) and returns its typed proxy (Ray's <c>ray.get_actor</c>). For class actors use
+    /// <see cref="GetActorAsync{TActor}"/>.</summary>
+    /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
+    /// <exception cref="ArgumentException">The actor of that name is not a <typeparamref name="TActor"/>.</exception>
+    Task<TActor> GetActorProxyAsync<TActor>(string name, string? @namespace = null) where TActor : IActor;
+
+    /// <summary>Kills an actor behind a grain interface; later calls throw <see cref="ActorDiedException"/>. With
+    /// <paramref name="noRestart"/> false it is restarted instead (state reset) if its MaxRestarts allows.</summary>
+    /// <exception cref="ArgumentException"><paramref name="actor"/> is not a proxy of an OrleansRay actor.</exception>
+    Task KillAsync(IActor actor, bool noRestart = true);
+
+    /// <summary>The cluster's Orleans grain factory: reach the application's ordinary grains (hosted by every node from
+    /// <c>--load</c>ed assemblies or the hosting API) with <c>ray.GrainFactory.GetGrain&lt;IMyGrain&gt;(key)</c>.</summary>
+    IGrainFactory GrainFactory { get; }
+
     /// <summary>Creates a placement group: <paramref name="bundles"/> of resources reserved together by
     /// <paramref name="strategy"/>, all or none. Returns at once; the group is pending until every bundle fits
     /// (await <see cref="PlacementGroup.ReadyAsync"/>). Run tasks and actors in it with TaskOptions/ActorOptions.PlacementGroup.</summary>

@@ -214,6 +214,16 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return Runtime.Actors.KillAsync(actor.ActorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
     }
 
+    public IGrainFactory GrainFactory => Runtime.GrainFactory;
+
+    public Task<TActor> CreateActorAsync<TActor>(ActorOptions? options = null, CancellationToken cancellationToken = default) where TActor : IActor =>
+        ActorGrains.CreateAsync<TActor>(this, options, cancellationToken);
+
+    public Task<TActor> GetActorProxyAsync<TActor>(string name, string? @namespace = null) where TActor : IActor =>
+        ActorGrains.GetAsync<TActor>(this, name, @namespace);
+
+    public Task KillAsync(IActor actor, bool noRestart = true) => ActorGrains.KillAsync(this, actor, noRestart);
+
     public async Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync()
     {
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
