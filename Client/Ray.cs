@@ -10,8 +10,8 @@ public static class Ray
     private static readonly object Gate = new();
     private static readonly List<IRay> Drivers = new();
 
-    /// <summary>Inside a task or actor method: the IRay of the node it runs on. In a driver: the IRay most recently
-    /// initialized and not yet disposed.</summary>
+    /// <summary>Inside a task or class-actor method: the IRay of the node it runs on. In a driver: the IRay most recently
+    /// initialized and not yet disposed. (Inside an <see cref="ActorGrain"/>, use its Ray property.)</summary>
     /// <exception cref="InvalidOperationException">Neither applies: call <see cref="InitAsync"/> first.</exception>
     public static IRay Current => CurrentOrNodeOfTask;
 
@@ -32,7 +32,7 @@ public static class Ray
                 }
             }
 
-            throw new InvalidOperationException("No OrleansRay instance is running here. Call `await using var ray = await Ray.InitAsync();` first.");
+            throw new InvalidOperationException("No OrleansRay instance is running here. Call `await using var ray = await Ray.InitAsync();` first; inside an ActorGrain, use its Ray property.");
         }
     }
 

@@ -74,7 +74,7 @@ public sealed class CounterActor : ActorGrain, ICounterActor
 
     public Task<int> IncrementOther(ICounterActor other) => other.Increment();
 
-    public Task<string> Node() => Task.FromResult(RayContext.NodeId.ToString());
+    public Task<string> Node() => Task.FromResult(Ray.NodeId.Value);
 
     public Task<int> Fail(string message) => throw new InvalidOperationException(message);
 }
