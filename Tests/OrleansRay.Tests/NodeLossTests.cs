@@ -33,7 +33,7 @@ public sealed class NodeLossTests : IAsyncLifetime
             .Options(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) })
             .Remote();
         Assert.Equal(leaving.NodeId.Value, await actor.Task(a => a.Where()).Remote());
-        var grainActor = await ray.CreateActorAsync<GrainActors.ICounterActor>(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) });
+        var grainActor = await ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) });
         Assert.Equal(5, await grainActor.Add(5));
         Assert.Equal(leaving.NodeId.Value, await grainActor.Node());
 

@@ -214,7 +214,7 @@ public sealed class PlacementGroupTests : IClassFixture<ThreeNodeClusterFixture>
             // An actor behind a grain interface lives in its bundle too.
             for (var bundle = 0; bundle < 2; bundle++)
             {
-                var grainActor = await _ray.CreateActorAsync<GrainActors.ICounterActor>(new ActorOptions { NumCpus = 1, PlacementGroup = pg, BundleIndex = bundle });
+                var grainActor = await _ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { NumCpus = 1, PlacementGroup = pg, BundleIndex = bundle });
                 Assert.Equal(bundleNodes[bundle], await grainActor.Node());
                 await _ray.KillAsync(grainActor);
             }

@@ -1,4 +1,5 @@
 using OrleansRay.Tests.Fixtures;
+using OrleansRay.TestGrainActors;
 using Xunit;
 
 namespace OrleansRay.Tests.GrainActors;
@@ -37,6 +38,9 @@ public sealed class GrainActorTests
 
     [Fact]
     public Task Proxies_travel_to_tasks_to_class_actors_and_to_other_grain_actors() => GrainActorScenarios.Proxies_travel_to_tasks_to_class_actors_and_to_other_grain_actors(_ray);
+
+    [Fact]
+    public Task Actors_live_in_their_placement_group_bundle() => GrainActorScenarios.Actors_live_in_their_placement_group_bundle(_ray);
 
     [Fact]
     public Task Methods_take_and_return_ObjectRefs() => GrainActorScenarios.Methods_take_and_return_ObjectRefs(_ray);

@@ -1,7 +1,6 @@
-using OrleansRay.Tests.Fixtures;
 using Xunit;
 
-namespace OrleansRay.Tests.GrainActors;
+namespace OrleansRay.TestGrainActors;
 
 /// <summary>The class-actor scenarios for an actor behind a grain interface, written once against an IRay: the embedded
 /// tests (GrainActorTests) and the connected ones on several nodes (GrainActorDistributedTests) run each.</summary>
@@ -34,21 +33,24 @@ public static class GrainActorScenarios
 
     public static async Task MaxConcurrency_bounds_the_calls_inside_the_actor_at_once(IRay ray, SchedulingStrategy? on = null)
     {
+        var gates = await ray.CreateActorAsync<IGateActor>(new ActorOptions { MaxConcurrency = 100, SchedulingStrategy = on ?? SchedulingStrategy.Default });
         foreach (var limit in new[] { 1, 3 })
         {
-            var group = $"conc-{limit}-{Guid.NewGuid():N}";
+            var group = $"conc-{limit}";
             var counter = await ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = on ?? SchedulingStrategy.Default, MaxConcurrency = limit });
-            var calls = Enumerable.Range(0, 5).Select(i => counter.Hold($"{group}.{i}")).ToList();
-            await Eventually.TrueAsync(() => Task.FromResult(GrainActorGates.Of(group).Inside == limit), Deadline, $"{limit} calls inside");
+            var calls = Enumerable.Range(0, 5).Select(i => counter.Hold(gates, $"{group}.{i}")).ToList();
+            await EventuallyAsync(async () => (await gates.Of(group))[0] == limit, Deadline, $"{limit} calls inside");
             for (var i = 0; i < 5; i++)
             {
-                GrainActorGates.Get($"{group}.{i}").TrySetResult();
+                await gates.Open($"{group}.{i}");
             }
 
             await Task.WhenAll(calls).WaitAsync(Deadline);
-            Assert.Equal(limit, GrainActorGates.Of(group).Most);
+            Assert.Equal(limit, (await gates.Of(group))[1]);
             await ray.KillAsync(counter);
         }
+
+        await ray.KillAsync(gates);
     }
 
     public static async Task A_named_actor_is_found_by_name_and_its_name_is_unique_until_it_dies(IRay ray, SchedulingStrategy? on = null)
@@ -100,13 +102,35 @@ public static class GrainActorScenarios
         Assert.Contains("cannot start: no configuration", second.Message, StringComparison.Ordinal);
     }
 
-    public static async Task Its_resources_are_held_while_it_lives_and_released_when_it_dies(IRay ray, SchedulingStrategy? on = null)
+    /// <param name="resource">A custom resource only this actor uses, with <paramref name="amount"/> of it in the cluster.</param>
+    public static async Task Its_resources_are_held_while_it_lives_and_released_when_it_dies(IRay ray, SchedulingStrategy? on = null, string resource = "accel", double amount = 2)
     {
-        var counter = await ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = on ?? SchedulingStrategy.Default, Resources = { ["accel"] = 2 } });
+        var counter = await ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = on ?? SchedulingStrategy.Default, Resources = { [resource] = amount } });
         await counter.Increment();
-        await Eventually.TrueAsync(async () => (await ray.AvailableResourcesAsync()).GetValueOrDefault("accel") == 0, Deadline, "accel held by the actor");
+        await EventuallyAsync(async () => (await ray.AvailableResourcesAsync()).GetValueOrDefault(resource) == 0, Deadline, $"all {resource} held by the actor");
         await ray.KillAsync(counter);
-        await Eventually.TrueAsync(async () => (await ray.AvailableResourcesAsync()).GetValueOrDefault("accel") == 2, Deadline, "accel released");
+        await EventuallyAsync(async () => (await ray.AvailableResourcesAsync()).GetValueOrDefault(resource) == amount, Deadline, $"the {resource} released");
+    }
+
+    public static async Task Actors_live_in_their_placement_group_bundle(IRay ray, SchedulingStrategy? on = null)
+    {
+        var pg = await ray.CreatePlacementGroupAsync(new[] { new Bundle { ["CPU"] = 1 }, new Bundle { ["CPU"] = 1 } }, PlacementStrategy.Spread);
+        try
+        {
+            await pg.ReadyAsync().WaitAsync(Deadline);
+            for (var bundle = 0; bundle < 2; bundle++)
+            {
+                var inBundle = new TaskOptions { PlacementGroup = pg, BundleIndex = bundle };
+                var bundleNode = await ray.GetAsync(ray.Task(GrainActorFunctions.Node).Options(inBundle).Remote(), Deadline);
+                var actor = await ray.CreateActorAsync<ICounterActor>(new ActorOptions { NumCpus = 1, PlacementGroup = pg, BundleIndex = bundle });
+                Assert.Equal(bundleNode, await actor.Node());
+                await ray.KillAsync(actor);
+            }
+        }
+        finally
+        {
+            await ray.RemovePlacementGroupAsync(pg);
+        }
     }
 
     public static async Task Proxies_travel_to_tasks_to_class_actors_and_to_other_grain_actors(IRay ray, SchedulingStrategy? on = null)
@@ -129,8 +153,24 @@ public static class GrainActorScenarios
         Assert.Equal(5, await counter.AddRef(five));
         var count = await counter.CountAsRef();
         Assert.Equal(5, await ray.GetAsync(count, Deadline));
-        var produced = ray.Task(static (int x) => x * 2, 21).Remote();
+        var produced = ray.Task(GrainActorFunctions.Double, 21).Remote();
         Assert.Equal(47, await counter.AddRef(produced));
         await ray.KillAsync(counter);
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string because)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = 5;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Not within {timeout.TotalSeconds:0} s: {because}.");
+            }
+
+            await Task.Delay(delay);
+            delay = Math.Min(delay * 2, 200);
+        }
     }
 }
