@@ -138,7 +138,7 @@ public static class GrainActorScenarios
         var counter = await ray.CreateActorAsync<ICounterActor>(On(on));
         Assert.Equal(2, await ray.Task(GrainActorFunctions.IncrementTwice, counter).Remote());
         var caller = ray.Actor(() => new GrainCaller()).Remote();
-        Assert.Equal(12, await caller.Task((c, x) => c.Call(x), counter).Remote());
+        Assert.Equal(12, await caller.Task(GrainCaller.CallOn, counter).Remote());
         var other = await ray.CreateActorAsync<ICounterActor>(On(on));
         Assert.Equal(13, await other.IncrementOther(counter));
         await ray.KillAsync(counter);

@@ -162,4 +162,7 @@ public static class GrainActorFunctions
 public sealed class GrainCaller
 {
     public async Task<int> Call(ICounterActor counter) => await counter.Add(10);
+
+    /// <summary>Call as a remote actor method (a static method: its assembly is on every node).</summary>
+    public static Task<int> CallOn(GrainCaller caller, ICounterActor counter) => caller.Call(counter);
 }
