@@ -97,9 +97,14 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         await gate.EnterAsync(stamp);
         try
         {
-            if (_lifecycle is { } lifecycle && Ended(lifecycle) is { } ended)
+            if (_lifecycle is { } lifecycle)
             {
-                throw ended;
+                if (Ended(lifecycle) is { } ended)
+                {
+                    throw ended;
+                }
+
+                lifecycle.CallRun();
             }
 
             await context.Invoke();

@@ -82,7 +82,7 @@ internal sealed class ActorMailbox
     }
 
     /// <summary>Calls run so far.</summary>
-    public long CallsRun => Interlocked.Read(ref _callsRun);
+    public long CallsRun => Interlocked.Read(ref _callsRun) + (Grain?.CallsRun ?? 0);
 
     public ActorInfo? Info()
     {
