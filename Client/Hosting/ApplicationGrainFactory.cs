@@ -1,3 +1,4 @@
+using System.Runtime.Loader;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Metadata;
 
@@ -11,7 +12,9 @@ namespace OrleansRay.Hosting;
 /// when it starts, from the assemblies its serializer was given (<c>--load</c>ed ones, the host application's own).
 /// A grain class that only travels with a job's shipped code (<c>RuntimeEnv.ShipCode</c>, ADR 0008) is in no manifest,
 /// and neither is one from an assembly loaded after the silo started: Orleans has no way to add a grain class to a
-/// running silo. The call fails at once (in <c>GetGrain</c>, before any message is sent), never hangs.</para>
+/// running silo. The call fails at once (in <c>GetGrain</c>, before any message is sent), never hangs. Inside a job's
+/// shipped code on a node, Orleans fails differently (the job's types are "not allowed" in the node's type system, or a
+/// reference of the node's build of the interface cannot be cast to the job's): those say the same here.</para>
 /// <para>Success costs one interface call more; the check runs only when Orleans already failed.</para>
 /// </remarks>
 internal sealed class ApplicationGrainFactory : IGrainFactory
@@ -42,15 +45,22 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         "(`orleansray start --load App.dll`), or, in an application's own silo (UseOrleansRay), reference it from the host. " +
         "A grain class that travels only with a job's shipped code (RuntimeEnv.ShipCode) is not registered on the nodes.";
 
+    /// <summary>The message for a grain interface of a job's shipped code, used on a node.</summary>
+    internal static string ShippedMessage(Type interfaceType) =>
+        $"No node of the cluster hosts a grain class implementing {interfaceType.FullName}: it comes from code shipped with the job " +
+        $"(assembly {interfaceType.Assembly.GetName().Name}), and Orleans learns grain classes only when a node starts. " +
+        "Load that assembly on every node (`orleansray start --load App.dll`, the same build as the driver's, so the job uses the node's copy), " +
+        "or, in an application's own silo (UseOrleansRay), reference it from the host.";
+
     public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string? grainClassNamePrefix = null) where TGrainInterface : IGrainWithGuidKey
     {
         try
         {
             return _inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(typeof(TGrainInterface)))
+        catch (Exception ex) when (Explain(typeof(TGrainInterface), ex) is { } explained)
         {
-            throw NotHosted(typeof(TGrainInterface), ex);
+            throw explained;
         }
     }
 
@@ -60,9 +70,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(typeof(TGrainInterface)))
+        catch (Exception ex) when (Explain(typeof(TGrainInterface), ex) is { } explained)
         {
-            throw NotHosted(typeof(TGrainInterface), ex);
+            throw explained;
         }
     }
 
@@ -72,9 +82,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain<TGrainInterface>(primaryKey, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(typeof(TGrainInterface)))
+        catch (Exception ex) when (Explain(typeof(TGrainInterface), ex) is { } explained)
         {
-            throw NotHosted(typeof(TGrainInterface), ex);
+            throw explained;
         }
     }
 
@@ -84,9 +94,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain<TGrainInterface>(primaryKey, keyExtension, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(typeof(TGrainInterface)))
+        catch (Exception ex) when (Explain(typeof(TGrainInterface), ex) is { } explained)
         {
-            throw NotHosted(typeof(TGrainInterface), ex);
+            throw explained;
         }
     }
 
@@ -96,9 +106,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain<TGrainInterface>(primaryKey, keyExtension, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(typeof(TGrainInterface)))
+        catch (Exception ex) when (Explain(typeof(TGrainInterface), ex) is { } explained)
         {
-            throw NotHosted(typeof(TGrainInterface), ex);
+            throw explained;
         }
     }
 
@@ -108,9 +118,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(grainInterfaceType, grainPrimaryKey);
         }
-        catch (ArgumentException ex) when (IsNotHosted(grainInterfaceType))
+        catch (Exception ex) when (Explain(grainInterfaceType, ex) is { } explained)
         {
-            throw NotHosted(grainInterfaceType, ex);
+            throw explained;
         }
     }
 
@@ -120,9 +130,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(grainInterfaceType, grainPrimaryKey);
         }
-        catch (ArgumentException ex) when (IsNotHosted(grainInterfaceType))
+        catch (Exception ex) when (Explain(grainInterfaceType, ex) is { } explained)
         {
-            throw NotHosted(grainInterfaceType, ex);
+            throw explained;
         }
     }
 
@@ -132,9 +142,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(grainInterfaceType, grainPrimaryKey);
         }
-        catch (ArgumentException ex) when (IsNotHosted(grainInterfaceType))
+        catch (Exception ex) when (Explain(grainInterfaceType, ex) is { } explained)
         {
-            throw NotHosted(grainInterfaceType, ex);
+            throw explained;
         }
     }
 
@@ -144,9 +154,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(grainInterfaceType, grainPrimaryKey, keyExtension);
         }
-        catch (ArgumentException ex) when (IsNotHosted(grainInterfaceType))
+        catch (Exception ex) when (Explain(grainInterfaceType, ex) is { } explained)
         {
-            throw NotHosted(grainInterfaceType, ex);
+            throw explained;
         }
     }
 
@@ -156,9 +166,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(grainInterfaceType, grainPrimaryKey, keyExtension);
         }
-        catch (ArgumentException ex) when (IsNotHosted(grainInterfaceType))
+        catch (Exception ex) when (Explain(grainInterfaceType, ex) is { } explained)
         {
-            throw NotHosted(grainInterfaceType, ex);
+            throw explained;
         }
     }
 
@@ -168,9 +178,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(interfaceType, grainKey, grainClassNamePrefix);
         }
-        catch (ArgumentException ex) when (IsNotHosted(interfaceType))
+        catch (Exception ex) when (Explain(interfaceType, ex) is { } explained)
         {
-            throw NotHosted(interfaceType, ex);
+            throw explained;
         }
     }
 
@@ -180,9 +190,9 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
         {
             return _inner.GetGrain(interfaceType, grainKey);
         }
-        catch (ArgumentException ex) when (IsNotHosted(interfaceType))
+        catch (Exception ex) when (Explain(interfaceType, ex) is { } explained)
         {
-            throw NotHosted(interfaceType, ex);
+            throw explained;
         }
     }
 
@@ -199,6 +209,23 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
     public void DeleteObjectReference<TGrainObserverInterface>(IGrainObserver obj) where TGrainObserverInterface : IGrainObserver =>
         _inner.DeleteObjectReference<TGrainObserverInterface>(obj);
 
+    /// <summary>The exception to throw instead of Orleans' <paramref name="orleans"/>, when it failed because no node
+    /// can host <paramref name="interfaceType"/>; null for any other failure.</summary>
+    private ArgumentException? Explain(Type interfaceType, Exception orleans)
+    {
+        if (AssemblyLoadContext.GetLoadContext(interfaceType.Assembly) is { IsCollectible: true })
+        {
+            // Job code on a node (ADR 0008): Orleans' type system refuses the job's types ("not allowed"), or, when a
+            // node loaded another build of the assembly, makes a reference of the node's type that the job's cannot
+            // be cast to.
+            return orleans is ArgumentException or InvalidOperationException or InvalidCastException
+                ? new ArgumentException(ShippedMessage(interfaceType), orleans)
+                : null;
+        }
+
+        return orleans is ArgumentException && IsNotHosted(interfaceType) ? new ArgumentException(NotHostedMessage(interfaceType), orleans) : null;
+    }
+
     /// <summary>True when the cluster's manifest has no grain class for <paramref name="interfaceType"/> at all (not
     /// when a class prefix matched none of several, or the interface is ambiguous: Orleans' own message says those).</summary>
     private bool IsNotHosted(Type interfaceType)
@@ -213,6 +240,4 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
             return false;
         }
     }
-
-    private static ArgumentException NotHosted(Type interfaceType, ArgumentException orleans) => new(NotHostedMessage(interfaceType), orleans);
 }
