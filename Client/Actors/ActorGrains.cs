@@ -28,8 +28,8 @@ internal static class ActorGrains
         catch (ArgumentException ex)
         {
             throw new ArgumentException(
-                $"No single actor grain implements {contract.FullName} on the cluster ({ex.Message}). Derive one class from ActorGrain that implements it, " +
-                "and have it on every node: in this process for an embedded cluster, or loaded at start (orleansray start --load App.dll).", nameof(TActor), ex);
+                $"{ex.Message} An actor behind a grain interface needs exactly one class deriving from ActorGrain that implements {contract.Name}, " +
+                "in a project that references Microsoft.Orleans.Sdk (Orleans generates the proxy there).", nameof(TActor), ex);
         }
 
         var className = contract.FullName ?? contract.Name;
