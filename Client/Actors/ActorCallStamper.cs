@@ -1,14 +1,25 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.CodeGeneration;
 using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Serialization.Invocation;
 using OrleansRay.Grains;
+using OrleansRay.Node;
 
 namespace OrleansRay.Actors;
 
-/// <summary>The caller side of calls to actors behind grain interfaces: stamps each call with this process's caller id
-/// and the call's sequence number for its actor (so the actor starts them in order), re-sends a call lost with the
-/// actor's node while the actor's MaxTaskRetries allow, and otherwise reports such a loss as <see cref="ActorDiedException"/>.</summary>
-/// <remarks>An Orleans outgoing call filter, registered on every OrleansRay silo and connected driver; calls to other
-/// grains pass through untouched. One instance per silo or client: its caller id names that process (Ray's submitter).</remarks>
+/// <summary>The caller side of calls to actors behind grain interfaces: stamps each call with its caller id and its
+/// sequence number for its actor (so the actor starts them in order), re-sends a call lost with the actor's node while
+/// the actor's MaxTaskRetries allow, and otherwise reports such a loss as <see cref="ActorDiedException"/>.</summary>
+/// <remarks>
+/// An Orleans outgoing call filter, registered on every OrleansRay silo and connected driver; calls to other grains pass
+/// through untouched. One instance per silo or client: its caller ids name that process (Ray's submitter).
+/// A silo learns of a dead target silo from Orleans (its pending calls fail with <see cref="SiloUnavailableException"/>);
+/// an Orleans client does not (a call forwarded by its gateway to a node that died waits for the response timeout), so
+/// on a connected driver this filter also watches the cluster's node deaths and gives up the calls of an actor whose
+/// node died at once.
+/// </remarks>
 internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<Type, bool> ActorInterfaces = new();
@@ -20,57 +31,135 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
     private const int SweepAbove = 100_000;
 
     private readonly ConcurrentDictionary<GrainId, CallSequence> _sequences = new();
-    private readonly IGrainFactory _grains;
+    private readonly IServiceProvider _services;
+    private readonly bool _watchNodeDeaths;
+    private int _created;
+    private int _watching;
 
-    public ActorCallStamper(IGrainFactory grains) => _grains = grains;
-
-    public async Task Invoke(IOutgoingGrainCallContext context)
+    /// <param name="services">The silo's or client's services.</param>
+    /// <param name="watchNodeDeaths">True on an Orleans client (a connected driver): see the remarks.</param>
+    public ActorCallStamper(IServiceProvider services, bool watchNodeDeaths)
     {
-        if (context.Request.GetInterfaceType() is not { } type || !ActorInterfaces.GetOrAdd(type, static t => t.IsInterface && typeof(IActor).IsAssignableFrom(t)))
+        _services = services;
+        _watchNodeDeaths = watchNodeDeaths;
+    }
+
+    public Task Invoke(IOutgoingGrainCallContext context) =>
+        context.Request.GetInterfaceType() is { } type && ActorInterfaces.GetOrAdd(type, static t => t.IsInterface && typeof(IActor).IsAssignableFrom(t))
+            ? InvokeActorAsync(context)
+            : context.Invoke();
+
+    private async Task InvokeActorAsync(IOutgoingGrainCallContext context)
+    {
+        if (Resending.Value)
         {
+            // A re-send of a call this filter stamped (below): it keeps its stamp.
             await context.Invoke().ConfigureAwait(false);
             return;
         }
 
-        CallSequence sequence;
-        long number, floor;
-        while (!(sequence = _sequences.GetOrAdd(context.TargetId, static _ => new CallSequence())).TryNext(out number, out floor))
-        {
-            _sequences.TryRemove(new KeyValuePair<GrainId, CallSequence>(context.TargetId, sequence));
-        }
-
-        if (_sequences.Count > SweepAbove)
-        {
-            Sweep();
-        }
-
+        var sequence = SequenceOf(context.TargetId, out var number, out var floor);
         RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
         try
         {
             for (var attempt = 0; ; attempt++)
             {
+                Exception lost;
                 try
                 {
-                    await context.Invoke().ConfigureAwait(false);
+                    if (attempt == 0)
+                    {
+                        var lostSignal = _watchNodeDeaths ? sequence.Lost : null;
+                        var call = context.Invoke();
+                        if (lostSignal is not null && !call.IsCompleted && await Task.WhenAny(call, lostSignal).ConfigureAwait(false) != call)
+                        {
+                            // The actor's node died with this call in flight: it will not be answered.
+                            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                            throw new SiloUnavailableException("The actor's node died with this call in flight.");
+                        }
+
+                        await call.ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        context.Result = await ResendAsync(context, sequence).ConfigureAwait(false);
+                    }
+
                     return;
                 }
                 catch (Exception ex) when (IsLostWithNode(ex))
                 {
-                    if (!await MayRetryAsync(context.TargetId, attempt).ConfigureAwait(false))
-                    {
-                        throw new ActorDiedException(
-                            $"The call {context.InterfaceName}.{context.MethodName} to actor {ActorIdOf(context.TargetId)} was lost with the actor's node " +
-                            $"({ex.GetType().Name}: {ex.Message}) and its MaxTaskRetries are used up. Set ActorOptions.MaxTaskRetries to re-send such calls to the restarted actor.");
-                    }
-
-                    await Task.Delay(RetryPause).ConfigureAwait(false);
+                    lost = ex;
                 }
+
+                if (!await MayRetryAsync(context.TargetId, attempt).ConfigureAwait(false))
+                {
+                    throw new ActorDiedException(
+                        $"The call {context.InterfaceName}.{context.MethodName} to actor {ActorIdOf(context.TargetId)} was lost with the actor's node " +
+                        $"({lost.GetType().Name}: {lost.Message}) and its MaxTaskRetries are used up. Set ActorOptions.MaxTaskRetries to re-send such calls to the restarted actor.");
+                }
+
+                await Task.Delay(RetryPause).ConfigureAwait(false);
             }
         }
         finally
         {
             sequence.Done(number);
         }
+    }
+
+    /// <summary>Whether a re-send made by this filter is on its way through the filters.</summary>
+    private static readonly AsyncLocal<bool> Resending = new();
+
+    /// <summary>Sends a copy of the call again, as a new Orleans call (the first may still be pending in Orleans, which
+    /// allows one send per call), racing it against its actor's node dying again.</summary>
+    private async Task<object?> ResendAsync(IOutgoingGrainCallContext context, CallSequence sequence)
+    {
+        var serializer = _services.GetRequiredService<Serializer>();
+        var copy = serializer.Deserialize<IInvokable>(serializer.SerializeToArray(context.Request))
+            ?? throw new InvalidOperationException($"The call {context.MethodName} could not be copied for a re-send.");
+        var runtime = _services.GetRequiredService<IGrainReferenceRuntime>();
+        var lostSignal = _watchNodeDeaths ? sequence.Lost : null;
+        Resending.Value = true;
+        var call = runtime.InvokeMethodAsync<object>((GrainReference)context.Grain, copy, InvokeMethodOptions.None).AsTask();
+        Resending.Value = false;
+        if (lostSignal is not null && await Task.WhenAny(call, lostSignal).ConfigureAwait(false) != call)
+        {
+            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new SiloUnavailableException("The actor's node died with this call in flight.");
+        }
+
+        return await call.ConfigureAwait(false);
+    }
+
+    private CallSequence SequenceOf(GrainId target, out long number, out long floor)
+    {
+        CallSequence sequence;
+        while (!(sequence = _sequences.GetOrAdd(target, NewSequence)).TryNext(out number, out floor))
+        {
+            _sequences.TryRemove(new KeyValuePair<GrainId, CallSequence>(target, sequence));
+        }
+
+        if (_watchNodeDeaths)
+        {
+            WatchNodeDeaths();
+            if (sequence.Node is null && sequence.TryStartLearningNode())
+            {
+                _ = LearnNodeAsync(target, sequence);
+            }
+        }
+
+        return sequence;
+    }
+
+    private CallSequence NewSequence(GrainId target)
+    {
+        if (Interlocked.Increment(ref _created) % SweepAbove == 0)
+        {
+            Sweep();
+        }
+
+        return new CallSequence();
     }
 
     private void Sweep()
@@ -84,10 +173,43 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
         }
     }
 
+    private void WatchNodeDeaths()
+    {
+        if (Volatile.Read(ref _watching) == 0 && Interlocked.Exchange(ref _watching, 1) == 0 && _services.GetService<NodeRuntime>() is { } runtime)
+        {
+            runtime.Cluster.Deaths.Died += NodeDied;
+        }
+    }
+
+    private void NodeDied(NodeId node)
+    {
+        foreach (var sequence in _sequences.Values)
+        {
+            sequence.NodeDied(node.Value);
+        }
+    }
+
+    private async Task LearnNodeAsync(GrainId target, CallSequence sequence)
+    {
+        string? node = null;
+        try
+        {
+            if (target.TryGetGuidKey(out var key, out _))
+            {
+                node = (await _services.GetRequiredService<IGrainFactory>().GetGrain<IActorHostGrain>(key).LocateAsync().ConfigureAwait(false)).Node;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Not known now; the next call asks again.
+        }
+
+        sequence.LearnedNode(node);
+    }
+
     /// <summary>Whether the call never got an answer because the node (or the connection to it) went away.</summary>
     private static bool IsLostWithNode(Exception ex) =>
-        ex is SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException
-        || (ex is OrleansMessageRejectionException && ex.Message.Contains("dead", StringComparison.OrdinalIgnoreCase));
+        ex is SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException;
 
     /// <summary>Asks the actor's host (which rebuilds the actor from its record if its node died) whether the call may be
     /// sent once more.</summary>
@@ -100,7 +222,7 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
 
         try
         {
-            var location = await _grains.GetGrain<IActorHostGrain>(key).LocateAsync().ConfigureAwait(false);
+            var location = await _services.GetRequiredService<IGrainFactory>().GetGrain<IActorHostGrain>(key).LocateAsync().ConfigureAwait(false);
             return !location.Dead && attempt < location.MaxTaskRetries;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -111,61 +233,4 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
 
     private static string ActorIdOf(GrainId target) =>
         target.TryGetGuidKey(out var key, out _) ? ActorId.FromGuid(key).ToString() : target.ToString();
-
-    /// <summary>One caller's sequence numbers for one actor, and its floor: the lowest number not finished yet. The
-    /// caller id is the sequence's own, so a sequence dropped and begun again is a new caller to the actor.</summary>
-    private sealed class CallSequence
-    {
-        private readonly object _lock = new();
-        private readonly HashSet<long> _doneAboveFloor = new();
-        private long _next;
-        private long _floor;
-        private bool _retired;
-
-        public Guid Caller { get; } = Guid.NewGuid();
-
-        public bool TryNext(out long number, out long floor)
-        {
-            lock (_lock)
-            {
-                floor = _floor;
-                number = _next;
-                if (_retired)
-                {
-                    return false;
-                }
-
-                _next++;
-                return true;
-            }
-        }
-
-        /// <summary>Retires the sequence if nothing of it is in flight.</summary>
-        public bool TryRetire()
-        {
-            lock (_lock)
-            {
-                _retired |= _floor == _next;
-                return _retired;
-            }
-        }
-
-        public void Done(long number)
-        {
-            lock (_lock)
-            {
-                if (number != _floor)
-                {
-                    _doneAboveFloor.Add(number);
-                    return;
-                }
-
-                _floor++;
-                while (_doneAboveFloor.Remove(_floor))
-                {
-                    _floor++;
-                }
-            }
-        }
-    }
 }

@@ -94,6 +94,12 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
 
         var gate = _gate!;
         var stamp = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
+        if (stamp is not null)
+        {
+            // Read once: it must not travel back with the response, nor on to the calls this method makes.
+            RequestContext.Remove(ActorCallStamp.Key);
+        }
+
         await gate.EnterAsync(stamp);
         try
         {

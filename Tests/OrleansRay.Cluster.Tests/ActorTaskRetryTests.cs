@@ -38,7 +38,23 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         await using var ray = await Driver.ConnectAsync(Cluster);
         var (journal, victimId, calls) = await QueueCallsOnAWorkerAsync(ray, new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2 });
 
+        // An actor behind a grain interface on the same worker: one call held there (on a gate actor elsewhere), five
+        // behind it, all in flight when the worker dies.
+        var gates = await ray.CreateActorAsync<TestGrainActors.IGateActor>(new ActorOptions { MaxConcurrency = 100, SchedulingStrategy = SchedulingStrategy.NodeAffinity(await Driver.IdOfAsync(ray, _shared.Workers[0])) });
+        var grainActor = await ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { MaxRestarts = 1, MaxTaskRetries = 2, SchedulingStrategy = SchedulingStrategy.NodeAffinity(victimId) });
+        Assert.Equal(5, await grainActor.Add(5));
+        var held = grainActor.Hold(gates, "kill.0");
+        var behind = Enumerable.Range(0, 5).Select(i => grainActor.Append(i)).ToList();
+        await Poll.UntilAsync(async () => (await gates.Of("kill"))[0] == 1, TimeSpan.FromSeconds(30), "the held call inside the grain actor", () => "not yet");
+
         await Cluster.KillAsync(_shared.Workers[1]);
+
+        await gates.Open("kill.0");
+        await held.WaitAsync(Deadline);
+        await Task.WhenAll(behind).WaitAsync(Deadline);
+        Assert.Equal(Enumerable.Range(0, 5).ToList(), await grainActor.Log()); // re-sent in order to a fresh instance
+        Assert.Equal(0, await grainActor.Get());
+        Assert.NotEqual(victimId.Value, await grainActor.Node());
 
         var entries = await ray.GetAsync(calls, Deadline);
         // Position k + 1 for call k: every call ran on one fresh instance (the constructor's state), in submission order.
