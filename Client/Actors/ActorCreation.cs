@@ -56,17 +56,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
 
         var actorId = ActorId.NewId();
         var className = typeof(TActor).FullName ?? typeof(TActor).Name;
-        var data = new ActorOptionsData
-        {
-            Name = options.Name ?? string.Empty,
-            Namespace = options.Namespace ?? _ray.Namespace,
-            Detached = options.Lifetime == ActorLifetime.Detached,
-            Resources = options.ToResourceSet(),
-            MaxRestarts = options.MaxRestarts < 0 ? int.MaxValue : options.MaxRestarts,
-            MaxTaskRetries = options.MaxTaskRetries < 0 ? int.MaxValue : options.MaxTaskRetries,
-            MaxConcurrency = options.MaxConcurrency,
-            Placement = options.ToPlacementHint(),
-        };
+        var data = options.ToData(_ray.Namespace);
 
         if (!string.IsNullOrEmpty(data.Name))
         {
@@ -83,7 +73,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             }
         }
 
-        runtime.Actors.Create(new ActorCreationSpec
+        _ = runtime.Actors.Create(new ActorCreationSpec
         {
             ActorId = actorId,
             Constructor = constructor.Descriptor,

@@ -1,7 +1,183 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using OrleansRay.Actors;
+using OrleansRay.Grains;
+using OrleansRay.Internal;
+using OrleansRay.Node;
+using OrleansRay.Placement;
+
 namespace OrleansRay;
 
-/// <summary>The base class of an actor behind a grain interface: an Orleans grain that OrleansRay places by resources,
-/// names, kills, restarts and keeps in per-caller order.</summary>
-public abstract class ActorGrain : Grain, IActor
+/// <summary>The base class of an actor behind a grain interface (<see cref="IActor"/>): an Orleans grain, called
+/// directly through its Orleans proxy, with Ray's actor semantics around it.</summary>
+/// <remarks>
+/// <para>Write it as any grain: implement your <see cref="IActor"/>-derived interface, keep state in fields, take
+/// services in the constructor, override <see cref="Grain.OnActivateAsync"/> for start-up work. Create it with
+/// <see cref="IRay.CreateActorAsync{TActor}"/>; a proxy of an id that was never created fails every call with
+/// <see cref="ActorDiedException"/>.</para>
+/// <para>What OrleansRay adds (Ray's actor model):</para>
+/// <list type="bullet">
+/// <item>Placement by resources: the activation lives on the node that holds the actor's <see cref="ActorOptions"/>
+/// resources (its placement group bundle, scheduling strategy), and waits for them before it activates.</item>
+/// <item>Order: one caller's calls start in the order they were made, even when many are in flight unawaited; at most
+/// <see cref="ActorOptions.MaxConcurrency"/> run at once (default 1: one at a time, each seeing the state the earlier
+/// ones left; above 1 they interleave at awaits, as Ray's async actors do). The grain is reentrant for Orleans;
+/// OrleansRay does the admitting.</item>
+/// <item>Lifetime: the activation is kept while the actor lives (never collected for idleness); a kill ends it (later
+/// calls throw <see cref="ActorDiedException"/>); a kill with restart, or its node's death, starts a fresh instance
+/// (state reset) while <see cref="ActorOptions.MaxRestarts"/> allows; a non-detached actor dies with its job.</item>
+/// </list>
+/// <para>Exceptions thrown by your methods reach the caller as Orleans delivers them (the original type when it is
+/// serializable). Calls already running when the actor is killed or restarted finish; calls still waiting fail with
+/// <see cref="ActorDiedException"/>.</para>
+/// </remarks>
+[Reentrant]
+[ActorGrainPlacement]
+public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGrainBase
 {
+    private ActorCallGate? _gate;
+    private GrainActorLifecycle? _lifecycle;
+    private int _generation;
+    private Exception? _refused;
+    private NodeRuntime? _node;
+
+    private ActorMailbox? _mailbox;
+
+    /// <summary>Orleans activates the grain through this: attach to the actor's host, then run the grain's own
+    /// <see cref="Grain.OnActivateAsync"/>. If that throws, the actor dies as a Ray actor whose constructor threw: every
+    /// call fails with <see cref="ActorDiedException"/> carrying the cause.</summary>
+    async Task IGrainBase.OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await AttachAsync(cancellationToken).ConfigureAwait(true);
+        if (_refused is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await OnActivateAsync(cancellationToken).ConfigureAwait(true);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            _mailbox?.StartFailed(ex);
+            Refuse(new ActorDiedException($"Actor {GetType().Name} ({ActorId}) could not be created: its OnActivateAsync threw {ex.GetType().Name}: {ex.Message}"));
+        }
+    }
+
+    /// <inheritdoc />
+    Task IGrainBase.OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => OnDeactivateAsync(reason, cancellationToken);
+
+    /// <summary>The OrleansRay instance of the node this actor runs on: submit tasks, create actors, put and get
+    /// objects from actor methods (the same as <see cref="OrleansRay.Ray.Current"/> inside them).</summary>
+    /// <exception cref="InvalidOperationException">The grain is not hosted by an OrleansRay node.</exception>
+    protected IRay Ray => NodeRay.For(_node ?? throw new InvalidOperationException("This actor grain is not hosted by an OrleansRay node (UseOrleansRay)."));
+
+    /// <summary>The actor's id (Ray's actor id): the grain's Guid key.</summary>
+    protected ActorId ActorId => ActorId.FromGuid(this.GetPrimaryKey());
+
+    /// <inheritdoc />
+    async Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Request.GetInterfaceType() is not { } type || !typeof(IActor).IsAssignableFrom(type))
+        {
+            await context.Invoke();
+            return;
+        }
+
+        if (_refused is not null)
+        {
+            throw _refused;
+        }
+
+        var gate = _gate!;
+        var stamp = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
+        await gate.EnterAsync(stamp);
+        try
+        {
+            if (_lifecycle is { } lifecycle && Ended(lifecycle) is { } ended)
+            {
+                throw ended;
+            }
+
+            await context.Invoke();
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    private Exception? Ended(GrainActorLifecycle lifecycle)
+    {
+        var (generation, death, _) = lifecycle.Current;
+        if (death is not null)
+        {
+            return ErrorMapper.ToException(death);
+        }
+
+        return generation != _generation
+            ? new ActorDiedException($"Actor {GetType().Name} ({ActorId}) restarted before this call ran; call it again to reach the new instance.")
+            : null;
+    }
+
+    /// <summary>Finds the actor's host on this node, waits for the actor's resources, and ties this activation to the
+    /// actor's generation: a restart or death deactivates it.</summary>
+    private async Task AttachAsync(CancellationToken cancellationToken)
+    {
+        _node = ServiceProvider.GetService<NodeRuntime>();
+        var actors = ServiceProvider.GetService<ActorServices>();
+        var id = ActorId;
+        if (actors is null)
+        {
+            Refuse(new InvalidOperationException($"Actor grain {GetType().Name} ({id}) is hosted by a silo without OrleansRay: call UseOrleansRay on the silo builder."));
+            return;
+        }
+
+        var mailbox = actors.HostedActors.Find(id);
+        if (mailbox is null)
+        {
+            // Not hosted here yet: the host rebuilds the actor if its node died (the placement director asked it first).
+            await GrainFactory.GetGrain<IActorHostGrain>(id.ToGuid()).LocateAsync().ConfigureAwait(true);
+            mailbox = actors.HostedActors.Find(id);
+        }
+
+        if (mailbox?.Grain is not { } lifecycle)
+        {
+            Refuse(new ActorDiedException(mailbox is null
+                ? $"No actor {GetType().Name} with id {id} lives on this node: create actors behind grain interfaces with ray.CreateActorAsync<TActor>(), not GrainFactory.GetGrain with a new key."
+                : $"Actor {id} is a class actor, not an actor behind a grain interface."));
+            return;
+        }
+
+        await lifecycle.Settled.WaitAsync(cancellationToken).ConfigureAwait(true);
+        var (generation, death, end) = lifecycle.Current;
+        if (death is not null)
+        {
+            Refuse(ErrorMapper.ToException(death));
+            return;
+        }
+
+        // The actor's state lives in this activation: Orleans must not collect it for idleness while the actor lives.
+        DelayDeactivation(TimeSpan.MaxValue);
+        _lifecycle = lifecycle;
+        _mailbox = mailbox;
+        _generation = generation;
+        var gate = new ActorCallGate(mailbox.MaxConcurrency);
+        _gate = gate;
+        var context = GrainContext;
+        end.Register(() =>
+        {
+            gate.Close(Ended(lifecycle) ?? new ActorDiedException($"Actor {id} ended."));
+            context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "the actor was killed or restarted"));
+        });
+    }
+
+    /// <summary>This activation serves no calls: each fails with <paramref name="reason"/>; Orleans collects it once idle.</summary>
+    private void Refuse(Exception reason)
+    {
+        _refused = reason;
+        _gate = new ActorCallGate(1);
+    }
 }

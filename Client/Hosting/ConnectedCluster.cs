@@ -89,6 +89,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
                 o.ServiceId = ClusterId;
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+            // Calls to actors behind grain interfaces carry their order stamp.
+            client.Services.AddSingleton<IOutgoingGrainCallFilter, Actors.ActorCallStamper>();
             // The job's own types may appear in its values by name alone (an actor handle names its actor's class), as
             // the nodes' job serializers allow them too.
             var jobNames = jobAssemblies.Select(a => a.GetName().Name!).ToArray();

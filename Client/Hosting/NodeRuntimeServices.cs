@@ -7,6 +7,7 @@ using Orleans.Serialization.Configuration;
 using OrleansRay.ControlStore;
 using OrleansRay.Node;
 using OrleansRay.Ownership;
+using OrleansRay.Placement;
 using OrleansRay.Transport;
 
 namespace OrleansRay.Hosting;
@@ -43,6 +44,8 @@ internal static class NodeRuntimeServices
         // Actor host grains take the Actors layer's services, not the whole runtime.
         services.TryAddSingleton(sp => sp.GetRequiredService<NodeRuntime>().ActorServices);
         services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();
+        services.AddPlacementDirector<ActorGrainPlacement, ActorGrainPlacementDirector>();
+        services.AddSingleton<IOutgoingGrainCallFilter, Actors.ActorCallStamper>();
         if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {
             // The control store writes through to the default grain storage; without --storage it is the head's memory.

@@ -63,6 +63,20 @@ public sealed class ActorOptions
     internal ResourceSet ToResourceSet() =>
         ResourceShape.InGroup(ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)), PlacementGroup, BundleIndex, nameof(ActorOptions));
 
+    /// <summary>The options as they travel with the actor's creation; <paramref name="defaultNamespace"/> when no
+    /// <see cref="Namespace"/> is set.</summary>
+    internal ActorOptionsData ToData(string defaultNamespace) => new()
+    {
+        Name = Name ?? string.Empty,
+        Namespace = Namespace ?? defaultNamespace,
+        Detached = Lifetime == ActorLifetime.Detached,
+        Resources = ToResourceSet(),
+        MaxRestarts = MaxRestarts < 0 ? int.MaxValue : MaxRestarts,
+        MaxTaskRetries = MaxTaskRetries < 0 ? int.MaxValue : MaxTaskRetries,
+        MaxConcurrency = MaxConcurrency,
+        Placement = ToPlacementHint(),
+    };
+
     internal void Validate()
     {
         ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(ActorOptions));

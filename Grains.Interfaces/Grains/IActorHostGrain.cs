@@ -23,7 +23,20 @@ public interface IActorHostGrain : IGrainWithGuidKey
     [Alias("Kill")]
     Task KillAsync(bool noRestart, string reason);
 
+    /// <summary>The node the actor lives on (rebuilding it from its record first if this activation never saw its
+    /// creation): where its grain activation, for an actor behind a grain interface, is placed.</summary>
+    [Alias("Locate")]
+    Task<ActorLocation> LocateAsync();
+
     /// <summary>The actor's state, restarts and node.</summary>
     [Alias("GetInfo")]
     Task<ActorInfo?> GetInfoAsync();
 }
+
+/// <summary>Where an actor lives and what its callers may do: its node, how many times a call lost with that node may be
+/// re-sent, and whether it is dead.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.actorlocation")]
+public sealed record ActorLocation(
+    [property: Id(0)] string Node,
+    [property: Id(1)] int MaxTaskRetries,
+    [property: Id(2)] bool Dead);

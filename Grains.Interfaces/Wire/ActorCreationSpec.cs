@@ -10,4 +10,8 @@ public sealed record ActorCreationSpec
     [Id(3)] public ActorOptionsData Options { get; init; } = new();
     [Id(4)] public WorkerId Owner { get; init; }
     [Id(5)] public string ClassName { get; init; } = string.Empty;
+
+    /// <summary>For an actor behind a grain interface: the Orleans grain type of its implementation (then there is no
+    /// <see cref="Constructor"/>: the grain activation is the instance). Null for a class actor.</summary>
+    [Id(6)] public string? GrainType { get; init; }
 }

@@ -78,6 +78,16 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         _mailbox.Kill(noRestart, reason);
     }
 
+    public async Task<ActorLocation> LocateAsync()
+    {
+        if (!_mailbox.IsCreated)
+        {
+            await RecoverAsync(forCalls: false);
+        }
+
+        return new ActorLocation(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries, !_mailbox.IsCreated || _mailbox.State == ActorState.Dead);
+    }
+
     public async Task<ActorInfo?> GetInfoAsync()
     {
         if (!_mailbox.IsCreated)

@@ -60,6 +60,9 @@ internal sealed class ActorMailbox
 
     public bool IsCreated => _spec is not null;
 
+    /// <summary>For an actor behind a grain interface: what its grain activation on this node serves calls by.</summary>
+    public GrainActorLifecycle? Grain { get; private set; }
+
     /// <summary>The actor, the driver (or worker) that created it, and whether it outlives that; null before creation.</summary>
     public (ActorId Id, WorkerId Owner, bool Detached)? Ownership => _spec is { } spec ? (spec.ActorId, spec.Owner, spec.Options.Detached) : null;
 
@@ -103,6 +106,7 @@ internal sealed class ActorMailbox
 
             _spec = spec;
             _restarts = restarts;
+            Grain = spec.GrainType is null ? null : new GrainActorLifecycle();
         }
 
         _runtime.HostedActors.Add(spec.ActorId, this);
@@ -122,6 +126,7 @@ internal sealed class ActorMailbox
             }
 
             _spec = spec;
+            Grain = spec.GrainType is null ? null : new GrainActorLifecycle();
         }
 
         _runtime.HostedActors.Add(spec.ActorId, this);
@@ -132,7 +137,7 @@ internal sealed class ActorMailbox
     {
         try
         {
-            if (!await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false))
+            if (Grain is null && !await _code.AcquireAsync(_runtime, spec.Constructor).ConfigureAwait(false))
             {
                 return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
             }
@@ -171,7 +176,8 @@ internal sealed class ActorMailbox
             caller = _caller;
         }
 
-        var (instance, failure) = await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller).ConfigureAwait(false);
+        // An actor behind a grain interface has no instance here: its grain activation is the instance.
+        var (instance, failure) = Grain is not null ? (null, null) : await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);
@@ -190,6 +196,7 @@ internal sealed class ActorMailbox
         }
 
         ActorLog.ActorAlive(_logger, spec.ClassName, spec.ActorId);
+        Grain?.Alive();
         _reports.ReportState(spec.ActorId, ActorState.Alive);
         Pump();
     }
@@ -263,6 +270,11 @@ internal sealed class ActorMailbox
         }
     }
 
+    /// <summary>The grain activation of an actor behind a grain interface failed to start (Ray: its constructor threw):
+    /// the actor dies, whatever its MaxRestarts.</summary>
+    public void StartFailed(Exception ex) =>
+        Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) could not be created: {ex.GetType().Name}: {ex.Message}", actorId: _spec?.ActorId ?? default));
+
     /// <summary>Kills the actor, or restarts it when asked and MaxRestarts allows.</summary>
     public void Kill(bool noRestart, string reason)
     {
@@ -315,6 +327,7 @@ internal sealed class ActorMailbox
         }
 
         ActorInstance.Dispose(old);
+        Grain?.Restarted();
         _ = ConstructAsync(generation);
     }
 
@@ -346,6 +359,7 @@ internal sealed class ActorMailbox
 
         // Withdraws a resource request still waiting (an actor killed before it was placed).
         _lifetime.Cancel();
+        Grain?.Died(cause);
         if (spec is not null)
         {
             _runtime.HostedActors.Died(spec.ActorId);

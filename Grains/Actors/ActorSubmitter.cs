@@ -40,7 +40,8 @@ internal sealed partial class ActorSubmitter
 
     /// <summary>Creates an actor: the creation is the first message of its creator's outbox, so the creator's calls made
     /// right after follow it; other submitters' first calls wait for it too while it is in flight.</summary>
-    public void Create(ActorCreationSpec spec)
+    /// <returns>The creation's send: complete once the actor's host has it.</returns>
+    public Task Create(ActorCreationSpec spec)
     {
         var outbox = OutboxOf(CurrentCaller(), spec.ActorId);
         var created = outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
@@ -50,6 +51,8 @@ internal sealed partial class ActorSubmitter
             var actorId = spec.ActorId;
             created.ContinueWith(sent => _creating.TryRemove(actorId, out Task? _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+
+        return created;
     }
 
     /// <summary>Queues a call of the current submitter; returns its pending result entry at once (cancellable through

@@ -16,6 +16,9 @@ internal sealed class HostedActorRegistry
 
     public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
 
+    /// <summary>The mailbox of an actor hosted on this node, or null.</summary>
+    public ActorMailbox? Find(ActorId id) => _actors.TryGetValue(id, out var mailbox) ? mailbox : null;
+
     /// <summary>An actor died: it stays listed until <see cref="DeadKept"/> later deaths push it out.</summary>
     public void Died(ActorId id)
     {

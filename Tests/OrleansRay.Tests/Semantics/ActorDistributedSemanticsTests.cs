@@ -69,7 +69,7 @@ public sealed class ActorDistributedSemanticsTests : IAsyncLifetime
         // A class the nodes cannot load: its descriptor names an assembly none of them has.
         var runtime = IRayRuntimeAccess.Of(_ray);
         var actorId = ActorId.NewId();
-        runtime.Actors.Create(new ActorCreationSpec
+        _ = runtime.Actors.Create(new ActorCreationSpec
         {
             ActorId = actorId,
             Constructor = new FunctionDescriptor("NoSuchAssembly", "NoSuch.Actor", ".ctor", 0),

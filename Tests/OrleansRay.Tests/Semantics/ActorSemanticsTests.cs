@@ -125,7 +125,7 @@ public sealed class ActorSemanticsTests
         var failed = _ray.Task(ActorSemanticsFunctions.Fail).Remote();
         var runtime = IRayRuntimeAccess.Of(_ray);
         var actorId = ActorId.NewId();
-        runtime.Actors.Create(new ActorCreationSpec
+        _ = runtime.Actors.Create(new ActorCreationSpec
         {
             ActorId = actorId,
             Constructor = FunctionDescriptor.For(typeof(Counter).GetConstructor(new[] { typeof(int) })!),
