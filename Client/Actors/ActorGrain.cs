@@ -70,7 +70,8 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     Task IGrainBase.OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => OnDeactivateAsync(reason, cancellationToken);
 
     /// <summary>The OrleansRay instance of the node this actor runs on: submit tasks, create actors, put and get
-    /// objects from actor methods (the same as <see cref="OrleansRay.Ray.Current"/> inside them).</summary>
+    /// objects from actor methods. (<see cref="OrleansRay.Ray.Current"/> and <see cref="RayContext"/> describe tasks and
+    /// class-actor methods; in a grain, use this.)</summary>
     /// <exception cref="InvalidOperationException">The grain is not hosted by an OrleansRay node.</exception>
     protected IRay Ray => NodeRay.For(_node ?? throw new InvalidOperationException("This actor grain is not hosted by an OrleansRay node (UseOrleansRay)."));
 
@@ -96,9 +97,14 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         await gate.EnterAsync(stamp);
         try
         {
-            if (_lifecycle is { } lifecycle && Ended(lifecycle) is { } ended)
+            if (_lifecycle is { } lifecycle)
             {
-                throw ended;
+                if (Ended(lifecycle) is { } ended)
+                {
+                    throw ended;
+                }
+
+                lifecycle.CallRun();
             }
 
             await context.Invoke();

@@ -110,7 +110,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.Services.AddSingleton<ObjectRefSerializationHooks>();
         builder.Services.AddSingleton(sp => new NodeRuntime(
             sp.GetRequiredService<NodeRuntimeOptions>(),
-            sp.GetRequiredService<IClusterClient>(),
+            ApplicationGrainFactory.Create(sp, sp.GetRequiredService<IClusterClient>()),
             sp.GetRequiredService<ValueCopier>(),
             new LocalOwners(),
             sp.GetRequiredService<ILogger<NodeRuntime>>()));

@@ -33,9 +33,11 @@ internal static class NodeRuntimeServices
         services.TryAddSingleton(NodeObjectStore.Start);
         // One per silo; a process hosting several nodes registers one shared instance before this (see LocalOwners).
         services.TryAddSingleton<LocalOwners>();
+        // The application's grains are reached through this factory too (IRay.GrainFactory): one for a grain class no
+        // node hosts says why.
         services.TryAddSingleton(sp => new NodeRuntime(
             sp.GetRequiredService<NodeRuntimeOptions>(),
-            sp.GetRequiredService<IGrainFactory>(),
+            ApplicationGrainFactory.Create(sp, sp.GetRequiredService<IGrainFactory>()),
             sp.GetRequiredService<ValueCopier>(),
             sp.GetRequiredService<LocalOwners>(),
             sp.GetRequiredService<ILogger<NodeRuntime>>(),

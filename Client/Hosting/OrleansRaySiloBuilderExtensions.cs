@@ -29,6 +29,9 @@ public static class OrleansRaySiloBuilderExtensions
     /// that anyway. Inside a task or an actor method, <see cref="Ray.Current"/> is the node's <see cref="IRay"/> as
     /// usual; outside them, use the resolved one (<see cref="Ray.Current"/> there only names drivers made by
     /// <see cref="Ray.InitAsync"/>).</para>
+    /// <para>The application's own grains stay as they are, and tasks and actors reach them through
+    /// <see cref="IRay.GrainFactory"/> (the silo's grain factory). Every silo of the cluster hosts the grain classes its
+    /// host was built with; a class that only travels with a connected driver's shipped code is hosted nowhere.</para>
     /// <para>The options are checked when the host starts: a bad value fails <c>StartAsync</c> with an
     /// <see cref="OptionsValidationException"/> whose message names the setting and what to give instead.</para>
     /// <para>Safe to call more than once: the node is added once, and every <paramref name="configure"/> is applied, in

@@ -82,7 +82,7 @@ internal sealed class ActorMailbox
     }
 
     /// <summary>Calls run so far.</summary>
-    public long CallsRun => Interlocked.Read(ref _callsRun);
+    public long CallsRun => Interlocked.Read(ref _callsRun) + (Grain?.CallsRun ?? 0);
 
     public ActorInfo? Info()
     {
@@ -253,21 +253,8 @@ internal sealed class ActorMailbox
             }
         }
 
-        CancelRunning(running);
+        RunningActorCalls.Cancel(running, _logger, _spec?.ClassName);
         Pump();
-    }
-
-    private void CancelRunning(CancellationTokenSource? running)
-    {
-        try
-        {
-            running?.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            // A callback the actor's code registered threw; the cancel itself happened.
-            ActorLog.CancelCallbackFailed(_logger, _spec?.ClassName ?? "?", ex);
-        }
     }
 
     /// <summary>The grain activation of an actor behind a grain interface failed to start (Ray: its constructor threw):
@@ -322,7 +309,7 @@ internal sealed class ActorMailbox
         ActorLog.ActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
         foreach (var (call, cancel) in abandoned)
         {
-            CancelRunning(cancel);
+            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
             _replies.Deliver(call, null, RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
         }
 
@@ -370,7 +357,7 @@ internal sealed class ActorMailbox
         // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
         foreach (var (call, cancel) in abandoned)
         {
-            CancelRunning(cancel);
+            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
             _replies.Deliver(call, null, cause);
         }
 

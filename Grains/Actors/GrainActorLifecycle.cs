@@ -13,6 +13,13 @@ internal sealed class GrainActorLifecycle
     private CancellationTokenSource _generationEnd = new();
     private int _generation;
     private RayError? _death;
+    private long _callsRun;
+
+    /// <summary>Calls the grain activations of this actor have admitted (the dashboard's "calls run").</summary>
+    public long CallsRun => Interlocked.Read(ref _callsRun);
+
+    /// <summary>Counts one admitted call.</summary>
+    public void CallRun() => Interlocked.Increment(ref _callsRun);
 
     /// <summary>Completes with true once the actor is alive (its resources held), false if it died first.</summary>
     public Task<bool> Settled => _settled.Task;

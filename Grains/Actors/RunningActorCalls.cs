@@ -11,6 +11,20 @@ internal sealed class RunningActorCalls
 
     public int Count => _calls.Count;
 
+    /// <summary>Cancels a running call's token (null: nothing to cancel); a callback of the actor's code that throws is
+    /// logged, the cancel itself happened.</summary>
+    public static void Cancel(CancellationTokenSource? running, Microsoft.Extensions.Logging.ILogger logger, string? className)
+    {
+        try
+        {
+            running?.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            ActorLog.CancelCallbackFailed(logger, className ?? "?", ex);
+        }
+    }
+
     /// <summary>Starts tracking a call; returns the token its code sees.</summary>
     public CancellationToken Add(ActorCall call)
     {

@@ -38,7 +38,7 @@ internal sealed class StartCommand : Command
     };
     private readonly Option<string[]> _load = new(UserAssemblies.Option)
     {
-        Description = "Load this application assembly (.dll; absolute, or relative to the current folder) into the node before it starts, so tasks and actors defined in it can run here ([GenerateSerializer] types included). Repeat for several: --load App.dll --load Lib.dll. Every node that may run the code needs it.",
+        Description = "Load this application assembly (.dll; absolute, or relative to the current folder) into the node before it starts, so tasks and actors defined in it can run here ([GenerateSerializer] types included) and its Orleans grain classes are hosted here. Repeat for several: --load App.dll --load Lib.dll. Every node that may run the code needs it.",
         Arity = ArgumentArity.OneOrMore,
         HelpName = "PATH.dll",
     };

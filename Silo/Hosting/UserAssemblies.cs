@@ -11,7 +11,9 @@ namespace OrleansRay.Silo.Hosting;
 /// <para>The launching <c>start</c> checks each file (<see cref="Check"/>) so a person gets a one-line error before any
 /// process starts; the node then loads them into the default <see cref="AssemblyLoadContext"/> before its silo starts
 /// (<see cref="Load"/>), where the function registry finds them (<c>AppDomain.GetAssemblies</c>) and Orleans'
-/// serializer is told about them (their <c>[GenerateSerializer]</c> types).</para>
+/// serializer is told about them (their <c>[GenerateSerializer]</c> types, and their grain classes, which this node then
+/// hosts: Orleans builds its grain type map once, at silo start, so this is the only way a grain class reaches a CLI
+/// node; a job's shipped code adds none).</para>
 /// <para>An assembly's own dependencies are those its <c>.deps.json</c> lists, found next to it (the folder
 /// <c>dotnet build</c> writes), after the node's own assemblies: a dependency the node already has (OrleansRay,
 /// Orleans, the framework) is the node's copy.</para>

@@ -28,6 +28,9 @@ public static class Functions
 
     public static int Square(int x) => x * x;
 
+    /// <summary>Calls a grain whose class travels only with this job: no node hosts it.</summary>
+    public static Task<int> PingShippedGrain() => Ray.Current.GrainFactory.GetGrain<IShippedGrain>("shipped").PingAsync();
+
     /// <summary>Nested refs: a list of refs passed as refs, read inside the task; plus the build's offset.</summary>
     public static async Task<int> SumRefs(List<ObjectRef<int>> refs)
     {

@@ -84,6 +84,25 @@ public static class Program
         return 0;
     }
 
+    /// <summary>"answered N", or the failure as "ExceptionType: first sentence" (a task's by its original type).</summary>
+    private static async Task<string> OutcomeAsync(Func<Task<int>> call)
+    {
+        static string First(string message) => message.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? message[..(end + 1)] : message;
+        try
+        {
+            var answer = await call();
+            return string.Create(CultureInfo.InvariantCulture, $"answered {answer}");
+        }
+        catch (RayTaskException ex)
+        {
+            return $"{ex.OriginalExceptionType}: {First(ex.OriginalMessage)}";
+        }
+        catch (Exception ex)
+        {
+            return $"{ex.GetType().FullName}: {First(ex.Message)}";
+        }
+    }
+
     private static async Task RoundAsync(IRay ray, int round)
     {
         var timeout = TimeSpan.FromSeconds(60);
@@ -120,6 +139,10 @@ public static class Program
         {
             Check("broken-actor", died.Message.Contains("broken 7", StringComparison.Ordinal) ? "died: broken 7" : died.Message);
         }
+        // A grain class that only travels with the job is hosted nowhere: the driver's GetGrain and a task's fail at
+        // once (the nodes' grain classes are the ones they had at start), saying so.
+        Check("grain-driver", await OutcomeAsync(() => ray.GrainFactory.GetGrain<IShippedGrain>("shipped").PingAsync()));
+        Check("grain-task", await OutcomeAsync(async () => await ray.GetAsync(ray.Task(Functions.PingShippedGrain).Remote(), timeout)));
         // Spread over every node: each fetches and loads this job's code the first time it runs something of it.
         var spread = await ray.GetAsync(
             Enumerable.Range(0, 6).Select(_ => ray.Task(Functions.WhereAndWhich).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote()),

@@ -9,6 +9,9 @@ public sealed class Counter
 
     /// <summary>The node the actor lives on right now.</summary>
     public string Node() => RayContext.NodeId.Value;
+
+    /// <summary>Adds to an ordinary grain of the application from the actor's node.</summary>
+    public Task<int> AddToTally(string key, int amount) => Ray.Current.GrainFactory.GetGrain<ITallyGrain>(key).AddAsync(amount);
 }
 
 /// <summary>Counter's methods as remote actor methods: <c>handle.Task(CounterCalls.Increment)</c>.</summary>
@@ -26,5 +29,11 @@ public static class CounterCalls
     {
         ArgumentNullException.ThrowIfNull(counter);
         return counter.Node();
+    }
+
+    public static Task<int> AddToTally(Counter counter, string key)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        return counter.AddToTally(key, 100);
     }
 }

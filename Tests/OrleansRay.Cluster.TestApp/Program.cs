@@ -5,7 +5,8 @@ namespace OrleansRay.Cluster.TestApp;
 /// <summary>The TestApp as a driver program, for <c>orleansray job submit -- dotnet OrleansRay.Cluster.TestApp.dll VERB</c>:
 /// it connects with <c>Address = "auto"</c> (the <c>ORLEANSRAY_ADDRESS</c> a submitted job gets) and runs as the job
 /// <c>ORLEANSRAY_JOB_ID</c> names.</summary>
-/// <remarks>Verbs: <c>squares N</c> sums the squares of 1..N as tasks and prints the sum; <c>exit CODE</c> runs one task,
+/// <remarks>Verbs: <c>squares N</c> sums the squares of 1..N as tasks and prints the sum, then adds N to an ordinary
+/// grain (<see cref="ITallyGrain"/>) from the driver and from a task and prints the total; <c>exit CODE</c> runs one task,
 /// then exits with CODE after disposing its driver (the job's exit code must still win); <c>wait</c> prints "connected"
 /// and waits to be stopped; <c>crash</c> runs one task, prints "crashing" and ends the process with
 /// <c>Environment.FailFast</c> (exit 134, its driver never disposed); <c>throw</c> runs one task and lets an exception
@@ -33,6 +34,12 @@ public static class Program
                 case "squares":
                     var squares = await ray.GetAsync(Enumerable.Range(1, number).Select(i => ray.Task(Work.Square, i).Remote()).ToArray(), TimeSpan.FromSeconds(60));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sum of squares 1..{number} = {squares.Sum()}"));
+                    // The application's ordinary grain (its class is on the nodes through --load), from this driver
+                    // and from a task of this job's shipped code (the same build, so it uses the node's copy).
+                    var tally = "squares-" + Guid.NewGuid().ToString("N");
+                    _ = await ray.GrainFactory.GetGrain<ITallyGrain>(tally).AddAsync(number);
+                    var fromTask = await ray.GetAsync(ray.Task(Tallies.AddFromTask, tally, number).Remote(), TimeSpan.FromSeconds(60));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tally from driver and task = {fromTask.Split('|')[1]}"));
                     return 0;
                 case "exit":
                     var square = await ray.GetAsync(ray.Task(Work.Square, 3).Remote(), TimeSpan.FromSeconds(60));

@@ -160,6 +160,12 @@ public sealed class CodeShippingTests : IAsyncLifetime
         Assert.Equal(handle, Check(run, round, "handle-in-task"));
         Assert.Equal(actorRecord, Check(run, round, "actor-record"));
         Assert.Equal(version, Check(run, round, "spread-versions"));
+        // A grain class shipped with the job is not hosted: a clear failure at once from the driver and from a task
+        // (where Orleans itself would say only that the job's type "is not allowed").
+        Assert.Equal("System.ArgumentException: No node of the cluster hosts a grain class implementing ShipApp.IShippedGrain.", Check(run, round, "grain-driver"));
+        Assert.Equal(
+            "System.ArgumentException: No node of the cluster hosts a grain class implementing ShipApp.IShippedGrain: it comes from code shipped with the job (assembly ShipApp), and Orleans learns grain classes only when a node starts.",
+            Check(run, round, "grain-task"));
         // Refs of the job's own record type, as an argument (in a list) and as a result.
         Assert.Equal("a,b", Check(run, round, "refs-of-records"));
         Assert.Equal($"made@{version}", Check(run, round, "returned-ref"));

@@ -40,6 +40,8 @@ public sealed class JobTests : IAsyncLifetime
         Assert.True(logs.ExitCode == 0, logs.ToString());
         // The driver's tasks ran on the cluster's nodes (Work.Square is loaded there, not in the driver's job alone).
         Assert.Contains("sum of squares 1..10 = 385", logs.Output, StringComparison.Ordinal);
+        // The TestApp's ordinary grain, from the submitted driver and from a task of its shipped code (issue 14.5).
+        Assert.Contains("tally from driver and task = 20", logs.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace OrleansRay.Cluster.Tests;
 /// <summary>The README's <c>csharp</c> blocks as a new user writes them: each is the whole <c>Program.cs</c> of a new
 /// console project made as <c>dotnet new console</c> makes it (ImplicitUsings and Nullable on, nothing of this
 /// repository's build settings), referencing <c>Client/OrleansRay.csproj</c>. It must build and run (issue 9, case 14:
-/// Orleans' implicit <c>global using Orleans.Runtime;</c> made <c>PlacementStrategy</c> ambiguous in such a project).</summary>
+/// Orleans' implicit <c>global using Orleans.Runtime;</c> made <c>PlacementStrategy</c> ambiguous in such a project). A block
+/// whose first line says the project also references Microsoft.Orleans.Sdk (grain-interface actors) gets that reference.</summary>
 public sealed partial class ReadmeSamplesTests : IDisposable
 {
     private readonly DirectoryInfo _project = Directory.CreateTempSubdirectory("orl-readme-");
@@ -41,8 +42,15 @@ public sealed partial class ReadmeSamplesTests : IDisposable
             ["MSBUILDDISABLENODEREUSE"] = "1",
         };
 
+        var plainProject = await File.ReadAllTextAsync(projectFile);
         foreach (var (line, code) in blocks)
         {
+            // A block that says its project also references the Orleans SDK (actors behind grain interfaces: Orleans
+            // generates their proxies in the user's project) gets that reference, with the version the block names.
+            var sdk = OrleansSdkLine().Match(code);
+            await File.WriteAllTextAsync(projectFile, sdk.Success
+                ? plainProject.Replace("<ItemGroup>", $"<ItemGroup>\n    {sdk.Groups["reference"].Value}", StringComparison.Ordinal)
+                : plainProject);
             await File.WriteAllTextAsync(Path.Combine(_project.FullName, "Program.cs"), code);
             // No build servers: nothing this test starts may outlive it.
             var build = await ProcessRunner.RunAsync(DotNet, ["build", projectFile, "-c", configuration, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-v", "q"],
@@ -71,6 +79,9 @@ public sealed partial class ReadmeSamplesTests : IDisposable
 
     [GeneratedRegex(@"^```csharp\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();
+
+    [GeneratedRegex(@"^// UserApp\.csproj also has: (?<reference><PackageReference Include=""Microsoft\.Orleans\.Sdk"" Version=""[^""]+"" />)", RegexOptions.Multiline)]
+    private static partial Regex OrleansSdkLine();
 
     private static string DotNet =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";

@@ -5,7 +5,7 @@ using Xunit;
 namespace OrleansRay.Tests;
 
 /// <summary>A node leaves while it runs a driver's tasks and hosts its actor: the tasks run again elsewhere, the actor
-/// restarts elsewhere. (A SIGKILLed node process is tested in OrleansRay.Cluster.Tests.)</summary>
+/// restarts elsewhere, and so does an actor behind a grain interface. (A SIGKILLed node process is tested in OrleansRay.Cluster.Tests.)</summary>
 public sealed class NodeLossTests : IAsyncLifetime
 {
     private InProcessCluster _cluster = null!;
@@ -33,6 +33,9 @@ public sealed class NodeLossTests : IAsyncLifetime
             .Options(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) })
             .Remote();
         Assert.Equal(leaving.NodeId.Value, await actor.Task(a => a.Where()).Remote());
+        var grainActor = await ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) });
+        Assert.Equal(5, await grainActor.Add(5));
+        Assert.Equal(leaving.NodeId.Value, await grainActor.Node());
 
         var tasks = Enumerable.Range(0, 300)
             .Select(_ => ray.Task(SlowWhere, 10).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
@@ -61,5 +64,9 @@ public sealed class NodeLossTests : IAsyncLifetime
         var after = await ray.GetAsync(actor.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60));
         Assert.NotEqual(leavingId, after);
         Assert.Equal(1, await actor.Task(a => a.Calls()).Remote()); // restarted: its state began anew
+
+        // The actor behind a grain interface restarted on another node too, from a fresh instance.
+        Assert.NotEqual(leavingId, await grainActor.Node().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(1, await grainActor.Increment());
     }
 }

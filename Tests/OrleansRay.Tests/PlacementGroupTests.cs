@@ -210,6 +210,14 @@ public sealed class PlacementGroupTests : IClassFixture<ThreeNodeClusterFixture>
                 .Remote();
             Assert.Equal(bundleNodes[1], await _ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
             await _ray.KillAsync(actor);
+
+            // An actor behind a grain interface lives in its bundle too.
+            for (var bundle = 0; bundle < 2; bundle++)
+            {
+                var grainActor = await _ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { NumCpus = 1, PlacementGroup = pg, BundleIndex = bundle });
+                Assert.Equal(bundleNodes[bundle], await grainActor.Node());
+                await _ray.KillAsync(grainActor);
+            }
         }
         finally
         {

@@ -40,6 +40,8 @@ public sealed class ClusterDashboardTests : IAsyncLifetime
             TimeSpan.FromSeconds(60));
         var counter = ray.Actor(() => new Counter()).Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(workerId, soft: false) }).Remote();
         Assert.Equal(1, await ray.GetAsync(counter.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(30)));
+        var grainActor = await ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(workerId) });
+        Assert.Equal(2, await grainActor.Add(2));
 
         using var tasks = await GetAsync("/api/tasks");
         using var actors = await GetAsync("/api/actors");
@@ -67,6 +69,12 @@ public sealed class ClusterDashboardTests : IAsyncLifetime
         Assert.Equal(workerId.Value, row.GetProperty("node").GetString());
         Assert.True(row.GetProperty("callsRun").GetInt64() >= 1, row.ToString());
         Assert.Equal(0, row.GetProperty("pendingCalls").GetInt32());
+        // An actor behind a grain interface is listed by its interface, with the calls its grain ran.
+        var grainRow = actors.RootElement.GetProperty("actors").EnumerateArray()
+            .Single(a => a.GetProperty("className").GetString() == typeof(TestGrainActors.ICounterActor).FullName && a.GetProperty("state").GetString() == "ALIVE");
+        Assert.Equal(workerId.Value, grainRow.GetProperty("node").GetString());
+        Assert.Equal(1, grainRow.GetProperty("callsRun").GetInt64());
+        await ray.KillAsync(grainActor);
 
         // Each worker answers for its own store process: capacity as started (--object-store-memory), no error.
         var objectNodes = objects.RootElement.GetProperty("nodes").EnumerateArray().ToList();

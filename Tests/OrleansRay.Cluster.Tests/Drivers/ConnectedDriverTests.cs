@@ -152,6 +152,39 @@ public sealed class ConnectedDriverTests : IAsyncLifetime
         Assert.Contains(typeof(NotLoaded).FullName!, error.Message, StringComparison.Ordinal);
         Assert.Contains("--load", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_loaded_applications_grain_is_hosted_by_every_node_and_reached_from_the_driver_tasks_and_an_actor()
+    {
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var shared = "tally-" + Guid.NewGuid().ToString("N")[..8];
+        var tally = ray.GrainFactory.GetGrain<ITallyGrain>(shared);
+        Assert.Equal(1, await tally.AddAsync(1));
+
+        // A task pinned to each node adds to a tally of its own; the grain prefers its caller's node, so each tally
+        // lives where its task ran: every node hosts the class it loaded with --load.
+        foreach (var node in Cluster.RunningNodes)
+        {
+            var id = await Driver.IdOfAsync(ray, node);
+            var pinned = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(id) };
+            var result = await ray.GetAsync(ray.Task(Tallies.AddFromTask, "tally-" + Guid.NewGuid().ToString("N")[..8], 5).Options(pinned).Remote(), TimeSpan.FromSeconds(30));
+            Assert.Equal([id.Value, "5", id.Value], result.Split('|'));
+        }
+
+        // An actor on a worker, and a grain reference the driver passes to a task on the other worker.
+        var counter = ray.Actor(() => new Counter())
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(await Driver.IdOfAsync(ray, _shared.Workers[0])) })
+            .Remote();
+        Assert.Equal(101, await ray.GetAsync(counter.Task(CounterCalls.AddToTally, shared).Remote(), TimeSpan.FromSeconds(30)));
+        var onOther = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(await Driver.IdOfAsync(ray, _shared.Workers[1])) };
+        Assert.Equal(111, await ray.GetAsync(ray.Task(Tallies.AddThrough, tally, 10).Options(onOther).Remote(), TimeSpan.FromSeconds(30)));
+
+        // A grain class only the driver has (ICounterGrain's class is in this test assembly, which no node loaded)
+        // fails at once in GetGrain, saying the class must be on the nodes when they start.
+        var missing = Assert.Throws<ArgumentException>(() => ray.GrainFactory.GetGrain<Grains.ICounterGrain>("x"));
+        Assert.Contains($"No node of the cluster hosts a grain class implementing {typeof(Grains.ICounterGrain).FullName}", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("--load", missing.Message, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>A function only the driver has.</summary>

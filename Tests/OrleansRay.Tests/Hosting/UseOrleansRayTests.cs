@@ -7,6 +7,7 @@ using OrleansRay.Node;
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
+using OrleansRay.Tests.Interop;
 using OrleansRay.Tests.Processes;
 using Xunit;
 
@@ -64,6 +65,22 @@ public sealed class UseOrleansRayTests
             async () => (await jobs.ListAsync()).Any(j => j.Embedded && j.State == JobState.Running && j.Namespace == "default"),
             Deadline,
             "the application's driver has a running job");
+    }
+
+    [Fact]
+    public async Task The_hosted_driver_its_tasks_and_actors_reach_the_applications_own_grain()
+    {
+        await using var app = new TestHost(BuildHost(node => node.NumCpus = 2));
+        await app.StartAsync();
+        var ray = app.Services.GetRequiredService<IRay>();
+        var page = "page-" + Guid.NewGuid().ToString("N")[..8];
+
+        // The driver's grain factory and the application's own reach the same activation.
+        Assert.Equal(1, await ray.GrainFactory.GetGrain<IVisitCounterGrain>(page).VisitAsync());
+        Assert.Equal(2, await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IVisitCounterGrain>(page).VisitAsync());
+        Assert.Equal(3, await ray.GetAsync(ray.Task(GrainCallers.Visit, page).Remote(), Deadline));
+        var clerk = ray.Actor(() => new Clerk()).Remote();
+        Assert.Equal(4, await ray.GetAsync(clerk.Task((c, p) => c.Visit(p), page).Remote(), Deadline));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
-using System.Collections.Concurrent;
+namespace OrleansRay.TestGrainActors;
 
-namespace OrleansRay.Tests.GrainActors;
+// Compiled into the tests' assembly (embedded and in-process nodes host these) and into the cluster TestApp (every CLI
+// node loads it): one source for both.
 
 /// <summary>A counter behind a grain interface, as an Orleans developer writes one.</summary>
 public interface ICounterActor : IActor
@@ -16,9 +17,9 @@ public interface ICounterActor : IActor
 
     Task<List<int>> Log();
 
-    /// <summary>Holds the call until the gate named <paramref name="gate"/> opens; counts calls inside the group
-    /// (the gate's name up to its last '.').</summary>
-    Task<int> Hold(string gate);
+    /// <summary>Holds the call until <paramref name="gates"/> opens the gate named <paramref name="gate"/>; the gate
+    /// actor counts the calls of the group (the gate's name up to its last '.') inside at once.</summary>
+    Task<int> Hold(IGateActor gates, string gate);
 
     /// <summary>Reads an object by ref inside the actor (a ref passed as a ref).</summary>
     Task<int> AddRef(ObjectRef<int> amount);
@@ -54,17 +55,17 @@ public sealed class CounterActor : ActorGrain, ICounterActor
 
     public Task<List<int>> Log() => Task.FromResult(_log.ToList());
 
-    public async Task<int> Hold(string gate)
+    public async Task<int> Hold(IGateActor gates, string gate)
     {
-        var inside = GrainActorGates.Enter(gate);
+        var inside = await gates.Enter(gate);
         try
         {
-            await GrainActorGates.Get(gate).Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await gates.Wait(gate);
             return inside;
         }
         finally
         {
-            GrainActorGates.Leave(gate);
+            await gates.Leave(gate);
         }
     }
 
@@ -74,7 +75,7 @@ public sealed class CounterActor : ActorGrain, ICounterActor
 
     public Task<int> IncrementOther(ICounterActor other) => other.Increment();
 
-    public Task<string> Node() => Task.FromResult(RayContext.NodeId.ToString());
+    public Task<string> Node() => Task.FromResult(Ray.NodeId.Value);
 
     public Task<int> Fail(string message) => throw new InvalidOperationException(message);
 }
@@ -92,51 +93,64 @@ public sealed class BrokenActor : ActorGrain, IBrokenActor
     public Task<int> Ping() => Task.FromResult(1);
 }
 
-/// <summary>Gates opened by tests and awaited by actor methods in this process, and how many calls of a group (a gate
-/// name up to its last '.') are inside at once.</summary>
-public static class GrainActorGates
+/// <summary>Gates that tests open and actor methods wait for, in an actor so that they work across processes; and how
+/// many calls of a group (a gate name up to its last '.') are inside at once. Create it with a large MaxConcurrency.</summary>
+public interface IGateActor : IActor
 {
-    private static readonly ConcurrentDictionary<string, TaskCompletionSource> All = new();
-    private static readonly ConcurrentDictionary<string, int[]> Groups = new();
+    Task<int> Enter(string gate);
 
-    public static TaskCompletionSource Get(string name) => All.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+    Task Leave(string gate);
+
+    Task Wait(string gate);
+
+    Task Open(string gate);
 
     /// <summary>Calls of the group inside now, and the most ever inside at once.</summary>
-    public static (int Inside, int Most) Of(string group)
+    Task<int[]> Of(string group);
+}
+
+public sealed class GateActor : ActorGrain, IGateActor
+{
+    private readonly Dictionary<string, TaskCompletionSource> _gates = new();
+    private readonly Dictionary<string, int[]> _groups = new();
+
+    public Task<int> Enter(string gate)
     {
-        var counts = Groups.GetOrAdd(group, _ => new int[2]);
-        lock (counts)
-        {
-            return (counts[0], counts[1]);
-        }
+        var counts = Group(gate[..Math.Max(0, gate.LastIndexOf('.'))]);
+        counts[0]++;
+        counts[1] = Math.Max(counts[1], counts[0]);
+        return Task.FromResult(counts[0]);
     }
 
-    internal static int Enter(string gate)
+    public Task Leave(string gate)
     {
-        var counts = Groups.GetOrAdd(GroupOf(gate), _ => new int[2]);
-        lock (counts)
-        {
-            counts[0]++;
-            counts[1] = Math.Max(counts[1], counts[0]);
-            return counts[0];
-        }
+        Group(gate[..Math.Max(0, gate.LastIndexOf('.'))])[0]--;
+        return Task.CompletedTask;
     }
 
-    internal static void Leave(string gate)
+    public Task Wait(string gate) => Gate(gate).Task;
+
+    public Task Open(string gate)
     {
-        var counts = Groups.GetOrAdd(GroupOf(gate), _ => new int[2]);
-        lock (counts)
-        {
-            counts[0]--;
-        }
+        Gate(gate).TrySetResult();
+        return Task.CompletedTask;
     }
 
-    private static string GroupOf(string gate) => gate[..Math.Max(0, gate.LastIndexOf('.'))];
+    public Task<int[]> Of(string group) => Task.FromResult(Group(group).ToArray());
+
+    private int[] Group(string group) => _groups.TryGetValue(group, out var counts) ? counts : _groups[group] = new int[2];
+
+    private TaskCompletionSource Gate(string name) => _gates.TryGetValue(name, out var gate) ? gate : _gates[name] = new TaskCompletionSource();
 }
 
 /// <summary>Task functions that use actors behind grain interfaces passed to them.</summary>
 public static class GrainActorFunctions
 {
+    /// <summary>The node the task runs on.</summary>
+    public static string Node() => RayContext.NodeId.Value;
+
+    public static int Double(int x) => x * 2;
+
     public static async Task<int> IncrementTwice(ICounterActor counter)
     {
         await counter.Increment();
@@ -148,4 +162,7 @@ public static class GrainActorFunctions
 public sealed class GrainCaller
 {
     public async Task<int> Call(ICounterActor counter) => await counter.Add(10);
+
+    /// <summary>Call as a remote actor method (a static method: its assembly is on every node).</summary>
+    public static Task<int> CallOn(GrainCaller caller, ICounterActor counter) => caller.Call(counter);
 }

@@ -1,0 +1,102 @@
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.TestGrainActors;
+using Xunit;
+
+namespace OrleansRay.Tests.GrainActors;
+
+/// <summary>The class-actor scenarios for an actor behind a grain interface with a connected driver on two in-process
+/// nodes, the actor on the node the driver does not talk to; and what only a cluster has: death with its job.</summary>
+public sealed class GrainActorDistributedTests : IAsyncLifetime
+{
+    private InProcessCluster _cluster = null!;
+    private IRay _ray = null!;
+    private SchedulingStrategy _far = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync((2, null), (4, new Dictionary<string, double> { ["accel"] = 2 }));
+        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "tests" });
+        _far = SchedulingStrategy.NodeAffinity(_cluster.Nodes[1].NodeId);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _ray.DisposeAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public Task A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type() => GrainActorScenarios.A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type(_ray, _far);
+
+    [Fact]
+    public Task A_thousand_unawaited_calls_of_one_caller_run_in_the_order_made() => GrainActorScenarios.A_thousand_unawaited_calls_of_one_caller_run_in_the_order_made(_ray, _far);
+
+    [Fact]
+    public Task MaxConcurrency_bounds_the_calls_inside_the_actor_at_once() => GrainActorScenarios.MaxConcurrency_bounds_the_calls_inside_the_actor_at_once(_ray, _far);
+
+    [Fact]
+    public Task A_named_actor_is_found_by_name_and_its_name_is_unique_until_it_dies() => GrainActorScenarios.A_named_actor_is_found_by_name_and_its_name_is_unique_until_it_dies(_ray, _far);
+
+    [Fact]
+    public Task After_a_kill_every_call_throws_ActorDiedException() => GrainActorScenarios.After_a_kill_every_call_throws_ActorDiedException(_ray, _far);
+
+    [Fact]
+    public Task A_kill_with_restart_starts_a_fresh_instance_until_MaxRestarts_is_used_up() => GrainActorScenarios.A_kill_with_restart_starts_a_fresh_instance_until_MaxRestarts_is_used_up(_ray, _far);
+
+    [Fact]
+    public Task An_actor_whose_start_throws_fails_every_call_with_ActorDiedException_carrying_the_cause() => GrainActorScenarios.An_actor_whose_start_throws_fails_every_call_with_ActorDiedException_carrying_the_cause(_ray, _far);
+
+    [Fact]
+    public Task Its_resources_are_held_while_it_lives_and_released_when_it_dies() => GrainActorScenarios.Its_resources_are_held_while_it_lives_and_released_when_it_dies(_ray, _far);
+
+    [Fact]
+    public Task Proxies_travel_to_tasks_to_class_actors_and_to_other_grain_actors() => GrainActorScenarios.Proxies_travel_to_tasks_to_class_actors_and_to_other_grain_actors(_ray, _far);
+
+    [Fact]
+    public Task Actors_live_in_their_placement_group_bundle() => GrainActorScenarios.Actors_live_in_their_placement_group_bundle(_ray);
+
+    [Fact]
+    public Task Methods_take_and_return_ObjectRefs() => GrainActorScenarios.Methods_take_and_return_ObjectRefs(_ray, _far);
+
+    [Fact]
+    public async Task The_actor_lives_on_the_node_chosen_for_it_and_dies_with_the_job_that_created_it()
+    {
+        var name = "job-" + Guid.NewGuid().ToString("N");
+        string node;
+        await using (var job = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "tests" }))
+        {
+            var counter = await job.CreateActorAsync<ICounterActor>(new ActorOptions { Name = name, SchedulingStrategy = _far });
+            node = await counter.Node();
+            Assert.Equal(1, await (await _ray.GetActorProxyAsync<ICounterActor>(name)).Increment());
+        }
+
+        Assert.Equal(_cluster.Nodes[1].NodeId.Value, node);
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await _ray.GetActorProxyAsync<ICounterActor>(name);
+                return false;
+            }
+            catch (ActorNotFoundException)
+            {
+                return true;
+            }
+        }, GrainActorScenarios.Deadline, "the job's actor died with its driver");
+    }
+
+    [Fact]
+    public async Task A_detached_actor_outlives_its_job()
+    {
+        var name = "detached-" + Guid.NewGuid().ToString("N");
+        await using (var job = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "tests" }))
+        {
+            var counter = await job.CreateActorAsync<ICounterActor>(new ActorOptions { Name = name, Lifetime = ActorLifetime.Detached, SchedulingStrategy = _far });
+            await counter.Add(3);
+        }
+
+        var kept = await _ray.GetActorProxyAsync<ICounterActor>(name);
+        Assert.Equal(4, await kept.Increment());
+        await _ray.KillAsync(kept);
+    }
+}
