@@ -1,2 +1,2 @@
-// OrleansRay benchmark harness: dotnet run -c Release --project bench -- [names...] [--json] [--list] [--quick]
+// OrleansRay benchmark harness: dotnet run -c Release --project bench -- [names or groups...] [--json] [--list] [--quick] [--help]
 return await OrleansRay.Bench.Harness.Harness.RunAsync(args);

@@ -8,8 +8,33 @@ namespace OrleansRay.Bench.Harness;
 /// <summary>Finds the benchmarks, runs the ones asked for, and prints a table and optionally JSON.</summary>
 internal static class Harness
 {
+    private static readonly string[] KnownOptions = ["--json", "--quick", "--list"];
+
+    private const string Usage = """
+        usage: dotnet run -c Release --project bench -- [NAME | GROUP ...] [--json] [--quick] [--list]
+          NAME     a benchmark's exact name, quoted ("1:1 actor calls sync"); GROUP runs a whole group (actors, baseline,
+                   connected, ...). None: every benchmark, node processes included (minutes).
+          --list   the names, units and groups, nothing run
+          --json   the figures as JSON after the table
+          --quick  fewer and shorter runs (checks that the rows work; figures not representative)
+        """;
+
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        // An option mistyped must not start the whole bench (every row, node processes included).
+        var unknownOptions = args.Where(a => a.StartsWith('-') && !KnownOptions.Contains(a)).ToList();
+        if (unknownOptions.Count > 0)
+        {
+            Console.Error.WriteLine($"Unknown option(s): {string.Join(", ", unknownOptions)}.\n{Usage}");
+            return 2;
+        }
+
         var json = args.Contains("--json");
         var quick = args.Contains("--quick");
         var list = args.Contains("--list");
