@@ -59,7 +59,12 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
         }
 
         var sequence = SequenceOf(context.TargetId, out var number, out var floor);
-        RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
+        if (number != floor)
+        {
+            // Earlier calls of this caller are still in flight: the actor must start this one after them. (With none
+            // in flight, every earlier call has returned, so this one cannot overtake any: it needs no stamp.)
+            RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
+        }
         try
         {
             for (var attempt = 0; ; attempt++)

@@ -79,17 +79,16 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     protected ActorId ActorId => ActorId.FromGuid(this.GetPrimaryKey());
 
     /// <inheritdoc />
-    async Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
+    Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
     {
-        if (context.Request.GetInterfaceType() is not { } type || !typeof(IActor).IsAssignableFrom(type))
+        if (!IsActorCall(context))
         {
-            await context.Invoke();
-            return;
+            return context.Invoke();
         }
 
         if (_refused is not null)
         {
-            throw _refused;
+            return Task.FromException(_refused);
         }
 
         var gate = _gate!;
@@ -100,20 +99,39 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
             RequestContext.Remove(ActorCallStamp.Key);
         }
 
-        await gate.EnterAsync(stamp);
+        var entered = gate.EnterAsync(stamp);
+        if (!entered.IsCompletedSuccessfully)
+        {
+            return InvokeAfterEnterAsync(context, gate, entered);
+        }
+
+        // The common case: admitted at once, no state machine unless the method itself completes later.
+        Task call;
         try
         {
-            if (_lifecycle is { } lifecycle)
-            {
-                if (Ended(lifecycle) is { } ended)
-                {
-                    throw ended;
-                }
+            call = Admit(context);
+        }
+        catch
+        {
+            gate.Exit();
+            throw;
+        }
 
-                lifecycle.CallRun();
-            }
+        if (call.IsCompleted)
+        {
+            gate.Exit();
+            return call;
+        }
 
-            await context.Invoke();
+        return ExitWhenDoneAsync(call, gate);
+    }
+
+    private async Task InvokeAfterEnterAsync(IIncomingGrainCallContext context, ActorCallGate gate, ValueTask entered)
+    {
+        await entered;
+        try
+        {
+            await Admit(context);
         }
         finally
         {
@@ -121,9 +139,43 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         }
     }
 
+    private static async Task ExitWhenDoneAsync(Task call, ActorCallGate gate)
+    {
+        try
+        {
+            await call;
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    /// <summary>Runs an admitted call, unless the actor ended meanwhile.</summary>
+    private Task Admit(IIncomingGrainCallContext context)
+    {
+        if (_lifecycle is { } lifecycle)
+        {
+            if (Ended(lifecycle) is { } ended)
+            {
+                return Task.FromException(ended);
+            }
+
+            lifecycle.CallRun();
+        }
+
+        return context.Invoke();
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> ActorInterfaces = new();
+
+    /// <summary>A call of the actor's contract (not of an Orleans extension or system interface).</summary>
+    private static bool IsActorCall(IIncomingGrainCallContext context) =>
+        context.Request.GetInterfaceType() is { } type && ActorInterfaces.GetOrAdd(type, static t => typeof(IActor).IsAssignableFrom(t));
+
     private Exception? Ended(GrainActorLifecycle lifecycle)
     {
-        var (generation, death, _) = lifecycle.Current;
+        var (generation, death) = lifecycle.State;
         if (death is not null)
         {
             return ErrorMapper.ToException(death);

@@ -11,8 +11,8 @@ internal sealed class GrainActorLifecycle
     private readonly object _gate = new();
     private readonly TaskCompletionSource<bool> _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource _generationEnd = new();
-    private int _generation;
-    private RayError? _death;
+    private volatile int _generation;
+    private volatile RayError? _death;
     private long _callsRun;
 
     /// <summary>Calls the grain activations of this actor have admitted (the dashboard's "calls run").</summary>
@@ -23,6 +23,9 @@ internal sealed class GrainActorLifecycle
 
     /// <summary>Completes with true once the actor is alive (its resources held), false if it died first.</summary>
     public Task<bool> Settled => _settled.Task;
+
+    /// <summary>The current generation and why the actor died (null while it lives), without a lock: what each call checks.</summary>
+    public (int Generation, RayError? Death) State => (_generation, _death);
 
     /// <summary>The current generation, why the actor died (null while it lives), and a token cancelled when this
     /// generation ends (restart or death).</summary>
