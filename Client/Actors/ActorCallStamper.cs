@@ -22,8 +22,6 @@ namespace OrleansRay.Actors;
 /// </remarks>
 internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
 {
-    private static readonly ConcurrentDictionary<Type, bool> ActorInterfaces = new();
-
     /// <summary>How long a re-send waits for the actor's node to be declared dead and the actor to come back.</summary>
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(250);
 
@@ -31,6 +29,9 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
     private const int SweepAbove = 100_000;
 
     private readonly ConcurrentDictionary<GrainId, CallSequence> _sequences = new();
+
+    /// <summary>Nodes declared dead (a node learned for an actor after its death must not be believed).</summary>
+    private readonly ConcurrentDictionary<string, byte> _deadNodes = new(StringComparer.Ordinal);
     private readonly IServiceProvider _services;
     private readonly bool _watchNodeDeaths;
     private int _created;
@@ -44,10 +45,10 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
         _watchNodeDeaths = watchNodeDeaths;
     }
 
+    /// <summary>A call through an actor's proxy: every method of it, those its contract inherits from other grain
+    /// interfaces too (Orleans names the declaring interface in the request, so the proxy is what tells).</summary>
     public Task Invoke(IOutgoingGrainCallContext context) =>
-        context.Request.GetInterfaceType() is { } type && ActorInterfaces.GetOrAdd(type, static t => t.IsInterface && typeof(IActor).IsAssignableFrom(t))
-            ? InvokeActorAsync(context)
-            : context.Invoke();
+        context.Grain is IActor ? InvokeActorAsync(context) : context.Invoke();
 
     private async Task InvokeActorAsync(IOutgoingGrainCallContext context)
     {
@@ -59,12 +60,8 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
         }
 
         var sequence = SequenceOf(context.TargetId, out var number, out var floor);
-        if (number != floor)
-        {
-            // Earlier calls of this caller are still in flight: the actor must start this one after them. (With none
-            // in flight, every earlier call has returned, so this one cannot overtake any: it needs no stamp.)
-            RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
-        }
+        // Every call is stamped, the first of a burst too: the actor learns a caller's next number only from stamps.
+        RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -97,7 +94,7 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
                     lost = ex;
                 }
 
-                if (!await MayRetryAsync(context.TargetId, attempt).ConfigureAwait(false))
+                if (!await MayRetryAsync(context.TargetId, sequence, attempt).ConfigureAwait(false))
                 {
                     throw new ActorDiedException(
                         $"The call {context.InterfaceName}.{context.MethodName} to actor {ActorIdOf(context.TargetId)} was lost with the actor's node " +
@@ -125,6 +122,12 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
             ?? throw new InvalidOperationException($"The call {context.MethodName} could not be copied for a re-send.");
         var runtime = _services.GetRequiredService<IGrainReferenceRuntime>();
         var lostSignal = _watchNodeDeaths ? sequence.Lost : null;
+        // A fresh stamp: the floor has moved since the first send (calls finished or were given up meanwhile).
+        if (RequestContext.Get(ActorCallStamp.Key) is ActorCallStamp first)
+        {
+            RequestContext.Set(ActorCallStamp.Key, first with { Floor = sequence.Floor });
+        }
+
         Resending.Value = true;
         var call = runtime.InvokeMethodAsync<object>((GrainReference)context.Grain, copy, InvokeMethodOptions.None).AsTask();
         Resending.Value = false;
@@ -188,6 +191,7 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
 
     private void NodeDied(NodeId node)
     {
+        _deadNodes[node.Value] = 0;
         foreach (var sequence in _sequences.Values)
         {
             sequence.NodeDied(node.Value);
@@ -209,30 +213,45 @@ internal sealed class ActorCallStamper : IOutgoingGrainCallFilter
             // Not known now; the next call asks again.
         }
 
-        sequence.LearnedNode(node);
+        sequence.LearnedNode(node, _deadNodes.ContainsKey);
     }
 
-    /// <summary>Whether the call never got an answer because the node (or the connection to it) went away.</summary>
+    /// <summary>Whether the call never got an answer because the node (or the connection to it) went away: Orleans
+    /// says so with <see cref="SiloUnavailableException"/> once the node is declared dead, and before that with a
+    /// rejection (<see cref="OrleansMessageRejectionException"/>, no connection to the node) or a connection failure.</summary>
     private static bool IsLostWithNode(Exception ex) =>
-        ex is SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException;
+        ex is OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException;
+
+    /// <summary>How long a caller keeps asking the actor's host whether to re-send while the host itself is unreachable
+    /// (it lived on the node that died, until membership declares that node dead and it is rebuilt elsewhere).</summary>
+    private static readonly TimeSpan HostRecovery = TimeSpan.FromSeconds(60);
 
     /// <summary>Asks the actor's host (which rebuilds the actor from its record if its node died) whether the call may be
-    /// sent once more.</summary>
-    private async Task<bool> MayRetryAsync(GrainId target, int attempt)
+    /// sent once more: true while the actor lives and its MaxTaskRetries allow.</summary>
+    private async Task<bool> MayRetryAsync(GrainId target, CallSequence sequence, int attempt)
     {
         if (!target.TryGetGuidKey(out var key, out _))
         {
             return false;
         }
 
-        try
+        var deadline = DateTime.UtcNow + HostRecovery;
+        while (true)
         {
-            var location = await _services.GetRequiredService<IGrainFactory>().GetGrain<IActorHostGrain>(key).LocateAsync().ConfigureAwait(false);
-            return !location.Dead && attempt < location.MaxTaskRetries;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return false;
+            try
+            {
+                var location = await _services.GetRequiredService<IGrainFactory>().GetGrain<IActorHostGrain>(key).LocateAsync().ConfigureAwait(false);
+                sequence.LearnedNode(location.Node, _deadNodes.ContainsKey);
+                return !location.Dead && attempt < location.MaxTaskRetries;
+            }
+            catch (Exception ex) when (IsLostWithNode(ex) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(RetryPause).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return false;
+            }
         }
     }
 

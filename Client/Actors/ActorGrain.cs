@@ -43,12 +43,16 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     private NodeRuntime? _node;
 
     private ActorMailbox? _mailbox;
+    private CancellationTokenRegistration _generationWatch;
 
     /// <summary>Orleans activates the grain through this: attach to the actor's host, then run the grain's own
     /// <see cref="Grain.OnActivateAsync"/>. If that throws, the actor dies as a Ray actor whose constructor threw: every
     /// call fails with <see cref="ActorDiedException"/> carrying the cause.</summary>
     async Task IGrainBase.OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Orleans hands the activation the first call's request context: its order stamp is that call's, not one for
+        // the calls the start-up code makes.
+        RequestContext.Remove(ActorCallStamp.Key);
         await AttachAsync(cancellationToken).ConfigureAwait(true);
         if (_refused is not null)
         {
@@ -67,7 +71,12 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     }
 
     /// <inheritdoc />
-    Task IGrainBase.OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => OnDeactivateAsync(reason, cancellationToken);
+    Task IGrainBase.OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // This activation no longer follows its generation (else a long-lived actor would keep every old instance).
+        _generationWatch.Dispose();
+        return OnDeactivateAsync(reason, cancellationToken);
+    }
 
     /// <summary>The OrleansRay instance of the node this actor runs on: submit tasks, create actors, put and get
     /// objects from actor methods. (<see cref="OrleansRay.Ray.Current"/> and <see cref="RayContext"/> describe tasks and
@@ -81,9 +90,9 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     /// <inheritdoc />
     Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
     {
-        if (!IsActorCall(context))
+        if (!ReferenceEquals(context.Grain, this))
         {
-            return context.Invoke();
+            return context.Invoke(); // an Orleans extension of this activation, not the actor's code
         }
 
         if (_refused is not null)
@@ -95,7 +104,7 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         var stamp = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
         if (stamp is not null)
         {
-            // Read once: it must not travel back with the response, nor on to the calls this method makes.
+            // Read once: it must not reach the calls this method makes (the stamper stamps those anew).
             RequestContext.Remove(ActorCallStamp.Key);
         }
 
@@ -167,12 +176,6 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         return context.Invoke();
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> ActorInterfaces = new();
-
-    /// <summary>A call of the actor's contract (not of an Orleans extension or system interface).</summary>
-    private static bool IsActorCall(IIncomingGrainCallContext context) =>
-        context.Request.GetInterfaceType() is { } type && ActorInterfaces.GetOrAdd(type, static t => typeof(IActor).IsAssignableFrom(t));
-
     private Exception? Ended(GrainActorLifecycle lifecycle)
     {
         var (generation, death) = lifecycle.State;
@@ -203,8 +206,15 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         if (mailbox is null)
         {
             // Not hosted here yet: the host rebuilds the actor if its node died (the placement director asked it first).
-            await GrainFactory.GetGrain<IActorHostGrain>(id.ToGuid()).LocateAsync().ConfigureAwait(true);
+            var location = await GrainFactory.GetGrain<IActorHostGrain>(id.ToGuid()).LocateAsync().ConfigureAwait(true);
             mailbox = actors.HostedActors.Find(id);
+            if (mailbox is null && !location.Dead && !string.Equals(location.Node, actors.NodeId.Value, StringComparison.Ordinal))
+            {
+                Refuse(new InvalidOperationException(
+                    $"Actor {GetType().Name} ({id}) lives on node {location.Node}, but Orleans activated its grain on {actors.NodeId}: " +
+                    "that node does not host the grain class. Give every node the same --load (the assembly with the actor's class)."));
+                return;
+            }
         }
 
         if (mailbox?.Grain is not { } lifecycle)
@@ -231,7 +241,7 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         var gate = new ActorCallGate(mailbox.MaxConcurrency);
         _gate = gate;
         var context = GrainContext;
-        end.Register(() =>
+        _generationWatch = end.Register(() =>
         {
             gate.Close(Ended(lifecycle) ?? new ActorDiedException($"Actor {id} ended."));
             context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "the actor was killed or restarted"));

@@ -78,10 +78,28 @@ internal sealed class CallSequence
     /// <summary>True for the one caller that should ask where the actor lives now.</summary>
     public bool TryStartLearningNode() => Interlocked.Exchange(ref _learning, 1) == 0;
 
-    public void LearnedNode(string? node)
+    /// <summary>The actor lives on <paramref name="node"/>, as its host said (ignored if that node has been declared
+    /// dead since: the answer predates the death).</summary>
+    public void LearnedNode(string? node, Func<string, bool> isDead)
     {
-        Node = string.IsNullOrEmpty(node) ? null : node;
+        lock (_lock)
+        {
+            Node = string.IsNullOrEmpty(node) || isDead(node) ? null : node;
+        }
+
         Volatile.Write(ref _learning, 0);
+    }
+
+    /// <summary>The lowest number not finished yet.</summary>
+    public long Floor
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _floor;
+            }
+        }
     }
 
     /// <summary>A node died: if the actor lived there, its calls in flight are lost, and its node is to be learned again.</summary>

@@ -257,8 +257,7 @@ internal sealed class ActorMailbox
         Pump();
     }
 
-    /// <summary>The grain activation of an actor behind a grain interface failed to start (Ray: its constructor threw):
-    /// the actor dies, whatever its MaxRestarts.</summary>
+    /// <summary>A grain actor's activation failed to start (Ray: its constructor threw): it dies, whatever its MaxRestarts.</summary>
     public void StartFailed(Exception ex) =>
         Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) could not be created: {ex.GetType().Name}: {ex.Message}", actorId: _spec?.ActorId ?? default));
 
@@ -315,7 +314,10 @@ internal sealed class ActorMailbox
 
         ActorInstance.Dispose(old);
         Grain?.Restarted();
-        _ = ConstructAsync(generation);
+        if (Volatile.Read(ref _holdsResources))
+        {
+            _ = ConstructAsync(generation); // else the creation still waiting for resources constructs it, then
+        }
     }
 
     private void Die(RayError cause)

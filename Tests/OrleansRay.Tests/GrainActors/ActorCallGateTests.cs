@@ -29,6 +29,17 @@ public sealed class ActorCallGateTests
     }
 
     [Fact]
+    public void A_call_queued_behind_its_callers_running_call_is_admitted_the_moment_that_call_exits()
+    {
+        var gate = new ActorCallGate(maxConcurrency: 1);
+        Assert.True(gate.EnterAsync(new ActorCallStamp(Caller, 0, 0)).IsCompletedSuccessfully);
+        var next = gate.EnterAsync(new ActorCallStamp(Caller, 1, 0));
+        Assert.False(next.IsCompleted);
+        gate.Exit();
+        Assert.True(next.IsCompletedSuccessfully); // not after the gap grace: the slot passed on at once
+    }
+
+    [Fact]
     public async Task A_call_given_up_by_its_caller_does_not_hold_up_the_next_ones()
     {
         var gate = new ActorCallGate(maxConcurrency: 1);

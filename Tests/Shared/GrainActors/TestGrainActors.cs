@@ -1,7 +1,7 @@
 namespace OrleansRay.TestGrainActors;
 
-// Compiled into the tests' assembly (embedded and in-process nodes host these) and into the cluster TestApp (every CLI
-// node loads it): one source for both.
+// Compiled into the cluster TestApp only (every CLI node loads it; the in-process tests reference it): Orleans refuses a
+// node that loads two assemblies with a grain class of the same name.
 
 /// <summary>A counter behind a grain interface, as an Orleans developer writes one.</summary>
 public interface ICounterActor : IActor
