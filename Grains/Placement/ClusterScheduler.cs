@@ -311,7 +311,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                 {
                     if (transient)
                     {
-                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: (ex is AggregateException { InnerException: { } i } ? i : ex).GetType().Name != "ConnectionFailedException");
+                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: !SendFailures.NeverReachedNode(ex));
                     }
                     else if (_inFlight.TryRemove(spec.Id, out _))
                     {
