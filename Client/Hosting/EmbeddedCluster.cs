@@ -54,6 +54,9 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // Orleans advises ServerGC at every start; an embedded node lives inside the user's process and its GC choice.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
+        // Orleans 10.4.2's watchdog warns at start that its check "has not completed for" about the machine's uptime
+        // (seen on every embedded start here): a false stall. Below Warning (RayOptions.LogLevel) it shows.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         var (siloPort, gatewayPort) = (FreeTcpPort(), FreeTcpPort());
         builder.UseOrleans(silo =>
         {
