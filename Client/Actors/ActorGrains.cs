@@ -61,31 +61,8 @@ internal static class ActorGrains
 
     public static async Task<TActor> GetAsync<TActor>(RayInstance ray, string name, string? @namespace) where TActor : IActor
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var runtime = ray.Runtime;
-        var ns = @namespace ?? ray.Namespace;
-        var info = await runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
-        if (info is not null)
-        {
-            var live = await runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync().ConfigureAwait(false);
-            if (live is { State: ActorState.Dead })
-            {
-                info = null;
-            }
-        }
-
-        if (info is null)
-        {
-            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with ray.CreateActorAsync<{typeof(TActor).Name}>(new ActorOptions {{ Name = \"{name}\" }}), or check the namespace.");
-        }
-
-        var expected = typeof(TActor).FullName ?? typeof(TActor).Name;
-        if (!string.Equals(info.ClassName, expected, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"Actor '{name}' is a {info.ClassName}, not a {expected}; ask for that type (a class actor with GetActorAsync<{info.ClassName}>).", nameof(name));
-        }
-
-        return runtime.GrainFactory.GetGrain<TActor>(info.ActorId.ToGuid());
+        var info = await ray.FindNamedActorAsync(name, @namespace, typeof(TActor), $"ray.CreateActorAsync<{typeof(TActor).Name}>(new ActorOptions {{ Name = \"{name}\" }})").ConfigureAwait(false);
+        return ray.Runtime.GrainFactory.GetGrain<TActor>(info.ActorId.ToGuid());
     }
 
     public static Task KillAsync(RayInstance ray, IActor actor, bool noRestart)

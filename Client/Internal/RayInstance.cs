@@ -182,6 +182,20 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class
     {
+        var info = await FindNamedActorAsync(name, @namespace, typeof(TActor), $".Options(new ActorOptions {{ Name = \"{name}\" }})").ConfigureAwait(false);
+        return new ActorHandle<TActor>(info.ActorId, info.ClassName, this);
+    }
+
+    /// <summary>The live actor named <paramref name="name"/> in <paramref name="namespace"/> (default: this driver's),
+    /// whose class (or, behind a grain interface, contract) is <paramref name="expected"/>.</summary>
+    /// <param name="name">The actor's name.</param>
+    /// <param name="namespace">Its namespace; null for this driver's.</param>
+    /// <param name="expected">The class actor's class, or the grain actor's contract interface.</param>
+    /// <param name="createHint">How such an actor is created, for the not-found message.</param>
+    /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
+    /// <exception cref="ArgumentException">The actor of that name is of another type.</exception>
+    internal async Task<ActorInfo> FindNamedActorAsync(string name, string? @namespace, Type expected, string createHint)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var ns = @namespace ?? Namespace;
         var info = await Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
@@ -196,16 +210,16 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
         if (info is null)
         {
-            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with .Options(new ActorOptions {{ Name = \"{name}\" }}), or check the namespace.");
+            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with {createHint}, or check the namespace.");
         }
 
-        var expected = typeof(TActor).FullName ?? typeof(TActor).Name;
-        if (!string.Equals(info.ClassName, expected, StringComparison.Ordinal))
+        var expectedName = expected.FullName ?? expected.Name;
+        if (!string.Equals(info.ClassName, expectedName, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"Actor '{name}' is a {info.ClassName}, not a {expected}; ask for GetActorAsync<{info.ClassName}>.", nameof(name));
+            throw new ArgumentException($"Actor '{name}' is a {info.ClassName}, not a {expectedName}; ask for that type (GetActorAsync<T> for a class actor, GetActorProxyAsync<T> for a grain interface).", nameof(name));
         }
 
-        return new ActorHandle<TActor>(info.ActorId, info.ClassName, this);
+        return info;
     }
 
     public Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class

@@ -369,7 +369,7 @@ internal sealed class ActorOutbox
         }
     }
 
-    private static bool IsTransient(Exception ex) => ClusterScheduler.IsTransient(ex);
+    private static bool IsTransient(Exception ex) => SendFailures.IsTransient(ex);
 
     /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed, or that
     /// was cancelled meanwhile, fails here and travels as a skip marker so the caller's sequence stays contiguous.</summary>

@@ -304,7 +304,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         (batch, ex) =>
         {
             LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
-            var transient = IsTransient(ex);
+            var transient = SendFailures.IsTransient(ex);
             foreach (var task in batch)
             {
                 if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
@@ -323,15 +323,6 @@ internal sealed partial class ClusterScheduler : IDisposable
                 }
             }
         });
-
-    /// <summary>Failures that say the node is unreachable (going away, or gone) rather than that the message is bad.</summary>
-    internal static bool IsTransient(Exception ex)
-    {
-        var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
-        return e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException
-            or System.Net.Sockets.SocketException or ObjectDisposedException
-            || e.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException" or "GatewayTooBusyException";
-    }
 
     /// <summary>A result arrived for a task this runtime owns.</summary>
     public bool TryComplete(RemoteResult result)

@@ -102,7 +102,7 @@ internal sealed partial class OwnerReplies
     private void Failed(INodeEndpoint replyTo, RemoteResult[] batch, Exception ex)
     {
         LogReplyFailed(_logger, batch.Length, ex.GetType().Name, ex.Message);
-        if (ClusterScheduler.IsTransient(ex) || !_pumps.TryGetValue(replyTo, out var pump))
+        if (SendFailures.IsTransient(ex) || !_pumps.TryGetValue(replyTo, out var pump))
         {
             return;
         }
