@@ -6,7 +6,8 @@ namespace OrleansRay.Cluster.Tests;
 
 /// <summary>Issue 9, case 17: <c>orleansray start --address HOST:PORT --load App.dll</c> loads an assembly that carries
 /// an assembly-level attribute whose assembly sits beside it (a test assembly's <c>[assembly: CollectionBehavior]</c>)
-/// exactly as <c>start --head</c> does, and the worker runs its functions.</summary>
+/// exactly as <c>start --head</c> does, and the worker runs its functions; an assembly whose dependency is missing is
+/// refused naming that dependency.</summary>
 public sealed class WorkerLoadTests : IDisposable
 {
     private static readonly string StoreBytes = (64L << 20).ToString(CultureInfo.InvariantCulture);
@@ -43,6 +44,27 @@ public sealed class WorkerLoadTests : IDisposable
             var tagged = await ray.GetAsync(ray.Task(Tag, 7).Options(on).Remote(), TimeSpan.FromSeconds(60));
 
             Assert.Equal($"7 on {workerNode.Value.Value}", tagged);
+        }
+
+        // The message names the real cause: an application copied without its dependency fails the same check on a
+        // worker as on the head, naming the missing assembly (it once blamed the temp folder as "not writable").
+        var alone = Directory.CreateTempSubdirectory("orw-alone-");
+        try
+        {
+            var app = Path.Combine(alone.FullName, "ShipApp.dll");
+            File.Copy(RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Cluster.ShipApp"), "ShipApp.dll"), app);
+
+            var refused = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--node-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture),
+                "--num-cpus", "1", "--object-store-memory", StoreBytes, "--load", app);
+
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            var error = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.Contains("'ShipModel' was not found", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("writable", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            alone.Delete(recursive: true);
         }
 
         var stop = await _command.RunAsync("stop");
