@@ -37,3 +37,18 @@ public static class CounterCalls
         return counter.AddToTally(key, 100);
     }
 }
+
+/// <summary>An actor whose constructor takes any value: the cluster tests pass it one of a type no node has.</summary>
+public sealed class Box
+{
+    private readonly object _value;
+
+    public Box(object value) => _value = value;
+
+    /// <summary>The held value's type name, as a remote actor method: <c>handle.Task(Box.TypeOf)</c>.</summary>
+    public static string TypeOf(Box box)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        return box._value.GetType().FullName!;
+    }
+}
