@@ -133,4 +133,35 @@ public static class AsyncActorScenarios
         Assert.Equal(9, await actor.Task((a, k) => a.Compute(k), 3).Remote());
         Assert.True(await partial.Task(a => a.Open()).Remote());
     }
+
+    public static async Task A_call_waiting_for_its_groups_slot_can_be_cancelled_and_dies_with_the_actor(IRay ray, SchedulingStrategy? on = null)
+    {
+        var options = On(on);
+        options.ConcurrencyGroups["io"] = 1;
+        var actor = ray.Actor(() => new GroupedAsyncActor()).Options(options).Remote();
+        var first = actor.Task((a, k) => a.Fetch(k), 0).Remote();
+        await Eventually.TrueAsync(async () => (await actor.Task(a => a.Io()).Remote())[0] == 1, Deadline, "the first io call is inside");
+
+        // The second waits for the group's only slot: cancelled there, it never runs; the third runs after the first.
+        var second = actor.Task((a, k) => a.Fetch(k), 1).Remote();
+        var third = actor.Task((a, k) => a.Fetch(k), 2).Remote();
+        // A later call of this caller answered: the two io calls before it reached the actor (it takes each caller's
+        // calls in order) and wait in their group.
+        Assert.Equal(1, (await actor.Task(a => a.Io()).Remote())[0]);
+        await ray.CancelAsync(second);
+        await Assert.ThrowsAsync<TaskCancelledException>(async () => await second);
+        Assert.True(await actor.Task(a => a.Open()).Remote());
+        Assert.Equal(new[] { 0, 2 }, await ray.GetAsync(new[] { first, third }, Deadline));
+        Assert.Equal(new[] { 0, 2 }, await actor.Task(a => a.Fetched()).Remote());
+
+        // Killed while one call runs and another waits for its slot: both fail with ActorDiedException.
+        var doomed = ray.Actor(() => new GroupedAsyncActor()).Options(options).Remote();
+        var running = doomed.Task((a, k) => a.Fetch(k), 0).Remote();
+        await Eventually.TrueAsync(async () => (await doomed.Task(a => a.Io()).Remote())[0] == 1, Deadline, "the io call is inside");
+        var waiting = doomed.Task((a, k) => a.Fetch(k), 1).Remote();
+        Assert.Equal(1, (await doomed.Task(a => a.Io()).Remote())[0]); // as above: the waiting call is in its group
+        await ray.KillAsync(doomed);
+        await Assert.ThrowsAsync<ActorDiedException>(async () => await running);
+        await Assert.ThrowsAsync<ActorDiedException>(async () => await waiting);
+    }
 }

@@ -112,10 +112,16 @@ public sealed class GroupedAsyncActor
     private readonly InsideCounter _io = new();
     private readonly InsideCounter _compute = new();
     private readonly InsideCounter _held = new();
+    private readonly List<int> _fetched = new();
 
     [ConcurrencyGroup("io")]
     public async Task<int> Fetch(int i)
     {
+        lock (_fetched)
+        {
+            _fetched.Add(i);
+        }
+
         _io.Enter();
         await _gate.Task;
         _io.Leave();
@@ -144,6 +150,14 @@ public sealed class GroupedAsyncActor
     public int[] Io() => new[] { _io.Inside, _io.Max };
 
     public int ComputeMax() => _compute.Max;
+
+    public int[] Fetched()
+    {
+        lock (_fetched)
+        {
+            return _fetched.ToArray();
+        }
+    }
 
     public int[] Held() => new[] { _held.Inside, _held.Max };
 
