@@ -40,7 +40,8 @@ public readonly struct ActorMethodCall<TResult>
         return new ActorMethodCall<TResult>(_ray, _actorId, _method, _args, options);
     }
 
-    /// <summary>Submits the call and returns the ref of its result at once. Calls from one caller run in submission order.</summary>
+    /// <summary>Submits the call and returns the ref of its result at once. Calls from one caller start in submission order
+    /// (for an async actor, or an actor with concurrency groups: within each concurrency group).</summary>
     /// <exception cref="ArgumentException">The lambda captures state, an argument cannot be serialized, or the call's
     /// concurrency group (<see cref="ActorCallOptions.ConcurrencyGroup"/> or the method's
     /// <see cref="ConcurrencyGroupAttribute"/>) is not one the actor has, when this node created the actor (else the
