@@ -56,7 +56,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
 
         var actorId = ActorId.NewId();
         var className = typeof(TActor).FullName ?? typeof(TActor).Name;
-        var data = options.ToData(_ray.Namespace);
+        var data = options.ToData(_ray.Namespace, typeof(TActor).IsDefined(typeof(AsyncActorAttribute), inherit: true));
 
         if (!string.IsNullOrEmpty(data.Name))
         {

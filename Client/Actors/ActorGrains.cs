@@ -19,6 +19,12 @@ internal static class ActorGrains
 
         options ??= new ActorOptions();
         options.Validate();
+        if (options.ConcurrencyGroups.Count > 0)
+        {
+            throw new ArgumentException(
+                "ActorOptions.ConcurrencyGroups is not supported for an actor behind a grain interface: its calls are Orleans grain calls, bounded by MaxConcurrency. " +
+                "Use a class actor (ray.Actor(() => new ...)) for concurrency groups.", nameof(options));
+        }
         var actorId = ActorId.NewId();
         TActor proxy;
         try

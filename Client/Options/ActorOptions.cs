@@ -41,8 +41,27 @@ public sealed class ActorOptions
     /// </remarks>
     public int MaxTaskRetries { get; set; }
 
-    /// <summary>Calls run at once. Default: 1 (one at a time, in order).</summary>
-    public int MaxConcurrency { get; set; } = 1;
+    /// <summary>Calls of the default concurrency group run at once (Ray's <c>max_concurrency</c>). Default: null, which
+    /// is Ray's default: 1 (one at a time, in order) for an actor, 1000 for an async actor
+    /// (<see cref="AsyncActorAttribute"/>).</summary>
+    /// <remarks>Above 1, an actor's calls run in parallel on worker threads (Ray's threaded actors), and its code guards
+    /// its own state; an async actor's calls interleave at their awaits on one exclusive context instead.</remarks>
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>The actor's concurrency groups: name to the number of its calls that run at once (Ray's
+    /// <c>concurrency_groups={"io": 2, "compute": 4}</c>). Default: none (every call is in the default group).</summary>
+    /// <remarks>
+    /// <para>A method joins a group with <see cref="ConcurrencyGroupAttribute"/>, a call with
+    /// <see cref="ActorCallOptions.ConcurrencyGroup"/>. Each group has its own slots, so a group whose calls are all
+    /// busy holds up no other group; methods in no group take the default group's slots
+    /// (<see cref="MaxConcurrency"/>). One caller's calls of one group start in submission order; a call of another group
+    /// may start before them.</para>
+    /// <para>In an async actor (<see cref="AsyncActorAttribute"/>) each group has its own exclusive context (Ray: its own
+    /// event loop), so calls of different groups may run at the same instant; in other actors a group's calls run on
+    /// worker threads up to its limit. Names are case-sensitive and not blank; limits are at least 1. Not supported for
+    /// actors behind grain interfaces.</para>
+    /// </remarks>
+    public Dictionary<string, int> ConcurrencyGroups { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Where the actor may be placed. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
     public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
@@ -65,7 +84,9 @@ public sealed class ActorOptions
 
     /// <summary>The options as they travel with the actor's creation; <paramref name="defaultNamespace"/> when no
     /// <see cref="Namespace"/> is set.</summary>
-    internal ActorOptionsData ToData(string defaultNamespace) => new()
+    /// <param name="defaultNamespace">The namespace when none is set.</param>
+    /// <param name="isAsync">Whether the actor's class is an async actor (<see cref="AsyncActorAttribute"/>).</param>
+    internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false) => new()
     {
         Name = Name ?? string.Empty,
         Namespace = Namespace ?? defaultNamespace,
@@ -73,16 +94,34 @@ public sealed class ActorOptions
         Resources = ToResourceSet(),
         MaxRestarts = MaxRestarts < 0 ? int.MaxValue : MaxRestarts,
         MaxTaskRetries = MaxTaskRetries < 0 ? int.MaxValue : MaxTaskRetries,
-        MaxConcurrency = MaxConcurrency,
+        MaxConcurrency = MaxConcurrency ?? (isAsync ? AsyncActorDefaultMaxConcurrency : 1),
         Placement = ToPlacementHint(),
+        IsAsync = isAsync,
+        ConcurrencyGroups = ConcurrencyGroups.Count == 0 ? null : new Dictionary<string, int>(ConcurrencyGroups, StringComparer.Ordinal),
     };
+
+    /// <summary>Ray's default max_concurrency of an async actor.</summary>
+    internal const int AsyncActorDefaultMaxConcurrency = 1000;
 
     internal void Validate()
     {
         ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(ActorOptions));
         if (MaxConcurrency < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1.");
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1 (or null for the default).");
+        }
+
+        foreach (var (group, limit) in ConcurrencyGroups)
+        {
+            if (string.IsNullOrWhiteSpace(group))
+            {
+                throw new ArgumentException("ActorOptions.ConcurrencyGroups has a blank group name; name each group.", nameof(ConcurrencyGroups));
+            }
+
+            if (limit < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ConcurrencyGroups), limit, $"ActorOptions.ConcurrencyGroups[\"{group}\"] must be >= 1 (calls of the group that run at once).");
+            }
         }
 
         if (MaxRestarts < -1)

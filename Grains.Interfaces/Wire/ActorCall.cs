@@ -13,4 +13,6 @@ public sealed record ActorCall
     /// <summary>A placeholder that only keeps the caller's sequence contiguous (the call failed at the caller, e.g. an
     /// argument failed): the host skips it.</summary>
     [Id(6)] public bool Skip { get; init; }
+    /// <summary>The concurrency group the call runs in; null for the actor's default group.</summary>
+    [Id(7)] public string? ConcurrencyGroup { get; init; }
 }

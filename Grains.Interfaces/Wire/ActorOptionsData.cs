@@ -13,4 +13,8 @@ public sealed record ActorOptionsData
     [Id(6)] public int MaxConcurrency { get; init; } = 1;
     /// <summary>Where the actor should live (Ray's scheduling strategy).</summary>
     [Id(7)] public PlacementHint Placement { get; init; } = PlacementHint.Default;
+    /// <summary>An async actor: its calls interleave at awaits on one exclusive context per concurrency group.</summary>
+    [Id(8)] public bool IsAsync { get; init; }
+    /// <summary>Its concurrency groups (name to limit), or null for none; <see cref="MaxConcurrency"/> limits the default group.</summary>
+    [Id(9)] public Dictionary<string, int>? ConcurrencyGroups { get; init; }
 }

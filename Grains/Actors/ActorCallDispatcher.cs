@@ -2,7 +2,9 @@ namespace OrleansRay.Actors;
 
 /// <summary>Dispatches an actor's calls to the node's worker threads: with MaxConcurrency 1 a single drain loop runs
 /// them one at a time in order; above 1, each runs on its own worker thread, up to that many at once (Ray's threaded
-/// actors). Shares its mailbox's lock; a new instance (restart) gets a new drain loop.</summary>
+/// actors). An async actor, or one with concurrency groups, runs its calls through its <see cref="ConcurrencyGroups"/>:
+/// each group starts calls up to its own limit, on the group's exclusive scheduler for an async actor. Shares its
+/// mailbox's lock; a new instance (restart) gets a new drain loop.</summary>
 internal sealed class ActorCallDispatcher
 {
     private readonly ActorMailbox _mailbox;
@@ -12,6 +14,9 @@ internal sealed class ActorCallDispatcher
     private int _running;
     private bool _draining;
     private bool _dirty;
+    private ConcurrencyGroups? _groups;
+    private volatile bool _groupsKnown;
+    private readonly List<(ActorCall Call, ConcurrencyGroups.Group Group)> _startable = new();
 
     public ActorCallDispatcher(ActorMailbox mailbox, ActorServices services, object gate, ActorCallQueues queues)
     {
@@ -22,7 +27,13 @@ internal sealed class ActorCallDispatcher
     }
 
     /// <summary>Under the lock: calls running or a drain loop active (for the mailbox's pending count).</summary>
-    public int InFlightLocked => _running + (_draining ? 1 : 0);
+    public int InFlightLocked => _running + (_draining ? 1 : 0) + (_groups?.InFlight ?? 0);
+
+    /// <summary>Under the lock: takes the calls ready to start in their concurrency groups (the actor died).</summary>
+    public List<ActorCall> TakeReadyLocked() => _groups?.TakeAll() ?? new List<ActorCall>();
+
+    /// <summary>Under the lock: drops a call ready to start in its concurrency group (cancelled); false if not there.</summary>
+    public bool RemoveReadyLocked(WorkerId caller, long sequence) => _groups?.Remove(caller, sequence) ?? false;
 
     /// <summary>Under the lock: the instance ended; its running calls were given up and its drain loop stops when the
     /// user code it is in returns.</summary>
@@ -30,11 +41,18 @@ internal sealed class ActorCallDispatcher
     {
         _draining = false;
         _running = 0;
+        _groups?.ResetLocked();
     }
 
     /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
     public void Pump()
     {
+        if (Groups() is { } groups)
+        {
+            PumpGroups(groups);
+            return;
+        }
+
         var max = _mailbox.MaxConcurrency;
         if (max == 1)
         {
@@ -86,6 +104,92 @@ internal sealed class ActorCallDispatcher
                 Pump();
             });
         }
+    }
+
+    /// <summary>The actor's concurrency groups if it runs through them (known once its options are).</summary>
+    private ConcurrencyGroups? Groups()
+    {
+        if (_groupsKnown)
+        {
+            return _groups;
+        }
+
+        lock (_gate)
+        {
+            if (!_groupsKnown && _mailbox.OptionsLocked is { } options)
+            {
+                _groups = ConcurrencyGroups.Needed(options) ? new ConcurrencyGroups(options, _services.Pool) : null;
+                _groupsKnown = true;
+            }
+
+            return _groups;
+        }
+    }
+
+    /// <summary>Moves every call that can run from the callers' queues to its group (in each caller's order), then starts
+    /// what the groups' limits allow; a call naming a group the actor lacks is refused.</summary>
+    private void PumpGroups(ConcurrencyGroups groups)
+    {
+        List<ActorCall>? refused = null;
+        lock (_gate)
+        {
+            if (!_mailbox.IsAliveLocked)
+            {
+                return;
+            }
+
+            while (_queues.TryTake(out var call))
+            {
+                if (!groups.Add(call!))
+                {
+                    (refused ??= new()).Add(call!);
+                }
+            }
+
+            _startable.Clear();
+            groups.TakeStartable(_startable);
+            var generation = _mailbox.GenerationLocked;
+            // Started under the lock, so each group's scheduler gets its calls in order (starting only queues them).
+            foreach (var (call, group) in _startable)
+            {
+                Start(call, group, generation);
+            }
+
+            _startable.Clear();
+        }
+
+        foreach (var call in refused ?? Enumerable.Empty<ActorCall>())
+        {
+            var error = new ArgumentException(ConcurrencyGroups.Unknown(call.ConcurrencyGroup!, call.Method.DisplayName, groups.Names));
+            _mailbox.Reject(call, RayError.FromException(error, call.Method.DisplayName));
+        }
+    }
+
+    private void Start(ActorCall call, ConcurrencyGroups.Group group, int generation)
+    {
+        if (group.Scheduler is { } scheduler)
+        {
+            _ = Task.Factory.StartNew(() => RunInGroupAsync(call, group, generation), CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
+        }
+        else
+        {
+            _ = _services.Pool.Run(() => RunInGroupAsync(call, group, generation));
+        }
+    }
+
+    private async Task RunInGroupAsync(ActorCall call, ConcurrencyGroups.Group group, int generation)
+    {
+        await ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation).ConfigureAwait(false);
+        lock (_gate)
+        {
+            // A call of an ended instance was already given up and its group's count reset.
+            if (generation == _mailbox.GenerationLocked)
+            {
+                ConcurrencyGroups.Finished(group);
+            }
+        }
+
+        Pump();
     }
 
     private async Task DrainAsync(int generation)

@@ -9,7 +9,8 @@ namespace OrleansRay.Actors;
 /// Thread-safe: the host grain hands calls in, and execution happens on the node's worker threads (user methods may
 /// block). Each caller's calls run in sequence order; a caller whose next call waits for an object argument does not
 /// hold up other callers. With MaxConcurrency 1 a single drain loop runs calls one at a time; above 1, calls are
-/// dispatched to worker threads up to that many at once.
+/// dispatched to worker threads up to that many at once; an async actor or one with concurrency groups runs them
+/// through its <see cref="ConcurrencyGroups"/>.
 /// </remarks>
 internal sealed class ActorMailbox
 {
@@ -33,8 +34,7 @@ internal sealed class ActorMailbox
     private RayError? _deathCause;
     private int _restarts;
     private int _generation;
-    private readonly CancellationTokenSource _lifetime = new();
-    private bool _holdsResources;
+    private readonly ActorResourceHold _resources = new();
     private long _callsRun;
 
     public ActorMailbox(ActorServices runtime, ILogger logger)
@@ -142,22 +142,21 @@ internal sealed class ActorMailbox
                 return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
             }
 
-
-            await _runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
+            await _resources.AcquireAsync(_runtime, spec).ConfigureAwait(false);
             lock (_gate)
             {
-                _holdsResources = true;
+                _resources.Held();
                 if (_state == ActorState.Dead)
                 {
                     // Killed while waiting for resources.
-                    ReleaseResourcesLocked();
+                    _resources.Release(_runtime, _spec);
                     return;
                 }
             }
 
             await ConstructAsync(_generation).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        catch (OperationCanceledException) when (_resources.Withdrawn)
         {
             // Killed while waiting for resources: Die already ran and reported it.
         }
@@ -247,7 +246,7 @@ internal sealed class ActorMailbox
             }
 
             running = _calls.Find(caller, sequence);
-            if (running is null)
+            if (running is null && !_dispatcher.RemoveReadyLocked(caller, sequence))
             {
                 _queues.Cancel(caller, sequence);
             }
@@ -306,15 +305,11 @@ internal sealed class ActorMailbox
         }
 
         ActorLog.ActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
-        foreach (var (call, cancel) in abandoned)
-        {
-            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
-            _replies.Deliver(call, null, RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
-        }
+        GiveUp(abandoned, call => RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
 
         ActorInstance.Dispose(old);
         Grain?.Restarted();
-        if (Volatile.Read(ref _holdsResources))
+        if (_resources.Holds)
         {
             _ = ConstructAsync(generation); // else the creation still waiting for resources constructs it, then
         }
@@ -342,12 +337,13 @@ internal sealed class ActorMailbox
             _code.Release();
             spec = _spec;
             orphaned = _queues.TakeAll();
+            orphaned.AddRange(_dispatcher.TakeReadyLocked());
             abandoned = AbandonRunningLocked();
-            ReleaseResourcesLocked();
+            _resources.Release(_runtime, _spec);
         }
 
         // Withdraws a resource request still waiting (an actor killed before it was placed).
-        _lifetime.Cancel();
+        _resources.Withdraw();
         Grain?.Died(cause);
         if (spec is not null)
         {
@@ -357,12 +353,7 @@ internal sealed class ActorMailbox
 
         ActorLog.ActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
         // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
-        foreach (var (call, cancel) in abandoned)
-        {
-            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
-            _replies.Deliver(call, null, cause);
-        }
-
+        GiveUp(abandoned, _ => cause);
         foreach (var call in orphaned)
         {
             _replies.Deliver(call, null, cause);
@@ -381,12 +372,13 @@ internal sealed class ActorMailbox
         return _calls.TakeAll();
     }
 
-    private void ReleaseResourcesLocked()
+    /// <summary>Cancels the given-up running calls' tokens and gives their results: <paramref name="error"/>.</summary>
+    private void GiveUp(List<RunningActorCalls.Running> abandoned, Func<ActorCall, RayError> error)
     {
-        if (_holdsResources && _spec is not null)
+        foreach (var (call, cancel) in abandoned)
         {
-            _holdsResources = false;
-            _runtime.Scheduler.Resources.ReleaseForActor(_spec.Options.Resources);
+            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
+            _replies.Deliver(call, null, error(call));
         }
     }
 
@@ -401,6 +393,9 @@ internal sealed class ActorMailbox
 
     /// <summary>How many calls may run at once (the actor's MaxConcurrency, at least 1).</summary>
     internal int MaxConcurrency => Math.Max(1, _spec?.Options.MaxConcurrency ?? 1);
+
+    /// <summary>Under the lock: the actor's options, null before its creation arrived.</summary>
+    internal ActorOptionsData? OptionsLocked => _spec?.Options;
 
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
     internal void Reject(ActorCall call, RayError error) => _replies.Deliver(call, null, error);

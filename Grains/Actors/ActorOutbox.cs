@@ -88,7 +88,7 @@ internal sealed class ActorOutbox
     }
 
     /// <summary>Queues a call; its result goes to <paramref name="handle"/>'s entry.</summary>
-    public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle)
+    public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle, string? concurrencyGroup = null)
     {
         bool start;
         lock (_gate)
@@ -102,6 +102,7 @@ internal sealed class ActorOutbox
                 Method = method,
                 Args = args,
                 Owner = _runtime.WorkerId,
+                ConcurrencyGroup = concurrencyGroup,
             });
             _pendingHandles.Add(handle);
             _unanswered.Add(handle);

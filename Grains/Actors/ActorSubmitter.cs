@@ -21,6 +21,10 @@ internal sealed partial class ActorSubmitter
     private readonly ActorCaller _driver;
     private readonly ConcurrentDictionary<ActorId, Task> _creating = new();
 
+    /// <summary>The concurrency group names of the actors with groups created on this node, so a call naming a group
+    /// they lack is refused at the call (Ray raises at <c>.remote()</c>); an entry goes when the actor is killed here.</summary>
+    private readonly ConcurrentDictionary<ActorId, string[]> _groups = new();
+
     /// <summary>Nodes declared dead, for an outbox whose answer from a node arrives after that node's death was seen.</summary>
     private readonly ConcurrentDictionary<string, bool> _deadNodes = new(StringComparer.Ordinal);
     private readonly Func<string, bool> _isDead;
@@ -43,6 +47,11 @@ internal sealed partial class ActorSubmitter
     /// <returns>The creation's send: complete once the actor's host has it.</returns>
     public Task Create(ActorCreationSpec spec)
     {
+        if (spec.Options.ConcurrencyGroups is { Count: > 0 } groups)
+        {
+            _groups[spec.ActorId] = groups.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+
         var outbox = OutboxOf(CurrentCaller(), spec.ActorId);
         var created = outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
         if (!created.IsCompleted)
@@ -57,13 +66,24 @@ internal sealed partial class ActorSubmitter
 
     /// <summary>Queues a call of the current submitter; returns its pending result entry at once (cancellable through
     /// its <see cref="ObjectEntry.Producer"/>).</summary>
-    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args)
+    /// <param name="actorId">The actor.</param>
+    /// <param name="method">The method.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="concurrencyGroup">The concurrency group it runs in; null for the default group.</param>
+    /// <exception cref="ArgumentException">The actor was created on this node and has no group <paramref name="concurrencyGroup"/>
+    /// (for an actor created elsewhere its host refuses the call, and its result fails).</exception>
+    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, string? concurrencyGroup = null)
     {
+        if (concurrencyGroup is not null && _groups.TryGetValue(actorId, out var known) && Array.IndexOf(known, concurrencyGroup) < 0)
+        {
+            throw new ArgumentException(ConcurrencyGroups.Unknown(concurrencyGroup, method.DisplayName, known), nameof(concurrencyGroup));
+        }
+
         var entry = _runtime.Objects.Create(ObjectId.NewId());
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
         entry.Producer = handle;
-        outbox.Enqueue(method.Descriptor, args, handle);
+        outbox.Enqueue(method.Descriptor, args, handle, concurrencyGroup);
         return entry;
     }
 
@@ -82,8 +102,15 @@ internal sealed partial class ActorSubmitter
     }
 
     /// <summary>Kills an actor (through its host grain).</summary>
-    public Task KillAsync(ActorId actorId, bool noRestart, string reason) =>
-        _runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid()).KillAsync(noRestart, reason);
+    public Task KillAsync(ActorId actorId, bool noRestart, string reason)
+    {
+        if (noRestart)
+        {
+            _groups.TryRemove(actorId, out _);
+        }
+
+        return _runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid()).KillAsync(noRestart, reason);
+    }
 
     /// <summary>The submitter of code running now: the task run or actor instance on this node, else the driver.</summary>
     private ActorCaller CurrentCaller() =>

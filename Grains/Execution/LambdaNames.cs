@@ -9,11 +9,16 @@ internal static class LambdaNames
 {
     private const byte Call = 0x28, CallVirt = 0x6F, NewObj = 0x73;
 
-    public static string Describe(MethodBase method, string fallback)
+    public static string Describe(MethodBase method, string fallback) =>
+        Target(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}") : fallback;
+
+    /// <summary>The method a compiler-generated lambda calls (its first call of user code); null for other methods or
+    /// when none is found.</summary>
+    public static MethodBase? Target(MethodBase method)
     {
         if (!method.Name.StartsWith('<') || method.DeclaringType?.IsDefined(typeof(CompilerGeneratedAttribute), false) is not true)
         {
-            return fallback;
+            return null;
         }
 
         try
@@ -21,7 +26,7 @@ internal static class LambdaNames
             var il = method.GetMethodBody()?.GetILAsByteArray();
             if (il is null)
             {
-                return fallback;
+                return null;
             }
 
             // A linear scan for call opcodes followed by a 4-byte token; a false match on an operand byte only costs a
@@ -46,15 +51,15 @@ internal static class LambdaNames
 
                 if (target?.DeclaringType is { } type && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
                 {
-                    return target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}";
+                    return target;
                 }
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or BadImageFormatException)
         {
-            // Dynamic or unusual methods: keep the fallback.
+            // Dynamic or unusual methods: no target.
         }
 
-        return fallback;
+        return null;
     }
 }
