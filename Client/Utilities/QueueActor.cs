@@ -43,6 +43,7 @@ internal sealed class QueueActor
     private async Task<object?[]> TakeAsync(int count, TimeSpan wait)
     {
         var deadline = DateTime.UtcNow + wait;
+        var cancel = RayContext.CancellationToken;
         while (true)
         {
             Task changed;
@@ -63,7 +64,7 @@ internal sealed class QueueActor
                 changed = _changed.Task;
             }
 
-            if (!await WaitAsync(changed, deadline).ConfigureAwait(false))
+            if (!await WaitAsync(changed, deadline, cancel).ConfigureAwait(false))
             {
                 return [];
             }
@@ -73,6 +74,7 @@ internal sealed class QueueActor
     private async Task<bool> PutAsync(object?[] items, TimeSpan wait)
     {
         var deadline = DateTime.UtcNow + wait;
+        var cancel = RayContext.CancellationToken;
         while (true)
         {
             Task changed;
@@ -92,7 +94,7 @@ internal sealed class QueueActor
                 changed = _changed.Task;
             }
 
-            if (!await WaitAsync(changed, deadline).ConfigureAwait(false))
+            if (!await WaitAsync(changed, deadline, cancel).ConfigureAwait(false))
             {
                 return false;
             }
@@ -101,10 +103,9 @@ internal sealed class QueueActor
 
     /// <summary>Waits for the next change until <paramref name="deadline"/>; false when the time is up or the call was
     /// cancelled (its caller then looks no more).</summary>
-    private static async Task<bool> WaitAsync(Task changed, DateTime deadline)
+    private static async Task<bool> WaitAsync(Task changed, DateTime deadline, CancellationToken cancel)
     {
         var left = deadline - DateTime.UtcNow;
-        var cancel = RayContext.CancellationToken;
         if (left <= TimeSpan.Zero || cancel.IsCancellationRequested)
         {
             return false;
