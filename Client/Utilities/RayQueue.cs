@@ -19,7 +19,8 @@ namespace OrleansRay;
 /// than one call that waits as long as the caller does, because the actor never hands an item to a caller that has
 /// gone: a waiting call ends within a second of its caller's death, and a cancelled caller's round is cancelled in
 /// the actor and its result, item or none, is still read. So an item is lost only if its taker dies in the instant
-/// between taking and reading, as in Ray. The cost is one actor call a second per waiting caller.</para>
+/// between taking and reading, as in Ray. The cost is one actor call a second per waiting caller
+/// (docs/adr/0016-queue-waits-in-bounded-rounds.md).</para>
 /// <para>Differences from Ray: no <c>block</c> flag, the <c>Nowait</c> methods are the non-blocking forms; sizes and
 /// state are asynchronous queries, the queue being remote.</para>
 /// </remarks>
