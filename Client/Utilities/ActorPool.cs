@@ -163,7 +163,7 @@ public sealed partial class ActorPool<TActor> where TActor : class
     public async Task<TResult> GetNextUnorderedAsync<TResult>(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         CheckTimeout(timeout);
-        var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
+        var deadline = timeout is { } t && t != Timeout.InfiniteTimeSpan ? DateTime.UtcNow + t : (DateTime?)null;
         while (true)
         {
             Task signal = Task.CompletedTask;

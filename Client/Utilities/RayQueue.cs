@@ -197,7 +197,8 @@ public sealed class RayQueue<T>
     private static IRay RayOf(ActorHandle<QueueActor> actor) => actor.BoundRay ?? Ray.CurrentOrNodeOfTask;
 
     private static TimeSpan? CheckTimeout(TimeSpan? timeout) =>
-        timeout < TimeSpan.Zero
-            ? throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or positive, or null to wait as long as it takes.")
-            : timeout;
+        timeout == Timeout.InfiniteTimeSpan ? null
+        : timeout < TimeSpan.Zero
+            ? throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or positive, or null (or Timeout.InfiniteTimeSpan) to wait as long as it takes.")
+        : timeout;
 }
