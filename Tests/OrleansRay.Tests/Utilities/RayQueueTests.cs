@@ -93,6 +93,22 @@ public sealed class RayQueueTests
     }
 
     [Fact]
+    public async Task An_actor_holding_the_queue_handle_takes_what_the_driver_puts()
+    {
+        var queue = RayQueue<int>.Create(_ray, maxSize: 3);
+        var summer = _ray.Actor(() => new QueueSummer()).Remote();
+        var sum = summer.Task((s, q) => s.SumAsync(q, 10), queue).Remote();
+
+        foreach (var i in Enumerable.Range(1, 10))
+        {
+            await queue.PutAsync(i, Deadline);
+        }
+
+        Assert.Equal(55, await _ray.GetAsync(sum, Deadline));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
     public async Task A_shut_down_queue_raises_ActorDied()
     {
         var queue = RayQueue<int>.Create(_ray);
@@ -114,5 +130,20 @@ public sealed class RayQueueTests
         Assert.Equal(5, await get.WaitAsync(Deadline));
         await _ray.GetActorAsync<QueueActor>(options.Name);
         await queue.ShutdownAsync();
+    }
+}
+
+/// <summary>An actor that takes items from a queue it was handed.</summary>
+public sealed class QueueSummer
+{
+    public async Task<int> SumAsync(RayQueue<int> queue, int count)
+    {
+        var sum = 0;
+        for (var i = 0; i < count; i++)
+        {
+            sum += await queue.GetAsync(TimeSpan.FromSeconds(30));
+        }
+
+        return sum;
     }
 }
