@@ -1,0 +1,151 @@
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Utilities;
+
+[Collection(RayCollection.Name)]
+public sealed class ActorPoolTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly IRay _ray;
+
+    public ActorPoolTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    /// <summary>A pool of <paramref name="count"/> workers of a fresh ledger. Each actor could run 4 calls at once, so
+    /// only the pool keeps them to one each.</summary>
+    private (ActorPool<PoolWorker> Pool, PoolLedger Ledger) NewPool(int count, string test)
+    {
+        var key = $"{test}-{Guid.NewGuid():N}";
+        var actors = Enumerable.Range(0, count)
+            .Select(i => _ray.Actor(() => new PoolWorker(key, $"w{i}")).Options(new ActorOptions { MaxConcurrency = 4 }).Remote())
+            .ToList();
+        return (new ActorPool<PoolWorker>(actors), PoolLedger.Of(key));
+    }
+
+    [Fact]
+    public async Task ActorPool_over_4_actors_maps_100_inputs_with_results_in_order()
+    {
+        var (pool, ledger) = NewPool(4, nameof(ActorPool_over_4_actors_maps_100_inputs_with_results_in_order));
+        var inputs = Enumerable.Range(100, 100).ToList();
+
+        var results = await pool.MapAsync((w, x) => w.Square(x), inputs).ToListAsync().AsTask().WaitAsync(Deadline);
+
+        Assert.Equal(inputs.Select(x => x * x), results);
+        Assert.Equal(["w0", "w1", "w2", "w3"], ledger.CallsPerActor.Keys.Order());
+        Assert.Equal(100, ledger.CallsPerActor.Values.Sum());
+        Assert.InRange(ledger.MaxRunning, 1, 4);
+        Assert.Equal(1, ledger.MaxRunningOnOneActor);
+        Assert.True(pool.HasFree);
+        Assert.False(pool.HasNext);
+    }
+
+    [Fact]
+    public async Task ActorPool_over_4_actors_maps_100_inputs_unordered_with_every_result()
+    {
+        var (pool, ledger) = NewPool(4, nameof(ActorPool_over_4_actors_maps_100_inputs_unordered_with_every_result));
+        var inputs = Enumerable.Range(100, 100).ToList();
+
+        var results = await pool.MapUnorderedAsync((w, x) => w.Square(x), inputs).ToListAsync().AsTask().WaitAsync(Deadline);
+
+        Assert.Equal(inputs.Select(x => x * x).Order(), results.Order());
+        Assert.Equal(4, ledger.CallsPerActor.Count);
+        Assert.InRange(ledger.MaxRunning, 1, 4);
+        Assert.Equal(1, ledger.MaxRunningOnOneActor);
+    }
+
+    [Fact]
+    public async Task A_failing_input_raises_in_the_map_at_its_position_and_the_pool_stays_usable()
+    {
+        var (pool, _) = NewPool(3, nameof(A_failing_input_raises_in_the_map_at_its_position_and_the_pool_stays_usable));
+        var seen = new List<int>();
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () =>
+        {
+            await foreach (var r in pool.MapAsync((w, x) => w.Square(x), Enumerable.Range(0, 30)).WithCancellation(CancellationToken.None))
+            {
+                seen.Add(r);
+            }
+        }).WaitAsync(Deadline);
+
+        Assert.Contains("unlucky input 13", error.Message, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, 13).Select(x => x * x), seen);
+
+        // Calls after the failed one were dropped or ran to their end; the actors are free again for the next map.
+        var again = await pool.MapAsync((w, x) => w.Square(x), [1, 2, 3]).ToListAsync().AsTask().WaitAsync(Deadline);
+        Assert.Equal([1, 4, 9], again);
+    }
+
+    [Fact]
+    public async Task Submitted_calls_are_read_in_submission_order_and_a_failure_at_its_turn()
+    {
+        var (pool, ledger) = NewPool(2, nameof(Submitted_calls_are_read_in_submission_order_and_a_failure_at_its_turn));
+        foreach (var x in new[] { 5, 13, 7, 8, 9 })
+        {
+            pool.Submit((w, v) => w.Square(v), x);
+        }
+
+        // Two actors, five calls: three wait in the pool for a free actor.
+        Assert.False(pool.HasFree);
+        Assert.True(pool.HasNext);
+        Assert.Equal(25, await pool.GetNextAsync<int>().WaitAsync(Deadline));
+        var error = await Assert.ThrowsAsync<RayTaskException>(() => pool.GetNextAsync<int>()).WaitAsync(Deadline);
+        Assert.Contains("unlucky input 13", error.Message, StringComparison.Ordinal);
+        Assert.Equal(49, await pool.GetNextAsync<int>().WaitAsync(Deadline));
+        Assert.Equal(64, await pool.GetNextAsync<int>().WaitAsync(Deadline));
+        Assert.Equal(81, await pool.GetNextAsync<int>().WaitAsync(Deadline));
+        Assert.False(pool.HasNext);
+        Assert.Throws<InvalidOperationException>(() => pool.GetNextAsync<int>().GetAwaiter().GetResult());
+        Assert.Equal(1, ledger.MaxRunningOnOneActor);
+    }
+
+    [Fact]
+    public async Task GetNext_times_out_while_the_call_runs_and_the_result_stays_next()
+    {
+        var (pool, ledger) = NewPool(1, nameof(GetNext_times_out_while_the_call_runs_and_the_result_stays_next));
+        pool.Submit((w, v) => w.Held(v), 42);
+
+        var timeout = await Assert.ThrowsAsync<GetTimeoutException>(() => pool.GetNextAsync<int>(TimeSpan.FromMilliseconds(200))).WaitAsync(Deadline);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), timeout.Timeout);
+        await Assert.ThrowsAsync<GetTimeoutException>(() => pool.GetNextUnorderedAsync<int>(TimeSpan.Zero)).WaitAsync(Deadline);
+        Assert.True(pool.HasNext);
+
+        ledger.Gate.SetResult();
+        Assert.Equal(42, await pool.GetNextAsync<int>(TimeSpan.FromSeconds(30)));
+        Assert.False(pool.HasNext);
+    }
+
+    [Fact]
+    public async Task Unordered_reads_take_the_first_call_to_finish_and_push_gives_a_waiting_call_an_actor()
+    {
+        var (pool, ledger) = NewPool(1, nameof(Unordered_reads_take_the_first_call_to_finish_and_push_gives_a_waiting_call_an_actor));
+        pool.Submit((w, v) => w.Held(v), 1);   // holds the only actor
+        pool.Submit((w, v) => w.Square(v), 6); // waits for an actor
+        Assert.Null(pool.PopIdle());
+        await Assert.ThrowsAsync<GetTimeoutException>(() => pool.GetNextUnorderedAsync<int>(TimeSpan.FromMilliseconds(100))).WaitAsync(Deadline);
+
+        Assert.True(ledger.CallsPerActor.IsEmpty, "the Square waits: the only actor is held");
+        var extra = _ray.Actor(() => new PoolWorker($"extra-{Guid.NewGuid():N}", "extra")).Remote();
+        pool.Push(extra);
+        Assert.Throws<ArgumentException>(() => pool.Push(extra));
+
+        // The waiting call ran on the pushed actor while the first is still held: it is the first to finish.
+        Assert.Equal(36, await pool.GetNextUnorderedAsync<int>(Deadline));
+        Assert.Equal(extra, pool.PopIdle());
+        Assert.Equal(1, pool.Count);
+
+        ledger.Gate.SetResult();
+        Assert.Equal(1, await pool.GetNextAsync<int>(Deadline));
+        Assert.False(pool.HasNext);
+    }
+
+    [Fact]
+    public void A_capturing_lambda_is_refused_at_submit()
+    {
+        var (pool, _) = NewPool(1, nameof(A_capturing_lambda_is_refused_at_submit));
+        var offset = 3;
+        var error = Assert.Throws<ArgumentException>(() => pool.Submit((w, v) => w.Square(v + offset), 1));
+        Assert.Contains("captur", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.False(pool.HasNext);
+        Assert.Throws<ArgumentException>(() => new ActorPool<PoolWorker>([]));
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Utilities;
+
+[Collection(RayCollection.Name)]
+public sealed class RayQueueTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly IRay _ray;
+
+    public RayQueueTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    [Fact]
+    public async Task A_blocking_get_with_a_timeout_raises_Empty_after_the_timeout_not_before()
+    {
+        var queue = RayQueue<string>.Create(_ray);
+        var timeout = TimeSpan.FromMilliseconds(1500); // longer than one round in the actor: the caller asks again
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAsync<QueueEmptyException>(() => queue.GetAsync(timeout)).WaitAsync(Deadline);
+
+        Assert.True(clock.Elapsed >= timeout, $"raised after {clock.Elapsed}, before the timeout of {timeout}");
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_blocking_get_returns_the_item_put_while_it_waits()
+    {
+        var queue = RayQueue<string>.Create(_ray);
+        var get = queue.GetAsync();
+        await queue.PutAsync("late");
+        Assert.Equal("late", await get.WaitAsync(Deadline));
+        Assert.True(await queue.IsEmptyAsync());
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_put_on_a_full_bounded_queue_waits_until_a_get_makes_room()
+    {
+        var queue = RayQueue<int>.Create(_ray, maxSize: 2);
+        await queue.PutAsync(1);
+        await queue.PutAsync(2);
+        Assert.True(await queue.IsFullAsync());
+
+        // Waits, then gives up without putting.
+        await Assert.ThrowsAsync<QueueFullException>(() => queue.PutAsync(99, TimeSpan.FromMilliseconds(300))).WaitAsync(Deadline);
+        Assert.Equal(2, await queue.SizeAsync());
+
+        var put = queue.PutAsync(3);
+        Assert.Equal(1, await queue.GetAsync(Deadline));
+        await put.WaitAsync(Deadline);
+
+        Assert.Equal([2, 3], await queue.GetNowaitBatchAsync(2));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task Nowait_variants_raise_Full_and_Empty_and_leave_the_queue_as_it_was()
+    {
+        var queue = RayQueue<int>.Create(_ray, maxSize: 3);
+        await Assert.ThrowsAsync<QueueEmptyException>(() => queue.GetNowaitAsync());
+        await queue.PutNowaitBatchAsync([1, 2]);
+        await Assert.ThrowsAsync<QueueFullException>(() => queue.PutNowaitBatchAsync([3, 4]));
+        await Assert.ThrowsAsync<QueueFullException>(() => queue.PutNowaitBatchAsync([5, 6, 7, 8]));
+        Assert.Equal(2, await queue.SizeAsync());
+        await queue.PutNowaitAsync(3);
+        await Assert.ThrowsAsync<QueueFullException>(() => queue.PutNowaitAsync(4));
+        await Assert.ThrowsAsync<QueueEmptyException>(() => queue.GetNowaitBatchAsync(4));
+        Assert.Equal(1, await queue.GetNowaitAsync());
+        Assert.Equal([2, 3], await queue.GetNowaitBatchAsync(2));
+        Assert.True(await queue.IsEmptyAsync());
+        Assert.False(await queue.IsFullAsync());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => queue.GetAsync(TimeSpan.FromSeconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RayQueue<int>.Create(_ray, maxSize: -1));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_cancelled_get_stops_waiting_and_takes_no_item()
+    {
+        var queue = RayQueue<int>.Create(_ray);
+        using var cancel = new CancellationTokenSource();
+        var get = queue.GetAsync(cancellationToken: cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => get).WaitAsync(Deadline);
+
+        // The waiting call ended in the actor: the next item goes to the next getter.
+        await queue.PutAsync(7);
+        Assert.Equal(7, await queue.GetAsync(Deadline));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task An_actor_holding_the_queue_handle_takes_what_the_driver_puts()
+    {
+        var queue = RayQueue<int>.Create(_ray, maxSize: 3);
+        var summer = _ray.Actor(() => new QueueSummer()).Remote();
+        var sum = summer.Task((s, q) => s.SumAsync(q, 10), queue).Remote();
+
+        foreach (var i in Enumerable.Range(1, 10))
+        {
+            await queue.PutAsync(i, Deadline);
+        }
+
+        Assert.Equal(55, await _ray.GetAsync(sum, Deadline));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_shut_down_queue_raises_ActorDied()
+    {
+        var queue = RayQueue<int>.Create(_ray);
+        await queue.PutAsync(1);
+        await queue.ShutdownAsync();
+        await Assert.ThrowsAsync<ActorDiedException>(() => queue.GetNowaitAsync()).WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task The_caller_s_actor_options_are_kept_with_the_concurrency_the_queue_needs()
+    {
+        var options = new ActorOptions { Name = $"queue-{Guid.NewGuid():N}", MaxConcurrency = 1 };
+        var queue = RayQueue<int>.Create(_ray, actorOptions: options);
+        Assert.Equal(1, options.MaxConcurrency);
+
+        // A waiting get does not stop the put that satisfies it (it would, one call at a time).
+        var get = queue.GetAsync();
+        await queue.PutAsync(5).WaitAsync(Deadline);
+        Assert.Equal(5, await get.WaitAsync(Deadline));
+        await _ray.GetActorAsync<QueueActor>(options.Name);
+        await queue.ShutdownAsync();
+    }
+}
+
+/// <summary>An actor that takes items from a queue it was handed.</summary>
+public sealed class QueueSummer
+{
+    public async Task<int> SumAsync(RayQueue<int> queue, int count)
+    {
+        var sum = 0;
+        for (var i = 0; i < count; i++)
+        {
+            sum += await queue.GetAsync(TimeSpan.FromSeconds(30));
+        }
+
+        return sum;
+    }
+}
