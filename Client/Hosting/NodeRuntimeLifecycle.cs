@@ -38,7 +38,8 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
     {
         // From here on leases run directly: the executor grain may already be deactivating.
         _runtime.Scheduler.LeaseRoute.RunDirectly();
-        // The node table is going away with the silo (or this node is leaving): stop asking it.
+        // The node and job tables are going away with the silo (or this node is leaving): stop asking them.
+        _runtime.StopWatchingEndedJobs();
         await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
     }
 

@@ -25,9 +25,14 @@ internal static class QueueActorOptions
             copy.Resources[resource] = amount;
         }
 
+        foreach (var (group, limit) in options.ConcurrencyGroups)
+        {
+            copy.ConcurrencyGroups[group] = limit;
+        }
+
         copy.MaxRestarts = options.MaxRestarts;
         copy.MaxTaskRetries = options.MaxTaskRetries;
-        copy.MaxConcurrency = Math.Max(options.MaxConcurrency, concurrency);
+        copy.MaxConcurrency = Math.Max(options.MaxConcurrency ?? 1, concurrency);
         copy.SchedulingStrategy = options.SchedulingStrategy;
         copy.PlacementGroup = options.PlacementGroup;
         copy.BundleIndex = options.BundleIndex;

@@ -93,11 +93,19 @@ internal sealed partial class EndedJobs : IDisposable
         }
     }
 
+    /// <summary>Stops the loop; a second call does nothing (the silo's stop and the node's disposal both call it).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stop.Cancel();
         _stop.Dispose();
     }
+
+    private int _disposed;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Killing actor {ActorId}: its job ended without it")]
     private static partial void LogKillingOrphan(ILogger logger, ActorId actorId);

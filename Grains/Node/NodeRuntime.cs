@@ -221,6 +221,10 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     }
 
     private EndedJobs? _endedJobs;
+
+    /// <summary>Stops reading the job table for ended jobs: called when the silo starts to stop, before the grains it
+    /// would call go away (a read racing the shutdown made Orleans log "Silo is shutting down" errors).</summary>
+    public void StopWatchingEndedJobs() => _endedJobs?.Dispose();
     private readonly ILogger _logger;
 
     /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>
