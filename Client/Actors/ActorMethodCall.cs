@@ -23,7 +23,12 @@ public readonly struct ActorMethodCall<TResult>
 
     /// <summary>Submits the call and returns the ref of its result at once. Calls from one caller run in submission order.</summary>
     /// <exception cref="ArgumentException">The lambda captures state, or an argument cannot be serialized.</exception>
-    public ObjectRef<TResult> Remote()
+    /// <remarks>A method returning a tuple gives one ref of the whole tuple here (Ray's default <c>num_returns=1</c>);
+    /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>).</remarks>
+    public ObjectRef<TResult> Remote() => Submit(1).Ref<TResult>(0);
+
+    /// <summary>Submits the call with <paramref name="numReturns"/> return objects (Ray's <c>num_returns</c>).</summary>
+    internal ReturnRefs Submit(int numReturns)
     {
         if (_method is null)
         {
@@ -35,7 +40,7 @@ public readonly struct ActorMethodCall<TResult>
         runtime.ThrowIfDisposed();
         var method = runtime.ForJob(FunctionRegistry.ForDelegate(_method, "actor method"));
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
-        var entry = runtime.Actors.Call(_actorId, method, args);
-        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
+        var entry = runtime.Actors.Call(_actorId, method, args, numReturns, out var others);
+        return new ReturnRefs(runtime, entry, others);
     }
 }

@@ -13,4 +13,7 @@ public sealed record ActorCall
     /// <summary>A placeholder that only keeps the caller's sequence contiguous (the call failed at the caller, e.g. an
     /// argument failed): the host skips it.</summary>
     [Id(6)] public bool Skip { get; init; }
+    /// <summary>A method with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
+    /// <see cref="ReturnId"/>); null for a method with one return.</summary>
+    [Id(7)] public ObjectId[]? OtherReturnIds { get; init; }
 }

@@ -102,6 +102,7 @@ internal sealed class ActorOutbox
                 Method = method,
                 Args = args,
                 Owner = _runtime.WorkerId,
+                OtherReturnIds = MultipleReturns.Ids(handle.OtherReturns),
             });
             _pendingHandles.Add(handle);
             _unanswered.Add(handle);

@@ -57,12 +57,30 @@ internal sealed partial class ActorSubmitter
 
     /// <summary>Queues a call of the current submitter; returns its pending result entry at once (cancellable through
     /// its <see cref="ObjectEntry.Producer"/>).</summary>
-    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args)
+    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args) => Call(actorId, method, args, 1, out _);
+
+    /// <summary>Calls a method with <paramref name="numReturns"/> returns (Ray's <c>num_returns</c>): returns return 1's
+    /// entry, and returns 2..N in <paramref name="otherReturns"/> (null for one return), each an object of its own.</summary>
+    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, int numReturns, out ObjectEntry[]? otherReturns)
     {
         var entry = _runtime.Objects.Create(ObjectId.NewId());
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
         entry.Producer = handle;
+        otherReturns = null;
+        if (numReturns > 1)
+        {
+            otherReturns = new ObjectEntry[numReturns - 1];
+            for (var i = 0; i < otherReturns.Length; i++)
+            {
+                otherReturns[i] = _runtime.Objects.Create(ObjectId.NewId());
+                otherReturns[i].Producer = handle;
+            }
+
+            handle.OtherReturns = otherReturns;
+            MultipleReturns.LinkFailures(entry, otherReturns);
+        }
+
         outbox.Enqueue(method.Descriptor, args, handle);
         return entry;
     }
