@@ -141,10 +141,10 @@ internal static class MultipleReturns
     {
         if (error is null && value is ReturnValues values && values.Elements.Length == others.Length + 1)
         {
-            primary.TrySetValue(values.Elements[0]);
+            SetValue(primary, values.Elements[0]);
             for (var i = 0; i < others.Length; i++)
             {
-                others[i].TrySetValue(values.Elements[i + 1]);
+                SetValue(others[i], values.Elements[i + 1]);
                 others[i].Table?.DropIfOrphaned(others[i]);
             }
 
@@ -155,6 +155,17 @@ internal static class MultipleReturns
             $"Work with {others.Length + 1} returns produced {(value is ReturnValues v ? v.Elements.Length + " values" : "one value")}."), string.Empty);
         primary.TrySetError(error);
         Fail(others, error);
+    }
+
+    /// <summary>Sets one return's value. A rerun for another lost return also stored this one on the node that ran it:
+    /// when this return was freed meanwhile, that stray copy is freed too (one still owned keeps its first copy, and the
+    /// stray goes with it when it is freed: copies are freed by id on every node).</summary>
+    private static void SetValue(ObjectEntry entry, object? value)
+    {
+        if (!entry.TrySetValue(value) && value is StoredObject stray && entry.Table is { } table && !table.Owns(entry))
+        {
+            table.FreeStray(stray);
+        }
     }
 
     /// <summary>A result of work with several returns (Ray's <c>num_returns</c>) as it travels: return 1 as the value,

@@ -22,6 +22,19 @@ public static class ReturnsFunctions
         return (x, x * 2, x * 3);
     }
 
+    /// <summary>Runs of <see cref="LargePair"/> per seed (the nodes share this process).</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> LargePairRuns = new();
+
+    public static (double[] A, double[] B, int Small) LargePair(int seed)
+    {
+        LargePairRuns.AddOrUpdate(seed, 1, static (_, n) => n + 1);
+        var a = new double[LargeLength];
+        var b = new double[LargeLength];
+        a[0] = seed;
+        b[0] = -seed;
+        return (a, b, seed);
+    }
+
     public static (int, int, int) Fail(int x) => throw new InvalidOperationException($"split failed for {x}");
 
     public static int[] Digits(int count) => Enumerable.Range(0, count).ToArray();
