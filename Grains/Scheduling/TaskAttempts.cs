@@ -47,6 +47,13 @@ internal sealed partial class TaskAttempts : ITaskRunner
     {
         if (spec.Cancelled || spec.ReturnsComplete)
         {
+            if (spec.OtherReturns is not null && !spec.IsForeign && !spec.Cancelled)
+            {
+                // A rerun for a lost return found every return filled by an earlier one: done, as that run left it.
+                spec.State = TaskState.Done;
+                spec.ReleaseHeldArguments(_reader.Objects);
+            }
+
             return default;
         }
 

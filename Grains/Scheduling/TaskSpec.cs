@@ -223,10 +223,19 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
             HoldArguments(table);
         }
 
-        if (State != TaskState.Done)
+        if (OtherReturns is { } others)
         {
-            // A task with several returns is already running again for another of them: that run fills this one too.
-            return true;
+            // Two of its returns may be lost at once (on two threads: the node's death, a reader's failed pull): the task
+            // runs again once, and that run fills every return that needs it.
+            lock (others)
+            {
+                if (State != TaskState.Done)
+                {
+                    return true;
+                }
+
+                State = TaskState.Waiting;
+            }
         }
 
         Result.Producer = this;
