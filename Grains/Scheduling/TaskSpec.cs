@@ -291,8 +291,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <inheritdoc />
     public void Cancel(bool force)
     {
-        _cancelled = true;
+        // The returns fail as cancelled before the task can see its cancellation: a task that starts now and throws on
+        // its token must not complete them first with that exception (a RayTaskException instead of a cancel).
         CompleteReturns(null, RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
+        _cancelled = true;
         Volatile.Read(ref _cancellation)?.Cancel();
         if (State == TaskState.Queued)
         {
