@@ -1,7 +1,7 @@
 #!/usr/bin/env dotnet
 #:include OverloadGenerator.cs
 // Writes the typed overloads of ray.Task(...) and handle.Task(...) (Client/Tasks/RayTaskExtensions.g.cs,
-// Client/Actors/ActorHandle.Task.g.cs); their text comes from tools/OverloadGenerator.cs, which
+// Client/Actors/ActorHandle.Task.g.cs) and .RemoteMany() (Client/Tasks/MultipleReturnsExtensions.g.cs); their text comes from tools/OverloadGenerator.cs, which
 // Tests/OrleansRay.Tests/GeneratedOverloadsTests.cs also compiles to fail when a checked-in copy is stale.
 // Run from the repository root:  dotnet run tools/GenerateOverloads.cs  (#:include needs .NET SDK 10.0.300 or later;
 // on an older SDK: ORLEANSRAY_UPDATE_GENERATED=1 dotnet test Tests/OrleansRay.Tests --filter GeneratedOverloads)

@@ -46,7 +46,12 @@ public readonly struct ActorMethodCall<TResult>
     /// concurrency group (<see cref="ActorCallOptions.ConcurrencyGroup"/> or the method's
     /// <see cref="ConcurrencyGroupAttribute"/>) is not one the actor has, when this node created the actor (else the
     /// actor's node refuses it and awaiting the result throws, with the same message).</exception>
-    public ObjectRef<TResult> Remote()
+    /// <remarks>A method returning a tuple gives one ref of the whole tuple here (Ray's default <c>num_returns=1</c>);
+    /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>).</remarks>
+    public ObjectRef<TResult> Remote() => Submit(1).Ref<TResult>(0);
+
+    /// <summary>Submits the call with <paramref name="numReturns"/> return objects (Ray's <c>num_returns</c>).</summary>
+    internal ReturnRefs Submit(int numReturns)
     {
         if (_method is null)
         {
@@ -58,8 +63,8 @@ public readonly struct ActorMethodCall<TResult>
         runtime.ThrowIfDisposed();
         var method = runtime.ForJob(FunctionRegistry.ForDelegate(_method, "actor method"));
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
-        var entry = runtime.Actors.Call(_actorId, method, args, _options?.ConcurrencyGroup ?? ActorMethodGroups.Of(method.Method));
-        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
+        var entry = runtime.Actors.Call(_actorId, method, args, numReturns, _options?.ConcurrencyGroup ?? ActorMethodGroups.Of(method.Method), out var others);
+        return new ReturnRefs(runtime, entry, others);
     }
 }
 

@@ -31,7 +31,12 @@ public readonly struct TaskCall<TResult>
 
     /// <summary>Submits the task and returns the ref of its result at once; failures surface when the result is read.</summary>
     /// <exception cref="ArgumentException">The function captures state, or an argument cannot be serialized.</exception>
-    public ObjectRef<TResult> Remote()
+    /// <remarks>A function returning a tuple gives one ref of the whole tuple here (Ray's default <c>num_returns=1</c>);
+    /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>).</remarks>
+    public ObjectRef<TResult> Remote() => Submit(1).Ref<TResult>(0);
+
+    /// <summary>Submits the task with <paramref name="numReturns"/> return objects (Ray's <c>num_returns</c>).</summary>
+    internal ReturnRefs Submit(int numReturns)
     {
         if (_ray is null)
         {
@@ -66,7 +71,7 @@ public readonly struct TaskCall<TResult>
             placement = options.ToPlacementHint();
         }
 
-        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement);
-        return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
+        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement, numReturns, out var others);
+        return new ReturnRefs(runtime, entry, others);
     }
 }

@@ -15,4 +15,7 @@ public sealed record ActorCall
     [Id(6)] public bool Skip { get; init; }
     /// <summary>The concurrency group the call runs in; null for the actor's default group.</summary>
     [Id(7)] public string? ConcurrencyGroup { get; init; }
+    /// <summary>A method with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
+    /// <see cref="ReturnId"/>); null for a method with one return.</summary>
+    [Id(8)] public ObjectId[]? OtherReturnIds { get; init; }
 }

@@ -16,6 +16,9 @@ public sealed record RemoteTask
     [Id(7)] public string? Name { get; init; }
     /// <summary>The task's return object (owned by the sender).</summary>
     [Id(8)] public ObjectId ReturnId { get; init; }
+    /// <summary>A task with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
+    /// <see cref="ReturnId"/>); null for a task with one return.</summary>
+    [Id(9)] public ObjectId[]? OtherReturnIds { get; init; }
 }
 
 /// <summary>The outcome of a task or actor call, sent to the owner of its return object.</summary>
@@ -34,7 +37,17 @@ public sealed record RemoteResult
     [Id(5)] public long DurationTicks { get; init; }
     /// <summary>For <see cref="Grains.INodeEndpoint.WaitObjectAsync"/>: not ready yet, ask again.</summary>
     [Id(6)] public bool Pending { get; init; }
+    /// <summary>Work with several returns (Ray's <c>num_returns</c>): returns 2..N, each with its own id and value (a
+    /// large one as where it is stored); <see cref="Value"/> is return 1. Null for work with one return, and when
+    /// <see cref="Error"/> is set (an error fails every return).</summary>
+    [Id(7)] public ReturnValue[]? OtherReturns { get; init; }
 }
+
+/// <summary>One of several returns of a task or actor call, as it travels back to its owner.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.returnvalue")]
+public sealed record ReturnValue(
+    [property: Id(0)] ObjectId Id,
+    [property: Id(1)] object? Value);
 
 /// <summary>One placement-group bundle to reserve on a node: its shape, and the names its resources take while
 /// reserved (Ray's renaming: tasks of the bundle ask for "CPU_group_{index}_{pg}" instead of "CPU").</summary>

@@ -28,6 +28,10 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The call's result.</summary>
     public ObjectEntry Entry { get; }
 
+    /// <summary>Returns 2..N of a method with several returns (Ray's <c>num_returns</c>; <see cref="Entry"/> is return
+    /// 1), or null. They fail with <see cref="Entry"/> (<see cref="MultipleReturns.LinkFailures"/>).</summary>
+    public ObjectEntry[]? OtherReturns { get; set; }
+
     /// <summary>The method called.</summary>
     public FunctionDescriptor Method { get; }
 

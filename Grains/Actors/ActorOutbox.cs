@@ -103,6 +103,7 @@ internal sealed class ActorOutbox
                 Args = args,
                 Owner = _runtime.WorkerId,
                 ConcurrencyGroup = concurrencyGroup,
+                OtherReturnIds = MultipleReturns.Ids(handle.OtherReturns),
             });
             _pendingHandles.Add(handle);
             _unanswered.Add(handle);

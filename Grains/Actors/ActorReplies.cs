@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using OrleansRay.Ownership;
 
 namespace OrleansRay.Actors;
 
@@ -33,7 +34,8 @@ internal sealed partial class ActorReplies
     {
         if (!_runtime.Reader.Owners.TryGet(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
         {
-            _runtime.Replies.Reply(endpoint, new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty }, call.Method.DisplayName);
+            var result = new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty };
+            _runtime.Replies.Reply(endpoint, MultipleReturns.ToWire(result, call.OtherReturnIds), call.Method.DisplayName);
             return;
         }
 
@@ -43,7 +45,16 @@ internal sealed partial class ActorReplies
             return;
         }
 
-        entry.TrySetResult(value, error);
+        if (call.OtherReturnIds is { } otherIds)
+        {
+            // Several returns (Ray's num_returns): each its own object; one the owner already freed is skipped.
+            var others = Array.ConvertAll(otherIds, id => owner.Objects.TryGet(id, out var other) ? other : new ObjectEntry(id));
+            MultipleReturns.Complete(entry, others, value, error);
+        }
+        else
+        {
+            entry.TrySetResult(value, error);
+        }
 
         owner.Objects.DropIfOrphaned(entry);
     }

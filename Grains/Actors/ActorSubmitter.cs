@@ -72,7 +72,13 @@ internal sealed partial class ActorSubmitter
     /// <param name="concurrencyGroup">The concurrency group it runs in; null for the default group.</param>
     /// <exception cref="ArgumentException">The actor was created on this node and has no group <paramref name="concurrencyGroup"/>
     /// (for an actor created elsewhere its host refuses the call, and its result fails).</exception>
-    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, string? concurrencyGroup = null)
+    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, string? concurrencyGroup = null) =>
+        Call(actorId, method, args, 1, concurrencyGroup, out _);
+
+    /// <summary>Calls a method with <paramref name="numReturns"/> returns (Ray's <c>num_returns</c>): returns return 1's
+    /// entry, and returns 2..N in <paramref name="otherReturns"/> (null for one return), each an object of its own.</summary>
+    /// <exception cref="ArgumentException">As for the other overload: an unknown concurrency group.</exception>
+    public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, int numReturns, string? concurrencyGroup, out ObjectEntry[]? otherReturns)
     {
         if (concurrencyGroup is not null && _groups.TryGetValue(actorId, out var known) && Array.IndexOf(known, concurrencyGroup) < 0)
         {
@@ -83,6 +89,20 @@ internal sealed partial class ActorSubmitter
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
         entry.Producer = handle;
+        otherReturns = null;
+        if (numReturns > 1)
+        {
+            otherReturns = new ObjectEntry[numReturns - 1];
+            for (var i = 0; i < otherReturns.Length; i++)
+            {
+                otherReturns[i] = _runtime.Objects.Create(ObjectId.NewId());
+                otherReturns[i].Producer = handle;
+            }
+
+            handle.OtherReturns = otherReturns;
+            MultipleReturns.LinkFailures(entry, otherReturns);
+        }
+
         outbox.Enqueue(method.Descriptor, args, handle, concurrencyGroup);
         return entry;
     }

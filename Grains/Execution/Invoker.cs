@@ -44,7 +44,7 @@ internal static class Invoker
             pending = function.InvokeAsync(args);
             if (pending.IsCompletedSuccessfully)
             {
-                value = code is null ? pending.Result : code.Pack(pending.Result, $"result of {context.FunctionName}");
+                value = Result(pending.Result, code, context);
                 pending = default;
             }
         }
@@ -77,11 +77,7 @@ internal static class Invoker
         object? value;
         try
         {
-            value = await pending.ConfigureAwait(resumeOnWorker);
-            if (code is not null)
-            {
-                value = code.Pack(value, $"result of {context.FunctionName}");
-            }
+            value = Result(await pending.ConfigureAwait(resumeOnWorker), code, context);
         }
         catch (Exception ex)
         {
@@ -96,6 +92,27 @@ internal static class Invoker
         }
 
         Report(complete, state, value, null);
+    }
+
+    /// <summary>The result as it leaves the function: packed with its job's serializer (job code), and for work with
+    /// several returns (Ray's <c>num_returns</c>) split into one value per return, each packed on its own.</summary>
+    private static object? Result(object? value, JobSerializer? code, TaskContext context)
+    {
+        if (context.NumReturns > 1)
+        {
+            var values = Ownership.ReturnValues.Split(value, context.NumReturns, context.FunctionName);
+            if (code is not null)
+            {
+                for (var i = 0; i < values.Elements.Length; i++)
+                {
+                    values.Elements[i] = code.Pack(values.Elements[i], $"return {i + 1} of {context.FunctionName}");
+                }
+            }
+
+            return values;
+        }
+
+        return code is null ? value : code.Pack(value, $"result of {context.FunctionName}");
     }
 
     private static void Report<TState>(Action<TState, object?, Exception?> complete, TState state, object? value, Exception? failure)

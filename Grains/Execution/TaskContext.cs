@@ -47,6 +47,10 @@ internal sealed class TaskContext
     /// <summary>True for a run of a job's shipped code (held weakly by its flow, see <see cref="Current"/>).</summary>
     public bool IsJobCode { get; init; }
 
+    /// <summary>How many return objects the work has (Ray's <c>num_returns</c>); above 1 the <see cref="Invoker"/> splits
+    /// the function's tuple or list into a <see cref="Ownership.ReturnValues"/>. 1 by default.</summary>
+    public int NumReturns { get; init; } = 1;
+
     /// <summary>The node runtime running this code.</summary>
     public object Host { get; }
 

@@ -64,6 +64,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 RetryExceptions = task.RetryExceptions,
                 Name = task.Name,
                 ReplyTo = replyTo,
+                OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
             };
             spec.Attempt = task.PreviousAttempts;
             if (!_running.TryAdd(task.Id, spec))
@@ -153,7 +154,8 @@ internal sealed class ForeignTasks : IForeignTaskResults
     {
         if (_running.TryRemove(spec.Id, out _) && !spec.Cancelled && spec.ReplyTo is { } replyTo)
         {
-            _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks }, spec.DisplayName);
+            var result = new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks };
+            _runtime.Replies.Reply(replyTo, MultipleReturns.ToWire(result, MultipleReturns.Ids(spec.OtherReturns)), spec.DisplayName);
         }
     }
 
@@ -173,6 +175,19 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 entry.TrySetResult(result.Value, result.Error);
 
                 objects.DropIfOrphaned(entry);
+            }
+
+            if (result.TaskId.IsEmpty && result.OtherReturns is { } others)
+            {
+                // An actor call's other returns: each its own object (an error reached them through the first's).
+                foreach (var other in others)
+                {
+                    if (objects.TryGet(other.Id, out var otherEntry))
+                    {
+                        otherEntry.TrySetResult(other.Value, result.Error);
+                        objects.DropIfOrphaned(otherEntry);
+                    }
+                }
             }
         }
     }

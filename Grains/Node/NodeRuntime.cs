@@ -227,19 +227,33 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     public void StopWatchingEndedJobs() => _endedJobs?.Dispose();
     private readonly ILogger _logger;
 
-    /// <summary>Submits a task owned by this node; returns its pending return entry.</summary>
+    /// <summary>Submits a task owned by this node; returns its pending return entry (return 1 when
+    /// <paramref name="numReturns"/> is above 1: <paramref name="otherReturns"/> are returns 2..N).</summary>
+    /// <param name="numReturns">Ray's <c>num_returns</c>: how many objects the task returns (its function returns a tuple
+    /// or list of that many elements, each an object of its own).</param>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
-    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement = null)
+    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement, int numReturns, out ObjectEntry[]? otherReturns)
     {
         Node.ThrowIfDisposed();
         var taskId = TaskId.NewId();
         var entry = Objects.Create(new ObjectId(taskId.Hi, taskId.Lo));
+        otherReturns = null;
+        if (numReturns > 1)
+        {
+            otherReturns = new ObjectEntry[numReturns - 1];
+            for (var i = 0; i < otherReturns.Length; i++)
+            {
+                otherReturns[i] = Objects.Create(ObjectId.NewId());
+            }
+        }
+
         var spec = new TaskSpec(taskId, function, args, resources, entry, Scheduler)
         {
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
             Placement = placement ?? PlacementHint.Default,
+            OtherReturns = otherReturns,
         };
         entry.Producer = spec;
         entry.Origin = ObjectOrigin.Task;
@@ -249,9 +263,29 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
             Objects.AttachLineage(entry, spec);
         }
 
+        if (otherReturns is not null)
+        {
+            foreach (var other in otherReturns)
+            {
+                other.Producer = spec;
+                other.Origin = ObjectOrigin.Task;
+                if (maxRetries > 0)
+                {
+                    Objects.AttachLineage(other, spec);
+                }
+            }
+
+            MultipleReturns.LinkFailures(entry, otherReturns);
+        }
+
         Scheduler.Submit(spec);
         return entry;
     }
+
+    /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
+    /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
+    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement = null) =>
+        SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement, 1, out _);
 
     /// <summary>Stores a value (already copied in) as a new object owned by this node.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>

@@ -289,6 +289,16 @@ internal sealed class ObjectTable
         ReleaseHandle(id);
     }
 
+    /// <summary>Frees every copy of <paramref name="stored"/>, an object this table no longer holds (a copy made after it
+    /// was freed: a rerun's return nobody needed).</summary>
+    public void FreeStray(StoredObject stored)
+    {
+        if (!_entries.ContainsKey(stored.Id))
+        {
+            FreeCopies(stored);
+        }
+    }
+
     private void FreeStored(ObjectEntry entry)
     {
         if (entry.TakeStoredForDelete() is not { } stored)

@@ -90,7 +90,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     {
         lock (_parkedGate)
         {
-            return _parked.Where(s => !s.Cancelled && !s.Result.IsComplete)
+            return _parked.Where(s => !s.Cancelled && !s.ReturnsComplete)
                 .GroupBy(s => s.Resources)
                 .Select(g => new ResourceDemandInfo(g.Key, g.Count(), IsInfeasible: true, IsActor: false))
                 .ToList();
@@ -288,6 +288,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             RetryExceptions = spec.RetryExceptions,
             Name = spec.Name,
             ReturnId = spec.Result.Id,
+            OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
         });
         if (spec.Cancelled)
         {
@@ -339,7 +340,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             return true;
         }
 
-        _attempts.FinishOwned(spec, result.Value, result.Error, result.Node, result.DurationTicks);
+        var value = result.OtherReturns is { } others ? ReturnValues.FromWire(result.Value, others) : result.Value;
+        _attempts.FinishOwned(spec, value, result.Error, result.Node, result.DurationTicks);
         return true;
     }
 
@@ -347,7 +349,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// (a send that found no connection is no attempt: <see cref="TaskSpec.TakeBackUndeliveredAttempt"/>).</summary>
     private void Replace(TaskSpec spec, RemoteNode from, string why, bool delivered = true)
     {
-        if (!_inFlight.TryRemove(spec.Id, out _) || spec.Result.IsComplete)
+        if (!_inFlight.TryRemove(spec.Id, out _) || spec.ReturnsComplete)
         {
             return;
         }
@@ -413,7 +415,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
         foreach (var spec in parked)
         {
-            if (!spec.Cancelled && !spec.Result.IsComplete)
+            if (!spec.Cancelled && !spec.ReturnsComplete)
             {
                 _scheduler.Enqueue(spec);
             }

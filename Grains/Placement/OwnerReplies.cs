@@ -31,6 +31,13 @@ internal sealed partial class OwnerReplies
     /// <param name="functionName">The task or actor method that produced it (named by a serialization error).</param>
     public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "")
     {
+        if (result.Error is null && result.OtherReturns is { } others && _values.Store is { } otherStore && others.Any(o => otherStore.IsLarge(o.Value)))
+        {
+            // Several returns (Ray's num_returns): each large one goes into the store alone, under its own id.
+            _ = ReplyWhenReturnsStoredAsync(replyTo, result, others, otherStore, functionName);
+            return;
+        }
+
         if (result.Error is null && _values.Store is { } store && store.IsLarge(result.Value))
         {
             ValueTask<StoredObject> put;
@@ -54,6 +61,45 @@ internal sealed partial class OwnerReplies
         }
 
         Send(replyTo, result, functionName);
+    }
+
+    private async Task ReplyWhenReturnsStoredAsync(INodeEndpoint replyTo, RemoteResult result, ReturnValue[] others, LocalObjectStore store, string functionName)
+    {
+        var stored = new ReturnValue[others.Length];
+        for (var i = 0; i < others.Length; i++)
+        {
+            var other = others[i];
+            if (!store.IsLarge(other.Value))
+            {
+                stored[i] = other;
+                continue;
+            }
+
+            var put = Stored(new RemoteResult { ObjectId = other.Id, Value = other.Value }, await PutQuietlyAsync(store, other).ConfigureAwait(false));
+            if (put.Error is not null)
+            {
+                // The work's returns fail together (their owner fails them all with this error).
+                Reply(replyTo, result with { Value = null, OtherReturns = null, Error = put.Error }, functionName);
+                return;
+            }
+
+            stored[i] = other with { Value = put.Value };
+        }
+
+        Reply(replyTo, result with { OtherReturns = stored }, functionName);
+    }
+
+    /// <summary>Puts a large return into the store; the outcome (a failure included) as a completed ValueTask.</summary>
+    private static async Task<ValueTask<StoredObject>> PutQuietlyAsync(LocalObjectStore store, ReturnValue other)
+    {
+        try
+        {
+            return new ValueTask<StoredObject>(await store.PutAsync(other.Id, other.Value!, "result", CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ValueTask.FromException<StoredObject>(ex);
+        }
     }
 
     private async Task ReplyWhenStoredAsync(INodeEndpoint replyTo, RemoteResult result, ValueTask<StoredObject> put, string functionName)

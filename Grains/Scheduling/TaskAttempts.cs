@@ -45,8 +45,15 @@ internal sealed partial class TaskAttempts : ITaskRunner
     /// synchronous functions complete inline.</summary>
     public ValueTask RunAsync(TaskSpec spec, Lease lease)
     {
-        if (spec.Cancelled || spec.Result.IsComplete)
+        if (spec.Cancelled || spec.ReturnsComplete)
         {
+            if (spec.OtherReturns is not null && !spec.IsForeign && !spec.Cancelled)
+            {
+                // A rerun for a lost return found every return filled by an earlier one: done, as that run left it.
+                spec.State = TaskState.Done;
+                spec.ReleaseHeldArguments(_reader.Objects);
+            }
+
             return default;
         }
 
@@ -72,7 +79,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
             return default;
         }
 
-        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null };
+        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null, NumReturns = spec.NumReturns };
         // Like the lease loop, an asynchronous task finishes on the worker pool.
         return Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
     }
@@ -106,7 +113,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
         else
         {
-            spec.Result.TrySetResult(value, error);
+            spec.CompleteReturns(value, error);
         }
 
         spec.Engine.Counts.RecordFinished(error is not null);
@@ -124,7 +131,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
     {
         var ranElsewhere = node.Length > 0 && node != _node.Name;
         spec.State = TaskState.Done;
-        spec.Result.TrySetResult(value, error);
+        spec.CompleteReturns(value, error);
 
         if (!ranElsewhere)
         {

@@ -31,7 +31,7 @@ internal sealed class TaskDependencies
             {
                 if (!_arguments.TryGetArgument(arg, out var entry))
                 {
-                    spec.Result.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
+                    spec.CompleteReturns(null, RayError.Create(RayErrorKind.ObjectLost, $"Argument object {arg.RefId} of {spec.DisplayName} no longer exists.", spec.DisplayName));
                     return;
                 }
 

@@ -34,6 +34,50 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public ObjectEntry Result { get; }
 
+    /// <summary>Returns 2..N of a task with several returns (Ray's <c>num_returns</c>; <see cref="Result"/> is return 1),
+    /// each an object of its own; null for a task with one return. On a node running the task for another owner they
+    /// are placeholders carrying the ids.</summary>
+    public ObjectEntry[]? OtherReturns { get; init; }
+
+    /// <summary>How many return objects the task has (Ray's <c>num_returns</c>).</summary>
+    public int NumReturns => OtherReturns is null ? 1 : OtherReturns.Length + 1;
+
+    /// <summary>True once every return object is complete (a rerun for a lost return has nothing left to do).</summary>
+    public bool ReturnsComplete
+    {
+        get
+        {
+            if (!Result.IsComplete)
+            {
+                return false;
+            }
+
+            foreach (var other in OtherReturns ?? [])
+            {
+                if (!other.IsComplete)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Completes the task's return objects from its outcome: <see cref="Result"/> alone, or each of several
+    /// returns with its element (<see cref="MultipleReturns.Complete"/>); an error fails them all.</summary>
+    public void CompleteReturns(object? value, RayError? error)
+    {
+        if (OtherReturns is { } others)
+        {
+            MultipleReturns.Complete(Result, others, value, error);
+        }
+        else
+        {
+            Result.TrySetResult(value, error);
+        }
+    }
+
     public SchedulerEngine Engine { get; }
 
     public string? Name { get; init; }
@@ -179,7 +223,27 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
             HoldArguments(table);
         }
 
+        if (OtherReturns is { } others)
+        {
+            // Two of its returns may be lost at once (on two threads: the node's death, a reader's failed pull): the task
+            // runs again once, and that run fills every return that needs it.
+            lock (others)
+            {
+                if (State != TaskState.Done)
+                {
+                    return true;
+                }
+
+                State = TaskState.Waiting;
+            }
+        }
+
         Result.Producer = this;
+        foreach (var other in OtherReturns ?? [])
+        {
+            other.Producer = this;
+        }
+
         RemoteNode = null;
         RunningLease = null;
         State = TaskState.Waiting;
@@ -227,8 +291,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <inheritdoc />
     public void Cancel(bool force)
     {
+        // The returns fail as cancelled before the task can see its cancellation: a task that starts now and throws on
+        // its token must not complete them first with that exception (a RayTaskException instead of a cancel).
+        CompleteReturns(null, RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         _cancelled = true;
-        Result.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         Volatile.Read(ref _cancellation)?.Cancel();
         if (State == TaskState.Queued)
         {
