@@ -85,3 +85,9 @@ public sealed record MemoryReport(
 /// <param name="SpillCount">Objects spilled since start.</param>
 /// <param name="RestoreCount">Objects restored from disk since start.</param>
 public sealed record StoreStateRow(string Node, long CapacityBytes, long UsedBytes, int ObjectCount, long SpilledBytes, long SpillCount, long RestoreCount);
+
+/// <summary>A summary (Ray's <c>ray summary tasks|actors|objects</c>): counts by key and state, and the nodes that did not
+/// answer.</summary>
+/// <param name="Rows">One row per key and state, ordered by key.</param>
+/// <param name="Warnings">One line per node that did not answer in time (its counts are missing).</param>
+public sealed record StateSummary(IReadOnlyList<StateSummaryRow> Rows, IReadOnlyList<string> Warnings);
