@@ -217,6 +217,20 @@ internal sealed class ClusterState
         return rows.Where(r => r.IsAlive).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 
+    private async Task<IReadOnlyList<JobInfo>> RunningDriversAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var jobs = await _grains.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(NodeDeadline, cancellationToken).ConfigureAwait(false);
+            return jobs.Where(j => j.State == JobState.Running && j.EndedAt is null && j.Endpoint is not null).ToList();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The nodes' rows are the answer; connected drivers' own rows are an addition.
+            return [];
+        }
+    }
+
     /// <summary>Asks every live node (and the local runtime, when no node table row is it) at once.</summary>
     private async Task<(List<NodeStateAnswer> Answers, IReadOnlyList<string> Warnings)> AskAsync(StateQuery query, CancellationToken cancellationToken)
     {
@@ -238,6 +252,15 @@ internal sealed class ClusterState
         if (_local is not null)
         {
             asks.Add((_local.Node.Name, Task.Run(() => NodeStateReport.Answer(_local, query), cancellationToken)));
+        }
+
+        // Connected drivers own the objects and tasks they submit: each running one answers through its job row's endpoint.
+        foreach (var job in await RunningDriversAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_local?.Node.Endpoint is not { } own || !own.Equals(job.Endpoint))
+            {
+                asks.Add(("driver of " + job.JobId, job.Endpoint!.QueryStateAsync(query)));
+            }
         }
 
         var results = await Task.WhenAll(asks.Select(async ask =>
