@@ -70,7 +70,7 @@ public sealed class StateCliTests : IAsyncLifetime
         await using var ray = await Driver.ConnectAsync(cluster);
         var ramp = ray.Task(Arrays.Ramp, 1 << 20, 1.0).Remote(); // 8 MiB: stored in the store of the node that made it
         var (ready, _) = await ray.WaitAsync([ramp], numReturns: 1, timeout: Deadline);
-        Assert.Equal(1, ready.Count);
+        Assert.True(ready.Count == 1, "the result is ready");
 
         var result = await cluster.RunAsync("memory", "--format", "json", "--filter", "object_id=" + ramp.Id, "--limit", "10");
         _output.WriteLine(result.ToString());
