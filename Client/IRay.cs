@@ -109,4 +109,8 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Pending tasks and actors by resource shape; infeasible ones fit no node.</summary>
     Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync();
+
+    /// <summary>Ray's state API: list the cluster's nodes, jobs, actors, tasks, objects and placement groups with
+    /// filters and a limit, get an actor, summarize, and read <c>ray memory</c> (see <see cref="IRayState"/>).</summary>
+    IRayState State { get; }
 }

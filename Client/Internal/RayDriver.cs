@@ -42,6 +42,7 @@ internal sealed class RayDriver : RayInstance
             State = Grains.JobState.Running,
             Embedded = embedded,
             Code = (_cluster as ConnectedCluster)?.Code.PackageId ?? string.Empty,
+            Endpoint = embedded ? null : Runtime.Node.Endpoint,
         };
         try
         {

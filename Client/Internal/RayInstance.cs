@@ -16,7 +16,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         Runtime = runtime;
         Namespace = @namespace;
+        State = new RayState(runtime, @namespace);
     }
+
+    public IRayState State { get; }
 
     public NodeRuntime Runtime { get; }
 

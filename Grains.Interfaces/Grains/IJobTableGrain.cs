@@ -39,6 +39,9 @@ public sealed record JobInfo
     /// <summary>The job's code package (lowercase hex SHA-256 of its manifest), empty when it ships none (an embedded
     /// driver). Nodes keep a package loaded while a running job uses it.</summary>
     [Id(11)] public string Code { get; init; } = string.Empty;
+    /// <summary>A connected driver's endpoint: the state API asks it (as it asks nodes) for the tasks it holds and the
+    /// objects it owns while the job runs. Null for embedded drivers (their node answers) and submitted jobs not yet connected.</summary>
+    [Id(12)] public INodeEndpoint? Endpoint { get; init; }
 }
 
 /// <summary>Ray's job states.</summary>

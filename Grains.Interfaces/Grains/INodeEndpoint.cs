@@ -51,6 +51,11 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("GetDetails")]
     Task<NodeDetails> GetDetailsAsync(int latestTasks);
 
+    /// <summary>The state API's question to one runtime: its tasks, actors or objects that pass the query's filters, at
+    /// most its limit (or their summary), filtered here so a node with many sends few.</summary>
+    [Alias("QueryState")]
+    Task<NodeStateAnswer> QueryStateAsync(StateQuery query);
+
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);

@@ -25,6 +25,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
         _runtime = runtime;
     }
 
+    /// <summary>The tasks other owners sent here that run (or wait to run) now, for the state API.</summary>
+    public IEnumerable<TaskSpec> RunningTasks => _running.Values;
+
     /// <summary>Tasks other owners sent to this node so far.</summary>
     public long Received => Interlocked.Read(ref _received);
 

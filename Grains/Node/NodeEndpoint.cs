@@ -65,6 +65,8 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<NodeDetails> GetDetailsAsync(int latestTasks) => NodeDetailsReport.ReadAsync(_runtime, latestTasks);
 
+    public Task<NodeStateAnswer> QueryStateAsync(StateQuery query) => Task.FromResult(NodeStateReport.Answer(_runtime, query));
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.Resources.ReserveBundles(bundles));
 
     public Task ReleaseBundlesAsync(Guid placementGroupId)

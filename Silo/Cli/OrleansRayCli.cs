@@ -17,6 +17,10 @@ internal static class OrleansRayCli
             new StatusCommand(),
             new StopCommand(),
             new JobCommand(),
+            StateCommands.List(),
+            StateCommands.Get(),
+            StateCommands.Summary(),
+            StateCommands.Memory(),
         }.WithHelpName("orleansray");
 
     // The assembly is OrleansRay.Cli; people type `orleansray`.

@@ -29,6 +29,8 @@ internal static class DashboardEndpoints
         api.MapGet("/tasks", (DashboardApi source, CancellationToken ct) => source.TasksAsync(ct));
         api.MapGet("/actors", (DashboardApi source, CancellationToken ct) => source.ActorsAsync(ct));
         api.MapGet("/objects", (DashboardApi source, CancellationToken ct) => source.ObjectsAsync(ct));
+        // /api/state/*: the state API (IRay.State, `orleansray list`), guarded like the rest of /api.
+        app.MapStateApi();
         // /api/jobs and the rest of the job API (submit, status, logs, stop, working-dir packages): a group of its own.
         app.MapJobApi();
 

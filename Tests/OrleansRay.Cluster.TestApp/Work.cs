@@ -5,6 +5,10 @@ public static class Work
 {
     public static int Square(int x) => x * x;
 
+    /// <summary>Always fails with an <see cref="InvalidOperationException"/> naming <paramref name="x"/> (the state CLI
+    /// lists it as FAILED with that error).</summary>
+    public static int Refuse(int x) => throw new InvalidOperationException($"refused input {x}");
+
     /// <summary>The id of the node running the task (as <c>NodesAsync</c> names it).</summary>
     public static string WhereAmI() => RayContext.NodeId.Value;
 

@@ -1,0 +1,59 @@
+using OrleansRay.Node;
+
+namespace OrleansRay;
+
+/// <summary>The driver's <see cref="IRayState"/>: <see cref="ClusterState"/> over its runtime (which answers for itself:
+/// a connected driver's tasks waiting for a node and the objects it owns are listed too).</summary>
+internal sealed class RayState : IRayState
+{
+    private readonly ClusterState _state;
+
+    public RayState(NodeRuntime runtime, string @namespace)
+    {
+        _state = new ClusterState(runtime.GrainFactory, runtime, @namespace);
+    }
+
+    public Task<StateList<NodeStateRow>> ListNodesAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.NodesAsync(Filters(options), Limit(options), cancellationToken);
+
+    public Task<StateList<JobStateRow>> ListJobsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.JobsAsync(Filters(options), Limit(options), cancellationToken);
+
+    public Task<StateList<ActorStateRow>> ListActorsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.ActorsAsync(Filters(options), Limit(options), cancellationToken);
+
+    public Task<StateList<TaskStateRow>> ListTasksAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.TasksAsync(Filters(options), Limit(options), cancellationToken);
+
+    public Task<StateList<ObjectStateRow>> ListObjectsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.ObjectsAsync(Filters(options), Limit(options), cancellationToken);
+
+    public Task<StateList<PlacementGroupStateRow>> ListPlacementGroupsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.PlacementGroupsAsync(Filters(options), Limit(options), cancellationToken);
+
+    public async Task<ActorStateRow?> GetActorAsync(string actorId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actorId);
+        var found = await _state.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, actorId.Trim())], 1, cancellationToken).ConfigureAwait(false);
+        return found.Rows.Count > 0 ? found.Rows[0] : null;
+    }
+
+    public Task<StateSummary> SummarizeTasksAsync(CancellationToken cancellationToken = default) => SummarizeAsync(StateResource.Tasks, cancellationToken);
+
+    public Task<StateSummary> SummarizeActorsAsync(CancellationToken cancellationToken = default) => SummarizeAsync(StateResource.Actors, cancellationToken);
+
+    public Task<StateSummary> SummarizeObjectsAsync(CancellationToken cancellationToken = default) => SummarizeAsync(StateResource.Objects, cancellationToken);
+
+    public Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        _state.MemoryAsync(Filters(options), Limit(options), cancellationToken);
+
+    private async Task<StateSummary> SummarizeAsync(StateResource resource, CancellationToken cancellationToken)
+    {
+        var (rows, warnings) = await _state.SummarizeAsync(resource, [], cancellationToken).ConfigureAwait(false);
+        return new StateSummary(rows, warnings);
+    }
+
+    private static IReadOnlyList<StateFilter> Filters(StateListOptions? options) => options?.Filters ?? [];
+
+    private static int Limit(StateListOptions? options) => options?.Limit ?? ClusterState.DefaultLimit;
+}

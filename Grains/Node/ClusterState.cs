@@ -1,0 +1,281 @@
+using System.Globalization;
+using OrleansRay.Grains;
+using OrleansRay.Scheduling;
+
+namespace OrleansRay.Node;
+
+/// <summary>The state API's cluster side (Ray's state API server): asks every live node for its tasks, actors or objects
+/// at once, each filtered and cut to the limit on its node, merges the answers, and reads nodes, jobs and placement
+/// groups from the control store. Shared by <c>IRay.State</c>, the <c>orleansray list/get/summary/memory</c> verbs and
+/// the dashboard's <c>/api/state/*</c>, so all three agree.</summary>
+/// <remarks>A node that does not answer within <see cref="NodeDeadline"/> is a warning in the answer, not a failure: its
+/// rows are missing. The runtime this runs in (a connected driver's, which no node table lists) answers too, without a
+/// message.</remarks>
+internal sealed class ClusterState
+{
+    /// <summary>Ray's default <c>--limit</c>.</summary>
+    public const int DefaultLimit = 100;
+
+    /// <summary>The largest limit (Ray's <c>RAY_MAX_LIMIT_FROM_API_SERVER</c> is 10,000 too).</summary>
+    public const int MaxLimit = 10_000;
+
+    /// <summary>How long one node may take to answer.</summary>
+    public static readonly TimeSpan NodeDeadline = TimeSpan.FromSeconds(5);
+
+    private readonly IGrainFactory _grains;
+    private readonly NodeRuntime? _local;
+    private readonly string _namespace;
+
+    /// <param name="grains">A silo's or a client's grain factory.</param>
+    /// <param name="local">The runtime this runs in, if any (answers for itself without a message).</param>
+    /// <param name="namespace">The namespace whose named actors the actor directory adds (those no node hosts).</param>
+    public ClusterState(IGrainFactory grains, NodeRuntime? local, string @namespace = "default")
+    {
+        _grains = grains;
+        _local = local;
+        _namespace = @namespace;
+    }
+
+    /// <summary>Checks a limit: 1 to <see cref="MaxLimit"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside that range.</exception>
+    public static int CheckLimit(int limit) => limit is >= 1 and <= MaxLimit
+        ? limit
+        : throw new ArgumentOutOfRangeException(nameof(limit), limit, $"The limit must be 1 to {MaxLimit.ToString(CultureInfo.InvariantCulture)} (Ray's default is {DefaultLimit.ToString(CultureInfo.InvariantCulture)}).");
+
+    public async Task<StateList<NodeStateRow>> NodesAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        Check(StateResource.Nodes, filters, limit);
+        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var listed = rows
+            .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, r.Address, r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt))
+            .Where(StateColumns.NodeMatcher(filters))
+            .ToList();
+        return new StateList<NodeStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    public async Task<StateList<JobStateRow>> JobsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        Check(StateResource.Jobs, filters, limit);
+        var jobs = await _grains.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var listed = jobs
+            .Select(j => new JobStateRow(j.JobId, j.State.ToString().ToUpperInvariant(), j.Driver, j.Host, j.Pid, j.Entrypoint, j.Namespace, j.StartedAt, j.EndedAt, j.Message))
+            .Where(StateColumns.JobMatcher(filters))
+            .ToList();
+        return new StateList<JobStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    /// <summary>The placement groups holding bundles on some live node (a group no node holds a bundle of yet, or any
+    /// more, is not listed: the control store keeps no list of groups).</summary>
+    public async Task<StateList<PlacementGroupStateRow>> PlacementGroupsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        Check(StateResource.PlacementGroups, filters, limit);
+        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var ids = rows.Where(r => r.IsAlive)
+            .SelectMany(r => r.Total.Items.Select(kv => kv.Key))
+            .Select(name => BundleKey.TryParse(name, out _, out var key) ? key.PlacementGroupId : Guid.Empty)
+            .Where(id => id != Guid.Empty)
+            .Distinct()
+            .ToList();
+        var infos = await Task.WhenAll(ids.Select(id => _grains.GetGrain<IPlacementGroupGrain>(id).GetAsync().WaitAsync(cancellationToken))).ConfigureAwait(false);
+        var listed = infos.Where(i => i is not null).Select(i => i!)
+            .Select(i => new PlacementGroupStateRow(
+                i.Id.ToString("N"),
+                i.Spec.Name ?? string.Empty,
+                i.State.ToString().ToUpperInvariant(),
+                i.Spec.Strategy switch
+                {
+                    PlacementGroupStrategy.Spread => "SPREAD",
+                    PlacementGroupStrategy.StrictPack => "STRICT_PACK",
+                    PlacementGroupStrategy.StrictSpread => "STRICT_SPREAD",
+                    _ => "PACK",
+                },
+                i.Spec.Bundles.Select(b => (IReadOnlyDictionary<string, double>)b.ToDictionary()).ToList(),
+                Enumerable.Range(0, i.Spec.Bundles.Length).Select(n => n < i.BundleNodes.Length ? i.BundleNodes[n].Value ?? string.Empty : string.Empty).ToList()))
+            .Where(StateColumns.PlacementGroupMatcher(filters))
+            .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.PlacementGroupId, StringComparer.Ordinal)
+            .ToList();
+        return new StateList<PlacementGroupStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    /// <summary>Pending and running tasks first (oldest start first), then finished ones, newest first.</summary>
+    public async Task<StateList<TaskStateRow>> TasksAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Tasks, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
+        var rows = answers.SelectMany(a => a.Tasks)
+            .OrderBy(t => t.EndedAt is null ? 0 : 1)
+            .ThenByDescending(t => t.EndedAt ?? DateTimeOffset.MinValue)
+            .ThenBy(t => t.StartedAt ?? DateTimeOffset.MaxValue)
+            .Take(limit)
+            .ToList();
+        return new StateList<TaskStateRow>(rows, answers.Sum(a => a.Matched), warnings);
+    }
+
+    /// <summary>The actors live nodes host (live ones and each node's latest dead ones), plus the named actors of the
+    /// namespace no node hosts (pending, or lost with their node).</summary>
+    public async Task<StateList<ActorStateRow>> ActorsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Actors, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
+        var hosted = answers.SelectMany(a => a.Actors).ToList();
+        var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
+        var matched = answers.Sum(a => a.Matched);
+        IReadOnlyList<ActorInfo> named;
+        try
+        {
+            named = await _grains.GetGrain<IActorDirectoryGrain>(_namespace).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            named = [];
+            warnings = [.. warnings, $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts are missing"];
+        }
+
+        var match = StateColumns.ActorMatcher(filters);
+        var unhosted = named
+            .Where(n => !known.Contains(n.ActorId.ToString()))
+            .Select(n => new ActorStateRow(n.ActorId.ToString(), n.ClassName, n.Name, n.Namespace, n.State.ToString().ToUpperInvariant(), n.Node, n.Restarts, n.Detached, null, null))
+            .Where(match)
+            .ToList();
+        var rows = hosted.Concat(unhosted)
+            .OrderBy(a => a.State switch { "ALIVE" => 0, "RESTARTING" => 1, "PENDING" => 2, _ => 3 })
+            .ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)
+            .Take(limit)
+            .ToList();
+        return new StateList<ActorStateRow>(rows, matched + unhosted.Count, warnings);
+    }
+
+    /// <summary>Every owner's objects, by owner, largest first.</summary>
+    public async Task<StateList<ObjectStateRow>> ObjectsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Objects, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
+        var rows = answers.SelectMany(a => a.Objects)
+            .OrderBy(o => o.Owner, StringComparer.Ordinal).ThenByDescending(o => o.SizeBytes).ThenBy(o => o.ObjectId, StringComparer.Ordinal)
+            .Take(limit)
+            .ToList();
+        return new StateList<ObjectStateRow>(rows, answers.Sum(a => a.Matched), warnings);
+    }
+
+    /// <summary>Counts by key and state, summed over the nodes (each summarizes what it holds).</summary>
+    public async Task<(IReadOnlyList<StateSummaryRow> Rows, IReadOnlyList<string> Warnings)> SummarizeAsync(StateResource resource, IReadOnlyList<StateFilter> filters, CancellationToken cancellationToken)
+    {
+        if (resource is not (StateResource.Tasks or StateResource.Actors or StateResource.Objects))
+        {
+            throw new ArgumentException($"There is no summary of {StateColumns.CliName(resource)}; summaries are of tasks, actors and objects.", nameof(resource));
+        }
+
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
+        var rows = answers.SelectMany(a => a.Summary)
+            .GroupBy(r => (r.Key, r.State))
+            .Select(g => new StateSummaryRow(g.Key.Key, g.Key.State, g.Sum(r => r.Count), g.Sum(r => r.Bytes)))
+            .OrderBy(r => r.Key, StringComparer.Ordinal).ThenBy(r => r.State, StringComparer.Ordinal)
+            .ToList();
+        return (rows, warnings);
+    }
+
+    /// <summary>Ray's <c>ray memory</c>: the objects by owner (as <see cref="ObjectsAsync"/>), with each live node's
+    /// object store figures.</summary>
+    public async Task<MemoryReport> MemoryAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        var objectsTask = ObjectsAsync(filters, limit, cancellationToken);
+        var storesTask = StoresAsync(cancellationToken);
+        var objects = await objectsTask.ConfigureAwait(false);
+        var (stores, warnings) = await storesTask.ConfigureAwait(false);
+        return new MemoryReport(objects.Rows, objects.Total, stores, [.. objects.Warnings, .. warnings]);
+    }
+
+    private async Task<(IReadOnlyList<StoreStateRow>, IReadOnlyList<string>)> StoresAsync(CancellationToken cancellationToken)
+    {
+        var rows = await AliveAsync(cancellationToken).ConfigureAwait(false);
+        var answers = await Task.WhenAll(rows.Select(async row =>
+        {
+            try
+            {
+                var ask = row.NodeId == _local?.NodeId ? NodeDetailsReport.ReadAsync(_local, 0)
+                    : row.Endpoint is { } endpoint ? endpoint.GetDetailsAsync(0)
+                    : throw new InvalidOperationException("it reported no endpoint");
+                var d = await ask.WaitAsync(NodeDeadline, cancellationToken).ConfigureAwait(false);
+                return (Row: d.Store is { } s ? new StoreStateRow(d.Node, s.Capacity, s.UsedBytes, s.ObjectCount, s.SpilledBytes, s.SpillCount, s.RestoreCount) : null, Warning: (string?)null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                return (Row: (StoreStateRow?)null, Warning: $"node {row.NodeId} did not answer ({ex.GetType().Name}: {ex.Message}); its store is missing");
+            }
+        })).ConfigureAwait(false);
+        return (answers.Where(a => a.Row is not null).Select(a => a.Row!).ToList(), answers.Where(a => a.Warning is not null).Select(a => a.Warning!).ToList());
+    }
+
+    private static void Check(StateResource resource, IReadOnlyList<StateFilter> filters, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(filters);
+        CheckLimit(limit);
+        StateColumns.Validate(resource, filters);
+    }
+
+    private async Task<List<NodeStatus>> AliveAsync(CancellationToken cancellationToken)
+    {
+        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return rows.Where(r => r.IsAlive).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<IReadOnlyList<JobInfo>> RunningDriversAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var jobs = await _grains.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(NodeDeadline, cancellationToken).ConfigureAwait(false);
+            return jobs.Where(j => j.State == JobState.Running && j.EndedAt is null && j.Endpoint is not null).ToList();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The nodes' rows are the answer; connected drivers' own rows are an addition.
+            return [];
+        }
+    }
+
+    /// <summary>Asks every live node (and the local runtime, when no node table row is it) at once.</summary>
+    private async Task<(List<NodeStateAnswer> Answers, IReadOnlyList<string> Warnings)> AskAsync(StateQuery query, CancellationToken cancellationToken)
+    {
+        Check(query.Resource, query.Filters, query.Limit);
+        var rows = await AliveAsync(cancellationToken).ConfigureAwait(false);
+        var asks = new List<(string Who, Task<NodeStateAnswer> Answer)>();
+        foreach (var row in rows)
+        {
+            if (_local is not null && row.NodeId == _local.NodeId)
+            {
+                continue;
+            }
+
+            asks.Add((row.NodeId.Value ?? row.Address, row.Endpoint is { } endpoint
+                ? endpoint.QueryStateAsync(query)
+                : Task.FromException<NodeStateAnswer>(new InvalidOperationException("it reported no endpoint"))));
+        }
+
+        if (_local is not null)
+        {
+            asks.Add((_local.Node.Name, Task.Run(() => NodeStateReport.Answer(_local, query), cancellationToken)));
+        }
+
+        // Connected drivers own the objects and tasks they submit: each running one answers through its job row's endpoint.
+        foreach (var job in await RunningDriversAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_local?.Node.Endpoint is not { } own || !own.Equals(job.Endpoint))
+            {
+                asks.Add(("driver of " + job.JobId, job.Endpoint!.QueryStateAsync(query)));
+            }
+        }
+
+        var results = await Task.WhenAll(asks.Select(async ask =>
+        {
+            try
+            {
+                return (Answer: await ask.Answer.WaitAsync(NodeDeadline, cancellationToken).ConfigureAwait(false), Warning: (string?)null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                return (Answer: (NodeStateAnswer?)null, Warning: $"node {ask.Who} did not answer ({ex.GetType().Name}: {ex.Message}); its rows are missing");
+            }
+        })).ConfigureAwait(false);
+        var answers = results.Where(r => r.Answer is not null).Select(r => r.Answer!).ToList();
+        IReadOnlyList<string> warnings = results.Where(r => r.Warning is not null).Select(r => r.Warning!).ToList();
+        return (answers, warnings);
+    }
+}

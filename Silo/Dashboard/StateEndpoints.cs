@@ -1,0 +1,107 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrleansRay.Node;
+
+namespace OrleansRay.Silo.Dashboard;
+
+/// <summary>The state API over HTTP, under the dashboard's token guard like the rest of /api: the data of
+/// <c>IRay.State</c> and of <c>orleansray list|get|summary|memory</c>.</summary>
+/// <remarks>
+/// <c>GET /api/state/{nodes|jobs|actors|tasks|objects|placement-groups}?filter=state%3DFAILED&amp;limit=100</c> (filter
+/// repeatable) returns <c>{rows, total, truncated, warnings}</c>; <c>GET /api/state/actors/{id}</c> one actor (404 when
+/// unknown); <c>GET /api/state/summary/{tasks|actors|objects}</c> <c>{rows, warnings}</c>; <c>GET /api/state/memory</c>
+/// the memory report. Bad input is a 400 with <c>{error}</c> naming the valid choices.
+/// </remarks>
+internal static class StateEndpoints
+{
+    private static readonly Dictionary<string, StateResource> Resources = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["nodes"] = StateResource.Nodes,
+        ["jobs"] = StateResource.Jobs,
+        ["actors"] = StateResource.Actors,
+        ["tasks"] = StateResource.Tasks,
+        ["objects"] = StateResource.Objects,
+        ["placement-groups"] = StateResource.PlacementGroups,
+    };
+
+    public static IEndpointRouteBuilder MapStateApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/state");
+        api.MapGet("/summary/{resource}", async (string resource, HttpRequest request, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            try
+            {
+                var kind = Resource(resource);
+                var (rows, warnings) = await new ClusterState(grains, runtime, runtime.Options.Namespace).SummarizeAsync(kind, Filters(request), ct).ConfigureAwait(false);
+                return Results.Ok(new StateSummary(rows, warnings));
+            }
+            catch (ArgumentException ex)
+            {
+                return BadRequest(ex);
+            }
+        });
+        api.MapGet("/memory", async (HttpRequest request, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            try
+            {
+                return Results.Ok(await new ClusterState(grains, runtime, runtime.Options.Namespace).MemoryAsync(Filters(request), Limit(request), ct).ConfigureAwait(false));
+            }
+            catch (ArgumentException ex)
+            {
+                return BadRequest(ex);
+            }
+        });
+        api.MapGet("/actors/{id}", async (string id, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            var found = await new ClusterState(grains, runtime, runtime.Options.Namespace).ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, id)], 1, ct).ConfigureAwait(false);
+            return found.Rows.Count > 0 ? Results.Ok(found.Rows[0]) : Results.NotFound(new { error = $"no actor with id '{id}'" });
+        });
+        api.MapGet("/{resource}", async (string resource, HttpRequest request, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            try
+            {
+                var state = new ClusterState(grains, runtime, runtime.Options.Namespace);
+                var filters = Filters(request);
+                var limit = Limit(request);
+                return Resource(resource) switch
+                {
+                    StateResource.Nodes => Page(await state.NodesAsync(filters, limit, ct).ConfigureAwait(false)),
+                    StateResource.Jobs => Page(await state.JobsAsync(filters, limit, ct).ConfigureAwait(false)),
+                    StateResource.Actors => Page(await state.ActorsAsync(filters, limit, ct).ConfigureAwait(false)),
+                    StateResource.Tasks => Page(await state.TasksAsync(filters, limit, ct).ConfigureAwait(false)),
+                    StateResource.Objects => Page(await state.ObjectsAsync(filters, limit, ct).ConfigureAwait(false)),
+                    _ => Page(await state.PlacementGroupsAsync(filters, limit, ct).ConfigureAwait(false)),
+                };
+            }
+            catch (ArgumentException ex)
+            {
+                return BadRequest(ex);
+            }
+        });
+        return app;
+    }
+
+    private static IResult Page<T>(StateList<T> list) => Results.Ok(new { rows = list.Rows, total = list.Total, truncated = list.Truncated, warnings = list.Warnings });
+
+    private static IResult BadRequest(ArgumentException ex) => Results.BadRequest(new { error = ex.Message.Split(" (Parameter", 2)[0] });
+
+    private static StateResource Resource(string name) => Resources.TryGetValue(name, out var resource)
+        ? resource
+        : throw new ArgumentException($"Unknown state resource '{name}'; valid: {string.Join(", ", Resources.Keys)}.");
+
+    private static List<StateFilter> Filters(HttpRequest request) => request.Query["filter"].Where(f => !string.IsNullOrEmpty(f)).Select(f => StateFilter.Parse(f!)).ToList();
+
+    private static int Limit(HttpRequest request)
+    {
+        var text = request.Query["limit"].ToString();
+        if (text.Length == 0)
+        {
+            return ClusterState.DefaultLimit;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit)
+            ? ClusterState.CheckLimit(limit)
+            : throw new ArgumentException($"limit '{text}' is not a whole number 1 to {ClusterState.MaxLimit}.");
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using OrleansRay.Cluster.TestApp;
+using OrleansRay.Cluster.Tests.Drivers;
+using OrleansRay.Cluster.Tests.Fixtures;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Issue 15 on real node processes: <c>orleansray list|summary|memory</c> against the shared cluster show a
+/// connected driver's work.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class StateCliTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private readonly SharedCluster _shared;
+    private readonly ITestOutputHelper _output;
+
+    public StateCliTests(SharedCluster shared, ITestOutputHelper output)
+    {
+        _shared = shared;
+        _output = output;
+    }
+
+    public Task InitializeAsync() => _shared.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task List_tasks_filtered_FAILED_as_json_returns_the_failed_tasks_of_a_drivers_run()
+    {
+        var cluster = _shared.Cluster;
+        var marker = Random.Shared.Next(1_000_000, 9_000_000);
+        await using (var ray = await Driver.ConnectAsync(cluster))
+        {
+            var failing = Enumerable.Range(0, 3).Select(i => ray.Task(Work.Refuse, marker + i).Options(new TaskOptions { MaxRetries = 0 }).Remote()).ToList();
+            Assert.Equal(new[] { 4, 9 }, await ray.GetAsync(new[] { ray.Task(Work.Square, 2).Remote(), ray.Task(Work.Square, 3).Remote() }, Deadline));
+            foreach (var f in failing)
+            {
+                await Assert.ThrowsAsync<RayTaskException>(async () => await ray.GetAsync(f, Deadline));
+            }
+        }
+
+        var result = await cluster.RunAsync("list", "tasks", "--filter", "state=FAILED", "--filter", "name=Work.Refuse", "--format", "json", "--limit", "1000");
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var ours = json.RootElement.EnumerateArray()
+            .Where(t => t.GetProperty("error_message").GetString() is { } m && Enumerable.Range(0, 3).Any(i => m == $"refused input {marker + i}"))
+            .ToList();
+        Assert.Equal(3, ours.Count);
+        Assert.All(ours, t =>
+        {
+            Assert.Equal("FAILED", t.GetProperty("state").GetString());
+            Assert.Equal(typeof(InvalidOperationException).FullName, t.GetProperty("error_type").GetString());
+            Assert.Contains(cluster.Nodes, n => n.Owns(t.GetProperty("node").GetString()));
+        });
+        Assert.All(json.RootElement.EnumerateArray(), t => Assert.Equal("FAILED", t.GetProperty("state").GetString()));
+
+        var bad = await cluster.RunAsync("list", "tasks", "--filter", "colour=red");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("valid keys", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Memory_shows_a_drivers_stored_result_by_owner_with_its_size_and_node()
+    {
+        var cluster = _shared.Cluster;
+        await using var ray = await Driver.ConnectAsync(cluster);
+        var ramp = ray.Task(Arrays.Ramp, 1 << 20, 1.0).Remote(); // 8 MiB: stored in the store of the node that made it
+        var (ready, _) = await ray.WaitAsync([ramp], numReturns: 1, timeout: Deadline);
+        Assert.True(ready.Count == 1, "the result is ready");
+
+        var result = await cluster.RunAsync("memory", "--format", "json", "--filter", "object_id=" + ramp.Id, "--limit", "10");
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var row = Assert.Single(json.RootElement.GetProperty("objects").EnumerateArray());
+        Assert.Equal("STORE", row.GetProperty("location").GetString());
+        Assert.True(row.GetProperty("size_bytes").GetInt64() >= 8L << 20);
+        Assert.Equal("LOCAL_REFERENCE", row.GetProperty("reference_type").GetString());
+        Assert.Contains(cluster.Nodes, n => n.Owns(row.GetProperty("store_node").GetString()));
+        Assert.Equal(cluster.Nodes.Count, json.RootElement.GetProperty("stores").GetArrayLength());
+        GC.KeepAlive(ramp);
+    }
+}

@@ -1,0 +1,206 @@
+using OrleansRay.Tests.Actors;
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
+using Xunit;
+
+namespace OrleansRay.Tests.State;
+
+/// <summary>Issue 15, the state API (Ray's <c>ray list</c> / <c>get</c> / <c>summary</c> / <c>memory</c>): two nodes in this
+/// process and a connected driver whose work runs on them.</summary>
+public sealed class StateApiTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private InProcessCluster _cluster = null!;
+    private IRay _ray = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync((2, null), (2, null));
+        _ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _ray.DisposeAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    public static int FailWith(int x) => throw new ArgumentOutOfRangeException(nameof(x), x, $"state api failure {x}");
+
+    [Fact]
+    public async Task Failed_tasks_are_listed_as_FAILED_with_their_error_type_and_message()
+    {
+        var failing = Enumerable.Range(0, 3).Select(i => _ray.Task(FailWith, i).Options(new TaskOptions { MaxRetries = 0 }).Remote()).ToList();
+        var fine = Enumerable.Range(0, 5).Select(i => _ray.Task(TestFunctions.Square, i).Remote()).ToList();
+        foreach (var f in failing)
+        {
+            await Assert.ThrowsAsync<RayTaskException>(async () => await f);
+        }
+
+        Assert.Equal(new[] { 0, 1, 4, 9, 16 }, await _ray.GetAsync(fine));
+
+        var failed = await _ray.State.ListTasksAsync(StateListOptions.Where("state=FAILED"));
+        Assert.Empty(failed.Warnings);
+        Assert.Equal(3, failed.Rows.Count);
+        Assert.Equal(3, failed.Total);
+        Assert.All(failed.Rows, t =>
+        {
+            Assert.Equal("FAILED", t.State);
+            Assert.Contains("FailWith", t.Name, StringComparison.Ordinal);
+            Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, t.ErrorType);
+            Assert.Contains("state api failure", t.ErrorMessage, StringComparison.Ordinal);
+            Assert.Contains(t.Node, _cluster.Nodes.Select(n => n.NodeId.Value));
+            Assert.NotNull(t.EndedAt);
+        });
+        Assert.Equal(3, failed.Rows.Select(t => t.TaskId).Distinct().Count());
+
+        // Each task is listed once although its owner (the driver) and the node that ran it both recorded it.
+        var squares = await _ray.State.ListTasksAsync(new StateListOptions { Filters = [new StateFilter("state", StatePredicate.NotEqual, "FAILED"), new StateFilter("name", StatePredicate.Equal, "TestFunctions.Square")] });
+        Assert.Equal(5, squares.Rows.Count);
+        Assert.All(squares.Rows, t => Assert.Equal("FINISHED", t.State));
+
+        var limited = await _ray.State.ListTasksAsync(new StateListOptions { Limit = 2 });
+        Assert.Equal(2, limited.Rows.Count);
+        Assert.True(limited.Truncated);
+        Assert.Equal(8, limited.Total);
+
+        var summary = await _ray.State.SummarizeTasksAsync();
+        Assert.Contains(summary.Rows, r => r.Key == "TestFunctions.Square" && r.State == "FINISHED" && r.Count == 5);
+        Assert.Contains(summary.Rows, r => r.Key.Contains("FailWith", StringComparison.Ordinal) && r.State == "FAILED" && r.Count == 3);
+    }
+
+    [Fact]
+    public async Task Running_and_pending_tasks_are_listed_while_they_wait()
+    {
+        var gate = "state-running-" + Guid.NewGuid().ToString("N");
+        var running = _ray.Task(TestFunctions.WaitForGate, gate).Remote();
+        var infeasible = _ray.Task(TestFunctions.Answer).Options(new TaskOptions { Resources = { ["accel"] = 1 } }).Remote();
+        try
+        {
+            StateList<TaskStateRow>? live = null;
+            await Eventually.TrueAsync(async () =>
+            {
+                live = await _ray.State.ListTasksAsync(StateListOptions.Where("state!=FINISHED", "state!=FAILED"));
+                return live.Rows.Any(t => t.Name.Contains("WaitForGate", StringComparison.Ordinal) && t.State == "RUNNING")
+                    && live.Rows.Any(t => t.Name.Contains("Answer", StringComparison.Ordinal) && t.State == "PENDING_NODE_ASSIGNMENT");
+            }, Deadline, "the gated task is listed RUNNING and the infeasible one pending");
+            var row = live!.Rows.Single(t => t.Name.Contains("WaitForGate", StringComparison.Ordinal));
+            Assert.Contains(row.Node, _cluster.Nodes.Select(n => n.NodeId.Value));
+            Assert.NotNull(row.StartedAt);
+            Assert.Null(row.EndedAt);
+            Assert.Equal(0, row.Attempt);
+            Assert.Equal(1, live.Rows.Count(t => t.Name.Contains("WaitForGate", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+            await _ray.CancelAsync(infeasible, force: true);
+        }
+
+        Assert.Equal(1, await running);
+        await Eventually.TrueAsync(async () =>
+            (await _ray.State.ListTasksAsync(StateListOptions.Where("state=RUNNING"))).Rows.All(t => !t.Name.Contains("WaitForGate", StringComparison.Ordinal)),
+            Deadline, "the task is no longer listed running once it finished");
+    }
+
+    [Fact]
+    public async Task Actors_are_listed_with_their_state_and_got_by_id_and_summarized()
+    {
+        var counter = _ray.Actor(() => new Counter(1)).Options(new ActorOptions { Name = "state-counter-" + Guid.NewGuid().ToString("N")[..6] }).Remote();
+        Assert.Equal(2, await counter.Task(c => c.Increment()).Remote());
+
+        var alive = await _ray.State.ListActorsAsync(StateListOptions.Where("class_name=" + typeof(Counter).FullName, "state=ALIVE"));
+        var row = Assert.Single(alive.Rows, a => a.ActorId == counter.ActorId.ToString());
+        Assert.Contains(row.Node, _cluster.Nodes.Select(n => n.NodeId.Value));
+        Assert.StartsWith("state-counter-", row.Name, StringComparison.Ordinal);
+        Assert.Equal(1, row.CallsRun);
+
+        var got = await _ray.State.GetActorAsync(counter.ActorId.ToString());
+        Assert.NotNull(got);
+        Assert.Equal("ALIVE", got.State);
+        Assert.Null(await _ray.State.GetActorAsync(ActorId.NewId().ToString()));
+
+        await _ray.KillAsync(counter);
+        await Eventually.TrueAsync(async () => (await _ray.State.GetActorAsync(counter.ActorId.ToString()))?.State == "DEAD", Deadline, "a killed actor is listed DEAD");
+
+        var summary = await _ray.State.SummarizeActorsAsync();
+        Assert.Contains(summary.Rows, r => r.Key == typeof(Counter).FullName && r.State == "DEAD" && r.Count >= 1);
+    }
+
+    [Fact]
+    public async Task Objects_and_memory_show_owner_size_reference_type_and_where_stored()
+    {
+        var small = await _ray.PutAsync(42);
+        var remote = _ray.Task(TestFunctions.Zeros, 32 * 1024).Remote(); // 256 KiB result owned by the driver, stored on a node
+        Assert.Equal(32 * 1024, (await remote).Length);
+
+        var objects = await _ray.State.ListObjectsAsync(new StateListOptions { Limit = 1000 });
+        var smallRow = Assert.Single(objects.Rows, o => o.ObjectId == small.Id.ToString());
+        Assert.Equal("INLINE", smallRow.Location);
+        Assert.Equal("PUT", smallRow.Origin);
+        Assert.Equal("LOCAL_REFERENCE", smallRow.ReferenceType);
+        Assert.Equal("FINISHED", smallRow.Status);
+        var resultRow = Assert.Single(objects.Rows, o => o.ObjectId == remote.Id.ToString());
+        Assert.Equal("TASK", resultRow.Origin);
+        Assert.Equal("STORE", resultRow.Location);
+        Assert.Contains(resultRow.StoreNode, _cluster.Nodes.Select(n => n.NodeId.Value));
+        Assert.True(resultRow.SizeBytes >= 256 * 1024, $"size {resultRow.SizeBytes}");
+        Assert.Equal(smallRow.Owner, resultRow.Owner); // the driver owns both
+        Assert.DoesNotContain(_cluster.Nodes, n => n.NodeId.Value == smallRow.Owner);
+
+        var stored = await _ray.State.ListObjectsAsync(StateListOptions.Where("location=STORE"));
+        Assert.All(stored.Rows, o => Assert.Equal("STORE", o.Location));
+        Assert.DoesNotContain(stored.Rows, o => o.ObjectId == small.Id.ToString());
+
+        var memory = await _ray.State.MemoryAsync();
+        Assert.Contains(memory.Objects, o => o.ObjectId == remote.Id.ToString());
+        Assert.Equal(_cluster.Nodes.Count, memory.Stores.Count);
+        Assert.True(memory.Stores.Sum(s => s.UsedBytes) >= 256 * 1024, "the stores hold the stored objects' bytes");
+
+        var summary = await _ray.State.SummarizeObjectsAsync();
+        Assert.Contains(summary.Rows, r => r.Key == "LOCAL_REFERENCE" && r.State == "FINISHED" && r.Count >= 2 && r.Bytes >= 256 * 1024);
+        GC.KeepAlive(small);
+    }
+
+    [Fact]
+    public async Task Nodes_jobs_and_placement_groups_are_listed()
+    {
+        var nodes = await _ray.State.ListNodesAsync(StateListOptions.Where("state=ALIVE"));
+        Assert.Equal(_cluster.Nodes.Select(n => n.NodeId.Value).Order(), nodes.Rows.Select(n => n.NodeId).Order());
+        Assert.All(nodes.Rows, n => Assert.Equal(2, n.Resources["CPU"]));
+
+        var jobs = await _ray.State.ListJobsAsync(StateListOptions.Where("status=RUNNING"));
+        Assert.NotEmpty(jobs.Rows);
+
+        var group = await _ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }, new Bundle { ["CPU"] = 1 }], PlacementStrategy.Spread, "state-pg");
+        await group.ReadyAsync();
+        try
+        {
+            await Eventually.TrueAsync(async () => (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=state-pg"))).Rows.Count == 1,
+                Deadline, "the created group is listed once the nodes report its bundles");
+            var row = (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=state-pg"))).Rows.Single();
+            Assert.Equal("CREATED", row.State);
+            Assert.Equal("SPREAD", row.Strategy);
+            Assert.Equal(2, row.Bundles.Count);
+            Assert.Equal(2, row.BundleNodes.Distinct().Count());
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(group);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_filters_and_limits_are_refused_naming_the_valid_choices()
+    {
+        var key = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListTasksAsync(StateListOptions.Where("colour=red")));
+        Assert.Contains("'colour'", key.Message, StringComparison.Ordinal);
+        Assert.Contains("state", key.Message, StringComparison.Ordinal);
+        var value = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListTasksAsync(StateListOptions.Where("state=BROKEN")));
+        Assert.Contains("FAILED", value.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => StateListOptions.Where("state"));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _ray.State.ListActorsAsync(new StateListOptions { Limit = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _ray.State.ListNodesAsync(new StateListOptions { Limit = 10_001 }));
+    }
+}

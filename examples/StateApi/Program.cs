@@ -1,0 +1,12 @@
+// Ray's state API from a driver: run some work, some of it failing, then list, summarize and read memory.
+//   dotnet run --project examples/StateApi
+// Against a cluster, the same data from the command line:
+//   orleansray list tasks --filter state=FAILED --format json
+//   orleansray summary tasks
+//   orleansray memory
+using OrleansRay;
+using StateApi;
+
+await using IRay ray = await Ray.InitAsync(new RayOptions { NumCpus = 2 });
+var tour = await StateTour.RunAsync(ray, Console.Out);
+Console.WriteLine($"{tour.Failed} failed task(s) listed, {tour.Finished} finished, {tour.Objects} object(s) owned");
