@@ -69,4 +69,7 @@ public readonly struct TaskCall<TResult>
         var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement);
         return new ObjectRef<TResult>(entry.Id, runtime.WorkerId, runtime.Reader);
     }
+
+    /// <summary>This call as a streaming generator of <typeparamref name="T"/> items (for <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/>).</summary>
+    internal StreamingTaskCall<T> ToStreaming<T>() => new(_ray, _function, _args, _options);
 }

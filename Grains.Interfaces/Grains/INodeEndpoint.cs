@@ -58,4 +58,10 @@ public interface INodeEndpoint : IGrainObserver
     /// <summary>Returns the bundles of placement group <paramref name="placementGroupId"/> held on this node.</summary>
     [Alias("ReleaseBundles")]
     Task ReleaseBundlesAsync(Guid placementGroupId);
+
+    /// <summary>Backpressure of a streaming generator task this runtime owns: answers how many of its items the consumer
+    /// has moved past, once that is at least <paramref name="atLeast"/> (or after a bounded wait, below Orleans' call
+    /// timeout: the producer asks again); -1 when the stream is closed (the consumer finished or stopped: stop producing).</summary>
+    [Alias("WaitGeneratorConsumed")]
+    Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast);
 }

@@ -16,6 +16,12 @@ public sealed record RemoteTask
     [Id(7)] public string? Name { get; init; }
     /// <summary>The task's return object (owned by the sender).</summary>
     [Id(8)] public ObjectId ReturnId { get; init; }
+    /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
+    /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
+    /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>
+    [Id(20)] public bool Streaming { get; init; }
+    /// <summary>For <see cref="Streaming"/>: items it may produce ahead of the consumer (0: no bound).</summary>
+    [Id(21)] public int GeneratorBackpressure { get; init; }
 }
 
 /// <summary>The outcome of a task or actor call, sent to the owner of its return object.</summary>
@@ -34,6 +40,8 @@ public sealed record RemoteResult
     [Id(5)] public long DurationTicks { get; init; }
     /// <summary>For <see cref="Grains.INodeEndpoint.WaitObjectAsync"/>: not ready yet, ask again.</summary>
     [Id(6)] public bool Pending { get; init; }
+    /// <summary>An item of a streaming generator task <see cref="TaskId"/>: its index + 1 (0: not an item).</summary>
+    [Id(20)] public int GeneratorItem { get; init; }
 }
 
 /// <summary>One placement-group bundle to reserve on a node: its shape, and the names its resources take while

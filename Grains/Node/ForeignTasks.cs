@@ -64,6 +64,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 RetryExceptions = task.RetryExceptions,
                 Name = task.Name,
                 ReplyTo = replyTo,
+                Generator = task.Streaming ? new GeneratorItemSender(_runtime, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,
             };
             spec.Attempt = task.PreviousAttempts;
             if (!_running.TryAdd(task.Id, spec))
@@ -163,6 +164,12 @@ internal sealed class ForeignTasks : IForeignTaskResults
         var objects = _runtime.Objects;
         foreach (var result in results)
         {
+            if (result.GeneratorItem > 0)
+            {
+                _runtime.Generators.Deliver(result);
+                continue;
+            }
+
             if (!result.TaskId.IsEmpty && _runtime.Cluster.TryComplete(result))
             {
                 continue;

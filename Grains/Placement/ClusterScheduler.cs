@@ -288,6 +288,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             RetryExceptions = spec.RetryExceptions,
             Name = spec.Name,
             ReturnId = spec.Result.Id,
+            Streaming = spec.Generator is not null,
+            GeneratorBackpressure = spec.Generator?.Backpressure ?? 0,
         });
         if (spec.Cancelled)
         {

@@ -1,0 +1,58 @@
+using OrleansRay.Grains;
+using OrleansRay.Ownership;
+
+namespace OrleansRay.Node;
+
+/// <summary>The producer's side of a streaming generator task run here for another owner: reports each item to the
+/// owner through the owner's reply pump (in order, with the task's final result after them; a large item goes into
+/// this node's object store first), and asks the owner how far its consumer is when the backpressure bound is reached.</summary>
+internal sealed class GeneratorItemSender : IGeneratorSink
+{
+    private readonly NodeRuntime _runtime;
+    private readonly INodeEndpoint _owner;
+    private readonly TaskId _taskId;
+    private readonly string _name;
+    private int _consumed;
+
+    public GeneratorItemSender(NodeRuntime runtime, INodeEndpoint owner, TaskId taskId, string name, int backpressure)
+    {
+        _runtime = runtime;
+        _owner = owner;
+        _taskId = taskId;
+        _name = name;
+        Backpressure = backpressure;
+    }
+
+    /// <inheritdoc/>
+    public int Backpressure { get; }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> WaitForRoomAsync(int index, CancellationToken cancellationToken)
+    {
+        var needed = index - Backpressure + 1;
+        while (Backpressure > 0 && _consumed < needed)
+        {
+            // Off the worker thread: the call's continuation must not wait for a busy worker (see TaskExecutorGrain).
+            var consumed = await Task.Run(() => _owner.WaitGeneratorConsumedAsync(_taskId, needed), cancellationToken)
+                .WaitAsync(cancellationToken).ConfigureAwait(true);
+            if (consumed < 0)
+            {
+                return false;
+            }
+
+            _consumed = Math.Max(_consumed, consumed);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Yield(int index, object? value) => _runtime.Replies.Reply(_owner, new RemoteResult
+    {
+        ObjectId = GeneratorItems.IdOf(_taskId, index),
+        TaskId = _taskId,
+        Value = value,
+        Node = _runtime.Node.Name,
+        GeneratorItem = index + 1,
+    }, _name);
+}
