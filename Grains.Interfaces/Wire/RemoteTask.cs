@@ -42,6 +42,9 @@ public sealed record RemoteResult
     [Id(6)] public bool Pending { get; init; }
     /// <summary>An item of a streaming generator task <see cref="TaskId"/>: its index + 1 (0: not an item).</summary>
     [Id(20)] public int GeneratorItem { get; init; }
+    /// <summary>The end of a streaming generator task: the items it reported before it (the owner waits for them, since
+    /// the end may overtake items still travelling).</summary>
+    [Id(21)] public int GeneratorCount { get; init; }
 }
 
 /// <summary>One placement-group bundle to reserve on a node: its shape, and the names its resources take while

@@ -154,7 +154,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
     {
         if (_running.TryRemove(spec.Id, out _) && !spec.Cancelled && spec.ReplyTo is { } replyTo)
         {
-            _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks }, spec.DisplayName);
+            _runtime.Replies.Reply(replyTo, new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks, GeneratorCount = (spec.Generator as GeneratorItemSender)?.Yielded ?? 0 }, spec.DisplayName);
         }
     }
 
@@ -168,6 +168,11 @@ internal sealed class ForeignTasks : IForeignTaskResults
             {
                 _runtime.Generators.Deliver(result);
                 continue;
+            }
+
+            if (result.GeneratorCount > 0)
+            {
+                _runtime.Generators.Announce(result.TaskId, result.GeneratorCount);
             }
 
             if (!result.TaskId.IsEmpty && _runtime.Cluster.TryComplete(result))

@@ -46,8 +46,19 @@ internal sealed class GeneratorItemSender : IGeneratorSink
         return true;
     }
 
+    /// <summary>Items reported so far (sent with the task's end, which may overtake them on the way).</summary>
+    public int Yielded => Volatile.Read(ref _yielded);
+
+    private int _yielded;
+
     /// <inheritdoc/>
-    public void Yield(int index, object? value) => _runtime.Replies.Reply(_owner, new RemoteResult
+    public void Yield(int index, object? value)
+    {
+        Volatile.Write(ref _yielded, index + 1);
+        Send(index, value);
+    }
+
+    private void Send(int index, object? value) => _runtime.Replies.Reply(_owner, new RemoteResult
     {
         ObjectId = GeneratorItems.IdOf(_taskId, index),
         TaskId = _taskId,

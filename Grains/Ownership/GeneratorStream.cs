@@ -55,6 +55,28 @@ internal sealed class GeneratorStream : IGeneratorSink
 
     private bool _producerDone;
 
+    /// <summary>Items known to have been made (the highest index delivered + 1, or the count reported with the end).</summary>
+    private int _made;
+
+    /// <summary>The producer reported <paramref name="count"/> items before it ended (sent with its end, which may overtake
+    /// items still travelling).</summary>
+    public void Announce(int count) => InterlockedMax(ref _made, count);
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
     /// <summary>Claims the stream for its one consumer (a generator is enumerated once, as Ray's).</summary>
     /// <returns>False when it was claimed before.</returns>
     public bool TryStart()
@@ -101,19 +123,16 @@ internal sealed class GeneratorStream : IGeneratorSink
 
             if (End.IsComplete)
             {
-                if (End.IsFailed)
+                // Messages from the producer's node may arrive out of order: the end counts the items made before it
+                // (its value, or the count reported with an error), and the consumer gets each of those first.
+                var made = Math.Max(Volatile.Read(ref _made), End.IsFailed ? 0 : End.Value as int? ?? 0);
+                if (index >= made)
                 {
                     Close(cancelProducer: false);
-                    return (null, End.Error);
+                    return (null, End.IsFailed ? End.Error : null);
                 }
 
-                if (End.Value is int count && index >= count)
-                {
-                    Close(cancelProducer: false);
-                    return (null, null);
-                }
-
-                // The end came before an item it counts (a large item still being stored): wait for the item.
+                // The end came before an item it counts (a message overtaken, or a large item still being stored).
                 await item.WhenComplete().WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -125,6 +144,7 @@ internal sealed class GeneratorStream : IGeneratorSink
     /// <summary>Item <paramref name="index"/> arrived (a value, a stored object, or an error in storing it).</summary>
     public void Deliver(int index, object? value, RayError? error)
     {
+        Announce(index + 1);
         ObjectEntry? entry = null;
         lock (_lock)
         {

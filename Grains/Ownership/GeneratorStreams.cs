@@ -44,6 +44,15 @@ internal sealed class GeneratorStreams
         }
     }
 
+    /// <summary>The end of generator task <paramref name="taskId"/> reports <paramref name="count"/> items made before it.</summary>
+    public void Announce(TaskId taskId, int count)
+    {
+        if (_streams.TryGetValue(taskId, out var stream))
+        {
+            stream.Announce(count);
+        }
+    }
+
     /// <summary>A producer's backpressure question: the items consumed so far once at least <paramref name="atLeast"/>
     /// (or after <see cref="ConsumedWait"/>), or -1 when the stream is closed (stop producing).</summary>
     public Task<int> WaitConsumedAsync(TaskId taskId, int atLeast) =>
