@@ -20,11 +20,14 @@ internal interface IGeneratorSink
 
 /// <summary>The ids of a generator task's items: derived from the task's id and the item's index, so a re-run of the
 /// task (a retry after its node died) reports each item under the same id and the owner keeps the first.</summary>
+/// <remarks>Ids are (process prefix, counter): an item keeps its task's counter half and moves the prefix half by an odd
+/// multiple of (index + 1), which is never 0 and differs per index, so an item id never equals another id of the same
+/// process (a task's, an object's, another item's); equal to an id of another process only if that process's random
+/// prefix happens to be this one's moved, a 2^-64 chance per pair.</remarks>
 internal static class GeneratorItems
 {
-    /// <summary>Marks the high half so an item id never equals a task's return id (which is the task id itself).</summary>
-    private const ulong Mark = 0x9E37_79B9_7F4A_7C15UL;
+    private const ulong Odd = 0x9E37_79B9_7F4A_7C15UL;
 
     /// <summary>The object id of item <paramref name="index"/> of <paramref name="task"/>.</summary>
-    public static ObjectId IdOf(TaskId task, int index) => new(task.Hi ^ Mark, task.Lo + (ulong)index + 1);
+    public static ObjectId IdOf(TaskId task, int index) => new(task.Hi ^ unchecked((ulong)(index + 1) * Odd), task.Lo);
 }
