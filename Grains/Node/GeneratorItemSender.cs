@@ -27,13 +27,21 @@ internal sealed class GeneratorItemSender : IGeneratorSink
     public int Backpressure { get; }
 
     /// <inheritdoc/>
+    /// <remarks>Once blocked, the producer asks for half the window to be free rather than one item (hysteresis): one
+    /// round trip to the owner per B/2 items instead of per item, and never more than B ahead either way.</remarks>
     public async ValueTask<bool> WaitForRoomAsync(int index, CancellationToken cancellationToken)
     {
         var needed = index - Backpressure + 1;
-        while (Backpressure > 0 && _consumed < needed)
+        if (Backpressure <= 0 || _consumed >= needed)
+        {
+            return true;
+        }
+
+        var ask = needed + ((Backpressure - 1) / 2);
+        while (_consumed < needed)
         {
             // Off the worker thread: the call's continuation must not wait for a busy worker (see TaskExecutorGrain).
-            var consumed = await Task.Run(() => _owner.WaitGeneratorConsumedAsync(_taskId, needed), cancellationToken)
+            var consumed = await Task.Run(() => _owner.WaitGeneratorConsumedAsync(_taskId, ask), cancellationToken)
                 .WaitAsync(cancellationToken).ConfigureAwait(true);
             if (consumed < 0)
             {
