@@ -18,6 +18,10 @@ internal static class OverloadGenerator
     private static readonly string[] ReturnKinds =
         ["TResult", "global::System.Threading.Tasks.Task<TResult>", "global::System.Threading.Tasks.ValueTask<TResult>"];
 
+    /// <summary>A task function returning IAsyncEnumerable&lt;T&gt; is a streaming generator (ADR 0013): ray.Task(...) gives
+    /// a StreamingTaskCall whose Remote() returns an ObjectRefGenerator. Tasks only (actor methods: not yet).</summary>
+    private const string StreamingKind = "global::System.Collections.Generic.IAsyncEnumerable<TResult>";
+
     /// <summary>Each generated file: its path relative to the repository root ('/' separators) and its full text.</summary>
     public static IReadOnlyList<(string Path, string Text)> Files() =>
     [
@@ -30,9 +34,10 @@ internal static class OverloadGenerator
     private const int MaxReturns = 7;
 
     // An async lambda converts to Task<T> and ValueTask<T> delegates alike: prefer Task<T>, then ValueTask<T>, then a plain T
-    // (which would otherwise bind TResult to the Task itself).
+    // (which would otherwise bind TResult to the Task itself). A function returning IAsyncEnumerable<T> (never a Task) binds
+    // to the streaming overload before the plain T one.
     private static string Priority(string ret) =>
-        $"    [global::System.Runtime.CompilerServices.OverloadResolutionPriority({(ret.Contains(".Task<", StringComparison.Ordinal) ? 2 : ret.Contains("ValueTask<", StringComparison.Ordinal) ? 1 : 0)})]";
+        $"    [global::System.Runtime.CompilerServices.OverloadResolutionPriority({(ret == StreamingKind ? 3 : ret.Contains(".Task<", StringComparison.Ordinal) ? 2 : ret.Contains("ValueTask<", StringComparison.Ordinal) ? 1 : 0)})]";
 
     private static string Tasks()
     {
@@ -46,7 +51,7 @@ internal static class OverloadGenerator
         Line(sb, "{");
         for (var n = 0; n <= MaxArgs; n++)
         {
-            foreach (var ret in ReturnKinds)
+            foreach (var ret in ReturnKinds.Append(StreamingKind))
             {
                 for (var mask = 0; mask < 1 << n; mask++)
                 {
@@ -54,10 +59,13 @@ internal static class OverloadGenerator
                     var funcArgs = string.Join(", ", Enumerable.Range(1, n).Select(i => $"T{i}").Append(ret));
                     var parameters = new List<string> { "this IRay ray", $"global::System.Func<{funcArgs}> function" };
                     var packed = Arguments(n, mask, parameters);
+                    var streaming = ret == StreamingKind;
 
-                    Line(sb, "    /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>");
+                    Line(sb, streaming
+                        ? "    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>"
+                        : "    /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>");
                     Line(sb, Priority(ret));
-                    Line(sb, $"    public static TaskCall<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
+                    Line(sb, $"    public static {(streaming ? "StreamingTaskCall" : "TaskCall")}<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
                     Line(sb, $"        => new(ray, function, {packed});");
                     Line(sb);
                 }

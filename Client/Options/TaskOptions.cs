@@ -35,6 +35,11 @@ public sealed class TaskOptions
     /// <summary>The bundle of <see cref="PlacementGroup"/> to run in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
     public int BundleIndex { get; set; } = -1;
 
+    /// <summary>For a streaming generator task (a function returning <see cref="IAsyncEnumerable{T}"/>): how many items it
+    /// may produce that the consumer has not yet consumed before it waits (asynchronously, holding its worker) for the
+    /// consumer (Ray's <c>_generator_backpressure_num_objects</c>). -1 (the default): no bound. Ignored by other tasks.</summary>
+    public int GeneratorBackpressureNumObjects { get; set; } = -1;
+
     internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
         ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)).IsEmpty)
         : (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
@@ -48,6 +53,11 @@ public sealed class TaskOptions
         if (MaxRetries < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "TaskOptions.MaxRetries must be >= 0 (or -1 for unlimited).");
+        }
+
+        if (GeneratorBackpressureNumObjects is 0 or < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GeneratorBackpressureNumObjects), GeneratorBackpressureNumObjects, "TaskOptions.GeneratorBackpressureNumObjects must be >= 1 (or -1 for no bound).");
         }
     }
 }

@@ -20,6 +20,11 @@ public static class RayTaskExtensions
     public static TaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Threading.Tasks.ValueTask<TResult>> function)
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Collections.Generic.IAsyncEnumerable<TResult>> function)
+        => new(ray, function, global::System.Array.Empty<TaskArg>());
+
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(0)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, TResult> function, T1 arg1)
@@ -48,6 +53,16 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -108,6 +123,26 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -228,6 +263,46 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -468,6 +543,86 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -948,6 +1103,166 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -1908,6 +2223,326 @@ public static class RayTaskExtensions
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
 }

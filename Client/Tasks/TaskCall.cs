@@ -74,4 +74,7 @@ public readonly struct TaskCall<TResult>
         var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement, numReturns, out var others);
         return new ReturnRefs(runtime, entry, others);
     }
+
+    /// <summary>This call as a streaming generator of <typeparamref name="T"/> items (for <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/>).</summary>
+    internal StreamingTaskCall<T> ToStreaming<T>() => new(_ray, _function, _args, _options);
 }

@@ -63,4 +63,13 @@ public interface INodeEndpoint : IGrainObserver
     /// <summary>Returns the bundles of placement group <paramref name="placementGroupId"/> held on this node.</summary>
     [Alias("ReleaseBundles")]
     Task ReleaseBundlesAsync(Guid placementGroupId);
+
+    /// <summary>Backpressure of a streaming generator task this runtime owns: answers how many of its items the consumer
+    /// has moved past, once that is at least <paramref name="atLeast"/> (or after a bounded wait, below Orleans' call
+    /// timeout: the producer asks again); -1 when the stream is closed (the consumer finished or stopped: stop producing).</summary>
+    /// <remarks>Always interleaved: an Orleans client runs its observer's calls one at a time, and a connected driver's
+    /// endpoint must take the items (<see cref="DeliverResultsAsync"/>) while this question waits for them to be consumed.</remarks>
+    [Alias("WaitGeneratorConsumed")]
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast);
 }

@@ -19,6 +19,12 @@ public sealed record RemoteTask
     /// <summary>A task with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
     /// <see cref="ReturnId"/>); null for a task with one return.</summary>
     [Id(9)] public ObjectId[]? OtherReturnIds { get; init; }
+    /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
+    /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
+    /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>
+    [Id(20)] public bool Streaming { get; init; }
+    /// <summary>For <see cref="Streaming"/>: items it may produce ahead of the consumer (0: no bound).</summary>
+    [Id(21)] public int GeneratorBackpressure { get; init; }
 }
 
 /// <summary>The outcome of a task or actor call, sent to the owner of its return object.</summary>
@@ -41,6 +47,11 @@ public sealed record RemoteResult
     /// large one as where it is stored); <see cref="Value"/> is return 1. Null for work with one return, and when
     /// <see cref="Error"/> is set (an error fails every return).</summary>
     [Id(7)] public ReturnValue[]? OtherReturns { get; init; }
+    /// <summary>An item of a streaming generator task <see cref="TaskId"/>: its index + 1 (0: not an item).</summary>
+    [Id(20)] public int GeneratorItem { get; init; }
+    /// <summary>The end of a streaming generator task: the items it reported before it (the owner waits for them, since
+    /// the end may overtake items still travelling).</summary>
+    [Id(21)] public int GeneratorCount { get; init; }
 }
 
 /// <summary>One of several returns of a task or actor call, as it travels back to its owner.</summary>

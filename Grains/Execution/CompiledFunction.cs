@@ -122,6 +122,19 @@ internal sealed class CompiledFunction
             return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromValueTaskOf))!.MakeGenericMethod(t), call), t);
         }
 
+        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>))
+        {
+            // A streaming generator when run as one (GeneratorRunner), else the enumerable itself.
+            var t = returnType.GetGenericArguments()[0];
+            return (Expression.Call(typeof(GeneratorRunner).GetMethod(nameof(GeneratorRunner.FromAsyncEnumerable))!.MakeGenericMethod(t), call), returnType);
+        }
+
+        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(IEnumerable<>))
+        {
+            var t = returnType.GetGenericArguments()[0];
+            return (Expression.Call(typeof(GeneratorRunner).GetMethod(nameof(GeneratorRunner.FromEnumerable))!.MakeGenericMethod(t), call), returnType);
+        }
+
         _ = name;
         var boxed = Expression.Convert(call, typeof(object));
         return (Expression.New(typeof(ValueTask<object?>).GetConstructor(new[] { typeof(object) })!, boxed), returnType);

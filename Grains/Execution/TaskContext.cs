@@ -63,6 +63,10 @@ internal sealed class TaskContext
     /// <summary>Cancelled when the task or call is cancelled.</summary>
     public CancellationToken CancellationToken => Work?.CancellationToken ?? _cancellationToken;
 
+    /// <summary>Where the items go when the running task is a streaming generator (<see cref="GeneratorRunner"/>); null
+    /// for every other task and call.</summary>
+    public Ownership.IGeneratorSink? Generator { get; init; }
+
     /// <summary>The worker slot of a running task (null in actor methods): released while the task blocks in a Get.</summary>
     public IWorkerSlot? Slot { get; }
 

@@ -68,6 +68,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 Name = task.Name,
                 ReplyTo = replyTo,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
+                Generator = task.Streaming ? new GeneratorItemSender(_runtime, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,
             };
             spec.Attempt = task.PreviousAttempts;
             if (!_running.TryAdd(task.Id, spec))
@@ -157,7 +158,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
     {
         if (_running.TryRemove(spec.Id, out _) && !spec.Cancelled && spec.ReplyTo is { } replyTo)
         {
-            var result = new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks };
+            var result = new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks, GeneratorCount = (spec.Generator as GeneratorItemSender)?.Yielded ?? 0 };
             _runtime.Replies.Reply(replyTo, MultipleReturns.ToWire(result, MultipleReturns.Ids(spec.OtherReturns)), spec.DisplayName);
         }
     }
@@ -168,6 +169,17 @@ internal sealed class ForeignTasks : IForeignTaskResults
         var objects = _runtime.Objects;
         foreach (var result in results)
         {
+            if (result.GeneratorItem > 0)
+            {
+                _runtime.Generators.Deliver(result);
+                continue;
+            }
+
+            if (result.GeneratorCount > 0)
+            {
+                _runtime.Generators.Announce(result.TaskId, result.GeneratorCount);
+            }
+
             if (!result.TaskId.IsEmpty && _runtime.Cluster.TryComplete(result))
             {
                 continue;

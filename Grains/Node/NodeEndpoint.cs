@@ -69,6 +69,8 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.Resources.ReserveBundles(bundles));
 
+    public Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast) => _runtime.Generators.WaitConsumedAsync(taskId, atLeast);
+
     public Task ReleaseBundlesAsync(Guid placementGroupId)
     {
         _runtime.Scheduler.Resources.ReleaseBundles(placementGroupId);

@@ -51,6 +51,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Owners = owners;
         Values = new StoredValues(copier.Serializer, store, options.Credentials);
         Objects = new ObjectTable { Values = Values };
+        Generators = new GeneratorStreams(Objects);
         Reader = new ObjectReader(Node.WorkerId, Objects, Values, copier, owners, logger);
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Replies = new OwnerReplies(Values, copier, logger);
@@ -341,6 +342,34 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 
         store.NodeName = nodeName;
         Values.Store = store;
+    }
+
+    /// <summary>The streaming generator tasks this node owns whose consumer is not done (Ownership).</summary>
+    public GeneratorStreams Generators { get; }
+
+    /// <summary>Submits a streaming generator task (Ray's <c>num_returns="streaming"</c>): its return object is the end
+    /// of the stream (the item count, or the task's error); its items arrive in the returned stream as it yields them.
+    /// Not rebuilt from lineage (its items are reported once); retried while <paramref name="maxRetries"/> lasts when
+    /// its node dies, the stream keeping the items it already has.</summary>
+    /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
+    public GeneratorStream SubmitGenerator(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint placement, int backpressure)
+    {
+        Node.ThrowIfDisposed();
+        var taskId = TaskId.NewId();
+        var entry = Objects.Create(new ObjectId(taskId.Hi, taskId.Lo));
+        var stream = Generators.Open(taskId, entry, backpressure);
+        var spec = new TaskSpec(taskId, function, args, resources, entry, Scheduler)
+        {
+            MaxRetries = maxRetries,
+            RetryExceptions = retryExceptions,
+            Name = name,
+            Placement = placement,
+            Generator = stream,
+        };
+        entry.Producer = spec;
+        entry.Origin = ObjectOrigin.Task;
+        Scheduler.Submit(spec);
+        return stream;
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>

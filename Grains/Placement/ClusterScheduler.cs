@@ -289,6 +289,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             Name = spec.Name,
             ReturnId = spec.Result.Id,
             OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
+            Streaming = spec.Generator is not null,
+            GeneratorBackpressure = spec.Generator?.Backpressure ?? 0,
         });
         if (spec.Cancelled)
         {

@@ -95,6 +95,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public bool IsForeign => ReplyTo is not null;
 
+    /// <summary>For a streaming generator task (Ray's <c>num_returns="streaming"</c>): where the items it yields go (the
+    /// owner's stream, or a sender to the owner on the node running it for another owner); null for other tasks.</summary>
+    public IGeneratorSink? Generator { get; init; }
+
     /// <summary>On the owner: the task was sent to another node at least once (counted once).</summary>
     public bool SentElsewhere { get; set; }
 

@@ -2,7 +2,7 @@ using OrleansRay.Tests.Fixtures;
 using StateApi;
 using Xunit;
 
-namespace OrleansRay.Tests.State;
+namespace OrleansRay.Tests.RayState;
 
 /// <summary>examples/StateApi runs its tour on the embedded fixture: the failed tasks, the summary and memory it prints
 /// are the work it did.</summary>

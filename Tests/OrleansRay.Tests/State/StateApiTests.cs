@@ -3,7 +3,7 @@ using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
 using Xunit;
 
-namespace OrleansRay.Tests.State;
+namespace OrleansRay.Tests.RayState;
 
 /// <summary>Issue 15, the state API (Ray's <c>ray list</c> / <c>get</c> / <c>summary</c> / <c>memory</c>): two nodes in this
 /// process and a connected driver whose work runs on them.</summary>

@@ -2,7 +2,7 @@ using OrleansRay.Execution;
 using OrleansRay.Node;
 using Xunit;
 
-namespace OrleansRay.Tests.State;
+namespace OrleansRay.Tests.RayState;
 
 /// <summary>Issue 15: the state API answers from bounded memory however many tasks a node ran.</summary>
 public sealed class StateBoundsTests
