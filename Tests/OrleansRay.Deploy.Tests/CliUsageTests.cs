@@ -91,9 +91,10 @@ public sealed class CliUsageTests
               --block --bogus-flag && echo done
             The orleansray command is in /app; orleansray-store next to it; image: orleansray
             kubectl exec deploy/orleansray-head -- orleansray status --address 127.0.0.1:30000
+            kubectl -n orleansray get secrets -l app=x; kubectl --namespace orleansray get pods -o wide
             """;
 
-        var usages = Usages.FromText("doc.md", text, new HashSet<string> { "start", "status" }).ToList();
+        var usages = Usages.FromText("doc.md", text, new HashSet<string> { "start", "status", "get" }).ToList();
 
         Assert.Equal(["doc.md:1", "doc.md:2", "doc.md:5"], usages.Select(u => u.Source));
         Assert.Equal(["start", "--head", "--dashboard-host", "0.0.0.0"], usages[0].Tokens);

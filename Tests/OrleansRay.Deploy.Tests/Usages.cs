@@ -258,8 +258,9 @@ internal static partial class Usages
     }
 
     // The executable (optionally an image reference such as orleansray:dev) followed on the same line by a command
-    // word; the rest of the line up to a shell separator, a markdown backtick or a comment.
-    [GeneratedRegex(@"(?<![\w-])(?:/app/)?orleansray(?::[\w.\-]+)?[ \t]+(?<command>[a-z]+)\b(?<rest>[^|;&`#)\n]*)")]
+    // word; the rest of the line up to a shell separator, a markdown backtick or a comment. A Kubernetes namespace
+    // named orleansray (`kubectl -n orleansray get ...`) is not an invocation.
+    [GeneratedRegex(@"(?<![\w-])(?<!(?:-n|--namespace)[ \t=]+)(?:/app/)?orleansray(?::[\w.\-]+)?[ \t]+(?<command>[a-z]+)\b(?<rest>[^|;&`#)\n]*)")]
     private static partial Regex TextInvocation();
 
     [GeneratedRegex(@"\bORLEANSRAY_[A-Z0-9_]+\b")]
