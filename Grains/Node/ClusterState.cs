@@ -186,6 +186,12 @@ internal sealed class ClusterState
             throw new ArgumentException($"There is no summary of {StateColumns.CliName(resource)}; summaries are of tasks, actors and objects.", nameof(resource));
         }
 
+        if (resource == StateResource.Objects && filters.Any(IsSpilledFilter))
+        {
+            // Owners cannot tell (the holder stores can), and asking every store about every object is not bounded.
+            throw new ArgumentException("A summary of objects cannot filter by spilled; list them instead (list objects --filter spilled=true).", nameof(filters));
+        }
+
         var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
         var rows = answers.SelectMany(a => a.Summary)
             .GroupBy(r => (r.Key, r.State))

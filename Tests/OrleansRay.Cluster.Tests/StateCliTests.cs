@@ -107,6 +107,13 @@ public sealed class StateCliTests : IAsyncLifetime
         Assert.True(spilled >= 0, "320 MiB of live results in a 256 MiB store: at least one is shown spilled");
         Assert.False(rows[refs[^1].Id.ToString()].Spilled, "the newest result is in memory");
 
+        // The table counts them too.
+        var table = await cluster.RunAsync("memory", "--limit", "1000");
+        _output.WriteLine(table.ToString());
+        Assert.Equal(0, table.ExitCode);
+        var counted = System.Text.RegularExpressions.Regex.Match(table.Output, @"Spilled: (\d+) of \d+ object\(s\) shown");
+        Assert.True(counted.Success && int.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= rows.Values.Count(r => r.Spilled == true), "memory's table counts the spilled objects");
+
         // Reading the spilled one on its node restores it: now shown in memory.
         var (exact, _) = await ray.GetAsync(ray.Task(Arrays.IsRamp, refs[spilled], Doubles, (double)spilled).Options(there).Remote(), Deadline);
         Assert.True(exact);

@@ -190,6 +190,11 @@ public sealed class StateApiTests : IAsyncLifetime
         Assert.All(spilled.Rows, o => Assert.True(o.Spilled));
         Assert.Equal(spilled.Rows.Count, spilled.Total);
         Assert.Equal(ours.Where(o => o.Spilled == true).Select(o => o.ObjectId).Order(), spilled.Rows.Select(o => o.ObjectId).Where(id => ours.Any(o => o.ObjectId == id)).Order());
+
+        // A summary cannot filter by spilled (owners cannot tell): refused, naming the way that works.
+        var state = new OrleansRay.Node.ClusterState(_cluster.Nodes[0].Runtime.GrainFactory, _cluster.Nodes[0].Runtime);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => state.SummarizeAsync(StateResource.Objects, [StateFilter.Parse("spilled=true")], CancellationToken.None));
+        Assert.Contains("list objects --filter spilled=true", refused.Message, StringComparison.Ordinal);
         GC.KeepAlive(inline);
         GC.KeepAlive(refs);
     }
