@@ -61,8 +61,9 @@ public interface IRayState
     /// <summary>Objects by reference type and task status, with their stored bytes (Ray's <c>summarize_objects</c>).</summary>
     Task<StateSummary> SummarizeObjectsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Ray's <c>ray memory</c>: the objects by owner (size, reference type, where stored) and each node's
-    /// object store (used, spilled bytes and counts).</summary>
+    /// <summary>Ray's <c>ray memory</c>: the objects by owner (size, reference type, where stored, whether spilled now:
+    /// each holder store is asked once for the rows returned) and each node's object store (used, spilled bytes and
+    /// counts).</summary>
     /// <exception cref="ArgumentException">A filter key is not an object column.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 10,000.</exception>
     Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default);

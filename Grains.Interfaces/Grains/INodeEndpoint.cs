@@ -56,6 +56,12 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("QueryState")]
     Task<NodeStateAnswer> QueryStateAsync(StateQuery query);
 
+    /// <summary>The state API's spilled column (Ray's <c>ray memory</c>): for each id, whether this node's object store
+    /// holds it spilled to disk now (true), in memory (false), or not at all (null: never here, freed, or not sealed
+    /// yet). One store request per 1,024 ids; nothing is restored or pinned.</summary>
+    [Alias("GetSpilled")]
+    Task<bool?[]> GetSpilledAsync(ObjectId[] ids);
+
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);

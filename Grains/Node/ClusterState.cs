@@ -144,15 +144,38 @@ internal sealed class ClusterState
         return new StateList<ActorStateRow>(rows, matched + unhosted.Count, warnings);
     }
 
-    /// <summary>Every owner's objects, by owner, largest first.</summary>
+    /// <summary>Every owner's objects, by owner, largest first. The spilled column of the stored ones is their holder
+    /// store's answer, asked once per holder node for the rows returned (owners do not know it: an object an owner
+    /// made on another node is in that node's store).</summary>
+    /// <remarks>A <c>spilled</c> filter is applied here, after the stores answered: each node then sends up to
+    /// <see cref="MaxLimit"/> rows that pass its other filters.</remarks>
     public async Task<StateList<ObjectStateRow>> ObjectsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
-        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Objects, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
-        var rows = answers.SelectMany(a => a.Objects)
-            .OrderBy(o => o.Owner, StringComparer.Ordinal).ThenByDescending(o => o.SizeBytes).ThenBy(o => o.ObjectId, StringComparer.Ordinal)
-            .Take(limit)
-            .ToList();
-        return new StateList<ObjectStateRow>(rows, answers.Sum(a => a.Matched), warnings);
+        Check(StateResource.Objects, filters, limit);
+        var spilledFilters = filters.Where(IsSpilledFilter).ToArray();
+        var query = new StateQuery
+        {
+            Resource = StateResource.Objects,
+            Filters = filters.Where(f => !IsSpilledFilter(f)).ToArray(),
+            Limit = spilledFilters.Length == 0 ? limit : MaxLimit,
+        };
+        var (answers, warnings) = await AskAsync(query, cancellationToken).ConfigureAwait(false);
+        var ordered = answers.SelectMany(a => a.Objects)
+            .OrderBy(o => o.Owner, StringComparer.Ordinal).ThenByDescending(o => o.SizeBytes).ThenBy(o => o.ObjectId, StringComparer.Ordinal);
+        if (spilledFilters.Length == 0)
+        {
+            var (rows, spillWarnings) = await FillSpilledAsync(ordered.Take(limit).ToList(), cancellationToken).ConfigureAwait(false);
+            return new StateList<ObjectStateRow>(rows, answers.Sum(a => a.Matched), [.. warnings, .. spillWarnings]);
+        }
+
+        var (all, warned) = await FillSpilledAsync(ordered.ToList(), cancellationToken).ConfigureAwait(false);
+        var matched = all.Where(StateColumns.ObjectMatcher(spilledFilters)).ToList();
+        if (answers.Any(a => a.Matched > query.Limit))
+        {
+            warned = [.. warned, $"the spilled filter saw the first {MaxLimit.ToString(CultureInfo.InvariantCulture)} objects of each owner only"];
+        }
+
+        return new StateList<ObjectStateRow>(matched.Take(limit).ToList(), matched.Count, [.. warnings, .. warned]);
     }
 
     /// <summary>Counts by key and state, summed over the nodes (each summarizes what it holds).</summary>
@@ -161,6 +184,12 @@ internal sealed class ClusterState
         if (resource is not (StateResource.Tasks or StateResource.Actors or StateResource.Objects))
         {
             throw new ArgumentException($"There is no summary of {StateColumns.CliName(resource)}; summaries are of tasks, actors and objects.", nameof(resource));
+        }
+
+        if (resource == StateResource.Objects && filters.Any(IsSpilledFilter))
+        {
+            // Owners cannot tell (the holder stores can), and asking every store about every object is not bounded.
+            throw new ArgumentException("A summary of objects cannot filter by spilled; list them instead (list objects --filter spilled=true).", nameof(filters));
         }
 
         var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
@@ -202,6 +231,55 @@ internal sealed class ClusterState
             }
         })).ConfigureAwait(false);
         return (answers.Where(a => a.Row is not null).Select(a => a.Row!).ToList(), answers.Where(a => a.Warning is not null).Select(a => a.Warning!).ToList());
+    }
+
+    private static bool IsSpilledFilter(StateFilter filter) => string.Equals(filter.Key, "spilled", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Sets the spilled column of the stored rows: one <see cref="INodeEndpoint.GetSpilledAsync"/> per node whose
+    /// store holds some of them, all at once (this runtime's own store is read directly). A row whose holder node is gone,
+    /// or whose store no longer holds it, keeps null; a node that does not answer in time is a warning.</summary>
+    private async Task<(List<ObjectStateRow> Rows, IReadOnlyList<string> Warnings)> FillSpilledAsync(List<ObjectStateRow> rows, CancellationToken cancellationToken)
+    {
+        var byNode = rows.Select((row, index) => (Row: row, Index: index))
+            .Where(r => r.Row.Location == "STORE" && r.Row.StoreNode.Length > 0)
+            .GroupBy(r => r.Row.StoreNode, StringComparer.Ordinal)
+            .ToList();
+        if (byNode.Count == 0)
+        {
+            return (rows, []);
+        }
+
+        var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.NodeId.Value ?? r.Address, StringComparer.Ordinal);
+        var asks = byNode.Select(async group =>
+        {
+            var ids = group.Select(r => ObjectId.Parse(r.Row.ObjectId)).ToArray();
+            try
+            {
+                Task<bool?[]>? ask = _local is not null && (group.Key == _local.Node.Name || (alive.TryGetValue(group.Key, out var own) && own.NodeId == _local.NodeId))
+                    ? StoreResidency.SpilledAsync(_local, ids, cancellationToken)
+                    : alive.TryGetValue(group.Key, out var holder) && holder.Endpoint is { } endpoint ? endpoint.GetSpilledAsync(ids)
+                    : null;
+                if (ask is null)
+                {
+                    return (string?)null; // the holder node is gone: so is the object's stored copy
+                }
+
+                var spilled = await ask.WaitAsync(NodeDeadline, cancellationToken).ConfigureAwait(false);
+                var i = 0;
+                foreach (var (row, index) in group)
+                {
+                    rows[index] = row with { Spilled = spilled[i++] };
+                }
+
+                return null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                return $"node {group.Key} did not say which of its stored objects are spilled ({ex.GetType().Name}: {ex.Message})";
+            }
+        });
+        var warnings = await Task.WhenAll(asks).ConfigureAwait(false);
+        return (rows, warnings.Where(w => w is not null).Select(w => w!).ToList());
     }
 
     private static void Check(StateResource resource, IReadOnlyList<StateFilter> filters, int limit)

@@ -67,6 +67,8 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<NodeStateAnswer> QueryStateAsync(StateQuery query) => Task.FromResult(NodeStateReport.Answer(_runtime, query));
 
+    public Task<bool?[]> GetSpilledAsync(ObjectId[] ids) => StoreResidency.SpilledAsync(_runtime, ids, CancellationToken.None);
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.Resources.ReserveBundles(bundles));
 
     public Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast) => _runtime.Generators.WaitConsumedAsync(taskId, atLeast);

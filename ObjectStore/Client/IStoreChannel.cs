@@ -24,6 +24,9 @@ internal interface IStoreChannel : IAsyncDisposable
 
     ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken);
 
+    /// <summary>Where each of 1..<see cref="Protocol.ProtocolLimits.MaxIdsPerRequest"/> objects is now, in the order of <paramref name="ids"/>.</summary>
+    ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken);
+
     ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken);
 
     ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken);

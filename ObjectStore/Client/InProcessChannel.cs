@@ -42,6 +42,9 @@ internal sealed class InProcessChannel : IStoreChannel
 
     public ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken) => ValueTask.FromResult(_core.Contains(id));
 
+    public ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_core.Residency(ids));
+
     public ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_core.GetStats());
 
     public ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken) =>

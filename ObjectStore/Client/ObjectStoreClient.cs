@@ -147,6 +147,23 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         return Channel.ContainsAsync(id, cancellationToken);
     }
 
+    /// <summary>Where each object is in this store now: in memory, spilled to disk, or absent (Ray's <c>ray memory</c>
+    /// spilled column). One request for up to 1,024 ids; it reads the store's table only (nothing is restored or pinned),
+    /// so the answer can be stale a moment later.</summary>
+    /// <returns>One <see cref="ObjectResidency"/> per id, in the order of <paramref name="ids"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> is empty or names more than 1,024 ids: split the batch.</exception>
+    public ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count is 0 or > Protocol.ProtocolLimits.MaxIdsPerRequest)
+        {
+            throw new ArgumentException($"A residency request names 1..{Protocol.ProtocolLimits.MaxIdsPerRequest} ids, not {ids.Count}; split larger batches.", nameof(ids));
+        }
+
+        return Channel.GetResidencyAsync(ids, cancellationToken);
+    }
+
     /// <summary>Deletes an object; its memory is freed when the last reader disposes its buffer. Returns false when it was absent.</summary>
     public async ValueTask<bool> DeleteAsync(StoreObjectId id, CancellationToken cancellationToken = default) =>
         await DeleteAsync([id], cancellationToken).ConfigureAwait(false) == 1;

@@ -153,6 +153,33 @@ internal sealed class SocketChannel : IStoreChannel
         return new FrameReader(reply).ReadByte() == 1;
     }
 
+    public async ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken)
+    {
+        var frame = Request(Opcode.Residency, out var requestId, 8 + (ids.Count * StoreObjectId.Size));
+        WriteIds(frame, ids);
+        var reply = await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
+        return Parse(reply, ids.Count);
+
+        static ObjectResidency[] Parse(byte[] reply, int expected)
+        {
+            var reader = new FrameReader(reply);
+            var count = reader.ReadUInt16();
+            if (count != expected)
+            {
+                throw new ProtocolException($"Residency: {count} answers for {expected} ids.");
+            }
+
+            var answer = new ObjectResidency[count];
+            for (var i = 0; i < count; i++)
+            {
+                var place = reader.ReadByte();
+                answer[i] = place <= (byte)ObjectResidency.Spilled ? (ObjectResidency)place : throw new ProtocolException($"Residency: unknown place {place}.");
+            }
+
+            return answer;
+        }
+    }
+
     public async ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         var reply = await CallAsync(Request(Opcode.Stats, out var requestId), requestId, cancellationToken).ConfigureAwait(false);

@@ -35,4 +35,7 @@ internal enum Opcode : byte
 
     /// <summary>id, u8 flags, i64 timeout ms, u32 length, bytes (at most <see cref="ProtocolLimits.MaxInlinePut"/>) → empty: create, copy and seal in one round trip.</summary>
     Put = 11,
+
+    /// <summary>u16 count, ids → u16 count, per id: u8 <see cref="ObjectResidency"/> (0 absent, 1 in memory, 2 spilled).</summary>
+    Residency = 12,
 }

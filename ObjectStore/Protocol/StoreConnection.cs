@@ -181,6 +181,21 @@ internal sealed class StoreConnection
                         break;
                     }
 
+                case Opcode.Residency:
+                    {
+                        var ids = ReadIds(ref reader);
+                        reader.EnsureEnd();
+                        var places = _core.Residency(ids);
+                        var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + places.Length).WriteUInt16((ushort)places.Length);
+                        foreach (var place in places)
+                        {
+                            reply.WriteByte((byte)place);
+                        }
+
+                        await ReplyAsync(reply).ConfigureAwait(false);
+                        break;
+                    }
+
                 case Opcode.Stats:
                     {
                         reader.EnsureEnd();

@@ -282,6 +282,28 @@ internal sealed class StoreCore : IAsyncDisposable
         }
     }
 
+    /// <summary>Where each object is now: in memory, spilled to disk, or absent (unknown here, deleted, or not sealed yet).
+    /// A read-only look at the table under its lock: it neither restores nor pins anything.</summary>
+    public ObjectResidency[] Residency(IReadOnlyList<StoreObjectId> ids)
+    {
+        var answer = new ObjectResidency[ids.Count];
+        lock (_lock)
+        {
+            for (var i = 0; i < answer.Length; i++)
+            {
+                answer[i] = !_table.TryGetValue(ids[i], out var entry) || entry.Deleted ? ObjectResidency.Absent
+                    : entry.State switch
+                    {
+                        ObjectState.Sealed => ObjectResidency.InMemory,
+                        ObjectState.Spilled => ObjectResidency.Spilled,
+                        _ => ObjectResidency.Absent,
+                    };
+            }
+        }
+
+        return answer;
+    }
+
     /// <summary>Pulls an object from a peer store into this one as a secondary copy; concurrent pulls of one id share one transfer.</summary>
     public Task PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
     {

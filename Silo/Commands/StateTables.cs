@@ -115,7 +115,7 @@ internal static class StateTables
         console.WriteLine("======== Object references (by owner) ========");
         foreach (var owner in memory.Objects.GroupBy(o => o.Owner))
         {
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- Owner {owner.Key}: {owner.Count()} object(s), {Size(owner.Sum(o => Math.Max(0, o.SizeBytes)))} stored ---"));
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- Owner {owner.Key}: {owner.Count()} object(s), {Size(owner.Sum(o => Math.Max(0, o.SizeBytes)))} stored, {owner.Count(o => o.Spilled == true)} spilled ---"));
             Objects(console, owner.ToList());
         }
 
@@ -126,6 +126,11 @@ internal static class StateTables
         else if (memory.Total > memory.Objects.Count)
         {
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(showing {memory.Objects.Count} of {memory.Total} objects; raise --limit to see more)"));
+        }
+
+        if (memory.Objects.Count > 0)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Spilled: {memory.SpilledObjects} of {memory.Objects.Count} object(s) shown, {Size(memory.SpilledObjectBytes)}"));
         }
 
         console.WriteLine();

@@ -84,4 +84,68 @@ public sealed class StateCliTests : IAsyncLifetime
         Assert.Equal(cluster.Nodes.Count, json.RootElement.GetProperty("stores").GetArrayLength());
         GC.KeepAlive(ramp);
     }
+
+    [Fact]
+    public async Task Memory_shows_a_spilled_object_as_spilled_and_a_recently_read_one_as_in_memory()
+    {
+        // A shared worker's store is LocalClusterOptions.ObjectStoreMemory (256 MiB): 20 live results of 16 MiB made
+        // there (320 MiB) spill the least recently used ones to disk.
+        const int Count = 20;
+        const int Doubles = 2 << 20;
+        var cluster = _shared.Cluster;
+        var worker = _shared.Workers[0];
+        await using var ray = await Driver.ConnectAsync(cluster);
+        var there = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(await Driver.IdOfAsync(ray, worker)) };
+        var refs = Enumerable.Range(0, Count).Select(i => ray.Task(Arrays.Ramp, Doubles, (double)i).Options(there).Remote()).ToList();
+        var (ready, _) = await ray.WaitAsync(refs, numReturns: Count, timeout: Deadline);
+        Assert.Equal(Count, ready.Count);
+
+        var rows = await OurRowsAsync(cluster, refs);
+        Assert.All(rows.Values, r => Assert.True(worker.Owns(r.StoreNode), $"stored on the worker, not {r.StoreNode}"));
+        Assert.All(rows.Values, r => Assert.NotNull(r.Spilled)); // stored objects: the store says true or false
+        var spilled = refs.FindIndex(r => rows[r.Id.ToString()].Spilled == true);
+        Assert.True(spilled >= 0, "320 MiB of live results in a 256 MiB store: at least one is shown spilled");
+        Assert.False(rows[refs[^1].Id.ToString()].Spilled, "the newest result is in memory");
+
+        // The table counts them too.
+        var table = await cluster.RunAsync("memory", "--limit", "1000");
+        _output.WriteLine(table.ToString());
+        Assert.Equal(0, table.ExitCode);
+        var counted = System.Text.RegularExpressions.Regex.Match(table.Output, @"Spilled: (\d+) of \d+ object\(s\) shown");
+        Assert.True(counted.Success && int.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= rows.Values.Count(r => r.Spilled == true), "memory's table counts the spilled objects");
+
+        // Reading the spilled one on its node restores it: now shown in memory.
+        var (exact, _) = await ray.GetAsync(ray.Task(Arrays.IsRamp, refs[spilled], Doubles, (double)spilled).Options(there).Remote(), Deadline);
+        Assert.True(exact);
+        rows = await OurRowsAsync(cluster, refs);
+        Assert.False(rows[refs[spilled].Id.ToString()].Spilled, $"result {spilled} was just read back into memory");
+        Assert.Contains(rows.Values, r => r.Spilled == true); // restoring it spilled another one
+        GC.KeepAlive(refs);
+    }
+
+    /// <summary>Runs <c>orleansray memory --format json</c> and returns its rows for <paramref name="refs"/>; checks the
+    /// summary's spilled count against the rows.</summary>
+    private async Task<Dictionary<string, (string StoreNode, bool? Spilled)>> OurRowsAsync(LocalCluster cluster, IReadOnlyList<ObjectRef<double[]>> refs)
+    {
+        var result = await cluster.RunAsync("memory", "--format", "json", "--limit", "1000");
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var ids = refs.Select(r => r.Id.ToString()).ToHashSet(StringComparer.Ordinal);
+        var all = json.RootElement.GetProperty("objects").EnumerateArray().ToList();
+        Assert.Equal(all.Count(o => o.GetProperty("spilled").ValueKind == JsonValueKind.True), json.RootElement.GetProperty("spilled_objects").GetInt32());
+        var ours = all
+            .Where(o => ids.Contains(o.GetProperty("object_id").GetString()!))
+            .ToDictionary(
+                o => o.GetProperty("object_id").GetString()!,
+                o => (o.GetProperty("store_node").GetString() ?? string.Empty, o.GetProperty("spilled").ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => (bool?)false,
+                    _ => null,
+                }),
+                StringComparer.Ordinal);
+        Assert.Equal(refs.Count, ours.Count);
+        return ours;
+    }
 }

@@ -160,6 +160,44 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task Residency_answers_spilled_in_memory_and_absent_per_object()
+    {
+        const int Capacity = 4 << 20;
+        const int Size = 3 << 19; // 1.5 MiB: two fit, the third spills the least recently used
+        await using var store = await StartStoreAsync(Capacity);
+        await using var client = await store.ConnectAsync();
+        StoreObjectId first = StoreObjectId.NewId(), second = StoreObjectId.NewId(), third = StoreObjectId.NewId();
+        StoreObjectId unknown = StoreObjectId.NewId(), unsealed = StoreObjectId.NewId(), deleted = StoreObjectId.NewId();
+        await client.PutAsync(deleted, new byte[64]);
+        Assert.True(await client.DeleteAsync(deleted));
+        var ids = new[] { first, second, third };
+        for (var i = 0; i < ids.Length; i++)
+        {
+            await client.PutAsync(ids[i], Patterns.Create(Size, (ulong)i));
+        }
+
+        await using var writing = await client.CreateAsync(unsealed, 64);
+        var places = await client.GetResidencyAsync([first, second, third, unknown, unsealed, deleted]);
+        Assert.Equal([ObjectResidency.Spilled, ObjectResidency.InMemory, ObjectResidency.InMemory, ObjectResidency.Absent, ObjectResidency.Absent, ObjectResidency.Absent], places);
+        var stats = await client.GetStatsAsync();
+        Assert.Equal(1, stats.SpilledCount);
+
+        // Reading the spilled one restores it (spilling the least recently used of the others to make room).
+        using (var restored = await client.GetAsync(first, Long))
+        {
+            Assert.Equal(-1, Patterns.FirstMismatch(restored.Span, 0));
+        }
+
+        places = await client.GetResidencyAsync(ids);
+        Assert.Equal([ObjectResidency.InMemory, ObjectResidency.Spilled, ObjectResidency.InMemory], places);
+
+        // A batch is 1..1024 ids.
+        await Assert.ThrowsAsync<ArgumentException>(async () => await client.GetResidencyAsync([]));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await client.GetResidencyAsync(Enumerable.Range(0, 1025).Select(_ => StoreObjectId.NewId()).ToArray()));
+        Assert.Equal(1024, (await client.GetResidencyAsync(Enumerable.Range(0, 1024).Select(_ => StoreObjectId.NewId()).ToArray())).Count(p => p == ObjectResidency.Absent));
+    }
+
+    [Fact]
     public async Task Ten_times_the_store_size_completes_by_spilling_and_reads_back_byte_exact()
     {
         const int Capacity = 16 << 20;

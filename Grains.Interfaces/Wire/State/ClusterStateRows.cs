@@ -74,7 +74,15 @@ public sealed record MemoryReport(
     IReadOnlyList<ObjectStateRow> Objects,
     int Total,
     IReadOnlyList<StoreStateRow> Stores,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>How many of <see cref="Objects"/> their holder store has spilled to disk now (rows whose
+    /// <see cref="ObjectStateRow.Spilled"/> is true); the stores' own totals are in <see cref="Stores"/>.</summary>
+    public int SpilledObjects => Objects.Count(o => o.Spilled == true);
+
+    /// <summary>The stored bytes of the spilled objects among <see cref="Objects"/>.</summary>
+    public long SpilledObjectBytes => Objects.Where(o => o.Spilled == true).Sum(o => Math.Max(0, o.SizeBytes));
+}
 
 /// <summary>One node's object store in a <see cref="MemoryReport"/>.</summary>
 /// <param name="Node">The node.</param>

@@ -68,8 +68,10 @@ public sealed record ActorStateRow(
 /// <param name="Location">Where the value lives: <c>INLINE</c> (owner's memory), <c>STORE</c> (a node's object store,
 /// see <paramref name="StoreNode"/>) or <c>NONE</c> (pending, failed or released).</param>
 /// <param name="StoreNode">The node whose object store holds the primary copy; empty when not stored.</param>
-/// <param name="Spilled">For a stored object on a node whose store could say: true when its primary copy is spilled to
-/// disk; null when not known (not stored, or the store does not tell per object).</param>
+/// <param name="Spilled">For a stored object: true when its holder store (<paramref name="StoreNode"/>'s) has spilled its
+/// primary copy to disk now, false when the copy is in memory, as that store answered when the state was read (Ray's
+/// <c>ray memory</c> spilled column). Null when not stored (inline, pending, failed, released), when the holder node is
+/// gone or no longer holds it, or when it did not answer in time (a warning says so).</param>
 /// <param name="Handles">ObjectRefs alive for it (in the owner's process, plus one per borrowing process).</param>
 [GenerateSerializer, Immutable, Alias("orleansray.objectstaterow")]
 public sealed record ObjectStateRow(
