@@ -117,7 +117,13 @@ internal static class NodeStateReport
             _ => spec.PendingDependencies > 0 ? "PENDING_ARGS_AVAIL" : "PENDING_NODE_ASSIGNMENT",
         };
         var running = spec.State == TaskState.Running;
-        DateTimeOffset? started = running && spec.StartedAt != 0 ? now - Stopwatch.GetElapsedTime(spec.StartedAt) : null;
+        var startedAt = spec.StartedAt; // read once: the worker sets it when it starts the task
+        if (running && startedAt == 0)
+        {
+            state = "SUBMITTED_TO_WORKER";
+        }
+
+        DateTimeOffset? started = running && startedAt != 0 ? now - Stopwatch.GetElapsedTime(startedAt) : null;
         return new TaskStateRow(spec.Id.ToString(), spec.DisplayName, state, running ? node : string.Empty, Math.Max(0, spec.Attempt - 1),
             spec.Resources.ToString(), started, null, null, null, null);
     }

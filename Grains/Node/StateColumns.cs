@@ -7,7 +7,7 @@ namespace OrleansRay.Node;
 internal static class StateColumns
 {
     /// <summary>Ray's task states, as listed.</summary>
-    public static readonly string[] TaskStates = ["PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "RUNNING", "FINISHED", "FAILED"];
+    public static readonly string[] TaskStates = ["PENDING_ARGS_AVAIL", "PENDING_NODE_ASSIGNMENT", "SUBMITTED_TO_WORKER", "RUNNING", "FINISHED", "FAILED"];
 
     public static readonly string[] ActorStates = ["PENDING", "ALIVE", "RESTARTING", "DEAD"];
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using OrleansRay.Tests.Processes;
 using Xunit;
@@ -21,8 +23,7 @@ public sealed partial class ReadmeSamplesTests : IDisposable
         Assert.True(blocks.Count >= 2, $"README.md has {blocks.Count} csharp blocks; the quickstart and the placement-group sample were expected.");
 
         var configuration = RepositoryFiles.Configuration;
-        var projectFile = Path.Combine(_project.FullName, "UserApp.csproj");
-        await File.WriteAllTextAsync(projectFile, $"""
+        var plainProject = $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
@@ -34,7 +35,7 @@ public sealed partial class ReadmeSamplesTests : IDisposable
                 <ProjectReference Include="{Path.Combine(root, "Client", "OrleansRay.csproj")}" />
               </ItemGroup>
             </Project>
-            """);
+            """;
         var environment = new Dictionary<string, string>
         {
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
@@ -42,35 +43,40 @@ public sealed partial class ReadmeSamplesTests : IDisposable
             ["MSBUILDDISABLENODEREUSE"] = "1",
         };
 
-        var plainProject = await File.ReadAllTextAsync(projectFile);
-        var referencesBuilt = false;
+        // One new console project per block (a folder named after its README line), all built by one `dotnet build` of
+        // a solution that lists them: one restore, the OrleansRay references built once, the projects in parallel.
+        var solution = new StringBuilder("<Solution>\n");
         foreach (var (line, code) in blocks)
         {
+            var folder = Directory.CreateDirectory(Path.Combine(_project.FullName, ProjectFolder(line)));
             // A block that says its project also references the Orleans SDK (actors behind grain interfaces: Orleans
             // generates their proxies in the user's project) gets that reference, with the version the block names.
             var sdk = OrleansSdkLine().Match(code);
-            await File.WriteAllTextAsync(projectFile, sdk.Success
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "UserApp.csproj"), sdk.Success
                 ? plainProject.Replace("<ItemGroup>", $"<ItemGroup>\n    {sdk.Groups["reference"].Value}", StringComparison.Ordinal)
                 : plainProject);
-            await File.WriteAllTextAsync(Path.Combine(_project.FullName, "Program.cs"), code);
-            // No build servers: nothing this test starts may outlive it.
-            // The referenced OrleansRay projects are built by the first block's build; later builds compile only the
-            // user's project (the same references, so the same outputs), which saves the reference walk per block.
-            List<string> arguments = ["build", projectFile, "-c", configuration, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-v", "q"];
-            if (referencesBuilt)
-            {
-                arguments.Add("-p:BuildProjectReferences=false");
-            }
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "Program.cs"), code);
+            solution.Append(CultureInfo.InvariantCulture, $"  <Project Path=\"{ProjectFolder(line)}/UserApp.csproj\" />\n");
+        }
 
-            var build = await ProcessRunner.RunAsync(DotNet, arguments, TimeSpan.FromMinutes(5), environment, _project.FullName);
-            Assert.True(build.ExitCode == 0, $"The README's csharp block at line {line} does not build as a new console project's Program.cs:\n{build}");
-            referencesBuilt = true;
+        var solutionFile = Path.Combine(_project.FullName, "Samples.slnx");
+        await File.WriteAllTextAsync(solutionFile, solution.Append("</Solution>\n").ToString());
 
-            var program = Path.Combine(_project.FullName, "bin", configuration, "net10.0", "UserApp.dll");
-            var run = await ProcessRunner.RunAsync(DotNet, [program], TimeSpan.FromMinutes(2), environment, _project.FullName);
+        // No build servers: nothing this test starts may outlive it. A failing block's errors name its folder (its line).
+        var build = await ProcessRunner.RunAsync(DotNet, ["build", solutionFile, "-c", configuration, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-v", "q"],
+            TimeSpan.FromMinutes(10), environment, _project.FullName);
+        Assert.True(build.ExitCode == 0, $"A README csharp block does not build as a new console project's Program.cs (its folder line-N names its README line):\n{build}");
+
+        foreach (var (line, _) in blocks)
+        {
+            var folder = Path.Combine(_project.FullName, ProjectFolder(line));
+            var program = Path.Combine(folder, "bin", configuration, "net10.0", "UserApp.dll");
+            var run = await ProcessRunner.RunAsync(DotNet, [program], TimeSpan.FromMinutes(2), environment, folder);
             Assert.True(run.ExitCode == 0 && run.Output.Trim().Length > 0, $"The README's csharp block at line {line} built but did not run cleanly:\n{run}");
         }
     }
+
+    private static string ProjectFolder(int line) => string.Create(CultureInfo.InvariantCulture, $"line-{line:D4}");
 
     public void Dispose() => _project.Delete(recursive: true);
 

@@ -5,7 +5,8 @@ namespace OrleansRay;
 /// <param name="TaskId">The task's id.</param>
 /// <param name="Name">The function's display name ("Type.Method"), or the task's name from TaskOptions.Name.</param>
 /// <param name="State">Ray's task state: <c>PENDING_ARGS_AVAIL</c> (waiting for its object arguments),
-/// <c>PENDING_NODE_ASSIGNMENT</c> (queued for resources or a placement), <c>RUNNING</c>, <c>FINISHED</c> or <c>FAILED</c>.</param>
+/// <c>PENDING_NODE_ASSIGNMENT</c> (queued for resources or a placement), <c>SUBMITTED_TO_WORKER</c> (leased to a worker
+/// that has not started it yet), <c>RUNNING</c> (started: it has a start time), <c>FINISHED</c> or <c>FAILED</c>.</param>
 /// <param name="Node">The node that runs or ran it; empty when none was chosen yet (or it could not be placed).</param>
 /// <param name="Attempt">The attempt number, 0 for the first run (Ray's <c>attempt_number</c>); -1 when not known (finished tasks).</param>
 /// <param name="Resources">The resources it asks for, as "{CPU: 1}"; empty for finished tasks.</param>
