@@ -42,7 +42,9 @@ public sealed class ActorGeneratorDistributedTests : IAsyncLifetime
         var generator = actor.Task((a, k) => a.Tally(k, 1000, true), _key).Remote();
         var second = actor.Task((a, k) => a.Tally(k, 10, false), _key).Remote();
         var seen = new List<int>();
-        await foreach (var item in generator)
+        // Items delivered only at the end would never open the gate: the deadline turns that into a failure, not a hang.
+        using var deadline = new CancellationTokenSource(Deadline);
+        await foreach (var item in generator.WithCancellation(deadline.Token))
         {
             var value = await item;
             if (seen.Count == 0)

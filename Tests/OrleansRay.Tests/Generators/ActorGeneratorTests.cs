@@ -27,7 +27,9 @@ public sealed class ActorGeneratorTests : IDisposable
         var actor = _ray.Actor(() => new StreamingTally()).Remote();
         ObjectRefGenerator<int> generator = actor.Task((a, k) => a.Tally(k, 100, true), _key).Remote();
         var seen = new List<int>();
-        await foreach (var item in generator)
+        // Items delivered only at the end would never open the gate: the deadline turns that into a failure, not a hang.
+        using var deadline = new CancellationTokenSource(Deadline);
+        await foreach (var item in generator.WithCancellation(deadline.Token))
         {
             var value = await item;
             if (seen.Count == 0)
@@ -69,6 +71,25 @@ public sealed class ActorGeneratorTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 50), firstItems);
         Assert.Equal(Enumerable.Range(51, 50), secondItems);
         Assert.Equal(1, await actor.Task(a => a.MaxRunning()).Remote());
+    }
+
+    [Fact]
+    public async Task An_async_actor_runs_its_other_calls_while_a_generator_waits()
+    {
+        var state = State(_key);
+        var actor = _ray.Actor(() => new AsyncStreamingTally()).Remote();
+
+        var generator = actor.Task((a, k) => a.Gated(k), _key).Remote();
+        await using var items = generator.GetAsyncEnumerator();
+        Assert.True(await items.MoveNextAsync());
+        Assert.Equal(0, await items.Current);
+
+        // The generator is still running (it waits for the gate); an async actor interleaves calls at awaits.
+        Assert.Equal(1, await _ray.GetAsync(actor.Task(a => a.Ping()).Remote(), Deadline));
+        state.Gate.SetResult();
+        Assert.True(await items.MoveNextAsync());
+        Assert.Equal(1, await items.Current);
+        Assert.False(await items.MoveNextAsync());
     }
 
     [Fact]

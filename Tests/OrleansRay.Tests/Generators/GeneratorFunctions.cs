@@ -255,3 +255,21 @@ public sealed class StreamingTally
 
     public int MaxRunning() => _maxRunning;
 }
+
+/// <summary>An async actor (Ray's async actors) with a generator method: its other calls run while the generator waits.</summary>
+[AsyncActor]
+public sealed class AsyncStreamingTally
+{
+    private int _calls;
+
+    /// <summary>Yields 0, then waits for the gate of <paramref name="key"/>, then yields 1.</summary>
+    public async IAsyncEnumerable<int> Gated(string key)
+    {
+        var state = GeneratorFunctions.State(key);
+        yield return 0;
+        await state.Gate.Task;
+        yield return 1;
+    }
+
+    public int Ping() => ++_calls;
+}
