@@ -19,7 +19,8 @@ internal static class OverloadGenerator
         ["TResult", "global::System.Threading.Tasks.Task<TResult>", "global::System.Threading.Tasks.ValueTask<TResult>"];
 
     /// <summary>A task function returning IAsyncEnumerable&lt;T&gt; is a streaming generator (ADR 0013): ray.Task(...) gives
-    /// a StreamingTaskCall whose Remote() returns an ObjectRefGenerator. Tasks only (actor methods: not yet).</summary>
+    /// a StreamingTaskCall whose Remote() returns an ObjectRefGenerator. An actor method returning it likewise
+    /// gives a StreamingActorCall.</summary>
     private const string StreamingKind = "global::System.Collections.Generic.IAsyncEnumerable<TResult>";
 
     /// <summary>Each generated file: its path relative to the repository root ('/' separators) and its full text.</summary>
@@ -87,7 +88,7 @@ internal static class OverloadGenerator
         Line(sb, "{");
         for (var n = 0; n <= MaxArgs; n++)
         {
-            foreach (var ret in ReturnKinds)
+            foreach (var ret in ReturnKinds.Append(StreamingKind))
             {
                 for (var mask = 0; mask < 1 << n; mask++)
                 {
@@ -95,10 +96,13 @@ internal static class OverloadGenerator
                     var funcArgs = string.Join(", ", Enumerable.Range(1, n).Select(i => $"T{i}").Prepend("TActor").Append(ret));
                     var parameters = new List<string> { $"global::System.Func<{funcArgs}> method" };
                     var packed = Arguments(n, mask, parameters);
+                    var streaming = ret == StreamingKind;
 
-                    Line(sb, "    /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>");
+                    Line(sb, streaming
+                        ? "    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>"
+                        : "    /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>");
                     Line(sb, Priority(ret));
-                    Line(sb, $"    public ActorMethodCall<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
+                    Line(sb, $"    public {(streaming ? "StreamingActorCall" : "ActorMethodCall")}<TResult> Task<{typeParams}>({string.Join(", ", parameters)})");
                     Line(sb, $"        => new(BoundRay, ActorId, method, {packed});");
                     Line(sb);
                 }

@@ -19,6 +19,11 @@ public sealed partial class ActorHandle<TActor>
     public ActorMethodCall<TResult> Task<TResult>(global::System.Func<TActor, global::System.Threading.Tasks.ValueTask<TResult>> method)
         => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
 
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<TResult>(global::System.Func<TActor, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method)
+        => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
+
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(0)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, TResult> method, T1 arg1)
@@ -47,6 +52,16 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -107,6 +122,26 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -227,6 +262,46 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -467,6 +542,86 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -947,6 +1102,166 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -1907,6 +2222,326 @@ public sealed partial class ActorHandle<TActor>
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
 }

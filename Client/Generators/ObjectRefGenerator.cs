@@ -6,7 +6,9 @@ namespace OrleansRay;
 /// <summary>The refs of a streaming generator task's items, in order, as its function yields them (Ray's
 /// <c>ObjectRefGenerator</c>, from a task submitted with <c>num_returns="streaming"</c>). Returned by
 /// <see cref="StreamingTaskCall{T}.Remote"/> for a function returning <see cref="IAsyncEnumerable{T}"/> (or, through
-/// <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/>, <see cref="IEnumerable{T}"/>).</summary>
+/// <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/>, <see cref="IEnumerable{T}"/>), and by
+/// <see cref="StreamingActorCall{T}.Remote"/> for an actor method returning <see cref="IAsyncEnumerable{T}"/> (Ray's actor
+/// generators; the producer is then that call of the actor, and cancelling cancels the call).</summary>
 /// <remarks>
 /// <para>Enumerate it once with <c>await foreach</c>: each ref arrives as soon as the producer yielded its item, long
 /// before the producer finishes. Each item is an object the caller owns (as in Ray, the generator's caller owns its
@@ -14,7 +16,8 @@ namespace OrleansRay;
 /// <para>An exception the producer throws after yielding k items surfaces from the (k+1)-th <c>MoveNextAsync</c> as the
 /// usual <see cref="RayTaskException"/>, after the k items. Cancelling stops the producer: <see cref="RayGeneratorExtensions.CancelAsync{T}"/>,
 /// the enumerator's cancellation token (<c>WithCancellation</c>), or leaving the loop early (disposing the enumerator
-/// before the end cancels the task and frees the items not taken). With <see cref="TaskOptions.GeneratorBackpressureNumObjects"/>
+/// before the end cancels the task and frees the items not taken). With <see cref="TaskOptions.GeneratorBackpressureNumObjects"/> (for an actor method,
+/// <see cref="ActorCallOptions.GeneratorBackpressureNumObjects"/>)
 /// the producer waits, without holding the caller, while that many items are produced and not yet consumed (an item is
 /// consumed once the consumer asks for the next one or stops).</para>
 /// <para>When the node running the producer dies, the task runs again (<see cref="TaskOptions.MaxRetries"/>) and the

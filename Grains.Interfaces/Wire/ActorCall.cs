@@ -18,4 +18,10 @@ public sealed record ActorCall
     /// <summary>A method with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
     /// <see cref="ReturnId"/>); null for a method with one return.</summary>
     [Id(8)] public ObjectId[]? OtherReturnIds { get; init; }
+    /// <summary>A streaming generator call (Ray's actor generator, a method returning <c>IAsyncEnumerable&lt;T&gt;</c>):
+    /// each item goes to the owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set (the
+    /// generator's id is <see cref="ReturnId"/>'s bits), then <see cref="ReturnId"/> completes with the item count.</summary>
+    [Id(9)] public bool Streaming { get; init; }
+    /// <summary>For <see cref="Streaming"/>: items it may produce ahead of the consumer (0: no bound).</summary>
+    [Id(10)] public int GeneratorBackpressure { get; init; }
 }

@@ -32,6 +32,10 @@ internal sealed class ActorCallHandle : IPendingWork
     /// 1), or null. They fail with <see cref="Entry"/> (<see cref="MultipleReturns.LinkFailures"/>).</summary>
     public ObjectEntry[]? OtherReturns { get; set; }
 
+    /// <summary>For a streaming generator call (Ray's actor generator): the items it may produce ahead of its consumer
+    /// (0: no bound); -1 (the default) for a call with ordinary returns.</summary>
+    public int GeneratorBackpressure { get; init; } = -1;
+
     /// <summary>The method called.</summary>
     public FunctionDescriptor Method { get; }
 

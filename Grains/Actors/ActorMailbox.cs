@@ -18,7 +18,6 @@ internal sealed class ActorMailbox
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly ActorCallQueues _queues;
-    private readonly ActorReplies _replies;
     private readonly ActorStateReports _reports;
     private readonly RunningActorCalls _calls = new();
     private readonly ActorCallDispatcher _dispatcher;
@@ -41,7 +40,7 @@ internal sealed class ActorMailbox
     {
         _runtime = runtime;
         _logger = logger;
-        _replies = new ActorReplies(runtime, logger);
+        Replies = new ActorReplies(runtime, logger);
         _reports = new ActorStateReports(runtime, logger);
         _queues = new ActorCallQueues(runtime, _gate, Pump);
         _dispatcher = new ActorCallDispatcher(this, runtime, _gate, _queues);
@@ -59,6 +58,9 @@ internal sealed class ActorMailbox
     }
 
     public bool IsCreated => _spec is not null;
+
+    /// <summary>Where this actor's results (and its generators' items) go.</summary>
+    internal ActorReplies Replies { get; }
 
     /// <summary>For an actor behind a grain interface: what its grain activation on this node serves calls by.</summary>
     public GrainActorLifecycle? Grain { get; private set; }
@@ -205,7 +207,7 @@ internal sealed class ActorMailbox
     public void Submit(ActorCallBatch batch)
     {
         RayError? dead = null;
-        _replies.Learn(batch);
+        Replies.Learn(batch);
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -225,7 +227,7 @@ internal sealed class ActorMailbox
         {
             foreach (var call in batch.Calls)
             {
-                _replies.Deliver(call, null, dead);
+                Replies.Deliver(call, null, dead);
             }
 
             return;
@@ -356,7 +358,7 @@ internal sealed class ActorMailbox
         GiveUp(abandoned, _ => cause);
         foreach (var call in orphaned)
         {
-            _replies.Deliver(call, null, cause);
+            Replies.Deliver(call, null, cause);
         }
 
         ActorInstance.Dispose(old);
@@ -378,7 +380,7 @@ internal sealed class ActorMailbox
         foreach (var (call, cancel) in abandoned)
         {
             RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
-            _replies.Deliver(call, null, error(call));
+            Replies.Deliver(call, null, error(call));
         }
     }
 
@@ -398,7 +400,7 @@ internal sealed class ActorMailbox
     internal ActorOptionsData? OptionsLocked => _spec?.Options;
 
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
-    internal void Reject(ActorCall call, RayError error) => _replies.Deliver(call, null, error);
+    internal void Reject(ActorCall call, RayError error) => Replies.Deliver(call, null, error);
 
     /// <summary>Admits a call of <paramref name="generation"/> to run: its instance, its cancellation (the call is tracked as
     /// running from here on) and the submitter its own calls use. False, with the call's owner told why, when that
@@ -425,7 +427,7 @@ internal sealed class ActorMailbox
 
         if (ended is not null)
         {
-            _replies.Deliver(call, null, ended);
+            Replies.Deliver(call, null, ended);
             return false;
         }
 
@@ -445,7 +447,7 @@ internal sealed class ActorMailbox
 
         if (tracked)
         {
-            _replies.Deliver(call, value, error);
+            Replies.Deliver(call, value, error);
         }
     }
 }

@@ -104,6 +104,8 @@ internal sealed class ActorOutbox
                 Owner = _runtime.WorkerId,
                 ConcurrencyGroup = concurrencyGroup,
                 OtherReturnIds = MultipleReturns.Ids(handle.OtherReturns),
+                Streaming = handle.GeneratorBackpressure >= 0,
+                GeneratorBackpressure = Math.Max(0, handle.GeneratorBackpressure),
             });
             _pendingHandles.Add(handle);
             _unanswered.Add(handle);

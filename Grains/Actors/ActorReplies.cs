@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Ownership;
+using OrleansRay.Placement;
 
 namespace OrleansRay.Actors;
 
@@ -13,6 +14,10 @@ internal sealed partial class ActorReplies
     private readonly ActorServices _runtime;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<WorkerId, Grains.INodeEndpoint> _replyTo = new();
+
+    /// <summary>The generator calls running here for owners in other processes, by return id: their end carries the
+    /// count of items sent (<see cref="RemoteResult.GeneratorCount"/>).</summary>
+    private readonly ConcurrentDictionary<ObjectId, GeneratorItemSender> _senders = new();
 
     public ActorReplies(ActorServices runtime, ILogger logger)
     {
@@ -29,12 +34,46 @@ internal sealed partial class ActorReplies
         }
     }
 
+    /// <summary>Where the items of a streaming generator call go (Ray's actor generators, ADR 0013), chosen as its result's
+    /// way is: the owner's stream when the owner lives in this process, else a sender to the owner's endpoint; null for
+    /// a call that is not a generator.</summary>
+    public IGeneratorSink? GeneratorSink(ActorCall call, string name)
+    {
+        if (!call.Streaming)
+        {
+            return null;
+        }
+
+        var stream = GeneratorItems.StreamOf(call.ReturnId);
+        if (_runtime.Reader.Owners.TryGet(call.Owner, out var owner))
+        {
+            // The consumer may have stopped already (its stream is closed): the method is asked for no item.
+            return owner.Generators is { } streams && streams.TryGet(stream, out var local) ? local : ClosedGeneratorSink.Instance;
+        }
+
+        if (!_replyTo.TryGetValue(call.Owner, out var endpoint))
+        {
+            return ClosedGeneratorSink.Instance;
+        }
+
+        var sender = new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, endpoint, stream, name, call.GeneratorBackpressure);
+        _senders[call.ReturnId] = sender;
+        return sender;
+    }
+
     /// <summary>Hands a call's result to the worker that owns its return object.</summary>
     public void Deliver(ActorCall call, object? value, RayError? error)
     {
         if (!_runtime.Reader.Owners.TryGet(call.Owner, out var owner) && _replyTo.TryGetValue(call.Owner, out var endpoint))
         {
-            var result = new RemoteResult { ObjectId = call.ReturnId, Value = value, Error = error, Node = _runtime.NodeId.Value ?? string.Empty };
+            var result = new RemoteResult
+            {
+                ObjectId = call.ReturnId,
+                Value = value,
+                Error = error,
+                Node = _runtime.NodeId.Value ?? string.Empty,
+                GeneratorCount = call.Streaming && _senders.TryRemove(call.ReturnId, out var sender) ? sender.Yielded : 0,
+            };
             _runtime.Replies.Reply(endpoint, MultipleReturns.ToWire(result, call.OtherReturnIds), call.Method.DisplayName);
             return;
         }

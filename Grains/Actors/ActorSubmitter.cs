@@ -80,11 +80,7 @@ internal sealed partial class ActorSubmitter
     /// <exception cref="ArgumentException">As for the other overload: an unknown concurrency group.</exception>
     public ObjectEntry Call(ActorId actorId, CompiledFunction method, TaskArg[] args, int numReturns, string? concurrencyGroup, out ObjectEntry[]? otherReturns)
     {
-        if (concurrencyGroup is not null && _groups.TryGetValue(actorId, out var known) && Array.IndexOf(known, concurrencyGroup) < 0)
-        {
-            throw new ArgumentException(ConcurrencyGroups.Unknown(concurrencyGroup, method.DisplayName, known), nameof(concurrencyGroup));
-        }
-
+        CheckGroup(actorId, method, concurrencyGroup);
         var entry = _runtime.Objects.Create(ObjectId.NewId());
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
@@ -105,6 +101,33 @@ internal sealed partial class ActorSubmitter
 
         outbox.Enqueue(method.Descriptor, args, handle, concurrencyGroup);
         return entry;
+    }
+
+    /// <summary>Calls a method returning <see cref="IAsyncEnumerable{T}"/> as a streaming generator (Ray's actor
+    /// generator, ADR 0013): the returned stream gets its items as the method yields them; its end (the call's return
+    /// object, whose producer is the call: cancelling it cancels the call) completes with the item count or the error.</summary>
+    /// <param name="backpressure">Items the method may produce ahead of the consumer (0: no bound).</param>
+    /// <exception cref="ArgumentException">As for <see cref="Call(ActorId, CompiledFunction, TaskArg[], string?)"/>.</exception>
+    public GeneratorStream CallGenerator(ActorId actorId, CompiledFunction method, TaskArg[] args, string? concurrencyGroup, int backpressure)
+    {
+        CheckGroup(actorId, method, concurrencyGroup);
+        var streams = _runtime.Reader.Generators ?? throw new InvalidOperationException("This runtime has no generator streams.");
+        var id = TaskId.NewId();
+        var entry = _runtime.Objects.Create(GeneratorItems.EndOf(id));
+        var stream = streams.Open(id, entry, backpressure);
+        var outbox = OutboxOf(CurrentCaller(), actorId);
+        var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName) { GeneratorBackpressure = backpressure };
+        entry.Producer = handle;
+        outbox.Enqueue(method.Descriptor, args, handle, concurrencyGroup);
+        return stream;
+    }
+
+    private void CheckGroup(ActorId actorId, CompiledFunction method, string? concurrencyGroup)
+    {
+        if (concurrencyGroup is not null && _groups.TryGetValue(actorId, out var known) && Array.IndexOf(known, concurrencyGroup) < 0)
+        {
+            throw new ArgumentException(ConcurrencyGroups.Unknown(concurrencyGroup, method.DisplayName, known), nameof(concurrencyGroup));
+        }
     }
 
     /// <summary>A node died: calls queued or running on actors that lived there are re-sent to their restarted actors

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using OrleansRay.Execution;
 using OrleansRay.Grains;
 using OrleansRay.Ownership;
+using OrleansRay.Placement;
 using OrleansRay.Scheduling;
 
 namespace OrleansRay.Node;
@@ -68,7 +69,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 Name = task.Name,
                 ReplyTo = replyTo,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
-                Generator = task.Streaming ? new GeneratorItemSender(_runtime, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,
+                Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,
             };
             spec.Attempt = task.PreviousAttempts;
             if (!_running.TryAdd(task.Id, spec))
@@ -177,7 +178,8 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
             if (result.GeneratorCount > 0)
             {
-                _runtime.Generators.Announce(result.TaskId, result.GeneratorCount);
+                // An actor generator's end comes as an actor result (no task id): its stream is keyed by its end's id.
+                _runtime.Generators.Announce(result.TaskId.IsEmpty ? GeneratorItems.StreamOf(result.ObjectId) : result.TaskId, result.GeneratorCount);
             }
 
             if (!result.TaskId.IsEmpty && _runtime.Cluster.TryComplete(result))

@@ -52,7 +52,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Values = new StoredValues(copier.Serializer, store, options.Credentials);
         Objects = new ObjectTable { Values = Values };
         Generators = new GeneratorStreams(Objects);
-        Reader = new ObjectReader(Node.WorkerId, Objects, Values, copier, owners, logger);
+        Reader = new ObjectReader(Node.WorkerId, Objects, Values, copier, owners, logger) { Generators = Generators };
         Pool = new WorkerPool("orleansray-worker", Math.Max(1, options.MinWorkerThreads), options.MaxWorkerThreads);
         Replies = new OwnerReplies(Values, copier, logger);
         Foreign = new ForeignTasks(this);

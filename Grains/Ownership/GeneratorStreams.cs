@@ -29,6 +29,9 @@ internal sealed class GeneratorStreams
         return stream;
     }
 
+    /// <summary>The open stream of generator <paramref name="taskId"/>.</summary>
+    public bool TryGet(TaskId taskId, out GeneratorStream stream) => _streams.TryGetValue(taskId, out stream!);
+
     internal void Remove(GeneratorStream stream) => _streams.TryRemove(new KeyValuePair<TaskId, GeneratorStream>(stream.TaskId, stream));
 
     /// <summary>An item a remote producer reported (<see cref="RemoteResult.GeneratorItem"/> is its index + 1).</summary>

@@ -18,6 +18,27 @@ internal interface IGeneratorSink
     void Yield(int index, object? value);
 }
 
+/// <summary>The sink of a generator whose consumer is gone (or was never found): the producer is asked for no item.</summary>
+internal sealed class ClosedGeneratorSink : IGeneratorSink
+{
+    public static readonly ClosedGeneratorSink Instance = new();
+
+    private ClosedGeneratorSink()
+    {
+    }
+
+    /// <inheritdoc/>
+    public int Backpressure => 0;
+
+    /// <inheritdoc/>
+    public ValueTask<bool> WaitForRoomAsync(int index, CancellationToken cancellationToken) => new(false);
+
+    /// <inheritdoc/>
+    public void Yield(int index, object? value)
+    {
+    }
+}
+
 /// <summary>The ids of a generator task's items: derived from the task's id and the item's index, so a re-run of the
 /// task (a retry after its node died) reports each item under the same id and the owner keeps the first.</summary>
 /// <remarks>Ids are (process prefix, counter): an item keeps its task's counter half and moves the prefix half by an odd
@@ -30,4 +51,10 @@ internal static class GeneratorItems
 
     /// <summary>The object id of item <paramref name="index"/> of <paramref name="task"/>.</summary>
     public static ObjectId IdOf(TaskId task, int index) => new(task.Hi ^ unchecked((ulong)(index + 1) * Odd), task.Lo);
+
+    /// <summary>The end (return object) id of generator <paramref name="stream"/>: the same bits.</summary>
+    public static ObjectId EndOf(TaskId stream) => new(stream.Hi, stream.Lo);
+
+    /// <summary>The generator whose end (return object) is <paramref name="end"/> (the inverse of <see cref="EndOf"/>).</summary>
+    public static TaskId StreamOf(ObjectId end) => new(end.Hi, end.Lo);
 }

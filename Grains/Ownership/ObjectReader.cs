@@ -40,6 +40,10 @@ internal sealed partial class ObjectReader
     /// <summary>The other runtimes of this process.</summary>
     public LocalOwners Owners { get; }
 
+    /// <summary>The runtime's open streaming generators (where an actor generator run for this owner in this process
+    /// puts its items); null for a reader without them.</summary>
+    public GeneratorStreams? Generators { get; init; }
+
     /// <summary>Tells owners in other processes about the refs of theirs this runtime borrows.</summary>
     public BorrowTracker Borrows { get; } = new();
 

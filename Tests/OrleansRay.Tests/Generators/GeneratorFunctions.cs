@@ -17,6 +17,7 @@ public static class GeneratorFunctions
         public int MaxAhead;
         public int Attempts;
         public volatile bool Stopped;
+        public volatile bool TokenFired;
         public volatile string? Node;
         public readonly TaskCompletionSource Gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -142,4 +143,133 @@ public static class GeneratorFunctions
             current = seen;
         }
     }
+}
+
+/// <summary>An actor whose methods are streaming generators (Ray's actor generators): its state (a running total) is
+/// kept across calls, and it records how many of its calls ever ran at once.</summary>
+public sealed class StreamingTally
+{
+    private int _total;
+    private int _running;
+    private int _maxRunning;
+
+    /// <summary>Yields the next <paramref name="count"/> values of the running total; before item 1 it waits for the
+    /// gate of <paramref name="key"/> when <paramref name="gated"/>.</summary>
+    public async IAsyncEnumerable<int> Tally(string key, int count, bool gated)
+    {
+        var state = GeneratorFunctions.State(key);
+        state.Node = RayContext.NodeId.Value;
+        _maxRunning = Math.Max(_maxRunning, ++_running);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (gated && i == 1)
+                {
+                    await state.Gate.Task;
+                }
+
+                await Task.Yield();
+                Interlocked.Increment(ref state.Produced);
+                yield return ++_total;
+            }
+        }
+        finally
+        {
+            _running--;
+        }
+    }
+
+    /// <summary>Yields the running total for items 0..<paramref name="failAt"/>-1, then throws.</summary>
+    public async IAsyncEnumerable<int> FailAt(int failAt)
+    {
+        for (var i = 0; ; i++)
+        {
+            await Task.Yield();
+            if (i == failAt)
+            {
+                throw new InvalidOperationException($"actor method failed at item {i}");
+            }
+
+            yield return ++_total;
+        }
+    }
+
+    /// <summary>Yields forever, until the call's cancellation token (<see cref="RayContext.CancellationToken"/>) fires;
+    /// records that it saw the token fire and that its enumerator was disposed.</summary>
+    public async IAsyncEnumerable<int> Endless(string key)
+    {
+        var state = GeneratorFunctions.State(key);
+        state.Node = RayContext.NodeId.Value;
+        var token = RayContext.CancellationToken;
+        try
+        {
+            for (var i = 0; ; i++)
+            {
+                await Task.Yield();
+                Interlocked.Increment(ref state.Produced);
+                yield return i;
+            }
+        }
+        finally
+        {
+            state.TokenFired = token.IsCancellationRequested;
+            state.Stopped = true;
+        }
+    }
+
+    /// <summary>Yields 0..<paramref name="count"/>-1, then waits on the call's <see cref="RayContext.CancellationToken"/>
+    /// (nothing else ends it); records that the token fired and that its enumerator was disposed.</summary>
+    public async IAsyncEnumerable<int> StallAfter(string key, int count)
+    {
+        var state = GeneratorFunctions.State(key);
+        state.Node = RayContext.NodeId.Value;
+        var token = RayContext.CancellationToken;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Interlocked.Increment(ref state.Produced);
+                yield return i;
+            }
+
+            await Task.Delay(Timeout.Infinite, token);
+        }
+        finally
+        {
+            state.TokenFired = token.IsCancellationRequested;
+            state.Stopped = true;
+        }
+    }
+
+    /// <summary>Yields 0..count-1, recording how far it ran ahead of the test's consumer.</summary>
+    public async IAsyncEnumerable<int> Measured(string key, int count)
+    {
+        await foreach (var item in GeneratorFunctions.Measured(key, count))
+        {
+            yield return item;
+        }
+    }
+
+    public int Total() => _total;
+
+    public int MaxRunning() => _maxRunning;
+}
+
+/// <summary>An async actor (Ray's async actors) with a generator method: its other calls run while the generator waits.</summary>
+[AsyncActor]
+public sealed class AsyncStreamingTally
+{
+    private int _calls;
+
+    /// <summary>Yields 0, then waits for the gate of <paramref name="key"/>, then yields 1.</summary>
+    public async IAsyncEnumerable<int> Gated(string key)
+    {
+        var state = GeneratorFunctions.State(key);
+        yield return 0;
+        await state.Gate.Task;
+        yield return 1;
+    }
+
+    public int Ping() => ++_calls;
 }

@@ -1,22 +1,31 @@
 using OrleansRay.Grains;
 using OrleansRay.Ownership;
 
-namespace OrleansRay.Node;
+namespace OrleansRay.Placement;
 
-/// <summary>The producer's side of a streaming generator task run here for another owner: reports each item to the
+/// <summary>The producer's side of a streaming generator (a task, or an actor method call) run here for an owner in
+/// another process: reports each item to the
 /// owner through the owner's reply pump (in order, with the task's final result after them; a large item goes into
 /// this node's object store first), and asks the owner how far its consumer is when the backpressure bound is reached.</summary>
 internal sealed class GeneratorItemSender : IGeneratorSink
 {
-    private readonly NodeRuntime _runtime;
+    private readonly OwnerReplies _replies;
+    private readonly string _node;
     private readonly INodeEndpoint _owner;
     private readonly TaskId _taskId;
     private readonly string _name;
     private int _consumed;
 
-    public GeneratorItemSender(NodeRuntime runtime, INodeEndpoint owner, TaskId taskId, string name, int backpressure)
+    /// <param name="replies">This node's reply pump to owners.</param>
+    /// <param name="node">This node's name (where a stored item is).</param>
+    /// <param name="owner">The owner's endpoint.</param>
+    /// <param name="taskId">The generator's id (the key of the owner's stream; items get ids derived from it).</param>
+    /// <param name="name">The producer's name, for messages.</param>
+    /// <param name="backpressure">Items that may be produced and not consumed (0: no bound).</param>
+    public GeneratorItemSender(OwnerReplies replies, string node, INodeEndpoint owner, TaskId taskId, string name, int backpressure)
     {
-        _runtime = runtime;
+        _replies = replies;
+        _node = node;
         _owner = owner;
         _taskId = taskId;
         _name = name;
@@ -66,12 +75,12 @@ internal sealed class GeneratorItemSender : IGeneratorSink
         Send(index, value);
     }
 
-    private void Send(int index, object? value) => _runtime.Replies.Reply(_owner, new RemoteResult
+    private void Send(int index, object? value) => _replies.Reply(_owner, new RemoteResult
     {
         ObjectId = GeneratorItems.IdOf(_taskId, index),
         TaskId = _taskId,
         Value = value,
-        Node = _runtime.Node.Name,
+        Node = _node,
         GeneratorItem = index + 1,
     }, _name);
 }
