@@ -52,11 +52,11 @@ public sealed partial class ReadmeSamplesTests : IDisposable
             // A block that says its project also references the Orleans SDK (actors behind grain interfaces: Orleans
             // generates their proxies in the user's project) gets that reference, with the version the block names.
             var sdk = OrleansSdkLine().Match(code);
-            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "UserApp.csproj"), sdk.Success
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, ProjectName(line) + ".csproj"), sdk.Success
                 ? plainProject.Replace("<ItemGroup>", $"<ItemGroup>\n    {sdk.Groups["reference"].Value}", StringComparison.Ordinal)
                 : plainProject);
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "Program.cs"), code);
-            solution.Append(CultureInfo.InvariantCulture, $"  <Project Path=\"{ProjectFolder(line)}/UserApp.csproj\" />\n");
+            solution.Append(CultureInfo.InvariantCulture, $"  <Project Path=\"{ProjectFolder(line)}/{ProjectName(line)}.csproj\" />\n");
         }
 
         var solutionFile = Path.Combine(_project.FullName, "Samples.slnx");
@@ -70,13 +70,16 @@ public sealed partial class ReadmeSamplesTests : IDisposable
         foreach (var (line, _) in blocks)
         {
             var folder = Path.Combine(_project.FullName, ProjectFolder(line));
-            var program = Path.Combine(folder, "bin", configuration, "net10.0", "UserApp.dll");
+            var program = Path.Combine(folder, "bin", configuration, "net10.0", ProjectName(line) + ".dll");
             var run = await ProcessRunner.RunAsync(DotNet, [program], TimeSpan.FromMinutes(2), environment, folder);
             Assert.True(run.ExitCode == 0 && run.Output.Trim().Length > 0, $"The README's csharp block at line {line} built but did not run cleanly:\n{run}");
         }
     }
 
     private static string ProjectFolder(int line) => string.Create(CultureInfo.InvariantCulture, $"line-{line:D4}");
+
+    /// <summary>A solution needs distinct project names: UserApp0123 for the block at line 123.</summary>
+    private static string ProjectName(int line) => string.Create(CultureInfo.InvariantCulture, $"UserApp{line:D4}");
 
     public void Dispose() => _project.Delete(recursive: true);
 
