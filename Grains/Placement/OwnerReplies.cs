@@ -60,7 +60,35 @@ internal sealed partial class OwnerReplies
             result = Stored(result, put);
         }
 
-        Send(replyTo, result, functionName);
+        Send(replyTo, WithoutStoredOthersIfFailed(result), functionName);
+    }
+
+    /// <summary>A failed result whose other returns were already put (return 1's put failed after them): the owner fails
+    /// every return without reading them, so their stored copies are deleted here and not sent.</summary>
+    private RemoteResult WithoutStoredOthersIfFailed(RemoteResult result)
+    {
+        if (result.Error is null || result.OtherReturns is not { } others)
+        {
+            return result;
+        }
+
+        if (_values.Store is { } store)
+        {
+            DeleteStored(store, others);
+        }
+
+        return result with { OtherReturns = null };
+    }
+
+    private static void DeleteStored(LocalObjectStore store, ReadOnlySpan<ReturnValue> returns)
+    {
+        foreach (var other in returns)
+        {
+            if (other?.Value is StoredObject stored)
+            {
+                store.Delete(LocalObjectStore.ToStoreId(stored.Id));
+            }
+        }
     }
 
     private async Task ReplyWhenReturnsStoredAsync(INodeEndpoint replyTo, RemoteResult result, ReturnValue[] others, LocalObjectStore store, string functionName)
@@ -78,7 +106,9 @@ internal sealed partial class OwnerReplies
             var put = Stored(new RemoteResult { ObjectId = other.Id, Value = other.Value }, await PutQuietlyAsync(store, other).ConfigureAwait(false));
             if (put.Error is not null)
             {
-                // The work's returns fail together (their owner fails them all with this error).
+                // The work's returns fail together (their owner fails them all with this error); the ones already put
+                // are deleted here, since the owner never learns where they are.
+                DeleteStored(store, stored.AsSpan(0, i));
                 Reply(replyTo, result with { Value = null, OtherReturns = null, Error = put.Error }, functionName);
                 return;
             }
@@ -115,7 +145,7 @@ internal sealed partial class OwnerReplies
             // Observed here; Stored below turns it into the result's error.
         }
 
-        Send(replyTo, Stored(result, new ValueTask<StoredObject>(stored)), functionName);
+        Send(replyTo, WithoutStoredOthersIfFailed(Stored(result, new ValueTask<StoredObject>(stored))), functionName);
     }
 
     /// <summary>The result with its value replaced by where it is stored, or by the store's failure.</summary>

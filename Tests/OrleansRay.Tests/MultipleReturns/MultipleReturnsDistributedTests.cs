@@ -71,6 +71,25 @@ public sealed class MultipleReturnsDistributedTests : IClassFixture<TwoNodeFixtu
     }
 
     [Fact]
+    public async Task When_one_return_cannot_be_stored_every_ref_fails_and_the_returns_already_stored_are_deleted()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var farStore = Far.Runtime.Store!.Client;
+
+        // The far node stores the large second return, then fails to store the first (larger than its store).
+        var (huge, large) = ray.Task(ReturnsFunctions.HugeThenLarge, 3).Options(On(Far)).RemoteMany();
+
+        var error = await Assert.ThrowsAnyAsync<RayException>(async () => await ray.GetAsync(huge, Deadline));
+        Assert.IsNotType<GetTimeoutException>(error);
+        await Assert.ThrowsAnyAsync<RayException>(async () => await ray.GetAsync(large, Deadline));
+        // Its owner fails both without ever learning where the second was put: the far node deletes that copy itself
+        // (it stayed in the store, a leak, while the failed ref lived).
+        await Eventually.TrueAsync(async () => !await farStore.ContainsAsync(LocalObjectStore.ToStoreId(large.Id)), Deadline,
+            "the stored second return of a failed result leaves the far node's store");
+        GC.KeepAlive(large);
+    }
+
+    [Fact]
     public async Task A_failing_task_or_actor_method_on_the_far_node_fails_every_ref_and_an_actor_returns_stored_and_inline_elements()
     {
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });

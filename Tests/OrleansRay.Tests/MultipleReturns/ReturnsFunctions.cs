@@ -16,6 +16,14 @@ public static class ReturnsFunctions
         return (x, large, "n" + x);
     }
 
+    /// <summary>A first return larger than a test node's 64 MiB store (80 MB), and a large second one that fits.</summary>
+    public static (double[] Huge, double[] Large) HugeThenLarge(int x)
+    {
+        var large = new double[LargeLength];
+        large[0] = x;
+        return (new double[10_000_000], large);
+    }
+
     public static async Task<(int, int, int)> ThreeAsync(int x)
     {
         await Task.Yield();
