@@ -264,9 +264,20 @@ public sealed partial class ActorPool<TActor> where TActor : class
             }
         }
 
-        if (actor is not null && !Start(submission, actor, throwOnSubmitError: true))
+        if (actor is null)
         {
+            return;
+        }
+
+        try
+        {
+            Start(submission, actor, throwOnSubmitError: true);
+        }
+        catch
+        {
+            // The submission never existed, so its actor is free again (and takes a waiting submission, if any).
             Release(actor);
+            throw;
         }
     }
 

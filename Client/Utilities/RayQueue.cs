@@ -17,9 +17,10 @@ namespace OrleansRay;
 /// calls concurrently, <see cref="ActorConcurrency"/>, so a waiting get holds no thread and does not stop the put
 /// that will satisfy it), in rounds of at most one second that the caller repeats until its timeout. Rounds, rather
 /// than one call that waits as long as the caller does, because the actor never hands an item to a caller that has
-/// gone: a waiting call ends within a second of its caller's death, and a cancelled caller's round is cancelled in
-/// the actor and its result, item or none, is still read. So an item is lost only if its taker dies in the instant
-/// between taking and reading, as in Ray. The cost is one actor call a second per waiting caller
+/// gone: a waiting call ends within a second of its caller's death. A cancelled caller sends no further round and
+/// reads the running one's result (within that second), so an item taken, or put, in the instant of cancelling counts:
+/// a get returns it, a put completes. So an item is lost only if its taker dies in the instant between taking and
+/// reading, as in Ray. The cost is one actor call a second per waiting caller
 /// (docs/adr/0016-queue-waits-in-bounded-rounds.md).</para>
 /// <para>Differences from Ray: no <c>block</c> flag, the <c>Nowait</c> methods are the non-blocking forms; sizes and
 /// state are asynchronous queries, the queue being remote.</para>
@@ -66,7 +67,9 @@ public sealed class RayQueue<T>
     /// <summary>Adds <paramref name="item"/> at the end, waiting while the queue is full (Ray's <c>put</c>).</summary>
     /// <param name="item">The item.</param>
     /// <param name="timeout">How long to wait for room; null (the default) waits as long as it takes.</param>
-    /// <param name="cancellationToken">Stops waiting; the item is then not put.</param>
+    /// <param name="cancellationToken">Stops waiting, within a second (the actor's current round ends first); the item is
+    /// then not put, unless the round put it at that very moment, in which case the put completes normally.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled and the item was not put.</exception>
     /// <exception cref="QueueFullException">No room within <paramref name="timeout"/>.</exception>
     /// <exception cref="ActorDiedException">The queue was shut down or its actor died.</exception>
     public Task PutAsync(T item, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -87,7 +90,9 @@ public sealed class RayQueue<T>
 
     /// <summary>Removes and returns the first item, waiting while the queue is empty (Ray's <c>get</c>).</summary>
     /// <param name="timeout">How long to wait for an item; null (the default) waits as long as it takes.</param>
-    /// <param name="cancellationToken">Stops waiting; no item is taken, unless one was taken at that very moment, which is then returned.</param>
+    /// <param name="cancellationToken">Stops waiting, within a second (the actor's current round ends first); no item is
+    /// taken, unless one was taken at that very moment, which is then returned.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled and no item was taken.</exception>
     /// <exception cref="QueueEmptyException">No item within <paramref name="timeout"/>.</exception>
     /// <exception cref="ActorDiedException">The queue was shut down or its actor died.</exception>
     public async Task<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
@@ -157,6 +162,10 @@ public sealed class RayQueue<T>
 
     /// <summary>Sends rounds (each waiting in the actor for at most <see cref="Round"/>) until one <paramref name="succeeded"/>
     /// or <paramref name="timeout"/> has passed here; returns the last round's result.</summary>
+    /// <remarks>The caller's token does not cancel the running round: a cancelled actor call's result is dropped at once,
+    /// while the actor may already have taken an item (or put the caller's) in it. The round is awaited instead (it ends
+    /// within its bound of a second) and counts if it succeeded; otherwise no further round is sent and the wait ends
+    /// with <see cref="OperationCanceledException"/>.</remarks>
     private async Task<TResult> RoundsAsync<TResult>(Func<TimeSpan, ObjectRef<TResult>> send, Func<TResult, bool> succeeded, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -165,33 +174,20 @@ public sealed class RayQueue<T>
             cancellationToken.ThrowIfCancellationRequested();
             var left = timeout is { } t ? t - clock.Elapsed : Round;
             var wait = left <= TimeSpan.Zero ? TimeSpan.Zero : left < Round ? left : Round;
-            var round = send(wait);
-            TResult result;
-            try
-            {
-                using (cancellationToken.Register(static state => CancelRound(((IRay, ObjectRef))state!), (RayOf(Actor), (ObjectRef)round)))
-                {
-                    result = await round.ConfigureAwait(false);
-                }
-            }
-            catch (TaskCancelledException ex) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("The wait on the queue was cancelled.", ex, cancellationToken);
-            }
+            var result = await send(wait).ConfigureAwait(false);
 
             // A round that succeeded counts even when the caller cancelled meanwhile: its item is not dropped.
-            if (succeeded(result) || (timeout is { } limit && clock.Elapsed >= limit))
+            if (succeeded(result))
+            {
+                return result;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (timeout is { } limit && clock.Elapsed >= limit)
             {
                 return result;
             }
         }
-    }
-
-    /// <summary>The caller stopped waiting: the round ends in the actor (or never starts).</summary>
-    private static void CancelRound((IRay Ray, ObjectRef Round) target)
-    {
-        _ = target.Ray.CancelAsync(target.Round).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static IRay RayOf(ActorHandle<QueueActor> actor) => actor.BoundRay ?? Ray.CurrentOrNodeOfTask;

@@ -148,4 +148,42 @@ public sealed class ActorPoolTests
         Assert.False(pool.HasNext);
         Assert.Throws<ArgumentException>(() => new ActorPool<PoolWorker>([]));
     }
+
+    [Fact]
+    public async Task A_submit_whose_value_cannot_be_serialized_frees_its_actor_for_the_next_submit()
+    {
+        var (pool, _) = NewPool(1, nameof(A_submit_whose_value_cannot_be_serialized_frees_its_actor_for_the_next_submit));
+
+        // Twice: with one actor, a lost actor shows at the first normal submit, and a second failure must not lose it either.
+        for (var i = 0; i < 2; i++)
+        {
+            var error = Assert.Throws<ArgumentException>(() => pool.Submit((w, v) => w.Measure(v), (object)new NotSerializable()));
+            Assert.Contains("cannot be serialized", error.Message, StringComparison.Ordinal);
+            Assert.False(pool.HasNext);
+            Assert.True(pool.HasFree);
+        }
+
+        pool.Submit((w, v) => w.Square(v), 6);
+        Assert.Equal(36, await pool.GetNextAsync<int>(Deadline).WaitAsync(Deadline));
+        Assert.False(pool.HasNext);
+    }
+
+    [Fact]
+    public async Task A_map_whose_value_cannot_be_serialized_raises_and_frees_its_actor_for_the_next_map()
+    {
+        var (pool, _) = NewPool(1, nameof(A_map_whose_value_cannot_be_serialized_raises_and_frees_its_actor_for_the_next_map));
+
+        await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await pool.MapAsync((w, v) => w.Measure(v), [(object)new NotSerializable()]).ToListAsync()).WaitAsync(Deadline);
+        Assert.True(pool.HasFree);
+
+        var again = await pool.MapAsync((w, x) => w.Square(x), [1, 2, 3]).ToListAsync().AsTask().WaitAsync(Deadline);
+        Assert.Equal([1, 4, 9], again);
+    }
+
+    /// <summary>A type Orleans has no codec for: no [GenerateSerializer].</summary>
+    private sealed class NotSerializable
+    {
+        public int Value { get; } = 1;
+    }
 }

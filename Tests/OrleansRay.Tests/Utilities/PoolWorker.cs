@@ -78,6 +78,9 @@ public sealed class PoolWorker
         }
     }
 
+    /// <summary>Returns 1 for any value: a method whose argument a test can make unserializable.</summary>
+    public int Measure(object value) => value is null ? 0 : 1;
+
     /// <summary>Returns <paramref name="x"/> once the test opens its gate.</summary>
     public async Task<int> Held(int x)
     {

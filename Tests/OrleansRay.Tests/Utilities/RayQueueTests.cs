@@ -93,6 +93,74 @@ public sealed class RayQueueTests
     }
 
     [Fact]
+    public async Task Cancelling_a_get_as_an_item_is_handed_over_loses_no_item()
+    {
+        const int Rounds = 30;
+        var queue = RayQueue<int>.Create(_ray);
+        var returned = new List<int>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var get = queue.GetAsync(cancellationToken: cancel.Token);
+
+            // Another caller puts the item; once the put is acknowledged the waiting get has (most often) taken it in
+            // the actor, and only then does its caller cancel.
+            await queue.PutAsync(i).WaitAsync(Deadline);
+            await cancel.CancelAsync();
+            try
+            {
+                returned.Add(await get.WaitAsync(Deadline));
+            }
+            catch (OperationCanceledException)
+            {
+                // No item taken: it must still be in the queue.
+            }
+        }
+
+        var left = await queue.GetNowaitBatchAsync(await queue.SizeAsync()).WaitAsync(Deadline);
+        Assert.Equal(Enumerable.Range(0, Rounds), returned.Concat(left).Order());
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task Cancelling_a_put_as_room_is_made_reports_failure_only_for_an_item_not_put()
+    {
+        const int Rounds = 30;
+        var queue = RayQueue<int>.Create(_ray, maxSize: 1);
+        await queue.PutAsync(-1).WaitAsync(Deadline);
+        var put = new List<int>();
+        var taken = new List<int>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var waiting = queue.PutAsync(i, cancellationToken: cancel.Token);
+
+            // A get makes room; once it is acknowledged the waiting put has (most often) put its item, and only then
+            // does its caller cancel.
+            taken.Add(await queue.GetAsync(Deadline).WaitAsync(Deadline));
+            await cancel.CancelAsync();
+            try
+            {
+                await waiting.WaitAsync(Deadline);
+                put.Add(i);
+            }
+            catch (OperationCanceledException)
+            {
+                // Reported as not put: it must not be in the queue.
+            }
+
+            if (await queue.IsEmptyAsync())
+            {
+                await queue.PutAsync(-1).WaitAsync(Deadline);
+            }
+        }
+
+        taken.AddRange(await queue.GetNowaitBatchAsync(await queue.SizeAsync()).WaitAsync(Deadline));
+        Assert.Equal(put, taken.Where(item => item >= 0));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
     public async Task An_actor_holding_the_queue_handle_takes_what_the_driver_puts()
     {
         var queue = RayQueue<int>.Create(_ray, maxSize: 3);
