@@ -22,6 +22,10 @@ internal sealed class GeneratorStream : IGeneratorSink
     private TaskCompletionSource? _progress;
     private readonly Task _ended;
 
+    /// <summary>Completes on <see cref="Close"/>, so a <see cref="NextAsync"/> waiting for an item that will now never be
+    /// handed over (discarded on arrival, or never made) stops waiting.</summary>
+    private readonly TaskCompletionSource _whenClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public GeneratorStream(TaskId taskId, ObjectEntry end, ObjectTable table, GeneratorStreams registry, int backpressure)
     {
         TaskId = taskId;
@@ -90,7 +94,8 @@ internal sealed class GeneratorStream : IGeneratorSink
     }
 
     /// <summary>The next item for the consumer: its entry (whose handle passes to the caller's ref), or null at the end
-    /// of the stream, or the task's error once every item reported before it was taken.</summary>
+    /// of the stream or once the stream is closed (also when it closes while this waits), or the task's error once every
+    /// item reported before it was taken.</summary>
     public async ValueTask<(ObjectEntry? Item, RayError? Error)> NextAsync(CancellationToken cancellationToken)
     {
         int index;
@@ -110,10 +115,21 @@ internal sealed class GeneratorStream : IGeneratorSink
         Signal(producerDone: false);
         while (true)
         {
+            if (Volatile.Read(ref _closed))
+            {
+                // Closed while waiting (the consumer disposed the generator): the item's handle went with the close.
+                return (null, null);
+            }
+
             if (item.IsComplete)
             {
                 lock (_lock)
                 {
+                    if (_closed)
+                    {
+                        continue;
+                    }
+
                     _pending.Remove(index);
                     _next = index + 1;
                 }
@@ -133,11 +149,11 @@ internal sealed class GeneratorStream : IGeneratorSink
                 }
 
                 // The end came before an item it counts (a message overtaken, or a large item still being stored).
-                await item.WhenComplete().WaitAsync(cancellationToken).ConfigureAwait(false);
+                await Task.WhenAny(item.WhenComplete(), _whenClosed.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            await Task.WhenAny(item.WhenComplete(), _ended).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(item.WhenComplete(), _ended, _whenClosed.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -262,6 +278,7 @@ internal sealed class GeneratorStream : IGeneratorSink
         }
 
         _registry.Remove(this);
+        _whenClosed.TrySetResult();
         Signal(producerDone: false);
         if (cancelProducer && !End.IsComplete)
         {
