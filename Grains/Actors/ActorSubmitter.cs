@@ -115,7 +115,7 @@ internal sealed partial class ActorSubmitter
         var streams = _runtime.Reader.Generators ?? throw new InvalidOperationException("This runtime has no generator streams.");
         var id = TaskId.NewId();
         var entry = _runtime.Objects.Create(GeneratorItems.EndOf(id));
-        var stream = streams.Open(id, entry, backpressure);
+        var stream = streams.Open(id, entry, backpressure, actorCall: true);
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName) { GeneratorBackpressure = backpressure };
         entry.Producer = handle;

@@ -26,8 +26,11 @@ internal sealed class GeneratorStream : IGeneratorSink
     /// handed over (discarded on arrival, or never made) stops waiting.</summary>
     private readonly TaskCompletionSource _whenClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public GeneratorStream(TaskId taskId, ObjectEntry end, ObjectTable table, GeneratorStreams registry, int backpressure)
+    private readonly ObjectOrigin _itemOrigin;
+
+    public GeneratorStream(TaskId taskId, ObjectEntry end, ObjectTable table, GeneratorStreams registry, int backpressure, ObjectOrigin itemOrigin = ObjectOrigin.GeneratorItem)
     {
+        _itemOrigin = itemOrigin;
         TaskId = taskId;
         End = end;
         _table = table;
@@ -296,7 +299,7 @@ internal sealed class GeneratorStream : IGeneratorSink
         if (!_pending.TryGetValue(index, out var entry))
         {
             entry = _table.Create(GeneratorItems.IdOf(TaskId, index));
-            entry.Origin = ObjectOrigin.Task;
+            entry.Origin = _itemOrigin;
             _pending[index] = entry;
         }
 

@@ -1,4 +1,5 @@
 using OrleansRay.Ownership;
+using OrleansRay.Scheduling;
 using Xunit;
 
 namespace OrleansRay.Tests.Generators;
@@ -47,5 +48,23 @@ public sealed class GeneratorStreamTests
         await Task.Run(() => stream.Close(cancelProducer: true));
 
         Assert.Equal((null, null), await next.WaitAsync(Deadline));
+    }
+
+    [Theory]
+    [InlineData(false, "GeneratorItem")]
+    [InlineData(true, "ActorGeneratorItem")]
+    public void A_lost_generator_item_says_items_are_not_rebuilt_yet_not_that_its_task_has_no_retries(bool actorCall, string expected)
+    {
+        var table = new ObjectTable();
+        var id = TaskId.NewId();
+        var stream = new GeneratorStreams(table).Open(id, table.Create(GeneratorItems.EndOf(id)), backpressure: 0, actorCall);
+        Assert.True(stream.TryStart());
+        stream.Deliver(0, 7, null);
+        Assert.True(table.TryGet(GeneratorItems.IdOf(id, 0), out var item));
+        Assert.Equal(expected, item.Origin.ToString());
+
+        var error = ObjectRecovery.LostError(item, new StoredObject { Id = item.Id, Node = "node-b" }, "node node-b died", null);
+        Assert.Contains("items of a streaming generator are not rebuilt from lineage yet (ADR 0013)", error.Message);
+        Assert.DoesNotContain("MaxRetries", error.Message);
     }
 }
