@@ -156,7 +156,9 @@ internal sealed class GeneratorStream : IGeneratorSink
                 continue;
             }
 
-            await Task.WhenAny(item.WhenComplete(), _ended, _whenClosed.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // An array, not WhenAny's params span (whose compiler-made inline array type has no namespace).
+            Task[] waits = [item.WhenComplete(), _ended, _whenClosed.Task];
+            await Task.WhenAny(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
