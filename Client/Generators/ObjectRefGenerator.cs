@@ -57,7 +57,8 @@ public sealed class ObjectRefGenerator<T> : IAsyncEnumerable<ObjectRef<T>>, IAsy
     }
 
     /// <summary>Stops consuming: a producer still running is cancelled and the items not taken are freed. The refs
-    /// already taken stay valid.</summary>
+    /// already taken stay valid. A <c>MoveNextAsync</c> waiting meanwhile (or called later) returns false: the end of
+    /// the items, even if the producer yields one more.</summary>
     public ValueTask DisposeAsync()
     {
         _stream.Close(cancelProducer: true);

@@ -85,8 +85,17 @@ internal sealed class ActorCallDispatcher
                     return;
                 }
 
-                _running++;
                 generation = _mailbox.GenerationLocked;
+                if (call!.ConcurrencyGroup is null)
+                {
+                    _running++;
+                }
+            }
+
+            if (call.ConcurrencyGroup is not null)
+            {
+                RefuseGroup(call);
+                continue;
             }
 
             _ = _services.Pool.Run(async () =>
@@ -165,6 +174,14 @@ internal sealed class ActorCallDispatcher
         }
     }
 
+    /// <summary>Refuses a call naming a concurrency group on an actor created without groups (it has none), as
+    /// <see cref="PumpGroups"/> refuses a group the actor lacks: its result fails with an <see cref="ArgumentException"/>.</summary>
+    private void RefuseGroup(ActorCall call)
+    {
+        var error = new ArgumentException(ConcurrencyGroups.Unknown(call.ConcurrencyGroup!, call.Method.DisplayName, Array.Empty<string>()));
+        _mailbox.Reject(call, RayError.FromException(error, call.Method.DisplayName));
+    }
+
     private void Start(ActorCall call, ConcurrencyGroups.Group group, int generation)
     {
         if (group.Scheduler is { } scheduler)
@@ -227,7 +244,13 @@ internal sealed class ActorCallDispatcher
                 }
             }
 
-            var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call!, generation);
+            if (call!.ConcurrencyGroup is not null)
+            {
+                RefuseGroup(call);
+                continue;
+            }
+
+            var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation);
             if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);

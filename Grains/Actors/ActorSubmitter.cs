@@ -21,8 +21,9 @@ internal sealed partial class ActorSubmitter
     private readonly ActorCaller _driver;
     private readonly ConcurrentDictionary<ActorId, Task> _creating = new();
 
-    /// <summary>The concurrency group names of the actors with groups created on this node, so a call naming a group
-    /// they lack is refused at the call (Ray raises at <c>.remote()</c>); an entry goes when the actor is killed here.</summary>
+    /// <summary>The concurrency group names of the actors created on this node (empty for an actor without groups), so a
+    /// call naming a group they lack is refused at the call (Ray raises at <c>.remote()</c>); an entry goes when the
+    /// actor is killed here or this node learns it died for good.</summary>
     private readonly ConcurrentDictionary<ActorId, string[]> _groups = new();
 
     /// <summary>Nodes declared dead, for an outbox whose answer from a node arrives after that node's death was seen.</summary>
@@ -47,10 +48,10 @@ internal sealed partial class ActorSubmitter
     /// <returns>The creation's send: complete once the actor's host has it.</returns>
     public Task Create(ActorCreationSpec spec)
     {
-        if (spec.Options.ConcurrencyGroups is { Count: > 0 } groups)
-        {
-            _groups[spec.ActorId] = groups.Keys.Order(StringComparer.Ordinal).ToArray();
-        }
+        // An actor without groups has none: a call naming one is refused here too (an empty list, not "unknown").
+        _groups[spec.ActorId] = spec.Options.ConcurrencyGroups is { Count: > 0 } groups
+            ? groups.Keys.Order(StringComparer.Ordinal).ToArray()
+            : Array.Empty<string>();
 
         var outbox = OutboxOf(CurrentCaller(), spec.ActorId);
         var created = outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
@@ -114,7 +115,7 @@ internal sealed partial class ActorSubmitter
         var streams = _runtime.Reader.Generators ?? throw new InvalidOperationException("This runtime has no generator streams.");
         var id = TaskId.NewId();
         var entry = _runtime.Objects.Create(GeneratorItems.EndOf(id));
-        var stream = streams.Open(id, entry, backpressure);
+        var stream = streams.Open(id, entry, backpressure, actorCall: true);
         var outbox = OutboxOf(CurrentCaller(), actorId);
         var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName) { GeneratorBackpressure = backpressure };
         entry.Producer = handle;

@@ -149,8 +149,8 @@ internal static class NodeStateReport
                 : "PINNED_IN_MEMORY";
             var origin = entry.Origin switch
             {
-                ObjectOrigin.Task => "TASK",
-                ObjectOrigin.ActorCall => "ACTOR_CALL",
+                ObjectOrigin.Task or ObjectOrigin.GeneratorItem => "TASK",
+                ObjectOrigin.ActorCall or ObjectOrigin.ActorGeneratorItem => "ACTOR_CALL",
                 _ => "PUT",
             };
             var stored = entry.StoredObject;

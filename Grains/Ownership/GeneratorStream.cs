@@ -22,8 +22,15 @@ internal sealed class GeneratorStream : IGeneratorSink
     private TaskCompletionSource? _progress;
     private readonly Task _ended;
 
-    public GeneratorStream(TaskId taskId, ObjectEntry end, ObjectTable table, GeneratorStreams registry, int backpressure)
+    /// <summary>Completes on <see cref="Close"/>, so a <see cref="NextAsync"/> waiting for an item that will now never be
+    /// handed over (discarded on arrival, or never made) stops waiting.</summary>
+    private readonly TaskCompletionSource _whenClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private readonly ObjectOrigin _itemOrigin;
+
+    public GeneratorStream(TaskId taskId, ObjectEntry end, ObjectTable table, GeneratorStreams registry, int backpressure, ObjectOrigin itemOrigin = ObjectOrigin.GeneratorItem)
     {
+        _itemOrigin = itemOrigin;
         TaskId = taskId;
         End = end;
         _table = table;
@@ -90,7 +97,8 @@ internal sealed class GeneratorStream : IGeneratorSink
     }
 
     /// <summary>The next item for the consumer: its entry (whose handle passes to the caller's ref), or null at the end
-    /// of the stream, or the task's error once every item reported before it was taken.</summary>
+    /// of the stream or once the stream is closed (also when it closes while this waits), or the task's error once every
+    /// item reported before it was taken.</summary>
     public async ValueTask<(ObjectEntry? Item, RayError? Error)> NextAsync(CancellationToken cancellationToken)
     {
         int index;
@@ -110,10 +118,21 @@ internal sealed class GeneratorStream : IGeneratorSink
         Signal(producerDone: false);
         while (true)
         {
+            if (Volatile.Read(ref _closed))
+            {
+                // Closed while waiting (the consumer disposed the generator): the item's handle went with the close.
+                return (null, null);
+            }
+
             if (item.IsComplete)
             {
                 lock (_lock)
                 {
+                    if (_closed)
+                    {
+                        continue;
+                    }
+
                     _pending.Remove(index);
                     _next = index + 1;
                 }
@@ -133,11 +152,13 @@ internal sealed class GeneratorStream : IGeneratorSink
                 }
 
                 // The end came before an item it counts (a message overtaken, or a large item still being stored).
-                await item.WhenComplete().WaitAsync(cancellationToken).ConfigureAwait(false);
+                await Task.WhenAny(item.WhenComplete(), _whenClosed.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            await Task.WhenAny(item.WhenComplete(), _ended).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // An array, not WhenAny's params span (whose compiler-made inline array type has no namespace).
+            Task[] waits = [item.WhenComplete(), _ended, _whenClosed.Task];
+            await Task.WhenAny(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -262,6 +283,7 @@ internal sealed class GeneratorStream : IGeneratorSink
         }
 
         _registry.Remove(this);
+        _whenClosed.TrySetResult();
         Signal(producerDone: false);
         if (cancelProducer && !End.IsComplete)
         {
@@ -279,7 +301,7 @@ internal sealed class GeneratorStream : IGeneratorSink
         if (!_pending.TryGetValue(index, out var entry))
         {
             entry = _table.Create(GeneratorItems.IdOf(TaskId, index));
-            entry.Origin = ObjectOrigin.Task;
+            entry.Origin = _itemOrigin;
             _pending[index] = entry;
         }
 

@@ -22,9 +22,10 @@ internal sealed class GeneratorStreams
     public int Count => _streams.Count;
 
     /// <summary>Opens the stream of generator task <paramref name="taskId"/>, whose end is <paramref name="end"/>.</summary>
-    public GeneratorStream Open(TaskId taskId, ObjectEntry end, int backpressure)
+    /// <param name="actorCall">Whether the producer is an actor call (an actor generator), for its items' origin.</param>
+    public GeneratorStream Open(TaskId taskId, ObjectEntry end, int backpressure, bool actorCall = false)
     {
-        var stream = new GeneratorStream(taskId, end, _table, this, backpressure);
+        var stream = new GeneratorStream(taskId, end, _table, this, backpressure, actorCall ? ObjectOrigin.ActorGeneratorItem : ObjectOrigin.GeneratorItem);
         _streams[taskId] = stream;
         return stream;
     }

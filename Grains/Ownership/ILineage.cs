@@ -35,4 +35,10 @@ internal enum ObjectOrigin
 
     /// <summary>Put by a driver or a task (<c>PutAsync</c>: no task to run again).</summary>
     Put,
+
+    /// <summary>An item of a streaming generator task (not rebuilt from lineage yet, ADR 0013); shown as a task's result.</summary>
+    GeneratorItem,
+
+    /// <summary>An item of an actor generator (a streaming actor call; not rebuilt); shown as an actor call's result.</summary>
+    ActorGeneratorItem,
 }

@@ -122,13 +122,14 @@ internal sealed partial class ObjectRecovery
     }
 
     /// <summary>The error of an object that cannot be rebuilt, saying which case it is.</summary>
-    private static RayError LostError(ObjectEntry entry, StoredObject stored, string why, string? retriesUsedUp)
+    internal static RayError LostError(ObjectEntry entry, StoredObject stored, string why, string? retriesUsedUp)
     {
         var where = $"Object {entry.Id} was in the object store of node {stored.Node}, and {why}";
         var message = entry.Origin switch
         {
             ObjectOrigin.Put => $"{where}: it was put (PutAsync), so there is no task to rebuild it from. Keep objects that must survive a node on a node that stays up, or make them with a task.",
             ObjectOrigin.ActorCall => $"{where}: it was the result of an actor call, and actor call results are not rebuilt (the actor's state has moved on).",
+            ObjectOrigin.GeneratorItem or ObjectOrigin.ActorGeneratorItem => $"{where}: items of a streaming generator are not rebuilt from lineage yet (ADR 0013). Consume the items while their node is up, or keep the ones that must survive a node by putting them again.",
             _ when retriesUsedUp is not null => $"{where}: it cannot be rebuilt because {retriesUsedUp}.",
             _ => $"{where}: the task that made it has no retries (MaxRetries = 0), so it is not rebuilt.",
         };

@@ -31,4 +31,7 @@ public sealed class AsyncActorDistributedTests : IAsyncLifetime
         await AsyncActorScenarios.Each_concurrency_group_has_its_own_limit_and_a_full_group_holds_up_no_other(_ray, _far);
         await AsyncActorScenarios.One_callers_calls_start_in_submission_order(_ray, _far);
     }
+
+    [Fact]
+    public Task A_plain_actor_made_by_a_task_on_the_far_node_refuses_a_group_on_its_host() => AsyncActorScenarios.A_plain_actor_made_elsewhere_refuses_a_group_on_its_host(_ray, _far);
 }

@@ -118,20 +118,52 @@ public static class AsyncActorScenarios
         Assert.Contains("no concurrency group 'compute'", missing.Message);
         Assert.Contains("'io'", missing.Message);
 
-        // An actor with no groups (this node keeps names only for actors with groups; here through a handle looked up
-        // by name): its node refuses the call, and awaiting the result throws with the same explanation.
+        // An actor with no groups, through a handle looked up by name: this node created it, so it knows it has none.
         var name = "groupless-" + Guid.NewGuid().ToString("N");
         var named = On(on);
         named.Name = name;
         _ = ray.Actor(() => new GroupedAsyncActor()).Options(named).Remote();
         var found = await ray.GetActorAsync<GroupedAsyncActor>(name);
-        var refused = await Assert.ThrowsAnyAsync<RayException>(async () => await found.Task((a, k) => a.Compute(k), 3).Remote());
+        var refused = Assert.Throws<ArgumentException>(() => found.Task((a, k) => a.Compute(k), 3).Remote());
         Assert.Contains("no concurrency group 'compute'", refused.Message);
         Assert.Contains("none", refused.Message);
 
         // The actors still work.
         Assert.Equal(9, await actor.Task((a, k) => a.Compute(k), 3).Remote());
         Assert.True(await partial.Task(a => a.Open()).Remote());
+    }
+
+    public static async Task A_plain_actor_without_groups_refuses_a_call_naming_a_group(IRay ray, SchedulingStrategy? on = null)
+    {
+        var actor = ray.Actor(() => new PlainGroupedActor()).Options(On(on)).Remote();
+
+        var perCall = Assert.Throws<ArgumentException>(() => actor.Task((a, k) => a.Echo(k), 1).Options(new ActorCallOptions { ConcurrencyGroup = "typo" }).Remote());
+        Assert.Contains("no concurrency group 'typo'", perCall.Message);
+        Assert.Contains("none", perCall.Message);
+
+        var method = Assert.Throws<ArgumentException>(() => actor.Task((a, k) => a.Io(k), 2).Remote());
+        Assert.Contains("no concurrency group 'io'", method.Message);
+        Assert.Contains("none", method.Message);
+
+        // The actor still works without a group.
+        Assert.Equal(3, await actor.Task((a, k) => a.Echo(k), 3).Remote());
+    }
+
+    /// <summary>A plain actor without groups created by a task on another node (<paramref name="far"/>): the caller here
+    /// does not know its groups, so the actor's host refuses the call and awaiting its result throws the explanation.</summary>
+    public static async Task A_plain_actor_made_elsewhere_refuses_a_group_on_its_host(IRay ray, SchedulingStrategy far)
+    {
+        var name = await ray.Task(PlainGroupedActor.CreateNamed, "plain-" + Guid.NewGuid().ToString("N"), ray.Namespace).Options(new TaskOptions { SchedulingStrategy = far }).Remote();
+        var found = await ray.GetActorAsync<PlainGroupedActor>(name);
+
+        var perCall = await Assert.ThrowsAnyAsync<RayException>(async () => await ray.GetAsync(found.Task((a, k) => a.Echo(k), 1).Options(new ActorCallOptions { ConcurrencyGroup = "typo" }).Remote(), Deadline));
+        Assert.Contains("no concurrency group 'typo'", perCall.Message);
+        Assert.Contains("none", perCall.Message);
+
+        var method = await Assert.ThrowsAnyAsync<RayException>(async () => await ray.GetAsync(found.Task((a, k) => a.Io(k), 2).Remote(), Deadline));
+        Assert.Contains("no concurrency group 'io'", method.Message);
+
+        Assert.Equal(3, await ray.GetAsync(found.Task((a, k) => a.Echo(k), 3).Remote(), Deadline));
     }
 
     public static async Task A_call_waiting_for_its_groups_slot_can_be_cancelled_and_dies_with_the_actor(IRay ray, SchedulingStrategy? on = null)

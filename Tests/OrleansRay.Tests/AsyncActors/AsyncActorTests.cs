@@ -33,6 +33,9 @@ public sealed class AsyncActorTests
     public Task A_call_of_a_group_the_actor_lacks_is_refused_naming_its_groups() => AsyncActorScenarios.A_call_of_a_group_the_actor_lacks_is_refused_naming_its_groups(_ray);
 
     [Fact]
+    public Task A_plain_actor_without_groups_refuses_a_call_naming_a_group() => AsyncActorScenarios.A_plain_actor_without_groups_refuses_a_call_naming_a_group(_ray);
+
+    [Fact]
     public Task A_call_waiting_for_its_groups_slot_can_be_cancelled_and_dies_with_the_actor() => AsyncActorScenarios.A_call_waiting_for_its_groups_slot_can_be_cancelled_and_dies_with_the_actor(_ray);
 
     [Fact]

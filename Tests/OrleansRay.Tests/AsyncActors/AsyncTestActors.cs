@@ -191,3 +191,20 @@ public sealed class GroupedThreadedActor
         return true;
     }
 }
+
+/// <summary>A plain actor (not async, created without groups) with a method that names a concurrency group.</summary>
+public sealed class PlainGroupedActor
+{
+    public int Echo(int i) => i;
+
+    [ConcurrencyGroup("io")]
+    public int Io(int i) => i;
+
+    /// <summary>Creates a named <see cref="PlainGroupedActor"/> from inside a task (so the node running the task creates it).</summary>
+    public static async Task<string> CreateNamed(string name, string ns)
+    {
+        var actor = Ray.Current.Actor(() => new PlainGroupedActor()).Options(new ActorOptions { Name = name, Namespace = ns, Lifetime = ActorLifetime.Detached }).Remote();
+        await actor.Task(a => a.Echo(0)).Remote();
+        return name;
+    }
+}
