@@ -74,6 +74,28 @@ public sealed class ActorOptions
     /// <summary>The bundle of <see cref="PlacementGroup"/> to live in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
     public int BundleIndex { get; set; } = -1;
 
+    /// <summary>A copy whose dictionaries are its own (a new option must be added here too).</summary>
+    internal ActorOptions Copy()
+    {
+        var copy = new ActorOptions
+        {
+            Name = Name, Namespace = Namespace, Lifetime = Lifetime, NumCpus = NumCpus, NumGpus = NumGpus, Memory = Memory,
+            MaxRestarts = MaxRestarts, MaxTaskRetries = MaxTaskRetries, MaxConcurrency = MaxConcurrency,
+            SchedulingStrategy = SchedulingStrategy, PlacementGroup = PlacementGroup, BundleIndex = BundleIndex,
+        };
+        foreach (var (resource, amount) in Resources)
+        {
+            copy.Resources[resource] = amount;
+        }
+
+        foreach (var (group, limit) in ConcurrencyGroups)
+        {
+            copy.ConcurrencyGroups[group] = limit;
+        }
+
+        return copy;
+    }
+
     /// <summary>Where the actor goes: its scheduling strategy, or its placement-group bundle.</summary>
     internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
         ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)).IsEmpty)

@@ -59,7 +59,9 @@ public sealed class RayQueue<T>
     {
         ArgumentNullException.ThrowIfNull(ray);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
-        var options = QueueActorOptions.From(actorOptions, ActorConcurrency);
+        // The caller's options, copied (theirs stay as they were), with the concurrency waiting calls need.
+        var options = actorOptions?.Copy() ?? new ActorOptions();
+        options.MaxConcurrency = Math.Max(options.MaxConcurrency ?? 1, ActorConcurrency);
         var actor = ray.Actor(() => new QueueActor(maxSize)).Options(options).Remote();
         return new RayQueue<T>(actor, maxSize);
     }
