@@ -83,6 +83,14 @@ public sealed class ObjectRefGenerator<T> : IAsyncEnumerable<ObjectRef<T>>, IAsy
         {
             var stream = _generator._stream;
             (ObjectEntry? Item, RayError? Error) next;
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                // A cancelled consumer takes no more items, even ones already here (as ChannelReader.ReadAsync): the
+                // loop ends where the consumer cancelled, not one item later.
+                stream.Close(cancelProducer: true);
+                _cancellationToken.ThrowIfCancellationRequested();
+            }
+
             try
             {
                 next = await stream.NextAsync(_cancellationToken).ConfigureAwait(false);

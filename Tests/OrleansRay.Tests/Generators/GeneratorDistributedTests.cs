@@ -150,6 +150,8 @@ public sealed class GeneratorDistributedTests : IAsyncLifetime
             }
         });
 
+        // A cancelled consumer takes no item after the one it cancelled on, even one already received.
+        Assert.Equal(20, seen);
         await Eventually.TrueAsync(() => state.Stopped, Deadline, "the producer's enumerator was disposed (its finally ran)");
     }
 
