@@ -173,6 +173,7 @@ public readonly struct StreamingTaskCall<T>
             options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries,
             options.RetryExceptions,
             options.Name,
+            _ray.Namespace,
             options.ToPlacementHint(),
             Math.Max(0, options.GeneratorBackpressureNumObjects));
         return new ObjectRefGenerator<T>(stream, runtime.WorkerId, runtime.Reader);

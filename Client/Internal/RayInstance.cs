@@ -23,7 +23,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public NodeRuntime Runtime { get; }
 
-    public string Namespace { get; }
+    public virtual string Namespace { get; }
 
     public NodeId NodeId => Runtime.NodeId;
 
@@ -302,6 +302,10 @@ internal sealed class NodeRay : RayInstance
     private NodeRay(NodeRuntime runtime) : base(runtime, runtime.Options.Namespace)
     {
     }
+
+    /// <summary>The namespace of the job whose task or actor is running (Ray: code runs in its job's namespace), else
+    /// the node's default.</summary>
+    public override string Namespace => TaskContext.Current?.Namespace ?? base.Namespace;
 
     /// <summary>The runtime's IRay for code inside its tasks (one per runtime, kept by the runtime itself).</summary>
     public static NodeRay For(NodeRuntime runtime) => runtime.GetOrAddFacade(static r => new NodeRay(r));

@@ -71,7 +71,7 @@ public readonly struct TaskCall<TResult>
             placement = options.ToPlacementHint();
         }
 
-        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, placement, numReturns, out var others);
+        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, _ray.Namespace, placement, numReturns, out var others);
         return new ReturnRefs(runtime, entry, others);
     }
 

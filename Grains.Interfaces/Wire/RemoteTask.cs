@@ -19,6 +19,9 @@ public sealed record RemoteTask
     /// <summary>A task with several returns (Ray's <c>num_returns</c>): the ids of returns 2..N, in order (return 1 is
     /// <see cref="ReturnId"/>); null for a task with one return.</summary>
     [Id(9)] public ObjectId[]? OtherReturnIds { get; init; }
+    /// <summary>The namespace of the job that submitted the task (Ray: a task runs in its job's namespace): named actors
+    /// the task creates or looks up are in it. Null: the running node's default namespace.</summary>
+    [Id(10)] public string? Namespace { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
     /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>

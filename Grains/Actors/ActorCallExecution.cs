@@ -40,7 +40,7 @@ internal static class ActorCallExecution
 
         args[0] = instance;
         services.RecordActorCall();
-        var context = new TaskContext(services.Host, method.DisplayName, token, slot: null) { Submitter = caller, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName) };
+        var context = new TaskContext(services.Host, method.DisplayName, token, slot: null) { Submitter = caller, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Namespace = mailbox.OptionsLocked?.Namespace };
         return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed);
     }
 }

@@ -51,6 +51,10 @@ internal sealed class TaskContext
     /// the function's tuple or list into a <see cref="Ownership.ReturnValues"/>. 1 by default.</summary>
     public int NumReturns { get; init; } = 1;
 
+    /// <summary>The namespace of the job the running code belongs to (Ray: a task or actor runs in its job's
+    /// namespace); null: the node's default. Named actors created or looked up by the code are in it.</summary>
+    public string? Namespace { get; init; }
+
     /// <summary>The node runtime running this code.</summary>
     public object Host { get; }
 

@@ -67,6 +67,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 MaxRetries = task.MaxRetries,
                 RetryExceptions = task.RetryExceptions,
                 Name = task.Name,
+                Namespace = task.Namespace,
                 ReplyTo = replyTo,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
                 Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,

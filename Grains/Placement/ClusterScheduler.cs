@@ -287,6 +287,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             MaxRetries = spec.MaxRetries,
             RetryExceptions = spec.RetryExceptions,
             Name = spec.Name,
+            Namespace = spec.Namespace,
             ReturnId = spec.Result.Id,
             OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
             Streaming = spec.Generator is not null,

@@ -82,6 +82,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public string? Name { get; init; }
 
+    /// <summary>The submitting job's namespace (Ray: tasks run in their job's namespace), for the code it runs; null:
+    /// the node's default.</summary>
+    public string? Namespace { get; init; }
+
     public int MaxRetries { get; init; } = 3;
 
     public bool RetryExceptions { get; init; }
