@@ -148,7 +148,7 @@ internal static partial class JobCodeUpload
                 continue;
             }
 
-            foreach (var reference in assembly.GetReferencedAssemblies())
+            foreach (var reference in References(assembly))
             {
                 if (reference.Name is null || found.ContainsKey(reference.Name))
                 {
@@ -173,6 +173,27 @@ internal static partial class JobCodeUpload
         }
 
         return found;
+    }
+
+    /// <summary>What <paramref name="assembly"/> needs at run time: its metadata references, and the assemblies its
+    /// Orleans-generated <c>[assembly: ApplicationPart("...")]</c> attributes name. Orleans lists there every referenced
+    /// project that uses the Orleans SDK, even one the code never touches (so not in the metadata), and a node
+    /// registering the job's serializers loads each of them.</summary>
+    private static IEnumerable<AssemblyName> References(Assembly assembly)
+    {
+        foreach (var reference in assembly.GetReferencedAssemblies())
+        {
+            yield return reference;
+        }
+
+        foreach (var attribute in assembly.GetCustomAttributesData())
+        {
+            if (attribute.AttributeType.FullName == "Orleans.ApplicationPartAttribute"
+                && attribute.ConstructorArguments is [{ Value: string part }] && part.Length > 0)
+            {
+                yield return new AssemblyName(part);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job code {Package}: {Assemblies} assemblies and a manifest, {Bytes} bytes; uploaded {UploadedFiles} files ({UploadedBytes} bytes), the cluster had the rest")]
