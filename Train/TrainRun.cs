@@ -121,7 +121,7 @@ internal sealed class TrainRun
             var loops = group.Workers.Select(w => _startLoop(w)).ToList();
             Publish(new TrainProgress(TrainProgressKind.WorkersStarted, attempt,
                 $"Started {group.Workers.Length} worker(s) on {group.Nodes.Distinct().Count()} node(s): " +
-                string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + "."));
+                string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + ".", WorkerNodes: group.Nodes));
             return await FollowAsync(run, group, loops, attempt, cancellationToken).ConfigureAwait(false);
         }
         finally
