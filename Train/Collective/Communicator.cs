@@ -61,8 +61,9 @@ internal sealed class Communicator
     internal (long Inline, long ByRef) Sent => _link.Sent;
 
     /// <summary>Combines <paramref name="values"/> of every rank element by element with <paramref name="op"/> (a ring
-    /// allreduce); every rank gets the same result, bit for bit. Returns a NEW array of the same length;
-    /// <paramref name="values"/> is not modified.</summary>
+    /// allreduce, see <see cref="RingAllReduce"/>); every rank gets the same result, bit for bit. IN PLACE, as
+    /// torch.distributed's <c>all_reduce</c> and Ray's <c>collective.allreduce</c>: the result is written into
+    /// <paramref name="values"/>, and the same array is returned. Do not touch the array until the task completes.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="op"/> is not a <see cref="ReduceOp"/>.</exception>
     /// <exception cref="ArgumentException">A neighbour passed a buffer of another length (the message names both ranks

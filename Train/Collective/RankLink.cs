@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace OrleansRay.Train.Collective;
@@ -37,21 +38,27 @@ internal sealed class RankLink
     /// <summary>Messages sent with their payload inline, and by object-store reference (for tests and benches).</summary>
     public (long Inline, long ByRef) Sent => (Interlocked.Read(ref _sentInline), Interlocked.Read(ref _sentByRef));
 
-    /// <summary>Sends a copy of <paramref name="chunk"/> (the sender may change its buffer once this returns).</summary>
-    public async Task SendChunkAsync<T>(int to, long sequence, int step, ReadOnlyMemory<T> chunk, int length, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="chunk"/>, inline or put in the store; the caller must not change it afterwards.</summary>
+    public async Task SendArrayAsync<T>(int to, long sequence, int step, T[] chunk, int length, CancellationToken cancellationToken)
         where T : unmanaged
     {
-        var copy = chunk.ToArray();
-        if ((long)copy.Length * Marshal.SizeOf<T>() <= InlineBytes)
+        if ((long)chunk.Length * Unsafe.SizeOf<T>() <= InlineBytes)
         {
             Interlocked.Increment(ref _sentInline);
-            await SendAsync(to, sequence, step, copy, null, length, cancellationToken).ConfigureAwait(false);
+            await SendAsync(to, sequence, step, chunk, null, length, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        using var stored = await _ray.PutAsync(copy, cancellationToken).ConfigureAwait(false);
+        using var stored = await _ray.PutAsync(chunk, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _sentByRef);
         await SendAsync(to, sequence, step, null, stored, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the payload of a received message on (the same inline value or object-store reference: no copy).</summary>
+    public Task ForwardAsync(int to, long sequence, int step, CollectiveMessage received, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref received.Ref is null ? ref _sentInline : ref _sentByRef);
+        return SendAsync(to, sequence, step, received.Value, received.Ref, received.Length, cancellationToken);
     }
 
     /// <summary>Sends a value of any serializable type: inline when it is small and simple, else by reference.</summary>
@@ -78,8 +85,10 @@ internal sealed class RankLink
         CollectiveInbox.ReceiveAsync(GroupId, Rank, from, sequence, step, cancellationToken);
 
     /// <summary>Receives a chunk and hands a read-only view of it to <paramref name="use"/> (a view of the store's shared
-    /// memory for a payload sent by reference: no copy on this side); then releases the payload.</summary>
-    public async Task ReceiveChunkAsync<T>(int from, long sequence, int step, int length, ReadOnlySpanAction<T> use, CancellationToken cancellationToken)
+    /// memory for a payload sent by reference: no copy on this side). Returns the message: the caller disposes its
+    /// <see cref="CollectiveMessage.Ref"/> once done with it (or forwards it first).</summary>
+    /// <exception cref="ArgumentException">The sender's buffer length differs from <paramref name="length"/>.</exception>
+    public async Task<CollectiveMessage> ReceiveChunkAsync<T>(int from, long sequence, int step, int length, ReadOnlySpanAction<T> use, CancellationToken cancellationToken)
         where T : unmanaged
     {
         var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
@@ -100,10 +109,13 @@ internal sealed class RankLink
             {
                 use(((T[])message.Value!).AsSpan());
             }
+
+            return message;
         }
-        finally
+        catch
         {
             message.Ref?.Dispose();
+            throw;
         }
     }
 

@@ -6,55 +6,56 @@ namespace OrleansRay.Train.Collective;
 /// <summary>The element-wise arithmetic of the reductions (SIMD with <see cref="Vector{T}"/> where the hardware has it).</summary>
 internal static class Reduction
 {
-    /// <summary><paramref name="into"/>[i] = op(<paramref name="into"/>[i], <paramref name="other"/>[i]); Mean sums.</summary>
-    public static void Combine<T>(Span<T> into, ReadOnlySpan<T> other, ReduceOp op)
+    /// <summary><paramref name="result"/>[i] = op(<paramref name="left"/>[i], <paramref name="right"/>[i]); Mean sums.</summary>
+    public static void Combine<T>(ReadOnlySpan<T> left, ReadOnlySpan<T> right, Span<T> result, ReduceOp op)
         where T : unmanaged, INumber<T>
     {
-        if (into.Length != other.Length)
+        if (left.Length != right.Length || result.Length != left.Length)
         {
-            throw new InvalidOperationException($"Chunk lengths differ ({into.Length} and {other.Length}).");
+            throw new InvalidOperationException($"Chunk lengths differ ({left.Length}, {right.Length}, {result.Length}).");
         }
 
         var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && into.Length >= Vector<T>.Count)
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && left.Length >= Vector<T>.Count)
         {
-            var target = MemoryMarshal.Cast<T, Vector<T>>(into);
-            var source = MemoryMarshal.Cast<T, Vector<T>>(other);
+            var a = MemoryMarshal.Cast<T, Vector<T>>(left);
+            var b = MemoryMarshal.Cast<T, Vector<T>>(right);
+            var into = MemoryMarshal.Cast<T, Vector<T>>(result);
             switch (op)
             {
-                case ReduceOp.Sum or ReduceOp.Mean:
-                    for (var v = 0; v < target.Length; v++)
-                    {
-                        target[v] += source[v];
-                    }
-
-                    break;
                 case ReduceOp.Max:
-                    for (var v = 0; v < target.Length; v++)
+                    for (var v = 0; v < into.Length; v++)
                     {
-                        target[v] = Vector.Max(target[v], source[v]);
+                        into[v] = Vector.Max(a[v], b[v]);
                     }
 
                     break;
                 case ReduceOp.Min:
-                    for (var v = 0; v < target.Length; v++)
+                    for (var v = 0; v < into.Length; v++)
                     {
-                        target[v] = Vector.Min(target[v], source[v]);
+                        into[v] = Vector.Min(a[v], b[v]);
+                    }
+
+                    break;
+                default:
+                    for (var v = 0; v < into.Length; v++)
+                    {
+                        into[v] = a[v] + b[v];
                     }
 
                     break;
             }
 
-            i = target.Length * Vector<T>.Count;
+            i = into.Length * Vector<T>.Count;
         }
 
-        for (; i < into.Length; i++)
+        for (; i < result.Length; i++)
         {
-            into[i] = op switch
+            result[i] = op switch
             {
-                ReduceOp.Max => T.Max(into[i], other[i]),
-                ReduceOp.Min => T.Min(into[i], other[i]),
-                _ => into[i] + other[i],
+                ReduceOp.Max => T.Max(left[i], right[i]),
+                ReduceOp.Min => T.Min(left[i], right[i]),
+                _ => left[i] + right[i],
             };
         }
     }

@@ -62,6 +62,14 @@ public sealed class CollectivePeer
 
     public Task<double[]> AllReduceDoubles(double[] values, ReduceOp op) => WithDeadline(t => Communicator.AllReduceAsync(values, op, t));
 
+    /// <summary>Whether the allreduce returned the very array it was given, holding the sum.</summary>
+    public async Task<bool> AllReducesInPlace(double[] values)
+    {
+        var sum = (double[])values.Clone();
+        var result = await WithDeadline(t => Communicator.AllReduceAsync(values, ReduceOp.Sum, t));
+        return ReferenceEquals(result, values) && (_worldSize > 1 ? !sum.SequenceEqual(values) : sum.SequenceEqual(values));
+    }
+
     /// <summary>An allreduce that only <see cref="Cancel"/> (or the deadline) ends when a peer never joins.</summary>
     public async Task<float[]> AllReduceUntilCancelled(float[] values)
     {
