@@ -147,9 +147,9 @@ internal sealed class WorkerGroup
         {
             await kill().ConfigureAwait(false);
         }
-        catch (RayException)
+        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
         {
-            // Already dead (with its node): nothing left to stop.
+            // Already dead, or its node is going away with it: nothing left to stop.
         }
     }
 

@@ -145,7 +145,6 @@ public sealed class TrainerTests
 
         var fit = trainer.FitAsync(_ray, cancel.Token);
         var report = await pending.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Contains((await _ray.State.ListPlacementGroupsAsync()).Rows, g => g.Name == "train-run" && g.State == "PENDING");
         cancel.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -153,8 +152,6 @@ public sealed class TrainerTests
         Assert.Contains("{CPU: 5}", report.Message);
         Assert.Contains("{CPU: 4}", report.Message);
         Assert.Contains("infeasible", report.Message);
-        await Eventually.TrueAsync(async () => (await _ray.State.ListPlacementGroupsAsync()).Rows.All(g => g.Name != "train-run" || g.State == "REMOVED"),
-            TimeSpan.FromSeconds(10), "the run's placement group is removed");
     }
 
     [Fact]
