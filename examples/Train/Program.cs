@@ -1,5 +1,5 @@
-// Data-parallel training (Ray Train): 2 workers learn y = 2x + 5, then a small MLP y = sin(πx), with SGD, averaging their gradients with an allreduce
-// every step, reporting the loss each epoch and checkpointing the model.
+// Data-parallel training (Ray Train): 2 workers learn y = 2x + 5, then a small MLP y = sin(πx), with SGD, averaging
+// their gradients with an allreduce every step, reporting the loss each epoch (and checkpointing the linear model).
 //   dotnet run --project examples/Train                 # an embedded node
 //   dotnet run --project examples/Train -- auto         # a cluster started with `orleansray start --head`
 using OrleansRay;
