@@ -164,6 +164,15 @@ public sealed class TrainContext
         return true;
     }
 
+    /// <summary>Ends the attempt's collective group in this process (pending receives fail, later messages are
+    /// discarded); the driver calls it before killing the group (runs in the "collective" group, beside the loop).</summary>
+    [ConcurrencyGroup(CollectiveGroup)]
+    internal bool Release(string groupId)
+    {
+        CollectiveInbox.Drop(groupId);
+        return true;
+    }
+
     /// <summary>Runs a collective with the caller's token and the attempt's together.</summary>
     private async Task<T> WithToken<T>(CancellationToken cancellationToken, Func<CancellationToken, Task<T>> collective)
     {

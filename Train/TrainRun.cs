@@ -118,9 +118,9 @@ internal sealed class TrainRun
             return (-1, ex.Message, ex.InnerException!);
         }
 
+        var groupId = $"train-{_runId}-{attempt}";
         try
         {
-            var groupId = $"train-{_runId}-{attempt}";
             var setups = new List<ObjectRef<bool>>();
             for (var rank = 0; rank < group.Workers.Length; rank++)
             {
@@ -135,7 +135,7 @@ internal sealed class TrainRun
         }
         finally
         {
-            await group.KillAsync(_ray).ConfigureAwait(false);
+            await group.KillAsync(_ray, groupId).ConfigureAwait(false);
         }
     }
 

@@ -128,8 +128,28 @@ internal sealed class WorkerGroup
         };
     }
 
-    /// <summary>Kills the attempt's actors (a running loop's <see cref="TrainContext.CancellationToken"/> fires).</summary>
-    public Task KillAsync(IRay ray) => KillAsync(ray, Coordinator, Workers);
+    /// <summary>Drops the attempt's collective group on every worker's node (a loop blocked in a collective fails
+    /// with <c>CollectiveAbortedException</c>; no mailbox stays behind), then kills the attempt's actors (a running
+    /// loop's <see cref="TrainContext.CancellationToken"/> fires).</summary>
+    public async Task KillAsync(IRay ray, string groupId)
+    {
+        var released = Workers
+            .Select(w => w.Task((x, g) => x.Release(g), groupId).Options(new ActorCallOptions { ConcurrencyGroup = TrainContext.CollectiveGroup }).Remote())
+            .ToList();
+        try
+        {
+            await ray.GetAsync(released, ReleaseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+        {
+            // A worker died with its node: its node's mailboxes went with it.
+        }
+
+        await KillAsync(ray, Coordinator, Workers).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the driver waits for the workers to drop their group before killing them anyway.</summary>
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
 
     private static async Task KillAsync(IRay ray, ActorHandle<TrainCoordinator> coordinator, ActorHandle<TrainContext>[] workers)
     {

@@ -15,6 +15,7 @@ internal sealed class RankLink
 
     private readonly IRay _ray;
     private readonly ICollectiveTransport _transport;
+    private readonly SpareChunks _spare = new();
     private long _sentInline;
     private long _sentByRef;
 
@@ -50,9 +51,15 @@ internal sealed class RankLink
         }
 
         using var stored = await _ray.PutAsync(chunk, cancellationToken).ConfigureAwait(false);
+        _spare.Return(chunk); // the put copied it (into the store, or deep-copied a small value): free to reuse
         Interlocked.Increment(ref _sentByRef);
         await SendAsync(to, sequence, step, null, stored, length, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>An array of exactly <paramref name="length"/> elements, contents undefined: one a previous send of this
+    /// rank put in the store (its pages already touched), or a new one.</summary>
+    public T[] RentChunk<T>(int length)
+        where T : unmanaged => _spare.Rent<T>(length);
 
     /// <summary>Sends the payload of a received message on (the same inline value or object-store reference: no copy).</summary>
     public Task ForwardAsync(int to, long sequence, int step, CollectiveMessage received, CancellationToken cancellationToken)
@@ -161,6 +168,55 @@ internal sealed class RankLink
         {
             GroupId = GroupId, FromRank = Rank, ToRank = to, Sequence = sequence, Step = step, Value = value, Ref = stored, Length = length,
         }, cancellationToken);
+}
+
+/// <summary>Arrays whose contents were put in the store, kept to be reused for the next chunks of the same length: a
+/// new large array costs page faults on first touch (and a collection later), an allreduce needs one per step.</summary>
+internal sealed class SpareChunks
+{
+    /// <summary>The most bytes kept per rank (enough for two chunks per lane of a 64 MiB buffer on 4 ranks).</summary>
+    private const long MaxKeptBytes = 64L << 20;
+    private readonly List<Array> _kept = new();
+    private long _keptBytes;
+
+    public T[] Rent<T>(int length)
+        where T : unmanaged
+    {
+        lock (_kept)
+        {
+            var i = _kept.FindIndex(a => a is T[] typed && typed.Length == length);
+            if (i >= 0)
+            {
+                var found = (T[])_kept[i];
+                _kept.RemoveAt(i);
+                _keptBytes -= Bytes(found);
+                return found;
+            }
+        }
+
+        return GC.AllocateUninitializedArray<T>(length);
+    }
+
+    public void Return(Array array)
+    {
+        var bytes = Bytes(array);
+        lock (_kept)
+        {
+            while (_kept.Count > 0 && _keptBytes + bytes > MaxKeptBytes)
+            {
+                _keptBytes -= Bytes(_kept[0]);
+                _kept.RemoveAt(0); // the oldest goes to the GC
+            }
+
+            if (_keptBytes + bytes <= MaxKeptBytes)
+            {
+                _kept.Add(array);
+                _keptBytes += bytes;
+            }
+        }
+    }
+
+    private static long Bytes(Array array) => Buffer.ByteLength(array);
 }
 
 /// <summary>Uses a read-only span (spans cannot be captured by lambdas of <see cref="Action{T}"/>).</summary>

@@ -70,11 +70,13 @@ internal static class RingAllReduce
 
             // Reduce-scatter: at step s this rank sends the partial sum of chunk (rank - s) and receives that of chunk
             // (rank - s - 1), to which it adds its own values; after N-1 steps chunk (rank + 1) is fully reduced here.
-            var outgoing = buffer[Range(_rank)].ToArray();
+            var first = buffer.Span[Range(_rank)];
+            var outgoing = link.RentChunk<T>(first.Length);
+            first.CopyTo(outgoing);
             for (var s = 0; s < _n - 1; s++)
             {
                 var chunk = Range(Mod(_rank - s - 1, _n));
-                var partial = GC.AllocateUninitializedArray<T>(chunk.End.Value - chunk.Start.Value);
+                var partial = link.RentChunk<T>(chunk.End.Value - chunk.Start.Value);
                 var send = link.SendArrayAsync(right, sequence, stepBase + s, outgoing, length, cancellationToken);
                 var received = await link.ReceiveChunkAsync<T>(left, sequence, stepBase + s, length,
                     incoming => Reduction.Combine(buffer.Span[chunk], incoming, partial, op), cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,14 @@ public sealed class CrossNodeCollectiveTests : IAsyncLifetime
         var sent = await group.AllAsync(r => group.Peers[r].Task(p => p.Sent()).Remote());
         Assert.All(sent, s => Assert.Equal(new long[] { 0, 2 * (Ranks - 1) }, s)); // every step's chunk by reference
 
+        var small = CommunicatorTests.Inputs(Ranks, 9).Select(v => v.Select(x => (float)x).ToArray()).ToArray(); // inline chunks
+        var maxima = await group.AllAsync(r => group.Peers[r].Task((p, v) => p.AllReduceFloats(v, ReduceOp.Max), small[r]).Remote());
+        var expectedMax = CommunicatorTests.Expected(small.Select(v => v.Select(x => (double)x).ToArray()).ToArray(), ReduceOp.Max).Select(x => (float)x);
+        Assert.All(maxima, result => Assert.Equal(expectedMax, result));
+        var words = await group.AllAsync(r => group.Peers[r].Task((p, v) => p.BroadcastString(v, 3), $"from {r}").Remote());
+        Assert.All(words, w => Assert.Equal("from 3", w));
+        await group.AllAsync(r => group.Peers[r].Task(p => p.Barrier()).Remote());
+
         var big = Enumerable.Range(0, 100_000).Select(i => (double)i).ToArray();
         var told = await group.AllAsync(r => group.Peers[r].Task((p, v) => p.BroadcastDoubles(v, 1), r == 1 ? big : Array.Empty<double>()).Remote());
         Assert.All(told, value => Assert.Equal(big, value));
