@@ -155,6 +155,35 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public async Task A_run_of_N_workers_is_N_plus_1_actors_each_worker_holding_its_bundle()
+    {
+        using var storage = new TempStorage();
+        var started = new TaskCompletionSource<TrainProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = $"count-{Guid.NewGuid():N}";
+        var trainer = new DataParallelTrainer<string>(TrainLoops.WaitAtGate, gate, new ScalingConfig { NumWorkers = 3 },
+            Run(storage, progress: new Progress<TrainProgress>(p =>
+            {
+                if (p.Kind == TrainProgressKind.WorkersStarted)
+                {
+                    started.TrySetResult(p);
+                }
+            })));
+
+        var fit = trainer.FitAsync(_ray);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var alive = (await _ray.State.ListActorsAsync()).Rows
+            .Where(a => a.State == "ALIVE" && (a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)))
+            .ToList();
+        var free = await _ray.AvailableResourcesAsync();
+        TrainLoops.Gate(gate).TrySetResult();
+        await fit.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4, alive.Count);
+        Assert.Equal(3, alive.Count(a => a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal)));
+        Assert.Equal(1, free["CPU"]); // 4 CPUs, 3 held by the workers' bundles; the coordinator holds none
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_fit_kills_its_actors()
     {
         using var storage = new TempStorage();
