@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OrleansRay.Cluster.TestApp;
+using OrleansRay.Cluster.Tests.Drivers;
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Tests.Processes;
+using OrleansRay.Train;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Issue 16 on real node processes (the seed's example): a 3-node CLI cluster with 2 + 1 + 1 CPUs
+/// (<see cref="TrainCluster"/>) runs <see cref="LinearTraining"/> data-parallel. 4 workers start 5 actors over the three
+/// nodes (seen with <c>orleansray list actors</c> and the dashboard, progress in the job's logs); 5 workers stay pending
+/// with the infeasible demand in <c>orleansray status</c>; kill -9 of a worker's node resumes from the last checkpoint
+/// (MaxFailures = 1) or fails naming the rank (MaxFailures = 0).</summary>
+[Collection(TrainClusterCollection.Name)]
+public sealed partial class TrainClusterTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>The class names the state API lists the run's actors by.</summary>
+    private static readonly string WorkerClass = typeof(TrainContext).FullName!;
+    private const string CoordinatorClass = "OrleansRay.Train.TrainCoordinator";
+
+    private readonly TrainCluster _train;
+    private readonly ITestOutputHelper _output;
+    private readonly Stopwatch _clock = new();
+
+    public TrainClusterTests(TrainCluster train, ITestOutputHelper output)
+    {
+        _train = train;
+        _output = output;
+    }
+
+    private LocalCluster Cluster => _train.Cluster;
+
+    public async Task InitializeAsync()
+    {
+        await _train.ResetAsync();
+        _clock.Start();
+    }
+
+    public Task DisposeAsync()
+    {
+        _output.WriteLine($"test body took {_clock.Elapsed.TotalSeconds:0.0} s (after the cluster reset)");
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Four_workers_on_2_1_1_CPUs_run_as_a_job_as_five_actors_over_the_three_nodes_shown_on_the_dashboard_with_progress_in_the_job_logs()
+    {
+        using var run = new TrainRunFolder();
+        var jobId = "train-" + Guid.NewGuid().ToString("N")[..8];
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--", .. TestAppDriver.Command("train", "4", run.Path, run.ReleaseFile)]);
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        try
+        {
+            // Every rank reported epoch 1 and holds: the group is complete and running.
+            await Poll.UntilAsync(() => run.Held(0).Count == 4, Deadline, "the 4 ranks to hold after epoch 1");
+
+            var actors = await AliveTrainActorsAsync();
+            var workers = actors.Where(a => a.ClassName == WorkerClass).ToList();
+            Assert.True(workers.Count == 4 && actors.Count(a => a.ClassName == CoordinatorClass) == 1, $"4 workers and a coordinator alive: {Describe(actors)}");
+            // PACK over 2 + 1 + 1 CPUs: two workers on the head, one on each worker node.
+            Assert.Equal(2, workers.Count(w => Cluster.Head.Owns(w.Node)));
+            Assert.All(_train.Workers, node => Assert.Equal(1, workers.Count(w => node.Owns(w.Node))));
+            // The ranks ran where the actors are.
+            Assert.Equal(workers.Select(w => w.Node).Order(StringComparer.Ordinal), run.Starts(0).Select(s => s.Node).Order(StringComparer.Ordinal));
+
+            // Point 6: the dashboard's actor API shows the same group.
+            using var page = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/actors"));
+            var shown = page.RootElement.GetProperty("actors").EnumerateArray()
+                .Where(a => a.GetProperty("state").GetString() == "ALIVE" && a.GetProperty("className").GetString() is { } c && (c == WorkerClass || c == CoordinatorClass))
+                .Select(a => (Class: a.GetProperty("className").GetString()!, Node: a.GetProperty("node").GetString()!))
+                .ToList();
+            Assert.Equal(actors.Select(a => (a.ClassName, a.Node)).Order(), shown.Order());
+
+            // Progress under Jobs while it runs: the trainer prints rank 0's reports into the job's log.
+            var logs = string.Empty;
+            await Poll.UntilAsync(async () => ReportLine(logs = await LogsAsync(jobId), 1) is not null, Deadline, "report 1 in the job's logs", () => logs);
+
+            run.Release();
+            await WaitForJobAsync(jobId, "SUCCEEDED");
+            logs = await LogsAsync(jobId);
+            _output.WriteLine(logs);
+            var losses = Enumerable.Range(1, 3).Select(epoch => Loss(ReportLine(logs, epoch) ?? throw new Xunit.Sdk.XunitException($"no report {epoch}:\n{logs}"))).ToList();
+            Assert.True(losses[2] < losses[0], $"the loss falls: {string.Join(", ", losses)}");
+            Assert.Contains("Training finished", logs, StringComparison.Ordinal);
+            Assert.Contains("trained 3 epochs", logs, StringComparison.Ordinal);
+
+            // The run cleans up after itself: no actor of it alive, its placement group gone.
+            await AssertNothingLeftAsync("train-linear");
+        }
+        finally
+        {
+            run.Release();
+            await StopJobIfRunningAsync(jobId);
+        }
+    }
+
+    [Fact]
+    public async Task Five_workers_on_4_CPUs_stay_pending_with_the_infeasible_demand_in_status_and_a_cancel_leaves_nothing()
+    {
+        using var run = new TrainRunFolder();
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var progress = new Collected();
+        var trainer = new DataParallelTrainer<LinearTrainConfig>(
+            LinearTraining.Loop, run.Config(epochs: 3, holdAfterEpoch: 0), new ScalingConfig { NumWorkers = 5 },
+            new RunConfig { Name = "five", StoragePath = run.Path, Progress = progress, Verbose = false });
+        using var cancel = new CancellationTokenSource();
+        var fit = trainer.FitAsync(ray, cancel.Token);
+        try
+        {
+            // `orleansray status` shows the group as Ray's does: shape * count (strategy), pending, infeasible.
+            ClusterStatus? status = null;
+            await Poll.UntilAsync(
+                async () => (status = await Cluster.StatusAsync()).Text.Contains("{\"CPU\": 1.0} * 5 (PACK): 1+ pending placement groups (infeasible", StringComparison.Ordinal),
+                Deadline,
+                "status to show the 5-bundle group pending and infeasible",
+                () => status?.Text ?? "(no status)");
+            _output.WriteLine(status!.Text);
+            // The state API lists it PENDING with no bundle placed.
+            var group = Assert.Single(await PlacementGroupsAsync("train-five"));
+            Assert.Equal("PENDING", group.GetProperty("state").GetString());
+            Assert.Equal(5, group.GetProperty("bundles").GetArrayLength());
+            Assert.All(group.GetProperty("bundle_nodes").EnumerateArray(), n => Assert.Equal(string.Empty, n.GetString()));
+            // The trainer itself says what it waits for.
+            await Poll.UntilAsync(() => progress.Items.Any(p => p.Kind == TrainProgressKind.PlacementPending && p.IsInfeasible), Deadline, "the trainer to report the infeasible placement");
+            Assert.False(fit.IsCompleted, "the run waits");
+            Assert.Empty(await AliveTrainActorsAsync());
+
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(Deadline));
+
+            await AssertNothingLeftAsync("train-five");
+            Assert.DoesNotContain("pending placement groups", (await Cluster.StatusAsync()).Text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cancel.CancelAsync();
+            await Task.WhenAny(fit, Task.Delay(Deadline));
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_of_a_workers_node_with_MaxFailures_1_resumes_from_the_last_checkpoint_and_finishes()
+    {
+        using var run = new TrainRunFolder();
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var fit = StartSpreadRun(ray, run, "resume", maxFailures: 1);
+        try
+        {
+            var (victim, rank) = await KillAWorkersNodeAsync(run);
+
+            var result = await fit.WaitAsync(TimeSpan.FromSeconds(120));
+
+            Assert.Null(result.Error);
+            Assert.Equal(2, result.Attempts);
+            // Resumed from the checkpoint of epoch 2, not from scratch: every rank of the second attempt started there,
+            // on the surviving nodes, and the history has each epoch once.
+            var resumed = run.Starts(1);
+            Assert.Equal(3, resumed.Count);
+            Assert.All(resumed, s => Assert.Equal(2, s.StartEpoch));
+            Assert.All(resumed, s => Assert.False(victim.Owns(s.Node), $"rank {s.Rank} restarted on the killed node {s.Node}"));
+            Assert.Equal(new[] { 1.0, 2, 3, 4 }, result.MetricsHistory.Select(m => m["epoch"]));
+            Assert.Equal(new[] { 0.0, 0, 2, 2 }, result.MetricsHistory.Select(m => m["start_epoch"]));
+            Assert.True(result.Metrics["loss"] < result.MetricsHistory[0]["loss"], "the loss falls across the restart");
+            Assert.NotNull(result.Checkpoint);
+            _output.WriteLine($"killed {victim} (rank {rank}); finished in {result.Attempts} attempts, loss {result.MetricsHistory[0]["loss"]:G4} -> {result.Metrics["loss"]:G4}");
+            await AssertNothingLeftAsync("train-resume");
+        }
+        finally
+        {
+            run.Release();
+            await Task.WhenAny(fit, Task.Delay(Deadline));
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_of_a_workers_node_with_MaxFailures_0_fails_the_run_naming_the_rank()
+    {
+        using var run = new TrainRunFolder();
+        await using var ray = await Driver.ConnectAsync(Cluster);
+        var fit = StartSpreadRun(ray, run, "nofailures", maxFailures: 0);
+        try
+        {
+            var (victim, rank) = await KillAWorkersNodeAsync(run);
+
+            var error = await Assert.ThrowsAsync<TrainingFailedException>(() => fit.WaitAsync(TimeSpan.FromSeconds(120)));
+
+            _output.WriteLine(error.Message);
+            Assert.Equal(rank, error.Rank);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"rank {rank}"), error.Message, StringComparison.Ordinal);
+            Assert.Equal(1, error.Attempts);
+            Assert.Empty(run.Starts(1)); // no second attempt
+            await AssertNothingLeftAsync("train-nofailures");
+        }
+        finally
+        {
+            run.Release();
+            await Task.WhenAny(fit, Task.Delay(Deadline));
+        }
+    }
+
+    /// <summary>3 workers, SPREAD (one per node: each 1-CPU worker node holds a rank, and after one dies the head's free
+    /// CPU holds its bundle again), 4 epochs, holding after epoch 2 (whose checkpoint is the one to resume from).</summary>
+    private static Task<TrainResult> StartSpreadRun(IRay ray, TrainRunFolder run, string name, int maxFailures)
+    {
+        var trainer = new DataParallelTrainer<LinearTrainConfig>(
+            LinearTraining.Loop,
+            run.Config(epochs: 4, holdAfterEpoch: 2),
+            new ScalingConfig { NumWorkers = 3, PlacementStrategy = PlacementStrategy.Spread },
+            new RunConfig { Name = name, StoragePath = run.Path, FailureConfig = new FailureConfig { MaxFailures = maxFailures }, Verbose = false });
+        return trainer.FitAsync(ray);
+    }
+
+    /// <summary>Waits until the 3 ranks hold after epoch 2, then kill -9 of a 1-CPU worker node that runs a rank and not
+    /// the coordinator (the driver needs the coordinator to see the failure). Returns the node and its rank.</summary>
+    private async Task<(ClusterNode Victim, int Rank)> KillAWorkersNodeAsync(TrainRunFolder run)
+    {
+        await Poll.UntilAsync(() => run.Held(0).Count == 3, Deadline, "the 3 ranks to hold after epoch 2");
+        var actors = await AliveTrainActorsAsync();
+        var coordinator = actors.Single(a => a.ClassName == CoordinatorClass).Node;
+        var starts = run.Starts(0);
+        var victim = _train.Workers.First(n => !n.Owns(coordinator) && starts.Any(s => n.Owns(s.Node)));
+        var rank = starts.Single(s => victim.Owns(s.Node)).Rank;
+        await Cluster.KillAsync(victim);
+        return (victim, rank);
+    }
+
+    /// <summary>The run's actors alive now, by <c>orleansray list actors --format json</c>.</summary>
+    private async Task<List<(string ClassName, string Node)>> AliveTrainActorsAsync()
+    {
+        var result = await Cluster.RunAsync("list", "actors", "--format", "json", "--filter", "state=ALIVE", "--limit", "10000");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output);
+        return json.RootElement.EnumerateArray()
+            .Select(a => (ClassName: a.GetProperty("class_name").GetString()!, Node: a.GetProperty("node").GetString()!))
+            .Where(a => a.ClassName == WorkerClass || a.ClassName == CoordinatorClass)
+            .ToList();
+    }
+
+    /// <summary>The rows of <c>orleansray list placement-groups --format json</c> named <paramref name="name"/>.</summary>
+    private async Task<List<JsonElement>> PlacementGroupsAsync(string name)
+    {
+        var result = await Cluster.RunAsync("list", "placement-groups", "--format", "json", "--filter", "name=" + name);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output);
+        return json.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    /// <summary>No actor of a run alive and its placement group gone (removal is immediate; the actors' rows follow
+    /// their kill within a node report).</summary>
+    private async Task AssertNothingLeftAsync(string group)
+    {
+        List<(string ClassName, string Node)> alive = [];
+        await Poll.UntilAsync(async () => (alive = await AliveTrainActorsAsync()).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to be gone", () => Describe(alive));
+        Assert.Empty(await PlacementGroupsAsync(group));
+    }
+
+    /// <summary><c>orleansray job logs ID</c>: what the job printed so far.</summary>
+    private async Task<string> LogsAsync(string jobId)
+    {
+        var logs = await Cluster.RunAsync("job", "logs", jobId);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        return logs.Output;
+    }
+
+    private async Task WaitForJobAsync(string jobId, string state)
+    {
+        ProcessResult? list = null;
+        await Poll.UntilAsync(
+            async () => (list = await Cluster.RunAsync("job", "list")).Output.Split('\n').Any(l => l.StartsWith($"| {jobId} ", StringComparison.Ordinal) && l.Contains($"| {state}", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(90),
+            $"job {jobId} to be {state}",
+            () => list?.ToString() ?? "(no list yet)");
+    }
+
+    private async Task StopJobIfRunningAsync(string jobId)
+    {
+        var list = await Cluster.RunAsync("job", "list");
+        if (list.Output.Split('\n').Any(l => l.StartsWith($"| {jobId} ", StringComparison.Ordinal) && (l.Contains("| RUNNING", StringComparison.Ordinal) || l.Contains("| PENDING", StringComparison.Ordinal))))
+        {
+            await Cluster.RunAsync("job", "stop", jobId);
+        }
+    }
+
+    /// <summary>The trainer's line for report <paramref name="iteration"/> ("[train] Report 1: b=..., epoch=1, loss=...").</summary>
+    private static string? ReportLine(string logs, int iteration) =>
+        logs.Split('\n').FirstOrDefault(l => l.Contains(string.Create(CultureInfo.InvariantCulture, $"Report {iteration}: "), StringComparison.Ordinal)
+            && l.Contains(string.Create(CultureInfo.InvariantCulture, $"epoch={iteration}"), StringComparison.Ordinal) && l.Contains("loss=", StringComparison.Ordinal));
+
+    private static double Loss(string line) => double.Parse(LossValue().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"loss=([0-9.eE+-]+)")]
+    private static partial Regex LossValue();
+
+    private static string Describe(IEnumerable<(string ClassName, string Node)> actors) =>
+        string.Join("; ", actors.Select(a => $"{a.ClassName} on {a.Node}"));
+
+    /// <summary>Progress reports, kept as they come (Progress&lt;T&gt; would post them to a thread pool later).</summary>
+    private sealed class Collected : IProgress<TrainProgress>
+    {
+        private readonly ConcurrentQueue<TrainProgress> _items = new();
+
+        public IReadOnlyList<TrainProgress> Items => _items.ToList();
+
+        public void Report(TrainProgress value) => _items.Enqueue(value);
+    }
+}
