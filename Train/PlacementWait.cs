@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace OrleansRay.Train;
+
+/// <summary>Waits for the run's placement group, reporting what it waits for while it is pending.</summary>
+internal static class PlacementWait
+{
+    /// <summary>How long a pending group waits between two reports of what it waits for.</summary>
+    private static readonly TimeSpan ReportEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a group may take to place before the first report: placing takes milliseconds when it fits.</summary>
+    private static readonly TimeSpan FirstReportAfter = TimeSpan.FromSeconds(1);
+
+    public static async Task WaitAsync(IRay ray, PlacementGroup group, ScalingConfig scaling, int attempt, Action<TrainProgress> progress, CancellationToken cancellationToken)
+    {
+        if (await group.WaitAsync(FirstReportAfter, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        while (true)
+        {
+            var (message, infeasible) = await DescribeAsync(ray, scaling).ConfigureAwait(false);
+            progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, message, IsInfeasible: infeasible));
+            if (await group.WaitAsync(ReportEvery, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>"waiting for 5 worker bundles of {CPU: 1} (PACK): ..." and whether the live nodes can ever hold them.</summary>
+    internal static async Task<(string Message, bool Infeasible)> DescribeAsync(IRay ray, ScalingConfig scaling)
+    {
+        var bundle = scaling.WorkerBundle();
+        var nodes = (await ray.NodesAsync().ConfigureAwait(false)).Where(n => n.IsAlive).ToList();
+        var need = bundle.ToDictionary(r => r.Key, r => r.Value * scaling.NumWorkers, StringComparer.Ordinal);
+        var total = bundle.Keys.ToDictionary(k => k, k => nodes.Sum(n => n.Resources.GetValueOrDefault(k)), StringComparer.Ordinal);
+        var fitsOneNode = nodes.Any(n => bundle.All(r => n.Resources.GetValueOrDefault(r.Key) >= r.Value));
+        var strictOneNode = scaling.PlacementStrategy == PlacementStrategy.StrictPack
+            && !nodes.Any(n => need.All(r => n.Resources.GetValueOrDefault(r.Key) >= r.Value));
+        var strictSpread = scaling.PlacementStrategy == PlacementStrategy.StrictSpread && nodes.Count(n => bundle.All(r => n.Resources.GetValueOrDefault(r.Key) >= r.Value)) < scaling.NumWorkers;
+        var shortOf = need.Where(r => total[r.Key] < r.Value).ToList();
+        var infeasible = !fitsOneNode || shortOf.Count > 0 || strictOneNode || strictSpread;
+        var why = !fitsOneNode ? $"no live node has {Shape(bundle)} for one worker"
+            : shortOf.Count > 0 ? $"the workers need {Shape(need)} in total and the {nodes.Count} live node(s) have {Shape(total)}"
+            : strictOneNode ? $"STRICT_PACK needs {Shape(need)} on one node and no live node has it"
+            : strictSpread ? $"STRICT_SPREAD needs {scaling.NumWorkers} nodes of {Shape(bundle)} and fewer live nodes have it"
+            : "the resources are in use by other work";
+        var message = $"Waiting for the placement group of {scaling.NumWorkers} worker bundle(s) of {Shape(bundle)} ({scaling.PlacementStrategy}): {why}; " +
+            (infeasible ? "infeasible until nodes with more resources join." : "it starts when they free up.");
+        return (message, infeasible);
+    }
+
+    private static string Shape(IReadOnlyDictionary<string, double> resources) =>
+        "{" + string.Join(", ", resources.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}: {r.Value:0.###}"))) + "}";
+}

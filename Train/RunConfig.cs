@@ -1,0 +1,50 @@
+namespace OrleansRay.Train;
+
+/// <summary>Name, storage, failure handling and progress of a training run (Ray Train's <c>RunConfig</c>).</summary>
+public sealed class RunConfig
+{
+    /// <summary>The run's name: the folder under <see cref="StoragePath"/> that holds its checkpoints.
+    /// Default: null, which names it "DataParallelTrainer_" and the start time (UTC, yyyyMMdd_HHmmss) and a short id.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Where checkpoints are persisted: the folder holding the run's folder. Workers write their checkpoints there
+    /// themselves, so on a cluster of several machines it must be a path every node reaches (a shared file system), as
+    /// Ray's <c>storage_path</c>. Default: null, which is <c>~/orleansray_results</c> (Ray: <c>~/ray_results</c>).</summary>
+    public string? StoragePath { get; set; }
+
+    /// <summary>How many restarts a run gets. Default: <c>MaxFailures = 0</c>.</summary>
+    public FailureConfig FailureConfig { get; set; } = new();
+
+    /// <summary>Which checkpoints are kept. Default: all of them.</summary>
+    public CheckpointConfig CheckpointConfig { get; set; } = new();
+
+    /// <summary>Receives the run's progress as it happens (placement pending and the resources it waits for, workers
+    /// started and where, each report of rank 0, restarts, the end), on a thread-pool thread. Default: null.</summary>
+    public IProgress<TrainProgress>? Progress { get; set; }
+
+    /// <summary>Whether progress is also printed to the console (one line per event, as Ray prints its reports).
+    /// Default: true.</summary>
+    public bool Verbose { get; set; } = true;
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">MaxFailures is below -1, NumToKeep below 1, or Name holds path characters.</exception>
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(FailureConfig, "runConfig.FailureConfig");
+        ArgumentNullException.ThrowIfNull(CheckpointConfig, "runConfig.CheckpointConfig");
+        if (FailureConfig.MaxFailures < -1)
+        {
+            throw new ArgumentException($"RunConfig.FailureConfig.MaxFailures is {FailureConfig.MaxFailures}; use 0 (no restart), a positive count, or -1 (no limit).", "runConfig");
+        }
+
+        if (CheckpointConfig.NumToKeep is < 1)
+        {
+            throw new ArgumentException($"RunConfig.CheckpointConfig.NumToKeep is {CheckpointConfig.NumToKeep}; keep at least 1 checkpoint, or leave it null to keep all.", "runConfig");
+        }
+
+        if (Name is not null && (Name.Length == 0 || Name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || Name is "." or ".."))
+        {
+            throw new ArgumentException($"RunConfig.Name '{Name}' is not a valid folder name.", "runConfig");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using OrleansRay.Train.Wire;
+
+namespace OrleansRay.Train;
+
+/// <summary>What the driver knows of a run across its attempts: the reports so far and the checkpoints kept.</summary>
+internal sealed class RunState
+{
+    private readonly int? _numToKeep;
+
+    public RunState(string name, string path, int? numToKeep)
+    {
+        Name = name;
+        Path = path;
+        _numToKeep = numToKeep;
+    }
+
+    public string Name { get; }
+
+    public string Path { get; }
+
+    public List<ReportRecord> History { get; } = new();
+
+    /// <summary>The persisted checkpoints not pruned, oldest first, with their report.</summary>
+    public List<ReportRecord> Kept { get; } = new();
+
+    public string? LatestCheckpoint => Kept.Count == 0 ? null : Kept[^1].Checkpoint;
+
+    /// <summary>Adds reports read from the coordinator (ignoring ones already known) and returns the new ones.</summary>
+    public IReadOnlyList<ReportRecord> Add(IEnumerable<ReportRecord> reports)
+    {
+        var added = new List<ReportRecord>();
+        foreach (var report in reports.OrderBy(r => r.Iteration))
+        {
+            if (report.Iteration <= History.Count)
+            {
+                continue;
+            }
+
+            History.Add(report);
+            added.Add(report);
+            if (report.Checkpoint is not null)
+            {
+                Kept.RemoveAll(k => k.Checkpoint == report.Checkpoint);
+                Kept.Add(report);
+                while (_numToKeep is { } keep && Kept.Count > keep)
+                {
+                    Kept.RemoveAt(0);
+                }
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>rank 0's metrics of a report, with Ray's "training_iteration".</summary>
+    public static IReadOnlyDictionary<string, double> MetricsOf(ReportRecord report) =>
+        new Dictionary<string, double>(report.Metrics, StringComparer.Ordinal) { ["training_iteration"] = report.Iteration };
+}

@@ -1,0 +1,19 @@
+namespace OrleansRay.Train;
+
+/// <summary>One event of a running training run, as <see cref="RunConfig.Progress"/> receives it.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Attempt">The attempt it belongs to: 0 for the first, one more after each restart.</param>
+/// <param name="Message">A line a person reads (what <see cref="RunConfig.Verbose"/> prints).</param>
+/// <param name="Iteration">For <see cref="TrainProgressKind.Reported"/>: the report's number in the run, from 1 (Ray's
+/// <c>training_iteration</c>); else null.</param>
+/// <param name="Metrics">For <see cref="TrainProgressKind.Reported"/>: rank 0's metrics; else null.</param>
+/// <param name="IsInfeasible">For <see cref="TrainProgressKind.PlacementPending"/>: true when the live nodes can never
+/// hold the workers' bundles (a bundle larger than every node, or more in total than the cluster has), so the run waits
+/// until nodes join; false when they only wait for resources to free up.</param>
+public sealed record TrainProgress(
+    TrainProgressKind Kind,
+    int Attempt,
+    string Message,
+    int? Iteration = null,
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    bool IsInfeasible = false);

@@ -1,0 +1,281 @@
+using System.Globalization;
+using OrleansRay.Train.Wire;
+
+namespace OrleansRay.Train;
+
+/// <summary>One <c>FitAsync</c>: the driver's side of a run (Ray Train's <c>TrainController</c> loop, kept in the driver;
+/// see ADR 0017): reserve the placement group, start each attempt's group, follow it, restart it from the latest
+/// checkpoint while the failure budget lasts, and clean up.</summary>
+internal sealed class TrainRun
+{
+    /// <summary>How often the driver reads new reports from the coordinator while the loops run.</summary>
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long, after a first loop failed, the driver waits for the failure that caused it (a peer of a dead
+    /// worker fails its collective first, then the dead worker's own call fails).</summary>
+    private static readonly TimeSpan RootCauseGrace = TimeSpan.FromSeconds(5);
+
+    private readonly IRay _ray;
+    private readonly Func<ActorHandle<TrainContext>, ObjectRef<Task>> _startLoop;
+    private readonly ScalingConfig _scaling;
+    private readonly RunConfig _runConfig;
+    private readonly IReadOnlyDictionary<string, TrainDataset> _datasets;
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+
+    public TrainRun(IRay ray, Func<ActorHandle<TrainContext>, ObjectRef<Task>> startLoop, ScalingConfig scaling, RunConfig runConfig, IReadOnlyDictionary<string, TrainDataset> datasets)
+    {
+        _ray = ray;
+        _startLoop = startLoop;
+        _scaling = scaling;
+        _runConfig = runConfig;
+        _datasets = datasets;
+    }
+
+    public async Task<TrainResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var name = _runConfig.Name ?? string.Create(CultureInfo.InvariantCulture, $"DataParallelTrainer_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{_runId[..6]}");
+        var storage = Path.GetFullPath(_runConfig.StoragePath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "orleansray_results"));
+        var run = new RunState(name, Path.Combine(storage, name), _runConfig.CheckpointConfig.NumToKeep);
+        Directory.CreateDirectory(run.Path);
+
+        var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
+        for (var rank = 0; rank < shards.Length; rank++)
+        {
+            shards[rank] = new Dictionary<string, ObjectRef>(StringComparer.Ordinal);
+            foreach (var (datasetName, dataset) in _datasets)
+            {
+                shards[rank][datasetName] = await dataset.PutShardAsync(_ray, rank, shards.Length).ConfigureAwait(false);
+            }
+        }
+
+        var bundle = _scaling.WorkerBundle();
+        var group = await _ray.CreatePlacementGroupAsync(
+            Enumerable.Range(0, _scaling.NumWorkers).Select(_ => ToBundle(bundle)), _scaling.PlacementStrategy, $"train-{name}").ConfigureAwait(false);
+        var attempt = 0;
+        try
+        {
+            for (; ; attempt++)
+            {
+                await PlacementWait.WaitAsync(_ray, group, _scaling, attempt, Publish, cancellationToken).ConfigureAwait(false);
+                var failure = await RunAttemptAsync(run, group, bundle, attempt, shards, cancellationToken).ConfigureAwait(false);
+                if (failure is null)
+                {
+                    Publish(new TrainProgress(TrainProgressKind.Finished, attempt, $"Training finished after {run.History.Count} report(s) in {attempt + 1} attempt(s); results in {run.Path}."));
+                    return Result(run, attempt + 1);
+                }
+
+                var maxFailures = _runConfig.FailureConfig.MaxFailures;
+                if (maxFailures != -1 && attempt >= maxFailures)
+                {
+                    var error = new TrainingFailedException(
+                        $"Training failed: {failure.Value.Message} (attempt {attempt + 1} of {(maxFailures == 0 ? "1, FailureConfig.MaxFailures = 0" : (maxFailures + 1).ToString(CultureInfo.InvariantCulture))}).",
+                        failure.Value.Rank, attempt + 1, failure.Value.Cause);
+                    error.Result = Result(run, attempt + 1, error);
+                    Publish(new TrainProgress(TrainProgressKind.Failed, attempt, error.Message));
+                    throw error;
+                }
+
+                Publish(new TrainProgress(TrainProgressKind.Restarting, attempt,
+                    $"Attempt {attempt + 1} failed: {failure.Value.Message}; restarting the worker group from {run.LatestCheckpoint ?? "the beginning (no checkpoint yet)"}."));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Publish(new TrainProgress(TrainProgressKind.Failed, attempt, "Training cancelled."));
+            throw;
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
+            foreach (var shard in shards.SelectMany(s => s.Values))
+            {
+                shard.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Runs one attempt; null when every loop returned, else the failure that ended it.</summary>
+    private async Task<(int Rank, string Message, Exception Cause)?> RunAttemptAsync(
+        RunState run, PlacementGroup placementGroup, IReadOnlyDictionary<string, double> bundle, int attempt, Dictionary<string, ObjectRef>[] shards, CancellationToken cancellationToken)
+    {
+        WorkerGroup group;
+        try
+        {
+            group = await WorkerGroup.StartAsync(_ray, placementGroup, bundle, _runConfig.CheckpointConfig.NumToKeep,
+                run.Kept.Select(k => k.Checkpoint!).ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkerStartException ex)
+        {
+            return (-1, ex.Message, ex.InnerException!);
+        }
+
+        try
+        {
+            var groupId = $"train-{_runId}-{attempt}";
+            var setups = new List<ObjectRef<bool>>();
+            for (var rank = 0; rank < group.Workers.Length; rank++)
+            {
+                setups.Add(group.Workers[rank].Task((w, s) => w.Configure(s), group.SetupOf(rank, groupId, run, attempt, shards[rank])).Remote());
+            }
+
+            var loops = group.Workers.Select(w => _startLoop(w)).ToList();
+            Publish(new TrainProgress(TrainProgressKind.WorkersStarted, attempt,
+                $"Started {group.Workers.Length} worker(s) on {group.Nodes.Distinct().Count()} node(s): " +
+                string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + "."));
+            return await FollowAsync(run, group, loops, attempt, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await group.KillAsync(_ray).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the loops, publishing reports as they complete, until all returned or one failed.</summary>
+    private async Task<(int Rank, string Message, Exception Cause)?> FollowAsync(
+        RunState run, WorkerGroup group, List<ObjectRef<Task>> loops, int attempt, CancellationToken cancellationToken)
+    {
+        var running = Enumerable.Range(0, loops.Count).ToList();
+        while (running.Count > 0)
+        {
+            var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: PollEvery, cancellationToken).ConfigureAwait(false);
+            await PollAsync(run, group, attempt).ConfigureAwait(false);
+            foreach (var done in ready)
+            {
+                var rank = loops.IndexOf(done);
+                running.Remove(rank);
+                if (await FailureOfAsync(done).ConfigureAwait(false) is { } cause)
+                {
+                    return await RootCauseAsync(group, loops, running, (rank, cause)).ConfigureAwait(false);
+                }
+            }
+
+            if (running.Count > 0 && running.Count < loops.Count)
+            {
+                var state = await PollStateAsync(group).ConfigureAwait(false);
+                if (state is { WaitingRanks.Length: > 0 } && running.All(r => state.WaitingRanks.Contains(r)))
+                {
+                    var returned = Enumerable.Range(0, loops.Count).Except(running).First();
+                    var message = $"rank {returned} returned from its train loop while rank(s) {string.Join(", ", running)} wait in report {state.WaitingIteration}: every worker must call ReportAsync the same number of times";
+                    return (returned, message, new InvalidOperationException(message));
+                }
+            }
+        }
+
+        await PollAsync(run, group, attempt).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>A failed loop's exception, or null when it returned.</summary>
+    private async Task<Exception?> FailureOfAsync(ObjectRef<Task> loop)
+    {
+        try
+        {
+            await _ray.GetAsync(loop).ConfigureAwait(false);
+            return null;
+        }
+        catch (RayException ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>After a first failure: the failure of the worker that caused it. A peer of a dead or throwing rank may
+    /// fail first (its collective aborted, or the actor call to the dead peer failed); the cause is a rank whose own
+    /// actor died or whose loop threw something else.</summary>
+    private async Task<(int Rank, string Message, Exception Cause)> RootCauseAsync(
+        WorkerGroup group, List<ObjectRef<Task>> loops, List<int> running, (int Rank, Exception Cause) first)
+    {
+        var failures = new List<(int Rank, Exception Cause)> { first };
+        var deadline = DateTime.UtcNow + RootCauseGrace;
+        while (!IsRootCause(failures[^1].Cause) && running.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: deadline - DateTime.UtcNow).ConfigureAwait(false);
+            foreach (var done in ready)
+            {
+                var rank = loops.IndexOf(done);
+                running.Remove(rank);
+                if (await FailureOfAsync(done).ConfigureAwait(false) is { } cause)
+                {
+                    failures.Add((rank, cause));
+                }
+            }
+        }
+
+        var (failedRank, exception) = failures.FirstOrDefault(f => f.Cause is ActorDiedException)
+            is { Cause: not null } died ? died : failures.FirstOrDefault(f => IsRootCause(f.Cause)) is { Cause: not null } root ? root : failures[0];
+        var what = exception switch
+        {
+            ActorDiedException => $"the worker of rank {failedRank} (node {group.Nodes[failedRank]}) died: {exception.Message}",
+            RayTaskException task => $"the train loop of rank {failedRank} (node {group.Nodes[failedRank]}) threw {task.OriginalExceptionType}: {task.OriginalMessage}",
+            _ => $"rank {failedRank} (node {group.Nodes[failedRank]}) failed: {exception.Message}",
+        };
+        return (failedRank, what, exception);
+    }
+
+    private static bool IsRootCause(Exception exception) =>
+        exception is ActorDiedException
+        || (exception is RayTaskException task && !task.OriginalExceptionType.Contains("CollectiveAborted", StringComparison.Ordinal)
+            && !task.OriginalExceptionType.Contains("OperationCanceled", StringComparison.Ordinal)
+            && !task.OriginalExceptionType.Contains("TaskCanceled", StringComparison.Ordinal)
+            && !task.OriginalExceptionType.Contains("ActorDied", StringComparison.Ordinal));
+
+    private async Task PollAsync(RunState run, WorkerGroup group, int attempt)
+    {
+        var state = await PollStateAsync(group, run.History.Count + 1).ConfigureAwait(false);
+        if (state is null)
+        {
+            return;
+        }
+
+        foreach (var report in run.Add(state.Reports))
+        {
+            var metrics = RunState.MetricsOf(report);
+            var line = string.Join(", ", report.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key}={m.Value:G6}")));
+            Publish(new TrainProgress(TrainProgressKind.Reported, attempt,
+                $"Report {report.Iteration}: {line}{(report.Checkpoint is null ? string.Empty : $" (checkpoint {Path.GetFileName(report.Checkpoint)})")}",
+                report.Iteration, metrics));
+        }
+    }
+
+    /// <summary>The coordinator's state, or null when it cannot answer (it died with its node: the attempt is failing).</summary>
+    private async Task<CoordinatorState?> PollStateAsync(WorkerGroup group, int fromIteration = int.MaxValue)
+    {
+        try
+        {
+            return await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (RayException)
+        {
+            return null;
+        }
+    }
+
+    private static TrainResult Result(RunState run, int attempts, TrainingFailedException? error = null)
+    {
+        var last = run.History.Count == 0 ? new Dictionary<string, double>() : RunState.MetricsOf(run.History[^1]);
+        var kept = run.Kept.Select(k => (Checkpoint.Persisted(k.Checkpoint!), RunState.MetricsOf(k))).ToList();
+        return new TrainResult(last, run.History.Select(RunState.MetricsOf).ToList(), run.LatestCheckpoint is { } latest ? Checkpoint.Persisted(latest) : null,
+            kept, error, run.Path, attempts);
+    }
+
+    private void Publish(TrainProgress progress)
+    {
+        if (_runConfig.Verbose)
+        {
+            Console.WriteLine($"[train] {progress.Message}");
+        }
+
+        _runConfig.Progress?.Report(progress);
+    }
+
+    private static Bundle ToBundle(IReadOnlyDictionary<string, double> resources)
+    {
+        var bundle = new Bundle();
+        foreach (var (name, amount) in resources)
+        {
+            bundle[name] = amount;
+        }
+
+        return bundle;
+    }
+}

@@ -1,0 +1,141 @@
+using OrleansRay.Train.Wire;
+
+namespace OrleansRay.Train;
+
+/// <summary>One attempt's actors: a coordinator and one worker per bundle of the run's placement group, ranked by node.</summary>
+internal sealed class WorkerGroup
+{
+    private WorkerGroup(ActorHandle<TrainCoordinator> coordinator, ActorHandle<TrainContext>[] workers, string[] nodes)
+    {
+        Coordinator = coordinator;
+        Workers = workers;
+        Nodes = nodes;
+    }
+
+    /// <summary>The attempt's coordinator.</summary>
+    public ActorHandle<TrainCoordinator> Coordinator { get; }
+
+    /// <summary>The workers, indexed by world rank.</summary>
+    public ActorHandle<TrainContext>[] Workers { get; }
+
+    /// <summary>The node of each rank.</summary>
+    public string[] Nodes { get; }
+
+    /// <summary>Starts the coordinator and one worker in each bundle, waits until each runs, and ranks them node by node
+    /// (nodes in the order of the lowest bundle each holds; within a node, by bundle).</summary>
+    /// <exception cref="WorkerStartException">A worker could not start (its bundle index says which).</exception>
+    public static async Task<WorkerGroup> StartAsync(
+        IRay ray, PlacementGroup placementGroup, IReadOnlyDictionary<string, double> bundle, int? numToKeep, string[] keptCheckpoints,
+        CancellationToken cancellationToken)
+    {
+        var worldSize = placementGroup.BundleCount;
+        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Remote();
+        var byBundle = new ActorHandle<TrainContext>[worldSize];
+        for (var i = 0; i < worldSize; i++)
+        {
+            byBundle[i] = ray.Actor(() => new TrainContext()).Options(WorkerOptions(placementGroup, i, bundle)).Remote();
+        }
+
+        var nodeOf = new string[worldSize];
+        try
+        {
+            for (var i = 0; i < worldSize; i++)
+            {
+                try
+                {
+                    nodeOf[i] = await ray.GetAsync(byBundle[i].Task(w => w.NodeName()).Remote(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (RayException ex)
+                {
+                    throw new WorkerStartException(i, ex);
+                }
+            }
+        }
+        catch
+        {
+            await KillAsync(ray, coordinator, byBundle).ConfigureAwait(false);
+            throw;
+        }
+
+        var nodeOrder = nodeOf.Distinct(StringComparer.Ordinal).ToList();
+        var ranked = Enumerable.Range(0, worldSize)
+            .OrderBy(i => nodeOrder.IndexOf(nodeOf[i]))
+            .ThenBy(i => i)
+            .ToArray();
+        return new WorkerGroup(coordinator, ranked.Select(i => byBundle[i]).ToArray(), ranked.Select(i => nodeOf[i]).ToArray());
+    }
+
+    /// <summary>The setup of rank <paramref name="rank"/>.</summary>
+    public WorkerSetup SetupOf(int rank, string groupId, RunState run, int attempt, Dictionary<string, ObjectRef> datasets)
+    {
+        var node = Nodes[rank];
+        var nodes = Nodes.Distinct(StringComparer.Ordinal).ToList();
+        return new WorkerSetup
+        {
+            GroupId = groupId,
+            WorldRank = rank,
+            WorldSize = Workers.Length,
+            LocalRank = Nodes.Take(rank).Count(n => n == node),
+            LocalWorldSize = Nodes.Count(n => n == node),
+            NodeRank = nodes.IndexOf(node),
+            Workers = Workers,
+            Coordinator = Coordinator,
+            RunName = run.Name,
+            RunPath = run.Path,
+            FirstIteration = run.History.Count,
+            Checkpoint = run.LatestCheckpoint,
+            Datasets = datasets,
+            Attempt = attempt,
+        };
+    }
+
+    /// <summary>Kills the attempt's actors (a running loop's <see cref="TrainContext.CancellationToken"/> fires).</summary>
+    public Task KillAsync(IRay ray) => KillAsync(ray, Coordinator, Workers);
+
+    private static async Task KillAsync(IRay ray, ActorHandle<TrainCoordinator> coordinator, ActorHandle<TrainContext>[] workers)
+    {
+        foreach (var worker in workers.Where(w => w is not null))
+        {
+            await KillQuietlyAsync(() => ray.KillAsync(worker)).ConfigureAwait(false);
+        }
+
+        await KillQuietlyAsync(() => ray.KillAsync(coordinator)).ConfigureAwait(false);
+    }
+
+    private static async Task KillQuietlyAsync(Func<Task> kill)
+    {
+        try
+        {
+            await kill().ConfigureAwait(false);
+        }
+        catch (RayException)
+        {
+            // Already dead (with its node): nothing left to stop.
+        }
+    }
+
+    private static ActorOptions WorkerOptions(PlacementGroup placementGroup, int bundleIndex, IReadOnlyDictionary<string, double> bundle)
+    {
+        var options = new ActorOptions
+        {
+            PlacementGroup = placementGroup,
+            BundleIndex = bundleIndex,
+            NumCpus = bundle.GetValueOrDefault("CPU"),
+            NumGpus = bundle.GetValueOrDefault("GPU"),
+            ConcurrencyGroups = { [TrainContext.CollectiveGroup] = 16 }, // messages only hand a buffer to the inbox: quick
+        };
+        foreach (var (name, amount) in bundle.Where(r => r.Key is not "CPU" and not "GPU"))
+        {
+            if (name == "memory")
+            {
+                options.Memory = (long)amount;
+            }
+            else
+            {
+                options.Resources[name] = amount;
+            }
+        }
+
+        return options;
+    }
+}
