@@ -63,7 +63,7 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             // Every rank reported epoch 1 and holds: the group is complete and running.
             await Poll.UntilAsync(() => run.Held(0).Count == 4, Deadline, "the 4 ranks to hold after epoch 1");
 
-            var actors = await AliveTrainActorsAsync();
+            var actors = await AliveTrainActorsCliAsync();
             var workers = actors.Where(a => a.ClassName == WorkerClass).ToList();
             Assert.True(workers.Count == 4 && actors.Count(a => a.ClassName == CoordinatorClass) == 1, $"4 workers and a coordinator alive: {Describe(actors)}");
             // PACK over 2 + 1 + 1 CPUs: two workers on the head, one on each worker node.
@@ -80,26 +80,27 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
                 .ToList();
             Assert.Equal(actors.Select(a => (a.ClassName, a.Node)).Order(), shown.Order());
 
-            // Progress under Jobs while it runs: the trainer prints rank 0's reports into the job's log.
+            // Progress under Jobs while it runs: the trainer prints rank 0's reports into the job's log, which the
+            // dashboard's job API serves (GET /api/jobs/ID/logs).
             var logs = string.Empty;
             await Poll.UntilAsync(async () => ReportLine(logs = await LogsAsync(jobId), 1) is not null, Deadline, "report 1 in the job's logs", () => logs);
 
             run.Release();
             await WaitForJobAsync(jobId, "SUCCEEDED");
             logs = await LogsAsync(jobId);
-            _output.WriteLine(logs);
             var losses = Enumerable.Range(1, 3).Select(epoch => Loss(ReportLine(logs, epoch) ?? throw new Xunit.Sdk.XunitException($"no report {epoch}:\n{logs}"))).ToList();
             Assert.True(losses[2] < losses[0], $"the loss falls: {string.Join(", ", losses)}");
             Assert.Contains("Training finished", logs, StringComparison.Ordinal);
             Assert.Contains("trained 3 epochs", logs, StringComparison.Ordinal);
 
             // The run cleans up after itself: no actor of it alive, its placement group gone.
-            await AssertNothingLeftAsync("train-linear");
+            await AssertNothingLeftCliAsync("train-linear");
         }
         finally
         {
             run.Release();
             await StopJobIfRunningAsync(jobId);
+            _output.WriteLine("--- job logs:\n" + await LogsAsync(jobId));
         }
     }
 
@@ -125,19 +126,19 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
                 () => status?.Text ?? "(no status)");
             _output.WriteLine(status!.Text);
             // The state API lists it PENDING with no bundle placed.
-            var group = Assert.Single(await PlacementGroupsAsync("train-five"));
-            Assert.Equal("PENDING", group.GetProperty("state").GetString());
-            Assert.Equal(5, group.GetProperty("bundles").GetArrayLength());
-            Assert.All(group.GetProperty("bundle_nodes").EnumerateArray(), n => Assert.Equal(string.Empty, n.GetString()));
+            var group = Assert.Single((await ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=train-five"))).Rows);
+            Assert.Equal("PENDING", group.State);
+            Assert.Equal(5, group.Bundles.Count);
+            Assert.All(group.BundleNodes, n => Assert.Equal(string.Empty, n));
             // The trainer itself says what it waits for.
             await Poll.UntilAsync(() => progress.Items.Any(p => p.Kind == TrainProgressKind.PlacementPending && p.IsInfeasible), Deadline, "the trainer to report the infeasible placement");
             Assert.False(fit.IsCompleted, "the run waits");
-            Assert.Empty(await AliveTrainActorsAsync());
+            Assert.Empty(await AliveTrainActorsAsync(ray));
 
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(Deadline));
 
-            await AssertNothingLeftAsync("train-five");
+            await AssertNothingLeftAsync(ray, "train-five");
             Assert.DoesNotContain("pending placement groups", (await Cluster.StatusAsync()).Text, StringComparison.Ordinal);
         }
         finally
@@ -152,10 +153,11 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
     {
         using var run = new TrainRunFolder();
         await using var ray = await Driver.ConnectAsync(Cluster);
-        var fit = StartSpreadRun(ray, run, "resume", maxFailures: 1);
+        var progress = new Collected();
+        var fit = StartSpreadRun(ray, run, "resume", maxFailures: 1, progress);
         try
         {
-            var (victim, rank) = await KillAWorkersNodeAsync(run);
+            var (victim, rank) = await KillAWorkersNodeAsync(ray, run, fit);
 
             var result = await fit.WaitAsync(TimeSpan.FromSeconds(120));
 
@@ -172,12 +174,13 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.True(result.Metrics["loss"] < result.MetricsHistory[0]["loss"], "the loss falls across the restart");
             Assert.NotNull(result.Checkpoint);
             _output.WriteLine($"killed {victim} (rank {rank}); finished in {result.Attempts} attempts, loss {result.MetricsHistory[0]["loss"]:G4} -> {result.Metrics["loss"]:G4}");
-            await AssertNothingLeftAsync("train-resume");
+            await AssertNothingLeftAsync(ray, "train-resume");
         }
         finally
         {
             run.Release();
             await Task.WhenAny(fit, Task.Delay(Deadline));
+            _output.WriteLine(progress.Text);
         }
     }
 
@@ -186,10 +189,11 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
     {
         using var run = new TrainRunFolder();
         await using var ray = await Driver.ConnectAsync(Cluster);
-        var fit = StartSpreadRun(ray, run, "nofailures", maxFailures: 0);
+        var progress = new Collected();
+        var fit = StartSpreadRun(ray, run, "nofailures", maxFailures: 0, progress);
         try
         {
-            var (victim, rank) = await KillAWorkersNodeAsync(run);
+            var (victim, rank) = await KillAWorkersNodeAsync(ray, run, fit);
 
             var error = await Assert.ThrowsAsync<TrainingFailedException>(() => fit.WaitAsync(TimeSpan.FromSeconds(120)));
 
@@ -198,33 +202,34 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"rank {rank}"), error.Message, StringComparison.Ordinal);
             Assert.Equal(1, error.Attempts);
             Assert.Empty(run.Starts(1)); // no second attempt
-            await AssertNothingLeftAsync("train-nofailures");
+            await AssertNothingLeftAsync(ray, "train-nofailures");
         }
         finally
         {
             run.Release();
             await Task.WhenAny(fit, Task.Delay(Deadline));
+            _output.WriteLine(progress.Text);
         }
     }
 
     /// <summary>3 workers, SPREAD (one per node: each 1-CPU worker node holds a rank, and after one dies the head's free
     /// CPU holds its bundle again), 4 epochs, holding after epoch 2 (whose checkpoint is the one to resume from).</summary>
-    private static Task<TrainResult> StartSpreadRun(IRay ray, TrainRunFolder run, string name, int maxFailures)
+    private static Task<TrainResult> StartSpreadRun(IRay ray, TrainRunFolder run, string name, int maxFailures, IProgress<TrainProgress> progress)
     {
         var trainer = new DataParallelTrainer<LinearTrainConfig>(
             LinearTraining.Loop,
             run.Config(epochs: 4, holdAfterEpoch: 2),
             new ScalingConfig { NumWorkers = 3, PlacementStrategy = PlacementStrategy.Spread },
-            new RunConfig { Name = name, StoragePath = run.Path, FailureConfig = new FailureConfig { MaxFailures = maxFailures }, Verbose = false });
+            new RunConfig { Name = name, StoragePath = run.Path, FailureConfig = new FailureConfig { MaxFailures = maxFailures }, Progress = progress, Verbose = false });
         return trainer.FitAsync(ray);
     }
 
     /// <summary>Waits until the 3 ranks hold after epoch 2, then kill -9 of a 1-CPU worker node that runs a rank and not
     /// the coordinator (the driver needs the coordinator to see the failure). Returns the node and its rank.</summary>
-    private async Task<(ClusterNode Victim, int Rank)> KillAWorkersNodeAsync(TrainRunFolder run)
+    private async Task<(ClusterNode Victim, int Rank)> KillAWorkersNodeAsync(IRay ray, TrainRunFolder run, Task<TrainResult> fit)
     {
-        await Poll.UntilAsync(() => run.Held(0).Count == 3, Deadline, "the 3 ranks to hold after epoch 2");
-        var actors = await AliveTrainActorsAsync();
+        await HeldAsync(run, 3, fit);
+        var actors = await AliveTrainActorsAsync(ray);
         var coordinator = actors.Single(a => a.ClassName == CoordinatorClass).Node;
         var starts = run.Starts(0);
         var victim = _train.Workers.First(n => !n.Owns(coordinator) && starts.Any(s => n.Owns(s.Node)));
@@ -233,8 +238,20 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
         return (victim, rank);
     }
 
+    /// <summary>Waits until <paramref name="ranks"/> ranks of the first attempt hold; a run that ended before is a
+    /// failure with its own error.</summary>
+    private static async Task HeldAsync(TrainRunFolder run, int ranks, Task fit)
+    {
+        await Poll.UntilAsync(() => run.Held(0).Count == ranks || fit.IsCompleted, Deadline, $"the {ranks} ranks to hold");
+        if (fit.IsCompleted)
+        {
+            await fit; // throws the run's error
+            Assert.Fail("The run finished without holding.");
+        }
+    }
+
     /// <summary>The run's actors alive now, by <c>orleansray list actors --format json</c>.</summary>
-    private async Task<List<(string ClassName, string Node)>> AliveTrainActorsAsync()
+    private async Task<List<(string ClassName, string Node)>> AliveTrainActorsCliAsync()
     {
         var result = await Cluster.RunAsync("list", "actors", "--format", "json", "--filter", "state=ALIVE", "--limit", "10000");
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -245,31 +262,35 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             .ToList();
     }
 
-    /// <summary>The rows of <c>orleansray list placement-groups --format json</c> named <paramref name="name"/>.</summary>
-    private async Task<List<JsonElement>> PlacementGroupsAsync(string name)
-    {
-        var result = await Cluster.RunAsync("list", "placement-groups", "--format", "json", "--filter", "name=" + name);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        using var json = JsonDocument.Parse(result.Output);
-        return json.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
-    }
+    /// <summary>The run's actors alive now, by the state API of a connected driver (what the CLI reads, without
+    /// starting a process).</summary>
+    private static async Task<List<(string ClassName, string Node)>> AliveTrainActorsAsync(IRay ray) =>
+        (await ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10000 })).Rows
+            .Where(a => a.ClassName == WorkerClass || a.ClassName == CoordinatorClass)
+            .Select(a => (a.ClassName, a.Node))
+            .ToList();
 
-    /// <summary>No actor of a run alive and its placement group gone (removal is immediate; the actors' rows follow
-    /// their kill within a node report).</summary>
-    private async Task AssertNothingLeftAsync(string group)
+    /// <summary>No actor of a run alive and its placement group gone, by the state API (removal is immediate; the
+    /// actors' rows follow their kill within a node report).</summary>
+    private static async Task AssertNothingLeftAsync(IRay ray, string group)
     {
         List<(string ClassName, string Node)> alive = [];
-        await Poll.UntilAsync(async () => (alive = await AliveTrainActorsAsync()).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to be gone", () => Describe(alive));
-        Assert.Empty(await PlacementGroupsAsync(group));
+        await Poll.UntilAsync(async () => (alive = await AliveTrainActorsAsync(ray)).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to be gone", () => Describe(alive));
+        Assert.Empty((await ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=" + group))).Rows);
     }
 
-    /// <summary><c>orleansray job logs ID</c>: what the job printed so far.</summary>
-    private async Task<string> LogsAsync(string jobId)
+    /// <summary>The same through the CLI, for a run whose driver is a job.</summary>
+    private async Task AssertNothingLeftCliAsync(string group)
     {
-        var logs = await Cluster.RunAsync("job", "logs", jobId);
-        Assert.True(logs.ExitCode == 0, logs.ToString());
-        return logs.Output;
+        List<(string ClassName, string Node)> alive = [];
+        await Poll.UntilAsync(async () => (alive = await AliveTrainActorsCliAsync()).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to be gone", () => Describe(alive));
+        var groups = await Cluster.RunAsync("list", "placement-groups", "--format", "json", "--filter", "name=" + group);
+        Assert.True(groups.ExitCode == 0, groups.ToString());
+        Assert.Equal("[]", groups.Output.Trim());
     }
+
+    /// <summary>What the job printed so far, as the dashboard's job API serves it (<c>GET /api/jobs/ID/logs</c>).</summary>
+    private Task<string> LogsAsync(string jobId) => Cluster.GetDashboardAsync($"/api/jobs/{jobId}/logs");
 
     private async Task WaitForJobAsync(string jobId, string state)
     {
@@ -309,6 +330,8 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
         private readonly ConcurrentQueue<TrainProgress> _items = new();
 
         public IReadOnlyList<TrainProgress> Items => _items.ToList();
+
+        public string Text => string.Join('\n', _items.Select(p => $"[{p.Kind} attempt {p.Attempt}] {p.Message}"));
 
         public void Report(TrainProgress value) => _items.Enqueue(value);
     }
