@@ -19,6 +19,7 @@ namespace OrleansRay.Cluster.Tests;
 /// with the infeasible demand in <c>orleansray status</c>; kill -9 of a worker's node resumes from the last checkpoint
 /// (MaxFailures = 1) or fails naming the rank (MaxFailures = 0).</summary>
 [Collection(TrainClusterCollection.Name)]
+[TestCaseOrderer(ByNameOrderer.TypeName, ByNameOrderer.AssemblyName)] // Five_, Four_ (whole cluster), then Kill_ (one worker each)
 public sealed partial class TrainClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
@@ -26,6 +27,9 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
     /// <summary>The class names the state API lists the run's actors by.</summary>
     private static readonly string WorkerClass = typeof(TrainContext).FullName!;
     private const string CoordinatorClass = "OrleansRay.Train.TrainCoordinator";
+
+    /// <summary>Workers of the runs whose node a test kills.</summary>
+    private const int KillRunWorkers = 2;
 
     private readonly TrainCluster _train;
     private readonly ITestOutputHelper _output;
@@ -39,21 +43,34 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
 
     private LocalCluster Cluster => _train.Cluster;
 
-    public async Task InitializeAsync()
+    private int _timelineFrom;
+
+    public Task InitializeAsync()
     {
-        await _train.ResetAsync();
+        _timelineFrom = _train.Cluster.Timeline.Count;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Brings the cluster to the head and <paramref name="workers"/> 1-CPU workers at least (each test first):
+    /// the Five_ and Four_ tests need the whole 2 + 1 + 1 shape, a Kill_ test one worker to kill.</summary>
+    private async Task ResetAsync(int workers)
+    {
+        var reset = Stopwatch.StartNew();
+        await _train.ResetAsync(workers);
+        _output.WriteLine($"cluster reset took {reset.Elapsed.TotalSeconds:0.0} s; the cluster started in {_train.StartSeconds:0.0} s");
         _clock.Start();
     }
 
     public Task DisposeAsync()
     {
-        _output.WriteLine($"test body took {_clock.Elapsed.TotalSeconds:0.0} s (after the cluster reset)");
+        _output.WriteLine($"test body took {_clock.Elapsed.TotalSeconds:0.0} s (after the cluster reset)\n{string.Join('\n', Cluster.Timeline.Skip(_timelineFrom))}");
         return Task.CompletedTask;
     }
 
     [Fact]
     public async Task Four_workers_on_2_1_1_CPUs_run_as_a_job_as_five_actors_over_the_three_nodes_shown_on_the_dashboard_with_progress_in_the_job_logs()
     {
+        await ResetAsync(TrainCluster.BaseWorkers);
         using var run = new TrainRunFolder();
         var jobId = "train-" + Guid.NewGuid().ToString("N")[..8];
         var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--", .. TestAppDriver.Command("train", "4", run.Path, run.ReleaseFile)]);
@@ -73,12 +90,7 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.Equal(workers.Select(w => w.Node).Order(StringComparer.Ordinal), run.Starts(0).Select(s => s.Node).Order(StringComparer.Ordinal));
 
             // Point 6: the dashboard's actor API shows the same group.
-            using var page = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/actors"));
-            var shown = page.RootElement.GetProperty("actors").EnumerateArray()
-                .Where(a => a.GetProperty("state").GetString() == "ALIVE" && a.GetProperty("className").GetString() is { } c && (c == WorkerClass || c == CoordinatorClass))
-                .Select(a => (Class: a.GetProperty("className").GetString()!, Node: a.GetProperty("node").GetString()!))
-                .ToList();
-            Assert.Equal(actors.Select(a => (a.ClassName, a.Node)).Order(), shown.Order());
+            Assert.Equal(actors.Order(), (await DashboardTrainActorsAsync()).Order());
 
             // Progress under Jobs while it runs: the trainer prints rank 0's reports into the job's log, which the
             // dashboard's job API serves (GET /api/jobs/ID/logs).
@@ -93,20 +105,24 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.Contains("Training finished", logs, StringComparison.Ordinal);
             Assert.Contains("trained 3 epochs", logs, StringComparison.Ordinal);
 
-            // The run cleans up after itself: no actor of it alive, its placement group gone.
-            await AssertNothingLeftCliAsync("train-linear");
+            // The run cleans up after itself: no actor of it alive (the dashboard's actor API), its placement group gone.
+            await Poll.UntilAsync(async () => (await DashboardTrainActorsAsync()).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to leave the dashboard");
+            var groups = await Cluster.RunAsync("list", "placement-groups", "--format", "json", "--filter", "name=train-linear");
+            Assert.True(groups.ExitCode == 0, groups.ToString());
+            Assert.Equal("[]", groups.Output.Trim());
         }
         finally
         {
             run.Release();
             await StopJobIfRunningAsync(jobId);
-            _output.WriteLine("--- job logs:\n" + await LogsAsync(jobId));
+            _output.WriteLine("--- job logs:\n" + (await Cluster.RunAsync("job", "logs", jobId)).Output);
         }
     }
 
     [Fact]
     public async Task Five_workers_on_4_CPUs_stay_pending_with_the_infeasible_demand_in_status_and_a_cancel_leaves_nothing()
     {
+        await ResetAsync(TrainCluster.BaseWorkers);
         using var run = new TrainRunFolder();
         await using var ray = await Driver.ConnectAsync(Cluster);
         var progress = new Collected();
@@ -139,7 +155,9 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(Deadline));
 
             await AssertNothingLeftAsync(ray, "train-five");
-            Assert.DoesNotContain("pending placement groups", (await Cluster.StatusAsync()).Text, StringComparison.Ordinal);
+            // The dashboard's Cluster page reads the snapshot status prints: no pending group any more.
+            using var cluster = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/cluster"));
+            Assert.Equal(0, cluster.RootElement.GetProperty("pendingGroups").GetArrayLength());
         }
         finally
         {
@@ -151,6 +169,7 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
     [Fact]
     public async Task Kill_9_of_a_workers_node_with_MaxFailures_1_resumes_from_the_last_checkpoint_and_finishes()
     {
+        await ResetAsync(1);
         using var run = new TrainRunFolder();
         await using var ray = await Driver.ConnectAsync(Cluster);
         var progress = new Collected();
@@ -166,7 +185,7 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             // Resumed from the checkpoint of epoch 2, not from scratch: every rank of the second attempt started there,
             // on the surviving nodes, and the history has each epoch once.
             var resumed = run.Starts(1);
-            Assert.Equal(3, resumed.Count);
+            Assert.Equal(KillRunWorkers, resumed.Count);
             Assert.All(resumed, s => Assert.Equal(2, s.StartEpoch));
             Assert.All(resumed, s => Assert.False(victim.Owns(s.Node), $"rank {s.Rank} restarted on the killed node {s.Node}"));
             Assert.Equal(new[] { 1.0, 2, 3, 4 }, result.MetricsHistory.Select(m => m["epoch"]));
@@ -187,6 +206,7 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
     [Fact]
     public async Task Kill_9_of_a_workers_node_with_MaxFailures_0_fails_the_run_naming_the_rank()
     {
+        await ResetAsync(1);
         using var run = new TrainRunFolder();
         await using var ray = await Driver.ConnectAsync(Cluster);
         var progress = new Collected();
@@ -212,27 +232,29 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
         }
     }
 
-    /// <summary>3 workers, SPREAD (one per node: each 1-CPU worker node holds a rank, and after one dies the head's free
-    /// CPU holds its bundle again), 4 epochs, holding after epoch 2 (whose checkpoint is the one to resume from).</summary>
+    /// <summary>2 workers, SPREAD (on two nodes, so at least one 1-CPU worker node holds a rank; after it dies the head's
+    /// second CPU or the other worker holds its bundle again), 4 epochs, holding after epoch 2 (whose checkpoint is the
+    /// one to resume from). Needs the head and one 1-CPU worker: the first Kill_ test leaves one for the second.</summary>
     private static Task<TrainResult> StartSpreadRun(IRay ray, TrainRunFolder run, string name, int maxFailures, IProgress<TrainProgress> progress)
     {
         var trainer = new DataParallelTrainer<LinearTrainConfig>(
             LinearTraining.Loop,
             run.Config(epochs: 4, holdAfterEpoch: 2),
-            new ScalingConfig { NumWorkers = 3, PlacementStrategy = PlacementStrategy.Spread },
+            new ScalingConfig { NumWorkers = KillRunWorkers, PlacementStrategy = PlacementStrategy.Spread },
             new RunConfig { Name = name, StoragePath = run.Path, FailureConfig = new FailureConfig { MaxFailures = maxFailures }, Progress = progress, Verbose = false });
         return trainer.FitAsync(ray);
     }
 
-    /// <summary>Waits until the 3 ranks hold after epoch 2, then kill -9 of a 1-CPU worker node that runs a rank and not
+    /// <summary>Waits until the ranks hold after epoch 2, then kill -9 of a 1-CPU worker node that runs a rank and not
     /// the coordinator (the driver needs the coordinator to see the failure). Returns the node and its rank.</summary>
     private async Task<(ClusterNode Victim, int Rank)> KillAWorkersNodeAsync(IRay ray, TrainRunFolder run, Task<TrainResult> fit)
     {
-        await HeldAsync(run, 3, fit);
+        await HeldAsync(run, KillRunWorkers, fit);
         var actors = await AliveTrainActorsAsync(ray);
         var coordinator = actors.Single(a => a.ClassName == CoordinatorClass).Node;
         var starts = run.Starts(0);
-        var victim = _train.Workers.First(n => !n.Owns(coordinator) && starts.Any(s => n.Owns(s.Node)));
+        var victim = _train.Workers.FirstOrDefault(n => !n.Owns(coordinator) && starts.Any(s => n.Owns(s.Node)))
+            ?? throw new Xunit.Sdk.XunitException($"No 1-CPU worker node runs a rank without the coordinator (on {coordinator}): ranks on {string.Join(", ", starts.Select(s => s.Node))}.");
         var rank = starts.Single(s => victim.Owns(s.Node)).Rank;
         await Cluster.KillAsync(victim);
         return (victim, rank);
@@ -279,33 +301,49 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
         Assert.Empty((await ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=" + group))).Rows);
     }
 
-    /// <summary>The same through the CLI, for a run whose driver is a job.</summary>
-    private async Task AssertNothingLeftCliAsync(string group)
+    /// <summary>The run's actors alive now, as the dashboard's actor API (<c>GET /api/actors</c>) shows them.</summary>
+    private async Task<List<(string ClassName, string Node)>> DashboardTrainActorsAsync()
     {
-        List<(string ClassName, string Node)> alive = [];
-        await Poll.UntilAsync(async () => (alive = await AliveTrainActorsCliAsync()).Count == 0, TimeSpan.FromSeconds(15), "the run's actors to be gone", () => Describe(alive));
-        var groups = await Cluster.RunAsync("list", "placement-groups", "--format", "json", "--filter", "name=" + group);
-        Assert.True(groups.ExitCode == 0, groups.ToString());
-        Assert.Equal("[]", groups.Output.Trim());
+        using var page = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/actors"));
+        return page.RootElement.GetProperty("actors").EnumerateArray()
+            .Where(a => a.GetProperty("state").GetString() == "ALIVE")
+            .Select(a => (ClassName: a.GetProperty("className").GetString()!, Node: a.GetProperty("node").GetString()!))
+            .Where(a => a.ClassName == WorkerClass || a.ClassName == CoordinatorClass)
+            .ToList();
     }
 
     /// <summary>What the job printed so far, as the dashboard's job API serves it (<c>GET /api/jobs/ID/logs</c>).</summary>
     private Task<string> LogsAsync(string jobId) => Cluster.GetDashboardAsync($"/api/jobs/{jobId}/logs");
 
-    private async Task WaitForJobAsync(string jobId, string state)
+    /// <summary>The job's state as the dashboard's job API has it (<c>GET /api/jobs/ID</c>): PENDING, RUNNING,
+    /// SUCCEEDED, FAILED or STOPPED.</summary>
+    private async Task<string> JobStateAsync(string jobId)
     {
-        ProcessResult? list = null;
-        await Poll.UntilAsync(
-            async () => (list = await Cluster.RunAsync("job", "list")).Output.Split('\n').Any(l => l.StartsWith($"| {jobId} ", StringComparison.Ordinal) && l.Contains($"| {state}", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(90),
-            $"job {jobId} to be {state}",
-            () => list?.ToString() ?? "(no list yet)");
+        using var job = JsonDocument.Parse(await Cluster.GetDashboardAsync("/api/jobs/" + jobId));
+        return job.RootElement.GetProperty("state").GetString()!;
     }
 
+    private async Task WaitForJobAsync(string jobId, string state)
+    {
+        var last = string.Empty;
+        await Poll.UntilAsync(async () => (last = await JobStateAsync(jobId)) is "SUCCEEDED" or "FAILED" or "STOPPED", TimeSpan.FromSeconds(90), $"job {jobId} to end", () => last);
+        Assert.True(last == state, $"job {jobId} ended {last}, not {state}:\n{await LogsAsync(jobId)}");
+    }
+
+    /// <summary>Stops the job unless it ended (a job whose driver has not connected yet has no row: stopped too).</summary>
     private async Task StopJobIfRunningAsync(string jobId)
     {
-        var list = await Cluster.RunAsync("job", "list");
-        if (list.Output.Split('\n').Any(l => l.StartsWith($"| {jobId} ", StringComparison.Ordinal) && (l.Contains("| RUNNING", StringComparison.Ordinal) || l.Contains("| PENDING", StringComparison.Ordinal))))
+        string state;
+        try
+        {
+            state = await JobStateAsync(jobId);
+        }
+        catch (HttpRequestException)
+        {
+            state = "UNKNOWN";
+        }
+
+        if (state is not ("SUCCEEDED" or "FAILED" or "STOPPED"))
         {
             await Cluster.RunAsync("job", "stop", jobId);
         }

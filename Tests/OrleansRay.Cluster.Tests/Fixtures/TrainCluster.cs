@@ -5,7 +5,7 @@ namespace OrleansRay.Cluster.Tests.Fixtures;
 /// <summary>The training acceptance cluster (issue 16, the seed's example): a head with 2 CPUs and two workers with 1 CPU
 /// each, 4 CPUs in all, shared by the tests of <see cref="TrainClusterCollection"/>. The shared cluster (2 + 2 + 2) has
 /// the wrong shape: 4 workers must fill this one exactly and a 5th must not fit. Tests may kill workers: each test
-/// starts with <see cref="ResetAsync"/>, which brings back the head and two 1-CPU workers, all alive.</summary>
+/// starts with <see cref="ResetAsync"/>, which brings back as many 1-CPU workers as it needs, all alive.</summary>
 public sealed class TrainCluster : IAsyncLifetime
 {
     /// <summary>CPUs of the head; each worker has 1.</summary>
@@ -22,16 +22,26 @@ public sealed class TrainCluster : IAsyncLifetime
     /// <summary>The 1-CPU workers of the base shape (replacements of killed ones included).</summary>
     public IReadOnlyList<ClusterNode> Workers => _workers.ToList();
 
+    /// <summary>How long the cluster took to start (seconds), for the tests' timing report.</summary>
+    public double StartSeconds { get; private set; }
+
     public async Task InitializeAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = BaseWorkers, NumCpus = 1, HeadNumCpus = HeadCpus });
         _workers.AddRange(_cluster.Nodes.Where(n => !n.IsHead));
+        StartSeconds = clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Head and <see cref="BaseWorkers"/> 1-CPU workers alive: killed ones are replaced; returns once status
-    /// lists exactly those alive.</summary>
-    public async Task ResetAsync()
+    /// <summary>Head and at least <paramref name="workers"/> 1-CPU workers alive (default: the whole base shape):
+    /// missing ones are started again; returns once status lists exactly the running nodes alive. When no node died since
+    /// the last call and none is missing, status already said so and nothing is started or asked.</summary>
+    /// <param name="workers">How many 1-CPU workers the test needs, 1 to <see cref="BaseWorkers"/>: a test that only
+    /// needs a worker to kill does not wait for one killed before it to be replaced.</param>
+    public async Task ResetAsync(int workers = BaseWorkers)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(workers, BaseWorkers);
         var cluster = Cluster;
         if (!cluster.Head.IsRunning)
         {
@@ -44,7 +54,13 @@ public sealed class TrainCluster : IAsyncLifetime
             _workers.Remove(worker);
         }
 
-        _workers.AddRange(await Task.WhenAll(dead.Select(_ => cluster.StartWorkerAsync())));
+        var missing = Math.Max(0, workers - _workers.Count);
+        if (dead.Count == 0 && missing == 0)
+        {
+            return;
+        }
+
+        _workers.AddRange(await Task.WhenAll(Enumerable.Range(0, missing).Select(_ => cluster.StartWorkerAsync())));
         await cluster.WaitForAliveNodesAsync();
     }
 
