@@ -10,10 +10,13 @@ namespace OrleansRay.Train;
 /// <param name="IsInfeasible">For <see cref="TrainProgressKind.PlacementPending"/>: true when the live nodes can never
 /// hold the workers' bundles (a bundle larger than every node, or more in total than the cluster has), so the run waits
 /// until nodes join; false when they only wait for resources to free up.</param>
+/// <param name="WorkerNodes">For <see cref="TrainProgressKind.WorkersStarted"/>: the id of the node running each rank,
+/// indexed by world rank; else null.</param>
 public sealed record TrainProgress(
     TrainProgressKind Kind,
     int Attempt,
     string Message,
     int? Iteration = null,
     IReadOnlyDictionary<string, double>? Metrics = null,
-    bool IsInfeasible = false);
+    bool IsInfeasible = false,
+    IReadOnlyList<string>? WorkerNodes = null);

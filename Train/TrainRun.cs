@@ -86,7 +86,16 @@ internal sealed class TrainRun
         }
         finally
         {
-            await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
+            try
+            {
+                await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+            {
+                // Its node is going away (the cluster is shutting down): the group goes with it. The run's own outcome,
+                // thrown or returned, matters more than this cleanup's.
+            }
+
             foreach (var shard in shards.SelectMany(s => s.Values))
             {
                 shard.Dispose();
@@ -121,7 +130,7 @@ internal sealed class TrainRun
             var loops = group.Workers.Select(w => _startLoop(w)).ToList();
             Publish(new TrainProgress(TrainProgressKind.WorkersStarted, attempt,
                 $"Started {group.Workers.Length} worker(s) on {group.Nodes.Distinct().Count()} node(s): " +
-                string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + "."));
+                string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + ".", WorkerNodes: group.Nodes));
             return await FollowAsync(run, group, loops, attempt, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -173,8 +182,10 @@ internal sealed class TrainRun
             await _ray.GetAsync(loop).ConfigureAwait(false);
             return null;
         }
-        catch (RayException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The loop's failure, whatever its type (a RayException almost always; an Orleans exception when the
+            // worker's node is leaving as it is read): it ends the attempt.
             return ex;
         }
     }
@@ -244,7 +255,7 @@ internal sealed class TrainRun
         {
             return await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
-        catch (RayException)
+        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
         {
             return null;
         }

@@ -68,10 +68,16 @@ internal sealed class TrainerSettings
                 "Make it static and pass what it needs in the train loop config.", nameof(trainLoop));
         }
 
-        if (type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length > 0)
+        // A closure's fields are the variables it captures (and the compiler's own cached delegates, named "<>9__N").
+        var captured = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Select(f => f.Name)
+            .Select(n => n.StartsWith("<>4__this", StringComparison.Ordinal) ? "this" : n)
+            .Where(n => !n.StartsWith("<>", StringComparison.Ordinal))
+            .ToList();
+        if (captured.Count > 0)
         {
             throw new ArgumentException(
-                $"The train loop '{trainLoop.Method.Name}' captures variables ({string.Join(", ", type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Select(f => f.Name))}); " +
+                $"The train loop '{trainLoop.Method.Name}' captures variables ({string.Join(", ", captured)}); " +
                 "the workers run it elsewhere, where those variables do not exist. Pass them in the train loop config instead.", nameof(trainLoop));
         }
     }

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using OrleansRay.Train;
+
+namespace OrleansRay.Tests.Training;
+
+/// <summary>Train loops the trainer tests run on their workers. The in-process nodes share this process, so a loop can
+/// wait on a gate a test opens (no sleeps).</summary>
+public static class TrainLoops
+{
+    /// <summary>Gates by name: a loop waiting at one goes on when the test opens it (or the attempt is stopped).</summary>
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    public static TaskCompletionSource Gate(string name) =>
+        Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Every rank writes its shard of "ids" into the checkpoint it reports; the persisted checkpoint holds all.</summary>
+    public static async Task ShardsToCheckpoint(TrainContext context)
+    {
+        var shard = await context.GetDatasetShard<int>("ids");
+        var folder = Directory.CreateTempSubdirectory("shard-");
+        await File.WriteAllTextAsync(Path.Combine(folder.FullName, $"rank-{context.WorldRank}.txt"), string.Join(",", shard));
+        await context.ReportAsync(new Dictionary<string, double> { ["rows"] = shard.Length, ["world_size"] = context.WorldSize }, Checkpoint.FromDirectory(folder.FullName));
+        folder.Delete(recursive: true);
+    }
+
+    /// <summary>Counts epochs to <c>config.Epochs</c>, rank 0 checkpointing each; resumes after the epoch in the latest
+    /// checkpoint. In attempt 0, rank <c>config.FailRank</c> throws at epoch <c>config.FailAtEpoch</c> (0: never), or
+    /// the loops wait at the gate <c>config.Gate</c> there (for a test that kills a node meanwhile).</summary>
+    public static async Task Epochs(TrainContext context, EpochsConfig config)
+    {
+        var start = 1;
+        var resumedFrom = 0;
+        if (context.GetCheckpoint() is { } checkpoint)
+        {
+            resumedFrom = int.Parse(await File.ReadAllTextAsync(Path.Combine(checkpoint.Path, "epoch.txt")), CultureInfo.InvariantCulture);
+            start = resumedFrom + 1;
+        }
+
+        for (var epoch = start; epoch <= config.Epochs; epoch++)
+        {
+            if (context.Attempt == 0 && epoch == config.FailAtEpoch)
+            {
+                if (config.Gate is { } gate)
+                {
+                    await Gate(gate).Task.WaitAsync(context.CancellationToken);
+                }
+                else if (context.WorldRank == config.FailRank)
+                {
+                    throw new InvalidOperationException($"boom on rank {context.WorldRank} at epoch {epoch}");
+                }
+            }
+
+            var sum = await context.AllReduceAsync(new double[] { 1 }, Train.Collective.ReduceOp.Sum);
+            var metrics = new Dictionary<string, double>
+            {
+                ["epoch"] = epoch,
+                ["resumed_from"] = resumedFrom,
+                ["attempt"] = context.Attempt,
+                ["workers_seen"] = sum[0],
+                ["rank"] = context.WorldRank,
+            };
+            if (context.WorldRank == 0)
+            {
+                var folder = Directory.CreateTempSubdirectory("epoch-");
+                await File.WriteAllTextAsync(Path.Combine(folder.FullName, "epoch.txt"), epoch.ToString(CultureInfo.InvariantCulture));
+                await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
+                folder.Delete(recursive: true);
+            }
+            else
+            {
+                await context.ReportAsync(metrics);
+            }
+        }
+    }
+
+    /// <summary>Waits at gate <paramref name="gate"/> (until cancelled).</summary>
+    public static async Task WaitAtGate(TrainContext context, string gate) =>
+        await Gate(gate).Task.WaitAsync(context.CancellationToken);
+
+    /// <summary>Rank 0 reports twice, the others once: a barrier nobody completes.</summary>
+    public static async Task UnevenReports(TrainContext context)
+    {
+        await context.ReportAsync(new Dictionary<string, double> { ["n"] = 1 });
+        if (context.WorldRank == 0)
+        {
+            await context.ReportAsync(new Dictionary<string, double> { ["n"] = 2 });
+        }
+    }
+
+    /// <summary>Reports the context's place in the group (rank 0's metrics are kept; the others' are compared by allreduce).</summary>
+    public static async Task Ranks(TrainContext context)
+    {
+        var ranks = new double[context.WorldSize];
+        ranks[context.WorldRank] = context.WorldRank + 1;
+        var all = await context.AllReduceAsync(ranks, Train.Collective.ReduceOp.Sum);
+        var fromRoot = await context.BroadcastAsync($"hello from {context.WorldRank}", root: 0);
+        await context.BarrierAsync();
+        await context.ReportAsync(new Dictionary<string, double>
+        {
+            ["world_size"] = context.WorldSize,
+            ["rank_sum"] = all.Sum(),
+            ["local_world_size"] = context.LocalWorldSize,
+            ["node_rank"] = context.NodeRank,
+            ["broadcast_ok"] = fromRoot == "hello from 0" ? 1 : 0,
+        });
+    }
+}
+
+/// <summary>The <see cref="TrainLoops.Epochs"/> loop's config.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EpochsConfig(
+    [property: Id(0)] int Epochs,
+    [property: Id(1)] int FailAtEpoch = 0,
+    [property: Id(2)] int FailRank = -1,
+    [property: Id(3)] string? Gate = null);

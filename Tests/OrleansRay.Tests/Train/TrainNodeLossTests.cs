@@ -1,0 +1,87 @@
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Train;
+using Xunit;
+
+namespace OrleansRay.Tests.Training;
+
+/// <summary>A worker's node leaves mid-run (three in-process nodes of 1 CPU, two workers spread over two of them, a
+/// driver connected through the first): the attempt ends; with MaxFailures = 1 the group restarts from the latest
+/// checkpoint on the nodes left and finishes, with MaxFailures = 0 the run fails naming the rank. (kill -9 of a CLI
+/// node is t-cluster's test in OrleansRay.Cluster.Tests.)</summary>
+public sealed class TrainNodeLossTests : IAsyncLifetime
+{
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await InProcessCluster.StartAsync((1, null), (1, null), (1, null));
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_worker_lost_with_its_node_restarts_the_group_from_the_latest_checkpoint()
+    {
+        var (result, _, killedRank) = await RunAndLoseANodeAsync(maxFailures: 1);
+
+        var finished = Assert.IsType<TrainResult>(result);
+        Assert.Equal(2, finished.Attempts);
+        Assert.Equal(new[] { 1.0, 2.0, 3.0, 4.0 }, finished.MetricsHistory.Select(m => m["epoch"]));
+        Assert.Equal(new[] { 0.0, 0.0, 2.0, 2.0 }, finished.MetricsHistory.Select(m => m["resumed_from"]));
+        Assert.All(finished.MetricsHistory, m => Assert.Equal(2, m["workers_seen"]));
+        Assert.True(killedRank >= 0);
+    }
+
+    [Fact]
+    public async Task Without_restarts_left_a_lost_worker_fails_the_run_naming_its_rank()
+    {
+        var (_, error, killedRank) = await RunAndLoseANodeAsync(maxFailures: 0);
+
+        var failed = Assert.IsType<TrainingFailedException>(error);
+        Assert.Equal(killedRank, failed.Rank);
+        Assert.Contains($"rank {killedRank}", failed.Message);
+        Assert.Contains("died", failed.Message);
+        Assert.IsType<ActorDiedException>(failed.InnerException);
+        Assert.Equal(new[] { 1.0, 2.0 }, failed.Result!.MetricsHistory.Select(m => m["epoch"]));
+    }
+
+    /// <summary>Runs 4 epochs on 2 workers; in attempt 0 the loops wait at a gate before epoch 3, and the node of a worker
+    /// that is not the driver's gateway node stops there.</summary>
+    private async Task<(TrainResult? Result, Exception? Error, int KilledRank)> RunAndLoseANodeAsync(int maxFailures)
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        using var storage = new TempStorage();
+        var started = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondReport = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var progress = new Progress<TrainProgress>(p =>
+        {
+            if (p.Kind == TrainProgressKind.WorkersStarted && p.Attempt == 0)
+            {
+                started.TrySetResult(p.WorkerNodes!);
+            }
+            else if (p.Kind == TrainProgressKind.Reported && p.Iteration == 2)
+            {
+                secondReport.TrySetResult();
+            }
+        });
+        var trainer = new DataParallelTrainer<EpochsConfig>(
+            TrainLoops.Epochs,
+            new EpochsConfig(Epochs: 4, FailAtEpoch: 3, Gate: $"node-loss-{Guid.NewGuid():N}"),
+            new ScalingConfig { NumWorkers = 2, PlacementStrategy = PlacementStrategy.StrictSpread },
+            new RunConfig { StoragePath = storage.Path, Name = "node-loss", FailureConfig = new FailureConfig { MaxFailures = maxFailures }, Progress = progress });
+
+        var fit = trainer.FitAsync(ray);
+        var nodes = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await secondReport.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var gateway = _cluster.Nodes[0].NodeId.Value;
+        var killedRank = nodes[0] != gateway ? 0 : 1;
+        Assert.NotEqual(gateway, nodes[killedRank]);
+        await _cluster.StopNodeAsync(_cluster.Nodes.Single(n => n.NodeId.Value == nodes[killedRank]));
+
+        try
+        {
+            return (await fit.WaitAsync(TimeSpan.FromSeconds(120)), null, killedRank);
+        }
+        catch (TrainingFailedException ex)
+        {
+            return (null, ex, killedRank);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Train;
+using Xunit;
+
+namespace OrleansRay.Tests.Training;
+
+/// <summary>DataParallelTrainer on an embedded node (4 CPUs): shards, reports, checkpoints, failures, restarts.</summary>
+[Collection(RayCollection.Name)]
+public sealed class TrainerTests
+{
+    private readonly IRay _ray;
+
+    public TrainerTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    private static RunConfig Run(TempStorage storage, int maxFailures = 0, int? numToKeep = null, IProgress<TrainProgress>? progress = null) => new()
+    {
+        StoragePath = storage.Path,
+        Name = "run",
+        FailureConfig = new FailureConfig { MaxFailures = maxFailures },
+        CheckpointConfig = new CheckpointConfig { NumToKeep = numToKeep },
+        Progress = progress,
+    };
+
+    [Fact]
+    public async Task Each_worker_gets_a_disjoint_shard_and_together_they_hold_every_row()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(TrainLoops.ShardsToCheckpoint, new ScalingConfig { NumWorkers = 3 }, Run(storage),
+            new Dictionary<string, TrainDataset> { ["ids"] = TrainDataset.From(Enumerable.Range(0, 100)) });
+
+        var result = await trainer.FitAsync(_ray);
+
+        var shards = Enumerable.Range(0, 3)
+            .Select(r => File.ReadAllText(Path.Combine(result.Checkpoint!.Path, $"rank-{r}.txt")).Split(',').Select(int.Parse).ToArray())
+            .ToArray();
+        Assert.Equal(Enumerable.Range(0, 100), shards.SelectMany(s => s).Order());
+        Assert.Equal(34, shards[0].Length);
+        Assert.Equal(34, result.Metrics["rows"]);
+        Assert.Equal(3, result.Metrics["world_size"]);
+    }
+
+    [Fact]
+    public async Task Ranks_and_collectives_span_the_group()
+    {
+        using var storage = new TempStorage();
+        var started = new List<TrainProgress>();
+        var trainer = new DataParallelTrainer(TrainLoops.Ranks, new ScalingConfig { NumWorkers = 3 }, Run(storage, progress: new SyncProgress(started)));
+
+        var result = await trainer.FitAsync(_ray);
+
+        Assert.Equal(3, result.Metrics["world_size"]);
+        Assert.Equal(1 + 2 + 3, result.Metrics["rank_sum"]);
+        Assert.Equal(3, result.Metrics["local_world_size"]); // one node: every worker is local
+        Assert.Equal(0, result.Metrics["node_rank"]);
+        Assert.Equal(1, result.Metrics["broadcast_ok"]);
+        var workers = Assert.Single(started, p => p.Kind == TrainProgressKind.WorkersStarted);
+        Assert.Equal(3, workers.WorkerNodes!.Count);
+        Assert.Contains(started, p => p.Kind == TrainProgressKind.Finished);
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_persisted_under_the_storage_path_and_only_the_newest_NumToKeep_stay()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer<EpochsConfig>(TrainLoops.Epochs, new EpochsConfig(Epochs: 4), new ScalingConfig { NumWorkers = 2 },
+            Run(storage, numToKeep: 2));
+
+        var result = await trainer.FitAsync(_ray);
+
+        Assert.Equal(Path.Combine(storage.Path, "run"), result.Path);
+        Assert.Equal(new[] { "checkpoint_000003", "checkpoint_000004" }, Directory.GetDirectories(result.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(Path.Combine(result.Path, "checkpoint_000004"), result.Checkpoint!.Path);
+        Assert.Equal("4", File.ReadAllText(Path.Combine(result.Checkpoint.Path, "epoch.txt")));
+        Assert.Equal(new[] { 3.0, 4.0 }, result.BestCheckpoints.Select(c => c.Metrics["epoch"]));
+        Assert.Equal(new[] { 1.0, 2.0, 3.0, 4.0 }, result.MetricsHistory.Select(m => m["epoch"]));
+        Assert.All(result.MetricsHistory, m => Assert.Equal(0, m["rank"])); // rank 0's metrics are the run's
+        Assert.All(result.MetricsHistory, m => Assert.Equal(2, m["workers_seen"]));
+    }
+
+    [Fact]
+    public async Task An_exception_in_rank_k_fails_the_run_naming_rank_k_with_its_remote_trace()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer<EpochsConfig>(TrainLoops.Epochs, new EpochsConfig(Epochs: 3, FailAtEpoch: 2, FailRank: 1),
+            new ScalingConfig { NumWorkers = 2 }, Run(storage));
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => trainer.FitAsync(_ray));
+
+        Assert.Equal(1, error.Rank);
+        Assert.Contains("rank 1", error.Message);
+        Assert.Contains("boom on rank 1 at epoch 2", error.Message);
+        Assert.Contains("InvalidOperationException", error.Message);
+        var cause = Assert.IsType<RayTaskException>(error.InnerException);
+        Assert.Contains(nameof(TrainLoops.Epochs), error.RemoteStackTrace);
+        Assert.Equal(cause.RemoteStackTrace, error.RemoteStackTrace);
+        Assert.Equal(1, error.Attempts);
+        Assert.Equal(new[] { 1.0 }, error.Result!.MetricsHistory.Select(m => m["epoch"])); // what it did before failing
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_restarts_from_the_latest_checkpoint_while_MaxFailures_allows()
+    {
+        using var storage = new TempStorage();
+        var progress = new List<TrainProgress>();
+        var trainer = new DataParallelTrainer<EpochsConfig>(TrainLoops.Epochs, new EpochsConfig(Epochs: 4, FailAtEpoch: 3, FailRank: 0),
+            new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 1, progress: new SyncProgress(progress)));
+
+        var result = await trainer.FitAsync(_ray);
+
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(new[] { 1.0, 2.0, 3.0, 4.0 }, result.MetricsHistory.Select(m => m["epoch"]));
+        Assert.Equal(new[] { 0.0, 0.0, 1.0, 1.0 }, result.MetricsHistory.Select(m => m["attempt"]));
+        Assert.Equal(new[] { 0.0, 0.0, 2.0, 2.0 }, result.MetricsHistory.Select(m => m["resumed_from"])); // GetCheckpoint() gave epoch 2's
+        var restart = Assert.Single(progress, p => p.Kind == TrainProgressKind.Restarting);
+        Assert.Contains("rank 0", restart.Message);
+        Assert.Contains("checkpoint_000002", restart.Message);
+    }
+
+    [Fact]
+    public async Task A_loop_that_returns_while_its_peers_wait_in_a_report_fails_the_run_with_a_message()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(TrainLoops.UnevenReports, new ScalingConfig { NumWorkers = 2 }, Run(storage));
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => trainer.FitAsync(_ray));
+
+        Assert.Equal(1, error.Rank);
+        Assert.Contains("same number of times", error.Message);
+    }
+
+    [Fact]
+    public async Task A_run_that_cannot_be_placed_reports_the_infeasible_demand_and_ends_when_cancelled()
+    {
+        using var storage = new TempStorage();
+        var pending = new TaskCompletionSource<TrainProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trainer = new DataParallelTrainer(TrainLoops.Ranks, new ScalingConfig { NumWorkers = 5 },
+            Run(storage, progress: new Progress<TrainProgress>(p =>
+            {
+                if (p.Kind == TrainProgressKind.PlacementPending)
+                {
+                    pending.TrySetResult(p);
+                }
+            })));
+        using var cancel = new CancellationTokenSource();
+
+        var fit = trainer.FitAsync(_ray, cancel.Token);
+        var report = await pending.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(report.IsInfeasible);
+        Assert.Contains("{CPU: 5}", report.Message);
+        Assert.Contains("{CPU: 4}", report.Message);
+        Assert.Contains("infeasible", report.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_fit_kills_its_actors()
+    {
+        using var storage = new TempStorage();
+        var started = new TaskCompletionSource<TrainProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = $"cancel-{Guid.NewGuid():N}";
+        var trainer = new DataParallelTrainer<string>(TrainLoops.WaitAtGate, gate, new ScalingConfig { NumWorkers = 2 },
+            Run(storage, progress: new Progress<TrainProgress>(p =>
+            {
+                if (p.Kind == TrainProgressKind.WorkersStarted)
+                {
+                    started.TrySetResult(p);
+                }
+            })));
+        using var cancel = new CancellationTokenSource();
+
+        var fit = trainer.FitAsync(_ray, cancel.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(TimeSpan.FromSeconds(30)));
+        await Eventually.TrueAsync(async () => (await _ray.State.ListActorsAsync()).Rows
+                .Where(a => a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal))
+                .All(a => a.State == "DEAD"),
+            TimeSpan.FromSeconds(30), "the workers and the coordinator are killed");
+    }
+
+    private sealed class SyncProgress(List<TrainProgress> into) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            lock (into)
+            {
+                into.Add(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace OrleansRay.Train.Collective;
+
+/// <summary>One rank's sending and receiving of collective messages: a payload of at most
+/// <see cref="InlineBytes"/> travels inside the message; a larger one is put in this node's object store and only its
+/// reference travels, the receiver reading it from its own node's store (pulled there from the sender's node when they
+/// differ) — so large buffers move store to store and never through a coordinator or an actor call.</summary>
+internal sealed class RankLink
+{
+    /// <summary>The largest payload sent inside the message (below the store's own inline threshold, 100 KiB, so a
+    /// put object would be kept in the owner's memory anyway and fetched by a call).</summary>
+    public const int InlineBytes = 64 << 10;
+
+    private readonly IRay _ray;
+    private readonly ICollectiveTransport _transport;
+    private long _sentInline;
+    private long _sentByRef;
+
+    public RankLink(IRay ray, string groupId, int rank, int worldSize, ICollectiveTransport transport)
+    {
+        _ray = ray;
+        GroupId = groupId;
+        Rank = rank;
+        WorldSize = worldSize;
+        _transport = transport;
+    }
+
+    public string GroupId { get; }
+
+    public int Rank { get; }
+
+    public int WorldSize { get; }
+
+    public IRay Ray => _ray;
+
+    /// <summary>Messages sent with their payload inline, and by object-store reference (for tests and benches).</summary>
+    public (long Inline, long ByRef) Sent => (Interlocked.Read(ref _sentInline), Interlocked.Read(ref _sentByRef));
+
+    /// <summary>Sends <paramref name="chunk"/>, inline or put in the store; the caller must not change it afterwards.</summary>
+    public async Task SendArrayAsync<T>(int to, long sequence, int step, T[] chunk, int length, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        if ((long)chunk.Length * Unsafe.SizeOf<T>() <= InlineBytes)
+        {
+            Interlocked.Increment(ref _sentInline);
+            await SendAsync(to, sequence, step, chunk, null, length, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var stored = await _ray.PutAsync(chunk, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _sentByRef);
+        await SendAsync(to, sequence, step, null, stored, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the payload of a received message on (the same inline value or object-store reference: no copy).</summary>
+    public Task ForwardAsync(int to, long sequence, int step, CollectiveMessage received, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref received.Ref is null ? ref _sentInline : ref _sentByRef);
+        return SendAsync(to, sequence, step, received.Value, received.Ref, received.Length, cancellationToken);
+    }
+
+    /// <summary>Sends a value of any serializable type: inline when it is small and simple, else by reference.</summary>
+    public async Task SendValueAsync<T>(int to, long sequence, int step, T value, CancellationToken cancellationToken)
+    {
+        if (IsSmall(value))
+        {
+            Interlocked.Increment(ref _sentInline);
+            await SendAsync(to, sequence, step, value, null, 0, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var stored = await _ray.PutAsync(value, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _sentByRef);
+        await SendAsync(to, sequence, step, null, stored, 0, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a message without payload (a barrier's signal).</summary>
+    public Task SendSignalAsync(int to, long sequence, int step, CancellationToken cancellationToken) =>
+        SendAsync(to, sequence, step, null, null, 0, cancellationToken);
+
+    /// <summary>Waits for the message of (<paramref name="from"/>, <paramref name="sequence"/>, <paramref name="step"/>).</summary>
+    public Task<CollectiveMessage> ReceiveAsync(int from, long sequence, int step, CancellationToken cancellationToken) =>
+        CollectiveInbox.ReceiveAsync(GroupId, Rank, from, sequence, step, cancellationToken);
+
+    /// <summary>Receives a chunk and hands a read-only view of it to <paramref name="use"/> (a view of the store's shared
+    /// memory for a payload sent by reference: no copy on this side). Returns the message: the caller disposes its
+    /// <see cref="CollectiveMessage.Ref"/> once done with it (or forwards it first).</summary>
+    /// <exception cref="ArgumentException">The sender's buffer length differs from <paramref name="length"/>.</exception>
+    public async Task<CollectiveMessage> ReceiveChunkAsync<T>(int from, long sequence, int step, int length, ReadOnlySpanAction<T> use, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (message.Length != length)
+            {
+                throw new ArgumentException(
+                    $"AllReduce #{sequence} of group '{GroupId}': rank {Rank} passed {length} elements but rank {from} passed {message.Length}; every rank must pass a buffer of the same length.");
+            }
+
+            if (message.Ref is ObjectRef<T[]> stored)
+            {
+                using var view = await _ray.GetBufferAsync(stored, cancellationToken).ConfigureAwait(false);
+                use(view.Span);
+            }
+            else
+            {
+                use(((T[])message.Value!).AsSpan());
+            }
+
+            return message;
+        }
+        catch
+        {
+            message.Ref?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Receives a value sent by <see cref="SendValueAsync"/>.</summary>
+    public async Task<T> ReceiveValueAsync<T>(int from, long sequence, int step, CancellationToken cancellationToken)
+    {
+        var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
+        if (message.Ref is null)
+        {
+            return (T)message.Value!;
+        }
+
+        using var stored = (ObjectRef<T>)message.Ref;
+        return await _ray.GetAsync(stored, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells every other rank that collective <paramref name="sequence"/> failed here (best effort, not
+    /// awaited: a peer that cannot be reached is the likely cause).</summary>
+    public void AbortOthers(long sequence, string reason)
+    {
+        for (var to = 0; to < WorldSize; to++)
+        {
+            if (to == Rank)
+            {
+                continue;
+            }
+
+            var abort = new CollectiveMessage { GroupId = GroupId, FromRank = Rank, ToRank = to, Sequence = sequence, Error = reason };
+            _ = _transport.SendAsync(to, abort, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        }
+    }
+
+    private static bool IsSmall<T>(T value) => value switch
+    {
+        null => true,
+        string s => s.Length <= InlineBytes / 2,
+        Array a => a.GetType().GetElementType() is { IsPrimitive: true } e && (long)a.Length * Marshal.SizeOf(e) <= InlineBytes,
+        _ => typeof(T).IsPrimitive || typeof(T).IsEnum,
+    };
+
+    private Task SendAsync(int to, long sequence, int step, object? value, ObjectRef? stored, int length, CancellationToken cancellationToken) =>
+        _transport.SendAsync(to, new CollectiveMessage
+        {
+            GroupId = GroupId, FromRank = Rank, ToRank = to, Sequence = sequence, Step = step, Value = value, Ref = stored, Length = length,
+        }, cancellationToken);
+}
+
+/// <summary>Uses a read-only span (spans cannot be captured by lambdas of <see cref="Action{T}"/>).</summary>
+internal delegate void ReadOnlySpanAction<T>(ReadOnlySpan<T> span);

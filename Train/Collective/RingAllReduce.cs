@@ -1,0 +1,115 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace OrleansRay.Train.Collective;
+
+/// <summary>Ring allreduce (as in Baidu's ring allreduce, Horovod and NCCL): the buffer is cut into one chunk per rank;
+/// in N-1 reduce-scatter steps each rank sends one partial chunk to its right neighbour and adds its own values to the
+/// partial chunk from its left, after which each rank owns one fully reduced chunk; in N-1 all-gather steps the reduced
+/// chunks travel once around the ring. Each rank sends and receives 2(N-1)/N of the buffer, whatever N. A large buffer
+/// is also cut into lanes whose rings run side by side, so one lane's transfer overlaps another's arithmetic.</summary>
+/// <remarks>
+/// <para>Copies are few: a partial sum is computed straight into the array that is put in the store next; a reduced
+/// chunk is put in the store once, by its owner, and the all-gather forwards the same object reference around the ring
+/// (each rank reads it from its node's store — zero-copy on one node — and copies it into its buffer). The buffer is
+/// reduced in place, as torch.distributed's and Ray's allreduce do.</para>
+/// <para>Every element is reduced once, by one rank, in ring order, then copied: all ranks end with the same bits.</para>
+/// </remarks>
+internal static class RingAllReduce
+{
+    /// <summary>A large buffer's lanes hold chunks of about this size (per rank), so transfers pipeline.</summary>
+    internal const int LaneChunkBytes = 4 << 20;
+
+    /// <summary>The most lanes one allreduce runs side by side.</summary>
+    internal const int MaxLanes = 8;
+
+    public static async Task<T[]> RunAsync<T>(RankLink link, long sequence, T[] values, ReduceOp op, CancellationToken cancellationToken)
+        where T : unmanaged, INumber<T>
+    {
+        var n = link.WorldSize;
+        if (n == 1)
+        {
+            return values; // the reduction of one rank is its values (Mean divides by 1)
+        }
+
+        var bytes = (long)values.Length * Unsafe.SizeOf<T>();
+        var lanes = (int)Math.Clamp(bytes / ((long)n * LaneChunkBytes), 1, MaxLanes);
+        var tasks = new Task[lanes];
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var start = Bound(values.Length, lane, lanes);
+            var end = Bound(values.Length, lane + 1, lanes);
+            var ring = new Lane<T>(link, sequence, lane * 2 * n, values.Length, op, new Memory<T>(values, start, end - start));
+            tasks[lane] = ring.RunAsync(cancellationToken);
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return values;
+    }
+
+    /// <summary>The start of part <paramref name="index"/> of <paramref name="parts"/> of a range of
+    /// <paramref name="length"/> (parts differ by at most one element; some are empty when length &lt; parts).</summary>
+    private static int Bound(int length, int index, int parts) => (int)((long)length * index / parts);
+
+    private static int Mod(int value, int n) => ((value % n) + n) % n;
+
+    /// <summary>One lane's ring: its slice of the buffer, cut into one chunk per rank, reduced in place.</summary>
+    /// <remarks>In place is safe: this rank's values of a chunk are read once, when the chunk's partial sum arrives
+    /// (chunk rank at step 0: when it is sent), and every chunk is written only after that — the owned chunk at the end
+    /// of the reduce-scatter, the others during the all-gather.</remarks>
+    private sealed class Lane<T>(RankLink link, long sequence, int stepBase, int length, ReduceOp op, Memory<T> buffer)
+        where T : unmanaged, INumber<T>
+    {
+        private readonly int _n = link.WorldSize;
+        private readonly int _rank = link.Rank;
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            var right = (_rank + 1) % _n;
+            var left = (_rank + _n - 1) % _n;
+
+            // Reduce-scatter: at step s this rank sends the partial sum of chunk (rank - s) and receives that of chunk
+            // (rank - s - 1), to which it adds its own values; after N-1 steps chunk (rank + 1) is fully reduced here.
+            var outgoing = buffer[Range(_rank)].ToArray();
+            for (var s = 0; s < _n - 1; s++)
+            {
+                var chunk = Range(Mod(_rank - s - 1, _n));
+                var partial = GC.AllocateUninitializedArray<T>(chunk.End.Value - chunk.Start.Value);
+                var send = link.SendArrayAsync(right, sequence, stepBase + s, outgoing, length, cancellationToken);
+                var received = await link.ReceiveChunkAsync<T>(left, sequence, stepBase + s, length,
+                    incoming => Reduction.Combine(buffer.Span[chunk], incoming, partial, op), cancellationToken).ConfigureAwait(false);
+                received.Ref?.Dispose();
+                await send.ConfigureAwait(false);
+                outgoing = partial;
+            }
+
+            var owned = outgoing;
+            if (op == ReduceOp.Mean)
+            {
+                Reduction.Divide<T>(owned, _n);
+            }
+
+            owned.CopyTo(buffer.Span[Range(Mod(_rank + 1, _n))]);
+
+            // All-gather: the owner puts its reduced chunk once; each rank copies what comes from its left and forwards
+            // the same message (the same object-store reference) to its right.
+            CollectiveMessage? forward = null;
+            for (var s = 0; s < _n - 1; s++)
+            {
+                var step = stepBase + _n + s;
+                var send = forward is null
+                    ? link.SendArrayAsync(right, sequence, step, owned, length, cancellationToken)
+                    : link.ForwardAsync(right, sequence, step, forward, cancellationToken);
+                var chunk = Range(Mod(_rank - s, _n));
+                var received = await link.ReceiveChunkAsync<T>(left, sequence, step, length, incoming => incoming.CopyTo(buffer.Span[chunk]), cancellationToken).ConfigureAwait(false);
+                await send.ConfigureAwait(false);
+                forward?.Ref?.Dispose();
+                forward = received;
+            }
+
+            forward?.Ref?.Dispose(); // the last chunk received is this rank's right neighbour's own: not forwarded
+        }
+
+        private Range Range(int chunk) => Bound(buffer.Length, chunk, _n)..Bound(buffer.Length, chunk + 1, _n);
+    }
+}
