@@ -5,7 +5,7 @@ using Xunit;
 
 namespace OrleansRay.Tests.Training;
 
-/// <summary>examples/Train, run as a user runs it: 1 and 2 workers learn y = 2x + 5 with data-parallel SGD.</summary>
+/// <summary>examples/Train, run as a user runs it: 1 and 2 workers learn y = 2x + 5, and a small MLP, with data-parallel SGD.</summary>
 [Collection(RayCollection.Name)]
 public sealed class TrainExampleTests
 {
@@ -37,6 +37,25 @@ public sealed class TrainExampleTests
         for (var epoch = 0; epoch < 3; epoch++)
         {
             Assert.Equal(one.Result.MetricsHistory[epoch]["loss"], two.Result.MetricsHistory[epoch]["loss"], 1e-4);
+        }
+    }
+
+    [Fact]
+    public async Task A_small_MLP_learns_on_one_and_two_workers_alike()
+    {
+        using var storage = new TempStorage();
+        var one = await Mlp.RunAsync(_ray, numWorkers: 1, storagePath: storage.Path);
+        var two = await Mlp.RunAsync(_ray, numWorkers: 2, storagePath: storage.Path);
+
+        foreach (var result in new[] { one, two })
+        {
+            Assert.Equal(new[] { 1.0, 2.0, 3.0 }, result.MetricsHistory.Select(m => m["epoch"]));
+            Assert.True(result.MetricsHistory[^1]["loss"] < result.MetricsHistory[0]["loss"] / 2, string.Join(", ", result.MetricsHistory.Select(m => m["loss"])));
+        }
+
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            Assert.Equal(one.MetricsHistory[epoch]["loss"], two.MetricsHistory[epoch]["loss"], 1e-3);
         }
     }
 }
