@@ -183,12 +183,14 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
         return result;
     }
 
-    /// <summary>Where a task or actor of this group goes. Its renamed resources already lead it to the bundle's node;
-    /// one that asks for nothing has no such resource, so it is steered to the bundle's node (softly) when known.</summary>
+    /// <summary>Where a task or actor of this group goes: to the bundle's node (softly) when this handle knows it. Its
+    /// renamed resources lead it there too, but only once that node's report (every second) shows the bundle: an actor
+    /// created right after <see cref="ReadyAsync"/> would otherwise be placed on a stale view and wait on a node without
+    /// the bundle. One that asks for nothing has no such resource; with any bundle (-1) it goes to bundle 0's node.</summary>
     internal PlacementHint ToHint(int bundleIndex, bool asksForNothing)
     {
         var hint = new PlacementHint { Kind = PlacementKind.PlacementGroup, PlacementGroupId = Id, BundleIndex = bundleIndex };
-        if (asksForNothing && _bundleNodes is { } nodes)
+        if ((asksForNothing || bundleIndex >= 0) && _bundleNodes is { } nodes)
         {
             var node = nodes[bundleIndex < 0 ? 0 : bundleIndex];
             if (node.Value is not null)

@@ -21,6 +21,15 @@ public interface INodeTableGrain : IGrainWithIntegerKey
     [Alias("DriversSeen")]
     Task<IReadOnlyDictionary<string, DateTimeOffset>> DriversSeenAsync();
 
+    /// <summary>Records that a placement group is pending (<paramref name="pending"/>) or not any more (null). A pending
+    /// group reports every placement round (500 ms); a report older than a few seconds is dropped.</summary>
+    [Alias("ReportPendingGroup")]
+    Task ReportPendingGroupAsync(Guid id, PendingPlacementGroupInfo? pending);
+
+    /// <summary>The placement groups waiting for resources (Ray's pending placement groups).</summary>
+    [Alias("PendingGroups")]
+    Task<IReadOnlyList<PendingPlacementGroupInfo>> PendingGroupsAsync();
+
     /// <summary>Marks a node dead (it left or was declared dead by membership).</summary>
     [Alias("MarkDead")]
     Task MarkDeadAsync(NodeId nodeId);

@@ -21,6 +21,10 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     /// <summary>A row no membership knows of is dead once its last report is this old.</summary>
     private static readonly TimeSpan UnknownRowExpiry = TimeSpan.FromSeconds(10);
 
+    /// <summary>A pending group reports every round (500 ms): one silent for this long was removed or its head left.</summary>
+    private static readonly TimeSpan PendingGroupExpiry = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<Guid, (DateTimeOffset At, PendingPlacementGroupInfo Group)> _pendingGroups = new();
     private readonly Dictionary<NodeId, NodeStatus> _nodes = new();
     private readonly Dictionary<WorkerId, (DateTimeOffset At, ResourceDemandInfo[] Demands)> _driverDemands = new();
     private readonly IClusterMembershipService _membership;
@@ -165,6 +169,34 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         }
 
         return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.SelectMany(d => d.Demands).ToList());
+    }
+
+    public Task ReportPendingGroupAsync(Guid id, PendingPlacementGroupInfo? pending)
+    {
+        if (pending is null)
+        {
+            _pendingGroups.Remove(id);
+        }
+        else
+        {
+            _pendingGroups[id] = (DateTimeOffset.UtcNow, pending);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PendingPlacementGroupInfo>> PendingGroupsAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (id, (at, _)) in _pendingGroups.ToList())
+        {
+            if (now - at > PendingGroupExpiry)
+            {
+                _pendingGroups.Remove(id);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<PendingPlacementGroupInfo>>(_pendingGroups.Values.Select(p => p.Group).ToList());
     }
 
     private void Record(NodeStatus status)

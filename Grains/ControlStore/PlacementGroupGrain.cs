@@ -32,6 +32,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     private readonly IClusterMembershipService _membership;
     private readonly ILogger<PlacementGroupGrain> _logger;
     private readonly PlacementGroupReservations _reservations;
+    private readonly PendingGroupReport _pendingReport;
 
     /// <summary>The nodes that may hold a bundle of this group (every node sent a reservation whose release is not
     /// confirmed), so a removal also reaches a node whose refusal or release got lost.</summary>
@@ -41,6 +42,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     private PlacementGroupState _state;
     private NodeId[] _bundleNodes = Array.Empty<NodeId>();
     private string? _pendingReason;
+    private bool _infeasible;
     private PlacementGroupRow? _written;
     private IGrainTimer? _timer;
 
@@ -55,6 +57,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _membership = membership;
         _logger = logger;
         _reservations = new PlacementGroupReservations(this.GetPrimaryKey(), logger);
+        _pendingReport = new PendingGroupReport(this.GetPrimaryKey());
     }
 
     private Guid Id => this.GetPrimaryKey();
@@ -123,6 +126,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         await SaveAsync();
         await PlaceAsync();
         StartTimer();
+        await ReportPendingAsync();
         return Info();
     }
 
@@ -156,6 +160,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
             LogWriteFailed(_logger, Id, ex.GetType().Name, ex.Message);
         }
 
+        await _pendingReport.ReportAsync(GrainFactory, null);
         DeactivateOnIdle();
     }
 
@@ -185,7 +190,13 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         }
 
         await SaveAsync();
+        await ReportPendingAsync();
     }
+
+    /// <summary>Tells the node table whether the group waits (status's "pending placement groups").</summary>
+    private Task ReportPendingAsync() => _pendingReport.ReportAsync(
+        GrainFactory,
+        _state == PlacementGroupState.Pending ? new PendingPlacementGroupInfo(Id, _spec!, _infeasible, _pendingReason ?? "waiting for resources") : null);
 
     /// <summary>One round: forget bundles whose node died, then plan and reserve every bundle not held.</summary>
     private async Task PlaceAsync()
@@ -212,12 +223,14 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         }
 
         _state = PlacementGroupState.Pending;
+        _infeasible = false;
         var placed = Enumerable.Range(0, spec.Bundles.Length).Where(i => _bundleNodes[i].Value is not null).ToDictionary(i => i, i => _bundleNodes[i]);
         var rooms = live.Values.Select(r => new BundlePlanner.NodeRoom(r.NodeId, r.Total, r.Available)).ToList();
         var (plan, reason) = BundlePlanner.Plan(spec.Strategy, toPlace, placed, rooms);
         if (plan is null)
         {
             _pendingReason = reason;
+            _infeasible = PendingGroupReport.IsInfeasible(spec, live.Values);
             return;
         }
 

@@ -65,20 +65,24 @@ internal sealed class ClusterState
         return new StateList<JobStateRow>(listed.Take(limit).ToList(), listed.Count, []);
     }
 
-    /// <summary>The placement groups holding bundles on some live node (a group no node holds a bundle of yet, or any
-    /// more, is not listed: the control store keeps no list of groups).</summary>
+    /// <summary>The placement groups holding bundles on some live node, and those waiting for resources (PENDING, as the
+    /// node table's list of pending groups has them). A removed group is not listed: the control store keeps no list of
+    /// groups.</summary>
     public async Task<StateList<PlacementGroupStateRow>> PlacementGroupsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
         Check(StateResource.PlacementGroups, filters, limit);
-        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var table = _grains.GetGrain<INodeTableGrain>(0);
+        var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var pending = await table.PendingGroupsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var ids = rows.Where(r => r.IsAlive)
             .SelectMany(r => r.Total.Items.Select(kv => kv.Key))
             .Select(name => BundleKey.TryParse(name, out _, out var key) ? key.PlacementGroupId : Guid.Empty)
             .Where(id => id != Guid.Empty)
+            .Concat(pending.Select(p => p.Id))
             .Distinct()
             .ToList();
         var infos = await Task.WhenAll(ids.Select(id => _grains.GetGrain<IPlacementGroupGrain>(id).GetAsync().WaitAsync(cancellationToken))).ConfigureAwait(false);
-        var listed = infos.Where(i => i is not null).Select(i => i!)
+        var listed = infos.Where(i => i is not null && i.State != PlacementGroupState.Removed).Select(i => i!)
             .Select(i => new PlacementGroupStateRow(
                 i.Id.ToString("N"),
                 i.Spec.Name ?? string.Empty,

@@ -33,6 +33,24 @@ internal sealed class ActorPlacement
         var canLiveHere = _node.CanExecute && shape.FitsIn(_scheduler.Resources.Total);
         switch (hint.Kind)
         {
+            case PlacementKind.PlacementGroup when hint.Node.Value is not null:
+                // The bundle's node (as the creator's handle knows it) holds the bundle even before its next report
+                // shows it; a report that shows the group's resources without room for this actor means the handle is
+                // stale (the bundle moved after a node died), and the hybrid policy below decides.
+                if (hint.Node == _node.NodeId)
+                {
+                    if (_node.CanExecute && shape.FitsIn(_scheduler.Resources.Total))
+                    {
+                        return _node.NodeId;
+                    }
+                }
+                else if (nodes.FirstOrDefault(n => n.Id == hint.Node) is { } holder && (shape.FitsIn(holder.Total) || !ShowsGroup(holder, hint.PlacementGroupId)))
+                {
+                    holder.Charge(shape);
+                    return holder.Id;
+                }
+
+                break;
             case PlacementKind.NodeAffinity:
                 if (hint.Node == _node.NodeId && _node.CanExecute)
                 {
@@ -86,4 +104,8 @@ internal sealed class ActorPlacement
         best?.Charge(shape);
         return best?.Id ?? (canLiveHere ? _node.NodeId : null);
     }
+
+    /// <summary>True when <paramref name="node"/>'s last report lists resources of a bundle of <paramref name="group"/>.</summary>
+    private static bool ShowsGroup(RemoteNode node, Guid group) =>
+        node.Total.Items.Any(r => BundleKey.TryParse(r.Key, out _, out var key) && key.PlacementGroupId == group);
 }

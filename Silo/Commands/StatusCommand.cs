@@ -89,7 +89,7 @@ internal sealed class StatusCommand : Command
 
         console.WriteLine();
         console.WriteLine("Demands:");
-        if (snapshot.Demands.Count == 0)
+        if (snapshot.Demands.Count == 0 && snapshot.PendingGroups.Count == 0)
         {
             console.WriteLine(" (no resource demands)");
         }
@@ -99,6 +99,12 @@ internal sealed class StatusCommand : Command
             var what = demand.IsActor ? "pending actors" : "pending tasks";
             var infeasible = demand.IsInfeasible ? " (infeasible: no node has these resources)" : string.Empty;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {demand.Shape}: {demand.Count}+ {what}{infeasible}"));
+        }
+
+        foreach (var group in snapshot.PendingGroups)
+        {
+            var infeasible = group.IsInfeasible ? " (infeasible: the live nodes cannot hold all its bundles)" : string.Empty;
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {group.Shape} ({group.Strategy}): {group.Count}+ pending placement groups{infeasible}"));
         }
     }
 }

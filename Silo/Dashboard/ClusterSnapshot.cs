@@ -1,3 +1,4 @@
+using System.Globalization;
 using Orleans.Runtime;
 using OrleansRay.Grains;
 using OrleansRay.Silo.Cli;
@@ -12,7 +13,8 @@ internal sealed record ClusterSnapshot(
     int AliveCount,
     int DeadCount,
     IReadOnlyList<ClusterSnapshot.Usage> Total,
-    IReadOnlyList<ClusterSnapshot.Demand> Demands)
+    IReadOnlyList<ClusterSnapshot.Demand> Demands,
+    IReadOnlyList<ClusterSnapshot.GroupDemand> PendingGroups)
 {
     /// <summary>A node that has not reported for this long is shown as stale: it reports every second.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(5);
@@ -24,22 +26,24 @@ internal sealed record ClusterSnapshot(
         var table = grains.GetGrain<INodeTableGrain>(0);
         var rowsTask = table.ListAsync().WaitAsync(cancellationToken);
         var driverDemandsTask = table.DriverDemandsAsync().WaitAsync(cancellationToken);
+        var pendingGroupsTask = table.PendingGroupsAsync().WaitAsync(cancellationToken);
         var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         var rows = await rowsTask.ConfigureAwait(false);
         var driverDemands = await driverDemandsTask.ConfigureAwait(false);
+        var pendingGroups = await pendingGroupsTask.ConfigureAwait(false);
         var silos = membership.ToDictionary(m => m.Key.ToParsableString(), m => m.Value, StringComparer.Ordinal);
         var statuses = rows
             .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
             .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToList();
-        return From(statuses, driverDemands, now);
+        return From(statuses, driverDemands, now, pendingGroups);
     }
 
     /// <summary>The snapshot of node table rows whose liveness is already settled, and of the demands connected drivers
-    /// hold (tasks they could not place on any live node).</summary>
+    /// hold (tasks they could not place on any live node), and of the placement groups waiting for resources.</summary>
     /// <remarks>A demand is infeasible when no live node's total resources fit its shape, whoever reported it (as
     /// <c>IRay.PendingDemandsAsync</c> decides): a node's own report only knows whether the node itself could run it.</remarks>
-    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, IReadOnlyList<ResourceDemandInfo> driverDemands, DateTimeOffset now)
+    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, IReadOnlyList<ResourceDemandInfo> driverDemands, DateTimeOffset now, IReadOnlyList<PendingPlacementGroupInfo>? pendingGroups = null)
     {
         ArgumentNullException.ThrowIfNull(statuses);
         ArgumentNullException.ThrowIfNull(driverDemands);
@@ -57,8 +61,27 @@ internal sealed record ClusterSnapshot(
             .Select(g => new Demand(g.Key.Shape.ToString(), g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), g.Key.IsActor, !live.Any(n => g.Key.Shape.FitsIn(n.Total))))
             .OrderBy(d => d.IsInfeasible).ThenByDescending(d => d.Count)
             .ToList();
-        return new ClusterSnapshot(now, nodes, live.Count, statuses.Count - live.Count, UsageOf(totals, available), demands);
+        // Ray's status line per group shape: "{'CPU': 1.0} * 5 (PACK): 1+ pending placement groups".
+        var groups = (pendingGroups ?? [])
+            .GroupBy(g => (Shape: GroupShape(g.Spec), Strategy: StrategyName(g.Spec.Strategy), g.IsInfeasible))
+            .Select(g => new GroupDemand(g.Key.Shape, g.Key.Strategy, g.Count(), g.Key.IsInfeasible, g.Select(p => p.Id.ToString("N")).Order(StringComparer.Ordinal).ToList(), g.First().Reason))
+            .OrderByDescending(d => d.IsInfeasible).ThenBy(d => d.Shape, StringComparer.Ordinal)
+            .ToList();
+        return new ClusterSnapshot(now, nodes, live.Count, statuses.Count - live.Count, UsageOf(totals, available), demands, groups);
     }
+
+    /// <summary>A group's bundles as Ray's status writes them: each distinct shape with its count, e.g. <c>{"CPU": 1.0} * 5</c>.</summary>
+    private static string GroupShape(PlacementGroupSpec spec) =>
+        string.Join(", ", spec.Bundles.GroupBy(b => b.ToString(), StringComparer.Ordinal).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} * {g.Count()}")));
+
+    /// <summary>Ray's strategy names: PACK, SPREAD, STRICT_PACK, STRICT_SPREAD.</summary>
+    internal static string StrategyName(PlacementGroupStrategy strategy) => strategy switch
+    {
+        PlacementGroupStrategy.Spread => "SPREAD",
+        PlacementGroupStrategy.StrictPack => "STRICT_PACK",
+        PlacementGroupStrategy.StrictSpread => "STRICT_SPREAD",
+        _ => "PACK",
+    };
 
     private static List<Usage> UsageOf(IEnumerable<KeyValuePair<string, double>> totals, IReadOnlyDictionary<string, double> available) =>
         ResourceText.Ordered(totals)
@@ -92,4 +115,9 @@ internal sealed record ClusterSnapshot(
     /// <summary>Pending work of one shape, summed over live nodes and connected drivers; infeasible when no live node
     /// could ever fit it.</summary>
     internal sealed record Demand(string Shape, IReadOnlyDictionary<string, double> Resources, int Count, bool IsActor, bool IsInfeasible);
+
+    /// <summary>Placement groups of one shape and strategy waiting for resources (Ray's "pending placement groups");
+    /// infeasible when the live nodes could not hold a whole group even if they were empty. <paramref name="Reason"/> is
+    /// the last placement round's, of one of them.</summary>
+    internal sealed record GroupDemand(string Shape, string Strategy, int Count, bool IsInfeasible, IReadOnlyList<string> PlacementGroupIds, string Reason);
 }

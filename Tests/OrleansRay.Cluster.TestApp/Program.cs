@@ -11,7 +11,9 @@ namespace OrleansRay.Cluster.TestApp;
 /// and waits to be stopped; <c>crash</c> runs one task, prints "crashing" and ends the process with
 /// <c>Environment.FailFast</c> (exit 134, its driver never disposed); <c>throw</c> runs one task and lets an exception
 /// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134);
-/// <c>acceptance VICTIM-IP</c> runs the cluster acceptance workload (<see cref="Acceptance"/>).</remarks>
+/// <c>acceptance VICTIM-IP</c> runs the cluster acceptance workload (<see cref="Acceptance"/>); <c>train WORKERS STORAGE
+/// RELEASE-FILE</c> trains <see cref="LinearTraining"/> with WORKERS workers (holding after epoch 1 until RELEASE-FILE
+/// exists) and prints the trainer's progress and the result.</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -55,12 +57,14 @@ public static class Program
                     _ = await ray.GetAsync(ray.Task(Work.Square, 3).Remote(), TimeSpan.FromSeconds(60));
                     Console.WriteLine("throwing");
                     throw new InvalidOperationException("TestApp throw verb: an unhandled exception ends the driver");
+                case "train":
+                    return await LinearTraining.RunAsDriverAsync(ray, number, args[2], args[3]);
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | train WORKERS STORAGE RELEASE-FILE | acceptance VICTIM-IP");
                     return 2;
             }
         }

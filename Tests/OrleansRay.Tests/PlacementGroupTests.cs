@@ -263,6 +263,70 @@ public sealed class PlacementGroupTests : IClassFixture<ThreeNodeClusterFixture>
         Assert.Throws<ArgumentException>(() => new Bundle { ["CPU"] = -1 });
     }
 
+    [Fact]
+    public async Task Actors_created_right_after_ReadyAsync_live_in_their_bundles_on_every_node()
+    {
+        // Nodes report their resources every second, so right after ReadyAsync the driver's node may not see the other
+        // nodes' bundles yet: the actors must still go to their bundles (a trainer starts its workers just so).
+        var pg = await _ray.CreatePlacementGroupAsync(CpuBundles(3), PlacementStrategy.StrictSpread);
+        try
+        {
+            await pg.ReadyAsync().WaitAsync(Deadline);
+            var actors = Enumerable.Range(0, 3)
+                .Select(i => _ray.Actor(() => new NodeReporter()).Options(new ActorOptions { NumCpus = 1, PlacementGroup = pg, BundleIndex = i }).Remote())
+                .ToList();
+            var info = await _fixture.Cluster.Nodes[0].Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(pg.Id).GetAsync();
+
+            var nodes = await _ray.GetAsync(actors.Select(a => a.Task(r => r.Where()).Remote()), Deadline);
+
+            Assert.Equal(info!.BundleNodes.Select(n => n.Value), nodes);
+            foreach (var actor in actors)
+            {
+                await _ray.KillAsync(actor);
+            }
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(pg);
+        }
+    }
+
+    [Fact]
+    public async Task A_pending_group_is_listed_by_the_state_api_and_the_node_table_says_whether_it_can_ever_fit()
+    {
+        var table = _fixture.Cluster.Nodes[0].Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var busy = await _ray.CreatePlacementGroupAsync(Enumerable.Range(0, 3).Select(_ => new Bundle { ["CPU"] = 2 }), PlacementStrategy.StrictSpread, "busy");
+        var waits = await _ray.CreatePlacementGroupAsync(CpuBundles(1), PlacementStrategy.Pack, "waits");
+        var never = await _ray.CreatePlacementGroupAsync(CpuBundles(4), PlacementStrategy.StrictSpread, "never");
+        try
+        {
+            await busy.ReadyAsync().WaitAsync(Deadline);
+            IReadOnlyList<PendingPlacementGroupInfo> pending = [];
+            await Eventually.TrueAsync(
+                async () => (pending = await table.PendingGroupsAsync()).Count(p => p.Id == waits.Id || p.Id == never.Id) == 2,
+                Deadline,
+                "both groups reported pending");
+
+            // 1 CPU fits once "busy" frees its CPUs; 4 bundles on 4 different nodes never fit 3 nodes.
+            Assert.False(pending.Single(p => p.Id == waits.Id).IsInfeasible);
+            var neverRow = pending.Single(p => p.Id == never.Id);
+            Assert.True(neverRow.IsInfeasible);
+            Assert.Contains("StrictSpread", neverRow.Reason, StringComparison.Ordinal);
+            var listed = (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("state=PENDING"))).Rows;
+            Assert.Equal(new[] { "never", "waits" }, listed.Select(r => r.Name));
+            Assert.All(listed, r => Assert.All(r.BundleNodes, n => Assert.Equal(string.Empty, n)));
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(never);
+            await _ray.RemovePlacementGroupAsync(waits);
+            await _ray.RemovePlacementGroupAsync(busy);
+        }
+
+        Assert.DoesNotContain(await table.PendingGroupsAsync(), p => p.Id == waits.Id || p.Id == never.Id);
+        Assert.Empty((await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("name=never"))).Rows);
+    }
+
     internal static Bundle[] CpuBundles(int count) => Enumerable.Range(0, count).Select(_ => new Bundle { ["CPU"] = 1 }).ToArray();
 
     /// <summary>Runs a task in each bundle; returns the node of each, by bundle index.</summary>

@@ -63,7 +63,9 @@ function renderCluster(c) {
     "(no nodes reported yet)");
   const demands = table(["Shape", "Pending", "Kind", ""],
     c.demands.map(d => [esc(d.shape), esc(d.count), d.isActor ? "actors" : "tasks",
-      d.isInfeasible ? `<span class="infeasible">infeasible: no node has these resources</span>` : ""]),
+      d.isInfeasible ? `<span class="infeasible">infeasible: no node has these resources</span>` : ""]).concat(
+    (c.pendingGroups || []).map(g => [esc(`${g.shape} (${g.strategy})`), esc(g.count), "placement groups",
+      g.isInfeasible ? `<span class="infeasible">infeasible: the live nodes cannot hold all its bundles</span>` : esc(g.reason)])),
     "(no resource demands)");
   return `<div class="cards">${card("alive nodes", c.aliveCount, "alive")}${card("dead nodes", c.deadCount, "dead")}</div>` +
     `<h2>Nodes</h2><div data-testid="nodes">${nodes}</div>` +

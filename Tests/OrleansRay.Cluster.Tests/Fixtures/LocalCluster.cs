@@ -13,6 +13,9 @@ public sealed record LocalClusterOptions
     /// <summary>CPUs of every node: small, so three nodes and the tests share a 2-core machine (tasks mostly sleep).</summary>
     public double NumCpus { get; init; } = 2;
 
+    /// <summary>CPUs of the head when it differs from the workers' <see cref="NumCpus"/> (null: the same).</summary>
+    public double? HeadNumCpus { get; init; }
+
     /// <summary>A PostgreSQL connection string for <c>--storage</c>; null for the embedded default (memory).</summary>
     public string? Storage { get; init; }
 
@@ -315,7 +318,7 @@ public sealed class LocalCluster : IAsyncDisposable
         arguments.AddRange([
             "--port", port.ToString(CultureInfo.InvariantCulture),
             "--node-port", nodePort.ToString(CultureInfo.InvariantCulture),
-            "--num-cpus", Options.NumCpus.ToString(CultureInfo.InvariantCulture),
+            "--num-cpus", (head ? Options.HeadNumCpus ?? Options.NumCpus : Options.NumCpus).ToString(CultureInfo.InvariantCulture),
             "--object-store-memory", Options.ObjectStoreMemory.ToString(CultureInfo.InvariantCulture),
         ]);
         if (Options.LoadTestApp)
