@@ -29,7 +29,6 @@ internal sealed class WorkerGroup
         CancellationToken cancellationToken)
     {
         var worldSize = placementGroup.BundleCount;
-        await ProbeBundlesAsync(ray, placementGroup, bundle, cancellationToken).ConfigureAwait(false);
         var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Remote();
         var byBundle = new ActorHandle<TrainContext>[worldSize];
         for (var i = 0; i < worldSize; i++)
@@ -65,44 +64,6 @@ internal sealed class WorkerGroup
             .ToArray();
         return new WorkerGroup(coordinator, ranked.Select(i => byBundle[i]).ToArray(), ranked.Select(i => nodeOf[i]).ToArray());
     }
-
-    /// <summary>Runs a task in each bundle and waits for them.</summary>
-    /// <remarks>A workaround, not a design: on a cluster of several nodes, an actor asking for a bundle's resources
-    /// right after the group became ready can stay unplaced for good (the node placing it has not yet heard of the
-    /// bundle; found while writing TrainNodeLossTests, reported with issue 16), while a task waits in the queue until the
-    /// bundle is known. Once each bundle ran a task, its worker is placed at once.</remarks>
-    private static async Task ProbeBundlesAsync(IRay ray, PlacementGroup placementGroup, IReadOnlyDictionary<string, double> bundle, CancellationToken cancellationToken)
-    {
-        var probes = new List<ObjectRef<string>>();
-        for (var i = 0; i < placementGroup.BundleCount; i++)
-        {
-            var options = new TaskOptions
-            {
-                PlacementGroup = placementGroup,
-                BundleIndex = i,
-                NumCpus = bundle.GetValueOrDefault("CPU"),
-                NumGpus = bundle.GetValueOrDefault("GPU"),
-                MaxRetries = 0,
-            };
-            foreach (var (name, amount) in bundle.Where(r => r.Key is not "CPU" and not "GPU" and not "memory"))
-            {
-                options.Resources[name] = amount;
-            }
-
-            probes.Add(ray.Task(NodeOfProbe).Options(options).Remote());
-        }
-
-        try
-        {
-            await ray.GetAsync(probes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RayException)
-        {
-            // A bundle's node died meanwhile: starting its worker reports that, with the bundle's index.
-        }
-    }
-
-    private static string NodeOfProbe() => RayContext.NodeId.Value;
 
     /// <summary>The setup of rank <paramref name="rank"/>.</summary>
     public WorkerSetup SetupOf(int rank, string groupId, RunState run, int attempt, Dictionary<string, ObjectRef> datasets)

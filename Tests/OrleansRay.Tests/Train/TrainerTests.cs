@@ -170,12 +170,30 @@ public sealed class TrainerTests
             })));
 
         var fit = trainer.FitAsync(_ray);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var alive = (await _ray.State.ListActorsAsync()).Rows
-            .Where(a => a.State == "ALIVE" && (a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)))
-            .ToList();
-        var free = await _ray.AvailableResourcesAsync();
-        TrainLoops.Gate(gate).TrySetResult();
+        List<ActorStateRow> alive = [];
+        IReadOnlyDictionary<string, double> free;
+        try
+        {
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // ALIVE rows only, and all of them: the fixture's node has run many actors before (the default limit is 100),
+            // and the state API may show an actor ALIVE a moment after its first call returned.
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    alive = (await _ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10_000 })).Rows
+                        .Where(a => a.State == "ALIVE" && (a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)))
+                        .ToList();
+                    return alive.Count >= 4;
+                },
+                TimeSpan.FromSeconds(30),
+                "the state API to list the run's actors ALIVE");
+            free = await _ray.AvailableResourcesAsync();
+        }
+        finally
+        {
+            TrainLoops.Gate(gate).TrySetResult(); // a failed check must not leave the run holding the node's CPUs
+        }
+
         await fit.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(4, alive.Count);
@@ -201,14 +219,18 @@ public sealed class TrainerTests
 
         var fit = trainer.FitAsync(_ray, cancel.Token);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => await AliveTrainActorsAsync() == 3, TimeSpan.FromSeconds(30), "the 2 workers and the coordinator listed ALIVE");
         cancel.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(TimeSpan.FromSeconds(30)));
-        await Eventually.TrueAsync(async () => (await _ray.State.ListActorsAsync()).Rows
-                .Where(a => a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal))
-                .All(a => a.State == "DEAD"),
-            TimeSpan.FromSeconds(30), "the workers and the coordinator are killed");
+        await Eventually.TrueAsync(async () => await AliveTrainActorsAsync() == 0, TimeSpan.FromSeconds(30), "the workers and the coordinator are killed");
     }
+
+    /// <summary>Train actors (workers, coordinators) the state API lists ALIVE, among all rows (the fixture's node ran
+    /// many actors, more than the default limit of 100).</summary>
+    private async Task<int> AliveTrainActorsAsync() =>
+        (await _ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10_000 })).Rows
+            .Count(a => a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal));
 
     private sealed class SyncProgress(List<TrainProgress> into) : IProgress<TrainProgress>
     {
