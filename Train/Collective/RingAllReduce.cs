@@ -80,6 +80,7 @@ internal static class RingAllReduce
                 _ = send.ContinueWith(
                     t =>
                     {
+                        _ = t.Exception; // observed: the first failure is rethrown below, later ones add nothing
                         Interlocked.CompareExchange(ref failed, t, null);
                         try
                         {
