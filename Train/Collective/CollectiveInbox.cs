@@ -11,6 +11,7 @@ namespace OrleansRay.Train.Collective;
 internal static class CollectiveInbox
 {
     private static readonly ConcurrentDictionary<(string Group, int Rank), Mailbox> Boxes = new();
+    /// <summary>The groups dropped in this process (a few bytes each; group ids are unique per training attempt).</summary>
     private static readonly ConcurrentDictionary<string, byte> Dropped = new();
 
     /// <summary>Hands a message to its receiver's mailbox (in this process). Messages of a dropped group are discarded.</summary>

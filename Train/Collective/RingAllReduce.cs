@@ -18,7 +18,7 @@ namespace OrleansRay.Train.Collective;
 internal static class RingAllReduce
 {
     /// <summary>A large buffer's lanes hold chunks of about this size (per rank), so transfers pipeline.</summary>
-    internal const int LaneChunkBytes = 4 << 20;
+    internal const int LaneChunkBytes = 2 << 20;
 
     /// <summary>The most lanes one allreduce runs side by side.</summary>
     internal const int MaxLanes = 8;
@@ -68,48 +68,94 @@ internal static class RingAllReduce
             var right = (_rank + 1) % _n;
             var left = (_rank + _n - 1) % _n;
 
-            // Reduce-scatter: at step s this rank sends the partial sum of chunk (rank - s) and receives that of chunk
-            // (rank - s - 1), to which it adds its own values; after N-1 steps chunk (rank + 1) is fully reduced here.
-            var first = buffer.Span[Range(_rank)];
-            var outgoing = link.RentChunk<T>(first.Length);
-            first.CopyTo(outgoing);
-            for (var s = 0; s < _n - 1; s++)
+            // A step's send is awaited at the next step (or at the end), not before its receive: the reply to a delivery
+            // is then off the critical path. A send that fails (the peer died) cancels this lane's receive at once,
+            // which then throws the send's exception.
+            Task pending = Task.CompletedTask;
+            CollectiveMessage? pendingForward = null;
+            using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task? failed = null;
+            Task Watch(Task send)
             {
-                var chunk = Range(Mod(_rank - s - 1, _n));
-                var partial = link.RentChunk<T>(chunk.End.Value - chunk.Start.Value);
-                var send = link.SendArrayAsync(right, sequence, stepBase + s, outgoing, length, cancellationToken);
-                var received = await link.ReceiveChunkAsync<T>(left, sequence, stepBase + s, length,
-                    incoming => Reduction.Combine(buffer.Span[chunk], incoming, partial, op), cancellationToken).ConfigureAwait(false);
-                received.Ref?.Dispose();
-                await send.ConfigureAwait(false);
-                outgoing = partial;
+                _ = send.ContinueWith(
+                    t =>
+                    {
+                        _ = t.Exception; // observed: the first failure is rethrown below, later ones add nothing
+                        Interlocked.CompareExchange(ref failed, t, null);
+                        try
+                        {
+                            failure.Cancel();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // The lane has ended: nothing waits any more.
+                        }
+                    },
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return send;
             }
 
-            var owned = outgoing;
-            if (op == ReduceOp.Mean)
+            try
             {
-                Reduction.Divide<T>(owned, _n);
+                // Reduce-scatter: at step s this rank sends the partial sum of chunk (rank - s) and receives that of
+                // chunk (rank - s - 1), to which it adds its own values; after N-1 steps chunk (rank + 1) is reduced here.
+                var first = buffer.Span[Range(_rank)];
+                var outgoing = link.RentChunk<T>(first.Length);
+                first.CopyTo(outgoing);
+                for (var s = 0; s < _n - 1; s++)
+                {
+                    var chunk = Range(Mod(_rank - s - 1, _n));
+                    var partial = link.RentChunk<T>(chunk.End.Value - chunk.Start.Value);
+                    var send = Watch(link.SendArrayAsync(right, sequence, stepBase + s, outgoing, length, cancellationToken));
+                    var received = await link.ReceiveChunkAsync<T>(left, sequence, stepBase + s, length,
+                        incoming => Reduction.Combine(buffer.Span[chunk], incoming, partial, op), failure.Token).ConfigureAwait(false);
+                    received.Ref?.Dispose();
+                    await pending.ConfigureAwait(false);
+                    pending = send;
+                    outgoing = partial;
+                }
+
+                var owned = outgoing;
+                if (op == ReduceOp.Mean)
+                {
+                    Reduction.Divide<T>(owned, _n);
+                }
+
+                owned.CopyTo(buffer.Span[Range(Mod(_rank + 1, _n))]);
+
+                // All-gather: the owner puts its reduced chunk once; each rank copies what comes from its left and
+                // forwards the same message (the same object-store reference) to its right.
+                CollectiveMessage? forward = null;
+                for (var s = 0; s < _n - 1; s++)
+                {
+                    var step = stepBase + _n + s;
+                    var send = Watch(forward is null
+                        ? link.SendArrayAsync(right, sequence, step, owned, length, cancellationToken)
+                        : link.ForwardAsync(right, sequence, step, forward, cancellationToken));
+                    var chunk = Range(Mod(_rank - s, _n));
+                    var received = await link.ReceiveChunkAsync<T>(left, sequence, step, length, incoming => incoming.CopyTo(buffer.Span[chunk]), failure.Token).ConfigureAwait(false);
+                    await pending.ConfigureAwait(false);
+                    pendingForward?.Ref?.Dispose();
+                    (pending, pendingForward, forward) = (send, forward, received);
+                }
+
+                await pending.ConfigureAwait(false);
+                forward?.Ref?.Dispose(); // the last chunk received is this rank's right neighbour's own: not forwarded
             }
-
-            owned.CopyTo(buffer.Span[Range(Mod(_rank + 1, _n))]);
-
-            // All-gather: the owner puts its reduced chunk once; each rank copies what comes from its left and forwards
-            // the same message (the same object-store reference) to its right.
-            CollectiveMessage? forward = null;
-            for (var s = 0; s < _n - 1; s++)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Volatile.Read(ref failed) is { } send)
             {
-                var step = stepBase + _n + s;
-                var send = forward is null
-                    ? link.SendArrayAsync(right, sequence, step, owned, length, cancellationToken)
-                    : link.ForwardAsync(right, sequence, step, forward, cancellationToken);
-                var chunk = Range(Mod(_rank - s, _n));
-                var received = await link.ReceiveChunkAsync<T>(left, sequence, step, length, incoming => incoming.CopyTo(buffer.Span[chunk]), cancellationToken).ConfigureAwait(false);
-                await send.ConfigureAwait(false);
-                forward?.Ref?.Dispose();
-                forward = received;
+                await send.ConfigureAwait(false); // throws why the send failed
+                throw;
             }
+            finally
+            {
+                if (!pending.IsCompleted)
+                {
+                    _ = pending.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // failed already elsewhere
+                }
 
-            forward?.Ref?.Dispose(); // the last chunk received is this rank's right neighbour's own: not forwarded
+                pendingForward?.Ref?.Dispose();
+            }
         }
 
         private Range Range(int chunk) => Bound(buffer.Length, chunk, _n)..Bound(buffer.Length, chunk + 1, _n);
