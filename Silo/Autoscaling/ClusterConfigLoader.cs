@@ -67,6 +67,11 @@ internal static class ClusterConfigLoader
         {
             throw new ClusterConfigException(filePath, e.Start.Line, string.Empty, $"is not valid YAML: {e.Message} Fix the syntax there (indentation, a missing ':' or quote).", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's representation model fails this way on some unterminated constructs: find where the events stop.
+            throw new ClusterConfigException(filePath, LastReadableLine(text), string.Empty, "is not valid YAML from this line on: check that every [, { and quote opened here is closed.", e);
+        }
 
         if (stream.Documents.Count != 1)
         {
@@ -89,8 +94,14 @@ internal static class ClusterConfigLoader
         top.RefuseUnknown(TopFields);
 
         var types = new Dictionary<string, NodeTypeConfig>(StringComparer.Ordinal);
-        var typeSections = new Dictionary<string, YamlFields>(StringComparer.Ordinal);
-        foreach (var (typeName, node) in typesSection.Entries())
+        var entries = typesSection.Entries().ToList();
+        if (!entries.Any(e => e.Key == headType))
+        {
+            var known = entries.Count == 0 ? "there are none" : "they are: " + string.Join(", ", entries.Select(e => e.Key));
+            throw top.Error("head_node_type", $"'{headType}' is not one of available_node_types ({known}); name one, or add a '{headType}' entry.");
+        }
+
+        foreach (var (typeName, node) in entries)
         {
             if (!YamlFields.IsName(typeName))
             {
@@ -98,14 +109,7 @@ internal static class ClusterConfigLoader
             }
 
             var section = YamlFields.Of(filePath, typesSection.FieldPath(typeName), node);
-            typeSections[typeName] = section;
             types[typeName] = ReadNodeType(section, typeName, isHead: typeName == headType, maxWorkers);
-        }
-
-        if (!types.ContainsKey(headType))
-        {
-            var known = types.Count == 0 ? "there are none" : "they are: " + string.Join(", ", types.Keys);
-            throw top.Error("head_node_type", $"'{headType}' is not one of available_node_types ({known}); name one, or add a '{headType}' entry.");
         }
 
         var workers = types.Values.Where(t => t.Name != headType).ToList();
@@ -121,6 +125,29 @@ internal static class ClusterConfigLoader
         }
 
         return new ClusterConfig(filePath, name, headType, types, maxWorkers, speed, TimeSpan.FromMinutes(idleMinutes), provider);
+    }
+
+    private static long LastReadableLine(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        long line = 1;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                line = parser.Current?.End.Line ?? line;
+            }
+        }
+        catch (YamlException e)
+        {
+            return e.Start.Line;
+        }
+        catch (InvalidOperationException)
+        {
+            // Where the events stopped.
+        }
+
+        return line;
     }
 
     private static NodeTypeConfig ReadNodeType(YamlFields section, string name, bool isHead, int globalMax)

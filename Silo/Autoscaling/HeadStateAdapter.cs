@@ -83,7 +83,7 @@ internal static class HeadStateAdapter
         var nodes = live.Select(s =>
         {
             var id = s.NodeId.Value ?? string.Empty;
-            var provided = providerNodes.FirstOrDefault(p => p.State != ProviderNodeState.Failed && Matches(p, s.Address));
+            var provided = providerNodes.FirstOrDefault(p => p.State != ProviderNodeState.Failed && Matches(p, s));
             if (provided is not null)
             {
                 joined.Add(provided);
@@ -116,21 +116,23 @@ internal static class HeadStateAdapter
         return new PlannerInput(WorkerNodeType.From(config), AutoscalerLimits.From(config), nodes, launching, demands, groups, requested, now);
     }
 
-    /// <summary>True when the provider's node is the node table row at <paramref name="address"/>: the same HOST:PORT,
-    /// or the same host when the provider knows no port (a pod's IP).</summary>
-    internal static bool Matches(ProviderNode node, string address)
+    /// <summary>True when the provider's node is node table row <paramref name="status"/>: its node id (the silo address,
+    /// "HOST:PORT@GENERATION") or its address is at the provider's HOST:PORT, or at its HOST when the provider knows no
+    /// port (a pod's IP).</summary>
+    internal static bool Matches(ProviderNode node, NodeStatus status)
     {
         if (node.NodeAddress is not { Length: > 0 } expected)
         {
             return false;
         }
 
-        if (string.Equals(expected, address, StringComparison.OrdinalIgnoreCase))
+        var id = status.NodeId.Value ?? string.Empty;
+        if (string.Equals(expected, status.Address, StringComparison.OrdinalIgnoreCase) || id.StartsWith(expected + "@", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
 
         return !expected.Contains(':', StringComparison.Ordinal)
-            && address.StartsWith(expected + ":", StringComparison.OrdinalIgnoreCase);
+            && (id.StartsWith(expected + ":", StringComparison.OrdinalIgnoreCase) || status.Address.StartsWith(expected + ":", StringComparison.OrdinalIgnoreCase));
     }
 }

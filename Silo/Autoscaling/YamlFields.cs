@@ -48,7 +48,9 @@ internal sealed partial class YamlFields
     /// <summary>A problem with field <paramref name="name"/> of this mapping (at its line, or the mapping's when absent).</summary>
     public ClusterConfigException Error(string name, string problem)
     {
-        var line = Find(name) is { } node ? node.Start.Line : Line;
+        _asked.Add(name);
+        var key = _node.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == name);
+        var line = key?.Start.Line ?? Line;
         return new ClusterConfigException(_file, line, Join(_path, name), problem);
     }
 
