@@ -1,4 +1,5 @@
 using OrleansRay.Silo.Autoscaling;
+using OrleansRay.Tests.Processes;
 using Xunit;
 
 namespace OrleansRay.Dashboard.Tests.Autoscaling;
@@ -125,5 +126,19 @@ public sealed class ClusterConfigTests
         var error = Assert.Throws<ClusterConfigException>(() => ClusterConfigLoader.Load(path));
 
         Assert.StartsWith($"{path}:1: cannot be read", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_READMEs_config_example_is_a_valid_config()
+    {
+        var readme = System.IO.File.ReadAllText(Path.Combine(RepositoryFiles.Root, "README.md"));
+        var start = readme.IndexOf("```yaml\ncluster_name:", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md has no ```yaml block starting with cluster_name:");
+        var body = readme[(start + "```yaml\n".Length)..];
+        var yaml = body[..body.IndexOf("```", StringComparison.Ordinal)];
+
+        var config = ClusterConfigLoader.Parse(yaml, "README.md");
+
+        Assert.Equal(("demo", 4, "worker"), (config.ClusterName, config.MaxWorkers, config.WorkerTypes[0].Name));
     }
 }
