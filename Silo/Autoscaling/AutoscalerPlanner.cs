@@ -108,8 +108,7 @@ internal sealed class AutoscalerPlanner
         {
             var what = $"placement group '{group.Name}' ({Strategy(group.Strategy)}, {group.Bundles.Count} bundle(s))";
             var sum = Sum(group.Bundles);
-            var onOneNode = group.Strategy is PlacementStrategy.StrictPack || (group.Strategy is PlacementStrategy.Pack && FitsSomewhere(sum));
-            if (onOneNode)
+            if (group.Strategy is PlacementStrategy.StrictPack)
             {
                 if (!FitsSomewhere(sum))
                 {
@@ -121,6 +120,22 @@ internal sealed class AutoscalerPlanner
                 }
 
                 continue;
+            }
+
+            // PACK: all on one node when a node with room or a node type holds them all (launched, or waiting for a
+            // limit); else bundle by bundle onto as few nodes as first-fit gives.
+            if (group.Strategy is PlacementStrategy.Pack)
+            {
+                if (_bins.Any(b => b.TryTake(sum, what)))
+                {
+                    continue;
+                }
+
+                if (_input.NodeTypes.Any(t => sum.FitsIn(t.Resources)))
+                {
+                    Place(sum, what, avoid: null);
+                    continue;
+                }
             }
 
             if (group.Bundles.FirstOrDefault(b => !FitsSomewhere(b)) is { } tooBig)

@@ -157,6 +157,17 @@ public sealed class AutoscalerPlannerTests
     }
 
     [Fact]
+    public void Pack_bundles_that_only_a_busy_node_could_hold_together_still_launch_nodes_for_the_bundles()
+    {
+        var bigBusyHead = Head(freeCpu: 0) with { Total = Res(4) };
+
+        var plan = AutoscalerPlanner.Plan(Input([Type("worker", Res(2), max: 10)], nodes: [bigBusyHead], groups: [new("g", PlacementStrategy.Pack, [Res(1), Res(1), Res(1)])]));
+
+        Assert.Equal(2, plan.LaunchCount("worker"));
+        Assert.Empty(plan.Waiting);
+    }
+
+    [Fact]
     public void Spread_shares_a_node_with_room_while_strict_spread_launches_a_node_per_bundle()
     {
         var type = Type("worker", Res(2), max: 10);
