@@ -63,6 +63,10 @@ internal static class ClusterConfigLoader
         {
             stream.Load(new StringReader(text));
         }
+        catch (YamlException e) when (e.Message.Contains("duplicate key", StringComparison.OrdinalIgnoreCase) && KeyAt(text, e.Start.Line) is { } key)
+        {
+            throw new ClusterConfigException(filePath, e.Start.Line, key, "appears twice in its mapping; keep one.", e);
+        }
         catch (YamlException e)
         {
             throw new ClusterConfigException(filePath, e.Start.Line, string.Empty, $"is not valid YAML: {e.Message} Fix the syntax there (indentation, a missing ':' or quote).", e);
@@ -125,6 +129,18 @@ internal static class ClusterConfigLoader
         }
 
         return new ClusterConfig(filePath, name, headType, types, maxWorkers, speed, TimeSpan.FromMinutes(idleMinutes), provider);
+    }
+
+    private static string? KeyAt(string text, long line)
+    {
+        var lines = text.Split('\n');
+        if (line < 1 || line > lines.Length)
+        {
+            return null;
+        }
+
+        var colon = lines[line - 1].IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? lines[line - 1][..colon].Trim().TrimStart('-', ' ') : null;
     }
 
     private static long LastReadableLine(string text)

@@ -47,11 +47,12 @@ internal static class HeadStateAdapter
 {
     /// <summary>The planner input at <paramref name="now"/>.</summary>
     /// <param name="config">The cluster config.</param>
-    /// <param name="statuses">The node table's rows (dead ones are skipped).</param>
+    /// <param name="statuses">The node table's rows with their liveness settled against membership, as
+    /// <c>ClusterSnapshot.BuildAsync</c> settles them (dead ones are skipped).</param>
     /// <param name="driverDemands">Connected drivers' pending demands.</param>
     /// <param name="providerNodes">The provider's nodes: a launching one, or a running one that has not joined the node
     /// table yet, counts as launching; so does a failed one for <paramref name="failureBackoff"/> after it failed (a
-    /// failure is not retried in a tight loop).</param>
+    /// failure is not retried in a tight loop), or until it is terminated when the provider does not know when it failed.</param>
     /// <param name="pendingGroups">Pending placement groups.</param>
     /// <param name="requested">Ray's request_resources bundles.</param>
     /// <param name="headNodeId">The head's node id.</param>

@@ -92,6 +92,7 @@ public sealed class ClusterConfigTests
     [InlineData("cluster_name: demo\nprovider: {type: local}\nhead_node_type: head\navailable_node_types:\n  head: {}\nworkers: 3\n", 6, "workers", "unknown field")]
     [InlineData("cluster_name: demo\nprovider: {type: local\nhead_node_type: head\n", 2, "", "is not valid YAML from this line on")]
     [InlineData("cluster_name: demo\nprovider:\n  type: local\n head_node_type: head\n", 4, "", "is not valid YAML")]
+    [InlineData("cluster_name: demo\nprovider: {type: local}\nhead_node_type: head\navailable_node_types:\n  head: {}\ncluster_name: again\n", 6, "cluster_name", "appears twice")]
     public void A_bad_config_is_refused_with_file_line_and_field(string text, int line, string field, string advice)
     {
         var error = Assert.Throws<ClusterConfigException>(() => ClusterConfigLoader.Parse(text, File));
