@@ -90,6 +90,12 @@ internal sealed class AutoscalerPlanner
         foreach (var bundle in Largest(_input.RequestedResources))
         {
             var what = $"request_resources {bundle}";
+            if (!FitsSomewhere(bundle))
+            {
+                _infeasible.Add(new UnservedDemand(what, $"no node type and no node has {bundle}; nothing is launched for it."));
+                continue;
+            }
+
             if (_bins.Any(b => b.TryTakeTotal(bundle, what)))
             {
                 continue;

@@ -249,6 +249,15 @@ public sealed class AutoscalerPlannerTests
     }
 
     [Fact]
+    public void A_requested_bundle_no_node_type_can_hold_is_reported_infeasible()
+    {
+        var plan = AutoscalerPlanner.Plan(Input([TwoCpuWorker], requested: [Res(8)]));
+
+        Assert.Empty(plan.Launches);
+        Assert.Contains("request_resources", Assert.Single(plan.Infeasible).Demand, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_same_input_gives_the_same_plan()
     {
         var types = new[] { Type("cpu", Res(2), max: 3), Type("accel", Res(1, ("accel", 1)), max: 3) };
