@@ -1,0 +1,44 @@
+namespace OrleansRay.Silo.Autoscaling.Providers;
+
+/// <summary>Where a provider's node stands (Ray's node status tags: pending → up-to-date, or failed).</summary>
+internal enum ProviderNodeState
+{
+    /// <summary>Asked for, not yet up (a process starting, a pod scheduled or pulling its image).</summary>
+    Launching,
+
+    /// <summary>Up: its <c>orleansray start</c> runs (it joins the cluster, or has joined).</summary>
+    Running,
+
+    /// <summary>Could not start, or stopped on its own; <see cref="ProviderNode.FailureReason"/> says why. Ray's
+    /// "Recent failures".</summary>
+    Failed,
+}
+
+/// <summary>One node a provider launched.</summary>
+/// <param name="Id">The provider's id of it (a process id, a pod name; "pending-N" for a pod not created yet).</param>
+/// <param name="NodeType">The node type it was launched as.</param>
+/// <param name="State">Where it stands.</param>
+/// <param name="NodeAddress">How the node shows in the node table once joined: "HOST:PORT", or just HOST when the
+/// port is not known to the provider (a pod's IP); null while unknown.</param>
+/// <param name="FailureReason">Why it failed (null unless <see cref="ProviderNodeState.Failed"/>).</param>
+/// <param name="Since">When it entered <paramref name="State"/> (or was launched), when the provider knows.</param>
+internal sealed record ProviderNode(string Id, string NodeType, ProviderNodeState State, string? NodeAddress, string? FailureReason, DateTimeOffset? Since);
+
+/// <summary>Ray's NodeProvider: where the autoscaler's worker nodes come from. The autoscaler (on the head) calls it with
+/// the planner's decisions; <c>orleansray down</c> calls <see cref="TerminateAsync"/> for every node it lists.</summary>
+/// <remarks>Implementations: kubernetes (<see cref="KubernetesNodeProvider"/>, scales the worker Deployment); local
+/// (worker processes on this machine) comes with <c>orleansray up</c>. A provider keeps failed nodes listed for a while
+/// (Ray's "Recent failures") and never retries on its own: the planner decides again next round.</remarks>
+internal interface INodeProvider
+{
+    /// <summary>Starts <paramref name="count"/> nodes of <paramref name="nodeType"/>; returns them as
+    /// <see cref="ProviderNodeState.Launching"/> (the start goes on after the call returns).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
+    Task<IReadOnlyList<ProviderNode>> LaunchAsync(NodeTypeConfig nodeType, int count, CancellationToken cancellationToken);
+
+    /// <summary>Stops node <paramref name="id"/> (of <see cref="ListAsync"/>). Stopping one already gone is not an error.</summary>
+    Task TerminateAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The provider's nodes: launching, running, and recently failed.</summary>
+    Task<IReadOnlyList<ProviderNode>> ListAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,83 @@
+using OrleansRay.Grains;
+using OrleansRay.Silo.Autoscaling;
+using OrleansRay.Silo.Autoscaling.Providers;
+using Xunit;
+using static OrleansRay.Dashboard.Tests.Autoscaling.PlannerFixtures;
+
+namespace OrleansRay.Dashboard.Tests.Autoscaling;
+
+/// <summary>From what the head has (node table rows, drivers' demands, the provider's nodes) to the planner's input.</summary>
+public sealed class HeadStateAdapterTests
+{
+    private static readonly ClusterConfig Config = ClusterConfigLoader.Parse("""
+        cluster_name: demo
+        provider: {type: local}
+        head_node_type: head
+        idle_timeout_minutes: 0.1
+        available_node_types:
+          head: {resources: {CPU: 1}}
+          worker: {resources: {CPU: 2}, max_workers: 2}
+        """, "/configs/cluster.yaml");
+
+    private static NodeStatus Row(string id, ResourceSet total, ResourceSet available, params ResourceDemandInfo[] demands) =>
+        new(new NodeId(id), id.Split('@')[0], IsAlive: true, total, available, demands, Now);
+
+    private static PlannerInput Adapt(IReadOnlyList<NodeStatus> rows, IReadOnlyList<ProviderNode> provider, IdleTracker idle, DateTimeOffset now, params ResourceDemandInfo[] driverDemands) =>
+        HeadStateAdapter.ToPlannerInput(Config, rows, driverDemands, provider, [], [], "127.0.0.1:11111@1", idle, TimeSpan.FromSeconds(30), now);
+
+    [Fact]
+    public void The_head_and_provider_nodes_are_recognised_and_demands_of_nodes_and_drivers_are_summed_by_shape()
+    {
+        var rows = new[]
+        {
+            Row("127.0.0.1:11111@1", Res(1), ResourceSet.Empty, new ResourceDemandInfo(Res(1), 4, IsInfeasible: false, IsActor: false)),
+            Row("127.0.0.1:20001@7", Res(2), Res(2)),
+        };
+        var provider = new[]
+        {
+            new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now),
+            new ProviderNode("pid-2", "worker", ProviderNodeState.Running, "127.0.0.1:20002", null, Now),
+        };
+
+        var input = Adapt(rows, provider, new IdleTracker(), Now, new ResourceDemandInfo(Res(1), 2, IsInfeasible: false, IsActor: false));
+
+        Assert.Equal([("127.0.0.1:11111@1", null, true), ("127.0.0.1:20001@7", "worker", false)], input.Nodes.Select(n => (n.NodeId, n.NodeType, n.IsHead)));
+        Assert.Equal("pid-2", Assert.Single(input.Launching).ProviderId); // running, not joined yet
+        Assert.Equal(6, Assert.Single(input.Demands).Count);
+        Assert.Equal(TimeSpan.FromSeconds(6), input.Limits.IdleTimeout);
+    }
+
+    [Fact]
+    public void A_node_stays_idle_since_it_was_first_seen_idle_and_a_busy_round_resets_it()
+    {
+        var idle = new IdleTracker();
+        var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
+        var idleRow = Row("127.0.0.1:20001@7", Res(2), Res(2));
+        var busyRow = Row("127.0.0.1:20001@7", Res(2), Res(1));
+
+        var first = Adapt([idleRow], provider, idle, Now);
+        var second = Adapt([idleRow], provider, idle, Now.AddSeconds(10));
+        var busy = Adapt([busyRow], provider, idle, Now.AddSeconds(11));
+        var again = Adapt([idleRow], provider, idle, Now.AddSeconds(12));
+
+        Assert.Equal(Now, first.Nodes[0].IdleSince);
+        Assert.Equal(Now, second.Nodes[0].IdleSince);
+        Assert.Equal((null, true), (busy.Nodes[0].IdleSince, busy.Nodes[0].HasRunningWork));
+        Assert.Equal(Now.AddSeconds(12), again.Nodes[0].IdleSince);
+        Assert.Equal("127.0.0.1:20001@7", Assert.Single(AutoscalerPlanner.Plan(second).Terminations).NodeId);
+    }
+
+    [Fact]
+    public void A_failed_node_holds_its_launch_slot_for_the_back_off_so_it_is_not_relaunched_in_a_tight_loop()
+    {
+        var failed = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Failed, null, "exit code 2: unknown option --bad", Now) };
+        var demand = new ResourceDemandInfo(Res(2), 1, IsInfeasible: false, IsActor: false);
+        var head = Row("127.0.0.1:11111@1", Res(1), ResourceSet.Empty, demand);
+
+        var during = AutoscalerPlanner.Plan(Adapt([head], failed, new IdleTracker(), Now.AddSeconds(10)));
+        var after = AutoscalerPlanner.Plan(Adapt([head], failed, new IdleTracker(), Now.AddSeconds(31)));
+
+        Assert.Empty(during.Launches);
+        Assert.Equal(1, after.LaunchCount("worker"));
+    }
+}
