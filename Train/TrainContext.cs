@@ -110,7 +110,9 @@ public sealed class TrainContext
     }
 
     /// <summary>Combines <paramref name="values"/> element-wise across every worker and returns the result, the same on
-    /// every rank (Ray's <c>allreduce</c>; e.g. summing gradients). Every worker must call it with arrays of one length.</summary>
+    /// every rank (Ray's <c>allreduce</c>; e.g. summing gradients). Every worker must call it with arrays of one length.
+    /// In place, as torch.distributed's: <paramref name="values"/> is overwritten with the result, and the returned
+    /// array is <paramref name="values"/> itself.</summary>
     public Task<float[]> AllReduceAsync(float[] values, ReduceOp op = ReduceOp.Sum, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
