@@ -89,6 +89,10 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.All(_train.Workers, node => Assert.Equal(1, workers.Count(w => node.Owns(w.Node))));
             // The ranks ran where the actors are.
             Assert.Equal(workers.Select(w => w.Node).Order(StringComparer.Ordinal), run.Starts(0).Select(s => s.Node).Order(StringComparer.Ordinal));
+            // Ranked node by node (Ray Train's order): each node's ranks are consecutive, so rank order changes node
+            // exactly twice over 3 nodes (e.g. head, head, worker 1, worker 2).
+            var nodeByRank = run.Starts(0).Select(s => s.Node).ToList();
+            Assert.True(2 == nodeByRank.Zip(nodeByRank.Skip(1)).Count(p => p.First != p.Second), "nodes by rank: " + string.Join(", ", nodeByRank));
 
             // Point 6: the dashboard's actor API shows the same group.
             Assert.Equal(actors.Order(), (await DashboardTrainActorsAsync()).Order());

@@ -169,6 +169,9 @@ public sealed class TrainerTests
                 }
             })));
 
+        // Only this run's actors: a previous test's may still be listed ALIVE until their node reports again.
+        var before = (await _ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10_000 })).Rows
+            .Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
         var fit = trainer.FitAsync(_ray);
         List<ActorStateRow> alive = [];
         IReadOnlyDictionary<string, double> free;
@@ -181,7 +184,7 @@ public sealed class TrainerTests
                 async () =>
                 {
                     alive = (await _ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10_000 })).Rows
-                        .Where(a => a.State == "ALIVE" && (a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)))
+                        .Where(a => !before.Contains(a.ActorId) && (a.ClassName.Contains(nameof(TrainContext), StringComparison.Ordinal) || a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)))
                         .ToList();
                     return alive.Count >= 4;
                 },
