@@ -11,21 +11,56 @@ internal static class PlacementWait
     /// <summary>How long a group may take to place before the first report: placing takes milliseconds when it fits.</summary>
     private static readonly TimeSpan FirstReportAfter = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often a group whose bundles are not all on live nodes yet is looked at again.</summary>
+    private static readonly TimeSpan LiveBundlesPoll = TimeSpan.FromMilliseconds(200);
+
     public static async Task WaitAsync(IRay ray, PlacementGroup group, ScalingConfig scaling, int attempt, Action<TrainProgress> progress, CancellationToken cancellationToken)
     {
-        if (await group.WaitAsync(FirstReportAfter, cancellationToken).ConfigureAwait(false))
+        if (!await group.WaitAsync(FirstReportAfter, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            while (true)
+            {
+                var (message, infeasible) = await DescribeAsync(ray, scaling).ConfigureAwait(false);
+                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, message, IsInfeasible: infeasible));
+                if (await group.WaitAsync(ReportEvery, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
         }
 
+        if (attempt > 0)
+        {
+            await WaitForLiveBundlesAsync(ray, group, attempt, progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After a node died the group may still say CREATED with a bundle on that node until the cluster notices
+    /// and reserves the bundle again elsewhere (RESCHEDULING, then CREATED). A worker created meanwhile would be sent to
+    /// the dead node's bundle and wait for good, so a restart waits until every bundle is on a live node, reporting
+    /// what it waits for every <see cref="ReportEvery"/>, and refreshes the handle's view of the bundles' nodes.</summary>
+    private static async Task WaitForLiveBundlesAsync(IRay ray, PlacementGroup group, int attempt, Action<TrainProgress> progress, CancellationToken cancellationToken)
+    {
+        var filter = StateListOptions.Where($"placement_group_id={group.Id:N}");
+        var nextReport = DateTime.UtcNow + ReportEvery;
         while (true)
         {
-            var (message, infeasible) = await DescribeAsync(ray, scaling).ConfigureAwait(false);
-            progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, message, IsInfeasible: infeasible));
-            if (await group.WaitAsync(ReportEvery, cancellationToken).ConfigureAwait(false))
+            var alive = (await ray.NodesAsync().ConfigureAwait(false)).Where(n => n.IsAlive).Select(n => n.Id.Value).ToHashSet(StringComparer.Ordinal);
+            var row = (await ray.State.ListPlacementGroupsAsync(filter, cancellationToken).ConfigureAwait(false)).Rows.FirstOrDefault();
+            if (row is { State: "CREATED" } && row.BundleNodes.All(alive.Contains))
             {
+                await group.GetStateAsync().ConfigureAwait(false); // the handle now knows the bundles' live nodes
                 return;
             }
+
+            if (DateTime.UtcNow >= nextReport)
+            {
+                var where = row is null ? "not listed yet" : $"{row.State}, bundles on {string.Join(", ", row.BundleNodes.Select(n => n.Length == 0 ? "(none)" : alive.Contains(n) ? n : n + " (dead)"))}";
+                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, $"Waiting for the placement group's bundles to be reserved again on live nodes ({where})."));
+                nextReport = DateTime.UtcNow + ReportEvery;
+            }
+
+            await Task.Delay(LiveBundlesPoll, cancellationToken).ConfigureAwait(false);
         }
     }
 
