@@ -19,6 +19,9 @@ internal sealed class TrainRun
     /// it ends the attempt's collective group (a collective a rank left can never complete).</summary>
     private static readonly TimeSpan EarlyReturnGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long the driver waits for a started worker to take its setup.</summary>
+    private static readonly TimeSpan ConfigureTimeout = TimeSpan.FromSeconds(60);
+
     private readonly IRay _ray;
     private readonly Func<ActorHandle<TrainContext>, ObjectRef<Task>> _startLoop;
     private readonly ScalingConfig _scaling;
@@ -43,6 +46,23 @@ internal sealed class TrainRun
         Directory.CreateDirectory(run.Path);
 
         var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
+        try
+        {
+            return await RunAsync(run, shards, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every shard put so far, also when a put or the placement group's creation failed.
+            foreach (var shard in shards.Where(s => s is not null).SelectMany(s => s.Values))
+            {
+                shard.Dispose();
+            }
+        }
+    }
+
+    private async Task<TrainResult> RunAsync(RunState run, Dictionary<string, ObjectRef>[] shards, CancellationToken cancellationToken)
+    {
+        var name = run.Name;
         for (var rank = 0; rank < shards.Length; rank++)
         {
             shards[rank] = new Dictionary<string, ObjectRef>(StringComparer.Ordinal);
@@ -99,11 +119,6 @@ internal sealed class TrainRun
                 // Its node is going away (the cluster is shutting down): the group goes with it. The run's own outcome,
                 // thrown or returned, matters more than this cleanup's.
             }
-
-            foreach (var shard in shards.SelectMany(s => s.Values))
-            {
-                shard.Dispose();
-            }
         }
     }
 
@@ -129,6 +144,18 @@ internal sealed class TrainRun
             for (var rank = 0; rank < group.Workers.Length; rank++)
             {
                 setups.Add(group.Workers[rank].Task((w, s) => w.Configure(s), group.SetupOf(rank, groupId, run, attempt, shards[rank])).Remote());
+            }
+
+            for (var rank = 0; rank < setups.Count; rank++)
+            {
+                try
+                {
+                    await _ray.GetAsync(setups[rank], ConfigureTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+                {
+                    return (rank, $"the worker of rank {rank} (node {group.Nodes[rank]}) could not be set up: {ex.Message}", ex);
+                }
             }
 
             var loops = group.Workers.Select(w => _startLoop(w)).ToList();

@@ -29,7 +29,15 @@ internal sealed class WorkerGroup
         CancellationToken cancellationToken)
     {
         var worldSize = placementGroup.BundleCount;
-        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Remote();
+        // The coordinator (0 CPU) goes to the driver's node when it can (soft affinity): not to a worker's node, whose loss
+        // would then take the run's bookkeeping with it.
+        var coordinatorOptions = new ActorOptions();
+        if (!string.IsNullOrEmpty(ray.NodeId.Value))
+        {
+            coordinatorOptions.SchedulingStrategy = SchedulingStrategy.NodeAffinity(ray.NodeId, soft: true);
+        }
+
+        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Options(coordinatorOptions).Remote();
         var byBundle = new ActorHandle<TrainContext>[worldSize];
         for (var i = 0; i < worldSize; i++)
         {

@@ -6,7 +6,8 @@ namespace OrleansRay.Tests.Training;
 
 /// <summary>A worker's node leaves while the loops are inside an allreduce (three in-process nodes of 1 CPU, two
 /// workers on two of them, a driver connected through the first): the survivor's collective fails because its peer is
-/// gone, but the run must blame the rank whose own worker died, never the survivor.</summary>
+/// gone, but the run must blame the rank whose own worker died, never the survivor. The coordinator is on the driver's
+/// node, so losing a worker's node does not take it along.</summary>
 public sealed class TrainCollectiveNodeLossTests : IAsyncLifetime
 {
     private InProcessCluster _cluster = null!;
@@ -41,6 +42,9 @@ public sealed class TrainCollectiveNodeLossTests : IAsyncLifetime
             var nodes = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await Eventually.TrueAsync(() => TrainLoops.AllReductionsOf(gate) >= 20, TimeSpan.FromSeconds(60), "the loops allreduce");
             var gateway = _cluster.Nodes[0].NodeId.Value;
+            var coordinators = (await ray.State.ListActorsAsync(StateListOptions.Where("state=ALIVE") with { Limit = 10_000 })).Rows
+                .Where(a => a.ClassName.Contains("TrainCoordinator", StringComparison.Ordinal)).ToList();
+            Assert.Equal(gateway, Assert.Single(coordinators).Node); // the coordinator sits on the driver's node, not a worker's
             var killedRank = nodes[0] != gateway ? 0 : 1;
             Assert.NotEqual(gateway, nodes[killedRank]);
             await _cluster.StopNodeAsync(_cluster.Nodes.Single(n => n.NodeId.Value == nodes[killedRank]));
