@@ -75,7 +75,17 @@ public sealed class TrainContext
         var persisted = checkpoint is null ? null : CheckpointStore.Persist(checkpoint.Path, setup.RunPath, iteration);
         var report = new WorkerReport(setup.WorldRank, iteration, new Dictionary<string, double>(metrics, StringComparer.Ordinal), persisted);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CancellationToken);
-        var record = await Ray.Current.GetAsync(setup.Coordinator.Task((c, r) => c.Report(r), report).Remote(), linked.Token).ConfigureAwait(false);
+        ReportRecord record;
+        try
+        {
+            record = await Ray.Current.GetAsync(setup.Coordinator.Task((c, r) => c.Report(r), report).Remote(), linked.Token).ConfigureAwait(false);
+        }
+        catch (ActorDiedException ex)
+        {
+            // The run's coordinator died (with its node), not this worker: a failure the driver attributes to no rank.
+            throw new CoordinatorLostException($"The run's coordinator died during report {iteration}: {ex.Message}");
+        }
+
         if (record.Checkpoint is not null)
         {
             _checkpoint = record.Checkpoint;

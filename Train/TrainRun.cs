@@ -15,6 +15,13 @@ internal sealed class TrainRun
     /// worker fails its collective first, then the dead worker's own call fails).</summary>
     private static readonly TimeSpan RootCauseGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long, after a loop returned, the driver lets its peers still running finish their collectives before
+    /// it ends the attempt's collective group (a collective a rank left can never complete).</summary>
+    private static readonly TimeSpan EarlyReturnGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the driver waits for a started worker to take its setup.</summary>
+    private static readonly TimeSpan ConfigureTimeout = TimeSpan.FromSeconds(60);
+
     private readonly IRay _ray;
     private readonly Func<ActorHandle<TrainContext>, ObjectRef<Task>> _startLoop;
     private readonly ScalingConfig _scaling;
@@ -39,6 +46,23 @@ internal sealed class TrainRun
         Directory.CreateDirectory(run.Path);
 
         var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
+        try
+        {
+            return await RunAsync(run, shards, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every shard put so far, also when a put or the placement group's creation failed.
+            foreach (var shard in shards.Where(s => s is not null).SelectMany(s => s.Values))
+            {
+                shard.Dispose();
+            }
+        }
+    }
+
+    private async Task<TrainResult> RunAsync(RunState run, Dictionary<string, ObjectRef>[] shards, CancellationToken cancellationToken)
+    {
+        var name = run.Name;
         for (var rank = 0; rank < shards.Length; rank++)
         {
             shards[rank] = new Dictionary<string, ObjectRef>(StringComparer.Ordinal);
@@ -95,11 +119,6 @@ internal sealed class TrainRun
                 // Its node is going away (the cluster is shutting down): the group goes with it. The run's own outcome,
                 // thrown or returned, matters more than this cleanup's.
             }
-
-            foreach (var shard in shards.SelectMany(s => s.Values))
-            {
-                shard.Dispose();
-            }
         }
     }
 
@@ -127,11 +146,23 @@ internal sealed class TrainRun
                 setups.Add(group.Workers[rank].Task((w, s) => w.Configure(s), group.SetupOf(rank, groupId, run, attempt, shards[rank])).Remote());
             }
 
+            for (var rank = 0; rank < setups.Count; rank++)
+            {
+                try
+                {
+                    await _ray.GetAsync(setups[rank], ConfigureTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+                {
+                    return (rank, $"the worker of rank {rank} (node {group.Nodes[rank]}) could not be set up: {ex.Message}", ex);
+                }
+            }
+
             var loops = group.Workers.Select(w => _startLoop(w)).ToList();
             Publish(new TrainProgress(TrainProgressKind.WorkersStarted, attempt,
                 $"Started {group.Workers.Length} worker(s) on {group.Nodes.Distinct().Count()} node(s): " +
                 string.Join(", ", group.Nodes.Select((n, r) => $"rank {r} on {n}")) + ".", WorkerNodes: group.Nodes));
-            return await FollowAsync(run, group, loops, attempt, cancellationToken).ConfigureAwait(false);
+            return await FollowAsync(run, group, groupId, loops, attempt, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -141,9 +172,11 @@ internal sealed class TrainRun
 
     /// <summary>Waits for the loops, publishing reports as they complete, until all returned or one failed.</summary>
     private async Task<(int Rank, string Message, Exception Cause)?> FollowAsync(
-        RunState run, WorkerGroup group, List<ObjectRef<Task>> loops, int attempt, CancellationToken cancellationToken)
+        RunState run, WorkerGroup group, string groupId, List<ObjectRef<Task>> loops, int attempt, CancellationToken cancellationToken)
     {
         var running = Enumerable.Range(0, loops.Count).ToList();
+        DateTime? firstReturn = null;
+        int? releasedFor = null;
         while (running.Count > 0)
         {
             var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: PollEvery, cancellationToken).ConfigureAwait(false);
@@ -154,8 +187,25 @@ internal sealed class TrainRun
                 running.Remove(rank);
                 if (await FailureOfAsync(done).ConfigureAwait(false) is { } cause)
                 {
+                    if (releasedFor is { } left && !IsRootCause(cause))
+                    {
+                        var message = $"rank {left} returned from its train loop while rank {rank} waited in a collective: every worker must call the same collectives";
+                        return (left, message, new InvalidOperationException(message, cause));
+                    }
+
                     return await RootCauseAsync(group, loops, running, (rank, cause)).ConfigureAwait(false);
                 }
+
+                firstReturn ??= DateTime.UtcNow;
+            }
+
+            if (releasedFor is null && firstReturn is { } returnedAt && running.Count > 0 && DateTime.UtcNow - returnedAt > EarlyReturnGrace)
+            {
+                // A rank left while its peers still run: after a grace, end the attempt's collectives, so a peer blocked
+                // in one (waiting for the rank that left) fails instead of waiting forever. A peer still computing is
+                // unaffected until it calls a collective, which could never complete anyway.
+                releasedFor = Enumerable.Range(0, loops.Count).Except(running).First();
+                await group.ReleaseAsync(_ray, groupId, running).ConfigureAwait(false);
             }
 
             if (running.Count > 0 && running.Count < loops.Count)
@@ -200,7 +250,7 @@ internal sealed class TrainRun
         var deadline = DateTime.UtcNow + RootCauseGrace;
         while (!IsRootCause(failures[^1].Cause) && running.Count > 0 && DateTime.UtcNow < deadline)
         {
-            var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: deadline - DateTime.UtcNow).ConfigureAwait(false);
+            var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: Remaining(deadline)).ConfigureAwait(false);
             foreach (var done in ready)
             {
                 var rank = loops.IndexOf(done);
@@ -212,23 +262,38 @@ internal sealed class TrainRun
             }
         }
 
-        var (failedRank, exception) = failures.FirstOrDefault(f => f.Cause is ActorDiedException)
-            is { Cause: not null } died ? died : failures.FirstOrDefault(f => IsRootCause(f.Cause)) is { Cause: not null } root ? root : failures[0];
-        var what = exception switch
+        if (failures.FirstOrDefault(f => IsRootCause(f.Cause)) is { Cause: not null } root)
         {
-            ActorDiedException => $"the worker of rank {failedRank} (node {group.Nodes[failedRank]}) died: {exception.Message}",
-            RayTaskException task => $"the train loop of rank {failedRank} (node {group.Nodes[failedRank]}) threw {task.OriginalExceptionType}: {task.OriginalMessage}",
-            _ => $"rank {failedRank} (node {group.Nodes[failedRank]}) failed: {exception.Message}",
-        };
-        return (failedRank, what, exception);
+            var (failedRank, exception) = root;
+            var what = exception switch
+            {
+                ActorDiedException => $"the worker of rank {failedRank} (node {group.Nodes[failedRank]}) died: {exception.Message}",
+                RayTaskException task => $"the train loop of rank {failedRank} (node {group.Nodes[failedRank]}) threw {task.OriginalExceptionType}: {task.OriginalMessage}",
+                _ => $"rank {failedRank} (node {group.Nodes[failedRank]}) failed: {exception.Message}",
+            };
+            return (failedRank, what, exception);
+        }
+
+        if (failures.FirstOrDefault(f => Is(f.Cause, nameof(CoordinatorLostException))) is { Cause: RayTaskException lost })
+        {
+            // Every loop lost the coordinator together: no rank is to blame.
+            return (-1, $"the run's coordinator died: {lost.OriginalMessage}", lost);
+        }
+
+        var (firstRank, first0) = failures[0];
+        return (firstRank, $"rank {firstRank} (node {group.Nodes[firstRank]}) failed: {(first0 is RayTaskException t ? $"{t.OriginalExceptionType}: {t.OriginalMessage}" : first0.Message)}", first0);
     }
 
+    /// <summary>Whether a loop's failure is its own: its actor died (a dead PEER or coordinator surfaces as a
+    /// <c>CollectiveAbortedException</c> or <see cref="CoordinatorLostException"/> instead), or the loop threw
+    /// something other than an aborted collective, a lost coordinator or a cancellation.</summary>
     private static bool IsRootCause(Exception exception) =>
         exception is ActorDiedException
-        || (exception is RayTaskException task && !task.OriginalExceptionType.Contains("CollectiveAborted", StringComparison.Ordinal)
-            && !task.OriginalExceptionType.Contains("OperationCanceled", StringComparison.Ordinal)
-            && !task.OriginalExceptionType.Contains("TaskCanceled", StringComparison.Ordinal)
-            && !task.OriginalExceptionType.Contains("ActorDied", StringComparison.Ordinal));
+        || (exception is RayTaskException task && !Is(task, "CollectiveAborted") && !Is(task, nameof(CoordinatorLostException))
+            && !Is(task, "OperationCanceled") && !Is(task, "TaskCanceled") && !Is(task, "ActorDied"));
+
+    private static bool Is(Exception exception, string typeName) =>
+        exception is RayTaskException task && task.OriginalExceptionType.Contains(typeName, StringComparison.Ordinal);
 
     private async Task PollAsync(RunState run, WorkerGroup group, int attempt)
     {
@@ -278,6 +343,9 @@ internal sealed class TrainRun
 
         _runConfig.Progress?.Report(progress);
     }
+
+    /// <summary>The time left to <paramref name="deadline"/>, never negative (-1 ms would mean "no timeout").</summary>
+    private static TimeSpan Remaining(DateTime deadline) => TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks));
 
     private static Bundle ToBundle(IReadOnlyDictionary<string, double> resources)
     {

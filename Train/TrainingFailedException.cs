@@ -17,7 +17,7 @@ public sealed class TrainingFailedException : RayException
     }
 
     /// <summary>The world rank whose failure ended the run, or -1 when the run failed before its workers ran (e.g. a
-    /// worker could not start).</summary>
+    /// worker could not start, or the run's coordinator died).</summary>
     [Id(0)] public int Rank { get; private set; }
 
     /// <summary>How many attempts the run made, the failed one included.</summary>

@@ -29,7 +29,15 @@ internal sealed class WorkerGroup
         CancellationToken cancellationToken)
     {
         var worldSize = placementGroup.BundleCount;
-        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Remote();
+        // The coordinator (0 CPU) goes to the driver's node when it can (soft affinity): not to a worker's node, whose loss
+        // would then take the run's bookkeeping with it.
+        var coordinatorOptions = new ActorOptions();
+        if (!string.IsNullOrEmpty(ray.NodeId.Value))
+        {
+            coordinatorOptions.SchedulingStrategy = SchedulingStrategy.NodeAffinity(ray.NodeId, soft: true);
+        }
+
+        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Options(coordinatorOptions).Remote();
         var byBundle = new ActorHandle<TrainContext>[worldSize];
         for (var i = 0; i < worldSize; i++)
         {
@@ -43,9 +51,9 @@ internal sealed class WorkerGroup
             {
                 try
                 {
-                    nodeOf[i] = await ray.GetAsync(byBundle[i].Task(w => w.NodeName()).Remote(), cancellationToken).ConfigureAwait(false);
+                    nodeOf[i] = await ray.GetAsync(byBundle[i].Task(w => w.NodeName()).Remote(), StartTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (RayException ex)
+                catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
                 {
                     throw new WorkerStartException(i, ex);
                 }
@@ -94,7 +102,15 @@ internal sealed class WorkerGroup
     /// loop's <see cref="TrainContext.CancellationToken"/> fires).</summary>
     public async Task KillAsync(IRay ray, string groupId)
     {
-        var released = Workers
+        await ReleaseAsync(ray, groupId, Enumerable.Range(0, Workers.Length)).ConfigureAwait(false);
+        await KillAsync(ray, Coordinator, Workers).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the attempt's collective group on the nodes of the workers <paramref name="ranks"/>: a loop blocked
+    /// in a collective fails with <c>CollectiveAbortedException</c>. Waits at most 5 s; a dead worker is skipped.</summary>
+    public async Task ReleaseAsync(IRay ray, string groupId, IEnumerable<int> ranks)
+    {
+        var released = ranks.Select(r => Workers[r])
             .Select(w => w.Task((x, g) => x.Release(g), groupId).Options(new ActorCallOptions { ConcurrencyGroup = TrainContext.CollectiveGroup }).Remote())
             .ToList();
         try
@@ -105,9 +121,10 @@ internal sealed class WorkerGroup
         {
             // A worker died with its node: its node's mailboxes went with it.
         }
-
-        await KillAsync(ray, Coordinator, Workers).ConfigureAwait(false);
     }
+
+    /// <summary>How long the driver waits for a worker of a reserved bundle to run before the attempt fails.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>How long the driver waits for the workers to drop their group before killing them anyway.</summary>
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);

@@ -20,6 +20,15 @@ internal sealed class WorkerTransport : ICollectiveTransport
         var delivered = _workers[toRank].Task((w, m) => w.Deliver(m), message)
             .Options(new ActorCallOptions { ConcurrencyGroup = TrainContext.CollectiveGroup })
             .Remote();
-        await _ray.GetAsync(delivered, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _ray.GetAsync(delivered, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ActorDiedException ex)
+        {
+            // The PEER died, not this rank: the driver must not take this rank's failure for the root cause (it blames
+            // the rank whose own actor died, found by that rank's own call failing).
+            throw new CollectiveAbortedException($"rank {toRank} is unreachable (its worker died): {ex.Message}");
+        }
     }
 }

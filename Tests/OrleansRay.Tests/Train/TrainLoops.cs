@@ -74,6 +74,31 @@ public static class TrainLoops
         }
     }
 
+    /// <summary>Allreductions each loop has completed, by gate name.</summary>
+    private static readonly ConcurrentDictionary<string, int> AllReductions = new();
+
+    public static int AllReductionsOf(string gate) => AllReductions.GetValueOrDefault(gate);
+
+    /// <summary>Allreduces over and over until gate <paramref name="gate"/> opens (a test stops a node meanwhile, so the
+    /// node goes inside a collective).</summary>
+    public static async Task AllReduceUntilReleased(TrainContext context, string gate)
+    {
+        while (!Gate(gate).Task.IsCompleted)
+        {
+            await context.AllReduceAsync(new double[] { 1, 2, 3 }, Train.Collective.ReduceOp.Sum);
+            AllReductions.AddOrUpdate(gate, 1, (_, n) => n + 1);
+        }
+    }
+
+    /// <summary>Rank 1 returns at once; the others allreduce (a collective rank 1 never joins).</summary>
+    public static async Task LeaveEarly(TrainContext context)
+    {
+        if (context.WorldRank != 1)
+        {
+            await context.AllReduceAsync(new double[] { 1 }, Train.Collective.ReduceOp.Sum);
+        }
+    }
+
     /// <summary>Waits at gate <paramref name="gate"/> (until cancelled).</summary>
     public static async Task WaitAtGate(TrainContext context, string gate) =>
         await Gate(gate).Task.WaitAsync(context.CancellationToken);

@@ -129,6 +129,19 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public async Task A_loop_that_returns_while_its_peers_wait_in_a_collective_fails_the_run_naming_the_rank_that_left()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(TrainLoops.LeaveEarly, new ScalingConfig { NumWorkers = 2 }, Run(storage));
+
+        // Before the fix the run hung forever (rank 0 waited for rank 1's part of the allreduce): a deadline, not a hang.
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => trainer.FitAsync(_ray).WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(1, error.Rank);
+        Assert.Contains("rank 1 returned from its train loop while rank 0 waited in a collective", error.Message);
+    }
+
+    [Fact]
     public async Task A_run_that_cannot_be_placed_reports_the_infeasible_demand_and_ends_when_cancelled()
     {
         using var storage = new TempStorage();
