@@ -94,6 +94,19 @@ public sealed class CheckpointLifecycleTests
         Assert.Equal(new[] { "checkpoint_000001" }, Folders(runPath)); // the old run's checkpoint 2 is not taken for this run's
     }
 
+    [Fact]
+    public async Task A_run_whose_coordinator_cannot_give_its_final_reports_fails_instead_of_succeeding_without_them()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(CheckpointLoops.ReportThenKillCoordinator, new ScalingConfig { NumWorkers = 2 },
+            Run(storage, maxFailures: 0, numToKeep: null));
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => trainer.FitAsync(_ray));
+
+        Assert.Equal(-1, error.Rank); // no rank's fault
+        Assert.Contains("coordinator could not give the final reports", error.Message);
+    }
+
     private static string[] Files(string folder) =>
         Directory.GetFiles(folder).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
 }
@@ -103,6 +116,19 @@ public sealed class CheckpointLifecycleTests
 /// it first checks exists with its files.</summary>
 public static class CheckpointLoops
 {
+    /// <summary>Every rank reports once; then rank 0 kills the run's coordinator (found through the context's setup) and
+    /// every loop returns, so the driver's final poll cannot be answered.</summary>
+    public static async Task ReportThenKillCoordinator(TrainContext context)
+    {
+        await context.ReportAsync(new Dictionary<string, double> { ["step"] = 1 });
+        if (context.WorldRank == 0)
+        {
+            var setup = (OrleansRay.Train.Wire.WorkerSetup)typeof(TrainContext)
+                .GetField("_setup", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(context)!;
+            await Ray.Current.KillAsync(setup.Coordinator);
+        }
+    }
+
     public static async Task Epochs(TrainContext context, LifecycleConfig config)
     {
         var start = 1;
