@@ -11,13 +11,13 @@ internal sealed class TrainRun
     /// <summary>How often the driver reads new reports from the coordinator while the loops run.</summary>
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long, after a first loop failed, the driver waits for the failure that caused it (a peer of a dead
-    /// worker fails its collective first, then the dead worker's own call fails).</summary>
-    private static readonly TimeSpan RootCauseGrace = TimeSpan.FromSeconds(5);
-
     /// <summary>How long the driver keeps asking a coordinator that does not answer (and is not known dead) for the
     /// reports made before a loop ended.</summary>
     private static readonly TimeSpan AnswerBudget = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long, after a first loop failed, the driver waits for the failure that caused it (a peer of a dead
+    /// worker fails its collective first, then the dead worker's own call fails).</summary>
+    private static readonly TimeSpan RootCauseGrace = TimeSpan.FromSeconds(5);
 
     private readonly IRay _ray;
     private readonly Func<ActorHandle<TrainContext>, ObjectRef<Task>> _startLoop;
