@@ -4,10 +4,15 @@ namespace OrleansRay.Train;
 
 /// <summary>Checkpoint folders under a run's folder: <c>checkpoint_NNNNNN</c>, NNNNNN the report's iteration.</summary>
 /// <remarks>Workers persist their own checkpoints (Ray Train's workers upload to <c>storage_path</c> themselves), so the
-/// run's folder must be reachable from every node; the coordinator deletes the ones past <c>NumToKeep</c>.</remarks>
+/// run's folder must be reachable from every node. The driver deletes the ones past <c>NumToKeep</c> once it knows their
+/// successor's report completed (<see cref="Prune"/>), and, before each attempt, every folder no completed report names
+/// (<see cref="DeleteAllBut"/>), so a failed attempt or an earlier run of the same name leaves nothing to merge into.</remarks>
 internal static class CheckpointStore
 {
     private const string Prefix = "checkpoint_";
+
+    /// <summary>The prefix of a checkpoint being copied (<c>.checkpoint_NNNNNN.xxxxxxxx</c>), moved into place when whole.</summary>
+    private const string TemporaryPrefix = "." + Prefix;
 
     /// <summary>The folder of the checkpoint of report <paramref name="iteration"/>.</summary>
     public static string PathOf(string runPath, int iteration) =>
@@ -15,13 +20,79 @@ internal static class CheckpointStore
 
     /// <summary>Copies <paramref name="source"/>'s files into the run's folder for report <paramref name="iteration"/>
     /// and returns the copy's folder.</summary>
-    /// <remarks>Each file is written to a temporary name and moved into place, so two ranks giving a file of the same
-    /// name (each its own copy of shared state) never leave a half-written file; the last one wins, as in Ray.</remarks>
+    /// <remarks>The files are copied into a temporary folder first, which is then moved into place whole, so a reader
+    /// never sees a half-copied checkpoint. When the folder already exists it was persisted by another rank of the same
+    /// report (the driver deletes stale folders before an attempt starts): the files are then moved into it one by one,
+    /// each replacing a file of the same name (several ranks' files together form the checkpoint; the last one wins, as
+    /// in Ray).</remarks>
     public static string Persist(string source, string runPath, int iteration)
     {
         var target = PathOf(runPath, iteration);
-        CopyDirectory(source, target);
-        return target;
+        if (SameFolder(source, target))
+        {
+            return target;
+        }
+
+        var temporary = Path.Combine(runPath, TemporaryPrefix + iteration.ToString("D6", CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            CopyDirectory(source, temporary);
+            try
+            {
+                Directory.Move(temporary, target);
+                return target;
+            }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                // Another rank's files are there already: add this rank's.
+            }
+
+            CopyDirectory(temporary, target);
+            return target;
+        }
+        finally
+        {
+            Delete(temporary);
+        }
+    }
+
+    /// <summary>Deletes the folders of <paramref name="dropped"/> (checkpoints past <c>NumToKeep</c>); one that cannot be
+    /// deleted yet (a file in it open) stays.</summary>
+    public static void Prune(IEnumerable<string> dropped)
+    {
+        foreach (var path in dropped)
+        {
+            try
+            {
+                Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A file in it is still open (a reader on another node): a later clean-up removes it; the run goes on.
+            }
+        }
+    }
+
+    /// <summary>Deletes every checkpoint folder (and leftover temporary folder) under <paramref name="runPath"/> that is
+    /// not in <paramref name="kept"/>: those of reports that never completed (a failed attempt) or of an earlier run of
+    /// the same name. A folder that cannot be deleted yet (a file in it open) stays.</summary>
+    public static void DeleteAllBut(string runPath, IEnumerable<string> kept)
+    {
+        if (!Directory.Exists(runPath))
+        {
+            return;
+        }
+
+        var keep = kept.Select(k => Path.GetFullPath(k).TrimEnd(Path.DirectorySeparatorChar)).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in Directory.EnumerateDirectories(runPath).ToList())
+        {
+            var name = Path.GetFileName(folder);
+            if ((name.StartsWith(Prefix, StringComparison.Ordinal) || name.StartsWith(TemporaryPrefix, StringComparison.Ordinal))
+                && !keep.Contains(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)))
+            {
+                Prune([folder]);
+            }
+        }
     }
 
     /// <summary>Copies every file under <paramref name="source"/> into <paramref name="target"/>, keeping the layout.</summary>
@@ -29,7 +100,7 @@ internal static class CheckpointStore
     {
         var from = Path.GetFullPath(source);
         var to = Path.GetFullPath(target);
-        if (string.Equals(from.TrimEnd(Path.DirectorySeparatorChar), to.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+        if (SameFolder(from, to))
         {
             return;
         }
@@ -57,4 +128,7 @@ internal static class CheckpointStore
             Directory.Delete(path, recursive: true);
         }
     }
+
+    private static bool SameFolder(string a, string b) =>
+        string.Equals(Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);
 }

@@ -5,6 +5,8 @@ public sealed class RunConfig
 {
     /// <summary>The run's name: the folder under <see cref="StoragePath"/> that holds its checkpoints.
     /// Default: null, which names it "DataParallelTrainer_" and the start time (UTC, yyyyMMdd_HHmmss) and a short id.</summary>
+    /// <remarks>A run re-using a name starts afresh: the <c>checkpoint_NNNNNN</c> folders an earlier run left there are
+    /// deleted when it starts (so none of their files merge into the new run's checkpoints).</remarks>
     public string? Name { get; set; }
 
     /// <summary>Where checkpoints are persisted: the folder holding the run's folder. Workers write their checkpoints there

@@ -26,9 +26,14 @@ internal sealed class RunState
     public string? LatestCheckpoint => Kept.Count == 0 ? null : Kept[^1].Checkpoint;
 
     /// <summary>Adds reports read from the coordinator (ignoring ones already known) and returns the new ones.</summary>
-    public IReadOnlyList<ReportRecord> Add(IEnumerable<ReportRecord> reports)
+    /// <param name="reports">Completed reports, in any order.</param>
+    /// <param name="dropped">The checkpoint folders that left <see cref="Kept"/> (past <c>NumToKeep</c>): the caller
+    /// deletes them. Only the driver prunes, and only after it knows a newer checkpoint completed, so
+    /// <see cref="LatestCheckpoint"/> always names a folder that exists.</param>
+    public IReadOnlyList<ReportRecord> Add(IEnumerable<ReportRecord> reports, out IReadOnlyList<string> dropped)
     {
         var added = new List<ReportRecord>();
+        var droppedPaths = new List<string>();
         foreach (var report in reports.OrderBy(r => r.Iteration))
         {
             if (report.Iteration <= History.Count)
@@ -44,11 +49,13 @@ internal sealed class RunState
                 Kept.Add(report);
                 while (_numToKeep is { } keep && Kept.Count > keep)
                 {
+                    droppedPaths.Add(Kept[0].Checkpoint!);
                     Kept.RemoveAt(0);
                 }
             }
         }
 
+        dropped = droppedPaths;
         return added;
     }
 

@@ -3,24 +3,25 @@ using OrleansRay.Train.Wire;
 namespace OrleansRay.Train;
 
 /// <summary>The coordinator of one attempt of a run (Ray Train's controller; 0 CPUs): the barrier every
-/// <see cref="TrainContext.ReportAsync"/> waits in, the record of completed reports the driver reads, and the pruning of
-/// old checkpoints.</summary>
+/// <see cref="TrainContext.ReportAsync"/> waits in, and the record of completed reports the driver reads.</summary>
 /// <remarks>An async actor: the N workers' report calls wait in it together, and its code between awaits runs alone, so
-/// its state needs no lock. It holds only small metrics and paths; tensors travel between workers directly.</remarks>
+/// its state needs no lock. It holds only small metrics and paths; tensors travel between workers directly. It deletes no
+/// checkpoint: the driver does, once it has read the report that makes one obsolete (a coordinator that pruned could
+/// delete the folder the driver still names as the latest, and a restart would then resume from nothing).</remarks>
 [AsyncActor]
 internal sealed class TrainCoordinator
 {
     private readonly int _worldSize;
-    private readonly int? _numToKeep;
-    private readonly List<string> _kept;
     private readonly Dictionary<int, PendingReport> _pending = new();
     private readonly List<ReportRecord> _completed = new();
 
+    /// <summary>A coordinator for a group of <paramref name="worldSize"/> workers.</summary>
+    /// <remarks><paramref name="numToKeep"/> and <paramref name="keptCheckpoints"/> are no longer used (the driver
+    /// prunes); they stay until the call in <see cref="WorkerGroup"/> drops them.</remarks>
     public TrainCoordinator(int worldSize, int? numToKeep, string[] keptCheckpoints)
     {
+        _ = (numToKeep, keptCheckpoints);
         _worldSize = worldSize;
-        _numToKeep = numToKeep;
-        _kept = keptCheckpoints.ToList();
     }
 
     /// <summary>Records rank <c>report.Rank</c>'s report and waits until every rank made the same report; returns the
@@ -49,10 +50,6 @@ internal sealed class TrainCoordinator
             _pending.Remove(report.Iteration);
             var record = new ReportRecord(report.Iteration, pending.Metrics ?? new Dictionary<string, double>(), pending.Checkpoint);
             _completed.Add(record);
-            if (record.Checkpoint is not null)
-            {
-                Prune(record.Checkpoint);
-            }
 
             pending.Done.TrySetResult(record);
         }
@@ -72,17 +69,6 @@ internal sealed class TrainCoordinator
 
         var (iteration, waiting) = _pending.OrderBy(p => p.Key).First();
         return new CoordinatorState(reports, iteration, waiting.Ranks.Order().ToArray());
-    }
-
-    private void Prune(string newest)
-    {
-        _kept.Remove(newest);
-        _kept.Add(newest);
-        while (_numToKeep is { } keep && _kept.Count > keep)
-        {
-            CheckpointStore.Delete(_kept[0]);
-            _kept.RemoveAt(0);
-        }
     }
 
     private sealed class PendingReport

@@ -11,6 +11,10 @@ internal sealed class TrainRun
     /// <summary>How often the driver reads new reports from the coordinator while the loops run.</summary>
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long the driver keeps asking a coordinator that does not answer (and is not known dead) for the
+    /// reports made before a loop ended.</summary>
+    private static readonly TimeSpan AnswerBudget = TimeSpan.FromSeconds(60);
+
     /// <summary>How long, after a first loop failed, the driver waits for the failure that caused it (a peer of a dead
     /// worker fails its collective first, then the dead worker's own call fails).</summary>
     private static readonly TimeSpan RootCauseGrace = TimeSpan.FromSeconds(5);
@@ -81,6 +85,7 @@ internal sealed class TrainRun
             for (; ; attempt++)
             {
                 await PlacementWait.WaitAsync(_ray, group, _scaling, attempt, Publish, cancellationToken).ConfigureAwait(false);
+                CheckpointStore.DeleteAllBut(run.Path, run.Kept.Select(k => k.Checkpoint!)); // a failed attempt's or an old run's
                 var failure = await RunAttemptAsync(run, group, bundle, attempt, shards, cancellationToken).ConfigureAwait(false);
                 if (failure is null)
                 {
@@ -110,6 +115,7 @@ internal sealed class TrainRun
         }
         finally
         {
+            CheckpointStore.DeleteAllBut(run.Path, run.Kept.Select(k => k.Checkpoint!)); // the last attempt's uncompleted ones
             try
             {
                 await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
@@ -180,7 +186,7 @@ internal sealed class TrainRun
         while (running.Count > 0)
         {
             var (ready, _) = await _ray.WaitAsync(running.Select(r => loops[r]), numReturns: 1, timeout: PollEvery, cancellationToken).ConfigureAwait(false);
-            await PollAsync(run, group, attempt).ConfigureAwait(false);
+            await PollAsync(run, group, attempt, untilAnswered: ready.Count > 0).ConfigureAwait(false);
             foreach (var done in ready)
             {
                 var rank = loops.IndexOf(done);
@@ -210,7 +216,7 @@ internal sealed class TrainRun
 
             if (running.Count > 0 && running.Count < loops.Count)
             {
-                var state = await PollStateAsync(group).ConfigureAwait(false);
+                var (state, _) = await PollStateAsync(group).ConfigureAwait(false);
                 if (state is { WaitingRanks.Length: > 0 } && running.All(r => state.WaitingRanks.Contains(r)))
                 {
                     var returned = Enumerable.Range(0, loops.Count).Except(running).First();
@@ -220,8 +226,7 @@ internal sealed class TrainRun
             }
         }
 
-        await PollAsync(run, group, attempt).ConfigureAwait(false);
-        return null;
+        return await FinalPollAsync(run, group, attempt).ConfigureAwait(false);
     }
 
     /// <summary>A failed loop's exception, or null when it returned.</summary>
@@ -295,15 +300,41 @@ internal sealed class TrainRun
     private static bool Is(Exception exception, string typeName) =>
         exception is RayTaskException task && task.OriginalExceptionType.Contains(typeName, StringComparison.Ordinal);
 
-    private async Task PollAsync(RunState run, WorkerGroup group, int attempt)
+    /// <summary>After every loop returned: the last reports. The attempt fails (naming no rank) when the coordinator
+    /// cannot give them, rather than the run succeeding with reports or its latest checkpoint missing.</summary>
+    private async Task<(int Rank, string Message, Exception Cause)?> FinalPollAsync(RunState run, WorkerGroup group, int attempt)
     {
-        var state = await PollStateAsync(group, run.History.Count + 1).ConfigureAwait(false);
-        if (state is null)
+        if (await PollAsync(run, group, attempt, untilAnswered: true).ConfigureAwait(false) is { } lost)
         {
-            return;
+            return (-1, $"every train loop returned, but the run's coordinator could not give the final reports: {lost.Message}", lost);
         }
 
-        foreach (var report in run.Add(state.Reports))
+        return null;
+    }
+
+    /// <summary>Reads the reports completed since the last poll, publishes them and deletes the checkpoints they made
+    /// obsolete (past <c>NumToKeep</c>). Returns null, or why the coordinator did not answer. With
+    /// <c>untilAnswered</c> it asks again until the coordinator answers, is known dead or <see cref="AnswerBudget"/> is
+    /// spent (after a loop ended: the reports made just before it must not be lost); otherwise it tries once (the
+    /// periodic poll: the next one catches up).</summary>
+    private async Task<Exception?> PollAsync(RunState run, WorkerGroup group, int attempt, bool untilAnswered = false)
+    {
+        var (state, error) = await PollStateAsync(group, run.History.Count + 1).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + AnswerBudget;
+        while (state is null && untilAnswered && error is not ActorDiedException && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(PollEvery).ConfigureAwait(false);
+            (state, error) = await PollStateAsync(group, run.History.Count + 1).ConfigureAwait(false);
+        }
+
+        if (state is null)
+        {
+            return error;
+        }
+
+        var added = run.Add(state.Reports, out var dropped);
+        CheckpointStore.Prune(dropped);
+        foreach (var report in added)
         {
             var metrics = RunState.MetricsOf(report);
             var line = string.Join(", ", report.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key}={m.Value:G6}")));
@@ -311,18 +342,21 @@ internal sealed class TrainRun
                 $"Report {report.Iteration}: {line}{(report.Checkpoint is null ? string.Empty : $" (checkpoint {Path.GetFileName(report.Checkpoint)})")}",
                 report.Iteration, metrics));
         }
+
+        return null;
     }
 
-    /// <summary>The coordinator's state, or null when it cannot answer (it died with its node: the attempt is failing).</summary>
-    private async Task<CoordinatorState?> PollStateAsync(WorkerGroup group, int fromIteration = int.MaxValue)
+    /// <summary>The coordinator's state, or null and why it could not answer (an <see cref="ActorDiedException"/>: it
+    /// died with its node; otherwise it may answer a later call).</summary>
+    private async Task<(CoordinatorState? State, Exception? Error)> PollStateAsync(WorkerGroup group, int fromIteration = int.MaxValue)
     {
         try
         {
-            return await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return (await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false), null);
         }
         catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
         {
-            return null;
+            return (null, ex);
         }
     }
 
