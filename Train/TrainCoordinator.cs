@@ -16,11 +16,9 @@ internal sealed class TrainCoordinator
     private readonly List<ReportRecord> _completed = new();
 
     /// <summary>A coordinator for a group of <paramref name="worldSize"/> workers.</summary>
-    /// <remarks><paramref name="numToKeep"/> and <paramref name="keptCheckpoints"/> are no longer used (the driver
-    /// prunes); they stay until the call in <see cref="WorkerGroup"/> drops them.</remarks>
-    public TrainCoordinator(int worldSize, int? numToKeep, string[] keptCheckpoints)
+    /// <remarks>It keeps no checkpoints: the driver prunes them once it read the reports that supersede them.</remarks>
+    public TrainCoordinator(int worldSize)
     {
-        _ = (numToKeep, keptCheckpoints);
         _worldSize = worldSize;
     }
 

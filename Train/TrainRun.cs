@@ -135,8 +135,7 @@ internal sealed class TrainRun
         WorkerGroup group;
         try
         {
-            group = await WorkerGroup.StartAsync(_ray, placementGroup, bundle, _runConfig.CheckpointConfig.NumToKeep,
-                run.Kept.Select(k => k.Checkpoint!).ToArray(), cancellationToken).ConfigureAwait(false);
+            group = await WorkerGroup.StartAsync(_ray, placementGroup, bundle, cancellationToken).ConfigureAwait(false);
         }
         catch (WorkerStartException ex)
         {

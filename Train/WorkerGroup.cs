@@ -25,7 +25,7 @@ internal sealed class WorkerGroup
     /// (nodes in the order of the lowest bundle each holds; within a node, by bundle).</summary>
     /// <exception cref="WorkerStartException">A worker could not start (its bundle index says which).</exception>
     public static async Task<WorkerGroup> StartAsync(
-        IRay ray, PlacementGroup placementGroup, IReadOnlyDictionary<string, double> bundle, int? numToKeep, string[] keptCheckpoints,
+        IRay ray, PlacementGroup placementGroup, IReadOnlyDictionary<string, double> bundle,
         CancellationToken cancellationToken)
     {
         var worldSize = placementGroup.BundleCount;
@@ -37,7 +37,7 @@ internal sealed class WorkerGroup
             coordinatorOptions.SchedulingStrategy = SchedulingStrategy.NodeAffinity(ray.NodeId, soft: true);
         }
 
-        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize, numToKeep, keptCheckpoints)).Options(coordinatorOptions).Remote();
+        var coordinator = ray.Actor(() => new TrainCoordinator(worldSize)).Options(coordinatorOptions).Remote();
         var byBundle = new ActorHandle<TrainContext>[worldSize];
         for (var i = 0; i < worldSize; i++)
         {
