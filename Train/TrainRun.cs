@@ -120,7 +120,7 @@ internal sealed class TrainRun
             {
                 await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+            catch (Exception ex) when (CallFailures.IsLost(ex))
             {
                 // Its node is going away (the cluster is shutting down): the group goes with it. The run's own outcome,
                 // thrown or returned, matters more than this cleanup's.
@@ -157,7 +157,7 @@ internal sealed class TrainRun
                 {
                     await _ray.GetAsync(setups[rank], ConfigureTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+                catch (Exception ex) when (CallFailures.IsLost(ex))
                 {
                     return (rank, $"the worker of rank {rank} (node {group.Nodes[rank]}) could not be set up: {ex.Message}", ex);
                 }
@@ -353,7 +353,7 @@ internal sealed class TrainRun
         {
             return (await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false), null);
         }
-        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+        catch (Exception ex) when (CallFailures.IsLost(ex))
         {
             return (null, ex);
         }

@@ -53,7 +53,7 @@ internal sealed class WorkerGroup
                 {
                     nodeOf[i] = await ray.GetAsync(byBundle[i].Task(w => w.NodeName()).Remote(), StartTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+                catch (Exception ex) when (CallFailures.IsLost(ex))
                 {
                     throw new WorkerStartException(i, ex);
                 }
@@ -117,7 +117,7 @@ internal sealed class WorkerGroup
         {
             await ray.GetAsync(released, ReleaseTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+        catch (Exception ex) when (CallFailures.IsLost(ex))
         {
             // A worker died with its node: its node's mailboxes went with it.
         }
@@ -145,7 +145,7 @@ internal sealed class WorkerGroup
         {
             await kill().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RayException or Orleans.Runtime.SiloUnavailableException or TimeoutException)
+        catch (Exception ex) when (CallFailures.IsLost(ex))
         {
             // Already dead, or its node is going away with it: nothing left to stop.
         }
