@@ -21,6 +21,17 @@ public sealed record NodeStatus(
     /// use), its peer-transfer endpoint, and the machine it runs on; a driver on that machine maps the store through
     /// the socket, zero-copy.</summary>
     [Id(9)] public NodeStoreInfo? Store { get; init; }
+
+    /// <summary>Actors alive on the node now (their instances live here). The autoscaler never removes a node that
+    /// hosts actors.</summary>
+    [Id(10)] public int ActorCount { get; init; }
+
+    /// <summary>Objects whose primary copy is in this node's store (lost if the node goes). The autoscaler never
+    /// removes a node that holds primary copies.</summary>
+    [Id(11)] public int PrimaryObjectCount { get; init; }
+
+    /// <summary>Tasks executing on the node now (0-resource ones included, which <see cref="Available"/> does not show).</summary>
+    [Id(12)] public int RunningTaskCount { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -6,7 +6,8 @@ using OrleansRay.Silo.Cli;
 namespace OrleansRay.Silo.Dashboard;
 
 /// <summary>The cluster as <c>orleansray status</c> and the dashboard's Cluster page show it: nodes, usage, demands.</summary>
-/// <remarks>Both read it through <see cref="BuildAsync"/>, so they always agree. Serialized as-is by <c>/api/cluster</c>.</remarks>
+/// <remarks>Both read it through <see cref="BuildAsync"/>, so they always agree. Serialized as-is by <c>/api/cluster</c>.
+/// <c>Autoscaler</c> is the autoscaler loop's last round (Pending, Recent failures), null when the head runs none.</remarks>
 internal sealed record ClusterSnapshot(
     DateTimeOffset GeneratedAt,
     IReadOnlyList<ClusterSnapshot.Node> Nodes,
@@ -14,7 +15,8 @@ internal sealed record ClusterSnapshot(
     int DeadCount,
     IReadOnlyList<ClusterSnapshot.Usage> Total,
     IReadOnlyList<ClusterSnapshot.Demand> Demands,
-    IReadOnlyList<ClusterSnapshot.GroupDemand> PendingGroups)
+    IReadOnlyList<ClusterSnapshot.GroupDemand> PendingGroups,
+    AutoscalerStatus? Autoscaler = null)
 {
     /// <summary>A node that has not reported for this long is shown as stale: it reports every second.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(5);
@@ -27,6 +29,7 @@ internal sealed record ClusterSnapshot(
         var rowsTask = table.ListAsync().WaitAsync(cancellationToken);
         var driverDemandsTask = table.DriverDemandsAsync().WaitAsync(cancellationToken);
         var pendingGroupsTask = table.PendingGroupsAsync().WaitAsync(cancellationToken);
+        var autoscalerTask = grains.GetGrain<IAutoscalerGrain>(0).StatusAsync().WaitAsync(cancellationToken);
         var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         var rows = await rowsTask.ConfigureAwait(false);
         var driverDemands = await driverDemandsTask.ConfigureAwait(false);
@@ -36,7 +39,7 @@ internal sealed record ClusterSnapshot(
             .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
             .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToList();
-        return From(statuses, driverDemands, now, pendingGroups);
+        return From(statuses, driverDemands, now, pendingGroups) with { Autoscaler = await autoscalerTask.ConfigureAwait(false) };
     }
 
     /// <summary>The snapshot of node table rows whose liveness is already settled, and of the demands connected drivers
