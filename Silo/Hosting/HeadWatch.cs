@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Node;
@@ -5,7 +6,9 @@ using OrleansRay.Node;
 namespace OrleansRay.Silo.Hosting;
 
 /// <summary>A worker of a cluster without <c>--storage</c> exits, with a clear line in its log, once it has lost the
-/// head: nothing from the node table for <see cref="LostAfter"/>.</summary>
+/// head: nothing from the node table for <see cref="DefaultLostAfter"/> (60 s), or the seconds in
+/// <c>ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c> (<see cref="LostAfterVariable"/>, Ray's
+/// <c>RAY_gcs_rpc_server_reconnect_timeout_s</c>).</summary>
 /// <remarks>
 /// Without storage the head is the membership primary: the membership table lives in the head's memory. A head that
 /// is killed takes the table with it, and a head restarted on the same port starts a new, empty cluster that has never
@@ -18,7 +21,11 @@ internal sealed partial class HeadWatch : BackgroundService
     /// <summary>How long a worker may go without a word from the head's node table (its runtime asks every 0.3 s): 60 s,
     /// Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>, so a head that is only paused (a long GC, a stopped process, an
     /// overloaded machine) is waited for; a dead head cannot be told from a paused one sooner.</summary>
-    public static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultLostAfter = TimeSpan.FromSeconds(60);
+
+    /// <summary>The environment variable that sets how long a worker waits for a silent head, in seconds (a positive
+    /// number; anything else keeps <see cref="DefaultLostAfter"/> and logs a warning).</summary>
+    public const string LostAfterVariable = "ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S";
 
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(1);
 
@@ -26,9 +33,11 @@ internal sealed partial class HeadWatch : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<HeadWatch> _logger;
     private readonly string _headAddress;
+    private readonly TimeSpan _lostAfter;
 
     /// <summary>Watches <paramref name="runtime"/>'s exchanges with the head; stops the node through
-    /// <paramref name="lifetime"/> when they have stopped for <see cref="LostAfter"/>.</summary>
+    /// <paramref name="lifetime"/> when they have stopped for the time <see cref="LostAfterVariable"/> sets (default
+    /// <see cref="DefaultLostAfter"/>).</summary>
     /// <param name="runtime">The node's runtime (its cluster view says when the head last answered).</param>
     /// <param name="lifetime">Stops the node.</param>
     /// <param name="logger">Where the line saying why goes (the node's log).</param>
@@ -39,6 +48,19 @@ internal sealed partial class HeadWatch : BackgroundService
         _lifetime = lifetime;
         _logger = logger;
         _headAddress = headAddress;
+        var text = Environment.GetEnvironmentVariable(LostAfterVariable);
+        _lostAfter = DefaultLostAfter;
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+            {
+                _lostAfter = TimeSpan.FromSeconds(seconds);
+            }
+            else
+            {
+                LogBadLostAfter(LostAfterVariable, text, (int)DefaultLostAfter.TotalSeconds);
+            }
+        }
     }
 
     /// <summary>True once this process decided the head is lost (the node then exits with code 1).</summary>
@@ -56,7 +78,7 @@ internal sealed partial class HeadWatch : BackgroundService
             {
                 var last = _runtime.Cluster.Refresh.LastRefreshedUtc;
                 var silent = DateTime.UtcNow - (last > watching ? last : watching);
-                if (silent > LostAfter)
+                if (silent > _lostAfter)
                 {
                     HeadLost = true;
                     LogHeadLost(_headAddress, (int)silent.TotalSeconds);
@@ -70,6 +92,9 @@ internal sealed partial class HeadWatch : BackgroundService
             // The node is stopping.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Variable}={Value} is not a positive number of seconds; the worker waits {Seconds} s for a silent head.")]
+    private partial void LogBadLostAfter(string variable, string value, int seconds);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Lost the head at {HeadAddress}: no answer from it for {Seconds} s (it was stopped, killed or restarted). Without --storage the head holds the cluster's membership, so this worker cannot rejoin it and exits now. Start it again with `orleansray start --address {HeadAddress}` once the head is up (a cluster started with --storage PostgreSQL survives its head).")]
     private partial void LogHeadLost(string headAddress, int seconds);

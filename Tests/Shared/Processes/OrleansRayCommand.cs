@@ -10,13 +10,18 @@ internal sealed class OrleansRayCommand : IDisposable
 {
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(90);
 
+    private readonly Dictionary<string, string> _environment;
+
     /// <param name="tempPrefix">Name prefix of the private temp folder. Keep it short: the node's object store puts
     /// its Unix socket below it, and socket paths are limited to 107 bytes.</param>
-    public OrleansRayCommand(string tempPrefix = "orleansray-cli-")
+    /// <param name="environment">More environment variables of every command (and so of the nodes it starts).</param>
+    public OrleansRayCommand(string tempPrefix = "orleansray-cli-", IReadOnlyDictionary<string, string>? environment = null)
     {
         TempDirectory = Path.Combine(Path.GetTempPath(), tempPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(TempDirectory);
+        _environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory };
     }
+
 
     /// <summary>The folder standing in for /tmp/orleansray.</summary>
     public string TempDirectory { get; }
@@ -29,11 +34,11 @@ internal sealed class OrleansRayCommand : IDisposable
     public static string CommandAssembly { get; } = FindCommandAssembly();
 
     public Task<ProcessResult> RunAsync(params string[] arguments) =>
-        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory });
+        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, _environment);
 
     /// <summary>Runs the command in <paramref name="workingDirectory"/> (relative paths in its options are taken from there).</summary>
     public Task<ProcessResult> RunInAsync(string workingDirectory, params string[] arguments) =>
-        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, new Dictionary<string, string> { ["ORLEANSRAY_TEMP_DIR"] = TempDirectory }, workingDirectory);
+        ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, _environment, workingDirectory);
 
     /// <summary>The pids in the node pid files right now.</summary>
     public IReadOnlyList<int> NodePids()
