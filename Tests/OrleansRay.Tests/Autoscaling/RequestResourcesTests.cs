@@ -114,3 +114,41 @@ public sealed class EmbeddedRequestResourcesTests(RayFixture fixture)
         Assert.Empty(await Head.GetGrain<IAutoscalerGrain>(0).RequestedResourcesAsync());
     }
 }
+
+/// <summary><see cref="RequestResourcesScenarios"/> from a connected driver: the request travels to the head (the first
+/// node), whose grain the autoscaler loop reads.</summary>
+public sealed class ConnectedRequestResourcesTests(TwoNodeDriverFixture fixture) : IClassFixture<TwoNodeDriverFixture>
+{
+    [Fact]
+    public Task The_request_reaches_the_head_replaces_the_previous_one_and_an_empty_call_withdraws_it() =>
+        RequestResourcesScenarios.The_request_reaches_the_head_replaces_the_previous_one_and_an_empty_call_withdraws_it(fixture.Ray, fixture.Head);
+
+    [Fact]
+    public Task Bad_input_throws_naming_what_is_wrong_and_keeps_the_previous_request() =>
+        RequestResourcesScenarios.Bad_input_throws_naming_what_is_wrong_and_keeps_the_previous_request(fixture.Ray, fixture.Head);
+
+    [Fact]
+    public async Task A_request_made_inside_a_task_on_another_node_replaces_the_drivers()
+    {
+        try
+        {
+            await fixture.Ray.RequestResourcesAsync(numCpus: 4);
+            var fromTask = fixture.Ray.Task(RequestTwoGpus).Options(new TaskOptions { SchedulingStrategy = fixture.OnFar }).Remote();
+            Assert.True(await fromTask);
+
+            var requested = await fixture.Head.GetGrain<IAutoscalerGrain>(0).RequestedResourcesAsync();
+            Assert.Equal([new Dictionary<string, double> { ["GPU"] = 2 }], requested.Select(r => r.ToDictionary()));
+        }
+        finally
+        {
+            await fixture.Ray.RequestResourcesAsync();
+        }
+    }
+
+    /// <summary>Runs on a node: requests through the IRay a task sees.</summary>
+    public static async Task<bool> RequestTwoGpus()
+    {
+        await Ray.Current.RequestResourcesAsync(bundles: [new Bundle { ["GPU"] = 2 }]);
+        return true;
+    }
+}
