@@ -110,6 +110,25 @@ public interface IRay : IAsyncDisposable
     /// <summary>Pending tasks and actors by resource shape; infeasible ones fit no node.</summary>
     Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync();
 
+    /// <summary>Asks the autoscaler to hold capacity ahead of work: Ray's <c>ray.autoscaler.sdk.request_resources(num_cpus,
+    /// bundles)</c>. The request is <paramref name="numCpus"/> bundles of <c>{"CPU": 1}</c> plus <paramref name="bundles"/>;
+    /// the autoscaler keeps the cluster large enough that all of them would fit at once on the nodes' <em>total</em>
+    /// resources (a floor on the cluster's size, not work: nothing is reserved, and running tasks are not subtracted), and
+    /// launches nodes for what does not fit, within its node types' limits.</summary>
+    /// <remarks>Each call <b>replaces</b> the previous request (it does not add to it), whoever made it: calling with
+    /// <c>numCpus: 2</c> then <c>numCpus: 1</c> asks for one CPU. Calling with both null (or 0 and no bundles) withdraws
+    /// the request, so idle nodes can be removed again. The request lives on the head and is lost when the head restarts.
+    /// Without an autoscaler (a head started without an autoscaling config, <c>orleansray up</c> starts one) the request
+    /// is recorded but nothing acts on it.</remarks>
+    /// <param name="numCpus">Number of CPUs to hold, as that many 1-CPU bundles; null or 0 for none.</param>
+    /// <param name="bundles">Resource shapes to hold, e.g. <c>new Bundle { ["CPU"] = 4, ["GPU"] = 1 }</c> ("memory" in
+    /// bytes, custom resources by name); null for none.</param>
+    /// <param name="cancellationToken">Stops waiting for the head; the request may still have been recorded.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numCpus"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A bundle is null or asks for no resources (negative, NaN or infinite amounts
+    /// and blank names are refused when the <see cref="Bundle"/> is built).</exception>
+    Task RequestResourcesAsync(int? numCpus = null, IEnumerable<Bundle>? bundles = null, CancellationToken cancellationToken = default);
+
     /// <summary>Ray's state API: list the cluster's nodes, jobs, actors, tasks, objects and placement groups with
     /// filters and a limit, get an actor, summarize, and read <c>ray memory</c> (see <see cref="IRayState"/>).</summary>
     IRayState State { get; }

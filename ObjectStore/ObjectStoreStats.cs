@@ -60,6 +60,10 @@ public sealed record ObjectStoreStats
 
     public int SessionCount { get; init; }
 
+    /// <summary>Primary copies in the table (sealed, being written, or spilled; not deleted ones still draining): the
+    /// objects that are lost if this store goes, as opposed to secondary copies pulled from peers.</summary>
+    public int PrimaryCount { get; init; }
+
     /// <summary>True when the allocator, the table and the free list agree.</summary>
     public bool IsConsistent => UsedBytes == TableBlockBytes && UsedBytes + FreeListBytes == Capacity;
 }

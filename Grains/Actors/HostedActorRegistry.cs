@@ -14,6 +14,9 @@ internal sealed class HostedActorRegistry
 
     public int Count => _actors.Count;
 
+    /// <summary>Actors whose instance is on this node now: being created, alive or restarting (not dead ones).</summary>
+    public int LiveCount => _actors.Values.Count(m => m.State != ActorState.Dead);
+
     public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
 
     /// <summary>The mailbox of an actor hosted on this node, or null.</summary>

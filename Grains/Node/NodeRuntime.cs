@@ -63,6 +63,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code };
         Actors = new ActorSubmitter(ActorServices, logger);
+        Cluster.Occupancy = new NodeOccupancy(this);
         Cluster.Deaths.Died += Actors.NodeDied;
         Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
         Objects.Recover = Attempts.Recovery.Recover;

@@ -67,6 +67,9 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// arguments then travel as values.</summary>
     public bool IsClustered => !_node.CanExecute || Refresh.Nodes.Length > 0;
 
+    /// <summary>Actors and primary copies on this node, for its row (set by the node runtime; null reports 0).</summary>
+    public INodeOccupancy? Occupancy { get; set; }
+
     /// <summary>This node's row for the node table.</summary>
     public NodeStatus LocalStatus()
     {
@@ -82,6 +85,9 @@ internal sealed partial class ClusterScheduler : IDisposable
             Endpoint = _node.Endpoint,
             Gateway = _node.Options.Gateway,
             Store = _reader.Store is { } store ? new NodeStoreInfo(store.SocketPath, store.Endpoint, MachineIdentity.Value) : null,
+            ActorCount = Occupancy?.ActorCount ?? 0,
+            PrimaryObjectCount = Occupancy?.PrimaryObjectCount ?? 0,
+            RunningTaskCount = _scheduler.RunningCount,
         };
     }
 

@@ -11,6 +11,7 @@ internal static class StatsCodec
             stats.FreeBlockCount, stats.ObjectCount, stats.SealedInMemoryCount, stats.UnsealedCount, stats.SpilledCount,
             stats.SpilledBytes, stats.PinnedCount, stats.TotalPins, stats.EvictionCount, stats.SpillCount,
             stats.RestoreCount, stats.PullCount, stats.PullBytesReceived, stats.TransferBytesSent, stats.SessionCount,
+            stats.PrimaryCount,
         ];
         writer.WriteInt32(fields.Length);
         foreach (var field in fields)
@@ -57,6 +58,7 @@ internal static class StatsCodec
             PullBytesReceived = f[17],
             TransferBytesSent = f[18],
             SessionCount = (int)f[19],
+            PrimaryCount = count > 20 ? (int)f[20] : 0, // a store of an older build does not send it
         };
     }
 }

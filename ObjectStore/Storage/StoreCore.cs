@@ -335,7 +335,7 @@ internal sealed class StoreCore : IAsyncDisposable
         lock (_lock)
         {
             long tableBlocks = 0, spilledBytes = 0, totalPins = 0;
-            int count = 0, inMemory = 0, unsealed = 0, spilled = 0, pinned = 0;
+            int count = 0, inMemory = 0, unsealed = 0, spilled = 0, pinned = 0, primaries = 0;
             foreach (var entry in _table.Values)
             {
                 if (entry.Block >= 0)
@@ -351,6 +351,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 }
 
                 count++;
+                primaries += entry.IsPrimary ? 1 : 0;
                 switch (entry.State)
                 {
                     case ObjectState.Created:
@@ -388,6 +389,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 PullBytesReceived = Interlocked.Read(ref _pullBytes),
                 TransferBytesSent = Interlocked.Read(ref _sentBytes),
                 SessionCount = _sessions.Count,
+                PrimaryCount = primaries,
             };
         }
     }

@@ -3,7 +3,7 @@ using OrleansRay.Silo.Autoscaling.Providers;
 
 namespace OrleansRay.Silo.Autoscaling;
 
-/// <summary>Remembers since when each node has been idle (all its resources available), across the autoscaler's rounds:
+/// <summary>Remembers since when each node has been idle (<see cref="HeadStateAdapter.IsIdle"/>), across the autoscaler's rounds:
 /// the node table only says whether a node is idle now.</summary>
 internal sealed class IdleTracker
 {
@@ -41,8 +41,9 @@ internal sealed class IdleTracker
 /// <summary>Builds the planner's input from what the head has: the node table (<see cref="NodeStatus"/> rows, their
 /// demands), connected drivers' demands (<see cref="INodeTableGrain.DriverDemandsAsync"/>) — the same data
 /// <c>orleansray status</c> shows — plus the provider's nodes, pending placement groups and request_resources bundles.</summary>
-/// <remarks>What the node table does not say yet: whether a node holds actors or primary objects (a node counts as
-/// busy only while some of its resources are in use), and which placement groups are pending (the caller passes them).</remarks>
+/// <remarks>A node is idle only when it runs no task, hosts no actor, holds no primary object copy, has all its resources
+/// available and reports no demand (<see cref="IsIdle"/>). Which placement groups are pending is not in the node table:
+/// the caller passes them.</remarks>
 internal static class HeadStateAdapter
 {
     /// <summary>The planner input at <paramref name="now"/>.</summary>
@@ -90,7 +91,7 @@ internal static class HeadStateAdapter
                 joined.Add(provided);
             }
 
-            var isIdle = s.Available.Equals(s.Total) && s.Demands.Count == 0;
+            var isIdle = IsIdle(s);
             return new ClusterNode(
                 id,
                 provided?.NodeType,
@@ -98,9 +99,9 @@ internal static class HeadStateAdapter
                 s.Total,
                 s.Available,
                 idle.Observe(id, isIdle, now),
-                HasRunningWork: !isIdle,
-                HasActors: false,
-                HasPrimaryObjects: false);
+                HasRunningWork: s.RunningTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
+                HasActors: s.ActorCount > 0,
+                HasPrimaryObjects: s.PrimaryObjectCount > 0);
         }).ToList();
         var launching = providerNodes
             .Where(p => !joined.Contains(p))
@@ -116,6 +117,16 @@ internal static class HeadStateAdapter
             .ToList();
         return new PlannerInput(WorkerNodeType.From(config), AutoscalerLimits.From(config), nodes, launching, demands, groups, requested, now);
     }
+
+    /// <summary>True when node table row <paramref name="status"/> is idle: no task executing (0-resource ones included),
+    /// no actor alive, no primary object copy that would be lost with it, all its resources available, and no pending
+    /// demand. A node hosting a single 0-CPU actor, or holding one primary copy, is busy.</summary>
+    internal static bool IsIdle(NodeStatus status) =>
+        status.RunningTaskCount == 0
+        && status.ActorCount == 0
+        && status.PrimaryObjectCount == 0
+        && status.Available.Equals(status.Total)
+        && status.Demands.Count == 0;
 
     /// <summary>True when the provider's node is node table row <paramref name="status"/>: its node id (the silo address,
     /// "HOST:PORT@GENERATION") or its address is at the provider's HOST:PORT, or at its HOST when the provider knows no

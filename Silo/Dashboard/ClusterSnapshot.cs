@@ -54,7 +54,12 @@ internal sealed record ClusterSnapshot(
         {
             var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
             var state = !n.IsAlive ? "DEAD" : age > StaleAfter.TotalSeconds ? "STALE" : "ALIVE";
-            return new Node(n.NodeId.Value ?? string.Empty, n.Address, n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total));
+            return new Node(n.NodeId.Value ?? string.Empty, n.Address, n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total))
+            {
+                ActorCount = n.ActorCount,
+                PrimaryObjectCount = n.PrimaryObjectCount,
+                RunningTaskCount = n.RunningTaskCount,
+            };
         }).ToList();
         var live = statuses.Where(n => n.IsAlive).ToList();
         var totals = Sum(live.Select(n => n.Total));
@@ -110,7 +115,17 @@ internal sealed record ClusterSnapshot(
     }
 
     /// <summary>One node's row. <paramref name="State"/> is ALIVE, STALE (no report for 5 s) or DEAD.</summary>
-    internal sealed record Node(string NodeId, string Address, bool IsAlive, string State, double LastReportSeconds, IReadOnlyList<Usage> Usage, string Resources);
+    internal sealed record Node(string NodeId, string Address, bool IsAlive, string State, double LastReportSeconds, IReadOnlyList<Usage> Usage, string Resources)
+    {
+        /// <summary>Actors alive on the node (<see cref="NodeStatus.ActorCount"/>).</summary>
+        public int ActorCount { get; init; }
+
+        /// <summary>Primary copies in the node's object store (<see cref="NodeStatus.PrimaryObjectCount"/>).</summary>
+        public int PrimaryObjectCount { get; init; }
+
+        /// <summary>Tasks executing on the node, 0-resource ones included (<see cref="NodeStatus.RunningTaskCount"/>).</summary>
+        public int RunningTaskCount { get; init; }
+    }
 
     /// <summary>One resource's usage; <paramref name="Text"/> is status's line ("1.0/3.0 CPU").</summary>
     internal sealed record Usage(string Name, double Used, double Total, bool IsBytes, string Text);

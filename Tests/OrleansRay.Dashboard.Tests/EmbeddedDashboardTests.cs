@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OrleansRay.Dashboard.Tests.Fixtures;
+using OrleansRay.Grains;
 using OrleansRay.Silo.Dashboard;
 using Xunit;
 
@@ -78,6 +80,81 @@ public sealed partial class EmbeddedDashboardTests : IClassFixture<Browser>
         await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 CPU", new() { Timeout = 30_000 });
         await Browser.ScreenshotAsync(page, "cluster-idle-again");
         GC.KeepAlive(infeasible);
+    }
+
+    [Fact]
+    public async Task Cluster_page_shows_each_nodes_actors_primary_objects_and_running_tasks_and_the_autoscalers_last_round_once_reported()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreMemory = 64L << 20 });
+        var url = "http://127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        await using var dashboard = await EmbeddedDashboard.StartAsync(ray, url);
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(url);
+        await Assertions.Expect(page.GetByTestId("node-actors")).ToHaveTextAsync("0", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("node-running-tasks")).ToHaveTextAsync("0");
+
+        // No autoscaler runs: /api/cluster says so, and the page has no autoscaler sections.
+        using (var idle = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/cluster")))
+        {
+            Assert.Equal(JsonValueKind.Null, idle.RootElement.GetProperty("autoscaler").ValueKind);
+        }
+
+        Assert.Equal(0, await page.GetByTestId("autoscaler-pending").CountAsync());
+
+        // A 0-CPU actor, a large put and a running 0-CPU task: no resource shows them, the node's counts do.
+        using var gate = new SemaphoreSlim(0);
+        Gate = gate;
+        var actor = ray.Actor(() => new Idler()).Options(new ActorOptions { NumCpus = 0 }).Remote();
+        Assert.Equal(1, await actor.Task(a => a.Ping()).Remote());
+        var put = await ray.PutAsync(new double[200_000]);
+        var running = ray.Task(Hold, 7).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        await Assertions.Expect(page.GetByTestId("node-actors")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("node-primary-objects")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.GetByTestId("node-running-tasks")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.GetByTestId("usage")).ToContainTextAsync("0.0/2.0 CPU");
+
+        // The autoscaler loop reports its round to the head's grain: /api/cluster carries it, the page shows Ray's sections.
+        var at = DateTimeOffset.UtcNow;
+        await ray.GrainFactory.GetGrain<IAutoscalerGrain>(0).ReportAsync(new AutoscalerStatus(
+            at,
+            "demo",
+            [new AutoscalerNodeInfo("pid-41", "worker-2cpu", null, at, null)],
+            [new AutoscalerNodeInfo("pid-40", "accel-node", null, at.AddSeconds(-5), "exited with code 2 before joining: unknown option --bad")],
+            ["launch 1 x worker-2cpu: 6 pending {\"CPU\": 1.0} tasks"]));
+        using (var reported = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/cluster")))
+        {
+            var autoscaler = reported.RootElement.GetProperty("autoscaler");
+            Assert.Equal("demo", autoscaler.GetProperty("clusterName").GetString());
+            Assert.Equal("worker-2cpu", Assert.Single(autoscaler.GetProperty("pending").EnumerateArray().ToList()).GetProperty("nodeType").GetString());
+            var failure = Assert.Single(autoscaler.GetProperty("recentFailures").EnumerateArray().ToList());
+            Assert.Equal(("accel-node", "exited with code 2 before joining: unknown option --bad"), (failure.GetProperty("nodeType").GetString(), failure.GetProperty("failureReason").GetString()));
+            Assert.Equal("launch 1 x worker-2cpu: 6 pending {\"CPU\": 1.0} tasks", Assert.Single(autoscaler.GetProperty("recentDecisions").EnumerateArray().ToList()).GetString());
+            var node = Assert.Single(reported.RootElement.GetProperty("nodes").EnumerateArray().ToList());
+            Assert.Equal((1, 1, 1), (node.GetProperty("actorCount").GetInt32(), node.GetProperty("primaryObjectCount").GetInt32(), node.GetProperty("runningTaskCount").GetInt32()));
+        }
+
+        await Assertions.Expect(page.GetByTestId("autoscaler")).ToContainTextAsync("cluster demo");
+        await Assertions.Expect(page.GetByTestId("autoscaler-pending")).ToContainTextAsync("worker-2cpu");
+        await Assertions.Expect(page.GetByTestId("autoscaler-pending")).ToContainTextAsync("pid-41");
+        await Assertions.Expect(page.GetByTestId("autoscaler-failures")).ToContainTextAsync("accel-node");
+        await Assertions.Expect(page.GetByTestId("autoscaler-failures")).ToContainTextAsync("unknown option --bad");
+        await Assertions.Expect(page.GetByTestId("autoscaler-decisions")).ToContainTextAsync("launch 1 x worker-2cpu");
+        await Browser.ScreenshotAsync(page, "cluster-autoscaler");
+
+        // Work done, actor killed, object freed: the counts go back to 0.
+        gate.Release();
+        Assert.Equal(7, await running);
+        await ray.KillAsync(actor);
+        put.Dispose();
+        await Assertions.Expect(page.GetByTestId("node-actors")).ToHaveTextAsync("0", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("node-primary-objects")).ToHaveTextAsync("0");
+        await Assertions.Expect(page.GetByTestId("node-running-tasks")).ToHaveTextAsync("0");
+    }
+
+    /// <summary>An actor that holds nothing (0 CPUs).</summary>
+    public sealed class Idler
+    {
+        public int Ping() => 1;
     }
 
     /// <summary>Released by the test running the tasks (tasks are static functions: they cannot capture the gate).</summary>

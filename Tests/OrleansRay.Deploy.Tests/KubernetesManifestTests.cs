@@ -18,6 +18,9 @@ public sealed class KubernetesManifestTests
         Assert.Contains("StatefulSet/orleansray-postgres", names);
         Assert.Contains("Service/orleansray-head", names);
         Assert.Contains("Service/orleansray-postgres", names);
+        Assert.Contains("ServiceAccount/orleansray-head", names);
+        Assert.Contains("Role/orleansray-autoscaler", names);
+        Assert.Contains("RoleBinding/orleansray-autoscaler", names);
         // Generated: a content hash follows the name, and every reference to it is rewritten.
         foreach (var secret in new[] { "orleansray-auth-", "orleansray-storage-", "orleansray-postgres-" })
         {
@@ -55,7 +58,7 @@ public sealed class KubernetesManifestTests
         {
             var result = await DeployCheck.NodeAsync("validate-manifests.js", yaml);
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Contains("ok: 9 objects", result.Output, StringComparison.Ordinal);
+            Assert.Contains("ok: 12 objects", result.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -182,6 +185,43 @@ public sealed class KubernetesManifestTests
             var volume = spec.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == shmVolume);
             Assert.Equal("Memory", volume.GetProperty("emptyDir").GetProperty("medium").GetString());
         }
+    }
+
+    [Fact]
+    public async Task The_head_runs_as_a_service_account_that_may_only_scale_the_worker_deployment_and_annotate_its_pods()
+    {
+        var objects = await Manifests.ObjectsAsync();
+        var head = Workload(objects, "Deployment", "orleansray-head");
+        var worker = Workload(objects, "Deployment", "orleansray-worker");
+        var headSpec = head.GetProperty("spec").GetProperty("template").GetProperty("spec");
+        var workerSpec = worker.GetProperty("spec").GetProperty("template").GetProperty("spec");
+
+        // The head mounts the token of its own account (the autoscaler's in-cluster credentials); workers mount none.
+        Assert.Equal("orleansray-head", headSpec.GetProperty("serviceAccountName").GetString());
+        Assert.True(headSpec.GetProperty("automountServiceAccountToken").GetBoolean());
+        Assert.False(workerSpec.TryGetProperty("serviceAccountName", out _));
+        Assert.False(workerSpec.GetProperty("automountServiceAccountToken").GetBoolean());
+        Workload(objects, "ServiceAccount", "orleansray-head");
+
+        var binding = Workload(objects, "RoleBinding", "orleansray-autoscaler");
+        var roleRef = binding.GetProperty("roleRef");
+        Assert.Equal(("Role", "orleansray-autoscaler"), (roleRef.GetProperty("kind").GetString(), roleRef.GetProperty("name").GetString()));
+        var subject = Assert.Single(binding.GetProperty("subjects").EnumerateArray().ToList());
+        Assert.Equal(("ServiceAccount", "orleansray-head", "orleansray"), (subject.GetProperty("kind").GetString(), subject.GetProperty("name").GetString(), subject.GetProperty("namespace").GetString()));
+
+        // Exactly what KubernetesApi calls: get/patch the worker Deployment and its scale, get/list/patch pods. No
+        // delete, no create, nothing cluster-wide (a Role, not a ClusterRole).
+        var rules = Workload(objects, "Role", "orleansray-autoscaler").GetProperty("rules").EnumerateArray()
+            .SelectMany(r => r.GetProperty("resources").EnumerateArray().Select(res => (
+                Resource: $"{r.GetProperty("apiGroups")[0].GetString()}/{res.GetString()}",
+                Names: r.TryGetProperty("resourceNames", out var n) ? string.Join(',', n.EnumerateArray().Select(x => x.GetString())) : "*",
+                Verbs: string.Join(',', r.GetProperty("verbs").EnumerateArray().Select(v => v.GetString()).Order(StringComparer.Ordinal)))))
+            .OrderBy(r => r.Resource, StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(
+            [("/pods", "*", "get,list,patch"), ("apps/deployments", "orleansray-worker", "get,patch"), ("apps/deployments/scale", "orleansray-worker", "get,patch,update")],
+            rules);
+        Assert.DoesNotContain(objects, o => o.GetProperty("kind").GetString() is "ClusterRole" or "ClusterRoleBinding");
     }
 
     private static void AssertProbesOn(JsonElement container, int port)

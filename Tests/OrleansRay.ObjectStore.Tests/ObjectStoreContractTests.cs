@@ -232,6 +232,35 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task Stats_count_primary_copies_apart_from_evictable_secondary_ones_until_they_are_deleted()
+    {
+        await using var store = await StartStoreAsync(8 << 20);
+        await using var client = await store.ConnectAsync();
+        var primaries = new[] { StoreObjectId.NewId(), StoreObjectId.NewId() };
+        foreach (var id in primaries)
+        {
+            await client.PutAsync(id, Patterns.Create(1000, 7));
+        }
+
+        var secondary = StoreObjectId.NewId();
+        await using (var created = await client.CreateAsync(secondary, 1000, primary: false))
+        {
+            Patterns.Fill(created.Span, 8);
+            await created.SealAsync();
+        }
+
+        var stats = await client.GetStatsAsync();
+        Assert.Equal((3, 2), (stats.ObjectCount, stats.PrimaryCount));
+
+        Assert.True(await client.DeleteAsync(primaries[0]));
+        Assert.True(await client.DeleteAsync(secondary));
+        stats = await client.GetStatsAsync();
+        Assert.Equal((1, 1), (stats.ObjectCount, stats.PrimaryCount));
+        Assert.True(await client.DeleteAsync(primaries[1]));
+        Assert.Equal(0, (await client.GetStatsAsync()).PrimaryCount);
+    }
+
+    [Fact]
     public async Task An_object_too_large_for_the_store_fails_at_once_with_a_clear_error()
     {
         await using var store = await StartStoreAsync(1 << 20);

@@ -57,9 +57,11 @@ function unavailable(error) {
 }
 
 function renderCluster(c) {
-  const nodes = table(["Node", "State", "Resources", "Usage", "Last report"],
+  const nodes = table(["Node", "State", "Resources", "Usage", "Actors", "Primary objects", "Running tasks", "Last report"],
     c.nodes.map(n => [esc(n.nodeId), state(n.state), esc(n.resources),
-      n.isAlive ? usageBars(n.usage, null, true) : "", `${n.lastReportSeconds.toFixed(1)} s ago`]),
+      n.isAlive ? usageBars(n.usage, null, true) : "",
+      count(n.actorCount, "node-actors"), count(n.primaryObjectCount, "node-primary-objects"), count(n.runningTaskCount, "node-running-tasks"),
+      `${n.lastReportSeconds.toFixed(1)} s ago`]),
     "(no nodes reported yet)");
   const demands = table(["Shape", "Pending", "Kind", ""],
     c.demands.map(d => [esc(d.shape), esc(d.count), d.isActor ? "actors" : "tasks",
@@ -70,7 +72,30 @@ function renderCluster(c) {
   return `<div class="cards">${card("alive nodes", c.aliveCount, "alive")}${card("dead nodes", c.deadCount, "dead")}</div>` +
     `<h2>Nodes</h2><div data-testid="nodes">${nodes}</div>` +
     `<h2>Usage</h2>${usageBars(c.total, "usage")}` +
-    `<h2>Demands</h2><div data-testid="demands">${demands}</div>`;
+    `<h2>Demands</h2><div data-testid="demands">${demands}</div>` +
+    (c.autoscaler ? renderAutoscaler(c.autoscaler) : "");
+}
+
+function count(value, id) {
+  return `<span data-testid="${esc(id)}">${esc(value ?? 0)}</span>`;
+}
+
+// The autoscaler loop's last round (Ray's `ray status` sections): nodes launching, nodes that failed to start, and the
+// latest launch/terminate decisions with their reasons. Shown only when the head runs an autoscaler.
+function renderAutoscaler(a) {
+  const pending = table(["Node type", "Provider id", "Address", "Since"],
+    a.pending.map(p => [esc(p.nodeType), esc(p.providerId), esc(p.address ?? "(launching)"), time(p.since)]),
+    "(no pending nodes)");
+  const failures = table(["Node type", "Provider id", "Reason", "When"],
+    a.recentFailures.map(f => [esc(f.nodeType), esc(f.providerId), `<span class="error">${esc(f.failureReason)}</span>`, time(f.since)]),
+    "(no failures)");
+  const decisions = a.recentDecisions.length === 0
+    ? `<p class="muted">(no decisions yet)</p>`
+    : `<ul class="decisions">${a.recentDecisions.map(d => `<li>${esc(d)}</li>`).join("")}</ul>`;
+  return `<h2>Autoscaler</h2><p class="muted" data-testid="autoscaler">cluster ${esc(a.clusterName)}, last round ${time(a.reportedAt)}</p>` +
+    `<h2>Pending</h2><div data-testid="autoscaler-pending">${pending}</div>` +
+    `<h2>Recent failures</h2><div data-testid="autoscaler-failures">${failures}</div>` +
+    `<h2>Recent decisions</h2><div data-testid="autoscaler-decisions">${decisions}</div>`;
 }
 
 function renderTasks(t) {

@@ -80,4 +80,42 @@ public sealed class HeadStateAdapterTests
         Assert.Empty(during.Launches);
         Assert.Equal(1, after.LaunchCount("worker"));
     }
+
+    [Theory]
+    [InlineData(1, 0, 0, "an actor")]
+    [InlineData(0, 1, 0, "a primary object")]
+    [InlineData(0, 0, 1, "a running 0-CPU task")]
+    public void A_node_with_all_resources_free_but_an_actor_a_primary_object_or_a_running_task_is_not_idle_and_is_never_removed(int actors, int primaries, int running, string what)
+    {
+        var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
+        var row = Row("127.0.0.1:20001@7", Res(2), Res(2)) with { ActorCount = actors, PrimaryObjectCount = primaries, RunningTaskCount = running };
+        var idle = new IdleTracker();
+
+        var first = Adapt([row], provider, idle, Now);
+        var later = Adapt([row], provider, idle, Now.AddMinutes(10)); // far past the 6 s idle timeout
+
+        Assert.False(HeadStateAdapter.IsIdle(row), what);
+        var node = Assert.Single(later.Nodes);
+        Assert.Null(first.Nodes[0].IdleSince);
+        Assert.Null(node.IdleSince);
+        Assert.Equal((actors > 0, primaries > 0, running > 0), (node.HasActors, node.HasPrimaryObjects, node.HasRunningWork));
+        Assert.Empty(AutoscalerPlanner.Plan(later).Terminations);
+    }
+
+    [Fact]
+    public void The_planner_keeps_a_node_that_reports_a_0_CPU_actor_even_when_it_was_idle_before()
+    {
+        var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
+        var idleRow = Row("127.0.0.1:20001@7", Res(2), Res(2));
+        var idle = new IdleTracker();
+        Adapt([idleRow], provider, idle, Now);
+
+        var withActor = Adapt([idleRow with { ActorCount = 1 }], provider, idle, Now.AddMinutes(10));
+        var emptyAgain = Adapt([idleRow], provider, idle, Now.AddMinutes(10).AddSeconds(1));
+
+        Assert.True(HeadStateAdapter.IsIdle(idleRow));
+        Assert.Empty(AutoscalerPlanner.Plan(withActor).Terminations);
+        Assert.Equal(Now.AddMinutes(10).AddSeconds(1), emptyAgain.Nodes[0].IdleSince); // the idle clock restarts
+        Assert.Empty(AutoscalerPlanner.Plan(emptyAgain).Terminations);
+    }
 }

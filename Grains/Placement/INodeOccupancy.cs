@@ -1,0 +1,15 @@
+namespace OrleansRay.Placement;
+
+/// <summary>What the layers above placement hold on this node, reported in its node-table row
+/// (<see cref="NodeStatus.ActorCount"/>, <see cref="NodeStatus.PrimaryObjectCount"/>): the autoscaler never removes a
+/// node that hosts actors or holds primary copies. Set by the node runtime, so placement reads upward state without
+/// calling up a layer.</summary>
+internal interface INodeOccupancy
+{
+    /// <summary>Actors whose instance lives on this node now (being created, alive or restarting; not dead ones).</summary>
+    int ActorCount { get; }
+
+    /// <summary>Primary copies in this node's object store (put here by this node's tasks or by a driver through it),
+    /// as last read from the store; 0 when the node has no store.</summary>
+    int PrimaryObjectCount { get; }
+}
