@@ -158,6 +158,42 @@ public sealed partial class AutoscalerClusterTests
         }
     }
 
+    /// <summary>A bad config is refused by <c>up</c> with its file, line and field on one line (exit 2) before anything
+    /// starts; <c>down</c> of a cluster that is not up says so; <c>--autoscaling-config</c> belongs to the head.</summary>
+    [Fact]
+    public async Task Up_refuses_a_bad_config_with_file_line_and_field_and_down_of_a_cluster_not_up_says_so()
+    {
+        using var command = new OrleansRayCommand("oas-");
+        var bad = Path.Combine(command.TempDirectory, "bad.yaml");
+        File.WriteAllText(bad, """
+            cluster_name: demo
+            provider: {type: local}
+            head_node_type: head
+            available_node_types:
+              head: {resources: {CPU: 1}}
+              worker:
+                resources: {CPU: 2}
+                min_workers: 3
+                max_workers: 1
+            """);
+
+        var up = await command.RunAsync("up", bad);
+
+        Assert.True(up.ExitCode == 2, up.ToString());
+        var line = Assert.Single(up.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: {bad}:8: available_node_types.worker.min_workers: ", line, StringComparison.Ordinal);
+        Assert.Empty(command.NodePids());
+        Assert.False(Directory.Exists(Path.Combine(command.TempDirectory, "nodes")));
+
+        var good = Path.Combine(command.TempDirectory, "good.yaml");
+        File.WriteAllText(good, "cluster_name: demo\nprovider: {type: local}\nhead_node_type: head\navailable_node_types:\n  head: {resources: {CPU: 1}}\n");
+        var down = await command.RunAsync("down", good);
+        Assert.True(down.ExitCode == 0 && down.Output.Contains("Cluster 'demo' is not up on this machine", StringComparison.Ordinal), down.ToString());
+
+        var worker = await command.RunAsync("start", "--address", "127.0.0.1:1", "--autoscaling-config", good);
+        Assert.True(worker.ExitCode == 2 && worker.Error.Contains("--autoscaling-config runs the autoscaler on the head", StringComparison.Ordinal), worker.ToString());
+    }
+
     /// <summary>What one <c>status</c> showed: the parsed table, the autoscaler's Pending and Recent failures entries,
     /// its infeasible lines, and the alive workers (every alive node but the head).</summary>
     internal sealed record Observation(double Seconds, ClusterStatus Status, IReadOnlyList<(string Type, string Id)> Pending, IReadOnlyList<(string Type, string Id, string Reason)> Failures, IReadOnlyList<string> Infeasible, IReadOnlyList<string> AliveWorkers)
