@@ -195,7 +195,6 @@ internal sealed partial class Autoscaler
             var reason = node.FailureReason ?? "failed (no reason given by the provider)";
             _failures[node.Id] = new AutoscalerNodeInfo(node.Id, node.NodeType, node.NodeAddress, node.Since ?? now, reason);
             LogNodeFailed(node.Id, node.NodeType, reason, (int)FailureBackoff.TotalSeconds);
-            Decide($"node {node.Id} ('{node.NodeType}') failed: {reason}");
         }
 
         foreach (var old in _failures.Values.OrderByDescending(f => f.Since).Skip(MaxFailures).ToList())

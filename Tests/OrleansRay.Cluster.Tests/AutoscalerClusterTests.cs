@@ -137,7 +137,7 @@ public sealed partial class AutoscalerClusterTests
 
             // (c) the 64-CPU task: nothing launched for it (every launch is accel's or broken's), reported infeasible.
             Assert.All(launches, l => Assert.True(l.Type is "accel" or "broken", l.Line));
-            Assert.DoesNotContain(launches, l => l.Line.Contains("64", StringComparison.Ordinal));
+            Assert.DoesNotContain(launches, l => l.Line.Contains("\"CPU\": 64", StringComparison.Ordinal));
             var last = seen[^1];
             Assert.Contains(last.Infeasible, l => l.Contains("\"CPU\": 64", StringComparison.Ordinal) && l.Contains("no node type", StringComparison.Ordinal));
             Assert.Contains("\"CPU\": 64.0}: 1+ pending tasks (infeasible", last.Status.Text, StringComparison.Ordinal);
