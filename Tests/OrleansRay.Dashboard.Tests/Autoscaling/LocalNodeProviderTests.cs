@@ -9,7 +9,7 @@ namespace OrleansRay.Dashboard.Tests.Autoscaling;
 /// <summary>The local provider with real child processes: a small shell script stands in for <c>orleansray start</c>
 /// (the real one is exercised by AutoscalerClusterTests), so launching, joining (the pid file), failing before joining
 /// (exit code and the log's error line), and SIGTERM on terminate are checked in well under a second each.</summary>
-public sealed class LocalNodeProviderTests : IAsyncDisposable
+public sealed class LocalNodeProviderTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
@@ -145,7 +145,9 @@ public sealed class LocalNodeProviderTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_provider is not null)
         {
