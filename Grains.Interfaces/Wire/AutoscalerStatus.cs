@@ -13,7 +13,15 @@ public sealed record AutoscalerStatus(
     [property: Id(1)] string ClusterName,
     [property: Id(2)] IReadOnlyList<AutoscalerNodeInfo> Pending,
     [property: Id(3)] IReadOnlyList<AutoscalerNodeInfo> RecentFailures,
-    [property: Id(4)] IReadOnlyList<string> RecentDecisions);
+    [property: Id(4)] IReadOnlyList<string> RecentDecisions)
+{
+    /// <summary>Demands no node type (and no live node) can ever hold, "DEMAND: REASON": nothing is launched for them
+    /// (Ray's infeasible demands, judged against the config's node types, not only the live nodes).</summary>
+    [Id(5)] public IReadOnlyList<string> Infeasible { get; init; } = [];
+
+    /// <summary>Demands a node type could hold that wait for a limit (max_workers, upscaling_speed), "DEMAND: REASON".</summary>
+    [Id(6)] public IReadOnlyList<string> Waiting { get; init; } = [];
+}
 
 /// <summary>A node the autoscaler's provider launched.</summary>
 /// <param name="ProviderId">The provider's id of it (a process id, a pod name).</param>

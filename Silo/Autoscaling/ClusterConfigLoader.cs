@@ -202,6 +202,13 @@ internal static class ClusterConfigLoader
                     throw startOptions.Error(option, $"--{optionName} is set by the autoscaler (from resources, or to join the head); remove it here" + (optionName is "num-cpus" or "num-gpus" or "memory" or "resources" ? " and put the amount under resources." : "."));
                 }
 
+                if (NodeTypeConfig.LauncherStartOptions.Contains(optionName) && !(isHead && NodeTypeConfig.HeadStartOptions.Contains(optionName)))
+                {
+                    throw startOptions.Error(option, isHead
+                        ? $"--{optionName} is set by `orleansray up`; remove it here."
+                        : $"--{optionName} is set by the autoscaler for each worker it launches (free ports, the provider's node_ip_address); remove it here.");
+                }
+
                 var value = node switch
                 {
                     YamlScalarNode { Style: ScalarStyle.Plain, Value: "true" } => null,

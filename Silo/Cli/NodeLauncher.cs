@@ -14,47 +14,11 @@ internal static class NodeLauncher
 
     public static async Task<NodeRecord> LaunchAsync(NodeSettings settings, IReadOnlyList<string> nodeArguments, CliPaths paths, CancellationToken cancellationToken)
     {
-        var (program, prefix) = Self();
-        // sh redirects the node's output to its log and detaches stdin before exec (same pid), so the node holds
-        // none of our terminal or pipes; setsid puts it in its own session, out of reach of our terminal's Ctrl+C.
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("log=\"$1\"; shift; exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null");
-        start.ArgumentList.Add("orleansray-node");
-        start.ArgumentList.Add(settings.LogFile);
-        start.ArgumentList.Add(program);
-        foreach (var argument in prefix.Concat(nodeArguments))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment[CliPaths.TempDirVariable] = paths.Root;
-        // The connection string may hold a password: by environment (readable by this user only), not by argument
-        // (every user's `ps` shows arguments). Without storage the node gets `--storage memory` and no variable.
-        if (settings.Storage is { } storage)
-        {
-            start.Environment[NodeSettings.StorageVariable] = storage;
-        }
-        else
-        {
-            start.Environment.Remove(NodeSettings.StorageVariable);
-        }
-
-        // The token, like the connection string: by environment only.
-        if (settings.Credentials is { } credentials)
-        {
-            start.Environment[ObjectStore.Security.ClusterCredentials.TokenVariable] = credentials.Token;
-        }
-        else
-        {
-            start.Environment.Remove(ObjectStore.Security.ClusterCredentials.TokenVariable);
-        }
-
         var pidFile = paths.PidFile(settings.Port);
         Directory.CreateDirectory(paths.NodesDirectory);
         File.Delete(pidFile);
 
-        using var process = Process.Start(start) ?? throw new CliException("could not start the node process.");
+        using var process = Spawn(settings, nodeArguments, paths);
         var deadline = DateTime.UtcNow + StartDeadline;
         while (true)
         {
@@ -78,8 +42,61 @@ internal static class NodeLauncher
         }
     }
 
+    /// <summary>Starts this executable with <paramref name="nodeArguments"/> (<c>start ... --block</c>) in its own session,
+    /// its output appended to <see cref="NodeSettings.LogFile"/>, the storage connection string and the token by
+    /// environment only; returns at once (the caller watches the pid file or the process).</summary>
+    public static Process Spawn(NodeSettings settings, IReadOnlyList<string> nodeArguments, CliPaths paths)
+    {
+        var (program, prefix) = Self();
+        return Spawn(program, [.. prefix, .. nodeArguments], settings.LogFile, settings.Storage, settings.Credentials?.Token, paths);
+    }
+
+    /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/> as <see cref="Spawn(NodeSettings, IReadOnlyList{string}, CliPaths)"/>
+    /// does: its own session (setsid), stdin detached, output appended to <paramref name="logFile"/>, ORLEANSRAY_TEMP_DIR
+    /// set to <paramref name="paths"/>' root, the storage and the token by environment (removed when null).</summary>
+    public static Process Spawn(string program, IReadOnlyList<string> arguments, string logFile, string? storage, string? token, CliPaths paths)
+    {
+        // sh redirects the node's output to its log and detaches stdin before exec (same pid), so the node holds
+        // none of our terminal or pipes; setsid puts it in its own session, out of reach of our terminal's Ctrl+C.
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("log=\"$1\"; shift; exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null");
+        start.ArgumentList.Add("orleansray-node");
+        start.ArgumentList.Add(logFile);
+        start.ArgumentList.Add(program);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[CliPaths.TempDirVariable] = paths.Root;
+        // The connection string may hold a password: by environment (readable by this user only), not by argument
+        // (every user's `ps` shows arguments). Without storage the node gets `--storage memory` and no variable.
+        if (storage is not null)
+        {
+            start.Environment[NodeSettings.StorageVariable] = storage;
+        }
+        else
+        {
+            start.Environment.Remove(NodeSettings.StorageVariable);
+        }
+
+        // The token, like the connection string: by environment only.
+        if (token is not null)
+        {
+            start.Environment[ObjectStore.Security.ClusterCredentials.TokenVariable] = token;
+        }
+        else
+        {
+            start.Environment.Remove(ObjectStore.Security.ClusterCredentials.TokenVariable);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        return Process.Start(start) ?? throw new CliException("could not start the node process.");
+    }
+
     /// <summary>The last "error:" line of the node's log, else its exit code, and where the log is.</summary>
-    private static string NodeFailure(string logFile, int exitCode)
+    internal static string NodeFailure(string logFile, int exitCode)
     {
         string? error = null;
         try

@@ -10,7 +10,8 @@ namespace OrleansRay.Silo.Cli;
 /// <param name="IsHead">True for the head node.</param>
 /// <param name="Session">The session folder.</param>
 /// <param name="LogFile">The node's log.</param>
-internal sealed record NodeRecord(int Pid, DateTime ProcessStart, string Address, int NodePort, bool IsHead, string Session, string LogFile)
+/// <param name="DashboardUrl">The head's dashboard URL (null on workers, and in files of older nodes).</param>
+internal sealed record NodeRecord(int Pid, DateTime ProcessStart, string Address, int NodePort, bool IsHead, string Session, string LogFile, string? DashboardUrl = null)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -16,6 +16,8 @@ internal static class OrleansRayCli
             new StartCommand(),
             new StatusCommand(),
             new StopCommand(),
+            new UpCommand(),
+            new DownCommand(),
             new JobCommand(),
             StateCommands.List(),
             StateCommands.Get(),

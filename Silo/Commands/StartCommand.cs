@@ -49,6 +49,7 @@ internal sealed class StartCommand : Command
     private readonly Option<bool> _insecure = AuthTokens.InsecureOption("No TLS and no token: anyone who can reach this node's ports (and the dashboard) can run code on the cluster. Only for a trusted network; every node and driver of the cluster must use it too.");
     private readonly Option<bool> _metricsOpen = new("--metrics-open") { Description = "Head only: serve /metrics without the token, for a Prometheus that cannot send one (the other endpoints still need it)." };
     private readonly Option<int?> _healthPort = new("--health-port") { Description = "Serve GET /healthz (200 while the node is up, no token needed) over plain HTTP on this port, on any node: for container and Kubernetes probes. The head also answers /healthz on its dashboard port." };
+    private readonly Option<string?> _autoscalingConfig = new("--autoscaling-config") { Description = "Head only: run the autoscaler on the head with this cluster config file (YAML, Ray's cluster launcher shape; what `orleansray up` passes): it launches and removes worker nodes for the cluster's pending demands.", HelpName = "FILE" };
     private readonly Option<string?> _sessionDir = new("--session-dir") { Hidden = true, Description = "Session folder chosen by the launching `start` (internal)." };
     private readonly Option<string?> _primaryNode = new("--primary-node") { Hidden = true, Description = "The head's node endpoint for a worker without --storage (internal)." };
 
@@ -74,6 +75,7 @@ internal sealed class StartCommand : Command
         Options.Add(_insecure);
         Options.Add(_metricsOpen);
         Options.Add(_healthPort);
+        Options.Add(_autoscalingConfig);
         Options.Add(_sessionDir);
         Options.Add(_primaryNode);
         SetAction(RunAsync);
@@ -92,6 +94,8 @@ internal sealed class StartCommand : Command
         }
 
         var launched = parse.GetValue(_sessionDir) is not null;
+        // Refused before anything starts: a bad file is one line naming its line and field.
+        var autoscaling = AutoscalingConfig(parse.GetValue(_autoscalingConfig), head);
         var ip = OptionValues.NodeAddress(parse.GetValue(_nodeIp) ?? "127.0.0.1");
         var storageGiven = parse.GetValue(_storage);
         var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
@@ -128,6 +132,7 @@ internal sealed class StartCommand : Command
             MetricsOpen = parse.GetValue(_metricsOpen),
             HealthPort = parse.GetValue(_healthPort) is { } healthPort ? OptionValues.Port("--health-port", healthPort) : null,
             IsHead = head,
+            AutoscalingConfig = autoscaling,
             HeadAddress = join,
             NodeIpAddress = ip,
             Port = OptionValues.Port("--port", parse.GetValue(_port) ?? (head ? DefaultHeadPort : OptionValues.FreePort(ip))),
@@ -222,6 +227,30 @@ internal sealed class StartCommand : Command
         PrintStarted(console, settings, record, resources, schemaNote, join);
         PrintSecurity(console, settings, tokenCreated, paths);
         return 0;
+    }
+
+    /// <summary>The full path of a valid <c>--autoscaling-config</c> file (null without the option).</summary>
+    /// <exception cref="CliException">Given to a worker, or the file is not a valid cluster config (its file:line: field).</exception>
+    private static string? AutoscalingConfig(string? path, bool head)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        if (!head)
+        {
+            throw CliException.Usage("--autoscaling-config runs the autoscaler on the head: give it with --head (or use `orleansray up FILE`).");
+        }
+
+        try
+        {
+            return Autoscaling.ClusterConfigLoader.Load(path).FilePath;
+        }
+        catch (Autoscaling.ClusterConfigException ex)
+        {
+            throw CliException.Usage(ex.Message);
+        }
     }
 
     /// <summary>The head's dashboard endpoint: a port given explicitly must be free (a one-line error otherwise); the
@@ -390,6 +419,11 @@ internal sealed class StartCommand : Command
         if (settings.MetricsOpen)
         {
             args.Add("--metrics-open");
+        }
+
+        if (settings.AutoscalingConfig is { } autoscaling)
+        {
+            args.AddRange(["--autoscaling-config", autoscaling]);
         }
 
         if (settings.HealthPort is { } health)

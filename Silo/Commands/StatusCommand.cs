@@ -73,6 +73,11 @@ internal sealed class StatusCommand : Command
             console.Write(table);
         }
 
+        if (snapshot.Autoscaler is { } autoscaler)
+        {
+            RenderAutoscaler(console, snapshot.GeneratedAt, autoscaler);
+        }
+
         console.WriteLine();
         console.WriteLine("Resources");
         console.WriteLine(rule);
@@ -105,6 +110,68 @@ internal sealed class StatusCommand : Command
         {
             var infeasible = group.IsInfeasible ? " (infeasible: the live nodes cannot hold all its bundles)" : string.Empty;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {group.Shape} ({group.Strategy}): {group.Count}+ pending placement groups{infeasible}"));
+        }
+
+        if (snapshot.Autoscaler is { } scaler)
+        {
+            // What the autoscaler makes of the demands: judged against the config's node types, not only the live nodes.
+            if (scaler.Infeasible.Count > 0)
+            {
+                console.WriteLine();
+                console.WriteLine("Infeasible for the autoscaler (no node type has these resources; nothing is launched):");
+                foreach (var line in scaler.Infeasible)
+                {
+                    console.WriteLine(" " + line);
+                }
+            }
+
+            if (scaler.Waiting.Count > 0)
+            {
+                console.WriteLine();
+                console.WriteLine("Waiting for a limit:");
+                foreach (var line in scaler.Waiting)
+                {
+                    console.WriteLine(" " + line);
+                }
+            }
+        }
+    }
+
+    /// <summary>Ray's autoscaler sections of the node status: Pending (nodes launching, with their type) and Recent
+    /// failures (nodes that failed to start or stopped on their own, with the reason), then the last decisions.</summary>
+    private static void RenderAutoscaler(IAnsiConsole console, DateTimeOffset now, Grains.AutoscalerStatus autoscaler)
+    {
+        static string Ago(DateTimeOffset now, DateTimeOffset then) => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (now - then).TotalSeconds):0.0} s");
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Autoscaler: cluster '{autoscaler.ClusterName}', last round {Ago(now, autoscaler.ReportedAt)} ago"));
+        console.WriteLine("Pending:");
+        if (autoscaler.Pending.Count == 0)
+        {
+            console.WriteLine(" (no pending nodes)");
+        }
+
+        foreach (var node in autoscaler.Pending)
+        {
+            console.WriteLine($" {node.NodeType}: launching, {node.Address ?? "address not known yet"} (id {node.ProviderId}, for {Ago(now, node.Since)})");
+        }
+
+        console.WriteLine("Recent failures:");
+        if (autoscaler.RecentFailures.Count == 0)
+        {
+            console.WriteLine(" (no failures)");
+        }
+
+        foreach (var node in autoscaler.RecentFailures)
+        {
+            console.WriteLine($" {node.NodeType}: {node.FailureReason} (id {node.ProviderId}, {Ago(now, node.Since)} ago)");
+        }
+
+        if (autoscaler.RecentDecisions.Count > 0)
+        {
+            console.WriteLine("Recent decisions (newest first):");
+            foreach (var decision in autoscaler.RecentDecisions.Take(5))
+            {
+                console.WriteLine(" " + decision);
+            }
         }
     }
 }

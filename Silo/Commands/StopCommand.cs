@@ -56,6 +56,25 @@ internal sealed class StopCommand : Command
             File.Delete(paths.AddressFile);
         }
 
+        // Clusters `orleansray up` started: their heads are stopped now, so `down` has nothing left to do for them.
+        var clusters = ClusterRecord.FolderOf(paths);
+        if (Directory.Exists(clusters))
+        {
+            foreach (var file in Directory.EnumerateFiles(clusters, "*.json").ToList())
+            {
+                using var head = ClusterRecord.TryRead(file) is { } cluster ? NodeProcesses.TryGetProcess(cluster.HeadPid, cluster.HeadStart) : null;
+                if (head is null)
+                {
+                    File.Delete(file);
+                }
+            }
+
+            if (!Directory.EnumerateFileSystemEntries(clusters).Any())
+            {
+                Directory.Delete(clusters);
+            }
+        }
+
         // The next `start --head` makes a new token (a head restarted without `stop`, after a crash, keeps this one).
         File.Delete(paths.TokenFile);
 

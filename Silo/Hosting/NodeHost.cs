@@ -14,6 +14,7 @@ using Orleans.Hosting;
 using Orleans.Serialization;
 using OrleansRay.Transport;
 using OrleansRay.Hosting;
+using OrleansRay.Silo.Autoscaling;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Dashboard;
 using OrleansRay.Node;
@@ -170,6 +171,12 @@ internal static partial class NodeHost
                     settings.HeadAddress ?? primaryNode?.ToString() ?? "(unknown)"));
             }
 
+            if (settings.IsHead && settings.AutoscalingConfig is { } autoscaling)
+            {
+                // `start --head --autoscaling-config FILE` (what `orleansray up` runs): the autoscaler loop on the head.
+                silo.Services.AddHostedService(sp => AutoscalerLoop.Create(settings, autoscaling, sp));
+            }
+
             silo.Services.AddSingleton<NodeStatusReporter>();
             silo.Services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeStatusReporter>());
         });
@@ -249,7 +256,7 @@ internal static partial class NodeHost
         try
         {
             using var self = Process.GetCurrentProcess();
-            var record = new NodeRecord(Environment.ProcessId, self.StartTime.ToUniversalTime(), settings.Address, settings.NodePort, settings.IsHead, settings.Session, settings.LogFile);
+            var record = new NodeRecord(Environment.ProcessId, self.StartTime.ToUniversalTime(), settings.Address, settings.NodePort, settings.IsHead, settings.Session, settings.LogFile, settings.DashboardUrl);
             CliPaths.WriteAtomically(pidFile, record.ToJson());
             if (settings.IsHead)
             {

@@ -64,6 +64,10 @@ internal sealed record NodeSettings
     /// <summary>Full paths of the application assemblies the node loads before its silo starts (<c>--load</c>).</summary>
     public IReadOnlyList<string> Load { get; init; } = [];
 
+    /// <summary>Head only: the cluster config file (full path) whose autoscaler runs on this head
+    /// (<c>--autoscaling-config</c>, what <c>orleansray up</c> passes); null: no autoscaler.</summary>
+    public string? AutoscalingConfig { get; init; }
+
     /// <summary>The session folder (logs, pid files point here).</summary>
     public required string Session { get; init; }
 

@@ -35,4 +35,12 @@ public static class Work
 
         return RayContext.NodeId.Value;
     }
+
+    /// <summary>Holds its resources for <paramref name="milliseconds"/> (the autoscaler tests' "tasks that each hold ~3 s":
+    /// the work itself, not a wait of the test); returns the node it ran on.</summary>
+    public static string Hold(int milliseconds)
+    {
+        Thread.Sleep(milliseconds);
+        return RayContext.NodeId.Value;
+    }
 }

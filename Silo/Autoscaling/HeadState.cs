@@ -1,0 +1,60 @@
+using Orleans.Runtime;
+using OrleansRay.Grains;
+
+namespace OrleansRay.Silo.Autoscaling;
+
+/// <summary>What one autoscaler round reads from the head: the node table's rows with their liveness settled against
+/// membership, connected drivers' demands, pending placement groups and Ray's <c>request_resources</c> bundles.</summary>
+internal sealed record HeadStateSnapshot(
+    IReadOnlyList<NodeStatus> Nodes,
+    IReadOnlyList<ResourceDemandInfo> DriverDemands,
+    IReadOnlyList<PlacementGroupSpec> PendingGroups,
+    IReadOnlyList<ResourceSet> Requested);
+
+/// <summary>Where the autoscaler reads the cluster's state and reports its rounds (the head's grains; a fake in tests).</summary>
+internal interface IHeadState
+{
+    /// <summary>The cluster's state now.</summary>
+    Task<HeadStateSnapshot> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>The node table's rows now, liveness settled (re-read just before a node is removed).</summary>
+    Task<IReadOnlyList<NodeStatus>> ReadNodesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records the round for <c>status</c> and the dashboard (<see cref="IAutoscalerGrain.ReportAsync"/>).</summary>
+    Task ReportAsync(AutoscalerStatus status, CancellationToken cancellationToken);
+}
+
+/// <summary>The head's grains as <see cref="IHeadState"/>: the node table, membership and the autoscaler grain.</summary>
+internal sealed class GrainHeadState(IGrainFactory grains) : IHeadState
+{
+    /// <inheritdoc/>
+    public async Task<HeadStateSnapshot> ReadAsync(CancellationToken cancellationToken)
+    {
+        var table = grains.GetGrain<INodeTableGrain>(0);
+        var driverDemands = table.DriverDemandsAsync().WaitAsync(cancellationToken);
+        var groups = table.PendingGroupsAsync().WaitAsync(cancellationToken);
+        var requested = grains.GetGrain<IAutoscalerGrain>(0).RequestedResourcesAsync().WaitAsync(cancellationToken);
+        var nodes = await ReadNodesAsync(cancellationToken).ConfigureAwait(false);
+        return new HeadStateSnapshot(
+            nodes,
+            await driverDemands.ConfigureAwait(false),
+            (await groups.ConfigureAwait(false)).Select(g => g.Spec).ToList(),
+            await requested.ConfigureAwait(false));
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<NodeStatus>> ReadNodesAsync(CancellationToken cancellationToken)
+    {
+        var rows = grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken);
+        var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Settled as ClusterSnapshot.BuildAsync settles them: a row is alive only while membership has its silo active.
+        var silos = membership.ToDictionary(m => m.Key.ToParsableString(), m => m.Value, StringComparer.Ordinal);
+        return (await rows.ConfigureAwait(false))
+            .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
+            .ToList();
+    }
+
+    /// <inheritdoc/>
+    public Task ReportAsync(AutoscalerStatus status, CancellationToken cancellationToken) =>
+        grains.GetGrain<IAutoscalerGrain>(0).ReportAsync(status).WaitAsync(cancellationToken);
+}

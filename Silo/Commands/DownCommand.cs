@@ -1,0 +1,164 @@
+using System.CommandLine;
+using System.Globalization;
+using OrleansRay.Silo.Autoscaling.Providers;
+using OrleansRay.Silo.Cli;
+using Spectre.Console;
+
+namespace OrleansRay.Silo.Commands;
+
+/// <summary><c>orleansray down CONFIG</c> (Ray's <c>ray down</c>): stops the cluster <c>orleansray up CONFIG</c> started on
+/// this machine: tells the head's autoscaler to launch nothing more, stops every worker its local provider launched
+/// (SIGTERM, SIGKILL after a deadline), then the head, and checks that no process of the cluster is left. Safe to run
+/// twice: a cluster that is not up is said so.</summary>
+internal sealed class DownCommand : Command
+{
+    private readonly Argument<string> _config = new("CONFIG") { Description = "The cluster config file `orleansray up` was given (its cluster_name names the cluster)." };
+    private readonly Option<bool> _keepLogs = new("--keep-logs") { Description = "Keep the cluster's session folder (the head's and the workers' logs) instead of removing it." };
+
+    public DownCommand()
+        : base("down", "Stop the cluster `orleansray up CONFIG` started on this machine: its workers, then its head; checks that no process of it is left.")
+    {
+        Arguments.Add(_config);
+        Options.Add(_keepLogs);
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var paths = CliPaths.Current;
+        var config = UpCommand.LoadConfig(parse.GetValue(_config)!);
+        var console = ConsoleOutput.Create();
+        var recordFile = ClusterRecord.FileOf(paths, config.ClusterName);
+        if (ClusterRecord.TryRead(recordFile) is not { } record)
+        {
+            console.MarkupLine(Markup.Escape($"Cluster '{config.ClusterName}' is not up on this machine (no {recordFile}); nothing to stop."));
+            return 0;
+        }
+
+        // First the autoscaler: it launches nothing more (and removes nothing) from its next round on.
+        if (Directory.Exists(record.Session))
+        {
+            Directory.CreateDirectory(LocalNodeProvider.FolderOf(record.Session));
+            File.WriteAllText(LocalNodeProvider.StopMarkerOf(record.Session), "orleansray down\n");
+        }
+
+        var seen = new HashSet<(int Pid, DateTime Start)>();
+        var workers = await StopWorkersAsync(record, paths, console, seen, cancellationToken).ConfigureAwait(false);
+        using (var head = NodeProcesses.TryGetProcess(record.HeadPid, record.HeadStart))
+        {
+            if (head is null)
+            {
+                console.MarkupLine(Markup.Escape($"The head {record.Address} (pid {record.HeadPid.ToString(CultureInfo.InvariantCulture)}) was not running."));
+            }
+            else
+            {
+                var clean = await NodeProcesses.StopAsync(head, cancellationToken).ConfigureAwait(false);
+                console.MarkupLine(Markup.Escape($"Stopped head node {record.Address} (pid {record.HeadPid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL after " + NodeProcesses.StopDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s")}."));
+            }
+        }
+
+        // A worker launched while the others stopped (the marker came between a plan and its launch): stopped too.
+        workers += await StopWorkersAsync(record, paths, console, seen, cancellationToken).ConfigureAwait(false);
+        seen.Add((record.HeadPid, record.HeadStart));
+        var left = seen.Where(p => IsRunning(p.Pid, p.Start)).Select(p => p.Pid).Order().ToList();
+        if (left.Count > 0)
+        {
+            throw new CliException($"processes of cluster '{config.ClusterName}' are still running: pid {string.Join(", ", left)}; stop them with `kill -9 PID`.");
+        }
+
+        File.Delete(recordFile);
+        RemoveFiles(record, paths, keepLogs: parse.GetValue(_keepLogs));
+        console.MarkupLine(Markup.Escape($"Cluster '{config.ClusterName}' is down: {workers.ToString(CultureInfo.InvariantCulture)} worker(s) and the head stopped; no process of it is left."));
+        return 0;
+    }
+
+    /// <summary>Stops the cluster's workers still running: those in the local provider's records (launching or up) and
+    /// those whose pid file points into the cluster's session. Returns how many it stopped.</summary>
+    private static async Task<int> StopWorkersAsync(ClusterRecord record, CliPaths paths, IAnsiConsole console, HashSet<(int Pid, DateTime Start)> seen, CancellationToken cancellationToken)
+    {
+        var session = Path.GetFullPath(record.Session);
+        var candidates = LocalWorkerRecord.ReadAll(LocalNodeProvider.FolderOf(record.Session))
+            .Select(r => (r.Record.Pid, Start: r.Record.ProcessStart, r.Record.Address, Type: (string?)r.Record.NodeType))
+            .Concat(paths.PidFiles().Select(NodeRecord.TryRead)
+                .Where(r => r is { IsHead: false } && string.Equals(Path.GetFullPath(r.Session), session, StringComparison.Ordinal))
+                .Select(r => (r!.Pid, Start: r.ProcessStart, r.Address, Type: (string?)null)))
+            .GroupBy(c => c.Pid)
+            .Select(g => g.OrderBy(c => c.Type is null).First())
+            .ToList();
+        var stops = candidates.Select(async c =>
+        {
+            seen.Add((c.Pid, c.Start));
+            using var process = NodeProcesses.TryGetProcess(c.Pid, c.Start);
+            if (process is null)
+            {
+                return 0;
+            }
+
+            var clean = await NodeProcesses.StopAsync(process, cancellationToken).ConfigureAwait(false);
+            console.MarkupLine(Markup.Escape($"Stopped worker node {c.Address}{(c.Type is null ? string.Empty : $" of type '{c.Type}'")} (pid {c.Pid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL")}."));
+            return 1;
+        }).ToList();
+        return (await Task.WhenAll(stops).ConfigureAwait(false)).Sum();
+    }
+
+    private static bool IsRunning(int pid, DateTime start)
+    {
+        using var process = NodeProcesses.TryGetProcess(pid, start);
+        return process is not null;
+    }
+
+    /// <summary>Removes what the cluster left: its nodes' pid files, the address and token files when they are its
+    /// head's, the provider's records, and the session folder (logs) unless <paramref name="keepLogs"/>.</summary>
+    private static void RemoveFiles(ClusterRecord record, CliPaths paths, bool keepLogs)
+    {
+        var session = Path.GetFullPath(record.Session);
+        foreach (var file in paths.PidFiles().ToList())
+        {
+            if (NodeRecord.TryRead(file) is { } node && string.Equals(Path.GetFullPath(node.Session), session, StringComparison.Ordinal))
+            {
+                File.Delete(file);
+            }
+        }
+
+        if (paths.ReadAddress() == record.Address)
+        {
+            File.Delete(paths.AddressFile);
+            File.Delete(paths.TokenFile);
+        }
+
+        if (Directory.Exists(paths.NodesDirectory) && !Directory.EnumerateFileSystemEntries(paths.NodesDirectory).Any())
+        {
+            Directory.Delete(paths.NodesDirectory);
+        }
+
+        var folder = LocalNodeProvider.FolderOf(record.Session);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        if (!keepLogs && Directory.Exists(record.Session))
+        {
+            try
+            {
+                Directory.Delete(record.Session, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A file held open elsewhere: `orleansray stop` removes the folder later.
+            }
+
+            var latest = new FileInfo(paths.LatestSession);
+            if (latest.LinkTarget is not null && !Directory.Exists(paths.LatestSession))
+            {
+                latest.Delete();
+            }
+        }
+
+        var clusters = ClusterRecord.FolderOf(paths);
+        if (Directory.Exists(clusters) && !Directory.EnumerateFileSystemEntries(clusters).Any())
+        {
+            Directory.Delete(clusters);
+        }
+    }
+}
