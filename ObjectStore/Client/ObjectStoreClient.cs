@@ -16,15 +16,17 @@ namespace OrleansRay.ObjectStore;
 public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
 {
     private readonly ArenaMapping _mapping;
+    private readonly ArenaMapping? _leaseMapping;
     private readonly bool _ownsMapping;
     private int _references = 1; // the client itself + one per live buffer
     private int _disposed;
 
-    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping)
+    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping, ArenaMapping? leaseMapping = null)
     {
         Channel = channel;
         _mapping = mapping;
         _ownsMapping = ownsMapping;
+        _leaseMapping = leaseMapping;
     }
 
     /// <summary>Usable bytes of the store's arena.</summary>
@@ -49,7 +51,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         try
         {
             var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, prefault);
-            return new ObjectStoreClient(channel, mapping, ownsMapping: true);
+            return new ObjectStoreClient(channel, mapping, ownsMapping: true, channel.TakeLeaseMapping());
         }
         catch
         {
@@ -114,11 +116,17 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         where T : unmanaged
     {
         ThrowIfDisposed();
-        var location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
-            ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+
+        // The fast path: a read lease from an earlier get of this id, still valid: no round trip (docs/adr/0020).
+        if (!Channel.TryReadLeased(id, out var location))
+        {
+            location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
+                ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+        }
+
         if (location.Size % Unsafe.SizeOf<T>() != 0)
         {
-            Channel.Release(id);
+            Unpin(id, location);
             throw new InvalidCastException($"Object {id} is {location.Size} bytes, not a whole number of {typeof(T).Name} ({Unsafe.SizeOf<T>()} bytes).");
         }
 
@@ -204,14 +212,28 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         DropReference();
     }
 
-    void IPinOwner.ReleasePin(StoreObjectId id)
+    void IPinOwner.ReleasePin(StoreObjectId id, ObjectLocation location)
     {
-        if (Volatile.Read(ref _disposed) == 0)
+        // A lease word stays mapped until the last buffer goes (DropReference), so a reader may always drop itself;
+        // after the client closed, the store has dropped the session's leases and pins already.
+        if (location.LeaseSlot >= 0 || Volatile.Read(ref _disposed) == 0)
         {
-            Channel.Release(id);
+            Unpin(id, location);
         }
 
         DropReference();
+    }
+
+    private void Unpin(StoreObjectId id, ObjectLocation location)
+    {
+        if (location.LeaseSlot >= 0)
+        {
+            Channel.ReleaseLease(id, location);
+        }
+        else
+        {
+            Channel.Release(id);
+        }
     }
 
     private static ReadOnlyMemory<byte> AsBytes<T>(ReadOnlyMemory<T> data)
@@ -233,7 +255,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         _mapping.CheckRange(location.Offset, location.Size);
         Interlocked.Increment(ref _references);
-        return ObjectBuffer<T>.FromStore(id, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
+        return ObjectBuffer<T>.FromStore(id, location, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
     }
 
     private void DropReference()
@@ -241,6 +263,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         if (Interlocked.Decrement(ref _references) == 0 && _ownsMapping)
         {
             _mapping.Dispose();
+            _leaseMapping?.Dispose();
         }
     }
 

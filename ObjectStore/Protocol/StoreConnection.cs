@@ -18,6 +18,7 @@ internal sealed class StoreConnection
     private readonly StoreSession _session;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed;
+    private LeaseTable? _leases;
 
     public StoreConnection(Socket socket, StoreCore core, int number, CancellationToken stopping)
     {
@@ -45,6 +46,7 @@ internal sealed class StoreConnection
         {
             await _closed.CancelAsync().ConfigureAwait(false);
             _core.CloseSession(_session);
+            _leases?.Dispose();
             _socket.Dispose();
         }
     }
@@ -79,7 +81,15 @@ internal sealed class StoreConnection
                             throw new ProtocolException($"Protocol version {version} is not supported; this store speaks {ProtocolLimits.Version}.");
                         }
 
-                        await ReplyAsync(Ok(requestId).WriteInt64(_core.Capacity).WriteString(_core.Arena.Path)).ConfigureAwait(false);
+                        if (_leases is not null)
+                        {
+                            throw new ProtocolException("Hello: the connection is already open.");
+                        }
+
+                        _leases = LeaseTable.CreateShared(_core.Options.ArenaDirectory);
+                        _core.AttachLeases(_session, _leases);
+                        await ReplyAsync(Ok(requestId).WriteInt64(_core.Capacity).WriteString(_core.Arena.Path)
+                            .WriteString(_leases.Path).WriteInt32(LeaseTable.Slots)).ConfigureAwait(false);
                         break;
                     }
 
@@ -157,19 +167,25 @@ internal sealed class StoreConnection
                         var timeout = reader.ReadTimeout(Timeout.InfiniteTimeSpan);
                         var ids = ReadIds(ref reader);
                         reader.EnsureEnd();
-                        Spawn(requestId, async () =>
+                        var pending = _core.GetAsync(_session, ids, timeout, _closed.Token);
+                        if (pending.IsCompletedSuccessfully)
                         {
-                            var found = await _core.GetAsync(_session, ids, timeout, _closed.Token).ConfigureAwait(false);
-                            var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (found.Length * 17)).WriteUInt16((ushort)found.Length);
-                            foreach (var location in found)
-                            {
-                                reply.WriteByte(location is null ? (byte)0 : (byte)1)
-                                    .WriteInt64(location?.Offset ?? 0)
-                                    .WriteInt64(location?.Size ?? 0);
-                            }
+                            // Every object was there: answer now, without a spawned task.
+                            await ReplyAsync(Locations(requestId, pending.Result)).ConfigureAwait(false);
+                            break;
+                        }
 
-                            return reply;
-                        });
+                        Spawn(requestId, async () => Locations(requestId, await pending.ConfigureAwait(false)));
+                        break;
+                    }
+
+                case Opcode.LeaseDone:
+                    {
+                        var slot = reader.ReadInt32();
+                        var generation = reader.ReadInt64();
+                        reader.EnsureEnd();
+                        _core.LeaseDone(_session, slot, generation);
+                        await ReplyAsync(Ok(requestId)).ConfigureAwait(false);
                         break;
                     }
 
@@ -257,6 +273,22 @@ internal sealed class StoreConnection
     }
 
     private static FrameWriter Ok(uint requestId) => new((byte)ReplyStatus.Ok, requestId);
+
+    private static FrameWriter Locations(uint requestId, ObjectLocation?[] found)
+    {
+        var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (found.Length * ProtocolLimits.LocationSize)).WriteUInt16((ushort)found.Length);
+        foreach (var location in found)
+        {
+            var leased = location is { LeaseSlot: >= 0 };
+            reply.WriteByte(location is null ? (byte)0 : leased ? (byte)2 : (byte)1)
+                .WriteInt64(location?.Offset ?? 0)
+                .WriteInt64(location?.Size ?? 0)
+                .WriteInt32(location?.LeaseSlot ?? -1)
+                .WriteInt64(location?.LeaseGeneration ?? 0);
+        }
+
+        return reply;
+    }
 
     private void Spawn(uint requestId, Func<Task<FrameWriter>> work) => _ = RunSpawnedAsync(requestId, work);
 

@@ -17,5 +17,8 @@ internal sealed class StoreSession
 
     public bool Closed { get; set; }
 
+    /// <summary>The client's read leases (socket clients); null for clients that read through the store each time.</summary>
+    public LeaseTable? Leases { get; set; }
+
     public override string ToString() => Name;
 }
