@@ -18,12 +18,14 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     private readonly ArenaMapping _mapping;
     private readonly ArenaMapping? _leaseMapping;
     private readonly bool _ownsMapping;
+    private readonly SocketChannel? _writeBehind;
     private int _references = 1; // the client itself + one per live buffer
     private int _disposed;
 
-    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping, ArenaMapping? leaseMapping = null)
+    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping, ArenaMapping? leaseMapping = null, bool writeBehindPuts = false)
     {
         Channel = channel;
+        _writeBehind = writeBehindPuts ? channel as SocketChannel : null;
         _mapping = mapping;
         _ownsMapping = ownsMapping;
         _leaseMapping = leaseMapping;
@@ -44,14 +46,21 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         ConnectAsync(socketPath, prefault: false, cancellationToken);
 
     /// <inheritdoc cref="ConnectAsync(string, CancellationToken)"/>
-    public static async Task<ObjectStoreClient> ConnectAsync(string socketPath, bool prefault, CancellationToken cancellationToken = default)
+    public static Task<ObjectStoreClient> ConnectAsync(string socketPath, bool prefault, CancellationToken cancellationToken = default) =>
+        ConnectAsync(socketPath, new ObjectStoreClientOptions { Prefault = prefault }, cancellationToken);
+
+    /// <summary>Connects to a store process through its Unix domain socket and maps its arena, with <paramref name="options"/>
+    /// (prefaulting, write-behind puts).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static async Task<ObjectStoreClient> ConnectAsync(string socketPath, ObjectStoreClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        ArgumentNullException.ThrowIfNull(options);
         var channel = await SocketChannel.ConnectAsync(socketPath, cancellationToken).ConfigureAwait(false);
         try
         {
-            var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, prefault);
-            return new ObjectStoreClient(channel, mapping, ownsMapping: true, channel.TakeLeaseMapping());
+            var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, options.Prefault);
+            return new ObjectStoreClient(channel, mapping, ownsMapping: true, channel.TakeLeaseMapping(), options.WriteBehindPuts);
         }
         catch
         {
@@ -78,6 +87,9 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     }
 
     /// <summary>Copies <paramref name="data"/> into a new sealed object.</summary>
+    /// <remarks>With <see cref="ObjectStoreClientOptions.WriteBehindPuts"/>, an object of 1 byte to 4 KiB is written into a
+    /// block the store reserved for this client and its seal is sent after the call returns (see that option).</remarks>
+    /// <exception cref="ObjectAlreadyExistsException">The id exists (for a write-behind put: an earlier put's id existed; see <see cref="FlushAsync"/>).</exception>
     public ValueTask PutAsync(StoreObjectId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         PutAsync<byte>(id, data, cancellationToken);
 
@@ -87,6 +99,20 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         ThrowIfDisposed();
         var bytes = (long)data.Length * Unsafe.SizeOf<T>();
+        if (_writeBehind is { } behind && bytes is > 0 and <= StoreCore.MaxReservedBlock)
+        {
+            behind.ThrowIfDeferredFailure();
+            var block = ArenaAllocator.AlignedSize(bytes);
+            if (behind.TryTakeReserved(block, out var offset)
+                || (await behind.ReserveAsync(block, (int)Math.Clamp(16384 / block, 4, 256), cancellationToken).ConfigureAwait(false) && behind.TryTakeReserved(block, out offset)))
+            {
+                // The fast path: copy into shared memory, queue the seal; no round trip (docs/adr/0020).
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Span).CopyTo(_mapping.GetSpan(offset, (int)bytes));
+                behind.QueueSeal(id, offset, bytes, primary: true);
+                return;
+            }
+        }
+
         if (bytes <= Protocol.ProtocolLimits.MaxInlinePut)
         {
             // Small: the bytes ride in the request, one round trip instead of create + seal.
@@ -198,6 +224,15 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(remote);
         return Channel.PullAsync(id, remote, timeout ?? TimeSpan.FromMinutes(5), cancellationToken);
+    }
+
+    /// <summary>Waits until the store has applied every write-behind put this client returned from, and throws the first
+    /// failure among them (<see cref="ObjectAlreadyExistsException"/> for an id that existed). Returns at once for a client
+    /// without <see cref="ObjectStoreClientOptions.WriteBehindPuts"/>, whose puts are acknowledged one by one.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _writeBehind?.FlushAsync(cancellationToken) ?? ValueTask.CompletedTask;
     }
 
     /// <summary>Closes the connection (releasing its pins in the store); the mapping goes when the last buffer is disposed.</summary>

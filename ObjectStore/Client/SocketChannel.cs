@@ -33,6 +33,16 @@ internal sealed class SocketChannel : IStoreChannel
     private volatile Exception? _failure;
     private int _nextRequestId;
 
+    // Write-behind puts (docs/adr/0020-store-fast-path.md): reserved blocks per aligned size, and the seal batch being filled.
+    private readonly object _reserveLock = new();
+    private readonly Dictionary<long, Stack<long>> _reserved = new();
+    private readonly object _batchLock = new();
+    private byte[] _batch = NewBatch();
+    private byte[] _sending = NewBatch();
+    private int _batchCount;
+    private int _flushScheduled;
+    private Exception? _deferredFailure;
+
     private SocketChannel(Socket socket)
     {
         _socket = socket;
@@ -271,8 +281,110 @@ internal sealed class SocketChannel : IStoreChannel
         return CallAsync(frame, requestId, cancellationToken);
     }
 
+    /// <summary>A block reserved earlier for an object of this aligned size, if one is left.</summary>
+    public bool TryTakeReserved(long alignedSize, out long offset)
+    {
+        lock (_reserveLock)
+        {
+            offset = 0;
+            return _reserved.TryGetValue(alignedSize, out var stack) && stack.TryPop(out offset);
+        }
+    }
+
+    /// <summary>Asks the store for up to <paramref name="count"/> blocks of <paramref name="alignedSize"/>; false when it had none to give.</summary>
+    public async ValueTask<bool> ReserveAsync(long alignedSize, int count, CancellationToken cancellationToken)
+    {
+        var frame = Request(Opcode.Reserve, out var requestId).WriteUInt32((uint)alignedSize).WriteUInt16((ushort)count);
+        var offsets = await CallAsync(frame, requestId, static (reply, _) =>
+        {
+            var reader = new FrameReader(reply);
+            var answer = new long[reader.ReadUInt16()];
+            for (var i = 0; i < answer.Length; i++)
+            {
+                answer[i] = reader.ReadInt64();
+            }
+
+            reader.EnsureEnd();
+            return answer;
+        }, 0, cancellationToken).ConfigureAwait(false);
+        lock (_reserveLock)
+        {
+            if (!_reserved.TryGetValue(alignedSize, out var stack))
+            {
+                _reserved[alignedSize] = stack = new Stack<long>(offsets.Length);
+            }
+
+            foreach (var offset in offsets)
+            {
+                stack.Push(offset);
+            }
+        }
+
+        return offsets.Length > 0;
+    }
+
+    /// <summary>Queues the seal of an object written into a reserved block; sent at once when the channel is idle, batched under load.</summary>
+    public void QueueSeal(StoreObjectId id, long offset, long size, bool primary)
+    {
+        while (true)
+        {
+            lock (_batchLock)
+            {
+                if (_batchCount < ProtocolLimits.MaxSealBatch)
+                {
+                    var item = _batch.AsSpan(BatchHeader + (_batchCount * ProtocolLimits.SealItemSize), ProtocolLimits.SealItemSize);
+                    id.WriteTo(item);
+                    item[StoreObjectId.Size] = primary ? (byte)1 : (byte)0;
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(item[(StoreObjectId.Size + 1)..], offset);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(item[(StoreObjectId.Size + 9)..], (uint)size);
+                    _batchCount++;
+                    break;
+                }
+            }
+
+            // A full batch: the writer sends it itself (backpressure), then queues into the empty one.
+            lock (_sendLock)
+            {
+                FlushBatchLocked();
+            }
+        }
+
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static channel => channel.FlushScheduled(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Throws (once) the first failure the store reported for a write-behind put of this client.</summary>
+    public void ThrowIfDeferredFailure()
+    {
+        if (Interlocked.Exchange(ref _deferredFailure, null) is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Sends the queued seals and waits until the store has applied them; throws the first failure among them.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await CallAsync(Request(Opcode.Sync, out var requestId), requestId, cancellationToken).ConfigureAwait(false);
+        ThrowIfDeferredFailure();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            lock (_sendLock)
+            {
+                FlushBatchLocked(); // puts this client returned from reach the store before the connection closes
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The connection is gone already: so is the session, with its reserved blocks.
+        }
+
         await _closing.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -289,6 +401,66 @@ internal sealed class SocketChannel : IStoreChannel
         if (!_leaseMappingTaken)
         {
             _leaseMapping?.Dispose();
+        }
+    }
+
+    private const int BatchHeader = 4 + ProtocolLimits.HeaderSize + 2;
+
+    private static byte[] NewBatch() => new byte[BatchHeader + (ProtocolLimits.MaxSealBatch * ProtocolLimits.SealItemSize)];
+
+    private void FlushScheduled()
+    {
+        Volatile.Write(ref _flushScheduled, 0);
+        try
+        {
+            lock (_sendLock)
+            {
+                FlushBatchLocked();
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ObjectStoreException)
+        {
+            // The connection broke: the read loop fails every call, and the next put reports it.
+        }
+    }
+
+    /// <summary>Sends the queued seals (the caller holds the send lock, so they go before any later request).</summary>
+    private void FlushBatchLocked()
+    {
+        byte[] batch;
+        int count;
+        lock (_batchLock)
+        {
+            if (_batchCount == 0)
+            {
+                return;
+            }
+
+            batch = _batch;
+            count = _batchCount;
+            _batch = _sending;
+            _sending = batch;
+            _batchCount = 0;
+        }
+
+        var length = BatchHeader + (count * ProtocolLimits.SealItemSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(batch, (uint)(length - 4));
+        batch[4] = (byte)Opcode.SealBatch;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(batch.AsSpan(5), 0); // no reply
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(batch.AsSpan(9), (ushort)count);
+        SendLocked(batch.AsSpan(0, length));
+    }
+
+    private void SendLocked(ReadOnlySpan<byte> bytes)
+    {
+        if (_failure is { } failure)
+        {
+            throw new ObjectStoreException($"The connection to the object store is closed: {failure.Message}", failure);
+        }
+
+        while (!bytes.IsEmpty)
+        {
+            bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
         }
     }
 
@@ -437,10 +609,8 @@ internal sealed class SocketChannel : IStoreChannel
         var bytes = frame.ToMemory().Span;
         lock (_sendLock)
         {
-            while (!bytes.IsEmpty)
-            {
-                bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
-            }
+            FlushBatchLocked(); // queued seals first: a later request sees every put this client returned from
+            SendLocked(bytes);
         }
     }
 
@@ -476,6 +646,13 @@ internal sealed class SocketChannel : IStoreChannel
         var reader = new FrameReader(payload);
         var status = (ReplyStatus)reader.ReadByte();
         var requestId = reader.ReadUInt32();
+        if (requestId == 0 && status != ReplyStatus.Ok)
+        {
+            // A write-behind put the store refused: reported by this client's next put or flush.
+            Interlocked.CompareExchange(ref _deferredFailure, ReplyErrors.ToException(status, reader.ReadString()), null);
+            return;
+        }
+
         if (!_pending.TryRemove(requestId, out var call))
         {
             return; // the caller gave up (cancelled)

@@ -42,4 +42,14 @@ internal enum Opcode : byte
 
     /// <summary>i32 slot, i64 generation → empty (request id 0: no reply): the client finalized a revoked read lease.</summary>
     LeaseDone = 13,
+
+    /// <summary>u32 aligned block size, u16 count → u16 count, i64 offsets: blocks reserved for write-behind puts (maybe fewer, or none).</summary>
+    Reserve = 14,
+
+    /// <summary>u16 count, per object: id, u8 flags (bit 0: primary), i64 reserved offset, u32 size → nothing (request id 0);
+    /// each failed object is answered by an error frame with request id 0, which the client reports on its next call.</summary>
+    SealBatch = 15,
+
+    /// <summary>empty → empty: answered after every earlier request of the connection (a write-behind flush barrier).</summary>
+    Sync = 16,
 }

@@ -17,6 +17,12 @@ internal static class ProtocolLimits
     /// <summary>Large enough for a full get request (1024 ids of 20 bytes), small enough that a bad length cannot make the store allocate much.</summary>
     public const int MaxRequestPayload = 32 * 1024;
 
+    /// <summary>One object of a <see cref="Opcode.SealBatch"/>: id, flags, offset, size.</summary>
+    public const int SealItemSize = 20 + 1 + 8 + 4;
+
+    /// <summary>The most objects one seal batch names (fits <see cref="MaxRequestPayload"/>).</summary>
+    public const int MaxSealBatch = 512;
+
     /// <summary>One location in a get reply: found, offset, size, lease slot, lease generation.</summary>
     public const int LocationSize = 1 + 8 + 8 + 4 + 8;
 

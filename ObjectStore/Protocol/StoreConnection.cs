@@ -179,6 +179,68 @@ internal sealed class StoreConnection
                         break;
                     }
 
+                case Opcode.Sync:
+                    {
+                        reader.EnsureEnd();
+                        await ReplyAsync(Ok(requestId)).ConfigureAwait(false);
+                        break;
+                    }
+
+                case Opcode.Reserve:
+                    {
+                        var block = reader.ReadUInt32();
+                        var count = reader.ReadUInt16();
+                        reader.EnsureEnd();
+                        var offsets = _core.Reserve(_session, block, count);
+                        var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (offsets.Length * 8)).WriteUInt16((ushort)offsets.Length);
+                        foreach (var offset in offsets)
+                        {
+                            reply.WriteInt64(offset);
+                        }
+
+                        await ReplyAsync(reply).ConfigureAwait(false);
+                        break;
+                    }
+
+                case Opcode.SealBatch:
+                    {
+                        var count = reader.ReadUInt16();
+                        if (count is 0 or > ProtocolLimits.MaxSealBatch || reader.Remaining != count * ProtocolLimits.SealItemSize)
+                        {
+                            throw new ProtocolException($"SealBatch: {count} objects in {reader.Remaining} bytes; a batch names 1..{ProtocolLimits.MaxSealBatch} objects of {ProtocolLimits.SealItemSize} bytes.");
+                        }
+
+                        List<Exception>? failures = null;
+                        for (var i = 0; i < count; i++)
+                        {
+                            var id = reader.ReadId();
+                            var flags = reader.ReadByte();
+                            var offset = reader.ReadInt64();
+                            var size = reader.ReadUInt32();
+                            try
+                            {
+                                if (flags > 1)
+                                {
+                                    throw new ProtocolException($"SealBatch: flags {flags} out of range.");
+                                }
+
+                                _core.SealReserved(_session, id, offset, size, (flags & 1) != 0);
+                            }
+                            catch (Exception ex) when (ex is not OutOfMemoryException)
+                            {
+                                // One bad object does not stop the others; the client hears of it on its next call.
+                                (failures ??= []).Add(ex);
+                            }
+                        }
+
+                        foreach (var failure in failures ?? [])
+                        {
+                            await ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(failure), 0).WriteString(failure.Message), unsolicited: true).ConfigureAwait(false);
+                        }
+
+                        break;
+                    }
+
                 case Opcode.LeaseDone:
                     {
                         var slot = reader.ReadInt32();
@@ -251,7 +313,7 @@ internal sealed class StoreConnection
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await ReplyErrorAsync(requestId, ex).ConfigureAwait(false);
+            await ReplyErrorAsync(requestId, ex, unsolicited: op == Opcode.SealBatch).ConfigureAwait(false);
         }
     }
 
@@ -308,13 +370,13 @@ internal sealed class StoreConnection
         await ReplyAsync(reply).ConfigureAwait(false);
     }
 
-    private ValueTask ReplyErrorAsync(uint requestId, Exception ex) =>
-        ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(ex), requestId).WriteString(ex.Message));
+    private ValueTask ReplyErrorAsync(uint requestId, Exception ex, bool unsolicited = false) =>
+        ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(ex), requestId).WriteString(ex.Message), unsolicited);
 
-    private async ValueTask ReplyAsync(FrameWriter reply)
+    private async ValueTask ReplyAsync(FrameWriter reply, bool unsolicited = false)
     {
         var frame = reply.ToMemory();
-        if (frame.Span[8] == 0 && frame.Span[7] == 0 && frame.Span[6] == 0 && frame.Span[5] == 0)
+        if (!unsolicited && frame.Span[8] == 0 && frame.Span[7] == 0 && frame.Span[6] == 0 && frame.Span[5] == 0)
         {
             return; // request id 0: the client asked for no reply
         }

@@ -91,6 +91,7 @@ internal sealed partial class StoreCore : IAsyncDisposable
             session.Closed = true;
             _sessions.Remove(session);
             CloseLeasesLocked(session);
+            FreeReservedLocked(session);
             foreach (var (id, count) in session.Pins)
             {
                 if (_table.TryGetValue(id, out var entry))
@@ -369,6 +370,7 @@ internal sealed partial class StoreCore : IAsyncDisposable
                 }
             }
 
+            tableBlocks += ReservedBytesLocked(); // reserved for write-behind puts: used, owned by a session
             return new ObjectStoreStats
             {
                 Capacity = _allocator.Capacity,
