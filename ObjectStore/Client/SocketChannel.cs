@@ -32,6 +32,7 @@ internal sealed class SocketChannel : IStoreChannel
     private bool _leaseMappingTaken;
     private volatile Exception? _failure;
     private int _nextRequestId;
+    private long _framesSent;
 
     // Write-behind puts (docs/adr/0020-store-fast-path.md): reserved blocks per aligned size, and the seal batch being filled.
     private readonly object _reserveLock = new();
@@ -55,6 +56,9 @@ internal sealed class SocketChannel : IStoreChannel
 
     /// <summary>Calls in flight (for tests).</summary>
     internal int PendingCount => _pending.Count;
+
+    /// <summary>Frames sent to the store so far (for tests: a fast-path get or put sends none).</summary>
+    internal long FramesSent => Interlocked.Read(ref _framesSent);
 
     /// <summary>Ids this client can read again without a round trip (for tests).</summary>
     internal int LeasedCount => _leased.Count;
@@ -458,10 +462,17 @@ internal sealed class SocketChannel : IStoreChannel
             throw new ObjectStoreException($"The connection to the object store is closed: {failure.Message}", failure);
         }
 
+        _framesSent++; // under the send lock
         while (!bytes.IsEmpty)
         {
             bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
         }
+    }
+
+    /// <summary>Drops the connection as a crashed client would: nothing flushed, nothing released (for tests).</summary>
+    internal void Abort()
+    {
+        _socket.Close(0);
     }
 
     private static void WriteIds(FrameWriter frame, IReadOnlyList<StoreObjectId> ids)
