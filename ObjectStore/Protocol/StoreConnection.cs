@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Protocol;
@@ -63,6 +64,7 @@ internal sealed class StoreConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DispatchAsync(ReadOnlyMemory<byte> payload)
     {
         var reader = new FrameReader(payload.Span);
@@ -373,6 +375,7 @@ internal sealed class StoreConnection
     private ValueTask ReplyErrorAsync(uint requestId, Exception ex, bool unsolicited = false) =>
         ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(ex), requestId).WriteString(ex.Message), unsolicited);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReplyAsync(FrameWriter reply, bool unsolicited = false)
     {
         var frame = reply.ToMemory();
