@@ -60,6 +60,9 @@ internal sealed class SocketChannel : IStoreChannel
     /// <summary>Frames sent to the store so far (for tests: a fast-path get or put sends none).</summary>
     internal long FramesSent => Interlocked.Read(ref _framesSent);
 
+    /// <summary>True once the connection broke (for tests).</summary>
+    internal bool IsBroken => _failure is not null;
+
     /// <summary>Ids this client can read again without a round trip (for tests).</summary>
     internal int LeasedCount => _leased.Count;
 
@@ -210,7 +213,9 @@ internal sealed class SocketChannel : IStoreChannel
     /// <summary>A reader on a remembered lease of <paramref name="id"/>: the object's location, without asking the store.</summary>
     public bool TryReadLeased(StoreObjectId id, out ObjectLocation location)
     {
-        if (_leased.TryGetValue(id, out location) && LeaseWord.TryAcquire(ref Word(location.LeaseSlot), location.LeaseGeneration))
+        // Not once the connection broke: a dead store's objects are gone for the runtime (lost, to be rebuilt), even though
+        // this process's mapping still holds their bytes; the get then fails as any call on a broken connection does.
+        if (_failure is null && _leased.TryGetValue(id, out location) && LeaseWord.TryAcquire(ref Word(location.LeaseSlot), location.LeaseGeneration))
         {
             return true;
         }
@@ -643,6 +648,7 @@ internal sealed class SocketChannel : IStoreChannel
         }
 
         _failure = failure;
+        _leased.Clear();
         foreach (var requestId in _pending.Keys)
         {
             if (_pending.TryRemove(requestId, out var call))

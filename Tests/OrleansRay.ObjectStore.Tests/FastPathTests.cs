@@ -334,6 +334,24 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task A_lease_of_a_killed_store_reads_nothing_once_the_connection_is_seen_broken()
+    {
+        await using var store = await TestStore.StartProcessAsync(4 << 20);
+        await using var client = await store.ConnectAsync();
+        var id = StoreObjectId.NewId();
+        await client.PutAsync(id, Patterns.Create(500, 4));
+        (await client.GetAsync(id, Long)).Dispose(); // leased
+
+        store.Process!.Kill();
+        await store.Process.WaitForExitAsync();
+        await Waiting.UntilAsync(() => Task.FromResult(Socket(client).IsBroken), Long, "the client to see its store's connection close");
+
+        // The runtime treats a dead store's objects as lost: the lease must not serve them from this process's mapping.
+        await Assert.ThrowsAsync<ObjectStoreException>(async () => await client.GetAsync(id, TimeSpan.Zero));
+        Assert.Equal(0, Socket(client).LeasedCount);
+    }
+
+    [Fact]
     public void A_lease_racing_its_revocation_is_finalized_exactly_once_and_never_read_after()
     {
         const long Generation = 41;
