@@ -12,6 +12,9 @@ namespace OrleansRay.ObjectStore;
 /// <see cref="Hosting.EmbeddedObjectStore.Connect"/>. Thread-safe. Every <see cref="ObjectBuffer{T}"/> it returns
 /// pins its object until disposed; the mapping stays alive until the client and all its buffers are disposed.
 /// Disposing the client (or a client process dying) releases its pins and aborts its unsealed objects.
+/// A socket client pipelines its calls on one connection and reads an object it has read before through a read lease
+/// in shared memory, without a round trip; with <see cref="ObjectStoreClientOptions.WriteBehindPuts"/> small puts
+/// return before the store has seen them (docs/adr/0020-store-fast-path.md).
 /// </remarks>
 public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
 {
