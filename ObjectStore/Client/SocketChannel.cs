@@ -16,7 +16,7 @@ namespace OrleansRay.ObjectStore.Client;
 /// Read leases (docs/adr/0020-store-fast-path.md): a get answered with a lease is remembered; the next get of that id
 /// takes a reader on the lease word in shared memory and reads the arena without a round trip.
 /// </remarks>
-internal sealed class SocketChannel : IStoreChannel
+internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 {
     private const int PoolLimit = 64;
     private readonly Socket _socket;
@@ -360,7 +360,7 @@ internal sealed class SocketChannel : IStoreChannel
 
         if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static channel => channel.FlushScheduled(), this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // the channel is its own work item: no allocation
         }
     }
 
@@ -416,6 +416,9 @@ internal sealed class SocketChannel : IStoreChannel
     private const int BatchHeader = 4 + ProtocolLimits.HeaderSize + 2;
 
     private static byte[] NewBatch() => new byte[BatchHeader + (ProtocolLimits.MaxSealBatch * ProtocolLimits.SealItemSize)];
+
+    /// <summary>The scheduled flush of queued seals (<see cref="IThreadPoolWorkItem"/>).</summary>
+    void IThreadPoolWorkItem.Execute() => FlushScheduled();
 
     private void FlushScheduled()
     {
