@@ -70,6 +70,6 @@ public sealed class ObjectBuffer<T> : IDisposable
     }
 
     /// <summary>A view of a pinned store object; disposing it releases the pin through <paramref name="owner"/>.</summary>
-    internal static unsafe ObjectBuffer<T> FromStore(StoreObjectId id, T* pointer, int length, IPinOwner owner) =>
-        new(new UnmanagedMemoryManager<T>(pointer, length).Memory, new StorePin(id, owner), keepAlive: null);
+    internal static unsafe ObjectBuffer<T> FromStore(StoreObjectId id, ObjectStore.Storage.ObjectLocation location, T* pointer, int length, IPinOwner owner) =>
+        new(new UnmanagedMemoryManager<T>(pointer, length).Memory, new StorePin(id, location, owner), keepAlive: null);
 }

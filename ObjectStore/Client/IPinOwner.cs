@@ -1,7 +1,9 @@
+using OrleansRay.ObjectStore.Storage;
+
 namespace OrleansRay.ObjectStore.Client;
 
-/// <summary>Receives the release of a pin when an <see cref="ObjectBuffer{T}"/> is disposed.</summary>
+/// <summary>Receives the release of a pin (or of a read lease's reader) when an <see cref="ObjectBuffer{T}"/> is disposed.</summary>
 internal interface IPinOwner
 {
-    void ReleasePin(StoreObjectId id);
+    void ReleasePin(StoreObjectId id, ObjectLocation location);
 }

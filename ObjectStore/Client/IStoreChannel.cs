@@ -17,6 +17,12 @@ internal interface IStoreChannel : IAsyncDisposable
 
     ValueTask<ObjectLocation?[]> GetAsync(IReadOnlyList<StoreObjectId> ids, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>A reader on a read lease this client holds for <paramref name="id"/> (no round trip); false when it has none.</summary>
+    bool TryReadLeased(StoreObjectId id, out ObjectLocation location);
+
+    /// <summary>Drops a reader taken by <see cref="TryReadLeased"/> or granted with a get's lease (called from Dispose).</summary>
+    void ReleaseLease(StoreObjectId id, ObjectLocation location);
+
     /// <summary>Releases one pin; fire-and-forget (called from Dispose).</summary>
     void Release(StoreObjectId id);
 

@@ -38,6 +38,16 @@ internal sealed class InProcessChannel : IStoreChannel
 
     public void Release(StoreObjectId id) => _core.Release(_session, id);
 
+    // In-process gets are direct calls already: no lease table, every get pins.
+    public bool TryReadLeased(StoreObjectId id, out ObjectLocation location)
+    {
+        location = default;
+        return false;
+    }
+
+    public void ReleaseLease(StoreObjectId id, ObjectLocation location) =>
+        throw new InvalidOperationException("An in-process client holds no read leases.");
+
     public ValueTask<int> DeleteAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken) => ValueTask.FromResult(_core.Delete(ids));
 
     public ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken) => ValueTask.FromResult(_core.Contains(id));

@@ -12,19 +12,26 @@ namespace OrleansRay.ObjectStore;
 /// <see cref="Hosting.EmbeddedObjectStore.Connect"/>. Thread-safe. Every <see cref="ObjectBuffer{T}"/> it returns
 /// pins its object until disposed; the mapping stays alive until the client and all its buffers are disposed.
 /// Disposing the client (or a client process dying) releases its pins and aborts its unsealed objects.
+/// A socket client pipelines its calls on one connection and reads an object it has read before through a read lease
+/// in shared memory, without a round trip; with <see cref="ObjectStoreClientOptions.WriteBehindPuts"/> small puts
+/// return before the store has seen them (docs/adr/0020-store-fast-path.md).
 /// </remarks>
 public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
 {
     private readonly ArenaMapping _mapping;
+    private readonly ArenaMapping? _leaseMapping;
     private readonly bool _ownsMapping;
+    private readonly SocketChannel? _writeBehind;
     private int _references = 1; // the client itself + one per live buffer
     private int _disposed;
 
-    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping)
+    internal ObjectStoreClient(IStoreChannel channel, ArenaMapping mapping, bool ownsMapping, ArenaMapping? leaseMapping = null, bool writeBehindPuts = false)
     {
         Channel = channel;
+        _writeBehind = writeBehindPuts ? channel as SocketChannel : null;
         _mapping = mapping;
         _ownsMapping = ownsMapping;
+        _leaseMapping = leaseMapping;
     }
 
     /// <summary>Usable bytes of the store's arena.</summary>
@@ -42,14 +49,21 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         ConnectAsync(socketPath, prefault: false, cancellationToken);
 
     /// <inheritdoc cref="ConnectAsync(string, CancellationToken)"/>
-    public static async Task<ObjectStoreClient> ConnectAsync(string socketPath, bool prefault, CancellationToken cancellationToken = default)
+    public static Task<ObjectStoreClient> ConnectAsync(string socketPath, bool prefault, CancellationToken cancellationToken = default) =>
+        ConnectAsync(socketPath, new ObjectStoreClientOptions { Prefault = prefault }, cancellationToken);
+
+    /// <summary>Connects to a store process through its Unix domain socket and maps its arena, with <paramref name="options"/>
+    /// (prefaulting, write-behind puts).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static async Task<ObjectStoreClient> ConnectAsync(string socketPath, ObjectStoreClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        ArgumentNullException.ThrowIfNull(options);
         var channel = await SocketChannel.ConnectAsync(socketPath, cancellationToken).ConfigureAwait(false);
         try
         {
-            var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, prefault);
-            return new ObjectStoreClient(channel, mapping, ownsMapping: true);
+            var mapping = ArenaMapping.Open(channel.ArenaPath, channel.Capacity, options.Prefault);
+            return new ObjectStoreClient(channel, mapping, ownsMapping: true, channel.TakeLeaseMapping(), options.WriteBehindPuts);
         }
         catch
         {
@@ -76,6 +90,9 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     }
 
     /// <summary>Copies <paramref name="data"/> into a new sealed object.</summary>
+    /// <remarks>With <see cref="ObjectStoreClientOptions.WriteBehindPuts"/>, an object of 1 byte to 4 KiB is written into a
+    /// block the store reserved for this client and its seal is sent after the call returns (see that option).</remarks>
+    /// <exception cref="ObjectAlreadyExistsException">The id exists (for a write-behind put: an earlier put's id existed; see <see cref="FlushAsync"/>).</exception>
     public ValueTask PutAsync(StoreObjectId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         PutAsync<byte>(id, data, cancellationToken);
 
@@ -85,6 +102,20 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         ThrowIfDisposed();
         var bytes = (long)data.Length * Unsafe.SizeOf<T>();
+        if (_writeBehind is { } behind && bytes is > 0 and <= StoreCore.MaxReservedBlock)
+        {
+            behind.ThrowIfDeferredFailure();
+            var block = ArenaAllocator.AlignedSize(bytes);
+            if (behind.TryTakeReserved(block, out var offset)
+                || (await behind.ReserveAsync(block, (int)Math.Clamp(16384 / block, 4, 256), cancellationToken).ConfigureAwait(false) && behind.TryTakeReserved(block, out offset)))
+            {
+                // The fast path: copy into shared memory, queue the seal; no round trip (docs/adr/0020).
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Span).CopyTo(_mapping.GetSpan(offset, (int)bytes));
+                behind.QueueSeal(id, offset, bytes, primary: true);
+                return;
+            }
+        }
+
         if (bytes <= Protocol.ProtocolLimits.MaxInlinePut)
         {
             // Small: the bytes ride in the request, one round trip instead of create + seal.
@@ -114,11 +145,17 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         where T : unmanaged
     {
         ThrowIfDisposed();
-        var location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
-            ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+
+        // The fast path: a read lease from an earlier get of this id, still valid: no round trip (docs/adr/0020).
+        if (!Channel.TryReadLeased(id, out var location))
+        {
+            location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
+                ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+        }
+
         if (location.Size % Unsafe.SizeOf<T>() != 0)
         {
-            Channel.Release(id);
+            Unpin(id, location);
             throw new InvalidCastException($"Object {id} is {location.Size} bytes, not a whole number of {typeof(T).Name} ({Unsafe.SizeOf<T>()} bytes).");
         }
 
@@ -192,6 +229,15 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         return Channel.PullAsync(id, remote, timeout ?? TimeSpan.FromMinutes(5), cancellationToken);
     }
 
+    /// <summary>Waits until the store has applied every write-behind put this client returned from, and throws the first
+    /// failure among them (<see cref="ObjectAlreadyExistsException"/> for an id that existed). Returns at once for a client
+    /// without <see cref="ObjectStoreClientOptions.WriteBehindPuts"/>, whose puts are acknowledged one by one.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _writeBehind?.FlushAsync(cancellationToken) ?? ValueTask.CompletedTask;
+    }
+
     /// <summary>Closes the connection (releasing its pins in the store); the mapping goes when the last buffer is disposed.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -204,14 +250,28 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         DropReference();
     }
 
-    void IPinOwner.ReleasePin(StoreObjectId id)
+    void IPinOwner.ReleasePin(StoreObjectId id, ObjectLocation location)
     {
-        if (Volatile.Read(ref _disposed) == 0)
+        // A lease word stays mapped until the last buffer goes (DropReference), so a reader may always drop itself;
+        // after the client closed, the store has dropped the session's leases and pins already.
+        if (location.LeaseSlot >= 0 || Volatile.Read(ref _disposed) == 0)
         {
-            Channel.Release(id);
+            Unpin(id, location);
         }
 
         DropReference();
+    }
+
+    private void Unpin(StoreObjectId id, ObjectLocation location)
+    {
+        if (location.LeaseSlot >= 0)
+        {
+            Channel.ReleaseLease(id, location);
+        }
+        else
+        {
+            Channel.Release(id);
+        }
     }
 
     private static ReadOnlyMemory<byte> AsBytes<T>(ReadOnlyMemory<T> data)
@@ -233,7 +293,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         _mapping.CheckRange(location.Offset, location.Size);
         Interlocked.Increment(ref _references);
-        return ObjectBuffer<T>.FromStore(id, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
+        return ObjectBuffer<T>.FromStore(id, location, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
     }
 
     private void DropReference()
@@ -241,6 +301,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         if (Interlocked.Decrement(ref _references) == 0 && _ownsMapping)
         {
             _mapping.Dispose();
+            _leaseMapping?.Dispose();
         }
     }
 

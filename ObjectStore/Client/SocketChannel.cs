@@ -1,22 +1,48 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using OrleansRay.ObjectStore.Arena;
 using OrleansRay.ObjectStore.Protocol;
 using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Client;
 
 /// <summary>A channel over the store's Unix domain socket: pipelined requests matched to replies by request id.</summary>
-/// <remarks>Requests are small and sent synchronously under a lock; one background loop reads replies.</remarks>
-internal sealed class SocketChannel : IStoreChannel
+/// <remarks>
+/// Requests are small and sent synchronously under a lock, from a per-thread frame buffer; one background loop reads
+/// replies into pooled <see cref="PendingCall"/>s, so a call allocates neither a Task nor a reply array. Any number of
+/// calls may be in flight; each reply completes exactly the caller whose request id it carries.
+/// Read leases (docs/adr/0020-store-fast-path.md): a get answered with a lease is remembered; the next get of that id
+/// takes a reader on the lease word in shared memory and reads the arena without a round trip.
+/// </remarks>
+internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 {
+    private const int PoolLimit = 64;
     private readonly Socket _socket;
     private readonly object _sendLock = new();
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
+    private readonly ConcurrentQueue<PendingCall> _pool = new();
+    private readonly ConcurrentDictionary<StoreObjectId, ObjectLocation> _leased = new();
+    private readonly object _leaseLock = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
+    private StoreObjectId?[] _slotIds = [];
+    private ArenaMapping? _leaseMapping;
+    private bool _leaseMappingTaken;
     private volatile Exception? _failure;
     private int _nextRequestId;
+    private long _framesSent;
+
+    // Write-behind puts (docs/adr/0020-store-fast-path.md): reserved blocks per aligned size, and the seal batch being filled.
+    private readonly object _reserveLock = new();
+    private readonly Dictionary<long, Stack<long>> _reserved = new();
+    private readonly object _batchLock = new();
+    private byte[] _batch = NewBatch();
+    private byte[] _sending = NewBatch();
+    private int _batchCount;
+    private int _flushScheduled;
+    private Exception? _deferredFailure;
 
     private SocketChannel(Socket socket)
     {
@@ -27,6 +53,25 @@ internal sealed class SocketChannel : IStoreChannel
     public long Capacity { get; private set; }
 
     public string ArenaPath { get; private set; } = "";
+
+    /// <summary>Calls in flight (for tests).</summary>
+    internal int PendingCount => _pending.Count;
+
+    /// <summary>Frames sent to the store so far (for tests: a fast-path get or put sends none).</summary>
+    internal long FramesSent => Interlocked.Read(ref _framesSent);
+
+    /// <summary>True once the connection broke (for tests).</summary>
+    internal bool IsBroken => _failure is not null;
+
+    /// <summary>Ids this client can read again without a round trip (for tests).</summary>
+    internal int LeasedCount => _leased.Count;
+
+    /// <summary>Hands the lease table's mapping to the client, which unmaps it with the arena once the last buffer is gone.</summary>
+    public ArenaMapping? TakeLeaseMapping()
+    {
+        _leaseMappingTaken = true;
+        return _leaseMapping;
+    }
 
     public static async Task<SocketChannel> ConnectAsync(string socketPath, CancellationToken cancellationToken)
     {
@@ -55,10 +100,30 @@ internal sealed class SocketChannel : IStoreChannel
         var channel = new SocketChannel(socket);
         try
         {
-            var reply = await channel.CallAsync(channel.Request(Opcode.Hello, out var id).WriteUInt32(ProtocolLimits.Version), id, cancellationToken).ConfigureAwait(false);
-            var capacity = Read(reply, out var arenaPath);
-            channel.Capacity = capacity;
-            channel.ArenaPath = arenaPath;
+            var call = await channel.SendCallAsync(channel.Request(Opcode.Hello, out var id).WriteUInt32(ProtocolLimits.Version), id, cancellationToken).ConfigureAwait(false);
+            string leasePath;
+            int slots;
+            try
+            {
+                channel.Capacity = Read(call.Reply, out var arenaPath, out leasePath, out slots);
+                channel.ArenaPath = arenaPath;
+            }
+            finally
+            {
+                channel.Return(call);
+            }
+
+            if (leasePath.Length > 0)
+            {
+                if (slots is <= 0 or > LeaseTable.Slots)
+                {
+                    throw new ProtocolException($"Hello: a lease table of {slots} slots is out of range.");
+                }
+
+                channel._leaseMapping = ArenaMapping.Open(leasePath, slots * sizeof(long), prefault: false);
+                channel._slotIds = new StoreObjectId?[slots];
+            }
+
             return channel;
         }
         catch
@@ -67,43 +132,55 @@ internal sealed class SocketChannel : IStoreChannel
             throw;
         }
 
-        static long Read(byte[] reply, out string path)
+        static long Read(ReadOnlySpan<byte> reply, out string path, out string leasePath, out int slots)
         {
             var reader = new FrameReader(reply);
             var capacity = reader.ReadInt64();
             path = reader.ReadString();
+            leasePath = reader.ReadString();
+            slots = reader.ReadInt32();
             return capacity;
         }
     }
 
-    public async ValueTask<long> CreateAsync(StoreObjectId id, long size, bool primary, TimeSpan? timeout, CancellationToken cancellationToken)
+    private delegate T ReplyParser<T>(ReadOnlySpan<byte> reply, int expected);
+
+    public ValueTask<long> CreateAsync(StoreObjectId id, long size, bool primary, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var frame = Request(Opcode.Create, out var requestId).WriteId(id).WriteInt64(size).WriteByte(primary ? (byte)1 : (byte)0).WriteTimeout(timeout);
-        var reply = await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
-        return new FrameReader(reply).ReadInt64();
+        return CallAsync(frame, requestId, static (reply, _) => new FrameReader(reply).ReadInt64(), 0, cancellationToken);
     }
 
-    public async ValueTask PutSmallAsync(StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, CancellationToken cancellationToken)
+    public ValueTask PutSmallAsync(StoreObjectId id, ReadOnlyMemory<byte> data, bool primary, CancellationToken cancellationToken)
     {
-        var frame = Request(Opcode.Put, out var requestId, 48 + data.Length).WriteId(id).WriteByte(primary ? (byte)1 : (byte)0).WriteTimeout(null)
+        var frame = Request(Opcode.Put, out var requestId).WriteId(id).WriteByte(primary ? (byte)1 : (byte)0).WriteTimeout(null)
             .WriteUInt32((uint)data.Length).WriteBytes(data.Span);
-        await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
+        return CallAsync(frame, requestId, cancellationToken);
     }
 
-    public async ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken) =>
-        await CallAsync(Request(Opcode.Seal, out var requestId).WriteId(id), requestId, cancellationToken).ConfigureAwait(false);
+    public ValueTask SealAsync(StoreObjectId id, CancellationToken cancellationToken) =>
+        CallAsync(Request(Opcode.Seal, out var requestId).WriteId(id), requestId, cancellationToken);
 
-    public async ValueTask AbortAsync(StoreObjectId id) =>
-        await CallAsync(Request(Opcode.Abort, out var requestId).WriteId(id), requestId, CancellationToken.None).ConfigureAwait(false);
+    public ValueTask AbortAsync(StoreObjectId id) =>
+        CallAsync(Request(Opcode.Abort, out var requestId).WriteId(id), requestId, CancellationToken.None);
 
     public async ValueTask<ObjectLocation?[]> GetAsync(IReadOnlyList<StoreObjectId> ids, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var frame = Request(Opcode.Get, out var requestId).WriteTimeout(timeout);
         WriteIds(frame, ids);
-        var reply = await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
-        return Parse(reply, ids.Count);
+        var slots = _slotIds.Length;
+        var locations = await CallAsync(frame, requestId, (reply, expected) => Parse(reply, expected, slots), ids.Count, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < locations.Length; i++)
+        {
+            if (locations[i] is { LeaseSlot: >= 0 } leased)
+            {
+                Remember(ids[i], leased);
+            }
+        }
 
-        static ObjectLocation?[] Parse(byte[] reply, int expected)
+        return locations;
+
+        static ObjectLocation?[] Parse(ReadOnlySpan<byte> reply, int expected, int slots)
         {
             var reader = new FrameReader(reply);
             var count = reader.ReadUInt16();
@@ -118,49 +195,67 @@ internal sealed class SocketChannel : IStoreChannel
                 var found = reader.ReadByte();
                 var offset = reader.ReadInt64();
                 var size = reader.ReadInt64();
-                results[i] = found == 1 ? new ObjectLocation(offset, size) : null;
+                var slot = reader.ReadInt32();
+                var generation = reader.ReadInt64();
+                results[i] = found switch
+                {
+                    0 => null,
+                    1 => new ObjectLocation(offset, size),
+                    2 when (uint)slot < (uint)slots => new ObjectLocation(offset, size, slot, generation),
+                    _ => throw new ProtocolException($"Get: location kind {found} with lease slot {slot} is invalid."),
+                };
             }
 
             return results;
         }
     }
 
-    public void Release(StoreObjectId id)
+    /// <summary>A reader on a remembered lease of <paramref name="id"/>: the object's location, without asking the store.</summary>
+    public bool TryReadLeased(StoreObjectId id, out ObjectLocation location)
     {
-        // Request id 0: no reply. A failed send means the connection is gone, and with it every pin.
-        var frame = new FrameWriter((byte)Opcode.Release, 0).WriteId(id);
-        try
+        // Not once the connection broke: a dead store's objects are gone for the runtime (lost, to be rebuilt), even though
+        // this process's mapping still holds their bytes; the get then fails as any call on a broken connection does.
+        if (_failure is null && _leased.TryGetValue(id, out location) && LeaseWord.TryAcquire(ref Word(location.LeaseSlot), location.LeaseGeneration))
         {
-            Send(frame);
+            return true;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ObjectStoreException)
-        {
-            // The store releases a closed connection's pins itself.
-        }
+
+        location = default;
+        return false;
     }
 
-    public async ValueTask<int> DeleteAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken)
+    /// <summary>Drops a reader of a lease; the last reader of a revoked lease returns it to the store.</summary>
+    public void ReleaseLease(StoreObjectId id, ObjectLocation location)
+    {
+        if (!LeaseWord.Release(ref Word(location.LeaseSlot)))
+        {
+            return;
+        }
+
+        _leased.TryRemove(new KeyValuePair<StoreObjectId, ObjectLocation>(id, location));
+        SendNoReply(FrameWriter.ForThisThread((byte)Opcode.LeaseDone, 0).WriteInt32(location.LeaseSlot).WriteInt64(location.LeaseGeneration));
+    }
+
+    public void Release(StoreObjectId id) =>
+        SendNoReply(FrameWriter.ForThisThread((byte)Opcode.Release, 0).WriteId(id)); // request id 0: no reply
+
+    public ValueTask<int> DeleteAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken)
     {
         var frame = Request(Opcode.Delete, out var requestId);
         WriteIds(frame, ids);
-        var reply = await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
-        return new FrameReader(reply).ReadInt32();
+        return CallAsync(frame, requestId, static (reply, _) => new FrameReader(reply).ReadInt32(), 0, cancellationToken);
     }
 
-    public async ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken)
-    {
-        var reply = await CallAsync(Request(Opcode.Contains, out var requestId).WriteId(id), requestId, cancellationToken).ConfigureAwait(false);
-        return new FrameReader(reply).ReadByte() == 1;
-    }
+    public ValueTask<bool> ContainsAsync(StoreObjectId id, CancellationToken cancellationToken) =>
+        CallAsync(Request(Opcode.Contains, out var requestId).WriteId(id), requestId, static (reply, _) => new FrameReader(reply).ReadByte() == 1, 0, cancellationToken);
 
-    public async ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken)
+    public ValueTask<ObjectResidency[]> GetResidencyAsync(IReadOnlyList<StoreObjectId> ids, CancellationToken cancellationToken)
     {
-        var frame = Request(Opcode.Residency, out var requestId, 8 + (ids.Count * StoreObjectId.Size));
+        var frame = Request(Opcode.Residency, out var requestId);
         WriteIds(frame, ids);
-        var reply = await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
-        return Parse(reply, ids.Count);
+        return CallAsync(frame, requestId, Parse, ids.Count, cancellationToken);
 
-        static ObjectResidency[] Parse(byte[] reply, int expected)
+        static ObjectResidency[] Parse(ReadOnlySpan<byte> reply, int expected)
         {
             var reader = new FrameReader(reply);
             var count = reader.ReadUInt16();
@@ -180,28 +275,125 @@ internal sealed class SocketChannel : IStoreChannel
         }
     }
 
-    public async ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken)
-    {
-        var reply = await CallAsync(Request(Opcode.Stats, out var requestId), requestId, cancellationToken).ConfigureAwait(false);
-        return Parse(reply);
-
-        static ObjectStoreStats Parse(byte[] reply)
+    public ValueTask<ObjectStoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        CallAsync(Request(Opcode.Stats, out var requestId), requestId, static (reply, _) =>
         {
             var reader = new FrameReader(reply);
             return StatsCodec.Read(ref reader);
-        }
-    }
+        }, 0, cancellationToken);
 
-    public async ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask PullAsync(StoreObjectId id, IPEndPoint remote, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var address = remote.Address.GetAddressBytes();
         var frame = Request(Opcode.Pull, out var requestId).WriteId(id).WriteByte((byte)address.Length).WriteBytes(address)
             .WriteUInt16((ushort)remote.Port).WriteTimeout(timeout);
-        await CallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
+        return CallAsync(frame, requestId, cancellationToken);
+    }
+
+    /// <summary>A block reserved earlier for an object of this aligned size, if one is left.</summary>
+    public bool TryTakeReserved(long alignedSize, out long offset)
+    {
+        lock (_reserveLock)
+        {
+            offset = 0;
+            return _reserved.TryGetValue(alignedSize, out var stack) && stack.TryPop(out offset);
+        }
+    }
+
+    /// <summary>Asks the store for up to <paramref name="count"/> blocks of <paramref name="alignedSize"/>; false when it had none to give.</summary>
+    public async ValueTask<bool> ReserveAsync(long alignedSize, int count, CancellationToken cancellationToken)
+    {
+        var frame = Request(Opcode.Reserve, out var requestId).WriteUInt32((uint)alignedSize).WriteUInt16((ushort)count);
+        var offsets = await CallAsync(frame, requestId, static (reply, _) =>
+        {
+            var reader = new FrameReader(reply);
+            var answer = new long[reader.ReadUInt16()];
+            for (var i = 0; i < answer.Length; i++)
+            {
+                answer[i] = reader.ReadInt64();
+            }
+
+            reader.EnsureEnd();
+            return answer;
+        }, 0, cancellationToken).ConfigureAwait(false);
+        lock (_reserveLock)
+        {
+            if (!_reserved.TryGetValue(alignedSize, out var stack))
+            {
+                _reserved[alignedSize] = stack = new Stack<long>(offsets.Length);
+            }
+
+            foreach (var offset in offsets)
+            {
+                stack.Push(offset);
+            }
+        }
+
+        return offsets.Length > 0;
+    }
+
+    /// <summary>Queues the seal of an object written into a reserved block; sent at once when the channel is idle, batched under load.</summary>
+    public void QueueSeal(StoreObjectId id, long offset, long size, bool primary)
+    {
+        while (true)
+        {
+            lock (_batchLock)
+            {
+                if (_batchCount < ProtocolLimits.MaxSealBatch)
+                {
+                    var item = _batch.AsSpan(BatchHeader + (_batchCount * ProtocolLimits.SealItemSize), ProtocolLimits.SealItemSize);
+                    id.WriteTo(item);
+                    item[StoreObjectId.Size] = primary ? (byte)1 : (byte)0;
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(item[(StoreObjectId.Size + 1)..], offset);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(item[(StoreObjectId.Size + 9)..], (uint)size);
+                    _batchCount++;
+                    break;
+                }
+            }
+
+            // A full batch: the writer sends it itself (backpressure), then queues into the empty one.
+            lock (_sendLock)
+            {
+                FlushBatchLocked();
+            }
+        }
+
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // the channel is its own work item: no allocation
+        }
+    }
+
+    /// <summary>Throws (once) the first failure the store reported for a write-behind put of this client.</summary>
+    public void ThrowIfDeferredFailure()
+    {
+        if (Interlocked.Exchange(ref _deferredFailure, null) is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Sends the queued seals and waits until the store has applied them; throws the first failure among them.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await CallAsync(Request(Opcode.Sync, out var requestId), requestId, cancellationToken).ConfigureAwait(false);
+        ThrowIfDeferredFailure();
     }
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            lock (_sendLock)
+            {
+                FlushBatchLocked(); // puts this client returned from reach the store before the connection closes
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The connection is gone already: so is the session, with its reserved blocks.
+        }
+
         await _closing.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -215,6 +407,80 @@ internal sealed class SocketChannel : IStoreChannel
         _socket.Dispose();
         await _readLoop.ConfigureAwait(false);
         _closing.Dispose();
+        if (!_leaseMappingTaken)
+        {
+            _leaseMapping?.Dispose();
+        }
+    }
+
+    private const int BatchHeader = 4 + ProtocolLimits.HeaderSize + 2;
+
+    private static byte[] NewBatch() => new byte[BatchHeader + (ProtocolLimits.MaxSealBatch * ProtocolLimits.SealItemSize)];
+
+    /// <summary>The scheduled flush of queued seals (<see cref="IThreadPoolWorkItem"/>).</summary>
+    void IThreadPoolWorkItem.Execute() => FlushScheduled();
+
+    private void FlushScheduled()
+    {
+        Volatile.Write(ref _flushScheduled, 0);
+        try
+        {
+            lock (_sendLock)
+            {
+                FlushBatchLocked();
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ObjectStoreException)
+        {
+            // The connection broke: the read loop fails every call, and the next put reports it.
+        }
+    }
+
+    /// <summary>Sends the queued seals (the caller holds the send lock, so they go before any later request).</summary>
+    private void FlushBatchLocked()
+    {
+        byte[] batch;
+        int count;
+        lock (_batchLock)
+        {
+            if (_batchCount == 0)
+            {
+                return;
+            }
+
+            batch = _batch;
+            count = _batchCount;
+            _batch = _sending;
+            _sending = batch;
+            _batchCount = 0;
+        }
+
+        var length = BatchHeader + (count * ProtocolLimits.SealItemSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(batch, (uint)(length - 4));
+        batch[4] = (byte)Opcode.SealBatch;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(batch.AsSpan(5), 0); // no reply
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(batch.AsSpan(9), (ushort)count);
+        SendLocked(batch.AsSpan(0, length));
+    }
+
+    private void SendLocked(ReadOnlySpan<byte> bytes)
+    {
+        if (_failure is { } failure)
+        {
+            throw new ObjectStoreException($"The connection to the object store is closed: {failure.Message}", failure);
+        }
+
+        _framesSent++; // under the send lock
+        while (!bytes.IsEmpty)
+        {
+            bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
+        }
+    }
+
+    /// <summary>Drops the connection as a crashed client would: nothing flushed, nothing released (for tests).</summary>
+    internal void Abort()
+    {
+        _socket.Close(0);
     }
 
     private static void WriteIds(FrameWriter frame, IReadOnlyList<StoreObjectId> ids)
@@ -231,7 +497,25 @@ internal sealed class SocketChannel : IStoreChannel
         }
     }
 
-    private FrameWriter Request(Opcode op, out uint requestId, int capacity = 64)
+    private unsafe ref long Word(int slot) => ref ((long*)_leaseMapping!.Pointer)[slot];
+
+    private void Remember(StoreObjectId id, ObjectLocation location)
+    {
+        lock (_leaseLock)
+        {
+            // The slot's previous lease is over (the store granted it again): forget the id it was for.
+            if (_slotIds[location.LeaseSlot] is { } previous && previous != id
+                && _leased.TryGetValue(previous, out var old) && old.LeaseSlot == location.LeaseSlot)
+            {
+                _leased.TryRemove(new KeyValuePair<StoreObjectId, ObjectLocation>(previous, old));
+            }
+
+            _slotIds[location.LeaseSlot] = id;
+            _leased[id] = location;
+        }
+    }
+
+    private FrameWriter Request(Opcode op, out uint requestId)
     {
         requestId = (uint)Interlocked.Increment(ref _nextRequestId);
         if (requestId == 0)
@@ -239,21 +523,98 @@ internal sealed class SocketChannel : IStoreChannel
             requestId = (uint)Interlocked.Increment(ref _nextRequestId);
         }
 
-        return new FrameWriter((byte)op, requestId, capacity);
+        return FrameWriter.ForThisThread((byte)op, requestId);
     }
 
-    private async ValueTask<byte[]> CallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> CallAsync<T>(FrameWriter frame, uint requestId, ReplyParser<T> parse, int expected, CancellationToken cancellationToken)
     {
-        var reply = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[requestId] = reply;
+        var call = await SendCallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
         try
         {
-            Send(frame);
-            return await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return parse(call.Reply, expected);
         }
         finally
         {
-            _pending.TryRemove(requestId, out _);
+            Return(call);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken) =>
+        Return(await SendCallAsync(frame, requestId, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Sends one request and waits for its reply; the caller returns the call to the pool after reading it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PendingCall> SendCallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken)
+    {
+        if (!_pool.TryDequeue(out var call))
+        {
+            call = new PendingCall();
+        }
+
+        call.RequestId = requestId;
+        _pending[requestId] = call;
+        try
+        {
+            Send(frame);
+        }
+        catch
+        {
+            if (_pending.TryRemove(new KeyValuePair<uint, PendingCall>(requestId, call)))
+            {
+                Return(call);
+            }
+
+            throw;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            call.Owner = this;
+            call.Watch(cancellationToken.UnsafeRegister(static (state, token) => ((PendingCall)state!).Owner!.Cancel((PendingCall)state, token), call));
+        }
+
+        try
+        {
+            await call.Task.ConfigureAwait(false);
+        }
+        catch
+        {
+            Return(call);
+            throw;
+        }
+
+        return call;
+    }
+
+    internal void Cancel(PendingCall call, CancellationToken token)
+    {
+        if (_pending.TryRemove(new KeyValuePair<uint, PendingCall>(call.RequestId, call)))
+        {
+            call.Fail(new OperationCanceledException(token));
+        }
+    }
+
+    private void Return(PendingCall call)
+    {
+        call.Reset();
+        if (_pool.Count < PoolLimit)
+        {
+            _pool.Enqueue(call);
+        }
+    }
+
+    /// <summary>A request without a reply (a release): a failed send means the connection is gone, and with it every pin.</summary>
+    private void SendNoReply(FrameWriter frame)
+    {
+        try
+        {
+            Send(frame);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ObjectStoreException)
+        {
+            // The store releases a closed connection's pins and leases itself.
         }
     }
 
@@ -267,10 +628,8 @@ internal sealed class SocketChannel : IStoreChannel
         var bytes = frame.ToMemory().Span;
         lock (_sendLock)
         {
-            while (!bytes.IsEmpty)
-            {
-                bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
-            }
+            FlushBatchLocked(); // queued seals first: a later request sees every put this client returned from
+            SendLocked(bytes);
         }
     }
 
@@ -283,22 +642,7 @@ internal sealed class SocketChannel : IStoreChannel
         {
             while (await receiver.ReceiveAsync(_closing.Token).ConfigureAwait(false) is { } payload)
             {
-                var reader = new FrameReader(payload.Span);
-                var status = (ReplyStatus)reader.ReadByte();
-                var requestId = reader.ReadUInt32();
-                if (!_pending.TryGetValue(requestId, out var waiter))
-                {
-                    continue; // the caller gave up (cancelled)
-                }
-
-                if (status == ReplyStatus.Ok)
-                {
-                    waiter.TrySetResult(reader.ReadBytes(reader.Remaining).ToArray());
-                }
-                else
-                {
-                    waiter.TrySetException(ReplyErrors.ToException(status, reader.ReadString()));
-                }
+                Dispatch(payload.Span);
             }
         }
         catch (Exception ex) when (ex is ProtocolException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -307,9 +651,40 @@ internal sealed class SocketChannel : IStoreChannel
         }
 
         _failure = failure;
-        foreach (var waiter in _pending.Values)
+        _leased.Clear();
+        foreach (var requestId in _pending.Keys)
         {
-            waiter.TrySetException(failure);
+            if (_pending.TryRemove(requestId, out var call))
+            {
+                call.Fail(failure);
+            }
+        }
+    }
+
+    private void Dispatch(ReadOnlySpan<byte> payload)
+    {
+        var reader = new FrameReader(payload);
+        var status = (ReplyStatus)reader.ReadByte();
+        var requestId = reader.ReadUInt32();
+        if (requestId == 0 && status != ReplyStatus.Ok)
+        {
+            // A write-behind put the store refused: reported by this client's next put or flush.
+            Interlocked.CompareExchange(ref _deferredFailure, ReplyErrors.ToException(status, reader.ReadString()), null);
+            return;
+        }
+
+        if (!_pending.TryRemove(requestId, out var call))
+        {
+            return; // the caller gave up (cancelled)
+        }
+
+        if (status == ReplyStatus.Ok)
+        {
+            call.Complete(payload[ProtocolLimits.HeaderSize..]);
+        }
+        else
+        {
+            call.Fail(ReplyErrors.ToException(status, reader.ReadString()));
         }
     }
 }

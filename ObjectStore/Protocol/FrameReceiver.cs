@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace OrleansRay.ObjectStore.Protocol;
 
 /// <summary>Reads length-prefixed frames from a stream socket through one reusable buffer.</summary>
-/// <remarks>A returned payload is valid until the next call. Not thread-safe: one reader per socket.</remarks>
+/// <remarks>A returned payload is valid until the next call. Not thread-safe: one reader per socket. The awaits use pooled
+/// state machines: a frame received costs no allocation.</remarks>
 internal sealed class FrameReceiver
 {
     private readonly Socket _socket;
@@ -22,6 +24,7 @@ internal sealed class FrameReceiver
 
     /// <summary>The next payload, or null when the peer closed the connection between frames.</summary>
     /// <exception cref="ProtocolException">A length out of bounds, or the connection closed inside a frame.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken)
     {
         if (!await FillAsync(4, cancellationToken).ConfigureAwait(false))
@@ -50,6 +53,7 @@ internal sealed class FrameReceiver
         return payload;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(int needed, CancellationToken cancellationToken)
     {
         if (_end - _start >= needed)

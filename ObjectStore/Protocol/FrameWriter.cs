@@ -9,12 +9,25 @@ internal sealed class FrameWriter
     private byte[] _buffer;
     private int _length;
 
+    [ThreadStatic]
+    private static FrameWriter? t_reused;
+
     public FrameWriter(byte head, uint requestId, int capacity = 64)
     {
         _buffer = new byte[Math.Max(capacity, 16)];
         _length = 4;
         WriteByte(head);
         WriteUInt32(requestId);
+    }
+
+    /// <summary>This thread's reusable writer, started on a new frame: for a frame sent before the thread does anything else
+    /// (a client request, sent synchronously), so building it allocates nothing.</summary>
+    public static FrameWriter ForThisThread(byte head, uint requestId)
+    {
+        var writer = t_reused ??= new FrameWriter(head, requestId, 256);
+        writer._length = 4;
+        writer.WriteByte(head);
+        return writer.WriteUInt32(requestId);
     }
 
     public FrameWriter WriteByte(byte value)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Protocol;
@@ -18,6 +19,7 @@ internal sealed class StoreConnection
     private readonly StoreSession _session;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed;
+    private LeaseTable? _leases;
 
     public StoreConnection(Socket socket, StoreCore core, int number, CancellationToken stopping)
     {
@@ -45,6 +47,7 @@ internal sealed class StoreConnection
         {
             await _closed.CancelAsync().ConfigureAwait(false);
             _core.CloseSession(_session);
+            _leases?.Dispose();
             _socket.Dispose();
         }
     }
@@ -61,6 +64,7 @@ internal sealed class StoreConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DispatchAsync(ReadOnlyMemory<byte> payload)
     {
         var reader = new FrameReader(payload.Span);
@@ -79,7 +83,15 @@ internal sealed class StoreConnection
                             throw new ProtocolException($"Protocol version {version} is not supported; this store speaks {ProtocolLimits.Version}.");
                         }
 
-                        await ReplyAsync(Ok(requestId).WriteInt64(_core.Capacity).WriteString(_core.Arena.Path)).ConfigureAwait(false);
+                        if (_leases is not null)
+                        {
+                            throw new ProtocolException("Hello: the connection is already open.");
+                        }
+
+                        _leases = LeaseTable.CreateShared(_core.Options.ArenaDirectory);
+                        _core.AttachLeases(_session, _leases);
+                        await ReplyAsync(Ok(requestId).WriteInt64(_core.Capacity).WriteString(_core.Arena.Path)
+                            .WriteString(_leases.Path).WriteInt32(LeaseTable.Slots)).ConfigureAwait(false);
                         break;
                     }
 
@@ -157,19 +169,87 @@ internal sealed class StoreConnection
                         var timeout = reader.ReadTimeout(Timeout.InfiniteTimeSpan);
                         var ids = ReadIds(ref reader);
                         reader.EnsureEnd();
-                        Spawn(requestId, async () =>
+                        var pending = _core.GetAsync(_session, ids, timeout, _closed.Token);
+                        if (pending.IsCompletedSuccessfully)
                         {
-                            var found = await _core.GetAsync(_session, ids, timeout, _closed.Token).ConfigureAwait(false);
-                            var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (found.Length * 17)).WriteUInt16((ushort)found.Length);
-                            foreach (var location in found)
-                            {
-                                reply.WriteByte(location is null ? (byte)0 : (byte)1)
-                                    .WriteInt64(location?.Offset ?? 0)
-                                    .WriteInt64(location?.Size ?? 0);
-                            }
+                            // Every object was there: answer now, without a spawned task.
+                            await ReplyAsync(Locations(requestId, pending.Result)).ConfigureAwait(false);
+                            break;
+                        }
 
-                            return reply;
-                        });
+                        Spawn(requestId, async () => Locations(requestId, await pending.ConfigureAwait(false)));
+                        break;
+                    }
+
+                case Opcode.Sync:
+                    {
+                        reader.EnsureEnd();
+                        await ReplyAsync(Ok(requestId)).ConfigureAwait(false);
+                        break;
+                    }
+
+                case Opcode.Reserve:
+                    {
+                        var block = reader.ReadUInt32();
+                        var count = reader.ReadUInt16();
+                        reader.EnsureEnd();
+                        var offsets = _core.Reserve(_session, block, count);
+                        var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (offsets.Length * 8)).WriteUInt16((ushort)offsets.Length);
+                        foreach (var offset in offsets)
+                        {
+                            reply.WriteInt64(offset);
+                        }
+
+                        await ReplyAsync(reply).ConfigureAwait(false);
+                        break;
+                    }
+
+                case Opcode.SealBatch:
+                    {
+                        var count = reader.ReadUInt16();
+                        if (count is 0 or > ProtocolLimits.MaxSealBatch || reader.Remaining != count * ProtocolLimits.SealItemSize)
+                        {
+                            throw new ProtocolException($"SealBatch: {count} objects in {reader.Remaining} bytes; a batch names 1..{ProtocolLimits.MaxSealBatch} objects of {ProtocolLimits.SealItemSize} bytes.");
+                        }
+
+                        List<Exception>? failures = null;
+                        for (var i = 0; i < count; i++)
+                        {
+                            var id = reader.ReadId();
+                            var flags = reader.ReadByte();
+                            var offset = reader.ReadInt64();
+                            var size = reader.ReadUInt32();
+                            try
+                            {
+                                if (flags > 1)
+                                {
+                                    throw new ProtocolException($"SealBatch: flags {flags} out of range.");
+                                }
+
+                                _core.SealReserved(_session, id, offset, size, (flags & 1) != 0);
+                            }
+                            catch (Exception ex) when (ex is not OutOfMemoryException)
+                            {
+                                // One bad object does not stop the others; the client hears of it on its next call.
+                                (failures ??= []).Add(ex);
+                            }
+                        }
+
+                        foreach (var failure in failures ?? [])
+                        {
+                            await ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(failure), 0).WriteString(failure.Message), unsolicited: true).ConfigureAwait(false);
+                        }
+
+                        break;
+                    }
+
+                case Opcode.LeaseDone:
+                    {
+                        var slot = reader.ReadInt32();
+                        var generation = reader.ReadInt64();
+                        reader.EnsureEnd();
+                        _core.LeaseDone(_session, slot, generation);
+                        await ReplyAsync(Ok(requestId)).ConfigureAwait(false);
                         break;
                     }
 
@@ -235,7 +315,7 @@ internal sealed class StoreConnection
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await ReplyErrorAsync(requestId, ex).ConfigureAwait(false);
+            await ReplyErrorAsync(requestId, ex, unsolicited: op == Opcode.SealBatch).ConfigureAwait(false);
         }
     }
 
@@ -258,6 +338,22 @@ internal sealed class StoreConnection
 
     private static FrameWriter Ok(uint requestId) => new((byte)ReplyStatus.Ok, requestId);
 
+    private static FrameWriter Locations(uint requestId, ObjectLocation?[] found)
+    {
+        var reply = new FrameWriter((byte)ReplyStatus.Ok, requestId, 16 + (found.Length * ProtocolLimits.LocationSize)).WriteUInt16((ushort)found.Length);
+        foreach (var location in found)
+        {
+            var leased = location is { LeaseSlot: >= 0 };
+            reply.WriteByte(location is null ? (byte)0 : leased ? (byte)2 : (byte)1)
+                .WriteInt64(location?.Offset ?? 0)
+                .WriteInt64(location?.Size ?? 0)
+                .WriteInt32(location?.LeaseSlot ?? -1)
+                .WriteInt64(location?.LeaseGeneration ?? 0);
+        }
+
+        return reply;
+    }
+
     private void Spawn(uint requestId, Func<Task<FrameWriter>> work) => _ = RunSpawnedAsync(requestId, work);
 
     private async Task RunSpawnedAsync(uint requestId, Func<Task<FrameWriter>> work)
@@ -276,13 +372,14 @@ internal sealed class StoreConnection
         await ReplyAsync(reply).ConfigureAwait(false);
     }
 
-    private ValueTask ReplyErrorAsync(uint requestId, Exception ex) =>
-        ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(ex), requestId).WriteString(ex.Message));
+    private ValueTask ReplyErrorAsync(uint requestId, Exception ex, bool unsolicited = false) =>
+        ReplyAsync(new FrameWriter((byte)ReplyErrors.StatusOf(ex), requestId).WriteString(ex.Message), unsolicited);
 
-    private async ValueTask ReplyAsync(FrameWriter reply)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReplyAsync(FrameWriter reply, bool unsolicited = false)
     {
         var frame = reply.ToMemory();
-        if (frame.Span[8] == 0 && frame.Span[7] == 0 && frame.Span[6] == 0 && frame.Span[5] == 0)
+        if (!unsolicited && frame.Span[8] == 0 && frame.Span[7] == 0 && frame.Span[6] == 0 && frame.Span[5] == 0)
         {
             return; // request id 0: the client asked for no reply
         }

@@ -11,7 +11,7 @@ namespace OrleansRay.ObjectStore.Storage;
 /// (<see cref="TryEnterArena"/>) so the mapping is not unmapped under them at shutdown.
 /// Invariant: the allocator's used bytes equal the aligned sizes of the table rows that hold a block.
 /// </remarks>
-internal sealed class StoreCore : IAsyncDisposable
+internal sealed partial class StoreCore : IAsyncDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<StoreObjectId, StoredObject> _table = new();
@@ -90,6 +90,8 @@ internal sealed class StoreCore : IAsyncDisposable
 
             session.Closed = true;
             _sessions.Remove(session);
+            CloseLeasesLocked(session);
+            FreeReservedLocked(session);
             foreach (var (id, count) in session.Pins)
             {
                 if (_table.TryGetValue(id, out var entry))
@@ -265,6 +267,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 {
                     entry.Deleted = true;
                     deleted++;
+                    RevokeLeasesLocked(entry);
                     TryFinalizeLocked(entry);
                 }
             }
@@ -343,8 +346,9 @@ internal sealed class StoreCore : IAsyncDisposable
                     tableBlocks += ArenaAllocator.AlignedSize(entry.Size);
                 }
 
-                totalPins += entry.Pins;
-                pinned += entry.Pins > 0 ? 1 : 0;
+                var pins = entry.Pins - IdleLeaseCount(entry); // an idle read lease is a cache entry, not a reader
+                totalPins += pins;
+                pinned += pins > 0 ? 1 : 0;
                 if (entry.Deleted)
                 {
                     continue;
@@ -367,6 +371,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 }
             }
 
+            tableBlocks += ReservedBytesLocked(); // reserved for write-behind puts: used, owned by a session
             return new ObjectStoreStats
             {
                 Capacity = _allocator.Capacity,
@@ -493,8 +498,7 @@ internal sealed class StoreCore : IAsyncDisposable
                 {
                     if (entry.IsReadable)
                     {
-                        PinLocked(session, entry);
-                        return new ObjectLocation(entry.Offset, entry.Size);
+                        return PinForReadLocked(session, entry);
                     }
 
                     if (entry.State == ObjectState.Spilled)
@@ -773,7 +777,8 @@ internal sealed class StoreCore : IAsyncDisposable
         // Pinned or busy objects are skipped; they are few next to the evictable ones.
         for (var node = (primary ? _primaryLru : _secondaryLru).First; node is not null; node = node.Next)
         {
-            if (node.Value.IsEvictable)
+            // An object only its idle read leases hold is evictable once they are revoked (a lease in use keeps it).
+            if (node.Value.IsEvictable || (HoldsOnlyLeases(node.Value) && RevokeLeasesLocked(node.Value) && node.Value.IsEvictable))
             {
                 return node.Value;
             }

@@ -17,5 +17,11 @@ internal sealed class StoreSession
 
     public bool Closed { get; set; }
 
+    /// <summary>Blocks reserved for write-behind puts, not yet sealed: offset → aligned size.</summary>
+    public Dictionary<long, long> Reserved { get; } = new();
+
+    /// <summary>The client's read leases (socket clients); null for clients that read through the store each time.</summary>
+    public LeaseTable? Leases { get; set; }
+
     public override string ToString() => Name;
 }

@@ -42,6 +42,9 @@ internal sealed class StoredObject
 
     public bool Spilling { get; set; }
 
+    /// <summary>The read leases clients hold on this object (each also counted in <see cref="Pins"/>); null when none ever.</summary>
+    public List<(LeaseTable Table, int Slot)>? Leases { get; set; }
+
     public string? SpillPath { get; set; }
 
     public Task? Restoring { get; set; }

@@ -6,16 +6,20 @@ namespace OrleansRay.Bench.Objects;
 /// <summary>One store for the local object benchmarks: embedded with a Unix socket, used by a socket client (the out-of-process path).</summary>
 internal sealed class ObjectStoreBenchFixture : IAsyncDisposable
 {
-    private ObjectStoreBenchFixture(EmbeddedObjectStore store, ObjectStoreClient client, byte[] source)
+    private ObjectStoreBenchFixture(EmbeddedObjectStore store, ObjectStoreClient client, ObjectStoreClient writeBehind, byte[] source)
     {
         Store = store;
         Client = client;
+        WriteBehindClient = writeBehind;
         Source = source;
     }
 
     public EmbeddedObjectStore Store { get; }
 
     public ObjectStoreClient Client { get; }
+
+    /// <summary>A second socket client of the same store, with write-behind puts (docs/adr/0020-store-fast-path.md).</summary>
+    public ObjectStoreClient WriteBehindClient { get; }
 
     /// <summary>The large payload: 1 GiB (64 MiB with --quick), filled with non-zero bytes.</summary>
     public byte[] Source { get; }
@@ -34,6 +38,7 @@ internal sealed class ObjectStoreBenchFixture : IAsyncDisposable
         });
         // Prefaulted: the figures are steady-state puts and gets, not this process's first touch of each page.
         var client = await ObjectStoreClient.ConnectAsync(store.SocketPath!, prefault: true);
+        var writeBehind = await ObjectStoreClient.ConnectAsync(store.SocketPath!, new ObjectStoreClientOptions { Prefault = true, WriteBehindPuts = true });
         var source = GC.AllocateUninitializedArray<byte>(size);
         new Random(1).NextBytes(source.AsSpan(0, 1 << 20));
         for (var offset = 1 << 20; offset < size; offset += 1 << 20)
@@ -41,11 +46,12 @@ internal sealed class ObjectStoreBenchFixture : IAsyncDisposable
             source.AsSpan(0, Math.Min(1 << 20, size - offset)).CopyTo(source.AsSpan(offset));
         }
 
-        return new ObjectStoreBenchFixture(store, client, source);
+        return new ObjectStoreBenchFixture(store, client, writeBehind, source);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await WriteBehindClient.DisposeAsync();
         await Client.DisposeAsync();
         await Store.DisposeAsync();
     }
