@@ -10,10 +10,12 @@ namespace OrleansRay.Train.Collective;
 /// chunks travel once around the ring. Each rank sends and receives 2(N-1)/N of the buffer, whatever N. A large buffer
 /// is also cut into lanes whose rings run side by side, so one lane's transfer overlaps another's arithmetic.</summary>
 /// <remarks>
-/// <para>Copies are few: a partial sum is computed straight into the array that is put in the store next; a reduced
-/// chunk is put in the store once, by its owner, and the all-gather forwards the same object reference around the ring
-/// (each rank reads it from its node's store — zero-copy on one node — and copies it into its buffer). The buffer is
-/// reduced in place, as torch.distributed's and Ray's allreduce do.</para>
+/// <para>Memory passes are few (19 chunk passes per rank for N = 4; ADR 0018, "Copies"): a partial sum is computed
+/// straight into the store's memory (a put with a fill, no temporary array); the first chunk and the reduced chunk are
+/// put from the buffer itself; the last reduce-scatter step adds in place; a reduced chunk is put in the store once, by
+/// its owner, and the all-gather forwards the same object reference around the ring (each rank reads it from its node's
+/// store — zero-copy on one node — and copies it into its buffer). The buffer is reduced in place, as
+/// torch.distributed's and Ray's allreduce do.</para>
 /// <para>Every element is reduced once, by one rank, in ring order, then copied: all ranks end with the same bits.</para>
 /// </remarks>
 internal static class RingAllReduce
@@ -55,9 +57,10 @@ internal static class RingAllReduce
     private static int Mod(int value, int n) => ((value % n) + n) % n;
 
     /// <summary>One lane's ring: its slice of the buffer, cut into one chunk per rank, reduced in place.</summary>
-    /// <remarks>In place is safe: this rank's values of a chunk are read once, when the chunk's partial sum arrives
-    /// (chunk rank at step 0: when it is sent), and every chunk is written only after that — the owned chunk at the end
-    /// of the reduce-scatter, the others during the all-gather.</remarks>
+    /// <remarks>In place is safe: this rank's values of a chunk are read once — by the put that sends its partial sum
+    /// (chunk rank at step 0; the put may finish after the next receive, so the lane waits for all of them before the
+    /// all-gather) or by the last step's add —, and every chunk is written only after that: the owned chunk by that add,
+    /// which no put reads, the others during the all-gather.</remarks>
     private sealed class Lane<T>(RankLink link, long sequence, int stepBase, int length, ReduceOp op, Memory<T> buffer)
         where T : unmanaged, INumber<T>
     {
