@@ -25,6 +25,23 @@ public interface IRay : IAsyncDisposable
     /// <exception cref="ArgumentException">The value's type cannot be serialized.</exception>
     ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores an array of <paramref name="length"/> elements that <paramref name="fill"/> writes in place, and
+    /// returns its ref: above the inline threshold the span is the object's memory in the node's object store (as
+    /// plasma's create/seal: no temporary array, no second copy), below it a new array. Reading it back is as for a put
+    /// <c>T[]</c> (<see cref="GetAsync{T}(ObjectRef{T}, CancellationToken)"/>, <see cref="GetBufferAsync{T}"/>).</summary>
+    /// <typeparam name="T">A primitive element type (float, double, int, byte, ...).</typeparam>
+    /// <typeparam name="TState">What <paramref name="fill"/> needs (e.g. the source slice), passed without a closure.</typeparam>
+    /// <param name="length">The number of elements, 0 or more.</param>
+    /// <param name="state">Passed to <paramref name="fill"/>.</param>
+    /// <param name="fill">Writes every element of the span (its contents are undefined before); runs once, synchronously,
+    /// before this method returns or awaits the store's seal.</param>
+    /// <param name="cancellationToken">Stops waiting for room in the store.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not a primitive type, or the array is over 2 GiB.</exception>
+    /// <remarks>An exception thrown by <paramref name="fill"/> propagates and nothing is stored.</remarks>
+    ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
+        where T : unmanaged;
+
     /// <summary>Waits for an object's value. Throws the failure that produced it, if any.</summary>
     ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default);
 

@@ -51,6 +51,46 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader));
     }
 
+    public ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        Runtime.ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentNullException.ThrowIfNull(fill);
+        if (!typeof(T).IsPrimitive)
+        {
+            throw new ArgumentException($"PutAsync with a fill callback stores arrays of primitive elements; {typeof(T).FullName} is not one. Put a {typeof(T).Name}[] with PutAsync(value) instead.", nameof(T));
+        }
+
+        if (Runtime.Store is { } store && (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > store.InlineThreshold)
+        {
+            return PutFilledAsync(store, length, state, fill, cancellationToken);
+        }
+
+        var array = new T[length];
+        fill(array, state);
+        var entry = Runtime.Put(array); // a new array nobody else holds: no defensive copy needed
+        return new ValueTask<ObjectRef<T[]>>(new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader));
+    }
+
+    private async ValueTask<ObjectRef<T[]>> PutFilledAsync<T, TState>(LocalObjectStore store, int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        var id = ObjectId.NewId();
+        StoredObject stored;
+        try
+        {
+            stored = await store.PutFilledAsync(id, length, state, fill, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoreErrors.OnPut(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        var entry = Runtime.PutStored(id, stored);
+        return new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader);
+    }
+
     /// <summary>Puts a value above the inline threshold into the node's object store (the store's copy is the snapshot:
     /// no deep copy in managed memory first).</summary>
     private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(LocalObjectStore store, object value, CancellationToken cancellationToken)

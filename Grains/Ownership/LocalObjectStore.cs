@@ -142,14 +142,35 @@ internal sealed partial class LocalObjectStore
         return Stored(id, arrayType: null, length: 0, bytes.Length) with { Packed = packed };
     }
 
+    /// <summary>Puts a <typeparamref name="T"/>[<paramref name="length"/>] whose elements <paramref name="fill"/> writes
+    /// straight into the store's memory (created, filled, sealed: no managed array, one write). If
+    /// <paramref name="fill"/> throws, the created object is aborted and the exception propagates.</summary>
+    /// <exception cref="ArgumentException">The array is over 2 GiB.</exception>
+    public async ValueTask<StoredObject> PutFilledAsync<T, TState>(ObjectId id, int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        var size = (long)length * Unsafe.SizeOf<T>();
+        var writer = await CreateAsync(ToStoreId(id), size, "value put", typeof(T[]), cancellationToken).ConfigureAwait(false);
+        await using (writer.ConfigureAwait(false))
+        {
+            fill(writer.GetSpan<T>()[..length], state);
+            await writer.SealAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return Stored(id, typeof(T[]), length, size);
+    }
+
     private StoredObject Stored(ObjectId id, Type? arrayType, int length, long size) =>
         new() { Id = id, ArrayType = arrayType, Length = length, Size = size, Node = NodeName, Store = Endpoint };
 
-    private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, object value, CancellationToken cancellationToken)
+    private ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, object value, CancellationToken cancellationToken) =>
+        CreateAsync(id, size, what, value.GetType(), cancellationToken);
+
+    private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, Type type, CancellationToken cancellationToken)
     {
         if (size > int.MaxValue)
         {
-            throw new ArgumentException($"The {what} of type {value.GetType().FullName} is {size} bytes; objects are at most {int.MaxValue} bytes (2 GiB). Split it into several objects.");
+            throw new ArgumentException($"The {what} of type {type.FullName} is {size} bytes; objects are at most {int.MaxValue} bytes (2 GiB). Split it into several objects.");
         }
 
         try

@@ -15,7 +15,6 @@ internal sealed class RankLink
 
     private readonly IRay _ray;
     private readonly ICollectiveTransport _transport;
-    private readonly SpareChunks _spare = new();
     private long _sentInline;
     private long _sentByRef;
 
@@ -39,27 +38,49 @@ internal sealed class RankLink
     /// <summary>Messages sent with their payload inline, and by object-store reference (for tests and benches).</summary>
     public (long Inline, long ByRef) Sent => (Interlocked.Read(ref _sentInline), Interlocked.Read(ref _sentByRef));
 
-    /// <summary>Sends <paramref name="chunk"/>, inline or put in the store; the caller must not change it afterwards.</summary>
-    public async Task SendArrayAsync<T>(int to, long sequence, int step, T[] chunk, int length, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="count"/> elements that <paramref name="fill"/> writes: a large payload straight into
+    /// the store's memory (<see cref="IRay.PutAsync{T, TState}(int, TState, System.Buffers.SpanAction{T, TState}, CancellationToken)"/>:
+    /// no temporary array, one write), a small one into an array sent inline. <paramref name="release"/> (e.g. the view
+    /// <paramref name="fill"/> reads from) is disposed once the payload is written.</summary>
+    /// <returns><c>Stored</c> completes once <paramref name="fill"/> has run (its inputs may then change); <c>Sent</c>
+    /// once the message is delivered (it fails if the payload could not be written, or the peer not reached).</returns>
+    public (Task Stored, Task Sent) SendFilled<T, TState>(int to, long sequence, int step, int count, TState state, System.Buffers.SpanAction<T, TState> fill, IDisposable? release, int length, CancellationToken cancellationToken)
         where T : unmanaged
     {
-        if ((long)chunk.Length * Unsafe.SizeOf<T>() <= InlineBytes)
-        {
-            Interlocked.Increment(ref _sentInline);
-            await SendAsync(to, sequence, step, chunk, null, length, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        using var stored = await _ray.PutAsync(chunk, cancellationToken).ConfigureAwait(false);
-        _spare.Return(chunk); // the put copied it (into the store, or deep-copied a small value): free to reuse
-        Interlocked.Increment(ref _sentByRef);
-        await SendAsync(to, sequence, step, null, stored, length, cancellationToken).ConfigureAwait(false);
+        var staged = StageAsync(count, state, fill, release, cancellationToken);
+        _ = staged.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default); // reported by Sent
+        return (staged, SendStagedAsync(to, sequence, step, staged, length, cancellationToken));
     }
 
-    /// <summary>An array of exactly <paramref name="length"/> elements, contents undefined: one a previous send of this
-    /// rank put in the store (its pages already touched), or a new one.</summary>
-    public T[] RentChunk<T>(int length)
-        where T : unmanaged => _spare.Rent<T>(length);
+    private async Task<(object? Value, ObjectRef? Ref)> StageAsync<T, TState>(int count, TState state, System.Buffers.SpanAction<T, TState> fill, IDisposable? release, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        try
+        {
+            if ((long)count * Unsafe.SizeOf<T>() <= InlineBytes)
+            {
+                var values = new T[count];
+                fill(values, state);
+                return (values, null);
+            }
+
+            return (null, await _ray.PutAsync(count, state, fill, cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            release?.Dispose();
+        }
+    }
+
+    private async Task SendStagedAsync(int to, long sequence, int step, Task<(object? Value, ObjectRef? Ref)> staged, int length, CancellationToken cancellationToken)
+    {
+        var (value, stored) = await staged.ConfigureAwait(false);
+        using (stored)
+        {
+            Interlocked.Increment(ref stored is null ? ref _sentInline : ref _sentByRef);
+            await SendAsync(to, sequence, step, value, stored, length, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Sends the payload of a received message on (the same inline value or object-store reference: no copy).</summary>
     public Task ForwardAsync(int to, long sequence, int step, CollectiveMessage received, CancellationToken cancellationToken)
@@ -103,8 +124,7 @@ internal sealed class RankLink
         {
             if (message.Length != length)
             {
-                throw new ArgumentException(
-                    $"AllReduce #{sequence} of group '{GroupId}': rank {Rank} passed {length} elements but rank {from} passed {message.Length}; every rank must pass a buffer of the same length.");
+                throw LengthMismatch(sequence, length, from, message.Length);
             }
 
             if (message.Ref is ObjectRef<T[]> stored)
@@ -118,6 +138,35 @@ internal sealed class RankLink
             }
 
             return message;
+        }
+        catch
+        {
+            message.Ref?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Receives a chunk and returns a read-only view of it, held (with the message's reference) until the
+    /// result is disposed: a view of the store's shared memory for a payload sent by reference (no copy on this side).</summary>
+    /// <exception cref="ArgumentException">The sender's buffer length differs from <paramref name="length"/>.</exception>
+    public async Task<ReceivedChunk<T>> ReceiveViewAsync<T>(int from, long sequence, int step, int length, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (message.Length != length)
+            {
+                throw LengthMismatch(sequence, length, from, message.Length);
+            }
+
+            if (message.Ref is ObjectRef<T[]> stored)
+            {
+                var view = await _ray.GetBufferAsync(stored, cancellationToken).ConfigureAwait(false);
+                return new ReceivedChunk<T>(message, view, view.Memory);
+            }
+
+            return new ReceivedChunk<T>(message, null, (T[])message.Value!);
         }
         catch
         {
@@ -155,6 +204,9 @@ internal sealed class RankLink
         }
     }
 
+    private ArgumentException LengthMismatch(long sequence, int length, int from, int theirs) => new(
+        $"AllReduce #{sequence} of group '{GroupId}': rank {Rank} passed {length} elements but rank {from} passed {theirs}; every rank must pass a buffer of the same length.");
+
     private static bool IsSmall<T>(T value) => value switch
     {
         null => true,
@@ -170,53 +222,24 @@ internal sealed class RankLink
         }, cancellationToken);
 }
 
-/// <summary>Arrays whose contents were put in the store, kept to be reused for the next chunks of the same length: a
-/// new large array costs page faults on first touch (and a collection later), an allreduce needs one per step.</summary>
-internal sealed class SpareChunks
+/// <summary>A received chunk: a read-only view of its payload (of the store's memory, or of the inline array);
+/// disposing releases the view and the message's reference.</summary>
+internal sealed class ReceivedChunk<T>(CollectiveMessage message, IDisposable? view, ReadOnlyMemory<T> values) : IDisposable
+    where T : unmanaged
 {
-    /// <summary>The most bytes kept per rank (enough for two chunks per lane of a 64 MiB buffer on 4 ranks).</summary>
-    private const long MaxKeptBytes = 64L << 20;
-    private readonly List<Array> _kept = new();
-    private long _keptBytes;
+    private int _disposed;
 
-    public T[] Rent<T>(int length)
-        where T : unmanaged
+    /// <summary>The chunk's elements (valid until disposed).</summary>
+    public ReadOnlyMemory<T> Values { get; } = values;
+
+    public void Dispose()
     {
-        lock (_kept)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            var i = _kept.FindIndex(a => a is T[] typed && typed.Length == length);
-            if (i >= 0)
-            {
-                var found = (T[])_kept[i];
-                _kept.RemoveAt(i);
-                _keptBytes -= Bytes(found);
-                return found;
-            }
-        }
-
-        return GC.AllocateUninitializedArray<T>(length);
-    }
-
-    public void Return(Array array)
-    {
-        var bytes = Bytes(array);
-        lock (_kept)
-        {
-            while (_kept.Count > 0 && _keptBytes + bytes > MaxKeptBytes)
-            {
-                _keptBytes -= Bytes(_kept[0]);
-                _kept.RemoveAt(0); // the oldest goes to the GC
-            }
-
-            if (_keptBytes + bytes <= MaxKeptBytes)
-            {
-                _kept.Add(array);
-                _keptBytes += bytes;
-            }
+            view?.Dispose();
+            message.Ref?.Dispose();
         }
     }
-
-    private static long Bytes(Array array) => Buffer.ByteLength(array);
 }
 
 /// <summary>Uses a read-only span (spans cannot be captured by lambdas of <see cref="Action{T}"/>).</summary>

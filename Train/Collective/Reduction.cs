@@ -1,12 +1,17 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
 
 namespace OrleansRay.Train.Collective;
 
-/// <summary>The element-wise arithmetic of the reductions (SIMD with <see cref="Vector{T}"/> where the hardware has it).</summary>
+/// <summary>The element-wise arithmetic of the reductions, with <see cref="TensorPrimitives"/> (SIMD at the widest
+/// width the hardware has: 512-bit where AVX-512 is there, where <see cref="Vector{T}"/> stops at 256).</summary>
+/// <remarks>Max and Min follow <see cref="TensorPrimitives.Max{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>: a NaN
+/// in either operand gives NaN (as <see cref="Math.Max(float, float)"/>), in the vector body and the tail alike.</remarks>
 internal static class Reduction
 {
-    /// <summary><paramref name="result"/>[i] = op(<paramref name="left"/>[i], <paramref name="right"/>[i]); Mean sums.</summary>
+    /// <summary><paramref name="result"/>[i] = op(<paramref name="left"/>[i], <paramref name="right"/>[i]); Mean sums.
+    /// <paramref name="result"/> may be <paramref name="left"/> or <paramref name="right"/> itself (the same start), not
+    /// a span that only partly overlaps them.</summary>
     public static void Combine<T>(ReadOnlySpan<T> left, ReadOnlySpan<T> right, Span<T> result, ReduceOp op)
         where T : unmanaged, INumber<T>
     {
@@ -15,59 +20,23 @@ internal static class Reduction
             throw new InvalidOperationException($"Chunk lengths differ ({left.Length}, {right.Length}, {result.Length}).");
         }
 
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && left.Length >= Vector<T>.Count)
+        switch (op)
         {
-            var a = MemoryMarshal.Cast<T, Vector<T>>(left);
-            var b = MemoryMarshal.Cast<T, Vector<T>>(right);
-            var into = MemoryMarshal.Cast<T, Vector<T>>(result);
-            switch (op)
-            {
-                case ReduceOp.Max:
-                    for (var v = 0; v < into.Length; v++)
-                    {
-                        into[v] = Vector.Max(a[v], b[v]);
-                    }
-
-                    break;
-                case ReduceOp.Min:
-                    for (var v = 0; v < into.Length; v++)
-                    {
-                        into[v] = Vector.Min(a[v], b[v]);
-                    }
-
-                    break;
-                default:
-                    for (var v = 0; v < into.Length; v++)
-                    {
-                        into[v] = a[v] + b[v];
-                    }
-
-                    break;
-            }
-
-            i = into.Length * Vector<T>.Count;
-        }
-
-        for (; i < result.Length; i++)
-        {
-            result[i] = op switch
-            {
-                ReduceOp.Max => T.Max(left[i], right[i]),
-                ReduceOp.Min => T.Min(left[i], right[i]),
-                _ => left[i] + right[i],
-            };
+            case ReduceOp.Max:
+                TensorPrimitives.Max(left, right, result);
+                break;
+            case ReduceOp.Min:
+                TensorPrimitives.Min(left, right, result);
+                break;
+            default:
+                TensorPrimitives.Add(left, right, result);
+                break;
         }
     }
 
-    /// <summary>Divides every element by <paramref name="count"/> (the Mean's last step).</summary>
+    /// <summary>Divides every element by <paramref name="count"/> (the Mean's last step; a division, not a multiplication
+    /// by the reciprocal, so the result is the correctly rounded quotient).</summary>
     public static void Divide<T>(Span<T> values, int count)
-        where T : unmanaged, INumber<T>
-    {
-        var divisor = T.CreateChecked(count);
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] /= divisor;
-        }
-    }
+        where T : unmanaged, INumber<T> =>
+        TensorPrimitives.Divide(values, T.CreateChecked(count), values);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -9,10 +10,12 @@ namespace OrleansRay.Train.Collective;
 /// chunks travel once around the ring. Each rank sends and receives 2(N-1)/N of the buffer, whatever N. A large buffer
 /// is also cut into lanes whose rings run side by side, so one lane's transfer overlaps another's arithmetic.</summary>
 /// <remarks>
-/// <para>Copies are few: a partial sum is computed straight into the array that is put in the store next; a reduced
-/// chunk is put in the store once, by its owner, and the all-gather forwards the same object reference around the ring
-/// (each rank reads it from its node's store — zero-copy on one node — and copies it into its buffer). The buffer is
-/// reduced in place, as torch.distributed's and Ray's allreduce do.</para>
+/// <para>Memory passes are few (19 chunk passes per rank for N = 4; ADR 0018, "Copies"): a partial sum is computed
+/// straight into the store's memory (a put with a fill, no temporary array); the first chunk and the reduced chunk are
+/// put from the buffer itself; the last reduce-scatter step adds in place; a reduced chunk is put in the store once, by
+/// its owner, and the all-gather forwards the same object reference around the ring (each rank reads it from its node's
+/// store — zero-copy on one node — and copies it into its buffer). The buffer is reduced in place, as
+/// torch.distributed's and Ray's allreduce do.</para>
 /// <para>Every element is reduced once, by one rank, in ring order, then copied: all ranks end with the same bits.</para>
 /// </remarks>
 internal static class RingAllReduce
@@ -54,9 +57,10 @@ internal static class RingAllReduce
     private static int Mod(int value, int n) => ((value % n) + n) % n;
 
     /// <summary>One lane's ring: its slice of the buffer, cut into one chunk per rank, reduced in place.</summary>
-    /// <remarks>In place is safe: this rank's values of a chunk are read once, when the chunk's partial sum arrives
-    /// (chunk rank at step 0: when it is sent), and every chunk is written only after that — the owned chunk at the end
-    /// of the reduce-scatter, the others during the all-gather.</remarks>
+    /// <remarks>In place is safe: this rank's values of a chunk are read once — by the put that sends its partial sum
+    /// (chunk rank at step 0; the put may finish after the next receive, so the lane waits for all of them before the
+    /// all-gather) or by the last step's add —, and every chunk is written only after that: the owned chunk by that add,
+    /// which no put reads, the others during the all-gather.</remarks>
     private sealed class Lane<T>(RankLink link, long sequence, int stepBase, int length, ReduceOp op, Memory<T> buffer)
         where T : unmanaged, INumber<T>
     {
@@ -99,38 +103,58 @@ internal static class RingAllReduce
             {
                 // Reduce-scatter: at step s this rank sends the partial sum of chunk (rank - s) and receives that of
                 // chunk (rank - s - 1), to which it adds its own values; after N-1 steps chunk (rank + 1) is reduced here.
-                var first = buffer.Span[Range(_rank)];
-                var outgoing = link.RentChunk<T>(first.Length);
-                first.CopyTo(outgoing);
+                // Each partial sum is written straight into the store's memory (the put's fill), from the received view
+                // and this rank's values: no temporary array. The last one is added in place into the buffer.
+                var own = Range(_rank);
+                var staged = new List<Task>(_n - 1);
+                var (stored, sent) = link.SendFilled(right, sequence, stepBase, own.End.Value - own.Start.Value, (ReadOnlyMemory<T>)buffer[own], CopyFill, null, length, cancellationToken);
+                staged.Add(stored);
+                pending = Watch(sent);
                 for (var s = 0; s < _n - 1; s++)
                 {
                     var chunk = Range(Mod(_rank - s - 1, _n));
-                    var partial = link.RentChunk<T>(chunk.End.Value - chunk.Start.Value);
-                    var send = Watch(link.SendArrayAsync(right, sequence, stepBase + s, outgoing, length, cancellationToken));
-                    var received = await link.ReceiveChunkAsync<T>(left, sequence, stepBase + s, length,
-                        incoming => Reduction.Combine(buffer.Span[chunk], incoming, partial, op), failure.Token).ConfigureAwait(false);
-                    received.Ref?.Dispose();
+                    var received = await link.ReceiveViewAsync<T>(left, sequence, stepBase + s, length, failure.Token).ConfigureAwait(false);
+                    Task next;
+                    if (s < _n - 2)
+                    {
+                        // The view is released once the partial sum is written (by the send).
+                        (stored, next) = link.SendFilled(right, sequence, stepBase + s + 1, chunk.End.Value - chunk.Start.Value,
+                            ((ReadOnlyMemory<T>)buffer[chunk], received.Values, op), CombineFill, received, length, cancellationToken);
+                        staged.Add(stored);
+                        next = Watch(next);
+                    }
+                    else
+                    {
+                        using (received)
+                        {
+                            var mine = buffer.Span[chunk];
+                            Reduction.Combine(mine, received.Values.Span, mine, op);
+                            if (op == ReduceOp.Mean)
+                            {
+                                Reduction.Divide(mine, _n);
+                            }
+                        }
+
+                        next = Task.CompletedTask;
+                    }
+
                     await pending.ConfigureAwait(false);
-                    pending = send;
-                    outgoing = partial;
+                    pending = next;
                 }
 
-                var owned = outgoing;
-                if (op == ReduceOp.Mean)
-                {
-                    Reduction.Divide<T>(owned, _n);
-                }
+                // The all-gather writes the buffer's other chunks: the partial sums read from them must be written first.
+                await Task.WhenAll(staged).ConfigureAwait(false);
 
-                owned.CopyTo(buffer.Span[Range(Mod(_rank + 1, _n))]);
-
-                // All-gather: the owner puts its reduced chunk once; each rank copies what comes from its left and
-                // forwards the same message (the same object-store reference) to its right.
+                // All-gather: the owner puts its reduced chunk once (from its buffer, no temporary array); each rank
+                // copies what comes from its left and forwards the same message (the same object-store reference) to
+                // its right.
+                var owned = Range(Mod(_rank + 1, _n));
                 CollectiveMessage? forward = null;
                 for (var s = 0; s < _n - 1; s++)
                 {
                     var step = stepBase + _n + s;
                     var send = Watch(forward is null
-                        ? link.SendArrayAsync(right, sequence, step, owned, length, cancellationToken)
+                        ? link.SendFilled(right, sequence, step, owned.End.Value - owned.Start.Value, (ReadOnlyMemory<T>)buffer[owned], CopyFill, null, length, cancellationToken).Sent
                         : link.ForwardAsync(right, sequence, step, forward, cancellationToken));
                     var chunk = Range(Mod(_rank - s, _n));
                     var received = await link.ReceiveChunkAsync<T>(left, sequence, step, length, incoming => incoming.CopyTo(buffer.Span[chunk]), failure.Token).ConfigureAwait(false);
@@ -157,6 +181,13 @@ internal static class RingAllReduce
                 pendingForward?.Ref?.Dispose();
             }
         }
+
+        /// <summary>Writes a copy of the state into the payload.</summary>
+        private static readonly SpanAction<T, ReadOnlyMemory<T>> CopyFill = static (into, values) => values.Span.CopyTo(into);
+
+        /// <summary>Writes op(mine, theirs) into the payload: a partial sum, straight into the store's memory.</summary>
+        private static readonly SpanAction<T, (ReadOnlyMemory<T> Mine, ReadOnlyMemory<T> Theirs, ReduceOp Op)> CombineFill =
+            static (into, state) => Reduction.Combine(state.Mine.Span, state.Theirs.Span, into, state.Op);
 
         private Range Range(int chunk) => Bound(buffer.Length, chunk, _n)..Bound(buffer.Length, chunk + 1, _n);
     }
