@@ -334,6 +334,27 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         });
 
+    /// <summary>Takes task <paramref name="id"/> back from node <paramref name="from"/>, which spilled it back: taken when
+    /// this runtime's record had it there (node death or a result did not take it first; then it is this caller's); kept
+    /// there when it is bound to that node (affinity, a bundle) and not cancelled.</summary>
+    internal SpillbackAnswer TryTakeBack(TaskId id, NodeId from, out TaskSpec spec)
+    {
+        if (!_inFlight.TryGetValue(id, out spec!) || spec.RemoteNode is not RemoteNode at || at.Id != from)
+        {
+            return SpillbackAnswer.NotYours;
+        }
+
+        if (!spec.Cancelled && spec.Placement.Kind is PlacementKind.NodeAffinity or PlacementKind.PlacementGroup)
+        {
+            return SpillbackAnswer.Keep;
+        }
+
+        return at.Untrack(spec) && _inFlight.TryRemove(id, out _) ? SpillbackAnswer.Taken : SpillbackAnswer.NotYours;
+    }
+
+    /// <summary>Sends a task taken back to <paramref name="node"/> (the node its spillback suggested).</summary>
+    internal bool SendTo(TaskSpec spec, RemoteNode node) => Send(spec, node);
+
     /// <summary>A result arrived for a task this runtime owns.</summary>
     public bool TryComplete(RemoteResult result)
     {
@@ -405,7 +426,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         RetryParked();
-        Spillback.Rebalance(this, _scheduler, _node, Refresh.Nodes);
+        Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.Nodes);
     }
 
     private void RetryParked()
