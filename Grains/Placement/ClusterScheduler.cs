@@ -334,23 +334,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         });
 
-    /// <summary>Takes task <paramref name="id"/> back from node <paramref name="from"/>, which spilled it back: taken when
-    /// this runtime's record had it there (node death or a result did not take it first; then it is this caller's); kept
-    /// there when it is bound to that node (affinity, a bundle) and not cancelled.</summary>
-    internal SpillbackAnswer TryTakeBack(TaskId id, NodeId from, out TaskSpec spec)
-    {
-        if (!_inFlight.TryGetValue(id, out spec!) || spec.RemoteNode is not RemoteNode at || at.Id != from)
-        {
-            return SpillbackAnswer.NotYours;
-        }
-
-        if (!spec.Cancelled && spec.Placement.Kind is PlacementKind.NodeAffinity or PlacementKind.PlacementGroup)
-        {
-            return SpillbackAnswer.Keep;
-        }
-
-        return at.Untrack(spec) && _inFlight.TryRemove(id, out _) ? SpillbackAnswer.Taken : SpillbackAnswer.NotYours;
-    }
+    /// <summary>Takes back a task node <paramref name="from"/> spilled back (<see cref="Spillback.TryTakeBack"/>).</summary>
+    internal SpillbackAnswer TryTakeBack(TaskId id, NodeId from, out TaskSpec spec) => Spillback.TryTakeBack(_inFlight, id, from, out spec);
 
     /// <summary>Sends a task taken back to <paramref name="node"/> (the node its spillback suggested).</summary>
     internal bool SendTo(TaskSpec spec, RemoteNode node) => Send(spec, node);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using OrleansRay.Grains;
 using OrleansRay.Scheduling;
 using OrleansRay.Transport;
@@ -122,6 +123,26 @@ internal static class Spillback
         }
 
         return SpillbackAnswer.Taken;
+    }
+
+    /// <summary>Takes task <paramref name="id"/> out of the owner's record of tasks on other nodes
+    /// (<paramref name="inFlight"/>), because node <paramref name="from"/> spilled it back: taken when the record had it
+    /// there (a node death or a result did not take it first; then it is the caller's); kept there when it is bound to
+    /// that node (node affinity, a bundle) and not cancelled; else not that node's to run.</summary>
+    public static SpillbackAnswer TryTakeBack(ConcurrentDictionary<TaskId, TaskSpec> inFlight, TaskId id, NodeId from, out TaskSpec spec)
+    {
+        if (!inFlight.TryGetValue(id, out spec!) || spec.RemoteNode is not RemoteNode at || at.Id != from)
+        {
+            return SpillbackAnswer.NotYours;
+        }
+
+        if (!spec.Cancelled && spec.Placement.Kind is PlacementKind.NodeAffinity or PlacementKind.PlacementGroup)
+        {
+            return SpillbackAnswer.Keep;
+        }
+
+        // Untrack is the claim: a node death takes its tasks out of the node (TakeAll) before re-running them.
+        return at.Untrack(spec) && inFlight.TryRemove(id, out _) ? SpillbackAnswer.Taken : SpillbackAnswer.NotYours;
     }
 
     private static int EstimateSlots(RemoteNode node, ResourceSet shape)
