@@ -78,4 +78,29 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("WaitGeneratorConsumed")]
     [Orleans.Concurrency.AlwaysInterleave]
     Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast);
+
+    /// <summary>Ray's spillback reply to a queued lease request: node <paramref name="from"/> had task
+    /// <paramref name="taskId"/> (which this runtime owns) queued and suggests it run on <paramref name="suggested"/>,
+    /// which has room now. The owner takes the task back and places it again itself (its record of where the task is
+    /// moves with it), or tells the node to keep it.</summary>
+    /// <returns>What the node does with its copy: <see cref="SpillbackAnswer.Taken"/> or
+    /// <see cref="SpillbackAnswer.NotYours"/> drop it, <see cref="SpillbackAnswer.Keep"/> runs it there.</returns>
+    [Alias("SpilledBack")]
+    Task<SpillbackAnswer> SpilledBackAsync(NodeId from, TaskId taskId, NodeId suggested);
+}
+
+/// <summary>An owner's answer to <see cref="INodeEndpoint.SpilledBackAsync"/>.</summary>
+[GenerateSerializer]
+[Alias("orleansray.SpillbackAnswer")]
+public enum SpillbackAnswer
+{
+    /// <summary>Run it where it is (the owner cannot re-place it: a placement constraint, or it is not ready to).</summary>
+    Keep = 0,
+
+    /// <summary>The owner took the task back and places it again (or it was cancelled meanwhile): drop it.</summary>
+    Taken = 1,
+
+    /// <summary>The owner's record no longer has the task on that node (it ran it again elsewhere after the node was
+    /// thought dead, or finished it): drop it.</summary>
+    NotYours = 2,
 }

@@ -165,6 +165,40 @@ internal sealed class ForeignTasks : IForeignTaskResults
         }
     }
 
+    /// <inheritdoc/>
+    public void SpilledBack(TaskSpec spec, NodeId suggested)
+    {
+        // Out of the running set before the owner hears of it: the owner may send the task here again at once, and that
+        // send must not be taken for a duplicate. A cancel arriving meanwhile finds nothing here; the owner, which
+        // cancelled it first, drops it when the spillback reaches it.
+        if (spec.ReplyTo is not { } owner || !_running.TryRemove(spec.Id, out _))
+        {
+            _runtime.Scheduler.EnqueueHere(spec);
+            return;
+        }
+
+        _ = SpillBackAsync(owner, spec, suggested);
+    }
+
+    private async Task SpillBackAsync(INodeEndpoint owner, TaskSpec spec, NodeId suggested)
+    {
+        SpillbackAnswer answer;
+        try
+        {
+            answer = await owner.SpilledBackAsync(_runtime.Node.NodeId, spec.Id, suggested).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            answer = SpillbackAnswer.Keep; // the owner cannot be reached (gone, or an older version): run it here
+        }
+
+        // Kept: back into the queue, unless the owner sent the same task here again meanwhile (that copy runs).
+        if (answer == SpillbackAnswer.Keep && _running.TryAdd(spec.Id, spec))
+        {
+            _runtime.Scheduler.EnqueueHere(spec);
+        }
+    }
+
     /// <summary>Results of work this runtime owns, from the nodes that ran it.</summary>
     public void Deliver(RemoteResult[] results)
     {

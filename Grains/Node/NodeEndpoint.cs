@@ -73,6 +73,9 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast) => _runtime.Generators.WaitConsumedAsync(taskId, atLeast);
 
+    public Task<SpillbackAnswer> SpilledBackAsync(NodeId from, TaskId taskId, NodeId suggested) =>
+        Task.FromResult(Placement.Spillback.TakeBack(_runtime.Cluster, _runtime.Scheduler, from, taskId, suggested));
+
     public Task ReleaseBundlesAsync(Guid placementGroupId)
     {
         _runtime.Scheduler.Resources.ReleaseBundles(placementGroupId);

@@ -334,6 +334,12 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         });
 
+    /// <summary>Takes back a task node <paramref name="from"/> spilled back (<see cref="Spillback.TryTakeBack"/>).</summary>
+    internal SpillbackAnswer TryTakeBack(TaskId id, NodeId from, out TaskSpec spec) => Spillback.TryTakeBack(_inFlight, id, from, out spec);
+
+    /// <summary>Sends a task taken back to <paramref name="node"/> (the node its spillback suggested).</summary>
+    internal bool SendTo(TaskSpec spec, RemoteNode node) => Send(spec, node);
+
     /// <summary>A result arrived for a task this runtime owns.</summary>
     public bool TryComplete(RemoteResult result)
     {
@@ -405,7 +411,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         RetryParked();
-        Spillback.Rebalance(this, _scheduler, _node, Refresh.Nodes);
+        Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.Nodes);
     }
 
     private void RetryParked()

@@ -12,9 +12,10 @@ internal sealed class QueuedTasks
         _engine = engine;
     }
 
-    /// <summary>Takes up to <paramref name="max"/> queued tasks this node owns whose shape <paramref name="take"/>
-    /// accepts, newest first (the oldest keep their place here): the placer moves them to nodes with room.</summary>
-    public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max)
+    /// <summary>Takes up to <paramref name="max"/> queued tasks whose shape <paramref name="take"/> accepts, newest
+    /// first (the oldest keep their place here): the placer moves them to nodes with room. Tasks other owners sent here
+    /// are taken too when <paramref name="includeForeign"/> (their owners re-place them: Ray's spillback reply).</summary>
+    public List<TaskSpec> TakeQueued(Func<ResourceSet, bool> take, int max, bool includeForeign = false)
     {
         var taken = new List<TaskSpec>();
         lock (_engine.Gate)
@@ -35,8 +36,9 @@ internal sealed class QueuedTasks
                 for (var j = 0; j < all.Length; j++)
                 {
                     var s = all[j];
-                    if (j >= cut && !s.IsForeign && !s.Cancelled)
+                    if (j >= cut && (includeForeign || !s.IsForeign) && !s.Cancelled)
                     {
+                        s.State = TaskState.Waiting;
                         taken.Add(s);
                     }
                     else if (!s.Cancelled)

@@ -125,6 +125,10 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
     }
 
+    /// <summary>Hands the queued foreign task <paramref name="spec"/> (taken off this node's queue) back to its owner,
+    /// suggesting <paramref name="suggested"/> (Ray's spillback reply); the owner re-places it, or it runs here.</summary>
+    public void SpillBack(TaskSpec spec, NodeId suggested) => _foreign.SpilledBack(spec, suggested);
+
     /// <summary>Completes a task this runtime owns that ran on <paramref name="node"/> (another node, or none when it
     /// could not be placed).</summary>
     public void FinishOwned(TaskSpec spec, object? value, RayError? error, string node, long durationTicks)
