@@ -49,8 +49,9 @@ public sealed partial class AutoscalerClusterTests
             IReadOnlyList<string> ranOn;
             await using (var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken }))
             {
-                // Six 1-CPU tasks of ~3 s: 1 runs on the head (1 CPU), 5 wait: the demand the autoscaler serves.
-                var refs = Enumerable.Range(0, 6).Select(_ => ray.Task(Work.Hold, 3000).Remote()).ToList();
+                // Six 1-CPU tasks of ~3 s (4 s: the head alone needs 24 s for them, longer than a worker takes to join on
+                // a loaded machine, 5-16 s measured): 1 runs on the head (1 CPU), 5 wait: the demand the autoscaler serves.
+                var refs = Enumerable.Range(0, 6).Select(_ => ray.Task(Work.Hold, 4000).Remote()).ToList();
                 var results = ray.GetAsync(refs, TimeSpan.FromSeconds(90));
                 // Status while the tasks run and the workers come: Pending, then alive.
                 await cluster.PollAsync(
@@ -72,9 +73,10 @@ public sealed partial class AutoscalerClusterTests
             Assert.True(seen.SelectMany(v => v.AliveWorkers).Distinct().Count() == 2, cluster.Summary());
             var launches = cluster.HeadLogLaunches();
             Assert.True(launches.Where(l => l.Type == "worker").Sum(l => l.Count) == 2, string.Join('\n', launches.Select(l => l.Line)));
-            // All six finished. (Where they ran is not asserted: tasks a driver has already queued at the busy head stay
-            // there today — the runtime spills back only a node's own queued tasks — so the workers serve new work.)
+            // All six finished, and not all on the head: the tasks the driver queued there spilled back to the workers
+            // that joined for them (Ray's spillback; docs/adr/0005-runtime-layers.md).
             Assert.Equal(6, ranOn.Count);
+            Assert.True(ranOn.Distinct().Count() >= 2, $"all 6 tasks ran on one node ({ranOn[0]}): none spilled to a worker\n{cluster.Summary()}");
             Assert.Contains(cluster.HeadLog(), l => l.Contains("Autoscaler: removing node", StringComparison.Ordinal) && l.Contains("idle for", StringComparison.Ordinal));
 
             await cluster.DownAndCheckAsync();
