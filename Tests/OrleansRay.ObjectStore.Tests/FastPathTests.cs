@@ -184,6 +184,33 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task Memory_pressure_leaves_a_lease_being_read_valid_for_further_reads_without_a_round_trip()
+    {
+        const int Size = 1 << 20;
+        await using var store = await StartAsync(4 << 20);
+        await using var client = await ConnectAsync(store);
+        var held = StoreObjectId.NewId();
+        await client.PutAsync(held, Patterns.Create(Size, 2));
+        using var reader = await client.GetAsync(held, Long); // the oldest object, read through its lease right now
+
+        for (var i = 0; i < 8; i++)
+        {
+            await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(Size, 10 + (ulong)i)); // each eviction scan passes it
+        }
+
+        // Only idle leases are revoked: the busy one still serves another reader from shared memory.
+        var sent = Socket(client).FramesSent;
+        using (var again = await client.GetAsync(held, Long))
+        {
+            Assert.Equal(-1, Patterns.FirstMismatch(again.Span, 2));
+        }
+
+        Assert.Equal(sent, Socket(client).FramesSent);
+        Assert.Equal(-1, Patterns.FirstMismatch(reader.Span, 2));
+        Assert.True((await Stats(store)).IsConsistent);
+    }
+
+    [Fact]
     public async Task A_client_that_dies_holding_lease_readers_and_reserved_blocks_leaks_nothing()
     {
         await using var store = await StartAsync(8 << 20);
