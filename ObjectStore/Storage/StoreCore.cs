@@ -806,6 +806,16 @@ internal sealed partial class StoreCore : IAsyncDisposable
             node = next;
         }
 
+        // Nothing else to evict: revoke the busy leases too. Their objects stay while read (like pins), but a revoked
+        // lease's last reader tells the store when it goes (an unrevoked one drops silently), which wakes a waiting create.
+        for (node = list.First; node is not null; node = node.Next)
+        {
+            if (HoldsOnlyLeases(node.Value) && RevokeLeasesLocked(node.Value) && node.Value.IsEvictable)
+            {
+                return node.Value;
+            }
+        }
+
         return null;
     }
 
