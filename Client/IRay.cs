@@ -33,12 +33,14 @@ public interface IRay : IAsyncDisposable
     /// <typeparam name="TState">What <paramref name="fill"/> needs (e.g. the source slice), passed without a closure.</typeparam>
     /// <param name="length">The number of elements, 0 or more.</param>
     /// <param name="state">Passed to <paramref name="fill"/>.</param>
-    /// <param name="fill">Writes every element of the span (its contents are undefined before); runs once, synchronously,
-    /// before this method returns or awaits the store's seal.</param>
+    /// <param name="fill">Writes every element of the span (its contents are undefined before); runs once, before the
+    /// returned task completes: above the inline threshold after the store made room, possibly on another thread. Keep
+    /// whatever it reads (<paramref name="state"/>'s buffers) unchanged until the task completes.</param>
     /// <param name="cancellationToken">Stops waiting for room in the store.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> is not a primitive type, or the array is over 2 GiB.</exception>
-    /// <remarks>An exception thrown by <paramref name="fill"/> propagates and nothing is stored.</remarks>
+    /// <remarks>An exception thrown by <paramref name="fill"/> propagates unchanged from the returned task (never
+    /// thrown by this call itself) and nothing is stored.</remarks>
     ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
         where T : unmanaged;
 

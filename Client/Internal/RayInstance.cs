@@ -68,7 +68,15 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         var array = new T[length];
-        fill(array, state);
+        try
+        {
+            fill(array, state);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<ObjectRef<T[]>>(ex); // as the large path: from the returned task, unchanged
+        }
+
         var entry = Runtime.Put(array); // a new array nobody else holds: no defensive copy needed
         return new ValueTask<ObjectRef<T[]>>(new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader));
     }
@@ -81,6 +89,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         try
         {
             stored = await store.PutFilledAsync(id, length, state, fill, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FillFailedException failed)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.InnerException!); // the fill's own exception
+            throw;
         }
         catch (Exception ex) when (StoreErrors.OnPut(ex) is { } mapped)
         {

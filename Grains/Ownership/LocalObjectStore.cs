@@ -153,7 +153,24 @@ internal sealed partial class LocalObjectStore
         var writer = await CreateAsync(ToStoreId(id), size, "value put", typeof(T[]), cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
-            fill(writer.GetSpan<T>()[..length], state);
+            try
+            {
+                fill(writer.GetSpan<T>()[..length], state);
+            }
+            catch (Exception ex)
+            {
+                try
+                {
+                    await writer.DisposeAsync().ConfigureAwait(false); // abort the object
+                }
+                catch (Exception abort) when (abort is ObjectStoreException or ObjectDisposedException or System.Net.Sockets.SocketException)
+                {
+                    // The store is gone: so is the unsealed object. The fill's own exception is the one to report.
+                }
+
+                throw new FillFailedException(ex);
+            }
+
             await writer.SealAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -353,3 +370,7 @@ internal sealed partial class LocalObjectStore
     [LoggerMessage(Level = LogLevel.Warning, Message = "The large result {ObjectId} could not be put into the node's object store: {Reason}")]
     private static partial void LogResultNotStored(ILogger logger, ObjectId objectId, string reason);
 }
+
+/// <summary>Carries the exception a put's fill callback threw, so the caller rethrows it as it was rather than mapping
+/// it as a store failure.</summary>
+internal sealed class FillFailedException(Exception inner) : Exception("The fill callback threw.", inner);

@@ -104,7 +104,7 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         var bytes = (long)data.Length * Unsafe.SizeOf<T>();
         if (_writeBehind is { } behind && bytes is > 0 and <= StoreCore.MaxReservedBlock)
         {
-            behind.ThrowIfDeferredFailure();
+            behind.ThrowIfDeferredFailure(); // and throws once the connection broke: a reserved block is gone with it
             var block = ArenaAllocator.AlignedSize(bytes);
             if (behind.TryTakeReserved(block, out var offset)
                 || (await behind.ReserveAsync(block, (int)Math.Clamp(16384 / block, 4, 256), cancellationToken).ConfigureAwait(false) && behind.TryTakeReserved(block, out offset)))
@@ -146,20 +146,33 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
     {
         ThrowIfDisposed();
 
-        // The fast path: a read lease from an earlier get of this id, still valid: no round trip (docs/adr/0020).
-        if (!Channel.TryReadLeased(id, out var location))
+        // Holds the mappings for the call: a dispose racing it must not unmap the lease table or the arena under it.
+        if (!TryAddReference())
         {
-            location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
-                ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+            ThrowDisposed();
         }
 
-        if (location.Size % Unsafe.SizeOf<T>() != 0)
+        try
         {
-            Unpin(id, location);
-            throw new InvalidCastException($"Object {id} is {location.Size} bytes, not a whole number of {typeof(T).Name} ({Unsafe.SizeOf<T>()} bytes).");
-        }
+            // The fast path: a read lease from an earlier get of this id, still valid: no round trip (docs/adr/0020).
+            if (!Channel.TryReadLeased(id, out var location))
+            {
+                location = (await Channel.GetAsync([id], timeout, cancellationToken).ConfigureAwait(false))[0]
+                    ?? throw new TimeoutException($"Object {id} was not available in the object store within {timeout.TotalSeconds:0.###} s.");
+            }
 
-        return Wrap<T>(id, location);
+            if (location.Size % Unsafe.SizeOf<T>() != 0)
+            {
+                Unpin(id, location);
+                throw new InvalidCastException($"Object {id} is {location.Size} bytes, not a whole number of {typeof(T).Name} ({Unsafe.SizeOf<T>()} bytes).");
+            }
+
+            return Wrap<T>(id, location);
+        }
+        finally
+        {
+            DropReference();
+        }
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> (shared) for all objects; returns a view per id, null for those not sealed in time.</summary>
@@ -246,9 +259,18 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
             return;
         }
 
-        await Channel.DisposeAsync().ConfigureAwait(false);
-        DropReference();
+        try
+        {
+            await Channel.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            DropReference(); // the mappings go with the last buffer, whatever closing the connection ran into
+        }
     }
+
+    /// <summary>The client's own reference plus one per live buffer or get in progress (for tests).</summary>
+    internal int References => Volatile.Read(ref _references);
 
     void IPinOwner.ReleasePin(StoreObjectId id, ObjectLocation location)
     {
@@ -296,6 +318,24 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
         return ObjectBuffer<T>.FromStore(id, location, (T*)(_mapping.Pointer + location.Offset), (int)(location.Size / sizeof(T)), this);
     }
 
+    /// <summary>A reference that keeps the mappings alive; false once the last one went (they are unmapped).</summary>
+    private bool TryAddReference()
+    {
+        var count = Volatile.Read(ref _references);
+        while (count > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _references, count + 1, count);
+            if (seen == count)
+            {
+                return true;
+            }
+
+            count = seen;
+        }
+
+        return false;
+    }
+
     private void DropReference()
     {
         if (Interlocked.Decrement(ref _references) == 0 && _ownsMapping)
@@ -304,6 +344,9 @@ public sealed class ObjectStoreClient : IAsyncDisposable, IPinOwner
             _leaseMapping?.Dispose();
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowDisposed() => throw new ObjectDisposedException(GetType().FullName);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

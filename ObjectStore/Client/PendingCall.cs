@@ -16,6 +16,12 @@ internal sealed class PendingCall : IValueTaskSource
 
     public uint RequestId { get; set; }
 
+    /// <summary>What was asked (a cancelled get or reserve gives back what its reply grants).</summary>
+    public Protocol.Opcode Op { get; set; }
+
+    /// <summary>The get's ids or the reservation's block size.</summary>
+    public object? Context { get; set; }
+
     /// <summary>The channel to tell when the caller's token is cancelled.</summary>
     public SocketChannel? Owner { get; set; }
 
@@ -46,6 +52,7 @@ internal sealed class PendingCall : IValueTaskSource
     {
         _cancellation.Dispose();
         _cancellation = default;
+        Context = null;
         Length = 0;
         if (_reply.Length > 4096)
         {

@@ -24,6 +24,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
     private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
     private readonly ConcurrentQueue<PendingCall> _pool = new();
     private readonly ConcurrentDictionary<StoreObjectId, ObjectLocation> _leased = new();
+    private readonly ConcurrentDictionary<uint, (Opcode Op, object? Context)> _abandoned = new(); // cancelled gets/reserves whose grant must be given back
     private readonly object _leaseLock = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
@@ -169,7 +170,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         var frame = Request(Opcode.Get, out var requestId).WriteTimeout(timeout);
         WriteIds(frame, ids);
         var slots = _slotIds.Length;
-        var locations = await CallAsync(frame, requestId, (reply, expected) => Parse(reply, expected, slots), ids.Count, cancellationToken).ConfigureAwait(false);
+        var locations = await CallAsync(frame, requestId, (reply, expected) => Parse(reply, expected, slots), ids.Count, cancellationToken, Opcode.Get, ids).ConfigureAwait(false);
         for (var i = 0; i < locations.Length; i++)
         {
             if (locations[i] is { LeaseSlot: >= 0 } leased)
@@ -179,35 +180,35 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         }
 
         return locations;
+    }
 
-        static ObjectLocation?[] Parse(ReadOnlySpan<byte> reply, int expected, int slots)
+    private static ObjectLocation?[] Parse(ReadOnlySpan<byte> reply, int expected, int slots)
+    {
+        var reader = new FrameReader(reply);
+        var count = reader.ReadUInt16();
+        if (count != expected)
         {
-            var reader = new FrameReader(reply);
-            var count = reader.ReadUInt16();
-            if (count != expected)
-            {
-                throw new ObjectStoreException($"The store answered {count} locations for {expected} ids.");
-            }
-
-            var results = new ObjectLocation?[count];
-            for (var i = 0; i < count; i++)
-            {
-                var found = reader.ReadByte();
-                var offset = reader.ReadInt64();
-                var size = reader.ReadInt64();
-                var slot = reader.ReadInt32();
-                var generation = reader.ReadInt64();
-                results[i] = found switch
-                {
-                    0 => null,
-                    1 => new ObjectLocation(offset, size),
-                    2 when (uint)slot < (uint)slots => new ObjectLocation(offset, size, slot, generation),
-                    _ => throw new ProtocolException($"Get: location kind {found} with lease slot {slot} is invalid."),
-                };
-            }
-
-            return results;
+            throw new ObjectStoreException($"The store answered {count} locations for {expected} ids.");
         }
+
+        var results = new ObjectLocation?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var found = reader.ReadByte();
+            var offset = reader.ReadInt64();
+            var size = reader.ReadInt64();
+            var slot = reader.ReadInt32();
+            var generation = reader.ReadInt64();
+            results[i] = found switch
+            {
+                0 => null,
+                1 => new ObjectLocation(offset, size),
+                2 when (uint)slot < (uint)slots => new ObjectLocation(offset, size, slot, generation),
+                _ => throw new ProtocolException($"Get: location kind {found} with lease slot {slot} is invalid."),
+            };
+        }
+
+        return results;
     }
 
     /// <summary>A reader on a remembered lease of <paramref name="id"/>: the object's location, without asking the store.</summary>
@@ -296,7 +297,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         lock (_reserveLock)
         {
             offset = 0;
-            return _reserved.TryGetValue(alignedSize, out var stack) && stack.TryPop(out offset);
+            return _failure is null && _reserved.TryGetValue(alignedSize, out var stack) && stack.TryPop(out offset);
         }
     }
 
@@ -315,9 +316,21 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 
             reader.EnsureEnd();
             return answer;
-        }, 0, cancellationToken).ConfigureAwait(false);
+        }, 0, cancellationToken, Opcode.Reserve, alignedSize).ConfigureAwait(false);
+        GiveBack(alignedSize, offsets);
+        return offsets.Length > 0;
+    }
+
+    /// <summary>Keeps reserved blocks for later puts (none once the connection broke: the store freed them with the session).</summary>
+    private void GiveBack(long alignedSize, long[] offsets)
+    {
         lock (_reserveLock)
         {
+            if (_failure is not null)
+            {
+                return;
+            }
+
             if (!_reserved.TryGetValue(alignedSize, out var stack))
             {
                 _reserved[alignedSize] = stack = new Stack<long>(offsets.Length);
@@ -328,8 +341,6 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
                 stack.Push(offset);
             }
         }
-
-        return offsets.Length > 0;
     }
 
     /// <summary>Queues the seal of an object written into a reserved block; sent at once when the channel is idle, batched under load.</summary>
@@ -371,7 +382,21 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         {
             throw failure;
         }
+
+        ThrowIfBroken();
     }
+
+    /// <summary>Throws once the connection broke: a write-behind put must not report success for an object the store will never see.</summary>
+    public void ThrowIfBroken()
+    {
+        if (_failure is { } failure)
+        {
+            throw Closed(failure);
+        }
+    }
+
+    private static ObjectStoreException Closed(Exception failure) =>
+        new($"The connection to the object store is closed: {failure.Message}", failure);
 
     /// <summary>Sends the queued seals and waits until the store has applied them; throws the first failure among them.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
@@ -384,14 +409,17 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
     {
         try
         {
-            lock (_sendLock)
+            if (_failure is null)
             {
-                FlushBatchLocked(); // puts this client returned from reach the store before the connection closes
+                lock (_sendLock)
+                {
+                    FlushBatchLocked(); // puts this client returned from reach the store before the connection closes
+                }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or ObjectStoreException)
         {
-            // The connection is gone already: so is the session, with its reserved blocks.
+            // The connection is gone already: so is the session, with its reserved blocks (and the queued seals' objects).
         }
 
         await _closing.CancelAsync().ConfigureAwait(false);
@@ -399,7 +427,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         {
             _socket.Shutdown(SocketShutdown.Both);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // Not connected any more.
         }
@@ -467,7 +495,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
     {
         if (_failure is { } failure)
         {
-            throw new ObjectStoreException($"The connection to the object store is closed: {failure.Message}", failure);
+            throw Closed(failure);
         }
 
         _framesSent++; // under the send lock
@@ -476,6 +504,9 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
             bytes = bytes[_socket.Send(bytes, SocketFlags.None)..];
         }
     }
+
+    /// <summary>Keeps queued seals from being sent by the scheduled flush, as if the thread pool had not run it yet (for tests).</summary>
+    internal void HoldScheduledFlush() => Volatile.Write(ref _flushScheduled, 1);
 
     /// <summary>Drops the connection as a crashed client would: nothing flushed, nothing released (for tests).</summary>
     internal void Abort()
@@ -527,9 +558,9 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> CallAsync<T>(FrameWriter frame, uint requestId, ReplyParser<T> parse, int expected, CancellationToken cancellationToken)
+    private async ValueTask<T> CallAsync<T>(FrameWriter frame, uint requestId, ReplyParser<T> parse, int expected, CancellationToken cancellationToken, Opcode op = Opcode.Hello, object? context = null)
     {
-        var call = await SendCallAsync(frame, requestId, cancellationToken).ConfigureAwait(false);
+        var call = await SendCallAsync(frame, requestId, cancellationToken, op, context).ConfigureAwait(false);
         try
         {
             return parse(call.Reply, expected);
@@ -546,14 +577,18 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 
     /// <summary>Sends one request and waits for its reply; the caller returns the call to the pool after reading it.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<PendingCall> SendCallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken)
+    private async ValueTask<PendingCall> SendCallAsync(FrameWriter frame, uint requestId, CancellationToken cancellationToken, Opcode op = Opcode.Hello, object? context = null)
     {
+        // A call already cancelled is not sent: the store would grant a get's pin or lease that nobody takes.
+        cancellationToken.ThrowIfCancellationRequested();
         if (!_pool.TryDequeue(out var call))
         {
             call = new PendingCall();
         }
 
         call.RequestId = requestId;
+        call.Op = op;
+        call.Context = context;
         _pending[requestId] = call;
         try
         {
@@ -590,9 +625,27 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 
     internal void Cancel(PendingCall call, CancellationToken token)
     {
-        if (_pending.TryRemove(new KeyValuePair<uint, PendingCall>(call.RequestId, call)))
+        // A get or reserve the store may still grant: recorded first, so a reply arriving after the call left the
+        // pending table finds it and the read loop gives back what it carries.
+        var requestId = call.RequestId;
+        var givesBack = call.Op is Opcode.Get or Opcode.Reserve;
+        if (givesBack)
         {
+            _abandoned[requestId] = (call.Op, call.Context);
+        }
+
+        if (_pending.TryRemove(new KeyValuePair<uint, PendingCall>(requestId, call)))
+        {
+            if (_failure is not null)
+            {
+                _abandoned.Clear();
+            }
+
             call.Fail(new OperationCanceledException(token));
+        }
+        else if (givesBack)
+        {
+            _abandoned.TryRemove(requestId, out _); // the reply (or the failure) won: its caller has it
         }
     }
 
@@ -622,7 +675,7 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
     {
         if (_failure is { } failure)
         {
-            throw new ObjectStoreException($"The connection to the object store is closed: {failure.Message}", failure);
+            throw Closed(failure);
         }
 
         var bytes = frame.ToMemory().Span;
@@ -652,6 +705,12 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 
         _failure = failure;
         _leased.Clear();
+        _abandoned.Clear();
+        lock (_reserveLock)
+        {
+            _reserved.Clear(); // the store freed them with the session: a put into one would be lost
+        }
+
         foreach (var requestId in _pending.Keys)
         {
             if (_pending.TryRemove(requestId, out var call))
@@ -675,7 +734,13 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
 
         if (!_pending.TryRemove(requestId, out var call))
         {
-            return; // the caller gave up (cancelled)
+            // The caller gave up (cancelled): give back what the store granted it.
+            if (_abandoned.TryRemove(requestId, out var abandoned) && status == ReplyStatus.Ok)
+            {
+                GiveBackAbandoned(abandoned.Op, abandoned.Context, payload[ProtocolLimits.HeaderSize..]);
+            }
+
+            return;
         }
 
         if (status == ReplyStatus.Ok)
@@ -685,6 +750,53 @@ internal sealed class SocketChannel : IStoreChannel, IThreadPoolWorkItem
         else
         {
             call.Fail(ReplyErrors.ToException(status, reader.ReadString()));
+        }
+    }
+
+    /// <summary>A cancelled get's pins and lease readers are released, a cancelled reservation's blocks kept for later puts.</summary>
+    private void GiveBackAbandoned(Opcode op, object? context, ReadOnlySpan<byte> reply)
+    {
+        try
+        {
+            if (op == Opcode.Reserve && context is long alignedSize)
+            {
+                var reader = new FrameReader(reply);
+                var offsets = new long[reader.ReadUInt16()];
+                for (var i = 0; i < offsets.Length; i++)
+                {
+                    offsets[i] = reader.ReadInt64();
+                }
+
+                GiveBack(alignedSize, offsets);
+            }
+            else if (op == Opcode.Get && context is IReadOnlyList<StoreObjectId> ids)
+            {
+                var locations = Parse(reply, ids.Count, _slotIds.Length);
+                for (var i = 0; i < locations.Length; i++)
+                {
+                    if (locations[i] is { } location)
+                    {
+                        // Not from the read loop itself: a send may wait for the store, which may wait for this loop.
+                        var (id, granted) = (ids[i], location);
+                        ThreadPool.QueueUserWorkItem(_ =>
+                        {
+                            if (granted.LeaseSlot >= 0)
+                            {
+                                Remember(id, granted); // a later get of the id may read through it
+                                ReleaseLease(id, granted);
+                            }
+                            else
+                            {
+                                Release(id);
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ProtocolException or ObjectStoreException)
+        {
+            // A malformed answer to a call nobody waits for: nothing to give back.
         }
     }
 }

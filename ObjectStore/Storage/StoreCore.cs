@@ -774,11 +774,43 @@ internal sealed partial class StoreCore : IAsyncDisposable
 
     private StoredObject? FindLruLocked(bool primary)
     {
-        // Pinned or busy objects are skipped; they are few next to the evictable ones.
-        for (var node = (primary ? _primaryLru : _secondaryLru).First; node is not null; node = node.Next)
+        // Pinned or busy objects are skipped; they are few next to the evictable ones. Each node is seen at most once:
+        // a leased object being read moves to the back (second chance), so the scan must not follow it there.
+        var list = primary ? _primaryLru : _secondaryLru;
+        var node = list.First;
+        for (var remaining = list.Count; remaining > 0 && node is not null; remaining--)
         {
-            // An object only its idle read leases hold is evictable once they are revoked (a lease in use keeps it).
-            if (node.Value.IsEvictable || (HoldsOnlyLeases(node.Value) && RevokeLeasesLocked(node.Value) && node.Value.IsEvictable))
+            var next = node.Next;
+            var entry = node.Value;
+            if (entry.IsEvictable)
+            {
+                return entry;
+            }
+
+            if (HoldsOnlyLeases(entry))
+            {
+                // Only idle leases are revoked (docs/adr/0020): an object someone reads through its lease is in use.
+                if (IdleLeaseCount(entry) == entry.Leases!.Count)
+                {
+                    if (RevokeLeasesLocked(entry) && entry.IsEvictable)
+                    {
+                        return entry;
+                    }
+                }
+                else
+                {
+                    TouchLocked(entry); // lease reads never reach the store: a live reader is its sign of use
+                }
+            }
+
+            node = next;
+        }
+
+        // Nothing else to evict: revoke the busy leases too. Their objects stay while read (like pins), but a revoked
+        // lease's last reader tells the store when it goes (an unrevoked one drops silently), which wakes a waiting create.
+        for (node = list.First; node is not null; node = node.Next)
+        {
+            if (HoldsOnlyLeases(node.Value) && RevokeLeasesLocked(node.Value) && node.Value.IsEvictable)
             {
                 return node.Value;
             }

@@ -184,6 +184,33 @@ public sealed class FastPathTests
     }
 
     [Fact]
+    public async Task Memory_pressure_leaves_a_lease_being_read_valid_for_further_reads_without_a_round_trip()
+    {
+        const int Size = 1 << 20;
+        await using var store = await StartAsync(4 << 20);
+        await using var client = await ConnectAsync(store);
+        var held = StoreObjectId.NewId();
+        await client.PutAsync(held, Patterns.Create(Size, 2));
+        using var reader = await client.GetAsync(held, Long); // the oldest object, read through its lease right now
+
+        for (var i = 0; i < 8; i++)
+        {
+            await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(Size, 10 + (ulong)i)); // each eviction scan passes it
+        }
+
+        // Only idle leases are revoked: the busy one still serves another reader from shared memory.
+        var sent = Socket(client).FramesSent;
+        using (var again = await client.GetAsync(held, Long))
+        {
+            Assert.Equal(-1, Patterns.FirstMismatch(again.Span, 2));
+        }
+
+        Assert.Equal(sent, Socket(client).FramesSent);
+        Assert.Equal(-1, Patterns.FirstMismatch(reader.Span, 2));
+        Assert.True((await Stats(store)).IsConsistent);
+    }
+
+    [Fact]
     public async Task A_client_that_dies_holding_lease_readers_and_reserved_blocks_leaks_nothing()
     {
         await using var store = await StartAsync(8 << 20);
@@ -349,6 +376,75 @@ public sealed class FastPathTests
         // The runtime treats a dead store's objects as lost: the lease must not serve them from this process's mapping.
         await Assert.ThrowsAsync<ObjectStoreException>(async () => await client.GetAsync(id, TimeSpan.Zero));
         Assert.Equal(0, Socket(client).LeasedCount);
+    }
+
+    [Fact]
+    public async Task Disposing_a_client_whose_connection_broke_with_seals_queued_closes_it_and_unmaps_everything()
+    {
+        await using var store = await StartAsync(4 << 20);
+        var client = await ConnectAsync(store, writeBehind: true);
+        await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(64, 1)); // reserves blocks
+        await client.FlushAsync();
+        var leased = StoreObjectId.NewId();
+        await client.PutAsync(leased, Patterns.Create(5000, 7)); // above the write-behind size: acknowledged
+        (await client.GetAsync(leased, Long)).Dispose(); // a lease: the lease table is mapped too
+        Assert.Equal(1, Socket(client).LeasedCount);
+
+        Socket(client).HoldScheduledFlush(); // the seal below stays queued, as when the thread pool has not run the flush yet
+        await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(64, 2));
+        Socket(client).Abort();
+        await Waiting.UntilAsync(() => Task.FromResult(Socket(client).IsBroken), Long, "the client to see its connection break");
+
+        await client.DisposeAsync(); // no throw: the queued seals went with the connection
+        Assert.Equal(0, client.References); // the arena and the lease table are unmapped
+        Assert.Equal(0, Socket(client).PendingCount);
+    }
+
+    [Fact]
+    public async Task A_write_behind_put_after_the_connection_broke_throws_instead_of_reporting_success()
+    {
+        await using var store = await StartAsync(4 << 20);
+        await using var client = await ConnectAsync(store, writeBehind: true);
+        await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(64, 1)); // reserves more blocks of this size than it uses
+        await client.FlushAsync();
+
+        Socket(client).Abort();
+        await Waiting.UntilAsync(() => Task.FromResult(Socket(client).IsBroken), Long, "the client to see its connection break");
+
+        // The store freed the reserved blocks with the session: a put into one would be lost without a word.
+        await Assert.ThrowsAsync<ObjectStoreException>(async () => await client.PutAsync(StoreObjectId.NewId(), Patterns.Create(64, 2)));
+        await Assert.ThrowsAsync<ObjectStoreException>(async () => await client.FlushAsync());
+        Assert.False(Socket(client).TryTakeReserved(64, out _));
+    }
+
+    [Fact]
+    public async Task A_get_cancelled_before_or_while_waiting_leaks_no_pin_or_lease()
+    {
+        await using var store = await StartAsync(4 << 20);
+        await using var client = await ConnectAsync(store);
+        await using var other = await ConnectAsync(store);
+        var present = StoreObjectId.NewId();
+        await other.PutAsync(present, Patterns.Create(500, 1));
+        var sent = Socket(client).FramesSent;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await client.GetAsync(present, Long, new CancellationToken(canceled: true)));
+        Assert.Equal(sent, Socket(client).FramesSent); // not sent: the store granted nothing
+
+        using var cancel = new CancellationTokenSource();
+        var late = StoreObjectId.NewId();
+        var waiting = client.GetAsync(late, Long, cancel.Token).AsTask();
+        await Waiting.UntilAsync(() => Task.FromResult(Socket(client).FramesSent > sent), Long, "the get to be sent");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await other.PutAsync(late, Patterns.Create(500, 2)); // the store grants the waiting get, whose caller has gone
+
+        // The grant is given back: deleting both objects frees them, and the id can be created again.
+        Assert.True(await other.DeleteAsync(present));
+        Assert.True(await other.DeleteAsync(late));
+        await Waiting.UntilAsync(async () => await Stats(store) is { TotalPins: 0, ObjectCount: 0, UsedBytes: 0 }, Long, "the cancelled get's grant to be given back");
+        await other.PutAsync(late, Patterns.Create(500, 3));
+        using var buffer = await client.GetAsync(late, Long);
+        Assert.Equal(-1, Patterns.FirstMismatch(buffer.Span, 3));
+        Assert.True((await Stats(store)).IsConsistent);
     }
 
     [Fact]

@@ -59,6 +59,21 @@ public sealed class FilledPutTests
     }
 
     [Fact]
+    public async Task A_fill_exception_comes_unchanged_from_the_returned_task_on_both_the_large_and_the_small_path()
+    {
+        foreach (var length in new[] { 2_000_000, 10 }) // in the store, inline
+        {
+            ValueTask<ObjectRef<double[]>> put = default;
+            var thrownByCall = Record.Exception(() => put = _ray.PutAsync<double, int>(length, 0, static (_, _) => throw new ObjectDisposedException("the caller's buffer")));
+            Assert.Null(thrownByCall); // the failure is the task's, whichever path
+
+            var thrown = await Assert.ThrowsAsync<ObjectDisposedException>(async () => await put);
+            Assert.Equal("the caller's buffer", thrown.ObjectName); // the fill's own exception, not mapped to "the node has shut down"
+            Assert.DoesNotContain("shut down", thrown.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Bad_arguments_are_refused_with_what_to_do()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await _ray.PutAsync<double, int>(-1, 0, static (_, _) => { }));

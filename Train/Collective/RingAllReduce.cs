@@ -79,6 +79,7 @@ internal static class RingAllReduce
             CollectiveMessage? pendingForward = null;
             using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Task? failed = null;
+            var staged = new List<Task>(_n - 1); // the reduce-scatter's puts: each one's fill reads this lane's buffer
             Task Watch(Task send)
             {
                 _ = send.ContinueWith(
@@ -106,8 +107,7 @@ internal static class RingAllReduce
                 // Each partial sum is written straight into the store's memory (the put's fill), from the received view
                 // and this rank's values: no temporary array. The last one is added in place into the buffer.
                 var own = Range(_rank);
-                var staged = new List<Task>(_n - 1);
-                var (stored, sent) = link.SendFilled(right, sequence, stepBase, own.End.Value - own.Start.Value, (ReadOnlyMemory<T>)buffer[own], CopyFill, null, length, cancellationToken);
+                var (stored, sent) = link.SendFilled(right, sequence, stepBase, own.End.Value - own.Start.Value, (ReadOnlyMemory<T>)buffer[own], CopyFill, null, length, failure.Token);
                 staged.Add(stored);
                 pending = Watch(sent);
                 for (var s = 0; s < _n - 1; s++)
@@ -119,7 +119,7 @@ internal static class RingAllReduce
                     {
                         // The view is released once the partial sum is written (by the send).
                         (stored, next) = link.SendFilled(right, sequence, stepBase + s + 1, chunk.End.Value - chunk.Start.Value,
-                            ((ReadOnlyMemory<T>)buffer[chunk], received.Values, op), CombineFill, received, length, cancellationToken);
+                            ((ReadOnlyMemory<T>)buffer[chunk], received.Values, op), CombineFill, received, length, failure.Token);
                         staged.Add(stored);
                         next = Watch(next);
                     }
@@ -173,6 +173,21 @@ internal static class RingAllReduce
             }
             finally
             {
+                if (staged.Exists(static t => !t.IsCompleted))
+                {
+                    // Failed or cancelled mid reduce-scatter: a put still waiting for room would run its fill on the
+                    // caller's buffer after AllReduce returned, then send. Stop them and wait until none can touch it.
+                    await failure.CancelAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await Task.WhenAll(staged).ConfigureAwait(false);
+                    }
+                    catch (Exception)
+                    {
+                        // Their failures are this lane's failure (or its consequence), reported by the exception in flight.
+                    }
+                }
+
                 if (!pending.IsCompleted)
                 {
                     _ = pending.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // failed already elsewhere
