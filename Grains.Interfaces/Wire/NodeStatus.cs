@@ -32,6 +32,15 @@ public sealed record NodeStatus(
 
     /// <summary>Tasks executing on the node now (0-resource ones included, which <see cref="Available"/> does not show).</summary>
     [Id(12)] public int RunningTaskCount { get; init; }
+
+    /// <summary>Objects the node's runtime owns (Ray's ownership: values put or returned by tasks that ran here, and
+    /// the results of tasks they submitted, inline ones included), as entries in its object table. They die with the
+    /// node, and every ref to them elsewhere with them: the autoscaler never removes a node that owns objects.</summary>
+    [Id(13)] public int OwnedObjectCount { get; init; }
+
+    /// <summary>Tasks the node owns that wait for their object arguments before they can be queued (Ray's
+    /// waiting-for-dependencies state). The autoscaler never removes a node with waiting tasks.</summary>
+    [Id(14)] public int WaitingTaskCount { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -4,7 +4,7 @@ using OrleansRay.Placement;
 namespace OrleansRay.Node;
 
 /// <summary>The node runtime's answer to placement's <see cref="INodeOccupancy"/>: live hosted actors, and the primary
-/// copies in the node's object store.</summary>
+/// copies in the node's object store, and the objects its runtime owns.</summary>
 /// <remarks>The store is asked asynchronously (it may be another process): each read of
 /// <see cref="PrimaryObjectCount"/> returns the count last read and starts one new read unless one is in flight, so the
 /// node-table row, built every refresh, never waits for the store and lags it by at most one refresh. A store that does
@@ -20,6 +20,8 @@ internal sealed class NodeOccupancy : INodeOccupancy
     public NodeOccupancy(NodeRuntime runtime) => _runtime = runtime;
 
     public int ActorCount => _runtime.ActorServices.HostedActors.LiveCount;
+
+    public int OwnedObjectCount => _runtime.Objects.Count;
 
     public int PrimaryObjectCount
     {

@@ -88,6 +88,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             ActorCount = Occupancy?.ActorCount ?? 0,
             PrimaryObjectCount = Occupancy?.PrimaryObjectCount ?? 0,
             RunningTaskCount = _scheduler.RunningCount,
+            OwnedObjectCount = Occupancy?.OwnedObjectCount ?? 0,
+            WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
         };
     }
 

@@ -1,7 +1,8 @@
 namespace OrleansRay.Placement;
 
 /// <summary>What the layers above placement hold on this node, reported in its node-table row
-/// (<see cref="NodeStatus.ActorCount"/>, <see cref="NodeStatus.PrimaryObjectCount"/>): the autoscaler never removes a
+/// (<see cref="NodeStatus.ActorCount"/>, <see cref="NodeStatus.PrimaryObjectCount"/>,
+/// <see cref="NodeStatus.OwnedObjectCount"/>): the autoscaler never removes a
 /// node that hosts actors or holds primary copies. Set by the node runtime, so placement reads upward state without
 /// calling up a layer.</summary>
 internal interface INodeOccupancy
@@ -12,4 +13,8 @@ internal interface INodeOccupancy
     /// <summary>Primary copies in this node's object store (put here by this node's tasks or by a driver through it),
     /// as last read from the store; 0 when the node has no store.</summary>
     int PrimaryObjectCount { get; }
+
+    /// <summary>Entries in this node's runtime's object table: objects it owns (inline values in its memory included),
+    /// which die with it.</summary>
+    int OwnedObjectCount { get; }
 }

@@ -174,6 +174,16 @@ internal sealed partial class Autoscaler
             reasons.Add($"{row.PrimaryObjectCount.ToString(CultureInfo.InvariantCulture)} primary object copy(ies)");
         }
 
+        if (row.OwnedObjectCount > 0)
+        {
+            reasons.Add($"{row.OwnedObjectCount.ToString(CultureInfo.InvariantCulture)} owned object(s)");
+        }
+
+        if (row.WaitingTaskCount > 0)
+        {
+            reasons.Add($"{row.WaitingTaskCount.ToString(CultureInfo.InvariantCulture)} task(s) waiting for arguments");
+        }
+
         if (!row.Available.Equals(row.Total))
         {
             reasons.Add($"resources in use ({row.Available} of {row.Total} free)");

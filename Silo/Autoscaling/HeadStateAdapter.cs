@@ -99,9 +99,9 @@ internal static class HeadStateAdapter
                 s.Total,
                 s.Available,
                 idle.Observe(id, isIdle, now),
-                HasRunningWork: s.RunningTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
+                HasRunningWork: s.RunningTaskCount > 0 || s.WaitingTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
                 HasActors: s.ActorCount > 0,
-                HasPrimaryObjects: s.PrimaryObjectCount > 0);
+                HasPrimaryObjects: s.PrimaryObjectCount > 0 || s.OwnedObjectCount > 0);
         }).ToList();
         var launching = providerNodes
             .Where(p => !joined.Contains(p))
@@ -119,12 +119,15 @@ internal static class HeadStateAdapter
     }
 
     /// <summary>True when node table row <paramref name="status"/> is idle: no task executing (0-resource ones included),
-    /// no actor alive, no primary object copy that would be lost with it, all its resources available, and no pending
+    /// no actor alive, no primary object copy and no owned object (inline values included) that would be lost with it, no
+    /// task waiting for its arguments, all its resources available, and no pending
     /// demand. A node hosting a single 0-CPU actor, or holding one primary copy, is busy.</summary>
     internal static bool IsIdle(NodeStatus status) =>
         status.RunningTaskCount == 0
         && status.ActorCount == 0
         && status.PrimaryObjectCount == 0
+        && status.OwnedObjectCount == 0
+        && status.WaitingTaskCount == 0
         && status.Available.Equals(status.Total)
         && status.Demands.Count == 0;
 
