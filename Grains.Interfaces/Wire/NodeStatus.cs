@@ -41,6 +41,11 @@ public sealed record NodeStatus(
     /// <summary>Tasks the node owns that wait for their object arguments before they can be queued (Ray's
     /// waiting-for-dependencies state). The autoscaler never removes a node with waiting tasks.</summary>
     [Id(14)] public int WaitingTaskCount { get; init; }
+
+    /// <summary>The node agreed to be removed (Ray's DrainNode: the autoscaler asked it while it was idle): placement
+    /// sends no new task or actor here. Work that still reaches it (sent from a view older than this row) is taken, and
+    /// ends the drain; a drain also ends by itself after 30 s without the node being removed.</summary>
+    [Id(15)] public bool IsDraining { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -17,4 +17,11 @@ internal interface INodeOccupancy
     /// <summary>Entries in this node's runtime's object table: objects it owns (inline values in its memory included),
     /// which die with it.</summary>
     int OwnedObjectCount { get; }
+
+    /// <summary>True while this node drains (the autoscaler is removing it): its row says so, and placement avoids it.</summary>
+    bool IsDraining { get; }
+
+    /// <summary>New work was registered on this node (a task to run, an actor to host): a draining node takes it and
+    /// stops draining. Call after the work counts (queued, running or hosted), so a drain that checks after can see it.</summary>
+    void WorkArrived();
 }

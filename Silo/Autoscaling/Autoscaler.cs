@@ -142,6 +142,15 @@ internal sealed partial class Autoscaler
                 continue;
             }
 
+            // Ray's DrainNode: the node itself checks, atomically with taking work, that it is idle, and stops getting new
+            // work; a node that got work since its row was read refuses and stays.
+            if (await _head.DrainAsync(now, cancellationToken).ConfigureAwait(false) is { } refused)
+            {
+                LogKept(terminate.NodeId, $"it refused to drain: {refused}");
+                Decide($"kept {terminate.NodeId}: it refused to drain ({refused})");
+                continue;
+            }
+
             try
             {
                 await _provider.TerminateAsync(node.Id, cancellationToken).ConfigureAwait(false);
