@@ -46,6 +46,11 @@ public sealed record NodeStatus(
     /// sends no new task or actor here. Work that still reaches it (sent from a view older than this row) is taken, and
     /// ends the drain; a drain also ends by itself after 30 s without the node being removed.</summary>
     [Id(15)] public bool IsDraining { get; init; }
+
+    /// <summary>How long the node has been idle by its own account (Ray's <c>idle_duration_ms</c>), in milliseconds: 0
+    /// while it runs, queues or hosts anything, and since the last task it finished, however short, so work between two
+    /// reports counts; null in rows of older nodes (the autoscaler then samples the rows).</summary>
+    [Id(16)] public long? IdleMilliseconds { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -22,6 +22,8 @@ internal sealed class NodeOccupancy : INodeOccupancy
     private readonly object _drainGate = new();
     private int _primaries;
     private int _reading;
+    private long _lastActivity;
+    private long _lastBusyAt; // Environment.TickCount64 of the last report that saw work, or of the first report
     private long _drainingSince; // Environment.TickCount64 when the drain began; 0 when not draining
 
     public NodeOccupancy(NodeRuntime runtime) => _runtime = runtime;
@@ -45,6 +47,30 @@ internal sealed class NodeOccupancy : INodeOccupancy
             }
 
             return Volatile.Read(ref _primaries);
+        }
+    }
+
+    public long IdleMilliseconds
+    {
+        get
+        {
+            // Tasks that came and went between two reports show in the counters: any change is activity, now.
+            var scheduler = _runtime.Scheduler;
+            var activity = scheduler.Counts.Submitted + scheduler.Counts.Finished + scheduler.Counts.Failed + _runtime.Foreign.Received;
+            var busy = scheduler.RunningCount > 0 || scheduler.QueuedCount > 0 || scheduler.Counts.WaitingForArgs > 0
+                || ActorCount > 0 || OwnedObjectCount > 0 || Volatile.Read(ref _primaries) > 0
+                || !scheduler.Resources.Available().Equals(scheduler.Resources.Total);
+            var now = Environment.TickCount64;
+            lock (_drainGate)
+            {
+                if (busy || activity != _lastActivity || _lastBusyAt == 0)
+                {
+                    _lastActivity = activity;
+                    _lastBusyAt = now;
+                }
+
+                return now - _lastBusyAt;
+            }
         }
     }
 

@@ -91,6 +91,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             OwnedObjectCount = Occupancy?.OwnedObjectCount ?? 0,
             WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
             IsDraining = Occupancy?.IsDraining ?? false,
+            IdleMilliseconds = Occupancy?.IdleMilliseconds,
         };
     }
 

@@ -18,6 +18,9 @@ internal interface INodeOccupancy
     /// which die with it.</summary>
     int OwnedObjectCount { get; }
 
+    /// <summary>Milliseconds since this node last ran, queued, hosted or owned anything (Ray's idle_duration_ms).</summary>
+    long IdleMilliseconds { get; }
+
     /// <summary>True while this node drains (the autoscaler is removing it): its row says so, and placement avoids it.</summary>
     bool IsDraining { get; }
 

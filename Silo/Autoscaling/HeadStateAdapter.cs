@@ -10,13 +10,20 @@ internal sealed class IdleTracker
     private readonly Dictionary<string, DateTimeOffset> _idleSince = new(StringComparer.Ordinal);
 
     /// <summary>Records node <paramref name="nodeId"/> as idle or busy at <paramref name="now"/>; returns since when it
-    /// has been idle (null: busy).</summary>
-    public DateTimeOffset? Observe(string nodeId, bool idle, DateTimeOffset now)
+    /// has been idle (null: busy). <paramref name="reportedIdle"/> is how long the node itself says it has been idle
+    /// (<see cref="NodeStatus.IdleMilliseconds"/>: it sees work between two rounds that sampling misses); when given, it
+    /// decides, and sampling is only for rows without it.</summary>
+    public DateTimeOffset? Observe(string nodeId, bool idle, DateTimeOffset now, TimeSpan? reportedIdle = null)
     {
         if (!idle)
         {
             _idleSince.Remove(nodeId);
             return null;
+        }
+
+        if (reportedIdle is { } reported)
+        {
+            return _idleSince[nodeId] = now - reported;
         }
 
         if (!_idleSince.TryGetValue(nodeId, out var since))
@@ -98,7 +105,7 @@ internal static class HeadStateAdapter
                 IsHead: id == headNodeId,
                 s.Total,
                 s.Available,
-                idle.Observe(id, isIdle, now),
+                idle.Observe(id, isIdle, now, s.IdleMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
                 HasRunningWork: s.RunningTaskCount > 0 || s.WaitingTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
                 HasActors: s.ActorCount > 0,
                 HasPrimaryObjects: s.PrimaryObjectCount > 0 || s.OwnedObjectCount > 0);

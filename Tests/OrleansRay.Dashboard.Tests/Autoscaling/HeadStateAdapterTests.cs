@@ -106,6 +106,25 @@ public sealed class HeadStateAdapterTests
     }
 
     [Fact]
+    public void A_node_idle_at_every_round_but_reporting_recent_work_is_not_removed_its_own_idle_time_decides()
+    {
+        var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
+        var idleRow = Row("127.0.0.1:20001@7", Res(2), Res(2));
+        var idle = new IdleTracker();
+
+        // Idle at both samples, 10 minutes apart; but the node says it finished a short task 200 ms ago (a stream of
+        // sub-second tasks between rounds): its idle clock, not the samples, says how long it has been idle.
+        Adapt([idleRow with { IdleMilliseconds = 0 }], provider, idle, Now);
+        var streaming = Adapt([idleRow with { IdleMilliseconds = 200 }], provider, idle, Now.AddMinutes(10));
+        Assert.Equal(Now.AddMinutes(10).AddMilliseconds(-200), streaming.Nodes[0].IdleSince);
+        Assert.Empty(AutoscalerPlanner.Plan(streaming).Terminations);
+
+        // A node that says it has been idle for 7 s goes (timeout 6 s), even at the first round that sees it.
+        var quiet = Adapt([idleRow with { IdleMilliseconds = 7_000 }], provider, new IdleTracker(), Now);
+        Assert.Equal(["127.0.0.1:20001@7"], AutoscalerPlanner.Plan(quiet).Terminations.Select(t => t.NodeId));
+    }
+
+    [Fact]
     public void The_planner_keeps_a_node_that_reports_a_0_CPU_actor_even_when_it_was_idle_before()
     {
         var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };

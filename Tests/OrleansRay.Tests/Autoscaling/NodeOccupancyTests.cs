@@ -148,3 +148,24 @@ public sealed class EmbeddedNodeOccupancyTests
         Assert.Equal(42, await small);
     }
 }
+
+/// <summary>The node's own idle clock (Ray's idle_duration_ms), on a cluster of its own: nothing other tests leave on the
+/// far node keeps it busy.</summary>
+public sealed class NodeIdleTimeTests(TwoNodeDriverFixture fixture) : IClassFixture<TwoNodeDriverFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private Task RowBecomesAsync(InProcessCluster.Node node, Func<NodeStatus, bool> condition, string because) =>
+        Eventually.TrueAsync(async () => condition(await fixture.RowAsync(node)), Deadline, because);
+
+    [Fact]
+    public async Task A_nodes_own_idle_time_grows_while_idle_and_restarts_after_a_task_that_ran_between_two_reports()
+    {
+        long before = 0;
+        await RowBecomesAsync(fixture.Far, r => (before = r.IdleMilliseconds ?? 0) >= 1_000, "the far node reports a second of idleness");
+
+        // A short task, over long before the autoscaler's next round could sample it: the node's clock restarts.
+        Assert.Equal(25, await fixture.Ray.Task(TestFunctions.Square, 5).Options(new TaskOptions { NumCpus = 0, SchedulingStrategy = fixture.OnFar }).Remote());
+        await RowBecomesAsync(fixture.Far, r => r.IdleMilliseconds < before, "the far node's idle time restarted after the task");
+    }
+}
