@@ -22,7 +22,7 @@ public sealed record NodeStatus(
     /// the socket, zero-copy.</summary>
     [Id(9)] public NodeStoreInfo? Store { get; init; }
 
-    /// <summary>Actors alive on the node now (their instances live here). The autoscaler never removes a node that
+    /// <summary>Actors alive on the node now (their instances live here). The autoscaler keeps a node that
     /// hosts actors.</summary>
     [Id(10)] public int ActorCount { get; init; }
 
@@ -35,11 +35,11 @@ public sealed record NodeStatus(
 
     /// <summary>Objects the node's runtime owns (Ray's ownership: values put or returned by tasks that ran here, and
     /// the results of tasks they submitted, inline ones included), as entries in its object table. They die with the
-    /// node, and every ref to them elsewhere with them: the autoscaler never removes a node that owns objects.</summary>
+    /// node, and every ref to them elsewhere with them: the autoscaler keeps a node that owns objects.</summary>
     [Id(13)] public int OwnedObjectCount { get; init; }
 
     /// <summary>Tasks the node owns that wait for their object arguments before they can be queued (Ray's
-    /// waiting-for-dependencies state). The autoscaler never removes a node with waiting tasks.</summary>
+    /// waiting-for-dependencies state). The autoscaler keeps a node with waiting tasks.</summary>
     [Id(14)] public int WaitingTaskCount { get; init; }
 
     /// <summary>The node agreed to be removed (Ray's DrainNode: the autoscaler asked it while it was idle): placement

@@ -2,8 +2,8 @@ namespace OrleansRay.Placement;
 
 /// <summary>What the layers above placement hold on this node, reported in its node-table row
 /// (<see cref="NodeStatus.ActorCount"/>, <see cref="NodeStatus.PrimaryObjectCount"/>,
-/// <see cref="NodeStatus.OwnedObjectCount"/>): the autoscaler never removes a
-/// node that hosts actors or holds primary copies. Set by the node runtime, so placement reads upward state without
+/// <see cref="NodeStatus.OwnedObjectCount"/>, <see cref="NodeStatus.IsDraining"/>, <see cref="NodeStatus.IdleMilliseconds"/>):
+/// the autoscaler keeps a node that hosts actors, holds primary copies or owns objects, and drains it before removal. Set by the node runtime, so placement reads upward state without
 /// calling up a layer.</summary>
 internal interface INodeOccupancy
 {
