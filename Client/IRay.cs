@@ -143,7 +143,9 @@ public interface IRay : IAsyncDisposable
     /// <param name="bundles">Resource shapes to hold, e.g. <c>new Bundle { ["CPU"] = 4, ["GPU"] = 1 }</c> ("memory" in
     /// bytes, custom resources by name); null for none.</param>
     /// <param name="cancellationToken">Stops waiting for the head; the request may still have been recorded.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numCpus"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numCpus"/> is negative, or the request holds more
+    /// than 10,000 bundles (<paramref name="numCpus"/> plus <paramref name="bundles"/>; the request is a cluster's shape:
+    /// for more capacity pass larger bundles).</exception>
     /// <exception cref="ArgumentException">A bundle is null or asks for no resources (negative, NaN or infinite amounts
     /// and blank names are refused when the <see cref="Bundle"/> is built).</exception>
     Task RequestResourcesAsync(int? numCpus = null, IEnumerable<Bundle>? bundles = null, CancellationToken cancellationToken = default);

@@ -62,6 +62,14 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("GetSpilled")]
     Task<bool?[]> GetSpilledAsync(ObjectId[] ids);
 
+    /// <summary>Ray's DrainNode, as the autoscaler asks it before removing this node: when the node runs, queues and hosts
+    /// nothing (no task running, queued or waiting for arguments, no actor, no primary copy in its store, asked fresh, no
+    /// object its runtime owns), it marks itself draining (placement avoids it from its next row on) and answers null;
+    /// otherwise it answers why it is busy and does not drain. With <paramref name="confirm"/>, it also answers busy when
+    /// work reached it since the drain began (the drain ended).</summary>
+    [Alias("DrainIfIdle")]
+    Task<string?> DrainIfIdleAsync(bool confirm);
+
     /// <summary>Reserves placement-group bundles on this node (all or none); false when they do not fit now.</summary>
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);

@@ -22,7 +22,7 @@ public sealed record NodeStatus(
     /// the socket, zero-copy.</summary>
     [Id(9)] public NodeStoreInfo? Store { get; init; }
 
-    /// <summary>Actors alive on the node now (their instances live here). The autoscaler never removes a node that
+    /// <summary>Actors alive on the node now (their instances live here). The autoscaler keeps a node that
     /// hosts actors.</summary>
     [Id(10)] public int ActorCount { get; init; }
 
@@ -32,6 +32,25 @@ public sealed record NodeStatus(
 
     /// <summary>Tasks executing on the node now (0-resource ones included, which <see cref="Available"/> does not show).</summary>
     [Id(12)] public int RunningTaskCount { get; init; }
+
+    /// <summary>Objects the node's runtime owns (Ray's ownership: values put or returned by tasks that ran here, and
+    /// the results of tasks they submitted, inline ones included), as entries in its object table. They die with the
+    /// node, and every ref to them elsewhere with them: the autoscaler keeps a node that owns objects.</summary>
+    [Id(13)] public int OwnedObjectCount { get; init; }
+
+    /// <summary>Tasks the node owns that wait for their object arguments before they can be queued (Ray's
+    /// waiting-for-dependencies state). The autoscaler keeps a node with waiting tasks.</summary>
+    [Id(14)] public int WaitingTaskCount { get; init; }
+
+    /// <summary>The node agreed to be removed (Ray's DrainNode: the autoscaler asked it while it was idle): placement
+    /// sends no new task or actor here. Work that still reaches it (sent from a view older than this row) is taken, and
+    /// ends the drain; a drain also ends by itself after 30 s without the node being removed.</summary>
+    [Id(15)] public bool IsDraining { get; init; }
+
+    /// <summary>How long the node has been idle by its own account (Ray's <c>idle_duration_ms</c>), in milliseconds: 0
+    /// while it runs, queues or hosts anything, and since the last task it finished, however short, so work between two
+    /// reports counts; null in rows of older nodes (the autoscaler then samples the rows).</summary>
+    [Id(16)] public long? IdleMilliseconds { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -40,6 +40,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
 
         await Record.RegisterAsync(spec);
         _mailbox.Start(spec);
+        _runtime.Cluster.Occupancy?.WorkArrived(); // hosted now: a draining node keeps it and stops draining
     }
 
     public async Task<ActorCallsAccepted> SubmitAsync(ActorCallBatch batch)
@@ -134,5 +135,6 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         }
 
         _mailbox.Start(restart.Spec, restart.Restarts);
+        _runtime.Cluster.Occupancy?.WorkArrived();
     }
 }

@@ -81,6 +81,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
             Interlocked.Increment(ref _received);
             _runtime.Scheduler.EnqueueHere(spec);
         }
+
+        // After the tasks count (received, queued or running): a draining node takes them and stops draining.
+        _runtime.Cluster.Occupancy?.WorkArrived();
     }
 
     private static List<string>? MissingCode(CodePackages code, RemoteTask[] tasks)

@@ -69,6 +69,9 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task<bool?[]> GetSpilledAsync(ObjectId[] ids) => StoreResidency.SpilledAsync(_runtime, ids, CancellationToken.None);
 
+    public Task<string?> DrainIfIdleAsync(bool confirm) =>
+        _runtime.Cluster.Occupancy is NodeOccupancy occupancy ? occupancy.DrainIfIdleAsync(confirm) : Task.FromResult<string?>("this runtime has no node occupancy");
+
     public Task<bool> ReserveBundlesAsync(BundleReservation[] bundles) => Task.FromResult(_runtime.Scheduler.Resources.ReserveBundles(bundles));
 
     public Task<int> WaitGeneratorConsumedAsync(TaskId taskId, int atLeast) => _runtime.Generators.WaitConsumedAsync(taskId, atLeast);

@@ -17,6 +17,7 @@ internal sealed partial class ClusterRefresh : IDisposable
     private readonly Dictionary<NodeId, RemoteNode> _byId = new();
     private readonly TaskCompletionSource _firstRefresh = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile RemoteNode[] _nodes = Array.Empty<RemoteNode>();
+    private volatile RemoteNode[] _placementNodes = Array.Empty<RemoteNode>();
     private Task _loop = Task.CompletedTask;
     private volatile bool _started;
     private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
@@ -30,6 +31,10 @@ internal sealed partial class ClusterRefresh : IDisposable
 
     /// <summary>The live nodes other than this one, as last seen.</summary>
     public RemoteNode[] Nodes => _nodes;
+
+    /// <summary>The live nodes other than this one that take new work: <see cref="Nodes"/> without the draining ones
+    /// (Ray's placement skips draining nodes). Hard node affinity still reaches a draining node (it ends the drain).</summary>
+    public RemoteNode[] PlacementNodes => _placementNodes;
 
     /// <summary>Completes after the first view of the cluster arrived (a connected driver waits for it).</summary>
     public Task FirstRefresh => _firstRefresh.Task;
@@ -95,6 +100,7 @@ internal sealed partial class ClusterRefresh : IDisposable
                     node.Update(row.Total, row.Available);
                 }
 
+                node.IsDraining = row.IsDraining;
                 live.Add(node);
             }
 
@@ -109,6 +115,7 @@ internal sealed partial class ClusterRefresh : IDisposable
         }
 
         _nodes = live.ToArray();
+        _placementNodes = live.Exists(n => n.IsDraining) ? live.Where(n => !n.IsDraining).ToArray() : _nodes;
         _firstRefresh.TrySetResult();
         _scheduler.OnRefreshed(died);
     }

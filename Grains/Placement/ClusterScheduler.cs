@@ -88,6 +88,10 @@ internal sealed partial class ClusterScheduler : IDisposable
             ActorCount = Occupancy?.ActorCount ?? 0,
             PrimaryObjectCount = Occupancy?.PrimaryObjectCount ?? 0,
             RunningTaskCount = _scheduler.RunningCount,
+            OwnedObjectCount = Occupancy?.OwnedObjectCount ?? 0,
+            WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
+            IsDraining = Occupancy?.IsDraining ?? false,
+            IdleMilliseconds = Occupancy?.IdleMilliseconds,
         };
     }
 
@@ -110,14 +114,14 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>Places a task this runtime owns: true when the task was taken off this node.</summary>
     public bool TryPlace(TaskSpec spec)
     {
-        var nodes = Refresh.Nodes;
+        var nodes = Refresh.PlacementNodes;
         if (nodes.Length == 0 && _node.CanExecute && spec.Placement.Kind != PlacementKind.NodeAffinity)
         {
             return false; // a single node: everything runs (or waits, or shows infeasible) here
         }
 
         var canRunHere = _node.CanExecute && spec.Resources.FitsIn(_scheduler.Resources.Total);
-        if (nodes.Length == 0 && _node.CanExecute)
+        if (Refresh.Nodes.Length == 0 && _node.CanExecute)
         {
             if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _node.NodeId)
             {
@@ -138,7 +142,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                         return false;
                     }
 
-                    var node = nodes.FirstOrDefault(n => n.Id == target);
+                    var node = Refresh.Nodes.FirstOrDefault(n => n.Id == target);
                     if (node is not null && spec.Resources.FitsIn(node.Total))
                     {
                         return Send(spec, node);
@@ -215,7 +219,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     }
 
     /// <summary>Where an actor of <paramref name="shape"/> should live (see <see cref="ActorPlacement.Place"/>).</summary>
-    public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint) => _actors.Place(shape, hint, Refresh.Nodes);
+    public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint) => _actors.Place(shape, hint, Refresh.PlacementNodes);
 
     private bool Park(TaskSpec spec)
     {
@@ -411,7 +415,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         RetryParked();
-        Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.Nodes);
+        Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.PlacementNodes);
     }
 
     private void RetryParked()

@@ -31,6 +31,9 @@ internal sealed class RemoteNode : IRemoteAttempt
 
     public volatile bool IsAlive = true;
 
+    /// <summary>The node's last row says it drains (<see cref="NodeStatus.IsDraining"/>): no new work goes there.</summary>
+    public volatile bool IsDraining;
+
     public SendPump<RemoteTask> Pump { get; }
 
     /// <summary>Tasks sent here and not finished.</summary>

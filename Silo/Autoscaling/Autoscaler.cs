@@ -142,6 +142,15 @@ internal sealed partial class Autoscaler
                 continue;
             }
 
+            // Ray's DrainNode: the node itself checks, atomically with taking work, that it is idle, and stops getting new
+            // work; a node that got work since its row was read refuses and stays.
+            if (await _head.DrainAsync(now, cancellationToken).ConfigureAwait(false) is { } refused)
+            {
+                LogKept(terminate.NodeId, $"it refused to drain: {refused}");
+                Decide($"kept {terminate.NodeId}: it refused to drain ({refused})");
+                continue;
+            }
+
             try
             {
                 await _provider.TerminateAsync(node.Id, cancellationToken).ConfigureAwait(false);
@@ -172,6 +181,16 @@ internal sealed partial class Autoscaler
         if (row.PrimaryObjectCount > 0)
         {
             reasons.Add($"{row.PrimaryObjectCount.ToString(CultureInfo.InvariantCulture)} primary object copy(ies)");
+        }
+
+        if (row.OwnedObjectCount > 0)
+        {
+            reasons.Add($"{row.OwnedObjectCount.ToString(CultureInfo.InvariantCulture)} owned object(s)");
+        }
+
+        if (row.WaitingTaskCount > 0)
+        {
+            reasons.Add($"{row.WaitingTaskCount.ToString(CultureInfo.InvariantCulture)} task(s) waiting for arguments");
         }
 
         if (!row.Available.Equals(row.Total))

@@ -22,6 +22,11 @@ internal interface IHeadState
 
     /// <summary>Records the round for <c>status</c> and the dashboard (<see cref="IAutoscalerGrain.ReportAsync"/>).</summary>
     Task ReportAsync(AutoscalerStatus status, CancellationToken cancellationToken);
+
+    /// <summary>Ray's DrainNode before a node is removed: asks node <paramref name="row"/> to drain if it is idle
+    /// (<see cref="INodeEndpoint.DrainIfIdleAsync"/>), waits until every runtime's view shows it draining, and asks
+    /// again to confirm nothing reached it meanwhile. Null when the node may be removed now; otherwise why not.</summary>
+    Task<string?> DrainAsync(NodeStatus row, CancellationToken cancellationToken);
 }
 
 /// <summary>The head's grains as <see cref="IHeadState"/>: the node table, membership and the autoscaler grain.</summary>
@@ -52,6 +57,34 @@ internal sealed class GrainHeadState(IGrainFactory grains) : IHeadState
         return (await rows.ConfigureAwait(false))
             .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
             .ToList();
+    }
+
+    /// <summary>How long a draining row takes to reach every runtime's view: the head's table has it on the node's next
+    /// exchange, the others on their next one (each every <see cref="Placement.ClusterScheduler.RefreshPeriod"/>).</summary>
+    internal static readonly TimeSpan DrainPropagation = 3 * Placement.ClusterScheduler.RefreshPeriod;
+
+    /// <inheritdoc/>
+    public async Task<string?> DrainAsync(NodeStatus row, CancellationToken cancellationToken)
+    {
+        if (row.Endpoint is not { } endpoint)
+        {
+            return "its row has no endpoint to ask";
+        }
+
+        try
+        {
+            if (await endpoint.DrainIfIdleAsync(confirm: false).WaitAsync(cancellationToken).ConfigureAwait(false) is { } busy)
+            {
+                return busy;
+            }
+
+            await Task.Delay(DrainPropagation, cancellationToken).ConfigureAwait(false);
+            return await endpoint.DrainIfIdleAsync(confirm: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+        {
+            return $"it did not answer the drain ({ex.Message})";
+        }
     }
 
     /// <inheritdoc/>

@@ -10,13 +10,20 @@ internal sealed class IdleTracker
     private readonly Dictionary<string, DateTimeOffset> _idleSince = new(StringComparer.Ordinal);
 
     /// <summary>Records node <paramref name="nodeId"/> as idle or busy at <paramref name="now"/>; returns since when it
-    /// has been idle (null: busy).</summary>
-    public DateTimeOffset? Observe(string nodeId, bool idle, DateTimeOffset now)
+    /// has been idle (null: busy). <paramref name="reportedIdle"/> is how long the node itself says it has been idle
+    /// (<see cref="NodeStatus.IdleMilliseconds"/>: it sees work between two rounds that sampling misses); when given, it
+    /// decides, and sampling is only for rows without it.</summary>
+    public DateTimeOffset? Observe(string nodeId, bool idle, DateTimeOffset now, TimeSpan? reportedIdle = null)
     {
         if (!idle)
         {
             _idleSince.Remove(nodeId);
             return null;
+        }
+
+        if (reportedIdle is { } reported)
+        {
+            return _idleSince[nodeId] = now - reported;
         }
 
         if (!_idleSince.TryGetValue(nodeId, out var since))
@@ -98,10 +105,10 @@ internal static class HeadStateAdapter
                 IsHead: id == headNodeId,
                 s.Total,
                 s.Available,
-                idle.Observe(id, isIdle, now),
-                HasRunningWork: s.RunningTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
+                idle.Observe(id, isIdle, now, s.IdleMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
+                HasRunningWork: s.RunningTaskCount > 0 || s.WaitingTaskCount > 0 || !s.Available.Equals(s.Total) || s.Demands.Count > 0,
                 HasActors: s.ActorCount > 0,
-                HasPrimaryObjects: s.PrimaryObjectCount > 0);
+                HasPrimaryObjects: s.PrimaryObjectCount > 0 || s.OwnedObjectCount > 0);
         }).ToList();
         var launching = providerNodes
             .Where(p => !joined.Contains(p))
@@ -119,12 +126,15 @@ internal static class HeadStateAdapter
     }
 
     /// <summary>True when node table row <paramref name="status"/> is idle: no task executing (0-resource ones included),
-    /// no actor alive, no primary object copy that would be lost with it, all its resources available, and no pending
+    /// no actor alive, no primary object copy and no owned object (inline values included) that would be lost with it, no
+    /// task waiting for its arguments, all its resources available, and no pending
     /// demand. A node hosting a single 0-CPU actor, or holding one primary copy, is busy.</summary>
     internal static bool IsIdle(NodeStatus status) =>
         status.RunningTaskCount == 0
         && status.ActorCount == 0
         && status.PrimaryObjectCount == 0
+        && status.OwnedObjectCount == 0
+        && status.WaitingTaskCount == 0
         && status.Available.Equals(status.Total)
         && status.Demands.Count == 0;
 

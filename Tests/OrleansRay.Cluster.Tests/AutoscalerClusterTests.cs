@@ -135,7 +135,8 @@ public sealed partial class AutoscalerClusterTests
             Assert.True(launches.Where(l => l.Type == "accel").Sum(l => l.Count) == 1, launchText);
             var accelNodes = seen.SelectMany(v => v.Status.Rows.Where(r => r.IsAlive && r.Resources.Contains("accel", StringComparison.Ordinal)).Select(r => r.NodeId)).Distinct().ToList();
             Assert.True(accelNodes.Count == 1 && accelNodes[0] == accelNode, $"accel task ran on {accelNode}; accel nodes seen: {string.Join(", ", accelNodes)}\n{cluster.Summary()}");
-            Assert.Contains(seen, v => v.Pending.Any(p => p.Type == "accel"));
+            // (Whether a status call landed while the accel node was launching depends on the machine's speed: the
+            // Pending section is shown by the scale-out test and StatusAutoscalerSectionsTests, not asserted here.)
 
             // (c) the 64-CPU task: nothing launched for it (every launch is accel's or broken's), reported infeasible.
             Assert.All(launches, l => Assert.True(l.Type is "accel" or "broken", l.Line));

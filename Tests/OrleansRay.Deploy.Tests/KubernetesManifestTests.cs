@@ -18,9 +18,8 @@ public sealed class KubernetesManifestTests
         Assert.Contains("StatefulSet/orleansray-postgres", names);
         Assert.Contains("Service/orleansray-head", names);
         Assert.Contains("Service/orleansray-postgres", names);
-        Assert.Contains("ServiceAccount/orleansray-head", names);
-        Assert.Contains("Role/orleansray-autoscaler", names);
-        Assert.Contains("RoleBinding/orleansray-autoscaler", names);
+        // The autoscaler's account, Role and token are opt-in (deploy/kubernetes/autoscaling): not in the base.
+        Assert.DoesNotContain(objects, o => o.GetProperty("kind").GetString() is "ServiceAccount" or "Role" or "RoleBinding" or "ClusterRole" or "ClusterRoleBinding");
         // Generated: a content hash follows the name, and every reference to it is rewritten.
         foreach (var secret in new[] { "orleansray-auth-", "orleansray-storage-", "orleansray-postgres-" })
         {
@@ -50,15 +49,17 @@ public sealed class KubernetesManifestTests
         }
     }
 
-    [Fact]
-    public async Task Every_rendered_object_passes_the_kubernetes_schema()
+    [Theory]
+    [InlineData(false, 9)]
+    [InlineData(true, 13)]
+    public async Task Every_rendered_object_passes_the_kubernetes_schema(bool withAutoscaling, int count)
     {
-        var yaml = DeployCheck.TempFile(await Manifests.YamlAsync(), ".yaml");
+        var yaml = DeployCheck.TempFile(await Manifests.YamlAsync(withAutoscaling), ".yaml");
         try
         {
             var result = await DeployCheck.NodeAsync("validate-manifests.js", yaml);
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Contains("ok: 12 objects", result.Output, StringComparison.Ordinal);
+            Assert.Contains($"ok: {count} objects", result.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -188,9 +189,23 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
-    public async Task The_head_runs_as_a_service_account_that_may_only_scale_the_worker_deployment_and_annotate_its_pods()
+    public async Task By_default_no_pod_mounts_a_service_account_token_not_even_the_head_that_runs_user_tasks()
     {
         var objects = await Manifests.ObjectsAsync();
+        foreach (var name in new[] { "orleansray-head", "orleansray-worker" })
+        {
+            var spec = Workload(objects, "Deployment", name).GetProperty("spec").GetProperty("template").GetProperty("spec");
+            Assert.False(spec.TryGetProperty("serviceAccountName", out _), name);
+            Assert.False(spec.GetProperty("automountServiceAccountToken").GetBoolean(), name);
+        }
+
+        Assert.DoesNotContain("--autoscaling-config", Args(Containers(Workload(objects, "Deployment", "orleansray-head")).Single()));
+    }
+
+    [Fact]
+    public async Task With_the_autoscaling_component_the_head_runs_the_autoscaler_as_an_account_that_may_only_do_what_KubernetesApi_calls()
+    {
+        var objects = await Manifests.ObjectsAsync(withAutoscaling: true);
         var head = Workload(objects, "Deployment", "orleansray-head");
         var worker = Workload(objects, "Deployment", "orleansray-worker");
         var headSpec = head.GetProperty("spec").GetProperty("template").GetProperty("spec");
@@ -203,14 +218,29 @@ public sealed class KubernetesManifestTests
         Assert.False(workerSpec.GetProperty("automountServiceAccountToken").GetBoolean());
         Workload(objects, "ServiceAccount", "orleansray-head");
 
+        // The head runs the autoscaler with the cluster config from the ConfigMap, and offers no CPUs (user tasks,
+        // which could read the token, run on workers).
+        var container = Containers(head).Single();
+        var args = Args(container);
+        Assert.Equal("0", After(args, "--num-cpus"));
+        var configPath = After(args, "--autoscaling-config");
+        var mount = container.GetProperty("volumeMounts").EnumerateArray().Single(m => configPath.StartsWith(m.GetProperty("mountPath").GetString() + "/", StringComparison.Ordinal));
+        var volume = headSpec.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == mount.GetProperty("name").GetString());
+        var configMapName = volume.GetProperty("configMap").GetProperty("name").GetString()!;
+        var configMap = Workload(objects, "ConfigMap", configMapName);
+        var clusterConfig = configMap.GetProperty("data").GetProperty(Path.GetFileName(configPath)).GetString()!;
+        Assert.Contains("type: kubernetes", clusterConfig, StringComparison.Ordinal);
+        Assert.Contains("deployment: orleansray-worker", clusterConfig, StringComparison.Ordinal);
+
         var binding = Workload(objects, "RoleBinding", "orleansray-autoscaler");
         var roleRef = binding.GetProperty("roleRef");
         Assert.Equal(("Role", "orleansray-autoscaler"), (roleRef.GetProperty("kind").GetString(), roleRef.GetProperty("name").GetString()));
         var subject = Assert.Single(binding.GetProperty("subjects").EnumerateArray().ToList());
         Assert.Equal(("ServiceAccount", "orleansray-head", "orleansray"), (subject.GetProperty("kind").GetString(), subject.GetProperty("name").GetString(), subject.GetProperty("namespace").GetString()));
 
-        // Exactly what KubernetesApi calls: get/patch the worker Deployment and its scale, get/list/patch pods. No
-        // delete, no create, nothing cluster-wide (a Role, not a ClusterRole).
+        // Exactly what KubernetesApi calls: ReadNamespacedDeploymentAsync (get the worker Deployment),
+        // PatchNamespacedDeploymentScaleAsync (patch its scale), ListNamespacedPodAsync and PatchNamespacedPodAsync
+        // (list, patch pods). No patch of the Deployment (any pod spec), no delete, no create, nothing cluster-wide.
         var rules = Workload(objects, "Role", "orleansray-autoscaler").GetProperty("rules").EnumerateArray()
             .SelectMany(r => r.GetProperty("resources").EnumerateArray().Select(res => (
                 Resource: $"{r.GetProperty("apiGroups")[0].GetString()}/{res.GetString()}",
@@ -219,7 +249,7 @@ public sealed class KubernetesManifestTests
             .OrderBy(r => r.Resource, StringComparer.Ordinal)
             .ToList();
         Assert.Equal(
-            [("/pods", "*", "get,list,patch"), ("apps/deployments", "orleansray-worker", "get,patch"), ("apps/deployments/scale", "orleansray-worker", "get,patch,update")],
+            [("/pods", "*", "list,patch"), ("apps/deployments", "orleansray-worker", "get"), ("apps/deployments/scale", "orleansray-worker", "patch")],
             rules);
         Assert.DoesNotContain(objects, o => o.GetProperty("kind").GetString() is "ClusterRole" or "ClusterRoleBinding");
     }

@@ -6,19 +6,22 @@ namespace OrleansRay.Deploy.Tests;
 /// from files git ignores (deploy/kubernetes/secrets); the tests render a copy with made-up values in them.</summary>
 internal static class Manifests
 {
-    private static readonly Lazy<Task<string>> Rendered = new(RenderAsync);
+    private static readonly Lazy<Task<string>> Rendered = new(() => RenderAsync(withAutoscaling: false));
+    private static readonly Lazy<Task<string>> RenderedWithAutoscaling = new(() => RenderAsync(withAutoscaling: true));
 
     public static string KubernetesFolder { get; } = Path.Combine(DeployCheck.DeployFolder, "kubernetes");
 
     /// <summary>The secret files the kustomization reads, relative to its folder.</summary>
     public static readonly string[] SecretFiles = ["secrets/auth-token", "secrets/storage", "secrets/postgres-password"];
 
-    public static Task<string> YamlAsync() => Rendered.Value;
+    /// <summary>The base as shipped, or with its commented-out <c>components: [autoscaling]</c> line turned on (the
+    /// opt-in autoscaler on the head, deploy/kubernetes/autoscaling).</summary>
+    public static Task<string> YamlAsync(bool withAutoscaling = false) => withAutoscaling ? RenderedWithAutoscaling.Value : Rendered.Value;
 
     /// <summary>The rendered objects as JSON (through yaml-to-json.js).</summary>
-    public static async Task<JsonElement[]> ObjectsAsync()
+    public static async Task<JsonElement[]> ObjectsAsync(bool withAutoscaling = false)
     {
-        var yaml = DeployCheck.TempFile(await YamlAsync(), ".yaml");
+        var yaml = DeployCheck.TempFile(await YamlAsync(withAutoscaling), ".yaml");
         try
         {
             var result = await DeployCheck.NodeAsync("yaml-to-json.js", yaml);
@@ -61,11 +64,20 @@ internal static class Manifests
         return copy;
     }
 
-    private static async Task<string> RenderAsync()
+    private static async Task<string> RenderAsync(bool withAutoscaling)
     {
         var copy = CopyBase(withSecrets: true);
         try
         {
+            if (withAutoscaling)
+            {
+                var kustomization = Path.Combine(copy, "kustomization.yaml");
+                var text = File.ReadAllText(kustomization);
+                const string Commented = "# components: [autoscaling]";
+                Assert.Contains(Commented, text, StringComparison.Ordinal);
+                File.WriteAllText(kustomization, text.Replace(Commented, "components: [autoscaling]", StringComparison.Ordinal));
+            }
+
             var result = await DeployCheck.KubectlKustomizeAsync(copy);
             Assert.True(result.ExitCode == 0, $"kubectl kustomize: {result}");
             return result.Output;

@@ -37,6 +37,7 @@ public sealed class AutoscalerRoundTests
     {
         _provider = new FakeProvider(_time);
         _autoscaler = new Autoscaler(Config, _provider, _head, HeadId, _log, _time, () => _stopping);
+        _head.Provider = _provider;
         _head.Rows.Add(Row(HeadId, Res(1), ResourceSet.Empty));
     }
 
@@ -83,6 +84,46 @@ public sealed class AutoscalerRoundTests
         var status = await _autoscaler.RunRoundAsync(default);
         Assert.Equal([worker.Id], _provider.Terminated);
         Assert.Contains(status.RecentDecisions, d => d.Contains("remove 127.0.0.1:20001@5", StringComparison.Ordinal) && d.Contains("idle for", StringComparison.Ordinal));
+        Assert.Equal([("127.0.0.1:20001@5", false)], _head.Drains); // asked to drain once, before it was removed
+    }
+
+    [Fact]
+    public async Task The_loop_asks_an_idle_node_to_drain_before_removing_it_and_keeps_it_when_the_node_refuses()
+    {
+        var worker = _provider.Add("w1", "worker", ProviderNodeState.Running, "127.0.0.1:20001");
+        _head.Rows.Add(Row("127.0.0.1:20001@5", Res(2), Res(2)));
+        await _autoscaler.RunRoundAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(7));
+
+        // Its row looks idle, but the node itself saw work arrive (say a small Put by a task that just ended): it refuses.
+        _head.DrainAnswer = "1 owned object(s)";
+        var kept = await _autoscaler.RunRoundAsync(default);
+        Assert.Empty(_provider.Terminated);
+        Assert.Equal([("127.0.0.1:20001@5", false)], _head.Drains);
+        Assert.Contains(kept.RecentDecisions, d => d.Contains("kept 127.0.0.1:20001@5", StringComparison.Ordinal) && d.Contains("1 owned object(s)", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("keeping node 127.0.0.1:20001@5", StringComparison.Ordinal) && l.Contains("refused to drain", StringComparison.Ordinal));
+
+        // Next round it drains: asked again, and removed only after it agreed.
+        _head.DrainAnswer = null;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _autoscaler.RunRoundAsync(default);
+        Assert.Equal([worker.Id], _provider.Terminated);
+        Assert.Equal([("127.0.0.1:20001@5", false), ("127.0.0.1:20001@5", false)], _head.Drains);
+    }
+
+    [Fact]
+    public async Task A_node_whose_row_shows_work_is_not_even_asked_to_drain()
+    {
+        _provider.Add("w1", "worker", ProviderNodeState.Running, "127.0.0.1:20001");
+        _head.Rows.Add(Row("127.0.0.1:20001@5", Res(2), Res(2)));
+        await _autoscaler.RunRoundAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(7));
+        _head.FreshRows = [_head.Rows[0], Row("127.0.0.1:20001@5", Res(2), Res(2)) with { WaitingTaskCount = 1 }];
+
+        await _autoscaler.RunRoundAsync(default);
+
+        Assert.Empty(_provider.Terminated);
+        Assert.Empty(_head.Drains);
     }
 
     [Theory]
@@ -175,6 +216,20 @@ public sealed class AutoscalerRoundTests
         {
             Reported.Add(status);
             return Task.CompletedTask;
+        }
+
+        /// <summary>What a node answers when asked to drain (null: it drains).</summary>
+        public string? DrainAnswer { get; set; }
+
+        /// <summary>Each drain asked: the node, and whether the provider had already removed it then.</summary>
+        public List<(string NodeId, bool AlreadyTerminated)> Drains { get; } = [];
+
+        public FakeProvider? Provider { get; set; }
+
+        public Task<string?> DrainAsync(NodeStatus row, CancellationToken cancellationToken)
+        {
+            Drains.Add((row.NodeId.Value!, Provider!.Terminated.Count > 0));
+            return Task.FromResult(DrainAnswer);
         }
     }
 

@@ -62,6 +62,21 @@ public sealed class ClusterConfigTests
         Assert.Equal((0, 2), (config.WorkerTypes[0].MinWorkers, config.WorkerTypes[0].MaxWorkers));
     }
 
+    [Fact]
+    public void The_kubernetes_autoscaling_components_config_is_valid_and_matches_the_worker_pods()
+    {
+        var path = Path.GetFullPath(Path.Combine(SourceFolder(), "..", "..", "..", "deploy", "kubernetes", "autoscaling", "cluster.yaml"));
+
+        var config = ClusterConfigLoader.Load(path);
+
+        Assert.Equal(new KubernetesProviderConfig("orleansray", "orleansray-worker", null, null), config.Provider);
+        Assert.Equal(0, config.HeadType.Resources[ResourceSet.Cpu]);
+        // worker.yaml requests cpu "2" and memory 2Gi: what each worker pod offers (--num-cpus, --memory).
+        Assert.Equal(2, Assert.Single(config.WorkerTypes).Resources[ResourceSet.Cpu]);
+    }
+
+    private static string SourceFolder([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
     [Theory]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    min_worker: 1\n", 11, "available_node_types.worker.min_worker", "unknown field")]
     [InlineData("  worker:\n    resources: {CPU: two}\n", 10, "available_node_types.worker.resources.CPU", "expected a number")]

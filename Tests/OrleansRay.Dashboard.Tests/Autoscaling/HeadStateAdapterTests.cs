@@ -82,13 +82,15 @@ public sealed class HeadStateAdapterTests
     }
 
     [Theory]
-    [InlineData(1, 0, 0, "an actor")]
-    [InlineData(0, 1, 0, "a primary object")]
-    [InlineData(0, 0, 1, "a running 0-CPU task")]
-    public void A_node_with_all_resources_free_but_an_actor_a_primary_object_or_a_running_task_is_not_idle_and_is_never_removed(int actors, int primaries, int running, string what)
+    [InlineData(1, 0, 0, 0, 0, "an actor")]
+    [InlineData(0, 1, 0, 0, 0, "a primary object")]
+    [InlineData(0, 0, 1, 0, 0, "a running 0-CPU task")]
+    [InlineData(0, 0, 0, 1, 0, "an owned object (an inline value in the node's memory, or a child's result)")]
+    [InlineData(0, 0, 0, 0, 1, "a task waiting for its arguments")]
+    public void A_node_with_all_resources_free_but_an_actor_a_primary_object_a_running_task_an_owned_object_or_a_waiting_task_is_not_idle_and_is_never_removed(int actors, int primaries, int running, int owned, int waiting, string what)
     {
         var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
-        var row = Row("127.0.0.1:20001@7", Res(2), Res(2)) with { ActorCount = actors, PrimaryObjectCount = primaries, RunningTaskCount = running };
+        var row = Row("127.0.0.1:20001@7", Res(2), Res(2)) with { ActorCount = actors, PrimaryObjectCount = primaries, RunningTaskCount = running, OwnedObjectCount = owned, WaitingTaskCount = waiting };
         var idle = new IdleTracker();
 
         var first = Adapt([row], provider, idle, Now);
@@ -98,8 +100,28 @@ public sealed class HeadStateAdapterTests
         var node = Assert.Single(later.Nodes);
         Assert.Null(first.Nodes[0].IdleSince);
         Assert.Null(node.IdleSince);
-        Assert.Equal((actors > 0, primaries > 0, running > 0), (node.HasActors, node.HasPrimaryObjects, node.HasRunningWork));
+        Assert.Equal((actors > 0, primaries > 0 || owned > 0, running > 0 || waiting > 0), (node.HasActors, node.HasPrimaryObjects, node.HasRunningWork));
         Assert.Empty(AutoscalerPlanner.Plan(later).Terminations);
+        Assert.NotNull(Autoscaler.BusyReason(row));
+    }
+
+    [Fact]
+    public void A_node_idle_at_every_round_but_reporting_recent_work_is_not_removed_its_own_idle_time_decides()
+    {
+        var provider = new[] { new ProviderNode("pid-1", "worker", ProviderNodeState.Running, "127.0.0.1:20001", null, Now) };
+        var idleRow = Row("127.0.0.1:20001@7", Res(2), Res(2));
+        var idle = new IdleTracker();
+
+        // Idle at both samples, 10 minutes apart; but the node says it finished a short task 200 ms ago (a stream of
+        // sub-second tasks between rounds): its idle clock, not the samples, says how long it has been idle.
+        Adapt([idleRow with { IdleMilliseconds = 0 }], provider, idle, Now);
+        var streaming = Adapt([idleRow with { IdleMilliseconds = 200 }], provider, idle, Now.AddMinutes(10));
+        Assert.Equal(Now.AddMinutes(10).AddMilliseconds(-200), streaming.Nodes[0].IdleSince);
+        Assert.Empty(AutoscalerPlanner.Plan(streaming).Terminations);
+
+        // A node that says it has been idle for 7 s goes (timeout 6 s), even at the first round that sees it.
+        var quiet = Adapt([idleRow with { IdleMilliseconds = 7_000 }], provider, new IdleTracker(), Now);
+        Assert.Equal(["127.0.0.1:20001@7"], AutoscalerPlanner.Plan(quiet).Terminations.Select(t => t.NodeId));
     }
 
     [Fact]
@@ -117,5 +139,8 @@ public sealed class HeadStateAdapterTests
         Assert.Empty(AutoscalerPlanner.Plan(withActor).Terminations);
         Assert.Equal(Now.AddMinutes(10).AddSeconds(1), emptyAgain.Nodes[0].IdleSince); // the idle clock restarts
         Assert.Empty(AutoscalerPlanner.Plan(emptyAgain).Terminations);
+        // ...and the node goes only once it has been idle for the whole timeout again, counted from then.
+        var idleLongEnough = Adapt([idleRow], provider, idle, Now.AddMinutes(11));
+        Assert.Equal(["127.0.0.1:20001@7"], AutoscalerPlanner.Plan(idleLongEnough).Terminations.Select(t => t.NodeId));
     }
 }

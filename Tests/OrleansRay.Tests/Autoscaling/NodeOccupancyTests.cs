@@ -76,6 +76,39 @@ public sealed class NodeOccupancyTests(TwoNodeDriverFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_node_whose_task_submitted_a_child_owns_its_result_while_a_ref_to_it_lives_and_is_not_idle()
+    {
+        // The far node's task submits Square and returns its ref: the far node's runtime owns the (inline) result, and
+        // the driver borrows it. Removing the far node would lose the value and break the driver's ref.
+        var outer = fixture.Ray.Task(TestFunctions.MakeRef, 7).Options(new TaskOptions { NumCpus = 0, SchedulingStrategy = fixture.OnFar }).Remote();
+        var inner = await outer;
+        Assert.Equal(49, await inner);
+
+        await RowBecomesAsync(fixture.Far, r => r.OwnedObjectCount >= 1 && r.RunningTaskCount == 0, "the far node owns the inner result and runs nothing");
+        GC.KeepAlive(inner);
+    }
+
+    [Fact]
+    public async Task A_task_waiting_for_its_arguments_counts_on_its_owners_node()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var outer = fixture.Ray.Task(TestFunctions.SubmitWaitingChild, gate).Options(new TaskOptions { NumCpus = 0, SchedulingStrategy = fixture.OnFar }).Remote();
+        ObjectRef<int>? child = null;
+        try
+        {
+            child = await outer;
+            await RowBecomesAsync(fixture.Far, r => r.WaitingTaskCount == 1, "the far node owns one child waiting for its argument");
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+        }
+
+        Assert.Equal(1, await child!);
+        await RowBecomesAsync(fixture.Far, r => r.WaitingTaskCount == 0, "the child got its argument");
+    }
+
+    [Fact]
     public async Task A_running_0_CPU_task_counts_as_running_work_though_no_resource_is_in_use()
     {
         var gate = Guid.NewGuid().ToString();
@@ -104,14 +137,35 @@ public sealed class EmbeddedNodeOccupancyTests
         await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1, ObjectStoreMemory = 32L << 20, Namespace = "occupancy-put" });
         var runtime = ((Internal.IRayRuntimeAccess)ray).Runtime;
         NodeStatus Row() => runtime.Cluster.LocalStatus();
-        Assert.Equal(0, Row().PrimaryObjectCount);
 
         var small = await ray.PutAsync(42);
         var large = await ray.PutAsync(new double[200_000]);
+        // Exactly 1: the small put is inline (in the driver's memory, an owned object), not a copy in the store.
         await Eventually.TrueAsync(() => Row().PrimaryObjectCount == 1, TimeSpan.FromSeconds(30), "the large put is the store's one primary copy");
 
         large.Dispose();
         await Eventually.TrueAsync(() => Row().PrimaryObjectCount == 0, TimeSpan.FromSeconds(30), "the freed put's copy is deleted");
         Assert.Equal(42, await small);
+    }
+}
+
+/// <summary>The node's own idle clock (Ray's idle_duration_ms), on a cluster of its own: nothing other tests leave on the
+/// far node keeps it busy.</summary>
+public sealed class NodeIdleTimeTests(TwoNodeDriverFixture fixture) : IClassFixture<TwoNodeDriverFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private Task RowBecomesAsync(InProcessCluster.Node node, Func<NodeStatus, bool> condition, string because) =>
+        Eventually.TrueAsync(async () => condition(await fixture.RowAsync(node)), Deadline, because);
+
+    [Fact]
+    public async Task A_nodes_own_idle_time_grows_while_idle_and_restarts_after_a_task_that_ran_between_two_reports()
+    {
+        long before = 0;
+        await RowBecomesAsync(fixture.Far, r => (before = r.IdleMilliseconds ?? 0) >= 1_000, "the far node reports a second of idleness");
+
+        // A short task, over long before the autoscaler's next round could sample it: the node's clock restarts.
+        Assert.Equal(25, await fixture.Ray.Task(TestFunctions.Square, 5).Options(new TaskOptions { NumCpus = 0, SchedulingStrategy = fixture.OnFar }).Remote());
+        await RowBecomesAsync(fixture.Far, r => r.IdleMilliseconds < before, "the far node's idle time restarted after the task");
     }
 }

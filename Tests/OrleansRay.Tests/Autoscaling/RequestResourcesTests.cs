@@ -52,6 +52,18 @@ internal static class RequestResourcesScenarios
             Assert.Equal("numCpus", negative.ParamName);
             Assert.Contains(">= 0", negative.Message, StringComparison.Ordinal);
 
+            // A request is a cluster's shape: at most 10,000 bundles, refused before anything is built or sent (int.MaxValue
+            // would otherwise be a list of two billion bundles on the client).
+            var huge = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ray.RequestResourcesAsync(numCpus: int.MaxValue));
+            Assert.Equal("numCpus", huge.ParamName);
+            Assert.Contains("at most 10000 bundles", huge.Message, StringComparison.Ordinal);
+            await ray.RequestResourcesAsync(numCpus: 10_000, bundles: []); // the limit itself is accepted...
+            Assert.Equal(10_000, (await RequestedAsync(head)).Count);
+            await ray.RequestResourcesAsync(numCpus: 2);
+            var tooMany = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ray.RequestResourcesAsync(numCpus: 9_999, bundles: [new Bundle { ["GPU"] = 1 }, new Bundle { ["GPU"] = 1 }]));
+            Assert.Equal("bundles", tooMany.ParamName);
+            Assert.Contains("more than 10000 bundles", tooMany.Message, StringComparison.Ordinal);
+
             var empty = await Assert.ThrowsAsync<ArgumentException>(() => ray.RequestResourcesAsync(bundles: [new Bundle { ["CPU"] = 1 }, new Bundle()]));
             Assert.Equal("bundles", empty.ParamName);
             Assert.Contains("Bundle 1 asks for no resources", empty.Message, StringComparison.Ordinal);

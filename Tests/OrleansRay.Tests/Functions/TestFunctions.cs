@@ -144,6 +144,15 @@ public static class TestFunctions
 
     public static ObjectRef<int> MakeRef(int x) => Ray.Current.Task(Square, x).Remote();
 
+    /// <summary>Submits a 0-CPU child whose argument is a task waiting for the gate named <paramref name="gate"/>, and
+    /// returns the child's ref: until the gate opens, this task's node owns a task waiting for its arguments.</summary>
+    public static ObjectRef<int> SubmitWaitingChild(string gate)
+    {
+        var ray = Ray.Current;
+        var waiting = ray.Task(WaitForGate, gate).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        return ray.Task(Square, waiting).Options(new TaskOptions { NumCpus = 0 }).Remote();
+    }
+
     public static async Task<int> CallCounter(ActorHandle<Actors.Counter> counter, int times)
     {
         var last = 0;
