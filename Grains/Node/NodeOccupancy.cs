@@ -25,6 +25,7 @@ internal sealed class NodeOccupancy : INodeOccupancy
     private long _lastActivity;
     private long _lastBusyAt; // Environment.TickCount64 of the last report that saw work, or of the first report
     private long _drainingSince; // Environment.TickCount64 when the drain began; 0 when not draining
+    private bool _drainAgreed; // the drain's check found the node idle: only then does its row say draining
 
     public NodeOccupancy(NodeRuntime runtime) => _runtime = runtime;
 
@@ -74,7 +75,12 @@ internal sealed class NodeOccupancy : INodeOccupancy
         }
     }
 
-    public bool IsDraining
+    /// <summary>What the node's row says: draining once a drain's check found it idle (a drain being checked, or one
+    /// refused, never shows, so placement does not skip a node that stays).</summary>
+    public bool IsDraining => Volatile.Read(ref _drainAgreed) && IsMarked;
+
+    /// <summary>A drain began and has not ended (work arrived, it was refused, or it expired).</summary>
+    private bool IsMarked
     {
         get
         {
@@ -88,6 +94,7 @@ internal sealed class NodeOccupancy : INodeOccupancy
         lock (_drainGate)
         {
             _drainingSince = 0;
+            _drainAgreed = false;
         }
     }
 
@@ -99,8 +106,9 @@ internal sealed class NodeOccupancy : INodeOccupancy
     {
         lock (_drainGate)
         {
-            if (!IsDraining)
+            if (!IsMarked)
             {
+                _drainAgreed = false;
                 if (confirm)
                 {
                     return "work reached it while it was draining";
@@ -113,13 +121,18 @@ internal sealed class NodeOccupancy : INodeOccupancy
         var busy = await BusyReasonAsync().ConfigureAwait(false);
         lock (_drainGate)
         {
-            if (busy is null && !IsDraining)
+            if (busy is null && !IsMarked)
             {
                 busy = "work reached it while it was draining";
             }
             else if (busy is not null)
             {
                 _drainingSince = 0;
+                _drainAgreed = false;
+            }
+            else
+            {
+                Volatile.Write(ref _drainAgreed, true);
             }
         }
 

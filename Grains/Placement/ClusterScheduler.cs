@@ -85,14 +85,9 @@ internal sealed partial class ClusterScheduler : IDisposable
             Endpoint = _node.Endpoint,
             Gateway = _node.Options.Gateway,
             Store = _reader.Store is { } store ? new NodeStoreInfo(store.SocketPath, store.Endpoint, MachineIdentity.Value) : null,
-            ActorCount = Occupancy?.ActorCount ?? 0,
-            PrimaryObjectCount = Occupancy?.PrimaryObjectCount ?? 0,
             RunningTaskCount = _scheduler.RunningCount,
-            OwnedObjectCount = Occupancy?.OwnedObjectCount ?? 0,
             WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
-            IsDraining = Occupancy?.IsDraining ?? false,
-            IdleMilliseconds = Occupancy?.IdleMilliseconds,
-        };
+        }.WithOccupancy(Occupancy);
     }
 
     /// <summary>Tasks parked because no live node has their resources.</summary>

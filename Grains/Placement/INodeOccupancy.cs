@@ -28,3 +28,18 @@ internal interface INodeOccupancy
     /// stops draining. Call after the work counts (queued, running or hosted), so a drain that checks after can see it.</summary>
     void WorkArrived();
 }
+
+/// <summary>Fills a node's row from its <see cref="INodeOccupancy"/>.</summary>
+internal static class NodeOccupancyRow
+{
+    /// <summary><paramref name="status"/> with the actors, primary copies, owned objects, drain state and idle time of
+    /// <paramref name="occupancy"/> (0, not draining and no idle time when it is null).</summary>
+    public static NodeStatus WithOccupancy(this NodeStatus status, INodeOccupancy? occupancy) => occupancy is null ? status : status with
+    {
+        ActorCount = occupancy.ActorCount,
+        PrimaryObjectCount = occupancy.PrimaryObjectCount,
+        OwnedObjectCount = occupancy.OwnedObjectCount,
+        IsDraining = occupancy.IsDraining,
+        IdleMilliseconds = occupancy.IdleMilliseconds,
+    };
+}
