@@ -115,6 +115,12 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
             Assert.True(groups.ExitCode == 0, groups.ToString());
             Assert.Equal("[]", groups.Output.Trim());
         }
+        catch
+        {
+            // What a failure needs to be understood: where the job is, what the cluster says, and each node's log.
+            await WriteFailureDiagnosticsAsync(jobId, run);
+            throw;
+        }
         finally
         {
             run.Release();
@@ -351,6 +357,30 @@ public sealed partial class TrainClusterTests : IAsyncLifetime
         {
             await Cluster.RunAsync("job", "stop", jobId);
         }
+    }
+
+    /// <summary>Writes the job's state and logs, the ranks' marks in the run folder, <c>orleansray status</c> and the last
+    /// lines of every node's log to the test output; each part that cannot be read says why instead.</summary>
+    private async Task WriteFailureDiagnosticsAsync(string jobId, TrainRunFolder run)
+    {
+        async Task<string> Read(Func<Task<string>> read)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (Exception ex)
+            {
+                return $"(unreadable: {ex.GetType().Name}: {ex.Message})";
+            }
+        }
+
+        _output.WriteLine("--- job state: " + await Read(() => JobStateAsync(jobId)));
+        _output.WriteLine("--- job status (CLI):\n" + await Read(async () => (await Cluster.RunAsync("job", "status", jobId)).ToString()));
+        _output.WriteLine("--- job logs:\n" + await Read(() => LogsAsync(jobId)));
+        _output.WriteLine($"--- run folder: {run.Starts(0).Count} ranks started, {run.Held(0).Count} held after epoch 1");
+        _output.WriteLine("--- status:\n" + await Read(async () => (await Cluster.StatusAsync()).Text));
+        _output.WriteLine("--- nodes:\n" + Cluster.Diagnostics(120));
     }
 
     /// <summary>The trainer's line for report <paramref name="iteration"/> ("[train] Report 1: b=..., epoch=1, loss=...").</summary>
