@@ -39,7 +39,7 @@ internal sealed class DenseTensorMemory<T> : MemoryManager<T>
                 $"this one has lengths [{string.Join(", ", tensor.Lengths.ToArray())}] and strides [{string.Join(", ", tensor.Strides.ToArray())}] " +
                 "(a slice of columns, a transposed or a broadcast view). Reduce a dense copy, `var dense = tensor.ToDenseTensor();`, " +
                 "and copy the result back with `dense.CopyTo(tensor)` if the view must hold it.",
-                nameof(tensor));
+                "values"); // the name of the tensor parameter of the AllReduceAsync overloads
         }
 
         // A dense tensor's elements are those of one T[] (Tensor<T> is backed by an array), so they fit an int.
