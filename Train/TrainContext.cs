@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using OrleansRay.Train.Collective;
 using OrleansRay.Train.Wire;
 
@@ -131,6 +132,39 @@ public sealed class TrainContext
 
     /// <inheritdoc cref="AllReduceAsync(float[], ReduceOp, CancellationToken)"/>
     public Task<double[]> AllReduceAsync(double[] values, ReduceOp op = ReduceOp.Sum, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return WithToken(cancellationToken, t => Collectives.AllReduceAsync(values, op, t));
+    }
+
+    /// <summary>Combines the tensor <paramref name="values"/> element-wise across every worker (Ray's <c>allreduce</c> of
+    /// a torch tensor; e.g. summing a layer's gradient), as the array overload does. Every worker must call it with a
+    /// tensor of one shape. In place, as torch.distributed's: the result is written into the tensor's own memory (no copy
+    /// of the whole tensor), and the returned tensor is <paramref name="values"/> itself, its shape unchanged.</summary>
+    /// <remarks>
+    /// <para>The tensor must be dense (<see cref="Tensor{T}.IsDense"/>: its elements one contiguous row-major run, as a
+    /// tensor made by <c>Tensor.Create(array, lengths)</c> or <c>Tensor.CreateFromShape</c>); a slice of columns, a
+    /// transposed or a broadcast view is refused (torch's backends need a contiguous tensor too): reduce
+    /// <c>tensor.ToDenseTensor()</c> and copy the result back with <c>dense.CopyTo(tensor)</c>.</para>
+    /// <para>System.Numerics.Tensors 11.0.0's <see cref="Tensor{T}"/> is a stable API (not marked
+    /// <c>[Experimental]</c>, as it was in 9.0), so these overloads need no diagnostic suppressed.</para>
+    /// </remarks>
+    /// <param name="values">A dense tensor, the same shape on every worker.</param>
+    /// <param name="op">How values are combined: <see cref="ReduceOp.Sum"/> (the default), Mean, Max or Min.</param>
+    /// <param name="cancellationToken">Stops waiting (with the attempt's own token).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="op"/> is not a <see cref="ReduceOp"/>.</exception>
+    /// <exception cref="ArgumentException">The tensor is not dense, or a neighbouring worker passed a tensor of another
+    /// shape (the message names both ranks and shapes, e.g. "rank 1 passed a tensor of shape [2, 3] but rank 0 passed a
+    /// tensor of shape [3, 2]"); the other workers fail with <see cref="CollectiveAbortedException"/> carrying it.</exception>
+    public Task<Tensor<float>> AllReduceAsync(Tensor<float> values, ReduceOp op = ReduceOp.Sum, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return WithToken(cancellationToken, t => Collectives.AllReduceAsync(values, op, t));
+    }
+
+    /// <inheritdoc cref="AllReduceAsync(Tensor{float}, ReduceOp, CancellationToken)"/>
+    public Task<Tensor<double>> AllReduceAsync(Tensor<double> values, ReduceOp op = ReduceOp.Sum, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
         return WithToken(cancellationToken, t => Collectives.AllReduceAsync(values, op, t));

@@ -37,6 +37,10 @@ public sealed class CollectiveMessage
     /// <summary>Non-null when the sender aborted the collective: why (the receiver's wait then fails with it).</summary>
     [Id(8)] public string? Error { get; init; }
 
+    /// <summary>The lengths of the sender's tensor (an allreduce of a <c>Tensor&lt;T&gt;</c>), or null for an array
+    /// (checked by the receiver with <see cref="Length"/>: every rank must pass the same shape).</summary>
+    [Id(9)] public long[]? Shape { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"collective message {GroupId} #{Sequence}.{Step} {FromRank}->{ToRank}" + (Error is null ? "" : $" (abort: {Error})");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace OrleansRay.Train.Collective;
 
@@ -78,6 +79,30 @@ internal sealed class Communicator
     public Task<double[]> AllReduceAsync(double[] values, ReduceOp op, CancellationToken cancellationToken) =>
         AllReduceCoreAsync(values, op, cancellationToken);
 
+    /// <summary>Combines the tensor <paramref name="values"/> of every rank element by element with <paramref name="op"/>,
+    /// as <see cref="AllReduceAsync(float[], ReduceOp, CancellationToken)"/> does an array (the same ring, the same
+    /// bits on every rank). IN PLACE, as torch.distributed's <c>all_reduce</c> of a tensor: the result is written into
+    /// the tensor's own memory — a dense tensor's elements are reduced where they are, with no copy of the whole
+    /// tensor — and the same tensor is returned, its shape unchanged. Do not touch the tensor until the task completes.</summary>
+    /// <remarks>Every rank must pass a tensor of the same shape (lengths, dimension by dimension): each message of the
+    /// ring carries its sender's, so a 2×3 tensor against a 3×2 one (as many elements) is refused as arrays of different
+    /// lengths are. The tensor must be dense (<see cref="Tensor{T}.IsDense"/>: its elements one contiguous row-major run,
+    /// as torch's NCCL and Gloo backends need a contiguous tensor); an empty tensor of any shape is allowed.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="op"/> is not a <see cref="ReduceOp"/>.</exception>
+    /// <exception cref="ArgumentException">The tensor is not dense (a slice of columns, a transposed or a broadcast
+    /// view: the message says to reduce <c>ToDenseTensor()</c> and copy back), or a neighbour passed a tensor of another
+    /// shape, or an array (the message names both ranks and shapes). The other ranks fail with
+    /// <see cref="CollectiveAbortedException"/> carrying the same message.</exception>
+    /// <exception cref="CollectiveAbortedException">Another rank aborted this collective (see the remarks of the class).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<Tensor<float>> AllReduceAsync(Tensor<float> values, ReduceOp op, CancellationToken cancellationToken) =>
+        AllReduceTensorAsync(values, op, cancellationToken);
+
+    /// <inheritdoc cref="AllReduceAsync(Tensor{float}, ReduceOp, CancellationToken)"/>
+    public Task<Tensor<double>> AllReduceAsync(Tensor<double> values, ReduceOp op, CancellationToken cancellationToken) =>
+        AllReduceTensorAsync(values, op, cancellationToken);
+
     /// <summary>Rank <paramref name="root"/>'s <paramref name="value"/> on every rank (the others' values are ignored).
     /// A small value travels inside the messages; a larger one is put once in the root's object store and every other
     /// rank reads it from there.</summary>
@@ -127,12 +152,35 @@ internal sealed class Communicator
         where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(values);
+        CheckOp(op);
+        return RunAsync(async sequence =>
+        {
+            await RingAllReduce.RunAsync(_link, sequence, values.AsMemory(), BufferShape.Array(values.Length), op, cancellationToken).ConfigureAwait(false);
+            return values;
+        });
+    }
+
+    private Task<Tensor<T>> AllReduceTensorAsync<T>(Tensor<T> values, ReduceOp op, CancellationToken cancellationToken)
+        where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        CheckOp(op);
+
+        // The density check runs as part of the collective: a rank that refuses its tensor aborts the others' waits.
+        return RunAsync(async sequence =>
+        {
+            var (memory, shape) = DenseTensorMemory<T>.Of(values);
+            await RingAllReduce.RunAsync(_link, sequence, memory, shape, op, cancellationToken).ConfigureAwait(false);
+            return values;
+        });
+    }
+
+    private static void CheckOp(ReduceOp op)
+    {
         if (!Enum.IsDefined(op))
         {
             throw new ArgumentOutOfRangeException(nameof(op), op, "op must be ReduceOp.Sum, Mean, Max or Min.");
         }
-
-        return RunAsync(sequence => RingAllReduce.RunAsync(_link, sequence, values, op, cancellationToken));
     }
 
     /// <summary>Runs the next collective of this rank; when it fails here (not because a peer aborted it), tells every

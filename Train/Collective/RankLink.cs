@@ -44,12 +44,12 @@ internal sealed class RankLink
     /// <paramref name="fill"/> reads from) is disposed once the payload is written.</summary>
     /// <returns><c>Stored</c> completes once <paramref name="fill"/> has run (its inputs may then change); <c>Sent</c>
     /// once the message is delivered (it fails if the payload could not be written, or the peer not reached).</returns>
-    public (Task Stored, Task Sent) SendFilled<T, TState>(int to, long sequence, int step, int count, TState state, System.Buffers.SpanAction<T, TState> fill, IDisposable? release, int length, CancellationToken cancellationToken)
+    public (Task Stored, Task Sent) SendFilled<T, TState>(int to, long sequence, int step, int count, TState state, System.Buffers.SpanAction<T, TState> fill, IDisposable? release, BufferShape shape, CancellationToken cancellationToken)
         where T : unmanaged
     {
         var staged = StageAsync(count, state, fill, release, cancellationToken);
         _ = staged.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default); // reported by Sent
-        return (staged, SendStagedAsync(to, sequence, step, staged, length, cancellationToken));
+        return (staged, SendStagedAsync(to, sequence, step, staged, shape, cancellationToken));
     }
 
     private async Task<(object? Value, ObjectRef? Ref)> StageAsync<T, TState>(int count, TState state, System.Buffers.SpanAction<T, TState> fill, IDisposable? release, CancellationToken cancellationToken)
@@ -72,13 +72,13 @@ internal sealed class RankLink
         }
     }
 
-    private async Task SendStagedAsync(int to, long sequence, int step, Task<(object? Value, ObjectRef? Ref)> staged, int length, CancellationToken cancellationToken)
+    private async Task SendStagedAsync(int to, long sequence, int step, Task<(object? Value, ObjectRef? Ref)> staged, BufferShape shape, CancellationToken cancellationToken)
     {
         var (value, stored) = await staged.ConfigureAwait(false);
         using (stored)
         {
             Interlocked.Increment(ref stored is null ? ref _sentInline : ref _sentByRef);
-            await SendAsync(to, sequence, step, value, stored, length, cancellationToken).ConfigureAwait(false);
+            await SendAsync(to, sequence, step, value, stored, shape, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -86,7 +86,7 @@ internal sealed class RankLink
     public Task ForwardAsync(int to, long sequence, int step, CollectiveMessage received, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref received.Ref is null ? ref _sentInline : ref _sentByRef);
-        return SendAsync(to, sequence, step, received.Value, received.Ref, received.Length, cancellationToken);
+        return SendAsync(to, sequence, step, received.Value, received.Ref, BufferShape.Of(received), cancellationToken);
     }
 
     /// <summary>Sends a value of any serializable type: inline when it is small and simple, else by reference.</summary>
@@ -95,18 +95,18 @@ internal sealed class RankLink
         if (IsSmall(value))
         {
             Interlocked.Increment(ref _sentInline);
-            await SendAsync(to, sequence, step, value, null, 0, cancellationToken).ConfigureAwait(false);
+            await SendAsync(to, sequence, step, value, null, default, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         using var stored = await _ray.PutAsync(value, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _sentByRef);
-        await SendAsync(to, sequence, step, null, stored, 0, cancellationToken).ConfigureAwait(false);
+        await SendAsync(to, sequence, step, null, stored, default, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends a message without payload (a barrier's signal).</summary>
     public Task SendSignalAsync(int to, long sequence, int step, CancellationToken cancellationToken) =>
-        SendAsync(to, sequence, step, null, null, 0, cancellationToken);
+        SendAsync(to, sequence, step, null, null, default, cancellationToken);
 
     /// <summary>Waits for the message of (<paramref name="from"/>, <paramref name="sequence"/>, <paramref name="step"/>).</summary>
     public Task<CollectiveMessage> ReceiveAsync(int from, long sequence, int step, CancellationToken cancellationToken) =>
@@ -115,16 +115,16 @@ internal sealed class RankLink
     /// <summary>Receives a chunk and hands a read-only view of it to <paramref name="use"/> (a view of the store's shared
     /// memory for a payload sent by reference: no copy on this side). Returns the message: the caller disposes its
     /// <see cref="CollectiveMessage.Ref"/> once done with it (or forwards it first).</summary>
-    /// <exception cref="ArgumentException">The sender's buffer length differs from <paramref name="length"/>.</exception>
-    public async Task<CollectiveMessage> ReceiveChunkAsync<T>(int from, long sequence, int step, int length, ReadOnlySpanAction<T> use, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentException">The sender's buffer differs from <paramref name="shape"/> (length, or tensor shape).</exception>
+    public async Task<CollectiveMessage> ReceiveChunkAsync<T>(int from, long sequence, int step, BufferShape shape, ReadOnlySpanAction<T> use, CancellationToken cancellationToken)
         where T : unmanaged
     {
         var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (message.Length != length)
+            if (!shape.Matches(BufferShape.Of(message)))
             {
-                throw LengthMismatch(sequence, length, from, message.Length);
+                throw ShapeMismatch(sequence, shape, from, BufferShape.Of(message));
             }
 
             if (message.Ref is ObjectRef<T[]> stored)
@@ -148,16 +148,16 @@ internal sealed class RankLink
 
     /// <summary>Receives a chunk and returns a read-only view of it, held (with the message's reference) until the
     /// result is disposed: a view of the store's shared memory for a payload sent by reference (no copy on this side).</summary>
-    /// <exception cref="ArgumentException">The sender's buffer length differs from <paramref name="length"/>.</exception>
-    public async Task<ReceivedChunk<T>> ReceiveViewAsync<T>(int from, long sequence, int step, int length, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentException">The sender's buffer differs from <paramref name="shape"/> (length, or tensor shape).</exception>
+    public async Task<ReceivedChunk<T>> ReceiveViewAsync<T>(int from, long sequence, int step, BufferShape shape, CancellationToken cancellationToken)
         where T : unmanaged
     {
         var message = await ReceiveAsync(from, sequence, step, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (message.Length != length)
+            if (!shape.Matches(BufferShape.Of(message)))
             {
-                throw LengthMismatch(sequence, length, from, message.Length);
+                throw ShapeMismatch(sequence, shape, from, BufferShape.Of(message));
             }
 
             if (message.Ref is ObjectRef<T[]> stored)
@@ -204,8 +204,11 @@ internal sealed class RankLink
         }
     }
 
-    private ArgumentException LengthMismatch(long sequence, int length, int from, int theirs) => new(
-        $"AllReduce #{sequence} of group '{GroupId}': rank {Rank} passed {length} elements but rank {from} passed {theirs}; every rank must pass a buffer of the same length.");
+    private ArgumentException ShapeMismatch(long sequence, BufferShape mine, int from, BufferShape theirs) => new(
+        $"AllReduce #{sequence} of group '{GroupId}': rank {Rank} passed {mine} but rank {from} passed {theirs}; " +
+        (mine.Dimensions is null && theirs.Dimensions is null
+            ? "every rank must pass a buffer of the same length."
+            : "every rank must pass a tensor of the same shape (the same lengths, dimension by dimension)."));
 
     private static bool IsSmall<T>(T value) => value switch
     {
@@ -215,10 +218,11 @@ internal sealed class RankLink
         _ => typeof(T).IsPrimitive || typeof(T).IsEnum,
     };
 
-    private Task SendAsync(int to, long sequence, int step, object? value, ObjectRef? stored, int length, CancellationToken cancellationToken) =>
+    private Task SendAsync(int to, long sequence, int step, object? value, ObjectRef? stored, BufferShape shape, CancellationToken cancellationToken) =>
         _transport.SendAsync(to, new CollectiveMessage
         {
-            GroupId = GroupId, FromRank = Rank, ToRank = to, Sequence = sequence, Step = step, Value = value, Ref = stored, Length = length,
+            GroupId = GroupId, FromRank = Rank, ToRank = to, Sequence = sequence, Step = step, Value = value, Ref = stored,
+            Length = shape.Length, Shape = shape.Dimensions,
         }, cancellationToken);
 }
 

@@ -26,13 +26,21 @@ internal static class RingAllReduce
     /// <summary>The most lanes one allreduce runs side by side.</summary>
     internal const int MaxLanes = 8;
 
-    public static async Task<T[]> RunAsync<T>(RankLink link, long sequence, T[] values, ReduceOp op, CancellationToken cancellationToken)
+    /// <summary>Reduces <paramref name="values"/> in place with every rank's (of the same <paramref name="shape"/>, which
+    /// each message carries and each receiver checks).</summary>
+    /// <param name="link">This rank's link to the others.</param>
+    /// <param name="sequence">The collective's number (the n-th of this rank).</param>
+    /// <param name="values">The buffer: an array's memory, or a dense tensor's (see <see cref="DenseTensorMemory{T}"/>).</param>
+    /// <param name="shape">What every rank's buffer must be: <c>values.Length</c> elements, and a tensor's lengths.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public static async Task RunAsync<T>(RankLink link, long sequence, Memory<T> values, BufferShape shape, ReduceOp op, CancellationToken cancellationToken)
         where T : unmanaged, INumber<T>
     {
         var n = link.WorldSize;
         if (n == 1)
         {
-            return values; // the reduction of one rank is its values (Mean divides by 1)
+            return; // the reduction of one rank is its values (Mean divides by 1)
         }
 
         var bytes = (long)values.Length * Unsafe.SizeOf<T>();
@@ -42,12 +50,11 @@ internal static class RingAllReduce
         {
             var start = Bound(values.Length, lane, lanes);
             var end = Bound(values.Length, lane + 1, lanes);
-            var ring = new Lane<T>(link, sequence, lane * 2 * n, values.Length, op, new Memory<T>(values, start, end - start));
+            var ring = new Lane<T>(link, sequence, lane * 2 * n, shape, op, values[start..end]);
             tasks[lane] = ring.RunAsync(cancellationToken);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return values;
     }
 
     /// <summary>The start of part <paramref name="index"/> of <paramref name="parts"/> of a range of
@@ -61,7 +68,7 @@ internal static class RingAllReduce
     /// (chunk rank at step 0; the put may finish after the next receive, so the lane waits for all of them before the
     /// all-gather) or by the last step's add —, and every chunk is written only after that: the owned chunk by that add,
     /// which no put reads, the others during the all-gather.</remarks>
-    private sealed class Lane<T>(RankLink link, long sequence, int stepBase, int length, ReduceOp op, Memory<T> buffer)
+    private sealed class Lane<T>(RankLink link, long sequence, int stepBase, BufferShape shape, ReduceOp op, Memory<T> buffer)
         where T : unmanaged, INumber<T>
     {
         private readonly int _n = link.WorldSize;
@@ -107,19 +114,19 @@ internal static class RingAllReduce
                 // Each partial sum is written straight into the store's memory (the put's fill), from the received view
                 // and this rank's values: no temporary array. The last one is added in place into the buffer.
                 var own = Range(_rank);
-                var (stored, sent) = link.SendFilled(right, sequence, stepBase, own.End.Value - own.Start.Value, (ReadOnlyMemory<T>)buffer[own], CopyFill, null, length, failure.Token);
+                var (stored, sent) = link.SendFilled(right, sequence, stepBase, own.End.Value - own.Start.Value, (ReadOnlyMemory<T>)buffer[own], CopyFill, null, shape, failure.Token);
                 staged.Add(stored);
                 pending = Watch(sent);
                 for (var s = 0; s < _n - 1; s++)
                 {
                     var chunk = Range(Mod(_rank - s - 1, _n));
-                    var received = await link.ReceiveViewAsync<T>(left, sequence, stepBase + s, length, failure.Token).ConfigureAwait(false);
+                    var received = await link.ReceiveViewAsync<T>(left, sequence, stepBase + s, shape, failure.Token).ConfigureAwait(false);
                     Task next;
                     if (s < _n - 2)
                     {
                         // The view is released once the partial sum is written (by the send).
                         (stored, next) = link.SendFilled(right, sequence, stepBase + s + 1, chunk.End.Value - chunk.Start.Value,
-                            ((ReadOnlyMemory<T>)buffer[chunk], received.Values, op), CombineFill, received, length, failure.Token);
+                            ((ReadOnlyMemory<T>)buffer[chunk], received.Values, op), CombineFill, received, shape, failure.Token);
                         staged.Add(stored);
                         next = Watch(next);
                     }
@@ -154,10 +161,10 @@ internal static class RingAllReduce
                 {
                     var step = stepBase + _n + s;
                     var send = Watch(forward is null
-                        ? link.SendFilled(right, sequence, step, owned.End.Value - owned.Start.Value, (ReadOnlyMemory<T>)buffer[owned], CopyFill, null, length, cancellationToken).Sent
+                        ? link.SendFilled(right, sequence, step, owned.End.Value - owned.Start.Value, (ReadOnlyMemory<T>)buffer[owned], CopyFill, null, shape, cancellationToken).Sent
                         : link.ForwardAsync(right, sequence, step, forward, cancellationToken));
                     var chunk = Range(Mod(_rank - s, _n));
-                    var received = await link.ReceiveChunkAsync<T>(left, sequence, step, length, incoming => incoming.CopyTo(buffer.Span[chunk]), failure.Token).ConfigureAwait(false);
+                    var received = await link.ReceiveChunkAsync<T>(left, sequence, step, shape, incoming => incoming.CopyTo(buffer.Span[chunk]), failure.Token).ConfigureAwait(false);
                     await pending.ConfigureAwait(false);
                     pendingForward?.Ref?.Dispose();
                     (pending, pendingForward, forward) = (send, forward, received);

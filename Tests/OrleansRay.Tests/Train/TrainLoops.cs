@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics.Tensors;
 using OrleansRay.Train;
 
 namespace OrleansRay.Tests.Training;
@@ -111,6 +112,30 @@ public static class TrainLoops
         {
             await context.ReportAsync(new Dictionary<string, double> { ["n"] = 2 });
         }
+    }
+
+    /// <summary>Allreduces tensors through the context: a 2×3 <c>Tensor&lt;float&gt;</c> holding rank + 1 + i (sum, then
+    /// max of rank × 10 + i) and a 3×2 <c>Tensor&lt;double&gt;</c> (mean); reports what rank 0's hold and whether every
+    /// call returned its own tensor, shape unchanged.</summary>
+    public static async Task Tensors(TrainContext context)
+    {
+        var rank = context.WorldRank;
+        var sum = Tensor.Create(Enumerable.Range(0, 6).Select(i => (float)(rank + 1 + i)).ToArray(), [2, 3]);
+        var summed = await context.AllReduceAsync(sum);
+        var max = Tensor.Create(Enumerable.Range(0, 6).Select(i => (float)(rank * 10 + i)).ToArray(), [2, 3]);
+        var maxed = await context.AllReduceAsync(max, Train.Collective.ReduceOp.Max);
+        var mean = Tensor.Create(Enumerable.Range(0, 6).Select(i => (double)(rank * 6 + i)).ToArray(), [3, 2]);
+        var averaged = await context.AllReduceAsync(mean, Train.Collective.ReduceOp.Mean);
+        var same = ReferenceEquals(summed, sum) && ReferenceEquals(maxed, max) && ReferenceEquals(averaged, mean)
+            && summed.Lengths.SequenceEqual([2, 3]) && averaged.Lengths.SequenceEqual([3, 2]);
+        await context.ReportAsync(new Dictionary<string, double>
+        {
+            ["sum_0_0"] = summed[0, 0],
+            ["sum_1_2"] = summed[1, 2],
+            ["max_1_2"] = maxed[1, 2],
+            ["mean_2_1"] = averaged[2, 1],
+            ["same_tensors"] = same ? 1 : 0,
+        });
     }
 
     /// <summary>Reports the context's place in the group (rank 0's metrics are kept; the others' are compared by allreduce).</summary>

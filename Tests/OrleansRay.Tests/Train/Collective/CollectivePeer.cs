@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using OrleansRay.Train.Collective;
 
 namespace OrleansRay.Tests.Training.Collective;
@@ -78,6 +80,38 @@ public sealed class CollectivePeer
         return await Communicator.AllReduceAsync(values, ReduceOp.Sum, both.Token);
     }
 
+    /// <summary>Allreduces a float tensor of <paramref name="lengths"/> over <paramref name="values"/> (row-major; with
+    /// <paramref name="dropFirstColumn"/>, the view without its first column, which is not dense).</summary>
+    public async Task<ReducedTensor> AllReduceFloatTensor(float[] values, long[] lengths, ReduceOp op, bool dropFirstColumn)
+    {
+        var tensor = Tensor.Create(values, lengths.Select(l => (nint)l).ToArray());
+        if (dropFirstColumn)
+        {
+            tensor = tensor[new NRange[] { .., 1.. }];
+        }
+
+        var result = await WithDeadline(t => Communicator.AllReduceAsync(tensor, op, t));
+        return new ReducedTensor(
+            Flat(result).Select(v => (double)v).ToArray(), Lengths(result), ReferenceEquals(result, tensor), values.AsSpan().SequenceEqual(Flat(result)));
+    }
+
+    /// <summary>Allreduces a double tensor of <paramref name="lengths"/> over <paramref name="values"/> (row-major).</summary>
+    public async Task<ReducedTensor> AllReduceDoubleTensor(double[] values, long[] lengths, ReduceOp op)
+    {
+        var tensor = Tensor.Create(values, lengths.Select(l => (nint)l).ToArray());
+        var result = await WithDeadline(t => Communicator.AllReduceAsync(tensor, op, t));
+        return new ReducedTensor(Flat(result), Lengths(result), ReferenceEquals(result, tensor), values.AsSpan().SequenceEqual(Flat(result)));
+    }
+
+    private static T[] Flat<T>(Tensor<T> tensor)
+    {
+        var flat = new T[tensor.FlattenedLength];
+        tensor.FlattenTo(flat);
+        return flat;
+    }
+
+    private static long[] Lengths<T>(Tensor<T> tensor) => tensor.Lengths.ToArray().Select(l => (long)l).ToArray();
+
     public Task<string> BroadcastString(string value, int root) => WithDeadline(t => Communicator.BroadcastAsync(value, root, t));
 
     public Task<double[]> BroadcastDoubles(double[] value, int root) => WithDeadline(t => Communicator.BroadcastAsync(value, root, t));
@@ -131,3 +165,12 @@ public sealed class CollectivePeer
         }
     }
 }
+
+/// <summary>What a rank's tensor holds after an allreduce: its elements in row-major order, its lengths, whether the
+/// call returned the tensor it was given, and whether the array the tensor was made over holds the result (in place).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReducedTensor(
+    [property: Id(0)] double[] Values,
+    [property: Id(1)] long[] Lengths,
+    [property: Id(2)] bool SameTensor,
+    [property: Id(3)] bool WrittenInPlace);
