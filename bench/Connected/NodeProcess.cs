@@ -125,6 +125,30 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The sum of the peak resident memory (VmHWM in /proc/PID/status, bytes) of this node's processes (the node
+    /// and its object store), each over its life so far; 0 where /proc does not have it. Peaks of different processes
+    /// need not coincide, so the sum bounds their joint peak from above.</summary>
+    public long PeakResidentBytes()
+    {
+        long total = 0;
+        foreach (var process in Snapshot())
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{process.Id.ToString(CultureInfo.InvariantCulture)}/status")
+                    .FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                var kib = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+                total += kib is null ? 0 : long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Exited meanwhile, or no /proc: the figure is best effort.
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Tracks the node process named by its pid file and its children (the object store), by pid.</summary>
     private void Track()
     {
