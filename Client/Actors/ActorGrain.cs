@@ -101,14 +101,7 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         }
 
         var gate = _gate!;
-        var stamp = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
-        if (stamp is not null)
-        {
-            // Read once: it must not reach the calls this method makes (the stamper stamps those anew).
-            RequestContext.Remove(ActorCallStamp.Key);
-        }
-
-        var entered = gate.EnterAsync(stamp);
+        var entered = gate.EnterAsync(TakeStamp());
         if (!entered.IsCompletedSuccessfully)
         {
             return InvokeAfterEnterAsync(context, gate, entered);
@@ -133,6 +126,30 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
         }
 
         return ExitWhenDoneAsync(call, gate);
+    }
+
+    /// <summary>Reads this call's order stamp and takes it out of the request context: it must not reach the calls the
+    /// method makes (the stamper stamps those anew), nor ride back to the caller in the response.</summary>
+    /// <remarks>Orleans imports a fresh copy of the message's request context for each call it invokes, and exports the
+    /// context again into the response once the call ends. <see cref="RequestContext.Remove"/> here would only hold inside
+    /// Orleans' invoker (an async method, which restores the context it started with when it returns), so the stamp would
+    /// still be copied into every response (and serialized both ways between processes); removing it from this call's
+    /// own dictionary drops it for the rest of the call, the response included, and allocates nothing.</remarks>
+    private static ActorCallStamp? TakeStamp()
+    {
+        if (RequestContext.Entries is Dictionary<string, object> values)
+        {
+            return values.Remove(ActorCallStamp.Key, out var stamp) ? stamp as ActorCallStamp : null;
+        }
+
+        // Not Orleans' dictionary (a later Orleans may keep the context another way): the context's own removal.
+        var found = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
+        if (found is not null)
+        {
+            RequestContext.Remove(ActorCallStamp.Key);
+        }
+
+        return found;
     }
 
     private async Task InvokeAfterEnterAsync(IIncomingGrainCallContext context, ActorCallGate gate, ValueTask entered)

@@ -16,6 +16,9 @@ public sealed class GrainActorTests
     public Task A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type() => GrainActorScenarios.A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type(_ray);
 
     [Fact]
+    public Task The_order_stamp_reaches_neither_the_method_nor_the_callers_later_calls() => GrainActorScenarios.The_order_stamp_reaches_neither_the_method_nor_the_callers_later_calls(_ray);
+
+    [Fact]
     public Task A_thousand_unawaited_calls_of_one_caller_run_in_the_order_made() => GrainActorScenarios.A_thousand_unawaited_calls_of_one_caller_run_in_the_order_made(_ray);
 
     [Fact]

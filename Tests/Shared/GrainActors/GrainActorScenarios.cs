@@ -22,6 +22,18 @@ public static class GrainActorScenarios
         await ray.KillAsync(counter);
     }
 
+    public static async Task The_order_stamp_reaches_neither_the_method_nor_the_callers_later_calls(IRay ray, SchedulingStrategy? on = null)
+    {
+        var counter = await ray.CreateActorAsync<ICounterActor>(On(on));
+        var pending = counter.SeesOrderStamp();
+        // The stamper sets the stamp while the call is sent: none of it may stay in the caller's context.
+        Assert.Null(Orleans.Runtime.RequestContext.Get(ActorCallStamp.Key));
+        Assert.False(await pending);
+        Assert.False(await counter.SeesOrderStamp());
+        Assert.Null(Orleans.Runtime.RequestContext.Get(ActorCallStamp.Key));
+        await ray.KillAsync(counter);
+    }
+
     public static async Task A_thousand_unawaited_calls_of_one_caller_run_in_the_order_made(IRay ray, SchedulingStrategy? on = null)
     {
         var counter = await ray.CreateActorAsync<ICounterActor>(On(on));

@@ -34,6 +34,9 @@ public interface ICounterActor : IActor
     Task<string> Node();
 
     Task<int> Fail(string message);
+
+    /// <summary>Whether the method's request context still holds the call's order stamp (it must not).</summary>
+    Task<bool> SeesOrderStamp();
 }
 
 public sealed class CounterActor : ActorGrain, ICounterActor
@@ -46,6 +49,8 @@ public sealed class CounterActor : ActorGrain, ICounterActor
     public Task<int> Add(int amount) => Task.FromResult(_n += amount);
 
     public Task<int> Get() => Task.FromResult(_n);
+
+    public Task<bool> SeesOrderStamp() => Task.FromResult(Orleans.Runtime.RequestContext.Get(ActorCallStamp.Key) is not null);
 
     public Task Append(int value)
     {
