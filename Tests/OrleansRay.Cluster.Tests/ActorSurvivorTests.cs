@@ -51,10 +51,10 @@ public sealed class ActorSurvivorPostgresTests
     [Fact]
     public async Task On_PostgreSQL_actors_on_surviving_nodes_keep_their_state_without_a_restart_when_another_worker_is_killed()
     {
-        var storage = await _server.CreateDatabaseAsync("actorsurvivors");
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Storage = storage });
-        var workers = cluster.Nodes.Where(n => !n.IsHead).ToList();
-        await ActorSurvivors.AssertKeptAsync(cluster, workers[0], workers[1], _output);
+        // The collection's shared PostgreSQL cluster, back to head and two workers all alive (the killed one is replaced
+        // when the next test asks for it).
+        var shared = await _server.SharedClusterAsync();
+        await ActorSurvivors.AssertKeptAsync(shared.Cluster, shared.Workers[0], shared.Workers[1], _output);
     }
 }
 

@@ -4,14 +4,18 @@ using OrleansRay.Cluster.Tests.Fixtures;
 using OrleansRay.Tests.Processes;
 using Xunit;
 using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace OrleansRay.Cluster.Tests;
 
 /// <summary>Issue 12: a driver's code travels with its job. A cluster of three real nodes started with no <c>--load</c>
 /// runs ShipApp, a driver program built only for these tests (two builds of the assembly name "ShipApp" whose function
 /// bodies differ), connected by address; the builds run at the same time on the same nodes and each sees its own; nodes
-/// unload a job's code when it ends, and fifty jobs in a row leave a node's memory and load contexts flat.</summary>
-public sealed class CodeShippingTests : IAsyncLifetime
+/// unload a job's code when it ends, and fifty jobs in a row leave a node's memory and load contexts flat. The three
+/// tests share one cluster (<see cref="ShipCluster"/>): each starts only once every node has unloaded all job code, so
+/// no test sees another's jobs.</summary>
+[TestCaseOrderer(ShipCluster.OrdererTypeName, ByNameOrderer.AssemblyName)]
+public sealed class CodeShippingTests : IClassFixture<ShipCluster>, IAsyncLifetime
 {
     private static readonly TimeSpan DriverDeadline = TimeSpan.FromSeconds(180);
 
@@ -21,28 +25,35 @@ public sealed class CodeShippingTests : IAsyncLifetime
 
     private readonly ITestOutputHelper _output;
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "orleansray-ship-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ShipCluster _shared;
     private LocalCluster _cluster = null!;
 
-    public CodeShippingTests(ITestOutputHelper output)
+    public CodeShippingTests(ShipCluster shared, ITestOutputHelper output)
     {
+        _shared = shared;
         _output = output;
     }
 
+    /// <summary>A fresh folder, and the shared cluster with all three nodes running and no job's code loaded.</summary>
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_folder);
-        _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 2, LoadTestApp = false, ObjectStoreMemory = 64L << 20 });
+        _cluster = await _shared.ClusterAsync();
+        await WaitForNoJobCodeAsync();
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        await _cluster.DisposeAsync();
+        _shared.RanJobs();
         Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
     }
 
     [Fact]
     public async Task Two_builds_of_one_driver_run_side_by_side_on_nodes_that_never_loaded_it_and_each_sees_its_own()
     {
+        // Nodes that never saw ShipApp: no job has run on this cluster (it runs first; else a new cluster).
+        _cluster = await _shared.ClusterWithNoJobYetAsync();
         var v1Ready = Path.Combine(_folder, "v1.ready");
         var v2Ready = Path.Combine(_folder, "v2.ready");
 
@@ -219,5 +230,66 @@ public sealed class CodeShippingTests : IAsyncLifetime
     {
         var json = await _cluster.GetDashboardAsync("/api/objects");
         return JsonDocument.Parse(json);
+    }
+}
+
+/// <summary>The cluster <see cref="CodeShippingTests"/> share: three CLI nodes started with no <c>--load</c> (so no node
+/// knows ShipApp), a 64 MiB object store each. The test that needs nodes that never ran a job runs first (see
+/// <see cref="Orderer"/>); should it run later, it gets a new cluster.</summary>
+public sealed class ShipCluster : IAsyncLifetime
+{
+    /// <summary>The name to give <c>[TestCaseOrderer]</c>.</summary>
+    public const string OrdererTypeName = "OrleansRay.Cluster.Tests.ShipCluster+Orderer";
+
+    private const string NeedsNoJobYet = nameof(CodeShippingTests.Two_builds_of_one_driver_run_side_by_side_on_nodes_that_never_loaded_it_and_each_sees_its_own);
+
+    private LocalCluster? _cluster;
+    private bool _used;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>The shared cluster (started on first use), checked to still run its three nodes.</summary>
+    public async Task<LocalCluster> ClusterAsync()
+    {
+        _cluster ??= await StartAsync();
+        Assert.True(_cluster.RunningNodes.Count == 3, $"a node of the shared code shipping cluster died\n{_cluster.Diagnostics()}");
+        return _cluster;
+    }
+
+    /// <summary>Called by each test when it ends: jobs ran on the cluster.</summary>
+    public void RanJobs() => _used = _cluster is not null;
+
+    /// <summary>The shared cluster if no test ran a job on it yet, else a new one in its place.</summary>
+    public async Task<LocalCluster> ClusterWithNoJobYetAsync()
+    {
+        if (_cluster is not null && _used)
+        {
+            await _cluster.DisposeAsync();
+            _cluster = await StartAsync();
+            _used = false;
+        }
+
+        return await ClusterAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    private static Task<LocalCluster> StartAsync() =>
+        LocalCluster.StartAsync(new LocalClusterOptions { Workers = 2, LoadTestApp = false, ObjectStoreMemory = 64L << 20 });
+
+    /// <summary>The test that needs a cluster no job ran on first, then by name. For speed only (see above).</summary>
+    public sealed class Orderer : ITestCaseOrderer
+    {
+        public IEnumerable<TTestCase> OrderTestCases<TTestCase>(IEnumerable<TTestCase> testCases)
+            where TTestCase : ITestCase =>
+            testCases.OrderBy(t => t.TestMethod.Method.Name == NeedsNoJobYet ? 0 : 1)
+                .ThenBy(t => t.TestMethod.Method.Name, StringComparer.Ordinal)
+                .ThenBy(t => t.UniqueID, StringComparer.Ordinal);
     }
 }

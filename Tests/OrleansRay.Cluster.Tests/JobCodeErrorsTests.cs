@@ -7,21 +7,41 @@ namespace OrleansRay.Cluster.Tests;
 
 /// <summary>Issue 12, errors a user can act on: a node started with <c>--load</c> of one build of a driver never runs
 /// that build for a driver of another build (it reports the difference and runs the job's own), and code over the
-/// upload limit is refused at connect with its size and the limit.</summary>
-public sealed class JobCodeErrorsTests : IAsyncLifetime
+/// upload limit is refused at connect with its size and the limit. Both tests use one node (<see cref="V1Node"/>): neither
+/// depends on what the other's jobs did there.</summary>
+public sealed class JobCodeErrorsTests : IClassFixture<JobCodeErrorsTests.V1Node>
 {
     private static readonly TimeSpan DriverDeadline = TimeSpan.FromSeconds(120);
 
     private static readonly string V1 = RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Cluster.ShipApp"), "ShipApp.dll");
     private static readonly string V2 = RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Cluster.ShipApp.V2"), "ShipApp.dll");
 
-    private LocalCluster _cluster = null!;
+    private readonly LocalCluster _cluster;
 
-    public async Task InitializeAsync() =>
-        // One node that loads the first build of ShipApp itself, as `--load` did before code travelled with jobs.
-        _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0, LoadTestApp = false, Load = [V1], ObjectStoreMemory = 64L << 20 });
+    public JobCodeErrorsTests(V1Node node)
+    {
+        _cluster = node.Cluster;
+        Assert.True(_cluster.Head.IsRunning, $"the node died\n{_cluster.Diagnostics()}");
+    }
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    /// <summary>One node that loads the first build of ShipApp itself, as <c>--load</c> did before code travelled with jobs.</summary>
+    public sealed class V1Node : IAsyncLifetime
+    {
+        private LocalCluster? _cluster;
+
+        public LocalCluster Cluster => _cluster ?? throw new InvalidOperationException("The node did not start.");
+
+        public async Task InitializeAsync() =>
+            _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0, LoadTestApp = false, Load = [V1], ObjectStoreMemory = 64L << 20 });
+
+        public async Task DisposeAsync()
+        {
+            if (_cluster is not null)
+            {
+                await _cluster.DisposeAsync();
+            }
+        }
+    }
 
     [Fact]
     public async Task A_node_whose_loaded_build_differs_from_the_drivers_runs_the_drivers_build_and_reports_the_difference()

@@ -19,8 +19,8 @@ public sealed class PostgresDriverTests
     [Fact]
     public async Task On_PostgreSQL_a_thousand_spread_tasks_land_on_all_three_nodes()
     {
-        var storage = await _server.CreateDatabaseAsync("spread");
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Storage = storage });
+        // The collection's shared PostgreSQL cluster: head and two workers, all alive.
+        var cluster = (await _server.SharedClusterAsync()).Cluster;
         await using var ray = await Driver.ConnectAsync(cluster);
         var alive = await Driver.AliveNodeIdsAsync(ray);
 

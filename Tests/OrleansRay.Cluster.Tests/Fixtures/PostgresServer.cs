@@ -17,6 +17,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(90);
     private readonly string _root = Path.Combine(Path.GetTempPath(), "orleansray-pg-" + Guid.NewGuid().ToString("N")[..12]);
     private int _databases;
+    private SharedCluster? _cluster;
 
     public int Port { get; } = TestPorts.Free();
 
@@ -52,7 +53,43 @@ public sealed class PostgresServer : IAsyncLifetime
         return ConnectionString(name);
     }
 
+    /// <summary>A head and two workers whose <c>--storage</c> is a database of their own on this server, started on the
+    /// first call and shared by the tests of <see cref="PostgresCollection"/> that need such a cluster but neither stop it
+    /// nor look at its database: every call brings it back to the head and two plain workers, all alive
+    /// (<see cref="SharedCluster.ResetAsync"/>), so a test that killed a worker leaves nothing behind.</summary>
+    public async Task<SharedCluster> SharedClusterAsync()
+    {
+        if (_cluster is null)
+        {
+            var cluster = new SharedCluster(new LocalClusterOptions { Storage = await CreateDatabaseAsync("shared"), Workers = SharedCluster.BaseWorkers });
+            await cluster.InitializeAsync();
+            _cluster = cluster;
+        }
+        else
+        {
+            await _cluster.ResetAsync();
+        }
+
+        return _cluster;
+    }
+
     public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_cluster is not null)
+            {
+                // Its nodes stop before the database they write to.
+                await _cluster.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await StopServerAsync();
+        }
+    }
+
+    private async Task StopServerAsync()
     {
         try
         {

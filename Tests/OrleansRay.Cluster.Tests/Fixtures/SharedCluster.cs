@@ -4,14 +4,33 @@ namespace OrleansRay.Cluster.Tests.Fixtures;
 
 /// <summary>One real cluster (head + 2 workers, memory storage) shared by the tests of <see cref="ClusterCollection"/>,
 /// so a cluster is not started per test. Tests may kill, stop or add workers: each test starts with
-/// <see cref="ResetAsync"/>, which brings the cluster back to the head and two plain workers, all alive.</summary>
+/// <see cref="ResetAsync"/>, which brings the cluster back to the head and two plain workers, all alive.
+/// (<see cref="PostgresServer.SharedClusterAsync"/> shares one on PostgreSQL the same way.)</summary>
 public sealed class SharedCluster : IAsyncLifetime
 {
     /// <summary>Plain workers the tests expect besides the head.</summary>
     public const int BaseWorkers = 2;
 
     private readonly List<ClusterNode> _workers = [];
+    private readonly LocalClusterOptions _options;
     private LocalCluster? _cluster;
+
+    public SharedCluster()
+        : this(new LocalClusterOptions { Workers = BaseWorkers })
+    {
+    }
+
+    /// <summary>A shared cluster of <paramref name="options"/> (its <c>Workers</c> must be <see cref="BaseWorkers"/>).</summary>
+    public SharedCluster(LocalClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Workers != BaseWorkers)
+        {
+            throw new ArgumentException($"A shared cluster has {BaseWorkers} workers, not {options.Workers}.", nameof(options));
+        }
+
+        _options = options;
+    }
 
     public LocalCluster Cluster => _cluster ?? throw new InvalidOperationException("The shared cluster did not start.");
 
@@ -20,7 +39,7 @@ public sealed class SharedCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = BaseWorkers });
+        _cluster = await LocalCluster.StartAsync(_options);
         _workers.AddRange(_cluster.Nodes.Where(n => !n.IsHead));
     }
 
