@@ -71,6 +71,30 @@ public sealed class TensorAllReduceTests
         });
     }
 
+    /// <summary>Length-1 dimensions (a column vector, a [C, 1, 1] bias) get stride 0 in System.Numerics.Tensors; such a
+    /// tensor is still dense and reduces in place like any other.</summary>
+    [Theory]
+    [InlineData(new long[] { 6, 1 })]
+    [InlineData(new long[] { 2, 1, 3 })]
+    [InlineData(new long[] { 3, 1, 1 })]
+    [InlineData(new long[] { 6, 1, 1, 1 })]
+    [InlineData(new long[] { 1, 1, 5 })]
+    public async Task AllReduce_of_a_tensor_with_length_1_dimensions_gives_every_rank_the_sum(long[] lengths)
+    {
+        await using var group = await PeerGroup.StartAsync(_ray, 2);
+        var inputs = CommunicatorTests.Inputs(2, (int)lengths.Aggregate(1L, (a, b) => a * b));
+
+        var results = await group.AllAsync(r => group.Peers[r].Task((p, v, l, o) => p.AllReduceDoubleTensor(v, l, o), inputs[r], lengths, ReduceOp.Sum).Remote());
+
+        var expected = CommunicatorTests.Expected(inputs, ReduceOp.Sum);
+        Assert.All(results, result =>
+        {
+            Assert.Equal(lengths, result.Lengths);
+            Assert.Equal(expected, result.Values, (a, b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(a)));
+            Assert.True(result.SameTensor && result.WrittenInPlace);
+        });
+    }
+
     [Fact]
     public async Task A_large_tensor_travels_in_several_lanes_through_the_object_store()
     {
