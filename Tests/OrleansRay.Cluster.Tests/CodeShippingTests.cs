@@ -248,12 +248,27 @@ public sealed class ShipCluster : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>The shared cluster (started on first use), checked to still run its three nodes.</summary>
+    /// <summary>The shared cluster (started on first use) with its three nodes running: a cluster one of whose nodes died
+    /// (in a test that failed) is replaced, so one failure does not fail the tests after it too.</summary>
     public async Task<LocalCluster> ClusterAsync()
     {
+        if (_cluster is not null && _cluster.RunningNodes.Count != 3)
+        {
+            await ReplaceAsync();
+        }
+
         _cluster ??= await StartAsync();
         Assert.True(_cluster.RunningNodes.Count == 3, $"a node of the shared code shipping cluster died\n{_cluster.Diagnostics()}");
         return _cluster;
+    }
+
+    private async Task ReplaceAsync()
+    {
+        var old = _cluster!;
+        _cluster = null; // a failed start below leaves no disposed cluster behind for the next test
+        _used = false;
+        await old.DisposeAsync();
+        _cluster = await StartAsync();
     }
 
     /// <summary>Called by each test when it ends: jobs ran on the cluster.</summary>
@@ -264,9 +279,7 @@ public sealed class ShipCluster : IAsyncLifetime
     {
         if (_cluster is not null && _used)
         {
-            await _cluster.DisposeAsync();
-            _cluster = await StartAsync();
-            _used = false;
+            await ReplaceAsync();
         }
 
         return await ClusterAsync();
