@@ -21,7 +21,7 @@ public sealed class SharedCluster : IAsyncLifetime
     }
 
     /// <summary>A shared cluster of <paramref name="options"/> (its <c>Workers</c> must be <see cref="BaseWorkers"/>).</summary>
-    public SharedCluster(LocalClusterOptions options)
+    internal SharedCluster(LocalClusterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Workers != BaseWorkers)
