@@ -171,6 +171,26 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the node processes of one cluster, last first (workers before the head they joined: they leave a
+    /// cluster whose membership primary is still there to see them go), and empties the list. A node whose stop throws
+    /// (its processes are killed by pid before it does) is reported and the next one still goes.</summary>
+    public static async Task StopAllAsync(List<NodeProcess> nodes)
+    {
+        for (var i = nodes.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                await nodes[i].DisposeAsync();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"warning: stopping the node process at {nodes[i].Address} failed: {ex.Message}");
+            }
+        }
+
+        nodes.Clear();
+    }
+
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= _killOnExit;

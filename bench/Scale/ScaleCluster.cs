@@ -76,20 +76,6 @@ internal sealed class ScaleCluster : IAsyncDisposable
         }
 
         _drivers.Clear();
-        // Workers first: they leave a cluster whose membership primary is still there to see them go.
-        for (var i = _nodes.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await _nodes[i].DisposeAsync();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Its processes are killed by pid before DisposeAsync throws; the next node still goes.
-                Console.Error.WriteLine($"warning: stopping the node process at {_nodes[i].Address} failed: {ex.Message}");
-            }
-        }
-
-        _nodes.Clear();
+        await NodeProcess.StopAllAsync(_nodes); // workers first, then the head
     }
 }
