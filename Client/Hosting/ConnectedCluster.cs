@@ -90,7 +90,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
             // Calls to actors behind grain interfaces carry their order stamp.
-            client.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: true));
+            client.Services.AddSingleton<IActorCallRouter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: true));
             // The job's own types may appear in its values by name alone (an actor handle names its actor's class), as
             // the nodes' job serializers allow them too.
             var jobNames = jobAssemblies.Select(a => a.GetName().Name!).ToArray();

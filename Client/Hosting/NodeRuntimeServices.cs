@@ -47,7 +47,7 @@ internal static class NodeRuntimeServices
         services.TryAddSingleton(sp => sp.GetRequiredService<NodeRuntime>().ActorServices);
         services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();
         services.AddPlacementDirector<ActorGrainPlacement, ActorGrainPlacementDirector>();
-        services.AddSingleton<IOutgoingGrainCallFilter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: false));
+        services.AddSingleton<IActorCallRouter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: false));
         if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {
             // The control store writes through to the default grain storage; without --storage it is the head's memory.

@@ -13,6 +13,7 @@ namespace OrleansRay;
 /// Callers hold the typed proxy Orleans generates for the interface and await its methods directly; OrleansRay adds
 /// Ray's actor semantics (resources, placement, names, kill, restarts, per-caller order) around the grain.
 /// </remarks>
+[GenerateMethodSerializers(typeof(ActorReference))]
 public interface IActor : IGrainWithGuidKey
 {
 }

@@ -26,6 +26,23 @@ public sealed class GrainActorDistributedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Actor_proxies_route_their_calls_and_nodes_register_no_grain_call_filter()
+    {
+        // The stamp rides on the actor's own proxy: a node or a connected driver adds nothing to other grain calls.
+        foreach (var node in _cluster.Nodes)
+        {
+            var services = node.Host.Services;
+            Assert.Empty(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Orleans.IOutgoingGrainCallFilter>(services));
+            Assert.NotNull(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<IActorCallRouter>(services));
+        }
+
+        var counter = await _ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = _far });
+        Assert.IsAssignableFrom<ActorReference>(counter);
+        Assert.Equal(1, await counter.Increment());
+        await _ray.KillAsync(counter);
+    }
+
+    [Fact]
     public Task A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type() => GrainActorScenarios.A_typed_proxy_is_called_directly_and_keeps_state_and_user_exceptions_keep_their_type(_ray, _far);
 
     [Fact]

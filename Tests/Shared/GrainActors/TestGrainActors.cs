@@ -171,3 +171,10 @@ public sealed class GrainCaller
     /// <summary>Call as a remote actor method (a static method: its assembly is on every node).</summary>
     public static Task<int> CallOn(GrainCaller caller, ICounterActor counter) => caller.Call(counter);
 }
+
+/// <summary>A contract that lists another grain interface before <see cref="IActor"/>: its proxy must still be an
+/// actor proxy (<see cref="ActorReference"/>), whose calls carry their order.</summary>
+public interface ISecondListedActor : IGrainWithGuidKey, IActor
+{
+    Task<int> Ping();
+}
