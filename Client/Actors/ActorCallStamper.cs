@@ -90,10 +90,13 @@ internal sealed class ActorCallStamper : IActorCallRouter
     {
         var targetId = target.GrainId;
         var sequence = SequenceOf(targetId, out var number, out var floor);
-        // Every call is stamped, the first of a burst too: the actor learns a caller's next number only from stamps.
-        // Orleans copies the request context into the message as it sends; this async method's context change ends
-        // with it, so the stamp does not stay with the caller.
-        RequestContext.Set(ActorCallStamp.Key, new ActorCallStamp(sequence.Caller, number, floor));
+        // Every call is stamped, the first of a burst too: the actor learns a caller's next number only from stamps. The
+        // stamp is a field of the request (ActorRequest), so it travels with the call and nowhere else.
+        if (request is ActorRequest stamped)
+        {
+            stamped.Stamp = new ActorCallStamp(sequence.Caller, number, floor);
+        }
+
         try
         {
             if (kind == CallKind.OneWay)
@@ -159,9 +162,9 @@ internal sealed class ActorCallStamper : IActorCallRouter
             ?? throw new InvalidOperationException($"The call {request.GetMethodName()} could not be copied for a re-send.");
         var lostSignal = _watchNodeDeaths ? sequence.Lost : null;
         // A fresh stamp: the floor has moved since the first send (calls finished or were given up meanwhile).
-        if (RequestContext.Get(ActorCallStamp.Key) is ActorCallStamp first)
+        if (copy is ActorRequest stamped && stamped.Stamp is { } first)
         {
-            RequestContext.Set(ActorCallStamp.Key, first with { Floor = sequence.Floor });
+            stamped.Stamp = first with { Floor = sequence.Floor };
         }
 
         var call = Send<T>(target, copy, kind).AsTask();

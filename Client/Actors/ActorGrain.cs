@@ -34,7 +34,7 @@ namespace OrleansRay;
 /// </remarks>
 [Reentrant]
 [ActorGrainPlacement]
-public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGrainBase
+public abstract class ActorGrain : Grain, IActor, IActorCallAdmission, IGrainBase
 {
     private ActorCallGate? _gate;
     private GrainActorLifecycle? _lifecycle;
@@ -50,9 +50,6 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     /// call fails with <see cref="ActorDiedException"/> carrying the cause.</summary>
     async Task IGrainBase.OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Orleans hands the activation the first call's request context: its order stamp is that call's, not one for
-        // the calls the start-up code makes.
-        RequestContext.Remove(ActorCallStamp.Key);
         await AttachAsync(cancellationToken).ConfigureAwait(true);
         if (_refused is not null)
         {
@@ -88,109 +85,42 @@ public abstract class ActorGrain : Grain, IActor, IIncomingGrainCallFilter, IGra
     protected ActorId ActorId => ActorId.FromGuid(this.GetPrimaryKey());
 
     /// <inheritdoc />
-    Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
+    ValueTask IActorCallAdmission.EnterCallAsync(ActorCallStamp? stamp)
     {
-        if (!ReferenceEquals(context.Grain, this))
-        {
-            return context.Invoke(); // an Orleans extension of this activation, not the actor's code
-        }
-
         if (_refused is not null)
         {
-            return Task.FromException(_refused);
+            return ValueTask.FromException(_refused);
         }
 
         var gate = _gate!;
-        var entered = gate.EnterAsync(TakeStamp());
-        if (!entered.IsCompletedSuccessfully)
-        {
-            return InvokeAfterEnterAsync(context, gate, entered);
-        }
-
-        // The common case: admitted at once, no state machine unless the method itself completes later.
-        Task call;
-        try
-        {
-            call = Admit(context);
-        }
-        catch
-        {
-            gate.Exit();
-            throw;
-        }
-
-        if (call.IsCompleted)
-        {
-            gate.Exit();
-            return call;
-        }
-
-        return ExitWhenDoneAsync(call, gate);
+        var entered = gate.EnterAsync(stamp);
+        return entered.IsCompletedSuccessfully ? Admit(gate) : AdmitAfterEnterAsync(entered, gate);
     }
 
-    /// <summary>Reads this call's order stamp and takes it out of the request context: it must not reach the calls the
-    /// method makes (the stamper stamps those anew), nor ride back to the caller in the response.</summary>
-    /// <remarks>Orleans imports a fresh copy of the message's request context for each call it invokes, and exports the
-    /// context again into the response once the call ends. <see cref="RequestContext.Remove"/> here would only hold inside
-    /// Orleans' invoker (an async method, which restores the context it started with when it returns), so the stamp would
-    /// still be copied into every response (and serialized both ways between processes); removing it from this call's
-    /// own dictionary drops it for the rest of the call, the response included, and allocates nothing.</remarks>
-    private static ActorCallStamp? TakeStamp()
+    /// <inheritdoc />
+    void IActorCallAdmission.ExitCall() => _gate!.Exit();
+
+    private async ValueTask AdmitAfterEnterAsync(ValueTask entered, ActorCallGate gate)
     {
-        if (RequestContext.Entries is Dictionary<string, object> values)
-        {
-            return values.Remove(ActorCallStamp.Key, out var stamp) ? stamp as ActorCallStamp : null;
-        }
-
-        // Not Orleans' dictionary (a later Orleans may keep the context another way): the context's own removal.
-        var found = RequestContext.Get(ActorCallStamp.Key) as ActorCallStamp;
-        if (found is not null)
-        {
-            RequestContext.Remove(ActorCallStamp.Key);
-        }
-
-        return found;
+        await entered.ConfigureAwait(true);
+        await Admit(gate).ConfigureAwait(true);
     }
 
-    private async Task InvokeAfterEnterAsync(IIncomingGrainCallContext context, ActorCallGate gate, ValueTask entered)
-    {
-        await entered;
-        try
-        {
-            await Admit(context);
-        }
-        finally
-        {
-            gate.Exit();
-        }
-    }
-
-    private static async Task ExitWhenDoneAsync(Task call, ActorCallGate gate)
-    {
-        try
-        {
-            await call;
-        }
-        finally
-        {
-            gate.Exit();
-        }
-    }
-
-    /// <summary>Runs an admitted call, unless the actor ended meanwhile.</summary>
-    private Task Admit(IIncomingGrainCallContext context)
+    /// <summary>Lets a call that holds its slot run, unless the actor ended meanwhile (then the slot is given back).</summary>
+    private ValueTask Admit(ActorCallGate gate)
     {
         if (_lifecycle is { } lifecycle)
         {
             if (Ended(lifecycle) is { } ended)
             {
-                return Task.FromException(ended);
+                gate.Exit();
+                return ValueTask.FromException(ended);
             }
 
             lifecycle.CallRun();
         }
 
-        return context.Invoke();
+        return default;
     }
 
     private Exception? Ended(GrainActorLifecycle lifecycle)

@@ -13,15 +13,16 @@ namespace OrleansRay;
 /// interface. Calls to other grains do not pass through OrleansRay at all (no grain call filter is registered), so an
 /// OrleansRay node adds nothing to an ordinary grain call. In a process without OrleansRay's services (a plain Orleans
 /// client) the proxy sends calls unstamped, as an ordinary grain reference would.
-/// <para>The return types it supports are Orleans' own (<see cref="Task"/>, <see cref="ValueTask"/>, their generic forms,
-/// <c>void</c> for one-way calls, <see cref="IAsyncEnumerable{T}"/>), named here as on <see cref="GrainReference"/>.</para>
+/// <para>The return types it supports are Orleans' own: <see cref="Task"/>, <see cref="ValueTask"/>, their generic forms and
+/// <c>void</c> for one-way calls, each through an <see cref="ActorRequest"/> that carries the call's order stamp and
+/// admits itself into the actor; and <see cref="IAsyncEnumerable{T}"/>, through Orleans' own request (unordered).</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-[DefaultInvokableBaseType(typeof(ValueTask<>), typeof(Request<>))]
-[DefaultInvokableBaseType(typeof(ValueTask), typeof(Request))]
-[DefaultInvokableBaseType(typeof(Task<>), typeof(TaskRequest<>))]
-[DefaultInvokableBaseType(typeof(Task), typeof(TaskRequest))]
-[DefaultInvokableBaseType(typeof(void), typeof(VoidRequest))]
+[DefaultInvokableBaseType(typeof(ValueTask<>), typeof(ActorValueTaskRequest<>))]
+[DefaultInvokableBaseType(typeof(ValueTask), typeof(ActorValueTaskRequest))]
+[DefaultInvokableBaseType(typeof(Task<>), typeof(ActorTaskRequest<>))]
+[DefaultInvokableBaseType(typeof(Task), typeof(ActorTaskRequest))]
+[DefaultInvokableBaseType(typeof(void), typeof(ActorVoidRequest))]
 [DefaultInvokableBaseType(typeof(IAsyncEnumerable<>), typeof(AsyncEnumerableRequest<>))]
 public class ActorReference : GrainReference
 {

@@ -1,6 +1,7 @@
 namespace OrleansRay;
 
-/// <summary>The order stamp of a call to an actor behind a grain interface, carried in Orleans' request context:
+/// <summary>The order stamp of a call to an actor behind a grain interface, carried in the call's request
+/// (<see cref="ActorRequest.Stamp"/>):
 /// who called (one per calling process), the call's sequence number for this actor, and the caller's floor (every
 /// call below it has finished or was given up). The actor starts each caller's calls in sequence order, as Ray's
 /// actor task submitter does; the floor lets a new activation know where a caller's sequence stands.</summary>
@@ -12,9 +13,6 @@ public sealed record ActorCallStamp(
     [property: Id(1)] long Sequence,
     [property: Id(2)] long Floor)
 {
-    /// <summary>The request-context key the stamp travels under.</summary>
-    public const string Key = "orleansray.order";
-
     /// <summary>The stamp's well-known Orleans type id (unique among the types Orleans serializes in this cluster).</summary>
     public const uint WireTypeId = 0x4F5201;
 }

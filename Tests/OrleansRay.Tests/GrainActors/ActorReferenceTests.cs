@@ -22,3 +22,4 @@ public sealed class ActorReferenceTests
         Assert.True(proxy.IsSubclassOf(typeof(ActorReference)), $"{proxy} derives from {proxy.BaseType}, not ActorReference");
     }
 }
+

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using OrleansRay.Tests.Fixtures;
 using OrleansRay.TestGrainActors;
 using Xunit;
@@ -23,6 +24,34 @@ public sealed class GrainActorDistributedTests : IAsyncLifetime
     {
         await _ray.DisposeAsync();
         await _cluster.DisposeAsync();
+    }
+
+    /// <summary>The requests generated for actor methods carry their order stamp through Orleans' serializer (between
+    /// processes) and its copier (calls within one).</summary>
+    [Fact]
+    public void Every_generated_request_of_an_actor_contract_is_an_ActorRequest_whose_stamp_survives_serialization_and_copying()
+    {
+        var requests = typeof(ICounterActor).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(Orleans.Serialization.Invocation.IInvokable).IsAssignableFrom(t) && t.Namespace?.Contains("TestGrainActors") == true && t.Name.Contains("ICounterActor"))
+            .ToList();
+        Assert.NotEmpty(requests);
+        var notStamped = requests.Where(t => !typeof(ActorRequest).IsAssignableFrom(t)).Select(t => t.Name).ToList();
+        Assert.True(notStamped.Count == 0, "not ActorRequests: " + string.Join(", ", notStamped));
+
+        // A node's own serializer and copier (argument codecs such as ObjectRef's take the node's services).
+        var services = _cluster.Nodes[0].Host.Services;
+        var serializer = services.GetRequiredService<Orleans.Serialization.Serializer>();
+        var copier = services.GetRequiredService<Orleans.Serialization.DeepCopier>();
+        var stamp = new ActorCallStamp(Guid.NewGuid(), 41, 17);
+        foreach (var type in requests.Where(t => !t.ContainsGenericParameters))
+        {
+            var request = (ActorRequest)Activator.CreateInstance(type)!;
+            request.Stamp = stamp;
+            var wire = serializer.Deserialize<Orleans.Serialization.Invocation.IInvokable>(serializer.SerializeToArray<Orleans.Serialization.Invocation.IInvokable>(request));
+            Assert.Equal(stamp, Assert.IsAssignableFrom<ActorRequest>(wire).Stamp);
+            var copy = copier.Copy<Orleans.Serialization.Invocation.IInvokable>(request);
+            Assert.Equal(stamp, Assert.IsAssignableFrom<ActorRequest>(copy).Stamp);
+        }
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class CounterActor : ActorGrain, ICounterActor
 
     public Task<int> Get() => Task.FromResult(_n);
 
-    public Task<bool> SeesOrderStamp() => Task.FromResult(Orleans.Runtime.RequestContext.Get(ActorCallStamp.Key) is not null);
+    public Task<bool> SeesOrderStamp() => Task.FromResult(Orleans.Runtime.RequestContext.Keys.Any());
 
     public Task Append(int value)
     {
