@@ -59,7 +59,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Attempts = new TaskAttempts(this, Node, Reader, Events, Foreign, logger);
         // The engine places through this runtime (ITaskPlacer below), which hands over to the cluster scheduler built
         // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
-        Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this, logger);
+        Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code };
         Actors = new ActorSubmitter(ActorServices, logger);

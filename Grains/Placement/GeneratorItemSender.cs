@@ -49,7 +49,8 @@ internal sealed class GeneratorItemSender : IGeneratorSink
         var ask = needed + ((Backpressure - 1) / 2);
         while (_consumed < needed)
         {
-            // Off the worker thread: the call's continuation must not wait for a busy worker (see TaskExecutorGrain).
+            // Off the worker thread: the grain call's continuation must not wait for a busy worker (a grain call made
+            // from a worker thread that then blocks can; docs/adr/0001-core-runtime.md, "Found the hard way").
             var consumed = await Task.Run(() => _owner.WaitGeneratorConsumedAsync(_taskId, ask), cancellationToken)
                 .WaitAsync(cancellationToken).ConfigureAwait(true);
             if (consumed < 0)

@@ -1,20 +1,8 @@
 namespace OrleansRay.Scheduling;
 
-/// <summary>Leases after they are granted: starting one by id (the executor grain's call), and the resources of a leased task that blocks in a Get or is cancelled by force.</summary>
+/// <summary>Leases after they are granted: the resources of a leased task that blocks in a Get or is cancelled by force.</summary>
 internal sealed partial class SchedulerEngine
 {
-    /// <summary>Runs a granted lease's loop on the worker pool; called by the route's starter (the executor grain).</summary>
-    public Task RunLeaseAsync(long leaseId)
-    {
-        Lease? lease;
-        lock (_gate)
-        {
-            _leases.TryGetValue(leaseId, out lease);
-        }
-
-        return lease is null ? Task.CompletedTask : _loops.RunDirectly(lease);
-    }
-
     /// <summary>The task running under <paramref name="lease"/> waits for objects: hand its resources back meanwhile
     /// (Ray does the same, so nested tasks cannot deadlock a full node).</summary>
     public void ReleaseWhileBlocked(Lease lease)

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansRay.Execution;
 
 namespace OrleansRay.Scheduling;
@@ -7,8 +6,8 @@ namespace OrleansRay.Scheduling;
 /// and hands them to worker leases. Also the ledger for actors' resources and placement-group bundles.</summary>
 /// <remarks>
 /// <para>One lock guards the ledger, the ready queues and the leases; every critical section is O(1) amortized, so it
-/// stays off the profile at 100k tasks/s. Leases are started outside the lock, through the <see cref="LeaseRoute"/>
-/// (the executor grain while the silo is active) or directly, and run on the <see cref="WorkerPool"/>.</para>
+/// stays off the profile at 100k tasks/s. Leases are started outside the lock, by the thread that granted them, straight
+/// onto the <see cref="WorkerPool"/> (without that thread's execution context; see <see cref="LeaseLoops.Start"/>).</para>
 /// <para>Its collaborators are ports passed to the constructor: an <see cref="IArgumentSource"/> for object arguments,
 /// an <see cref="ITaskPlacer"/> for spillback and an <see cref="ITaskRunner"/> for the tasks themselves. On a node the
 /// runner is the Scheduling layer's <see cref="TaskAttempts"/>, and the argument source and placer are the node runtime,
@@ -40,23 +39,19 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// <param name="runner">Runs each task.</param>
     /// <param name="arguments">Finds the entries of object arguments.</param>
     /// <param name="placer">Asked whether each ready task this node owns runs elsewhere.</param>
-    /// <param name="logger">Logs leases that could not be started through the route.</param>
-    /// <param name="leaseRoute">Where leases start; default: a route of its own, running them directly until switched.</param>
     /// <param name="timeProvider">Drives the starvation check; default: the system clock.</param>
-    public SchedulerEngine(ResourceSet total, WorkerPool pool, ITaskRunner runner, IArgumentSource arguments, ITaskPlacer placer, ILogger logger,
-        LeaseRoute? leaseRoute = null, TimeProvider? timeProvider = null)
+    public SchedulerEngine(ResourceSet total, WorkerPool pool, ITaskRunner runner, IArgumentSource arguments, ITaskPlacer placer,
+        TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(total);
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(placer);
-        ArgumentNullException.ThrowIfNull(logger);
         Resources = new NodeResources(this, total);
         _resources = Resources.Ledger;
         _placer = placer;
-        LeaseRoute = leaseRoute ?? new LeaseRoute();
-        _loops = new LeaseLoops(this, pool, runner, LeaseRoute, logger);
+        _loops = new LeaseLoops(this, pool, runner);
         _dependencies = new TaskDependencies(this, arguments);
         Queued = new QueuedTasks(this);
         _starvation = new StarvationGuard(this, timeProvider ?? TimeProvider.System);
@@ -105,9 +100,6 @@ internal sealed partial class SchedulerEngine : IDisposable
         Start(started);
         return true;
     }
-
-    /// <summary>Where granted leases start: the node routes them through its executor grain while the silo is active.</summary>
-    public LeaseRoute LeaseRoute { get; }
 
     /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
     public void Submit(TaskSpec spec) => _dependencies.Submit(spec);

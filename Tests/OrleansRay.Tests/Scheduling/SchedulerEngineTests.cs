@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging.Abstractions;
 using OrleansRay.Execution;
 using OrleansRay.Ownership;
 using OrleansRay.Scheduling;
@@ -9,13 +8,15 @@ using Xunit;
 namespace OrleansRay.Tests.Scheduling;
 
 /// <summary>The scheduler engine on its own, with fake ports (no silo, no node runtime): argument readiness, resource
-/// bounds, spillback, infeasible demands, placement-group bundles, cancellation and lease routing.</summary>
+/// bounds, spillback, infeasible demands, placement-group bundles, cancellation and how leases start.</summary>
 /// <remarks>Leases are granted synchronously inside Submit, so counts read right after it are exact; tasks are held
 /// by gates in the fake runner and released one by one. Every wait has a deadline.</remarks>
 public sealed class SchedulerEngineTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly ResourceSet OneCpu = Cpus(1);
+    /// <summary>Set by a submitting test; a lease's tasks must not see it.</summary>
+    private static readonly AsyncLocal<string?> SubmitterMarker = new();
     private static readonly CompiledFunction Function = FunctionRegistry.ForDelegate((Func<int>)(() => 0), "test task");
 
     private readonly WorkerPool _pool = new("scheduler-engine-tests", minThreads: 1, maxThreads: 8);
@@ -274,30 +275,59 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Leases_go_through_the_route_while_routed_and_directly_otherwise()
+    public async Task A_lease_runs_on_a_worker_thread_without_the_submitters_async_locals()
     {
-        var engine = NewEngine(Cpus(1));
-        var starter = new RecordingStarter(engine);
-        engine.LeaseRoute.RouteThrough(starter);
+        var engine = NewEngine(Cpus(2));
+        var first = Spec(engine, "first", OneCpu);
+        var second = Spec(engine, "second", Cpus(0.5));
 
-        var routed = Spec(engine, "routed", OneCpu);
-        engine.Submit(routed);
-        Assert.Same(routed, await _runner.NextStartedAsync());
-        _runner.Release(routed);
-        Assert.Single(starter.Started);
+        SubmitterMarker.Value = "submitter";
+        engine.Submit(first); // granted and started by this thread
 
-        // A starter that fails (the executor grain is going away) does not lose the lease: it runs directly.
-        starter.Fail = true;
-        var fallback = Spec(engine, "fallback", Cpus(0.5));
-        engine.Submit(fallback);
-        Assert.Same(fallback, await _runner.NextStartedAsync());
-        _runner.Release(fallback);
-        Assert.Equal(2, starter.Started.Count);
+        // The flow suppressed around the queueing is restored for the submitter.
+        Assert.False(ExecutionContext.IsFlowSuppressed());
+        Assert.Equal("submitter", SubmitterMarker.Value);
+        Assert.Same(first, await _runner.NextStartedAsync());
+        Assert.Null(_runner.Observed[first].SubmitterMarker);
+        Assert.True(_runner.Observed[first].OnWorkerThread);
 
-        engine.LeaseRoute.RunDirectly();
-        var direct = Spec(engine, "direct", Cpus(0.25));
-        await RunsNextAsync(engine, Cpus(0.25), direct);
-        Assert.Equal(2, starter.Started.Count);
+        // A submitter that already suppressed the flow (ExecutionContext.SuppressFlow throws when nested) starts leases too.
+        using (ExecutionContext.SuppressFlow())
+        {
+            engine.Submit(second);
+        }
+
+        Assert.Same(second, await _runner.NextStartedAsync());
+        Assert.Null(_runner.Observed[second].SubmitterMarker);
+        Assert.True(_runner.Observed[second].OnWorkerThread);
+        _runner.Release(first);
+        _runner.Release(second);
+    }
+
+    [Fact]
+    public async Task A_lease_granted_by_a_worker_thread_that_then_blocks_starts_on_another_thread()
+    {
+        // The pool has one thread to begin with, and the submitter holds it: the lease must get a thread of its own,
+        // never run inline on the submitter's, nor wait for it.
+        using var pool = new WorkerPool("lease-start-tests", minThreads: 1, maxThreads: 4);
+        var engine = new SchedulerEngine(Cpus(1), pool, _runner, _arguments, _placer);
+        _engines.Add(engine);
+        var task = Spec(engine, "child", OneCpu);
+        var submitterThread = 0;
+        var startedWhileBlocked = false;
+        await pool.Run(() =>
+        {
+            submitterThread = Environment.CurrentManagedThreadId;
+            engine.Submit(task);
+            startedWhileBlocked = _runner.WaitUntilStarted(task, Deadline); // blocks this worker thread
+            return Task.CompletedTask;
+        }).WaitAsync(Deadline * 2);
+
+        Assert.True(startedWhileBlocked, "the lease did not start while the worker thread that granted it was blocked");
+        Assert.NotEqual(submitterThread, _runner.Observed[task].ThreadId);
+        Assert.True(_runner.Observed[task].OnWorkerThread);
+        _runner.Release(task);
+        await LeasesEndedAsync(engine); // before its pool goes
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -305,14 +335,9 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         // Every lease ends before the worker pool goes: a lease loop resuming after the pool is disposed would be
-        // handed to the thread pool instead, which is not what these tests are about. A lease leaves the engine's
-        // count under its lock as its loop returns, and nothing signals that, so this polls, with a deadline.
+        // handed to the thread pool instead, which is not what these tests are about.
         _runner.ReleaseAll();
-        var deadline = DateTime.UtcNow + Deadline;
-        while (_engines.Any(e => e.RunningCount > 0) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(5));
-        }
+        await LeasesEndedAsync(_engines.ToArray());
 
         foreach (var engine in _engines)
         {
@@ -320,6 +345,17 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         }
 
         _pool.Dispose();
+    }
+
+    /// <summary>Waits (up to the deadline) until the engines' leases have ended: a lease leaves the engine's count
+    /// under its lock as its loop returns, and nothing signals that, so this polls.</summary>
+    private static async Task LeasesEndedAsync(params SchedulerEngine[] engines)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (engines.Any(e => e.RunningCount > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5));
+        }
     }
 
     private static ResourceSet Cpus(double amount) => ResourceSet.From(new[] { KeyValuePair.Create(ResourceSet.Cpu, amount) });
@@ -333,7 +369,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
     private SchedulerEngine NewEngine(ResourceSet total)
     {
-        var engine = new SchedulerEngine(total, _pool, _runner, _arguments, _placer, NullLogger.Instance);
+        var engine = new SchedulerEngine(total, _pool, _runner, _arguments, _placer);
         _engines.Add(engine);
         return engine;
     }
@@ -385,11 +421,16 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         private readonly Channel<TaskSpec> _started = Channel.CreateUnbounded<TaskSpec>();
         private readonly ConcurrentDictionary<TaskSpec, TaskCompletionSource> _gates = new();
         private readonly ConcurrentQueue<TaskSpec> _seen = new();
+        private readonly ConcurrentDictionary<TaskSpec, RunObservation> _observed = new();
+        private readonly ConcurrentDictionary<TaskSpec, ManualResetEventSlim> _startedEvents = new();
         private int _running;
         private int _maxConcurrent;
         private volatile bool _open;
 
         public IReadOnlyCollection<TaskSpec> Seen => _seen;
+
+        /// <summary>What each task saw when it started.</summary>
+        public IReadOnlyDictionary<TaskSpec, RunObservation> Observed => _observed;
 
         public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
@@ -401,6 +442,8 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
                 Interlocked.CompareExchange(ref _maxConcurrent, running, max);
             }
 
+            _observed[spec] = new RunObservation(SubmitterMarker.Value, WorkerPool.IsWorkerThread, Environment.CurrentManagedThreadId);
+            StartedEvent(spec).Set();
             _seen.Enqueue(spec);
             var gate = Gate(spec);
             _started.Writer.TryWrite(spec);
@@ -409,6 +452,11 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
             spec.State = TaskState.Done;
             spec.Result.TrySetInlineValue(spec.Name);
         }
+
+        /// <summary>Blocks the calling thread until <paramref name="spec"/> has started; false after <paramref name="timeout"/>.</summary>
+        public bool WaitUntilStarted(TaskSpec spec, TimeSpan timeout) => StartedEvent(spec).Wait(timeout);
+
+        private ManualResetEventSlim StartedEvent(TaskSpec spec) => _startedEvents.GetOrAdd(spec, static _ => new ManualResetEventSlim());
 
         public async Task<TaskSpec> NextStartedAsync() => await _started.Reader.ReadAsync().AsTask().WaitAsync(Deadline);
 
@@ -436,19 +484,6 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Stands in for the executor grain: records each lease, then runs it through the engine, or fails.</summary>
-    private sealed class RecordingStarter(SchedulerEngine engine) : ILeaseStarter
-    {
-        private readonly ConcurrentQueue<long> _started = new();
-
-        public volatile bool Fail;
-
-        public IReadOnlyCollection<long> Started => _started;
-
-        public Task StartLeaseAsync(long leaseId)
-        {
-            _started.Enqueue(leaseId);
-            return Fail ? Task.FromException(new InvalidOperationException("The executor grain is gone.")) : engine.RunLeaseAsync(leaseId);
-        }
-    }
+    /// <summary>What a task saw as it started: the submitter's marker, whether it ran on a worker thread, and which.</summary>
+    private sealed record RunObservation(string? SubmitterMarker, bool OnWorkerThread, int ThreadId);
 }
