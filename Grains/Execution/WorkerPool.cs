@@ -19,7 +19,18 @@ namespace OrleansRay.Execution;
 /// </remarks>
 internal sealed class WorkerPool : TaskScheduler, IDisposable
 {
-    private readonly BlockingCollection<Task> _queue = new(new ConcurrentQueue<Task>());
+    private readonly ConcurrentQueue<Task> _queue = new();
+
+    /// <summary>Wakes sleeping threads: released once per item queued while a thread sleeps (extra releases only cost
+    /// a thread a look at an empty queue).</summary>
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>How long an idle thread keeps looking for work before it sleeps (one thread at a time): a caller that
+    /// submits its next task right after its last result then finds a running thread instead of waking a sleeping one.</summary>
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+
+    private int _sleepers;
+    private int _spinning;
     private readonly int _maxThreads;
     private readonly string _name;
     private int _threads;
@@ -54,31 +65,95 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     {
         if (!_disposed)
         {
-            try
+            _queue.Enqueue(task);
+            if (Volatile.Read(ref _sleepers) > 0)
             {
-                _queue.Add(task);
-                if (Interlocked.Decrement(ref _spare) < 0)
-                {
-                    StartThread();
-                }
+                _wake.Release();
+            }
 
-                return;
-            }
-            catch (InvalidOperationException) when (_queue.IsAddingCompleted)
+            if (Interlocked.Decrement(ref _spare) < 0)
             {
-                // Disposed between the check and the add: run it as a straggler below.
+                StartThread();
             }
+
+            if (_disposed)
+            {
+                // Disposed meanwhile: the threads may have left already. Whatever is queued goes to the thread pool
+                // (an item a thread takes first is simply not here any more).
+                while (_queue.TryDequeue(out var left))
+                {
+                    RunOnThreadPool(left);
+                }
+            }
+
+            return;
         }
 
-        // After shutdown, let stragglers finish on the thread pool rather than vanish. The task is already scheduled
-        // here, so it runs through this scheduler's TryExecuteTask (Task.Start would throw on a scheduled task).
-        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Pool.TryExecuteTask(state.Task), (Pool: this, Task: task), preferLocal: false);
+        RunOnThreadPool(task);
     }
+
+    /// <summary>After shutdown, stragglers finish on the thread pool rather than vanish. The task is already scheduled
+    /// here, so it runs through this scheduler's TryExecuteTask (Task.Start would throw on a scheduled task).</summary>
+    private void RunOnThreadPool(Task task) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Pool.TryExecuteTask(state.Task), (Pool: this, Task: task), preferLocal: false);
 
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
         _current == this && !taskWasPreviouslyQueued && TryExecuteTask(task);
 
     protected override IEnumerable<Task> GetScheduledTasks() => _queue.ToArray();
+
+    private bool TryTake(out Task task)
+    {
+        if (_queue.TryDequeue(out task!))
+        {
+            return true;
+        }
+
+        if (Interlocked.CompareExchange(ref _spinning, 1, 0) == 0)
+        {
+            try
+            {
+                var until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+                var spin = new SpinWait();
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
+                {
+                    if (_queue.TryDequeue(out task!))
+                    {
+                        return true;
+                    }
+
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _spinning, 0);
+            }
+        }
+
+        // Count in as a sleeper, then look once more: an item queued before the count was seen finds us here, one
+        // queued after it releases the semaphore.
+        Interlocked.Increment(ref _sleepers);
+        try
+        {
+            if (_queue.TryDequeue(out task!))
+            {
+                return true;
+            }
+
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _wake.Wait();
+            return _queue.TryDequeue(out task!);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sleepers);
+        }
+    }
 
     private void StartThread()
     {
@@ -102,19 +177,16 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         try
         {
             Interlocked.Increment(ref _spare);
-            while (!_queue.IsCompleted)
+            while (true)
             {
-                Task? task;
-                try
+                if (!TryTake(out var task))
                 {
-                    if (!_queue.TryTake(out task, Timeout.Infinite))
+                    if (_disposed && _queue.IsEmpty)
                     {
-                        continue;
+                        break;
                     }
-                }
-                catch (InvalidOperationException)
-                {
-                    break; // completed for adding and empty
+
+                    continue;
                 }
 
                 TryExecuteTask(task);
@@ -135,6 +207,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
 
         _disposed = true;
-        _queue.CompleteAdding();
+        // Wake every sleeping thread: each drains what is left and leaves.
+        _wake.Release(Math.Max(1, Volatile.Read(ref _threads)));
     }
 }
