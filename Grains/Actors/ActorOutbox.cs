@@ -91,6 +91,7 @@ internal sealed class ActorOutbox
     public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle, string? concurrencyGroup = null)
     {
         bool start;
+        var burst = false;
         lock (_gate)
         {
             handle.Sequence = _nextSequence++;
@@ -111,11 +112,14 @@ internal sealed class ActorOutbox
             _unanswered.Add(handle);
             start = !_sending;
             _sending = true;
+            // With other calls in flight (a burst), the send starts on the thread pool so the caller's next calls join
+            // its batch; a lone call (a caller waiting for each result) is sent at once, on the caller's thread.
+            burst = start && _unanswered.OthersInFlight();
         }
 
         if (start)
         {
-            StartSending();
+            StartSending(hop: burst);
         }
     }
 
@@ -363,7 +367,17 @@ internal sealed class ActorOutbox
                     floor = _unanswered.Floor(_nextSequence);
                 }
 
-                return await _host.SubmitAsync(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor }).ConfigureAwait(false);
+                var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor };
+                if (_runtime.HostedActors.Find(_actorId) is { IsCreated: true } local)
+                {
+                    // The actor lives on this node: hand the batch to its mailbox as its host grain would (the mailbox
+                    // is thread-safe and refuses calls once dead), without an Orleans message, a copy of the batch and
+                    // two thread hand-offs per call.
+                    local.Submit(batch);
+                    return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, local.MaxTaskRetries);
+                }
+
+                return await _host.SubmitAsync(batch).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsTransient(ex) && DateTime.UtcNow < deadline)
             {

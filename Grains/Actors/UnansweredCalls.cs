@@ -44,6 +44,13 @@ internal sealed class UnansweredCalls
         return lost;
     }
 
+    /// <summary>Whether calls before the latest one still wait for results (the caller has calls in flight: a burst).</summary>
+    public bool OthersInFlight()
+    {
+        Prune();
+        return _calls.Count > 1;
+    }
+
     private void Prune()
     {
         while (_calls.TryPeek(out var first) && first.Entry.IsComplete)
