@@ -20,12 +20,74 @@ internal static class ObjectResolver
             return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
         }
 
+        if (timeout is null && SpinUntilProduced(entry))
+        {
+            // Produced while this thread looked: read it here, with no continuation to hand to another thread.
+            outcome = entry.Read();
+            if (outcome.IsComplete && outcome.Stored is null)
+            {
+                return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
+            }
+        }
+
         return WaitAndReadAsync<T>(runtime, entry, objectRef, timeout, cancellationToken);
+    }
+
+    /// <summary>How long a driver's get of the one task in flight looks for its result before it awaits it (50 µs).</summary>
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
+    /// <summary>Whether <paramref name="producer"/> is the only work in flight of its kind and runs on this node: the
+    /// only task the node has queued or running, or the caller's only unanswered call to an actor on this node.</summary>
+    private static bool IsLoneLocalWork(IPendingWork? producer)
+    {
+        switch (producer)
+        {
+            case Scheduling.TaskSpec { IsForeign: false, SentElsewhere: false } spec
+                when spec.State is Scheduling.TaskState.Queued or Scheduling.TaskState.Running:
+                var counts = spec.Engine.Counts;
+                return counts.Submitted - counts.Finished - counts.SentElsewhere == 1;
+            case Actors.ActorCallHandle call:
+                return call.IsLoneLocalCall;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A driver waiting for the result of the only task its node has in flight (a submit-then-get loop: Ray's
+    /// "tasks sync") looks for it for up to <see cref="SpinTicks"/> before awaiting: a trivial task is done in a few
+    /// microseconds, and an await would cost a hand-off to another thread (often one that must be woken) on the way
+    /// back. Never on a worker thread (a task's get hands its resources back instead), never with other tasks in flight
+    /// (a driver getting many refs at once must not spin on each), and only while the task is queued or running here. The
+    /// same for the caller's only call to a class actor on this node (Ray's "1:1 actor calls sync").</summary>
+    private static bool SpinUntilProduced(ObjectEntry entry)
+    {
+        if (WorkerPool.IsWorkerThread || !IsLoneLocalWork(entry.Producer))
+        {
+            return false;
+        }
+
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+        var spin = new SpinWait();
+        while (!entry.IsComplete)
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > until)
+            {
+                return false;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        return true;
     }
 
     private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (!await ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
+        if (ObjectWaiter.PlainWait(entry, timeout, cancellationToken) is { } plain)
+        {
+            await plain.ConfigureAwait(false);
+        }
+        else if (!await ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
         {
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}");
         }

@@ -255,8 +255,10 @@ public sealed partial class ActorPool<TActor> where TActor : class
 
             if (_idle.Count > 0 && _waiting.Count == 0)
             {
-                actor = _idle[^1];
-                _idle.RemoveAt(_idle.Count - 1);
+                // The actor idle longest: an actor that finished at once must not take every submission while the
+                // others stay idle (calls to a local actor can finish before the next one is submitted).
+                actor = _idle[0];
+                _idle.RemoveAt(0);
             }
             else
             {

@@ -31,6 +31,12 @@ public sealed class ResourceSet : IEquatable<ResourceSet>
     /// <summary>Number of resources with a positive amount.</summary>
     public int Count => _names.Length;
 
+    /// <summary>The names in order, for loops that must not allocate (<see cref="Items"/> is an iterator).</summary>
+    internal ReadOnlySpan<string> Names => _names;
+
+    /// <summary>The amounts, in the order of <see cref="Names"/>.</summary>
+    internal ReadOnlySpan<double> Amounts => _amounts;
+
     /// <summary>True when nothing is asked for.</summary>
     public bool IsEmpty => _names.Length == 0;
 

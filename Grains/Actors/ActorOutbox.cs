@@ -87,6 +87,17 @@ internal sealed class ActorOutbox
         }
     }
 
+    /// <summary>Whether <paramref name="handle"/> is this outbox's only call waiting for its result and an actor on
+    /// this node accepted it (a caller that waits for each result of a local actor: worth a brief spin for it).</summary>
+    public bool IsLoneLocalCall(ActorCallHandle handle)
+    {
+        lock (_gate)
+        {
+            return _pending.Count == 0 && _unanswered.IsOnly(handle)
+                && string.Equals(handle.Node, _runtime.NodeId.Value, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Queues a call; its result goes to <paramref name="handle"/>'s entry.</summary>
     public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle, string? concurrencyGroup = null)
     {

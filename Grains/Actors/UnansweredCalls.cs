@@ -51,6 +51,13 @@ internal sealed class UnansweredCalls
         return _calls.Count > 1;
     }
 
+    /// <summary>Whether <paramref name="handle"/> is the only call still waiting for its result.</summary>
+    public bool IsOnly(ActorCallHandle handle)
+    {
+        Prune();
+        return _calls.Count == 1 && ReferenceEquals(_calls.Peek(), handle);
+    }
+
     private void Prune()
     {
         while (_calls.TryPeek(out var first) && first.Entry.IsComplete)

@@ -9,14 +9,14 @@ internal sealed class TaskEventLog
     /// <summary>The default number of events kept: enough for the dashboard's latest-tasks table, ~2 MB.</summary>
     public const int DefaultCapacity = 10_000;
 
-    private readonly TaskEvent?[] _ring;
+    private readonly TaskEvent[] _ring;
     private readonly Lock _gate = new();
     private long _recorded;
 
     public TaskEventLog(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ring = new TaskEvent?[capacity];
+        _ring = new TaskEvent[capacity];
     }
 
     /// <summary>The most events kept; older ones are overwritten.</summary>
@@ -31,7 +31,6 @@ internal sealed class TaskEventLog
     /// <summary>Adds an event, overwriting the oldest when full.</summary>
     public void Record(TaskEvent taskEvent)
     {
-        ArgumentNullException.ThrowIfNull(taskEvent);
         lock (_gate)
         {
             _ring[_recorded % _ring.Length] = taskEvent;
@@ -48,7 +47,7 @@ internal sealed class TaskEventLog
             var result = new List<TaskEvent>(count);
             for (var i = 1; i <= count; i++)
             {
-                result.Add(_ring[(_recorded - i) % _ring.Length]!);
+                result.Add(_ring[(_recorded - i) % _ring.Length]);
             }
 
             return result;

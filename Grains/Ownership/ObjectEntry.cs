@@ -12,7 +12,8 @@ internal sealed class ObjectEntry
 {
     private const int Pending = 0, Ready = 1, Failed = 2, Stored = 3;
 
-    private readonly object _gate = new();
+    /// <summary>The entry's lock: the entry itself (internal, never locked by anything else), one object less per entry.</summary>
+    private object Gate => this;
     private volatile int _state;
     private object? _value;
     private RayError? _error;
@@ -74,7 +75,7 @@ internal sealed class ObjectEntry
     /// its lineage on demand. Returns the stored object to delete, or null when the entry is not stored with lineage.</summary>
     internal StoredObject? ReleaseValue()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_state != Stored || _lineage is not { CanRerun: true } || Volatile.Read(ref _storeReleased) != 0)
             {
@@ -94,7 +95,7 @@ internal sealed class ObjectEntry
     /// already took it).</summary>
     internal ILineage? TakeReleased()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (!_valueReleased)
             {
@@ -174,7 +175,7 @@ internal sealed class ObjectEntry
                 return new ObjectOutcome(true, null, null, _error);
         }
 
-        lock (_gate)
+        lock (Gate)
         {
             return _state switch
             {
@@ -191,7 +192,7 @@ internal sealed class ObjectEntry
     /// <returns>False when the entry no longer is that stored object (rebuilt already, failed, or freed).</returns>
     public bool TryRestart(StoredObject lost)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_state != Stored || !ReferenceEquals(_value, lost) || Volatile.Read(ref _storeReleased) != 0)
             {
@@ -208,7 +209,7 @@ internal sealed class ObjectEntry
     /// <returns>False when the entry no longer is that stored object.</returns>
     public bool TryFailLost(StoredObject lost, RayError error)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_state != Stored || !ReferenceEquals(_value, lost) || Volatile.Read(ref _storeReleased) != 0)
             {
@@ -233,7 +234,7 @@ internal sealed class ObjectEntry
     {
         if (_state == Pending)
         {
-            lock (_gate)
+            lock (Gate)
             {
                 if (_state == Pending)
                 {
@@ -266,7 +267,7 @@ internal sealed class ObjectEntry
             return;
         }
 
-        lock (_gate)
+        lock (Gate)
         {
             switch (_waiters)
             {
@@ -302,7 +303,7 @@ internal sealed class ObjectEntry
             return Task.CompletedTask;
         }
 
-        lock (_gate)
+        lock (Gate)
         {
             if (_state != Pending)
             {
@@ -318,7 +319,7 @@ internal sealed class ObjectEntry
     {
         object? waiters;
         TaskCompletionSource? completion;
-        lock (_gate)
+        lock (Gate)
         {
             if (_state != Pending)
             {

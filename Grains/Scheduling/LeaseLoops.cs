@@ -48,9 +48,9 @@ internal sealed class LeaseLoops
     /// Orleans' request context, its own) must not reach them. Flow is suppressed around the queueing, unless the
     /// caller already suppressed it (<see cref="ExecutionContext.SuppressFlow"/> throws then).</para>
     /// </remarks>
-    public void Start(List<Lease>? leases)
+    public void Start(StartedLeases leases)
     {
-        if (leases is null)
+        if (leases.First is null)
         {
             return;
         }
@@ -67,11 +67,29 @@ internal sealed class LeaseLoops
         }
     }
 
-    private void Queue(List<Lease> leases)
+    private void Queue(StartedLeases leases)
     {
-        foreach (var lease in leases)
+        Queue(leases.First!);
+        if (leases.More is { } more)
         {
-            _ = _pool.Run(() => RunLoopAsync(lease));
+            foreach (var lease in more)
+            {
+                Queue(lease);
+            }
         }
     }
+
+    /// <summary>Queues <paramref name="lease"/>'s loop as one task on the pool (no closure, no unwrapped proxy: nobody
+    /// waits for the loop; a failure it lets escape is the runner's to report, as every task's outcome is).</summary>
+    private void Queue(Lease lease) =>
+        Task.Factory.StartNew(
+            static state =>
+            {
+                var (loops, lease) = ((LeaseLoops, Lease))state!;
+                _ = loops.RunLoopAsync(lease);
+            },
+            (this, lease),
+            CancellationToken.None,
+            TaskCreationOptions.DenyChildAttach,
+            _pool);
 }

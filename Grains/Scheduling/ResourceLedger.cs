@@ -131,9 +131,12 @@ internal sealed class ResourceLedger
 
     private void Move(ResourceSet amounts, int sign)
     {
-        foreach (var (name, amount) in amounts.Items)
+        // Twice per lease: by index, not through the allocating Items iterator.
+        var names = amounts.Names;
+        var values = amounts.Amounts;
+        for (var i = 0; i < names.Length; i++)
         {
-            _free[name] = _free.GetValueOrDefault(name) + (sign * amount);
+            _free[names[i]] = _free.GetValueOrDefault(names[i]) + (sign * values[i]);
         }
     }
 }

@@ -7,7 +7,7 @@ internal sealed partial class SchedulerEngine
     /// (Ray does the same, so nested tasks cannot deadlock a full node).</summary>
     public void ReleaseWhileBlocked(Lease lease)
     {
-        List<Lease>? started = null;
+        var started = default(StartedLeases);
         lock (_gate)
         {
             if (lease.Blocked || lease.Abandoned)
@@ -45,7 +45,7 @@ internal sealed partial class SchedulerEngine
     /// <summary>A forced cancel: free the lease's resources now; its thread finishes the function and stops.</summary>
     public void Abandon(Lease lease, TaskSpec spec)
     {
-        List<Lease>? started = null;
+        var started = default(StartedLeases);
         lock (_gate)
         {
             if (lease.Abandoned || !ReferenceEquals(spec.RunningLease, lease) || spec.State != TaskState.Running)
@@ -66,5 +66,5 @@ internal sealed partial class SchedulerEngine
     }
 
     /// <summary>Starts granted leases (outside the lock).</summary>
-    private void Start(List<Lease>? leases) => _loops.Start(leases);
+    private void Start(StartedLeases leases) => _loops.Start(leases);
 }

@@ -86,7 +86,7 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// leases outside the lock. Returns what <paramref name="change"/> returned.</summary>
     internal bool ChangeThenGrant(Func<bool> change)
     {
-        List<Lease>? started = null;
+        var started = default(StartedLeases);
         lock (_gate)
         {
             if (!change())
@@ -137,7 +137,7 @@ internal sealed partial class SchedulerEngine : IDisposable
             spec.ReadyAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
 
-        List<Lease>? started = null;
+        var started = default(StartedLeases);
         lock (_gate)
         {
             spec.State = TaskState.Queued;
@@ -162,7 +162,7 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// <summary>Called by a lease after each task: the next task of its shape, or null after releasing the lease.</summary>
     public TaskSpec? TakeNext(Lease lease)
     {
-        List<Lease>? started = null;
+        var started = default(StartedLeases);
         TaskSpec? next = null;
         lock (_gate)
         {
@@ -243,7 +243,7 @@ internal sealed partial class SchedulerEngine : IDisposable
         return false;
     }
 
-    private void GrantLocked(ref List<Lease>? started)
+    private void GrantLocked(ref StartedLeases started)
     {
         // Actors first, in arrival order among those that fit: they are long-lived and were asked for before any task
         // now queued. One that does not fit (or fits no node at all) must not hold up smaller ones behind it.
@@ -266,7 +266,7 @@ internal sealed partial class SchedulerEngine : IDisposable
                 cls.ActiveLeases++;
                 _resources.Take(cls.Claim);
                 _leases[lease.Id] = lease;
-                (started ??= new List<Lease>()).Add(lease);
+                started.Add(lease);
             }
 
             if (cls.Ready.Count == 0)

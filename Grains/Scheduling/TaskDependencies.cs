@@ -48,13 +48,20 @@ internal sealed class TaskDependencies
             return;
         }
 
-        // Register on exactly the entries counted: one that completes meanwhile runs its callback at once (OnComplete),
-        // so the count always reaches zero.
+        WaitFor(spec, pending);
+    }
+
+    /// <summary>Registers on exactly the entries counted: one that completes meanwhile runs its callback at once
+    /// (OnComplete), so the count always reaches zero. (Its own method: the closure over <paramref name="spec"/> would
+    /// otherwise be allocated on every submit, also for tasks without pending arguments.)</summary>
+    private void WaitFor(TaskSpec spec, List<ObjectEntry> pending)
+    {
         spec.PendingDependencies = pending.Count + 1; // +1 guards against callbacks firing before registration ends
         _engine.Counts.WaitingForArgsStarted();
+        Action<ObjectEntry> ready = _ => DependencyReady(spec);
         foreach (var entry in pending)
         {
-            entry.OnComplete(_ => DependencyReady(spec));
+            entry.OnComplete(ready);
         }
 
         DependencyReady(spec);
