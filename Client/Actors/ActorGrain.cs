@@ -28,6 +28,9 @@ namespace OrleansRay;
 /// calls throw <see cref="ActorDiedException"/>); a kill with restart, or its node's death, starts a fresh instance
 /// (state reset) while <see cref="ActorOptions.MaxRestarts"/> allows; a non-detached actor dies with its job.</item>
 /// </list>
+/// <para>All of this applies to calls through <see cref="IActor"/>-derived interfaces. A grain interface the class also
+/// implements that does not derive from <see cref="IActor"/> is served as plain Orleans calls: not ordered, not counted
+/// against MaxConcurrency, not refused after the actor died. Put every method callers use on the actor contract.</para>
 /// <para>Exceptions thrown by your methods reach the caller as Orleans delivers them (the original type when it is
 /// serializable). Calls already running when the actor is killed or restarted finish; calls still waiting fail with
 /// <see cref="ActorDiedException"/>.</para>

@@ -20,7 +20,7 @@ internal static class ObjectResolver
             return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
         }
 
-        if (timeout is null && SpinUntilProduced(entry))
+        if (timeout is null && !cancellationToken.IsCancellationRequested && SpinUntilProduced(entry))
         {
             // Produced while this thread looked: read it here, with no continuation to hand to another thread.
             outcome = entry.Read();
@@ -61,7 +61,10 @@ internal static class ObjectResolver
     /// same for the caller's only call to a class actor on this node (Ray's "1:1 actor calls sync").</summary>
     private static bool SpinUntilProduced(ObjectEntry entry)
     {
-        if (WorkerPool.IsWorkerThread || !IsLoneLocalWork(entry.Producer))
+        // Only a driver's own code: not a worker thread, not task code resumed elsewhere (it hands its resources back
+        // while it waits), not a grain turn (an actor grain's method must not hold its turn).
+        if (WorkerPool.IsWorkerThread || TaskContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default
+            || !IsLoneLocalWork(entry.Producer))
         {
             return false;
         }

@@ -43,6 +43,14 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         _runtime.Cluster.Occupancy?.WorkArrived(); // hosted now: a draining node keeps it and stops draining
     }
 
+    /// <summary>This activation is going away: callers on this node stop handing calls to its mailbox directly (they
+    /// go through the grain again, which reaches the actor's next activation).</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _mailbox.HostDetached = true;
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
     public async Task<ActorCallsAccepted> SubmitAsync(ActorCallBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);

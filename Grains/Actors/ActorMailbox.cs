@@ -59,6 +59,9 @@ internal sealed class ActorMailbox
 
     public bool IsCreated => _spec is not null;
 
+    /// <summary>True once the host grain activation that owns this mailbox deactivated: callers must not feed it directly.</summary>
+    public volatile bool HostDetached;
+
     /// <summary>Where this actor's results (and its generators' items) go.</summary>
     internal ActorReplies Replies { get; }
 

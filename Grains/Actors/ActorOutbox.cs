@@ -379,11 +379,11 @@ internal sealed class ActorOutbox
                 }
 
                 var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor };
-                if (_runtime.HostedActors.Find(_actorId) is { IsCreated: true } local)
+                if (_runtime.HostedActors.Find(_actorId) is { IsCreated: true, HostDetached: false } local)
                 {
-                    // The actor lives on this node: hand the batch to its mailbox as its host grain would (the mailbox
-                    // is thread-safe and refuses calls once dead), without an Orleans message, a copy of the batch and
-                    // two thread hand-offs per call.
+                    // The actor lives on this node and its host grain is active here: hand the batch to its mailbox as
+                    // the grain would (the mailbox is thread-safe and refuses calls once dead), without an Orleans
+                    // message and two thread hand-offs per call.
                     local.Submit(batch);
                     return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, local.MaxTaskRetries);
                 }

@@ -101,15 +101,15 @@ internal sealed class ObjectWaiter
         }
     }
 
-    /// <summary>Waits for one object; false when <paramref name="timeout"/> passed first. Completes synchronously when
-    /// the object is already complete.</summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     /// <summary>The wait for one entry when it needs none of <see cref="WaitAsync"/>'s machinery (no timeout, no
     /// cancellation, and no task resources to hand back while blocked: a driver's get): the entry's own completion task,
     /// or null when the full wait is needed.</summary>
     public static Task? PlainWait(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
         timeout is null && !cancellationToken.CanBeCanceled && TaskContext.Current?.Slot is null ? entry.WhenComplete() : null;
 
+    /// <summary>Waits for one object; false when <paramref name="timeout"/> passed first. Completes synchronously when
+    /// the object is already complete.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public static ValueTask<bool> WaitOneAsync(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
         entry.IsComplete ? new ValueTask<bool>(true) : new ValueTask<bool>(WaitAsync([entry], 1, stopOnFailure: false, timeout, cancellationToken));
 

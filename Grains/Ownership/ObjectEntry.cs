@@ -12,7 +12,8 @@ internal sealed class ObjectEntry
 {
     private const int Pending = 0, Ready = 1, Failed = 2, Stored = 3;
 
-    /// <summary>The entry's lock: the entry itself (internal, never locked by anything else), one object less per entry.</summary>
+    /// <summary>The entry's lock: the entry itself, one object less per entry. <see cref="ObjectTable"/> takes the same
+    /// lock for the handle and lineage counts (leaf work only; callbacks run outside it).</summary>
     private object Gate => this;
     private volatile int _state;
     private object? _value;
