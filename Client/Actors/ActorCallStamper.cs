@@ -120,7 +120,7 @@ internal sealed class ActorCallStamper : IActorCallRouter
                         }
 
                         var pending = call.AsTask();
-                        if (lostSignal is not null && await Task.WhenAny(pending, lostSignal).ConfigureAwait(false) != pending)
+                        if (await Task.WhenAny(pending, lostSignal).ConfigureAwait(false) != pending)
                         {
                             // The actor's node died with this call in flight: it will not be answered.
                             _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -36,23 +36,6 @@ internal static class ObjectResolver
     /// <summary>How long a driver's get of the one task in flight looks for its result before it awaits it (50 µs).</summary>
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
 
-    /// <summary>Whether <paramref name="producer"/> is the only work in flight of its kind and runs on this node: the
-    /// only task the node has queued or running, or the caller's only unanswered call to an actor on this node.</summary>
-    private static bool IsLoneLocalWork(IPendingWork? producer)
-    {
-        switch (producer)
-        {
-            case Scheduling.TaskSpec { IsForeign: false, SentElsewhere: false } spec
-                when spec.State is Scheduling.TaskState.Queued or Scheduling.TaskState.Running:
-                var counts = spec.Engine.Counts;
-                return counts.Submitted - counts.Finished - counts.SentElsewhere == 1;
-            case Actors.ActorCallHandle call:
-                return call.IsLoneLocalCall;
-            default:
-                return false;
-        }
-    }
-
     /// <summary>A driver waiting for the result of the only task its node has in flight (a submit-then-get loop: Ray's
     /// "tasks sync") looks for it for up to <see cref="SpinTicks"/> before awaiting: a trivial task is done in a few
     /// microseconds, and an await would cost a hand-off to another thread (often one that must be woken) on the way
@@ -64,7 +47,7 @@ internal static class ObjectResolver
         // Only a driver's own code: not a worker thread, not task code resumed elsewhere (it hands its resources back
         // while it waits), not a grain turn (an actor grain's method must not hold its turn).
         if (WorkerPool.IsWorkerThread || TaskContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default
-            || !IsLoneLocalWork(entry.Producer))
+            || entry.Producer is not { IsLoneLocal: true })
         {
             return false;
         }

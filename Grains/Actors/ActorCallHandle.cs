@@ -28,8 +28,8 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The call's result.</summary>
     public ObjectEntry Entry { get; }
 
-    /// <summary>See <see cref="ActorOutbox.IsLoneLocalCall"/>.</summary>
-    public bool IsLoneLocalCall => _outbox.IsLoneLocalCall(this);
+    /// <inheritdoc />
+    public bool IsLoneLocal => _outbox.IsLoneLocalCall(this);
 
     /// <summary>Returns 2..N of a method with several returns (Ray's <c>num_returns</c>; <see cref="Entry"/> is return
     /// 1), or null. They fail with <see cref="Entry"/> (<see cref="MultipleReturns.LinkFailures"/>).</summary>

@@ -150,6 +150,11 @@ internal sealed class ActorOutbox
         }
     }
 
+    /// <summary>The actor's mailbox when the actor lives on this node and its host grain is active here (calls and
+    /// cancels then go to it directly, as the grain would pass them on); else null.</summary>
+    private ActorMailbox? LocalMailbox() =>
+        _runtime.HostedActors.Find(_actorId) is { IsCreated: true, HostDetached: false } local ? local : null;
+
     /// <summary>A call was cancelled: a call not yet sent goes as a skip marker; one the actor may have is skipped or
     /// has its token cancelled there.</summary>
     public void Cancel(ActorCallHandle handle)
@@ -162,6 +167,14 @@ internal sealed class ActorOutbox
                 _pending[i] = _pending[i] with { Args = Array.Empty<TaskArg>(), Skip = true };
                 return;
             }
+        }
+
+        if (LocalMailbox() is { } local)
+        {
+            // Calls to a local actor go straight to its mailbox (SendWithRetryAsync), so the cancel must too: through
+            // the host grain it could arrive after this caller's later calls, which run meanwhile.
+            local.CancelCall(_caller.Id, handle.Sequence);
+            return;
         }
 
         if (WorkerPool.IsWorkerThread)
@@ -379,7 +392,7 @@ internal sealed class ActorOutbox
                 }
 
                 var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor };
-                if (_runtime.HostedActors.Find(_actorId) is { IsCreated: true, HostDetached: false } local)
+                if (LocalMailbox() is { } local)
                 {
                     // The actor lives on this node and its host grain is active here: hand the batch to its mailbox as
                     // the grain would (the mailbox is thread-safe and refuses calls once dead), without an Orleans

@@ -99,6 +99,21 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public bool IsForeign => ReplyTo is not null;
 
+    /// <inheritdoc />
+    public bool IsLoneLocal
+    {
+        get
+        {
+            if (IsForeign || SentElsewhere || State is not (TaskState.Queued or TaskState.Running))
+            {
+                return false;
+            }
+
+            var counts = Engine.Counts;
+            return counts.Submitted - counts.Finished - counts.SentElsewhere == 1;
+        }
+    }
+
     /// <summary>For a streaming generator task (Ray's <c>num_returns="streaming"</c>): where the items it yields go (the
     /// owner's stream, or a sender to the owner on the node running it for another owner); null for other tasks.</summary>
     public IGeneratorSink? Generator { get; init; }
