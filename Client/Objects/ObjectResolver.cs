@@ -20,7 +20,8 @@ internal static class ObjectResolver
             return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
         }
 
-        if (timeout is null && !cancellationToken.IsCancellationRequested && SpinUntilProduced(entry))
+        // Only a plain get spins (no timeout, no token): one with a token or timeout may be a poll that gives up at once.
+        if (timeout is null && !cancellationToken.CanBeCanceled && SpinUntilProduced(entry))
         {
             // Produced while this thread looked: read it here, with no continuation to hand to another thread.
             outcome = entry.Read();
