@@ -308,7 +308,7 @@ internal sealed class ActorOutbox
                     await created.ConfigureAwait(false);
                 }
 
-                var calls = _runtime.IsClustered ? await ResolveForRemoteAsync(batch, handles).ConfigureAwait(false) : batch.ToArray();
+                var calls = _runtime.IsClustered ? await RemoteCallArguments.ResolveAsync(_runtime, batch, handles).ConfigureAwait(false) : batch.ToArray();
                 await SendSplittingAsync(calls, handles, 0).ConfigureAwait(false);
             }
             catch (Exception ex)
@@ -412,61 +412,4 @@ internal sealed class ActorOutbox
     }
 
     private static bool IsTransient(Exception ex) => SendFailures.IsTransient(ex);
-
-    /// <summary>Object arguments become values (waiting for them in call order); a call whose argument failed, or that
-    /// was cancelled meanwhile, fails here and travels as a skip marker so the caller's sequence stays contiguous.</summary>
-    private async Task<ActorCall[]> ResolveForRemoteAsync(List<ActorCall> batch, List<ActorCallHandle> handles)
-    {
-        var calls = new ActorCall[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var call = batch[i];
-            if (call.Skip || !call.Args.Any(static a => a.IsRef))
-            {
-                calls[i] = call;
-                continue;
-            }
-
-            var args = new TaskArg[call.Args.Length];
-            RayError? failure = null;
-            for (var j = 0; j < args.Length && failure is null; j++)
-            {
-                var arg = call.Args[j];
-                if (!arg.IsRef)
-                {
-                    args[j] = arg;
-                    continue;
-                }
-
-                if (_runtime.Reader.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
-                {
-                    await Task.WhenAny(dependency.WhenComplete(), handles[i].Cancelled).ConfigureAwait(false);
-                }
-
-                if (handles[i].IsCancelled)
-                {
-                    failure = RayError.Create(RayErrorKind.Cancelled, $"Actor call {call.Method.DisplayName} was cancelled.", call.Method.DisplayName);
-                    break;
-                }
-
-                failure = _runtime.Reader.ReadForRemote(arg, call.Method.DisplayName, out var value);
-                args[j] = TaskArg.FromValue(value);
-            }
-
-            if (failure is not null)
-            {
-                handles[i].Entry.TrySetError(failure);
-                calls[i] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
-            }
-            else
-            {
-                // A stored argument travels as where it lives: the caller's refs keep it alive until the call's result
-                // arrives (the handle is the result's producer until then), or the actor's node could not pull it.
-                handles[i].HeldArguments = call.Args;
-                calls[i] = call with { Args = args };
-            }
-        }
-
-        return calls;
-    }
 }
