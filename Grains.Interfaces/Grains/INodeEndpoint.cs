@@ -9,9 +9,17 @@ namespace OrleansRay.Grains;
 [Alias("orleansray.INodeEndpoint")]
 public interface INodeEndpoint : IGrainObserver
 {
-    /// <summary>Runs tasks spilled to this node; results go to <paramref name="replyTo"/>. Returns once they are queued.</summary>
+    /// <summary>Runs tasks spilled to this node; results go to <paramref name="replyTo"/>. Returns once they are queued,
+    /// except for a batch of one task that is not a streaming generator: that reply waits (at most about a millisecond)
+    /// for the task to finish and carries its result, as Ray's PushTask reply carries a small return value. One round
+    /// trip then does for a task what a submit and a result message did.</summary>
+    /// <returns>Results of the batch's tasks that finished before the reply (then they are not sent through
+    /// <see cref="DeliverResultsAsync"/>); null when none did.</returns>
+    /// <remarks>Always interleaved: an Orleans observer runs its calls one at a time, and the endpoint's other calls
+    /// (results of the node's own tasks, cancels) must not wait behind a reply held open.</remarks>
     [Alias("RunTasks")]
-    Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks);
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<RemoteResult[]?> RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks);
 
     /// <summary>Results of tasks and actor calls this runtime owns. One-way: the sender has nothing to do with an
     /// acknowledgement (an owner that is gone takes its objects with it), and skipping it halves a result's messages.</summary>
@@ -37,13 +45,19 @@ public interface INodeEndpoint : IGrainObserver
 
     /// <summary>Waits (a bounded time) for an object this runtime owns and returns it: its value, a
     /// where a large one is stored (<see cref="StoredObject"/>), its error, or <see cref="RemoteResult.Pending"/> when not ready yet.</summary>
+    /// <remarks>Always interleaved: the wait may last seconds, and an Orleans observer runs its calls one at a time, so
+    /// the result that completes the object (a <see cref="DeliverResultsAsync"/> to this same endpoint) would queue
+    /// behind it until the wait gave up.</remarks>
     [Alias("WaitObject")]
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<RemoteResult> WaitObjectAsync(ObjectId id);
 
     /// <summary>A borrower could not read the copy of an object this runtime owns that it was told is in the store at
     /// <paramref name="lostStore"/> ("address:port"): the owner rebuilds it from its lineage if that copy is still the
     /// one it knows (or fails it with why it cannot), then answers as <see cref="WaitObjectAsync"/> does.</summary>
+    /// <remarks>Always interleaved, as <see cref="WaitObjectAsync"/> is.</remarks>
     [Alias("RecoverObject")]
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<RemoteResult> RecoverObjectAsync(ObjectId id, string lostStore);
 
     /// <summary>This node's task counts, latest <paramref name="latestTasks"/> finished tasks, hosted actors, objects

@@ -17,9 +17,22 @@ internal sealed class ForeignTasks : IForeignTaskResults
     /// timeout; the borrower asks again).</summary>
     private static readonly TimeSpan BorrowWait = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long the reply to a batch of one task waits for its result before it goes without it (the result
+    /// then travels on its own): long enough for a short task, short enough that the owner's next batch, which waits
+    /// for this reply, is not held up for long.</summary>
+    private static readonly TimeSpan LoneReplyWait = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How long a cancel that found no task is remembered (it may have overtaken its task on the way).</summary>
+    private const long EarlyCancelMemoryMs = 60_000;
+
+    /// <summary>Remembered cancels above this many are pruned of those older than <see cref="EarlyCancelMemoryMs"/>.</summary>
+    private const int EarlyCancelPruneAt = 1024;
+
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _running = new();
+    private readonly ConcurrentDictionary<TaskId, (bool Force, long At)> _earlyCancels = new();
     private readonly NodeRuntime _runtime;
     private long _received;
+    private int _borrowerWaits;
 
     public ForeignTasks(NodeRuntime runtime)
     {
@@ -29,8 +42,40 @@ internal sealed class ForeignTasks : IForeignTaskResults
     /// <summary>The tasks other owners sent here that run (or wait to run) now, for the state API.</summary>
     public IEnumerable<TaskSpec> RunningTasks => _running.Values;
 
+    /// <summary>Borrowers' reads of objects this runtime owns that wait for their object now.</summary>
+    public int BorrowerWaits => Volatile.Read(ref _borrowerWaits);
+
     /// <summary>Tasks other owners sent to this node so far.</summary>
     public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>, except that the
+    /// result of a lone task (a batch of one, not a generator) that finishes within <see cref="LoneReplyWait"/> is
+    /// returned instead, for the reply to carry (Ray's PushTask reply).</summary>
+    public async Task<RemoteResult[]?> RunAsync(INodeEndpoint replyTo, RemoteTask[] tasks)
+    {
+        if (tasks.Length != 1 || tasks[0].Streaming)
+        {
+            Run(replyTo, tasks);
+            return null;
+        }
+
+        var id = tasks[0].ReturnId;
+        var hold = _runtime.Replies.HoldReply(id);
+        Run(replyTo, tasks);
+        if (!hold.Task.IsCompleted)
+        {
+            using var timeout = new CancellationTokenSource();
+            await Task.WhenAny(hold.Task, Task.Delay(LoneReplyWait, timeout.Token)).ConfigureAwait(false);
+            timeout.Cancel();
+        }
+
+        if (_runtime.Replies.TryReleaseHold(id, hold))
+        {
+            return null; // still running: its result goes on its own when it finishes
+        }
+
+        return [await hold.Task.ConfigureAwait(false)]; // taken by the hold: set now or in a moment
+    }
 
     /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>
     public void Run(INodeEndpoint replyTo, RemoteTask[] tasks)
@@ -80,6 +125,10 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
             Interlocked.Increment(ref _received);
             _runtime.Scheduler.EnqueueHere(spec);
+            if (!_earlyCancels.IsEmpty && _earlyCancels.TryRemove(task.Id, out var early))
+            {
+                Cancel(spec, early.Force); // its cancel arrived first
+            }
         }
 
         // After the tasks count (received, queued or running): a draining node takes them and stops draining.
@@ -150,12 +199,42 @@ internal sealed class ForeignTasks : IForeignTaskResults
     }
 
     /// <summary>Cancels a task this node runs for another owner.</summary>
+    /// <remarks>A cancel may overtake its task (the owner sends it straight away, the task may still wait in the owner's
+    /// send pump, and task batches are interleaved here): one that finds no task is remembered for
+    /// <see cref="EarlyCancelMemoryMs"/> and applied when the task arrives.</remarks>
     public void Cancel(TaskId taskId, bool force)
     {
         if (_running.TryGetValue(taskId, out var spec))
         {
-            spec.Cancel(force);
+            Cancel(spec, force);
+            return;
         }
+
+        var now = Environment.TickCount64;
+        if (_earlyCancels.Count >= EarlyCancelPruneAt)
+        {
+            foreach (var (id, early) in _earlyCancels)
+            {
+                if (now - early.At > EarlyCancelMemoryMs)
+                {
+                    _earlyCancels.TryRemove(id, out _);
+                }
+            }
+        }
+
+        _earlyCancels[taskId] = (force, now);
+        if (_running.TryGetValue(taskId, out spec) && _earlyCancels.TryRemove(taskId, out _))
+        {
+            Cancel(spec, force); // the task arrived meanwhile and did not see the cancel
+        }
+    }
+
+    /// <summary>Cancels a task of another owner and forgets it: the owner failed its result already, so nothing is sent
+    /// back, and a task cancelled before it ran never finishes (nothing else would take it out of the running set).</summary>
+    private void Cancel(TaskSpec spec, bool force)
+    {
+        _running.TryRemove(spec.Id, out _);
+        spec.Cancel(force);
     }
 
     /// <inheritdoc/>
@@ -268,7 +347,18 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return new RemoteResult { ObjectId = id, Error = RayError.Create(RayErrorKind.ObjectLost, $"Object {id} no longer exists at its owner: every reference to it was released, or its owner restarted.") };
         }
 
-        if (!await ObjectWaiter.WaitOneAsync(entry, BorrowWait, CancellationToken.None).ConfigureAwait(false))
+        Interlocked.Increment(ref _borrowerWaits);
+        bool completed;
+        try
+        {
+            completed = await ObjectWaiter.WaitOneAsync(entry, BorrowWait, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _borrowerWaits);
+        }
+
+        if (!completed)
         {
             return new RemoteResult { ObjectId = id, Pending = true };
         }

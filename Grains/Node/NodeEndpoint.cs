@@ -13,11 +13,7 @@ internal sealed class NodeEndpoint : INodeEndpoint
         _runtime = runtime;
     }
 
-    public Task RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks)
-    {
-        _runtime.Foreign.Run(replyTo, tasks);
-        return Task.CompletedTask;
-    }
+    public Task<RemoteResult[]?> RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] tasks) => _runtime.Foreign.RunAsync(replyTo, tasks);
 
     public Task DeliverResultsAsync(RemoteResult[] results)
     {

@@ -64,6 +64,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code };
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.Occupancy = new NodeOccupancy(this);
+        Cluster.ResultsReturned = Foreign.Deliver;
         Cluster.Deaths.Died += Actors.NodeDied;
         Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
         Objects.Recover = Attempts.Recovery.Recover;

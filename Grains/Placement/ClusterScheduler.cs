@@ -29,8 +29,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     private readonly ILogger _logger;
     private readonly ActorPlacement _actors;
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _inFlight = new();
-    private readonly object _parkedGate = new();
-    private readonly List<TaskSpec> _parked = new();
+    private readonly ParkedTasks _parked = new();
     private int _spreadCursor;
 
     /// <param name="node">This node's identity.</param>
@@ -67,6 +66,10 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// arguments then travel as values.</summary>
     public bool IsClustered => !_node.CanExecute || Refresh.Nodes.Length > 0;
 
+    /// <summary>Takes results of tasks this runtime owns that came back in the reply to their send (set by the node runtime
+    /// to where results from <see cref="INodeEndpoint.DeliverResultsAsync"/> go).</summary>
+    public Action<RemoteResult[]>? ResultsReturned { get; set; }
+
     /// <summary>Actors and primary copies on this node, for its row (set by the node runtime; null reports 0).</summary>
     public INodeOccupancy? Occupancy { get; set; }
 
@@ -91,16 +94,7 @@ internal sealed partial class ClusterScheduler : IDisposable
     }
 
     /// <summary>Tasks parked because no live node has their resources.</summary>
-    public List<ResourceDemandInfo> ParkedDemands()
-    {
-        lock (_parkedGate)
-        {
-            return _parked.Where(s => !s.Cancelled && !s.ReturnsComplete)
-                .GroupBy(s => s.Resources)
-                .Select(g => new ResourceDemandInfo(g.Key, g.Count(), IsInfeasible: true, IsActor: false))
-                .ToList();
-        }
-    }
+    public List<ResourceDemandInfo> ParkedDemands() => _parked.Demands();
 
     /// <summary>Placement as the scheduler engine asks for it (through the node runtime, its <see cref="ITaskPlacer"/>): false (it runs here) until the cluster view started, since a node that
     /// has not joined a cluster places nothing elsewhere; then <see cref="TryPlace"/>.</summary>
@@ -223,11 +217,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             return false;
         }
 
-        lock (_parkedGate)
-        {
-            _parked.Add(spec);
-        }
-
+        _parked.Add(spec);
         return true;
     }
 
@@ -309,7 +299,14 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a send that fails because the node is
     /// unreachable re-places the batch, one that fails for its items (split down to them by the pump) fails those alone.</summary>
     public SendPump<RemoteTask> CreatePump(RemoteNode node) => new(
-        batch => node.Endpoint.RunTasksAsync(_node.Endpoint!, batch),
+        async batch =>
+        {
+            // A lone task's reply may carry its result (Ray's PushTask reply): then it comes no other way.
+            if (await node.Endpoint.RunTasksAsync(_node.Endpoint!, batch).ConfigureAwait(false) is { Length: > 0 } results)
+            {
+                ResultsReturned?.Invoke(results);
+            }
+        },
         (batch, ex) =>
         {
             LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
@@ -409,31 +406,8 @@ internal sealed partial class ClusterScheduler : IDisposable
             }
         }
 
-        RetryParked();
+        _parked.Retry(_scheduler);
         Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.PlacementNodes);
-    }
-
-    private void RetryParked()
-    {
-        List<TaskSpec> parked;
-        lock (_parkedGate)
-        {
-            if (_parked.Count == 0)
-            {
-                return;
-            }
-
-            parked = _parked.ToList();
-            _parked.Clear();
-        }
-
-        foreach (var spec in parked)
-        {
-            if (!spec.Cancelled && !spec.ReturnsComplete)
-            {
-                _scheduler.Enqueue(spec);
-            }
-        }
     }
 
     public void Dispose()

@@ -12,6 +12,10 @@ namespace OrleansRay.Placement;
 internal sealed partial class OwnerReplies
 {
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
+
+    /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="HoldReply"/>), by object id.</summary>
+    private readonly ConcurrentDictionary<ObjectId, TaskCompletionSource<RemoteResult>> _held = new();
+    private long _carried;
     private readonly StoredValues _values;
     private readonly ValueCopier _copier;
     private readonly ILogger _logger;
@@ -163,9 +167,37 @@ internal sealed partial class OwnerReplies
         return result with { Value = null, Error = RayError.FromException(error, "storing a result") };
     }
 
+    /// <summary>Results that went back in a held reply rather than on their own, since this node started.</summary>
+    public long CarriedInReplies => Interlocked.Read(ref _carried);
+
+    /// <summary>Replies held open for a result now.</summary>
+    public int HeldReplies => _held.Count;
+
+    /// <summary>Holds the result of object <paramref name="id"/> for the caller instead of sending it: the next result sent
+    /// for that id completes the returned source (on the thread that sends it) and goes nowhere else, until
+    /// <see cref="TryReleaseHold"/>. Serves a reply that carries its own work's result (Ray's PushTask reply).</summary>
+    public TaskCompletionSource<RemoteResult> HoldReply(ObjectId id)
+    {
+        var hold = new TaskCompletionSource<RemoteResult>();
+        _held[id] = hold;
+        return hold;
+    }
+
+    /// <summary>Ends a hold that no result reached: true when results for <paramref name="id"/> are sent again from now on;
+    /// false when one reached it meanwhile (read it from the hold's task, complete or about to be).</summary>
+    public bool TryReleaseHold(ObjectId id, TaskCompletionSource<RemoteResult> hold) =>
+        _held.TryRemove(KeyValuePair.Create(id, hold));
+
     private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)
     {
         result = WireCheck.Checked(result, _copier.Serializer, functionName);
+        if (!_held.IsEmpty && _held.TryRemove(result.ObjectId, out var hold))
+        {
+            Interlocked.Increment(ref _carried);
+            hold.TrySetResult(result);
+            return;
+        }
+
         var pump = _pumps.GetOrAdd(replyTo, static (endpoint, self) => new SendPump<RemoteResult>(
             endpoint.DeliverResultsAsync,
             (batch, ex) => self.Failed(endpoint, batch, ex)), this);

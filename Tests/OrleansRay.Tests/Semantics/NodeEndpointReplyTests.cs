@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using OrleansRay.Grains;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>How a node's endpoint (an Orleans observer, which runs its calls one at a time) answers: a lone task's result
+/// rides in the reply to its send (Ray's PushTask reply) or, when the task is slow, on its own; a cancel that overtakes
+/// its task still cancels it; a borrower's long wait for a pending object does not hold up the result that completes it.</summary>
+public sealed class NodeEndpointReplyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly ConcurrentDictionary<string, ManualResetEventSlim> Gates = new();
+    private static readonly ConcurrentDictionary<string, bool> Started = new();
+
+    private readonly string _key = Guid.NewGuid().ToString("N");
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await InProcessCluster.StartAsync((2, null), (2, null));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (name, gate) in Gates)
+        {
+            if (name.StartsWith(_key, StringComparison.Ordinal))
+            {
+                gate.Set(); // nothing stays blocked on a worker thread after the test
+            }
+        }
+
+        await _cluster.DisposeAsync();
+    }
+
+    public static int Twice(int x) => 2 * x;
+
+    /// <summary>Marks <paramref name="name"/> started, then waits for its gate (or its cancellation; at most a minute).</summary>
+    public static int Gated(string name, int value)
+    {
+        Started[name] = true;
+        var gate = Gates.GetOrAdd(name, _ => new ManualResetEventSlim());
+        var token = RayContext.CancellationToken;
+        WaitHandle.WaitAny([gate.WaitHandle, token.WaitHandle], TimeSpan.FromMinutes(1));
+        token.ThrowIfCancellationRequested();
+        return value;
+    }
+
+    /// <summary>Marks <paramref name="name"/> started, then reads the refs nested in its argument (a borrower's read).</summary>
+    public static int SumBorrowed(string name, List<ObjectRef<int>> refs)
+    {
+        Started[name] = true;
+        var ray = Ray.Current;
+        return refs.Sum(r => ray.GetAsync(r).AsTask().GetAwaiter().GetResult());
+    }
+
+    private void Open(string name) => Gates.GetOrAdd(name, _ => new ManualResetEventSlim()).Set();
+
+    private Task<IRay> ConnectAsync() => Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+
+    private static TaskOptions On(InProcessCluster.Node node) => new() { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) };
+
+    [Fact]
+    public async Task A_lone_short_task_comes_back_in_the_reply_to_its_send()
+    {
+        await using var ray = await ConnectAsync();
+        var node = _cluster.Nodes[1];
+        var before = node.Runtime.Replies.CarriedInReplies;
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(2 * i, await ray.GetAsync(ray.Task(Twice, i).Options(On(node)).Remote(), Deadline));
+        }
+
+        // Each send carried one task with nothing else in flight; a quick one finishes within the reply's wait.
+        Assert.True(node.Runtime.Replies.CarriedInReplies > before, "no result of 200 sequential quick tasks rode in a reply");
+        Assert.Equal(0, node.Runtime.Replies.HeldReplies);
+    }
+
+    [Fact]
+    public async Task A_lone_task_that_outlasts_the_reply_sends_its_result_on_its_own()
+    {
+        await using var ray = await ConnectAsync();
+        var node = _cluster.Nodes[1];
+        var name = $"{_key}/slow";
+        var result = ray.Task(Gated, name, 42).Options(On(node)).Remote();
+        await Eventually.TrueAsync(
+            () => Started.ContainsKey(name) && node.Runtime.Replies.HeldReplies == 0,
+            Deadline,
+            "the gated task started and its send's reply went back without its result");
+        var carried = node.Runtime.Replies.CarriedInReplies;
+
+        Open(name);
+        Assert.Equal(42, await ray.GetAsync(result, Deadline));
+        Assert.Equal(carried, node.Runtime.Replies.CarriedInReplies);
+    }
+
+    [Fact]
+    public async Task A_cancel_that_overtakes_its_task_still_cancels_it()
+    {
+        var node = _cluster.Nodes[0];
+        var name = $"{_key}/overtaken";
+        var task = new RemoteTask
+        {
+            Id = TaskId.NewId(),
+            Function = FunctionDescriptor.For(typeof(NodeEndpointReplyTests).GetMethod(nameof(Gated))!),
+            Args = [TaskArg.FromValue(name), TaskArg.FromValue(1)],
+            Resources = ResourceSet.From([new KeyValuePair<string, double>("CPU", 1)]),
+            ReturnId = ObjectId.NewId(),
+        };
+
+        // The cancel arrives first (it was sent straight away while the task waited in its owner's send pump).
+        node.Runtime.Foreign.Cancel(task.Id, force: true);
+        Assert.Null(await node.Runtime.Foreign.RunAsync(node.Runtime.Node.Endpoint!, [task]));
+
+        await Eventually.TrueAsync(
+            () => node.Runtime.Foreign.RunningTasks.All(t => t.Id != task.Id),
+            Deadline,
+            "the task whose cancel came first is dropped (it would otherwise hold its CPU until its gate opens)");
+    }
+
+    [Fact]
+    public async Task A_borrowers_wait_for_a_pending_object_does_not_hold_up_the_result_that_completes_it()
+    {
+        await using var ray = await ConnectAsync();
+        var producer = $"{_key}/producer";
+        var borrower = $"{_key}/borrower";
+        var pending = ray.Task(Gated, producer, 5).Options(On(_cluster.Nodes[0])).Remote();
+        var sum = ray.Task(SumBorrowed, borrower, new List<ObjectRef<int>> { pending }).Options(On(_cluster.Nodes[1])).Remote();
+        var driver = ((Internal.IRayRuntimeAccess)ray).Runtime;
+        await Eventually.TrueAsync(
+            () => Started.ContainsKey(producer) && driver.Foreign.BorrowerWaits > 0,
+            Deadline,
+            "the producer runs and the borrower's read waits at the driver");
+
+        // The borrower now waits at the driver (the owner) for the pending object; the producer's result reaches the
+        // driver's endpoint on its own (it outlasted its send's reply) and must not queue behind that wait (15 s).
+        Open(producer);
+        Assert.Equal(5, await ray.GetAsync(sum, TimeSpan.FromSeconds(10)));
+    }
+}
