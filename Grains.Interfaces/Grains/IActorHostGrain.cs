@@ -14,6 +14,18 @@ public interface IActorHostGrain : IGrainWithGuidKey
     [Alias("Submit")]
     Task<ActorCallsAccepted> SubmitAsync(ActorCallBatch batch);
 
+    /// <summary>Queues a lone call (a batch of one call that is not a streaming generator) and waits up to about a
+    /// millisecond for its result, which the answer then carries (<see cref="ActorCallsAccepted.Result"/>; Ray's PushTask
+    /// reply carries a small return value): one round trip for a short call instead of a submit, its answer and a
+    /// result message.</summary>
+    /// <returns>As <see cref="SubmitAsync"/>, or null, having queued nothing, when this activation has no started actor
+    /// (the caller then sends the batch with <see cref="SubmitAsync"/>, which rebuilds it) or the batch is not lone.</returns>
+    /// <remarks>Always interleaved: the wait must not hold up the actor's other messages (other callers' batches,
+    /// cancels, kills).</remarks>
+    [Alias("SubmitLone")]
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ActorCallsAccepted?> SubmitLoneAsync(ActorCallBatch batch);
+
     /// <summary>Cancels one call of <paramref name="caller"/>: skipped if it has not run (even if it has not arrived
     /// yet), its RayContext.CancellationToken cancelled if it runs. The caller has already failed its result.</summary>
     [Alias("CancelCall")]

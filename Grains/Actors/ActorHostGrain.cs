@@ -63,6 +63,18 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries);
     }
 
+    public async Task<ActorCallsAccepted?> SubmitLoneAsync(ActorCallBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!_mailbox.IsCreated || _mailbox.HostDetached || batch.Calls is not [{ Streaming: false, Skip: false } call])
+        {
+            return null; // rebuilding the actor is SubmitAsync's (a turn of its own, never interleaved)
+        }
+
+        var result = await _runtime.Replies.CarryResultAsync(call.ReturnId, () => _mailbox.Submit(batch), Placement.OwnerReplies.LoneReplyWait);
+        return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries) { Result = result };
+    }
+
     public Task CancelCallAsync(WorkerId caller, long sequence)
     {
         // No recovery here: a cancel needs no instance, and is kept until its call arrives.

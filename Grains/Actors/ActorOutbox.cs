@@ -368,6 +368,11 @@ internal sealed class ActorOutbox
             diedMeanwhile = _isDead(accepted.Node);
         }
 
+        if (accepted.Result is { } result)
+        {
+            _runtime.Cluster.ResultsReturned?.Invoke([result]); // a lone call's result, come with the answer
+        }
+
         if (diedMeanwhile)
         {
             // The node's death was seen here before its answer: these calls missed that round.
@@ -399,6 +404,11 @@ internal sealed class ActorOutbox
                     // message and two thread hand-offs per call.
                     local.Submit(batch);
                     return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, local.MaxTaskRetries);
+                }
+
+                if (calls is [{ Streaming: false, Skip: false }] && await _host.SubmitLoneAsync(batch).ConfigureAwait(false) is { } lone)
+                {
+                    return lone; // its answer may carry the call's result
                 }
 
                 return await _host.SubmitAsync(batch).ConfigureAwait(false);

@@ -17,11 +17,6 @@ internal sealed class ForeignTasks : IForeignTaskResults
     /// timeout; the borrower asks again).</summary>
     private static readonly TimeSpan BorrowWait = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long the reply to a batch of one task waits for its result before it goes without it (the result
-    /// then travels on its own): long enough for a short task, short enough that the owner's next batch, which waits
-    /// for this reply, is not held up for long.</summary>
-    private static readonly TimeSpan LoneReplyWait = TimeSpan.FromMilliseconds(1);
-
     /// <summary>How long a cancel that found no task is remembered (it may have overtaken its task on the way).</summary>
     private const long EarlyCancelMemoryMs = 60_000;
 
@@ -49,7 +44,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>, except that the
-    /// result of a lone task (a batch of one, not a generator) that finishes within <see cref="LoneReplyWait"/> is
+    /// result of a lone task (a batch of one, not a generator) that finishes within <see cref="OwnerReplies.LoneReplyWait"/> is
     /// returned instead, for the reply to carry (Ray's PushTask reply).</summary>
     public async Task<RemoteResult[]?> RunAsync(INodeEndpoint replyTo, RemoteTask[] tasks)
     {
@@ -59,22 +54,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return null;
         }
 
-        var id = tasks[0].ReturnId;
-        var hold = _runtime.Replies.HoldReply(id);
-        Run(replyTo, tasks);
-        if (!hold.Task.IsCompleted)
-        {
-            using var timeout = new CancellationTokenSource();
-            await Task.WhenAny(hold.Task, Task.Delay(LoneReplyWait, timeout.Token)).ConfigureAwait(false);
-            timeout.Cancel();
-        }
-
-        if (_runtime.Replies.TryReleaseHold(id, hold))
-        {
-            return null; // still running: its result goes on its own when it finishes
-        }
-
-        return [await hold.Task.ConfigureAwait(false)]; // taken by the hold: set now or in a moment
+        return await _runtime.Replies.CarryResultAsync(tasks[0].ReturnId, () => Run(replyTo, tasks), OwnerReplies.LoneReplyWait).ConfigureAwait(false) is { } result
+            ? [result]
+            : null;
     }
 
     /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>

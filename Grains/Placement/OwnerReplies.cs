@@ -11,6 +11,11 @@ namespace OrleansRay.Placement;
 /// (Ray: a large return value stays in the object store of the node that ran the task).</summary>
 internal sealed partial class OwnerReplies
 {
+    /// <summary>How long a reply to the send of lone work (one task, one actor call) waits for the work's result before it
+    /// goes without it (the result then travels on its own): long enough for short work, short enough that the sender's
+    /// next batch, which waits for this reply, is not held up for long.</summary>
+    public static readonly TimeSpan LoneReplyWait = TimeSpan.FromMilliseconds(1);
+
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
 
     /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="HoldReply"/>), by object id.</summary>
@@ -173,20 +178,42 @@ internal sealed partial class OwnerReplies
     /// <summary>Replies held open for a result now.</summary>
     public int HeldReplies => _held.Count;
 
-    /// <summary>Holds the result of object <paramref name="id"/> for the caller instead of sending it: the next result sent
-    /// for that id completes the returned source (on the thread that sends it) and goes nowhere else, until
-    /// <see cref="TryReleaseHold"/>. Serves a reply that carries its own work's result (Ray's PushTask reply).</summary>
-    public TaskCompletionSource<RemoteResult> HoldReply(ObjectId id)
+    /// <summary>Starts work whose result is object <paramref name="id"/> and waits up to <paramref name="wait"/> for that
+    /// result, for the caller's reply to carry it (Ray's PushTask reply carries a small return value): a result sent for
+    /// <paramref name="id"/> meanwhile comes back here and goes nowhere else.</summary>
+    /// <param name="id">The work's result object.</param>
+    /// <param name="start">Starts the work (queues it); an exception from it propagates, nothing held.</param>
+    /// <param name="wait">How long to hold the reply open.</param>
+    /// <returns>The result, or null when the work had not finished within <paramref name="wait"/> (then its result is
+    /// sent on its own when it does).</returns>
+    public async Task<RemoteResult?> CarryResultAsync(ObjectId id, Action start, TimeSpan wait)
     {
         var hold = new TaskCompletionSource<RemoteResult>();
         _held[id] = hold;
-        return hold;
-    }
+        try
+        {
+            start();
+        }
+        catch
+        {
+            _held.TryRemove(KeyValuePair.Create(id, hold));
+            throw;
+        }
 
-    /// <summary>Ends a hold that no result reached: true when results for <paramref name="id"/> are sent again from now on;
-    /// false when one reached it meanwhile (read it from the hold's task, complete or about to be).</summary>
-    public bool TryReleaseHold(ObjectId id, TaskCompletionSource<RemoteResult> hold) =>
-        _held.TryRemove(KeyValuePair.Create(id, hold));
+        if (!hold.Task.IsCompleted)
+        {
+            using var timeout = new CancellationTokenSource();
+            await Task.WhenAny(hold.Task, Task.Delay(wait, timeout.Token)).ConfigureAwait(false);
+            timeout.Cancel();
+        }
+
+        if (_held.TryRemove(KeyValuePair.Create(id, hold)))
+        {
+            return null; // not finished: its result goes on its own
+        }
+
+        return await hold.Task.ConfigureAwait(false); // taken by the hold: set now or in a moment
+    }
 
     private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)
     {
