@@ -96,6 +96,54 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         Assert.Equal(carried, node.Runtime.Replies.CarriedInReplies);
     }
 
+    /// <summary>An actor for the lone-call tests: counts, or waits for a gate.</summary>
+    public sealed class Tally
+    {
+        private int _count;
+
+        public int Add(int x) => _count += x;
+
+        public int AddWhenOpen(string name, int x) => Gated(name, _count += x);
+    }
+
+    [Fact]
+    public async Task A_lone_short_actor_call_comes_back_in_the_answer_to_its_send()
+    {
+        await using var ray = await ConnectAsync();
+        var node = _cluster.Nodes[1];
+        var tally = ray.Actor(static () => new Tally()).Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) }).Remote();
+        var before = node.Runtime.Replies.CarriedInReplies;
+        for (var i = 1; i <= 200; i++)
+        {
+            Assert.Equal(i, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline));
+        }
+
+        Assert.True(node.Runtime.Replies.CarriedInReplies > before, "no result of 200 sequential quick actor calls rode in an answer");
+        Assert.Equal(0, node.Runtime.Replies.HeldReplies);
+    }
+
+    [Fact]
+    public async Task A_lone_actor_call_that_outlasts_the_answer_sends_its_result_on_its_own()
+    {
+        await using var ray = await ConnectAsync();
+        var node = _cluster.Nodes[1];
+        var name = $"{_key}/slow-call";
+        var tally = ray.Actor(static () => new Tally()).Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) }).Remote();
+        Assert.Equal(1, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline));
+
+        var slow = tally.Task(static (a, n) => a.AddWhenOpen(n, 10), name).Remote();
+        await Eventually.TrueAsync(
+            () => Started.ContainsKey(name) && node.Runtime.Replies.HeldReplies == 0,
+            Deadline,
+            "the gated call started and its send's answer went back without its result");
+        var carried = node.Runtime.Replies.CarriedInReplies;
+
+        Open(name);
+        Assert.Equal(11, await ray.GetAsync(slow, Deadline));
+        Assert.True(node.Runtime.Replies.CarriedInReplies == carried, "the gated call's result rode in an answer although its answer had gone");
+        Assert.Equal(111, await ray.GetAsync(tally.Task(a => a.Add(100)).Remote(), Deadline)); // the actor goes on, in order
+    }
+
     [Fact]
     public async Task A_cancel_that_overtakes_its_task_still_cancels_it()
     {
