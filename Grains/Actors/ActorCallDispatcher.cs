@@ -70,7 +70,11 @@ internal sealed class ActorCallDispatcher
                 drainGeneration = _mailbox.GenerationLocked;
             }
 
-            _ = _services.Pool.Run(() => DrainAsync(drainGeneration));
+            _services.Pool.Post(static state =>
+            {
+                var (dispatcher, generation) = ((ActorCallDispatcher, int))state!;
+                _ = dispatcher.DrainAsync(generation);
+            }, (this, drainGeneration));
             return;
         }
 

@@ -22,6 +22,9 @@ internal sealed class ActorCallQueues
     private readonly HashSet<(WorkerId Caller, long Sequence)> _cancelled = new();
     private int _rotationStart;
 
+    /// <summary>The last queue emptied, for the next caller (no queue allocated per call of a synchronous caller).</summary>
+    private CallerQueue? _spare;
+
     public ActorCallQueues(ActorServices runtime, object gate, Action pump)
     {
         _runtime = runtime;
@@ -30,7 +33,7 @@ internal sealed class ActorCallQueues
     }
 
     /// <summary>Calls received and not started.</summary>
-    public int Count => _callers.Values.Sum(static q => q.Calls.Count);
+    public int Count => _callers.Values.Sum(static q => q.Count);
 
     /// <summary>Queues a call (any order within a submitter; a sequence already passed is a duplicate and ignored).</summary>
     /// <param name="call">The call.</param>
@@ -46,7 +49,18 @@ internal sealed class ActorCallQueues
 
         if (!_callers.TryGetValue(call.Caller, out var queue))
         {
-            queue = new CallerQueue(call.Caller) { Next = _idle.Remove(call.Caller, out var next) ? Math.Max(next, floor) : floor };
+            var start = _idle.Remove(call.Caller, out var next) ? Math.Max(next, floor) : floor;
+            if (_spare is not null)
+            {
+                queue = _spare;
+                _spare = null;
+                queue.Reset(call.Caller, start);
+            }
+            else
+            {
+                queue = new CallerQueue(call.Caller, start);
+            }
+
             _callers[call.Caller] = queue;
             _rotation.Add(queue);
         }
@@ -57,7 +71,7 @@ internal sealed class ActorCallQueues
 
         if (call.Sequence >= queue.Next)
         {
-            queue.Calls.TryAdd(call.Sequence, call);
+            queue.TryAdd(call.Sequence, call);
         }
     }
 
@@ -65,9 +79,9 @@ internal sealed class ActorCallQueues
     /// there): those still queued are dropped and its order goes on from the floor.</summary>
     private static void SkipTo(CallerQueue queue, long floor)
     {
-        while (queue.Calls.Count > 0 && queue.Calls.Keys.First() < floor)
+        while (queue.Count > 0 && queue.FirstSequence < floor)
         {
-            queue.Calls.Remove(queue.Calls.Keys.First());
+            queue.Remove(queue.FirstSequence);
         }
 
         queue.Next = floor;
@@ -78,9 +92,9 @@ internal sealed class ActorCallQueues
     /// <summary>Cancels a call that has not started: it is skipped, now or when it arrives.</summary>
     public void Cancel(WorkerId caller, long sequence)
     {
-        if (_callers.TryGetValue(caller, out var queue) && queue.Calls.TryGetValue(sequence, out var call))
+        if (_callers.TryGetValue(caller, out var queue) && queue.TryGet(sequence, out var call))
         {
-            queue.Calls[sequence] = call with { Args = Array.Empty<TaskArg>(), Skip = true };
+            queue.Set(sequence, call with { Args = Array.Empty<TaskArg>(), Skip = true });
             return;
         }
 
@@ -97,8 +111,8 @@ internal sealed class ActorCallQueues
         var all = new List<ActorCall>();
         foreach (var queue in _callers.Values)
         {
-            all.AddRange(queue.Calls.Values);
-            queue.Calls.Clear();
+            all.AddRange(queue.Calls);
+            queue.Clear();
         }
 
         _cancelled.Clear();
@@ -131,10 +145,10 @@ internal sealed class ActorCallQueues
                 continue;
             }
 
-            queue.Calls.Remove(queue.Next);
+            queue.Remove(queue.Next);
             queue.Next++;
             queue.HeadWaiting = false;
-            if (queue.Calls.Count == 0)
+            if (queue.Count == 0)
             {
                 Idle(queue, index);
                 if (head.Skip)
@@ -168,6 +182,7 @@ internal sealed class ActorCallQueues
         _callers.Remove(queue.Caller);
         _rotation.RemoveAt(index);
         _idle[queue.Caller] = queue.Next;
+        _spare = queue; // reused by the next caller that arrives (a synchronous caller's next call, usually)
         if (_rotationStart >= _rotation.Count)
         {
             _rotationStart = 0;

@@ -21,9 +21,6 @@ namespace OrleansRay.Actors;
 /// </remarks>
 internal sealed class ActorOutbox
 {
-    /// <summary>How long sends are retried while the actor's node is unreachable: membership declares a dead node
-    /// within seconds (MembershipTuning), then the next send activates the actor elsewhere.</summary>
-    private static readonly TimeSpan RetryWindow = TimeSpan.FromSeconds(30);
 
     private readonly ActorServices _runtime;
     private readonly ActorId _actorId;
@@ -33,9 +30,15 @@ internal sealed class ActorOutbox
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private readonly Func<string, bool> _isDead;
     private readonly IActorHostGrain _host;
+    private readonly ActorHostLink _link;
+    private readonly Func<long> _floor;
     private readonly object _gate = new();
     private List<ActorCall> _pending = new();
     private List<ActorCallHandle> _pendingHandles = new();
+
+    /// <summary>The lists of the last batch sent, emptied, for the next swap (the send loop is the only user).</summary>
+    private List<ActorCall>? _spareCalls;
+    private List<ActorCallHandle>? _spareHandles;
     private readonly UnansweredCalls _unanswered = new();
     private Task _created;
     private bool _sending;
@@ -58,6 +61,8 @@ internal sealed class ActorOutbox
         _isDead = isDead;
         _created = created ?? Task.CompletedTask;
         _host = runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid());
+        _link = new ActorHostLink(runtime, actorId, _host);
+        _floor = Floor;
     }
 
     /// <summary>Sends the actor's creation ahead of this submitter's calls; returns the send.</summary>
@@ -150,11 +155,6 @@ internal sealed class ActorOutbox
         }
     }
 
-    /// <summary>The actor's mailbox when the actor lives on this node and its host grain is active here (calls and
-    /// cancels then go to it directly, as the grain would pass them on); else null.</summary>
-    private ActorMailbox? LocalMailbox() =>
-        _runtime.HostedActors.Find(_actorId) is { IsCreated: true, HostDetached: false } local ? local : null;
-
     /// <summary>A call was cancelled: a call not yet sent goes as a skip marker; one the actor may have is skipped or
     /// has its token cancelled there.</summary>
     public void Cancel(ActorCallHandle handle)
@@ -169,7 +169,7 @@ internal sealed class ActorOutbox
             }
         }
 
-        if (LocalMailbox() is { } local)
+        if (_link.LocalMailbox() is { } local)
         {
             // Calls to a local actor go straight to its mailbox (SendWithRetryAsync), so the cancel must too: through
             // the host grain it could arrive after this caller's later calls, which run meanwhile.
@@ -180,24 +180,11 @@ internal sealed class ActorOutbox
         if (WorkerPool.IsWorkerThread)
         {
             // As in Enqueue: a grain call must not depend on a worker thread that user code may block next.
-            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Outbox.CancelSentAsync(state.Sequence), (Outbox: this, handle.Sequence), preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Link.CancelSentAsync(state.Caller, state.Sequence, state.Logger), (Link: _link, Caller: _caller.Id, handle.Sequence, Logger: _logger), preferLocal: false);
         }
         else
         {
-            _ = CancelSentAsync(handle.Sequence);
-        }
-    }
-
-    private async Task CancelSentAsync(long sequence)
-    {
-        try
-        {
-            await _host.CancelCallAsync(_caller.Id, sequence).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // The caller's result already says Cancelled; an actor that cannot be reached cannot run the call either.
-            ActorSubmitter.LogCancelUndelivered(_logger, _actorId, ex.Message);
+            _ = _link.CancelSentAsync(_caller.Id, handle.Sequence, _logger);
         }
     }
 
@@ -296,8 +283,10 @@ internal sealed class ActorOutbox
 
                 batch = _pending;
                 handles = _pendingHandles;
-                _pending = new List<ActorCall>();
-                _pendingHandles = new List<ActorCallHandle>();
+                _pending = _spareCalls ?? new List<ActorCall>();
+                _pendingHandles = _spareHandles ?? new List<ActorCallHandle>();
+                _spareCalls = null;
+                _spareHandles = null;
                 created = _created;
             }
 
@@ -309,7 +298,20 @@ internal sealed class ActorOutbox
                 }
 
                 var calls = _runtime.IsClustered ? await RemoteCallArguments.ResolveAsync(_runtime, batch, handles).ConfigureAwait(false) : batch.ToArray();
-                await SendSplittingAsync(calls, handles, 0).ConfigureAwait(false);
+                var send = SendSplittingAsync(calls, handles, 0);
+                if (!send.IsCompletedSuccessfully)
+                {
+                    await send.ConfigureAwait(false);
+                }
+
+                // Both lists are done with (the calls went as an array, each handle is kept by its entry): reused.
+                batch.Clear();
+                handles.Clear();
+                lock (_gate)
+                {
+                    _spareCalls = batch;
+                    _spareHandles = handles;
+                }
             }
             catch (Exception ex)
             {
@@ -331,7 +333,7 @@ internal sealed class ActorOutbox
     {
         try
         {
-            var accepted = await SendWithRetryAsync(calls).ConfigureAwait(false);
+            var accepted = _link.TrySubmitLocal(calls, _floor) ?? await _link.SendWithRetryAsync(calls, _floor).ConfigureAwait(false);
             Accepted(calls, handles, offset, accepted);
         }
         catch (Exception ex) when (WireCheck.IsSerializationFault(ex) && (calls.Length > 1 || !calls[0].Skip))
@@ -380,46 +382,12 @@ internal sealed class ActorOutbox
         }
     }
 
-    /// <summary>Sends one batch, again and again while the actor's node is unreachable (within <see cref="RetryWindow"/>);
-    /// each attempt carries the floor as of then, so calls given up meanwhile no longer hold the host back.</summary>
-    private async Task<ActorCallsAccepted> SendWithRetryAsync(ActorCall[] calls)
+    /// <summary>The floor each batch carries (<see cref="ActorCallBatch.Floor"/>): this caller's lowest call unanswered.</summary>
+    private long Floor()
     {
-        var deadline = DateTime.UtcNow + RetryWindow;
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (true)
+        lock (_gate)
         {
-            try
-            {
-                long floor;
-                lock (_gate)
-                {
-                    floor = _unanswered.Floor(_nextSequence);
-                }
-
-                var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor };
-                if (LocalMailbox() is { } local)
-                {
-                    // The actor lives on this node and its host grain is active here: hand the batch to its mailbox as
-                    // the grain would (the mailbox is thread-safe and refuses calls once dead), without an Orleans
-                    // message and two thread hand-offs per call.
-                    local.Submit(batch);
-                    return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, local.MaxTaskRetries);
-                }
-
-                if (calls is [{ Streaming: false, Skip: false }] && await _host.SubmitLoneAsync(batch).ConfigureAwait(false) is { } lone)
-                {
-                    return lone; // its answer may carry the call's result
-                }
-
-                return await _host.SubmitAsync(batch).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsTransient(ex) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(delay).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
-            }
+            return _unanswered.Floor(_nextSequence);
         }
     }
-
-    private static bool IsTransient(Exception ex) => SendFailures.IsTransient(ex);
 }

@@ -169,6 +169,12 @@ internal sealed partial class ActorSubmitter
             return outbox;
         }
 
+        return NewOutbox(caller, actorId);
+    }
+
+    /// <summary>A separate method, so the closure it needs is not allocated on <see cref="OutboxOf"/>'s fast path.</summary>
+    private ActorOutbox NewOutbox(ActorCaller caller, ActorId actorId)
+    {
         _callers.TryAdd(caller, caller);
         return caller.Outboxes.GetOrAdd(actorId, id => new ActorOutbox(_runtime, id, caller, _logger, _isDead, _creating.TryGetValue(id, out var created) ? created : null));
     }

@@ -91,11 +91,13 @@ internal static class FunctionRegistry
             return ResolveInPackage(descriptor, packages);
         }
 
-        if (ByDescriptor.TryGetValue(descriptor, out var compiled))
-        {
-            return compiled;
-        }
+        return ByDescriptor.TryGetValue(descriptor, out var compiled) ? compiled : CompileLocal(descriptor, assembly);
+    }
 
+    /// <summary>Compiles a function of the node's own code the first time it is asked for (a method of its own, so the
+    /// closure it needs is not allocated on <see cref="Resolve"/>'s cached path).</summary>
+    private static CompiledFunction CompileLocal(FunctionDescriptor descriptor, Assembly? assembly)
+    {
         // Assemblies loaded from a path (`orleansray start --load App.dll` puts them in the default load context) are in
         // the default context like those the application references; names compare as the runtime does, ignoring case.
         assembly ??= AssemblyLoadContext.Default.Assemblies
@@ -115,7 +117,7 @@ internal static class FunctionRegistry
             }
         }
 
-        compiled = Compile(descriptor, assembly, code: null);
+        var compiled = Compile(descriptor, assembly, code: null);
         ByDescriptor.TryAdd(descriptor, compiled);
         return compiled;
     }

@@ -61,6 +61,12 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     public Task Run(Func<Task> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
+    /// <summary>Starts <paramref name="work"/> (with <paramref name="state"/>) on a worker thread, nothing to wait for: one
+    /// task object, where <see cref="Run"/> allocates a closure, a task of a task and its unwrapping on every call. The
+    /// work runs under this scheduler, so its awaits come back to a worker thread; it must not throw.</summary>
+    public void Post(Action<object?> work, object? state) =>
+        _ = Task.Factory.StartNew(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this);
+
     protected override void QueueTask(Task task)
     {
         if (!_disposed)

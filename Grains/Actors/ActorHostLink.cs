@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Grains;
+using OrleansRay.Placement;
+
+namespace OrleansRay.Actors;
+
+/// <summary>How an <see cref="ActorOutbox"/> reaches its actor: straight to the actor's mailbox when the actor lives on
+/// this node and its host grain is active here, else through the host grain, retrying while the actor's node is
+/// unreachable.</summary>
+internal sealed class ActorHostLink
+{
+    /// <summary>How long sends are retried while the actor's node is unreachable: membership declares a dead node
+    /// within seconds (MembershipTuning), then the next send activates the actor elsewhere.</summary>
+    private static readonly TimeSpan RetryWindow = TimeSpan.FromSeconds(30);
+
+    private readonly ActorServices _runtime;
+    private readonly ActorId _actorId;
+    private readonly IActorHostGrain _host;
+
+    /// <summary>The last answer made up for a batch handed to the local mailbox (reused while it still holds).</summary>
+    private ActorCallsAccepted? _localAccepted;
+
+    public ActorHostLink(ActorServices runtime, ActorId actorId, IActorHostGrain host)
+    {
+        _runtime = runtime;
+        _actorId = actorId;
+        _host = host;
+    }
+
+    /// <summary>The actor's mailbox when the actor lives on this node and its host grain is active here (calls and
+    /// cancels then go to it directly, as the grain would pass them on); else null.</summary>
+    public ActorMailbox? LocalMailbox() =>
+        _runtime.HostedActors.Find(_actorId) is { IsCreated: true, HostDetached: false } local ? local : null;
+
+    /// <summary>Hands <paramref name="calls"/> to the actor's mailbox when the actor lives here (as the grain would: the
+    /// mailbox is thread-safe and refuses calls once dead), without an Orleans message, two thread hand-offs per call or
+    /// an await; null when it does not live here.</summary>
+    /// <param name="calls">The batch.</param>
+    /// <param name="floor">The caller's floor now (<see cref="ActorCallBatch.Floor"/>).</param>
+    public ActorCallsAccepted? TrySubmitLocal(ActorCall[] calls, Func<long> floor)
+    {
+        if (LocalMailbox() is not { } local)
+        {
+            return null;
+        }
+
+        local.Submit(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor() });
+        var node = _runtime.NodeId.Value ?? string.Empty;
+        var retries = local.MaxTaskRetries;
+        return _localAccepted is { } accepted && accepted.MaxTaskRetries == retries && accepted.Node == node
+            ? accepted
+            : _localAccepted = new ActorCallsAccepted(node, retries);
+    }
+
+    /// <summary>Sends one batch, again and again while the actor's node is unreachable (within <see cref="RetryWindow"/>);
+    /// each attempt carries the floor as of then, so calls given up meanwhile no longer hold the host back. A lone call
+    /// goes with <see cref="IActorHostGrain.SubmitLoneAsync"/>, whose answer may carry its result.</summary>
+    public async Task<ActorCallsAccepted> SendWithRetryAsync(ActorCall[] calls, Func<long> floor)
+    {
+        var deadline = DateTime.UtcNow + RetryWindow;
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                if (TrySubmitLocal(calls, floor) is { } local)
+                {
+                    return local; // the actor came to this node while the send was retrying
+                }
+
+                var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor() };
+                if (calls is [{ Streaming: false, Skip: false }] && await _host.SubmitLoneAsync(batch).ConfigureAwait(false) is { } lone)
+                {
+                    return lone;
+                }
+
+                return await _host.SubmitAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (SendFailures.IsTransient(ex) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
+            }
+        }
+    }
+
+    /// <summary>Tells the actor's host that call <paramref name="sequence"/> of <paramref name="caller"/> is cancelled.</summary>
+    public async Task CancelSentAsync(WorkerId caller, long sequence, ILogger logger)
+    {
+        try
+        {
+            await _host.CancelCallAsync(caller, sequence).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The caller's result already says Cancelled; an actor that cannot be reached cannot run the call either.
+            ActorSubmitter.LogCancelUndelivered(logger, _actorId, ex.Message);
+        }
+    }
+}
