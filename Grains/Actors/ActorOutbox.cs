@@ -304,13 +304,17 @@ internal sealed class ActorOutbox
                     await send.ConfigureAwait(false);
                 }
 
-                // Both lists are done with (the calls went as an array, each handle is kept by its entry): reused.
-                batch.Clear();
-                handles.Clear();
-                lock (_gate)
+                // Both lists are done with (the calls went as an array, each handle is kept by its entry): reused,
+                // unless a burst grew them (an outbox may live as long as its caller).
+                if (batch.Capacity <= 64)
                 {
-                    _spareCalls = batch;
-                    _spareHandles = handles;
+                    batch.Clear();
+                    handles.Clear();
+                    lock (_gate)
+                    {
+                        _spareCalls = batch;
+                        _spareHandles = handles;
+                    }
                 }
             }
             catch (Exception ex)

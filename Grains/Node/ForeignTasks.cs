@@ -25,6 +25,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _running = new();
     private readonly ConcurrentDictionary<TaskId, (bool Force, long At)> _earlyCancels = new();
+    private long _earlyCancelsPruned;
     private readonly NodeRuntime _runtime;
     private long _received;
     private int _borrowerWaits;
@@ -193,8 +194,11 @@ internal sealed class ForeignTasks : IForeignTaskResults
         }
 
         var now = Environment.TickCount64;
-        if (_earlyCancels.Count >= EarlyCancelPruneAt)
+        if (_earlyCancels.Count >= EarlyCancelPruneAt && now - Interlocked.Read(ref _earlyCancelsPruned) > EarlyCancelMemoryMs / 6)
         {
+            // At most every 10 s: most of these are cancels of tasks that had finished, and a scan per cancel would
+            // make many cancels quadratic.
+            Interlocked.Exchange(ref _earlyCancelsPruned, now);
             foreach (var (id, early) in _earlyCancels)
             {
                 if (now - early.At > EarlyCancelMemoryMs)

@@ -18,9 +18,10 @@ internal sealed partial class OwnerReplies
 
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
 
-    /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="HoldReply"/>), by object id.</summary>
+    /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="CarryResultAsync"/>), by object id.</summary>
     private readonly ConcurrentDictionary<ObjectId, TaskCompletionSource<RemoteResult>> _held = new();
     private long _carried;
+    private readonly RecentlyCarried _recent = new();
     private readonly StoredValues _values;
     private readonly ValueCopier _copier;
     private readonly ILogger _logger;
@@ -188,31 +189,43 @@ internal sealed partial class OwnerReplies
     /// sent on its own when it does).</returns>
     public async Task<RemoteResult?> CarryResultAsync(ObjectId id, Action start, TimeSpan wait)
     {
+        if (_recent.Recall(id) is { } carried)
+        {
+            return carried; // sent again: the reply that carried it did not reach the sender
+        }
+
+        // A send of the same work still held open (its sender retried meanwhile) keeps the hold: this reply waits on it
+        // too, and both carry the result (the owner takes it once).
         var hold = new TaskCompletionSource<RemoteResult>();
-        _held[id] = hold;
+        var held = _held.GetOrAdd(id, hold);
+        var mine = ReferenceEquals(held, hold);
         try
         {
             start();
         }
         catch
         {
-            _held.TryRemove(KeyValuePair.Create(id, hold));
+            if (mine)
+            {
+                _held.TryRemove(KeyValuePair.Create(id, hold));
+            }
+
             throw;
         }
 
-        if (!hold.Task.IsCompleted)
+        if (!held.Task.IsCompleted)
         {
             using var timeout = new CancellationTokenSource();
-            await Task.WhenAny(hold.Task, Task.Delay(wait, timeout.Token)).ConfigureAwait(false);
+            await Task.WhenAny(held.Task, Task.Delay(wait, timeout.Token)).ConfigureAwait(false);
             timeout.Cancel();
         }
 
-        if (_held.TryRemove(KeyValuePair.Create(id, hold)))
+        if (mine ? _held.TryRemove(KeyValuePair.Create(id, hold)) : !held.Task.IsCompleted)
         {
             return null; // not finished: its result goes on its own
         }
 
-        return await hold.Task.ConfigureAwait(false); // taken by the hold: set now or in a moment
+        return await held.Task.ConfigureAwait(false); // taken by the hold: set now or in a moment
     }
 
     private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)
@@ -221,6 +234,7 @@ internal sealed partial class OwnerReplies
         if (!_held.IsEmpty && _held.TryRemove(result.ObjectId, out var hold))
         {
             Interlocked.Increment(ref _carried);
+            _recent.Add(result);
             hold.TrySetResult(result);
             return;
         }

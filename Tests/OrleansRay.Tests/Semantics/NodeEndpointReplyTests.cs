@@ -144,6 +144,50 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         Assert.Equal(111, await ray.GetAsync(tally.Task(a => a.Add(100)).Remote(), Deadline)); // the actor goes on, in order
     }
 
+    private static readonly ConcurrentDictionary<string, int> Runs = new();
+
+    /// <summary>Counts its runs under <paramref name="name"/>.</summary>
+    public static int Counted(string name, int value)
+    {
+        Runs.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        return value;
+    }
+
+    private static RemoteTask CountedTask(string name) => new()
+    {
+        Id = TaskId.NewId(),
+        Function = FunctionDescriptor.For(typeof(NodeEndpointReplyTests).GetMethod(nameof(Counted))!),
+        Args = [TaskArg.FromValue(name), TaskArg.FromValue(7)],
+        Resources = ResourceSet.From([new KeyValuePair<string, double>("CPU", 1)]),
+        ReturnId = ObjectId.NewId(),
+    };
+
+    [Fact]
+    public async Task A_lone_task_sent_again_after_its_reply_carried_the_result_gets_that_result_and_does_not_run_again()
+    {
+        var node = _cluster.Nodes[0];
+        var replyTo = node.Runtime.Node.Endpoint!;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var name = $"{_key}/resent/{attempt}";
+            var task = CountedTask(name);
+            var first = await node.Runtime.Foreign.RunAsync(replyTo, [task]);
+            if (first is null)
+            {
+                continue; // the result went on its own (a busy machine): try with another task
+            }
+
+            // The sender never got that reply (a dropped connection, say) and sends the same task again.
+            var again = await node.Runtime.Foreign.RunAsync(replyTo, [task]);
+            Assert.NotNull(again);
+            Assert.Equal(7, Assert.Single(again).Value);
+            Assert.Equal(1, Runs[name]);
+            return;
+        }
+
+        Assert.Fail("no reply of 100 lone quick tasks carried its result");
+    }
+
     [Fact]
     public async Task A_cancel_that_overtakes_its_task_still_cancels_it()
     {
