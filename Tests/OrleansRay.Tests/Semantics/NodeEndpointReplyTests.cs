@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OrleansRay.Grains;
+using OrleansRay.Placement;
 using OrleansRay.Tests.Fixtures;
 using Xunit;
 
@@ -67,14 +68,20 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
     {
         await using var ray = await ConnectAsync();
         var node = _cluster.Nodes[1];
+        await ExpectCarriedAsync(node, "quick tasks", async i => Assert.Equal(2 * i, await ray.GetAsync(ray.Task(Twice, i).Options(On(node)).Remote(), Deadline)));
+    }
+
+    /// <summary>Makes 200 sequential lone sends to <paramref name="node"/> (each with nothing else in flight, so a quick
+    /// one finishes within its reply's wait): some result must ride in a reply, and no reply stays held.</summary>
+    private static async Task ExpectCarriedAsync(InProcessCluster.Node node, string what, Func<int, Task> send)
+    {
         var before = node.Runtime.Replies.CarriedInReplies;
-        for (var i = 0; i < 200; i++)
+        for (var i = 1; i <= 200; i++)
         {
-            Assert.Equal(2 * i, await ray.GetAsync(ray.Task(Twice, i).Options(On(node)).Remote(), Deadline));
+            await send(i);
         }
 
-        // Each send carried one task with nothing else in flight; a quick one finishes within the reply's wait.
-        Assert.True(node.Runtime.Replies.CarriedInReplies > before, "no result of 200 sequential quick tasks rode in a reply");
+        Assert.True(node.Runtime.Replies.CarriedInReplies > before, $"no result of 200 sequential {what} rode in a reply");
         Assert.Equal(0, node.Runtime.Replies.HeldReplies);
     }
 
@@ -112,14 +119,7 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         await using var ray = await ConnectAsync();
         var node = _cluster.Nodes[1];
         var tally = ray.Actor(static () => new Tally()).Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) }).Remote();
-        var before = node.Runtime.Replies.CarriedInReplies;
-        for (var i = 1; i <= 200; i++)
-        {
-            Assert.Equal(i, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline));
-        }
-
-        Assert.True(node.Runtime.Replies.CarriedInReplies > before, "no result of 200 sequential quick actor calls rode in an answer");
-        Assert.Equal(0, node.Runtime.Replies.HeldReplies);
+        await ExpectCarriedAsync(node, "quick actor calls", async i => Assert.Equal(i, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline)));
     }
 
     [Fact]
@@ -144,48 +144,29 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         Assert.Equal(111, await ray.GetAsync(tally.Task(a => a.Add(100)).Remote(), Deadline)); // the actor goes on, in order
     }
 
-    private static readonly ConcurrentDictionary<string, int> Runs = new();
-
-    /// <summary>Counts its runs under <paramref name="name"/>.</summary>
-    public static int Counted(string name, int value)
-    {
-        Runs.AddOrUpdate(name, 1, static (_, n) => n + 1);
-        return value;
-    }
-
-    private static RemoteTask CountedTask(string name) => new()
-    {
-        Id = TaskId.NewId(),
-        Function = FunctionDescriptor.For(typeof(NodeEndpointReplyTests).GetMethod(nameof(Counted))!),
-        Args = [TaskArg.FromValue(name), TaskArg.FromValue(7)],
-        Resources = ResourceSet.From([new KeyValuePair<string, double>("CPU", 1)]),
-        ReturnId = ObjectId.NewId(),
-    };
-
     [Fact]
-    public async Task A_lone_task_sent_again_after_its_reply_carried_the_result_gets_that_result_and_does_not_run_again()
+    public async Task Lone_work_sent_again_after_its_reply_carried_the_result_gets_that_result_and_is_not_started_again()
     {
         var node = _cluster.Nodes[0];
+        var replies = node.Runtime.Replies;
         var replyTo = node.Runtime.Node.Endpoint!;
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var name = $"{_key}/resent/{attempt}";
-            var task = CountedTask(name);
-            var first = await node.Runtime.Foreign.RunAsync(replyTo, [task]);
-            if (first is null)
-            {
-                continue; // the result went on its own (a busy machine): try with another task
-            }
+        var id = ObjectId.NewId();
+        var starts = 0;
 
-            // The sender never got that reply (a dropped connection, say) and sends the same task again.
-            var again = await node.Runtime.Foreign.RunAsync(replyTo, [task]);
-            Assert.NotNull(again);
-            Assert.Equal(7, Assert.Single(again).Value);
-            Assert.Equal(1, Runs[name]);
-            return;
+        // Work that finishes as it starts: its result is sent at once, and the held reply takes it.
+        void Start()
+        {
+            starts++;
+            replies.Reply(replyTo, new RemoteResult { ObjectId = id, Value = 7 });
         }
 
-        Assert.Fail("no reply of 100 lone quick tasks carried its result");
+        var first = await replies.CarryResultAsync(id, Start, OwnerReplies.LoneReplyWait);
+
+        // The sender never got that reply (a dropped connection, say) and sends the same work again.
+        var again = await replies.CarryResultAsync(id, Start, OwnerReplies.LoneReplyWait);
+        Assert.Equal(7, first?.Value);
+        Assert.Equal(7, again?.Value);
+        Assert.Equal(1, starts);
     }
 
     [Fact]
