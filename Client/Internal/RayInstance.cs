@@ -180,11 +180,24 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return results;
     }
 
-    public async Task<WaitResult<TRef>> WaitAsync<TRef>(IEnumerable<TRef> objectRefs, int numReturns = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public Task<WaitResult<TRef>> WaitAsync<TRef>(IEnumerable<TRef> objectRefs, int numReturns = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where TRef : ObjectRef
+    {
+        try
+        {
+            return WaitOrAnswer(objectRefs, numReturns, timeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Task.FromException<WaitResult<TRef>>(ex); // bad input fails the returned task, as an async method's would
+        }
+    }
+
+    private Task<WaitResult<TRef>> WaitOrAnswer<TRef>(IEnumerable<TRef> objectRefs, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken)
         where TRef : ObjectRef
     {
         ArgumentNullException.ThrowIfNull(objectRefs);
-        var refs = objectRefs.ToList();
+        var refs = objectRefs as IReadOnlyList<TRef> ?? objectRefs.ToList();
         if (numReturns < 0 || numReturns > refs.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
@@ -195,18 +208,52 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             CheckTimeout(t);
         }
 
-        var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
-            entries[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs))).Entry;
+            if (refs[i] is null)
+            {
+                throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs));
+            }
         }
 
+        // Refs are looked at in order only until numReturns of them are ready; the rest go to the not-ready list
+        // unexamined. A loop of WaitAsync(notReady, 1) over refs that finish in order (Ray's "wait 1k refs") then looks
+        // at one or two refs a call instead of resolving every one.
+        var entries = new ObjectEntry[refs.Count];
+        var ready = new List<TRef>(numReturns);
+        var notReady = new List<TRef>(refs.Count - numReturns);
+        var examined = 0;
+        while (ready.Count < numReturns && examined < refs.Count)
+        {
+            var entry = entries[examined] = ObjectResolver.Find(refs[examined]).Entry;
+            (entry.IsComplete ? ready : notReady).Add(refs[examined]);
+            examined++;
+        }
+
+        if (ready.Count == numReturns)
+        {
+            for (var i = examined; i < refs.Count; i++)
+            {
+                notReady.Add(refs[i]);
+            }
+
+            return Task.FromResult(new WaitResult<TRef>(ready, notReady));
+        }
+
+        return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken);
+    }
+
+    /// <summary>The wait proper: fewer than <paramref name="numReturns"/> of <paramref name="refs"/> were ready (every
+    /// entry is resolved already; <paramref name="entries"/> holds them).</summary>
+    private static async Task<WaitResult<TRef>> WaitForReadyAsync<TRef>(TRef[] refs, ObjectEntry[] entries, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken)
+        where TRef : ObjectRef
+    {
         // Timing out is not an error here: what is ready by then is the answer.
         await ObjectWaiter.WaitAsync(entries, numReturns, stopOnFailure: false, timeout, cancellationToken).ConfigureAwait(false);
 
         var ready = new List<TRef>(numReturns);
-        var notReady = new List<TRef>(refs.Count);
-        for (var i = 0; i < refs.Count; i++)
+        var notReady = new List<TRef>(refs.Length);
+        for (var i = 0; i < refs.Length; i++)
         {
             if (entries[i].IsComplete && ready.Count < numReturns)
             {

@@ -79,6 +79,42 @@ public sealed class ObjectTests
     }
 
     [Fact]
+    public async Task Wait_answered_from_the_ready_refs_it_finds_first_keeps_the_input_order_in_both_lists()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var slow1 = _ray.Task(WaitForGate, gate).Remote();
+        var slow2 = _ray.Task(WaitForGate, gate).Remote();
+        var a = _ray.Task(Square, 2).Remote();
+        var b = _ray.Task(Square, 3).Remote();
+        var c = _ray.Task(Square, 4).Remote();
+        await _ray.GetAsync(new[] { a, b, c });
+
+        // Enough ready refs before the end: the refs after the last one needed are not looked at, and land in
+        // NotReady in their input order (c is ready, but only two were asked for).
+        var refs = new List<ObjectRef<int>> { a, slow1, b, slow2, c };
+        var wait = _ray.WaitAsync(refs, numReturns: 2);
+        refs.Clear(); // the answer is the list as it was at the call
+        var (ready, notReady) = await wait;
+        Assert.Equal(new[] { a, b }, ready);
+        Assert.Equal(new[] { slow1, slow2, c }, notReady);
+
+        // Not enough ready: the wait proper, which still answers in input order.
+        var order = new[] { slow1, a, slow2 };
+        var pending = new List<ObjectRef<int>>(order);
+        var waiting = _ray.WaitAsync(pending, numReturns: 2, timeout: Deadline);
+        pending.Clear();
+        Gates.Get(gate).Set();
+        var (both, left) = await waiting;
+        Assert.Equal(2, both.Count);
+        Assert.True(Array.IndexOf(order, both[0]) < Array.IndexOf(order, both[1]), "ready refs keep their input order");
+        Assert.Equal(order.Except(both), left);
+
+        // Bad input fails the returned task, not the call.
+        var bad = _ray.WaitAsync(new ObjectRef<int>[] { a, null! }, numReturns: 1);
+        await Assert.ThrowsAsync<ArgumentException>(() => bad);
+    }
+
+    [Fact]
     public async Task Wait_accepts_a_mixed_list_of_refs()
     {
         var mixed = new List<ObjectRef> { _ray.Task(Square, 2).Remote(), await _ray.PutAsync("text") };
