@@ -14,6 +14,10 @@ internal sealed class BundleLedger
     private readonly Dictionary<BundleKey, Entry> _entries = new();
     private readonly Dictionary<Guid, List<BundleReservation>> _groups = new();
 
+    /// <summary>Every bundle's and pool's total under Ray's names, kept as bundles come and go (rebuilding it from the
+    /// entries on each change cost a node with many groups a name and a sorted insert per entry per change).</summary>
+    private readonly Dictionary<string, double> _namedTotals = new(StringComparer.Ordinal);
+
     /// <summary>True when no bundle is reserved here.</summary>
     public bool IsEmpty => _groups.Count == 0;
 
@@ -45,10 +49,10 @@ internal sealed class BundleLedger
             return null;
         }
 
-        _entries.Remove(new BundleKey(placementGroupId, BundleKey.AnyBundle));
+        RemoveEntry(new BundleKey(placementGroupId, BundleKey.AnyBundle));
         foreach (var bundle in list)
         {
-            _entries.Remove(new BundleKey(placementGroupId, bundle.Index));
+            RemoveEntry(new BundleKey(placementGroupId, bundle.Index));
         }
 
         return list;
@@ -82,8 +86,7 @@ internal sealed class BundleLedger
 
     /// <summary>Every bundle's and pool's total under Ray's names (<see cref="BundleKey.ResourceName"/>), for the
     /// node's reported total.</summary>
-    public IEnumerable<KeyValuePair<string, double>> NamedTotals() =>
-        _entries.SelectMany(e => e.Value.Total.Items.Select(kv => new KeyValuePair<string, double>(e.Key.ResourceName(kv.Key), kv.Value)));
+    public IReadOnlyDictionary<string, double> NamedTotals => _namedTotals;
 
     /// <summary>Every bundle's and pool's available amounts under Ray's names, not clamped.</summary>
     public IEnumerable<KeyValuePair<string, double>> NamedAvailable() =>
@@ -102,6 +105,22 @@ internal sealed class BundleLedger
 
         entry.Total = ResourceSet.From(entry.Total.Items.Concat(shape.Items));
         Move(entry.Available, shape, +1);
+        foreach (var (name, amount) in shape.Items)
+        {
+            var named = key.ResourceName(name);
+            _namedTotals[named] = _namedTotals.GetValueOrDefault(named) + amount;
+        }
+    }
+
+    private void RemoveEntry(BundleKey key)
+    {
+        if (_entries.Remove(key, out var entry))
+        {
+            foreach (var (name, _) in entry.Total.Items)
+            {
+                _namedTotals.Remove(key.ResourceName(name)); // a name belongs to its bundle alone: it goes with it
+            }
+        }
     }
 
     private static void Move(Dictionary<string, double> available, ResourceSet amounts, int sign)

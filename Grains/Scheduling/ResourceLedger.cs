@@ -11,7 +11,12 @@ internal sealed class ResourceLedger
 {
     private readonly Dictionary<string, double> _free;
     private ResourceSet _nodeTotal;
-    private volatile ResourceSet _total;
+
+    /// <summary>The node's total with its bundles, built on the first read after a change (null until then): bundles
+    /// come and go far more often than a placer asks. Guarded by <see cref="_totalGate"/>, which bundle changes take
+    /// inside the engine's lock and a read takes alone.</summary>
+    private volatile ResourceSet? _total;
+    private readonly object _totalGate = new();
 
     public ResourceLedger(ResourceSet total)
     {
@@ -23,7 +28,15 @@ internal sealed class ResourceLedger
 
     /// <summary>The node's total, its bundles included under their names (what the cluster view shows); read without
     /// the lock by the placer.</summary>
-    public ResourceSet Total => _total;
+    public ResourceSet Total => _total ?? BuildTotal();
+
+    private ResourceSet BuildTotal()
+    {
+        lock (_totalGate)
+        {
+            return _total ??= Bundles.IsEmpty ? _nodeTotal : ResourceSet.From(_nodeTotal.Items.Concat(Bundles.NamedTotals));
+        }
+    }
 
     /// <summary>The bundles reserved here.</summary>
     public BundleLedger Bundles { get; } = new();
@@ -99,20 +112,31 @@ internal sealed class ResourceLedger
             return false;
         }
 
-        foreach (var bundle in toReserve)
+        lock (_totalGate)
         {
-            Move(bundle.Shape, -1);
-            Bundles.Add(bundle);
+            foreach (var bundle in toReserve)
+            {
+                Move(bundle.Shape, -1);
+                Bundles.Add(bundle);
+            }
+
+            _total = null;
         }
 
-        UpdateTotal();
         return true;
     }
 
     /// <summary>Returns a group's bundles here to the free pool; false when it holds none here.</summary>
     public bool ReleaseBundles(Guid placementGroupId)
     {
-        if (Bundles.Remove(placementGroupId) is not { } released)
+        List<BundleReservation>? released;
+        lock (_totalGate)
+        {
+            released = Bundles.Remove(placementGroupId);
+            _total = null;
+        }
+
+        if (released is null)
         {
             return false;
         }
@@ -122,12 +146,8 @@ internal sealed class ResourceLedger
             Move(bundle.Shape, +1);
         }
 
-        UpdateTotal();
         return true;
     }
-
-    private void UpdateTotal() =>
-        _total = Bundles.IsEmpty ? _nodeTotal : ResourceSet.From(_nodeTotal.Items.Concat(Bundles.NamedTotals()));
 
     private void Move(ResourceSet amounts, int sign)
     {

@@ -180,6 +180,36 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_total_names_each_reserved_bundle_until_its_group_is_released()
+    {
+        var engine = NewEngine(Cpus(8));
+        var released = Guid.NewGuid();
+        var kept = Guid.NewGuid();
+        Assert.True(engine.Resources.ReserveBundles(new[] { new BundleReservation(released, 0, Cpus(2)), new BundleReservation(released, 1, OneCpu) }));
+        Assert.True(engine.Resources.ReserveBundles(new[] { new BundleReservation(kept, 0, OneCpu) }));
+        Assert.True(engine.Resources.ReserveBundles(new[] { new BundleReservation(kept, 1, Cpus(2)) }));
+
+        var total = engine.Resources.Total;
+        Assert.Equal(8, total[ResourceSet.Cpu]);
+        Assert.Equal(3, total[BundleCpu(released, BundleKey.AnyBundle)]);
+        Assert.Equal(3, total[BundleCpu(kept, BundleKey.AnyBundle)]);
+        Assert.Equal(2, total[BundleCpu(kept, 1)]);
+        Assert.Equal(1 + 6, total.Items.Count()); // CPU, and per group: two bundles and the pool
+
+        engine.Resources.ReleaseBundles(released);
+        engine.Resources.ReleaseBundles(released); // a second release finds nothing and changes nothing
+
+        total = engine.Resources.Total;
+        var names = total.Items.Select(kv => kv.Key).ToArray();
+        Assert.DoesNotContain(names, n => n.Contains(released.ToString("N"), StringComparison.Ordinal));
+        Assert.Equal(new[] { ResourceSet.Cpu, BundleCpu(kept, 0), BundleCpu(kept, 1), BundleCpu(kept, BundleKey.AnyBundle) }.Order(StringComparer.Ordinal), names);
+        Assert.Equal(3, total[BundleCpu(kept, BundleKey.AnyBundle)]);
+
+        engine.Resources.ReleaseBundles(kept);
+        Assert.Equal(Cpus(8), engine.Resources.Total);
+    }
+
+    [Fact]
     public async Task A_task_in_a_bundle_runs_only_against_its_bundle()
     {
         var engine = NewEngine(Cpus(4));
