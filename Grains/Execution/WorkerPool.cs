@@ -40,6 +40,13 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     [ThreadStatic]
     private static WorkerPool? _current;
 
+    /// <summary>The pool whose work this thread runs in place (<see cref="RunHere"/>), though it is not one of its threads.</summary>
+    [ThreadStatic]
+    private static WorkerPool? _runningHere;
+
+    /// <summary>An execution context with no async locals: what work queued on the pool runs under.</summary>
+    private static readonly ExecutionContext DefaultContext = CaptureDefaultContext();
+
     public WorkerPool(string name, int minThreads, int maxThreads)
     {
         _name = name;
@@ -67,11 +74,45 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     public void Post(Action<object?> work, object? state) =>
         _ = Task.Factory.StartNew(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this);
 
+    /// <summary>Runs <paramref name="work"/> on the calling thread as if on a worker thread: under this scheduler (its
+    /// awaits resume on worker threads) and with no async locals of the caller (as for work queued here, which never
+    /// carries its submitter's context). For a caller that would otherwise hand the work to a worker thread and wait
+    /// for it. The work must not throw.</summary>
+    public void RunHere(Action<object?> work, object? state) =>
+        ExecutionContext.Run(DefaultContext, static s =>
+        {
+            var (pool, work, state) = ((WorkerPool, Action<object?>, object?))s!;
+            var task = new Task(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach);
+            var outer = _runningHere;
+            _runningHere = pool;
+            try
+            {
+                task.RunSynchronously(pool);
+            }
+            finally
+            {
+                _runningHere = outer;
+            }
+        }, (this, work, state));
+
+    private static ExecutionContext CaptureDefaultContext()
+    {
+        ExecutionContext? captured = null;
+        var thread = new Thread(() => captured = ExecutionContext.Capture());
+        thread.UnsafeStart(); // without this thread's context: the new thread starts with none
+        thread.Join();
+        return captured!;
+    }
+
     protected override void QueueTask(Task task)
     {
         if (!_disposed)
         {
             _queue.Enqueue(task);
+
+            // A sleeper counts itself in, then looks once more before it sleeps; the fence keeps the read of the count
+            // after the item is in (a store and a later load may otherwise swap), so one of the two sees the other.
+            Interlocked.MemoryBarrier();
             if (Volatile.Read(ref _sleepers) > 0)
             {
                 _wake.Release();
@@ -104,7 +145,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         ThreadPool.UnsafeQueueUserWorkItem(static state => state.Pool.TryExecuteTask(state.Task), (Pool: this, Task: task), preferLocal: false);
 
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
-        _current == this && !taskWasPreviouslyQueued && TryExecuteTask(task);
+        (_current == this || _runningHere == this) && !taskWasPreviouslyQueued && TryExecuteTask(task);
 
     protected override IEnumerable<Task> GetScheduledTasks() => _queue.ToArray();
 

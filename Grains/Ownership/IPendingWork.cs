@@ -10,4 +10,9 @@ internal interface IPendingWork
     /// queued or running; the caller's only unanswered call to an actor on this node): a reader waiting for it may
     /// spin briefly rather than await.</summary>
     bool IsLoneLocal { get; }
+
+    /// <summary>Runs the work on the calling thread if it is queued on this node and has not started (a driver's get of
+    /// the only task in flight: no hand-off to a worker thread and back, which behind busy cores waits for the
+    /// scheduler's time slices twice). True when it ran here; false when it had started, or is not such work.</summary>
+    bool TryRunHere() => false;
 }

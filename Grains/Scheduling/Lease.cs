@@ -31,6 +31,15 @@ internal sealed class Lease : IWorkerSlot
     /// <summary>True once a forced cancel freed its resources; the loop stops after the running function returns.</summary>
     public volatile bool Abandoned;
 
+    private int _claimed;
+
+    /// <summary>Claims the queued lease's loop for the caller: exactly one of the worker thread that dequeues it and a
+    /// driver that runs the lease's first task where it waits for it (<see cref="LeaseLoops.TryRunHere"/>) gets true.</summary>
+    public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+    /// <summary>Gives the claim back before the lease is queued again (<see cref="Next"/> is set first).</summary>
+    public void Unclaim() => Volatile.Write(ref _claimed, 0);
+
     public void Abandon(TaskSpec spec) => Class.Engine.Abandon(this, spec);
 
     /// <inheritdoc/>

@@ -23,6 +23,11 @@ internal sealed class LeaseLoops
     {
         var spec = lease.Next;
         lease.Next = null;
+        if (spec is not null)
+        {
+            spec.QueuedLease = null;
+        }
+
         while (spec is not null)
         {
             var run = _runner.RunAsync(spec, lease);
@@ -80,16 +85,100 @@ internal sealed class LeaseLoops
     }
 
     /// <summary>Queues <paramref name="lease"/>'s loop as one task on the pool (no closure, no unwrapped proxy: nobody
-    /// waits for the loop; a failure it lets escape is the runner's to report, as every task's outcome is).</summary>
-    private void Queue(Lease lease) =>
+    /// waits for the loop; a failure it lets escape is the runner's to report, as every task's outcome is). The loop
+    /// runs only if the worker thread claims it first: a driver may have run the lease's task itself meanwhile.</summary>
+    private void Queue(Lease lease)
+    {
+        if (lease.Next is { } next)
+        {
+            next.QueuedLease = lease;
+        }
+
         Task.Factory.StartNew(
             static state =>
             {
                 var (loops, lease) = ((LeaseLoops, Lease))state!;
-                _ = loops.RunLoopAsync(lease);
+                if (lease.TryClaim())
+                {
+                    _ = loops.RunLoopAsync(lease);
+                }
             },
             (this, lease),
             CancellationToken.None,
             TaskCreationOptions.DenyChildAttach,
             _pool);
+    }
+
+    /// <summary>Runs <paramref name="spec"/>, the first task of the queued <paramref name="lease"/>, on the calling
+    /// thread (a driver waiting for it; <see cref="TaskSpec.TryRunHere"/>) if no worker thread has taken the lease yet.
+    /// The task runs as on a worker thread: under the pool's scheduler (its awaits resume on worker threads) and the
+    /// default execution context (none of the driver's async locals). What the lease runs after it goes back to the
+    /// pool. True when the task ran (or started and went async) here.</summary>
+    public bool TryRunHere(Lease lease, TaskSpec spec)
+    {
+        if (!lease.TryClaim())
+        {
+            return false; // a worker thread has it
+        }
+
+        if (!ReferenceEquals(lease.Next, spec))
+        {
+            // The lease moved on (this claim raced its loop giving the lease back): hand it back to the pool.
+            lease.Unclaim();
+            RequeueWithoutFlow(lease);
+            return false;
+        }
+
+        lease.Next = null;
+        spec.QueuedLease = null;
+        _pool.RunHere(static state =>
+        {
+            var (loops, lease, spec) = ((LeaseLoops, Lease, TaskSpec))state!;
+            loops.RunFirstHere(lease, spec);
+        }, (this, lease, spec));
+        return true;
+    }
+
+    private void RunFirstHere(Lease lease, TaskSpec spec)
+    {
+        var run = _runner.RunAsync(spec, lease);
+        if (!run.IsCompletedSuccessfully)
+        {
+            // User code went async (or the run failed, which the loop would observe the same way): the rest of the
+            // lease continues on the pool once it is done (this runs under the pool's scheduler).
+            _ = ContinueAsync(lease, run.AsTask());
+            return;
+        }
+
+        lease.Executed++;
+        if (_engine.TakeNext(lease) is { } next)
+        {
+            lease.Next = next;
+            lease.Unclaim();
+            RequeueWithoutFlow(lease);
+        }
+    }
+
+    /// <summary>The loop of a lease whose first task ran on a driver's thread and went async: resumes on the pool.</summary>
+    private async Task ContinueAsync(Lease lease, Task run)
+    {
+        await run;
+        lease.Executed++;
+        lease.Next = _engine.TakeNext(lease);
+        await RunLoopAsync(lease);
+    }
+
+    private void RequeueWithoutFlow(Lease lease)
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            Queue(lease);
+            return;
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            Queue(lease);
+        }
+    }
 }

@@ -26,6 +26,9 @@ internal sealed partial class SchedulerEngine : IDisposable
     private readonly List<SchedulingClass> _waitingClasses = new();
     private readonly Dictionary<long, Lease> _leases = new();
     private readonly LeaseLoops _loops;
+
+    /// <summary>The loops of granted leases.</summary>
+    internal LeaseLoops Loops => _loops;
     private readonly TaskDependencies _dependencies;
     private readonly StarvationGuard _starvation;
     private readonly ResourceLedger _resources;

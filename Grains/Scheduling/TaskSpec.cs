@@ -99,6 +99,13 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public bool IsForeign => ReplyTo is not null;
 
+    /// <summary>The lease queued on the worker pool with this task as its next one, until its loop starts (null
+    /// otherwise): a driver waiting for this task may run it itself (<see cref="TryRunHere"/>).</summary>
+    internal volatile Lease? QueuedLease;
+
+    /// <inheritdoc />
+    public bool TryRunHere() => QueuedLease is { } lease && Engine.Loops.TryRunHere(lease, this);
+
     /// <inheritdoc />
     public bool IsLoneLocal
     {

@@ -305,6 +305,61 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_queued_task_no_worker_thread_has_taken_runs_once_on_the_thread_that_waits_for_it()
+    {
+        // A pool of one thread, held by a blocking item: the task's lease stays queued.
+        using var hold = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var pool = new WorkerPool("run-here-tests", minThreads: 1, maxThreads: 1);
+        var engine = new SchedulerEngine(Cpus(2), pool, _runner, _arguments, _placer);
+        try
+        {
+            pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
+            Assert.True(held.Wait(Deadline), "the pool's one thread is held");
+
+            var task = Spec(engine, "run here", OneCpu);
+            SubmitterMarker.Value = "driver";
+            engine.Submit(task); // granted a lease at once, queued on the held pool
+
+            Assert.True(task.TryRunHere());
+            Assert.False(task.TryRunHere()); // claimed once
+
+            var seen = _runner.Observed[task];
+            Assert.Equal(Environment.CurrentManagedThreadId, seen.ThreadId);
+            Assert.Null(seen.SubmitterMarker); // none of the caller's async locals
+            Assert.Same(pool, seen.Scheduler); // its awaits resume on worker threads
+            Assert.False(ExecutionContext.IsFlowSuppressed());
+            Assert.Equal("driver", SubmitterMarker.Value);
+
+            // The task awaits its gate: it finishes on the pool once the pool's thread is free, and the lease's queued
+            // loop, claimed by this thread, does not run it again.
+            _runner.Release(task);
+            hold.Set();
+            await task.Result.WhenComplete().WaitAsync(Deadline);
+            await LeasesEndedAsync(engine);
+            Assert.Single(_runner.Seen, s => ReferenceEquals(s, task));
+
+            // A task a worker thread has started is not run again here.
+            var taken = Spec(engine, "taken", OneCpu);
+            engine.Submit(taken);
+            Assert.True(_runner.WaitUntilStarted(taken, Deadline));
+            Assert.False(taken.TryRunHere());
+            _runner.Release(taken);
+            await taken.Result.WhenComplete().WaitAsync(Deadline);
+            Assert.Single(_runner.Seen, s => ReferenceEquals(s, taken));
+            Assert.True(_runner.Observed[taken].OnWorkerThread);
+        }
+        finally
+        {
+            hold.Set();
+            _runner.ReleaseAll();
+            await LeasesEndedAsync(engine);
+            engine.Dispose();
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_lease_runs_on_a_worker_thread_without_the_submitters_async_locals()
     {
         var engine = NewEngine(Cpus(2));
@@ -472,7 +527,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
                 Interlocked.CompareExchange(ref _maxConcurrent, running, max);
             }
 
-            _observed[spec] = new RunObservation(SubmitterMarker.Value, WorkerPool.IsWorkerThread, Environment.CurrentManagedThreadId);
+            _observed[spec] = new RunObservation(SubmitterMarker.Value, WorkerPool.IsWorkerThread, Environment.CurrentManagedThreadId, TaskScheduler.Current);
             StartedEvent(spec).Set();
             _seen.Enqueue(spec);
             var gate = Gate(spec);
@@ -515,5 +570,5 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     /// <summary>What a task saw as it started: the submitter's marker, whether it ran on a worker thread, and which.</summary>
-    private sealed record RunObservation(string? SubmitterMarker, bool OnWorkerThread, int ThreadId);
+    private sealed record RunObservation(string? SubmitterMarker, bool OnWorkerThread, int ThreadId, TaskScheduler Scheduler);
 }
