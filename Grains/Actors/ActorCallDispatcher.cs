@@ -1,3 +1,5 @@
+using OrleansRay.Ownership;
+
 namespace OrleansRay.Actors;
 
 /// <summary>Dispatches an actor's calls to the node's worker threads: with MaxConcurrency 1 a single drain loop runs
@@ -17,6 +19,10 @@ internal sealed class ActorCallDispatcher
     private ConcurrencyGroups? _groups;
     private volatile bool _groupsKnown;
     private readonly List<(ActorCall Call, ConcurrencyGroups.Group Group)> _startable = new();
+
+    /// <summary>The drain loop queued on the pool and not yet started (under the lock; null otherwise): a caller waiting
+    /// for its call may run it itself (<see cref="TryRunHere"/>).</summary>
+    private DrainStart? _queuedDrain;
 
     public ActorCallDispatcher(ActorMailbox mailbox, ActorServices services, object gate, ActorCallQueues queues)
     {
@@ -56,7 +62,6 @@ internal sealed class ActorCallDispatcher
         var max = _mailbox.MaxConcurrency;
         if (max == 1)
         {
-            int drainGeneration;
             lock (_gate)
             {
                 // _dirty tells a running drain loop to look again before it stops (an argument became ready meanwhile).
@@ -67,14 +72,9 @@ internal sealed class ActorCallDispatcher
                 }
 
                 _draining = true;
-                drainGeneration = _mailbox.GenerationLocked;
+                QueueDrainLocked(_mailbox.GenerationLocked);
             }
 
-            _services.Pool.Post(static state =>
-            {
-                var (dispatcher, generation) = ((ActorCallDispatcher, int))state!;
-                _ = dispatcher.DrainAsync(generation);
-            }, (this, drainGeneration));
             return;
         }
 
@@ -213,10 +213,88 @@ internal sealed class ActorCallDispatcher
         Pump();
     }
 
-    private async Task DrainAsync(int generation)
+    /// <summary>Under the lock (with <c>_draining</c> set): queues the drain loop on the pool; it runs if no caller
+    /// claims it first.</summary>
+    private void QueueDrainLocked(int generation)
+    {
+        var start = new DrainStart(this, generation);
+        _queuedDrain = start;
+        _services.Pool.Post(static state =>
+        {
+            var start = (DrainStart)state!;
+            if (start.TryClaim())
+            {
+                start.Dispatcher.Dequeued(start);
+                _ = start.Dispatcher.DrainAsync(start.Generation, stopWhen: null);
+            }
+        }, start);
+    }
+
+    private void Dequeued(DrainStart start)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_queuedDrain, start))
+            {
+                _queuedDrain = null;
+            }
+        }
+    }
+
+    /// <summary>Runs the queued drain loop on the calling thread (a caller waiting for <paramref name="awaited"/>, its
+    /// only call to this actor) if no worker thread has started it: the calls ahead of it and then its own run here,
+    /// as on a worker thread (<see cref="Execution.WorkerPool.RunHere"/>); what is queued after it goes back to the
+    /// pool. True when the loop ran here.</summary>
+    public bool TryRunHere(ObjectEntry awaited)
+    {
+        DrainStart? start;
+        lock (_gate)
+        {
+            start = _queuedDrain;
+        }
+
+        if (start is null || !start.TryClaim())
+        {
+            return false;
+        }
+
+        Dequeued(start);
+        _services.Pool.RunHere(static state =>
+        {
+            var (start, awaited) = ((DrainStart, ObjectEntry))state!;
+            _ = start.Dispatcher.DrainAsync(start.Generation, awaited);
+        }, (start, awaited));
+        return true;
+    }
+
+    /// <summary>The drain loop; with <paramref name="stopWhen"/> (run on a caller's thread), it hands the rest back to
+    /// the pool once that entry is complete.</summary>
+    private async Task DrainAsync(int generation, ObjectEntry? stopWhen)
     {
         while (true)
         {
+            if (stopWhen is { IsComplete: true })
+            {
+                lock (_gate)
+                {
+                    if (generation != _mailbox.GenerationLocked)
+                    {
+                        return; // the instance this loop served is gone
+                    }
+
+                    if (!_mailbox.IsAliveLocked || (_queues.Count == 0 && !_dirty))
+                    {
+                        _draining = false; // nothing after the caller's call
+                    }
+                    else
+                    {
+                        QueueDrainLocked(generation); // the calls after the caller's run on a worker thread
+                    }
+                }
+
+                return;
+            }
+
             ActorCall? call;
             lock (_gate)
             {
@@ -258,7 +336,21 @@ internal sealed class ActorCallDispatcher
             if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);
+                stopWhen = null; // resumed on a worker thread: an ordinary drain loop from here
             }
         }
+    }
+
+    /// <summary>A drain loop queued on the pool: exactly one of the worker thread that dequeues it and a waiting caller
+    /// claims it.</summary>
+    private sealed class DrainStart(ActorCallDispatcher dispatcher, int generation)
+    {
+        private int _claimed;
+
+        public ActorCallDispatcher Dispatcher { get; } = dispatcher;
+
+        public int Generation { get; } = generation;
+
+        public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
+using OrleansRay.Ownership;
 using OrleansRay.Placement;
 
 namespace OrleansRay.Actors;
@@ -51,6 +52,10 @@ internal sealed class ActorHostLink
             ? accepted
             : _localAccepted = new ActorCallsAccepted(node, retries);
     }
+
+    /// <summary>Runs the local actor's queued calls up to <paramref name="awaited"/>'s on the calling thread, if the
+    /// actor is on this node and no worker thread has started them.</summary>
+    public bool TryRunHere(ObjectEntry awaited) => LocalMailbox() is { } local && local.Dispatcher.TryRunHere(awaited);
 
     /// <summary>Sends one batch, again and again while the actor's node is unreachable (within <see cref="RetryWindow"/>);
     /// each attempt carries the floor as of then, so calls given up meanwhile no longer hold the host back. A lone call

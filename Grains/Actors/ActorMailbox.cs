@@ -20,7 +20,7 @@ internal sealed class ActorMailbox
     private readonly ActorCallQueues _queues;
     private readonly ActorStateReports _reports;
     private readonly RunningActorCalls _calls = new();
-    private readonly ActorCallDispatcher _dispatcher;
+    public ActorCallDispatcher Dispatcher { get; }
 
     /// <summary>The submitter of the calls this instance makes (a new instance is a new submitter).</summary>
     private ActorCaller _caller = ActorCaller.New();
@@ -43,7 +43,7 @@ internal sealed class ActorMailbox
         Replies = new ActorReplies(runtime, logger);
         _reports = new ActorStateReports(runtime, logger);
         _queues = new ActorCallQueues(runtime, _gate, Pump);
-        _dispatcher = new ActorCallDispatcher(this, runtime, _gate, _queues);
+        Dispatcher = new ActorCallDispatcher(this, runtime, _gate, _queues);
     }
 
     public ActorState State
@@ -81,7 +81,7 @@ internal sealed class ActorMailbox
         {
             lock (_gate)
             {
-                return _queues.Count + _dispatcher.InFlightLocked;
+                return _queues.Count + Dispatcher.InFlightLocked;
             }
         }
     }
@@ -251,7 +251,7 @@ internal sealed class ActorMailbox
             }
 
             running = _calls.Find(caller, sequence);
-            if (running is null && !_dispatcher.RemoveReadyLocked(caller, sequence))
+            if (running is null && !Dispatcher.RemoveReadyLocked(caller, sequence))
             {
                 _queues.Cancel(caller, sequence);
             }
@@ -342,7 +342,7 @@ internal sealed class ActorMailbox
             _code.Release();
             spec = _spec;
             orphaned = _queues.TakeAll();
-            orphaned.AddRange(_dispatcher.TakeReadyLocked());
+            orphaned.AddRange(Dispatcher.TakeReadyLocked());
             abandoned = AbandonRunningLocked();
             _resources.Release(_runtime, _spec);
         }
@@ -372,7 +372,7 @@ internal sealed class ActorMailbox
     /// instance.</summary>
     private List<RunningActorCalls.Running> AbandonRunningLocked()
     {
-        _dispatcher.ResetLocked();
+        Dispatcher.ResetLocked();
         _caller = ActorCaller.New();
         return _calls.TakeAll();
     }
@@ -388,7 +388,7 @@ internal sealed class ActorMailbox
     }
 
     /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
-    private void Pump() => _dispatcher.Pump();
+    private void Pump() => Dispatcher.Pump();
 
     /// <summary>Under the lock: true while the instance runs calls.</summary>
     internal bool IsAliveLocked => _state == ActorState.Alive;

@@ -103,6 +103,10 @@ internal sealed class ActorOutbox
         }
     }
 
+    /// <summary>Runs <paramref name="handle"/>'s call on the calling thread if it is this outbox's only call, an actor on
+    /// this node holds it, and no worker thread has started it (<see cref="IPendingWork.TryRunHere"/>).</summary>
+    public bool TryRunHere(ActorCallHandle handle) => IsLoneLocalCall(handle) && _link.TryRunHere(handle.Entry);
+
     /// <summary>Queues a call; its result goes to <paramref name="handle"/>'s entry.</summary>
     public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle, string? concurrencyGroup = null)
     {

@@ -64,9 +64,59 @@ public sealed class ActorMailboxTests
         Assert.False(duplicate.IsComplete, "a replayed sequence number is not run twice");
     }
 
-    private ActorMailbox NewRecorder()
+    [Fact]
+    public async Task A_drain_no_worker_thread_has_started_runs_the_calls_up_to_the_awaited_one_on_the_waiting_thread()
     {
-        var mailbox = new ActorMailbox(_runtime.ActorServices, NullLogger.Instance);
+        // The actor's services with a pool of one thread, which a blocking item holds once the actor is up.
+        using var hold = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var pool = new WorkerPool("mailbox-run-here", minThreads: 1, maxThreads: 1);
+        try
+        {
+            var shared = _runtime.ActorServices;
+            var services = new ActorServices(shared.Host, shared.Node, shared.Reader, pool, shared.Scheduler, shared.Cluster, shared.Replies) { Code = shared.Code };
+            var mailbox = NewRecorder(services);
+            var threadOf = FunctionRegistry.ForDelegate((Func<Recorder, int, int>)((r, v) => { r.Record(v); return Environment.CurrentManagedThreadId; }), "thread of");
+            var caller = WorkerId.NewId();
+            var warm = Call(mailbox, caller, 0, threadOf, TaskArg.FromValue(0));
+            await warm.WhenComplete().WaitAsync(Deadline);
+            Assert.False(mailbox.Dispatcher.TryRunHere(warm), "nothing is queued");
+
+            pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
+            Assert.True(held.Wait(Deadline), "the pool's one thread is held");
+            var first = Call(mailbox, caller, 1, threadOf, TaskArg.FromValue(1));
+            var awaited = Call(mailbox, caller, 2, threadOf, TaskArg.FromValue(2));
+            var after = Call(mailbox, caller, 3, threadOf, TaskArg.FromValue(3));
+
+            Assert.True(mailbox.Dispatcher.TryRunHere(awaited));
+
+            // The calls ahead of the awaited one and the awaited one ran here, in order; the one after it went back to
+            // the pool, which runs it once its thread is free.
+            var here = Environment.CurrentManagedThreadId;
+            Assert.True(first.IsComplete && awaited.IsComplete);
+            Assert.Equal(here, first.Value);
+            Assert.Equal(here, awaited.Value);
+            Assert.False(after.IsComplete);
+            hold.Set();
+            await after.WhenComplete().WaitAsync(Deadline);
+            Assert.NotEqual(here, after.Value);
+
+            // Each call ran once, in order.
+            var count = FunctionRegistry.ForDelegate((Func<Recorder, int, int>)((r, v) => r.Record(v)), "count");
+            var total = Call(mailbox, caller, 4, count, TaskArg.FromValue(4));
+            await total.WhenComplete().WaitAsync(Deadline);
+            Assert.Equal(5, total.Value);
+        }
+        finally
+        {
+            hold.Set();
+            pool.Dispose();
+        }
+    }
+
+    private ActorMailbox NewRecorder(ActorServices? services = null)
+    {
+        var mailbox = new ActorMailbox(services ?? _runtime.ActorServices, NullLogger.Instance);
         var ctor = FunctionRegistry.ForConstructor(typeof(Recorder).GetConstructor(Type.EmptyTypes)!);
         mailbox.Start(new ActorCreationSpec { ActorId = ActorId.NewId(), Constructor = ctor.Descriptor, ClassName = typeof(Recorder).FullName!, Owner = _runtime.WorkerId });
         return mailbox;
