@@ -259,11 +259,12 @@ internal sealed class ActorCallDispatcher
         }
 
         Dequeued(start);
+        start.StopWhen = awaited;
         _services.Pool.RunHere(static state =>
         {
-            var (start, awaited) = ((DrainStart, ObjectEntry))state!;
-            _ = start.Dispatcher.DrainAsync(start.Generation, awaited);
-        }, (start, awaited));
+            var start = (DrainStart)state!;
+            _ = start.Dispatcher.DrainAsync(start.Generation, start.StopWhen);
+        }, start);
         return true;
     }
 
@@ -350,6 +351,9 @@ internal sealed class ActorCallDispatcher
         public ActorCallDispatcher Dispatcher { get; } = dispatcher;
 
         public int Generation { get; } = generation;
+
+        /// <summary>The entry of the call its claimer waits for (set by <see cref="TryRunHere"/> before it runs the loop).</summary>
+        public ObjectEntry? StopWhen { get; set; }
 
         public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
     }

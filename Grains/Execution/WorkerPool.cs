@@ -78,22 +78,21 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// awaits resume on worker threads) and with no async locals of the caller (as for work queued here, which never
     /// carries its submitter's context). For a caller that would otherwise hand the work to a worker thread and wait
     /// for it. The work must not throw.</summary>
-    public void RunHere(Action<object?> work, object? state) =>
-        ExecutionContext.Run(DefaultContext, static s =>
+    public void RunHere(Action<object?> work, object? state)
+    {
+        // One allocation: the task (the pool travels in a thread static, which no execution context carries).
+        var task = new Task(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach);
+        var outer = _runningHere;
+        _runningHere = this;
+        try
         {
-            var (pool, work, state) = ((WorkerPool, Action<object?>, object?))s!;
-            var task = new Task(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach);
-            var outer = _runningHere;
-            _runningHere = pool;
-            try
-            {
-                task.RunSynchronously(pool);
-            }
-            finally
-            {
-                _runningHere = outer;
-            }
-        }, (this, work, state));
+            ExecutionContext.Run(DefaultContext, static t => ((Task)t!).RunSynchronously(_runningHere!), task);
+        }
+        finally
+        {
+            _runningHere = outer;
+        }
+    }
 
     private static ExecutionContext CaptureDefaultContext()
     {

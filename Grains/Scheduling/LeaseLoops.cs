@@ -129,18 +129,19 @@ internal sealed class LeaseLoops
             return false;
         }
 
-        lease.Next = null;
         spec.QueuedLease = null;
         _pool.RunHere(static state =>
         {
-            var (loops, lease, spec) = ((LeaseLoops, Lease, TaskSpec))state!;
-            loops.RunFirstHere(lease, spec);
-        }, (this, lease, spec));
+            var lease = (Lease)state!;
+            lease.Class.Engine.Loops.RunFirstHere(lease);
+        }, lease);
         return true;
     }
 
-    private void RunFirstHere(Lease lease, TaskSpec spec)
+    private void RunFirstHere(Lease lease)
     {
+        var spec = lease.Next!;
+        lease.Next = null;
         var run = _runner.RunAsync(spec, lease);
         if (!run.IsCompletedSuccessfully)
         {
