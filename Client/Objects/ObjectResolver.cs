@@ -42,7 +42,10 @@ internal static class ObjectResolver
     /// microseconds, and an await would cost a hand-off to another thread (often one that must be woken) on the way
     /// back. Never on a worker thread (a task's get hands its resources back instead), never with other tasks in flight
     /// (a driver getting many refs at once must not spin on each), and only while the task is queued or running here. The
-    /// same for the caller's only call to a class actor on this node (Ray's "1:1 actor calls sync").</summary>
+    /// same for the caller's only call to a class actor on this node (Ray's "1:1 actor calls sync"). Before it spins, it
+    /// runs the work itself if no worker thread has taken it yet and the function's last run (the actor's last call) was
+    /// shorter than the spin and did not await (<see cref="IPendingWork.TryRunHere"/>): then the get blocks its caller
+    /// about as long as the spin would, and no thread is woken on either side.</summary>
     private static bool SpinUntilProduced(ObjectEntry entry)
     {
         // Only a driver's own code: not a worker thread, not task code resumed elsewhere (it hands its resources back

@@ -24,6 +24,14 @@ internal sealed class ActorCallDispatcher
     /// for its call may run it itself (<see cref="TryRunHere"/>).</summary>
     private DrainStart? _queuedDrain;
 
+    /// <summary>How long the drain loop's last call took when it did not await (Stopwatch ticks; long.MaxValue before
+    /// the first and after one that awaited).</summary>
+    private long _lastCallTicks = long.MaxValue;
+
+    /// <summary>The longest last call for which a waiting caller runs the next on its own thread (50 µs: as long as it
+    /// would spin for the result anyway).</summary>
+    private static readonly long ShortCallTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
     public ActorCallDispatcher(ActorMailbox mailbox, ActorServices services, object gate, ActorCallQueues queues)
     {
         _mailbox = mailbox;
@@ -242,15 +250,22 @@ internal sealed class ActorCallDispatcher
     }
 
     /// <summary>Runs the queued drain loop on the calling thread (a caller waiting for <paramref name="awaited"/>, its
-    /// only call to this actor) if no worker thread has started it: the calls ahead of it and then its own run here,
-    /// as on a worker thread (<see cref="Execution.WorkerPool.RunHere"/>); what is queued after it goes back to the
-    /// pool. True when the loop ran here.</summary>
+    /// only call to this actor) if no worker thread has started it, the caller's call is the only one queued, and the
+    /// actor's last call was short and did not await: the call runs here as on a worker thread
+    /// (<see cref="Execution.WorkerPool.RunHere"/>); calls queued meanwhile go back to the pool. True when the loop
+    /// ran here.</summary>
     public bool TryRunHere(ObjectEntry awaited)
     {
+        if (Volatile.Read(ref _lastCallTicks) > ShortCallTicks)
+        {
+            return false; // its last call was long or awaited: this caller could wait long on its own thread
+        }
+
         DrainStart? start;
         lock (_gate)
         {
-            start = _queuedDrain;
+            // Only the caller's own call: never other callers' calls on this thread.
+            start = _queues.HoldsOneCall ? _queuedDrain : null;
         }
 
         if (start is null || !start.TryClaim())
@@ -267,6 +282,9 @@ internal sealed class ActorCallDispatcher
         }, start);
         return true;
     }
+
+    /// <summary>Records how long the last call took (Stopwatch ticks; long.MaxValue for one that awaited).</summary>
+    public void RecordCall(long ticks) => Volatile.Write(ref _lastCallTicks, ticks);
 
     /// <summary>The drain loop; with <paramref name="stopWhen"/> (run on a caller's thread), it hands the rest back to
     /// the pool once that entry is complete.</summary>
@@ -333,7 +351,9 @@ internal sealed class ActorCallDispatcher
                 continue;
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation);
+            RecordCall(run.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue);
             if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);

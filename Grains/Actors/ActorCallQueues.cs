@@ -35,6 +35,9 @@ internal sealed class ActorCallQueues
     /// <summary>Calls received and not started.</summary>
     public int Count => _callers.Values.Sum(static q => q.Count);
 
+    /// <summary>True when exactly one call is queued (no allocation, unlike <see cref="Count"/>).</summary>
+    public bool HoldsOneCall => _rotation.Count == 1 && _rotation[0].Count == 1;
+
     /// <summary>Queues a call (any order within a submitter; a sequence already passed is a duplicate and ignored).</summary>
     /// <param name="call">The call.</param>
     /// <param name="floor">The submitter's floor (<see cref="ActorCallBatch.Floor"/>): it needs none of its calls below it

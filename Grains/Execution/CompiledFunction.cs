@@ -28,6 +28,22 @@ internal sealed class CompiledFunction
 
     public MethodBase Method { get; }
 
+    /// <summary>How long its last run took when it returned without awaiting anything (Stopwatch ticks; long.MaxValue
+    /// before its first run and after a run that went async).</summary>
+    private long _lastRunTicks = long.MaxValue;
+
+    /// <summary>The longest last run a waiting driver may take on its own thread (50 µs: as long as it would spin for
+    /// the result anyway).</summary>
+    private static readonly long ShortRunTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
+    /// <summary>True when its last run returned without awaiting, within <see cref="ShortRunTicks"/>: a driver waiting
+    /// for a run of it may run it on its own thread (<see cref="Ownership.IPendingWork.TryRunHere"/>) and block no
+    /// longer than its spin would have.</summary>
+    public bool RanShortLastTime => Volatile.Read(ref _lastRunTicks) <= ShortRunTicks;
+
+    /// <summary>Records how long a run took (<see cref="Invoker"/>); long.MaxValue for one that went async.</summary>
+    public void RecordRun(long ticks) => Volatile.Write(ref _lastRunTicks, ticks);
+
     /// <summary>The serializer of the job whose code package holds the method (on a node running that job's code);
     /// null for code the node has itself. The invoker runs the method in this job's <see cref="CodeScope"/>.</summary>
     public JobSerializer? Code { get; }

@@ -39,9 +39,11 @@ internal static class Invoker
         ValueTask<object?> pending;
         Exception? failure = null;
         object? value = null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             pending = function.InvokeAsync(args);
+            function.RecordRun(pending.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue);
             if (pending.IsCompletedSuccessfully)
             {
                 value = Result(pending.Result, code, context);

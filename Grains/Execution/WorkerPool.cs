@@ -44,6 +44,12 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     [ThreadStatic]
     private static WorkerPool? _runningHere;
 
+    [ThreadStatic]
+    private static Action<object?>? _hereWork;
+
+    [ThreadStatic]
+    private static object? _hereState;
+
     /// <summary>An execution context with no async locals: what work queued on the pool runs under.</summary>
     private static readonly ExecutionContext DefaultContext = CaptureDefaultContext();
 
@@ -59,8 +65,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     public int ThreadCount => Volatile.Read(ref _threads);
 
-    /// <summary>True on a thread of any worker pool (where user code runs and may block).</summary>
-    public static bool IsWorkerThread => _current is not null;
+    /// <summary>True on a thread of any worker pool, and on a thread running a pool's work in its place (where user
+    /// code runs and may block).</summary>
+    public static bool IsWorkerThread => _current is not null || _runningHere is not null;
 
     public override int MaximumConcurrencyLevel => _maxThreads;
 
@@ -75,22 +82,37 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         _ = Task.Factory.StartNew(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this);
 
     /// <summary>Runs <paramref name="work"/> on the calling thread as if on a worker thread: under this scheduler (its
-    /// awaits resume on worker threads) and with no async locals of the caller (as for work queued here, which never
-    /// carries its submitter's context). For a caller that would otherwise hand the work to a worker thread and wait
-    /// for it. The work must not throw.</summary>
+    /// awaits resume on worker threads), with no synchronization context and no async locals of the caller (as for
+    /// work queued here, which never carries its submitter's context). For a caller that would otherwise hand short
+    /// work to a worker thread and wait for it. The work must not throw.</summary>
     public void RunHere(Action<object?> work, object? state)
     {
-        // One allocation: the task (the pool travels in a thread static, which no execution context carries).
-        var task = new Task(work, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach);
+        // No allocation but the task, made inside the default context (a task captures the context it is made in):
+        // the pool and the work travel in thread statics, which no execution context carries.
         var outer = _runningHere;
+        var wasWorker = WorkerThreads.MarkWhile(); // user code runs here: sends must not wait on this thread
         _runningHere = this;
+        _hereWork = work;
+        _hereState = state;
         try
         {
-            ExecutionContext.Run(DefaultContext, static t => ((Task)t!).RunSynchronously(_runningHere!), task);
+            ExecutionContext.Run(DefaultContext, static _ =>
+            {
+                // Nor the caller's synchronization context (a UI thread's, say): awaits inside would post back to a
+                // thread that is blocked waiting for this work. Run restores it on the way out.
+                SynchronizationContext.SetSynchronizationContext(null);
+                var task = new Task(_hereWork!, _hereState, CancellationToken.None, TaskCreationOptions.DenyChildAttach);
+                _hereWork = null;
+                _hereState = null;
+                task.RunSynchronously(_runningHere!);
+            }, null);
         }
         finally
         {
             _runningHere = outer;
+            WorkerThreads.Restore(wasWorker);
+            _hereWork = null;
+            _hereState = null;
         }
     }
 

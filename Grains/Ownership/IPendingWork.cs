@@ -11,8 +11,10 @@ internal interface IPendingWork
     /// spin briefly rather than await.</summary>
     bool IsLoneLocal { get; }
 
-    /// <summary>Runs the work on the calling thread if it is queued on this node and has not started (a driver's get of
-    /// the only task in flight: no hand-off to a worker thread and back, which behind busy cores waits for the
-    /// scheduler's time slices twice). True when it ran here; false when it had started, or is not such work.</summary>
+    /// <summary>Runs the work on the calling thread if it is queued on this node, has not started, and its function's
+    /// last run was short and did not await (a driver's get of the only task in flight: no hand-off to a worker thread
+    /// and back, which behind busy cores waits for the scheduler's time slices twice; the get blocks its caller no
+    /// longer than its spin would). True when it ran here (or started here and went async, continuing on a worker
+    /// thread); false otherwise.</summary>
     bool TryRunHere() => false;
 }

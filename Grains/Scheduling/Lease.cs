@@ -33,8 +33,9 @@ internal sealed class Lease : IWorkerSlot
 
     private int _claimed;
 
-    /// <summary>Claims the queued lease's loop for the caller: exactly one of the worker thread that dequeues it and a
-    /// driver that runs the lease's first task where it waits for it (<see cref="LeaseLoops.TryRunHere"/>) gets true.</summary>
+    /// <summary>Claims the queued lease's loop for the caller: each time the lease is queued, exactly one of the worker
+    /// threads that dequeue it and a driver that runs its next task where it waits for it
+    /// (<see cref="LeaseLoops.TryRunHere"/>) gets true.</summary>
     public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 
     /// <summary>Gives the claim back before the lease is queued again (<see cref="Next"/> is set first).</summary>

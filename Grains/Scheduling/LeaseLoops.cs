@@ -155,6 +155,7 @@ internal sealed class LeaseLoops
         if (_engine.TakeNext(lease) is { } next)
         {
             lease.Next = next;
+            next.QueuedLease = lease; // before the claim is given back: a loop that claims it then clears this
             lease.Unclaim();
             RequeueWithoutFlow(lease);
         }

@@ -104,7 +104,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     internal volatile Lease? QueuedLease;
 
     /// <inheritdoc />
-    public bool TryRunHere() => QueuedLease is { } lease && Engine.Loops.TryRunHere(lease, this);
+    public bool TryRunHere() => QueuedLease is { } lease && Function.RanShortLastTime && Engine.Loops.TryRunHere(lease, this);
 
     /// <inheritdoc />
     public bool IsLoneLocal

@@ -12,4 +12,16 @@ internal static class WorkerThreads
 
     /// <summary>Marks the current thread as a worker thread, for its lifetime.</summary>
     public static void MarkCurrent() => _isWorker = true;
+
+    /// <summary>Marks the current thread as running user code for a while (a driver's thread running a worker's work
+    /// in its place, <c>WorkerPool.RunHere</c>); returns what it was, for <see cref="Restore"/>.</summary>
+    public static bool MarkWhile()
+    {
+        var was = _isWorker;
+        _isWorker = true;
+        return was;
+    }
+
+    /// <summary>Puts back what <see cref="MarkWhile"/> returned.</summary>
+    public static void Restore(bool was) => _isWorker = was;
 }

@@ -65,7 +65,7 @@ public sealed class ActorMailboxTests
     }
 
     [Fact]
-    public async Task A_drain_no_worker_thread_has_started_runs_the_calls_up_to_the_awaited_one_on_the_waiting_thread()
+    public async Task A_drain_no_worker_thread_has_started_runs_the_callers_lone_call_on_the_waiting_thread()
     {
         // The actor's services with a pool of one thread, which a blocking item holds once the actor is up.
         using var hold = new ManualResetEventSlim();
@@ -84,28 +84,37 @@ public sealed class ActorMailboxTests
 
             pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
             Assert.True(held.Wait(Deadline), "the pool's one thread is held");
-            var first = Call(mailbox, caller, 1, threadOf, TaskArg.FromValue(1));
+
+            // The caller's call alone in the queue, and the actor's last call was short: it runs here.
+            mailbox.Dispatcher.RecordCall(long.MaxValue);
+            var notShort = Call(mailbox, caller, 1, threadOf, TaskArg.FromValue(1));
+            Assert.False(mailbox.Dispatcher.TryRunHere(notShort), "the last call was long or awaited");
+            mailbox.Dispatcher.RecordCall(0);
+            Assert.True(mailbox.Dispatcher.TryRunHere(notShort));
+            mailbox.Dispatcher.RecordCall(0);
             var awaited = Call(mailbox, caller, 2, threadOf, TaskArg.FromValue(2));
-            var after = Call(mailbox, caller, 3, threadOf, TaskArg.FromValue(3));
-
             Assert.True(mailbox.Dispatcher.TryRunHere(awaited));
-
-            // The calls ahead of the awaited one and the awaited one ran here, in order; the one after it went back to
-            // the pool, which runs it once its thread is free.
+            Assert.True(awaited.IsComplete);
             var here = Environment.CurrentManagedThreadId;
-            Assert.True(first.IsComplete && awaited.IsComplete);
-            Assert.Equal(here, first.Value);
             Assert.Equal(here, awaited.Value);
-            Assert.False(after.IsComplete);
+
+            // Two queued: never another caller's call on this thread; both wait for the pool, which runs them once its
+            // thread is free.
+            mailbox.Dispatcher.RecordCall(0);
+            var next = Call(mailbox, caller, 3, threadOf, TaskArg.FromValue(3));
+            var after = Call(mailbox, caller, 4, threadOf, TaskArg.FromValue(4));
+            Assert.False(mailbox.Dispatcher.TryRunHere(after));
+            Assert.False(next.IsComplete || after.IsComplete);
             hold.Set();
             await after.WhenComplete().WaitAsync(Deadline);
+            Assert.NotEqual(here, next.Value);
             Assert.NotEqual(here, after.Value);
 
             // Each call ran once, in order.
             var count = FunctionRegistry.ForDelegate((Func<Recorder, int, int>)((r, v) => r.Record(v)), "count");
-            var total = Call(mailbox, caller, 4, count, TaskArg.FromValue(4));
+            var total = Call(mailbox, caller, 5, count, TaskArg.FromValue(5));
             await total.WhenComplete().WaitAsync(Deadline);
-            Assert.Equal(5, total.Value);
+            Assert.Equal(6, total.Value);
         }
         finally
         {

@@ -317,25 +317,50 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
             pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
             Assert.True(held.Wait(Deadline), "the pool's one thread is held");
 
+            // Only a function whose last run was short and did not await runs on a waiting driver's thread.
+            var unknown = new TaskSpec(TaskId.NewId(), FunctionRegistry.ForDelegate((Func<int>)(() => 1), "never ran"), Array.Empty<TaskArg>(), OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = "never ran" };
+            engine.Submit(unknown);
+            Assert.False(unknown.TryRunHere());
+
             var task = Spec(engine, "run here", OneCpu);
+            task.Function.RecordRun(0);
             SubmitterMarker.Value = "driver";
+            var callersContext = new SynchronizationContext();
+            var testContext = SynchronizationContext.Current;
+            SynchronizationContext.SetSynchronizationContext(callersContext);
             engine.Submit(task); // granted a lease at once, queued on the held pool
 
-            Assert.True(task.TryRunHere());
+            bool ranHere;
+            try
+            {
+                ranHere = task.TryRunHere();
+                Assert.Same(callersContext, SynchronizationContext.Current);
+            }
+            finally
+            {
+                SynchronizationContext.SetSynchronizationContext(testContext);
+            }
+
+            Assert.True(ranHere);
             Assert.False(task.TryRunHere()); // claimed once
 
             var seen = _runner.Observed[task];
             Assert.Equal(Environment.CurrentManagedThreadId, seen.ThreadId);
             Assert.Null(seen.SubmitterMarker); // none of the caller's async locals
+            Assert.Null(seen.Context); // nor its synchronization context
             Assert.Same(pool, seen.Scheduler); // its awaits resume on worker threads
+            Assert.True(seen.OnWorkerThread); // it counts as user code on a worker thread while it runs
+            Assert.False(WorkerPool.IsWorkerThread);
             Assert.False(ExecutionContext.IsFlowSuppressed());
             Assert.Equal("driver", SubmitterMarker.Value);
 
             // The task awaits its gate: it finishes on the pool once the pool's thread is free, and the lease's queued
             // loop, claimed by this thread, does not run it again.
             _runner.Release(task);
+            _runner.Release(unknown);
             hold.Set();
             await task.Result.WhenComplete().WaitAsync(Deadline);
+            await unknown.Result.WhenComplete().WaitAsync(Deadline);
             await LeasesEndedAsync(engine);
             Assert.Single(_runner.Seen, s => ReferenceEquals(s, task));
 
@@ -527,7 +552,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
                 Interlocked.CompareExchange(ref _maxConcurrent, running, max);
             }
 
-            _observed[spec] = new RunObservation(SubmitterMarker.Value, WorkerPool.IsWorkerThread, Environment.CurrentManagedThreadId, TaskScheduler.Current);
+            _observed[spec] = new RunObservation(SubmitterMarker.Value, WorkerPool.IsWorkerThread, Environment.CurrentManagedThreadId, TaskScheduler.Current, SynchronizationContext.Current);
             StartedEvent(spec).Set();
             _seen.Enqueue(spec);
             var gate = Gate(spec);
@@ -570,5 +595,5 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     /// <summary>What a task saw as it started: the submitter's marker, whether it ran on a worker thread, and which.</summary>
-    private sealed record RunObservation(string? SubmitterMarker, bool OnWorkerThread, int ThreadId, TaskScheduler Scheduler);
+    private sealed record RunObservation(string? SubmitterMarker, bool OnWorkerThread, int ThreadId, TaskScheduler Scheduler, SynchronizationContext? Context);
 }
