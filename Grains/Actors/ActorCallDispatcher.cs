@@ -28,10 +28,6 @@ internal sealed class ActorCallDispatcher
     /// the first and after one that awaited).</summary>
     private long _lastCallTicks = long.MaxValue;
 
-    /// <summary>The longest last call for which a waiting caller runs the next on its own thread (50 µs: as long as it
-    /// would spin for the result anyway).</summary>
-    private static readonly long ShortCallTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
-
     public ActorCallDispatcher(ActorMailbox mailbox, ActorServices services, object gate, ActorCallQueues queues)
     {
         _mailbox = mailbox;
@@ -256,7 +252,7 @@ internal sealed class ActorCallDispatcher
     /// ran here.</summary>
     public bool TryRunHere(ObjectEntry awaited)
     {
-        if (Volatile.Read(ref _lastCallTicks) > ShortCallTicks)
+        if (Volatile.Read(ref _lastCallTicks) > Execution.CompiledFunction.ShortRunTicks)
         {
             return false; // its last call was long or awaited: this caller could wait long on its own thread
         }

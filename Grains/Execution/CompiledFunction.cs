@@ -34,7 +34,7 @@ internal sealed class CompiledFunction
 
     /// <summary>The longest last run a waiting driver may take on its own thread (50 µs: as long as it would spin for
     /// the result anyway).</summary>
-    private static readonly long ShortRunTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+    internal static readonly long ShortRunTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
 
     /// <summary>True when its last run returned without awaiting, within <see cref="ShortRunTicks"/>: a driver waiting
     /// for a run of it may run it on its own thread (<see cref="Ownership.IPendingWork.TryRunHere"/>) and block no
