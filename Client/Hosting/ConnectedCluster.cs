@@ -89,6 +89,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
                 o.ServiceId = ClusterId;
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+            CachedGrainInterfaceTypes.AddFirst(client.Services);
             // Calls to actors behind grain interfaces carry their order stamp.
             client.Services.AddSingleton<IActorCallRouter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: true));
             // The job's own types may appear in its values by name alone (an actor handle names its actor's class), as
