@@ -25,6 +25,10 @@ internal sealed class PlacementGroupCreateRemoval : Benchmark
 
     public override int Runs => 3;
 
+    /// <summary>Three unrecorded runs, as the connected rows: run first in a process, the row's Orleans code (activation,
+    /// directory, storage, deactivation) is still being compiled by the tiered JIT for several seconds.</summary>
+    public override int Warmups => 3;
+
     public override async Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var ray = await RayCluster.DriverAsync(environment);
