@@ -72,6 +72,12 @@ internal sealed class ActorCallDispatcher
                 _dirty = true;
                 if (_draining || !_mailbox.IsAliveLocked)
                 {
+                    if (_queuedDrain is not null && !_queues.HoldsOneCall)
+                    {
+                        // A second call arrived while the drain waits for its caller to run it: no caller runs it now.
+                        _services.Pool.QueueDeferredNow();
+                    }
+
                     return;
                 }
 
@@ -223,16 +229,38 @@ internal sealed class ActorCallDispatcher
     {
         var start = new DrainStart(this, generation);
         _queuedDrain = start;
-        _services.Pool.Post(static state =>
+        if (CallerWillRunHereLocked())
         {
-            var start = (DrainStart)state!;
-            if (start.TryClaim())
-            {
-                start.Dispatcher.Dequeued(start);
-                _ = start.Dispatcher.DrainAsync(start.Generation, stopWhen: null);
-            }
-        }, start);
+            // The caller's only call, short last time: its get is about to run it (TryRunHere); no worker thread is
+            // woken for it unless the caller does not come for it (WorkerPool.PostDeferred).
+            _services.Pool.PostDeferred(RunQueuedDrain, start);
+            return;
+        }
+
+        _services.Pool.Post(RunQueuedDrain, start);
     }
+
+    /// <summary>A queued drain loop's item on the pool: runs the loop unless a caller claimed it first.</summary>
+    private static readonly Action<object?> RunQueuedDrain = static state =>
+    {
+        var start = (DrainStart)state!;
+        if (start.TryClaim())
+        {
+            start.Dispatcher.Dequeued(start);
+            _ = start.Dispatcher.DrainAsync(start.Generation, stopWhen: null);
+        }
+        else
+        {
+            Execution.WorkerPool.FoundNothing(); // the caller ran it
+        }
+    };
+
+    /// <summary>Under the lock: true when the call just queued is a caller's own code's (not a worker thread's, a task's
+    /// or a grain turn's), the only call queued, and the actor's last call was short: what the caller's get runs on
+    /// its own thread.</summary>
+    private bool CallerWillRunHereLocked() =>
+        !Execution.WorkerPool.IsWorkerThread && Execution.TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
+        && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
 
     private void Dequeued(DrainStart start)
     {
@@ -269,6 +297,7 @@ internal sealed class ActorCallDispatcher
             return false;
         }
 
+        _services.Pool.ForgetDeferred(start); // claimed: nothing for a worker thread to wake for
         Dequeued(start);
         start.StopWhen = awaited;
         _services.Pool.RunHere(static state =>

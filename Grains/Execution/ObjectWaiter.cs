@@ -42,6 +42,11 @@ internal sealed class ObjectWaiter
         }
 
         var missing = needed - (entries.Count - pending.Count);
+        if (missing > 0)
+        {
+            WorkerPool.HurryDeferred(); // work held for a driver that runs it itself: this waiter does not
+        }
+
         if (missing <= 0)
         {
             return true;
@@ -104,8 +109,15 @@ internal sealed class ObjectWaiter
     /// <summary>The wait for one entry when it needs none of <see cref="WaitAsync"/>'s machinery (no timeout, no
     /// cancellation, and no task resources to hand back while blocked: a driver's get): the entry's own completion task,
     /// or null when the full wait is needed.</summary>
-    public static Task? PlainWait(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken) =>
-        timeout is null && !cancellationToken.CanBeCanceled && TaskContext.Current?.Slot is null ? entry.WhenComplete() : null;
+    public static Task? PlainWait(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (!entry.IsComplete)
+        {
+            WorkerPool.HurryDeferred(); // work held for a driver that runs it itself: this waiter does not
+        }
+
+        return timeout is null && !cancellationToken.CanBeCanceled && TaskContext.Current?.Slot is null ? entry.WhenComplete() : null;
+    }
 
     /// <summary>Waits for one object; false when <paramref name="timeout"/> passed first. Completes synchronously when
     /// the object is already complete.</summary>

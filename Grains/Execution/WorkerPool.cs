@@ -29,6 +29,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// submits its next task right after its last result then finds a running thread instead of waking a sleeping one.</summary>
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
 
+    private readonly DeferredPost _deferred;
     private int _sleepers;
     private int _spinning;
     private readonly int _maxThreads;
@@ -44,6 +45,10 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     [ThreadStatic]
     private static WorkerPool? _runningHere;
 
+    /// <summary>Set by the item a worker thread runs when it found its work already taken (<see cref="FoundNothing"/>).</summary>
+    [ThreadStatic]
+    private static bool _foundNothing;
+
     [ThreadStatic]
     private static Action<object?>? _hereWork;
 
@@ -53,9 +58,14 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <summary>An execution context with no async locals: what work queued on the pool runs under.</summary>
     private static readonly ExecutionContext DefaultContext = CaptureDefaultContext();
 
-    public WorkerPool(string name, int minThreads, int maxThreads)
+    /// <param name="name">The threads' name prefix.</param>
+    /// <param name="minThreads">Threads started at once (at least 1).</param>
+    /// <param name="maxThreads">The most threads the pool starts.</param>
+    /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); the system's by default.</param>
+    public WorkerPool(string name, int minThreads, int maxThreads, TimeProvider? timeProvider = null)
     {
         _name = name;
+        _deferred = new DeferredPost(this, timeProvider ?? TimeProvider.System);
         _maxThreads = Math.Max(1, maxThreads);
         for (var i = 0; i < Math.Max(1, minThreads); i++)
         {
@@ -116,6 +126,36 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
     }
 
+    /// <summary>Posts <paramref name="work"/> (as <see cref="Post"/>) without waking a worker thread yet: the caller, a
+    /// driver, expects to run it itself soon (<see cref="RunHere"/>) and claims it through the item's own claim. It is
+    /// queued ahead of anything queued after it, when a waiter will not run it (<see cref="HurryDeferred"/>), or 1–2 ms
+    /// later by a timer (<see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
+    public void PostDeferred(Action<object?> work, object? state) => _deferred.Post(work, state);
+
+    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.</summary>
+    public void ForgetDeferred(object state) => _deferred.Forget(state);
+
+    /// <summary>Queues this pool's deferred item now, if any: its caller will not run it (a second call came in behind).</summary>
+    public void QueueDeferredNow() => _deferred.QueueNow();
+
+    /// <summary>Queues every pool's deferred item now: called by a waiter that will not run the work itself (a get with
+    /// a timeout, a wait for many refs, a task waiting for an argument). One read when nothing is deferred.</summary>
+    public static void HurryDeferred() => DeferredPost.HurryAll();
+
+    /// <summary>True while an item is deferred (for tests).</summary>
+    internal bool HasDeferred => _deferred.HasItem;
+
+    /// <summary>Called by an item that found its work claimed already (a driver ran it here, <see cref="RunHere"/>): the
+    /// worker thread then sleeps at once rather than spin for more. Its caller runs its work itself, so more work soon is
+    /// not likely, and a spin would only take a core from that caller (on a busy machine, the core it runs on).</summary>
+    public static void FoundNothing()
+    {
+        if (_current is not null)
+        {
+            _foundNothing = true;
+        }
+    }
+
     private static ExecutionContext CaptureDefaultContext()
     {
         ExecutionContext? captured = null;
@@ -127,6 +167,11 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     protected override void QueueTask(Task task)
     {
+        if (_deferred.HasItem)
+        {
+            _deferred.QueueNow(); // a deferred item keeps its place ahead of anything queued after it
+        }
+
         if (!_disposed)
         {
             _queue.Enqueue(task);
@@ -174,15 +219,18 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     {
         if (_queue.TryDequeue(out task!))
         {
+            _foundNothing = false;
             return true;
         }
 
-        if (Interlocked.CompareExchange(ref _spinning, 1, 0) == 0)
+        var spin = !_foundNothing;
+        _foundNothing = false;
+        if (spin && Interlocked.CompareExchange(ref _spinning, 1, 0) == 0)
         {
             try
             {
                 var until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-                var spin = new SpinWait();
+                var spinner = new SpinWait();
                 while (System.Diagnostics.Stopwatch.GetTimestamp() < until)
                 {
                     if (_queue.TryDequeue(out task!))
@@ -190,7 +238,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
                         return true;
                     }
 
-                    spin.SpinOnce(sleep1Threshold: -1);
+                    spinner.SpinOnce(sleep1Threshold: -1);
                 }
             }
             finally
@@ -275,6 +323,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
 
         _disposed = true;
+        _deferred.Dispose();
         // Wake every sleeping thread: each drains what is left and leaves.
         _wake.Release(Math.Max(1, Volatile.Read(ref _threads)));
     }

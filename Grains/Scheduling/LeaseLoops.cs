@@ -92,22 +92,38 @@ internal sealed class LeaseLoops
         if (lease.Next is { } next)
         {
             next.QueuedLease = lease;
+            if (DriverWillRunHere(next))
+            {
+                // The driver's only task, short last time: its get is about to run it (TryRunHere). No worker thread
+                // is woken for it unless the driver does not come for it (WorkerPool.PostDeferred).
+                _pool.PostDeferred(RunQueuedLease, lease);
+                return;
+            }
         }
 
-        Task.Factory.StartNew(
-            static state =>
-            {
-                var (loops, lease) = ((LeaseLoops, Lease))state!;
-                if (lease.TryClaim())
-                {
-                    _ = loops.RunLoopAsync(lease);
-                }
-            },
-            (this, lease),
-            CancellationToken.None,
-            TaskCreationOptions.DenyChildAttach,
-            _pool);
+        _pool.Post(RunQueuedLease, lease);
     }
+
+    /// <summary>A queued lease's item on the pool: runs the loop unless a driver claimed the lease first.</summary>
+    private static readonly Action<object?> RunQueuedLease = static state =>
+    {
+        var lease = (Lease)state!;
+        if (lease.TryClaim())
+        {
+            _ = lease.Class.Engine.Loops.RunLoopAsync(lease);
+        }
+        else
+        {
+            WorkerPool.FoundNothing(); // the driver ran it
+        }
+    };
+
+    /// <summary>True when <paramref name="next"/> is queued by a driver's own code (not a worker thread, a task or a grain
+    /// turn), is the only task the node has in flight, and its function's last run was short: what a driver's get of
+    /// it runs on its own thread.</summary>
+    private static bool DriverWillRunHere(TaskSpec next) =>
+        !WorkerPool.IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
+        && next.Function.RanShortLastTime && next.IsLoneLocal;
 
     /// <summary>Runs <paramref name="spec"/>, the first task of the queued <paramref name="lease"/>, on the calling
     /// thread (a driver waiting for it; <see cref="TaskSpec.TryRunHere"/>) if no worker thread has taken the lease yet.
@@ -120,6 +136,8 @@ internal sealed class LeaseLoops
         {
             return false; // a worker thread has it
         }
+
+        _pool.ForgetDeferred(lease); // claimed: nothing for a worker thread to wake for
 
         if (!ReferenceEquals(lease.Next, spec))
         {

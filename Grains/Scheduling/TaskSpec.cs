@@ -117,7 +117,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
             }
 
             var counts = Engine.Counts;
-            return counts.Submitted - counts.Finished - counts.SentElsewhere == 1;
+            return counts.Submitted - counts.Finished - counts.Failed - counts.SentElsewhere == 1; // a failed task is done too
         }
     }
 

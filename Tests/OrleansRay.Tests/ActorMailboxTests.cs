@@ -70,7 +70,8 @@ public sealed class ActorMailboxTests
         // The actor's services with a pool of one thread, which a blocking item holds once the actor is up.
         using var hold = new ManualResetEventSlim();
         using var held = new ManualResetEventSlim();
-        var pool = new WorkerPool("mailbox-run-here", minThreads: 1, maxThreads: 1);
+        var time = new Semantics.ManualTimers();
+        var pool = new WorkerPool("mailbox-run-here", minThreads: 1, maxThreads: 1, time);
         try
         {
             var shared = _runtime.ActorServices;
@@ -93,7 +94,9 @@ public sealed class ActorMailboxTests
             Assert.True(mailbox.Dispatcher.TryRunHere(notShort));
             mailbox.Dispatcher.RecordCall(0);
             var awaited = Call(mailbox, caller, 2, threadOf, TaskArg.FromValue(2));
+            Assert.True(pool.HasDeferred, "the caller's lone short call waits for its caller: no worker thread is woken for it");
             Assert.True(mailbox.Dispatcher.TryRunHere(awaited));
+            Assert.False(pool.HasDeferred);
             Assert.True(awaited.IsComplete);
             var here = Environment.CurrentManagedThreadId;
             Assert.Equal(here, awaited.Value);
@@ -102,7 +105,9 @@ public sealed class ActorMailboxTests
             // thread is free.
             mailbox.Dispatcher.RecordCall(0);
             var next = Call(mailbox, caller, 3, threadOf, TaskArg.FromValue(3));
+            Assert.True(pool.HasDeferred);
             var after = Call(mailbox, caller, 4, threadOf, TaskArg.FromValue(4));
+            Assert.False(pool.HasDeferred, "a second call behind it: its caller will not run the drain, so it is queued at once");
             Assert.False(mailbox.Dispatcher.TryRunHere(after));
             Assert.False(next.IsComplete || after.IsComplete);
             hold.Set();
@@ -113,6 +118,11 @@ public sealed class ActorMailboxTests
             // Each call ran once, in order.
             var count = FunctionRegistry.ForDelegate((Func<Recorder, int, int>)((r, v) => r.Record(v)), "count");
             var total = Call(mailbox, caller, 5, count, TaskArg.FromValue(5));
+            // The drain loop still running takes it; or, lone and short, it waits for its caller, who does not come for it
+            // here: the timer hands it to a worker thread a whole tick later.
+            time.Fire();
+            time.Fire();
+            Assert.False(pool.HasDeferred);
             await total.WhenComplete().WaitAsync(Deadline);
             Assert.Equal(6, total.Value);
         }

@@ -385,6 +385,55 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_drivers_lone_short_task_waits_for_its_driver_without_waking_a_worker_thread_and_runs_on_one_if_the_driver_does_not_come()
+    {
+        var time = new Semantics.ManualTimers();
+        var pool = new WorkerPool("deferred-lease-tests", minThreads: 1, maxThreads: 1, time);
+        var engine = new SchedulerEngine(Cpus(2), pool, _runner, _arguments, _placer);
+        var unclaimed = new SchedulerEngine(Cpus(2), pool, _runner, _arguments, _placer);
+        try
+        {
+            _runner.ReleaseAll();
+            var task = ShortSpec(engine, "lone");
+            engine.Submit(task); // the test's thread is a driver's: no worker thread, no task, no grain turn
+            Assert.True(pool.HasDeferred, "the lease waits for its driver: no worker thread is woken for it");
+            Assert.True(task.TryRunHere());
+            Assert.False(pool.HasDeferred);
+            Assert.Equal(Environment.CurrentManagedThreadId, _runner.Observed[task].ThreadId);
+            await task.Result.WhenComplete().WaitAsync(Deadline);
+
+            // A lone task its driver does not come for: a worker thread runs it once the timer finds it waited a tick.
+            var left = ShortSpec(unclaimed, "left");
+            unclaimed.Submit(left);
+            Assert.True(pool.HasDeferred);
+            time.Fire();
+            time.Fire();
+            Assert.False(pool.HasDeferred);
+            await left.Result.WhenComplete().WaitAsync(Deadline);
+            Assert.True(_runner.Observed[left].OnWorkerThread);
+            Assert.NotEqual(Environment.CurrentManagedThreadId, _runner.Observed[left].ThreadId);
+            Assert.Single(_runner.Seen, s => ReferenceEquals(s, task));
+            Assert.Single(_runner.Seen, s => ReferenceEquals(s, left));
+        }
+        finally
+        {
+            await LeasesEndedAsync(engine);
+            await LeasesEndedAsync(unclaimed);
+            engine.Dispose();
+            unclaimed.Dispose();
+            pool.Dispose();
+        }
+    }
+
+    /// <summary>A task of its own function, whose last run was short and did not await.</summary>
+    private static TaskSpec ShortSpec(SchedulerEngine engine, string name)
+    {
+        var function = FunctionRegistry.ForDelegate((Func<int>)(() => 1), name);
+        function.RecordRun(0);
+        return new TaskSpec(TaskId.NewId(), function, Array.Empty<TaskArg>(), OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = name };
+    }
+
+    [Fact]
     public async Task A_lease_runs_on_a_worker_thread_without_the_submitters_async_locals()
     {
         var engine = NewEngine(Cpus(2));

@@ -1,0 +1,252 @@
+namespace OrleansRay.Execution;
+
+/// <summary>A <see cref="WorkerPool"/>'s item posted with its wake-up deferred (<see cref="WorkerPool.PostDeferred"/>): a
+/// driver's only task (or its only call to an actor), which the driver is about to run itself when it gets the result
+/// (<see cref="WorkerPool.RunHere"/>).</summary>
+/// <remarks>
+/// <para>Posting such work the usual way wakes a sleeping worker thread (a futex wake on the submitting side, a context
+/// switch on the other) only for that thread to find the work claimed by the driver and sleep again. With both cores
+/// busy the woken thread also takes a time slice from the driver. So the pool holds one such item aside instead of
+/// queueing it:</para>
+/// <list type="bullet">
+/// <item>the driver claims it through the item's own claim and tells the pool to forget it
+/// (<see cref="Forget"/>);</item>
+/// <item>anything else queued on the pool, another deferred item, or a waiter that will not run it
+/// (<see cref="HurryAll"/>) queues it first, in order;</item>
+/// <item>otherwise a 1 ms timer queues it once it has waited a whole tick (1–2 ms late at worst), and the pool then
+/// defers nothing for 100 ms (the caller's pattern is not submit-then-get).</item>
+/// </list>
+/// <para>The timer runs only while items are deferred; it stops after <see cref="IdleTicksBeforeStop"/> ticks without one.
+/// The item must tolerate running after its work was claimed (it finds nothing to do: <see cref="WorkerPool.FoundNothing"/>).</para>
+/// </remarks>
+internal sealed class DeferredPost : IDisposable
+{
+    private const int IdleTicksBeforeStop = 100;
+
+    private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Pools holding a deferred item (so <see cref="HurryAll"/> costs one read when none does).</summary>
+    private static int s_holding;
+
+    private static readonly List<DeferredPost> s_all = new();
+
+    private readonly WorkerPool _pool;
+    private readonly TimeProvider _time;
+
+    public DeferredPost(WorkerPool pool, TimeProvider time)
+    {
+        _pool = pool;
+        _time = time;
+    }
+
+    private readonly object _deferGate = new();
+    private Action<object?>? _deferredWork;
+    private object? _deferredState;
+    private long _deferredSequence;
+    private long _sequenceSeenByTick = -1;
+    private long _deferOffUntil;
+    private volatile bool _disposed;
+    private ITimer? _deferTimer;
+    private bool _timerOn;
+    private int _idleTicks;
+
+    /// <summary>Holds <paramref name="work"/> aside; posts it at once while deferring is off or after disposal.</summary>
+    public void Post(Action<object?> work, object? state)
+    {
+        if (_disposed || _time.GetTimestamp() < Volatile.Read(ref _deferOffUntil))
+        {
+            _pool.Post(work, state);
+            return;
+        }
+
+        // The earlier item, if any, goes to the pool now (before this one, in order); this one waits in its place.
+        QueueNow();
+        lock (_deferGate)
+        {
+            // Another thread may have deferred one meanwhile: then this one is queued at once.
+            if (_deferredWork is null && !_disposed)
+            {
+                Interlocked.Increment(ref s_holding);
+                _deferredWork = work;
+                _deferredState = state;
+                _deferredSequence++;
+                StartTimerLocked();
+                return;
+            }
+        }
+
+        _pool.Post(work, state);
+    }
+
+    /// <summary>True while an item is deferred (for tests).</summary>
+    public bool HasItem => Volatile.Read(ref _deferredWork) is not null;
+
+    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s (its caller claimed and ran the work).</summary>
+    public void Forget(object state)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref _deferredState), state))
+        {
+            return;
+        }
+
+        lock (_deferGate)
+        {
+            if (ReferenceEquals(_deferredState, state))
+            {
+                ClearLocked();
+            }
+        }
+    }
+
+    /// <summary>Queues every pool's deferred item now: called by a waiter that will not run the work itself (a get with
+    /// a timeout, a get of many refs, a task waiting for an argument).</summary>
+    public static void HurryAll()
+    {
+        if (Volatile.Read(ref s_holding) == 0)
+        {
+            return;
+        }
+
+        DeferredPost[] all;
+        lock (s_all)
+        {
+            all = s_all.ToArray();
+        }
+
+        foreach (var deferred in all)
+        {
+            deferred.QueueNow();
+        }
+    }
+
+    /// <summary>Queues the deferred item, if any, on the pool now (ahead of what the caller queues next).</summary>
+    public void QueueNow()
+    {
+        if (Volatile.Read(ref _deferredWork) is null)
+        {
+            return;
+        }
+
+        Action<object?>? work;
+        object? state;
+        lock (_deferGate)
+        {
+            work = _deferredWork;
+            state = _deferredState;
+            ClearLocked();
+        }
+
+        if (work is not null)
+        {
+            PostWithoutFlow(work, state);
+        }
+    }
+
+    /// <summary>Posts a deferred item from whichever thread lets it go (a later submit, a waiter, the timer) without that
+    /// thread's execution context: the item belongs to the caller that deferred it, which posted it without its own.</summary>
+    private void PostWithoutFlow(Action<object?> work, object? state)
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            _pool.Post(work, state);
+            return;
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            _pool.Post(work, state);
+        }
+    }
+
+    private void ClearLocked()
+    {
+        if (_deferredWork is not null)
+        {
+            Interlocked.Decrement(ref s_holding);
+        }
+
+        _deferredWork = null;
+        _deferredState = null;
+    }
+
+    private void StartTimerLocked()
+    {
+        _idleTicks = 0;
+        if (_timerOn)
+        {
+            return;
+        }
+
+        _timerOn = true;
+        if (_deferTimer is null)
+        {
+            lock (s_all)
+            {
+                s_all.Add(this);
+            }
+
+            // Without the caller's execution context: the timer outlives the submit that started it.
+            using (ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow())
+            {
+                _deferTimer = _time.CreateTimer(static deferred => ((DeferredPost)deferred!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        _deferTimer.Change(TickPeriod, TickPeriod);
+    }
+
+    /// <summary>Every millisecond while items are deferred: queues one that has waited a whole tick.</summary>
+    private void Tick()
+    {
+        Action<object?>? work = null;
+        object? state = null;
+        lock (_deferGate)
+        {
+            if (_deferredWork is null)
+            {
+                if (++_idleTicks > IdleTicksBeforeStop && _timerOn)
+                {
+                    _timerOn = false;
+                    _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
+
+                return;
+            }
+
+            _idleTicks = 0;
+            if (_sequenceSeenByTick != _deferredSequence)
+            {
+                _sequenceSeenByTick = _deferredSequence; // deferred since the last tick: give it until the next
+                return;
+            }
+
+            work = _deferredWork;
+            state = _deferredState;
+            ClearLocked();
+            Volatile.Write(ref _deferOffUntil, _time.GetTimestamp() + (_time.TimestampFrequency / 10));
+        }
+
+        PostWithoutFlow(work, state);
+    }
+
+    /// <summary>On the pool's disposal: queues the deferred item (to the thread pool by then) and stops the timer.</summary>
+    public void Dispose()
+    {
+        lock (_deferGate)
+        {
+            _disposed = true; // under the lock: nothing is deferred after the item below is queued
+        }
+
+        QueueNow();
+        lock (_deferGate)
+        {
+            _timerOn = false;
+            _deferTimer?.Dispose();
+        }
+
+        lock (s_all)
+        {
+            s_all.Remove(this);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using OrleansRay.Execution;
+using Xunit;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>Work a driver is about to run itself is held aside by the pool without waking a worker thread
+/// (<see cref="WorkerPool.PostDeferred"/>), and is never lost: it goes to the pool ahead of anything queued after it,
+/// when a waiter will not run it, or when its timer finds it waited a whole tick; and it is dropped once claimed.</summary>
+/// <remarks>The timer runs on a manual clock here: a tick happens only when the test fires it, so no assertion depends
+/// on how fast the machine is.</remarks>
+public sealed class WorkerPoolDeferredTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_deferred_item_goes_to_the_pool_ahead_of_anything_queued_after_it()
+    {
+        var time = new ManualTimers();
+        var pool = new WorkerPool("deferred-order", 1, 1, time);
+        try
+        {
+            using var hold = new ManualResetEventSlim();
+            using var held = new ManualResetEventSlim();
+            pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
+            Assert.True(held.Wait(Deadline), "the pool's one thread is held");
+
+            var order = new ConcurrentQueue<string>();
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.PostDeferred(_ => order.Enqueue("deferred"), null);
+            Assert.True(pool.HasDeferred);
+            pool.Post(_ => { order.Enqueue("after"); done.SetResult(); }, null);
+            Assert.False(pool.HasDeferred); // queued by the item behind it, not by the (never fired) timer
+
+            hold.Set();
+            await done.Task.WaitAsync(Deadline);
+            Assert.Equal(["deferred", "after"], order.ToArray());
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_deferred_item_nobody_claims_runs_on_a_worker_thread_after_a_whole_tick_and_deferring_stops_for_a_while()
+    {
+        var time = new ManualTimers();
+        var pool = new WorkerPool("deferred-timer", 1, 1, time);
+        try
+        {
+            var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.PostDeferred(_ => ran.SetResult(WorkerPool.IsWorkerThread), null);
+            Assert.True(pool.HasDeferred);
+
+            time.Fire(); // the first tick sees it deferred since less than a tick: it stays
+            Assert.True(pool.HasDeferred);
+            Assert.False(ran.Task.IsCompleted);
+
+            time.Fire(); // a whole tick later: to the pool
+            Assert.False(pool.HasDeferred);
+            Assert.True(await ran.Task.WaitAsync(Deadline), "it runs on a worker thread");
+
+            // The caller did not come for it: for the next 100 ms (the manual clock does not move) nothing is deferred.
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.PostDeferred(_ => next.SetResult(), null);
+            Assert.False(pool.HasDeferred);
+            await next.Task.WaitAsync(Deadline);
+
+            time.Advance(TimeSpan.FromMilliseconds(101));
+            pool.PostDeferred(_ => { }, null);
+            Assert.True(pool.HasDeferred); // deferring again
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_claimed_deferred_item_is_dropped_and_one_a_waiter_will_not_run_is_queued_at_once()
+    {
+        var time = new ManualTimers();
+        var pool = new WorkerPool("deferred-claim", 1, 1, time);
+        try
+        {
+            var claimed = new object();
+            var claimedRan = false;
+            pool.PostDeferred(_ => claimedRan = true, claimed);
+            pool.ForgetDeferred(new object()); // someone else's claim: it stays
+            Assert.True(pool.HasDeferred);
+            pool.ForgetDeferred(claimed);
+            Assert.False(pool.HasDeferred);
+            time.Fire();
+            time.Fire();
+
+            var hurried = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.PostDeferred(_ => hurried.SetResult(WorkerPool.IsWorkerThread), null);
+            Assert.True(pool.HasDeferred);
+            WorkerPool.HurryDeferred(); // a get with a timeout, a wait for many refs, a task waiting for an argument
+            Assert.False(pool.HasDeferred);
+            Assert.True(await hurried.Task.WaitAsync(Deadline));
+            Assert.False(claimedRan); // one thread, in order: had it been queued, it would have run first
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_deferred_item_left_at_dispose_still_runs()
+    {
+        var time = new ManualTimers();
+        var pool = new WorkerPool("deferred-dispose", 1, 1, time);
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pool.PostDeferred(_ => ran.SetResult(), null);
+        pool.Dispose();
+        Assert.False(pool.HasDeferred);
+        await ran.Task.WaitAsync(Deadline);
+        Assert.True(time.Disposed);
+    }
+}
