@@ -208,36 +208,26 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             CheckTimeout(t);
         }
 
+        if (refs is not RefRun<TRef>) // a previous answer's list holds no null
+        {
+            for (var i = 0; i < refs.Count; i++)
+            {
+                if (refs[i] is null)
+                {
+                    throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs));
+                }
+            }
+        }
+
+        if (WaitAnswer.TryAnswer(refs, numReturns, timeout, cancellationToken) is { } answer)
+        {
+            return Task.FromResult(answer);
+        }
+
+        var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
-            if (refs[i] is null)
-            {
-                throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs));
-            }
-        }
-
-        // Refs are looked at in order only until numReturns of them are ready; the rest go to the not-ready list
-        // unexamined. A loop of WaitAsync(notReady, 1) over refs that finish in order (Ray's "wait 1k refs") then looks
-        // at one or two refs a call instead of resolving every one.
-        var entries = new ObjectEntry[refs.Count];
-        var ready = new List<TRef>(numReturns);
-        var notReady = new List<TRef>(refs.Count - numReturns);
-        var examined = 0;
-        while (ready.Count < numReturns && examined < refs.Count)
-        {
-            var entry = entries[examined] = ObjectResolver.Find(refs[examined]).Entry;
-            (entry.IsComplete ? ready : notReady).Add(refs[examined]);
-            examined++;
-        }
-
-        if (ready.Count == numReturns)
-        {
-            for (var i = examined; i < refs.Count; i++)
-            {
-                notReady.Add(refs[i]);
-            }
-
-            return Task.FromResult(new WaitResult<TRef>(ready, notReady));
+            entries[i] = ObjectResolver.Find(refs[i]).Entry;
         }
 
         return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken);

@@ -109,6 +109,23 @@ public sealed class ObjectTests
         Assert.True(Array.IndexOf(order, both[0]) < Array.IndexOf(order, both[1]), "ready refs keep their input order");
         Assert.Equal(order.Except(both), left);
 
+        // Ready refs a prefix of the input: NotReady is the rest, which a wait over it slices again; the input as it
+        // was at the call, whatever the caller does with its list afterwards.
+        var inOrder = new List<ObjectRef<int>> { a, b, c, slow1, slow2 };
+        var first = await _ray.WaitAsync(inOrder, numReturns: 1);
+        inOrder[1] = slow1;
+        Assert.Equal(new[] { a }, first.Ready);
+        Assert.Equal(new[] { b, c, slow1, slow2 }, first.NotReady);
+        var second = await _ray.WaitAsync(first.NotReady, numReturns: 2);
+        Assert.Equal(new[] { b, c }, second.Ready);
+        Assert.Equal(new[] { slow1, slow2 }, second.NotReady);
+        Assert.Equal(slow2, second.NotReady[1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => second.NotReady[2]);
+        Assert.Equal(new[] { b, c, slow1, slow2 }, first.NotReady); // an answer is not changed by a later one
+        var none = await _ray.WaitAsync(second.NotReady, numReturns: 0);
+        Assert.Empty(none.Ready);
+        Assert.Equal(new[] { slow1, slow2 }, none.NotReady);
+
         // Bad input fails the returned task, not the call.
         var bad = _ray.WaitAsync(new ObjectRef<int>[] { a, null! }, numReturns: 1);
         await Assert.ThrowsAsync<ArgumentException>(() => bad);
