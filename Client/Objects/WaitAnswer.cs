@@ -29,9 +29,16 @@ internal static class WaitAnswer
         // finish for a moment: with refs finishing in order, that is the next one, often microseconds away.
         if (waitFor is null || (timeout is { } t && t != Timeout.InfiniteTimeSpan && t < TimeSpan.FromMilliseconds(1)) || cancellationToken.CanBeCanceled
             || WorkerPool.IsWorkerThread || TaskContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default
-            || waitFor.Producer is null)
+            || waitFor.Producer is not { } producer)
         {
             return null;
+        }
+
+        // The driver's only task, not started yet: run it here, as a get would (IPendingWork.TryRunHere); else let it go
+        // to a worker thread if it was held for this driver.
+        if (!(producer.IsLoneLocal && producer.TryRunHere()))
+        {
+            producer.Hurry();
         }
 
         var until = Stopwatch.GetTimestamp() + SpinTicks;

@@ -227,6 +227,17 @@ internal sealed class ActorCallDispatcher
     /// claims it first.</summary>
     private void QueueDrainLocked(int generation)
     {
+        if (!ExecutionContext.IsFlowSuppressed())
+        {
+            // The drain loop runs other callers' calls too: none of this caller's async locals go with it (as a lease's).
+            using (ExecutionContext.SuppressFlow())
+            {
+                QueueDrainLocked(generation);
+            }
+
+            return;
+        }
+
         var start = new DrainStart(this, generation);
         _queuedDrain = start;
         if (CallerWillRunHereLocked())
@@ -255,11 +266,11 @@ internal sealed class ActorCallDispatcher
         }
     };
 
-    /// <summary>Under the lock: true when the call just queued is a caller's own code's (not a worker thread's, a task's
-    /// or a grain turn's), the only call queued, and the actor's last call was short: what the caller's get runs on
+    /// <summary>Under the lock: true when the call just queued comes from its caller's own send
+    /// (<see cref="Execution.WorkerPool.IsDriverSubmitting"/>; not a worker thread's, a task's or a grain turn's), the only call queued, and the actor's last call was short: what the caller's get runs on
     /// its own thread.</summary>
     private bool CallerWillRunHereLocked() =>
-        !Execution.WorkerPool.IsWorkerThread && Execution.TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
+        Execution.WorkerPool.IsDriverSubmitting && !Execution.WorkerPool.IsWorkerThread && Execution.TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
         && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
 
     private void Dequeued(DrainStart start)
@@ -307,6 +318,9 @@ internal sealed class ActorCallDispatcher
         }, start);
         return true;
     }
+
+    /// <summary>Queues the drain held for its caller now (a waiter will not run it).</summary>
+    public void Hurry() => _services.Pool.QueueDeferredNow();
 
     /// <summary>Records how long the last call took (Stopwatch ticks; long.MaxValue for one that awaited).</summary>
     public void RecordCall(long ticks) => Volatile.Write(ref _lastCallTicks, ticks);

@@ -34,6 +34,9 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <inheritdoc />
     public bool TryRunHere() => _outbox.TryRunHere(this);
 
+    /// <inheritdoc />
+    public void Hurry() => _outbox.Hurry();
+
     /// <summary>Returns 2..N of a method with several returns (Ray's <c>num_returns</c>; <see cref="Entry"/> is return
     /// 1), or null. They fail with <see cref="Entry"/> (<see cref="MultipleReturns.LinkFailures"/>).</summary>
     public ObjectEntry[]? OtherReturns { get; set; }

@@ -107,6 +107,9 @@ internal sealed class ActorOutbox
     /// this node holds it, and no worker thread has started it (<see cref="IPendingWork.TryRunHere"/>).</summary>
     public bool TryRunHere(ActorCallHandle handle) => IsLoneLocalCall(handle) && _link.TryRunHere(handle.Entry);
 
+    /// <summary>Lets a drain held for its caller go to a worker thread now (<see cref="ActorCallHandle.Hurry"/>).</summary>
+    public void Hurry() => _link.LocalMailbox()?.Dispatcher.Hurry();
+
     /// <summary>Queues a call; its result goes to <paramref name="handle"/>'s entry.</summary>
     public void Enqueue(FunctionDescriptor method, TaskArg[] args, ActorCallHandle handle, string? concurrencyGroup = null)
     {
@@ -139,7 +142,21 @@ internal sealed class ActorOutbox
 
         if (start)
         {
-            StartSending(hop: burst);
+            // A lone call of the caller's own (not a generator's, whose consumer waits for items instead) may be held
+            // for the caller to run (ActorCallDispatcher), as long as it reaches the mailbox on this thread.
+            var driver = !burst && handle.GeneratorBackpressure < 0;
+            var was = driver && WorkerPool.BeginDriverSubmit();
+            try
+            {
+                StartSending(hop: burst);
+            }
+            finally
+            {
+                if (driver)
+                {
+                    WorkerPool.EndDriverSubmit(was);
+                }
+            }
         }
     }
 

@@ -31,6 +31,7 @@ internal static class RemoteCallArguments
 
                 if (runtime.Reader.TryGetArgument(arg, out var dependency) && !dependency.IsComplete)
                 {
+                    dependency.Producer?.Hurry(); // held for its driver to run: this call waits for it instead
                     await Task.WhenAny(dependency.WhenComplete(), handles[i].Cancelled).ConfigureAwait(false);
                 }
 

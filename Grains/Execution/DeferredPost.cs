@@ -12,9 +12,10 @@ namespace OrleansRay.Execution;
 /// <item>the driver claims it through the item's own claim and tells the pool to forget it
 /// (<see cref="Forget"/>);</item>
 /// <item>anything else queued on the pool, another deferred item, or a waiter that will not run it
-/// (<see cref="HurryAll"/>) queues it first, in order;</item>
-/// <item>otherwise a 1 ms timer queues it once it has waited a whole tick (1–2 ms late at worst), and the pool then
-/// defers nothing for 100 ms (the caller's pattern is not submit-then-get).</item>
+/// (<see cref="QueueNow"/>, through <see cref="Ownership.IPendingWork.Hurry"/>) queues it first, in order;</item>
+/// <item>otherwise a 1 ms timer queues it once it has waited a whole tick, and the pool then defers nothing for 100 ms
+/// (the caller's pattern is not submit-then-get). .NET timers fire late (ADR 0021 measured ~4 ms for 1 ms on Linux), so
+/// that is a few ms late; and the timer runs on the .NET thread pool, so a starved thread pool delays it further.</item>
 /// </list>
 /// <para>The timer runs only while items are deferred; it stops after <see cref="IdleTicksBeforeStop"/> ticks without one.
 /// The item must tolerate running after its work was claimed (it finds nothing to do: <see cref="WorkerPool.FoundNothing"/>).</para>
@@ -24,11 +25,6 @@ internal sealed class DeferredPost : IDisposable
     private const int IdleTicksBeforeStop = 100;
 
     private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>Pools holding a deferred item (so <see cref="HurryAll"/> costs one read when none does).</summary>
-    private static int s_holding;
-
-    private static readonly List<DeferredPost> s_all = new();
 
     private readonly WorkerPool _pool;
     private readonly TimeProvider _time;
@@ -66,7 +62,6 @@ internal sealed class DeferredPost : IDisposable
             // Another thread may have deferred one meanwhile: then this one is queued at once.
             if (_deferredWork is null && !_disposed)
             {
-                Interlocked.Increment(ref s_holding);
                 _deferredWork = work;
                 _deferredState = state;
                 _deferredSequence++;
@@ -95,27 +90,6 @@ internal sealed class DeferredPost : IDisposable
             {
                 ClearLocked();
             }
-        }
-    }
-
-    /// <summary>Queues every pool's deferred item now: called by a waiter that will not run the work itself (a get with
-    /// a timeout, a get of many refs, a task waiting for an argument).</summary>
-    public static void HurryAll()
-    {
-        if (Volatile.Read(ref s_holding) == 0)
-        {
-            return;
-        }
-
-        DeferredPost[] all;
-        lock (s_all)
-        {
-            all = s_all.ToArray();
-        }
-
-        foreach (var deferred in all)
-        {
-            deferred.QueueNow();
         }
     }
 
@@ -160,11 +134,6 @@ internal sealed class DeferredPost : IDisposable
 
     private void ClearLocked()
     {
-        if (_deferredWork is not null)
-        {
-            Interlocked.Decrement(ref s_holding);
-        }
-
         _deferredWork = null;
         _deferredState = null;
     }
@@ -180,11 +149,6 @@ internal sealed class DeferredPost : IDisposable
         _timerOn = true;
         if (_deferTimer is null)
         {
-            lock (s_all)
-            {
-                s_all.Add(this);
-            }
-
             // Without the caller's execution context: the timer outlives the submit that started it.
             using (ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow())
             {
@@ -242,11 +206,6 @@ internal sealed class DeferredPost : IDisposable
         {
             _timerOn = false;
             _deferTimer?.Dispose();
-        }
-
-        lock (s_all)
-        {
-            s_all.Remove(this);
         }
     }
 }

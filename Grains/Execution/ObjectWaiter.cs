@@ -44,7 +44,10 @@ internal sealed class ObjectWaiter
         var missing = needed - (entries.Count - pending.Count);
         if (missing > 0)
         {
-            WorkerPool.HurryDeferred(); // work held for a driver that runs it itself: this waiter does not
+            foreach (var entry in pending)
+            {
+                entry.Producer?.Hurry(); // work held for a driver that runs it itself: this waiter does not
+            }
         }
 
         if (missing <= 0)
@@ -108,12 +111,13 @@ internal sealed class ObjectWaiter
 
     /// <summary>The wait for one entry when it needs none of <see cref="WaitAsync"/>'s machinery (no timeout, no
     /// cancellation, and no task resources to hand back while blocked: a driver's get): the entry's own completion task,
-    /// or null when the full wait is needed.</summary>
+    /// or null when the full wait is needed. Either way the entry's producer, if held for a driver to run, is let go to
+    /// a worker thread (<see cref="Ownership.IPendingWork.Hurry"/>): this waiter does not run it.</summary>
     public static Task? PlainWait(ObjectEntry entry, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         if (!entry.IsComplete)
         {
-            WorkerPool.HurryDeferred(); // work held for a driver that runs it itself: this waiter does not
+            entry.Producer?.Hurry(); // work held for a driver that runs it itself: this waiter does not
         }
 
         return timeout is null && !cancellationToken.CanBeCanceled && TaskContext.Current?.Slot is null ? entry.WhenComplete() : null;

@@ -128,19 +128,35 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     /// <summary>Posts <paramref name="work"/> (as <see cref="Post"/>) without waking a worker thread yet: the caller, a
     /// driver, expects to run it itself soon (<see cref="RunHere"/>) and claims it through the item's own claim. It is
-    /// queued ahead of anything queued after it, when a waiter will not run it (<see cref="HurryDeferred"/>), or 1–2 ms
-    /// later by a timer (<see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
+    /// queued ahead of anything queued after it, when a waiter will not run it (<see cref="QueueDeferredNow"/>), or by a
+    /// 1 ms timer once it waited a whole tick (<see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
     public void PostDeferred(Action<object?> work, object? state) => _deferred.Post(work, state);
 
     /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.</summary>
     public void ForgetDeferred(object state) => _deferred.Forget(state);
 
-    /// <summary>Queues this pool's deferred item now, if any: its caller will not run it (a second call came in behind).</summary>
+    /// <summary>Queues this pool's deferred item now, if any: its caller will not run it (a second call came in behind, a
+    /// waiter that does not run it: <see cref="Ownership.IPendingWork.Hurry"/>).</summary>
     public void QueueDeferredNow() => _deferred.QueueNow();
 
-    /// <summary>Queues every pool's deferred item now: called by a waiter that will not run the work itself (a get with
-    /// a timeout, a wait for many refs, a task waiting for an argument). One read when nothing is deferred.</summary>
-    public static void HurryDeferred() => DeferredPost.HurryAll();
+    [ThreadStatic]
+    private static bool _driverSubmitting;
+
+    /// <summary>True on a thread inside a driver's own submit (a task's, an actor call's): what may be held for its get
+    /// (<see cref="PostDeferred"/>); not a grant made as some other work finished, on whatever thread that was.</summary>
+    public static bool IsDriverSubmitting => _driverSubmitting;
+
+    /// <summary>Marks the calling thread as inside a driver's submit until <see cref="EndDriverSubmit"/>; returns the
+    /// mark it had.</summary>
+    public static bool BeginDriverSubmit()
+    {
+        var was = _driverSubmitting;
+        _driverSubmitting = true;
+        return was;
+    }
+
+    /// <summary>Restores the mark <see cref="BeginDriverSubmit"/> returned.</summary>
+    public static void EndDriverSubmit(bool was) => _driverSubmitting = was;
 
     /// <summary>True while an item is deferred (for tests).</summary>
     internal bool HasDeferred => _deferred.HasItem;

@@ -282,7 +282,17 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
             MultipleReturns.LinkFailures(entry, otherReturns);
         }
 
-        Scheduler.Submit(spec);
+        // The caller's own submit: a lone short task may be held for its get to run (LeaseLoops).
+        var was = WorkerPool.BeginDriverSubmit();
+        try
+        {
+            Scheduler.Submit(spec);
+        }
+        finally
+        {
+            WorkerPool.EndDriverSubmit(was);
+        }
+
         return entry;
     }
 

@@ -156,6 +156,7 @@ internal sealed class GeneratorStream : IGeneratorSink
                 continue;
             }
 
+            End.Producer?.Hurry(); // a generator task held for a driver to run: its consumer waits for items instead
             // An array, not WhenAny's params span (whose compiler-made inline array type has no namespace).
             Task[] waits = [item.WhenComplete(), _ended, _whenClosed.Task];
             await Task.WhenAny(waits).WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -17,4 +17,11 @@ internal interface IPendingWork
     /// longer than its spin would). True when it ran here (or started here and went async, continuing on a worker
     /// thread); false otherwise.</summary>
     bool TryRunHere() => false;
+
+    /// <summary>Lets the work go to a worker thread now if its node holds it for its driver to run
+    /// (<see cref="Execution.WorkerPool.PostDeferred"/>): called by a waiter that will not run it itself (a get with a
+    /// timeout, a wait for several refs, a task or an actor call waiting for it as an argument, a generator's consumer).</summary>
+    void Hurry()
+    {
+    }
 }

@@ -3,7 +3,7 @@ using OrleansRay.Execution;
 namespace OrleansRay.Scheduling;
 
 /// <summary>Granted leases from start to end: each is queued on the <see cref="WorkerPool"/> by the thread that granted
-/// it, without that thread's execution context, and its loop takes task after task of its shape from the engine until
+/// it (or held for its driver's get to run, <see cref="WorkerPool.PostDeferred"/>), without that thread's execution context, and its loop takes task after task of its shape from the engine until
 /// the engine says stop (Ray's worker lease reuse).</summary>
 internal sealed class LeaseLoops
 {
@@ -118,12 +118,15 @@ internal sealed class LeaseLoops
         }
     };
 
-    /// <summary>True when <paramref name="next"/> is queued by a driver's own code (not a worker thread, a task or a grain
-    /// turn), is the only task the node has in flight, and its function's last run was short: what a driver's get of
+    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>:
+    /// not a grant made as another task finished; not a worker thread, a task or a grain turn), is the only task the node has in flight, and its function's last run was short: what a driver's get of
     /// it runs on its own thread.</summary>
     private static bool DriverWillRunHere(TaskSpec next) =>
-        !WorkerPool.IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
+        WorkerPool.IsDriverSubmitting && !WorkerPool.IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
         && next.Function.RanShortLastTime && next.IsLoneLocal;
+
+    /// <summary>Queues the lease held for its driver now (a waiter will not run it).</summary>
+    public void Hurry() => _pool.QueueDeferredNow();
 
     /// <summary>Runs <paramref name="spec"/>, the first task of the queued <paramref name="lease"/>, on the calling
     /// thread (a driver waiting for it; <see cref="TaskSpec.TryRunHere"/>) if no worker thread has taken the lease yet.

@@ -107,6 +107,11 @@ internal sealed partial class TaskAttempts : ITaskRunner
         spec.State = TaskState.Done;
         spec.RunningLease = null;
         var duration = spec.StartedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(spec.StartedAt);
+
+        // Counted and in the event log before its result is out: a driver that sees the result (one spinning for it sees
+        // it at once) sees the task finished too.
+        spec.Engine.Counts.RecordFinished(error is not null);
+        Record(spec, _node.Name, duration, error);
         if (spec.IsForeign)
         {
             _foreign.Completed(spec, value, error, duration.Ticks);
@@ -116,8 +121,6 @@ internal sealed partial class TaskAttempts : ITaskRunner
             spec.CompleteReturns(value, error);
         }
 
-        spec.Engine.Counts.RecordFinished(error is not null);
-        Record(spec, _node.Name, duration, error);
         if (!spec.IsForeign)
         {
             spec.ReleaseHeldArguments(_reader.Objects);
@@ -135,8 +138,6 @@ internal sealed partial class TaskAttempts : ITaskRunner
     {
         var ranElsewhere = node.Length > 0 && node != _node.Name;
         spec.State = TaskState.Done;
-        spec.CompleteReturns(value, error);
-
         if (!ranElsewhere)
         {
             // A task that ran on another node is counted there (finished or failed); counting it here too would
@@ -144,7 +145,8 @@ internal sealed partial class TaskAttempts : ITaskRunner
             spec.Engine.Counts.RecordFinished(error is not null);
         }
 
-        Record(spec, node, TimeSpan.FromTicks(durationTicks), error);
+        Record(spec, node, TimeSpan.FromTicks(durationTicks), error); // before the result is out, as in Finish
+        spec.CompleteReturns(value, error);
         spec.ReleaseHeldArguments(_reader.Objects);
         _reader.Objects.DropIfOrphaned(spec.Result);
     }

@@ -57,11 +57,11 @@ internal sealed class TaskDependencies
     private void WaitFor(TaskSpec spec, List<ObjectEntry> pending)
     {
         spec.PendingDependencies = pending.Count + 1; // +1 guards against callbacks firing before registration ends
-        Execution.WorkerPool.HurryDeferred(); // an argument's task held for its driver to run: this task waits for it
         _engine.Counts.WaitingForArgsStarted();
         Action<ObjectEntry> ready = _ => DependencyReady(spec);
         foreach (var entry in pending)
         {
+            entry.Producer?.Hurry(); // an argument's task held for its driver to run: this task waits for it instead
             entry.OnComplete(ready);
         }
 

@@ -107,6 +107,15 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     public bool TryRunHere() => QueuedLease is { } lease && Function.RanShortLastTime && Engine.Loops.TryRunHere(lease, this);
 
     /// <inheritdoc />
+    public void Hurry()
+    {
+        if (QueuedLease is not null)
+        {
+            Engine.Loops.Hurry();
+        }
+    }
+
+    /// <inheritdoc />
     public bool IsLoneLocal
     {
         get

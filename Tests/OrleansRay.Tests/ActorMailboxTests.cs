@@ -141,13 +141,24 @@ public sealed class ActorMailboxTests
         return mailbox;
     }
 
+    /// <summary>A call sent by <paramref name="caller"/>'s own code, as its outbox sends a lone call
+    /// (<see cref="WorkerPool.IsDriverSubmitting"/>).</summary>
     private ObjectEntry Call(ActorMailbox mailbox, WorkerId caller, long sequence, CompiledFunction method, TaskArg arg)
     {
         var result = _runtime.Objects.Create(ObjectId.NewId());
-        mailbox.Submit(new ActorCallBatch(new[]
+        var was = WorkerPool.BeginDriverSubmit();
+        try
         {
-            new ActorCall { Caller = caller, Sequence = sequence, ReturnId = result.Id, Method = method.Descriptor, Args = new[] { arg }, Owner = _runtime.WorkerId },
-        }));
+            mailbox.Submit(new ActorCallBatch(new[]
+            {
+                new ActorCall { Caller = caller, Sequence = sequence, ReturnId = result.Id, Method = method.Descriptor, Args = new[] { arg }, Owner = _runtime.WorkerId },
+            }));
+        }
+        finally
+        {
+            WorkerPool.EndDriverSubmit(was);
+        }
+
         return result;
     }
 }

@@ -394,8 +394,18 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         try
         {
             _runner.ReleaseAll();
+
+            // Granted outside a driver's submit (as when another task's end grants it, on whatever thread that was):
+            // queued as usual, though lone and short.
+            var granted = ShortSpec(engine, "granted");
+            engine.Submit(granted);
+            Assert.False(pool.HasDeferred);
+            await granted.Result.WhenComplete().WaitAsync(Deadline);
+            await LeasesEndedAsync(engine);
+            engine.Counts.RecordFinished(failed: false); // the gated runner does not count it
+
             var task = ShortSpec(engine, "lone");
-            engine.Submit(task); // the test's thread is a driver's: no worker thread, no task, no grain turn
+            DriverSubmit(engine, task); // the test's thread is a driver's: no worker thread, no task, no grain turn
             Assert.True(pool.HasDeferred, "the lease waits for its driver: no worker thread is woken for it");
             Assert.True(task.TryRunHere());
             Assert.False(pool.HasDeferred);
@@ -404,7 +414,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
 
             // A lone task its driver does not come for: a worker thread runs it once the timer finds it waited a tick.
             var left = ShortSpec(unclaimed, "left");
-            unclaimed.Submit(left);
+            DriverSubmit(unclaimed, left);
             Assert.True(pool.HasDeferred);
             time.Fire();
             time.Fire();
@@ -422,6 +432,20 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
             engine.Dispose();
             unclaimed.Dispose();
             pool.Dispose();
+        }
+    }
+
+    /// <summary>Submits <paramref name="task"/> as a driver's submit does (NodeRuntime.SubmitTask).</summary>
+    private static void DriverSubmit(SchedulerEngine engine, TaskSpec task)
+    {
+        var was = WorkerPool.BeginDriverSubmit();
+        try
+        {
+            engine.Submit(task);
+        }
+        finally
+        {
+            WorkerPool.EndDriverSubmit(was);
         }
     }
 

@@ -97,7 +97,7 @@ public sealed class WorkerPoolDeferredTests
             var hurried = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             pool.PostDeferred(_ => hurried.SetResult(WorkerPool.IsWorkerThread), null);
             Assert.True(pool.HasDeferred);
-            WorkerPool.HurryDeferred(); // a get with a timeout, a wait for many refs, a task waiting for an argument
+            pool.QueueDeferredNow(); // a waiter that does not run it: a get with a timeout, a wait, a task waiting for it
             Assert.False(pool.HasDeferred);
             Assert.True(await hurried.Task.WaitAsync(Deadline));
             Assert.False(claimedRan); // one thread, in order: had it been queued, it would have run first
