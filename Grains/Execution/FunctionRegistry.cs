@@ -184,6 +184,10 @@ internal static class FunctionRegistry
         return CompiledFunction.Compile(method, target, code);
     }
 
+    /// <summary>Target types known to be a non-capturing lambda's closure class (checked once per type: the check reads
+    /// attributes and fields, which a submit paid on every call).</summary>
+    private static readonly ConcurrentDictionary<Type, bool> CaptureFreeTargets = new();
+
     private static void CheckTarget(Delegate function, string role)
     {
         var target = function.Target;
@@ -193,6 +197,11 @@ internal static class FunctionRegistry
         }
 
         var type = target.GetType();
+        if (CaptureFreeTargets.ContainsKey(type))
+        {
+            return;
+        }
+
         var isClosure = type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false);
         if (!isClosure)
         {
@@ -207,6 +216,11 @@ internal static class FunctionRegistry
             throw new ArgumentException(
                 $"The {role} lambda captures {string.Join(", ", captured.Select(f => $"'{f.Name}'"))}; remote lambdas must capture nothing. " +
                 "Pass the captured values as arguments instead (ray.Task((a, b) => ..., a, b)).", nameof(function));
+        }
+
+        if (!type.Assembly.IsCollectible)
+        {
+            CaptureFreeTargets.TryAdd(type, true); // a job's code's types are not kept: its context must unload
         }
     }
 }

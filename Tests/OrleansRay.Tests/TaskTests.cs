@@ -60,6 +60,10 @@ public sealed class TaskTests
         var ex = Assert.Throws<ArgumentException>(() => call.Remote());
         Assert.Contains("offset", ex.Message);
         Assert.Contains("capture", ex.Message);
+
+        // Capture-free lambdas' targets are remembered once checked; a capturing one is refused every time.
+        Assert.Equal(2, _ray.Task((int x) => x + 1, 1).Remote().GetAwaiter().GetResult());
+        Assert.Throws<ArgumentException>(() => call.Remote());
     }
 
     [Fact]
