@@ -53,7 +53,7 @@ public sealed class TaskTests
     }
 
     [Fact]
-    public void Capturing_lambda_is_refused_at_Remote_with_the_reason()
+    public async Task Capturing_lambda_is_refused_at_Remote_with_the_reason()
     {
         var offset = 5;
         var call = _ray.Task((int x) => x + offset, 1);
@@ -62,7 +62,7 @@ public sealed class TaskTests
         Assert.Contains("capture", ex.Message);
 
         // Capture-free lambdas' targets are remembered once checked; a capturing one is refused every time.
-        Assert.Equal(2, _ray.Task((int x) => x + 1, 1).Remote().GetAwaiter().GetResult());
+        Assert.Equal(2, await _ray.Task((int x) => x + 1, 1).Remote());
         Assert.Throws<ArgumentException>(() => call.Remote());
     }
 
