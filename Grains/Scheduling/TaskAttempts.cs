@@ -110,7 +110,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
 
         // Counted and in the event log before its result is out: a driver that sees the result (one spinning for it sees
         // it at once) sees the task finished too.
-        spec.Engine.Counts.RecordFinished(error is not null);
+        spec.Engine.Counts.RecordFinished(error is not null, owned: !spec.IsForeign);
         Record(spec, _node.Name, duration, error);
         if (spec.IsForeign)
         {

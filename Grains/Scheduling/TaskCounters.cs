@@ -9,6 +9,7 @@ internal sealed class TaskCounters
     private long _finished;
     private long _failed;
     private long _sentElsewhere;
+    private long _ownedDone;
 
     /// <summary>Tasks submitted to this node by their owners here.</summary>
     public long Submitted => Interlocked.Read(ref _submitted);
@@ -22,6 +23,10 @@ internal sealed class TaskCounters
     /// <summary>Tasks submitted here that ran (or were sent to run) on another node.</summary>
     public long SentElsewhere => Interlocked.Read(ref _sentElsewhere);
 
+    /// <summary>Tasks submitted here that are neither done nor sent elsewhere: those of other owners that run here are
+    /// not counted (what "the only task in flight" of a driver on this node means).</summary>
+    public long OwnedInFlight => Submitted - SentElsewhere - Interlocked.Read(ref _ownedDone);
+
     /// <summary>Tasks waiting for object arguments now.</summary>
     public int WaitingForArgs => Volatile.Read(ref _waitingForArgs);
 
@@ -32,8 +37,15 @@ internal sealed class TaskCounters
     public void RecordSentElsewhere() => Interlocked.Increment(ref _sentElsewhere);
 
     /// <summary>Counts a finished task (success or failure).</summary>
-    public void RecordFinished(bool failed)
+    /// <param name="failed">True when it ended with an error.</param>
+    /// <param name="owned">False for a task of another node's owner that ran here.</param>
+    public void RecordFinished(bool failed, bool owned = true)
     {
+        if (owned)
+        {
+            Interlocked.Increment(ref _ownedDone);
+        }
+
         if (failed)
         {
             Interlocked.Increment(ref _failed);

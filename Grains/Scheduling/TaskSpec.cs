@@ -125,8 +125,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
                 return false;
             }
 
-            var counts = Engine.Counts;
-            return counts.Submitted - counts.Finished - counts.Failed - counts.SentElsewhere == 1; // a failed task is done too
+            return Engine.Counts.OwnedInFlight == 1;
         }
     }
 
