@@ -29,12 +29,6 @@ internal sealed class DeferredPost : IDisposable
     private readonly WorkerPool _pool;
     private readonly TimeProvider _time;
 
-    public DeferredPost(WorkerPool pool, TimeProvider time)
-    {
-        _pool = pool;
-        _time = time;
-    }
-
     private readonly object _deferGate = new();
     private Action<object?>? _deferredWork;
     private object? _deferredState;
@@ -45,6 +39,14 @@ internal sealed class DeferredPost : IDisposable
     private ITimer? _deferTimer;
     private bool _timerOn;
     private int _idleTicks;
+
+    /// <param name="pool">The pool the held item goes to.</param>
+    /// <param name="time">The clock of the 1 ms timer (a manual one in tests).</param>
+    public DeferredPost(WorkerPool pool, TimeProvider time)
+    {
+        _pool = pool;
+        _time = time;
+    }
 
     /// <summary>Holds <paramref name="work"/> aside; posts it at once while deferring is off or after disposal.</summary>
     public void Post(Action<object?> work, object? state)
