@@ -50,8 +50,7 @@ internal static class ObjectResolver
     {
         // Only a driver's own code: not a worker thread, not task code resumed elsewhere (it hands its resources back
         // while it waits), not a grain turn (an actor grain's method must not hold its turn).
-        if (WorkerPool.IsWorkerThread || TaskContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default
-            || entry.Producer is not { IsLoneLocal: true } producer)
+        if (!WorkerPool.IsDriverCode || entry.Producer is not { IsLoneLocal: true } producer)
         {
             return false;
         }

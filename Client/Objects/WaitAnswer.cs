@@ -27,9 +27,8 @@ internal static class WaitAnswer
 
         // A driver (not a worker thread, a task or a grain turn) that may wait looks for the first not-ready ref to
         // finish for a moment: with refs finishing in order, that is the next one, often microseconds away.
-        if (waitFor is null || (timeout is { } t && t != Timeout.InfiniteTimeSpan && t < TimeSpan.FromMilliseconds(1)) || cancellationToken.CanBeCanceled
-            || WorkerPool.IsWorkerThread || TaskContext.Current is not null || TaskScheduler.Current != TaskScheduler.Default
-            || waitFor.Producer is not { } producer)
+        if (waitFor is null || (timeout is { } t && t != Timeout.InfiniteTimeSpan && t < TimeSpan.FromMilliseconds(1))
+            || cancellationToken.CanBeCanceled || !WorkerPool.IsDriverCode || waitFor.Producer is not { } producer)
         {
             return null;
         }

@@ -267,10 +267,10 @@ internal sealed class ActorCallDispatcher
     };
 
     /// <summary>Under the lock: true when the call just queued comes from its caller's own send
-    /// (<see cref="Execution.WorkerPool.IsDriverSubmitting"/>; not a worker thread's, a task's or a grain turn's), the only call queued, and the actor's last call was short: what the caller's get runs on
-    /// its own thread.</summary>
+    /// (<see cref="Execution.WorkerPool.IsDriverSubmitting"/>, <see cref="Execution.WorkerPool.IsDriverCode"/>), is the
+    /// only call queued, and the actor's last call was short: what the caller's get runs on its own thread.</summary>
     private bool CallerWillRunHereLocked() =>
-        Execution.WorkerPool.IsDriverSubmitting && !Execution.WorkerPool.IsWorkerThread && Execution.TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
+        Execution.WorkerPool.IsDriverSubmitting && Execution.WorkerPool.IsDriverCode
         && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
 
     private void Dequeued(DrainStart start)

@@ -142,6 +142,11 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     [ThreadStatic]
     private static bool _driverSubmitting;
 
+    /// <summary>True when the calling code is a driver's own: not a worker thread (nor work run here in its place), not
+    /// inside a task, not a grain turn or other non-default task scheduler. Only such code spins for a result, runs its
+    /// lone task itself (<see cref="RunHere"/>), or has work held for it (<see cref="PostDeferred"/>).</summary>
+    public static bool IsDriverCode => !IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default;
+
     /// <summary>True on a thread inside a driver's own submit (a task's, an actor call's): what may be held for its get
     /// (<see cref="PostDeferred"/>); not a grant made as some other work finished, on whatever thread that was.</summary>
     public static bool IsDriverSubmitting => _driverSubmitting;
@@ -183,10 +188,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     protected override void QueueTask(Task task)
     {
-        if (_deferred.HasItem)
-        {
-            _deferred.QueueNow(); // a deferred item keeps its place ahead of anything queued after it
-        }
+        _deferred.QueueNow(); // a deferred item keeps its place ahead of anything queued after it (one read if none)
 
         if (!_disposed)
         {

@@ -3,8 +3,9 @@ using OrleansRay.Execution;
 namespace OrleansRay.Scheduling;
 
 /// <summary>Granted leases from start to end: each is queued on the <see cref="WorkerPool"/> by the thread that granted
-/// it (or held for its driver's get to run, <see cref="WorkerPool.PostDeferred"/>), without that thread's execution context, and its loop takes task after task of its shape from the engine until
-/// the engine says stop (Ray's worker lease reuse).</summary>
+/// it (or held for its driver's get to run, <see cref="WorkerPool.PostDeferred"/>), without that thread's execution
+/// context, and its loop takes task after task of its shape from the engine until the engine says stop (Ray's worker
+/// lease reuse).</summary>
 internal sealed class LeaseLoops
 {
     private readonly SchedulerEngine _engine;
@@ -118,12 +119,11 @@ internal sealed class LeaseLoops
         }
     };
 
-    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>:
-    /// not a grant made as another task finished; not a worker thread, a task or a grain turn), is the only task the node has in flight, and its function's last run was short: what a driver's get of
-    /// it runs on its own thread.</summary>
+    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>,
+    /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
+    /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
     private static bool DriverWillRunHere(TaskSpec next) =>
-        WorkerPool.IsDriverSubmitting && !WorkerPool.IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default
-        && next.Function.RanShortLastTime && next.IsLoneLocal;
+        WorkerPool.IsDriverSubmitting && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
 
     /// <summary>Queues the lease held for its driver now (a waiter will not run it).</summary>
     public void Hurry() => _pool.QueueDeferredNow();
