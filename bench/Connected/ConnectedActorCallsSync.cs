@@ -13,5 +13,7 @@ internal sealed class ConnectedActorCallsSync : ActorCallsSyncScenario
 
     public override int Warmups => ConnectedDriver.Warmups;
 
+    public override TimeSpan WarmupTime => ConnectedDriver.RoundTripWarmupTime;
+
     protected override Task<IRay> DriverAsync(BenchEnvironment environment) => OneNodeProcessCluster.DriverAsync(environment);
 }

@@ -14,5 +14,7 @@ internal sealed class ConnectedGrainActorCallsSync : GrainActorCallsSyncScenario
 
     public override int Warmups => ConnectedDriver.Warmups;
 
+    public override TimeSpan WarmupTime => ConnectedDriver.RoundTripWarmupTime;
+
     protected override Task<IRay> DriverAsync(BenchEnvironment environment) => OneNodeProcessCluster.DriverAsync(environment);
 }

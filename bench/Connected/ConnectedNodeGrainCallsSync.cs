@@ -20,6 +20,8 @@ internal sealed class ConnectedNodeGrainCallsSync : Benchmark
 
     public override int Warmups => ConnectedDriver.Warmups;
 
+    public override TimeSpan WarmupTime => ConnectedDriver.RoundTripWarmupTime;
+
     public override async Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var ray = await OneNodeProcessCluster.DriverAsync(environment);

@@ -90,16 +90,28 @@ internal static class Harness
         return 0;
     }
 
+    /// <summary>Starts a row on a clean heap: every row before it is done, so what it left (unreachable objects, refs
+    /// waiting for their finalizers, which release the values they hold) is collected now rather than during this row's
+    /// runs, whose figures would otherwise depend on which rows ran before.</summary>
+    private static void CollectGarbage()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
+
     private static async Task<IEnumerable<BenchResult>> RunOneAsync(Benchmark benchmark, BenchEnvironment environment, bool quick)
     {
         Console.Error.Write($"{benchmark.Name} ... ");
+        CollectGarbage();
         var sw = Stopwatch.StartNew();
         await benchmark.SetupAsync(environment);
         try
         {
             var warmups = quick ? 0 : benchmark.Warmups;
             var runs = quick ? 1 : benchmark.Runs;
-            for (var i = 0; i < warmups; i++)
+            var warming = Stopwatch.StartNew();
+            for (var i = 0; i < warmups || (!quick && warming.Elapsed < benchmark.WarmupTime); i++)
             {
                 await benchmark.MeasureAsync(environment, new BenchRun());
             }
