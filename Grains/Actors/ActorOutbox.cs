@@ -144,18 +144,9 @@ internal sealed class ActorOutbox
         {
             // A lone call of the caller's own (not a generator's, whose consumer waits for items instead) may be held
             // for the caller to run (ActorCallDispatcher), as long as it reaches the mailbox on this thread.
-            var driver = !burst && handle.GeneratorBackpressure < 0;
-            var was = driver && WorkerPool.BeginDriverSubmit();
-            try
+            using (!burst && handle.GeneratorBackpressure < 0 ? WorkerPool.DriverSubmit() : default)
             {
                 StartSending(hop: burst);
-            }
-            finally
-            {
-                if (driver)
-                {
-                    WorkerPool.EndDriverSubmit(was);
-                }
             }
         }
     }

@@ -42,17 +42,14 @@ internal sealed class ObjectWaiter
         }
 
         var missing = needed - (entries.Count - pending.Count);
-        if (missing > 0)
-        {
-            foreach (var entry in pending)
-            {
-                entry.Producer?.Hurry(); // work held for a driver that runs it itself: this waiter does not
-            }
-        }
-
         if (missing <= 0)
         {
             return true;
+        }
+
+        foreach (var entry in pending)
+        {
+            entry.Producer?.Hurry(); // work held for a driver that runs it itself: this waiter does not
         }
 
         cancellationToken.ThrowIfCancellationRequested();

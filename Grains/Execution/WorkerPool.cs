@@ -151,17 +151,35 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// (<see cref="PostDeferred"/>); not a grant made as some other work finished, on whatever thread that was.</summary>
     public static bool IsDriverSubmitting => _driverSubmitting;
 
-    /// <summary>Marks the calling thread as inside a driver's submit until <see cref="EndDriverSubmit"/>; returns the
-    /// mark it had.</summary>
-    public static bool BeginDriverSubmit()
+    /// <summary>Marks the calling thread as inside a driver's submit (<see cref="IsDriverSubmitting"/>) until the returned
+    /// scope is disposed, which restores the mark it had. A default scope marks nothing.</summary>
+    public static DriverSubmitScope DriverSubmit()
     {
-        var was = _driverSubmitting;
+        var scope = new DriverSubmitScope(_driverSubmitting);
         _driverSubmitting = true;
-        return was;
+        return scope;
     }
 
-    /// <summary>Restores the mark <see cref="BeginDriverSubmit"/> returned.</summary>
-    public static void EndDriverSubmit(bool was) => _driverSubmitting = was;
+    /// <summary>A driver's submit on this thread (<see cref="DriverSubmit"/>).</summary>
+    public readonly struct DriverSubmitScope : IDisposable
+    {
+        private readonly bool _active;
+        private readonly bool _was;
+
+        internal DriverSubmitScope(bool was)
+        {
+            _active = true;
+            _was = was;
+        }
+
+        public void Dispose()
+        {
+            if (_active)
+            {
+                _driverSubmitting = _was;
+            }
+        }
+    }
 
     /// <summary>True while an item is deferred (for tests).</summary>
     internal bool HasDeferred => _deferred.HasItem;

@@ -283,14 +283,9 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         }
 
         // The caller's own submit: a lone short task may be held for its get to run (LeaseLoops).
-        var was = WorkerPool.BeginDriverSubmit();
-        try
+        using (WorkerPool.DriverSubmit())
         {
             Scheduler.Submit(spec);
-        }
-        finally
-        {
-            WorkerPool.EndDriverSubmit(was);
         }
 
         return entry;

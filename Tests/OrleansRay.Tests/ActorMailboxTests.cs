@@ -146,17 +146,12 @@ public sealed class ActorMailboxTests
     private ObjectEntry Call(ActorMailbox mailbox, WorkerId caller, long sequence, CompiledFunction method, TaskArg arg)
     {
         var result = _runtime.Objects.Create(ObjectId.NewId());
-        var was = WorkerPool.BeginDriverSubmit();
-        try
+        using (WorkerPool.DriverSubmit())
         {
             mailbox.Submit(new ActorCallBatch(new[]
             {
                 new ActorCall { Caller = caller, Sequence = sequence, ReturnId = result.Id, Method = method.Descriptor, Args = new[] { arg }, Owner = _runtime.WorkerId },
             }));
-        }
-        finally
-        {
-            WorkerPool.EndDriverSubmit(was);
         }
 
         return result;

@@ -19,9 +19,7 @@ internal sealed class PeakMemorySampler : IDisposable
 
     private PeakMemorySampler()
     {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        Harness.Harness.CollectGarbage();
         Baseline = Environment.WorkingSet;
         _sampledPeak = Baseline;
         _kernelPeakReset = TryResetKernelPeak();

@@ -90,10 +90,11 @@ internal static class Harness
         return 0;
     }
 
-    /// <summary>Starts a row on a clean heap: every row before it is done, so what it left (unreachable objects, refs
-    /// waiting for their finalizers, which release the values they hold) is collected now rather than during this row's
-    /// runs, whose figures would otherwise depend on which rows ran before.</summary>
-    private static void CollectGarbage()
+    /// <summary>A full, compacting collection, the finalizers it queued (refs release the values they hold), and another
+    /// collection for what those freed. Before each row, so what the rows before it left is collected now rather than
+    /// during its runs (whose figures would otherwise depend on which rows ran before), and at the start of a peak
+    /// memory measurement (<see cref="Core.PeakMemorySampler"/>).</summary>
+    internal static void CollectGarbage()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();

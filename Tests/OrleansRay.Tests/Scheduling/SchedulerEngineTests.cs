@@ -438,14 +438,9 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     /// <summary>Submits <paramref name="task"/> as a driver's submit does (NodeRuntime.SubmitTask).</summary>
     private static void DriverSubmit(SchedulerEngine engine, TaskSpec task)
     {
-        var was = WorkerPool.BeginDriverSubmit();
-        try
+        using (WorkerPool.DriverSubmit())
         {
             engine.Submit(task);
-        }
-        finally
-        {
-            WorkerPool.EndDriverSubmit(was);
         }
     }
 
