@@ -16,7 +16,9 @@ internal static class Harness
                    connected, ...). None: every benchmark, node processes included (minutes).
           --list   the names, units and groups, nothing run
           --json   the figures as JSON after the table
-          --quick  fewer and shorter runs (checks that the rows work; figures not representative)
+          --quick  fewer and shorter runs, no warm-up (checks that the rows work; figures not representative)
+        Each row warms up unrecorded first (the connected round-trip rows for at least 15 s, while both processes
+        compile), then reports the median of its runs.
         """;
 
     public static async Task<int> RunAsync(string[] args)
