@@ -79,8 +79,14 @@ public static class LinearRegression
                 // Rank 0 saves the model (every rank holds the same one); the trainer persists the folder.
                 var folder = Directory.CreateTempSubdirectory("linear-");
                 model.Save(folder.FullName);
-                await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
-                folder.Delete(recursive: true);
+                try
+                {
+                    await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
+                }
+                finally
+                {
+                    folder.Delete(recursive: true);
+                }
             }
             else
             {

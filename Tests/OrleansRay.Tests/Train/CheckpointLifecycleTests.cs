@@ -166,8 +166,15 @@ public static class CheckpointLoops
                     await File.WriteAllTextAsync(Path.Combine(folder.FullName, marker + ".txt"), "x");
                 }
 
-                await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
-                folder.Delete(recursive: true);
+                try
+                {
+                    await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
+                }
+                finally
+                {
+                    // The report copied the folder into the run (or failed with the attempt): ours goes either way.
+                    folder.Delete(recursive: true);
+                }
             }
             else
             {

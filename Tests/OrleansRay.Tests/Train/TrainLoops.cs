@@ -21,8 +21,14 @@ public static class TrainLoops
         var shard = await context.GetDatasetShard<int>("ids");
         var folder = Directory.CreateTempSubdirectory("shard-");
         await File.WriteAllTextAsync(Path.Combine(folder.FullName, $"rank-{context.WorldRank}.txt"), string.Join(",", shard));
-        await context.ReportAsync(new Dictionary<string, double> { ["rows"] = shard.Length, ["world_size"] = context.WorldSize }, Checkpoint.FromDirectory(folder.FullName));
-        folder.Delete(recursive: true);
+        try
+        {
+            await context.ReportAsync(new Dictionary<string, double> { ["rows"] = shard.Length, ["world_size"] = context.WorldSize }, Checkpoint.FromDirectory(folder.FullName));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     /// <summary>Counts epochs to <c>config.Epochs</c>, rank 0 checkpointing each; resumes after the epoch in the latest
@@ -65,8 +71,14 @@ public static class TrainLoops
             {
                 var folder = Directory.CreateTempSubdirectory("epoch-");
                 await File.WriteAllTextAsync(Path.Combine(folder.FullName, "epoch.txt"), epoch.ToString(CultureInfo.InvariantCulture));
-                await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
-                folder.Delete(recursive: true);
+                try
+                {
+                    await context.ReportAsync(metrics, Checkpoint.FromDirectory(folder.FullName));
+                }
+                finally
+                {
+                    folder.Delete(recursive: true);
+                }
             }
             else
             {
