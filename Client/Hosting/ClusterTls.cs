@@ -54,17 +54,33 @@ internal static partial class ClusterTls
         /// <summary>It answered TLS with a certificate (of this cluster's key when credentials were given: the handshake
         /// completed).</summary>
         Tls,
+
+        /// <summary>It accepted, but neither answered nor refused a handshake within <see cref="ProbeHandshakeTimeout"/>:
+        /// a busy node (a just-started one compiles its TLS path first). Not a verdict: the client's own connection, which
+        /// retries, decides.</summary>
+        Slow,
     }
+
+    /// <summary>How long a probe waits for the TCP connection: 5 s (the kernel accepts even for a busy node).</summary>
+    private static readonly TimeSpan ProbeConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a probe waits for the handshake after connecting: 10 s, Orleans' <c>TlsOptions.HandshakeTimeout</c>
+    /// default. A plain gateway refuses a handshake at once; only a slow one takes this long.</summary>
+    private static readonly TimeSpan ProbeHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>One TLS handshake with the gateway at <paramref name="endpoint"/> before the Orleans client connects, so
     /// a wrong token, or TLS on one side only, is told at once instead of after the client's connect timeout (Orleans'
     /// client retries a refused handshake until then). With <paramref name="credentials"/>, a handshake that completes
     /// is a normal connection for the gateway (no refusal logged); without, the probe stops at the server's certificate.</summary>
-    public static async Task<ProbeResult> ProbeAsync(IPEndPoint endpoint, ClusterCredentials? credentials, CancellationToken cancellationToken)
+    /// <param name="endpoint">The gateway.</param>
+    /// <param name="credentials">The cluster's credentials; null probes as an insecure client.</param>
+    /// <param name="cancellationToken">Cancels the probe (an <see cref="OperationCanceledException"/> is thrown).</param>
+    /// <param name="handshakeTimeout">How long to wait for the handshake; default <see cref="ProbeHandshakeTimeout"/>.</param>
+    public static async Task<ProbeResult> ProbeAsync(IPEndPoint endpoint, ClusterCredentials? credentials, CancellationToken cancellationToken, TimeSpan? handshakeTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        deadline.CancelAfter(ProbeConnectTimeout);
         using var tcp = new System.Net.Sockets.TcpClient(endpoint.AddressFamily);
         try
         {
@@ -92,9 +108,15 @@ internal static partial class ClusterTls
 
             return ours == true;
         };
+        deadline.CancelAfter(handshakeTimeout ?? ProbeHandshakeTimeout);
         try
         {
             await ssl.AuthenticateAsClientAsync(options, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ours is null)
+        {
+            // Accepted and said nothing in time: no answer is not "no TLS" (this once failed a worker's start under load).
+            return ProbeResult.Slow;
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
