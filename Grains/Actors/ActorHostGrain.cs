@@ -26,6 +26,8 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
     {
         _runtime = runtime;
         _mailbox = new ActorMailbox(runtime, logger);
+        // A dead actor's activation would otherwise stay for good ([KeepAlive]): ~10 KB per actor a cluster ever killed.
+        runtime.HostedActors.WhenEvicted(_mailbox, () => GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "a dead actor left the node's registry")));
     }
 
     private IActorRecordGrain Record => GrainFactory.GetGrain<IActorRecordGrain>(this.GetPrimaryKey());

@@ -145,15 +145,24 @@ internal sealed partial class ActorSubmitter
         }
     }
 
-    /// <summary>Kills an actor (through its host grain).</summary>
-    public Task KillAsync(ActorId actorId, bool noRestart, string reason)
+    /// <summary>Kills an actor (through its host grain). Once an actor is dead for good, this node's submitters forget
+    /// their outboxes to it: a later call gets a new outbox, which the actor's host answers with its death.</summary>
+    public async Task KillAsync(ActorId actorId, bool noRestart, string reason)
     {
         if (noRestart)
         {
             _groups.TryRemove(actorId, out _);
         }
 
-        return _runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid()).KillAsync(noRestart, reason);
+        await _runtime.GrainFactory.GetGrain<IActorHostGrain>(actorId.ToGuid()).KillAsync(noRestart, reason).ConfigureAwait(false);
+        if (noRestart)
+        {
+            // An outbox holds its last call: kept for every actor a driver ever killed, ~4 KB each.
+            foreach (var (caller, _) in _callers)
+            {
+                caller.Outboxes.TryRemove(actorId, out _);
+            }
+        }
     }
 
     /// <summary>The submitter of code running now: the task run or actor instance on this node, else the driver.</summary>

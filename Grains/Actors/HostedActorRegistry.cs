@@ -11,6 +11,7 @@ internal sealed class HostedActorRegistry
 
     private readonly ConcurrentDictionary<ActorId, ActorMailbox> _actors = new();
     private readonly ConcurrentQueue<ActorId> _dead = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ActorMailbox, Action> _evictions = new();
 
     public int Count => _actors.Count;
 
@@ -22,15 +23,23 @@ internal sealed class HostedActorRegistry
     /// <summary>The mailbox of an actor hosted on this node, or null.</summary>
     public ActorMailbox? Find(ActorId id) => _actors.TryGetValue(id, out var mailbox) ? mailbox : null;
 
-    /// <summary>An actor died: it stays listed until <see cref="DeadKept"/> later deaths push it out.</summary>
+    /// <summary>Runs <paramref name="evicted"/> when <paramref name="mailbox"/>'s actor, dead, leaves the registry.</summary>
+    public void WhenEvicted(ActorMailbox mailbox, Action evicted) => _evictions.AddOrUpdate(mailbox, evicted);
+
+    /// <summary>An actor died: it stays listed until <see cref="DeadKept"/> later deaths push it out; then what
+    /// <see cref="WhenEvicted"/> gave runs (its host activation goes, and a later call finds the actor's record).</summary>
     public void Died(ActorId id)
     {
         _dead.Enqueue(id);
         while (_dead.Count > DeadKept && _dead.TryDequeue(out var oldest))
         {
-            if (_actors.TryGetValue(oldest, out var mailbox) && mailbox.State == ActorState.Dead)
+            if (_actors.TryGetValue(oldest, out var mailbox) && mailbox.State == ActorState.Dead
+                && _actors.TryRemove(KeyValuePair.Create(oldest, mailbox)))
             {
-                _actors.TryRemove(oldest, out _);
+                if (_evictions.TryGetValue(mailbox, out var evicted))
+                {
+                    evicted();
+                }
             }
         }
     }
