@@ -141,6 +141,8 @@ internal static class JobSupervisor
             // The job runs as long as it runs: nothing here cancels it (`job stop` signals its process group).
             await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             record = record with { ExitCode = child.ExitCode, EndedAt = DateTimeOffset.UtcNow };
+            // Before the row ends: whoever sees the job ended in the table finds its exit code in the file.
+            record.Write(jobFile);
         }
 
         record = await RecordEndAsync(record, cancellationToken).ConfigureAwait(false);

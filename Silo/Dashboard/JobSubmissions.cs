@@ -239,12 +239,15 @@ internal sealed class JobSubmissions
     public async Task<JobDetail> GetAsync(string jobId, CancellationToken cancellationToken, string? outcome = null)
     {
         CheckId(jobId);
-        var record = JobRecord.TryRead(_paths.JobFile(jobId));
         var row = await FindRowAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             throw new JobApiException(404, $"no job {jobId}: `orleansray job list` (GET /api/jobs) shows the cluster's jobs.");
         }
+
+        // The row first: the supervisor writes the exit code to the job file before it ends the row, so a row that
+        // shows the job ended comes with its exit code.
+        var record = JobRecord.TryRead(_paths.JobFile(jobId));
 
         var state = row.State.ToString().ToUpperInvariant();
         return new JobDetail(row.JobId, state, row.Driver, row.Host, row.Pid, row.Entrypoint, row.Namespace, row.StartedAt, row.EndedAt, row.Message, row.Embedded, record?.ExitCode, record is not null, outcome);
