@@ -6,7 +6,9 @@ namespace OrleansRay.Actors;
 
 /// <summary>The grain face of an actor: receives creation, call batches and kills, and hands them to its mailbox.</summary>
 /// <remarks>
-/// [KeepAlive]: an actor's state lives in this activation, so Orleans must never collect it for idleness. Methods only
+/// [KeepAlive]: an actor's state lives in this activation, so Orleans must never collect it for idleness; once the actor
+/// is dead and its node's registry drops it (<see cref="HostedActorRegistry.DeadKept"/> deaths later), the activation
+/// deactivates itself, and a later call's activation answers from the record. Methods only
 /// enqueue and return; the actor's code runs on the node's worker threads, so the grain is never busy for long.
 /// Placement: the creator picks the node by resources and passes it as Orleans' placement hint (honoured by
 /// PreferLocalPlacement); an activation that finds no instance (its node died, the head restarted) rebuilds the actor
