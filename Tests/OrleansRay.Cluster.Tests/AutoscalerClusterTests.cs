@@ -30,7 +30,10 @@ public sealed partial class AutoscalerClusterTests
     [Fact]
     public async Task Up_launches_two_workers_for_pending_tasks_and_removes_them_once_idle_and_down_leaves_no_process()
     {
-        await using var cluster = new AutoscaledCluster("as-scale", _output);
+        // Workers wait at start for a gate the test opens once status has shown them Pending: a status call takes
+        // seconds on a loaded machine, and without the hold one may land before the launch and the next after both
+        // workers joined (seen under two CPU burners).
+        await using var cluster = new AutoscaledCluster("as-scale", _output, holdWorkerStarts: true);
         try
         {
             cluster.WriteConfig(maxWorkers: 2, idleTimeoutMinutes: 0.1, """
@@ -53,7 +56,9 @@ public sealed partial class AutoscalerClusterTests
                 // a loaded machine, 5-16 s measured): 1 runs on the head (1 CPU), 5 wait: the demand the autoscaler serves.
                 var refs = Enumerable.Range(0, 6).Select(_ => ray.Task(Work.Hold, 4000).Remote()).ToList();
                 var results = ray.GetAsync(refs, TimeSpan.FromSeconds(90));
-                // Status while the tasks run and the workers come: Pending, then alive.
+                // Status while the tasks run and the workers come: Pending (held at their start), then alive.
+                await cluster.PollAsync(v => v.Pending.Any(p => p.Type == "worker"), TimeSpan.FromSeconds(60), "a worker launch shown Pending");
+                cluster.OpenWorkerGate();
                 await cluster.PollAsync(
                     _ => results.IsCompleted && cluster.Observations.Any(o => o.AliveWorkers.Count == 2),
                     TimeSpan.FromSeconds(90),
@@ -68,10 +73,8 @@ public sealed partial class AutoscalerClusterTests
             var firstPending = seen.FindIndex(v => v.Pending.Count(p => p.Type == "worker") > 0);
             var firstTwoAlive = seen.FindIndex(v => v.AliveWorkers.Count == 2);
             var goneAfter = firstTwoAlive < 0 ? -1 : seen.FindIndex(firstTwoAlive, v => v.AliveWorkers.Count == 0 && v.Pending.Count == 0);
-            // Pending no later than both alive: a status call takes seconds on a loaded machine, so the one that lands
-            // in the launch window may already list both nodes alive beside the launch the autoscaler has not yet
-            // seen complete (one CI run saw only that: polls at 13.5 s, before the launch, and 27.9 s).
-            Assert.True(firstPending >= 0 && firstTwoAlive >= firstPending && goneAfter > firstTwoAlive, $"status should show the workers Pending, then alive, then gone:\n{cluster.Summary()}");
+            // Pending before both alive: the workers were held at their start until a status call had shown them Pending.
+            Assert.True(firstPending >= 0 && firstTwoAlive > firstPending && goneAfter > firstTwoAlive, $"status should show the workers Pending, then alive, then gone:\n{cluster.Summary()}");
             // Exactly two workers ever: the demand of 5 waiting CPUs asks for 3 nodes of 2 CPUs, max_workers is 2.
             Assert.True(seen.SelectMany(v => v.AliveWorkers).Distinct().Count() == 2, cluster.Summary());
             var launches = cluster.HeadLogLaunches();
@@ -216,7 +219,8 @@ public sealed partial class AutoscalerClusterTests
     {
         private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(30);
 
-        private readonly OrleansRayCommand _command = new("oas-");
+        private readonly OrleansRayCommand _command;
+        private readonly string? _gate;
         private readonly string _name;
         private readonly ITestOutputHelper _output;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -226,10 +230,27 @@ public sealed partial class AutoscalerClusterTests
         private readonly Dictionary<string, DateTime> _firstFailure = new(StringComparer.Ordinal);
         private bool _down;
 
-        public AutoscaledCluster(string name, ITestOutputHelper output)
+        /// <param name="holdWorkerStarts">Start every worker held by the StartGate startup hook until
+        /// <see cref="OpenWorkerGate"/> (opened on dispose at the latest).</param>
+        public AutoscaledCluster(string name, ITestOutputHelper output, bool holdWorkerStarts = false)
         {
             _name = name;
             _output = output;
+            var gate = Path.Combine(Path.GetTempPath(), "oas-gate-" + Guid.NewGuid().ToString("N")[..12]);
+            _command = holdWorkerStarts
+                ? new("oas-", new Dictionary<string, string> { ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "OrleansRay.Cluster.StartGate.dll"), [StartupHook.GateVariable] = gate })
+                : new("oas-");
+            _gate = holdWorkerStarts ? gate : null;
+        }
+
+        /// <summary>Lets held workers start (see the constructor).</summary>
+        public void OpenWorkerGate()
+        {
+            if (_gate is not null && !File.Exists(_gate))
+            {
+                File.WriteAllText(_gate, "open");
+                Note("worker gate opened");
+            }
         }
 
         public string ConfigFile => Path.Combine(_command.TempDirectory, "cluster.yaml");
@@ -386,6 +407,7 @@ public sealed partial class AutoscalerClusterTests
         {
             try
             {
+                OpenWorkerGate();
                 if (!_down)
                 {
                     Track();
@@ -401,6 +423,10 @@ public sealed partial class AutoscalerClusterTests
                 }
 
                 _command.Dispose();
+                if (_gate is not null)
+                {
+                    File.Delete(_gate);
+                }
             }
         }
 
