@@ -63,6 +63,28 @@ public static class ProcessTree
 
         await ProcessRunner.RunAsync("kill", ["-s", signal, identity.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
         await Poll.UntilAsync(() => !IsRunning(identity), deadline, $"{identity} to exit after SIG{signal}");
+        if (signal == "KILL")
+        {
+            RemoveRuntimeFiles(identity);
+        }
+    }
+
+    /// <summary>A .NET process removes its debugger pipes and diagnostics socket from the temp folder when it exits;
+    /// killed, it leaves them (named by pid and start time, so these names are this process's alone).</summary>
+    private static void RemoveRuntimeFiles(Identity identity)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture, $"{identity.Pid}-{identity.StartTicks}");
+        foreach (var name in (string[])[$"clr-debug-pipe-{key}-in", $"clr-debug-pipe-{key}-out", $"dotnet-diagnostic-{key}-socket"])
+        {
+            try
+            {
+                File.Delete(Path.Combine(Path.GetTempPath(), name));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not ours to worry about: a leftover pipe holds no resource but its name.
+            }
+        }
     }
 
     private static (char State, int ParentPid, long StartTicks)? ReadStat(int pid)
