@@ -24,10 +24,14 @@ public static class StartupHook
             return;
         }
 
-        var deadline = DateTime.UtcNow + MaxHold;
-        while (!File.Exists(gate) && DateTime.UtcNow < deadline)
+        // Watch first, then look: a gate written between the two is seen by the look, one written after by the watcher.
+        using var opened = new ManualResetEventSlim();
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(Path.GetFullPath(gate))!, Path.GetFileName(gate));
+        watcher.Created += (_, _) => opened.Set();
+        watcher.EnableRaisingEvents = true;
+        if (!File.Exists(gate))
         {
-            Thread.Sleep(50);
+            opened.Wait(MaxHold);
         }
     }
 }
