@@ -26,7 +26,17 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
 
     private readonly Dictionary<Guid, (DateTimeOffset At, PendingPlacementGroupInfo Group)> _pendingGroups = new();
     private readonly Dictionary<NodeId, NodeStatus> _nodes = new();
-    private readonly Dictionary<WorkerId, (DateTimeOffset At, ResourceDemandInfo[] Demands)> _driverDemands = new();
+    private readonly Dictionary<WorkerId, (DateTimeOffset At, long View, ResourceDemandInfo[] Demands)> _driverDemands = new();
+
+    /// <summary>Each driver's last exchange (its number in <see cref="_exchanges"/>): the rows it read then are the
+    /// view its next report's demands were computed against.</summary>
+    private readonly Dictionary<WorkerId, long> _driverViews = new();
+
+    /// <summary>Counts exchanges and joins, so "this view was read before that node joined" is exact.</summary>
+    private long _exchanges;
+
+    /// <summary>The number (in <see cref="_exchanges"/>) of the newest node row that appeared.</summary>
+    private long _lastJoin;
     private readonly IClusterMembershipService _membership;
     private readonly Dictionary<string, DateTimeOffset> _driversSeen = new(StringComparer.Ordinal);
 
@@ -106,11 +116,21 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
                 {
                     _driversSeen.Remove(stale);
                 }
+
+                foreach (var gone in _driverViews.Keys.Where(w => !_driversSeen.ContainsKey(w.ToString())).ToList())
+                {
+                    _driverViews.Remove(gone);
+                }
             }
 
+            // The demands were computed against the rows this driver read at its previous exchange (its parked tasks
+            // were retried on them). A first report had no view: it counts from the driver's next one.
+            var exchange = ++_exchanges;
+            var view = _driverViews.GetValueOrDefault(reporter);
+            _driverViews[reporter] = exchange;
             if (driverDemands is { Length: > 0 })
             {
-                _driverDemands[reporter] = (DateTimeOffset.UtcNow, driverDemands);
+                _driverDemands[reporter] = (DateTimeOffset.UtcNow, view, driverDemands);
             }
             else
             {
@@ -157,10 +177,14 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         return Task.FromResult<IReadOnlyList<NodeStatus>>(rows);
     }
 
+    /// <remarks>A driver's report made from a view older than the newest node's arrival is left out until its next one:
+    /// the driver had not yet tried its parked tasks on that node, which may already run them (its row then shows the
+    /// resources taken). Counting such a report made the autoscaler launch a second node for a task the first new node
+    /// had taken. The next report comes one refresh period later (300 ms).</remarks>
     public Task<IReadOnlyList<ResourceDemandInfo>> DriverDemandsAsync()
     {
         var now = DateTimeOffset.UtcNow;
-        foreach (var (driver, (at, _)) in _driverDemands.ToList())
+        foreach (var (driver, (at, _, _)) in _driverDemands.ToList())
         {
             if (now - at > DriverDemandsExpiry)
             {
@@ -168,7 +192,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             }
         }
 
-        return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.SelectMany(d => d.Demands).ToList());
+        return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.Where(d => d.View > _lastJoin).SelectMany(d => d.Demands).ToList());
     }
 
     public Task ReportPendingGroupAsync(Guid id, PendingPlacementGroupInfo? pending)
@@ -210,6 +234,11 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         if (known is null || known.IsAlive != status.IsAlive)
         {
             _dirty = true;
+        }
+
+        if (known is null && status.IsAlive)
+        {
+            _lastJoin = ++_exchanges;
         }
 
         _nodes[status.NodeId] = status;
