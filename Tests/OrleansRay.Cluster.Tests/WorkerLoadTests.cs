@@ -25,10 +25,11 @@ public sealed class WorkerLoadTests : IDisposable
         var head = await _command.RunAsync("start", "--head", "--port", port, "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", StoreBytes);
         Assert.True(head.ExitCode == 0, head.ToString());
 
-        // This assembly ([assembly: CollectionBehavior], xunit.core beside it) and the in-process tests' assembly (the
-        // same attribute, and Orleans-generated attributes naming assemblies beside it).
+        // This assembly ([assembly: CollectionBehavior] with xunit.core beside it, and Orleans-generated attributes
+        // naming assemblies beside it: it holds grains) and the TestApp (an application with its own dependency,
+        // OrleansRay.Train, beside it). Both are built before these tests: this project references the TestApp.
         var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--node-port", workerNodePort, "--num-cpus", "1", "--object-store-memory", StoreBytes,
-            "--load", typeof(WorkerLoadTests).Assembly.Location, "--load", InProcessTestsAssembly());
+            "--load", typeof(WorkerLoadTests).Assembly.Location, "--load", Fixtures.LocalCluster.TestAppAssembly);
 
         Assert.True(worker.ExitCode == 0, worker.ToString());
         Assert.Contains("(2 assemblies)", worker.Output, StringComparison.Ordinal);
@@ -70,10 +71,6 @@ public sealed class WorkerLoadTests : IDisposable
         var stop = await _command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
     }
-
-    /// <summary>Tests/OrleansRay.Tests' build output (built with the solution).</summary>
-    private static string InProcessTestsAssembly() =>
-        RepositoryFiles.BuildOutput(Path.Combine("Tests", "OrleansRay.Tests"), "OrleansRay.Tests.dll");
 
     public void Dispose() => _command.Dispose();
 }
