@@ -40,7 +40,10 @@ public sealed class DistributedTests : IAsyncLifetime
 
         var expected = _cluster.Nodes.Select(n => n.NodeId.Value).OrderBy(x => x).ToArray();
         Assert.Equal(expected, where.Distinct().OrderBy(x => x).ToArray());
-        Assert.All(where.GroupBy(w => w), g => Assert.Equal(100, g.Count()));
+        // Placed round robin: 100 each. Like Ray's SPREAD it is a preference, not a pin: tasks still queued on a node
+        // that falls behind (a busy machine) spill back to a node with room, so the counts may drift from 100, but no
+        // node may lose more than half its share.
+        Assert.All(where.GroupBy(w => w), g => Assert.InRange(g.Count(), 50, 150));
     }
 
     [Fact]
