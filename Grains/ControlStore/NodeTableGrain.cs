@@ -28,9 +28,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     private readonly Dictionary<NodeId, NodeStatus> _nodes = new();
     private readonly Dictionary<WorkerId, (DateTimeOffset At, long View, ResourceDemandInfo[] Demands)> _driverDemands = new();
 
-    /// <summary>Each driver's last exchange (its number in <see cref="_exchanges"/>): the rows it read then are the
-    /// view its next report's demands were computed against.</summary>
-    private readonly Dictionary<WorkerId, long> _driverViews = new();
+    /// <summary>Each driver's last exchange: when (for <see cref="DriversSeenAsync"/>) and its number in
+    /// <see cref="_exchanges"/> (the rows it read then are the view its next report's demands were computed against).</summary>
+    private readonly Dictionary<WorkerId, (DateTimeOffset Seen, long View)> _drivers = new();
 
     /// <summary>Counts exchanges and joins, so "this view was read before that node joined" is exact.</summary>
     private long _exchanges;
@@ -38,7 +38,6 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     /// <summary>The number (in <see cref="_exchanges"/>) of the newest node row that appeared.</summary>
     private long _lastJoin;
     private readonly IClusterMembershipService _membership;
-    private readonly Dictionary<string, DateTimeOffset> _driversSeen = new(StringComparer.Ordinal);
 
     public NodeTableGrain(
         IClusterMembershipService membership,
@@ -109,25 +108,20 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         }
         else
         {
-            _driversSeen[reporter.ToString()] = DateTimeOffset.UtcNow;
-            if (_driversSeen.Count > 10_000)
+            var now = DateTimeOffset.UtcNow;
+            if (_drivers.Count > 10_000)
             {
-                foreach (var stale in _driversSeen.Where(d => DateTimeOffset.UtcNow - d.Value > TimeSpan.FromHours(1)).Select(d => d.Key).ToList())
+                foreach (var stale in _drivers.Where(d => now - d.Value.Seen > TimeSpan.FromHours(1)).Select(d => d.Key).ToList())
                 {
-                    _driversSeen.Remove(stale);
-                }
-
-                foreach (var gone in _driverViews.Keys.Where(w => !_driversSeen.ContainsKey(w.ToString())).ToList())
-                {
-                    _driverViews.Remove(gone);
+                    _drivers.Remove(stale);
                 }
             }
 
             // The demands were computed against the rows this driver read at its previous exchange (its parked tasks
             // were retried on them). A first report had no view: it counts from the driver's next one.
             var exchange = ++_exchanges;
-            var view = _driverViews.GetValueOrDefault(reporter);
-            _driverViews[reporter] = exchange;
+            var view = _drivers.GetValueOrDefault(reporter).View;
+            _drivers[reporter] = (now, exchange);
             if (driverDemands is { Length: > 0 })
             {
                 _driverDemands[reporter] = (DateTimeOffset.UtcNow, view, driverDemands);
@@ -144,7 +138,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     }
 
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> DriversSeenAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(new Dictionary<string, DateTimeOffset>(_driversSeen, StringComparer.Ordinal));
+        Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(_drivers.ToDictionary(d => d.Key.ToString(), d => d.Value.Seen, StringComparer.Ordinal));
 
     public async Task MarkDeadAsync(NodeId nodeId)
     {
