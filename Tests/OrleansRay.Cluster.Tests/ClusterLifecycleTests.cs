@@ -37,7 +37,8 @@ internal static class ClusterAssertions
 {
     public static async Task ThreeAliveNodesWithSummedResourcesAsync(LocalCluster cluster)
     {
-        var status = await cluster.WaitForAliveNodesAsync();
+        await cluster.WaitForAliveNodesAsync();
+        var status = await cluster.StatusAsync();
 
         Assert.True(status.Active == 3 && status.Dead == 0, status.Text);
         Assert.Equal(3, status.Rows.Count);

@@ -78,7 +78,7 @@ public sealed class SharedCluster : IAsyncLifetime
     }
 }
 
-/// <summary>Tests that share one <see cref="SharedCluster"/> (one test at a time: the assembly disables parallelism).</summary>
+/// <summary>Tests that share one <see cref="SharedCluster"/> (one after another, as the tests of one xunit collection always run).</summary>
 [CollectionDefinition(Name)]
 public sealed class ClusterCollection : ICollectionFixture<SharedCluster>
 {
