@@ -108,7 +108,12 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         }
         else
         {
+            // The demands were computed against the rows this driver read at its previous exchange (its parked tasks
+            // were retried on them). A first report had no view: it counts from the driver's next one.
             var now = DateTimeOffset.UtcNow;
+            var exchange = ++_exchanges;
+            var view = _drivers.GetValueOrDefault(reporter).View;
+            _drivers[reporter] = (now, exchange);
             if (_drivers.Count > 10_000)
             {
                 foreach (var stale in _drivers.Where(d => now - d.Value.Seen > TimeSpan.FromHours(1)).Select(d => d.Key).ToList())
@@ -116,15 +121,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
                     _drivers.Remove(stale);
                 }
             }
-
-            // The demands were computed against the rows this driver read at its previous exchange (its parked tasks
-            // were retried on them). A first report had no view: it counts from the driver's next one.
-            var exchange = ++_exchanges;
-            var view = _drivers.GetValueOrDefault(reporter).View;
-            _drivers[reporter] = (now, exchange);
             if (driverDemands is { Length: > 0 })
             {
-                _driverDemands[reporter] = (DateTimeOffset.UtcNow, view, driverDemands);
+                _driverDemands[reporter] = (now, view, driverDemands);
             }
             else
             {

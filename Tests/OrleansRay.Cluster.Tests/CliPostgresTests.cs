@@ -24,7 +24,7 @@ public sealed class CliPostgresTests : IDisposable
         var storage = await _server.CreateDatabaseAsync("cli");
         var port = TestPorts.Free();
 
-        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "2", "--storage", storage);
+        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "2", "--storage", storage);
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains("schema created", start.Output, StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public sealed class CliSecretsTests : IDisposable
         var storage = await _server.CreateDatabaseAsync("secret");
         var port = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
 
-        var head = await _command.RunAsync("start", "--head", "--port", port, "--num-cpus", "1", "--storage", storage);
+        var head = await _command.RunAsync("start", "--head", "--port", port, "--dashboard-port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), "--num-cpus", "1", "--storage", storage);
         Assert.True(head.ExitCode == 0, head.ToString());
         // No --storage: the connection string comes from ORLEANSRAY_STORAGE.
         var worker = await RunWithStorageVariableAsync(storage, "start", "--address", "127.0.0.1:" + port, "--num-cpus", "1");

@@ -18,7 +18,7 @@ public sealed class CliTests : IDisposable
         var port = TestPorts.Free();
         var address = $"127.0.0.1:{port}";
 
-        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "3", "--resources", "{\"accel\": 2}");
+        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "3", "--resources", "{\"accel\": 2}");
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains($"Address = \"{address}\"", start.Output, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class CliTests : IDisposable
     public async Task A_worker_joins_the_head_with_address_and_its_resources_add_up()
     {
         var port = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var head = await _command.RunAsync("start", "--head", "--port", port, "--num-cpus", "2");
+        var head = await _command.RunAsync("start", "--head", "--port", port, "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "2");
         Assert.True(head.ExitCode == 0, head.ToString());
 
         var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--num-cpus", "1", "--resources", "{\"accel\": 1}");

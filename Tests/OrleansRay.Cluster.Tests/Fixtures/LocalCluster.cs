@@ -208,13 +208,14 @@ public sealed class LocalCluster : IAsyncDisposable
                 {
                     last = await GetDashboardAsync("/api/cluster");
                 }
-                catch (HttpRequestException ex)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
-                    last = $"(GET /api/cluster: {ex.Message})"; // the head's HTTP port may not listen yet
+                    // Not listening yet, 401 before the head wrote its token, or a slow answer on a busy machine.
+                    last = $"(GET /api/cluster: {ex.Message})";
                     return false;
                 }
 
-                using var snapshot = JsonDocument.Parse(last);
+                using var snapshot = JsonDocument.Parse(last); // a malformed answer fails the wait: it is a defect
                 var listed = snapshot.RootElement.GetProperty("nodes").EnumerateArray()
                     .Select(n => (Id: n.GetProperty("nodeId").GetString(), Alive: n.GetProperty("isAlive").GetBoolean()))
                     .ToList();
@@ -224,7 +225,8 @@ public sealed class LocalCluster : IAsyncDisposable
             },
             TimeSpan.FromSeconds(60),
             "the head's /api/cluster to list every running node alive",
-            () => last);
+            () => last,
+            TimeSpan.FromMilliseconds(500)); // each answer reads the membership table (a query on PostgreSQL clusters)
         Note($"the head lists {RunningNodes.Count} alive node(s)");
     }
 

@@ -73,7 +73,7 @@ public sealed class TrainCluster : IAsyncLifetime
     }
 }
 
-/// <summary>Tests that share one <see cref="TrainCluster"/> (one test at a time: the assembly disables parallelism).</summary>
+/// <summary>Tests that share one <see cref="TrainCluster"/> (one after another, as the tests of one xunit collection always run).</summary>
 [CollectionDefinition(Name)]
 public sealed class TrainClusterCollection : ICollectionFixture<TrainCluster>
 {

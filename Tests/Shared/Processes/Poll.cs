@@ -18,8 +18,9 @@ internal static class Poll
     }
 
     /// <summary>Waits for an asynchronous condition (a command, a cluster query); each check runs to its end before the
-    /// next starts. <paramref name="describe"/> says what was last seen when the deadline passes.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what, Func<string>? describe = null)
+    /// next starts, <paramref name="interval"/> (default 100 ms) after the previous one ended. <paramref name="describe"/>
+    /// says what was last seen when the deadline passes.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what, Func<string>? describe = null, TimeSpan? interval = null)
     {
         var end = DateTime.UtcNow + deadline;
         while (!await condition())
@@ -29,7 +30,7 @@ internal static class Poll
                 throw new TimeoutException($"Waited {deadline} for {what}.{(describe is null ? string.Empty : " Last seen: " + describe())}");
             }
 
-            await Task.Delay(100);
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100));
         }
     }
 }

@@ -9,12 +9,14 @@ namespace OrleansRay.Tests.Processes;
 /// every outgoing connection of every process (Orleans clients, PostgreSQL, the browser) also takes its local port, so a
 /// port that was free when asked for could be some connection's by the time a node binds it ("Address already in use",
 /// issue 9 case 16). These ports come from below that range, at random, are checked free on every address, and are
-/// never handed out twice in one process.
+/// never handed out twice in one process. They also stay below 20000, where the `orleansray` command picks the ports a
+/// test leaves to it (<c>OptionValues.FreePort</c>: 20000–32767), so a node of one test never takes a port just given
+/// to another test running beside it.
 /// </remarks>
 internal static class TestPorts
 {
     private const int Low = 12_000;
-    private const int High = 32_000;
+    private const int High = 20_000;
     private static readonly HashSet<int> Given = [];
 
     /// <summary>A port below the ephemeral range that nobody listens on right now and this process has not been given.</summary>
