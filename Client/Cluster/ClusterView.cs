@@ -16,8 +16,11 @@ internal static class ClusterView
             return all.OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
         }
 
+        // A report, not an exchange: the node's scheduler does not act on these rows, so they must not count as the view
+        // its next row's demands are computed against (NodeTableGrain.ListAsync).
         var local = LocalStatus(runtime);
-        var rows = await table.ExchangeAsync(local, runtime.WorkerId, []).ConfigureAwait(false);
+        await table.ReportAsync(local).ConfigureAwait(false);
+        var rows = await table.ListAsync().ConfigureAwait(false);
         return rows.Select(r => r.NodeId == local.NodeId ? local : r).OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
     }
 

@@ -4,12 +4,14 @@ namespace OrleansRay.Grains;
 [Alias("orleansray.INodeTableGrain")]
 public interface INodeTableGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds or refreshes a node's row.</summary>
+    /// <summary>Adds or refreshes a node's row outside the refresh loop (not an exchange: the row's demands keep the view of
+    /// the node's last <see cref="ExchangeAsync"/>).</summary>
     [Alias("Report")]
     Task ReportAsync(NodeStatus status);
 
     /// <summary>One round of a runtime's cluster view: records this node's row (<paramref name="self"/>; null for a
-    /// driver, which reports the demands it holds instead) and returns every node's row.</summary>
+    /// driver, which reports the demands it holds instead) and returns every node's row. The reporter's next report is
+    /// taken as computed against the rows returned here.</summary>
     [Alias("Exchange")]
     Task<IReadOnlyList<NodeStatus>> ExchangeAsync(NodeStatus? self, WorkerId reporter, ResourceDemandInfo[] driverDemands);
 
@@ -34,7 +36,8 @@ public interface INodeTableGrain : IGrainWithIntegerKey
     [Alias("MarkDead")]
     Task MarkDeadAsync(NodeId nodeId);
 
-    /// <summary>Every known node, alive and dead.</summary>
+    /// <summary>Every known node, alive and dead. A live row's demands are left out while they were computed before the
+    /// newest node joined (the node may still spill those tasks to it); a dead row has none.</summary>
     [Alias("List")]
     Task<IReadOnlyList<NodeStatus>> ListAsync();
 }

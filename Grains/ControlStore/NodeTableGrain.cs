@@ -32,6 +32,10 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     /// <see cref="_exchanges"/> (the rows it read then are the view its next report's demands were computed against).</summary>
     private readonly Dictionary<WorkerId, (DateTimeOffset Seen, long View)> _drivers = new();
 
+    /// <summary>Each node's last exchange (its number in <see cref="_exchanges"/>) and the view its current row's demands
+    /// were computed against (the number of the exchange before the one that brought the row).</summary>
+    private readonly Dictionary<NodeId, (long Exchange, long RowView)> _nodeViews = new();
+
     /// <summary>Counts exchanges and joins, so "this view was read before that node joined" is exact.</summary>
     private long _exchanges;
 
@@ -97,6 +101,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     {
         ArgumentNullException.ThrowIfNull(status);
         Record(status);
+        // Not an exchange: the row was computed against the rows the node read at its last one.
+        var last = _nodeViews.GetValueOrDefault(status.NodeId).Exchange;
+        _nodeViews[status.NodeId] = (last, last);
         return Task.CompletedTask;
     }
 
@@ -104,7 +111,11 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     {
         if (self is not null)
         {
+            // As for a driver: the row's demands (its queued and parked tasks) were computed against the rows the node
+            // read at its previous exchange, before it could spill them to a node that joined since.
+            var previous = _nodeViews.GetValueOrDefault(self.NodeId).Exchange;
             Record(self);
+            _nodeViews[self.NodeId] = (++_exchanges, previous);
         }
         else
         {
@@ -149,6 +160,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         }
     }
 
+    /// <remarks>A live row's demands are shown only when the node computed them from a view that had the newest node
+    /// (as a driver's, see <see cref="DriverDemandsAsync"/>): until its next exchange the node may still spill those
+    /// tasks to the new node, and the autoscaler would launch another for them.</remarks>
     public Task<IReadOnlyList<NodeStatus>> ListAsync()
     {
         var snapshot = _membership.CurrentSnapshot;
@@ -157,7 +171,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         foreach (var (id, row) in _nodes.ToList())
         {
             var alive = row.IsAlive && IsAlive(snapshot, id, row, now);
-            var shown = alive ? row : row with { IsAlive = false, Available = ResourceSet.Empty, Demands = Array.Empty<ResourceDemandInfo>() };
+            var shown = !alive ? row with { IsAlive = false, Available = ResourceSet.Empty, Demands = Array.Empty<ResourceDemandInfo>() }
+                : row.Demands.Count > 0 && _nodeViews.GetValueOrDefault(id).RowView <= _lastJoin ? row with { Demands = Array.Empty<ResourceDemandInfo>() }
+                : row;
             if (!alive && row.IsAlive)
             {
                 _nodes[id] = row with { IsAlive = false };

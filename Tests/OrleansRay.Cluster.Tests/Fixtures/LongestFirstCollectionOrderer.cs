@@ -23,11 +23,7 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
     private static readonly string[] Shared = [ClusterCollection.Name, PostgresCollection.Name, TrainClusterCollection.Name];
 
     /// <inheritdoc/>
-    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
-    {
-        var collections = testCollections.ToList();
-        return collections
-            .OrderBy(c => Array.IndexOf(Shared, c.DisplayName) is var rank and >= 0 ? rank : Shared.Length)
-            .ThenBy(collections.IndexOf);
-    }
+    /// <remarks>OrderBy is a stable sort: collections of the same rank keep xunit's order.</remarks>
+    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
+        testCollections.OrderBy(c => Array.IndexOf(Shared, c.DisplayName) is var rank and >= 0 ? rank : Shared.Length);
 }

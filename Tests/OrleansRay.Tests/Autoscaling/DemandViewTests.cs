@@ -1,0 +1,87 @@
+using OrleansRay.Grains;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Autoscaling;
+
+/// <summary>The node table leaves out a driver's or a node's demands that were computed before the newest node joined:
+/// the reporter had not yet tried its parked or queued tasks on that node (which may already run them), so the
+/// autoscaler must not launch a second node for them. A cluster run once launched two 'accel' nodes for one task that
+/// way.</summary>
+public sealed class DemandViewTests
+{
+    private static readonly ResourceDemandInfo[] AccelDemand =
+        [new(ResourceSet.From(new Dictionary<string, double> { ["CPU"] = 1, ["accel"] = 1 }), 1, IsInfeasible: false, IsActor: false)];
+
+    [Fact]
+    public async Task A_drivers_demands_computed_before_a_node_joined_count_again_only_from_a_report_made_after_it_saw_the_node()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null));
+        var table = cluster.Nodes[0].Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var driver = WorkerId.NewId();
+
+        // A driver's first report had no view of the cluster; from its second on, its demands count.
+        await table.ExchangeAsync(null, driver, AccelDemand);
+        Assert.Empty(await table.DriverDemandsAsync());
+        await table.ExchangeAsync(null, driver, AccelDemand);
+        Assert.Equal(AccelDemand, await table.DriverDemandsAsync());
+
+        // A node joins (its own report makes its row). The driver's last report was made before it could know.
+        var joined = await cluster.AddNodeAsync(1, new Dictionary<string, double> { ["accel"] = 1 });
+        await Eventually.TrueAsync(
+            async () => (await table.ListAsync()).Any(r => r.NodeId == joined.NodeId && r.IsAlive),
+            TimeSpan.FromSeconds(30),
+            "the new node's row is in the table");
+        Assert.Empty(await table.DriverDemandsAsync());
+
+        // The next report was computed from the rows read before the join (still left out); the one after that from rows
+        // that had the node: the demand is real, and counts.
+        await table.ExchangeAsync(null, driver, AccelDemand);
+        Assert.Empty(await table.DriverDemandsAsync());
+        await table.ExchangeAsync(null, driver, AccelDemand);
+        Assert.Equal(AccelDemand, await table.DriverDemandsAsync());
+
+        // A report without demands clears them.
+        await table.ExchangeAsync(null, driver, []);
+        Assert.Empty(await table.DriverDemandsAsync());
+    }
+
+    [Fact]
+    public async Task A_nodes_demands_computed_before_a_node_joined_are_shown_again_only_from_a_row_made_after_it_saw_the_node()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null));
+        var table = cluster.Nodes[0].Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        // A node that reports only when this test says so (no silo: its row stays alive for 10 s after each report).
+        var reporter = WorkerId.NewId();
+        var id = new NodeId("test-node-" + reporter);
+        NodeStatus Row() => new(id, "test-node", IsAlive: true, Cpu(1), ResourceSet.Empty, AccelDemand, DateTimeOffset.UtcNow);
+        async Task<IReadOnlyList<ResourceDemandInfo>> ShownAsync() => (await table.ListAsync()).Single(r => r.NodeId == id).Demands;
+
+        // A node's first row had no view of the cluster; from its second on, its demands show.
+        await table.ExchangeAsync(Row(), reporter, []);
+        Assert.Empty(await ShownAsync());
+        await table.ExchangeAsync(Row(), reporter, []);
+        Assert.Equal(AccelDemand, await ShownAsync());
+
+        // A node joins. The reporter's row was made before it could know: its demands are left out.
+        var joined = await cluster.AddNodeAsync(1, new Dictionary<string, double> { ["accel"] = 1 });
+        await Eventually.TrueAsync(
+            async () => (await table.ListAsync()).Any(r => r.NodeId == joined.NodeId && r.IsAlive),
+            TimeSpan.FromSeconds(30),
+            "the new node's row is in the table");
+        Assert.Empty(await ShownAsync());
+
+        // A report outside the refresh loop keeps the view of the last exchange (still from before the join).
+        await table.ReportAsync(Row());
+        Assert.Empty(await ShownAsync());
+
+        // The next exchange's row was computed from the rows read before the join (still left out); the one after that
+        // from rows that had the node: the demand is real, and shows.
+        await table.ExchangeAsync(Row(), reporter, []);
+        Assert.Empty(await ShownAsync());
+        await table.ExchangeAsync(Row(), reporter, []);
+        Assert.Equal(AccelDemand, await ShownAsync());
+    }
+
+    private static ResourceSet Cpu(double count) => ResourceSet.From(new Dictionary<string, double> { ["CPU"] = count });
+}
