@@ -4,8 +4,8 @@ namespace OrleansRay.Grains;
 [Alias("orleansray.INodeTableGrain")]
 public interface INodeTableGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds or refreshes a node's row outside the refresh loop (not an exchange: the row's demands keep the view of
-    /// the node's last <see cref="ExchangeAsync"/>).</summary>
+    /// <summary>Adds or refreshes a node's row outside the refresh loop (not an exchange: the row's demands count as
+    /// computed against the same view as its previous row's).</summary>
     [Alias("Report")]
     Task ReportAsync(NodeStatus status);
 

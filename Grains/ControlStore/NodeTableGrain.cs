@@ -33,7 +33,8 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     private readonly Dictionary<WorkerId, (DateTimeOffset Seen, long View)> _drivers = new();
 
     /// <summary>Each node's last exchange (its number in <see cref="_exchanges"/>) and the view its current row's demands
-    /// were computed against (the number of the exchange before the one that brought the row).</summary>
+    /// count as computed against: for a row an exchange brought, the node's exchange before that one; a row from
+    /// <see cref="ReportAsync"/> keeps the view of the row before it.</summary>
     private readonly Dictionary<NodeId, (long Exchange, long RowView)> _nodeViews = new();
 
     /// <summary>Counts exchanges and joins, so "this view was read before that node joined" is exact.</summary>
@@ -101,9 +102,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     {
         ArgumentNullException.ThrowIfNull(status);
         Record(status);
-        // Not an exchange: the row was computed against the rows the node read at its last one.
-        var last = _nodeViews.GetValueOrDefault(status.NodeId).Exchange;
-        _nodeViews[status.NodeId] = (last, last);
+        // Not an exchange, and made off the refresh loop: the node may not have acted on its last exchange's rows yet,
+        // so the row keeps the view its previous row had (its demands show no sooner than the refresh loop's would).
+        _nodeViews[status.NodeId] = _nodeViews.GetValueOrDefault(status.NodeId);
         return Task.CompletedTask;
     }
 

@@ -27,10 +27,10 @@ internal sealed class MultiClientTasksAsync : Benchmark
     public override int Warmups => Connected.ConnectedDriver.Warmups;
 
     /// <summary>30 s, twice the connected round-trip rows' warm-up: both processes compile their hot paths (tier 0,
-    /// instrumented, tier 1) only as the row calls them, and four drivers reach more code than one. With three warm-up
-    /// runs (about 2 s) the tiered-compilation threads of the two processes had 28% of the machine's samples during the
-    /// recorded runs, and still did 13 to 19 s in.</summary>
-    public override TimeSpan WarmupTime => TimeSpan.FromSeconds(30);
+    /// instrumented, tier 1) only as the row calls them, and four drivers reach more code than one. With only the three
+    /// short warm-up runs (about 2 s in all) the tiered-compilation threads of the two processes had 28% of the
+    /// machine's samples during the recorded runs, and still did 13 to 19 s in.</summary>
+    public override TimeSpan WarmupTime => 2 * Connected.ConnectedDriver.RoundTripWarmupTime;
 
     public override int Runs => 3;
 

@@ -63,15 +63,28 @@ public sealed class DemandViewTests
         await table.ExchangeAsync(Row(), reporter, []);
         Assert.Equal(AccelDemand, await ShownAsync());
 
-        // A node joins. The reporter's row was made before it could know: its demands are left out.
-        var joined = await cluster.AddNodeAsync(1, new Dictionary<string, double> { ["accel"] = 1 });
+        // A node joins. The reporter's row was made before it could know: its demands are left out. While the node
+        // starts, the reporter keeps its row fresh with reports (not exchanges: they keep the view of its last one).
+        var joining = cluster.AddNodeAsync(1, new Dictionary<string, double> { ["accel"] = 1 });
+        while (!joining.IsCompleted)
+        {
+            await table.ReportAsync(Row());
+            await Task.WhenAny(joining, Task.Delay(TimeSpan.FromSeconds(1)));
+        }
+
+        var joined = await joining;
         await Eventually.TrueAsync(
-            async () => (await table.ListAsync()).Any(r => r.NodeId == joined.NodeId && r.IsAlive),
+            async () =>
+            {
+                await table.ReportAsync(Row());
+                return (await table.ListAsync()).Any(r => r.NodeId == joined.NodeId && r.IsAlive);
+            },
             TimeSpan.FromSeconds(30),
             "the new node's row is in the table");
+        Assert.True((await table.ListAsync()).Single(r => r.NodeId == id).IsAlive, "the reporter's row is still alive");
         Assert.Empty(await ShownAsync());
 
-        // A report outside the refresh loop keeps the view of the last exchange (still from before the join).
+        // A report outside the refresh loop keeps the view its row had (from before the join).
         await table.ReportAsync(Row());
         Assert.Empty(await ShownAsync());
 
