@@ -16,7 +16,24 @@ internal sealed class HostedActorRegistry
     public int Count => _actors.Count;
 
     /// <summary>Actors whose instance is on this node now: being created, alive or restarting (not dead ones).</summary>
-    public int LiveCount => _actors.Values.Count(m => m.State != ActorState.Dead);
+    /// <remarks>Read for every node row (each 300 ms). The dictionary's own enumerator takes no lock and copies nothing;
+    /// its <c>Values</c> would take every lock and copy all mailboxes.</remarks>
+    public int LiveCount
+    {
+        get
+        {
+            var live = 0;
+            foreach (var (_, mailbox) in _actors)
+            {
+                if (mailbox.State != ActorState.Dead)
+                {
+                    live++;
+                }
+            }
+
+            return live;
+        }
+    }
 
     public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
 
@@ -47,15 +64,14 @@ internal sealed class HostedActorRegistry
     /// <summary>The live, non-detached actors here whose owner (the driver that created them) is one of
     /// <paramref name="drivers"/> (worker ids as text): actors whose job ended without killing them.</summary>
     public List<ActorId> OwnedBy(IReadOnlySet<string> drivers) =>
-        [.. _actors.Values
+        [.. _actors.Select(a => a.Value)
             .Where(m => m.State != ActorState.Dead)
             .Select(m => m.Ownership)
             .Where(o => o is { Detached: false } && drivers.Contains(o.Value.Owner.ToString()))
             .Select(o => o!.Value.Id)];
 
     public HostedActor[] Snapshot() =>
-        _actors.Values
-            .Select(m => (Mailbox: m, Info: m.Info()))
+        _actors.Select(a => (Mailbox: a.Value, Info: a.Value.Info()))
             .Where(x => x.Info is not null)
             .Select(x => new HostedActor(x.Info!, x.Mailbox.PendingCalls, x.Mailbox.CallsRun))
             .ToArray();
