@@ -101,10 +101,10 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     public Task ReportAsync(NodeStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        Record(status);
         // Not an exchange, and made off the refresh loop: the node may not have acted on its last exchange's rows yet,
-        // so the row keeps the view its previous row had (its demands show no sooner than the refresh loop's would).
-        _nodeViews[status.NodeId] = _nodeViews.GetValueOrDefault(status.NodeId);
+        // so the row keeps the view its previous row had (_nodeViews is left as it is; its demands show no sooner than
+        // the refresh loop's would).
+        Record(status);
         return Task.CompletedTask;
     }
 
@@ -173,7 +173,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
         {
             var alive = row.IsAlive && IsAlive(snapshot, id, row, now);
             var shown = !alive ? row with { IsAlive = false, Available = ResourceSet.Empty, Demands = Array.Empty<ResourceDemandInfo>() }
-                : row.Demands.Count > 0 && _nodeViews.GetValueOrDefault(id).RowView <= _lastJoin ? row with { Demands = Array.Empty<ResourceDemandInfo>() }
+                : row.Demands.Count > 0 && !SawNewestNode(_nodeViews.GetValueOrDefault(id).RowView) ? row with { Demands = Array.Empty<ResourceDemandInfo>() }
                 : row;
             if (!alive && row.IsAlive)
             {
@@ -202,7 +202,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
             }
         }
 
-        return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.Where(d => d.View > _lastJoin).SelectMany(d => d.Demands).ToList());
+        return Task.FromResult<IReadOnlyList<ResourceDemandInfo>>(_driverDemands.Values.Where(d => SawNewestNode(d.View)).SelectMany(d => d.Demands).ToList());
     }
 
     public Task ReportPendingGroupAsync(Guid id, PendingPlacementGroupInfo? pending)
@@ -232,6 +232,10 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
 
         return Task.FromResult<IReadOnlyList<PendingPlacementGroupInfo>>(_pendingGroups.Values.Select(p => p.Group).ToList());
     }
+
+    /// <summary>True when rows read at exchange <paramref name="view"/> already had the newest node: the one rule for a
+    /// driver's reports and a node's rows.</summary>
+    private bool SawNewestNode(long view) => view > _lastJoin;
 
     private void Record(NodeStatus status)
     {
