@@ -32,8 +32,6 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         runtime.HostedActors.WhenEvicted(_mailbox, () => GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "a dead actor left the node's registry")));
     }
 
-    private IActorRecordGrain Record => GrainFactory.GetGrain<IActorRecordGrain>(this.GetPrimaryKey());
-
     public async Task CreateAsync(ActorCreationSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -42,7 +40,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
             return;
         }
 
-        await Record.RegisterAsync(spec);
+        await _runtime.ActorTable.RegisterAsync(spec);
         _mailbox.Start(spec);
         _runtime.Cluster.Occupancy?.WorkArrived(); // hosted now: a draining node keeps it and stops draining
     }
@@ -93,7 +91,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
             if (noRestart)
             {
                 // No instance here: record the kill so no later activation brings the actor back.
-                await Record.ReportAsync(ActorState.Dead, _runtime.NodeId.Value ?? string.Empty);
+                await _runtime.ActorTable.ReportAsync(ActorId.FromGuid(this.GetPrimaryKey()), ActorState.Dead, _runtime.NodeId.Value ?? string.Empty);
                 return;
             }
 
@@ -132,7 +130,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
     private async Task RecoverAsync(bool forCalls = true)
     {
         var id = ActorId.FromGuid(this.GetPrimaryKey());
-        var restart = await Record.RestartAsync();
+        var restart = await _runtime.ActorTable.RestartAsync(id);
         if (_mailbox.IsCreated)
         {
             return;

@@ -13,6 +13,7 @@ namespace OrleansRay.Actors;
 internal sealed class ActorServices
 {
     private long _callsRun;
+    private ActorTableClient? _actorTable;
 
     /// <param name="host">The node runtime (what <see cref="TaskContext.Host"/> gives code running in an actor).</param>
     /// <param name="node">This node's identity.</param>
@@ -61,6 +62,13 @@ internal sealed class ActorServices
 
     /// <summary>The actors this node hosts (and a bounded tail of dead ones), for the dashboard.</summary>
     public HostedActorRegistry HostedActors { get; } = new();
+
+    /// <summary>This node's way to the control store's actor table (made on first use: the grain factory may not reach a
+    /// cluster before then).</summary>
+    public ActorTableClient ActorTable => LazyInitializer.EnsureInitialized(ref _actorTable, () => new ActorTableClient(GrainFactory, Logger));
+
+    /// <summary>Where the actor layer's shared parts log (the node runtime's logger; none in unit tests).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     /// <summary>This node's id.</summary>
     public NodeId NodeId => Node.NodeId;

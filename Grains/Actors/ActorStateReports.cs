@@ -31,8 +31,8 @@ internal sealed partial class ActorStateReports
         }
     }
 
-    /// <summary>Records the actor's state in its control-store record.</summary>
-    public void ReportState(ActorId actorId, ActorState state) => _ = ReportStateAsync(actorId, state);
+    /// <summary>Records the actor's state in its row of the actor table (batched per shard).</summary>
+    public void ReportState(ActorId actorId, ActorState state) => _runtime.ActorTable.Report(actorId, state, _runtime.NodeId.Value ?? string.Empty);
 
     /// <summary>Releases a dead actor's name in the actor directory.</summary>
     public void Unregister(ActorCreationSpec spec) => _ = UnregisterAsync(spec);
@@ -48,21 +48,6 @@ internal sealed partial class ActorStateReports
             LogUnregisterFailed(_logger, spec.Options.Name, ex);
         }
     }
-
-    private async Task ReportStateAsync(ActorId actorId, ActorState state)
-    {
-        try
-        {
-            await _runtime.GrainFactory.GetGrain<IActorRecordGrain>(actorId.ToGuid()).ReportAsync(state, _runtime.NodeId.Value ?? string.Empty).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogReportFailed(_logger, actorId, ex.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reporting the state of actor {ActorId} to the control store failed: {Reason}")]
-    private static partial void LogReportFailed(ILogger logger, ActorId actorId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the name {Name} in the actor directory failed")]
     private static partial void LogUnregisterFailed(ILogger logger, string name, Exception exception);

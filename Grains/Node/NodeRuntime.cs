@@ -61,7 +61,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
         Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
-        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code };
+        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code, Logger = logger };
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.Occupancy = new NodeOccupancy(this);
         Cluster.ResultsReturned = Foreign.Deliver;

@@ -1,0 +1,76 @@
+namespace OrleansRay.Grains;
+
+/// <summary>One shard of the control store's actor table (Ray's GCS actor table): for each actor whose id falls in the
+/// shard (<see cref="ActorTableShards.Of"/>), how to construct it, its state, its node and its restarts. Key: the shard
+/// index, 0 to <see cref="ActorTableShards.Count"/> − 1.</summary>
+/// <remarks>
+/// Lives on the head and survives an actor's node, so an actor whose node died can be rebuilt elsewhere; persisted with
+/// the cluster's grain storage (PostgreSQL with --storage), so a restarted head finds its actors again. A shard holds
+/// many actors, so creating an actor costs no activation of its own besides its host's, and nodes send their
+/// registrations and state changes in batches, one in flight per shard.
+/// Dead actors' rows are kept for later callers (who get "it was killed") up to
+/// <see cref="ActorTableShards.DeadKept"/> in all, oldest dropped first, as Ray keeps its latest destroyed actors
+/// (<c>maximum_gcs_destroyed_actor_cached_count</c>, 100,000). A dead row keeps its spec without constructor arguments.
+/// </remarks>
+[Alias("orleansray.IActorTableGrain")]
+public interface IActorTableGrain : IGrainWithIntegerKey
+{
+    /// <summary>Records new actors (idempotent per actor: a row that already has a spec keeps it). Returns once the
+    /// rows are stored.</summary>
+    [Alias("Register")]
+    Task RegisterAsync(ActorCreationSpec[] specs);
+
+    /// <summary>A fresh activation of actor <paramref name="actorId"/> found no instance (its node died, or the head
+    /// restarted): counts a restart if MaxRestarts allows (detached actors always come back) and returns how to construct
+    /// it, or why it must not come back.</summary>
+    [Alias("Restart")]
+    Task<ActorRestart> RestartAsync(ActorId actorId);
+
+    /// <summary>Actors' states and nodes changed. A row already dead stays dead.</summary>
+    [Alias("Report")]
+    Task ReportAsync(ActorStateReport[] reports);
+}
+
+/// <summary>Where the actor table's rows live: which shard holds an actor, and how many dead actors are kept.</summary>
+public static class ActorTableShards
+{
+    /// <summary>The number of shards (32): enough that concurrent creations from several nodes spread over several
+    /// head activations, few enough that a cluster's first actors do not wait for many activations. Part of the stored
+    /// layout: changing it moves actors between shards.</summary>
+    public const int Count = 32;
+
+    /// <summary>Dead actors' rows kept in the whole table (100,000, Ray's default), <see cref="DeadKeptPerShard"/> in
+    /// each shard.</summary>
+    public const int DeadKept = 100_000;
+
+    /// <summary>Dead actors' rows kept in one shard: <see cref="DeadKept"/> / <see cref="Count"/>.</summary>
+    public const int DeadKeptPerShard = DeadKept / Count;
+
+    /// <summary>The shard that holds <paramref name="actorId"/>'s row: a fixed mix of its 128 bits (the low half is a
+    /// per-process counter, the high half a per-process random prefix), so it is the same in every process and version.</summary>
+    public static int Of(ActorId actorId)
+    {
+        var mixed = (actorId.Hi ^ (actorId.Lo * 0x9E3779B97F4A7C15UL)) * 0xBF58476D1CE4E5B9UL;
+        return (int)((mixed >> 32) % Count);
+    }
+}
+
+/// <summary>A change of one actor's state, as its node reports it to the actor table.</summary>
+/// <param name="ActorId">The actor.</param>
+/// <param name="State">Its new state.</param>
+/// <param name="Node">The id of the node that hosts it (the reporter: <see cref="NodeId.Value"/>); empty when unknown.</param>
+[GenerateSerializer, Immutable, Alias("orleansray.actorstatereport")]
+public readonly record struct ActorStateReport(
+    [property: Id(0)] ActorId ActorId,
+    [property: Id(1)] ActorState State,
+    [property: Id(2)] string Node);
+
+/// <summary>The answer to <see cref="IActorTableGrain.RestartAsync"/>.</summary>
+/// <param name="Spec">How to construct the actor; null when the table has no row for it.</param>
+/// <param name="Restarts">Restarts counted so far, this one included.</param>
+/// <param name="RefusedBecause">Why the actor must not come back (dead, no restarts left, unknown); null when it may.</param>
+[GenerateSerializer, Immutable, Alias("orleansray.actorrestart")]
+public sealed record ActorRestart(
+    [property: Id(0)] ActorCreationSpec? Spec,
+    [property: Id(1)] int Restarts,
+    [property: Id(2)] string? RefusedBecause);

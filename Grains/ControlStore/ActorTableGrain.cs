@@ -1,0 +1,212 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+using Orleans.Storage;
+using OrleansRay.Grains;
+
+namespace OrleansRay.ControlStore;
+
+/// <summary>One actor's row in the actor table. The creation spec is kept as Orleans-serialized bytes: it holds
+/// constructor arguments of any serializable type, and a row is decoded only when its actor is rebuilt.</summary>
+[GenerateSerializer, Alias("orleansray.actorrow")]
+public sealed class ActorRow
+{
+    /// <summary>The serialized <see cref="ActorCreationSpec"/>; null when only a report reached the table.</summary>
+    [Id(0)] public byte[]? Spec { get; set; }
+
+    /// <summary>Restarts counted so far.</summary>
+    [Id(1)] public int Restarts { get; set; }
+
+    /// <summary>The <see cref="ActorState"/>.</summary>
+    [Id(2)] public ActorState State { get; set; }
+
+    /// <summary>The node that reported last.</summary>
+    [Id(3)] public string Node { get; set; } = string.Empty;
+}
+
+/// <summary>The rows of one actor-table shard, as stored.</summary>
+[GenerateSerializer, Alias("orleansray.actortablerows")]
+public sealed class ActorTableRows
+{
+    /// <summary>Rows by actor id (<see cref="ActorId.ToGuid"/>).</summary>
+    [Id(0)] public Dictionary<Guid, ActorRow> Rows { get; set; } = new();
+
+    /// <summary>Dead actors in the order they died, oldest first (some may have left <see cref="Rows"/> since).</summary>
+    [Id(1)] public List<Guid> Deaths { get; set; } = new();
+}
+
+/// <summary>One shard of the actor table; see <see cref="IActorTableGrain"/>.</summary>
+/// <remarks>The rows are held in the activation (on the head, never collected) and written through to grain storage
+/// after each batch when that storage outlives the head (PostgreSQL); the head's own memory storage would only hold a
+/// second copy that dies with it, so nothing is written there. A write that fails is logged and the in-memory rows stay
+/// authoritative.</remarks>
+[HeadPlacement]
+[KeepAlive]
+internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
+{
+    private readonly PersistedRows<ActorTableRows> _stored;
+    private readonly Serializer _serializer;
+    private readonly ILogger<ActorTableGrain> _logger;
+    private ActorTableRows _table = new();
+    private bool _durable;
+
+    public ActorTableGrain(
+        [PersistentState("actortable", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
+        Serializer serializer,
+        ILogger<ActorTableGrain> logger)
+    {
+        _stored = new PersistedRows<ActorTableRows>(state, serializer, logger, "actor table shard");
+        _serializer = serializer;
+        _logger = logger;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _durable = ServiceProvider.GetKeyedService<IGrainStorage>(ControlStoreStorage.Name) is not HeadMemoryGrainStorage;
+        _table = _stored.Load() ?? new ActorTableRows();
+        return Task.CompletedTask;
+    }
+
+    public async Task RegisterAsync(ActorCreationSpec[] specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        var changed = false;
+        foreach (var spec in specs)
+        {
+            ArgumentNullException.ThrowIfNull(spec);
+            var key = spec.ActorId.ToGuid();
+            if (_table.Rows.TryGetValue(key, out var row) && row.Spec is not null)
+            {
+                continue; // registered already (a retried creation)
+            }
+
+            row ??= new ActorRow();
+            row.Spec = _serializer.SerializeToArray(spec);
+            row.State = ActorState.Pending;
+            _table.Rows[key] = row;
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await SaveAsync().ConfigureAwait(true);
+        }
+    }
+
+    public async Task<ActorRestart> RestartAsync(ActorId actorId)
+    {
+        if (!_table.Rows.TryGetValue(actorId.ToGuid(), out var row) || row.Spec is null || Decode(actorId, row.Spec) is not { } spec)
+        {
+            return new ActorRestart(null, 0, "no actor with this id was ever created in this cluster (or its record was lost with in-memory state, or dropped as one of the oldest dead actors)");
+        }
+
+        if (row.State == ActorState.Dead)
+        {
+            return new ActorRestart(spec, row.Restarts, "it was killed or died past its MaxRestarts");
+        }
+
+        var options = spec.Options;
+        if (row.Restarts >= options.MaxRestarts && !options.Detached)
+        {
+            Died(actorId.ToGuid(), row, spec);
+            await SaveAsync().ConfigureAwait(true);
+            return new ActorRestart(spec, row.Restarts, $"its node died and it has no restarts left (MaxRestarts = {options.MaxRestarts})");
+        }
+
+        row.Restarts++;
+        row.State = ActorState.Restarting;
+        await SaveAsync().ConfigureAwait(true);
+        return new ActorRestart(spec, row.Restarts, null);
+    }
+
+    public async Task ReportAsync(ActorStateReport[] reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        var changed = false;
+        foreach (var report in reports)
+        {
+            var key = report.ActorId.ToGuid();
+            if (!_table.Rows.TryGetValue(key, out var row))
+            {
+                // A report before (or without) the registration: kept, so a kill that overtook the creation is known.
+                row = new ActorRow();
+                _table.Rows[key] = row;
+            }
+            else if (row.State == ActorState.Dead)
+            {
+                continue;
+            }
+
+            row.Node = report.Node;
+            if (report.State == ActorState.Dead)
+            {
+                Died(key, row, row.Spec is null ? null : Decode(report.ActorId, row.Spec));
+            }
+            else
+            {
+                row.State = report.State;
+            }
+
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await SaveAsync().ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>Marks <paramref name="row"/> dead: its spec loses its constructor arguments (they may be large, and a
+    /// dead actor is never built again), and the oldest dead rows beyond <see cref="ActorTableShards.DeadKeptPerShard"/>
+    /// leave the shard.</summary>
+    private void Died(Guid key, ActorRow row, ActorCreationSpec? spec)
+    {
+        row.State = ActorState.Dead;
+        if (spec is { Args.Length: > 0 })
+        {
+            row.Spec = _serializer.SerializeToArray(spec with { Args = [] });
+        }
+
+        var deaths = _table.Deaths;
+        deaths.Add(key);
+        // Trimmed in steps of an eighth, so the list is not shifted on every death.
+        if (deaths.Count > ActorTableShards.DeadKeptPerShard + (ActorTableShards.DeadKeptPerShard / 8))
+        {
+            var drop = deaths.Count - ActorTableShards.DeadKeptPerShard;
+            for (var i = 0; i < drop; i++)
+            {
+                if (_table.Rows.TryGetValue(deaths[i], out var old) && old.State == ActorState.Dead)
+                {
+                    _table.Rows.Remove(deaths[i]);
+                }
+            }
+
+            deaths.RemoveRange(0, drop);
+        }
+    }
+
+    private ActorCreationSpec? Decode(ActorId actorId, byte[] bytes)
+    {
+        try
+        {
+            return _serializer.Deserialize<ActorCreationSpec>(bytes);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogUnreadable(_logger, actorId, ex.Message);
+            return null;
+        }
+    }
+
+    private Task SaveAsync() => _durable ? _stored.SaveAsync(_table) : Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored row of actor {ActorId} could not be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, ActorId actorId, string reason);
+}
+
+/// <summary>The grain storage the control store writes through to: the silo's default provider (ADO.NET on
+/// PostgreSQL with --storage; in memory otherwise).</summary>
+internal static class ControlStoreStorage
+{
+    public const string Name = "Default";
+}
