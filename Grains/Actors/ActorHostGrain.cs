@@ -142,8 +142,9 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
             if (forCalls)
             {
                 var mailbox = _mailbox;
+                var why = restart.RefusedBecause ?? "no actor with this id was created in this cluster";
                 _ = Task.Delay(CreationGrace).ContinueWith(
-                    _ => mailbox.StartDead(new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, "no actor with this id was created in this cluster"),
+                    _ => mailbox.StartDead(new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, why),
                     CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
