@@ -8,7 +8,8 @@ namespace OrleansRay.Tests.Semantics;
 
 /// <summary>How a node's endpoint (an Orleans observer, which runs its calls one at a time) answers: a lone task's result
 /// rides in the reply to its send (Ray's PushTask reply) or, when the task is slow, on its own; a cancel that overtakes
-/// its task still cancels it; a borrower's long wait for a pending object does not hold up the result that completes it.</summary>
+/// its task still cancels it; a borrower's long wait for a pending object does not hold up the result that completes it;
+/// a lone task whose last run was short runs on the receiving thread, one whose last run was long on a worker thread.</summary>
 public sealed class NodeEndpointReplyTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
@@ -55,6 +56,79 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         Started[name] = true;
         var ray = Ray.Current;
         return refs.Sum(r => ray.GetAsync(r).AsTask().GetAwaiter().GetResult());
+    }
+
+    private static readonly ConcurrentDictionary<string, int> Threads = new();
+
+    /// <summary>Records the managed thread that ran it under <paramref name="name"/>, then sleeps
+    /// <paramref name="sleepMs"/> milliseconds (0: returns at once).</summary>
+    public static int OnThread(string name, int sleepMs)
+    {
+        Threads[name] = Environment.CurrentManagedThreadId;
+        if (sleepMs > 0)
+        {
+            Thread.Sleep(sleepMs);
+        }
+
+        return sleepMs + 1;
+    }
+
+    private static RemoteTask OnThreadTask(string name, int sleepMs) => new()
+    {
+        Id = TaskId.NewId(),
+        Function = FunctionDescriptor.For(typeof(NodeEndpointReplyTests).GetMethod(nameof(OnThread))!),
+        Args = [TaskArg.FromValue(name), TaskArg.FromValue(sleepMs)],
+        Resources = ResourceSet.From([new KeyValuePair<string, double>("CPU", 1)]),
+        ReturnId = ObjectId.NewId(),
+    };
+
+    /// <summary>Hands <paramref name="task"/> to <paramref name="node"/> as its endpoint would, from a plain thread-pool
+    /// thread (where an Orleans observer call runs); returns the reply and the id of the thread that made the call.</summary>
+    private static async Task<(RemoteResult[]? Reply, int Receiver)> ReceiveAsync(InProcessCluster.Node node, RemoteTask task)
+    {
+        var receiver = -1;
+        var reply = await Task.Run(() =>
+        {
+            receiver = Environment.CurrentManagedThreadId;
+            return node.Runtime.Foreign.RunAsync(node.Runtime.Node.Endpoint!, [task]);
+        });
+        return (reply, receiver);
+    }
+
+    /// <summary>Waits until the task <paramref name="name"/> ran and the node holds no task and no lease (a lease still
+    /// held would take the next task itself).</summary>
+    private static Task IdleAsync(InProcessCluster.Node node, string name) => Eventually.TrueAsync(
+        () => Threads.ContainsKey(name) && !node.Runtime.Foreign.RunningTasks.Any() && node.Runtime.Scheduler.RunningCount == 0,
+        Deadline,
+        $"{name} ran and the node is idle again");
+
+    [Fact]
+    public async Task A_lone_task_whose_last_run_was_short_runs_on_the_thread_that_received_it()
+    {
+        var node = _cluster.Nodes[1];
+
+        // Its first run here: nothing is known of the function, so a worker thread runs it.
+        var (_, firstReceiver) = await ReceiveAsync(node, OnThreadTask($"{_key}/first", 0));
+        await IdleAsync(node, $"{_key}/first");
+        Assert.NotEqual(firstReceiver, Threads[$"{_key}/first"]);
+
+        // Short last time: the receiving thread runs it and the reply carries its result, with no worker thread involved.
+        var (reply, receiver) = await ReceiveAsync(node, OnThreadTask($"{_key}/second", 0));
+        Assert.Equal(receiver, Threads[$"{_key}/second"]);
+        Assert.Equal(1, Assert.Single(reply!).Value);
+    }
+
+    [Fact]
+    public async Task A_lone_task_whose_last_run_was_long_runs_on_a_worker_thread_not_the_receiving_one()
+    {
+        var node = _cluster.Nodes[1];
+        for (var i = 0; i < 2; i++)
+        {
+            var name = $"{_key}/long-{i}";
+            var (_, receiver) = await ReceiveAsync(node, OnThreadTask(name, 20));
+            await IdleAsync(node, name);
+            Assert.NotEqual(receiver, Threads[name]);
+        }
     }
 
     private void Open(string name) => Gates.GetOrAdd(name, _ => new ManualResetEventSlim()).Set();
