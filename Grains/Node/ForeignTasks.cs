@@ -55,34 +55,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return null;
         }
 
-        return await _runtime.Replies.CarryResultAsync(tasks[0].ReturnId, () => RunLone(replyTo, tasks), OwnerReplies.LoneReplyWait).ConfigureAwait(false) is { } result
+        return await _runtime.Replies.CarryResultAsync(tasks[0].ReturnId, () => Run(replyTo, tasks), OwnerReplies.LoneReplyWait).ConfigureAwait(false) is { } result
             ? [result]
             : null;
-    }
-
-    /// <summary>Queues a lone task, then runs it on the receiving thread when its function's last run here was short and
-    /// did not await and no worker thread has it yet (<see cref="IPendingWork.TryRunHere"/>, as a driver's get runs its
-    /// only task: ADR 0022). The reply then carries the result with no hand-off to a worker thread and back, which cost
-    /// a connected task about 30 µs of its round trip on 2 cores. Under the submit scope the lease is held for this
-    /// thread rather than handed to a worker (<see cref="WorkerPool.PostDeferred"/>); one not run here goes at once.</summary>
-    private void RunLone(INodeEndpoint replyTo, RemoteTask[] tasks)
-    {
-        if (!WorkerPool.IsDriverCode)
-        {
-            // Not a plain thread-pool thread (a worker thread, a grain turn): user code must not run here.
-            Run(replyTo, tasks);
-            return;
-        }
-
-        using (WorkerPool.DriverSubmit())
-        {
-            Run(replyTo, tasks);
-        }
-
-        if (_running.TryGetValue(tasks[0].Id, out var spec) && !spec.TryRunHere())
-        {
-            spec.Hurry();
-        }
     }
 
     /// <summary>Runs tasks another owner sent here; their results go back to <paramref name="replyTo"/>.</summary>

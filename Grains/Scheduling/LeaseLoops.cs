@@ -120,12 +120,10 @@ internal sealed class LeaseLoops
     };
 
     /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>,
-    /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), its function's last run was
-    /// short, and it is either the only task the node has in flight (what a driver's get of it runs on its own thread)
-    /// or a lone task another owner sent, which the receiving thread runs before it replies
-    /// (<c>ForeignTasks.RunLone</c>).</summary>
+    /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
+    /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
     private static bool DriverWillRunHere(TaskSpec next) =>
-        WorkerPool.IsDriverSubmitting && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && (next.IsLoneLocal || next.IsForeign);
+        WorkerPool.IsDriverSubmitting && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
 
     /// <summary>Queues the lease held for its driver now (a waiter will not run it).</summary>
     public void Hurry() => _pool.QueueDeferredNow();

@@ -9,7 +9,7 @@ namespace OrleansRay.Tests.Semantics;
 /// <summary>How a node's endpoint (an Orleans observer, which runs its calls one at a time) answers: a lone task's result
 /// rides in the reply to its send (Ray's PushTask reply) or, when the task is slow, on its own; a cancel that overtakes
 /// its task still cancels it; a borrower's long wait for a pending object does not hold up the result that completes it;
-/// a lone task whose last run was short runs on the receiving thread, one whose last run was long on a worker thread.</summary>
+/// a lone task that blocks does not hold up its owner's next sends to the node, however short its function ran before.</summary>
 public sealed class NodeEndpointReplyTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
@@ -58,78 +58,8 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         return refs.Sum(r => ray.GetAsync(r).AsTask().GetAwaiter().GetResult());
     }
 
-    private static readonly ConcurrentDictionary<string, int> Threads = new();
-
-    /// <summary>Records the managed thread that ran it under <paramref name="name"/>, then sleeps
-    /// <paramref name="sleepMs"/> milliseconds (0: returns at once).</summary>
-    public static int OnThread(string name, int sleepMs)
-    {
-        Threads[name] = Environment.CurrentManagedThreadId;
-        if (sleepMs > 0)
-        {
-            Thread.Sleep(sleepMs);
-        }
-
-        return sleepMs + 1;
-    }
-
-    private static RemoteTask OnThreadTask(string name, int sleepMs) => new()
-    {
-        Id = TaskId.NewId(),
-        Function = FunctionDescriptor.For(typeof(NodeEndpointReplyTests).GetMethod(nameof(OnThread))!),
-        Args = [TaskArg.FromValue(name), TaskArg.FromValue(sleepMs)],
-        Resources = ResourceSet.From([new KeyValuePair<string, double>("CPU", 1)]),
-        ReturnId = ObjectId.NewId(),
-    };
-
-    /// <summary>Hands <paramref name="task"/> to <paramref name="node"/> as its endpoint would, from a plain thread-pool
-    /// thread (where an Orleans observer call runs); returns the reply and the id of the thread that made the call.</summary>
-    private static async Task<(RemoteResult[]? Reply, int Receiver)> ReceiveAsync(InProcessCluster.Node node, RemoteTask task)
-    {
-        var receiver = -1;
-        var reply = await Task.Run(() =>
-        {
-            receiver = Environment.CurrentManagedThreadId;
-            return node.Runtime.Foreign.RunAsync(node.Runtime.Node.Endpoint!, [task]);
-        });
-        return (reply, receiver);
-    }
-
-    /// <summary>Waits until the task <paramref name="name"/> ran and the node holds no task and no lease (a lease still
-    /// held would take the next task itself).</summary>
-    private static Task IdleAsync(InProcessCluster.Node node, string name) => Eventually.TrueAsync(
-        () => Threads.ContainsKey(name) && !node.Runtime.Foreign.RunningTasks.Any() && node.Runtime.Scheduler.RunningCount == 0,
-        Deadline,
-        $"{name} ran and the node is idle again");
-
-    [Fact]
-    public async Task A_lone_task_whose_last_run_was_short_runs_on_the_thread_that_received_it()
-    {
-        var node = _cluster.Nodes[1];
-
-        // Its first run here: nothing is known of the function, so a worker thread runs it.
-        var (_, firstReceiver) = await ReceiveAsync(node, OnThreadTask($"{_key}/first", 0));
-        await IdleAsync(node, $"{_key}/first");
-        Assert.NotEqual(firstReceiver, Threads[$"{_key}/first"]);
-
-        // Short last time: the receiving thread runs it and the reply carries its result, with no worker thread involved.
-        var (reply, receiver) = await ReceiveAsync(node, OnThreadTask($"{_key}/second", 0));
-        Assert.Equal(receiver, Threads[$"{_key}/second"]);
-        Assert.Equal(1, Assert.Single(reply!).Value);
-    }
-
-    [Fact]
-    public async Task A_lone_task_whose_last_run_was_long_runs_on_a_worker_thread_not_the_receiving_one()
-    {
-        var node = _cluster.Nodes[1];
-        for (var i = 0; i < 2; i++)
-        {
-            var name = $"{_key}/long-{i}";
-            var (_, receiver) = await ReceiveAsync(node, OnThreadTask(name, 20));
-            await IdleAsync(node, name);
-            Assert.NotEqual(receiver, Threads[name]);
-        }
-    }
+    /// <summary>Returns at once for a name ending in "/quick"; otherwise <see cref="Gated"/>.</summary>
+    public static int QuickOrGated(string name) => name.EndsWith("/quick", StringComparison.Ordinal) ? 0 : Gated(name, 1);
 
     private void Open(string name) => Gates.GetOrAdd(name, _ => new ManualResetEventSlim()).Set();
 
@@ -175,6 +105,29 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         Open(name);
         Assert.Equal(42, await ray.GetAsync(result, Deadline));
         Assert.Equal(carried, node.Runtime.Replies.CarriedInReplies);
+    }
+
+    [Fact]
+    public async Task A_lone_task_that_was_short_last_time_and_blocks_now_does_not_hold_up_its_owners_next_tasks()
+    {
+        await using var ray = await ConnectAsync();
+        var node = _cluster.Nodes[1];
+
+        // The function's runs on this node are short, so anything that trusts "short last time" would trust it now.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(0, await ray.GetAsync(ray.Task(QuickOrGated, $"{_key}/quick").Options(On(node)).Remote(), Deadline));
+        }
+
+        // This run blocks (one of the node's two CPUs). The owner's next task to the node must still get there and run:
+        // the send of the blocked task must not wait for its run (the owner sends to a node one message at a time).
+        var name = $"{_key}/blocks";
+        var blocked = ray.Task(QuickOrGated, name).Options(On(node)).Remote();
+        await Eventually.TrueAsync(() => Started.ContainsKey(name), Deadline, "the blocking run started");
+        Assert.Equal(6, await ray.GetAsync(ray.Task(Twice, 3).Options(On(node)).Remote(), Deadline));
+
+        Open(name);
+        Assert.Equal(1, await ray.GetAsync(blocked, Deadline));
     }
 
     /// <summary>An actor for the lone-call tests: counts, or waits for a gate.</summary>
