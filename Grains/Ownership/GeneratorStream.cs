@@ -284,12 +284,16 @@ internal sealed class GeneratorStream : IGeneratorSink
         }
 
         _registry.Remove(this);
-        _whenClosed.TrySetResult();
-        Signal(producerDone: false);
+
+        // Cancelled before the producer is woken: woken first, it sees the closed stream, stops and may complete the end
+        // normally before the cancel is made, and a generator left early would then end as if it had finished.
         if (cancelProducer && !End.IsComplete)
         {
             End.Producer?.Cancel(force: false);
         }
+
+        _whenClosed.TrySetResult();
+        Signal(producerDone: false);
 
         foreach (var entry in untaken)
         {
