@@ -24,6 +24,7 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
     private async Task OnActiveAsync(CancellationToken cancellationToken)
     {
         _runtime.NodeId = new NodeId(_silo.SiloAddress.ToParsableString());
+        _runtime.StartTaskChannel(_silo.SiloAddress.Endpoint.Address);
         _runtime.JoinCluster();
         await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
     }
@@ -32,6 +33,7 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
     {
         // The node and job tables are going away with the silo (or this node is leaving): stop asking them.
         _runtime.StopWatchingEndedJobs();
+        _runtime.StopTaskChannel();
         await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
     }
 }

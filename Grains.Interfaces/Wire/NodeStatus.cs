@@ -51,6 +51,10 @@ public sealed record NodeStatus(
     /// while it runs, queues or hosts anything, and since the last task it finished, however short, so work between two
     /// reports counts; null in rows of older nodes (the autoscaler then samples the rows).</summary>
     [Id(16)] public long? IdleMilliseconds { get; init; }
+
+    /// <summary>The node's task channel, "address:port": where owners send it tasks over a direct connection (ADR 0025);
+    /// null in rows of older nodes, and when the node has none (owners then send through Orleans messaging).</summary>
+    [Id(17)] public string? TaskChannel { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

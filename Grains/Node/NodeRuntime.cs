@@ -18,7 +18,7 @@ namespace OrleansRay.Node;
 /// scheduler engine with a method call, not a serialized message (the hot-path budget of the design notes). Layers:
 /// Actors → Placement → Scheduling → Execution → Ownership → Transport, each calling only downward (ARCHITECTURE.md).
 /// </remarks>
-internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
+internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
 {
     /// <summary>The object behind <see cref="Endpoint"/>, kept alive here (Orleans holds observers weakly).</summary>
     private NodeEndpoint? _endpointTarget;
@@ -65,6 +65,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.Occupancy = new NodeOccupancy(this);
         Cluster.ResultsReturned = Foreign.Deliver;
+        Cluster.OpenTaskChannel = OpenTaskChannel;
         Cluster.Deaths.Died += Actors.NodeDied;
         Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
         Objects.Recover = Attempts.Recovery.Recover;
@@ -224,6 +225,45 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
     }
 
     private EndedJobs? _endedJobs;
+    private TaskChannelServer? _taskChannel;
+
+    /// <summary>Opens this node's task channel on <paramref name="address"/> (the silo's address), where owners send it
+    /// tasks over a direct connection (ADR 0025); its row names it from then on. Call before <see cref="JoinCluster"/>.
+    /// A node that cannot bind one logs why and takes tasks through Orleans messaging only. A second call does nothing.</summary>
+    public void StartTaskChannel(System.Net.IPAddress address)
+    {
+        if (!CanExecute || _taskChannel is not null || Node.IsDisposed)
+        {
+            return;
+        }
+
+        try
+        {
+            _taskChannel = new TaskChannelServer(address, Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger);
+            Node.TaskChannel = _taskChannel.EndPoint.ToString();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            LogNoTaskChannel(_logger, address.ToString(), ex.Message);
+        }
+    }
+
+    /// <summary>Closes this node's task channel: owners' sends in flight on it fail as to a node that went away, and
+    /// later ones go through Orleans messaging (called as the silo stops).</summary>
+    public void StopTaskChannel()
+    {
+        Node.TaskChannel = null;
+        Interlocked.Exchange(ref _taskChannel, null)?.Dispose();
+    }
+
+    /// <summary>This node's task channel server (null: none, or stopped).</summary>
+    internal TaskChannelServer? TaskChannel => _taskChannel;
+
+    private TaskChannelClient? OpenTaskChannel(string endPoint) =>
+        System.Net.IPEndPoint.TryParse(endPoint, out var remote) ? new TaskChannelClient(remote, Copier.Serializer, Options.Credentials, _logger) : null;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The node's task channel could not listen on {Address} ({Reason}); owners send its tasks through Orleans messaging")]
+    private static partial void LogNoTaskChannel(ILogger logger, string address, string reason);
 
     /// <summary>Stops reading the job table for ended jobs: called when the silo starts to stop, before the grains it
     /// would call go away (a read racing the shutdown made Orleans log "Silo is shutting down" errors).</summary>
@@ -394,6 +434,7 @@ internal sealed class NodeRuntime : IDisposable, ITaskPlacer, IArgumentSource
         }
 
         Node.MarkDisposed();
+        StopTaskChannel();
         _endedJobs?.Dispose();
         Cluster.Dispose();
         Owners.Remove(Node.WorkerId);

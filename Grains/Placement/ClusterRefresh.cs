@@ -92,7 +92,10 @@ internal sealed partial class ClusterRefresh : IDisposable
 
                 if (node is null || !node.IsAlive)
                 {
-                    node = new RemoteNode(row.NodeId, row.Endpoint, row.Total, row.Available, _scheduler.CreatePump);
+                    node = new RemoteNode(row.NodeId, row.Endpoint, row.Total, row.Available, _scheduler.CreatePump)
+                    {
+                        Channel = row.TaskChannel is { } channel ? _scheduler.OpenTaskChannel?.Invoke(channel) : null,
+                    };
                     _byId[row.NodeId] = node;
                 }
                 else
@@ -118,6 +121,11 @@ internal sealed partial class ClusterRefresh : IDisposable
         _placementNodes = live.Exists(n => n.IsDraining) ? live.Where(n => !n.IsDraining).ToArray() : _nodes;
         _firstRefresh.TrySetResult();
         _scheduler.OnRefreshed(died);
+        foreach (var node in died)
+        {
+            // After the death handling above took the node's tasks: sends still on its channel then fail quietly.
+            node.Close();
+        }
     }
 
     /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>
@@ -134,8 +142,18 @@ internal sealed partial class ClusterRefresh : IDisposable
         }
     }
 
-    /// <summary>Stops the loop without waiting for it.</summary>
-    public void Dispose() => _stopping.Cancel();
+    /// <summary>Stops the loop without waiting for it, and closes the task channels to the other nodes.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        lock (_byId)
+        {
+            foreach (var node in _byId.Values)
+            {
+                node.Close();
+            }
+        }
+    }
 
     private async Task RefreshLoopAsync(CancellationToken cancellationToken)
     {

@@ -70,6 +70,10 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// to where results from <see cref="INodeEndpoint.DeliverResultsAsync"/> go).</summary>
     public Action<RemoteResult[]>? ResultsReturned { get; set; }
 
+    /// <summary>Opens an owner's connection to a node's task channel ("address:port", <see cref="NodeStatus.TaskChannel"/>);
+    /// null: this runtime sends every task through Orleans messaging. Set by the composition root.</summary>
+    public Func<string, TaskChannelClient?>? OpenTaskChannel { get; set; }
+
     /// <summary>Actors and primary copies on this node, for its row (set by the node runtime; null reports 0).</summary>
     public INodeOccupancy? Occupancy { get; set; }
 
@@ -87,6 +91,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         {
             Endpoint = _node.Endpoint,
             Gateway = _node.Options.Gateway,
+            TaskChannel = _node.TaskChannel,
             Store = _reader.Store is { } store ? new NodeStoreInfo(store.SocketPath, store.Endpoint, MachineIdentity.Value) : null,
             RunningTaskCount = _scheduler.RunningCount,
             WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
@@ -302,7 +307,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         async batch =>
         {
             // A lone task's reply may carry its result (Ray's PushTask reply): then it comes no other way.
-            if (await node.Endpoint.RunTasksAsync(_node.Endpoint!, batch).ConfigureAwait(false) is { Length: > 0 } results)
+            if (await node.RunTasksAsync(_node.Endpoint!, batch).ConfigureAwait(false) is { Length: > 0 } results)
             {
                 ResultsReturned?.Invoke(results);
             }

@@ -27,6 +27,34 @@ internal sealed class RemoteNode : IRemoteAttempt
 
     public INodeEndpoint Endpoint { get; }
 
+    /// <summary>This runtime's connection to the node's task channel (null: the node has none, or this runtime does not
+    /// use them): tasks go there while it is connected, through <see cref="Endpoint"/> otherwise.</summary>
+    public TaskChannelClient? Channel { get; init; }
+
+    /// <summary>Sends a batch of tasks to the node: on its task channel when connected (ADR 0025), else, and when the
+    /// node refuses it there, through Orleans messaging. Either way the reply carries the results that came with it.</summary>
+    /// <exception cref="TaskChannelClosedException">The channel closed before the node answered (the node may have
+    /// taken the tasks): treated as a send to a node that went away.</exception>
+    public async Task<RemoteResult[]?> RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] batch)
+    {
+        if (Channel?.TrySend(replyTo, batch) is { } sent)
+        {
+            try
+            {
+                return await sent.ConfigureAwait(false);
+            }
+            catch (TaskChannelRefusedException)
+            {
+                // Nothing ran: Orleans carries it, and reports what the node made of it in its own terms.
+            }
+        }
+
+        return await Endpoint.RunTasksAsync(replyTo, batch).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the task channel connection (the node died, or this runtime stops).</summary>
+    public void Close() => Channel?.Dispose();
+
     public ResourceSet Total { get; private set; }
 
     public volatile bool IsAlive = true;

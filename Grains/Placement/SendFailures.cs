@@ -8,7 +8,7 @@ internal static class SendFailures
     {
         var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
         return e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException
-            or System.Net.Sockets.SocketException or ObjectDisposedException
+            or System.Net.Sockets.SocketException or ObjectDisposedException or Transport.TaskChannelClosedException
             || e.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException" or "GatewayTooBusyException";
     }
 

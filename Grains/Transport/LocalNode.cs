@@ -40,6 +40,9 @@ internal sealed class LocalNode
     /// <summary>This runtime's endpoint reference (set when it joins a cluster; null before).</summary>
     public INodeEndpoint? Endpoint { get; set; }
 
+    /// <summary>Where this node's task channel listens, "address:port" (null: it has none).</summary>
+    public string? TaskChannel { get; set; }
+
     /// <summary>True once the node has shut down.</summary>
     public bool IsDisposed => _disposed;
 

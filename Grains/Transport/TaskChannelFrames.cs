@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Orleans.Serialization;
+using OrleansRay.Grains;
+
+namespace OrleansRay.Transport;
+
+/// <summary>One send of tasks on a task channel: what <see cref="INodeEndpoint.RunTasksAsync"/> takes.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.taskchannel.request")]
+internal sealed record TaskChannelRequest(
+    [property: Id(0)] INodeEndpoint ReplyTo,
+    [property: Id(1)] RemoteTask[] Tasks);
+
+/// <summary>The task channel's framing: a 16-byte header (body length, kind, call id; little-endian) and a body of
+/// Orleans-serialized bytes. A request's body is a <see cref="TaskChannelRequest"/>; a reply's the results
+/// (<c>RemoteResult[]?</c>) or, for <see cref="FrameKind.Failed"/>, a UTF-8 reason.</summary>
+internal static class TaskChannelFrames
+{
+    /// <summary>Bytes of a frame's header.</summary>
+    public const int HeaderSize = 16;
+
+    /// <summary>The largest body either side sends or accepts: 16 MiB. A batch that serializes larger goes through
+    /// Orleans messaging instead; a peer that announces more is cut off.</summary>
+    public const int MaxBody = 16 << 20;
+
+    /// <summary>What a frame carries.</summary>
+    public enum FrameKind
+    {
+        /// <summary>Tasks to run (owner → node).</summary>
+        Request = 1,
+
+        /// <summary>The node took the tasks; the body is the results that came with the reply (node → owner).</summary>
+        Accepted = 2,
+
+        /// <summary>The node could not take the request; the body says why (node → owner).</summary>
+        Failed = 3,
+    }
+
+    /// <summary>A frame: header and <paramref name="body"/>'s serialized bytes, in one array rented from the shared pool
+    /// (return it when written).</summary>
+    /// <exception cref="InvalidOperationException">The body is over <see cref="MaxBody"/>.</exception>
+    public static byte[] Build<TBody>(Serializer serializer, FrameKind kind, long callId, TBody body, out int length)
+    {
+        var bytes = serializer.SerializeToArray(body);
+        return Build(kind, callId, bytes, out length);
+    }
+
+    /// <summary>A frame around bytes already serialized.</summary>
+    /// <exception cref="InvalidOperationException">The body is over <see cref="MaxBody"/>.</exception>
+    public static byte[] Build(FrameKind kind, long callId, ReadOnlySpan<byte> body, out int length)
+    {
+        if (body.Length > MaxBody)
+        {
+            throw new InvalidOperationException($"A task channel frame of {body.Length} bytes is over the limit of {MaxBody} bytes.");
+        }
+
+        length = HeaderSize + body.Length;
+        var frame = ArrayPool<byte>.Shared.Rent(length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(4), (int)kind);
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(8), callId);
+        body.CopyTo(frame.AsSpan(HeaderSize));
+        return frame;
+    }
+
+    /// <summary>Reads one frame's header and body from <paramref name="stream"/>; the body is rented from the shared
+    /// pool (return it when read).</summary>
+    /// <returns>False when the peer closed the connection between frames.</returns>
+    /// <exception cref="InvalidDataException">The header is not one of this protocol's (unknown kind, a body over
+    /// <see cref="MaxBody"/>, a negative length).</exception>
+    /// <exception cref="EndOfStreamException">The connection closed inside a frame.</exception>
+    public static async ValueTask<(bool Read, FrameKind Kind, long CallId, byte[] Body, int Length)> ReadAsync(Stream stream, byte[] header, CancellationToken cancellationToken)
+    {
+        var first = await stream.ReadAtLeastAsync(header.AsMemory(0, HeaderSize), HeaderSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (first == 0)
+        {
+            return (false, default, 0, [], 0);
+        }
+
+        if (first < HeaderSize)
+        {
+            throw new EndOfStreamException("The task channel closed inside a frame's header.");
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        var kind = (FrameKind)BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+        var callId = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
+        if (length is < 0 or > MaxBody || kind is < FrameKind.Request or > FrameKind.Failed)
+        {
+            throw new InvalidDataException($"Not a task channel frame (kind {(int)kind}, {length} bytes).");
+        }
+
+        var body = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        try
+        {
+            await stream.ReadExactlyAsync(body.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(body);
+            throw;
+        }
+
+        return (true, kind, callId, body, length);
+    }
+}

@@ -1,0 +1,299 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+using OrleansRay.Grains;
+using OrleansRay.ObjectStore.Security;
+
+namespace OrleansRay.Transport;
+
+/// <summary>A node's task channel: a TCP endpoint where owners (drivers, other nodes) send tasks straight to the node,
+/// as Ray's owner pushes a task to its worker over a direct connection, instead of through Orleans messaging and the
+/// gateway. What arrives goes to the same method as <see cref="INodeEndpoint.RunTasksAsync"/>, and its reply carries
+/// the same results (ADR 0025).</summary>
+/// <remarks>With credentials a peer must complete TLS 1.3 with the cluster's key; one that does not is dropped and
+/// logged, and the others go on. A frame that is not this protocol's closes that connection; a request whose body does
+/// not deserialize is answered <see cref="TaskChannelFrames.FrameKind.Failed"/> (its owner then sends it through
+/// Orleans). Nothing a peer sends stops the node.</remarks>
+internal sealed partial class TaskChannelServer : IDisposable
+{
+    private readonly Serializer _serializer;
+    private readonly ClusterCredentials? _credentials;
+    private readonly Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> _run;
+    private readonly ILogger _logger;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<TaskChannelStream> _connections = new();
+    private long _served;
+    private long _refused;
+
+    /// <summary>Listens on <paramref name="address"/> (an ephemeral port).</summary>
+    /// <param name="address">The node's address, as other processes reach it.</param>
+    /// <param name="serializer">The node's Orleans serializer (it knows the endpoint references and task types).</param>
+    /// <param name="credentials">The cluster's credentials; null: plain TCP (embedded, <c>--insecure</c>).</param>
+    /// <param name="run">Takes a send's tasks, as <see cref="INodeEndpoint.RunTasksAsync"/> does.</param>
+    /// <param name="logger">Where refused peers and broken connections are logged.</param>
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public TaskChannelServer(IPAddress address, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger)
+    {
+        _serializer = serializer;
+        _credentials = credentials;
+        _run = run;
+        _logger = logger;
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            _listener.Bind(new IPEndPoint(address, 0));
+            _listener.Listen(128);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _ = AcceptLoopAsync();
+    }
+
+    /// <summary>Where owners connect: "address:port" in the node's row (<see cref="NodeStatus.TaskChannel"/>).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>Requests taken and handed to the node since it started.</summary>
+    public long RequestsServed => Interlocked.Read(ref _served);
+
+    /// <summary>Connections refused (no TLS with the cluster's key, or not this protocol) and requests refused (a body
+    /// that did not deserialize) since it started.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Connections open now.</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_connections)
+            {
+                return _connections.Count;
+            }
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket peer;
+            try
+            {
+                peer = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // a peer that gave up before it was accepted
+            }
+
+            _ = ServeAsync(peer);
+        }
+    }
+
+    private async Task ServeAsync(Socket peer)
+    {
+        var address = peer.RemoteEndPoint?.ToString() ?? "an unknown address";
+        TaskChannelStream connection;
+        try
+        {
+            connection = await TaskChannelStream.AcceptAsync(peer, _credentials, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            peer.Dispose();
+            if (!_stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _refused);
+                LogRefused(_logger, address, ex.Message);
+            }
+
+            return;
+        }
+
+        lock (_connections)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                connection.Dispose();
+                return;
+            }
+
+            _connections.Add(connection);
+        }
+
+        var header = new byte[TaskChannelFrames.HeaderSize];
+        try
+        {
+            while (true)
+            {
+                var (read, kind, callId, body, length) = await TaskChannelFrames.ReadAsync(connection.Stream, header, _stopping.Token).ConfigureAwait(false);
+                if (!read)
+                {
+                    return;
+                }
+
+                TaskChannelRequest? request = null;
+                string? problem = null;
+                try
+                {
+                    if (kind != TaskChannelFrames.FrameKind.Request)
+                    {
+                        problem = $"a node takes only requests on its task channel, not {kind}";
+                    }
+                    else
+                    {
+                        request = _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length));
+                        if (request?.ReplyTo is null || request.Tasks is null)
+                        {
+                            problem = "the request named no reply endpoint or no tasks";
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    problem = $"the request did not deserialize here: {ex.GetType().Name}: {ex.Message}";
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(body);
+                }
+
+                if (problem is not null)
+                {
+                    Interlocked.Increment(ref _refused);
+                    LogBadRequest(_logger, address, problem);
+                    connection.WriteFrame(TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes(problem), out var failedLength), failedLength);
+                    continue;
+                }
+
+                Interlocked.Increment(ref _served);
+                Run(connection, callId, request!);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            if (ex is InvalidDataException)
+            {
+                Interlocked.Increment(ref _refused);
+            }
+
+            if (!_stopping.IsCancellationRequested)
+            {
+                LogClosed(_logger, address, ex.Message);
+            }
+        }
+        finally
+        {
+            lock (_connections)
+            {
+                _connections.Remove(connection);
+            }
+
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>Hands a request's tasks to the node and answers when it has taken them (with the results that came in
+    /// the wait, as Orleans' reply would carry them).</summary>
+    private void Run(TaskChannelStream connection, long callId, TaskChannelRequest request)
+    {
+        Task<RemoteResult[]?> running;
+        try
+        {
+            running = _run(request.ReplyTo, request.Tasks);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            running = Task.FromException<RemoteResult[]?>(ex);
+        }
+
+        if (running.IsCompleted)
+        {
+            Answer(connection, callId, running);
+            return;
+        }
+
+        running.ContinueWith(
+            static (done, state) =>
+            {
+                var (self, connection, callId) = ((TaskChannelServer, TaskChannelStream, long))state!;
+                self.Answer(connection, callId, done);
+            },
+            (this, connection, callId),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void Answer(TaskChannelStream connection, long callId, Task<RemoteResult[]?> done)
+    {
+        byte[] frame;
+        int length;
+        try
+        {
+            frame = done.IsCompletedSuccessfully
+                ? TaskChannelFrames.Build(_serializer, TaskChannelFrames.FrameKind.Accepted, callId, done.Result, out length)
+                : TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes(Reason(done)), out length);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A result that does not serialize (the node checks results before they travel, so this is a bug): the
+            // owner is told, and sends the tasks through Orleans, whose reply reports it in its own way.
+            frame = TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes($"the reply did not serialize: {ex.Message}"), out length);
+        }
+
+        try
+        {
+            connection.WriteFrame(frame, length);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or NotSupportedException)
+        {
+            // The owner went away: its read loop fails the call, and the owner's failure handling takes over.
+        }
+    }
+
+    private static string Reason(Task done) =>
+        done.Exception?.GetBaseException() is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : "the node cancelled the request";
+
+    /// <summary>Stops accepting and closes every connection (their owners' calls in flight fail as sends to a node that
+    /// went away; later ones go through Orleans). The accept loop ends on its own.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _listener.Dispose();
+        TaskChannelStream[] open;
+        lock (_connections)
+        {
+            open = _connections.ToArray();
+            _connections.Clear();
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Dispose();
+        }
+
+        // _stopping stays undisposed: a connection's loop may still read its token as it ends.
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a task channel connection from {Address}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string address, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A task channel request from {Address} was refused: {Reason}")]
+    private static partial void LogBadRequest(ILogger logger, string address, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The task channel connection from {Address} closed: {Reason}")]
+    private static partial void LogClosed(ILogger logger, string address, string reason);
+}
