@@ -21,6 +21,9 @@ internal sealed class ActorHostLink
     /// <summary>The last answer made up for a batch handed to the local mailbox (reused while it still holds).</summary>
     private ActorCallsAccepted? _localAccepted;
 
+    /// <summary>The node the actor's host last answered from (where a lone call goes on the task channel).</summary>
+    private string? _hostNode;
+
     public ActorHostLink(ActorServices runtime, ActorId actorId, IActorHostGrain host)
     {
         _runtime = runtime;
@@ -74,18 +77,47 @@ internal sealed class ActorHostLink
                 }
 
                 var batch = new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor() };
-                if (calls is [{ Streaming: false, Skip: false }] && await _host.SubmitLoneAsync(batch).ConfigureAwait(false) is { } lone)
+                if (calls is [{ Streaming: false, Skip: false }])
                 {
-                    return lone;
+                    // A lone call goes on the task channel of the node the host last answered from, straight to the
+                    // actor's mailbox there (ADR 0025); when the actor is not there (moved, rebuilding) or the channel
+                    // is not connected, through the host grain.
+                    if (_hostNode is { } node && _runtime.Cluster.ChannelTo(node)?.TrySendActorCall(_actorId, batch) is { } sent
+                        && await SentOrRefusedAsync(sent).ConfigureAwait(false) is { } direct)
+                    {
+                        return direct;
+                    }
+
+                    if (await _host.SubmitLoneAsync(batch).ConfigureAwait(false) is { } lone)
+                    {
+                        _hostNode = lone.Node;
+                        return lone;
+                    }
                 }
 
-                return await _host.SubmitAsync(batch).ConfigureAwait(false);
+                var accepted = await _host.SubmitAsync(batch).ConfigureAwait(false);
+                _hostNode = accepted.Node;
+                return accepted;
             }
             catch (Exception ex) when (SendFailures.IsTransient(ex) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(delay).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2));
             }
+        }
+    }
+
+    /// <summary>The channel's answer; null when the node refused the request (nothing was queued) or the actor is not
+    /// there.</summary>
+    private static async Task<ActorCallsAccepted?> SentOrRefusedAsync(Task<ActorCallsAccepted?> sent)
+    {
+        try
+        {
+            return await sent.ConfigureAwait(false);
+        }
+        catch (Transport.TaskChannelRefusedException)
+        {
+            return null;
         }
     }
 

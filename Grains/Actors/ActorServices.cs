@@ -90,4 +90,21 @@ internal sealed class ActorServices
 
     /// <summary>Counts one actor call run here.</summary>
     public void RecordActorCall() => Interlocked.Increment(ref _callsRun);
+
+    /// <summary>A lone call that came on this node's task channel for an actor it hosts (ADR 0025): queued in the
+    /// actor's mailbox and its result waited for, as the host grain's <see cref="IActorHostGrain.SubmitLoneAsync"/> does,
+    /// without the grain's turn (the mailbox takes calls from any thread, as from callers on this node).</summary>
+    /// <returns>As <see cref="IActorHostGrain.SubmitLoneAsync"/> answers; null, having queued nothing, when the actor is
+    /// not started here or its host grain is going away (the caller then sends through the host grain, which rebuilds
+    /// or finds it).</returns>
+    public async Task<ActorCallsAccepted?> SubmitLoneHereAsync(ActorId actor, ActorCallBatch batch)
+    {
+        if (HostedActors.Find(actor) is not { IsCreated: true, HostDetached: false } mailbox || batch.Calls is not [{ Streaming: false, Skip: false } call])
+        {
+            return null;
+        }
+
+        var result = await Replies.CarryResultAsync(call.ReturnId, () => mailbox.Submit(batch), OwnerReplies.LoneReplyWait).ConfigureAwait(false);
+        return new ActorCallsAccepted(NodeId.Value ?? string.Empty, mailbox.MaxTaskRetries) { Result = result };
+    }
 }

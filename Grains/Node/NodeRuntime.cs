@@ -239,7 +239,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
         try
         {
-            _taskChannel = new TaskChannelServer(address, Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger);
+            _taskChannel = new TaskChannelServer(address, Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger, ActorServices.SubmitLoneHereAsync);
             Node.TaskChannel = _taskChannel.EndPoint.ToString();
         }
         catch (System.Net.Sockets.SocketException ex)

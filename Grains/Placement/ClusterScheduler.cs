@@ -70,6 +70,21 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// to where results from <see cref="INodeEndpoint.DeliverResultsAsync"/> go).</summary>
     public Action<RemoteResult[]>? ResultsReturned { get; set; }
 
+    /// <summary>This runtime's task channel to node <paramref name="node"/> (its id's text), when the node is alive in
+    /// the view and has one.</summary>
+    public TaskChannelClient? ChannelTo(string node)
+    {
+        foreach (var remote in Refresh.Nodes)
+        {
+            if (remote.IsAlive && remote.Channel is { } channel && remote.Id.Value == node)
+            {
+                return channel;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Opens an owner's connection to a node's task channel ("address:port", <see cref="NodeStatus.TaskChannel"/>);
     /// null: this runtime sends every task through Orleans messaging. Set by the composition root.</summary>
     public Func<string, TaskChannelClient?>? OpenTaskChannel { get; set; }

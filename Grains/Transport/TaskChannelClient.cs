@@ -26,7 +26,7 @@ internal sealed partial class TaskChannelClient : IDisposable
     private readonly Serializer _serializer;
     private readonly ClusterCredentials? _credentials;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<RemoteResult[]?>> _pending = new();
+    private readonly ConcurrentDictionary<long, IPendingCall> _pending = new();
     private TaskChannelStream? _stream;
     private long _nextCallId;
     private int _connecting;
@@ -55,7 +55,18 @@ internal sealed partial class TaskChannelClient : IDisposable
     /// with <see cref="TaskChannelRefusedException"/> when the node could not take the request. Null when nothing was
     /// sent: no connection (yet), a batch over <see cref="TaskChannelFrames.MaxBody"/> or one that does not serialize
     /// here; the caller then sends through Orleans, which reports a bad value its own way.</returns>
-    public Task<RemoteResult[]?>? TrySend(INodeEndpoint replyTo, RemoteTask[] tasks)
+    public Task<RemoteResult[]?>? TrySend(INodeEndpoint replyTo, RemoteTask[] tasks) =>
+        TrySend<TaskChannelRequest, RemoteResult[]?>(TaskChannelFrames.FrameKind.Request, new TaskChannelRequest(replyTo, tasks));
+
+    /// <summary>Sends a lone actor call to the actor's node, for the actor's mailbox there (as
+    /// <see cref="IActorHostGrain.SubmitLoneAsync"/> takes it, without the host grain's turn).</summary>
+    /// <returns>As <see cref="IActorHostGrain.SubmitLoneAsync"/> answers (null when the actor is not started and attached
+    /// on that node: the caller then goes through its host grain), with the failures of <see cref="TrySend"/>; null when
+    /// nothing was sent, as there.</returns>
+    public Task<ActorCallsAccepted?>? TrySendActorCall(ActorId actor, ActorCallBatch batch) =>
+        TrySend<TaskChannelActorRequest, ActorCallsAccepted?>(TaskChannelFrames.FrameKind.ActorRequest, new TaskChannelActorRequest(actor, batch));
+
+    private Task<TReply>? TrySend<TRequest, TReply>(TaskChannelFrames.FrameKind kind, TRequest request)
     {
         var stream = Volatile.Read(ref _stream);
         if (stream is null)
@@ -69,14 +80,17 @@ internal sealed partial class TaskChannelClient : IDisposable
         int length;
         try
         {
-            frame = TaskChannelFrames.Build(_serializer, TaskChannelFrames.FrameKind.Request, callId, new TaskChannelRequest(replyTo, tasks), out length);
+            frame = TaskChannelFrames.Build(_serializer, kind, callId, request, out length);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             return null;
         }
 
-        var call = new TaskCompletionSource<RemoteResult[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Its continuation (the send pump's or the actor outbox's: results to their entries, the next batch) runs on the
+        // read loop, with no hand-off to another thread; none of it blocks, and an entry's waiters resume on their own
+        // threads.
+        var call = new PendingCall<TReply>(this);
         _pending[callId] = call;
         try
         {
@@ -94,7 +108,7 @@ internal sealed partial class TaskChannelClient : IDisposable
         {
             // The connection broke while this was written, and its sweep of the calls in flight may have run before it
             // was registered: fail it here (exactly one party removes a call).
-            call.TrySetException(new TaskChannelClosedException($"The task channel to {_remote} closed."));
+            call.Fail(new TaskChannelClosedException($"The task channel to {_remote} closed."));
         }
 
         return call.Task;
@@ -161,7 +175,7 @@ internal sealed partial class TaskChannelClient : IDisposable
                 {
                     if (_pending.TryRemove(callId, out var call))
                     {
-                        Complete(call, kind, body.AsSpan(0, length));
+                        call.Complete(kind, body.AsSpan(0, length));
                     }
                 }
                 finally
@@ -178,22 +192,43 @@ internal sealed partial class TaskChannelClient : IDisposable
         Broken(stream, failure);
     }
 
-    private void Complete(TaskCompletionSource<RemoteResult[]?> call, TaskChannelFrames.FrameKind kind, ReadOnlySpan<byte> body)
+    /// <summary>A send waiting for its reply, by call id.</summary>
+    private interface IPendingCall
     {
-        if (kind != TaskChannelFrames.FrameKind.Accepted)
+        void Complete(TaskChannelFrames.FrameKind kind, ReadOnlySpan<byte> body);
+
+        void Fail(Exception failure);
+    }
+
+    private sealed class PendingCall<TReply> : TaskCompletionSource<TReply>, IPendingCall
+    {
+        private readonly TaskChannelClient _client;
+
+        public PendingCall(TaskChannelClient client) => _client = client;
+
+        public void Complete(TaskChannelFrames.FrameKind kind, ReadOnlySpan<byte> body)
         {
-            call.TrySetException(new TaskChannelRefusedException($"The node at {_remote} refused the tasks: {Encoding.UTF8.GetString(body)}"));
-            return;
+            if (kind != TaskChannelFrames.FrameKind.Accepted)
+            {
+                TrySetException(new TaskChannelRefusedException($"The node at {_client._remote} refused the request: {Encoding.UTF8.GetString(body)}"));
+                return;
+            }
+
+            TReply reply;
+            try
+            {
+                reply = _client._serializer.Deserialize<TReply>(body)!; // null is a reply of its own (nothing carried)
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                TrySetException(new TaskChannelRefusedException($"The reply of the node at {_client._remote} did not deserialize here: {ex.Message}", ex));
+                return;
+            }
+
+            TrySetResult(reply!);
         }
 
-        try
-        {
-            call.TrySetResult(_serializer.Deserialize<RemoteResult[]?>(body));
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            call.TrySetException(new TaskChannelRefusedException($"The reply of the node at {_remote} did not deserialize here: {ex.Message}", ex));
-        }
+        public void Fail(Exception failure) => TrySetException(failure);
     }
 
     /// <summary>The connection broke (or is being closed): every call in flight on it fails with
@@ -211,8 +246,10 @@ internal sealed partial class TaskChannelClient : IDisposable
         {
             if (_pending.TryRemove(callId, out var call))
             {
-                call.TrySetException(new TaskChannelClosedException(
-                    $"The task channel to {_remote} closed before the node answered{(cause is null ? string.Empty : $": {cause.Message}")}.", cause));
+                // On the thread pool: the caller's failure handling must not run inside whoever closed the channel.
+                var failure = new TaskChannelClosedException(
+                    $"The task channel to {_remote} closed before the node answered{(cause is null ? string.Empty : $": {cause.Message}")}.", cause);
+                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Call.Fail(state.Failure), (Call: call, Failure: failure), preferLocal: false);
             }
         }
     }

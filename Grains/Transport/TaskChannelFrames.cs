@@ -11,9 +11,17 @@ internal sealed record TaskChannelRequest(
     [property: Id(0)] INodeEndpoint ReplyTo,
     [property: Id(1)] RemoteTask[] Tasks);
 
+/// <summary>One lone actor call on a task channel: what <see cref="IActorHostGrain.SubmitLoneAsync"/> takes, and the
+/// actor it is for.</summary>
+[GenerateSerializer, Immutable, Alias("orleansray.taskchannel.actorrequest")]
+internal sealed record TaskChannelActorRequest(
+    [property: Id(0)] ActorId Actor,
+    [property: Id(1)] ActorCallBatch Batch);
+
 /// <summary>The task channel's framing: a 16-byte header (body length, kind, call id; little-endian) and a body of
-/// Orleans-serialized bytes. A request's body is a <see cref="TaskChannelRequest"/>; a reply's the results
-/// (<c>RemoteResult[]?</c>) or, for <see cref="FrameKind.Failed"/>, a UTF-8 reason.</summary>
+/// Orleans-serialized bytes. A request's body is a <see cref="TaskChannelRequest"/> (or a
+/// <see cref="TaskChannelActorRequest"/>); a reply's the results (<c>RemoteResult[]?</c>, or <c>ActorCallsAccepted?</c>)
+/// or, for <see cref="FrameKind.Failed"/>, a UTF-8 reason.</summary>
 internal static class TaskChannelFrames
 {
     /// <summary>Bytes of a frame's header.</summary>
@@ -34,6 +42,10 @@ internal static class TaskChannelFrames
 
         /// <summary>The node could not take the request; the body says why (node → owner).</summary>
         Failed = 3,
+
+        /// <summary>A lone actor call for the actor's mailbox on the node (owner → node); answered
+        /// <see cref="Accepted"/> with an <c>ActorCallsAccepted?</c>.</summary>
+        ActorRequest = 4,
     }
 
     /// <summary>A frame: header and <paramref name="body"/>'s serialized bytes, in one array rented from the shared pool
@@ -85,7 +97,7 @@ internal static class TaskChannelFrames
         var length = BinaryPrimitives.ReadInt32LittleEndian(header);
         var kind = (FrameKind)BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
         var callId = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
-        if (length is < 0 or > MaxBody || kind is < FrameKind.Request or > FrameKind.Failed)
+        if (length is < 0 or > MaxBody || kind is < FrameKind.Request or > FrameKind.ActorRequest)
         {
             throw new InvalidDataException($"Not a task channel frame (kind {(int)kind}, {length} bytes).");
         }

@@ -22,6 +22,7 @@ internal sealed partial class TaskChannelServer : IDisposable
     private readonly Serializer _serializer;
     private readonly ClusterCredentials? _credentials;
     private readonly Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> _run;
+    private readonly Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? _runActorCall;
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
@@ -35,9 +36,13 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// <param name="credentials">The cluster's credentials; null: plain TCP (embedded, <c>--insecure</c>).</param>
     /// <param name="run">Takes a send's tasks, as <see cref="INodeEndpoint.RunTasksAsync"/> does.</param>
     /// <param name="logger">Where refused peers and broken connections are logged.</param>
+    /// <param name="runActorCall">Takes a lone actor call for an actor hosted here, as
+    /// <see cref="IActorHostGrain.SubmitLoneAsync"/> does (null when it is not: the owner then uses the host grain);
+    /// null: the node refuses actor calls on its channel.</param>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public TaskChannelServer(IPAddress address, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger)
+    public TaskChannelServer(IPAddress address, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger, Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? runActorCall = null)
     {
+        _runActorCall = runActorCall;
         _serializer = serializer;
         _credentials = credentials;
         _run = run;
@@ -144,22 +149,15 @@ internal sealed partial class TaskChannelServer : IDisposable
                     return;
                 }
 
-                TaskChannelRequest? request = null;
-                string? problem = null;
+                string? problem;
                 try
                 {
-                    if (kind != TaskChannelFrames.FrameKind.Request)
+                    problem = kind switch
                     {
-                        problem = $"a node takes only requests on its task channel, not {kind}";
-                    }
-                    else
-                    {
-                        request = _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length));
-                        if (request?.ReplyTo is null || request.Tasks is null)
-                        {
-                            problem = "the request named no reply endpoint or no tasks";
-                        }
-                    }
+                        TaskChannelFrames.FrameKind.Request => Take(connection, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length))),
+                        TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length))),
+                        _ => $"a node takes only requests on its task channel, not {kind}",
+                    };
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -175,11 +173,7 @@ internal sealed partial class TaskChannelServer : IDisposable
                     Interlocked.Increment(ref _refused);
                     LogBadRequest(_logger, address, problem);
                     connection.WriteFrame(TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes(problem), out var failedLength), failedLength);
-                    continue;
                 }
-
-                Interlocked.Increment(ref _served);
-                Run(connection, callId, request!);
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -205,18 +199,44 @@ internal sealed partial class TaskChannelServer : IDisposable
         }
     }
 
-    /// <summary>Hands a request's tasks to the node and answers when it has taken them (with the results that came in
-    /// the wait, as Orleans' reply would carry them).</summary>
-    private void Run(TaskChannelStream connection, long callId, TaskChannelRequest request)
+    /// <summary>Hands a request's tasks to the node; null, or what is wrong with the request.</summary>
+    private string? Take(TaskChannelStream connection, long callId, TaskChannelRequest? request)
     {
-        Task<RemoteResult[]?> running;
+        if (request?.ReplyTo is null || request.Tasks is null)
+        {
+            return "the request named no reply endpoint or no tasks";
+        }
+
+        Interlocked.Increment(ref _served);
+        Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+        return null;
+    }
+
+    /// <summary>Hands a lone actor call to the actor's mailbox on the node; null, or what is wrong with the request.</summary>
+    private string? Take(TaskChannelStream connection, long callId, TaskChannelActorRequest? request)
+    {
+        if (request?.Batch?.Calls is not { Length: 1 } || _runActorCall is null)
+        {
+            return _runActorCall is null ? "this node takes no actor calls on its task channel" : "the request carried no lone actor call";
+        }
+
+        Interlocked.Increment(ref _served);
+        Run(connection, callId, _runActorCall, request.Actor, request.Batch);
+        return null;
+    }
+
+    /// <summary>Runs <paramref name="take"/> and answers when its task completes (with the results that came in the
+    /// wait, as Orleans' reply would carry them).</summary>
+    private void Run<TFirst, TSecond, TReply>(TaskChannelStream connection, long callId, Func<TFirst, TSecond, Task<TReply>> take, TFirst first, TSecond second)
+    {
+        Task<TReply> running;
         try
         {
-            running = _run(request.ReplyTo, request.Tasks);
+            running = take(first, second);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            running = Task.FromException<RemoteResult[]?>(ex);
+            running = Task.FromException<TReply>(ex);
         }
 
         if (running.IsCompleted)
@@ -237,7 +257,7 @@ internal sealed partial class TaskChannelServer : IDisposable
             TaskScheduler.Default);
     }
 
-    private void Answer(TaskChannelStream connection, long callId, Task<RemoteResult[]?> done)
+    private void Answer<TReply>(TaskChannelStream connection, long callId, Task<TReply> done)
     {
         byte[] frame;
         int length;
@@ -249,8 +269,8 @@ internal sealed partial class TaskChannelServer : IDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A result that does not serialize (the node checks results before they travel, so this is a bug): the
-            // owner is told, and sends the tasks through Orleans, whose reply reports it in its own way.
+            // A reply that does not serialize (the node checks results before they travel, so this is a bug): the
+            // owner is told, and sends the request through Orleans, whose reply reports it in its own way.
             frame = TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes($"the reply did not serialize: {ex.Message}"), out length);
         }
 

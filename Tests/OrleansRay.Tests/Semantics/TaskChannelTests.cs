@@ -64,6 +64,44 @@ public sealed class TaskChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connected_drivers_lone_actor_calls_go_over_the_channel_to_the_actors_mailbox_in_order()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var node = _cluster.Nodes[1];
+        var channel = node.Runtime.TaskChannel!;
+        var counter = ray.Actor(() => new Actors.Counter(0))
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) })
+            .Remote();
+
+        // The first calls go through the host grain (its answer names the node) while the driver connects.
+        var before = channel.RequestsServed;
+        var expected = 0;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                Assert.Equal(++expected, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), Deadline));
+                return channel.RequestsServed > before;
+            },
+            Deadline,
+            "a lone actor call reached the node over its task channel");
+
+        // Each later lone call takes the channel, and the actor sees them in order.
+        var connected = channel.RequestsServed;
+        for (var k = 1; k <= 50; k++)
+        {
+            Assert.Equal(++expected, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), Deadline));
+        }
+
+        Assert.Equal(connected + 50, channel.RequestsServed);
+
+        // Calls sent together (batches) go through the host grain and keep their order with the lone ones.
+        var burst = Enumerable.Range(0, 100).Select(_ => counter.Task(c => c.Increment()).Remote()).ToList();
+        Assert.Equal(Enumerable.Range(expected + 1, 100), await ray.GetAsync(burst));
+        Assert.Equal(expected + 101, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), Deadline));
+        Assert.Equal(0, channel.Refused);
+    }
+
+    [Fact]
     public async Task Tasks_one_node_sends_another_go_over_its_task_channel()
     {
         var from = _cluster.Nodes[0].Runtime;
