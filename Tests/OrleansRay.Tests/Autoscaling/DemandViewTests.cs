@@ -96,5 +96,69 @@ public sealed class DemandViewTests
         Assert.Equal(AccelDemand, await ShownAsync());
     }
 
+    [Fact]
+    public async Task Ray_NodesAsync_on_a_node_reports_its_row_without_counting_as_an_exchange()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null));
+        var node = cluster.Nodes[0];
+        var table = node.Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        async Task<IReadOnlyList<ResourceDemandInfo>> ShownAsync() => (await table.ListAsync()).Single(r => r.NodeId == node.NodeId).Demands;
+
+        // Node 0 owns a task no node can run (it needs 'accel'): its row shows that demand once its refresh loop has
+        // exchanged twice.
+        await using (var driver = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken }))
+        {
+            var onNode = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) };
+            Assert.Equal("submitted", await driver.GetAsync(driver.Task(SubmitAccelTask).Options(onNode).Remote(), TimeSpan.FromSeconds(30)));
+        }
+
+        await Eventually.TrueAsync(async () => (await ShownAsync()).Any(d => d.Shape.Items.Any(i => i.Key == "accel")), TimeSpan.FromSeconds(30), "node 0's row shows its accel demand");
+
+        // From now on node 0 exchanges only when this test says so. A node joins: node 0's row was made before it could
+        // know, so its demands are left out. ray.NodesAsync on node 0 keeps its row fresh meanwhile.
+        await node.Runtime.Cluster.Refresh.StopAsync();
+        var joining = cluster.AddNodeAsync(1);
+        while (!joining.IsCompleted)
+        {
+            await ClusterView.NodesAsync(node.Runtime);
+            await Task.WhenAny(joining, Task.Delay(TimeSpan.FromSeconds(1)));
+        }
+
+        var joined = await joining;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var rows = await ClusterView.NodesAsync(node.Runtime);
+                return rows.Any(r => r.NodeId == joined.NodeId && r.IsAlive);
+            },
+            TimeSpan.FromSeconds(30),
+            "node 0 lists the new node");
+        Assert.Empty(await ShownAsync());
+
+        // Three more reads of the view through ray.NodesAsync: reports, not exchanges (two exchanges would show them).
+        for (var i = 0; i < 3; i++)
+        {
+            var rows = await ClusterView.NodesAsync(node.Runtime);
+            Assert.Contains(rows, r => r.NodeId == node.NodeId && r.Demands.Count > 0); // its own row, live, has them
+        }
+
+        Assert.Empty(await ShownAsync());
+
+        // Two exchanges of its refresh (the rows read at the first include the new node): now they show.
+        await node.Runtime.Cluster.Refresh.RefreshAsync();
+        await node.Runtime.Cluster.Refresh.RefreshAsync();
+        Assert.Contains(await ShownAsync(), d => d.Shape.Items.Any(i => i.Key == "accel"));
+    }
+
+    /// <summary>Submits a task that needs an 'accel' no node has, owned by the node this runs on, and returns at once.</summary>
+    public static string SubmitAccelTask()
+    {
+        var ray = Ray.Current;
+        _ = ray.Task(AccelWork).Options(new TaskOptions { NumCpus = 0, Resources = { ["accel"] = 1 } }).Remote();
+        return "submitted";
+    }
+
+    public static int AccelWork() => 1;
+
     private static ResourceSet Cpu(double count) => ResourceSet.From(new Dictionary<string, double> { ["CPU"] = count });
 }
