@@ -73,18 +73,6 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// that did not deserialize) since it started.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
-    /// <summary>Connections open now.</summary>
-    public int ConnectionCount
-    {
-        get
-        {
-            lock (_connections)
-            {
-                return _connections.Count;
-            }
-        }
-    }
-
     private async Task AcceptLoopAsync()
     {
         while (!_stopping.IsCancellationRequested)
