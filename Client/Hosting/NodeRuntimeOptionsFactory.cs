@@ -20,6 +20,7 @@ internal static class NodeRuntimeOptionsFactory
             MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(options.NumCpus ?? Environment.ProcessorCount)),
             InlineThreshold = options.InlineThreshold,
             Credentials = options.Credentials,
+            TaskChannelPort = options.TaskChannelPort,
             Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
                 : null,

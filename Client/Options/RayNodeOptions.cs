@@ -47,6 +47,10 @@ public sealed class RayNodeOptions
     /// for plain connections.</summary>
     internal ObjectStore.Security.ClusterCredentials? Credentials { get; set; }
 
+    /// <summary>The TCP port of the node's task channel (ADR 0025), set by the CLI's node host from
+    /// <c>--task-channel-port</c>; 0 (the default): a free port chosen when the node starts.</summary>
+    internal int TaskChannelPort { get; set; }
+
     /// <summary>Takes the node settings of <paramref name="options"/> (an embedded node's, or the CLI's).</summary>
     internal void CopyFrom(RayOptions options)
     {

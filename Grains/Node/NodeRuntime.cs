@@ -227,7 +227,8 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     private EndedJobs? _endedJobs;
     private TaskChannelServer? _taskChannel;
 
-    /// <summary>Opens this node's task channel on <paramref name="address"/> (the silo's address), where owners send it
+    /// <summary>Opens this node's task channel on <paramref name="address"/> (the silo's address) and the port of
+    /// <see cref="NodeRuntimeOptions.TaskChannelPort"/> (a free one by default), where owners send it
     /// tasks over a direct connection (ADR 0025); its row names it from then on. Call before <see cref="JoinCluster"/>.
     /// A node that cannot bind one logs why and takes tasks through Orleans messaging only. A second call does nothing.</summary>
     public void StartTaskChannel(System.Net.IPAddress address)
@@ -239,7 +240,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
         try
         {
-            _taskChannel = new TaskChannelServer(address, Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger, ActorServices.SubmitLoneHereAsync);
+            _taskChannel = new TaskChannelServer(new System.Net.IPEndPoint(address, Options.TaskChannelPort), Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger, ActorServices.SubmitLoneHereAsync);
             Node.TaskChannel = _taskChannel.EndPoint.ToString();
         }
         catch (System.Net.Sockets.SocketException ex)

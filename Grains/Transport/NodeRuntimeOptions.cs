@@ -29,6 +29,9 @@ internal sealed class NodeRuntimeOptions
     /// embedded node, a cluster started with <c>--insecure</c>).</summary>
     public OrleansRay.ObjectStore.Security.ClusterCredentials? Credentials { get; set; }
 
+    /// <summary>The port the node's task channel listens on; 0 (the default): a free port chosen at start.</summary>
+    public int TaskChannelPort { get; set; }
+
     /// <summary>The silo's gateway, "address:port", where clients (connected drivers) connect; null when unknown. A
     /// driver on the same machine finds the node it connected through by it, and uses that node's store.</summary>
     public string? Gateway { get; set; }

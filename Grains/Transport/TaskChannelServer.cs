@@ -30,8 +30,8 @@ internal sealed partial class TaskChannelServer : IDisposable
     private long _served;
     private long _refused;
 
-    /// <summary>Listens on <paramref name="address"/> (an ephemeral port).</summary>
-    /// <param name="address">The node's address, as other processes reach it.</param>
+    /// <summary>Listens on <paramref name="endPoint"/>.</summary>
+    /// <param name="endPoint">The node's address, as other processes reach it, and the port (0: a free one).</param>
     /// <param name="serializer">The node's Orleans serializer (it knows the endpoint references and task types).</param>
     /// <param name="credentials">The cluster's credentials; null: plain TCP (embedded, <c>--insecure</c>).</param>
     /// <param name="run">Takes a send's tasks, as <see cref="INodeEndpoint.RunTasksAsync"/> does.</param>
@@ -39,18 +39,18 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// <param name="runActorCall">Takes a lone actor call for an actor hosted here, as
     /// <see cref="IActorHostGrain.SubmitLoneAsync"/> does (null when it is not: the owner then uses the host grain);
     /// null: the node refuses actor calls on its channel.</param>
-    /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public TaskChannelServer(IPAddress address, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger, Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? runActorCall = null)
+    /// <exception cref="SocketException">The address cannot be bound (not this machine's, or the port is taken).</exception>
+    public TaskChannelServer(IPEndPoint endPoint, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger, Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? runActorCall = null)
     {
         _runActorCall = runActorCall;
         _serializer = serializer;
         _credentials = credentials;
         _run = run;
         _logger = logger;
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            _listener.Bind(new IPEndPoint(address, 0));
+            _listener.Bind(endPoint);
             _listener.Listen(128);
         }
         catch

@@ -65,11 +65,11 @@ internal sealed record NodeTypeConfig(
     /// <summary>The start options the launcher sets on every node (the head's by <c>up</c>, the workers' by the local
     /// provider: their ports are chosen free); a worker type cannot set them, the head's type only the ports.</summary>
     public static readonly IReadOnlySet<string> LauncherStartOptions =
-        new HashSet<string>(StringComparer.Ordinal) { "autoscaling-config", "session-dir", "primary-node", "port", "node-port", "node-ip-address" };
+        new HashSet<string>(StringComparer.Ordinal) { "autoscaling-config", "session-dir", "primary-node", "port", "node-port", "task-channel-port", "object-manager-port", "node-ip-address" };
 
     /// <summary>Of <see cref="LauncherStartOptions"/>, those the head's type may set (its ports and address are the user's).</summary>
     public static readonly IReadOnlySet<string> HeadStartOptions =
-        new HashSet<string>(StringComparer.Ordinal) { "port", "node-port", "node-ip-address" };
+        new HashSet<string>(StringComparer.Ordinal) { "port", "node-port", "task-channel-port", "object-manager-port", "node-ip-address" };
 
     /// <summary>The <c>orleansray start</c> arguments of a node of this type, after the launcher's own (<c>--address</c>
     /// ...): the resources, then <see cref="StartOptions"/> (a null value is a flag: <c>--name</c> alone).</summary>

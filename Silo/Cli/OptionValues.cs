@@ -188,6 +188,19 @@ internal static class OptionValues
         }
     }
 
+    /// <summary>Fails with a one-line usage error naming the two options when two of a node's ports are the same.</summary>
+    public static void EnsureDistinctPorts(IEnumerable<(string Option, int Port)> ports)
+    {
+        var seen = new Dictionary<int, string>();
+        foreach (var (option, port) in ports)
+        {
+            if (!seen.TryAdd(port, option))
+            {
+                throw CliException.Usage($"{seen[port]} and {option} are both {port.ToString(CultureInfo.InvariantCulture)}: give them different ports.");
+            }
+        }
+    }
+
     /// <summary>Fails with a one-line error when something already listens on the port.</summary>
     public static void EnsurePortFree(string option, IPAddress address, int port)
     {

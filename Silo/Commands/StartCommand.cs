@@ -25,6 +25,8 @@ internal sealed class StartCommand : Command
     private readonly Option<string?> _address = new("--address") { Description = "Join the cluster whose head listens at HOST:PORT (the --port the head printed)." };
     private readonly Option<int?> _port = new("--port") { Description = $"Client port: drivers and `status` connect here. Default: {DefaultHeadPort} on the head, a free port on workers." };
     private readonly Option<int?> _nodePort = new("--node-port") { Description = "Port nodes talk to each other on. Default: a free port." };
+    private readonly Option<int?> _taskChannelPort = new("--task-channel-port") { Description = "Port of this node's task channel, where drivers and other nodes send it tasks and actor calls straight over TCP (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through; an owner that cannot reach it sends through --node-port or --port instead, slower." };
+    private readonly Option<int?> _objectManagerPort = new("--object-manager-port") { Description = "Port of this node's object store transfers, where other nodes and drivers pull its objects (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through: objects above the inline threshold move only over it." };
     private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it (an IP or a host name), or `auto`: the first IPv4 address of a network interface that is up and not loopback (a container's or pod's own address).", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors. Default: the machine's core count." };
     private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
@@ -60,6 +62,8 @@ internal sealed class StartCommand : Command
         Options.Add(_address);
         Options.Add(_port);
         Options.Add(_nodePort);
+        Options.Add(_taskChannelPort);
+        Options.Add(_objectManagerPort);
         Options.Add(_nodeIp);
         Options.Add(_numCpus);
         Options.Add(_numGpus);
@@ -137,6 +141,8 @@ internal sealed class StartCommand : Command
             NodeIpAddress = ip,
             Port = OptionValues.Port("--port", parse.GetValue(_port) ?? (head ? DefaultHeadPort : OptionValues.FreePort(ip))),
             NodePort = OptionValues.Port("--node-port", parse.GetValue(_nodePort) ?? OptionValues.FreePort(ip)),
+            TaskChannelPort = parse.GetValue(_taskChannelPort) is { } channelPort ? OptionValues.Port("--task-channel-port", channelPort) : null,
+            ObjectManagerPort = parse.GetValue(_objectManagerPort) is { } transferPort ? OptionValues.Port("--object-manager-port", transferPort) : null,
             NumCpus = OptionValues.NonNegative("--num-cpus", parse.GetValue(_numCpus)),
             NumGpus = OptionValues.NonNegative("--num-gpus", parse.GetValue(_numGpus)) ?? 0,
             Resources = OptionValues.Resources(parse.GetValue(_resources)),
@@ -147,17 +153,17 @@ internal sealed class StartCommand : Command
             // Files only here; the launching `start` tries the types below, once it is done with the cluster.
             Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: false),
         };
-        if (settings.Port == settings.NodePort)
-        {
-            throw CliException.Usage($"--port and --node-port are both {settings.Port.ToString(CultureInfo.InvariantCulture)}: give them different ports.");
-        }
+        OptionValues.EnsureDistinctPorts(settings.HealthPort.HasValue ? settings.FixedPorts().Append(("--health-port", settings.HealthPort.Value)) : settings.FixedPorts());
 
         var resources = EmbeddedCluster.NodeResources(settings.ToRayOptions());
         if (!launched)
         {
             // The launching `start` checks everything a person can fix, so the background node rarely fails.
-            OptionValues.EnsurePortFree("--port", ip, settings.Port);
-            OptionValues.EnsurePortFree("--node-port", ip, settings.NodePort);
+            foreach (var (option, port) in settings.FixedPorts())
+            {
+                OptionValues.EnsurePortFree(option, ip, port);
+            }
+
             if (settings.HealthPort is { } health)
             {
                 OptionValues.EnsurePortFree("--health-port", IPAddress.Any, health);
@@ -223,7 +229,7 @@ internal sealed class StartCommand : Command
         }
 
         settings = settings with { Session = paths.CreateSession() };
-        var record = await NodeLauncher.LaunchAsync(settings, ChildArguments(settings, join, primary), paths, cancellationToken).ConfigureAwait(false);
+        var record = await NodeLauncher.LaunchAsync(settings, settings.StartArguments(join, primary), paths, cancellationToken).ConfigureAwait(false);
         PrintStarted(console, settings, record, resources, schemaNote, join);
         PrintSecurity(console, settings, tokenCreated, paths);
         return 0;
@@ -349,90 +355,6 @@ internal sealed class StartCommand : Command
     {
         var (host, port) = OptionValues.HostPort("--primary-node", text);
         return new IPEndPoint(OptionValues.Resolve("--primary-node", host), port);
-    }
-
-    /// <summary>The arguments of the background node: everything already decided, so it makes no choice of its own.</summary>
-    private static List<string> ChildArguments(NodeSettings settings, string? join, IPEndPoint? primary)
-    {
-        static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-        var args = new List<string> { "start" };
-        if (settings.IsHead)
-        {
-            args.Add("--head");
-        }
-        else
-        {
-            args.AddRange(["--address", join!]);
-        }
-
-        args.AddRange(["--port", settings.Port.ToString(CultureInfo.InvariantCulture)]);
-        args.AddRange(["--node-port", settings.NodePort.ToString(CultureInfo.InvariantCulture)]);
-        args.AddRange(["--node-ip-address", settings.NodeIpAddress.ToString()]);
-        if (settings.NumCpus is { } cpus)
-        {
-            args.AddRange(["--num-cpus", Number(cpus)]);
-        }
-
-        args.AddRange(["--num-gpus", Number(settings.NumGpus)]);
-        if (settings.Resources.Count > 0)
-        {
-            args.AddRange(["--resources", System.Text.Json.JsonSerializer.Serialize(settings.Resources)]);
-        }
-
-        if (settings.Memory is { } memory)
-        {
-            args.AddRange(["--memory", memory.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        if (settings.ObjectStoreMemory is { } store)
-        {
-            args.AddRange(["--object-store-memory", store.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        // A connection string (it may hold a password) goes by environment (NodeLauncher), never on the command line.
-        if (settings.Storage is null)
-        {
-            args.AddRange(["--storage", "memory"]);
-        }
-
-        foreach (var assembly in settings.Load)
-        {
-            args.AddRange([UserAssemblies.Option, assembly]);
-        }
-
-        if (settings.Dashboard is { } dashboard)
-        {
-            args.AddRange(["--dashboard-host", dashboard.Address.ToString(), "--dashboard-port", dashboard.Port.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        if (primary is not null)
-        {
-            args.AddRange(["--primary-node", primary.ToString()]);
-        }
-
-        // The token goes by environment (NodeLauncher), never on the command line.
-        if (settings.Credentials is null)
-        {
-            args.Add("--insecure");
-        }
-
-        if (settings.MetricsOpen)
-        {
-            args.Add("--metrics-open");
-        }
-
-        if (settings.AutoscalingConfig is { } autoscaling)
-        {
-            args.AddRange(["--autoscaling-config", autoscaling]);
-        }
-
-        if (settings.HealthPort is { } health)
-        {
-            args.AddRange(["--health-port", health.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        args.AddRange(["--block", "--session-dir", settings.Session]);
-        return args;
     }
 
     private static void PrintStarted(IAnsiConsole console, NodeSettings settings, NodeRecord record, ResourceSet resources, string? schemaNote, string? join)

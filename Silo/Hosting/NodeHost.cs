@@ -149,6 +149,7 @@ internal static partial class NodeHost
                 // The store runs as its own process (NodeObjectStore), not inside the node; the runtime connects to it.
                 node.ObjectStoreInProcess = false;
                 node.Credentials = settings.Credentials;
+                node.TaskChannelPort = settings.TaskChannelPort ?? 0;
                 node.ExternalObjectStore = store.Process is { } process
                     ? (process.SocketPath, process.TransferEndPoint?.ToString() ?? string.Empty)
                     : null;

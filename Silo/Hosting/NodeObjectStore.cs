@@ -77,7 +77,7 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
                 SocketPath = Path.Combine(storeDir, "store.sock"),
                 SpillDirectory = Path.Combine(storeDir, "spill"),
                 TransferAddress = _settings.NodeIpAddress,
-                TransferPort = 0,
+                TransferPort = _settings.ObjectManagerPort ?? 0,
                 // Pages are committed on first use: a node must not take 30% of the machine's RAM at start.
                 Prefault = false,
                 // Its token goes into the store's environment (removed from it when null: --insecure).

@@ -21,6 +21,31 @@ internal sealed record NodeSettings
     /// <summary>Silo-to-silo port.</summary>
     public int NodePort { get; init; }
 
+    /// <summary>The node's task channel port (<c>--task-channel-port</c>), where drivers and other nodes send it tasks
+    /// and lone actor calls; null: a free port chosen at start.</summary>
+    public int? TaskChannelPort { get; init; }
+
+    /// <summary>The object store's transfer port (<c>--object-manager-port</c>, Ray's name), where other nodes and
+    /// drivers pull objects from this node; null: a free port chosen at start.</summary>
+    public int? ObjectManagerPort { get; init; }
+
+    /// <summary>The fixed ports this node listens on, each with the option that set it (the optional ones only when
+    /// given), for the checks that they differ and are free.</summary>
+    public IEnumerable<(string Option, int Port)> FixedPorts()
+    {
+        yield return ("--port", Port);
+        yield return ("--node-port", NodePort);
+        if (TaskChannelPort is { } channel)
+        {
+            yield return ("--task-channel-port", channel);
+        }
+
+        if (ObjectManagerPort is { } transfer)
+        {
+            yield return ("--object-manager-port", transfer);
+        }
+    }
+
     /// <summary>The address other nodes and clients reach this node at. Default: 127.0.0.1.</summary>
     public IPAddress NodeIpAddress { get; init; } = IPAddress.Loopback;
 
@@ -84,5 +109,102 @@ internal sealed record NodeSettings
         }
 
         return options;
+    }
+
+    /// <summary>These settings as the arguments of the background node <c>start</c> launches: everything already decided,
+    /// so it makes no choice of its own.</summary>
+    /// <param name="join">A worker's <c>--address</c>; null on the head.</param>
+    /// <param name="primary">A worker's <c>--primary-node</c> (no database); null otherwise.</param>
+    public List<string> StartArguments(string? join, IPEndPoint? primary)
+    {
+        static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        var args = new List<string> { "start" };
+        if (IsHead)
+        {
+            args.Add("--head");
+        }
+        else
+        {
+            args.AddRange(["--address", join!]);
+        }
+
+        args.AddRange(["--port", Port.ToString(CultureInfo.InvariantCulture)]);
+        args.AddRange(["--node-port", NodePort.ToString(CultureInfo.InvariantCulture)]);
+        args.AddRange(["--node-ip-address", NodeIpAddress.ToString()]);
+        if (TaskChannelPort is { } channelPort)
+        {
+            args.AddRange(["--task-channel-port", channelPort.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (ObjectManagerPort is { } transferPort)
+        {
+            args.AddRange(["--object-manager-port", transferPort.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (NumCpus is { } cpus)
+        {
+            args.AddRange(["--num-cpus", Number(cpus)]);
+        }
+
+        args.AddRange(["--num-gpus", Number(NumGpus)]);
+        if (Resources.Count > 0)
+        {
+            args.AddRange(["--resources", System.Text.Json.JsonSerializer.Serialize(Resources)]);
+        }
+
+        if (Memory is { } memory)
+        {
+            args.AddRange(["--memory", memory.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (ObjectStoreMemory is { } store)
+        {
+            args.AddRange(["--object-store-memory", store.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        // A connection string (it may hold a password) goes by environment (NodeLauncher), never on the command line.
+        if (Storage is null)
+        {
+            args.AddRange(["--storage", "memory"]);
+        }
+
+        foreach (var assembly in Load)
+        {
+            args.AddRange([UserAssemblies.Option, assembly]);
+        }
+
+        if (Dashboard is { } dashboard)
+        {
+            args.AddRange(["--dashboard-host", dashboard.Address.ToString(), "--dashboard-port", dashboard.Port.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (primary is not null)
+        {
+            args.AddRange(["--primary-node", primary.ToString()]);
+        }
+
+        // The token goes by environment (NodeLauncher), never on the command line.
+        if (Credentials is null)
+        {
+            args.Add("--insecure");
+        }
+
+        if (MetricsOpen)
+        {
+            args.Add("--metrics-open");
+        }
+
+        if (AutoscalingConfig is { } autoscaling)
+        {
+            args.AddRange(["--autoscaling-config", autoscaling]);
+        }
+
+        if (HealthPort is { } health)
+        {
+            args.AddRange(["--health-port", health.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.AddRange(["--block", "--session-dir", Session]);
+        return args;
     }
 }

@@ -96,19 +96,79 @@ public sealed class CliTests : IDisposable
         Assert.Empty(_command.NodePids());
     }
 
-    [Fact]
-    public async Task A_port_in_use_is_refused_before_anything_starts()
+    [Theory]
+    [InlineData("--port")]
+    [InlineData("--node-port")]
+    [InlineData("--task-channel-port")]
+    [InlineData("--object-manager-port")]
+    public async Task A_port_in_use_is_refused_before_anything_starts(string option)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        string[] args = option == "--port"
+            ? ["start", "--head", "--port", Text(port)]
+            : ["start", "--head", "--port", Text(TestPorts.Free()), option, Text(port)];
 
-        var result = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var result = await _command.RunAsync(args);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith($"error: --port {port}: the port is in use", result.Error, StringComparison.Ordinal);
+        Assert.StartsWith($"error: {option} {port}: the port is in use", result.Error, StringComparison.Ordinal);
         Assert.Empty(_command.NodePids());
     }
+
+    [Theory]
+    [InlineData("--node-port")]
+    [InlineData("--task-channel-port")]
+    [InlineData("--object-manager-port")]
+    public async Task Two_ports_of_a_node_that_are_the_same_are_refused_naming_both(string option)
+    {
+        var port = TestPorts.Free();
+
+        var result = await _command.RunAsync("start", "--head", "--port", Text(port), option, Text(port));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"error: --port and {option} are both {port}: give them different ports.", line);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Fact]
+    public async Task A_node_listens_on_the_task_channel_and_object_manager_ports_it_was_given_and_frees_them_on_stop()
+    {
+        // Firewalled hosts open fixed ports: the node's task channel and its store's transfer port are then not free
+        // ports chosen at start but the ones given, on the node's address, and they close with the node.
+        var channel = TestPorts.Free();
+        var transfer = TestPorts.Free();
+        var start = await _command.RunAsync("start", "--head", "--port", Text(TestPorts.Free()), "--dashboard-port", Text(TestPorts.Free()), "--task-channel-port", Text(channel), "--object-manager-port", Text(transfer));
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var pid = Assert.Single(_command.NodePids());
+
+        // The task channel opens as the silo becomes active, just after `start` returns.
+        await Poll.UntilAsync(() => Listens(channel), TimeSpan.FromSeconds(30), $"the task channel to listen on port {channel}");
+        Assert.True(Listens(transfer), $"the object store should listen on port {transfer}");
+
+        var stop = await _command.RunAsync("stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        await Poll.UntilAsync(() => !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), $"node process {pid} to exit");
+        await Poll.UntilAsync(() => !Listens(channel) && !Listens(transfer), TimeSpan.FromSeconds(20), "both ports to close with the node");
+    }
+
+    private static bool Listens(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string Text(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Status_without_a_cluster_says_how_to_start_one()

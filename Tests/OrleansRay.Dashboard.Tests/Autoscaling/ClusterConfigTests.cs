@@ -86,6 +86,7 @@ public sealed class ClusterConfigTests
     [InlineData("  worker:\n    min_workers: 1\n", 10, "available_node_types.worker.resources", "needs its resources")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {num-cpus: 4}\n", 11, "available_node_types.worker.start_options.num-cpus", "put the amount under resources")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {port: 4000}\n", 11, "available_node_types.worker.start_options.port", "set by the autoscaler for each worker")]
+    [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {task-channel-port: 4001}\n", 11, "available_node_types.worker.start_options.task-channel-port", "set by the autoscaler for each worker")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options:\n      session-dir: /tmp/s\n", 12, "available_node_types.worker.start_options.session-dir", "set by the autoscaler")]
     public void A_bad_node_type_is_refused_with_file_line_and_field(string workerYaml, int line, string field, string advice)
     {

@@ -167,7 +167,7 @@ public sealed class TaskChannelTests : IAsyncLifetime
     {
         var node = _cluster.Nodes[0].Runtime;
         var ran = 0;
-        using var server = new TaskChannelServer(IPAddress.Loopback, node.Copier.Serializer, credentials: null, (_, tasks) =>
+        using var server = new TaskChannelServer(new IPEndPoint(IPAddress.Loopback, 0), node.Copier.Serializer, credentials: null, (_, tasks) =>
         {
             Interlocked.Add(ref ran, tasks.Length);
             return Task.FromResult<RemoteResult[]?>([new RemoteResult { ObjectId = tasks[0].ReturnId, TaskId = tasks[0].Id, Value = 7 }]);
@@ -211,7 +211,7 @@ public sealed class TaskChannelTests : IAsyncLifetime
     {
         var node = _cluster.Nodes[0].Runtime;
         var never = new TaskCompletionSource<RemoteResult[]?>();
-        var server = new TaskChannelServer(IPAddress.Loopback, node.Copier.Serializer, credentials: null, (_, _) => never.Task, NullLogger.Instance);
+        var server = new TaskChannelServer(new IPEndPoint(IPAddress.Loopback, 0), node.Copier.Serializer, credentials: null, (_, _) => never.Task, NullLogger.Instance);
         using var client = new TaskChannelClient(server.EndPoint, node.Copier.Serializer, credentials: null, NullLogger.Instance);
         Task<RemoteResult[]?> inFlight;
         try
