@@ -81,12 +81,14 @@ public sealed class ActorPoolTests
         var (pool, ledger) = NewPool(2, nameof(Submitted_calls_are_read_in_submission_order_and_a_failure_at_its_turn));
         foreach (var x in new[] { 5, 13, 7, 8, 9 })
         {
-            pool.Submit((w, v) => w.Square(v), x);
+            pool.Submit((w, v) => w.SquareWhenOpen(v), x);
         }
 
-        // Two actors, five calls: three wait in the pool for a free actor.
+        // Two actors, five calls: three wait in the pool for a free actor (the first two are held until the gate opens;
+        // with Square they could all finish before the check on a slow machine, freeing both actors).
         Assert.False(pool.HasFree);
         Assert.True(pool.HasNext);
+        ledger.Gate.SetResult();
         Assert.Equal(25, await pool.GetNextAsync<int>().WaitAsync(Deadline));
         var error = await Assert.ThrowsAsync<RayTaskException>(() => pool.GetNextAsync<int>()).WaitAsync(Deadline);
         Assert.Contains("unlucky input 13", error.Message, StringComparison.Ordinal);

@@ -78,6 +78,14 @@ public sealed class PoolWorker
         }
     }
 
+    /// <summary>As <see cref="Square"/>, once the test opens its gate: calls stay running, so later submissions wait
+    /// in the pool for as long as the test needs.</summary>
+    public async Task<int> SquareWhenOpen(int x)
+    {
+        await PoolLedger.Of(_test).Gate.Task;
+        return await Square(x);
+    }
+
     /// <summary>Returns 1 for any value: a method whose argument a test can make unserializable.</summary>
     public int Measure(object value) => value is null ? 0 : 1;
 
