@@ -5,6 +5,7 @@ using OrleansRay.Grains;
 using OrleansRay.Ownership;
 using OrleansRay.Placement;
 using OrleansRay.Scheduling;
+using OrleansRay.Transport;
 
 namespace OrleansRay.Node;
 
@@ -108,6 +109,10 @@ internal sealed class ForeignTasks : IForeignTaskResults
 
             Interlocked.Increment(ref _received);
             _runtime.Scheduler.EnqueueHere(spec);
+            if (spec.QueuedLease is not null && tasks.Length == 1 && ChannelRunHere.IsSubmitting)
+            {
+                ChannelRunHere.Offer(spec.TryRunHere); // a lone task held for the channel's reader to run
+            }
             if (!_earlyCancels.IsEmpty && _earlyCancels.TryRemove(task.Id, out var early))
             {
                 Cancel(spec, early.Force); // its cancel arrived first

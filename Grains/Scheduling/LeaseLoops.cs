@@ -93,7 +93,7 @@ internal sealed class LeaseLoops
         if (lease.Next is { } next)
         {
             next.QueuedLease = lease;
-            if (DriverWillRunHere(next))
+            if (DriverWillRunHere(next) || ChannelWillRunHere(next))
             {
                 // The driver's only task, short last time: its get is about to run it (TryRunHere). No worker thread
                 // is woken for it unless the driver does not come for it (WorkerPool.PostDeferred).
@@ -122,6 +122,11 @@ internal sealed class LeaseLoops
     /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>,
     /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
     /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
+    /// <summary>A lone task another owner sent on a task channel, short last time: the channel's reader is about to run
+    /// it (<see cref="Transport.ChannelRunHere"/>).</summary>
+    private static bool ChannelWillRunHere(TaskSpec next) =>
+        Transport.ChannelRunHere.IsSubmitting && next.IsForeign && next.Function.RanShortLastTime;
+
     private static bool DriverWillRunHere(TaskSpec next) =>
         WorkerPool.IsDriverSubmitting && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
 

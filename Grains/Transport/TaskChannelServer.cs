@@ -29,6 +29,7 @@ internal sealed partial class TaskChannelServer : IDisposable
     private readonly HashSet<TaskChannelStream> _connections = new();
     private long _served;
     private long _refused;
+    private long _ranOnReader;
 
     /// <summary>Listens on <paramref name="endPoint"/>.</summary>
     /// <param name="endPoint">The node's address, as other processes reach it, and the port (0: a free one).</param>
@@ -68,6 +69,10 @@ internal sealed partial class TaskChannelServer : IDisposable
 
     /// <summary>Requests taken and handed to the node since it started.</summary>
     public long RequestsServed => Interlocked.Read(ref _served);
+
+    /// <summary>Lone tasks a connection's reader ran itself since the node started (<see cref="ChannelRunHere"/>), rather
+    /// than waking a worker thread.</summary>
+    public long RanOnReader => Interlocked.Read(ref _ranOnReader);
 
     /// <summary>Connections refused (no TLS with the cluster's key, or not this protocol) and requests refused (a body
     /// that did not deserialize) since it started.</summary>
@@ -126,7 +131,15 @@ internal sealed partial class TaskChannelServer : IDisposable
             _connections.Add(connection);
         }
 
-        var header = new byte[TaskChannelFrames.HeaderSize];
+        await ReadFramesAsync(connection, address, new byte[TaskChannelFrames.HeaderSize]).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and takes the connection's frames until it closes, or until a lone task taken from one is to run
+    /// on this thread (<see cref="ChannelRunHere"/>): reading then goes on in a new loop on the thread pool first, so a
+    /// task that blocks this time holds up only itself, not the owner's next sends.</summary>
+    private async Task ReadFramesAsync(TaskChannelStream connection, string address, byte[] header)
+    {
+        Func<bool>? runHere = null;
         try
         {
             while (true)
@@ -142,7 +155,7 @@ internal sealed partial class TaskChannelServer : IDisposable
                 {
                     problem = kind switch
                     {
-                        TaskChannelFrames.FrameKind.Request => Take(connection, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length))),
+                        TaskChannelFrames.FrameKind.Request => Take(connection, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length)), out runHere),
                         TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length))),
                         _ => $"a node takes only requests on its task channel, not {kind}",
                     };
@@ -162,6 +175,13 @@ internal sealed partial class TaskChannelServer : IDisposable
                     LogBadRequest(_logger, address, problem);
                     connection.WriteFrame(TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes(problem), out var failedLength), failedLength);
                 }
+
+                if (runHere is not null)
+                {
+                    // The frame was read whole, so the header buffer is the new loop's; the new loop owns the connection.
+                    _ = Task.Run(() => ReadFramesAsync(connection, address, header));
+                    break;
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -178,25 +198,53 @@ internal sealed partial class TaskChannelServer : IDisposable
         }
         finally
         {
-            lock (_connections)
+            if (runHere is null)
             {
-                _connections.Remove(connection);
-            }
+                lock (_connections)
+                {
+                    _connections.Remove(connection);
+                }
 
-            connection.Dispose();
+                connection.Dispose();
+            }
+        }
+
+        // Claims the task and runs it here, as on a worker thread (false: a worker thread took it first). Its reply is
+        // written when it completes, here or wherever it resumes.
+        if (runHere?.Invoke() == true)
+        {
+            Interlocked.Increment(ref _ranOnReader);
         }
     }
 
-    /// <summary>Hands a request's tasks to the node; null, or what is wrong with the request.</summary>
-    private string? Take(TaskChannelStream connection, long callId, TaskChannelRequest? request)
+    /// <summary>Hands a request's tasks to the node; null, or what is wrong with the request. A lone task (not a
+    /// generator) whose function ran short last time is held for this thread to run (<paramref name="runHere"/>, its
+    /// claim; null otherwise).</summary>
+    private string? Take(TaskChannelStream connection, long callId, TaskChannelRequest? request, out Func<bool>? runHere)
     {
+        runHere = null;
         if (request?.ReplyTo is null || request.Tasks is null)
         {
             return "the request named no reply endpoint or no tasks";
         }
 
         Interlocked.Increment(ref _served);
-        Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+        if (request.Tasks is not [{ Streaming: false }])
+        {
+            Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+            return null;
+        }
+
+        ChannelRunHere.Begin();
+        try
+        {
+            Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+        }
+        finally
+        {
+            runHere = ChannelRunHere.End();
+        }
+
         return null;
     }
 

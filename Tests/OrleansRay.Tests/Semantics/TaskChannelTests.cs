@@ -64,6 +64,36 @@ public sealed class TaskChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lone_short_task_runs_on_the_channels_reader_and_the_next_frames_are_still_read()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var node = _cluster.Nodes[1];
+        var channel = node.Runtime.TaskChannel!;
+        var i = 0;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                i++;
+                Assert.Equal(2 * i, await ray.GetAsync(ray.Task(Twice, i).Options(On(node)).Remote(), Deadline));
+                return channel.RanOnReader > 0;
+            },
+            Deadline,
+            "a lone short task ran on the channel's reader instead of waking a worker thread");
+
+        // Each such run hands reading to a new loop first: sequential sends keep flowing, and so do concurrent ones.
+        var ran = channel.RanOnReader;
+        for (var k = 1; k <= 50; k++)
+        {
+            Assert.Equal(2 * k, await ray.GetAsync(ray.Task(Twice, k).Options(On(node)).Remote(), Deadline));
+        }
+
+        var many = Enumerable.Range(0, 200).Select(k => ray.Task(Twice, k).Options(On(node)).Remote()).ToArray();
+        Assert.Equal(Enumerable.Range(0, 200).Select(k => 2 * k), await ray.GetAsync(many, Deadline));
+        Assert.True(channel.RanOnReader > ran, "none of 50 sequential lone short tasks ran on the reader");
+        Assert.Equal(0, channel.Refused);
+    }
+
+    [Fact]
     public async Task A_connected_drivers_lone_actor_calls_go_over_the_channel_to_the_actors_mailbox_in_order()
     {
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
