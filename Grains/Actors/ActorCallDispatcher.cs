@@ -248,6 +248,15 @@ internal sealed class ActorCallDispatcher
             return;
         }
 
+        if (ChannelWillRunHereLocked())
+        {
+            // A lone call that came on a task channel, short last time: the channel's reader runs it (ADR 0025, session
+            // 27 addendum); a worker thread takes it if the reader does not come for it within a tick.
+            _services.Pool.PostDeferred(RunQueuedDrain, start);
+            Transport.ChannelRunHere.Offer(start.RunOnReader);
+            return;
+        }
+
         _services.Pool.Post(RunQueuedDrain, start);
     }
 
@@ -272,6 +281,32 @@ internal sealed class ActorCallDispatcher
     private bool CallerWillRunHereLocked() =>
         Execution.WorkerPool.IsDriverSubmitting && Execution.WorkerPool.IsDriverCode
         && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
+
+    /// <summary>Under the lock: true when the call just queued came on a task channel whose reader hands it to this node
+    /// (<see cref="Transport.ChannelRunHere.IsSubmitting"/>), is the only call queued, and the actor's last call was
+    /// short: what the reader runs on its own thread (<see cref="RunOneHere"/>).</summary>
+    private bool ChannelWillRunHereLocked() =>
+        Transport.ChannelRunHere.IsSubmitting
+        && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
+
+    /// <summary>Runs the drain loop held for a task channel's reader on the calling thread, for one call, if no worker
+    /// thread has started it; the calls queued meanwhile go back to the pool. True when the loop ran here.</summary>
+    internal bool RunOneHere(DrainStart start)
+    {
+        if (!start.TryClaim())
+        {
+            return false; // a worker thread took it (the reader came late, or a second call hurried it)
+        }
+
+        _services.Pool.ForgetDeferred(start);
+        Dequeued(start);
+        _services.Pool.RunHere(static state =>
+        {
+            var start = (DrainStart)state!;
+            _ = start.Dispatcher.DrainAsync(start.Generation, stopWhen: null, oneCall: true);
+        }, start);
+        return true;
+    }
 
     private void Dequeued(DrainStart start)
     {
@@ -326,12 +361,14 @@ internal sealed class ActorCallDispatcher
     public void RecordCall(long ticks) => Volatile.Write(ref _lastCallTicks, ticks);
 
     /// <summary>The drain loop; with <paramref name="stopWhen"/> (run on a caller's thread), it hands the rest back to
-    /// the pool once that entry is complete.</summary>
-    private async Task DrainAsync(int generation, ObjectEntry? stopWhen)
+    /// the pool once that entry is complete; with <paramref name="oneCall"/> (run on a task channel's reader), once it
+    /// ran one call.</summary>
+    private async Task DrainAsync(int generation, ObjectEntry? stopWhen, bool oneCall = false)
     {
+        var ran = false;
         while (true)
         {
-            if (stopWhen is { IsComplete: true })
+            if (stopWhen is { IsComplete: true } || (oneCall && ran))
             {
                 lock (_gate)
                 {
@@ -393,27 +430,13 @@ internal sealed class ActorCallDispatcher
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation);
             RecordCall(run.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue);
+            ran = true;
             if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);
                 stopWhen = null; // resumed on a worker thread: an ordinary drain loop from here
+                oneCall = false;
             }
         }
-    }
-
-    /// <summary>A drain loop queued on the pool: exactly one of the worker thread that dequeues it and a waiting caller
-    /// claims it.</summary>
-    private sealed class DrainStart(ActorCallDispatcher dispatcher, int generation)
-    {
-        private int _claimed;
-
-        public ActorCallDispatcher Dispatcher { get; } = dispatcher;
-
-        public int Generation { get; } = generation;
-
-        /// <summary>The entry of the call its claimer waits for (set by <see cref="TryRunHere"/> before it runs the loop).</summary>
-        public ObjectEntry? StopWhen { get; set; }
-
-        public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
     }
 }

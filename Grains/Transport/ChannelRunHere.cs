@@ -5,7 +5,8 @@ namespace OrleansRay.Transport;
 /// hands a request to the node (<see cref="Begin"/> … <see cref="End"/>), the scheduler holds the lease of a task whose
 /// function ran short last time instead of waking a worker (a deferred post), and the node offers the reader that
 /// task's claim (<see cref="Offer"/>). The reader then lets another thread read the connection's next frames and runs
-/// the task; if it does not come for it within a tick, a worker thread takes it.</summary>
+/// the task; if it does not come for it within a tick, a worker thread takes it. A lone call to an idle actor whose last
+/// call was short is held and offered the same way: its mailbox's drain loop, for that one call (session 27).</summary>
 /// <remarks>Thread statics: the reader sets them around one synchronous hand-off, and only code it calls on its own
 /// thread reads them.</remarks>
 internal static class ChannelRunHere

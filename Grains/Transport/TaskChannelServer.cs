@@ -70,8 +70,8 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// <summary>Requests taken and handed to the node since it started.</summary>
     public long RequestsServed => Interlocked.Read(ref _served);
 
-    /// <summary>Lone tasks a connection's reader ran itself since the node started (<see cref="ChannelRunHere"/>), rather
-    /// than waking a worker thread.</summary>
+    /// <summary>Lone tasks and lone actor calls a connection's reader ran itself since the node started
+    /// (<see cref="ChannelRunHere"/>), rather than waking a worker thread.</summary>
     public long RanOnReader => Interlocked.Read(ref _ranOnReader);
 
     /// <summary>Connections refused (no TLS with the cluster's key, or not this protocol) and requests refused (a body
@@ -134,9 +134,9 @@ internal sealed partial class TaskChannelServer : IDisposable
         await ReadFramesAsync(connection, address, new byte[TaskChannelFrames.HeaderSize]).ConfigureAwait(false);
     }
 
-    /// <summary>Reads and takes the connection's frames until it closes, or until a lone task taken from one is to run
-    /// on this thread (<see cref="ChannelRunHere"/>): reading then goes on in a new loop on the thread pool first, so a
-    /// task that blocks this time holds up only itself, not the owner's next sends.</summary>
+    /// <summary>Reads and takes the connection's frames until it closes, or until a lone task or actor call taken from
+    /// one is to run on this thread (<see cref="ChannelRunHere"/>): reading then goes on in a new loop on the thread pool
+    /// first, so work that blocks this time holds up only itself, not the owner's next sends.</summary>
     private async Task ReadFramesAsync(TaskChannelStream connection, string address, byte[] header)
     {
         Func<bool>? runHere = null;
@@ -156,7 +156,7 @@ internal sealed partial class TaskChannelServer : IDisposable
                     problem = kind switch
                     {
                         TaskChannelFrames.FrameKind.Request => Take(connection, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length)), out runHere),
-                        TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length))),
+                        TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length)), out runHere),
                         _ => $"a node takes only requests on its task channel, not {kind}",
                     };
                 }
@@ -248,16 +248,28 @@ internal sealed partial class TaskChannelServer : IDisposable
         return null;
     }
 
-    /// <summary>Hands a lone actor call to the actor's mailbox on the node; null, or what is wrong with the request.</summary>
-    private string? Take(TaskChannelStream connection, long callId, TaskChannelActorRequest? request)
+    /// <summary>Hands a lone actor call to the actor's mailbox on the node; null, or what is wrong with the request. When
+    /// the actor is idle and its last call was short, the call is held for this thread to run (<paramref name="runHere"/>,
+    /// its claim; null otherwise).</summary>
+    private string? Take(TaskChannelStream connection, long callId, TaskChannelActorRequest? request, out Func<bool>? runHere)
     {
+        runHere = null;
         if (request?.Batch?.Calls is not { Length: 1 } || _runActorCall is null)
         {
             return _runActorCall is null ? "this node takes no actor calls on its task channel" : "the request carried no lone actor call";
         }
 
         Interlocked.Increment(ref _served);
-        Run(connection, callId, _runActorCall, request.Actor, request.Batch);
+        ChannelRunHere.Begin();
+        try
+        {
+            Run(connection, callId, _runActorCall, request.Actor, request.Batch);
+        }
+        finally
+        {
+            runHere = ChannelRunHere.End();
+        }
+
         return null;
     }
 

@@ -131,6 +131,75 @@ public sealed class TaskChannelTests : IAsyncLifetime
         Assert.Equal(0, channel.Refused);
     }
 
+    /// <summary>An actor for the reader tests: adds, or blocks its thread until a gate opens.</summary>
+    public sealed class Tally
+    {
+        private int _count;
+
+        public int Add(int x) => _count += x;
+
+        public int AddWhenOpen(string gate, int x)
+        {
+            Functions.Gates.Get(gate + ".blocked").Set();
+            Functions.Gates.Get(gate).Wait(Deadline);
+            return _count += x;
+        }
+    }
+
+    /// <summary>Twice, after an await: never short, so never run on a channel's reader.</summary>
+    public static async Task<int> TwiceLater(int x)
+    {
+        await Task.Yield();
+        return 2 * x;
+    }
+
+    [Fact]
+    public async Task A_lone_short_actor_call_runs_on_the_channels_reader_and_one_that_blocks_there_holds_up_only_itself()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var node = _cluster.Nodes[1];
+        var channel = node.Runtime.TaskChannel!;
+        var tally = ray.Actor(static () => new Tally())
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) })
+            .Remote();
+        var expected = 0;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var ran = channel.RanOnReader;
+                Assert.Equal(++expected, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline));
+                return channel.RanOnReader > ran;
+            },
+            Deadline,
+            "a lone short actor call ran on the channel's reader instead of waking a worker thread");
+
+        // A call that was short last time and blocks now: while it blocks (on the reader, when the reader claimed it),
+        // the connection's next frames are read, so the driver's task to the same node runs. Repeated until the blocking
+        // call is seen to have run on the reader (the reader may come later than a worker thread, under load).
+        var attempt = 0;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                Assert.Equal(++expected, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline)); // short again
+                var gate = $"channel-reader-actor/{Guid.NewGuid():N}/{++attempt}";
+                var ran = channel.RanOnReader;
+                var blocked = tally.Task(static (a, g) => a.AddWhenOpen(g, 1), gate).Remote();
+                Assert.True(Functions.Gates.Get(gate + ".blocked").Wait(Deadline), "the blocking call did not start");
+                Assert.Equal(2 * attempt, await ray.GetAsync(ray.Task(TwiceLater, attempt).Options(On(node)).Remote(), Deadline));
+                Functions.Gates.Get(gate).Set();
+                Assert.Equal(++expected, await ray.GetAsync(blocked, Deadline));
+                return channel.RanOnReader > ran; // the awaiting task never runs there: only the blocking call counts
+            },
+            Deadline,
+            "a blocking actor call ran on the channel's reader");
+
+        // The actor goes on in order, its lone calls and a batch of calls sent together.
+        var burst = Enumerable.Range(0, 100).Select(_ => tally.Task(a => a.Add(1)).Remote()).ToList();
+        Assert.Equal(Enumerable.Range(expected + 1, 100), await ray.GetAsync(burst));
+        Assert.Equal(expected + 101, await ray.GetAsync(tally.Task(a => a.Add(1)).Remote(), Deadline));
+        Assert.Equal(0, channel.Refused);
+    }
+
     [Fact]
     public async Task Tasks_one_node_sends_another_go_over_its_task_channel()
     {
