@@ -1,7 +1,8 @@
 namespace OrleansRay.Bench.Harness;
 
 /// <summary>Shared, lazily created resources of one harness run (an embedded cluster, a raw Orleans silo, ...).</summary>
-/// <remarks>Benchmarks fetch what they need with <see cref="GetAsync{T}"/>; everything is disposed at the end of the run.</remarks>
+/// <remarks>Benchmarks fetch what they need with <see cref="GetAsync{T}"/>; everything is disposed when the harness moves
+/// on to another group (<see cref="ReleaseAsync"/>) and at the end of the run.</remarks>
 internal sealed class BenchEnvironment : IAsyncDisposable
 {
     private readonly Dictionary<Type, object> _shared = new();
@@ -24,7 +25,10 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         return created;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Disposes everything created so far; later fetches create anew. The harness calls it between groups, so
+    /// what one group holds (the object store's 1 GiB objects and their mapping, for one) is neither in another group's
+    /// peak memory nor in its way.</summary>
+    public async Task ReleaseAsync()
     {
         for (var i = _created.Count - 1; i >= 0; i--)
         {
@@ -42,4 +46,6 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         _created.Clear();
         _shared.Clear();
     }
+
+    public async ValueTask DisposeAsync() => await ReleaseAsync();
 }

@@ -76,8 +76,17 @@ internal static class Harness
         var results = new List<BenchResult>();
         await using (var environment = new BenchEnvironment { Quick = quick })
         {
+            string? group = null;
             foreach (var benchmark in selected)
             {
+                if (group is not null && group != benchmark.Group)
+                {
+                    // What the last group created goes before this one runs, and its memory back to the system.
+                    await environment.ReleaseAsync();
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                }
+
+                group = benchmark.Group;
                 results.AddRange(await RunOneAsync(benchmark, environment, quick));
             }
         }
