@@ -240,7 +240,7 @@ internal sealed class ActorCallDispatcher
 
         var start = new DrainStart(this, generation);
         _queuedDrain = start;
-        if (CallerWillRunHereLocked())
+        if (LoneShortCallLocked() && Execution.WorkerPool.IsDriverSubmitting && Execution.WorkerPool.IsDriverCode)
         {
             // The caller's only call, short last time: its get is about to run it (TryRunHere); no worker thread is
             // woken for it unless the caller does not come for it (WorkerPool.PostDeferred).
@@ -248,7 +248,7 @@ internal sealed class ActorCallDispatcher
             return;
         }
 
-        if (ChannelWillRunHereLocked())
+        if (LoneShortCallLocked() && Transport.ChannelRunHere.IsSubmitting)
         {
             // A lone call that came on a task channel, short last time: the channel's reader runs it (ADR 0025, session
             // 27 addendum); a worker thread takes it if the reader does not come for it within a tick.
@@ -275,19 +275,11 @@ internal sealed class ActorCallDispatcher
         }
     };
 
-    /// <summary>Under the lock: true when the call just queued comes from its caller's own send
-    /// (<see cref="Execution.WorkerPool.IsDriverSubmitting"/>, <see cref="Execution.WorkerPool.IsDriverCode"/>), is the
-    /// only call queued, and the actor's last call was short: what the caller's get runs on its own thread.</summary>
-    private bool CallerWillRunHereLocked() =>
-        Execution.WorkerPool.IsDriverSubmitting && Execution.WorkerPool.IsDriverCode
-        && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
-
-    /// <summary>Under the lock: true when the call just queued came on a task channel whose reader hands it to this node
-    /// (<see cref="Transport.ChannelRunHere.IsSubmitting"/>), is the only call queued, and the actor's last call was
-    /// short: what the reader runs on its own thread (<see cref="RunOneHere"/>).</summary>
-    private bool ChannelWillRunHereLocked() =>
-        Transport.ChannelRunHere.IsSubmitting
-        && Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
+    /// <summary>Under the lock: true when one call is queued and the actor's last call was short and did not await:
+    /// a call the thread that queued it may run (its caller's get, <see cref="TryRunHere"/>; a task channel's reader,
+    /// <see cref="RunOneHere"/>), as only those threads know it is theirs (<see cref="QueueDrainLocked"/>).</summary>
+    private bool LoneShortCallLocked() =>
+        Volatile.Read(ref _lastCallTicks) <= Execution.CompiledFunction.ShortRunTicks && _queues.HoldsOneCall;
 
     /// <summary>Runs the drain loop held for a task channel's reader on the calling thread, for one call, if no worker
     /// thread has started it; the calls queued meanwhile go back to the pool. True when the loop ran here.</summary>
@@ -298,14 +290,21 @@ internal sealed class ActorCallDispatcher
             return false; // a worker thread took it (the reader came late, or a second call hurried it)
         }
 
-        _services.Pool.ForgetDeferred(start);
+        RunClaimedHere(start);
+        return true;
+    }
+
+    /// <summary>Runs a drain loop this thread claimed here, as on a worker thread (<see cref="Execution.WorkerPool.RunHere"/>),
+    /// until its <see cref="DrainStart.StopWhen"/> entry completes or, without one, for one call.</summary>
+    private void RunClaimedHere(DrainStart start)
+    {
+        _services.Pool.ForgetDeferred(start); // claimed: nothing for a worker thread to wake for
         Dequeued(start);
         _services.Pool.RunHere(static state =>
         {
             var start = (DrainStart)state!;
-            _ = start.Dispatcher.DrainAsync(start.Generation, stopWhen: null, oneCall: true);
+            _ = start.Dispatcher.DrainAsync(start.Generation, start.StopWhen, oneCall: start.StopWhen is null);
         }, start);
-        return true;
     }
 
     private void Dequeued(DrainStart start)
@@ -343,14 +342,8 @@ internal sealed class ActorCallDispatcher
             return false;
         }
 
-        _services.Pool.ForgetDeferred(start); // claimed: nothing for a worker thread to wake for
-        Dequeued(start);
         start.StopWhen = awaited;
-        _services.Pool.RunHere(static state =>
-        {
-            var start = (DrainStart)state!;
-            _ = start.Dispatcher.DrainAsync(start.Generation, start.StopWhen);
-        }, start);
+        RunClaimedHere(start);
         return true;
     }
 
