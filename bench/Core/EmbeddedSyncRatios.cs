@@ -1,0 +1,44 @@
+using OrleansRay.Bench.Baselines;
+using OrleansRay.Bench.Core.Scenarios;
+using OrleansRay.Bench.Harness;
+
+namespace OrleansRay.Bench.Core;
+
+/// <summary>"single client tasks sync" over "raw orleans stateless worker calls sync", paired
+/// (<see cref="PairedSyncRatioScenario"/>): the embedded driver's task round trip against a <c>[StatelessWorker]</c>
+/// grain call on the raw silo in the same process.</summary>
+internal sealed class TasksSyncRatio : PairedSyncRatioScenario
+{
+    public override string Name => "single client tasks sync ratio, paired";
+
+    public override string Group => "tasks";
+
+    protected override Task<IRay> DriverAsync(BenchEnvironment environment) => RayCluster.DriverAsync(environment);
+
+    protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Driver.Task(BenchFunctions.SmallValue).Remote());
+
+    protected override async Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment)
+    {
+        var grains = await RawOrleansSilo.GrainsAsync(environment);
+        return grains.GetGrain<IStatelessEchoGrain>(0).Echo;
+    }
+}
+
+/// <summary>"1:1 actor calls sync" over "raw orleans grain calls sync", paired (<see cref="PairedSyncRatioScenario"/>):
+/// the embedded driver's call to one class actor against a plain grain call on the raw silo in the same process.</summary>
+internal sealed class ActorCallsSyncRatio : PairedSyncRatioScenario
+{
+    public override string Name => "1:1 actor calls sync ratio, paired";
+
+    public override string Group => "actors";
+
+    protected override Task<IRay> DriverAsync(BenchEnvironment environment) => RayCluster.DriverAsync(environment);
+
+    protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Actor.Task(static a => a.SmallValue()).Remote());
+
+    protected override async Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment)
+    {
+        var grains = await RawOrleansSilo.GrainsAsync(environment);
+        return grains.GetGrain<IEchoGrain>(0).Echo;
+    }
+}
