@@ -13,18 +13,29 @@ namespace OrleansRay.Execution;
 /// (<see cref="Forget"/>);</item>
 /// <item>anything else queued on the pool, another deferred item, or a waiter that will not run it
 /// (<see cref="QueueNow"/>, through <see cref="Ownership.IPendingWork.Hurry"/>) queues it first, in order;</item>
-/// <item>otherwise a 1 ms timer queues it once it has waited a whole tick, and the pool then defers nothing for 100 ms
+/// <item>otherwise a timer queues it once it has waited a whole tick, and the pool then defers nothing for 100 ms
 /// (the caller's pattern is not submit-then-get). .NET timers fire late (ADR 0021 measured ~4 ms for 1 ms on Linux), so
 /// that is a few ms late; and the timer runs on the .NET thread pool, so a starved thread pool delays it further.</item>
 /// </list>
-/// <para>The timer runs only while items are deferred; it stops after <see cref="IdleTicksBeforeStop"/> ticks without one.
+/// <para>The tick starts at <see cref="MinTickPeriod"/> and doubles, up to <see cref="MaxTickPeriod"/>, with every tick
+/// that finds nothing to queue (no item, or one deferred since the last tick: the caller keeps coming for its work); a
+/// tick that has to queue an item starts again from the shortest. Each tick wakes the .NET timer thread and a thread
+/// pool thread, which on a machine whose cores are busy preempt the very caller the deferral is for: with two CPU
+/// burners, a 1 ms tick took 15–20% of the sync round trips' rate (2026-12-04, ADR 0025 session 28 addendum). So an
+/// item whose caller never comes waits up to two of the longest ticks.</para>
+/// <para>The timer runs only while items are deferred; it stops after <see cref="IdleTimeBeforeStop"/> without one.
 /// The item must tolerate running after its work was claimed (it finds nothing to do: <see cref="WorkerPool.FoundNothing"/>).</para>
 /// </remarks>
 internal sealed class DeferredPost : IDisposable
 {
-    private const int IdleTicksBeforeStop = 100;
+    /// <summary>The first and shortest tick.</summary>
+    internal static readonly TimeSpan MinTickPeriod = TimeSpan.FromMilliseconds(1);
 
-    private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(1);
+    /// <summary>The longest tick, reached after a few ticks with nothing to queue.</summary>
+    internal static readonly TimeSpan MaxTickPeriod = TimeSpan.FromMilliseconds(8);
+
+    /// <summary>How long the timer keeps ticking without a deferred item before it stops.</summary>
+    private static readonly TimeSpan IdleTimeBeforeStop = TimeSpan.FromMilliseconds(100);
 
     private readonly WorkerPool _pool;
     private readonly TimeProvider _time;
@@ -38,7 +49,8 @@ internal sealed class DeferredPost : IDisposable
     private volatile bool _disposed;
     private ITimer? _deferTimer;
     private bool _timerOn;
-    private int _idleTicks;
+    private TimeSpan _period = MinTickPeriod;
+    private TimeSpan _idleTime;
 
     /// <param name="pool">The pool the held item goes to.</param>
     /// <param name="time">The clock of the 1 ms timer (a manual one in tests).</param>
@@ -142,7 +154,7 @@ internal sealed class DeferredPost : IDisposable
 
     private void StartTimerLocked()
     {
-        _idleTicks = 0;
+        _idleTime = TimeSpan.Zero;
         if (_timerOn)
         {
             return;
@@ -158,10 +170,33 @@ internal sealed class DeferredPost : IDisposable
             }
         }
 
-        _deferTimer.Change(TickPeriod, TickPeriod);
+        _period = MinTickPeriod;
+        _deferTimer.Change(_period, _period);
     }
 
-    /// <summary>Every millisecond while items are deferred: queues one that has waited a whole tick.</summary>
+    /// <summary>The current tick period (for tests).</summary>
+    internal TimeSpan TickPeriod
+    {
+        get
+        {
+            lock (_deferGate)
+            {
+                return _period;
+            }
+        }
+    }
+
+    /// <summary>Under the lock, in a tick that found nothing to queue: the next tick comes later (up to the longest).</summary>
+    private void LengthenTickLocked()
+    {
+        if (_period < MaxTickPeriod && _timerOn)
+        {
+            _period = _period * 2 < MaxTickPeriod ? _period * 2 : MaxTickPeriod;
+            _deferTimer?.Change(_period, _period);
+        }
+    }
+
+    /// <summary>Every tick while items are deferred: queues one that has waited a whole tick.</summary>
     private void Tick()
     {
         Action<object?>? work = null;
@@ -170,19 +205,23 @@ internal sealed class DeferredPost : IDisposable
         {
             if (_deferredWork is null)
             {
-                if (++_idleTicks > IdleTicksBeforeStop && _timerOn)
+                _idleTime += _period;
+                if (_idleTime > IdleTimeBeforeStop && _timerOn)
                 {
                     _timerOn = false;
                     _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    return;
                 }
 
+                LengthenTickLocked();
                 return;
             }
 
-            _idleTicks = 0;
+            _idleTime = TimeSpan.Zero;
             if (_sequenceSeenByTick != _deferredSequence)
             {
                 _sequenceSeenByTick = _deferredSequence; // deferred since the last tick: give it until the next
+                LengthenTickLocked();
                 return;
             }
 
@@ -190,6 +229,12 @@ internal sealed class DeferredPost : IDisposable
             state = _deferredState;
             ClearLocked();
             Volatile.Write(ref _deferOffUntil, _time.GetTimestamp() + (_time.TimestampFrequency / 10));
+            if (_period != MinTickPeriod && _timerOn)
+            {
+                // Its caller did not come: watch the next ones closely again.
+                _period = MinTickPeriod;
+                _deferTimer?.Change(_period, _period);
+            }
         }
 
         PostWithoutFlow(work, state);

@@ -129,7 +129,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <summary>Posts <paramref name="work"/> (as <see cref="Post"/>) without waking a worker thread yet: the caller, a
     /// driver, expects to run it itself soon (<see cref="RunHere"/>) and claims it through the item's own claim. It is
     /// queued ahead of anything queued after it, when a waiter will not run it (<see cref="QueueDeferredNow"/>), or by a
-    /// 1 ms timer once it waited a whole tick (<see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
+    /// timer once it waited a whole tick (1–8 ms, <see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
     public void PostDeferred(Action<object?> work, object? state) => _deferred.Post(work, state);
 
     /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.</summary>
@@ -183,6 +183,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     /// <summary>True while an item is deferred (for tests).</summary>
     internal bool HasDeferred => _deferred.HasItem;
+
+    /// <summary>The deferred-item timer's current tick (for tests).</summary>
+    internal TimeSpan DeferredTickPeriod => _deferred.TickPeriod;
 
     /// <summary>Called by an item that found its work claimed already (a driver ran it here, <see cref="RunHere"/>): the
     /// worker thread then sleeps at once rather than spin for more. Its caller runs its work itself, so more work soon is

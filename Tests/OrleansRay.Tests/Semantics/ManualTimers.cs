@@ -11,6 +11,12 @@ internal sealed class ManualTimers : TimeProvider
 
     public bool Disposed => _timers.TrueForAll(t => t.Disposed);
 
+    /// <summary>True while a timer is started and not disposed.</summary>
+    public bool AnyStarted => _timers.Exists(t => t.Started && !t.Disposed);
+
+    /// <summary>The periods of the started timers, as last set.</summary>
+    public TimeSpan[] StartedPeriods => _timers.Where(t => t.Started && !t.Disposed).Select(t => t.Period).ToArray();
+
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override long GetTimestamp() => Interlocked.Read(ref _timestamp);
@@ -47,9 +53,12 @@ internal sealed class ManualTimers : TimeProvider
 
         public bool Disposed { get; private set; }
 
+        public TimeSpan Period { get; private set; }
+
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             Started = dueTime != Timeout.InfiniteTimeSpan;
+            Period = period;
             return true;
         }
 

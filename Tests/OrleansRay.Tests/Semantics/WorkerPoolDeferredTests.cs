@@ -78,6 +78,65 @@ public sealed class WorkerPoolDeferredTests
     }
 
     [Fact]
+    public async Task The_tick_lengthens_while_the_caller_keeps_coming_and_is_short_again_once_an_item_waited_a_whole_tick()
+    {
+        var time = new ManualTimers();
+        var pool = new WorkerPool("deferred-tick", 1, 1, time);
+        try
+        {
+            var shortest = DeferredPost.MinTickPeriod;
+            var longest = DeferredPost.MaxTickPeriod;
+            Assert.True(longest > shortest * 4, "the doubling below needs room");
+
+            // A caller that comes for each item: every tick finds nothing to queue, and the next one comes later.
+            var first = new object();
+            pool.PostDeferred(_ => { }, first);
+            Assert.Equal([shortest], time.StartedPeriods);
+            pool.ForgetDeferred(first);
+            time.Fire(); // no item
+            Assert.Equal([shortest * 2], time.StartedPeriods);
+
+            var second = new object();
+            pool.PostDeferred(_ => { }, second);
+            time.Fire(); // an item deferred since the last tick: its caller has until the next
+            Assert.Equal([shortest * 4], time.StartedPeriods);
+            pool.ForgetDeferred(second);
+            while (pool.DeferredTickPeriod < longest)
+            {
+                time.Fire();
+            }
+
+            time.Fire();
+            Assert.Equal([longest], time.StartedPeriods); // no longer than the longest
+            Assert.Equal(longest, pool.DeferredTickPeriod);
+
+            // One its caller does not come for: queued at the second tick, and the ticks are short again.
+            var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.PostDeferred(_ => ran.SetResult(WorkerPool.IsWorkerThread), new object());
+            time.Fire();
+            Assert.True(pool.HasDeferred);
+            time.Fire();
+            Assert.False(pool.HasDeferred);
+            Assert.True(await ran.Task.WaitAsync(Deadline), "it runs on a worker thread");
+            Assert.Equal([shortest], time.StartedPeriods);
+
+            // With nothing deferred, the timer stops once its ticks add up to the idle time, however long they got.
+            var fires = 0;
+            while (time.AnyStarted)
+            {
+                Assert.True(++fires < 200, "the timer stops when nothing is deferred");
+                time.Fire();
+            }
+
+            Assert.InRange(fires, 10, 30); // 100 ms of ticks: 1 + 2 + 4 + 8 ms, then 8 ms each (not 100 ticks of 1 ms)
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_claimed_deferred_item_is_dropped_and_one_a_waiter_will_not_run_is_queued_at_once()
     {
         var time = new ManualTimers();
