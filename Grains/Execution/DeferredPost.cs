@@ -13,16 +13,17 @@ namespace OrleansRay.Execution;
 /// (<see cref="Forget"/>);</item>
 /// <item>anything else queued on the pool, another deferred item, or a waiter that will not run it
 /// (<see cref="QueueNow"/>, through <see cref="Ownership.IPendingWork.Hurry"/>) queues it first, in order;</item>
-/// <item>otherwise a timer queues it once it has waited a whole tick, and the pool then defers nothing for 100 ms
-/// (the caller's pattern is not submit-then-get). .NET timers fire late (ADR 0021 measured ~4 ms for 1 ms on Linux), so
-/// that is a few ms late; and the timer runs on the .NET thread pool, so a starved thread pool delays it further.</item>
+/// <item>otherwise a timer queues it once it has waited a whole tick (1–8 ms, below), and the pool then defers nothing
+/// for 100 ms (the caller's pattern is not submit-then-get). The pool's timer runs on a thread of its own
+/// (<see cref="TickThreadTimeProvider"/>): a .NET timer fires late (ADR 0021 measured ~4 ms for 1 ms on Linux), wakes
+/// its thread several times per tick, and runs on the .NET thread pool, which a starved pool delays further.</item>
 /// </list>
 /// <para>The tick starts at <see cref="MinTickPeriod"/> and doubles, up to <see cref="MaxTickPeriod"/>, with every tick
 /// that finds nothing to queue (no item, or one deferred since the last tick: the caller keeps coming for its work); a
-/// tick that has to queue an item starts again from the shortest. Each tick wakes the .NET timer thread and a thread
-/// pool thread, which on a machine whose cores are busy preempt the very caller the deferral is for: with two CPU
-/// burners, a 1 ms tick took 15–20% of the sync round trips' rate (2026-12-04, ADR 0025 session 28 addendum). So an
-/// item whose caller never comes waits up to two of the longest ticks.</para>
+/// tick that has to queue an item starts again from the shortest. Each tick wakes a thread, which on a machine whose
+/// cores are busy may preempt the very caller the deferral is for: with two CPU burners, a 1 ms tick on a .NET timer
+/// took 15–20% of the sync round trips' rate (2026-12-04, ADR 0022 session 28 addendum). So an item whose caller never
+/// comes waits up to two of the longest ticks.</para>
 /// <para>The timer runs only while items are deferred; it stops after <see cref="IdleTimeBeforeStop"/> without one.
 /// The item must tolerate running after its work was claimed (it finds nothing to do: <see cref="WorkerPool.FoundNothing"/>).</para>
 /// </remarks>

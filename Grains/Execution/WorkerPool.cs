@@ -61,11 +61,12 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <param name="name">The threads' name prefix.</param>
     /// <param name="minThreads">Threads started at once (at least 1).</param>
     /// <param name="maxThreads">The most threads the pool starts.</param>
-    /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); the system's by default.</param>
+    /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); by default the system's,
+    /// with the timer on a thread of its own (<see cref="TickThreadTimeProvider"/>).</param>
     public WorkerPool(string name, int minThreads, int maxThreads, TimeProvider? timeProvider = null)
     {
         _name = name;
-        _deferred = new DeferredPost(this, timeProvider ?? TimeProvider.System);
+        _deferred = new DeferredPost(this, timeProvider ?? TickThreadTimeProvider.Instance);
         _maxThreads = Math.Max(1, maxThreads);
         for (var i = 0; i < Math.Max(1, minThreads); i++)
         {
