@@ -54,7 +54,7 @@ internal sealed class DeferredPost : IDisposable
     private TimeSpan _idleTime;
 
     /// <param name="pool">The pool the held item goes to.</param>
-    /// <param name="time">The clock of the 1 ms timer (a manual one in tests).</param>
+    /// <param name="time">The clock of the tick timer (a manual one in tests).</param>
     public DeferredPost(WorkerPool pool, TimeProvider time)
     {
         _pool = pool;

@@ -101,7 +101,7 @@ internal sealed class TickThreadTimeProvider : TimeProvider
                         }
 
                         // Whole milliseconds, rounded up: rounded down, a wait under 1 ms would return at once and spin.
-                        Monitor.Wait(_gate, (int)Math.Ceiling(left.TotalMilliseconds));
+                        Monitor.Wait(_gate, (int)Math.Min(Math.Ceiling(left.TotalMilliseconds), int.MaxValue));
                     }
 
                     _dueTimestamp = _periodTicks > 0 ? Stopwatch.GetTimestamp() + _periodTicks : Stopped;
