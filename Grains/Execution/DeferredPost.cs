@@ -20,7 +20,8 @@ namespace OrleansRay.Execution;
 /// </list>
 /// <para>The tick starts at <see cref="MinTickPeriod"/> and doubles, up to <see cref="MaxTickPeriod"/>, with every tick
 /// that finds nothing to queue (no item, or one deferred since the last tick: the caller keeps coming for its work); a
-/// tick that has to queue an item starts again from the shortest. Each tick wakes a thread, which on a machine whose
+/// tick that has to queue an item stops the timer (nothing is deferred for the next 100 ms), and the next item deferred
+/// starts it again at the shortest. Each tick wakes a thread, which on a machine whose
 /// cores are busy may preempt the very caller the deferral is for: with two CPU burners, a 1 ms tick on a .NET timer
 /// took 15–20% of the sync round trips' rate (2026-12-04, ADR 0022 session 28 addendum). So an item whose caller never
 /// comes waits up to two of the longest ticks.</para>
@@ -230,11 +231,12 @@ internal sealed class DeferredPost : IDisposable
             state = _deferredState;
             ClearLocked();
             Volatile.Write(ref _deferOffUntil, _time.GetTimestamp() + (_time.TimestampFrequency / 10));
-            if (_period != MinTickPeriod && _timerOn)
+            if (_timerOn)
             {
-                // Its caller did not come: watch the next ones closely again.
-                _period = MinTickPeriod;
-                _deferTimer?.Change(_period, _period);
+                // Its caller did not come. Nothing is deferred for the next 100 ms, so there is nothing to tick for; the
+                // next item deferred restarts the timer at the shortest tick, to watch it closely again.
+                _timerOn = false;
+                _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
         }
 

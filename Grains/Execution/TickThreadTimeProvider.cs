@@ -53,6 +53,8 @@ internal sealed class TickThreadTimeProvider : TimeProvider
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            CheckSpan(dueTime, nameof(dueTime));
+            CheckSpan(period, nameof(period));
             lock (_gate)
             {
                 if (_disposed)
@@ -125,6 +127,17 @@ internal sealed class TickThreadTimeProvider : TimeProvider
             Dispose();
             return ValueTask.CompletedTask;
         }
+
+        /// <summary>As <see cref="System.Threading.Timer"/>: a span is infinite, or 0 to 4,294,967,294 ms.</summary>
+        private static void CheckSpan(TimeSpan span, string name)
+        {
+            if (span != Timeout.InfiniteTimeSpan && (span < TimeSpan.Zero || span.TotalMilliseconds > MaxMilliseconds))
+            {
+                throw new ArgumentOutOfRangeException(name, span, $"A timer's {name} is Timeout.InfiniteTimeSpan or 0 to {MaxMilliseconds:N0} ms.");
+            }
+        }
+
+        private const double MaxMilliseconds = 0xfffffffe;
 
         private static long ToTimestampTicks(TimeSpan span) =>
             Math.Max(0, (long)(span.TotalSeconds * Stopwatch.Frequency));

@@ -46,7 +46,7 @@ public sealed class TickThreadTimeProviderTests
         var changedInside = false;
         var tenFired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ITimer? timer = null;
-        timer = TickThreadTimeProvider.Instance.CreateTimer(_ =>
+        using var created = timer = TickThreadTimeProvider.Instance.CreateTimer(_ =>
         {
             var n = Interlocked.Increment(ref count);
             if (n == 5)

@@ -78,7 +78,7 @@ public sealed class WorkerPoolDeferredTests
     }
 
     [Fact]
-    public async Task The_tick_lengthens_while_the_caller_keeps_coming_and_is_short_again_once_an_item_waited_a_whole_tick()
+    public async Task The_tick_lengthens_while_the_caller_keeps_coming_and_starts_short_again_after_an_item_waited_a_whole_tick()
     {
         var time = new ManualTimers();
         var pool = new WorkerPool("deferred-tick", 1, 1, time);
@@ -101,8 +101,9 @@ public sealed class WorkerPoolDeferredTests
             time.Fire(); // an item deferred since the last tick: its caller has until the next
             Assert.Equal([shortest * 4], time.StartedPeriods);
             pool.ForgetDeferred(second);
-            while (pool.DeferredTickPeriod < longest)
+            for (var fired = 0; pool.DeferredTickPeriod < longest; fired++)
             {
+                Assert.True(fired < 10, $"the tick reaches the longest by doubling; it stays at {pool.DeferredTickPeriod}");
                 time.Fire();
             }
 
@@ -110,7 +111,8 @@ public sealed class WorkerPoolDeferredTests
             Assert.Equal([longest], time.StartedPeriods); // no longer than the longest
             Assert.Equal(longest, pool.DeferredTickPeriod);
 
-            // One its caller does not come for: queued at the second tick, and the ticks are short again.
+            // One its caller does not come for: queued at the second tick, and the timer stops (nothing is deferred for
+            // the next 100 ms)...
             var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             pool.PostDeferred(_ => ran.SetResult(WorkerPool.IsWorkerThread), new object());
             time.Fire();
@@ -118,7 +120,15 @@ public sealed class WorkerPoolDeferredTests
             time.Fire();
             Assert.False(pool.HasDeferred);
             Assert.True(await ran.Task.WaitAsync(Deadline), "it runs on a worker thread");
+            Assert.False(time.AnyStarted);
+
+            // ...and the next item deferred after those 100 ms starts it again at the shortest tick.
+            time.Advance(TimeSpan.FromMilliseconds(101));
+            var next = new object();
+            pool.PostDeferred(_ => { }, next);
+            Assert.True(pool.HasDeferred);
             Assert.Equal([shortest], time.StartedPeriods);
+            pool.ForgetDeferred(next);
 
             // With nothing deferred, the timer stops once its ticks add up to the idle time, however long they got.
             var fires = 0;
