@@ -188,6 +188,16 @@ internal sealed class DeferredPost : IDisposable
         }
     }
 
+    /// <summary>Under the lock: stops the tick until the next item is deferred (<see cref="StartTimerLocked"/>).</summary>
+    private void StopTimerLocked()
+    {
+        if (_timerOn)
+        {
+            _timerOn = false;
+            _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
     /// <summary>Under the lock, in a tick that found nothing to queue: the next tick comes later (up to the longest).</summary>
     private void LengthenTickLocked()
     {
@@ -208,10 +218,9 @@ internal sealed class DeferredPost : IDisposable
             if (_deferredWork is null)
             {
                 _idleTime += _period;
-                if (_idleTime > IdleTimeBeforeStop && _timerOn)
+                if (_idleTime > IdleTimeBeforeStop)
                 {
-                    _timerOn = false;
-                    _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    StopTimerLocked();
                     return;
                 }
 
@@ -231,13 +240,9 @@ internal sealed class DeferredPost : IDisposable
             state = _deferredState;
             ClearLocked();
             Volatile.Write(ref _deferOffUntil, _time.GetTimestamp() + (_time.TimestampFrequency / 10));
-            if (_timerOn)
-            {
-                // Its caller did not come. Nothing is deferred for the next 100 ms, so there is nothing to tick for; the
-                // next item deferred restarts the timer at the shortest tick, to watch it closely again.
-                _timerOn = false;
-                _deferTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            }
+            // Its caller did not come. Nothing is deferred for the next 100 ms, so there is nothing to tick for; the next
+            // item deferred restarts the timer at the shortest tick, to watch it closely again.
+            StopTimerLocked();
         }
 
         PostWithoutFlow(work, state);
