@@ -24,8 +24,8 @@ internal sealed class ActorCallDispatcher
     /// for its call may run it itself (<see cref="TryRunHere"/>).</summary>
     private DrainStart? _queuedDrain;
 
-    /// <summary>How long the drain loop's last call took when it did not await (Stopwatch ticks; long.MaxValue before
-    /// the first and after one that awaited).</summary>
+    /// <summary>How long the drain loop's last call's method ran when it did not await (Stopwatch ticks, the method alone,
+    /// not its arguments' resolving nor its result's sending; long.MaxValue before the first and after one that awaited).</summary>
     private long _lastCallTicks = long.MaxValue;
 
     public ActorCallDispatcher(ActorMailbox mailbox, ActorServices services, object gate, ActorCallQueues queues)
@@ -420,9 +420,8 @@ internal sealed class ActorCallDispatcher
                 continue;
             }
 
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation);
-            RecordCall(run.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue);
+            var run = ActorCallExecution.ExecuteAsync(_mailbox, _services, call, generation, out var methodTicks);
+            RecordCall(run.IsCompleted ? methodTicks : long.MaxValue);
             ran = true;
             if (!run.IsCompletedSuccessfully)
             {

@@ -12,8 +12,15 @@ internal static class ActorCallExecution
 
     /// <summary>Runs <paramref name="call"/> against the instance of <paramref name="generation"/>; synchronous methods
     /// complete before this returns.</summary>
-    public static ValueTask ExecuteAsync(ActorMailbox mailbox, ActorServices services, ActorCall call, int generation)
+    public static ValueTask ExecuteAsync(ActorMailbox mailbox, ActorServices services, ActorCall call, int generation) =>
+        ExecuteAsync(mailbox, services, call, generation, out _);
+
+    /// <summary>As <see cref="ExecuteAsync(ActorMailbox, ActorServices, ActorCall, int)"/>; <paramref name="runTicks"/> is
+    /// how long the method itself ran (Stopwatch ticks; 0 when it did not run, <see cref="long.MaxValue"/> when it
+    /// awaited): not the resolving of its arguments nor the sending of its result, which do not block the thread.</summary>
+    public static ValueTask ExecuteAsync(ActorMailbox mailbox, ActorServices services, ActorCall call, int generation, out long runTicks)
     {
+        runTicks = 0;
         CompiledFunction method;
         try
         {
@@ -41,6 +48,6 @@ internal static class ActorCallExecution
         args[0] = instance;
         services.RecordActorCall();
         var context = new TaskContext(services.Host, method.DisplayName, token, slot: null) { Submitter = caller, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Namespace = mailbox.OptionsLocked?.Namespace };
-        return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed);
+        return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed, out runTicks);
     }
 }

@@ -21,7 +21,13 @@ internal static class Invoker
     /// <param name="complete">Reports the outcome.</param>
     /// <param name="resumeOnWorker">After an asynchronous function, report on the scheduler it ran on (a task's worker
     /// pool) rather than on the thread that completed it.</param>
-    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker = false)
+    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker = false) =>
+        InvokeAsync(function, args, context, state, complete, out _, resumeOnWorker);
+
+    /// <summary>As <see cref="InvokeAsync{TState}(CompiledFunction, object?[], TaskContext, TState, Action{TState, object?, Exception?}, bool)"/>;
+    /// <paramref name="runTicks"/> is how long the function itself ran (Stopwatch ticks, without the report of its
+    /// outcome), or <see cref="long.MaxValue"/> when it awaited.</summary>
+    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, out long runTicks, bool resumeOnWorker = false)
     {
         var previous = TaskContext.Current;
         TaskContext.Current = context;
@@ -43,7 +49,8 @@ internal static class Invoker
         try
         {
             pending = function.InvokeAsync(args);
-            function.RecordRun(pending.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue);
+            runTicks = pending.IsCompleted ? System.Diagnostics.Stopwatch.GetTimestamp() - started : long.MaxValue;
+            function.RecordRun(runTicks);
             if (pending.IsCompletedSuccessfully)
             {
                 value = Result(pending.Result, code, context);
@@ -52,6 +59,7 @@ internal static class Invoker
         }
         catch (Exception ex)
         {
+            runTicks = System.Diagnostics.Stopwatch.GetTimestamp() - started; // it threw before it awaited
             failure = ex;
             pending = default;
         }
