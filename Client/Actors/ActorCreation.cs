@@ -50,7 +50,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
         for (var i = 0; i < values.Length; i++)
         {
             args[i] = values[i] is ObjectRef r
-                ? TaskArg.FromRef(r.Id, r)
+                ? ArgumentPacker.Ref(r)
                 : TaskArg.FromValue(runtime.Copier.CopyIn(values[i], $"constructor argument {i + 1} of {typeof(TActor).Name}"));
         }
 

@@ -48,7 +48,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
         var copy = Runtime.Copier.CopyIn(boxed, "value put");
         var entry = Runtime.Put(copy);
-        return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader));
+        return new ValueTask<ObjectRef<T>>(new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader, detachable: true));
     }
 
     public ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
@@ -78,7 +78,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         var entry = Runtime.Put(array); // a new array nobody else holds: no defensive copy needed
-        return new ValueTask<ObjectRef<T[]>>(new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader));
+        return new ValueTask<ObjectRef<T[]>>(new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader, detachable: true));
     }
 
     private async ValueTask<ObjectRef<T[]>> PutFilledAsync<T, TState>(LocalObjectStore store, int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken)

@@ -32,13 +32,97 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     [NonSerialized]
     private ObjectReader? _reader;
 
-    private protected ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader)
+    // Whether this ref holds its entry alone, out of its owner's table (DetachAfterRead, Share): a ref made by its owner's
+    // submit or put starts Detachable; any other starts, and every ref ends, Shared.
+    private const int Shared = 0;
+    private const int Detachable = 1;
+    private const int Detaching = 2;
+    private const int Detached = 3;
+
+    [NonSerialized]
+    private int _holding;
+
+    /// <summary>The entry this ref holds alone while <see cref="_holding"/> is <see cref="Detached"/>.</summary>
+    [NonSerialized]
+    private ObjectEntry? _detached;
+
+    private protected ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader, bool detachable)
     {
         Id = id;
         Owner = owner;
         _reader = ownerReader;
         _ownerTable = ownerReader?.Objects;
         OwnerEndpoint = ownerReader?.Objects.Endpoint;
+        _holding = detachable && ownerReader is not null ? Detachable : Shared;
+    }
+
+    /// <summary>The entry this ref holds alone (<see cref="DetachAfterRead"/>), or null: then its owner's table has it.</summary>
+    internal ObjectEntry? DetachedEntry => Volatile.Read(ref _detached);
+
+    /// <summary>After the first read of this ref's complete entry in its owner's process: a ref made by its owner's submit
+    /// or put, never shared, takes the entry out of the owner's table when nothing else can look it up by id
+    /// (<see cref="ObjectTable.TryDetach"/>), and stops being counted by its finalizer. Its entry, value and the ref
+    /// itself then die with the ref, young, instead of each surviving a collection (the finalizer's, then the table's
+    /// release): a submit-then-get loop's garbage (ADR 0022, session 29 addendum). Nothing changes for the caller:
+    /// reads go on finding the entry through the ref (<see cref="ObjectResolver.Find"/>).</summary>
+    internal void DetachAfterRead(ObjectEntry entry)
+    {
+        if (Volatile.Read(ref _holding) != Detachable || Interlocked.CompareExchange(ref _holding, Detaching, Detachable) != Detachable)
+        {
+            return;
+        }
+
+        // Before the entry leaves the table: a Share meanwhile waits for Detaching to end, so the registration it makes
+        // is the last word.
+        GC.SuppressFinalize(this);
+        Volatile.Write(ref _detached, entry);
+        if (_ownerTable is { } table && ReferenceEquals(entry.Table, table) && table.TryDetach(entry))
+        {
+            Volatile.Write(ref _holding, Detached);
+            return;
+        }
+
+        Volatile.Write(ref _detached, null);
+        GC.ReRegisterForFinalize(this);
+        Volatile.Write(ref _holding, Shared);
+    }
+
+    /// <summary>Before this ref is shared (passed to a task or an actor, serialized, copied) or disposed: the entry it
+    /// holds alone, if any, goes back to its owner's table, where the receiver finds it by id, and the ref is counted by
+    /// its finalizer again. It never detaches after this.</summary>
+    internal void Share()
+    {
+        if (Volatile.Read(ref _holding) != Shared)
+        {
+            ShareSlow();
+        }
+    }
+
+    private void ShareSlow()
+    {
+        var spin = new SpinWait();
+        while (true)
+        {
+            switch (Interlocked.CompareExchange(ref _holding, Shared, Detachable))
+            {
+                case Shared or Detachable:
+                    return; // it never left the table
+                case Detaching:
+                    spin.SpinOnce(sleep1Threshold: -1); // a read is deciding right now; a few instructions
+                    continue;
+                default:
+                    if (Interlocked.CompareExchange(ref _holding, Shared, Detached) != Detached)
+                    {
+                        continue;
+                    }
+
+                    var entry = Volatile.Read(ref _detached)!;
+                    entry.Table!.Reinsert(entry); // before the field is cleared: a concurrent read finds it one way or the other
+                    Volatile.Write(ref _detached, null);
+                    GC.ReRegisterForFinalize(this);
+                    return;
+            }
+        }
     }
 
     /// <summary>The reader of this ref in this process (see <see cref="_reader"/>).</summary>
@@ -71,6 +155,12 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     bool IBorrowedRef.TryBorrow(ObjectReader reader, out ObjectEntry entry)
     {
+        if (DetachedEntry is { } alone)
+        {
+            entry = alone; // a ref held in this process by the owner's code that read it
+            return true;
+        }
+
         if (reader.Owners.TryGet(Owner, out var owner))
         {
             // Another runtime of this process owns it (several nodes in one process): its entry is right here.
@@ -89,6 +179,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     internal static void OnSerializing(ObjectRef value)
     {
+        value.Share();
         if (value._ownerTable is { } table && table.Endpoint is not null)
         {
             table.PinForTransit(value.Id, TransitGrace);
@@ -100,7 +191,8 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// meet a node's own serializer).</summary>
     internal static ObjectRef Untyped(ObjectRef value, ObjectReader? local)
     {
-        var copy = new ObjectRef<object>(value.Id, value.Owner, ownerReader: null) { OwnerEndpoint = value.OwnerEndpoint };
+        value.Share();
+        var copy = new ObjectRef<object>(value.Id, value.Owner, ownerReader: null, detachable: false) { OwnerEndpoint = value.OwnerEndpoint };
         OnDeserialized(copy, local ?? value._reader);
         return copy;
     }
@@ -142,6 +234,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// <summary>Releases this handle now instead of when it is collected. Reading through it afterwards is undefined.</summary>
     public void Dispose()
     {
+        Share(); // a detached entry goes back, to be released below like any other
         Interlocked.Exchange(ref _ownerTable, null)?.ReleaseHandle(Id);
         if (Interlocked.Exchange(ref _borrowedFrom, null) is { } owner)
         {

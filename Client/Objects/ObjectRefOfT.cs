@@ -8,7 +8,12 @@ namespace OrleansRay;
 [SerializationCallbacks(typeof(ObjectRefSerializationHooks))]
 public sealed class ObjectRef<T> : ObjectRef
 {
-    internal ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader) : base(id, owner, ownerReader)
+    /// <param name="id">The object's id.</param>
+    /// <param name="owner">The worker that owns it.</param>
+    /// <param name="ownerReader">The owner's reader, when the ref is made in the owner's process.</param>
+    /// <param name="detachable">True for the one ref an owner's submit or put returns for a new object: it may hold its
+    /// entry alone after its first read (<see cref="ObjectRef.DetachAfterRead"/>).</param>
+    internal ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader, bool detachable = false) : base(id, owner, ownerReader, detachable)
     {
     }
 

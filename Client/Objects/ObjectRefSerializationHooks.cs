@@ -59,5 +59,9 @@ public sealed class ObjectRefSerializationHooks
     public void OnDeserialized(ObjectRef value) => ObjectRef.OnDeserialized(value, Local);
 
     /// <summary>Called by Orleans' copier after a ref is copied: the copy is a reference of its own.</summary>
-    public void OnCopied(ObjectRef original, ObjectRef copy) => ObjectRef.OnDeserialized(copy, Local);
+    public void OnCopied(ObjectRef original, ObjectRef copy)
+    {
+        original.Share(); // the copy counts itself at the owner's table by id
+        ObjectRef.OnDeserialized(copy, Local);
+    }
 }

@@ -17,7 +17,9 @@ internal static class ObjectResolver
         var outcome = entry.Read();
         if (outcome.IsComplete && outcome.Stored is null)
         {
-            return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
+            var value = Read<T>(runtime, entry.Id, outcome);
+            objectRef.DetachAfterRead(entry);
+            return new ValueTask<T>(value);
         }
 
         // Only a plain get spins (no timeout, no token): one with a token or timeout may be a poll that gives up at once.
@@ -27,7 +29,9 @@ internal static class ObjectResolver
             outcome = entry.Read();
             if (outcome.IsComplete && outcome.Stored is null)
             {
-                return new ValueTask<T>(Read<T>(runtime, entry.Id, outcome));
+                var value = Read<T>(runtime, entry.Id, outcome);
+                objectRef.DetachAfterRead(entry);
+                return new ValueTask<T>(value);
             }
         }
 
@@ -88,7 +92,7 @@ internal static class ObjectResolver
         }
 
         var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
-        GC.KeepAlive(objectRef);
+        objectRef.DetachAfterRead(entry);
         return value;
     }
 
@@ -110,7 +114,12 @@ internal static class ObjectResolver
             return (reader, objectRef.Borrowed());
         }
 
-        if (!reader.Objects.TryGet(objectRef.Id, out var entry))
+        if (objectRef.DetachedEntry is { } alone)
+        {
+            return (reader, alone); // held by this ref alone since its first read
+        }
+
+        if (!reader.Objects.TryGet(objectRef.Id, out var entry) && (entry = objectRef.DetachedEntry!) is null)
         {
             throw new ObjectLostException($"Object {objectRef.Id} no longer exists: every reference to it was released, or its owner shut down.");
         }

@@ -38,8 +38,16 @@ internal static class ArgumentPacker
     public static TaskArg Value<T>(T value) => TaskArg.FromValue(value);
 
     /// <summary>An argument slot: an object to resolve first.</summary>
-    public static TaskArg Ref(ObjectRef? objectRef) =>
-        objectRef is null ? TaskArg.FromValue(RefPlaceholder.Instance) : TaskArg.FromRef(objectRef.Id, objectRef);
+    public static TaskArg Ref(ObjectRef? objectRef)
+    {
+        if (objectRef is null)
+        {
+            return TaskArg.FromValue(RefPlaceholder.Instance);
+        }
+
+        objectRef.Share(); // the task finds its argument by id
+        return TaskArg.FromRef(objectRef.Id, objectRef);
+    }
 
     /// <summary>Marks a null ObjectRef argument until Remote() reports it.</summary>
     internal sealed class RefPlaceholder

@@ -19,9 +19,10 @@ internal readonly struct ReturnRefs
     }
 
     /// <summary>The ref of return <paramref name="index"/> (0-based). Each entry was created with one handle, which this
-    /// ref takes over.</summary>
+    /// ref takes over. A lone return's ref may hold its entry alone after its first read
+    /// (<see cref="ObjectRef.DetachAfterRead"/>); the returns of a task with several are failed together, by id.</summary>
     public ObjectRef<T> Ref<T>(int index) =>
-        new(index == 0 ? _first.Id : _others![index - 1].Id, _runtime.WorkerId, _runtime.Reader);
+        new(index == 0 ? _first.Id : _others![index - 1].Id, _runtime.WorkerId, _runtime.Reader, detachable: _others is null);
 
     /// <summary>One ref per return, in order.</summary>
     public ObjectRef<T>[] Refs<T>()

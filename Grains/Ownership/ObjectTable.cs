@@ -35,6 +35,31 @@ internal sealed class ObjectTable
 
     public bool TryGet(ObjectId id, out ObjectEntry entry) => _entries.TryGetValue(id, out entry!);
 
+    /// <summary>Takes <paramref name="entry"/> out of the table for the one ref that holds it, after that ref's first
+    /// read (<c>ObjectRef</c>'s detach): true when the entry is complete with its value in this process's memory, has
+    /// that one handle and nothing else that may look it up by id (no lineage of other objects on it, no lineage of its
+    /// own, no transit pin, no borrower). The entry then lives exactly as long as the ref, without
+    /// the ref's finalizer, so a submit-then-get loop's refs, entries and values die young instead of surviving a
+    /// collection each (ADR 0022, session 29 addendum). The ref puts it back (<see cref="Reinsert"/>) before it is
+    /// shared.</summary>
+    public bool TryDetach(ObjectEntry entry)
+    {
+        lock (entry)
+        {
+            if (entry.Handles != 1 || entry.LineageRefs != 0 || entry.Orphaned || !entry.IsComplete || entry.StoredObject is not null
+                || entry.IsValueReleased || entry.BorrowedFrom is not null || entry.Lineage is not null)
+            {
+                return false;
+            }
+
+            return _entries.TryRemove(new KeyValuePair<ObjectId, ObjectEntry>(entry.Id, entry));
+        }
+    }
+
+    /// <summary>Puts back an entry its ref took out (<see cref="TryDetach"/>): the ref is about to be shared (passed to a
+    /// task, serialized, copied), and whoever receives it finds the object by id.</summary>
+    public void Reinsert(ObjectEntry entry) => _entries.TryAdd(entry.Id, entry);
+
     /// <summary>The entries now (a moving snapshot: entries added or removed meanwhile may or may not appear).</summary>
     public IEnumerable<ObjectEntry> Entries => _entries.Values;
 

@@ -1,0 +1,130 @@
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+using static OrleansRay.Tests.Functions.TestFunctions;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>A ref its owner's submit or put returned, read once and never shared, holds its entry alone: the entry leaves
+/// the owner's table, so the ref, the entry and the value die young together (ADR 0022, session 29 addendum). Sharing
+/// the ref afterwards (a task argument, a copy inside a value, serialization, Dispose) puts the entry back first, so
+/// whoever gets the ref finds the object by id, as before.</summary>
+[Collection(RayCollection.Name)]
+public sealed class DetachedRefTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly IRay _ray;
+
+    public DetachedRefTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    private Node.NodeRuntime Runtime => ((Internal.IRayRuntimeAccess)_ray).Runtime;
+
+    private bool InTable(ObjectRef r) => Runtime.Objects.TryGet(r.Id, out _);
+
+    [Fact]
+    public async Task A_task_result_read_once_leaves_the_table_and_still_reads_and_waits()
+    {
+        var r = _ray.Task(Square, 7).Remote();
+        Assert.Equal(49, await _ray.GetAsync(r, Deadline));
+        Assert.False(InTable(r), "the read ref's entry stayed in the owner's table");
+
+        Assert.Equal(49, await _ray.GetAsync(r, Deadline)); // read again through the ref
+        Assert.Equal(new[] { 49 }, await _ray.GetAsync(new[] { r }, Deadline));
+        var waited = await _ray.WaitAsync(new[] { r }, numReturns: 1, timeout: Deadline);
+        Assert.Same(r, Assert.Single(waited.Ready));
+    }
+
+    [Fact]
+    public async Task A_put_and_an_actor_calls_result_read_once_leave_the_table_too()
+    {
+        var put = await _ray.PutAsync(5);
+        Assert.Equal(5, await _ray.GetAsync(put, Deadline));
+        Assert.False(InTable(put), "the read put's entry stayed in the owner's table");
+
+        var counter = _ray.Actor(() => new Actors.Counter(10)).Remote();
+        var call = counter.Task(c => c.Increment()).Remote();
+        Assert.Equal(11, await _ray.GetAsync(call, Deadline));
+        Assert.False(InTable(call), "the read call result's entry stayed in the owner's table");
+    }
+
+    [Fact]
+    public async Task A_read_ref_passed_to_a_task_goes_back_to_the_table_and_stays_there()
+    {
+        var r = _ray.Task(Square, 3).Remote();
+        Assert.Equal(9, await _ray.GetAsync(r, Deadline));
+        Assert.False(InTable(r));
+
+        Assert.Equal(10, await _ray.GetAsync(_ray.Task(Sum2, r, 1).Remote(), Deadline));
+        Assert.True(InTable(r), "a shared ref's entry is not in its owner's table");
+
+        Assert.Equal(9, await _ray.GetAsync(r, Deadline));
+        Assert.True(InTable(r), "a ref detached again after it was shared");
+    }
+
+    [Fact]
+    public async Task A_read_ref_copied_into_a_put_value_is_counted_there_and_read_through_the_copy()
+    {
+        var r = _ray.Task(Square, 4).Remote();
+        Assert.Equal(16, await _ray.GetAsync(r, Deadline));
+
+        var holder = await _ray.PutAsync(new List<ObjectRef<int>> { r });
+        Assert.True(InTable(r), "the ref copied into a value did not put its entry back");
+        Assert.Equal(16, await _ray.GetAsync(_ray.Task(SumRefs, holder).Remote(), Deadline));
+
+        var copies = await _ray.GetAsync(holder, Deadline);
+        Assert.Equal(16, await _ray.GetAsync(copies[0], Deadline));
+        Assert.True(InTable(r), "a copy's read took the entry from under the original ref");
+    }
+
+    [Fact]
+    public async Task A_ref_shared_before_its_first_read_never_leaves_the_table()
+    {
+        var r = await _ray.PutAsync(6);
+        Assert.Equal(36, await _ray.GetAsync(_ray.Task(Square, r).Remote(), Deadline));
+        Assert.Equal(6, await _ray.GetAsync(r, Deadline));
+        Assert.True(InTable(r));
+    }
+
+    [Fact]
+    public async Task Disposing_a_read_ref_frees_its_object_once_and_a_stored_object_never_leaves_the_table()
+    {
+        var r = _ray.Task(Square, 5).Remote();
+        Assert.Equal(25, await _ray.GetAsync(r, Deadline));
+        r.Dispose();
+        Assert.False(InTable(r));
+        r.Dispose(); // a second dispose finds nothing to release
+
+        // A value in the object store: its copies are freed by the table when the ref goes, so the entry stays there.
+        var large = await _ray.PutAsync(new double[1_000_000]);
+        Assert.Equal(1_000_000, (await _ray.GetAsync(large, Deadline)).Length);
+        Assert.True(InTable(large), "a stored object's entry left the owner's table");
+    }
+
+    [Fact]
+    public async Task Reads_and_shares_of_one_ref_racing_on_several_threads_all_find_the_object()
+    {
+        for (var round = 0; round < 200; round++)
+        {
+            var r = _ray.Task(Square, round % 50).Remote();
+            var expected = (round % 50) * (round % 50);
+            using var start = new Barrier(3);
+            var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+            {
+                start.SignalAndWait(Deadline);
+                for (var i = 0; i < 20; i++)
+                {
+                    Assert.Equal(expected, await _ray.GetAsync(r, Deadline));
+                }
+            })).ToList();
+            var sharer = Task.Run(async () =>
+            {
+                start.SignalAndWait(Deadline);
+                return await _ray.GetAsync(_ray.Task(Sum2, r, 1).Remote(), Deadline);
+            });
+
+            await Task.WhenAll(readers).WaitAsync(Deadline);
+            Assert.Equal(expected + 1, await sharer.WaitAsync(Deadline));
+            Assert.True(InTable(r), $"round {round}: the shared ref's entry is not in the table");
+            Assert.Equal(expected, await _ray.GetAsync(r, Deadline));
+        }
+    }
+}
