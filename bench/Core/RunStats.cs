@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace OrleansRay.Bench.Core;
 
 /// <summary>A poor man's profile of one run, printed to stderr when ORLEANSRAY_BENCH_VERBOSE=1: wall time, process CPU
-/// time (how many of the cores were busy), GC collections and GC pause time.</summary>
+/// time (how many of the cores were busy), GC collections and GC pause time, and the .NET thread pool's work items
+/// (each may wake a thread).</summary>
 /// <remarks>CPU near the core count means the run is CPU-bound; well below it means it waits (latency, a lock, a
 /// single busy thread). The CPU is the whole process's, other engineers' builds on the machine are not in it.</remarks>
 internal readonly struct RunStats
@@ -17,9 +18,11 @@ internal readonly struct RunStats
     private readonly int _gen2;
     private readonly TimeSpan _pause;
     private readonly long _allocated;
+    private readonly long _poolItems;
 
-    private RunStats(long startTimestamp, TimeSpan cpu, int gen0, int gen1, int gen2, TimeSpan pause, long allocated)
+    private RunStats(long startTimestamp, TimeSpan cpu, int gen0, int gen1, int gen2, TimeSpan pause, long allocated, long poolItems)
     {
+        _poolItems = poolItems;
         _startTimestamp = startTimestamp;
         _cpu = cpu;
         _gen0 = gen0;
@@ -31,7 +34,7 @@ internal readonly struct RunStats
 
     public static RunStats Start() => Verbose
         ? new RunStats(Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes())
+            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), ThreadPool.CompletedWorkItemCount)
         : default;
 
     public void Print(string benchmark)
@@ -48,6 +51,7 @@ internal readonly struct RunStats
         Console.Error.WriteLine(
             $"\n  [{benchmark}] wall {wall.TotalSeconds:F2} s, cpu {cpu.TotalSeconds:F2} s ({cpu / wall:F2} of {Environment.ProcessorCount} cores), " +
             $"gc {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2} (gen0/1/2), " +
-            $"pause {pause.TotalMilliseconds:F0} ms, allocated {allocated / (1024.0 * 1024.0):F0} MiB");
+            $"pause {pause.TotalMilliseconds:F0} ms, allocated {allocated / (1024.0 * 1024.0):F0} MiB, " +
+            $"thread pool items {ThreadPool.CompletedWorkItemCount - _poolItems:N0} on {ThreadPool.ThreadCount} threads");
     }
 }
