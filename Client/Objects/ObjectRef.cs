@@ -63,7 +63,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// or put, never shared, takes the entry out of the owner's table when nothing else can look it up by id
     /// (<see cref="ObjectTable.TryDetach"/>), and stops being counted by its finalizer. Its entry, value and the ref
     /// itself then die with the ref, young, instead of each surviving a collection (the finalizer's, then the table's
-    /// release): a submit-then-get loop's garbage (ADR 0022, session 29 addendum). Nothing changes for the caller:
+    /// release): a submit-then-get loop's garbage (ADR 0026). Nothing changes for the caller:
     /// reads go on finding the entry through the ref (<see cref="ObjectResolver.Find"/>).</summary>
     internal void DetachAfterRead(ObjectEntry entry)
     {

@@ -40,7 +40,7 @@ internal sealed class ObjectTable
     /// that one handle and nothing else that may look it up by id (no lineage of other objects on it, no lineage of its
     /// own, no transit pin, no borrower). The entry then lives exactly as long as the ref, without
     /// the ref's finalizer, so a submit-then-get loop's refs, entries and values die young instead of surviving a
-    /// collection each (ADR 0022, session 29 addendum). The ref puts it back (<see cref="Reinsert"/>) before it is
+    /// collection each (ADR 0026). The ref puts it back (<see cref="Reinsert"/>) before it is
     /// shared.</summary>
     public bool TryDetach(ObjectEntry entry)
     {

@@ -5,7 +5,7 @@ using static OrleansRay.Tests.Functions.TestFunctions;
 namespace OrleansRay.Tests.Semantics;
 
 /// <summary>A ref its owner's submit or put returned, read once and never shared, holds its entry alone: the entry leaves
-/// the owner's table, so the ref, the entry and the value die young together (ADR 0022, session 29 addendum). Sharing
+/// the owner's table, so the ref, the entry and the value die young together (ADR 0026). Sharing
 /// the ref afterwards (a task argument, a copy inside a value, serialization, Dispose) puts the entry back first, so
 /// whoever gets the ref finds the object by id, as before.</summary>
 [Collection(RayCollection.Name)]
