@@ -24,27 +24,22 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     [NonSerialized]
     private INodeEndpoint? _borrowedFrom;
 
+    /// <summary>The entry this ref reads without its owner's table. A borrowed ref: the local entry its owner's answer
+    /// completes (<see cref="Borrowed"/>), null before the first read. An owner's ref: null while the table holds the
+    /// entry; <see cref="DetachableMark"/> for the one ref a submit or put returns, until its first read or its first
+    /// share; <see cref="BusyMark"/> while a read takes the entry out or a share puts it back; the entry itself while
+    /// this ref holds it alone (<see cref="DetachAfterRead"/>). One field for both, so a ref is no larger than before.</summary>
     [NonSerialized]
-    private ObjectEntry? _borrowed;
+    private ObjectEntry? _entry;
+
+    /// <summary>Marks of <see cref="_entry"/> (never an object's entry).</summary>
+    private static readonly ObjectEntry DetachableMark = new(default);
+    private static readonly ObjectEntry BusyMark = new(default);
 
     /// <summary>Reads this ref: its owner's reader when the owner is in this process, else the reader of the runtime
     /// that received it (a borrower); null when neither (the ref crossed to a process with no runtime).</summary>
     [NonSerialized]
     private ObjectReader? _reader;
-
-    // Whether this ref holds its entry alone, out of its owner's table (DetachAfterRead, Share): a ref made by its owner's
-    // submit or put starts Detachable; any other starts, and every ref ends, Shared.
-    private const int Shared = 0;
-    private const int Detachable = 1;
-    private const int Detaching = 2;
-    private const int Detached = 3;
-
-    [NonSerialized]
-    private int _holding;
-
-    /// <summary>The entry this ref holds alone while <see cref="_holding"/> is <see cref="Detached"/>.</summary>
-    [NonSerialized]
-    private ObjectEntry? _detached;
 
     private protected ObjectRef(ObjectId id, WorkerId owner, ObjectReader? ownerReader, bool detachable)
     {
@@ -53,11 +48,34 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         _reader = ownerReader;
         _ownerTable = ownerReader?.Objects;
         OwnerEndpoint = ownerReader?.Objects.Endpoint;
-        _holding = detachable && ownerReader is not null ? Detachable : Shared;
+        if (detachable && ownerReader is not null)
+        {
+            _entry = DetachableMark;
+        }
     }
 
-    /// <summary>The entry this ref holds alone (<see cref="DetachAfterRead"/>), or null: then its owner's table has it.</summary>
-    internal ObjectEntry? DetachedEntry => Volatile.Read(ref _detached);
+    /// <summary>In the owner's process: the entry this ref holds alone (<see cref="DetachAfterRead"/>), or null, when its
+    /// owner's table has it. Waits out a detach or share in progress (a few instructions).</summary>
+    internal ObjectEntry? DetachedEntry
+    {
+        get
+        {
+            var entry = Volatile.Read(ref _entry);
+            if (entry is null || ReferenceEquals(entry, DetachableMark))
+            {
+                return null;
+            }
+
+            var spin = new SpinWait();
+            while (ReferenceEquals(entry, BusyMark))
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+                entry = Volatile.Read(ref _entry);
+            }
+
+            return entry is null || ReferenceEquals(entry, DetachableMark) ? null : entry;
+        }
+    }
 
     /// <summary>After the first read of this ref's complete entry in its owner's process: a ref made by its owner's submit
     /// or put, never shared, takes the entry out of the owner's table when nothing else can look it up by id
@@ -67,24 +85,23 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// reads go on finding the entry through the ref (<see cref="ObjectResolver.Find"/>).</summary>
     internal void DetachAfterRead(ObjectEntry entry)
     {
-        if (Volatile.Read(ref _holding) != Detachable || Interlocked.CompareExchange(ref _holding, Detaching, Detachable) != Detachable)
+        if (!ReferenceEquals(Volatile.Read(ref _entry), DetachableMark)
+            || !ReferenceEquals(Interlocked.CompareExchange(ref _entry, BusyMark, DetachableMark), DetachableMark))
         {
             return;
         }
 
-        // Before the entry leaves the table: a Share meanwhile waits for Detaching to end, so the registration it makes
-        // is the last word.
+        // Before the entry leaves the table: a share meanwhile waits for the mark to go, so the registration it makes is
+        // the last word.
         GC.SuppressFinalize(this);
-        Volatile.Write(ref _detached, entry);
         if (_ownerTable is { } table && ReferenceEquals(entry.Table, table) && table.TryDetach(entry))
         {
-            Volatile.Write(ref _holding, Detached);
+            Volatile.Write(ref _entry, entry);
             return;
         }
 
-        Volatile.Write(ref _detached, null);
         GC.ReRegisterForFinalize(this);
-        Volatile.Write(ref _holding, Shared);
+        Volatile.Write(ref _entry, null);
     }
 
     /// <summary>Before this ref is shared (passed to a task or an actor, serialized, copied) or disposed: the entry it
@@ -92,7 +109,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// its finalizer again. It never detaches after this.</summary>
     internal void Share()
     {
-        if (Volatile.Read(ref _holding) != Shared)
+        if (Volatile.Read(ref _entry) is not null)
         {
             ShareSlow();
         }
@@ -100,27 +117,42 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     private void ShareSlow()
     {
+        if (IsBorrowed)
+        {
+            return; // the field is the borrower's entry
+        }
+
         var spin = new SpinWait();
         while (true)
         {
-            switch (Interlocked.CompareExchange(ref _holding, Shared, Detachable))
+            var entry = Volatile.Read(ref _entry);
+            if (entry is null)
             {
-                case Shared or Detachable:
-                    return; // it never left the table
-                case Detaching:
-                    spin.SpinOnce(sleep1Threshold: -1); // a read is deciding right now; a few instructions
-                    continue;
-                default:
-                    if (Interlocked.CompareExchange(ref _holding, Shared, Detached) != Detached)
-                    {
-                        continue;
-                    }
+                return;
+            }
 
-                    var entry = Volatile.Read(ref _detached)!;
-                    entry.Table!.Reinsert(entry); // before the field is cleared: a concurrent read finds it one way or the other
-                    Volatile.Write(ref _detached, null);
-                    GC.ReRegisterForFinalize(this);
-                    return;
+            if (ReferenceEquals(entry, BusyMark))
+            {
+                spin.SpinOnce(sleep1Threshold: -1); // a read is deciding right now, or another share putting it back
+                continue;
+            }
+
+            if (ReferenceEquals(entry, DetachableMark))
+            {
+                if (ReferenceEquals(Interlocked.CompareExchange(ref _entry, null, DetachableMark), DetachableMark))
+                {
+                    return; // it never left the table
+                }
+
+                continue;
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _entry, BusyMark, entry), entry))
+            {
+                entry.Table!.Reinsert(entry); // before the mark goes: a concurrent read waits for it, then finds the table's
+                GC.ReRegisterForFinalize(this);
+                Volatile.Write(ref _entry, null);
+                return;
             }
         }
     }
@@ -137,14 +169,14 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// <summary>In a borrowing process: the local entry the owner's answer completes (created at the first read).</summary>
     internal ObjectEntry Borrowed()
     {
-        var entry = Volatile.Read(ref _borrowed);
+        var entry = Volatile.Read(ref _entry);
         if (entry is not null)
         {
             return entry;
         }
 
         entry = new ObjectEntry(Id);
-        if (Interlocked.CompareExchange(ref _borrowed, entry, null) is { } raced)
+        if (Interlocked.CompareExchange(ref _entry, entry, null) is { } raced)
         {
             return raced;
         }
@@ -155,7 +187,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     bool IBorrowedRef.TryBorrow(ObjectReader reader, out ObjectEntry entry)
     {
-        if (DetachedEntry is { } alone)
+        if (!IsBorrowed && DetachedEntry is { } alone)
         {
             entry = alone; // a ref held in this process by the owner's code that read it
             return true;
