@@ -196,7 +196,8 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         if (reader.Owners.TryGet(Owner, out var owner))
         {
             // Another runtime of this process owns it (several nodes in one process): its entry is right here.
-            return owner.Objects.TryGet(Id, out entry);
+            // As ObjectResolver.Find: the table, the ref, the table (a detach and a share may come between the looks).
+            return owner.Objects.TryGet(Id, out entry) || (!IsBorrowed && (entry = DetachedEntry!) is not null) || owner.Objects.TryGet(Id, out entry);
         }
 
         if (OwnerEndpoint is null)
