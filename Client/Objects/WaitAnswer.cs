@@ -67,10 +67,12 @@ internal static class WaitAnswer
         var examined = 0;
         while (ready.Count < numReturns && examined < refs.Count)
         {
-            var entry = ObjectResolver.Find(refs[examined]).Entry;
+            var objectRef = refs[examined];
+            var entry = ObjectResolver.Find(objectRef).Entry;
             if (entry.IsComplete)
             {
-                ready.Add(refs[examined]);
+                objectRef.DetachAfterRead(entry); // as a get's: found complete, a ref held by nothing else holds it alone
+                ready.Add(objectRef);
             }
             else
             {
