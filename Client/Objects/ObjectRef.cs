@@ -77,8 +77,8 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         }
     }
 
-    /// <summary>After the first read of this ref's complete entry in its owner's process, or the first wait that finds it
-    /// complete (<see cref="WaitAnswer"/>: a ready ref a wait returns is as good as read): a ref made by its owner's submit
+    /// <summary>After the first read of this ref's complete entry in its owner's process, or the first look of a wait that
+    /// finds it complete (<see cref="WaitAnswer"/>: a ready ref a wait looked at is as good as read): a ref made by its owner's submit
     /// or put, never shared, takes the entry out of the owner's table when nothing else can look it up by id
     /// (<see cref="ObjectTable.TryDetach"/>), and stops being counted by its finalizer. Its entry, value and the ref
     /// itself then die with the ref, young, instead of each surviving a collection (the finalizer's, then the table's

@@ -320,6 +320,7 @@ internal sealed class ObjectEntry
     {
         object? waiters;
         TaskCompletionSource? completion;
+        ILineage? dropped = null;
         lock (Gate)
         {
             if (_state != Pending)
@@ -334,18 +335,21 @@ internal sealed class ObjectEntry
             completion = _completion;
             _waiters = null;
             _completion = null;
+
+            // Only a stored object can be lost with a node: an inline value lives with its owner, a failure stays. Taken
+            // under the gate, so whoever sees the entry complete (a ref's detach, under the same gate) sees it without.
+            if (state != Stored)
+            {
+                dropped = TakeLineage();
+            }
         }
 
         Producer = null;
-        if (state != Stored)
+        if (dropped is not null)
         {
-            // Only a stored object can be lost with a node: an inline value lives with its owner, a failure stays.
-            if (TakeLineage() is { } dropped)
-            {
-                _table?.ReleaseLineage(dropped);
-            }
+            _table?.ReleaseLineage(dropped);
         }
-        else if (_table is not null)
+        else if (state == Stored && _table is not null)
         {
             // The task has run: its arguments stay for this lineage by count, not by the handles it held.
             Lineage?.ReleaseArgumentHandles(_table);

@@ -36,7 +36,8 @@ internal sealed class ObjectTable
     public bool TryGet(ObjectId id, out ObjectEntry entry) => _entries.TryGetValue(id, out entry!);
 
     /// <summary>Takes <paramref name="entry"/> out of the table for the one ref that holds it, after that ref's first
-    /// read (<c>ObjectRef</c>'s detach): true when the entry is complete with its value in this process's memory, has
+    /// read or the first wait that finds it complete (<c>ObjectRef</c>'s detach): true when the entry is complete with
+    /// its value (not an error: a failed object stays listed by the state API) in this process's memory, has
     /// that one handle and nothing else that may look it up by id (no lineage of other objects on it, no lineage of its
     /// own, no transit pin, no borrower). The entry then lives exactly as long as the ref, without
     /// the ref's finalizer, so a submit-then-get loop's refs, entries and values die young instead of surviving a
@@ -46,7 +47,7 @@ internal sealed class ObjectTable
     {
         lock (entry)
         {
-            if (entry.Handles != 1 || entry.LineageRefs != 0 || entry.Orphaned || !entry.IsComplete || entry.StoredObject is not null
+            if (entry.Handles != 1 || entry.LineageRefs != 0 || entry.Orphaned || !entry.IsComplete || entry.IsFailed || entry.StoredObject is not null
                 || entry.IsValueReleased || entry.BorrowedFrom is not null || entry.Lineage is not null)
             {
                 return false;

@@ -42,8 +42,8 @@ public sealed class DetachedRefTests
         Assert.Same(r, Assert.Single((await _ray.WaitAsync(new[] { r }, numReturns: 1, timeout: Deadline)).Ready));
 
         // Complete now, so this wait answers from its first look, which takes a ready ref out as a get would; the
-        // ref it found not ready stays in the table.
-        var waited = await _ray.WaitAsync(new ObjectRef<int>[] { r, pending }, numReturns: 1, timeout: Deadline);
+        // ref it looked at first and found not ready stays in the table.
+        var waited = await _ray.WaitAsync(new ObjectRef<int>[] { pending, r }, numReturns: 1, timeout: Deadline);
         Assert.Same(r, Assert.Single(waited.Ready));
         Assert.Same(pending, Assert.Single(waited.NotReady));
         Assert.False(InTable(r), "the ref a wait found ready stayed in the owner's table");
@@ -54,6 +54,19 @@ public sealed class DetachedRefTests
         Assert.True(InTable(r), "the waited ref did not go back to the table when it was passed to a task");
         Functions.Gates.Get(gate).Set();
         Assert.Equal(1, await _ray.GetAsync(pending, Deadline));
+    }
+
+    [Fact]
+    public async Task A_failed_result_a_wait_finds_ready_stays_in_the_table()
+    {
+        var failed = _ray.Task(Throw, 3).Remote();
+        Assert.Same(failed, Assert.Single((await _ray.WaitAsync(new[] { failed }, numReturns: 1, timeout: Deadline)).Ready));
+        Assert.Same(failed, Assert.Single((await _ray.WaitAsync(new[] { failed }, numReturns: 1, timeout: Deadline)).Ready));
+
+        // A failure stays where the state API lists it, as a get (which throws) leaves it.
+        Assert.True(InTable(failed), "a failed object a wait found ready left the owner's table");
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(failed, Deadline));
+        Assert.Contains("bad input 3", error.Message);
     }
 
     [Fact]
