@@ -39,20 +39,27 @@ public sealed class DetachedRefTests
         var gate = $"detach-wait-{Guid.NewGuid():N}";
         var r = _ray.Task(Square, 8).Remote();
         var pending = _ray.Task(WaitForGate, gate).Remote();
-        Assert.Same(r, Assert.Single((await _ray.WaitAsync(new[] { r }, numReturns: 1, timeout: Deadline)).Ready));
+        try
+        {
+            Assert.Same(r, Assert.Single((await _ray.WaitAsync(new[] { r }, numReturns: 1, timeout: Deadline)).Ready));
 
-        // Complete now, so this wait answers from its first look, which takes a ready ref out as a get would; the
-        // ref it looked at first and found not ready stays in the table.
-        var waited = await _ray.WaitAsync(new ObjectRef<int>[] { pending, r }, numReturns: 1, timeout: Deadline);
-        Assert.Same(r, Assert.Single(waited.Ready));
-        Assert.Same(pending, Assert.Single(waited.NotReady));
-        Assert.False(InTable(r), "the ref a wait found ready stayed in the owner's table");
-        Assert.True(InTable(pending), "a ref not ready left the owner's table");
+            // Complete now, so this wait answers from its first look, which takes a ready ref out as a get would; the
+            // ref it looked at first and found not ready stays in the table.
+            var waited = await _ray.WaitAsync(new ObjectRef<int>[] { pending, r }, numReturns: 1, timeout: Deadline);
+            Assert.Same(r, Assert.Single(waited.Ready));
+            Assert.Same(pending, Assert.Single(waited.NotReady));
+            Assert.False(InTable(r), "the ref a wait found ready stayed in the owner's table");
+            Assert.True(InTable(pending), "a ref not ready left the owner's table");
 
-        Assert.Equal(64, await _ray.GetAsync(r, Deadline));
-        Assert.Equal(65, await _ray.GetAsync(_ray.Task(Sum2, r, 1).Remote(), Deadline));
-        Assert.True(InTable(r), "the waited ref did not go back to the table when it was passed to a task");
-        Functions.Gates.Get(gate).Set();
+            Assert.Equal(64, await _ray.GetAsync(r, Deadline));
+            Assert.Equal(65, await _ray.GetAsync(_ray.Task(Sum2, r, 1).Remote(), Deadline));
+            Assert.True(InTable(r), "the waited ref did not go back to the table when it was passed to a task");
+        }
+        finally
+        {
+            Functions.Gates.Get(gate).Set(); // the gated task's worker thread is free again even when an assertion failed
+        }
+
         Assert.Equal(1, await _ray.GetAsync(pending, Deadline));
     }
 
