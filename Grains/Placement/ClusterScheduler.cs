@@ -175,7 +175,16 @@ internal sealed partial class ClusterScheduler : IDisposable
                         candidates.Add(null);
                     }
 
-                    candidates.AddRange(nodes.Where(n => spec.Resources.FitsIn(n.Total)));
+                    // A loop, not a lambda: a lambda capturing the parameter would cost every placement (every task
+                    // submitted, spread or not) a closure allocated on entry to this method.
+                    foreach (var node in nodes)
+                    {
+                        if (spec.Resources.FitsIn(node.Total))
+                        {
+                            candidates.Add(node);
+                        }
+                    }
+
                     if (candidates.Count == 0)
                     {
                         return Park(spec);
