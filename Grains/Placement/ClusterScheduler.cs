@@ -175,9 +175,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                         candidates.Add(null);
                     }
 
-                    // A loop, not a lambda: a lambda capturing the parameter would cost every placement (every task
-                    // submitted, spread or not) a closure allocated on entry to this method.
-                    foreach (var node in nodes)
+                    foreach (var node in nodes) // not a lambda: capturing spec costs every call a closure, spread or not
                     {
                         if (spec.Resources.FitsIn(node.Total))
                         {
