@@ -419,7 +419,9 @@ public abstract class ObjectStoreContractTests
         await using var store = await StartStoreAsync(1 << 20);
         await using var client = await store.ConnectAsync();
         var error = await Assert.ThrowsAsync<ObjectTransferException>(async () =>
-            await client.PullAsync(StoreObjectId.NewId(), peer.TransferEndPoint, TimeSpan.FromSeconds(2))); // the peer waits half of it for a seal
+            // The peer waits half of the timeout for a seal, then answers. 8 s, not 2: with 2 the answer had 1 s left to
+            // arrive, and on a loaded CI machine (builds running beside the tests) the pull timed out first.
+            await client.PullAsync(StoreObjectId.NewId(), peer.TransferEndPoint, TimeSpan.FromSeconds(8)));
         Assert.Contains("does not have", error.Message, StringComparison.Ordinal);
     }
 }
