@@ -186,6 +186,33 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         return entry;
     }
 
+    /// <summary>This ref's entry in its owner's <paramref name="table"/>, or the entry it holds alone (<see
+    /// cref="DetachAfterRead"/>); false when neither has it (the object was released). Looks at the ref, the table, the
+    /// ref, the table: a read may take the entry out after the first look and a share put it back before the third; a
+    /// shared ref never takes it out again, so the fourth look is the last one needed. A borrowed ref's field is its
+    /// borrower's entry, so for it only the table counts.</summary>
+    internal bool TryFindOwned(ObjectTable table, out ObjectEntry entry)
+    {
+        if (!IsBorrowed && DetachedEntry is { } alone)
+        {
+            entry = alone; // held by this ref alone since its first read
+            return true;
+        }
+
+        if (table.TryGet(Id, out entry))
+        {
+            return true;
+        }
+
+        if (!IsBorrowed && DetachedEntry is { } late)
+        {
+            entry = late;
+            return true;
+        }
+
+        return table.TryGet(Id, out entry);
+    }
+
     bool IBorrowedRef.TryBorrow(ObjectReader reader, out ObjectEntry entry)
     {
         if (!IsBorrowed && DetachedEntry is { } alone)
@@ -197,8 +224,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         if (reader.Owners.TryGet(Owner, out var owner))
         {
             // Another runtime of this process owns it (several nodes in one process): its entry is right here.
-            // As ObjectResolver.Find: the table, the ref, the table (a detach and a share may come between the looks).
-            return owner.Objects.TryGet(Id, out entry) || (!IsBorrowed && (entry = DetachedEntry!) is not null) || owner.Objects.TryGet(Id, out entry);
+            return TryFindOwned(owner.Objects, out entry);
         }
 
         if (OwnerEndpoint is null)

@@ -114,15 +114,7 @@ internal static class ObjectResolver
             return (reader, objectRef.Borrowed());
         }
 
-        if (objectRef.DetachedEntry is { } alone)
-        {
-            return (reader, alone); // held by this ref alone since its first read
-        }
-
-        // The ref, the table, the ref, the table: a read may take the entry out after the first look and a share put it
-        // back before the third; a shared ref never takes it out again, so the fourth look is the last one needed.
-        if (!reader.Objects.TryGet(objectRef.Id, out var entry) && (entry = objectRef.DetachedEntry!) is null
-            && !reader.Objects.TryGet(objectRef.Id, out entry))
+        if (!objectRef.TryFindOwned(reader.Objects, out var entry))
         {
             throw new ObjectLostException($"Object {objectRef.Id} no longer exists: every reference to it was released, or its owner shut down.");
         }

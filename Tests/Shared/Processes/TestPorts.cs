@@ -26,9 +26,15 @@ internal static class TestPorts
     /// exits (the operating system then releases the lock; the file may stay).</summary>
     private static readonly List<FileStream> Reservations = [];
 
-    private static bool _releaseAtExit;
+    /// <summary>Where the lock files live; made, and their release at exit hooked, once per process.</summary>
+    private static readonly string ReservationFolder = PrepareReservations();
 
-    private static readonly string ReservationFolder = Path.Combine(Path.GetTempPath(), "orleansray-test-ports");
+    private static string PrepareReservations()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "orleansray-test-ports")).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Release();
+        return folder;
+    }
 
     /// <summary>A port below the ephemeral range that nobody listens on right now and this process has not been given.</summary>
     public static int Free()
@@ -54,13 +60,6 @@ internal static class TestPorts
     {
         try
         {
-            Directory.CreateDirectory(ReservationFolder);
-            if (!_releaseAtExit)
-            {
-                _releaseAtExit = true;
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => Release();
-            }
-
             Reservations.Add(new FileStream(Path.Combine(ReservationFolder, port.ToString(System.Globalization.CultureInfo.InvariantCulture)), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             return true;
         }
