@@ -39,17 +39,41 @@ internal sealed class TaskContext
             WeakReference<TaskContext> weak when weak.TryGetTarget(out var context) => context,
             _ => null,
         };
-        set => CurrentSlot.Value = value is { IsJobCode: true } ? value._weakSelf ??= new WeakReference<TaskContext>(value) : value;
+        set => CurrentSlot.Value = value is { IsJobCode: true } ? value._rare!.WeakSelf ??= new WeakReference<TaskContext>(value) : value;
     }
 
-    private WeakReference<TaskContext>? _weakSelf;
+    /// <summary>What most runs leave at its default (job code, several returns, a generator), kept apart so
+    /// that the context of a plain task or actor call is small: one is made for every run.</summary>
+    private RareParts? _rare;
+
+    private RareParts Rare => _rare ??= new RareParts();
 
     /// <summary>True for a run of a job's shipped code (held weakly by its flow, see <see cref="Current"/>).</summary>
-    public bool IsJobCode { get; init; }
+    public bool IsJobCode
+    {
+        get => _rare?.IsJobCode ?? false;
+        init
+        {
+            if (value)
+            {
+                Rare.IsJobCode = true;
+            }
+        }
+    }
 
     /// <summary>How many return objects the work has (Ray's <c>num_returns</c>); above 1 the <see cref="Invoker"/> splits
     /// the function's tuple or list into a <see cref="Ownership.ReturnValues"/>. 1 by default.</summary>
-    public int NumReturns { get; init; } = 1;
+    public int NumReturns
+    {
+        get => _rare?.NumReturns ?? 1;
+        init
+        {
+            if (value != 1)
+            {
+                Rare.NumReturns = value;
+            }
+        }
+    }
 
     /// <summary>The namespace of the job the running code belongs to (Ray: a task or actor runs in its job's
     /// namespace); null: the node's default. Named actors created or looked up by the code are in it.</summary>
@@ -69,7 +93,17 @@ internal sealed class TaskContext
 
     /// <summary>Where the items go when the running task is a streaming generator (<see cref="GeneratorRunner"/>); null
     /// for every other task and call.</summary>
-    public Ownership.IGeneratorSink? Generator { get; init; }
+    public Ownership.IGeneratorSink? Generator
+    {
+        get => _rare?.Generator;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Generator = value;
+            }
+        }
+    }
 
     /// <summary>The worker slot of a running task (null in actor methods): released while the task blocks in a Get.</summary>
     public IWorkerSlot? Slot { get; }
@@ -84,5 +118,14 @@ internal sealed class TaskContext
     public object? Submitter
     {
         init => _submitter = value;
+    }
+
+    /// <summary>The parts of a context set only for some runs (<see cref="_rare"/>).</summary>
+    private sealed class RareParts
+    {
+        public bool IsJobCode;
+        public int NumReturns = 1;
+        public Ownership.IGeneratorSink? Generator;
+        public WeakReference<TaskContext>? WeakSelf;
     }
 }

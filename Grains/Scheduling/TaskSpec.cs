@@ -9,10 +9,15 @@ namespace OrleansRay.Scheduling;
 /// <see cref="PendingDependencies"/> stays a field because it is counted down with <see cref="Interlocked"/>.</remarks>
 internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 {
-    private CancellationTokenSource? _cancellation;
     private volatile TaskState _state;
     private volatile bool _cancelled;
-    private volatile IRemoteAttempt? _remoteNode;
+
+    /// <summary>What most tasks leave at its default (a name, several returns, a placement, another owner, a remote
+    /// attempt, a cancellation token asked for, retries of sends and arguments), kept apart so that the spec of a plain
+    /// task is small: one is made for every task. Made once, by the first writer (<see cref="Rare"/>).</summary>
+    private TaskSpecRareParts? _rare;
+
+    private TaskSpecRareParts Rare => Volatile.Read(ref _rare) ?? Interlocked.CompareExchange(ref _rare, new TaskSpecRareParts(), null) ?? _rare!;
 
     public TaskSpec(TaskId id, CompiledFunction function, TaskArg[] args, ResourceSet resources, ObjectEntry result, SchedulerEngine engine)
     {
@@ -37,7 +42,17 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <summary>Returns 2..N of a task with several returns (Ray's <c>num_returns</c>; <see cref="Result"/> is return 1),
     /// each an object of its own; null for a task with one return. On a node running the task for another owner they
     /// are placeholders carrying the ids.</summary>
-    public ObjectEntry[]? OtherReturns { get; init; }
+    public ObjectEntry[]? OtherReturns
+    {
+        get => _rare?.OtherReturns;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.OtherReturns = value;
+            }
+        }
+    }
 
     /// <summary>How many return objects the task has (Ray's <c>num_returns</c>).</summary>
     public int NumReturns => OtherReturns is null ? 1 : OtherReturns.Length + 1;
@@ -80,7 +95,17 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public SchedulerEngine Engine { get; }
 
-    public string? Name { get; init; }
+    public string? Name
+    {
+        get => _rare?.Name;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Name = value;
+            }
+        }
+    }
 
     /// <summary>The submitting job's namespace (Ray: tasks run in their job's namespace), for the code it runs; null:
     /// the node's default.</summary>
@@ -88,14 +113,44 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     public int MaxRetries { get; init; } = 3;
 
-    public bool RetryExceptions { get; init; }
+    public bool RetryExceptions
+    {
+        get => _rare?.RetryExceptions ?? false;
+        init
+        {
+            if (value)
+            {
+                Rare.RetryExceptions = true;
+            }
+        }
+    }
 
     /// <summary>Where the owner wants it to run (Ray's scheduling strategy).</summary>
-    public PlacementHint Placement { get; init; } = PlacementHint.Default;
+    public PlacementHint Placement
+    {
+        get => _rare?.Placement ?? PlacementHint.Default;
+        init
+        {
+            if (!ReferenceEquals(value, PlacementHint.Default))
+            {
+                Rare.Placement = value;
+            }
+        }
+    }
 
     /// <summary>Set on the node running a task for another owner: where its result goes. Such a task is never placed
     /// again by this node (the owner decided), and its result entry is not in this node's object table.</summary>
-    public Grains.INodeEndpoint? ReplyTo { get; init; }
+    public Grains.INodeEndpoint? ReplyTo
+    {
+        get => _rare?.ReplyTo;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.ReplyTo = value;
+            }
+        }
+    }
 
     public bool IsForeign => ReplyTo is not null;
 
@@ -131,16 +186,42 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     /// <summary>For a streaming generator task (Ray's <c>num_returns="streaming"</c>): where the items it yields go (the
     /// owner's stream, or a sender to the owner on the node running it for another owner); null for other tasks.</summary>
-    public IGeneratorSink? Generator { get; init; }
+    public IGeneratorSink? Generator
+    {
+        get => _rare?.Generator;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Generator = value;
+            }
+        }
+    }
 
     /// <summary>On the owner: the task was sent to another node at least once (counted once).</summary>
-    public bool SentElsewhere { get; set; }
+    public bool SentElsewhere
+    {
+        get => _rare?.SentElsewhere ?? false;
+        set
+        {
+            if (value || _rare is not null)
+            {
+                Rare.SentElsewhere = value;
+            }
+        }
+    }
 
     /// <summary>On the owner: the node running this task's current attempt, when it is not this one.</summary>
     public IRemoteAttempt? RemoteNode
     {
-        get => _remoteNode;
-        set => _remoteNode = value;
+        get => _rare?.RemoteNode;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.RemoteNode = value;
+            }
+        }
     }
 
     /// <summary>Stopwatch timestamp of the moment the task was queued ready to run (scheduling latency).</summary>
@@ -153,13 +234,20 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     public int Attempt { get; set; }
 
     /// <summary>Times the task was run again because an argument of it was lost and rebuilt (<see cref="ObjectRecovery"/>).</summary>
-    public int ArgumentRecoveries { get; set; }
+    public int ArgumentRecoveries
+    {
+        get => _rare?.ArgumentRecoveries ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.ArgumentRecoveries = value;
+            }
+        }
+    }
 
     /// <summary>How long a task whose send found no connection waits before it is placed again.</summary>
     public static readonly TimeSpan UndeliveredBackoff = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>Sends that never reached their node (no connection to it) so far.</summary>
-    private int _undeliveredSends;
 
     /// <summary>A send of this task found no connection to its node: the task never ran there, so the attempt is taken
     /// back (Ray counts only attempts that ran) while such sends stay under 40 (10 s of <see cref="UndeliveredBackoff"/>:
@@ -167,7 +255,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <returns>True when the attempt was taken back; false once the bound is reached (it counts then).</returns>
     public bool TakeBackUndeliveredAttempt()
     {
-        if (++_undeliveredSends > 40)
+        if (++Rare.UndeliveredSends > 40)
         {
             return false;
         }
@@ -184,10 +272,6 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     /// <inheritdoc/>
     bool ILineage.CanRerun => !Cancelled && Attempt <= MaxRetries;
-
-    /// <summary>1 while a rerun holds a handle on each of its owned object arguments (taken by
-    /// <see cref="ILineage.TryRerun"/>, given back when the rerun is done).</summary>
-    private int _rerunHandles;
 
     /// <inheritdoc/>
     void ILineage.ReleaseArgumentHandles(ObjectTable table)
@@ -208,7 +292,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// any kept only for lineage), until <see cref="ReleaseHeldArguments"/> when the run is done.</summary>
     public void HoldArguments(ObjectTable table)
     {
-        if (Interlocked.Exchange(ref _rerunHandles, 1) != 0)
+        if (Interlocked.Exchange(ref Rare.RerunHandles, 1) != 0)
         {
             return;
         }
@@ -225,7 +309,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// <summary>The run is done: gives back the handles <see cref="HoldArguments"/> took (once).</summary>
     public void ReleaseHeldArguments(ObjectTable table)
     {
-        if (Interlocked.Exchange(ref _rerunHandles, 0) == 0)
+        if (_rare is not { } rare || Interlocked.Exchange(ref rare.RerunHandles, 0) == 0)
         {
             return;
         }
@@ -313,16 +397,17 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     {
         get
         {
-            if (_cancellation is null)
+            var rare = Rare;
+            if (rare.Cancellation is null)
             {
-                Interlocked.CompareExchange(ref _cancellation, new CancellationTokenSource(), null);
+                Interlocked.CompareExchange(ref rare.Cancellation, new CancellationTokenSource(), null);
                 if (Cancelled)
                 {
-                    _cancellation.Cancel();
+                    rare.Cancellation.Cancel();
                 }
             }
 
-            return _cancellation.Token;
+            return rare.Cancellation.Token;
         }
     }
 
@@ -333,7 +418,8 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
         // its token must not complete them first with that exception (a RayTaskException instead of a cancel).
         CompleteReturns(null, RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         _cancelled = true;
-        Volatile.Read(ref _cancellation)?.Cancel();
+        Interlocked.MemoryBarrier(); // the flag before the look at the source, as the token's getter makes its source before it looks at the flag
+        Volatile.Read(ref _rare)?.CancellationSource?.Cancel();
         if (State == TaskState.Queued)
         {
             Engine.Queued.RemoveQueued(this);

@@ -1,0 +1,29 @@
+using OrleansRay.Ownership;
+
+namespace OrleansRay.Scheduling;
+
+/// <summary>The parts of a spec that most tasks leave at their defaults (its rarely set fields, made on first write).</summary>
+internal sealed class TaskSpecRareParts
+{
+    public ObjectEntry[]? OtherReturns;
+    public string? Name;
+    public bool RetryExceptions;
+    public PlacementHint Placement = PlacementHint.Default;
+    public Grains.INodeEndpoint? ReplyTo;
+    public IGeneratorSink? Generator;
+    public bool SentElsewhere;
+    public volatile IRemoteAttempt? RemoteNode;
+    public int ArgumentRecoveries;
+
+    /// <summary>Sends that never reached their node (no connection to it) so far.</summary>
+    public int UndeliveredSends;
+
+    /// <summary>1 while a rerun holds a handle on each of its owned object arguments (taken by
+    /// <see cref="ILineage.TryRerun"/>, given back when the rerun is done).</summary>
+    public int RerunHandles;
+
+    /// <summary>Made when the task's code first asks for its token (<see cref="TaskSpec.CancellationToken"/>).</summary>
+    public CancellationTokenSource? Cancellation;
+
+    public CancellationTokenSource? CancellationSource => Volatile.Read(ref Cancellation);
+}
