@@ -5,8 +5,9 @@ namespace OrleansRay.Scheduling;
 
 /// <summary>A submitted task on its owner's node: function, arguments, resource shape and its return object.</summary>
 /// <remarks>Its mutable state is written by the engine, the runner and the placer on different threads: the fields read
-/// without a lock (<see cref="State"/>, <see cref="Cancelled"/>, <see cref="RemoteNode"/>) are volatile, and
-/// <see cref="PendingDependencies"/> stays a field because it is counted down with <see cref="Interlocked"/>.</remarks>
+/// without a lock (<see cref="State"/>, <see cref="Cancelled"/>, and <see cref="RemoteNode"/> in the rarely set part,
+/// which is published once by a compare-exchange) are volatile, and <see cref="PendingDependencies"/> stays a field
+/// because it is counted down with <see cref="Interlocked"/>.</remarks>
 internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 {
     private volatile TaskState _state;
