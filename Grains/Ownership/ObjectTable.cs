@@ -58,8 +58,18 @@ internal sealed class ObjectTable
     }
 
     /// <summary>Puts back an entry its ref took out (<see cref="TryDetach"/>): the ref is about to be shared (passed to a
-    /// task, serialized, copied), and whoever receives it finds the object by id.</summary>
-    public void Reinsert(ObjectEntry entry) => _entries.TryAdd(entry.Id, entry);
+    /// task, serialized, copied), and whoever receives it finds the object by id. Not after <see cref="Clear"/>: the
+    /// owner has shut down, its objects are gone for every ref, and a late share must not leave one behind.</summary>
+    public void Reinsert(ObjectEntry entry)
+    {
+        if (!_cleared)
+        {
+            _entries.TryAdd(entry.Id, entry);
+        }
+    }
+
+    /// <summary>Set by <see cref="Clear"/>: the table takes no entry back after that.</summary>
+    private volatile bool _cleared;
 
     /// <summary>The entries now (a moving snapshot: entries added or removed meanwhile may or may not appear).</summary>
     public IEnumerable<ObjectEntry> Entries => _entries.Values;
@@ -281,6 +291,7 @@ internal sealed class ObjectTable
     /// <summary>Frees every object (the worker is shutting down): waiters get <paramref name="error"/>.</summary>
     public void Clear(RayError error)
     {
+        _cleared = true;
         foreach (var entry in _entries.Values)
         {
             entry.TrySetError(error);

@@ -77,6 +77,29 @@ public sealed class DetachedRefTests
     }
 
     [Fact]
+    public async Task A_read_ref_shared_after_its_owner_shut_down_does_not_put_its_object_back()
+    {
+        var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1, ObjectStoreMemory = 0, Namespace = "detach-after-clear" });
+        ObjectRef<int> r;
+        Node.NodeRuntime runtime;
+        try
+        {
+            runtime = ((Internal.IRayRuntimeAccess)ray).Runtime;
+            r = ray.Task(Square, 6).Remote();
+            Assert.Equal(36, await ray.GetAsync(r, Deadline));
+            Assert.False(runtime.Objects.TryGet(r.Id, out _), "the read ref's entry stayed in the owner's table");
+        }
+        finally
+        {
+            await ray.DisposeAsync(); // the owner shuts down: its table is cleared
+        }
+
+        r.Share(); // a late share (a copy, a serialization) of the ref that held the entry alone
+        Assert.False(runtime.Objects.TryGet(r.Id, out _), "a share after the owner shut down put the object back in its table");
+        Assert.Empty(runtime.Objects.Entries);
+    }
+
+    [Fact]
     public async Task A_put_and_an_actor_calls_result_read_once_leave_the_table_too()
     {
         var put = await _ray.PutAsync(5);
