@@ -42,7 +42,7 @@ internal sealed class TaskContext
         set => CurrentSlot.Value = value is { IsJobCode: true } ? value._rare!.WeakSelf ??= new WeakReference<TaskContext>(value) : value;
     }
 
-    /// <summary>What most runs leave at its default (job code, several returns, a generator), kept apart so
+    /// <summary>What most runs leave at their defaults (job code, several returns, a generator), kept apart so
     /// that the context of a plain task or actor call is small: one is made for every run.</summary>
     private RareParts? _rare;
 

@@ -13,7 +13,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     private volatile TaskState _state;
     private volatile bool _cancelled;
 
-    /// <summary>What most tasks leave at its default (a name, several returns, a placement, another owner, a remote
+    /// <summary>What most tasks leave at their defaults (a name, several returns, a placement, another owner, a remote
     /// attempt, a cancellation token asked for, retries of sends and arguments), kept apart so that the spec of a plain
     /// task is small: one is made for every task. Made once, by the first writer (<see cref="Rare"/>).</summary>
     private TaskSpecRareParts? _rare;
