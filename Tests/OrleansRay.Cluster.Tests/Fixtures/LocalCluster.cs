@@ -200,6 +200,29 @@ public sealed class LocalCluster : IAsyncDisposable
     /// test's start used to run several back to back. Tests of the command itself call <see cref="StatusAsync"/>.</remarks>
     public async Task WaitForAliveNodesAsync()
     {
+        await WaitForSnapshotAsync(
+            snapshot =>
+            {
+                var listed = snapshot.GetProperty("nodes").EnumerateArray()
+                    .Select(n => (Id: n.GetProperty("nodeId").GetString(), Alive: n.GetProperty("isAlive").GetBoolean()))
+                    .ToList();
+                var running = RunningNodes;
+                return snapshot.GetProperty("aliveCount").GetInt32() == running.Count
+                    && running.All(node => listed.Any(row => row.Alive && node.Owns(row.Id)));
+            },
+            TimeSpan.FromSeconds(60),
+            "the head's /api/cluster to list every running node alive",
+            TimeSpan.FromMilliseconds(500)); // each answer reads the membership table (a query on PostgreSQL clusters)
+        Note($"the head lists {RunningNodes.Count} alive node(s)");
+    }
+
+    /// <summary>Polls the head's <c>/api/cluster</c> (the snapshot <c>orleansray status</c> prints: both build it with
+    /// <c>ClusterSnapshot.BuildAsync</c>) until <paramref name="condition"/> holds for it; returns that answer's text.
+    /// A refused or slow request (not listening yet, 401 before the head wrote its token, a busy machine) counts as not
+    /// yet; a malformed answer fails the wait, since it is a defect.</summary>
+    /// <exception cref="TimeoutException"><paramref name="deadline"/> passed first; says what was last seen.</exception>
+    public async Task<string> WaitForSnapshotAsync(Func<JsonElement, bool> condition, TimeSpan deadline, string what, TimeSpan? interval = null)
+    {
         string last = "(no answer yet)";
         await Poll.UntilAsync(
             async () =>
@@ -210,24 +233,18 @@ public sealed class LocalCluster : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
-                    // Not listening yet, 401 before the head wrote its token, or a slow answer on a busy machine.
                     last = $"(GET /api/cluster: {ex.Message})";
                     return false;
                 }
 
-                using var snapshot = JsonDocument.Parse(last); // a malformed answer fails the wait: it is a defect
-                var listed = snapshot.RootElement.GetProperty("nodes").EnumerateArray()
-                    .Select(n => (Id: n.GetProperty("nodeId").GetString(), Alive: n.GetProperty("isAlive").GetBoolean()))
-                    .ToList();
-                var running = RunningNodes;
-                return snapshot.RootElement.GetProperty("aliveCount").GetInt32() == running.Count
-                    && running.All(node => listed.Any(row => row.Alive && node.Owns(row.Id)));
+                using var snapshot = JsonDocument.Parse(last);
+                return condition(snapshot.RootElement);
             },
-            TimeSpan.FromSeconds(60),
-            "the head's /api/cluster to list every running node alive",
+            deadline,
+            what,
             () => last,
-            TimeSpan.FromMilliseconds(500)); // each answer reads the membership table (a query on PostgreSQL clusters)
-        Note($"the head lists {RunningNodes.Count} alive node(s)");
+            interval);
+        return last;
     }
 
     /// <summary>Runs <c>orleansray stop</c> and checks its promise: every process this cluster started is gone (those
