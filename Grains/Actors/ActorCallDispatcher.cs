@@ -298,7 +298,7 @@ internal sealed class ActorCallDispatcher
     /// until its <see cref="DrainStart.StopWhen"/> entry completes or, without one, for one call.</summary>
     private void RunClaimedHere(DrainStart start)
     {
-        _services.Pool.ForgetDeferred(start); // claimed: nothing for a worker thread to wake for
+        _services.Pool.ClaimedHere(start); // claimed: a deferred item is dropped, a queued one needs no thread
         Dequeued(start);
         _services.Pool.RunHere(static state =>
         {

@@ -92,12 +92,13 @@ internal sealed class DeferredPost : IDisposable
     /// <summary>True while an item is deferred (for tests).</summary>
     public bool HasItem => Volatile.Read(ref _deferredWork) is not null;
 
-    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s (its caller claimed and ran the work).</summary>
-    public void Forget(object state)
+    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s (its caller claimed and ran the work). True
+    /// when it dropped it; false when the item is not (or no longer) held here.</summary>
+    public bool Forget(object state)
     {
         if (!ReferenceEquals(Volatile.Read(ref _deferredState), state))
         {
-            return;
+            return false;
         }
 
         lock (_deferGate)
@@ -105,8 +106,11 @@ internal sealed class DeferredPost : IDisposable
             if (ReferenceEquals(_deferredState, state))
             {
                 ClearLocked();
+                return true;
             }
         }
+
+        return false;
     }
 
     /// <summary>Queues the deferred item, if any, on the pool now (ahead of what the caller queues next).</summary>

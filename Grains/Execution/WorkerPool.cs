@@ -16,6 +16,12 @@ namespace OrleansRay.Execution;
 /// one, so every runnable item has a thread of its own even when each thread that takes one blocks in user code.
 /// (Counting idle threads instead, as before, let items queued back to back all count the same idle thread: the
 /// first blocked it and the rest waited, forever when they were what would unblock it.)</para>
+/// <para>A thread counts itself in when it is started, not when it first runs: items queued before a new thread gets
+/// a core then see it. An item whose work its caller claimed and runs itself (<see cref="ClaimedHere"/>) is counted
+/// out by that claim, as if taken: the worker thread that later dequeues it finds nothing to do and does not count
+/// itself back in for it. Without that, a driver's sync loop on a machine whose cores are busy, whose items were
+/// queued but claimed by the driver before any worker thread got a core, started a thread per item (about 80 in a 30 s
+/// run with two CPU burners, 2026-12-04), and a pool never retires threads.</para>
 /// </remarks>
 internal sealed class WorkerPool : TaskScheduler, IDisposable
 {
@@ -133,8 +139,22 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// timer once it waited a whole tick (1–8 ms, <see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
     public void PostDeferred(Action<object?> work, object? state) => _deferred.Post(work, state);
 
-    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.</summary>
-    public void ForgetDeferred(object state) => _deferred.Forget(state);
+    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.
+    /// True when it was held here (no worker thread will see it).</summary>
+    public bool ForgetDeferred(object state) => _deferred.Forget(state);
+
+    /// <summary>Called by a caller that claimed the work of the item it posted here with <paramref name="state"/>
+    /// (<see cref="Post"/> or <see cref="PostDeferred"/>) and runs that work itself (<see cref="RunHere"/>). A deferred
+    /// item is dropped. A queued one stays queued, and the worker thread that dequeues it must find its work claimed and
+    /// call <see cref="FoundNothing"/>; it no longer counts as an item waiting for a thread, so no thread is started for
+    /// it. Call it once per successful claim, and only for an item of this pool.</summary>
+    public void ClaimedHere(object state)
+    {
+        if (!_deferred.Forget(state))
+        {
+            Interlocked.Increment(ref _spare); // counted out as if taken; FoundNothing's thread does not count back in
+        }
+    }
 
     /// <summary>Queues this pool's deferred item now, if any: its caller will not run it (a second call came in behind, a
     /// waiter that does not run it: <see cref="Ownership.IPendingWork.Hurry"/>).</summary>
@@ -190,7 +210,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     /// <summary>Called by an item that found its work claimed already (a driver ran it here, <see cref="RunHere"/>): the
     /// worker thread then sleeps at once rather than spin for more. Its caller runs its work itself, so more work soon is
-    /// not likely, and a spin would only take a core from that caller (on a busy machine, the core it runs on).</summary>
+    /// not likely, and a spin would only take a core from that caller (on a busy machine, the core it runs on). The
+    /// caller's claim counted the item out already (<see cref="ClaimedHere"/>), so the thread does not count itself
+    /// back in for it.</summary>
     public static void FoundNothing()
     {
         if (_current is not null)
@@ -320,6 +342,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
             return;
         }
 
+        Interlocked.Increment(ref _spare); // spare from now on: items queued before it runs see it
         var thread = new Thread(Loop) { IsBackground = true, Name = $"{_name}-{n}" };
         // Without the starter's execution context: a thread added while a task blocks would otherwise keep that task's
         // context (its job's code scope, its task) for its whole life, and with it the job's load context.
@@ -332,7 +355,6 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         WorkerThreads.MarkCurrent();
         try
         {
-            Interlocked.Increment(ref _spare);
             while (true)
             {
                 if (!TryTake(out var task))
@@ -346,7 +368,10 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
                 }
 
                 TryExecuteTask(task);
-                Interlocked.Increment(ref _spare);
+                if (!_foundNothing)
+                {
+                    Interlocked.Increment(ref _spare); // free again; an item claimed by its caller was counted out then
+                }
             }
         }
         finally

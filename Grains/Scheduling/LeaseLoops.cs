@@ -145,7 +145,7 @@ internal sealed class LeaseLoops
             return false; // a worker thread has it
         }
 
-        _pool.ForgetDeferred(lease); // claimed: nothing for a worker thread to wake for
+        _pool.ClaimedHere(lease); // claimed: a deferred item is dropped, a queued one needs no thread
 
         if (!ReferenceEquals(lease.Next, spec))
         {

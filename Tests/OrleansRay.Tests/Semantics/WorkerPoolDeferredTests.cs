@@ -178,6 +178,49 @@ public sealed class WorkerPoolDeferredTests
     }
 
     [Fact]
+    public async Task Items_their_callers_claimed_while_queued_start_no_threads_and_real_work_still_gets_one()
+    {
+        // A driver whose get claims its lone task's item after the item was queued (deferring was off, or the item was
+        // hurried), while no worker thread has had a core to take it: the item waits in the queue and will find nothing.
+        var pool = new WorkerPool("claimed-queued", 1, 64, new ManualTimers());
+        using var hold = new ManualResetEventSlim();
+        try
+        {
+            using var held = new ManualResetEventSlim();
+            pool.Post(_ => { held.Set(); hold.Wait(Deadline); }, null);
+            Assert.True(held.Wait(Deadline), "the pool's first thread is held");
+
+            var foundNothing = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                var item = new object();
+                pool.Post(_ => { Interlocked.Increment(ref foundNothing); WorkerPool.FoundNothing(); }, item);
+                pool.ClaimedHere(item);
+            }
+
+            // The first claimed item found no spare thread (the first one is held) and started one; the 49 after it
+            // were counted out by their claims as they came, so they started none. Counted as items waiting for a
+            // thread, they started one each.
+            Assert.Equal(2, pool.ThreadCount);
+
+            // Work that blocks still gets a thread of its own: the claims did not count a thread twice.
+            using var gate = new ManualResetEventSlim();
+            var blockedDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.Post(_ => { gate.Wait(Deadline); blockedDone.SetResult(); }, null);
+            pool.Post(_ => gate.Set(), null);
+            await blockedDone.Task.WaitAsync(Deadline);
+            Assert.True(gate.IsSet, "the item that opens the gate ran on a thread of its own");
+            Assert.Equal(3, pool.ThreadCount);
+            Assert.Equal(50, Volatile.Read(ref foundNothing));
+        }
+        finally
+        {
+            hold.Set();
+            pool.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_deferred_item_left_at_dispose_still_runs()
     {
         var time = new ManualTimers();
