@@ -21,7 +21,10 @@ namespace OrleansRay.Execution;
 /// out by that claim, as if taken: the worker thread that later dequeues it finds nothing to do and does not count
 /// itself back in for it. Without that, a driver's sync loop on a machine whose cores are busy, whose items were
 /// queued but claimed by the driver before any worker thread got a core, started a thread per item (about 80 in a 30 s
-/// run with two CPU burners, 2026-12-04), and a pool never retires threads.</para>
+/// run with two CPU burners, 2026-12-04).</para>
+/// <para>A thread above <c>minThreads</c> that has waited <c>idleThreadTimeout</c> (20 s by default, as the .NET thread
+/// pool's) for work leaves, unless an item queued meanwhile counts on it: after a burst of blocking tasks the pool
+/// shrinks back, as Ray's worker pool kills workers idle beyond its soft limit.</para>
 /// </remarks>
 internal sealed class WorkerPool : TaskScheduler, IDisposable
 {
@@ -39,6 +42,8 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     private int _sleepers;
     private int _spinning;
     private readonly int _maxThreads;
+    private readonly int _minThreads;
+    private readonly int _idleTimeoutMilliseconds;
     private readonly string _name;
     private int _threads;
     private int _spare;
@@ -69,16 +74,30 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <param name="maxThreads">The most threads the pool starts.</param>
     /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); by default the system's,
     /// with the timer on a thread of its own (<see cref="TickThreadTimeProvider"/>).</param>
-    public WorkerPool(string name, int minThreads, int maxThreads, TimeProvider? timeProvider = null)
+    /// <param name="idleThreadTimeout">How long a thread above <paramref name="minThreads"/> waits for work before it
+    /// leaves; 20 s when null. Positive, at most <see cref="int.MaxValue"/> ms.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="idleThreadTimeout"/> is not positive or too long.</exception>
+    public WorkerPool(string name, int minThreads, int maxThreads, TimeProvider? timeProvider = null, TimeSpan? idleThreadTimeout = null)
     {
+        var idle = idleThreadTimeout ?? DefaultIdleThreadTimeout;
+        if (idle <= TimeSpan.Zero || idle.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(idleThreadTimeout), idle, $"A worker thread's idle timeout is positive and at most {int.MaxValue:N0} ms.");
+        }
+
         _name = name;
         _deferred = new DeferredPost(this, timeProvider ?? TickThreadTimeProvider.Instance);
-        _maxThreads = Math.Max(1, maxThreads);
-        for (var i = 0; i < Math.Max(1, minThreads); i++)
+        _minThreads = Math.Max(1, minThreads);
+        _maxThreads = Math.Max(_minThreads, maxThreads);
+        _idleTimeoutMilliseconds = (int)Math.Ceiling(idle.TotalMilliseconds);
+        for (var i = 0; i < _minThreads; i++)
         {
             StartThread();
         }
     }
+
+    /// <summary>How long a thread above the minimum waits for work before it leaves, unless the pool is given another.</summary>
+    public static readonly TimeSpan DefaultIdleThreadTimeout = TimeSpan.FromSeconds(20);
 
     public int ThreadCount => Volatile.Read(ref _threads);
 
@@ -277,8 +296,11 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     protected override IEnumerable<Task> GetScheduledTasks() => _queue.ToArray();
 
-    private bool TryTake(out Task task)
+    /// <summary>The next item for this worker thread; false when there is none (look again, or leave when the pool is
+    /// disposed) or, with <paramref name="retire"/> set, when the thread has left the pool's count and must end.</summary>
+    private bool TryTake(out Task task, out bool retire)
     {
+        retire = false;
         if (_queue.TryDequeue(out task!))
         {
             _foundNothing = false;
@@ -324,13 +346,40 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
                 return false;
             }
 
-            _wake.Wait();
+            if (!_wake.Wait(_idleTimeoutMilliseconds) && TryRetire())
+            {
+                retire = true;
+                task = null!;
+                return false;
+            }
+
             return _queue.TryDequeue(out task!);
         }
         finally
         {
             Interlocked.Decrement(ref _sleepers);
         }
+    }
+
+    /// <summary>For a thread that waited the idle timeout for work: counts it out of the threads and the spare ones
+    /// when the pool has more than its minimum and no queued item counts on it. True when it must end.</summary>
+    private bool TryRetire()
+    {
+        var threads = Volatile.Read(ref _threads);
+        if (_disposed || threads <= _minThreads || Interlocked.CompareExchange(ref _threads, threads - 1, threads) != threads)
+        {
+            return false; // at the floor, or the count moved meanwhile: wait another round
+        }
+
+        if (Interlocked.Decrement(ref _spare) < 0)
+        {
+            // An item was queued meanwhile and counts on this thread (one queued after the decrement starts a thread).
+            Interlocked.Increment(ref _spare);
+            Interlocked.Increment(ref _threads);
+            return false;
+        }
+
+        return true;
     }
 
     private void StartThread()
@@ -353,13 +402,14 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     {
         _current = this;
         WorkerThreads.MarkCurrent();
+        var retired = false;
         try
         {
             while (true)
             {
-                if (!TryTake(out var task))
+                if (!TryTake(out var task, out retired))
                 {
-                    if (_disposed && _queue.IsEmpty)
+                    if (retired || (_disposed && _queue.IsEmpty))
                     {
                         break;
                     }
@@ -376,7 +426,10 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _threads);
+            if (!retired)
+            {
+                Interlocked.Decrement(ref _threads); // a retired thread counted itself out already
+            }
         }
     }
 

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using OrleansRay.Execution;
+using Xunit;
+
+namespace OrleansRay.Tests.Semantics;
+
+/// <summary>A worker pool grows a thread for each item that finds no spare one (work that blocks never stalls what is
+/// queued behind it) and shrinks back to its minimum once the added threads have waited their idle timeout for work,
+/// as Ray's worker pool kills workers idle beyond its soft limit.</summary>
+public sealed class WorkerPoolRetireTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Threads_added_for_blocking_work_leave_after_their_idle_timeout_and_the_pool_grows_again_when_needed()
+    {
+        var pool = new WorkerPool("retire", 1, 8, new ManualTimers(), idleThreadTimeout: TimeSpan.FromMilliseconds(200));
+        using var gate = new ManualResetEventSlim();
+        using var secondGate = new ManualResetEventSlim();
+        try
+        {
+            using var started = new CountdownEvent(4);
+            for (var i = 0; i < 4; i++)
+            {
+                pool.Post(_ => { started.Signal(); gate.Wait(Deadline); }, null);
+            }
+
+            Assert.True(started.Wait(Deadline), "each blocking item got a thread of its own");
+            Assert.Equal(4, pool.ThreadCount);
+
+            gate.Set();
+            await WaitForAsync(() => pool.ThreadCount == 1, "the three threads added for the blocking items leave");
+
+            // Still a thread for each item that blocks: the ones that left counted themselves out.
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pool.Post(_ => { secondGate.Wait(Deadline); done.SetResult(); }, null);
+            pool.Post(_ => secondGate.Set(), null);
+            await done.Task.WaitAsync(Deadline);
+            Assert.True(secondGate.IsSet, "the item that opens the gate ran on a thread of its own");
+            Assert.Equal(2, pool.ThreadCount);
+        }
+        finally
+        {
+            gate.Set();
+            secondGate.Set();
+            pool.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void A_pool_whose_idle_timeout_is_not_positive_is_refused(int milliseconds)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new WorkerPool("retire-bad", 1, 2, new ManualTimers(), idleThreadTimeout: TimeSpan.FromMilliseconds(milliseconds)));
+        Assert.Equal("idleThreadTimeout", ex.ParamName);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < Deadline, $"not within {Deadline.TotalSeconds:F0} s: {what}");
+            await Task.Delay(20);
+        }
+    }
+}
