@@ -20,8 +20,8 @@ namespace OrleansRay.Execution;
 /// a core then see it. An item whose work its caller claimed and runs itself (<see cref="ClaimedHere"/>) is counted
 /// out by that claim, as if taken: the worker thread that later dequeues it finds nothing to do and does not count
 /// itself back in for it. Without that, a driver's sync loop on a machine whose cores are busy, whose items were
-/// queued but claimed by the driver before any worker thread got a core, started a thread per item (about 80 in a 30 s
-/// run with two CPU burners, 2026-12-04).</para>
+/// queued but claimed by the driver before any worker thread got a core, started a thread per item (93 and 130 in
+/// two 30 s runs with two CPU burners, 2026-12-04).</para>
 /// <para>A thread above <c>minThreads</c> that has waited <c>idleThreadTimeout</c> (20 s by default, as the .NET thread
 /// pool's) for work leaves, unless an item queued meanwhile counts on it: after a burst of blocking tasks the pool
 /// shrinks back, as Ray's worker pool kills workers idle beyond its soft limit.</para>
