@@ -240,7 +240,7 @@ internal sealed class ActorCallDispatcher
 
         var start = new DrainStart(this, generation);
         _queuedDrain = start;
-        if (LoneShortCallLocked() && Execution.WorkerPool.IsDriverSubmitting && Execution.WorkerPool.IsDriverCode)
+        if (LoneShortCallLocked() && Execution.DriverSubmit.IsActive && Execution.WorkerPool.IsDriverCode)
         {
             // The caller's only call, short last time: its get is about to run it (TryRunHere); no worker thread is
             // woken for it unless the caller does not come for it (WorkerPool.PostDeferred).

@@ -144,7 +144,7 @@ internal sealed class ActorOutbox
         {
             // A lone call of the caller's own (not a generator's, whose consumer waits for items instead) may be held
             // for the caller to run (ActorCallDispatcher), as long as it reaches the mailbox on this thread.
-            using (!burst && handle.GeneratorBackpressure < 0 ? WorkerPool.DriverSubmit() : default)
+            using (!burst && handle.GeneratorBackpressure < 0 ? DriverSubmit.Begin() : default)
             {
                 StartSending(hop: burst);
             }

@@ -30,9 +30,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 {
     private readonly ConcurrentQueue<Task> _queue = new();
 
-    /// <summary>Wakes sleeping threads: released once per item queued while a thread sleeps (extra releases only cost
-    /// a thread a look at an empty queue).</summary>
-    private readonly SemaphoreSlim _wake = new(0);
+    /// <summary>Wakes sleeping threads, the one that fell asleep last first: released once per item queued while a
+    /// thread sleeps (extra releases only cost a thread a look at an empty queue).</summary>
+    private readonly LifoWake _wake = new();
 
     /// <summary>How long an idle thread keeps looking for work before it sleeps (one thread at a time): a caller that
     /// submits its next task right after its last result then finds a running thread instead of waking a sleeping one.</summary>
@@ -75,12 +75,14 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); by default the system's,
     /// with the timer on a thread of its own (<see cref="TickThreadTimeProvider"/>).</param>
     /// <param name="idleThreadTimeout">How long a thread above <paramref name="minThreads"/> waits for work before it
-    /// leaves; 20 s when null. Positive, at most <see cref="int.MaxValue"/> ms.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="idleThreadTimeout"/> is not positive or too long.</exception>
+    /// leaves; 20 s when null, never with <see cref="Timeout.InfiniteTimeSpan"/>. Otherwise positive, at most
+    /// <see cref="int.MaxValue"/> ms. <paramref name="maxThreads"/> is raised to <paramref name="minThreads"/> if lower.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="idleThreadTimeout"/> is neither infinite nor
+    /// positive, or is too long.</exception>
     public WorkerPool(string name, int minThreads, int maxThreads, TimeProvider? timeProvider = null, TimeSpan? idleThreadTimeout = null)
     {
         var idle = idleThreadTimeout ?? DefaultIdleThreadTimeout;
-        if (idle <= TimeSpan.Zero || idle.TotalMilliseconds > int.MaxValue)
+        if (idle != Timeout.InfiniteTimeSpan && (idle <= TimeSpan.Zero || idle.TotalMilliseconds > int.MaxValue))
         {
             throw new ArgumentOutOfRangeException(nameof(idleThreadTimeout), idle, $"A worker thread's idle timeout is positive and at most {int.MaxValue:N0} ms.");
         }
@@ -89,7 +91,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
         _deferred = new DeferredPost(this, timeProvider ?? TickThreadTimeProvider.Instance);
         _minThreads = Math.Max(1, minThreads);
         _maxThreads = Math.Max(_minThreads, maxThreads);
-        _idleTimeoutMilliseconds = (int)Math.Ceiling(idle.TotalMilliseconds);
+        _idleTimeoutMilliseconds = idle == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Ceiling(idle.TotalMilliseconds);
         for (var i = 0; i < _minThreads; i++)
         {
             StartThread();
@@ -179,47 +181,10 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// waiter that does not run it: <see cref="Ownership.IPendingWork.Hurry"/>).</summary>
     public void QueueDeferredNow() => _deferred.QueueNow();
 
-    [ThreadStatic]
-    private static bool _driverSubmitting;
-
     /// <summary>True when the calling code is a driver's own: not a worker thread (nor work run here in its place), not
     /// inside a task, not a grain turn or other non-default task scheduler. Only such code spins for a result, runs its
     /// lone task itself (<see cref="RunHere"/>), or has work held for it (<see cref="PostDeferred"/>).</summary>
     public static bool IsDriverCode => !IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default;
-
-    /// <summary>True on a thread inside a driver's own submit (a task's, an actor call's): what may be held for its get
-    /// (<see cref="PostDeferred"/>); not a grant made as some other work finished, on whatever thread that was.</summary>
-    public static bool IsDriverSubmitting => _driverSubmitting;
-
-    /// <summary>Marks the calling thread as inside a driver's submit (<see cref="IsDriverSubmitting"/>) until the returned
-    /// scope is disposed, which restores the mark it had. A default scope marks nothing.</summary>
-    public static DriverSubmitScope DriverSubmit()
-    {
-        var scope = new DriverSubmitScope(_driverSubmitting);
-        _driverSubmitting = true;
-        return scope;
-    }
-
-    /// <summary>A driver's submit on this thread (<see cref="DriverSubmit"/>).</summary>
-    public readonly struct DriverSubmitScope : IDisposable
-    {
-        private readonly bool _active;
-        private readonly bool _was;
-
-        internal DriverSubmitScope(bool was)
-        {
-            _active = true;
-            _was = was;
-        }
-
-        public void Dispose()
-        {
-            if (_active)
-            {
-                _driverSubmitting = _was;
-            }
-        }
-    }
 
     /// <summary>True while an item is deferred (for tests).</summary>
     internal bool HasDeferred => _deferred.HasItem;
@@ -365,17 +330,22 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// when the pool has more than its minimum and no queued item counts on it. True when it must end.</summary>
     private bool TryRetire()
     {
-        var threads = Volatile.Read(ref _threads);
-        if (_disposed || threads <= _minThreads || Interlocked.CompareExchange(ref _threads, threads - 1, threads) != threads)
+        if (_disposed)
         {
-            return false; // at the floor, or the count moved meanwhile: wait another round
+            return false;
         }
 
         if (Interlocked.Decrement(ref _spare) < 0)
         {
             // An item was queued meanwhile and counts on this thread (one queued after the decrement starts a thread).
             Interlocked.Increment(ref _spare);
-            Interlocked.Increment(ref _threads);
+            return false;
+        }
+
+        var threads = Volatile.Read(ref _threads);
+        if (threads <= _minThreads || Interlocked.CompareExchange(ref _threads, threads - 1, threads) != threads)
+        {
+            Interlocked.Increment(ref _spare); // at the floor, or the count moved meanwhile: wait another round
             return false;
         }
 
@@ -384,18 +354,33 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
     private void StartThread()
     {
-        var n = Interlocked.Increment(ref _threads);
-        if (n > _maxThreads)
+        // Counted without overshooting the maximum even for a moment: a retiring thread reads the count.
+        int n;
+        do
         {
-            Interlocked.Decrement(ref _threads);
-            return;
+            n = Volatile.Read(ref _threads);
+            if (n >= _maxThreads)
+            {
+                return;
+            }
         }
+        while (Interlocked.CompareExchange(ref _threads, n + 1, n) != n);
 
         Interlocked.Increment(ref _spare); // spare from now on: items queued before it runs see it
-        var thread = new Thread(Loop) { IsBackground = true, Name = $"{_name}-{n}" };
-        // Without the starter's execution context: a thread added while a task blocks would otherwise keep that task's
-        // context (its job's code scope, its task) for its whole life, and with it the job's load context.
-        thread.UnsafeStart();
+        try
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"{_name}-{n + 1}" };
+            // Without the starter's execution context: a thread added while a task blocks would otherwise keep that
+            // task's context (its job's code scope, its task) for its whole life, and with it the job's load context.
+            thread.UnsafeStart();
+        }
+        catch
+        {
+            // No thread (the process is out of threads or memory): it must not count as one that will take an item.
+            Interlocked.Decrement(ref _spare);
+            Interlocked.Decrement(ref _threads);
+            throw;
+        }
     }
 
     private void Loop()

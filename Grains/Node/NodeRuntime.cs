@@ -324,7 +324,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         }
 
         // The caller's own submit: a lone short task may be held for its get to run (LeaseLoops).
-        using (WorkerPool.DriverSubmit())
+        using (DriverSubmit.Begin())
         {
             Scheduler.Submit(spec);
         }

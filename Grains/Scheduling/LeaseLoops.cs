@@ -119,7 +119,7 @@ internal sealed class LeaseLoops
         }
     };
 
-    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="WorkerPool.IsDriverSubmitting"/>,
+    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="DriverSubmit.IsActive"/>,
     /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
     /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
     /// <summary>A lone task another owner sent on a task channel, short last time: the channel's reader is about to run
@@ -128,7 +128,7 @@ internal sealed class LeaseLoops
         Transport.ChannelRunHere.IsSubmitting && next.IsForeign && next.Function.RanShortLastTime;
 
     private static bool DriverWillRunHere(TaskSpec next) =>
-        WorkerPool.IsDriverSubmitting && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
+        DriverSubmit.IsActive && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
 
     /// <summary>Queues the lease held for its driver now (a waiter will not run it).</summary>
     public void Hurry() => _pool.QueueDeferredNow();

@@ -142,11 +142,11 @@ public sealed class ActorMailboxTests
     }
 
     /// <summary>A call sent by <paramref name="caller"/>'s own code, as its outbox sends a lone call
-    /// (<see cref="WorkerPool.IsDriverSubmitting"/>).</summary>
+    /// (<see cref="DriverSubmit.IsActive"/>).</summary>
     private ObjectEntry Call(ActorMailbox mailbox, WorkerId caller, long sequence, CompiledFunction method, TaskArg arg)
     {
         var result = _runtime.Objects.Create(ObjectId.NewId());
-        using (WorkerPool.DriverSubmit())
+        using (DriverSubmit.Begin())
         {
             mailbox.Submit(new ActorCallBatch(new[]
             {

@@ -438,7 +438,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     /// <summary>Submits <paramref name="task"/> as a driver's submit does (NodeRuntime.SubmitTask).</summary>
     private static void DriverSubmit(SchedulerEngine engine, TaskSpec task)
     {
-        using (WorkerPool.DriverSubmit())
+        using (OrleansRay.Execution.DriverSubmit.Begin())
         {
             engine.Submit(task);
         }

@@ -47,6 +47,60 @@ public sealed class WorkerPoolRetireTests
         }
     }
 
+    [Fact]
+    public async Task Threads_grown_by_a_burst_leave_under_a_light_steady_load_too()
+    {
+        // Woken first in, first out, each of the grown threads got an item in turn and none ever waited its whole idle
+        // timeout: 8 threads and an item every 10 ms wake each one about every 80 ms, against a timeout of 1 s.
+        var pool = new WorkerPool("retire-trickle", 1, 16, new ManualTimers(), idleThreadTimeout: TimeSpan.FromSeconds(1));
+        using var gate = new ManualResetEventSlim();
+        using var stop = new ManualResetEventSlim();
+        Task? load = null;
+        try
+        {
+            using var started = new CountdownEvent(8);
+            for (var i = 0; i < 8; i++)
+            {
+                pool.Post(_ => { started.Signal(); gate.Wait(Deadline); }, null);
+            }
+
+            Assert.True(started.Wait(Deadline), "each blocking item got a thread of its own");
+            Assert.Equal(8, pool.ThreadCount);
+            gate.Set();
+
+            // The load, on a thread of its own so that nothing the test's own scheduler does pauses it: one short item
+            // every 10 ms until the test stops it.
+            var ran = 0;
+            load = Task.Factory.StartNew(() =>
+            {
+                while (!stop.Wait(10))
+                {
+                    pool.Post(_ => Interlocked.Increment(ref ran), null);
+                }
+            }, TaskCreationOptions.LongRunning);
+
+            var clock = Stopwatch.StartNew();
+            while (pool.ThreadCount > 2)
+            {
+                Assert.True(clock.Elapsed < Deadline, $"still {pool.ThreadCount} threads after {Deadline.TotalSeconds:F0} s of an item every 10 ms");
+                await Task.Delay(50);
+            }
+
+            Assert.True(Volatile.Read(ref ran) > 0, "the load ran");
+        }
+        finally
+        {
+            stop.Set();
+            gate.Set();
+            if (load is not null)
+            {
+                await load.WaitAsync(Deadline);
+            }
+
+            pool.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]
