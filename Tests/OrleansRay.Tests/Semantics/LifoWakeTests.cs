@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OrleansRay.Execution;
 using Xunit;
 
@@ -26,11 +25,11 @@ public sealed class LifoWakeTests
                     Assert.True(wake.Wait((int)Deadline.TotalMilliseconds), $"{name} was released");
                     woken.Enqueue(name);
                 }, TaskCreationOptions.LongRunning));
-                await WaitForAsync(() => wake.Waiting == expected, $"{name} waits");
+                await Conditions.WaitForAsync(() => wake.Waiting == expected, Deadline, $"{name} waits");
             }
 
             wake.Release();
-            await WaitForAsync(() => woken.Count == 1, "one thread woken");
+            await Conditions.WaitForAsync(() => woken.Count == 1, Deadline, "one thread woken");
             Assert.Equal(["third"], woken.ToArray());
             Assert.Equal(2, wake.Waiting);
 
@@ -53,15 +52,5 @@ public sealed class LifoWakeTests
         Assert.True(wake.Wait(0));
         Assert.False(wake.Wait(20)); // no release left: it times out
         Assert.Equal(0, wake.Waiting);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < Deadline, $"not within {Deadline.TotalSeconds:F0} s: {what}");
-            await Task.Delay(10);
-        }
     }
 }

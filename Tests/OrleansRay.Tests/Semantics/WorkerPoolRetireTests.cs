@@ -29,7 +29,7 @@ public sealed class WorkerPoolRetireTests
             Assert.Equal(4, pool.ThreadCount);
 
             gate.Set();
-            await WaitForAsync(() => pool.ThreadCount == 1, "the three threads added for the blocking items leave");
+            await Conditions.WaitForAsync(() => pool.ThreadCount == 1, Deadline, "the three threads added for the blocking items leave");
 
             // Still a thread for each item that blocks: the ones that left counted themselves out.
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -109,15 +109,5 @@ public sealed class WorkerPoolRetireTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new WorkerPool("retire-bad", 1, 2, new ManualTimers(), idleThreadTimeout: TimeSpan.FromMilliseconds(milliseconds)));
         Assert.Equal("idleThreadTimeout", ex.ParamName);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < Deadline, $"not within {Deadline.TotalSeconds:F0} s: {what}");
-            await Task.Delay(20);
-        }
     }
 }
