@@ -160,9 +160,9 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// timer once it waited a whole tick (1–8 ms, <see cref="DeferredPost"/>). The work must tolerate running after it was claimed.</summary>
     public void PostDeferred(Action<object?> work, object? state) => _deferred.Post(work, state);
 
-    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s: its caller claimed it and runs the work.
-    /// True when it was held here (no worker thread will see it).</summary>
-    public bool ForgetDeferred(object state) => _deferred.Forget(state);
+    /// <summary>Drops the deferred item if it is <paramref name="state"/>'s (for tests; a claimant calls
+    /// <see cref="ClaimedHere"/>, which also counts out an item already queued).</summary>
+    internal void ForgetDeferred(object state) => _deferred.Forget(state);
 
     /// <summary>Called by a caller that claimed the work of the item it posted here with <paramref name="state"/>
     /// (<see cref="Post"/> or <see cref="PostDeferred"/>) and runs that work itself (<see cref="RunHere"/>). A deferred

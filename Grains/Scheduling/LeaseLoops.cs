@@ -119,14 +119,14 @@ internal sealed class LeaseLoops
         }
     };
 
-    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="DriverSubmit.IsActive"/>,
-    /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
-    /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
     /// <summary>A lone task another owner sent on a task channel, short last time: the channel's reader is about to run
     /// it (<see cref="Transport.ChannelRunHere"/>).</summary>
     private static bool ChannelWillRunHere(TaskSpec next) =>
         Transport.ChannelRunHere.IsSubmitting && next.IsForeign && next.Function.RanShortLastTime;
 
+    /// <summary>True when <paramref name="next"/> is queued by a driver's own submit (<see cref="DriverSubmit.IsActive"/>,
+    /// not a grant made as another task finished; <see cref="WorkerPool.IsDriverCode"/>), is the only task the node has
+    /// in flight, and its function's last run was short: what a driver's get of it runs on its own thread.</summary>
     private static bool DriverWillRunHere(TaskSpec next) =>
         DriverSubmit.IsActive && WorkerPool.IsDriverCode && next.Function.RanShortLastTime && next.IsLoneLocal;
 
