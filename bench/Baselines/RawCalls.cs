@@ -30,6 +30,9 @@ internal static class RawCalls
         return done / stopwatch.Elapsed.TotalSeconds;
     }
 
+    /// <summary><see cref="SequentialAsync"/> of <paramref name="call"/> as a measurer of one slice's rate.</summary>
+    public static Func<TimeSpan, Task<double>> Sequential(Func<int, Task<int>> call) => target => SequentialAsync(call, target);
+
     /// <summary>Calls per second with <paramref name="inFlight"/> calls always outstanding: that many loops, each
     /// issuing its next call when its last one returns, loop <c>i</c> calling <c>call(i, ...)</c>.</summary>
     public static async Task<double> InFlightAsync(Func<int, int, Task<int>> call, int inFlight, TimeSpan target)

@@ -18,8 +18,8 @@ internal abstract class ConnectedSyncRatio : PairedSyncRatioScenario
 
     protected override Task<IRay> DriverAsync(BenchEnvironment environment) => OneNodeProcessCluster.DriverAsync(environment);
 
-    protected override Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment) =>
-        Task.FromResult<Func<int, Task<int>>>(Driver.GrainFactory.GetGrain<IEchoGrain>(2).Echo);
+    protected override Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment) =>
+        Task.FromResult(RawCalls.Sequential(Driver.GrainFactory.GetGrain<IEchoGrain>(2).Echo));
 }
 
 /// <summary>"connected single client tasks sync" over "connected orleans grain calls sync on a node process", paired.</summary>

@@ -17,10 +17,10 @@ internal sealed class TasksSyncRatio : PairedSyncRatioScenario
 
     protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Driver.Task(BenchFunctions.SmallValue).Remote());
 
-    protected override async Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment)
+    protected override async Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment)
     {
         var grains = await RawOrleansSilo.GrainsAsync(environment);
-        return grains.GetGrain<IStatelessEchoGrain>(0).Echo;
+        return RawCalls.Sequential(grains.GetGrain<IStatelessEchoGrain>(0).Echo);
     }
 }
 
@@ -36,9 +36,43 @@ internal sealed class ActorCallsSyncRatio : PairedSyncRatioScenario
 
     protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Actor.Task(static a => a.SmallValue()).Remote());
 
-    protected override async Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment)
+    protected override async Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment)
     {
         var grains = await RawOrleansSilo.GrainsAsync(environment);
-        return grains.GetGrain<IEchoGrain>(0).Echo;
+        return RawCalls.Sequential(grains.GetGrain<IEchoGrain>(0).Echo);
     }
+}
+
+/// <summary>"single client tasks sync" over <see cref="CpuBoundLoop"/>, paired: the scheduler control of the busy point.
+/// Quiet and under two CPU burners this ratio should stay put if our sync loop loses to the burners only the share the
+/// kernel takes from any one always-runnable thread; it falls if our hand-offs or collections cost more under load.
+/// The ratio's level means nothing by itself (the loop's operation is an arbitrary 256 xorshift rounds).</summary>
+internal sealed class TasksSyncOverCpuBoundLoop : PairedSyncRatioScenario
+{
+    public override string Name => "single client tasks sync over a cpu-bound loop, paired";
+
+    public override string Group => "tasks";
+
+    protected override Task<IRay> DriverAsync(BenchEnvironment environment) => RayCluster.DriverAsync(environment);
+
+    protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Driver.Task(BenchFunctions.SmallValue).Remote());
+
+    protected override Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment) =>
+        Task.FromResult<Func<TimeSpan, Task<double>>>(CpuBoundLoop.SequentialAsync);
+}
+
+/// <summary>"1:1 actor calls sync" over <see cref="CpuBoundLoop"/>, paired: the actor side of the scheduler control
+/// (<see cref="TasksSyncOverCpuBoundLoop"/>).</summary>
+internal sealed class ActorCallsSyncOverCpuBoundLoop : PairedSyncRatioScenario
+{
+    public override string Name => "1:1 actor calls sync over a cpu-bound loop, paired";
+
+    public override string Group => "actors";
+
+    protected override Task<IRay> DriverAsync(BenchEnvironment environment) => RayCluster.DriverAsync(environment);
+
+    protected override ValueTask<int> RoundTripAsync() => Driver.GetAsync(Actor.Task(static a => a.SmallValue()).Remote());
+
+    protected override Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment) =>
+        Task.FromResult<Func<TimeSpan, Task<double>>>(CpuBoundLoop.SequentialAsync);
 }

@@ -26,13 +26,15 @@ internal abstract class PairedSyncRatioScenario : ActorScenario
     /// <summary>One round trip of our side; returns <see cref="BenchFunctions.Expected"/>.</summary>
     protected abstract ValueTask<int> RoundTripAsync();
 
-    /// <summary>The raw Orleans call of the baseline side: an echo, returning its argument.</summary>
-    protected abstract Task<Func<int, Task<int>>> BaselineAsync(BenchEnvironment environment);
+    /// <summary>The baseline side: measures its rate (/s) over one slice of the given length. For the raw Orleans
+    /// baselines a sequential loop of an echo call (<see cref="RawCalls.Sequential"/>); for the scheduler control,
+    /// <see cref="CpuBoundLoop.SequentialAsync"/>.</summary>
+    protected abstract Task<Func<TimeSpan, Task<double>>> BaselineRateAsync(BenchEnvironment environment);
 
     public override async Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var slice = Measure.Target(environment) / Pairs;
-        var baselineCall = await BaselineAsync(environment);
+        var baselineRate = await BaselineRateAsync(environment);
         return await Measure.GuardAsync(Name, async () =>
         {
             double ours = 0, baseline = 0;
@@ -42,11 +44,11 @@ internal abstract class PairedSyncRatioScenario : ActorScenario
                 if (i % 2 == 0)
                 {
                     ours += await Measure.SequentialRateAsync(Name, RoundTripAsync, BenchFunctions.Expected, slice);
-                    baseline += await RawCalls.SequentialAsync(baselineCall, slice);
+                    baseline += await baselineRate(slice);
                 }
                 else
                 {
-                    baseline += await RawCalls.SequentialAsync(baselineCall, slice);
+                    baseline += await baselineRate(slice);
                     ours += await Measure.SequentialRateAsync(Name, RoundTripAsync, BenchFunctions.Expected, slice);
                 }
             }
