@@ -69,7 +69,9 @@ internal static class OrleansRayCli
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"error: {ex.Message} Check that {CliPaths.Current.Root} is writable, or set {CliPaths.TempDirVariable} to a folder that is.").ConfigureAwait(false);
+            // Most file errors a command meets unannounced are in its own folder; the ones in the user's files (a job's
+            // working dir) are caught where they happen and named.
+            await Console.Error.WriteLineAsync($"error: {ex.Message.TrimEnd('.', ' ')}. Check that {CliPaths.Current.Root} is writable, or set {CliPaths.TempDirVariable} to a folder that is.").ConfigureAwait(false);
             return CliException.FailureExitCode;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -37,8 +37,10 @@ internal static class WorkingDirPackage
     /// a pattern without '/' (<c>*.log</c>) a file name at any depth, any other a glob from the folder's root
     /// (<c>data/**/*.csv</c>; <c>**</c> is any number of folders).</param>
     /// <param name="maxBytes">The most the packed files may hold, in bytes.</param>
-    /// <exception cref="CliException">No such folder (exit code 2), or its files exceed <paramref name="maxBytes"/>
-    /// (the message gives the size and the limit).</exception>
+    /// <exception cref="CliException">No such folder (exit code 2); its files exceed <paramref name="maxBytes"/> (exit
+    /// code 2; the walk stops at the limit, and the message gives the size counted and the limit); a file cannot be read
+    /// (exit code 1, the message names it). Files without a size (empty files, and named pipes, sockets and devices) are
+    /// packed empty without being opened.</exception>
     public static Package Create(string folder, IEnumerable<string> excludes, long maxBytes)
     {
         var root = new DirectoryInfo(Path.GetFullPath(folder));
@@ -57,10 +59,6 @@ internal static class WorkingDirPackage
         var files = new List<(string Relative, FileInfo File)>();
         long total = 0;
         Walk(root, string.Empty);
-        if (total > maxBytes)
-        {
-            throw CliException.Usage($"--working-dir {folder}: its files add up to {Size(total)} ({files.Count.ToString(CultureInfo.InvariantCulture)} files after excludes), over the limit of {Size(maxBytes)}; exclude what the job does not need with --exclude PATTERN (bin/, obj/ and .git/ are excluded already), or raise --max-upload.");
-        }
 
         files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         var zipPath = Path.Combine(Path.GetTempPath(), $"orleansray-workdir-{Guid.NewGuid():N}.zip");
@@ -74,9 +72,14 @@ internal static class WorkingDirPackage
                     entry.LastWriteTime = file.LastWriteTime;
                     // Unix mode in the high 16 bits, as zip tools write it: a regular file (S_IFREG) and its permissions.
                     entry.ExternalAttributes = ((int)file.UnixFileMode | RegularFile) << 16;
-                    using var source = file.OpenRead();
                     using var target = entry.Open();
-                    source.CopyTo(target);
+                    // An empty entry needs no read. A named pipe, socket or device in the folder is one too (none has a
+                    // size): opening a pipe would wait for a writer, and a socket cannot be opened at all.
+                    if (file.Length > 0)
+                    {
+                        using var source = OpenToPack(folder, relative, file);
+                        source.CopyTo(target);
+                    }
                 }
             }
 
@@ -113,8 +116,28 @@ internal static class WorkingDirPackage
                 {
                     files.Add((relative, file));
                     total += file.Length;
+                    if (total > maxBytes)
+                    {
+                        // Stop at the limit: a working dir left at a large folder (the home folder, /usr) would otherwise
+                        // be walked to its end before the answer is no.
+                        throw CliException.Usage($"working dir {folder}: its files add up to {Size(total)} or more ({files.Count.ToString(CultureInfo.InvariantCulture)} files counted after excludes), over the limit of {Size(maxBytes)}; exclude what the job does not need with --exclude PATTERN (bin/, obj/ and .git/ are excluded already), choose a smaller folder with --working-dir, or raise --max-upload.");
+                    }
                 }
             }
+        }
+    }
+
+    /// <summary>Opens a file of the working dir for packing, or fails in one line naming it.</summary>
+    /// <exception cref="CliException">The file cannot be read (permissions, or it vanished since the walk).</exception>
+    private static FileStream OpenToPack(string folder, string relative, FileInfo file)
+    {
+        try
+        {
+            return file.OpenRead();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"working dir {folder}: cannot read {relative} ({ex.Message.TrimEnd('.', ' ')}); leave it out with --exclude '{relative}', or choose another folder with --working-dir.");
         }
     }
 

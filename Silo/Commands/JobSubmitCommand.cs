@@ -64,9 +64,16 @@ internal sealed class JobSubmitCommand : Command
             throw CliException.Usage($"--working-dir {parse.GetValue(_workingDir)}: no such folder.");
         }
 
+        // Checked whichever way the job goes, so a bad value is never silently ignored.
+        var maxUpload = parse.GetValue(_maxUpload);
+        if (maxUpload <= 0)
+        {
+            throw CliException.Usage($"--max-upload {maxUpload.ToString(CultureInfo.InvariantCulture)}: give a number of bytes > 0, e.g. --max-upload {WorkingDirPackage.DefaultMaxBytes.ToString(CultureInfo.InvariantCulture)} (100 MiB).");
+        }
+
         if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } url)
         {
-            return await SubmitToHeadAsync(parse, url, jobId, command, workingDirectory, cancellationToken).ConfigureAwait(false);
+            return await SubmitToHeadAsync(parse, url, jobId, command, workingDirectory, maxUpload, cancellationToken).ConfigureAwait(false);
         }
 
         if (JobSupervisor.FindProgram(command[0], workingDirectory) is null)
@@ -131,20 +138,17 @@ internal sealed class JobSubmitCommand : Command
     }
 
     /// <summary>Zips the working dir, uploads it unless the head has it, and has the head run the job.</summary>
-    private async Task<int> SubmitToHeadAsync(ParseResult parse, Uri url, string jobId, string[] command, string workingDirectory, CancellationToken cancellationToken)
+    private async Task<int> SubmitToHeadAsync(ParseResult parse, Uri url, string jobId, string[] command, string workingDirectory, long maxUpload, CancellationToken cancellationToken)
     {
-        var maxUpload = parse.GetValue(_maxUpload);
-        if (maxUpload <= 0)
-        {
-            throw CliException.Usage($"--max-upload {maxUpload.ToString(CultureInfo.InvariantCulture)}: give a number of bytes > 0, e.g. --max-upload {WorkingDirPackage.DefaultMaxBytes.ToString(CultureInfo.InvariantCulture)} (100 MiB).");
-        }
-
+        using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
+        // The head answers, and takes this token, before the folder is packed: a head that is down or a wrong token
+        // is said at once, not after packing up to --max-upload bytes.
+        _ = await api.ListAsync(cancellationToken).ConfigureAwait(false);
         var package = WorkingDirPackage.Create(workingDirectory, parse.GetValue(_exclude) ?? [], maxUpload);
         JobSubmitted submitted;
         bool uploaded;
         try
         {
-            using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
             uploaded = await api.UploadAsync(package, cancellationToken).ConfigureAwait(false);
             submitted = await api.SubmitAsync(new JobSubmitRequest(command, jobId, WorkingDir: package.Sha256), cancellationToken).ConfigureAwait(false);
         }
@@ -164,9 +168,8 @@ internal sealed class JobSubmitCommand : Command
         }
 
         console.WriteLine();
-        using var apiToFollow = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
         using var stdout = Console.OpenStandardOutput();
-        var ended = await apiToFollow.CopyLogsAsync(jobId, stdout, follow: true, cancellationToken).ConfigureAwait(false);
+        var ended = await api.CopyLogsAsync(jobId, stdout, follow: true, cancellationToken).ConfigureAwait(false);
         console.MarkupLine(Markup.Escape($"Job '{jobId}' {ended?.State ?? "ENDED"} (exit code {ended?.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"})."));
         return ended?.ExitCode ?? CliException.FailureExitCode;
     }

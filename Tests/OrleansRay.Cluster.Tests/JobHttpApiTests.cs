@@ -179,6 +179,43 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         Assert.Contains("over the limit of 4 KiB (4096 bytes)", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_working_dir_holding_a_named_pipe_and_a_socket_is_packed_without_opening_them()
+    {
+        // Opening a pipe for reading waits for a writer, and a socket cannot be opened at all: the packer must not try.
+        var folder = WorkingDir();
+        File.WriteAllText(Path.Combine(folder, "data.txt"), "from the working dir");
+        var mkfifo = await ProcessRunner.RunAsync("mkfifo", [Path.Combine(folder, "pipe")], TimeSpan.FromSeconds(10));
+        Assert.True(mkfifo.ExitCode == 0, mkfifo.ToString());
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(folder, "control.sock")));
+        var jobId = "job-fifo-" + Guid.NewGuid().ToString("N")[..6];
+        _runningJobs.Add(jobId);
+
+        var submit = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--job-id", jobId, "--wait", "--", "sh", "-c", "cat data.txt; ls");
+
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        Assert.Contains("from the working dir", submit.Output, StringComparison.Ordinal);
+        Assert.Contains("3 files", submit.Output, StringComparison.Ordinal);
+        _runningJobs.Remove(jobId);
+    }
+
+    [Fact]
+    public async Task A_submit_to_a_head_that_does_not_answer_says_so_before_packing_the_folder()
+    {
+        // The folder is over the upload limit too: had it been packed first, the size would be the error.
+        var folder = WorkingDir();
+        File.WriteAllBytes(Path.Combine(folder, "data.bin"), new byte[5000]);
+        var deadUrl = $"http://127.0.0.1:{TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+        var submit = await RemoteAsync("job", "submit", "--address", deadUrl, "--working-dir", folder, "--max-upload", "4096", "--", "true");
+
+        Assert.True(submit.ExitCode == 1, submit.ToString());
+        var line = Assert.Single(submit.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("does not answer", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("add up to", line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("status")]
     [InlineData("logs")]

@@ -9,4 +9,4 @@ using StateApi;
 
 await using IRay ray = await Ray.InitAsync(new RayOptions { NumCpus = 2 });
 var tour = await StateTour.RunAsync(ray, Console.Out);
-Console.WriteLine($"{tour.Failed} failed task(s) listed, {tour.Finished} finished, {tour.Objects} object(s) owned");
+Console.WriteLine($"{tour.Failed} failed task(s) listed, {tour.Finished} finished, {tour.Objects} of the squares' results in the memory listing");

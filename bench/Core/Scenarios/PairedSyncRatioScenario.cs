@@ -4,8 +4,9 @@ using OrleansRay.Bench.Harness;
 namespace OrleansRay.Bench.Core.Scenarios;
 
 /// <summary>A sync ratio of issue 18 measured in pairs: one loop alternates short slices of a round trip of ours (a
-/// task, or an actor call) and of its like-for-like raw Orleans call, and a run's figure is our rate over the
-/// baseline's across its slices (unit "×"). Both rates are reported beside it.</summary>
+/// task, or an actor call) and of its baseline, and a run's figure is our rate over the baseline's across its slices
+/// (unit "×"). Both rates are reported beside it. The baseline is the like-for-like raw Orleans call, or for the
+/// scheduler-control rows a loop that only computes (<see cref="CpuBoundLoop"/>).</summary>
 /// <remarks>Separate rows measure each side in its own seconds, minutes apart; on a shared 2-vCPU host their rates
 /// drift by a factor of up to 2 between rows (2026-12-03: a grain baseline gave 3,931–6,147/s within 40 minutes;
 /// 2026-12-04: raw stateless worker sync gave 207,217/s on a quiet machine and 225,012–326,523/s under two CPU
