@@ -140,15 +140,22 @@ internal static class OptionValues
     }
 
     /// <summary>Parses "host:port" (an IPv4/IPv6 address or a host name).</summary>
+    /// <exception cref="CliException">Exit code 2: no port after the last ':', or a port outside 1-65535 (each said in
+    /// its own words).</exception>
     public static (string Host, int Port) HostPort(string option, string value)
     {
         var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon <= 0 || !long.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {
             throw CliException.Usage($"{option} '{value}': expected HOST:PORT, e.g. 127.0.0.1:30000.");
         }
 
-        return (value[..colon].Trim('[', ']'), port);
+        if (port is < 1 or > 65535)
+        {
+            throw CliException.Usage($"{option} '{value}': port {port.ToString(CultureInfo.InvariantCulture)} is out of range; a TCP port is 1-65535, e.g. 127.0.0.1:30000.");
+        }
+
+        return (value[..colon].Trim('[', ']'), (int)port);
     }
 
     /// <summary>The <c>--node-ip-address</c>: <c>auto</c> picks the first IPv4 address of an interface that is up and not
