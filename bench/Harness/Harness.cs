@@ -66,7 +66,14 @@ internal static class Harness
                                                    || b.Group.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
         if (unknown.Count > 0)
         {
-            Console.Error.WriteLine($"Unknown benchmark name(s): {string.Join(", ", unknown.Select(u => $"\"{u}\""))}. Run with --list to see the names.");
+            foreach (var name in unknown)
+            {
+                var near = RowNames.Nearest(name, all.Select(b => b.Name).Concat(all.Select(b => b.Group)).Distinct());
+                Console.Error.WriteLine(near.Count == 0
+                    ? $"Unknown benchmark name \"{name}\". Run with --list to see the names."
+                    : $"Unknown benchmark name \"{name}\". Did you mean {string.Join(" or ", near.Select(n => $"\"{n}\""))}? Run with --list to see the names.");
+            }
+
             return 2;
         }
 
