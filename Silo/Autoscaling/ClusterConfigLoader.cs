@@ -46,7 +46,7 @@ internal static class ClusterConfigLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ClusterConfigException(full, 1, string.Empty, $"cannot be read ({e.Message}); give the path of a cluster config file.", e);
+            throw new ClusterConfigException(full, 0, string.Empty, $"cannot be read ({e.Message}); give the path of a cluster config file.", e);
         }
 
         return Parse(text, full);

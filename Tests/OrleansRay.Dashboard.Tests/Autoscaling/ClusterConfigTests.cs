@@ -144,7 +144,7 @@ public sealed class ClusterConfigTests
 
         var error = Assert.Throws<ClusterConfigException>(() => ClusterConfigLoader.Load(path));
 
-        Assert.StartsWith($"{path}:1: cannot be read", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{path}: cannot be read", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
