@@ -142,7 +142,8 @@ internal static class StateCommands
                     Warn(found.Warnings);
                     if (found.Rows.Count == 0)
                     {
-                        throw new CliException($"no actor with id '{id}': `orleansray list actors` shows the actors the cluster knows.");
+                        // An unknown id is bad input, as an unknown job is for `job status` (exit code 2).
+                        throw CliException.Usage($"no actor with id '{id}': `orleansray list actors` shows the actors the cluster knows.");
                     }
 
                     StateTables.Actor(console, found.Rows[0], json);

@@ -64,6 +64,16 @@ public sealed class StateCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_actor_of_an_unknown_id_is_one_line_with_exit_code_2_as_an_unknown_job_is()
+    {
+        var result = await _shared.Cluster.RunAsync("get", "actor", "no-such-actor");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("error: no actor with id 'no-such-actor': `orleansray list actors` shows the actors the cluster knows.", line);
+    }
+
+    [Fact]
     public async Task Memory_shows_a_drivers_stored_result_by_owner_with_its_size_and_node()
     {
         var cluster = _shared.Cluster;
