@@ -39,7 +39,7 @@ internal static class WorkingDirPackage
     /// <param name="maxBytes">The most the packed files may hold, in bytes.</param>
     /// <exception cref="CliException">No such folder (exit code 2); its files exceed <paramref name="maxBytes"/> (exit
     /// code 2; the walk stops at the limit, and the message gives the size counted and the limit); a file cannot be read
-    /// (exit code 1, the message names it). Files without a size (empty files, and named pipes, sockets and devices) are
+    /// or a folder listed (exit code 1, the message names it). Files without a size (empty files, and named pipes, sockets and devices) are
     /// packed empty without being opened.</exception>
     public static Package Create(string folder, IEnumerable<string> excludes, long maxBytes)
     {
@@ -94,7 +94,7 @@ internal static class WorkingDirPackage
 
         void Walk(DirectoryInfo dir, string prefix)
         {
-            foreach (var entry in dir.EnumerateFileSystemInfos())
+            foreach (var entry in Entries(dir, prefix))
             {
                 if (entry.LinkTarget is not null)
                 {
@@ -124,6 +124,21 @@ internal static class WorkingDirPackage
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>A folder's entries, read at once, or a one-line failure naming the folder (one the user cannot list).</summary>
+    /// <exception cref="CliException">The folder cannot be listed.</exception>
+    private static FileSystemInfo[] Entries(DirectoryInfo dir, string prefix)
+    {
+        try
+        {
+            return dir.GetFileSystemInfos();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var way = prefix.Length == 0 ? "choose a folder you can read with --working-dir" : $"leave it out with --exclude '{prefix}', or choose another folder with --working-dir";
+            throw new CliException($"working dir: cannot read folder {dir.FullName} ({ex.Message.TrimEnd('.', ' ')}); {way}.");
         }
     }
 
