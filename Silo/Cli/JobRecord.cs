@@ -45,6 +45,10 @@ internal sealed record JobRecord(string JobId, string Address, IReadOnlyList<str
         && char.IsAsciiLetterOrDigit(id[0])
         && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
+    /// <summary>The file name of a job's output in its session's log folder: <c>job-driver-ID.log</c>, Ray's name for a
+    /// submitted job's driver log (the prefix keeps any job id clear of the nodes' <c>node-PORT.log</c>).</summary>
+    public static string LogFileName(string jobId) => $"job-driver-{jobId}.log";
+
     /// <summary>The message for a job id <see cref="IsValidJobId"/> refuses.</summary>
     public static string JobIdRule => $"use 1 to {MaxJobIdLength.ToString(System.Globalization.CultureInfo.InvariantCulture)} letters, digits, '.', '_' or '-', starting with a letter or digit";
 

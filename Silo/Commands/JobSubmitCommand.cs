@@ -93,7 +93,7 @@ internal sealed class JobSubmitCommand : Command
         var session = existingSession ?? paths.CreateSession();
         var logs = Path.Combine(session, "logs");
         Directory.CreateDirectory(logs);
-        var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow);
+        var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, JobRecord.LogFileName(jobId)), DateTimeOffset.UtcNow);
         try
         {
             record = await JobRunner.StartAsync(paths, record, AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);

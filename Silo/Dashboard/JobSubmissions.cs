@@ -212,7 +212,7 @@ internal sealed class JobSubmissions
 
             var logs = Path.Combine(_session, "logs");
             Directory.CreateDirectory(logs);
-            var record = new JobRecord(jobId, GatewayAddress, [.. entrypoint], workingDir, Path.Combine(logs, $"job-{jobId}.log"), DateTimeOffset.UtcNow)
+            var record = new JobRecord(jobId, GatewayAddress, [.. entrypoint], workingDir, Path.Combine(logs, JobRecord.LogFileName(jobId)), DateTimeOffset.UtcNow)
             {
                 Environment = env,
                 UploadedWorkingDirectory = package is null ? null : workingDir,

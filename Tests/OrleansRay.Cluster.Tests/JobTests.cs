@@ -33,6 +33,8 @@ public sealed class JobTests : IAsyncLifetime
 
         Assert.True(submit.ExitCode == 0, submit.ToString());
         Assert.Contains($"Job '{jobId}' submitted successfully", submit.Output, StringComparison.Ordinal);
+        // Its output goes to Ray's driver-log name in the session's log folder.
+        Assert.NotEmpty(Directory.EnumerateFiles(Cluster.TempDirectory, $"job-driver-{jobId}.log", SearchOption.AllDirectories));
         // The supervisor records the end; nobody waits here.
         var list = await WaitForStateAsync(jobId, "SUCCEEDED");
         Assert.Contains("exit code 0", Row(list.Output, jobId), StringComparison.Ordinal);
