@@ -48,6 +48,19 @@ internal sealed class JobApiClient : IDisposable
     public Task<JobDetail> StopAsync(string jobId, CancellationToken cancellationToken) =>
         SendAsync<JobDetail>(HttpMethod.Post, $"api/jobs/{Uri.EscapeDataString(jobId)}/stop", null, cancellationToken);
 
+    /// <summary>Checks with one small request that the head's job API answers and takes this client's token: asks for
+    /// the job <paramref name="jobId"/>, which need not exist (a 404 is an answer). For a caller about to do costly
+    /// work before its first real call (packing a working dir).</summary>
+    /// <exception cref="CliException">Nothing answers, or the head refuses the token or the request.</exception>
+    public async Task EnsureAnswersAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var response = await CallAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}", null, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+        {
+            throw await FailureAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Submits a job (<c>POST /api/jobs</c>).</summary>
     public Task<JobSubmitted> SubmitAsync(JobSubmitRequest request, CancellationToken cancellationToken) =>
         SendAsync<JobSubmitted>(HttpMethod.Post, "api/jobs", JsonContent.Create(request, options: JobApiJson.Options), cancellationToken);

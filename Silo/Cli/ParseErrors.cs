@@ -43,8 +43,8 @@ internal static partial class ParseErrors
             {
                 // A verb the token begins ("stat" of "status") before the nearest by edit distance ("start").
                 var closest = verbs.FirstOrDefault(v => token.Length >= 2 && v.StartsWith(token, StringComparison.Ordinal))
-                    ?? verbs.OrderBy(v => Distance(v, token)).First();
-                var hint = closest.StartsWith(token, StringComparison.Ordinal) || Distance(closest, token) <= 2 ? $" Did you mean `{path} {closest}`?" : string.Empty;
+                    ?? verbs.OrderBy(v => EditDistance.Between(v, token)).First();
+                var hint = closest.StartsWith(token, StringComparison.Ordinal) || EditDistance.Between(closest, token) <= 2 ? $" Did you mean `{path} {closest}`?" : string.Empty;
                 return $"unknown command '{token}' for `{path}` (commands: {string.Join(", ", verbs)}).{hint} {help}";
             }
 
@@ -106,26 +106,6 @@ internal static partial class ParseErrors
 
         names.Reverse();
         return string.Join(' ', names);
-    }
-
-    /// <summary>Edit distance, for "did you mean".</summary>
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
     }
 
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for (option|command|argument) '(?<name>[^']*)' as expected type '(?<type>[^']*)'", RegexOptions.CultureInvariant)]

@@ -143,7 +143,7 @@ internal sealed class JobSubmitCommand : Command
         using var api = new JobApiClient(url, AuthTokens.HttpToken(parse, _authToken, _insecure, CliPaths.Current, url));
         // The head answers, and takes this token, before the folder is packed: a head that is down or a wrong token
         // is said at once, not after packing up to --max-upload bytes.
-        _ = await api.ListAsync(cancellationToken).ConfigureAwait(false);
+        await api.EnsureAnswersAsync(jobId, cancellationToken).ConfigureAwait(false);
         var package = WorkingDirPackage.Create(workingDirectory, parse.GetValue(_exclude) ?? [], maxUpload);
         JobSubmitted submitted;
         bool uploaded;

@@ -11,7 +11,7 @@ internal static class RowNames
     {
         var target = Normalize(given);
         var scored = known
-            .Select(name => (Name: name, Distance: Distance(target, Normalize(name))))
+            .Select(name => (Name: name, Distance: EditDistance.Between(target, Normalize(name))))
             .ToList();
         var limit = Math.Max(2, target.Length / 4);
         return scored
@@ -24,29 +24,4 @@ internal static class RowNames
 
     private static string Normalize(string name) =>
         new(name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
-
-    /// <summary>Levenshtein distance (insertions, deletions and substitutions of one character each cost 1).</summary>
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
 }
