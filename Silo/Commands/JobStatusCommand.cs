@@ -52,26 +52,26 @@ internal sealed class JobStatusCommand : Command
 
         var console = ConsoleOutput.Create();
         console.MarkupLine($"Job '{Markup.Escape(detail.JobId)}': {JobListCommand.StateMarkup(detail.State)}");
-        var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Entrypoint", Markup.Escape(detail.Entrypoint));
-        grid.AddRow("Driver", Markup.Escape(detail.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {detail.Pid} on {detail.Host}") : detail.Host));
-        grid.AddRow("Started", Markup.Escape(JobListCommand.Time(detail.StartedAt)));
+        var lines = new LabelledLines();
+        lines.Add("Entrypoint", detail.Entrypoint);
+        lines.Add("Driver", detail.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {detail.Pid} on {detail.Host}") : detail.Host);
+        lines.Add("Started", JobListCommand.Time(detail.StartedAt));
         if (detail.EndedAt is { } ended)
         {
-            grid.AddRow("Ended", Markup.Escape(JobListCommand.Time(ended)));
+            lines.Add("Ended", JobListCommand.Time(ended));
         }
 
         if (detail.Message is { Length: > 0 } message)
         {
-            grid.AddRow("Message", Markup.Escape(message));
+            lines.Add("Message", message);
         }
 
         if (detail.ExitCode is { } exitCode)
         {
-            grid.AddRow("Exit code", exitCode.ToString(CultureInfo.InvariantCulture));
+            lines.Add("Exit code", exitCode.ToString(CultureInfo.InvariantCulture));
         }
 
-        console.Write(grid);
+        lines.WriteTo(console);
         return 0;
     }
 }

@@ -177,11 +177,7 @@ internal sealed class JobSubmitCommand : Command
     private static void Submitted(IAnsiConsole console, string jobId, int pid, string commandLine, string cluster, (string Name, string Value) extra)
     {
         console.MarkupLine(Markup.Escape($"Job '{jobId}' submitted successfully (pid {pid.ToString(CultureInfo.InvariantCulture)})."));
-        var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Command", Markup.Escape(commandLine));
-        grid.AddRow("Cluster", Markup.Escape(cluster));
-        grid.AddRow(Markup.Escape(extra.Name), Markup.Escape(extra.Value));
-        console.Write(grid);
+        new LabelledLines().Add("Command", commandLine).Add("Cluster", cluster).Add(extra.Name, extra.Value).WriteTo(console);
     }
 
     private static void NextSteps(IAnsiConsole console, string jobId, string addressOption)

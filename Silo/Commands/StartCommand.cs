@@ -361,22 +361,22 @@ internal sealed class StartCommand : Command
     {
         var role = settings.IsHead ? "head node" : "worker node";
         console.MarkupLine($"[green]Local {role} started[/] (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}).");
-        var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Address", Markup.Escape($"{record.Address} (clients), port {settings.NodePort.ToString(CultureInfo.InvariantCulture)} (nodes)"));
-        grid.AddRow("Resources", Markup.Escape(ResourceText.Describe(resources)));
-        grid.AddRow("Storage", Markup.Escape(settings.Storage is null ? "memory (the head is the membership primary; state is lost when it stops)" : $"PostgreSQL {ResourceText.RedactPassword(settings.Storage)}: {schemaNote}"));
+        var lines = new LabelledLines();
+        lines.Add("Address", $"{record.Address} (clients), port {settings.NodePort.ToString(CultureInfo.InvariantCulture)} (nodes)");
+        lines.Add("Resources", ResourceText.Describe(resources));
+        lines.Add("Storage", settings.Storage is null ? "memory (the head is the membership primary; state is lost when it stops)" : $"PostgreSQL {ResourceText.RedactPassword(settings.Storage)}: {schemaNote}");
         if (settings.Load.Count > 0)
         {
-            grid.AddRow("Loaded", Markup.Escape(UserAssemblies.Summary(settings.Load)));
+            lines.Add("Loaded", UserAssemblies.Summary(settings.Load));
         }
 
-        grid.AddRow("Logs", Markup.Escape(record.LogFile));
+        lines.Add("Logs", record.LogFile);
         if (settings.DashboardUrl is { } url)
         {
-            grid.AddRow("Dashboard", Markup.Escape($"{url} (Orleans dashboard: {url}/orleans, metrics: {url}/metrics)"));
+            lines.Add("Dashboard", $"{url} (Orleans dashboard: {url}/orleans, metrics: {url}/metrics)");
         }
 
-        console.Write(grid);
+        lines.WriteTo(console);
         console.WriteLine();
         var address = settings.IsHead ? record.Address : join!;
         console.MarkupLine("[bold]Next steps[/]");

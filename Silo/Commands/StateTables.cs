@@ -34,7 +34,7 @@ internal static class StateTables
             return;
         }
 
-        var grid = new Grid().AddColumn().AddColumn();
+        var lines = new LabelledLines();
         foreach (var (name, value) in new (string, string)[]
         {
             ("actor_id", actor.ActorId), ("class_name", actor.ClassName), ("name", actor.Name), ("ray_namespace", actor.Namespace),
@@ -42,10 +42,10 @@ internal static class StateTables
             ("pending_calls", actor.PendingCalls is { } p ? Number(p) : string.Empty), ("calls_run", actor.CallsRun is { } c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
         })
         {
-            grid.AddRow(Markup.Escape(name), Markup.Escape(value));
+            lines.Add(name, value);
         }
 
-        console.Write(grid);
+        lines.WriteTo(console);
     }
 
     public static void Summary(IAnsiConsole console, StateResource resource, IReadOnlyList<StateSummaryRow> rows, bool json)

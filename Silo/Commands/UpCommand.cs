@@ -92,12 +92,12 @@ internal sealed class UpCommand : Command
 
         console.WriteLine();
         console.MarkupLine(Markup.Escape($"Cluster '{config.ClusterName}' is up (config {config.FilePath})."));
-        var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("Address", Markup.Escape(address));
-        grid.AddRow("Dashboard", Markup.Escape(head.DashboardUrl ?? "(none)"));
-        grid.AddRow("Autoscaler", Markup.Escape(Describe(config)));
-        grid.AddRow("Logs", Markup.Escape(Path.Combine(head.Session, "logs") + " (the head's and the workers')"));
-        console.Write(grid);
+        new LabelledLines()
+            .Add("Address", address)
+            .Add("Dashboard", head.DashboardUrl ?? "(none)")
+            .Add("Autoscaler", Describe(config))
+            .Add("Logs", Path.Combine(head.Session, "logs") + " (the head's and the workers')")
+            .WriteTo(console);
         console.MarkupLine("  `orleansray status` shows the nodes, Pending (launching) and Recent failures;");
         console.MarkupLine(Markup.Escape($"  `orleansray down {config.FilePath}` stops the workers and the head."));
         return 0;

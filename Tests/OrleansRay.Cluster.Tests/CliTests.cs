@@ -24,6 +24,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains($"Address = \"{address}\"", start.Output, StringComparison.Ordinal);
         Assert.Contains("orleansray status", start.Output, StringComparison.Ordinal);
         Assert.Contains("orleansray stop", start.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(start.Output.Split('\n'), line => line.TrimEnd('\r').EndsWith(' '));
         Assert.Equal(address, File.ReadAllText(_command.AddressFile).Trim());
         var pid = Assert.Single(_command.NodePids());
         Assert.True(OrleansRayCommand.IsRunning(pid));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OrleansRay;
 
 namespace StateApi;
@@ -54,7 +55,8 @@ public static class StateTour
         var memory = await ray.State.MemoryAsync(new StateListOptions { Limit = 10_000 });
         foreach (var o in memory.Objects)
         {
-            await output.WriteLineAsync($"{o.ObjectId} owner={o.Owner} {o.ReferenceType} {o.Location} {(o.SizeBytes < 0 ? "" : o.SizeBytes + " B")}");
+            var size = o.SizeBytes < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" {o.SizeBytes} B");
+            await output.WriteLineAsync($"{o.ObjectId} owner={o.Owner} {o.ReferenceType} {o.Location}{size}");
         }
 
         GC.KeepAlive(squares);
