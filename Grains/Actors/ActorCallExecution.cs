@@ -3,8 +3,8 @@ using OrleansRay.Execution;
 namespace OrleansRay.Actors;
 
 /// <summary>Runs one actor call on the current worker thread: resolves its method and arguments, asks the mailbox to
-/// admit it (the instance and the call's cancellation, taken under the mailbox's lock, unless the instance ended
-/// meanwhile), invokes it through the <see cref="Invoker"/>, and hands the outcome back to the mailbox.</summary>
+/// admit it (the instance, with the call's context tracked for a cancel, under the mailbox's lock, unless the instance
+/// ended meanwhile), invokes it through the <see cref="Invoker"/>, and hands the outcome back to the mailbox.</summary>
 internal static class ActorCallExecution
 {
     private static readonly Action<(ActorMailbox Mailbox, ActorCall Call, string Name), object?, Exception?> Completed =
@@ -40,14 +40,14 @@ internal static class ActorCallExecution
             return default;
         }
 
-        if (!mailbox.TryAdmit(call, generation, method.DisplayName, out var instance, out var token, out var caller))
+        var context = new TaskContext(services.Host, method.DisplayName, TaskContext.OnDemand, slot: null) { IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Namespace = mailbox.OptionsLocked?.Namespace };
+        if (!mailbox.TryAdmit(call, generation, method.DisplayName, context, out var instance))
         {
             return default;
         }
 
         args[0] = instance;
         services.RecordActorCall();
-        var context = new TaskContext(services.Host, method.DisplayName, token, slot: null) { Submitter = caller, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Namespace = mailbox.OptionsLocked?.Namespace };
         return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed, out runTicks);
     }
 }

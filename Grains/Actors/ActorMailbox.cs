@@ -242,7 +242,7 @@ internal sealed class ActorMailbox
     /// <summary>Cancels one call: skipped if queued (or when it arrives), its token cancelled if running.</summary>
     public void CancelCall(WorkerId caller, long sequence)
     {
-        CancellationTokenSource? running = null;
+        TaskContext? running = null;
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -405,26 +405,26 @@ internal sealed class ActorMailbox
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
     internal void Reject(ActorCall call, RayError error) => Replies.Deliver(call, null, error);
 
-    /// <summary>Admits a call of <paramref name="generation"/> to run: its instance, its cancellation (the call is tracked as
-    /// running from here on) and the submitter its own calls use. False, with the call's owner told why, when that
-    /// instance ended since the call was taken from the queue.</summary>
-    internal bool TryAdmit(ActorCall call, int generation, string methodName, out object? instance, out CancellationToken token, out ActorCaller caller)
+    /// <summary>Admits a call of <paramref name="generation"/> to run with <paramref name="context"/> (made with
+    /// <see cref="TaskContext.OnDemand"/>, which a cancel of the call cancels): its instance, and the context is given the
+    /// submitter the call's own calls use; the call is tracked as running from here on. False, with the call's owner told
+    /// why, when that instance ended since the call was taken from the queue.</summary>
+    internal bool TryAdmit(ActorCall call, int generation, string methodName, TaskContext context, out object? instance)
     {
         RayError? ended = null;
         lock (_gate)
         {
-            caller = _caller;
+            context.Submitter = _caller;
             if (generation != _generation)
             {
                 // Taken from the queue just as its instance ended.
                 ended = _deathCause ?? RayError.Create(RayErrorKind.ActorDied, $"Actor {_spec?.ClassName} ({_spec?.ActorId}) restarted before {methodName} could run.", methodName, _spec?.ActorId ?? default);
                 instance = null;
-                token = default;
             }
             else
             {
                 instance = _instance;
-                token = _calls.Add(call);
+                _calls.Add(call, context);
             }
         }
 

@@ -1,19 +1,22 @@
+using OrleansRay.Execution;
+
 namespace OrleansRay.Actors;
 
-/// <summary>The calls an actor instance is running, each with the cancellation its code sees as
+/// <summary>The calls an actor instance is running, each with the context whose cancellation its code sees as
 /// RayContext.CancellationToken.</summary>
-/// <remarks>Not thread-safe: the mailbox's lock guards it. Tokens are cancelled by the caller of <see cref="Find"/> or
-/// <see cref="TakeAll"/> outside that lock, since cancelling runs the user's callbacks. The sources are not disposed
-/// (they own no timer), so a late cancel never meets a disposed source.</remarks>
+/// <remarks>Not thread-safe: the mailbox's lock guards it. Calls are cancelled by the caller of <see cref="Find"/> or
+/// <see cref="TakeAll"/> outside that lock, since cancelling runs the user's callbacks. A call's cancellation is made
+/// only when its code asks for the token or it is cancelled (<see cref="TaskContext.OnDemand"/>), so most calls make
+/// none.</remarks>
 internal sealed class RunningActorCalls
 {
     private readonly Dictionary<(WorkerId Caller, long Sequence), Running> _calls = new();
 
     public int Count => _calls.Count;
 
-    /// <summary>Cancels a running call's token (null: nothing to cancel); a callback of the actor's code that throws is
-    /// logged, the cancel itself happened.</summary>
-    public static void Cancel(CancellationTokenSource? running, Microsoft.Extensions.Logging.ILogger logger, string? className)
+    /// <summary>Cancels a running call (null: nothing to cancel); a callback of the actor's code that throws is logged,
+    /// the cancel itself happened.</summary>
+    public static void Cancel(TaskContext? running, Microsoft.Extensions.Logging.ILogger logger, string? className)
     {
         try
         {
@@ -25,13 +28,9 @@ internal sealed class RunningActorCalls
         }
     }
 
-    /// <summary>Starts tracking a call; returns the token its code sees.</summary>
-    public CancellationToken Add(ActorCall call)
-    {
-        var cancel = new CancellationTokenSource();
-        _calls[(call.Caller, call.Sequence)] = new Running(call, cancel);
-        return cancel.Token;
-    }
+    /// <summary>Starts tracking a call that runs with <paramref name="context"/> (made with
+    /// <see cref="TaskContext.OnDemand"/>).</summary>
+    public void Add(ActorCall call, TaskContext context) => _calls[(call.Caller, call.Sequence)] = new Running(call, context);
 
     /// <summary>Stops tracking a call that returned; false when it was taken away already (its result was given).</summary>
     public bool Remove(ActorCall call)
@@ -40,9 +39,9 @@ internal sealed class RunningActorCalls
         return _calls.TryGetValue(key, out var running) && ReferenceEquals(running.Call, call) && _calls.Remove(key);
     }
 
-    /// <summary>The cancellation of a running call, if it runs.</summary>
-    public CancellationTokenSource? Find(WorkerId caller, long sequence) =>
-        _calls.TryGetValue((caller, sequence), out var running) ? running.Cancel : null;
+    /// <summary>The context of a running call, if it runs.</summary>
+    public TaskContext? Find(WorkerId caller, long sequence) =>
+        _calls.TryGetValue((caller, sequence), out var running) ? running.Context : null;
 
     /// <summary>Takes every running call (the instance is going away): their results are given now.</summary>
     public List<Running> TakeAll()
@@ -52,6 +51,6 @@ internal sealed class RunningActorCalls
         return all;
     }
 
-    /// <summary>A running call and its cancellation.</summary>
-    internal readonly record struct Running(ActorCall Call, CancellationTokenSource Cancel);
+    /// <summary>A running call and the context it runs with.</summary>
+    internal readonly record struct Running(ActorCall Call, TaskContext Context);
 }

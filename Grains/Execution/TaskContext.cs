@@ -46,7 +46,7 @@ internal sealed class TaskContext
     /// that the context of a plain task or actor call is small: one is made for every run.</summary>
     private RareParts? _rare;
 
-    private RareParts Rare => _rare ??= new RareParts();
+    private RareParts Rare => SharedRare();
 
     /// <summary>True for a run of a job's shipped code (held weakly by its flow, see <see cref="Current"/>).</summary>
     public bool IsJobCode
@@ -89,7 +89,72 @@ internal sealed class TaskContext
     public ICancellableWork? Work { get; init; }
 
     /// <summary>Cancelled when the task or call is cancelled.</summary>
-    public CancellationToken CancellationToken => Work?.CancellationToken ?? _cancellationToken;
+    public CancellationToken CancellationToken => Work?.CancellationToken ?? (IsOnDemand ? OwnCancellation().Token : _cancellationToken);
+
+    /// <summary>Given to the constructor as the token of a run whose cancellation this context makes itself, only when
+    /// the code asks for its token or the run is cancelled (<see cref="Cancel"/>): an actor call, whose code rarely
+    /// looks, would otherwise pay for a <see cref="CancellationTokenSource"/> on every call.</summary>
+    public static CancellationToken OnDemand => OnDemandMarker.Token;
+
+    private static readonly CancellationTokenSource OnDemandMarker = new();
+
+    private bool IsOnDemand => _cancellationToken == OnDemandMarker.Token;
+
+    /// <summary>Cancels the run's <see cref="CancellationToken"/> (a context made with <see cref="OnDemand"/>), now or,
+    /// if the code has not asked for it yet, when it does. Safe from any thread and more than once.</summary>
+    /// <exception cref="InvalidOperationException">The context was made with a token of its caller's.</exception>
+    /// <exception cref="AggregateException">A callback the code registered on the token threw (as
+    /// <see cref="CancellationTokenSource.Cancel()"/>); the cancel itself happened.</exception>
+    public void Cancel()
+    {
+        if (!IsOnDemand)
+        {
+            throw new InvalidOperationException("Only a context made with TaskContext.OnDemand cancels itself.");
+        }
+
+        var rare = SharedRare();
+        var source = Volatile.Read(ref rare.Cancellation);
+        if (source is null)
+        {
+            // Cancelled before it is made: what the code asks for later is already cancelled.
+            var cancelled = new CancellationTokenSource();
+            cancelled.Cancel();
+            source = Interlocked.CompareExchange(ref rare.Cancellation, cancelled, null);
+            if (source is null)
+            {
+                return;
+            }
+        }
+
+        source.Cancel();
+    }
+
+    private CancellationTokenSource OwnCancellation()
+    {
+        var rare = SharedRare();
+        var source = Volatile.Read(ref rare.Cancellation);
+        if (source is null)
+        {
+            var made = new CancellationTokenSource();
+            source = Interlocked.CompareExchange(ref rare.Cancellation, made, null) ?? made;
+        }
+
+        return source;
+    }
+
+    /// <summary>The rare parts, made by whichever thread gets there first (the code asking for its token and a cancel
+    /// may race).</summary>
+    private RareParts SharedRare()
+    {
+        var rare = Volatile.Read(ref _rare);
+        if (rare is null)
+        {
+            var made = new RareParts();
+            rare = Interlocked.CompareExchange(ref _rare, made, null) ?? made;
+        }
+
+        return rare;
+    }
 
     /// <summary>Where the items go when the running task is a streaming generator (<see cref="GeneratorRunner"/>); null
     /// for every other task and call.</summary>
@@ -114,10 +179,10 @@ internal sealed class TaskContext
         where T : class =>
         Volatile.Read(ref _submitter) as T ?? (T)(Interlocked.CompareExchange(ref _submitter, create(), null) ?? _submitter!);
 
-    /// <summary>Gives the submitter up front (an actor instance's calls share one).</summary>
+    /// <summary>Gives the submitter up front (an actor instance's calls share one). Set before the code runs.</summary>
     public object? Submitter
     {
-        init => _submitter = value;
+        set => _submitter = value;
     }
 
     /// <summary>The parts of a context set only for some runs (<see cref="_rare"/>).</summary>
@@ -127,5 +192,6 @@ internal sealed class TaskContext
         public int NumReturns = 1;
         public Ownership.IGeneratorSink? Generator;
         public WeakReference<TaskContext>? WeakSelf;
+        public CancellationTokenSource? Cancellation;
     }
 }
