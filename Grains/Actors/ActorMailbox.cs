@@ -380,9 +380,9 @@ internal sealed class ActorMailbox
     /// <summary>Cancels the given-up running calls' tokens and gives their results: <paramref name="error"/>.</summary>
     private void GiveUp(List<RunningActorCalls.Running> abandoned, Func<ActorCall, RayError> error)
     {
-        foreach (var (call, cancel) in abandoned)
+        foreach (var (call, context) in abandoned)
         {
-            RunningActorCalls.Cancel(cancel, _logger, _spec?.ClassName);
+            RunningActorCalls.Cancel(context, _logger, _spec?.ClassName);
             Replies.Deliver(call, null, error(call));
         }
     }

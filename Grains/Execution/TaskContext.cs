@@ -112,49 +112,15 @@ internal sealed class TaskContext
             throw new InvalidOperationException("Only a context made with TaskContext.OnDemand cancels itself.");
         }
 
-        var rare = SharedRare();
-        var source = Volatile.Read(ref rare.Cancellation);
-        if (source is null)
-        {
-            // Cancelled before it is made: what the code asks for later is already cancelled.
-            var cancelled = new CancellationTokenSource();
-            cancelled.Cancel();
-            source = Interlocked.CompareExchange(ref rare.Cancellation, cancelled, null);
-            if (source is null)
-            {
-                return;
-            }
-        }
-
-        source.Cancel();
+        // Made now if the code has not asked yet: what it asks for later is then already cancelled.
+        OwnCancellation().Cancel();
     }
 
-    private CancellationTokenSource OwnCancellation()
-    {
-        var rare = SharedRare();
-        var source = Volatile.Read(ref rare.Cancellation);
-        if (source is null)
-        {
-            var made = new CancellationTokenSource();
-            source = Interlocked.CompareExchange(ref rare.Cancellation, made, null) ?? made;
-        }
-
-        return source;
-    }
+    private CancellationTokenSource OwnCancellation() => LazyInitializer.EnsureInitialized(ref SharedRare().Cancellation);
 
     /// <summary>The rare parts, made by whichever thread gets there first (the code asking for its token and a cancel
     /// may race).</summary>
-    private RareParts SharedRare()
-    {
-        var rare = Volatile.Read(ref _rare);
-        if (rare is null)
-        {
-            var made = new RareParts();
-            rare = Interlocked.CompareExchange(ref _rare, made, null) ?? made;
-        }
-
-        return rare;
-    }
+    private RareParts SharedRare() => LazyInitializer.EnsureInitialized(ref _rare);
 
     /// <summary>Where the items go when the running task is a streaming generator (<see cref="GeneratorRunner"/>); null
     /// for every other task and call.</summary>
