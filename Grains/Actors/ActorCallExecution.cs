@@ -32,10 +32,11 @@ internal static class ActorCallExecution
             return default;
         }
 
-        var args = new object?[call.Args.Length + 1];
+        var args = ArgumentArrays.Rent(call.Args.Length + 1);
         var argError = services.Reader.ResolveArguments(call.Args, args, 1, method.DisplayName, method.Code);
         if (argError is not null)
         {
+            ArgumentArrays.Return(args);
             mailbox.Reject(call, argError);
             return default;
         }
@@ -43,11 +44,14 @@ internal static class ActorCallExecution
         var context = new TaskContext(services.Host, method.DisplayName, TaskContext.OnDemand, slot: null) { IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Namespace = mailbox.OptionsLocked?.Namespace };
         if (!mailbox.TryAdmit(call, generation, method.DisplayName, context, out var instance))
         {
+            ArgumentArrays.Return(args);
             return default;
         }
 
         args[0] = instance;
         services.RecordActorCall();
-        return Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed, out runTicks);
+        var run = Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed, out runTicks);
+        ArgumentArrays.Return(args); // read before the method started
+        return run;
     }
 }

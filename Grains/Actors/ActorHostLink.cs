@@ -48,7 +48,26 @@ internal sealed class ActorHostLink
             return null;
         }
 
-        local.Submit(new ActorCallBatch(calls) { ReplyTo = _runtime.Endpoint, Floor = floor() });
+        local.Submit(calls, _runtime.Endpoint, floor());
+        return LocalAccepted(local);
+    }
+
+    /// <summary>As <see cref="TrySubmitLocal(ActorCall[], Func{long})"/>, for a lone call: no batch nor array is made
+    /// for it.</summary>
+    public ActorCallsAccepted? TrySubmitLocal(ActorCall call, Func<long> floor)
+    {
+        if (LocalMailbox() is not { } local)
+        {
+            return null;
+        }
+
+        local.Submit(new ReadOnlySpan<ActorCall>(in call), _runtime.Endpoint, floor());
+        return LocalAccepted(local);
+    }
+
+    /// <summary>The answer made up for calls handed to the local mailbox.</summary>
+    private ActorCallsAccepted LocalAccepted(ActorMailbox local)
+    {
         var node = _runtime.NodeId.Value ?? string.Empty;
         var retries = local.MaxTaskRetries;
         return _localAccepted is { } accepted && accepted.MaxTaskRetries == retries && accepted.Node == node

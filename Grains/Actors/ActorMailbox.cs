@@ -207,10 +207,18 @@ internal sealed class ActorMailbox
 
     /// <summary>Accepts calls (any order within a caller; duplicates and calls below the batch's floor ignored) and starts
     /// running what can run.</summary>
-    public void Submit(ActorCallBatch batch)
+    public void Submit(ActorCallBatch batch) => Submit(batch.Calls, batch.ReplyTo, batch.Floor);
+
+    /// <summary>As <see cref="Submit(ActorCallBatch)"/> without a batch around the calls (a caller in this process): calls
+    /// of one caller, whose results go to <paramref name="replyTo"/>, and its <paramref name="floor"/>.</summary>
+    public void Submit(ReadOnlySpan<ActorCall> calls, Grains.INodeEndpoint? replyTo, long floor)
     {
         RayError? dead = null;
-        Replies.Learn(batch);
+        if (calls.Length > 0)
+        {
+            Replies.Learn(calls[0].Owner, replyTo);
+        }
+
         lock (_gate)
         {
             if (_state == ActorState.Dead)
@@ -219,16 +227,16 @@ internal sealed class ActorMailbox
             }
             else
             {
-                foreach (var call in batch.Calls)
+                foreach (var call in calls)
                 {
-                    _queues.Add(call, batch.Floor);
+                    _queues.Add(call, floor);
                 }
             }
         }
 
         if (dead is not null)
         {
-            foreach (var call in batch.Calls)
+            foreach (var call in calls)
             {
                 Replies.Deliver(call, null, dead);
             }
@@ -310,7 +318,7 @@ internal sealed class ActorMailbox
         }
 
         ActorLog.ActorRestarting(_logger, spec.ClassName, spec.ActorId, _restarts);
-        GiveUp(abandoned, call => RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
+        RunningActorCalls.GiveUp(abandoned, Replies, _logger, spec.ClassName, call => RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) restarted while {call.Method.DisplayName} was running: {reason}", call.Method.DisplayName, spec.ActorId));
 
         ActorInstance.Dispose(old);
         Grain?.Restarted();
@@ -358,7 +366,7 @@ internal sealed class ActorMailbox
 
         ActorLog.ActorDied(_logger, spec?.ClassName ?? "?", spec?.ActorId ?? default, cause.Message);
         // Ray kills the actor's process: a running call's result fails now, even if its code never returns.
-        GiveUp(abandoned, _ => cause);
+        RunningActorCalls.GiveUp(abandoned, Replies, _logger, spec?.ClassName, _ => cause);
         foreach (var call in orphaned)
         {
             Replies.Deliver(call, null, cause);
@@ -375,16 +383,6 @@ internal sealed class ActorMailbox
         Dispatcher.ResetLocked();
         _caller = ActorCaller.New();
         return _calls.TakeAll();
-    }
-
-    /// <summary>Cancels the given-up running calls' tokens and gives their results: <paramref name="error"/>.</summary>
-    private void GiveUp(List<RunningActorCalls.Running> abandoned, Func<ActorCall, RayError> error)
-    {
-        foreach (var (call, context) in abandoned)
-        {
-            RunningActorCalls.Cancel(context, _logger, _spec?.ClassName);
-            Replies.Deliver(call, null, error(call));
-        }
     }
 
     /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>

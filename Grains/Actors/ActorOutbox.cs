@@ -309,11 +309,20 @@ internal sealed class ActorOutbox
                     await created.ConfigureAwait(false);
                 }
 
-                var calls = _runtime.IsClustered ? await RemoteCallArguments.ResolveAsync(_runtime, batch, handles).ConfigureAwait(false) : batch.ToArray();
-                var send = SendSplittingAsync(calls, handles, 0);
-                if (!send.IsCompletedSuccessfully)
+                if (batch.Count == 1 && !_runtime.IsClustered && _link.TrySubmitLocal(batch[0], _floor) is { } local)
                 {
-                    await send.ConfigureAwait(false);
+                    // A lone call to an actor in this process (a caller waiting for each result): to its mailbox
+                    // without a batch or an array.
+                    Accepted([batch[0]], handles, 0, local);
+                }
+                else
+                {
+                    var calls = _runtime.IsClustered ? await RemoteCallArguments.ResolveAsync(_runtime, batch, handles).ConfigureAwait(false) : batch.ToArray();
+                    var send = SendSplittingAsync(calls, handles, 0);
+                    if (!send.IsCompletedSuccessfully)
+                    {
+                        await send.ConfigureAwait(false);
+                    }
                 }
 
                 // Both lists are done with (the calls went as an array, each handle is kept by its entry): reused,
@@ -370,7 +379,7 @@ internal sealed class ActorOutbox
 
     /// <summary>A node accepted <paramref name="calls"/>: they die with it from now on (a send still retrying reaches the
     /// actor's next instance instead). Their arguments are kept only if they may be re-sent.</summary>
-    private void Accepted(ActorCall[] calls, List<ActorCallHandle> handles, int offset, ActorCallsAccepted accepted)
+    private void Accepted(ReadOnlySpan<ActorCall> calls, List<ActorCallHandle> handles, int offset, ActorCallsAccepted accepted)
     {
         bool diedMeanwhile;
         lock (_gate)

@@ -25,12 +25,12 @@ internal sealed partial class ActorReplies
         _logger = logger;
     }
 
-    /// <summary>Learns where the owner of a batch's calls takes results.</summary>
-    public void Learn(ActorCallBatch batch)
+    /// <summary>Learns that <paramref name="owner"/> takes results at <paramref name="replyTo"/> (nothing when null).</summary>
+    public void Learn(WorkerId owner, Grains.INodeEndpoint? replyTo)
     {
-        if (batch.ReplyTo is { } replyTo && batch.Calls.Length > 0)
+        if (replyTo is not null)
         {
-            _replyTo[batch.Calls[0].Owner] = replyTo;
+            _replyTo[owner] = replyTo;
         }
     }
 

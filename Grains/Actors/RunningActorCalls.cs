@@ -51,6 +51,17 @@ internal sealed class RunningActorCalls
         return all;
     }
 
+    /// <summary>Gives up calls taken from the table (<see cref="TakeAll"/>): cancels their tokens and gives their owners
+    /// <paramref name="error"/>'s error for each.</summary>
+    public static void GiveUp(List<Running> abandoned, ActorReplies replies, Microsoft.Extensions.Logging.ILogger logger, string? className, Func<ActorCall, RayError> error)
+    {
+        foreach (var (call, context) in abandoned)
+        {
+            Cancel(context, logger, className);
+            replies.Deliver(call, null, error(call));
+        }
+    }
+
     /// <summary>A running call and the context it runs with.</summary>
     internal readonly record struct Running(ActorCall Call, TaskContext Context);
 }

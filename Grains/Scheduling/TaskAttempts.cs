@@ -66,10 +66,11 @@ internal sealed partial class TaskAttempts : ITaskRunner
                 new KeyValuePair<string, object?>("node", _node.Name));
         }
 
-        var args = spec.Args.Length == 0 ? Array.Empty<object?>() : new object?[spec.Args.Length];
+        var args = ArgumentArrays.Rent(spec.Args.Length);
         var argError = _reader.ResolveArguments(spec.Args, args, 0, spec.DisplayName, spec.Function.Code);
         if (argError is not null)
         {
+            ArgumentArrays.Return(args);
             if (!spec.IsForeign && Recovery.TryRerunAfterLostArgument(spec, argError))
             {
                 return default;
@@ -81,7 +82,9 @@ internal sealed partial class TaskAttempts : ITaskRunner
 
         var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null, NumReturns = spec.NumReturns, Generator = spec.Generator, Namespace = spec.Namespace };
         // Like the lease loop, an asynchronous task finishes on the worker pool.
-        return Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
+        var run = Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
+        ArgumentArrays.Return(args); // read before the function started
+        return run;
     }
 
     private void Complete(TaskSpec spec, object? value, Exception? exception)
