@@ -1,3 +1,4 @@
+using OrleansRay.Execution;
 using OrleansRay.Ownership;
 
 namespace OrleansRay.Actors;
@@ -12,17 +13,18 @@ namespace OrleansRay.Actors;
 internal sealed class ActorCallHandle : IPendingWork
 {
     private readonly ActorOutbox _outbox;
-    /// <summary>Made only when someone waits for a cancel (the outbox resolving an argument): a call is on the hot
-    /// path, a cancel is rare.</summary>
-    private TaskCompletionSource? _cancelled;
+    private readonly CompiledFunction _method;
     private int _isCancelled;
 
-    public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, FunctionDescriptor method, string methodName)
+    /// <summary>What most calls never use (several returns, a generator, held arguments, re-sends, a wait for a cancel),
+    /// kept apart so that the handle of a plain call is small: one is made for every call.</summary>
+    private RareParts? _rare;
+
+    public ActorCallHandle(ActorOutbox outbox, ObjectEntry entry, CompiledFunction method)
     {
         _outbox = outbox;
+        _method = method;
         Entry = entry;
-        Method = method;
-        MethodName = methodName;
     }
 
     /// <summary>The call's result.</summary>
@@ -39,17 +41,25 @@ internal sealed class ActorCallHandle : IPendingWork
 
     /// <summary>Returns 2..N of a method with several returns (Ray's <c>num_returns</c>; <see cref="Entry"/> is return
     /// 1), or null. They fail with <see cref="Entry"/> (<see cref="MultipleReturns.LinkFailures"/>).</summary>
-    public ObjectEntry[]? OtherReturns { get; set; }
+    public ObjectEntry[]? OtherReturns
+    {
+        get => _rare?.OtherReturns;
+        set => Rare.OtherReturns = value;
+    }
 
     /// <summary>For a streaming generator call (Ray's actor generator): the items it may produce ahead of its consumer
     /// (0: no bound); -1 (the default) for a call with ordinary returns.</summary>
-    public int GeneratorBackpressure { get; init; } = -1;
+    public int GeneratorBackpressure
+    {
+        get => _rare?.GeneratorBackpressure ?? -1;
+        init => Rare.GeneratorBackpressure = value;
+    }
 
     /// <summary>The method called.</summary>
-    public FunctionDescriptor Method { get; }
+    public FunctionDescriptor Method => _method.Descriptor;
 
     /// <summary>The method called, for messages.</summary>
-    public string MethodName { get; }
+    public string MethodName => _method.DisplayName;
 
     /// <summary>The call's number in its submitter's order (set when it is queued).</summary>
     public long Sequence { get; set; }
@@ -63,10 +73,24 @@ internal sealed class ActorCallHandle : IPendingWork
 
     /// <summary>The call's arguments as the caller made them (refs, with their handles), held until the result arrives
     /// when they were sent to another node as where they are stored: their objects must outlive the call.</summary>
-    public TaskArg[]? HeldArguments { get; set; }
+    public TaskArg[]? HeldArguments
+    {
+        get => _rare?.HeldArguments;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.HeldArguments = value;
+            }
+        }
+    }
 
     /// <summary>Times the call was re-sent after the node that accepted it died.</summary>
-    public int Retries { get; set; }
+    public int Retries
+    {
+        get => _rare?.Retries ?? 0;
+        set => Rare.Retries = value;
+    }
 
     /// <summary>True once cancelled.</summary>
     public bool IsCancelled => Volatile.Read(ref _isCancelled) != 0;
@@ -77,11 +101,12 @@ internal sealed class ActorCallHandle : IPendingWork
         get
         {
             // Interlocked on both sides (here and in Cancel): whichever runs second sees the other's write.
-            var cancelled = Volatile.Read(ref _cancelled);
+            var rare = Rare;
+            var cancelled = Volatile.Read(ref rare.Cancelled);
             if (cancelled is null)
             {
                 var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                cancelled = Interlocked.CompareExchange(ref _cancelled, made, null) ?? made;
+                cancelled = Interlocked.CompareExchange(ref rare.Cancelled, made, null) ?? made;
             }
 
             if (IsCancelled)
@@ -93,6 +118,9 @@ internal sealed class ActorCallHandle : IPendingWork
         }
     }
 
+    /// <summary>The rare parts, made on first use (by whichever thread comes first).</summary>
+    private RareParts Rare => LazyInitializer.EnsureInitialized(ref _rare);
+
     public void Cancel(bool force)
     {
         if (!Entry.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Actor call {MethodName} was cancelled.", MethodName)))
@@ -101,7 +129,22 @@ internal sealed class ActorCallHandle : IPendingWork
         }
 
         Interlocked.Exchange(ref _isCancelled, 1);
-        Volatile.Read(ref _cancelled)?.TrySetResult();
+        if (Volatile.Read(ref _rare) is { } rare)
+        {
+            Volatile.Read(ref rare.Cancelled)?.TrySetResult();
+        }
+
         _outbox.Cancel(this);
+    }
+
+    private sealed class RareParts
+    {
+        public ObjectEntry[]? OtherReturns;
+        public int GeneratorBackpressure = -1;
+        public TaskArg[]? HeldArguments;
+        public int Retries;
+
+        /// <summary>Made only when someone waits for a cancel (the outbox resolving an argument).</summary>
+        public TaskCompletionSource? Cancelled;
     }
 }

@@ -84,7 +84,7 @@ internal sealed partial class ActorSubmitter
         CheckGroup(actorId, method, concurrencyGroup);
         var entry = _runtime.Objects.Create(ObjectId.NewId());
         var outbox = OutboxOf(CurrentCaller(), actorId);
-        var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName);
+        var handle = new ActorCallHandle(outbox, entry, method);
         entry.Producer = handle;
         otherReturns = null;
         if (numReturns > 1)
@@ -117,7 +117,7 @@ internal sealed partial class ActorSubmitter
         var entry = _runtime.Objects.Create(GeneratorItems.EndOf(id));
         var stream = streams.Open(id, entry, backpressure, actorCall: true);
         var outbox = OutboxOf(CurrentCaller(), actorId);
-        var handle = new ActorCallHandle(outbox, entry, method.Descriptor, method.DisplayName) { GeneratorBackpressure = backpressure };
+        var handle = new ActorCallHandle(outbox, entry, method) { GeneratorBackpressure = backpressure };
         entry.Producer = handle;
         outbox.Enqueue(method.Descriptor, args, handle, concurrencyGroup);
         return stream;
