@@ -325,7 +325,7 @@ internal sealed class ActorOutbox
                     }
                 }
 
-                // Both lists are done with (the calls went as an array, each handle is kept by its entry): reused,
+                // Both lists are done with (the calls went on as an array or as themselves, each handle is kept by its entry): reused,
                 // unless a burst grew them (an outbox may live as long as its caller).
                 if (batch.Capacity <= 64)
                 {
