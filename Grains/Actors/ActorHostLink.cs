@@ -39,9 +39,9 @@ internal sealed class ActorHostLink
     /// <summary>Hands <paramref name="calls"/> to the actor's mailbox when the actor lives here (as the grain would: the
     /// mailbox is thread-safe and refuses calls once dead), without an Orleans message, two thread hand-offs per call or
     /// an await; null when it does not live here.</summary>
-    /// <param name="calls">The batch.</param>
+    /// <param name="calls">The calls, in order (a lone call as a span over itself: no batch or array is made).</param>
     /// <param name="floor">The caller's floor now (<see cref="ActorCallBatch.Floor"/>).</param>
-    public ActorCallsAccepted? TrySubmitLocal(ActorCall[] calls, Func<long> floor)
+    public ActorCallsAccepted? TrySubmitLocal(ReadOnlySpan<ActorCall> calls, Func<long> floor)
     {
         if (LocalMailbox() is not { } local)
         {
@@ -49,25 +49,6 @@ internal sealed class ActorHostLink
         }
 
         local.Submit(calls, _runtime.Endpoint, floor());
-        return LocalAccepted(local);
-    }
-
-    /// <summary>As <see cref="TrySubmitLocal(ActorCall[], Func{long})"/>, for a lone call: no batch nor array is made
-    /// for it.</summary>
-    public ActorCallsAccepted? TrySubmitLocal(ActorCall call, Func<long> floor)
-    {
-        if (LocalMailbox() is not { } local)
-        {
-            return null;
-        }
-
-        local.Submit(new ReadOnlySpan<ActorCall>(in call), _runtime.Endpoint, floor());
-        return LocalAccepted(local);
-    }
-
-    /// <summary>The answer made up for calls handed to the local mailbox.</summary>
-    private ActorCallsAccepted LocalAccepted(ActorMailbox local)
-    {
         var node = _runtime.NodeId.Value ?? string.Empty;
         var retries = local.MaxTaskRetries;
         return _localAccepted is { } accepted && accepted.MaxTaskRetries == retries && accepted.Node == node

@@ -309,7 +309,7 @@ internal sealed class ActorOutbox
                     await created.ConfigureAwait(false);
                 }
 
-                if (batch.Count == 1 && !_runtime.IsClustered && _link.TrySubmitLocal(batch[0], _floor) is { } local)
+                if (batch.Count == 1 && !_runtime.IsClustered && _link.TrySubmitLocal([batch[0]], _floor) is { } local)
                 {
                     // A lone call to an actor in this process (a caller waiting for each result): to its mailbox
                     // without a batch or an array.
