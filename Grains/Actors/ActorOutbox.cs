@@ -325,8 +325,8 @@ internal sealed class ActorOutbox
                     }
                 }
 
-                // Both lists are done with (the calls went on as an array or as themselves, each handle is kept by its entry): reused,
-                // unless a burst grew them (an outbox may live as long as its caller).
+                // Both lists are done with (the calls went on as an array or as themselves, each handle is kept by its
+                // entry): reused, unless a burst grew them (an outbox may live as long as its caller).
                 if (batch.Capacity <= 64)
                 {
                     batch.Clear();
