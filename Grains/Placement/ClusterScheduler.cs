@@ -325,37 +325,36 @@ internal sealed partial class ClusterScheduler : IDisposable
 
     /// <summary>Makes the send pump of a node: batches of tasks to its endpoint; a send that fails because the node is
     /// unreachable re-places the batch, one that fails for its items (split down to them by the pump) fails those alone.</summary>
-    public SendPump<RemoteTask> CreatePump(RemoteNode node) => new(
-        async batch =>
+    public SendPump<RemoteTask> CreatePump(RemoteNode node)
+    {
+        Action<RemoteResult[]> returned = results => ResultsReturned?.Invoke(results);
+        return new(batch => node.SendTasksAsync(_node.Endpoint!, batch, returned), (batch, ex) => SendFailed(node, batch, ex));
+    }
+
+    /// <summary>A send of <paramref name="batch"/> to <paramref name="node"/> failed (the pump split it first when some
+    /// of its tasks were at fault): its tasks run elsewhere, or fail when no node could take them.</summary>
+    private void SendFailed(RemoteNode node, RemoteTask[] batch, Exception ex)
+    {
+        LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
+        var transient = SendFailures.IsTransient(ex);
+        foreach (var task in batch)
         {
-            // A lone task's reply may carry its result (Ray's PushTask reply): then it comes no other way.
-            if (await node.RunTasksAsync(_node.Endpoint!, batch).ConfigureAwait(false) is { Length: > 0 } results)
+            if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
             {
-                ResultsReturned?.Invoke(results);
-            }
-        },
-        (batch, ex) =>
-        {
-            LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
-            var transient = SendFailures.IsTransient(ex);
-            foreach (var task in batch)
-            {
-                if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
+                if (transient)
                 {
-                    if (transient)
-                    {
-                        Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: !SendFailures.NeverReachedNode(ex));
-                    }
-                    else if (_inFlight.TryRemove(spec.Id, out _))
-                    {
-                        // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
-                        // would fail the same way. The pump split the batch first, so only the tasks at fault get here.
-                        spec.RemoteNode = null;
-                        _attempts.FinishOwned(spec, null, WireCheck.UnsendableError(spec.DisplayName, $"node {node.Id}", ex), string.Empty, 0);
-                    }
+                    Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: !SendFailures.NeverReachedNode(ex));
+                }
+                else if (_inFlight.TryRemove(spec.Id, out _))
+                {
+                    // Not the node's fault (an argument that cannot be serialized, say): running it again elsewhere
+                    // would fail the same way. The pump split the batch first, so only the tasks at fault get here.
+                    spec.RemoteNode = null;
+                    _attempts.FinishOwned(spec, null, WireCheck.UnsendableError(spec.DisplayName, $"node {node.Id}", ex), string.Empty, 0);
                 }
             }
-        });
+        }
+    }
 
     /// <summary>Takes back a task node <paramref name="from"/> spilled back (<see cref="Spillback.TryTakeBack"/>).</summary>
     internal SpillbackAnswer TryTakeBack(TaskId id, NodeId from, out TaskSpec spec) => Spillback.TryTakeBack(_inFlight, id, from, out spec);

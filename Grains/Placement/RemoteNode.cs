@@ -32,16 +32,22 @@ internal sealed class RemoteNode : IRemoteAttempt
     public TaskChannelClient? Channel { get; init; }
 
     /// <summary>Sends a batch of tasks to the node: on its task channel when connected (ADR 0025), else, and when the
-    /// node refuses it there, through Orleans messaging. Either way the reply carries the results that came with it.</summary>
+    /// node refuses it there, through Orleans messaging. Either way the reply carries the results that came with it
+    /// (a lone task's result, Ray's PushTask reply), which go to <paramref name="resultsReturned"/>: they come no other
+    /// way.</summary>
+    /// <remarks>One state machine per send: this is the send pump's whole send (no lambda awaiting it).</remarks>
     /// <exception cref="TaskChannelClosedException">The channel closed before the node answered (the node may have
     /// taken the tasks): treated as a send to a node that went away.</exception>
-    public async Task<RemoteResult[]?> RunTasksAsync(INodeEndpoint replyTo, RemoteTask[] batch)
+    public async Task SendTasksAsync(INodeEndpoint replyTo, RemoteTask[] batch, Action<RemoteResult[]> resultsReturned)
     {
-        if (Channel?.TrySend(replyTo, batch) is { } sent)
+        RemoteResult[]? results = null;
+        var sent = false;
+        if (Channel?.TrySend(replyTo, batch) is { } viaChannel)
         {
             try
             {
-                return await sent.ConfigureAwait(false);
+                results = await viaChannel.ConfigureAwait(false);
+                sent = true;
             }
             catch (TaskChannelRefusedException)
             {
@@ -49,7 +55,15 @@ internal sealed class RemoteNode : IRemoteAttempt
             }
         }
 
-        return await Endpoint.RunTasksAsync(replyTo, batch).ConfigureAwait(false);
+        if (!sent)
+        {
+            results = await Endpoint.RunTasksAsync(replyTo, batch).ConfigureAwait(false);
+        }
+
+        if (results is { Length: > 0 })
+        {
+            resultsReturned(results);
+        }
     }
 
     /// <summary>Closes the task channel connection (the node died, or this runtime stops).</summary>
@@ -98,8 +112,11 @@ internal sealed class RemoteNode : IRemoteAttempt
             }
 
             var room = 1.0;
-            foreach (var (name, amount) in shape.Items)
+            var names = shape.Names;
+            var amounts = shape.Amounts;
+            for (var i = 0; i < names.Length; i++)
             {
+                var (name, amount) = (names[i], amounts[i]);
                 if (amount > 0 && Total[name] is var total and > 0)
                 {
                     room = Math.Min(room, (_available.GetValueOrDefault(name) - amount) / total);
@@ -116,10 +133,7 @@ internal sealed class RemoteNode : IRemoteAttempt
         lock (_gate)
         {
             _inFlight.Add(spec);
-            foreach (var (name, amount) in spec.Resources.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) - amount;
-            }
+            Add(spec.Resources, -1);
         }
     }
 
@@ -128,10 +142,7 @@ internal sealed class RemoteNode : IRemoteAttempt
     {
         lock (_gate)
         {
-            foreach (var (name, amount) in shape.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) - amount;
-            }
+            Add(shape, -1);
         }
     }
 
@@ -145,12 +156,21 @@ internal sealed class RemoteNode : IRemoteAttempt
                 return false;
             }
 
-            foreach (var (name, amount) in spec.Resources.Items)
-            {
-                _available[name] = _available.GetValueOrDefault(name) + amount;
-            }
+            Add(spec.Resources, 1);
 
             return true;
+        }
+    }
+
+    /// <summary>Adds <paramref name="shape"/> times <paramref name="sign"/> to what is free (caller holds the gate;
+    /// spans, not <see cref="ResourceSet.Items"/>: this runs for every task sent here).</summary>
+    private void Add(ResourceSet shape, int sign)
+    {
+        var names = shape.Names;
+        var amounts = shape.Amounts;
+        for (var i = 0; i < names.Length; i++)
+        {
+            _available[names[i]] = _available.GetValueOrDefault(names[i]) + (sign * amounts[i]);
         }
     }
 

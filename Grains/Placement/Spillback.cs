@@ -154,11 +154,13 @@ internal static class Spillback
         }
 
         var fits = int.MaxValue;
-        foreach (var (name, amount) in shape.Items)
+        var names = shape.Names;
+        var amounts = shape.Amounts;
+        for (var i = 0; i < names.Length; i++)
         {
-            if (amount > 0)
+            if (amounts[i] > 0)
             {
-                fits = Math.Min(fits, 1 + (int)Math.Floor(room * node.Total[name] / amount));
+                fits = Math.Min(fits, 1 + (int)Math.Floor(room * node.Total[names[i]] / amounts[i]));
             }
         }
 

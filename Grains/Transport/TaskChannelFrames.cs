@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Orleans.Serialization;
+using Orleans.Serialization.Buffers;
 using OrleansRay.Grains;
 
 namespace OrleansRay.Transport;
@@ -53,25 +55,46 @@ internal static class TaskChannelFrames
     /// <exception cref="InvalidOperationException">The body is over <see cref="MaxBody"/>.</exception>
     public static byte[] Build<TBody>(Serializer serializer, FrameKind kind, long callId, TBody body, out int length)
     {
-        var bytes = serializer.SerializeToArray(body);
-        return Build(kind, callId, bytes, out length);
+        // Into Orleans' pooled segments, then once into the rented frame: no array per frame beside the frame itself.
+        using var session = serializer.SessionPool.GetSession();
+        var writer = Writer.CreatePooled(session);
+        try
+        {
+            serializer.Serialize(body, ref writer);
+            var output = writer.Output;
+            var frame = Rent(kind, callId, output.Length, out length);
+            output.CopyTo(frame.AsSpan(HeaderSize, output.Length));
+            return frame;
+        }
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     /// <summary>A frame around bytes already serialized.</summary>
     /// <exception cref="InvalidOperationException">The body is over <see cref="MaxBody"/>.</exception>
     public static byte[] Build(FrameKind kind, long callId, ReadOnlySpan<byte> body, out int length)
     {
-        if (body.Length > MaxBody)
+        var frame = Rent(kind, callId, body.Length, out length);
+        body.CopyTo(frame.AsSpan(HeaderSize));
+        return frame;
+    }
+
+    /// <summary>A rented frame with its header written, for a body of <paramref name="bodyLength"/> bytes.</summary>
+    /// <exception cref="InvalidOperationException">The body is over <see cref="MaxBody"/>.</exception>
+    private static byte[] Rent(FrameKind kind, long callId, int bodyLength, out int length)
+    {
+        if (bodyLength > MaxBody)
         {
-            throw new InvalidOperationException($"A task channel frame of {body.Length} bytes is over the limit of {MaxBody} bytes.");
+            throw new InvalidOperationException($"A task channel frame of {bodyLength} bytes is over the limit of {MaxBody} bytes.");
         }
 
-        length = HeaderSize + body.Length;
+        length = HeaderSize + bodyLength;
         var frame = ArrayPool<byte>.Shared.Rent(length);
-        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame, bodyLength);
         BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(4), (int)kind);
         BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(8), callId);
-        body.CopyTo(frame.AsSpan(HeaderSize));
         return frame;
     }
 
@@ -81,6 +104,9 @@ internal static class TaskChannelFrames
     /// <exception cref="InvalidDataException">The header is not one of this protocol's (unknown kind, a body over
     /// <see cref="MaxBody"/>, a negative length).</exception>
     /// <exception cref="EndOfStreamException">The connection closed inside a frame.</exception>
+    /// <remarks>Its state machine comes from a pool (one read loop per connection awaits each frame once), not one
+    /// allocation per frame.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<(bool Read, FrameKind Kind, long CallId, byte[] Body, int Length)> ReadAsync(Stream stream, byte[] header, CancellationToken cancellationToken)
     {
         var first = await stream.ReadAtLeastAsync(header.AsMemory(0, HeaderSize), HeaderSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
