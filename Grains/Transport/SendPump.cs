@@ -96,7 +96,14 @@ internal sealed class SendPump<T>
                 if (_queue.Count <= MaxBatch)
                 {
                     batch = _queue.ToArray();
-                    _queue.Clear(); // the list is kept: one less allocation per batch
+                    if (_queue.Capacity <= MaxBatch)
+                    {
+                        _queue.Clear(); // kept: one allocation less per batch
+                    }
+                    else
+                    {
+                        _queue = new List<T>(); // a burst's large array is not held for good
+                    }
                 }
                 else
                 {
