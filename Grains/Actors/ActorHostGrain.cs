@@ -73,7 +73,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
             return null; // rebuilding the actor is SubmitAsync's (a turn of its own, never interleaved)
         }
 
-        var result = await _runtime.Replies.CarryResultAsync(call.ReturnId, () => _mailbox.Submit(batch), Placement.OwnerReplies.LoneReplyWait);
+        var result = await _runtime.Replies.CarryResultAsync(call.ReturnId, () => _mailbox.Submit(batch));
         return new ActorCallsAccepted(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries) { Result = result };
     }
 

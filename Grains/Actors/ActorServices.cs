@@ -104,7 +104,7 @@ internal sealed class ActorServices
             return null;
         }
 
-        var result = await Replies.CarryResultAsync(call.ReturnId, () => mailbox.Submit(batch), OwnerReplies.LoneReplyWait).ConfigureAwait(false);
+        var result = await Replies.CarryResultAsync(call.ReturnId, () => mailbox.Submit(batch)).ConfigureAwait(false);
         return new ActorCallsAccepted(NodeId.Value ?? string.Empty, mailbox.MaxTaskRetries) { Result = result };
     }
 }

@@ -56,7 +56,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             return null;
         }
 
-        return await _runtime.Replies.CarryResultAsync(tasks[0].ReturnId, () => Run(replyTo, tasks), OwnerReplies.LoneReplyWait).ConfigureAwait(false) is { } result
+        return await _runtime.Replies.CarryResultAsync(tasks[0].ReturnId, () => Run(replyTo, tasks)).ConfigureAwait(false) is { } result
             ? [result]
             : null;
     }

@@ -240,7 +240,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
         try
         {
-            _taskChannel = new TaskChannelServer(new System.Net.IPEndPoint(address, Options.TaskChannelPort), Copier.Serializer, Options.Credentials, Foreign.RunAsync, _logger, ActorServices.SubmitLoneHereAsync);
+            _taskChannel = new TaskChannelServer(new System.Net.IPEndPoint(address, Options.TaskChannelPort), Copier.Serializer, Options.Credentials, Foreign.RunAsync, GrainFactory, _logger, ActorServices.SubmitLoneHereAsync);
             Node.TaskChannel = _taskChannel.EndPoint.ToString();
         }
         catch (System.Net.Sockets.SocketException ex)

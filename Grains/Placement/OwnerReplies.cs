@@ -19,7 +19,12 @@ internal sealed partial class OwnerReplies
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
 
     /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="CarryResultAsync"/>), by object id.</summary>
-    private readonly ConcurrentDictionary<ObjectId, TaskCompletionSource<RemoteResult>> _held = new();
+    private readonly ConcurrentDictionary<ObjectId, ReplyHold> _held = new();
+
+    /// <summary>The open holds in the order they expire (each waits <see cref="LoneReplyWait"/>), for the sweep.</summary>
+    private readonly ConcurrentQueue<ReplyHold> _expiring = new();
+    private readonly Timer _sweep;
+    private int _sweepArmed;
     private long _carried;
     private readonly RecentlyCarried _recent = new();
     private readonly StoredValues _values;
@@ -31,6 +36,10 @@ internal sealed partial class OwnerReplies
         _values = values;
         _copier = copier;
         _logger = logger;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _sweep = new Timer(static self => ((OwnerReplies)self!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
+        }
     }
 
     /// <summary>Sends a result to the owner at <paramref name="replyTo"/> (batched per owner). A value that cannot be
@@ -179,24 +188,25 @@ internal sealed partial class OwnerReplies
     /// <summary>Replies held open for a result now.</summary>
     public int HeldReplies => _held.Count;
 
-    /// <summary>Starts work whose result is object <paramref name="id"/> and waits up to <paramref name="wait"/> for that
-    /// result, for the caller's reply to carry it (Ray's PushTask reply carries a small return value): a result sent for
-    /// <paramref name="id"/> meanwhile comes back here and goes nowhere else.</summary>
+    /// <summary>Starts work whose result is object <paramref name="id"/> and holds the caller's reply open for up to
+    /// <see cref="LoneReplyWait"/> for that result, for the reply to carry it (Ray's PushTask reply carries a small return
+    /// value): a result sent for <paramref name="id"/> meanwhile comes back here and goes nowhere else.</summary>
     /// <param name="id">The work's result object.</param>
     /// <param name="start">Starts the work (queues it); an exception from it propagates, nothing held.</param>
-    /// <param name="wait">How long to hold the reply open.</param>
-    /// <returns>The result, or null when the work had not finished within <paramref name="wait"/> (then its result is
-    /// sent on its own when it does).</returns>
-    public async Task<RemoteResult?> CarryResultAsync(ObjectId id, Action start, TimeSpan wait)
+    /// <returns>The result, or null when the work had not finished within <see cref="LoneReplyWait"/> (then its result is
+    /// sent on its own when it does). It completes on the thread that finished the work, or on the expiry sweep's.</returns>
+    /// <remarks>No timer per hold: holds expire in order (they all wait as long), so one sweep, armed while any is open,
+    /// expires every hold whose time has come.</remarks>
+    public Task<RemoteResult?> CarryResultAsync(ObjectId id, Action start)
     {
         if (_recent.Recall(id) is { } carried)
         {
-            return carried; // sent again: the reply that carried it did not reach the sender
+            return Task.FromResult<RemoteResult?>(carried); // sent again: the reply that carried it did not reach the sender
         }
 
         // A send of the same work still held open (its sender retried meanwhile) keeps the hold: this reply waits on it
-        // too, and both carry the result (the owner takes it once).
-        var hold = new TaskCompletionSource<RemoteResult>();
+        // too, and both carry the result (the owner takes it once), or both go without it when it expires.
+        var hold = new ReplyHold(id, System.Diagnostics.Stopwatch.GetTimestamp() + LoneReplyWaitTicks);
         var held = _held.GetOrAdd(id, hold);
         var mine = ReferenceEquals(held, hold);
         try
@@ -205,27 +215,72 @@ internal sealed partial class OwnerReplies
         }
         catch
         {
-            if (mine)
+            if (mine && _held.TryRemove(KeyValuePair.Create(id, hold)))
             {
-                _held.TryRemove(KeyValuePair.Create(id, hold));
+                hold.TrySetResult(null); // a retried send waiting on this hold goes without the result
             }
 
             throw;
         }
 
-        if (!held.Task.IsCompleted)
+        if (mine && !hold.Task.IsCompleted)
         {
-            using var timeout = new CancellationTokenSource();
-            await Task.WhenAny(held.Task, Task.Delay(wait, timeout.Token)).ConfigureAwait(false);
-            timeout.Cancel();
+            ExpireLater(hold);
         }
 
-        if (mine ? _held.TryRemove(KeyValuePair.Create(id, hold)) : !held.Task.IsCompleted)
+        return held.Task;
+    }
+
+    private static readonly long LoneReplyWaitTicks = (long)(LoneReplyWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>Queues <paramref name="hold"/> for the expiry sweep, and arms the sweep if it is not.</summary>
+    private void ExpireLater(ReplyHold hold)
+    {
+        _expiring.Enqueue(hold);
+        if (Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
         {
-            return null; // not finished: its result goes on its own
+            _sweep.Change(LoneReplyWait, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Expires the holds whose time has come (their replies go without the result, which travels on its own when
+    /// the work finishes), and arms itself again for the next, if any.</summary>
+    private void Sweep()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (_expiring.TryPeek(out var hold) && hold.ExpiresAt <= now)
+        {
+            _expiring.TryDequeue(out _);
+            if (_held.TryRemove(KeyValuePair.Create(hold.Id, hold)))
+            {
+                hold.TrySetResult(null);
+            }
         }
 
-        return await held.Task.ConfigureAwait(false); // taken by the hold: set now or in a moment
+        Volatile.Write(ref _sweepArmed, 0);
+        if (_expiring.TryPeek(out var next) && Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
+        {
+            var remaining = TimeSpan.FromSeconds((double)(next.ExpiresAt - now) / System.Diagnostics.Stopwatch.Frequency);
+            _sweep.Change(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>A reply held open for its work's result (<see cref="CarryResultAsync"/>): completed with the result by
+    /// <see cref="Send"/>, or with null by the sweep once <see cref="ExpiresAt"/> has passed; whoever removes it from the
+    /// held replies completes it.</summary>
+    private sealed class ReplyHold : TaskCompletionSource<RemoteResult?>
+    {
+        public ReplyHold(ObjectId id, long expiresAt)
+        {
+            Id = id;
+            ExpiresAt = expiresAt;
+        }
+
+        /// <summary>The work's result object.</summary>
+        public ObjectId Id { get; }
+
+        /// <summary>When it expires (<see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+        public long ExpiresAt { get; }
     }
 
     private void Send(INodeEndpoint replyTo, RemoteResult result, string functionName)

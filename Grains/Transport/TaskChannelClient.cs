@@ -56,7 +56,7 @@ internal sealed partial class TaskChannelClient : IDisposable
     /// sent: no connection (yet), a batch over <see cref="TaskChannelFrames.MaxBody"/> or one that does not serialize
     /// here; the caller then sends through Orleans, which reports a bad value its own way.</returns>
     public Task<RemoteResult[]?>? TrySend(INodeEndpoint replyTo, RemoteTask[] tasks) =>
-        TrySend<TaskChannelRequest, RemoteResult[]?>(TaskChannelFrames.FrameKind.Request, new TaskChannelRequest(replyTo, tasks));
+        TrySend<TaskChannelRequest, RemoteResult[]?>(TaskChannelFrames.FrameKind.Request, new TaskChannelRequest(replyTo.GetGrainId(), tasks));
 
     /// <summary>Sends a lone actor call to the actor's node, for the actor's mailbox there (as
     /// <see cref="IActorHostGrain.SubmitLoneAsync"/> takes it, without the host grain's turn).</summary>

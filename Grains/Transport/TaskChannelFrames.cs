@@ -7,10 +7,11 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.Transport;
 
-/// <summary>One send of tasks on a task channel: what <see cref="INodeEndpoint.RunTasksAsync"/> takes.</summary>
+/// <summary>One send of tasks on a task channel: what <see cref="INodeEndpoint.RunTasksAsync"/> takes, with the reply
+/// endpoint as its grain id (the node makes the reference once per connection, not a proxy per request).</summary>
 [GenerateSerializer, Immutable, Alias("orleansray.taskchannel.request")]
 internal sealed record TaskChannelRequest(
-    [property: Id(0)] INodeEndpoint ReplyTo,
+    [property: Id(0)] GrainId ReplyTo,
     [property: Id(1)] RemoteTask[] Tasks);
 
 /// <summary>One lone actor call on a task channel: what <see cref="IActorHostGrain.SubmitLoneAsync"/> takes, and the

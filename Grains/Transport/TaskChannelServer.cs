@@ -23,6 +23,7 @@ internal sealed partial class TaskChannelServer : IDisposable
     private readonly ClusterCredentials? _credentials;
     private readonly Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> _run;
     private readonly Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? _runActorCall;
+    private readonly IGrainFactory _grainFactory;
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
@@ -36,13 +37,15 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// <param name="serializer">The node's Orleans serializer (it knows the endpoint references and task types).</param>
     /// <param name="credentials">The cluster's credentials; null: plain TCP (embedded, <c>--insecure</c>).</param>
     /// <param name="run">Takes a send's tasks, as <see cref="INodeEndpoint.RunTasksAsync"/> does.</param>
+    /// <param name="grainFactory">Makes the reference to a request's reply endpoint from its grain id.</param>
     /// <param name="logger">Where refused peers and broken connections are logged.</param>
     /// <param name="runActorCall">Takes a lone actor call for an actor hosted here, as
     /// <see cref="IActorHostGrain.SubmitLoneAsync"/> does (null when it is not: the owner then uses the host grain);
     /// null: the node refuses actor calls on its channel.</param>
     /// <exception cref="SocketException">The address cannot be bound (not this machine's, or the port is taken).</exception>
-    public TaskChannelServer(IPEndPoint endPoint, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, ILogger logger, Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? runActorCall = null)
+    public TaskChannelServer(IPEndPoint endPoint, Serializer serializer, ClusterCredentials? credentials, Func<INodeEndpoint, RemoteTask[], Task<RemoteResult[]?>> run, IGrainFactory grainFactory, ILogger logger, Func<ActorId, ActorCallBatch, Task<ActorCallsAccepted?>>? runActorCall = null)
     {
+        _grainFactory = grainFactory;
         _runActorCall = runActorCall;
         _serializer = serializer;
         _credentials = credentials;
@@ -131,20 +134,55 @@ internal sealed partial class TaskChannelServer : IDisposable
             _connections.Add(connection);
         }
 
-        await ReadFramesAsync(connection, address, new byte[TaskChannelFrames.HeaderSize]).ConfigureAwait(false);
+        await ReadFramesAsync(new Peer(connection, address)).ConfigureAwait(false);
+    }
+
+    /// <summary>What the server keeps of one connection: its stream, the peer's address (for the log), the header buffer of
+    /// its reader, and the reply endpoint its requests name (an owner's requests on one connection all name the same
+    /// one; a new reference to it would cost a proxy instance per request). Only the connection's current reader uses
+    /// it.</summary>
+    private sealed class Peer
+    {
+        private GrainId _replyToId;
+        private INodeEndpoint? _replyTo;
+
+        public Peer(TaskChannelStream connection, string address)
+        {
+            Connection = connection;
+            Address = address;
+        }
+
+        public TaskChannelStream Connection { get; }
+
+        public string Address { get; }
+
+        public byte[] Header { get; } = new byte[TaskChannelFrames.HeaderSize];
+
+        /// <summary>The reference to the endpoint <paramref name="id"/>, made once per connection (again if it changes).</summary>
+        public INodeEndpoint ReplyTo(GrainId id, IGrainFactory grainFactory)
+        {
+            if (_replyTo is null || !_replyToId.Equals(id))
+            {
+                _replyTo = grainFactory.GetGrain<INodeEndpoint>(id);
+                _replyToId = id;
+            }
+
+            return _replyTo;
+        }
     }
 
     /// <summary>Reads and takes the connection's frames until it closes, or until a lone task or actor call taken from
-    /// one is to run on this thread (<see cref="ChannelRunHere"/>): reading then goes on in a new loop on the thread pool
-    /// first, so work that blocks this time holds up only itself, not the owner's next sends.</summary>
-    private async Task ReadFramesAsync(TaskChannelStream connection, string address, byte[] header)
+    /// one is to run on this thread (<see cref="ChannelRunHere"/>): reading then goes on in a new loop first, so work that
+    /// blocks this time holds up only itself, not the owner's next sends.</summary>
+    private async Task ReadFramesAsync(Peer peer)
     {
+        var connection = peer.Connection;
         Func<bool>? runHere = null;
         try
         {
             while (true)
             {
-                var (read, kind, callId, body, length) = await TaskChannelFrames.ReadAsync(connection.Stream, header, _stopping.Token).ConfigureAwait(false);
+                var (read, kind, callId, body, length) = await TaskChannelFrames.ReadAsync(connection.Stream, peer.Header, _stopping.Token).ConfigureAwait(false);
                 if (!read)
                 {
                     return;
@@ -155,7 +193,7 @@ internal sealed partial class TaskChannelServer : IDisposable
                 {
                     problem = kind switch
                     {
-                        TaskChannelFrames.FrameKind.Request => Take(connection, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length)), out runHere),
+                        TaskChannelFrames.FrameKind.Request => Take(peer, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length)), out runHere),
                         TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length)), out runHere),
                         _ => $"a node takes only requests on its task channel, not {kind}",
                     };
@@ -172,15 +210,13 @@ internal sealed partial class TaskChannelServer : IDisposable
                 if (problem is not null)
                 {
                     Interlocked.Increment(ref _refused);
-                    LogBadRequest(_logger, address, problem);
+                    LogBadRequest(_logger, peer.Address, problem);
                     connection.WriteFrame(TaskChannelFrames.Build(TaskChannelFrames.FrameKind.Failed, callId, Encoding.UTF8.GetBytes(problem), out var failedLength), failedLength);
                 }
 
                 if (runHere is not null)
                 {
-                    // The frame was read whole, so the header buffer is the new loop's; the new loop owns the connection.
-                    _ = Task.Run(() => ReadFramesAsync(connection, address, header));
-                    break;
+                    break; // the frame was read whole: the new loop owns the connection and its header buffer
                 }
             }
         }
@@ -193,7 +229,7 @@ internal sealed partial class TaskChannelServer : IDisposable
 
             if (!_stopping.IsCancellationRequested)
             {
-                LogClosed(_logger, address, ex.Message);
+                LogClosed(_logger, peer.Address, ex.Message);
             }
         }
         finally
@@ -209,36 +245,72 @@ internal sealed partial class TaskChannelServer : IDisposable
             }
         }
 
+        if (runHere is null)
+        {
+            return; // closed
+        }
+
+        ContinueReading(peer);
+
         // Claims the task and runs it here, as on a worker thread (false: a worker thread took it first). Its reply is
         // written when it completes, here or wherever it resumes.
-        if (runHere?.Invoke() == true)
+        if (runHere())
         {
             Interlocked.Increment(ref _ranOnReader);
+        }
+    }
+
+    /// <summary>True on a thread while it starts a connection's next read loop (<see cref="ContinueReading"/>).</summary>
+    [ThreadStatic]
+    private static bool _startingReader;
+
+    /// <summary>Starts the connection's next read loop before this thread runs a claim: here, up to its first read that
+    /// waits for data, whose continuation then runs on the thread pool when frames come (no thread is woken for it
+    /// now). A loop started that way that finds a frame already there and is to run a claim of its own starts the next
+    /// one on the thread pool instead, so loops never nest more than once.</summary>
+    private void ContinueReading(Peer peer)
+    {
+        if (_startingReader)
+        {
+            _ = Task.Run(() => ReadFramesAsync(peer));
+            return;
+        }
+
+        _startingReader = true;
+        try
+        {
+            _ = ReadFramesAsync(peer);
+        }
+        finally
+        {
+            _startingReader = false;
         }
     }
 
     /// <summary>Hands a request's tasks to the node; null, or what is wrong with the request. A lone task (not a
     /// generator) whose function ran short last time is held for this thread to run (<paramref name="runHere"/>, its
     /// claim; null otherwise).</summary>
-    private string? Take(TaskChannelStream connection, long callId, TaskChannelRequest? request, out Func<bool>? runHere)
+    private string? Take(Peer peer, long callId, TaskChannelRequest? request, out Func<bool>? runHere)
     {
         runHere = null;
-        if (request?.ReplyTo is null || request.Tasks is null)
+        if (request is null || request.ReplyTo.IsDefault || request.Tasks is null)
         {
             return "the request named no reply endpoint or no tasks";
         }
 
+        var connection = peer.Connection;
+        var replyTo = peer.ReplyTo(request.ReplyTo, _grainFactory);
         Interlocked.Increment(ref _served);
         if (request.Tasks is not [{ Streaming: false }])
         {
-            Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+            Run(connection, callId, _run, replyTo, request.Tasks);
             return null;
         }
 
         ChannelRunHere.Begin();
         try
         {
-            Run(connection, callId, _run, request.ReplyTo, request.Tasks);
+            Run(connection, callId, _run, replyTo, request.Tasks);
         }
         finally
         {

@@ -187,13 +187,51 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
             replies.Reply(replyTo, new RemoteResult { ObjectId = id, Value = 7 });
         }
 
-        var first = await replies.CarryResultAsync(id, Start, OwnerReplies.LoneReplyWait);
+        var first = await replies.CarryResultAsync(id, Start);
 
         // The sender never got that reply (a dropped connection, say) and sends the same work again.
-        var again = await replies.CarryResultAsync(id, Start, OwnerReplies.LoneReplyWait);
+        var again = await replies.CarryResultAsync(id, Start);
         Assert.Equal(7, first?.Value);
         Assert.Equal(7, again?.Value);
         Assert.Equal(1, starts);
+    }
+
+    [Fact]
+    public async Task A_held_reply_whose_work_does_not_finish_in_time_goes_without_the_result_and_so_does_a_retry_waiting_on_it()
+    {
+        var node = _cluster.Nodes[0];
+        var replies = node.Runtime.Replies;
+        var replyTo = node.Runtime.Node.Endpoint!;
+        var id = ObjectId.NewId();
+        var carried = replies.CarriedInReplies;
+
+        // Work that has not finished when its hold expires; its sender retries meanwhile, and the retry waits on that hold.
+        var first = replies.CarryResultAsync(id, static () => { });
+        var retried = replies.CarryResultAsync(id, static () => { });
+        Assert.Equal(1, replies.HeldReplies);
+        Assert.Null(await first.WaitAsync(Deadline));
+        Assert.Null(await retried.WaitAsync(Deadline));
+        Assert.Equal(0, replies.HeldReplies);
+
+        // Its result, when it comes, travels on its own: no reply takes it.
+        replies.Reply(replyTo, new RemoteResult { ObjectId = id, Value = 7 });
+        Assert.Equal(carried, replies.CarriedInReplies);
+
+        // Work whose start fails holds nothing: the failure reaches the caller, and a retry that came meanwhile (here, from
+        // inside the start) goes without the result at once, not when the hold would have expired.
+        var failing = ObjectId.NewId();
+        Task<RemoteResult?>? retry = null;
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            _ = replies.CarryResultAsync(failing, () =>
+            {
+                retry = replies.CarryResultAsync(failing, static () => { });
+                throw new InvalidOperationException("the node is stopping");
+            });
+        });
+        Assert.True(retry!.IsCompleted, "the retry still waits on a hold whose start failed");
+        Assert.Null(await retry);
+        Assert.Equal(0, replies.HeldReplies);
     }
 
     [Fact]

@@ -271,7 +271,7 @@ public sealed class TaskChannelTests : IAsyncLifetime
         {
             Interlocked.Add(ref ran, tasks.Length);
             return Task.FromResult<RemoteResult[]?>([new RemoteResult { ObjectId = tasks[0].ReturnId, TaskId = tasks[0].Id, Value = 7 }]);
-        }, NullLogger.Instance);
+        }, node.GrainFactory, NullLogger.Instance);
 
         // A header that is not this protocol's: the connection is closed, nothing runs.
         using (var junk = await ConnectRawAsync(server.EndPoint))
@@ -311,7 +311,7 @@ public sealed class TaskChannelTests : IAsyncLifetime
     {
         var node = _cluster.Nodes[0].Runtime;
         var never = new TaskCompletionSource<RemoteResult[]?>();
-        var server = new TaskChannelServer(new IPEndPoint(IPAddress.Loopback, 0), node.Copier.Serializer, credentials: null, (_, _) => never.Task, NullLogger.Instance);
+        var server = new TaskChannelServer(new IPEndPoint(IPAddress.Loopback, 0), node.Copier.Serializer, credentials: null, (_, _) => never.Task, node.GrainFactory, NullLogger.Instance);
         using var client = new TaskChannelClient(server.EndPoint, node.Copier.Serializer, credentials: null, NullLogger.Instance);
         Task<RemoteResult[]?> inFlight;
         try
