@@ -64,7 +64,7 @@ internal sealed partial class TaskChannelClient : IDisposable
     /// on that node: the caller then goes through its host grain), with the failures of <see cref="TrySend"/>; null when
     /// nothing was sent, as there.</returns>
     public Task<ActorCallsAccepted?>? TrySendActorCall(ActorId actor, ActorCallBatch batch) =>
-        TrySend<TaskChannelActorRequest, ActorCallsAccepted?>(TaskChannelFrames.FrameKind.ActorRequest, new TaskChannelActorRequest(actor, batch));
+        TrySend<TaskChannelActorRequest, ActorCallsAccepted?>(TaskChannelFrames.FrameKind.ActorRequest, new TaskChannelActorRequest(actor, batch.Calls, batch.ReplyTo?.GetGrainId() ?? default, batch.Floor));
 
     private Task<TReply>? TrySend<TRequest, TReply>(TaskChannelFrames.FrameKind kind, TRequest request)
     {

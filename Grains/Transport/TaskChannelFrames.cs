@@ -15,11 +15,14 @@ internal sealed record TaskChannelRequest(
     [property: Id(1)] RemoteTask[] Tasks);
 
 /// <summary>One lone actor call on a task channel: what <see cref="IActorHostGrain.SubmitLoneAsync"/> takes, and the
-/// actor it is for.</summary>
+/// actor it is for. The batch travels in parts, its reply endpoint as a grain id (the node makes the reference once per
+/// connection, not a proxy per request).</summary>
 [GenerateSerializer, Immutable, Alias("orleansray.taskchannel.actorrequest")]
 internal sealed record TaskChannelActorRequest(
     [property: Id(0)] ActorId Actor,
-    [property: Id(1)] ActorCallBatch Batch);
+    [property: Id(1)] ActorCall[] Calls,
+    [property: Id(2)] GrainId ReplyTo,
+    [property: Id(3)] long Floor);
 
 /// <summary>The task channel's framing: a 16-byte header (body length, kind, call id; little-endian) and a body of
 /// Orleans-serialized bytes. A request's body is a <see cref="TaskChannelRequest"/> (or a

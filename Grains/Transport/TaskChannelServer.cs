@@ -194,7 +194,7 @@ internal sealed partial class TaskChannelServer : IDisposable
                     problem = kind switch
                     {
                         TaskChannelFrames.FrameKind.Request => Take(peer, callId, _serializer.Deserialize<TaskChannelRequest>(body.AsSpan(0, length)), out runHere),
-                        TaskChannelFrames.FrameKind.ActorRequest => Take(connection, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length)), out runHere),
+                        TaskChannelFrames.FrameKind.ActorRequest => Take(peer, callId, _serializer.Deserialize<TaskChannelActorRequest>(body.AsSpan(0, length)), out runHere),
                         _ => $"a node takes only requests on its task channel, not {kind}",
                     };
                 }
@@ -323,19 +323,24 @@ internal sealed partial class TaskChannelServer : IDisposable
     /// <summary>Hands a lone actor call to the actor's mailbox on the node; null, or what is wrong with the request. When
     /// the actor is idle and its last call was short, the call is held for this thread to run (<paramref name="runHere"/>,
     /// its claim; null otherwise).</summary>
-    private string? Take(TaskChannelStream connection, long callId, TaskChannelActorRequest? request, out Func<bool>? runHere)
+    private string? Take(Peer peer, long callId, TaskChannelActorRequest? request, out Func<bool>? runHere)
     {
         runHere = null;
-        if (request?.Batch?.Calls is not { Length: 1 } || _runActorCall is null)
+        if (request?.Calls is not { Length: 1 } || _runActorCall is null)
         {
             return _runActorCall is null ? "this node takes no actor calls on its task channel" : "the request carried no lone actor call";
         }
 
+        var batch = new ActorCallBatch(request.Calls)
+        {
+            ReplyTo = request.ReplyTo.IsDefault ? null : peer.ReplyTo(request.ReplyTo, _grainFactory),
+            Floor = request.Floor,
+        };
         Interlocked.Increment(ref _served);
         ChannelRunHere.Begin();
         try
         {
-            Run(connection, callId, _runActorCall, request.Actor, request.Batch);
+            Run(peer.Connection, callId, _runActorCall, request.Actor, batch);
         }
         finally
         {
