@@ -21,8 +21,10 @@ internal sealed partial class OwnerReplies
     /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="CarryResultAsync"/>), by object id.</summary>
     private readonly ConcurrentDictionary<ObjectId, ReplyHold> _held = new();
 
-    /// <summary>The open holds in the order they expire (each waits <see cref="LoneReplyWait"/>), for the sweep.</summary>
-    private readonly ConcurrentQueue<ReplyHold> _expiring = new();
+    /// <summary>The open holds in the order they expire (each waits <see cref="LoneReplyWait"/>), for the sweep; under its
+    /// own lock. Not a <see cref="ConcurrentQueue{T}"/>: one that was peeked keeps its dequeued items referenced, and a
+    /// hold keeps its result, whose value may be of a job's code, which then could not unload.</summary>
+    private readonly Queue<ReplyHold> _expiring = new();
     private readonly Timer _sweep;
     private int _sweepArmed;
     private long _carried;
@@ -236,7 +238,11 @@ internal sealed partial class OwnerReplies
     /// <summary>Queues <paramref name="hold"/> for the expiry sweep, and arms the sweep if it is not.</summary>
     private void ExpireLater(ReplyHold hold)
     {
-        _expiring.Enqueue(hold);
+        lock (_expiring)
+        {
+            _expiring.Enqueue(hold);
+        }
+
         if (Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
         {
             _sweep.Change(LoneReplyWait, Timeout.InfiniteTimeSpan);
@@ -248,20 +254,39 @@ internal sealed partial class OwnerReplies
     private void Sweep()
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (_expiring.TryPeek(out var hold) && hold.ExpiresAt <= now)
+        while (NextExpired(now) is { } hold)
         {
-            _expiring.TryDequeue(out _);
             if (_held.TryRemove(KeyValuePair.Create(hold.Id, hold)))
             {
-                hold.TrySetResult(null);
+                hold.TrySetResult(null); // its continuation (the reply) runs here, outside the queue's lock
             }
         }
 
         Volatile.Write(ref _sweepArmed, 0);
-        if (_expiring.TryPeek(out var next) && Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
+        long nextExpiry;
+        lock (_expiring)
         {
-            var remaining = TimeSpan.FromSeconds((double)(next.ExpiresAt - now) / System.Diagnostics.Stopwatch.Frequency);
+            if (!_expiring.TryPeek(out var next))
+            {
+                return;
+            }
+
+            nextExpiry = next.ExpiresAt;
+        }
+
+        if (Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
+        {
+            var remaining = TimeSpan.FromSeconds((double)(nextExpiry - now) / System.Diagnostics.Stopwatch.Frequency);
             _sweep.Change(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Takes the first hold off the queue if its time has come (completed ones too: they go at their time).</summary>
+    private ReplyHold? NextExpired(long now)
+    {
+        lock (_expiring)
+        {
+            return _expiring.TryPeek(out var hold) && hold.ExpiresAt <= now ? _expiring.Dequeue() : null;
         }
     }
 
