@@ -16,6 +16,8 @@ internal sealed partial class OwnerReplies
     /// next batch, which waits for this reply, is not held up for long.</summary>
     public static readonly TimeSpan LoneReplyWait = TimeSpan.FromMilliseconds(1);
 
+    private static readonly long LoneReplyWaitTicks = (long)(LoneReplyWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+
     private readonly ConcurrentDictionary<INodeEndpoint, SendPump<RemoteResult>> _pumps = new();
 
     /// <summary>Results a caller is waiting to carry in its reply instead (<see cref="CarryResultAsync"/>), by object id.</summary>
@@ -26,7 +28,9 @@ internal sealed partial class OwnerReplies
     /// hold keeps its result, whose value may be of a job's code, which then could not unload.</summary>
     private readonly Queue<ReplyHold> _expiring = new();
     private readonly Timer _sweep;
-    private int _sweepArmed;
+
+    /// <summary>True while the sweep's timer is set (under the queue's lock).</summary>
+    private bool _sweepArmed;
     private long _carried;
     private readonly RecentlyCarried _recent = new();
     private readonly StoredValues _values;
@@ -233,24 +237,25 @@ internal sealed partial class OwnerReplies
         return held.Task;
     }
 
-    private static readonly long LoneReplyWaitTicks = (long)(LoneReplyWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-
-    /// <summary>Queues <paramref name="hold"/> for the expiry sweep, and arms the sweep if it is not.</summary>
+    /// <summary>Queues <paramref name="hold"/> for the expiry sweep, and sets the sweep's timer if it is not set.</summary>
     private void ExpireLater(ReplyHold hold)
     {
         lock (_expiring)
         {
             _expiring.Enqueue(hold);
+            if (_sweepArmed)
+            {
+                return;
+            }
+
+            _sweepArmed = true;
         }
 
-        if (Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
-        {
-            _sweep.Change(LoneReplyWait, Timeout.InfiniteTimeSpan);
-        }
+        _sweep.Change(LoneReplyWait, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Expires the holds whose time has come (their replies go without the result, which travels on its own when
-    /// the work finishes), and arms itself again for the next, if any.</summary>
+    /// the work finishes), and sets the timer again for the next, if any.</summary>
     private void Sweep()
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -262,23 +267,20 @@ internal sealed partial class OwnerReplies
             }
         }
 
-        Volatile.Write(ref _sweepArmed, 0);
         long nextExpiry;
         lock (_expiring)
         {
             if (!_expiring.TryPeek(out var next))
             {
+                _sweepArmed = false; // the next hold sets it
                 return;
             }
 
             nextExpiry = next.ExpiresAt;
         }
 
-        if (Interlocked.CompareExchange(ref _sweepArmed, 1, 0) == 0)
-        {
-            var remaining = TimeSpan.FromSeconds((double)(nextExpiry - now) / System.Diagnostics.Stopwatch.Frequency);
-            _sweep.Change(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, Timeout.InfiniteTimeSpan);
-        }
+        var remaining = TimeSpan.FromSeconds((double)(nextExpiry - now) / System.Diagnostics.Stopwatch.Frequency);
+        _sweep.Change(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Takes the first hold off the queue if its time has come (completed ones too: they go at their time).</summary>
