@@ -7,4 +7,5 @@ namespace OrleansRay.Execution;
 /// <param name="FinishedAt">When it finished.</param>
 /// <param name="Duration">How long it ran.</param>
 /// <param name="Error">The error's one-line description when it failed; null when it succeeded.</param>
-internal readonly record struct TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error);
+/// <param name="Attempt">The attempt that finished, 0 for the first run (Ray's <c>attempt_number</c>); -1 when not known.</param>
+internal readonly record struct TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error, int Attempt = -1);

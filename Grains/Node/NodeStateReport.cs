@@ -79,7 +79,7 @@ internal static class NodeStateReport
                 (type, message) = at < 0 ? (error, string.Empty) : (error[..at], error[(at + 2)..]);
             }
 
-            yield return new TaskStateRow(e.TaskId.ToString(), e.Function, e.Error is null ? "FINISHED" : "FAILED", e.Node, -1, string.Empty,
+            yield return new TaskStateRow(e.TaskId.ToString(), e.Function, e.Error is null ? "FINISHED" : "FAILED", e.Node, e.Attempt, string.Empty,
                 e.FinishedAt - e.Duration, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), type, message);
         }
     }

@@ -30,6 +30,8 @@ internal static class StateColumns
         ["node_id"] = r => r.Node,
         ["attempt_number"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
         ["error_type"] = r => r.ErrorType,
+        ["node"] = r => r.Node, // the JSON field names (Aliases)
+        ["attempt"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
     };
 
     private static readonly Dictionary<string, Func<ActorStateRow, string?>> Actors = new(StringComparer.OrdinalIgnoreCase)
@@ -40,6 +42,8 @@ internal static class StateColumns
         ["ray_namespace"] = r => r.Namespace,
         ["state"] = r => r.State,
         ["node_id"] = r => r.Node,
+        ["namespace"] = r => r.Namespace,
+        ["node"] = r => r.Node,
     };
 
     private static readonly Dictionary<string, Func<ObjectStateRow, string?>> Objects = new(StringComparer.OrdinalIgnoreCase)
@@ -52,6 +56,9 @@ internal static class StateColumns
         ["location"] = r => r.Location,
         ["node_id"] = r => r.StoreNode,
         ["spilled"] = r => r.Spilled is { } s ? (s ? "true" : "false") : null,
+        ["status"] = r => r.Status,
+        ["origin"] = r => r.Origin,
+        ["store_node"] = r => r.StoreNode,
     };
 
     private static readonly Dictionary<string, Func<NodeStateRow, string?>> Nodes = new(StringComparer.OrdinalIgnoreCase)
@@ -78,17 +85,38 @@ internal static class StateColumns
         ["strategy"] = r => r.Strategy,
     };
 
-    /// <summary>The keys <paramref name="resource"/> can be filtered by.</summary>
-    public static IReadOnlyList<string> Keys(StateResource resource) => resource switch
+    /// <summary>Filter keys that are a row's JSON field name (what <c>--format json</c> and <c>/api/state</c> print) for
+    /// a column whose Ray name differs, mapped to that Ray name: a filter may use either. Not listed by <see cref="Keys"/>.</summary>
+    private static readonly Dictionary<(StateResource Resource, string Key), string> Aliases = new()
     {
-        StateResource.Tasks => Tasks.Keys.ToList(),
-        StateResource.Actors => Actors.Keys.ToList(),
-        StateResource.Objects => Objects.Keys.ToList(),
-        StateResource.Nodes => Nodes.Keys.ToList(),
-        StateResource.Jobs => Jobs.Keys.ToList(),
-        StateResource.PlacementGroups => PlacementGroups.Keys.ToList(),
+        [(StateResource.Tasks, "node")] = "node_id",
+        [(StateResource.Tasks, "attempt")] = "attempt_number",
+        [(StateResource.Actors, "node")] = "node_id",
+        [(StateResource.Actors, "namespace")] = "ray_namespace",
+        [(StateResource.Objects, "status")] = "task_status",
+        [(StateResource.Objects, "origin")] = "type",
+        [(StateResource.Objects, "store_node")] = "node_id",
+    };
+
+    /// <summary>The keys <paramref name="resource"/> can be filtered by, in Ray's names. A row's JSON field name works as
+    /// a key too where it differs (<c>node</c> for <c>node_id</c>, <c>attempt</c> for <c>attempt_number</c>, an object's
+    /// <c>status</c> for <c>task_status</c>).</summary>
+    public static IReadOnlyList<string> Keys(StateResource resource) => AllKeys(resource).Where(k => !Aliases.ContainsKey((resource, k))).ToList();
+
+    private static IEnumerable<string> AllKeys(StateResource resource) => resource switch
+    {
+        StateResource.Tasks => Tasks.Keys,
+        StateResource.Actors => Actors.Keys,
+        StateResource.Objects => Objects.Keys,
+        StateResource.Nodes => Nodes.Keys,
+        StateResource.Jobs => Jobs.Keys,
+        StateResource.PlacementGroups => PlacementGroups.Keys,
         _ => throw new ArgumentOutOfRangeException(nameof(resource), resource, "Unknown state resource."),
     };
+
+    /// <summary>Ray's name of <paramref name="key"/> (itself unless it is a JSON field name's alias).</summary>
+    private static string RayName(StateResource resource, string key) =>
+        Aliases.TryGetValue((resource, key.ToLowerInvariant()), out var name) ? name : key.ToLowerInvariant();
 
     /// <summary>Ray's name of a resource on the command line ("placement-groups").</summary>
     public static string CliName(StateResource resource) => resource == StateResource.PlacementGroups ? "placement-groups" : resource.ToString().ToLowerInvariant();
@@ -100,23 +128,31 @@ internal static class StateColumns
     public static void Validate(StateResource resource, IEnumerable<StateFilter> filters)
     {
         ArgumentNullException.ThrowIfNull(filters);
-        var keys = Keys(resource);
+        var keys = AllKeys(resource).ToList();
         foreach (var filter in filters)
         {
             ArgumentNullException.ThrowIfNull(filter, nameof(filters));
             if (!keys.Contains(filter.Key, StringComparer.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Filter key '{filter.Key}' is not a column of {CliName(resource)}; valid keys: {string.Join(", ", keys)}.", nameof(filters));
+                throw new ArgumentException($"Filter key '{filter.Key}' is not a column of {CliName(resource)}; valid keys: {string.Join(", ", Keys(resource))}.", nameof(filters));
             }
 
-            if (ValuesOf(resource, filter.Key) is { } valid && !valid.Contains(filter.Value, StringComparer.OrdinalIgnoreCase))
+            var key = RayName(resource, filter.Key);
+            if (ValuesOf(resource, key) is { } valid && !valid.Contains(filter.Value, StringComparer.OrdinalIgnoreCase))
             {
                 throw new ArgumentException($"Filter value '{filter.Value}' for {filter.Key} of {CliName(resource)} is not valid; valid values: {string.Join(", ", valid)}.", nameof(filters));
+            }
+
+            if (IsNumber(resource, key) && !int.TryParse(filter.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            {
+                throw new ArgumentException($"Filter value '{filter.Value}' for {filter.Key} of {CliName(resource)} is not valid: it takes a whole number, e.g. {filter.Key}=0.", nameof(filters));
             }
         }
     }
 
-    private static string[]? ValuesOf(StateResource resource, string key) => (resource, key.ToLowerInvariant()) switch
+    private static bool IsNumber(StateResource resource, string rayName) => (resource, rayName) is (StateResource.Tasks, "attempt_number");
+
+    private static string[]? ValuesOf(StateResource resource, string rayName) => (resource, rayName) switch
     {
         (StateResource.Tasks, "state") => TaskStates,
         (StateResource.Actors, "state") => ActorStates,

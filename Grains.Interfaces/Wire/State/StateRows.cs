@@ -8,7 +8,8 @@ namespace OrleansRay;
 /// <c>PENDING_NODE_ASSIGNMENT</c> (queued for resources or a placement), <c>SUBMITTED_TO_WORKER</c> (leased to a worker
 /// that has not started it yet), <c>RUNNING</c> (started: it has a start time), <c>FINISHED</c> or <c>FAILED</c>.</param>
 /// <param name="Node">The node that runs or ran it; empty when none was chosen yet (or it could not be placed).</param>
-/// <param name="Attempt">The attempt number, 0 for the first run (Ray's <c>attempt_number</c>); -1 when not known (finished tasks).</param>
+/// <param name="Attempt">The attempt number, 0 for the first run (Ray's <c>attempt_number</c>); for a finished task the
+/// attempt that finished it, as its node counted them; -1 when not known.</param>
 /// <param name="Resources">The resources it asks for, as "{CPU: 1}"; empty for finished tasks.</param>
 /// <param name="StartedAt">When the run started; null while pending.</param>
 /// <param name="EndedAt">When it finished; null while pending or running.</param>

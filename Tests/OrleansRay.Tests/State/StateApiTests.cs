@@ -227,6 +227,51 @@ public sealed class StateApiTests : IAsyncLifetime
         }
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Runs = new();
+
+    public static int FailFirstRun(string key) =>
+        Runs.AddOrUpdate(key, 1, static (_, n) => n + 1) == 1 ? throw new InvalidOperationException("first run fails") : 7;
+
+    [Fact]
+    public async Task Finished_tasks_carry_the_attempt_that_finished_them_and_filters_take_the_json_field_names()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var retried = _ray.Task(FailFirstRun, key).Options(new TaskOptions { MaxRetries = 1, RetryExceptions = true }).Remote();
+        Assert.Equal(7, await retried);
+        Assert.Equal(2, Runs[key]);
+        Assert.Equal(9, await _ray.Task(TestFunctions.Square, 3).Remote());
+
+        // The retried task finished on its second attempt (attempt_number 1), the square on its first (0).
+        var second = await _ray.State.ListTasksAsync(StateListOptions.Where("attempt_number=1"));
+        var row = Assert.Single(second.Rows);
+        Assert.Contains("FailFirstRun", row.Name, StringComparison.Ordinal);
+        Assert.Equal("FINISHED", row.State);
+        Assert.Equal(1, row.Attempt);
+        var first = await _ray.State.ListTasksAsync(StateListOptions.Where("attempt_number=0"));
+        Assert.Contains(first.Rows, t => t.Name == "TestFunctions.Square" && t.State == "FINISHED");
+        Assert.DoesNotContain(first.Rows, t => t.Name.Contains("FailFirstRun", StringComparison.Ordinal));
+
+        // A row's JSON field name filters the same column as Ray's name for it.
+        var alias = await _ray.State.ListTasksAsync(StateListOptions.Where("attempt=1"));
+        Assert.Equal(row.TaskId, Assert.Single(alias.Rows).TaskId);
+        var byNode = await _ray.State.ListTasksAsync(StateListOptions.Where($"node={row.Node}"));
+        var byNodeId = await _ray.State.ListTasksAsync(StateListOptions.Where($"node_id={row.Node}"));
+        Assert.NotEmpty(byNode.Rows);
+        Assert.Equal(byNodeId.Rows.Select(t => t.TaskId).Order(), byNode.Rows.Select(t => t.TaskId).Order());
+        var objects = await _ray.State.ListObjectsAsync(StateListOptions.Where("status=FINISHED"));
+        var objectsByRayName = await _ray.State.ListObjectsAsync(StateListOptions.Where("task_status=FINISHED"));
+        Assert.Equal(objectsByRayName.Total, objects.Total);
+
+        // The aliases are accepted, not advertised: the refusal of a bad key lists Ray's names only.
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListTasksAsync(StateListOptions.Where("colour=red")));
+        Assert.Contains("attempt_number", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("attempt,", bad.Message, StringComparison.Ordinal);
+
+        // A number column takes numbers only.
+        var notNumber = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListTasksAsync(StateListOptions.Where("attempt_number=abc")));
+        Assert.Contains("whole number", notNumber.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Bad_filters_and_limits_are_refused_naming_the_valid_choices()
     {
