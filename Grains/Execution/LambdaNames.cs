@@ -9,8 +9,33 @@ internal static class LambdaNames
 {
     private const byte Call = 0x28, CallVirt = 0x6F, NewObj = 0x73;
 
+    /// <summary>The name to show for <paramref name="method"/>: what a lambda calls, a local function's own name
+    /// ("Program.Slow" for <c>Slow</c> declared in top-level statements, which the compiler names
+    /// <c>&lt;&lt;Main&gt;$&gt;g__Slow|0_1</c>), else <paramref name="fallback"/>.</summary>
     public static string Describe(MethodBase method, string fallback) =>
-        Target(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}") : fallback;
+        Target(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}")
+        : LocalFunctionName(method.Name) is { } local && method.DeclaringType is { } declaring ? $"{declaring.Name}.{local}"
+        : fallback;
+
+    /// <summary>The source name of a local function from its compiled name (<c>&lt;Outer&gt;g__Name|1_0</c>); null for
+    /// any other method.</summary>
+    public static string? LocalFunctionName(string compiledName)
+    {
+        if (!compiledName.StartsWith('<'))
+        {
+            return null;
+        }
+
+        var start = compiledName.LastIndexOf(">g__", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        start += 4;
+        var end = compiledName.IndexOf('|', start);
+        return end > start ? compiledName[start..end] : null;
+    }
 
     /// <summary>The method a compiler-generated lambda calls (its first call of user code); null for other methods or
     /// when none is found.</summary>

@@ -273,6 +273,17 @@ public sealed class StateApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_local_function_is_listed_by_its_own_name()
+    {
+        static int Doubled(int x) => 2 * x;
+
+        Assert.Equal(8, await _ray.Task(Doubled, 4).Remote());
+
+        var rows = await _ray.State.ListTasksAsync(StateListOptions.Where("name=StateApiTests.Doubled"));
+        Assert.Equal("StateApiTests.Doubled", Assert.Single(rows.Rows).Name); // not the compiler's <...>g__Doubled|12_0
+    }
+
+    [Fact]
     public async Task Bad_filters_and_limits_are_refused_naming_the_valid_choices()
     {
         var key = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListTasksAsync(StateListOptions.Where("colour=red")));
