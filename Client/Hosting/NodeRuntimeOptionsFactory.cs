@@ -1,3 +1,4 @@
+using OrleansRay.Execution;
 using OrleansRay.Node;
 using OrleansRay.Transport;
 
@@ -12,12 +13,17 @@ internal static class NodeRuntimeOptionsFactory
     public static NodeRuntimeOptions Create(RayNodeOptions options, Orleans.Configuration.EndpointOptions? endpoints = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new NodeRuntimeOptions
+        // CPUs are a logical resource (Ray's num_cpus): the node may offer far more than the machine has cores, and the
+        // pool starts threads on demand, one per item queued that no free thread takes (WorkerPool). So one thread per CPU
+        // is started up front only up to EagerWorkerThreads, and the pool may grow to one thread per CPU (so the node's
+        // CPU slots can all run at once) but never past WorkerPool.ThreadLimit: 1,000,000 CPUs once started as many
+        // threads at construction, and the process died of it (exit 134, out of memory mappings).
+        var slots = (int)Math.Ceiling(Math.Min(options.NumCpus ?? Environment.ProcessorCount, WorkerPool.ThreadLimit));
+        var runtime = new NodeRuntimeOptions
         {
             Resources = Resources(options),
             Namespace = options.Namespace,
-            // One worker thread per CPU the node offers is started up front; blocked functions add more as needed.
-            MinWorkerThreads = Math.Max(1, (int)Math.Ceiling(options.NumCpus ?? Environment.ProcessorCount)),
+            MinWorkerThreads = Math.Clamp(slots, 1, EagerWorkerThreads),
             InlineThreshold = options.InlineThreshold,
             Credentials = options.Credentials,
             TaskChannelPort = options.TaskChannelPort,
@@ -25,7 +31,13 @@ internal static class NodeRuntimeOptionsFactory
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
                 : null,
         };
+        runtime.MaxWorkerThreads = Math.Max(runtime.MaxWorkerThreads, slots);
+        return runtime;
     }
+
+    /// <summary>The most worker threads a node starts up front: the machine's processor count, at least 64. More CPUs
+    /// than that get their threads when work needs them.</summary>
+    public static int EagerWorkerThreads => Math.Max(Environment.ProcessorCount, 64);
 
     /// <summary>The node's resources: CPU, GPU, memory, object_store_memory and the custom ones.</summary>
     public static ResourceSet Resources(RayNodeOptions options)

@@ -70,8 +70,8 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     private static readonly ExecutionContext DefaultContext = CaptureDefaultContext();
 
     /// <param name="name">The threads' name prefix.</param>
-    /// <param name="minThreads">Threads started at once (at least 1).</param>
-    /// <param name="maxThreads">The most threads the pool starts.</param>
+    /// <param name="minThreads">Threads started at once (at least 1, at most <see cref="ThreadLimit"/>).</param>
+    /// <param name="maxThreads">The most threads the pool starts (at most <see cref="ThreadLimit"/>).</param>
     /// <param name="timeProvider">The clock of the deferred-item timer (<see cref="PostDeferred"/>); by default the system's,
     /// with the timer on a thread of its own (<see cref="TickThreadTimeProvider"/>).</param>
     /// <param name="idleThreadTimeout">How long a thread above <paramref name="minThreads"/> waits for work before it
@@ -89,14 +89,19 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
 
         _name = name;
         _deferred = new DeferredPost(this, timeProvider ?? TickThreadTimeProvider.Instance);
-        _minThreads = Math.Max(1, minThreads);
-        _maxThreads = Math.Max(_minThreads, maxThreads);
+        _minThreads = Math.Clamp(minThreads, 1, ThreadLimit);
+        _maxThreads = Math.Clamp(maxThreads, _minThreads, ThreadLimit);
         _idleTimeoutMilliseconds = idle == Timeout.InfiniteTimeSpan ? Timeout.Infinite : (int)Math.Ceiling(idle.TotalMilliseconds);
         for (var i = 0; i < _minThreads; i++)
         {
             StartThread();
         }
     }
+
+    /// <summary>The most threads any pool starts, whatever it is asked for: a node's CPUs are logical (Ray's num_cpus) and
+    /// may be set far above what a process can run as threads; a million threads exhaust the process's memory mappings
+    /// and the runtime aborts it. Items beyond this many running at once wait in the queue.</summary>
+    public const int ThreadLimit = 4096;
 
     /// <summary>How long a thread above the minimum waits for work before it leaves, unless the pool is given another.</summary>
     public static readonly TimeSpan DefaultIdleThreadTimeout = TimeSpan.FromSeconds(20);
