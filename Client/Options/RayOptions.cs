@@ -87,6 +87,12 @@ public sealed class RayOptions
             throw new ArgumentException("RayOptions.Namespace cannot be empty.", nameof(Namespace));
         }
 
+        if (!Enum.IsDefined(LogLevel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LogLevel), LogLevel,
+                $"RayOptions.LogLevel = {(int)LogLevel} is not a log level: give one of {string.Join(", ", Enum.GetNames<Microsoft.Extensions.Logging.LogLevel>())}.");
+        }
+
         foreach (var (name, amount) in Resources)
         {
             if (string.IsNullOrWhiteSpace(name) || amount < 0 || double.IsNaN(amount) || double.IsInfinity(amount))
