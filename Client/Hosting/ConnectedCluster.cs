@@ -206,8 +206,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// <c>/tmp/orleansray</c>, as the address file.</summary>
     internal static string TokenFile => Path.Combine(Root, "orleansray_auth_token");
 
-    private static string Root =>
-        Environment.GetEnvironmentVariable("ORLEANSRAY_TEMP_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "orleansray");
+    private static string Root => RootFrom(Environment.GetEnvironmentVariable);
+
+    private static string RootFrom(Func<string, string?> environment) =>
+        environment("ORLEANSRAY_TEMP_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "orleansray");
 
     /// <summary>The driver's credentials: none with <see cref="RayOptions.Insecure"/>; else <see cref="RayOptions.AuthToken"/>,
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, or this machine's token file, in that order; with where the token came from.</summary>
@@ -259,27 +261,45 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>"auto" means $ORLEANSRAY_ADDRESS, else the address file of the head started on this machine.</summary>
-    internal static string ResolveAddress(string address)
+    /// <summary>"auto" means $ORLEANSRAY_ADDRESS, else the address file of the head started on this machine. An http:// or
+    /// https:// URL in $ORLEANSRAY_ADDRESS is the head's job API (what the job verbs use, as Ray's RAY_ADDRESS), not a
+    /// gateway: "auto" skips it and reads the address file.</summary>
+    /// <param name="address">RayOptions.Address.</param>
+    /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
+    /// when null (tests give their own, as the process's variables are shared).</param>
+    internal static string ResolveAddress(string address, Func<string, string?>? environment = null)
     {
         if (!string.Equals(address, "auto", StringComparison.OrdinalIgnoreCase))
         {
             return address;
         }
 
-        if (Environment.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } fromEnvironment)
+        environment ??= Environment.GetEnvironmentVariable;
+        string? jobApiUrl = null;
+        if (environment(AddressVariable)?.Trim() is { Length: > 0 } fromEnvironment)
         {
-            return fromEnvironment.Trim();
+            if (!IsHttpUrl(fromEnvironment))
+            {
+                return fromEnvironment;
+            }
+
+            jobApiUrl = fromEnvironment;
         }
 
-        var file = Path.Combine(Root, "orleansray_current_cluster");
+        var file = Path.Combine(RootFrom(environment), "orleansray_current_cluster");
         if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } fromFile)
         {
             return fromFile;
         }
 
-        throw new RayException($"RayOptions.Address = \"auto\" found no cluster: ${AddressVariable} is not set and {file} does not exist. Start one with `orleansray start --head`, or give the address (\"host:port\").");
+        var variable = jobApiUrl is null
+            ? $"${AddressVariable} is not set"
+            : $"${AddressVariable} is {jobApiUrl}, the job API's URL (for `orleansray job`), not a gateway's HOST:PORT,";
+        throw new RayException($"RayOptions.Address = \"auto\" found no cluster: {variable} and {file} does not exist. Start one with `orleansray start --head`, or give the address (\"host:port\").");
     }
+
+    private static bool IsHttpUrl(string value) =>
+        value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     internal static IPEndPoint ParseEndpoint(string address)
     {
