@@ -153,12 +153,32 @@ internal static class StateTables
             table.AddColumn(column);
         }
 
+        var widths = columns.Select(c => c.Length).ToArray();
         foreach (var row in rows)
         {
-            table.AddRow(cells(row).Select(Markup.Escape).ToArray());
+            var texts = cells(row);
+            for (var i = 0; i < texts.Length && i < widths.Length; i++)
+            {
+                widths[i] = Math.Max(widths[i], texts[i].Length);
+            }
+
+            table.AddRow(texts.Select(Markup.Escape).ToArray());
         }
 
-        console.Write(table);
+        // A table wider than the console would wrap its cells, splitting ids (32 hex digits) that are meant to be
+        // copied into the next command. Rows longer than the console instead: a terminal folds a long line, and the id
+        // stays whole in it. Each column takes its cells' width plus a space each side and one rule.
+        var natural = widths.Sum() + (3 * widths.Length) + 1;
+        var width = console.Profile.Width;
+        console.Profile.Width = Math.Max(width, natural);
+        try
+        {
+            console.Write(table);
+        }
+        finally
+        {
+            console.Profile.Width = width;
+        }
     }
 
     private static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
