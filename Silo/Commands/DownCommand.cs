@@ -107,8 +107,30 @@ internal sealed class DownCommand : Command
         return process is not null;
     }
 
+    /// <summary>The nodes of other clusters on this machine that still run (a live process behind their pid file), newest
+    /// first.</summary>
+    private static List<NodeRecord> LiveNodesOutside(CliPaths paths, string session) =>
+        paths.PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
+            .Where(n => !string.Equals(Path.GetFullPath(n.Session), session, StringComparison.Ordinal) && IsRunning(n.Pid, n.ProcessStart))
+            .OrderByDescending(n => n.ProcessStart)
+            .ToList();
+
+    /// <summary>The token a head kept in its session folder (null: it runs --insecure, or the copy cannot be read).</summary>
+    private static string? ReadTokenCopy(NodeRecord head)
+    {
+        try
+        {
+            var text = File.ReadAllText(Path.Combine(head.Session, "auth_token")).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Removes what the cluster left: its nodes' pid files, the address and token files when they are its
-    /// head's, the provider's records, and the session folder (logs) unless <paramref name="keepLogs"/>.</summary>
+    /// head's and no other cluster on this machine still runs (else they go to the newest other head), the provider's records, and the session folder (logs) unless <paramref name="keepLogs"/>.</summary>
     private static void RemoveFiles(ClusterRecord record, CliPaths paths, bool keepLogs)
     {
         var session = Path.GetFullPath(record.Session);
@@ -120,10 +142,28 @@ internal sealed class DownCommand : Command
             }
         }
 
+        // Other clusters started on this machine (`start --head`, another `up`) share the address and token files: the
+        // newest head still running takes them over, as if it had started last; `stop`'s rule for the token file (gone
+        // once no node runs here) holds too, since a node still running may be reached through it.
+        var others = LiveNodesOutside(paths, session);
         if (paths.ReadAddress() == record.Address)
         {
-            File.Delete(paths.AddressFile);
-            File.Delete(paths.TokenFile);
+            if (others.FirstOrDefault(n => n.IsHead) is { } head)
+            {
+                CliPaths.WriteAtomically(paths.AddressFile, head.Address + "\n");
+                if (ReadTokenCopy(head) is { } token)
+                {
+                    CliPaths.WriteSecret(paths.TokenFile, token + "\n");
+                }
+            }
+            else
+            {
+                File.Delete(paths.AddressFile);
+                if (others.Count == 0)
+                {
+                    File.Delete(paths.TokenFile);
+                }
+            }
         }
 
         if (Directory.Exists(paths.NodesDirectory) && !Directory.EnumerateFileSystemEntries(paths.NodesDirectory).Any())
@@ -152,6 +192,18 @@ internal sealed class DownCommand : Command
             if (latest.LinkTarget is not null && !Directory.Exists(paths.LatestSession))
             {
                 latest.Delete();
+                // It pointed at this cluster's session: the newest session a running node still uses is the latest now.
+                if (others.FirstOrDefault(n => Directory.Exists(n.Session)) is { } newest)
+                {
+                    try
+                    {
+                        File.CreateSymbolicLink(paths.LatestSession, Path.GetRelativePath(paths.Root, Path.GetFullPath(newest.Session)));
+                    }
+                    catch (IOException)
+                    {
+                        // The link is a convenience for people; the nodes use their session folders directly.
+                    }
+                }
             }
         }
 
