@@ -200,13 +200,28 @@ internal static partial class ClusterTls
 
         internal void Saw(bool ours) => Interlocked.CompareExchange(ref _state, ours ? 2 : 1, 0);
 
-        /// <summary>Why connecting to <paramref name="address"/> failed, in words a user can act on; null when TLS was
-        /// not the reason.</summary>
-        public string? Explain(string address, string tokenSource) =>
+        /// <summary>Why connecting to <paramref name="address"/> failed, in words a user can act on and true for every
+        /// case the client cannot tell apart; null when TLS was not the reason.</summary>
+        /// <param name="address">The gateway, as given.</param>
+        /// <param name="tokenSource">Where the token came from (an option, a variable, a file).</param>
+        /// <param name="insecureHint">How this caller connects without TLS (a driver's <c>Insecure = true</c>, the CLI's
+        /// <c>--insecure</c>).</param>
+        /// <param name="waited">How long the caller waited for an answer, said when no handshake got an answer.</param>
+        public string? Explain(string address, string tokenSource, string insecureHint = "Insecure = true (CLI: --insecure)", TimeSpan? waited = null) =>
             SawForeignKey
-                ? $"the cluster at {address} holds another auth token than the one from {tokenSource}: use the token its head printed (on the head's machine: the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)"
+                ? ForeignCertificate(address, $"it holds another auth token than the one from {tokenSource} (use the token its head printed: on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)")
                 : SawCertificate
                     ? null
-                    : $"the node at {address} did not answer TLS: a cluster started with --insecure needs Insecure = true (CLI: --insecure), or the address is not an OrleansRay gateway";
+                    : NoTlsAnswer(address, insecureHint, waited);
+
+        /// <summary>A server presented a certificate of another key: an OrleansRay cluster with another token, or any
+        /// other TLS service (the client cannot tell which).</summary>
+        internal static string ForeignCertificate(string address, string otherToken) =>
+            $"{address} presented a certificate that is not this cluster's: {otherToken}, or it is not an OrleansRay node";
+
+        /// <summary>No handshake got as far as a certificate: a node that does not answer (stopped, hung, overloaded), a
+        /// cluster started with --insecure, or not a gateway at all (the client cannot tell which).</summary>
+        internal static string NoTlsAnswer(string address, string insecureHint, TimeSpan? waited) =>
+            $"no TLS answer from {address}{(waited is { } w ? " within " + Math.Round(w.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) + " s" : string.Empty)}: the node is not responding (stopped, hung or overloaded: look at its process and its log on its machine), or it runs --insecure (then use {insecureHint}), or the address is not an OrleansRay gateway";
     }
 }

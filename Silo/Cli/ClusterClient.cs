@@ -56,12 +56,13 @@ internal sealed class ClusterClient : IAsyncDisposable
         await OptionValues.EnsureAnswersAsync(option, address, endpoint, cancellationToken).ConfigureAwait(false);
         ArgumentNullException.ThrowIfNull(credentialsSource);
         var credentials = credentialsSource();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         switch (await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
         {
             case ClusterTls.ProbeResult.Tls when credentials is null:
                 throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
             case ClusterTls.ProbeResult.OtherKey:
-                throw CliException.Usage($"cannot connect to {address}: the cluster there holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}): use the token its head printed.");
+                throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.ForeignCertificate(address, $"it holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}; use the token its head printed)")}.");
             case ClusterTls.ProbeResult.Plain when credentials is not null:
                 throw CliException.Usage($"cannot connect to {address}: it did not answer TLS; a cluster started with --insecure needs --insecure, or the address is not an OrleansRay gateway.");
         }
@@ -91,10 +92,12 @@ internal sealed class ClusterClient : IAsyncDisposable
         {
             host.Dispose();
             credentials?.Dispose();
-            if (credentials is not null && handshake.Explain(address, "this command (--auth-token, else $" + ClusterCredentials.TokenVariable + ", else the token file)") is { } why)
+            if (credentials is not null && handshake.Explain(address, "this command (--auth-token, else $" + ClusterCredentials.TokenVariable + ", else the token file)", "--insecure", waited.Elapsed) is { } why)
             {
-                // Bad input (a wrong token, or --insecure against TLS): exit code 2, as for any option a person must fix.
-                throw CliException.Usage($"cannot connect to {address}: {why}.");
+                // A certificate of another key is bad input (exit code 2, as for any option a person must fix); no TLS
+                // answer at all (the probe found the node slow, then the client's deadline passed) is mostly a node that
+                // does not respond: exit code 1, as when nothing answers.
+                throw handshake.SawForeignKey ? CliException.Usage($"cannot connect to {address}: {why}.") : new CliException($"cannot connect to {address}: {why}.");
             }
 
             throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");

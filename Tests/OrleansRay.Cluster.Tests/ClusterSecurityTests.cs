@@ -122,11 +122,11 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
         var wrong = await elsewhere.RunAsync("status", "--address", Cluster.Address, "--auth-token", ClusterCredentials.NewToken());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"a wrong token took {clock.Elapsed} to be told");
         Assert.Equal(2, wrong.ExitCode);
-        Assert.Contains("holds another auth token", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("presented a certificate that is not this cluster's: it holds another auth token than the one this command used", wrong.Error, StringComparison.Ordinal);
 
         var worker = await elsewhere.RunAsync("start", "--address", Cluster.Address, "--num-cpus", "1", "--auth-token", ClusterCredentials.NewToken());
         Assert.Equal(2, worker.ExitCode);
-        Assert.Contains("holds another auth token", worker.Error, StringComparison.Ordinal);
+        Assert.Contains("presented a certificate that is not this cluster's: it holds another auth token than the one this command used", worker.Error, StringComparison.Ordinal);
         Assert.Empty(elsewhere.NodePids());
 
         var insecure = await elsewhere.RunAsync("status", "--address", Cluster.Address, "--insecure");
