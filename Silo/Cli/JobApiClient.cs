@@ -15,19 +15,29 @@ namespace OrleansRay.Silo.Cli;
 /// reached (exit code 1).</remarks>
 internal sealed class JobApiClient : IDisposable
 {
-    /// <summary>A call answers in milliseconds, an upload of 100 MiB in seconds; a stop waits up to 10 s for the job.</summary>
-    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(100);
+    /// <summary>How long a query (list, status, logs, stop) may take: it answers in milliseconds, a stop within the 10 s
+    /// it waits for the job; a head that accepts and says nothing is told within this, not after a transfer's deadline.</summary>
+    public static readonly TimeSpan QueryDeadline = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a call that legitimately takes long may take: an upload of a working dir (100 MiB in seconds on
+    /// a slow link), a submit (the head starts the job), each call of a <c>--follow</c> that watches a busy head.</summary>
+    public static readonly TimeSpan TransferDeadline = TimeSpan.FromSeconds(100);
+
+    private readonly TimeSpan _queryDeadline;
 
     private readonly HttpClient _http;
 
     /// <param name="baseUrl">The head's dashboard URL, e.g. http://10.0.0.5:8265.</param>
     /// <param name="token">The cluster's auth token, sent as <c>Authorization: Bearer</c>; null sends none (a head
     /// started with --insecure).</param>
-    public JobApiClient(Uri baseUrl, string? token)
+    /// <param name="queryDeadline">How long a query may take; default <see cref="QueryDeadline"/> (tests shorten it).</param>
+    public JobApiClient(Uri baseUrl, string? token, TimeSpan? queryDeadline = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         BaseUrl = baseUrl;
-        _http = new HttpClient { BaseAddress = baseUrl, Timeout = CallDeadline };
+        _queryDeadline = queryDeadline ?? QueryDeadline;
+        // Each call has its own deadline (CallAsync): a query's is short, a transfer's long.
+        _http = new HttpClient { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
         if (token is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
@@ -38,15 +48,17 @@ internal sealed class JobApiClient : IDisposable
 
     /// <summary>The job table (<c>GET /api/jobs</c>), newest first.</summary>
     public async Task<IReadOnlyList<DashboardApi.JobRow>> ListAsync(CancellationToken cancellationToken) =>
-        (await SendAsync<DashboardApi.JobsView>(HttpMethod.Get, "api/jobs", null, cancellationToken).ConfigureAwait(false)).Jobs;
+        (await SendAsync<DashboardApi.JobsView>(HttpMethod.Get, "api/jobs", null, _queryDeadline, cancellationToken).ConfigureAwait(false)).Jobs;
 
     /// <summary>One job (<c>GET /api/jobs/{id}</c>).</summary>
-    public Task<JobDetail> GetAsync(string jobId, CancellationToken cancellationToken) =>
-        SendAsync<JobDetail>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}", null, cancellationToken);
+    public Task<JobDetail> GetAsync(string jobId, CancellationToken cancellationToken) => GetAsync(jobId, _queryDeadline, cancellationToken);
+
+    private Task<JobDetail> GetAsync(string jobId, TimeSpan deadline, CancellationToken cancellationToken) =>
+        SendAsync<JobDetail>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}", null, deadline, cancellationToken);
 
     /// <summary>Stops a job the head runs (<c>POST /api/jobs/{id}/stop</c>).</summary>
     public Task<JobDetail> StopAsync(string jobId, CancellationToken cancellationToken) =>
-        SendAsync<JobDetail>(HttpMethod.Post, $"api/jobs/{Uri.EscapeDataString(jobId)}/stop", null, cancellationToken);
+        SendAsync<JobDetail>(HttpMethod.Post, $"api/jobs/{Uri.EscapeDataString(jobId)}/stop", null, _queryDeadline, cancellationToken);
 
     /// <summary>Checks with one small request that the head's job API answers and takes this client's token: asks for
     /// the job <paramref name="jobId"/>, which need not exist (a 404 is an answer). For a caller about to do costly
@@ -54,7 +66,7 @@ internal sealed class JobApiClient : IDisposable
     /// <exception cref="CliException">Nothing answers, or the head refuses the token or the request.</exception>
     public async Task EnsureAnswersAsync(string jobId, CancellationToken cancellationToken)
     {
-        using var response = await CallAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}", null, cancellationToken).ConfigureAwait(false);
+        using var response = await CallAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}", null, _queryDeadline, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
         {
             throw await FailureAsync(response, cancellationToken).ConfigureAwait(false);
@@ -63,7 +75,7 @@ internal sealed class JobApiClient : IDisposable
 
     /// <summary>Submits a job (<c>POST /api/jobs</c>).</summary>
     public Task<JobSubmitted> SubmitAsync(JobSubmitRequest request, CancellationToken cancellationToken) =>
-        SendAsync<JobSubmitted>(HttpMethod.Post, "api/jobs", JsonContent.Create(request, options: JobApiJson.Options), cancellationToken);
+        SendAsync<JobSubmitted>(HttpMethod.Post, "api/jobs", JsonContent.Create(request, options: JobApiJson.Options), TransferDeadline, cancellationToken);
 
     /// <summary>Uploads a working-dir zip unless the head has it already (content-addressed by SHA-256).</summary>
     /// <returns>True when it was uploaded, false when the head had it.</returns>
@@ -71,7 +83,7 @@ internal sealed class JobApiClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(package);
         var path = $"api/packages/{package.Sha256}";
-        using (var probe = await CallAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false))
+        using (var probe = await CallAsync(HttpMethod.Get, path, null, _queryDeadline, cancellationToken).ConfigureAwait(false))
         {
             if (probe.IsSuccessStatusCode)
             {
@@ -87,14 +99,16 @@ internal sealed class JobApiClient : IDisposable
         await using var zip = File.OpenRead(package.ZipFile);
         var content = new StreamContent(zip);
         content.Headers.ContentType = new("application/zip");
-        _ = await SendAsync<PackageInfo>(HttpMethod.Put, path, content, cancellationToken).ConfigureAwait(false);
+        _ = await SendAsync<PackageInfo>(HttpMethod.Put, path, content, TransferDeadline, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>The job's output from byte <paramref name="offset"/> (<c>GET /api/jobs/{id}/logs?offset=N</c>).</summary>
-    public async Task<byte[]> LogsAsync(string jobId, long offset, CancellationToken cancellationToken)
+    public Task<byte[]> LogsAsync(string jobId, long offset, CancellationToken cancellationToken) => LogsAsync(jobId, offset, _queryDeadline, cancellationToken);
+
+    private async Task<byte[]> LogsAsync(string jobId, long offset, TimeSpan deadline, CancellationToken cancellationToken)
     {
-        using var response = await CallAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}/logs?offset={offset.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken).ConfigureAwait(false);
+        using var response = await CallAsync(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(jobId)}/logs?offset={offset.ToString(CultureInfo.InvariantCulture)}", null, deadline, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw await FailureAsync(response, cancellationToken).ConfigureAwait(false);
@@ -109,14 +123,15 @@ internal sealed class JobApiClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(output);
         long offset = 0;
+        var deadline = follow ? TransferDeadline : _queryDeadline;
         while (true)
         {
             // The row before the log: output written before the end is in the log by then.
-            var detail = follow ? await GetAsync(jobId, cancellationToken).ConfigureAwait(false) : null;
+            var detail = follow ? await GetAsync(jobId, deadline, cancellationToken).ConfigureAwait(false) : null;
             byte[] chunk;
             do
             {
-                chunk = await LogsAsync(jobId, offset, cancellationToken).ConfigureAwait(false);
+                chunk = await LogsAsync(jobId, offset, deadline, cancellationToken).ConfigureAwait(false);
                 offset += chunk.Length;
                 await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
             }
@@ -134,9 +149,9 @@ internal sealed class JobApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, TimeSpan deadline, CancellationToken cancellationToken)
     {
-        using var response = await CallAsync(method, path, content, cancellationToken).ConfigureAwait(false);
+        using var response = await CallAsync(method, path, content, deadline, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw await FailureAsync(response, cancellationToken).ConfigureAwait(false);
@@ -153,21 +168,24 @@ internal sealed class JobApiClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> CallAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    /// <summary>One request, its answer read whole within <paramref name="deadline"/>.</summary>
+    private async Task<HttpResponseMessage> CallAsync(HttpMethod method, string path, HttpContent? content, TimeSpan deadline, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(deadline);
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timer.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
             var reason = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } ? "connection refused" : ex.GetBaseException().Message.TrimEnd('.');
             throw new CliException($"--address {BaseUrl}: the head's job API does not answer ({reason}). Is the head running, with its dashboard at that address? `orleansray start --head` prints it.");
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"--address {BaseUrl}: no answer within {CallDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.");
+            throw new CliException($"--address {BaseUrl.ToString().TrimEnd('/')}: no answer from the head's job API within {deadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; check that it is the head's dashboard URL (default port 8265) and that the head is running and responsive (`orleansray status` on its machine).");
         }
     }
 

@@ -33,8 +33,13 @@ internal static class OptionValues
     /// every put waits for room or fails. Ray refuses less than 75 MiB; tests and small machines use 64 MiB.</summary>
     public const long MinObjectStoreMemory = OrleansRay.RayOptions.MinObjectStoreMemory;
 
-    /// <summary>Checks <c>--object-store-memory</c>: absent (the default), or at least <see cref="MinObjectStoreMemory"/>.</summary>
-    public static long? ObjectStoreMemory(long? value)
+    /// <summary>Where a node's object store keeps its arena (ObjectStoreOptions.ArenaDirectory's default): a tmpfs, so
+    /// the store's bytes are RAM and can never be more than it holds.</summary>
+    internal const string ArenaDirectory = "/dev/shm";
+
+    /// <summary>Checks <c>--object-store-memory</c>: absent (the default), or at least <see cref="MinObjectStoreMemory"/>
+    /// and at most what this machine can hold (<see cref="MaxObjectStoreMemory"/>, or <paramref name="limit"/>).</summary>
+    public static long? ObjectStoreMemory(long? value, (long Bytes, string What)? limit = null)
     {
         if (value is { } bytes && bytes < MinObjectStoreMemory)
         {
@@ -42,7 +47,63 @@ internal static class OptionValues
                 $"--object-store-memory {bytes.ToString(CultureInfo.InvariantCulture)}: below the minimum of {MinObjectStoreMemory.ToString(CultureInfo.InvariantCulture)} bytes (32 MiB); the value is in bytes, e.g. --object-store-memory {(256L << 20).ToString(CultureInfo.InvariantCulture)} for 256 MiB, or leave it out for 30% of memory.");
         }
 
+        if (value is { } large && (limit ?? MaxObjectStoreMemory()) is { } max && large > max.Bytes)
+        {
+            throw CliException.Usage(
+                $"--object-store-memory {large.ToString(CultureInfo.InvariantCulture)}: more than this machine can hold, {max.What} ({max.Bytes.ToString(CultureInfo.InvariantCulture)} bytes, {(max.Bytes >> 20).ToString(CultureInfo.InvariantCulture)} MiB); give at most that (the value is in bytes), or leave it out for 30% of memory.");
+        }
+
         return value;
+    }
+
+    /// <summary>The most bytes an object store on this machine can have: its arena lives in <see cref="ArenaDirectory"/>
+    /// (a tmpfs, prefaulted at start), so no more than that file system's size, and no more than the memory this
+    /// process may use (physical memory, or a container's limit). Null when neither can be read.</summary>
+    public static (long Bytes, string What)? MaxObjectStoreMemory()
+    {
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long shm = 0;
+        try
+        {
+            shm = Directory.Exists(ArenaDirectory) ? new DriveInfo(ArenaDirectory).TotalSize : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Unknown: physical memory is the bound.
+        }
+
+        return (memory, shm) switch
+        {
+            ( > 0, > 0) when shm < memory => (shm, $"the size of {ArenaDirectory}, where the store keeps its objects (a container's --shm-size)"),
+            ( > 0, _) => (memory, "its memory"),
+            (_, > 0) => (shm, $"the size of {ArenaDirectory}, where the store keeps its objects (a container's --shm-size)"),
+            _ => null,
+        };
+    }
+
+    /// <summary>Checks that <paramref name="address"/> (<c>--node-ip-address</c>) is one of this machine's: a loopback
+    /// address or one of a network interface's (<paramref name="local"/>: those addresses, for tests). A node binds its
+    /// ports there; another address fails the bind.</summary>
+    public static IPAddress EnsureLocalAddress(string given, IPAddress address, IReadOnlyCollection<IPAddress>? local = null)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (IPAddress.IsLoopback(address))
+        {
+            return address;
+        }
+
+        local ??= System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .ToList();
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (local.Any(a => a.AddressFamily == plain.AddressFamily && a.GetAddressBytes().AsSpan().SequenceEqual(plain.GetAddressBytes())))
+        {
+            return address;
+        }
+
+        var shown = given == address.ToString() ? given : $"{given} ({address})";
+        throw CliException.Usage($"--node-ip-address {shown}: not an address of this machine (its addresses: {string.Join(", ", local.Where(a => !IPAddress.IsLoopback(a)).Select(a => a.ToString()).Prepend("127.0.0.1").Distinct())}); give one of them, or `auto`.");
     }
 
     /// <summary>How long the probe of a cluster address waits for a TCP connection: a listening port answers in

@@ -100,7 +100,13 @@ internal sealed class StartCommand : Command
         var launched = parse.GetValue(_sessionDir) is not null;
         // Refused before anything starts: a bad file is one line naming its line and field.
         var autoscaling = AutoscalingConfig(parse.GetValue(_autoscalingConfig), head);
-        var ip = OptionValues.NodeAddress(parse.GetValue(_nodeIp) ?? "127.0.0.1");
+        if (!head)
+        {
+            EnsureNoHeadOnlyOption(parse);
+        }
+
+        var ipText = parse.GetValue(_nodeIp) ?? "127.0.0.1";
+        var ip = OptionValues.EnsureLocalAddress(ipText, OptionValues.NodeAddress(ipText));
         var storageGiven = parse.GetValue(_storage);
         var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
         var storageText = (storageGiven ?? (Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null))?.Trim() ?? "memory";
@@ -256,6 +262,19 @@ internal sealed class StartCommand : Command
         catch (Autoscaling.ClusterConfigException ex)
         {
             throw CliException.Usage(ex.Message);
+        }
+    }
+
+    /// <summary>Refuses, on a worker, an option only the head uses (the dashboard is the head's), as
+    /// <c>--autoscaling-config</c> is refused: given and ignored, it would look as if it took effect.</summary>
+    private void EnsureNoHeadOnlyOption(ParseResult parse)
+    {
+        foreach (var option in new Option[] { _dashboardPort, _dashboardHost, _metricsOpen })
+        {
+            if (parse.GetResult(option) is { Implicit: false })
+            {
+                throw CliException.Usage($"{option.Name} is for the head, which serves the dashboard, /api and /metrics: give it with --head, or leave it out on a worker.");
+            }
         }
     }
 

@@ -66,7 +66,7 @@ internal static class StateCommands
 
         private readonly StateResource _resource;
         private readonly Kind _kind;
-        private readonly Option<string[]> _filter = new("--filter") { Description = "key=value or key!=value; repeat for several (all must hold). E.g. --filter state=FAILED.", AllowMultipleArgumentsPerToken = false };
+        private readonly Option<string[]> _filter = new("--filter") { AllowMultipleArgumentsPerToken = false };
         private readonly Option<int> _limit = new("--limit") { Description = "The most rows (1-10000).", DefaultValueFactory = _ => ClusterState.DefaultLimit };
         private readonly Option<string> _format = new("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
         private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: the address file of the cluster started on this machine." };
@@ -79,6 +79,7 @@ internal static class StateCommands
         {
             _resource = resource;
             _kind = kind;
+            _filter.Description = $"key=value or key!=value; repeat for several (all must hold). E.g. --filter {FilterExample(resource)}.";
             if (kind is Kind.List or Kind.Memory or Kind.Summary)
             {
                 Options.Add(_filter);
@@ -225,7 +226,7 @@ internal static class StateCommands
                 }
                 catch (ArgumentException)
                 {
-                    throw CliException.Usage($"--filter '{text}': expected key=value or key!=value, e.g. --filter state=FAILED; keys of {StateColumns.CliName(_resource)}: {string.Join(", ", StateColumns.Keys(_resource))}.");
+                    throw CliException.Usage($"--filter '{text}': expected key=value or key!=value, e.g. --filter {FilterExample(_resource)}; keys of {StateColumns.CliName(_resource)}: {string.Join(", ", StateColumns.Keys(_resource))}.");
                 }
             }
 
@@ -235,10 +236,24 @@ internal static class StateCommands
             }
             catch (ArgumentException ex)
             {
-                throw CliException.Usage("--filter: " + ex.Message.Split(" (Parameter", 2)[0]);
+                // "Filter key 'x' is not a column …" reads "--filter key 'x' is not a column …" after the option's name.
+                var message = ex.Message.Split(" (Parameter", 2)[0];
+                throw CliException.Usage("--filter " + (message.StartsWith("Filter ", StringComparison.Ordinal) ? message["Filter ".Length..] : message));
             }
 
             return filters;
         }
+
+        /// <summary>A filter that <paramref name="resource"/> takes (its key and one of its values), for help and errors.</summary>
+        internal static string FilterExample(StateResource resource) => resource switch
+        {
+            StateResource.Nodes => "state=ALIVE",
+            StateResource.Jobs => "status=FAILED",
+            StateResource.Actors => "state=DEAD",
+            StateResource.Tasks => "state=FAILED",
+            StateResource.Objects => "reference_type=PINNED_IN_MEMORY",
+            StateResource.PlacementGroups => "state=CREATED",
+            _ => "state=FAILED",
+        };
     }
 }

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using OrleansRay.Node;
+using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Commands;
+using Xunit;
+
+namespace OrleansRay.Dashboard.Tests.Cli;
+
+/// <summary>Checks of the command line's values that need no process: <c>--node-ip-address</c> must be this machine's,
+/// <c>--object-store-memory</c> at most what it can hold, a job query against a head that never answers gives up within
+/// its deadline, and each state subcommand's <c>--filter</c> help shows a filter it takes. Each refusal is one line
+/// naming the option.</summary>
+public sealed class CliOptionChecksTests
+{
+    [Fact]
+    public void A_node_address_not_on_this_machine_is_refused_naming_the_option_and_the_addresses_it_has()
+    {
+        IPAddress[] local = [IPAddress.Parse("127.0.0.1"), IPAddress.Parse("192.0.2.7"), IPAddress.Parse("fd00::7")];
+
+        Assert.Equal(IPAddress.Parse("192.0.2.7"), OptionValues.EnsureLocalAddress("192.0.2.7", IPAddress.Parse("192.0.2.7"), local));
+        Assert.Equal(IPAddress.Parse("fd00::7"), OptionValues.EnsureLocalAddress("fd00::7", IPAddress.Parse("fd00::7"), local));
+        // Every loopback address is this machine's, listed on an interface or not.
+        Assert.Equal(IPAddress.Parse("127.0.0.2"), OptionValues.EnsureLocalAddress("127.0.0.2", IPAddress.Parse("127.0.0.2"), local));
+
+        var refused = Assert.Throws<CliException>(() => OptionValues.EnsureLocalAddress("10.1.2.3", IPAddress.Parse("10.1.2.3"), local));
+        Assert.Equal(CliException.UsageExitCode, refused.ExitCode);
+        Assert.Equal("--node-ip-address 10.1.2.3: not an address of this machine (its addresses: 127.0.0.1, 192.0.2.7, fd00::7); give one of them, or `auto`.", refused.Message);
+        var named = Assert.Throws<CliException>(() => OptionValues.EnsureLocalAddress("far.example", IPAddress.Parse("10.1.2.3"), local));
+        Assert.StartsWith("--node-ip-address far.example (10.1.2.3): not an address of this machine", named.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_object_store_larger_than_the_machine_can_hold_is_refused_with_the_bound_and_its_reason()
+    {
+        var limit = (1L << 30, "the size of /dev/shm");
+
+        Assert.Equal(1L << 30, OptionValues.ObjectStoreMemory(1L << 30, limit));
+        var refused = Assert.Throws<CliException>(() => OptionValues.ObjectStoreMemory((1L << 30) + 1, limit));
+        Assert.Equal(CliException.UsageExitCode, refused.ExitCode);
+        Assert.Equal("--object-store-memory 1073741825: more than this machine can hold, the size of /dev/shm (1073741824 bytes, 1024 MiB); give at most that (the value is in bytes), or leave it out for 30% of memory.", refused.Message);
+
+        // This machine's bound: no more than its memory, and no more than /dev/shm where the arena lives.
+        var max = OptionValues.MaxObjectStoreMemory();
+        Assert.NotNull(max);
+        Assert.InRange(max.Value.Bytes, OptionValues.MinObjectStoreMemory, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        if (Directory.Exists(OptionValues.ArenaDirectory))
+        {
+            Assert.True(max.Value.Bytes <= new DriveInfo(OptionValues.ArenaDirectory).TotalSize, max.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task A_job_query_to_a_head_that_accepts_and_never_answers_gives_up_within_its_deadline_naming_the_address()
+    {
+        Assert.True(JobApiClient.QueryDeadline <= TimeSpan.FromSeconds(30), $"a plain query waits {JobApiClient.QueryDeadline}");
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var url = new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
+        var deadline = TimeSpan.FromSeconds(2);
+        using var api = new JobApiClient(url, token: null, queryDeadline: deadline);
+
+        var clock = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<CliException>(() => api.ListAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.InRange(clock.Elapsed, deadline - TimeSpan.FromMilliseconds(100), deadline + TimeSpan.FromSeconds(10));
+        Assert.Equal(CliException.FailureExitCode, refused.ExitCode);
+        Assert.Equal($"--address {url.ToString().TrimEnd('/')}: no answer from the head's job API within 2 s; check that it is the head's dashboard URL (default port 8265) and that the head is running and responsive (`orleansray status` on its machine).", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+    }
+
+    [Theory]
+    [InlineData("list", "nodes")]
+    [InlineData("list", "jobs")]
+    [InlineData("list", "actors")]
+    [InlineData("list", "tasks")]
+    [InlineData("list", "objects")]
+    [InlineData("list", "placement-groups")]
+    [InlineData("summary", "tasks")]
+    [InlineData("summary", "actors")]
+    [InlineData("summary", "objects")]
+    [InlineData("memory")]
+    public void Each_state_subcommand_shows_a_filter_example_it_accepts(params string[] path)
+    {
+        System.CommandLine.Command command = path[0] switch
+        {
+            "list" => StateCommands.List(),
+            "summary" => StateCommands.Summary(),
+            _ => StateCommands.Memory(),
+        };
+        if (path.Length > 1)
+        {
+            command = command.Subcommands.Single(c => c.Name == path[1]);
+        }
+
+        var filter = command.Options.Single(o => o.Name == "--filter");
+        var example = filter.Description!.Split("E.g. --filter ", 2)[1].TrimEnd('.');
+        var resource = path is ["memory"] ? StateResource.Objects : Enum.GetValues<StateResource>().Single(r => StateColumns.CliName(r) == path[1]);
+
+        // Validate throws for a key the resource lacks or a value its key does not take.
+        StateColumns.Validate(resource, [StateFilter.Parse(example)]);
+    }
+}
