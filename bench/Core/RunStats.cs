@@ -19,9 +19,13 @@ internal readonly struct RunStats
     private readonly TimeSpan _pause;
     private readonly long _allocated;
     private readonly long _poolItems;
+    private readonly long _jitted;
+    private readonly TimeSpan _jitTime;
 
-    private RunStats(long startTimestamp, TimeSpan cpu, int gen0, int gen1, int gen2, TimeSpan pause, long allocated, long poolItems)
+    private RunStats(long startTimestamp, TimeSpan cpu, int gen0, int gen1, int gen2, TimeSpan pause, long allocated, long poolItems, long jitted, TimeSpan jitTime)
     {
+        _jitted = jitted;
+        _jitTime = jitTime;
         _poolItems = poolItems;
         _startTimestamp = startTimestamp;
         _cpu = cpu;
@@ -34,7 +38,8 @@ internal readonly struct RunStats
 
     public static RunStats Start() => Verbose
         ? new RunStats(Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), ThreadPool.CompletedWorkItemCount)
+            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), ThreadPool.CompletedWorkItemCount,
+            System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime())
         : default;
 
     public void Print(string benchmark)
@@ -52,6 +57,7 @@ internal readonly struct RunStats
             $"\n  [{benchmark}] wall {wall.TotalSeconds:F2} s, cpu {cpu.TotalSeconds:F2} s ({cpu / wall:F2} of {Environment.ProcessorCount} cores), " +
             $"gc {GC.CollectionCount(0) - _gen0}/{GC.CollectionCount(1) - _gen1}/{GC.CollectionCount(2) - _gen2} (gen0/1/2), " +
             $"pause {pause.TotalMilliseconds:F0} ms, allocated {allocated / (1024.0 * 1024.0):F0} MiB, " +
-            $"thread pool items {ThreadPool.CompletedWorkItemCount - _poolItems:N0} on {ThreadPool.ThreadCount} threads");
+            $"thread pool items {ThreadPool.CompletedWorkItemCount - _poolItems:N0} on {ThreadPool.ThreadCount} threads, " +
+            $"jit {System.Runtime.JitInfo.GetCompiledMethodCount() - _jitted:N0} methods in {(System.Runtime.JitInfo.GetCompilationTime() - _jitTime).TotalMilliseconds:F0} ms");
     }
 }
