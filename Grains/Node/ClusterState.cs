@@ -47,11 +47,28 @@ internal sealed class ClusterState
         Check(StateResource.Nodes, filters, limit);
         var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var listed = rows
-            .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
-            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, r.Address, r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt))
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt))
+            .OrderBy(r => r.State, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ThenBy(r => r.NodeId, StringComparer.Ordinal)
             .Where(StateColumns.NodeMatcher(filters))
             .ToList();
         return new StateList<NodeStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    /// <summary>A node's address as <see cref="NodeStateRow.Address"/> shows it (Ray's <c>node_ip</c>): its gateway
+    /// "ip:port" when the row has one, else the host part of its node id ("10.0.0.5" of "10.0.0.5:11111@123"). Not
+    /// <see cref="NodeStatus.Address"/>, which is the node's name, i.e. its id again.</summary>
+    internal static string AddressOf(NodeStatus row)
+    {
+        if (row.Gateway is { Length: > 0 } gateway)
+        {
+            return gateway;
+        }
+
+        var id = row.NodeId.Value is { Length: > 0 } value ? value : row.Address;
+        var endpoint = id.Split('@')[0]; // a silo address: "host:port@generation"
+        var colon = endpoint.LastIndexOf(':');
+        var host = colon > 0 ? endpoint[..colon] : endpoint;
+        return host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
     }
 
     public async Task<StateList<JobStateRow>> JobsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)

@@ -65,6 +65,7 @@ internal static class StateColumns
     {
         ["node_id"] = r => r.NodeId,
         ["node_ip"] = r => r.Address,
+        ["address"] = r => r.Address, // the JSON field name (Aliases)
         ["state"] = r => r.State,
     };
 
@@ -96,6 +97,7 @@ internal static class StateColumns
         [(StateResource.Objects, "status")] = "task_status",
         [(StateResource.Objects, "origin")] = "type",
         [(StateResource.Objects, "store_node")] = "node_id",
+        [(StateResource.Nodes, "address")] = "node_ip",
     };
 
     /// <summary>The keys <paramref name="resource"/> can be filtered by, in Ray's names. A row's JSON field name works as

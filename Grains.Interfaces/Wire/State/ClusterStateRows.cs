@@ -2,7 +2,9 @@ namespace OrleansRay;
 
 /// <summary>One node as the state API lists it (Ray's <c>ray list nodes</c> row), from the node table.</summary>
 /// <param name="NodeId">The node's id.</param>
-/// <param name="Address">Its address.</param>
+/// <param name="Address">Where the node is (Ray's <c>node_ip</c>; JSON field <c>address</c>): its gateway "ip:port", the
+/// client address a connected driver dials, when the node reported one; else the host (IP) of its node id. Unlike
+/// <paramref name="NodeId"/>, it names no silo port or generation.</param>
 /// <param name="State"><c>ALIVE</c> or <c>DEAD</c>.</param>
 /// <param name="Resources">Its total resources ("CPU", "memory", ...; bytes for memory kinds).</param>
 /// <param name="Available">Its resources free at its last report.</param>

@@ -227,6 +227,29 @@ public sealed class StateApiTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_nodes_address_is_its_gateway_not_its_id_and_filters_by_node_ip_or_address()
+    {
+        var nodes = await _ray.State.ListNodesAsync();
+
+        Assert.Equal(_cluster.Nodes.Count, nodes.Rows.Count);
+        foreach (var node in _cluster.Nodes)
+        {
+            var row = Assert.Single(nodes.Rows, r => r.NodeId == node.NodeId.Value);
+            // The gateway a driver dials ("127.0.0.1:<gateway port>"), not the silo address "127.0.0.1:<silo port>@<generation>".
+            Assert.Equal(node.GatewayAddress, row.Address);
+            Assert.NotEqual(row.NodeId, row.Address);
+            Assert.DoesNotContain("@", row.Address, StringComparison.Ordinal);
+            Assert.Equal(row.NodeId, Assert.Single((await _ray.State.ListNodesAsync(StateListOptions.Where($"node_ip={node.GatewayAddress}"))).Rows).NodeId);
+            Assert.Equal(row.NodeId, Assert.Single((await _ray.State.ListNodesAsync(StateListOptions.Where($"address={node.GatewayAddress}"))).Rows).NodeId);
+        }
+
+        // A row without a gateway (an older node's) shows the host of its node id.
+        var withoutGateway = new NodeStatus(new NodeId("10.0.0.5:11111@123456"), "10.0.0.5:11111@123456", IsAlive: true, ResourceSet.Empty, ResourceSet.Empty, [], DateTimeOffset.UtcNow);
+        Assert.Equal("10.0.0.5", OrleansRay.Node.ClusterState.AddressOf(withoutGateway));
+        Assert.Equal("10.0.0.5:30000", OrleansRay.Node.ClusterState.AddressOf(withoutGateway with { Gateway = "10.0.0.5:30000" }));
+    }
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Runs = new();
 
     public static int FailFirstRun(string key) =>
