@@ -36,6 +36,19 @@ internal sealed record ClusterConfig(
     /// <summary>The head's node type.</summary>
     public NodeTypeConfig HeadType => NodeTypes[HeadNodeType];
 
+    /// <summary>A problem with start option <paramref name="option"/> (its name without the dashes) of
+    /// <paramref name="type"/>, at that entry's line: "FILE:LINE: available_node_types.TYPE.start_options.OPTION:
+    /// problem". When <paramref name="option"/> is null or not one of the type's entries, at its <c>start_options</c>
+    /// line, naming the mapping.</summary>
+    public ClusterConfigException StartOptionError(NodeTypeConfig type, string? option, string problem)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var field = $"available_node_types.{type.Name}.start_options";
+        return option is not null && type.StartOptionLines.TryGetValue(option, out var line)
+            ? new ClusterConfigException(FilePath, line, field + "." + option, problem)
+            : new ClusterConfigException(FilePath, type.StartOptionsLine, field, problem);
+    }
+
     /// <summary>The types the autoscaler launches workers of (every type but the head's), in name order.</summary>
     public IReadOnlyList<NodeTypeConfig> WorkerTypes =>
         NodeTypes.Values.Where(t => t.Name != HeadNodeType).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
@@ -50,7 +63,8 @@ internal sealed record ClusterConfig(
 /// <param name="MaxWorkers">Ray's per-type <c>max_workers</c>. Default: the global <c>max_workers</c>.</param>
 /// <param name="StartOptions">Further <c>orleansray start</c> options a node of the type gets (<c>start_options</c>,
 /// name without the dashes → value), in file order; not checked against <c>start</c> here: a node started with a bad
-/// one fails to start, which the provider reports.</param>
+/// one fails to start, which the provider reports (the head's type is checked by <c>orleansray up</c> before it starts
+/// the head, each problem at its entry's line: see <see cref="ClusterConfig.StartOptionError"/>).</param>
 internal sealed record NodeTypeConfig(
     string Name,
     ResourceSet Resources,
@@ -70,6 +84,14 @@ internal sealed record NodeTypeConfig(
     /// <summary>Of <see cref="LauncherStartOptions"/>, those the head's type may set (its ports and address are the user's).</summary>
     public static readonly IReadOnlySet<string> HeadStartOptions =
         new HashSet<string>(StringComparer.Ordinal) { "port", "node-port", "task-channel-port", "object-manager-port", "node-ip-address" };
+
+    /// <summary>The line of each <see cref="StartOptions"/> entry's key in the config file, by option name (without the
+    /// dashes): <see cref="ClusterConfig.StartOptionError"/> points there.</summary>
+    public IReadOnlyDictionary<string, long> StartOptionLines { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
+    /// <summary>The line of the type's <c>start_options</c> key (the type's own line when it has none; 0 when not read
+    /// from a file): where a problem no single entry causes is reported.</summary>
+    public long StartOptionsLine { get; init; }
 
     /// <summary>The <c>orleansray start</c> arguments of a node of this type, after the launcher's own (<c>--address</c>
     /// ...): the resources, then <see cref="StartOptions"/> (a null value is a flag: <c>--name</c> alone).</summary>

@@ -187,8 +187,11 @@ internal static class ClusterConfigLoader
         }
 
         var options = new List<KeyValuePair<string, string?>>();
+        var optionLines = new Dictionary<string, long>(StringComparer.Ordinal);
+        var optionsLine = section.Line;
         if (section.Mapping("start_options") is { } startOptions)
         {
+            optionsLine = section.LineOf("start_options");
             foreach (var (option, node) in startOptions.Entries())
             {
                 var optionName = option.TrimStart('-');
@@ -221,11 +224,12 @@ internal static class ClusterConfigLoader
                 }
 
                 options.Add(new KeyValuePair<string, string?>(optionName, value));
+                optionLines[optionName] = startOptions.LineOf(option);
             }
         }
 
         section.RefuseUnknown(TypeFields);
-        return new NodeTypeConfig(name, resources, min, max, options);
+        return new NodeTypeConfig(name, resources, min, max, options) { StartOptionLines = optionLines, StartOptionsLine = optionsLine };
     }
 
     private static ResourceSet ReadResources(YamlFields section)

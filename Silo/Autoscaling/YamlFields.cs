@@ -49,10 +49,12 @@ internal sealed partial class YamlFields
     public ClusterConfigException Error(string name, string problem)
     {
         _asked.Add(name);
-        var key = _node.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == name);
-        var line = key?.Start.Line ?? Line;
-        return new ClusterConfigException(_file, line, Join(_path, name), problem);
+        return new ClusterConfigException(_file, LineOf(name), Join(_path, name), problem);
     }
+
+    /// <summary>The line of field <paramref name="name"/>'s key; the mapping's own line when it has no such key.</summary>
+    public long LineOf(string name) =>
+        _node.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == name)?.Start.Line ?? Line;
 
     /// <summary>The dotted path of field <paramref name="name"/>.</summary>
     public string FieldPath(string name) => Join(_path, name);

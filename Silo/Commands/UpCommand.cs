@@ -37,6 +37,46 @@ internal sealed class UpCommand : Command
         }
     }
 
+    /// <summary>The head's <c>orleansray start --head</c> command line (the head type's resources and start options, then
+    /// <c>--autoscaling-config</c>), parsed.</summary>
+    /// <exception cref="CliException">Exit code 2: <c>start</c> cannot parse it. The message is
+    /// "FILE:LINE: available_node_types.HEAD.start_options.OPTION: what is wrong" at the first entry <c>start</c> cannot
+    /// parse alone (an unknown option, a value of the wrong type), else (entries that only clash together) at the
+    /// <c>start_options</c> line.</exception>
+    internal static ParseResult ParseHeadStart(ClusterConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string[] startArguments = ["start", "--head", .. config.HeadType.StartArguments(), "--autoscaling-config", config.FilePath];
+        var start = OrleansRayCli.Build().Parse(startArguments);
+        if (start.Errors.Count == 0)
+        {
+            return start;
+        }
+
+        foreach (var (option, value) in config.HeadType.StartOptions)
+        {
+            string[] alone = value is null ? ["start", "--head", "--" + option] : ["start", "--head", "--" + option, value];
+            var single = OrleansRayCli.Build().Parse(alone);
+            if (single.Errors.Count > 0)
+            {
+                throw CliException.Usage(config.StartOptionError(config.HeadType, option, ParseErrors.Describe(single)).Message);
+            }
+        }
+
+        throw CliException.Usage(config.StartOptionError(config.HeadType, null, ParseErrors.Describe(start)).Message);
+    }
+
+    /// <summary>The head type's start option a <c>start</c> error is about: the one its message begins with
+    /// ("--port 70000: a TCP port is 1-65535."); null when it begins with none of them.</summary>
+    internal static string? HeadStartOptionNamedBy(ClusterConfig config, string message)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(message);
+        return config.HeadType.StartOptions.Select(o => o.Key).FirstOrDefault(option =>
+            message.StartsWith("--" + option, StringComparison.Ordinal)
+            && (message.Length == option.Length + 2 || message[option.Length + 2] is ' ' or ':' or ','));
+    }
+
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
@@ -53,15 +93,19 @@ internal sealed class UpCommand : Command
             }
         }
 
-        // The head is `orleansray start --head` with the head type's options: the same checks, output and token.
-        string[] startArguments = ["start", "--head", .. config.HeadType.StartArguments(), "--autoscaling-config", config.FilePath];
-        var start = OrleansRayCli.Build().Parse(startArguments);
-        if (start.Errors.Count > 0)
+        // The head is `orleansray start --head` with the head type's options: the same checks, output and token; a
+        // check that refuses one of those options names the config file and the entry's line.
+        var start = ParseHeadStart(config);
+        int code;
+        try
         {
-            throw CliException.Usage($"{config.FilePath}: available_node_types.{config.HeadNodeType}.start_options: {ParseErrors.Describe(start)}");
+            code = await start.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CliException ex) when (HeadStartOptionNamedBy(config, ex.Message) is { } option)
+        {
+            throw new CliException(config.StartOptionError(config.HeadType, option, ex.Message).Message, ex.ExitCode, ex);
         }
 
-        var code = await start.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken).ConfigureAwait(false);
         if (code != 0)
         {
             return code;

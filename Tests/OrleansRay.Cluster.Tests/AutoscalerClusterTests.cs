@@ -194,6 +194,21 @@ public sealed partial class AutoscalerClusterTests
         Assert.Empty(command.NodePids());
         Assert.False(Directory.Exists(Path.Combine(command.TempDirectory, "nodes")));
 
+        // A head start option `start` refuses, when parsing (an unknown option) or checking a value (a port out of
+        // range), is at its entry's line too.
+        foreach (var (option, expected) in new[]
+        {
+            ("no-such-option: 1", $"error: {bad}:7: available_node_types.head.start_options.no-such-option: unknown option '--no-such-option'"),
+            ("port: 70000", $"error: {bad}:7: available_node_types.head.start_options.port: --port 70000: a TCP port is 1-65535."),
+        })
+        {
+            File.WriteAllText(bad, $"cluster_name: demo\nprovider: {{type: local}}\nhead_node_type: head\navailable_node_types:\n  head:\n    start_options:\n      {option}\n");
+            var refused = await command.RunAsync("up", bad);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.StartsWith(expected, Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            Assert.Empty(command.NodePids());
+        }
+
         var good = Path.Combine(command.TempDirectory, "good.yaml");
         File.WriteAllText(good, "cluster_name: demo\nprovider: {type: local}\nhead_node_type: head\navailable_node_types:\n  head: {resources: {CPU: 1}}\n");
         var down = await command.RunAsync("down", good);

@@ -1,4 +1,6 @@
 using OrleansRay.Silo.Autoscaling;
+using OrleansRay.Silo.Cli;
+using OrleansRay.Silo.Commands;
 using OrleansRay.Tests.Processes;
 using Xunit;
 
@@ -97,6 +99,44 @@ public sealed class ClusterConfigTests
         Assert.Equal((File, line, field), (error.FilePath, error.Line, error.Field));
         Assert.StartsWith($"{File}:{line}: {field}: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(advice, error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A head start option <c>orleansray start</c> refuses is reported by <c>up</c> at the entry's line (the
+    /// <c>start_options</c> line when no one entry is at fault), in the loader's FILE:LINE: FIELD: form.</summary>
+    [Theory]
+    [InlineData("    start_options: {no-such-option: 1}\n", 9, "available_node_types.head.start_options.no-such-option", "unknown option '--no-such-option' for `orleansray start`")]
+    [InlineData("    start_options:\n      insecure: true\n      object-store-memory: lots\n", 11, "available_node_types.head.start_options.object-store-memory", "--object-store-memory 'lots': expected a whole number")]
+    [InlineData("    start_options:\n      dashboard-port: 8266\n      port:\n", 11, "available_node_types.head.start_options.port", "--port '': expected a whole number")]
+    [InlineData("    min_workers: 0\n    start_options:\n      port: 30001\n      --port: 30002\n", 10, "available_node_types.head.start_options", "--port")]
+    public void A_bad_head_start_option_is_refused_by_up_at_its_line(string headOptions, int line, string field, string problem)
+    {
+        var text = "cluster_name: demo\nmax_workers: 4\nprovider:\n  type: local\nhead_node_type: head\navailable_node_types:\n  head:\n    resources: {CPU: 1}\n" + headOptions;
+        var config = ClusterConfigLoader.Parse(text, File);
+
+        var error = Assert.Throws<CliException>(() => UpCommand.ParseHeadStart(config));
+
+        Assert.Equal(CliException.UsageExitCode, error.ExitCode);
+        Assert.StartsWith($"{File}:{line}: {field}: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    /// <summary>A check of <c>start</c> itself (a value it parses but refuses) about a head start option is placed at
+    /// that entry's line; one about an option the config does not set is left as it is.</summary>
+    [Fact]
+    public void A_start_error_naming_a_head_start_option_points_at_its_entry()
+    {
+        var text = "cluster_name: demo\nprovider: {type: local}\nhead_node_type: head\navailable_node_types:\n  head:\n    start_options:\n      node-port: 30001\n      port: 70000\n";
+        var config = ClusterConfigLoader.Parse(text, File);
+        Assert.Empty(UpCommand.ParseHeadStart(config).Errors);
+
+        Assert.Equal("port", UpCommand.HeadStartOptionNamedBy(config, "--port 70000: a TCP port is 1-65535."));
+        Assert.Equal("node-port", UpCommand.HeadStartOptionNamedBy(config, "--node-port and --port are both 30001: give them different ports."));
+        Assert.Null(UpCommand.HeadStartOptionNamedBy(config, "--port-range 1: not an option of the config."));
+        Assert.Null(UpCommand.HeadStartOptionNamedBy(config, "--dashboard-port 8265: the port is in use."));
+        Assert.Equal(
+            $"{File}:8: available_node_types.head.start_options.port: --port 70000: a TCP port is 1-65535.",
+            config.StartOptionError(config.HeadType, "port", "--port 70000: a TCP port is 1-65535.").Message);
     }
 
     [Theory]
