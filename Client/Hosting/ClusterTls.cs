@@ -209,7 +209,7 @@ internal static partial class ClusterTls
         /// <param name="waited">How long the caller waited for an answer, said when no handshake got an answer.</param>
         public string? Explain(string address, string tokenSource, string insecureHint = "Insecure = true (CLI: --insecure)", TimeSpan? waited = null) =>
             SawForeignKey
-                ? ForeignCertificate(address, $"it holds another auth token than the one from {tokenSource} (use the token its head printed: on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)")
+                ? ForeignToken(address, tokenSource)
                 : SawCertificate
                     ? null
                     : NoTlsAnswer(address, insecureHint, waited);
@@ -218,6 +218,16 @@ internal static partial class ClusterTls
         /// other TLS service (the client cannot tell which).</summary>
         internal static string ForeignCertificate(string address, string otherToken) =>
             $"{address} presented a certificate that is not this cluster's: {otherToken}, or it is not an OrleansRay node";
+
+        /// <summary><see cref="ForeignCertificate"/> for a driver whose token came from <paramref name="tokenSource"/>:
+        /// what to use instead, and where it is on the head's machine.</summary>
+        internal static string ForeignToken(string address, string tokenSource) =>
+            ForeignCertificate(address, $"it holds another auth token than the one from {tokenSource} (use the token its head printed: on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)");
+
+        /// <summary>The server answered, but not with TLS (it closed the handshake or spoke something else): a cluster
+        /// started with --insecure, or not a gateway at all (the client cannot tell which).</summary>
+        internal static string PlainAnswer(string address, string insecureHint) =>
+            $"{address} answered without TLS: it runs --insecure (then use {insecureHint}), or the address is not an OrleansRay gateway";
 
         /// <summary>No handshake got as far as a certificate: a node that does not answer (stopped, hung, overloaded), a
         /// cluster started with --insecure, or not a gateway at all (the client cannot tell which).</summary>

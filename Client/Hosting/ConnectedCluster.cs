@@ -56,19 +56,17 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var endpoint = ParseEndpoint(address);
         var (credentials, tokenSource) = ResolveCredentials(options);
         var handshake = new ClusterTls.HandshakeOutcome();
-        switch (await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
+        var probe = await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false);
+        if (probe == ClusterTls.ProbeResult.Nothing)
         {
-            case ClusterTls.ProbeResult.Nothing:
-                credentials?.Dispose();
-                throw new RayException($"No OrleansRay cluster answers at {address}: nothing accepted a connection there. Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).");
-            case ClusterTls.ProbeResult.Tls when credentials is null:
-                throw new RayException($"Cannot connect to the OrleansRay cluster at {address} with Insecure = true: it runs TLS and needs its auth token. Give RayOptions.AuthToken (or ${ClusterCredentials.TokenVariable}) the token its head printed, and leave Insecure false.");
-            case ClusterTls.ProbeResult.OtherKey:
-                credentials?.Dispose();
-                throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: it holds another auth token than the one from {tokenSource}. Use the token its head printed (on the head's machine it is in the orleansray_auth_token file under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray).");
-            case ClusterTls.ProbeResult.Plain when credentials is not null:
-                credentials.Dispose();
-                throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: it did not answer TLS. A cluster started with --insecure needs Insecure = true, or the address is not an OrleansRay gateway.");
+            credentials?.Dispose();
+            throw new RayException($"No OrleansRay cluster answers at {address}: nothing accepted a connection there. Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).");
+        }
+
+        if (TlsProblem(probe, address, credentials is null, tokenSource) is { } problem)
+        {
+            credentials?.Dispose();
+            throw new RayException($"Cannot connect to the OrleansRay cluster at {address}: {problem}.");
         }
 
         var jobAssemblies = options.RuntimeEnv.ShipCode ? JobCodeUpload.JobAssemblies(options.RuntimeEnv) : [];
@@ -201,6 +199,23 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             node.NodeId.Value ?? string.Empty);
         return client;
     }
+
+    /// <summary>Why the TLS probe's <paramref name="probe"/> rules out connecting to <paramref name="address"/>, worded as
+    /// <see cref="ClusterTls.HandshakeOutcome.Explain"/> words a failed connection (what the server did, then every
+    /// cause the driver cannot tell apart, each with what to do); null when the driver may go on and connect.</summary>
+    /// <param name="probe">What <see cref="ClusterTls.ProbeAsync"/> found.</param>
+    /// <param name="address">The gateway, as given.</param>
+    /// <param name="insecure">The driver connects without TLS (<see cref="RayOptions.Insecure"/>).</param>
+    /// <param name="tokenSource">Where the driver's token came from (see <see cref="ResolveCredentials"/>).</param>
+    internal static string? TlsProblem(ClusterTls.ProbeResult probe, string address, bool insecure, string tokenSource) => probe switch
+    {
+        // Without a token the probe cannot tell this cluster's certificate from any other: both causes are named.
+        ClusterTls.ProbeResult.Tls or ClusterTls.ProbeResult.OtherKey when insecure =>
+            $"{address} answered with TLS, which Insecure = true does not use: it is a cluster started without --insecure (leave Insecure false and give RayOptions.AuthToken or ${ClusterCredentials.TokenVariable} the token its head printed; on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray), or it is not an OrleansRay node",
+        ClusterTls.ProbeResult.OtherKey => ClusterTls.HandshakeOutcome.ForeignToken(address, tokenSource),
+        ClusterTls.ProbeResult.Plain when !insecure => ClusterTls.HandshakeOutcome.PlainAnswer(address, "Insecure = true (CLI: --insecure)"),
+        _ => null,
+    };
 
     /// <summary>The token file the head writes on its machine (mode 0600), under <c>$ORLEANSRAY_TEMP_DIR</c> or
     /// <c>/tmp/orleansray</c>, as the address file.</summary>

@@ -64,7 +64,7 @@ internal sealed class ClusterClient : IAsyncDisposable
             case ClusterTls.ProbeResult.OtherKey:
                 throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.ForeignCertificate(address, $"it holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}; use the token its head printed)")}.");
             case ClusterTls.ProbeResult.Plain when credentials is not null:
-                throw CliException.Usage($"cannot connect to {address}: it did not answer TLS; a cluster started with --insecure needs --insecure, or the address is not an OrleansRay gateway.");
+                throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.PlainAnswer(address, "--insecure")}.");
         }
 
         var handshake = new ClusterTls.HandshakeOutcome();

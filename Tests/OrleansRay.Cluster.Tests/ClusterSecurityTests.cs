@@ -87,7 +87,7 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
         var started = Stopwatch.StartNew();
         var refused = await Assert.ThrowsAsync<RayException>(() =>
             Ray.InitAsync(new RayOptions { Address = Cluster.Address, Insecure = true }).WaitAsync(Deadline));
-        Assert.Contains("runs TLS and needs its auth token", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"{Cluster.Address} answered with TLS, which Insecure = true does not use: it is a cluster started without --insecure (leave Insecure false and give RayOptions.AuthToken", refused.Message, StringComparison.Ordinal);
         // At once: one TLS probe, not the Orleans client's connect timeout (20 s).
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
     }
@@ -208,7 +208,11 @@ public sealed class InsecureClusterTests
         // A driver expecting TLS (it has a token) is refused with the reason.
         var secured = await Assert.ThrowsAsync<RayException>(() =>
             Ray.InitAsync(new RayOptions { Address = address, AuthToken = ClusterCredentials.NewToken() }).WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("did not answer TLS. A cluster started with --insecure needs Insecure = true", secured.Message, StringComparison.Ordinal);
+        Assert.Contains($"{address} answered without TLS: it runs --insecure (then use Insecure = true", secured.Message, StringComparison.Ordinal);
+        var securedCli = await command.RunAsync("status", "--address", address, "--auth-token", ClusterCredentials.NewToken());
+        Assert.True(
+            securedCli.ExitCode == 2 && securedCli.Error.Contains($"cannot connect to {address}: {address} answered without TLS: it runs --insecure (then use --insecure), or the address is not an OrleansRay gateway.", StringComparison.Ordinal),
+            securedCli.ToString());
 
         var stop = await command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());

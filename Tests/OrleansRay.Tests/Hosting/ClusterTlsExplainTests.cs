@@ -46,6 +46,42 @@ public sealed class ClusterTlsExplainTests
         Assert.Null(ours.Explain("h:1", "RayOptions.AuthToken"));
     }
 
+    /// <summary>The driver's checks after its TLS probe, before it connects (<see cref="ConnectedCluster.TlsProblem"/>),
+    /// word each problem as a failed connection is explained: what the server did, then every cause the driver cannot
+    /// tell apart with what to do, in one line.</summary>
+    [Fact]
+    public void The_drivers_probe_checks_say_what_the_server_did_each_cause_and_what_to_do_in_one_line()
+    {
+        // Another key: exactly what Explain says after a failed connection.
+        var foreign = new ClusterTls.HandshakeOutcome();
+        foreign.Saw(ours: false);
+        var otherKey = ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.OtherKey, "h:1", insecure: false, "$ORLEANSRAY_AUTH_TOKEN");
+        Assert.Equal(foreign.Explain("h:1", "$ORLEANSRAY_AUTH_TOKEN"), otherKey);
+        Assert.StartsWith("h:1 presented a certificate that is not this cluster's: it holds another auth token than the one from $ORLEANSRAY_AUTH_TOKEN (use the token its head printed", otherKey, StringComparison.Ordinal);
+
+        // An answer without TLS to a driver with a token: an --insecure cluster or no gateway, as NoTlsAnswer words them.
+        var plain = ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Plain, "h:1", insecure: false, "RayOptions.AuthToken");
+        Assert.Equal("h:1 answered without TLS: it runs --insecure (then use Insecure = true (CLI: --insecure)), or the address is not an OrleansRay gateway", plain);
+        Assert.EndsWith(", or it runs --insecure (then use Insecure = true (CLI: --insecure)), or the address is not an OrleansRay gateway", new ClusterTls.HandshakeOutcome().Explain("h:1", "RayOptions.AuthToken"), StringComparison.Ordinal);
+
+        // TLS to a driver with Insecure = true: without a token any certificate looks alike, so both causes.
+        var tls = ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Tls, "h:1", insecure: true, "Insecure");
+        Assert.NotNull(tls);
+        Assert.StartsWith("h:1 answered with TLS, which Insecure = true does not use: it is a cluster started without --insecure (leave Insecure false and give RayOptions.AuthToken or $ORLEANSRAY_AUTH_TOKEN the token its head printed; on the head's machine, the file orleansray_auth_token under ", tls, StringComparison.Ordinal);
+        Assert.EndsWith("), or it is not an OrleansRay node", tls, StringComparison.Ordinal);
+
+        foreach (var message in new[] { otherKey, plain, tls })
+        {
+            Assert.DoesNotContain('\n', message!);
+        }
+
+        // What the driver can connect to, or cannot judge yet (a slow node), is no problem here.
+        Assert.Null(ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Tls, "h:1", insecure: false, "RayOptions.AuthToken"));
+        Assert.Null(ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Plain, "h:1", insecure: true, "Insecure"));
+        Assert.Null(ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Slow, "h:1", insecure: false, "RayOptions.AuthToken"));
+        Assert.Null(ConnectedCluster.TlsProblem(ClusterTls.ProbeResult.Slow, "h:1", insecure: true, "Insecure"));
+    }
+
     /// <summary>Any TLS service (here a self-signed server, like <c>openssl s_server</c>) is another key to the probe:
     /// hence the message names both causes.</summary>
     [Fact]
