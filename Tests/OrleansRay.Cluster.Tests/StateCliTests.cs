@@ -64,6 +64,31 @@ public sealed class StateCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_nodes_shows_each_nodes_gateway_as_its_address_not_its_node_id()
+    {
+        var cluster = _shared.Cluster;
+
+        var result = await cluster.RunAsync("list", "nodes", "--filter", "state=ALIVE", "--format", "json");
+
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(cluster.RunningNodes.Count, rows.Count);
+        foreach (var node in cluster.RunningNodes)
+        {
+            var row = Assert.Single(rows, r => node.Owns(r.GetProperty("node_id").GetString()));
+            Assert.Equal(node.Address, row.GetProperty("address").GetString()); // 127.0.0.1:<--port>, what a driver dials
+            Assert.NotEqual(row.GetProperty("node_id").GetString(), row.GetProperty("address").GetString());
+        }
+
+        var head = await cluster.RunAsync("list", "nodes", "--filter", "node_ip=" + cluster.Address, "--format", "json");
+        Assert.Equal(0, head.ExitCode);
+        using var headJson = JsonDocument.Parse(head.Output);
+        Assert.True(cluster.Head.Owns(Assert.Single(headJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), head.ToString());
+    }
+
+    [Fact]
     public async Task Get_actor_of_an_unknown_id_is_one_line_with_exit_code_2_as_an_unknown_job_is()
     {
         var result = await _shared.Cluster.RunAsync("get", "actor", "no-such-actor");
