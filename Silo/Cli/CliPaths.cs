@@ -91,6 +91,49 @@ internal sealed class CliPaths
         }
     }
 
+    /// <summary>The node started on this machine (under this root) whose client address is <paramref name="address"/> and
+    /// that still runs, with its session folder there: a head before a worker, the newest first; null when none is.</summary>
+    /// <remarks>Its <see cref="NodeRecord.Session"/> is where that node logs. <see cref="LatestSession"/> is only the
+    /// session of whichever node started last, another head's or a worker's when several run here.</remarks>
+    /// <param name="address">A client address "host:port", e.g. the address file's; <c>localhost</c> and a loopback IP
+    /// name the same node.</param>
+    public NodeRecord? RunningNodeAt(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
+            .Where(n => SameAddress(n.Address, address) && Directory.Exists(n.Session) && IsRunning(n))
+            .OrderByDescending(n => n.IsHead).ThenByDescending(n => n.ProcessStart)
+            .FirstOrDefault();
+
+        static bool IsRunning(NodeRecord node)
+        {
+            using var process = NodeProcesses.TryGetProcess(node);
+            return process is not null;
+        }
+    }
+
+    /// <summary>True when two "host:port" client addresses name the same endpoint of this machine: equal text, or the same
+    /// port on two loopback names (<c>localhost</c>, <c>127.0.0.1</c>, <c>::1</c>).</summary>
+    internal static bool SameAddress(string a, string b)
+    {
+        if (string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        static (string Host, string Port)? Split(string text)
+        {
+            var colon = text.Trim().LastIndexOf(':');
+            return colon > 0 ? (text.Trim()[..colon].Trim('[', ']'), text.Trim()[(colon + 1)..]) : null;
+        }
+
+        static bool IsLoopback(string host) =>
+            string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
+        return Split(a) is { } x && Split(b) is { } y && string.Equals(x.Port, y.Port, StringComparison.Ordinal)
+            && (string.Equals(x.Host, y.Host, StringComparison.OrdinalIgnoreCase) || (IsLoopback(x.Host) && IsLoopback(y.Host)));
+    }
+
     public string PidFile(int gatewayPort) => Path.Combine(NodesDirectory, $"node-{gatewayPort.ToString(CultureInfo.InvariantCulture)}.json");
 
     public IEnumerable<string> PidFiles() =>

@@ -13,7 +13,9 @@ namespace OrleansRay.Silo.Commands;
 /// command in its unpacked copy (<see cref="Dashboard.JobSubmissions"/>). Otherwise the command runs on this machine, in
 /// the working dir. Either way it runs with <c>ORLEANSRAY_ADDRESS</c> (the cluster's client address) and
 /// <c>ORLEANSRAY_JOB_ID</c> set (so <c>Ray.InitAsync(new RayOptions { Address = "auto" })</c> joins the cluster as this
-/// job), its output in <c>job-ID.log</c> in the session folder of the machine running it. A supervisor process adds the
+/// job), its output in <c>job-driver-ID.log</c> in the session folder of the node it runs on: the head's for a job the
+/// head runs; for one run here, the session of this machine's node at the job's address (the head, by the address file),
+/// else the newest session here. A supervisor process adds the
 /// job's row to the job table, waits for the command to exit and records SUCCEEDED or FAILED by its exit code, whether
 /// or not anybody waits.</remarks>
 internal sealed class JobSubmitCommand : Command
@@ -89,7 +91,10 @@ internal sealed class JobSubmitCommand : Command
             throw CliException.Usage($"--job-id {jobId}: a job of that id was submitted from this machine at {earlier.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}; choose another id.");
         }
 
-        var existingSession = paths.CurrentSession();
+        // The session of the node the job connects to (the head, by the address file), not session_latest: with several
+        // heads (or a worker started after the head) on this machine, that is the newest node's. A cluster with no node
+        // here logs in the newest session here, else in a new one.
+        var existingSession = paths.RunningNodeAt(address)?.Session ?? paths.CurrentSession();
         var session = existingSession ?? paths.CreateSession();
         var logs = Path.Combine(session, "logs");
         Directory.CreateDirectory(logs);

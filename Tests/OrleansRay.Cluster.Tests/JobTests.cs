@@ -47,6 +47,29 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_local_jobs_log_and_status_logs_line_are_the_heads_session_though_session_latest_is_a_workers()
+    {
+        // Every `start` makes a session; the workers started after the head, so session_latest is a worker's.
+        var headLogs = Path.GetDirectoryName(Cluster.Head.LogFile) ?? throw new InvalidOperationException($"the head's pid file names no log: {Cluster.Head}");
+        var latest = new DirectoryInfo(Path.Combine(Cluster.TempDirectory, "session_latest")).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        Assert.True(latest is not null && Path.GetFullPath(Path.Combine(headLogs, "..")) != latest, $"session_latest ({latest}) should be a worker's session, not the head's ({headLogs})");
+        var jobId = NewJobId();
+
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--", .. TestAppDriver.Command("squares", "3")]);
+
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        var log = Path.Combine(headLogs, $"job-driver-{jobId}.log");
+        Assert.Contains(log, submit.Output, StringComparison.Ordinal); // its "Log" line
+        Assert.True(File.Exists(log), $"{log} is missing: {submit}");
+        Assert.Empty(Directory.EnumerateFiles(latest, $"job-driver-{jobId}.log", SearchOption.AllDirectories));
+        await WaitForStateAsync(jobId, "SUCCEEDED");
+
+        var status = await Cluster.RunAsync("status");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains($"Logs: {headLogs} (the head at {Cluster.Address})", status.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wait_follows_the_output_and_a_nonzero_exit_is_failed_even_after_the_driver_closed_its_row()
     {
         var jobId = NewJobId();
