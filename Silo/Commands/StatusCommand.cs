@@ -38,9 +38,15 @@ internal sealed class StatusCommand : Command
         var rule = new string('-', 63);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"======== Cluster status: {snapshot.GeneratedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} ========"));
         console.WriteLine($"Address: {address}");
-        if (Directory.Exists(paths.LatestSession))
+        // The log folder of the node whose cluster this is (the head, by the address file), not session_latest: with
+        // several heads on this machine, or a worker started after the head, that is another node's.
+        if (paths.RunningNodeAt(address) is { } reported)
         {
-            console.WriteLine($"Logs: {Path.Combine(paths.LatestSession, "logs")} (nodes started on this machine)");
+            console.WriteLine($"Logs: {Path.Combine(reported.Session, "logs")} (the {(reported.IsHead ? "head" : "node")} at {address})");
+        }
+        else if (Directory.Exists(paths.LatestSession))
+        {
+            console.WriteLine($"Logs: {Path.Combine(paths.LatestSession, "logs")} (the newest session here: no node at {address} runs on this machine, so its own log folder is not known)");
         }
 
         console.WriteLine();
