@@ -148,6 +148,16 @@ internal static class JobSupervisor
         record = await RecordEndAsync(record, cancellationToken).ConfigureAwait(false);
         record.Write(jobFile);
         await Console.Out.WriteLineAsync($"Job {record.JobId} ended: {record.State} (exit code {record.ExitCode?.ToString(CultureInfo.InvariantCulture)}).").ConfigureAwait(false);
+        // A job leaves nothing behind: what its command started in its process group and left running (a `cmd &`,
+        // the MSBuild nodes and compiler server of a `dotnet run`) ends with it.
+        var leftovers = await NodeProcesses.StopLeftoversAsync(record.Pid, JobRunner.StopDeadline).ConfigureAwait(false);
+        if (leftovers != LeftoverStop.NoneLeft)
+        {
+            await Console.Out.WriteLineAsync(leftovers == LeftoverStop.Killed
+                ? $"Job {record.JobId}: processes it left in its process group {record.Pid.ToString(CultureInfo.InvariantCulture)} got SIGKILL after {JobRunner.StopDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s."
+                : $"Job {record.JobId}: processes it left in its process group {record.Pid.ToString(CultureInfo.InvariantCulture)} were stopped (SIGTERM).").ConfigureAwait(false);
+        }
+
         return 0;
     }
 

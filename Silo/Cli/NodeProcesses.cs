@@ -94,6 +94,34 @@ internal static partial class NodeProcesses
         return clean;
     }
 
+    /// <summary>Stops what a job left running in its process group after its own process exited (a background
+    /// <c>&amp;</c> command, or the build servers of a <c>dotnet run</c>): SIGTERM to the group, SIGKILL to whatever is
+    /// still in it after <paramref name="deadline"/>. Ray's job supervisor likewise leaves nothing of a finished job.</summary>
+    /// <param name="group">The group's id: the job's pid (its command was started in a session of its own).</param>
+    /// <param name="deadline">How long the stragglers get to end on SIGTERM.</param>
+    /// <returns>How the group ended: nothing was left, all left ended on SIGTERM, or some had to be killed.</returns>
+    public static async Task<LeftoverStop> StopLeftoversAsync(int group, TimeSpan deadline)
+    {
+        if (group <= 0 || Kill(-group, SigTerm) != 0)
+        {
+            // ESRCH: no process has that group id any more.
+            return LeftoverStop.NoneLeft;
+        }
+
+        var until = DateTime.UtcNow + deadline;
+        while (DateTime.UtcNow < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+            if (Kill(-group, 0) != 0)
+            {
+                return LeftoverStop.EndedOnSigTerm;
+            }
+        }
+
+        Kill(-group, SigKill);
+        return LeftoverStop.Killed;
+    }
+
     /// <summary>SIGKILL to one process (a job's supervisor: it holds nothing that needs a clean stop).</summary>
     public static void KillNow(int pid) => Kill(pid, SigKill);
 
@@ -101,4 +129,17 @@ internal static partial class NodeProcesses
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+}
+
+/// <summary>How <see cref="NodeProcesses.StopLeftoversAsync"/> found and left a finished job's process group.</summary>
+internal enum LeftoverStop
+{
+    /// <summary>The job's process left nothing running.</summary>
+    NoneLeft,
+
+    /// <summary>Processes were left and ended on SIGTERM.</summary>
+    EndedOnSigTerm,
+
+    /// <summary>Processes were left and some had to get SIGKILL.</summary>
+    Killed,
 }

@@ -110,6 +110,52 @@ public sealed class JobTests : IAsyncLifetime
         Assert.Equal("STOPPED", StateOf((await Cluster.RunAsync("job", "list")).Output, jobId));
     }
 
+    [Fact]
+    public async Task What_a_finished_job_left_running_in_its_process_group_is_stopped()
+    {
+        var jobId = NewJobId();
+        var pidFile = Path.Combine(Cluster.TempDirectory, jobId + ".leftover.pid");
+        var leftover = 0;
+        try
+        {
+            // The job's command exits at once and leaves a background process behind (as `dotnet run` leaves MSBuild
+            // nodes and the compiler server).
+            var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--", "/bin/sh", "-c", $"sleep 600 & echo $! > '{pidFile}'"]);
+            Assert.True(submit.ExitCode == 0, submit.ToString());
+            await WaitForStateAsync(jobId, "SUCCEEDED");
+            leftover = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+            await Poll.UntilAsync(() => Task.FromResult(HasEnded(leftover)), JobDeadline, $"the job's leftover process {leftover} to be stopped");
+            var supervisorLog = Directory.EnumerateFiles(Cluster.TempDirectory, $"job-driver-{jobId}.supervisor.log", SearchOption.AllDirectories).Single();
+            await Poll.UntilAsync(
+                () => Task.FromResult(File.ReadAllText(supervisorLog).Contains($"processes it left in its process group", StringComparison.Ordinal)),
+                JobDeadline,
+                "the supervisor to say it stopped the leftovers");
+        }
+        finally
+        {
+            if (leftover > 0 && !HasEnded(leftover))
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(leftover);
+                process.Kill();
+            }
+        }
+    }
+
+    /// <summary>Gone, or a zombie nobody has reaped yet (an orphan's reaper is this machine's init).</summary>
+    private static bool HasEnded(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "job", "submit" }, "error: give the command to run after --")]
     [InlineData(new[] { "job", "submit", "--job-id", "no spaces", "--", "true" }, "error: --job-id no spaces:")]
