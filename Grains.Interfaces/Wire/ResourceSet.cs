@@ -174,17 +174,23 @@ public sealed class ResourceSet : IEquatable<ResourceSet>
     }
 
     /// <summary>Ray's shape notation: {"CPU": 1.0, "accel": 1.0}.</summary>
-    public override string ToString()
+    public override string ToString() => Describe(Items);
+
+    /// <summary>Ray's shape notation for any names and amounts, by name: {"CPU": 1.0, "accel": 1.0}. The one text of a
+    /// shape (<see cref="ResourceSet"/>, bundles, pending demands); amounts are printed as given, zero ones too.</summary>
+    internal static string Describe(IEnumerable<KeyValuePair<string, double>> items)
     {
         var sb = new StringBuilder("{");
-        for (var i = 0; i < _names.Length; i++)
+        var first = true;
+        foreach (var (name, amount) in items.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
-            if (i > 0)
+            if (!first)
             {
                 sb.Append(", ");
             }
 
-            sb.Append('"').Append(_names[i]).Append("\": ").Append(_amounts[i].ToString("0.0###", CultureInfo.InvariantCulture));
+            first = false;
+            sb.Append('"').Append(name).Append("\": ").Append(amount.ToString("0.0###", CultureInfo.InvariantCulture));
         }
 
         return sb.Append('}').ToString();
