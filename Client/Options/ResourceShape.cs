@@ -11,7 +11,7 @@ internal static class ResourceShape
         Check(gpus, "NumGpus", owner);
         if (memory < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(memory), memory, $"{owner}.Memory must be >= 0 bytes.");
+            throw new ArgumentOutOfRangeException("Memory", memory, $"{owner}.Memory must be >= 0 bytes.");
         }
 
         if (custom.Count == 0 && gpus == 0 && memory == 0)
@@ -35,21 +35,30 @@ internal static class ResourceShape
         };
         foreach (var (name, amount) in custom)
         {
-            if (name is ResourceSet.Cpu or ResourceSet.Gpu or ResourceSet.Memory)
-            {
-                throw new ArgumentException($"{owner}.Resources[\"{name}\"]: use {owner}.Num{(name == ResourceSet.Memory ? "Memory" : name == ResourceSet.Cpu ? "Cpus" : "Gpus")} for {name}.", nameof(custom));
-            }
-
+            CheckCustom(name, amount, owner);
             items.Add(new(name, amount));
         }
 
-        try
+        return ResourceSet.From(items);
+    }
+
+    /// <summary>Refuses a custom resource <see cref="ResourceSet.From"/> would refuse, or one that has its own option, with
+    /// one message that names the option (its parameter name is "Resources", as the others are named by their option).</summary>
+    private static void CheckCustom(string name, double amount, string owner)
+    {
+        if (string.IsNullOrWhiteSpace(name))
         {
-            return ResourceSet.From(items);
+            throw new ArgumentException($"{owner}.Resources has an empty resource name: name every custom resource.", "Resources");
         }
-        catch (ArgumentException ex)
+
+        if (name is ResourceSet.Cpu or ResourceSet.Gpu or ResourceSet.Memory)
         {
-            throw new ArgumentException($"{owner}: {ex.Message}", nameof(custom), ex);
+            throw new ArgumentException($"{owner}.Resources[\"{name}\"]: use {owner}.{(name == ResourceSet.Memory ? "Memory" : name == ResourceSet.Cpu ? "NumCpus" : "NumGpus")} for {name}.", "Resources");
+        }
+
+        if (double.IsNaN(amount) || double.IsInfinity(amount) || amount < 0)
+        {
+            throw new ArgumentException($"{owner}.Resources[\"{name}\"] is {amount.ToString(System.Globalization.CultureInfo.InvariantCulture)}: amounts must be finite and >= 0.", "Resources");
         }
     }
 
