@@ -198,25 +198,25 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<TRef> ?? objectRefs.ToList();
-        if (numReturns < 0 || numReturns > refs.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
-        }
-
         if (timeout is { } t)
         {
             CheckTimeout(t);
         }
 
-        if (refs is not RefRun<TRef>) // a previous answer's list holds no null
+        if (refs.Count == 0)
         {
-            for (var i = 0; i < refs.Count; i++)
-            {
-                if (refs[i] is null)
-                {
-                    throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs));
-                }
-            }
+            // Ray's ray.wait([]) is ([], []), whatever num_returns is.
+            return Task.FromResult(new WaitResult<TRef>(Array.Empty<TRef>(), Array.Empty<TRef>()));
+        }
+
+        if (numReturns < 0 || numReturns > refs.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
+        }
+
+        if (refs is not RefRun<TRef>) // a previous answer's list holds no null and no ref twice
+        {
+            CheckWaitList(refs);
         }
 
         if (WaitAnswer.TryAnswer(refs, numReturns, timeout, cancellationToken) is { } answer)
@@ -231,6 +231,38 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken);
+    }
+
+    /// <summary>Refuses a null item, and a ref listed twice (Ray: "Wait requires a list of unique object refs"): a
+    /// ready duplicate would count twice towards numReturns.</summary>
+    private static void CheckWaitList<TRef>(IReadOnlyList<TRef> refs)
+        where TRef : ObjectRef
+    {
+        // Up to 16 refs are compared pairwise (no set allocated for the common short list).
+        var seen = refs.Count > 16 ? new Dictionary<ObjectId, int>(refs.Count) : null;
+        for (var i = 0; i < refs.Count; i++)
+        {
+            var objectRef = refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", "objectRefs");
+            var first = -1;
+            if (seen is null)
+            {
+                for (var j = 0; j < i && first < 0; j++)
+                {
+                    first = refs[j].Id == objectRef.Id ? j : -1;
+                }
+            }
+            else if (!seen.TryAdd(objectRef.Id, i))
+            {
+                first = seen[objectRef.Id];
+            }
+
+            if (first >= 0)
+            {
+                throw new ArgumentException(
+                    $"objectRefs[{first}] and objectRefs[{i}] are the same {objectRef}: WaitAsync requires a list of unique object refs (as Ray's ray.wait does).",
+                    "objectRefs");
+            }
+        }
     }
 
     /// <summary>The wait proper: fewer than <paramref name="numReturns"/> of <paramref name="refs"/> were ready (every
