@@ -8,6 +8,10 @@ namespace OrleansRay;
 /// <see cref="Ray.Current"/>. Tasks are submitted with the <c>ray.Task(function, args...)</c> extension methods
 /// (<see cref="RayTaskExtensions"/>). Disposing the driver's instance ends its job: its non-detached actors die and its
 /// objects are freed. Thread-safe.
+/// <para>Once the instance is disposed (or its node has stopped), its methods, the refs it made (<c>await r</c>) and
+/// the handles bound to it throw <see cref="ObjectDisposedException"/> with the message "The OrleansRay node has shut
+/// down.", even for a ref whose value had already arrived; <see cref="Namespace"/> and <see cref="NodeId"/> still
+/// answer.</para>
 /// </remarks>
 public interface IRay : IAsyncDisposable
 {

@@ -123,20 +123,28 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return new ObjectRef<T>(entry.Id, Runtime.WorkerId, Runtime.Reader);
     }
 
-    public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default) =>
-        ObjectResolver.GetAsync(objectRef, null, cancellationToken);
+    public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default)
+    {
+        Runtime.ThrowIfDisposed();
+        return ObjectResolver.GetAsync(objectRef, null, cancellationToken);
+    }
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        Runtime.ThrowIfDisposed();
         CheckTimeout(timeout);
         return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken);
     }
 
-    public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default) =>
-        GetManyAsync(objectRefs, null, cancellationToken);
+    public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default)
+    {
+        Runtime.ThrowIfDisposed();
+        return GetManyAsync(objectRefs, null, cancellationToken);
+    }
 
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        Runtime.ThrowIfDisposed();
         CheckTimeout(timeout);
         return GetManyAsync(objectRefs, timeout, cancellationToken);
     }
@@ -196,6 +204,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     private Task<WaitResult<TRef>> WaitOrAnswer<TRef>(IEnumerable<TRef> objectRefs, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken)
         where TRef : ObjectRef
     {
+        Runtime.ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<TRef> ?? objectRefs.ToList();
         if (timeout is { } t)
@@ -292,6 +301,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public Task CancelAsync(ObjectRef objectRef, bool force = false)
     {
+        Runtime.ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRef);
         var (_, entry) = ObjectResolver.Find(objectRef);
         if (entry.Producer is { } producer)
@@ -302,8 +312,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return Task.CompletedTask;
     }
 
-    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged =>
-        ObjectBufferReader.GetAsync(this, objectRef, cancellationToken);
+    public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        Runtime.ThrowIfDisposed();
+        return ObjectBufferReader.GetAsync(this, objectRef, cancellationToken);
+    }
 
     public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class
     {
@@ -321,6 +334,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     /// <exception cref="ArgumentException">The actor of that name is of another type.</exception>
     internal async Task<ActorInfo> FindNamedActorAsync(string name, string? @namespace, Type expected, string createHint)
     {
+        Runtime.ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var ns = @namespace ?? Namespace;
         var info = await Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
@@ -349,11 +363,19 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class
     {
+        Runtime.ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(actor);
         return Runtime.Actors.KillAsync(actor.ActorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
     }
 
-    public IGrainFactory GrainFactory => Runtime.GrainFactory;
+    public IGrainFactory GrainFactory
+    {
+        get
+        {
+            Runtime.ThrowIfDisposed(); // the factory of a stopped silo or client fails every call, with Orleans' own errors
+            return Runtime.GrainFactory;
+        }
+    }
 
     public Task<TActor> CreateActorAsync<TActor>(ActorOptions? options = null, CancellationToken cancellationToken = default) where TActor : IActor =>
         ActorGrains.CreateAsync<TActor>(this, options, cancellationToken);
@@ -361,28 +383,36 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public Task<TActor> GetActorProxyAsync<TActor>(string name, string? @namespace = null) where TActor : IActor =>
         ActorGrains.GetAsync<TActor>(this, name, @namespace);
 
-    public Task KillAsync(IActor actor, bool noRestart = true) => ActorGrains.KillAsync(this, actor, noRestart);
+    public Task KillAsync(IActor actor, bool noRestart = true)
+    {
+        Runtime.ThrowIfDisposed();
+        return ActorGrains.KillAsync(this, actor, noRestart);
+    }
 
     public async Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync()
     {
+        Runtime.ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Total));
     }
 
     public async Task<IReadOnlyDictionary<string, double>> AvailableResourcesAsync()
     {
+        Runtime.ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Available));
     }
 
     public async Task<IReadOnlyList<NodeInfo>> NodesAsync()
     {
+        Runtime.ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary())).ToList();
     }
 
     public async Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync()
     {
+        Runtime.ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var alive = nodes.Where(n => n.IsAlive).ToList();
         var driverDemands = await Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).DriverDemandsAsync().ConfigureAwait(false);

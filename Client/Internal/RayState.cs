@@ -6,35 +6,47 @@ namespace OrleansRay;
 /// a connected driver's tasks waiting for a node and the objects it owns are listed too).</summary>
 internal sealed class RayState : IRayState
 {
-    private readonly ClusterState _state;
+    private readonly ClusterState _cluster;
+    private readonly NodeRuntime _runtime;
 
     public RayState(NodeRuntime runtime, string @namespace)
     {
-        _state = new ClusterState(runtime.GrainFactory, runtime, @namespace);
+        _runtime = runtime;
+        _cluster = new ClusterState(runtime.GrainFactory, runtime, @namespace);
+    }
+
+    /// <summary>The cluster's state, asked through this runtime; after it shut down, the one exception of every IRay call.</summary>
+    private ClusterState Cluster
+    {
+        get
+        {
+            _runtime.ThrowIfDisposed();
+            return _cluster;
+        }
     }
 
     public Task<StateList<NodeStateRow>> ListNodesAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.NodesAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.NodesAsync(Filters(options), Limit(options), cancellationToken);
 
     public Task<StateList<JobStateRow>> ListJobsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.JobsAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.JobsAsync(Filters(options), Limit(options), cancellationToken);
 
     public Task<StateList<ActorStateRow>> ListActorsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.ActorsAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.ActorsAsync(Filters(options), Limit(options), cancellationToken);
 
     public Task<StateList<TaskStateRow>> ListTasksAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.TasksAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.TasksAsync(Filters(options), Limit(options), cancellationToken);
 
     public Task<StateList<ObjectStateRow>> ListObjectsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.ObjectsAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.ObjectsAsync(Filters(options), Limit(options), cancellationToken);
 
     public Task<StateList<PlacementGroupStateRow>> ListPlacementGroupsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.PlacementGroupsAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.PlacementGroupsAsync(Filters(options), Limit(options), cancellationToken);
 
     public async Task<ActorStateRow?> GetActorAsync(string actorId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actorId);
-        var found = await _state.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, actorId.Trim())], 1, cancellationToken).ConfigureAwait(false);
+        var found = await Cluster.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, actorId.Trim())], 1, cancellationToken).ConfigureAwait(false);
         return found.Rows.Count > 0 ? found.Rows[0] : null;
     }
 
@@ -45,11 +57,11 @@ internal sealed class RayState : IRayState
     public Task<StateSummary> SummarizeObjectsAsync(CancellationToken cancellationToken = default) => SummarizeAsync(StateResource.Objects, cancellationToken);
 
     public Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        _state.MemoryAsync(Filters(options), Limit(options), cancellationToken);
+        Cluster.MemoryAsync(Filters(options), Limit(options), cancellationToken);
 
     private async Task<StateSummary> SummarizeAsync(StateResource resource, CancellationToken cancellationToken)
     {
-        var (rows, warnings) = await _state.SummarizeAsync(resource, [], cancellationToken).ConfigureAwait(false);
+        var (rows, warnings) = await Cluster.SummarizeAsync(resource, [], cancellationToken).ConfigureAwait(false);
         return new StateSummary(rows, warnings);
     }
 

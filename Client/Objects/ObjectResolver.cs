@@ -99,6 +99,8 @@ internal static class ObjectResolver
     /// <summary>The reader and entry of <paramref name="objectRef"/>: its owner's entry when the owner is in this
     /// process, else the local entry that reads it through its owner (a borrower).</summary>
     /// <exception cref="ObjectLostException">The owner is not reachable from here, or the object no longer exists.</exception>
+    /// <exception cref="ObjectDisposedException">The runtime that reads this ref (its owner, or the borrower it crossed
+    /// to) has shut down: the driver's <c>IRay</c> was disposed, or its node stopped.</exception>
     public static (ObjectReader Runtime, ObjectEntry Entry) Find(ObjectRef objectRef)
     {
         if (objectRef.Reader is not { } reader)
@@ -106,6 +108,12 @@ internal static class ObjectResolver
             throw new ObjectLostException(
                 $"Object {objectRef.Id} is owned by worker {objectRef.Owner}, which is not in this process: its owner has shut down, " +
                 "or the ref crossed to a process that cannot reach it.");
+        }
+
+        if (reader.Objects.IsCleared)
+        {
+            // Even a value that was complete: reading it out needs the node's serializer, which has gone with it.
+            throw LocalNode.ShutDown();
         }
 
         if (objectRef.IsBorrowed)
@@ -155,7 +163,9 @@ internal static class ObjectResolver
         catch (Orleans.Serialization.CodecNotFoundException ex)
         {
             // A result that reached its owner without crossing a wire (same process) still cannot be handed out: the
-            // same serialization error its task would get from another node, not Orleans' exception.
+            // same serialization error its task would get from another node, not Orleans' exception. Its work is gone
+            // (and with it its name): a value whose own type has no codec failed its work by name when it returned
+            // (ValueCopier.CheckResult); this one holds something without a codec deeper inside.
             throw new RayTaskException(WireCheck.SerializationError(outcome.Value?.GetType(), ex, string.Empty));
         }
 

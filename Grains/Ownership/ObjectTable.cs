@@ -71,6 +71,9 @@ internal sealed class ObjectTable
     /// <summary>Set by <see cref="Clear"/>: the table takes no entry back after that.</summary>
     private volatile bool _cleared;
 
+    /// <summary>True once <see cref="Clear"/> ran: the runtime that owns these objects shut down.</summary>
+    public bool IsCleared => _cleared;
+
     /// <summary>The entries now (a moving snapshot: entries added or removed meanwhile may or may not appear).</summary>
     public IEnumerable<ObjectEntry> Entries => _entries.Values;
 

@@ -54,7 +54,11 @@ internal sealed class LocalNode
     {
         if (_disposed)
         {
-            throw new ObjectDisposedException("NodeRuntime", "The OrleansRay node has shut down.");
+            throw ShutDown();
         }
     }
+
+    /// <summary>The one exception of every use of a node (and of its driver's <c>IRay</c>, refs and handles) after it
+    /// shut down.</summary>
+    public static ObjectDisposedException ShutDown() => new("NodeRuntime", "The OrleansRay node has shut down.");
 }
