@@ -87,6 +87,8 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Kills an actor; later calls throw <see cref="ActorDiedException"/>. With <paramref name="noRestart"/>
     /// false it is restarted instead if its MaxRestarts allows.</summary>
+    /// <exception cref="ArgumentException"><paramref name="actor"/> belongs to another cluster: it was made or looked up
+    /// through another IRay of this process (another <c>Ray.InitAsync</c>); kill it through that one.</exception>
     Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class;
 
     /// <summary>Creates an actor behind a grain interface (see <see cref="IActor"/>) and returns its typed Orleans proxy:

@@ -98,6 +98,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.Services.AddSingleton(new NodeRuntimeOptions
         {
             Resources = ResourceSet.Empty,
+            ClusterName = NodeRuntimeOptionsFactory.ClusterName(ClusterId, ClusterId),
             CanExecute = false,
             Namespace = options.Namespace,
             Credentials = credentials,

@@ -10,7 +10,8 @@ internal static class NodeRuntimeOptionsFactory
 {
     /// <param name="options">The node's public options.</param>
     /// <param name="endpoints">The silo's endpoints (its gateway, which connected drivers name), when known.</param>
-    public static NodeRuntimeOptions Create(RayNodeOptions options, Orleans.Configuration.EndpointOptions? endpoints = null)
+    /// <param name="cluster">The silo's cluster options (its <see cref="NodeRuntimeOptions.ClusterName"/>), when known.</param>
+    public static NodeRuntimeOptions Create(RayNodeOptions options, Orleans.Configuration.EndpointOptions? endpoints = null, Orleans.Configuration.ClusterOptions? cluster = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         // CPUs are a logical resource (Ray's num_cpus): the node may offer far more than the machine has cores, and the
@@ -22,6 +23,7 @@ internal static class NodeRuntimeOptionsFactory
         var runtime = new NodeRuntimeOptions
         {
             Resources = Resources(options),
+            ClusterName = cluster is null ? null : ClusterName(cluster.ServiceId, cluster.ClusterId),
             Namespace = options.Namespace,
             MinWorkerThreads = Math.Clamp(slots, 1, EagerWorkerThreads),
             InlineThreshold = options.InlineThreshold,
@@ -34,6 +36,9 @@ internal static class NodeRuntimeOptionsFactory
         runtime.MaxWorkerThreads = Math.Max(runtime.MaxWorkerThreads, slots);
         return runtime;
     }
+
+    /// <summary>The <see cref="NodeRuntimeOptions.ClusterName"/> of an Orleans service and cluster id.</summary>
+    public static string ClusterName(string serviceId, string clusterId) => serviceId + "/" + clusterId;
 
     /// <summary>The most worker threads a node starts up front: the machine's processor count, at least 64. More CPUs
     /// than that get their threads when work needs them.</summary>

@@ -28,7 +28,8 @@ internal static class NodeRuntimeServices
         // Built from the public options (validated by then) when the silo first needs the runtime.
         services.TryAddSingleton(sp => NodeRuntimeOptionsFactory.Create(
             sp.GetRequiredService<IOptions<RayNodeOptions>>().Value,
-            sp.GetService<IOptions<Orleans.Configuration.EndpointOptions>>()?.Value));
+            sp.GetService<IOptions<Orleans.Configuration.EndpointOptions>>()?.Value,
+            sp.GetService<IOptions<Orleans.Configuration.ClusterOptions>>()?.Value));
         services.TryAddSingleton<ValueCopier>();
         services.TryAddSingleton<ObjectRefSerializationHooks>();
         services.TryAddSingleton<Code.IJobServicesSetup, JobServicesSetup>();

@@ -365,6 +365,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         Runtime.ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(actor);
+        CheckSameCluster(actor.BoundRay, actor.ToString(), nameof(actor));
         return Runtime.Actors.KillAsync(actor.ActorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
     }
 
@@ -437,6 +438,24 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         return total;
+    }
+
+    /// <summary>Refuses what <paramref name="bound"/> made or looked up when that is an IRay of another cluster (another
+    /// <c>Ray.InitAsync</c> in this process: each embedded node is a cluster of its own). This cluster does not know its
+    /// actors, so a kill by id here would do nothing and leave the actor alive.</summary>
+    /// <param name="bound">The IRay the handle is bound to; null for one that crossed the wire (it belongs to the
+    /// cluster it travelled in).</param>
+    /// <param name="what">The handle, for the message.</param>
+    /// <param name="parameter">The parameter that passed it.</param>
+    private void CheckSameCluster(IRay? bound, string what, string parameter)
+    {
+        if (bound is RayInstance other && !ReferenceEquals(other.Runtime, Runtime)
+            && !string.Equals(other.Runtime.Options.ClusterName, Runtime.Options.ClusterName, StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"{what} belongs to another cluster: it was created or looked up through another IRay (another Ray.InitAsync in this process), " +
+                "and this one cannot reach its actor. Use the IRay that made the handle.", parameter);
+        }
     }
 
     private static void CheckTimeout(TimeSpan timeout)

@@ -3,6 +3,11 @@ namespace OrleansRay.Transport;
 /// <summary>The node's settings as the runtime sees them (built from the public RayOptions).</summary>
 internal sealed class NodeRuntimeOptions
 {
+    /// <summary>Which Orleans cluster the silo or client of this runtime belongs to, "service id/cluster id" (null:
+    /// unknown). An embedded node's is its own (a new cluster id per <c>Ray.InitAsync</c>); nodes and drivers of an
+    /// <c>orleansray</c> cluster share theirs. Tells a handle of another cluster's actor from one of this cluster.</summary>
+    public string? ClusterName { get; set; }
+
     /// <summary>The node's resources (CPU, GPU, memory, object_store_memory, custom).</summary>
     public ResourceSet Resources { get; set; } = ResourceSet.Empty;
 
