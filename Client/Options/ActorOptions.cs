@@ -10,6 +10,12 @@ public sealed class ActorOptions
     public string? Namespace { get; set; }
 
     /// <summary>Whether it outlives its creator. Default: <see cref="ActorLifetime.NonDetached"/>.</summary>
+    /// <remarks>A <see cref="ActorLifetime.Detached"/> actor also outlives its node: when the node it lives on dies (or
+    /// the head restarts with its actor table kept in <c>--storage</c>), the next call or lookup rebuilds it from its
+    /// record in the cluster's actor table on a live node, constructor run again, state reset, every time and whatever
+    /// <see cref="MaxRestarts"/> says, even the default 0 (each comeback still counts in its restarts). Only a kill ends
+    /// it: <c>KillAsync(handle)</c> for good; <c>KillAsync(handle, noRestart: false)</c> restarts it only while
+    /// MaxRestarts allows.</remarks>
     public ActorLifetime Lifetime { get; set; }
 
     /// <summary>CPUs it holds while alive. Default: 0 (as in Ray, an actor reserves no CPU unless asked).</summary>
@@ -25,6 +31,11 @@ public sealed class ActorOptions
     public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Times it is re-created after dying (node death, or a kill with noRestart: false). Default: 0.</summary>
+    /// <remarks>Does not bound a <see cref="ActorLifetime.Detached"/> actor's comebacks after its node dies: the actor
+    /// table rebuilds a detached actor at its next call or lookup every time, even with the default 0 (see
+    /// <see cref="Lifetime"/>); for it, this bounds only the restarts of <c>KillAsync(handle, noRestart: false)</c>. A
+    /// non-detached actor with restarts left is rebuilt the same way, its state reset; with none left, its calls fail
+    /// with <see cref="ActorDiedException"/>.</remarks>
     public int MaxRestarts { get; set; }
 
     /// <summary>Times a call lost with the actor's node (queued or running there when the node died) is re-sent to the

@@ -69,4 +69,37 @@ public sealed class NodeLossTests : IAsyncLifetime
         Assert.NotEqual(leavingId, await grainActor.Node().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(1, await grainActor.Increment());
     }
+
+    [Fact]
+    public async Task A_detached_actor_comes_back_after_its_node_dies_even_with_the_default_MaxRestarts()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "node-loss-detached" });
+        var leaving = _cluster.Nodes[2];
+        var leavingId = leaving.NodeId.Value;
+        var onLeaving = SchedulingStrategy.NodeAffinity(leaving.NodeId);
+        var detached = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { Name = "comes-back", Lifetime = ActorLifetime.Detached, SchedulingStrategy = onLeaving })
+            .Remote();
+        var attached = ray.Actor(() => new Locator()).Options(new ActorOptions { SchedulingStrategy = onLeaving }).Remote();
+        Assert.Equal(0, new ActorOptions().MaxRestarts);
+        Assert.Equal(leavingId, await ray.GetAsync(detached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(leavingId, await ray.GetAsync(attached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30)));
+
+        await _cluster.StopNodeAsync(leaving);
+
+        // Detached: rebuilt on a live node at its next call, its state reset, though MaxRestarts is 0.
+        Assert.NotEqual(leavingId, await ray.GetAsync(detached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60)));
+        Assert.Equal(1, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30))); // a new instance
+        var row = await ray.State.GetActorAsync(detached.ActorId.ToString());
+        Assert.NotNull(row);
+        Assert.Equal(1, row.Restarts);
+
+        // Not detached, MaxRestarts 0: dead with its node.
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(attached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60)));
+        Assert.Contains("MaxRestarts = 0", died.Message, StringComparison.Ordinal);
+
+        await ray.KillAsync(detached);
+    }
 }
