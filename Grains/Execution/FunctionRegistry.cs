@@ -210,17 +210,55 @@ internal static class FunctionRegistry
                 "Make the method static (pass what it needs as arguments), or use an actor for state.", nameof(function));
         }
 
-        var captured = type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
-        if (captured.Length > 0)
+        if (type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length > 0)
         {
+            // The compiler gives all lambdas of a scope one closure class: its fields are what any of them captures (and
+            // the delegates it caches), so this lambda may only share them.
+            var captured = CapturedNames(type);
             throw new ArgumentException(
-                $"The {role} lambda captures {string.Join(", ", captured.Select(f => $"'{f.Name}'"))}; remote lambdas must capture nothing. " +
-                "Pass the captured values as arguments instead (ray.Task((a, b) => ..., a, b)).", nameof(function));
+                $"The {role} lambda captures (or shares a closure with a lambda that captures) " +
+                $"{(captured.Count > 0 ? string.Join(", ", captured.Select(name => $"'{name}'")) : "variables of its enclosing method")}; " +
+                "remote lambdas must capture nothing: pass the values as arguments instead (ray.Task((a, b) => ..., a, b)), or make it a static method.", nameof(function));
         }
 
         if (!type.Assembly.IsCollectible)
         {
             CaptureFreeTargets.TryAdd(type, true); // a job's code's types are not kept: its context must unload
+        }
+    }
+
+    /// <summary>The variables a closure class holds, as the user named them: <c>this</c> for the captured instance
+    /// (<c>&lt;&gt;4__this</c>), the variables of enclosing scopes through the compiler's link to their closure
+    /// (<c>CS$&lt;&gt;8__locals1</c>); the compiler's own fields (cached delegates <c>&lt;&gt;9__N</c>) are left out.</summary>
+    internal static IReadOnlyList<string> CapturedNames(Type closure)
+    {
+        var names = new List<string>();
+        var seen = new HashSet<Type>();
+        Collect(closure);
+        return names.Distinct(StringComparer.Ordinal).ToList();
+
+        void Collect(Type type)
+        {
+            if (!seen.Add(type))
+            {
+                return;
+            }
+
+            foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+            {
+                if (field.Name == "<>4__this")
+                {
+                    names.Add("this");
+                }
+                else if (field.Name.StartsWith("CS$<>8__locals", StringComparison.Ordinal))
+                {
+                    Collect(field.FieldType); // an enclosing scope's closure: its variables are captured too
+                }
+                else if (!field.Name.StartsWith('<') && !field.Name.StartsWith("CS$", StringComparison.Ordinal))
+                {
+                    names.Add(field.Name);
+                }
+            }
         }
     }
 }

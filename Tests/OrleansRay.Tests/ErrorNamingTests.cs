@@ -1,0 +1,101 @@
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary>Errors name the user's code, not a blank or a neighbour: a result that cannot be serialized names its task
+/// or method (and says to stream an iterator), a lambda that may call one method or another is not named after one of
+/// them, and a capturing lambda's refusal lists the user's variables, not the compiler's fields.</summary>
+[Collection(RayCollection.Name)]
+public sealed class ErrorNamingTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly IRay _ray;
+    private readonly int _offset = 2;
+
+    public ErrorNamingTests(RayFixture fixture) => _ray = fixture.Ray;
+
+    public static PlainPoco ReturnsPlain() => new() { Value = 1 };
+
+    /// <summary>An iterator: its result is the compiler's state machine, computed as it is enumerated.</summary>
+    public static IEnumerable<int> SyncGen(int n)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            yield return i;
+        }
+    }
+
+    /// <summary>Declared as a sequence, returns a list: one serializable value.</summary>
+    public static IEnumerable<int> ListAsSequence(int n) => Enumerable.Range(0, n).ToList();
+
+    /// <summary>Returns a LINQ query, not its items.</summary>
+    public static IEnumerable<int> LazyQuery(int n) => Enumerable.Range(0, n).Select(i => i * 2);
+
+    /// <summary>Its own type has a codec; what it holds has none.</summary>
+    public static object[] HoldsPlain() => [new PlainPoco()];
+
+    [Fact]
+    public void A_capturing_lambda_is_refused_naming_the_users_variables_not_the_compilers_fields()
+    {
+        var ray = _ray;
+        int captured = 7;
+        Func<int> usesRay = () => ray.GetHashCode(); // shares the closure: the compiler keeps one class per scope
+        Func<int> cached = () => usesRay() + 1;
+
+        var error = Assert.Throws<ArgumentException>(() => ray.Task((int x) => x + captured, 1).Remote());
+
+        Assert.Contains("captures (or shares a closure with a lambda that captures)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'captured'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'ray'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", error.Message, StringComparison.Ordinal);
+        Assert.Equal(cached(), usesRay() + 1);
+    }
+
+    [Fact]
+    public void A_capturing_lambda_names_this_and_the_variables_of_enclosing_scopes()
+    {
+        var outer = 3;
+        for (var i = 0; i < 1; i++)
+        {
+            var inner = i;
+            var error = Assert.Throws<ArgumentException>(() => _ray.Task((int x) => x + outer + inner + _offset, 1).Remote());
+
+            Assert.Contains("'outer'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("'inner'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("'this'", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("<", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("CS$", error.Message, StringComparison.Ordinal);
+        }
+    }
+}
+
+/// <summary>A class Orleans has no codec for (no [GenerateSerializer]).</summary>
+public sealed class PlainPoco
+{
+    public int Value { get; set; }
+}
+
+/// <summary>An argument made inside a lambda.</summary>
+[GenerateSerializer]
+public sealed record Box([property: Id(0)] int Value);
+
+/// <summary>An actor whose methods the naming tests call.</summary>
+public sealed class NamingActor
+{
+    private int _n;
+
+    public int Increment() => ++_n;
+
+    public int Add(int k) => _n += k;
+
+    public int Take(Box box) => _n += box.Value;
+
+    public NamingActor Self() => this;
+
+    public PlainPoco MakePlain() => new() { Value = _n };
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public int Throw() => throw new InvalidOperationException("boom");
+}
