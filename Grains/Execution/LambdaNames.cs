@@ -1,19 +1,23 @@
 using System.Reflection;
+using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 
 namespace OrleansRay.Execution;
 
 /// <summary>Gives compiler-generated lambdas a name a person recognizes: the method they call
-/// (<c>c =&gt; c.Increment()</c> reads as "Counter.Increment"), found by reading the lambda's IL for its first call.</summary>
+/// (<c>c =&gt; c.Increment()</c> reads as "Counter.Increment"), found by reading the lambda's IL.</summary>
+/// <remarks>A lambda is named after a method only when that is the one method it calls
+/// (<see cref="SoleTarget"/>): one that may call one method or another (<c>v == 2 ? c.Throw() : c.Increment()</c>), or
+/// calls several in turn, keeps the compiler's name, which points at the method it is written in
+/// ("Tests.&lt;Run&gt;b__3_0"), as a lambda that calls nothing of the user's does: an error must not name a method that
+/// may not have run.</remarks>
 internal static class LambdaNames
 {
-    private const byte Call = 0x28, CallVirt = 0x6F, NewObj = 0x73;
-
-    /// <summary>The name to show for <paramref name="method"/>: what a lambda calls, a local function's own name
-    /// ("Program.Slow" for <c>Slow</c> declared in top-level statements, which the compiler names
+    /// <summary>The name to show for <paramref name="method"/>: the one method a lambda calls, a local function's own
+    /// name ("Program.Slow" for <c>Slow</c> declared in top-level statements, which the compiler names
     /// <c>&lt;&lt;Main&gt;$&gt;g__Slow|0_1</c>), else <paramref name="fallback"/>.</summary>
     public static string Describe(MethodBase method, string fallback) =>
-        Target(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}")
+        SoleTarget(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}")
         : LocalFunctionName(method.Name) is { } local && method.DeclaringType is { } declaring ? $"{declaring.Name}.{local}"
         : fallback;
 
@@ -37,9 +41,49 @@ internal static class LambdaNames
         return end > start ? compiledName[start..end] : null;
     }
 
-    /// <summary>The method a compiler-generated lambda calls (its first call of user code); null for other methods or
-    /// when none is found.</summary>
-    public static MethodBase? Target(MethodBase method)
+    /// <summary>The first method of user code a compiler-generated lambda calls; null for other methods or when none is
+    /// found.</summary>
+    public static MethodBase? Target(MethodBase method) => Read(method) is { Calls.Count: > 0 } body ? body.Calls[0] : null;
+
+    /// <summary>The method a compiler-generated lambda is a call of: the only method of user code it calls (however
+    /// often), or, in a lambda without conditional branches, its last call when every call before it is a constructor
+    /// or a property getter (<c>(c, v) =&gt; c.Add(new Point(v, 1))</c> is a call of Add). Null when it may call one
+    /// method or another, calls several methods in turn, calls none, or is not a lambda.</summary>
+    public static MethodBase? SoleTarget(MethodBase method)
+    {
+        if (Read(method) is not { Calls.Count: > 0 } body)
+        {
+            return null;
+        }
+
+        var last = body.Calls[^1];
+        if (body.Calls.TrueForAll(call => call.Equals(last)))
+        {
+            return last;
+        }
+
+        if (body.Branches)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < body.Calls.Count - 1; i++)
+        {
+            if (!IsConstructorOrGetter(body.Calls[i]))
+            {
+                return null;
+            }
+        }
+
+        return last;
+    }
+
+    private static bool IsConstructorOrGetter(MethodBase method) =>
+        method is ConstructorInfo || (method.IsSpecialName && method.Name.StartsWith("get_", StringComparison.Ordinal));
+
+    /// <summary>What a lambda's IL calls of user code (in order) and whether it branches on a condition; null for a method
+    /// that is not a compiler-generated lambda, or whose IL cannot be read.</summary>
+    private static LambdaBody? Read(MethodBase method)
     {
         if (!method.Name.StartsWith('<') || method.DeclaringType?.IsDefined(typeof(CompilerGeneratedAttribute), false) is not true)
         {
@@ -54,37 +98,99 @@ internal static class LambdaNames
                 return null;
             }
 
-            // A linear scan for call opcodes followed by a 4-byte token; a false match on an operand byte only costs a
-            // failed token resolution, which is caught.
-            for (var i = 0; i + 4 < il.Length; i++)
+            var body = new LambdaBody();
+            for (var i = 0; i < il.Length;)
             {
-                if (il[i] is not (Call or CallVirt or NewObj))
+                var code = il[i] == 0xFE && i + 1 < il.Length ? Codes.TwoByte[il[i + 1]] : Codes.OneByte[il[i]];
+                if (code is not { } op)
                 {
+                    return body; // not IL this reader knows: what was read so far
+                }
+
+                i += op.Size;
+                if (op.OperandType == OperandType.InlineSwitch)
+                {
+                    body.Branches = true;
+                    i += 4 + (4 * BitConverter.ToInt32(il, i));
                     continue;
                 }
 
-                var token = BitConverter.ToInt32(il, i + 1);
-                MethodBase? target;
-                try
+                if (op.FlowControl == FlowControl.Cond_Branch)
                 {
-                    target = method.Module.ResolveMethod(token, method.DeclaringType.GetGenericArguments(), method.IsGenericMethod ? method.GetGenericArguments() : null);
-                }
-                catch (ArgumentException)
-                {
-                    continue;
+                    body.Branches = true;
                 }
 
-                if (target?.DeclaringType is { } type && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
+                if ((op.Value == OpCodes.Call.Value || op.Value == OpCodes.Callvirt.Value || op.Value == OpCodes.Newobj.Value)
+                    && Resolve(method, BitConverter.ToInt32(il, i)) is { DeclaringType: { } type } target
+                    && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
                 {
-                    return target;
+                    body.Calls.Add(target);
+                }
+
+                i += OperandSize(op.OperandType);
+            }
+
+            return body;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or BadImageFormatException or ArgumentException)
+        {
+            return null; // dynamic or unusual methods: no target
+        }
+    }
+
+    private static MethodBase? Resolve(MethodBase method, int token)
+    {
+        try
+        {
+            return method.Module.ResolveMethod(token, method.DeclaringType!.GetGenericArguments(), method.IsGenericMethod ? method.GetGenericArguments() : null);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static int OperandSize(OperandType type) => type switch
+    {
+        OperandType.InlineNone => 0,
+        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+        OperandType.InlineVar => 2,
+        OperandType.InlineI8 or OperandType.InlineR => 8,
+        _ => 4,
+    };
+
+    /// <summary>The one-byte opcodes by value, and the two-byte ones (after 0xFE) by their second byte.</summary>
+    private static readonly (OpCode?[] OneByte, OpCode?[] TwoByte) Codes = OpCodeTables();
+
+    private static (OpCode?[] OneByte, OpCode?[] TwoByte) OpCodeTables()
+    {
+        var oneByte = new OpCode?[256];
+        var twoByte = new OpCode?[256];
+        foreach (var field in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            if (field.GetValue(null) is OpCode op)
+            {
+                var value = (ushort)op.Value;
+                if (op.Size == 1)
+                {
+                    oneByte[value & 0xFF] = op;
+                }
+                else if (value >> 8 == 0xFE)
+                {
+                    twoByte[value & 0xFF] = op;
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or BadImageFormatException)
-        {
-            // Dynamic or unusual methods: no target.
-        }
 
-        return null;
+        return (oneByte, twoByte);
+    }
+
+    private sealed class LambdaBody
+    {
+        /// <summary>The methods of user code it calls, in the order of the IL.</summary>
+        public List<MethodBase> Calls { get; } = new();
+
+        /// <summary>True when it has a conditional branch (or a switch): which calls run depends on its inputs.</summary>
+        public bool Branches { get; set; }
     }
 }

@@ -1,3 +1,4 @@
+using OrleansRay.Execution;
 using OrleansRay.Tests.Fixtures;
 using Xunit;
 
@@ -34,6 +35,56 @@ public sealed class ErrorNamingTests
 
     /// <summary>Its own type has a codec; what it holds has none.</summary>
     public static object[] HoldsPlain() => [new PlainPoco()];
+
+    [Fact]
+    public async Task A_branching_actor_lambda_is_not_named_after_one_of_its_branches()
+    {
+        var actors = Enumerable.Range(0, 2).Select(_ => _ray.Actor(() => new NamingActor()).Remote()).ToList();
+        var pool = new ActorPool<NamingActor>(actors);
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () =>
+        {
+            await foreach (var _ in pool.MapAsync((c, v) => v == 2 ? c.Throw() : c.Increment(), new[] { 1, 2, 3 }).WithCancellation(CancellationToken.None))
+            {
+            }
+        }).WaitAsync(Deadline);
+
+        Assert.Contains("NamingActor.Throw", error.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.DoesNotContain("NamingActor.", error.FunctionName, StringComparison.Ordinal);
+        Assert.StartsWith($"ErrorNamingTests.<{nameof(A_branching_actor_lambda_is_not_named_after_one_of_its_branches)}>", error.FunctionName, StringComparison.Ordinal);
+        foreach (var actor in actors)
+        {
+            await _ray.KillAsync(actor);
+        }
+    }
+
+    [Fact]
+    public void A_lambda_is_named_after_the_one_method_it_calls_and_only_then()
+    {
+        Func<NamingActor, int> single = c => c.Increment();
+        Func<NamingActor, int, int> withArgument = (c, v) => c.Take(new Box(v));
+        Func<NamingActor, int> twiceTheSame = c => c.Add(1) + c.Add(2);
+        Func<NamingActor, int, int> branching = (c, v) => v == 2 ? c.Throw() : c.Increment();
+        Func<NamingActor, int> inTurn = c =>
+        {
+            c.Increment();
+            return c.Add(2);
+        };
+        Func<NamingActor, int> chained = c => c.Self().Increment();
+        Func<int, int> callsNothing = x => x + 1;
+
+        Assert.Equal("NamingActor.Increment", LambdaNames.Describe(single.Method, "fallback"));
+        Assert.Equal("NamingActor.Take", LambdaNames.Describe(withArgument.Method, "fallback"));
+        Assert.Equal("NamingActor.Add", LambdaNames.Describe(twiceTheSame.Method, "fallback"));
+        Assert.Equal("fallback", LambdaNames.Describe(branching.Method, "fallback"));
+        Assert.Equal("fallback", LambdaNames.Describe(inTurn.Method, "fallback"));
+        Assert.Equal("fallback", LambdaNames.Describe(chained.Method, "fallback"));
+        Assert.Equal("fallback", LambdaNames.Describe(callsNothing.Method, "fallback"));
+
+        // The concurrency group still comes from the first method a lambda's IL calls (as before: naming changed only).
+        Assert.Equal(typeof(NamingActor).GetMethod(nameof(NamingActor.Increment)), LambdaNames.Target(single.Method));
+        Assert.Contains(LambdaNames.Target(branching.Method)?.Name, new[] { nameof(NamingActor.Throw), nameof(NamingActor.Increment) });
+    }
 
     [Fact]
     public void A_capturing_lambda_is_refused_naming_the_users_variables_not_the_compilers_fields()
