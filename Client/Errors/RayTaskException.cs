@@ -6,7 +6,7 @@ namespace OrleansRay;
 public sealed class RayTaskException : RayException
 {
     internal RayTaskException(RayError error)
-        : base(error, $"{error.FunctionName} failed with {error.ExceptionType}: {error.Message}", error.Original)
+        : base(error, $"{(error.FunctionName.Length > 0 ? error.FunctionName : "A task or actor call")} failed with {error.ExceptionType}: {error.Message}", error.Original)
     {
         FunctionName = error.FunctionName;
         OriginalExceptionType = error.ExceptionType;

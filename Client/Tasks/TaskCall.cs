@@ -30,10 +30,28 @@ public readonly struct TaskCall<TResult>
     }
 
     /// <summary>Submits the task and returns the ref of its result at once; failures surface when the result is read.</summary>
-    /// <exception cref="ArgumentException">The function captures state, or an argument cannot be serialized.</exception>
+    /// <exception cref="ArgumentException">The function captures state, an argument cannot be serialized, or the function
+    /// is an iterator (<c>yield return</c>): its sequence is computed as it is enumerated and cannot travel as one value;
+    /// submit it with <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/> to stream its items.</exception>
     /// <remarks>A function returning a tuple gives one ref of the whole tuple here (Ray's default <c>num_returns=1</c>);
-    /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>).</remarks>
-    public ObjectRef<TResult> Remote() => Submit(1).Ref<TResult>(0);
+    /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>). A function
+    /// declared to return an <see cref="IEnumerable{T}"/> that returns a collection (an array, a list) is one value here.</remarks>
+    public ObjectRef<TResult> Remote()
+    {
+        if (ResultMayBeIterator && _function?.Method.IsDefined(typeof(System.Runtime.CompilerServices.IteratorStateMachineAttribute), inherit: false) == true)
+        {
+            throw new ArgumentException(
+                $"The remote function '{_function.Method.Name}' is an iterator (yield return): its {typeof(TResult).Name} is computed as it is enumerated and cannot be sent as one value. " +
+                "Stream its items with ray.Task(f, ...).RemoteGenerator() instead of .Remote(), or return an array or list.");
+        }
+
+        return Submit(1).Ref<TResult>(0);
+    }
+
+    /// <summary>True when <typeparamref name="TResult"/> is an enumerable interface a <c>yield return</c> method returns
+    /// (only then is the function's iterator attribute read).</summary>
+    private static readonly bool ResultMayBeIterator = typeof(TResult).IsInterface
+        && (typeof(System.Collections.IEnumerable).IsAssignableFrom(typeof(TResult)) || typeof(System.Collections.IEnumerator).IsAssignableFrom(typeof(TResult)));
 
     /// <summary>Submits the task with <paramref name="numReturns"/> return objects (Ray's <c>num_returns</c>).</summary>
     internal ReturnRefs Submit(int numReturns)

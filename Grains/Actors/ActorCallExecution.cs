@@ -7,8 +7,14 @@ namespace OrleansRay.Actors;
 /// ended meanwhile), invokes it through the <see cref="Invoker"/>, and hands the outcome back to the mailbox.</summary>
 internal static class ActorCallExecution
 {
+    /// <summary>A call's outcome to its mailbox: an exception as an error, and a result its owner could not copy out as
+    /// the serialization error naming the method (<see cref="Ownership.ValueCopier.CheckResult"/>).</summary>
     private static readonly Action<(ActorMailbox Mailbox, ActorCall Call, string Name), object?, Exception?> Completed =
-        static (state, value, ex) => state.Mailbox.Complete(state.Call, value, ex is null ? null : RayError.FromException(ex, state.Name));
+        static (state, value, ex) =>
+        {
+            var error = ex is null ? state.Mailbox.Copier.CheckResult(value, state.Name) : RayError.FromException(ex, state.Name);
+            state.Mailbox.Complete(state.Call, error is null ? value : null, error);
+        };
 
     /// <summary>Runs <paramref name="call"/> against the instance of <paramref name="generation"/>; synchronous methods
     /// complete before this returns.</summary>

@@ -58,6 +58,9 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The method called.</summary>
     public FunctionDescriptor Method => _method.Descriptor;
 
+    /// <summary>The method called, as errors name it ("Counter.Increment").</summary>
+    public string DisplayName => _method.DisplayName;
+
     /// <summary>The method called, for messages.</summary>
     public string MethodName => _method.DisplayName;
 

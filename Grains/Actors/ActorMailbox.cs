@@ -403,6 +403,9 @@ internal sealed class ActorMailbox
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
     internal void Reject(ActorCall call, RayError error) => Replies.Deliver(call, null, error);
 
+    /// <summary>The node's copier: whether a call's result can be copied out to its readers.</summary>
+    internal Ownership.ValueCopier Copier => _runtime.Reader.Copier;
+
     /// <summary>Admits a call of <paramref name="generation"/> to run with <paramref name="context"/> (made with
     /// <see cref="TaskContext.OnDemand"/>, which a cancel of the call cancels): its instance, and the context is given the
     /// submitter the call's own calls use; the call is tracked as running from here on. False, with the call's owner told

@@ -276,8 +276,17 @@ internal sealed class ForeignTasks : IForeignTaskResults
     public void Deliver(RemoteResult[] results)
     {
         var objects = _runtime.Objects;
-        foreach (var result in results)
+        foreach (var delivered in results)
         {
+            var result = delivered;
+            if (result.Error is { FunctionName.Length: 0 } unnamed && objects.TryGet(result.ObjectId, out var produced)
+                && (produced.Producer switch { TaskSpec task => task.DisplayName, Actors.ActorCallHandle call => call.DisplayName, _ => null }) is { } name)
+            {
+                // An error made where the work's name was not known (a result whose batch failed to send, OwnerReplies):
+                // this owner knows which work it awaits.
+                result = result with { Error = WireCheck.Named(unnamed, name) };
+            }
+
             if (result.GeneratorItem > 0)
             {
                 _runtime.Generators.Deliver(result);

@@ -1,6 +1,8 @@
 using Orleans.Serialization;
+using Orleans.Serialization.Cloning;
 using Orleans.Serialization.Codecs;
 using OrleansRay.Code;
+using OrleansRay.Transport;
 
 namespace OrleansRay.Ownership;
 
@@ -11,10 +13,12 @@ namespace OrleansRay.Ownership;
 internal sealed class ValueCopier
 {
     private readonly DeepCopier _copier;
+    private readonly IDeepCopierProvider _copiers;
 
-    public ValueCopier(DeepCopier copier, Serializer serializer)
+    public ValueCopier(DeepCopier copier, Serializer serializer, IDeepCopierProvider copiers)
     {
         _copier = copier;
+        _copiers = copiers;
         Serializer = serializer;
         System = new JobSerializer(serializer, string.Empty);
     }
@@ -60,6 +64,41 @@ internal sealed class ValueCopier
 
     /// <summary>The error for a value whose type Orleans cannot serialize, naming the type and what to use instead.</summary>
     public static ArgumentException Unserializable(Type type, string what, Exception cause) => JobSerializer.Unserializable(type, what, cause);
+
+    /// <summary>Null when the result of <paramref name="functionName"/>, kept in its owner's memory, can be copied out to
+    /// its readers; else the serialization error its work fails with, naming the function (the error a result from
+    /// another node gets, <see cref="WireCheck.Checked"/>). Only the value's own type is looked up (Orleans caches the
+    /// answer): a value that holds something without a codec still fails where it is read.</summary>
+    public RayError? CheckResult(object? value, string functionName)
+    {
+        if (value is null or string or PackedValue or StoredObject || value.GetType().IsPrimitive)
+        {
+            return null;
+        }
+
+        if (value is ReturnValues returns)
+        {
+            foreach (var element in returns.Elements)
+            {
+                if (CheckResult(element, functionName) is { } error)
+                {
+                    return error;
+                }
+            }
+
+            return null;
+        }
+
+        try
+        {
+            _ = _copiers.GetDeepCopier(value.GetType());
+            return null;
+        }
+        catch (CodecNotFoundException ex)
+        {
+            return WireCheck.SerializationError(value.GetType(), ex, functionName);
+        }
+    }
 
     /// <summary>Copies a stored value out to a reader in the runtime (a packed value stays packed: unpacking needs the
     /// reading code's job, <see cref="Unpack"/>).</summary>

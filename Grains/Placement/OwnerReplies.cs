@@ -343,7 +343,8 @@ internal sealed partial class OwnerReplies
             if (result.Value is not null || result.Error is null)
             {
                 // Only a result that still carried a value is resent (as an error without one): a result that failed
-                // again as an error is not resent, so nothing loops.
+                // again as an error is not resent, so nothing loops. The work's name is not kept with its queued
+                // result: its owner names the error from the work it awaits (ForeignTasks.Deliver).
                 pump.Enqueue(result with { Value = null, Error = WireCheck.SerializationError(result.Value?.GetType(), ex, string.Empty) });
             }
         }

@@ -107,6 +107,13 @@ internal sealed partial class TaskAttempts : ITaskRunner
 
     private void Finish(TaskSpec spec, object? value, RayError? error)
     {
+        if (error is null && !spec.IsForeign && _reader.Copier.CheckResult(value, spec.DisplayName) is { } unserializable)
+        {
+            // Kept here, the result never crosses a wire: a value its readers cannot copy out fails the task now, with
+            // its name (a result for another owner is checked on its way there, OwnerReplies).
+            (value, error) = (null, unserializable);
+        }
+
         spec.State = TaskState.Done;
         spec.RunningLease = null;
         var duration = spec.StartedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(spec.StartedAt);

@@ -107,7 +107,34 @@ internal static class WireCheck
         ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
         Message = valueType is null
             ? $"its result could not be serialized to send it to its owner: {failure.Message}"
+            : IsLazySequence(valueType)
+            ? $"its result, a {valueType.FullName}, is a lazily evaluated sequence (an iterator), which cannot be serialized ({failure.Message}); return its items as an array or list (.ToArray(), .ToList()), or stream them one by one with ray.Task(f).RemoteGenerator() instead of .Remote()."
             : $"its result, a {valueType.FullName}, cannot be serialized (to send or copy it to its owner: {failure.Message}); return a value of a serializable type (primitives, strings, arrays, collections, types marked [GenerateSerializer]).",
         RemoteStackTrace = failure.StackTrace ?? string.Empty,
     };
+
+    /// <summary>True for the sequences a <c>yield return</c> method or a LINQ operator returns: enumerables that compute
+    /// their items when enumerated (the compiler's iterator classes, System.Linq's), not collections that hold them.</summary>
+    internal static bool IsLazySequence(Type type) =>
+        (typeof(System.Collections.IEnumerable).IsAssignableFrom(type) || IsAsyncEnumerable(type))
+        && (type.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), inherit: false)
+            || string.Equals(type.Namespace, "System.Linq", StringComparison.Ordinal));
+
+    private static bool IsAsyncEnumerable(Type type) =>
+        type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>));
+
+    /// <summary><paramref name="error"/> naming <paramref name="functionName"/> when it names no function (an error made
+    /// where the work's name is not known, <see cref="Placement.OwnerReplies"/>); else itself.</summary>
+    public static RayError Named(RayError error, string? functionName) =>
+        error.FunctionName.Length > 0 || string.IsNullOrEmpty(functionName) ? error : new RayError
+        {
+            Kind = error.Kind,
+            FunctionName = functionName,
+            ExceptionType = error.ExceptionType,
+            Message = error.Message,
+            RemoteStackTrace = error.RemoteStackTrace,
+            ActorId = error.ActorId,
+            LostObject = error.LostObject,
+            Original = error.Original,
+        };
 }

@@ -37,6 +37,72 @@ public sealed class ErrorNamingTests
     public static object[] HoldsPlain() => [new PlainPoco()];
 
     [Fact]
+    public async Task A_task_whose_result_cannot_be_serialized_fails_naming_the_function()
+    {
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(_ray.Task(ReturnsPlain).Remote(), Deadline));
+
+        Assert.Equal("ErrorNamingTests.ReturnsPlain", error.FunctionName);
+        Assert.StartsWith("ErrorNamingTests.ReturnsPlain failed with", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"its result, a {typeof(PlainPoco).FullName}, cannot be serialized", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_actor_method_whose_result_cannot_be_serialized_fails_naming_the_method()
+    {
+        var actor = _ray.Actor(() => new NamingActor()).Remote();
+
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(actor.Task(a => a.MakePlain()).Remote(), Deadline));
+
+        Assert.Equal("NamingActor.MakePlain", error.FunctionName);
+        Assert.Contains(typeof(PlainPoco).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await _ray.GetAsync(actor.Task(a => a.Increment()).Remote(), Deadline)); // the actor goes on
+        await _ray.KillAsync(actor);
+    }
+
+    [Fact]
+    public async Task A_result_holding_a_value_without_a_codec_fails_with_the_serialization_error_and_no_blank_name()
+    {
+        // The work is gone by the time the value is read: the message says what failed instead of a blank name.
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(_ray.Task(HoldsPlain).Remote(), Deadline));
+
+        Assert.StartsWith("A task or actor call failed with", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be serialized", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_iterator_is_refused_at_Remote_pointing_at_RemoteGenerator_which_streams_it()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _ray.Task(SyncGen, 3).Remote());
+
+        Assert.Contains("'SyncGen' is an iterator", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".RemoteGenerator()", error.Message, StringComparison.Ordinal);
+        var items = new List<int>();
+        await foreach (var item in _ray.Task(SyncGen, 3).RemoteGenerator().WithCancellation(CancellationToken.None))
+        {
+            items.Add(await _ray.GetAsync(item, Deadline));
+        }
+
+        Assert.Equal([0, 1, 2], items);
+    }
+
+    [Fact]
+    public async Task A_collection_returned_as_a_sequence_is_one_value()
+    {
+        Assert.Equal([0, 1, 2], await _ray.GetAsync(_ray.Task(ListAsSequence, 3).Remote(), Deadline));
+    }
+
+    [Fact]
+    public async Task A_lazy_query_returned_by_Remote_fails_naming_the_function_and_saying_to_materialize_or_stream_it()
+    {
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(_ray.Task(LazyQuery, 3).Remote(), Deadline));
+
+        Assert.Equal("ErrorNamingTests.LazyQuery", error.FunctionName);
+        Assert.Contains("lazily evaluated sequence", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".ToArray()", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".RemoteGenerator()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_branching_actor_lambda_is_not_named_after_one_of_its_branches()
     {
         var actors = Enumerable.Range(0, 2).Select(_ => _ray.Actor(() => new NamingActor()).Remote()).ToList();
