@@ -64,8 +64,8 @@ internal static class StateColumns
     private static readonly Dictionary<string, Func<NodeStateRow, string?>> Nodes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["node_id"] = r => r.NodeId,
-        ["node_ip"] = r => r.Address,
-        ["address"] = r => r.Address, // the JSON field name (Aliases)
+        ["node_ip"] = r => HostOf(r.Address), // Ray's node_ip is an address without a port
+        ["address"] = r => r.Address, // the JSON field name: "host:port" as the row shows it
         ["state"] = r => r.State,
     };
 
@@ -97,7 +97,6 @@ internal static class StateColumns
         [(StateResource.Objects, "status")] = "task_status",
         [(StateResource.Objects, "origin")] = "type",
         [(StateResource.Objects, "store_node")] = "node_id",
-        [(StateResource.Nodes, "address")] = "node_ip",
     };
 
     /// <summary>The keys <paramref name="resource"/> can be filtered by, in Ray's names. A row's JSON field name works as
@@ -115,6 +114,19 @@ internal static class StateColumns
         StateResource.PlacementGroups => PlacementGroups.Keys,
         _ => throw new ArgumentOutOfRangeException(nameof(resource), resource, "Unknown state resource."),
     };
+
+    /// <summary>The host of a node row's address: "10.0.0.5" of "10.0.0.5:30000", "::1" of "[::1]:30000"; an address
+    /// without a port ("10.0.0.5", "fe80::1") is its own host.</summary>
+    internal static string HostOf(string address)
+    {
+        if (address.StartsWith('[') && address.IndexOf(']', StringComparison.Ordinal) is var close and > 0)
+        {
+            return address[1..close];
+        }
+
+        var colon = address.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && colon == address.LastIndexOf(':') ? address[..colon] : address;
+    }
 
     /// <summary>Ray's name of <paramref name="key"/> (itself unless it is a JSON field name's alias).</summary>
     private static string RayName(StateResource resource, string key) =>

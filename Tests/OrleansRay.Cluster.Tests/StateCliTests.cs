@@ -82,7 +82,7 @@ public sealed class StateCliTests : IAsyncLifetime
             Assert.NotEqual(row.GetProperty("node_id").GetString(), row.GetProperty("address").GetString());
         }
 
-        var head = await cluster.RunAsync("list", "nodes", "--filter", "node_ip=" + cluster.Address, "--format", "json");
+        var head = await cluster.RunAsync("list", "nodes", "--filter", "address=" + cluster.Address, "--format", "json");
         Assert.Equal(0, head.ExitCode);
         using var headJson = JsonDocument.Parse(head.Output);
         Assert.True(cluster.Head.Owns(Assert.Single(headJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), head.ToString());

@@ -228,7 +228,7 @@ public sealed class StateApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_nodes_address_is_its_gateway_not_its_id_and_filters_by_node_ip_or_address()
+    public async Task A_nodes_address_is_its_gateway_not_its_id_and_node_ip_is_its_host()
     {
         var nodes = await _ray.State.ListNodesAsync();
 
@@ -240,9 +240,16 @@ public sealed class StateApiTests : IAsyncLifetime
             Assert.Equal(node.GatewayAddress, row.Address);
             Assert.NotEqual(row.NodeId, row.Address);
             Assert.DoesNotContain("@", row.Address, StringComparison.Ordinal);
-            Assert.Equal(row.NodeId, Assert.Single((await _ray.State.ListNodesAsync(StateListOptions.Where($"node_ip={node.GatewayAddress}"))).Rows).NodeId);
             Assert.Equal(row.NodeId, Assert.Single((await _ray.State.ListNodesAsync(StateListOptions.Where($"address={node.GatewayAddress}"))).Rows).NodeId);
         }
+
+        // Ray's node_ip is the bare address: every node here runs on 127.0.0.1; a port makes it match none.
+        Assert.Equal(_cluster.Nodes.Count, (await _ray.State.ListNodesAsync(StateListOptions.Where("node_ip=127.0.0.1"))).Rows.Count);
+        Assert.Empty((await _ray.State.ListNodesAsync(StateListOptions.Where($"node_ip={_cluster.Nodes[0].GatewayAddress}"))).Rows);
+        Assert.Equal("10.0.0.5", OrleansRay.Node.StateColumns.HostOf("10.0.0.5:30000"));
+        Assert.Equal("::1", OrleansRay.Node.StateColumns.HostOf("[::1]:30000"));
+        Assert.Equal("fe80::1", OrleansRay.Node.StateColumns.HostOf("fe80::1"));
+        Assert.Equal("10.0.0.5", OrleansRay.Node.StateColumns.HostOf("10.0.0.5"));
 
         // A row without a gateway (an older node's) shows the host of its node id.
         var withoutGateway = new NodeStatus(new NodeId("10.0.0.5:11111@123456"), "10.0.0.5:11111@123456", IsAlive: true, ResourceSet.Empty, ResourceSet.Empty, [], DateTimeOffset.UtcNow);
