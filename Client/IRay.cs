@@ -94,7 +94,10 @@ public interface IRay : IAsyncDisposable
     /// <summary>Creates an actor behind a grain interface (see <see cref="IActor"/>) and returns its typed Orleans proxy:
     /// <c>ICounter c = await ray.CreateActorAsync&lt;ICounter&gt;(new ActorOptions { Name = "c", NumCpus = 1 });</c>.
     /// Returns once the cluster has the actor (and its name, if any); its resources are taken on the node the scheduler
-    /// picks, and calls made before it is alive wait for it.</summary>
+    /// picks, and calls made before it is alive wait for it (up to Orleans' response timeout, 30 s by default). An actor
+    /// that asks for more than its node could ever hold (no node fits it) is created all the same and waits, shown as
+    /// infeasible by <see cref="PendingDemandsAsync"/>, as a class actor is; since a grain call cannot wait for a node
+    /// to join, each of its calls fails at once with an <see cref="InvalidOperationException"/> naming its resources.</summary>
     /// <typeparam name="TActor">The actor contract: an interface deriving from <see cref="IActor"/> with one
     /// implementation (a class deriving from <c>ActorGrain</c>) on the cluster's nodes.</typeparam>
     /// <param name="options">Resources, placement, name, lifetime, restarts and concurrency, as for class actors

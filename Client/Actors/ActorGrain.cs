@@ -19,7 +19,9 @@ namespace OrleansRay;
 /// <para>What OrleansRay adds (Ray's actor model):</para>
 /// <list type="bullet">
 /// <item>Placement by resources: the activation lives on the node that holds the actor's <see cref="ActorOptions"/>
-/// resources (its placement group bundle, scheduling strategy), and waits for them before it activates.</item>
+/// resources (its placement group bundle, scheduling strategy), and waits for them before it activates. An actor that
+/// asks for more than its node has in all never starts (it shows as an infeasible demand): its calls fail at once with
+/// <see cref="InvalidOperationException"/> saying so.</item>
 /// <item>Order: one caller's calls start in the order they were made, even when many are in flight unawaited; at most
 /// <see cref="ActorOptions.MaxConcurrency"/> run at once (default 1: one at a time, each seeing the state the earlier
 /// ones left; above 1 they interleave at awaits, as Ray's async actors do). The grain is reentrant for Orleans;
@@ -172,6 +174,19 @@ public abstract class ActorGrain : Grain, IActor, IActorCallAdmission, IGrainBas
             Refuse(new ActorDiedException(mailbox is null
                 ? $"No actor {GetType().Name} with id {id} lives on this node: create actors behind grain interfaces with ray.CreateActorAsync<TActor>(), not GrainFactory.GetGrain with a new key."
                 : $"Actor {id} is a class actor, not an actor behind a grain interface."));
+            return;
+        }
+
+        if (mailbox.WhyItCannotStart() is { } infeasible)
+        {
+            // A class actor's calls would wait for it; a grain call cannot wait past Orleans' response timeout, and no
+            // wait helps: its calls fail now, saying why. The activation goes once the actor starts or ends (a kill),
+            // so the call after that finds what it became.
+            Refuse(new InvalidOperationException(infeasible));
+            var refused = GrainContext;
+            void End() => refused.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "the actor it refused calls for started or ended"));
+            _ = lifecycle.Settled.ContinueWith(_ => End(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _generationWatch = lifecycle.Current.End.Register(End);
             return;
         }
 

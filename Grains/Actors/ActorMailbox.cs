@@ -403,6 +403,22 @@ internal sealed class ActorMailbox
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
     internal void Reject(ActorCall call, RayError error) => Replies.Deliver(call, null, error);
 
+    /// <summary>Why this actor, waiting for its resources, can never start on this node: it asks for more of some
+    /// resource than the node has (its pending demand is infeasible, <see cref="Scheduling.NodeResources.CanNeverHold"/>).
+    /// Null when it is not waiting, or could start once resources free up.</summary>
+    internal string? WhyItCannotStart()
+    {
+        var spec = _spec;
+        if (spec is null || Grain?.Settled.IsCompleted != false || !_runtime.Scheduler.Resources.CanNeverHold(spec.Options.Resources))
+        {
+            return null;
+        }
+
+        return $"Actor {spec.ClassName} ({spec.ActorId}) cannot start: it asks for {spec.Options.Resources}, more than its node {_runtime.NodeId} has " +
+            $"({_runtime.Scheduler.Resources.Total}), so it waits as an infeasible actor (ray.PendingDemandsAsync) that no call can reach. " +
+            "Kill it (ray.KillAsync) and create it with resources a node has.";
+    }
+
     /// <summary>The node's copier: whether a call's result can be copied out to its readers.</summary>
     internal Ownership.ValueCopier Copier => _runtime.Reader.Copier;
 

@@ -64,6 +64,23 @@ internal sealed class NodeResources
         }
     }
 
+    /// <summary>True when this node could never hold <paramref name="shape"/>: it asks for more of some resource than the
+    /// node has in all (the rule that marks a pending actor's demand infeasible, <see cref="AddActorDemandsLocked"/>). A
+    /// shape that names placement-group bundles is not judged here: bundles come and go.</summary>
+    public bool CanNeverHold(ResourceSet shape)
+    {
+        var claim = ResourceClaim.Of(shape);
+        if (claim.Bundles.Length > 0)
+        {
+            return false;
+        }
+
+        lock (_engine.Gate)
+        {
+            return !Ledger.FitsTotal(claim);
+        }
+    }
+
     /// <summary>Returns an actor's resources when it dies.</summary>
     public void ReleaseForActor(ResourceSet shape)
     {

@@ -47,4 +47,52 @@ public sealed class GrainActorTests
 
     [Fact]
     public Task Methods_take_and_return_ObjectRefs() => GrainActorScenarios.Methods_take_and_return_ObjectRefs(_ray);
+
+    /// <summary>As a class actor, an actor no node can hold is created and waits, shown as infeasible; a grain call cannot
+    /// wait past Orleans' response timeout (30 s), so each call fails at once saying why, not with Orleans' timeout.</summary>
+    [Fact]
+    public async Task An_actor_no_node_can_hold_waits_as_infeasible_and_its_calls_fail_at_once_naming_its_resources()
+    {
+        var deadline = GrainActorScenarios.Deadline;
+        var counter = await _ray.CreateActorAsync<ICounterActor>(new ActorOptions { NumCpus = 64 }).WaitAsync(deadline);
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => counter.Increment()).WaitAsync(deadline);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"the call failed after {started.Elapsed}, as if it had waited for Orleans' timeout");
+            Assert.Contains("cannot start", error.Message, StringComparison.Ordinal);
+            Assert.Contains("CPU", error.Message, StringComparison.Ordinal);
+            Assert.Contains("64", error.Message, StringComparison.Ordinal);
+            Assert.Contains("infeasible", error.Message, StringComparison.Ordinal);
+            await Eventually.TrueAsync(
+                async () => (await _ray.PendingDemandsAsync()).Any(d => d.IsActor && d.IsInfeasible && d.Shape.GetValueOrDefault("CPU") == 64),
+                deadline, "the actor is an infeasible pending demand");
+            await Assert.ThrowsAsync<InvalidOperationException>(() => counter.Get()).WaitAsync(deadline);
+        }
+        finally
+        {
+            await _ray.KillAsync(counter);
+        }
+
+        // Killed, it is dead like any actor: the refusing activation went with it.
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await counter.Get();
+                return false;
+            }
+            catch (ActorDiedException)
+            {
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false; // the refusing activation, until its deactivation is through
+            }
+        }, deadline, "calls after the kill throw ActorDiedException");
+        await Eventually.TrueAsync(
+            async () => !(await _ray.PendingDemandsAsync()).Any(d => d.IsActor && d.Shape.GetValueOrDefault("CPU") == 64),
+            deadline, "the killed actor is no longer a pending demand");
+    }
 }
