@@ -6,13 +6,18 @@ namespace OrleansRay.Scheduling;
 /// Keyed by <see cref="BundleKey"/>: (group, index) for one bundle, (group, <see cref="BundleKey.AnyBundle"/>) for the
 /// group's pool on this node, which holds the sum of the group's bundles here and serves tasks that may use any bundle.
 /// A bundle's amounts and the pool's are separate, as Ray's bundle and wildcard resources are. Available amounts may go
-/// below zero while a task that waited in a Get resumes (as the node's may); reports clamp them at zero. Not
-/// thread-safe: the scheduler engine's lock guards it.
+/// below zero while a task that waited in a Get resumes (as the node's may); reports clamp them at zero. A removed
+/// group's bundles are retired (<see cref="Retire"/>): hidden from every name and fit at once, and kept apart until the
+/// tenants still holding parts of them have given those back, so their resources return to the node exactly once, when
+/// nothing uses them any more. Not thread-safe: the scheduler engine's lock guards it.
 /// </remarks>
 internal sealed class BundleLedger
 {
     private readonly Dictionary<BundleKey, Entry> _entries = new();
     private readonly Dictionary<Guid, List<BundleReservation>> _groups = new();
+
+    /// <summary>Removed groups whose bundles tenants still hold parts of: their entries, until every amount is back.</summary>
+    private readonly Dictionary<Guid, (List<BundleReservation> Bundles, Dictionary<BundleKey, Entry> Entries)> _retiring = new();
 
     /// <summary>Every bundle's and pool's total under Ray's names, kept as bundles come and go (rebuilding it from the
     /// entries on each change cost a node with many groups a name and a sorted insert per entry per change).</summary>
@@ -68,21 +73,72 @@ internal sealed class BundleLedger
     /// retaken by a task resuming after a Get).</summary>
     public void Take(BundleKey key, ResourceSet amounts)
     {
-        if (_entries.TryGetValue(key, out var entry))
+        if (_entries.TryGetValue(key, out var entry) || TryRetiring(key, out entry))
         {
             Move(entry.Available, amounts, -1);
         }
     }
 
-    /// <summary>Gives <paramref name="amounts"/> back to <paramref name="key"/>; dropped when the group was removed
-    /// while they were taken.</summary>
-    public void Return(BundleKey key, ResourceSet amounts)
+    /// <summary>Gives <paramref name="amounts"/> back to <paramref name="key"/>; dropped when the group's bundles were
+    /// released meanwhile (<see cref="Remove"/>).</summary>
+    /// <returns>The bundles of a retired group this return made whole (nothing of them is held any more: their shapes go
+    /// back to the node's free resources now); null otherwise.</returns>
+    public List<BundleReservation>? Return(BundleKey key, ResourceSet amounts)
     {
         if (_entries.TryGetValue(key, out var entry))
         {
             Move(entry.Available, amounts, +1);
+            return null;
         }
+
+        if (!TryRetiring(key, out entry))
+        {
+            return null;
+        }
+
+        Move(entry.Available, amounts, +1);
+        var retiring = _retiring[key.PlacementGroupId];
+        if (!IsWhole(retiring.Entries.Values))
+        {
+            return null;
+        }
+
+        _retiring.Remove(key.PlacementGroupId);
+        return retiring.Bundles;
     }
+
+    /// <summary>The group was removed: its bundles here take no new tenant from now on (their names leave the totals,
+    /// and nothing fits them), while what tenants hold of them stays counted.</summary>
+    /// <returns>The group's bundles here when no tenant holds any part of them (their shapes go back to the node's free
+    /// resources now); an empty list when tenants do (the last of their returns gives the bundles back,
+    /// <see cref="Return"/>); null when the group holds no bundle here.</returns>
+    public List<BundleReservation>? Retire(Guid placementGroupId)
+    {
+        if (!_groups.Remove(placementGroupId, out var list))
+        {
+            return null;
+        }
+
+        var entries = new Dictionary<BundleKey, Entry>();
+        foreach (var key in list.Select(b => new BundleKey(placementGroupId, b.Index)).Append(new BundleKey(placementGroupId, BundleKey.AnyBundle)))
+        {
+            if (RemoveEntry(key) is { } entry)
+            {
+                entries[key] = entry;
+            }
+        }
+
+        if (IsWhole(entries.Values))
+        {
+            return list;
+        }
+
+        _retiring[placementGroupId] = (list, entries);
+        return new List<BundleReservation>();
+    }
+
+    /// <summary>True while a removed group's bundles wait here for their tenants (<see cref="Retire"/>).</summary>
+    public bool IsRetiring(Guid placementGroupId) => _retiring.ContainsKey(placementGroupId);
 
     /// <summary>Every bundle's and pool's total under Ray's names (<see cref="BundleKey.ResourceName"/>), for the
     /// node's reported total.</summary>
@@ -112,16 +168,31 @@ internal sealed class BundleLedger
         }
     }
 
-    private void RemoveEntry(BundleKey key)
+    private Entry? RemoveEntry(BundleKey key)
     {
-        if (_entries.Remove(key, out var entry))
+        if (!_entries.Remove(key, out var entry))
         {
-            foreach (var (name, _) in entry.Total.Items)
-            {
-                _namedTotals.Remove(key.ResourceName(name)); // a name belongs to its bundle alone: it goes with it
-            }
+            return null;
         }
+
+        foreach (var (name, _) in entry.Total.Items)
+        {
+            _namedTotals.Remove(key.ResourceName(name)); // a name belongs to its bundle alone: it goes with it
+        }
+
+        return entry;
     }
+
+    private bool TryRetiring(BundleKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? entry)
+    {
+        entry = null;
+        return _retiring.Count > 0 && _retiring.TryGetValue(key.PlacementGroupId, out var retiring) && retiring.Entries.TryGetValue(key, out entry);
+    }
+
+    /// <summary>True when every amount of <paramref name="entries"/> is available again (within rounding: tenants take
+    /// and give back fractions).</summary>
+    private static bool IsWhole(IEnumerable<Entry> entries) =>
+        entries.All(e => e.Total.Items.All(kv => Math.Abs(e.Available.GetValueOrDefault(kv.Key) - kv.Value) < 1e-9));
 
     private static void Move(Dictionary<string, double> available, ResourceSet amounts, int sign)
     {

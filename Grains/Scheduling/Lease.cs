@@ -11,6 +11,7 @@ internal sealed class Lease : IWorkerSlot
         Id = id;
         Class = schedulingClass;
         Next = first;
+        Current = first;
     }
 
     public long Id { get; }
@@ -21,6 +22,9 @@ internal sealed class Lease : IWorkerSlot
 
     /// <summary>The task to run next (the first one is assigned at grant time).</summary>
     public TaskSpec? Next;
+
+    /// <summary>The task the lease runs now, or ran last (set under the engine's lock as each is handed to it).</summary>
+    public TaskSpec? Current;
 
     /// <summary>Tasks run under this lease since it was granted.</summary>
     public int Executed;

@@ -31,9 +31,19 @@ internal sealed class NodeResources
     }
 
     /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
+    /// <exception cref="InvalidOperationException">(In the task) The shape names a bundle of a placement group this
+    /// runtime knows was removed: the actor is refused.</exception>
     public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
     {
         var claim = ResourceClaim.Of(shape);
+        foreach (var (bundle, _) in claim.Bundles)
+        {
+            if (_engine.RemovedGroups.Contains(bundle.PlacementGroupId))
+            {
+                return Task.FromException(new InvalidOperationException(RemovedPlacementGroups.Why(bundle.PlacementGroupId)));
+            }
+        }
+
         lock (_engine.Gate)
         {
             if (Ledger.Fits(claim))
@@ -103,15 +113,24 @@ internal sealed class NodeResources
             return true;
         }
 
+        if (!_engine.RemovedGroups.IsEmpty && bundles.Any(b => _engine.RemovedGroups.Contains(b.PlacementGroupId)))
+        {
+            return false; // a reservation that arrived after its group's removal (it was late): it would never be released
+        }
+
         return _engine.ChangeThenGrant(() => Ledger.ReserveBundles(bundles));
     }
 
-    /// <summary>Returns a placement group's bundles on this node to the free pool. What its running tasks hold of them
-    /// is dropped when they end.</summary>
+    /// <summary>Returns a placement group's bundles on this node to the free pool (a reservation rolled back). What its
+    /// running tasks hold of them is dropped when they end.</summary>
     public void ReleaseBundles(Guid placementGroupId)
     {
         _engine.ChangeThenGrant(() => Ledger.ReleaseBundles(placementGroupId));
     }
+
+    /// <summary>Retires a removed placement group's bundles here: no new tenant takes them, and their resources return to
+    /// the free pool once the tenants holding them are gone (<see cref="ResourceLedger.RetireBundles"/>).</summary>
+    public void RetireBundles(Guid placementGroupId) => _engine.ChangeThenGrant(() => Ledger.RetireBundles(placementGroupId));
 
     /// <summary>Under the engine's lock: grants waiting actors whose resources now fit, in arrival order among those that
     /// fit (one that does not fit must not hold up smaller ones behind it).</summary>

@@ -64,6 +64,48 @@ internal sealed class QueuedTasks
         return taken;
     }
 
+    /// <summary>Takes every queued task of placement group <paramref name="placementGroupId"/> (see
+    /// <see cref="RemovedPlacementGroups.BelongsTo"/>) out of the queues: the group was removed.</summary>
+    public List<TaskSpec> TakeGroup(Guid placementGroupId)
+    {
+        var taken = new List<TaskSpec>();
+        lock (_engine.Gate)
+        {
+            var waiting = _engine.WaitingClassesLocked;
+            for (var i = 0; i < waiting.Count; i++)
+            {
+                var cls = waiting[i];
+                var all = cls.Ready.ToArray();
+                if (!Array.Exists(all, s => RemovedPlacementGroups.BelongsTo(s, cls.Claim, placementGroupId)))
+                {
+                    continue;
+                }
+
+                cls.Ready.Clear();
+                foreach (var s in all)
+                {
+                    if (!RemovedPlacementGroups.BelongsTo(s, cls.Claim, placementGroupId))
+                    {
+                        cls.Ready.Enqueue(s);
+                    }
+                    else if (!s.Cancelled)
+                    {
+                        s.State = TaskState.Waiting;
+                        taken.Add(s);
+                    }
+                }
+
+                if (cls.Ready.Count == 0)
+                {
+                    waiting.RemoveAt(i);
+                    i--;
+                }
+            }
+        }
+
+        return taken;
+    }
+
     /// <summary>Queued tasks per shape, for the placer's rebalancing.</summary>
     public List<(ResourceSet Shape, int Count)> QueuedShapes()
     {

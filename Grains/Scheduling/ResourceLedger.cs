@@ -89,13 +89,17 @@ internal sealed class ResourceLedger
         }
     }
 
-    /// <summary>Gives <paramref name="claim"/>'s amounts back (those of a bundle removed meanwhile are dropped).</summary>
+    /// <summary>Gives <paramref name="claim"/>'s amounts back (those of a bundle released meanwhile are dropped; the
+    /// last return to a removed group's bundles gives their shapes back to the free pool, <see cref="RetireBundles"/>).</summary>
     public void Return(ResourceClaim claim)
     {
         Move(claim.Node, +1);
         foreach (var (bundle, amounts) in claim.Bundles)
         {
-            Bundles.Return(bundle, amounts);
+            if (Bundles.Return(bundle, amounts) is { } whole)
+            {
+                Free(whole);
+            }
         }
     }
 
@@ -141,12 +145,37 @@ internal sealed class ResourceLedger
             return false;
         }
 
-        foreach (var bundle in released)
+        Free(released);
+        return true;
+    }
+
+    /// <summary>The group was removed: its bundles here take no new tenant, and their shapes return to the free pool once
+    /// no tenant holds any part of them (now, or at the last tenant's <see cref="Return"/>), never before and never
+    /// twice. False when the group holds no bundle here.</summary>
+    public bool RetireBundles(Guid placementGroupId)
+    {
+        List<BundleReservation>? retired;
+        lock (_totalGate)
+        {
+            retired = Bundles.Retire(placementGroupId);
+            _total = null;
+        }
+
+        if (retired is null)
+        {
+            return false;
+        }
+
+        Free(retired);
+        return true;
+    }
+
+    private void Free(List<BundleReservation> bundles)
+    {
+        foreach (var bundle in bundles)
         {
             Move(bundle.Shape, +1);
         }
-
-        return true;
     }
 
     private void Move(ResourceSet amounts, int sign)

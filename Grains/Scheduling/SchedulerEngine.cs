@@ -33,6 +33,7 @@ internal sealed partial class SchedulerEngine : IDisposable
     private readonly StarvationGuard _starvation;
     private readonly ResourceLedger _resources;
     private readonly ITaskPlacer _placer;
+    private readonly ITaskRunner _runner;
     private readonly int _zeroResourceLeaseCap;
     private long _nextLeaseId;
 
@@ -54,6 +55,7 @@ internal sealed partial class SchedulerEngine : IDisposable
         Resources = new NodeResources(this, total);
         _resources = Resources.Ledger;
         _placer = placer;
+        _runner = runner;
         _loops = new LeaseLoops(this, pool, runner);
         _dependencies = new TaskDependencies(this, arguments);
         Queued = new QueuedTasks(this);
@@ -82,8 +84,14 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// <summary>The node's resources: totals, free amounts, actors' reservations, placement-group bundles.</summary>
     public NodeResources Resources { get; }
 
+    /// <summary>The placement groups this runtime knows were removed: their work is refused here.</summary>
+    public RemovedPlacementGroups RemovedGroups { get; } = new();
+
     /// <summary>The lock that guards the ledger, the ready queues and the leases.</summary>
     internal object Gate => _gate;
+
+    /// <summary>Under the lock: the granted leases not released yet.</summary>
+    internal IEnumerable<Lease> LeasesLocked => _leases.Values;
 
     /// <summary>Runs <paramref name="change"/> under the lock; when it returns true, grants what now fits and starts those
     /// leases outside the lock. Returns what <paramref name="change"/> returned.</summary>
@@ -111,11 +119,18 @@ internal sealed partial class SchedulerEngine : IDisposable
     /// arguments again, then queues it; not counted as a new submission.</summary>
     public void Resubmit(TaskSpec spec) => _dependencies.Submit(spec, countSubmitted: false);
 
-    /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow.</summary>
+    /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow; one of a
+    /// removed placement group fails instead.</summary>
     public void Enqueue(TaskSpec spec)
     {
         if (spec.Cancelled)
         {
+            return;
+        }
+
+        if (!RemovedGroups.IsEmpty && RemovedGroups.GroupOf(spec, null) is { } removed)
+        {
+            _runner.Refuse(spec, RemovedPlacementGroups.TaskError(spec, removed)); // owned: its placement says the group
             return;
         }
 
@@ -127,7 +142,8 @@ internal sealed partial class SchedulerEngine : IDisposable
         EnqueueHere(spec);
     }
 
-    /// <summary>Queues a task on this node without asking the placer (it chose this node).</summary>
+    /// <summary>Queues a task on this node without asking the placer (it chose this node); one of a removed placement
+    /// group fails instead.</summary>
     public void EnqueueHere(TaskSpec spec)
     {
         if (spec.Cancelled)
@@ -141,6 +157,7 @@ internal sealed partial class SchedulerEngine : IDisposable
         }
 
         var started = default(StartedLeases);
+        Guid? removed = null;
         lock (_gate)
         {
             spec.State = TaskState.Queued;
@@ -150,13 +167,27 @@ internal sealed partial class SchedulerEngine : IDisposable
                 _classes[spec.Resources] = cls;
             }
 
-            cls.Ready.Enqueue(spec);
-            if (cls.Ready.Count == 1)
+            // Checked under the lock RemovedGroupWork.Take takes the group's queued tasks under: none slips past it.
+            if (!RemovedGroups.IsEmpty && (removed = RemovedGroups.GroupOf(spec, cls.Claim)) is not null)
             {
-                _waitingClasses.Add(cls);
+                spec.State = TaskState.Waiting;
             }
+            else
+            {
+                cls.Ready.Enqueue(spec);
+                if (cls.Ready.Count == 1)
+                {
+                    _waitingClasses.Add(cls);
+                }
 
-            GrantLocked(ref started);
+                GrantLocked(ref started);
+            }
+        }
+
+        if (removed is { } group)
+        {
+            _runner.Refuse(spec, RemovedPlacementGroups.TaskError(spec, group));
+            return;
         }
 
         Start(started);
@@ -205,6 +236,7 @@ internal sealed partial class SchedulerEngine : IDisposable
             {
                 next.State = TaskState.Running;
                 next.RunningLease = lease;
+                lease.Current = next;
             }
         }
 

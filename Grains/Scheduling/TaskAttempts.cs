@@ -138,6 +138,9 @@ internal sealed partial class TaskAttempts : ITaskRunner
         }
     }
 
+    /// <inheritdoc/>
+    public void Refuse(TaskSpec spec, RayError error) => Finish(spec, null, error);
+
     /// <summary>Hands the queued foreign task <paramref name="spec"/> (taken off this node's queue) back to its owner,
     /// suggesting <paramref name="suggested"/> (Ray's spillback reply); the owner re-places it, or it runs here.</summary>
     public void SpillBack(TaskSpec spec, NodeId suggested) => _foreign.SpilledBack(spec, suggested);

@@ -413,11 +413,15 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     }
 
     /// <inheritdoc />
-    public void Cancel(bool force)
+    public void Cancel(bool force) => Cancel(force, null);
+
+    /// <summary>Cancels as <see cref="Cancel(bool)"/> does, the returns failing with <paramref name="reason"/> (null: "was
+    /// cancelled"), e.g. the task's placement group was removed.</summary>
+    public void Cancel(bool force, RayError? reason)
     {
         // The returns fail as cancelled before the task can see its cancellation: a task that starts now and throws on
         // its token must not complete them first with that exception (a RayTaskException instead of a cancel).
-        CompleteReturns(null, RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
+        CompleteReturns(null, reason ?? RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
         _cancelled = true;
         Interlocked.MemoryBarrier(); // the flag before the look at the source, as the token's getter makes its source before it looks at the flag
         Volatile.Read(ref _rare)?.CancellationSource?.Cancel();
