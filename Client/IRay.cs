@@ -129,7 +129,16 @@ public interface IRay : IAsyncDisposable
     /// <exception cref="ArgumentException">No bundles, a bundle that asks for nothing, or an invalid amount.</exception>
     Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null);
 
-    /// <summary>Removes a placement group: its bundles' resources are free again. Removing it twice is harmless.</summary>
+    /// <summary>Removes a placement group (Ray's <c>remove_placement_group</c>): every actor of the group is killed, without
+    /// restart (its calls then throw <see cref="ActorDiedException"/>), and every task of the group queued or running is
+    /// cancelled (its result throws <see cref="TaskCancelledException"/>; never retried), each error naming the removed
+    /// group; the bundles' resources are free again once those tenants are gone, and counted once. Tasks and actors
+    /// submitted to the group later, or waiting for it while it was pending, fail the same way instead of waiting.
+    /// Completes once the nodes have ended the group's work (a running task's code sees its cancellation token
+    /// cancelled; code that ignores it runs on, as after a forced <see cref="CancelAsync"/>). Removing it twice is
+    /// harmless.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="placementGroup"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
     Task RemovePlacementGroupAsync(PlacementGroup placementGroup);
 
     /// <summary>Total resources of the alive nodes: "CPU", "GPU", "memory", "object_store_memory" and custom ones.</summary>

@@ -3,7 +3,8 @@ using OrleansRay.Grains;
 namespace OrleansRay;
 
 /// <summary>Placement groups: the control store's <see cref="IPlacementGroupGrain"/> (one per group, on the head) plans
-/// and reserves the bundles; this side validates, creates and removes.</summary>
+/// and reserves the bundles, and on removal has the nodes end the group's work; this side validates, creates and
+/// removes.</summary>
 internal abstract partial class RayInstance
 {
     public async Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null)
@@ -32,11 +33,15 @@ internal abstract partial class RayInstance
         return new PlacementGroup(id, name, strategy, shapes, this);
     }
 
-    public Task RemovePlacementGroupAsync(PlacementGroup placementGroup)
+    public async Task RemovePlacementGroupAsync(PlacementGroup placementGroup)
     {
         ArgumentNullException.ThrowIfNull(placementGroup);
         Runtime.ThrowIfDisposed();
-        return Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroup.Id).RemoveAsync();
+        await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroup.Id).RemoveAsync().ConfigureAwait(false);
+
+        // The group told every node; this runtime may be a connected driver, in no node table: its own work of the
+        // group (parked, or sent to nodes) ends too, and what it submits to the group from now on fails at once.
+        await Runtime.PlacementGroups.RemovedAsync(placementGroup.Id).ConfigureAwait(false);
     }
 
     private static PlacementGroupStrategy ToWire(PlacementStrategy strategy) => strategy switch

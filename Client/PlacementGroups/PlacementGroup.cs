@@ -11,7 +11,9 @@ namespace OrleansRay;
 /// <remarks>
 /// The bundles are reserved all or none; until they fit the group is pending (and retried), and tasks submitted to it
 /// wait. Inside a bundle, a task asks for the bundle's resources instead of the node's free pool, so it runs on the
-/// node holding that bundle, and never takes resources other work needs. Serializable: pass it to tasks and actors.
+/// node holding that bundle, and never takes resources other work needs. Removing the group
+/// (<see cref="IRay.RemovePlacementGroupAsync"/>) ends its tasks and actors, and work submitted to it afterwards fails.
+/// Serializable: pass it to tasks and actors.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("orleansray.PlacementGroup")]
 public sealed class PlacementGroup : IEquatable<PlacementGroup>

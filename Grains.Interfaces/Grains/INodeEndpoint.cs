@@ -88,9 +88,21 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("ReserveBundles")]
     Task<bool> ReserveBundlesAsync(BundleReservation[] bundles);
 
-    /// <summary>Returns the bundles of placement group <paramref name="placementGroupId"/> held on this node.</summary>
+    /// <summary>Returns the bundles of placement group <paramref name="placementGroupId"/> held on this node (a
+    /// reservation rolled back; the group lives on). Amounts its tenants hold of them are dropped when returned.</summary>
     [Alias("ReleaseBundles")]
     Task ReleaseBundlesAsync(Guid placementGroupId);
+
+    /// <summary>Placement group <paramref name="placementGroupId"/> was removed (Ray's <c>remove_placement_group</c>): this
+    /// runtime ends the group's work here (its queued tasks fail, its running tasks are cancelled by force, its actors are
+    /// killed without restart, each with an error naming the group), refuses the group's work from now on, and gives
+    /// the group's bundles here back to its free resources once no tenant holds any part of them. Completes once the
+    /// group's actors here are dead. Calling it again, or on a node that holds nothing of the group, is harmless.</summary>
+    /// <remarks>Always interleaved: killing the actors goes through their host grains, and the endpoint's other calls
+    /// (results coming back, cancels) must not wait behind it.</remarks>
+    [Alias("RemovePlacementGroup")]
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task RemovePlacementGroupAsync(Guid placementGroupId);
 
     /// <summary>Backpressure of a streaming generator task this runtime owns: answers how many of its items the consumer
     /// has moved past, once that is at least <paramref name="atLeast"/> (or after a bounded wait, below Orleans' call

@@ -2,7 +2,7 @@ namespace OrleansRay.Grains;
 
 /// <summary>One placement group in the control store (key: the group's id): its spec, its state, and which node holds
 /// each bundle. It reserves the bundles on the nodes, all or none, retries while they do not fit, re-reserves the
-/// bundles of a node that died, and frees them on removal.</summary>
+/// bundles of a node that died, and on removal ends the group's work and frees its bundles.</summary>
 [Alias("orleansray.IPlacementGroupGrain")]
 public interface IPlacementGroupGrain : IGrainWithGuidKey
 {
@@ -16,7 +16,11 @@ public interface IPlacementGroupGrain : IGrainWithGuidKey
     [Alias("Get")]
     Task<PlacementGroupInfo?> GetAsync();
 
-    /// <summary>Frees every bundle and marks the group <see cref="PlacementGroupState.Removed"/>. Idempotent.</summary>
+    /// <summary>Marks the group <see cref="PlacementGroupState.Removed"/> and tells every live node
+    /// (<see cref="INodeEndpoint.RemovePlacementGroupAsync"/>), which ends the group's tasks and actors there, refuses
+    /// its later work and frees its bundles once their tenants are gone. Completes once the nodes answered (or did not
+    /// within a few seconds: a node that does not answer is dying). Idempotent; afterwards <see cref="GetAsync"/>
+    /// answers null.</summary>
     [Alias("Remove")]
     Task RemoveAsync();
 }

@@ -9,6 +9,6 @@ public enum PlacementGroupState
     /// <summary>Every bundle is reserved on a node.</summary>
     Created = 1,
 
-    /// <summary>Removed: its bundles are free again.</summary>
+    /// <summary>Removed: its tasks and actors were ended, its bundles are free again, and work submitted to it fails.</summary>
     Removed = 2,
 }

@@ -1,3 +1,6 @@
+using OrleansRay.Grains;
+using OrleansRay.Scheduling;
+
 namespace OrleansRay.Actors;
 
 /// <summary>The node resources one actor holds while it lives (NumCpus, custom resources, a placement-group bundle):
@@ -15,10 +18,41 @@ internal sealed class ActorResourceHold
     /// <summary>True once the actor died: a request still waiting was withdrawn.</summary>
     public bool Withdrawn => _lifetime.IsCancellationRequested;
 
-    /// <summary>Waits until the node grants the actor's resources (then call <see cref="Held"/>).</summary>
+    /// <summary>Waits until the node grants the actor's resources (then call <see cref="Held"/>). An actor of a placement
+    /// group that was removed is refused first, whatever it asks for (one asking for nothing holds no bundle to miss):
+    /// as this runtime knows, or as the control store answers.</summary>
     /// <exception cref="OperationCanceledException">The actor died while waiting (<see cref="Withdraw"/>).</exception>
-    public Task AcquireAsync(ActorServices runtime, ActorCreationSpec spec) =>
-        runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token);
+    /// <exception cref="InvalidOperationException">The actor's placement group was removed; the message says so.</exception>
+    public async Task AcquireAsync(ActorServices runtime, ActorCreationSpec spec)
+    {
+        if (spec.Options.Placement is { Kind: PlacementKind.PlacementGroup } placement && await IsRemovedAsync(runtime, placement.PlacementGroupId).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException(RemovedPlacementGroups.Why(placement.PlacementGroupId));
+        }
+
+        await runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>True when the group is known here to be removed, or the control store has no such group (a removed
+    /// group's row is dropped) or says it was removed. A control store that cannot be reached answers false: the actor
+    /// waits as for a pending group, and the removal, when it comes, reaches this node and kills it.</summary>
+    private static async Task<bool> IsRemovedAsync(ActorServices runtime, Guid placementGroupId)
+    {
+        if (runtime.Scheduler.RemovedGroups.Contains(placementGroupId))
+        {
+            return true;
+        }
+
+        try
+        {
+            var info = await runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroupId).GetAsync().ConfigureAwait(false);
+            return info is null or { State: PlacementGroupState.Removed } || runtime.Scheduler.RemovedGroups.Contains(placementGroupId);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Under the lock: the resources were granted.</summary>
     public void Held() => _holds = true;

@@ -70,6 +70,15 @@ internal sealed class HostedActorRegistry
             .Where(o => o is { Detached: false } && drivers.Contains(o.Value.Owner.ToString()))
             .Select(o => o!.Value.Id)];
 
+    /// <summary>The actors here, not dead, that live in placement group <paramref name="placementGroupId"/> (created with
+    /// it, whatever they ask for: waiting for their bundle, alive or restarting).</summary>
+    public List<ActorId> InPlacementGroup(Guid placementGroupId) =>
+        [.. _actors
+            .Where(a => a.Value.State != ActorState.Dead
+                && a.Value.OptionsLocked?.Placement is { Kind: PlacementKind.PlacementGroup } placement // the spec is set once
+                && placement.PlacementGroupId == placementGroupId)
+            .Select(a => a.Key)];
+
     public HostedActor[] Snapshot() =>
         _actors.Select(a => (Mailbox: a.Value, Info: a.Value.Info()))
             .Where(x => x.Info is not null)

@@ -7,7 +7,8 @@ namespace OrleansRay.ControlStore;
 
 /// <summary>One placement group (Ray's GCS placement-group manager, for one group): plans its bundles over the live nodes
 /// by its strategy, reserves them on those nodes all or none, retries while they do not fit, re-reserves the bundles of
-/// a node that died, and frees them on removal. Lives on the head with the rest of the control store.</summary>
+/// a node that died, and on removal has every live node end the group's tasks and actors and free its bundles. Lives on
+/// the head with the rest of the control store.</summary>
 /// <remarks>
 /// <para>A reservation is atomic per node (the node's scheduler takes a node's bundles all or none); across nodes the
 /// grain makes it atomic: when any node refuses (its free resources changed since the node table's view), the nodes
@@ -143,8 +144,10 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _pendingReason = null;
         _timer?.Dispose();
         _timer = null;
+        // Every live node, not only those holding bundles: any may hold the group's work (queued tasks, actors that ask
+        // for nothing) or be sent some later, and each ends it, refuses more, and frees its bundles once their tenants are gone.
         var (_, live) = await NodesAsync();
-        await Task.WhenAll(_touched.Where(live.ContainsKey).Select(n => _reservations.ReleaseAsync(n, live[n].Endpoint!)));
+        await Task.WhenAll(live.Select(n => _reservations.RemoveAsync(n.Key, n.Value.Endpoint!)));
         _touched.Clear();
         Array.Fill(_bundleNodes, default);
         LogRemoved(_logger, Id);
@@ -418,7 +421,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} placed: bundle@node {Placement}")]
     private static partial void LogPlaced(ILogger logger, Guid id, string placement);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} removed; its bundles are free")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} removed; the nodes ended its work and free its bundles")]
     private static partial void LogRemoved(ILogger logger, Guid id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: bundle {Index} was on node {Node}, which died; placing it again")]

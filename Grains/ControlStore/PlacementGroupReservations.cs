@@ -3,9 +3,9 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.ControlStore;
 
-/// <summary>A placement group's calls to the nodes, the two node-side steps of its all-or-none reservation: reserve a
-/// node's bundles, release the group's whole share on a node. A node that fails or does not answer in time counts as
-/// refusing; the failure is logged, never thrown.</summary>
+/// <summary>A placement group's calls to the nodes: the two node-side steps of its all-or-none reservation (reserve a
+/// node's bundles, release the group's whole share on a node), and its removal. A node that fails or does not answer in
+/// time counts as refusing; the failure is logged, never thrown.</summary>
 /// <remarks>Owned by one <see cref="PlacementGroupGrain"/> activation and called on its scheduler; it keeps no state, so the
 /// grain decides what an answer means (roll back, retry, forget a node).</remarks>
 internal sealed partial class PlacementGroupReservations
@@ -51,6 +51,23 @@ internal sealed partial class PlacementGroupReservations
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogCallFailed(_logger, _group, "release", node, ex.GetType().Name, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Tells <paramref name="node"/> the group was removed (<see cref="INodeEndpoint.RemovePlacementGroupAsync"/>):
+    /// it ends the group's work there and frees its bundles once their tenants are gone.</summary>
+    /// <returns>True when the node confirmed; false when it failed or did not answer (it is dying or gone).</returns>
+    public async Task<bool> RemoveAsync(NodeId node, INodeEndpoint endpoint)
+    {
+        try
+        {
+            await endpoint.RemovePlacementGroupAsync(_group).WaitAsync(CallTimeout);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCallFailed(_logger, _group, "remove", node, ex.GetType().Name, ex.Message);
             return false;
         }
     }

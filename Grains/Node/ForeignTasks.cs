@@ -228,6 +228,20 @@ internal sealed class ForeignTasks : IForeignTaskResults
         spec.Cancel(force);
     }
 
+    /// <summary>Ends a task another owner sent here that runs now (its placement group was removed): its owner gets
+    /// <paramref name="error"/> at once, and the task is cancelled by force (its lease's resources come back now, as a
+    /// forced cancel's do; its code sees its token cancelled).</summary>
+    public void Fail(TaskSpec spec, RayError error)
+    {
+        if (_running.TryRemove(spec.Id, out _) && spec.ReplyTo is { } replyTo)
+        {
+            var result = new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Error = error, Node = _runtime.Node.Name };
+            _runtime.Replies.Reply(replyTo, MultipleReturns.ToWire(result, MultipleReturns.Ids(spec.OtherReturns)), spec.DisplayName);
+        }
+
+        spec.Cancel(force: true, error);
+    }
+
     /// <inheritdoc/>
     public void Completed(TaskSpec spec, object? value, RayError? error, long durationTicks)
     {

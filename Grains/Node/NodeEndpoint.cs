@@ -80,4 +80,6 @@ internal sealed class NodeEndpoint : INodeEndpoint
         _runtime.Scheduler.Resources.ReleaseBundles(placementGroupId);
         return Task.CompletedTask;
     }
+
+    public Task RemovePlacementGroupAsync(Guid placementGroupId) => _runtime.PlacementGroups.RemovedAsync(placementGroupId);
 }

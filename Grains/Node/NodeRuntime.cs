@@ -68,6 +68,8 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         Cluster.OpenTaskChannel = OpenTaskChannel;
         Cluster.Deaths.Died += Actors.NodeDied;
         Cluster.Deaths.Died += Attempts.Recovery.NodeDied;
+        PlacementGroups = new PlacementGroupRemoval(this, logger);
+        Cluster.Refresh.Refreshed += PlacementGroups.CheckWaiting;
         Objects.Recover = Attempts.Recovery.Recover;
         owners.Add(Node.WorkerId, Reader);
     }
@@ -187,6 +189,9 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
     /// <summary>Tasks other owners sent here, results coming back, borrowers' reads (Node).</summary>
     public ForeignTasks Foreign { get; }
+
+    /// <summary>Ends the work of removed placement groups here, and finds removals this runtime missed (Node).</summary>
+    public PlacementGroupRemoval PlacementGroups { get; }
 
     /// <summary>Reads the node's object store figures when the store is not the runtime's own (a CLI node's store
     /// process); set by the node host.</summary>

@@ -43,6 +43,10 @@ internal sealed partial class ClusterRefresh : IDisposable
     /// that has not heard from the table for long has lost the head.</summary>
     public DateTime LastRefreshedUtc => new(Interlocked.Read(ref _lastRefreshedTicks), DateTimeKind.Utc);
 
+    /// <summary>Raised on the refresh loop after each refresh was acted on (so never after <see cref="StopAsync"/>);
+    /// a handler must not throw or block.</summary>
+    public event Action? Refreshed;
+
     /// <summary>True once <see cref="Start"/> ran (the runtime joined a cluster).</summary>
     public bool IsStarted => _started;
 
@@ -126,6 +130,8 @@ internal sealed partial class ClusterRefresh : IDisposable
             // After the death handling above took the node's tasks: sends still on its channel then fail quietly.
             node.Close();
         }
+
+        Refreshed?.Invoke();
     }
 
     /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>

@@ -113,6 +113,9 @@ internal sealed partial class ClusterScheduler : IDisposable
         }.WithOccupancy(Occupancy);
     }
 
+    /// <summary>The tasks this runtime owns that run (or wait) on other nodes now, a copy (a removed placement group's cancel).</summary>
+    public ICollection<TaskSpec> InFlight => _inFlight.Values;
+
     /// <summary>Tasks parked because no live node has their resources.</summary>
     public List<ResourceDemandInfo> ParkedDemands() => _parked.Demands();
 
@@ -451,8 +454,6 @@ internal sealed partial class ClusterScheduler : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; they run again elsewhere while their retries last")]
     private static partial void LogNodeDied(ILogger logger, NodeId node, int count);
 
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
     private static partial void LogRetryElsewhere(ILogger logger, string functionName, NodeId node, int attempt);
-
 }
