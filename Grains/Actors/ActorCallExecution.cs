@@ -12,7 +12,7 @@ internal static class ActorCallExecution
     private static readonly Action<(ActorMailbox Mailbox, ActorCall Call, string Name), object?, Exception?> Completed =
         static (state, value, ex) =>
         {
-            var error = ex is null ? state.Mailbox.Copier.CheckResult(value, state.Name) : RayError.FromException(ex, state.Name);
+            var error = ex is null ? state.Mailbox.Replies.Copier.CheckResult(value, state.Name) : RayError.FromException(ex, state.Name);
             state.Mailbox.Complete(state.Call, error is null ? value : null, error);
         };
 

@@ -42,7 +42,7 @@ internal sealed class ActorMailbox
         _logger = logger;
         Replies = new ActorReplies(runtime, logger);
         _reports = new ActorStateReports(runtime, logger);
-        _queues = new ActorCallQueues(runtime, _gate, Pump);
+        _queues = new ActorCallQueues(runtime, _gate, () => Dispatcher!.Pump());
         Dispatcher = new ActorCallDispatcher(this, runtime, _gate, _queues);
     }
 
@@ -202,7 +202,7 @@ internal sealed class ActorMailbox
         ActorLog.ActorAlive(_logger, spec.ClassName, spec.ActorId);
         Grain?.Alive();
         _reports.ReportState(spec.ActorId, ActorState.Alive);
-        Pump();
+        Dispatcher.Pump(); // runs calls if the actor is alive, something can run, and concurrency allows
     }
 
     /// <summary>Accepts calls (any order within a caller; duplicates and calls below the batch's floor ignored) and starts
@@ -244,7 +244,7 @@ internal sealed class ActorMailbox
             return;
         }
 
-        Pump();
+        Dispatcher.Pump();
     }
 
     /// <summary>Cancels one call: skipped if queued (or when it arrives), its token cancelled if running.</summary>
@@ -266,7 +266,7 @@ internal sealed class ActorMailbox
         }
 
         RunningActorCalls.Cancel(running, _logger, _spec?.ClassName);
-        Pump();
+        Dispatcher.Pump();
     }
 
     /// <summary>A grain actor's activation failed to start (Ray: its constructor threw): it dies, whatever its MaxRestarts.</summary>
@@ -385,9 +385,6 @@ internal sealed class ActorMailbox
         return _calls.TakeAll();
     }
 
-    /// <summary>Starts running calls if the actor is alive, something can run, and concurrency allows.</summary>
-    private void Pump() => Dispatcher.Pump();
-
     /// <summary>Under the lock: true while the instance runs calls.</summary>
     internal bool IsAliveLocked => _state == ActorState.Alive;
 
@@ -403,24 +400,8 @@ internal sealed class ActorMailbox
     /// <summary>A call that cannot run (its method or an argument is unavailable): its owner gets <paramref name="error"/>.</summary>
     internal void Reject(ActorCall call, RayError error) => Replies.Deliver(call, null, error);
 
-    /// <summary>Why this actor, waiting for its resources, can never start on this node: it asks for more of some
-    /// resource than the node has (its pending demand is infeasible, <see cref="Scheduling.NodeResources.CanNeverHold"/>).
-    /// Null when it is not waiting, or could start once resources free up.</summary>
-    internal string? WhyItCannotStart()
-    {
-        var spec = _spec;
-        if (spec is null || Grain?.Settled.IsCompleted != false || !_runtime.Scheduler.Resources.CanNeverHold(spec.Options.Resources))
-        {
-            return null;
-        }
-
-        return $"Actor {spec.ClassName} ({spec.ActorId}) cannot start: it asks for {spec.Options.Resources}, more than its node {_runtime.NodeId} has " +
-            $"({_runtime.Scheduler.Resources.Total}), so it waits as an infeasible actor (ray.PendingDemandsAsync) that no call can reach. " +
-            "Kill it (ray.KillAsync) and create it with resources a node has.";
-    }
-
-    /// <summary>The node's copier: whether a call's result can be copied out to its readers.</summary>
-    internal Ownership.ValueCopier Copier => _runtime.Reader.Copier;
+    /// <summary>Why this grain actor, waiting for its resources, can never start on this node (<see cref="ActorResourceHold.WhyItCannotStart"/>); null when it can.</summary>
+    internal string? WhyItCannotStart() => _spec is { } spec && Grain?.Settled.IsCompleted == false ? ActorResourceHold.WhyItCannotStart(spec, _runtime) : null;
 
     /// <summary>Admits a call of <paramref name="generation"/> to run with <paramref name="context"/> (made with
     /// <see cref="TaskContext.OnDemand"/>, which a cancel of the call cancels): its instance, and the context is given the

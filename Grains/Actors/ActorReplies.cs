@@ -19,6 +19,9 @@ internal sealed partial class ActorReplies
     /// count of items sent (<see cref="RemoteResult.GeneratorCount"/>).</summary>
     private readonly ConcurrentDictionary<ObjectId, GeneratorItemSender> _senders = new();
 
+    /// <summary>The node's copier: whether a call's result can be copied out to its readers.</summary>
+    internal Ownership.ValueCopier Copier => _runtime.Reader.Copier;
+
     public ActorReplies(ActorServices runtime, ILogger logger)
     {
         _runtime = runtime;

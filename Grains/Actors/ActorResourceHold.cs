@@ -69,4 +69,14 @@ internal sealed class ActorResourceHold
 
     /// <summary>The actor died: a request still waiting is withdrawn.</summary>
     public void Withdraw() => _lifetime.Cancel();
+
+    /// <summary>Why an actor waiting for its resources can never start on its node: it asks for more of some resource
+    /// than the node has in all (its pending demand is infeasible, <see cref="NodeResources.CanNeverHold"/>). Null when
+    /// it could start once resources free up.</summary>
+    public static string? WhyItCannotStart(ActorCreationSpec spec, ActorServices runtime) =>
+        !runtime.Scheduler.Resources.CanNeverHold(spec.Options.Resources)
+            ? null
+            : $"Actor {spec.ClassName} ({spec.ActorId}) cannot start: it asks for {spec.Options.Resources}, more than its node {runtime.NodeId} has " +
+              $"({runtime.Scheduler.Resources.Total}), so it waits as an infeasible actor (ray.PendingDemandsAsync) that no call can reach. " +
+              "Kill it (ray.KillAsync) and create it with resources a node has.";
 }
