@@ -26,48 +26,31 @@ internal sealed partial class PlacementGroupReservations
 
     /// <summary>Asks <paramref name="node"/> to hold <paramref name="bundles"/>, all or none.</summary>
     /// <returns>True when the node took them all; false when it refused, failed or did not answer.</returns>
-    public async Task<bool> ReserveAsync(NodeId node, INodeEndpoint endpoint, BundleReservation[] bundles)
-    {
-        try
-        {
-            return await endpoint.ReserveBundlesAsync(bundles).WaitAsync(CallTimeout);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogCallFailed(_logger, _group, "reserve", node, ex.GetType().Name, ex.Message);
-            return false;
-        }
-    }
+    public Task<bool> ReserveAsync(NodeId node, INodeEndpoint endpoint, BundleReservation[] bundles) =>
+        CallAsync(node, "reserve", () => endpoint.ReserveBundlesAsync(bundles));
 
     /// <summary>Frees every bundle of the group on <paramref name="node"/>.</summary>
     /// <returns>True when the node confirmed; false when it failed or did not answer (it may still hold them).</returns>
-    public async Task<bool> ReleaseAsync(NodeId node, INodeEndpoint endpoint)
-    {
-        try
-        {
-            await endpoint.ReleaseBundlesAsync(_group).WaitAsync(CallTimeout);
-            return true;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogCallFailed(_logger, _group, "release", node, ex.GetType().Name, ex.Message);
-            return false;
-        }
-    }
+    public Task<bool> ReleaseAsync(NodeId node, INodeEndpoint endpoint) =>
+        CallAsync(node, "release", async () => { await endpoint.ReleaseBundlesAsync(_group); return true; });
 
     /// <summary>Tells <paramref name="node"/> the group was removed (<see cref="INodeEndpoint.RemovePlacementGroupAsync"/>):
     /// it ends the group's work there and frees its bundles once their tenants are gone.</summary>
     /// <returns>True when the node confirmed; false when it failed or did not answer (it is dying or gone).</returns>
-    public async Task<bool> RemoveAsync(NodeId node, INodeEndpoint endpoint)
+    public Task<bool> RemoveAsync(NodeId node, INodeEndpoint endpoint) =>
+        CallAsync(node, "remove", async () => { await endpoint.RemovePlacementGroupAsync(_group); return true; });
+
+    /// <summary>One call to a node within <see cref="CallTimeout"/>: its answer, or false (logged) when it failed or did
+    /// not answer.</summary>
+    private async Task<bool> CallAsync(NodeId node, string operation, Func<Task<bool>> call)
     {
         try
         {
-            await endpoint.RemovePlacementGroupAsync(_group).WaitAsync(CallTimeout);
-            return true;
+            return await call().WaitAsync(CallTimeout);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogCallFailed(_logger, _group, "remove", node, ex.GetType().Name, ex.Message);
+            LogCallFailed(_logger, _group, operation, node, ex.GetType().Name, ex.Message);
             return false;
         }
     }
