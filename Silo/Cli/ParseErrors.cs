@@ -20,11 +20,7 @@ internal static partial class ParseErrors
         {
             if (CannotParse().Match(error.Message) is { Success: true } match)
             {
-                var kind = match.Groups["type"].Value is var type && (type.Contains("Int", StringComparison.Ordinal) || type.Contains("Long", StringComparison.Ordinal))
-                    ? "a whole number"
-                    : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal)
-                        ? "a number"
-                        : "a valid value";
+                var kind = KindOf(match.Groups["type"].Value);
                 var name = match.Groups["name"].Value;
                 return $"{name} '{match.Groups["value"].Value}': expected {kind}, e.g. {name} {Example(name, kind)}. {help}";
             }
@@ -36,6 +32,11 @@ internal static partial class ParseErrors
             if (token.StartsWith('-'))
             {
                 return $"unknown option '{token}' for `{path}`. {help}";
+            }
+
+            if (FlagBefore(parse, token) is { } flag)
+            {
+                return $"{flag.Name} is a flag: it takes true or false, not '{token}'; give {flag.Name} alone for true. {help}";
             }
 
             var verbs = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
@@ -68,6 +69,17 @@ internal static partial class ParseErrors
             : $"{option.Name}: {first.Message.TrimEnd('.')}. {help}";
     }
 
+    /// <summary>What a value of the option's .NET type (System.CommandLine's "System.Int32", "System.Boolean", ...) must
+    /// look like, in the user's words.</summary>
+    private static string KindOf(string type)
+    {
+        bool Is(params string[] names) => names.Any(n => type.Contains(n, StringComparison.Ordinal));
+        return Is("Boolean") ? "true or false"
+            : Is("Int", "Long") ? "a whole number"
+            : Is("Double", "Decimal", "Single") ? "a number"
+            : "a valid value";
+    }
+
     /// <summary>A value that <paramref name="name"/> would accept: "--object-store-memory 4" or "--port 4" would be
     /// refused or useless, so options in bytes and ports get examples of their own.</summary>
     private static string Example(string name, string kind) => name switch
@@ -76,8 +88,31 @@ internal static partial class ParseErrors
         "--port" => "30000",
         "--node-port" => "30001",
         "--dashboard-port" => "8265",
-        _ => kind == "a valid value" ? "<value>" : "4",
+        _ => kind switch
+        {
+            "a valid value" => "<value>",
+            "true or false" => "true",
+            _ => "4",
+        },
     };
+
+    /// <summary>The true/false option written just before <paramref name="token"/> ("--insecure yes"): the parser leaves a
+    /// value it cannot read as a boolean unmatched, so the error is the flag's, not an unexpected argument's.</summary>
+    private static Option? FlagBefore(ParseResult parse, string token)
+    {
+        var tokens = parse.Tokens;
+        for (var i = 1; i < tokens.Count; i++)
+        {
+            if (tokens[i].Value == token && tokens[i - 1].Type == TokenType.Option)
+            {
+                var name = tokens[i - 1].Value;
+                return parse.CommandResult.Command.Options.FirstOrDefault(o =>
+                    (o.Name == name || o.Aliases.Contains(name)) && o.ValueType == typeof(bool));
+            }
+        }
+
+        return null;
+    }
 
     private static Option? OptionOf(SymbolResult? result)
     {

@@ -54,6 +54,19 @@ public sealed class CliInputTests : IDisposable
         Assert.Contains(suggestion, result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>A flag given a word the parser cannot read as true or false is the flag's error, not an unexpected
+    /// argument's: <c>--insecure yes</c> (and <c>insecure: yes</c> in an <c>up</c> config) says what the flag takes.</summary>
+    [Fact]
+    public async Task A_flag_given_yes_says_it_takes_true_or_false()
+    {
+        var result = await _command.RunAsync("start", "--head", "--insecure", "yes");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: --insecure is a flag: it takes true or false, not 'yes'; give --insecure alone for true.", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
     [Fact]
     public async Task An_option_without_its_value_says_it_needs_one()
     {

@@ -108,6 +108,7 @@ public sealed class ClusterConfigTests
     [InlineData("    start_options:\n      insecure: true\n      object-store-memory: lots\n", 11, "available_node_types.head.start_options.object-store-memory", "--object-store-memory 'lots': expected a whole number")]
     [InlineData("    start_options:\n      dashboard-port: 8266\n      port:\n", 11, "available_node_types.head.start_options.port", "--port '': expected a whole number")]
     [InlineData("    min_workers: 0\n    start_options:\n      port: 30001\n      --port: 30002\n", 10, "available_node_types.head.start_options", "--port")]
+    [InlineData("    start_options:\n      insecure: yes\n", 10, "available_node_types.head.start_options.insecure", "--insecure is a flag: it takes true or false, not 'yes'")]
     public void A_bad_head_start_option_is_refused_by_up_at_its_line(string headOptions, int line, string field, string problem)
     {
         var text = "cluster_name: demo\nmax_workers: 4\nprovider:\n  type: local\nhead_node_type: head\navailable_node_types:\n  head:\n    resources: {CPU: 1}\n" + headOptions;
