@@ -224,6 +224,15 @@ internal static partial class ClusterTls
         internal static string ForeignToken(string address, string tokenSource) =>
             ForeignCertificate(address, $"it holds another auth token than the one from {tokenSource} (use the token its head printed: on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray)");
 
+        /// <summary>The server answered with TLS to a caller that connects without it: a cluster started without
+        /// --insecure, or any other TLS service (without a token the client cannot tell which).</summary>
+        /// <param name="address">The gateway, as given.</param>
+        /// <param name="insecureHint">How this caller asked for no TLS (a driver's <c>Insecure = true</c>, the CLI's
+        /// <c>--insecure</c>).</param>
+        /// <param name="tokenHint">How this caller gives a token instead ("leave out --insecure and give --auth-token").</param>
+        internal static string TlsAnswer(string address, string insecureHint, string tokenHint) =>
+            $"{address} answered with TLS, which {insecureHint} does not use: it is a cluster started without --insecure ({tokenHint} the token its head printed; on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray), or it is not an OrleansRay node";
+
         /// <summary>The server answered, but not with TLS (it closed the handshake or spoke something else): a cluster
         /// started with --insecure, or not a gateway at all (the client cannot tell which).</summary>
         internal static string PlainAnswer(string address, string insecureHint) =>

@@ -212,7 +212,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     {
         // Without a token the probe cannot tell this cluster's certificate from any other: both causes are named.
         ClusterTls.ProbeResult.Tls or ClusterTls.ProbeResult.OtherKey when insecure =>
-            $"{address} answered with TLS, which Insecure = true does not use: it is a cluster started without --insecure (leave Insecure false and give RayOptions.AuthToken or ${ClusterCredentials.TokenVariable} the token its head printed; on the head's machine, the file orleansray_auth_token under $ORLEANSRAY_TEMP_DIR or /tmp/orleansray), or it is not an OrleansRay node",
+            ClusterTls.HandshakeOutcome.TlsAnswer(address, "Insecure = true", $"leave Insecure false and give RayOptions.AuthToken or ${ClusterCredentials.TokenVariable}"),
         ClusterTls.ProbeResult.OtherKey => ClusterTls.HandshakeOutcome.ForeignToken(address, tokenSource),
         ClusterTls.ProbeResult.Plain when !insecure => ClusterTls.HandshakeOutcome.PlainAnswer(address, "Insecure = true (CLI: --insecure)"),
         _ => null,

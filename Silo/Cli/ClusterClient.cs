@@ -60,7 +60,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         switch (await ClusterTls.ProbeAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
         {
             case ClusterTls.ProbeResult.Tls when credentials is null:
-                throw CliException.Usage($"{address} runs TLS and needs the cluster's auth token: leave out --insecure and give --auth-token (or ${ClusterCredentials.TokenVariable}).");
+                throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.TlsAnswer(address, "--insecure", $"leave out --insecure and give --auth-token or ${ClusterCredentials.TokenVariable}")}.");
             case ClusterTls.ProbeResult.OtherKey:
                 throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.ForeignCertificate(address, $"it holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}; use the token its head printed)")}.");
             case ClusterTls.ProbeResult.Plain when credentials is not null:

@@ -131,7 +131,7 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
 
         var insecure = await elsewhere.RunAsync("status", "--address", Cluster.Address, "--insecure");
         Assert.Equal(2, insecure.ExitCode);
-        Assert.Contains("runs TLS and needs the cluster's auth token", insecure.Error, StringComparison.Ordinal);
+        Assert.Contains("answered with TLS, which --insecure does not use: it is a cluster started without --insecure (leave out --insecure and give --auth-token", insecure.Error, StringComparison.Ordinal);
 
         var good = await elsewhere.RunAsync("status", "--address", Cluster.Address, "--auth-token", Cluster.AuthToken!);
         Assert.True(good.ExitCode == 0, good.ToString());
