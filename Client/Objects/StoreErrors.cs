@@ -19,7 +19,7 @@ internal static class StoreErrors
     {
         ObjectStoreFullException full => new ObjectStoreFullRayException(full.Message, full),
         ObjectStoreException store => new RayException($"The node's object store refused the value: {store.Message}", store),
-        ObjectDisposedException disposed => new ObjectDisposedException(nameof(Ray), "The OrleansRay node has shut down: " + disposed.Message),
+        ObjectDisposedException => new ObjectDisposedException((string?)null, "The OrleansRay node has shut down: its object store is closed."),
         _ => null,
     };
 

@@ -59,6 +59,7 @@ internal sealed class LocalNode
     }
 
     /// <summary>The one exception of every use of a node (and of its driver's <c>IRay</c>, refs and handles) after it
-    /// shut down.</summary>
-    public static ObjectDisposedException ShutDown() => new("NodeRuntime", "The OrleansRay node has shut down.");
+    /// shut down. It names no object: the runtime's own types are internal, and "Object name: 'NodeRuntime'" would only
+    /// puzzle.</summary>
+    public static ObjectDisposedException ShutDown() => new((string?)null, "The OrleansRay node has shut down.");
 }
