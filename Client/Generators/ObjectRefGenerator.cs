@@ -20,6 +20,8 @@ namespace OrleansRay;
 /// <see cref="ActorCallOptions.GeneratorBackpressureNumObjects"/>)
 /// the producer waits, without holding the caller, while that many items are produced and not yet consumed (an item is
 /// consumed once the consumer asks for the next one or stops).</para>
+/// <para>A generator dropped without being disposed gives its stream up when the garbage collector collects it (as
+/// Ray's): its untaken items are freed and a producer held by backpressure stops.</para>
 /// <para>When the node running the producer dies, the task runs again (<see cref="TaskOptions.MaxRetries"/>) and the
 /// items this generator already received are not delivered twice.</para>
 /// </remarks>
@@ -62,7 +64,18 @@ public sealed class ObjectRefGenerator<T> : IAsyncEnumerable<ObjectRef<T>>, IAsy
     public ValueTask DisposeAsync()
     {
         _stream.Close(cancelProducer: true);
+        GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A generator dropped without <see cref="DisposeAsync"/> (never enumerated, or left mid-way without
+    /// disposing its enumerator) gives its stream up when it is collected, as Ray deletes the stream of a collected
+    /// <c>ObjectRefGenerator</c>: the items not taken are freed, items still to come are discarded, and a producer
+    /// waiting for room (<see cref="TaskOptions.GeneratorBackpressureNumObjects"/>) stops and frees its resources. The
+    /// producer is not cancelled: its <see cref="Completion"/>, if still held, gets the number of items it made.</summary>
+    ~ObjectRefGenerator()
+    {
+        _stream.Close(cancelProducer: false);
     }
 
     private sealed class Enumerator : IAsyncEnumerator<ObjectRef<T>>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OrleansRay.Tests.Fixtures;
 using StreamingGenerators;
 using Xunit;
@@ -74,6 +75,42 @@ public sealed class GeneratorTests : IDisposable
 
         Assert.Equal(Enumerable.Range(0, 10).Select(i => i * i), values);
         Assert.Equal(10, await squares.Completion);
+    }
+
+    /// <summary>A generator dropped without disposing it (never enumerated, or left after one item with its enumerator
+    /// undisposed) gives its stream up when collected, as Ray's <c>ObjectRefGenerator.__del__</c> deletes the stream: a
+    /// producer held by backpressure stops, so it no longer holds its CPU for good.</summary>
+    [Fact]
+    public async Task A_dropped_generator_is_given_up_when_collected_and_its_held_producer_ends()
+    {
+        var (untouched, started) = await StartAndDropAsync(_ray);
+
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var wait = await _ray.WaitAsync([untouched, started], numReturns: 2, timeout: TimeSpan.FromMilliseconds(100));
+                return wait.Ready.Count == 2;
+            },
+            Deadline,
+            "the producers of the dropped generators ended");
+
+        // Each made what room it had before its generator was given up, not the 1,000 items asked for.
+        Assert.InRange(await untouched, 1, 3);
+        Assert.InRange(await started, 1, 3);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task<(ObjectRef<int> Untouched, ObjectRef<int> Started)> StartAndDropAsync(IRay ray)
+    {
+        var options = new TaskOptions { GeneratorBackpressureNumObjects = 1 };
+        var untouched = ray.Task(Squares, 1000).Options(options).RemoteGenerator();
+        var started = ray.Task(Squares, 1000).Options(options).RemoteGenerator();
+        var enumerator = started.GetAsyncEnumerator();
+        Assert.True(await enumerator.MoveNextAsync());
+        Assert.Equal(0, await enumerator.Current);
+        return (untouched.Completion, started.Completion);
     }
 
     [Fact]
