@@ -74,6 +74,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        // Ctrl+C and SIGTERM end the driver's process, not just this client (DriverHostLifetime).
+        builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(endpoint);

@@ -57,6 +57,8 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         // Orleans 10.4.2's watchdog warns at start that its check "has not completed for" about the machine's uptime
         // (seen on every embedded start here): a false stall. Below Warning (RayOptions.LogLevel) it shows.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
+        // Ctrl+C and SIGTERM end the driver's process, not just this node (DriverHostLifetime).
+        builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
         var (siloPort, gatewayPort) = (FreeTcpPort(), FreeTcpPort());
         builder.UseOrleans(silo =>
         {

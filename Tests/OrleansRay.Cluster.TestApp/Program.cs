@@ -8,7 +8,7 @@ namespace OrleansRay.Cluster.TestApp;
 /// <remarks>Verbs: <c>squares N</c> sums the squares of 1..N as tasks and prints the sum, then adds N to an ordinary
 /// grain (<see cref="ITallyGrain"/>) from the driver and from a task and prints the total; <c>exit CODE</c> runs one task,
 /// then exits with CODE after disposing its driver (the job's exit code must still win); <c>wait</c> prints "connected"
-/// and waits to be stopped; <c>crash</c> runs one task, prints "crashing" and ends the process with
+/// and waits to be stopped (<c>embedded-wait</c> the same with an embedded node, printing "ready"); <c>crash</c> runs one task, prints "crashing" and ends the process with
 /// <c>Environment.FailFast</c> (exit 134, its driver never disposed); <c>throw</c> runs one task and lets an exception
 /// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134);
 /// <c>acceptance VICTIM-IP</c> runs the cluster acceptance workload (<see cref="Acceptance"/>); <c>train WORKERS STORAGE
@@ -24,6 +24,15 @@ public static class Program
         {
             // Its own connection and arguments (an address, not a number): Acceptance.cs.
             return await Acceptance.RunAsync(args[1..]);
+        }
+
+        if (verb == "embedded-wait")
+        {
+            // An embedded node (no cluster): prints "ready" and waits to be stopped, by Ctrl+C or SIGTERM.
+            await using var embedded = await Ray.InitAsync();
+            _ = await embedded.GetAsync(embedded.Task(Work.Square, 2).Remote(), TimeSpan.FromSeconds(60));
+            Console.WriteLine("ready");
+            await Task.Delay(Timeout.Infinite);
         }
 
         var number = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
@@ -64,7 +73,7 @@ public static class Program
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | train WORKERS STORAGE RELEASE-FILE | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | acceptance VICTIM-IP");
                     return 2;
             }
         }
