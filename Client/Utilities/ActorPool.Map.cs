@@ -18,6 +18,9 @@ public sealed partial class ActorPool<TActor>
     /// returns a map's result. Leaving the enumeration early (break, an error, cancellation) drops the calls not yet
     /// sent; those running finish and free their actors.</remarks>
     /// <exception cref="ArgumentException">The lambda captures state.</exception>
+    /// <exception cref="InvalidOperationException">The pool has no actors when the enumeration starts (<see cref="PopIdle"/>
+    /// took them all) and there is a value to map: raised at once by the enumeration, nothing is submitted (it would
+    /// wait forever). <see cref="Push"/> an actor first.</exception>
     [OverloadResolutionPriority(0)]
     public IAsyncEnumerable<TResult> MapAsync<TValue, TResult>(Func<TActor, TValue, TResult> method, IEnumerable<TValue> values, CancellationToken cancellationToken = default)
     {
@@ -51,6 +54,8 @@ public sealed partial class ActorPool<TActor>
     /// <param name="cancellationToken">Stops the enumeration; calls already sent run to their end.</param>
     /// <returns>The results in the order their calls finish; a failed call raises its error when it finishes.</returns>
     /// <exception cref="ArgumentException">The lambda captures state.</exception>
+    /// <exception cref="InvalidOperationException">The pool has no actors when the enumeration starts and there is a
+    /// value to map: raised at once by the enumeration, as for <c>MapAsync</c>.</exception>
     [OverloadResolutionPriority(0)]
     public IAsyncEnumerable<TResult> MapUnorderedAsync<TValue, TResult>(Func<TActor, TValue, TResult> method, IEnumerable<TValue> values, CancellationToken cancellationToken = default)
     {

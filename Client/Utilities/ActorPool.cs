@@ -63,15 +63,19 @@ public sealed partial class ActorPool<TActor> where TActor : class
         }
     }
 
-    /// <summary>True while some submitted call's result has not been read (Ray's <c>has_next</c>), whether it is
-    /// running, finished, or waiting for a free actor.</summary>
+    /// <summary>True when <see cref="GetNextAsync{TResult}"/> has a result to return or to wait for (Ray's
+    /// <c>has_next</c>): a submitted call not yet read that has run or runs on an actor, or that waits for a free actor
+    /// of a pool that has actors.</summary>
+    /// <remarks>False when nothing is left to read, and also when the only unread calls wait in a pool with no actors
+    /// (<see cref="PopIdle"/> took them all): nothing can run them, as Ray counts only calls in flight on an actor.
+    /// They stay queued; <see cref="Push"/> an actor and it is true again.</remarks>
     public bool HasNext
     {
         get
         {
             lock (_lock)
             {
-                return _unread.Count > 0;
+                return _unread.Count > 0 && (_members.Count > 0 || _finishedUnread.Count > 0);
             }
         }
     }
@@ -91,7 +95,8 @@ public sealed partial class ActorPool<TActor> where TActor : class
 
     /// <summary>Submits a call of the actor method <paramref name="method"/> with <paramref name="value"/> to an idle
     /// actor, or queues it until one frees (Ray's <c>submit</c>). Read its result with <see cref="GetNextAsync{TResult}"/>
-    /// or <see cref="GetNextUnorderedAsync{TResult}"/>.</summary>
+    /// or <see cref="GetNextUnorderedAsync{TResult}"/>. A pool with no actors (<see cref="PopIdle"/> took them all)
+    /// queues it too, for an actor <see cref="Push"/>ed later; reading it before then throws.</summary>
     /// <param name="method">A lambda that captures nothing, the actor as its first parameter: <c>(a, v) =&gt; a.Score(v)</c>.
     /// It may return <c>T</c>, <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c>.</param>
     /// <param name="value">The argument: a value or an <see cref="ObjectRef{T}"/> of one, serializable like any task argument.</param>
@@ -125,8 +130,10 @@ public sealed partial class ActorPool<TActor> where TActor : class
     /// <param name="timeout">How long to wait; null (the default) waits as long as it takes. On a timeout the result stays
     /// unread: the next call returns it.</param>
     /// <param name="cancellationToken">Stops waiting (the call goes on and its result stays unread).</param>
-    /// <exception cref="InvalidOperationException">Nothing is left to read (<see cref="HasNext"/> is false), or the next
-    /// result is not a <typeparamref name="TResult"/>.</exception>
+    /// <exception cref="InvalidOperationException">Nothing is left to read; or the next call waits for an actor and the
+    /// pool has none (<see cref="PopIdle"/> took them all), so it could never run: thrown at once, the call stays queued
+    /// for an actor <see cref="Push"/>ed later (in both cases <see cref="HasNext"/> is false); or the next result is not
+    /// a <typeparamref name="TResult"/>.</exception>
     /// <exception cref="GetTimeoutException">The result was not ready within <paramref name="timeout"/>.</exception>
     /// <exception cref="RayException">The call failed: its error, as reading its ref would raise it.</exception>
     public async Task<TResult> GetNextAsync<TResult>(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -137,7 +144,14 @@ public sealed partial class ActorPool<TActor> where TActor : class
             PoolSubmission next;
             lock (_lock)
             {
-                next = _unread.First?.Value ?? throw new InvalidOperationException("The actor pool has no result left to read: check HasNext, or submit first.");
+                next = _unread.First?.Value ?? throw NothingToRead();
+
+                // Calls start in submission order and a busy actor cannot be popped, so with no actors the next call
+                // either finished before they went or waits for one that will never come.
+                if (_members.Count == 0 && next.FinishedNode is null)
+                {
+                    throw NoActors();
+                }
             }
 
             var typed = As<TResult>(next);
@@ -156,8 +170,10 @@ public sealed partial class ActorPool<TActor> where TActor : class
     /// <typeparam name="TResult">The method's result type, as submitted.</typeparam>
     /// <param name="timeout">How long to wait for a call to finish; null (the default) waits as long as it takes.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    /// <exception cref="InvalidOperationException">Nothing is left to read (<see cref="HasNext"/> is false), or the
-    /// result is not a <typeparamref name="TResult"/> (it then stays unread).</exception>
+    /// <exception cref="InvalidOperationException">Nothing is left to read; or no call has finished unread and the pool
+    /// has no actors to run the waiting ones (<see cref="PopIdle"/> took them all): thrown at once, the calls stay queued
+    /// for an actor <see cref="Push"/>ed later (in both cases <see cref="HasNext"/> is false); or the result is not a
+    /// <typeparamref name="TResult"/> (it then stays unread).</exception>
     /// <exception cref="GetTimeoutException">No call finished within <paramref name="timeout"/>.</exception>
     /// <exception cref="RayException">The call failed: its error.</exception>
     public async Task<TResult> GetNextUnorderedAsync<TResult>(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -179,7 +195,13 @@ public sealed partial class ActorPool<TActor> where TActor : class
                 {
                     if (_unread.Count == 0)
                     {
-                        throw new InvalidOperationException("The actor pool has no result left to read: check HasNext, or submit first.");
+                        throw NothingToRead();
+                    }
+
+                    if (_members.Count == 0)
+                    {
+                        // No call finished unread and no actor runs one (a busy actor cannot be popped): they all wait.
+                        throw NoActors();
                     }
 
                     signal = _finished.Task;
@@ -243,11 +265,18 @@ public sealed partial class ActorPool<TActor> where TActor : class
     }
 
     /// <summary>Starts <paramref name="submission"/> on an idle actor, or queues it.</summary>
+    /// <exception cref="InvalidOperationException">A map's submission and the pool has no actors: the map reads its own
+    /// results at once and would wait forever (a single submission is kept for an actor pushed later).</exception>
     private void Enqueue(PoolSubmission submission)
     {
         ActorHandle<TActor>? actor = null;
         lock (_lock)
         {
+            if (submission.Mapped && _members.Count == 0)
+            {
+                throw NoActors();
+            }
+
             if (!submission.Mapped)
             {
                 submission.UnreadNode = _unread.AddLast(submission);
@@ -393,6 +422,15 @@ public sealed partial class ActorPool<TActor> where TActor : class
             submission.FinishedNode = null;
         }
     }
+
+    private static InvalidOperationException NothingToRead() =>
+        new("The actor pool has no result left to read: check HasNext, or submit first.");
+
+    /// <summary>The error of a read that would wait for a call no actor can run.</summary>
+    private static InvalidOperationException NoActors() =>
+        new("The actor pool has no actors (PopIdle took them all): no call can run, so there is no result to wait for. " +
+            "Add one with pool.Push(actor) first (calls waiting in the pool then run on it), or make the pool with its actors: " +
+            $"new ActorPool<{typeof(TActor).Name}>(actors).");
 
     private static PoolSubmission<TResult> As<TResult>(PoolSubmission submission) =>
         submission as PoolSubmission<TResult> ?? throw new InvalidOperationException(

@@ -141,6 +141,53 @@ public sealed class ActorPoolTests
     }
 
     [Fact]
+    public async Task A_pool_without_actors_refuses_to_wait_for_a_queued_call_and_a_pushed_actor_runs_it()
+    {
+        var (pool, _) = NewPool(2, nameof(A_pool_without_actors_refuses_to_wait_for_a_queued_call_and_a_pushed_actor_runs_it));
+        var popped = pool.PopIdle()!;
+        Assert.NotNull(pool.PopIdle());
+        Assert.Equal(0, pool.Count);
+
+        // The call is kept (an actor may be pushed later, as Ray's pending submits), but nothing can run it now: no
+        // result to wait for, and every read says why at once instead of waiting forever.
+        pool.Submit((w, v) => w.Square(v), 6);
+        Assert.False(pool.HasNext);
+        var ordered = await Assert.ThrowsAsync<InvalidOperationException>(() => pool.GetNextAsync<int>()).WaitAsync(Deadline);
+        var unordered = await Assert.ThrowsAsync<InvalidOperationException>(() => pool.GetNextUnorderedAsync<int>()).WaitAsync(Deadline);
+        var map = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await pool.MapAsync((w, x) => w.Square(x), [1, 2]).ToListAsync()).WaitAsync(Deadline);
+        var mapUnordered = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await pool.MapUnorderedAsync((w, x) => w.Square(x), [1, 2]).ToListAsync()).WaitAsync(Deadline);
+        foreach (var error in new[] { ordered, unordered, map, mapUnordered })
+        {
+            Assert.Contains("has no actors", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Push(actor)", error.Message, StringComparison.Ordinal);
+        }
+
+        pool.Push(popped);
+        Assert.True(pool.HasNext);
+        Assert.Equal(36, await pool.GetNextAsync<int>(Deadline).WaitAsync(Deadline));
+        Assert.False(pool.HasNext);
+        Assert.Equal([1, 4], await pool.MapAsync((w, x) => w.Square(x), [1, 2]).ToListAsync().AsTask().WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task A_result_that_finished_before_the_last_actor_was_popped_is_still_read()
+    {
+        var (pool, _) = NewPool(1, nameof(A_result_that_finished_before_the_last_actor_was_popped_is_still_read));
+        pool.Submit((w, v) => w.Square(v), 5);
+        await Eventually.TrueAsync(() => pool.HasFree, Deadline, "the only actor finished its call and is idle again");
+        Assert.NotNull(pool.PopIdle());
+        pool.Submit((w, v) => w.Square(v), 6); // waits: the pool has no actor now
+
+        Assert.True(pool.HasNext);
+        Assert.Equal(25, await pool.GetNextAsync<int>(Deadline).WaitAsync(Deadline));
+        Assert.False(pool.HasNext);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pool.GetNextAsync<int>(Deadline)).WaitAsync(Deadline);
+        Assert.Contains("has no actors", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_capturing_lambda_is_refused_at_submit()
     {
         var (pool, _) = NewPool(1, nameof(A_capturing_lambda_is_refused_at_submit));
