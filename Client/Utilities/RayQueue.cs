@@ -23,7 +23,8 @@ namespace OrleansRay;
 /// reading, as in Ray. The cost is one actor call a second per waiting caller
 /// (docs/adr/0016-queue-waits-in-bounded-rounds.md).</para>
 /// <para>Differences from Ray: no <c>block</c> flag, the <c>Nowait</c> methods are the non-blocking forms; sizes and
-/// state are asynchronous queries, the queue being remote.</para>
+/// state are asynchronous queries, the queue being remote. A <c>maxSize</c> of 0 or less is no bound, as Ray's
+/// <c>maxsize &lt;= 0</c>, but <see cref="MaxSize"/> then reads 0 where Ray's <c>maxsize</c> keeps the value given.</para>
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("orleansray.RayQueue`1")]
 public sealed class RayQueue<T>
@@ -44,21 +45,22 @@ public sealed class RayQueue<T>
     /// <summary>The actor holding the items.</summary>
     [Id(0)] internal ActorHandle<QueueActor> Actor { get; private set; }
 
-    /// <summary>The most items the queue holds; 0 for no bound (Ray's <c>maxsize</c>).</summary>
+    /// <summary>The most items the queue holds; 0 for no bound (Ray's <c>maxsize</c>; a <c>maxSize</c> below 0 given to
+    /// <see cref="Create"/> reads 0 here).</summary>
     [Id(1)] public int MaxSize { get; private set; }
 
     /// <summary>Creates a queue, an actor underneath, and returns its handle at once (Ray's <c>Queue(maxsize, actor_options)</c>).</summary>
     /// <param name="ray">The instance that creates the actor (a driver's, or <see cref="Ray.Current"/> in a task).</param>
-    /// <param name="maxSize">The most items it holds; puts wait (or fail) while it is full. 0 (the default): no bound.</param>
+    /// <param name="maxSize">The most items it holds; puts wait (or fail) while it is full. 0 (the default) or less: no
+    /// bound, as Ray's <c>maxsize &lt;= 0</c>; <see cref="MaxSize"/> is then 0.</param>
     /// <param name="actorOptions">Options of the queue's actor: name, lifetime, resources, placement, restarts. Default:
     /// an unnamed actor of the caller's job that holds no resources. Its MaxConcurrency is raised to at least
     /// <see cref="ActorConcurrency"/>: the queue needs it for waiting calls. A restarted queue actor starts empty.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSize"/> is negative.</exception>
     /// <exception cref="ArgumentException">The options are invalid, or the name is taken.</exception>
     public static RayQueue<T> Create(IRay ray, int maxSize = 0, ActorOptions? actorOptions = null)
     {
         ArgumentNullException.ThrowIfNull(ray);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
+        maxSize = Math.Max(maxSize, 0); // Ray's Queue(maxsize <= 0) is unbounded; 0 is this queue's one "no bound"
         // The caller's options, copied (theirs stay as they were), with the concurrency waiting calls need.
         var options = actorOptions?.Copy() ?? new ActorOptions();
         options.MaxConcurrency = Math.Max(options.MaxConcurrency ?? 1, ActorConcurrency);

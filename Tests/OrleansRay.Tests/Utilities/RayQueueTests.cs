@@ -73,7 +73,19 @@ public sealed class RayQueueTests
         Assert.True(await queue.IsEmptyAsync());
         Assert.False(await queue.IsFullAsync());
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => queue.GetAsync(TimeSpan.FromSeconds(-1)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => RayQueue<int>.Create(_ray, maxSize: -1));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_negative_max_size_is_no_bound_as_in_Ray()
+    {
+        var queue = RayQueue<int>.Create(_ray, maxSize: -1);
+        Assert.Equal(0, queue.MaxSize);
+        await queue.PutNowaitBatchAsync(Enumerable.Range(0, 50));
+        await queue.PutAsync(50, TimeSpan.Zero);
+        Assert.Equal(51, await queue.SizeAsync());
+        Assert.False(await queue.IsFullAsync());
+        Assert.Equal(0, await queue.GetNowaitAsync());
         await queue.ShutdownAsync();
     }
 
