@@ -101,7 +101,8 @@ public sealed class TrainContext
     /// <c>get_dataset_shard</c>): rows <c>WorldRank, WorldRank + WorldSize, ...</c>, disjoint from every other worker's.</summary>
     /// <typeparam name="T">The row type the dataset was made with (<see cref="TrainDataset.From{T}"/>).</typeparam>
     /// <exception cref="KeyNotFoundException">The trainer has no dataset of that name (the message lists the names).</exception>
-    /// <exception cref="InvalidCastException">The dataset's rows are not of type <typeparamref name="T"/>.</exception>
+    /// <exception cref="InvalidCastException">The dataset's rows are not of type <typeparamref name="T"/> (the message
+    /// names their type).</exception>
     public async Task<T[]> GetDatasetShard<T>(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -115,10 +116,31 @@ public sealed class TrainContext
         {
             ObjectRef<T[]> typed => await Ray.Current.GetAsync(typed, cancellationToken).ConfigureAwait(false),
             ObjectRef<object> untyped => await Ray.Current.GetAsync(untyped, cancellationToken).ConfigureAwait(false),
-            _ => throw new InvalidCastException($"Dataset '{name}' holds rows of another type than {typeof(T).Name} ({shard.GetType().Name})."),
+            _ => throw WrongRowType<T>(name, HeldType(shard)),
         };
-        return rows as T[] ?? throw new InvalidCastException($"Dataset '{name}' holds {rows?.GetType().Name ?? "null"}, not rows of {typeof(T).Name}.");
+        return rows as T[] ?? throw WrongRowType<T>(name, rows?.GetType());
     }
+
+    /// <summary>The <c>T</c> of a shard's <see cref="ObjectRef{T}"/>: the array of rows it holds.</summary>
+    private static Type? HeldType(ObjectRef shard) =>
+        shard.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(ObjectRef<>) ? type.GetGenericArguments()[0] : null;
+
+    /// <summary>A shard read as rows of the wrong type; the message names the rows' real type (a shard is an array of
+    /// them), not the ref or array type that carries them.</summary>
+    private static InvalidCastException WrongRowType<T>(string name, Type? shardType)
+    {
+        var rowType = shardType?.IsArray == true ? shardType.GetElementType() : shardType;
+        return new InvalidCastException(rowType is null
+            ? $"Dataset '{name}' holds no rows of {DisplayName(typeof(T))}."
+            : $"Dataset '{name}' holds rows of {DisplayName(rowType)}, not {DisplayName(typeof(T))}: read it with " +
+              $"GetDatasetShard<{DisplayName(rowType)}>(\"{name}\"), the row type it was made with (TrainDataset.From).");
+    }
+
+    /// <summary>A type as C# spells it, without the arity suffix: <c>List&lt;Int32&gt;</c>, <c>Double[]</c>.</summary>
+    private static string DisplayName(Type type) =>
+        type.IsArray ? DisplayName(type.GetElementType()!) + "[]"
+        : type.IsGenericType ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(DisplayName))}>"
+        : type.Name;
 
     /// <summary>Combines <paramref name="values"/> element-wise across every worker and returns the result, the same on
     /// every rank (Ray's <c>allreduce</c>; e.g. summing gradients). Every worker must call it with arrays of one length.

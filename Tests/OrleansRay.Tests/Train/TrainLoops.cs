@@ -15,6 +15,9 @@ public static class TrainLoops
     public static TaskCompletionSource Gate(string name) =>
         Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
+    /// <summary>Reads the dataset "train" as rows of double, whatever they are.</summary>
+    public static async Task TrainAsDoubles(TrainContext context) => await context.GetDatasetShard<double>("train");
+
     /// <summary>Every rank writes its shard of "ids" into the checkpoint it reports; the persisted checkpoint holds all.</summary>
     public static async Task ShardsToCheckpoint(TrainContext context)
     {

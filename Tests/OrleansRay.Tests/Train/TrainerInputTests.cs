@@ -78,6 +78,21 @@ public sealed class TrainerInputTests
         Assert.Equal(0, error.Rank);
     }
 
+    [Fact]
+    public async Task Reading_a_dataset_as_rows_of_another_type_fails_the_run_naming_the_rows_real_type()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(TrainLoops.TrainAsDoubles, new ScalingConfig { NumWorkers = 1 },
+            new RunConfig { StoragePath = storage.Path },
+            new Dictionary<string, TrainDataset> { ["train"] = TrainDataset.From(new[] { 1, 2 }) });
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => trainer.FitAsync(_ray));
+
+        Assert.Contains("Dataset 'train' holds rows of Int32, not Double", error.Message);
+        Assert.Contains("GetDatasetShard<Int32>(\"train\")", error.Message);
+        Assert.DoesNotContain("ObjectRef", error.Message);
+    }
+
     private sealed class BoundLoop
     {
         public Task Run(TrainContext context) => Task.CompletedTask;
