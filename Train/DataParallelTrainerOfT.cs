@@ -54,8 +54,8 @@ public sealed class DataParallelTrainer<TConfig>
     /// <param name="cancellationToken">Stops the run: its actors are killed and its placement group removed, then
     /// <see cref="OperationCanceledException"/> is thrown. While the group cannot be placed the run waits (and reports
     /// <see cref="TrainProgressKind.PlacementPending"/>); cancel to give up.</param>
-    /// <exception cref="TrainingFailedException">A loop threw or a worker died and no restart was left: names the rank
-    /// and the cause.</exception>
+    /// <exception cref="TrainingFailedException">A loop threw, a worker died, or the ranks' reports or collectives did not
+    /// match, and no restart was left: names the rank and the cause (see its <c>InnerException</c> cases).</exception>
     public Task<TrainResult> FitAsync(IRay ray, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ray);
