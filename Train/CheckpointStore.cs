@@ -14,6 +14,52 @@ internal static class CheckpointStore
     /// <summary>The prefix of a checkpoint being copied (<c>.checkpoint_NNNNNN.xxxxxxxx</c>), moved into place when whole.</summary>
     private const string TemporaryPrefix = "." + Prefix;
 
+    /// <summary>Creates the run's folder, <paramref name="name"/> under <paramref name="storagePath"/> (null: the default
+    /// <c>~/orleansray_results</c>), and returns its full path.</summary>
+    /// <exception cref="IOException">The folder cannot be made (a part of the path is a file, no permission, a read-only
+    /// or virtual file system, an invalid path): one exception whose message names <c>RunConfig.StoragePath</c>, the
+    /// folder, why and what to do; the System.IO error is its inner exception.</exception>
+    public static string CreateRunFolder(string? storagePath, string name)
+    {
+        var storage = storagePath;
+        string? runPath = null;
+        try
+        {
+            storage = Path.GetFullPath(storagePath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "orleansray_results"));
+            runPath = Path.Combine(storage, name);
+            Directory.CreateDirectory(runPath);
+            return runPath;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            var setting = storagePath is null ? $"RunConfig.StoragePath (null: the default, '{storage}')" : $"RunConfig.StoragePath '{storagePath}'";
+            var what = runPath is null ? "it is not a valid path" : $"the run's folder '{runPath}' could not be created";
+            throw new IOException(
+                $"{setting} cannot hold the run's checkpoints: {what} ({Why(runPath, ex)}). Set StoragePath to a folder this " +
+                "process can create and write (on a cluster of several machines, one every node reaches), or leave it null for ~/orleansray_results.",
+                ex);
+        }
+    }
+
+    /// <summary>Why <paramref name="path"/> could not be created: the ancestor that is a file, else the System.IO error.</summary>
+    private static string Why(string? path, Exception error)
+    {
+        for (var folder = path; !string.IsNullOrEmpty(folder); folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                return $"'{folder}' is a file, not a folder";
+            }
+
+            if (Directory.Exists(folder))
+            {
+                break;
+            }
+        }
+
+        return error is UnauthorizedAccessException ? $"permission denied: {error.Message}" : error.Message;
+    }
+
     /// <summary>The folder of the checkpoint of report <paramref name="iteration"/>.</summary>
     public static string PathOf(string runPath, int iteration) =>
         Path.Combine(runPath, Prefix + iteration.ToString("D6", CultureInfo.InvariantCulture));

@@ -56,6 +56,9 @@ public sealed class DataParallelTrainer<TConfig>
     /// <see cref="TrainProgressKind.PlacementPending"/>); cancel to give up.</param>
     /// <exception cref="TrainingFailedException">A loop threw, a worker died, or the ranks' reports or collectives did not
     /// match, and no restart was left: names the rank and the cause (see its <c>InnerException</c> cases).</exception>
+    /// <exception cref="IOException">The run's folder cannot be created under <see cref="RunConfig.StoragePath"/> (a part
+    /// of the path is a file, no permission, a read-only file system, an invalid path): thrown before any actor starts;
+    /// the message names StoragePath, the folder, why and what to do, and the System.IO error is the inner exception.</exception>
     public Task<TrainResult> FitAsync(IRay ray, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ray);

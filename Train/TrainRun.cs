@@ -45,9 +45,7 @@ internal sealed class TrainRun
     public async Task<TrainResult> RunAsync(CancellationToken cancellationToken)
     {
         var name = _runConfig.Name ?? string.Create(CultureInfo.InvariantCulture, $"DataParallelTrainer_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{_runId[..6]}");
-        var storage = Path.GetFullPath(_runConfig.StoragePath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "orleansray_results"));
-        var run = new RunState(name, Path.Combine(storage, name), _runConfig.CheckpointConfig.NumToKeep);
-        Directory.CreateDirectory(run.Path);
+        var run = new RunState(name, CheckpointStore.CreateRunFolder(_runConfig.StoragePath, name), _runConfig.CheckpointConfig.NumToKeep);
 
         var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
         try

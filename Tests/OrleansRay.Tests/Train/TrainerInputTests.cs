@@ -93,6 +93,43 @@ public sealed class TrainerInputTests
         Assert.DoesNotContain("ObjectRef", error.Message);
     }
 
+    [Fact]
+    public async Task A_storage_path_under_a_file_fails_the_fit_with_one_IOException_naming_StoragePath_before_any_actor_starts()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var storagePath = Path.Combine(file, "results");
+            var progress = new List<TrainProgress>();
+            var trainer = new DataParallelTrainer(Loop, new ScalingConfig { NumWorkers = 1 },
+                new RunConfig { StoragePath = storagePath, Name = "run", Progress = new SyncProgress(progress) });
+
+            var error = await Assert.ThrowsAsync<IOException>(() => trainer.FitAsync(_ray)).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Contains($"RunConfig.StoragePath '{storagePath}'", error.Message);
+            Assert.Contains($"'{Path.Combine(storagePath, "run")}' could not be created", error.Message);
+            Assert.Contains($"'{file}' is a file, not a folder", error.Message);
+            Assert.Contains("Set StoragePath to a folder", error.Message);
+            Assert.IsAssignableFrom<IOException>(error.InnerException);
+            Assert.Empty(progress); // not even a placement: it failed before the run reserved or started anything
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private sealed class SyncProgress(List<TrainProgress> into) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            lock (into)
+            {
+                into.Add(value);
+            }
+        }
+    }
+
     private sealed class BoundLoop
     {
         public Task Run(TrainContext context) => Task.CompletedTask;
