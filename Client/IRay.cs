@@ -11,7 +11,8 @@ namespace OrleansRay;
 /// <para>Once the instance is disposed (or its node has stopped), its methods, the refs it made (<c>await r</c>) and
 /// the handles bound to it throw <see cref="ObjectDisposedException"/> with the message "The OrleansRay node has shut
 /// down.", even for a ref whose value had already arrived; <see cref="Namespace"/> and <see cref="NodeId"/> still
-/// answer.</para>
+/// answer. A driver's methods and handles do so from the moment <c>DisposeAsync</c> is called, while its job's actors
+/// are being killed (a read then would report the kill as the actor's own death); its refs once disposal is done.</para>
 /// </remarks>
 public interface IRay : IAsyncDisposable
 {

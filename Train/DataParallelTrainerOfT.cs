@@ -59,6 +59,9 @@ public sealed class DataParallelTrainer<TConfig>
     /// <exception cref="IOException">The run's folder cannot be created under <see cref="RunConfig.StoragePath"/> (a part
     /// of the path is a file, no permission, a read-only file system, an invalid path): thrown before any actor starts;
     /// the message names StoragePath, the folder, why and what to do, and the System.IO error is the inner exception.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="ray"/> was disposed (or its node shut down) before or
+    /// while the run ran ("The OrleansRay node has shut down."): the driver's job ended and the run's actors with it, so
+    /// no rank is blamed.</exception>
     public Task<TrainResult> FitAsync(IRay ray, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ray);

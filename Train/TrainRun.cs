@@ -118,10 +118,10 @@ internal sealed class TrainRun
             {
                 await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
             }
-            catch (Exception ex) when (CallFailures.IsLost(ex))
+            catch (Exception ex) when (CallFailures.IsGone(ex))
             {
-                // Its node is going away (the cluster is shutting down): the group goes with it. The run's own outcome,
-                // thrown or returned, matters more than this cleanup's.
+                // Its node is going away (the cluster or the driver is shutting down): the group goes with it. The run's
+                // own outcome, thrown or returned, matters more than this cleanup's.
             }
         }
     }
@@ -234,10 +234,11 @@ internal sealed class TrainRun
             await _ray.GetAsync(loop).ConfigureAwait(false);
             return null;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException && !CallFailures.IsShutDown(ex))
         {
             // The loop's failure, whatever its type (a RayException almost always; an Orleans exception when the
-            // worker's node is leaving as it is read): it ends the attempt.
+            // worker's node is leaving as it is read): it ends the attempt. Not the driver's own shutdown: the loop
+            // died with the driver's job, no rank is to blame, and the run ends with that ObjectDisposedException.
             return ex;
         }
     }

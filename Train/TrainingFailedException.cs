@@ -17,7 +17,8 @@ namespace OrleansRay.Train;
 /// coordinator could not give the last reports (<see cref="Rank"/> -1): a <see cref="RayException"/> such as
 /// <see cref="ActorDiedException"/> or <see cref="GetTimeoutException"/>, or, as a node leaves mid-call, a
 /// <see cref="TimeoutException"/> or Orleans' <c>SiloUnavailableException</c>.</item>
-/// </list></remarks>
+/// </list>
+/// The driver's own shutdown is not a training failure: <c>FitAsync</c> then throws <see cref="ObjectDisposedException"/>.</remarks>
 [GenerateSerializer, Alias("orleansray.train.TrainingFailedException")]
 public sealed class TrainingFailedException : RayException
 {

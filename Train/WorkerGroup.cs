@@ -110,16 +110,17 @@ internal sealed class WorkerGroup
     /// in a collective fails with <c>CollectiveAbortedException</c>. Waits at most 5 s; a dead worker is skipped.</summary>
     public async Task ReleaseAsync(IRay ray, string groupId, IEnumerable<int> ranks)
     {
-        var released = ranks.Select(r => Workers[r])
-            .Select(w => w.Task((x, g) => x.Release(g), groupId).Options(new ActorCallOptions { ConcurrencyGroup = TrainContext.CollectiveGroup }).Remote())
-            .ToList();
         try
         {
+            var released = ranks.Select(r => Workers[r])
+                .Select(w => w.Task((x, g) => x.Release(g), groupId).Options(new ActorCallOptions { ConcurrencyGroup = TrainContext.CollectiveGroup }).Remote())
+                .ToList();
             await ray.GetAsync(released, ReleaseTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (CallFailures.IsLost(ex))
+        catch (Exception ex) when (CallFailures.IsGone(ex))
         {
-            // A worker died with its node: its node's mailboxes went with it.
+            // A worker died with its node: its node's mailboxes went with it (or the driver shut down, and the job's
+            // actors with it).
         }
     }
 
@@ -145,9 +146,10 @@ internal sealed class WorkerGroup
         {
             await kill().ConfigureAwait(false);
         }
-        catch (Exception ex) when (CallFailures.IsLost(ex))
+        catch (Exception ex) when (CallFailures.IsGone(ex))
         {
-            // Already dead, or its node is going away with it: nothing left to stop.
+            // Already dead, or its node is going away with it, or the driver shut down and its job's actors with it:
+            // nothing left to stop.
         }
     }
 

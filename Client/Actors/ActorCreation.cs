@@ -40,8 +40,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             throw new InvalidOperationException("This ActorCreation was not created by ray.Actor(...).");
         }
 
-        var runtime = IRayRuntimeAccess.Of(_ray);
-        runtime.ThrowIfDisposed();
+        var runtime = IRayRuntimeAccess.Live(_ray);
         var options = _options ?? new ActorOptions();
         options.Validate();
         var (ctor, values) = Parse(_constructor);

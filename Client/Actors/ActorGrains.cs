@@ -9,8 +9,8 @@ internal static class ActorGrains
 {
     public static async Task<TActor> CreateAsync<TActor>(RayInstance ray, ActorOptions? options, CancellationToken cancellationToken) where TActor : IActor
     {
+        ray.ThrowIfDisposed();
         var runtime = ray.Runtime;
-        runtime.ThrowIfDisposed();
         var contract = typeof(TActor);
         if (!contract.IsInterface || contract == typeof(IActor))
         {

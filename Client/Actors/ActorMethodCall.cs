@@ -59,8 +59,7 @@ public readonly struct ActorMethodCall<TResult>
         }
 
         var ray = _ray ?? Ray.CurrentOrNodeOfTask;
-        var runtime = IRayRuntimeAccess.Of(ray);
-        runtime.ThrowIfDisposed();
+        var runtime = IRayRuntimeAccess.Live(ray);
         var method = runtime.ForJob(FunctionRegistry.ForDelegate(_method, "actor method"));
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
         var entry = runtime.Actors.Call(_actorId, method, args, numReturns, _options?.ConcurrencyGroup ?? ActorMethodGroups.Of(method.Method), out var others);

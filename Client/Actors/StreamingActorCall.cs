@@ -56,8 +56,7 @@ public readonly struct StreamingActorCall<T>
         var backpressure = _options?.GeneratorBackpressureNumObjects ?? -1;
         _options?.Validate();
         var ray = _ray ?? Ray.CurrentOrNodeOfTask;
-        var runtime = IRayRuntimeAccess.Of(ray);
-        runtime.ThrowIfDisposed();
+        var runtime = IRayRuntimeAccess.Live(ray);
         var method = runtime.ForJob(FunctionRegistry.ForDelegate(_method, "actor generator method"));
         var args = ArgumentPacker.Pack(runtime, _args, method.DisplayName);
         var group = _options?.ConcurrencyGroup ?? ActorMethodGroups.Of(method.Method);

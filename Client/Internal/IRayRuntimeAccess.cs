@@ -10,6 +10,10 @@ internal interface IRayRuntimeAccess
     /// <summary>Records an actor created through this instance (non-detached actors die with the driver).</summary>
     void TrackActor(ActorId actorId, bool detached);
 
+    /// <summary>Throws <see cref="ObjectDisposedException"/> ("The OrleansRay node has shut down.") once this instance's
+    /// disposal has begun or its node has shut down.</summary>
+    void ThrowIfDisposed();
+
     static NodeRuntime Of(IRay ray)
     {
         ArgumentNullException.ThrowIfNull(ray);
@@ -19,5 +23,14 @@ internal interface IRayRuntimeAccess
         }
 
         throw new ArgumentException($"{ray.GetType().FullName} is not an OrleansRay instance; use the IRay returned by Ray.InitAsync or Ray.Current.", nameof(ray));
+    }
+
+    /// <summary>The runtime of <paramref name="ray"/> for new work: <see cref="Of"/>, after <see cref="ThrowIfDisposed"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The instance is being or was disposed, or its node has shut down.</exception>
+    static NodeRuntime Live(IRay ray)
+    {
+        var runtime = Of(ray);
+        ((IRayRuntimeAccess)ray).ThrowIfDisposed();
+        return runtime;
     }
 }

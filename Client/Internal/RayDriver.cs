@@ -70,6 +70,19 @@ internal sealed class RayDriver : RayInstance
         }
     }
 
+    /// <summary>Also from the moment this driver's disposal begins: its job is ending (its actors are being killed), so
+    /// work through it is refused as after the node stopped: an actor created now would escape the kill, and a read now
+    /// would report the kill as its actor's own death (Train would blame a rank for the driver's shutdown).</summary>
+    public override void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw Transport.LocalNode.ShutDown();
+        }
+
+        base.ThrowIfDisposed();
+    }
+
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

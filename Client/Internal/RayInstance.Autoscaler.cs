@@ -11,7 +11,7 @@ internal abstract partial class RayInstance
     {
         var shapes = ToRequestedBundles(numCpus, bundles);
         cancellationToken.ThrowIfCancellationRequested();
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         await Runtime.GrainFactory.GetGrain<IAutoscalerGrain>(0).RequestResourcesAsync(shapes).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

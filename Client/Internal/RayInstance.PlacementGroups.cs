@@ -10,7 +10,7 @@ internal abstract partial class RayInstance
     public async Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(bundles);
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         var shapes = bundles.Select((b, i) => (b ?? throw new ArgumentException($"Bundle {i} is null.", nameof(bundles))).ToResourceSet(i)).ToArray();
         if (shapes.Length == 0)
         {
@@ -36,7 +36,7 @@ internal abstract partial class RayInstance
     public async Task RemovePlacementGroupAsync(PlacementGroup placementGroup)
     {
         ArgumentNullException.ThrowIfNull(placementGroup);
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroup.Id).RemoveAsync().ConfigureAwait(false);
 
         // The group told every node; this runtime may be a connected driver, in no node table: its own work of the

@@ -16,7 +16,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         Runtime = runtime;
         Namespace = @namespace;
-        State = new RayState(runtime, @namespace);
+        State = new RayState(runtime, @namespace, ThrowIfDisposed);
     }
 
     public IRayState State { get; }
@@ -31,6 +31,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>Throws the one exception of every use of a shut-down node (<see cref="Transport.LocalNode.ShutDown"/>) once
+    /// its node has shut down; a driver also from the moment its own disposal begins.</summary>
+    public virtual void ThrowIfDisposed() => Runtime.ThrowIfDisposed();
+
     public ActorCreation<TActor> Actor<TActor>(Expression<Func<TActor>> constructor) where TActor : class
     {
         ArgumentNullException.ThrowIfNull(constructor);
@@ -39,7 +43,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         object? boxed = value;
         if (Runtime.Store is { } store && store.IsLarge(boxed))
         {
@@ -54,7 +58,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
         where T : unmanaged
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentNullException.ThrowIfNull(fill);
         if (!typeof(T).IsPrimitive)
@@ -125,26 +129,26 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         return ObjectResolver.GetAsync(objectRef, null, cancellationToken);
     }
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         CheckTimeout(timeout);
         return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken);
     }
 
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         return GetManyAsync(objectRefs, null, cancellationToken);
     }
 
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         CheckTimeout(timeout);
         return GetManyAsync(objectRefs, timeout, cancellationToken);
     }
@@ -204,7 +208,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     private Task<WaitResult<TRef>> WaitOrAnswer<TRef>(IEnumerable<TRef> objectRefs, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken)
         where TRef : ObjectRef
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRefs);
         var refs = objectRefs as IReadOnlyList<TRef> ?? objectRefs.ToList();
         if (timeout is { } t)
@@ -301,7 +305,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public Task CancelAsync(ObjectRef objectRef, bool force = false)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRef);
         var (_, entry) = ObjectResolver.Find(objectRef);
         if (entry.Producer is { } producer)
@@ -314,7 +318,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         return ObjectBufferReader.GetAsync(this, objectRef, cancellationToken);
     }
 
@@ -334,7 +338,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     /// <exception cref="ArgumentException">The actor of that name is of another type.</exception>
     internal async Task<ActorInfo> FindNamedActorAsync(string name, string? @namespace, Type expected, string createHint)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var ns = @namespace ?? Namespace;
         var info = await Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
@@ -363,7 +367,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public Task KillAsync<TActor>(ActorHandle<TActor> actor, bool noRestart = true) where TActor : class
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(actor);
         CheckSameCluster(actor.BoundRay, actor.ToString(), nameof(actor));
         return Runtime.Actors.KillAsync(actor.ActorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
@@ -373,7 +377,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         get
         {
-            Runtime.ThrowIfDisposed(); // the factory of a stopped silo or client fails every call, with Orleans' own errors
+            ThrowIfDisposed(); // the factory of a stopped silo or client fails every call, with Orleans' own errors
             return Runtime.GrainFactory;
         }
     }
@@ -386,34 +390,34 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public Task KillAsync(IActor actor, bool noRestart = true)
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         return ActorGrains.KillAsync(this, actor, noRestart);
     }
 
     public async Task<IReadOnlyDictionary<string, double>> ClusterResourcesAsync()
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Total));
     }
 
     public async Task<IReadOnlyDictionary<string, double>> AvailableResourcesAsync()
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return Sum(nodes.Where(n => n.IsAlive).Select(n => n.Available));
     }
 
     public async Task<IReadOnlyList<NodeInfo>> NodesAsync()
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary())).ToList();
     }
 
     public async Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync()
     {
-        Runtime.ThrowIfDisposed();
+        ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var alive = nodes.Where(n => n.IsAlive).ToList();
         var driverDemands = await Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).DriverDemandsAsync().ConfigureAwait(false);

@@ -7,20 +7,23 @@ namespace OrleansRay;
 internal sealed class RayState : IRayState
 {
     private readonly ClusterState _cluster;
-    private readonly NodeRuntime _runtime;
+    private readonly Action _throwIfDisposed;
 
-    public RayState(NodeRuntime runtime, string @namespace)
+    /// <param name="runtime">The runtime asked.</param>
+    /// <param name="namespace">The namespace of named actors.</param>
+    /// <param name="throwIfDisposed">The owning IRay's check (its own disposal, or its node's).</param>
+    public RayState(NodeRuntime runtime, string @namespace, Action throwIfDisposed)
     {
-        _runtime = runtime;
+        _throwIfDisposed = throwIfDisposed;
         _cluster = new ClusterState(runtime.GrainFactory, runtime, @namespace);
     }
 
-    /// <summary>The cluster's state, asked through this runtime; after it shut down, the one exception of every IRay call.</summary>
+    /// <summary>The cluster's state, asked through this runtime; once its IRay is disposed, the one exception of every IRay call.</summary>
     private ClusterState Cluster
     {
         get
         {
-            _runtime.ThrowIfDisposed();
+            _throwIfDisposed();
             return _cluster;
         }
     }

@@ -150,8 +150,7 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
 
     private IPlacementGroupGrain Grain()
     {
-        var runtime = IRayRuntimeAccess.Of(_boundRay ?? Ray.CurrentOrNodeOfTask);
-        runtime.ThrowIfDisposed();
+        var runtime = IRayRuntimeAccess.Live(_boundRay ?? Ray.CurrentOrNodeOfTask);
         return runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(Id);
     }
 

@@ -61,8 +61,7 @@ public readonly struct TaskCall<TResult>
             throw new InvalidOperationException("This TaskCall was not created by ray.Task(...).");
         }
 
-        var runtime = IRayRuntimeAccess.Of(_ray);
-        runtime.ThrowIfDisposed();
+        var runtime = IRayRuntimeAccess.Live(_ray);
         var function = runtime.ForJob(FunctionRegistry.ForDelegate(_function, "remote function"));
         var args = ArgumentPacker.Pack(runtime, _args, function.DisplayName);
         var options = _options;

@@ -1,0 +1,39 @@
+using OrleansRay.Tests.Actors;
+using Xunit;
+using static OrleansRay.Tests.Functions.TestFunctions;
+
+namespace OrleansRay.Tests;
+
+/// <summary>A driver whose <c>DisposeAsync</c> has begun (its job's actors are being killed) refuses new work at once,
+/// as it does once disposed: an actor created then would escape the kill, and a read then would report the kill as the
+/// actor's own death.</summary>
+public sealed class DisposingDriverTests
+{
+    private const string ShutDown = "The OrleansRay node has shut down.";
+
+    [Fact]
+    public async Task A_driver_refuses_new_work_from_the_moment_its_disposal_begins()
+    {
+        var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1, Namespace = "disposing-driver" });
+        var counter = ray.Actor(() => new Counter(0)).Remote();
+        Assert.Equal(1, await ray.GetAsync(counter.Task(c => c.Increment()).Remote(), TimeSpan.FromSeconds(30)));
+        var read = ray.Task(Square, 3).Remote();
+        await ray.WaitAsync([read], timeout: TimeSpan.FromSeconds(30));
+
+        // Not awaited yet: the disposal is under way (it kills the counter, ends the job, then stops the node).
+        var disposing = ray.DisposeAsync();
+        try
+        {
+            Assert.Equal(ShutDown, Assert.Throws<ObjectDisposedException>(() => ray.Task(Square, 2).Remote()).Message);
+            Assert.Equal(ShutDown, Assert.Throws<ObjectDisposedException>(() => ray.Actor(() => new Counter(0)).Remote()).Message);
+            Assert.Equal(ShutDown, Assert.Throws<ObjectDisposedException>(() => counter.Task(c => c.Increment()).Remote()).Message);
+            Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(async () => await ray.GetAsync(read))).Message);
+            Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => ray.WaitAsync([read]))).Message);
+            Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => ray.State.ListActorsAsync())).Message);
+        }
+        finally
+        {
+            await disposing;
+        }
+    }
+}
