@@ -50,7 +50,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
         {
             args[i] = values[i] is ObjectRef r
                 ? ArgumentPacker.Ref(r)
-                : TaskArg.FromValue(runtime.Copier.CopyIn(values[i], $"constructor argument {i + 1} of {typeof(TActor).Name}"));
+                : ArgumentPacker.PackValue(runtime, values[i], $"constructor argument {i + 1} of {typeof(TActor).Name}");
         }
 
         var actorId = ActorId.NewId();

@@ -27,11 +27,55 @@ internal static class ArgumentPacker
             }
             else
             {
-                packed[i] = TaskArg.FromValue(runtime.Copier.CopyIn(arg.Value, $"argument {i + 1} of {functionName}"));
+                packed[i] = PackValue(runtime, arg.Value, $"argument {i + 1} of {functionName}");
             }
         }
 
         return packed;
+    }
+
+    /// <summary>A value argument as the task or actor gets it: a copy (so the caller may change its own object after
+    /// <c>Remote()</c>), or, when it is above the inline threshold and the runtime has an object store, an object put
+    /// into the store and passed by ref, as Ray puts an argument over 100 KiB into the object store at submission.
+    /// Inline it would travel inside the call's message, which a task channel frame (16 MiB) and an Orleans message
+    /// (100 MB) cannot carry.</summary>
+    /// <exception cref="ArgumentException">The value cannot be serialized (names it and its type).</exception>
+    /// <exception cref="ObjectStoreFullRayException">The store has no room for it, even after spilling.</exception>
+    public static TaskArg PackValue(NodeRuntime runtime, object? value, string what)
+    {
+        if (runtime.Store is not { } store)
+        {
+            return TaskArg.FromValue(runtime.Copier.CopyIn(value, what));
+        }
+
+        if (!runtime.Copier.PacksValues && store.IsLarge(value))
+        {
+            // The put copies the value into the store before Remote() returns: the stored bytes are the snapshot.
+            return PutLarge(runtime, store, value!, what);
+        }
+
+        var copy = runtime.Copier.CopyIn(value, what);
+        // Job code's values are packed (serialized) here: a large one goes into the store as its bytes.
+        return copy is PackedValue && store.IsLarge(copy) ? PutLarge(runtime, store, copy, what) : TaskArg.FromValue(copy);
+    }
+
+    private static TaskArg PutLarge(NodeRuntime runtime, Ownership.LocalObjectStore store, object value, string what)
+    {
+        var id = ObjectId.NewId();
+        StoredObject stored;
+        try
+        {
+            // Blocks while the store makes room (spilling), as Ray's submission of a large argument does.
+            var put = store.PutAsync(id, value, what, CancellationToken.None);
+            stored = put.IsCompletedSuccessfully ? put.Result : put.AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (StoreErrors.OnPut(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        var entry = runtime.PutStored(id, stored);
+        return Ref(new ObjectRef<object>(entry.Id, runtime.WorkerId, runtime.Reader));
     }
 
     /// <summary>An argument slot: a value.</summary>

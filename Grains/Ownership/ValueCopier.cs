@@ -33,6 +33,10 @@ internal sealed class ValueCopier
     /// <summary>The job code running here: the current task's or method's job on a node, else the driver's own.</summary>
     private JobSerializer? CurrentCode => CodeScope.Current ?? DriverCode;
 
+    /// <summary>True when <see cref="CopyIn"/> here packs values (serializes them with the running job code's
+    /// serializer) rather than deep-copying them.</summary>
+    public bool PacksValues => CurrentCode is not null;
+
     /// <summary>Orleans' serializer (values held for remote owners travel as its bytes).</summary>
     public Serializer Serializer { get; }
 
