@@ -48,7 +48,7 @@ internal static class ArgumentPacker
             return TaskArg.FromValue(runtime.Copier.CopyIn(value, what));
         }
 
-        if (!runtime.Copier.PacksValues && store.IsLarge(value))
+        if (store.IsLarge(value) && !runtime.Copier.PacksValues) // the size check first: a few type tests, false for scalars
         {
             // The put copies the value into the store before Remote() returns: the stored bytes are the snapshot.
             return PutLarge(runtime, store, value!, what);
