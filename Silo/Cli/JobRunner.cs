@@ -1,5 +1,6 @@
 using System.Globalization;
 using OrleansRay.Grains;
+using Spectre.Console;
 
 namespace OrleansRay.Silo.Cli;
 
@@ -48,6 +49,74 @@ internal static class JobRunner
         return record.State is { } state
             ? $"Job {record.JobId} already ended: {state} (exit code {record.ExitCode?.ToString(CultureInfo.InvariantCulture)})."
             : $"Job {record.JobId} is not running (its process has exited); its supervisor records how it ended.";
+    }
+
+    /// <summary>Stops the jobs of this machine's job files that still run, for <c>orleansray stop</c> (every job) and
+    /// <c>orleansray down</c> (the jobs of its cluster): each job's supervisor at once (it would try to record the end
+    /// in a cluster that is going away, and write the file again), then the job's process group (SIGTERM, SIGKILL after
+    /// <see cref="StopDeadline"/>); then removes their files unless <paramref name="keepFiles"/>.</summary>
+    /// <param name="paths">This machine's OrleansRay folder.</param>
+    /// <param name="belongs">Which jobs to stop; null for every job file, unreadable ones included (removed too).</param>
+    /// <param name="keepFiles">Keep the job files (with the logs they point at: <c>--keep-logs</c>).</param>
+    /// <param name="console">Gets a line per job stopped.</param>
+    /// <param name="seen">Gets the job processes and supervisors dealt with (pid, start time), so a caller can check
+    /// that none is left.</param>
+    /// <param name="cancellationToken">Cancels the stop.</param>
+    /// <returns>How many jobs were running and were stopped.</returns>
+    public static async Task<int> StopJobsAsync(CliPaths paths, Func<JobRecord, bool>? belongs, bool keepFiles, IAnsiConsole console, ISet<(int Pid, DateTime Start)>? seen, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(console);
+        var stopped = 0;
+        foreach (var file in paths.JobFiles().ToList())
+        {
+            var record = JobRecord.TryRead(file);
+            if (belongs is not null && (record is null || !belongs(record)))
+            {
+                // Another cluster's job, or a file being replaced right now: not ours to judge.
+                continue;
+            }
+
+            if (record is not null)
+            {
+                foreach (var (pid, start) in (ReadOnlySpan<(int, DateTime)>)[(record.SupervisorPid, record.SupervisorStart), (record.Pid, record.ProcessStart)])
+                {
+                    if (pid > 0)
+                    {
+                        seen?.Add((pid, start));
+                    }
+                }
+
+                using (var supervisor = NodeProcesses.TryGetProcess(record.SupervisorPid, record.SupervisorStart))
+                {
+                    if (supervisor is not null)
+                    {
+                        NodeProcesses.KillNow(supervisor.Id);
+                        await supervisor.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                using var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart);
+                if (process is not null)
+                {
+                    var clean = await NodeProcesses.StopGroupAsync(process, StopDeadline, cancellationToken).ConfigureAwait(false);
+                    stopped++;
+                    console.MarkupLine(Markup.Escape($"Stopped job {record.JobId} (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL")}."));
+                }
+            }
+
+            if (!keepFiles)
+            {
+                File.Delete(file);
+            }
+        }
+
+        if (!keepFiles && Directory.Exists(paths.JobsDirectory) && !Directory.EnumerateFileSystemEntries(paths.JobsDirectory).Any())
+        {
+            Directory.Delete(paths.JobsDirectory);
+        }
+
+        return stopped;
     }
 
     /// <summary>Stops a job started on this machine: records it STOPPED in the job table first (the supervisor keeps

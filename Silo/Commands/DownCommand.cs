@@ -7,16 +7,17 @@ using Spectre.Console;
 namespace OrleansRay.Silo.Commands;
 
 /// <summary><c>orleansray down CONFIG</c> (Ray's <c>ray down</c>): stops the cluster <c>orleansray up CONFIG</c> started on
-/// this machine: tells the head's autoscaler to launch nothing more, stops every worker its local provider launched
-/// (SIGTERM, SIGKILL after a deadline), then the head, and checks that no process of the cluster is left. Safe to run
+/// this machine: tells the head's autoscaler to launch nothing more, stops the cluster's jobs as <c>orleansray stop</c>
+/// does (their files go with the logs unless <c>--keep-logs</c>), every worker its local provider launched (SIGTERM,
+/// SIGKILL after a deadline), then the head, and checks that no process of the cluster (node, job or job supervisor) is left. Safe to run
 /// twice: a cluster that is not up is said so.</summary>
 internal sealed class DownCommand : Command
 {
     private readonly Argument<string> _config = new("CONFIG") { Description = "The cluster config file `orleansray up` was given (its cluster_name names the cluster)." };
-    private readonly Option<bool> _keepLogs = new("--keep-logs") { Description = "Keep the cluster's session folder (the head's and the workers' logs) instead of removing it." };
+    private readonly Option<bool> _keepLogs = new("--keep-logs") { Description = "Keep the cluster's session folder (the head's, the workers' and the jobs' logs) and its job files instead of removing them." };
 
     public DownCommand()
-        : base("down", "Stop the cluster `orleansray up CONFIG` started on this machine: its workers, then its head; checks that no process of it is left.")
+        : base("down", "Stop the cluster `orleansray up CONFIG` started on this machine: its jobs (as `orleansray stop` does), its workers, then its head; checks that no process of it is left. Removes their files, the job files and logs with them unless --keep-logs.")
     {
         Arguments.Add(_config);
         Options.Add(_keepLogs);
@@ -42,7 +43,11 @@ internal sealed class DownCommand : Command
             File.WriteAllText(LocalNodeProvider.StopMarkerOf(record.Session), "orleansray down\n");
         }
 
+        // Then its jobs (submitted here with its address, or over HTTP to its head), as `stop` stops them: their drivers
+        // leave while the cluster is still there, and no supervisor outlives it to tell a head that is gone.
         var seen = new HashSet<(int Pid, DateTime Start)>();
+        var keepLogs = parse.GetValue(_keepLogs);
+        var jobs = await JobRunner.StopJobsAsync(paths, j => IsJobOf(record, j), keepLogs, console, seen, cancellationToken).ConfigureAwait(false);
         var workers = await StopWorkersAsync(record, paths, console, seen, cancellationToken).ConfigureAwait(false);
         using (var head = NodeProcesses.TryGetProcess(record.HeadPid, record.HeadStart))
         {
@@ -57,8 +62,10 @@ internal sealed class DownCommand : Command
             }
         }
 
-        // A worker launched while the others stopped (the marker came between a plan and its launch): stopped too.
+        // A worker launched while the others stopped (the marker came between a plan and its launch), a job the head
+        // started over HTTP meanwhile (its file is written before its supervisor starts): stopped too.
         workers += await StopWorkersAsync(record, paths, console, seen, cancellationToken).ConfigureAwait(false);
+        jobs += await JobRunner.StopJobsAsync(paths, j => IsJobOf(record, j), keepLogs, console, seen, cancellationToken).ConfigureAwait(false);
         seen.Add((record.HeadPid, record.HeadStart));
         var left = seen.Where(p => IsRunning(p.Pid, p.Start)).Select(p => p.Pid).Order().ToList();
         if (left.Count > 0)
@@ -67,10 +74,16 @@ internal sealed class DownCommand : Command
         }
 
         File.Delete(recordFile);
-        RemoveFiles(record, paths, keepLogs: parse.GetValue(_keepLogs));
-        console.MarkupLine(Markup.Escape($"Cluster '{config.ClusterName}' is down: {workers.ToString(CultureInfo.InvariantCulture)} worker(s) and the head stopped; no process of it is left."));
+        RemoveFiles(record, paths, keepLogs);
+        console.MarkupLine(Markup.Escape($"Cluster '{config.ClusterName}' is down: {jobs.ToString(CultureInfo.InvariantCulture)} job(s), {workers.ToString(CultureInfo.InvariantCulture)} worker(s) and the head stopped; no process of it is left."));
         return 0;
     }
+
+    /// <summary>True for a job of the cluster: its driver was given the head's address (a job submitted on this machine
+    /// to it, or over HTTP to its head), or its log is in the head's session (submitted to the head by another name).</summary>
+    private static bool IsJobOf(ClusterRecord cluster, JobRecord job) =>
+        CliPaths.SameAddress(job.Address, cluster.Address)
+        || Path.GetFullPath(job.LogFile).StartsWith(Path.GetFullPath(cluster.Session) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>Stops the cluster's workers still running: those in the local provider's records (launching or up) and
     /// those whose pid file points into the cluster's session. Returns how many it stopped.</summary>

@@ -57,7 +57,7 @@ internal sealed class JobLogsCommand : Command
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new CliException($"the log of job {jobId} is gone ({record.LogFile}); `orleansray stop` removes logs unless given --keep-logs.");
+            throw new CliException($"the log of job {jobId} is gone ({record.LogFile}); `orleansray stop` and `orleansray down` remove logs unless given --keep-logs.");
         }
 
         return 0;

@@ -24,7 +24,7 @@ internal sealed class StopCommand : Command
         var paths = CliPaths.Current;
         var console = ConsoleOutput.Create();
         // Jobs submitted from this machine first: their drivers leave while the cluster is still there.
-        await StopJobsAsync(paths, console, keepFiles: parse.GetValue(_keepLogs), cancellationToken).ConfigureAwait(false);
+        await JobRunner.StopJobsAsync(paths, belongs: null, keepFiles: parse.GetValue(_keepLogs), console, seen: null, cancellationToken).ConfigureAwait(false);
         var stopped = 0;
         // Workers first, the head last: workers leave a cluster whose primary is still there to see them go.
         var records = paths.PidFiles().Select(f => (File: f, Record: NodeRecord.TryRead(f))).OrderBy(r => r.Record?.IsHead == true).ToList();
@@ -98,44 +98,6 @@ internal sealed class StopCommand : Command
         }
 
         return 0;
-    }
-
-    /// <summary>Stops the jobs this machine submitted that still run (their supervisor at once, then the job's process
-    /// group: SIGTERM, SIGKILL after the deadline) and removes their files unless <paramref name="keepFiles"/>.</summary>
-    private static async Task StopJobsAsync(CliPaths paths, IAnsiConsole console, bool keepFiles, CancellationToken cancellationToken)
-    {
-        foreach (var file in paths.JobFiles().ToList())
-        {
-            if (JobRecord.TryRead(file) is { } record)
-            {
-                // The supervisor would try to record the end in a cluster that is going away (and write the file again).
-                using (var supervisor = NodeProcesses.TryGetProcess(record.SupervisorPid, record.SupervisorStart))
-                {
-                    if (supervisor is not null)
-                    {
-                        NodeProcesses.KillNow(supervisor.Id);
-                        await supervisor.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                using var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart);
-                if (process is not null)
-                {
-                    var clean = await NodeProcesses.StopGroupAsync(process, JobRunner.StopDeadline, cancellationToken).ConfigureAwait(false);
-                    console.MarkupLine(Markup.Escape($"Stopped job {record.JobId} (pid {record.Pid.ToString(CultureInfo.InvariantCulture)}){(clean ? string.Empty : " with SIGKILL")}."));
-                }
-            }
-
-            if (!keepFiles)
-            {
-                File.Delete(file);
-            }
-        }
-
-        if (!keepFiles && Directory.Exists(paths.JobsDirectory) && !Directory.EnumerateFileSystemEntries(paths.JobsDirectory).Any())
-        {
-            Directory.Delete(paths.JobsDirectory);
-        }
     }
 
     /// <summary>Removes every session folder no running node uses (the nodes of a session are stopped or died), and the
