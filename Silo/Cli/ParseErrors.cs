@@ -31,7 +31,7 @@ internal static partial class ParseErrors
             var token = parse.UnmatchedTokens[0];
             if (token.StartsWith('-'))
             {
-                return $"unknown option '{token}' for `{path}`. {help}";
+                return UnknownOption(parse, token);
             }
 
             if (FlagBefore(parse, token) is { } flag)
@@ -67,6 +67,25 @@ internal static partial class ParseErrors
         return option is null
             ? $"{first.Message.TrimEnd('.')}. {help}"
             : $"{option.Name}: {first.Message.TrimEnd('.')}. {help}";
+    }
+
+    /// <summary>The one line (without "error: ") for <paramref name="token"/>, an option the command of
+    /// <paramref name="parse"/> does not have: with the option it was likely meant to be, when one is close
+    /// (<c>--wokring-dir</c>: <c>--working-dir</c>).</summary>
+    /// <param name="parse">The parse the token is from.</param>
+    /// <param name="token">The unknown option as typed (a <c>=value</c> after it is left out of the message).</param>
+    public static string UnknownOption(ParseResult parse, string token)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(token);
+        var path = CommandPath(parse.CommandResult);
+        var name = token.Split('=', 2)[0];
+        var names = parse.CommandResult.Command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal)).Distinct().ToList();
+        // An option the token begins (--work of --working-dir) when only one does, else the nearest within 2 edits.
+        var begun = name.Length > 3 ? names.Where(n => n.StartsWith(name, StringComparison.Ordinal)).ToList() : [];
+        var closest = begun.Count == 1 ? begun[0] : names.Where(n => EditDistance.Between(n, name) <= 2).OrderBy(n => EditDistance.Between(n, name)).FirstOrDefault();
+        var hint = closest is null ? string.Empty : $" Did you mean `{closest}`?";
+        return $"unknown option '{name}' for `{path}`.{hint} `{path} --help` shows the usage.";
     }
 
     /// <summary>What a value of the option's .NET type (System.CommandLine's "System.Int32", "System.Boolean", ...) must

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using OrleansRay.Silo.Cli;
 using OrleansRay.Silo.Dashboard;
@@ -48,6 +49,11 @@ internal sealed class JobSubmitCommand : Command
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
+        if (UnknownOption(parse) is { } unknown)
+        {
+            throw CliException.Usage(ParseErrors.UnknownOption(parse, unknown));
+        }
+
         var command = parse.GetValue(_command) ?? [];
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
@@ -140,6 +146,25 @@ internal sealed class JobSubmitCommand : Command
         }
 
         return ended.ExitCode ?? CliException.FailureExitCode;
+    }
+
+    /// <summary>An option this verb does not have, which the command argument took (it takes every token the parser
+    /// does not know): a token starting with '-' before the <c>--</c> separator, or, without one, the command's first
+    /// token (a program whose name starts with '-' is not a real case). Null when there is none.</summary>
+    private string? UnknownOption(ParseResult parse)
+    {
+        var taken = parse.GetResult(_command)?.Tokens ?? [];
+        var separator = parse.Tokens.Select((token, index) => (token, index)).FirstOrDefault(t => t.token.Type == TokenType.DoubleDash);
+        if (separator.token is null)
+        {
+            return taken.Count > 0 && IsOptionLike(taken[0].Value) ? taken[0].Value : null;
+        }
+
+        // Tokens are told apart by reference: the argument's are the very tokens of the parse.
+        var beforeSeparator = parse.Tokens.Take(separator.index).ToHashSet(ReferenceEqualityComparer.Instance);
+        return taken.FirstOrDefault(t => beforeSeparator.Contains(t) && IsOptionLike(t.Value))?.Value;
+
+        static bool IsOptionLike(string value) => value.Length > 1 && value.StartsWith('-');
     }
 
     /// <summary>Zips the working dir, uploads it unless the head has it, and has the head run the job.</summary>

@@ -116,5 +116,52 @@ public sealed class CliInputTests : IDisposable
         Assert.Contains($"nothing answers at {address}", Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 
+    /// <summary><c>job submit</c>'s command argument takes every token the parser does not know; an option it does not
+    /// have, before <c>--</c> (or first, without <c>--</c>), is still an unknown option, not a program that is missing.</summary>
+    [Theory]
+    [InlineData(new[] { "job", "submit", "--runtime-env-json", "{bad", "--", "echo", "hi" }, "--runtime-env-json", null)]
+    [InlineData(new[] { "job", "submit", "--wokring-dir", "/tmp", "--", "echo", "hi" }, "--wokring-dir", "--working-dir")]
+    [InlineData(new[] { "job", "submit", "--wokring-dir", "/tmp", "echo", "hi" }, "--wokring-dir", "--working-dir")]
+    public async Task An_unknown_option_of_job_submit_is_refused_as_one_with_the_close_option(string[] arguments, string option, string? suggestion)
+    {
+        var result = await _command.RunAsync(arguments);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: unknown option '{option}' for `orleansray job submit`.", line, StringComparison.Ordinal);
+        if (suggestion is null)
+        {
+            Assert.DoesNotContain("Did you mean", line, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains($"Did you mean `{suggestion}`?", line, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("`orleansray job submit --help`", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    /// <summary>After <c>--</c> a dash is the command's (<c>echo -n</c>): the verb goes on to look for a cluster.</summary>
+    [Fact]
+    public async Task An_option_after_the_separator_belongs_to_the_jobs_command()
+    {
+        var result = await _command.RunAsync("job", "submit", "--", "echo", "-n", "hi");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: no cluster address", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_of_any_verb_suggests_the_close_one()
+    {
+        var result = await _command.RunAsync("start", "--head", "--num-cpu", "2");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: unknown option '--num-cpu' for `orleansray start`. Did you mean `--num-cpus`?", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
     public void Dispose() => _command.Dispose();
 }
