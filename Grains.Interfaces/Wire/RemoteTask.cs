@@ -22,6 +22,10 @@ public sealed record RemoteTask
     /// <summary>The namespace of the job that submitted the task (Ray: a task runs in its job's namespace): named actors
     /// the task creates or looks up are in it. Null: the running node's default namespace.</summary>
     [Id(10)] public string? Namespace { get; init; }
+    /// <summary>The job the task belongs to, by its driver's worker id (the job table's <c>Driver</c>; a task submitted by
+    /// a task is its parent's job's): when that job ends, the node drops the task if it has not started and cancels it
+    /// by force if it runs (Ray). Empty: no job's (work of a detached actor, which outlives its job).</summary>
+    [Id(11)] public WorkerId JobDriver { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
     /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>

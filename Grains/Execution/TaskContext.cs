@@ -79,6 +79,10 @@ internal sealed class TaskContext
     /// namespace); null: the node's default. Named actors created or looked up by the code are in it.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>The job the running code belongs to, by its driver's worker id: the tasks it submits are that job's, and
+    /// end with it. Empty: no job's (a detached actor, which outlives its job).</summary>
+    public WorkerId JobDriver { get; init; }
+
     /// <summary>The node runtime running this code.</summary>
     public object Host { get; }
 

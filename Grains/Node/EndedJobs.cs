@@ -1,14 +1,22 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Code;
 using OrleansRay.Grains;
+using OrleansRay.Scheduling;
 
 namespace OrleansRay.Node;
 
 /// <summary>What a node does when jobs end (a driver disposed, its process gone, or <c>job stop</c>): every
-/// <see cref="Interval"/>, while it has job code loaded or hosts actors, it reads the job table, kills the non-detached
-/// actors here whose job ended without killing them (its driver crashed or was stopped: Ray's actors share their
-/// owner's fate), and retires the code packages no running job uses, once they host no actor (detached actors keep
-/// their job's code) and ran nothing lately.</summary>
+/// <see cref="Interval"/>, while it has job code loaded, hosts actors or holds tasks, it reads the job table, ends the
+/// tasks here of jobs that ended (queued ones fail without starting, running ones are cancelled by force: their token
+/// fires and their resources come back at once; later ones are refused: Ray cancels an exited driver's tasks and kills
+/// its workers), kills the non-detached actors here whose job ended without killing them (its driver crashed or was
+/// stopped: Ray's actors share their owner's fate), and retires the code packages no running job uses, once they host
+/// no actor (detached actors keep their job's code) and ran nothing lately.</summary>
+/// <remarks>A job is known by its driver's worker id, which every task of it carries (<see cref="TaskSpec.JobDriver"/>;
+/// a task submitted by a task or by a non-detached actor carries its parent's). Work of detached actors carries none and
+/// is never ended here. The job table learns that a job ended from its driver's dispose, its crash handler, <c>job
+/// stop</c>, or after its driver stopped reporting for 15 s (a process killed or gone through
+/// <see cref="Environment.Exit"/>).</remarks>
 internal sealed partial class EndedJobs : IDisposable
 {
     /// <summary>How often the node looks for ended jobs' code.</summary>
@@ -38,7 +46,7 @@ internal sealed partial class EndedJobs : IDisposable
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
-                if (_packages is not { Contexts: > 0 } && _runtime.ActorServices.HostedActors.Count == 0)
+                if (_packages is not { Contexts: > 0 } && _runtime.ActorServices.HostedActors.Count == 0 && !HoldsTasks)
                 {
                     continue;
                 }
@@ -46,7 +54,9 @@ internal sealed partial class EndedJobs : IDisposable
                 try
                 {
                     var jobs = await _runtime.GrainFactory.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(TimeSpan.FromSeconds(10), stopping).ConfigureAwait(false);
-                    await KillOrphanedActorsAsync(jobs).ConfigureAwait(false);
+                    var ended = EndedDrivers(jobs);
+                    EndTasks(ended);
+                    await KillOrphanedActorsAsync(ended).ConfigureAwait(false);
                     var live = jobs.Where(j => j.State is JobState.Running or JobState.Pending && j.Code.Length > 0)
                         .Select(j => j.Code)
                         .ToHashSet(StringComparer.Ordinal);
@@ -65,12 +75,77 @@ internal sealed partial class EndedJobs : IDisposable
         }
     }
 
-    /// <summary>Kills the actors here of jobs that ended while their driver could not kill them itself.</summary>
-    private async Task KillOrphanedActorsAsync(IReadOnlyList<JobInfo> jobs)
-    {
-        var ended = jobs.Where(j => j.State is JobState.Succeeded or JobState.Failed or JobState.Stopped && j.Driver.Length > 0 && !j.Embedded)
+    /// <summary>True while tasks run or wait here: tasks other owners sent, or tasks this node owns (nested ones).</summary>
+    private bool HoldsTasks => _runtime.Foreign.HasTasks || _runtime.Scheduler.Counts.OwnedInFlight > 0;
+
+    /// <summary>The drivers (worker ids as text) of the connected jobs that ended; an embedded job ends with its process.</summary>
+    private static HashSet<string> EndedDrivers(IReadOnlyList<JobInfo> jobs) =>
+        jobs.Where(j => j.State is JobState.Succeeded or JobState.Failed or JobState.Stopped && j.Driver.Length > 0 && !j.Embedded)
             .Select(j => j.Driver)
             .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Ends the tasks here of the jobs that ended since the last look: the queued ones fail without starting,
+    /// the running ones are cancelled by force (their owner hears it at once), and the ones this node owns that run on
+    /// other nodes are cancelled there; from now on the scheduler refuses the jobs' tasks.</summary>
+    private void EndTasks(HashSet<string> drivers)
+    {
+        var scheduler = _runtime.Scheduler;
+        var ended = scheduler.FinishedJobs.Add(drivers.Select(DriverId));
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        var (queued, running) = scheduler.FinishedJobs.Take(ended);
+        foreach (var spec in queued)
+        {
+            _runtime.Attempts.Refuse(spec, FinishedJobs.TaskError(spec));
+        }
+
+        foreach (var spec in running)
+        {
+            if (spec.IsForeign)
+            {
+                _runtime.Foreign.Fail(spec, FinishedJobs.TaskError(spec));
+            }
+            else
+            {
+                spec.Cancel(force: true, FinishedJobs.TaskError(spec));
+            }
+        }
+
+        var elsewhere = 0;
+        foreach (var spec in _runtime.Cluster.InFlight)
+        {
+            if (!spec.Cancelled && ended.Contains(spec.JobDriver))
+            {
+                elsewhere++;
+                spec.Cancel(force: true, FinishedJobs.TaskError(spec));
+            }
+        }
+
+        if (queued.Count + running.Count + elsewhere > 0)
+        {
+            LogEndedTasks(_logger, ended.Count, queued.Count, running.Count, elsewhere);
+        }
+    }
+
+    /// <summary>A job table driver as a worker id (empty, never matched, should a row hold anything else).</summary>
+    private static WorkerId DriverId(string driver)
+    {
+        try
+        {
+            return WorkerId.Parse(driver);
+        }
+        catch (FormatException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>Kills the actors here of jobs that ended while their driver could not kill them itself.</summary>
+    private async Task KillOrphanedActorsAsync(HashSet<string> ended)
+    {
         var orphans = ended.Count == 0 ? [] : _runtime.ActorServices.HostedActors.OwnedBy(ended);
         _killed.IntersectWith(orphans.Select(a => a.ToString())); // forget the ones that are dead now
         foreach (var actor in orphans)
@@ -106,6 +181,9 @@ internal sealed partial class EndedJobs : IDisposable
     }
 
     private int _disposed;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Jobs} job(s) ended: dropped {Queued} of their queued tasks here, cancelled {Running} running here and {Elsewhere} this node sent elsewhere")]
+    private static partial void LogEndedTasks(ILogger logger, int jobs, int queued, int running, int elsewhere);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Killing actor {ActorId}: its job ended without it")]
     private static partial void LogKillingOrphan(ILogger logger, ActorId actorId);

@@ -39,6 +39,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
     /// <summary>The tasks other owners sent here that run (or wait to run) now, for the state API.</summary>
     public IEnumerable<TaskSpec> RunningTasks => _running.Values;
 
+    /// <summary>True while tasks other owners sent here run or wait to run.</summary>
+    public bool HasTasks => !_running.IsEmpty;
+
     /// <summary>Borrowers' reads of objects this runtime owns that wait for their object now.</summary>
     public int BorrowerWaits => Volatile.Read(ref _borrowerWaits);
 
@@ -97,6 +100,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 RetryExceptions = task.RetryExceptions,
                 Name = task.Name,
                 Namespace = task.Namespace,
+                JobDriver = task.JobDriver,
                 ReplyTo = replyTo,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
                 Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,

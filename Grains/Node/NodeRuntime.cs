@@ -302,6 +302,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             RetryExceptions = retryExceptions,
             Name = name,
             Namespace = @namespace,
+            JobDriver = SubmittingJob,
             Placement = placement ?? PlacementHint.Default,
             OtherReturns = otherReturns,
         };
@@ -336,6 +337,10 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
         return entry;
     }
+
+    /// <summary>The job a task submitted now belongs to: the job of the task or actor running on this flow (nested work
+    /// ends with its parent's job), else this runtime's (a connected driver's job is its worker id).</summary>
+    private WorkerId SubmittingJob => TaskContext.Current is { } running ? running.JobDriver : WorkerId;
 
     /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
@@ -418,6 +423,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             RetryExceptions = retryExceptions,
             Name = name,
             Namespace = @namespace,
+            JobDriver = SubmittingJob,
             Placement = placement,
             Generator = stream,
         };

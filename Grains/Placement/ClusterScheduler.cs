@@ -313,6 +313,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             RetryExceptions = spec.RetryExceptions,
             Name = spec.Name,
             Namespace = spec.Namespace,
+            JobDriver = spec.JobDriver,
             ReturnId = spec.Result.Id,
             OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
             Streaming = spec.Generator is not null,

@@ -9,7 +9,7 @@ internal interface ITaskRunner
     /// <summary>Runs <paramref name="spec"/> under <paramref name="lease"/>.</summary>
     ValueTask RunAsync(TaskSpec spec, Lease lease);
 
-    /// <summary>Finishes <paramref name="spec"/>, which will not run (its placement group was removed), with
+    /// <summary>Finishes <paramref name="spec"/>, which will not run (its placement group was removed, or its job ended), with
     /// <paramref name="error"/>: its returns fail, or the owner of a task run for another owner hears of it. This default
     /// fails the returns, which is all a runner of owned tasks only has to do.</summary>
     void Refuse(TaskSpec spec, RayError error)

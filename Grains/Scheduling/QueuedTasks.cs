@@ -66,8 +66,14 @@ internal sealed class QueuedTasks
 
     /// <summary>Takes every queued task of placement group <paramref name="placementGroupId"/> (see
     /// <see cref="RemovedPlacementGroups.BelongsTo"/>) out of the queues: the group was removed.</summary>
-    public List<TaskSpec> TakeGroup(Guid placementGroupId)
+    public List<TaskSpec> TakeGroup(Guid placementGroupId) =>
+        TakeWhere((spec, claim) => RemovedPlacementGroups.BelongsTo(spec, claim, placementGroupId));
+
+    /// <summary>Takes every queued task that <paramref name="belongs"/> accepts (given the task and its shape's claim)
+    /// out of the queues, cancelled ones left out of the list; the others keep their order.</summary>
+    public List<TaskSpec> TakeWhere(Func<TaskSpec, ResourceClaim, bool> belongs)
     {
+        ArgumentNullException.ThrowIfNull(belongs);
         var taken = new List<TaskSpec>();
         lock (_engine.Gate)
         {
@@ -76,7 +82,7 @@ internal sealed class QueuedTasks
             {
                 var cls = waiting[i];
                 var all = cls.Ready.ToArray();
-                if (!Array.Exists(all, s => RemovedPlacementGroups.BelongsTo(s, cls.Claim, placementGroupId)))
+                if (!Array.Exists(all, s => belongs(s, cls.Claim)))
                 {
                     continue;
                 }
@@ -84,7 +90,7 @@ internal sealed class QueuedTasks
                 cls.Ready.Clear();
                 foreach (var s in all)
                 {
-                    if (!RemovedPlacementGroups.BelongsTo(s, cls.Claim, placementGroupId))
+                    if (!belongs(s, cls.Claim))
                     {
                         cls.Ready.Enqueue(s);
                     }

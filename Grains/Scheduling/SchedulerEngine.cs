@@ -59,6 +59,7 @@ internal sealed partial class SchedulerEngine : IDisposable
         _loops = new LeaseLoops(this, pool, runner);
         _dependencies = new TaskDependencies(this, arguments);
         Queued = new QueuedTasks(this);
+        FinishedJobs = new FinishedJobs(this);
         _starvation = new StarvationGuard(this, timeProvider ?? TimeProvider.System);
 
         // Tasks and actors that ask for no resources are not bounded by the ledger; cap their concurrent leases so a
@@ -86,6 +87,9 @@ internal sealed partial class SchedulerEngine : IDisposable
 
     /// <summary>The placement groups this runtime knows were removed: their work is refused here.</summary>
     public RemovedPlacementGroups RemovedGroups { get; } = new();
+
+    /// <summary>The jobs this runtime knows ended: their tasks are refused here.</summary>
+    public FinishedJobs FinishedJobs { get; }
 
     /// <summary>The lock that guards the ledger, the ready queues and the leases.</summary>
     internal object Gate => _gate;
@@ -120,11 +124,17 @@ internal sealed partial class SchedulerEngine : IDisposable
     public void Resubmit(TaskSpec spec) => _dependencies.Submit(spec, countSubmitted: false);
 
     /// <summary>Puts a ready task (or a retry) in its shape's queue and grants leases if resources allow; one of a
-    /// removed placement group fails instead.</summary>
+    /// removed placement group or of an ended job fails instead.</summary>
     public void Enqueue(TaskSpec spec)
     {
         if (spec.Cancelled)
         {
+            return;
+        }
+
+        if (!FinishedJobs.IsEmpty && FinishedJobs.Contains(spec.JobDriver))
+        {
+            _runner.Refuse(spec, FinishedJobs.TaskError(spec)); // before placement: it is sent nowhere
             return;
         }
 
@@ -143,7 +153,7 @@ internal sealed partial class SchedulerEngine : IDisposable
     }
 
     /// <summary>Queues a task on this node without asking the placer (it chose this node); one of a removed placement
-    /// group fails instead.</summary>
+    /// group or of an ended job fails instead.</summary>
     public void EnqueueHere(TaskSpec spec)
     {
         if (spec.Cancelled)
@@ -158,6 +168,7 @@ internal sealed partial class SchedulerEngine : IDisposable
 
         var started = default(StartedLeases);
         Guid? removed = null;
+        var jobEnded = false;
         lock (_gate)
         {
             spec.State = TaskState.Queued;
@@ -167,8 +178,10 @@ internal sealed partial class SchedulerEngine : IDisposable
                 _classes[spec.Resources] = cls;
             }
 
-            // Checked under the lock RemovedGroupWork.Take takes the group's queued tasks under: none slips past it.
-            if (!RemovedGroups.IsEmpty && (removed = RemovedGroups.GroupOf(spec, cls.Claim)) is not null)
+            // Both checked under the lock that RemovedGroupWork.Take and FinishedJobs.Take take queued tasks under: none
+            // slips past them.
+            if ((!RemovedGroups.IsEmpty && (removed = RemovedGroups.GroupOf(spec, cls.Claim)) is not null)
+                || (!FinishedJobs.IsEmpty && (jobEnded = FinishedJobs.Contains(spec.JobDriver))))
             {
                 spec.State = TaskState.Waiting;
             }
@@ -187,6 +200,12 @@ internal sealed partial class SchedulerEngine : IDisposable
         if (removed is { } group)
         {
             _runner.Refuse(spec, RemovedPlacementGroups.TaskError(spec, group));
+            return;
+        }
+
+        if (jobEnded)
+        {
+            _runner.Refuse(spec, FinishedJobs.TaskError(spec));
             return;
         }
 

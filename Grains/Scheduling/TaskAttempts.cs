@@ -80,7 +80,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
             return default;
         }
 
-        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null, NumReturns = spec.NumReturns, Generator = spec.Generator, Namespace = spec.Namespace };
+        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null, NumReturns = spec.NumReturns, Generator = spec.Generator, Namespace = spec.Namespace, JobDriver = spec.JobDriver };
         // Like the lease loop, an asynchronous task finishes on the worker pool.
         var run = Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
         ArgumentArrays.Return(args); // read before the function started

@@ -112,6 +112,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     /// the node's default.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>The job the task belongs to, by its driver's worker id (a nested task's is its parent's): when the job
+    /// ends, its tasks are dropped or cancelled (<see cref="FinishedJobs"/>). Empty: no job's (a detached actor's work).</summary>
+    public WorkerId JobDriver { get; init; }
+
     public int MaxRetries { get; init; } = 3;
 
     public bool RetryExceptions

@@ -305,6 +305,58 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ending_a_job_takes_only_its_tasks_and_refuses_the_ones_it_submits_later()
+    {
+        var engine = NewEngine(Cpus(2));
+        var (ended, other) = (WorkerId.NewId(), WorkerId.NewId());
+        var running = JobSpec(engine, "ended job, running", ended);
+        var otherRunning = JobSpec(engine, "other job, running", other);
+        var queued = JobSpec(engine, "ended job, queued", ended);
+        var otherQueued = JobSpec(engine, "other job, queued", other);
+        var noJob = JobSpec(engine, "no job (a detached actor's)", default);
+        var argument = _arguments.Add();
+        var waitingForArgs = new TaskSpec(TaskId.NewId(), Function, [Ref(argument)], OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = "ended job, waiting for args", JobDriver = ended };
+        engine.Submit(running);
+        engine.Submit(otherRunning);
+        var started = new[] { await _runner.NextStartedAsync(), await _runner.NextStartedAsync() };
+        Assert.Equal(new HashSet<TaskSpec> { running, otherRunning }, started.ToHashSet());
+        engine.Submit(queued);
+        engine.Submit(otherQueued);
+        engine.Submit(noJob);
+        engine.Submit(waitingForArgs);
+
+        var newlyEnded = engine.FinishedJobs.Add([ended]);
+        Assert.Equal(new HashSet<WorkerId> { ended }, newlyEnded);
+        Assert.Empty(engine.FinishedJobs.Add([ended])); // known already
+        var (takenQueued, takenRunning) = engine.FinishedJobs.Take(newlyEnded);
+
+        Assert.Equal(new[] { queued }, takenQueued);
+        Assert.Equal(new[] { running }, takenRunning);
+        Assert.Equal(2, engine.QueuedCount); // the other job's and the one of no job keep their places
+
+        // A task of the ended job that becomes ready later (its argument arrived, a retry, a nested submit) is refused.
+        argument.TrySetInlineValue(1);
+        Assert.Equal(RayErrorKind.Cancelled, waitingForArgs.Result.Error?.Kind);
+        var later = JobSpec(engine, "ended job, later", ended);
+        engine.Submit(later);
+        Assert.Equal(RayErrorKind.Cancelled, later.Result.Error?.Kind);
+        Assert.Contains("its job ended", later.Result.Error?.Message, StringComparison.Ordinal);
+
+        // The ended job's running task, cancelled by force, gives its CPU back at once: a queued task takes it.
+        running.Cancel(force: true, FinishedJobs.TaskError(running));
+        Assert.Same(otherQueued, await _runner.NextStartedAsync());
+        _runner.ReleaseAll();
+        Assert.Same(noJob, await _runner.NextStartedAsync());
+        await LeasesEndedAsync(engine);
+        Assert.DoesNotContain(queued, _runner.Seen);
+        Assert.DoesNotContain(waitingForArgs, _runner.Seen);
+        Assert.DoesNotContain(later, _runner.Seen);
+    }
+
+    private static TaskSpec JobSpec(SchedulerEngine engine, string name, WorkerId jobDriver) =>
+        new(TaskId.NewId(), Function, Array.Empty<TaskArg>(), OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = name, JobDriver = jobDriver };
+
+    [Fact]
     public async Task A_queued_task_no_worker_thread_has_taken_runs_once_on_the_thread_that_waits_for_it()
     {
         // A pool of one thread, held by a blocking item: the task's lease stays queued.
