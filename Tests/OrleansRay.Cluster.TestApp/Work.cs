@@ -36,6 +36,15 @@ public static class Work
         return RayContext.NodeId.Value;
     }
 
+    /// <summary>Creates a file in <paramref name="folder"/> as it starts (a test counts the tasks that started), then holds
+    /// its resources until its cancellation (<see cref="RayContext.CancellationToken"/>), at most
+    /// <paramref name="deadlineMs"/>; returns whether it was cancelled.</summary>
+    public static bool MarkThenAwaitCancel(string folder, int deadlineMs)
+    {
+        File.WriteAllText(Path.Combine(folder, Guid.NewGuid().ToString("N")), RayContext.NodeId.Value);
+        return RayContext.CancellationToken.WaitHandle.WaitOne(deadlineMs);
+    }
+
     /// <summary>Holds its resources for <paramref name="milliseconds"/> (the autoscaler tests' "tasks that each hold ~3 s":
     /// the work itself, not a wait of the test); returns the node it ran on.</summary>
     public static string Hold(int milliseconds)
