@@ -177,7 +177,8 @@ internal sealed partial class ClusterRefresh : IDisposable
             {
                 if (!failing)
                 {
-                    LogRefreshFailed(_logger, ex.GetType().Name, ex.Message);
+                    LogRefreshFailedDetail(_logger, ex);
+                    LogRefreshFailed(_logger, Transport.CallFailures.Describe(ex));
                     failing = true;
                 }
             }
@@ -197,6 +198,9 @@ internal sealed partial class ClusterRefresh : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the cluster view failed ({ErrorType}: {Reason}); retrying")]
-    private static partial void LogRefreshFailed(ILogger logger, string errorType, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the view of the cluster from the head node: {Reason}; retrying")]
+    private static partial void LogRefreshFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refreshing the view of the cluster failed")]
+    private static partial void LogRefreshFailedDetail(ILogger logger, Exception exception);
 }

@@ -339,15 +339,15 @@ internal sealed partial class ClusterScheduler : IDisposable
     /// of its tasks were at fault): its tasks run elsewhere, or fail when no node could take them.</summary>
     private void SendFailed(RemoteNode node, RemoteTask[] batch, Exception ex)
     {
-        LogSendFailed(_logger, batch.Length, node.Id, ex.GetType().Name, ex.Message);
         var transient = SendFailures.IsTransient(ex);
+        SendFailures.LogSendFailed(_logger, batch.Length, node.Id, ex, transient);
         foreach (var task in batch)
         {
             if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))
             {
                 if (transient)
                 {
-                    Replace(spec, node, $"sending it to node {node.Id} failed: {ex.Message}", delivered: !SendFailures.NeverReachedNode(ex));
+                    Replace(spec, node, $"sending it to node {node.Id} failed: {Transport.CallFailures.Describe(ex)}", delivered: !SendFailures.NeverReachedNode(ex));
                 }
                 else if (_inFlight.TryRemove(spec.Id, out _))
                 {
@@ -448,9 +448,6 @@ internal sealed partial class ClusterScheduler : IDisposable
             spec.RemoteNode = null;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} tasks to node {Node} failed ({ErrorType}: {Reason}); placing them again")]
-    private static partial void LogSendFailed(ILogger logger, int count, NodeId node, string errorType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; they run again elsewhere while their retries last")]
     private static partial void LogNodeDied(ILogger logger, NodeId node, int count);

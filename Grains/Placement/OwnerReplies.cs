@@ -332,8 +332,15 @@ internal sealed partial class OwnerReplies
     /// as an error, so the owner's waiter fails instead of waiting forever.</summary>
     private void Failed(INodeEndpoint replyTo, RemoteResult[] batch, Exception ex)
     {
-        LogReplyFailed(_logger, batch.Length, ex.GetType().Name, ex.Message);
-        if (SendFailures.IsTransient(ex) || !_pumps.TryGetValue(replyTo, out var pump))
+        LogReplyFailedDetail(_logger, batch.Length, ex);
+        if (SendFailures.IsTransient(ex))
+        {
+            LogOwnerGone(_logger, batch.Length, Transport.CallFailures.Describe(ex));
+            return;
+        }
+
+        LogReplyFailed(_logger, batch.Length, Transport.CallFailures.Describe(ex));
+        if (!_pumps.TryGetValue(replyTo, out var pump))
         {
             return;
         }
@@ -350,6 +357,12 @@ internal sealed partial class OwnerReplies
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} results to their owner failed ({ErrorType}: {Reason}); the owner is gone")]
-    private static partial void LogReplyFailed(ILogger logger, int count, string errorType, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} result(s) to the process that owns them: {Reason}; they are dropped, as that process is gone")]
+    private static partial void LogOwnerGone(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} result(s) to the process that owns them: {Reason}; each is sent again as an error")]
+    private static partial void LogReplyFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending {Count} result(s) to their owner failed")]
+    private static partial void LogReplyFailedDetail(ILogger logger, int count, Exception exception);
 }

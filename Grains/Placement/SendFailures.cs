@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging;
+
 namespace OrleansRay.Placement;
 
-/// <summary>What a failed send to a node says about whether the message ever reached it.</summary>
-internal static class SendFailures
+/// <summary>What a failed send to a node says about whether the message ever reached it, and how it is logged.</summary>
+internal static partial class SendFailures
 {
     /// <summary>Failures that say the node is unreachable (going away, or gone) rather than that the message is bad.</summary>
     public static bool IsTransient(Exception ex)
@@ -15,17 +17,30 @@ internal static class SendFailures
     /// <summary>True when the send found no connection to the node, so the node never got the message: Orleans'
     /// <c>ConnectionFailedException</c> itself, or the transient rejection Orleans makes of it ("Exception while sending
     /// message: ...ConnectionFailedException: Unable to connect ..."), which carries it only as text.</summary>
-    public static bool NeverReachedNode(Exception ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e.GetType().Name == "ConnectionFailedException"
-                || (e is OrleansMessageRejectionException && e.Message.Contains("ConnectionFailedException", StringComparison.Ordinal)))
-            {
-                return true;
-            }
-        }
+    public static bool NeverReachedNode(Exception ex) => Transport.CallFailures.NeverConnected(ex);
 
-        return false;
+    /// <summary>Logs a failed send of <paramref name="count"/> tasks to <paramref name="node"/>: one line at Warning, in the
+    /// user's terms (a node that died or cannot be reached is expected in a cluster, and its tasks run elsewhere), and
+    /// the exception itself, with Orleans' stack, at Debug.</summary>
+    public static void LogSendFailed(ILogger logger, int count, NodeId node, Exception ex, bool transient)
+    {
+        LogSendFailedDetail(logger, count, node, ex);
+        if (transient)
+        {
+            LogNodeUnreachable(logger, count, node, Transport.CallFailures.Describe(ex));
+        }
+        else
+        {
+            LogTasksUnsendable(logger, count, node, Transport.CallFailures.Describe(ex));
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} task(s) to node {Node}: {Reason}; they are placed again")]
+    private static partial void LogNodeUnreachable(ILogger logger, int count, NodeId node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} task(s) to node {Node}: {Reason}; they fail")]
+    private static partial void LogTasksUnsendable(ILogger logger, int count, NodeId node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending {Count} task(s) to node {Node} failed")]
+    private static partial void LogSendFailedDetail(ILogger logger, int count, NodeId node, Exception exception);
 }
