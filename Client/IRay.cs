@@ -6,8 +6,11 @@ namespace OrleansRay;
 /// <remarks>
 /// Obtained from <see cref="Ray.InitAsync(RayOptions?, CancellationToken)"/>; inside tasks and actor methods from
 /// <see cref="Ray.Current"/>. Tasks are submitted with the <c>ray.Task(function, args...)</c> extension methods
-/// (<see cref="RayTaskExtensions"/>). Disposing the driver's instance ends its job: its non-detached actors die and its
-/// objects are freed. Thread-safe.
+/// (<see cref="RayTaskExtensions"/>). Disposing the driver's instance ends its job: its non-detached actors die, its
+/// tasks are cancelled on every node (queued ones never start; running ones see their
+/// <see cref="RayContext.CancellationToken"/> cancelled and give their resources back at once, as with a forced
+/// <see cref="CancelAsync"/>), and its objects are freed. A driver whose process ends without disposing it ends its job
+/// the same way once the cluster sees it gone. Thread-safe.
 /// <para>Once the instance is disposed (or its node has stopped), its methods, the refs it made (<c>await r</c>) and
 /// the handles bound to it throw <see cref="ObjectDisposedException"/> with the message "The OrleansRay node has shut
 /// down.", even for a ref whose value had already arrived; <see cref="Namespace"/> and <see cref="NodeId"/> still

@@ -3,7 +3,8 @@ using OrleansRay.Node;
 
 namespace OrleansRay;
 
-/// <summary>The driver's IRay: disposing it ends the job (kills its non-detached actors) and stops the embedded node.</summary>
+/// <summary>The driver's IRay: disposing it ends the job (kills its non-detached actors; the nodes, seeing the job ended,
+/// cancel its tasks) and stops the embedded node.</summary>
 internal sealed class RayDriver : RayInstance
 {
     private readonly IAsyncDisposable? _cluster;
