@@ -167,8 +167,9 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// <summary>The owner's endpoint, so a process other than the owner's can read the object and borrow it.</summary>
     [Id(2)] internal INodeEndpoint? OwnerEndpoint { get; private set; }
 
-    /// <summary>In a borrowing process: the local entry the owner's answer completes (created at the first read).</summary>
-    internal ObjectEntry Borrowed()
+    /// <summary>In a borrowing process: the local entry the owner's answer completes (created at the first read, which
+    /// <paramref name="reader"/>, the borrowing runtime's, starts).</summary>
+    internal ObjectEntry Borrowed(ObjectReader reader)
     {
         var entry = Volatile.Read(ref _entry);
         if (entry is not null)
@@ -182,7 +183,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
             return raced;
         }
 
-        ObjectReader.FetchBorrowed(entry, OwnerEndpoint!);
+        reader.FetchBorrowed(entry, OwnerEndpoint!);
         return entry;
     }
 
@@ -233,7 +234,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
             return false;
         }
 
-        entry = Borrowed();
+        entry = Borrowed(reader);
         return true;
     }
 

@@ -119,7 +119,7 @@ internal static class ObjectResolver
         if (objectRef.IsBorrowed)
         {
             // Borrowed: the owner is another process; read through it.
-            return (reader, objectRef.Borrowed());
+            return (reader, objectRef.Borrowed(reader));
         }
 
         if (!objectRef.TryFindOwned(reader.Objects, out var entry))

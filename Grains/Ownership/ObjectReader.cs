@@ -44,6 +44,10 @@ internal sealed partial class ObjectReader
     /// puts its items); null for a reader without them.</summary>
     public GeneratorStreams? Generators { get; init; }
 
+    /// <summary>Whether the owner of a borrowed object is alive, by this runtime's view of the cluster (set by the cluster
+    /// scheduler; null before: every owner is then unknown).</summary>
+    public IOwnerWatch? OwnerWatch { get; set; }
+
     /// <summary>Tells owners in other processes about the refs of theirs this runtime borrows.</summary>
     public BorrowTracker Borrows { get; } = new();
 
@@ -227,45 +231,14 @@ internal sealed partial class ObjectReader
     }
 
     /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
-    public static void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner)
+    public void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner)
     {
         entry.BorrowedFrom = owner;
         _ = FetchBorrowedAsync(entry, owner, lostStore: null);
     }
 
-    private static async Task FetchBorrowedAsync(ObjectEntry entry, INodeEndpoint owner, string? lostStore)
-    {
-        while (!entry.IsComplete)
-        {
-            RemoteResult answer;
-            try
-            {
-                answer = lostStore is null
-                    ? await owner.WaitObjectAsync(entry.Id).ConfigureAwait(false)
-                    : await owner.RecoverObjectAsync(entry.Id, lostStore).ConfigureAwait(false);
-                lostStore = null;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, $"Object {entry.Id} is owned by a process that cannot be reached ({ex.GetType().Name}: {ex.Message}); it is lost with its owner."));
-                return;
-            }
-
-            if (answer.Pending)
-            {
-                continue;
-            }
-
-            if (answer.Error is { } error)
-            {
-                entry.TrySetError(error);
-            }
-            else
-            {
-                entry.TrySetInlineValue(answer.Value);
-            }
-        }
-    }
+    private Task FetchBorrowedAsync(ObjectEntry entry, INodeEndpoint owner, string? lostStore) =>
+        BorrowedFetch.RunAsync(entry, owner, lostStore, OwnerWatch, _logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Argument object {ObjectId} of {FunctionName} could not be read from the node's object store")]
     private static partial void LogStoredArgumentUnreadable(ILogger logger, ObjectId objectId, string functionName, Exception exception);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using System.Collections.Concurrent;
 using OrleansRay.Grains;
+using OrleansRay.Ownership;
 using OrleansRay.Transport;
 
 namespace OrleansRay.Placement;
@@ -8,7 +10,7 @@ namespace OrleansRay.Placement;
 /// <see cref="ClusterScheduler.RefreshPeriod"/>: each exchange reports this runtime's row (a node) or its parked demands (a
 /// driver), reads every node's row, notes which nodes joined, changed or died, and hands the result to the
 /// <see cref="ClusterScheduler"/> (Ray's resource view, kept fresh by node heartbeats to the GCS).</summary>
-internal sealed partial class ClusterRefresh : IDisposable
+internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
 {
     private readonly ClusterScheduler _scheduler;
     private readonly LocalNode _node;
@@ -21,6 +23,10 @@ internal sealed partial class ClusterRefresh : IDisposable
     private Task _loop = Task.CompletedTask;
     private volatile bool _started;
     private long _lastRefreshedTicks = DateTime.UtcNow.Ticks;
+
+    /// <summary>Every node's endpoint as the node table last showed it, alive or dead, with the node's name and address:
+    /// the owners a borrower may read from (<see cref="Check"/>).</summary>
+    private readonly ConcurrentDictionary<GrainId, (bool IsAlive, string Where)> _endpoints = new();
 
     public ClusterRefresh(ClusterScheduler scheduler, LocalNode node, ILogger logger)
     {
@@ -82,6 +88,7 @@ internal sealed partial class ClusterRefresh : IDisposable
                 }
 
                 seen.Add(row.NodeId);
+                _endpoints[row.Endpoint.GetGrainId()] = (row.IsAlive, $"node {row.NodeId} at {row.Address}");
                 _byId.TryGetValue(row.NodeId, out var node);
                 if (!row.IsAlive)
                 {
@@ -116,6 +123,7 @@ internal sealed partial class ClusterRefresh : IDisposable
                 if (!seen.Contains(id) && node.IsAlive)
                 {
                     node.IsAlive = false;
+                    _endpoints.AddOrUpdate(node.Endpoint.GetGrainId(), (false, $"node {id}"), (_, known) => known with { IsAlive = false });
                     died.Add(node);
                 }
             }
@@ -132,6 +140,21 @@ internal sealed partial class ClusterRefresh : IDisposable
         }
 
         Refreshed?.Invoke();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>A node's row is dead once Orleans membership declared its silo dead (or it stopped cleanly), as the node
+    /// table shows it; a driver has no row, so it stays unknown.</remarks>
+    public OwnerFate Check(INodeEndpoint owner, out string where)
+    {
+        if (_endpoints.TryGetValue(owner.GetGrainId(), out var known))
+        {
+            where = known.Where;
+            return known.IsAlive ? OwnerFate.Alive : OwnerFate.Dead;
+        }
+
+        where = string.Empty;
+        return OwnerFate.Unknown;
     }
 
     /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>

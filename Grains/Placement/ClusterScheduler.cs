@@ -47,6 +47,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         Refresh = new ClusterRefresh(this, node, logger);
         Copies = new StoredCopies(Refresh);
         Deaths = new NodeDeaths(logger);
+        reader.OwnerWatch = Refresh; // a borrower's read asks this view whether the object's owner died
         _actors = new ActorPlacement(node, scheduler);
     }
 
