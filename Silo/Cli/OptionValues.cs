@@ -201,10 +201,18 @@ internal static class OptionValues
     }
 
     /// <summary>Parses "host:port" (an IPv4/IPv6 address or a host name).</summary>
-    /// <exception cref="CliException">Exit code 2: no port after the last ':', or a port outside 1-65535 (each said in
-    /// its own words).</exception>
+    /// <exception cref="CliException">Exit code 2: a URL (the dashboard's, given where a gateway is wanted), no port
+    /// after the last ':', or a port outside 1-65535 (each said in its own words).</exception>
     public static (string Host, int Port) HostPort(string option, string value)
     {
+        if (value.Contains("://", StringComparison.Ordinal))
+        {
+            // Ray's `ray list` and `ray job` take the dashboard URL, so people give it here too.
+            throw CliException.Usage(option == "--address"
+                ? $"--address '{value}' is a URL: this command takes the cluster's gateway HOST:PORT, e.g. 127.0.0.1:30000 (the Address `orleansray start --head` and `orleansray status` print); the http:// dashboard URL is for the `orleansray job` verbs (job submit, list, status, logs, stop)."
+                : $"{option} '{value}' is a URL: expected HOST:PORT, e.g. 127.0.0.1:30000.");
+        }
+
         var colon = value.LastIndexOf(':');
         if (colon <= 0 || !long.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {

@@ -18,7 +18,7 @@ internal sealed class JobListCommand : Command
     private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
     public JobListCommand()
-        : base("list", "List the cluster's jobs (every driver is one): id, state, driver, start, end, entrypoint.")
+        : base("list", "List the cluster's jobs (every driver is one): id, status, driver, start, end, entrypoint.")
     {
         Options.Add(_address);
         Options.Add(_authToken);
@@ -49,8 +49,9 @@ internal sealed class JobListCommand : Command
             return 0;
         }
 
+        // "Status", as `orleansray list jobs` and Ray's `ray job list` / `ray list jobs` name it.
         var table = new Table().Border(ConsoleOutput.Border)
-            .AddColumn("Job").AddColumn("State").AddColumn("Driver").AddColumn("Start").AddColumn("End").AddColumn("Entrypoint").AddColumn("Message");
+            .AddColumn("Job").AddColumn("Status").AddColumn("Driver").AddColumn("Start").AddColumn("End").AddColumn("Entrypoint").AddColumn("Message");
         foreach (var job in jobs)
         {
             table.AddRow(

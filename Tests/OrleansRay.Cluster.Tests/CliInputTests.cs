@@ -163,5 +163,22 @@ public sealed class CliInputTests : IDisposable
         Assert.Empty(_command.NodePids());
     }
 
+    /// <summary>Ray's <c>ray list</c> takes the dashboard URL, so people give it to the verbs that take the gateway: they
+    /// say what they take, where it is printed, and which verbs take the URL.</summary>
+    [Theory]
+    [InlineData("status")]
+    [InlineData("list", "nodes")]
+    public async Task A_dashboard_url_given_to_a_gateway_verb_says_it_takes_HOST_PORT_and_the_url_is_for_the_job_verbs(params string[] verb)
+    {
+        var result = await _command.RunAsync([.. verb, "--address", "http://127.0.0.1:25118"]);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: --address 'http://127.0.0.1:25118' is a URL: this command takes the cluster's gateway HOST:PORT", line, StringComparison.Ordinal);
+        Assert.Contains("`orleansray start --head` and `orleansray status` print", line, StringComparison.Ordinal);
+        Assert.Contains("the http:// dashboard URL is for the `orleansray job` verbs", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot resolve host", line, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _command.Dispose();
 }

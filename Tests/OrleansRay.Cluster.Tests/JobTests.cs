@@ -156,6 +156,26 @@ public sealed class JobTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Job_list_and_list_jobs_call_a_jobs_state_Status_as_Ray_does()
+    {
+        var jobId = NewJobId();
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--wait", "--", "/bin/sh", "-c", "exit 0"]);
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+
+        var jobList = await Cluster.RunAsync("job", "list");
+        var listJobs = await Cluster.RunAsync("list", "jobs");
+
+        Assert.True(jobList.ExitCode == 0 && listJobs.ExitCode == 0, $"{jobList}\n{listJobs}");
+        Assert.Equal(["Job", "Status"], Header(jobList.Output).Take(2));
+        Assert.Equal(["Job", "Status"], Header(listJobs.Output).Take(2));
+    }
+
+    /// <summary>The column names of a table (ASCII when redirected: "| Job | Status | ...").</summary>
+    private static string[] Header(string output) =>
+        output.Split('\n').FirstOrDefault(l => l.StartsWith("| Job ", StringComparison.Ordinal))?.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        ?? throw new InvalidOperationException("no table header in:\n" + output);
+
     [Theory]
     [InlineData(new[] { "job", "submit" }, "error: give the command to run after --")]
     [InlineData(new[] { "job", "submit", "--job-id", "no spaces", "--", "true" }, "error: --job-id no spaces:")]
