@@ -233,7 +233,9 @@ internal sealed class ClusterState
         return new MemoryReport(objects.Rows, objects.Total, stores, [.. objects.Warnings, .. warnings]);
     }
 
-    private async Task<(IReadOnlyList<StoreStateRow>, IReadOnlyList<string>)> StoresAsync(CancellationToken cancellationToken)
+    /// <summary>Each live node's object store figures (what <c>memory</c> and <c>status</c> show as its use), and a warning
+    /// for each node that did not answer within <see cref="NodeDeadline"/>.</summary>
+    public async Task<(IReadOnlyList<StoreStateRow> Stores, IReadOnlyList<string> Warnings)> StoresAsync(CancellationToken cancellationToken)
     {
         var rows = await AliveAsync(cancellationToken).ConfigureAwait(false);
         var answers = await Task.WhenAll(rows.Select(async row =>

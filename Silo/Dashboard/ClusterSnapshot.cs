@@ -30,6 +30,7 @@ internal sealed record ClusterSnapshot(
         var driverDemandsTask = table.DriverDemandsAsync().WaitAsync(cancellationToken);
         var pendingGroupsTask = table.PendingGroupsAsync().WaitAsync(cancellationToken);
         var autoscalerTask = grains.GetGrain<IAutoscalerGrain>(0).StatusAsync().WaitAsync(cancellationToken);
+        var storesTask = new OrleansRay.Node.ClusterState(grains, null).StoresAsync(cancellationToken);
         var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         var rows = await rowsTask.ConfigureAwait(false);
         var driverDemands = await driverDemandsTask.ConfigureAwait(false);
@@ -39,7 +40,28 @@ internal sealed record ClusterSnapshot(
             .Select(r => r with { IsAlive = r.IsAlive && (!silos.TryGetValue(r.NodeId.Value ?? string.Empty, out var s) || s == SiloStatus.Active) })
             .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToList();
-        return From(statuses, driverDemands, now, pendingGroups) with { Autoscaler = await autoscalerTask.ConfigureAwait(false) };
+        var (stores, _) = await storesTask.ConfigureAwait(false);
+        return From(statuses, driverDemands, now, pendingGroups).WithStoreUse(stores) with { Autoscaler = await autoscalerTask.ConfigureAwait(false) };
+    }
+
+    /// <summary>This snapshot with the object stores' real use as the used part of object_store_memory (Ray's
+    /// <c>ray status</c> shows the store's usage): no task reserves that resource, so its total minus its available is
+    /// always 0. Unchanged when no store answered.</summary>
+    internal ClusterSnapshot WithStoreUse(IReadOnlyList<StoreStateRow> stores)
+    {
+        ArgumentNullException.ThrowIfNull(stores);
+        if (stores.Count == 0)
+        {
+            return this;
+        }
+
+        double used = stores.Sum(s => s.UsedBytes);
+        return this with
+        {
+            Total = Total.Select(u => u.Name == ResourceSet.ObjectStoreMemory
+                ? u with { Used = used, Text = ResourceText.Usage(u.Name, used, u.Total) }
+                : u).ToList(),
+        };
     }
 
     /// <summary>The snapshot of node table rows whose liveness is already settled, and of the demands connected drivers

@@ -159,6 +159,31 @@ public sealed class StateCliTests : IAsyncLifetime
         GC.KeepAlive(refs);
     }
 
+    [Fact]
+    public async Task Status_shows_the_object_stores_real_use_under_Usage_as_memory_does()
+    {
+        var cluster = _shared.Cluster;
+        await using var ray = await Driver.ConnectAsync(cluster);
+        var put = await ray.PutAsync(new double[8 << 20]); // 64 MiB in a node's store (256 MiB each)
+
+        // Status reads the stores now: the line shows at least the 64 MiB just put, not 0B.
+        var status = await cluster.RunAsync("status");
+        _output.WriteLine(status.ToString());
+        Assert.Equal(0, status.ExitCode);
+        var line = Assert.Single(status.Output.Split('\n'), l => l.TrimEnd().EndsWith(" object_store_memory", StringComparison.Ordinal));
+        var used = System.Text.RegularExpressions.Regex.Match(line, @"^\s*([0-9.]+)(B|KiB|MiB|GiB)/");
+        Assert.True(used.Success, $"a usage line: {line}");
+        var bytes = double.Parse(used.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * used.Groups[2].Value switch
+        {
+            "GiB" => 1 << 30,
+            "MiB" => 1 << 20,
+            "KiB" => 1 << 10,
+            _ => 1,
+        };
+        Assert.True(bytes >= 64 << 20, $"status shows the store's real use (at least the 64 MiB put): {line}");
+        GC.KeepAlive(put);
+    }
+
     /// <summary>Runs <c>orleansray memory --format json</c> and returns its rows for <paramref name="refs"/>; checks the
     /// summary's spilled count against the rows.</summary>
     private async Task<Dictionary<string, (string StoreNode, bool? Spilled)>> OurRowsAsync(LocalCluster cluster, IReadOnlyList<ObjectRef<double[]>> refs)
