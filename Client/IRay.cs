@@ -31,6 +31,8 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Stores a value in the object store and returns its ref.</summary>
     /// <exception cref="ArgumentException">The value's type cannot be serialized.</exception>
+    /// <exception cref="ObjectStoreFullRayException">A large value found no room in the node's object store (everything
+    /// in it is pinned or being written, and nothing could be spilled in time), or is larger than the whole store.</exception>
     ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default);
 
     /// <summary>Stores an array of <paramref name="length"/> elements that <paramref name="fill"/> writes in place, and
@@ -47,12 +49,18 @@ public interface IRay : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for room in the store.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> is not a primitive type, or the array is over 2 GiB.</exception>
+    /// <exception cref="ObjectStoreFullRayException">The array found no room in the node's object store, or is larger
+    /// than the whole store.</exception>
     /// <remarks>An exception thrown by <paramref name="fill"/> propagates unchanged from the returned task (never
     /// thrown by this call itself) and nothing is stored.</remarks>
     ValueTask<ObjectRef<T[]>> PutAsync<T, TState>(int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken = default)
         where T : unmanaged;
 
     /// <summary>Waits for an object's value. Throws the failure that produced it, if any.</summary>
+    /// <exception cref="ObjectStoreFullRayException">The task's large result found no room in its node's object store, or
+    /// a spilled object no room to be restored.</exception>
+    /// <exception cref="ObjectLostException">Every copy of the object is gone and it could not be rebuilt, or its owner
+    /// (the process that created it) died.</exception>
     ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default);
 
     /// <summary>Waits up to <paramref name="timeout"/> for an object's value.</summary>

@@ -20,12 +20,16 @@ public sealed class ObjectStoreFullException : ObjectStoreException
     internal static ObjectStoreFullException Create(long requested, long capacity, long pinnedBytes, TimeSpan waited) =>
         new($"The object store is full: it holds {Describe(capacity)} and could not make room for an object of " +
             $"{Describe(requested)} within {waited.TotalSeconds:0.###} s ({Describe(pinnedBytes)} is pinned by readers or still being written, " +
-            "and nothing else can be evicted or spilled). Dispose ObjectBuffers you no longer need, or raise object_store_memory " +
-            "(ObjectStoreOptions.Capacity, --size of orleansray-store).");
+            "and nothing else can be evicted or spilled). Dispose ObjectBuffers you no longer need, or " + RaiseStoreMemory + ".");
 
     internal static ObjectStoreFullException TooLarge(long requested, long capacity) =>
         new($"The object of {Describe(requested)} can never fit in the object store, which holds {Describe(capacity)}. " +
-            "Raise object_store_memory (ObjectStoreOptions.Capacity, --size of orleansray-store) or split the object.");
+            "Split the object, or " + RaiseStoreMemory + ".");
+
+    /// <summary>How a user gives the store more memory: the node's CLI option, or the embedded driver's option.</summary>
+    private const string RaiseStoreMemory =
+        "give the object store more memory: --object-store-memory BYTES for a node started with `orleansray start`, " +
+        "RayOptions.ObjectStoreMemory for a driver started with Ray.InitAsync()";
 
     private static string Describe(long bytes) => bytes >= 1 << 20
         ? $"{bytes / (double)(1 << 20):0.##} MiB ({bytes} bytes)"

@@ -297,4 +297,16 @@ public sealed class ObjectStoreIntegrationTests
         await Assert.ThrowsAsync<ObjectStoreFullRayException>(async () => await _ray.GetAsync(result, Deadline));
         Assert.True((await StatsAsync()).IsConsistent);
     }
+
+    [Fact]
+    public async Task A_full_store_says_how_to_give_it_more_memory_in_the_users_options_not_the_stores_internal_ones()
+    {
+        var tooBig = new byte[(int)SmallStoreFixture.StoreBytes + (1 << 20)];
+        var ex = await Assert.ThrowsAsync<ObjectStoreFullRayException>(async () => await _ray.PutAsync(tooBig).AsTask().WaitAsync(Deadline));
+
+        Assert.Contains("--object-store-memory", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RayOptions.ObjectStoreMemory", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ObjectStoreOptions", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("orleansray-store", ex.Message, StringComparison.Ordinal);
+    }
 }
