@@ -13,11 +13,12 @@ namespace OrleansRay.Cluster.TestApp;
 /// escape Main (the <c>await using</c> disposes the driver on the way out, then the runtime aborts: exit 134);
 /// <c>acceptance VICTIM-IP</c> runs the cluster acceptance workload (<see cref="Acceptance"/>); <c>train WORKERS STORAGE
 /// RELEASE-FILE</c> trains <see cref="LinearTraining"/> with WORKERS workers (holding after epoch 1 until RELEASE-FILE
-/// exists) and prints the trainer's progress and the result; <c>abandon N FOLDER NODE exit|dispose</c> submits N tasks
-/// pinned to the node whose id starts with NODE, each creating a file in FOLDER as it starts and then waiting for its
-/// cancellation (<see cref="AbandonedTasks"/>), waits until the node runs as many as it has CPUs (the rest queue there),
-/// prints "abandoning", and ends without waiting for them: <c>exit</c> with <c>Environment.Exit(3)</c> (its driver never
-/// disposed), <c>dispose</c> by disposing its driver (exit 0).</remarks>
+/// exists) and prints the trainer's progress and the result; <c>abandon N FOLDER NODE exit|dispose [nested]</c> submits
+/// N tasks pinned to the node whose id starts with NODE (with <c>nested</c>, from inside one task of its own), each
+/// creating a file in FOLDER as it starts and then waiting for its cancellation (<see cref="AbandonedTasks"/>), waits
+/// until the node runs as many as it has CPUs (the rest queue there), prints "abandoning", and ends without waiting for
+/// them: <c>exit</c> with <c>Environment.Exit(3)</c> (its driver never disposed), <c>dispose</c> by disposing its driver
+/// (exit 0).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -73,7 +74,7 @@ public static class Program
                 case "train":
                     return await LinearTraining.RunAsDriverAsync(ray, number, args[2], args[3]);
                 case "abandon":
-                    await AbandonedTasks.SubmitAsync(ray, number, args[2], args[3]);
+                    await AbandonedTasks.SubmitAsync(ray, number, args[2], args[3], nested: args.Length > 5 && args[5] == "nested");
                     if (args[4] == "exit")
                     {
                         Environment.Exit(3);
@@ -85,7 +86,7 @@ public static class Program
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | acceptance VICTIM-IP");
                     return 2;
             }
         }

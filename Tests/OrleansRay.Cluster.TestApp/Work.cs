@@ -45,6 +45,18 @@ public static class Work
         return RayContext.CancellationToken.WaitHandle.WaitOne(deadlineMs);
     }
 
+    /// <summary>Submits <paramref name="count"/> tasks of <see cref="MarkThenAwaitCancel"/> pinned to node
+    /// <paramref name="node"/> from inside this task (nested: they belong to this task's job), then waits for its own
+    /// cancellation as they do; returns how many it submitted.</summary>
+    public static int SubmitMarkersThenAwaitCancel(string folder, string node, int count, int deadlineMs)
+    {
+        var options = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(new NodeId(node)), MaxRetries = 0 };
+        var refs = Enumerable.Range(0, count).Select(_ => Ray.Current.Task(MarkThenAwaitCancel, folder, deadlineMs).Options(options).Remote()).ToArray();
+        RayContext.CancellationToken.WaitHandle.WaitOne(deadlineMs);
+        GC.KeepAlive(refs); // held to the end: the job's end, not dropped refs, must stop them
+        return refs.Length;
+    }
+
     /// <summary>Holds its resources for <paramref name="milliseconds"/> (the autoscaler tests' "tasks that each hold ~3 s":
     /// the work itself, not a wait of the test); returns the node it ran on.</summary>
     public static string Hold(int milliseconds)

@@ -10,7 +10,8 @@ namespace OrleansRay.Cluster.Tests;
 
 /// <summary>A connected driver's job ends while its tasks run and queue on a node, its process exiting without disposing
 /// its IRay or disposing it: the node cancels the running ones (their CPUs come back) and drops the queued ones (they
-/// never start). Ray: when a driver exits or shuts down, its pending tasks are cancelled and its workers killed.</summary>
+/// never start), those submitted by its tasks too. Ray: when a driver exits or shuts down, its pending tasks are cancelled
+/// and its workers killed.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class JobEndTests : IAsyncLifetime
 {
@@ -39,9 +40,10 @@ public sealed class JobEndTests : IAsyncLifetime
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Theory]
-    [InlineData("exit")] // Environment.Exit(3): the job ends when the driver stops reporting
-    [InlineData("dispose")] // its IRay disposed: the job ends at once
-    public async Task Tasks_of_an_ended_job_are_cancelled_and_its_queued_tasks_never_start(string ending)
+    [InlineData("exit", false)] // Environment.Exit(3): the job ends when the driver stops reporting
+    [InlineData("dispose", false)] // its IRay disposed: the job ends at once
+    [InlineData("dispose", true)] // the tasks submitted by a task of the job, owned by a node: the job's all the same
+    public async Task Tasks_of_an_ended_job_are_cancelled_and_its_queued_tasks_never_start(string ending, bool nested)
     {
         var node = _shared.Workers[0];
         var cpus = (int)Cluster.Options.NumCpus;
@@ -52,7 +54,7 @@ public sealed class JobEndTests : IAsyncLifetime
             var before = CpuUsed(await Cluster.WaitForSnapshotAsync(_ => true, TimeSpan.FromSeconds(30), "the head's snapshot"), node).Used;
             Assert.False(double.IsNaN(before), $"{node} is not in the head's snapshot");
 
-            var run = await RunDriverAsync("abandon", Tasks.ToString(CultureInfo.InvariantCulture), folder.FullName, node.NodeIdPrefix, ending);
+            var run = await RunDriverAsync(["abandon", Tasks.ToString(CultureInfo.InvariantCulture), folder.FullName, node.NodeIdPrefix, ending, .. nested ? ["nested"] : Array.Empty<string>()]);
             var sinceEnd = Stopwatch.StartNew();
             Assert.True(run.ExitCode == (ending == "exit" ? 3 : 0), run.ToString());
             Assert.Contains("abandoning", run.Output, StringComparison.Ordinal);
@@ -66,11 +68,11 @@ public sealed class JobEndTests : IAsyncLifetime
                     return age < sinceEnd.Elapsed.TotalSeconds && used <= before;
                 },
                 FreedDeadline,
-                $"{node}'s CPUs to come back after the driver ended ({ending})",
+                $"{node}'s CPUs to come back after the driver ended ({ending}{(nested ? ", nested tasks" : string.Empty)})",
                 TimeSpan.FromMilliseconds(250));
             var elapsed = sinceEnd.Elapsed;
             freed = true;
-            _output.WriteLine($"{ending}: the node's {cpus} CPUs were back {elapsed.TotalSeconds:0.0} s after the driver ended");
+            _output.WriteLine($"{ending}{(nested ? " (nested tasks)" : string.Empty)}: the node's {cpus} CPUs were back {elapsed.TotalSeconds:0.0} s after the driver ended");
 
             // None of the queued tasks started, then or since (each would have made a file and taken a CPU again).
             var started = Directory.GetFiles(folder.FullName).Length;
@@ -112,7 +114,7 @@ public sealed class JobEndTests : IAsyncLifetime
     }
 
     /// <summary>Runs the TestApp as a driver connected to the shared cluster (not a submitted job).</summary>
-    private Task<ProcessResult> RunDriverAsync(params string[] arguments) =>
+    private Task<ProcessResult> RunDriverAsync(string[] arguments) =>
         ProcessRunner.RunAsync(
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
             [TestAppDriver.Assembly, .. arguments],
