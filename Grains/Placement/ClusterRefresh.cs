@@ -88,7 +88,7 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
                 }
 
                 seen.Add(row.NodeId);
-                _endpoints[row.Endpoint.GetGrainId()] = (row.IsAlive, $"node {row.NodeId} at {row.Address}");
+                _endpoints[row.Endpoint.GetGrainId()] = (row.IsAlive, string.IsNullOrEmpty(row.Address) || row.Address == row.NodeId.Value ? $"node {row.NodeId}" : $"node {row.NodeId} at {row.Address}");
                 _byId.TryGetValue(row.NodeId, out var node);
                 if (!row.IsAlive)
                 {
