@@ -74,6 +74,13 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        // A node that dies makes Orleans' connection and gateway code warn, with stacks, on every retry; the runtime says
+        // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show.
+        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking" })
+        {
+            builder.Logging.AddFilter(category, options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
+        }
+
         // Ctrl+C and SIGTERM end the driver's process, not just this client (DriverHostLifetime).
         builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
         builder.UseOrleansClient(client =>
