@@ -85,8 +85,11 @@ internal sealed partial class EndedJobs : IDisposable
             .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Ends the tasks here of the jobs that ended since the last look: the queued ones fail without starting,
-    /// the running ones are cancelled by force (their owner hears it at once), and the ones this node owns that run on
-    /// other nodes are cancelled there; from now on the scheduler refuses the jobs' tasks.</summary>
+    /// then the running ones are cancelled by force (their owner hears it at once); from now on the scheduler refuses
+    /// the jobs' tasks.</summary>
+    /// <remarks>The tasks this node owns that run on other nodes are left to those nodes, which end them the same way and
+    /// tell this one: cancelled from here one by one, each running one would free its CPU while the node still had the
+    /// job's queued tasks, and one of those would start.</remarks>
     private void EndTasks(HashSet<string> drivers)
     {
         var scheduler = _runtime.Scheduler;
@@ -114,19 +117,9 @@ internal sealed partial class EndedJobs : IDisposable
             }
         }
 
-        var elsewhere = 0;
-        foreach (var spec in _runtime.Cluster.InFlight)
+        if (queued.Count + running.Count > 0)
         {
-            if (!spec.Cancelled && ended.Contains(spec.JobDriver))
-            {
-                elsewhere++;
-                spec.Cancel(force: true, FinishedJobs.TaskError(spec));
-            }
-        }
-
-        if (queued.Count + running.Count + elsewhere > 0)
-        {
-            LogEndedTasks(_logger, ended.Count, queued.Count, running.Count, elsewhere);
+            LogEndedTasks(_logger, ended.Count, queued.Count, running.Count);
         }
     }
 
@@ -182,8 +175,8 @@ internal sealed partial class EndedJobs : IDisposable
 
     private int _disposed;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Jobs} job(s) ended: dropped {Queued} of their queued tasks here, cancelled {Running} running here and {Elsewhere} this node sent elsewhere")]
-    private static partial void LogEndedTasks(ILogger logger, int jobs, int queued, int running, int elsewhere);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Jobs} job(s) ended: dropped {Queued} of their queued tasks here and cancelled {Running} running")]
+    private static partial void LogEndedTasks(ILogger logger, int jobs, int queued, int running);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Killing actor {ActorId}: its job ended without it")]
     private static partial void LogKillingOrphan(ILogger logger, ActorId actorId);
