@@ -35,12 +35,17 @@ public sealed class DriverSignalTests : IAsyncLifetime
     [InlineData("embedded-wait", "ready", SigTerm)]
     public async Task A_driver_ends_on_ctrl_c_and_on_sigterm(string verb, string readyLine, int signal)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        // Through coreutils' env, which gives SIGINT its default disposition back: a test run started in the background
+        // (nohup, `cmd &` without job control) ignores SIGINT, the driver inherits that, and .NET keeps an ignored signal
+        // ignored. A driver in a terminal has the default, which this reproduces.
+        var start = new ProcessStartInfo("env")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet");
         start.ArgumentList.Add(TestAppDriver.Assembly);
         start.ArgumentList.Add(verb);
         start.Environment.Remove("ORLEANSRAY_ADDRESS");

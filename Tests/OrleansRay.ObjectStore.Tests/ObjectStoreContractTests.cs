@@ -130,7 +130,7 @@ public abstract class ObjectStoreContractTests
         var pinned = await client.GetAsync(first, Long);
         var full = await Assert.ThrowsAsync<ObjectStoreFullException>(async () =>
             await client.CreateAsync(second, Size, timeout: TimeSpan.FromMilliseconds(300)));
-        Assert.Contains("object_store_memory", full.Message, StringComparison.Ordinal);
+        Assert.Contains("--object-store-memory BYTES", full.Message, StringComparison.Ordinal);
         Assert.Contains("4 MiB", full.Message, StringComparison.Ordinal);
         Assert.Equal(-1, Patterns.FirstMismatch(pinned.Span, 1));
 
@@ -266,7 +266,7 @@ public abstract class ObjectStoreContractTests
         await using var store = await StartStoreAsync(1 << 20);
         await using var client = await store.ConnectAsync();
         var error = await Assert.ThrowsAsync<ObjectStoreFullException>(async () => await client.CreateAsync(StoreObjectId.NewId(), 2 << 20));
-        Assert.Contains("object_store_memory", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--object-store-memory BYTES", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
