@@ -8,7 +8,7 @@ namespace OrleansRay;
 public static class RayContext
 {
     /// <summary>True inside a task or actor method.</summary>
-    public static bool IsInTask => TaskContext.Current is not null;
+    public static bool IsInTask => TaskContext.IsSet;
 
     /// <summary>Signalled when the running task is cancelled with <see cref="IRay.CancelAsync"/>; a long task should
     /// check it. <see cref="CancellationToken.None"/> outside tasks.</summary>

@@ -18,11 +18,11 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// <summary>How long serializing a ref keeps its object alive for the receiver to register as a borrower.</summary>
     internal static readonly TimeSpan TransitGrace = TimeSpan.FromSeconds(60);
 
+    /// <summary>What this handle counts on until it is disposed or collected: the owner's <see cref="ObjectTable"/>
+    /// (a handle in the owner's process), or the owner's <see cref="INodeEndpoint"/> (a borrow); null once released.
+    /// One field for both, since a ref is one or the other: a ref is made for every task and put.</summary>
     [NonSerialized]
-    private ObjectTable? _ownerTable;
-
-    [NonSerialized]
-    private INodeEndpoint? _borrowedFrom;
+    private object? _hold;
 
     /// <summary>The entry this ref reads without its owner's table. A borrowed ref: the local entry its owner's answer
     /// completes (<see cref="Borrowed"/>), null before the first read. An owner's ref: null while the table holds the
@@ -46,7 +46,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         Id = id;
         Owner = owner;
         _reader = ownerReader;
-        _ownerTable = ownerReader?.Objects;
+        _hold = ownerReader?.Objects;
         OwnerEndpoint = ownerReader?.Objects.Endpoint;
         if (detachable && ownerReader is not null)
         {
@@ -95,7 +95,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         // Before the entry leaves the table: a share meanwhile waits for the mark to go, so the registration it makes is
         // the last word.
         GC.SuppressFinalize(this);
-        if (_ownerTable is { } table && ReferenceEquals(entry.Table, table) && table.TryDetach(entry))
+        if (_hold is ObjectTable table && ReferenceEquals(entry.Table, table) && table.TryDetach(entry))
         {
             Volatile.Write(ref _entry, entry);
             return;
@@ -241,7 +241,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     internal static void OnSerializing(ObjectRef value)
     {
         value.Share();
-        if (value._ownerTable is { } table && table.Endpoint is not null)
+        if (value._hold is ObjectTable { Endpoint: not null } table)
         {
             table.PinForTransit(value.Id, TransitGrace);
         }
@@ -273,7 +273,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         {
             // Back home (or at another runtime of this process): a handle like any other.
             owner.Objects.AddHandle(value.Id);
-            value._ownerTable = owner.Objects;
+            value._hold = owner.Objects;
             value._reader = owner;
             return;
         }
@@ -281,7 +281,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
         if (value.OwnerEndpoint is { } endpoint)
         {
             value._reader = local;
-            value._borrowedFrom = endpoint;
+            value._hold = endpoint;
             local.Borrows.Add(endpoint, value.Id);
         }
     }
@@ -296,20 +296,20 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     public void Dispose()
     {
         Share(); // a detached entry goes back, to be released below like any other
-        Interlocked.Exchange(ref _ownerTable, null)?.ReleaseHandle(Id);
-        if (Interlocked.Exchange(ref _borrowedFrom, null) is { } owner)
-        {
-            _reader?.Borrows.Remove(owner, Id);
-        }
-
+        Release(Interlocked.Exchange(ref _hold, null));
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Counts the handle out when it is collected (Ray's Java API does the same with a cleaner).</summary>
-    ~ObjectRef()
+    ~ObjectRef() => Release(_hold);
+
+    private void Release(object? hold)
     {
-        _ownerTable?.ReleaseHandle(Id);
-        if (_borrowedFrom is { } owner)
+        if (hold is ObjectTable table)
+        {
+            table.ReleaseHandle(Id);
+        }
+        else if (hold is INodeEndpoint owner)
         {
             _reader?.Borrows.Remove(owner, Id);
         }

@@ -34,7 +34,7 @@ internal static class ActorInstance
             }
 
             var previous = TaskContext.Current;
-            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null, Namespace = spec.Options.Namespace, JobDriver = spec.Options.Detached ? default : spec.Owner };
+            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;
             CodeScope.Current = constructor.Code; // the constructor is job code: what it passes in packs with its job's serializer

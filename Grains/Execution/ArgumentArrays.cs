@@ -2,7 +2,7 @@ namespace OrleansRay.Execution;
 
 /// <summary>The argument arrays a task or actor call is invoked with, reused per thread: a compiled invoker reads every
 /// argument out of its array before the code starts (<see cref="CompiledFunction.Compile"/>), so the array is free again
-/// once <see cref="Invoker.InvokeAsync{TState}(CompiledFunction, object?[], TaskContext, TState, Action{TState, object?, Exception?}, bool)"/>
+/// once <see cref="Invoker.InvokeAsync{TState}(CompiledFunction, object?[], ITaskContextSource, TState, Action{TState, object?, Exception?}, bool)"/>
 /// returns, even when the code goes on asynchronously.</summary>
 /// <remarks>Rent and return in pairs. A rented array is taken out of its thread's slot, so code that runs another call on
 /// the same thread meanwhile (a nested get running a lone local call) rents a new one rather than this one.</remarks>

@@ -21,16 +21,16 @@ internal static class Invoker
     /// <param name="complete">Reports the outcome.</param>
     /// <param name="resumeOnWorker">After an asynchronous function, report on the scheduler it ran on (a task's worker
     /// pool) rather than on the thread that completed it.</param>
-    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker = false) =>
+    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, ITaskContextSource context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker = false) =>
         InvokeAsync(function, args, context, state, complete, out _, resumeOnWorker);
 
-    /// <summary>As <see cref="InvokeAsync{TState}(CompiledFunction, object?[], TaskContext, TState, Action{TState, object?, Exception?}, bool)"/>;
+    /// <summary>As <see cref="InvokeAsync{TState}(CompiledFunction, object?[], ITaskContextSource, TState, Action{TState, object?, Exception?}, bool)"/>;
     /// <paramref name="runTicks"/> is how long the function itself ran (Stopwatch ticks, without the report of its
     /// outcome), or <see cref="long.MaxValue"/> when it awaited.</summary>
-    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, TaskContext context, TState state, Action<TState, object?, Exception?> complete, out long runTicks, bool resumeOnWorker = false)
+    public static ValueTask InvokeAsync<TState>(CompiledFunction function, object?[] args, ITaskContextSource context, TState state, Action<TState, object?, Exception?> complete, out long runTicks, bool resumeOnWorker = false)
     {
-        var previous = TaskContext.Current;
-        TaskContext.Current = context;
+        var previous = TaskContext.Saved;
+        TaskContext.Enter(context);
         // Job code runs in its job's scope (its values pack with the job's serializer); the node's own code in none. The
         // AsyncLocal is written only when it changes, so the node's own tasks pay one read.
         var code = function.Code;
@@ -65,7 +65,7 @@ internal static class Invoker
         }
         finally
         {
-            TaskContext.Current = previous;
+            TaskContext.Restore(previous);
             if (previousCode != code)
             {
                 CodeScope.Current = previousCode;
@@ -82,7 +82,7 @@ internal static class Invoker
         return AwaitAsync(pending, code, context, state, complete, resumeOnWorker);
     }
 
-    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, JobSerializer? code, TaskContext context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
+    private static async ValueTask AwaitAsync<TState>(ValueTask<object?> pending, JobSerializer? code, ITaskContextSource context, TState state, Action<TState, object?, Exception?> complete, bool resumeOnWorker)
     {
         object? value;
         try
@@ -106,7 +106,7 @@ internal static class Invoker
 
     /// <summary>The result as it leaves the function: packed with its job's serializer (job code), and for work with
     /// several returns (Ray's <c>num_returns</c>) split into one value per return, each packed on its own.</summary>
-    private static object? Result(object? value, JobSerializer? code, TaskContext context)
+    private static object? Result(object? value, JobSerializer? code, ITaskContextSource context)
     {
         if (context.NumReturns > 1)
         {

@@ -6,7 +6,7 @@ namespace OrleansRay.Execution;
 /// <remarks>Set by <see cref="Invoker"/> around each call, on the call's async flow. The node and the submitter belong
 /// to layers above Execution, so this layer carries them without knowing their types: <see cref="Host"/> is the node
 /// runtime, and <see cref="GetSubmitter{T}"/> keeps the Actors layer's submitter.</remarks>
-internal sealed class TaskContext
+internal sealed class TaskContext : ITaskContextSource
 {
     /// <summary>A <see cref="TaskContext"/>, or a weak reference to one of job code (see <see cref="Current"/>).</summary>
     private static readonly AsyncLocal<object?> CurrentSlot = new();
@@ -37,10 +37,43 @@ internal sealed class TaskContext
         {
             TaskContext context => context,
             WeakReference<TaskContext> weak when weak.TryGetTarget(out var context) => context,
+            ITaskContextSource source => source.Context, // a plain task's spec: made now, on the first ask
             _ => null,
         };
         set => CurrentSlot.Value = value is { IsJobCode: true } ? value._rare!.WeakSelf ??= new WeakReference<TaskContext>(value) : value;
     }
+
+    /// <summary>True when a task or actor call runs on this async flow (<see cref="Current"/> is not null), without
+    /// making a context that a source has not made yet.</summary>
+    public static bool IsSet => CurrentSlot.Value switch
+    {
+        null => false,
+        WeakReference<TaskContext> weak => weak.TryGetTarget(out _),
+        _ => true,
+    };
+
+    /// <summary>What the flow holds now, to give back to <see cref="Restore"/> once a run is over (never makes a context).</summary>
+    public static object? Saved => CurrentSlot.Value;
+
+    /// <summary>Makes <paramref name="run"/> the flow's current run: a context as <see cref="Current"/>'s setter does, a
+    /// source as itself (its context is made if the code asks). A source must not hold job code: a job's context is
+    /// held weakly by the flow (see <see cref="Current"/>), which only a <see cref="TaskContext"/> arranges.</summary>
+    public static void Enter(ITaskContextSource run)
+    {
+        if (run is TaskContext context)
+        {
+            Current = context;
+        }
+        else
+        {
+            CurrentSlot.Value = run;
+        }
+    }
+
+    /// <summary>Gives the flow back what <see cref="Saved"/> read.</summary>
+    public static void Restore(object? saved) => CurrentSlot.Value = saved;
+
+    TaskContext ITaskContextSource.Context => this;
 
     /// <summary>What most runs leave at their defaults (job code, several returns, a generator), kept apart so
     /// that the context of a plain task or actor call is small: one is made for every run.</summary>
@@ -77,11 +110,15 @@ internal sealed class TaskContext
 
     /// <summary>The namespace of the job the running code belongs to (Ray: a task or actor runs in its job's
     /// namespace); null: the node's default. Named actors created or looked up by the code are in it.</summary>
-    public string? Namespace { get; init; }
+    public string? Namespace => Job.Namespace;
 
     /// <summary>The job the running code belongs to, by its driver's worker id: the tasks it submits are that job's, and
     /// end with it. Empty: no job's (a detached actor, which outlives its job).</summary>
-    public WorkerId JobDriver { get; init; }
+    public WorkerId JobDriver => Job.Driver;
+
+    /// <summary>The job and namespace together (shared by the job's work): <see cref="JobDriver"/> and
+    /// <see cref="Namespace"/> read it. Default: <see cref="JobScope.None"/>.</summary>
+    public JobScope Job { get; init; } = JobScope.None;
 
     /// <summary>The node runtime running this code.</summary>
     public object Host { get; }

@@ -189,7 +189,7 @@ internal sealed class WorkerPool : TaskScheduler, IDisposable
     /// <summary>True when the calling code is a driver's own: not a worker thread (nor work run here in its place), not
     /// inside a task, not a grain turn or other non-default task scheduler. Only such code spins for a result, runs its
     /// lone task itself (<see cref="RunHere"/>), or has work held for it (<see cref="PostDeferred"/>).</summary>
-    public static bool IsDriverCode => !IsWorkerThread && TaskContext.Current is null && TaskScheduler.Current == TaskScheduler.Default;
+    public static bool IsDriverCode => !IsWorkerThread && !TaskContext.IsSet && TaskScheduler.Current == TaskScheduler.Default;
 
     /// <summary>True while an item is deferred (for tests).</summary>
     internal bool HasDeferred => _deferred.HasItem;

@@ -301,8 +301,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
-            Namespace = @namespace,
-            JobDriver = SubmittingJob,
+            Job = JobScope.For(SubmittingJob, @namespace),
             Placement = placement ?? PlacementHint.Default,
             OtherReturns = otherReturns,
         };
@@ -340,7 +339,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
     /// <summary>The job a task submitted now belongs to: the job of the task or actor running on this flow (nested work
     /// ends with its parent's job), else this runtime's (a connected driver's job is its worker id).</summary>
-    private WorkerId SubmittingJob => TaskContext.Current is { } running ? running.JobDriver : WorkerId;
+    private WorkerId SubmittingJob => TaskContext.Saved is Scheduling.TaskSpec task ? task.JobDriver : TaskContext.Current is { } running ? running.JobDriver : WorkerId;
 
     /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
@@ -422,8 +421,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
-            Namespace = @namespace,
-            JobDriver = SubmittingJob,
+            Job = JobScope.For(SubmittingJob, @namespace),
             Placement = placement,
             Generator = stream,
         };

@@ -138,7 +138,7 @@ internal static class NodeStateReport
         ArgumentNullException.ThrowIfNull(table);
         foreach (var entry in table.Entries)
         {
-            if (entry.BorrowedFrom is not null)
+            if (entry.IsBorrowed)
             {
                 continue;
             }

@@ -20,13 +20,15 @@ internal sealed class ObjectEntry
     private RayError? _error;
     private object? _waiters; // null | Action<ObjectEntry> | List<Action<ObjectEntry>>
     private TaskCompletionSource? _completion;
-    private readonly ObjectTable? _table;
+    /// <summary>The <see cref="ObjectTable"/> that owns the entry, or, for the local entry of a borrowed ref, its
+    /// owner's endpoint (<see cref="BorrowedFrom"/>); one field for both, an entry is made for every task.</summary>
+    private object? _home;
     private int _storeReleased;
 
     public ObjectEntry(ObjectId id, ObjectTable? table = null)
     {
         Id = id;
-        _table = table;
+        _home = table;
     }
 
     public ObjectId Id { get; }
@@ -40,8 +42,17 @@ internal sealed class ObjectEntry
     /// <summary>The work producing this object (a queued or running task or actor call), for cancellation.</summary>
     public IPendingWork? Producer { get; set; }
 
-    /// <summary>For the local entry of a ref borrowed from another process: its owner's endpoint (it is read through it).</summary>
-    public Grains.INodeEndpoint? BorrowedFrom { get; set; }
+    /// <summary>For the local entry of a ref borrowed from another process: its owner's endpoint (it is read through it).
+    /// Set once, on an entry that no table owns.</summary>
+    /// <exception cref="InvalidOperationException">Set on an entry a table owns.</exception>
+    public Grains.INodeEndpoint? BorrowedFrom
+    {
+        get => _home as Grains.INodeEndpoint;
+        set => _home = _home is ObjectTable ? throw new InvalidOperationException("An entry its table owns is not borrowed.") : value;
+    }
+
+    /// <summary>True for the local entry of a borrowed ref (<see cref="BorrowedFrom"/> is set); cheaper to ask.</summary>
+    public bool IsBorrowed => _home is not (null or ObjectTable);
 
     /// <summary>How the object came to be, which decides whether it can be rebuilt when lost.</summary>
     public ObjectOrigin Origin { get; set; }
@@ -60,7 +71,7 @@ internal sealed class ObjectEntry
     public int LineageRefs;
 
     /// <summary>The table that owns this entry (null for an entry read through another owner).</summary>
-    public ObjectTable? Table => _table;
+    public ObjectTable? Table => _home as ObjectTable;
 
     /// <summary>True while the entry is kept only for lineage and its stored value was released: a dependent's rerun
     /// (or a new handle) must rebuild it first (<see cref="TakeReleased"/>).</summary>
@@ -130,14 +141,14 @@ internal sealed class ObjectEntry
             return TryComplete(Stored, stored, null);
         }
 
-        if (_table?.Store is { } store && store.IsLarge(value))
+        if (Table is { Store: { } store } table && store.IsLarge(value))
         {
             if (_state != Pending)
             {
                 return false;
             }
 
-            store.StoreResult(this, value!, _table);
+            store.StoreResult(this, value!, table);
             return true;
         }
 
@@ -224,7 +235,7 @@ internal sealed class ObjectEntry
 
         if (TakeLineage() is { } dropped)
         {
-            _table?.ReleaseLineage(dropped);
+            Table?.ReleaseLineage(dropped);
         }
 
         return true;
@@ -347,12 +358,12 @@ internal sealed class ObjectEntry
         Producer = null;
         if (dropped is not null)
         {
-            _table?.ReleaseLineage(dropped);
+            Table?.ReleaseLineage(dropped);
         }
-        else if (state == Stored && _table is not null)
+        else if (state == Stored && Table is { } table)
         {
             // The task has run: its arguments stay for this lineage by count, not by the handles it held.
-            Lineage?.ReleaseArgumentHandles(_table);
+            Lineage?.ReleaseArgumentHandles(table);
         }
 
         completion?.TrySetResult();

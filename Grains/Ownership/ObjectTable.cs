@@ -48,7 +48,7 @@ internal sealed class ObjectTable
         lock (entry)
         {
             if (entry.Handles != 1 || entry.LineageRefs != 0 || entry.Orphaned || !entry.IsComplete || entry.IsFailed || entry.StoredObject is not null
-                || entry.IsValueReleased || entry.BorrowedFrom is not null || entry.Lineage is not null)
+                || entry.IsValueReleased || entry.IsBorrowed || entry.Lineage is not null)
             {
                 return false;
             }

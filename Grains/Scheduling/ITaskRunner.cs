@@ -6,6 +6,10 @@ namespace OrleansRay.Scheduling;
 /// until the returned task completes. A synchronous function should complete inline.</remarks>
 internal interface ITaskRunner
 {
+    /// <summary>The node runtime the tasks run in (what <see cref="Execution.TaskContext.Host"/> gives their code); null
+    /// for a runner tested alone.</summary>
+    object? Host => null;
+
     /// <summary>Runs <paramref name="spec"/> under <paramref name="lease"/>.</summary>
     ValueTask RunAsync(TaskSpec spec, Lease lease);
 

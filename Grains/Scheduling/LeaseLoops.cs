@@ -19,6 +19,9 @@ internal sealed class LeaseLoops
         _runner = runner;
     }
 
+    /// <summary>What runs each task.</summary>
+    public ITaskRunner Runner => _runner;
+
     /// <summary>The lease loop: runs tasks of the lease's shape until <see cref="SchedulerEngine.TakeNext"/> says stop.</summary>
     public async Task RunLoopAsync(Lease lease)
     {

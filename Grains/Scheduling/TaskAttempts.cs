@@ -38,6 +38,9 @@ internal sealed partial class TaskAttempts : ITaskRunner
         Recovery = new ObjectRecovery(reader.Objects, logger);
     }
 
+    /// <inheritdoc/>
+    public object Host => _host;
+
     /// <summary>Rebuilds lost objects this runtime owns from their lineage.</summary>
     public ObjectRecovery Recovery { get; }
 
@@ -80,7 +83,11 @@ internal sealed partial class TaskAttempts : ITaskRunner
             return default;
         }
 
-        var context = new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = spec.Function.Code is not null, NumReturns = spec.NumReturns, Generator = spec.Generator, Namespace = spec.Namespace, JobDriver = spec.JobDriver };
+        // The node's own code runs with its spec as its context's source: the context is made only if the code asks for
+        // it (most never do). A job's code gets its context now, which its flow holds weakly (TaskContext.Current).
+        ITaskContextSource context = spec.Function.Code is null
+            ? spec.ForNewAttempt()
+            : new TaskContext(_host, spec.DisplayName, spec.Cancelled ? new CancellationToken(true) : CancellationToken.None, lease) { Work = spec, IsJobCode = true, NumReturns = spec.NumReturns, Generator = spec.Generator, Job = spec.Job };
         // Like the lease loop, an asynchronous task finishes on the worker pool.
         var run = Invoker.InvokeAsync(spec.Function, args, context, spec, _completed, resumeOnWorker: true);
         ArgumentArrays.Return(args); // read before the function started

@@ -8,7 +8,7 @@ namespace OrleansRay.Scheduling;
 /// without a lock (<see cref="State"/>, <see cref="Cancelled"/>, and <see cref="RemoteNode"/> in the rarely set part,
 /// which is published once by a compare-exchange) are volatile, and <see cref="PendingDependencies"/> stays a field
 /// because it is counted down with <see cref="Interlocked"/>.</remarks>
-internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
+internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITaskContextSource
 {
     private volatile TaskState _state;
     private volatile bool _cancelled;
@@ -110,11 +110,15 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     /// <summary>The submitting job's namespace (Ray: tasks run in their job's namespace), for the code it runs; null:
     /// the node's default.</summary>
-    public string? Namespace { get; init; }
+    public string? Namespace => Job.Namespace;
 
     /// <summary>The job the task belongs to, by its driver's worker id (a nested task's is its parent's): when the job
     /// ends, its tasks are dropped or cancelled (<see cref="FinishedJobs"/>). Empty: no job's (a detached actor's work).</summary>
-    public WorkerId JobDriver { get; init; }
+    public WorkerId JobDriver => Job.Driver;
+
+    /// <summary>The job and namespace together (shared by the job's tasks): <see cref="JobDriver"/> and
+    /// <see cref="Namespace"/> read it. Default: <see cref="JobScope.None"/>.</summary>
+    public JobScope Job { get; init; } = JobScope.None;
 
     public int MaxRetries { get; init; } = 3;
 
@@ -279,104 +283,23 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
     bool ILineage.CanRerun => !Cancelled && Attempt <= MaxRetries;
 
     /// <inheritdoc/>
-    void ILineage.ReleaseArgumentHandles(ObjectTable table)
-    {
-        ReleaseHeldArguments(table);
-        for (var i = 0; i < Args.Length; i++)
-        {
-            var arg = Args[i];
-            if (arg.IsRef && arg.Value is not null && table.TryGet(arg.RefId, out _))
-            {
-                // Owned here: the entry stays by the lineage count. A ref borrowed from another owner keeps its handle.
-                Args[i] = TaskArg.FromRef(arg.RefId, null);
-            }
-        }
-    }
+    void ILineage.ReleaseArgumentHandles(ObjectTable table) => TaskReruns.ReleaseArgumentHandles(this, table);
 
     /// <summary>Before running again: holds a handle on each object argument <paramref name="table"/> owns (rebuilding
     /// any kept only for lineage), until <see cref="ReleaseHeldArguments"/> when the run is done.</summary>
-    public void HoldArguments(ObjectTable table)
-    {
-        if (Interlocked.Exchange(ref Rare.RerunHandles, 1) != 0)
-        {
-            return;
-        }
-
-        foreach (var arg in Args)
-        {
-            if (arg.IsRef && table.TryGet(arg.RefId, out _))
-            {
-                table.AddHandle(arg.RefId);
-            }
-        }
-    }
+    public void HoldArguments(ObjectTable table) => TaskReruns.HoldArguments(this, table);
 
     /// <summary>The run is done: gives back the handles <see cref="HoldArguments"/> took (once).</summary>
-    public void ReleaseHeldArguments(ObjectTable table)
-    {
-        if (_rare is not { } rare || Interlocked.Exchange(ref rare.RerunHandles, 0) == 0)
-        {
-            return;
-        }
-
-        foreach (var arg in Args)
-        {
-            if (arg.IsRef && table.TryGet(arg.RefId, out _))
-            {
-                table.ReleaseHandle(arg.RefId);
-            }
-        }
-    }
+    public void ReleaseHeldArguments(ObjectTable table) => TaskReruns.ReleaseHeldArguments(this, table);
 
     /// <inheritdoc/>
-    bool ILineage.TryRerun(out string reason)
-    {
-        if (Cancelled)
-        {
-            reason = $"its task {DisplayName} was cancelled";
-            return false;
-        }
+    bool ILineage.TryRerun(out string reason) => TaskReruns.TryRerun(this, out reason);
 
-        if (Attempt > MaxRetries)
-        {
-            reason = $"its task {DisplayName} already ran {Attempt} time(s) and MaxRetries is {MaxRetries}";
-            return false;
-        }
+    /// <summary>The rarely set parts, made now if not yet (for <see cref="TaskReruns"/>).</summary>
+    internal TaskSpecRareParts RareParts => Rare;
 
-        reason = string.Empty;
-        if (Result.Table is { } table)
-        {
-            // The rerun reads its owned arguments: hold them (rebuilding any kept only for lineage) until it is done.
-            HoldArguments(table);
-        }
-
-        if (OtherReturns is { } others)
-        {
-            // Two of its returns may be lost at once (on two threads: the node's death, a reader's failed pull): the task
-            // runs again once, and that run fills every return that needs it.
-            lock (others)
-            {
-                if (State != TaskState.Done)
-                {
-                    return true;
-                }
-
-                State = TaskState.Waiting;
-            }
-        }
-
-        Result.Producer = this;
-        foreach (var other in OtherReturns ?? [])
-        {
-            other.Producer = this;
-        }
-
-        RemoteNode = null;
-        RunningLease = null;
-        State = TaskState.Waiting;
-        Engine.Resubmit(this);
-        return true;
-    }
+    /// <summary>The rarely set parts if any were set.</summary>
+    internal TaskSpecRareParts? RarePartsIfAny => _rare;
 
     /// <summary>Object arguments not yet available (plus one while the engine registers for them). A field: the engine
     /// counts it down with <see cref="Interlocked.Decrement(ref int)"/> from the threads completing the arguments.</summary>
@@ -387,6 +310,44 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage
 
     /// <summary>The lease running this task now, if it runs here.</summary>
     public Lease? RunningLease { get; set; }
+
+    /// <summary>This spec as the source of its next attempt's context (node code only, see
+    /// <see cref="ITaskContextSource"/>): a context an earlier attempt's code asked for is dropped, so the next one is
+    /// made for the new attempt.</summary>
+    public ITaskContextSource ForNewAttempt()
+    {
+        if (_rare is { } rare)
+        {
+            Volatile.Write(ref rare.Context, null);
+        }
+
+        return this;
+    }
+
+    /// <summary>The running attempt's context, made when its code first asks (as the runner makes a job code's at the
+    /// start): the node runtime as host, the attempt's lease as its slot (none once the attempt is over), this spec as
+    /// its work.</summary>
+    TaskContext ITaskContextSource.Context
+    {
+        get
+        {
+            var rare = Rare;
+            return Volatile.Read(ref rare.Context)
+                ?? Interlocked.CompareExchange(ref rare.Context, NewContext(), null)
+                ?? rare.Context!;
+        }
+    }
+
+    private TaskContext NewContext() =>
+        new(Engine.Loops.Runner.Host ?? throw new InvalidOperationException("The task runner has no host to give a task's context."), DisplayName, CancellationToken.None, RunningLease)
+        {
+            Work = this,
+            NumReturns = NumReturns,
+            Generator = Generator,
+            Job = Job,
+        };
+
+    string ITaskContextSource.FunctionName => DisplayName;
 
     /// <summary>Where the task is now.</summary>
     public TaskState State

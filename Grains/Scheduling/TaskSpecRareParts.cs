@@ -26,4 +26,7 @@ internal sealed class TaskSpecRareParts
     public CancellationTokenSource? Cancellation;
 
     public CancellationTokenSource? CancellationSource => Volatile.Read(ref Cancellation);
+
+    /// <summary>The context of the current attempt, made when its code first asks (<see cref="TaskSpec.ForNewAttempt"/>).</summary>
+    public Execution.TaskContext? Context;
 }

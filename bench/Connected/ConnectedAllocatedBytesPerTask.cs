@@ -18,6 +18,6 @@ internal sealed class ConnectedAllocatedBytesPerTask : Benchmark
     public override async Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var ray = await OneNodeProcessCluster.DriverAsync(environment);
-        return await AllocatedBytes.PerCallAsync(environment, async () => await ray.GetAsync(ray.Task(BenchFunctions.SmallValue).Remote()));
+        return await AllocatedBytes.PerCallAsync(environment, Name, async () => await ray.GetAsync(ray.Task(BenchFunctions.SmallValue).Remote()));
     }
 }

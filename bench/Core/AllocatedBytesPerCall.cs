@@ -17,7 +17,7 @@ internal sealed class AllocatedBytesPerTask : Benchmark
     public override async Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var ray = await RayCluster.DriverAsync(environment);
-        return await AllocatedBytes.PerCallAsync(environment, async () => await ray.GetAsync(ray.Task(BenchFunctions.SmallValue).Remote()));
+        return await AllocatedBytes.PerCallAsync(environment, Name, async () => await ray.GetAsync(ray.Task(BenchFunctions.SmallValue).Remote()));
     }
 }
 
@@ -37,14 +37,14 @@ internal sealed class AllocatedBytesPerActorCall : ActorScenario
     public override Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var (ray, actor) = (Driver, Actor);
-        return AllocatedBytes.PerCallAsync(environment, async () => await ray.GetAsync(actor.Task(static a => a.SmallValue()).Remote()));
+        return AllocatedBytes.PerCallAsync(environment, Name, async () => await ray.GetAsync(actor.Task(static a => a.SmallValue()).Remote()));
     }
 }
 
 internal static class AllocatedBytes
 {
     /// <summary>Runs <paramref name="call"/> sequentially and returns the process's allocated bytes per call (every thread).</summary>
-    public static async Task<double> PerCallAsync(BenchEnvironment environment, Func<Task> call)
+    public static async Task<double> PerCallAsync(BenchEnvironment environment, string row, Func<Task> call)
     {
         var count = environment.Quick ? 200 : 2_000;
         for (var i = 0; i < count / 10; i++)
@@ -58,6 +58,18 @@ internal static class AllocatedBytes
             await call();
         }
 
-        return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / count;
+        var perCall = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / count;
+        if (AllocationSampler.Calls > 0)
+        {
+            using var sampler = new AllocationSampler();
+            for (var i = 0; i < AllocationSampler.Calls; i++)
+            {
+                await call();
+            }
+
+            sampler.Print(row, AllocationSampler.Calls);
+        }
+
+        return perCall;
     }
 }

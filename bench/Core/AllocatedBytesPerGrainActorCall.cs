@@ -24,7 +24,7 @@ internal sealed class AllocatedBytesPerGrainActorCall : GrainActorScenario
     public override Task<double> MeasureAsync(BenchEnvironment environment, BenchRun run)
     {
         var actor = Actors[0];
-        return AllocatedBytes.PerCallAsync(environment, () => actor.Echo(1));
+        return AllocatedBytes.PerCallAsync(environment, Name, () => actor.Echo(1));
     }
 }
 
@@ -42,7 +42,7 @@ internal sealed class AllocatedBytesPerNodeGrainCall : Benchmark
     {
         var ray = await RayCluster.DriverAsync(environment);
         var grain = ray.GrainFactory.GetGrain<IEchoGrain>(1);
-        return await AllocatedBytes.PerCallAsync(environment, () => grain.Echo(1));
+        return await AllocatedBytes.PerCallAsync(environment, Name, () => grain.Echo(1));
     }
 }
 
@@ -60,6 +60,6 @@ internal sealed class AllocatedBytesPerRawGrainCall : Benchmark
     {
         var grains = await RawOrleansSilo.GrainsAsync(environment);
         var grain = grains.GetGrain<IEchoGrain>(0);
-        return await AllocatedBytes.PerCallAsync(environment, () => grain.Echo(1));
+        return await AllocatedBytes.PerCallAsync(environment, Name, () => grain.Echo(1));
     }
 }

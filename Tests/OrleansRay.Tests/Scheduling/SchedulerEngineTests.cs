@@ -315,7 +315,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         var otherQueued = JobSpec(engine, "other job, queued", other);
         var noJob = JobSpec(engine, "no job (a detached actor's)", default);
         var argument = _arguments.Add();
-        var waitingForArgs = new TaskSpec(TaskId.NewId(), Function, [Ref(argument)], OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = "ended job, waiting for args", JobDriver = ended };
+        var waitingForArgs = new TaskSpec(TaskId.NewId(), Function, [Ref(argument)], OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = "ended job, waiting for args", Job = JobScope.For(ended, null) };
         engine.Submit(running);
         engine.Submit(otherRunning);
         var started = new[] { await _runner.NextStartedAsync(), await _runner.NextStartedAsync() };
@@ -354,7 +354,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
     }
 
     private static TaskSpec JobSpec(SchedulerEngine engine, string name, WorkerId jobDriver) =>
-        new(TaskId.NewId(), Function, Array.Empty<TaskArg>(), OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = name, JobDriver = jobDriver };
+        new(TaskId.NewId(), Function, Array.Empty<TaskArg>(), OneCpu, new ObjectEntry(ObjectId.NewId()), engine) { Name = name, Job = JobScope.For(jobDriver, null) };
 
     [Fact]
     public async Task A_queued_task_no_worker_thread_has_taken_runs_once_on_the_thread_that_waits_for_it()
