@@ -105,6 +105,11 @@ internal sealed class StartCommand : Command
             EnsureNoHeadOnlyOption(parse);
         }
 
+        if (head && !launched)
+        {
+            EnsureOneHeadUnlessPortGiven(parse, paths);
+        }
+
         var ipText = parse.GetValue(_nodeIp) ?? "127.0.0.1";
         var ip = OptionValues.EnsureLocalAddress(ipText, OptionValues.NodeAddress(ipText));
         var storageGiven = parse.GetValue(_storage);
@@ -263,6 +268,26 @@ internal sealed class StartCommand : Command
         {
             throw CliException.Usage(ex.Message);
         }
+    }
+
+    /// <summary>Ray's <c>ray start --head</c> refuses to start where a head already runs unless given another <c>--port</c>:
+    /// without <c>--port</c> a second head is refused in one line; with it, it starts, and a warning says it takes over
+    /// this machine's address and token files (the CLI's and "auto" drivers' default cluster) and how to reach the other.</summary>
+    /// <exception cref="CliException">A head started here runs and no <c>--port</c> was given.</exception>
+    private void EnsureOneHeadUnlessPortGiven(ParseResult parse, CliPaths paths)
+    {
+        if (paths.RunningHead() is not { } running)
+        {
+            return;
+        }
+
+        if (parse.GetResult(_port) is not { Implicit: false })
+        {
+            throw new CliException($"a head already runs on this machine at {running.Address} (`orleansray status` shows it): stop it with `orleansray stop`, or start a second cluster deliberately with --port PORT (it becomes this machine's default cluster) or with ${CliPaths.TempDirVariable} set to another folder.");
+        }
+
+        var token = Path.Combine(running.Session, "auth_token");
+        ConsoleOutput.Create().MarkupLine(Markup.Escape($"warning: a head already runs on this machine at {running.Address}: this new cluster becomes this machine's default (the address and token files `orleansray` and drivers with Address = \"auto\" read); reach the other with --address {running.Address}{(File.Exists(token) ? " and the token in " + token : " --insecure")}."));
     }
 
     /// <summary>Refuses, on a worker, an option only the head uses (the dashboard is the head's), as
