@@ -45,9 +45,12 @@ internal sealed class ClusterState
     public async Task<StateList<NodeStateRow>> NodesAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
         Check(StateResource.Nodes, filters, limit);
-        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var table = _grains.GetGrain<INodeTableGrain>(0);
+        var headTask = table.HeadAsync().WaitAsync(cancellationToken);
+        var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var head = await headTask.ConfigureAwait(false);
         var listed = rows
-            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt))
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt) { IsHeadNode = r.NodeId == head })
             .OrderBy(r => r.State, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ThenBy(r => r.NodeId, StringComparer.Ordinal)
             .Where(StateColumns.NodeMatcher(filters))
             .ToList();

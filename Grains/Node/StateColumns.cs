@@ -67,6 +67,7 @@ internal static class StateColumns
         ["node_ip"] = r => HostOf(r.Address), // Ray's node_ip is an address without a port
         ["address"] = r => r.Address, // the JSON field name: "host:port" as the row shows it
         ["state"] = r => r.State,
+        ["is_head_node"] = r => r.IsHeadNode ? "true" : "false",
     };
 
     private static readonly Dictionary<string, Func<JobStateRow, string?>> Jobs = new(StringComparer.OrdinalIgnoreCase)
@@ -176,6 +177,7 @@ internal static class StateColumns
         (StateResource.Objects, "task_status") => ObjectStatuses,
         (StateResource.Objects, "reference_type") => ReferenceTypes,
         (StateResource.Objects, "spilled") => ["true", "false"],
+        (StateResource.Nodes, "is_head_node") => ["true", "false"],
         _ => null,
     };
 

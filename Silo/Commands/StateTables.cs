@@ -9,7 +9,7 @@ namespace OrleansRay.Silo.Commands;
 internal static class StateTables
 {
     public static void Nodes(IAnsiConsole console, IReadOnlyList<NodeStateRow> rows) =>
-        Write(console, rows, ["Node", "Address", "State", "Resources", "Available"], n => [n.NodeId, n.Address, n.State, ResourceText.Describe(ResourceSet.From(n.Resources)), ResourceText.Describe(ResourceSet.From(n.Available))]);
+        Write(console, rows, ["Node", "Address", "State", "Head", "Resources", "Available"], n => [n.NodeId, n.Address, n.State, n.IsHeadNode ? "yes" : "no", ResourceText.Describe(ResourceSet.From(n.Resources)), ResourceText.Describe(ResourceSet.From(n.Available))]);
 
     public static void Jobs(IAnsiConsole console, IReadOnlyList<JobStateRow> rows) =>
         Write(console, rows, ["Job", "Status", "Driver", "Namespace", "Start", "End", "Message"], j => [j.JobId, j.State, j.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {j.Pid} on {j.Host}") : j.Host, j.Namespace, Time(j.StartedAt), Time(j.EndedAt), j.Message ?? string.Empty]);

@@ -88,6 +88,55 @@ public sealed class StateCliTests : IAsyncLifetime
         Assert.True(cluster.Head.Owns(Assert.Single(headJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), head.ToString());
     }
 
+    /// <summary>Ray's <c>ray list nodes</c> has <c>is_head_node</c>: the head's row is true, every worker's false, in
+    /// JSON, in the table, and as a filter.</summary>
+    [Fact]
+    public async Task List_nodes_marks_the_head_with_is_head_node_and_filters_by_it()
+    {
+        var cluster = _shared.Cluster;
+
+        var result = await cluster.RunAsync("list", "nodes", "--filter", "state=ALIVE", "--format", "json");
+
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(cluster.RunningNodes.Count, rows.Count);
+        foreach (var node in cluster.RunningNodes)
+        {
+            var row = Assert.Single(rows, r => node.Owns(r.GetProperty("node_id").GetString()));
+            Assert.Equal(node.IsHead, row.GetProperty("is_head_node").GetBoolean());
+        }
+
+        var heads = await cluster.RunAsync("list", "nodes", "--filter", "is_head_node=true", "--format", "json");
+        Assert.Equal(0, heads.ExitCode);
+        using var headsJson = JsonDocument.Parse(heads.Output);
+        Assert.True(cluster.Head.Owns(Assert.Single(headsJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), heads.ToString());
+
+        var table = await cluster.RunAsync("list", "nodes", "--filter", "is_head_node=true");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("Head", table.Output, StringComparison.Ordinal);
+        Assert.Contains(cluster.Head.Address, table.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary><c>status</c> names each node by the address <c>list nodes</c> shows, <c>start</c> printed and <c>stop</c>
+    /// and <c>down</c> name it by (its client port), beside its node id, and marks the head.</summary>
+    [Fact]
+    public async Task Status_names_each_node_by_its_list_nodes_address_and_marks_the_head()
+    {
+        var cluster = _shared.Cluster;
+
+        var status = await cluster.RunAsync("status");
+
+        _output.WriteLine(status.ToString());
+        Assert.Equal(0, status.ExitCode);
+        foreach (var node in cluster.RunningNodes)
+        {
+            var address = node.IsHead ? node.Address + " (head)" : node.Address + " ";
+            Assert.Contains(status.Output.Split('\n'), l => l.Contains(node.NodeIdPrefix, StringComparison.Ordinal) && l.Contains(address, StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task Get_actor_of_an_unknown_id_is_one_line_with_exit_code_2_as_an_unknown_job_is()
     {
