@@ -30,6 +30,7 @@ internal static class StateColumns
         ["node_id"] = r => r.Node,
         ["attempt_number"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
         ["error_type"] = r => r.ErrorType,
+        ["job_id"] = r => r.JobId,
         ["node"] = r => r.Node, // the JSON field names (Aliases)
         ["attempt"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
     };
@@ -42,6 +43,7 @@ internal static class StateColumns
         ["ray_namespace"] = r => r.Namespace,
         ["state"] = r => r.State,
         ["node_id"] = r => r.Node,
+        ["job_id"] = r => r.JobId,
         ["namespace"] = r => r.Namespace,
         ["node"] = r => r.Node,
     };
