@@ -23,6 +23,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// <summary>Environment variable naming the cluster for <c>Address = "auto"</c> (like RAY_ADDRESS).</summary>
     public const string AddressVariable = "ORLEANSRAY_ADDRESS";
 
+    /// <summary>Environment variable that makes drivers and the CLI's client verbs connect without TLS or a token, as
+    /// <see cref="RayOptions.Insecure"/> and <c>--insecure</c> do: <c>true</c>/<c>1</c> or <c>false</c>/<c>0</c>. An
+    /// explicit option (Insecure, AuthToken, --insecure, --auth-token) wins over it.</summary>
+    public const string InsecureVariable = "ORLEANSRAY_INSECURE";
+
     /// <summary>How long connecting may take before it fails with a message: a local connect takes ~0.5 s.</summary>
     public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
 
@@ -240,13 +245,23 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, or this machine's token file, in that order; with where the token came from.</summary>
     /// <exception cref="ArgumentException">Both a token and Insecure, or an unusable token.</exception>
     /// <exception cref="RayException">No token anywhere.</exception>
-    internal static (ClusterCredentials? Credentials, string Source) ResolveCredentials(RayOptions options)
+    /// <param name="options">The driver's options.</param>
+    /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
+    /// when null (tests give their own, as the process's variables are shared).</param>
+    internal static (ClusterCredentials? Credentials, string Source) ResolveCredentials(RayOptions options, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         if (options.Insecure)
         {
             return options.AuthToken is null
                 ? (null, "Insecure")
                 : throw new ArgumentException("RayOptions.AuthToken and Insecure are both set: Insecure connects without a token, to a cluster started with --insecure.", nameof(options));
+        }
+
+        // The variable only when no option decides: Insecure = false set explicitly, or a token given, win over it.
+        if (options.InsecureGiven is null && options.AuthToken is null && InsecureByEnvironment(environment))
+        {
+            return (null, "$" + InsecureVariable);
         }
 
         string token;
@@ -255,7 +270,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         {
             (token, source) = (given.Trim(), "RayOptions.AuthToken");
         }
-        else if (Environment.GetEnvironmentVariable(ClusterCredentials.TokenVariable) is { Length: > 0 } fromEnvironment)
+        else if (environment(ClusterCredentials.TokenVariable) is { Length: > 0 } fromEnvironment)
         {
             (token, source) = (fromEnvironment.Trim(), "$" + ClusterCredentials.TokenVariable);
         }
@@ -271,6 +286,31 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         return ClusterCredentials.Problem(token) is { } problem
             ? throw new ArgumentException($"{source}: {problem}", nameof(options))
             : (ClusterCredentials.FromToken(token), source);
+    }
+
+    /// <summary>True when <c>$ORLEANSRAY_INSECURE</c> says to connect without TLS or a token; false when it is unset,
+    /// empty or false.</summary>
+    /// <param name="environment">Reads an environment variable.</param>
+    /// <exception cref="ArgumentException">The variable holds something else than true, false, 1 or 0; or it is true
+    /// while <c>$ORLEANSRAY_AUTH_TOKEN</c> holds a token (the two contradict each other). One line, naming the variable.</exception>
+    internal static bool InsecureByEnvironment(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var text = environment(InsecureVariable)?.Trim();
+        var insecure = text switch
+        {
+            null or "" => false,
+            "1" => true,
+            "0" => false,
+            _ when bool.TryParse(text, out var value) => value,
+            _ => throw new ArgumentException($"${InsecureVariable} is '{text}': expected true, false, 1 or 0 (true connects without TLS or a token, to a cluster started with --insecure); fix or unset it."),
+        };
+        if (insecure && environment(ClusterCredentials.TokenVariable) is { Length: > 0 })
+        {
+            throw new ArgumentException($"${InsecureVariable} is '{text}' and ${ClusterCredentials.TokenVariable} holds a token: unset one (${InsecureVariable} connects without a token, to a cluster started with --insecure).");
+        }
+
+        return insecure;
     }
 
     private static string? ReadTokenFile()

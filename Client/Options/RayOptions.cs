@@ -37,8 +37,21 @@ public sealed class RayOptions
     public string? AuthToken { get; set; }
 
     /// <summary>Connect without TLS or a token, to a cluster started with <c>orleansray start --insecure</c> (a trusted
-    /// network only). Default: false.</summary>
-    public bool Insecure { get; set; }
+    /// network only). Default: false, unless <c>$ORLEANSRAY_INSECURE</c> is <c>true</c> or <c>1</c> and neither this nor
+    /// <see cref="AuthToken"/> is set: a value set here wins over the variable, as a token given here does.</summary>
+    /// <remarks>The variable is read when the driver connects (<see cref="Ray.InitAsync"/>); a value other than
+    /// true, false, 1 or 0 makes it throw <see cref="ArgumentException"/> naming the variable. This property reads back
+    /// what was set here, never the variable.</remarks>
+    public bool Insecure
+    {
+        get => _insecure ?? false;
+        set => _insecure = value;
+    }
+
+    /// <summary><see cref="Insecure"/> when it was set, null when not (then <c>$ORLEANSRAY_INSECURE</c> may decide).</summary>
+    internal bool? InsecureGiven => _insecure;
+
+    private bool? _insecure;
 
     /// <summary>What a connected driver's job brings to the cluster (Ray's <c>runtime_env</c>): its code (shipped by
     /// default) and environment variables for its tasks and actors. Ignored by an embedded node, whose code is in the

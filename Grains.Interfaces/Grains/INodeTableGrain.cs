@@ -36,6 +36,10 @@ public interface INodeTableGrain : IGrainWithIntegerKey
     [Alias("MarkDead")]
     Task MarkDeadAsync(NodeId nodeId);
 
+    /// <summary>The head's node id: the node the control store (this table) lives on (Ray's <c>is_head_node</c>).</summary>
+    [Alias("Head")]
+    Task<NodeId> HeadAsync();
+
     /// <summary>Every known node, alive and dead. A live row's demands are left out while they were computed before the
     /// newest node joined (the node may still spill those tasks to it); a dead row has none.</summary>
     [Alias("List")]

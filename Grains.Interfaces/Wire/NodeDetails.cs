@@ -60,7 +60,11 @@ public sealed record TaskRecord(
 public sealed record HostedActor(
     [property: Id(0)] ActorInfo Info,
     [property: Id(1)] int PendingCalls,
-    [property: Id(2)] long CallsRun);
+    [property: Id(2)] long CallsRun)
+{
+    /// <summary>The worker that created it, when it is not detached (its job's driver when a driver created it); empty otherwise.</summary>
+    [Id(3)] public WorkerId Owner { get; init; }
+}
 
 /// <summary>An object store's figures.</summary>
 [GenerateSerializer, Immutable, Alias("orleansray.storefigures")]

@@ -43,13 +43,16 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     /// <summary>The number (in <see cref="_exchanges"/>) of the newest node row that appeared.</summary>
     private long _lastJoin;
     private readonly IClusterMembershipService _membership;
+    private readonly NodeId _self;
 
     public NodeTableGrain(
         IClusterMembershipService membership,
+        ILocalSiloDetails silo,
         [PersistentState("nodes", ControlStoreStorage.Name)] IPersistentState<NodeTableState> state,
         Orleans.Serialization.Serializer serializer)
     {
         _membership = membership;
+        _self = new NodeId(silo.SiloAddress.ToParsableString());
         _state = state;
         _serializer = serializer;
     }
@@ -164,6 +167,9 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
     /// <remarks>A live row's demands are shown only when the node computed them from a view that had the newest node
     /// (as a driver's, see <see cref="DriverDemandsAsync"/>): until its next exchange the node may still spill those
     /// tasks to the new node, and the autoscaler would launch another for them.</remarks>
+    /// <summary>This silo: the control store lives on the head (<see cref="HeadPlacementAttribute"/>).</summary>
+    public Task<NodeId> HeadAsync() => Task.FromResult(_self);
+
     public Task<IReadOnlyList<NodeStatus>> ListAsync()
     {
         var snapshot = _membership.CurrentSnapshot;

@@ -8,4 +8,6 @@ namespace OrleansRay.Execution;
 /// <param name="Duration">How long it ran.</param>
 /// <param name="Error">The error's one-line description when it failed; null when it succeeded.</param>
 /// <param name="Attempt">The attempt that finished, 0 for the first run (Ray's <c>attempt_number</c>); -1 when not known.</param>
-internal readonly record struct TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error, int Attempt = -1);
+/// <param name="JobDriver">The job it belonged to, by its driver's worker id (<see cref="Scheduling.TaskSpec.JobDriver"/>);
+/// empty when none or not known.</param>
+internal readonly record struct TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error, int Attempt = -1, WorkerId JobDriver = default);

@@ -45,9 +45,12 @@ internal sealed class ClusterState
     public async Task<StateList<NodeStateRow>> NodesAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
         Check(StateResource.Nodes, filters, limit);
-        var rows = await _grains.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var table = _grains.GetGrain<INodeTableGrain>(0);
+        var headTask = table.HeadAsync().WaitAsync(cancellationToken);
+        var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var head = await headTask.ConfigureAwait(false);
         var listed = rows
-            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt))
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt) { IsHeadNode = r.NodeId == head })
             .OrderBy(r => r.State, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ThenBy(r => r.NodeId, StringComparer.Ordinal)
             .Where(StateColumns.NodeMatcher(filters))
             .ToList();
@@ -122,22 +125,29 @@ internal sealed class ClusterState
     /// <summary>Pending and running tasks first (oldest start first), then finished ones, newest first.</summary>
     public async Task<StateList<TaskStateRow>> TasksAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
-        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Tasks, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
+        Check(StateResource.Tasks, filters, limit);
+        var jobs = await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Tasks, Filters = jobs.ForNodes(filters), Limit = limit }, cancellationToken).ConfigureAwait(false);
         var rows = answers.SelectMany(a => a.Tasks)
             .OrderBy(t => t.EndedAt is null ? 0 : 1)
             .ThenByDescending(t => t.EndedAt ?? DateTimeOffset.MinValue)
             .ThenBy(t => t.StartedAt ?? DateTimeOffset.MaxValue)
             .Take(limit)
+            .Select(t => t with { JobId = jobs.JobOf(t.JobId) })
             .ToList();
-        return new StateList<TaskStateRow>(rows, answers.Sum(a => a.Matched), warnings);
+        return new StateList<TaskStateRow>(rows, answers.Sum(a => a.Matched), [.. jobs.Warnings, .. warnings]);
     }
 
     /// <summary>The actors live nodes host (live ones and each node's latest dead ones), plus the named actors of the
     /// namespace no node hosts (pending, or lost with their node).</summary>
     public async Task<StateList<ActorStateRow>> ActorsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
-        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Actors, Filters = filters.ToArray(), Limit = limit }, cancellationToken).ConfigureAwait(false);
-        var hosted = answers.SelectMany(a => a.Actors).ToList();
+        Check(StateResource.Actors, filters, limit);
+        var jobs = await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var nodeFilters = jobs.ForNodes(filters);
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = StateResource.Actors, Filters = nodeFilters, Limit = limit }, cancellationToken).ConfigureAwait(false);
+        warnings = [.. jobs.Warnings, .. warnings];
+        var hosted = answers.SelectMany(a => a.Actors).Select(a => a with { JobId = jobs.JobOf(a.JobId) }).ToList();
         var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
         var matched = answers.Sum(a => a.Matched);
         IReadOnlyList<ActorInfo> named;
@@ -151,7 +161,7 @@ internal sealed class ClusterState
             warnings = [.. warnings, $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts are missing"];
         }
 
-        var match = StateColumns.ActorMatcher(filters);
+        var match = StateColumns.ActorMatcher(nodeFilters); // a named actor no node hosts carries no job: as on the nodes
         var unhosted = named
             .Where(n => !known.Contains(n.ActorId.ToString()))
             .Select(n => new ActorStateRow(n.ActorId.ToString(), n.ClassName, n.Name, n.Namespace, n.State.ToString().ToUpperInvariant(), n.Node, n.Restarts, n.Detached, null, null))
@@ -213,13 +223,15 @@ internal sealed class ClusterState
             throw new ArgumentException("A summary of objects cannot filter by spilled; list them instead (list objects --filter spilled=true).", nameof(filters));
         }
 
-        var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
+        StateColumns.Validate(resource, filters);
+        var jobs = resource == StateResource.Objects ? null : await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = jobs?.ForNodes(filters) ?? filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
         var rows = answers.SelectMany(a => a.Summary)
             .GroupBy(r => (r.Key, r.State))
             .Select(g => new StateSummaryRow(g.Key.Key, g.Key.State, g.Sum(r => r.Count), g.Sum(r => r.Bytes)))
             .OrderBy(r => r.Key, StringComparer.Ordinal).ThenBy(r => r.State, StringComparer.Ordinal)
             .ToList();
-        return (rows, warnings);
+        return (rows, [.. jobs?.Warnings ?? [], .. warnings]);
     }
 
     /// <summary>Ray's <c>ray memory</c>: the objects by owner (as <see cref="ObjectsAsync"/>), with each live node's

@@ -80,7 +80,7 @@ internal static class NodeStateReport
             }
 
             yield return new TaskStateRow(e.TaskId.ToString(), e.Function, e.Error is null ? "FINISHED" : "FAILED", e.Node, e.Attempt, string.Empty,
-                e.FinishedAt - e.Duration, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), type, message);
+                e.FinishedAt - e.Duration, e.FinishedAt, Math.Round(e.Duration.TotalMilliseconds, 3), type, message) { JobId = DriverText(e.JobDriver) };
         }
     }
 
@@ -125,12 +125,15 @@ internal static class NodeStateReport
 
         DateTimeOffset? started = running && startedAt != 0 ? now - Stopwatch.GetElapsedTime(startedAt) : null;
         return new TaskStateRow(spec.Id.ToString(), spec.DisplayName, state, running ? node : string.Empty, Math.Max(0, spec.Attempt - 1),
-            spec.Resources.ToString(), started, null, null, null, null);
+            spec.Resources.ToString(), started, null, null, null, null) { JobId = DriverText(spec.JobDriver) };
     }
+
+    /// <summary>A job's driver as rows carry it to the state API (which puts the job's id in its place); empty for none.</summary>
+    private static string DriverText(WorkerId driver) => driver.IsEmpty ? string.Empty : driver.ToString();
 
     private static ActorStateRow ActorRow(HostedActor a) => new(
         a.Info.ActorId.ToString(), a.Info.ClassName, a.Info.Name, a.Info.Namespace, a.Info.State.ToString().ToUpperInvariant(), a.Info.Node,
-        a.Info.Restarts, a.Info.Detached, a.PendingCalls, a.CallsRun);
+        a.Info.Restarts, a.Info.Detached, a.PendingCalls, a.CallsRun) { JobId = DriverText(a.Owner) };
 
     /// <summary>The objects <paramref name="table"/> owns (a borrower's local entries are listed by their owners).</summary>
     public static IEnumerable<ObjectStateRow> OwnedObjects(ObjectTable table, string owner)

@@ -30,6 +30,7 @@ internal static class StateColumns
         ["node_id"] = r => r.Node,
         ["attempt_number"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
         ["error_type"] = r => r.ErrorType,
+        ["job_id"] = r => r.JobId,
         ["node"] = r => r.Node, // the JSON field names (Aliases)
         ["attempt"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
     };
@@ -42,6 +43,7 @@ internal static class StateColumns
         ["ray_namespace"] = r => r.Namespace,
         ["state"] = r => r.State,
         ["node_id"] = r => r.Node,
+        ["job_id"] = r => r.JobId,
         ["namespace"] = r => r.Namespace,
         ["node"] = r => r.Node,
     };
@@ -67,6 +69,7 @@ internal static class StateColumns
         ["node_ip"] = r => HostOf(r.Address), // Ray's node_ip is an address without a port
         ["address"] = r => r.Address, // the JSON field name: "host:port" as the row shows it
         ["state"] = r => r.State,
+        ["is_head_node"] = r => r.IsHeadNode ? "true" : "false",
     };
 
     private static readonly Dictionary<string, Func<JobStateRow, string?>> Jobs = new(StringComparer.OrdinalIgnoreCase)
@@ -176,6 +179,7 @@ internal static class StateColumns
         (StateResource.Objects, "task_status") => ObjectStatuses,
         (StateResource.Objects, "reference_type") => ReferenceTypes,
         (StateResource.Objects, "spilled") => ["true", "false"],
+        (StateResource.Nodes, "is_head_node") => ["true", "false"],
         _ => null,
     };
 

@@ -173,7 +173,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
 
     private void Record(TaskSpec spec, string node, TimeSpan duration, RayError? error) =>
         _events.Record(new TaskEvent(spec.Id, spec.DisplayName, node, DateTimeOffset.UtcNow, duration,
-            error is null ? null : $"{error.ExceptionType}: {error.Message}", Math.Max(0, spec.Attempt - 1)));
+            error is null ? null : $"{error.ExceptionType}: {error.Message}", Math.Max(0, spec.Attempt - 1), spec.JobDriver));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} failed on attempt {Attempt} and will be retried: {Reason}")]
     private static partial void LogTaskRetry(ILogger logger, string functionName, int attempt, string reason);

@@ -212,7 +212,7 @@ internal sealed partial class Autoscaler
         foreach (var node in nodes.Where(n => n.State == ProviderNodeState.Failed && !_failures.ContainsKey(n.Id)))
         {
             var reason = node.FailureReason ?? "failed (no reason given by the provider)";
-            _failures[node.Id] = new AutoscalerNodeInfo(node.Id, node.NodeType, node.NodeAddress, node.Since ?? now, reason);
+            _failures[node.Id] = new AutoscalerNodeInfo(node.Id, node.NodeType, node.ShownAddress, node.Since ?? now, reason);
             LogNodeFailed(node.Id, node.NodeType, reason, (int)FailureBackoff.TotalSeconds);
         }
 
@@ -267,7 +267,7 @@ internal sealed partial class Autoscaler
         var nodes = await _provider.ListAsync(cancellationToken).ConfigureAwait(false);
         var pending = nodes
             .Where(n => n.State != ProviderNodeState.Failed && !live.Any(r => HeadStateAdapter.Matches(n, r)))
-            .Select(n => new AutoscalerNodeInfo(n.Id, n.NodeType, n.NodeAddress, n.Since ?? now, null))
+            .Select(n => new AutoscalerNodeInfo(n.Id, n.NodeType, n.ShownAddress, n.Since ?? now, null))
             .ToList();
         return new AutoscalerStatus(now, _config.ClusterName, pending, _failures.Values.OrderByDescending(f => f.Since).ToList(), [.. _decisions])
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansRay.Hosting;
 using OrleansRay.ObjectStore.Security;
 
 namespace OrleansRay.Silo.Cli;
@@ -6,7 +7,8 @@ namespace OrleansRay.Silo.Cli;
 /// <summary>Where a CLI process finds the cluster's auth token, and the two options every verb that reaches a cluster
 /// takes (<c>--auth-token</c>, <c>--insecure</c>).</summary>
 /// <remarks>Order: <c>--auth-token</c>, else <c>$ORLEANSRAY_AUTH_TOKEN</c>, else the token file the head wrote on this
-/// machine (<see cref="CliPaths.TokenFile"/>, mode 0600, like the address file). <c>--insecure</c> takes none.</remarks>
+/// machine (<see cref="CliPaths.TokenFile"/>, mode 0600, like the address file). <c>--insecure</c> (or
+/// <c>$ORLEANSRAY_INSECURE</c> when neither option is given) takes none.</remarks>
 internal static class AuthTokens
 {
     /// <summary>A new <c>--auth-token</c> option.</summary>
@@ -19,7 +21,7 @@ internal static class AuthTokens
     public static Option<bool> InsecureOption(string description) => new("--insecure") { Description = description };
 
     /// <summary>Help of a client verb's <c>--insecure</c>.</summary>
-    public const string InsecureClientHelp = "Connect without TLS or a token, to a cluster started with --insecure.";
+    public const string InsecureClientHelp = "Connect without TLS or a token, to a cluster started with --insecure. Default: $ORLEANSRAY_INSECURE (true/false/1/0) unless --auth-token is given.";
 
     /// <summary>The token a verb sends to the head's HTTP API at <paramref name="url"/> as a bearer token: the one given
     /// (option, environment) or, only for a head on this machine (loopback, or the host of this machine's address
@@ -29,7 +31,7 @@ internal static class AuthTokens
     {
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(url);
-        if (parse.GetValue(insecure) || Find(parse.GetValue(token), paths) is not { } found)
+        if (IsInsecure(parse, token, insecure) || Find(parse.GetValue(token), paths) is not { } found)
         {
             return null;
         }
@@ -64,19 +66,48 @@ internal static class AuthTokens
     public static ClusterCredentials? ForClient(ParseResult parse, Option<string?> token, Option<bool> insecure, CliPaths paths)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        if (parse.GetValue(insecure))
+        if (parse.GetResult(insecure) is { Implicit: false } && parse.GetValue(insecure) && parse.GetValue(token) is not null)
         {
-            if (parse.GetValue(token) is not null)
-            {
-                throw CliException.Usage("--auth-token and --insecure: give one; --insecure is for a cluster started with --insecure.");
-            }
+            throw CliException.Usage("--auth-token and --insecure: give one; --insecure is for a cluster started with --insecure.");
+        }
 
+        if (IsInsecure(parse, token, insecure))
+        {
             return null;
         }
 
         return Find(parse.GetValue(token), paths) is { } found
             ? Parse(found.Token, found.Source)
             : throw CliException.Usage($"no auth token: give --auth-token TOKEN or set ${ClusterCredentials.TokenVariable} (the token `orleansray start --head` printed; on the head's machine it is in {paths.TokenFile}), or --insecure for a cluster started with --insecure.");
+    }
+
+    /// <summary>True when the verb connects without TLS or a token: <c>--insecure</c> when given (<c>--insecure false</c>
+    /// too), else <c>$ORLEANSRAY_INSECURE</c> unless <c>--auth-token</c> is given: an explicit option wins over the
+    /// variable.</summary>
+    /// <exception cref="CliException">The variable is not true, false, 1 or 0, or it is true while
+    /// <c>$ORLEANSRAY_AUTH_TOKEN</c> holds a token (one line naming the variable, exit 2).</exception>
+    public static bool IsInsecure(ParseResult parse, Option<string?> token, Option<bool> insecure)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.GetResult(insecure) is { Implicit: false })
+        {
+            return parse.GetValue(insecure);
+        }
+
+        return parse.GetValue(token) is null && InsecureByEnvironment();
+    }
+
+    /// <summary><c>$ORLEANSRAY_INSECURE</c> read as drivers read it; a bad value is a one-line usage error.</summary>
+    public static bool InsecureByEnvironment()
+    {
+        try
+        {
+            return ConnectedCluster.InsecureByEnvironment(Environment.GetEnvironmentVariable);
+        }
+        catch (ArgumentException ex)
+        {
+            throw CliException.Usage(ex.Message);
+        }
     }
 
     /// <summary>The token given, else from the environment, else from this machine's token file; null when none.</summary>

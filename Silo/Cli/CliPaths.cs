@@ -112,6 +112,23 @@ internal sealed class CliPaths
         }
     }
 
+    /// <summary>A head started on this machine (under this root) that still runs: the one the address file names, else the
+    /// newest; null when none does.</summary>
+    public NodeRecord? RunningHead()
+    {
+        var current = ReadAddress();
+        return PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
+            .Where(n => n.IsHead && IsRunning(n))
+            .OrderByDescending(n => current is not null && SameAddress(n.Address, current)).ThenByDescending(n => n.ProcessStart)
+            .FirstOrDefault();
+
+        static bool IsRunning(NodeRecord node)
+        {
+            using var process = NodeProcesses.TryGetProcess(node);
+            return process is not null;
+        }
+    }
+
     /// <summary>True when two "host:port" client addresses name the same endpoint of this machine: equal text, or the same
     /// port on two loopback names (<c>localhost</c>, <c>127.0.0.1</c>, <c>::1</c>).</summary>
     internal static bool SameAddress(string a, string b)

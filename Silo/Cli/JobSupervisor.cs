@@ -26,7 +26,8 @@ internal static class JobSupervisor
     /// <summary>Starts the supervisor of job <paramref name="jobId"/> (its file written already) in the background, in
     /// a session of its own (out of reach of the terminal's Ctrl+C), output to <paramref name="supervisorLog"/>.</summary>
     /// <remarks>The supervisor and the job's driver get the token in <c>$ORLEANSRAY_AUTH_TOKEN</c> (the job's driver finds it
-    /// there as a driver does); with <paramref name="credentials"/> null (--insecure) the variable is removed.</remarks>
+    /// there as a driver does); with <paramref name="credentials"/> null (--insecure) the variable is removed and
+    /// <c>$ORLEANSRAY_INSECURE</c> is true instead, so the job's driver connects without a token as well.</remarks>
     public static Process Launch(CliPaths paths, string jobId, string supervisorLog, ClusterCredentials? credentials)
     {
         var (program, prefix) = NodeLauncher.Self();
@@ -45,10 +46,13 @@ internal static class JobSupervisor
         if (credentials is not null)
         {
             start.Environment[ClusterCredentials.TokenVariable] = credentials.Token;
+            start.Environment.Remove(ConnectedCluster.InsecureVariable);
         }
         else
         {
+            // The job's driver (started by the supervisor, with its variables) connects without a token too.
             start.Environment.Remove(ClusterCredentials.TokenVariable);
+            start.Environment[ConnectedCluster.InsecureVariable] = "true";
         }
 
         return Process.Start(start) ?? throw new CliException("could not start the job's supervisor process.");

@@ -91,6 +91,9 @@ internal static class NodeLauncher
             start.Environment.Remove(ObjectStore.Security.ClusterCredentials.TokenVariable);
         }
 
+        // The launching process decided already: --insecure in the arguments, or the token above.
+        start.Environment.Remove(OrleansRay.Hosting.ConnectedCluster.InsecureVariable);
+
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         return Process.Start(start) ?? throw new CliException("could not start the node process.");
     }

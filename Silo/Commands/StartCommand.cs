@@ -48,7 +48,7 @@ internal sealed class StartCommand : Command
     private readonly Option<int?> _dashboardPort = new("--dashboard-port") { Description = $"Head only: port of the dashboard, /api and /metrics. Default: {DefaultDashboardPort} (a free port when {DefaultDashboardPort} is taken)." };
     private readonly Option<string> _dashboardHost = new("--dashboard-host") { Description = "Head only: address the dashboard listens on; 0.0.0.0 exposes it to the network (it needs the cluster's token unless --insecure; plain HTTP: put a TLS proxy in front).", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<string?> _authToken = AuthTokens.TokenOption();
-    private readonly Option<bool> _insecure = AuthTokens.InsecureOption("No TLS and no token: anyone who can reach this node's ports (and the dashboard) can run code on the cluster. Only for a trusted network; every node and driver of the cluster must use it too.");
+    private readonly Option<bool> _insecure = AuthTokens.InsecureOption("No TLS and no token: anyone who can reach this node's ports (and the dashboard) can run code on the cluster. Only for a trusted network; every node and driver of the cluster must use it too. Default: $ORLEANSRAY_INSECURE (true/false/1/0) unless --auth-token is given.");
     private readonly Option<bool> _metricsOpen = new("--metrics-open") { Description = "Head only: serve /metrics without the token, for a Prometheus that cannot send one (the other endpoints still need it)." };
     private readonly Option<int?> _healthPort = new("--health-port") { Description = "Serve GET /healthz (200 while the node is up, no token needed) over plain HTTP on this port, on any node: for container and Kubernetes probes. The head also answers /healthz on its dashboard port." };
     private readonly Option<string?> _autoscalingConfig = new("--autoscaling-config") { Description = "Head only: run the autoscaler on the head with this cluster config file (YAML, Ray's cluster launcher shape; what `orleansray up` passes): it launches and removes worker nodes for the cluster's pending demands.", HelpName = "FILE" };
@@ -103,6 +103,11 @@ internal sealed class StartCommand : Command
         if (!head)
         {
             EnsureNoHeadOnlyOption(parse);
+        }
+
+        if (head && !launched)
+        {
+            EnsureOneHeadUnlessPortGiven(parse, paths);
         }
 
         var ipText = parse.GetValue(_nodeIp) ?? "127.0.0.1";
@@ -265,6 +270,26 @@ internal sealed class StartCommand : Command
         }
     }
 
+    /// <summary>Ray's <c>ray start --head</c> refuses to start where a head already runs unless given another <c>--port</c>:
+    /// without <c>--port</c> a second head is refused in one line; with it, it starts, and a warning says it takes over
+    /// this machine's address and token files (the CLI's and "auto" drivers' default cluster) and how to reach the other.</summary>
+    /// <exception cref="CliException">A head started here runs and no <c>--port</c> was given.</exception>
+    private void EnsureOneHeadUnlessPortGiven(ParseResult parse, CliPaths paths)
+    {
+        if (paths.RunningHead() is not { } running)
+        {
+            return;
+        }
+
+        if (parse.GetResult(_port) is not { Implicit: false })
+        {
+            throw new CliException($"a head already runs on this machine at {running.Address} (`orleansray status` shows it): stop it with `orleansray stop`, or start a second cluster deliberately with --port PORT (it becomes this machine's default cluster) or with ${CliPaths.TempDirVariable} set to another folder.");
+        }
+
+        var token = Path.Combine(running.Session, "auth_token");
+        ConsoleOutput.Create().MarkupLine(Markup.Escape($"warning: a head already runs on this machine at {running.Address}: this new cluster becomes this machine's default (the address and token files `orleansray` and drivers with Address = \"auto\" read); reach the other with --address {running.Address}{(File.Exists(token) ? " and the token in " + token : " --insecure")}."));
+    }
+
     /// <summary>Refuses, on a worker, an option only the head uses (the dashboard is the head's), as
     /// <c>--autoscaling-config</c> is refused: given and ignored, it would look as if it took effect.</summary>
     private void EnsureNoHeadOnlyOption(ParseResult parse)
@@ -297,18 +322,19 @@ internal sealed class StartCommand : Command
         return new IPEndPoint(host, OptionValues.IsPortFree(host, DefaultDashboardPort) ? DefaultDashboardPort : OptionValues.FreePort(host));
     }
 
-    /// <summary>The node's credentials: none with --insecure; else the token given (option, environment) or found on this
+    /// <summary>The node's credentials: none with --insecure (or $ORLEANSRAY_INSECURE); else the token given (option, environment) or found on this
     /// machine (the head's token file); else, on a head, a new one.</summary>
     private ClusterCredentials? NodeCredentials(ParseResult parse, bool head, CliPaths paths, bool launched, out bool created)
     {
         created = false;
-        if (parse.GetValue(_insecure))
+        if (parse.GetResult(_insecure) is { Implicit: false } && parse.GetValue(_insecure) && parse.GetValue(_authToken) is not null)
         {
-            if (parse.GetValue(_authToken) is not null)
-            {
-                throw CliException.Usage("--auth-token and --insecure: give one; --insecure runs the cluster without a token.");
-            }
+            throw CliException.Usage("--auth-token and --insecure: give one; --insecure runs the cluster without a token.");
+        }
 
+        // A launched node is told by argument (--insecure) or by its token variable: the launching `start` decided.
+        if (launched ? parse.GetValue(_insecure) : AuthTokens.IsInsecure(parse, _authToken, _insecure))
+        {
             return null;
         }
 

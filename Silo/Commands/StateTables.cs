@@ -9,16 +9,16 @@ namespace OrleansRay.Silo.Commands;
 internal static class StateTables
 {
     public static void Nodes(IAnsiConsole console, IReadOnlyList<NodeStateRow> rows) =>
-        Write(console, rows, ["Node", "Address", "State", "Resources", "Available"], n => [n.NodeId, n.Address, n.State, ResourceText.Describe(ResourceSet.From(n.Resources)), ResourceText.Describe(ResourceSet.From(n.Available))]);
+        Write(console, rows, ["Node", "Address", "State", "Head", "Resources", "Available"], n => [n.NodeId, n.Address, n.State, n.IsHeadNode ? "yes" : "no", ResourceText.Describe(ResourceSet.From(n.Resources)), ResourceText.Describe(ResourceSet.From(n.Available))]);
 
     public static void Jobs(IAnsiConsole console, IReadOnlyList<JobStateRow> rows) =>
         Write(console, rows, ["Job", "Status", "Driver", "Namespace", "Start", "End", "Message"], j => [j.JobId, j.State, j.Pid > 0 ? string.Create(CultureInfo.InvariantCulture, $"pid {j.Pid} on {j.Host}") : j.Host, j.Namespace, Time(j.StartedAt), Time(j.EndedAt), j.Message ?? string.Empty]);
 
     public static void Actors(IAnsiConsole console, IReadOnlyList<ActorStateRow> rows) =>
-        Write(console, rows, ["Actor", "Class", "Name", "State", "Node", "Restarts", "Pending calls"], a => [a.ActorId, a.ClassName, a.Name, a.State, a.Node, Number(a.Restarts), a.PendingCalls is { } p ? Number(p) : string.Empty]);
+        Write(console, rows, ["Actor", "Class", "Name", "State", "Job", "Node", "Restarts", "Pending calls"], a => [a.ActorId, a.ClassName, a.Name, a.State, a.JobId, a.Node, Number(a.Restarts), a.PendingCalls is { } p ? Number(p) : string.Empty]);
 
     public static void Tasks(IAnsiConsole console, IReadOnlyList<TaskStateRow> rows) =>
-        Write(console, rows, ["Task", "Name", "State", "Node", "Attempt", "Duration", "Error type", "Error"], t => [t.TaskId, t.Name, t.State, t.Node, t.Attempt < 0 ? string.Empty : Number(t.Attempt), t.DurationMs is { } d ? d.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : string.Empty, t.ErrorType ?? string.Empty, t.ErrorMessage ?? string.Empty]);
+        Write(console, rows, ["Task", "Name", "State", "Job", "Node", "Attempt", "Duration", "Error type", "Error"], t => [t.TaskId, t.Name, t.State, t.JobId, t.Node, t.Attempt < 0 ? string.Empty : Number(t.Attempt), t.DurationMs is { } d ? d.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : string.Empty, t.ErrorType ?? string.Empty, t.ErrorMessage ?? string.Empty]);
 
     public static void Objects(IAnsiConsole console, IReadOnlyList<ObjectStateRow> rows) =>
         Write(console, rows, ["Object", "Owner", "Size", "Reference type", "Status", "Type", "Location", "Store node", "Spilled"], o => [o.ObjectId, o.Owner, Size(o.SizeBytes), o.ReferenceType, o.Status, o.Origin, o.Location, o.StoreNode, o.Spilled is { } s ? (s ? "yes" : "no") : string.Empty]);
@@ -38,7 +38,7 @@ internal static class StateTables
         foreach (var (name, value) in new (string, string)[]
         {
             ("actor_id", actor.ActorId), ("class_name", actor.ClassName), ("name", actor.Name), ("ray_namespace", actor.Namespace),
-            ("state", actor.State), ("node_id", actor.Node), ("num_restarts", Number(actor.Restarts)), ("detached", actor.Detached ? "true" : "false"),
+            ("state", actor.State), ("job_id", actor.JobId), ("node_id", actor.Node), ("num_restarts", Number(actor.Restarts)), ("detached", actor.Detached ? "true" : "false"),
             ("pending_calls", actor.PendingCalls is { } p ? Number(p) : string.Empty), ("calls_run", actor.CallsRun is { } c ? c.ToString(CultureInfo.InvariantCulture) : string.Empty),
         })
         {

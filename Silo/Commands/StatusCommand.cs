@@ -54,7 +54,7 @@ internal sealed class StatusCommand : Command
         console.WriteLine(rule);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Active: {snapshot.AliveCount} node(s)    Dead: {snapshot.DeadCount} node(s)"));
         var table = new Table().Border(ConsoleOutput.Border)
-            .AddColumn("Node").AddColumn("State").AddColumn("Resources").AddColumn("Last report");
+            .AddColumn("Node").AddColumn("Address").AddColumn("State").AddColumn("Resources").AddColumn("Last report");
         foreach (var node in snapshot.Nodes)
         {
             var state = node.State switch
@@ -63,8 +63,10 @@ internal sealed class StatusCommand : Command
                 "STALE" => "[yellow]ALIVE (stale)[/]",
                 _ => "[green]ALIVE[/]",
             };
+            // Named as `list nodes`, `stop` and `down` name it: the node id, and the client address with "(head)" on the head.
             table.AddRow(
                 Markup.Escape(node.NodeId),
+                Markup.Escape(node.IsHeadNode ? node.Address + " (head)" : node.Address),
                 state,
                 Markup.Escape(node.Resources),
                 Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{node.LastReportSeconds:0.0} s ago")));

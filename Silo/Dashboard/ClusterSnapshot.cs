@@ -31,6 +31,7 @@ internal sealed record ClusterSnapshot(
         var pendingGroupsTask = table.PendingGroupsAsync().WaitAsync(cancellationToken);
         var autoscalerTask = grains.GetGrain<IAutoscalerGrain>(0).StatusAsync().WaitAsync(cancellationToken);
         var storesTask = new OrleansRay.Node.ClusterState(grains, null).StoresAsync(cancellationToken);
+        var headTask = table.HeadAsync().WaitAsync(cancellationToken);
         var membership = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         var rows = await rowsTask.ConfigureAwait(false);
         var driverDemands = await driverDemandsTask.ConfigureAwait(false);
@@ -41,7 +42,7 @@ internal sealed record ClusterSnapshot(
             .OrderByDescending(r => r.IsAlive).ThenBy(r => r.Address, StringComparer.Ordinal)
             .ToList();
         var (stores, _) = await storesTask.ConfigureAwait(false);
-        return From(statuses, driverDemands, now, pendingGroups).WithStoreUse(stores) with { Autoscaler = await autoscalerTask.ConfigureAwait(false) };
+        return From(statuses, driverDemands, now, pendingGroups, await headTask.ConfigureAwait(false)).WithStoreUse(stores) with { Autoscaler = await autoscalerTask.ConfigureAwait(false) };
     }
 
     /// <summary>This snapshot with the object stores' real use as the used part of object_store_memory (Ray's
@@ -68,7 +69,12 @@ internal sealed record ClusterSnapshot(
     /// hold (tasks they could not place on any live node), and of the placement groups waiting for resources.</summary>
     /// <remarks>A demand is infeasible when no live node's total resources fit its shape, whoever reported it (as
     /// <c>IRay.PendingDemandsAsync</c> decides): a node's own report only knows whether the node itself could run it.</remarks>
-    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, IReadOnlyList<ResourceDemandInfo> driverDemands, DateTimeOffset now, IReadOnlyList<PendingPlacementGroupInfo>? pendingGroups = null)
+    /// <param name="statuses">The node table's rows.</param>
+    /// <param name="driverDemands">The demands connected drivers hold.</param>
+    /// <param name="now">When the snapshot is taken.</param>
+    /// <param name="pendingGroups">The placement groups waiting for resources.</param>
+    /// <param name="head">The head's node id (where the control store lives), when known.</param>
+    public static ClusterSnapshot From(IReadOnlyList<NodeStatus> statuses, IReadOnlyList<ResourceDemandInfo> driverDemands, DateTimeOffset now, IReadOnlyList<PendingPlacementGroupInfo>? pendingGroups = null, NodeId? head = null)
     {
         ArgumentNullException.ThrowIfNull(statuses);
         ArgumentNullException.ThrowIfNull(driverDemands);
@@ -76,8 +82,10 @@ internal sealed record ClusterSnapshot(
         {
             var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
             var state = !n.IsAlive ? "DEAD" : age > StaleAfter.TotalSeconds ? "STALE" : "ALIVE";
-            return new Node(n.NodeId.Value ?? string.Empty, n.Address, n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total))
+            // The address as `list nodes` shows it (the gateway, what `start` printed and `stop`/`down` name it by).
+            return new Node(n.NodeId.Value ?? string.Empty, OrleansRay.Node.ClusterState.AddressOf(n), n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total))
             {
+                IsHeadNode = head is { } h && n.NodeId == h,
                 ActorCount = n.ActorCount,
                 PrimaryObjectCount = n.PrimaryObjectCount,
                 RunningTaskCount = n.RunningTaskCount,
@@ -136,9 +144,14 @@ internal sealed record ClusterSnapshot(
         return sum;
     }
 
-    /// <summary>One node's row. <paramref name="State"/> is ALIVE, STALE (no report for 5 s) or DEAD.</summary>
+    /// <summary>One node's row. <paramref name="State"/> is ALIVE, STALE (no report for 5 s) or DEAD.
+    /// <paramref name="Address"/> is its client address "HOST:PORT" (<see cref="OrleansRay.Node.ClusterState.AddressOf"/>),
+    /// as <c>list nodes</c> shows it.</summary>
     internal sealed record Node(string NodeId, string Address, bool IsAlive, string State, double LastReportSeconds, IReadOnlyList<Usage> Usage, string Resources)
     {
+        /// <summary>True for the head node (Ray's <c>is_head_node</c>).</summary>
+        public bool IsHeadNode { get; init; }
+
         /// <summary>Actors alive on the node (<see cref="NodeStatus.ActorCount"/>).</summary>
         public int ActorCount { get; init; }
 

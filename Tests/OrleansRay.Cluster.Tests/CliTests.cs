@@ -81,6 +81,38 @@ public sealed class CliTests : IDisposable
         Assert.Empty(_command.NodePids());
     }
 
+    /// <summary>Ray's <c>ray start --head</c> where a head runs: without <c>--port</c> it is refused in one line naming the
+    /// running head (the address file still names it); with <c>--port</c> the second head starts deliberately, and a
+    /// warning says it is now the machine's default and how to reach the first.</summary>
+    [Fact]
+    public async Task A_second_head_is_refused_without_port_and_warned_about_with_port()
+    {
+        var first = "127.0.0.1:" + TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var head = await _command.RunAsync("start", "--head", "--port", first.Split(':')[1], "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(head.ExitCode == 0, head.ToString());
+
+        var again = await _command.RunAsync("start", "--head", "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(again.ExitCode == 1, again.ToString());
+        var line = Assert.Single(again.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: a head already runs on this machine at {first} ", line, StringComparison.Ordinal);
+        Assert.Contains("--port PORT", line, StringComparison.Ordinal);
+        Assert.Single(_command.NodePids());
+        Assert.Equal(first, File.ReadAllText(_command.AddressFile).Trim());
+
+        var second = "127.0.0.1:" + TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var deliberate = await _command.RunAsync("start", "--head", "--port", second.Split(':')[1], "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(deliberate.ExitCode == 0, deliberate.ToString());
+        Assert.Contains($"warning: a head already runs on this machine at {first}: this new cluster becomes this machine's default", deliberate.Output, StringComparison.Ordinal);
+        Assert.Contains($"reach the other with --address {first} and the token in ", deliberate.Output, StringComparison.Ordinal);
+        Assert.Equal(second, File.ReadAllText(_command.AddressFile).Trim());
+
+        var stop = await _command.RunAsync("stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Empty(_command.NodePids());
+    }
+
     [Theory]
     [InlineData("--resources", "{\"accel\":", "error: --resources")]
     [InlineData("--resources", "{\"accel\": -1}", "error: --resources")]

@@ -138,6 +138,27 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
         Assert.Contains("Active: 3 node(s)", good.Output, StringComparison.Ordinal);
     }
 
+    /// <summary><c>$ORLEANSRAY_INSECURE</c> makes a verb connect as <c>--insecure</c> does (this secured cluster then
+    /// says it answered with TLS); <c>--auth-token</c> given wins over it; a bad value is one line naming it.</summary>
+    [Fact]
+    public async Task ORLEANSRAY_INSECURE_acts_as_insecure_unless_an_option_is_given_and_a_bad_value_is_named()
+    {
+        using var insecure = new OrleansRayCommand("orx-", new Dictionary<string, string> { ["ORLEANSRAY_INSECURE"] = "1" });
+        var plain = await insecure.RunAsync("status", "--address", Cluster.Address);
+        Assert.True(plain.ExitCode == 2, plain.ToString());
+        Assert.Contains("answered with TLS, which --insecure does not use", plain.Error, StringComparison.Ordinal);
+
+        var withToken = await insecure.RunAsync("status", "--address", Cluster.Address, "--auth-token", Cluster.AuthToken!);
+        Assert.True(withToken.ExitCode == 0, withToken.ToString());
+        Assert.Contains("Active: 3 node(s)", withToken.Output, StringComparison.Ordinal);
+
+        using var bad = new OrleansRayCommand("orx-", new Dictionary<string, string> { ["ORLEANSRAY_INSECURE"] = "maybe" });
+        var refused = await bad.RunAsync("list", "nodes", "--address", Cluster.Address);
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: $ORLEANSRAY_INSECURE is 'maybe': expected true, false, 1 or 0", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_token_is_kept_0600_on_the_heads_machine_and_in_no_process_command_line()

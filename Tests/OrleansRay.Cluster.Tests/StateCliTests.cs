@@ -88,6 +88,126 @@ public sealed class StateCliTests : IAsyncLifetime
         Assert.True(cluster.Head.Owns(Assert.Single(headJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), head.ToString());
     }
 
+    /// <summary>Ray's <c>ray list tasks --filter "job_id=..."</c> (and actors): with two drivers connected, each job's
+    /// filter lists that job's tasks and actor only, every row shows the job's id as <c>list jobs</c> does, and a job no
+    /// table lists matches nothing.</summary>
+    [Fact]
+    public async Task List_tasks_and_actors_filtered_by_job_id_show_that_jobs_work_only()
+    {
+        var cluster = _shared.Cluster;
+        var known = await JobIdsAsync(cluster);
+        await using var first = await Driver.ConnectAsync(cluster);
+        var firstJob = await NewJobAsync(cluster, known);
+        Assert.Equal(new[] { 4, 9 }, await first.GetAsync(new[] { first.Task(Work.Square, 2).Remote(), first.Task(Work.Square, 3).Remote() }, Deadline));
+        var counter = first.Actor(() => new Counter()).Remote();
+        Assert.Equal(1, await first.GetAsync(counter.Task(CounterCalls.Increment).Remote(), Deadline));
+
+        known.Add(firstJob);
+        await using var second = await Driver.ConnectAsync(cluster);
+        var secondJob = await NewJobAsync(cluster, known);
+        Assert.Equal(new[] { 16, 25 }, await second.GetAsync(new[] { second.Task(Work.Square, 4).Remote(), second.Task(Work.Square, 5).Remote() }, Deadline));
+
+        var firstTasks = await ListAsync(cluster, "tasks", firstJob);
+        var secondTasks = await ListAsync(cluster, "tasks", secondJob);
+        Assert.True(firstTasks.Count(t => t.GetProperty("name").GetString() == "Work.Square") >= 2, string.Join("\n", firstTasks));
+        Assert.True(secondTasks.Count(t => t.GetProperty("name").GetString() == "Work.Square") >= 2, string.Join("\n", secondTasks));
+        Assert.All(firstTasks, t => Assert.Equal(firstJob, t.GetProperty("job_id").GetString()));
+        Assert.All(secondTasks, t => Assert.Equal(secondJob, t.GetProperty("job_id").GetString()));
+        Assert.Empty(firstTasks.Select(t => t.GetProperty("task_id").GetString()).Intersect(secondTasks.Select(t => t.GetProperty("task_id").GetString())));
+
+        var firstActors = await ListAsync(cluster, "actors", firstJob);
+        Assert.Contains(firstActors, a => a.GetProperty("class_name").GetString()!.Contains(nameof(Counter), StringComparison.Ordinal));
+        Assert.All(firstActors, a => Assert.Equal(firstJob, a.GetProperty("job_id").GetString()));
+        Assert.DoesNotContain(await ListAsync(cluster, "actors", secondJob), a => a.GetProperty("class_name").GetString()!.Contains(nameof(Counter), StringComparison.Ordinal));
+
+        Assert.Empty(await ListAsync(cluster, "tasks", "no-such-job"));
+    }
+
+    private static async Task<List<JsonElement>> ListAsync(LocalCluster cluster, string resource, string jobId)
+    {
+        var result = await cluster.RunAsync("list", resource, "--filter", "job_id=" + jobId, "--format", "json", "--limit", "10000");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output);
+        return json.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static async Task<HashSet<string>> JobIdsAsync(LocalCluster cluster)
+    {
+        var result = await cluster.RunAsync("list", "jobs", "--format", "json", "--limit", "10000");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Output);
+        return json.RootElement.EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The one running job not in <paramref name="known"/>: the driver just connected (its row comes with its start).</summary>
+    private static async Task<string> NewJobAsync(LocalCluster cluster, HashSet<string> known)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var result = await cluster.RunAsync("list", "jobs", "--filter", "status=RUNNING", "--format", "json", "--limit", "10000");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            using var json = JsonDocument.Parse(result.Output);
+            var fresh = json.RootElement.EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!).Where(id => !known.Contains(id)).ToList();
+            if (fresh.Count == 1)
+            {
+                return fresh[0];
+            }
+
+            Assert.True(fresh.Count == 0 && DateTime.UtcNow < deadline, $"expected one new running job, found {string.Join(", ", fresh)}\n{result}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    /// <summary>Ray's <c>ray list nodes</c> has <c>is_head_node</c>: the head's row is true, every worker's false, in
+    /// JSON, in the table, and as a filter.</summary>
+    [Fact]
+    public async Task List_nodes_marks_the_head_with_is_head_node_and_filters_by_it()
+    {
+        var cluster = _shared.Cluster;
+
+        var result = await cluster.RunAsync("list", "nodes", "--filter", "state=ALIVE", "--format", "json");
+
+        _output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(cluster.RunningNodes.Count, rows.Count);
+        foreach (var node in cluster.RunningNodes)
+        {
+            var row = Assert.Single(rows, r => node.Owns(r.GetProperty("node_id").GetString()));
+            Assert.Equal(node.IsHead, row.GetProperty("is_head_node").GetBoolean());
+        }
+
+        var heads = await cluster.RunAsync("list", "nodes", "--filter", "is_head_node=true", "--format", "json");
+        Assert.Equal(0, heads.ExitCode);
+        using var headsJson = JsonDocument.Parse(heads.Output);
+        Assert.True(cluster.Head.Owns(Assert.Single(headsJson.RootElement.EnumerateArray().ToList()).GetProperty("node_id").GetString()), heads.ToString());
+
+        var table = await cluster.RunAsync("list", "nodes", "--filter", "is_head_node=true");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("Head", table.Output, StringComparison.Ordinal);
+        Assert.Contains(cluster.Head.Address, table.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary><c>status</c> names each node by the address <c>list nodes</c> shows, <c>start</c> printed and <c>stop</c>
+    /// and <c>down</c> name it by (its client port), beside its node id, and marks the head.</summary>
+    [Fact]
+    public async Task Status_names_each_node_by_its_list_nodes_address_and_marks_the_head()
+    {
+        var cluster = _shared.Cluster;
+
+        var status = await cluster.RunAsync("status");
+
+        _output.WriteLine(status.ToString());
+        Assert.Equal(0, status.ExitCode);
+        foreach (var node in cluster.RunningNodes)
+        {
+            var address = node.IsHead ? node.Address + " (head)" : node.Address + " ";
+            Assert.Contains(status.Output.Split('\n'), l => l.Contains(node.NodeIdPrefix, StringComparison.Ordinal) && l.Contains(address, StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task Get_actor_of_an_unknown_id_is_one_line_with_exit_code_2_as_an_unknown_job_is()
     {

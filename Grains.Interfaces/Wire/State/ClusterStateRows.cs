@@ -15,7 +15,12 @@ public sealed record NodeStateRow(
     string State,
     IReadOnlyDictionary<string, double> Resources,
     IReadOnlyDictionary<string, double> Available,
-    DateTimeOffset ReportedAt);
+    DateTimeOffset ReportedAt)
+{
+    /// <summary>True for the head node: the node the control store lives on, the one <c>orleansray start --head</c>
+    /// started (Ray's <c>is_head_node</c>; JSON field <c>is_head_node</c>).</summary>
+    public bool IsHeadNode { get; init; }
+}
 
 /// <summary>One job as the state API lists it (Ray's <c>ray list jobs</c> row), from the job table.</summary>
 /// <param name="JobId">The job's id.</param>

@@ -28,7 +28,14 @@ public sealed record TaskStateRow(
     [property: Id(7)] DateTimeOffset? EndedAt,
     [property: Id(8)] double? DurationMs,
     [property: Id(9)] string? ErrorType,
-    [property: Id(10)] string? ErrorMessage);
+    [property: Id(10)] string? ErrorMessage)
+{
+    /// <summary>The job the task belongs to (Ray's <c>job_id</c>), as <c>list jobs</c> shows it: its driver's job, also
+    /// for tasks nested in its tasks. Empty for work of no job (a detached actor's) or of a job the job table no longer
+    /// lists.</summary>
+    /// <remarks>Nodes know a job by its driver's worker id and send that here; the state API replaces it by the job's id.</remarks>
+    [Id(11)] public string JobId { get; init; } = string.Empty;
+}
 
 /// <summary>One actor as the state API lists it (Ray's <c>ray list actors</c> row).</summary>
 /// <param name="ActorId">The actor's id.</param>
@@ -52,7 +59,14 @@ public sealed record ActorStateRow(
     [property: Id(6)] int Restarts,
     [property: Id(7)] bool Detached,
     [property: Id(8)] int? PendingCalls,
-    [property: Id(9)] long? CallsRun);
+    [property: Id(9)] long? CallsRun)
+{
+    /// <summary>The job that created the actor (Ray's <c>job_id</c>), as <c>list jobs</c> shows it. Empty for a detached
+    /// actor, one created inside a task (its owner is that task's node, not a driver), one no node hosts, or one of a
+    /// job the job table no longer lists.</summary>
+    /// <remarks>Nodes know a job by its driver's worker id and send that here; the state API replaces it by the job's id.</remarks>
+    [Id(10)] public string JobId { get; init; } = string.Empty;
+}
 
 /// <summary>One object as the state API and <c>memory</c> list it (Ray's <c>ray list objects</c> / <c>ray memory</c> row):
 /// its owner's record of it.</summary>

@@ -22,7 +22,14 @@ internal enum ProviderNodeState
 /// port is not known to the provider (a pod's IP); null while unknown.</param>
 /// <param name="FailureReason">Why it failed (null unless <see cref="ProviderNodeState.Failed"/>).</param>
 /// <param name="Since">When it entered <paramref name="State"/> (or was launched), when the provider knows.</param>
-internal sealed record ProviderNode(string Id, string NodeType, ProviderNodeState State, string? NodeAddress, string? FailureReason, DateTimeOffset? Since);
+/// <param name="Address">Its client address "HOST:PORT" (the <c>--port</c> it was started with), how <c>status</c>,
+/// <c>list nodes</c> (address), <c>stop</c> and <c>down</c> name a node; null when the provider does not know it (then
+/// <paramref name="NodeAddress"/> is shown).</param>
+internal sealed record ProviderNode(string Id, string NodeType, ProviderNodeState State, string? NodeAddress, string? FailureReason, DateTimeOffset? Since, string? Address = null)
+{
+    /// <summary>How <c>status</c> names the node: <see cref="Address"/>, else <see cref="NodeAddress"/>.</summary>
+    public string? ShownAddress => Address ?? NodeAddress;
+}
 
 /// <summary>Ray's NodeProvider: where the autoscaler's worker nodes come from. The autoscaler (on the head) calls it with
 /// the planner's decisions; <c>orleansray down</c> calls <see cref="TerminateAsync"/> for every node it lists.</summary>

@@ -249,8 +249,9 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         var worker = new Worker(process, nodeType.Name, port, nodePort, string.Create(CultureInfo.InvariantCulture, $"{ip}:{nodePort}"), logFile, _time.GetUtcNow())
         {
             RecordFile = Path.Combine(_settings.Folder, string.Create(CultureInfo.InvariantCulture, $"worker-{process.Id}.json")),
+            Address = string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}"),
         };
-        CliPaths.WriteAtomically(worker.RecordFile, new LocalWorkerRecord(process.Id, started, nodeType.Name, string.Create(CultureInfo.InvariantCulture, $"{ip}:{port}"), logFile).ToJson());
+        CliPaths.WriteAtomically(worker.RecordFile, new LocalWorkerRecord(process.Id, started, nodeType.Name, worker.Address, logFile).ToJson());
         return worker;
     }
 
@@ -364,6 +365,9 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
 
         public required string RecordFile { get; init; }
 
+        /// <summary>Its client address (<c>--port</c>): how status and <c>down</c> name it.</summary>
+        public required string Address { get; init; }
+
         public ProviderNodeState State { get; set; } = ProviderNodeState.Launching;
 
         public DateTimeOffset Since { get; set; } = started;
@@ -372,6 +376,6 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
 
         public bool Terminated { get; set; }
 
-        public ProviderNode ToNode() => new(Id, NodeType, State, NodeAddress, FailureReason, Since);
+        public ProviderNode ToNode() => new(Id, NodeType, State, NodeAddress, FailureReason, Since, Address);
     }
 }

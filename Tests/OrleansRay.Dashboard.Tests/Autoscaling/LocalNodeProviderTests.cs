@@ -61,6 +61,9 @@ public sealed class LocalNodeProviderTests : IAsyncLifetime
         Assert.Matches(@"^127\.0\.0\.1:\d+$", node.NodeAddress);
         var record = Assert.Single(LocalWorkerRecord.ReadAll(LocalNodeProvider.FolderOf(Session)));
         Assert.Equal(node.Id, record.Record.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Status shows it by its client address, the one `down` names it by (its record's), not its node port.
+        Assert.Equal(record.Record.Address, node.ShownAddress);
+        Assert.NotEqual(node.NodeAddress, node.ShownAddress);
         var running = await UntilAsync(provider, nodes => nodes.SingleOrDefault(n => n.State == ProviderNodeState.Running));
 
         // The worker got the head's address, the type's resources and options, the head's --load, its session, --block.
