@@ -77,11 +77,13 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Waits until <paramref name="numReturns"/> of the objects are ready, or <paramref name="timeout"/> passes
     /// (null: no timeout). Both lists keep the input's order; Ready has at most numReturns entries. As Ray's
-    /// <c>ray.wait</c>: an empty list answers two empty lists at once (whatever <paramref name="numReturns"/> is), and a
-    /// ref may be listed only once.</summary>
+    /// <c>ray.wait</c>: <paramref name="numReturns"/> is from 1 to the number of refs (default 1), an empty list answers
+    /// two empty lists at once (whatever <paramref name="numReturns"/> is, so waiting for all of a list that may be empty
+    /// works), and a ref may be listed only once.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="objectRefs"/> is null.</exception>
     /// <exception cref="ArgumentException">A ref is null, or listed twice (the message names both positions).</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is negative or more than the refs
-    /// given, or <paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is 0 or negative, or more than the
+    /// refs given (a non-empty list); or <paramref name="timeout"/> is negative.</exception>
     /// <remarks>Invalid arguments fail the returned task; they are not thrown by the call itself.</remarks>
     Task<WaitResult<TRef>> WaitAsync<TRef>(IEnumerable<TRef> objectRefs, int numReturns = 1, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         where TRef : ObjectRef;

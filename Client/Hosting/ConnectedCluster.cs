@@ -79,6 +79,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        if (options.LogTo is { } logTo)
+        {
+            builder.Logging.AddProvider(logTo);
+        }
+
         // A node that dies makes Orleans' connection and gateway code warn, with stacks, on every retry; the runtime says
         // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show.
         foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking" })

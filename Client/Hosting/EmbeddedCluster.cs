@@ -52,6 +52,11 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.LogLevel);
+        if (options.LogTo is { } logTo)
+        {
+            builder.Logging.AddProvider(logTo);
+        }
+
         // Orleans advises ServerGC at every start; an embedded node lives inside the user's process and its GC choice.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         // Orleans 10.4.2's watchdog warns at start that its check "has not completed for" about the machine's uptime

@@ -222,10 +222,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             return Task.FromResult(new WaitResult<TRef>(Array.Empty<TRef>(), Array.Empty<TRef>()));
         }
 
-        if (numReturns < 0 || numReturns > refs.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
-        }
+        CheckNumReturns(numReturns, refs.Count);
 
         if (refs is not RefRun<TRef>) // a previous answer's list holds no null and no ref twice
         {
@@ -244,6 +241,24 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
 
         return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken);
+    }
+
+    /// <summary>Refuses a count of refs to wait for that Ray's <c>ray.wait</c> refuses too: none or fewer (it would answer
+    /// at once, and waiting for nothing is a slip: num_returns &lt;= 0), or more than were given (the wait could never
+    /// end).</summary>
+    private static void CheckNumReturns(int numReturns, int count)
+    {
+        if (numReturns <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numReturns),
+                $"numReturns = {numReturns}: WaitAsync waits for at least one of the refs (Ray's ray.wait refuses num_returns <= 0 too); give a number from 1 to {count}, the number of refs.");
+        }
+
+        if (numReturns > count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numReturns),
+                $"numReturns = {numReturns} is more than the {count} ref(s) given, so the wait could never end (Ray's ray.wait refuses it too); give at most {count}.");
+        }
     }
 
     /// <summary>Refuses a null item, and a ref listed twice (Ray: "Wait requires a list of unique object refs"): a

@@ -67,6 +67,10 @@ public sealed class RayOptions
     /// <summary>Minimum level of the embedded node's log. Default: Warning.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 
+    /// <summary>A second place the driver's log goes, next to the console (tests read its warnings there); null: the
+    /// console only. Not public: an application that wants its own logging hosts a node with <c>UseOrleansRay</c>.</summary>
+    internal Microsoft.Extensions.Logging.ILoggerProvider? LogTo { get; set; }
+
     internal void Validate()
     {
         if (NumCpus is { } cpus && (cpus < 0 || double.IsNaN(cpus) || double.IsInfinity(cpus)))

@@ -67,6 +67,10 @@ internal sealed class ActorServices
     /// cluster before then).</summary>
     public ActorTableClient ActorTable => LazyInitializer.EnsureInitialized(ref _actorTable, () => new ActorTableClient(GrainFactory, Logger));
 
+    /// <summary>Warns once per shape about actors created here that no live node could hold (null: no warnings, as in
+    /// unit tests).</summary>
+    public InfeasibleWarnings? Infeasible { get; init; }
+
     /// <summary>Where the actor layer's shared parts log (the node runtime's logger; none in unit tests).</summary>
     public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 

@@ -53,6 +53,7 @@ internal sealed partial class ActorSubmitter
             ? groups.Keys.Order(StringComparer.Ordinal).ToArray()
             : Array.Empty<string>();
 
+        _runtime.Infeasible?.CheckActor(spec.ClassName, spec.Options.Resources);
         var outbox = OutboxOf(CurrentCaller(), spec.ActorId);
         var created = outbox.SendCreate(spec, _runtime.Cluster.PlaceActor(spec.Options.Resources, spec.Options.Placement));
         if (!created.IsCompleted)

@@ -61,7 +61,9 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
         Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
-        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code, Logger = logger };
+        // Warns once per shape about owned work no live node could hold: tasks at each refresh, actors as they are created.
+        var infeasible = new InfeasibleWarnings(Cluster.Refresh, Node, Scheduler, Cluster.ParkedDemands, logger);
+        ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code, Logger = logger, Infeasible = infeasible };
         Actors = new ActorSubmitter(ActorServices, logger);
         Cluster.Occupancy = new NodeOccupancy(this);
         Cluster.ResultsReturned = Foreign.Deliver;

@@ -3,8 +3,9 @@ using Xunit;
 
 namespace OrleansRay.Tests;
 
-/// <summary>WaitAsync of an empty or repeating list, as Ray's <c>ray.wait</c>: <c>ray.wait([])</c> is <c>([], [])</c>, and a
-/// ref listed twice is refused ("Wait requires a list of unique object refs").</summary>
+/// <summary>WaitAsync of an empty or repeating list and of a count out of range, as Ray's <c>ray.wait</c>:
+/// <c>ray.wait([])</c> is <c>([], [])</c>, a ref listed twice is refused ("Wait requires a list of unique object refs"),
+/// and so is a <c>num_returns</c> of 0 or less, or more than the refs given.</summary>
 [Collection(RayCollection.Name)]
 public sealed class WaitEdgeCaseTests
 {
@@ -55,5 +56,35 @@ public sealed class WaitEdgeCaseTests
         var (ready, notReady) = await _ray.WaitAsync(many.Take(40), numReturns: 40, timeout: Deadline);
         Assert.Equal(40, ready.Count);
         Assert.Empty(notReady);
+    }
+    [Fact]
+    public async Task WaitAsync_refuses_numReturns_of_zero_or_less_in_one_line_saying_what_to_give()
+    {
+        var refs = new[] { await _ray.PutAsync(1), await _ray.PutAsync(2), await _ray.PutAsync(3) };
+        foreach (var numReturns in new[] { 0, -1, int.MinValue })
+        {
+            var wait = _ray.WaitAsync(refs, numReturns, Deadline);
+            var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => wait);
+            Assert.Equal("numReturns", refused.ParamName);
+            Assert.DoesNotContain('\n', refused.Message);
+            Assert.Contains($"numReturns = {numReturns}", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("give a number from 1 to 3", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task WaitAsync_refuses_numReturns_above_the_number_of_refs_in_one_line_saying_what_to_give()
+    {
+        var refs = new[] { await _ray.PutAsync(1), await _ray.PutAsync(2) };
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _ray.WaitAsync(refs, numReturns: 3, Deadline));
+        Assert.Equal("numReturns", refused.ParamName);
+        Assert.DoesNotContain('\n', refused.Message);
+        Assert.Contains("more than the 2 ref(s) given", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("give at most 2", refused.Message, StringComparison.Ordinal);
+
+        // The bounds themselves wait as asked: every ref is ready, so both answer at once.
+        Assert.Equal(refs, (await _ray.WaitAsync(refs, numReturns: 2, Deadline)).Ready);
+        var one = await _ray.WaitAsync(refs, numReturns: 1, Deadline);
+        Assert.Equal(new[] { refs[0] }, one.Ready);
     }
 }
