@@ -50,7 +50,9 @@ internal static class ArgumentPacker
             return TaskArg.FromValue(runtime.Copier.CopyIn(value, what));
         }
 
-        if (store.IsLarge(value) && !runtime.Copier.PacksValues) // the size check first: a few type tests, false for scalars
+        // The size check first: a few type tests, false for scalars. A plain value (a string, an array of primitives) is
+        // not packed even by job code (JobSerializer.Pack): it goes into the store as it is, as other code's values do.
+        if (store.IsLarge(value) && (!runtime.Copier.PacksValues || Code.JobSerializer.IsPlain(value)))
         {
             // The put copies the value into the store before Remote() returns: the stored bytes are the snapshot.
             return PutLarge(runtime, store, value!, what);

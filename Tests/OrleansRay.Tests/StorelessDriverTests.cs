@@ -93,6 +93,25 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
             "freeing the driver's ref deletes every copy");
     }
 
+    [Fact]
+    public async Task Value_arguments_over_the_message_limit_reach_a_task_on_another_node_through_the_nodes_store()
+    {
+        await using var ray = await ConnectStorelessAsync();
+        var data = Noise(2);
+        var text = new string('x', Size / 2) + "end"; // serialized, not raw: over the limit too
+        var list = Enumerable.Range(0, Size / 8).Select(i => (double)i).ToList(); // packed by the driver's job code
+
+        var sum = ray.Task(Checksum, data).Options(On(Far)).Remote();
+        var textSum = ray.Task(ChecksumOfText, text).Options(On(Far)).Remote();
+        var listSum = ray.Task(Sum, list).Options(On(Far)).Remote();
+
+        Assert.Equal(Checksum(data), await ray.GetAsync(sum, Deadline));
+        Assert.Equal(ChecksumOfText(text), await ray.GetAsync(textSum, Deadline));
+        Assert.Equal(list.Sum(), await ray.GetAsync(listSum, Deadline));
+    }
+
+    public static double Sum(List<double> values) => values.Sum();
+
     public static byte[] MakeNoise(int seed) => Noise(seed);
 
     [Fact]
