@@ -30,14 +30,21 @@ public interface IRay : IAsyncDisposable
     ActorCreation<TActor> Actor<TActor>(Expression<Func<TActor>> constructor) where TActor : class;
 
     /// <summary>Stores a value in the object store and returns its ref.</summary>
+    /// <remarks>A value above <see cref="RayOptions.InlineThreshold"/> goes into the node's object store; a connected
+    /// driver on another machine than the node it connected through (it has no store of its own) sends it into that
+    /// node's store over the network in chunks (Ray Client's put), so it may be as large as that store holds. This
+    /// driver stays its owner; the object is lost with that node.</remarks>
     /// <exception cref="ArgumentException">The value's type cannot be serialized.</exception>
     /// <exception cref="ObjectStoreFullRayException">A large value found no room in the node's object store (everything
     /// in it is pinned or being written, and nothing could be spilled in time), or is larger than the whole store.</exception>
+    /// <exception cref="RayException">A driver without a store could not reach its node's store, or the store refused
+    /// the value for another reason (the message says which).</exception>
     ValueTask<ObjectRef<T>> PutAsync<T>(T value, CancellationToken cancellationToken = default);
 
     /// <summary>Stores an array of <paramref name="length"/> elements that <paramref name="fill"/> writes in place, and
     /// returns its ref: above the inline threshold the span is the object's memory in the node's object store (as
-    /// plasma's create/seal: no temporary array, no second copy), below it a new array. Reading it back is as for a put
+    /// plasma's create/seal: no temporary array, no second copy), below it a new array. A connected driver without a
+    /// store of its own fills a new array and sends it into its node's store, as <c>PutAsync(value)</c> does. Reading it back is as for a put
     /// <c>T[]</c> (<see cref="GetAsync{T}(ObjectRef{T}, CancellationToken)"/>, <see cref="GetBufferAsync{T}"/>).</summary>
     /// <typeparam name="T">A primitive element type (float, double, int, byte, ...).</typeparam>
     /// <typeparam name="TState">What <paramref name="fill"/> needs (e.g. the source slice), passed without a closure.</typeparam>

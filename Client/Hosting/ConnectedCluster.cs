@@ -190,8 +190,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine
     /// (Ray's driver uses its local raylet's store): the driver's large puts live there, and it maps objects there
-    /// zero-copy, pulling other nodes' objects into it first. Elsewhere the driver has no store and fetches values
-    /// over the holders' transfer endpoints.</summary>
+    /// zero-copy, pulling other nodes' objects into it first. Elsewhere the driver has no store: it fetches values over
+    /// the holders' transfer endpoints, and puts its large values into that node's store over its transfer endpoint
+    /// (<see cref="NodeStorePuts"/>, Ray Client's chunked put).</summary>
     /// <returns>The driver's client of that store (closed when the driver disconnects), or null.</returns>
     private static async Task<ObjectStore.ObjectStoreClient?> AttachNodeStoreAsync(NodeRuntime runtime, IPEndPoint gateway, IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -199,6 +200,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var node = rows.FirstOrDefault(r => r.IsAlive && r.Gateway is { } g && IPEndPoint.TryParse(g, out var at) && at.Equals(gateway));
         if (node?.Store is not { SocketPath: { } socket } info || info.Machine != MachineIdentity.Value || !File.Exists(socket))
         {
+            if (node?.Store is { } remote)
+            {
+                runtime.Values.NodePuts = new NodeStorePuts(remote.TransferEndPoint, node.NodeId.Value ?? string.Empty, runtime.Options.InlineThreshold, runtime.Copier.Serializer, runtime.Options.Credentials);
+            }
+
             return null;
         }
 

@@ -45,7 +45,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ThrowIfDisposed();
         object? boxed = value;
-        if (Runtime.Store is { } store && store.IsLarge(boxed))
+        if (Runtime.Values.Puts is { } store && store.IsLarge(boxed))
         {
             return PutStoredAsync<T>(store, boxed!, cancellationToken);
         }
@@ -66,7 +66,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             throw new ArgumentException($"PutAsync with a fill callback stores arrays of primitive elements; {typeof(T).FullName} is not one. Put a {typeof(T).Name}[] with PutAsync(value) instead.", nameof(T));
         }
 
-        if (Runtime.Store is { } store && (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > store.InlineThreshold)
+        if (Runtime.Values.Puts is { } store && (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > store.InlineThreshold)
         {
             return PutFilledAsync(store, length, state, fill, cancellationToken);
         }
@@ -85,7 +85,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return new ValueTask<ObjectRef<T[]>>(new ObjectRef<T[]>(entry.Id, Runtime.WorkerId, Runtime.Reader, detachable: true));
     }
 
-    private async ValueTask<ObjectRef<T[]>> PutFilledAsync<T, TState>(LocalObjectStore store, int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken)
+    private async ValueTask<ObjectRef<T[]>> PutFilledAsync<T, TState>(IObjectStorePuts store, int length, TState state, System.Buffers.SpanAction<T, TState> fill, CancellationToken cancellationToken)
         where T : unmanaged
     {
         var id = ObjectId.NewId();
@@ -109,8 +109,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     }
 
     /// <summary>Puts a value above the inline threshold into the node's object store (the store's copy is the snapshot:
-    /// no deep copy in managed memory first).</summary>
-    private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(LocalObjectStore store, object value, CancellationToken cancellationToken)
+    /// no deep copy in managed memory first): this runtime's own, or the connected node's for a driver without one.</summary>
+    private async ValueTask<ObjectRef<T>> PutStoredAsync<T>(IObjectStorePuts store, object value, CancellationToken cancellationToken)
     {
         var id = ObjectId.NewId();
         StoredObject stored;

@@ -35,20 +35,24 @@ internal static class ArgumentPacker
     }
 
     /// <summary>A value argument as the task or actor gets it: a copy (so the caller may change its own object after
-    /// <c>Remote()</c>), or, when it is above the inline threshold and the runtime has an object store, an object put
-    /// into the store and passed by ref, as Ray puts an argument over 100 KiB into the object store at submission.
+    /// <c>Remote()</c>), or, when it is above the inline threshold, an object put into the object store and passed by
+    /// ref, as Ray puts an argument over 100 KiB into the object store at submission: the runtime's own store, or, for a
+    /// connected driver without one, the store of the node it connected through (<see cref="Ownership.NodeStorePuts"/>).
     /// Inline it would travel inside the call's message, which a task channel frame (16 MiB) and an Orleans message
     /// (100 MB) cannot carry.</summary>
     /// <exception cref="ArgumentException">The value cannot be serialized (names it and its type).</exception>
     /// <exception cref="ObjectStoreFullRayException">The store has no room for it, even after spilling.</exception>
+    /// <exception cref="RayException">The node's store refused it or could not be reached (a driver without a store).</exception>
     public static TaskArg PackValue(NodeRuntime runtime, object? value, string what)
     {
-        if (runtime.Store is not { } store)
+        if (runtime.Values.Puts is not { } store)
         {
             return TaskArg.FromValue(runtime.Copier.CopyIn(value, what));
         }
 
-        if (store.IsLarge(value) && !runtime.Copier.PacksValues) // the size check first: a few type tests, false for scalars
+        // The size check first: a few type tests, false for scalars. A plain value (a string, an array of primitives) is
+        // not packed even by job code (JobSerializer.Pack): it goes into the store as it is, as other code's values do.
+        if (store.IsLarge(value) && (!runtime.Copier.PacksValues || Code.JobSerializer.IsPlain(value)))
         {
             // The put copies the value into the store before Remote() returns: the stored bytes are the snapshot.
             return PutLarge(runtime, store, value!, what);
@@ -59,13 +63,14 @@ internal static class ArgumentPacker
         return copy is PackedValue && store.IsLarge(copy) ? PutLarge(runtime, store, copy, what) : TaskArg.FromValue(copy);
     }
 
-    private static TaskArg PutLarge(NodeRuntime runtime, Ownership.LocalObjectStore store, object value, string what)
+    private static TaskArg PutLarge(NodeRuntime runtime, Ownership.IObjectStorePuts store, object value, string what)
     {
         var id = ObjectId.NewId();
         StoredObject stored;
         try
         {
-            // Blocks while the store makes room (spilling), as Ray's submission of a large argument does.
+            // Blocks while the store makes room (spilling), or the bytes travel to the node's store, as Ray's submission of
+            // a large argument does.
             var put = store.PutAsync(id, value, what, CancellationToken.None);
             stored = put.IsCompletedSuccessfully ? put.Result : put.AsTask().GetAwaiter().GetResult();
         }

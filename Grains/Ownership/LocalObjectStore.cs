@@ -17,7 +17,7 @@ namespace OrleansRay.Ownership;
 /// Values up to <see cref="NodeRuntimeOptions.InlineThreshold"/> stay in the owner's memory exactly as before; the size
 /// check is a few type tests (no serialization), so the small-value hot path does not pay for the store.
 /// </remarks>
-internal sealed partial class LocalObjectStore
+internal sealed partial class LocalObjectStore : IObjectStorePuts
 {
     /// <summary>How long a read waits for an object the owner recorded as stored (it is sealed already; this only
     /// bounds a restore from spill that must first make room).</summary>
@@ -92,7 +92,7 @@ internal sealed partial class LocalObjectStore
     }
 
     /// <summary>Bytes of a raw array's elements (long: a double[] may pass 2 GiB, which the store then refuses clearly).</summary>
-    private static long RawSize(Array array) => array.LongLength * (Type.GetTypeCode(array.GetType().GetElementType()) switch
+    public static long RawSize(Array array) => array.LongLength * (Type.GetTypeCode(array.GetType().GetElementType()) switch
     {
         TypeCode.Boolean or TypeCode.Byte or TypeCode.SByte => 1,
         TypeCode.Char or TypeCode.Int16 or TypeCode.UInt16 => 2,
@@ -120,17 +120,8 @@ internal sealed partial class LocalObjectStore
             return Stored(id, array.GetType(), array.Length, size);
         }
 
-        byte[] bytes;
         var packed = value is PackedValue;
-        try
-        {
-            // A job's value is serialized already, by its job's serializer: its bytes go in as they are.
-            bytes = value is PackedValue p ? p.Bytes : _serializer.SerializeToArray<object>(value);
-        }
-        catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
-        {
-            throw ValueCopier.Unserializable(value.GetType(), what, ex);
-        }
+        var bytes = Serialize(value, what, _serializer);
 
         var serializedWriter = await CreateAsync(storeId, bytes.Length, what, value, cancellationToken).ConfigureAwait(false);
         await using (serializedWriter.ConfigureAwait(false))
@@ -183,12 +174,34 @@ internal sealed partial class LocalObjectStore
     private ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, object value, CancellationToken cancellationToken) =>
         CreateAsync(id, size, what, value.GetType(), cancellationToken);
 
-    private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, Type type, CancellationToken cancellationToken)
+    /// <summary>Throws when an object of <paramref name="size"/> bytes is over a store object's 2 GiB.</summary>
+    /// <exception cref="ArgumentException">It is (names the value and its type).</exception>
+    public static void CheckSize(long size, string what, Type type)
     {
         if (size > int.MaxValue)
         {
             throw new ArgumentException($"The {what} of type {type.FullName} is {size} bytes; objects are at most {int.MaxValue} bytes (2 GiB). Split it into several objects.");
         }
+    }
+
+    /// <summary>The bytes a value that is not a raw array is stored as: a job's packed value as it is, else serialized.</summary>
+    /// <exception cref="ArgumentException">The value cannot be serialized (names its type).</exception>
+    public static byte[] Serialize(object value, string what, Serializer serializer)
+    {
+        try
+        {
+            // A job's value is serialized already, by its job's serializer: its bytes go in as they are.
+            return value is PackedValue p ? p.Bytes : serializer.SerializeToArray<object>(value);
+        }
+        catch (Exception ex) when (ex is CodecNotFoundException or NotSupportedException or InvalidOperationException)
+        {
+            throw ValueCopier.Unserializable(value.GetType(), what, ex);
+        }
+    }
+
+    private async ValueTask<ObjectWriter> CreateAsync(StoreObjectId id, long size, string what, Type type, CancellationToken cancellationToken)
+    {
+        CheckSize(size, what, type);
 
         try
         {

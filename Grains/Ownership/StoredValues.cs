@@ -40,6 +40,14 @@ internal sealed class StoredValues
     /// attaches the store of the node it connects through when that node is on its machine.</summary>
     public LocalObjectStore? Store { get; set; }
 
+    /// <summary>Where a runtime without a store puts its large values: the store of the node a connected driver connected
+    /// through (null when it has none either: its values then stay inline, up to what a message carries). Set once, at
+    /// connect, before any put.</summary>
+    public NodeStorePuts? NodePuts { get; set; }
+
+    /// <summary>Where this runtime's large values go: its own store, else <see cref="NodePuts"/>; null when they stay inline.</summary>
+    public IObjectStorePuts? Puts => (IObjectStorePuts?)Store ?? NodePuts;
+
     /// <summary>Bytes this runtime pulled or fetched from other nodes' stores.</summary>
     public long PulledBytes => Interlocked.Read(ref _pulledBytes);
 

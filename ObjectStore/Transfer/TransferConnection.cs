@@ -17,8 +17,9 @@ internal sealed class TransferConnection : IDisposable
     /// <summary>The first byte of a TLS record carrying a handshake message (a ClientHello).</summary>
     public const byte TlsHandshakeRecord = 0x16;
 
-    /// <summary>Bytes of the buffer between TLS and the socket: a TLS record holds 16 KiB at most, and without it each
-    /// record would be a send or receive call of its own (~7% less CPU per byte measured with it).</summary>
+    /// <summary>Bytes of the buffer between TLS and the socket (<see cref="SocketBufferStream"/>): a TLS record holds 16 KiB
+    /// at most, and without it each record would be a send or receive call of its own (~7% less CPU per byte measured
+    /// with it).</summary>
     private const int BufferSize = 256 << 10;
 
     private readonly Socket _socket;
@@ -93,7 +94,7 @@ internal sealed class TransferConnection : IDisposable
                 return null;
             }
 
-            tls = new SslStream(new BufferedStream(new NetworkStream(peer, ownsSocket: false), BufferSize), leaveInnerStreamOpen: false);
+            tls = new SslStream(new SocketBufferStream(peer, BufferSize), leaveInnerStreamOpen: false);
             await tls.AuthenticateAsServerAsync(credentials.ServerOptions(), deadline.Token).ConfigureAwait(false);
             return new TransferConnection(peer, tls);
         }
@@ -166,7 +167,7 @@ internal sealed class TransferConnection : IDisposable
             rejected = !credentials.IsClusterCertificate(certificate);
             return !rejected;
         };
-        var tls = new SslStream(new BufferedStream(new NetworkStream(socket, ownsSocket: false), BufferSize), leaveInnerStreamOpen: false);
+        var tls = new SslStream(new SocketBufferStream(socket, BufferSize), leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsClientAsync(options, deadline.Token).ConfigureAwait(false);

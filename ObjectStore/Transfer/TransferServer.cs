@@ -8,7 +8,8 @@ using OrleansRay.ObjectStore.Storage;
 
 namespace OrleansRay.ObjectStore.Transfer;
 
-/// <summary>The store's TCP endpoint: serves its sealed objects to peers, straight from the arena.</summary>
+/// <summary>The store's TCP endpoint: serves its sealed objects to peers, straight from the arena, and takes the puts of
+/// processes without a store of their own (<see cref="TransferPut"/>).</summary>
 /// <remarks>One request per connection; the object is pinned while it is sent so it cannot be evicted or spilled under the
 /// socket. With credentials, a peer must first complete TLS 1.3 with a certificate of the cluster's key (within
 /// <see cref="TransferConnection.HandshakeTimeout"/>); one that does not is refused, reported to the refusal log with its
@@ -127,7 +128,14 @@ internal sealed class TransferServer : IAsyncDisposable
                 return;
             }
 
-            if (BinaryPrimitives.ReadUInt32LittleEndian(request) != TransferWire.Magic)
+            var magic = BinaryPrimitives.ReadUInt32LittleEndian(request);
+            if (magic == TransferWire.PutMagic)
+            {
+                await TransferPut.ServeAsync(_core, connection, request, peer.RemoteEndPoint?.ToString() ?? "a peer", _stopping.Token).ConfigureAwait(false);
+                return;
+            }
+
+            if (magic != TransferWire.Magic)
             {
                 if (_credentials is null && request[0] == TransferConnection.TlsHandshakeRecord)
                 {

@@ -7,17 +7,24 @@ namespace OrleansRay.ObjectStore.Transfer;
 /// <remarks>
 /// Request (32 bytes): u32 magic "ORTX", 20-byte id, i64 wait ms (how long the peer may wait for the object to be sealed).
 /// Reply header (9 bytes): u8 status (0 = found, 1 = not found, 2 = TLS required), i64 size; then the object's bytes, raw.
+/// A put (a process without a store of its own puts an object into this one, <see cref="TransferPut"/>): request (32
+/// bytes) u32 magic "ORTP", 20-byte id, i64 size; the store creates the object (a primary copy, making room as a put
+/// does) and answers a header: status 0 (send the bytes), 2 (TLS required) or 3 (refused: i64 = length of what follows,
+/// one <see cref="Protocol.ReplyStatus"/> byte and a UTF-8 message); after the bytes, a header with status 0 once the
+/// object is sealed, or 3 with the reason.
 /// With the cluster's credentials all of it runs inside TLS 1.3 (<see cref="TransferConnection"/>); a store with them
 /// answers a plain request with status 2 and closes.
 /// </remarks>
 internal static class TransferWire
 {
     public const uint Magic = 0x5854524F; // "ORTX" little-endian
+    public const uint PutMagic = 0x5054524F; // "ORTP" little-endian: same first byte, so a TLS-only store refuses it as a plain request
     public const int RequestSize = 4 + StoreObjectId.Size + 8;
     public const int HeaderSize = 9;
     public const byte Found = 0;
     public const byte NotFound = 1;
     public const byte TlsRequired = 2;
+    public const byte Refused = 3;
 
     public static byte[] EncodeRequest(StoreObjectId id, TimeSpan wait)
     {
@@ -25,6 +32,15 @@ internal static class TransferWire
         BinaryPrimitives.WriteUInt32LittleEndian(request, Magic);
         id.WriteTo(request.AsSpan(4));
         BinaryPrimitives.WriteInt64LittleEndian(request.AsSpan(4 + StoreObjectId.Size), (long)wait.TotalMilliseconds);
+        return request;
+    }
+
+    public static byte[] EncodePutRequest(StoreObjectId id, long size)
+    {
+        var request = new byte[RequestSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, PutMagic);
+        id.WriteTo(request.AsSpan(4));
+        BinaryPrimitives.WriteInt64LittleEndian(request.AsSpan(4 + StoreObjectId.Size), size);
         return request;
     }
 

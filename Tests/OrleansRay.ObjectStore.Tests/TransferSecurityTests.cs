@@ -213,6 +213,39 @@ public sealed class TransferSecurityTests
         StandardErrorLine = stderr.Enqueue,
     };
 
+    [Theory]
+    [InlineData((8 << 20) + (3 << 20) + 5)] // the last TLS record straddles the receiver's buffer
+    [InlineData(3 * 16384)]
+    public async Task Over_TLS_the_last_bytes_of_a_send_arrive_while_the_sender_waits_for_an_answer(int size)
+    {
+        using var credentials = ClusterCredentials.FromToken(ClusterCredentials.NewToken());
+        using var listener = new Socket(System.Net.Sockets.AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen();
+        var accepting = Task.Run(async () => await TransferConnection.AcceptAsync(await listener.AcceptAsync(), credentials, refused: null, CancellationToken.None));
+        using var sender = await TransferConnection.ConnectAsync((System.Net.IPEndPoint)listener.LocalEndPoint!, credentials, reason => reason, CancellationToken.None);
+        using var receiver = (await accepting)!;
+        var data = Patterns.Create(size, 5);
+        using var deadline = new CancellationTokenSource(Long);
+
+        // The sender sends in chunks and then waits for the answer, keeping the connection open (as a put does).
+        var sending = Task.Run(async () =>
+        {
+            for (var offset = 0; offset < size; offset += 8 << 20)
+            {
+                await sender.SendAllAsync(data.AsMemory(offset, Math.Min(8 << 20, size - offset)), deadline.Token);
+            }
+
+            var answer = new byte[1];
+            return await sender.ReceiveExactlyAsync(answer, deadline.Token) ? answer[0] : -1;
+        });
+        var received = new byte[size];
+        Assert.True(await receiver.ReceiveExactlyAsync(received, deadline.Token), "every byte arrives before the sender closes");
+        Assert.True(received.AsSpan().SequenceEqual(data));
+        await receiver.SendAllAsync(new byte[] { 42 }, deadline.Token);
+        Assert.Equal(42, await sending);
+    }
+
     private static Task<EmbeddedObjectStore> StartAsync(ClusterCredentials? credentials, ConcurrentQueue<string> refusals) =>
         EmbeddedObjectStore.StartAsync(TestStore.Options(8 << 20, o =>
         {

@@ -36,9 +36,20 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// <summary>The cluster's auth token: its silos run TLS with it (<c>UseOrleansRayAuthToken</c>), as CLI nodes do.</summary>
     public string AuthToken { get; } = OrleansRay.ObjectStore.Security.ClusterCredentials.NewToken();
 
-    public static async Task<InProcessCluster> StartAsync(params (double Cpus, Dictionary<string, double>? Custom)[] nodes)
+    /// <summary>The most bytes of body an Orleans message between these nodes (and from a driver to them) may carry;
+    /// null for Orleans' default (100 MB). A few MiB lets a test show with small values what needs over 100 MB at the
+    /// default: a message over it closes the connection that carries it.</summary>
+    public int? MaxMessageBodySize { get; private init; }
+
+    public static Task<InProcessCluster> StartAsync(params (double Cpus, Dictionary<string, double>? Custom)[] nodes) =>
+        StartAsync(new InProcessCluster(), nodes);
+
+    /// <summary>Starts nodes whose Orleans messages carry at most <paramref name="maxMessageBodySize"/> bytes of body.</summary>
+    public static Task<InProcessCluster> StartAsync(int maxMessageBodySize, params (double Cpus, Dictionary<string, double>? Custom)[] nodes) =>
+        StartAsync(new InProcessCluster { MaxMessageBodySize = maxMessageBodySize }, nodes);
+
+    private static async Task<InProcessCluster> StartAsync(InProcessCluster cluster, (double Cpus, Dictionary<string, double>? Custom)[] nodes)
     {
-        var cluster = new InProcessCluster();
         try
         {
             foreach (var (cpus, custom) in nodes)
@@ -69,6 +80,11 @@ public sealed class InProcessCluster : IAsyncDisposable
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
             silo.UseDevelopmentClustering(_primary);
             silo.UseOrleansRayAuthToken(AuthToken);
+            if (MaxMessageBodySize is { } limit)
+            {
+                silo.Configure<SiloMessagingOptions>(o => o.MaxMessageBodySize = limit);
+            }
+
             // Orleans' default membership timing, not the CLI's 1 s probes: several of these clusters run side by side
             // in one test process, and under that load 1 s probes declared live silos dead.
             // The nodes share this process, so they share its registry of owners (a ref of another node is read

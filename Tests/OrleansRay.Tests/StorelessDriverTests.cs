@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using OrleansRay.Internal;
+using OrleansRay.Ownership;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary>Two nodes in this process whose Orleans messages carry at most 8 MiB of body (Orleans' default is 100 MB),
+/// so values of 20 MiB show what happens to values over 100 MB at the default.</summary>
+public sealed class SmallMessageClusterFixture : IAsyncLifetime
+{
+    /// <summary>The nodes' message body limit: below the test values, and below a task channel frame (16 MiB), over
+    /// which a value would fall back to an Orleans message.</summary>
+    public const int MessageLimit = 8 << 20;
+
+    public InProcessCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await InProcessCluster.StartAsync(MessageLimit, (2, null), (2, null));
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+/// <summary>A connected driver without an object store of its own (its node runs elsewhere; here: in-process nodes,
+/// whose stores have no socket a driver could map) puts its large values, and its large value arguments, into the store
+/// of the node it connected through, in chunks over that store's transfer endpoint (Ray Client's chunked put), and stays
+/// their owner. Before, it kept them in its own memory, and a task on a node read them through an Orleans message: over
+/// the message limit the connection broke and the task never got its value.</summary>
+public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixture>
+{
+    private const int Size = 20 << 20; // over the message limit and over a task channel frame (16 MiB)
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private readonly InProcessCluster _cluster;
+
+    public StorelessDriverTests(SmallMessageClusterFixture fixture) => _cluster = fixture.Cluster;
+
+    private InProcessCluster.Node Near => _cluster.Nodes[0];
+
+    private InProcessCluster.Node Far => _cluster.Nodes[1];
+
+    private static TaskOptions On(InProcessCluster.Node node) => new() { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) };
+
+    public static string Checksum(byte[] data) => Convert.ToHexString(SHA256.HashData(data));
+
+    public static string ChecksumOfText(string text) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    private static byte[] Noise(int seed)
+    {
+        var data = new byte[Size];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private async Task<IRay> ConnectStorelessAsync()
+    {
+        var ray = await Ray.InitAsync(new RayOptions { Address = Near.GatewayAddress, AuthToken = _cluster.AuthToken });
+        Assert.Null(((IRayRuntimeAccess)ray).Runtime.Store); // the premise: this driver has no store of its own
+        return ray;
+    }
+
+    [Fact]
+    public async Task A_put_over_the_message_limit_lands_in_the_nodes_store_owned_by_the_driver_and_a_task_on_another_node_reads_it_intact()
+    {
+        await using var ray = await ConnectStorelessAsync();
+        var runtime = ((IRayRuntimeAccess)ray).Runtime;
+        var nearStore = Near.Runtime.Store!;
+        var data = Noise(1);
+        var expected = Checksum(data);
+
+        var put = await ray.PutAsync(data);
+
+        // A task on the other node reads it intact; so does the driver (over the holder's transfer endpoint).
+        Assert.Equal(expected, await ray.GetAsync(ray.Task(Checksum, put).Options(On(Far)).Remote(), Deadline));
+        Assert.Equal(expected, Checksum(await ray.GetAsync(put, Deadline)));
+
+        // It is sealed in the store of the node the driver connected through, and the driver owns it.
+        var id = LocalObjectStore.ToStoreId(put.Id);
+        Assert.True(await nearStore.Client.ContainsAsync(id), "the value is in the store of the node the driver connected through");
+        Assert.True(runtime.Objects.TryGet(put.Id, out var entry), "the driver owns it");
+        Assert.Equal(nearStore.Endpoint, entry!.StoredObject?.Store);
+
+        // A filled put goes the same way.
+        var filled = await ray.PutAsync<byte, byte[]>(Size, data, static (span, source) => source.AsSpan().CopyTo(span));
+        Assert.True(await nearStore.Client.ContainsAsync(LocalObjectStore.ToStoreId(filled.Id)), "the filled array is in the node's store");
+        Assert.Equal(expected, await ray.GetAsync(ray.Task(Checksum, filled).Options(On(Far)).Remote(), Deadline));
+        filled.Dispose();
+
+        // Freed with the driver's last ref: the node's primary copy and the reader's secondary copy go.
+        put.Dispose();
+        await Eventually.TrueAsync(
+            async () => !await nearStore.Client.ContainsAsync(id) && !await Far.Runtime.Store!.Client.ContainsAsync(id),
+            Deadline,
+            "freeing the driver's ref deletes every copy");
+    }
+
+    [Fact]
+    public async Task Value_arguments_over_the_message_limit_reach_a_task_on_another_node_through_the_nodes_store()
+    {
+        await using var ray = await ConnectStorelessAsync();
+        var data = Noise(2);
+        var text = new string('x', Size / 2) + "end"; // serialized, not raw: over the limit too
+        var list = Enumerable.Range(0, Size / 8).Select(i => (double)i).ToList(); // packed by the driver's job code
+
+        var sum = ray.Task(Checksum, data).Options(On(Far)).Remote();
+        var textSum = ray.Task(ChecksumOfText, text).Options(On(Far)).Remote();
+        var listSum = ray.Task(Sum, list).Options(On(Far)).Remote();
+
+        Assert.Equal(Checksum(data), await ray.GetAsync(sum, Deadline));
+        Assert.Equal(ChecksumOfText(text), await ray.GetAsync(textSum, Deadline));
+        Assert.Equal(list.Sum(), await ray.GetAsync(listSum, Deadline));
+    }
+
+    public static double Sum(List<double> values) => values.Sum();
+
+    public static byte[] MakeNoise(int seed) => Noise(seed);
+
+    [Fact]
+    public async Task A_storeless_driver_gets_a_result_over_the_message_limit_from_the_node_that_made_it()
+    {
+        // Guards the read side, which fetches over the holder store's transfer endpoint (no message carries it).
+        await using var ray = await ConnectStorelessAsync();
+        var made = ray.Task(MakeNoise, 3).Options(On(Far)).Remote();
+        Assert.Equal(Checksum(Noise(3)), Checksum(await ray.GetAsync(made, Deadline)));
+    }
+
+    [Fact]
+    public async Task A_put_larger_than_the_nodes_store_fails_with_ObjectStoreFullRayException_and_the_driver_goes_on()
+    {
+        await using var ray = await ConnectStorelessAsync();
+        var runtime = ((IRayRuntimeAccess)ray).Runtime;
+        var before = runtime.Objects.Entries.Count();
+        var tooLarge = new byte[80 << 20]; // the node's store holds 64 MiB
+
+        var full = await Assert.ThrowsAsync<ObjectStoreFullRayException>(async () => await ray.PutAsync(tooLarge));
+        Assert.Contains("can never fit in the object store", full.Message, StringComparison.Ordinal);
+        Assert.Equal(before, runtime.Objects.Entries.Count()); // nothing half-made is left owned
+
+        // The driver and the node's store go on working.
+        var data = Noise(4);
+        var put = await ray.PutAsync(data);
+        Assert.Equal(Checksum(data), await ray.GetAsync(ray.Task(Checksum, put).Options(On(Far)).Remote(), Deadline));
+    }
+}
