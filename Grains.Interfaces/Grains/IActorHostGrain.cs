@@ -43,6 +43,12 @@ public interface IActorHostGrain : IGrainWithGuidKey
     /// <summary>The actor's state, restarts and node.</summary>
     [Alias("GetInfo")]
     Task<ActorInfo?> GetInfoAsync();
+
+    /// <summary>Moves a class actor still waiting for resources its node can never have to node
+    /// <paramref name="node"/> (a silo address), which can hold it: its creation and the calls queued for it go along
+    /// (Ray schedules an infeasible actor once a node that fits it joins). Nothing when the actor no longer waits.</summary>
+    [Alias("MoveTo")]
+    Task MoveToAsync(string node);
 }
 
 /// <summary>Where an actor lives and what its callers may do: its node, how many times a call lost with that node may be

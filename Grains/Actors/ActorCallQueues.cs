@@ -122,6 +122,16 @@ internal sealed class ActorCallQueues
         return all;
     }
 
+    /// <summary>Takes every call queued, per submitter with where its order goes on, and the cancels that came before
+    /// their calls: the actor, not started, moves to another node (<see cref="ActorHandover"/>).</summary>
+    public (List<(long Next, List<ActorCall> Calls)> Callers, List<(WorkerId Caller, long Sequence)> Cancelled) TakeForMove()
+    {
+        var callers = _callers.Values.Select(q => (q.Next, q.Calls.ToList())).ToList();
+        var cancelled = _cancelled.ToList();
+        TakeAll();
+        return (callers, cancelled);
+    }
+
     /// <summary>Takes the next runnable call, rotating over submitters; registers a wake-up for heads waiting on
     /// arguments. Skip markers (calls failed or cancelled at the caller) are passed over without waiting.</summary>
     public bool TryTake(out ActorCall? call)

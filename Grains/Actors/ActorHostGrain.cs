@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
 using OrleansRay.Grains;
 
 namespace OrleansRay.Actors;
@@ -19,14 +21,16 @@ namespace OrleansRay.Actors;
 /// </remarks>
 [KeepAlive]
 [PreferLocalPlacement]
-internal sealed class ActorHostGrain : Grain, IActorHostGrain
+internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationParticipant
 {
     private readonly ActorMailbox _mailbox;
     private readonly ActorServices _runtime;
+    private readonly ILogger _logger;
 
     public ActorHostGrain(ActorServices runtime, ILogger<ActorHostGrain> logger)
     {
         _runtime = runtime;
+        _logger = logger;
         _mailbox = new ActorMailbox(runtime, logger);
         // A dead actor's activation would otherwise stay for good ([KeepAlive]): ~10 KB per actor a cluster ever killed.
         runtime.HostedActors.WhenEvicted(_mailbox, () => GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "a dead actor left the node's registry")));
@@ -119,6 +123,51 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain
         }
 
         return _mailbox.Info();
+    }
+
+    public Task MoveToAsync(string node)
+    {
+        if (_mailbox.Info() is { State: ActorState.Pending } info && !string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal))
+        {
+            // Orleans migrates the activation once it is idle, to the node the placement hint names (PreferLocalPlacement
+            // honours it); the actor itself is handed over in OnDehydrate, only once the migration goes ahead.
+            ActorLog.ActorMoving(_logger, info.ClassName, info.ActorId, node);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));
+            try
+            {
+                MigrateOnIdle();
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The activation migrates (<see cref="MoveToAsync"/>): a class actor that never started goes along, with its
+    /// queued calls; it is no longer this node's.</summary>
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(dehydrationContext);
+        if (_mailbox.TryHandOver() is { } handover)
+        {
+            _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
+            handover.Write(dehydrationContext);
+        }
+    }
+
+    /// <summary>The new activation of a migrated actor: it starts here with the calls it brought (its record is already
+    /// in the actor table).</summary>
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        ArgumentNullException.ThrowIfNull(rehydrationContext);
+        if (ActorHandover.Read(rehydrationContext) is { } handover)
+        {
+            handover.Unpack(_mailbox);
+            _runtime.Cluster.Occupancy?.WorkArrived();
+        }
     }
 
     /// <summary>How long calls that reach an actor before its creation wait for it (a handle passed on faster than the

@@ -16,4 +16,13 @@ internal static partial class ActorLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A cancellation callback of a call of actor {ClassName} threw")]
     public static partial void CancelCallbackFailed(ILogger logger, string className, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId}, which this node can never hold, moves to node {Node}, which can")]
+    public static partial void ActorMoving(ILogger logger, string className, ActorId actorId, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Calls that reached actor {ActorId} after it moved to another node could not be forwarded there: {Reason}")]
+    public static partial void ForwardFailed(ILogger logger, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ActorId} could not be moved to a node that can hold it (tried again at the next refresh): {Reason}")]
+    public static partial void MoveFailed(ILogger logger, ActorId actorId, string reason);
 }

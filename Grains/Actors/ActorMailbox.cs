@@ -151,9 +151,9 @@ internal sealed class ActorMailbox
             lock (_gate)
             {
                 _resources.Held();
-                if (_state == ActorState.Dead)
+                if (_state == ActorState.Dead || _resources.HandedOver)
                 {
-                    // Killed while waiting for resources.
+                    // Killed (or handed to another node) while waiting for resources.
                     _resources.Release(_runtime, _spec);
                     return;
                 }
@@ -221,6 +221,11 @@ internal sealed class ActorMailbox
 
         lock (_gate)
         {
+            if (_resources.HandedOver && ActorHandover.Forward(_runtime, _spec!.ActorId, calls, replyTo, floor))
+            {
+                return;
+            }
+
             if (_state == ActorState.Dead)
             {
                 dead = _deathCause;
@@ -403,6 +408,16 @@ internal sealed class ActorMailbox
     /// <summary>Why this grain actor, waiting for its resources, can never start on this node (<see cref="ActorResourceHold.WhyItCannotStart"/>); null when it can.</summary>
     internal string? WhyItCannotStart() => _spec is { } spec && Grain?.Settled.IsCompleted == false ? ActorResourceHold.WhyItCannotStart(spec, _runtime) : null;
 
+    /// <summary>Hands this class actor, never started, to another node; null when it is not such an actor (any more): see
+    /// <see cref="ActorHandover.TryPack"/>.</summary>
+    internal ActorHandover? TryHandOver()
+    {
+        lock (_gate)
+        {
+            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, _resources, _code);
+        }
+    }
+
     /// <summary>Admits a call of <paramref name="generation"/> to run with <paramref name="context"/> (made with
     /// <see cref="TaskContext.OnDemand"/>, which a cancel of the call cancels): its instance, and the context is given the
     /// submitter the call's own calls use; the call is tracked as running from here on. False, with the call's owner told
@@ -436,19 +451,6 @@ internal sealed class ActorMailbox
         return true;
     }
 
-    /// <summary>A call returned: its result goes to its owner, unless the call was given up meanwhile (the actor was
-    /// killed or restarted, and that result was given then).</summary>
-    internal void Complete(ActorCall call, object? value, RayError? error)
-    {
-        bool tracked;
-        lock (_gate)
-        {
-            tracked = _calls.Remove(call);
-        }
-
-        if (tracked)
-        {
-            Replies.Deliver(call, value, error);
-        }
-    }
+    /// <summary>A call returned: its result goes to its owner (<see cref="RunningActorCalls.Complete"/>).</summary>
+    internal void Complete(ActorCall call, object? value, RayError? error) => _calls.Complete(_gate, call, value, error, Replies);
 }

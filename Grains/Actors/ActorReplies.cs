@@ -37,6 +37,10 @@ internal sealed partial class ActorReplies
         }
     }
 
+    /// <summary>The endpoint <paramref name="owner"/> takes results at, as learnt (null: none, or the owner is in this
+    /// process).</summary>
+    public Grains.INodeEndpoint? EndpointOf(WorkerId owner) => _replyTo.TryGetValue(owner, out var endpoint) ? endpoint : null;
+
     /// <summary>Where the items of a streaming generator call go (Ray's actor generators, ADR 0013), chosen as its result's
     /// way is: the owner's stream when the owner lives in this process, else a sender to the owner's endpoint; null for
     /// a call that is not a generator.</summary>

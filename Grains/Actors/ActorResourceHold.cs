@@ -15,8 +15,25 @@ internal sealed class ActorResourceHold
     /// <summary>True while the actor holds its resources.</summary>
     public bool Holds => _holds;
 
-    /// <summary>True once the actor died: a request still waiting was withdrawn.</summary>
+    /// <summary>True once the actor died, or was handed to another node: a request still waiting was withdrawn.</summary>
     public bool Withdrawn => _lifetime.IsCancellationRequested;
+
+    /// <summary>True once the actor, never started here, was handed to another node (<see cref="TryHandOver"/>).</summary>
+    public bool HandedOver { get; private set; }
+
+    /// <summary>Under the lock: marks the actor handed to another node, unless it holds its resources (it then starts
+    /// here) or was handed over already; its waiting request is withdrawn soon after (off the lock).</summary>
+    public bool TryHandOver()
+    {
+        if (_holds || HandedOver)
+        {
+            return false;
+        }
+
+        HandedOver = true;
+        _ = Task.Run(Withdraw);
+        return true;
+    }
 
     /// <summary>Waits until the node grants the actor's resources (then call <see cref="Held"/>). An actor of a placement
     /// group that was removed is refused first, whatever it asks for (one asking for nothing holds no bundle to miss):

@@ -37,6 +37,21 @@ internal sealed class HostedActorRegistry
 
     public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
 
+    /// <summary>The actor of <paramref name="mailbox"/> moved to another node: it is no longer listed here.</summary>
+    public void Remove(ActorId id, ActorMailbox mailbox) => _actors.TryRemove(KeyValuePair.Create(id, mailbox));
+
+    /// <summary>The mailboxes here (live and dead), read without a lock.</summary>
+    public IEnumerable<ActorMailbox> Mailboxes
+    {
+        get
+        {
+            foreach (var (_, mailbox) in _actors)
+            {
+                yield return mailbox;
+            }
+        }
+    }
+
     /// <summary>The mailbox of an actor hosted on this node, or null.</summary>
     public ActorMailbox? Find(ActorId id) => _actors.TryGetValue(id, out var mailbox) ? mailbox : null;
 

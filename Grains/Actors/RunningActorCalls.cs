@@ -32,6 +32,22 @@ internal sealed class RunningActorCalls
     /// <see cref="TaskContext.OnDemand"/>).</summary>
     public void Add(ActorCall call, TaskContext context) => _calls[(call.Caller, call.Sequence)] = new Running(call, context);
 
+    /// <summary>A call returned: its result goes to its owner, unless the call was given up meanwhile (the actor was
+    /// killed or restarted, and that result was given then). <paramref name="gate"/> is the mailbox's lock.</summary>
+    public void Complete(object gate, ActorCall call, object? value, RayError? error, ActorReplies replies)
+    {
+        bool tracked;
+        lock (gate)
+        {
+            tracked = Remove(call);
+        }
+
+        if (tracked)
+        {
+            replies.Deliver(call, value, error);
+        }
+    }
+
     /// <summary>Stops tracking a call that returned; false when it was taken away already (its result was given).</summary>
     public bool Remove(ActorCall call)
     {

@@ -1,0 +1,85 @@
+using Orleans.Runtime;
+using OrleansRay.Grains;
+
+namespace OrleansRay.Actors;
+
+/// <summary>What a class actor that never started takes from one node to another (<see cref="IActorHostGrain.MoveToAsync"/>):
+/// its creation, its restarts so far, the calls queued for it (per submitter, with where that submitter's order goes
+/// on and where its results go) and the cancels that came before their calls. It travels in the host grain's Orleans
+/// migration context.</summary>
+internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, ActorCallBatch[] Calls, WorkerId[] CancelledCallers, long[] CancelledSequences)
+{
+    private const string SpecKey = "orleansray.actor.spec";
+    private const string RestartsKey = "orleansray.actor.restarts";
+    private const string CallsKey = "orleansray.actor.calls";
+    private const string CancelledCallersKey = "orleansray.actor.cancelled-callers";
+    private const string CancelledSequencesKey = "orleansray.actor.cancelled-sequences";
+
+    /// <summary>Under <paramref name="mailbox"/>'s lock: when it holds a class actor that never started and waits for its
+    /// resources, marks it handed over (its resource request is withdrawn, its code hold released, its host detached)
+    /// and takes its queued calls out; else null.</summary>
+    public static ActorHandover? TryPack(ActorMailbox mailbox, ActorCreationSpec? spec, ActorState state, int restarts, ActorCallQueues queues, ActorResourceHold resources, ActorCodeHold code)
+    {
+        if (state != ActorState.Pending || spec is not { GrainType: null } || !resources.TryHandOver())
+        {
+            return null;
+        }
+
+        mailbox.HostDetached = true;
+        code.Release();
+        var (callers, cancelled) = queues.TakeForMove();
+        var batches = callers
+            .Where(c => c.Calls.Count > 0)
+            .Select(c => new ActorCallBatch(c.Calls.ToArray()) { Floor = c.Next, ReplyTo = mailbox.Replies.EndpointOf(c.Calls[0].Owner) })
+            .ToArray();
+        return new ActorHandover(spec, restarts, batches, cancelled.Select(c => c.Caller).ToArray(), cancelled.Select(c => c.Sequence).ToArray());
+    }
+
+    /// <summary>Calls that reached a mailbox after its actor was handed over go on to the actor's host grain, which
+    /// Orleans routes to its new activation; false when there is no host to forward to (the calls then stay).</summary>
+    public static bool Forward(ActorServices runtime, ActorId actor, ReadOnlySpan<ActorCall> calls, Grains.INodeEndpoint? replyTo, long floor)
+    {
+        var batch = new ActorCallBatch(calls.ToArray()) { ReplyTo = replyTo ?? runtime.Endpoint, Floor = floor };
+        _ = runtime.GrainFactory.GetGrain<IActorHostGrain>(actor.ToGuid()).SubmitAsync(batch).ContinueWith(
+            sent => ActorLog.ForwardFailed(runtime.Logger, actor, sent.Exception!.GetBaseException().Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>On the new activation: starts the actor in <paramref name="mailbox"/> with the calls and cancels it
+    /// brought.</summary>
+    public void Unpack(ActorMailbox mailbox)
+    {
+        mailbox.Start(Spec, Restarts);
+        for (var i = 0; i < CancelledCallers.Length && i < CancelledSequences.Length; i++)
+        {
+            mailbox.CancelCall(CancelledCallers[i], CancelledSequences[i]);
+        }
+
+        foreach (var batch in Calls)
+        {
+            mailbox.Submit(batch);
+        }
+    }
+
+    /// <summary>Writes it into the migration context of the host grain's old activation.</summary>
+    public void Write(IDehydrationContext context)
+    {
+        context.TryAddValue(SpecKey, Spec);
+        context.TryAddValue(RestartsKey, Restarts);
+        context.TryAddValue(CallsKey, Calls);
+        context.TryAddValue(CancelledCallersKey, CancelledCallers);
+        context.TryAddValue(CancelledSequencesKey, CancelledSequences);
+    }
+
+    /// <summary>Reads it from the migration context of the host grain's new activation; null when none came.</summary>
+    public static ActorHandover? Read(IRehydrationContext context) =>
+        context.TryGetValue(SpecKey, out ActorCreationSpec? spec) && spec is not null
+            ? new ActorHandover(
+                spec,
+                context.TryGetValue(RestartsKey, out int restarts) ? restarts : 0,
+                context.TryGetValue(CallsKey, out ActorCallBatch[]? calls) && calls is not null ? calls : [],
+                context.TryGetValue(CancelledCallersKey, out WorkerId[]? callers) && callers is not null ? callers : [],
+                context.TryGetValue(CancelledSequencesKey, out long[]? sequences) && sequences is not null ? sequences : [])
+            : null;
+}

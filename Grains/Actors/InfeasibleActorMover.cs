@@ -1,0 +1,66 @@
+using OrleansRay.Grains;
+
+namespace OrleansRay.Actors;
+
+/// <summary>Moves the class actors that wait on this node for resources it can never have to a node that can hold them,
+/// as soon as the refreshed view of the cluster shows one (Ray schedules an infeasible actor once a node that fits it
+/// joins). Such an actor was created while no live node could hold it: its creation landed on its creator's node, where
+/// it waits, shown as infeasible; tasks of that shape are placed again from where they were parked, and this is the
+/// actors' way.</summary>
+/// <remarks>Runs on the refresh loop (<see cref="Placement.ClusterRefresh.Refreshed"/>). Only actors the default, SPREAD
+/// or soft node-affinity policy places move: a hard node affinity pins the actor, and a placement group's bundle decides
+/// where its actors live. The move itself is the host grain's Orleans migration (<see cref="IActorHostGrain.MoveToAsync"/>).</remarks>
+internal sealed class InfeasibleActorMover
+{
+    private readonly ActorServices _runtime;
+
+    public InfeasibleActorMover(ActorServices runtime)
+    {
+        _runtime = runtime;
+        runtime.Cluster.Refresh.Refreshed += MoveWhatCanMove;
+    }
+
+    private void MoveWhatCanMove()
+    {
+        if (_runtime.HostedActors.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var mailbox in _runtime.HostedActors.Mailboxes)
+        {
+            if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
+                && Movable(options.Placement) && _runtime.Scheduler.Resources.CanNeverHold(options.Resources)
+                && Target(options) is { } target)
+            {
+                _ = MoveAsync(owned.Id, target);
+            }
+        }
+    }
+
+    private static bool Movable(PlacementHint hint) =>
+        hint.Kind is PlacementKind.Default or PlacementKind.Spread || hint is { Kind: PlacementKind.NodeAffinity, Soft: true };
+
+    /// <summary>A live node whose resources can hold the actor, chosen as a new actor's node is; null when none can.</summary>
+    private string? Target(ActorOptionsData options)
+    {
+        var hint = options.Placement.Kind == PlacementKind.NodeAffinity ? PlacementHint.Default : options.Placement;
+        var node = _runtime.Cluster.PlaceActor(options.Resources, hint);
+        return node is { Value: { } address } && node != _runtime.NodeId
+            && _runtime.Cluster.Refresh.PlacementNodes.Any(n => n.Id == node && options.Resources.FitsIn(n.Total))
+            ? address
+            : null;
+    }
+
+    private async Task MoveAsync(ActorId actor, string target)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorHostGrain>(actor.ToGuid()).MoveToAsync(target).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ActorLog.MoveFailed(_runtime.Logger, actor, ex.Message);
+        }
+    }
+}
