@@ -170,12 +170,13 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
             return cached;
         }
 
-        var capacity = bundleIndex >= 0 ? _shapes[bundleIndex] : Sum(_shapes);
-        if (!shape.FitsIn(capacity))
+        // Any bundle (-1) still runs in one bundle: as Ray's check, the shape must fit at least one of them (the
+        // bundles' sum would accept a task that waits forever once they sit on different nodes).
+        if (bundleIndex >= 0 ? !shape.FitsIn(_shapes[bundleIndex]) : !Array.Exists(_shapes, shape.FitsIn))
         {
-            var which = bundleIndex >= 0 ? $"bundle {bundleIndex}" : "its bundles together";
+            var which = bundleIndex >= 0 ? $"bundle {bundleIndex} of {this} holds: {_shapes[bundleIndex]}" : $"any one bundle of {this} holds: {string.Join(", ", _shapes)}";
             throw new ArgumentException(
-                $"{owner} asks for {shape}, more than {which} of {this} hold(s): {capacity}. Ask for at most the bundle's resources " +
+                $"{owner} asks for {shape}, more than {which}. Ask for at most one bundle's resources " +
                 "(a task asks for 1 CPU by default: set NumCpus = 0 for a bundle without CPU).", owner);
         }
 
@@ -201,19 +202,5 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
         }
 
         return hint;
-    }
-
-    private static ResourceSet Sum(ResourceSet[] shapes)
-    {
-        var sum = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var shape in shapes)
-        {
-            foreach (var (name, amount) in shape.Items)
-            {
-                sum[name] = sum.GetValueOrDefault(name) + amount;
-            }
-        }
-
-        return ResourceSet.From(sum);
     }
 }

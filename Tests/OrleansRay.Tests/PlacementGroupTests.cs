@@ -264,6 +264,30 @@ public sealed class PlacementGroupTests : IClassFixture<ThreeNodeClusterFixture>
     }
 
     [Fact]
+    public async Task Any_bundle_task_larger_than_every_bundle_is_refused_at_Remote()
+    {
+        // Ray refuses a request that fits no single bundle; the bundles' sum would accept a task that can never run once
+        // they sit on different nodes (each node holds 1 CPU of the group), so it would wait forever.
+        var pg = await _ray.CreatePlacementGroupAsync(CpuBundles(2), PlacementStrategy.StrictSpread);
+        try
+        {
+            var task = Assert.Throws<ArgumentException>(() =>
+                _ray.Task(WhereAmI).Options(new TaskOptions { NumCpus = 2, PlacementGroup = pg }).Remote());
+            Assert.Contains("any one bundle", task.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() =>
+                _ray.Actor(() => new NodeReporter()).Options(new ActorOptions { NumCpus = 2, PlacementGroup = pg }).Remote());
+
+            // One that fits a bundle still runs in the group.
+            await pg.ReadyAsync().WaitAsync(Deadline);
+            Assert.NotEmpty(await _ray.GetAsync(_ray.Task(WhereAmI).Options(new TaskOptions { PlacementGroup = pg }).Remote(), Deadline));
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(pg);
+        }
+    }
+
+    [Fact]
     public async Task Actors_created_right_after_ReadyAsync_live_in_their_bundles_on_every_node()
     {
         // Nodes report their resources every second, so right after ReadyAsync the driver's node may not see the other
