@@ -14,6 +14,9 @@ internal sealed class InfeasibleActorMover
 {
     private readonly ActorServices _runtime;
 
+    /// <summary>Actors whose move is under way: a refresh during a migration does not ask for it again.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ActorId, byte> _moving = new();
+
     public InfeasibleActorMover(ActorServices runtime)
     {
         _runtime = runtime;
@@ -31,7 +34,7 @@ internal sealed class InfeasibleActorMover
         {
             if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
                 && Movable(options.Placement) && _runtime.Scheduler.Resources.CanNeverHold(options.Resources)
-                && Target(options) is { } target)
+                && Target(options) is { } target && _moving.TryAdd(owned.Id, 0))
             {
                 _ = MoveAsync(owned.Id, target);
             }
@@ -61,6 +64,10 @@ internal sealed class InfeasibleActorMover
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             ActorLog.MoveFailed(_runtime.Logger, actor, ex.Message);
+        }
+        finally
+        {
+            _moving.TryRemove(actor, out _);
         }
     }
 }
