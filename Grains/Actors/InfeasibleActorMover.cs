@@ -25,7 +25,9 @@ internal sealed class InfeasibleActorMover
 
     private void MoveWhatCanMove()
     {
-        if (_runtime.HostedActors.Count == 0)
+        // Only an actor waiting for its resources can need a move: a node with many live actors and none waiting pays
+        // one read per refresh, not a look at every mailbox.
+        if (!_runtime.Scheduler.Resources.HasPendingActors)
         {
             return;
         }

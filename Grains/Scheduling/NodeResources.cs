@@ -30,6 +30,10 @@ internal sealed class NodeResources
         }
     }
 
+    /// <summary>True while some actor waits for its resources here (read without the lock: a caller polling it sees a
+    /// change on its next look).</summary>
+    public bool HasPendingActors => _pendingActors.Count > 0;
+
     /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
     /// <exception cref="InvalidOperationException">(In the task) The shape names a bundle of a placement group this
     /// runtime knows was removed: the actor is refused.</exception>
