@@ -67,6 +67,21 @@ public interface IRayState
     /// <exception cref="ArgumentException">A filter key is not an object column.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 10,000.</exception>
     Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Ray's <c>ray.timeline()</c>: the cluster's finished tasks as timeline events, each on its node and on a
+    /// lane of it (tasks on one lane never overlap), ordered by start. <see cref="ChromeTrace.WriteAsync"/> writes them as
+    /// a file for <c>chrome://tracing</c> or Perfetto; <c>orleansray timeline</c> does both.</summary>
+    /// <remarks>The events come from what <see cref="ListTasksAsync"/> lists as <c>FINISHED</c> or <c>FAILED</c>: each node's
+    /// latest finished tasks (10,000 per node by default), the newest first up to the limit. Actor method calls are not
+    /// on it (the state API does not list them as tasks). Filters are task filters (<c>job_id=…</c>, <c>name=…</c>,
+    /// <c>node_id=…</c>, <c>state=FAILED</c>); the rows' total counts the finished tasks that matched before the limit,
+    /// and the warnings name nodes that did not answer within 5 s.</remarks>
+    /// <param name="options">Task filters and the most events; null for no filter and 10,000 events (the state API's
+    /// largest limit, where a listing's default is 100).</param>
+    /// <param name="cancellationToken">Stops the wait for the nodes' answers.</param>
+    /// <exception cref="ArgumentException">A filter key is not a task column.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 10,000.</exception>
+    Task<StateList<TimelineEvent>> TimelineAsync(StateListOptions? options = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Filters and limit of a state listing (Ray's <c>filters=[("state", "=", "FAILED")]</c>, <c>limit=100</c>).</summary>

@@ -23,6 +23,7 @@ internal static class OrleansRayCli
             StateCommands.Get(),
             StateCommands.Summary(),
             StateCommands.Memory(),
+            StateCommands.Timeline(),
         }.WithHelpName("orleansray");
 
     // The assembly is OrleansRay.Cli; people type `orleansray`.

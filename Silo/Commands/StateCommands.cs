@@ -50,6 +50,9 @@ internal static class StateCommands
         return get;
     }
 
+    public static Command Timeline() =>
+        new StateVerb("timeline", "Write the finished tasks as a Chrome trace file (Ray's `ray timeline`): open it at chrome://tracing or https://ui.perfetto.dev. Filter keys: the task keys, e.g. job_id.", StateResource.Tasks, StateVerb.Kind.Timeline);
+
     public static Command Memory() =>
         new StateVerb("memory", "Show the objects by owner (size, reference type, where stored) and each node's object store (Ray's `ray memory`).", StateResource.Objects, StateVerb.Kind.Memory);
 
@@ -62,6 +65,7 @@ internal static class StateCommands
             Summary,
             Get,
             Memory,
+            Timeline,
         }
 
         private readonly StateResource _resource;
@@ -72,6 +76,7 @@ internal static class StateCommands
         private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: the address file of the cluster started on this machine." };
         private readonly Option<string?> _authToken = AuthTokens.TokenOption();
         private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
+        private readonly Option<string?> _output = new("--output", "-o") { Description = "The trace file to write. Default: orleansray-timeline-<UTC time>.json in the temp folder (Ray's `ray timeline` writes to /tmp too)." };
         private readonly Argument<string> _id = new("id") { Description = "The actor's id (as `orleansray list actors` shows it)." };
 
         public StateVerb(string name, string description, StateResource resource, Kind kind)
@@ -80,14 +85,21 @@ internal static class StateCommands
             _resource = resource;
             _kind = kind;
             _filter.Description = $"key=value or key!=value; repeat for several (all must hold). E.g. --filter {FilterExample(resource)}.";
-            if (kind is Kind.List or Kind.Memory or Kind.Summary)
+            if (kind is Kind.List or Kind.Memory or Kind.Summary or Kind.Timeline)
             {
                 Options.Add(_filter);
             }
 
-            if (kind is Kind.List or Kind.Memory)
+            if (kind is Kind.List or Kind.Memory or Kind.Timeline)
             {
                 Options.Add(_limit);
+            }
+
+            if (kind == Kind.Timeline)
+            {
+                _limit.Description = "The most tasks (1-10000); the newest are kept.";
+                _limit.DefaultValueFactory = _ => ClusterState.MaxLimit;
+                Options.Add(_output);
             }
 
             if (kind == Kind.Get)
@@ -95,7 +107,11 @@ internal static class StateCommands
                 Arguments.Add(_id);
             }
 
-            Options.Add(_format);
+            if (kind != Kind.Timeline)
+            {
+                Options.Add(_format);
+            }
+
             Options.Add(_address);
             Options.Add(_authToken);
             Options.Add(_insecure);
@@ -105,14 +121,14 @@ internal static class StateCommands
         private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
         {
             // Bad input is refused before any connection: one line, exit 2.
-            var format = parse.GetValue(_format)?.Trim().ToLowerInvariant() ?? "table";
+            var format = _kind == Kind.Timeline ? "table" : parse.GetValue(_format)?.Trim().ToLowerInvariant() ?? "table";
             if (format is not ("table" or "json"))
             {
                 throw CliException.Usage($"--format '{parse.GetValue(_format)}': expected table or json.");
             }
 
             var filters = Filters(parse);
-            var limit = _kind is Kind.List or Kind.Memory ? parse.GetValue(_limit) : ClusterState.DefaultLimit;
+            var limit = _kind is Kind.List or Kind.Memory or Kind.Timeline ? parse.GetValue(_limit) : ClusterState.DefaultLimit;
             if (limit is < 1 or > ClusterState.MaxLimit)
             {
                 throw CliException.Usage($"--limit {limit.ToString(CultureInfo.InvariantCulture)}: must be 1 to {ClusterState.MaxLimit.ToString(CultureInfo.InvariantCulture)}.");
@@ -124,6 +140,7 @@ internal static class StateCommands
                 throw CliException.Usage("`orleansray get actor` needs an actor id, as `orleansray list actors` shows it.");
             }
 
+            var output = _kind == Kind.Timeline ? TimelineFile.Resolve(parse.GetValue(_output)) : null;
             var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
             await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var state = new ClusterState(cluster.Client, null);
@@ -138,6 +155,8 @@ internal static class StateCommands
                     Warn(warnings);
                     StateTables.Summary(console, _resource, rows, json);
                     return 0;
+                case Kind.Timeline:
+                    return await TimelineFile.WriteAsync(state, filters, limit, output!, cancellationToken).ConfigureAwait(false);
                 case Kind.Get:
                     var found = await state.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, id)], 1, cancellationToken).ConfigureAwait(false);
                     Warn(found.Warnings);

@@ -209,6 +209,51 @@ public sealed class StateCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Timeline_writes_a_chrome_trace_of_a_drivers_finished_tasks_and_refuses_a_folder_as_its_output()
+    {
+        var cluster = _shared.Cluster;
+        var marker = Random.Shared.Next(1_000_000, 9_000_000);
+        var known = await JobIdsAsync(cluster);
+        string jobId;
+        await using (var ray = await Driver.ConnectAsync(cluster))
+        {
+            jobId = await NewJobAsync(cluster, known);
+            Assert.Equal(new[] { 4, 9, 16 }, await ray.GetAsync(new[] { 2, 3, 4 }.Select(i => ray.Task(Work.Square, i).Remote()), Deadline));
+            await Assert.ThrowsAsync<RayTaskException>(async () => await ray.GetAsync(ray.Task(Work.Refuse, marker).Options(new TaskOptions { MaxRetries = 0 }).Remote(), Deadline));
+        }
+
+        var folder = Directory.CreateTempSubdirectory("orleansray-timeline-test-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "trace.json");
+            var result = await cluster.RunAsync("timeline", "--filter", "job_id=" + jobId, "--output", path);
+            _output.WriteLine(result.ToString());
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains($"Trace file written to {path} (4 tasks on ", result.Output, StringComparison.Ordinal);
+            using var trace = JsonDocument.Parse(await File.ReadAllBytesAsync(path));
+            var tasks = trace.RootElement.EnumerateArray().Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+            Assert.Equal(3, tasks.Count(e => e.GetProperty("name").GetString() == "Work.Square"));
+            var refused = Assert.Single(tasks, e => e.GetProperty("name").GetString() == "Work.Refuse");
+            Assert.Equal($"{typeof(InvalidOperationException).FullName}: refused input {marker}", refused.GetProperty("args").GetProperty("error").GetString());
+            Assert.All(tasks, e =>
+            {
+                Assert.Equal(jobId, e.GetProperty("args").GetProperty("job_id").GetString());
+                Assert.Contains(cluster.Nodes, n => n.Owns(e.GetProperty("args").GetProperty("node").GetString()));
+                Assert.True(e.GetProperty("dur").GetDouble() >= 0);
+            });
+
+            var bad = await cluster.RunAsync("timeline", "--output", folder.FullName);
+            Assert.True(bad.ExitCode == 2, bad.ToString());
+            var line = Assert.Single(bad.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"error: --output '{folder.FullName}' is a folder: give a file name", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Get_actor_of_an_unknown_id_is_one_line_with_exit_code_2_as_an_unknown_job_is()
     {
         var result = await _shared.Cluster.RunAsync("get", "actor", "no-such-actor");

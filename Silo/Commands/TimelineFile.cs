@@ -1,0 +1,59 @@
+using System.Globalization;
+using OrleansRay.Node;
+using OrleansRay.Silo.Cli;
+
+namespace OrleansRay.Silo.Commands;
+
+/// <summary><c>orleansray timeline</c>'s file (Ray's <c>ray timeline</c>): the finished tasks the state API lists, as a
+/// Chrome trace (<see cref="ChromeTrace"/>).</summary>
+internal static class TimelineFile
+{
+    /// <summary>The full path to write: <paramref name="output"/>, or a new name in the temp folder.</summary>
+    /// <exception cref="CliException">The path's folder does not exist, or the path is a folder (exit code 2).</exception>
+    public static string Resolve(string? output)
+    {
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            return Path.Combine(Path.GetTempPath(), $"orleansray-timeline-{DateTime.UtcNow.ToString("yyyy-MM-dd_HH-mm-ss", CultureInfo.InvariantCulture)}.json");
+        }
+
+        var path = Path.GetFullPath(output.Trim());
+        if (Directory.Exists(path))
+        {
+            throw CliException.Usage($"--output '{output}' is a folder: give a file name, e.g. --output {Path.Combine(output.Trim(), "timeline.json")}.");
+        }
+
+        if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+        {
+            throw CliException.Usage($"--output '{output}': the folder {folder} does not exist; create it or write elsewhere.");
+        }
+
+        return path;
+    }
+
+    /// <summary>Asks the cluster, writes the file, and says where it is and how much it holds.</summary>
+    public static async Task<int> WriteAsync(ClusterState state, IReadOnlyList<StateFilter> filters, int limit, string path, CancellationToken cancellationToken)
+    {
+        var tasks = await state.TasksAsync([.. filters, .. TimelineBuilder.FinishedOnly], limit, cancellationToken).ConfigureAwait(false);
+        foreach (var warning in tasks.Warnings)
+        {
+            Console.Error.WriteLine("warning: " + warning);
+        }
+
+        if (tasks.Truncated)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the newest {tasks.Rows.Count} of {tasks.Total} finished tasks are on the timeline (the limit); raise --limit or add --filter to see others."));
+        }
+
+        var events = TimelineBuilder.FromTasks(tasks.Rows);
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await ChromeTrace.WriteAsync(events, file, cancellationToken).ConfigureAwait(false);
+        }
+
+        var nodes = events.Select(e => e.Node).Distinct(StringComparer.Ordinal).Count();
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Trace file written to {path} ({events.Count} tasks on {nodes} node{(nodes == 1 ? string.Empty : "s")}). Open it at chrome://tracing or https://ui.perfetto.dev."));
+        return 0;
+    }
+}
