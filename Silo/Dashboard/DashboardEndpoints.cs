@@ -36,7 +36,7 @@ internal static class DashboardEndpoints
         // Any other /api path or method: one line of JSON saying what exists, as /api's other errors are, not an empty 404
         // (a wrong method on a known path lands here too; the fallback is tried after every other endpoint).
         app.MapFallback("/api/{**path}", (HttpContext http) => Results.Json(
-            new { error = $"no API at {http.Request.Method} {http.Request.Path}: the dashboard's API is GET /api/cluster, /api/tasks, /api/actors, /api/objects, /api/jobs and /api/state/* (README, \"Dashboard\"); submitting or stopping a job is POST /api/jobs, /api/jobs/ID/stop." },
+            new { error = $"no API at {http.Request.Method} {http.Request.Path}: the dashboard's API is GET /api/cluster, /api/tasks, /api/actors, /api/objects, /api/jobs, /api/state/* and /api/timeline (README, \"Dashboard\"); submitting or stopping a job is POST /api/jobs, /api/jobs/ID/stop." },
             statusCode: StatusCodes.Status404NotFound));
 
         foreach (var page in Pages)

@@ -11,7 +11,8 @@ namespace OrleansRay.Silo.Dashboard;
 /// <c>GET /api/state/{nodes|jobs|actors|tasks|objects|placement-groups}?filter=state%3DFAILED&amp;limit=100</c> (filter
 /// repeatable) returns <c>{rows, total, truncated, warnings}</c>; <c>GET /api/state/actors/{id}</c> one actor (404 when
 /// unknown); <c>GET /api/state/summary/{tasks|actors|objects}</c> <c>{rows, warnings}</c>; <c>GET /api/state/memory</c>
-/// the memory report. Bad input is a 400 with <c>{error}</c> naming the valid choices.
+/// the memory report; <c>GET /api/timeline?filter=job_id%3D…&amp;limit=10000</c> the finished tasks as a Chrome trace file
+/// (Ray's <c>ray timeline</c>; default and most 10,000 tasks). Bad input is a 400 with <c>{error}</c> naming the valid choices.
 /// </remarks>
 internal static class StateEndpoints
 {
@@ -78,6 +79,29 @@ internal static class StateEndpoints
             {
                 return BadRequest(ex);
             }
+        });
+        app.MapGet("/api/timeline", async (HttpRequest request, HttpResponse response, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
+        {
+            StateList<TaskStateRow> tasks;
+            try
+            {
+                var limit = request.Query["limit"].Count == 0 ? ClusterState.MaxLimit : Limit(request);
+                tasks = await new ClusterState(grains, runtime, runtime.Options.Namespace).TasksAsync([.. Filters(request), .. TimelineBuilder.FinishedOnly], limit, ct).ConfigureAwait(false);
+            }
+            catch (ArgumentException ex)
+            {
+                return BadRequest(ex);
+            }
+
+            var name = $"orleansray-timeline-{DateTime.UtcNow.ToString("yyyy-MM-dd_HH-mm-ss", System.Globalization.CultureInfo.InvariantCulture)}.json";
+            response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+            if (tasks.Warnings.Count > 0)
+            {
+                response.Headers["X-OrleansRay-Warnings"] = string.Join(" | ", tasks.Warnings);
+            }
+
+            var events = TimelineBuilder.FromTasks(tasks.Rows);
+            return Results.Stream(stream => ChromeTrace.WriteAsync(events, stream, ct), "application/json");
         });
         return app;
     }

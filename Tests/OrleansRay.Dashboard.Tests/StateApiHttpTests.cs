@@ -49,4 +49,35 @@ public sealed class StateApiHttpTests
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("placement-groups", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Api_timeline_downloads_the_finished_tasks_as_a_chrome_trace_and_refuses_a_bad_filter()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreMemory = 64L << 20 });
+        var url = "http://127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        await using var dashboard = await EmbeddedDashboard.StartAsync(ray, url);
+        Assert.Equal(new[] { 0, 1, 4 }, await ray.GetAsync(Enumerable.Range(0, 3).Select(i => ray.Task(Square, i).Remote())));
+        await Assert.ThrowsAnyAsync<RayException>(async () => await ray.Task(Refuse, 9).Options(new TaskOptions { MaxRetries = 0 }).Remote());
+
+        using var response = await Http.GetAsync(url + "/api/timeline");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.StartsWith("orleansray-timeline-", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'), StringComparison.Ordinal);
+        using var trace = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var tasks = trace.RootElement.EnumerateArray().Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+        Assert.Equal(4, tasks.Count);
+        Assert.Equal(3, tasks.Count(e => e.GetProperty("name").GetString()!.EndsWith("Square", StringComparison.Ordinal)));
+        var refused = Assert.Single(tasks, e => e.GetProperty("args").TryGetProperty("error", out _));
+        Assert.Equal($"{typeof(InvalidOperationException).FullName}: refused 9", refused.GetProperty("args").GetProperty("error").GetString());
+
+        using var one = JsonDocument.Parse(await Http.GetStringAsync(url + "/api/timeline?filter=state%3DFAILED"));
+        Assert.Single(one.RootElement.EnumerateArray(), e => e.GetProperty("ph").GetString() == "X");
+
+        var bad = await Http.GetAsync(url + "/api/timeline?filter=colour%3Dred");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("valid keys", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var badLimit = await Http.GetAsync(url + "/api/timeline?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+    }
 }

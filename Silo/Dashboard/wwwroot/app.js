@@ -116,6 +116,7 @@ function renderTasks(t) {
     card("finished", c.finished, "finished") + card("failed", c.failed, "failed") + `</div>` +
     `<h2>Per node</h2><div data-testid="task-nodes">${nodes}</div>` +
     `<h2>Latest tasks</h2><div data-testid="latest">${latest}</div>` +
+    `<p><a href="/api/timeline" download data-testid="timeline">Download the timeline</a> <span class="muted">(the finished tasks as a Chrome trace: open it at chrome://tracing or ui.perfetto.dev; Ray's <code>ray timeline</code>)</span></p>` +
     `<p class="muted">Event logs: ${esc(t.eventLog.held)} events kept (at most ${esc(t.eventLog.capacity)} per node), ${esc(t.eventLog.recorded)} recorded.</p>`;
 }
 
