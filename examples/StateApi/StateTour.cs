@@ -7,7 +7,9 @@ namespace StateApi;
 /// <param name="Failed">Failed tasks of this run listed by <c>ListTasksAsync("state=FAILED")</c>.</param>
 /// <param name="Finished">Finished squares counted by <c>SummarizeTasksAsync</c>.</param>
 /// <param name="Objects">Objects <c>MemoryAsync</c> listed for this driver.</param>
-public sealed record TourResult(int Failed, long Finished, int Objects);
+/// <param name="TimelineSquares">Finished squares on <c>TimelineAsync</c>'s timeline.</param>
+/// <param name="TimelineFile">The Chrome trace file the tour wrote (open it at chrome://tracing or ui.perfetto.dev).</param>
+public sealed record TourResult(int Failed, long Finished, int Objects, int TimelineSquares, string TimelineFile);
 
 /// <summary>The state API's tour: the work, then <c>ray.State</c>.</summary>
 public static class StateTour
@@ -18,7 +20,8 @@ public static class StateTour
     public static int CheckedSquare(int x) => x >= 0 ? x * x : throw new ArgumentOutOfRangeException(nameof(x), x, "must be >= 0");
 
     /// <summary>Runs 10 squares and 2 failing tasks on <paramref name="ray"/>, keeps one result, then prints what the
-    /// state API says about them to <paramref name="output"/>.</summary>
+    /// state API says about them to <paramref name="output"/> and writes the squares' timeline to a file in the temp
+    /// folder (<see cref="TourResult.TimelineFile"/>).</summary>
     public static async Task<TourResult> RunAsync(IRay ray, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(ray);
@@ -59,10 +62,22 @@ public static class StateTour
             await output.WriteLineAsync($"{o.ObjectId} owner={o.Owner} {o.ReferenceType} {o.Location}{size}");
         }
 
+        // ray timeline
+        var timeline = await ray.State.TimelineAsync(StateListOptions.Where("name=StateTour.Square"));
+        var file = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"state-tour-timeline-{Environment.ProcessId}-{Guid.NewGuid():N}.json"));
+        await using (var stream = File.Create(file))
+        {
+            await ChromeTrace.WriteAsync(timeline.Rows, stream);
+        }
+
+        await output.WriteLineAsync($"timeline: {timeline.Rows.Count} square(s) on {timeline.Rows.Select(e => (e.Node, e.Lane)).Distinct().Count()} lane(s), written to {file}");
+
         GC.KeepAlive(squares);
         return new TourResult(
             failed.Rows.Count,
             summary.Rows.Where(r => r.Key == "StateTour.Square" && r.State == "FINISHED").Sum(r => r.Count),
-            memory.Objects.Count(o => squares.Any(s => s.Id.ToString() == o.ObjectId)));
+            memory.Objects.Count(o => squares.Any(s => s.Id.ToString() == o.ObjectId)),
+            timeline.Rows.Count,
+            file);
     }
 }
