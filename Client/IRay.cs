@@ -147,8 +147,26 @@ public interface IRay : IAsyncDisposable
     /// <summary>Creates a placement group: <paramref name="bundles"/> of resources reserved together by
     /// <paramref name="strategy"/>, all or none. Returns at once; the group is pending until every bundle fits
     /// (await <see cref="PlacementGroup.ReadyAsync"/>). Run tasks and actors in it with TaskOptions/ActorOptions.PlacementGroup.</summary>
-    /// <exception cref="ArgumentException">No bundles, a bundle that asks for nothing, or an invalid amount.</exception>
+    /// <param name="bundles">The bundles' resources, in index order; each asks for something.</param>
+    /// <param name="strategy">How the bundles are laid over nodes (Ray's PACK, SPREAD, STRICT_PACK, STRICT_SPREAD).</param>
+    /// <param name="name">Null for none; else unique among the live placement groups of this driver's
+    /// <see cref="Namespace"/> (as Ray's named placement groups) until the group is removed, and found by
+    /// <see cref="GetPlacementGroupAsync"/>.</param>
+    /// <exception cref="ArgumentException">No bundles, a bundle that asks for nothing, or an invalid amount; a blank
+    /// <paramref name="name"/>; or a live placement group of the namespace already has <paramref name="name"/> (the
+    /// message says how to reach it or free the name). Of concurrent creations with one name, exactly one succeeds.</exception>
     Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null);
+
+    /// <summary>Finds the live placement group named <paramref name="name"/> in this driver's <see cref="Namespace"/>,
+    /// pending or created (Ray's <c>ray.util.get_placement_group(name)</c>): <c>PlacementGroup pg = await
+    /// ray.GetPlacementGroupAsync("workers");</c>, then schedule on it with TaskOptions/ActorOptions.PlacementGroup as on
+    /// the group its creator holds.</summary>
+    /// <param name="name">The name given to <see cref="CreatePlacementGroupAsync"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, empty or blank.</exception>
+    /// <exception cref="PlacementGroupNotFoundException">No live placement group of the namespace has that name (none was
+    /// created with it, or it was removed).</exception>
+    /// <exception cref="ObjectDisposedException">This instance was disposed.</exception>
+    Task<PlacementGroup> GetPlacementGroupAsync(string name);
 
     /// <summary>Removes a placement group (Ray's <c>remove_placement_group</c>): every actor of the group is killed, without
     /// restart (its calls then throw <see cref="ActorDiedException"/>), and every task of the group queued or running is
@@ -171,7 +189,9 @@ public interface IRay : IAsyncDisposable
     /// <summary>Every node the cluster knows, alive or dead.</summary>
     Task<IReadOnlyList<NodeInfo>> NodesAsync();
 
-    /// <summary>Pending tasks and actors by resource shape; infeasible ones fit no node.</summary>
+    /// <summary>Pending tasks and actors by resource shape, and pending placement groups by bundles and strategy (Ray's
+    /// "pending placement groups"; <see cref="ResourceDemand.IsPlacementGroup"/>); infeasible ones fit no live node (a
+    /// group: the live nodes could not hold all its bundles even if they were empty).</summary>
     Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync();
 
     /// <summary>Asks the autoscaler to hold capacity ahead of work: Ray's <c>ray.autoscaler.sdk.request_resources(num_cpus,

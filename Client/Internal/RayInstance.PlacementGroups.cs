@@ -3,7 +3,8 @@ using OrleansRay.Grains;
 namespace OrleansRay;
 
 /// <summary>Placement groups: the control store's <see cref="IPlacementGroupGrain"/> (one per group, on the head) plans
-/// and reserves the bundles, and on removal has the nodes end the group's work; this side validates, creates and
+/// and reserves the bundles, claims and frees the group's name (<see cref="IPlacementGroupNameGrain"/>, one per
+/// namespace), and on removal has the nodes end the group's work; this side validates, creates, looks up by name and
 /// removes.</summary>
 internal abstract partial class RayInstance
 {
@@ -28,9 +29,31 @@ internal abstract partial class RayInstance
         }
 
         var id = Guid.NewGuid();
-        var spec = new PlacementGroupSpec { Name = name, Strategy = ToWire(strategy), Bundles = shapes };
+        var spec = new PlacementGroupSpec { Name = name, Strategy = ToWire(strategy), Bundles = shapes, Namespace = Namespace };
         await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(id).CreateAsync(spec).ConfigureAwait(false);
         return new PlacementGroup(id, name, strategy, shapes, this);
+    }
+
+    public async Task<PlacementGroup> GetPlacementGroupAsync(string name)
+    {
+        ThrowIfDisposed();
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("A placement group's name cannot be null or blank.", nameof(name));
+        }
+
+        var ns = Namespace;
+        var id = await Runtime.GrainFactory.GetGrain<IPlacementGroupNameGrain>(ns).LookupAsync(name).ConfigureAwait(false);
+        var info = id is { } found ? await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(found).GetAsync().ConfigureAwait(false) : null;
+
+        // A name whose group is gone (removed, its name not freed yet) names nothing.
+        if (info is null || info.State == PlacementGroupState.Removed || !string.Equals(info.Spec.Name, name, StringComparison.Ordinal))
+        {
+            throw new PlacementGroupNotFoundException(
+                $"No placement group is named '{name}' in namespace '{ns}'. Create it with CreatePlacementGroupAsync(bundles, strategy, name: \"{name}\"), or check the namespace.");
+        }
+
+        return new PlacementGroup(info.Id, name, FromWire(info.Spec.Strategy), info.Spec.Bundles, this);
     }
 
     public async Task RemovePlacementGroupAsync(PlacementGroup placementGroup)
@@ -43,6 +66,14 @@ internal abstract partial class RayInstance
         // group (parked, or sent to nodes) ends too, and what it submits to the group from now on fails at once.
         await Runtime.PlacementGroups.RemovedAsync(placementGroup.Id).ConfigureAwait(false);
     }
+
+    internal static PlacementStrategy FromWire(PlacementGroupStrategy strategy) => strategy switch
+    {
+        PlacementGroupStrategy.Spread => PlacementStrategy.Spread,
+        PlacementGroupStrategy.StrictPack => PlacementStrategy.StrictPack,
+        PlacementGroupStrategy.StrictSpread => PlacementStrategy.StrictSpread,
+        _ => PlacementStrategy.Pack,
+    };
 
     private static PlacementGroupStrategy ToWire(PlacementStrategy strategy) => strategy switch
     {

@@ -435,15 +435,34 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         ThrowIfDisposed();
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var alive = nodes.Where(n => n.IsAlive).ToList();
-        var driverDemands = await Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).DriverDemandsAsync().ConfigureAwait(false);
+        var table = Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
+        var driverDemands = await table.DriverDemandsAsync().ConfigureAwait(false);
+        var pendingGroups = await table.PendingGroupsAsync().ConfigureAwait(false);
         var own = Runtime.CanExecute ? [] : Runtime.Cluster.ParkedDemands();
         return alive
             .SelectMany(n => n.Demands)
             .Concat(own.Count > 0 ? own : driverDemands)
             .GroupBy(d => (d.Shape, d.IsActor))
             .Select(g => new ResourceDemand(g.Key.Shape.ToDictionary(), g.Sum(d => d.Count), !alive.Any(n => g.Key.Shape.FitsIn(n.Total)), g.Key.IsActor))
+            .Concat(GroupDemands(pendingGroups))
             .ToList();
     }
+
+    /// <summary>Pending placement groups as demands, one per strategy, bundles and feasibility (the lines of Ray's status
+    /// "{'CPU': 1.0} * 2 (PACK): 1+ pending placement groups"). Infeasible is the group's own last placement round's
+    /// verdict against the live nodes, every 500 ms.</summary>
+    private static IEnumerable<ResourceDemand> GroupDemands(IReadOnlyList<PendingPlacementGroupInfo> pending) =>
+        pending
+            .GroupBy(p => (p.Spec.Strategy, Bundles: string.Join(" | ", p.Spec.Bundles.Select(b => b.ToString())), p.IsInfeasible))
+            .Select(g =>
+            {
+                var bundles = g.First().Spec.Bundles;
+                return new ResourceDemand(Sum(bundles), g.Count(), g.Key.IsInfeasible, IsActor: false)
+                {
+                    Bundles = bundles.Select(b => (IReadOnlyDictionary<string, double>)b.ToDictionary()).ToList(),
+                    Strategy = FromWire(g.Key.Strategy),
+                };
+            });
 
     private static Dictionary<string, double> Sum(IEnumerable<ResourceSet> sets)
     {

@@ -20,13 +20,18 @@ public enum PlacementGroupStrategy
 [GenerateSerializer, Immutable, Alias("orleansray.placementgroupspec")]
 public sealed record PlacementGroupSpec
 {
-    /// <summary>A name shown in diagnostics (optional).</summary>
+    /// <summary>The group's name (optional): unique among the live groups of <see cref="Namespace"/>, found by it, and
+    /// shown in diagnostics.</summary>
     [Id(0)] public string? Name { get; init; }
 
     [Id(1)] public PlacementGroupStrategy Strategy { get; init; }
 
     /// <summary>The bundles' shapes, in index order; each asks for something.</summary>
     [Id(2)] public ResourceSet[] Bundles { get; init; } = Array.Empty<ResourceSet>();
+
+    /// <summary>The namespace of the creating driver, which holds <see cref="Name"/>; null reads as "default" (a row
+    /// written before groups had namespaces).</summary>
+    [Id(3)] public string? Namespace { get; init; }
 }
 
 /// <summary>A placement group as the control store knows it.</summary>

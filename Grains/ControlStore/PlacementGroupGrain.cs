@@ -120,6 +120,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
             return Info();
         }
 
+        await PlacementGroupNames.ClaimAsync(GrainFactory, Id, spec); // before the group exists: a refused name leaves none
         _spec = spec;
         _state = PlacementGroupState.Pending;
         _bundleNodes = new NodeId[spec.Bundles.Length];
@@ -164,6 +165,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         }
 
         await _pendingReport.ReportAsync(GrainFactory, null);
+        await PlacementGroupNames.ReleaseAsync(GrainFactory, Id, _spec, _logger);
         DeactivateOnIdle();
     }
 

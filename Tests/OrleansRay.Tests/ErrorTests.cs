@@ -74,6 +74,7 @@ public sealed class ErrorTests
         {
             new GetTimeoutException(TimeSpan.FromSeconds(2), "x"), new TaskCancelledException("c"), new ActorDiedException("d"),
             new ActorNotFoundException("n"), new ObjectLostException("l"), new NodeDiedException("nd"),
+            new PlacementGroupNotFoundException("pg"),
         };
         foreach (var e in others)
         {
