@@ -41,6 +41,9 @@ public readonly struct ActorCreation<TActor> where TActor : class
         }
 
         var runtime = IRayRuntimeAccess.Live(_ray);
+        // The actor is its creator's job's: the driver's, or that of the task or actor method creating it (Ray's job_id);
+        // it dies when that job ends unless detached.
+        var job = runtime.SubmittingJob;
         var options = _options ?? new ActorOptions();
         options.Validate();
         var (ctor, values) = Parse(_constructor);
@@ -78,7 +81,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             Constructor = constructor.Descriptor,
             Args = args,
             Options = data,
-            Owner = runtime.WorkerId,
+            Owner = job,
             ClassName = className,
         });
         ((IRayRuntimeAccess)_ray).TrackActor(actorId, data.Detached);

@@ -11,6 +11,7 @@ internal static class ActorGrains
     {
         ray.ThrowIfDisposed();
         var runtime = ray.Runtime;
+        var job = runtime.SubmittingJob; // read before any await: the creator's job (see ActorCreation.Remote)
         var contract = typeof(TActor);
         if (!contract.IsInterface || contract == typeof(IActor))
         {
@@ -55,7 +56,7 @@ internal static class ActorGrains
             ActorId = actorId,
             Constructor = null!,
             Options = data,
-            Owner = runtime.WorkerId,
+            Owner = job,
             ClassName = className,
             GrainType = proxy.GetGrainId().Type.ToString(),
         });

@@ -521,7 +521,8 @@ internal sealed class NodeRay : RayInstance
 
     public override void TrackActor(ActorId actorId, bool detached)
     {
-        // Actors created inside tasks belong to the node's job; they end with the node.
+        // Actors created inside tasks and actor methods belong to the job of that task or actor (their spec's owner):
+        // the nodes kill the non-detached ones when that job ends (EndedJobs), as they do the driver's own.
     }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;

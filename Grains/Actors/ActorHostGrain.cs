@@ -45,6 +45,12 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         }
 
         await _runtime.ActorTable.RegisterAsync(spec);
+        if (JobEnded(spec) is { } why)
+        {
+            _mailbox.StartDead(spec, why);
+            return;
+        }
+
         _mailbox.Start(spec);
         _runtime.Cluster.Occupancy?.WorkArrived(); // hosted now: a draining node keeps it and stops draining
     }
@@ -206,7 +212,20 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
             return;
         }
 
+        if (JobEnded(restart.Spec) is { } jobEnded)
+        {
+            _mailbox.StartDead(restart.Spec, jobEnded);
+            return;
+        }
+
         _mailbox.Start(restart.Spec, restart.Restarts);
         _runtime.Cluster.Occupancy?.WorkArrived();
     }
+
+    /// <summary>Why a non-detached actor of a job this node knows ended must not start (its creation or restart arrived
+    /// after the job's end, which killed the job's other actors: Ray's actors die with their job); null when it may.</summary>
+    private string? JobEnded(ActorCreationSpec spec) =>
+        !spec.Options.Detached && _runtime.Scheduler.FinishedJobs.Contains(spec.Owner)
+            ? "its job ended before it was created (a non-detached actor dies with its job)"
+            : null;
 }

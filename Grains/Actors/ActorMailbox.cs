@@ -68,7 +68,7 @@ internal sealed class ActorMailbox
     /// <summary>For an actor behind a grain interface: what its grain activation on this node serves calls by.</summary>
     public GrainActorLifecycle? Grain { get; private set; }
 
-    /// <summary>The actor, the driver (or worker) that created it, and whether it outlives that; null before creation.</summary>
+    /// <summary>The actor, its job's driver (<see cref="ActorCreationSpec.Owner"/>), and whether it outlives that job; null before creation.</summary>
     public (ActorId Id, WorkerId Owner, bool Detached)? Ownership => _spec is { } spec ? (spec.ActorId, spec.Owner, spec.Options.Detached) : null;
 
     /// <summary>Times a call lost with this actor's node may be re-sent by its caller (0 until the actor is known).</summary>

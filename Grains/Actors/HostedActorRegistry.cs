@@ -76,8 +76,8 @@ internal sealed class HostedActorRegistry
         }
     }
 
-    /// <summary>The live, non-detached actors here whose owner (the driver that created them) is one of
-    /// <paramref name="drivers"/> (worker ids as text): actors whose job ended without killing them.</summary>
+    /// <summary>The non-dead (pending, alive or restarting), non-detached actors here whose job (by its driver, wherever
+    /// in the job they were created) is one of <paramref name="drivers"/> (worker ids as text): actors whose job ended.</summary>
     public List<ActorId> OwnedBy(IReadOnlySet<string> drivers) =>
         [.. _actors.Select(a => a.Value)
             .Where(m => m.State != ActorState.Dead)

@@ -13,8 +13,8 @@ namespace OrleansRay.Node;
 /// stopped: Ray's actors share their owner's fate), and retires the code packages no running job uses, once they host
 /// no actor (detached actors keep their job's code) and ran nothing lately.</summary>
 /// <remarks>A job is known by its driver's worker id, which every task of it carries (<see cref="TaskSpec.JobDriver"/>;
-/// a task submitted by a task or by a non-detached actor carries its parent's). Work of detached actors carries none and
-/// is never ended here. The job table learns that a job ended from its driver's dispose, its crash handler, <c>job
+/// a task submitted by a task or by a non-detached actor carries its parent's, as does an actor they create). Work of
+/// detached actors carries none and is never ended here. The job table learns that a job ended from its driver's dispose, its crash handler, <c>job
 /// stop</c>, or after its driver stopped reporting for 15 s (a process killed or gone through
 /// <see cref="Environment.Exit"/>).</remarks>
 internal sealed partial class EndedJobs : IDisposable

@@ -340,9 +340,9 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         return entry;
     }
 
-    /// <summary>The job a task submitted now belongs to: the job of the task or actor running on this flow (nested work
-    /// ends with its parent's job), else this runtime's (a connected driver's job is its worker id).</summary>
-    private WorkerId SubmittingJob => TaskContext.Saved is Scheduling.TaskSpec task ? task.JobDriver : TaskContext.Current is { } running ? running.JobDriver : WorkerId;
+    /// <summary>The job a task submitted or an actor created now belongs to: the job of the task or actor running on this
+    /// flow (nested work ends with its parent's job), else this runtime's (a connected driver's job is its worker id).</summary>
+    public WorkerId SubmittingJob => TaskContext.Saved is Scheduling.TaskSpec task ? task.JobDriver : TaskContext.Current is { } running ? running.JobDriver : WorkerId;
 
     /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
