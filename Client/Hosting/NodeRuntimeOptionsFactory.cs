@@ -29,6 +29,8 @@ internal static class NodeRuntimeOptionsFactory
             InlineThreshold = options.InlineThreshold,
             Credentials = options.Credentials,
             TaskChannelPort = options.TaskChannelPort,
+            CodeCacheBytes = options.CodeCacheBytes,
+            CodeCacheDirectory = options.CodeCacheDirectory,
             Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
                 : null,

@@ -36,6 +36,11 @@ internal sealed class RayNodeOptionsValidator : IValidateOptions<RayNodeOptions>
             failures.Add($"RayNodeOptions.InlineThreshold is {Text(options.InlineThreshold)}: give bytes >= 0.");
         }
 
+        if (options.CodeCacheBytes < 0)
+        {
+            failures.Add($"RayNodeOptions.CodeCacheBytes is {Text(options.CodeCacheBytes)}: give bytes >= 0 (0 keeps no unused code), or leave it at 1 GiB.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Namespace))
         {
             failures.Add("RayNodeOptions.Namespace is empty: give a name, or leave it \"default\".");

@@ -35,6 +35,17 @@ public sealed class RayNodeOptions
     /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
 
+    /// <summary>Bytes of jobs' shipped code (assemblies and manifests) that the node keeps on disk, in its code cache,
+    /// after no running job or live actor uses it, so a job run again soon starts without fetching its code again.
+    /// Beyond it the least recently used unused package is removed (it is fetched from the head again when a job needs
+    /// it); code in use is never removed, whatever its size. 0: nothing is kept once unused. Default: 1 GiB
+    /// (1073741824 bytes; Ray's <c>RAY_RUNTIME_ENV_WORKING_DIR_CACHE_SIZE_GB</c>).</summary>
+    public long CodeCacheBytes { get; set; } = 1L << 30;
+
+    /// <summary>The folder of the node's code cache; null (the default): <c>orleansray/code</c> in the user's local
+    /// data folder, shared by the nodes of one machine. Tests give each cluster its own.</summary>
+    internal string? CodeCacheDirectory { get; set; }
+
     /// <summary>False when the host runs the node's object store itself (<c>orleansray start</c>: a separate process), so
     /// <c>UseOrleansRay</c> starts none; <see cref="ObjectStoreMemory"/> is then only the capacity the node reports.</summary>
     internal bool ObjectStoreInProcess { get; set; } = true;
@@ -60,6 +71,7 @@ public sealed class RayNodeOptions
         ObjectStoreMemory = options.ObjectStoreMemory;
         Namespace = options.Namespace;
         InlineThreshold = options.InlineThreshold;
+        CodeCacheBytes = options.CodeCacheBytes;
         foreach (var (name, amount) in options.Resources)
         {
             Resources[name] = amount;

@@ -64,6 +64,11 @@ public sealed class RayOptions
     /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
 
+    /// <summary>Bytes of jobs' shipped code the embedded node keeps on disk once no job uses it (a re-run of the same
+    /// code then starts without fetching it); beyond it the least recently used unused package is removed. Default:
+    /// 1 GiB (1073741824 bytes). See <see cref="RayNodeOptions.CodeCacheBytes"/>.</summary>
+    public long CodeCacheBytes { get; set; } = 1L << 30;
+
     /// <summary>Minimum level of the embedded node's log. Default: Warning.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Warning;
 
@@ -97,6 +102,11 @@ public sealed class RayOptions
         if (InlineThreshold < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(InlineThreshold), InlineThreshold, "RayOptions.InlineThreshold must be >= 0 bytes.");
+        }
+
+        if (CodeCacheBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CodeCacheBytes), CodeCacheBytes, "RayOptions.CodeCacheBytes must be >= 0 bytes (0: keep no unused code).");
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))

@@ -8,11 +8,20 @@ namespace OrleansRay.Code;
 
 /// <summary>The job code packages of one node: fetched from the control store the first time the node runs a job's
 /// code (kept in a disk cache by content hash), loaded into the job's collectible context, and unloaded when no running
-/// job uses them (<see cref="Retire"/>).</summary>
+/// job uses them (<see cref="Retire"/>); the disk cache then keeps the unused ones up to its bound, least recently used
+/// out first (<see cref="CodeDiskCache"/>).</summary>
 internal sealed partial class CodePackages
 {
     /// <summary>How long a package stays loaded after its code last ran, once its job ended.</summary>
     public static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>The bound of the disk cache's unused code when the node's settings give none: 1 GiB (at least 16 jobs
+    /// of the most code a job may ship, 64 MiB; typical jobs ship a few MiB).</summary>
+    public const long DefaultMaxUnusedBytes = 1L << 30;
+
+    /// <summary>How often the manifests of the loaded packages are marked as used on disk (so a node sharing the folder
+    /// removes them last).</summary>
+    private static readonly TimeSpan TouchInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>The disk cache when the node's settings name none: the user's own data folder (~/.local/share on Linux),
     /// not the shared temp folder. Files are named by their hash and checked against it when read, so the nodes of one
@@ -30,21 +39,26 @@ internal sealed partial class CodePackages
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Lazy<Task<CodePackage>>> _packages = new(StringComparer.Ordinal);
     private readonly List<WeakReference> _unloading = [];
+    private readonly CodeDiskCache _cache;
     private int _collectionsLeft;
+    private bool _trimmed;
+    private long _touchedTicks;
 
     /// <summary>The packages of a node.</summary>
     /// <param name="grains">Reaches the control store's code files.</param>
     /// <param name="host">The node's service provider (each job's serializer takes the node's grain-reference codecs from it).</param>
     /// <param name="configure">Adds the node's runtime to each job's serializer services.</param>
     /// <param name="cacheDirectory">The node's disk cache of code files (created when missing).</param>
+    /// <param name="maxUnusedBytes">Bytes of code no loaded package needs that the disk cache keeps at most (0: none).</param>
     /// <param name="nodeName">The node's name, for messages.</param>
-    /// <param name="logger">Logs loads, unloads and a <c>--load</c>ed library that differs from a job's copy.</param>
-    public CodePackages(IGrainFactory grains, IServiceProvider host, Action<IServiceCollection> configure, string cacheDirectory, Func<string> nodeName, ILogger logger)
+    /// <param name="logger">Logs loads, unloads, removals from the disk cache and a <c>--load</c>ed library that differs
+    /// from a job's copy.</param>
+    public CodePackages(IGrainFactory grains, IServiceProvider host, Action<IServiceCollection> configure, string cacheDirectory, long maxUnusedBytes, Func<string> nodeName, ILogger logger)
     {
         _grains = grains;
         _host = host;
         _configure = configure;
-        CacheDirectory = cacheDirectory;
+        _cache = new CodeDiskCache(cacheDirectory, maxUnusedBytes);
         _nodeName = nodeName;
         _logger = logger;
     }
@@ -53,7 +67,10 @@ internal sealed partial class CodePackages
     public string NodeName => _nodeName();
 
     /// <summary>Where the node keeps code files, named by their SHA-256.</summary>
-    public string CacheDirectory { get; }
+    public string CacheDirectory => _cache.Directory;
+
+    /// <summary>Bytes of code no loaded package needs that the disk cache keeps at most.</summary>
+    public long MaxUnusedBytes => _cache.MaxUnusedBytes;
 
     /// <summary>Packages loaded now.</summary>
     public int Loaded => _packages.Values.Count(p => p.IsValueCreated && p.Value.IsCompletedSuccessfully);
@@ -105,7 +122,8 @@ internal sealed partial class CodePackages
     }
 
     /// <summary>Unloads the packages no running job uses (<paramref name="live"/>: the package ids of running jobs), that
-    /// host no actor, run no code now, and were not used for <see cref="RetireGrace"/>.</summary>
+    /// host no actor, run no code now, and were not used for <see cref="RetireGrace"/>; then trims the disk cache to its
+    /// bound, never removing the files of a package still loaded (or loading).</summary>
     /// <returns>How many were unloaded.</returns>
     public int Retire(IReadOnlySet<string> live)
     {
@@ -139,8 +157,23 @@ internal sealed partial class CodePackages
                 _unloading.Add(weak);
             }
 
+            _cache.Touch(id, new DateTime(package.LastUsedTicks, DateTimeKind.Utc)); // its place in the cache's order
             LogUnloaded(_logger, CodePackage.Short(id));
             retired++;
+        }
+
+        if (retired > 0 || !_trimmed)
+        {
+            _trimmed = true; // the first look also trims what earlier runs of the node left
+            TrimCache();
+        }
+        else if (now - _touchedTicks >= TouchInterval.Ticks)
+        {
+            _touchedTicks = now;
+            foreach (var id in _packages.Keys)
+            {
+                _cache.Touch(id, new DateTime(now, DateTimeKind.Utc));
+            }
         }
 
         if (retired > 0)
@@ -171,6 +204,7 @@ internal sealed partial class CodePackages
 
         var node = _nodeName();
         var manifest = CodeManifest.Parse(await FileAsync(id, "the manifest", node).ConfigureAwait(false));
+        _cache.Touch(id, DateTime.UtcNow); // used now: the most recent in the cache's order
         var files = new Dictionary<string, (string Hash, byte[] Bytes)>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in manifest.Assemblies)
         {
@@ -215,17 +249,36 @@ internal sealed partial class CodePackages
         }
     }
 
+    /// <summary>Removes unused packages from the disk cache beyond its bound: the loaded and loading ones stay.</summary>
+    private void TrimCache()
+    {
+        var inUse = new Dictionary<string, IEnumerable<string>?>(StringComparer.Ordinal);
+        foreach (var (id, lazy) in _packages)
+        {
+            inUse[id] = lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully
+                ? lazy.Value.Result.Manifest.Assemblies.Select(a => a.Sha256)
+                : null; // still loading: its manifest on disk names its files
+        }
+
+        try
+        {
+            foreach (var removed in _cache.Trim(inUse))
+            {
+                LogEvicted(_logger, CodePackage.Short(removed), _cache.MaxUnusedBytes);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogTrimFailed(_logger, _cache.Directory, ex.Message); // the next unload tries again
+        }
+    }
+
     /// <summary>The bytes of file <paramref name="hash"/>: from the disk cache, else fetched from the control store and cached.</summary>
     private async Task<byte[]> FileAsync(string hash, string what, string node)
     {
-        var path = PathOf(hash);
-        if (File.Exists(path))
+        if (await _cache.ReadAsync(hash).ConfigureAwait(false) is { } cached)
         {
-            var cached = await File.ReadAllBytesAsync(path).ConfigureAwait(false);
-            if (CodeManifest.Hash(cached) == hash)
-            {
-                return cached;
-            }
+            return cached;
         }
 
         byte[]? bytes;
@@ -243,22 +296,9 @@ internal sealed partial class CodePackages
             throw new CodeLoadException($"Node {node} could not fetch {what} of job code ({hash}): the head does not have it. Connect the driver again to upload it.");
         }
 
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(CacheDirectory);
-        }
-        else
-        {
-            Directory.CreateDirectory(CacheDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await File.WriteAllBytesAsync(temporary, bytes).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        await _cache.WriteAsync(hash, bytes).ConfigureAwait(false);
         return bytes;
     }
-
-    private string PathOf(string hash) => Path.Combine(CacheDirectory, hash + ".dll");
 
     /// <summary>True when the node's default context already has this very build of <paramref name="name"/> (a
     /// <c>--load</c>ed library the job also ships): the job uses the shared copy. A different build there is reported,
@@ -286,6 +326,12 @@ internal sealed partial class CodePackages
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded job code {Package}: no running job uses it")]
     private static partial void LogUnloaded(ILogger logger, string package);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed job code {Package} from the disk cache: no loaded job uses it, and the unused code there was over {MaxUnusedBytes} bytes")]
+    private static partial void LogEvicted(ILogger logger, string package, long maxUnusedBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming the code cache {Directory} failed: {Reason}; trying again at the next unload")]
+    private static partial void LogTrimFailed(ILogger logger, string directory, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The node's copy of '{Assembly}' ({Path}, build {NodeBuild}) is not the job's (build {JobBuild}): the job runs its own copy; restart the node with the driver's build in --load to share one")]
     private static partial void LogDifferentBuild(ILogger logger, string assembly, string path, string nodeBuild, string jobBuild);

@@ -30,6 +30,10 @@ internal sealed class NodeRuntimeOptions
     /// <summary>Where the node keeps the files of jobs' code, by content hash (null: a folder per user in the temp folder).</summary>
     public string? CodeCacheDirectory { get; set; }
 
+    /// <summary>Bytes of jobs' code files no loaded package needs that the node's code cache keeps at most; beyond it the
+    /// least recently used unused package's files go. Default: 1 GiB (<see cref="Code.CodePackages.DefaultMaxUnusedBytes"/>).</summary>
+    public long CodeCacheBytes { get; set; } = Code.CodePackages.DefaultMaxUnusedBytes;
+
     /// <summary>The cluster's credentials: the object stores' peer transfers are TLS with them. Null: plain TCP (an
     /// embedded node, a cluster started with <c>--insecure</c>).</summary>
     public OrleansRay.ObjectStore.Security.ClusterCredentials? Credentials { get; set; }

@@ -39,6 +39,8 @@ public sealed partial class ReadmeConfigurationTests
         Assert.Equal("null", rows["AuthToken"].Default);
         Assert.Equal(options.RuntimeEnv.ShipCode ? "true" : "false", rows["RuntimeEnv.ShipCode"].Default);
         Assert.Equal($"{options.RuntimeEnv.MaxCodeBytes >> 20} MiB", rows["RuntimeEnv.MaxCodeBytes"].Default);
+        Assert.Equal($"{options.CodeCacheBytes >> 30} GiB", rows["CodeCacheBytes"].Default);
+        Assert.Equal(options.CodeCacheBytes, new RayNodeOptions().CodeCacheBytes);
         Assert.Contains($"at least {RayOptions.MinObjectStoreMemory >> 20} MiB", rows["ObjectStoreMemory"].Meaning);
     }
 

@@ -41,8 +41,15 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// default: a message over it closes the connection that carries it.</summary>
     public int? MaxMessageBodySize { get; private init; }
 
+    /// <summary>More node settings each node takes (after the fixture's own), or null.</summary>
+    public Action<OrleansRay.RayNodeOptions>? ConfigureNode { get; private init; }
+
     public static Task<InProcessCluster> StartAsync(params (double Cpus, Dictionary<string, double>? Custom)[] nodes) =>
         StartAsync(new InProcessCluster(), nodes);
+
+    /// <summary>Starts nodes that also take <paramref name="configure"/>'s settings (a code cache of their own, ...).</summary>
+    public static Task<InProcessCluster> StartAsync(Action<OrleansRay.RayNodeOptions> configure, params (double Cpus, Dictionary<string, double>? Custom)[] nodes) =>
+        StartAsync(new InProcessCluster { ConfigureNode = configure }, nodes);
 
     /// <summary>Starts nodes whose Orleans messages carry at most <paramref name="maxMessageBodySize"/> bytes of body.</summary>
     public static Task<InProcessCluster> StartAsync(int maxMessageBodySize, params (double Cpus, Dictionary<string, double>? Custom)[] nodes) =>
@@ -100,6 +107,8 @@ public sealed class InProcessCluster : IAsyncDisposable
                 {
                     node.Resources[name] = amount;
                 }
+
+                ConfigureNode?.Invoke(node);
             });
         });
         var host = builder.Build();
