@@ -192,8 +192,16 @@ internal sealed class CodeDiskCache
     {
         try
         {
+            using (var file = File.OpenRead(PathOf(hash)))
+            {
+                if (file.ReadByte() != '{')
+                {
+                    return null; // an assembly (a PE file starts "MZ"): no need to read all of it on every trim
+                }
+            }
+
             var bytes = File.ReadAllBytes(PathOf(hash));
-            if (bytes.Length == 0 || bytes[0] != (byte)'{' || CodeManifest.Hash(bytes) != hash)
+            if (CodeManifest.Hash(bytes) != hash)
             {
                 return null; // an assembly (or a damaged file, which goes as a lone file)
             }
