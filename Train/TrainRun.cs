@@ -118,7 +118,7 @@ internal sealed class TrainRun
             {
                 await _ray.RemovePlacementGroupAsync(group).ConfigureAwait(false);
             }
-            catch (Exception ex) when (CallFailures.IsGone(ex))
+            catch (Exception ex) when (CallFailureKinds.IsGone(ex))
             {
                 // Its node is going away (the cluster or the driver is shutting down): the group goes with it. The run's
                 // own outcome, thrown or returned, matters more than this cleanup's.
@@ -155,7 +155,7 @@ internal sealed class TrainRun
                 {
                     await _ray.GetAsync(setups[rank], ConfigureTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (CallFailures.IsLost(ex))
+                catch (Exception ex) when (CallFailureKinds.IsLost(ex))
                 {
                     return (rank, $"the worker of rank {rank} (node {group.Nodes[rank]}) could not be set up: {ex.Message}", ex);
                 }
@@ -234,7 +234,7 @@ internal sealed class TrainRun
             await _ray.GetAsync(loop).ConfigureAwait(false);
             return null;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && !CallFailures.IsShutDown(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException && !CallFailureKinds.IsShutDown(ex))
         {
             // The loop's failure, whatever its type (a RayException almost always; an Orleans exception when the
             // worker's node is leaving as it is read): it ends the attempt. Not the driver's own shutdown: the loop
@@ -352,7 +352,7 @@ internal sealed class TrainRun
         {
             return (await _ray.GetAsync(group.Coordinator.Task((c, from) => c.Poll(from), fromIteration).Remote(), TimeSpan.FromSeconds(10)).ConfigureAwait(false), null);
         }
-        catch (Exception ex) when (CallFailures.IsLost(ex))
+        catch (Exception ex) when (CallFailureKinds.IsLost(ex))
         {
             return (null, ex);
         }

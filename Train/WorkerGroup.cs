@@ -53,7 +53,7 @@ internal sealed class WorkerGroup
                 {
                     nodeOf[i] = await ray.GetAsync(byBundle[i].Task(w => w.NodeName()).Remote(), StartTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (CallFailures.IsLost(ex))
+                catch (Exception ex) when (CallFailureKinds.IsLost(ex))
                 {
                     throw new WorkerStartException(i, ex);
                 }
@@ -117,7 +117,7 @@ internal sealed class WorkerGroup
                 .ToList();
             await ray.GetAsync(released, ReleaseTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (CallFailures.IsGone(ex))
+        catch (Exception ex) when (CallFailureKinds.IsGone(ex))
         {
             // A worker died with its node: its node's mailboxes went with it (or the driver shut down, and the job's
             // actors with it).
@@ -146,7 +146,7 @@ internal sealed class WorkerGroup
         {
             await kill().ConfigureAwait(false);
         }
-        catch (Exception ex) when (CallFailures.IsGone(ex))
+        catch (Exception ex) when (CallFailureKinds.IsGone(ex))
         {
             // Already dead, or its node is going away with it, or the driver shut down and its job's actors with it:
             // nothing left to stop.

@@ -200,9 +200,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var node = rows.FirstOrDefault(r => r.IsAlive && r.Gateway is { } g && IPEndPoint.TryParse(g, out var at) && at.Equals(gateway));
         if (node?.Store is not { SocketPath: { } socket } info || info.Machine != MachineIdentity.Value || !File.Exists(socket))
         {
-            if (node?.Store is { } remote)
+            if (node?.Store is { } remote && node.Endpoint is { } endpoint)
             {
-                runtime.Values.NodePuts = new NodeStorePuts(remote.TransferEndPoint, node.NodeId.Value ?? string.Empty, runtime.Options.InlineThreshold, runtime.Copier.Serializer, runtime.Options.Credentials);
+                runtime.Values.NodePuts = new NodeStorePuts(remote.TransferEndPoint, node.NodeId.Value ?? string.Empty, runtime.Options.InlineThreshold, runtime.Copier.Serializer, runtime.Options.Credentials, endpoint, runtime.WorkerId);
             }
 
             return null;

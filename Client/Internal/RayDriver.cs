@@ -84,6 +84,25 @@ internal sealed class RayDriver : RayInstance
         base.ThrowIfDisposed();
     }
 
+    /// <summary>Drops this driver's connection as a killed process drops it: its job is not ended, its actors are not
+    /// killed, and its node is not told to free what it put; the cluster finds out as it finds out about a killed
+    /// driver (the job table marks the job failed once the driver stops reporting). For tests of that path in one
+    /// process; a later <see cref="DisposeAsync"/> does nothing.</summary>
+    internal async ValueTask DropAsIfKilledAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Ray.Unregister(this);
+        Runtime.Objects.FreedElsewhere = null; // a killed process tells no node to delete what it owned
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -105,6 +124,19 @@ internal sealed class RayDriver : RayInstance
         catch (Exception) when (_cluster is not null)
         {
             // The embedded node stops next and takes every actor with it; a kill that failed changes nothing.
+        }
+
+        if (Runtime.Values.NodePuts is { } puts)
+        {
+            try
+            {
+                // The node deletes what this driver put into its store (Ray frees an exiting owner's objects); should
+                // this not reach it, the node frees them once the job table shows the job ended.
+                await puts.ReleaseAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+            }
         }
 
         try

@@ -37,6 +37,18 @@ public interface INodeEndpoint : IGrainObserver
     [Orleans.Concurrency.OneWay]
     Task DeleteStoredAsync(ObjectId[] ids);
 
+    /// <summary>The driver <paramref name="driver"/>, which has no store of its own, is about to put object
+    /// <paramref name="id"/> into this node's store over its transfer endpoint: the node records it, and frees it when
+    /// the driver is gone (<see cref="ReleasePutsAsync"/>, or its job ended). Awaited before the put, so no object the
+    /// driver put is unknown here.</summary>
+    [Alias("RecordPut")]
+    Task RecordPutAsync(WorkerId driver, ObjectId id);
+
+    /// <summary>The driver <paramref name="driver"/> is going away (it disposes its IRay): this node deletes from its
+    /// store the objects the driver put there and still owns (Ray frees the objects of an owner that exits).</summary>
+    [Alias("ReleasePuts")]
+    Task ReleasePutsAsync(WorkerId driver);
+
     /// <summary>Refs to objects this runtime owns began (<paramref name="added"/>) or ceased (<paramref name="removed"/>)
     /// to live in another process: each counts as a handle (Ray's borrowers).</summary>
     [Alias("BorrowsChanged")]

@@ -31,6 +31,7 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task DeleteStoredAsync(ObjectId[] ids)
     {
+        _runtime.Values.DriverPuts.Forget(ids);
         if (_runtime.Store is { } store)
         {
             foreach (var id in ids)
@@ -39,6 +40,18 @@ internal sealed class NodeEndpoint : INodeEndpoint
             }
         }
 
+        return Task.CompletedTask;
+    }
+
+    public Task RecordPutAsync(WorkerId driver, ObjectId id)
+    {
+        _runtime.Values.DriverPuts.Record(driver, id);
+        return Task.CompletedTask;
+    }
+
+    public Task ReleasePutsAsync(WorkerId driver)
+    {
+        _runtime.Values.DriverPuts.Free([driver], _runtime.Store);
         return Task.CompletedTask;
     }
 

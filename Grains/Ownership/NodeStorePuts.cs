@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
 using Orleans.Serialization;
+using OrleansRay.Grains;
+using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Security;
 using OrleansRay.ObjectStore.Transfer;
 
@@ -13,7 +15,9 @@ namespace OrleansRay.Ownership;
 /// anywhere pull it from that store as any stored object, and freeing its last ref deletes it there. The copy is that
 /// node's primary: it spills under pressure, and it is lost with that node (a put has no lineage). The bytes are
 /// copied out of the value chunk by chunk as they are sent, so a raw array costs no second managed copy; another value
-/// is serialized first, as the node's own store serializes it.</remarks>
+/// is serialized first, as the node's own store serializes it. Before each put the node records it as this driver's
+/// (<see cref="DriverPuts"/>), so the node frees the driver's objects when the driver is gone: at once when it disposes
+/// (<see cref="ReleaseAsync"/>), else when the job table declares its job ended.</remarks>
 internal sealed class NodeStorePuts : IObjectStorePuts
 {
     private readonly IPEndPoint _endpoint;
@@ -21,15 +25,24 @@ internal sealed class NodeStorePuts : IObjectStorePuts
     private readonly string _nodeName;
     private readonly Serializer _serializer;
     private readonly ClusterCredentials? _credentials;
+    private readonly INodeEndpoint _node;
+    private readonly WorkerId _driver;
+
+    /// <summary>How long the node may take to record a put before the put fails.</summary>
+    private static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(30);
 
     /// <param name="storeEndpoint">The node's store's transfer endpoint, "address:port" (its identity in <see cref="StoredObject.Store"/>).</param>
     /// <param name="nodeName">The node's id, for <see cref="StoredObject.Node"/> and messages.</param>
     /// <param name="inlineThreshold">Values above this many bytes are put (<see cref="NodeRuntimeOptions.InlineThreshold"/>).</param>
     /// <param name="serializer">Serializes values that are not raw arrays.</param>
     /// <param name="credentials">The cluster's credentials (the put runs over TLS 1.3 with them), or null for plain TCP.</param>
+    /// <param name="node">The node whose store this is: it records each put as <paramref name="driver"/>'s.</param>
+    /// <param name="driver">This driver's worker id, the owner of what it puts.</param>
     /// <exception cref="FormatException"><paramref name="storeEndpoint"/> is not "address:port".</exception>
-    public NodeStorePuts(string storeEndpoint, string nodeName, long inlineThreshold, Serializer serializer, ClusterCredentials? credentials)
+    public NodeStorePuts(string storeEndpoint, string nodeName, long inlineThreshold, Serializer serializer, ClusterCredentials? credentials, INodeEndpoint node, WorkerId driver)
     {
+        _node = node;
+        _driver = driver;
         _endpoint = IPEndPoint.Parse(storeEndpoint);
         _storeEndpoint = storeEndpoint;
         _nodeName = nodeName;
@@ -52,13 +65,40 @@ internal sealed class NodeStorePuts : IObjectStorePuts
         {
             var size = LocalObjectStore.RawSize(array);
             LocalObjectStore.CheckSize(size, what, array.GetType());
-            await TransferPut.PutAsync(storeId, _endpoint, size, (chunk, offset) => StoredBytes.RawBytes(array, (int)size).Slice((int)offset, chunk.Length).CopyTo(chunk), _credentials, cancellationToken).ConfigureAwait(false);
+            await PutRecordedAsync(id, storeId, size, (chunk, offset) => StoredBytes.RawBytes(array, (int)size).Slice((int)offset, chunk.Length).CopyTo(chunk), cancellationToken).ConfigureAwait(false);
             return Stored(id, array.GetType(), array.Length, size);
         }
 
         var bytes = LocalObjectStore.Serialize(value, what, _serializer);
-        await TransferPut.PutAsync(storeId, _endpoint, bytes.Length, (chunk, offset) => bytes.AsSpan((int)offset, chunk.Length).CopyTo(chunk), _credentials, cancellationToken).ConfigureAwait(false);
+        await PutRecordedAsync(id, storeId, bytes.Length, (chunk, offset) => bytes.AsSpan((int)offset, chunk.Length).CopyTo(chunk), cancellationToken).ConfigureAwait(false);
         return Stored(id, arrayType: null, length: 0, bytes.Length) with { Packed = value is PackedValue };
+    }
+
+    /// <summary>Tells the node this driver leaves: it deletes the objects this driver put there and has not freed.</summary>
+    /// <remarks>Best effort: a node that does not hear it frees them once the job table shows the job ended.</remarks>
+    public Task ReleaseAsync() => _node.ReleasePutsAsync(_driver);
+
+    /// <summary>Has the node record the put as this driver's, then puts the bytes; a put that fails is forgotten there.</summary>
+    private async Task PutRecordedAsync(ObjectId id, StoreObjectId storeId, long size, SpanAction<byte, long> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _node.RecordPutAsync(_driver, id).WaitAsync(RecordTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new ObjectStoreException($"node {_nodeName}, whose store would hold it, did not answer ({ex.Message.TrimEnd('.')})", ex);
+        }
+
+        try
+        {
+            await TransferPut.PutAsync(storeId, _endpoint, size, write, _credentials, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = _node.DeleteStoredAsync([id]); // one-way: the node forgets the record (nothing was stored)
+            throw;
+        }
     }
 
     /// <inheritdoc/>

@@ -24,7 +24,7 @@ internal static class DashboardEndpoints
     public static IEndpointRouteBuilder MapOrleansRayDashboard(this IEndpointRouteBuilder app, bool includeOrleansDashboard = true)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").AnswerHeadAsGet();
         api.MapGet("/cluster", (DashboardApi source, CancellationToken ct) => source.ClusterAsync(ct));
         api.MapGet("/tasks", (DashboardApi source, CancellationToken ct) => source.TasksAsync(ct));
         api.MapGet("/actors", (DashboardApi source, CancellationToken ct) => source.ActorsAsync(ct));
@@ -52,6 +52,25 @@ internal static class DashboardEndpoints
         }
 
         return app;
+    }
+
+    /// <summary>Makes every GET endpoint of <paramref name="group"/> answer HEAD too, as GET without the body (HTTP's HEAD;
+    /// Kestrel sends the headers and drops what the handler writes). Without it a HEAD of a known /api path fell through
+    /// to the fallback's 404.</summary>
+    public static RouteGroupBuilder AnswerHeadAsGet(this RouteGroupBuilder group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        // Finally: after the endpoint's own conventions, which add its methods. Routing reads the last method metadata.
+        ((IEndpointConventionBuilder)group).Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault() is { } methods
+                && methods.HttpMethods.Contains(HttpMethods.Get, StringComparer.OrdinalIgnoreCase)
+                && !methods.HttpMethods.Contains(HttpMethods.Head, StringComparer.OrdinalIgnoreCase))
+            {
+                endpoint.Metadata.Add(new HttpMethodMetadata([.. methods.HttpMethods, HttpMethods.Head], methods.AcceptCorsPreflight));
+            }
+        });
+        return group;
     }
 
     /// <summary>Exports the OrleansRay meter with OpenTelemetry to the Prometheus scrape endpoint

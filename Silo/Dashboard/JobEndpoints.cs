@@ -30,7 +30,7 @@ internal static class JobEndpoints
     public static IEndpointRouteBuilder MapJobApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var group = app.MapGroup("/api");
+        var group = app.MapGroup("/api").AnswerHeadAsGet();
         group.MapGet("/jobs", (DashboardApi source, CancellationToken ct) => source.JobsAsync(ct));
         group.MapPost("/jobs", (HttpContext http, CancellationToken ct) => AnswerAsync(http, async jobs =>
         {

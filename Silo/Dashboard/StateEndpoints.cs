@@ -28,7 +28,7 @@ internal static class StateEndpoints
 
     public static IEndpointRouteBuilder MapStateApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/state");
+        var api = app.MapGroup("/api/state").AnswerHeadAsGet();
         api.MapGet("/summary/{resource}", async (string resource, HttpRequest request, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
         {
             try

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using OrleansRay.Internal;
+using OrleansRay.ObjectStore;
 using OrleansRay.Ownership;
 using OrleansRay.Tests.Fixtures;
 using Xunit;
@@ -91,6 +92,7 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
             async () => !await nearStore.Client.ContainsAsync(id) && !await Far.Runtime.Store!.Client.ContainsAsync(id),
             Deadline,
             "freeing the driver's ref deletes every copy");
+        Assert.DoesNotContain(put.Id, Near.Runtime.Values.DriverPuts.Of(runtime.WorkerId)); // nothing left to free when it leaves
     }
 
     [Fact]
@@ -122,6 +124,61 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
         var made = ray.Task(MakeNoise, 3).Options(On(Far)).Remote();
         Assert.Equal(Checksum(Noise(3)), Checksum(await ray.GetAsync(made, Deadline)));
     }
+
+    [Fact]
+    public async Task A_storeless_drivers_puts_leave_the_nodes_store_when_it_disposes()
+    {
+        var nearStore = Near.Runtime.Store!;
+        var ray = await ConnectStorelessAsync();
+        StoreObjectId id;
+        WorkerId driver;
+        try
+        {
+            driver = ((IRayRuntimeAccess)ray).Runtime.WorkerId;
+            var put = await ray.PutAsync(Noise(5));
+            id = LocalObjectStore.ToStoreId(put.Id);
+            Assert.True(await nearStore.Client.ContainsAsync(id), "the value is in the node's store while its driver lives");
+            Assert.Contains(put.Id, Near.Runtime.Values.DriverPuts.Of(driver));
+        }
+        finally
+        {
+            // The ref is never freed: the driver leaves owning it. Its runtime's own one-way frees, sent as it shuts
+            // down, race the connection's close (and a process that exits at once may never send them): they are
+            // taken out, so what frees the object here is the dispose's release, which the dispose awaits.
+            ((IRayRuntimeAccess)ray).Runtime.Objects.FreedElsewhere = null;
+            await ray.DisposeAsync();
+        }
+
+        await Eventually.TrueAsync(async () => !await nearStore.Client.ContainsAsync(id), DisposeDeadline, "the node frees what a driver that disposed put into its store");
+        Assert.Empty(Near.Runtime.Values.DriverPuts.Of(driver));
+    }
+
+    [Fact]
+    public async Task A_storeless_drivers_puts_leave_the_nodes_store_once_the_cluster_declares_the_killed_driver_dead()
+    {
+        var nearStore = Near.Runtime.Store!;
+        var ray = await ConnectStorelessAsync();
+        StoreObjectId id;
+        try
+        {
+            var put = await ray.PutAsync(Noise(6));
+            id = LocalObjectStore.ToStoreId(put.Id);
+            Assert.True(await nearStore.Client.ContainsAsync(id), "the value is in the node's store while its driver lives");
+        }
+        finally
+        {
+            await ((RayDriver)ray).DropAsIfKilledAsync(); // no goodbye: neither its job's end nor a release reaches the node
+        }
+
+        // The job table declares the job failed once the driver has not reported for 15 s; the node then frees its puts.
+        await Eventually.TrueAsync(async () => !await nearStore.Client.ContainsAsync(id), KilledDriverDeadline, "the node frees what a killed driver put into its store");
+    }
+
+    /// <summary>A disposing driver tells its node to free its puts: well before the job table would declare it dead.</summary>
+    private static readonly TimeSpan DisposeDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>The job table waits 15 s for a silent driver; the rest allows for a loaded machine.</summary>
+    private static readonly TimeSpan KilledDriverDeadline = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task A_put_larger_than_the_nodes_store_fails_with_ObjectStoreFullRayException_and_the_driver_goes_on()

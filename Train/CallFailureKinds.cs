@@ -1,9 +1,11 @@
 namespace OrleansRay.Train;
 
-/// <summary>Which exceptions mean a call to the cluster did not get through (the actor or its node died, the node
-/// the driver talks through went away, or the call timed out), as opposed to a bug to let fly; and which mean the
-/// driver itself shut down.</summary>
-internal static class CallFailures
+/// <summary>Sorts a failed call of Train's into kinds: which exceptions mean a call to the cluster did not get through
+/// (the actor or its node died, the node the driver talks through went away, or the call timed out), as opposed to a
+/// bug to let fly; and which mean the driver itself shut down.</summary>
+/// <remarks>Not the runtime's <c>OrleansRay.Transport.CallFailures</c>, which words why a call failed for messages:
+/// this one decides what Train does next.</remarks>
+internal static class CallFailureKinds
 {
     /// <summary>True for <see cref="RayException"/> (actor died, task failed, ...), Orleans'
     /// <see cref="Orleans.Runtime.SiloUnavailableException"/> and <see cref="TimeoutException"/>.</summary>
