@@ -31,6 +31,9 @@ internal abstract partial class RayInstance
         var id = Guid.NewGuid();
         var spec = new PlacementGroupSpec { Name = name, Strategy = ToWire(strategy), Bundles = shapes, Namespace = Namespace };
         await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(id).CreateAsync(spec).ConfigureAwait(false);
+
+        // Created (a refused name warns of nothing): a group the live nodes could never hold waits forever; say so once.
+        Runtime.ActorServices.Infeasible?.CheckPlacementGroup(id, spec);
         return new PlacementGroup(id, name, strategy, shapes, this);
     }
 

@@ -17,9 +17,15 @@ internal sealed class PendingGroupReport
 
     /// <summary>True when the live nodes could not hold all of <paramref name="spec"/>'s bundles even if nothing else
     /// used them: no amount of waiting helps until a node joins (Ray calls such a demand infeasible).</summary>
-    public static bool IsInfeasible(PlacementGroupSpec spec, IEnumerable<NodeStatus> live)
+    public static bool IsInfeasible(PlacementGroupSpec spec, IEnumerable<NodeStatus> live) =>
+        IsInfeasible(spec, live.Select(r => (r.NodeId, r.Total)).ToList());
+
+    /// <summary><see cref="IsInfeasible(PlacementGroupSpec, IEnumerable{NodeStatus})"/> over the live nodes' ids and
+    /// totals: also what a driver's or node's runtime judges a group it creates by (its infeasible warning).</summary>
+    public static bool IsInfeasible(PlacementGroupSpec spec, IReadOnlyList<(NodeId Id, ResourceSet Total)> live)
     {
-        var empty = live.Select(r => new BundlePlanner.NodeRoom(r.NodeId, r.Total, r.Total)).ToList();
+        ArgumentNullException.ThrowIfNull(spec);
+        var empty = live.Select(r => new BundlePlanner.NodeRoom(r.Id, r.Total, r.Total)).ToList();
         var all = spec.Bundles.Select((shape, index) => (index, shape)).ToList();
         return BundlePlanner.Plan(spec.Strategy, all, new Dictionary<int, NodeId>(), empty).Plan is null;
     }

@@ -61,8 +61,10 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         // next: the engine and the cluster scheduler need each other, and the composition root breaks the cycle.
         Scheduler = new SchedulerEngine(options.Resources, Pool, Attempts, this, this);
         Cluster = new ClusterScheduler(Node, Scheduler, Reader, Attempts, logger);
-        // Warns once per shape about owned work no live node could hold: tasks at each refresh, actors as they are created.
-        var infeasible = new InfeasibleWarnings(Cluster.Refresh, Node, Scheduler, Cluster.ParkedDemands, logger);
+        // Warns once per shape about owned work no live node could hold: tasks at each refresh, actors and placement groups
+        // as they are created.
+        // Placement groups are judged by the control store's own check (the placement layer does not use the control store).
+        var infeasible = new InfeasibleWarnings(Cluster.Refresh, Node, Scheduler, Cluster.ParkedDemands, ControlStore.PendingGroupReport.IsInfeasible, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code, Logger = logger, Infeasible = infeasible };
         Actors = new ActorSubmitter(ActorServices, logger);
         _ = new InfeasibleActorMover(ActorServices); // moves actors waiting here that no node could hold once one can

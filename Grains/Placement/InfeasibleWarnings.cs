@@ -7,14 +7,18 @@ namespace OrleansRay.Placement;
 
 /// <summary>Warns, once per resource shape, that work this runtime owns cannot be scheduled: it asks for more of some
 /// resource than any live node has in all, so it waits (infeasible) until such a node joins. Ray's driver prints the
-/// same warning ("cannot be scheduled right now").</summary>
+/// same warning ("cannot be scheduled right now"). Likewise, once per bundles and strategy, for a placement group the
+/// live nodes could never hold.</summary>
 /// <remarks>
 /// <para>Tasks are judged on the refresh loop (<see cref="ClusterRefresh.Refreshed"/>), from what this runtime keeps
 /// anyway: its parked tasks (<see cref="ParkedTasks"/>) and, on a node, its queued shapes; a submission pays nothing. An
-/// actor is judged when it is created (<see cref="CheckActor"/>), against the view of the last refresh.</para>
+/// actor is judged when it is created (<see cref="CheckActor"/>), against the view of the last refresh, and so is a
+/// placement group (<see cref="CheckPlacementGroup"/>), by the control store's own feasibility check for pending groups
+/// (given as a function by the node layer: this layer does not use the control store).</para>
 /// <para>A shape is warned about once, for tasks and once for actors, and not again until a refresh shows a live node
 /// that could hold it; should it become infeasible after that (the node left), it is warned about once more. A shape
-/// that names placement-group bundles is not judged: bundles come and go with their groups.</para>
+/// that names placement-group bundles is not judged: bundles come and go with their groups. A group's bundles and
+/// strategy are warned about once, and forgotten like a shape.</para>
 /// <para>Thread-safe: the refresh loop and actor creations call it concurrently.</para>
 /// </remarks>
 internal sealed partial class InfeasibleWarnings
@@ -25,19 +29,25 @@ internal sealed partial class InfeasibleWarnings
     private readonly LocalNode _node;
     private readonly SchedulerEngine _scheduler;
     private readonly Func<List<ResourceDemandInfo>> _parked;
+    private readonly Func<PlacementGroupSpec, IReadOnlyList<(NodeId Id, ResourceSet Total)>, bool> _groupIsInfeasible;
+    private readonly Dictionary<(PlacementGroupStrategy Strategy, string Bundles), PlacementGroupSpec> _warnedGroups = new();
     private readonly ILogger _logger;
 
     /// <param name="refresh">The view of the other nodes; each of its refreshes judges the waiting tasks.</param>
     /// <param name="node">This runtime's node (its own total counts when it runs work).</param>
     /// <param name="scheduler">This node's scheduler engine: its total and its queued shapes.</param>
     /// <param name="parked">This runtime's parked tasks by shape (<see cref="ParkedTasks.Demands"/>).</param>
+    /// <param name="groupIsInfeasible">True when live nodes of these totals could never hold the group's bundles by its
+    /// strategy, even empty (the control store's check for pending groups).</param>
     /// <param name="logger">Where the warnings go (the driver's console).</param>
-    public InfeasibleWarnings(ClusterRefresh refresh, LocalNode node, SchedulerEngine scheduler, Func<List<ResourceDemandInfo>> parked, ILogger logger)
+    public InfeasibleWarnings(ClusterRefresh refresh, LocalNode node, SchedulerEngine scheduler, Func<List<ResourceDemandInfo>> parked,
+        Func<PlacementGroupSpec, IReadOnlyList<(NodeId Id, ResourceSet Total)>, bool> groupIsInfeasible, ILogger logger)
     {
         _refresh = refresh;
         _node = node;
         _scheduler = scheduler;
         _parked = parked;
+        _groupIsInfeasible = groupIsInfeasible;
         _logger = logger;
         refresh.Refreshed += CheckTasks;
     }
@@ -64,23 +74,79 @@ internal sealed partial class InfeasibleWarnings
 
     private void JudgeActor(string className, ResourceSet shape)
     {
-        var totals = LiveTotals();
+        var totals = LiveNodes().Select(n => n.Total).ToList();
         if (IsInfeasible(shape, totals) && Warn(shape, isActor: true))
         {
             LogActorCannotBeScheduled(_logger, className, shape, MostOneNodeHas(shape, totals));
         }
     }
 
-    /// <summary>On the refresh loop: forgets the warned shapes a live node could hold now, and warns about each shape
-    /// of this runtime's waiting tasks that none could.</summary>
+    /// <summary>Warns about placement group <paramref name="id"/> of <paramref name="spec"/>, just created, when the
+    /// live nodes could never hold its bundles by its strategy (a bundle larger than every node, more bundles than
+    /// nodes for StrictSpread, ...): it would wait, pending, until such nodes join. Once per bundles and strategy (see
+    /// the remarks); judged after the first view of the cluster arrived, as <see cref="CheckActor"/>.</summary>
+    public void CheckPlacementGroup(Guid id, PlacementGroupSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (_node.IsDisposed)
+        {
+            return;
+        }
+
+        if (_refresh.FirstRefresh.IsCompleted)
+        {
+            JudgeGroup(id, spec);
+        }
+        else
+        {
+            _refresh.FirstRefresh.ContinueWith(_ => JudgeGroup(id, spec), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void JudgeGroup(Guid id, PlacementGroupSpec spec)
+    {
+        var nodes = LiveNodes();
+        if (!_groupIsInfeasible(spec, nodes))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_warnedGroups.TryAdd(GroupKey(spec), spec))
+            {
+                return;
+            }
+        }
+
+        var group = spec.Name is { } name ? $"'{name}'" : id.ToString();
+        var named = ResourceSet.From(spec.Bundles.SelectMany(b => b.Items).GroupBy(i => i.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(i => i.Value), StringComparer.Ordinal));
+        LogGroupCannotBePlaced(_logger, group, DescribeBundles(spec.Bundles), spec.Strategy, MostOneNodeHas(named, nodes.Select(n => n.Total).ToList()), nodes.Count);
+    }
+
+    private static (PlacementGroupStrategy, string) GroupKey(PlacementGroupSpec spec) => (spec.Strategy, DescribeBundles(spec.Bundles));
+
+    private static string DescribeBundles(IReadOnlyList<ResourceSet> bundles) => "[" + string.Join(", ", bundles) + "]";
+
+    /// <summary>On the refresh loop: forgets the warned shapes and groups a live node could hold now, and warns about
+    /// each shape of this runtime's waiting tasks that none could.</summary>
     private void CheckTasks()
     {
-        var totals = LiveTotals();
+        var nodes = LiveNodes();
+        var totals = nodes.Select(n => n.Total).ToList();
         lock (_gate)
         {
             if (_warned.Count > 0)
             {
                 _warned.RemoveWhere(w => !IsInfeasible(w.Shape, totals));
+            }
+
+            foreach (var (key, spec) in _warnedGroups.ToList())
+            {
+                if (!_groupIsInfeasible(spec, nodes))
+                {
+                    _warnedGroups.Remove(key);
+                }
             }
         }
 
@@ -122,22 +188,22 @@ internal sealed partial class InfeasibleWarnings
         }
     }
 
-    /// <summary>The totals of the live nodes: the others as last seen, and this one when it runs work.</summary>
-    private List<ResourceSet> LiveTotals()
+    /// <summary>The live nodes with their totals: the others as last seen, and this one when it runs work.</summary>
+    private List<(NodeId Id, ResourceSet Total)> LiveNodes()
     {
         var nodes = _refresh.Nodes;
-        var totals = new List<ResourceSet>(nodes.Length + 1);
+        var live = new List<(NodeId Id, ResourceSet Total)>(nodes.Length + 1);
         if (_node.CanExecute)
         {
-            totals.Add(_scheduler.Resources.Total);
+            live.Add((_node.NodeId, _scheduler.Resources.Total));
         }
 
         foreach (var node in nodes)
         {
-            totals.Add(node.Total);
+            live.Add((node.Id, node.Total));
         }
 
-        return totals;
+        return live;
     }
 
     /// <summary>True when no total holds <paramref name="shape"/> (and it names no placement-group bundle).</summary>
@@ -168,6 +234,9 @@ internal sealed partial class InfeasibleWarnings
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tasks that ask for {Shape} cannot be scheduled right now: no live node has that much (the most one node has is {MostOneNodeHas}), so they wait until a node that has it joins. Start a node with those resources (orleansray start --num-cpus, --num-gpus, --memory, --resources) or lower the tasks' request")]
     private static partial void LogTasksCannotBeScheduled(ILogger logger, ResourceSet shape, string mostOneNodeHas);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Group} of bundles {Bundles} ({Strategy}) cannot be placed right now: the live nodes could never hold it (the most one node has is {MostOneNodeHas}; {LiveNodes} live node(s)), so it stays pending until nodes that can join. Add a node that can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy")]
+    private static partial void LogGroupCannotBePlaced(ILogger logger, string group, string bundles, PlacementGroupStrategy strategy, string mostOneNodeHas, int liveNodes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Actor {ClassName} asks for {Shape} and cannot be scheduled right now: no live node has that much (the most one node has is {MostOneNodeHas}), so it waits until a node that has it joins. Start a node with those resources (orleansray start --num-cpus, --num-gpus, --memory, --resources) or lower the actor's request")]
     private static partial void LogActorCannotBeScheduled(ILogger logger, string className, ResourceSet shape, string mostOneNodeHas);

@@ -104,6 +104,7 @@ internal static partial class ParseErrors
     private static string Example(string name, string kind) => name switch
     {
         "--memory" or "--object-store-memory" => "268435456",
+        "--code-cache-bytes" => "1073741824",
         "--port" => "30000",
         "--node-port" => "30001",
         "--dashboard-port" => "8265",

@@ -33,6 +33,7 @@ internal sealed class StartCommand : Command
     private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
     private readonly Option<long?> _memory = new("--memory") { Description = "Bytes of memory this node offers to tasks and actors. Default: 70% of the machine's memory." };
     private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store, at least 33554432 (32 MiB). Default: 30% of the machine's memory, at most 200 GiB." };
+    private readonly Option<long?> _codeCacheBytes = new("--code-cache-bytes") { Description = "Bytes of jobs' shipped code this node keeps on disk once nothing running uses it (beyond it the least recently used unused package is removed); 0 keeps none. Default: 1073741824 (1 GiB)." };
     private readonly Option<string> _storage = new("--storage")
     {
         // No DefaultValueFactory: help prints a default's value, and this one may be a connection string with a password.
@@ -70,6 +71,7 @@ internal sealed class StartCommand : Command
         Options.Add(_resources);
         Options.Add(_memory);
         Options.Add(_objectStoreMemory);
+        Options.Add(_codeCacheBytes);
         Options.Add(_storage);
         Options.Add(_load);
         Options.Add(_dashboardPort);
@@ -84,6 +86,10 @@ internal sealed class StartCommand : Command
         Options.Add(_primaryNode);
         SetAction(RunAsync);
     }
+
+    /// <summary>The checked <c>--code-cache-bytes</c> of <paramref name="parse"/>: null when not given (the node's
+    /// default), else bytes >= 0; a negative value is refused in one line (exit code 2).</summary>
+    internal long? CodeCacheBytes(ParseResult parse) => OptionValues.NonNegative("--code-cache-bytes", parse.GetValue(_codeCacheBytes));
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
@@ -159,6 +165,7 @@ internal sealed class StartCommand : Command
             Resources = OptionValues.Resources(parse.GetValue(_resources)),
             Memory = OptionValues.NonNegative("--memory", parse.GetValue(_memory)),
             ObjectStoreMemory = OptionValues.ObjectStoreMemory(OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory))),
+            CodeCacheBytes = CodeCacheBytes(parse),
             Storage = storage,
             Session = parse.GetValue(_sessionDir) ?? string.Empty,
             // Files only here; the launching `start` tries the types below, once it is done with the cluster.

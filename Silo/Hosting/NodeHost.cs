@@ -145,7 +145,7 @@ internal static partial class NodeHost
 
             silo.UseOrleansRay(node =>
             {
-                node.CopyFrom(settings.ToRayOptions());
+                settings.ApplyTo(node);
                 // The store runs as its own process (NodeObjectStore), not inside the node; the runtime connects to it.
                 node.ObjectStoreInProcess = false;
                 node.Credentials = settings.Credentials;

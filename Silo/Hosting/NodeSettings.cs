@@ -62,6 +62,10 @@ internal sealed record NodeSettings
 
     public long? Memory { get; init; }
 
+    /// <summary>Bytes of unused shipped job code the node keeps on disk (<c>--code-cache-bytes</c>,
+    /// <see cref="RayNodeOptions.CodeCacheBytes"/>); 0 keeps none; null: the default, 1 GiB.</summary>
+    public long? CodeCacheBytes { get; init; }
+
     /// <summary>A worker: the head's client address it joined through (<c>--address</c>); null on the head.</summary>
     public string? HeadAddress { get; init; }
 
@@ -100,15 +104,30 @@ internal sealed record NodeSettings
 
     public string LogFile => Path.Combine(Session, "logs", string.Create(CultureInfo.InvariantCulture, $"node-{Port}.log"));
 
+    /// <summary>The node settings among these as <see cref="RayOptions"/> (resources, object store, code cache), what
+    /// <see cref="ApplyTo"/> gives the node.</summary>
     public RayOptions ToRayOptions()
     {
         var options = new RayOptions { NumCpus = NumCpus, NumGpus = NumGpus, ObjectStoreMemory = ObjectStoreMemory, Memory = Memory };
+        if (CodeCacheBytes is { } codeCache)
+        {
+            options.CodeCacheBytes = codeCache;
+        }
+
         foreach (var (name, amount) in Resources)
         {
             options.Resources[name] = amount;
         }
 
         return options;
+    }
+
+    /// <summary>Gives the node these settings (<see cref="ToRayOptions"/>): what the node host does with
+    /// <paramref name="node"/> before its silo starts.</summary>
+    public void ApplyTo(RayNodeOptions node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        node.CopyFrom(ToRayOptions());
     }
 
     /// <summary>These settings as the arguments of the background node <c>start</c> launches: everything already decided,
@@ -160,6 +179,11 @@ internal sealed record NodeSettings
         if (ObjectStoreMemory is { } store)
         {
             args.AddRange(["--object-store-memory", store.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (CodeCacheBytes is { } codeCache)
+        {
+            args.AddRange(["--code-cache-bytes", codeCache.ToString(CultureInfo.InvariantCulture)]);
         }
 
         // A connection string (it may hold a password) goes by environment (NodeLauncher), never on the command line.

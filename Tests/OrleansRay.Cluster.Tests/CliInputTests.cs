@@ -20,6 +20,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("start", "--head", "--num-cpus", "abc")]
     [InlineData("start", "--head", "--port", "lots")]
     [InlineData("start", "--head", "--object-store-memory", "1GB")]
+    [InlineData("start", "--head", "--code-cache-bytes", "1GB")]
     public async Task Parse_errors_are_one_line_on_stderr_with_exit_code_2_and_no_help_page(params string[] arguments)
     {
         var result = await _command.RunAsync(arguments);

@@ -118,6 +118,7 @@ public sealed class CliTests : IDisposable
     [InlineData("--resources", "{\"accel\": -1}", "error: --resources")]
     [InlineData("--num-cpus", "-2", "error: --num-cpus")]
     [InlineData("--object-store-memory", "-5", "error: --object-store-memory")]
+    [InlineData("--code-cache-bytes", "-5", "error: --code-cache-bytes -5: must be a number of bytes >= 0.")]
     [InlineData("--storage", "Host=127.0.0.1;Bogus Key=1", "error: --storage")]
     public async Task Bad_input_is_one_line_naming_the_option_with_exit_code_2(string option, string value, string expected)
     {

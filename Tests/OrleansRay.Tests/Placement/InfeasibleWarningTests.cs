@@ -8,11 +8,13 @@ namespace OrleansRay.Tests.Placement;
 
 /// <summary>A task or actor that asks for more than any live node has waits, infeasible; as Ray's driver does, the driver
 /// says so in one warning per shape (not per task, and not again until the shape became feasible and then infeasible
-/// again), naming the shape, the most one node has, and what to do. Each test starts its own driver (and cluster) and
+/// again), naming the shape, the most one node has, and what to do. A placement group the live nodes could never hold
+/// is warned about likewise at creation, once per bundles and strategy. Each test starts its own driver (and cluster) and
 /// disposes it.</summary>
 public sealed class InfeasibleWarningTests
 {
     private const string CannotBeScheduled = "cannot be scheduled right now";
+    private const string CannotBePlaced = "cannot be placed right now";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -100,6 +102,80 @@ public sealed class InfeasibleWarningTests
         await RefreshesAsync(runtime, 2);
         Assert.Equal(2, log.Warnings(CannotBeScheduled).Count(w => AccelWarning(w).StartsWith("Tasks", StringComparison.Ordinal)));
         Assert.Empty((await driver.WaitAsync(new[] { third }, numReturns: 1, TimeSpan.Zero)).Ready);
+    }
+
+    [Fact]
+    public async Task A_placement_group_the_live_nodes_could_never_hold_is_warned_about_once_per_bundles_and_strategy()
+    {
+        var log = new RecordingLoggerProvider();
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, LogTo = log });
+        var runtime = IRayRuntimeAccess.Of(ray);
+        Bundle[] Cpus(params double[] amounts) => amounts.Select(a => new Bundle { ["CPU"] = a }).ToArray();
+
+        // Groups the node could hold say nothing: two one-CPU bundles packed, and a two-CPU bundle.
+        var packed = await ray.CreatePlacementGroupAsync(Cpus(1, 1), PlacementStrategy.Pack, name: "packed");
+        Assert.True(await packed.WaitAsync(Deadline), "the feasible group was placed");
+        await ray.RemovePlacementGroupAsync(packed);
+        var whole = await ray.CreatePlacementGroupAsync(Cpus(2));
+        Assert.True(await whole.WaitAsync(Deadline), "the two-CPU group was placed");
+        await ray.RemovePlacementGroupAsync(whole);
+
+        // A bundle larger than every node: warned about at creation, naming the group, bundles, strategy, the most one
+        // node has, the live nodes and what to do.
+        var big = await ray.CreatePlacementGroupAsync(Cpus(8), PlacementStrategy.Pack, name: "big");
+        await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 1, Deadline, "a warning for the group no node can hold");
+        var line = Assert.Single(log.Warnings(CannotBePlaced)).Message;
+        Assert.Equal(
+            "Placement group 'big' of bundles [{\"CPU\": 8.0}] (Pack) cannot be placed right now: the live nodes could never hold it " +
+            "(the most one node has is {\"CPU\": 2.0}; 1 live node(s)), so it stays pending until nodes that can join. Add a node that " +
+            "can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy",
+            line);
+
+        // The same bundles and strategy again, unnamed: no second warning. StrictSpread with more bundles than live
+        // nodes (bundles one node holds packed) is its own warning, naming the unnamed group by its id.
+        var again = await ray.CreatePlacementGroupAsync(Cpus(8), PlacementStrategy.Pack);
+        var spread = await ray.CreatePlacementGroupAsync(Cpus(1, 1), PlacementStrategy.StrictSpread);
+        await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 2, Deadline, "a warning for the StrictSpread group");
+        await RefreshesAsync(runtime, 3);
+        var warnings = log.Warnings(CannotBePlaced);
+        Assert.Equal(2, warnings.Count);
+        Assert.StartsWith($"Placement group {spread.Id} of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("1 live node(s)", warnings[1].Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(warnings, w => w.Message.Contains(again.Id.ToString(), StringComparison.Ordinal));
+        Assert.All(warnings, w => Assert.DoesNotContain('\n', w.Message));
+
+        // The warning changes nothing about the groups: they wait.
+        Assert.Equal(PlacementGroupState.Pending, await big.GetStateAsync());
+        Assert.Equal(PlacementGroupState.Pending, await spread.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task A_placement_group_shape_is_warned_about_again_only_after_nodes_that_could_hold_it_were_seen()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null));
+        var log = new RecordingLoggerProvider();
+        await using var driver = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken, LogTo = log });
+        var runtime = IRayRuntimeAccess.Of(driver);
+        var bundles = new[] { new Bundle { ["CPU"] = 1 }, new Bundle { ["CPU"] = 1 } };
+
+        // Two bundles strictly spread over one live node: warned about once.
+        var first = await driver.CreatePlacementGroupAsync(bundles, PlacementStrategy.StrictSpread, name: "first");
+        await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 1, Deadline, "a warning for the StrictSpread group");
+        Assert.Contains("'first'", log.Warnings(CannotBePlaced)[0].Message, StringComparison.Ordinal);
+
+        // A second node joins: the group is placed, and a refresh that sees both nodes forgets the warning.
+        var node = await cluster.AddNodeAsync(1);
+        Assert.True(await first.WaitAsync(Deadline), "the group was placed once a second node joined");
+        await Eventually.TrueAsync(() => runtime.Cluster.Nodes.Count == 2, Deadline, "the driver's view has both nodes");
+        await RefreshesAsync(runtime, 2);
+        await driver.RemovePlacementGroupAsync(first);
+
+        // The node leaves: the same bundles and strategy are infeasible again, and warned about once more.
+        await cluster.StopNodeAsync(node);
+        await Eventually.TrueAsync(() => runtime.Cluster.Nodes.Count == 1, Deadline, "the driver's view lost the second node");
+        _ = await driver.CreatePlacementGroupAsync(bundles, PlacementStrategy.StrictSpread, name: "second");
+        await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 2, Deadline, "a second warning for the StrictSpread shape");
+        Assert.Contains("'second'", log.Warnings(CannotBePlaced)[1].Message, StringComparison.Ordinal);
     }
 
     /// <summary>Waits until the runtime's view of the cluster was refreshed <paramref name="count"/> more times (each
