@@ -152,10 +152,17 @@ public interface IRay : IAsyncDisposable
     /// <param name="name">Null for none; else unique among the live placement groups of this driver's
     /// <see cref="Namespace"/> (as Ray's named placement groups) until the group is removed, and found by
     /// <see cref="GetPlacementGroupAsync"/>.</param>
+    /// <param name="detached">Ray's <c>lifetime="detached"</c>. False (the default): the group belongs to the job that
+    /// creates it (this driver's, or the job of the task or actor method calling) and is removed, as by
+    /// <see cref="RemovePlacementGroupAsync"/>, when that job ends: its driver disposes its IRay, or exits, crashes or is
+    /// killed (a connected driver that stops reporting is taken for dead after about 15 s), or the job is stopped. True:
+    /// the group outlives its job and stays until removed explicitly (from any driver, found by its
+    /// <paramref name="name"/>). A group created outside any job (a detached actor's method, an Orleans grain) is kept as
+    /// a detached one.</param>
     /// <exception cref="ArgumentException">No bundles, a bundle that asks for nothing, or an invalid amount; a blank
     /// <paramref name="name"/>; or a live placement group of the namespace already has <paramref name="name"/> (the
     /// message says how to reach it or free the name). Of concurrent creations with one name, exactly one succeeds.</exception>
-    Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null);
+    Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null, bool detached = false);
 
     /// <summary>Finds the live placement group named <paramref name="name"/> in this driver's <see cref="Namespace"/>,
     /// pending or created (Ray's <c>ray.util.get_placement_group(name)</c>): <c>PlacementGroup pg = await

@@ -4,14 +4,15 @@ namespace OrleansRay;
 
 /// <summary>Placement groups: the control store's <see cref="IPlacementGroupGrain"/> (one per group, on the head) plans
 /// and reserves the bundles, claims and frees the group's name (<see cref="IPlacementGroupNameGrain"/>, one per
-/// namespace), and on removal has the nodes end the group's work; this side validates, creates, looks up by name and
-/// removes.</summary>
+/// namespace), on removal has the nodes end the group's work, and removes a group that is not detached when its job
+/// ends; this side validates, creates (recording the creating job), looks up by name and removes.</summary>
 internal abstract partial class RayInstance
 {
-    public async Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null)
+    public async Task<PlacementGroup> CreatePlacementGroupAsync(IEnumerable<Bundle> bundles, PlacementStrategy strategy = PlacementStrategy.Pack, string? name = null, bool detached = false)
     {
         ArgumentNullException.ThrowIfNull(bundles);
         ThrowIfDisposed();
+        var job = Runtime.SubmittingJob; // read before any await: the driver's job, or that of the task or actor method calling
         var shapes = bundles.Select((b, i) => (b ?? throw new ArgumentException($"Bundle {i} is null.", nameof(bundles))).ToResourceSet(i)).ToArray();
         if (shapes.Length == 0)
         {
@@ -29,7 +30,15 @@ internal abstract partial class RayInstance
         }
 
         var id = Guid.NewGuid();
-        var spec = new PlacementGroupSpec { Name = name, Strategy = ToWire(strategy), Bundles = shapes, Namespace = Namespace };
+        var spec = new PlacementGroupSpec
+        {
+            Name = name,
+            Strategy = ToWire(strategy),
+            Bundles = shapes,
+            Namespace = Namespace,
+            Job = job.IsEmpty ? null : job.ToString(),
+            Detached = detached,
+        };
         await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(id).CreateAsync(spec).ConfigureAwait(false);
 
         // Created (a refused name warns of nothing): a group the live nodes could never hold waits forever; say so once.

@@ -16,6 +16,12 @@ public interface IJobTableGrain : IGrainWithIntegerKey
     /// <summary>Every job, newest first.</summary>
     [Alias("List")]
     Task<IReadOnlyList<JobInfo>> ListAsync();
+
+    /// <summary>True when the job whose driver has worker id <paramref name="driver"/> (<see cref="JobInfo.Driver"/>)
+    /// ended: its row is closed, or its connected driver stopped reporting (as <see cref="ListAsync"/> marks it failed).
+    /// False while it runs, and when no row has that driver (a job the table never heard of, or forgot).</summary>
+    [Alias("HasEnded")]
+    Task<bool> HasEndedAsync(string driver);
 }
 
 /// <summary>A job's row.</summary>

@@ -2,7 +2,8 @@ namespace OrleansRay.Grains;
 
 /// <summary>One placement group in the control store (key: the group's id): its spec, its state, and which node holds
 /// each bundle. It reserves the bundles on the nodes, all or none, retries while they do not fit, re-reserves the
-/// bundles of a node that died, and on removal ends the group's work and frees its bundles.</summary>
+/// bundles of a node that died, and on removal ends the group's work and frees its bundles. A group that is not
+/// <see cref="PlacementGroupSpec.Detached"/> is removed so when its <see cref="PlacementGroupSpec.Job"/> ends.</summary>
 [Alias("orleansray.IPlacementGroupGrain")]
 public interface IPlacementGroupGrain : IGrainWithGuidKey
 {

@@ -32,6 +32,19 @@ public sealed record PlacementGroupSpec
     /// <summary>The namespace of the creating driver, which holds <see cref="Name"/>; null reads as "default" (a row
     /// written before groups had namespaces).</summary>
     [Id(3)] public string? Namespace { get; init; }
+
+    /// <summary>The job that created the group, by its driver's worker id as text (the job table's
+    /// <see cref="JobInfo.Driver"/>): the driver's own, or that of the job whose task or actor method created it. Null
+    /// when none is known (a row written before groups had jobs, or code outside any job): such a group is kept as a
+    /// detached one.</summary>
+    [Id(4)] public string? Job { get; init; }
+
+    /// <summary>Ray's <c>lifetime="detached"</c>: the group outlives <see cref="Job"/> and stays until removed. A group
+    /// that is not detached is removed when its job ends.</summary>
+    [Id(5)] public bool Detached { get; init; }
+
+    /// <summary>True when the group ends with <see cref="Job"/>: it names a job and is not detached.</summary>
+    public bool EndsWithJob => !Detached && !string.IsNullOrEmpty(Job);
 }
 
 /// <summary>A placement group as the control store knows it.</summary>

@@ -62,29 +62,55 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
 
     public async Task<IReadOnlyList<JobInfo>> ListAsync()
     {
-        var lost = _jobs.Values.Where(j => j.State == JobState.Running && !string.IsNullOrEmpty(j.Driver) && !j.Embedded).ToList();
-        if (lost.Count > 0)
-        {
-            var seen = await GrainFactory.GetGrain<INodeTableGrain>(0).DriversSeenAsync();
-            var now = DateTimeOffset.UtcNow;
-            var changed = false;
-            foreach (var job in lost)
-            {
-                var last = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
-                if (now - last > DriverLost)
-                {
-                    _jobs[job.JobId] = job with { State = JobState.Failed, EndedAt = last, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
-                    changed = true;
-                }
-            }
+        await MarkLostAsync(_jobs.Values.Where(IsWatched).ToList());
+        return _jobs.Values.OrderByDescending(j => j.StartedAt).ToList();
+    }
 
-            if (changed)
+    public async Task<bool> HasEndedAsync(string driver)
+    {
+        if (string.IsNullOrEmpty(driver) || _jobs.Values.Where(j => string.Equals(j.Driver, driver, StringComparison.Ordinal)).MaxBy(j => j.StartedAt) is not { } job)
+        {
+            return false;
+        }
+
+        if (IsWatched(job))
+        {
+            await MarkLostAsync([job]);
+            job = _jobs[job.JobId];
+        }
+
+        return job.State is JobState.Succeeded or JobState.Failed or JobState.Stopped;
+    }
+
+    /// <summary>A running job of a connected driver: it is lost when its driver stops reporting.</summary>
+    private static bool IsWatched(JobInfo job) => job.State == JobState.Running && !string.IsNullOrEmpty(job.Driver) && !job.Embedded;
+
+    /// <summary>Marks failed each of <paramref name="running"/> whose driver the node table has not seen for
+    /// <see cref="DriverLost"/>.</summary>
+    private async Task MarkLostAsync(List<JobInfo> running)
+    {
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        var seen = await GrainFactory.GetGrain<INodeTableGrain>(0).DriversSeenAsync();
+        var now = DateTimeOffset.UtcNow;
+        var changed = false;
+        foreach (var job in running)
+        {
+            var last = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
+            if (now - last > DriverLost && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
             {
-                await WriteAsync();
+                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = last, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                changed = true;
             }
         }
 
-        return _jobs.Values.OrderByDescending(j => j.StartedAt).ToList();
+        if (changed)
+        {
+            await WriteAsync();
+        }
     }
 
     private void Trim()

@@ -7,7 +7,8 @@ namespace OrleansRay.ControlStore;
 
 /// <summary>One placement group (Ray's GCS placement-group manager, for one group): plans its bundles over the live nodes
 /// by its strategy, reserves them on those nodes all or none, retries while they do not fit, re-reserves the bundles of
-/// a node that died, and on removal has every live node end the group's tasks and actors and free its bundles. Lives on
+/// a node that died, and on removal has every live node end the group's tasks and actors and free its bundles. A group
+/// that is not detached removes itself so when the job that created it ends (<see cref="PlacementGroupJob"/>). Lives on
 /// the head with the rest of the control store.</summary>
 /// <remarks>
 /// <para>A reservation is atomic per node (the node's scheduler takes a node's bundles all or none); across nodes the
@@ -34,6 +35,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
     private readonly ILogger<PlacementGroupGrain> _logger;
     private readonly PlacementGroupReservations _reservations;
     private readonly PendingGroupReport _pendingReport;
+    private readonly PlacementGroupJob _job;
 
     /// <summary>The nodes that may hold a bundle of this group (every node sent a reservation whose release is not
     /// confirmed), so a removal also reaches a node whose refusal or release got lost.</summary>
@@ -59,6 +61,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _logger = logger;
         _reservations = new PlacementGroupReservations(this.GetPrimaryKey(), logger);
         _pendingReport = new PendingGroupReport(this.GetPrimaryKey());
+        _job = new PlacementGroupJob(this.GetPrimaryKey(), logger);
     }
 
     private Guid Id => this.GetPrimaryKey();
@@ -109,10 +112,10 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
 
     public async Task<PlacementGroupInfo> CreateAsync(PlacementGroupSpec spec)
     {
-        Validate(spec);
+        PlacementGroupSpecs.Validate(spec);
         if (_spec is not null)
         {
-            if (!SameSpec(_spec, spec))
+            if (!PlacementGroupSpecs.Same(_spec, spec))
             {
                 throw new ArgumentException($"Placement group {Id} already exists with another spec.", nameof(spec));
             }
@@ -180,6 +183,12 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         {
             _timer?.Dispose();
             _timer = null;
+            return;
+        }
+
+        if (await _job.EndedAsync(GrainFactory, _spec!))
+        {
+            await RemoveAsync(); // Ray's lifetime: a group that is not detached ends with the job that created it
             return;
         }
 
@@ -391,31 +400,6 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         BundleNodes = _bundleNodes.ToArray(),
         PendingReason = _state == PlacementGroupState.Pending ? _pendingReason : null,
     };
-
-    private static void Validate(PlacementGroupSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Bundles is null || spec.Bundles.Length == 0)
-        {
-            throw new ArgumentException("A placement group needs at least one bundle.", nameof(spec));
-        }
-
-        for (var i = 0; i < spec.Bundles.Length; i++)
-        {
-            if (spec.Bundles[i] is null || spec.Bundles[i].IsEmpty)
-            {
-                throw new ArgumentException($"Bundle {i} asks for no resources; every bundle needs at least one positive amount.", nameof(spec));
-            }
-        }
-
-        if (!Enum.IsDefined(spec.Strategy))
-        {
-            throw new ArgumentException($"Unknown placement strategy {spec.Strategy}.", nameof(spec));
-        }
-    }
-
-    private static bool SameSpec(PlacementGroupSpec a, PlacementGroupSpec b) =>
-        a.Strategy == b.Strategy && string.Equals(a.Name, b.Name, StringComparison.Ordinal) && a.Bundles.SequenceEqual(b.Bundles);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} ({Name}) created: {Strategy} of {Bundles}")]
     private static partial void LogCreated(ILogger logger, Guid id, string name, PlacementGroupStrategy strategy, string bundles);

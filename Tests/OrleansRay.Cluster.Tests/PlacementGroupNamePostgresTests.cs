@@ -27,7 +27,8 @@ public sealed class PlacementGroupNamePostgresTests
         await using (var first = await LocalCluster.StartAsync(options))
         {
             await using var ray = await Driver.ConnectAsync(first);
-            var group = await ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }], PlacementStrategy.Pack, Name);
+            // Detached: the driver's job ends before the head stops, and a group of the job would end with it.
+            var group = await ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }], PlacementStrategy.Pack, Name, detached: true);
             await group.ReadyAsync().WaitAsync(Deadline);
             id = group.Id;
         }
