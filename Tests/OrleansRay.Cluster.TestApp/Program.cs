@@ -18,7 +18,9 @@ namespace OrleansRay.Cluster.TestApp;
 /// creating a file in FOLDER as it starts and then waiting for its cancellation (<see cref="AbandonedTasks"/>), waits
 /// until the node runs as many as it has CPUs (the rest queue there), prints "abandoning", and ends without waiting for
 /// them: <c>exit</c> with <c>Environment.Exit(3)</c> (its driver never disposed), <c>dispose</c> by disposing its driver
-/// (exit 0).</remarks>
+/// (exit 0); <c>groups N PREFIX</c> creates the placement group PREFIX-ends of N 1-CPU bundles, the detached group
+/// PREFIX-kept and, inside a task, the actor PREFIX-actor (1 CPU) (<see cref="HeldGroups"/>), prints "holding" and waits
+/// to be killed.</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -81,12 +83,16 @@ public static class Program
                     }
 
                     return 0; // disposes the driver on the way out
+                case "groups":
+                    await HeldGroups.HoldAsync(ray, number, args[2]);
+                    await Task.Delay(Timeout.Infinite); // until killed: its job's end must clean up what it holds
+                    break;
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | acceptance VICTIM-IP");
                     return 2;
             }
         }
