@@ -94,6 +94,7 @@ internal sealed class ClusterState
         var table = _grains.GetGrain<INodeTableGrain>(0);
         var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var pending = await table.PendingGroupsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
         var ids = rows.Where(r => r.IsAlive)
             .SelectMany(r => r.Total.Items.Select(kv => kv.Key))
             .Select(name => BundleKey.TryParse(name, out _, out var key) ? key.PlacementGroupId : Guid.Empty)
@@ -115,11 +116,15 @@ internal sealed class ClusterState
                     _ => "PACK",
                 },
                 i.Spec.Bundles.Select(b => (IReadOnlyDictionary<string, double>)b.ToDictionary()).ToList(),
-                Enumerable.Range(0, i.Spec.Bundles.Length).Select(n => n < i.BundleNodes.Length ? i.BundleNodes[n].Value ?? string.Empty : string.Empty).ToList()))
+                Enumerable.Range(0, i.Spec.Bundles.Length).Select(n => n < i.BundleNodes.Length ? i.BundleNodes[n].Value ?? string.Empty : string.Empty).ToList())
+            {
+                CreatorJobId = jobs.JobOf(i.Spec.Job ?? string.Empty),
+                IsDetached = !i.Spec.EndsWithJob, // a group of no job is kept as a detached one
+            })
             .Where(StateColumns.PlacementGroupMatcher(filters))
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.PlacementGroupId, StringComparer.Ordinal)
             .ToList();
-        return new StateList<PlacementGroupStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+        return new StateList<PlacementGroupStateRow>(listed.Take(limit).ToList(), listed.Count, jobs.Warnings);
     }
 
     /// <summary>Pending and running tasks first (oldest start first), then finished ones, newest first.</summary>

@@ -2,8 +2,9 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.Node;
 
-/// <summary>The <c>job_id</c> column of tasks and actors (Ray's <c>ray list tasks --filter "job_id=..."</c>). Nodes know
-/// a task's or actor's job by its driver's worker id (<see cref="Scheduling.TaskSpec.JobDriver"/>), the job table knows
+/// <summary>The <c>job_id</c> column of tasks and actors (Ray's <c>ray list tasks --filter "job_id=..."</c>), and the
+/// <c>creator_job_id</c> of placement groups. Nodes know a task's or actor's job by its driver's worker id
+/// (<see cref="Scheduling.TaskSpec.JobDriver"/>), a group knows its job so too (<see cref="PlacementGroupSpec.Job"/>), the job table knows
 /// a job by its id and its driver: this maps one to the other, so a filter names a job as <c>list jobs</c> shows it and
 /// a row shows it so too.</summary>
 internal sealed class JobColumn

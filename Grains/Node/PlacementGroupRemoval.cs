@@ -39,6 +39,7 @@ internal sealed partial class PlacementGroupRemoval
     /// its actors here are dead.</summary>
     public async Task RemovedAsync(Guid placementGroupId)
     {
+        _runtime.ActorServices.Infeasible?.ForgetPlacementGroup(placementGroupId); // a removed group waits for nothing
         var scheduler = _runtime.Scheduler;
         var (queued, running) = RemovedGroupWork.Take(scheduler, placementGroupId);
         foreach (var spec in queued)

@@ -87,6 +87,8 @@ internal static class StateColumns
         ["name"] = r => r.Name,
         ["state"] = r => r.State,
         ["strategy"] = r => r.Strategy,
+        ["creator_job_id"] = r => r.CreatorJobId,
+        ["is_detached"] = r => r.IsDetached ? "true" : "false",
     };
 
     /// <summary>Filter keys that are a row's JSON field name (what <c>--format json</c> and <c>/api/state</c> print) for
@@ -180,6 +182,7 @@ internal static class StateColumns
         (StateResource.Objects, "reference_type") => ReferenceTypes,
         (StateResource.Objects, "spilled") => ["true", "false"],
         (StateResource.Nodes, "is_head_node") => ["true", "false"],
+        (StateResource.PlacementGroups, "is_detached") => ["true", "false"],
         _ => null,
     };
 

@@ -14,7 +14,9 @@ namespace OrleansRay.Placement;
 /// anyway: its parked tasks (<see cref="ParkedTasks"/>) and, on a node, its queued shapes; a submission pays nothing. An
 /// actor is judged when it is created (<see cref="CheckActor"/>), against the view of the last refresh, and so is a
 /// placement group (<see cref="CheckPlacementGroup"/>), by the control store's own feasibility check for pending groups
-/// (given as a function by the node layer: this layer does not use the control store).</para>
+/// (given as a function by the node layer: this layer does not use the control store). A group this runtime created is
+/// judged again on the refresh loop when the live nodes changed, so one that becomes infeasible while it waits (a node it
+/// needed left) is warned about too (<see cref="CheckOwnGroups"/>).</para>
 /// <para>A shape is warned about once, for tasks and once for actors, and not again until a refresh shows a live node
 /// that could hold it; should it become infeasible after that (the node left), it is warned about once more. A shape
 /// that names placement-group bundles is not judged: bundles come and go with their groups. A group's bundles and
@@ -93,6 +95,7 @@ internal sealed partial class InfeasibleWarnings
             return;
         }
 
+        _ownGroups[id] = spec; // judged again when the live nodes change (see CheckOwnGroups)
         if (_refresh.FirstRefresh.IsCompleted)
         {
             JudgeGroup(id, spec);
@@ -106,11 +109,15 @@ internal sealed partial class InfeasibleWarnings
     private void JudgeGroup(Guid id, PlacementGroupSpec spec)
     {
         var nodes = LiveNodes();
-        if (!_groupIsInfeasible(spec, nodes))
+        if (_groupIsInfeasible(spec, nodes))
         {
-            return;
+            WarnGroup(id, spec, nodes);
         }
+    }
 
+    /// <summary>Warns that group <paramref name="id"/> cannot be placed, unless its bundles and strategy were warned about.</summary>
+    private void WarnGroup(Guid id, PlacementGroupSpec spec, List<(NodeId Id, ResourceSet Total)> nodes)
+    {
         lock (_gate)
         {
             if (!_warnedGroups.TryAdd(GroupKey(spec), spec))
@@ -128,8 +135,8 @@ internal sealed partial class InfeasibleWarnings
 
     private static string DescribeBundles(IReadOnlyList<ResourceSet> bundles) => "[" + string.Join(", ", bundles) + "]";
 
-    /// <summary>On the refresh loop: forgets the warned shapes and groups a live node could hold now, and warns about
-    /// each shape of this runtime's waiting tasks that none could.</summary>
+    /// <summary>On the refresh loop: forgets the warned shapes and groups a live node could hold now, warns about each
+    /// shape of this runtime's waiting tasks that none could, and judges this runtime's own groups again.</summary>
     private void CheckTasks()
     {
         var nodes = LiveNodes();
@@ -157,6 +164,8 @@ internal sealed partial class InfeasibleWarnings
                 LogTasksCannotBeScheduled(_logger, shape, MostOneNodeHas(shape, totals));
             }
         }
+
+        CheckOwnGroups(nodes);
     }
 
     /// <summary>The shapes of this runtime's tasks that wait for a node: parked ones (no live node fits them), and on a

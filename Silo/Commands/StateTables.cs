@@ -24,7 +24,7 @@ internal static class StateTables
         Write(console, rows, ["Object", "Owner", "Size", "Reference type", "Status", "Type", "Location", "Store node", "Spilled"], o => [o.ObjectId, o.Owner, Size(o.SizeBytes), o.ReferenceType, o.Status, o.Origin, o.Location, o.StoreNode, o.Spilled is { } s ? (s ? "yes" : "no") : string.Empty]);
 
     public static void PlacementGroups(IAnsiConsole console, IReadOnlyList<PlacementGroupStateRow> rows) =>
-        Write(console, rows, ["Placement group", "Name", "State", "Strategy", "Bundles", "Nodes"], g => [g.PlacementGroupId, g.Name, g.State, g.Strategy, string.Join(" ", g.Bundles.Select(b => ResourceText.Describe(ResourceSet.From(b)))), string.Join(" ", g.BundleNodes)]);
+        Write(console, rows, ["Placement group", "Name", "State", "Strategy", "Job", "Detached", "Bundles", "Nodes"], g => [g.PlacementGroupId, g.Name, g.State, g.Strategy, g.CreatorJobId, g.IsDetached ? "yes" : "no", string.Join(" ", g.Bundles.Select(b => ResourceText.Describe(ResourceSet.From(b)))), string.Join(" ", g.BundleNodes)]);
 
     public static void Actor(IAnsiConsole console, ActorStateRow actor, bool json)
     {

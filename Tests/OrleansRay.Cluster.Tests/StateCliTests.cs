@@ -123,6 +123,38 @@ public sealed class StateCliTests : IAsyncLifetime
         Assert.Empty(await ListAsync(cluster, "tasks", "no-such-job"));
     }
 
+    /// <summary>Ray's <c>ray list placement-groups</c> has <c>creator_job_id</c> and <c>is_detached</c>: in JSON, in the
+    /// table, and as filters.</summary>
+    [Fact]
+    public async Task List_placement_groups_shows_each_groups_creator_job_and_lifetime()
+    {
+        var cluster = _shared.Cluster;
+        var known = await JobIdsAsync(cluster);
+        await using var driver = await Driver.ConnectAsync(cluster);
+        var job = await NewJobAsync(cluster, known);
+        var name = "cli-pg-" + Guid.NewGuid().ToString("N")[..8];
+        var group = await driver.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 0.1 }], PlacementStrategy.Pack, name);
+        try
+        {
+            var result = await cluster.RunAsync("list", "placement-groups", "--filter", "creator_job_id=" + job, "--filter", "is_detached=false", "--format", "json");
+            _output.WriteLine(result.ToString());
+            Assert.Equal(0, result.ExitCode);
+            using var json = JsonDocument.Parse(result.Output);
+            var row = Assert.Single(json.RootElement.EnumerateArray().ToList(), r => r.GetProperty("name").GetString() == name);
+            Assert.Equal(job, row.GetProperty("creator_job_id").GetString());
+            Assert.False(row.GetProperty("is_detached").GetBoolean());
+
+            var table = await cluster.RunAsync("list", "placement-groups", "--filter", "name=" + name);
+            Assert.Equal(0, table.ExitCode);
+            Assert.Contains("Detached", table.Output, StringComparison.Ordinal);
+            Assert.Contains(job, table.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await driver.RemovePlacementGroupAsync(group);
+        }
+    }
+
     private static async Task<List<JsonElement>> ListAsync(LocalCluster cluster, string resource, string jobId)
     {
         var result = await cluster.RunAsync("list", resource, "--filter", "job_id=" + jobId, "--format", "json", "--limit", "10000");

@@ -58,7 +58,17 @@ public sealed record PlacementGroupStateRow(
     string State,
     string Strategy,
     IReadOnlyList<IReadOnlyDictionary<string, double>> Bundles,
-    IReadOnlyList<string> BundleNodes);
+    IReadOnlyList<string> BundleNodes)
+{
+    /// <summary>The job that created the group (Ray's <c>creator_job_id</c>; JSON field <c>creator_job_id</c>), as
+    /// <c>list jobs</c> shows it: the driver's job, also for a group a task or actor method of the job created. Empty for
+    /// a group no job created (code outside any job) or of a job the job table no longer lists.</summary>
+    public string CreatorJobId { get; init; } = string.Empty;
+
+    /// <summary>True for a group that outlives its job (Ray's <c>is_detached</c>; JSON field <c>is_detached</c>): created
+    /// detached, or by no job; it stays until removed. False for a group removed when <see cref="CreatorJobId"/> ends.</summary>
+    public bool IsDetached { get; init; }
+}
 
 /// <summary>A state listing (Ray's <c>ray list</c> output): the rows, how many matched in all, and the nodes that did not
 /// answer.</summary>

@@ -9,7 +9,8 @@ namespace OrleansRay.Tests.Placement;
 /// <summary>A task or actor that asks for more than any live node has waits, infeasible; as Ray's driver does, the driver
 /// says so in one warning per shape (not per task, and not again until the shape became feasible and then infeasible
 /// again), naming the shape, the most one node has, and what to do. A placement group the live nodes could never hold
-/// is warned about likewise at creation, once per bundles and strategy. Each test starts its own driver (and cluster) and
+/// is warned about likewise at creation, once per bundles and strategy, and so is a pending one when a node it needed
+/// leaves. Each test starts its own driver (and cluster) and
 /// disposes it.</summary>
 public sealed class InfeasibleWarningTests
 {
@@ -176,6 +177,36 @@ public sealed class InfeasibleWarningTests
         _ = await driver.CreatePlacementGroupAsync(bundles, PlacementStrategy.StrictSpread, name: "second");
         await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 2, Deadline, "a second warning for the StrictSpread shape");
         Assert.Contains("'second'", log.Warnings(CannotBePlaced)[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pending_placement_group_that_becomes_infeasible_when_a_node_it_needed_leaves_is_warned_about_then()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((2, null));
+        var node = await cluster.AddNodeAsync(2);
+        var log = new RecordingLoggerProvider();
+        await using var driver = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken, LogTo = log });
+        var runtime = IRayRuntimeAccess.Of(driver);
+        await Eventually.TrueAsync(() => runtime.Cluster.Nodes.Count == 2, Deadline, "the driver's view has both nodes");
+
+        // One node is full: a group strictly spread over both nodes waits, feasible (both nodes could hold it empty), and
+        // is not warned about.
+        var blocker = await driver.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 2 }], PlacementStrategy.Pack, name: "blocker");
+        Assert.True(await blocker.WaitAsync(Deadline), "the blocking group was placed");
+        var spread = await driver.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }, new Bundle { ["CPU"] = 1 }], PlacementStrategy.StrictSpread, name: "spread");
+        await RefreshesAsync(runtime, 3);
+        Assert.Equal(PlacementGroupState.Pending, await spread.GetStateAsync());
+        Assert.Empty(log.Warnings(CannotBePlaced));
+
+        // A node it needed leaves: one live node can never hold two strictly spread bundles. Warned about now, once.
+        await cluster.StopNodeAsync(node);
+        await Eventually.TrueAsync(() => runtime.Cluster.Nodes.Count == 1, Deadline, "the driver's view lost the second node");
+        await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count >= 1, Deadline, "a warning for the group that became infeasible");
+        await RefreshesAsync(runtime, 3);
+        var line = Assert.Single(log.Warnings(CannotBePlaced)).Message;
+        Assert.StartsWith("Placement group 'spread' of bundles [{\"CPU\": 1.0}, {\"CPU\": 1.0}] (StrictSpread) cannot be placed right now", line, StringComparison.Ordinal);
+        Assert.Contains("1 live node(s)", line, StringComparison.Ordinal);
+        Assert.Equal(PlacementGroupState.Pending, await spread.GetStateAsync());
     }
 
     /// <summary>Waits until the runtime's view of the cluster was refreshed <paramref name="count"/> more times (each

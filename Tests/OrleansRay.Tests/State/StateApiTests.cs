@@ -228,6 +228,44 @@ public sealed class StateApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_placement_group_row_shows_its_creator_job_and_whether_it_is_detached_and_both_filter()
+    {
+        var jobId = ((RayDriver)_ray).JobId;
+        Assert.False(string.IsNullOrEmpty(jobId));
+        var attached = await _ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }], PlacementStrategy.Pack, "state-pg-job");
+        var detached = await _ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }], PlacementStrategy.Pack, "state-pg-detached", detached: true);
+        try
+        {
+            await attached.ReadyAsync().WaitAsync(Deadline);
+            await detached.ReadyAsync().WaitAsync(Deadline);
+            await Eventually.TrueAsync(async () => (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where($"creator_job_id={jobId}"))).Rows.Count == 2,
+                Deadline, "both groups listed with the driver's job (as list jobs shows it)");
+
+            // The job as `list jobs` shows it, and the lifetime: Ray's creator_job_id and is_detached.
+            var rows = (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where($"creator_job_id={jobId}"))).Rows;
+            Assert.All(rows, r => Assert.Equal(jobId, r.CreatorJobId));
+            Assert.Contains((await _ray.State.ListJobsAsync()).Rows, j => j.JobId == jobId);
+            Assert.False(Assert.Single(rows, r => r.Name == "state-pg-job").IsDetached);
+            Assert.True(Assert.Single(rows, r => r.Name == "state-pg-detached").IsDetached);
+
+            // Filters: by lifetime, and by a job that created none.
+            var kept = await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("is_detached=true"));
+            Assert.Equal(["state-pg-detached"], kept.Rows.Select(r => r.Name));
+            var ending = await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("is_detached=false", $"creator_job_id={jobId}"));
+            Assert.Equal(["state-pg-job"], ending.Rows.Select(r => r.Name));
+            Assert.Empty((await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("creator_job_id=job-00000000"))).Rows);
+            Assert.Equal(2, (await _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("creator_job_id!=job-00000000"))).Rows.Count);
+            var bad = await Assert.ThrowsAsync<ArgumentException>(() => _ray.State.ListPlacementGroupsAsync(StateListOptions.Where("is_detached=maybe")));
+            Assert.Contains("true, false", bad.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(attached);
+            await _ray.RemovePlacementGroupAsync(detached);
+        }
+    }
+
+    [Fact]
     public async Task A_nodes_address_is_its_gateway_not_its_id_and_node_ip_is_its_host()
     {
         var nodes = await _ray.State.ListNodesAsync();
