@@ -45,7 +45,8 @@ public interface INodeEndpoint : IGrainObserver
     Task RecordPutAsync(WorkerId driver, ObjectId id);
 
     /// <summary>The driver <paramref name="driver"/> is going away (it disposes its IRay): this node deletes from its
-    /// store the objects the driver put there and still owns (Ray frees the objects of an owner that exits).</summary>
+    /// store the objects the driver still owns there, what it put and its tasks' large results (Ray frees the objects
+    /// of an owner that exits). Other nodes free theirs when the job table shows the driver's job ended.</summary>
     [Alias("ReleasePuts")]
     Task ReleasePutsAsync(WorkerId driver);
 

@@ -26,6 +26,10 @@ public sealed record RemoteTask
     /// a task is its parent's job's): when that job ends, the node drops the task if it has not started and cancels it
     /// by force if it runs (Ray). Empty: no job's (work of a detached actor, which outlives its job).</summary>
     [Id(11)] public WorkerId JobDriver { get; init; }
+    /// <summary>The sender, which owns the task's return objects, is <see cref="JobDriver"/> itself (the driver submitted
+    /// the task, not a task or actor of its job): a node that stores a large result of it records it as the driver's,
+    /// and deletes it when that job ends (Ray frees the objects of an owner that died).</summary>
+    [Id(12)] public bool DriverOwned { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
     /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>

@@ -11,8 +11,8 @@ namespace OrleansRay.Node;
 /// fires and their resources come back at once; later ones are refused: Ray cancels an exited driver's tasks and kills
 /// its workers), kills the non-detached actors here whose job ended without killing them (its driver crashed or was
 /// stopped: Ray's actors share their owner's fate), and retires the code packages no running job uses, once they host
-/// no actor (detached actors keep their job's code) and ran nothing lately. It also frees the objects the jobs'
-/// drivers put into this node's store (<see cref="Ownership.DriverPuts"/>).</summary>
+/// no actor (detached actors keep their job's code) and ran nothing lately. It also frees the objects in this node's
+/// store that the jobs' drivers owned: what they put here, and their tasks' large results (<see cref="Ownership.DriverObjects"/>).</summary>
 /// <remarks>A job is known by its driver's worker id, which every task of it carries (<see cref="TaskSpec.JobDriver"/>;
 /// a task submitted by a task or by a non-detached actor carries its parent's, as does an actor they create). Work of
 /// detached actors carries none and is never ended here. The job table learns that a job ended from its driver's dispose, its crash handler, <c>job
@@ -48,7 +48,7 @@ internal sealed partial class EndedJobs : IDisposable
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
                 if (_packages is not { Contexts: > 0 } && _runtime.ActorServices.HostedActors.Count == 0 && !HoldsTasks
-                    && _runtime.Values.DriverPuts.DriverCount == 0)
+                    && _runtime.Values.DriverObjects.DriverCount == 0)
                 {
                     continue;
                 }
@@ -58,7 +58,7 @@ internal sealed partial class EndedJobs : IDisposable
                     var jobs = await _runtime.GrainFactory.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(TimeSpan.FromSeconds(10), stopping).ConfigureAwait(false);
                     var ended = EndedDrivers(jobs);
                     EndTasks(ended);
-                    FreePuts(ended);
+                    FreeDriverObjects(ended);
                     await KillOrphanedActorsAsync(ended).ConfigureAwait(false);
                     var live = jobs.Where(j => j.State is JobState.Running or JobState.Pending && j.Code.Length > 0)
                         .Select(j => j.Code)
@@ -126,19 +126,21 @@ internal sealed partial class EndedJobs : IDisposable
         }
     }
 
-    /// <summary>Deletes from this node's store the objects that drivers of ended jobs put there and never freed (the
-    /// driver was killed, or its dispose did not reach this node): Ray frees the objects of an owner that died.</summary>
-    private void FreePuts(HashSet<string> drivers)
+    /// <summary>Deletes from this node's store the objects that drivers of ended jobs owned there and never freed (their
+    /// puts, their tasks' large results; the driver was killed, or its frees did not reach this node): Ray frees the
+    /// objects of an owner that died. Every ended job is looked at each time: a result stored after its job ended (its
+    /// task finished meanwhile) goes at the next tick.</summary>
+    private void FreeDriverObjects(HashSet<string> drivers)
     {
-        if (drivers.Count == 0 || _runtime.Values.DriverPuts.DriverCount == 0)
+        if (drivers.Count == 0 || _runtime.Values.DriverObjects.DriverCount == 0)
         {
             return;
         }
 
-        var freed = _runtime.Values.DriverPuts.Free(drivers.Select(DriverId), _runtime.Store);
+        var freed = _runtime.Values.DriverObjects.Free(drivers.Select(DriverId), _runtime.Store);
         if (freed > 0)
         {
-            LogFreedPuts(_logger, freed);
+            LogFreedDriverObjects(_logger, freed);
         }
     }
 
@@ -197,8 +199,8 @@ internal sealed partial class EndedJobs : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "{Jobs} job(s) ended: dropped {Queued} of their queued tasks here and cancelled {Running} running")]
     private static partial void LogEndedTasks(ILogger logger, int jobs, int queued, int running);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Freed {Objects} object(s) that drivers of ended jobs put into this node's store")]
-    private static partial void LogFreedPuts(ILogger logger, int objects);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Freed {Objects} object(s) in this node's store that drivers of ended jobs owned (their puts, their tasks' large results)")]
+    private static partial void LogFreedDriverObjects(ILogger logger, int objects);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Killing actor {ActorId}: its job ended without it")]
     private static partial void LogKillingOrphan(ILogger logger, ActorId actorId);

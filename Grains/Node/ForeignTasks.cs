@@ -101,8 +101,9 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 Name = task.Name,
                 Job = JobScope.For(task.JobDriver, task.Namespace),
                 ReplyTo = replyTo,
+                DriverOwned = task.DriverOwned,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
-                Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure) : null,
+                Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure, task.DriverOwned ? task.JobDriver : default) : null,
             };
             spec.Attempt = task.PreviousAttempts;
             if (!_running.TryAdd(task.Id, spec))
@@ -251,7 +252,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
         if (_running.TryRemove(spec.Id, out _) && !spec.Cancelled && spec.ReplyTo is { } replyTo)
         {
             var result = new RemoteResult { ObjectId = spec.Result.Id, TaskId = spec.Id, Value = value, Error = error, Node = _runtime.Node.Name, DurationTicks = durationTicks, GeneratorCount = (spec.Generator as GeneratorItemSender)?.Yielded ?? 0 };
-            _runtime.Replies.Reply(replyTo, MultipleReturns.ToWire(result, MultipleReturns.Ids(spec.OtherReturns)), spec.DisplayName);
+            _runtime.Replies.Reply(replyTo, MultipleReturns.ToWire(result, MultipleReturns.Ids(spec.OtherReturns)), spec.DisplayName, spec.ResultDriver);
         }
     }
 

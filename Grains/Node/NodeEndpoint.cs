@@ -31,7 +31,7 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task DeleteStoredAsync(ObjectId[] ids)
     {
-        _runtime.Values.DriverPuts.Forget(ids);
+        _runtime.Values.DriverObjects.Forget(ids);
         if (_runtime.Store is { } store)
         {
             foreach (var id in ids)
@@ -45,13 +45,13 @@ internal sealed class NodeEndpoint : INodeEndpoint
 
     public Task RecordPutAsync(WorkerId driver, ObjectId id)
     {
-        _runtime.Values.DriverPuts.Record(driver, id);
+        _runtime.Values.DriverObjects.Record(driver, id);
         return Task.CompletedTask;
     }
 
     public Task ReleasePutsAsync(WorkerId driver)
     {
-        _runtime.Values.DriverPuts.Free([driver], _runtime.Store);
+        _runtime.Values.DriverObjects.Free([driver], _runtime.Store);
         return Task.CompletedTask;
     }
 

@@ -16,7 +16,7 @@ namespace OrleansRay.Ownership;
 /// node's primary: it spills under pressure, and it is lost with that node (a put has no lineage). The bytes are
 /// copied out of the value chunk by chunk as they are sent, so a raw array costs no second managed copy; another value
 /// is serialized first, as the node's own store serializes it. Before each put the node records it as this driver's
-/// (<see cref="DriverPuts"/>), so the node frees the driver's objects when the driver is gone: at once when it disposes
+/// (<see cref="DriverObjects"/>), so the node frees the driver's objects when the driver is gone: at once when it disposes
 /// (<see cref="ReleaseAsync"/>), else when the job table declares its job ended.</remarks>
 internal sealed class NodeStorePuts : IObjectStorePuts
 {

@@ -45,9 +45,9 @@ internal sealed class StoredValues
     /// connect, before any put.</summary>
     public NodeStorePuts? NodePuts { get; set; }
 
-    /// <summary>The objects drivers without a store put into this runtime's store, by driver: freed here when their
-    /// driver is gone.</summary>
-    public DriverPuts DriverPuts { get; } = new();
+    /// <summary>The objects in this runtime's store that connected drivers own (their puts, their tasks' large results),
+    /// by driver: freed here when their driver is gone.</summary>
+    public DriverObjects DriverObjects { get; } = new();
 
     /// <summary>Where this runtime's large values go: its own store, else <see cref="NodePuts"/>; null when they stay inline.</summary>
     public IObjectStorePuts? Puts => (IObjectStorePuts?)Store ?? NodePuts;

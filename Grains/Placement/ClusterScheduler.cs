@@ -315,6 +315,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             Name = spec.Name,
             Namespace = spec.Namespace,
             JobDriver = spec.JobDriver,
+            DriverOwned = !spec.JobDriver.IsEmpty && spec.JobDriver == _reader.Owner,
             ReturnId = spec.Result.Id,
             OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
             Streaming = spec.Generator is not null,

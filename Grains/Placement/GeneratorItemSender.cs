@@ -14,6 +14,7 @@ internal sealed class GeneratorItemSender : IGeneratorSink
     private readonly INodeEndpoint _owner;
     private readonly TaskId _taskId;
     private readonly string _name;
+    private readonly WorkerId _driver;
     private int _consumed;
 
     /// <param name="replies">This node's reply pump to owners.</param>
@@ -22,8 +23,11 @@ internal sealed class GeneratorItemSender : IGeneratorSink
     /// <param name="taskId">The generator's id (the key of the owner's stream; items get ids derived from it).</param>
     /// <param name="name">The producer's name, for messages.</param>
     /// <param name="backpressure">Items that may be produced and not consumed (0: no bound).</param>
-    public GeneratorItemSender(OwnerReplies replies, string node, INodeEndpoint owner, TaskId taskId, string name, int backpressure)
+    /// <param name="driver">The connected driver that owns the items, when it submitted the task itself: large items
+    /// stored here are recorded as its own (<see cref="OwnerReplies.Reply"/>). Empty: none are.</param>
+    public GeneratorItemSender(OwnerReplies replies, string node, INodeEndpoint owner, TaskId taskId, string name, int backpressure, WorkerId driver = default)
     {
+        _driver = driver;
         _replies = replies;
         _node = node;
         _owner = owner;
@@ -83,5 +87,5 @@ internal sealed class GeneratorItemSender : IGeneratorSink
         Value = value,
         Node = _node,
         GeneratorItem = index + 1,
-    }, _name);
+    }, _name, _driver);
 }

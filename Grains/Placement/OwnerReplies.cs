@@ -54,12 +54,15 @@ internal sealed partial class OwnerReplies
     /// <param name="replyTo">The owner's endpoint.</param>
     /// <param name="result">The result.</param>
     /// <param name="functionName">The task or actor method that produced it (named by a serialization error).</param>
-    public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "")
+    /// <param name="driver">The connected driver that owns the result, when it is a task's the driver submitted
+    /// (<see cref="RemoteTask.DriverOwned"/>): a large value stored here is recorded as that driver's
+    /// (<see cref="DriverObjects"/>), so this node deletes it when the driver's job ends. Empty: nothing is recorded.</param>
+    public void Reply(INodeEndpoint replyTo, RemoteResult result, string functionName = "", WorkerId driver = default)
     {
         if (result.Error is null && result.OtherReturns is { } others && _values.Store is { } otherStore && others.Any(o => otherStore.IsLarge(o.Value)))
         {
             // Several returns (Ray's num_returns): each large one goes into the store alone, under its own id.
-            _ = ReplyWhenReturnsStoredAsync(replyTo, result, others, otherStore, functionName);
+            _ = ReplyWhenReturnsStoredAsync(replyTo, result, others, otherStore, functionName, driver);
             return;
         }
 
@@ -78,11 +81,12 @@ internal sealed partial class OwnerReplies
             if (!put.IsCompleted)
             {
                 // The store is making room (spilling): send once the value is in.
-                _ = ReplyWhenStoredAsync(replyTo, result, put, functionName);
+                _ = ReplyWhenStoredAsync(replyTo, result, put, functionName, driver);
                 return;
             }
 
             result = Stored(result, put);
+            RecordFor(driver, result);
         }
 
         Send(replyTo, WithoutStoredOthersIfFailed(result), functionName);
@@ -105,18 +109,19 @@ internal sealed partial class OwnerReplies
         return result with { OtherReturns = null };
     }
 
-    private static void DeleteStored(LocalObjectStore store, ReadOnlySpan<ReturnValue> returns)
+    private void DeleteStored(LocalObjectStore store, ReadOnlySpan<ReturnValue> returns)
     {
         foreach (var other in returns)
         {
             if (other?.Value is StoredObject stored)
             {
                 store.Delete(LocalObjectStore.ToStoreId(stored.Id));
+                _values.DriverObjects.Forget([stored.Id]);
             }
         }
     }
 
-    private async Task ReplyWhenReturnsStoredAsync(INodeEndpoint replyTo, RemoteResult result, ReturnValue[] others, LocalObjectStore store, string functionName)
+    private async Task ReplyWhenReturnsStoredAsync(INodeEndpoint replyTo, RemoteResult result, ReturnValue[] others, LocalObjectStore store, string functionName, WorkerId driver)
     {
         var stored = new ReturnValue[others.Length];
         for (var i = 0; i < others.Length; i++)
@@ -134,14 +139,15 @@ internal sealed partial class OwnerReplies
                 // The work's returns fail together (their owner fails them all with this error); the ones already put
                 // are deleted here, since the owner never learns where they are.
                 DeleteStored(store, stored.AsSpan(0, i));
-                Reply(replyTo, result with { Value = null, OtherReturns = null, Error = put.Error }, functionName);
+                Reply(replyTo, result with { Value = null, OtherReturns = null, Error = put.Error }, functionName, driver);
                 return;
             }
 
+            RecordFor(driver, put);
             stored[i] = other with { Value = put.Value };
         }
 
-        Reply(replyTo, result with { OtherReturns = stored }, functionName);
+        Reply(replyTo, result with { OtherReturns = stored }, functionName, driver);
     }
 
     /// <summary>Puts a large return into the store; the outcome (a failure included) as a completed ValueTask.</summary>
@@ -157,7 +163,7 @@ internal sealed partial class OwnerReplies
         }
     }
 
-    private async Task ReplyWhenStoredAsync(INodeEndpoint replyTo, RemoteResult result, ValueTask<StoredObject> put, string functionName)
+    private async Task ReplyWhenStoredAsync(INodeEndpoint replyTo, RemoteResult result, ValueTask<StoredObject> put, string functionName, WorkerId driver)
     {
         // A ValueTask may be consumed once: wait on its task, and read the outcome from that.
         var stored = put.AsTask();
@@ -170,7 +176,20 @@ internal sealed partial class OwnerReplies
             // Observed here; Stored below turns it into the result's error.
         }
 
-        Send(replyTo, WithoutStoredOthersIfFailed(Stored(result, new ValueTask<StoredObject>(stored))), functionName);
+        result = Stored(result, new ValueTask<StoredObject>(stored));
+        RecordFor(driver, result);
+        Send(replyTo, WithoutStoredOthersIfFailed(result), functionName);
+    }
+
+    /// <summary>Records a result just stored here as <paramref name="driver"/>'s, before its owner hears where it is: the
+    /// node deletes it when the driver's job ends (<see cref="DriverObjects"/>). Nothing for an empty driver, nor for a
+    /// result whose put failed.</summary>
+    private void RecordFor(WorkerId driver, RemoteResult result)
+    {
+        if (!driver.IsEmpty && result.Value is StoredObject stored)
+        {
+            _values.DriverObjects.Record(driver, stored.Id);
+        }
     }
 
     /// <summary>The result with its value replaced by where it is stored, or by the store's failure.</summary>

@@ -163,6 +163,25 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
 
     public bool IsForeign => ReplyTo is not null;
 
+    /// <summary>Set on the node running a task for another owner when that owner is the task's job's driver itself
+    /// (<see cref="RemoteTask.DriverOwned"/>): its large results stored here are recorded as that driver's, and deleted
+    /// when its job ends.</summary>
+    public bool DriverOwned
+    {
+        get => _rare?.DriverOwned ?? false;
+        init
+        {
+            if (value)
+            {
+                Rare.DriverOwned = true;
+            }
+        }
+    }
+
+    /// <summary>The driver whose large results stored here are recorded as its own (<see cref="DriverOwned"/>); empty
+    /// when none are.</summary>
+    public WorkerId ResultDriver => DriverOwned ? JobDriver : default;
+
     /// <summary>The lease queued on the worker pool with this task as its next one, until its loop starts (null
     /// otherwise): a driver waiting for this task may run it itself (<see cref="TryRunHere"/>).</summary>
     internal volatile Lease? QueuedLease;

@@ -10,6 +10,7 @@ internal sealed class TaskSpecRareParts
     public bool RetryExceptions;
     public PlacementHint Placement = PlacementHint.Default;
     public Grains.INodeEndpoint? ReplyTo;
+    public bool DriverOwned;
     public IGeneratorSink? Generator;
     public bool SentElsewhere;
     public volatile IRemoteAttempt? RemoteNode;

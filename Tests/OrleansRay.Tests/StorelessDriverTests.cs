@@ -92,7 +92,7 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
             async () => !await nearStore.Client.ContainsAsync(id) && !await Far.Runtime.Store!.Client.ContainsAsync(id),
             Deadline,
             "freeing the driver's ref deletes every copy");
-        Assert.DoesNotContain(put.Id, Near.Runtime.Values.DriverPuts.Of(runtime.WorkerId)); // nothing left to free when it leaves
+        Assert.DoesNotContain(put.Id, Near.Runtime.Values.DriverObjects.Of(runtime.WorkerId)); // nothing left to free when it leaves
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
             var put = await ray.PutAsync(Noise(5));
             id = LocalObjectStore.ToStoreId(put.Id);
             Assert.True(await nearStore.Client.ContainsAsync(id), "the value is in the node's store while its driver lives");
-            Assert.Contains(put.Id, Near.Runtime.Values.DriverPuts.Of(driver));
+            Assert.Contains(put.Id, Near.Runtime.Values.DriverObjects.Of(driver));
         }
         finally
         {
@@ -150,7 +150,7 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
         }
 
         await Eventually.TrueAsync(async () => !await nearStore.Client.ContainsAsync(id), DisposeDeadline, "the node frees what a driver that disposed put into its store");
-        Assert.Empty(Near.Runtime.Values.DriverPuts.Of(driver));
+        Assert.Empty(Near.Runtime.Values.DriverObjects.Of(driver));
     }
 
     [Fact]
@@ -172,6 +172,81 @@ public sealed class StorelessDriverTests : IClassFixture<SmallMessageClusterFixt
 
         // The job table declares the job failed once the driver has not reported for 15 s; the node then frees its puts.
         await Eventually.TrueAsync(async () => !await nearStore.Client.ContainsAsync(id), KilledDriverDeadline, "the node frees what a killed driver put into its store");
+    }
+
+    /// <summary>A result over the inline threshold (100 KiB), small enough that the test values never press the store.</summary>
+    public static byte[] MakeResult(int seed)
+    {
+        var data = new byte[1 << 20];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    /// <summary>Runs <see cref="MakeResult"/> on the far node (not the one the driver connected through, which its
+    /// dispose tells directly) and waits until the far node's store holds the result, recorded as the driver's.</summary>
+    private async Task<(ObjectRef<byte[]> Result, StoreObjectId Id)> StoredResultAsync(IRay ray, int seed)
+    {
+        var driver = ((IRayRuntimeAccess)ray).Runtime.WorkerId;
+        var made = ray.Task(MakeResult, seed).Options(On(Far)).Remote();
+        var id = LocalObjectStore.ToStoreId(made.Id);
+        await Eventually.TrueAsync(
+            async () => await Far.Runtime.Store!.Client.ContainsAsync(id) && Far.Runtime.Values.DriverObjects.Of(driver).Contains(made.Id),
+            Deadline,
+            "the task's large result is in the far node's store, recorded as the driver's");
+        return (made, id);
+    }
+
+    [Fact]
+    public async Task A_connected_drivers_large_task_results_leave_the_nodes_store_when_it_disposes()
+    {
+        var farStore = Far.Runtime.Store!;
+        var ray = await ConnectStorelessAsync();
+        var driver = ((IRayRuntimeAccess)ray).Runtime.WorkerId;
+        StoreObjectId id;
+        try
+        {
+            var (made, stored) = await StoredResultAsync(ray, 7);
+            id = stored;
+            Assert.Equal(Checksum(MakeResult(7)), Checksum(await ray.GetAsync(made, Deadline)));
+            GC.KeepAlive(made); // never freed: the driver leaves owning it
+        }
+        finally
+        {
+            // The driver's own one-way frees race its connection's close: taken out, so what frees the result is the
+            // node learning that the driver's job ended.
+            ((IRayRuntimeAccess)ray).Runtime.Objects.FreedElsewhere = null;
+            await ray.DisposeAsync();
+        }
+
+        await Eventually.TrueAsync(async () => !await farStore.Client.ContainsAsync(id), DisposeDeadline, "the node frees the large result of a task of a driver that disposed");
+        Assert.Empty(Far.Runtime.Values.DriverObjects.Of(driver));
+    }
+
+    [Fact]
+    public async Task A_killed_connected_drivers_large_task_results_leave_the_nodes_store_once_its_job_is_declared_ended_and_a_live_drivers_stay()
+    {
+        var farStore = Far.Runtime.Store!;
+        await using var live = await ConnectStorelessAsync();
+        var (kept, keptId) = await StoredResultAsync(live, 8);
+        var ray = await ConnectStorelessAsync();
+        StoreObjectId id;
+        try
+        {
+            var (made, stored) = await StoredResultAsync(ray, 9);
+            id = stored;
+            GC.KeepAlive(made);
+        }
+        finally
+        {
+            await ((RayDriver)ray).DropAsIfKilledAsync(); // no goodbye: its job is declared ended 15 s after its last report
+        }
+
+        await Eventually.TrueAsync(async () => !await farStore.Client.ContainsAsync(id), KilledDriverDeadline, "the node frees the large result of a task of a killed driver");
+
+        // The live driver's result, on the same node, is untouched by the other driver's death.
+        Assert.True(await farStore.Client.ContainsAsync(keptId), "a live driver's large result stays in the node's store");
+        Assert.Contains(kept.Id, Far.Runtime.Values.DriverObjects.Of(((IRayRuntimeAccess)live).Runtime.WorkerId));
+        Assert.Equal(Checksum(MakeResult(8)), Checksum(await live.GetAsync(kept, Deadline)));
     }
 
     /// <summary>A disposing driver tells its node to free its puts: well before the job table would declare it dead.</summary>

@@ -1,14 +1,19 @@
 namespace OrleansRay.Ownership;
 
-/// <summary>The objects that connected drivers without a store of their own put into this node's store
-/// (<see cref="NodeStorePuts"/>), by driver: the driver owns them, but they live here, so when the driver is gone this
-/// node frees them (Ray frees the objects of an owner that died). Each put is recorded before its bytes are sent, so a
-/// driver that dies at any point leaves nothing here unrecorded (the store aborts a put whose sender stopped).</summary>
-/// <remarks>A driver ends cleanly by releasing its puts (<see cref="Grains.INodeEndpoint.ReleasePutsAsync"/>); a driver
-/// that was killed is released once the job table declares its job ended (<c>EndedJobs</c>, within about 15 s of its
-/// last report). The driver's ordinary frees delete its objects here as everywhere (<see cref="Forget"/>), so the table
-/// holds only the objects the driver still owns.</remarks>
-internal sealed class DriverPuts
+/// <summary>The objects in this node's store that connected drivers own, by driver: what a driver without a store of
+/// its own put here (<see cref="NodeStorePuts"/>), and the large results of tasks a driver submitted that ran here
+/// (<c>OwnerReplies</c>, for a task sent with <see cref="RemoteTask.DriverOwned"/>). The driver owns them, but they live
+/// here, so when the driver is gone this node frees them (Ray frees the objects of an owner that died: they are lost to
+/// everyone, borrowers included, so nothing may still need them). A put is recorded before its bytes are sent, so a
+/// driver that dies at any point leaves nothing here unrecorded (the store aborts a put whose sender stopped); a result
+/// is recorded once it is stored, before it is sent to its owner.</summary>
+/// <remarks>A driver ends cleanly by releasing its objects (<see cref="Grains.INodeEndpoint.ReleasePutsAsync"/>, from
+/// the node it put through), and every node frees them once the job table shows its job ended (<c>EndedJobs</c>: within
+/// about a second of a clean end, about 15 s after a killed driver's last report). The driver's ordinary frees delete
+/// its objects here as everywhere (<see cref="Forget"/>), so the table holds only the objects the driver still owns
+/// and this node still stores: nothing is recorded for small (inline) results, nor for objects of tasks' and actors'
+/// own tasks (their owner is a node, which frees them itself).</remarks>
+internal sealed class DriverObjects
 {
     private readonly object _lock = new();
     private readonly Dictionary<WorkerId, HashSet<ObjectId>> _byDriver = new();
@@ -35,7 +40,8 @@ internal sealed class DriverPuts
         }
     }
 
-    /// <summary><paramref name="driver"/> is about to put object <paramref name="id"/> into this node's store.</summary>
+    /// <summary><paramref name="driver"/> owns object <paramref name="id"/> in this node's store (it is about to put it,
+    /// or this node stored a result of its task).</summary>
     public void Record(WorkerId driver, ObjectId id)
     {
         lock (_lock)
