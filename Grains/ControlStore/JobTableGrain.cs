@@ -18,6 +18,14 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
     private readonly PersistedRows<Dictionary<string, JobInfo>> _stored;
     private Dictionary<string, JobInfo> _jobs = new(StringComparer.Ordinal);
 
+    /// <summary>The node table's drivers-last-seen, as last read, and when (<see cref="Environment.TickCount64"/>): every
+    /// node with work lists the jobs once a second and every live non-detached placement group asks whether its job
+    /// ended once a second, so one read serves them all for <see cref="SeenReuse"/> (against the 15 s of
+    /// <see cref="DriverLost"/>, a second-old view changes nothing).</summary>
+    private (IReadOnlyDictionary<string, DateTimeOffset> Drivers, long ReadAt)? _seen;
+
+    private static readonly TimeSpan SeenReuse = TimeSpan.FromSeconds(1);
+
     public JobTableGrain(
         [PersistentState("jobs", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
         Serializer serializer,
@@ -94,7 +102,13 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
             return;
         }
 
-        var seen = await GrainFactory.GetGrain<INodeTableGrain>(0).DriversSeenAsync();
+        if (_seen is not { } cached || Environment.TickCount64 - cached.ReadAt > (long)SeenReuse.TotalMilliseconds)
+        {
+            cached = (await GrainFactory.GetGrain<INodeTableGrain>(0).DriversSeenAsync(), Environment.TickCount64);
+            _seen = cached;
+        }
+
+        var seen = cached.Drivers;
         var now = DateTimeOffset.UtcNow;
         var changed = false;
         foreach (var job in running)
