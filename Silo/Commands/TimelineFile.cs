@@ -12,9 +12,14 @@ internal static class TimelineFile
     /// <exception cref="CliException">The path's folder does not exist, or the path is a folder (exit code 2).</exception>
     public static string Resolve(string? output)
     {
-        if (string.IsNullOrWhiteSpace(output))
+        if (output is null)
         {
             return Path.Combine(Path.GetTempPath(), $"orleansray-timeline-{DateTime.UtcNow.ToString("yyyy-MM-dd_HH-mm-ss", CultureInfo.InvariantCulture)}.json");
+        }
+
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            throw CliException.Usage("--output is empty: give a file name, e.g. --output timeline.json, or leave --output out for a file in the temp folder.");
         }
 
         var path = Path.GetFullPath(output.Trim());
@@ -46,14 +51,26 @@ internal static class TimelineFile
         }
 
         var events = TimelineBuilder.FromTasks(tasks.Rows);
-        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        if (events.Count == 0)
         {
+            Console.Error.WriteLine(filters.Count == 0
+                ? "warning: the cluster lists no finished tasks (each node keeps its latest 10,000); the trace is empty."
+                : "warning: no finished task matches the filters; the trace is empty. `orleansray list tasks` shows the values to filter on (node_id is a node's id, not its address).");
+        }
+
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
             await ChromeTrace.WriteAsync(events, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot write the trace to {path}: {ex.Message.TrimEnd('.', ' ')}. Give --output a file in a writable folder with room.", CliException.UsageExitCode, ex);
         }
 
         var nodes = events.Select(e => e.Node).Distinct(StringComparer.Ordinal).Count();
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Trace file written to {path} ({events.Count} tasks on {nodes} node{(nodes == 1 ? string.Empty : "s")}). Open it at chrome://tracing or https://ui.perfetto.dev."));
+            $"Trace file written to {path} ({events.Count} task{(events.Count == 1 ? string.Empty : "s")} on {nodes} node{(nodes == 1 ? string.Empty : "s")}). Open it at chrome://tracing or https://ui.perfetto.dev."));
         return 0;
     }
 }

@@ -85,7 +85,7 @@ internal static class StateEndpoints
             StateList<TaskStateRow> tasks;
             try
             {
-                var limit = request.Query["limit"].Count == 0 ? ClusterState.MaxLimit : Limit(request);
+                var limit = request.Query["limit"].Count == 0 ? ClusterState.MaxLimit : TimelineLimit(request.Query["limit"].ToString());
                 tasks = await new ClusterState(grains, runtime, runtime.Options.Namespace).TasksAsync([.. Filters(request), .. TimelineBuilder.FinishedOnly], limit, ct).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
@@ -105,6 +105,12 @@ internal static class StateEndpoints
         });
         return app;
     }
+
+    /// <summary>A timeline's <c>limit</c>: 1 to 10,000, where a listing's default of 100 does not apply (the timeline's is 10,000).</summary>
+    private static int TimelineLimit(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= ClusterState.MaxLimit
+            ? limit
+            : throw new ArgumentException($"limit '{text}' is not a whole number 1 to {ClusterState.MaxLimit} (the timeline's default and most).");
 
     private static IResult Page<T>(StateList<T> list) => Results.Ok(new { rows = list.Rows, total = list.Total, truncated = list.Truncated, warnings = list.Warnings });
 

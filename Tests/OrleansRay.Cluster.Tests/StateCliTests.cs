@@ -278,6 +278,19 @@ public sealed class StateCliTests : IAsyncLifetime
             Assert.True(bad.ExitCode == 2, bad.ToString());
             var line = Assert.Single(bad.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith($"error: --output '{folder.FullName}' is a folder: give a file name", line, StringComparison.Ordinal);
+
+            var empty = await cluster.RunAsync("timeline", "--output", "");
+            Assert.True(empty.ExitCode == 2, empty.ToString());
+            Assert.Equal("error: --output is empty: give a file name, e.g. --output timeline.json, or leave --output out for a file in the temp folder.", Assert.Single(empty.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+
+            var unwritable = await cluster.RunAsync("timeline", "--output", "/proc/orleansray-timeline.json");
+            Assert.True(unwritable.ExitCode == 2, unwritable.ToString());
+            Assert.StartsWith("error: cannot write the trace to /proc/orleansray-timeline.json: ", Assert.Single(unwritable.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+
+            var none = await cluster.RunAsync("timeline", "--filter", "job_id=no-such-job", "--output", Path.Combine(folder.FullName, "none.json"));
+            Assert.True(none.ExitCode == 0, none.ToString());
+            Assert.Contains("(0 tasks on 0 nodes)", none.Output, StringComparison.Ordinal);
+            Assert.StartsWith("warning: no finished task matches the filters; the trace is empty.", none.Error.Trim(), StringComparison.Ordinal);
         }
         finally
         {

@@ -79,5 +79,6 @@ public sealed class StateApiHttpTests
         Assert.Contains("valid keys", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var badLimit = await Http.GetAsync(url + "/api/timeline?limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+        Assert.Contains("limit '0' is not a whole number 1 to 10000 (the timeline's default and most)", await badLimit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

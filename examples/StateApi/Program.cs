@@ -1,6 +1,6 @@
 // Ray's state API from a driver: run some work, some of it failing, then list, summarize and read memory.
 //   dotnet run --project examples/StateApi
-// Against a cluster, the same data from the command line:
+// This tour runs on its own embedded node. For a cluster, the command line shows the same data:
 //   orleansray list tasks --filter state=FAILED --format json
 //   orleansray summary tasks
 //   orleansray memory
