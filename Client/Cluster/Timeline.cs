@@ -107,12 +107,25 @@ public static class ChromeTrace
 internal static class TimelineBuilder
 {
     /// <summary>The filters a timeline adds to the caller's: tasks still waiting or running have no end yet.</summary>
-    public static readonly IReadOnlyList<StateFilter> FinishedOnly =
+    private static readonly IReadOnlyList<StateFilter> FinishedOnly =
     [
         new("state", StatePredicate.NotEqual, "RUNNING"),
         new("state", StatePredicate.NotEqual, "PENDING_NODE_ASSIGNMENT"),
         new("state", StatePredicate.NotEqual, "PENDING_ARGS_AVAIL"),
     ];
+
+    /// <summary>The cluster's finished tasks matching <paramref name="filters"/>, newest first up to <paramref name="limit"/>,
+    /// as timeline events (what <see cref="IRayState.TimelineAsync"/>, <c>orleansray timeline</c> and the dashboard's
+    /// <c>/api/timeline</c> return): the total counts the finished tasks that matched, the warnings name nodes that did
+    /// not answer.</summary>
+    /// <exception cref="ArgumentException">A filter key is not a task column.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not 1 to 10,000.</exception>
+    public static async Task<StateList<TimelineEvent>> ReadAsync(Node.ClusterState state, IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var tasks = await state.TasksAsync([.. filters, .. FinishedOnly], limit, cancellationToken).ConfigureAwait(false);
+        return new StateList<TimelineEvent>(FromTasks(tasks.Rows), tasks.Total, tasks.Warnings);
+    }
 
     /// <summary>The events of <paramref name="tasks"/>' finished ones, ordered by start (lanes assigned per node).</summary>
     public static List<TimelineEvent> FromTasks(IEnumerable<TaskStateRow> tasks)

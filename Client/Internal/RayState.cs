@@ -62,11 +62,8 @@ internal sealed class RayState : IRayState
     public Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
         Cluster.MemoryAsync(Filters(options), Limit(options), cancellationToken);
 
-    public async Task<StateList<TimelineEvent>> TimelineAsync(StateListOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var tasks = await Cluster.TasksAsync([.. Filters(options), .. TimelineBuilder.FinishedOnly], options?.Limit ?? ClusterState.MaxLimit, cancellationToken).ConfigureAwait(false);
-        return new StateList<TimelineEvent>(TimelineBuilder.FromTasks(tasks.Rows), tasks.Total, tasks.Warnings);
-    }
+    public Task<StateList<TimelineEvent>> TimelineAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
+        TimelineBuilder.ReadAsync(Cluster, Filters(options), options?.Limit ?? ClusterState.MaxLimit, cancellationToken);
 
     private async Task<StateSummary> SummarizeAsync(StateResource resource, CancellationToken cancellationToken)
     {

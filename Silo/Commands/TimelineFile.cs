@@ -39,18 +39,18 @@ internal static class TimelineFile
     /// <summary>Asks the cluster, writes the file, and says where it is and how much it holds.</summary>
     public static async Task<int> WriteAsync(ClusterState state, IReadOnlyList<StateFilter> filters, int limit, string path, CancellationToken cancellationToken)
     {
-        var tasks = await state.TasksAsync([.. filters, .. TimelineBuilder.FinishedOnly], limit, cancellationToken).ConfigureAwait(false);
-        foreach (var warning in tasks.Warnings)
+        var timeline = await TimelineBuilder.ReadAsync(state, filters, limit, cancellationToken).ConfigureAwait(false);
+        foreach (var warning in timeline.Warnings)
         {
             Console.Error.WriteLine("warning: " + warning);
         }
 
-        if (tasks.Truncated)
+        if (timeline.Truncated)
         {
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the newest {tasks.Rows.Count} of {tasks.Total} finished tasks are on the timeline (the limit); raise --limit or add --filter to see others."));
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warning: the newest {timeline.Rows.Count} of {timeline.Total} finished tasks are on the timeline (the limit); raise --limit or add --filter to see others."));
         }
 
-        var events = TimelineBuilder.FromTasks(tasks.Rows);
+        var events = timeline.Rows;
         if (events.Count == 0)
         {
             Console.Error.WriteLine(filters.Count == 0

@@ -82,11 +82,11 @@ internal static class StateEndpoints
         });
         app.MapGet("/api/timeline", async (HttpRequest request, HttpResponse response, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
         {
-            StateList<TaskStateRow> tasks;
+            StateList<TimelineEvent> timeline;
             try
             {
                 var limit = request.Query["limit"].Count == 0 ? ClusterState.MaxLimit : TimelineLimit(request.Query["limit"].ToString());
-                tasks = await new ClusterState(grains, runtime, runtime.Options.Namespace).TasksAsync([.. Filters(request), .. TimelineBuilder.FinishedOnly], limit, ct).ConfigureAwait(false);
+                timeline = await TimelineBuilder.ReadAsync(new ClusterState(grains, runtime, runtime.Options.Namespace), Filters(request), limit, ct).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
             {
@@ -95,13 +95,12 @@ internal static class StateEndpoints
 
             var name = $"orleansray-timeline-{DateTime.UtcNow.ToString("yyyy-MM-dd_HH-mm-ss", System.Globalization.CultureInfo.InvariantCulture)}.json";
             response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
-            if (tasks.Warnings.Count > 0)
+            if (timeline.Warnings.Count > 0)
             {
-                response.Headers["X-OrleansRay-Warnings"] = string.Join(" | ", tasks.Warnings);
+                response.Headers["X-OrleansRay-Warnings"] = string.Join(" | ", timeline.Warnings);
             }
 
-            var events = TimelineBuilder.FromTasks(tasks.Rows);
-            return Results.Stream(stream => ChromeTrace.WriteAsync(events, stream, ct), "application/json");
+            return Results.Stream(stream => ChromeTrace.WriteAsync(timeline.Rows, stream, ct), "application/json");
         });
         return app;
     }
