@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OrleansRay.ObjectStore;
 using OrleansRay.ObjectStore.Client;
 using OrleansRay.ObjectStore.Hosting;
+using OrleansRay.ObjectStore.Storage;
 using OrleansRay.Ownership;
 using OrleansRay.Node;
 using OrleansRay.Transport;
@@ -63,7 +64,9 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
             return new NodeObjectStore(null, null, null, null, logger);
         }
 
-        var spillDirectory = Path.Combine(Path.GetTempPath(), "orleansray-spill-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..12]);
+        // Spill folders of nodes killed on this machine before (SIGKILL leaves them) go first.
+        StaleSpillDirectories.Remove(Path.GetTempPath());
+        var spillDirectory = StaleSpillDirectories.NewPath(Path.GetTempPath());
         Directory.CreateDirectory(spillDirectory);
         EmbeddedObjectStore? store = null;
         try

@@ -45,8 +45,12 @@ internal sealed partial class StoreCore : IAsyncDisposable
         options.Validate();
         Options = options;
         _ownsSpillDirectory = options.SpillDirectory is null;
-        _spillDirectory = options.SpillDirectory
-            ?? Path.Combine(Path.GetTempPath(), $"orleansray-spill-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        if (_ownsSpillDirectory)
+        {
+            StaleSpillDirectories.Remove(Path.GetTempPath());
+        }
+
+        _spillDirectory = options.SpillDirectory ?? StaleSpillDirectories.NewPath(Path.GetTempPath());
         Directory.CreateDirectory(_spillDirectory);
         Arena = ArenaMapping.Create(options.ArenaDirectory, options.Capacity, options.Prefault);
         _allocator = new ArenaAllocator(options.Capacity);
