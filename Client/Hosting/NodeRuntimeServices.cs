@@ -50,6 +50,7 @@ internal static class NodeRuntimeServices
         services.TryAddSingleton(sp => sp.GetRequiredService<NodeRuntime>().ActorServices);
         services.AddPlacementDirector<HeadPlacement, HeadPlacementDirector>();
         services.AddPlacementDirector<ActorGrainPlacement, ActorGrainPlacementDirector>();
+        services.AddPlacementDirector<ActorHostPlacement, ActorHostPlacementDirector>();
         services.AddSingleton<IActorCallRouter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: false));
         if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, ControlStoreStorage.Name) && s.ServiceType == typeof(Orleans.Storage.IGrainStorage)))
         {

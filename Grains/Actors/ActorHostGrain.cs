@@ -12,15 +12,16 @@ namespace OrleansRay.Actors;
 /// is dead and its node's registry drops it (<see cref="HostedActorRegistry.DeadKept"/> deaths later), the activation
 /// deactivates itself, and a later call's activation answers from the record. Methods only
 /// enqueue and return; the actor's code runs on the node's worker threads, so the grain is never busy for long.
-/// Placement: the creator picks the node by resources and passes it as Orleans' placement hint (honoured by
-/// PreferLocalPlacement); an activation that finds no instance (its node died, the head restarted) rebuilds the actor
-/// from its control-store record, counting a restart.
+/// Placement: the creator picks the node by resources and passes it as Orleans' placement hint, which
+/// <see cref="Placement.ActorHostPlacement"/> honours, waiting for a node that is still joining; an activation that
+/// finds no instance (its node died, the head restarted) rebuilds the actor from its control-store record, counting a
+/// restart.
 /// The activation must outlive any other node's death: that holds because every OrleansRay silo's default grain
 /// directory is Orleans' distributed one (UseOrleansRay), which recovers a dead silo's registrations from the survivors;
 /// the in-cluster default deactivated this grain wherever its registration had been on the dead silo (ADR 0010).
 /// </remarks>
 [KeepAlive]
-[PreferLocalPlacement]
+[Placement.ActorHostPlacement]
 internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationParticipant
 {
     private readonly ActorMailbox _mailbox;
@@ -135,7 +136,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     {
         if (_mailbox.Info() is { State: ActorState.Pending } info && !string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal))
         {
-            // Orleans migrates the activation once it is idle, to the node the placement hint names (PreferLocalPlacement
+            // Orleans migrates the activation once it is idle, to the node the placement hint names (ActorHostPlacement
             // honours it); the actor itself is handed over in OnDehydrate, only once the migration goes ahead.
             ActorLog.ActorMoving(_logger, info.ClassName, info.ActorId, node);
             RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));

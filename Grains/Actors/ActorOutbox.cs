@@ -72,7 +72,7 @@ internal sealed class ActorOutbox
         {
             if (node is { Value: { } address })
             {
-                // Orleans' placement hint: PreferLocalPlacement activates the actor on this silo.
+                // Orleans' placement hint: ActorHostPlacement activates the actor on this silo, waiting for it if it is joining.
                 RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(address));
                 try
                 {
