@@ -23,8 +23,17 @@ internal sealed class ActorPlacement
     /// <param name="shape">The actor's resources.</param>
     /// <param name="hint">Its scheduling strategy.</param>
     /// <param name="nodes">The live nodes other than this one.</param>
-    public NodeId? Place(ResourceSet shape, PlacementHint hint, RemoteNode[] nodes)
+    /// <param name="view">The view the nodes come from: whether it ever showed a node (<see cref="ClusterRefresh.HasSeen"/>).</param>
+    public NodeId? Place(ResourceSet shape, PlacementHint hint, RemoteNode[] nodes, ClusterRefresh view)
     {
+        // A hard affinity to a node this view has never seen: the node joined since the last refresh (its id came from
+        // a fresher read of the node table), so the creation goes there and its placement waits for the node
+        // (ActorHostPlacement). Placed as if it had no affinity, the actor started where the node's resources were not.
+        if (hint is { Kind: PlacementKind.NodeAffinity, Soft: false, Node.Value: not null } && hint.Node != _node.NodeId && !view.HasSeen(hint.Node))
+        {
+            return hint.Node;
+        }
+
         if (nodes.Length == 0)
         {
             return null;

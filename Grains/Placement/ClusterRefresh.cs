@@ -53,6 +53,16 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
     /// a handler must not throw or block.</summary>
     public event Action? Refreshed;
 
+    /// <summary>True when the node table showed <paramref name="node"/> to this view at some refresh, alive then or dead:
+    /// false for a node that joined after the last refresh (or an id no node ever had).</summary>
+    public bool HasSeen(NodeId node)
+    {
+        lock (_byId)
+        {
+            return _byId.ContainsKey(node);
+        }
+    }
+
     /// <summary>True once <see cref="Start"/> ran (the runtime joined a cluster).</summary>
     public bool IsStarted => _started;
 
