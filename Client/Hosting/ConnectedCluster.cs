@@ -163,7 +163,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             store = await AttachNodeStoreAsync(runtime, endpoint, host.Services, cancellationToken).ConfigureAwait(false);
             if (options.RuntimeEnv.ShipCode)
             {
-                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, options.RuntimeEnv, jobAssemblies, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
+                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, runtime.WorkerId.ToString(), options.RuntimeEnv, jobAssemblies, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
                 if (code.PackageId.Length > 0)
                 {
                     // From here on the driver's values travel packed, as its job's code reads them on the nodes.

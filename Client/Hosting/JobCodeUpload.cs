@@ -36,10 +36,12 @@ internal static partial class JobCodeUpload
     }
 
     /// <summary>Uploads <paramref name="assemblies"/> (from <see cref="JobAssemblies"/>) and the job's environment as
-    /// its job's package.</summary>
+    /// its job's package. First it adds the job's reference to the package (<see cref="ICodePackageReferencesGrain"/>,
+    /// by <paramref name="driver"/>, the driver's worker id that the job table's row of its job names), then asks for
+    /// each file whether the cluster has it: a file found there cannot be collected before the job uses it.</summary>
     /// <exception cref="RayException">The package is over <see cref="RuntimeEnv.MaxCodeBytes"/> (names its size and the
     /// limit), a file is over the control store's limit, or the upload failed.</exception>
-    public static async Task<Result> UploadAsync(IGrainFactory grains, RuntimeEnv env, IReadOnlyList<Assembly> assemblies, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<Result> UploadAsync(IGrainFactory grains, string driver, RuntimeEnv env, IReadOnlyList<Assembly> assemblies, ILogger logger, CancellationToken cancellationToken)
     {
         if (assemblies.Count == 0 && env.EnvVars.Count == 0)
         {
@@ -78,6 +80,10 @@ internal static partial class JobCodeUpload
         var uploadedBytes = 0L;
         try
         {
+            // The reference first: from here on no collection deletes a file this package names (Ray's upload takes a
+            // temporary reference before it checks the GCS for the package).
+            await grains.GetGrain<ICodePackageReferencesGrain>(0).AddReferenceAsync(packageId, driver, [.. files.Select(f => f.File.Sha256)])
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
             // The manifest last: a node that finds it finds every file it names.
             foreach (var (hash, bytes) in files.Select(f => (f.File.Sha256, f.Bytes)).Append((packageId, manifestBytes)))
             {

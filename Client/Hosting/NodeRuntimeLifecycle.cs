@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Node;
 
@@ -5,15 +6,17 @@ namespace OrleansRay.Hosting;
 
 /// <summary>Binds the node runtime to its silo: names the node and joins the cluster once the silo is up, and stops
 /// watching the cluster when the silo stops.</summary>
-internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NodeRuntime _runtime;
     private readonly ILocalSiloDetails _silo;
+    private readonly ILogger<NodeRuntimeLifecycle> _logger;
 
-    public NodeRuntimeLifecycle(NodeRuntime runtime, ILocalSiloDetails silo)
+    public NodeRuntimeLifecycle(NodeRuntime runtime, ILocalSiloDetails silo, ILogger<NodeRuntimeLifecycle> logger)
     {
         _runtime = runtime;
         _silo = silo;
+        _logger = logger;
     }
 
     public void Participate(ISiloLifecycle lifecycle)
@@ -27,6 +30,21 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         _runtime.StartTaskChannel(_silo.SiloAddress.Endpoint.Address);
         _runtime.JoinCluster();
         await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
+        _ = WakeCodePackageReferencesAsync();
+    }
+
+    /// <summary>Activates the head's code package references, so a head restarted on PostgreSQL resumes collecting the
+    /// packages it watched before anyone ships code again. Not awaited: the node's start does not wait for the head.</summary>
+    private async Task WakeCodePackageReferencesAsync()
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<Grains.ICodePackageReferencesGrain>(0).WakeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogWakeFailed(_logger, ex.GetType().Name, ex.Message); // the next driver's reference activates it
+        }
     }
 
     private async Task OnStopAsync(CancellationToken cancellationToken)
@@ -36,4 +54,7 @@ internal sealed class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycl
         _runtime.StopTaskChannel();
         await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Waking the head's code package references failed ({ErrorType}: {Reason}); the next driver that ships code wakes them")]
+    private static partial void LogWakeFailed(ILogger logger, string errorType, string reason);
 }

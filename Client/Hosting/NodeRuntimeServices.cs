@@ -58,6 +58,8 @@ internal static class NodeRuntimeServices
             services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(ControlStoreStorage.Name, (_, _) => new HeadMemoryGrainStorage());
         }
 
+        // The head's control store takes its settings from the node's options.
+        services.AddOptions<ControlStoreOptions>().Configure<IOptions<RayNodeOptions>>((store, node) => store.CodePackageGrace = node.Value.CodePackageGrace);
         services.AddSingleton<NodeRuntimeLifecycle>();
         services.AddSingleton<ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRuntimeLifecycle>());
     }

@@ -41,6 +41,11 @@ internal sealed class RayNodeOptionsValidator : IValidateOptions<RayNodeOptions>
             failures.Add($"RayNodeOptions.CodeCacheBytes is {Text(options.CodeCacheBytes)}: give bytes >= 0 (0 keeps no unused code), or leave it at 1 GiB.");
         }
 
+        if (options.CodePackageGrace <= TimeSpan.Zero)
+        {
+            failures.Add($"RayNodeOptions.CodePackageGrace is {options.CodePackageGrace}: give a positive time, or leave it at 10 minutes.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Namespace))
         {
             failures.Add("RayNodeOptions.Namespace is empty: give a name, or leave it \"default\".");

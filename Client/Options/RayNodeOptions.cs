@@ -46,6 +46,12 @@ public sealed class RayNodeOptions
     /// data folder, shared by the nodes of one machine. Tests give each cluster its own.</summary>
     internal string? CodeCacheDirectory { get; set; }
 
+    /// <summary>On the head: how long a job's shipped code (its code package) stays in the control store after no running
+    /// job and no live detached actor references it, and how long a driver's reference lasts at least after it uploaded
+    /// (Ray's temporary reference). Then its files are deleted, except those a referenced package also names. Default:
+    /// 10 minutes (Ray's <c>RAY_RUNTIME_ENV_TEMPORARY_REFERENCE_EXPIRATION_S</c>, 600 s). Tests set it short.</summary>
+    internal TimeSpan CodePackageGrace { get; set; } = Grains.ICodePackageReferencesGrain.DefaultGrace;
+
     /// <summary>False when the host runs the node's object store itself (<c>orleansray start</c>: a separate process), so
     /// <c>UseOrleansRay</c> starts none; <see cref="ObjectStoreMemory"/> is then only the capacity the node reports.</summary>
     internal bool ObjectStoreInProcess { get; set; } = true;

@@ -29,6 +29,13 @@ public interface IActorTableGrain : IGrainWithIntegerKey
     /// <summary>Actors' states and nodes changed. A row already dead stays dead.</summary>
     [Alias("Report")]
     Task ReportAsync(ActorStateReport[] reports);
+
+    /// <summary>Which of the code packages <paramref name="packages"/> (package ids) a live (not dead) detached actor of
+    /// this shard was built from (its constructor's <see cref="FunctionDescriptor.Code"/>): such an actor references its
+    /// package, as in Ray a detached actor holds a reference to its runtime env's URIs, since restarting it on a new node
+    /// needs the code.</summary>
+    [Alias("DetachedPackages")]
+    Task<string[]> DetachedPackagesAsync(string[] packages);
 }
 
 /// <summary>Where the actor table's rows live: which shard holds an actor, and how many dead actors are kept.</summary>

@@ -25,4 +25,11 @@ public interface ICodeBlobGrain : IGrainWithStringKey
     /// <summary>The bytes, or null when nobody uploaded them.</summary>
     [Alias("Get")]
     Task<byte[]?> GetAsync();
+
+    /// <summary>Removes the bytes from the control store (its grain storage, and the head's memory: the activation
+    /// deactivates). Only the package reference table calls this, for files no referenced package names (Ray deletes an
+    /// unreferenced runtime-env package from the GCS). Idempotent.</summary>
+    /// <returns>The bytes freed: 0 when there were none.</returns>
+    [Alias("Delete")]
+    Task<long> DeleteAsync();
 }

@@ -22,6 +22,12 @@ public interface IJobTableGrain : IGrainWithIntegerKey
     /// False while it runs, and when no row has that driver (a job the table never heard of, or forgot).</summary>
     [Alias("HasEnded")]
     Task<bool> HasEndedAsync(string driver);
+
+    /// <summary>Which of <paramref name="drivers"/> (driver worker ids) have a job that has not ended, by the check of
+    /// <see cref="HasEndedAsync"/>; a driver with no row (never added, or forgotten as one of the oldest ended jobs) is
+    /// left out. One call for many drivers: the code package references ask it for every referencing job at once.</summary>
+    [Alias("Running")]
+    Task<string[]> RunningAsync(string[] drivers);
 }
 
 /// <summary>A job's row.</summary>

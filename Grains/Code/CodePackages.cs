@@ -203,12 +203,12 @@ internal sealed partial class CodePackages
         }
 
         var node = _nodeName();
-        var manifest = CodeManifest.Parse(await FileAsync(id, "the manifest", node).ConfigureAwait(false));
+        var manifest = CodeManifest.Parse(await FileAsync(id, "the manifest", id, node).ConfigureAwait(false));
         _cache.Touch(id, DateTime.UtcNow); // used now: the most recent in the cache's order
         var files = new Dictionary<string, (string Hash, byte[] Bytes)>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in manifest.Assemblies)
         {
-            files[file.Name] = (file.Sha256, await FileAsync(file.Sha256, $"assembly '{file.Name}'", node).ConfigureAwait(false));
+            files[file.Name] = (file.Sha256, await FileAsync(file.Sha256, $"assembly '{file.Name}'", id, node).ConfigureAwait(false));
         }
 
         var context = new JobLoadContext(id, files, SharedCopy);
@@ -273,8 +273,9 @@ internal sealed partial class CodePackages
         }
     }
 
-    /// <summary>The bytes of file <paramref name="hash"/>: from the disk cache, else fetched from the control store and cached.</summary>
-    private async Task<byte[]> FileAsync(string hash, string what, string node)
+    /// <summary>The bytes of file <paramref name="hash"/> of package <paramref name="package"/>: from the disk cache, else
+    /// fetched from the control store and cached.</summary>
+    private async Task<byte[]> FileAsync(string hash, string what, string package, string node)
     {
         if (await _cache.ReadAsync(hash).ConfigureAwait(false) is { } cached)
         {
@@ -293,11 +294,33 @@ internal sealed partial class CodePackages
 
         if (bytes is null || CodeManifest.Hash(bytes) != hash)
         {
-            throw new CodeLoadException($"Node {node} could not fetch {what} of job code ({hash}): the head does not have it. Connect the driver again to upload it.");
+            throw new CodeLoadException(await MissingAsync(hash, what, package, node).ConfigureAwait(false));
         }
 
         await _cache.WriteAsync(hash, bytes).ConfigureAwait(false);
         return bytes;
+    }
+
+    /// <summary>Why the head does not have file <paramref name="hash"/>: its package was collected (its job ended and
+    /// nothing referenced it for the grace), or, when the head does not remember that, it was never uploaded.</summary>
+    private async Task<string> MissingAsync(string hash, string what, string package, string node)
+    {
+        DateTimeOffset? collected = null;
+        try
+        {
+            collected = await _grains.GetGrain<ICodePackageReferencesGrain>(0).CollectedAtAsync(package).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogCollectedUnknown(_logger, CodePackage.Short(package), ex.Message); // the message below says what is known
+        }
+
+        return collected is { } at
+            ? $"Node {node} could not fetch {what} of job code {CodePackage.Short(package)} ({hash}): the head collected that package at {at:u}, " +
+              "after its job had ended and no running job or live detached actor referenced it for the grace period (10 minutes unless the head sets another). " +
+              "Work of an ended job cannot load its code on a node that does not have it cached; run the job's driver again (it uploads the code again), or make an actor that must outlive its job detached."
+            : $"Node {node} could not fetch {what} of job code {CodePackage.Short(package)} ({hash}): the head does not have it (it was never uploaded, " +
+              "or its package was collected after its job ended and the head has forgotten when). Connect the driver again to upload it.";
     }
 
     /// <summary>True when the node's default context already has this very build of <paramref name="name"/> (a
@@ -320,6 +343,9 @@ internal sealed partial class CodePackages
         LogDifferentBuild(_logger, name, shared.Location, CodePackage.Short(sharedHash), CodePackage.Short(hash));
         return false;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Asking the head whether job code {Package} was collected failed: {Reason}")]
+    private static partial void LogCollectedUnknown(ILogger logger, string package, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded job code {Package}: {Contents}")]
     private static partial void LogLoaded(ILogger logger, string package, string contents);

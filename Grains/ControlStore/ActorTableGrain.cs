@@ -50,6 +50,10 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
     private ActorTableRows _table = new();
     private bool _durable;
 
+    /// <summary>The code package of each live detached actor built from shipped code, by actor; null until
+    /// <see cref="DetachedPackagesAsync"/> is first asked (built then from the rows), kept up to date from then on.</summary>
+    private Dictionary<Guid, string>? _detachedCode;
+
     public ActorTableGrain(
         [PersistentState("actortable", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
         Serializer serializer,
@@ -84,6 +88,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             row.Spec = _serializer.SerializeToArray(spec);
             row.State = ActorState.Pending;
             _table.Rows[key] = row;
+            NoteDetachedCode(key, spec);
             changed = true;
         }
 
@@ -162,6 +167,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
     private void Died(Guid key, ActorRow row, ActorCreationSpec? spec)
     {
         row.State = ActorState.Dead;
+        _detachedCode?.Remove(key);
         if (spec is { Args.Length: > 0 })
         {
             row.Spec = _serializer.SerializeToArray(spec with { Args = [] });
@@ -182,6 +188,34 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             }
 
             deaths.RemoveRange(0, drop);
+        }
+    }
+
+    public Task<string[]> DetachedPackagesAsync(string[] packages)
+    {
+        ArgumentNullException.ThrowIfNull(packages);
+        if (_detachedCode is null)
+        {
+            _detachedCode = new Dictionary<Guid, string>();
+            foreach (var (key, row) in _table.Rows)
+            {
+                if (row.State != ActorState.Dead && row.Spec is not null && Decode(ActorId.FromGuid(key), row.Spec) is { } spec)
+                {
+                    NoteDetachedCode(key, spec);
+                }
+            }
+        }
+
+        var used = _detachedCode.Values.ToHashSet(StringComparer.Ordinal);
+        return Task.FromResult(packages.Where(used.Contains).Distinct(StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>Adds a live actor to <see cref="_detachedCode"/> (once it is built) when it is detached and built from shipped code.</summary>
+    private void NoteDetachedCode(Guid key, ActorCreationSpec spec)
+    {
+        if (_detachedCode is not null && spec.Options.Detached && spec.Constructor?.Code is { Length: > 0 } code)
+        {
+            _detachedCode[key] = code;
         }
     }
 

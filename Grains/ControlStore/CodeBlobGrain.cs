@@ -57,6 +57,16 @@ internal sealed partial class CodeBlobGrain : Grain, ICodeBlobGrain
 
     public Task<byte[]?> GetAsync() => Task.FromResult(_state.State.Bytes);
 
+    public async Task<long> DeleteAsync()
+    {
+        var freed = _state.State.Bytes?.LongLength ?? 0;
+        // Cleared in storage even when this activation holds nothing: a write that failed earlier may have left a row.
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        _state.State.Bytes = null;
+        DeactivateOnIdle();
+        return freed;
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing job code file {Hash} to grain storage failed ({ErrorType}: {Reason}); the head keeps it in memory while the grain is active")]
     private static partial void LogWriteFailed(ILogger logger, string hash, string errorType, string reason);
 }

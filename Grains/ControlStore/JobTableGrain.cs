@@ -76,7 +76,7 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
 
     public async Task<bool> HasEndedAsync(string driver)
     {
-        if (string.IsNullOrEmpty(driver) || _jobs.Values.Where(j => string.Equals(j.Driver, driver, StringComparison.Ordinal)).MaxBy(j => j.StartedAt) is not { } job)
+        if (string.IsNullOrEmpty(driver) || LatestOf(driver) is not { } job)
         {
             return false;
         }
@@ -87,8 +87,23 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
             job = _jobs[job.JobId];
         }
 
-        return job.State is JobState.Succeeded or JobState.Failed or JobState.Stopped;
+        return HasEnded(job);
     }
+
+    public async Task<string[]> RunningAsync(string[] drivers)
+    {
+        ArgumentNullException.ThrowIfNull(drivers);
+        var wanted = drivers.Where(d => !string.IsNullOrEmpty(d)).ToHashSet(StringComparer.Ordinal);
+        var jobs = _jobs.Values.Where(j => wanted.Contains(j.Driver)).GroupBy(j => j.Driver, StringComparer.Ordinal).Select(g => g.MaxBy(j => j.StartedAt)!).ToList();
+        await MarkLostAsync(jobs.Where(IsWatched).ToList());
+        return [.. jobs.Select(j => _jobs[j.JobId]).Where(j => !HasEnded(j)).Select(j => j.Driver)];
+    }
+
+    /// <summary>The newest row of <paramref name="driver"/>'s job, or null.</summary>
+    private JobInfo? LatestOf(string driver) =>
+        _jobs.Values.Where(j => string.Equals(j.Driver, driver, StringComparison.Ordinal)).MaxBy(j => j.StartedAt);
+
+    private static bool HasEnded(JobInfo job) => job.State is JobState.Succeeded or JobState.Failed or JobState.Stopped;
 
     /// <summary>A running job of a connected driver: it is lost when its driver stops reporting.</summary>
     private static bool IsWatched(JobInfo job) => job.State == JobState.Running && !string.IsNullOrEmpty(job.Driver) && !job.Embedded;
