@@ -53,7 +53,7 @@ public static class Ray
         {
             var connected = await ConnectedCluster.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
             var client = new RayDriver(connected.Runtime, options.Namespace, connected);
-            await client.StartJobAsync(embedded: false).ConfigureAwait(false);
+            await client.StartJobAsync(embedded: false, options.LogToDriver).ConfigureAwait(false);
             lock (Gate)
             {
                 Drivers.Add(client);

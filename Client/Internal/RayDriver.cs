@@ -27,7 +27,9 @@ internal sealed class RayDriver : RayInstance
     public string JobId { get; } = Environment.GetEnvironmentVariable(JobIdVariable) is { Length: > 0 } id ? id : "job-" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Adds this driver's row to the job table (best effort: a driver runs even if the table is unreachable).</summary>
-    public async Task StartJobAsync(bool embedded)
+    /// <param name="embedded">The driver runs its own node.</param>
+    /// <param name="logToDriver">A connected driver wants its tasks' output (<see cref="RayOptions.LogToDriver"/>).</param>
+    public async Task StartJobAsync(bool embedded, bool logToDriver = false)
     {
         Volatile.Write(ref _jobStarted, 1);
         var commandLine = Environment.CommandLine;
@@ -44,6 +46,7 @@ internal sealed class RayDriver : RayInstance
             Embedded = embedded,
             Code = (_cluster as ConnectedCluster)?.Code.PackageId ?? string.Empty,
             Endpoint = embedded ? null : Runtime.Node.Endpoint,
+            LogToDriver = logToDriver && !embedded,
         };
         try
         {

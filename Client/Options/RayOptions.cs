@@ -58,6 +58,15 @@ public sealed class RayOptions
     /// process already.</summary>
     public RuntimeEnv RuntimeEnv { get; set; } = new();
 
+    /// <summary>A connected driver prints what its job's tasks and actor methods write to the console on the cluster's
+    /// nodes, each line prefixed with where it ran: <c>(Program.Square pid=4242, ip=10.0.0.3) hello</c> (an actor's lines name
+    /// its class), standard error lines on its standard error. Ray's <c>log_to_driver</c>. Default: true.</summary>
+    /// <remarks>False: the nodes send the driver nothing, and the lines are only in each node's log (its session folder's
+    /// <c>logs/</c>). The nodes started with <c>orleansray start</c> forward output; an embedded node's tasks run in the
+    /// driver's process and print to its console directly. A line is sent once its line break is written; a node holds
+    /// at most 10,000 lines for a driver that does not keep up, and the driver prints how many it dropped.</remarks>
+    public bool LogToDriver { get; set; } = true;
+
     /// <summary>Namespace of named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
 

@@ -28,6 +28,12 @@ public interface IJobTableGrain : IGrainWithIntegerKey
     /// left out. One call for many drivers: the code package references ask it for every referencing job at once.</summary>
     [Alias("Running")]
     Task<string[]> RunningAsync(string[] drivers);
+
+    /// <summary>Where nodes send the output of the job whose driver has worker id <paramref name="driver"/> (Ray's
+    /// <c>log_to_driver</c>): its connected driver's endpoint while the job runs, if the driver asked for its tasks'
+    /// output (<see cref="JobInfo.LogToDriver"/>); null otherwise (an embedded driver's tasks print in its own process).</summary>
+    [Alias("LogSink")]
+    Task<INodeEndpoint?> LogSinkAsync(string driver);
 }
 
 /// <summary>A job's row.</summary>
@@ -54,6 +60,9 @@ public sealed record JobInfo
     /// <summary>A connected driver's endpoint: the state API asks it (as it asks nodes) for the tasks it holds and the
     /// objects it owns while the job runs. Null for embedded drivers (their node answers) and submitted jobs not yet connected.</summary>
     [Id(12)] public INodeEndpoint? Endpoint { get; init; }
+    /// <summary>The connected driver prints the output of its job's tasks and actor calls (<c>RayOptions.LogToDriver</c>,
+    /// Ray's <c>log_to_driver</c>): nodes send it the lines written on them (<see cref="INodeEndpoint.PrintTaskOutputAsync"/>).</summary>
+    [Id(13)] public bool LogToDriver { get; init; }
 }
 
 /// <summary>Ray's job states.</summary>

@@ -134,6 +134,17 @@ public interface INodeEndpoint : IGrainObserver
     /// <see cref="SpillbackAnswer.NotYours"/> drop it, <see cref="SpillbackAnswer.Keep"/> runs it there.</returns>
     [Alias("SpilledBack")]
     Task<SpillbackAnswer> SpilledBackAsync(NodeId from, TaskId taskId, NodeId suggested);
+
+    /// <summary>Lines that tasks and actor calls of this driver's job printed on the sending node (Ray's
+    /// <c>log_to_driver</c>): the driver prints each to its console as <c>(NAME pid=PID, ip=ADDRESS) text</c>, standard
+    /// error lines to its standard error. Completes once they are printed: a node sends a driver one batch at a time, so
+    /// a driver that prints slower than its tasks write makes the node drop lines and count them, never queue them
+    /// without bound (ADR 0030).</summary>
+    /// <remarks>Always interleaved: printing may wait on a full console pipe, and the endpoint's other calls (results
+    /// coming back) must not wait behind it.</remarks>
+    [Alias("PrintTaskOutput")]
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task PrintTaskOutputAsync(TaskOutputBatch batch);
 }
 
 /// <summary>An owner's answer to <see cref="INodeEndpoint.SpilledBackAsync"/>.</summary>

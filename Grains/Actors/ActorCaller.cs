@@ -15,6 +15,10 @@ internal sealed class ActorCaller
     /// <summary>The id the actor host orders this submitter's calls by.</summary>
     public WorkerId Id { get; }
 
+    /// <summary>The class of the actor instance this submitter is (its short name, as Ray names an actor's printed
+    /// lines); null for a driver's or a task's submitter. Set before the instance's constructor runs.</summary>
+    public string? ActorClass { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

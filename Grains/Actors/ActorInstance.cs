@@ -34,6 +34,7 @@ internal static class ActorInstance
             }
 
             var previous = TaskContext.Current;
+            caller.ActorClass = ShortName(spec.ClassName); // names what the instance prints (log_to_driver)
             var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;
@@ -77,6 +78,19 @@ internal static class ActorInstance
 
                 break;
         }
+    }
+
+    /// <summary>A class's name without its namespace, enclosing types or generic arguments ("Ns.Outer+Counter`1[[...]]"
+    /// is "Counter").</summary>
+    internal static string ShortName(string className)
+    {
+        var name = className.AsSpan();
+        if (name.IndexOf('`') is var generic and >= 0)
+        {
+            name = name[..generic];
+        }
+
+        return name[(name.LastIndexOfAny('.', '+') + 1)..].ToString();
     }
 
     private static RayError Died(ActorCreationSpec spec, RayError cause, string message) => new()

@@ -105,6 +105,10 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
 
     private static bool HasEnded(JobInfo job) => job.State is JobState.Succeeded or JobState.Failed or JobState.Stopped;
 
+    public Task<INodeEndpoint?> LogSinkAsync(string driver) =>
+        Task.FromResult(_jobs.Values.Where(j => string.Equals(j.Driver, driver, StringComparison.Ordinal)).MaxBy(j => j.StartedAt) is
+            { State: JobState.Running, Embedded: false, LogToDriver: true, Endpoint: { } endpoint } ? endpoint : null);
+
     /// <summary>A running job of a connected driver: it is lost when its driver stops reporting.</summary>
     private static bool IsWatched(JobInfo job) => job.State == JobState.Running && !string.IsNullOrEmpty(job.Driver) && !job.Embedded;
 

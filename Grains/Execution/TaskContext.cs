@@ -186,9 +186,11 @@ internal sealed class TaskContext : ITaskContextSource
         where T : class =>
         Volatile.Read(ref _submitter) as T ?? (T)(Interlocked.CompareExchange(ref _submitter, create(), null) ?? _submitter!);
 
-    /// <summary>Gives the submitter up front (an actor instance's calls share one). Set before the code runs.</summary>
+    /// <summary>The submitter given up front (an actor instance's calls share one; set before the code runs), or the one
+    /// <see cref="GetSubmitter{T}"/> made; null when neither (reading it makes none).</summary>
     public object? Submitter
     {
+        get => Volatile.Read(ref _submitter);
         set => _submitter = value;
     }
 

@@ -57,6 +57,7 @@ internal sealed partial class EndedJobs : IDisposable
                 {
                     var jobs = await _runtime.GrainFactory.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(TimeSpan.FromSeconds(10), stopping).ConfigureAwait(false);
                     var ended = EndedDrivers(jobs);
+                    _runtime.TaskOutput.Forget(ended.Select(DriverId));
                     EndTasks(ended);
                     FreeDriverObjects(ended);
                     await KillOrphanedActorsAsync(ended).ConfigureAwait(false);

@@ -95,4 +95,10 @@ internal sealed class NodeEndpoint : INodeEndpoint
     }
 
     public Task RemovePlacementGroupAsync(Guid placementGroupId) => _runtime.PlacementGroups.RemovedAsync(placementGroupId);
+
+    public Task PrintTaskOutputAsync(TaskOutputBatch batch)
+    {
+        TaskOutputPrinter.Print(batch, Console.Out, Console.Error);
+        return Task.CompletedTask;
+    }
 }

@@ -82,6 +82,9 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     /// <summary>This node's identity: ids, endpoint, grain factory, shut-down state.</summary>
     public LocalNode Node { get; }
 
+    /// <summary>What connected drivers' tasks print here, on its way to those drivers (Ray's <c>log_to_driver</c>); made by the first line.</summary>
+    public TaskOutputForwarder TaskOutput => Volatile.Read(ref field) ?? Interlocked.CompareExchange(ref field, TaskOutputForwarder.For(this, _logger), null) ?? field;
+
     /// <summary>The worker id that owns this node's objects and stamps its actor calls.</summary>
     public WorkerId WorkerId => Node.WorkerId;
 

@@ -20,7 +20,10 @@ namespace OrleansRay.Cluster.TestApp;
 /// them: <c>exit</c> with <c>Environment.Exit(3)</c> (its driver never disposed), <c>dispose</c> by disposing its driver
 /// (exit 0); <c>groups N PREFIX</c> creates the placement group PREFIX-ends of N 1-CPU bundles, the detached group
 /// PREFIX-kept and, inside a task, the actor PREFIX-actor (1 CPU) (<see cref="HeldGroups"/>), prints "holding" and waits
-/// to be killed.</remarks>
+/// to be killed; <c>logs NODE TOKEN [off]</c> runs a task, a nested task and an actor method that print lines holding
+/// TOKEN on the node whose id starts with NODE (<see cref="Chatter"/>; with <c>off</c>, <c>LogToDriver = false</c>),
+/// prints "ran on NODE-ID"; then it waits until the work's lines have reached it, prints "all task output arrived" and
+/// exits (with <c>off</c>: exits once a line, or the end, comes on stdin).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -31,6 +34,22 @@ public static class Program
         {
             // Its own connection and arguments (an address, not a number): Acceptance.cs.
             return await Acceptance.RunAsync(args[1..]);
+        }
+
+        if (verb == "logs")
+        {
+            // Its own options: LogToDriver on, or off with a third argument "off". Runs Chatter's printing work on the node
+            // named by its first argument; on, it waits until the work's output has arrived and ends; off, it waits for a
+            // line on stdin (the test reads its output meanwhile).
+            var logToDriver = args.Length < 4 || args[3] != "off";
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = "auto", LogToDriver = logToDriver });
+            await Chatter.RunAsync(ray, args[1], args[2], awaitOutput: logToDriver);
+            if (!logToDriver)
+            {
+                _ = await Console.In.ReadLineAsync();
+            }
+
+            return 0;
         }
 
         if (verb == "embedded-wait")
@@ -92,7 +111,7 @@ public static class Program
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | acceptance VICTIM-IP");
                     return 2;
             }
         }

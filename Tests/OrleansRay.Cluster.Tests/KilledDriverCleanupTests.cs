@@ -153,25 +153,8 @@ public sealed class KilledDriverCleanupTests : IAsyncLifetime
     }
 
     /// <summary>Starts the TestApp as a driver connected to the shared cluster (its own process; not a submitted job).</summary>
-    private Process StartDriver(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(TestAppDriver.Assembly);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ORLEANSRAY_ADDRESS"] = Cluster.Address;
-        start.Environment["ORLEANSRAY_AUTH_TOKEN"] = Cluster.AuthToken;
-        start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start the TestApp");
-    }
+    private Process StartDriver(params string[] arguments) =>
+        Process.Start(TestAppDriver.ConnectedDriver(Cluster, arguments)) ?? throw new InvalidOperationException("could not start the TestApp");
 
     /// <summary>The states <c>orleansray list placement-groups</c> shows for the groups named <paramref name="name"/>.</summary>
     private async Task<string[]> GroupStatesAsync(string name)

@@ -1,0 +1,197 @@
+namespace OrleansRay.Node;
+
+/// <summary>The lines bound for one driver from this node (<see cref="TaskOutputForwarder"/>): bounded, and sent in
+/// batches by one pump at a time, a batch when <see cref="FlushInterval"/> has passed or it is full, the next once the
+/// driver printed the last.</summary>
+/// <remarks>Beyond <see cref="MaxQueuedLines"/> lines are dropped and counted, and the next batch tells the driver how
+/// many (nothing is lost silently); a batch that cannot be sent counts as dropped too. The pump runs on the thread pool,
+/// started by the first line of an empty queue and ending when the queue is empty.</remarks>
+internal sealed class DriverOutputQueue
+{
+    /// <summary>Lines held for one driver at most: ~1 MB at 100 characters a line, the backlog of a driver that prints
+    /// slower than its tasks write (or cannot be reached) a node holds before it drops.</summary>
+    public const int MaxQueuedLines = 10_000;
+
+    /// <summary>Lines in one batch at most: a chatty task's lines go in messages of tens of KiB, not one per line.</summary>
+    public const int MaxBatchLines = 1_000;
+
+    /// <summary>Characters of text in one batch at most (64 KiB as UTF-16), so a batch stays a small message.</summary>
+    public const int MaxBatchChars = 32 * 1024;
+
+    /// <summary>How long the first line waits for others to join its batch: short enough to read as live output.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly object _gate = new();
+    private readonly Queue<TaskOutputLine> _lines = new();
+    private readonly TaskOutputForwarder _forwarder;
+    private readonly WorkerId _driver;
+    private int _chars;
+    private int _dropped;
+    private bool _pumping;
+    private bool _closed;
+    private TaskCompletionSource? _full;
+    private Func<TaskOutputBatch, Task>? _send;
+
+    public DriverOutputQueue(TaskOutputForwarder forwarder, WorkerId driver)
+    {
+        _forwarder = forwarder;
+        _driver = driver;
+    }
+
+    /// <summary>Queues <paramref name="line"/>, or counts it dropped when the queue is full.</summary>
+    public void Add(TaskOutputLine line)
+    {
+        TaskCompletionSource? wake = null;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            if (_lines.Count >= MaxQueuedLines)
+            {
+                _dropped++;
+                return;
+            }
+
+            _lines.Enqueue(line);
+            _chars += line.Text.Length;
+            if (!_pumping)
+            {
+                _pumping = true;
+                // Not on the writer's flow: the pump must not hold the task's context (job code's must be collectible).
+                ThreadPool.UnsafeQueueUserWorkItem(static queue => _ = queue.PumpAsync(), this, preferLocal: false);
+            }
+            else if (_full is not null && IsBatchReadyLocked)
+            {
+                (wake, _full) = (_full, null);
+            }
+        }
+
+        wake?.TrySetResult();
+    }
+
+    /// <summary>Drops what is queued and everything added later (the driver's job ended, or it wants no output).</summary>
+    public void Close()
+    {
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            _closed = true;
+            _lines.Clear();
+            _chars = 0;
+            (wake, _full) = (_full, null);
+        }
+
+        wake?.TrySetResult();
+    }
+
+    private bool IsClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _closed;
+            }
+        }
+    }
+
+    private bool IsBatchReadyLocked => _lines.Count >= MaxBatchLines || _chars >= MaxBatchChars;
+
+    private async Task PumpAsync()
+    {
+        var failed = false;
+        while (true)
+        {
+            // Wait for more lines to join the batch (not after a failure: then the full interval, not to spin).
+            Task? fuller = null;
+            lock (_gate)
+            {
+                if (!failed && !IsBatchReadyLocked)
+                {
+                    _full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    fuller = _full.Task;
+                }
+            }
+
+            if (failed || fuller is not null)
+            {
+                var delay = Task.Delay(FlushInterval, _forwarder.Time);
+                await (fuller is null ? delay : Task.WhenAny(fuller, delay)).ConfigureAwait(false);
+            }
+
+            failed = false;
+            if (_send is null && !IsClosed)
+            {
+                try
+                {
+                    _send = await _forwarder.FindDriverAsync(_driver).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    TaskOutputForwarder.LogLookupFailed(_forwarder.Logger, _driver, ex.Message);
+                    failed = true;
+                    continue;
+                }
+
+                if (_send is null)
+                {
+                    Close(); // the driver wants no output (or is not a connected driver's job)
+                }
+            }
+
+            if (TakeBatch() is not { } batch)
+            {
+                return;
+            }
+
+            try
+            {
+                await _send!(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The driver is gone or stuck: these lines count as dropped, and the next batch says so.
+                TaskOutputForwarder.LogSendFailed(_forwarder.Logger, _driver, ex.Message, batch.Lines.Length);
+                lock (_gate)
+                {
+                    _dropped += batch.Lines.Length + batch.Dropped;
+                }
+
+                failed = true;
+            }
+        }
+    }
+
+    /// <summary>The next batch and the drop count since the last; null, and the pump stops, when there is nothing to
+    /// send or the queue is closed.</summary>
+    private TaskOutputBatch? TakeBatch()
+    {
+        lock (_gate)
+        {
+            _full = null;
+            if (_closed || (_lines.Count == 0 && _dropped == 0))
+            {
+                _pumping = false;
+                return null;
+            }
+
+            var lines = new List<TaskOutputLine>(Math.Min(_lines.Count, MaxBatchLines));
+            var chars = 0;
+            while (_lines.Count > 0 && lines.Count < MaxBatchLines && (lines.Count == 0 || chars + _lines.Peek().Text.Length <= MaxBatchChars))
+            {
+                var line = _lines.Dequeue();
+                chars += line.Text.Length;
+                lines.Add(line);
+            }
+
+            _chars -= chars;
+            var dropped = _dropped;
+            _dropped = 0;
+            var (pid, ip) = _forwarder.Origin;
+            return new TaskOutputBatch(pid, ip, [.. lines], dropped);
+        }
+    }
+}
