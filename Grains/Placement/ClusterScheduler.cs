@@ -30,7 +30,6 @@ internal sealed partial class ClusterScheduler : IDisposable
     private readonly ActorPlacement _actors;
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _inFlight = new();
     private readonly ParkedTasks _parked = new();
-    private readonly UnseenNodeWaits _unseen = new();
     private int _spreadCursor;
 
     /// <param name="node">This node's identity.</param>
@@ -139,7 +138,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         {
             if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _node.NodeId)
             {
-                return WaitForUnseen(spec) || FailUnplaceable(spec, $"Task {spec.DisplayName} must run on node {spec.Placement.Node} (NodeAffinity, soft: false), which is not alive.");
+                return _parked.Unseen.TryWait(spec, Refresh) || FailUnplaceable(spec, $"Task {spec.DisplayName} must run on node {spec.Placement.Node} (NodeAffinity, soft: false), which is not alive.");
             }
 
             return false; // a single node: everything runs (or waits, or shows infeasible) here
@@ -164,7 +163,7 @@ internal sealed partial class ClusterScheduler : IDisposable
 
                     if (!spec.Placement.Soft)
                     {
-                        return (node is null && WaitForUnseen(spec)) || FailUnplaceable(spec, spec.Placement.Kind == PlacementKind.PlacementGroup
+                        return (node is null && _parked.Unseen.TryWait(spec, Refresh)) || FailUnplaceable(spec, spec.Placement.Kind == PlacementKind.PlacementGroup
                             ? $"Task {spec.DisplayName} belongs to a placement-group bundle on node {target}, which is not alive."
                             : $"Task {spec.DisplayName} must run on node {target} (NodeAffinity, soft: false), which is not alive or lacks {spec.Resources}.");
                     }
@@ -252,11 +251,6 @@ internal sealed partial class ClusterScheduler : IDisposable
         _parked.Add(spec);
         return true;
     }
-
-    /// <summary>Holds a hard node-affinity task whose node this view has never seen (it may have just joined) until the
-    /// next refreshes (<see cref="UnseenNodeWaits"/>); false for a node seen before, or once the wait is used up.</summary>
-    private bool WaitForUnseen(TaskSpec spec) =>
-        spec.Placement.Kind == PlacementKind.NodeAffinity && !Refresh.HasSeen(spec.Placement.Node) && _unseen.TryWait(spec);
 
     private bool FailUnplaceable(TaskSpec spec, string message)
     {
@@ -445,7 +439,6 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
 
         _parked.Retry(_scheduler);
-        _unseen.Retry(_scheduler);
         Spillback.Rebalance(this, _scheduler, _attempts, _node, Refresh.PlacementNodes);
     }
 

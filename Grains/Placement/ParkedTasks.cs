@@ -10,6 +10,10 @@ internal sealed class ParkedTasks
     private readonly object _gate = new();
     private readonly List<TaskSpec> _parked = new();
 
+    /// <summary>Hard node-affinity tasks waiting for a node the view has not seen yet, retried with the parked ones (not
+    /// demands: they name a node).</summary>
+    public UnseenNodeWaits Unseen { get; } = new();
+
     /// <summary>Parks <paramref name="spec"/> until the next refresh.</summary>
     public void Add(TaskSpec spec)
     {
@@ -31,9 +35,11 @@ internal sealed class ParkedTasks
         }
     }
 
-    /// <summary>Hands every parked task still wanted back to <paramref name="scheduler"/>, which places it again.</summary>
+    /// <summary>Hands every parked task still wanted back to <paramref name="scheduler"/>, which places it again (and the
+    /// <see cref="Unseen"/> ones).</summary>
     public void Retry(SchedulerEngine scheduler)
     {
+        Unseen.Retry(scheduler);
         List<TaskSpec> parked;
         lock (_gate)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using OrleansRay.Grains;
 using OrleansRay.Scheduling;
 
 namespace OrleansRay.Placement;
@@ -20,10 +21,16 @@ internal sealed class UnseenNodeWaits
     /// <summary>How many refreshes each task waited already; weak, so a task placed later leaves nothing behind.</summary>
     private readonly ConditionalWeakTable<TaskSpec, StrongBox<int>> _waited = new();
 
-    /// <summary>Holds <paramref name="spec"/> until the next refresh; false when it waited its <see cref="Refreshes"/>
-    /// already (the caller fails it).</summary>
-    public bool TryWait(TaskSpec spec)
+    /// <summary>Holds <paramref name="spec"/>, a hard node-affinity task, until the next refresh when
+    /// <paramref name="view"/> never showed its node; false for a node seen before (alive or dead), for another kind of
+    /// placement, or once it waited its <see cref="Refreshes"/> (the caller fails it).</summary>
+    public bool TryWait(TaskSpec spec, ClusterRefresh view)
     {
+        if (spec.Placement.Kind != PlacementKind.NodeAffinity || view.HasSeen(spec.Placement.Node))
+        {
+            return false;
+        }
+
         var waited = _waited.GetOrCreateValue(spec);
         lock (_gate)
         {
