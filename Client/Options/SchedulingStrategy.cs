@@ -16,8 +16,50 @@ public abstract record SchedulingStrategy
     /// from an even split. Use <see cref="NodeAffinity"/> or a placement group to pin work to nodes.</remarks>
     public static SchedulingStrategy Spread { get; } = new SpreadStrategy();
 
-    /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or full.</summary>
-    public static SchedulingStrategy NodeAffinity(NodeId nodeId, bool soft = false) => new NodeAffinityStrategy(nodeId, soft);
+    /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or full
+    /// (Ray's <c>NodeAffinitySchedulingStrategy</c>). Hard (the default): a task for a node that is not alive fails with
+    /// <see cref="NodeDiedException"/>, and an actor is created dead (its calls throw <see cref="ActorDiedException"/>
+    /// saying why), as Ray's unschedulable tasks and actors.</summary>
+    /// <param name="nodeId">A node's id, ADDRESS:PORT@GENERATION, as <c>ray.NodesAsync()</c>, <c>RayContext.NodeId</c> in a
+    /// task and <c>orleansray list nodes</c> give it.</param>
+    /// <param name="soft">False (the default): only that node; true: that node if it can, else Ray's default policy.</param>
+    /// <exception cref="ArgumentException"><paramref name="nodeId"/> is empty (<c>RayContext.NodeId</c> is where no Ray
+    /// runs) or is not a node id.</exception>
+    public static SchedulingStrategy NodeAffinity(NodeId nodeId, bool soft = false)
+    {
+        if (string.IsNullOrWhiteSpace(nodeId.Value))
+        {
+            throw new ArgumentException("NodeAffinity needs a node's id; this one is empty (RayContext.NodeId is, where no Ray runs). Take one from ray.NodesAsync().", nameof(nodeId));
+        }
+
+        if (!IsNodeId(nodeId.Value))
+        {
+            throw new ArgumentException($"'{nodeId.Value}' is not a node id (ADDRESS:PORT@GENERATION, as ray.NodesAsync() and `orleansray list nodes` show them).", nameof(nodeId));
+        }
+
+        return new NodeAffinityStrategy(nodeId, soft);
+    }
+
+    /// <summary>A node's id (a silo address), or a connected driver's (<c>driver:…</c>, its <c>RayContext.NodeId</c>: a
+    /// driver runs no work, so a hard affinity to it fails as to a node that is not alive, and a soft one falls back, as
+    /// code ported from Ray that pins to its own node expects).</summary>
+    private static bool IsNodeId(string value)
+    {
+        if (value.StartsWith("driver:", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        try
+        {
+            Orleans.Runtime.SiloAddress.FromParsableString(value);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The strategy as it travels with a task or actor.</summary>
     internal virtual PlacementHint ToHint() => PlacementHint.Default;

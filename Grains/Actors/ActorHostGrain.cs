@@ -46,7 +46,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         }
 
         await _runtime.ActorTable.RegisterAsync(spec);
-        if (JobEnded(spec) is { } why)
+        if ((JobEnded(spec) ?? Unschedulable(spec)) is { } why)
         {
             _mailbox.StartDead(spec, why);
             return;
@@ -228,5 +228,13 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     private string? JobEnded(ActorCreationSpec spec) =>
         !spec.Options.Detached && _runtime.Scheduler.FinishedJobs.Contains(spec.Owner)
             ? "its job ended before it was created (a non-detached actor dies with its job)"
+            : null;
+
+    /// <summary>Why an actor pinned to a node (hard node affinity) must not be created here: its creation was placed on
+    /// that node and landed elsewhere, so the node is dead, unknown, or never became a placement target (Ray's
+    /// <c>ActorUnschedulableError</c>); null when it may. Only creations: a restart after its node died goes elsewhere.</summary>
+    private string? Unschedulable(ActorCreationSpec spec) =>
+        spec.Options.Placement is { Kind: PlacementKind.NodeAffinity, Soft: false } pin && pin.Node != _runtime.NodeId
+            ? $"it must be created on node {pin.Node} (NodeAffinity, soft: false), which is not alive; take a live node's id from ray.NodesAsync(), or pass soft: true to fall back to another node"
             : null;
 }

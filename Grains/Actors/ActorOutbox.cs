@@ -70,10 +70,10 @@ internal sealed class ActorOutbox
     {
         lock (_gate)
         {
-            if (node is { Value: { } address })
+            if (node is { Value: { } address } && Placement.JoiningSilo.TryParse(address) is { } silo)
             {
                 // Orleans' placement hint: ActorHostPlacement activates the actor on this silo, waiting for it if it is joining.
-                RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(address));
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
                 try
                 {
                     _created = _host.CreateAsync(spec);

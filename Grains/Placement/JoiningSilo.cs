@@ -13,11 +13,31 @@ internal static class JoiningSilo
     /// newcomer's manifest within a second or two when idle; much more under load).</summary>
     public static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long placement waits, at most, for a silo this silo's membership view does not list at all: a silo
+    /// announces itself to the others as it joins, before it serves anything, so one still unknown after this is most
+    /// likely no silo (a stale or made-up id), and its creation should fail soon, not after <see cref="DefaultWait"/>.</summary>
+    public static readonly TimeSpan UnknownWait = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the compatible silos are read again while waiting.</summary>
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>The silo a node id names (ADDRESS:PORT@GENERATION), or null for an id that names none (a driver's, or
+    /// not an id at all): such a placement hint is not given, and a creation pinned to it lands where it is sent.</summary>
+    public static SiloAddress? TryParse(string nodeId)
+    {
+        try
+        {
+            return SiloAddress.FromParsableString(nodeId);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Returns true once <paramref name="compatible"/> lists <paramref name="silo"/>; false at once when
-    /// membership has it leaving or dead, or when <paramref name="wait"/> passes first.</summary>
+    /// membership has it leaving or dead, or when <paramref name="wait"/> passes first (<see cref="UnknownWait"/> while
+    /// membership does not list it at all).</summary>
     /// <param name="silo">The silo the scheduler chose.</param>
     /// <param name="compatible">Reads the silos a grain may be placed on now (<c>IPlacementContext.GetCompatibleSilos</c>).</param>
     /// <param name="status">This silo's view of <paramref name="silo"/>'s membership status.</param>
@@ -30,16 +50,22 @@ internal static class JoiningSilo
         }
 
         var started = TimeProvider.System.GetTimestamp();
-        while (MayStillJoin(status(silo)) && TimeProvider.System.GetElapsedTime(started) < wait)
+        var unknownWait = wait < UnknownWait ? wait : UnknownWait;
+        while (true)
         {
+            var now = status(silo);
+            var waited = TimeProvider.System.GetElapsedTime(started);
+            if (!MayStillJoin(now) || waited >= wait || (now == SiloStatus.None && waited >= unknownWait))
+            {
+                return false;
+            }
+
             await Task.Delay(Interval).ConfigureAwait(false);
             if (compatible().Contains(silo))
             {
                 return true;
             }
         }
-
-        return false;
     }
 
     /// <summary>True for a silo that is, or may soon be, active: not yet seen by this silo's membership view (None), or

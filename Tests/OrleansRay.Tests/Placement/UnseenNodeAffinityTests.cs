@@ -70,4 +70,34 @@ public sealed class UnseenNodeAffinityTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<NodeDiedException>(async () => await ray.GetAsync(task, Deadline));
         Assert.Contains("which is not alive", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_actor_pinned_to_a_node_that_is_not_alive_is_created_dead_saying_why_and_runs_nowhere()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var nowhere = new NodeId("127.0.0.1:1@1");
+        var actor = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(nowhere) })
+            .Remote();
+
+        var error = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
+        Assert.Contains("NodeAffinity, soft: false", error.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:1@1", error.Message, StringComparison.Ordinal);
+
+        // Soft: the same pin falls back to a live node.
+        var soft = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(nowhere, soft: true) })
+            .Remote();
+        Assert.Equal(_cluster.Nodes[0].NodeId.Value, await ray.GetAsync(soft.Task(a => a.Where()).Remote(), Deadline));
+    }
+
+    [Fact]
+    public void NodeAffinity_refuses_an_id_that_names_no_node()
+    {
+        var made = Assert.Throws<ArgumentException>(() => SchedulingStrategy.NodeAffinity(new NodeId("not-a-node")));
+        Assert.Contains("'not-a-node' is not a node id", made.Message, StringComparison.Ordinal);
+        // RayContext.NodeId where no Ray runs.
+        var empty = Assert.Throws<ArgumentException>(() => SchedulingStrategy.NodeAffinity(default));
+        Assert.Contains("ray.NodesAsync()", empty.Message, StringComparison.Ordinal);
+    }
 }
