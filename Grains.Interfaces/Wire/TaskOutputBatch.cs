@@ -6,7 +6,7 @@ namespace OrleansRay;
 /// <param name="Ip">The node's IP address.</param>
 /// <param name="Lines">The lines, in the order they were written.</param>
 /// <param name="Dropped">Lines of the driver's job this node dropped since its last batch because the queue for the
-/// driver was full (the driver did not keep up): the driver says so once.</param>
+/// driver was full (its tasks printed faster than the driver received them): the driver says so once.</param>
 [GenerateSerializer, Immutable, Alias("orleansray.taskoutputbatch")]
 public sealed record TaskOutputBatch(
     [property: Id(0)] int Pid,

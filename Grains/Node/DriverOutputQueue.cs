@@ -1,16 +1,21 @@
 namespace OrleansRay.Node;
 
-/// <summary>The lines bound for one driver from this node (<see cref="TaskOutputForwarder"/>): bounded, and sent in
-/// batches by one pump at a time, a batch when <see cref="FlushInterval"/> has passed or it is full, the next once the
-/// driver printed the last.</summary>
-/// <remarks>Beyond <see cref="MaxQueuedLines"/> lines are dropped and counted, and the next batch tells the driver how
-/// many (nothing is lost silently); a batch that cannot be sent counts as dropped too. The pump runs on the thread pool,
+/// <summary>The lines bound for one driver from this node (<see cref="TaskOutputForwarder"/>): bounded, and sent by one
+/// pump at a time, at once when the queue was idle, and while a batch is on its way to the driver the lines written
+/// meanwhile gather into the next (flush at once when idle, batch under load: a task that prints a line and returns has
+/// its line on the way before its result).</summary>
+/// <remarks>Beyond <see cref="MaxQueuedLines"/> lines (or <see cref="MaxQueuedChars"/> characters) are dropped and
+/// counted, and the next batch tells the driver how many (nothing is lost silently); a batch that cannot be sent counts
+/// as dropped too, and the pump waits <see cref="RetryInterval"/> before the next. The pump runs on the thread pool,
 /// started by the first line of an empty queue and ending when the queue is empty.</remarks>
 internal sealed class DriverOutputQueue
 {
-    /// <summary>Lines held for one driver at most: ~1 MB at 100 characters a line, the backlog of a driver that prints
-    /// slower than its tasks write (or cannot be reached) a node holds before it drops.</summary>
-    public const int MaxQueuedLines = 10_000;
+    /// <summary>Lines held for one driver at most, the backlog of tasks that print faster than their driver receives (or
+    /// of a driver that cannot be reached) a node holds before it drops: 100,000 lines.</summary>
+    public const int MaxQueuedLines = 100_000;
+
+    /// <summary>Characters held for one driver at most (8 Mi characters, 16 MiB as UTF-16), whatever the line count.</summary>
+    public const int MaxQueuedChars = 8 << 20;
 
     /// <summary>Lines in one batch at most: a chatty task's lines go in messages of tens of KiB, not one per line.</summary>
     public const int MaxBatchLines = 1_000;
@@ -18,8 +23,9 @@ internal sealed class DriverOutputQueue
     /// <summary>Characters of text in one batch at most (64 KiB as UTF-16), so a batch stays a small message.</summary>
     public const int MaxBatchChars = 32 * 1024;
 
-    /// <summary>How long the first line waits for others to join its batch: short enough to read as live output.</summary>
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long the pump waits after a batch could not be sent (or the driver could not be looked up) before it
+    /// tries again.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly object _gate = new();
     private readonly Queue<TaskOutputLine> _lines = new();
@@ -29,7 +35,6 @@ internal sealed class DriverOutputQueue
     private int _dropped;
     private bool _pumping;
     private bool _closed;
-    private TaskCompletionSource? _full;
     private Func<TaskOutputBatch, Task>? _send;
 
     public DriverOutputQueue(TaskOutputForwarder forwarder, WorkerId driver)
@@ -41,7 +46,6 @@ internal sealed class DriverOutputQueue
     /// <summary>Queues <paramref name="line"/>, or counts it dropped when the queue is full.</summary>
     public void Add(TaskOutputLine line)
     {
-        TaskCompletionSource? wake = null;
         lock (_gate)
         {
             if (_closed)
@@ -49,7 +53,7 @@ internal sealed class DriverOutputQueue
                 return;
             }
 
-            if (_lines.Count >= MaxQueuedLines)
+            if (_lines.Count >= MaxQueuedLines || _chars + line.Text.Length > MaxQueuedChars)
             {
                 _dropped++;
                 return;
@@ -63,28 +67,18 @@ internal sealed class DriverOutputQueue
                 // Not on the writer's flow: the pump must not hold the task's context (job code's must be collectible).
                 ThreadPool.UnsafeQueueUserWorkItem(static queue => _ = queue.PumpAsync(), this, preferLocal: false);
             }
-            else if (_full is not null && IsBatchReadyLocked)
-            {
-                (wake, _full) = (_full, null);
-            }
         }
-
-        wake?.TrySetResult();
     }
 
     /// <summary>Drops what is queued and everything added later (the driver's job ended, or it wants no output).</summary>
     public void Close()
     {
-        TaskCompletionSource? wake;
         lock (_gate)
         {
             _closed = true;
             _lines.Clear();
             _chars = 0;
-            (wake, _full) = (_full, null);
         }
-
-        wake?.TrySetResult();
     }
 
     private bool IsClosed
@@ -98,28 +92,14 @@ internal sealed class DriverOutputQueue
         }
     }
 
-    private bool IsBatchReadyLocked => _lines.Count >= MaxBatchLines || _chars >= MaxBatchChars;
-
     private async Task PumpAsync()
     {
         var failed = false;
         while (true)
         {
-            // Wait for more lines to join the batch (not after a failure: then the full interval, not to spin).
-            Task? fuller = null;
-            lock (_gate)
+            if (failed)
             {
-                if (!failed && !IsBatchReadyLocked)
-                {
-                    _full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    fuller = _full.Task;
-                }
-            }
-
-            if (failed || fuller is not null)
-            {
-                var delay = Task.Delay(FlushInterval, _forwarder.Time);
-                await (fuller is null ? delay : Task.WhenAny(fuller, delay)).ConfigureAwait(false);
+                await Task.Delay(RetryInterval, _forwarder.Time).ConfigureAwait(false);
             }
 
             failed = false;
@@ -171,7 +151,6 @@ internal sealed class DriverOutputQueue
     {
         lock (_gate)
         {
-            _full = null;
             if (_closed || (_lines.Count == 0 && _dropped == 0))
             {
                 _pumping = false;

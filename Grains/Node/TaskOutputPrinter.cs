@@ -35,7 +35,7 @@ internal static class TaskOutputPrinter
         if (batch.Dropped > 0)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[orleansray] {batch.Dropped} lines of task output were dropped: the driver did not keep up (node pid={batch.Pid}, ip={batch.Ip})"));
+                $"[orleansray] {batch.Dropped} lines of task output were dropped: its tasks printed faster than the driver received them, beyond what a node holds for a driver (node pid={batch.Pid}, ip={batch.Ip})"));
         }
 
         output.Flush();

@@ -196,7 +196,7 @@ public sealed class TaskOutputTests
         var nl = Environment.NewLine;
         Assert.Equal($"(Square pid=4242, ip=10.0.0.3) hello{nl}(Counter pid=4242, ip=10.0.0.3) counted{nl}", output.ToString());
         Assert.Equal(
-            $"(Square pid=4242, ip=10.0.0.3) oops{nl}[orleansray] 3 lines of task output were dropped: the driver did not keep up (node pid=4242, ip=10.0.0.3){nl}",
+            $"(Square pid=4242, ip=10.0.0.3) oops{nl}[orleansray] 3 lines of task output were dropped: its tasks printed faster than the driver received them, beyond what a node holds for a driver (node pid=4242, ip=10.0.0.3){nl}",
             error.ToString());
     }
 
