@@ -29,6 +29,12 @@ public interface IJobTableGrain : IGrainWithIntegerKey
     [Alias("Running")]
     Task<string[]> RunningAsync(string[] drivers);
 
+    /// <summary>Which of <paramref name="drivers"/> have a job the table lists as ended (succeeded, failed, stopped, or
+    /// lost: by the check of <see cref="HasEndedAsync"/>); a driver with no row is left out, as by
+    /// <see cref="RunningAsync"/>.</summary>
+    [Alias("Ended")]
+    Task<string[]> EndedAsync(string[] drivers);
+
     /// <summary>Where nodes send the output of the job whose driver has worker id <paramref name="driver"/> (Ray's
     /// <c>log_to_driver</c>): its connected driver's endpoint while the job runs, if the driver asked for its tasks'
     /// output (<see cref="JobInfo.LogToDriver"/>); null otherwise (an embedded driver's tasks print in its own process).</summary>

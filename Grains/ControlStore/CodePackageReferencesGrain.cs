@@ -138,23 +138,26 @@ internal sealed partial class CodePackageReferencesGrain : Grain, ICodePackageRe
         WatchWhileReferenced();
     }
 
-    /// <summary>Drops each job reference older than the grace whose job the job table does not list as running (ended,
-    /// or never added or forgotten: the temporary reference has expired).</summary>
+    /// <summary>Drops each job reference whose job the job table lists as ended, and each older than the grace whose job
+    /// it does not list as running (never added, or forgotten: the temporary reference has expired). So a package goes a
+    /// grace after its job ended, as the README says, not a grace after a grace.</summary>
     /// <returns>True when a reference was dropped.</returns>
     private async Task<bool> ReleaseEndedJobsAsync(DateTimeOffset now)
     {
-        var expired = _table.Packages.Values.SelectMany(p => p.Jobs.Where(j => now - j.Value >= _grace).Select(j => j.Key))
-            .Distinct(StringComparer.Ordinal).ToArray();
-        if (expired.Length == 0)
+        var drivers = _table.Packages.Values.SelectMany(p => p.Jobs.Keys).Distinct(StringComparer.Ordinal).ToArray();
+        if (drivers.Length == 0)
         {
             return false;
         }
 
-        var running = (await GrainFactory.GetGrain<IJobTableGrain>(0).RunningAsync(expired)).ToHashSet(StringComparer.Ordinal);
+        var jobs = GrainFactory.GetGrain<IJobTableGrain>(0);
+        var ended = (await jobs.EndedAsync(drivers)).ToHashSet(StringComparer.Ordinal);
+        var expired = drivers.Where(d => !ended.Contains(d) && _table.Packages.Values.Any(p => p.Jobs.TryGetValue(d, out var added) && now - added >= _grace)).ToArray();
+        var running = expired.Length == 0 ? [] : (await jobs.RunningAsync(expired)).ToHashSet(StringComparer.Ordinal);
         var dropped = false;
         foreach (var row in _table.Packages.Values)
         {
-            foreach (var driver in row.Jobs.Where(j => now - j.Value >= _grace && !running.Contains(j.Key)).Select(j => j.Key).ToList())
+            foreach (var driver in row.Jobs.Where(j => ended.Contains(j.Key) || (now - j.Value >= _grace && !running.Contains(j.Key))).Select(j => j.Key).ToList())
             {
                 dropped |= row.Jobs.Remove(driver);
             }

@@ -90,13 +90,21 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         return HasEnded(job);
     }
 
-    public async Task<string[]> RunningAsync(string[] drivers)
+    public async Task<string[]> RunningAsync(string[] drivers) =>
+        [.. (await NewestOfAsync(drivers)).Where(j => !HasEnded(j)).Select(j => j.Driver)];
+
+    public async Task<string[]> EndedAsync(string[] drivers) =>
+        [.. (await NewestOfAsync(drivers)).Where(HasEnded).Select(j => j.Driver)];
+
+    /// <summary>The newest row of each of <paramref name="drivers"/> that has one, after marking lost the drivers that
+    /// stopped reporting.</summary>
+    private async Task<List<JobInfo>> NewestOfAsync(string[] drivers)
     {
         ArgumentNullException.ThrowIfNull(drivers);
         var wanted = drivers.Where(d => !string.IsNullOrEmpty(d)).ToHashSet(StringComparer.Ordinal);
         var jobs = _jobs.Values.Where(j => wanted.Contains(j.Driver)).GroupBy(j => j.Driver, StringComparer.Ordinal).Select(g => g.MaxBy(j => j.StartedAt)!).ToList();
         await MarkLostAsync(jobs.Where(IsWatched).ToList());
-        return [.. jobs.Select(j => _jobs[j.JobId]).Where(j => !HasEnded(j)).Select(j => j.Driver)];
+        return [.. jobs.Select(j => _jobs[j.JobId])];
     }
 
     /// <summary>The newest row of <paramref name="driver"/>'s job, or null.</summary>
