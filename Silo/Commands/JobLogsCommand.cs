@@ -74,8 +74,14 @@ internal sealed class JobLogsCommand : Command
 
         await using var cluster = await ClusterClient.ConnectAsync("--address", resolved, credentials, cancellationToken).ConfigureAwait(false);
         var jobs = await cluster.Client.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return jobs.FirstOrDefault(j => j.JobId == jobId) is { } job
-            ? new CliException($"job {jobId} was not submitted from this machine (its driver is {(job.Pid > 0 ? $"pid {job.Pid} on " : string.Empty)}{job.Host}): its output and its process are there.")
-            : CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");
+        if (jobs.FirstOrDefault(j => j.JobId == jobId) is not { } job)
+        {
+            return CliException.Usage($"no job {jobId}: `orleansray job list` shows the cluster's jobs.");
+        }
+
+        var pid = job.Pid > 0 ? $"pid {job.Pid} " : string.Empty;
+        return string.Equals(job.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
+            ? new CliException($"job {jobId} was not submitted with `orleansray job submit`: its driver ({pid}on this machine) was run directly, so its output went to that process's own console, not to a job log.")
+            : new CliException($"job {jobId} was not submitted from this machine (its driver is {pid}on {job.Host}): its output and its process are there.");
     }
 }

@@ -191,6 +191,23 @@ public sealed class JobTests : IAsyncLifetime
         Assert.StartsWith(expected, line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Logs_of_a_driver_run_directly_on_this_machine_say_it_was_not_submitted_and_where_its_output_went()
+    {
+        // A connected driver in this process: a job in the table, but no job log (its output is its own console).
+        await using var ray = await Drivers.Driver.ConnectAsync(Cluster);
+        var jobs = await ray.State.ListJobsAsync(new StateListOptions { Filters = [new StateFilter("state", StatePredicate.Equal, "RUNNING")] });
+        var job = jobs.Rows.Where(j => j.Pid == Environment.ProcessId).MaxBy(j => j.StartedAt);
+        Assert.NotNull(job);
+
+        var logs = await Cluster.RunAsync("job", "logs", job.JobId);
+
+        Assert.True(logs.ExitCode == 1, logs.ToString());
+        var line = Assert.Single(logs.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"job {job.JobId} was not submitted with `orleansray job submit`", line, StringComparison.Ordinal);
+        Assert.Contains($"pid {Environment.ProcessId} on this machine) was run directly", line, StringComparison.Ordinal);
+    }
+
     private static string NewJobId() => "test-" + Guid.NewGuid().ToString("N")[..8];
 
     private string JobFile(string jobId) => Path.Combine(Cluster.TempDirectory, "jobs", jobId + ".json");
