@@ -32,12 +32,15 @@ public sealed class WorkerPoolRetireTests
             await Conditions.WaitForAsync(() => pool.ThreadCount == 1, Deadline, "the three threads added for the blocking items leave");
 
             // Still a thread for each item that blocks: the ones that left counted themselves out.
+            // The count is read while both items hold a thread: read after they finish, the grown thread may already
+            // have waited out its 200 ms and left (the test's continuation can be that late on a loaded machine).
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var threadsWhileBothRan = 0;
             pool.Post(_ => { secondGate.Wait(Deadline); done.SetResult(); }, null);
-            pool.Post(_ => secondGate.Set(), null);
+            pool.Post(_ => { Volatile.Write(ref threadsWhileBothRan, pool.ThreadCount); secondGate.Set(); }, null);
             await done.Task.WaitAsync(Deadline);
             Assert.True(secondGate.IsSet, "the item that opens the gate ran on a thread of its own");
-            Assert.Equal(2, pool.ThreadCount);
+            Assert.Equal(2, Volatile.Read(ref threadsWhileBothRan));
         }
         finally
         {
