@@ -32,7 +32,7 @@ public abstract record SchedulingStrategy
             throw new ArgumentException("NodeAffinity needs a node's id; this one is empty (RayContext.NodeId is, where no Ray runs). Take one from ray.NodesAsync().", nameof(nodeId));
         }
 
-        if (!IsNodeId(nodeId.Value))
+        if (!IsNodeId(nodeId))
         {
             throw new ArgumentException($"'{nodeId.Value}' is not a node id (ADDRESS:PORT@GENERATION, as ray.NodesAsync() and `orleansray list nodes` show them).", nameof(nodeId));
         }
@@ -43,23 +43,8 @@ public abstract record SchedulingStrategy
     /// <summary>A node's id (a silo address), or a connected driver's (<c>driver:…</c>, its <c>RayContext.NodeId</c>: a
     /// driver runs no work, so a hard affinity to it fails as to a node that is not alive, and a soft one falls back, as
     /// code ported from Ray that pins to its own node expects).</summary>
-    private static bool IsNodeId(string value)
-    {
-        if (value.StartsWith("driver:", StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        try
-        {
-            Orleans.Runtime.SiloAddress.FromParsableString(value);
-            return true;
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
-        {
-            return false;
-        }
-    }
+    private static bool IsNodeId(NodeId id) =>
+        id.Value.StartsWith("driver:", StringComparison.Ordinal) || id.TryGetSilo() is not null;
 
     /// <summary>The strategy as it travels with a task or actor.</summary>
     internal virtual PlacementHint ToHint() => PlacementHint.Default;

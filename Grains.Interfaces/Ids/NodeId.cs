@@ -16,4 +16,23 @@ public readonly record struct NodeId
 
     /// <inheritdoc />
     public override string ToString() => Value ?? string.Empty;
+
+    /// <summary>The silo this id names, or null when it names none (empty, a connected driver's <c>driver:…</c> id, or
+    /// not an id at all): the one parse of a node id into Orleans' address, for placement hints and membership checks.</summary>
+    internal Orleans.Runtime.SiloAddress? TryGetSilo()
+    {
+        if (string.IsNullOrWhiteSpace(Value))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Orleans.Runtime.SiloAddress.FromParsableString(Value);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
 }

@@ -70,7 +70,8 @@ internal sealed class ActorOutbox
     {
         lock (_gate)
         {
-            if (node is { Value: { } address } && Placement.JoiningSilo.TryParse(address) is { } silo)
+            // An id that names no silo (a driver's) gives no hint: a creation pinned to it lands where it is sent.
+            if (node?.TryGetSilo() is { } silo)
             {
                 // Orleans' placement hint: ActorHostPlacement activates the actor on this silo, waiting for it if it is joining.
                 RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);

@@ -266,12 +266,7 @@ internal sealed class NodeTableGrain : Grain, INodeTableGrain
 
     private static bool IsAlive(ClusterMembershipSnapshot snapshot, NodeId id, NodeStatus row, DateTimeOffset now)
     {
-        SiloAddress silo;
-        try
-        {
-            silo = SiloAddress.FromParsableString(id.Value);
-        }
-        catch (FormatException)
+        if (id.TryGetSilo() is not { } silo)
         {
             return now - row.ReportedAt < UnknownRowExpiry;
         }

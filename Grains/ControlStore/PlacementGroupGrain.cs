@@ -335,12 +335,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
             return !row.IsAlive;
         }
 
-        SiloAddress silo;
-        try
-        {
-            silo = SiloAddress.FromParsableString(node.Value);
-        }
-        catch (FormatException)
+        if (node.TryGetSilo() is not { } silo)
         {
             return true;
         }

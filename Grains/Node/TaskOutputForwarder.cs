@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 
@@ -82,12 +81,7 @@ internal sealed partial class TaskOutputForwarder
     internal Task<Func<TaskOutputBatch, Task>?> FindDriverAsync(WorkerId driver) => _findDriver(driver);
 
     /// <summary>The IP address of a node id ("10.0.0.3:11111@123456789"); the id itself when it is not one.</summary>
-    internal static string IpOf(NodeId node)
-    {
-        var text = node.Value ?? string.Empty;
-        var at = text.IndexOf('@', StringComparison.Ordinal);
-        return IPEndPoint.TryParse(at < 0 ? text : text[..at], out var endPoint) ? endPoint.Address.ToString() : text;
-    }
+    internal static string IpOf(NodeId node) => node.TryGetSilo()?.Endpoint.Address.ToString() ?? node.Value ?? string.Empty;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Task output for driver {Driver} could not be sent ({Reason}); {Lines} line(s) dropped")]
     internal static partial void LogSendFailed(ILogger logger, WorkerId driver, string reason, int lines);

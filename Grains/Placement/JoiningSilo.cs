@@ -21,20 +21,6 @@ internal static class JoiningSilo
     /// <summary>How often the compatible silos are read again while waiting.</summary>
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The silo a node id names (ADDRESS:PORT@GENERATION), or null for an id that names none (a driver's, or
-    /// not an id at all): such a placement hint is not given, and a creation pinned to it lands where it is sent.</summary>
-    public static SiloAddress? TryParse(string nodeId)
-    {
-        try
-        {
-            return SiloAddress.FromParsableString(nodeId);
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or IndexOutOfRangeException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Returns true once <paramref name="compatible"/> lists <paramref name="silo"/>; false at once when
     /// membership has it leaving or dead, or when <paramref name="wait"/> passes first (<see cref="UnknownWait"/> while
     /// membership does not list it at all).</summary>
