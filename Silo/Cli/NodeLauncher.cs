@@ -70,6 +70,8 @@ internal static class NodeLauncher
         }
 
         start.Environment[CliPaths.TempDirVariable] = paths.Root;
+        // What the node's output appends to, so it can rotate that file (NodeLogRotation).
+        start.Environment[Hosting.NodeLogRotation.LogFileVariable] = logFile;
         // The connection string may hold a password: by environment (readable by this user only), not by argument
         // (every user's `ps` shows arguments). Without storage the node gets `--storage memory` and no variable.
         if (storage is not null)

@@ -166,6 +166,7 @@ internal sealed class StartCommand : Command
             Memory = OptionValues.NonNegative("--memory", parse.GetValue(_memory)),
             ObjectStoreMemory = OptionValues.ObjectStoreMemory(OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory))),
             CodeCacheBytes = CodeCacheBytes(parse),
+            LogRotation = LogRotationSettings.FromEnvironment(),
             Storage = storage,
             Session = parse.GetValue(_sessionDir) ?? string.Empty,
             // Files only here; the launching `start` tries the types below, once it is done with the cluster.

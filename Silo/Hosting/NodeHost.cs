@@ -240,6 +240,8 @@ internal static partial class NodeHost
     /// <summary>Starts the node, announces it (pid file, address file on the head), runs until shut down.</summary>
     public static async Task<int> RunAsync(NodeSettings settings, IPEndPoint? primaryNode, CliPaths paths, CancellationToken cancellationToken)
     {
+        // A background node's output is its log file: rotated by size from here (before anything wraps the console).
+        using var rotation = NodeLogRotation.Start(settings.LogRotation);
         // The node owns this process's console (its log file): what connected drivers' tasks print here also goes to
         // those drivers (log_to_driver). Processes that host a node in-process (Ray.InitAsync, UseOrleansRay) keep theirs.
         TaskOutputCapture.Install();

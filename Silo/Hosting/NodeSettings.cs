@@ -97,6 +97,10 @@ internal sealed record NodeSettings
     /// (<c>--autoscaling-config</c>, what <c>orleansray up</c> passes); null: no autoscaler.</summary>
     public string? AutoscalingConfig { get; init; }
 
+    /// <summary>When a background node's log rotates (<c>ORLEANSRAY_ROTATION_MAX_BYTES</c>,
+    /// <c>ORLEANSRAY_ROTATION_BACKUP_COUNT</c>); Ray's defaults, 512 MiB and 5 parts.</summary>
+    public LogRotationSettings LogRotation { get; init; } = LogRotationSettings.Default;
+
     /// <summary>The session folder (logs, pid files point here).</summary>
     public required string Session { get; init; }
 

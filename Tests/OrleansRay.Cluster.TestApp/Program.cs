@@ -23,7 +23,8 @@ namespace OrleansRay.Cluster.TestApp;
 /// to be killed; <c>logs NODE TOKEN [off]</c> runs a task, a nested task and an actor method that print lines holding
 /// TOKEN on the node whose id starts with NODE (<see cref="Chatter"/>; with <c>off</c>, <c>LogToDriver = false</c>),
 /// prints "ran on NODE-ID"; then it waits until the work's lines have reached it, prints "all task output arrived" and
-/// exits (with <c>off</c>: exits once a line, or the end, comes on stdin).</remarks>
+/// exits (with <c>off</c>: exits once a line, or the end, comes on stdin); <c>print COUNT TOKEN</c> runs one task that
+/// prints COUNT lines holding TOKEN on its node (<see cref="Printer"/>), with <c>LogToDriver = false</c>.</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -49,6 +50,17 @@ public static class Program
                 _ = await Console.In.ReadLineAsync();
             }
 
+            return 0;
+        }
+
+        if (verb == "print")
+        {
+            // A task on the cluster prints COUNT lines holding TOKEN to the node's log (not to this driver), then this
+            // driver prints "printed COUNT".
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = "auto", LogToDriver = false });
+            var count = int.Parse(args[1], CultureInfo.InvariantCulture);
+            var printed = await ray.GetAsync(ray.Task(Printer.PrintLines, count, args[2]).Remote(), TimeSpan.FromSeconds(60));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"printed {printed}"));
             return 0;
         }
 
@@ -111,7 +123,7 @@ public static class Program
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | acceptance VICTIM-IP");
                     return 2;
             }
         }
