@@ -138,7 +138,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         {
             if (spec.Placement.Kind == PlacementKind.NodeAffinity && !spec.Placement.Soft && spec.Placement.Node != _node.NodeId)
             {
-                return _parked.Unseen.TryWait(spec, Refresh) || FailUnplaceable(spec, $"Task {spec.DisplayName} must run on node {spec.Placement.Node} (NodeAffinity, soft: false), which is not alive.");
+                return _parked.Unseen.TryWait(spec, Refresh) || FailUnplaceable(spec, NodeAffinityFailure.Message(spec, null));
             }
 
             return false; // a single node: everything runs (or waits, or shows infeasible) here
@@ -165,7 +165,7 @@ internal sealed partial class ClusterScheduler : IDisposable
                     {
                         return (node is null && _parked.Unseen.TryWait(spec, Refresh)) || FailUnplaceable(spec, spec.Placement.Kind == PlacementKind.PlacementGroup
                             ? $"Task {spec.DisplayName} belongs to a placement-group bundle on node {target}, which is not alive."
-                            : $"Task {spec.DisplayName} must run on node {target} (NodeAffinity, soft: false), which is not alive or lacks {spec.Resources}.");
+                            : NodeAffinityFailure.Message(spec, node));
                     }
 
                     break;

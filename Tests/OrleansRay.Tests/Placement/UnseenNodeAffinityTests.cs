@@ -68,7 +68,22 @@ public sealed class UnseenNodeAffinityTests : IAsyncLifetime
         var task = ray.Task(WhereAmI).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(nowhere) }).Remote();
 
         var error = await Assert.ThrowsAsync<NodeDiedException>(async () => await ray.GetAsync(task, Deadline));
-        Assert.Contains("which is not alive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(NodeAffinity, soft: false), which is not alive; take a live node's id from ray.NodesAsync(), or pass soft: true", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_task_pinned_to_a_live_node_that_has_less_than_it_asks_fails_saying_what_the_node_has()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var node = (await ray.NodesAsync()).First(n => n.IsAlive);
+        var task = ray.Task(WhereAmI)
+            .Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.Id), NumCpus = 0, Resources = { ["gadget"] = 1 } })
+            .Remote();
+
+        var error = await Assert.ThrowsAsync<NodeDiedException>(async () => await ray.GetAsync(task, Deadline));
+        Assert.Contains($"must run on node {node.Id} (NodeAffinity, soft: false), which has ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("in all, less than the {\"gadget\": 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ask for less, or pass soft: true", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
