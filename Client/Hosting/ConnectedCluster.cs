@@ -85,8 +85,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
 
         // A node that dies makes Orleans' connection and gateway code warn, with stacks, on every retry; the runtime says
-        // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show.
-        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking" })
+        // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show. A
+        // call to a killed driver (the owner of an object read here) warns when Orleans' response timeout ends it, long
+        // after the read failed saying the owner died (CallbackData); the caller of any call that times out gets a
+        // TimeoutException all the same.
+        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking", "Orleans.Runtime.CallbackData" })
         {
             builder.Logging.AddFilter(category, options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         }

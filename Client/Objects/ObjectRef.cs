@@ -183,7 +183,7 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
             return raced;
         }
 
-        reader.FetchBorrowed(entry, OwnerEndpoint!);
+        reader.FetchBorrowed(entry, new BorrowedOwner(OwnerEndpoint!, Owner));
         return entry;
     }
 

@@ -7,7 +7,9 @@ namespace OrleansRay.Ownership;
 /// <summary>A borrower's read of an object through its owner, another process (Ray's borrower waiting on the owner):
 /// asks until the owner answers. A call that fails because the owner is busy or out of reach for a moment is asked
 /// again while the cluster still shows the owner alive; the object is lost only once its owner is known dead (Ray's
-/// OwnerDiedError), or when the owner refuses the request.</summary>
+/// OwnerDiedError), or when the owner refuses the request. A driver owner is not in membership: while a call to it is
+/// unanswered for <see cref="DriverCheckInterval"/>, the job table is asked whether the driver's job has ended (a killed
+/// driver's calls would otherwise wait out Orleans' 30 s response timeout, again and again, until the gateway drops it).</summary>
 /// <remarks>Readers wait on the entry with their own timeouts and cancellation; this loop ends when the entry completes.</remarks>
 internal static partial class BorrowedFetch
 {
@@ -18,19 +20,37 @@ internal static partial class BorrowedFetch
     /// its owner's death, or gets the object, within about this much of it.</summary>
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a call to an owner that membership does not know (a driver) may go unanswered before the job
+    /// table is asked whether the driver's job ended, and again after each such period.</summary>
+    internal static readonly TimeSpan DriverCheckInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Completes <paramref name="entry"/> with the owner's answer: asks for the object (or, with
     /// <paramref name="lostStore"/>, tells the owner the copy there is lost and asks for the object again).</summary>
-    public static async Task RunAsync(ObjectEntry entry, INodeEndpoint owner, string? lostStore, IOwnerWatch? watch, ILogger logger)
+    public static async Task RunAsync(ObjectEntry entry, BorrowedOwner borrowed, string? lostStore, IOwnerWatch? watch, ILogger logger)
     {
+        var owner = borrowed.Endpoint;
         var backoff = FirstBackoff;
+        if (watch?.IsDriverKnownEnded(borrowed.Worker) == true)
+        {
+            entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, OwnerDied(entry.Id, string.Empty)));
+            return;
+        }
+
         while (!entry.IsComplete)
         {
             RemoteResult answer;
             try
             {
-                answer = lostStore is null
-                    ? await owner.WaitObjectAsync(entry.Id).ConfigureAwait(false)
-                    : await owner.RecoverObjectAsync(entry.Id, lostStore).ConfigureAwait(false);
+                var call = lostStore is null ? owner.WaitObjectAsync(entry.Id) : owner.RecoverObjectAsync(entry.Id, lostStore);
+                if (watch is not null && !call.IsCompleted && await DriverEndedWhileWaitingAsync(call, borrowed, watch).ConfigureAwait(false))
+                {
+                    // The call may still end, in an error after Orleans' response timeout: observed, and nothing waits for it.
+                    _ = call.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, OwnerDied(entry.Id, string.Empty)));
+                    return;
+                }
+
+                answer = await call.ConfigureAwait(false);
                 lostStore = null;
                 backoff = FirstBackoff;
             }
@@ -39,7 +59,7 @@ internal static partial class BorrowedFetch
                 var where = string.Empty;
                 var fate = watch?.Check(owner, out where) ?? OwnerFate.Unknown;
                 LogAskFailed(logger, entry.Id, ex);
-                if (fate == OwnerFate.Dead || OwnerLeft(ex))
+                if (fate == OwnerFate.Dead || OwnerLeft(ex) || (fate == OwnerFate.Unknown && await HasEndedAsync(watch, borrowed.Worker).ConfigureAwait(false)))
                 {
                     entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, OwnerDied(entry.Id, where)));
                     return;
@@ -71,6 +91,37 @@ internal static partial class BorrowedFetch
             }
         }
     }
+
+    /// <summary>Waits for <paramref name="call"/> to the owner; when membership does not know the owner (a driver), asks
+    /// the job table each <see cref="DriverCheckInterval"/> the call goes unanswered whether the driver's job ended.
+    /// True when it did (the call is left to end on its own); false once the call ended, or at once for a node owner
+    /// (membership declares a node dead, and calls to a dead silo fail on their own).</summary>
+    private static async Task<bool> DriverEndedWhileWaitingAsync(Task<RemoteResult> call, BorrowedOwner borrowed, IOwnerWatch watch)
+    {
+        if (watch.Check(borrowed.Endpoint, out _) != OwnerFate.Unknown)
+        {
+            return false;
+        }
+
+        while (true)
+        {
+            using var tick = new CancellationTokenSource();
+            var delay = Task.Delay(DriverCheckInterval, tick.Token);
+            if (await Task.WhenAny(call, delay).ConfigureAwait(false) == call)
+            {
+                await tick.CancelAsync().ConfigureAwait(false);
+                return false;
+            }
+
+            if (await HasEndedAsync(watch, borrowed.Worker).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+    }
+
+    private static async ValueTask<bool> HasEndedAsync(IOwnerWatch? watch, WorkerId driver) =>
+        watch is not null && await watch.HasDriverEndedAsync(driver).ConfigureAwait(false);
 
     /// <summary>The message of an object lost with its owner: one line, naming the owner and what to do (Ray's
     /// OwnerDiedError).</summary>

@@ -21,7 +21,7 @@ internal sealed class ObjectEntry
     private object? _waiters; // null | Action<ObjectEntry> | List<Action<ObjectEntry>>
     private TaskCompletionSource? _completion;
     /// <summary>The <see cref="ObjectTable"/> that owns the entry, or, for the local entry of a borrowed ref, its
-    /// owner's endpoint (<see cref="BorrowedFrom"/>); one field for both, an entry is made for every task.</summary>
+    /// owner (<see cref="BorrowedFrom"/>); one field for both, an entry is made for every task.</summary>
     private object? _home;
     private int _storeReleased;
 
@@ -42,12 +42,12 @@ internal sealed class ObjectEntry
     /// <summary>The work producing this object (a queued or running task or actor call), for cancellation.</summary>
     public IPendingWork? Producer { get; set; }
 
-    /// <summary>For the local entry of a ref borrowed from another process: its owner's endpoint (it is read through it).
+    /// <summary>For the local entry of a ref borrowed from another process: its owner (read through its endpoint).
     /// Set once, on an entry that no table owns.</summary>
     /// <exception cref="InvalidOperationException">Set on an entry a table owns.</exception>
-    public Grains.INodeEndpoint? BorrowedFrom
+    public BorrowedOwner? BorrowedFrom
     {
-        get => _home as Grains.INodeEndpoint;
+        get => _home as BorrowedOwner;
         set => _home = _home is ObjectTable ? throw new InvalidOperationException("An entry its table owns is not borrowed.") : value;
     }
 

@@ -231,13 +231,13 @@ internal sealed partial class ObjectReader
     }
 
     /// <summary>Completes <paramref name="entry"/> (a ref borrowed from another process) with the owner's answer.</summary>
-    public void FetchBorrowed(ObjectEntry entry, INodeEndpoint owner)
+    public void FetchBorrowed(ObjectEntry entry, BorrowedOwner owner)
     {
         entry.BorrowedFrom = owner;
         _ = FetchBorrowedAsync(entry, owner, lostStore: null);
     }
 
-    private Task FetchBorrowedAsync(ObjectEntry entry, INodeEndpoint owner, string? lostStore) =>
+    private Task FetchBorrowedAsync(ObjectEntry entry, BorrowedOwner owner, string? lostStore) =>
         BorrowedFetch.RunAsync(entry, owner, lostStore, OwnerWatch, _logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Argument object {ObjectId} of {FunctionName} could not be read from the node's object store")]

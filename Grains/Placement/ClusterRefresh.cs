@@ -33,7 +33,11 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
         _scheduler = scheduler;
         _node = node;
         _logger = logger;
+        _drivers = new DriverFates(node.GrainFactory);
     }
+
+    /// <summary>What the job table says of the drivers whose objects this runtime borrows (<see cref="HasDriverEndedAsync"/>).</summary>
+    private readonly DriverFates _drivers;
 
     /// <summary>The live nodes other than this one, as last seen.</summary>
     public RemoteNode[] Nodes => _nodes;
@@ -166,6 +170,12 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
         where = string.Empty;
         return OwnerFate.Unknown;
     }
+
+    /// <inheritdoc />
+    public ValueTask<bool> HasDriverEndedAsync(WorkerId driver) => _drivers.HasEndedAsync(driver);
+
+    /// <inheritdoc />
+    public bool IsDriverKnownEnded(WorkerId driver) => _drivers.IsKnownEnded(driver);
 
     /// <summary>Stops refreshing the view (the silo is shutting down: its grains are going away) and waits for the loop.</summary>
     public async Task StopAsync()

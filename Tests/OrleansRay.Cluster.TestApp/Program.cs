@@ -24,7 +24,10 @@ namespace OrleansRay.Cluster.TestApp;
 /// TOKEN on the node whose id starts with NODE (<see cref="Chatter"/>; with <c>off</c>, <c>LogToDriver = false</c>),
 /// prints "ran on NODE-ID"; then it waits until the work's lines have reached it, prints "all task output arrived" and
 /// exits (with <c>off</c>: exits once a line, or the end, comes on stdin); <c>print COUNT TOKEN</c> runs one task that
-/// prints COUNT lines holding TOKEN on its node (<see cref="Printer"/>), with <c>LogToDriver = false</c>.</remarks>
+/// prints COUNT lines holding TOKEN on its node (<see cref="Printer"/>), with <c>LogToDriver = false</c>; <c>own NAME</c>
+/// puts an object, gives its ref to the new detached actor NAME, prints "holding NAME" and waits to be killed;
+/// <c>read-held NAME SECONDS</c> reads the ref that actor holds within SECONDS and prints what came of it
+/// (<see cref="HeldRefs"/>).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -73,7 +76,7 @@ public static class Program
             await Task.Delay(Timeout.Infinite);
         }
 
-        var number = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
+        var number = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var given) ? given : 0;
         await using (var ray = await Ray.InitAsync(new RayOptions { Address = "auto" }))
         {
             // The job table shows a driver by its pid: tests find a driver's row by this line.
@@ -118,12 +121,19 @@ public static class Program
                     await HeldGroups.HoldAsync(ray, number, args[2]);
                     await Task.Delay(Timeout.Infinite); // until killed: its job's end must clean up what it holds
                     break;
+                case "own":
+                    await HeldRefs.OwnAsync(ray, args[1]);
+                    await Task.Delay(Timeout.Infinite); // until killed: the actor's borrowed ref then has a dead owner
+                    break;
+                case "read-held":
+                    await HeldRefs.ReadAsync(ray, args[1], TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture)));
+                    return 0;
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | acceptance VICTIM-IP");
                     return 2;
             }
         }

@@ -21,14 +21,32 @@ public sealed class BorrowedFetchTests
 
     private const string Where = "node S127.0.0.1:27122:155518282 at 127.0.0.1:27122";
 
-    private sealed class FixedWatch(Func<OwnerFate> fate) : IOwnerWatch
+    private static readonly WorkerId Driver = WorkerId.NewId();
+
+    /// <summary>A view that gives <paramref name="fate"/> for every owner and, for drivers, <paramref name="ended"/>
+    /// (default: never ended), counting the job table's asks.</summary>
+    private sealed class FixedWatch(Func<OwnerFate> fate, Func<WorkerId, bool>? ended = null) : IOwnerWatch
     {
+        private int _tableAsks;
+
+        public int TableAsks => Volatile.Read(ref _tableAsks);
+
         public OwnerFate Check(INodeEndpoint owner, out string where)
         {
             where = Where;
             return fate();
         }
+
+        public ValueTask<bool> HasDriverEndedAsync(WorkerId driver)
+        {
+            Interlocked.Increment(ref _tableAsks);
+            return new(ended?.Invoke(driver) ?? false);
+        }
+
+        public bool IsDriverKnownEnded(WorkerId driver) => false;
     }
+
+    private static BorrowedOwner Owned(INodeEndpoint endpoint) => new(endpoint, Driver);
 
     [Fact]
     public async Task An_owner_alive_but_too_busy_to_answer_in_time_is_asked_again_and_the_object_is_read()
@@ -38,7 +56,7 @@ public sealed class BorrowedFetchTests
             : new RemoteResult { Value = 42 });
         var entry = new ObjectEntry(ObjectId.NewId());
 
-        await BorrowedFetch.RunAsync(entry, owner, lostStore: null, new FixedWatch(() => OwnerFate.Alive), NullLogger.Instance).WaitAsync(Deadline);
+        await BorrowedFetch.RunAsync(entry, Owned(owner), lostStore: null, new FixedWatch(() => OwnerFate.Alive), NullLogger.Instance).WaitAsync(Deadline);
 
         var outcome = entry.Read();
         Assert.True(outcome.IsComplete);
@@ -55,7 +73,7 @@ public sealed class BorrowedFetchTests
         var watch = new FixedWatch(() => Volatile.Read(ref dead) == 1 ? OwnerFate.Dead : OwnerFate.Alive);
         var entry = new ObjectEntry(ObjectId.NewId());
 
-        var fetch = BorrowedFetch.RunAsync(entry, owner, lostStore: null, watch, NullLogger.Instance);
+        var fetch = BorrowedFetch.RunAsync(entry, Owned(owner), lostStore: null, watch, NullLogger.Instance);
         await Eventually.TrueAsync(() => stub.Asks >= 3 || entry.IsComplete, Deadline, "the owner is asked three times");
 
         Assert.False(entry.IsComplete, "the object is not lost while its owner is alive");
@@ -81,10 +99,57 @@ public sealed class BorrowedFetchTests
         var (owner, _) = OwnerStub.Create(_ => throw OwnerStub.OrleansException<ClientNotAvailableException>("No activation for client *cli/abc"));
         var entry = new ObjectEntry(ObjectId.NewId());
 
-        await BorrowedFetch.RunAsync(entry, owner, lostStore: null, new FixedWatch(() => OwnerFate.Unknown), NullLogger.Instance).WaitAsync(Deadline);
+        await BorrowedFetch.RunAsync(entry, Owned(owner), lostStore: null, new FixedWatch(() => OwnerFate.Unknown), NullLogger.Instance).WaitAsync(Deadline);
 
         var message = entry.Read().Error!.Message;
         Assert.Contains("has died", message, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_driver_owner_that_never_answers_loses_the_object_once_the_job_table_lists_its_job_ended()
+    {
+        // A killed driver: calls to it wait for Orleans' 30 s response timeout, again and again until the gateway drops it.
+        var (owner, stub) = OwnerStub.Create(_ => throw new InvalidOperationException("not used"));
+        stub.AnswerTask = _ => new TaskCompletionSource<RemoteResult>().Task;
+        var ended = 0;
+        var watch = new FixedWatch(() => OwnerFate.Unknown, driver => driver == Driver && Volatile.Read(ref ended) == 1);
+        var entry = new ObjectEntry(ObjectId.NewId());
+
+        var fetch = BorrowedFetch.RunAsync(entry, Owned(owner), lostStore: null, watch, NullLogger.Instance);
+        await Eventually.TrueAsync(() => watch.TableAsks >= 2 || entry.IsComplete, Deadline, "the job table is asked while the call waits");
+        Assert.False(entry.IsComplete, "the object is not lost while the driver's job runs");
+
+        Volatile.Write(ref ended, 1);
+        await fetch.WaitAsync(Deadline);
+        var message = entry.Read().Error!.Message;
+        Assert.Contains("has died", message, StringComparison.Ordinal);
+        Assert.Equal(1, stub.Asks);
+    }
+
+    [Fact]
+    public async Task A_read_of_an_object_whose_driver_is_known_dead_fails_without_asking_it()
+    {
+        var (owner, stub) = OwnerStub.Create(_ => new RemoteResult { Value = 1 });
+        var entry = new ObjectEntry(ObjectId.NewId());
+        var watch = new KnownDeadWatch();
+
+        await BorrowedFetch.RunAsync(entry, Owned(owner), lostStore: null, watch, NullLogger.Instance).WaitAsync(Deadline);
+
+        Assert.Contains("has died", entry.Read().Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(0, stub.Asks);
+    }
+
+    private sealed class KnownDeadWatch : IOwnerWatch
+    {
+        public OwnerFate Check(INodeEndpoint owner, out string where)
+        {
+            where = string.Empty;
+            return OwnerFate.Unknown;
+        }
+
+        public ValueTask<bool> HasDriverEndedAsync(WorkerId driver) => new(true);
+
+        public bool IsDriverKnownEnded(WorkerId driver) => true;
     }
 }

@@ -12,6 +12,10 @@ public class OwnerStub : DispatchProxy
     /// <summary>The answer to ask number n (0-based).</summary>
     public Func<int, RemoteResult> Answer { get; set; } = _ => throw new InvalidOperationException("no answer set");
 
+    /// <summary>When set, the answer to ask number n as a task, which may never complete (an owner that never answers,
+    /// as a killed driver's calls wait out Orleans' response timeout); <see cref="Answer"/> is then not used.</summary>
+    public Func<int, Task<RemoteResult>>? AnswerTask { get; set; }
+
     /// <summary>How many times the owner was asked.</summary>
     public int Asks => Volatile.Read(ref _asks);
 
@@ -37,6 +41,11 @@ public class OwnerStub : DispatchProxy
         }
 
         var ask = Interlocked.Increment(ref _asks) - 1;
+        if (AnswerTask is { } answerTask)
+        {
+            return answerTask(ask);
+        }
+
         try
         {
             return Task.FromResult(Answer(ask));

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text;
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Tests.Processes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary>Ray's OwnerDiedError on real processes: a connected driver (the TestApp's <c>own</c> verb) puts an object and
+/// gives the ref to a detached actor, then is SIGKILLed. Another driver (<c>read-held</c>) asks the actor for the ref and
+/// reads it: the read fails with <c>ObjectLostException</c> saying the owner died once the job table lists the killed
+/// driver's job failed (it marks a silent driver after 15 s), instead of waiting on Orleans' 30 s response timeout to
+/// the dead driver, over and over, until the gateway forgets it (about 100 s).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class KilledOwnerReadTests : IAsyncLifetime
+{
+    /// <summary>The owner connects, puts its object and creates the actor: seconds when idle.</summary>
+    private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long the reading driver waits for the object (its GetAsync timeout, in seconds): the job table's 15 s
+    /// and a loaded machine's slack, well short of the ~100 s a read took when only Orleans' timeouts ended it.</summary>
+    private const string ReadSeconds = "60";
+
+    private readonly SharedCluster _shared;
+    private readonly ITestOutputHelper _output;
+
+    public KilledOwnerReadTests(SharedCluster shared, ITestOutputHelper output)
+    {
+        _shared = shared;
+        _output = output;
+    }
+
+    private LocalCluster Cluster => _shared.Cluster;
+
+    public Task InitializeAsync() => _shared.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Reading_an_object_whose_owner_driver_was_killed_fails_saying_the_owner_died_once_its_job_is_failed()
+    {
+        var name = "holder-" + Guid.NewGuid().ToString("N")[..8];
+        var owner = new TestAppProcess(Cluster, "own", name);
+        try
+        {
+            await owner.WaitForAsync("holding " + name, ReadyDeadline);
+            owner.Kill(); // SIGKILL: no dispose, no goodbye
+
+            var reader = new TestAppProcess(Cluster, "read-held", name, ReadSeconds);
+            try
+            {
+                await reader.WaitForExitAsync(ReadyDeadline + TimeSpan.FromSeconds(int.Parse(ReadSeconds, System.Globalization.CultureInfo.InvariantCulture)));
+                Assert.True(reader.ExitCode == 0, reader.ToString());
+                Assert.Contains("lost: Object ", reader.Output, StringComparison.Ordinal);
+                Assert.Contains("has died", reader.Output, StringComparison.Ordinal);
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _output.WriteLine($"--- owner:\n{owner}\n--- cluster:\n{Cluster.Diagnostics()}");
+            throw;
+        }
+        finally
+        {
+            owner.Dispose();
+        }
+    }
+
+    /// <summary>The TestApp as a connected driver (its own process), its output kept; killed on dispose if running.</summary>
+    private sealed class TestAppProcess : IDisposable
+    {
+        private readonly StringBuilder _output = new();
+        private readonly Process _process;
+
+        public TestAppProcess(LocalCluster cluster, params string[] arguments)
+        {
+            _process = Process.Start(TestAppDriver.ConnectedDriver(cluster, arguments)) ?? throw new InvalidOperationException("could not start the TestApp");
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(e.Data);
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public int ExitCode => _process.ExitCode;
+
+        public async Task WaitForAsync(string text, TimeSpan deadline)
+        {
+            await Poll.UntilAsync(() => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || _process.HasExited), deadline, $"the driver to print \"{text}\"", () => Output);
+            Assert.True(Output.Contains(text, StringComparison.Ordinal), $"the driver exited without printing \"{text}\":\n{Output}");
+        }
+
+        public async Task WaitForExitAsync(TimeSpan deadline)
+        {
+            using var timeout = new CancellationTokenSource(deadline);
+            await _process.WaitForExitAsync(timeout.Token);
+            _process.WaitForExit(); // the last of its output is read
+        }
+
+        public void Kill()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        public override string ToString() => $"exit {(_process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none yet")}, output:\n{Output}";
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit();
+                }
+            }
+            finally
+            {
+                _process.Dispose();
+            }
+        }
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_output)
+                {
+                    _output.Append(line).Append('\n');
+                }
+            }
+        }
+    }
+}
