@@ -1,17 +1,26 @@
+using System.Runtime.ExceptionServices;
+
 namespace OrleansRay;
 
 /// <summary>The function or actor method threw. <see cref="Exception.InnerException"/> is the original exception when
-/// it could be kept (same process) — otherwise read <see cref="OriginalExceptionType"/> and <see cref="RemoteStackTrace"/>.</summary>
+/// it could be kept (same process) — otherwise read <see cref="OriginalExceptionType"/> and <see cref="RemoteStackTrace"/>,
+/// which <see cref="Exception.StackTrace"/> and <see cref="Exception.ToString"/> then show before the reader's own frames.</summary>
 [GenerateSerializer, Alias("orleansray.RayTaskException")]
 public sealed class RayTaskException : RayException
 {
     internal RayTaskException(RayError error)
-        : base(error, $"{(error.FunctionName.Length > 0 ? error.FunctionName : "A task or actor call")} failed with {error.ExceptionType}: {error.Message}", error.Original)
+        : base(error, Describe(error), error.Original)
     {
         FunctionName = error.FunctionName;
         OriginalExceptionType = error.ExceptionType;
         RemoteStackTrace = error.RemoteStackTrace;
         OriginalMessage = error.Message;
+        if (error.Original is null && error.RemoteStackTrace.Length > 0)
+        {
+            // No original to show as the inner exception (it was thrown in another process): its text, causes included,
+            // is this exception's remote stack trace, as .NET shows an exception rethrown from elsewhere.
+            ExceptionDispatchInfo.SetRemoteStackTrace(this, error.RemoteStackTrace);
+        }
     }
 
     /// <summary>The function or actor method that threw, as "Type.Method".</summary>
@@ -20,9 +29,15 @@ public sealed class RayTaskException : RayException
     /// <summary>Full name of the original exception's type.</summary>
     [Id(1)] public string OriginalExceptionType { get; private set; }
 
-    /// <summary>The stack trace where the original was thrown, on the node that ran it.</summary>
+    /// <summary>The original exception as text on the node that ran it, its <see cref="Exception.ToString"/>: type,
+    /// message, inner exceptions and stack traces; for a failure that a task or actor method rethrew by awaiting it, then
+    /// where each rethrew it.</summary>
     [Id(2)] public string RemoteStackTrace { get; private set; }
 
     /// <summary>The original exception's message.</summary>
     [Id(3)] public string OriginalMessage { get; private set; }
+
+    private static string Describe(RayError error) =>
+        $"{(error.FunctionName.Length > 0 ? error.FunctionName : "A task or actor call")} failed with {error.ExceptionType}: {error.Message}"
+        + (error.RethrownBy.Length > 0 ? $" (rethrown by {error.RethrownBy})" : string.Empty);
 }

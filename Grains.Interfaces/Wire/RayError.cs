@@ -20,7 +20,9 @@ public sealed class RayError
     /// <summary>The original message.</summary>
     [Id(3)] public string Message { get; init; } = string.Empty;
 
-    /// <summary>The stack trace where it was thrown.</summary>
+    /// <summary>The exception as text where it was thrown: its <see cref="Exception.ToString"/> (type, message, inner
+    /// exceptions and stack traces), so its causes reach a reader in another process; for a failure a task or actor method
+    /// rethrew (<see cref="RethrownBy"/>), followed by where each rethrew it.</summary>
     [Id(4)] public string RemoteStackTrace { get; init; } = string.Empty;
 
     /// <summary>The actor the failure concerns, when it concerns one.</summary>
@@ -29,6 +31,11 @@ public sealed class RayError
     /// <summary>For an <see cref="RayErrorKind.ObjectLost"/> error of a task whose argument could not be read: that
     /// argument's object (its owner may rebuild it and run the task again); empty otherwise.</summary>
     [Id(6)] public ObjectId LostObject { get; init; }
+
+    /// <summary>For a <see cref="RayErrorKind.TaskFailed"/> error: the tasks or actor methods that failed with it because
+    /// they awaited the failed result and let its exception go, innermost first, as "A.M, then B.N"; empty when none did.
+    /// <see cref="FunctionName"/> and <see cref="ExceptionType"/> stay those of the code that threw first.</summary>
+    [Id(7)] public string RethrownBy { get; init; } = string.Empty;
 
     /// <summary>The exception object itself, only within the process where it was thrown (not serialized).</summary>
     public Exception? Original { get => _original; init => _original = value; }
@@ -42,7 +49,9 @@ public sealed class RayError
         ArgumentNullException.ThrowIfNull(exception);
         if (exception is IRayErrorSource source && source.Error is { } carried)
         {
-            return carried;
+            // A failure rethrown by the code that awaited it keeps its kind, thrower and type; a task's failure also
+            // names the task that rethrew it (Ray's traceback names both), with where it did.
+            return carried.Kind == RayErrorKind.TaskFailed && functionName.Length > 0 ? carried.Rethrown(exception, functionName) : carried;
         }
 
         if (exception is System.Reflection.TargetInvocationException { InnerException: { } inner })
@@ -56,8 +65,33 @@ public sealed class RayError
             FunctionName = functionName,
             ExceptionType = exception.GetType().FullName ?? exception.GetType().Name,
             Message = Read(exception, static e => e.Message),
-            RemoteStackTrace = Read(exception, static e => e.StackTrace ?? string.Empty),
+            RemoteStackTrace = Text(exception),
             Original = exception,
+        };
+    }
+
+    /// <summary><paramref name="exception"/> as text, inner exceptions included (its <see cref="Exception.ToString"/>):
+    /// what <see cref="RemoteStackTrace"/> carries of it.</summary>
+    internal static string Text(Exception exception) => Read(exception, static e => e.ToString());
+
+    /// <summary>This error as <paramref name="functionName"/> failed with it, rethrowing <paramref name="exception"/> (which
+    /// carries it): the thrower, type and message stay; the rethrower is added to <see cref="RethrownBy"/> and where it
+    /// rethrew to <see cref="RemoteStackTrace"/>.</summary>
+    private RayError Rethrown(Exception exception, string functionName)
+    {
+        // Only the rethrower's own frames: its exception's stack trace may begin with this error's remote text.
+        var frames = Read(exception, static e => new System.Diagnostics.StackTrace(e, fNeedFileInfo: true).ToString().TrimEnd());
+        return new RayError
+        {
+            Kind = Kind,
+            FunctionName = FunctionName,
+            ExceptionType = ExceptionType,
+            Message = Message,
+            RemoteStackTrace = $"{RemoteStackTrace}\n   --- rethrown by {functionName} ---\n{frames}",
+            ActorId = ActorId,
+            LostObject = LostObject,
+            RethrownBy = RethrownBy.Length == 0 ? functionName : $"{RethrownBy}, then {functionName}",
+            Original = Original,
         };
     }
 
@@ -86,6 +120,7 @@ public sealed class RayError
         RemoteStackTrace = RemoteStackTrace,
         ActorId = ActorId,
         LostObject = LostObject,
+        RethrownBy = RethrownBy,
     };
 
     /// <summary>A failure that is not an exception thrown by user code.</summary>

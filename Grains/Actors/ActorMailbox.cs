@@ -318,7 +318,7 @@ internal sealed class ActorMailbox
 
         if (!restart)
         {
-            Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) was killed: {reason}", actorId: spec.ActorId));
+            Die(RayError.Create(RayErrorKind.ActorDied, ActorKills.DeathCause(spec, reason, noRestart), actorId: spec.ActorId));
             return;
         }
 

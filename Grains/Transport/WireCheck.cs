@@ -95,7 +95,7 @@ internal static class WireCheck
         FunctionName = functionName,
         ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
         Message = $"it could not be sent to {destination}: {failure.Message}",
-        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+        RemoteStackTrace = RayError.Text(failure),
         ActorId = actorId,
     };
 
@@ -110,7 +110,7 @@ internal static class WireCheck
             : IsLazySequence(valueType)
             ? $"its result, a {valueType.FullName}, is a lazily evaluated sequence (an iterator), which cannot be serialized ({failure.Message}); return its items as an array or list (.ToArray(), .ToList()), or stream them one by one with ray.Task(f).RemoteGenerator() instead of .Remote()."
             : $"its result, a {valueType.FullName}, cannot be serialized (to send or copy it to its owner: {failure.Message}); return a value of a serializable type (primitives, strings, arrays, collections, types marked [GenerateSerializer]).",
-        RemoteStackTrace = failure.StackTrace ?? string.Empty,
+        RemoteStackTrace = RayError.Text(failure),
     };
 
     /// <summary>True for the sequences a <c>yield return</c> method or a LINQ operator returns: enumerables that compute
@@ -135,6 +135,7 @@ internal static class WireCheck
             RemoteStackTrace = error.RemoteStackTrace,
             ActorId = error.ActorId,
             LostObject = error.LostObject,
+            RethrownBy = error.RethrownBy,
             Original = error.Original,
         };
 }

@@ -161,8 +161,35 @@ public sealed class ActorTests
             }
         }, Deadline, "the actor came back with its constructor run again");
         await _ray.KillAsync(p, noRestart: false); // MaxRestarts used up: it dies
-        await Assert.ThrowsAsync<ActorDiedException>(async () => await p.Task(x => x.Generation()).Remote());
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await p.Task(x => x.Generation()).Remote());
         Assert.Equal(2, Counters.Get(key));
+        // The death cause says why a kill that allowed a restart ended it (Ray names it): no restarts were left.
+        Assert.Contains("was killed with no restarts left (MaxRestarts = 1, all used)", died.Message, StringComparison.Ordinal);
+        Assert.Contains("killed by ray.KillAsync(noRestart: false)", died.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kill_without_noRestart_of_an_actor_that_may_not_restart_says_so()
+    {
+        var c = _ray.Actor(() => new Counter(0)).Remote(); // MaxRestarts 0, the default
+        Assert.Equal(1, await c.Task(x => x.Increment()).Remote());
+
+        await _ray.KillAsync(c, noRestart: false);
+
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await c.Task(x => x.Increment()).Remote());
+        Assert.Contains("was killed and may not restart (MaxRestarts = 0)", died.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kill_with_noRestart_gives_only_its_reason()
+    {
+        var c = _ray.Actor(() => new Counter(0)).Options(new ActorOptions { MaxRestarts = 1 }).Remote();
+        Assert.Equal(1, await c.Task(x => x.Increment()).Remote());
+
+        await _ray.KillAsync(c);
+
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await c.Task(x => x.Increment()).Remote());
+        Assert.Contains("was killed: killed by ray.KillAsync", died.Message, StringComparison.Ordinal);
     }
 
     [Fact]

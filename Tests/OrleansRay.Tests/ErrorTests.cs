@@ -94,6 +94,45 @@ public sealed class ErrorTests
         Assert.Equal("TestFunctions.Throw", ex.FunctionName);
     }
 
+    [Fact]
+    public async Task A_failure_rethrown_inside_a_task_names_that_task_too_keeping_the_thrower_and_its_type()
+    {
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.Task(RethrowFailure).Remote());
+
+        Assert.Equal("TestFunctions.Throw", ex.FunctionName);
+        Assert.Equal(typeof(InvalidOperationException).FullName, ex.OriginalExceptionType);
+        Assert.Equal("bad input 1", ex.OriginalMessage);
+        Assert.IsType<InvalidOperationException>(ex.InnerException); // same process: the original is kept
+        Assert.StartsWith("TestFunctions.Throw failed with System.InvalidOperationException: bad input 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("(rethrown by ErrorTests.RethrowFailure)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("--- rethrown by ErrorTests.RethrowFailure ---", ex.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Contains(nameof(RethrowFailure), ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemoteStackTrace_carries_the_inner_exceptions_of_the_original()
+    {
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.Task(ThrowWithInner).Remote());
+
+        Assert.Equal(typeof(InvalidOperationException).FullName, ex.OriginalExceptionType);
+        Assert.Contains("System.InvalidOperationException: outer", ex.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Contains("---> System.FormatException: inner cause", ex.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Contains(nameof(ThrowWithInner), ex.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Contains("---> System.FormatException: inner cause", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    private static int ThrowWithInner()
+    {
+        try
+        {
+            throw new FormatException("inner cause");
+        }
+        catch (FormatException inner)
+        {
+            throw new InvalidOperationException("outer", inner);
+        }
+    }
+
     private static async Task<int> RethrowFailure()
     {
         var ray = Ray.Current;
