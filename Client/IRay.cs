@@ -96,8 +96,14 @@ public interface IRay : IAsyncDisposable
         where TRef : ObjectRef;
 
     /// <summary>Cancels the task that produces <paramref name="objectRef"/>, queued or running; reading it then throws
-    /// <see cref="TaskCancelledException"/>. With <paramref name="force"/> a running attempt is abandoned and its resources freed.</summary>
-    Task CancelAsync(ObjectRef objectRef, bool force = false);
+    /// <see cref="TaskCancelledException"/>. With <paramref name="force"/> a running attempt is abandoned and its resources freed.
+    /// With <paramref name="recursive"/> (the default, as Ray's <c>ray.cancel(ref, recursive=True)</c>) the tasks the
+    /// cancelled task submitted and that have not finished are cancelled too, with the same <paramref name="force"/>, and
+    /// theirs, on whatever node they run. A finished task's cancel does nothing. An actor call is cancelled alone.</summary>
+    /// <param name="objectRef">A return of the task (or actor call) to cancel.</param>
+    /// <param name="force">Abandon a running attempt at once (its code runs on, ignored; its resources are free).</param>
+    /// <param name="recursive">Cancel the tasks it submitted too (true by default, as in Ray).</param>
+    Task CancelAsync(ObjectRef objectRef, bool force = false, bool recursive = true);
 
     /// <summary>A zero-copy view of an array object, pinned until the buffer is disposed.</summary>
     ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged;

@@ -203,11 +203,13 @@ public static class RayGeneratorExtensions
     /// <param name="ray">The runtime.</param>
     /// <param name="generator">The generator.</param>
     /// <param name="force">Abandon the running attempt at once (see <see cref="IRay.CancelAsync"/>).</param>
-    public static Task CancelAsync<T>(this IRay ray, ObjectRefGenerator<T> generator, bool force = false)
+    /// <param name="recursive">Cancel the tasks the producer submitted too (true by default, as in Ray; see
+    /// <see cref="IRay.CancelAsync"/>).</param>
+    public static Task CancelAsync<T>(this IRay ray, ObjectRefGenerator<T> generator, bool force = false, bool recursive = true)
     {
         ArgumentNullException.ThrowIfNull(ray);
         ArgumentNullException.ThrowIfNull(generator);
-        return ray.CancelAsync(generator.Completion, force);
+        return ray.CancelAsync(generator.Completion, force, recursive);
     }
 
     /// <summary>Submits a task whose function returns <see cref="IEnumerable{T}"/> (a synchronous iterator) as a

@@ -318,14 +318,14 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         return new WaitResult<TRef>(ready, notReady);
     }
 
-    public Task CancelAsync(ObjectRef objectRef, bool force = false)
+    public Task CancelAsync(ObjectRef objectRef, bool force = false, bool recursive = true)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRef);
         var (_, entry) = ObjectResolver.Find(objectRef);
         if (entry.Producer is { } producer)
         {
-            producer.Cancel(force);
+            producer.Cancel(force, recursive);
         }
 
         return Task.CompletedTask;

@@ -27,9 +27,10 @@ public interface INodeEndpoint : IGrainObserver
     [Orleans.Concurrency.OneWay]
     Task DeliverResultsAsync(RemoteResult[] results);
 
-    /// <summary>Cancels a task this node runs for another owner.</summary>
-    [Alias("CancelTask")]
-    Task CancelTaskAsync(TaskId taskId, bool force);
+    /// <summary>Cancels a task this node runs for another owner; with <paramref name="recursive"/> (Ray's default) the
+    /// tasks it submitted too (this node owns them), and theirs.</summary>
+    [Alias("CancelTaskTree")]
+    Task CancelTaskAsync(TaskId taskId, bool force, bool recursive);
 
     /// <summary>The owners freed these stored objects: delete this node's copies of them (primary or secondary) from its
     /// object store. Sent to every node, since any of them may have pulled a copy; a node without one ignores it.</summary>

@@ -124,7 +124,10 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The rare parts, made on first use (by whichever thread comes first).</summary>
     private RareParts Rare => LazyInitializer.EnsureInitialized(ref _rare);
 
-    public void Cancel(bool force)
+    /// <inheritdoc/>
+    /// <remarks>An actor call is cancelled alone: as in Ray, <paramref name="recursive"/> does not reach the tasks it
+    /// submitted.</remarks>
+    public void Cancel(bool force, bool recursive)
     {
         if (!Entry.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Actor call {MethodName} was cancelled.", MethodName)))
         {

@@ -11,3 +11,30 @@ namespace OrleansRay.Execution;
 /// <param name="JobDriver">The job it belonged to, by its driver's worker id (<see cref="Scheduling.TaskSpec.JobDriver"/>);
 /// empty when none or not known.</param>
 internal readonly record struct TaskEvent(TaskId TaskId, string Function, string Node, DateTimeOffset FinishedAt, TimeSpan Duration, string? Error, int Attempt = -1, WorkerId JobDriver = default);
+
+/// <summary>How the finished-task log writes a task's error (<see cref="TaskEvent.Error"/>), which the state API splits
+/// into <c>error_type</c> and <c>error_message</c>.</summary>
+internal static class TaskEventErrors
+{
+    /// <summary>The <c>error_type</c> of a cancelled task: the exception its reader gets (Ray's <c>TASK_CANCELLED</c>).</summary>
+    public const string CancelledType = "OrleansRay.TaskCancelledException";
+
+    /// <summary>"{type}: {message}": the type is the full name of the exception the code threw, or, for a failure no code
+    /// threw (a cancel, a lost node or object), of the public exception a reader of the task's result gets. A cancelled
+    /// task is always of <see cref="CancelledType"/>.</summary>
+    public static string Describe(RayError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var type = error.Kind switch
+        {
+            RayErrorKind.Cancelled => CancelledType,
+            _ when error.ExceptionType.Length > 0 => error.ExceptionType,
+            RayErrorKind.ActorDied => "OrleansRay.ActorDiedException",
+            RayErrorKind.ObjectLost => "OrleansRay.ObjectLostException",
+            RayErrorKind.NodeDied => "OrleansRay.NodeDiedException",
+            RayErrorKind.FunctionUnavailable => "OrleansRay.RemoteFunctionNotFoundException",
+            _ => "OrleansRay.RayTaskException",
+        };
+        return $"{type}: {error.Message}";
+    }
+}

@@ -25,7 +25,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
     private const int EarlyCancelPruneAt = 1024;
 
     private readonly ConcurrentDictionary<TaskId, TaskSpec> _running = new();
-    private readonly ConcurrentDictionary<TaskId, (bool Force, long At)> _earlyCancels = new();
+    private readonly ConcurrentDictionary<TaskId, (bool Force, bool Recursive, long At)> _earlyCancels = new();
     private long _earlyCancelsPruned;
     private readonly NodeRuntime _runtime;
     private long _received;
@@ -119,7 +119,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             }
             if (!_earlyCancels.IsEmpty && _earlyCancels.TryRemove(task.Id, out var early))
             {
-                Cancel(spec, early.Force); // its cancel arrived first
+                Cancel(spec, early.Force, early.Recursive); // its cancel arrived first
             }
         }
 
@@ -190,15 +190,16 @@ internal sealed class ForeignTasks : IForeignTaskResults
         }
     }
 
-    /// <summary>Cancels a task this node runs for another owner.</summary>
+    /// <summary>Cancels a task this node runs for another owner; with <paramref name="recursive"/> the tasks it
+    /// submitted too (this node owns them).</summary>
     /// <remarks>A cancel may overtake its task (the owner sends it straight away, the task may still wait in the owner's
     /// send pump, and task batches are interleaved here): one that finds no task is remembered for
     /// <see cref="EarlyCancelMemoryMs"/> and applied when the task arrives.</remarks>
-    public void Cancel(TaskId taskId, bool force)
+    public void Cancel(TaskId taskId, bool force, bool recursive)
     {
         if (_running.TryGetValue(taskId, out var spec))
         {
-            Cancel(spec, force);
+            Cancel(spec, force, recursive);
             return;
         }
 
@@ -217,19 +218,19 @@ internal sealed class ForeignTasks : IForeignTaskResults
             }
         }
 
-        _earlyCancels[taskId] = (force, now);
+        _earlyCancels[taskId] = (force, recursive, now);
         if (_running.TryGetValue(taskId, out spec) && _earlyCancels.TryRemove(taskId, out _))
         {
-            Cancel(spec, force); // the task arrived meanwhile and did not see the cancel
+            Cancel(spec, force, recursive); // the task arrived meanwhile and did not see the cancel
         }
     }
 
     /// <summary>Cancels a task of another owner and forgets it: the owner failed its result already, so nothing is sent
     /// back, and a task cancelled before it ran never finishes (nothing else would take it out of the running set).</summary>
-    private void Cancel(TaskSpec spec, bool force)
+    private void Cancel(TaskSpec spec, bool force, bool recursive)
     {
         _running.TryRemove(spec.Id, out _);
-        spec.Cancel(force);
+        spec.Cancel(force, recursive);
     }
 
     /// <summary>Ends a task another owner sent here that runs now (its placement group was removed): its owner gets

@@ -21,9 +21,9 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
-    public Task CancelTaskAsync(TaskId taskId, bool force)
+    public Task CancelTaskAsync(TaskId taskId, bool force, bool recursive)
     {
-        _runtime.Foreign.Cancel(taskId, force);
+        _runtime.Foreign.Cancel(taskId, force, recursive);
         return Task.CompletedTask;
     }
 

@@ -289,7 +289,7 @@ internal sealed class GeneratorStream : IGeneratorSink
         // normally before the cancel is made, and a generator left early would then end as if it had finished.
         if (cancelProducer && !End.IsComplete)
         {
-            End.Producer?.Cancel(force: false);
+            End.Producer?.Cancel(force: false, recursive: true);
         }
 
         _whenClosed.TrySetResult();

@@ -3,8 +3,10 @@ namespace OrleansRay.Ownership;
 /// <summary>Work that produces an object and can be cancelled while queued or running.</summary>
 internal interface IPendingWork
 {
-    /// <summary>Cancels the work; with <paramref name="force"/> a running attempt is abandoned and its resources freed.</summary>
-    void Cancel(bool force);
+    /// <summary>Cancels the work; with <paramref name="force"/> a running attempt is abandoned and its resources freed.
+    /// With <paramref name="recursive"/> (Ray's default) a task's children are cancelled too: the tasks its code
+    /// submitted that have not finished, and theirs.</summary>
+    void Cancel(bool force, bool recursive);
 
     /// <summary>Whether this is the only work of its kind in flight and runs on this node (the only task the node has
     /// queued or running; the caller's only unanswered call to an actor on this node): a reader waiting for it may

@@ -323,7 +323,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         });
         if (spec.Cancelled)
         {
-            node.Cancel(spec.Id, force: true);
+            node.Cancel(spec.Id, force: true, recursive: true);
         }
 
         return true;

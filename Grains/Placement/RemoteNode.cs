@@ -186,16 +186,16 @@ internal sealed class RemoteNode : IRemoteAttempt
     }
 
     /// <summary>Asks the node to cancel a task it runs for this owner (best effort: the owner has already failed it).</summary>
-    public void Cancel(TaskId taskId, bool force)
+    public void Cancel(TaskId taskId, bool force, bool recursive)
     {
-        _ = CancelAsync(taskId, force);
+        _ = CancelAsync(taskId, force, recursive);
     }
 
-    private async Task CancelAsync(TaskId taskId, bool force)
+    private async Task CancelAsync(TaskId taskId, bool force, bool recursive)
     {
         try
         {
-            await Endpoint.CancelTaskAsync(taskId, force).ConfigureAwait(false);
+            await Endpoint.CancelTaskAsync(taskId, force, recursive).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -21,4 +21,11 @@ internal interface ITaskRunner
         spec.State = TaskState.Done;
         spec.CompleteReturns(null, error);
     }
+
+    /// <summary>Lists <paramref name="spec"/>, just cancelled with <paramref name="error"/> before it finished, as failed
+    /// in the finished-task log now (Ray lists a cancelled task FAILED at once), unless it runs on another node (that
+    /// node lists it). This default, for a runner tested alone, keeps no log.</summary>
+    void RecordCancelled(TaskSpec spec, RayError error)
+    {
+    }
 }

@@ -123,6 +123,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
 
         spec.State = TaskState.Done;
         spec.RunningLease = null;
+        TaskChildren.Forget(spec); // its code is over: a cancel of a finished task reaches none of them
         var duration = spec.StartedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(spec.StartedAt);
 
         // Counted and in the event log before its result is out: a driver that sees the result (one spinning for it sees
@@ -171,9 +172,46 @@ internal sealed partial class TaskAttempts : ITaskRunner
         _reader.Objects.DropIfOrphaned(spec.Result);
     }
 
-    private void Record(TaskSpec spec, string node, TimeSpan duration, RayError? error) =>
+    /// <inheritdoc/>
+    public void RecordCancelled(TaskSpec spec, RayError error)
+    {
+        // Listed by the node it runs on; one run here for another owner that had not started here never ran (a cancel
+        // that overtook it, or found it queued) and is not listed. An owned one that had not started is listed as
+        // having run nowhere, as Ray lists a cancelled pending task.
+        var here = spec.State == TaskState.Running && spec.RunningLease is not null;
+        if ((spec.IsForeign && !here) || !spec.TryClaimCancelledRecord())
+        {
+            return;
+        }
+
+        var duration = here && spec.StartedAt != 0 ? Stopwatch.GetElapsedTime(spec.StartedAt) : TimeSpan.Zero;
+        Write(spec, here ? _node.Name : string.Empty, duration, error);
+    }
+
+    /// <summary>Writes the task's row in the finished-task log, once per finish; a cancelled task's row says it was
+    /// cancelled (FAILED, <see cref="TaskEventErrors.CancelledType"/>) whatever its code did after the cancel, and is
+    /// written once (most often by <see cref="RecordCancelled"/> at the cancel).</summary>
+    private void Record(TaskSpec spec, string node, TimeSpan duration, RayError? error)
+    {
+        if (spec.Cancelled)
+        {
+            if (!spec.TryClaimCancelledRecord())
+            {
+                return;
+            }
+
+            if (error?.Kind != RayErrorKind.Cancelled)
+            {
+                error = RayError.Create(RayErrorKind.Cancelled, $"Task {spec.DisplayName} ({spec.Id}) was cancelled.", spec.DisplayName);
+            }
+        }
+
+        Write(spec, node, duration, error);
+    }
+
+    private void Write(TaskSpec spec, string node, TimeSpan duration, RayError? error) =>
         _events.Record(new TaskEvent(spec.Id, spec.DisplayName, node, DateTimeOffset.UtcNow, duration,
-            error is null ? null : $"{error.ExceptionType}: {error.Message}", Math.Max(0, spec.Attempt - 1), spec.JobDriver));
+            error is null ? null : TaskEventErrors.Describe(error), Math.Max(0, spec.Attempt - 1), spec.JobDriver));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} failed on attempt {Attempt} and will be retried: {Reason}")]
     private static partial void LogTaskRetry(ILogger logger, string functionName, int attempt, string reason);

@@ -16,12 +16,15 @@ internal sealed class TaskDependencies
         _arguments = arguments;
     }
 
-    /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it.</summary>
+    /// <summary>Accepts a task whose owner is on this node: waits for its object arguments, then queues it. A new one
+    /// (<paramref name="countSubmitted"/>) submitted by a task's code is that task's child (a recursive cancel of the
+    /// task reaches it, <see cref="TaskChildren"/>).</summary>
     public void Submit(TaskSpec spec, bool countSubmitted = true)
     {
         if (countSubmitted)
         {
             _engine.Counts.RecordSubmitted();
+            TaskChildren.Register(spec);
         }
 
         List<ObjectEntry>? pending = null;

@@ -397,17 +397,27 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
     }
 
     /// <inheritdoc />
-    public void Cancel(bool force) => Cancel(force, null);
+    public void Cancel(bool force, bool recursive) => Cancel(force, recursive, null);
 
-    /// <summary>Cancels as <see cref="Cancel(bool)"/> does, the returns failing with <paramref name="reason"/> (null: "was
-    /// cancelled"), e.g. the task's placement group was removed.</summary>
-    public void Cancel(bool force, RayError? reason)
+    /// <summary>Cancels as <see cref="Cancel(bool, bool)"/> does, alone (not its children), the returns failing with
+    /// <paramref name="reason"/> (null: "was cancelled"), e.g. the task's placement group was removed.</summary>
+    public void Cancel(bool force, RayError? reason) => Cancel(force, recursive: false, reason);
+
+    private void Cancel(bool force, bool recursive, RayError? reason)
     {
+        var wasDone = State == TaskState.Done;
+        var error = reason ?? RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName);
+
         // The returns fail as cancelled before the task can see its cancellation: a task that starts now and throws on
         // its token must not complete them first with that exception (a RayTaskException instead of a cancel).
-        CompleteReturns(null, reason ?? RayError.Create(RayErrorKind.Cancelled, $"Task {DisplayName} ({Id}) was cancelled.", DisplayName));
+        CompleteReturns(null, error);
         _cancelled = true;
         Interlocked.MemoryBarrier(); // the flag before the look at the source, as the token's getter makes its source before it looks at the flag
+        if (!wasDone && RemoteNode is null)
+        {
+            Engine.Loops.Runner.RecordCancelled(this, error); // listed FAILED now, whatever its code does afterwards
+        }
+
         Volatile.Read(ref _rare)?.CancellationSource?.Cancel();
         if (State == TaskState.Queued)
         {
@@ -419,6 +429,14 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
             RunningLease?.Abandon(this);
         }
 
-        RemoteNode?.Cancel(Id, force);
+        RemoteNode?.Cancel(Id, force, recursive);
+        if (recursive && !wasDone)
+        {
+            TaskChildren.CancelAll(this, force); // Ray's default: the tasks it submitted, and theirs
+        }
     }
+
+    /// <summary>Claims the one row of this cancelled task in the finished-task log (written at the cancel, or when its
+    /// code ends if the cancel did not write it); false when it is taken.</summary>
+    public bool TryClaimCancelledRecord() => Interlocked.Exchange(ref Rare.CancelRecorded, 1) == 0;
 }

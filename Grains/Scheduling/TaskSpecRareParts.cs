@@ -28,6 +28,12 @@ internal sealed class TaskSpecRareParts
 
     public CancellationTokenSource? CancellationSource => Volatile.Read(ref Cancellation);
 
+    /// <summary>1 once the cancelled task's row is in the finished-task log (<see cref="TaskSpec.TryClaimCancelledRecord"/>).</summary>
+    public int CancelRecorded;
+
+    /// <summary>The tasks its code submitted (<see cref="TaskChildren"/>), made with the first.</summary>
+    public TaskChildren? Children;
+
     /// <summary>The context of the current attempt, made when its code first asks (<see cref="TaskSpec.ForNewAttempt"/>).</summary>
     public Execution.TaskContext? Context;
 }

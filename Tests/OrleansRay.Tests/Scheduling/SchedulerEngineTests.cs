@@ -284,8 +284,8 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         Assert.Equal(1, engine.QueuedCount);
         Assert.Equal(1, engine.Counts.WaitingForArgs);
 
-        queued.Cancel(force: false);
-        waitingForArgs.Cancel(force: false);
+        queued.Cancel(force: false, recursive: true);
+        waitingForArgs.Cancel(force: false, recursive: true);
 
         Assert.Equal(RayErrorKind.Cancelled, queued.Result.Error?.Kind);
         Assert.Equal(RayErrorKind.Cancelled, waitingForArgs.Result.Error?.Kind);

@@ -249,7 +249,7 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         };
 
         // The cancel arrives first (it was sent straight away while the task waited in its owner's send pump).
-        node.Runtime.Foreign.Cancel(task.Id, force: true);
+        node.Runtime.Foreign.Cancel(task.Id, force: true, recursive: true);
         Assert.Null(await node.Runtime.Foreign.RunAsync(node.Runtime.Node.Endpoint!, [task]));
 
         await Eventually.TrueAsync(
