@@ -137,9 +137,33 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             new LocalOwners(),
             sp.GetRequiredService<ILogger<NodeRuntime>>()));
         var host = builder.Build();
+
+        // Beside the client's start: a node's silo port given for the gateway (its --node-port for the head's --port) is
+        // told at once, before Orleans' client has retried (and warned) its way to the connect deadline.
+        using var stopStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopCheck = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var nodePort = NodePortCheck.SpeaksFirstAsync(endpoint, credentials, stopCheck.Token);
+        var start = host.StartAsync(stopStart.Token).WaitAsync(ConnectDeadline, cancellationToken);
+        if (await Task.WhenAny(start, nodePort).ConfigureAwait(false) == nodePort && await nodePort.ConfigureAwait(false))
+        {
+            await stopStart.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await start.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The start this driver cancelled (or that failed on its own meanwhile): nothing connected.
+            }
+
+            host.Dispose();
+            credentials?.Dispose();
+            throw new RayException(NodePortCheck.NotAGateway(address));
+        }
+
         try
         {
-            await host.StartAsync(cancellationToken).WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+            await start.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -151,8 +175,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             }
 
             throw new RayException(
-                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address (`orleansray status` prints it).{(credentials is null ? " Insecure = true connects without TLS: a cluster started without --insecure refuses that; give its auth token instead." : string.Empty)}",
+                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address: it is the head's client (gateway) port, its --port (default 30000; `orleansray status` prints it), not a node's --node-port nor the dashboard's URL.{(credentials is null ? " Insecure = true connects without TLS: a cluster started without --insecure refuses that; give its auth token instead." : string.Empty)}",
                 ex);
+        }
+        finally
+        {
+            await stopCheck.CancelAsync().ConfigureAwait(false);
         }
 
         var runtime = host.Services.GetRequiredService<NodeRuntime>();

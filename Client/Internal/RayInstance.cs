@@ -130,14 +130,14 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return ObjectResolver.GetAsync(objectRef, null, cancellationToken);
+        return ObjectResolver.GetAsync(objectRef, null, cancellationToken, Runtime.Reader);
     }
 
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         CheckTimeout(timeout);
-        return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken);
+        return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken, Runtime.Reader);
     }
 
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default)
@@ -163,7 +163,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
-            found[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs)));
+            found[i] = ObjectResolver.Find(refs[i] ?? throw new ArgumentException($"objectRefs[{i}] is null.", nameof(objectRefs)), Runtime.Reader);
             entries[i] = found[i].Entry;
         }
 
@@ -229,7 +229,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             CheckWaitList(refs);
         }
 
-        if (WaitAnswer.TryAnswer(refs, numReturns, timeout, cancellationToken) is { } answer)
+        if (WaitAnswer.TryAnswer(refs, numReturns, timeout, cancellationToken, Runtime.Reader) is { } answer)
         {
             return Task.FromResult(answer);
         }
@@ -237,7 +237,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var entries = new ObjectEntry[refs.Count];
         for (var i = 0; i < refs.Count; i++)
         {
-            entries[i] = ObjectResolver.Find(refs[i]).Entry;
+            entries[i] = ObjectResolver.Find(refs[i], Runtime.Reader).Entry;
         }
 
         return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken);
@@ -322,7 +322,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(objectRef);
-        var (_, entry) = ObjectResolver.Find(objectRef);
+        var (_, entry) = ObjectResolver.Find(objectRef, Runtime.Reader);
         if (entry.Producer is { } producer)
         {
             producer.Cancel(force, recursive);
@@ -334,7 +334,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public ValueTask<ObjectBuffer<T>> GetBufferAsync<T>(ObjectRef<T[]> objectRef, CancellationToken cancellationToken = default) where T : unmanaged
     {
         ThrowIfDisposed();
-        return ObjectBufferReader.GetAsync(this, objectRef, cancellationToken);
+        return ObjectBufferReader.GetAsync(Runtime.Reader, objectRef, cancellationToken);
     }
 
     public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class

@@ -13,10 +13,11 @@ internal static class ObjectBufferReader
     /// making task's retries, which usually end it first).</summary>
     private const int MaxRecoveries = 8;
 
-    public static async ValueTask<ObjectBuffer<T>> GetAsync<T>(IRay ray, ObjectRef<T[]> objectRef, CancellationToken cancellationToken) where T : unmanaged
+    /// <summary>A view of <paramref name="objectRef"/>'s array, for the <c>IRay</c> whose reader is <paramref name="caller"/>.</summary>
+    public static async ValueTask<ObjectBuffer<T>> GetAsync<T>(ObjectReader caller, ObjectRef<T[]> objectRef, CancellationToken cancellationToken) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(objectRef);
-        var (runtime, entry) = ObjectResolver.Find(objectRef);
+        var (runtime, entry) = ObjectResolver.Find(objectRef, caller);
         for (var recoveries = 0; ; recoveries++)
         {
             var outcome = entry.Read();

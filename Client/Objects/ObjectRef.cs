@@ -161,6 +161,25 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
     /// <summary>The reader of this ref in this process (see <see cref="_reader"/>).</summary>
     internal ObjectReader? Reader => _reader;
 
+    /// <summary>True when the runtime of this process that reads this ref (its owner, or the borrower it crossed to) has
+    /// shut down and is not <paramref name="reader"/>: another runtime of the process (two <c>Ray.InitAsync()</c>, the
+    /// first one's <c>IRay</c> disposed) is given a ref whose owner is gone.</summary>
+    internal bool HeldByShutDownRuntime(ObjectReader reader) =>
+        _reader is { Objects.IsCleared: true } held && !ReferenceEquals(held, reader);
+
+    /// <summary>An entry failed as lost, for a ref <see cref="HeldByShutDownRuntime"/>: its owner died (Ray's
+    /// OwnerDiedError, what a driver of a CLI cluster gets for a ref of a driver that exited), or, for a borrowed ref,
+    /// the runtime it was read through did.</summary>
+    internal ObjectEntry LostWithItsRuntime()
+    {
+        var message = IsBorrowed
+            ? $"Object {Id} was received by an OrleansRay instance of this process that has shut down (its IRay was disposed), and cannot be read through it: pass refs on through a live IRay."
+            : BorrowedFetch.OwnerDied(Id, string.Empty);
+        var entry = new ObjectEntry(Id);
+        entry.TrySetError(RayError.Create(RayErrorKind.ObjectLost, message));
+        return entry;
+    }
+
     /// <summary>True when this process borrows the object from an owner in another process.</summary>
     internal bool IsBorrowed => _reader is { } reader && reader.Owner != Owner;
 
@@ -216,6 +235,12 @@ public abstract class ObjectRef : IEquatable<ObjectRef>, IDisposable, IBorrowedR
 
     bool IBorrowedRef.TryBorrow(ObjectReader reader, out ObjectEntry entry)
     {
+        if (HeldByShutDownRuntime(reader))
+        {
+            entry = LostWithItsRuntime(); // the owner's objects went with it: fail the task now, as a dead owner's would
+            return true;
+        }
+
         if (!IsBorrowed && DetachedEntry is { } alone)
         {
             entry = alone; // a ref held in this process by the owner's code that read it

@@ -10,10 +10,12 @@ namespace OrleansRay;
 /// its mapping into a fresh value (objects are immutable: each reader gets its own copy).</remarks>
 internal static class ObjectResolver
 {
-    public static ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// <summary>Reads <paramref name="objectRef"/>'s object; <paramref name="caller"/>: the reader of the <c>IRay</c> that
+    /// asks (see <see cref="Find"/>), null for a read through the ref itself.</summary>
+    public static ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan? timeout, CancellationToken cancellationToken, ObjectReader? caller = null)
     {
         ArgumentNullException.ThrowIfNull(objectRef);
-        var (runtime, entry) = Find(objectRef);
+        var (runtime, entry) = Find(objectRef, caller);
         var outcome = entry.Read();
         if (outcome.IsComplete && outcome.Stored is null)
         {
@@ -98,16 +100,25 @@ internal static class ObjectResolver
 
     /// <summary>The reader and entry of <paramref name="objectRef"/>: its owner's entry when the owner is in this
     /// process, else the local entry that reads it through its owner (a borrower).</summary>
+    /// <param name="objectRef">The ref.</param>
+    /// <param name="caller">The reader of the live <c>IRay</c> that asks, if one does. A ref of another runtime of this
+    /// process that has shut down (another <c>IRay</c>, disposed) is then an object whose owner died: its entry is one
+    /// failed as lost (a get raises <see cref="ObjectLostException"/>, a wait finds it ready), not this node's shutdown.</param>
     /// <exception cref="ObjectLostException">The owner is not reachable from here, or the object no longer exists.</exception>
     /// <exception cref="ObjectDisposedException">The runtime that reads this ref (its owner, or the borrower it crossed
-    /// to) has shut down: the driver's <c>IRay</c> was disposed, or its node stopped.</exception>
-    public static (ObjectReader Runtime, ObjectEntry Entry) Find(ObjectRef objectRef)
+    /// to) has shut down: the driver's <c>IRay</c> was disposed, or its node stopped; and no other <paramref name="caller"/> asks.</exception>
+    public static (ObjectReader Runtime, ObjectEntry Entry) Find(ObjectRef objectRef, ObjectReader? caller = null)
     {
         if (objectRef.Reader is not { } reader)
         {
             throw new ObjectLostException(
                 $"Object {objectRef.Id} is owned by worker {objectRef.Owner}, which is not in this process: its owner has shut down, " +
                 "or the ref crossed to a process that cannot reach it.");
+        }
+
+        if (caller is not null && objectRef.HeldByShutDownRuntime(caller))
+        {
+            return (caller, objectRef.LostWithItsRuntime());
         }
 
         if (reader.Objects.IsCleared)

@@ -16,11 +16,12 @@ internal static class WaitAnswer
     private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
 
     /// <summary>The answer if <paramref name="numReturns"/> of <paramref name="refs"/> are ready now (or after a driver's
-    /// brief spin), else null; <paramref name="refs"/> is validated (no null item) by the caller.</summary>
-    public static WaitResult<TRef>? TryAnswer<TRef>(IReadOnlyList<TRef> refs, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken)
+    /// brief spin), else null; <paramref name="refs"/> is validated (no null item) by the caller, the reader of whose
+    /// <c>IRay</c> is <paramref name="caller"/> (see <see cref="ObjectResolver.Find"/>).</summary>
+    public static WaitResult<TRef>? TryAnswer<TRef>(IReadOnlyList<TRef> refs, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken, ObjectReader caller)
         where TRef : ObjectRef
     {
-        if (TryAnswerNow(refs, numReturns, out var waitFor) is { } answer)
+        if (TryAnswerNow(refs, numReturns, caller, out var waitFor) is { } answer)
         {
             return answer;
         }
@@ -52,13 +53,13 @@ internal static class WaitAnswer
             spinner.SpinOnce(sleep1Threshold: -1);
         }
 
-        return TryAnswerNow(refs, numReturns, out _);
+        return TryAnswerNow(refs, numReturns, caller, out _);
     }
 
     /// <summary>Looks at <paramref name="refs"/> in order until <paramref name="numReturns"/> are ready; the rest go to
     /// the not-ready list unexamined. Null when fewer are ready, with <paramref name="firstNotReady"/> the entry of
     /// the first ref not ready.</summary>
-    private static WaitResult<TRef>? TryAnswerNow<TRef>(IReadOnlyList<TRef> refs, int numReturns, out ObjectEntry? firstNotReady)
+    private static WaitResult<TRef>? TryAnswerNow<TRef>(IReadOnlyList<TRef> refs, int numReturns, ObjectReader caller, out ObjectEntry? firstNotReady)
         where TRef : ObjectRef
     {
         firstNotReady = null;
@@ -68,7 +69,7 @@ internal static class WaitAnswer
         while (ready.Count < numReturns && examined < refs.Count)
         {
             var objectRef = refs[examined];
-            var entry = ObjectResolver.Find(objectRef).Entry;
+            var entry = ObjectResolver.Find(objectRef, caller).Entry;
             if (entry.IsComplete)
             {
                 objectRef.DetachAfterRead(entry); // as a get's: found complete, a ref held by nothing else holds it alone

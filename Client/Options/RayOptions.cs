@@ -25,6 +25,9 @@ public sealed class RayOptions
     public long? Memory { get; set; }
 
     /// <summary>A running cluster to connect to: "host:port" of a gateway, or "auto". Default: null = start an embedded node.</summary>
+    /// <remarks>The gateway is the head's <c>--port</c> (default 30000), not a node's <c>--node-port</c> nor the dashboard's
+    /// URL: <see cref="Ray.InitAsync"/> throws <see cref="ArgumentException"/> for a URL, and <see cref="RayException"/> for
+    /// an address that answers as a node's silo port, each saying which address to give.</remarks>
     public string? Address { get; set; }
 
     /// <summary>The cluster's auth token, for a connected driver (<see cref="Address"/>). Default: null =
@@ -116,6 +119,15 @@ public sealed class RayOptions
         if (CodeCacheBytes < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(CodeCacheBytes), CodeCacheBytes, "RayOptions.CodeCacheBytes must be >= 0 bytes (0: keep no unused code).");
+        }
+
+        if (Address is { } address && address.Contains("://", StringComparison.Ordinal))
+        {
+            // Ray's ray.init takes "ray://" and its job verbs the dashboard's http:// URL, so people give one here too
+            // (the CLI's --address says the same: OptionValues.HostPort).
+            throw new ArgumentException(
+                $"RayOptions.Address = \"{address}\" is a URL: a driver connects to the cluster's gateway \"HOST:PORT\", e.g. \"127.0.0.1:30000\" (the Address `orleansray start --head` and `orleansray status` print; the head's --port), or \"auto\". The http:// dashboard URL is for the `orleansray job` verbs (job submit, list, status, logs, stop).",
+                nameof(Address));
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))

@@ -46,6 +46,26 @@ internal sealed class JobSubmitCommand : Command
         SetAction(RunAsync);
     }
 
+    /// <summary>The job API URL an example should show: the <c>--address</c> (or <c>$ORLEANSRAY_ADDRESS</c>) URL given,
+    /// else the dashboard of the head running on this machine (its pid file has it: it is on 8265 only by default, and
+    /// on another port when that was taken or --dashboard-port said so), else the default one on this machine.</summary>
+    private string JobApiExample(ParseResult parse, CliPaths paths)
+    {
+        try
+        {
+            if (JobCommand.HttpAddress(parse.GetValue(_address)) is { } given)
+            {
+                return given.ToString().TrimEnd('/');
+            }
+        }
+        catch (CliException)
+        {
+            // Not a valid URL: the example shows a good one instead.
+        }
+
+        return paths.RunningHead()?.DashboardUrl?.TrimEnd('/') ?? "http://127.0.0.1:" + StartCommand.DefaultDashboardPort.ToString(CultureInfo.InvariantCulture);
+    }
+
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
@@ -57,7 +77,7 @@ internal sealed class JobSubmitCommand : Command
         var command = parse.GetValue(_command) ?? [];
         if (command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
         {
-            throw CliException.Usage("give the command to run after --, e.g. `orleansray job submit --address http://127.0.0.1:8265 -- dotnet run --project MyApp`.");
+            throw CliException.Usage($"give the command to run after --, e.g. `orleansray job submit --address {JobApiExample(parse, paths)} -- dotnet run --project MyApp`.");
         }
 
         var jobId = parse.GetValue(_jobId) ?? "job-" + Guid.NewGuid().ToString("N")[..8];

@@ -192,6 +192,22 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_without_a_command_shows_the_running_heads_dashboard_url_not_the_default_port()
+    {
+        // The shared head's dashboard is on a test port, never 8265: the example must be the URL that works here.
+        var result = await Cluster.RunAsync("job", "submit");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"`orleansray job submit --address {Cluster.DashboardUrl} -- dotnet run --project MyApp`", line, StringComparison.Ordinal);
+
+        // A URL given with --address is the one shown.
+        var given = await Cluster.RunAsync("job", "submit", "--address", "http://10.0.0.5:9999");
+        Assert.True(given.ExitCode == 2, given.ToString());
+        Assert.Contains("`orleansray job submit --address http://10.0.0.5:9999 -- dotnet run", given.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Logs_of_a_driver_run_directly_on_this_machine_say_it_was_not_submitted_and_where_its_output_went()
     {
         // A connected driver in this process: a job in the table, but no job log (its output is its own console).

@@ -7,7 +7,8 @@ using Xunit;
 namespace OrleansRay.Tests;
 
 /// <summary>Options at the edges: a node with far more logical CPUs than threads a process can run, enum options out of
-/// range, and "auto" with the job API's URL in $ORLEANSRAY_ADDRESS (reviewer's defects, 2026-12-05).</summary>
+/// range, "auto" with the job API's URL in $ORLEANSRAY_ADDRESS (reviewer's defects, 2026-12-05), and a URL (the
+/// dashboard's) as the address.</summary>
 public sealed class RayOptionsLimitsTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
@@ -162,6 +163,18 @@ public sealed class RayOptionsLimitsTests
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:31265")]
+    [InlineData("ray://head.example:10001")]
+    public async Task An_address_that_is_a_URL_is_refused_saying_to_give_the_gateway_host_and_port(string url)
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => Ray.InitAsync(new RayOptions { Address = url }));
+        Assert.Equal(nameof(RayOptions.Address), ex.ParamName);
+        Assert.StartsWith($"RayOptions.Address = \"{url}\" is a URL: a driver connects to the cluster's gateway \"HOST:PORT\", e.g. \"127.0.0.1:30000\"", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("`orleansray job` verbs", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot be resolved", ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>An environment of its own for the test (the process's variables are shared by tests running at once).</summary>
