@@ -4,6 +4,9 @@ namespace OrleansRay;
 public sealed class RayOptions
 {
     /// <summary>CPUs of the embedded node. Default: <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <remarks>This and the other node options (<see cref="NumGpus"/>, <see cref="Resources"/>, <see cref="ObjectStoreMemory"/>,
+    /// <see cref="Memory"/>) are refused together with <see cref="Address"/> (<see cref="ArgumentException"/>), as Ray's
+    /// <c>ray.init</c> refuses <c>num_cpus</c> with an address: a connected driver adds nothing to the cluster.</remarks>
     public double? NumCpus { get; set; }
 
     /// <summary>GPUs of the embedded node. Default: 0.</summary>
@@ -88,6 +91,38 @@ public sealed class RayOptions
     /// console only. Not public: an application that wants its own logging hosts a node with <c>UseOrleansRay</c>.</summary>
     internal Microsoft.Extensions.Logging.ILoggerProvider? LogTo { get; set; }
 
+    /// <summary>The names of the embedded node's options that were given (a connected driver refuses them).</summary>
+    private string[] NodeOptionsGiven()
+    {
+        var given = new List<string>();
+        if (NumCpus is not null)
+        {
+            given.Add(nameof(NumCpus));
+        }
+
+        if (NumGpus != 0)
+        {
+            given.Add(nameof(NumGpus));
+        }
+
+        if (Resources.Count > 0)
+        {
+            given.Add(nameof(Resources));
+        }
+
+        if (ObjectStoreMemory is not null)
+        {
+            given.Add(nameof(ObjectStoreMemory));
+        }
+
+        if (Memory is not null)
+        {
+            given.Add(nameof(Memory));
+        }
+
+        return [.. given];
+    }
+
     internal void Validate()
     {
         if (NumCpus is { } cpus && (cpus < 0 || double.IsNaN(cpus) || double.IsInfinity(cpus)))
@@ -128,6 +163,15 @@ public sealed class RayOptions
             throw new ArgumentException(
                 $"RayOptions.Address = \"{address}\" is a URL: a driver connects to the cluster's gateway \"HOST:PORT\", e.g. \"127.0.0.1:30000\" (the Address `orleansray start --head` and `orleansray status` print; the head's --port), or \"auto\". The http:// dashboard URL is for the `orleansray job` verbs (job submit, list, status, logs, stop).",
                 nameof(Address));
+        }
+
+        if (Address is not null && NodeOptionsGiven() is { Length: > 0 } given)
+        {
+            // Ray's ray.init refuses num_cpus, num_gpus, resources and object_store_memory with an address: a driver that
+            // connects adds nothing to the cluster, so the values would be silently ignored.
+            throw new ArgumentException(
+                $"RayOptions.{string.Join(", RayOptions.", given)} {(given.Length == 1 ? "is" : "are")} set together with Address = \"{Address}\": a connected driver adds no resources or store to the cluster (its nodes have theirs, from `orleansray start --num-cpus ... --resources ... --object-store-memory ...`). Remove {(given.Length == 1 ? "it" : "them")}, or leave Address null to start an embedded node with {(given.Length == 1 ? "it" : "them")}.",
+                given[0]);
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))

@@ -177,6 +177,21 @@ public sealed class RayOptionsLimitsTests
         Assert.DoesNotContain("cannot be resolved", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Node_options_given_with_an_address_are_refused_as_Ray_refuses_num_cpus_when_connecting()
+    {
+        // Nothing listens on port 1: the check comes before any connection.
+        var one = await Assert.ThrowsAsync<ArgumentException>(() => Ray.InitAsync(new RayOptions { Address = "127.0.0.1:1", NumCpus = 3 }));
+        Assert.Equal(nameof(RayOptions.NumCpus), one.ParamName);
+        Assert.StartsWith("RayOptions.NumCpus is set together with Address = \"127.0.0.1:1\": a connected driver adds no resources or store to the cluster", one.Message, StringComparison.Ordinal);
+        Assert.Contains("Remove it, or leave Address null to start an embedded node with it.", one.Message, StringComparison.Ordinal);
+
+        var several = new RayOptions { Address = "auto", NumGpus = 1, ObjectStoreMemory = 64L << 20, Memory = 1 << 30 };
+        several.Resources["accel"] = 1;
+        var many = await Assert.ThrowsAsync<ArgumentException>(() => Ray.InitAsync(several));
+        Assert.StartsWith("RayOptions.NumGpus, RayOptions.Resources, RayOptions.ObjectStoreMemory, RayOptions.Memory are set together with Address = \"auto\"", many.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>An environment of its own for the test (the process's variables are shared by tests running at once).</summary>
     private static Func<string, string?> EnvironmentOf(string? address, string root) => name => name switch
     {
