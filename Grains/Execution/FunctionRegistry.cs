@@ -126,7 +126,12 @@ internal static class FunctionRegistry
     {
         if (packages is null || !packages.TryGet(descriptor.Code, out var package))
         {
-            throw new FunctionUnavailableException($"The job code {CodePackage.Short(descriptor.Code)} of {descriptor} is not loaded on this node.");
+            // Tasks load their job's code before they resolve; what gets here is mostly a call to an actor another job
+            // created (a detached one, found by name) from a different build, whose methods this node does not have.
+            throw new FunctionUnavailableException(
+                $"{descriptor.TypeName}.{descriptor.MethodName} in {descriptor.AssemblyName} comes from job code {CodePackage.Short(descriptor.Code)}, which is not loaded on this node. " +
+                "A call to an actor runs in the code of the job that created the actor: another build of the application, or the same build with other RuntimeEnv environment variables (each is other job code), cannot call its methods. " +
+                "Call it from the same build, or make it a grain-interface actor (ray.CreateActorAsync<IMyActor>), whose interface both builds share.");
         }
 
         if (package.Functions.TryGetValue(descriptor, out var cached))

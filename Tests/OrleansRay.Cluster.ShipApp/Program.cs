@@ -11,7 +11,10 @@ namespace ShipApp;
 /// (another build running at the same time) and runs the round again.
 /// <c>hold</c> runs one round, keeps an actor alive, prints "holding" and waits to be killed.
 /// <c>jobs N</c> runs N jobs one after another (each connection is a job; each has its own environment variable, so its
-/// own code package on the nodes), each a short round.</summary>
+/// own code package on the nodes), each a short round.
+/// <c>detached NAME</c> creates the detached actor NAME (an <see cref="Accumulator"/> of this build) and ends;
+/// <c>call-detached NAME [kill]</c> calls it with this build's method, prints "called = TOTAL" or "call failed: TYPE:
+/// MESSAGE", and with <c>kill</c> kills it.</summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -45,8 +48,42 @@ public static class Program
                 }
 
                 return 0;
+            case "detached":
+            {
+                // A detached actor of this build, left running for another job (of this build or another) to call.
+                await using var ray = await Connect("detached");
+                var actor = ray.Actor(() => new Accumulator(100)).Options(new ActorOptions { Name = args[1], Lifetime = ActorLifetime.Detached, NumCpus = 0 }).Remote();
+                _ = await ray.GetAsync(actor.Task(a => a.Add(1)).Remote(), TimeSpan.FromSeconds(60));
+                Console.WriteLine("created " + args[1]);
+                return 0;
+            }
+
+            case "call-detached":
+            {
+                // Calls the detached actor NAME with this build's method; with "kill", kills it afterwards. The job's
+                // environment is the creator's, so the same build's job code is the same package.
+                await using var ray = await Connect("detached");
+                var actor = await ray.GetActorAsync<Accumulator>(args[1]);
+                try
+                {
+                    var total = await ray.GetAsync(actor.Task(a => a.Add(1)).Remote(), TimeSpan.FromSeconds(60));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"called = {total}"));
+                }
+                catch (RayException ex)
+                {
+                    Console.WriteLine($"call failed: {ex.GetType().Name}: {ex.Message}");
+                }
+
+                if (args.Length > 2 && args[2] == "kill")
+                {
+                    await ray.KillAsync(actor);
+                }
+
+                return 0;
+            }
+
             default:
-                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | hold | jobs N");
+                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | hold | jobs N | detached NAME | call-detached NAME [kill]");
                 return 2;
         }
     }

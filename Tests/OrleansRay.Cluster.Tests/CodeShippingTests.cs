@@ -89,6 +89,26 @@ public sealed class CodeShippingTests : IClassFixture<ShipCluster>, IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_detached_actor_answers_jobs_of_its_own_build_and_tells_another_build_why_it_cannot()
+    {
+        var name = "acc-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "detached", name);
+        Assert.True(created.ExitCode == 0 && created.Output.Contains("created " + name, StringComparison.Ordinal), created + _cluster.Diagnostics());
+
+        // Another build's method: refused, saying why and what to do (it named the job code twice and said no more).
+        var other = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp.V2"), "call-detached", name);
+        Assert.True(other.ExitCode == 0, other.ToString());
+        var failure = other.Output.Split('\n').Single(l => l.StartsWith("call failed: ", StringComparison.Ordinal));
+        Assert.Contains("which is not loaded on this node. A call to an actor runs in the code of the job that created the actor", failure, StringComparison.Ordinal);
+        Assert.Contains("Call it from the same build, or make it a grain-interface actor", failure, StringComparison.Ordinal);
+
+        // The same build from a new job: its code is the actor's, so the call runs (100 + 1 + 1).
+        var same = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "call-detached", name, "kill");
+        Assert.True(same.ExitCode == 0 && same.Output.Contains("called = 102", StringComparison.Ordinal), same.ToString());
+        await WaitForNoJobCodeAsync();
+    }
+
+    [Fact]
     public async Task Fifty_jobs_in_a_row_leave_node_memory_and_load_contexts_flat()
     {
         // Each job of the run has its own environment variable, so its own code package: a node loads 50 contexts.
