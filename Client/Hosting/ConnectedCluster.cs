@@ -251,9 +251,14 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             return null;
         }
 
-        runtime.AttachStore(
-            new LocalObjectStore(client, info.TransferEndPoint, runtime.Options, runtime.Copier.Serializer, services.GetRequiredService<ILogger<LocalObjectStore>>()) { SocketPath = socket },
-            node.NodeId.Value ?? string.Empty);
+        var store = new LocalObjectStore(client, info.TransferEndPoint, runtime.Options, runtime.Copier.Serializer, services.GetRequiredService<ILogger<LocalObjectStore>>()) { SocketPath = socket };
+        runtime.AttachStore(store, node.NodeId.Value ?? string.Empty);
+        if (node.Endpoint is { } owner)
+        {
+            // The node records each put as this driver's, so it frees them if the driver is killed (as for NodePuts).
+            runtime.Values.RecordedPuts = new RecordedStorePuts(store, owner, node.NodeId.Value ?? string.Empty, runtime.WorkerId);
+        }
+
         return client;
     }
 

@@ -49,8 +49,13 @@ internal sealed class StoredValues
     /// by driver: freed here when their driver is gone.</summary>
     public DriverObjects DriverObjects { get; } = new();
 
-    /// <summary>Where this runtime's large values go: its own store, else <see cref="NodePuts"/>; null when they stay inline.</summary>
-    public IObjectStorePuts? Puts => (IObjectStorePuts?)Store ?? NodePuts;
+    /// <summary>The puts of a connected driver into the store it attached (the node it connected through is on its
+    /// machine), each recorded as the driver's by that node; null otherwise. Set once, at connect, before any put.</summary>
+    public RecordedStorePuts? RecordedPuts { get; set; }
+
+    /// <summary>Where this runtime's large values go: <see cref="RecordedPuts"/> for a connected driver that attached
+    /// its node's store, else its own store, else <see cref="NodePuts"/>; null when they stay inline.</summary>
+    public IObjectStorePuts? Puts => (IObjectStorePuts?)RecordedPuts ?? (IObjectStorePuts?)Store ?? NodePuts;
 
     /// <summary>Bytes this runtime pulled or fetched from other nodes' stores.</summary>
     public long PulledBytes => Interlocked.Read(ref _pulledBytes);

@@ -11,14 +11,15 @@ public static class HeldRefs
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     /// <summary>Puts a 1,200,000-byte array (stored in the node's object store, not inline), creates the detached actor
-    /// <paramref name="name"/> (a <see cref="RefHolder"/>), gives it the ref and prints "holding NAME".</summary>
+    /// <paramref name="name"/> (a <see cref="RefHolder"/>), gives it the ref and prints "holding NAME object HI16LO16" (the
+/// object's id as 32 hex digits).</summary>
     public static async Task OwnAsync(IRay ray, string name)
     {
         ArgumentNullException.ThrowIfNull(ray);
         var value = await ray.PutAsync(new int[300_000]);
         var holder = ray.Actor(() => new RefHolder()).Options(new ActorOptions { Name = name, Lifetime = ActorLifetime.Detached, NumCpus = 0 }).Remote();
         _ = await ray.GetAsync(holder.Task(RefHolderCalls.Hold, new[] { value }).Remote(), Deadline);
-        Console.WriteLine($"holding {name}");
+        Console.WriteLine($"holding {name} object {value.Id.Hi:x16}{value.Id.Lo:x16}");
         Console.Out.Flush();
     }
 

@@ -45,6 +45,11 @@ public sealed class KilledOwnerReadTests : IAsyncLifetime
         try
         {
             await owner.WaitForAsync("holding " + name, ReadyDeadline);
+            var hex = owner.Output.Split('\n').Single(l => l.StartsWith("holding " + name, StringComparison.Ordinal)).Split(' ')[^1];
+            var id = new ObjectStore.StoreObjectId(ulong.Parse(hex[..16], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(hex[16..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            // The driver runs on the head's machine: it put the object into the head's store itself.
+            await using var headStore = await NodeStores.ConnectAsync(Cluster, Cluster.Head);
+            Assert.True(await headStore.ContainsAsync(id), "the owner's put is not in the head's store");
             owner.Kill(); // SIGKILL: no dispose, no goodbye
 
             var reader = new TestAppProcess(Cluster, "read-held", name, ReadSeconds);
@@ -54,6 +59,10 @@ public sealed class KilledOwnerReadTests : IAsyncLifetime
                 Assert.True(reader.ExitCode == 0, reader.ToString());
                 Assert.Contains("lost: Object ", reader.Output, StringComparison.Ordinal);
                 Assert.Contains("has died", reader.Output, StringComparison.Ordinal);
+
+                // The dead owner's object is freed from the head's store (Ray frees a dead owner's objects), though a
+                // detached actor borrowed it: the head recorded the put as the driver's before it was stored.
+                await Poll.UntilAsync(async () => !await headStore.ContainsAsync(id), ReadyDeadline, "the killed owner's object to leave the head's store", () => hex);
             }
             finally
             {
