@@ -37,6 +37,25 @@ public sealed class RayError
     /// <see cref="FunctionName"/> and <see cref="ExceptionType"/> stay those of the code that threw first.</summary>
     [Id(7)] public string RethrownBy { get; init; } = string.Empty;
 
+    /// <summary>Full names of the original exception's type and of each base type up to <see cref="Exception"/>, most
+    /// derived first (empty when no exception was thrown): what lets a reader in another process ask whether the
+    /// original is of a type it knows (<c>RayTaskException.Is&lt;T&gt;()</c>), as Ray's RayTaskError is an instance of
+    /// the user's exception class.</summary>
+    [Id(8)] public string[] ExceptionTypes { get; init; } = [];
+
+    /// <summary>The full names of <paramref name="type"/> and its base types up to <see cref="Exception"/> (see <see cref="ExceptionTypes"/>).</summary>
+    public static string[] TypeNamesOf(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var names = new List<string>();
+        for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
+        {
+            names.Add(t.FullName ?? t.Name);
+        }
+
+        return [.. names];
+    }
+
     /// <summary>The exception object itself, only within the process where it was thrown (not serialized).</summary>
     public Exception? Original { get => _original; init => _original = value; }
 
@@ -64,6 +83,7 @@ public sealed class RayError
             Kind = RayErrorKind.TaskFailed,
             FunctionName = functionName,
             ExceptionType = exception.GetType().FullName ?? exception.GetType().Name,
+            ExceptionTypes = TypeNamesOf(exception.GetType()),
             Message = Read(exception, static e => e.Message),
             RemoteStackTrace = Text(exception),
             Original = exception,
@@ -86,6 +106,7 @@ public sealed class RayError
             Kind = Kind,
             FunctionName = FunctionName,
             ExceptionType = ExceptionType,
+            ExceptionTypes = ExceptionTypes,
             Message = Message,
             RemoteStackTrace = $"{RemoteStackTrace}\n   --- rethrown by {functionName} ---\n{frames}",
             ActorId = ActorId,
@@ -116,6 +137,7 @@ public sealed class RayError
         Kind = Kind,
         FunctionName = FunctionName,
         ExceptionType = ExceptionType,
+        ExceptionTypes = ExceptionTypes,
         Message = Message,
         RemoteStackTrace = RemoteStackTrace,
         ActorId = ActorId,

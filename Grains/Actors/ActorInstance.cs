@@ -98,6 +98,7 @@ internal static class ActorInstance
         Kind = RayErrorKind.ActorDied,
         FunctionName = cause.FunctionName,
         ExceptionType = cause.ExceptionType,
+        ExceptionTypes = cause.ExceptionTypes,
         Message = message,
         RemoteStackTrace = cause.RemoteStackTrace,
         ActorId = spec.ActorId,

@@ -94,6 +94,7 @@ internal static class WireCheck
         Kind = RayErrorKind.TaskFailed,
         FunctionName = functionName,
         ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        ExceptionTypes = RayError.TypeNamesOf(failure.GetType()),
         Message = $"it could not be sent to {destination}: {failure.Message}",
         RemoteStackTrace = RayError.Text(failure),
         ActorId = actorId,
@@ -105,6 +106,7 @@ internal static class WireCheck
         Kind = RayErrorKind.TaskFailed,
         FunctionName = functionName,
         ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
+        ExceptionTypes = RayError.TypeNamesOf(failure.GetType()),
         Message = valueType is null
             ? $"its result could not be serialized to send it to its owner: {failure.Message}"
             : IsLazySequence(valueType)
@@ -131,6 +133,7 @@ internal static class WireCheck
             Kind = error.Kind,
             FunctionName = functionName,
             ExceptionType = error.ExceptionType,
+            ExceptionTypes = error.ExceptionTypes,
             Message = error.Message,
             RemoteStackTrace = error.RemoteStackTrace,
             ActorId = error.ActorId,

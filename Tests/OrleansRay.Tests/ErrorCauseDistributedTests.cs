@@ -61,6 +61,12 @@ public sealed class ErrorCauseDistributedTests : IAsyncLifetime
         var text = ex.ToString();
         Assert.Contains("---> System.FormatException: inner cause", text, StringComparison.Ordinal);
         Assert.Contains(ex.RemoteStackTrace, ex.StackTrace, StringComparison.Ordinal);
+
+        // Without the original, its type and base types still answer Is<T>() by name.
+        Assert.True(ex.Is<InvalidOperationException>());
+        Assert.True(ex.Is<SystemException>());
+        Assert.False(ex.Is<FormatException>()); // the inner cause's type is not the failure's
+        Assert.False(ex.Is<ArgumentException>());
     }
 
     [Fact]

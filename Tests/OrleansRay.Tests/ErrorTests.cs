@@ -27,6 +27,19 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task Is_tells_the_original_exceptions_type_and_base_types_as_Rays_error_is_an_instance_of_the_users_class()
+    {
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.Task(ThrowArgumentNull, "input").Remote());
+        Assert.True(ex.Is<ArgumentNullException>());
+        Assert.True(ex.Is<ArgumentException>());
+        Assert.True(ex.Is(typeof(Exception)));
+        Assert.False(ex.Is<InvalidOperationException>());
+        Assert.Equal(["System.ArgumentNullException", "System.ArgumentException", "System.SystemException", "System.Exception"], ex.OriginalExceptionTypes);
+    }
+
+    public static int ThrowArgumentNull(string name) => throw new ArgumentNullException(name);
+
+    [Fact]
     public async Task Exceptions_thrown_after_an_await_are_captured_the_same_way()
     {
         var ex = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.Task(ThrowAsync, 3).Remote());
