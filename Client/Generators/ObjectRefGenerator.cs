@@ -164,7 +164,8 @@ public readonly struct StreamingTaskCall<T>
     }
 
     /// <summary>Submits the task and returns its generator at once; the refs of its items arrive as it yields them.</summary>
-    /// <exception cref="ArgumentException">The function captures state, or an argument cannot be serialized.</exception>
+    /// <exception cref="ArgumentException">The function captures state, an argument cannot be serialized, or the retry
+    /// options are invalid (<see cref="TaskOptions.RetryExceptionTypes"/>).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public ObjectRefGenerator<T> Remote()
     {
@@ -184,7 +185,7 @@ public readonly struct StreamingTaskCall<T>
             args,
             _options is null ? ResourceShape.OneCpu : options.ToResourceSet(),
             options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries,
-            options.RetryExceptions,
+            options.ToExceptionRetry(),
             options.Name,
             _ray.Namespace,
             options.ToPlacementHint(),

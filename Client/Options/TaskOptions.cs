@@ -18,8 +18,27 @@ public sealed class TaskOptions
     /// <summary>Re-runs when the node running it dies (and, with <see cref="RetryExceptions"/>, when it throws). Default: 3.</summary>
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>Retry when the function throws. Default: false.</summary>
+    /// <summary>Retry when the function throws, whatever it throws (Ray's <c>retry_exceptions=True</c>), while
+    /// <see cref="MaxRetries"/> lasts. Default: false. To retry only some exceptions, list their types in
+    /// <see cref="RetryExceptionTypes"/> instead (giving both is refused).</summary>
     public bool RetryExceptions { get; set; }
+
+    /// <summary>Exception types to retry (Ray's <c>retry_exceptions=[ValueError, ...]</c>): when it holds types, an
+    /// exception the function throws runs the task again, while <see cref="MaxRetries"/> lasts, only when it is of one of
+    /// them or derives from one; any other exception fails the task at once. Default: empty (then
+    /// <see cref="RetryExceptions"/> decides). Add to it: <c>new TaskOptions { MaxRetries = 3, RetryExceptionTypes = {
+    /// typeof(TimeoutException) } }</c>.</summary>
+    /// <remarks>
+    /// <para>Each type must be <see cref="Exception"/> or derive from it; <c>.Remote()</c> throws
+    /// <see cref="ArgumentException"/> for one that is not (or null, or an open generic type), and when
+    /// <see cref="RetryExceptions"/> is also true (give one or the other).</para>
+    /// <para>The node that runs the task compares the full names of the thrown exception's type and of each of its base
+    /// types with the listed types' full names, so job code loaded there in a load context of its own matches too. A
+    /// failure the function rethrows from a task it awaited (a <see cref="RayTaskException"/>) also matches by the type
+    /// that task threw (as <see cref="RayTaskException.Is(Type)"/>), as Ray's <c>RayTaskError</c> is an instance of its
+    /// cause's class. A node's death is retried regardless (see <see cref="MaxRetries"/>).</para>
+    /// </remarks>
+    public IList<Type> RetryExceptionTypes { get; } = new List<Type>();
 
     /// <summary>A name shown in errors and the dashboard. Default: the function's name.</summary>
     public string? Name { get; set; }
@@ -55,9 +74,70 @@ public sealed class TaskOptions
             throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "TaskOptions.MaxRetries must be >= 0 (or -1 for unlimited).");
         }
 
+        CheckRetryExceptionTypes();
         if (GeneratorBackpressureNumObjects is 0 or < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(GeneratorBackpressureNumObjects), GeneratorBackpressureNumObjects, "TaskOptions.GeneratorBackpressureNumObjects must be >= 1 (or -1 for no bound).");
+        }
+    }
+
+    /// <summary>What the node is told of which exceptions to retry: null (none, the common case) unless
+    /// <see cref="RetryExceptions"/> or <see cref="RetryExceptionTypes"/> says otherwise. Call after <see cref="Validate"/>.</summary>
+    internal Scheduling.ExceptionRetry? ToExceptionRetry()
+    {
+        if (RetryExceptionTypes.Count == 0)
+        {
+            return RetryExceptions ? Scheduling.ExceptionRetry.All : null;
+        }
+
+        var names = new List<string>(RetryExceptionTypes.Count);
+        foreach (var type in RetryExceptionTypes)
+        {
+            var name = type.FullName ?? type.Name;
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return Scheduling.ExceptionRetry.Of(all: false, [.. names]);
+    }
+
+    private void CheckRetryExceptionTypes()
+    {
+        if (RetryExceptionTypes.Count == 0)
+        {
+            return;
+        }
+
+        if (RetryExceptions)
+        {
+            throw new ArgumentException(
+                "TaskOptions.RetryExceptions = true retries every exception, and RetryExceptionTypes only the listed types: give one of them " +
+                "(RetryExceptions = true alone to retry any exception, or RetryExceptionTypes alone to retry only those).",
+                nameof(RetryExceptionTypes));
+        }
+
+        foreach (var type in RetryExceptionTypes)
+        {
+            if (type is null)
+            {
+                throw new ArgumentException("TaskOptions.RetryExceptionTypes holds null: list exception types, e.g. typeof(TimeoutException).", nameof(RetryExceptionTypes));
+            }
+
+            if (!typeof(Exception).IsAssignableFrom(type))
+            {
+                throw new ArgumentException(
+                    $"TaskOptions.RetryExceptionTypes holds {type.FullName ?? type.Name}, which is not an exception type: each must be System.Exception or derive from it.",
+                    nameof(RetryExceptionTypes));
+            }
+
+            if (type.ContainsGenericParameters)
+            {
+                throw new ArgumentException(
+                    $"TaskOptions.RetryExceptionTypes holds the open generic type {type.FullName ?? type.Name}: an exception is thrown as a closed type; list that one (e.g. typeof(MyException<int>)).",
+                    nameof(RetryExceptionTypes));
+            }
         }
     }
 }

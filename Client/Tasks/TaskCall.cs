@@ -32,7 +32,9 @@ public readonly struct TaskCall<TResult>
     /// <summary>Submits the task and returns the ref of its result at once; failures surface when the result is read.</summary>
     /// <exception cref="ArgumentException">The function captures state, an argument cannot be serialized, or the function
     /// is an iterator (<c>yield return</c>): its sequence is computed as it is enumerated and cannot travel as one value;
-    /// submit it with <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/> to stream its items.</exception>
+    /// submit it with <see cref="RayGeneratorExtensions.RemoteGenerator{T}"/> to stream its items. Also: the options give
+    /// both <see cref="TaskOptions.RetryExceptions"/> and <see cref="TaskOptions.RetryExceptionTypes"/>, or a listed type
+    /// is not an exception type.</exception>
     /// <remarks>A function returning a tuple gives one ref of the whole tuple here (Ray's default <c>num_returns=1</c>);
     /// <c>.RemoteMany()</c> gives one ref per element instead (<see cref="MultipleReturnsExtensions"/>). A function
     /// declared to return an <see cref="IEnumerable{T}"/> that returns a collection (an array, a list) is one value here.</remarks>
@@ -67,14 +69,14 @@ public readonly struct TaskCall<TResult>
         var options = _options;
         ResourceSet resources;
         int maxRetries;
-        bool retryExceptions;
+        Scheduling.ExceptionRetry? retryExceptions;
         string? name;
         PlacementHint placement;
         if (options is null)
         {
             resources = ResourceShape.OneCpu;
             maxRetries = 3;
-            retryExceptions = false;
+            retryExceptions = null;
             name = null;
             placement = PlacementHint.Default;
         }
@@ -83,7 +85,7 @@ public readonly struct TaskCall<TResult>
             options.Validate();
             resources = options.ToResourceSet();
             maxRetries = options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries;
-            retryExceptions = options.RetryExceptions;
+            retryExceptions = options.ToExceptionRetry();
             name = options.Name;
             placement = options.ToPlacementHint();
         }

@@ -30,6 +30,10 @@ public sealed record RemoteTask
     /// the task, not a task or actor of its job): a node that stores a large result of it records it as the driver's,
     /// and deletes it when that job ends (Ray frees the objects of an owner that died).</summary>
     [Id(12)] public bool DriverOwned { get; init; }
+    /// <summary>Ray's <c>retry_exceptions</c> as a list of exception classes: full names of the types whose exceptions
+    /// (or those deriving from them, compared by the full names of the thrown type and its base types) run the task
+    /// again while <see cref="MaxRetries"/> lasts; null: <see cref="RetryExceptions"/> decides alone. Never set with it.</summary>
+    [Id(13)] public string[]? RetryExceptionTypes { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
     /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>

@@ -97,7 +97,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
             var spec = new TaskSpec(task.Id, function, task.Args, task.Resources, result, _runtime.Scheduler)
             {
                 MaxRetries = task.MaxRetries,
-                RetryExceptions = task.RetryExceptions,
+                RetryExceptions = ExceptionRetry.Of(task.RetryExceptions, task.RetryExceptionTypes),
                 Name = task.Name,
                 Job = JobScope.For(task.JobDriver, task.Namespace),
                 ReplyTo = replyTo,

@@ -289,7 +289,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     /// <param name="numReturns">Ray's <c>num_returns</c>: how many objects the task returns (its function returns a tuple
     /// or list of that many elements, each an object of its own).</param>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
-    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, string? @namespace, PlacementHint? placement, int numReturns, out ObjectEntry[]? otherReturns)
+    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, PlacementHint? placement, int numReturns, out ObjectEntry[]? otherReturns)
     {
         Node.ThrowIfDisposed();
         var taskId = TaskId.NewId();
@@ -352,7 +352,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
     public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement = null) =>
-        SubmitTask(function, args, resources, maxRetries, retryExceptions, name, null, placement, 1, out _);
+        SubmitTask(function, args, resources, maxRetries, retryExceptions ? ExceptionRetry.All : null, name, null, placement, 1, out _);
 
     /// <summary>Stores a value (already copied in) as a new object owned by this node.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
@@ -418,7 +418,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     /// Not rebuilt from lineage (its items are reported once); retried while <paramref name="maxRetries"/> lasts when
     /// its node dies, the stream keeping the items it already has.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
-    public GeneratorStream SubmitGenerator(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, string? @namespace, PlacementHint placement, int backpressure)
+    public GeneratorStream SubmitGenerator(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, PlacementHint placement, int backpressure)
     {
         Node.ThrowIfDisposed();
         var taskId = TaskId.NewId();

@@ -100,7 +100,7 @@ internal sealed partial class TaskAttempts : ITaskRunner
         {
             Finish(spec, value, null);
         }
-        else if (spec.RetryExceptions && spec.Attempt <= spec.MaxRetries && !spec.Cancelled)
+        else if (spec.RetryExceptions is { } retry && spec.Attempt <= spec.MaxRetries && !spec.Cancelled && retry.Retries(exception))
         {
             LogTaskRetry(_logger, spec.DisplayName, spec.Attempt, exception.Message);
             spec.State = TaskState.Waiting;

@@ -122,14 +122,15 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
 
     public int MaxRetries { get; init; } = 3;
 
-    public bool RetryExceptions
+    /// <summary>Which exceptions its function throws run it again (Ray's <c>retry_exceptions</c>); null: none.</summary>
+    public ExceptionRetry? RetryExceptions
     {
-        get => _rare?.RetryExceptions ?? false;
+        get => _rare?.RetryExceptions;
         init
         {
-            if (value)
+            if (value is not null)
             {
-                Rare.RetryExceptions = true;
+                Rare.RetryExceptions = value;
             }
         }
     }

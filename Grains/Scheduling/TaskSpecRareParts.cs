@@ -7,7 +7,7 @@ internal sealed class TaskSpecRareParts
 {
     public ObjectEntry[]? OtherReturns;
     public string? Name;
-    public bool RetryExceptions;
+    public ExceptionRetry? RetryExceptions;
     public PlacementHint Placement = PlacementHint.Default;
     public Grains.INodeEndpoint? ReplyTo;
     public bool DriverOwned;
