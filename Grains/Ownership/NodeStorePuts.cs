@@ -28,9 +28,6 @@ internal sealed class NodeStorePuts : IObjectStorePuts
     private readonly INodeEndpoint _node;
     private readonly WorkerId _driver;
 
-    /// <summary>How long the node may take to record a put before the put fails.</summary>
-    private static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(30);
-
     /// <param name="storeEndpoint">The node's store's transfer endpoint, "address:port" (its identity in <see cref="StoredObject.Store"/>).</param>
     /// <param name="nodeName">The node's id, for <see cref="StoredObject.Node"/> and messages.</param>
     /// <param name="inlineThreshold">Values above this many bytes are put (<see cref="NodeRuntimeOptions.InlineThreshold"/>).</param>
@@ -81,15 +78,7 @@ internal sealed class NodeStorePuts : IObjectStorePuts
     /// <summary>Has the node record the put as this driver's, then puts the bytes; a put that fails is forgotten there.</summary>
     private async Task PutRecordedAsync(ObjectId id, StoreObjectId storeId, long size, SpanAction<byte, long> write, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _node.RecordPutAsync(_driver, id).WaitAsync(RecordTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-        {
-            throw new ObjectStoreException($"node {_nodeName}, whose store would hold it, did not answer ({ex.Message.TrimEnd('.')})", ex);
-        }
-
+        await RecordedStorePuts.RecordAsync(_node, _nodeName, _driver, id, cancellationToken).ConfigureAwait(false);
         try
         {
             await TransferPut.PutAsync(storeId, _endpoint, size, write, _credentials, cancellationToken).ConfigureAwait(false);

@@ -70,15 +70,20 @@ internal sealed class RecordedStorePuts : IObjectStorePuts
     /// <remarks>Best effort: a node that does not hear it frees them once the job table shows the job ended.</remarks>
     public Task ReleaseAsync() => _node.ReleasePutsAsync(_driver);
 
-    private async Task RecordAsync(ObjectId id, CancellationToken cancellationToken)
+    private Task RecordAsync(ObjectId id, CancellationToken cancellationToken) => RecordAsync(_node, _nodeName, _driver, id, cancellationToken);
+
+    /// <summary>Has <paramref name="node"/> record object <paramref name="id"/> as <paramref name="driver"/>'s before
+    /// the driver puts it into that node's store (here, or over the network: <see cref="NodeStorePuts"/>).</summary>
+    /// <exception cref="ObjectStore.ObjectStoreException">The node did not answer within 30 s: the put fails, nothing stored.</exception>
+    internal static async Task RecordAsync(INodeEndpoint node, string nodeName, WorkerId driver, ObjectId id, CancellationToken cancellationToken)
     {
         try
         {
-            await _node.RecordPutAsync(_driver, id).WaitAsync(RecordTimeout, cancellationToken).ConfigureAwait(false);
+            await node.RecordPutAsync(driver, id).WaitAsync(RecordTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new ObjectStore.ObjectStoreException($"node {_nodeName}, whose store would hold it, did not answer ({ex.Message.TrimEnd('.')})", ex);
+            throw new ObjectStore.ObjectStoreException($"node {nodeName}, whose store would hold it, did not answer ({ex.Message.TrimEnd('.')})", ex);
         }
     }
 }
