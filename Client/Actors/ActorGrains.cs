@@ -68,7 +68,7 @@ internal static class ActorGrains
 
     public static async Task<TActor> GetAsync<TActor>(RayInstance ray, string name, string? @namespace) where TActor : IActor
     {
-        var info = await ray.FindNamedActorAsync(name, @namespace, typeof(TActor), $"ray.CreateActorAsync<{typeof(TActor).Name}>(new ActorOptions {{ Name = \"{name}\" }})").ConfigureAwait(false);
+        var info = await ray.FindNamedActorAsync(name, @namespace, typeof(TActor), static options => $"ray.CreateActorAsync<{typeof(TActor).Name}>({options})").ConfigureAwait(false);
         return ray.Runtime.GrainFactory.GetGrain<TActor>(info.ActorId.ToGuid());
     }
 

@@ -339,7 +339,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class
     {
-        var info = await FindNamedActorAsync(name, @namespace, typeof(TActor), $".Options(new ActorOptions {{ Name = \"{name}\" }})").ConfigureAwait(false);
+        var info = await FindNamedActorAsync(name, @namespace, typeof(TActor), static options => $".Options({options})").ConfigureAwait(false);
         return new ActorHandle<TActor>(info.ActorId, info.ClassName, this);
     }
 
@@ -348,10 +348,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     /// <param name="name">The actor's name.</param>
     /// <param name="namespace">Its namespace; null for this driver's.</param>
     /// <param name="expected">The class actor's class, or the grain actor's contract interface.</param>
-    /// <param name="createHint">How such an actor is created, for the not-found message.</param>
+    /// <param name="createHint">How such an actor is created, for the not-found message, given the options that name it
+    /// (with its namespace when the lookup named another than this driver's).</param>
     /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
     /// <exception cref="ArgumentException">The actor of that name is of another type.</exception>
-    internal async Task<ActorInfo> FindNamedActorAsync(string name, string? @namespace, Type expected, string createHint)
+    internal async Task<ActorInfo> FindNamedActorAsync(string name, string? @namespace, Type expected, Func<string, string> createHint)
     {
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -368,7 +369,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
         if (info is null)
         {
-            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with {createHint}, or check the namespace.");
+            var options = ns == Namespace ? $"new ActorOptions {{ Name = \"{name}\" }}" : $"new ActorOptions {{ Name = \"{name}\", Namespace = \"{ns}\" }}";
+            throw new ActorNotFoundException($"No live actor is named '{name}' in namespace '{ns}'. Create it with {createHint(options)}, or check the namespace.");
         }
 
         var expectedName = expected.FullName ?? expected.Name;

@@ -128,8 +128,14 @@ public sealed class ActorTests
     [Fact]
     public async Task GetActorAsync_of_an_unknown_name_throws_ActorNotFoundException()
     {
-        var ex = await Assert.ThrowsAsync<ActorNotFoundException>(() => _ray.GetActorAsync<Counter>("nobody-" + Guid.NewGuid()));
+        var name = "nobody-" + Guid.NewGuid();
+        var ex = await Assert.ThrowsAsync<ActorNotFoundException>(() => _ray.GetActorAsync<Counter>(name));
         Assert.Contains("No live actor", ex.Message);
+        Assert.Contains($"Create it with .Options(new ActorOptions {{ Name = \"{name}\" }})", ex.Message, StringComparison.Ordinal);
+
+        // Looked up in another namespace: the hint creates it there.
+        var elsewhere = await Assert.ThrowsAsync<ActorNotFoundException>(() => _ray.GetActorAsync<Counter>(name, "ns-other"));
+        Assert.Contains($"Create it with .Options(new ActorOptions {{ Name = \"{name}\", Namespace = \"ns-other\" }})", elsewhere.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -250,11 +250,13 @@ public sealed class DistributedTests : IAsyncLifetime
     public async Task Scheduling_latency_is_recorded_when_someone_listens()
     {
         var latencies = new List<double>();
+        IReadOnlyList<double>? buckets = null;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "OrleansRay" && instrument.Name == "orleansray.scheduler.scheduling_latency")
             {
+                buckets = (instrument as System.Diagnostics.Metrics.Histogram<double>)?.Advice?.HistogramBucketBoundaries;
                 l.EnableMeasurementEvents(instrument);
             }
         };
@@ -274,5 +276,9 @@ public sealed class DistributedTests : IAsyncLifetime
             Assert.True(latencies.Count >= 50, $"{latencies.Count} latencies recorded");
             Assert.All(latencies, l => Assert.InRange(l, 0, 60));
         }
+
+        // Buckets in seconds, from microseconds up (exporters use them; OpenTelemetry's defaults start at 5).
+        Assert.NotNull(buckets);
+        Assert.True(buckets[0] <= 0.0001 && buckets[^1] >= 10, $"bucket bounds {string.Join(", ", buckets)}");
     }
 }
