@@ -452,7 +452,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; they run again elsewhere while their retries last")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; each runs again elsewhere if its MaxRetries allows, else fails with NodeDiedException")]
     private static partial void LogNodeDied(ILogger logger, NodeId node, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
