@@ -26,6 +26,11 @@ public sealed class ObjectStoreFullException : ObjectStoreException
         new($"The object of {Describe(requested)} can never fit in the object store, which holds {Describe(capacity)}. " +
             "Split the object, or " + RaiseStoreMemory + ".");
 
+    /// <summary>This failure as the store of <paramref name="node"/> had it: the message names the node first (a cluster
+    /// has a store per node, and the one that refused may not be the reader's), the original inside.</summary>
+    /// <param name="node">The node whose store it is, e.g. its id.</param>
+    public ObjectStoreFullException OnNode(string node) => new($"On node {node}: {Message}", this);
+
     /// <summary>How a user gives the store more memory: the node's CLI option, or the embedded driver's option.</summary>
     private const string RaiseStoreMemory =
         "give the object store more memory: --object-store-memory BYTES for a node started with `orleansray start`, " +

@@ -269,8 +269,8 @@ internal sealed partial class LocalObjectStore : IObjectStorePuts
         else
         {
             LogResultNotStored(_logger, entry.Id, failure!.Message);
-            var error = failure is ObjectStoreFullException
-                ? RayError.FromException(failure, "storing a result")
+            var error = failure is ObjectStoreFullException full
+                ? RayError.FromException(full.OnNode(NodeName), "storing a result")
                 : RayError.FromException(new ObjectStoreException($"The result {entry.Id} could not be put into the node's object store: {failure.Message}", failure), "storing a result");
             entry.TrySetError(error);
         }

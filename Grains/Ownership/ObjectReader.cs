@@ -193,8 +193,8 @@ internal sealed partial class ObjectReader
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogStoredArgumentUnreadable(_logger, id, functionName, ex);
-            return ex is ObjectStore.ObjectStoreFullException
-                ? RayError.FromException(ex, functionName)
+            return ex is ObjectStore.ObjectStoreFullException full
+                ? RayError.FromException(Values.Store is { } store ? full.OnNode(store.NodeName) : full, functionName)
                 : RayError.Create(RayErrorKind.ObjectLost, $"Argument object {id} of {functionName} could not be read from the node's object store: {ex.Message}", functionName);
         }
     }

@@ -193,7 +193,7 @@ internal sealed partial class OwnerReplies
     }
 
     /// <summary>The result with its value replaced by where it is stored, or by the store's failure.</summary>
-    private static RemoteResult Stored(RemoteResult result, ValueTask<StoredObject> put)
+    private RemoteResult Stored(RemoteResult result, ValueTask<StoredObject> put)
     {
         if (put.IsCompletedSuccessfully)
         {
@@ -201,8 +201,8 @@ internal sealed partial class OwnerReplies
         }
 
         var failure = put.AsTask().Exception!.GetBaseException();
-        var error = failure is ObjectStore.ObjectStoreFullException
-            ? failure
+        var error = failure is ObjectStore.ObjectStoreFullException full
+            ? (_values.Store is { } store ? full.OnNode(store.NodeName) : full)
             : new ObjectStore.ObjectStoreException($"The result {result.ObjectId} could not be put into the node's object store: {failure.Message}", failure);
         return result with { Value = null, Error = RayError.FromException(error, "storing a result") };
     }

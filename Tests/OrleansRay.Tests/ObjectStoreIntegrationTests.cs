@@ -294,7 +294,9 @@ public sealed class ObjectStoreIntegrationTests
         Assert.IsAssignableFrom<RayException>(ex);
 
         var result = _ray.Task((int n) => new byte[n], tooBig.Length).Remote();
-        await Assert.ThrowsAsync<ObjectStoreFullRayException>(async () => await _ray.GetAsync(result, Deadline));
+        var stored = await Assert.ThrowsAsync<ObjectStoreFullRayException>(async () => await _ray.GetAsync(result, Deadline));
+        // A cluster has a store per node: a result's failure names the node whose store refused it.
+        Assert.True(stored.Message.Contains($"On node {_ray.NodeId}: The object of ", StringComparison.Ordinal), stored.ToString());
         Assert.True((await StatsAsync()).IsConsistent);
     }
 
