@@ -85,8 +85,8 @@ internal sealed class ClusterState
         return new StateList<JobStateRow>(listed.Take(limit).ToList(), listed.Count, []);
     }
 
-    /// <summary>The placement groups holding bundles on some live node, and those waiting for resources (PENDING, as the
-    /// node table's list of pending groups has them). A removed group is not listed: the control store keeps no list of
+    /// <summary>The placement groups holding bundles on some live node (this node's as they are now, others' as their last
+    /// report has them), and those waiting for resources (PENDING, as the node table's list of pending groups has them). A removed group is not listed: the control store keeps no list of
     /// groups.</summary>
     public async Task<StateList<PlacementGroupStateRow>> PlacementGroupsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
@@ -95,8 +95,11 @@ internal sealed class ClusterState
         var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var pending = await table.PendingGroupsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var jobs = await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        // This node's own bundles as they are now (a group just reserved here is in its row only at its next report).
+        var local = _local?.Scheduler.Resources.Total.Items.Select(kv => kv.Key) ?? [];
         var ids = rows.Where(r => r.IsAlive)
             .SelectMany(r => r.Total.Items.Select(kv => kv.Key))
+            .Concat(local)
             .Select(name => BundleKey.TryParse(name, out _, out var key) ? key.PlacementGroupId : Guid.Empty)
             .Where(id => id != Guid.Empty)
             .Concat(pending.Select(p => p.Id))
