@@ -19,7 +19,7 @@ internal sealed class RayInstruments : IDisposable
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         Meter = new Meter(MeterName);
-        Meter.CreateObservableCounter("orleansray.scheduler.tasks_submitted", () => Measure(_runtime.Scheduler.Counts.Submitted), "{task}", "Tasks submitted to this node's scheduler.");
+        Meter.CreateObservableCounter("orleansray.scheduler.tasks_submitted", () => Measure(_runtime.Scheduler.Counts.Submitted), "{task}", "Tasks this node owns, submitted by code running on it (its embedded driver, its tasks and actors); tasks sent by connected drivers and other nodes count in tasks_received.");
         Meter.CreateObservableCounter("orleansray.scheduler.tasks_finished", () => Measure(_runtime.Scheduler.Counts.Finished), "{task}", "Tasks that finished successfully on this node (failures count in tasks_failed).");
         Meter.CreateObservableCounter("orleansray.scheduler.tasks_failed", () => Measure(_runtime.Scheduler.Counts.Failed), "{task}", "Tasks that failed on this node.");
         Meter.CreateObservableGauge("orleansray.scheduler.tasks_queued", () => Measure(_runtime.Scheduler.QueuedCount), "{task}", "Tasks whose arguments are ready, waiting for resources (the queue depth).");
