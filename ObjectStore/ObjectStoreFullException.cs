@@ -29,7 +29,7 @@ public sealed class ObjectStoreFullException : ObjectStoreException
     /// <summary>This failure as the store of <paramref name="node"/> had it: the message names the node first (a cluster
     /// has a store per node, and the one that refused may not be the reader's), the original inside.</summary>
     /// <param name="node">The node whose store it is, e.g. its id.</param>
-    public ObjectStoreFullException OnNode(string node) => new($"On node {node}: {Message}", this);
+    internal ObjectStoreFullException OnNode(string node) => new($"On node {node}: {Message}", this);
 
     /// <summary>How a user gives the store more memory: the node's CLI option, or the embedded driver's option.</summary>
     private const string RaiseStoreMemory =
