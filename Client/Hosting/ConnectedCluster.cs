@@ -233,7 +233,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         {
             if (node?.Store is { } remote && node.Endpoint is { } endpoint)
             {
-                runtime.Values.NodePuts = new NodeStorePuts(remote.TransferEndPoint, node.NodeId.Value ?? string.Empty, runtime.Options.InlineThreshold, runtime.Copier.Serializer, runtime.Options.Credentials, endpoint, runtime.WorkerId);
+                runtime.Values.DriverPuts = new NodeStorePuts(remote.TransferEndPoint, node.NodeId.Value ?? string.Empty, runtime.Options.InlineThreshold, runtime.Copier.Serializer, runtime.Options.Credentials, endpoint, runtime.WorkerId);
             }
 
             return null;
@@ -255,8 +255,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         runtime.AttachStore(store, node.NodeId.Value ?? string.Empty);
         if (node.Endpoint is { } owner)
         {
-            // The node records each put as this driver's, so it frees them if the driver is killed (as for NodePuts).
-            runtime.Values.RecordedPuts = new RecordedStorePuts(store, owner, node.NodeId.Value ?? string.Empty, runtime.WorkerId);
+            // The node records each put as this driver's, so it frees them if the driver is killed.
+            runtime.Values.DriverPuts = new RecordedStorePuts(store, owner, node.NodeId.Value ?? string.Empty, runtime.WorkerId);
         }
 
         return client;

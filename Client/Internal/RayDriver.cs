@@ -129,14 +129,13 @@ internal sealed class RayDriver : RayInstance
             // The embedded node stops next and takes every actor with it; a kill that failed changes nothing.
         }
 
-        Func<Task>? release = Runtime.Values.NodePuts is { } nodePuts ? nodePuts.ReleaseAsync : Runtime.Values.RecordedPuts is { } recorded ? recorded.ReleaseAsync : null;
-        if (release is not null)
+        if (Runtime.Values.DriverPuts is { } puts)
         {
             try
             {
                 // The node deletes what this driver put into its store (Ray frees an exiting owner's objects); should
                 // this not reach it, the node frees them once the job table shows the job ended.
-                await release().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                await puts.ReleaseAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -18,7 +18,7 @@ namespace OrleansRay.Ownership;
 /// is serialized first, as the node's own store serializes it. Before each put the node records it as this driver's
 /// (<see cref="DriverObjects"/>), so the node frees the driver's objects when the driver is gone: at once when it disposes
 /// (<see cref="ReleaseAsync"/>), else when the job table declares its job ended.</remarks>
-internal sealed class NodeStorePuts : IObjectStorePuts
+internal sealed class NodeStorePuts : IDriverPuts
 {
     private readonly IPEndPoint _endpoint;
     private readonly string _storeEndpoint;
@@ -71,8 +71,7 @@ internal sealed class NodeStorePuts : IObjectStorePuts
         return Stored(id, arrayType: null, length: 0, bytes.Length) with { Packed = value is PackedValue };
     }
 
-    /// <summary>Tells the node this driver leaves: it deletes the objects this driver put there and has not freed.</summary>
-    /// <remarks>Best effort: a node that does not hear it frees them once the job table shows the job ended.</remarks>
+    /// <inheritdoc/>
     public Task ReleaseAsync() => _node.ReleasePutsAsync(_driver);
 
     /// <summary>Has the node record the put as this driver's, then puts the bytes; a put that fails is forgotten there.</summary>

@@ -7,7 +7,7 @@ namespace OrleansRay.Ownership;
 /// node's store itself (<see cref="LocalObjectStore"/> over the store's socket): before each put the node records it as
 /// this driver's (<see cref="DriverObjects"/>), as <see cref="NodeStorePuts"/> does for a driver elsewhere, so the node
 /// frees the driver's objects when the driver is gone (Ray frees a dead owner's objects), a killed driver's included.</summary>
-internal sealed class RecordedStorePuts : IObjectStorePuts
+internal sealed class RecordedStorePuts : IDriverPuts
 {
     /// <summary>How long the node may take to record a put before the put fails.</summary>
     private static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(30);
@@ -66,8 +66,7 @@ internal sealed class RecordedStorePuts : IObjectStorePuts
         }
     }
 
-    /// <summary>Tells the node this driver leaves: it deletes the objects this driver put there and has not freed.</summary>
-    /// <remarks>Best effort: a node that does not hear it frees them once the job table shows the job ended.</remarks>
+    /// <inheritdoc/>
     public Task ReleaseAsync() => _node.ReleasePutsAsync(_driver);
 
     private Task RecordAsync(ObjectId id, CancellationToken cancellationToken) => RecordAsync(_node, _nodeName, _driver, id, cancellationToken);

@@ -40,22 +40,19 @@ internal sealed class StoredValues
     /// attaches the store of the node it connects through when that node is on its machine.</summary>
     public LocalObjectStore? Store { get; set; }
 
-    /// <summary>Where a runtime without a store puts its large values: the store of the node a connected driver connected
-    /// through (null when it has none either: its values then stay inline, up to what a message carries). Set once, at
-    /// connect, before any put.</summary>
-    public NodeStorePuts? NodePuts { get; set; }
+    /// <summary>A connected driver's puts into the store of the node it connected through, recorded there as its own:
+    /// over the network (<see cref="NodeStorePuts"/>) or into the store it attached (<see cref="RecordedStorePuts"/>);
+    /// null for a node, or a driver whose node has no store (its values then stay inline, up to what a message
+    /// carries). Set once, at connect, before any put.</summary>
+    public IDriverPuts? DriverPuts { get; set; }
 
     /// <summary>The objects in this runtime's store that connected drivers own (their puts, their tasks' large results),
     /// by driver: freed here when their driver is gone.</summary>
     public DriverObjects DriverObjects { get; } = new();
 
-    /// <summary>The puts of a connected driver into the store it attached (the node it connected through is on its
-    /// machine), each recorded as the driver's by that node; null otherwise. Set once, at connect, before any put.</summary>
-    public RecordedStorePuts? RecordedPuts { get; set; }
-
-    /// <summary>Where this runtime's large values go: <see cref="RecordedPuts"/> for a connected driver that attached
-    /// its node's store, else its own store, else <see cref="NodePuts"/>; null when they stay inline.</summary>
-    public IObjectStorePuts? Puts => (IObjectStorePuts?)RecordedPuts ?? (IObjectStorePuts?)Store ?? NodePuts;
+    /// <summary>Where this runtime's large values go: a connected driver's <see cref="DriverPuts"/>, else its own store;
+    /// null when they stay inline.</summary>
+    public IObjectStorePuts? Puts => DriverPuts ?? (IObjectStorePuts?)Store;
 
     /// <summary>Bytes this runtime pulled or fetched from other nodes' stores.</summary>
     public long PulledBytes => Interlocked.Read(ref _pulledBytes);
