@@ -16,7 +16,7 @@ namespace OrleansRay.Placement;
 /// against its free resources here, so a burst does not land on one node. A task that fits no live node is parked,
 /// shown as an infeasible demand, and placed at the first refresh that shows a node it fits.
 /// </remarks>
-internal sealed partial class ClusterScheduler : IDisposable
+internal sealed class ClusterScheduler : IDisposable
 {
     /// <summary>How often the view is refreshed: short enough that a dead node's tasks move within a second of
     /// membership declaring it dead, long enough to cost nothing (one small grain call).</summary>
@@ -419,7 +419,7 @@ internal sealed partial class ClusterScheduler : IDisposable
             return;
         }
 
-        LogRetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
+        ClusterLog.RetryElsewhere(_logger, spec.DisplayName, from.Id, spec.Attempt);
         spec.State = TaskState.Waiting;
         _scheduler.Enqueue(spec);
     }
@@ -432,7 +432,7 @@ internal sealed partial class ClusterScheduler : IDisposable
         {
             Deaths.Raise(node.Id);
             var lost = node.TakeAll();
-            LogNodeDied(_logger, node.Id, lost.Count);
+            ClusterLog.Left(_logger, node.Id, lost.Count);
             foreach (var spec in lost)
             {
                 Replace(spec, node, "declared dead by cluster membership");
@@ -451,10 +451,4 @@ internal sealed partial class ClusterScheduler : IDisposable
             spec.RemoteNode = null;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; each runs again elsewhere if its MaxRetries allows, else fails with NodeDiedException")]
-    private static partial void LogNodeDied(ILogger logger, NodeId node, int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Task {FunctionName} runs again after node {Node} died (attempt {Attempt} done)")]
-    private static partial void LogRetryElsewhere(ILogger logger, string functionName, NodeId node, int attempt);
 }
