@@ -109,6 +109,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
                 o.ServiceId = ClusterId;
             });
             client.Services.Configure<Orleans.Serialization.Configuration.TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+            UserExceptionSerialization.Add(client.Services);
             CachedGrainInterfaceTypes.AddFirst(client.Services);
             // Calls to actors behind grain interfaces carry their order stamp.
             client.Services.AddSingleton<IActorCallRouter>(sp => new Actors.ActorCallStamper(sp, watchNodeDeaths: true));

@@ -23,6 +23,8 @@ internal static class NodeRuntimeServices
 
         // Refuse to start when a grain interface uses a type without a codec, instead of failing at the first call.
         services.Configure<TypeManifestOptions>(o => o.EnableConfigurationAnalysis = true);
+        // An actor method's own exception type reaches a caller in another process as itself.
+        UserExceptionSerialization.Add(services);
         // Every GetGrain would otherwise read the interface's attributes and format its name again.
         CachedGrainInterfaceTypes.AddFirst(services);
         // Built from the public options (validated by then) when the silo first needs the runtime.

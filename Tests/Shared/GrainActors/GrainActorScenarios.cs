@@ -18,6 +18,10 @@ public static class GrainActorScenarios
         Assert.Equal(6, await counter.Get());
         var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => counter.Fail("bad input"));
         Assert.Equal("bad input", failed.Message);
+        // The application's own exception type, with no codec of its own, arrives as itself too, its cause with it.
+        var custom = await Assert.ThrowsAsync<ShardMissingException>(() => counter.FailWithShard("shard 7"));
+        Assert.Equal("shard 7", custom.Message);
+        Assert.Equal("disk gone", Assert.IsType<IOException>(custom.InnerException).Message);
         Assert.Equal(6, await counter.Get());
         await ray.KillAsync(counter);
     }

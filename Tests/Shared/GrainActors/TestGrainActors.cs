@@ -35,6 +35,10 @@ public interface ICounterActor : IActor
 
     Task<int> Fail(string message);
 
+    /// <summary>Throws the application's own <see cref="ShardMissingException"/> (no codec of its own) wrapping an
+    /// <see cref="IOException"/>.</summary>
+    Task<int> FailWithShard(string message);
+
     /// <summary>Whether the method's request context still holds the call's order stamp (it must not).</summary>
     Task<bool> SeesOrderStamp();
 }
@@ -83,7 +87,12 @@ public sealed class CounterActor : ActorGrain, ICounterActor
     public Task<string> Node() => Task.FromResult(Ray.NodeId.Value);
 
     public Task<int> Fail(string message) => throw new InvalidOperationException(message);
+
+    public Task<int> FailWithShard(string message) => throw new ShardMissingException(message, new IOException("disk gone"));
 }
+
+/// <summary>An application's own exception type, without <c>[GenerateSerializer]</c>, as most are.</summary>
+public sealed class ShardMissingException(string message, Exception? inner) : Exception(message, inner);
 
 /// <summary>An actor whose start-up (OnActivateAsync) throws.</summary>
 public interface IBrokenActor : IActor
