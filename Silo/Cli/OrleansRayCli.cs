@@ -24,7 +24,7 @@ internal static class OrleansRayCli
             StateCommands.Summary(),
             StateCommands.Memory(),
             StateCommands.Timeline(),
-        }.WithHelpName("orleansray");
+        }.WithHelpName("orleansray").WithEnvironmentHelp();
 
     // The assembly is OrleansRay.Cli; people type `orleansray`.
     private static RootCommand WithHelpName(this RootCommand root, string name)
