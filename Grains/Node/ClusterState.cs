@@ -50,11 +50,24 @@ internal sealed class ClusterState
         var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var head = await headTask.ConfigureAwait(false);
         var listed = rows
-            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", r.Total.ToDictionary(), r.Available.ToDictionary(), r.ReportedAt) { IsHeadNode = r.NodeId == head })
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", Listed(r.Total, r.IsAlive), Listed(r.Available, r.IsAlive), r.ReportedAt) { IsHeadNode = r.NodeId == head })
             .OrderBy(r => r.State, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ThenBy(r => r.NodeId, StringComparer.Ordinal)
             .Where(StateColumns.NodeMatcher(filters))
             .ToList();
         return new StateList<NodeStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    /// <summary>A node's resources as its row lists them: all of them while it is alive; a dead node's without its
+    /// placement-group bundles (<c>CPU_group_…</c>), which left with it (its groups are rescheduled on live nodes).</summary>
+    private static Dictionary<string, double> Listed(ResourceSet resources, bool alive)
+    {
+        var listed = resources.ToDictionary();
+        if (!alive)
+        {
+            listed = listed.Where(kv => !BundleKey.TryParse(kv.Key, out _, out _)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        }
+
+        return listed;
     }
 
     /// <summary>A node's address as <see cref="NodeStateRow.Address"/> shows it (Ray's <c>node_ip</c>): its gateway
