@@ -19,6 +19,13 @@ internal static class TaskEventErrors
     /// <summary>The <c>error_type</c> of a cancelled task: the exception its reader gets (Ray's <c>TASK_CANCELLED</c>).</summary>
     public const string CancelledType = "OrleansRay.TaskCancelledException";
 
+    /// <summary>The <c>error_type</c> of a task that failed because the node running it died (Ray's <c>NODE_DIED</c>):
+    /// its owner writes the row, naming the dead node, and lists it, since that node's own log died with it.</summary>
+    public const string NodeDiedType = "OrleansRay.NodeDiedException";
+
+    /// <summary>True when <paramref name="e"/> is a failure because the node that ran it died.</summary>
+    public static bool IsNodeDied(in TaskEvent e) => e.Error is { } error && error.StartsWith(NodeDiedType + ": ", StringComparison.Ordinal);
+
     /// <summary>"{type}: {message}": the type is the full name of the exception the code threw, or, for a failure no code
     /// threw (a cancel, a lost node or object), of the public exception a reader of the task's result gets. A cancelled
     /// task is always of <see cref="CancelledType"/>.</summary>
@@ -31,7 +38,7 @@ internal static class TaskEventErrors
             _ when error.ExceptionType.Length > 0 => error.ExceptionType,
             RayErrorKind.ActorDied => "OrleansRay.ActorDiedException",
             RayErrorKind.ObjectLost => "OrleansRay.ObjectLostException",
-            RayErrorKind.NodeDied => "OrleansRay.NodeDiedException",
+            RayErrorKind.NodeDied => NodeDiedType,
             RayErrorKind.FunctionUnavailable => "OrleansRay.RemoteFunctionNotFoundException",
             _ => "OrleansRay.RayTaskException",
         };

@@ -60,13 +60,14 @@ internal static class NodeStateReport
     }
 
     /// <summary>The finished tasks in <paramref name="log"/> that ran on <paramref name="node"/> (or ran nowhere),
-    /// newest first: a task an owner sent elsewhere is also in the owner's log, and is listed by the node that ran it.</summary>
+    /// newest first: a task an owner sent elsewhere is also in the owner's log, and is listed by the node that ran it;
+    /// unless it failed because that node died, which took its log along: the owner lists that one.</summary>
     public static IEnumerable<TaskStateRow> FinishedTasks(TaskEventLog log, string node)
     {
         ArgumentNullException.ThrowIfNull(log);
         foreach (var e in log.Latest(log.Capacity))
         {
-            if (e.Node.Length > 0 && e.Node != node)
+            if (e.Node.Length > 0 && e.Node != node && !TaskEventErrors.IsNodeDied(e))
             {
                 continue;
             }
