@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Orleans.Dashboard;
 using OrleansRay.Node;
 
@@ -78,7 +79,8 @@ internal static class DashboardEndpoints
     public static IServiceCollection AddOrleansRayMetrics(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        // Named as Prometheus shows it (service_name="orleansray"), not OpenTelemetry's "unknown_service:<process>".
+        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("orleansray")).WithMetrics(metrics => metrics
             .AddMeter(RayInstruments.MeterName)
             // The object store's own instruments (an embedded node's store runs in its process) and, on a CLI node, the
             // same series read from its store process (NodeInstruments).

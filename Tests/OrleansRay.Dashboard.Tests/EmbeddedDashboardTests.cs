@@ -41,6 +41,9 @@ public sealed partial class EmbeddedDashboardTests : IClassFixture<Browser>
 
         Assert.Equal(361, squares[19]);
         var metrics = await Http.GetStringAsync(url + "/metrics");
+        // The series name their service (OpenTelemetry's service.name), not OpenTelemetry's "unknown_service:<process>".
+        Assert.DoesNotContain("unknown_service", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_name=\"orleansray\"", metrics, StringComparison.Ordinal);
         Assert.Equal(21, Series(metrics, "orleansray_scheduler_tasks_submitted_total"));
         Assert.Equal(20, Series(metrics, "orleansray_scheduler_tasks_finished_total"));
         Assert.Equal(1, Series(metrics, "orleansray_scheduler_tasks_failed_total"));
