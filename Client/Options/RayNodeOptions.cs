@@ -46,6 +46,16 @@ public sealed class RayNodeOptions
     /// data folder, shared by the nodes of one machine. Tests give each cluster its own.</summary>
     internal string? CodeCacheDirectory { get; set; }
 
+    /// <summary>The folder the node unpacks jobs' working dirs in (<see cref="RuntimeEnv.WorkingDir"/>), its own; null
+    /// (the default): a new folder under <c>orleansray/working_dirs</c> in the user's local data folder. An
+    /// <c>orleansray start</c> node's is <c>runtime_resources/working_dirs</c> in its session folder. Removed when the
+    /// node stops.</summary>
+    internal string? WorkingDirsDirectory { get; set; }
+
+    /// <summary>An embedded node's driver's working dir (full path), which its tasks see as
+    /// <see cref="RayContext.WorkingDirectory"/>: they run in the driver's process. Null elsewhere.</summary>
+    internal string? DriverWorkingDirectory { get; set; }
+
     /// <summary>On the head: how long a job's shipped code (its code package) stays in the control store after no running
     /// job and no live detached actor references it, and how long a driver's reference lasts at least after it uploaded
     /// (Ray's temporary reference). Then its files are deleted, except those a referenced package also names. Default:
