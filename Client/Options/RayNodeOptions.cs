@@ -35,7 +35,7 @@ public sealed class RayNodeOptions
     /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
 
-    /// <summary>Bytes of jobs' shipped code (assemblies and manifests) that the node keeps on disk, in its code cache,
+    /// <summary>Bytes of jobs' shipped code (assemblies, working-dir files and manifests) that the node keeps on disk, in its code cache,
     /// after no running job or live actor uses it, so a job run again soon starts without fetching its code again.
     /// Beyond it the least recently used unused package is removed (it is fetched from the head again when a job needs
     /// it); code in use is never removed, whatever its size. 0: nothing is kept once unused. Default: 1 GiB
