@@ -73,6 +73,18 @@ public static class Ray
         return driver;
     }
 
+    /// <summary>The runtime of the driver most recently initialized and not yet disposed, or null.</summary>
+    internal static NodeRuntime? CurrentDriverRuntime
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Drivers.Count > 0 && Drivers[^1] is RayInstance driver ? driver.Runtime : null;
+            }
+        }
+    }
+
     internal static void Unregister(IRay driver)
     {
         lock (Gate)

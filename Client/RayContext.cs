@@ -29,6 +29,18 @@ public static class RayContext
     public static IReadOnlyDictionary<string, string> EnvVars =>
         CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars ?? Empty;
 
+    /// <summary>The folder holding the running job's working dir (Ray's <c>runtime_env.working_dir</c>, from
+    /// <see cref="RuntimeEnv.WorkingDir"/> of the driver that started the job), full path: inside a task or actor method
+    /// of a connected driver's job, the node's own copy of it, unpacked the first time the node ran something of the job;
+    /// in that driver, and in an embedded node's tasks, the driver's folder itself. Null when the job has none (or
+    /// outside any job).</summary>
+    /// <remarks>Ray makes the working dir the worker's current directory. Nodes here run many jobs' code in one process,
+    /// so the process's current directory stays the node's: open a job's file as
+    /// <c>Path.Combine(RayContext.WorkingDirectory!, "data.csv")</c>, not by a relative path. Jobs with the same files
+    /// share a node's copy: treat it as read-only.</remarks>
+    public static string? WorkingDirectory =>
+        CodeScope.Current is { } job ? job.WorkingDirectory : (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.Options.DriverWorkingDirectory;
+
     /// <summary>The job's value of environment variable <paramref name="name"/> (<see cref="EnvVars"/>), else the
     /// process's (<see cref="Environment.GetEnvironmentVariable(string)"/>), else null.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>

@@ -57,6 +57,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     public static async Task<ConnectedCluster> ConnectAsync(RayOptions options, CancellationToken cancellationToken)
     {
+        // The working dir is listed and hashed first: a folder too large or a file that cannot be read fails here, named,
+        // before anything reaches the cluster.
+        var workingDir = options.JobWorkingDir() is { } folder ? WorkingDirUpload.Scan(folder, options.RuntimeEnv.MaxWorkingDirBytes) : null;
         var address = ResolveAddress(options.Address!);
         var endpoint = ParseEndpoint(address);
         var (credentials, tokenSource) = ResolveCredentials(options);
@@ -128,6 +131,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             MinWorkerThreads = 1,
             MaxWorkerThreads = 4,
             InlineThreshold = options.InlineThreshold,
+            DriverWorkingDirectory = workingDir?.Path,
         });
         builder.Services.AddSingleton<ValueCopier>();
         builder.Services.AddSingleton<ObjectRefSerializationHooks>();
@@ -195,7 +199,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             store = await AttachNodeStoreAsync(runtime, endpoint, host.Services, cancellationToken).ConfigureAwait(false);
             if (options.RuntimeEnv.ShipCode)
             {
-                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, runtime.WorkerId.ToString(), options.RuntimeEnv, jobAssemblies, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
+                code = await JobCodeUpload.UploadAsync(runtime.GrainFactory, runtime.WorkerId.ToString(), options.RuntimeEnv, jobAssemblies, workingDir, host.Services.GetRequiredService<ILogger<ConnectedCluster>>(), cancellationToken).ConfigureAwait(false);
                 if (code.PackageId.Length > 0)
                 {
                     // From here on the driver's values travel packed, as its job's code reads them on the nodes.

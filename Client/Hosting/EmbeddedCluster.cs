@@ -70,7 +70,12 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             // Each embedded node is its own cluster (unique id), so several can run in one process (tests, tools).
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "orleansray", clusterId: "orleansray-embedded-" + Guid.NewGuid().ToString("N")[..12]);
             // The node and its object store, in this process.
-            silo.UseOrleansRay(node => node.CopyFrom(options));
+            silo.UseOrleansRay(node =>
+            {
+                node.CopyFrom(options);
+                // Its tasks run the driver's code in this process: the driver's working dir is theirs, nothing to copy.
+                node.DriverWorkingDirectory = options.JobWorkingDir();
+            });
         });
 
         var host = builder.Build();

@@ -7,13 +7,14 @@ using OrleansRay.Grains;
 namespace OrleansRay.Hosting;
 
 /// <summary>Makes a connected driver's code its job's code package: finds the driver's application assemblies, uploads
-/// each file the cluster does not have yet (by SHA-256), then the manifest, and marks the assemblies as that package's
-/// in this process, so every function and actor class of them is described with the package id.</summary>
+/// each file the cluster does not have yet (by SHA-256; the working dir's files too, <see cref="WorkingDirUpload"/>),
+/// then the manifest, and marks the assemblies as that package's in this process, so every function and actor class of
+/// them is described with the package id.</summary>
 internal static partial class JobCodeUpload
 {
     /// <summary>What connecting shipped.</summary>
     /// <param name="PackageId">The package id, empty when nothing was shipped.</param>
-    /// <param name="Files">Files in the package (assemblies and the manifest).</param>
+    /// <param name="Files">Files in the package (assemblies, working-dir files and the manifest).</param>
     /// <param name="Bytes">Their bytes.</param>
     /// <param name="UploadedFiles">Files uploaded now (the cluster had the others).</param>
     /// <param name="UploadedBytes">Bytes uploaded now.</param>
@@ -35,15 +36,15 @@ internal static partial class JobCodeUpload
         return Find(entry, env.Assemblies);
     }
 
-    /// <summary>Uploads <paramref name="assemblies"/> (from <see cref="JobAssemblies"/>) and the job's environment as
-    /// its job's package. First it adds the job's reference to the package (<see cref="ICodePackageReferencesGrain"/>,
+    /// <summary>Uploads <paramref name="assemblies"/> (from <see cref="JobAssemblies"/>), the job's environment and its
+    /// <paramref name="workingDir"/> (from <see cref="WorkingDirUpload.Scan"/>; null: none) as its job's package. First it adds the job's reference to the package (<see cref="ICodePackageReferencesGrain"/>,
     /// by <paramref name="driver"/>, the driver's worker id that the job table's row of its job names), then asks for
     /// each file whether the cluster has it: a file found there cannot be collected before the job uses it.</summary>
     /// <exception cref="RayException">The package is over <see cref="RuntimeEnv.MaxCodeBytes"/> (names its size and the
     /// limit), a file is over the control store's limit, or the upload failed.</exception>
-    public static async Task<Result> UploadAsync(IGrainFactory grains, string driver, RuntimeEnv env, IReadOnlyList<Assembly> assemblies, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<Result> UploadAsync(IGrainFactory grains, string driver, RuntimeEnv env, IReadOnlyList<Assembly> assemblies, WorkingDirUpload.Folder? workingDir, ILogger logger, CancellationToken cancellationToken)
     {
-        if (assemblies.Count == 0 && env.EnvVars.Count == 0)
+        if (assemblies.Count == 0 && env.EnvVars.Count == 0 && workingDir is null)
         {
             return default;
         }
@@ -73,6 +74,7 @@ internal static partial class JobCodeUpload
         {
             Assemblies = [.. files.Select(f => f.File)],
             EnvVars = new SortedDictionary<string, string>(env.EnvVars, StringComparer.Ordinal),
+            WorkingDir = workingDir is null ? null : [.. workingDir.Files.Select(f => f.Entry)],
         };
         var manifestBytes = manifest.ToBytes();
         var packageId = CodeManifest.Hash(manifestBytes);
@@ -82,8 +84,13 @@ internal static partial class JobCodeUpload
         {
             // The reference first: from here on no collection deletes a file this package names (Ray's upload takes a
             // temporary reference before it checks the GCS for the package).
-            await grains.GetGrain<ICodePackageReferencesGrain>(0).AddReferenceAsync(packageId, driver, [.. files.Select(f => f.File.Sha256)])
+            await grains.GetGrain<ICodePackageReferencesGrain>(0).AddReferenceAsync(packageId, driver, [.. manifest.FileHashes().Distinct(StringComparer.Ordinal)])
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (workingDir is not null)
+            {
+                (uploadedFiles, uploadedBytes) = await WorkingDirUpload.UploadAsync(grains, workingDir, cancellationToken).ConfigureAwait(false);
+            }
+
             // The manifest last: a node that finds it finds every file it names.
             foreach (var (hash, bytes) in files.Select(f => (f.File.Sha256, f.Bytes)).Append((packageId, manifestBytes)))
             {
@@ -104,8 +111,9 @@ internal static partial class JobCodeUpload
         }
 
         DriverCode.Register(files.Select(f => f.Assembly), packageId);
-        var result = new Result(packageId, files.Count + 1, total + manifestBytes.LongLength, uploadedFiles, uploadedBytes);
-        LogShipped(logger, CodePackage.Short(packageId), files.Count, result.Bytes, uploadedFiles, uploadedBytes);
+        var workingDirFiles = workingDir?.Files.Count ?? 0;
+        var result = new Result(packageId, files.Count + workingDirFiles + 1, total + (workingDir?.Bytes ?? 0) + manifestBytes.LongLength, uploadedFiles, uploadedBytes);
+        LogShipped(logger, CodePackage.Short(packageId), files.Count, workingDirFiles, result.Bytes, uploadedFiles, uploadedBytes);
         return result;
     }
 
@@ -202,6 +210,6 @@ internal static partial class JobCodeUpload
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job code {Package}: {Assemblies} assemblies and a manifest, {Bytes} bytes; uploaded {UploadedFiles} files ({UploadedBytes} bytes), the cluster had the rest")]
-    private static partial void LogShipped(ILogger logger, string package, int assemblies, long bytes, int uploadedFiles, long uploadedBytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job code {Package}: {Assemblies} assemblies, {WorkingDirFiles} working-dir files and a manifest, {Bytes} bytes; uploaded {UploadedFiles} files ({UploadedBytes} bytes), the cluster had the rest")]
+    private static partial void LogShipped(ILogger logger, string package, int assemblies, int workingDirFiles, long bytes, int uploadedFiles, long uploadedBytes);
 }

@@ -5,7 +5,7 @@ using OrleansRay.Node;
 namespace OrleansRay.Hosting;
 
 /// <summary>Binds the node runtime to its silo: names the node and joins the cluster once the silo is up, and stops
-/// watching the cluster when the silo stops.</summary>
+/// watching the cluster (and removes the jobs' working dirs it unpacked) when the silo stops.</summary>
 internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly NodeRuntime _runtime;
@@ -53,6 +53,8 @@ internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISilo
         _runtime.StopWatchingEndedJobs();
         _runtime.StopTaskChannel();
         await _runtime.Cluster.Refresh.StopAsync().ConfigureAwait(false);
+        // Jobs' working dirs are copies the node made for the job code it ran: they go with the node.
+        _runtime.Code?.RemoveWorkingDirs();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Waking the head's code package references failed ({ErrorType}: {Reason}); the next driver that ships code wakes them")]

@@ -31,6 +31,8 @@ internal static class NodeRuntimeOptionsFactory
             TaskChannelPort = options.TaskChannelPort,
             CodeCacheBytes = options.CodeCacheBytes,
             CodeCacheDirectory = options.CodeCacheDirectory,
+            WorkingDirsDirectory = options.WorkingDirsDirectory,
+            DriverWorkingDirectory = options.DriverWorkingDirectory,
             Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()
                 : null,

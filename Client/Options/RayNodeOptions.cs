@@ -35,7 +35,7 @@ public sealed class RayNodeOptions
     /// <summary>Values up to this many bytes travel inline; larger ones go to the object store. Default: 100 KiB.</summary>
     public int InlineThreshold { get; set; } = 100 * 1024;
 
-    /// <summary>Bytes of jobs' shipped code (assemblies and manifests) that the node keeps on disk, in its code cache,
+    /// <summary>Bytes of jobs' shipped code (assemblies, working-dir files and manifests) that the node keeps on disk, in its code cache,
     /// after no running job or live actor uses it, so a job run again soon starts without fetching its code again.
     /// Beyond it the least recently used unused package is removed (it is fetched from the head again when a job needs
     /// it); code in use is never removed, whatever its size. 0: nothing is kept once unused. Default: 1 GiB
@@ -45,6 +45,16 @@ public sealed class RayNodeOptions
     /// <summary>The folder of the node's code cache; null (the default): <c>orleansray/code</c> in the user's local
     /// data folder, shared by the nodes of one machine. Tests give each cluster its own.</summary>
     internal string? CodeCacheDirectory { get; set; }
+
+    /// <summary>The folder the node unpacks jobs' working dirs in (<see cref="RuntimeEnv.WorkingDir"/>), its own; null
+    /// (the default): a new folder under <c>orleansray/working_dirs</c> in the user's local data folder. An
+    /// <c>orleansray start</c> node's is <c>runtime_resources/working_dirs</c> in its session folder. Removed when the
+    /// node stops.</summary>
+    internal string? WorkingDirsDirectory { get; set; }
+
+    /// <summary>An embedded node's driver's working dir (full path), which its tasks see as
+    /// <see cref="RayContext.WorkingDirectory"/>: they run in the driver's process. Null elsewhere.</summary>
+    internal string? DriverWorkingDirectory { get; set; }
 
     /// <summary>On the head: how long a job's shipped code (its code package) stays in the control store after no running
     /// job and no live detached actor references it, and how long a driver's reference lasts at least after it uploaded

@@ -206,5 +206,57 @@ public sealed class RayOptions
                 throw new ArgumentException($"RayOptions.RuntimeEnv.EnvVars[\"{name}\"]: a variable needs a name without '=' and a value (empty is fine).", nameof(RuntimeEnv));
             }
         }
+
+        if (RuntimeEnv.MaxWorkingDirBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RuntimeEnv), RuntimeEnv.MaxWorkingDirBytes, "RayOptions.RuntimeEnv.MaxWorkingDirBytes must be > 0 bytes.");
+        }
+
+        ValidateWorkingDir(Environment.GetEnvironmentVariable(OrleansRay.RuntimeEnv.JobWorkingDirVariable));
+    }
+
+    /// <summary>The job's working dir as a full path: <see cref="RuntimeEnv.WorkingDir"/>, else <paramref name="fromJob"/>
+    /// (<c>ORLEANSRAY_JOB_WORKING_DIR</c>, which <c>orleansray job submit</c> sets), except for a connected driver that
+    /// ships no code (its tasks have no package to carry one); null for none.</summary>
+    internal string? JobWorkingDir(string? fromJob)
+    {
+        if (RuntimeEnv.WorkingDir is { } given)
+        {
+            return Path.GetFullPath(given);
+        }
+
+        return fromJob is { Length: > 0 } && (Address is null || RuntimeEnv.ShipCode) ? Path.GetFullPath(fromJob) : null;
+    }
+
+    /// <summary><see cref="JobWorkingDir(string?)"/> with this process's <c>ORLEANSRAY_JOB_WORKING_DIR</c>.</summary>
+    internal string? JobWorkingDir() => JobWorkingDir(Environment.GetEnvironmentVariable(OrleansRay.RuntimeEnv.JobWorkingDirVariable));
+
+    /// <summary>Checks the job's working dir (<paramref name="fromJob"/>: the process's <c>ORLEANSRAY_JOB_WORKING_DIR</c>).</summary>
+    /// <exception cref="ArgumentException">It is empty, set for a connected driver that ships no code, or not a folder;
+    /// the message names where it came from.</exception>
+    internal void ValidateWorkingDir(string? fromJob)
+    {
+        if (RuntimeEnv.WorkingDir is { } given)
+        {
+            if (string.IsNullOrWhiteSpace(given) || given.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"RayOptions.RuntimeEnv.WorkingDir = \"{given}\" is not a folder's path: give a folder, or leave it null for none.", nameof(RuntimeEnv));
+            }
+
+            if (Address is not null && !RuntimeEnv.ShipCode)
+            {
+                throw new ArgumentException(
+                    $"RayOptions.RuntimeEnv.WorkingDir = \"{given}\" with ShipCode = false: a job's working dir travels with its code package, and a driver that ships no code has none. Set ShipCode = true, or leave WorkingDir null.",
+                    nameof(RuntimeEnv));
+            }
+        }
+
+        if (JobWorkingDir(fromJob) is { } folder && !Directory.Exists(folder))
+        {
+            var source = RuntimeEnv.WorkingDir is { } named
+                ? $"RayOptions.RuntimeEnv.WorkingDir = \"{named}\""
+                : $"{OrleansRay.RuntimeEnv.JobWorkingDirVariable} = \"{fromJob}\" (the working dir `orleansray job submit` gave this job)";
+            throw new ArgumentException($"{source}: no such folder ({folder}). Give an existing folder, whose files the job's tasks and actors then read at RayContext.WorkingDirectory.", nameof(RuntimeEnv));
+        }
     }
 }

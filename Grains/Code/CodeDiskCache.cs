@@ -1,7 +1,7 @@
 namespace OrleansRay.Code;
 
-/// <summary>A node's disk cache of job code files (<c>&lt;sha256&gt;.dll</c>: assemblies, and the manifests naming
-/// them), bounded like Ray's runtime-env agent bounds its unused packages: the packages the node uses are never removed,
+/// <summary>A node's disk cache of job code files (<c>&lt;sha256&gt;.dll</c>: assemblies, working-dir files, and the
+/// manifests naming them), bounded like Ray's runtime-env agent bounds its unused packages: the packages the node uses are never removed,
 /// the unused ones stay up to <see cref="MaxUnusedBytes"/> (a job run again soon loads without fetching), and beyond it
 /// the least recently used unused package goes first.</summary>
 /// <remarks>A package's recency is its manifest file's write time: set when the package is loaded, while it stays
@@ -84,7 +84,7 @@ internal sealed class CodeDiskCache
     /// <summary>Removes the least recently used packages no one here uses until the files no package in use needs take
     /// at most <see cref="MaxUnusedBytes"/>. A file of a package in use stays, and so does a file another kept package
     /// names.</summary>
-    /// <param name="inUse">The packages in use on this node: their ids, with their assemblies' hashes when known (a
+    /// <param name="inUse">The packages in use on this node: their ids, with their files' hashes when known (a
     /// package still loading has only its id; its assemblies are then read from its manifest on disk).</param>
     /// <returns>The ids of the packages (or lone assemblies) removed.</returns>
     public IReadOnlyList<string> Trim(IReadOnlyDictionary<string, IEnumerable<string>?> inUse)
@@ -187,7 +187,8 @@ internal sealed class CodeDiskCache
         return files;
     }
 
-    /// <summary>The hashes of the assemblies named by file <paramref name="hash"/> when it is a manifest; else null.</summary>
+    /// <summary>The hashes of the files (assemblies, working-dir files) named by file <paramref name="hash"/> when it is a
+    /// manifest; else null.</summary>
     private IEnumerable<string>? ManifestFiles(string hash)
     {
         try
@@ -206,7 +207,7 @@ internal sealed class CodeDiskCache
                 return null; // an assembly (or a damaged file, which goes as a lone file)
             }
 
-            return CodeManifest.Parse(bytes).Assemblies.Select(a => a.Sha256);
+            return CodeManifest.Parse(bytes).FileHashes();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {

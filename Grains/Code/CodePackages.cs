@@ -7,9 +7,10 @@ using OrleansRay.Grains;
 namespace OrleansRay.Code;
 
 /// <summary>The job code packages of one node: fetched from the control store the first time the node runs a job's
-/// code (kept in a disk cache by content hash), loaded into the job's collectible context, and unloaded when no running
-/// job uses them (<see cref="Retire"/>); the disk cache then keeps the unused ones up to its bound, least recently used
-/// out first (<see cref="CodeDiskCache"/>).</summary>
+/// code (kept in a disk cache by content hash), loaded into the job's collectible context with the job's working dir
+/// unpacked (<see cref="JobWorkingDirs"/>), and unloaded when no running job uses them (<see cref="Retire"/>), its
+/// working dir removed; the disk cache then keeps the unused ones up to its bound, least recently used out first
+/// (<see cref="CodeDiskCache"/>).</summary>
 internal sealed partial class CodePackages
 {
     /// <summary>How long a package stays loaded after its code last ran, once its job ended.</summary>
@@ -30,6 +31,10 @@ internal sealed partial class CodePackages
         Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create) is { Length: > 0 } data ? data : Path.GetTempPath(),
         "orleansray", "code");
 
+    /// <summary>The parent of the working dirs of nodes whose settings name no folder for them: <c>orleansray/working_dirs</c>
+    /// beside the default code cache; each node takes a folder of its own in it (<see cref="NewWorkingDirsFolder"/>).</summary>
+    public static readonly string DefaultWorkingDirsParent = Path.Combine(Path.GetDirectoryName(DefaultCacheDirectory)!, "working_dirs");
+
     private static readonly ConcurrentDictionary<string, string> FileHashes = new(StringComparer.Ordinal);
 
     private readonly IGrainFactory _grains;
@@ -40,6 +45,7 @@ internal sealed partial class CodePackages
     private readonly ConcurrentDictionary<string, Lazy<Task<CodePackage>>> _packages = new(StringComparer.Ordinal);
     private readonly List<WeakReference> _unloading = [];
     private readonly CodeDiskCache _cache;
+    private readonly JobWorkingDirs _workingDirs;
     private int _collectionsLeft;
     private bool _trimmed;
     private long _touchedTicks;
@@ -50,15 +56,18 @@ internal sealed partial class CodePackages
     /// <param name="configure">Adds the node's runtime to each job's serializer services.</param>
     /// <param name="cacheDirectory">The node's disk cache of code files (created when missing).</param>
     /// <param name="maxUnusedBytes">Bytes of code no loaded package needs that the disk cache keeps at most (0: none).</param>
+    /// <param name="workingDirs">The folder this node unpacks jobs' working dirs in, its own (null: a new one under
+    /// <see cref="DefaultWorkingDirsParent"/>).</param>
     /// <param name="nodeName">The node's name, for messages.</param>
     /// <param name="logger">Logs loads, unloads, removals from the disk cache and a <c>--load</c>ed library that differs
     /// from a job's copy.</param>
-    public CodePackages(IGrainFactory grains, IServiceProvider host, Action<IServiceCollection> configure, string cacheDirectory, long maxUnusedBytes, Func<string> nodeName, ILogger logger)
+    public CodePackages(IGrainFactory grains, IServiceProvider host, Action<IServiceCollection> configure, string cacheDirectory, long maxUnusedBytes, string? workingDirs, Func<string> nodeName, ILogger logger)
     {
         _grains = grains;
         _host = host;
         _configure = configure;
         _cache = new CodeDiskCache(cacheDirectory, maxUnusedBytes);
+        _workingDirs = new JobWorkingDirs(workingDirs ?? NewWorkingDirsFolder(), logger);
         _nodeName = nodeName;
         _logger = logger;
     }
@@ -71,6 +80,13 @@ internal sealed partial class CodePackages
 
     /// <summary>Bytes of code no loaded package needs that the disk cache keeps at most.</summary>
     public long MaxUnusedBytes => _cache.MaxUnusedBytes;
+
+    /// <summary>The node's jobs' working dirs.</summary>
+    public JobWorkingDirs WorkingDirs => _workingDirs;
+
+    /// <summary>A folder of its own for a node under <see cref="DefaultWorkingDirsParent"/>: the process and a random part.</summary>
+    public static string NewWorkingDirsFolder() =>
+        Path.Combine(DefaultWorkingDirsParent, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"node-{Environment.ProcessId}-{Guid.NewGuid():N}"));
 
     /// <summary>Packages loaded now.</summary>
     public int Loaded => _packages.Values.Count(p => p.IsValueCreated && p.Value.IsCompletedSuccessfully);
@@ -151,6 +167,7 @@ internal sealed partial class CodePackages
             }
 
             var weak = package.Unload();
+            _workingDirs.Release(package.Manifest);
             CodeScope.PackageUnloaded();
             lock (_unloading)
             {
@@ -195,6 +212,9 @@ internal sealed partial class CodePackages
         return retired;
     }
 
+    /// <summary>Removes every job's working dir on this node: the node stops.</summary>
+    public void RemoveWorkingDirs() => _workingDirs.RemoveAll();
+
     private async Task<CodePackage> LoadAsync(string id)
     {
         if (!CodeManifest.IsHash(id))
@@ -212,8 +232,10 @@ internal sealed partial class CodePackages
         }
 
         var context = new JobLoadContext(id, files, SharedCopy);
+        string? workingDir = null;
         try
         {
+            workingDir = await _workingDirs.AcquireAsync(manifest, id, node, (hash, what) => FileAsync(hash, what, id, node)).ConfigureAwait(false);
             foreach (var file in manifest.Assemblies)
             {
                 LoadEagerly(context, file, id, node);
@@ -222,12 +244,17 @@ internal sealed partial class CodePackages
             var (services, serializer) = JobSerializerFactory.Build(context, _host, _configure, manifest.Assemblies.Select(a => a.Name));
             LogLoaded(_logger, CodePackage.Short(id), manifest.ToString());
             CodeScope.PackageLoaded();
-            return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars, manifest.Assemblies.Select(a => a.Name)));
+            return new CodePackage(id, manifest, context, services, new JobSerializer(serializer, id, manifest.EnvVars, manifest.Assemblies.Select(a => a.Name), workingDir));
         }
         catch
         {
             OrleansTypeCaches.Purge(context);
             context.Unload();
+            if (workingDir is not null)
+            {
+                _workingDirs.Release(manifest); // a failed unpacking released its own
+            }
+
             throw;
         }
     }
@@ -256,7 +283,7 @@ internal sealed partial class CodePackages
         foreach (var (id, lazy) in _packages)
         {
             inUse[id] = lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully
-                ? lazy.Value.Result.Manifest.Assemblies.Select(a => a.Sha256)
+                ? lazy.Value.Result.Manifest.FileHashes()
                 : null; // still loading: its manifest on disk names its files
         }
 

@@ -16,8 +16,10 @@ internal sealed class JobSerializer
     /// <param name="packageId">The job's code package id.</param>
     /// <param name="envVars">The job's environment variables (Ray's <c>runtime_env.env_vars</c>); null: none.</param>
     /// <param name="assemblies">Simple names of the package's assemblies; null: none.</param>
-    public JobSerializer(Serializer serializer, string packageId, IReadOnlyDictionary<string, string>? envVars = null, IEnumerable<string>? assemblies = null)
+    /// <param name="workingDirectory">The node's unpacked copy of the job's working dir; null: the job has none.</param>
+    public JobSerializer(Serializer serializer, string packageId, IReadOnlyDictionary<string, string>? envVars = null, IEnumerable<string>? assemblies = null, string? workingDirectory = null)
     {
+        WorkingDirectory = workingDirectory;
         Serializer = serializer;
         _assemblies = new HashSet<string>(assemblies ?? [], StringComparer.OrdinalIgnoreCase);
         PackageId = packageId;
@@ -58,6 +60,10 @@ internal sealed class JobSerializer
 
     /// <summary>The job's environment variables, as its tasks and actors read them.</summary>
     public IReadOnlyDictionary<string, string> EnvVars { get; }
+
+    /// <summary>The node's unpacked copy of the job's working dir (Ray's <c>runtime_env.working_dir</c>), as its tasks and
+    /// actors read it; null when the job has none.</summary>
+    public string? WorkingDirectory { get; }
 
     /// <summary>The serializer (stored objects of this job decode with it).</summary>
     public Serializer Serializer { get; }

@@ -43,7 +43,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
                     jobServices.AddSingleton(this);
                     setup?.Configure(jobServices);
                 },
-                options.CodeCacheDirectory ?? CodePackages.DefaultCacheDirectory, options.CodeCacheBytes, () => NodeId.Value ?? "(starting)", logger);
+                options.CodeCacheDirectory ?? CodePackages.DefaultCacheDirectory, options.CodeCacheBytes, options.WorkingDirsDirectory, () => NodeId.Value ?? "(starting)", logger);
         }
 
         Node = new LocalNode(options, grainFactory);

@@ -34,6 +34,15 @@ internal sealed class NodeRuntimeOptions
     /// least recently used unused package's files go. Default: 1 GiB (<see cref="Code.CodePackages.DefaultMaxUnusedBytes"/>).</summary>
     public long CodeCacheBytes { get; set; } = Code.CodePackages.DefaultMaxUnusedBytes;
 
+    /// <summary>Where the node unpacks jobs' working dirs, a folder of its own (null: a new folder under the user's
+    /// local data folder, <c>orleansray/working_dirs/</c>). Removed when the node stops.</summary>
+    public string? WorkingDirsDirectory { get; set; }
+
+    /// <summary>The working dir of the job whose driver this runtime serves (<c>RayContext.WorkingDirectory</c>): a
+    /// connected driver's <c>RuntimeEnv.WorkingDir</c>, or an embedded node's driver's, whose tasks run in this process;
+    /// full path. Null on cluster nodes: their jobs' working dirs come with the jobs' code packages.</summary>
+    public string? DriverWorkingDirectory { get; set; }
+
     /// <summary>The cluster's credentials: the object stores' peer transfers are TLS with them. Null: plain TCP (an
     /// embedded node, a cluster started with <c>--insecure</c>).</summary>
     public OrleansRay.ObjectStore.Security.ClusterCredentials? Credentials { get; set; }

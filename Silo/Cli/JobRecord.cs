@@ -35,6 +35,12 @@ internal sealed record JobRecord(string JobId, string Address, IReadOnlyList<str
     /// <c>orleansray stop</c> removes the session; null when the job runs in a folder of the machine that submitted it.</summary>
     public string? UploadedWorkingDirectory { get; init; }
 
+    /// <summary>The folder the job's driver takes as its <c>RuntimeEnv.WorkingDir</c> unless it sets one
+    /// (<c>ORLEANSRAY_JOB_WORKING_DIR</c>): the head's unpacked copy of an uploaded working dir, or the
+    /// <c>--working-dir</c> given to a job run on the submitting machine; its files then reach every node that runs the
+    /// job's tasks and actors. Null when neither: the job has none.</summary>
+    public string? JobWorkingDir { get; init; }
+
     /// <summary>Longest job id: it names files and shows in tables.</summary>
     public const int MaxJobIdLength = 64;
 

@@ -210,7 +210,9 @@ internal static class JobSupervisor
 
     /// <summary>Starts the job's command held: a shell that waits for a line on its stdin, then becomes the command
     /// (same pid) in a session and process group of its own, output appended to the job's log, stdin from /dev/null,
-    /// with <c>ORLEANSRAY_ADDRESS</c> and <c>ORLEANSRAY_JOB_ID</c> set (a driver's <c>Address = "auto"</c> and job id).</summary>
+    /// with <c>ORLEANSRAY_ADDRESS</c> and <c>ORLEANSRAY_JOB_ID</c> set (a driver's <c>Address = "auto"</c> and job id),
+    /// and <c>ORLEANSRAY_JOB_WORKING_DIR</c> when the job has a working dir (<see cref="JobRecord.JobWorkingDir"/>: a
+    /// driver's default <c>RuntimeEnv.WorkingDir</c>).</summary>
     private static Process StartHeld(JobRecord record)
     {
         var start = new ProcessStartInfo("/bin/sh")
@@ -229,6 +231,8 @@ internal static class JobSupervisor
             start.ArgumentList.Add(argument);
         }
 
+        // A job's working dir is the one it was submitted with, never one inherited from the submitter's environment.
+        start.Environment.Remove(RuntimeEnv.JobWorkingDirVariable);
         foreach (var (name, value) in record.Environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -236,6 +240,10 @@ internal static class JobSupervisor
 
         start.Environment[ConnectedCluster.AddressVariable] = record.Address;
         start.Environment[RayDriver.JobIdVariable] = record.JobId;
+        if (record.JobWorkingDir is { } workingDir)
+        {
+            start.Environment[RuntimeEnv.JobWorkingDirVariable] = workingDir;
+        }
         return Process.Start(start) ?? throw new CliException($"could not start {record.Command[0]}.");
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Microsoft.Extensions.FileSystemGlobbing;
+using OrleansRay.Code;
 
 namespace OrleansRay.Silo.Cli;
 
@@ -17,8 +18,8 @@ internal static class WorkingDirPackage
     public const long DefaultMaxBytes = 100L << 20;
 
     /// <summary>Always excluded, besides the <c>--exclude</c> patterns: build output and git history are large and not
-    /// what a job runs from.</summary>
-    public static readonly IReadOnlyList<string> DefaultExcludes = ["bin/", "obj/", ".git/"];
+    /// what a job runs from (the folders a driver's <c>RuntimeEnv.WorkingDir</c> leaves out too).</summary>
+    public static readonly IReadOnlyList<string> DefaultExcludes = [.. WorkingDirFolder.ExcludedFolders.Select(name => name + "/")];
 
     /// <summary>S_IFREG, the file-type bits of a regular file in a Unix mode.</summary>
     private const int RegularFile = 0x8000;
@@ -58,7 +59,19 @@ internal static class WorkingDirPackage
 
         var files = new List<(string Relative, FileInfo File)>();
         long total = 0;
-        Walk(root, string.Empty);
+        // A folder whose every file is excluded ("bin/") is not walked at all; symbolic links are skipped.
+        var listed = WorkingDirFolder.Files(root, relative => matcher.Match(relative + "/x").HasMatches, relative => matcher.Match(relative).HasMatches, CannotList);
+        foreach (var (relative, file) in listed)
+        {
+            files.Add((relative, file));
+            total += file.Length;
+            if (total > maxBytes)
+            {
+                // Stop at the limit: a working dir left at a large folder (the home folder, /usr) would otherwise
+                // be walked to its end before the answer is no.
+                throw CliException.Usage($"working dir {folder}: its files add up to {Size(total)} or more ({files.Count.ToString(CultureInfo.InvariantCulture)} files counted after excludes), over the limit of {Size(maxBytes)}; exclude what the job does not need with --exclude PATTERN (bin/, obj/ and .git/ are excluded already), choose a smaller folder with --working-dir, or raise --max-upload.");
+            }
+        }
 
         files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         var zipPath = Path.Combine(Path.GetTempPath(), $"orleansray-workdir-{Guid.NewGuid():N}.zip");
@@ -91,55 +104,13 @@ internal static class WorkingDirPackage
             File.Delete(zipPath);
             throw;
         }
-
-        void Walk(DirectoryInfo dir, string prefix)
-        {
-            foreach (var entry in Entries(dir, prefix))
-            {
-                if (entry.LinkTarget is not null)
-                {
-                    continue;
-                }
-
-                var relative = prefix + entry.Name;
-                if (entry is DirectoryInfo sub)
-                {
-                    // A folder whose every file is excluded ("bin/") is not walked at all.
-                    if (!matcher.Match(relative + "/x").HasMatches)
-                    {
-                        continue;
-                    }
-
-                    Walk(sub, relative + "/");
-                }
-                else if (entry is FileInfo file && matcher.Match(relative).HasMatches)
-                {
-                    files.Add((relative, file));
-                    total += file.Length;
-                    if (total > maxBytes)
-                    {
-                        // Stop at the limit: a working dir left at a large folder (the home folder, /usr) would otherwise
-                        // be walked to its end before the answer is no.
-                        throw CliException.Usage($"working dir {folder}: its files add up to {Size(total)} or more ({files.Count.ToString(CultureInfo.InvariantCulture)} files counted after excludes), over the limit of {Size(maxBytes)}; exclude what the job does not need with --exclude PATTERN (bin/, obj/ and .git/ are excluded already), choose a smaller folder with --working-dir, or raise --max-upload.");
-                    }
-                }
-            }
-        }
     }
 
-    /// <summary>A folder's entries, read at once, or a one-line failure naming the folder (one the user cannot list).</summary>
-    /// <exception cref="CliException">The folder cannot be listed.</exception>
-    private static FileSystemInfo[] Entries(DirectoryInfo dir, string prefix)
+    /// <summary>The one-line failure for a folder of the working dir the user cannot list, naming it.</summary>
+    private static CliException CannotList(DirectoryInfo dir, string prefix, Exception cause)
     {
-        try
-        {
-            return dir.GetFileSystemInfos();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            var way = prefix.Length == 0 ? "choose a folder you can read with --working-dir" : $"leave it out with --exclude '{prefix}', or choose another folder with --working-dir";
-            throw new CliException($"working dir: cannot read folder {dir.FullName} ({ex.Message.TrimEnd('.', ' ')}); {way}.");
-        }
+        var way = prefix.Length == 0 ? "choose a folder you can read with --working-dir" : $"leave it out with --exclude '{prefix}', or choose another folder with --working-dir";
+        return new CliException($"working dir: cannot read folder {dir.FullName} ({cause.Message.TrimEnd('.', ' ')}); {way}.");
     }
 
     /// <summary>Opens a file of the working dir for packing, or fails in one line naming it.</summary>
@@ -219,19 +190,9 @@ internal static class WorkingDirPackage
         }
     }
 
-    private static string Target(string destination, ZipArchiveEntry entry)
-    {
-        var root = Path.GetFullPath(destination);
-        var name = entry.FullName.Replace('\\', '/');
-        var target = Path.GetFullPath(Path.Combine(root, name));
-        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal)
-            || !target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"the working dir package has an entry '{entry.FullName}' outside its folder (absolute, or '..' out of it); pack the folder's own files only.");
-        }
-
-        return target;
-    }
+    private static string Target(string destination, ZipArchiveEntry entry) =>
+        WorkingDirFolder.Target(destination, entry.FullName)
+        ?? throw new InvalidDataException($"the working dir package has an entry '{entry.FullName}' outside its folder (absolute, or '..' out of it); pack the folder's own files only.");
 
     /// <summary>The glob of an <c>--exclude</c> pattern (see <see cref="Create"/>).</summary>
     private static string Glob(string pattern)

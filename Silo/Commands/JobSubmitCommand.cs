@@ -14,7 +14,8 @@ namespace OrleansRay.Silo.Commands;
 /// command in its unpacked copy (<see cref="Dashboard.JobSubmissions"/>). Otherwise the command runs on this machine, in
 /// the working dir. Either way it runs with <c>ORLEANSRAY_ADDRESS</c> (the cluster's client address) and
 /// <c>ORLEANSRAY_JOB_ID</c> set (so <c>Ray.InitAsync(new RayOptions { Address = "auto" })</c> joins the cluster as this
-/// job), its output in <c>job-driver-ID.log</c> in the session folder of the node it runs on: the head's for a job the
+/// job), and with <c>ORLEANSRAY_JOB_WORKING_DIR</c> (the head's copy, or the <c>--working-dir</c> given here), which a
+/// driver takes as its <c>RuntimeEnv.WorkingDir</c> so the folder's files reach the nodes too, its output in <c>job-driver-ID.log</c> in the session folder of the node it runs on: the head's for a job the
 /// head runs; for one run here, the session of this machine's node at the job's address (the head, by the address file),
 /// else the newest session here. A supervisor process adds the
 /// job's row to the job table, waits for the command to exit and records SUCCEEDED or FAILED by its exit code, whether
@@ -26,7 +27,7 @@ internal sealed class JobSubmitCommand : Command
     private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
     private readonly Option<string?> _jobId = new("--job-id") { Description = "The job's id (letters, digits, '.', '_', '-'). Default: job-<8 hex digits>." };
     private readonly Option<bool> _wait = new("--wait") { Description = "Print the job's output as it comes and wait for the job to end; exit with the job's exit code." };
-    private readonly Option<string?> _workingDir = new("--working-dir") { Description = "The folder the job runs in. With --address http://...: uploaded to the head (bin/, obj/, .git/ and --exclude left out), which runs the job in its copy. Default: the current folder." };
+    private readonly Option<string?> _workingDir = new("--working-dir") { Description = "The folder the job runs in, and its working dir: its files reach every node that runs the job's tasks and actors (RayContext.WorkingDirectory). With --address http://...: uploaded to the head (bin/, obj/, .git/ and --exclude left out), which runs the job in its copy. Default: the current folder (on this machine only where the job runs)." };
     private readonly Option<string[]> _exclude = new("--exclude") { Description = "Leave out of the upload (repeatable): NAME/ a folder at any depth, *.log a file name at any depth, data/**/*.csv a glob from the working dir. bin/, obj/ and .git/ are always left out.", AllowMultipleArgumentsPerToken = false };
     private readonly Option<long> _maxUpload = new("--max-upload") { Description = "Refuse to upload a working dir whose files (after excludes) add up to more bytes than this. Default: 104857600 (100 MiB); the head has its own limit (ORLEANSRAY_JOB_MAX_UPLOAD, default 100 MiB).", DefaultValueFactory = _ => WorkingDirPackage.DefaultMaxBytes };
     private readonly Argument<string[]> _command = new("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to run, after --: orleansray job submit -- dotnet run --project MyApp" };
@@ -124,7 +125,12 @@ internal sealed class JobSubmitCommand : Command
         var session = existingSession ?? paths.CreateSession();
         var logs = Path.Combine(session, "logs");
         Directory.CreateDirectory(logs);
-        var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, JobRecord.LogFileName(jobId)), DateTimeOffset.UtcNow);
+        // A --working-dir given is the job's working dir, whose files its driver ships to the nodes (Ray's `ray job
+        // submit --working-dir`); the current folder a job merely runs in is not.
+        var record = new JobRecord(jobId, address, command, workingDirectory, Path.Combine(logs, JobRecord.LogFileName(jobId)), DateTimeOffset.UtcNow)
+        {
+            JobWorkingDir = parse.GetValue(_workingDir) is null ? null : workingDirectory,
+        };
         try
         {
             record = await JobRunner.StartAsync(paths, record, AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);

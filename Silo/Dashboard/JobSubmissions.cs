@@ -216,6 +216,8 @@ internal sealed class JobSubmissions
             {
                 Environment = env,
                 UploadedWorkingDirectory = package is null ? null : workingDir,
+                // The uploaded folder is the job's working dir: its driver ships it to the nodes (RuntimeEnv.WorkingDir).
+                JobWorkingDir = package is null ? null : workingDir,
             };
             try
             {

@@ -153,6 +153,11 @@ internal static partial class NodeHost
                 node.ExternalObjectStore = store.Process is { } process
                     ? (process.SocketPath, process.TransferEndPoint?.ToString() ?? string.Empty)
                     : null;
+                // Ray's session_*/runtime_resources/working_dir_files, by port as the node's log is: each node's own
+                // (should nodes share a session), removed with the session too.
+                node.WorkingDirsDirectory = settings.Session.Length > 0
+                    ? Path.Combine(settings.Session, "runtime_resources", "working_dirs", string.Create(CultureInfo.InvariantCulture, $"node-{settings.Port}"))
+                    : null;
             });
             silo.Services.TryAddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<RayInstruments>();

@@ -27,7 +27,8 @@ namespace OrleansRay.Cluster.TestApp;
 /// prints COUNT lines holding TOKEN on its node (<see cref="Printer"/>), with <c>LogToDriver = false</c>; <c>own NAME</c>
 /// puts an object, gives its ref to the new detached actor NAME, prints "holding NAME" and waits to be killed;
 /// <c>read-held NAME SECONDS</c> reads the ref that actor holds within SECONDS and prints what came of it
-/// (<see cref="HeldRefs"/>).</remarks>
+/// (<see cref="HeldRefs"/>); <c>workdir FILE</c> prints the job's working dir as the driver sees it and what a task
+/// pinned to each live node reads of FILE there (<see cref="WorkingDirs"/>).</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -128,12 +129,15 @@ public static class Program
                 case "read-held":
                     await HeldRefs.ReadAsync(ray, args[1], TimeSpan.FromSeconds(int.Parse(args[2], CultureInfo.InvariantCulture)));
                     return 0;
+                case "workdir":
+                    await WorkingDirs.PrintAsync(ray, args[1]);
+                    return 0;
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | acceptance VICTIM-IP");
                     return 2;
             }
         }

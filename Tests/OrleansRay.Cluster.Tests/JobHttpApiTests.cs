@@ -142,6 +142,38 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_working_dir_submitted_over_http_reaches_every_node_that_runs_the_jobs_tasks_and_goes_when_the_job_ends()
+    {
+        var folder = WorkingDir();
+        File.WriteAllText(Path.Combine(folder, "data.txt"), "rows the tasks read\n");
+        File.WriteAllText(Path.Combine(folder, "run.sh"), "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(Path.Combine(folder, "run.sh"), (UnixFileMode)0x1ED); // 0755
+        var jobId = NewJobId();
+
+        // The driver sets no RuntimeEnv.WorkingDir: the head's copy of the uploaded folder is its job's working dir.
+        var submit = await RemoteAsync(["job", "submit", "--address", Url, "--working-dir", folder, "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("workdir", "data.txt")]);
+
+        Assert.True(submit.ExitCode == 0, submit + Cluster.Diagnostics());
+        var driverFolder = Regex.Match(submit.Output, "driver working dir = (.*)").Groups[1].Value.Trim();
+        Assert.EndsWith(Path.Combine("job_files", jobId), driverFolder, StringComparison.Ordinal);
+        // A task pinned to each node (the head and both workers) read the file in that node's own copy.
+        var reads = Regex.Matches(submit.Output, @"node (\S+) read ([^|\n]+)\|([^|\n]*)\|(\d+)").Select(m => (Node: m.Groups[1].Value, Folder: m.Groups[2].Value, Content: m.Groups[3].Value, Mode: m.Groups[4].Value)).ToList();
+        Assert.True(reads.Count == 3, submit.ToString());
+        Assert.All(reads, read =>
+        {
+            Assert.Equal("rows the tasks read", read.Content);
+            Assert.Equal("755", read.Mode);
+            Assert.Contains(Path.Combine("runtime_resources", "working_dirs", "node-"), read.Folder, StringComparison.Ordinal);
+            Assert.NotEqual(driverFolder, read.Folder);
+        });
+        Assert.Equal(3, reads.Select(r => r.Folder).Distinct(StringComparer.Ordinal).Count());
+
+        // The job ended: every node unloads its code and removes its copy.
+        await Poll.UntilAsync(() => reads.All(r => !Directory.Exists(r.Folder)), JobDeadline, "every node to remove the ended job's working dir");
+    }
+
+    [Fact]
     public async Task Stop_over_http_ends_a_running_job_by_its_process_group_and_the_table_shows_it_stopped()
     {
         var jobId = NewJobId();

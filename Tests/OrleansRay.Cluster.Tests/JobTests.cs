@@ -171,6 +171,21 @@ public sealed class JobTests : IAsyncLifetime
         Assert.Equal(["Job", "Status"], Header(listJobs.Output).Take(2));
     }
 
+    [Fact]
+    public async Task A_job_run_here_with_a_working_dir_gets_it_as_its_drivers_default_and_one_without_gets_none()
+    {
+        var folder = Path.Combine(Cluster.TempDirectory, "wd-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        string[] print = ["--", "/bin/sh", "-c", "echo \"wd=[$ORLEANSRAY_JOB_WORKING_DIR]\""];
+
+        var with = await Cluster.RunAsync(["job", "submit", "--job-id", NewJobId(), "--working-dir", folder, "--wait", .. print]);
+        var without = await Cluster.RunAsync(["job", "submit", "--job-id", NewJobId(), "--wait", .. print]);
+
+        Assert.True(with.ExitCode == 0 && without.ExitCode == 0, $"{with}\n{without}");
+        Assert.Contains($"wd=[{folder}]", with.Output, StringComparison.Ordinal);
+        Assert.Contains("wd=[]", without.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>The column names of a table (ASCII when redirected: "| Job | Status | ...").</summary>
     private static string[] Header(string output) =>
         output.Split('\n').FirstOrDefault(l => l.StartsWith("| Job ", StringComparison.Ordinal))?.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -128,14 +128,14 @@ public sealed class CodePackageCollectionTests : IClassFixture<CodePackageCollec
             var assembly = EmitAssembly(folder, context);
             var bytes = await File.ReadAllBytesAsync(assembly.Location);
             // A first upload of the same code (another build's driver did it): every file is "already there".
-            var first = await JobCodeUpload.UploadAsync(Grains, WorkerId.NewId().ToString(), new RuntimeEnv(), [assembly], NullLogger.Instance, CancellationToken.None);
+            var first = await JobCodeUpload.UploadAsync(Grains, WorkerId.NewId().ToString(), new RuntimeEnv(), [assembly], null, NullLogger.Instance, CancellationToken.None);
             var calls = new List<string>();
             var recording = RecordingGrainFactory.Create(Grains, calls);
             var driver = WorkerId.NewId().ToString();
             // Its job runs (so its reference outlives the grace while the test looks at it).
             await Grains.GetGrain<IJobTableGrain>(0).StartAsync(new JobInfo { JobId = "refs-order-" + driver[..8], Driver = driver, State = JobState.Running, Embedded = true, StartedAt = DateTimeOffset.UtcNow });
 
-            var second = await JobCodeUpload.UploadAsync(recording, driver, new RuntimeEnv(), [assembly], NullLogger.Instance, CancellationToken.None);
+            var second = await JobCodeUpload.UploadAsync(recording, driver, new RuntimeEnv(), [assembly], null, NullLogger.Instance, CancellationToken.None);
 
             Assert.Equal(first.PackageId, second.PackageId);
             Assert.Equal(0, second.UploadedFiles);
