@@ -2,7 +2,9 @@ namespace OrleansRay.Train;
 
 /// <summary>One event of a running training run, as <see cref="RunConfig.Progress"/> receives it.</summary>
 /// <param name="Kind">What happened.</param>
-/// <param name="Attempt">The attempt it belongs to: 0 for the first, one more after each restart.</param>
+/// <param name="Attempt">The attempt it belongs to, numbered from 0 as <see cref="TrainContext.Attempt"/> is: 0 for the
+/// first, one more after each restart. A <see cref="TrainProgressKind.Restarting"/> event belongs to the attempt that
+/// failed (its message names the next one: "Attempt 0 failed: ...; restarting the worker group as attempt 1").</param>
 /// <param name="Message">A line a person reads (what <see cref="RunConfig.Verbose"/> prints).</param>
 /// <param name="Iteration">For <see cref="TrainProgressKind.Reported"/>: the report's number in the run, from 1 (Ray's
 /// <c>training_iteration</c>); else null.</param>
