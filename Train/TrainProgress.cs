@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace OrleansRay.Train;
 
 /// <summary>One event of a running training run, as <see cref="RunConfig.Progress"/> receives it.</summary>
@@ -21,4 +24,19 @@ public sealed record TrainProgress(
     int? Iteration = null,
     IReadOnlyDictionary<string, double>? Metrics = null,
     bool IsInfeasible = false,
-    IReadOnlyList<string>? WorkerNodes = null);
+    IReadOnlyList<string>? WorkerNodes = null)
+{
+    /// <summary>The members as a record prints them, with <see cref="Metrics"/> and <see cref="WorkerNodes"/> spelled out
+    /// (<c>Metrics = {loss: 0.12, epoch: 2}</c>, <c>WorkerNodes = [node-a, node-b]</c>) rather than as their type names;
+    /// numbers in the invariant culture, metrics in the order they were reported, a member that is null as <c>null</c>.</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"Kind = {Kind}, Attempt = {Attempt}, Message = {Message}, Iteration = ");
+        builder.Append(Iteration is { } iteration ? iteration.ToString(CultureInfo.InvariantCulture) : "null");
+        builder.Append(", Metrics = ");
+        builder.Append(Metrics is null ? "null" : "{" + string.Join(", ", Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key}: {m.Value}"))) + "}");
+        builder.Append(CultureInfo.InvariantCulture, $", IsInfeasible = {IsInfeasible}, WorkerNodes = ");
+        builder.Append(WorkerNodes is null ? "null" : "[" + string.Join(", ", WorkerNodes) + "]");
+        return true;
+    }
+}
