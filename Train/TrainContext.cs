@@ -47,7 +47,11 @@ public sealed class TrainContext
     /// <summary>The run's name (Ray's <c>get_experiment_name</c>).</summary>
     public string ExperimentName => Setup.RunName;
 
-    /// <summary>The attempt this loop runs in: 0 first, one more after each restart from a checkpoint.</summary>
+    /// <summary>The attempt this loop runs in, numbered from 0: 0 for the first, one more after each restart from a
+    /// checkpoint (as Ray numbers a task's attempts, <c>attempt_number</c>). <see cref="TrainProgress.Attempt"/> and the
+    /// messages (<c>[train] Attempt 0 failed: ...; restarting the worker group as attempt 1 ...</c>) use the same
+    /// numbers; <see cref="TrainResult.Attempts"/> and <see cref="TrainingFailedException.Attempts"/> are counts (the
+    /// last attempt's number + 1).</summary>
     public int Attempt => Setup.Attempt;
 
     /// <summary>Fires when the attempt ends under the loop (the run was cancelled, or another worker failed and the

@@ -43,6 +43,7 @@ public sealed class TrainResult
     /// <summary>The run's folder: <c>StoragePath/Name</c>, where its checkpoints are.</summary>
     public string Path { get; }
 
-    /// <summary>How many attempts the run took (1 when no restart was needed).</summary>
+    /// <summary>How many attempts the run took (1 when no restart was needed): a count, one more than the number of the
+    /// last attempt (<see cref="TrainContext.Attempt"/>, from 0).</summary>
     public int Attempts { get; }
 }

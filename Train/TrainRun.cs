@@ -87,23 +87,28 @@ internal sealed class TrainRun
                 var failure = await RunAttemptAsync(run, group, bundle, attempt, shards, cancellationToken).ConfigureAwait(false);
                 if (failure is null)
                 {
-                    Publish(new TrainProgress(TrainProgressKind.Finished, attempt, $"Training finished after {run.History.Count} report(s) in {attempt + 1} attempt(s); results in {run.Path}."));
+                    Publish(new TrainProgress(TrainProgressKind.Finished, attempt, $"Training finished in attempt {attempt} after {run.History.Count} report(s); results in {run.Path}."));
                     return Result(run, attempt + 1);
                 }
 
+                // Attempts are numbered from 0 everywhere a person or a program reads one (TrainContext.Attempt,
+                // TrainProgress.Attempt, these messages); failures are counted from 1 against MaxFailures, as Ray's
+                // failure policy counts them ("error count / maximum errors allowed").
                 var maxFailures = _runConfig.FailureConfig.MaxFailures;
+                var failures = attempt + 1;
+                var cause = failure.Value.Message.TrimEnd('.'); // a cause that ends a sentence of its own goes mid-sentence here
                 if (maxFailures != -1 && attempt >= maxFailures)
                 {
                     var error = new TrainingFailedException(
-                        $"Training failed: {failure.Value.Message} (attempt {attempt + 1} of {(maxFailures == 0 ? "1, FailureConfig.MaxFailures = 0" : (maxFailures + 1).ToString(CultureInfo.InvariantCulture))}).",
-                        failure.Value.Rank, attempt + 1, failure.Value.Cause);
-                    error.Result = Result(run, attempt + 1, error);
+                        string.Create(CultureInfo.InvariantCulture, $"Training failed in attempt {attempt}: {cause} (failure {failures}; FailureConfig.MaxFailures = {maxFailures} allows {maxFailures} restart(s)).{NoRestartHint(maxFailures)}"),
+                        failure.Value.Rank, failures, failure.Value.Cause);
+                    error.Result = Result(run, failures, error);
                     Publish(new TrainProgress(TrainProgressKind.Failed, attempt, error.Message));
                     throw error;
                 }
 
-                Publish(new TrainProgress(TrainProgressKind.Restarting, attempt,
-                    $"Attempt {attempt + 1} failed: {failure.Value.Message}; restarting the worker group from {run.LatestCheckpoint ?? "the beginning (no checkpoint yet)"}."));
+                Publish(new TrainProgress(TrainProgressKind.Restarting, attempt, string.Create(CultureInfo.InvariantCulture,
+                    $"Attempt {attempt} failed: {cause}; restarting the worker group as attempt {attempt + 1} from {run.LatestCheckpoint ?? "the beginning (no checkpoint yet)"} (failure {failures} of {(maxFailures == -1 ? "any number: FailureConfig.MaxFailures = -1" : $"at most {maxFailures}: FailureConfig.MaxFailures = {maxFailures}")}).")));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -375,6 +380,10 @@ internal sealed class TrainRun
 
         _runConfig.Progress?.Report(progress);
     }
+
+    /// <summary>For a run that allowed no restart: how to allow some (Ray's <c>TrainingFailedError</c> says the same).</summary>
+    private static string NoRestartHint(int maxFailures) =>
+        maxFailures == 0 ? " Set RunConfig.FailureConfig.MaxFailures above 0 (or -1: no limit) to restart from the latest checkpoint after a failure." : string.Empty;
 
     /// <summary>The time left to <paramref name="deadline"/>, never negative (-1 ms would mean "no timeout").</summary>
     private static TimeSpan Remaining(DateTime deadline) => TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks));

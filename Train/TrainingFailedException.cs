@@ -34,7 +34,8 @@ public sealed class TrainingFailedException : RayException
     /// worker could not start, or the run's coordinator died).</summary>
     [Id(0)] public int Rank { get; private set; }
 
-    /// <summary>How many attempts the run made, the failed one included.</summary>
+    /// <summary>How many attempts the run made, the failed one included: a count, so 1 when the first attempt (attempt 0,
+    /// <see cref="TrainContext.Attempt"/>) failed and <see cref="FailureConfig.MaxFailures"/> allowed no restart.</summary>
     [Id(1)] public int Attempts { get; private set; }
 
     [NonSerialized]

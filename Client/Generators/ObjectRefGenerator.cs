@@ -43,6 +43,10 @@ public sealed class ObjectRefGenerator<T> : IAsyncEnumerable<ObjectRef<T>>, IAsy
 
     /// <summary>The ref of the task's own return object: it completes with the number of items once the producer has
     /// finished (or fails with its error). <c>ray.CancelAsync</c> of it cancels the task, as of the generator.</summary>
+    /// <remarks>After the loop was left early (<c>break</c>, the enumerator's token, <see cref="DisposeAsync"/>) or a
+    /// cancel, a producer still running is cancelled and this ref fails with <see cref="TaskCancelledException"/>; a
+    /// producer that had already finished keeps its count, the items never taken included. A generator dropped without
+    /// disposing cancels nothing: this ref then gets the number of items the producer made.</remarks>
     public ObjectRef<int> Completion => _end;
 
     /// <summary>Starts the one enumeration of the items (a generator is consumed once).</summary>

@@ -169,7 +169,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
         if (!await ObjectWaiter.WaitAsync(entries, entries.Length, stopOnFailure: true, timeout, cancellationToken).ConfigureAwait(false))
         {
-            throw new GetTimeoutException(timeout!.Value, $"{entries.Count(e => !e.IsComplete)} of {refs.Count} objects");
+            var selfWait = entries.Where(e => !e.IsComplete).Select(e => (e.Producer as Actors.ActorCallHandle)?.SelfWaitHint()).FirstOrDefault(h => h is not null);
+            throw new GetTimeoutException(timeout!.Value, $"{entries.Count(e => !e.IsComplete)} of {refs.Count} objects", selfWait);
         }
 
         // The first failed object in input order raises, whether or not the others are complete yet.

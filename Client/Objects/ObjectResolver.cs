@@ -90,7 +90,7 @@ internal static class ObjectResolver
         }
         else if (!await ObjectWaiter.WaitOneAsync(entry, timeout, cancellationToken).ConfigureAwait(false))
         {
-            throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}");
+            throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}", (entry.Producer as Actors.ActorCallHandle)?.SelfWaitHint());
         }
 
         var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);

@@ -64,6 +64,18 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The method called, for messages.</summary>
     public string MethodName => _method.DisplayName;
 
+    /// <summary>Why a wait for this call's result may never end, when the code waiting (the current
+    /// <see cref="TaskContext"/>) is a call of the very actor instance that made this call and the call is to that same
+    /// actor (through its own handle); else null. Such an actor starts the call only when a running call ends, and while
+    /// it runs one call at a time, the one running is the one waiting (as in Ray).</summary>
+    public string? SelfWaitHint() =>
+        _outbox.Caller is { Actor: { } self } caller && self == _outbox.Actor && TaskContext.Current?.Submitter == caller
+            ? $"It is the result of a call ({MethodName}) that actor {caller.ActorClass} ({self}) made to itself, waited for inside that actor's own call: " +
+              "an actor starts a call of its queue only when a running call ends, so while it runs one call at a time (not an [AsyncActor], MaxConcurrency 1) " +
+              "the call waits for the very call that waits for it, and never runs until that one gives up. Call the method directly (this.Method(...)) instead, " +
+              "or make the actor an [AsyncActor] (or give it MaxConcurrency > 1) so that its calls can interleave."
+            : null;
+
     /// <summary>The call's number in its submitter's order (set when it is queued).</summary>
     public long Sequence { get; set; }
 

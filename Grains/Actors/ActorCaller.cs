@@ -19,6 +19,10 @@ internal sealed class ActorCaller
     /// lines); null for a driver's or a task's submitter. Set before the instance's constructor runs.</summary>
     public string? ActorClass { get; set; }
 
+    /// <summary>The actor whose instance this submitter is; null for a driver's or a task's submitter. Set with
+    /// <see cref="ActorClass"/>.</summary>
+    public ActorId? Actor { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

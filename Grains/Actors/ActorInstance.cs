@@ -35,6 +35,7 @@ internal static class ActorInstance
 
             var previous = TaskContext.Current;
             caller.ActorClass = ShortName(spec.ClassName); // names what the instance prints (log_to_driver)
+            caller.Actor = spec.ActorId; // tells a wait on a call to itself from other waits (ActorCallHandle.SelfWaitHint)
             var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;

@@ -65,6 +65,12 @@ internal sealed class ActorOutbox
         _floor = Floor;
     }
 
+    /// <summary>The actor called.</summary>
+    public ActorId Actor => _actorId;
+
+    /// <summary>The submitter whose calls these are.</summary>
+    public ActorCaller Caller => _caller;
+
     /// <summary>Sends the actor's creation ahead of this submitter's calls; returns the send.</summary>
     public Task SendCreate(ActorCreationSpec spec, NodeId? node)
     {

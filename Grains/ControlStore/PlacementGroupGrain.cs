@@ -117,7 +117,7 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         {
             if (!PlacementGroupSpecs.Same(_spec, spec))
             {
-                throw new ArgumentException($"Placement group {Id} already exists with another spec.", nameof(spec));
+                throw new ArgumentException($"Placement group {Id:N} already exists with another spec.", nameof(spec));
             }
 
             return Info();
@@ -127,7 +127,15 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         _spec = spec;
         _state = PlacementGroupState.Pending;
         _bundleNodes = new NodeId[spec.Bundles.Length];
-        LogCreated(_logger, Id, spec.Name ?? string.Empty, spec.Strategy, string.Join(", ", spec.Bundles.Select(b => b.ToString())));
+        var bundles = string.Join(", ", spec.Bundles.Select(b => b.ToString()));
+        if (spec.Name is { Length: > 0 } name)
+        {
+            LogCreatedNamed(_logger, Id, name, spec.Strategy, bundles);
+        }
+        else
+        {
+            LogCreated(_logger, Id, spec.Strategy, bundles);
+        }
         await SaveAsync();
         await PlaceAsync();
         StartTimer();
@@ -396,36 +404,40 @@ internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
         PendingReason = _state == PlacementGroupState.Pending ? _pendingReason : null,
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} ({Name}) created: {Strategy} of {Bundles}")]
-    private static partial void LogCreated(ILogger logger, Guid id, string name, PlacementGroupStrategy strategy, string bundles);
+    // Ids as 32 hex digits, as PlacementGroup.ToString(), the state API and `orleansray list placement-groups` print them.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} created: {Strategy} of {Bundles}")]
+    private static partial void LogCreated(ILogger logger, Guid id, PlacementGroupStrategy strategy, string bundles);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} placed: bundle@node {Placement}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} '{Name}' created: {Strategy} of {Bundles}")]
+    private static partial void LogCreatedNamed(ILogger logger, Guid id, string name, PlacementGroupStrategy strategy, string bundles);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} placed: bundle@node {Placement}")]
     private static partial void LogPlaced(ILogger logger, Guid id, string placement);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} removed; the nodes ended its work and free its bundles")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} removed; the nodes ended its work and free its bundles")]
     private static partial void LogRemoved(ILogger logger, Guid id);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: bundle {Index} was on node {Node}, which died; placing it again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id:N}: bundle {Index} was on node {Node}, which died; placing it again")]
     private static partial void LogBundleLost(ILogger logger, Guid id, int index, NodeId node);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Placement group {Id}: node(s) {Nodes} refused their bundles; released the rest, retrying")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Placement group {Id:N}: node(s) {Nodes} refused their bundles; released the rest, retrying")]
     private static partial void LogRolledBack(ILogger logger, Guid id, string nodes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: a placement round failed ({ErrorType}: {Reason}); retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id:N}: a placement round failed ({ErrorType}: {Reason}); retrying")]
     private static partial void LogRoundFailed(ILogger logger, Guid id, string errorType, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} restored from the control store ({State})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} restored from the control store ({State})")]
     private static partial void LogRestored(ILogger logger, Guid id, PlacementGroupState state);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored row of placement group {Id} could not be read: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored row of placement group {Id:N} could not be read: {Reason}")]
     private static partial void LogUnreadable(ILogger logger, Guid id, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the row of placement group {Id} failed ({ErrorType}: {Reason}); the head keeps it in memory")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the row of placement group {Id:N} failed ({ErrorType}: {Reason}); the head keeps it in memory")]
     private static partial void LogWriteFailed(ILogger logger, Guid id, string errorType, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} was deactivated ({ReasonCode}: {Description}); activating it again")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} was deactivated ({ReasonCode}: {Description}); activating it again")]
     private static partial void LogReviving(ILogger logger, Guid id, DeactivationReasonCode reasonCode, string description);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: activating it again failed (attempt {Attempt}, {ErrorType}: {Reason})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id:N}: activating it again failed (attempt {Attempt}, {ErrorType}: {Reason})")]
     private static partial void LogReviveFailed(ILogger logger, Guid id, int attempt, string errorType, string reason);
 }

@@ -60,9 +60,9 @@ internal sealed partial class PlacementGroupJob
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id}: the job of driver {Driver}, which created it, ended; removing the group (it is not detached)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N}: the job of driver {Driver}, which created it, ended; removing the group (it is not detached)")]
     private static partial void LogJobEnded(ILogger logger, Guid id, string driver);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Placement group {Id}: asking the job table whether its job ended failed ({ErrorType}: {Reason}); asking again later")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Placement group {Id:N}: asking the job table whether its job ended failed ({ErrorType}: {Reason}); asking again later")]
     private static partial void LogCheckFailed(ILogger logger, Guid id, string errorType, string reason);
 }

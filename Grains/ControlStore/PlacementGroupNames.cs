@@ -62,6 +62,6 @@ internal static partial class PlacementGroupNames
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: freeing its name {Name} failed ({ErrorType}: {Reason}); the next group of that name takes it over")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id:N}: freeing its name {Name} failed ({ErrorType}: {Reason}); the next group of that name takes it over")]
     private static partial void LogReleaseFailed(ILogger logger, Guid id, string name, string errorType, string reason);
 }

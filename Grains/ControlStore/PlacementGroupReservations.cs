@@ -55,6 +55,6 @@ internal sealed partial class PlacementGroupReservations
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id}: {Operation} on node {Node} failed ({ErrorType}: {Reason})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Id:N}: {Operation} on node {Node} failed ({ErrorType}: {Reason})")]
     private static partial void LogCallFailed(ILogger logger, Guid id, string operation, NodeId node, string errorType, string reason);
 }

@@ -162,15 +162,15 @@ internal sealed partial class PlacementGroupRemoval
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id} was removed: ended {Tasks} of its tasks and {Actors} of its actors here")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N} was removed: ended {Tasks} of its tasks and {Actors} of its actors here")]
     private static partial void LogEnded(ILogger logger, Guid id, int tasks, int actors);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id}, which work here waits for, was removed; ending that work")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Placement group {Id:N}, which work here waits for, was removed; ending that work")]
     private static partial void LogFoundRemoved(ILogger logger, Guid id);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checking the placement groups waited for failed ({ErrorType}: {Reason}); retrying at the next refresh")]
     private static partial void LogCheckFailed(ILogger logger, string errorType, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Killing actor {ActorId} of removed placement group {Id} failed: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Killing actor {ActorId} of removed placement group {Id:N} failed: {Reason}")]
     private static partial void LogKillFailed(ILogger logger, ActorId actorId, Guid id, string reason);
 }

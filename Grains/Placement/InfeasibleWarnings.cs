@@ -126,7 +126,8 @@ internal sealed partial class InfeasibleWarnings
             }
         }
 
-        var group = spec.Name is { } name ? $"'{name}'" : id.ToString();
+        // The id as PlacementGroup.ToString(), the state API and the CLI print it (32 hex digits); the name after it, if any.
+        var group = spec.Name is { Length: > 0 } name ? $"{id:N} '{name}'" : id.ToString("N");
         var named = ResourceSet.From(spec.Bundles.SelectMany(b => b.Items).GroupBy(i => i.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(i => i.Value), StringComparer.Ordinal));
         LogGroupCannotBePlaced(_logger, group, DescribeBundles(spec.Bundles), spec.Strategy, MostOneNodeHas(named, nodes.Select(n => n.Total).ToList()), nodes.Count);
     }

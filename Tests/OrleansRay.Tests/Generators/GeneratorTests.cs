@@ -77,6 +77,26 @@ public sealed class GeneratorTests : IDisposable
         Assert.Equal(10, await squares.Completion);
     }
 
+    /// <summary>What <c>Completion</c> gives after a <c>break</c> (README, "Completion"): leaving the loop cancels a
+    /// producer still running, and <c>Completion</c> then throws <c>TaskCancelledException</c>
+    /// (<c>GeneratorDistributedTests.Leaving_the_loop_early_stops_the_producer</c>); a producer that had already finished
+    /// is not cancelled, and <c>Completion</c> gives its count, the items the loop never took included.</summary>
+    [Fact]
+    public async Task Leaving_the_loop_after_the_producer_finished_leaves_Completion_its_count()
+    {
+        var squares = _ray.Task(Squares, 5).RemoteGenerator();
+        var (ended, _) = await _ray.WaitAsync([squares.Completion], numReturns: 1, Deadline);
+        Assert.Equal(squares.Completion, Assert.Single((IEnumerable<ObjectRef<int>>)ended)); // the producer has finished
+
+        await foreach (var item in squares)
+        {
+            Assert.Equal(0, await item);
+            break;
+        }
+
+        Assert.Equal(5, await squares.Completion);
+    }
+
     /// <summary>A generator dropped without disposing it (never enumerated, or left after one item with its enumerator
     /// undisposed) gives its stream up when collected, as Ray's <c>ObjectRefGenerator.__del__</c> deletes the stream: a
     /// producer held by backpressure stops, so it no longer holds its CPU for good.</summary>

@@ -127,22 +127,23 @@ public sealed class InfeasibleWarningTests
         await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 1, Deadline, "a warning for the group no node can hold");
         var line = Assert.Single(log.Warnings(CannotBePlaced)).Message;
         Assert.Equal(
-            "Placement group 'big' of bundles [{\"CPU\": 8.0}] (Pack) cannot be placed right now: the live nodes could never hold it " +
+            $"Placement group {big.Id:N} 'big' of bundles [{{\"CPU\": 8.0}}] (Pack) cannot be placed right now: the live nodes could never hold it " +
             "(the most one node has is {\"CPU\": 2.0}; 1 live node(s)), so it stays pending until nodes that can join. Add a node that " +
             "can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy",
             line);
 
         // The same bundles and strategy again, unnamed: no second warning. StrictSpread with more bundles than live
-        // nodes (bundles one node holds packed) is its own warning, naming the unnamed group by its id.
+        // nodes (bundles one node holds packed) is its own warning, naming the unnamed group by its id alone, in 32 hex
+        // digits as PlacementGroup.ToString() and the state API print it.
         var again = await ray.CreatePlacementGroupAsync(Cpus(8), PlacementStrategy.Pack);
         var spread = await ray.CreatePlacementGroupAsync(Cpus(1, 1), PlacementStrategy.StrictSpread);
         await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 2, Deadline, "a warning for the StrictSpread group");
         await RefreshesAsync(runtime, 3);
         var warnings = log.Warnings(CannotBePlaced);
         Assert.Equal(2, warnings.Count);
-        Assert.StartsWith($"Placement group {spread.Id} of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", warnings[1].Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Placement group {spread.Id:N} of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", warnings[1].Message, StringComparison.Ordinal);
         Assert.Contains("1 live node(s)", warnings[1].Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(warnings, w => w.Message.Contains(again.Id.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, w => w.Message.Contains(again.Id.ToString("N"), StringComparison.Ordinal));
         Assert.All(warnings, w => Assert.DoesNotContain('\n', w.Message));
 
         // The warning changes nothing about the groups: they wait.
@@ -204,7 +205,7 @@ public sealed class InfeasibleWarningTests
         await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count >= 1, Deadline, "a warning for the group that became infeasible");
         await RefreshesAsync(runtime, 3);
         var line = Assert.Single(log.Warnings(CannotBePlaced)).Message;
-        Assert.StartsWith("Placement group 'spread' of bundles [{\"CPU\": 1.0}, {\"CPU\": 1.0}] (StrictSpread) cannot be placed right now", line, StringComparison.Ordinal);
+        Assert.StartsWith($"Placement group {spread.Id:N} 'spread' of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", line, StringComparison.Ordinal);
         Assert.Contains("1 live node(s)", line, StringComparison.Ordinal);
         Assert.Equal(PlacementGroupState.Pending, await spread.GetStateAsync());
     }

@@ -57,7 +57,7 @@ public static class TrainLoops
                 }
                 else if (context.WorldRank == config.FailRank)
                 {
-                    throw new InvalidOperationException($"boom on rank {context.WorldRank} at epoch {epoch}");
+                    throw new InvalidOperationException($"boom on rank {context.WorldRank} at epoch {epoch}."); // a sentence: the driver's messages go on after it
                 }
             }
 

@@ -19,7 +19,7 @@ public sealed class TrainNodeLossTests : IAsyncLifetime
     [Fact]
     public async Task A_worker_lost_with_its_node_restarts_the_group_from_the_latest_checkpoint()
     {
-        var (result, _, killedRank) = await RunAndLoseANodeAsync(maxFailures: 1);
+        var (result, _, killedRank, events) = await RunAndLoseANodeAsync(maxFailures: 1);
 
         var finished = Assert.IsType<TrainResult>(result);
         Assert.Equal(2, finished.Attempts);
@@ -27,12 +27,22 @@ public sealed class TrainNodeLossTests : IAsyncLifetime
         Assert.Equal(new[] { 0.0, 0.0, 2.0, 2.0 }, finished.MetricsHistory.Select(m => m["resumed_from"]));
         Assert.All(finished.MetricsHistory, m => Assert.Equal(2, m["workers_seen"]));
         Assert.True(killedRank >= 0);
+
+        // The restart names the attempt that failed as its event does (from 0), and the worker's death, a sentence of
+        // its own ("... if its MaxRestarts allows."), does not run into the driver's words as ".;".
+        await Eventually.TrueAsync(() => events.Any(e => e.Kind == TrainProgressKind.Restarting), TimeSpan.FromSeconds(30), "the Restarting event arrived");
+        var restart = Assert.Single(events, e => e.Kind == TrainProgressKind.Restarting);
+        Assert.Equal(0, restart.Attempt);
+        Assert.StartsWith($"Attempt 0 failed: the worker of rank {killedRank} ", restart.Message);
+        Assert.Contains("died", restart.Message);
+        Assert.Contains("; restarting the worker group as attempt 1 from ", restart.Message);
+        Assert.DoesNotContain(".;", restart.Message);
     }
 
     [Fact]
     public async Task Without_restarts_left_a_lost_worker_fails_the_run_naming_its_rank()
     {
-        var (_, error, killedRank) = await RunAndLoseANodeAsync(maxFailures: 0);
+        var (_, error, killedRank, _) = await RunAndLoseANodeAsync(maxFailures: 0);
 
         var failed = Assert.IsType<TrainingFailedException>(error);
         Assert.Equal(killedRank, failed.Rank);
@@ -44,14 +54,16 @@ public sealed class TrainNodeLossTests : IAsyncLifetime
 
     /// <summary>Runs 4 epochs on 2 workers; in attempt 0 the loops wait at a gate before epoch 3, and the node of a worker
     /// that is not the driver's gateway node stops there.</summary>
-    private async Task<(TrainResult? Result, Exception? Error, int KilledRank)> RunAndLoseANodeAsync(int maxFailures)
+    private async Task<(TrainResult? Result, Exception? Error, int KilledRank, IReadOnlyCollection<TrainProgress> Events)> RunAndLoseANodeAsync(int maxFailures)
     {
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         using var storage = new TempStorage();
         var started = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var secondReport = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<TrainProgress>();
         var progress = new Progress<TrainProgress>(p =>
         {
+            events.Enqueue(p);
             if (p.Kind == TrainProgressKind.WorkersStarted && p.Attempt == 0)
             {
                 started.TrySetResult(p.WorkerNodes!);
@@ -77,11 +89,11 @@ public sealed class TrainNodeLossTests : IAsyncLifetime
 
         try
         {
-            return (await fit.WaitAsync(TimeSpan.FromSeconds(120)), null, killedRank);
+            return (await fit.WaitAsync(TimeSpan.FromSeconds(120)), null, killedRank, events);
         }
         catch (TrainingFailedException ex)
         {
-            return (null, ex, killedRank);
+            return (null, ex, killedRank, events);
         }
     }
 }

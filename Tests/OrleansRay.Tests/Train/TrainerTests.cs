@@ -95,6 +95,14 @@ public sealed class TrainerTests
         Assert.Equal(cause.RemoteStackTrace, error.RemoteStackTrace);
         Assert.Equal(1, error.Attempts);
         Assert.Equal(new[] { 1.0 }, error.Result!.MetricsHistory.Select(m => m["epoch"])); // what it did before failing
+
+        // Attempts are numbered from 0 in the message as in TrainContext.Attempt; failures are counted against
+        // MaxFailures; the cause's own full stop does not run into the driver's words.
+        Assert.StartsWith("Training failed in attempt 0: the train loop of rank 1", error.Message);
+        Assert.Contains("(failure 1; FailureConfig.MaxFailures = 0 allows 0 restart(s))", error.Message);
+        Assert.Contains("Set RunConfig.FailureConfig.MaxFailures above 0", error.Message);
+        Assert.DoesNotContain(". (", error.Message);
+        Assert.DoesNotContain("attempt 1", error.Message);
     }
 
     [Fact]
@@ -114,6 +122,18 @@ public sealed class TrainerTests
         var restart = Assert.Single(progress, p => p.Kind == TrainProgressKind.Restarting);
         Assert.Contains("rank 0", restart.Message);
         Assert.Contains("checkpoint_000002", restart.Message);
+
+        // One numbering, from 0, in the events' fields, their messages and TrainContext.Attempt (the "attempt" metric
+        // above): the restart belongs to attempt 0, which failed, and names attempt 1, which follows.
+        Assert.Equal(0, restart.Attempt);
+        Assert.StartsWith("Attempt 0 failed: the train loop of rank 0", restart.Message);
+        Assert.Contains("restarting the worker group as attempt 1 from ", restart.Message);
+        Assert.EndsWith("(failure 1 of at most 1: FailureConfig.MaxFailures = 1).", restart.Message);
+        Assert.DoesNotContain(".;", restart.Message);
+        Assert.Equal(new[] { 0, 1 }, progress.Where(p => p.Kind == TrainProgressKind.WorkersStarted).Select(p => p.Attempt));
+        var finished = Assert.Single(progress, p => p.Kind == TrainProgressKind.Finished);
+        Assert.Equal(1, finished.Attempt);
+        Assert.StartsWith("Training finished in attempt 1 after 4 report(s)", finished.Message);
     }
 
     [Fact]
