@@ -75,6 +75,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 node.CopyFrom(options);
                 // Its tasks run the driver's code in this process: the driver's working dir is theirs, nothing to copy.
                 node.DriverWorkingDirectory = options.JobWorkingDir();
+                node.StartedAsHead = true;
             });
         });
 

@@ -56,6 +56,10 @@ public sealed class RayNodeOptions
     /// <see cref="RayContext.WorkingDirectory"/>: they run in the driver's process. Null elsewhere.</summary>
     internal string? DriverWorkingDirectory { get; set; }
 
+    /// <summary>This node is its cluster's head: <c>orleansray start --head</c> and an embedded node set it; a silo an
+    /// application hosts does not (its head is where the control store lives).</summary>
+    internal bool StartedAsHead { get; set; }
+
     /// <summary>On the head: how long a job's shipped code (its code package) stays in the control store after no running
     /// job and no live detached actor references it, and how long a driver's reference lasts at least after it uploaded
     /// (Ray's temporary reference). Then its files are deleted, except those a referenced package also names. Default:

@@ -55,6 +55,11 @@ public sealed record NodeStatus(
     /// <summary>The node's task channel, "address:port": where owners send it tasks over a direct connection (ADR 0025);
     /// null in rows of older nodes, and when the node has none (owners then send through Orleans messaging).</summary>
     [Id(17)] public string? TaskChannel { get; init; }
+
+    /// <summary>The node was started as its cluster's head (<c>orleansray start --head</c>, or an embedded node): the
+    /// state API's <c>is_head_node</c> marks it, also after a restart that left the control store on an older worker.
+    /// False for workers, for silos an application hosts, and in rows of older nodes.</summary>
+    [Id(18)] public bool StartedAsHead { get; init; }
 }
 
 /// <summary>Where a node's object store is: how local processes connect to it, and where other nodes pull from it.</summary>

@@ -48,13 +48,26 @@ internal sealed class ClusterState
         var table = _grains.GetGrain<INodeTableGrain>(0);
         var headTask = table.HeadAsync().WaitAsync(cancellationToken);
         var rows = await table.ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var head = await headTask.ConfigureAwait(false);
+        var isHead = HeadMarker(rows, await headTask.ConfigureAwait(false));
         var listed = rows
-            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", Listed(r.Total, r.IsAlive), Listed(r.Available, r.IsAlive), r.ReportedAt) { IsHeadNode = r.NodeId == head })
+            .Select(r => new NodeStateRow(r.NodeId.Value ?? string.Empty, AddressOf(r), r.IsAlive ? "ALIVE" : "DEAD", Listed(r.Total, r.IsAlive), Listed(r.Available, r.IsAlive), r.ReportedAt) { IsHeadNode = isHead(r) })
             .OrderBy(r => r.State, StringComparer.Ordinal).ThenBy(r => r.Address, StringComparer.Ordinal).ThenBy(r => r.NodeId, StringComparer.Ordinal)
             .Where(StateColumns.NodeMatcher(filters))
             .ToList();
         return new StateList<NodeStateRow>(listed.Take(limit).ToList(), listed.Count, []);
+    }
+
+    /// <summary>Which rows are the head's (Ray's <c>is_head_node</c>): the nodes started as head
+    /// (<see cref="NodeStatus.StartedAsHead"/>: <c>orleansray start --head</c>, an embedded node), alive or dead, so a
+    /// head restarted on a PostgreSQL cluster is the head again though the control store stayed on an older worker;
+    /// when no row says so (silos an application hosts), the node the control store lives on,
+    /// <paramref name="controlStore"/>.</summary>
+    public static Func<NodeStatus, bool> HeadMarker(IReadOnlyCollection<NodeStatus> rows, NodeId? controlStore)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return rows.Any(r => r.StartedAsHead)
+            ? static r => r.StartedAsHead
+            : r => controlStore is { } head && r.NodeId == head;
     }
 
     /// <summary>A node's resources as its row lists them: all of them while it is alive; a dead node's without its

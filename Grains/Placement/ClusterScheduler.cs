@@ -111,6 +111,7 @@ internal sealed class ClusterScheduler : IDisposable
             Store = _reader.Store is { } store ? new NodeStoreInfo(store.SocketPath, store.Endpoint, MachineIdentity.Value) : null,
             RunningTaskCount = _scheduler.RunningCount,
             WaitingTaskCount = _scheduler.Counts.WaitingForArgs,
+            StartedAsHead = _node.Options.StartedAsHead,
         }.WithOccupancy(Occupancy);
     }
 

@@ -53,4 +53,7 @@ internal sealed class NodeRuntimeOptions
     /// <summary>The silo's gateway, "address:port", where clients (connected drivers) connect; null when unknown. A
     /// driver on the same machine finds the node it connected through by it, and uses that node's store.</summary>
     public string? Gateway { get; set; }
+
+    /// <summary>This node was started as its cluster's head (<see cref="NodeStatus.StartedAsHead"/>). Default: false.</summary>
+    public bool StartedAsHead { get; set; }
 }

@@ -78,6 +78,7 @@ internal sealed record ClusterSnapshot(
     {
         ArgumentNullException.ThrowIfNull(statuses);
         ArgumentNullException.ThrowIfNull(driverDemands);
+        var isHead = OrleansRay.Node.ClusterState.HeadMarker(statuses, head);
         var nodes = statuses.Select(n =>
         {
             var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
@@ -85,7 +86,7 @@ internal sealed record ClusterSnapshot(
             // The address as `list nodes` shows it (the gateway, what `start` printed and `stop`/`down` name it by).
             return new Node(n.NodeId.Value ?? string.Empty, OrleansRay.Node.ClusterState.AddressOf(n), n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total))
             {
-                IsHeadNode = head is { } h && n.NodeId == h,
+                IsHeadNode = isHead(n),
                 ActorCount = n.ActorCount,
                 PrimaryObjectCount = n.PrimaryObjectCount,
                 RunningTaskCount = n.RunningTaskCount,

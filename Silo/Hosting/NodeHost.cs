@@ -150,6 +150,7 @@ internal static partial class NodeHost
                 node.ObjectStoreInProcess = false;
                 node.Credentials = settings.Credentials;
                 node.TaskChannelPort = settings.TaskChannelPort ?? 0;
+                node.StartedAsHead = settings.IsHead;
                 node.ExternalObjectStore = store.Process is { } process
                     ? (process.SocketPath, process.TransferEndPoint?.ToString() ?? string.Empty)
                     : null;
