@@ -19,6 +19,7 @@ internal static class OrleansRayCli
             new UpCommand(),
             new DownCommand(),
             new JobCommand(),
+            new LogsCommand(),
             StateCommands.List(),
             StateCommands.Get(),
             StateCommands.Summary(),

@@ -1,0 +1,98 @@
+using OrleansRay.Cluster.Tests.Fixtures;
+using OrleansRay.Silo.Commands;
+using OrleansRay.Tests.Processes;
+using Xunit;
+
+namespace OrleansRay.Cluster.Tests;
+
+/// <summary><c>orleansray logs</c> (Ray's <c>ray logs</c> for this machine) against the shared real cluster: it lists
+/// the running nodes' log files and prints one's last lines; bad input is one line. The tail and follow parts also run
+/// in this process on a file of the test's own (rotation, partial lines, cancellation).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class LogsCommandTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    private readonly SharedCluster _shared;
+    private readonly string _folder = Directory.CreateTempSubdirectory("orleansray-logs-").FullName;
+
+    public LogsCommandTests(SharedCluster shared)
+    {
+        _shared = shared;
+    }
+
+    private LocalCluster Cluster => _shared.Cluster;
+
+    public Task InitializeAsync() => _shared.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Logs_lists_every_running_nodes_log_and_prints_the_last_lines_of_one_by_name()
+    {
+        var list = await Cluster.RunAsync("logs");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var headLog = Cluster.Head.LogFile!;
+        var name = Path.GetFileName(headLog);
+        Assert.Contains(Path.GetDirectoryName(headLog)! + " (head node ", list.Output, StringComparison.Ordinal);
+        Assert.Contains("  " + name + " ", list.Output, StringComparison.Ordinal);
+        Assert.Contains("(worker node ", list.Output, StringComparison.Ordinal);
+
+        var printed = await Cluster.RunAsync("logs", name, "--tail", "2");
+        Assert.True(printed.ExitCode == 0, printed.ToString());
+        var lines = printed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        // What it printed is in the head's log (which may have grown since).
+        var content = await File.ReadAllTextAsync(headLog);
+        Assert.All(lines, line => Assert.Contains(line, content, StringComparison.Ordinal));
+
+        var unknown = await Cluster.RunAsync("logs", "node-1.log");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.StartsWith("error: no log named node-1.log in ", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("`orleansray logs` lists them", unknown.Error, StringComparison.Ordinal);
+        var negative = await Cluster.RunAsync("logs", name, "--tail", "-1");
+        Assert.Equal(2, negative.ExitCode);
+        Assert.Contains("--tail -1: give a number of lines, 0 or more", negative.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tail_keeps_the_last_lines_and_all_of_a_short_file()
+    {
+        var path = Path.Combine(_folder, "node-1.log");
+        File.WriteAllLines(path, Enumerable.Range(1, 10).Select(i => $"line {i}"));
+        using var log = File.OpenRead(path);
+
+        Assert.Equal(["line 8", "line 9", "line 10"], LogsCommand.LastLines(log, 3));
+        log.Position = 0;
+        Assert.Equal(10, LogsCommand.LastLines(log, 100).Count);
+        log.Position = 0;
+        Assert.Empty(LogsCommand.LastLines(log, 0));
+    }
+
+    [Fact]
+    public async Task Follow_prints_whole_appended_lines_and_goes_on_in_the_new_file_after_a_rotation()
+    {
+        var path = Path.Combine(_folder, "node-2.log");
+        await File.WriteAllTextAsync(path, "before\n");
+        var output = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var following = LogsCommand.FollowAsync(path, new FileInfo(path).Length, TextWriter.Synchronized(output), stop.Token);
+
+        await File.AppendAllTextAsync(path, "first\nhalf");
+        await Poll.UntilAsync(() => output.ToString() == "first\n", Deadline, "the appended whole line, not the partial one");
+        await File.AppendAllTextAsync(path, " done\n");
+        await Poll.UntilAsync(() => output.ToString() == "first\nhalf done\n", Deadline, "the partial line once it ends");
+
+        // A rotation: the node's log moves aside and a new, shorter file starts.
+        File.Move(path, path + ".1");
+        await File.WriteAllTextAsync(path, "new\n");
+        await Poll.UntilAsync(() => output.ToString().EndsWith("new\n", StringComparison.Ordinal), Deadline, "the new file's line");
+
+        await stop.CancelAsync();
+        await following.WaitAsync(Deadline);
+        Assert.DoesNotContain("before", output.ToString(), StringComparison.Ordinal);
+    }
+}
