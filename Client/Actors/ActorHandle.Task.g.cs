@@ -10,18 +10,33 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<TResult>(global::System.Func<TActor, global::System.Threading.Tasks.Task<TResult>> method)
         => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<TResult>(global::System.Func<TActor, global::System.Threading.Tasks.ValueTask<TResult>> method)
         => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<TResult>(global::System.Func<TActor, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method)
+        => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task(global::System.Func<TActor, global::System.Threading.Tasks.Task> method)
+        => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task(global::System.Func<TActor, global::System.Threading.Tasks.ValueTask> method)
+        => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task(global::System.Action<TActor> method)
         => new(BoundRay, ActorId, method, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -35,33 +50,63 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, TResult>(global::System.Func<TActor, T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Func<TActor, T1, global::System.Threading.Tasks.Task> method, T1 arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Func<TActor, T1, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Func<TActor, T1, global::System.Threading.Tasks.ValueTask> method, T1 arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Func<TActor, T1, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Action<TActor, T1> method, T1 arg1)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1>(global::System.Action<TActor, T1> method, ObjectRef<T1> arg1)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -85,63 +130,123 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, TResult>(global::System.Func<TActor, T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Func<TActor, T1, T2, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Action<TActor, T1, T2> method, T1 arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Action<TActor, T1, T2> method, ObjectRef<T1> arg1, T2 arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Action<TActor, T1, T2> method, T1 arg1, ObjectRef<T2> arg2)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2>(global::System.Action<TActor, T1, T2> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -185,123 +290,243 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, TResult>(global::System.Func<TActor, T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Func<TActor, T1, T2, T3, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, T1 arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3>(global::System.Action<TActor, T1, T2, T3> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -385,243 +610,483 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, TResult>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Func<TActor, T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4>(global::System.Action<TActor, T1, T2, T3, T4> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -785,483 +1250,963 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Func<TActor, T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5>(global::System.Action<TActor, T1, T2, T3, T4, T5> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
@@ -1585,963 +2530,1923 @@ public sealed partial class ActorHandle<TActor>
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a call of this actor's method (a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public ActorMethodCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator call of this actor's method (the method yields items of type TResult; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public StreamingActorCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Func<TActor, T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a call of this actor's method that returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>; a lambda that captures nothing, the actor as its first parameter); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the method has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public ActorMethodCall<Unit> Task<T1, T2, T3, T4, T5, T6>(global::System.Action<TActor, T1, T2, T3, T4, T5, T6> method, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(BoundRay, ActorId, method, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
 }

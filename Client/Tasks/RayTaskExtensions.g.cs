@@ -11,18 +11,38 @@ public static class RayTaskExtensions
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Threading.Tasks.Task<TResult>> function)
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Threading.Tasks.ValueTask<TResult>> function)
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Collections.Generic.IAsyncEnumerable<TResult>> function)
+        => new(ray, function, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task(this IRay ray, global::System.Func<global::System.Threading.Tasks.Task> function)
+        => new(ray, function, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task(this IRay ray, global::System.Func<global::System.Threading.Tasks.ValueTask> function)
+        => new(ray, function, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task(this IRay ray, global::System.Action function)
+        => new(ray, function, global::System.Array.Empty<TaskArg>());
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function)
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -36,33 +56,73 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.Task> function, T1 arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.ValueTask> function, T1 arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Func<T1, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Action<T1> function, T1 arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1>(this IRay ray, global::System.Action<T1> function, ObjectRef<T1> arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -86,63 +146,143 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Action<T1, T2> function, T1 arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Action<T1, T2> function, ObjectRef<T1> arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Action<T1, T2> function, T1 arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2>(this IRay ray, global::System.Action<T1, T2> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, TResult>(this IRay ray, global::System.Func<T1, T2, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -186,123 +326,283 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, T1 arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3>(this IRay ray, global::System.Action<T1, T2, T3> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, TResult>(this IRay ray, global::System.Func<T1, T2, T3, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -386,243 +686,563 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4>(this IRay ray, global::System.Action<T1, T2, T3, T4> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -786,483 +1406,1123 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
+
+    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
+    public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
@@ -1586,963 +2846,1923 @@ public static class RayTaskExtensions
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(4)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
     public static TaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
     /// <summary>Describes a streaming generator task (the function yields items of type TResult); call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(3)]
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(5)]
     public static StreamingTaskCall<TResult> Task<T1, T2, T3, T4, T5, T6, TResult>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(2)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.Task> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Func<T1, T2, T3, T4, T5, T6, global::System.Threading.Tasks.ValueTask> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, T6 arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Value(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, T5 arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Value(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, T4 arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Value(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, T3 arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Value(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, T2 arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Value(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, T1 arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
+        => new(ray, function, new TaskArg[] { ArgumentPacker.Value(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
+
+    /// <summary>Describes a task whose function returns nothing (<c>void</c>, <c>Task</c> or <c>ValueTask</c>); call <c>.Remote()</c> to submit it: its <c>ObjectRef&lt;Unit&gt;</c> (Ray's None) completes when the function has finished, or raises its error.</summary>
+    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(-1)]
+    public static TaskCall<Unit> Task<T1, T2, T3, T4, T5, T6>(this IRay ray, global::System.Action<T1, T2, T3, T4, T5, T6> function, ObjectRef<T1> arg1, ObjectRef<T2> arg2, ObjectRef<T3> arg3, ObjectRef<T4> arg4, ObjectRef<T5> arg5, ObjectRef<T6> arg6)
         => new(ray, function, new TaskArg[] { ArgumentPacker.Ref(arg1), ArgumentPacker.Ref(arg2), ArgumentPacker.Ref(arg3), ArgumentPacker.Ref(arg4), ArgumentPacker.Ref(arg5), ArgumentPacker.Ref(arg6) });
 
 }

@@ -68,11 +68,11 @@ internal sealed class JobSerializer
     /// <summary>The serializer (stored objects of this job decode with it).</summary>
     public Serializer Serializer { get; }
 
-    /// <summary>A plain value (null, primitives, strings, arrays of them, values already packed or stored) travels as
-    /// it is: every node reads it without the job's code, and the hot path of small values pays nothing.</summary>
+    /// <summary>A plain value (null, primitives, strings, arrays of them, <see cref="Unit"/>, values already packed or
+    /// stored) travels as it is: every node reads it without the job's code, and the hot path of small values pays nothing.</summary>
     public static bool IsPlain(object? value)
     {
-        if (value is null or string or PackedValue or StoredObject)
+        if (value is null or string or PackedValue or StoredObject or Unit)
         {
             return true;
         }

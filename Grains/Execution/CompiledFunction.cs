@@ -50,10 +50,12 @@ internal sealed class CompiledFunction
 
     public FunctionDescriptor Descriptor { get; }
 
-    /// <summary>Parameter types as the invoker expects its argument array (actor instance first for actor methods).</summary>
+    /// <summary>Parameter types as the invoker expects its argument array (actor instance first for actor methods; without a
+    /// generator's trailing <see cref="CancellationToken"/>, which the invoker fills in).</summary>
     public Type[] ParameterTypes { get; }
 
-    /// <summary>The value type the caller reads (T of T, Task&lt;T&gt; or ValueTask&lt;T&gt;; the class for constructors).</summary>
+    /// <summary>The value type the caller reads (T of T, Task&lt;T&gt; or ValueTask&lt;T&gt;; <see cref="Unit"/> for void, Task
+    /// and ValueTask; the class for constructors).</summary>
     public Type ResultType { get; }
 
     /// <summary>"Type.Method" for people: a lambda shows the method it calls.</summary>
@@ -74,6 +76,7 @@ internal sealed class CompiledFunction
         var parameters = method.GetParameters();
         var argsParam = Expression.Parameter(typeof(object?[]), "args");
         var callArgs = new Expression[parameters.Length];
+        var takesToken = TakesRunToken(method, parameters);
         for (var i = 0; i < parameters.Length; i++)
         {
             var pt = parameters[i].ParameterType;
@@ -82,7 +85,9 @@ internal sealed class CompiledFunction
                 throw new ArgumentException($"{method.DeclaringType?.Name}.{method.Name} has a ref/out parameter '{parameters[i].Name}'; remote functions take values.");
             }
 
-            callArgs[i] = Expression.Convert(Expression.ArrayIndex(argsParam, Expression.Constant(i)), pt);
+            callArgs[i] = takesToken && i == parameters.Length - 1
+                ? Expression.Call(typeof(CompiledFunction).GetMethod(nameof(RunToken), BindingFlags.Static | BindingFlags.NonPublic)!)
+                : Expression.Convert(Expression.ArrayIndex(argsParam, Expression.Constant(i)), pt);
         }
 
         Expression body;
@@ -106,24 +111,39 @@ internal sealed class CompiledFunction
         // Job code on a node names its package; a driver's own code is stamped with its job's package when it is sent
         // (NodeRuntime.ForJob), so one compiled function serves every job of the process.
         var descriptor = FunctionDescriptor.For(method) with { Code = DriverCode.PackageOf(method.DeclaringType!.Assembly) };
-        return new CompiledFunction(method, descriptor, invoker, parameters.Select(p => p.ParameterType).ToArray(), resultType, code);
+        var parameterTypes = parameters.Select(p => p.ParameterType).Take(parameters.Length - (takesToken ? 1 : 0)).ToArray();
+        return new CompiledFunction(method, descriptor, invoker, parameterTypes, resultType, code);
     }
+
+    /// <summary>True for a streaming generator (a method returning <see cref="IAsyncEnumerable{T}"/>) whose last
+    /// parameter is a <see cref="CancellationToken"/>, C#'s usual shape with <c>[EnumeratorCancellation]</c>: the
+    /// invoker passes the run's token there (<see cref="RunToken"/>), and its argument array holds the others only.</summary>
+    private static bool TakesRunToken(MethodBase method, ParameterInfo[] parameters) =>
+        parameters.Length > 0 && parameters[^1].ParameterType == typeof(CancellationToken)
+        && method is MethodInfo { ReturnType: { IsGenericType: true } returnType }
+        && returnType.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>);
+
+    /// <summary>The running task's or actor call's cancellation token (what <c>RayContext.CancellationToken</c> gives),
+    /// <see cref="CancellationToken.None"/> outside one.</summary>
+    private static CancellationToken RunToken() => TaskContext.Current?.CancellationToken ?? CancellationToken.None;
 
     private static (Expression Body, Type ResultType) WrapResult(Expression call, Type returnType, string name)
     {
+        // A function that returns nothing gives Unit (Ray's None) once it has finished: a value every reader can read,
+        // and pass on to a parameter of type Unit.
         if (returnType == typeof(void))
         {
-            return (Expression.Block(call, Expression.Default(typeof(ValueTask<object?>))), typeof(void));
+            return (Expression.Block(call, Expression.Field(null, typeof(ResultAdapters).GetField(nameof(ResultAdapters.Done))!)), typeof(Unit));
         }
 
         if (returnType == typeof(Task))
         {
-            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromTask))!, call), typeof(void));
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromTask))!, call), typeof(Unit));
         }
 
         if (returnType == typeof(ValueTask))
         {
-            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromValueTask))!, call), typeof(void));
+            return (Expression.Call(typeof(ResultAdapters).GetMethod(nameof(ResultAdapters.FromValueTask))!, call), typeof(Unit));
         }
 
         if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))

@@ -1,14 +1,18 @@
 namespace OrleansRay.Execution;
 
-/// <summary>Turns a function's Task/ValueTask result into a ValueTask of the boxed value, synchronously when already done.</summary>
+/// <summary>Turns a function's Task/ValueTask result into a ValueTask of the boxed value, synchronously when already done.
+/// A non-generic <see cref="Task"/> or <see cref="ValueTask"/> gives <see cref="Unit"/> (Ray's None) once it completes.</summary>
 internal static class ResultAdapters
 {
+    /// <summary>The result of a function that returns nothing, already complete: <see cref="Unit"/>, boxed once.</summary>
+    public static readonly ValueTask<object?> Done = new(Unit.Boxed);
+
     public static ValueTask<object?> FromTask(Task task)
     {
         ArgumentNullException.ThrowIfNull(task);
         if (task.IsCompletedSuccessfully)
         {
-            return default;
+            return Done;
         }
 
         return AwaitTask(task);
@@ -16,7 +20,7 @@ internal static class ResultAdapters
         static async ValueTask<object?> AwaitTask(Task t)
         {
             await t;
-            return null;
+            return Unit.Boxed;
         }
     }
 
@@ -24,7 +28,7 @@ internal static class ResultAdapters
     {
         if (task.IsCompletedSuccessfully)
         {
-            return default;
+            return Done;
         }
 
         return AwaitTask(task);
@@ -32,7 +36,7 @@ internal static class ResultAdapters
         static async ValueTask<object?> AwaitTask(ValueTask t)
         {
             await t;
-            return null;
+            return Unit.Boxed;
         }
     }
 
