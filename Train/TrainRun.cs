@@ -27,13 +27,13 @@ internal sealed class TrainRun
     private static readonly TimeSpan ConfigureTimeout = TimeSpan.FromSeconds(60);
 
     private readonly IRay _ray;
-    private readonly Func<ActorHandle<TrainContext>, ObjectRef<Task>> _startLoop;
+    private readonly Func<ActorHandle<TrainContext>, ObjectRef<Unit>> _startLoop;
     private readonly ScalingConfig _scaling;
     private readonly RunConfig _runConfig;
     private readonly IReadOnlyDictionary<string, TrainDataset> _datasets;
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
 
-    public TrainRun(IRay ray, Func<ActorHandle<TrainContext>, ObjectRef<Task>> startLoop, ScalingConfig scaling, RunConfig runConfig, IReadOnlyDictionary<string, TrainDataset> datasets)
+    public TrainRun(IRay ray, Func<ActorHandle<TrainContext>, ObjectRef<Unit>> startLoop, ScalingConfig scaling, RunConfig runConfig, IReadOnlyDictionary<string, TrainDataset> datasets)
     {
         _ray = ray;
         _startLoop = startLoop;
@@ -180,7 +180,7 @@ internal sealed class TrainRun
 
     /// <summary>Waits for the loops, publishing reports as they complete, until all returned or one failed.</summary>
     private async Task<(int Rank, string Message, Exception Cause)?> FollowAsync(
-        RunState run, WorkerGroup group, string groupId, List<ObjectRef<Task>> loops, int attempt, CancellationToken cancellationToken)
+        RunState run, WorkerGroup group, string groupId, List<ObjectRef<Unit>> loops, int attempt, CancellationToken cancellationToken)
     {
         var running = Enumerable.Range(0, loops.Count).ToList();
         DateTime? firstReturn = null;
@@ -232,7 +232,7 @@ internal sealed class TrainRun
     }
 
     /// <summary>A failed loop's exception, or null when it returned.</summary>
-    private async Task<Exception?> FailureOfAsync(ObjectRef<Task> loop)
+    private async Task<Exception?> FailureOfAsync(ObjectRef<Unit> loop)
     {
         try
         {
@@ -252,7 +252,7 @@ internal sealed class TrainRun
     /// fail first (its collective aborted, or the actor call to the dead peer failed); the cause is a rank whose own
     /// actor died or whose loop threw something else.</summary>
     private async Task<(int Rank, string Message, Exception Cause)> RootCauseAsync(
-        WorkerGroup group, List<ObjectRef<Task>> loops, List<int> running, (int Rank, Exception Cause) first)
+        WorkerGroup group, List<ObjectRef<Unit>> loops, List<int> running, (int Rank, Exception Cause) first)
     {
         var failures = new List<(int Rank, Exception Cause)> { first };
         var deadline = DateTime.UtcNow + RootCauseGrace;

@@ -41,7 +41,7 @@ internal sealed class TrainerSettings
         return new TrainerSettings(scalingConfig, runConfig, copy);
     }
 
-    public Task<TrainResult> FitAsync(IRay ray, Func<ActorHandle<TrainContext>, ObjectRef<Task>> startLoop, CancellationToken cancellationToken) =>
+    public Task<TrainResult> FitAsync(IRay ray, Func<ActorHandle<TrainContext>, ObjectRef<Unit>> startLoop, CancellationToken cancellationToken) =>
         new TrainRun(ray, startLoop, Scaling, Run, Datasets).RunAsync(cancellationToken);
 
     /// <summary>Refuses a loop the workers cannot run: one bound to an object, capturing variables, or multicast (the

@@ -109,8 +109,12 @@ internal static class OverloadGenerator
         Line(sb, "{");
         for (var n = 0; n <= MaxArgs; n++)
         {
-            // A generator taking the token has at most MaxArgs parameters, the token among them.
-            foreach (var kind in Kinds.Where(k => !k.Token || n < MaxArgs))
+            // A generator taking the token has at most MaxArgs parameters, the token among them, and at least one argument:
+            // a token-only shape would be the one candidate whose lambda parameter has a known type, and C# would report
+            // any call it cannot type (ray.Task(x => x.Length, null)) against it ("CancellationToken does not contain
+            // 'Length'") instead of CS0411. A generator taking only the token is submitted as ray.Task(() => Items()): its
+            // [EnumeratorCancellation] parameter gets the task's token through GetAsyncEnumerator.
+            foreach (var kind in Kinds.Where(k => !k.Token || (n > 0 && n < MaxArgs)))
             {
                 for (var mask = 0; mask < 1 << n; mask++)
                 {

@@ -40,11 +40,6 @@ public static class RayTaskExtensions
     public static TaskCall<Unit> Task(this IRay ray, global::System.Action function)
         => new(ray, function, global::System.Array.Empty<TaskArg>());
 
-    /// <summary>Describes a streaming generator task (the function yields items of type TResult) whose function takes a CancellationToken last, as C#'s <c>[EnumeratorCancellation]</c> iterators do: the task's token (<c>RayContext.CancellationToken</c>) is passed there. Call <c>.Remote()</c> to submit it and get its ObjectRefGenerator.</summary>
-    [global::System.Runtime.CompilerServices.OverloadResolutionPriority(6)]
-    public static StreamingTaskCall<TResult> Task<TResult>(this IRay ray, global::System.Func<global::System.Threading.CancellationToken, global::System.Collections.Generic.IAsyncEnumerable<TResult>> function)
-        => new(ray, function, global::System.Array.Empty<TaskArg>());
-
     /// <summary>Describes a task; call <c>.Remote()</c> to submit it.</summary>
     [global::System.Runtime.CompilerServices.OverloadResolutionPriority(0)]
     public static TaskCall<TResult> Task<T1, TResult>(this IRay ray, global::System.Func<T1, TResult> function, T1 arg1)
