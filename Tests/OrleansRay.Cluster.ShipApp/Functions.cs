@@ -67,6 +67,14 @@ public static class Functions
     public static async Task<ObjectRef<Measurement>> MakeRecordRef(string name) =>
         await Ray.Current.PutAsync(new Measurement { Name = name + "@" + Version });
 
+    /// <summary>Returns nothing (an async Task function of the shipped code): adds to the accumulator through its handle,
+    /// after an await.</summary>
+    public static async Task AddLater(ActorHandle<Accumulator> accumulator, int amount)
+    {
+        await Task.Yield();
+        _ = await accumulator.Task((a, x) => a.Add(x), amount).Remote();
+    }
+
     /// <summary>The job's runtime environment variable, as job code reads it on the node.</summary>
     public static string Greeting() => RayContext.GetEnvironmentVariable("SHIP_GREETING") ?? "(unset)";
 }
@@ -86,6 +94,9 @@ public sealed class Accumulator
         _total += amount * (Functions.Offset == 0 ? 1 : 10);
         return _total;
     }
+
+    /// <summary>Returns nothing: sets the total.</summary>
+    public void Set(int total) => _total = total;
 
     public Measurement Snapshot() => new() { Name = "total@" + Functions.Version, Values = [_total] };
 }

@@ -186,5 +186,11 @@ public static class Program
             timeout);
         Check("spread-nodes", spread.Select(s => s.Split('|')[0]).Distinct().Count());
         Check("spread-versions", string.Join(",", spread.Select(s => s.Split('|')[1]).Distinct().Order()));
+        // Work returning nothing, shipped with the job: a void actor method, then an async Task function (on any node)
+        // that calls the actor; each ref, an ObjectRef<Unit>, completes once its work has run.
+        var ledger = ray.Actor(() => new Accumulator(0)).Remote();
+        var set = await ledger.Task((a, total) => a.Set(total), 7).Remote();
+        await ray.GetAsync(ray.Task(Functions.AddLater, ledger, 1).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote(), timeout);
+        Check("nothing", $"{set} {(await ledger.Task(a => a.Snapshot()).Remote()).Values[0]}");
     }
 }

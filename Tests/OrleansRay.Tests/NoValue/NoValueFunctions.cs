@@ -98,7 +98,8 @@ public static class NoValueFunctions
         }
     }
 
-    /// <summary>A generator taking only the token: yields 0..2.</summary>
+    /// <summary>A generator taking only the token (submitted as <c>() =&gt; Three()</c>): yields 0..2, each after a
+    /// wait on the token.</summary>
     public static async IAsyncEnumerable<int> Three([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (var i = 0; i < 3; i++)
