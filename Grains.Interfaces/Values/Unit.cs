@@ -5,7 +5,7 @@ namespace OrleansRay;
 /// ref (an <c>ObjectRef&lt;Unit&gt;</c>) completes when the function has finished, and reading it
 /// throws the function's error as for any task (<c>RayTaskException</c>, ...).</summary>
 /// <remarks>The name is .NET's for a type of one value standing for "no result" (F#'s <c>unit</c>, Rx's and MediatR's
-/// <c>Unit</c>); why not <c>None</c>, <c>object?</c> or the non-generic <c>ObjectRef</c>: docs/adr/0031-void-functions-return-unit.md.
+/// <c>Unit</c>); why not <c>None</c>, <c>object?</c> or the non-generic <c>ObjectRef</c>: docs/adr/0032-void-functions-return-unit.md.
 /// Every <see cref="Unit"/> equals every other. It is serializable, so an <c>ObjectRef&lt;Unit&gt;</c> passed to a task
 /// whose parameter is a <see cref="Unit"/> makes that task wait for the first to finish (Ray's way of ordering tasks by
 /// passing a <c>None</c> ref).</remarks>
