@@ -101,15 +101,9 @@ internal sealed class CliPaths
     {
         ArgumentNullException.ThrowIfNull(address);
         return PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
-            .Where(n => SameAddress(n.Address, address) && Directory.Exists(n.Session) && IsRunning(n))
+            .Where(n => SameAddress(n.Address, address) && Directory.Exists(n.Session) && NodeProcesses.IsRunning(n))
             .OrderByDescending(n => n.IsHead).ThenByDescending(n => n.ProcessStart)
             .FirstOrDefault();
-
-        static bool IsRunning(NodeRecord node)
-        {
-            using var process = NodeProcesses.TryGetProcess(node);
-            return process is not null;
-        }
     }
 
     /// <summary>A head started on this machine (under this root) that still runs: the one the address file names, else the
@@ -118,15 +112,9 @@ internal sealed class CliPaths
     {
         var current = ReadAddress();
         return PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
-            .Where(n => n.IsHead && IsRunning(n))
+            .Where(n => n.IsHead && NodeProcesses.IsRunning(n))
             .OrderByDescending(n => current is not null && SameAddress(n.Address, current)).ThenByDescending(n => n.ProcessStart)
             .FirstOrDefault();
-
-        static bool IsRunning(NodeRecord node)
-        {
-            using var process = NodeProcesses.TryGetProcess(node);
-            return process is not null;
-        }
     }
 
     /// <summary>True when two "host:port" client addresses name the same endpoint of this machine: equal text, or the same

@@ -14,6 +14,13 @@ internal static partial class NodeProcesses
     /// <summary>The process behind a pid file, or null when it is gone (or the pid now belongs to another program).</summary>
     public static Process? TryGetProcess(NodeRecord record) => TryGetProcess(record.Pid, record.ProcessStart);
 
+    /// <summary>Whether the node behind a pid file still runs (its pid is still the process that started then).</summary>
+    public static bool IsRunning(NodeRecord record)
+    {
+        using var process = TryGetProcess(record);
+        return process is not null;
+    }
+
     /// <summary>The process <paramref name="pid"/> if it still is the one that started at <paramref name="startedAt"/>
     /// (UTC), else null.</summary>
     public static Process? TryGetProcess(int pid, DateTime startedAt)

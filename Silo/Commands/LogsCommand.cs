@@ -65,7 +65,7 @@ internal sealed class LogsCommand : Command
     internal static IReadOnlyList<(string Folder, string Owner)> LogFolders(CliPaths paths)
     {
         var folders = paths.PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
-            .Where(r => NodeProcesses.TryGetProcess(r) is { } p && Dispose(p))
+            .Where(NodeProcesses.IsRunning)
             .OrderByDescending(r => r.IsHead).ThenBy(r => r.Address, StringComparer.Ordinal)
             .Select(r => (Folder: Path.Combine(r.Session, "logs"), Owner: $"{(r.IsHead ? "head" : "worker")} node {r.Address}"))
             .Where(f => Directory.Exists(f.Folder))
@@ -77,12 +77,6 @@ internal sealed class LogsCommand : Command
         }
 
         return folders;
-
-        static bool Dispose(System.Diagnostics.Process process)
-        {
-            process.Dispose();
-            return true;
-        }
     }
 
     /// <summary>The list <c>orleansray logs</c> prints: per folder, its files by name with size and last write.</summary>
