@@ -149,6 +149,19 @@ internal sealed class CliPaths
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"session_{DateTime.Now:yyyy-MM-dd_HH-mm-ss_ffffff}_{Environment.ProcessId}");
         var session = Path.Combine(Root, name);
+        // Private to this user (0700): node and job-driver logs, jobs' uploaded sources (job_files) and the token copy
+        // live below it, and other users of a shared machine must not read them.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(session);
+        }
+        else
+        {
+            Directory.CreateDirectory(session, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // The umask applies to CreateDirectory's mode: set it as meant whatever the umask removed.
+            File.SetUnixFileMode(session, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         Directory.CreateDirectory(Path.Combine(session, "logs"));
         try
         {

@@ -43,6 +43,27 @@ internal sealed class ClusterClient : IAsyncDisposable
             ?? throw new CliException($"no cluster address: give --address HOST:PORT, or start a cluster with `orleansray start --head` (no address file at {paths.AddressFile}).");
     }
 
+    /// <summary>The gateway address of <c>status</c> and the state verbs (<c>list</c>, <c>get</c>, <c>summary</c>,
+    /// <c>memory</c>, <c>timeline</c>), as Ray's CLI honours <c>RAY_ADDRESS</c>: <paramref name="given"/>
+    /// (<c>--address</c>), else <c>$ORLEANSRAY_ADDRESS</c> when it holds a HOST:PORT (not <c>auto</c>, which means the
+    /// address file, nor the job verbs' <c>http://</c> URL), else the address file of the cluster started on this
+    /// machine. <paramref name="source"/> names where it came from, for messages.</summary>
+    public static string ResolveGatewayAddress(string? given, CliPaths paths, out string source)
+    {
+        source = "--address";
+        if (given is null
+            && Environment.GetEnvironmentVariable(ConnectedCluster.AddressVariable)?.Trim() is { Length: > 0 } fromEnvironment
+            && !string.Equals(fromEnvironment, "auto", StringComparison.OrdinalIgnoreCase)
+            && !fromEnvironment.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            && !fromEnvironment.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            source = "$" + ConnectedCluster.AddressVariable;
+            return fromEnvironment;
+        }
+
+        return ResolveAddress(given, paths);
+    }
+
     /// <param name="option">The option the address came from, for messages.</param>
     /// <param name="address">"host:port" of a gateway.</param>
     /// <param name="credentialsSource">Gives the cluster's credentials (TLS with its key; null for a cluster started with
@@ -63,6 +84,9 @@ internal sealed class ClusterClient : IAsyncDisposable
                 throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.TlsAnswer(address, "--insecure", $"leave out --insecure and give --auth-token or ${ClusterCredentials.TokenVariable}")}.");
             case ClusterTls.ProbeResult.OtherKey:
                 throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.ForeignCertificate(address, $"it holds another auth token than the one this command used (--auth-token, else ${ClusterCredentials.TokenVariable}, else {CliPaths.Current.TokenFile}; use the token its head printed)")}.");
+            case ClusterTls.ProbeResult.Plain when credentials is not null && await AnswersHttpAsync(endpoint, cancellationToken).ConfigureAwait(false):
+                credentials.Dispose();
+                throw CliException.Usage(DashboardPort(option, address));
             case ClusterTls.ProbeResult.Plain when credentials is not null:
                 throw CliException.Usage($"cannot connect to {address}: {ClusterTls.HandshakeOutcome.PlainAnswer(address, "--insecure")}.");
         }
@@ -84,9 +108,32 @@ internal sealed class ClusterClient : IAsyncDisposable
             });
         });
         var host = builder.Build();
+        // Beside the client's start, as a driver does (ConnectedCluster): a node's silo port or the dashboard's HTTP port
+        // given for the gateway is told at once, not after the client's whole connect deadline.
+        using var stopStart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopCheck = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var start = host.StartAsync(stopStart.Token).WaitAsync(ConnectDeadline, cancellationToken);
+        var wrongPort = WrongPortAsync(option, address, endpoint, credentials, stopCheck.Token);
+        if (await Task.WhenAny(start, wrongPort).ConfigureAwait(false) == wrongPort && await wrongPort.ConfigureAwait(false) is { } wrong)
+        {
+            await stopStart.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await start.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The start this command cancelled (or that failed on its own meanwhile): nothing connected.
+            }
+
+            host.Dispose();
+            credentials?.Dispose();
+            throw CliException.Usage(wrong);
+        }
+
         try
         {
-            await host.StartAsync(cancellationToken).WaitAsync(ConnectDeadline, cancellationToken).ConfigureAwait(false);
+            await start.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -103,7 +150,76 @@ internal sealed class ClusterClient : IAsyncDisposable
             throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");
         }
 
+        finally
+        {
+            await stopCheck.CancelAsync().ConfigureAwait(false);
+        }
+
         return new ClusterClient(host, address, credentials);
+    }
+
+    /// <summary>How long the client's start runs before the HTTP check (which sends a request) looks at the port: a
+    /// gateway on this machine connects well within it, so a working cluster never sees that request.</summary>
+    private static readonly TimeSpan HttpCheckAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>The one-line message when <paramref name="endpoint"/> is not a gateway but a node's silo port (it speaks
+    /// first: <see cref="NodePortCheck"/>) or an HTTP server (the dashboard's port answers an HTTP request); null when
+    /// neither (or when cancelled: the client connected).</summary>
+    private static async Task<string?> WrongPortAsync(string option, string address, IPEndPoint endpoint, ClusterCredentials? credentials, CancellationToken cancellationToken)
+    {
+        if (await NodePortCheck.SpeaksFirstAsync(endpoint, credentials, cancellationToken).ConfigureAwait(false))
+        {
+            return $"{option} {address}: that is a node's port (its --node-port, where only nodes connect; it answers as an OrleansRay node's silo port), not the cluster's client (gateway) port. Give the head's client port, its --port (default 30000; the Address `orleansray start --head` and `orleansray status` print).";
+        }
+
+        try
+        {
+            await Task.Delay(HttpCheckAfter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        return await AnswersHttpAsync(endpoint, cancellationToken).ConfigureAwait(false) ? DashboardPort(option, address) : null;
+    }
+
+    /// <summary>The message for an HTTP port (the dashboard's) given where the gateway's HOST:PORT is wanted.</summary>
+    internal static string DashboardPort(string option, string address) =>
+        $"{option} {address}: that is an HTTP port (the dashboard's, http://{address}), not the cluster's client (gateway) port. Give the head's client port, its --port (default 30000; the Address `orleansray start --head` and `orleansray status` print); the http:// dashboard URL is for the `orleansray job` verbs.";
+
+    /// <summary>True when the server at <paramref name="endpoint"/> answers a plain HTTP request with an HTTP status line
+    /// within <see cref="OptionValues.ProbeDeadline"/>: a web server (the dashboard), not an OrleansRay gateway (which reads
+    /// a preamble, or a TLS handshake, and answers neither with "HTTP/").</summary>
+    internal static async Task<bool> AnswersHttpAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(OptionValues.ProbeDeadline);
+            using var tcp = new System.Net.Sockets.TcpClient(endpoint.AddressFamily);
+            await tcp.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("HEAD /healthz HTTP/1.0\r\n\r\n"u8.ToArray(), deadline.Token).ConfigureAwait(false);
+            var buffer = new byte[5];
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = await stream.ReadAsync(buffer.AsMemory(read), deadline.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+            }
+
+            return read == buffer.Length && buffer.AsSpan().SequenceEqual("HTTP/"u8);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
@@ -112,6 +228,12 @@ internal sealed class ClusterClient : IAsyncDisposable
         await using var cluster = await ConnectAsync("--address", address, credentials, cancellationToken).ConfigureAwait(false);
         var (_, port) = OptionValues.HostPort("--address", address);
         var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (hosts.Any(h => NodeSettings.IsPostgresSiloName(h.SiloName)))
+        {
+            // Such a head serves no membership to dial: a worker without the database would wait its whole start deadline.
+            throw CliException.Usage($"--address {address}: that cluster keeps its membership in PostgreSQL; set ${NodeSettings.StorageVariable} (or --storage) to the head's connection string to join it.");
+        }
+
         var head = hosts.FirstOrDefault(h => h.ProxyPort == port) ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()
             ?? throw new CliException($"--address {address}: the cluster reports no active node.");
         return head.SiloAddress.Endpoint;

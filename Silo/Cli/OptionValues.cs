@@ -84,7 +84,12 @@ internal static class OptionValues
     /// <summary>Checks that <paramref name="address"/> (<c>--node-ip-address</c>) is one of this machine's: a loopback
     /// address or one of a network interface's (<paramref name="local"/>: those addresses, for tests). A node binds its
     /// ports there; another address fails the bind.</summary>
-    public static IPAddress EnsureLocalAddress(string given, IPAddress address, IReadOnlyCollection<IPAddress>? local = null)
+    /// <param name="given">The value as given.</param>
+    /// <param name="address">The value resolved.</param>
+    /// <param name="local">This machine's addresses (tests); null reads them.</param>
+    /// <param name="option">The option, for the message.</param>
+    /// <param name="alternative">What else the option takes, for the message.</param>
+    public static IPAddress EnsureLocalAddress(string given, IPAddress address, IReadOnlyCollection<IPAddress>? local = null, string option = "--node-ip-address", string alternative = "`auto`")
     {
         ArgumentNullException.ThrowIfNull(address);
         if (IPAddress.IsLoopback(address))
@@ -103,7 +108,7 @@ internal static class OptionValues
         }
 
         var shown = given == address.ToString() ? given : $"{given} ({address})";
-        throw CliException.Usage($"--node-ip-address {shown}: not an address of this machine (its addresses: {string.Join(", ", local.Where(a => !IPAddress.IsLoopback(a)).Select(a => a.ToString()).Prepend("127.0.0.1").Distinct())}); give one of them, or `auto`.");
+        throw CliException.Usage($"{option} {shown}: not an address of this machine (its addresses: {string.Join(", ", local.Where(a => !IPAddress.IsLoopback(a)).Select(a => a.ToString()).Prepend("127.0.0.1").Distinct())}); give one of them, or {alternative}.");
     }
 
     /// <summary>How long the probe of a cluster address waits for a TCP connection: a listening port answers in
@@ -245,6 +250,34 @@ internal static class OptionValues
         return found ?? throw CliException.Usage("--node-ip-address auto: this machine has no IPv4 address outside loopback; give the address other nodes reach this one at.");
     }
 
+    /// <summary>The default <c>--node-ip-address</c> of a worker joining the head at <paramref name="address"/>
+    /// ("host:port"), as Ray's: 127.0.0.1 when the head is on loopback; else this machine's address on the route to the
+    /// head (a UDP socket connected there, which sends nothing, tells its local address), so the head and the other
+    /// nodes reach this node where it reaches them.</summary>
+    /// <exception cref="CliException">Exit code 2: the address is malformed or its host does not resolve; exit code 1:
+    /// no route to it from this machine.</exception>
+    public static IPAddress RouteTo(string option, string address)
+    {
+        var (host, port) = HostPort(option, address);
+        var head = Resolve(option, host);
+        if (IPAddress.IsLoopback(head))
+        {
+            return IPAddress.Loopback;
+        }
+
+        try
+        {
+            using var socket = new Socket(head.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            socket.Connect(new IPEndPoint(head, port));
+            var local = ((IPEndPoint)socket.LocalEndPoint!).Address;
+            return local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local;
+        }
+        catch (SocketException ex)
+        {
+            throw new CliException($"{option} {address}: this machine has no route to {head} ({ex.Message}); give --node-ip-address, the address the head reaches this machine at.");
+        }
+    }
+
     /// <summary>Resolves a host name or address to one IP address (IPv4 first).</summary>
     public static IPAddress Resolve(string option, string host)
     {
@@ -278,7 +311,11 @@ internal static class OptionValues
     }
 
     /// <summary>Fails with a one-line error when something already listens on the port.</summary>
-    public static void EnsurePortFree(string option, IPAddress address, int port)
+    /// <param name="option">The port's option, for the message.</param>
+    /// <param name="address">Where the node would listen.</param>
+    /// <param name="port">The port.</param>
+    /// <param name="addressOption">The option that gave <paramref name="address"/>, for the message.</param>
+    public static void EnsurePortFree(string option, IPAddress address, int port, string addressOption = "--node-ip-address")
     {
         try
         {
@@ -291,7 +328,7 @@ internal static class OptionValues
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
         {
-            throw CliException.Usage($"--node-ip-address {address}: not an address of this machine.");
+            throw CliException.Usage($"{addressOption} {address}: not an address of this machine.");
         }
     }
 

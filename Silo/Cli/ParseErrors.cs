@@ -22,6 +22,12 @@ internal static partial class ParseErrors
             {
                 var kind = KindOf(match.Groups["type"].Value);
                 var name = match.Groups["name"].Value;
+                if (kind == "a whole number" && WholeNumber().IsMatch(match.Groups["value"].Value))
+                {
+                    // A whole number all the same, beyond what the option's type holds: say the range, not the kind.
+                    return $"{name} '{match.Groups["value"].Value}': out of range; {RangeOf(name, match.Groups["type"].Value)}. {help}";
+                }
+
                 return $"{name} '{match.Groups["value"].Value}': expected {kind}, e.g. {name} {Example(name, kind)}. {help}";
             }
         }
@@ -99,6 +105,15 @@ internal static partial class ParseErrors
             : "a valid value";
     }
 
+    /// <summary>The values <paramref name="name"/> takes, for a whole number too large for its type.</summary>
+    private static string RangeOf(string name, string type) => name switch
+    {
+        "--limit" => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"give 1 to {OrleansRay.Node.ClusterState.MaxLimit}"),
+        _ when name.EndsWith("-port", StringComparison.Ordinal) => "a TCP port is 1-65535",
+        _ when type.Contains("Int64", StringComparison.Ordinal) || type.Contains("Long", StringComparison.Ordinal) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a whole number from {long.MinValue} to {long.MaxValue}"),
+        _ => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a whole number from {int.MinValue} to {int.MaxValue}"),
+    };
+
     /// <summary>A value that <paramref name="name"/> would accept: "--object-store-memory 4" or "--port 4" would be
     /// refused or useless, so options in bytes and ports get examples of their own.</summary>
     private static string Example(string name, string kind) => name switch
@@ -162,6 +177,9 @@ internal static partial class ParseErrors
         names.Reverse();
         return string.Join(' ', names);
     }
+
+    [GeneratedRegex(@"^[+-]?[0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex WholeNumber();
 
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for (option|command|argument) '(?<name>[^']*)' as expected type '(?<type>[^']*)'", RegexOptions.CultureInvariant)]
     private static partial Regex CannotParse();

@@ -49,9 +49,18 @@ internal sealed class JobListCommand : Command
             return 0;
         }
 
+        console.Write(Table(jobs));
+        return 0;
+    }
+
+    /// <summary>The job table: one row a job, its entrypoint cut to <see cref="EntrypointWidth"/> and never wrapped.</summary>
+    internal static Table Table(IReadOnlyList<DashboardApi.JobRow> jobs)
+    {
         // "Status", as `orleansray list jobs` and Ray's `ray job list` / `ray list jobs` name it.
         var table = new Table().Border(ConsoleOutput.Border)
-            .AddColumn("Job").AddColumn("Status").AddColumn("Driver").AddColumn("Start").AddColumn("End").AddColumn("Entrypoint").AddColumn("Message");
+            .AddColumn("Job").AddColumn("Status").AddColumn("Driver").AddColumn("Start").AddColumn("End")
+            // Cut to EntrypointWidth below and never wrapped: a command line broken mid-word reads as two.
+            .AddColumn(new TableColumn("Entrypoint").NoWrap()).AddColumn("Message");
         foreach (var job in jobs)
         {
             table.AddRow(
@@ -64,8 +73,7 @@ internal sealed class JobListCommand : Command
                 Markup.Escape(job.Message ?? string.Empty));
         }
 
-        console.Write(table);
-        return 0;
+        return table;
     }
 
     /// <summary>A job state (upper case) in color: green running or succeeded, red failed.</summary>

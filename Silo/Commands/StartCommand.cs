@@ -27,7 +27,7 @@ internal sealed class StartCommand : Command
     private readonly Option<int?> _nodePort = new("--node-port") { Description = "Port nodes talk to each other on. Default: a free port." };
     private readonly Option<int?> _taskChannelPort = new("--task-channel-port") { Description = "Port of this node's task channel, where drivers and other nodes send it tasks and actor calls straight over TCP (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through; an owner that cannot reach it sends through --node-port or --port instead, slower." };
     private readonly Option<int?> _objectManagerPort = new("--object-manager-port") { Description = "Port of this node's object store transfers, where other nodes and drivers pull its objects (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through: objects above the inline threshold move only over it." };
-    private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it (an IP or a host name), or `auto`: the first IPv4 address of a network interface that is up and not loopback (a container's or pod's own address).", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it (an IP or a host name), or `auto`: the first IPv4 address of a network interface that is up and not loopback (a container's or pod's own address). Default: 127.0.0.1 on the head (this machine only: give `auto` or a reachable address so other machines can join); on a worker, the address this machine reaches the head from (127.0.0.1 for a head on loopback)." };
     private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors. Default: the machine's core count." };
     private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
     private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
@@ -104,20 +104,21 @@ internal sealed class StartCommand : Command
         }
 
         var launched = parse.GetValue(_sessionDir) is not null;
-        // Refused before anything starts: a bad file is one line naming its line and field.
+        // Every value a person can get wrong is checked first, then the ports, then what this machine runs: nothing is
+        // printed (the second head's warning) unless the node then starts. A bad autoscaling file is one line naming
+        // its line and field.
         var autoscaling = AutoscalingConfig(parse.GetValue(_autoscalingConfig), head);
         if (!head)
         {
             EnsureNoHeadOnlyOption(parse);
         }
 
-        if (head && !launched)
-        {
-            EnsureOneHeadUnlessPortGiven(parse, paths);
-        }
-
         var ipText = parse.GetValue(_nodeIp) ?? "127.0.0.1";
-        var ip = OptionValues.EnsureLocalAddress(ipText, OptionValues.NodeAddress(ipText));
+        var ip = parse.GetResult(_nodeIp) is not { Implicit: false } && !head && !launched
+            // Ray's worker: without --node-ip-address it takes the address its machine reaches the head from (loopback
+            // for a head on loopback), so the head and the other nodes dial it there, not their own loopback.
+            ? OptionValues.RouteTo("--address", join!)
+            : OptionValues.EnsureLocalAddress(ipText, OptionValues.NodeAddress(ipText));
         var storageGiven = parse.GetValue(_storage);
         var storageSource = storageGiven is null ? "$" + NodeSettings.StorageVariable : "--storage";
         var storageText = (storageGiven ?? (Environment.GetEnvironmentVariable(NodeSettings.StorageVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null))?.Trim() ?? "memory";
@@ -139,25 +140,16 @@ internal sealed class StartCommand : Command
             }
         }
 
-        if (!head && !launched && storage is null)
-        {
-            // A worker without a database needs the head at once: "nothing answers there" comes before any token question.
-            var (joinHost, joinPort) = OptionValues.HostPort("--address", join!);
-            await OptionValues.EnsureAnswersAsync("--address", join!, new IPEndPoint(OptionValues.Resolve("--address", joinHost), joinPort), cancellationToken).ConfigureAwait(false);
-        }
-
-        var credentials = NodeCredentials(parse, head, paths, launched, out var tokenCreated);
+        var portGiven = parse.GetValue(_port) is { } givenPort ? OptionValues.Port("--port", givenPort) : (int?)null;
+        var nodePortGiven = parse.GetValue(_nodePort) is { } givenNodePort ? OptionValues.Port("--node-port", givenNodePort) : (int?)null;
         var settings = new NodeSettings
         {
-            Credentials = credentials,
             MetricsOpen = parse.GetValue(_metricsOpen),
             HealthPort = parse.GetValue(_healthPort) is { } healthPort ? OptionValues.Port("--health-port", healthPort) : null,
             IsHead = head,
             AutoscalingConfig = autoscaling,
             HeadAddress = join,
             NodeIpAddress = ip,
-            Port = OptionValues.Port("--port", parse.GetValue(_port) ?? (head ? DefaultHeadPort : OptionValues.FreePort(ip))),
-            NodePort = OptionValues.Port("--node-port", parse.GetValue(_nodePort) ?? OptionValues.FreePort(ip)),
             TaskChannelPort = parse.GetValue(_taskChannelPort) is { } channelPort ? OptionValues.Port("--task-channel-port", channelPort) : null,
             ObjectManagerPort = parse.GetValue(_objectManagerPort) is { } transferPort ? OptionValues.Port("--object-manager-port", transferPort) : null,
             NumCpus = OptionValues.NonNegative("--num-cpus", parse.GetValue(_numCpus)),
@@ -172,7 +164,38 @@ internal sealed class StartCommand : Command
             // Files only here; the launching `start` tries the types below, once it is done with the cluster.
             Load = UserAssemblies.Check(parse.GetValue(_load), loadTypes: false),
         };
+        var dashboardHost = head ? DashboardHost(parse) : null;
+        var dashboardPortGiven = head && parse.GetValue(_dashboardPort) is { } givenDashboard ? OptionValues.Port("--dashboard-port", givenDashboard) : (int?)null;
+        if (settings.HealthPort is { } healthGiven && healthGiven == dashboardPortGiven)
+        {
+            throw CliException.Usage($"--health-port {healthGiven.ToString(CultureInfo.InvariantCulture)} is the dashboard's port: give another (the dashboard port answers /healthz too).");
+        }
+
+        // Two equal ports of one node are refused before anything starts (the ports left to choose are chosen apart).
+        OptionValues.EnsureDistinctPorts(new (string Option, int? Port)[]
+            {
+                ("--port", portGiven), ("--node-port", nodePortGiven), ("--task-channel-port", settings.TaskChannelPort),
+                ("--object-manager-port", settings.ObjectManagerPort), ("--dashboard-port", dashboardPortGiven), ("--health-port", settings.HealthPort),
+            }
+            .Where(p => p.Port.HasValue).Select(p => (p.Option, p.Port!.Value)));
+
+        var runningHeadWarning = head && !launched ? RunningHeadWarning(parse, paths) : null;
+        var taken = new HashSet<int>(new int?[] { portGiven, nodePortGiven, settings.TaskChannelPort, settings.ObjectManagerPort, dashboardPortGiven, settings.HealthPort }.OfType<int>());
+        var clientPort = portGiven ?? (head ? DefaultHeadPort : FreePortApart(ip, taken));
+        taken.Add(clientPort);
+        settings = settings with { Port = clientPort, NodePort = nodePortGiven ?? FreePortApart(ip, taken) };
+        taken.Add(settings.NodePort);
         OptionValues.EnsureDistinctPorts(settings.HealthPort.HasValue ? settings.FixedPorts().Append(("--health-port", settings.HealthPort.Value)) : settings.FixedPorts());
+
+        if (!head && !launched && storage is null)
+        {
+            // A worker without a database needs the head at once: "nothing answers there" comes before any token question.
+            var (joinHost, joinPort) = OptionValues.HostPort("--address", join!);
+            await OptionValues.EnsureAnswersAsync("--address", join!, new IPEndPoint(OptionValues.Resolve("--address", joinHost), joinPort), cancellationToken).ConfigureAwait(false);
+        }
+
+        var credentials = NodeCredentials(parse, head, paths, launched, out var tokenCreated);
+        settings = settings with { Credentials = credentials };
 
         var resources = EmbeddedCluster.NodeResources(settings.ToRayOptions());
         if (!launched)
@@ -191,11 +214,7 @@ internal sealed class StartCommand : Command
 
         if (head)
         {
-            settings = settings with { Dashboard = DashboardEndpoint(parse, launched) };
-            if (settings.HealthPort == settings.Dashboard.Port)
-            {
-                throw CliException.Usage($"--health-port {settings.HealthPort.Value.ToString(CultureInfo.InvariantCulture)} is the dashboard's port: give another (the dashboard port answers /healthz too).");
-            }
+            settings = settings with { Dashboard = DashboardEndpoint(dashboardHost!, dashboardPortGiven, taken, launched) };
         }
 
         var console = ConsoleOutput.Create();
@@ -239,6 +258,7 @@ internal sealed class StartCommand : Command
         {
             if (!launched)
             {
+                PrintWarning(runningHeadWarning);
                 settings = settings with { Session = paths.CreateSession() };
                 // In the foreground (a container's entrypoint) this is the one place a made-up token is shown.
                 PrintSecurity(console, settings, tokenCreated, paths);
@@ -249,6 +269,7 @@ internal sealed class StartCommand : Command
 
         settings = settings with { Session = paths.CreateSession() };
         var record = await NodeLauncher.LaunchAsync(settings, settings.StartArguments(join, primary), paths, cancellationToken).ConfigureAwait(false);
+        PrintWarning(runningHeadWarning);
         PrintStarted(console, settings, record, resources, schemaNote, join);
         PrintSecurity(console, settings, tokenCreated, paths);
         return 0;
@@ -279,14 +300,15 @@ internal sealed class StartCommand : Command
     }
 
     /// <summary>Ray's <c>ray start --head</c> refuses to start where a head already runs unless given another <c>--port</c>:
-    /// without <c>--port</c> a second head is refused in one line; with it, it starts, and a warning says it takes over
-    /// this machine's address and token files (the CLI's and "auto" drivers' default cluster) and how to reach the other.</summary>
+    /// without <c>--port</c> a second head is refused in one line; with it, it starts, and a warning (returned here,
+    /// printed once the node starts) says it takes over this machine's address and token files (the CLI's and "auto"
+    /// drivers' default cluster) and how to reach the other. Null when no head runs here.</summary>
     /// <exception cref="CliException">A head started here runs and no <c>--port</c> was given.</exception>
-    private void EnsureOneHeadUnlessPortGiven(ParseResult parse, CliPaths paths)
+    private string? RunningHeadWarning(ParseResult parse, CliPaths paths)
     {
         if (paths.RunningHead() is not { } running)
         {
-            return;
+            return null;
         }
 
         if (parse.GetResult(_port) is not { Implicit: false })
@@ -295,7 +317,28 @@ internal sealed class StartCommand : Command
         }
 
         var token = Path.Combine(running.Session, "auth_token");
-        ConsoleOutput.Create().MarkupLine(Markup.Escape($"warning: a head already runs on this machine at {running.Address}: this new cluster becomes this machine's default (the address and token files `orleansray` and drivers with Address = \"auto\" read); reach the other with --address {running.Address}{(File.Exists(token) ? " and the token in " + token : " --insecure")}."));
+        return $"warning: a head already runs on this machine at {running.Address}: this new cluster becomes this machine's default (the address and token files `orleansray` and drivers with Address = \"auto\" read); reach the other with --address {running.Address}{(File.Exists(token) ? " and the token in " + token : " --insecure")}.";
+    }
+
+    private static void PrintWarning(string? warning)
+    {
+        if (warning is not null)
+        {
+            ConsoleOutput.Create().MarkupLine(Markup.Escape(warning));
+        }
+    }
+
+    /// <summary>A free port at <paramref name="address"/> that is none of <paramref name="taken"/> (the node's other ports).</summary>
+    private static int FreePortApart(IPAddress address, HashSet<int> taken)
+    {
+        while (true)
+        {
+            var port = OptionValues.FreePort(address);
+            if (!taken.Contains(port))
+            {
+                return port;
+            }
+        }
     }
 
     /// <summary>Refuses, on a worker, an option only the head uses (the dashboard is the head's), as
@@ -311,23 +354,32 @@ internal sealed class StartCommand : Command
         }
     }
 
-    /// <summary>The head's dashboard endpoint: a port given explicitly must be free (a one-line error otherwise); the
-    /// default 8265 gives way to a free port when another cluster on this machine holds it.</summary>
-    private IPEndPoint DashboardEndpoint(ParseResult parse, bool launched)
+    /// <summary>The checked <c>--dashboard-host</c>: an address of this machine, or 0.0.0.0 / :: (every interface).</summary>
+    private IPAddress DashboardHost(ParseResult parse)
     {
-        var host = OptionValues.Resolve("--dashboard-host", parse.GetValue(_dashboardHost) ?? "127.0.0.1");
-        if (parse.GetValue(_dashboardPort) is { } given)
+        var text = parse.GetValue(_dashboardHost) ?? "127.0.0.1";
+        var host = OptionValues.Resolve("--dashboard-host", text);
+        return host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)
+            ? host
+            : OptionValues.EnsureLocalAddress(text, host, option: "--dashboard-host", alternative: "0.0.0.0 (every interface)");
+    }
+
+    /// <summary>The head's dashboard endpoint: a port given explicitly must be free (a one-line error otherwise); the
+    /// default 8265 gives way to a free port when another cluster on this machine holds it, or this node's other ports
+    /// use it.</summary>
+    private static IPEndPoint DashboardEndpoint(IPAddress host, int? given, HashSet<int> taken, bool launched)
+    {
+        if (given is { } port)
         {
-            var port = OptionValues.Port("--dashboard-port", given);
             if (!launched)
             {
-                OptionValues.EnsurePortFree("--dashboard-port", host, port);
+                OptionValues.EnsurePortFree("--dashboard-port", host, port, addressOption: "--dashboard-host");
             }
 
             return new IPEndPoint(host, port);
         }
 
-        return new IPEndPoint(host, OptionValues.IsPortFree(host, DefaultDashboardPort) ? DefaultDashboardPort : OptionValues.FreePort(host));
+        return new IPEndPoint(host, !taken.Contains(DefaultDashboardPort) && OptionValues.IsPortFree(host, DefaultDashboardPort) ? DefaultDashboardPort : FreePortApart(host, taken));
     }
 
     /// <summary>The node's credentials: none with --insecure (or $ORLEANSRAY_INSECURE); else the token given (option, environment) or found on this
@@ -382,7 +434,15 @@ internal sealed class StartCommand : Command
             console.MarkupLine("[bold]Auth token[/] (shown once; on this machine nodes and drivers find it, saved with mode 0600 in "
                 + Markup.Escape(paths.TokenFile) + "):");
             console.MarkupLine("    " + Markup.Escape(settings.Credentials.Token));
-            console.MarkupLine(Markup.Escape($"  On another machine: export {ClusterCredentials.TokenVariable}=<the token>, then `orleansray start --address {settings.Address}` or a driver."));
+            if (IPAddress.IsLoopback(settings.NodeIpAddress))
+            {
+                console.MarkupLine(Markup.Escape($"  On another machine: none reaches this head, which listens on {settings.NodeIpAddress} only. Start it with --node-ip-address auto"));
+                console.MarkupLine(Markup.Escape($"  (or an address they reach); there: export {ClusterCredentials.TokenVariable}=<the token>, then `orleansray start --address THAT-ADDRESS:{settings.Port.ToString(CultureInfo.InvariantCulture)}`."));
+            }
+            else
+            {
+                console.MarkupLine(Markup.Escape($"  On another machine: export {ClusterCredentials.TokenVariable}=<the token>, then `orleansray start --address {settings.Address}` or a driver."));
+            }
         }
     }
 
@@ -435,10 +495,17 @@ internal sealed class StartCommand : Command
         console.MarkupLine("[bold]Next steps[/]");
         console.MarkupLine("  To connect a driver to this cluster:");
         console.MarkupLine(Markup.Escape($"    await using var ray = await Ray.InitAsync(new RayOptions {{ Address = \"{address}\" }});"));
-        console.MarkupLine("  To add another node to this cluster, run:");
+        var loopbackHead = settings.IsHead && IPAddress.IsLoopback(settings.NodeIpAddress);
+        console.MarkupLine(loopbackHead ? "  To add another node on this machine, run:" : "  To add another node to this cluster (from any machine that reaches it), run:");
         console.MarkupLine(Markup.Escape(settings.Storage is null
             ? $"    orleansray start --address {address}"
             : $"    {NodeSettings.StorageVariable}=\"<the same connection string>\" orleansray start --address {address}"));
+        if (loopbackHead)
+        {
+            // The default keeps a single machine private; say so, or "another machine" would dial its own loopback.
+            console.MarkupLine(Markup.Escape($"  Other machines cannot join: this head listens on {settings.NodeIpAddress} only. To let them, start the head with"));
+            console.MarkupLine("  --node-ip-address auto (or an address they reach) and give them that address with --address.");
+        }
         console.MarkupLine("  To see the status of the cluster, run:");
         console.MarkupLine("    orleansray status");
         if (settings.DashboardUrl is { } dashboardUrl)

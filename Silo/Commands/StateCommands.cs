@@ -73,7 +73,7 @@ internal static class StateCommands
         private readonly Option<string[]> _filter = new("--filter") { AllowMultipleArgumentsPerToken = false };
         private readonly Option<int> _limit = new("--limit") { Description = "The most rows (1-10000).", DefaultValueFactory = _ => ClusterState.DefaultLimit };
         private readonly Option<string> _format = new("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
-        private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: the address file of the cluster started on this machine." };
+        private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: $ORLEANSRAY_ADDRESS when it is a HOST:PORT, else the address file of the cluster started on this machine." };
         private readonly Option<string?> _authToken = AuthTokens.TokenOption();
         private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
         private readonly Option<string?> _output = new("--output", "-o") { Description = "The trace file to write. Default: orleansray-timeline-<UTC time>.json in the temp folder (Ray's `ray timeline` writes to /tmp too)." };
@@ -141,8 +141,8 @@ internal static class StateCommands
             }
 
             var output = _kind == Kind.Timeline ? TimelineFile.Resolve(parse.GetValue(_output)) : null;
-            var address = ClusterClient.ResolveAddress(parse.GetValue(_address), CliPaths.Current);
-            await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+            var address = ClusterClient.ResolveGatewayAddress(parse.GetValue(_address), CliPaths.Current, out var source);
+            await using var cluster = await ClusterClient.ConnectAsync(source, address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
             var state = new ClusterState(cluster.Client, null);
             var console = ConsoleOutput.Create();
             var json = format == "json";

@@ -9,7 +9,7 @@ namespace OrleansRay.Silo.Commands;
 /// <summary><c>orleansray status</c>: the cluster's nodes, resource usage and pending demands, in Ray's layout.</summary>
 internal sealed class StatusCommand : Command
 {
-    private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: the address file of the cluster started on this machine." };
+    private readonly Option<string?> _address = new("--address") { Description = "The cluster's client address HOST:PORT. Default: $ORLEANSRAY_ADDRESS when it is a HOST:PORT, else the address file of the cluster started on this machine." };
     private readonly Option<string?> _authToken = AuthTokens.TokenOption();
     private readonly Option<bool> _insecure = AuthTokens.InsecureOption(AuthTokens.InsecureClientHelp);
 
@@ -25,8 +25,8 @@ internal sealed class StatusCommand : Command
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var paths = CliPaths.Current;
-        var address = ClusterClient.ResolveAddress(parse.GetValue(_address), paths);
-        await using var cluster = await ClusterClient.ConnectAsync("--address", address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
+        var address = ClusterClient.ResolveGatewayAddress(parse.GetValue(_address), paths, out var source);
+        await using var cluster = await ClusterClient.ConnectAsync(source, address, () => AuthTokens.ForClient(parse, _authToken, _insecure, CliPaths.Current), cancellationToken).ConfigureAwait(false);
         // The dashboard's /api/cluster builds the same snapshot: the two always agree.
         var snapshot = await ClusterSnapshot.BuildAsync(cluster.Client, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
         Render(ConsoleOutput.Create(), address, paths, snapshot);

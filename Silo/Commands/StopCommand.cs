@@ -92,6 +92,15 @@ internal sealed class StopCommand : Command
             }
         }
 
+        // A store killed with its node (SIGKILL, OOM) leaves its arena in /dev/shm, RAM that only the next store to
+        // start would free: remove the arenas of stores that are gone (by name, orleansray-store-PID-*.arena, and only
+        // when that pid runs no more; another user's cannot be removed and is left).
+        var arenas = OrleansRay.ObjectStore.Arena.ArenaMapping.RemoveStaleArenas(OptionValues.ArenaDirectory);
+        if (arenas > 0)
+        {
+            console.MarkupLine(Markup.Escape($"Removed {arenas.ToString(CultureInfo.InvariantCulture)} object store arena(s) of stopped or killed stores from {OptionValues.ArenaDirectory}."));
+        }
+
         if (Directory.Exists(paths.NodesDirectory) && !Directory.EnumerateFileSystemEntries(paths.NodesDirectory).Any())
         {
             Directory.Delete(paths.NodesDirectory);

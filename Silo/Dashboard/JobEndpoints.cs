@@ -114,7 +114,16 @@ internal static class JobEndpoints
         }
         catch (JsonException ex)
         {
-            throw new JobApiException(StatusCodes.Status400BadRequest, $"the body is not a job request's JSON ({ex.Message.Split(". ")[0]}); send {{\"entrypoint\": [\"program\", \"arg\"...], \"jobId\": \"optional\", \"workingDir\": \"sha256 of an uploaded package\"}}.");
+            // A field of the wrong type is named in the request's words, never by its .NET type.
+            var problem = ex.Path?.ToLowerInvariant() switch
+            {
+                "$.entrypoint" => "entrypoint must be an array of strings, the program and its arguments (it runs without a shell), e.g. [\"echo\", \"hi\"]; for a shell command line give [\"sh\", \"-c\", \"echo hi\"]",
+                "$.env" => "env must be an object of names to string values, e.g. {\"NAME\": \"value\"}",
+                "$.jobid" or "$.workingdir" => $"{ex.Path![2..]} must be a string",
+                { Length: > 2 } when ex.Message.Contains("could not be converted", StringComparison.Ordinal) => $"{ex.Path![2..]} has the wrong type",
+                _ => ex.Message.Split(". ")[0],
+            };
+            throw new JobApiException(StatusCodes.Status400BadRequest, $"the body is not a job request's JSON ({problem}); send {{\"entrypoint\": [\"program\", \"arg\"...], \"jobId\": \"optional\", \"workingDir\": \"sha256 of an uploaded package\"}}.");
         }
     }
 

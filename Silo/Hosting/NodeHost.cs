@@ -91,6 +91,9 @@ internal static partial class NodeHost
                 o.ClusterId = NodeSettings.ClusterId;
                 o.ServiceId = NodeSettings.ClusterId;
             });
+            // Says where the cluster keeps its membership, so `start --address` without a connection string can refuse
+            // a PostgreSQL cluster at once (a worker without it would wait for a membership the head does not serve).
+            silo.Configure<SiloOptions>(o => o.SiloName = NodeSettings.SiloNameOf(settings.Storage is not null, settings.Port));
             silo.Configure<EndpointOptions>(o =>
             {
                 o.AdvertisedIPAddress = settings.NodeIpAddress;

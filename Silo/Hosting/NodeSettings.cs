@@ -15,6 +15,18 @@ internal sealed record NodeSettings
     /// <c>start</c> passes it to the background node this way, never as an argument.</summary>
     public const string StorageVariable = "ORLEANSRAY_STORAGE";
 
+    /// <summary>The suffix of the Orleans silo name of a node whose cluster keeps its membership in PostgreSQL.</summary>
+    private const string PostgresSiloSuffix = "-postgresql";
+
+    /// <summary>The Orleans silo name of a node (membership tables and <c>IManagementGrain</c> show it):
+    /// <c>orleansray-PORT-memory</c> or <c>orleansray-PORT-postgresql</c>, by where the cluster keeps its membership.</summary>
+    public static string SiloNameOf(bool postgres, int port) =>
+        string.Create(CultureInfo.InvariantCulture, $"orleansray-{port}{(postgres ? PostgresSiloSuffix : "-memory")}");
+
+    /// <summary>True when <paramref name="siloName"/> (<see cref="SiloNameOf"/>) is a node of a PostgreSQL cluster.</summary>
+    public static bool IsPostgresSiloName(string? siloName) =>
+        siloName is not null && siloName.StartsWith("orleansray-", StringComparison.Ordinal) && siloName.EndsWith(PostgresSiloSuffix, StringComparison.Ordinal);
+
     /// <summary>Client (gateway) port: drivers and <c>status</c> connect here. Default: 30000 for the head.</summary>
     public int Port { get; init; }
 

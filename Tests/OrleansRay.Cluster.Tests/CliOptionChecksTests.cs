@@ -14,6 +14,7 @@ public sealed class CliOptionChecksTests : IDisposable
     [Theory]
     [InlineData("--node-ip-address", "10.1.2.3", "error: --node-ip-address 10.1.2.3: not an address of this machine")]
     [InlineData("--object-store-memory", "1000000000000000", "error: --object-store-memory 1000000000000000: more than this machine can hold")]
+    [InlineData("--dashboard-host", "8.8.8.8", "error: --dashboard-host 8.8.8.8: not an address of this machine")]
     public async Task Start_refuses_an_address_or_a_store_size_the_machine_cannot_have_in_one_line_before_anything_starts(string option, string value, string start)
     {
         var result = await _command.RunAsync("start", "--head", "--port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), option, value);

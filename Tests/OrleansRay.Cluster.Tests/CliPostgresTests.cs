@@ -35,6 +35,17 @@ public sealed class CliPostgresTests : IDisposable
         Assert.Contains("0.0/2.0 CPU", status.Output, StringComparison.Ordinal);
         Assert.Equal(1L, await ScalarAsync(storage, "SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3 AND ProxyPort = " + port));
 
+        // A worker without the connection string cannot join a cluster whose membership is in PostgreSQL: refused at
+        // once in one line saying what to set, not after the start deadline (60 s) with "did not come up".
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var worker = await _command.RunWithAsync(new Dictionary<string, string> { ["ORLEANSRAY_STORAGE"] = string.Empty }, "start", "--address", $"127.0.0.1:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "--num-cpus", "1");
+        Assert.True(worker.ExitCode == 2, worker.ToString());
+        var line = Assert.Single(worker.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("keeps its membership in PostgreSQL", line, StringComparison.Ordinal);
+        Assert.Contains("$ORLEANSRAY_STORAGE (or --storage)", line, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"refused after {clock.Elapsed}");
+        Assert.Single(_command.NodePids());
+
         var pid = Assert.Single(_command.NodePids());
         var stop = await _command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());

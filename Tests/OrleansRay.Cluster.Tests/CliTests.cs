@@ -18,10 +18,48 @@ public sealed class CliTests : IDisposable
         var port = TestPorts.Free();
         var address = $"127.0.0.1:{port}";
 
-        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "3", "--resources", "{\"accel\": 2}");
+        var nodePort = TestPorts.Free();
+        var dashboardPort = TestPorts.Free();
+        var start = await _command.RunAsync("start", "--head", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--node-port", Text(nodePort), "--dashboard-port", Text(dashboardPort), "--num-cpus", "3", "--resources", "{\"accel\": 2}");
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains($"Address = \"{address}\"", start.Output, StringComparison.Ordinal);
+        // A head on loopback (the default) says other machines cannot join it, and how to let them; it never tells
+        // another machine to dial 127.0.0.1.
+        var banner = string.Join(' ', start.Output.Split('\n').Select(l => l.Trim()));
+        Assert.Contains("Other machines cannot join: this head listens on 127.0.0.1 only.", banner, StringComparison.Ordinal);
+        Assert.Contains("On another machine: none reaches this head, which listens on 127.0.0.1 only. Start it with --node-ip-address auto", banner, StringComparison.Ordinal);
+        Assert.DoesNotContain($"then `orleansray start --address {address}`", banner, StringComparison.Ordinal);
+
+        // The head's node port and its dashboard's HTTP port, given where the client port is wanted: one line at once
+        // naming the kind of port (not the client's whole connect deadline, then "no cluster answers").
+        foreach (var (verb, wrong, kind) in new[] { ("status", nodePort, "that is a node's port"), ("start", nodePort, "that is a node's port"), ("status", dashboardPort, "that is an HTTP port (the dashboard's") })
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var refused = await _command.RunAsync(verb, "--address", $"127.0.0.1:{Text(wrong)}");
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"error: --address 127.0.0.1:{Text(wrong)}: {kind}", line, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(14), $"{verb} took {clock.Elapsed}: {refused}");
+        }
+
+        Assert.Single(_command.NodePids());
+
+        // $ORLEANSRAY_ADDRESS (HOST:PORT) is the cluster `status` talks to when --address is not given, as RAY_ADDRESS
+        // is Ray's: here a port where nothing listens, so not this machine's default cluster.
+        var elsewhere = $"127.0.0.1:{Text(TestPorts.Free())}";
+        var fromEnvironment = await _command.RunWithAsync(new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = elsewhere }, "status");
+        Assert.True(fromEnvironment.ExitCode == 1, fromEnvironment.ToString());
+        Assert.StartsWith($"error: $ORLEANSRAY_ADDRESS {elsewhere}: nothing answers at {elsewhere}", fromEnvironment.Error, StringComparison.Ordinal);
+        var listed = await _command.RunWithAsync(new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = elsewhere }, "list", "nodes");
+        Assert.StartsWith($"error: $ORLEANSRAY_ADDRESS {elsewhere}: nothing answers at {elsewhere}", listed.Error, StringComparison.Ordinal);
+        // "auto" and the job verbs' http:// URL leave `status` to the address file.
+        foreach (var value in new[] { "auto", $"http://127.0.0.1:{Text(dashboardPort)}" })
+        {
+            var local = await _command.RunWithAsync(new Dictionary<string, string> { ["ORLEANSRAY_ADDRESS"] = value }, "status");
+            Assert.True(local.ExitCode == 0, local.ToString());
+            Assert.Contains($"Address: {address}", local.Output, StringComparison.Ordinal);
+        }
         Assert.Contains("orleansray status", start.Output, StringComparison.Ordinal);
         Assert.Contains("orleansray stop", start.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(start.Output.Split('\n'), line => line.TrimEnd('\r').EndsWith(' '));
@@ -100,6 +138,27 @@ public sealed class CliTests : IDisposable
         Assert.Single(_command.NodePids());
         Assert.Equal(first, File.ReadAllText(_command.AddressFile).Trim());
 
+        // Everything is checked before the warning, which comes only with a node that starts: a bad value (with or
+        // without --port), and the running head's own port, are refused without it.
+        foreach (var bad in new[]
+        {
+            new[] { "--num-cpus", "-1" },
+            ["--port", Text(TestPorts.Free()), "--resources", "{\"accel\":"],
+            ["--port", Text(TestPorts.Free()), "--code-cache-bytes", "-1"],
+        })
+        {
+            var refused = await _command.RunAsync(["start", "--head", .. bad]);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.StartsWith($"error: {bad[^2]}", Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            Assert.DoesNotContain("warning", refused.Output + refused.Error, StringComparison.Ordinal);
+        }
+
+        var taken = await _command.RunAsync("start", "--head", "--port", first.Split(':')[1], "--dashboard-port", Text(TestPorts.Free()));
+        Assert.True(taken.ExitCode == 1, taken.ToString());
+        Assert.StartsWith($"error: --port {first.Split(':')[1]}: the port is in use", taken.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", taken.Output + taken.Error, StringComparison.Ordinal);
+        Assert.Single(_command.NodePids());
+
         var second = "127.0.0.1:" + TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var deliberate = await _command.RunAsync("start", "--head", "--port", second.Split(':')[1], "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -111,6 +170,40 @@ public sealed class CliTests : IDisposable
         var stop = await _command.RunAsync("stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Empty(_command.NodePids());
+    }
+
+    /// <summary>A node's session folder (its log, jobs' logs and uploaded sources) is its user's only; and a node killed
+    /// with its store (kill -9 of both) leaves the store's arena in /dev/shm, which `stop` removes.</summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_session_folder_is_private_and_stop_removes_the_arena_of_a_killed_store()
+    {
+        var start = await _command.RunAsync("start", "--head", "--port", Text(TestPorts.Free()), "--dashboard-port", Text(TestPorts.Free()), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var session = Assert.Single(Directory.GetDirectories(_command.TempDirectory, "session_2*"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(session));
+
+        var pid = Assert.Single(_command.NodePids());
+        var store = Assert.Single(ProcessTree.Children(pid, "orleansray-store"));
+        // The store's objects and its lease table: two arenas.
+        var arenas = Directory.GetFiles("/dev/shm", $"orleansray-store-{Text(store.Pid)}-*.arena");
+        Assert.NotEmpty(arenas);
+        using (var node = System.Diagnostics.Process.GetProcessById(pid))
+        {
+            // kill -9 of the store first, then of the node: neither can clean up.
+            using var storeProcess = System.Diagnostics.Process.GetProcessById(store.Pid);
+            storeProcess.Kill();
+            node.Kill();
+        }
+
+        await Poll.UntilAsync(() => !ProcessTree.IsRunning(store) && !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), "the node and its store to die");
+        Assert.All(arenas, arena => Assert.True(File.Exists(arena), "kill -9 leaves the arena"));
+
+        var stop = await _command.RunAsync("stop");
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.All(arenas, arena => Assert.False(File.Exists(arena), $"stop leaves {arena}:\n{stop}"));
+        Assert.Contains("object store arena(s)", stop.Output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -155,6 +248,7 @@ public sealed class CliTests : IDisposable
     [InlineData("--node-port")]
     [InlineData("--task-channel-port")]
     [InlineData("--object-manager-port")]
+    [InlineData("--dashboard-port")]
     public async Task Two_ports_of_a_node_that_are_the_same_are_refused_naming_both(string option)
     {
         var port = TestPorts.Free();

@@ -302,6 +302,14 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
         Assert.Contains("not a job request's JSON", await ErrorOf(notJson), StringComparison.Ordinal);
 
+        // Ray's entrypoint is a shell string; here it is the program and its arguments: said so, without a .NET type.
+        using var stringEntrypoint = await _http.PostAsync(new Uri($"{Url}/api/jobs"), new StringContent("{\"entrypoint\":\"echo hi\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, stringEntrypoint.StatusCode);
+        var stringError = await ErrorOf(stringEntrypoint);
+        Assert.Contains("entrypoint must be an array of strings", stringError, StringComparison.Ordinal);
+        Assert.Contains("[\"sh\", \"-c\", \"echo hi\"]", stringError, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", stringError, StringComparison.Ordinal);
+
         using var badId = await _http.PostAsJsonAsync(new Uri($"{Url}/api/jobs"), new { entrypoint = new[] { "true" }, jobId = "../escape" });
         Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
         Assert.Contains("jobId '../escape'", await ErrorOf(badId), StringComparison.Ordinal);

@@ -101,4 +101,30 @@ public sealed class CliOptionChecksTests
         // Validate throws for a key the resource lacks or a value its key does not take.
         StateColumns.Validate(resource, [StateFilter.Parse(example)]);
     }
+
+    [Theory]
+    [InlineData(new[] { "list", "tasks", "--limit", "99999999999" }, "--limit '99999999999': out of range; give 1 to 10000. `orleansray list tasks --help` shows the usage.")]
+    [InlineData(new[] { "start", "--head", "--port", "99999999999" }, "--port '99999999999': out of range; a TCP port is 1-65535. `orleansray start --help` shows the usage.")]
+    public void A_whole_number_beyond_the_option_s_type_is_refused_with_the_range_it_takes(string[] arguments, string expected)
+    {
+        var parse = OrleansRayCli.Build().Parse(arguments);
+
+        Assert.NotEmpty(parse.Errors);
+        Assert.Equal(expected, ParseErrors.Describe(parse));
+    }
+
+    [Fact]
+    public void A_worker_without_node_ip_address_takes_loopback_for_a_head_on_loopback_and_else_the_address_routing_to_the_head()
+    {
+        Assert.Equal(IPAddress.Loopback, OptionValues.RouteTo("--address", "127.0.0.1:30000"));
+        Assert.Equal(IPAddress.Loopback, OptionValues.RouteTo("--address", "localhost:30000"));
+        // Any non-loopback head: the route's source is an address of this machine, never loopback (the netns test
+        // joins a head on another "machine").
+        var interfaces = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)).ToList();
+        // Itself: the kernel routes to a local address through loopback but names that address as the source.
+        var own = Assert.IsType<IPAddress>(interfaces.FirstOrDefault(), exactMatch: false);
+        Assert.Equal(own, OptionValues.RouteTo("--address", $"{own}:30000"));
+    }
 }

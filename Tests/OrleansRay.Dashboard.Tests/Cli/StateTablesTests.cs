@@ -24,4 +24,20 @@ public sealed class StateTablesTests
         Assert.Contains(objectId, text, StringComparison.Ordinal);
         Assert.Contains(owner, text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_job_s_entrypoint_is_not_broken_over_lines_in_job_list()
+    {
+        const string Entrypoint = "dotnet /home/someone/src/app/bin/Release/net10.0/OrleansRay.Cluster.TestApp.dll squares 4";
+        var row = new OrleansRay.Silo.Dashboard.DashboardApi.JobRow("job-1a2b3c4d", "SUCCEEDED", "driver-0123456789abcdef", "machine-1", 12345, Entrypoint, "default", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "Job finished successfully.", false);
+
+        using var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 160;
+        console.Write(JobListCommand.Table([row]));
+
+        // Cut to its column's width with an ellipsis, on one line.
+        Assert.Contains(Entrypoint[..59] + "…", writer.ToString(), StringComparison.Ordinal);
+    }
 }
+

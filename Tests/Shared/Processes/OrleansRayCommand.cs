@@ -36,6 +36,18 @@ internal sealed class OrleansRayCommand : IDisposable
     public Task<ProcessResult> RunAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, _environment);
 
+    /// <summary>Runs the command with <paramref name="environment"/> added to (or replacing) this instance's variables.</summary>
+    public Task<ProcessResult> RunWithAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var all = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in environment)
+        {
+            all[key] = value;
+        }
+
+        return ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, all);
+    }
+
     /// <summary>Runs the command in <paramref name="workingDirectory"/> (relative paths in its options are taken from there).</summary>
     public Task<ProcessResult> RunInAsync(string workingDirectory, params string[] arguments) =>
         ProcessRunner.RunAsync(DotNet, [CommandAssembly, .. arguments], CommandDeadline, _environment, workingDirectory);
