@@ -34,10 +34,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     private readonly IHost _host;
     private readonly ObjectStore.ObjectStoreClient? _store;
     private readonly ClusterCredentials? _credentials;
+    private readonly ClusterLossWatch _lossWatch;
 
-    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code, ClusterCredentials? credentials)
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code, ClusterCredentials? credentials, ClusterLossWatch lossWatch)
     {
         _credentials = credentials;
+        _lossWatch = lossWatch;
         _host = host;
         _store = store;
         Runtime = runtime;
@@ -91,8 +93,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show. A
         // call to a killed driver (the owner of an object read here) warns when Orleans' response timeout ends it, long
         // after the read failed saying the owner died (CallbackData); the caller of any call that times out gets a
-        // TimeoutException all the same.
-        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking", "Orleans.Runtime.CallbackData" })
+        // TimeoutException all the same. A cluster that stopped answering makes the client's manifest refresh warn, with
+        // a stack, every few seconds (ClientClusterManifestProvider): the driver's cluster view says so once, its return
+        // once, and giving the cluster up once (ClusterLossWatch).
+        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking", "Orleans.Runtime.CallbackData", "Orleans.Runtime.ClientClusterManifestProvider" })
         {
             builder.Logging.AddFilter(category, options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         }
@@ -221,7 +225,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw;
         }
 
-        return new ConnectedCluster(host, runtime, address, store, code, credentials);
+        var lossWatch = ClusterLossWatch.Start(runtime, address, options.ReconnectTimeout, host.Services.GetRequiredService<ILogger<ConnectedCluster>>());
+        return new ConnectedCluster(host, runtime, address, store, code, credentials, lossWatch);
     }
 
     /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine
@@ -444,8 +449,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>True once the driver gave its cluster up (<see cref="ClusterLossWatch"/>): nothing there answers it.</summary>
+    public bool IsLost => Runtime.Node.IsLost;
+
     public async ValueTask DisposeAsync()
     {
+        _lossWatch.Dispose();
         Runtime.Dispose();
         if (_store is not null)
         {
@@ -454,7 +463,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
         try
         {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // A lost cluster answers no goodbye: the client only stops its retries.
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(IsLost ? 1 : 5));
             await _host.StopAsync(stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

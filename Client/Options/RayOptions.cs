@@ -73,6 +73,18 @@ public sealed class RayOptions
     /// at most 10,000 lines for a driver that does not keep up, and the driver prints how many it dropped.</remarks>
     public bool LogToDriver { get; set; } = true;
 
+    /// <summary>How long a connected driver (<see cref="Address"/>) waits for a cluster that stopped answering (stopped,
+    /// killed, or cut off by the network) before it gives it up: every pending and later get, wait and actor call then
+    /// throws <see cref="ClusterLostException"/>. Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>. Default: null = the
+    /// seconds in <c>$ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c> (the variable the cluster's worker nodes read for the same
+    /// wait), else 60 s.</summary>
+    /// <remarks>A cluster that answers again within it (a head restarted on PostgreSQL storage, a network blip) fails
+    /// nothing. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
+    /// well above such pauses. Must be positive (<see cref="Ray.InitAsync"/> throws
+    /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a positive number of seconds keeps
+    /// 60 s and the driver logs a warning. Ignored by an embedded node (its cluster is in the process).</remarks>
+    public TimeSpan? ReconnectTimeout { get; set; }
+
     /// <summary>Namespace of named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
 
@@ -172,6 +184,12 @@ public sealed class RayOptions
             throw new ArgumentException(
                 $"RayOptions.{string.Join(", RayOptions.", given)} {(given.Length == 1 ? "is" : "are")} set together with Address = \"{Address}\": a connected driver adds no resources or store to the cluster (its nodes have theirs, from `orleansray start --num-cpus ... --resources ... --object-store-memory ...`). Remove {(given.Length == 1 ? "it" : "them")}, or leave Address null to start an embedded node with {(given.Length == 1 ? "it" : "them")}.",
                 given[0]);
+        }
+
+        if (ReconnectTimeout is { } reconnect && (reconnect <= TimeSpan.Zero || reconnect > TimeSpan.FromDays(365)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReconnectTimeout), reconnect,
+                "RayOptions.ReconnectTimeout must be positive (at most 365 days): how long a connected driver waits for a cluster that stopped answering. Leave it null for $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S, else 60 s.");
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))
