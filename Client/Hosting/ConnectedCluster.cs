@@ -300,8 +300,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     /// <summary>The driver's credentials: none with <see cref="RayOptions.Insecure"/>; else <see cref="RayOptions.AuthToken"/>,
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, or this machine's token file, in that order; with where the token came from.</summary>
-    /// <exception cref="ArgumentException">Both a token and Insecure, or an unusable token.</exception>
-    /// <exception cref="RayException">No token anywhere.</exception>
+    /// <exception cref="ArgumentException">Both a token and Insecure.</exception>
+    /// <exception cref="RayException">No token anywhere, or an unusable one (empty, white space, under 16 characters):
+    /// the message names where it came from.</exception>
     /// <param name="options">The driver's options.</param>
     /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
     /// when null (tests give their own, as the process's variables are shared).</param>
@@ -340,8 +341,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw new RayException($"No auth token for the cluster: set RayOptions.AuthToken or ${ClusterCredentials.TokenVariable} to the token `orleansray start --head` printed (on the head's machine a driver finds it in {TokenFile}), or Insecure = true for a cluster started with --insecure.");
         }
 
+        // A token problem is the driver's connection failing, as a wrong token is (README, "Errors"): a RayException,
+        // worded alike whichever source gave the token.
         return ClusterCredentials.Problem(token) is { } problem
-            ? throw new ArgumentException($"{source}: {problem}", nameof(options))
+            ? throw new RayException($"{source}: {problem}")
             : (ClusterCredentials.FromToken(token), source);
     }
 

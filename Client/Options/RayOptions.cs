@@ -37,8 +37,9 @@ public sealed class RayOptions
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, else the token file of the head started on this machine (as "auto" finds its
     /// address). Ignored by an embedded node (one process on loopback needs none).</summary>
     /// <remarks>The driver's connection to the cluster is TLS 1.3 with a key derived from the token; a wrong or missing
-    /// token makes <see cref="Ray.InitAsync"/> throw <see cref="RayException"/> saying so; a malformed one (under 16
-    /// characters, white space) or a token together with <see cref="Insecure"/> throws <see cref="ArgumentException"/>.
+    /// token, or a malformed one (under 16 characters, white space, here or in <c>$ORLEANSRAY_AUTH_TOKEN</c>), makes
+    /// <see cref="Ray.InitAsync"/> throw <see cref="RayException"/> saying so; a token together with <see cref="Insecure"/>
+    /// throws <see cref="ArgumentException"/>.
     /// Ray: <c>RAY_AUTH_TOKEN</c>.</remarks>
     public string? AuthToken { get; set; }
 
