@@ -28,6 +28,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// explicit option (Insecure, AuthToken, --insecure, --auth-token) wins over it.</summary>
     public const string InsecureVariable = "ORLEANSRAY_INSECURE";
 
+    /// <summary>The log category of the generic host's own messages ("Hosting failed to start").</summary>
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>How long connecting may take before it fails with a message: a local connect takes ~0.5 s.</summary>
     public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
 
@@ -101,6 +104,11 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             builder.Logging.AddFilter(category, options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         }
 
+        // The start cancelled below, when the address is a node's silo port, makes the host log "Hosting failed to start"
+        // with the cancellation's stack before the one-line RayException that says what to give instead: quiet then.
+        var startCancelled = 0;
+        builder.Logging.AddFilter(HostCategory, _ => Volatile.Read(ref startCancelled) == 0);
+
         // Ctrl+C and SIGTERM end the driver's process, not just this client (DriverHostLifetime).
         builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
         builder.UseOrleansClient(client =>
@@ -155,6 +163,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var start = host.StartAsync(stopStart.Token).WaitAsync(ConnectDeadline, cancellationToken);
         if (await Task.WhenAny(start, nodePort).ConfigureAwait(false) == nodePort && await nodePort.ConfigureAwait(false))
         {
+            Volatile.Write(ref startCancelled, 1);
             await stopStart.CancelAsync().ConfigureAwait(false);
             try
             {
