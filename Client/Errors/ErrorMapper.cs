@@ -10,6 +10,7 @@ internal static class ErrorMapper
         RayErrorKind.ObjectLost => new ObjectLostException(error),
         RayErrorKind.NodeDied => new NodeDiedException(error),
         RayErrorKind.FunctionUnavailable => new RemoteFunctionNotFoundException(error),
+        RayErrorKind.ClusterLost => new ClusterLostException(error),
         _ => new RayTaskException(error),
     };
 }

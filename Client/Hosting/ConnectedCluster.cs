@@ -28,16 +28,21 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// explicit option (Insecure, AuthToken, --insecure, --auth-token) wins over it.</summary>
     public const string InsecureVariable = "ORLEANSRAY_INSECURE";
 
+    /// <summary>The log category of the generic host's own messages ("Hosting failed to start").</summary>
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>How long connecting may take before it fails with a message: a local connect takes ~0.5 s.</summary>
     public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
 
     private readonly IHost _host;
     private readonly ObjectStore.ObjectStoreClient? _store;
     private readonly ClusterCredentials? _credentials;
+    private readonly ClusterLossWatch _lossWatch;
 
-    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code, ClusterCredentials? credentials)
+    private ConnectedCluster(IHost host, NodeRuntime runtime, string address, ObjectStore.ObjectStoreClient? store, JobCodeUpload.Result code, ClusterCredentials? credentials, ClusterLossWatch lossWatch)
     {
         _credentials = credentials;
+        _lossWatch = lossWatch;
         _host = host;
         _store = store;
         Runtime = runtime;
@@ -91,11 +96,18 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         // what it means for the driver's work in one line of its own. Below Warning (RayOptions.LogLevel) they show. A
         // call to a killed driver (the owner of an object read here) warns when Orleans' response timeout ends it, long
         // after the read failed saying the owner died (CallbackData); the caller of any call that times out gets a
-        // TimeoutException all the same.
-        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking", "Orleans.Runtime.CallbackData" })
+        // TimeoutException all the same. A cluster that stopped answering makes the client's manifest refresh warn, with
+        // a stack, every few seconds (ClientClusterManifestProvider): the driver's cluster view says so once, its return
+        // once, and giving the cluster up once (ClusterLossWatch).
+        foreach (var category in new[] { "Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking", "Orleans.Runtime.CallbackData", "Orleans.Runtime.ClientClusterManifestProvider" })
         {
             builder.Logging.AddFilter(category, options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
         }
+
+        // The start cancelled below, when the address is a node's silo port, makes the host log "Hosting failed to start"
+        // with the cancellation's stack before the one-line RayException that says what to give instead: quiet then.
+        var startCancelled = 0;
+        builder.Logging.AddFilter(HostCategory, _ => Volatile.Read(ref startCancelled) == 0);
 
         // Ctrl+C and SIGTERM end the driver's process, not just this client (DriverHostLifetime).
         builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
@@ -151,6 +163,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         var start = host.StartAsync(stopStart.Token).WaitAsync(ConnectDeadline, cancellationToken);
         if (await Task.WhenAny(start, nodePort).ConfigureAwait(false) == nodePort && await nodePort.ConfigureAwait(false))
         {
+            Volatile.Write(ref startCancelled, 1);
             await stopStart.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -221,7 +234,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw;
         }
 
-        return new ConnectedCluster(host, runtime, address, store, code, credentials);
+        var lossWatch = ClusterLossWatch.Start(runtime, address, options.ReconnectTimeout, host.Services.GetRequiredService<ILogger<ConnectedCluster>>());
+        return new ConnectedCluster(host, runtime, address, store, code, credentials, lossWatch);
     }
 
     /// <summary>Uses the object store of the node this driver connected through, when that node runs on this machine
@@ -295,8 +309,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
     /// <summary>The driver's credentials: none with <see cref="RayOptions.Insecure"/>; else <see cref="RayOptions.AuthToken"/>,
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, or this machine's token file, in that order; with where the token came from.</summary>
-    /// <exception cref="ArgumentException">Both a token and Insecure, or an unusable token.</exception>
-    /// <exception cref="RayException">No token anywhere.</exception>
+    /// <exception cref="ArgumentException">Both a token and Insecure.</exception>
+    /// <exception cref="RayException">No token anywhere, or an unusable one (empty, white space, under 16 characters):
+    /// the message names where it came from.</exception>
     /// <param name="options">The driver's options.</param>
     /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
     /// when null (tests give their own, as the process's variables are shared).</param>
@@ -335,8 +350,10 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw new RayException($"No auth token for the cluster: set RayOptions.AuthToken or ${ClusterCredentials.TokenVariable} to the token `orleansray start --head` printed (on the head's machine a driver finds it in {TokenFile}), or Insecure = true for a cluster started with --insecure.");
         }
 
+        // A token problem is the driver's connection failing, as a wrong token is (README, "Errors"): a RayException,
+        // worded alike whichever source gave the token.
         return ClusterCredentials.Problem(token) is { } problem
-            ? throw new ArgumentException($"{source}: {problem}", nameof(options))
+            ? throw new RayException($"{source}: {problem}")
             : (ClusterCredentials.FromToken(token), source);
     }
 
@@ -444,8 +461,12 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>True once the driver gave its cluster up (<see cref="ClusterLossWatch"/>): nothing there answers it.</summary>
+    public bool IsLost => Runtime.Node.IsLost;
+
     public async ValueTask DisposeAsync()
     {
+        _lossWatch.Dispose();
         Runtime.Dispose();
         if (_store is not null)
         {
@@ -454,7 +475,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
 
         try
         {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // A lost cluster answers no goodbye: the client only stops its retries.
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(IsLost ? 1 : 5));
             await _host.StopAsync(stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

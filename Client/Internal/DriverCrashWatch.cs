@@ -75,12 +75,22 @@ internal static class DriverCrashWatch
         }
     }
 
+    /// <summary>Stops watching <paramref name="driver"/>: it gave its cluster up, so no job row there can be reached (a
+    /// crash then, likely its <see cref="ClusterLostException"/> escaping <c>Main</c>, is not held up trying).</summary>
+    public static void Forget(RayDriver driver)
+    {
+        lock (Gate)
+        {
+            Jobs.RemoveAll(w => ReferenceEquals(w.Driver, driver));
+        }
+    }
+
     private static void OnUnhandledException(object sender, UnhandledExceptionEventArgs e)
     {
         List<Watched> jobs;
         lock (Gate)
         {
-            jobs = Jobs.Where(static w => w.DisposedAt is null || DateTime.UtcNow - w.DisposedAt.Value <= WatchAfterDispose).ToList();
+            jobs = Jobs.Where(static w => (w.DisposedAt is null || DateTime.UtcNow - w.DisposedAt.Value <= WatchAfterDispose) && w.Driver is not { Runtime.Node.IsLost: true }).ToList();
         }
 
         var message = e.ExceptionObject is Exception ex

@@ -114,6 +114,19 @@ internal sealed class RayDriver : RayInstance
         }
 
         Ray.Unregister(this);
+        if (Runtime.Node.IsLost)
+        {
+            // The cluster was given up (ClusterLossWatch): nothing there answers a kill or a goodbye, and the crash watch
+            // has no job row to correct; the cluster, if it still runs, ends the job as a vanished driver's.
+            DriverCrashWatch.Forget(this);
+            if (_cluster is not null)
+            {
+                await _cluster.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         ActorId[] actors;
         lock (_actors)
         {

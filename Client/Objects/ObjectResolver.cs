@@ -107,6 +107,7 @@ internal static class ObjectResolver
     /// <exception cref="ObjectLostException">The owner is not reachable from here, or the object no longer exists.</exception>
     /// <exception cref="ObjectDisposedException">The runtime that reads this ref (its owner, or the borrower it crossed
     /// to) has shut down: the driver's <c>IRay</c> was disposed, or its node stopped; and no other <paramref name="caller"/> asks.</exception>
+    /// <exception cref="ClusterLostException">That runtime is a connected driver that gave its cluster up.</exception>
     public static (ObjectReader Runtime, ObjectEntry Entry) Find(ObjectRef objectRef, ObjectReader? caller = null)
     {
         if (objectRef.Reader is not { } reader)
@@ -123,8 +124,9 @@ internal static class ObjectResolver
 
         if (reader.Objects.IsCleared)
         {
-            // Even a value that was complete: reading it out needs the node's serializer, which has gone with it.
-            throw LocalNode.ShutDown();
+            // Even a value that was complete: reading it out needs the node's serializer, which has gone with it. A
+            // driver that gave its cluster up says so instead.
+            throw reader.Objects.ClearedWith is { Kind: RayErrorKind.ClusterLost } lost ? ErrorMapper.ToException(lost) : LocalNode.ShutDown();
         }
 
         if (objectRef.IsBorrowed)

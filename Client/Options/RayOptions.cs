@@ -37,8 +37,9 @@ public sealed class RayOptions
     /// <c>$ORLEANSRAY_AUTH_TOKEN</c>, else the token file of the head started on this machine (as "auto" finds its
     /// address). Ignored by an embedded node (one process on loopback needs none).</summary>
     /// <remarks>The driver's connection to the cluster is TLS 1.3 with a key derived from the token; a wrong or missing
-    /// token makes <see cref="Ray.InitAsync"/> throw <see cref="RayException"/> saying so; a malformed one (under 16
-    /// characters, white space) or a token together with <see cref="Insecure"/> throws <see cref="ArgumentException"/>.
+    /// token, or a malformed one (under 16 characters, white space, here or in <c>$ORLEANSRAY_AUTH_TOKEN</c>), makes
+    /// <see cref="Ray.InitAsync"/> throw <see cref="RayException"/> saying so; a token together with <see cref="Insecure"/>
+    /// throws <see cref="ArgumentException"/>.
     /// Ray: <c>RAY_AUTH_TOKEN</c>.</remarks>
     public string? AuthToken { get; set; }
 
@@ -72,6 +73,18 @@ public sealed class RayOptions
     /// driver's process and print to its console directly. A line is sent once its line break is written; a node holds
     /// at most 10,000 lines for a driver that does not keep up, and the driver prints how many it dropped.</remarks>
     public bool LogToDriver { get; set; } = true;
+
+    /// <summary>How long a connected driver (<see cref="Address"/>) waits for a cluster that stopped answering (stopped,
+    /// killed, or cut off by the network) before it gives it up: every pending and later get, wait and actor call then
+    /// throws <see cref="ClusterLostException"/>. Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>. Default: null = the
+    /// seconds in <c>$ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c> (the variable the cluster's worker nodes read for the same
+    /// wait), else 60 s.</summary>
+    /// <remarks>A cluster that answers again within it (a head restarted on PostgreSQL storage, a network blip) fails
+    /// nothing. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
+    /// well above such pauses. Must be positive (<see cref="Ray.InitAsync"/> throws
+    /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a positive number of seconds keeps
+    /// 60 s and the driver logs a warning. Ignored by an embedded node (its cluster is in the process).</remarks>
+    public TimeSpan? ReconnectTimeout { get; set; }
 
     /// <summary>Namespace of named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
@@ -172,6 +185,12 @@ public sealed class RayOptions
             throw new ArgumentException(
                 $"RayOptions.{string.Join(", RayOptions.", given)} {(given.Length == 1 ? "is" : "are")} set together with Address = \"{Address}\": a connected driver adds no resources or store to the cluster (its nodes have theirs, from `orleansray start --num-cpus ... --resources ... --object-store-memory ...`). Remove {(given.Length == 1 ? "it" : "them")}, or leave Address null to start an embedded node with {(given.Length == 1 ? "it" : "them")}.",
                 given[0]);
+        }
+
+        if (ReconnectTimeout is { } reconnect && (reconnect <= TimeSpan.Zero || reconnect > TimeSpan.FromDays(365)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReconnectTimeout), reconnect,
+                "RayOptions.ReconnectTimeout must be positive (at most 365 days): how long a connected driver waits for a cluster that stopped answering. Leave it null for $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S, else 60 s.");
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))

@@ -20,4 +20,8 @@ public enum RayErrorKind
 
     /// <summary>The function could not be found or called on the node (missing assembly, bad arguments).</summary>
     FunctionUnavailable = 5,
+
+    /// <summary>A connected driver lost its cluster: no node answered it for the reconnect timeout (its
+    /// <c>ClusterLostException</c>; Ray's driver exits once the GCS is gone past <c>gcs_rpc_server_reconnect_timeout_s</c>).</summary>
+    ClusterLost = 6,
 }

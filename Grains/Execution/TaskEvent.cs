@@ -40,6 +40,7 @@ internal static class TaskEventErrors
             RayErrorKind.ObjectLost => "OrleansRay.ObjectLostException",
             RayErrorKind.NodeDied => NodeDiedType,
             RayErrorKind.FunctionUnavailable => "OrleansRay.RemoteFunctionNotFoundException",
+            RayErrorKind.ClusterLost => "OrleansRay.ClusterLostException",
             _ => "OrleansRay.RayTaskException",
         };
         return $"{type}: {error.Message}";

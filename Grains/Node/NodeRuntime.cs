@@ -456,7 +456,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         _endedJobs?.Dispose();
         Cluster.Dispose();
         Owners.Remove(Node.WorkerId);
-        Objects.Clear(RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
+        Objects.Clear(Node.LostError ?? RayError.Create(RayErrorKind.ObjectLost, "The OrleansRay node that owned this object shut down."));
         Scheduler.Dispose();
         Pool.Dispose();
     }

@@ -74,6 +74,10 @@ internal sealed class ObjectTable
     /// <summary>True once <see cref="Clear"/> ran: the runtime that owns these objects shut down.</summary>
     public bool IsCleared => _cleared;
 
+    /// <summary>The error <see cref="Clear"/> failed the entries with (null before): a reader of a cleared table tells a
+    /// runtime that lost its cluster (<see cref="RayErrorKind.ClusterLost"/>) from one that shut down.</summary>
+    public RayError? ClearedWith { get; private set; }
+
     /// <summary>The entries now (a moving snapshot: entries added or removed meanwhile may or may not appear).</summary>
     public IEnumerable<ObjectEntry> Entries => _entries.Values;
 
@@ -294,6 +298,7 @@ internal sealed class ObjectTable
     /// <summary>Frees every object (the worker is shutting down): waiters get <paramref name="error"/>.</summary>
     public void Clear(RayError error)
     {
+        ClearedWith = error;
         _cleared = true;
         foreach (var entry in _entries.Values)
         {

@@ -213,8 +213,14 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
             try
             {
                 await RefreshAsync().ConfigureAwait(false);
+                var silent = DateTime.UtcNow - LastRefreshedUtc;
                 Interlocked.Exchange(ref _lastRefreshedTicks, DateTime.UtcNow.Ticks);
-                failing = false;
+                if (failing)
+                {
+                    // One line per change of state: the failure was told once, so is the recovery.
+                    LogRefreshRecovered(_logger, (int)silent.TotalSeconds);
+                    failing = false;
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
             {
@@ -243,6 +249,9 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the view of the cluster from the head node: {Reason}; retrying")]
     private static partial void LogRefreshFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The view of the cluster is refreshed again: the head node answers after {Seconds} s")]
+    private static partial void LogRefreshRecovered(ILogger logger, int seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refreshing the view of the cluster failed")]
     private static partial void LogRefreshFailedDetail(ILogger logger, Exception exception);

@@ -9,6 +9,7 @@ namespace OrleansRay.Transport;
 internal sealed class LocalNode
 {
     private volatile bool _disposed;
+    private volatile Func<Exception>? _lost;
 
     /// <summary>Creates the identity of a new runtime: a fresh <see cref="WorkerId"/>, no node id and no endpoint yet.</summary>
     public LocalNode(NodeRuntimeOptions options, IGrainFactory grainFactory)
@@ -49,12 +50,36 @@ internal sealed class LocalNode
     /// <summary>Marks the node as shut down; <see cref="ThrowIfDisposed"/> throws from then on.</summary>
     public void MarkDisposed() => _disposed = true;
 
-    /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down.</summary>
+    /// <summary>Why this runtime's objects fail once it lost its cluster (a connected driver nothing answered for its
+    /// reconnect timeout; <see cref="RayErrorKind.ClusterLost"/>); null while it has not. The runtime's shutdown fails
+    /// its objects with it instead of "shut down".</summary>
+    public RayError? LostError { get; private set; }
+
+    /// <summary>True once <see cref="MarkLost"/> ran.</summary>
+    public bool IsLost => _lost is not null;
+
+    /// <summary>Records that this runtime lost its cluster, before it is shut down: from then on
+    /// <see cref="ThrowIfDisposed"/> throws what <paramref name="exception"/> makes (the public exception, made by the
+    /// API layer above) instead of <see cref="ShutDown"/>, and the shutdown fails every object with
+    /// <paramref name="error"/>. The first call wins.</summary>
+    public void MarkLost(RayError error, Func<Exception> exception)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(exception);
+        if (_lost is null)
+        {
+            LostError = error;
+            _lost = exception;
+        }
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the node has shut down (the exception of
+    /// <see cref="MarkLost"/> when it shut down because it lost its cluster).</summary>
     public void ThrowIfDisposed()
     {
         if (_disposed)
         {
-            throw ShutDown();
+            throw _lost?.Invoke() ?? ShutDown();
         }
     }
 

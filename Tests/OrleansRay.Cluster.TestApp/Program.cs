@@ -28,7 +28,10 @@ namespace OrleansRay.Cluster.TestApp;
 /// puts an object, gives its ref to the new detached actor NAME, prints "holding NAME" and waits to be killed;
 /// <c>read-held NAME SECONDS</c> reads the ref that actor holds within SECONDS and prints what came of it
 /// (<see cref="HeldRefs"/>); <c>workdir FILE</c> prints the job's working dir as the driver sees it and what a task
-/// pinned to each live node reads of FILE there (<see cref="WorkingDirs"/>).</remarks>
+/// pinned to each live node reads of FILE there (<see cref="WorkingDirs"/>); <c>await-head NODE</c> awaits, without a
+/// timeout, a task that never ends pinned to the node whose id starts with NODE, printing "awaiting a task on NODE-ID"
+/// first (a test kills that node: the driver's <c>ClusterLostException</c> escapes Main); <c>await-head NODE FILE</c>
+/// does the same with a task that ends once FILE exists, then prints "released on NODE-ID" and exits 0.</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -132,12 +135,25 @@ public static class Program
                 case "workdir":
                     await WorkingDirs.PrintAsync(ray, args[1]);
                     return 0;
+                case "await-head":
+                    // A task pinned to the node whose id starts with args[1] (the head), awaited without a timeout: it never
+                    // ends (a test kills that node, and the driver's ClusterLostException escapes Main), or ends once the
+                    // file args[2] exists (a test pauses the head for less than the driver's reconnect timeout, then
+                    // releases the task).
+                    var head = (await ray.NodesAsync()).Single(n => n.IsAlive && n.Id.Value.StartsWith(args[1], StringComparison.Ordinal));
+                    var release = args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), "never-" + Guid.NewGuid().ToString("N"));
+                    var held = ray.Task(Work.HoldUntil, release, 600_000)
+                        .Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(head.Id), MaxRetries = 0 }).Remote();
+                    Console.WriteLine("awaiting a task on " + head.Id);
+                    Console.Out.Flush();
+                    Console.WriteLine("released on " + await ray.GetAsync(held));
+                    return 0;
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | await-head NODE [FILE] | acceptance VICTIM-IP");
                     return 2;
             }
         }

@@ -7,8 +7,8 @@ namespace OrleansRay.Tests;
 
 /// <summary>A driver given a node's silo port (<c>--node-port</c>) for the cluster's gateway (the head's <c>--port</c>)
 /// is told so in one exception, from the silo's connection preamble, which a silo port sends first and a gateway never
-/// does; no page of Orleans warnings with stacks, no wait for the connect deadline and its "No OrleansRay cluster
-/// answers" (reviewer's defect).</summary>
+/// does; no page of Orleans warnings with stacks, no "Hosting failed to start" error with the cancelled start's stack,
+/// no wait for the connect deadline and its "No OrleansRay cluster answers" (reviewers' defects).</summary>
 public sealed class NodePortAddressTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
@@ -28,6 +28,9 @@ public sealed class NodePortAddressTests
         Assert.DoesNotContain('\n', refused.Message);
         var orleans = log.Entries.Where(e => e.Level >= LogLevel.Warning && e.Category.StartsWith("Orleans", StringComparison.Ordinal)).ToList();
         Assert.True(orleans.Count == 0, "Orleans warned: " + string.Join(" | ", orleans.Select(e => $"{e.Category} {e.Level}: {e.Message}")));
+        // Nor the host's "Hosting failed to start" with the stack of the start the driver cancelled: the exception says it all.
+        var errors = log.Entries.Where(e => e.Level >= LogLevel.Error).ToList();
+        Assert.True(errors.Count == 0, "logged errors: " + string.Join(" | ", errors.Select(e => $"{e.Category} {e.Level}: {e.Message}")));
 
         // The gateway itself is no node port: a driver connects through it and runs tasks.
         await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken });

@@ -54,6 +54,32 @@ public static class ProcessTree
     /// <summary>Sends SIGTERM (a node leaves the cluster cleanly) and waits until the process is gone.</summary>
     public static async Task TerminateAsync(Identity identity, TimeSpan deadline) => await SignalAsync(identity, "TERM", deadline);
 
+    /// <summary>Sends SIGSTOP: the process stops running (its sockets stay open, nothing answers) until <see cref="ResumeAsync"/>.</summary>
+    public static async Task PauseAsync(Identity identity)
+    {
+        if (IsRunning(identity))
+        {
+            var result = await ProcessRunner.RunAsync("kill", ["-s", "STOP", identity.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"kill -s STOP {identity} failed: {result}");
+            }
+        }
+    }
+
+    /// <summary>Sends SIGCONT: a process stopped by <see cref="PauseAsync"/> runs again.</summary>
+    public static async Task ResumeAsync(Identity identity)
+    {
+        if (IsRunning(identity))
+        {
+            var result = await ProcessRunner.RunAsync("kill", ["-s", "CONT", identity.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"kill -s CONT {identity} failed: {result}");
+            }
+        }
+    }
+
     private static async Task SignalAsync(Identity identity, string signal, TimeSpan deadline)
     {
         if (!IsRunning(identity))

@@ -1,0 +1,24 @@
+namespace OrleansRay;
+
+/// <summary>A connected driver (<see cref="RayOptions.Address"/>) lost its cluster: no node answered it for the
+/// reconnect timeout (<see cref="RayOptions.ReconnectTimeout"/>, default 60 s), because the cluster was stopped or killed,
+/// or the network between them is down. Ray's driver exits once the GCS has been gone past
+/// <c>gcs_rpc_server_reconnect_timeout_s</c>.</summary>
+/// <remarks>From then on the driver's <see cref="IRay"/> is finished: every get, wait and actor call that was pending
+/// fails with this exception, and so does every later use of the driver, its refs and its handles (until it is disposed;
+/// after that, as for any disposed driver, <see cref="ObjectDisposedException"/>). The message names the cluster's
+/// address and how long it was silent. Start the cluster again, or restore the network, and connect a new driver
+/// (<see cref="Ray.InitAsync"/>); its old refs cannot be read again. A cluster that answers again within the timeout
+/// fails nothing.</remarks>
+[GenerateSerializer, Alias("orleansray.ClusterLostException")]
+public sealed class ClusterLostException : RayException
+{
+    /// <summary>Creates the exception with a message that says what happened and what to do.</summary>
+    public ClusterLostException(string message) : base(message)
+    {
+    }
+
+    internal ClusterLostException(RayError error) : base(error, error.Message, error.Original)
+    {
+    }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using OrleansRay.Node;
+
+namespace OrleansRay.Hosting;
+
+/// <summary>Gives up a connected driver's cluster once nothing has answered the driver for its reconnect timeout
+/// (<see cref="RayOptions.ReconnectTimeout"/>, else <c>$ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c>, else 60 s): the
+/// driver's runtime refreshes its view of the cluster from the head every 0.3 s, and a view not refreshed for that long
+/// means the cluster was stopped or killed, or the network to it is down. The driver's runtime is then shut down with
+/// <see cref="ClusterLostException"/>: every pending get, wait and actor call fails with it, and so does every later
+/// use (docs/adr/0033). Ray's driver exits once the GCS has been gone past <c>gcs_rpc_server_reconnect_timeout_s</c>;
+/// the cluster's worker nodes do the same (the node host's head watch).</summary>
+internal sealed partial class ClusterLossWatch : IDisposable
+{
+    /// <summary>The variable the cluster's worker nodes read for how long they wait for a silent head; a driver waits
+    /// as long for its cluster.</summary>
+    public const string TimeoutVariable = "ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S";
+
+    /// <summary>Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>, the nodes' default too.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly NodeRuntime _runtime;
+    private readonly string _address;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly DateTime _started = DateTime.UtcNow;
+
+    private ClusterLossWatch(NodeRuntime runtime, string address, TimeSpan timeout, ILogger logger)
+    {
+        _runtime = runtime;
+        _address = address;
+        Timeout = timeout;
+        _logger = logger;
+    }
+
+    /// <summary>How long the cluster may stay silent.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Starts watching <paramref name="runtime"/>, a driver connected to <paramref name="address"/>.</summary>
+    /// <param name="runtime">The driver's runtime (its cluster view says when the cluster last answered).</param>
+    /// <param name="address">The cluster's address as the driver gave it, for the message.</param>
+    /// <param name="option"><see cref="RayOptions.ReconnectTimeout"/>.</param>
+    /// <param name="logger">The driver's log (the error when the cluster is given up, a warning for a bad variable).</param>
+    /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
+    /// when null.</param>
+    public static ClusterLossWatch Start(NodeRuntime runtime, string address, TimeSpan? option, ILogger logger, Func<string, string?>? environment = null)
+    {
+        var watch = new ClusterLossWatch(runtime, address, ResolveTimeout(option, environment ?? Environment.GetEnvironmentVariable, logger), logger);
+        _ = Task.Run(() => watch.RunAsync(watch._stop.Token));
+        return watch;
+    }
+
+    /// <summary>The timeout: <paramref name="option"/> when set, else the variable's seconds when they are a positive
+    /// number, else <see cref="DefaultTimeout"/> (with a warning for a variable that is set but not a positive number).</summary>
+    internal static TimeSpan ResolveTimeout(TimeSpan? option, Func<string, string?> environment, ILogger logger)
+    {
+        if (option is { } given)
+        {
+            return given;
+        }
+
+        var text = environment(TimeoutVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return DefaultTimeout;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= TimeSpan.FromDays(365).TotalSeconds)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        LogBadTimeout(logger, TimeoutVariable, text, (int)DefaultTimeout.TotalSeconds);
+        return DefaultTimeout;
+    }
+
+    /// <summary>The message of the driver's <see cref="ClusterLostException"/> (and of its log line).</summary>
+    internal static string LostMessage(string address, TimeSpan silent) => string.Create(CultureInfo.InvariantCulture,
+        $"The OrleansRay cluster at {address} has not answered this driver for {(int)silent.TotalSeconds} s (it was stopped or killed, or it is unreachable from here): the driver gave it up, so its pending and later gets, waits and actor calls fail. Start the cluster again (`orleansray start --head`) or restore the network, then connect a new driver (Ray.InitAsync); how long a driver waits is RayOptions.ReconnectTimeout or ${TimeoutVariable} (default 60 s).");
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Checked a few times per timeout (at most every second), so the driver gives up soon after it has passed.
+        var period = TimeSpan.FromTicks(Math.Clamp(Timeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_runtime.IsDisposed)
+                {
+                    return;
+                }
+
+                var last = _runtime.Cluster.Refresh.LastRefreshedUtc;
+                var silent = DateTime.UtcNow - (last > _started ? last : _started);
+                if (silent > Timeout)
+                {
+                    Lose(silent);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The driver is disposed.
+        }
+    }
+
+    private void Lose(TimeSpan silent)
+    {
+        var message = LostMessage(_address, silent);
+        LogLost(_logger, message);
+        _runtime.Node.MarkLost(RayError.Create(RayErrorKind.ClusterLost, message), () => new ClusterLostException(message));
+        // Fails every object the driver owns with that error (pending gets, waits and actor calls end), stops its view
+        // refreshes (and their retries) and refuses every later use.
+        _runtime.Dispose();
+    }
+
+    /// <summary>Stops watching (the driver is disposed).</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+    private static partial void LogLost(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Variable}={Value} is not a positive number of seconds; the driver waits {Seconds} s for a cluster that stopped answering.")]
+    private static partial void LogBadTimeout(ILogger logger, string variable, string value, int seconds);
+}
