@@ -31,6 +31,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// <summary>The log category of the generic host's own messages ("Hosting failed to start").</summary>
     private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
 
+    /// <summary>The log category of Orleans' client-side TLS handshake ("Authentication timed out").</summary>
+    private const string TlsClientCategory = "Orleans.Connections.Security.TlsClientConnectionMiddleware";
+
     /// <summary>How long connecting may take before it fails with a message: a local connect takes ~0.5 s.</summary>
     public static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(20);
 
@@ -105,9 +108,15 @@ internal sealed class ConnectedCluster : IAsyncDisposable
         }
 
         // The start cancelled below, when the address is a node's silo port, makes the host log "Hosting failed to start"
-        // with the cancellation's stack before the one-line RayException that says what to give instead: quiet then.
+        // with the cancellation's stack, and the TLS handshake it aborts "Authentication timed out", before the one-line
+        // RayException that says what to give instead: quiet then. Otherwise these categories log from the driver's
+        // level up, as every other (a rule with a filter replaces the minimum level for its category).
         var startCancelled = 0;
-        builder.Logging.AddFilter(HostCategory, _ => Volatile.Read(ref startCancelled) == 0);
+        var minimum = options.LogLevel;
+        foreach (var category in new[] { HostCategory, TlsClientCategory })
+        {
+            builder.Logging.AddFilter(category, level => level >= minimum && Volatile.Read(ref startCancelled) == 0);
+        }
 
         // Ctrl+C and SIGTERM end the driver's process, not just this client (DriverHostLifetime).
         builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();

@@ -33,7 +33,13 @@ public sealed class NodePortAddressTests
         Assert.True(errors.Count == 0, "logged errors: " + string.Join(" | ", errors.Select(e => $"{e.Category} {e.Level}: {e.Message}")));
 
         // The gateway itself is no node port: a driver connects through it and runs tasks.
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken });
+        var connectedLog = new RecordingLoggerProvider();
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken, LogTo = connectedLog });
         Assert.Equal(9, await ray.GetAsync(ray.Task(Square, 3).Remote(), Deadline));
+
+        // The filters that quieten the cancelled start keep the driver's level (Warning by default) otherwise: no
+        // "dbug: ... Hosting starting" lines from a driver that connected.
+        var belowLevel = connectedLog.Entries.Where(e => e.Level < LogLevel.Warning).ToList();
+        Assert.True(belowLevel.Count == 0, "logged below Warning: " + string.Join(" | ", belowLevel.Select(e => $"{e.Category} {e.Level}: {e.Message}")));
     }
 }
