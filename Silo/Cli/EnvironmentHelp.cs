@@ -20,7 +20,7 @@ internal static class EnvironmentHelp
         (LogRotationSettings.MaxBytesVariable, $"A background node's log rotates at this size, in bytes; 0 never. Default: {LogRotationSettings.Default.MaxBytes} (512 MiB)."),
         (LogRotationSettings.BackupCountVariable, $"Rotated log parts kept (.1 newest); 0 keeps none. Default: {LogRotationSettings.Default.BackupCount}."),
         (JobSubmissions.MaxUploadVariable, $"Head only: the largest working dir a job submitted over HTTP may upload, in bytes. Default: {WorkingDirPackage.DefaultMaxBytes} (100 MiB)."),
-        (HeadWatch.LostAfterVariable, $"Workers of a cluster without --storage: seconds without the head before the node stops itself (a connected driver reads it too: how long it waits for a silent cluster before its calls fail with ClusterLostException, unless RayOptions.ReconnectTimeout is set). Default: {HeadWatch.DefaultLostAfter.TotalSeconds}."),
+        (HeadWatch.LostAfterVariable, $"Workers of a cluster without --storage: seconds without the head before the node stops itself (connected drivers read it too, unless their RayOptions set ReconnectTimeout: how long until ClusterLostException fails the calls of a driver whose cluster went silent). Default: {HeadWatch.DefaultLostAfter.TotalSeconds}."),
     ];
 
     /// <summary>Adds the "Environment variables" section to the help of <paramref name="root"/>'s <c>start</c>: its help
