@@ -1,13 +1,15 @@
 namespace OrleansRay;
 
-/// <summary>A connected driver (<see cref="RayOptions.Address"/>) lost its cluster: no node answered it for the
-/// reconnect timeout (<see cref="RayOptions.ReconnectTimeout"/>, default 60 s), because the cluster was stopped or killed,
-/// or the network between them is down. Ray's driver exits once the GCS has been gone past
+/// <summary>A connected driver (<see cref="RayOptions.Address"/>) lost its cluster: the node it connected through is
+/// gone (its port refuses connections; the driver gives up at once, as Ray's driver dies with its raylet), or no node
+/// answered it for the reconnect timeout (<see cref="RayOptions.ReconnectTimeout"/>, default 60 s), because the cluster
+/// was stopped or killed, or the network between them is down. Ray's driver exits once the GCS has been gone past
 /// <c>gcs_rpc_server_reconnect_timeout_s</c>.</summary>
 /// <remarks>From then on the driver's <see cref="IRay"/> is finished: every get, wait and actor call that was pending
 /// fails with this exception, and so does every later use of the driver, its refs and its handles (until it is disposed;
-/// after that, as for any disposed driver, <see cref="ObjectDisposedException"/>). The message names the cluster's
-/// address and how long it was silent. Start the cluster again, or restore the network, and connect a new driver
+/// after that, as for any disposed driver, <see cref="ObjectDisposedException"/>). The message names the
+/// address and what happened. Connect a new driver through a node that runs, or start the cluster again, or restore the
+/// network and connect a new driver
 /// (<see cref="Ray.InitAsync"/>); its old refs cannot be read again. A cluster that answers again within the timeout
 /// fails nothing.</remarks>
 [GenerateSerializer, Alias("orleansray.ClusterLostException")]

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Node;
 
@@ -10,7 +12,11 @@ namespace OrleansRay.Hosting;
 /// means the cluster was stopped or killed, or the network to it is down. The driver's runtime is then shut down with
 /// <see cref="ClusterLostException"/>: every pending get, wait and actor call fails with it, and so does every later
 /// use (docs/adr/0033). Ray's driver exits once the GCS has been gone past <c>gcs_rpc_server_reconnect_timeout_s</c>;
-/// the cluster's worker nodes do the same (the node host's head watch).</summary>
+/// the cluster's worker nodes do the same (the node host's head watch). Sooner when the node the driver connected
+/// through is gone: once the view has missed a few refreshes, the watch dials that node's port, and a port that refuses
+/// connections twice in a row (the process was stopped or killed; a paused or unreachable node does not refuse) ends the
+/// driver at once, as Ray's driver ends with its raylet — well before the cluster, which no longer hears the driver,
+/// ends its job (15 s).</summary>
 internal sealed partial class ClusterLossWatch : IDisposable
 {
     /// <summary>The variable the cluster's worker nodes read for how long they wait for a silent head; a driver waits
@@ -20,16 +26,24 @@ internal sealed partial class ClusterLossWatch : IDisposable
     /// <summary>Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>, the nodes' default too.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long the view may go unrefreshed (it refreshes every 0.3 s) before the watch dials the node's port.</summary>
+    internal static readonly TimeSpan GoneCheckAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>Refusals in a row, one per check, that mean the node is gone.</summary>
+    private const int RefusalsForGone = 2;
+
     private readonly NodeRuntime _runtime;
     private readonly string _address;
+    private readonly IPEndPoint? _gateway;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly DateTime _started = DateTime.UtcNow;
 
-    private ClusterLossWatch(NodeRuntime runtime, string address, TimeSpan timeout, ILogger logger)
+    private ClusterLossWatch(NodeRuntime runtime, string address, IPEndPoint? gateway, TimeSpan timeout, ILogger logger)
     {
         _runtime = runtime;
         _address = address;
+        _gateway = gateway;
         Timeout = timeout;
         _logger = logger;
     }
@@ -40,13 +54,14 @@ internal sealed partial class ClusterLossWatch : IDisposable
     /// <summary>Starts watching <paramref name="runtime"/>, a driver connected to <paramref name="address"/>.</summary>
     /// <param name="runtime">The driver's runtime (its cluster view says when the cluster last answered).</param>
     /// <param name="address">The cluster's address as the driver gave it, for the message.</param>
+    /// <param name="gateway">That address resolved: the port dialled when the view stops refreshing; null dials none.</param>
     /// <param name="option"><see cref="RayOptions.ReconnectTimeout"/>.</param>
     /// <param name="logger">The driver's log (the error when the cluster is given up, a warning for a bad variable).</param>
     /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/>
     /// when null.</param>
-    public static ClusterLossWatch Start(NodeRuntime runtime, string address, TimeSpan? option, ILogger logger, Func<string, string?>? environment = null)
+    public static ClusterLossWatch Start(NodeRuntime runtime, string address, IPEndPoint? gateway, TimeSpan? option, ILogger logger, Func<string, string?>? environment = null)
     {
-        var watch = new ClusterLossWatch(runtime, address, ResolveTimeout(option, environment ?? Environment.GetEnvironmentVariable, logger), logger);
+        var watch = new ClusterLossWatch(runtime, address, gateway, ResolveTimeout(option, environment ?? Environment.GetEnvironmentVariable, logger), logger);
         _ = Task.Run(() => watch.RunAsync(watch._stop.Token));
         return watch;
     }
@@ -79,11 +94,38 @@ internal sealed partial class ClusterLossWatch : IDisposable
     internal static string LostMessage(string address, TimeSpan silent) => string.Create(CultureInfo.InvariantCulture,
         $"The OrleansRay cluster at {address} has not answered this driver for {(int)silent.TotalSeconds} s (it was stopped or killed, or it is unreachable from here): the driver gave it up, so its pending and later gets, waits and actor calls fail. Start the cluster again (`orleansray start --head`) or restore the network, then connect a new driver (Ray.InitAsync); how long a driver waits is RayOptions.ReconnectTimeout or ${TimeoutVariable} (default 60 s).");
 
+    /// <summary>The message when the node the driver connected through is gone (its port refuses connections).</summary>
+    internal static string GoneMessage(string address) => string.Create(CultureInfo.InvariantCulture,
+        $"The OrleansRay node at {address}, through which this driver connected, is gone (its port refuses connections: it was stopped or killed): the driver gave its cluster up, so its pending and later gets, waits and actor calls fail. A driver lives and dies with the node it connects through (its object store and gateway), as Ray's driver with its raylet. If the cluster's other nodes run on, connect a new driver (Ray.InitAsync) through one of them, the head's address (`orleansray status` prints it); else start the cluster again (`orleansray start --head`).");
+
+    /// <summary>True when a TCP connection to <paramref name="endpoint"/> is refused (nothing listens there); false when
+    /// it is accepted, or times out, or fails otherwise (a paused or unreachable node: only the timeout tells).</summary>
+    internal static async Task<bool> RefusesAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(1));
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode == SocketError.ConnectionRefused;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         // Checked a few times per timeout (at most every second), so the driver gives up soon after it has passed.
         var period = TimeSpan.FromTicks(Math.Clamp(Timeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
         using var timer = new PeriodicTimer(period);
+        var refusals = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -97,7 +139,21 @@ internal sealed partial class ClusterLossWatch : IDisposable
                 var silent = DateTime.UtcNow - (last > _started ? last : _started);
                 if (silent > Timeout)
                 {
-                    Lose(silent);
+                    Lose(LostMessage(_address, silent));
+                    return;
+                }
+
+                if (_gateway is null || silent <= GoneCheckAfter)
+                {
+                    refusals = 0;
+                }
+                else if (!await RefusesAsync(_gateway, cancellationToken).ConfigureAwait(false))
+                {
+                    refusals = 0;
+                }
+                else if (++refusals >= RefusalsForGone)
+                {
+                    Lose(GoneMessage(_address));
                     return;
                 }
             }
@@ -108,9 +164,8 @@ internal sealed partial class ClusterLossWatch : IDisposable
         }
     }
 
-    private void Lose(TimeSpan silent)
+    private void Lose(string message)
     {
-        var message = LostMessage(_address, silent);
         LogLost(_logger, message);
         _runtime.Node.MarkLost(RayError.Create(RayErrorKind.ClusterLost, message), () => new ClusterLostException(message));
         // Fails every object the driver owns with that error (pending gets, waits and actor calls end), stops its view

@@ -243,7 +243,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             throw;
         }
 
-        var lossWatch = ClusterLossWatch.Start(runtime, address, options.ReconnectTimeout, host.Services.GetRequiredService<ILogger<ConnectedCluster>>());
+        var lossWatch = ClusterLossWatch.Start(runtime, address, endpoint, options.ReconnectTimeout, host.Services.GetRequiredService<ILogger<ConnectedCluster>>());
         return new ConnectedCluster(host, runtime, address, store, code, credentials, lossWatch);
     }
 

@@ -79,8 +79,8 @@ public sealed class RayOptions
     /// throws <see cref="ClusterLostException"/>. Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>. Default: null = the
     /// seconds in <c>$ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c> (the variable the cluster's worker nodes read for the same
     /// wait), else 60 s.</summary>
-    /// <remarks>A cluster that answers again within it (a head restarted on PostgreSQL storage, a network blip) fails
-    /// nothing. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
+    /// <remarks>A cluster that answers again within it (a network blip, a paused head) fails nothing. A node the driver
+    /// connected through whose port refuses connections (stopped or killed) is given up at once, whatever this says. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
     /// well above such pauses. Must be positive (<see cref="Ray.InitAsync"/> throws
     /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a positive number of seconds keeps
     /// 60 s and the driver logs a warning. Ignored by an embedded node (its cluster is in the process).</remarks>

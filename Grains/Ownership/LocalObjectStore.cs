@@ -371,7 +371,10 @@ internal sealed partial class LocalObjectStore : IObjectStorePuts
     /// only other failures are worth a warning.</summary>
     private void DeleteFailed(StoreObjectId id, Exception exception)
     {
-        if (exception is ObjectDisposedException || exception.InnerException is OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        // A broken connection means the same: the store process went away (its node was killed, or a connected driver
+        // gave its cluster up), and a warning with the socket's stack per freed object would only be noise.
+        if (exception is ObjectDisposedException || exception.InnerException is OperationCanceledException or IOException or System.Net.Sockets.SocketException
+            || (exception is ObjectStoreException && Client.Channel is SocketChannel { IsBroken: true }))
         {
             LogDeleteStoreGone(_logger, id, exception.Message);
             return;

@@ -415,7 +415,7 @@ internal sealed class ClusterScheduler : IDisposable
         if (spec.Attempt > spec.MaxRetries)
         {
             _attempts.FinishOwned(spec, null, RayError.Create(RayErrorKind.NodeDied,
-                $"Task {spec.DisplayName} ({spec.Id}) was running on node {from.Id}, which died ({why}); it ran {spec.Attempt} time(s) and MaxRetries is {spec.MaxRetries}.",
+                $"Task {spec.DisplayName} ({spec.Id}) was on node {from.Id} (queued or running there) when that node died ({why}); it was tried {spec.Attempt} time(s) and MaxRetries is {spec.MaxRetries}.",
                 spec.DisplayName), from.Id.Value, 0);
             return;
         }

@@ -8,20 +8,24 @@ using Xunit.Abstractions;
 
 namespace OrleansRay.Cluster.Tests;
 
-/// <summary>A connected driver process awaiting a task on the head, whose head is killed with kill -9: once nothing has
-/// answered it for its reconnect timeout (<c>ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c>), its get fails with
-/// <c>ClusterLostException</c> naming the cluster's address, which ends the process, instead of hanging forever with an
-/// Orleans warning stack every few seconds (reviewer's defect). A head silent for less than that timeout (stopped with
+/// <summary>A connected driver process awaiting a task: when the node it connected through is killed with kill -9 (the
+/// head, or a worker), its get fails at once with <c>ClusterLostException</c> naming that node, which ends the process;
+/// when the head is paused past the driver's reconnect timeout (<c>ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c>), it fails
+/// so after that timeout; before, it hung forever with an Orleans warning stack every few seconds (reviewer's defect). A head silent for less than that timeout (stopped with
 /// SIGSTOP, then continued) costs the driver nothing: its task ends and it exits normally.</summary>
 public sealed class DriverClusterLossTests : IAsyncLifetime
 {
-    private const int ReconnectTimeoutSeconds = 10;
+    /// <summary>The reconnect timeout of a driver whose node is killed: far beyond <see cref="ExitDeadline"/>.</summary>
+    private const int LongTimeoutSeconds = 600;
+
+    /// <summary>The reconnect timeout of a driver whose head is paused until it gives up.</summary>
+    private const int ShortTimeoutSeconds = 5;
 
     /// <summary>The driver connects and submits: seconds when idle.</summary>
     private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(120);
 
-    /// <summary>The timeout and a loaded machine's slack.</summary>
-    private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(ReconnectTimeoutSeconds + 60);
+    /// <summary>The short timeout, or the check that the node is gone, and a loaded machine's slack.</summary>
+    private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(60);
 
     /// <summary>The reconnect timeout of the driver whose head is paused: well above the pause and a loaded machine's slack.</summary>
     private const int SilentHeadTimeoutSeconds = 30;
@@ -45,30 +49,94 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_driver_whose_head_was_killed_fails_its_get_with_ClusterLostException_within_the_reconnect_timeout()
+    public async Task A_driver_whose_head_was_killed_gives_it_up_at_once_with_ClusterLostException()
     {
         var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1 });
+        var output = await KillAndAwaitExitAsync(cluster, through: cluster.Head, victim: cluster.Head, pinnedTo: cluster.Head);
+        Assert.Contains($"Unhandled exception. OrleansRay.ClusterLostException: The OrleansRay node at {cluster.Address}, through which this driver connected, is gone (its port refuses connections", output, StringComparison.Ordinal);
+        // Said once in its log, with no Orleans stack per retry meanwhile, and no store warning with a socket's stack.
+        Assert.Equal(1, Count(output, $"fail: OrleansRay.Hosting.ConnectedCluster"));
+        Assert.DoesNotContain("ClientClusterManifestProvider", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Deleting object", output, StringComparison.Ordinal);
+        Assert.True(Count(output, "warn:") <= 2, "warnings: " + output);
+    }
+
+    /// <summary>Reviewer's defect: a driver connected through a worker's port whose worker was killed went on for 60 s
+    /// while the cluster, no longer hearing it, ended its job after 15 s (its new tasks cancelled as "its job ended", its
+    /// actors killed), then said to start the cluster again. It gives up at once, naming that node and saying to
+    /// connect through another.</summary>
+    [Fact]
+    public async Task A_driver_whose_worker_node_was_killed_gives_it_up_at_once_naming_that_node()
+    {
+        var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1 });
+        var worker = cluster.Nodes.Single(n => !n.IsHead);
+        var output = await KillAndAwaitExitAsync(cluster, through: worker, victim: worker, pinnedTo: cluster.Head);
+        Assert.Contains($"Unhandled exception. OrleansRay.ClusterLostException: The OrleansRay node at 127.0.0.1:{worker.Port.ToString(CultureInfo.InvariantCulture)}, through which this driver connected, is gone", output, StringComparison.Ordinal);
+        Assert.Contains("If the cluster's other nodes run on, connect a new driver (Ray.InitAsync) through one of them", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("its job ended", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_driver_whose_head_is_silent_past_the_reconnect_timeout_gives_it_up_with_ClusterLostException()
+    {
+        // The head alone, paused: its port accepts connections (the kernel does) but nothing answers, which only the
+        // timeout tells from a slow head. With a worker, the worker would vote the paused head dead within ~3 s.
+        var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0 });
         var start = TestAppDriver.ConnectedDriver(cluster, "await-head", cluster.Head.NodeIdPrefix);
-        start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = ReconnectTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = ShortTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
         using var driver = new DriverProcess(start);
+        var paused = false;
         try
         {
             await driver.WaitForAsync("awaiting a task on " + cluster.Head.NodeIdPrefix, ReadyDeadline);
-            var sinceKill = Stopwatch.StartNew();
-            await cluster.KillAsync(cluster.Head);
-
+            var sincePause = Stopwatch.StartNew();
+            await ProcessTree.PauseAsync(cluster.Head.Process);
+            paused = true;
             await driver.WaitForExitAsync(ExitDeadline);
-            var elapsed = sinceKill.Elapsed;
+            var elapsed = sincePause.Elapsed;
             var output = driver.Output;
-            _output.WriteLine($"the driver exited {elapsed.TotalSeconds:0.0} s after kill -9 of the head, code {driver.ExitCode}:\n{output}");
+            _output.WriteLine($"the driver exited {elapsed.TotalSeconds:0.0} s after the head was paused, code {driver.ExitCode}:\n{output}");
             Assert.Contains($"Unhandled exception. OrleansRay.ClusterLostException: The OrleansRay cluster at {cluster.Address} has not answered this driver for ", output, StringComparison.Ordinal);
+            Assert.Contains("RayOptions.ReconnectTimeout or $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S", output, StringComparison.Ordinal);
             Assert.NotEqual(0, driver.ExitCode);
-            // Its last answer came at most a refresh (0.3 s) before the kill.
-            Assert.True(elapsed >= TimeSpan.FromSeconds(ReconnectTimeoutSeconds - 0.5), $"gave up after {elapsed.TotalSeconds:0.0} s, before its timeout");
-            // Said once in its log, with no Orleans stack per retry meanwhile.
+            // Its last answer came at most a refresh (0.3 s) before the pause.
+            Assert.True(elapsed >= TimeSpan.FromSeconds(ShortTimeoutSeconds - 0.5), $"gave up after {elapsed.TotalSeconds:0.0} s, before its timeout");
             Assert.Equal(1, Count(output, $"fail: OrleansRay.Hosting.ConnectedCluster"));
-            Assert.DoesNotContain("ClientClusterManifestProvider", output, StringComparison.Ordinal);
-            Assert.True(Count(output, "warn:") <= 2, "warnings: " + output);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _output.WriteLine($"--- driver:\n{driver}\n--- cluster:\n{cluster.Diagnostics()}");
+            throw;
+        }
+        finally
+        {
+            if (paused)
+            {
+                await ProcessTree.ResumeAsync(cluster.Head.Process);
+            }
+        }
+    }
+
+    /// <summary>Starts the TestApp driver connected through <paramref name="through"/>'s client port, awaiting a task
+    /// pinned to <paramref name="pinnedTo"/> that never ends; kills <paramref name="victim"/> with kill -9 and returns the
+    /// driver's output once it exited (non-zero). Its reconnect timeout (<see cref="LongTimeoutSeconds"/>) is far beyond
+    /// the exit deadline, so an exit proves it gave up because the node was gone.</summary>
+    private async Task<string> KillAndAwaitExitAsync(LocalCluster cluster, ClusterNode through, ClusterNode victim, ClusterNode pinnedTo)
+    {
+        var start = TestAppDriver.ConnectedDriver(cluster, "await-head", pinnedTo.NodeIdPrefix);
+        start.Environment["ORLEANSRAY_ADDRESS"] = "127.0.0.1:" + through.Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = LongTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        using var driver = new DriverProcess(start);
+        try
+        {
+            await driver.WaitForAsync("awaiting a task on " + pinnedTo.NodeIdPrefix, ReadyDeadline);
+            var sinceKill = Stopwatch.StartNew();
+            await cluster.KillAsync(victim);
+            await driver.WaitForExitAsync(ExitDeadline);
+            var output = driver.Output;
+            _output.WriteLine($"the driver exited {sinceKill.Elapsed.TotalSeconds:0.0} s after kill -9 of {victim}, code {driver.ExitCode}:\n{output}");
+            Assert.NotEqual(0, driver.ExitCode);
+            return output;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

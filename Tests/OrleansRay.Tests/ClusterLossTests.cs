@@ -6,15 +6,17 @@ using static OrleansRay.Tests.Functions.TestFunctions;
 
 namespace OrleansRay.Tests;
 
-/// <summary>A connected driver whose cluster went away (every node stopped) gives it up after its reconnect timeout:
-/// its pending get, wait and actor call, and every later use, fail with one <see cref="ClusterLostException"/> naming the
-/// address; it logs that once as an error and no Orleans warning stacks meanwhile (reviewer's defect: the driver hung
-/// forever, warning once a second).</summary>
+/// <summary>A connected driver whose cluster went away (every node stopped) gives it up: the node it connected through
+/// refuses connections, so at once rather than after its reconnect timeout (5 min here). Its pending get, wait and actor
+/// call, and every later use, fail with one <see cref="ClusterLostException"/> naming the address; it logs that once as
+/// an error and no Orleans warning stacks meanwhile (reviewer's defect: the driver hung forever, warning once a second).
+/// A cluster that is silent without refusing (paused) is given up after the timeout: DriverClusterLossTests.</summary>
 public sealed class ClusterLossTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    /// <summary>Far beyond <see cref="Deadline"/>: the driver must give up because the node is gone, not because of it.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>The timeout, the stop of the nodes and a loaded machine's slack.</summary>
+    /// <summary>The stop of the nodes and a loaded machine's slack.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -42,17 +44,13 @@ public sealed class ClusterLossTests
 
             // The head stops first, then the other node (the fixture stops the last node first, whose death the driver
             // would learn from the head): nothing answers the driver any more.
-            var stopping = DateTime.UtcNow;
             await cluster.StopNodeAsync(cluster.Nodes[0]);
             await cluster.DisposeAsync();
 
             var lost = await Assert.ThrowsAsync<ClusterLostException>(() => get.WaitAsync(Deadline));
-            Assert.StartsWith($"The OrleansRay cluster at {address} has not answered this driver for ", lost.Message, StringComparison.Ordinal);
-            Assert.Contains("(it was stopped or killed, or it is unreachable from here)", lost.Message, StringComparison.Ordinal);
-            Assert.Contains("Start the cluster again", lost.Message, StringComparison.Ordinal);
-            Assert.Contains("RayOptions.ReconnectTimeout or $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S", lost.Message, StringComparison.Ordinal);
-            // Its last answer came at most one refresh (0.3 s) before the head began to stop.
-            Assert.True(DateTime.UtcNow - stopping >= Timeout - TimeSpan.FromSeconds(0.5), "the driver gave the cluster up before its timeout");
+            Assert.StartsWith($"The OrleansRay node at {address}, through which this driver connected, is gone (its port refuses connections", lost.Message, StringComparison.Ordinal);
+            Assert.Contains("connect a new driver (Ray.InitAsync) through one of them", lost.Message, StringComparison.Ordinal);
+            Assert.Contains("else start the cluster again", lost.Message, StringComparison.Ordinal);
             Assert.Equal(lost.Message, (await Assert.ThrowsAsync<ClusterLostException>(() => actorGet.WaitAsync(Deadline))).Message);
             Assert.Equal(lost.Message, (await Assert.ThrowsAsync<ClusterLostException>(() => wait.WaitAsync(Deadline))).Message);
 
@@ -67,7 +65,7 @@ public sealed class ClusterLossTests
             Assert.True(errors.Count == 1 && errors[0].Message == lost.Message, "errors: " + string.Join(" | ", errors.Select(e => $"{e.Category}: {e.Message}")));
             var orleans = log.Entries.Where(e => e.Level >= LogLevel.Warning && e.Category.StartsWith("Orleans.", StringComparison.Ordinal)).ToList();
             Assert.True(orleans.Count == 0, "Orleans warned: " + string.Join(" | ", orleans.Select(e => $"{e.Category} {e.Level}: {e.Message}")));
-            Assert.Single(log.Warnings("Could not refresh the view of the cluster"));
+            Assert.True(log.Warnings("Could not refresh the view of the cluster").Count <= 1, "the refresh's failure is told at most once");
 
             // Disposing a driver that gave its cluster up says no goodbyes to it: quick.
             await ray.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
