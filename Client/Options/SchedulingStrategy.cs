@@ -16,13 +16,15 @@ public abstract record SchedulingStrategy
     /// from an even split. Use <see cref="NodeAffinity"/> or a placement group to pin work to nodes.</remarks>
     public static SchedulingStrategy Spread { get; } = new SpreadStrategy();
 
-    /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or full
-    /// (Ray's <c>NodeAffinitySchedulingStrategy</c>). Hard (the default): a task for a node that is not alive fails with
+    /// <summary>Run on <paramref name="nodeId"/>; with <paramref name="soft"/> true, elsewhere if that node is gone or could
+    /// never fit the work (its total resources are too small), while a node that is only busy keeps it queued there until
+    /// it frees (Ray's <c>NodeAffinitySchedulingStrategy</c>, whose <c>soft</c> spills only on those grounds too). Hard (the default): a task for a node that is not alive fails with
     /// <see cref="NodeDiedException"/>, and an actor is created dead (its calls throw <see cref="ActorDiedException"/>
     /// saying why), as Ray's unschedulable tasks and actors.</summary>
     /// <param name="nodeId">A node's id, ADDRESS:PORT@GENERATION, as <c>ray.NodesAsync()</c>, <c>RayContext.NodeId</c> in a
     /// task and <c>orleansray list nodes</c> give it.</param>
-    /// <param name="soft">False (the default): only that node; true: that node if it can, else Ray's default policy.</param>
+    /// <param name="soft">False (the default): only that node; true: that node while it is alive and could fit the work,
+    /// else Ray's default policy.</param>
     /// <exception cref="ArgumentException"><paramref name="nodeId"/> is empty (<c>RayContext.NodeId</c> is where no Ray
     /// runs) or is not a node id.</exception>
     public static SchedulingStrategy NodeAffinity(NodeId nodeId, bool soft = false)
