@@ -242,7 +242,15 @@ internal static class ClusterConfigLoader
         var items = new List<KeyValuePair<string, double>>();
         foreach (var (resource, node) in resources.Entries())
         {
-            items.Add(new KeyValuePair<string, double>(resource, resources.NumberOf(node, resources.FieldPath(resource), resource)));
+            var amount = resources.NumberOf(node, resources.FieldPath(resource), resource);
+            // A node is started with --num-cpus/--num-gpus, which take whole numbers (as Ray's do): a fraction here would
+            // launch nodes that refuse to start.
+            if (resource is ResourceSet.Cpu or ResourceSet.Gpu && amount != Math.Floor(amount))
+            {
+                throw resources.Error(resource, $"{resource} is {amount.ToString(CultureInfo.InvariantCulture)}; a node offers a whole number of {resource}s (orleansray start --num-{resource.ToLowerInvariant()}s), e.g. {Math.Ceiling(amount).ToString(CultureInfo.InvariantCulture)}.");
+            }
+
+            items.Add(new KeyValuePair<string, double>(resource, amount));
         }
 
         return ResourceSet.From(items);

@@ -18,6 +18,22 @@ internal static class OptionValues
         return value;
     }
 
+    /// <summary>Checks a node's <c>--num-cpus</c> or <c>--num-gpus</c>: a whole number &gt;= 0, as Ray's <c>ray start</c>
+    /// takes (an int). A node offers whole CPUs and GPUs; a fraction is what a task or actor asks for (<c>NumGpus = 0.5</c>),
+    /// which the node's whole ones then hold several of.</summary>
+    /// <param name="option">The option, for the message.</param>
+    /// <param name="value">The value given; null when absent.</param>
+    /// <param name="what">What it counts ("CPUs", "GPUs"), for the message.</param>
+    public static double? WholeCount(string option, double? value, string what)
+    {
+        if (NonNegative(option, value) is { } v && v != Math.Floor(v))
+        {
+            throw CliException.Usage($"{option} {v.ToString(CultureInfo.InvariantCulture)}: give a whole number of {what} (e.g. {option} {Math.Ceiling(v).ToString(CultureInfo.InvariantCulture)}); a node offers whole {what}, and a task or actor asks for a fraction of one.");
+        }
+
+        return value;
+    }
+
     public static long? NonNegative(string option, long? value)
     {
         if (value is < 0)

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Microsoft.Extensions.FileSystemGlobbing;
 using OrleansRay.Code;
+using OrleansRay.Grains;
 
 namespace OrleansRay.Silo.Cli;
 
@@ -16,6 +17,11 @@ internal static class WorkingDirPackage
     /// <summary>The default size limit, 100 MiB: of the folder's files (after excludes) on the submitting side, of the
     /// upload and of the unpacked files on the head.</summary>
     public const long DefaultMaxBytes = 100L << 20;
+
+    /// <summary>The largest file a working dir may hold: the control store's, <see cref="ICodeBlobGrain.MaxBytes"/>
+    /// (64 MiB). The job's driver ships each file of its working dir to the nodes in one message and refuses a larger one
+    /// at connect, so the packer refuses it before uploading and the head before unpacking.</summary>
+    public const long MaxFileBytes = ICodeBlobGrain.MaxBytes;
 
     /// <summary>Always excluded, besides the <c>--exclude</c> patterns: build output and git history are large and not
     /// what a job runs from (the folders a driver's <c>RuntimeEnv.WorkingDir</c> leaves out too).</summary>
@@ -38,7 +44,8 @@ internal static class WorkingDirPackage
     /// a pattern without '/' (<c>*.log</c>) a file name at any depth, any other a glob from the folder's root
     /// (<c>data/**/*.csv</c>; <c>**</c> is any number of folders).</param>
     /// <param name="maxBytes">The most the packed files may hold, in bytes.</param>
-    /// <exception cref="CliException">No such folder (exit code 2); its files exceed <paramref name="maxBytes"/> (exit
+    /// <exception cref="CliException">No such folder (exit code 2); one file is over <see cref="MaxFileBytes"/> (exit
+    /// code 2, naming it, its size and the limit); its files exceed <paramref name="maxBytes"/> (exit
     /// code 2; the walk stops at the limit, and the message gives the size counted and the limit); a file cannot be read
     /// or a folder listed (exit code 1, the message names it). Files without a size (empty files, and named pipes, sockets and devices) are
     /// packed empty without being opened.</exception>
@@ -63,6 +70,12 @@ internal static class WorkingDirPackage
         var listed = WorkingDirFolder.Files(root, relative => matcher.Match(relative + "/x").HasMatches, relative => matcher.Match(relative).HasMatches, CannotList);
         foreach (var (relative, file) in listed)
         {
+            // Before the total: the file is named, and raising --max-upload would not help it.
+            if (file.Length > MaxFileBytes)
+            {
+                throw CliException.Usage($"working dir {folder}: {relative} is {Size(file.Length)}, over the cluster's limit of {Size(MaxFileBytes)} per file (the job's driver ships each file to the nodes in one message); leave it out with --exclude '{relative}' and have the job read it from storage every node reaches, or put it in the object store.");
+            }
+
             files.Add((relative, file));
             total += file.Length;
             if (total > maxBytes)
@@ -128,7 +141,8 @@ internal static class WorkingDirPackage
     }
 
     /// <summary>Checks a zip received by the head: readable, every entry inside the folder it will be unpacked to
-    /// (no "zip slip": no absolute path, no '..' out of it), and at most <paramref name="maxBytes"/> unpacked.</summary>
+    /// (no "zip slip": no absolute path, no '..' out of it), at most <paramref name="maxBytes"/> unpacked, and no file the
+    /// job's driver would ship (one outside <c>bin/</c>, <c>obj/</c>, <c>.git/</c>) over <see cref="MaxFileBytes"/>.</summary>
     /// <returns>The entries' total unpacked size.</returns>
     /// <exception cref="InvalidDataException">What is wrong, in one line.</exception>
     public static long Validate(string zipPath, long maxBytes)
@@ -139,6 +153,11 @@ internal static class WorkingDirPackage
         foreach (var entry in zip.Entries)
         {
             _ = Target(probe, entry);
+            if (entry.Length > MaxFileBytes && !InExcludedFolder(entry.FullName))
+            {
+                throw new InvalidDataException($"the working dir's file {entry.FullName} unpacks to {Size(entry.Length)}, over the cluster's limit of {Size(MaxFileBytes)} per file (the job's driver ships each file to the nodes in one message); leave it out (job submit --exclude) and have the job read it from storage every node reaches.");
+            }
+
             total += entry.Length;
             if (total > maxBytes)
             {
@@ -177,6 +196,14 @@ internal static class WorkingDirPackage
         < 1048576 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB ({bytes} bytes)"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.#} MiB ({bytes} bytes)"),
     };
+
+    /// <summary>True for a zip entry under a folder the job's driver does not ship (<see cref="WorkingDirFolder.ExcludedFolders"/>
+    /// at any depth).</summary>
+    private static bool InExcludedFolder(string entryName)
+    {
+        var folders = entryName.Replace('\\', '/').Split('/');
+        return folders[..^1].Any(WorkingDirFolder.IsExcludedFolder);
+    }
 
     private static ZipArchive Open(string zipPath)
     {

@@ -28,8 +28,8 @@ internal sealed class StartCommand : Command
     private readonly Option<int?> _taskChannelPort = new("--task-channel-port") { Description = "Port of this node's task channel, where drivers and other nodes send it tasks and actor calls straight over TCP (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through; an owner that cannot reach it sends through --node-port or --port instead, slower." };
     private readonly Option<int?> _objectManagerPort = new("--object-manager-port") { Description = "Port of this node's object store transfers, where other nodes and drivers pull its objects (TLS unless --insecure). Default: a free port. Fix it when a firewall must let it through: objects above the inline threshold move only over it." };
     private readonly Option<string> _nodeIp = new("--node-ip-address") { Description = "This node's address as other nodes and clients reach it (an IP or a host name), or `auto`: the first IPv4 address of a network interface that is up and not loopback (a container's or pod's own address). Default: 127.0.0.1 on the head (this machine only: give `auto` or a reachable address so other machines can join); on a worker, the address this machine reaches the head from (127.0.0.1 for a head on loopback)." };
-    private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors. Default: the machine's core count." };
-    private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers. Default: 0." };
+    private readonly Option<double?> _numCpus = new("--num-cpus") { Description = "CPUs this node offers to tasks and actors, a whole number. Default: the machine's core count." };
+    private readonly Option<double> _numGpus = new("--num-gpus") { Description = "GPUs this node offers, a whole number (a task or actor may ask for a fraction of one). Default: 0." };
     private readonly Option<string?> _resources = new("--resources") { Description = "Custom resources as JSON, e.g. '{\"accel\": 2}'." };
     private readonly Option<long?> _memory = new("--memory") { Description = "Bytes of memory this node offers to tasks and actors. Default: 70% of the machine's memory." };
     private readonly Option<long?> _objectStoreMemory = new("--object-store-memory") { Description = "Bytes for the object store, at least 33554432 (32 MiB). Default: 30% of the machine's memory, at most 200 GiB." };
@@ -152,8 +152,8 @@ internal sealed class StartCommand : Command
             NodeIpAddress = ip,
             TaskChannelPort = parse.GetValue(_taskChannelPort) is { } channelPort ? OptionValues.Port("--task-channel-port", channelPort) : null,
             ObjectManagerPort = parse.GetValue(_objectManagerPort) is { } transferPort ? OptionValues.Port("--object-manager-port", transferPort) : null,
-            NumCpus = OptionValues.NonNegative("--num-cpus", parse.GetValue(_numCpus)),
-            NumGpus = OptionValues.NonNegative("--num-gpus", parse.GetValue(_numGpus)) ?? 0,
+            NumCpus = OptionValues.WholeCount("--num-cpus", parse.GetValue(_numCpus), "CPUs"),
+            NumGpus = OptionValues.WholeCount("--num-gpus", parse.GetValue(_numGpus), "GPUs") ?? 0,
             Resources = OptionValues.Resources(parse.GetValue(_resources)),
             Memory = OptionValues.NonNegative("--memory", parse.GetValue(_memory)),
             ObjectStoreMemory = OptionValues.ObjectStoreMemory(OptionValues.NonNegative("--object-store-memory", parse.GetValue(_objectStoreMemory))),

@@ -6,7 +6,8 @@ namespace OrleansRay.Cluster.Tests;
 
 /// <summary>The command line refuses, in one line naming the option (exit code 2) and before any node starts: a
 /// <c>--node-ip-address</c> not on this machine, an <c>--object-store-memory</c> larger than it can hold, the head-only
-/// dashboard options on a worker, and a state <c>--filter</c> with an unknown key.</summary>
+/// dashboard options on a worker, a fractional or negative <c>--num-gpus</c> or <c>--num-cpus</c>, and a state
+/// <c>--filter</c> with an unknown key.</summary>
 public sealed class CliOptionChecksTests : IDisposable
 {
     private readonly OrleansRayCommand _command = new("ocheck-");
@@ -23,6 +24,19 @@ public sealed class CliOptionChecksTests : IDisposable
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith(start, line, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", line, StringComparison.Ordinal);
+        Assert.Empty(_command.NodePids());
+    }
+
+    [Theory]
+    [InlineData("--num-gpus", "1.5", "error: --num-gpus 1.5: give a whole number of GPUs (e.g. --num-gpus 2); a node offers whole GPUs, and a task or actor asks for a fraction of one.")]
+    [InlineData("--num-gpus", "-1", "error: --num-gpus -1: must be a number >= 0.")]
+    [InlineData("--num-cpus", "0.5", "error: --num-cpus 0.5: give a whole number of CPUs (e.g. --num-cpus 1); a node offers whole CPUs, and a task or actor asks for a fraction of one.")]
+    public async Task Start_refuses_a_fractional_or_negative_cpu_or_gpu_count_in_one_line_as_rays_start_takes_whole_ones(string option, string value, string expected)
+    {
+        var result = await _command.RunAsync("start", "--head", "--port", TestPorts.Free().ToString(CultureInfo.InvariantCulture), option, value);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal(expected, Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
         Assert.Empty(_command.NodePids());
     }
 

@@ -212,6 +212,71 @@ public sealed partial class JobHttpApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_file_over_the_per_file_limit_is_refused_before_uploading_naming_it_its_size_and_the_limit()
+    {
+        // 70,000,000 bytes: under --max-upload's 100 MiB, over the 64 MiB a job's driver ships per file (it would crash
+        // at connect). Sparse, so the test writes nothing; the packer refuses it from its size, before reading it.
+        var folder = WorkingDir();
+        Directory.CreateDirectory(Path.Combine(folder, "data"));
+        using (var big = File.Create(Path.Combine(folder, "data", "big.bin")))
+        {
+            big.SetLength(70_000_000);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "small.txt"), "fits");
+        var jobId = NewJobId();
+
+        var submit = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--job-id", jobId, "--", "true");
+
+        Assert.True(submit.ExitCode == 2, submit.ToString());
+        var line = Assert.Single(submit.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: working dir {folder}: data/big.bin is 66.8 MiB (70000000 bytes), over the cluster's limit of 64 MiB (67108864 bytes) per file", line, StringComparison.Ordinal);
+        Assert.Contains("--exclude 'data/big.bin'", line, StringComparison.Ordinal);
+        // Nothing reached the head: no job of that id.
+        var status = await RemoteAsync("job", "status", jobId, "--address", Url);
+        Assert.True(status.ExitCode == 2, status.ToString());
+
+        // Left out, the rest goes.
+        _runningJobs.Add(jobId);
+        var excluded = await RemoteAsync("job", "submit", "--address", Url, "--working-dir", folder, "--exclude", "data/big.bin", "--job-id", jobId, "--wait", "--", "cat", "small.txt");
+
+        Assert.True(excluded.ExitCode == 0, excluded.ToString());
+        Assert.Contains("fits", excluded.Output, StringComparison.Ordinal);
+        _runningJobs.Remove(jobId);
+    }
+
+    [Fact]
+    public async Task The_head_refuses_a_package_holding_a_file_over_the_per_file_limit_with_413_naming_it()
+    {
+        // A zip made by another client: 70,000,000 zero bytes compress to a small upload, and a larger file under bin/
+        // (which a driver never ships) is not what is refused.
+        using var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var name in new[] { "bin/tool.dll", "data/big.bin" })
+            {
+                using var entry = archive.CreateEntry(name, CompressionLevel.Fastest).Open();
+                var zeros = new byte[1 << 20];
+                for (var written = 0; written < 70_000_000; written += zeros.Length)
+                {
+                    entry.Write(zeros, 0, Math.Min(zeros.Length, 70_000_000 - written));
+                }
+            }
+        }
+
+        var bytes = zip.ToArray();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        using var response = await _http.PutAsync(new Uri($"{Url}/api/packages/{sha}"), new ByteArrayContent(bytes));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var error = await ErrorOf(response);
+        Assert.StartsWith("the working dir's file data/big.bin unpacks to 66.8 MiB (70000000 bytes), over the cluster's limit of 64 MiB (67108864 bytes) per file", error, StringComparison.Ordinal);
+        using var probe = await _http.GetAsync(new Uri($"{Url}/api/packages/{sha}"));
+        Assert.Equal(HttpStatusCode.NotFound, probe.StatusCode);
+    }
+
+    [Fact]
     public async Task A_working_dir_holding_a_named_pipe_and_a_socket_is_packed_without_opening_them()
     {
         // Opening a pipe for reading waits for a writer, and a socket cannot be opened at all: the packer must not try.

@@ -32,6 +32,21 @@ public sealed class CliOptionChecksTests
     }
 
     [Fact]
+    public void A_node_takes_a_whole_number_of_cpus_and_gpus_and_refuses_a_fraction_naming_the_option()
+    {
+        Assert.Null(OptionValues.WholeCount("--num-cpus", null, "CPUs"));
+        Assert.Equal(0, OptionValues.WholeCount("--num-gpus", 0, "GPUs"));
+        Assert.Equal(2, OptionValues.WholeCount("--num-gpus", 2.0, "GPUs"));
+
+        var fraction = Assert.Throws<CliException>(() => OptionValues.WholeCount("--num-gpus", 1.5, "GPUs"));
+        Assert.Equal(CliException.UsageExitCode, fraction.ExitCode);
+        Assert.Equal("--num-gpus 1.5: give a whole number of GPUs (e.g. --num-gpus 2); a node offers whole GPUs, and a task or actor asks for a fraction of one.", fraction.Message);
+        var negative = Assert.Throws<CliException>(() => OptionValues.WholeCount("--num-cpus", -2, "CPUs"));
+        Assert.Equal("--num-cpus -2: must be a number >= 0.", negative.Message);
+        Assert.Throws<CliException>(() => OptionValues.WholeCount("--num-gpus", double.NaN, "GPUs"));
+    }
+
+    [Fact]
     public void An_object_store_larger_than_the_machine_can_hold_is_refused_with_the_bound_and_its_reason()
     {
         var limit = (1L << 30, "the size of /dev/shm");
