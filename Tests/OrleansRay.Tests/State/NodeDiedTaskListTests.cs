@@ -32,7 +32,7 @@ public sealed class NodeDiedTaskListTests
             var row = Assert.Single(rows);
             Assert.Equal("FAILED", row.State);
             Assert.Equal(leavingId, row.Node);
-            Assert.Contains("which died", row.ErrorMessage, StringComparison.Ordinal);
+            Assert.Contains("(queued or running there) when that node died", row.ErrorMessage, StringComparison.Ordinal);
         }
         finally
         {
