@@ -178,9 +178,34 @@ public sealed class CliTests : IDisposable
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_session_folder_is_private_and_stop_removes_the_arena_of_a_killed_store()
     {
+        // Any store that starts on this machine also sweeps the arenas of stores that no longer run, and other tests
+        // start stores in parallel: a round whose arenas another store swept before `stop` ran proves nothing about
+        // `stop`, so it is run again (a few rounds at most; one is the rule).
+        for (var round = 1; ; round++)
+        {
+            var (arenas, stop, sweptBefore) = await KillNodeAndStoreThenStopAsync();
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+            Assert.All(arenas, arena => Assert.False(File.Exists(arena), $"stop leaves {arena}:\n{stop}"));
+            if (!sweptBefore && stop.Output.Contains("object store arena(s)", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            // Either the arenas were gone before stop ran, or stop removed none of them: another store swept them in
+            // between, or stop did not. Only rounds that are all like this fail.
+            Assert.True(round < 3, $"in three rounds stop never reported removing the killed store's arenas (gone before it ran in the last: {sweptBefore}):\n{stop}");
+        }
+    }
+
+    /// <summary>Starts a head, checks its session folder is private, kills its store and then the node with kill -9
+    /// (neither can clean up) and runs <c>stop</c>; returns the store's arenas, stop's result, and whether the arenas
+    /// were gone before stop ran (another store swept them).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private async Task<(string[] Arenas, ProcessResult Stop, bool SweptBefore)> KillNodeAndStoreThenStopAsync()
+    {
         var start = await _command.RunAsync("start", "--head", "--port", Text(TestPorts.Free()), "--dashboard-port", Text(TestPorts.Free()), "--num-cpus", "1", "--object-store-memory", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(start.ExitCode == 0, start.ToString());
-        var session = Assert.Single(Directory.GetDirectories(_command.TempDirectory, "session_2*"));
+        var session = Directory.GetDirectories(_command.TempDirectory, "session_2*").OrderBy(Directory.GetCreationTimeUtc).Last();
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(session));
 
         var pid = Assert.Single(_command.NodePids());
@@ -190,20 +215,15 @@ public sealed class CliTests : IDisposable
         Assert.NotEmpty(arenas);
         using (var node = System.Diagnostics.Process.GetProcessById(pid))
         {
-            // kill -9 of the store first, then of the node: neither can clean up.
             using var storeProcess = System.Diagnostics.Process.GetProcessById(store.Pid);
             storeProcess.Kill();
             node.Kill();
         }
 
         await Poll.UntilAsync(() => !ProcessTree.IsRunning(store) && !OrleansRayCommand.IsRunning(pid), TimeSpan.FromSeconds(20), "the node and its store to die");
-        Assert.All(arenas, arena => Assert.True(File.Exists(arena), "kill -9 leaves the arena"));
-
+        var sweptBefore = !arenas.All(File.Exists);
         var stop = await _command.RunAsync("stop");
-
-        Assert.True(stop.ExitCode == 0, stop.ToString());
-        Assert.All(arenas, arena => Assert.False(File.Exists(arena), $"stop leaves {arena}:\n{stop}"));
-        Assert.Contains("object store arena(s)", stop.Output, StringComparison.Ordinal);
+        return (arenas, stop, sweptBefore);
     }
 
     [Theory]

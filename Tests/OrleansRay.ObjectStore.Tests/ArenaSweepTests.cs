@@ -39,4 +39,52 @@ public sealed class ArenaSweepTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>A store killed with its node is reparented, and where nothing reaps it (a container's first process that
+    /// does not) it lingers as a zombie in /proc: its arena is stale all the same (a CLI test's `stop` left one so).</summary>
+    [Fact]
+    public async Task The_arena_of_a_zombie_store_is_removed()
+    {
+        var dir = Directory.CreateTempSubdirectory("orleansray-sweep-").FullName;
+        // bash starts a child that exits at once, prints its pid, then becomes `sleep`, which never reaps it: a zombie
+        // for as long as the sleep runs.
+        using var parent = Process.Start(new ProcessStartInfo("bash", ["-c", "sleep 0 & echo $!; exec sleep 120"]) { UseShellExecute = false, RedirectStandardOutput = true })!;
+        try
+        {
+            var zombie = int.Parse((await parent.StandardOutput.ReadLineAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (State(zombie) != 'Z')
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"process {zombie} did not become a zombie (state {State(zombie)})");
+                await Task.Delay(20);
+            }
+
+            Assert.True(Directory.Exists($"/proc/{zombie}"), "a zombie is still in /proc");
+            var arena = Path.Combine(dir, $"orleansray-store-{zombie}-{Guid.NewGuid():N}.arena");
+            File.WriteAllText(arena, "x");
+
+            Assert.Equal(1, ArenaMapping.RemoveStaleArenas(dir));
+            Assert.False(File.Exists(arena));
+        }
+        finally
+        {
+            parent.Kill();
+            await parent.WaitForExitAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The state letter of a process from /proc/PID/stat, or '?' when it is gone.</summary>
+    private static char State(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return '?';
+        }
+    }
 }
