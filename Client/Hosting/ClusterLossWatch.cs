@@ -29,6 +29,10 @@ internal sealed partial class ClusterLossWatch : IDisposable
     /// <summary>How long the view may go unrefreshed (it refreshes every 0.3 s) before the watch dials the node's port.</summary>
     internal static readonly TimeSpan GoneCheckAfter = TimeSpan.FromSeconds(1);
 
+    /// <summary>A silence at least this long is followed, once the view refreshes again, by asking the job table whether
+    /// the cluster ended this driver's job meanwhile: it ends a driver's job once it has not heard it for 15 s.</summary>
+    internal static readonly TimeSpan JobCheckAfter = TimeSpan.FromSeconds(5);
+
     /// <summary>Refusals in a row, one per check, that mean the node is gone.</summary>
     private const int RefusalsForGone = 2;
 
@@ -66,8 +70,9 @@ internal sealed partial class ClusterLossWatch : IDisposable
         return watch;
     }
 
-    /// <summary>The timeout: <paramref name="option"/> when set, else the variable's seconds when they are a positive
-    /// number, else <see cref="DefaultTimeout"/> (with a warning for a variable that is set but not a positive number).</summary>
+    /// <summary>The timeout: <paramref name="option"/> when set, else the variable's seconds when they are a number from
+    /// <see cref="RayOptions.MinReconnectTimeout"/> (5 s) up, else <see cref="DefaultTimeout"/> (with a warning for a
+    /// variable that is set but is not such a number).</summary>
     internal static TimeSpan ResolveTimeout(TimeSpan? option, Func<string, string?> environment, ILogger logger)
     {
         if (option is { } given)
@@ -81,7 +86,7 @@ internal sealed partial class ClusterLossWatch : IDisposable
             return DefaultTimeout;
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= TimeSpan.FromDays(365).TotalSeconds)
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= RayOptions.MinReconnectTimeout.TotalSeconds && seconds <= TimeSpan.FromDays(365).TotalSeconds)
         {
             return TimeSpan.FromSeconds(seconds);
         }
@@ -92,7 +97,11 @@ internal sealed partial class ClusterLossWatch : IDisposable
 
     /// <summary>The message of the driver's <see cref="ClusterLostException"/> (and of its log line).</summary>
     internal static string LostMessage(string address, TimeSpan silent) => string.Create(CultureInfo.InvariantCulture,
-        $"The OrleansRay cluster at {address} has not answered this driver for {(int)silent.TotalSeconds} s (it was stopped or killed, or it is unreachable from here): the driver gave it up, so its pending and later gets, waits and actor calls fail. Start the cluster again (`orleansray start --head`) or restore the network, then connect a new driver (Ray.InitAsync); how long a driver waits is RayOptions.ReconnectTimeout or ${TimeoutVariable} (default 60 s).");
+        $"The OrleansRay cluster at {address} has not answered this driver for {(int)silent.TotalSeconds} s (it was stopped or killed, or it is unreachable from here; the driver reads its view of the cluster from the head node through that address, so a head that is gone counts too): the driver gave it up, so its pending and later gets, waits and actor calls fail. Start the cluster again (`orleansray start --head`) or restore the network, then connect a new driver (Ray.InitAsync); how long a driver waits is RayOptions.ReconnectTimeout or ${TimeoutVariable} (default 60 s).");
+
+    /// <summary>The message when the cluster ended the driver's job while the driver could not reach it.</summary>
+    internal static string JobEndedMessage(string address, TimeSpan silent) => string.Create(CultureInfo.InvariantCulture,
+        $"The OrleansRay cluster at {address} answers this driver again after {(int)silent.TotalSeconds} s of silence (this process paused, or the network to it was down), but it ended the driver's job meanwhile (a cluster ends the job of a driver it has not heard for 15 s: its tasks were cancelled, its actors and objects freed): the driver gave its cluster up, so its pending and later gets, waits and actor calls fail. Connect a new driver (Ray.InitAsync).");
 
     /// <summary>The message when the node the driver connected through is gone (its port refuses connections).</summary>
     internal static string GoneMessage(string address) => string.Create(CultureInfo.InvariantCulture,
@@ -126,6 +135,7 @@ internal sealed partial class ClusterLossWatch : IDisposable
         var period = TimeSpan.FromTicks(Math.Clamp(Timeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
         using var timer = new PeriodicTimer(period);
         var refusals = 0;
+        var longestSilence = TimeSpan.Zero;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -141,6 +151,26 @@ internal sealed partial class ClusterLossWatch : IDisposable
                 {
                     Lose(LostMessage(_address, silent));
                     return;
+                }
+
+                if (silent > longestSilence)
+                {
+                    longestSilence = silent;
+                }
+                else if (longestSilence >= JobCheckAfter && silent < GoneCheckAfter)
+                {
+                    // The view refreshes again after a long silence: the cluster may have ended this driver's job.
+                    var was = longestSilence;
+                    longestSilence = TimeSpan.Zero;
+                    if (await JobEndedAsync().ConfigureAwait(false))
+                    {
+                        Lose(JobEndedMessage(_address, was));
+                        return;
+                    }
+                }
+                else if (silent < GoneCheckAfter)
+                {
+                    longestSilence = TimeSpan.Zero;
                 }
 
                 if (_gateway is null || silent <= GoneCheckAfter)
@@ -164,6 +194,21 @@ internal sealed partial class ClusterLossWatch : IDisposable
         }
     }
 
+    /// <summary>True when the job table lists this driver's job as ended; false while it runs, when the table has no
+    /// row for it, or when asking fails (the next silence asks again).</summary>
+    private async Task<bool> JobEndedAsync()
+    {
+        try
+        {
+            return await _runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).HasEndedAsync(_runtime.WorkerId.ToString())
+                .WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+
     private void Lose(string message)
     {
         LogLost(_logger, message);
@@ -183,6 +228,6 @@ internal sealed partial class ClusterLossWatch : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
     private static partial void LogLost(ILogger logger, string message);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Variable}={Value} is not a positive number of seconds; the driver waits {Seconds} s for a cluster that stopped answering.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Variable}={Value} is not a number of seconds from 5 up (less would give up a healthy cluster on a loaded machine); the driver waits {Seconds} s for a cluster that stopped answering.")]
     private static partial void LogBadTimeout(ILogger logger, string variable, string value, int seconds);
 }

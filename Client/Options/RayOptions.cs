@@ -81,10 +81,13 @@ public sealed class RayOptions
     /// wait), else 60 s.</summary>
     /// <remarks>A cluster that answers again within it (a network blip, a paused head) fails nothing. A node the driver
     /// connected through whose port refuses connections (stopped or killed) is given up at once, whatever this says. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
-    /// well above such pauses. Must be positive (<see cref="Ray.InitAsync"/> throws
-    /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a positive number of seconds keeps
+    /// well above such pauses. At least <see cref="MinReconnectTimeout"/> (5 s; <see cref="Ray.InitAsync"/> throws
+    /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a number of seconds from 5 keeps
     /// 60 s and the driver logs a warning. Ignored by an embedded node (its cluster is in the process).</remarks>
     public TimeSpan? ReconnectTimeout { get; set; }
+
+    /// <summary>The shortest <see cref="ReconnectTimeout"/>: 5 s.</summary>
+    public static readonly TimeSpan MinReconnectTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Namespace of named actors. Default: "default".</summary>
     public string Namespace { get; set; } = "default";
@@ -187,10 +190,10 @@ public sealed class RayOptions
                 given[0]);
         }
 
-        if (ReconnectTimeout is { } reconnect && (reconnect <= TimeSpan.Zero || reconnect > TimeSpan.FromDays(365)))
+        if (ReconnectTimeout is { } reconnect && (reconnect < MinReconnectTimeout || reconnect > TimeSpan.FromDays(365)))
         {
             throw new ArgumentOutOfRangeException(nameof(ReconnectTimeout), reconnect,
-                "RayOptions.ReconnectTimeout must be positive (at most 365 days): how long a connected driver waits for a cluster that stopped answering. Leave it null for $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S, else 60 s.");
+                $"RayOptions.ReconnectTimeout must be {MinReconnectTimeout.TotalSeconds:0} s to 365 days: how long a connected driver waits for a cluster that stopped answering (its view of the cluster refreshes every 0.3 s, and a loaded machine delays that by seconds: less would give up a healthy cluster). Leave it null for $ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S, else 60 s.");
         }
 
         if (string.IsNullOrWhiteSpace(Namespace))

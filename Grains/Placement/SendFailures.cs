@@ -5,12 +5,14 @@ namespace OrleansRay.Placement;
 /// <summary>What a failed send to a node says about whether the message ever reached it, and how it is logged.</summary>
 internal static partial class SendFailures
 {
-    /// <summary>Failures that say the node is unreachable (going away, or gone) rather than that the message is bad.</summary>
+    /// <summary>Failures that say the node is unreachable (going away, or gone) rather than that the message is bad. A
+    /// cancelled send is one: the channel to a stopping node cancels what it had not sent (a reviewer saw a task fail as
+    /// if its function threw OperationCanceledException while `orleansray stop` ran; it never ran).</summary>
     public static bool IsTransient(Exception ex)
     {
         var e = ex is AggregateException { InnerException: { } inner } ? inner : ex;
         return e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException
-            or System.Net.Sockets.SocketException or ObjectDisposedException or Transport.TaskChannelClosedException
+            or System.Net.Sockets.SocketException or ObjectDisposedException or Transport.TaskChannelClosedException or OperationCanceledException
             || e.GetType().Name is "ConnectionFailedException" or "ConnectionAbortedException" or "GatewayTooBusyException";
     }
 

@@ -31,7 +31,9 @@ namespace OrleansRay.Cluster.TestApp;
 /// pinned to each live node reads of FILE there (<see cref="WorkingDirs"/>); <c>await-head NODE</c> awaits, without a
 /// timeout, a task that never ends pinned to the node whose id starts with NODE, printing "awaiting a task on NODE-ID"
 /// first (a test kills that node: the driver's <c>ClusterLostException</c> escapes Main); <c>await-head NODE FILE</c>
-/// does the same with a task that ends once FILE exists, then prints "released on NODE-ID" and exits 0.</remarks>
+/// does the same with a task that ends once FILE exists, then prints "released on NODE-ID" and exits 0; <c>steady</c>
+/// runs a task and an actor call per round, printing "round N ok" or "round N failed: TYPE", until a
+/// <c>ClusterLostException</c> escapes Main.</remarks>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -148,12 +150,34 @@ public static class Program
                     Console.Out.Flush();
                     Console.WriteLine("released on " + await ray.GetAsync(held));
                     return 0;
+                case "steady":
+                    // A task and an actor call per round, each failure but ClusterLostException printed and survived,
+                    // until ClusterLostException escapes Main: a test pauses this process past the cluster's 15 s
+                    // driver deadline (the cluster ends the job meanwhile) and watches what the driver makes of it.
+                    var steadyCounter = ray.Actor(() => new Counter()).Remote();
+                    for (var round = 1; ; round++)
+                    {
+                        try
+                        {
+                            _ = await ray.GetAsync(ray.Task(Work.Square, round).Remote(), TimeSpan.FromSeconds(30));
+                            _ = await ray.GetAsync(steadyCounter.Task(CounterCalls.Increment).Remote(), TimeSpan.FromSeconds(30));
+                            Console.WriteLine("round " + round.ToString(CultureInfo.InvariantCulture) + " ok");
+                        }
+                        catch (Exception ex) when (ex is not ClusterLostException)
+                        {
+                            Console.WriteLine("round " + round.ToString(CultureInfo.InvariantCulture) + " failed: " + ex.GetType().Name);
+                        }
+
+                        Console.Out.Flush();
+                        await Task.Delay(200);
+                    }
+
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | await-head NODE [FILE] | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | await-head NODE [FILE] | steady | acceptance VICTIM-IP");
                     return 2;
             }
         }

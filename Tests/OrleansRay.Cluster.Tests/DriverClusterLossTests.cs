@@ -117,6 +117,53 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Reviewer's defect: a driver cut off for longer than the cluster's 15 s driver deadline (here: the driver
+    /// process paused) but shorter than its reconnect timeout came back to a cluster that had ended its job, and went on
+    /// forever with every task cancelled as "its job ended". Once its view refreshes again after such a silence, it asks
+    /// the job table and gives the cluster up with ClusterLostException saying so.</summary>
+    [Fact]
+    public async Task A_driver_whose_job_the_cluster_ended_while_it_was_cut_off_gives_it_up()
+    {
+        var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0 });
+        var start = TestAppDriver.ConnectedDriver(cluster, "steady");
+        start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = LongTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        using var driver = new DriverProcess(start);
+        var paused = false;
+        try
+        {
+            await driver.WaitForAsync("round 3 ok", ReadyDeadline);
+            var jobs = await cluster.RunAsync("job", "list");
+            Assert.Contains("RUNNING", jobs.Output, StringComparison.Ordinal);
+
+            // The stimulus: the driver answers nothing while the cluster's deadline for a silent driver passes and
+            // the cluster ends its job (waited for as a condition; its actor holds the job's work on the head).
+            await ProcessTree.PauseAsync(driver.Identity);
+            paused = true;
+            await Poll.UntilAsync(async () => (await cluster.RunAsync("job", "list")).Output.Contains("FAILED", StringComparison.Ordinal), ExitDeadline, "the cluster to end the paused driver's job");
+            await ProcessTree.ResumeAsync(driver.Identity);
+            paused = false;
+
+            await driver.WaitForExitAsync(ExitDeadline);
+            var output = driver.Output;
+            _output.WriteLine($"the driver exited with code {driver.ExitCode}:\n{output}");
+            Assert.Contains($"Unhandled exception. OrleansRay.ClusterLostException: The OrleansRay cluster at {cluster.Address} answers this driver again after ", output, StringComparison.Ordinal);
+            Assert.Contains("but it ended the driver's job meanwhile", output, StringComparison.Ordinal);
+            Assert.NotEqual(0, driver.ExitCode);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _output.WriteLine($"--- driver:\n{driver}\n--- cluster:\n{cluster.Diagnostics()}");
+            throw;
+        }
+        finally
+        {
+            if (paused)
+            {
+                await ProcessTree.ResumeAsync(driver.Identity);
+            }
+        }
+    }
+
     /// <summary>Starts the TestApp driver connected through <paramref name="through"/>'s client port, awaiting a task
     /// pinned to <paramref name="pinnedTo"/> that never ends; kills <paramref name="victim"/> with kill -9 and returns the
     /// driver's output once it exited (non-zero). Its reconnect timeout (<see cref="LongTimeoutSeconds"/>) is far beyond
@@ -228,6 +275,9 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         }
 
         public int ExitCode => _process.ExitCode;
+
+        /// <summary>The driver's process, for signals.</summary>
+        public ProcessTree.Identity Identity => ProcessTree.Identify(_process.Id, "TestApp driver") ?? throw new InvalidOperationException("the driver has exited:\n" + Output);
 
         public async Task WaitForAsync(string text, TimeSpan deadline)
         {

@@ -331,6 +331,19 @@ public sealed class TaskChannelTests : IAsyncLifetime
         Assert.Null(client.TrySend(node.Endpoint!, [NewTask()]));
     }
 
+    /// <summary>A send cancelled as its channel to a stopping node shut counts as the node going away: its tasks are
+    /// placed again, not failed as if their function threw (a reviewer's `orleansray stop` made one fail with
+    /// RayTaskException wrapping OperationCanceledException); an unserializable argument still is the task's fault.</summary>
+    [Fact]
+    public void A_cancelled_send_is_a_node_going_away_and_a_bad_argument_is_not()
+    {
+        Assert.True(SendFailures.IsTransient(new OperationCanceledException("The operation was canceled.")));
+        Assert.True(SendFailures.IsTransient(new TaskCanceledException()));
+        Assert.True(SendFailures.IsTransient(new AggregateException(new OperationCanceledException())));
+        Assert.False(SendFailures.IsTransient(new Orleans.Serialization.CodecNotFoundException("no codec")));
+        Assert.False(SendFailures.IsTransient(new InvalidOperationException("bad argument")));
+    }
+
     private static RemoteTask NewTask() => new() { Id = TaskId.NewId(), ReturnId = ObjectId.NewId(), Name = "channel test" };
 
     /// <summary>Sends <paramref name="task"/> as soon as the client (connecting in the background) takes it; returns the
