@@ -84,7 +84,7 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0 });
         var start = TestAppDriver.ConnectedDriver(cluster, "await-head", cluster.Head.NodeIdPrefix);
         start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = ShortTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
-        using var driver = new DriverProcess(start);
+        using var driver = new TestAppProcess(start);
         var paused = false;
         try
         {
@@ -127,7 +127,7 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0 });
         var start = TestAppDriver.ConnectedDriver(cluster, "steady");
         start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = LongTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
-        using var driver = new DriverProcess(start);
+        using var driver = new TestAppProcess(start);
         var paused = false;
         try
         {
@@ -173,7 +173,7 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         var start = TestAppDriver.ConnectedDriver(cluster, "await-head", pinnedTo.NodeIdPrefix);
         start.Environment["ORLEANSRAY_ADDRESS"] = "127.0.0.1:" + through.Port.ToString(CultureInfo.InvariantCulture);
         start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = LongTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
-        using var driver = new DriverProcess(start);
+        using var driver = new TestAppProcess(start);
         try
         {
             await driver.WaitForAsync("awaiting a task on " + pinnedTo.NodeIdPrefix, ReadyDeadline);
@@ -200,7 +200,7 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         var release = Path.Combine(cluster.TempDirectory, "release-" + Guid.NewGuid().ToString("N"));
         var start = TestAppDriver.ConnectedDriver(cluster, "await-head", cluster.Head.NodeIdPrefix, release);
         start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = SilentHeadTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
-        using var driver = new DriverProcess(start);
+        using var driver = new TestAppProcess(start);
         var paused = false;
         try
         {
@@ -246,91 +246,5 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         }
 
         return count;
-    }
-
-    /// <summary>The TestApp as a connected driver (its own process), its output kept; killed on dispose if running.</summary>
-    private sealed class DriverProcess : IDisposable
-    {
-        private readonly StringBuilder _output = new();
-        private readonly Process _process;
-
-        public DriverProcess(ProcessStartInfo start)
-        {
-            _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the TestApp");
-            _process.OutputDataReceived += (_, e) => Append(e.Data);
-            _process.ErrorDataReceived += (_, e) => Append(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public int ExitCode => _process.ExitCode;
-
-        /// <summary>The driver's process, for signals.</summary>
-        public ProcessTree.Identity Identity => ProcessTree.Identify(_process.Id, "TestApp driver") ?? throw new InvalidOperationException("the driver has exited:\n" + Output);
-
-        public async Task WaitForAsync(string text, TimeSpan deadline)
-        {
-            await Poll.UntilAsync(() => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || _process.HasExited), deadline, $"the driver to print \"{text}\"", () => Output);
-            Assert.True(Output.Contains(text, StringComparison.Ordinal), $"the driver exited without printing \"{text}\":\n{Output}");
-        }
-
-        public async Task WaitForExitAsync(TimeSpan deadline)
-        {
-            using var timeout = new CancellationTokenSource(deadline);
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"the driver did not exit within {deadline.TotalSeconds:0} s:\n{Output}");
-            }
-
-            _process.WaitForExit(); // the last of its output is read
-        }
-
-        public override string ToString() => $"exit {(_process.HasExited ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "none yet")}, output:\n{Output}";
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // It has exited meanwhile.
-            }
-
-            _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
     }
 }
