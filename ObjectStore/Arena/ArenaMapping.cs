@@ -86,7 +86,7 @@ internal sealed unsafe partial class ArenaMapping : IDisposable
             {
                 var parts = System.IO.Path.GetFileNameWithoutExtension(file).Split('-');
                 if (parts.Length < 4 || !int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
-                    || pid == Environment.ProcessId || IsLive(pid) || !Directory.Exists("/proc/self"))
+                    || pid == Environment.ProcessId || OwnerProcess.IsLive(pid) || !Directory.Exists("/proc/self"))
                 {
                     continue;
                 }
@@ -108,25 +108,6 @@ internal sealed unsafe partial class ArenaMapping : IDisposable
         }
 
         return removed;
-    }
-
-    /// <summary>True while process <paramref name="pid"/> exists and is not a zombie: a store killed with its node is
-    /// reparented, and where nothing reaps it soon (a container whose first process does not reap) it stays a zombie in
-    /// /proc, though it holds its arena no more.</summary>
-    private static bool IsLive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
-            // "pid (comm) state ...": comm may hold spaces and parentheses; the state follows the last ')'.
-            var end = stat.LastIndexOf(')');
-            return end < 0 || end + 2 >= stat.Length || stat[end + 2] is not ('Z' or 'X');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Gone (or never there); an unreadable entry of a live process is taken as live.
-            return ex is UnauthorizedAccessException;
-        }
     }
 
     /// <summary>Maps an existing arena file created by a store.</summary>

@@ -7,7 +7,7 @@ namespace OrleansRay.ObjectStore.Storage;
 /// deletes it when disposed. A process killed with SIGKILL cannot, and its spilled objects (which nobody can read any
 /// more: the store that indexed them is gone) would hold disk until the machine's temp folder is cleared; the next store
 /// started on the machine removes them, as <see cref="Arena.ArenaMapping"/> does for arena files in /dev/shm. A folder
-/// whose pid is live (or unknown: no /proc) is left alone.</remarks>
+/// whose pid is live (<see cref="OwnerProcess.IsLive"/>; a zombie is not) or unknown (no /proc) is left alone.</remarks>
 internal static class StaleSpillDirectories
 {
     /// <summary>The name prefix of a store-owned spill folder; the owner's pid and a random id follow.</summary>
@@ -36,7 +36,7 @@ internal static class StaleSpillDirectories
                 if (dash <= 0
                     || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                     || pid == Environment.ProcessId
-                    || Directory.Exists($"/proc/{pid}"))
+                    || OwnerProcess.IsLive(pid))
                 {
                     continue;
                 }

@@ -43,7 +43,7 @@ public sealed class ArenaSweepTests
     /// <summary>A store killed with its node is reparented, and where nothing reaps it (a container's first process that
     /// does not) it lingers as a zombie in /proc: its arena is stale all the same (a CLI test's `stop` left one so).</summary>
     [Fact]
-    public async Task The_arena_of_a_zombie_store_is_removed()
+    public async Task The_arena_and_spill_folder_of_a_zombie_store_are_removed()
     {
         var dir = Directory.CreateTempSubdirectory("orleansray-sweep-").FullName;
         // bash starts a child that exits at once, prints its pid, then becomes `sleep`, which never reaps it: a zombie
@@ -65,6 +65,12 @@ public sealed class ArenaSweepTests
 
             Assert.Equal(1, ArenaMapping.RemoveStaleArenas(dir));
             Assert.False(File.Exists(arena));
+
+            // The spill folders' sweep asks the same question.
+            var spill = Path.Combine(dir, $"{OrleansRay.ObjectStore.Storage.StaleSpillDirectories.Prefix}{zombie}-{Guid.NewGuid():N}"[..^20]);
+            Directory.CreateDirectory(spill);
+            Assert.Equal(1, OrleansRay.ObjectStore.Storage.StaleSpillDirectories.Remove(dir));
+            Assert.False(Directory.Exists(spill));
         }
         finally
         {
