@@ -206,11 +206,20 @@ public sealed class NodeEndpointReplyTests : IAsyncLifetime
         var carried = replies.CarriedInReplies;
 
         // Work that has not finished when its hold expires; its sender retries meanwhile, and the retry waits on that hold.
-        var first = replies.CarryResultAsync(id, static () => { });
-        var retried = replies.CarryResultAsync(id, static () => { });
-        Assert.Equal(1, replies.HeldReplies);
+        // The retry comes while the work is being started (the hold is open and cannot expire yet: the expiry sweep sees a
+        // hold only once its work is queued), so that a busy machine, which may pause this test for longer than a hold
+        // lasts, cannot make the retry come after the expiry.
+        Task<RemoteResult?>? retried = null;
+        var heldWhileRetried = -1;
+        var first = replies.CarryResultAsync(id, () =>
+        {
+            retried = replies.CarryResultAsync(id, static () => { });
+            heldWhileRetried = replies.HeldReplies;
+        });
+        Assert.Equal(1, heldWhileRetried);
+        Assert.Same(first, retried); // one hold, both replies wait on it
         Assert.Null(await first.WaitAsync(Deadline));
-        Assert.Null(await retried.WaitAsync(Deadline));
+        Assert.Null(await retried!.WaitAsync(Deadline));
         Assert.Equal(0, replies.HeldReplies);
 
         // Its result, when it comes, travels on its own: no reply takes it.
