@@ -85,6 +85,19 @@ public static class Ray
         }
     }
 
+    /// <summary>The job id of the driver most recently initialized and not yet disposed (<see cref="RayContext.JobId"/>
+    /// outside tasks), or null.</summary>
+    internal static string? CurrentDriverJobId
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Drivers.Count > 0 && Drivers[^1] is RayDriver driver ? driver.JobId : null;
+            }
+        }
+    }
+
     internal static void Unregister(IRay driver)
     {
         lock (Gate)

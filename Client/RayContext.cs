@@ -21,6 +21,54 @@ public static class RayContext
     /// (a connected driver has a node id of its own, "driver:..."). Default when neither applies.</summary>
     public static NodeId NodeId => NodeRuntime.Current?.NodeId ?? default;
 
+    /// <summary>The id of the running task or actor call (Ray's <c>get_task_id</c>): a task's id is the one
+    /// <c>list tasks</c> shows, the same for every attempt; an actor call's is made from its first return object's id
+    /// (every call has its own), and an actor's constructor runs as the actor's creation, whose id is made from the
+    /// actor's id. Null outside a task or actor method (a driver has no task id, as in Ray).</summary>
+    public static TaskId? TaskId => TaskContext.Current is { } context && context.TaskId is { IsEmpty: false } id ? id : null;
+
+    /// <summary>Which attempt of the running task this is (Ray's <c>attempt_number</c> in <c>list tasks</c>): 0 for the
+    /// first run, 1 for the first retry (after a node died, or an exception with <see cref="TaskOptions.RetryExceptions"/>),
+    /// and so on. 0 outside a task, and in actor methods and constructors (a call retried on a restarted actor is not
+    /// counted: see <see cref="WasActorRestarted"/>).</summary>
+    public static int AttemptNumber => TaskContext.Current?.AttemptNumber ?? 0;
+
+    /// <summary>The actor whose method or constructor is running (Ray's <c>get_actor_id</c>); it equals the
+    /// <see cref="ActorHandle{TActor}.ActorId"/> of its handles. Null outside a class actor (in a task, a driver, or a
+    /// grain-interface actor's methods, which run as Orleans grain calls).</summary>
+    public static ActorId? ActorId => CurrentActor?.Actor;
+
+    /// <summary>The name of the running actor (<see cref="ActorOptions.Name"/>; Ray's <c>get_actor_name</c>), or null
+    /// for an unnamed actor and outside one.</summary>
+    public static string? ActorName => CurrentActor?.ActorName;
+
+    /// <summary>True inside an actor instance that was constructed again after its earlier instance died (Ray's
+    /// <c>was_current_actor_reconstructed</c>; see <see cref="ActorOptions.MaxRestarts"/>): its constructor can then
+    /// restore what the earlier instance had saved. False in an actor's first instance and outside actors.</summary>
+    public static bool WasActorRestarted => CurrentActor?.WasRestarted ?? false;
+
+    /// <summary>The id of the job the running code belongs to, as <c>orleansray list jobs</c> shows it (Ray's
+    /// <c>get_job_id</c>): in a driver, its own; in a task or actor method, its driver's (work submitted by tasks and
+    /// by an actor belongs to the job that submitted them). Null where no job applies: outside any driver or task, in a
+    /// detached actor (which outlives its job), and when the cluster's job table has no row for the job.</summary>
+    /// <remarks>A node learns a job's id from the job table: the first ask on a node for a job it has not seen yet waits
+    /// for one read of the table (at most 10 s; null if the head does not answer); later asks are answered at once.</remarks>
+    public static string? JobId
+    {
+        get
+        {
+            if (TaskContext.Current is { } context)
+            {
+                return context.Host is NodeRuntime node ? JobIds.Of(context.JobDriver, node.GrainFactory) : null;
+            }
+
+            return Ray.CurrentDriverJobId;
+        }
+    }
+
+    /// <summary>The submitter of the running actor instance's calls, which knows the instance (null outside one).</summary>
+    private static Actors.ActorCaller? CurrentActor => TaskContext.Current?.Submitter is Actors.ActorCaller { Actor: not null } caller ? caller : null;
+
     /// <summary>The running job's environment variables (Ray's <c>runtime_env.env_vars</c>, from
     /// <see cref="RayOptions.RuntimeEnv"/> of the driver that started the job): inside a task or actor method of a
     /// connected driver's job, and in that driver. Empty elsewhere.</summary>

@@ -32,6 +32,7 @@ internal sealed class RayDriver : RayInstance
     public async Task StartJobAsync(bool embedded, bool logToDriver = false)
     {
         Volatile.Write(ref _jobStarted, 1);
+        JobIds.Remember(Runtime.WorkerId, JobId); // RayContext.JobId inside this driver's tasks here, row or not
         var commandLine = Environment.CommandLine;
         var job = new Grains.JobInfo
         {

@@ -23,6 +23,15 @@ internal sealed class ActorCaller
     /// <see cref="ActorClass"/>.</summary>
     public ActorId? Actor { get; set; }
 
+    /// <summary>The name of the actor whose instance this submitter is, if it was given one (Ray's
+    /// <c>get_actor_name</c>); null otherwise. Set with <see cref="ActorClass"/>.</summary>
+    public string? ActorName { get; set; }
+
+    /// <summary>True when the actor instance this submitter is came after a restart (Ray's
+    /// <c>was_current_actor_reconstructed</c>): the actor's earlier instance died and this one was constructed again.
+    /// Set before the instance's constructor runs.</summary>
+    public bool WasRestarted { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

@@ -12,7 +12,8 @@ internal static class ActorInstance
     /// <param name="spec">The creation.</param>
     /// <param name="constructor">The resolved constructor.</param>
     /// <param name="caller">The submitter of calls the constructor makes (the instance's).</param>
-    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(ActorServices runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller)
+    /// <param name="restarted">The actor's earlier instance died: this one comes after a restart.</param>
+    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(ActorServices runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller, bool restarted)
     {
         object? instance = null;
         RayError? failure = null;
@@ -36,7 +37,9 @@ internal static class ActorInstance
             var previous = TaskContext.Current;
             caller.ActorClass = ShortName(spec.ClassName); // names what the instance prints (log_to_driver)
             caller.Actor = spec.ActorId; // tells a wait on a call to itself from other waits (ActorCallHandle.SelfWaitHint)
-            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
+            caller.ActorName = spec.Options.Name; // RayContext.ActorName
+            caller.WasRestarted = restarted; // RayContext.WasActorRestarted
+            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;
             CodeScope.Current = constructor.Code; // the constructor is job code: what it passes in packs with its job's serializer

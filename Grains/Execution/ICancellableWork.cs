@@ -1,8 +1,16 @@
 namespace OrleansRay.Execution;
 
-/// <summary>Work whose cancellation code running inside it can observe (a task: Ray's <c>ray.cancel</c>).</summary>
+/// <summary>A running task as the code inside it sees it: its id, which attempt this is, and its cancellation (a task:
+/// Ray's <c>ray.cancel</c>).</summary>
 internal interface ICancellableWork
 {
     /// <summary>Cancelled when the work is cancelled; <see cref="CancellationToken.None"/> when it cannot be.</summary>
     CancellationToken CancellationToken { get; }
+
+    /// <summary>The task's id (the same for every attempt, as <c>list tasks</c> shows it).</summary>
+    TaskId TaskId { get; }
+
+    /// <summary>Which attempt of the task runs: 0 for the first, 1 for the first retry (the <c>attempt</c> column of
+    /// <c>list tasks</c>).</summary>
+    int AttemptNumber { get; }
 }

@@ -129,6 +129,17 @@ internal sealed class TaskContext : ITaskContextSource
     /// <summary>The running task, whose cancellation wins over the token given at construction.</summary>
     public ICancellableWork? Work { get; init; }
 
+    /// <summary>The id of the running task (<see cref="Work"/>), or the id an actor call or an actor's constructor was
+    /// given (<see cref="ActorTaskId"/>); empty when neither (Ray's <c>get_task_id</c>).</summary>
+    public TaskId TaskId => Work?.TaskId ?? ActorTaskId;
+
+    /// <summary>The task id of an actor call (its first return object's bits) or of an actor's creation (its actor id's
+    /// bits), as Ray derives both from ids it already has; empty for a task (whose id is <see cref="Work"/>'s).</summary>
+    public TaskId ActorTaskId { get; init; }
+
+    /// <summary>Which attempt of the running task this is (0 for the first); 0 in actor methods and constructors.</summary>
+    public int AttemptNumber => Work?.AttemptNumber ?? 0;
+
     /// <summary>Cancelled when the task or call is cancelled.</summary>
     public CancellationToken CancellationToken => Work?.CancellationToken ?? (IsOnDemand ? OwnCancellation().Token : _cancellationToken);
 

@@ -56,6 +56,7 @@ internal sealed partial class EndedJobs : IDisposable
                 try
                 {
                     var jobs = await _runtime.GrainFactory.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(TimeSpan.FromSeconds(10), stopping).ConfigureAwait(false);
+                    JobIds.Learn(jobs);
                     var ended = EndedDrivers(jobs);
                     _runtime.TaskOutput.Forget(ended.Select(DriverId));
                     EndTasks(ended);

@@ -369,6 +369,10 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
 
     string ITaskContextSource.FunctionName => DisplayName;
 
+    TaskId ICancellableWork.TaskId => Id;
+
+    int ICancellableWork.AttemptNumber => Math.Max(0, Attempt - 1);
+
     /// <summary>Where the task is now.</summary>
     public TaskState State
     {
