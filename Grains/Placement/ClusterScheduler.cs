@@ -344,7 +344,7 @@ internal sealed class ClusterScheduler : IDisposable
     private void SendFailed(RemoteNode node, RemoteTask[] batch, Exception ex)
     {
         var transient = SendFailures.IsTransient(ex);
-        SendFailures.LogSendFailed(_logger, batch.Length, node.Id, ex, transient);
+        SendFailures.LogSendFailed(_logger, batch.Length, node.Id, ex, transient, node.UnreachableWarnings);
         foreach (var task in batch)
         {
             if (_inFlight.TryGetValue(task.Id, out var spec) && ReferenceEquals(spec.RemoteNode, node) && node.Untrack(spec))

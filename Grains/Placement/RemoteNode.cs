@@ -25,6 +25,9 @@ internal sealed class RemoteNode : IRemoteAttempt
 
     public NodeId Id { get; }
 
+    /// <summary>Paces the warnings about sends to this node that found it unreachable (<see cref="SendFailures"/>).</summary>
+    public WarningWindow UnreachableWarnings { get; } = new();
+
     public INodeEndpoint Endpoint { get; }
 
     /// <summary>This runtime's connection to the node's task channel (null: the node has none, or this runtime does not

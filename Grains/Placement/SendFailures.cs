@@ -23,22 +23,34 @@ internal static partial class SendFailures
 
     /// <summary>Logs a failed send of <paramref name="count"/> tasks to <paramref name="node"/>: one line at Warning, in the
     /// user's terms (a node that died or cannot be reached is expected in a cluster, and its tasks run elsewhere), and
-    /// the exception itself, with Orleans' stack, at Debug.</summary>
-    public static void LogSendFailed(ILogger logger, int count, NodeId node, Exception ex, bool transient)
+    /// the exception itself, with Orleans' stack, at Debug. Sends to an unreachable node are warned about at most once
+    /// per <see cref="WarningWindow.Interval"/> per node (<paramref name="window"/>; tasks placed again are often sent
+    /// there again until the node is declared dead), the next line counting the tasks left out.</summary>
+    public static void LogSendFailed(ILogger logger, int count, NodeId node, Exception ex, bool transient, WarningWindow window)
     {
         LogSendFailedDetail(logger, count, node, ex);
-        if (transient)
-        {
-            LogNodeUnreachable(logger, count, node, Transport.CallFailures.Describe(ex));
-        }
-        else
+        if (!transient)
         {
             LogTasksUnsendable(logger, count, node, Transport.CallFailures.Describe(ex));
+        }
+        else if (window.TryWarn(count, out var unwarned))
+        {
+            if (unwarned == 0)
+            {
+                LogNodeUnreachable(logger, count, node, Transport.CallFailures.Describe(ex));
+            }
+            else
+            {
+                LogNodeStillUnreachable(logger, count, node, Transport.CallFailures.Describe(ex), unwarned);
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} task(s) to node {Node}: {Reason}; they are placed again")]
     private static partial void LogNodeUnreachable(ILogger logger, int count, NodeId node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} task(s) to node {Node}: {Reason}; they are placed again (as were {Unwarned} more since the last such line)")]
+    private static partial void LogNodeStillUnreachable(ILogger logger, int count, NodeId node, string reason, int unwarned);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} task(s) to node {Node}: {Reason}; they fail")]
     private static partial void LogTasksUnsendable(ILogger logger, int count, NodeId node, string reason);

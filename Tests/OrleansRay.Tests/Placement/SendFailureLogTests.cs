@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OrleansRay.Placement;
 using OrleansRay.Tests.Ownership;
+using OrleansRay.Tests.Semantics;
 using OrleansRay.Transport;
 using Xunit;
 
@@ -40,7 +41,7 @@ public sealed class SendFailureLogTests
         var logger = new RecordingLogger();
         var failure = OwnerStub.OrleansException<OrleansMessageRejectionException>(RejectionText);
 
-        SendFailures.LogSendFailed(logger, 1, Node, failure, transient: true);
+        SendFailures.LogSendFailed(logger, 1, Node, failure, transient: true, new WarningWindow());
 
         var warning = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
         Assert.Null(warning.Exception);
@@ -52,6 +53,39 @@ public sealed class SendFailureLogTests
         Assert.Contains("placed again", warning.Message, StringComparison.Ordinal);
         var debug = Assert.Single(logger.Entries, e => e.Level == LogLevel.Debug);
         Assert.Same(failure, debug.Exception);
+    }
+
+    [Fact]
+    public void Repeated_sends_to_an_unreachable_node_warn_once_per_window_and_the_next_warning_counts_the_rest()
+    {
+        var logger = new RecordingLogger();
+        var clock = new ManualTimers();
+        var window = new WarningWindow(clock);
+        var failure = OwnerStub.OrleansException<OrleansMessageRejectionException>(RejectionText);
+
+        // A node killed: the tasks placed again go to it again until it is declared dead, each send failing.
+        SendFailures.LogSendFailed(logger, 2, Node, failure, transient: true, window);
+        for (var i = 0; i < 10; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(300));
+            SendFailures.LogSendFailed(logger, 3, Node, failure, transient: true, window);
+        }
+
+        var first = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.StartsWith("Could not send 2 task(s)", first.Message, StringComparison.Ordinal);
+        Assert.Equal(11, logger.Entries.Count(e => e.Level == LogLevel.Debug)); // every failure still logged in full there
+
+        // Past the window: the next failure warns again, counting the 30 tasks it did not warn about.
+        clock.Advance(WarningWindow.Interval);
+        SendFailures.LogSendFailed(logger, 1, Node, failure, transient: true, window);
+        var warnings = logger.Entries.Where(e => e.Level >= LogLevel.Warning).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.Contains("Could not send 1 task(s)", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("as were 30 more since the last such line", warnings[1].Message, StringComparison.Ordinal);
+
+        // A failure that is the tasks' own (they fail, not placed again) is always warned about.
+        SendFailures.LogSendFailed(logger, 1, Node, new ArgumentException("bad argument"), transient: false, window);
+        Assert.Equal(3, logger.Entries.Count(e => e.Level >= LogLevel.Warning));
     }
 
     [Fact]
