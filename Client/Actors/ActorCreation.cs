@@ -68,7 +68,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
             // none of the call's continuations may need it (see LeaseLoops.Start).
             var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
             var register = WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
-            var holder = register.GetAwaiter().GetResult();
+            var holder = ClusterCalls.RunAsync(runtime, register).GetAwaiter().GetResult();
             if (holder != actorId)
             {
                 throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorAsync to reach it, or choose another name.", nameof(options));

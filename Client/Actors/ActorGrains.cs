@@ -44,7 +44,7 @@ internal static class ActorGrains
         if (!string.IsNullOrEmpty(data.Name))
         {
             var info = new ActorInfo(actorId, data.Name, data.Namespace, className, ActorState.Pending, string.Empty, 0, data.Detached);
-            var holder = await runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace).RegisterAsync(info).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var holder = await ClusterCalls.RunAsync(runtime, runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace).RegisterAsync(info).WaitAsync(cancellationToken)).ConfigureAwait(false);
             if (holder != actorId)
             {
                 throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorProxyAsync to reach it, or choose another name.", nameof(options));

@@ -12,7 +12,7 @@ internal static class ClusterView
         if (!runtime.CanExecute)
         {
             // A connected driver is not a node: it reads the table as it is.
-            var all = await table.ListAsync().ConfigureAwait(false);
+            var all = await ClusterCalls.RunAsync(runtime, table.ListAsync()).ConfigureAwait(false);
             return all.OrderBy(r => r.Address, StringComparer.Ordinal).ToList();
         }
 

@@ -12,7 +12,7 @@ internal abstract partial class RayInstance
         var shapes = ToRequestedBundles(numCpus, bundles);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        await Runtime.GrainFactory.GetGrain<IAutoscalerGrain>(0).RequestResourcesAsync(shapes).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IAutoscalerGrain>(0).RequestResourcesAsync(shapes).WaitAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>The most bundles one request may hold (<c>numCpus</c> plus <c>bundles</c>): the request travels to the

@@ -39,7 +39,7 @@ internal abstract partial class RayInstance
             Job = job.IsEmpty ? null : job.ToString(),
             Detached = detached,
         };
-        await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(id).CreateAsync(spec).ConfigureAwait(false);
+        await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(id).CreateAsync(spec)).ConfigureAwait(false);
 
         // Created (a refused name warns of nothing): a group the live nodes could never hold waits forever; say so once.
         Runtime.ActorServices.Infeasible?.CheckPlacementGroup(id, spec);
@@ -55,8 +55,8 @@ internal abstract partial class RayInstance
         }
 
         var ns = Namespace;
-        var id = await Runtime.GrainFactory.GetGrain<IPlacementGroupNameGrain>(ns).LookupAsync(name).ConfigureAwait(false);
-        var info = id is { } found ? await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(found).GetAsync().ConfigureAwait(false) : null;
+        var id = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IPlacementGroupNameGrain>(ns).LookupAsync(name)).ConfigureAwait(false);
+        var info = id is { } found ? await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(found).GetAsync()).ConfigureAwait(false) : null;
 
         // A name whose group is gone (removed, its name not freed yet) names nothing.
         if (info is null || info.State == PlacementGroupState.Removed || !string.Equals(info.Spec.Name, name, StringComparison.Ordinal))
@@ -72,7 +72,7 @@ internal abstract partial class RayInstance
     {
         ArgumentNullException.ThrowIfNull(placementGroup);
         ThrowIfDisposed();
-        await Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroup.Id).RemoveAsync().ConfigureAwait(false);
+        await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(placementGroup.Id).RemoveAsync()).ConfigureAwait(false);
 
         // The group told every node; this runtime may be a connected driver, in no node table: its own work of the
         // group (parked, or sent to nodes) ends too, and what it submits to the group from now on fails at once.

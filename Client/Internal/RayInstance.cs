@@ -363,10 +363,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var ns = @namespace ?? Namespace;
-        var info = await Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name).ConfigureAwait(false);
+        var info = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name)).ConfigureAwait(false);
         if (info is not null)
         {
-            var live = await Runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync().ConfigureAwait(false);
+            var live = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync()).ConfigureAwait(false);
             if (live is { State: ActorState.Dead })
             {
                 info = null;
@@ -444,8 +444,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var alive = nodes.Where(n => n.IsAlive).ToList();
         var table = Runtime.GrainFactory.GetGrain<INodeTableGrain>(0);
-        var driverDemands = await table.DriverDemandsAsync().ConfigureAwait(false);
-        var pendingGroups = await table.PendingGroupsAsync().ConfigureAwait(false);
+        var driverDemands = await ClusterCalls.RunAsync(Runtime, table.DriverDemandsAsync()).ConfigureAwait(false);
+        var pendingGroups = await ClusterCalls.RunAsync(Runtime, table.PendingGroupsAsync()).ConfigureAwait(false);
         var own = Runtime.CanExecute ? [] : Runtime.Cluster.ParkedDemands();
         return alive
             .SelectMany(n => n.Demands)

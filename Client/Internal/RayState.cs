@@ -7,6 +7,7 @@ namespace OrleansRay;
 internal sealed class RayState : IRayState
 {
     private readonly ClusterState _cluster;
+    private readonly NodeRuntime _runtime;
     private readonly Action _throwIfDisposed;
 
     /// <param name="runtime">The runtime asked.</param>
@@ -15,6 +16,7 @@ internal sealed class RayState : IRayState
     public RayState(NodeRuntime runtime, string @namespace, Action throwIfDisposed)
     {
         _throwIfDisposed = throwIfDisposed;
+        _runtime = runtime;
         _cluster = new ClusterState(runtime.GrainFactory, runtime, @namespace);
     }
 
@@ -29,27 +31,27 @@ internal sealed class RayState : IRayState
     }
 
     public Task<StateList<NodeStateRow>> ListNodesAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.NodesAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.NodesAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<JobStateRow>> ListJobsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.JobsAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.JobsAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<ActorStateRow>> ListActorsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.ActorsAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.ActorsAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<TaskStateRow>> ListTasksAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.TasksAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.TasksAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<ObjectStateRow>> ListObjectsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.ObjectsAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.ObjectsAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<PlacementGroupStateRow>> ListPlacementGroupsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.PlacementGroupsAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.PlacementGroupsAsync(Filters(options), Limit(options), cancellationToken));
 
     public async Task<ActorStateRow?> GetActorAsync(string actorId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actorId);
-        var found = await Cluster.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, actorId.Trim())], 1, cancellationToken).ConfigureAwait(false);
+        var found = await ClusterCalls.RunAsync(_runtime, Cluster.ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, actorId.Trim())], 1, cancellationToken)).ConfigureAwait(false);
         return found.Rows.Count > 0 ? found.Rows[0] : null;
     }
 
@@ -60,14 +62,14 @@ internal sealed class RayState : IRayState
     public Task<StateSummary> SummarizeObjectsAsync(CancellationToken cancellationToken = default) => SummarizeAsync(StateResource.Objects, cancellationToken);
 
     public Task<MemoryReport> MemoryAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        Cluster.MemoryAsync(Filters(options), Limit(options), cancellationToken);
+        ClusterCalls.RunAsync(_runtime, Cluster.MemoryAsync(Filters(options), Limit(options), cancellationToken));
 
     public Task<StateList<TimelineEvent>> TimelineAsync(StateListOptions? options = null, CancellationToken cancellationToken = default) =>
-        TimelineBuilder.ReadAsync(Cluster, Filters(options), options?.Limit ?? ClusterState.MaxLimit, cancellationToken);
+        ClusterCalls.RunAsync(_runtime, TimelineBuilder.ReadAsync(Cluster, Filters(options), options?.Limit ?? ClusterState.MaxLimit, cancellationToken));
 
     private async Task<StateSummary> SummarizeAsync(StateResource resource, CancellationToken cancellationToken)
     {
-        var (rows, warnings) = await Cluster.SummarizeAsync(resource, [], cancellationToken).ConfigureAwait(false);
+        var (rows, warnings) = await ClusterCalls.RunAsync(_runtime, Cluster.SummarizeAsync(resource, [], cancellationToken)).ConfigureAwait(false);
         return new StateSummary(rows, warnings);
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using OrleansRay.Grains;
 using OrleansRay.Internal;
+using OrleansRay.Node;
 using OrleansRay.Scheduling;
 
 namespace OrleansRay;
@@ -86,7 +87,8 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     /// <summary>The group's state now: Pending, Created or Removed.</summary>
     public async Task<PlacementGroupState> GetStateAsync()
     {
-        var info = await Grain().GetAsync().ConfigureAwait(false);
+        var (runtime, grain) = Grain();
+        var info = await ClusterCalls.RunAsync(runtime, grain.GetAsync()).ConfigureAwait(false);
         Remember(info);
         return info?.State ?? PlacementGroupState.Removed;
     }
@@ -107,11 +109,11 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     /// passes (then: Pending).</summary>
     private async Task<PlacementGroupState> PollAsync(DateTime? deadline, CancellationToken cancellationToken)
     {
-        var grain = Grain();
+        var (runtime, grain) = Grain();
         var delay = FirstPoll;
         while (true)
         {
-            var info = await grain.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            var info = await ClusterCalls.RunAsync(runtime, grain.GetAsync().WaitAsync(cancellationToken)).ConfigureAwait(false);
             Remember(info);
             var state = info?.State ?? PlacementGroupState.Removed;
             if (state != PlacementGroupState.Pending)
@@ -148,10 +150,11 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
         }
     }
 
-    private IPlacementGroupGrain Grain()
+    /// <summary>The group's grain, and the runtime asking it.</summary>
+    private (NodeRuntime Runtime, IPlacementGroupGrain Grain) Grain()
     {
         var runtime = IRayRuntimeAccess.Live(_boundRay ?? Ray.CurrentOrNodeOfTask);
-        return runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(Id);
+        return (runtime, runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(Id));
     }
 
     /// <summary>The shape a task or actor of this group asks for: <paramref name="shape"/> under the names of bundle

@@ -58,6 +58,20 @@ internal sealed class LocalNode
     /// <summary>True once <see cref="MarkLost"/> ran.</summary>
     public bool IsLost => _lost is not null;
 
+    /// <summary>Completes when <see cref="MarkLost"/> runs (never for a runtime that keeps its cluster).</summary>
+    public Task Lost => _lostSignal.Task;
+
+    private readonly TaskCompletionSource _lostSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Throws what <see cref="MarkLost"/> was given once it ran (shut down or not yet); nothing before.</summary>
+    public void ThrowIfLost()
+    {
+        if (_lost is { } lost)
+        {
+            throw lost();
+        }
+    }
+
     /// <summary>Records that this runtime lost its cluster, before it is shut down: from then on
     /// <see cref="ThrowIfDisposed"/> throws what <paramref name="exception"/> makes (the public exception, made by the
     /// API layer above) instead of <see cref="ShutDown"/>, and the shutdown fails every object with
@@ -70,6 +84,7 @@ internal sealed class LocalNode
         {
             LostError = error;
             _lost = exception;
+            _lostSignal.TrySetResult();
         }
     }
 

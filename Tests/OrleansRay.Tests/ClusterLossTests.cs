@@ -76,6 +76,48 @@ public sealed class ClusterLossTests
         }
     }
 
+    /// <summary>Reviewer's defect: the driver's calls that ask the cluster's grains (nodes, resources, placement groups,
+    /// named actors, the state API), made in the seconds between the node going away and the driver giving the cluster
+    /// up, threw Orleans' own exceptions (a refused connection) instead of <see cref="ClusterLostException"/>.</summary>
+    [Fact]
+    public async Task Control_calls_made_as_the_drivers_node_goes_away_fail_with_ClusterLostException()
+    {
+        var cluster = await InProcessCluster.StartAsync((2, null), (2, null));
+        try
+        {
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken, ReconnectTimeout = Timeout });
+            var groupName = "pg-" + Guid.NewGuid().ToString("N");
+            var group = await ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }], name: groupName).WaitAsync(Deadline);
+            await group.ReadyAsync().WaitAsync(Deadline);
+            var actorName = "named-" + Guid.NewGuid().ToString("N");
+            var sleeper = ray.Actor(() => new Sleeper()).Options(new ActorOptions { Name = actorName }).Remote();
+            Assert.Equal(sleeper.ActorId, (await ray.GetActorAsync<Sleeper>(actorName).WaitAsync(Deadline)).ActorId);
+
+            await cluster.StopNodeAsync(cluster.Nodes[0]);
+
+            // Made at once, before the driver has decided (its loss watch dials the node's port after 1 s of silence).
+            var calls = new (string What, Task Call)[]
+            {
+                ("NodesAsync", ray.NodesAsync()),
+                ("ClusterResourcesAsync", ray.ClusterResourcesAsync()),
+                ("PlacementGroup.GetStateAsync", group.GetStateAsync()),
+                ("GetPlacementGroupAsync", ray.GetPlacementGroupAsync(groupName)),
+                ("GetActorAsync", ray.GetActorAsync<Sleeper>(actorName)),
+                ("State.ListNodesAsync", ray.State.ListNodesAsync()),
+                ("State.ListActorsAsync", ray.State.ListActorsAsync()),
+            };
+            foreach (var (what, call) in calls)
+            {
+                var thrown = await Record.ExceptionAsync(() => call.WaitAsync(Deadline));
+                Assert.True(thrown is ClusterLostException, $"{what} threw {thrown?.GetType().FullName ?? "nothing"}: {thrown?.Message}");
+            }
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
     /// <summary>Reviewer's defect: a reconnect timeout of 0.25 s or 1 s gave up a healthy idle cluster (the view refreshes
     /// every 0.3 s, later on a loaded machine). Below 5 s the option is refused and the variable ignored with a warning.</summary>
     [Fact]
