@@ -14,17 +14,19 @@ public static class RayContext
     /// check it. <see cref="CancellationToken.None"/> outside tasks.</summary>
     public static CancellationToken CancellationToken => TaskContext.Current?.CancellationToken ?? CancellationToken.None;
 
-    /// <summary>"Type.Method" of the running task or actor method, or null outside one.</summary>
+    /// <summary>The running task's name: its <see cref="TaskOptions.Name"/> when given, else "Type.Method" of its
+    /// function (of the actor method for an actor call); null outside a task or actor method.</summary>
     public static string? FunctionName => TaskContext.Current?.FunctionName;
 
     /// <summary>The node running the current task or actor method; in a driver, the node of <see cref="Ray.Current"/>
     /// (a connected driver has a node id of its own, "driver:..."). Default when neither applies.</summary>
-    public static NodeId NodeId => NodeRuntime.Current?.NodeId ?? default;
+    public static NodeId NodeId => (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.NodeId ?? default;
 
     /// <summary>The id of the running task or actor call (Ray's <c>get_task_id</c>): a task's id is the one
     /// <c>list tasks</c> shows, the same for every attempt; an actor call's is made from its first return object's id
-    /// (every call has its own), and an actor's constructor runs as the actor's creation, whose id is made from the
-    /// actor's id. Null outside a task or actor method (a driver has no task id, as in Ray).</summary>
+    /// (every call has its own), and an actor's constructor runs as the actor's creation, whose id has the actor id's
+    /// digits. Actor calls and creations are not rows of <c>list tasks</c>. Null outside a task or actor method (a
+    /// driver has no task id, as in Ray).</summary>
     public static TaskId? TaskId => TaskContext.Current is { } context && context.TaskId is { IsEmpty: false } id ? id : null;
 
     /// <summary>Which attempt of the running task this is (Ray's <c>attempt_number</c> in <c>list tasks</c>): 0 for the
@@ -39,7 +41,7 @@ public static class RayContext
     public static ActorId? ActorId => CurrentActor?.Actor;
 
     /// <summary>The name of the running actor (<see cref="ActorOptions.Name"/>; Ray's <c>get_actor_name</c>), or null
-    /// for an unnamed actor and outside one.</summary>
+    /// for an unnamed actor (Ray: an empty string) and outside one.</summary>
     public static string? ActorName => CurrentActor?.ActorName;
 
     /// <summary>True inside an actor instance that was constructed again after its earlier instance died (Ray's
@@ -48,9 +50,10 @@ public static class RayContext
     public static bool WasActorRestarted => CurrentActor?.WasRestarted ?? false;
 
     /// <summary>The id of the job the running code belongs to, as <c>orleansray list jobs</c> shows it (Ray's
-    /// <c>get_job_id</c>): in a driver, its own; in a task or actor method, its driver's (work submitted by tasks and
-    /// by an actor belongs to the job that submitted them). Null where no job applies: outside any driver or task, in a
-    /// detached actor (which outlives its job), and when the cluster's job table has no row for the job.</summary>
+    /// <c>get_job_id</c>): in a driver, its own (with several drivers in one process, that of <see cref="Ray.Current"/>,
+    /// the one initialized last); in a task or actor method, its driver's (work submitted by tasks and by an actor belongs
+    /// to the job that submitted them). Null where no job applies: outside any driver or task, in a detached actor
+    /// (which outlives its job; Ray gives its creator's), and when the cluster's job table has no row for the job.</summary>
     /// <remarks>A node learns a job's id from the job table: the first ask on a node for a job it has not seen yet waits
     /// for one read of the table (at most 10 s; null if the head does not answer); later asks are answered at once.</remarks>
     public static string? JobId

@@ -54,10 +54,27 @@ internal static class ActorCallExecution
             return default;
         }
 
+        if (method.Code is not null && instance is not null && method.ParameterTypes is [var actorType, ..] && !actorType.IsInstanceOfType(instance))
+        {
+            ArgumentArrays.Return(args);
+            mailbox.Complete(call, null, OtherBuild(method, instance));
+            return default;
+        }
+
         args[0] = instance;
         services.RecordActorCall();
         var run = Invoker.InvokeAsync(method, args, context, (Mailbox: mailbox, Call: call, Name: method.DisplayName), Completed, out runTicks);
         ArgumentArrays.Return(args); // read before the method started
         return run;
     }
+
+    /// <summary>The error of a call whose method is of another job's code than the actor's instance (a detached actor
+    /// found by name from another build: each build's types are its own, even under the same names).</summary>
+    private static RayError OtherBuild(CompiledFunction method, object instance) => RayError.Create(
+        RayErrorKind.FunctionUnavailable,
+        $"{method.DisplayName} comes from job code {Code.CodePackage.Short(method.Descriptor.Code ?? string.Empty)}, but the actor's instance, a {instance.GetType().FullName}, was built from " +
+        "another job's code: a call to an actor runs in the code of the job that created the actor, and another build of the application, or the same build with " +
+        "other RuntimeEnv environment variables (each is other job code), cannot call its methods. Call it from the same build, or make it a grain-interface actor " +
+        "(ray.CreateActorAsync<IMyActor>), whose interface both builds share.",
+        method.DisplayName);
 }

@@ -37,7 +37,7 @@ internal static class ActorInstance
             var previous = TaskContext.Current;
             caller.ActorClass = ShortName(spec.ClassName); // names what the instance prints (log_to_driver)
             caller.Actor = spec.ActorId; // tells a wait on a call to itself from other waits (ActorCallHandle.SelfWaitHint)
-            caller.ActorName = spec.Options.Name; // RayContext.ActorName
+            caller.ActorName = string.IsNullOrEmpty(spec.Options.Name) ? null : spec.Options.Name; // RayContext.ActorName: null unnamed
             caller.WasRestarted = restarted; // RayContext.WasActorRestarted
             var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;

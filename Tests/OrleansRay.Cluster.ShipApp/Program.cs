@@ -13,7 +13,7 @@ namespace ShipApp;
 /// <c>jobs N</c> runs N jobs one after another (each connection is a job; each has its own environment variable, so its
 /// own code package on the nodes), each a short round.
 /// <c>detached NAME</c> creates the detached actor NAME (an <see cref="Accumulator"/> of this build) and ends;
-/// <c>call-detached NAME [kill]</c> calls it with this build's method, prints "called = TOTAL" or "call failed: TYPE:
+/// <c>call-detached NAME [warm] [kill]</c> calls it with this build's method, prints "called = TOTAL" or "call failed: TYPE:
 /// MESSAGE", and with <c>kill</c> kills it.</summary>
 public static class Program
 {
@@ -64,6 +64,17 @@ public static class Program
                 // environment is the creator's, so the same build's job code is the same package.
                 await using var ray = await Connect("detached");
                 var actor = await ray.GetActorAsync<Accumulator>(args[1]);
+                if (args.Skip(2).Contains("warm"))
+                {
+                    // Every node loads this build's code first (a task of it runs there): the call then finds this
+                    // build's method on the actor's node, whose types are still not the actor's.
+                    foreach (var node in (await ray.NodesAsync()).Where(n => n.IsAlive))
+                    {
+                        var on = new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.Id) };
+                        _ = await ray.GetAsync(ray.Task(Functions.WhereAndWhich).Options(on).Remote(), TimeSpan.FromSeconds(60));
+                    }
+                }
+
                 try
                 {
                     var total = await ray.GetAsync(actor.Task(a => a.Add(1)).Remote(), TimeSpan.FromSeconds(60));
@@ -74,7 +85,7 @@ public static class Program
                     Console.WriteLine($"call failed: {ex.GetType().Name}: {ex.Message}");
                 }
 
-                if (args.Length > 2 && args[2] == "kill")
+                if (args.Skip(2).Contains("kill"))
                 {
                     await ray.KillAsync(actor);
                 }
@@ -83,7 +94,7 @@ public static class Program
             }
 
             default:
-                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | hold | jobs N | detached NAME | call-detached NAME [kill]");
+                await Console.Error.WriteLineAsync($"unknown verb '{verb}': run [READY PEER-READY] | hold | jobs N | detached NAME | call-detached NAME [warm] [kill]");
                 return 2;
         }
     }

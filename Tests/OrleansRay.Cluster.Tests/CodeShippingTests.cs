@@ -102,6 +102,15 @@ public sealed class CodeShippingTests : IClassFixture<ShipCluster>, IAsyncLifeti
         Assert.Contains("which is not loaded on this node. A call to an actor runs in the code of the job that created the actor", failure, StringComparison.Ordinal);
         Assert.Contains("Call it from the same build, or make it a grain-interface actor", failure, StringComparison.Ordinal);
 
+        // The same once every node has loaded the other build's code (a reviewer got an InvalidCastException between the
+        // two builds' Accumulator types instead: the method resolved in the caller's code, the instance was the creator's).
+        var warmed = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp.V2"), "call-detached", name, "warm");
+        Assert.True(warmed.ExitCode == 0, warmed.ToString());
+        var refused = warmed.Output.Split('\n').Single(l => l.StartsWith("call failed: ", StringComparison.Ordinal));
+        Assert.StartsWith("call failed: RemoteFunctionNotFoundException: ", refused, StringComparison.Ordinal);
+        Assert.Contains("was built from another job's code: a call to an actor runs in the code of the job that created the actor", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain("InvalidCastException", refused, StringComparison.Ordinal);
+
         // The same build from a new job: its code is the actor's, so the call runs (100 + 1 + 1).
         var same = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "call-detached", name, "kill");
         Assert.True(same.ExitCode == 0 && same.Output.Contains("called = 102", StringComparison.Ordinal), same.ToString());

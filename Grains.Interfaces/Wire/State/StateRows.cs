@@ -61,9 +61,9 @@ public sealed record ActorStateRow(
     [property: Id(8)] int? PendingCalls,
     [property: Id(9)] long? CallsRun)
 {
-    /// <summary>The job that created the actor (Ray's <c>job_id</c>), as <c>list jobs</c> shows it. Empty for a detached
-    /// actor, one created inside a task (its owner is that task's node, not a driver), one no node hosts, or one of a
-    /// job the job table no longer lists.</summary>
+    /// <summary>The job that created the actor (Ray's <c>job_id</c>), as <c>list jobs</c> shows it: also for an actor
+    /// created inside that job's tasks or actors. Empty for a detached actor, one no node hosts, or one of a job the job
+    /// table no longer lists.</summary>
     /// <remarks>Nodes know a job by its driver's worker id and send that here; the state API replaces it by the job's id.</remarks>
     [Id(10)] public string JobId { get; init; } = string.Empty;
 }

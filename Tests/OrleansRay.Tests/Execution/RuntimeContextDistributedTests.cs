@@ -34,6 +34,8 @@ public sealed class RuntimeContextDistributedTests : IAsyncLifetime
         await using var second = await ConnectAsync();
         var secondJob = RayContext.JobId ?? string.Empty; // the driver initialized last is the current one
         Assert.NotEqual(string.Empty, firstJob);
+        Assert.Equal(second.NodeId, RayContext.NodeId); // a connected driver's own id
+        Assert.StartsWith("driver:", RayContext.NodeId.Value, StringComparison.Ordinal);
         Assert.NotEqual(firstJob, secondJob);
         var listed = (await second.State.ListJobsAsync().WaitAsync(Deadline)).Rows.Select(r => r.JobId).ToHashSet();
         Assert.Contains(firstJob, listed);

@@ -15,9 +15,11 @@ public sealed class RuntimeContextTests
 
     public RuntimeContextTests(RayFixture fixture) => _ray = fixture.Ray;
 
-    /// <summary>The context as one line: task id | attempt | actor id | actor name | restarted | job id.</summary>
+    /// <summary>The context as one line: task id | attempt | actor id | actor name | restarted | job id ("-" for null).</summary>
     public static string Describe() =>
-        $"{RayContext.TaskId}|{RayContext.AttemptNumber}|{RayContext.ActorId}|{RayContext.ActorName}|{RayContext.WasActorRestarted}|{RayContext.JobId}";
+        $"{Text(RayContext.TaskId)}|{RayContext.AttemptNumber}|{Text(RayContext.ActorId)}|{RayContext.ActorName ?? "-"}|{RayContext.WasActorRestarted}|{RayContext.JobId ?? "-"}";
+
+    private static string Text(object? value) => value?.ToString() ?? "-";
 
     public static string DescribeTask(int _) => Describe();
 
@@ -49,7 +51,8 @@ public sealed class RuntimeContextTests
     [Fact]
     public async Task A_task_knows_its_id_its_attempt_and_its_drivers_job()
     {
-        // The driver has a job, and no task or actor.
+        // The driver has a job and a node, and no task or actor.
+        Assert.Equal(_ray.NodeId, RayContext.NodeId);
         Assert.Null(RayContext.TaskId);
         Assert.Null(RayContext.ActorId);
         Assert.Equal(0, RayContext.AttemptNumber);
@@ -61,8 +64,8 @@ public sealed class RuntimeContextTests
         var first = Parts(await _ray.GetAsync(_ray.Task(DescribeTask, 1).Remote()).AsTask().WaitAsync(Deadline));
         var second = Parts(await _ray.GetAsync(_ray.Task(DescribeTask, 2).Remote()).AsTask().WaitAsync(Deadline));
 
-        Assert.Equal(["0", "", "", "False", job], first[1..]);
-        Assert.Equal(["0", "", "", "False", job], second[1..]);
+        Assert.Equal(["0", "-", "-", "False", job], first[1..]);
+        Assert.Equal(["0", "-", "-", "False", job], second[1..]);
         Assert.NotEqual(first[0], second[0]);
         var ids = new[] { TaskId.Parse(first[0]), TaskId.Parse(second[0]) };
 
@@ -107,7 +110,7 @@ public sealed class RuntimeContextTests
         Assert.Equal(["0", actor, name, "False", job], constructed[1..]);
         Assert.Equal(["0", actor, name, "False", job], call1[1..]);
         Assert.Equal(["0", actor, name, "False", job], call2[1..]);
-        Assert.Equal(3, new[] { constructed[0], call1[0], call2[0] }.Where(id => id.Length > 0).Distinct().Count());
+        Assert.Equal(3, new[] { constructed[0], call1[0], call2[0] }.Where(id => id != "-").Distinct().Count());
 
         // Killed with a restart allowed: the next instance knows it came after one that died.
         await _ray.KillAsync(probe, noRestart: false);
@@ -143,9 +146,9 @@ public sealed class RuntimeContextTests
             var inUnnamed = Parts(await unnamed.Task(p => p.Now()).Remote().AsTask().WaitAsync(Deadline));
 
             Assert.Equal(detached.ActorId.ToString(), inDetached[2]);
-            Assert.Equal("", inDetached[5]);
+            Assert.Equal("-", inDetached[5]);
             Assert.Equal(unnamed.ActorId.ToString(), inUnnamed[2]);
-            Assert.Equal(["", RayContext.JobId ?? "(the driver has no job id)"], new[] { inUnnamed[3], inUnnamed[5] });
+            Assert.Equal(["-", RayContext.JobId ?? "(the driver has no job id)"], new[] { inUnnamed[3], inUnnamed[5] });
         }
         finally
         {
