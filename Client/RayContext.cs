@@ -29,10 +29,11 @@ public static class RayContext
     /// driver has no task id, as in Ray).</summary>
     public static TaskId? TaskId => TaskContext.Current is { } context && context.TaskId is { IsEmpty: false } id ? id : null;
 
-    /// <summary>Which attempt of the running task this is (Ray's <c>attempt_number</c> in <c>list tasks</c>): 0 for the
-    /// first run, 1 for the first retry (after a node died, or an exception with <see cref="TaskOptions.RetryExceptions"/>),
-    /// and so on. 0 outside a task, and in actor methods and constructors (a call retried on a restarted actor is not
-    /// counted: see <see cref="WasActorRestarted"/>).</summary>
+    /// <summary>Which attempt of the running task or actor call this is (Ray's <c>attempt_number</c> in
+    /// <c>list tasks</c>): 0 for the first run, 1 for the first retry (a task's after a node died, or after an exception
+    /// with <see cref="TaskOptions.RetryExceptions"/>; an actor call's when it is sent again to the restarted actor after
+    /// the node that had it died, as <see cref="ActorOptions.MaxTaskRetries"/> allows), and so on. 0 outside a task or
+    /// actor method, and in actor constructors (see <see cref="WasActorRestarted"/>).</summary>
     public static int AttemptNumber => TaskContext.Current?.AttemptNumber ?? 0;
 
     /// <summary>The actor whose method or constructor is running (Ray's <c>get_actor_id</c>); it equals the

@@ -24,4 +24,7 @@ public sealed record ActorCall
     [Id(9)] public bool Streaming { get; init; }
     /// <summary>For <see cref="Streaming"/>: items it may produce ahead of the consumer (0: no bound).</summary>
     [Id(10)] public int GeneratorBackpressure { get; init; }
+    /// <summary>Times this call was sent before (Ray's actor task retries: re-sent to the restarted actor after the node
+    /// that had accepted it died); 0 for the first send.</summary>
+    [Id(11)] public int Attempt { get; init; }
 }

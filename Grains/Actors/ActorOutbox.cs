@@ -231,7 +231,7 @@ internal sealed class ActorOutbox
                 if (!handle.Entry.IsComplete && handle.Retries < maxTaskRetries && handle.Sent is { Skip: false } sent)
                 {
                     handle.Retries++;
-                    resend.Add(sent);
+                    resend.Add(sent with { Attempt = handle.Retries }); // RayContext.AttemptNumber of the re-run
                     retrying = true;
                     continue;
                 }

@@ -137,8 +137,20 @@ internal sealed class TaskContext : ITaskContextSource
     /// bits), as Ray derives both from ids it already has; empty for a task (whose id is <see cref="Work"/>'s).</summary>
     public TaskId ActorTaskId { get; init; }
 
-    /// <summary>Which attempt of the running task this is (0 for the first); 0 in actor methods and constructors.</summary>
-    public int AttemptNumber => Work?.AttemptNumber ?? 0;
+    /// <summary>Which attempt of the running task or actor call this is (0 for the first); 0 in constructors.</summary>
+    public int AttemptNumber => Work?.AttemptNumber ?? _rare?.ActorAttempt ?? 0;
+
+    /// <summary>Which attempt of an actor call runs (<see cref="ActorCall.Attempt"/>); kept apart (0 for almost every call).</summary>
+    public int ActorAttempt
+    {
+        init
+        {
+            if (value != 0)
+            {
+                Rare.ActorAttempt = value;
+            }
+        }
+    }
 
     /// <summary>Cancelled when the task or call is cancelled.</summary>
     public CancellationToken CancellationToken => Work?.CancellationToken ?? (IsOnDemand ? OwnCancellation().Token : _cancellationToken);
@@ -210,6 +222,7 @@ internal sealed class TaskContext : ITaskContextSource
     {
         public bool IsJobCode;
         public int NumReturns = 1;
+        public int ActorAttempt;
         public Ownership.IGeneratorSink? Generator;
         public WeakReference<TaskContext>? WeakSelf;
         public CancellationTokenSource? Cancellation;

@@ -43,6 +43,7 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
             Assert.Equal(Enumerable.Range(0, Calls), entries.Select(e => e.Index));
             Assert.Equal(Enumerable.Range(1, Calls), entries.Select(e => e.Position));
             Assert.DoesNotContain(entries, e => e.Node == leavingId);
+            Assert.All(entries, e => Assert.Equal(1, e.Attempt)); // each ran as its second send (RayContext.AttemptNumber)
             Assert.Equal(Enumerable.Range(0, Calls), await ray.GetAsync(journal.Task(j => j.Indexes()).Remote(), Deadline));
         }
         finally

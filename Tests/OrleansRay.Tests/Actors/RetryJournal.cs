@@ -16,7 +16,7 @@ public sealed class RetryJournal
     public RetryEntry Append(int index)
     {
         _indexes.Add(index);
-        return new RetryEntry(index, _indexes.Count, RayContext.NodeId.Value);
+        return new RetryEntry(index, _indexes.Count, RayContext.NodeId.Value, RayContext.AttemptNumber);
     }
 
     /// <summary>While the actor lives on <paramref name="holdOn"/>, tells the test it started and holds the actor until
@@ -39,4 +39,4 @@ public sealed class RetryJournal
 /// <summary>One call recorded by a <see cref="RetryJournal"/>: its index, its position among the calls that instance
 /// ran (1 for the first), and the node it ran on.</summary>
 [GenerateSerializer]
-public sealed record RetryEntry([property: Id(0)] int Index, [property: Id(1)] int Position, [property: Id(2)] string Node);
+public sealed record RetryEntry([property: Id(0)] int Index, [property: Id(1)] int Position, [property: Id(2)] string Node, [property: Id(3)] int Attempt);
