@@ -1,9 +1,16 @@
 namespace OrleansRay;
 
-/// <summary>A node of the cluster.</summary>
-/// <param name="Id">The node's id.</param>
-/// <param name="Address">Its silo address.</param>
+/// <summary>A node of the cluster (Ray's <c>ray.nodes()</c> entry).</summary>
+/// <param name="Id">The node's id (its silo address with the silo's generation, as <c>NodeAffinity</c> takes it).</param>
+/// <param name="Address">Its silo address, HOST:PORT@GENERATION: the port nodes talk to each other on, not the gateway a
+/// driver connects to (<c>orleansray list nodes</c> shows that one).</param>
 /// <param name="IsAlive">False once it left or was declared dead.</param>
 /// <param name="Resources">Its total resources.</param>
 /// <param name="AvailableResources">Its free resources at its last report.</param>
-public sealed record NodeInfo(NodeId Id, string Address, bool IsAlive, IReadOnlyDictionary<string, double> Resources, IReadOnlyDictionary<string, double> AvailableResources);
+public sealed record NodeInfo(NodeId Id, string Address, bool IsAlive, IReadOnlyDictionary<string, double> Resources, IReadOnlyDictionary<string, double> AvailableResources)
+{
+    /// <summary>True for the head node (Ray's <c>is_head_node</c>): the node started with <c>orleansray start --head</c>,
+    /// or the embedded node; where no node was started so (silos an application hosts), the one the control store lives
+    /// on.</summary>
+    public bool IsHeadNode { get; init; }
+}

@@ -434,8 +434,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public async Task<IReadOnlyList<NodeInfo>> NodesAsync()
     {
         ThrowIfDisposed();
+        var head = ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).HeadAsync());
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
-        return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary())).ToList();
+        var isHead = ClusterState.HeadMarker(nodes, await head.ConfigureAwait(false));
+        return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary()) { IsHeadNode = isHead(n) }).ToList();
     }
 
     public async Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync()

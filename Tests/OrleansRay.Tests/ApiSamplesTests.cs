@@ -125,6 +125,7 @@ public sealed class ApiSamplesTests
         Assert.Equal(4, total["CPU"]);
         Assert.True(free["accel"] <= 2);
         Assert.True(nodes.Single().IsAlive);
+        Assert.True(nodes.Single().IsHeadNode); // the embedded node is the head
         Assert.DoesNotContain(pending, d => d.IsInfeasible);
     }
 }

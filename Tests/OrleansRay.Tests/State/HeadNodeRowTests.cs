@@ -6,7 +6,7 @@ namespace OrleansRay.Tests;
 /// <summary>The state API's <c>is_head_node</c> marks the node started as head (<c>orleansray start --head</c>, an
 /// embedded node), even when the control store lives on an older worker, as after a head restarted on a PostgreSQL
 /// cluster; among silos an application hosts (none started as head) it marks the control store's node. Each test
-/// starts its own cluster and driver.</summary>
+/// starts its own cluster and driver. <c>ray.NodesAsync()</c> marks the same node (<see cref="NodeInfo.IsHeadNode"/>).</summary>
 public sealed class HeadNodeRowTests
 {
     private const string HeadMarker = "started-as-head";
@@ -47,6 +47,10 @@ public sealed class HeadNodeRowTests
             rows = (await ray.State.ListNodesAsync()).Rows.Where(r => r.State == "ALIVE").ToDictionary(r => r.NodeId, r => r.IsHeadNode);
             return rows.Count == 2;
         }, TimeSpan.FromSeconds(30), "both nodes are listed alive");
+
+        // ray.NodesAsync() marks the same node (Ray's ray.nodes() entries carry is_head_node too).
+        var nodes = (await ray.NodesAsync()).Where(n => n.IsAlive).ToDictionary(n => n.Id.Value!, n => n.IsHeadNode);
+        Assert.Equal(rows.OrderBy(r => r.Key), nodes.OrderBy(n => n.Key));
         return rows;
     }
 }
