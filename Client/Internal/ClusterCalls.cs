@@ -7,10 +7,12 @@ namespace OrleansRay;
 /// the state API) as the driver's other calls fail when its cluster is gone: with <see cref="ClusterLostException"/>,
 /// not with the Orleans exception a call made in the seconds before the driver gives the cluster up meets (a refused
 /// connection, a node that became unavailable).</summary>
-/// <remarks>A call that fails that way waits up to <see cref="VerdictWait"/> for the driver's loss watch
-/// (<c>ClusterLossWatch</c>, which gives a gone node up within about 3 s): when it gives the cluster up the call throws
-/// its <see cref="ClusterLostException"/>, otherwise the original exception (the cluster is still there, or only paused:
-/// its reconnect timeout has not run out). Nodes' own calls and a cancellation are passed through as they are.</remarks>
+/// <remarks>A call still waiting for its answer when the driver gives the cluster up (<c>ClusterLossWatch</c>, which gives
+/// a gone node up within about 3 s) throws the driver's <see cref="ClusterLostException"/> then, not when Orleans' 30 s
+/// response timeout would end it. A call that fails as if the cluster were unreachable waits up to
+/// <see cref="VerdictWait"/> for that verdict: the driver's <see cref="ClusterLostException"/> when it gives the
+/// cluster up, otherwise the original exception (the cluster is still there, or only paused: its reconnect timeout has
+/// not run out). Nodes' own calls and a cancellation are passed through as they are.</remarks>
 internal static class ClusterCalls
 {
     /// <summary>How long a failed call waits for the driver to decide whether its cluster is gone.</summary>
@@ -22,6 +24,7 @@ internal static class ClusterCalls
     {
         try
         {
+            await AnswerOrLossAsync(runtime, call).ConfigureAwait(false);
             return await call.ConfigureAwait(false);
         }
         catch (Exception ex) when (MayBeClusterLoss(runtime, ex))
@@ -36,12 +39,30 @@ internal static class ClusterCalls
     {
         try
         {
+            await AnswerOrLossAsync(runtime, call).ConfigureAwait(false);
             await call.ConfigureAwait(false);
         }
         catch (Exception ex) when (MayBeClusterLoss(runtime, ex))
         {
             await WaitForVerdictAsync(runtime).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Returns when <paramref name="call"/> completes; throws the driver's <see cref="ClusterLostException"/> if
+    /// the driver gives its cluster up first (a connected driver's call only; the call is left to end on its own).</summary>
+    private static async Task AnswerOrLossAsync(NodeRuntime runtime, Task call)
+    {
+        if (call.IsCompleted || runtime.CanExecute)
+        {
+            return;
+        }
+
+        var lost = runtime.Node.Lost;
+        if (await Task.WhenAny(call, lost).ConfigureAwait(false) == lost)
+        {
+            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // observed: nobody awaits it now
+            runtime.Node.ThrowIfLost();
         }
     }
 

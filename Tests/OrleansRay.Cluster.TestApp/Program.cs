@@ -172,16 +172,49 @@ public static class Program
                         await Task.Delay(200);
                     }
 
+                case "ask-when":
+                    // Once the file args[1] exists (a test makes it after pausing the head), asks the cluster for its nodes
+                    // and its actors, and prints how each call ended and after how long (the test then kills the head).
+                    Console.WriteLine("connected");
+                    Console.Out.Flush();
+                    while (!File.Exists(args[1]))
+                    {
+                        await Task.Delay(20);
+                    }
+
+                    Console.WriteLine("asking");
+                    Console.Out.Flush();
+                    await Task.WhenAll(AskAsync("NodesAsync", ray.NodesAsync()), AskAsync("State.ListActorsAsync", ray.State.ListActorsAsync()));
+                    return 0;
                 case "wait":
                     Console.WriteLine("connected");
                     await Task.Delay(Timeout.Infinite);
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | await-head NODE [FILE] | steady | acceptance VICTIM-IP");
+                    await Console.Error.WriteLineAsync($"unknown verb '{verb}': squares N | exit CODE | crash | throw | wait | embedded-wait | train WORKERS STORAGE RELEASE-FILE | abandon N FOLDER NODE exit|dispose [nested] | groups N PREFIX | logs NODE TOKEN [off] | print COUNT TOKEN | own NAME | read-held NAME SECONDS | workdir FILE | await-head NODE [FILE] | steady | ask-when FILE | acceptance VICTIM-IP");
                     return 2;
             }
         }
 
         return number;
+    }
+
+    /// <summary>Awaits <paramref name="call"/> and prints "ASK name: outcome after N ms".</summary>
+    private static async Task AskAsync(string name, Task call)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        string outcome;
+        try
+        {
+            await call;
+            outcome = "answered";
+        }
+        catch (Exception ex)
+        {
+            outcome = ex.GetType().Name;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ASK {name}: {outcome} after {started.ElapsedMilliseconds} ms"));
+        Console.Out.Flush();
     }
 }

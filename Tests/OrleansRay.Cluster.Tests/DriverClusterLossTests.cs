@@ -237,6 +237,57 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Reviewer's defect: control calls (nodes, the state API) waiting for their answer when the driver's node
+    /// died were ended by Orleans' 30 s response timeout, long after the driver had given its cluster up (~3 s): they
+    /// now throw <c>ClusterLostException</c> with the verdict. The calls are made while the head is paused (so they are
+    /// surely waiting), then the head is killed.</summary>
+    [Fact]
+    public async Task Control_calls_waiting_when_the_drivers_node_dies_end_with_the_drivers_verdict()
+    {
+        var cluster = _cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 0 });
+        var ask = Path.Combine(cluster.TempDirectory, "ask-" + Guid.NewGuid().ToString("N"));
+        var start = TestAppDriver.ConnectedDriver(cluster, "ask-when", ask);
+        start.Environment["ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S"] = LongTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        using var driver = new TestAppProcess(start);
+        var paused = false;
+        try
+        {
+            await driver.WaitForAsync("connected", ReadyDeadline);
+            await ProcessTree.PauseAsync(cluster.Head.Process);
+            paused = true;
+            File.WriteAllText(ask, "go");
+            await driver.WaitForAsync("asking", ReadyDeadline);
+            await cluster.KillAsync(cluster.Head);
+            paused = false;
+            await driver.WaitForExitAsync(ExitDeadline);
+            var output = driver.Output;
+            _output.WriteLine(output);
+
+            foreach (var call in new[] { "NodesAsync", "State.ListActorsAsync" })
+            {
+                var line = output.Split('\n').Single(l => l.StartsWith($"ASK {call}: ", StringComparison.Ordinal)).Trim();
+                Assert.StartsWith($"ASK {call}: ClusterLostException after ", line, StringComparison.Ordinal);
+
+                // Which mechanism ended it, not how fast: the driver's verdict comes ~3 s after the kill, Orleans'
+                // response timeout 30 s after the call.
+                var waited = int.Parse(line.Split(' ')[^2], CultureInfo.InvariantCulture);
+                Assert.True(waited < 20_000, $"{call} waited {waited} ms: ended by Orleans' response timeout, not by the driver's verdict");
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _output.WriteLine($"--- driver:\n{driver}\n--- cluster:\n{cluster.Diagnostics()}");
+            throw;
+        }
+        finally
+        {
+            if (paused)
+            {
+                await ProcessTree.ResumeAsync(cluster.Head.Process);
+            }
+        }
+    }
+
     private static int Count(string text, string part)
     {
         var count = 0;
