@@ -11,7 +11,9 @@ namespace OrleansRay;
 /// address and what happened. Connect a new driver through a node that runs, or start the cluster again, or restore the
 /// network and connect a new driver
 /// (<see cref="Ray.InitAsync"/>); its old refs cannot be read again. A cluster that answers again within the timeout
-/// fails nothing.</remarks>
+/// fails nothing (but see <see cref="RayOptions.ReconnectTimeout"/> for a paused head). Also thrown when the cluster
+/// ended the driver's job (it did not hear the driver for 15 s, or <c>orleansray job stop</c>): the driver asks every
+/// 10 s, and as soon as it hears the cluster again after a silence.</remarks>
 [GenerateSerializer, Alias("orleansray.ClusterLostException")]
 public sealed class ClusterLostException : RayException
 {

@@ -33,6 +33,11 @@ internal sealed partial class ClusterLossWatch : IDisposable
     /// the cluster ended this driver's job meanwhile: it ends a driver's job once it has not heard it for 15 s.</summary>
     internal static readonly TimeSpan JobCheckAfter = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often a driver that hears its cluster asks the job table whether its job still runs (the cluster ends
+    /// the job of a driver it has not heard for 15 s, which the driver may not have noticed: its own view may have gone
+    /// on refreshing through a worker while the head could not hear it).</summary>
+    internal static readonly TimeSpan JobCheckEvery = TimeSpan.FromSeconds(10);
+
     /// <summary>Refusals in a row, one per check, that mean the node is gone.</summary>
     private const int RefusalsForGone = 2;
 
@@ -101,7 +106,11 @@ internal sealed partial class ClusterLossWatch : IDisposable
 
     /// <summary>The message when the cluster ended the driver's job while the driver could not reach it.</summary>
     internal static string JobEndedMessage(string address, TimeSpan silent) => string.Create(CultureInfo.InvariantCulture,
-        $"The OrleansRay cluster at {address} answers this driver again after {(int)silent.TotalSeconds} s of silence (this process paused, or the network to it was down), but it ended the driver's job meanwhile (a cluster ends the job of a driver it has not heard for 15 s: its tasks were cancelled, its actors and objects freed): the driver gave its cluster up, so its pending and later gets, waits and actor calls fail. Connect a new driver (Ray.InitAsync).");
+        $"The OrleansRay cluster at {address} answers this driver again after {(int)silent.TotalSeconds} s of silence (this process or the cluster's head paused, or the network between them was down), but it ended the driver's job meanwhile (a cluster ends the job of a driver it has not heard for 15 s: its tasks were cancelled, its actors and objects freed): the driver gave its cluster up, so its pending and later gets, waits and actor calls fail. Connect a new driver (Ray.InitAsync).");
+
+    /// <summary>The message when the job table lists the driver's job as ended while the driver hears the cluster.</summary>
+    internal static string JobEndedWhileConnectedMessage(string address) => string.Create(CultureInfo.InvariantCulture,
+        $"The OrleansRay cluster at {address} lists this driver's job as ended (`orleansray job stop`, or the cluster did not hear the driver for 15 s: its tasks were cancelled, its actors and objects freed): the driver gave its cluster up, so its pending and later gets, waits and actor calls fail. Connect a new driver (Ray.InitAsync).");
 
     /// <summary>The message when the node the driver connected through is gone (its port refuses connections).</summary>
     internal static string GoneMessage(string address) => string.Create(CultureInfo.InvariantCulture,
@@ -136,6 +145,7 @@ internal sealed partial class ClusterLossWatch : IDisposable
         using var timer = new PeriodicTimer(period);
         var refusals = 0;
         var longestSilence = TimeSpan.Zero;
+        var jobCheckedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -171,6 +181,15 @@ internal sealed partial class ClusterLossWatch : IDisposable
                 else if (silent < GoneCheckAfter)
                 {
                     longestSilence = TimeSpan.Zero;
+                    if (System.Diagnostics.Stopwatch.GetElapsedTime(jobCheckedAt) >= JobCheckEvery)
+                    {
+                        jobCheckedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                        if (await JobEndedAsync().ConfigureAwait(false))
+                        {
+                            Lose(JobEndedWhileConnectedMessage(_address));
+                            return;
+                        }
+                    }
                 }
 
                 if (_gateway is null || silent <= GoneCheckAfter)
@@ -198,10 +217,15 @@ internal sealed partial class ClusterLossWatch : IDisposable
     /// row for it, or when asking fails (the next silence asks again).</summary>
     private async Task<bool> JobEndedAsync()
     {
+        if (Volatile.Read(ref _leaving))
+        {
+            return false;
+        }
+
         try
         {
             return await _runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).HasEndedAsync(_runtime.WorkerId.ToString())
-                .WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                .WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) && !Volatile.Read(ref _leaving);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -217,6 +241,11 @@ internal sealed partial class ClusterLossWatch : IDisposable
         // refreshes (and their retries) and refuses every later use.
         _runtime.Dispose();
     }
+
+    /// <summary>The driver is ending its own job (its dispose has begun): its job ending is no news from here on.</summary>
+    public void Leaving() => Volatile.Write(ref _leaving, true);
+
+    private bool _leaving;
 
     /// <summary>Stops watching (the driver is disposed).</summary>
     public void Dispose()

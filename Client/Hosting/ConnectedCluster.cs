@@ -473,6 +473,9 @@ internal sealed class ConnectedCluster : IAsyncDisposable
     /// <summary>True once the driver gave its cluster up (<see cref="ClusterLossWatch"/>): nothing there answers it.</summary>
     public bool IsLost => Runtime.Node.IsLost;
 
+    /// <summary>The driver is ending its own job (its dispose has begun): the loss watch no longer asks whether it ended.</summary>
+    public void Leaving() => _lossWatch.Leaving();
+
     public async ValueTask DisposeAsync()
     {
         _lossWatch.Dispose();

@@ -128,6 +128,7 @@ internal sealed class RayDriver : RayInstance
             return;
         }
 
+        (_cluster as Hosting.ConnectedCluster)?.Leaving(); // the job it ends below is no news to its loss watch
         ActorId[] actors;
         lock (_actors)
         {

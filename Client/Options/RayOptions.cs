@@ -71,7 +71,7 @@ public sealed class RayOptions
     /// <remarks>False: the nodes send the driver nothing, and the lines are only in each node's log (its session folder's
     /// <c>logs/</c>). The nodes started with <c>orleansray start</c> forward output; an embedded node's tasks run in the
     /// driver's process and print to its console directly. A line is sent once its line break is written; a node holds
-    /// at most 10,000 lines for a driver that does not keep up, and the driver prints how many it dropped.</remarks>
+    /// at most 100,000 lines for a driver that does not keep up, and the driver prints how many it dropped.</remarks>
     public bool LogToDriver { get; set; } = true;
 
     /// <summary>How long a connected driver (<see cref="Address"/>) waits for a cluster that stopped answering (stopped,
@@ -79,7 +79,9 @@ public sealed class RayOptions
     /// throws <see cref="ClusterLostException"/>. Ray's <c>gcs_rpc_server_reconnect_timeout_s</c>. Default: null = the
     /// seconds in <c>$ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S</c> (the variable the cluster's worker nodes read for the same
     /// wait), else 60 s.</summary>
-    /// <remarks>A cluster that answers again within it (a network blip, a paused head) fails nothing. A node the driver
+    /// <remarks>A cluster that answers again within it (a network blip, a head paused while no worker runs) fails
+    /// nothing; a head that answers nothing for more than about 3 s while workers run is declared dead by their
+    /// membership probes and stops itself as it resumes, which ends a cluster without PostgreSQL storage. A node the driver
     /// connected through whose port refuses connections (stopped or killed) is given up at once, whatever this says. A head only paused (a long GC, an overloaded machine) cannot be told from a dead one sooner, so keep it
     /// well above such pauses. At least <see cref="MinReconnectTimeout"/> (5 s; <see cref="Ray.InitAsync"/> throws
     /// <see cref="ArgumentOutOfRangeException"/> otherwise); a variable that is not a number of seconds from 5 keeps

@@ -12,19 +12,22 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
     /// <summary>Finished jobs beyond this many are forgotten, oldest first (the head must not grow without bound).</summary>
     public const int MaxJobs = 1000;
 
-    /// <summary>A running job whose driver has not been seen by the node table for this long has failed.</summary>
-    private static readonly TimeSpan DriverLost = TimeSpan.FromSeconds(15);
-
     private readonly PersistedRows<Dictionary<string, JobInfo>> _stored;
     private Dictionary<string, JobInfo> _jobs = new(StringComparer.Ordinal);
 
     /// <summary>The node table's drivers-last-seen, as last read, and when (<see cref="Environment.TickCount64"/>): every
     /// node with work lists the jobs once a second and every live non-detached placement group asks whether its job
     /// ended once a second, so one read serves them all for <see cref="SeenReuse"/> (against the 15 s of
-    /// <see cref="DriverLost"/>, a second-old view changes nothing).</summary>
+    /// <see cref="DriverSilence.DriverLost"/>, a second-old view changes nothing).</summary>
     private (IReadOnlyDictionary<string, DateTimeOffset> Drivers, long ReadAt)? _seen;
 
     private static readonly TimeSpan SeenReuse = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the table notes that it runs (<see cref="DriverSilence.NoteAwake"/>).</summary>
+    private static readonly TimeSpan AwakePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>Which drivers' silence means their jobs are lost (not the head's own stalls).</summary>
+    private readonly DriverSilence _silence = new(Environment.TickCount64, DateTimeOffset.UtcNow);
 
     public JobTableGrain(
         [PersistentState("jobs", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
@@ -41,8 +44,13 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
             _jobs = new Dictionary<string, JobInfo>(rows, StringComparer.Ordinal);
         }
 
+        this.RegisterGrainTimer(static self => { self.NoteAwake(); return Task.CompletedTask; }, this, new GrainTimerCreationOptions(AwakePeriod, AwakePeriod) { KeepAlive = true });
         return Task.CompletedTask;
     }
+
+    /// <summary>Notes that the table runs now (a reviewer's head paused 20 s ended every connected driver's job as it
+    /// resumed: the drivers' silence was the head's).</summary>
+    private void NoteAwake() => _silence.NoteAwake(Environment.TickCount64, DateTimeOffset.UtcNow);
 
     public async Task StartAsync(JobInfo job)
     {
@@ -121,9 +129,10 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
     private static bool IsWatched(JobInfo job) => job.State == JobState.Running && !string.IsNullOrEmpty(job.Driver) && !job.Embedded;
 
     /// <summary>Marks failed each of <paramref name="running"/> whose driver the node table has not seen for
-    /// <see cref="DriverLost"/>.</summary>
+    /// <see cref="DriverSilence.DriverLost"/>.</summary>
     private async Task MarkLostAsync(List<JobInfo> running)
     {
+        NoteAwake(); // a call that comes first after the head stood still must not see the drivers' silence as theirs
         if (running.Count == 0)
         {
             return;
@@ -140,10 +149,10 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         var changed = false;
         foreach (var job in running)
         {
-            var last = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
-            if (now - last > DriverLost && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
+            var reported = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
+            if (_silence.IsLost(reported, now) && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
             {
-                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = last, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = reported, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
                 changed = true;
             }
         }

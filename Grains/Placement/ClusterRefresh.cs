@@ -247,7 +247,7 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the view of the cluster from the head node: {Reason}; retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the view of the cluster from the head node, or from the node this process reaches it through: {Reason}; retrying")]
     private static partial void LogRefreshFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The view of the cluster is refreshed again: the head node answers after {Seconds} s")]

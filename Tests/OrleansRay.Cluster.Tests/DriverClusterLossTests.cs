@@ -30,8 +30,10 @@ public sealed class DriverClusterLossTests : IAsyncLifetime
     /// <summary>The reconnect timeout of the driver whose head is paused: well above the pause and a loaded machine's slack.</summary>
     private const int SilentHeadTimeoutSeconds = 30;
 
-    /// <summary>How long the head is paused: 25 of the driver's view refreshes, a third of its reconnect timeout.</summary>
-    private static readonly TimeSpan SilentHeadPause = TimeSpan.FromSeconds(8);
+    /// <summary>How long the head is paused: longer than the cluster's 15 s deadline for a silent driver (the head must
+    /// not count its own pause as the driver's silence; the rule itself: <c>DriverSilenceTests</c>), and two thirds of
+    /// the driver's reconnect timeout.</summary>
+    private static readonly TimeSpan SilentHeadPause = TimeSpan.FromSeconds(20);
 
     private readonly ITestOutputHelper _output;
     private LocalCluster? _cluster;

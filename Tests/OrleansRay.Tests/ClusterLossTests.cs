@@ -118,6 +118,61 @@ public sealed class ClusterLossTests
         }
     }
 
+    /// <summary>Reviewer's defect: a cluster that ended a driver's job while the driver's view went on refreshing (through
+    /// a worker, while the head could not hear it) left the driver running with every task cancelled and nothing said.
+    /// A driver that hears its cluster asks every 10 s whether its job still runs, and gives the cluster up when it
+    /// was ended; a driver that ends its own job (dispose) says nothing.</summary>
+    [Fact]
+    public async Task A_driver_whose_job_the_cluster_ended_while_it_was_connected_gives_it_up()
+    {
+        var log = new RecordingLoggerProvider();
+        var cluster = await InProcessCluster.StartAsync((2, null));
+        try
+        {
+            await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken, LogTo = log, ReconnectTimeout = Timeout });
+            var job = RayContext.JobId ?? throw new InvalidOperationException("the driver has no job id");
+            Assert.Equal(9, await ray.GetAsync(ray.Task(Square, 3).Remote(), Deadline));
+
+            await cluster.Nodes[0].Runtime.GrainFactory.GetGrain<Grains.IJobTableGrain>(0).EndAsync(job, Grains.JobState.Stopped, "stopped by the test");
+
+            await Eventually.TrueAsync(
+                () =>
+                {
+                    try
+                    {
+                        _ = ray.Task(Square, 4).Remote();
+                        return false;
+                    }
+                    catch (ClusterLostException lost)
+                    {
+                        return lost.Message.Contains("lists this driver's job as ended", StringComparison.Ordinal);
+                    }
+                },
+                Deadline,
+                "the driver gives its cluster up once it learns its job ended");
+            Assert.Single(log.Entries, e => e.Level >= LogLevel.Error);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        // A driver that disposes (ending its own job) logs no error, however long its goodbye.
+        var quiet = new RecordingLoggerProvider();
+        var another = await InProcessCluster.StartAsync((2, null));
+        try
+        {
+            var ray = await Ray.InitAsync(new RayOptions { Address = another.Address, AuthToken = another.AuthToken, LogTo = quiet });
+            Assert.Equal(9, await ray.GetAsync(ray.Task(Square, 3).Remote(), Deadline));
+            await ray.DisposeAsync();
+            Assert.DoesNotContain(quiet.Entries, e => e.Level >= LogLevel.Error);
+        }
+        finally
+        {
+            await another.DisposeAsync();
+        }
+    }
+
     /// <summary>Reviewer's defect: a reconnect timeout of 0.25 s or 1 s gave up a healthy idle cluster (the view refreshes
     /// every 0.3 s, later on a loaded machine). Below 5 s the option is refused and the variable ignored with a warning.</summary>
     [Fact]
