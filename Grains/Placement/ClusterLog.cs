@@ -21,7 +21,7 @@ internal static partial class ClusterLog
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} died with {Count} of this runtime's tasks; each runs again elsewhere if its MaxRetries allows, else fails with NodeDiedException")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} left the cluster (stopped or died) with {Count} of this runtime's tasks; each runs again elsewhere if its MaxRetries allows, else fails with NodeDiedException")]
     internal static partial void NodeDied(ILogger logger, NodeId node, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} left the cluster (stopped or died); none of this runtime's tasks ran there")]
