@@ -69,7 +69,11 @@ internal static class JobIds
 
         try
         {
-            Learn(grains.GetGrain<IJobTableGrain>(0).ListAsync().WaitAsync(LookupDeadline).GetAwaiter().GetResult());
+            // Asked from a worker thread, the call is made from the thread pool: this thread blocks on it, and a grain
+            // call must not depend on a worker thread that user code blocks (as ActorCreation's name check).
+            var table = grains.GetGrain<IJobTableGrain>(0);
+            var list = Execution.WorkerPool.IsWorkerThread ? Task.Run(table.ListAsync) : table.ListAsync();
+            Learn(list.WaitAsync(LookupDeadline).GetAwaiter().GetResult());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
