@@ -46,13 +46,27 @@ public sealed class ArenaSweepTests
     public async Task The_arena_and_spill_folder_of_a_zombie_store_are_removed()
     {
         var dir = Directory.CreateTempSubdirectory("orleansray-sweep-").FullName;
-        // bash starts a child that exits at once, prints its pid, then becomes `sleep`, which never reaps it: a zombie
-        // for as long as the sleep runs.
-        using var parent = Process.Start(new ProcessStartInfo("bash", ["-c", "sleep 0 & echo $!; exec sleep 120"]) { UseShellExecute = false, RedirectStandardOutput = true })!;
+        // bash starts a child that waits for a line on the test's pipe, prints its pid, then becomes `sleep`, which never
+        // reaps it. The child exits only once bash has become `sleep` (bash itself would reap it: a busy machine made a
+        // child that exited at once race bash's exec), so it stays a zombie for as long as the sleep runs.
+        using var parent = Process.Start(new ProcessStartInfo("bash", ["-c", "exec 3<&0; head -n 1 <&3 >/dev/null & echo $!; exec sleep 120"])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+        })!;
         try
         {
             var zombie = int.Parse((await parent.StandardOutput.ReadLineAsync())!, System.Globalization.CultureInfo.InvariantCulture);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Command(parent.Id) != "sleep")
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"bash ({parent.Id}) did not become sleep ({Command(parent.Id)})");
+                await Task.Delay(20);
+            }
+
+            await parent.StandardInput.WriteLineAsync("exit");
+            await parent.StandardInput.FlushAsync();
             while (State(zombie) != 'Z')
             {
                 Assert.True(DateTime.UtcNow < deadline, $"process {zombie} did not become a zombie (state {State(zombie)})");
@@ -77,6 +91,19 @@ public sealed class ArenaSweepTests
             parent.Kill();
             await parent.WaitForExitAsync();
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The command name of a process from /proc/PID/comm, or "?" when it is gone.</summary>
+    private static string Command(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
         }
     }
 
