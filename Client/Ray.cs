@@ -24,15 +24,7 @@ public static class Ray
                 return NodeRay.For((NodeRuntime)context.Host);
             }
 
-            lock (Gate)
-            {
-                if (Drivers.Count > 0)
-                {
-                    return Drivers[^1];
-                }
-            }
-
-            throw new InvalidOperationException("No OrleansRay instance is running here. Call `await using var ray = await Ray.InitAsync();` first; inside an ActorGrain, use its Ray property.");
+            return LastDriver ?? throw new InvalidOperationException("No OrleansRay instance is running here. Call `await using var ray = await Ray.InitAsync();` first; inside an ActorGrain, use its Ray property.");
         }
     }
 
@@ -73,30 +65,24 @@ public static class Ray
         return driver;
     }
 
-    /// <summary>The runtime of the driver most recently initialized and not yet disposed, or null.</summary>
-    internal static NodeRuntime? CurrentDriverRuntime
+    /// <summary>The driver most recently initialized and not yet disposed, or null.</summary>
+    private static IRay? LastDriver
     {
         get
         {
             lock (Gate)
             {
-                return Drivers.Count > 0 && Drivers[^1] is RayInstance driver ? driver.Runtime : null;
+                return Drivers.Count > 0 ? Drivers[^1] : null;
             }
         }
     }
 
+    /// <summary>The runtime of the driver most recently initialized and not yet disposed, or null.</summary>
+    internal static NodeRuntime? CurrentDriverRuntime => (LastDriver as RayInstance)?.Runtime;
+
     /// <summary>The job id of the driver most recently initialized and not yet disposed (<see cref="RayContext.JobId"/>
     /// outside tasks), or null.</summary>
-    internal static string? CurrentDriverJobId
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return Drivers.Count > 0 && Drivers[^1] is RayDriver driver ? driver.JobId : null;
-            }
-        }
-    }
+    internal static string? CurrentDriverJobId => (LastDriver as RayDriver)?.JobId;
 
     internal static void Unregister(IRay driver)
     {

@@ -22,16 +22,8 @@ internal static class ClusterCalls
     /// <exception cref="ClusterLostException">The call failed to reach the cluster, and the driver gave the cluster up.</exception>
     public static async Task<T> RunAsync<T>(NodeRuntime runtime, Task<T> call)
     {
-        try
-        {
-            await AnswerOrLossAsync(runtime, call).ConfigureAwait(false);
-            return await call.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (MayBeClusterLoss(runtime, ex))
-        {
-            await WaitForVerdictAsync(runtime).ConfigureAwait(false);
-            throw;
-        }
+        await RunAsync(runtime, (Task)call).ConfigureAwait(false);
+        return call.Result; // completed: the wait above threw otherwise
     }
 
     /// <inheritdoc cref="RunAsync{T}(NodeRuntime, Task{T})"/>
