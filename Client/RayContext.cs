@@ -50,6 +50,18 @@ public static class RayContext
     /// restore what the earlier instance had saved. False in an actor's first instance and outside actors.</summary>
     public static bool WasActorRestarted => CurrentActor?.WasRestarted ?? false;
 
+    /// <summary>The placement group the running task, actor method or actor constructor is in (Ray's
+    /// <c>get_current_placement_group</c>): the one its <see cref="TaskOptions.PlacementGroup"/> or
+    /// <see cref="ActorOptions.PlacementGroup"/> named, or the group it was captured into by a parent with
+    /// <see cref="TaskOptions.PlacementGroupCaptureChildTasks"/>. Null outside one, for work in no group, and in a driver
+    /// (drivers belong to no group, as in Ray). A new handle on each read, equal to the group's others.</summary>
+    /// <example>Put a task's helpers into its group's bundles, as Ray Tune's trainables do:
+    /// <code>
+    /// var group = RayContext.PlacementGroup;   // null when the task runs outside any group
+    /// var part = await ray.Task(Shard, i).Options(new TaskOptions { PlacementGroup = group, BundleIndex = i + 1 }).Remote();
+    /// </code></example>
+    public static PlacementGroup? PlacementGroup => GroupCapture.Running() is { } group ? OrleansRay.PlacementGroup.From(group) : null;
+
     /// <summary>The id of the job the running code belongs to, as <c>orleansray list jobs</c> shows it (Ray's
     /// <c>get_job_id</c>): in a driver, its own (with several drivers in one process, that of <see cref="Ray.Current"/>,
     /// the one initialized last); in a task or actor method, its driver's (work submitted by tasks and by an actor belongs

@@ -184,15 +184,16 @@ public readonly struct StreamingTaskCall<T>
         var args = ArgumentPacker.Pack(runtime, _args, function.DisplayName);
         var options = _options ?? new TaskOptions();
         options.Validate();
+        var (resources, placement) = options.ToPlacement();
         var stream = runtime.SubmitGenerator(
             function,
             args,
-            _options is null ? ResourceShape.OneCpu : options.ToResourceSet(),
+            resources,
             options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries,
             options.ToExceptionRetry(),
             options.Name,
             _ray.Namespace,
-            options.ToPlacementHint(),
+            placement,
             Math.Max(0, options.GeneratorBackpressureNumObjects));
         return new ObjectRefGenerator<T>(stream, runtime.WorkerId, runtime.Reader);
     }

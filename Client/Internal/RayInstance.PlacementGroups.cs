@@ -87,7 +87,7 @@ internal abstract partial class RayInstance
         _ => PlacementStrategy.Pack,
     };
 
-    private static PlacementGroupStrategy ToWire(PlacementStrategy strategy) => strategy switch
+    internal static PlacementGroupStrategy ToWire(PlacementStrategy strategy) => strategy switch
     {
         PlacementStrategy.Spread => PlacementGroupStrategy.Spread,
         PlacementStrategy.StrictPack => PlacementGroupStrategy.StrictPack,

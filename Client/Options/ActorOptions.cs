@@ -75,7 +75,17 @@ public sealed class ActorOptions
     public Dictionary<string, int> ConcurrencyGroups { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Where the actor may be placed. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
-    public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
+    /// <remarks>Setting it, even to <see cref="SchedulingStrategy.Default"/>, keeps an actor created by a task or actor
+    /// that captures its children (<see cref="PlacementGroupCaptureChildTasks"/>) out of that one's placement group (Ray:
+    /// <c>PlacementGroupSchedulingStrategy(placement_group=None)</c>); left unset, such an actor lives in the group.</remarks>
+    public SchedulingStrategy SchedulingStrategy
+    {
+        get => _schedulingStrategy ?? SchedulingStrategy.Default;
+        set => _schedulingStrategy = value;
+    }
+
+    /// <summary>The strategy as given: null when it was never set (then a captured child goes into its parent's group).</summary>
+    private SchedulingStrategy? _schedulingStrategy;
 
     /// <summary>The placement group whose reserved resources the actor holds. Default: none.</summary>
     /// <remarks>The actor takes its resources (NumCpus, ...) from the bundle instead of the node's free pool, so it lives
@@ -85,6 +95,16 @@ public sealed class ActorOptions
     /// <summary>The bundle of <see cref="PlacementGroup"/> to live in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
     public int BundleIndex { get; set; } = -1;
 
+    /// <summary>Ray's <c>placement_group_capture_child_tasks</c>: the tasks this actor submits and the actors it creates
+    /// run in <see cref="PlacementGroup"/> too (any bundle), and capture their own children in turn, unless they name a
+    /// group or a <see cref="SchedulingStrategy"/> of their own. Default: false (children are placed as if submitted by
+    /// the driver). Needs <see cref="PlacementGroup"/>.</summary>
+    /// <remarks>A captured child takes its resources from a bundle, so a group whose bundles its members already fill
+    /// leaves their children waiting until one frees, as in Ray; a child that no bundle could ever hold is refused with
+    /// <see cref="ArgumentException"/> when it is submitted. Code in the group reads it from
+    /// <see cref="RayContext.PlacementGroup"/>.</remarks>
+    public bool PlacementGroupCaptureChildTasks { get; set; }
+
     /// <summary>A copy whose dictionaries are its own (a new option must be added here too).</summary>
     internal ActorOptions Copy()
     {
@@ -92,7 +112,8 @@ public sealed class ActorOptions
         {
             Name = Name, Namespace = Namespace, Lifetime = Lifetime, NumCpus = NumCpus, NumGpus = NumGpus, Memory = Memory,
             MaxRestarts = MaxRestarts, MaxTaskRetries = MaxTaskRetries, MaxConcurrency = MaxConcurrency,
-            SchedulingStrategy = SchedulingStrategy, PlacementGroup = PlacementGroup, BundleIndex = BundleIndex,
+            _schedulingStrategy = _schedulingStrategy, PlacementGroup = PlacementGroup, BundleIndex = BundleIndex,
+            PlacementGroupCaptureChildTasks = PlacementGroupCaptureChildTasks,
         };
         foreach (var (resource, amount) in Resources)
         {
@@ -107,38 +128,39 @@ public sealed class ActorOptions
         return copy;
     }
 
-    /// <summary>Where the actor goes: its scheduling strategy, or its placement-group bundle.</summary>
-    internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
-        ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)).IsEmpty)
-        : (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
-
-    internal ResourceSet ToResourceSet() =>
-        ResourceShape.InGroup(ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)), PlacementGroup, BundleIndex, nameof(ActorOptions));
+    /// <summary>What the actor holds and where it goes: its scheduling strategy, its placement-group bundle, or its
+    /// creator's group when the creator captures its children (see <see cref="ResourceShape.Place"/>).</summary>
+    internal (ResourceSet Resources, PlacementHint Placement) ToPlacement() => ResourceShape.Place(
+        ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(ActorOptions)), PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(ActorOptions));
 
     /// <summary>The options as they travel with the actor's creation; <paramref name="defaultNamespace"/> when no
     /// <see cref="Namespace"/> is set.</summary>
     /// <param name="defaultNamespace">The namespace when none is set.</param>
     /// <param name="isAsync">Whether the actor's class is an async actor (<see cref="AsyncActorAttribute"/>).</param>
-    internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false) => new()
+    internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false)
     {
-        Name = Name ?? string.Empty,
-        Namespace = Namespace ?? defaultNamespace,
-        Detached = Lifetime == ActorLifetime.Detached,
-        Resources = ToResourceSet(),
-        MaxRestarts = MaxRestarts < 0 ? int.MaxValue : MaxRestarts,
-        MaxTaskRetries = MaxTaskRetries < 0 ? int.MaxValue : MaxTaskRetries,
-        MaxConcurrency = MaxConcurrency ?? (isAsync ? AsyncActorDefaultMaxConcurrency : 1),
-        Placement = ToPlacementHint(),
-        IsAsync = isAsync,
-        ConcurrencyGroups = ConcurrencyGroups.Count == 0 ? null : new Dictionary<string, int>(ConcurrencyGroups, StringComparer.Ordinal),
-    };
+        var (resources, placement) = ToPlacement();
+        return new()
+        {
+            Name = Name ?? string.Empty,
+            Namespace = Namespace ?? defaultNamespace,
+            Detached = Lifetime == ActorLifetime.Detached,
+            Resources = resources,
+            MaxRestarts = MaxRestarts < 0 ? int.MaxValue : MaxRestarts,
+            MaxTaskRetries = MaxTaskRetries < 0 ? int.MaxValue : MaxTaskRetries,
+            MaxConcurrency = MaxConcurrency ?? (isAsync ? AsyncActorDefaultMaxConcurrency : 1),
+            Placement = placement,
+            IsAsync = isAsync,
+            ConcurrencyGroups = ConcurrencyGroups.Count == 0 ? null : new Dictionary<string, int>(ConcurrencyGroups, StringComparer.Ordinal),
+        };
+    }
 
     /// <summary>Ray's default max_concurrency of an async actor.</summary>
     internal const int AsyncActorDefaultMaxConcurrency = 1000;
 
     internal void Validate()
     {
-        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(ActorOptions));
+        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(ActorOptions));
         if (MaxConcurrency < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1 (or null for the default).");

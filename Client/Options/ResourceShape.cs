@@ -62,20 +62,40 @@ internal static class ResourceShape
         }
     }
 
-    /// <summary>A shape inside a placement group takes the bundle's resource names (Ray's renaming); without a group it
-    /// is unchanged.</summary>
-    /// <exception cref="ArgumentException">The bundle index is out of range, or the bundle cannot hold the shape.</exception>
-    public static ResourceSet InGroup(ResourceSet shape, PlacementGroup? group, int bundleIndex, string owner) =>
-        group is null ? shape : group.Rename(shape, bundleIndex, owner);
+    /// <summary>What a task or actor asks for and where it goes: inside <paramref name="group"/>, its shape takes the
+    /// bundle's resource names (Ray's renaming); with no group and no <paramref name="strategy"/> given, the group of the
+    /// running task or actor when that one captures its children (<see cref="GroupCapture"/>); else the shape unchanged
+    /// and the strategy's hint.</summary>
+    /// <exception cref="ArgumentException">The bundle index is out of range, or the bundle (any bundle of a captured
+    /// child's group) cannot hold the shape.</exception>
+    public static (ResourceSet Resources, PlacementHint Placement) Place(ResourceSet shape, PlacementGroup? group, int bundleIndex, bool captureChildTasks, SchedulingStrategy? strategy, string owner)
+    {
+        if (group is not null)
+        {
+            return (group.Rename(shape, bundleIndex, owner), group.ToHint(bundleIndex, shape.IsEmpty, captureChildTasks));
+        }
+
+        if (strategy is null && GroupCapture.Current() is { } captured)
+        {
+            return GroupCapture.Place(shape, captured, owner);
+        }
+
+        return (shape, (strategy ?? SchedulingStrategy.Default).ToHint());
+    }
 
     /// <summary>Checks the placement-group options against each other (Ray refuses the same combinations).</summary>
-    public static void CheckGroupOptions(PlacementGroup? group, int bundleIndex, SchedulingStrategy? strategy, string owner)
+    public static void CheckGroupOptions(PlacementGroup? group, int bundleIndex, bool captureChildTasks, SchedulingStrategy? strategy, string owner)
     {
         if (group is null)
         {
             if (bundleIndex != -1)
             {
                 throw new ArgumentException($"{owner}.BundleIndex is {bundleIndex} but {owner}.PlacementGroup is not set; set both, or leave BundleIndex at -1.", "BundleIndex");
+            }
+
+            if (captureChildTasks)
+            {
+                throw new ArgumentException($"{owner}.PlacementGroupCaptureChildTasks is true but {owner}.PlacementGroup is not set: set the group whose bundles the children should use, or leave it false.", "PlacementGroupCaptureChildTasks");
             }
 
             return;

@@ -44,7 +44,17 @@ public sealed class TaskOptions
     public string? Name { get; set; }
 
     /// <summary>Where the task may run. Default: <see cref="SchedulingStrategy.Default"/>.</summary>
-    public SchedulingStrategy SchedulingStrategy { get; set; } = SchedulingStrategy.Default;
+    /// <remarks>Setting it, even to <see cref="SchedulingStrategy.Default"/>, keeps a task submitted by a task or actor
+    /// that captures its children (<see cref="PlacementGroupCaptureChildTasks"/>) out of that one's placement group (Ray:
+    /// <c>PlacementGroupSchedulingStrategy(placement_group=None)</c>); left unset, such a task runs in the group.</remarks>
+    public SchedulingStrategy SchedulingStrategy
+    {
+        get => _schedulingStrategy ?? SchedulingStrategy.Default;
+        set => _schedulingStrategy = value;
+    }
+
+    /// <summary>The strategy as given: null when it was never set (then a captured child goes into its parent's group).</summary>
+    private SchedulingStrategy? _schedulingStrategy;
 
     /// <summary>The placement group whose reserved resources the task runs in. Default: none.</summary>
     /// <remarks>The task asks for its resources (NumCpus, ...) from the bundle instead of the node's free pool, so it runs
@@ -54,21 +64,29 @@ public sealed class TaskOptions
     /// <summary>The bundle of <see cref="PlacementGroup"/> to run in: 0 to BundleCount - 1, or -1 (the default) for any bundle.</summary>
     public int BundleIndex { get; set; } = -1;
 
+    /// <summary>Ray's <c>placement_group_capture_child_tasks</c>: the tasks this task submits and the actors it creates
+    /// run in <see cref="PlacementGroup"/> too (any bundle), and capture their own children in turn, unless they name a
+    /// group or a <see cref="SchedulingStrategy"/> of their own. Default: false (children are placed as if submitted by
+    /// the driver). Needs <see cref="PlacementGroup"/>.</summary>
+    /// <remarks>A captured child takes its resources from a bundle, so a group whose bundles its members already fill
+    /// leaves their children waiting until one frees, as in Ray; a child that no bundle could ever hold is refused with
+    /// <see cref="ArgumentException"/> when it is submitted. Code in the group reads it from
+    /// <see cref="RayContext.PlacementGroup"/>.</remarks>
+    public bool PlacementGroupCaptureChildTasks { get; set; }
+
     /// <summary>For a streaming generator task (a function returning <see cref="IAsyncEnumerable{T}"/>): how many items it
     /// may produce that the consumer has not yet consumed before it waits (asynchronously, holding its worker) for the
     /// consumer (Ray's <c>_generator_backpressure_num_objects</c>). -1 (the default): no bound. Ignored by other tasks.</summary>
     public int GeneratorBackpressureNumObjects { get; set; } = -1;
 
-    internal PlacementHint ToPlacementHint() => PlacementGroup is { } group
-        ? group.ToHint(BundleIndex, ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)).IsEmpty)
-        : (SchedulingStrategy ?? SchedulingStrategy.Default).ToHint();
-
-    internal ResourceSet ToResourceSet() =>
-        ResourceShape.InGroup(ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)), PlacementGroup, BundleIndex, nameof(TaskOptions));
+    /// <summary>What the task asks for and where it goes (see <see cref="ResourceShape.Place"/>). Call after
+    /// <see cref="Validate"/>.</summary>
+    internal (ResourceSet Resources, PlacementHint Placement) ToPlacement() => ResourceShape.Place(
+        ResourceShape.Build(NumCpus, NumGpus, Memory, Resources, nameof(TaskOptions)), PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(TaskOptions));
 
     internal void Validate()
     {
-        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, SchedulingStrategy, nameof(TaskOptions));
+        ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(TaskOptions));
         if (MaxRetries < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "TaskOptions.MaxRetries must be >= 0 (or -1 for unlimited).");

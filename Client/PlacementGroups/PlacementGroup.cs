@@ -36,6 +36,10 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     [Id(3)]
     private ResourceSet[] _shapes;
 
+    /// <summary>What work of this group carries, without and with child capture (<see cref="Membership"/>).</summary>
+    [NonSerialized]
+    private PlacementGroupMembership? _member, _capturing;
+
     internal PlacementGroup(Guid id, string? name, PlacementStrategy strategy, ResourceSet[] shapes, IRay? boundRay)
     {
         Id = id;
@@ -150,6 +154,18 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
         }
     }
 
+    /// <summary>The group as work in it carries it (<see cref="PlacementHint.Group"/>), made once per handle and flag.</summary>
+    internal PlacementGroupMembership Membership(bool captureChildTasks)
+    {
+        ref var slot = ref captureChildTasks ? ref _capturing : ref _member;
+        return slot ??= new PlacementGroupMembership(Id, Name, RayInstance.ToWire(Strategy), _shapes, captureChildTasks);
+    }
+
+    /// <summary>A handle on the group that work carries (<see cref="RayContext.PlacementGroup"/>), bound to no driver:
+    /// its calls go through the driver or node of the code that makes them.</summary>
+    internal static PlacementGroup From(PlacementGroupMembership membership) =>
+        new(membership.Id, membership.Name, RayInstance.FromWire(membership.Strategy), membership.Bundles, boundRay: null);
+
     /// <summary>The group's grain, and the runtime asking it.</summary>
     private (NodeRuntime Runtime, IPlacementGroupGrain Grain) Grain()
     {
@@ -192,9 +208,13 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     /// renamed resources lead it there too, but only once that node's report (every second) shows the bundle: an actor
     /// created right after <see cref="ReadyAsync"/> would otherwise be placed on a stale view and wait on a node without
     /// the bundle. One that asks for nothing has no such resource; with any bundle (-1) it goes to bundle 0's node.</summary>
-    internal PlacementHint ToHint(int bundleIndex, bool asksForNothing)
+    /// <param name="bundleIndex">The bundle, or -1 for any.</param>
+    /// <param name="asksForNothing">The work asks for no resources.</param>
+    /// <param name="captureChildTasks">The work's children go into the group too (Ray's
+    /// <c>placement_group_capture_child_tasks</c>).</param>
+    internal PlacementHint ToHint(int bundleIndex, bool asksForNothing, bool captureChildTasks)
     {
-        var hint = new PlacementHint { Kind = PlacementKind.PlacementGroup, PlacementGroupId = Id, BundleIndex = bundleIndex };
+        var hint = new PlacementHint { Kind = PlacementKind.PlacementGroup, PlacementGroupId = Id, BundleIndex = bundleIndex, Group = Membership(captureChildTasks) };
         if ((asksForNothing || bundleIndex >= 0) && _bundleNodes is { } nodes)
         {
             var node = nodes[bundleIndex < 0 ? 0 : bundleIndex];

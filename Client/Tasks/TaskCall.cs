@@ -74,20 +74,20 @@ public readonly struct TaskCall<TResult>
         PlacementHint placement;
         if (options is null)
         {
-            resources = ResourceShape.OneCpu;
+            (resources, placement) = GroupCapture.Current() is { } captured
+                ? GroupCapture.Place(ResourceShape.OneCpu, captured, nameof(TaskOptions))
+                : (ResourceShape.OneCpu, PlacementHint.Default);
             maxRetries = 3;
             retryExceptions = null;
             name = null;
-            placement = PlacementHint.Default;
         }
         else
         {
             options.Validate();
-            resources = options.ToResourceSet();
+            (resources, placement) = options.ToPlacement();
             maxRetries = options.MaxRetries < 0 ? int.MaxValue : options.MaxRetries;
             retryExceptions = options.ToExceptionRetry();
             name = options.Name;
-            placement = options.ToPlacementHint();
         }
 
         var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, _ray.Namespace, placement, numReturns, out var others);

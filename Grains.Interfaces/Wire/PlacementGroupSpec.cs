@@ -63,3 +63,20 @@ public sealed record PlacementGroupInfo
     /// <summary>Why a pending group is pending (for diagnostics); null otherwise.</summary>
     [Id(4)] public string? PendingReason { get; init; }
 }
+
+/// <summary>The placement group a task or actor runs in, as its work travels (Ray's current placement group): what its
+/// code's <c>RayContext.PlacementGroup</c> returns and, with <see cref="CaptureChildTasks"/>, the group its child tasks
+/// and actors are placed in when they name no group or strategy of their own (Ray's
+/// <c>placement_group_capture_child_tasks</c>).</summary>
+/// <param name="Id">The group's id.</param>
+/// <param name="Name">Its name, if it has one.</param>
+/// <param name="Strategy">How its bundles are laid over nodes.</param>
+/// <param name="Bundles">The bundles' shapes, in index order (a captured child is checked against them).</param>
+/// <param name="CaptureChildTasks">True when the work's children go into the group too (and theirs, in turn).</param>
+[GenerateSerializer, Immutable, Alias("orleansray.placementgroupmembership")]
+public sealed record PlacementGroupMembership(
+    [property: Id(0)] Guid Id,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] PlacementGroupStrategy Strategy,
+    [property: Id(3)] ResourceSet[] Bundles,
+    [property: Id(4)] bool CaptureChildTasks);

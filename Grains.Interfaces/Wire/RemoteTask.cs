@@ -34,6 +34,9 @@ public sealed record RemoteTask
     /// (or those deriving from them, compared by the full names of the thrown type and its base types) run the task
     /// again while <see cref="MaxRetries"/> lasts; null: <see cref="RetryExceptions"/> decides alone. Never set with it.</summary>
     [Id(13)] public string[]? RetryExceptionTypes { get; init; }
+    /// <summary>The placement group the task runs in (its <see cref="PlacementHint.Group"/> at the owner), for its code
+    /// and its children; null when it runs in none. The owner has placed it already: the node only passes it on.</summary>
+    [Id(14)] public OrleansRay.Grains.PlacementGroupMembership? Group { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object
     /// completes with the item count. Ids from 20 on: see docs/adr/0013-streaming-generators.md.</summary>
@@ -99,6 +102,9 @@ public sealed record PlacementHint
     /// <summary>PlacementGroup: the group and bundle (-1: any bundle).</summary>
     [Id(3)] public Guid PlacementGroupId { get; init; }
     [Id(4)] public int BundleIndex { get; init; } = -1;
+    /// <summary>PlacementGroup: the group as the work's code sees it, and whether its children go into it too; null for
+    /// every other kind.</summary>
+    [Id(5)] public OrleansRay.Grains.PlacementGroupMembership? Group { get; init; }
 }
 
 /// <summary>The kinds of <see cref="PlacementHint"/>.</summary>

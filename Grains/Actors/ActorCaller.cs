@@ -32,6 +32,12 @@ internal sealed class ActorCaller
     /// Set before the instance's constructor runs.</summary>
     public bool WasRestarted { get; set; }
 
+    /// <summary>The placement group the actor instance this submitter is lives in (its creation's
+    /// <see cref="PlacementHint.Group"/>): its code's <c>RayContext.PlacementGroup</c>, and where the tasks and actors it
+    /// submits go when it captures them. Null for a driver's or a task's submitter, and for an actor in no group. Set with
+    /// <see cref="ActorClass"/>.</summary>
+    public Grains.PlacementGroupMembership? Group { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

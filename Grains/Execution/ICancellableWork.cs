@@ -13,4 +13,7 @@ internal interface ICancellableWork
     /// <summary>Which attempt of the task runs: 0 for the first, 1 for the first retry (the <c>attempt</c> column of
     /// <c>list tasks</c>).</summary>
     int AttemptNumber { get; }
+
+    /// <summary>The placement group the task runs in (Ray's current placement group); null when none.</summary>
+    Grains.PlacementGroupMembership? Group { get; }
 }

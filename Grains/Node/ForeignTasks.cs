@@ -102,6 +102,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 Job = JobScope.For(task.JobDriver, task.Namespace),
                 ReplyTo = replyTo,
                 DriverOwned = task.DriverOwned,
+                Group = task.Group,
                 OtherReturns = task.OtherReturnIds is { } ids ? Array.ConvertAll(ids, static id => new ObjectEntry(id)) : null,
                 Generator = task.Streaming ? new GeneratorItemSender(_runtime.Replies, _runtime.Node.Name, replyTo, task.Id, task.Name ?? function.DisplayName, task.GeneratorBackpressure, task.DriverOwned ? task.JobDriver : default) : null,
             };

@@ -93,6 +93,25 @@ internal sealed class ReturnValues
 /// together from one outcome, and an error fails them all.</summary>
 internal static class MultipleReturns
 {
+    /// <summary>True once <paramref name="first"/> and each of <paramref name="others"/> (null: none) is complete.</summary>
+    public static bool AllComplete(ObjectEntry first, ObjectEntry[]? others)
+    {
+        if (!first.IsComplete)
+        {
+            return false;
+        }
+
+        foreach (var other in others ?? [])
+        {
+            if (!other.IsComplete)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The ids of <paramref name="others"/> (returns 2..N), or null when there are none.</summary>
     public static ObjectId[]? Ids(ObjectEntry[]? others)
     {

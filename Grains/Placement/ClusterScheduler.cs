@@ -322,6 +322,7 @@ internal sealed class ClusterScheduler : IDisposable
             OtherReturnIds = MultipleReturns.Ids(spec.OtherReturns),
             Streaming = spec.Generator is not null,
             GeneratorBackpressure = spec.Generator?.Backpressure ?? 0,
+            Group = spec.Group,
         });
         if (spec.Cancelled)
         {

@@ -55,6 +55,20 @@ internal sealed class ResourceClaim
             return new ResourceClaim(shape, shape, Array.Empty<(BundleKey, ResourceSet)>());
         }
 
+        // What one bundle lends also leaves its group's pool on the node (Ray's indexed and wildcard resources, both
+        // asked for by a task of one bundle): else work of the bundle and work of any bundle could together hold more
+        // than the group reserved here.
+        foreach (var (key, amounts) in bundles.Where(b => !b.Key.IsGroupPool).ToList())
+        {
+            var pool = new BundleKey(key.PlacementGroupId, BundleKey.AnyBundle);
+            if (!bundles.TryGetValue(pool, out var pooled))
+            {
+                bundles[pool] = pooled = new();
+            }
+
+            pooled.AddRange(amounts);
+        }
+
         return new ResourceClaim(
             shape,
             node is null ? ResourceSet.Empty : ResourceSet.From(node),

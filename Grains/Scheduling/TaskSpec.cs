@@ -59,26 +59,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
     public int NumReturns => OtherReturns is null ? 1 : OtherReturns.Length + 1;
 
     /// <summary>True once every return object is complete (a rerun for a lost return has nothing left to do).</summary>
-    public bool ReturnsComplete
-    {
-        get
-        {
-            if (!Result.IsComplete)
-            {
-                return false;
-            }
-
-            foreach (var other in OtherReturns ?? [])
-            {
-                if (!other.IsComplete)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
+    public bool ReturnsComplete => MultipleReturns.AllComplete(Result, OtherReturns);
 
     /// <summary>Completes the task's return objects from its outcome: <see cref="Result"/> alone, or each of several
     /// returns with its element (<see cref="MultipleReturns.Complete"/>); an error fails them all.</summary>
@@ -144,6 +125,21 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
             if (!ReferenceEquals(value, PlacementHint.Default))
             {
                 Rare.Placement = value;
+            }
+        }
+    }
+
+    /// <summary>The placement group the task runs in (its code's <c>RayContext.PlacementGroup</c>, and where its children go
+    /// when it captures them): that of <see cref="Placement"/> at the owner; on a node running the task for another owner,
+    /// the one sent with it (such a spec has no placement: the owner placed it).</summary>
+    public Grains.PlacementGroupMembership? Group
+    {
+        get => _rare is { } rare ? rare.Group ?? rare.Placement.Group : null;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Group = value;
             }
         }
     }
@@ -372,6 +368,8 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
     TaskId ICancellableWork.TaskId => Id;
 
     int ICancellableWork.AttemptNumber => Math.Max(0, Attempt - 1);
+
+    Grains.PlacementGroupMembership? ICancellableWork.Group => Group;
 
     /// <summary>Where the task is now.</summary>
     public TaskState State

@@ -9,6 +9,7 @@ internal sealed class TaskSpecRareParts
     public string? Name;
     public ExceptionRetry? RetryExceptions;
     public PlacementHint Placement = PlacementHint.Default;
+    public Grains.PlacementGroupMembership? Group;
     public Grains.INodeEndpoint? ReplyTo;
     public bool DriverOwned;
     public IGeneratorSink? Generator;

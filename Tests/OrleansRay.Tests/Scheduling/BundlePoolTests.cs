@@ -1,0 +1,56 @@
+using OrleansRay.Scheduling;
+using Xunit;
+
+namespace OrleansRay.Tests.Scheduling;
+
+/// <summary>A group's pool on a node (Ray's wildcard bundle resources) next to its bundles: work of one bundle draws on
+/// the pool too, so work of one bundle and work of any bundle never hold more than the group reserved on the node.</summary>
+public sealed class BundlePoolTests
+{
+    private static readonly Guid Group = Guid.NewGuid();
+
+    private static ResourceSet Cpus(double n) => ResourceSet.From(new Dictionary<string, double> { ["CPU"] = n });
+
+    /// <summary>A claim of <paramref name="cpus"/> CPUs from bundle <paramref name="index"/> of the group (-1: any bundle).</summary>
+    private static ResourceClaim InBundle(int index, double cpus) =>
+        ResourceClaim.Of(ResourceSet.From(new Dictionary<string, double> { [new BundleKey(Group, index).ResourceName("CPU")] = cpus }));
+
+    private static double Named(ResourceLedger ledger, int index) =>
+        ledger.Available().ToDictionary().GetValueOrDefault(new BundleKey(Group, index).ResourceName("CPU"));
+
+    [Fact]
+    public void A_claim_of_one_bundle_also_claims_the_same_amounts_of_its_groups_pool()
+    {
+        var claim = InBundle(1, 1.5);
+        var parts = claim.Bundles.ToArray().ToDictionary(b => b.Bundle.BundleIndex, b => b.Amounts.ToDictionary()["CPU"]);
+        Assert.Equal(new Dictionary<int, double> { [1] = 1.5, [BundleKey.AnyBundle] = 1.5 }, parts);
+        Assert.True(claim.Node.IsEmpty);
+
+        var pooled = InBundle(-1, 0.5); // any bundle: the pool alone
+        Assert.Equal(BundleKey.AnyBundle, Assert.Single(pooled.Bundles.ToArray()).Bundle.BundleIndex);
+    }
+
+    [Fact]
+    public void Work_of_a_full_bundle_leaves_any_bundle_work_only_what_the_other_bundles_have()
+    {
+        var ledger = new ResourceLedger(Cpus(4));
+        Assert.True(ledger.ReserveBundles([new BundleReservation(Group, 0, Cpus(2)), new BundleReservation(Group, 1, Cpus(1))]));
+        Assert.Equal(3, Named(ledger, BundleKey.AnyBundle));
+
+        var bundleZero = InBundle(0, 2);
+        ledger.Take(bundleZero);
+        Assert.Equal(1, Named(ledger, BundleKey.AnyBundle)); // what placers on other nodes see of the pool here
+        Assert.True(ledger.Fits(InBundle(-1, 1)));
+        Assert.False(ledger.Fits(InBundle(-1, 1.5))); // before: the pool still showed 3, so 2 more CPUs than reserved could run
+
+        var anyBundle = InBundle(-1, 1);
+        ledger.Take(anyBundle);
+        Assert.False(ledger.Fits(InBundle(1, 1))); // the pool is spent: bundle 1's CPU is the one any-bundle work holds
+
+        ledger.Return(bundleZero);
+        ledger.Return(anyBundle);
+        Assert.Equal(3, Named(ledger, BundleKey.AnyBundle));
+        Assert.Equal(2, Named(ledger, 0));
+        Assert.True(ledger.Fits(InBundle(1, 1)));
+    }
+}
