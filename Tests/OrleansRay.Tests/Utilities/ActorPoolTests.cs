@@ -230,6 +230,34 @@ public sealed class ActorPoolTests
         Assert.Equal([1, 4, 9], again);
     }
 
+    [Fact]
+    public async Task Methods_that_return_nothing_map_and_submit_with_a_Unit_per_call_and_their_errors()
+    {
+        var (pool, ledger) = NewPool(3, nameof(Methods_that_return_nothing_map_and_submit_with_a_Unit_per_call_and_their_errors));
+
+        var ordered = await pool.MapAsync((w, x) => w.Record(x), Enumerable.Range(100, 30)).ToListAsync().AsTask().WaitAsync(Deadline);
+        Assert.Equal(30, ordered.Count);
+        var unordered = await pool.MapUnorderedAsync((w, x) => w.RecordSoon(x), Enumerable.Range(200, 30)).ToListAsync().AsTask().WaitAsync(Deadline);
+        Assert.Equal(30, unordered.Count);
+        Assert.Equal(Enumerable.Range(100, 30).Concat(Enumerable.Range(200, 30)), ledger.Recorded.Order());
+        Assert.Equal(1, ledger.MaxRunningOnOneActor);
+
+        pool.Submit((w, x) => w.RecordNow(x), 7);
+        pool.Submit((w, x) => w.Record(x), 13);
+        pool.Submit((w, x) => w.RecordSoon(x), 8);
+        Assert.Equal(default, await pool.GetNextAsync<Unit>(Deadline));
+        var error = await Assert.ThrowsAsync<RayTaskException>(() => pool.GetNextAsync<Unit>(Deadline));
+        Assert.Contains("unlucky input 13", error.Message, StringComparison.Ordinal);
+        Assert.Equal(default, await pool.GetNextAsync<Unit>(Deadline));
+        Assert.Contains(7, ledger.Recorded);
+        Assert.Contains(8, ledger.Recorded);
+        Assert.DoesNotContain(13, ledger.Recorded);
+
+        var failed = await Assert.ThrowsAsync<RayTaskException>(async () => await pool.MapAsync((w, x) => w.RecordNow(x), [12, 13, 14]).ToListAsync().AsTask().WaitAsync(Deadline));
+        Assert.Contains("unlucky input 13", failed.Message, StringComparison.Ordinal);
+        Assert.True(pool.HasFree);
+    }
+
     /// <summary>A type Orleans has no codec for: no [GenerateSerializer].</summary>
     private sealed class NotSerializable
     {

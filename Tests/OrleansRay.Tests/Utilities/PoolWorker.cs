@@ -14,6 +14,9 @@ public sealed class PoolLedger
 
     public ConcurrentDictionary<string, int> CallsPerActor { get; } = new();
 
+    /// <summary>The inputs of the calls that return nothing (<see cref="PoolWorker.Record"/> and its kin).</summary>
+    public ConcurrentBag<int> Recorded { get; } = new();
+
     public int MaxRunning { get; private set; }
 
     public int MaxRunningOnOneActor { get; private set; }
@@ -76,6 +79,28 @@ public sealed class PoolWorker
         {
             ledger.Leave(_name);
         }
+    }
+
+    /// <summary>Records <paramref name="x"/> and returns nothing (a <c>Task</c>), after the same work as
+    /// <see cref="Square"/> (13 is refused).</summary>
+    public async Task Record(int x)
+    {
+        await Square(x);
+        PoolLedger.Of(_test).Recorded.Add(x);
+    }
+
+    /// <summary>As <see cref="Record"/>, returning a <c>ValueTask</c>.</summary>
+    public async ValueTask RecordSoon(int x) => await Record(x);
+
+    /// <summary>As <see cref="Record"/>, returning <c>void</c> (no await: the call is done when it returns).</summary>
+    public void RecordNow(int x)
+    {
+        if (x == 13)
+        {
+            throw new InvalidOperationException($"unlucky input {x}");
+        }
+
+        PoolLedger.Of(_test).Recorded.Add(x);
     }
 
     /// <summary>As <see cref="Square"/>, once the test opens its gate: calls stay running, so later submissions wait
