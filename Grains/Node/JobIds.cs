@@ -19,7 +19,8 @@ internal static class JobIds
     /// <summary>How long the read of the job table made for a miss may take.</summary>
     public static readonly TimeSpan LookupDeadline = TimeSpan.FromSeconds(10);
 
-    /// <summary>At most this many job ids are kept (the job table keeps a bounded number of ended jobs too).</summary>
+    /// <summary>At most this many job ids, and as many drivers the table had no row for, are kept (the job table keeps a
+    /// bounded number of ended jobs too).</summary>
     private const int MaxKnown = 4096;
 
     private static readonly ConcurrentDictionary<string, string> Known = new(StringComparer.Ordinal);
@@ -83,6 +84,11 @@ internal static class JobIds
         if (Known.TryGetValue(key, out known))
         {
             return known;
+        }
+
+        if (MissedAt.Count > MaxKnown)
+        {
+            MissedAt.Clear(); // drivers long gone: one more read each if they are asked about again
         }
 
         MissedAt[key] = System.Diagnostics.Stopwatch.GetTimestamp();
