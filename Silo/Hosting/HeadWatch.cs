@@ -24,8 +24,9 @@ internal sealed partial class HeadWatch : BackgroundService
     public static readonly TimeSpan DefaultLostAfter = TimeSpan.FromSeconds(60);
 
     /// <summary>The environment variable that sets how long a worker waits for a silent head, in seconds (a positive
-    /// number; anything else keeps <see cref="DefaultLostAfter"/> and logs a warning).</summary>
-    public const string LostAfterVariable = "ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S";
+    /// number; anything else keeps <see cref="DefaultLostAfter"/> and logs a warning). The same variable connected
+    /// drivers read (<see cref="OrleansRay.Hosting.ClusterLossWatch.TimeoutVariable"/>): one name, defined once.</summary>
+    public const string LostAfterVariable = OrleansRay.Hosting.ClusterLossWatch.TimeoutVariable;
 
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(1);
 
