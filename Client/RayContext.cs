@@ -62,6 +62,37 @@ public static class RayContext
     /// </code></example>
     public static PlacementGroup? PlacementGroup => GroupCapture.Running() is { } group ? OrleansRay.PlacementGroup.From(group) : null;
 
+    /// <summary>The resources the running task holds while it runs, or the running actor holds for life (Ray's
+    /// <c>get_assigned_resources</c>): by resource name ("CPU", "GPU", "memory" in bytes, custom ones), as its options
+    /// asked, e.g. <c>{ ["CPU"] = 1 }</c> for a task with default options and empty for an actor with default options (an
+    /// actor holds no CPU unless asked, as in Ray). Resources taken from a placement-group bundle are given by their plain
+    /// names too. Empty outside a task or actor and in a driver.</summary>
+    /// <example>Size a task's own thread pool by the CPUs it asked for:
+    /// <c>var threads = (int)RayContext.AssignedResources.GetValueOrDefault("CPU", 1);</c></example>
+    public static IReadOnlyDictionary<string, double> AssignedResources
+    {
+        get
+        {
+            var context = TaskContext.IsSet ? TaskContext.Current : null;
+            var shape = context?.Work?.Resources ?? (context?.Submitter as Actors.ActorCaller)?.Resources;
+            if (shape is null || shape.IsEmpty)
+            {
+                return EmptyAmounts;
+            }
+
+            var plain = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, amount) in shape.Items)
+            {
+                var resource = Scheduling.BundleKey.TryParse(name, out var unnamed, out _) ? unnamed : name;
+                plain[resource] = plain.GetValueOrDefault(resource) + amount;
+            }
+
+            return plain;
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<string, double> EmptyAmounts = new Dictionary<string, double>();
+
     /// <summary>The id of the job the running code belongs to, as <c>orleansray list jobs</c> shows it (Ray's
     /// <c>get_job_id</c>): in a driver, its own (with several drivers in one process, that of <see cref="Ray.Current"/>,
     /// the one initialized last); in a task or actor method, its driver's (work submitted by tasks and by an actor belongs

@@ -38,6 +38,10 @@ internal sealed class ActorCaller
     /// <see cref="ActorClass"/>.</summary>
     public Grains.PlacementGroupMembership? Group { get; set; }
 
+    /// <summary>The resources the actor instance this submitter is holds for life (its creation's shape; bundle
+    /// resources under their group names); null for a driver's or a task's submitter. Set with <see cref="ActorClass"/>.</summary>
+    public ResourceSet? Resources { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

@@ -40,6 +40,7 @@ internal static class ActorInstance
             caller.ActorName = string.IsNullOrEmpty(spec.Options.Name) ? null : spec.Options.Name; // RayContext.ActorName: null unnamed
             caller.WasRestarted = restarted; // RayContext.WasActorRestarted
             caller.Group = spec.Options.Placement.Group; // RayContext.PlacementGroup; its children's group when it captures them
+            caller.Resources = spec.Options.Resources; // RayContext.AssignedResources
             var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;

@@ -14,6 +14,9 @@ internal interface ICancellableWork
     /// <c>list tasks</c>).</summary>
     int AttemptNumber { get; }
 
+    /// <summary>The resources the task holds while it runs (its shape; bundle resources under their group names).</summary>
+    ResourceSet Resources { get; }
+
     /// <summary>The placement group the task runs in (Ray's current placement group); null when none.</summary>
     Grains.PlacementGroupMembership? Group { get; }
 }

@@ -173,6 +173,36 @@ public sealed class PlacementGroupCaptureTests : IClassFixture<TwoNodeCaptureFix
         }
     }
 
+    public static string Assigned() =>
+        string.Join(",", RayContext.AssignedResources.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value}")));
+
+    [Fact]
+    public async Task Assigned_resources_are_what_the_task_or_actor_holds_by_plain_names()
+    {
+        Assert.Empty(RayContext.AssignedResources); // a driver holds nothing
+        Assert.Equal("CPU=1", await _ray.GetAsync(_ray.Task(Assigned).Remote(), Deadline));
+        Assert.Equal("CPU=0.5,side=1", await _ray.GetAsync(_ray.Task(Assigned).Options(new TaskOptions { NumCpus = 0.5, Resources = { ["side"] = 1 } }).Remote(), Deadline));
+        var plain = _ray.Actor(() => new AssignedReporter()).Remote();
+        Assert.Equal("|", await _ray.GetAsync(plain.Task(a => a.Both()).Remote(), Deadline)); // an actor holds no CPU unless asked
+        await _ray.KillAsync(plain);
+
+        var pg = await ReadyGroupAsync();
+        try
+        {
+            Assert.Equal("CPU=0.5,side=0.25", await _ray.GetAsync(_ray.Task(Assigned).Options(new TaskOptions
+            {
+                NumCpus = 0.5, Resources = { ["side"] = 0.25 }, PlacementGroup = pg, BundleIndex = 1,
+            }).Remote(), Deadline));
+            var inBundle = _ray.Actor(() => new AssignedReporter()).Options(new ActorOptions { NumCpus = 2, PlacementGroup = pg }).Remote();
+            Assert.Equal("CPU=2|CPU=2", await _ray.GetAsync(inBundle.Task(a => a.Both()).Remote(), Deadline));
+            await _ray.KillAsync(inBundle);
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(pg);
+        }
+    }
+
     public async Task InitializeAsync() => await PlacementGroupTests.WaitAllFreeAsync(_ray, 4);
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -215,4 +245,12 @@ public sealed class Spawner
 public sealed class NodeReporterInGroup
 {
     public string Here() => PlacementGroupCaptureTests.Here();
+}
+
+/// <summary>Reports <see cref="RayContext.AssignedResources"/> as its constructor and a method saw them: "CTOR|METHOD".</summary>
+public sealed class AssignedReporter
+{
+    private readonly string _constructed = PlacementGroupCaptureTests.Assigned();
+
+    public string Both() => $"{_constructed}|{PlacementGroupCaptureTests.Assigned()}";
 }
