@@ -26,6 +26,9 @@ namespace OrleansRay.Silo.Hosting;
 /// the head, the address file; it removes its pid file when it stops.</remarks>
 internal static partial class NodeHost
 {
+    /// <summary>How long after a node's start the Orleans watchdog's warnings are dropped (its first one is bogus).</summary>
+    private static readonly TimeSpan WatchdogQuietStart = TimeSpan.FromSeconds(30);
+
     /// <summary>Builds the node's host without starting it.</summary>
     /// <param name="settings">The node's settings.</param>
     /// <param name="primaryNode">Without --storage: the head's node endpoint a worker joins through (null on the head).</param>
@@ -81,6 +84,11 @@ internal static partial class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Polly (Orleans' placement retries) logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Orleans 10.4.2's watchdog warns at its first check that its participant check "has not completed for" the
+        // machine's uptime (it measures from a timestamp of 0). Its warnings in the node's first WatchdogQuietStart are
+        // dropped; later ones (a real stall of the runtime) are kept.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", level => level >= LogLevel.Error || (level >= LogLevel.Warning && started.Elapsed > WatchdogQuietStart));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         // The node's object store process started before this host and stops after it (RunAsync).
         builder.Services.AddSingleton(store);
