@@ -26,6 +26,15 @@ internal static class ActorGrains
                 "ActorOptions.ConcurrencyGroups is not supported for an actor behind a grain interface: its calls are Orleans grain calls, bounded by MaxConcurrency. " +
                 "Use a class actor (ray.Actor(() => new ...)) for concurrency groups.", nameof(options));
         }
+
+        if (options.PlacementGroupCaptureChildTasks)
+        {
+            throw new ArgumentException(
+                "ActorOptions.PlacementGroupCaptureChildTasks is not supported for an actor behind a grain interface: its methods run as Orleans grain calls, " +
+                "outside any task, so the work they submit cannot know the group. Give that work TaskOptions.PlacementGroup itself, or use a class actor " +
+                "(ray.Actor(() => new ...)).", nameof(options));
+        }
+
         var actorId = ActorId.NewId();
         TActor proxy;
         try

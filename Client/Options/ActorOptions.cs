@@ -97,12 +97,15 @@ public sealed class ActorOptions
 
     /// <summary>Ray's <c>placement_group_capture_child_tasks</c>: the tasks this actor submits and the actors it creates
     /// run in <see cref="PlacementGroup"/> too (any bundle), and capture their own children in turn, unless they name a
-    /// group or a <see cref="SchedulingStrategy"/> of their own. Default: false (children are placed as if submitted by
-    /// the driver). Needs <see cref="PlacementGroup"/>.</summary>
+    /// group or a <see cref="SchedulingStrategy"/> of their own. Default: false: the children of work that names its group
+    /// are placed as if the driver submitted them, while work that was itself captured captures its children whatever
+    /// this says (as in Ray: only a <see cref="SchedulingStrategy"/> of their own takes them out). Needs
+    /// <see cref="PlacementGroup"/>.</summary>
     /// <remarks>A captured child takes its resources from a bundle, so a group whose bundles its members already fill
     /// leaves their children waiting until one frees, as in Ray; a child that no bundle could ever hold is refused with
     /// <see cref="ArgumentException"/> when it is submitted. Code in the group reads it from
-    /// <see cref="RayContext.PlacementGroup"/>.</remarks>
+    /// <see cref="RayContext.PlacementGroup"/>. An actor behind a grain interface (<c>CreateActorAsync</c>) refuses it with
+    /// <see cref="ArgumentException"/>: its methods run as grain calls, outside any task.</remarks>
     public bool PlacementGroupCaptureChildTasks { get; set; }
 
     /// <summary>A copy whose dictionaries are its own (a new option must be added here too).</summary>

@@ -35,6 +35,10 @@ internal sealed class Lease : IWorkerSlot
     /// <summary>True once a forced cancel freed its resources; the loop stops after the running function returns.</summary>
     public volatile bool Abandoned;
 
+    /// <summary>True once the lease was released (its resources returned): a Get its code still starts or ends after
+    /// that moves nothing (under the engine's lock).</summary>
+    public bool Ended;
+
     private int _claimed;
 
     /// <summary>Claims the queued lease's loop for the caller: each time the lease is queued, exactly one of the worker

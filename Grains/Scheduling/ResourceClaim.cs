@@ -75,5 +75,29 @@ internal sealed class ResourceClaim
             bundles.Select(b => (b.Key, ResourceSet.From(b.Value))).ToArray());
     }
 
+    /// <summary>What a task under this claim gives back while it waits in a Get: its CPUs, from the node and from its
+    /// bundle, as Ray's raylet releases only a blocked worker's CPUs. Its GPUs, memory and custom resources stay held
+    /// (<see cref="HeldWhileBlocked"/>), so no other task starts on a GPU that a waiting task holds. Made on first use.</summary>
+    public ResourceClaim WhileBlocked => _whileBlocked ??= Part(cpus: true);
+
+    /// <summary>What stays held while the task waits in a Get: everything but <see cref="WhileBlocked"/>.</summary>
+    public ResourceClaim HeldWhileBlocked => _heldWhileBlocked ??= Part(cpus: false);
+
+    private ResourceClaim? _whileBlocked;
+    private ResourceClaim? _heldWhileBlocked;
+
+    /// <summary>This claim's CPU amounts (<paramref name="cpus"/> true) or all its other amounts.</summary>
+    private ResourceClaim Part(bool cpus)
+    {
+        static bool IsCpu(string resource) => resource == ResourceSet.Cpu;
+        var shape = ResourceSet.From(Shape.Items.Where(kv => IsCpu(BundleKey.TryParse(kv.Key, out var resource, out _) ? resource : kv.Key) == cpus));
+        var node = ResourceSet.From(Node.Items.Where(kv => IsCpu(kv.Key) == cpus));
+        var bundles = _bundles
+            .Select(b => (b.Bundle, Amounts: ResourceSet.From(b.Amounts.Items.Where(kv => IsCpu(kv.Key) == cpus))))
+            .Where(b => !b.Amounts.IsEmpty)
+            .ToArray();
+        return new ResourceClaim(shape, node, bundles);
+    }
+
     public override string ToString() => Shape.ToString();
 }

@@ -341,11 +341,7 @@ internal sealed partial class SchedulerEngine : IDisposable
     private void ReleaseLeaseLocked(Lease lease)
     {
         _leases.Remove(lease.Id);
-        if (!lease.Blocked)
-        {
-            lease.Class.ActiveLeases--;
-            _resources.Return(lease.Class.Claim);
-        }
+        LeaseResources.End(_resources, lease);
 
         if (lease.Class.ExtraLeases > 0)
         {

@@ -160,6 +160,11 @@ public sealed class PlacementGroupCaptureTests : IClassFixture<TwoNodeCaptureFix
         var pg = await ReadyGroupAsync();
         try
         {
+            // An actor behind a grain interface runs its methods as grain calls, outside any task: it cannot capture.
+            var grainActor = await Assert.ThrowsAsync<ArgumentException>(() => _ray.CreateActorAsync<TestGrainActors.ICounterActor>(
+                new ActorOptions { PlacementGroup = pg, PlacementGroupCaptureChildTasks = true }));
+            Assert.Contains("not supported for an actor behind a grain interface", grainActor.Message);
+
             var failure = await Assert.ThrowsAsync<RayTaskException>(() => _ray.GetAsync(_ray.Task(ChildLargerThanEveryBundle).Options(new TaskOptions
             {
                 NumCpus = 0, PlacementGroup = pg, PlacementGroupCaptureChildTasks = true,

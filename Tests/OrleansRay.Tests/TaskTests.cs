@@ -219,6 +219,36 @@ public sealed class TaskTests
     }
 
     [Fact]
+    public async Task A_task_waiting_in_a_Get_gives_back_its_CPUs_and_keeps_its_other_resources()
+    {
+        var gate = "blocked-keeps-" + Guid.NewGuid().ToString("N");
+        var holder = _ray.Task(HoldAllAndWait, gate).Options(new TaskOptions { NumCpus = 4, Resources = { ["accel"] = 2 } }).Remote();
+
+        // While it waits, its 4 CPUs are free for other work (Ray's release of a blocked worker's CPUs), but not its
+        // accelerators (a GPU stays with the task that waits, as in Ray): both read from one snapshot of the node.
+        IReadOnlyDictionary<string, double> free = new Dictionary<string, double>();
+        await Eventually.TrueAsync(async () => (free = await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU") == 4, Deadline, "the waiting task's CPUs are given back");
+        Assert.Equal(0, free.GetValueOrDefault("accel"));
+        Assert.Equal(16, await _ray.GetAsync(_ray.Task(Square, 4).Options(new TaskOptions { NumCpus = 4 }).Remote(), Deadline));
+
+        Gates.Get(gate).Set();
+        Assert.Equal(1, await _ray.GetAsync(holder, Deadline));
+        await Eventually.TrueAsync(async () =>
+        {
+            var after = await _ray.AvailableResourcesAsync();
+            return after.GetValueOrDefault("CPU") == 4 && after.GetValueOrDefault("accel") == 2;
+        }, Deadline, "everything is free once it ends");
+    }
+
+    public static async Task<int> HoldAllAndWait(string gate)
+    {
+        var ray = Ray.Current;
+        return await ray.GetAsync(ray.Task(WaitForGate, gate).Options(new TaskOptions { NumCpus = 0 }).Remote(), Deadline);
+    }
+
+    public static int WaitForGate(string gate) => Gates.Get(gate).Wait(Deadline) ? 1 : 0;
+
+    [Fact]
     public async Task Ray_Current_and_RayContext_inside_a_task_describe_the_task()
     {
         var name = await _ray.Task(CurrentFunction).Remote();

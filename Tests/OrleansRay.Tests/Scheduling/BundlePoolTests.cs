@@ -53,4 +53,34 @@ public sealed class BundlePoolTests
         Assert.Equal(2, Named(ledger, 0));
         Assert.True(ledger.Fits(InBundle(1, 1)));
     }
+
+    [Fact]
+    public void A_claim_waiting_in_a_Get_gives_back_only_its_CPUs_from_the_node_and_its_bundle()
+    {
+        var claim = ResourceClaim.Of(ResourceSet.From(new Dictionary<string, double>
+        {
+            ["CPU"] = 2, ["GPU"] = 1, ["memory"] = 100,
+            [new BundleKey(Group, 0).ResourceName("CPU")] = 1, [new BundleKey(Group, 0).ResourceName("GPU")] = 0.5,
+        }));
+
+        var released = claim.WhileBlocked;
+        Assert.Equal(new Dictionary<string, double> { ["CPU"] = 2 }, released.Node.ToDictionary());
+        Assert.All(released.Bundles.ToArray(), b => Assert.Equal(new Dictionary<string, double> { ["CPU"] = 1 }, b.Amounts.ToDictionary()));
+        Assert.Equal(2, released.Bundles.Length); // the bundle and its group's pool
+
+        var kept = claim.HeldWhileBlocked;
+        Assert.Equal(new Dictionary<string, double> { ["GPU"] = 1, ["memory"] = 100 }, kept.Node.ToDictionary());
+        Assert.All(kept.Bundles.ToArray(), b => Assert.Equal(new Dictionary<string, double> { ["GPU"] = 0.5 }, b.Amounts.ToDictionary()));
+
+        // Together they are the whole claim: a task that blocks, resumes and ends leaves the ledger as it found it.
+        var ledger = new ResourceLedger(ResourceSet.From(new Dictionary<string, double> { ["CPU"] = 4, ["GPU"] = 2, ["memory"] = 1000 }));
+        Assert.True(ledger.ReserveBundles([new BundleReservation(Group, 0, ResourceSet.From(new Dictionary<string, double> { ["CPU"] = 1, ["GPU"] = 1 }))]));
+        var before = ledger.Available().ToDictionary();
+        ledger.Take(claim);
+        ledger.Return(released);
+        Assert.Equal(2, ledger.Available().ToDictionary()["GPU_group_" + Group.ToString("N")] + 1.5); // 0.5 of the pool's GPU still held
+        ledger.Take(released);
+        ledger.Return(claim);
+        Assert.Equal(before, ledger.Available().ToDictionary());
+    }
 }
