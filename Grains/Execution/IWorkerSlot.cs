@@ -5,9 +5,12 @@ namespace OrleansRay.Execution;
 /// cannot deadlock a full node. Implemented by the Scheduling layer's lease.</summary>
 internal interface IWorkerSlot
 {
-    /// <summary>Hands the slot's resources back to the scheduler while the task waits.</summary>
-    void ReleaseWhileBlocked();
+    /// <summary>Hands the slot's CPUs back to the scheduler while task <paramref name="work"/> waits (once for all the
+    /// task's waits at a time); false when the slot runs another task now (the wait's task returned without waiting for
+    /// it) or ended: such a wait moves nothing.</summary>
+    bool ReleaseWhileBlocked(ICancellableWork? work);
 
-    /// <summary>Takes the resources again (may wait for them) before the task continues.</summary>
-    void ReacquireAfterBlocked();
+    /// <summary>Ends a wait that <see cref="ReleaseWhileBlocked"/> counted; the CPUs are taken again (without waiting for
+    /// them) when it was the task's last open wait.</summary>
+    void ReacquireAfterBlocked(ICancellableWork? work);
 }

@@ -60,7 +60,8 @@ internal sealed class ObjectWaiter
 
         var waiter = new ObjectWaiter(missing, stopOnFailure);
         var registered = 0;
-        var slot = TaskContext.Current?.Slot;
+        var context = TaskContext.Current;
+        var slot = context?.Slot;
         var released = false;
         try
         {
@@ -77,8 +78,7 @@ internal sealed class ObjectWaiter
 
             if (slot is not null)
             {
-                slot.ReleaseWhileBlocked();
-                released = true;
+                released = slot.ReleaseWhileBlocked(context!.Work);
             }
 
             var wait = timeout is { } limit ? waiter._done.Task.WaitAsync(limit, cancellationToken) : waiter._done.Task.WaitAsync(cancellationToken);
@@ -96,7 +96,7 @@ internal sealed class ObjectWaiter
         {
             if (released)
             {
-                slot!.ReacquireAfterBlocked();
+                slot!.ReacquireAfterBlocked(context!.Work);
             }
 
             for (var i = 0; i < registered; i++)

@@ -29,8 +29,13 @@ internal sealed class Lease : IWorkerSlot
     /// <summary>Tasks run under this lease since it was granted.</summary>
     public int Executed;
 
-    /// <summary>True while its task waits in a Get and has handed its resources back.</summary>
-    public bool Blocked;
+    /// <summary>Waits its current task has open (several when it waits for more than one thing at once, e.g.
+    /// <c>Task.WhenAll</c> of two gets); above 0 its CPUs are handed back (<see cref="LeaseResources"/>). Under the
+    /// engine's lock.</summary>
+    public int Waits;
+
+    /// <summary>True while its task waits for objects and has handed its CPUs back.</summary>
+    public bool Blocked => Waits > 0;
 
     /// <summary>True once a forced cancel freed its resources; the loop stops after the running function returns.</summary>
     public volatile bool Abandoned;
@@ -52,8 +57,8 @@ internal sealed class Lease : IWorkerSlot
     public void Abandon(TaskSpec spec) => Class.Engine.Abandon(this, spec);
 
     /// <inheritdoc/>
-    public void ReleaseWhileBlocked() => Class.Engine.ReleaseWhileBlocked(this);
+    public bool ReleaseWhileBlocked(ICancellableWork? work) => Class.Engine.ReleaseWhileBlocked(this, work);
 
     /// <inheritdoc/>
-    public void ReacquireAfterBlocked() => Class.Engine.ReacquireAfterBlocked(this);
+    public void ReacquireAfterBlocked(ICancellableWork? work) => Class.Engine.ReacquireAfterBlocked(this, work);
 }

@@ -7,33 +7,45 @@ namespace OrleansRay.Scheduling;
 /// a GPU (or custom resource) that a waiting task holds.</remarks>
 internal static class LeaseResources
 {
-    /// <summary>The lease's task waits in a Get: its CPUs go back, and it stops counting against its shape's lease cap
-    /// (for zero-resource tasks the cap is the only bound, and waiting ones must not keep the tasks they wait for from
-    /// starting). False when nothing changed (already waiting, cancelled by force, or ended).</summary>
-    public static bool Block(ResourceLedger ledger, Lease lease)
+    /// <summary>A wait of the lease's task <paramref name="work"/> starts. Its first open wait gives the CPUs back and
+    /// stops the lease counting against its shape's lease cap (for zero-resource tasks the cap is the only bound, and
+    /// waiting ones must not keep the tasks they wait for from starting); later ones are counted. False, and nothing
+    /// counted, when the lease runs another task now (<paramref name="work"/> returned without waiting for this wait),
+    /// was cancelled by force, or ended.</summary>
+    /// <param name="released">True when the CPUs went back now (the caller grants what now fits).</param>
+    public static bool Block(ResourceLedger ledger, Lease lease, Execution.ICancellableWork? work, out bool released)
     {
-        if (lease.Blocked || lease.Abandoned || lease.Ended)
+        released = false;
+        if (lease.Abandoned || lease.Ended || !ReferenceEquals(lease.Current, work))
         {
             return false;
         }
 
-        lease.Blocked = true;
-        ledger.Return(lease.Class.Claim.WhileBlocked);
-        lease.Class.ActiveLeases--;
+        if (lease.Waits++ == 0)
+        {
+            ledger.Return(lease.Class.Claim.WhileBlocked);
+            lease.Class.ActiveLeases--;
+            released = true;
+        }
+
         return true;
     }
 
-    /// <summary>The waiting task resumes: its CPUs are taken again (the node may be briefly over-subscribed, as in Ray).</summary>
-    public static void Resume(ResourceLedger ledger, Lease lease)
+    /// <summary>A counted wait of <paramref name="work"/> ends; the last open one takes the CPUs again (the node may be
+    /// briefly over-subscribed, as in Ray). Nothing moves when the lease runs another task now, was cancelled by force
+    /// or ended (a lease whose task returned with waits open ends, <see cref="End"/>).</summary>
+    public static void Resume(ResourceLedger ledger, Lease lease, Execution.ICancellableWork? work)
     {
-        if (!lease.Blocked || lease.Abandoned || lease.Ended)
+        if (lease.Abandoned || lease.Ended || lease.Waits == 0 || !ReferenceEquals(lease.Current, work))
         {
             return;
         }
 
-        lease.Blocked = false;
-        ledger.Take(lease.Class.Claim.WhileBlocked);
-        lease.Class.ActiveLeases++;
+        if (--lease.Waits == 0)
+        {
+            ledger.Take(lease.Class.Claim.WhileBlocked);
+            lease.Class.ActiveLeases++;
+        }
     }
 
     /// <summary>A forced cancel: everything the lease still holds goes back now (its thread finishes the function and

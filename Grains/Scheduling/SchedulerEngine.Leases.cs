@@ -5,28 +5,29 @@ internal sealed partial class SchedulerEngine
 {
     /// <summary>The task running under <paramref name="lease"/> waits for objects: its CPUs go back meanwhile
     /// (<see cref="LeaseResources.Block"/>), and what now fits is granted.</summary>
-    public void ReleaseWhileBlocked(Lease lease)
+    public bool ReleaseWhileBlocked(Lease lease, Execution.ICancellableWork? work)
     {
         var started = default(StartedLeases);
+        bool counted;
         lock (_gate)
         {
-            if (!LeaseResources.Block(_resources, lease))
+            counted = LeaseResources.Block(_resources, lease, work, out var released);
+            if (released)
             {
-                return;
+                GrantLocked(ref started);
             }
-
-            GrantLocked(ref started);
         }
 
         Start(started);
+        return counted;
     }
 
-    /// <summary>The waiting task resumes (<see cref="LeaseResources.Resume"/>).</summary>
-    public void ReacquireAfterBlocked(Lease lease)
+    /// <summary>A wait of the task ends (<see cref="LeaseResources.Resume"/>).</summary>
+    public void ReacquireAfterBlocked(Lease lease, Execution.ICancellableWork? work)
     {
         lock (_gate)
         {
-            LeaseResources.Resume(_resources, lease);
+            LeaseResources.Resume(_resources, lease, work);
         }
     }
 

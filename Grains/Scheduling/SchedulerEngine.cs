@@ -227,7 +227,9 @@ internal sealed partial class SchedulerEngine : IDisposable
 
             var cls = lease.Class;
             cls.Finished++;
-            var yieldToOthers = lease.Executed >= FairnessQuantum && HasStarvedClassLocked(cls);
+            // A task that returned with waits still open (started in the background) gave its CPUs back: the lease
+            // ends rather than take them again for the next task past what is free; that task gets a lease of its own.
+            var yieldToOthers = lease.Blocked || (lease.Executed >= FairnessQuantum && HasStarvedClassLocked(cls));
             if (!yieldToOthers)
             {
                 while (cls.Ready.Count > 0)

@@ -65,6 +65,9 @@ public sealed class LogsCommandTests : IAsyncLifetime, IDisposable
         // time since the machine booted (it measures from a timestamp of 0); a node hides that one line.
         foreach (var node in Cluster.RunningNodes)
         {
+            // The watchdog checks once a second from its silo's start: read the log once the node has run a few seconds.
+            var started = System.Diagnostics.Process.GetProcessById(node.Process.Pid).StartTime.ToUniversalTime();
+            await Poll.UntilAsync(() => DateTime.UtcNow - started > TimeSpan.FromSeconds(5), Deadline, $"{node} to have run for 5 s");
             var content = await File.ReadAllTextAsync(node.LogFile!);
             Assert.Contains("OrleansRay", content, StringComparison.Ordinal); // the node has logged its start
             Assert.DoesNotContain("has not completed for", content, StringComparison.Ordinal);

@@ -240,6 +240,95 @@ public sealed class TaskTests
         }, Deadline, "everything is free once it ends");
     }
 
+    [Fact]
+    public async Task A_task_waiting_for_two_things_at_once_keeps_its_CPUs_given_back_until_both_waits_end()
+    {
+        // Four parents fill the node's 4 CPUs; each waits for a quick 0-CPU child and, at the same time, for a 1-CPU
+        // child that can only start once a parent's CPU is free. The quick wait's end must not take the CPU back while
+        // the other wait is still open, or no 1-CPU child ever starts.
+        var parents = Enumerable.Range(0, 4).Select(i => _ray.Task(WaitForTwoAtOnce, i).Remote()).ToArray();
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => i + (i + 1)), await _ray.GetAsync(parents, Deadline));
+    }
+
+    public static async Task<int> WaitForTwoAtOnce(int i)
+    {
+        var ray = Ray.Current;
+        var slow = ray.Task(DelayThen, 300, i).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        var quick = ray.Task(DelayThen, 20, i).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        var needsCpu = ray.Task(PlusOne, slow).Remote();
+        var both = await Task.WhenAll(ray.GetAsync(quick, Deadline).AsTask(), ray.GetAsync(needsCpu, Deadline).AsTask());
+        return both[0] + both[1];
+    }
+
+    public static async Task<int> DelayThen(int milliseconds, int value)
+    {
+        await Task.Delay(milliseconds);
+        return value;
+    }
+
+    public static int PlusOne(int x) => x + 1;
+
+    [Fact]
+    public async Task A_wait_started_by_a_task_that_already_returned_gives_away_no_CPU_of_the_next_task()
+    {
+        var key = "late-wait-" + Guid.NewGuid().ToString("N");
+        // The first task starts a wait in the background and returns; its lease runs the next tasks of its shape. The
+        // late wait must not hand back the CPU those tasks hold: never more than the node's 4 run at once.
+        var first = _ray.Task(ReturnWhileWaiting, key).Remote();
+        var others = Enumerable.Range(0, 12).Select(_ => _ray.Task(OccupyBriefly, key).Remote()).ToArray();
+        Assert.Equal(1, await _ray.GetAsync(first, Deadline));
+        Assert.Equal(Enumerable.Repeat(1, 12), await _ray.GetAsync(others, Deadline));
+        Assert.InRange(Running.Max(key), 1, 4);
+
+        Gates.Get(key).Set(); // the background wait ends: it moves nothing
+        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU") == 4, Deadline, "all 4 CPUs free");
+        Assert.Equal(4, (await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU")); // and not more
+    }
+
+    public static int ReturnWhileWaiting(string gate)
+    {
+        var ray = Ray.Current;
+        var child = ray.Task(WaitForGate, gate).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        _ = Task.Run(async () => await ray.GetAsync(child, Deadline)); // a wait this task does not wait for
+        Thread.Sleep(50); // gives the background wait a chance to start before the task returns, or just after
+        return 1;
+    }
+
+    public static int OccupyBriefly(string key)
+    {
+        Running.Enter(key);
+        Thread.Sleep(100);
+        Running.Leave(key);
+        return 1;
+    }
+
+    /// <summary>How many calls of a key run at once, and the most that ever did.</summary>
+    private static class Running
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> Counts = new();
+
+        public static void Enter(string key)
+        {
+            var counts = Counts.GetOrAdd(key, _ => new int[2]);
+            lock (counts)
+            {
+                counts[0]++;
+                counts[1] = Math.Max(counts[1], counts[0]);
+            }
+        }
+
+        public static void Leave(string key)
+        {
+            var counts = Counts[key];
+            lock (counts)
+            {
+                counts[0]--;
+            }
+        }
+
+        public static int Max(string key) => Counts.TryGetValue(key, out var counts) ? counts[1] : 0;
+    }
+
     public static async Task<int> HoldAllAndWait(string gate)
     {
         var ray = Ray.Current;
