@@ -9,11 +9,9 @@ public sealed class BundleRetirementTests
 {
     private static readonly Guid Group = Guid.NewGuid();
 
-    private static ResourceSet Cpus(double n) => ResourceSet.From(new Dictionary<string, double> { ["CPU"] = n });
+    private static ResourceSet Cpus(double n) => BundleClaims.Cpus(n);
 
-    /// <summary>A claim of <paramref name="cpus"/> CPUs from bundle <paramref name="index"/> of the group (-1: any bundle).</summary>
-    private static ResourceClaim InBundle(int index, double cpus) =>
-        ResourceClaim.Of(ResourceSet.From(new Dictionary<string, double> { [new BundleKey(Group, index).ResourceName("CPU")] = cpus }));
+    private static ResourceClaim InBundle(int index, double cpus) => BundleClaims.InBundle(Group, index, cpus);
 
     private static double FreeCpus(ResourceLedger ledger) => ledger.Available().ToDictionary().GetValueOrDefault("CPU");
 
