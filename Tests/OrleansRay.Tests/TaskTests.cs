@@ -243,90 +243,68 @@ public sealed class TaskTests
     [Fact]
     public async Task A_task_waiting_for_two_things_at_once_keeps_its_CPUs_given_back_until_both_waits_end()
     {
-        // Four parents fill the node's 4 CPUs; each waits for a quick 0-CPU child and, at the same time, for a 1-CPU
-        // child that can only start once a parent's CPU is free. The quick wait's end must not take the CPU back while
-        // the other wait is still open, or no 1-CPU child ever starts.
-        var parents = Enumerable.Range(0, 4).Select(i => _ray.Task(WaitForTwoAtOnce, i).Remote()).ToArray();
-        Assert.Equal(Enumerable.Range(0, 4).Select(i => i + (i + 1)), await _ray.GetAsync(parents, Deadline));
+        // Four parents fill the node's 4 CPUs; each waits at once for a 0-CPU child and for a 1-CPU child that can only
+        // start once its input (another 0-CPU child) is ready. The end of the first wait must not take the CPU back while
+        // the other is still open, or no 1-CPU child ever starts.
+        var key = "two-waits-" + Guid.NewGuid().ToString("N");
+        var parents = Enumerable.Range(0, 4).Select(i => _ray.Task(WaitForTwoAtOnce, key, i).Remote()).ToArray();
+        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU") == 4, Deadline, "the 4 waiting parents gave their CPUs back");
+
+        Gates.Get(key + ".first").Set();
+        await Eventually.TrueAsync(() => Counters.Get(key + ".first-done") == 4, Deadline, "every parent's first wait ended");
+        Gates.Get(key + ".input").Set();
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => 1 + (i + 1)), await _ray.GetAsync(parents, Deadline));
     }
 
-    public static async Task<int> WaitForTwoAtOnce(int i)
+    public static async Task<int> WaitForTwoAtOnce(string key, int i)
     {
         var ray = Ray.Current;
-        var slow = ray.Task(DelayThen, 300, i).Options(new TaskOptions { NumCpus = 0 }).Remote();
-        var quick = ray.Task(DelayThen, 20, i).Options(new TaskOptions { NumCpus = 0 }).Remote();
-        var needsCpu = ray.Task(PlusOne, slow).Remote();
-        var both = await Task.WhenAll(ray.GetAsync(quick, Deadline).AsTask(), ray.GetAsync(needsCpu, Deadline).AsTask());
-        return both[0] + both[1];
+        var first = ray.Task(WaitForGate, key + ".first").Options(new TaskOptions { NumCpus = 0 }).Remote();
+        var input = ray.Task(GateThen, key + ".input", i).Options(new TaskOptions { NumCpus = 0 }).Remote();
+        var needsCpu = ray.Task(PlusOne, input).Remote();
+        var firstWait = ray.GetAsync(first, Deadline).AsTask();
+        var secondWait = ray.GetAsync(needsCpu, Deadline).AsTask();
+        var one = await firstWait;
+        Counters.Increment(key + ".first-done");
+        return one + await secondWait;
     }
 
-    public static async Task<int> DelayThen(int milliseconds, int value)
-    {
-        await Task.Delay(milliseconds);
-        return value;
-    }
+    public static int GateThen(string gate, int value) => Gates.Get(gate).Wait(Deadline) ? value : -1;
 
     public static int PlusOne(int x) => x + 1;
 
     [Fact]
-    public async Task A_wait_started_by_a_task_that_already_returned_gives_away_no_CPU_of_the_next_task()
+    public async Task A_task_that_returns_with_a_wait_still_open_gives_away_no_CPU_of_the_next_task()
     {
         var key = "late-wait-" + Guid.NewGuid().ToString("N");
-        // The first task starts a wait in the background and returns; its lease runs the next tasks of its shape. The
-        // late wait must not hand back the CPU those tasks hold: never more than the node's 4 run at once.
-        var first = _ray.Task(ReturnWhileWaiting, key).Remote();
-        var others = Enumerable.Range(0, 12).Select(_ => _ray.Task(OccupyBriefly, key).Remote()).ToArray();
+        // The first task starts a wait in the background and returns without it, while tasks of its shape queue behind
+        // it. Its CPU went back when the wait started; the lease must not run the next task on it: 4 run, 8 wait.
+        var first = _ray.Task(ReturnWhileWaiting, key + ".child").Remote();
+        var others = Enumerable.Range(0, 12).Select(_ => _ray.Task(Occupy, key).Remote()).ToArray();
         Assert.Equal(1, await _ray.GetAsync(first, Deadline));
-        Assert.Equal(Enumerable.Repeat(1, 12), await _ray.GetAsync(others, Deadline));
-        Assert.InRange(Running.Max(key), 1, 4);
+        await Eventually.TrueAsync(async () => Counters.Get(key + ".running") == 4
+            && (await _ray.PendingDemandsAsync()).Any(d => d.Count == 8 && d.Shape.GetValueOrDefault("CPU") == 1), Deadline, "4 tasks run and 8 wait");
+        Assert.Equal(4, Counters.Get(key + ".max"));
 
-        Gates.Get(key).Set(); // the background wait ends: it moves nothing
+        Gates.Get(key).Set();
+        Assert.All(await _ray.GetAsync(others, Deadline), running => Assert.InRange(running, 1, 4));
+        Gates.Get(key + ".child").Set(); // the background wait ends: it moves nothing
         await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU") == 4, Deadline, "all 4 CPUs free");
-        Assert.Equal(4, (await _ray.AvailableResourcesAsync()).GetValueOrDefault("CPU")); // and not more
+        Assert.Equal(4, Counters.Get(key + ".max"));
     }
 
     public static int ReturnWhileWaiting(string gate)
     {
         var ray = Ray.Current;
         var child = ray.Task(WaitForGate, gate).Options(new TaskOptions { NumCpus = 0 }).Remote();
-        _ = Task.Run(async () => await ray.GetAsync(child, Deadline)); // a wait this task does not wait for
-        Thread.Sleep(50); // gives the background wait a chance to start before the task returns, or just after
-        return 1;
-    }
-
-    public static int OccupyBriefly(string key)
-    {
-        Running.Enter(key);
-        Thread.Sleep(100);
-        Running.Leave(key);
-        return 1;
-    }
-
-    /// <summary>How many calls of a key run at once, and the most that ever did.</summary>
-    private static class Running
-    {
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> Counts = new();
-
-        public static void Enter(string key)
+        using var started = new ManualResetEventSlim();
+        _ = Task.Run(async () =>
         {
-            var counts = Counts.GetOrAdd(key, _ => new int[2]);
-            lock (counts)
-            {
-                counts[0]++;
-                counts[1] = Math.Max(counts[1], counts[0]);
-            }
-        }
-
-        public static void Leave(string key)
-        {
-            var counts = Counts[key];
-            lock (counts)
-            {
-                counts[0]--;
-            }
-        }
-
-        public static int Max(string key) => Counts.TryGetValue(key, out var counts) ? counts[1] : 0;
+            var wait = ray.GetAsync(child, Deadline); // the wait (and its CPU's return) starts here
+            started.Set();
+            await wait;
+        });
+        return started.Wait(Deadline) ? 1 : 0; // returns with that wait open
     }
 
     public static async Task<int> HoldAllAndWait(string gate)
