@@ -74,9 +74,7 @@ public readonly struct TaskCall<TResult>
         PlacementHint placement;
         if (options is null)
         {
-            (resources, placement) = GroupCapture.Current() is { } captured
-                ? GroupCapture.Place(ResourceShape.OneCpu, captured, nameof(TaskOptions))
-                : (ResourceShape.OneCpu, PlacementHint.Default);
+            (resources, placement) = ResourceShape.Place(ResourceShape.OneCpu, group: null, bundleIndex: -1, captureChildTasks: false, strategy: null, nameof(TaskOptions));
             maxRetries = 3;
             retryExceptions = null;
             name = null;
