@@ -93,6 +93,30 @@ public static class RayContext
 
     private static readonly IReadOnlyDictionary<string, double> EmptyAmounts = new Dictionary<string, double>();
 
+    /// <summary>The GPUs the running task holds while it runs, or the running actor holds for life (Ray's
+    /// <c>ray.get_gpu_ids()</c>): device ordinals of its node, ascending, e.g. <c>[1]</c> for a task with
+    /// <c>NumGpus = 1</c> that got the node's second GPU. Empty when it asked for no GPU, outside a task or actor, and in a
+    /// driver.</summary>
+    /// <remarks>
+    /// Each GPU of a node (<c>--num-gpus</c>, <see cref="RayNodeOptions.NumGpus"/>) is an instance with an id from 0; the
+    /// node gives every task and actor that asks for GPUs instances of its own, as Ray's raylet does: a whole number of
+    /// GPUs is that many whole instances no other work shares, and a fraction below one (<c>NumGpus = 0.5</c>) a share of
+    /// one instance, fractions packed onto as few GPUs as fit. A placement-group bundle reserves instances, and its work
+    /// gets those. A task keeps its GPUs while it waits in a Get, so no other task is given them meanwhile.
+    /// <para>Unlike Ray, which narrows <c>CUDA_VISIBLE_DEVICES</c> for each worker process so that a task's GPU is always
+    /// its <c>cuda:0</c>, tasks here share their node's process: pick the device by these ids, e.g.
+    /// <c>torch.device(DeviceType.CUDA, RayContext.GpuIds[0])</c> with TorchSharp. A node started with
+    /// <c>CUDA_VISIBLE_DEVICES</c> set numbers the devices it sees from 0, as CUDA numbers them inside the process.</para>
+    /// </remarks>
+    public static IReadOnlyList<int> GpuIds
+    {
+        get
+        {
+            var context = TaskContext.IsSet ? TaskContext.Current : null;
+            return context?.Work?.GpuIds ?? (context?.Submitter as Actors.ActorCaller)?.GpuIds ?? [];
+        }
+    }
+
     /// <summary>The id of the job the running code belongs to, as <c>orleansray list jobs</c> shows it (Ray's
     /// <c>get_job_id</c>): in a driver, its own (with several drivers in one process, that of <see cref="Ray.Current"/>,
     /// the one initialized last); in a task or actor method, its driver's (work submitted by tasks and by an actor belongs

@@ -42,6 +42,10 @@ internal sealed class ActorCaller
     /// resources under their group names); null for a driver's or a task's submitter. Set with <see cref="ActorClass"/>.</summary>
     public ResourceSet? Resources { get; set; }
 
+    /// <summary>The GPU instances the actor instance this submitter is holds for life (<c>RayContext.GpuIds</c>); null
+    /// when it holds none, and for a driver's or a task's submitter. Set before the instance's constructor runs.</summary>
+    public IReadOnlyList<int>? GpuIds { get; set; }
+
     /// <summary>This submitter's outbox per actor it called.</summary>
     public ConcurrentDictionary<ActorId, ActorOutbox> Outboxes { get; } = new();
 

@@ -13,7 +13,8 @@ internal static class ActorInstance
     /// <param name="constructor">The resolved constructor.</param>
     /// <param name="caller">The submitter of calls the constructor makes (the instance's).</param>
     /// <param name="restarted">The actor's earlier instance died: this one comes after a restart.</param>
-    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(ActorServices runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller, bool restarted)
+    /// <param name="gpuIds">The GPU instances the actor holds for life (null: none).</param>
+    public static async Task<(object? Instance, RayError? Failure)> ConstructAsync(ActorServices runtime, ActorCreationSpec spec, CompiledFunction constructor, ActorCaller caller, bool restarted, IReadOnlyList<int>? gpuIds)
     {
         object? instance = null;
         RayError? failure = null;
@@ -41,6 +42,7 @@ internal static class ActorInstance
             caller.WasRestarted = restarted; // RayContext.WasActorRestarted
             caller.Group = spec.Options.Placement.Group; // RayContext.PlacementGroup; its children's group when it captures them
             caller.Resources = spec.Options.Resources; // RayContext.AssignedResources
+            caller.GpuIds = gpuIds; // RayContext.GpuIds
             var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;

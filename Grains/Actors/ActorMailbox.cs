@@ -181,7 +181,7 @@ internal sealed class ActorMailbox
         }
 
         // An actor behind a grain interface has no instance here: its grain activation is the instance.
-        var (instance, failure) = Grain is not null ? (null, null) : await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller, restarted: Volatile.Read(ref _restarts) > 0).ConfigureAwait(false);
+        var (instance, failure) = Grain is not null ? (null, null) : await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller, restarted: Volatile.Read(ref _restarts) > 0, _resources.Gpus?.Ids).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);

@@ -15,6 +15,9 @@ internal sealed class ActorResourceHold
     /// <summary>True while the actor holds its resources.</summary>
     public bool Holds => _holds;
 
+    /// <summary>The GPU instances the actor was given (<c>RayContext.GpuIds</c>); null when it asks for no GPU.</summary>
+    public GpuGrant? Gpus { get; private set; }
+
     /// <summary>True once the actor died, or was handed to another node: a request still waiting was withdrawn.</summary>
     public bool Withdrawn => _lifetime.IsCancellationRequested;
 
@@ -47,7 +50,7 @@ internal sealed class ActorResourceHold
             throw new InvalidOperationException(RemovedPlacementGroups.Why(placement.PlacementGroupId));
         }
 
-        await runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
+        Gpus = await runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
     }
 
     /// <summary>True when the group is known here to be removed, or the control store has no such group (a removed
@@ -80,7 +83,7 @@ internal sealed class ActorResourceHold
         if (_holds && spec is not null)
         {
             _holds = false;
-            runtime.Scheduler.Resources.ReleaseForActor(spec.Options.Resources);
+            runtime.Scheduler.Resources.ReleaseForActor(spec.Options.Resources, Gpus);
         }
     }
 

@@ -17,6 +17,9 @@ internal interface ICancellableWork
     /// <summary>The resources the task holds while it runs (its shape; bundle resources under their group names).</summary>
     ResourceSet Resources { get; }
 
+    /// <summary>The GPU instances the task's lease holds now (Ray's <c>get_gpu_ids</c>); empty when it holds none.</summary>
+    IReadOnlyList<int> GpuIds { get; }
+
     /// <summary>The placement group the task runs in (Ray's current placement group); null when none.</summary>
     Grains.PlacementGroupMembership? Group { get; }
 }

@@ -16,17 +16,17 @@ internal sealed class ActorResourceRequest
 
     public ActorId ActorId { get; }
 
-    public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<GpuGrant?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The caller's cancellation callback; taken back once the resources are granted, so a long-lived token
     /// does not keep one callback per actor ever created.</summary>
     public CancellationTokenRegistration Cancellation { get; set; }
 
-    /// <summary>Grants the request: completes it and unregisters its cancellation (without waiting for a callback that
+    /// <summary>Grants the request with the GPU instances taken for it: completes it and unregisters its cancellation (without waiting for a callback that
     /// may be running: it takes the scheduler's lock, which the caller holds).</summary>
-    public void Grant()
+    public void Grant(GpuGrant? gpus)
     {
         Cancellation.Unregister();
-        Completion.TrySetResult();
+        Completion.TrySetResult(gpus);
     }
 }

@@ -26,6 +26,10 @@ internal sealed class Lease : IWorkerSlot
     /// <summary>The task the lease runs now, or ran last (set under the engine's lock as each is handed to it).</summary>
     public TaskSpec? Current;
 
+    /// <summary>The GPU instances the lease holds (its tasks' <c>RayContext.GpuIds</c>); null when its shape takes no
+    /// GPU. Set at grant, under the engine's lock.</summary>
+    public GpuGrant? Gpus;
+
     /// <summary>Tasks run under this lease since it was granted.</summary>
     public int Executed;
 

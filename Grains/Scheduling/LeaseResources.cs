@@ -68,11 +68,11 @@ internal static class LeaseResources
     {
         if (lease.Blocked)
         {
-            ledger.Return(lease.Class.Claim.HeldWhileBlocked); // its CPUs went back when it began to wait
+            ledger.Return(lease.Class.Claim.HeldWhileBlocked, lease.Gpus); // its CPUs went back when it began to wait
             return;
         }
 
-        ledger.Return(lease.Class.Claim);
+        ledger.Return(lease.Class.Claim, lease.Gpus);
         lease.Class.ActiveLeases--;
     }
 }

@@ -34,17 +34,18 @@ internal sealed class NodeResources
     /// change on its next look).</summary>
     public bool HasPendingActors => _pendingActors.Count > 0;
 
-    /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors).</summary>
+    /// <summary>Reserves an actor's resources for its lifetime; completes when they are free (FIFO among actors), with the
+    /// GPU instances it was given (null when it asks for no GPU; hand them back to <see cref="ReleaseForActor"/>).</summary>
     /// <exception cref="InvalidOperationException">(In the task) The shape names a bundle of a placement group this
     /// runtime knows was removed: the actor is refused.</exception>
-    public Task AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
+    public Task<GpuGrant?> AcquireForActorAsync(ResourceSet shape, ActorId actorId, CancellationToken cancellationToken)
     {
         var claim = ResourceClaim.Of(shape);
         foreach (var (bundle, _) in claim.Bundles)
         {
             if (_engine.RemovedGroups.Contains(bundle.PlacementGroupId))
             {
-                return Task.FromException(new InvalidOperationException(RemovedPlacementGroups.Why(bundle.PlacementGroupId)));
+                return Task.FromException<GpuGrant?>(new InvalidOperationException(RemovedPlacementGroups.Why(bundle.PlacementGroupId)));
             }
         }
 
@@ -52,8 +53,7 @@ internal sealed class NodeResources
         {
             if (Ledger.Fits(claim))
             {
-                Ledger.Take(claim);
-                return Task.CompletedTask;
+                return Task.FromResult(Ledger.Take(claim));
             }
 
             var request = new ActorResourceRequest(claim, actorId);
@@ -95,13 +95,13 @@ internal sealed class NodeResources
         }
     }
 
-    /// <summary>Returns an actor's resources when it dies.</summary>
-    public void ReleaseForActor(ResourceSet shape)
+    /// <summary>Returns an actor's resources when it dies, and the GPU instances it was given.</summary>
+    public void ReleaseForActor(ResourceSet shape, GpuGrant? gpus)
     {
         var claim = ResourceClaim.Of(shape);
         _engine.ChangeThenGrant(() =>
         {
-            Ledger.Return(claim);
+            Ledger.Return(claim, gpus);
             return true;
         });
     }
@@ -146,8 +146,7 @@ internal sealed class NodeResources
             if (Ledger.Fits(node.Value.Claim))
             {
                 _pendingActors.Remove(node);
-                Ledger.Take(node.Value.Claim);
-                node.Value.Grant();
+                node.Value.Grant(Ledger.Take(node.Value.Claim));
             }
 
             node = next;

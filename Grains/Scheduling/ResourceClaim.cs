@@ -13,7 +13,36 @@ internal sealed class ResourceClaim
         Shape = shape;
         Node = node;
         _bundles = bundles;
+        NodeGpus = node[ResourceSet.Gpu];
+        BundleGpus = bundles.Length == 0 ? [] : GpusOf(bundles);
+        HasGpus = NodeGpus > 0 || BundleGpus.Length > 0;
     }
+
+    private static (BundleKey, double)[] GpusOf((BundleKey Bundle, ResourceSet Amounts)[] bundles)
+    {
+        var bundleGpus = new List<(BundleKey, double)>();
+        foreach (var (key, amounts) in bundles)
+        {
+            // A bundle's GPUs come from its instances; the pool's only when the claim names no bundle of the group (any
+            // bundle: the ledger picks one of the group's bundles here whose instances have room).
+            if (amounts[ResourceSet.Gpu] is var gpus and > 0
+                && (!key.IsGroupPool || !Array.Exists(bundles, b => !b.Bundle.IsGroupPool && b.Bundle.PlacementGroupId == key.PlacementGroupId)))
+            {
+                bundleGpus.Add((key, gpus));
+            }
+        }
+
+        return [.. bundleGpus];
+    }
+
+    /// <summary>True when the claim takes GPUs (the ledger then assigns instances, <see cref="GpuInstances"/>).</summary>
+    public bool HasGpus { get; }
+
+    /// <summary>The GPUs taken from the node's unreserved instances.</summary>
+    public double NodeGpus { get; }
+
+    /// <summary>The GPUs taken from bundles' instances: of one bundle, or (a pool key) of any bundle of the group here.</summary>
+    public (BundleKey Bundle, double Gpus)[] BundleGpus { get; }
 
     /// <summary>The shape as asked for.</summary>
     public ResourceSet Shape { get; }

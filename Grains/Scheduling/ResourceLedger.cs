@@ -18,12 +18,17 @@ internal sealed class ResourceLedger
     private volatile ResourceSet? _total;
     private readonly object _totalGate = new();
 
+    /// <summary>The node's GPU instances not reserved by bundles, and each group's bundles' instances here.</summary>
+    private readonly GpuInstances _nodeGpus;
+    private readonly Dictionary<Guid, List<BundleGpus>> _bundleGpus = new();
+
     public ResourceLedger(ResourceSet total)
     {
         ArgumentNullException.ThrowIfNull(total);
         _nodeTotal = total;
         _total = total;
         _free = total.ToDictionary();
+        _nodeGpus = GpuInstances.ForNode(total[ResourceSet.Gpu]);
     }
 
     /// <summary>The node's total, its bundles included under their names (what the cluster view shows); read without
@@ -57,7 +62,7 @@ internal sealed class ResourceLedger
             }
         }
 
-        return true;
+        return !claim.HasGpus || GpusFit(claim);
     }
 
     /// <summary>True when this node could ever hold <paramref name="claim"/> (false: it is infeasible here).</summary>
@@ -79,20 +84,26 @@ internal sealed class ResourceLedger
         return true;
     }
 
-    /// <summary>Takes <paramref name="claim"/>'s amounts.</summary>
-    public void Take(ResourceClaim claim)
+    /// <summary>Takes <paramref name="claim"/>'s amounts, and for its GPUs instances (checked with <see cref="Fits"/>
+    /// first).</summary>
+    /// <returns>The GPU instances taken (give them to <see cref="Return"/> with the claim); null when it takes none.</returns>
+    public GpuGrant? Take(ResourceClaim claim)
     {
         Move(claim.Node, -1);
         foreach (var (bundle, amounts) in claim.Bundles)
         {
             Bundles.Take(bundle, amounts);
         }
+
+        return claim.HasGpus ? TakeGpus(claim) : null;
     }
 
-    /// <summary>Gives <paramref name="claim"/>'s amounts back (those of a bundle released meanwhile are dropped; the
-    /// last return to a removed group's bundles gives their shapes back to the free pool, <see cref="RetireBundles"/>).</summary>
-    public void Return(ResourceClaim claim)
+    /// <summary>Gives <paramref name="claim"/>'s amounts back, and <paramref name="gpus"/> (what <see cref="Take"/>
+    /// assigned; null when the claim holds none, or gives back no GPUs). Those of a bundle released meanwhile are dropped;
+    /// the last return to a removed group's bundles gives their shapes back to the free pool, <see cref="RetireBundles"/>.</summary>
+    public void Return(ResourceClaim claim, GpuGrant? gpus = null)
     {
+        gpus?.Return();
         Move(claim.Node, +1);
         foreach (var (bundle, amounts) in claim.Bundles)
         {
@@ -111,7 +122,7 @@ internal sealed class ResourceLedger
     public bool ReserveBundles(IReadOnlyList<BundleReservation> bundles)
     {
         var toReserve = bundles.Where(b => !Bundles.Holds(b.PlacementGroupId, b.Index)).ToList();
-        if (!ResourceSet.From(toReserve.SelectMany(b => b.Shape.Items)).FitsIn(_free))
+        if (!ResourceSet.From(toReserve.SelectMany(b => b.Shape.Items)).FitsIn(_free) || !TryReserveGpus(toReserve))
         {
             return false;
         }
@@ -175,8 +186,103 @@ internal sealed class ResourceLedger
         foreach (var bundle in bundles)
         {
             Move(bundle.Shape, +1);
+            FreeGpus(bundle);
         }
     }
+
+    /// <summary>True when every GPU part of <paramref name="claim"/> has instances with room now.</summary>
+    private bool GpusFit(ResourceClaim claim)
+    {
+        if (claim.NodeGpus > 0 && !_nodeGpus.Fits(claim.NodeGpus))
+        {
+            return false;
+        }
+
+        foreach (var (bundle, gpus) in claim.BundleGpus)
+        {
+            if (!_bundleGpus.TryGetValue(bundle.PlacementGroupId, out var held)
+                || !held.Exists(b => (bundle.IsGroupPool || b.Index == bundle.BundleIndex) && b.Instances.Fits(gpus)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private GpuGrant? TakeGpus(ResourceClaim claim)
+    {
+        var parts = new List<(GpuInstances, int, double)>();
+        if (claim.NodeGpus > 0 && _nodeGpus.Take(claim.NodeGpus) is { } fromNode)
+        {
+            parts.AddRange(fromNode);
+        }
+
+        foreach (var (bundle, gpus) in claim.BundleGpus)
+        {
+            if (_bundleGpus.TryGetValue(bundle.PlacementGroupId, out var held)
+                && held.Find(b => (bundle.IsGroupPool || b.Index == bundle.BundleIndex) && b.Instances.Fits(gpus)) is { } chosen
+                && chosen.Instances.Take(gpus) is { } fromBundle)
+            {
+                parts.AddRange(fromBundle);
+            }
+        }
+
+        return parts.Count == 0 ? null : new GpuGrant([.. parts]);
+    }
+
+    /// <summary>Gives each new bundle that asks for GPUs instances of the node's, all or none.</summary>
+    private bool TryReserveGpus(List<BundleReservation> bundles)
+    {
+        var reserved = new List<BundleGpus>();
+        foreach (var bundle in bundles)
+        {
+            var gpus = bundle.Shape[ResourceSet.Gpu];
+            if (gpus <= 0)
+            {
+                continue;
+            }
+
+            if (_nodeGpus.Take(gpus) is not { } parts)
+            {
+                reserved.ForEach(b => b.FromNode.Return());
+                return false;
+            }
+
+            var grant = new GpuGrant(parts);
+            reserved.Add(new BundleGpus(bundle.PlacementGroupId, bundle.Index, GpuInstances.ForBundle(grant), grant));
+        }
+
+        foreach (var bundle in reserved)
+        {
+            if (!_bundleGpus.TryGetValue(bundle.PlacementGroupId, out var held))
+            {
+                _bundleGpus[bundle.PlacementGroupId] = held = new List<BundleGpus>();
+            }
+
+            held.Add(bundle);
+        }
+
+        return true;
+    }
+
+    /// <summary>A bundle's GPU instances go back to the node (what its tenants still hold of them is dropped when they
+    /// return it).</summary>
+    private void FreeGpus(BundleReservation bundle)
+    {
+        if (_bundleGpus.TryGetValue(bundle.PlacementGroupId, out var held) && held.FindIndex(b => b.Index == bundle.Index) is var i and >= 0)
+        {
+            held[i].FromNode.Return();
+            held.RemoveAt(i);
+            if (held.Count == 0)
+            {
+                _bundleGpus.Remove(bundle.PlacementGroupId);
+            }
+        }
+    }
+
+    /// <summary>One bundle's GPU instances here, and what it took of the node's.</summary>
+    private sealed record BundleGpus(Guid PlacementGroupId, int Index, GpuInstances Instances, GpuGrant FromNode);
 
     private void Move(ResourceSet amounts, int sign)
     {

@@ -320,7 +320,7 @@ internal sealed partial class SchedulerEngine : IDisposable
                 spec.State = TaskState.Running;
                 spec.RunningLease = lease;
                 cls.ActiveLeases++;
-                _resources.Take(cls.Claim);
+                lease.Gpus = _resources.Take(cls.Claim);
                 _leases[lease.Id] = lease;
                 started.Add(lease);
             }

@@ -261,7 +261,7 @@ public sealed class SchedulerEngineTests : IAsyncLifetime
         Assert.Equal(1, engine.Resources.Available()[ResourceSet.Cpu]);
         Assert.Equal(new[] { new ResourceDemandInfo(inBundle, 1, IsInfeasible: false, IsActor: true) }, engine.Queued.Demands());
 
-        engine.Resources.ReleaseForActor(inBundle);
+        engine.Resources.ReleaseForActor(inBundle, null);
 
         await second.WaitAsync(Deadline);
         Assert.Empty(engine.Queued.Demands());

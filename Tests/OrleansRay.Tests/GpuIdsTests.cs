@@ -1,0 +1,127 @@
+using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
+using Xunit;
+
+namespace OrleansRay.Tests;
+
+/// <summary><see cref="RayContext.GpuIds"/> (Ray's <c>ray.get_gpu_ids()</c>) on an embedded node with 2 GPUs: which GPU
+/// each task and actor is given while others hold theirs, fractions, a waiting parent, placement-group bundles.</summary>
+/// <remarks>Tasks that report their ids wait on a gate, so the ones compared really hold their GPUs at the same time.</remarks>
+public sealed class GpuIdsTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private IRay _ray = null!;
+
+    public async Task InitializeAsync() => _ray = await Ray.InitAsync(new RayOptions { NumCpus = 4, NumGpus = 2, Namespace = "gpu-ids" });
+
+    public async Task DisposeAsync() => await _ray.DisposeAsync();
+
+    /// <summary>The running code's GPU ids, "0,1" style ("" for none).</summary>
+    public static string Ids() => string.Join(",", RayContext.GpuIds);
+
+    /// <summary>Counts itself started under <paramref name="key"/>, waits for the gate <paramref name="key"/>, then
+    /// reports its ids as it saw them before and after the wait.</summary>
+    public static string HoldAndReport(string key)
+    {
+        var before = Ids();
+        Counters.Increment(key);
+        Assert.True(Gates.Get(key).Wait(Deadline), "the test opens the gate");
+        return before == Ids() ? before : $"{before} then {Ids()}";
+    }
+
+    /// <summary>Holds its GPU while it waits for a child that needs one too: "parent|child".</summary>
+    public static async Task<string> ParentWaitingForGpuChild()
+    {
+        var mine = Ids();
+        var ray = Ray.Current;
+        var child = await ray.GetAsync(ray.Task(Ids).Options(new TaskOptions { NumGpus = 1 }).Remote(), Deadline);
+        return $"{mine}|{child}|{Ids()}";
+    }
+
+    private async Task<string[]> RunTogetherAsync(string key, params TaskOptions[] options)
+    {
+        var refs = options.Select(o => _ray.Task(HoldAndReport, key).Options(o).Remote()).ToArray();
+        await Eventually.TrueAsync(() => Counters.Get(key) == options.Length, Deadline, $"all {options.Length} tasks run at once");
+        Gates.Get(key).Set();
+        return [.. (await _ray.GetAsync(refs, Deadline)).Order(StringComparer.Ordinal)];
+    }
+
+    private static string Key() => "gpu-ids-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task Tasks_holding_GPUs_at_the_same_time_get_distinct_GPUs_and_fractions_share_one()
+    {
+        Assert.Empty(RayContext.GpuIds); // a driver holds none
+        Assert.Equal("", await _ray.GetAsync(_ray.Task(Ids).Remote(), Deadline)); // a task that asked for none
+
+        Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
+        Assert.Equal(["0,1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 2 }));
+
+        // Four halves: two on each GPU, packed (the second half goes where the first is), not spread one per GPU.
+        var half = new TaskOptions { NumGpus = 0.5, NumCpus = 0.5 };
+        Assert.Equal(["0", "0", "1", "1"], await RunTogetherAsync(Key(), half, half, half, half));
+    }
+
+    [Fact]
+    public async Task An_actor_holds_its_GPU_for_life_and_tasks_meanwhile_get_the_other()
+    {
+        var actor = _ray.Actor(() => new GpuReporter()).Options(new ActorOptions { NumGpus = 1 }).Remote();
+        var seen = await _ray.GetAsync(actor.Task(a => a.Both()).Remote(), Deadline);
+        var mine = seen.Split('|')[0];
+        Assert.Equal($"{mine}|{mine}", seen); // its constructor and its methods see the same GPU
+        Assert.Contains(mine, new[] { "0", "1" });
+
+        var other = mine == "0" ? "1" : "0";
+        Assert.Equal([other], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }));
+        Assert.Equal([other, other], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 0.5 }, new TaskOptions { NumGpus = 0.5 }));
+
+        await _ray.KillAsync(actor);
+        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("GPU") == 2, Deadline, "the killed actor's GPU is free");
+        Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
+    }
+
+    [Fact]
+    public async Task A_task_waiting_for_a_GPU_child_keeps_its_GPU_and_the_child_gets_the_other()
+    {
+        var seen = await _ray.GetAsync(_ray.Task(ParentWaitingForGpuChild).Options(new TaskOptions { NumGpus = 1 }).Remote(), Deadline);
+        Assert.True(seen is "0|1|0" or "1|0|1", $"parent|child|parent after the wait: {seen}");
+    }
+
+    [Fact]
+    public async Task Work_in_a_bundle_gets_the_GPU_the_bundle_reserved()
+    {
+        var pg = await _ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1, ["GPU"] = 1 }]);
+        await pg.ReadyAsync().WaitAsync(Deadline);
+        try
+        {
+            var key = Key();
+            var inBundle = _ray.Task(HoldAndReport, key).Options(new TaskOptions { NumGpus = 1, NumCpus = 0.5, PlacementGroup = pg, BundleIndex = 0 }).Remote();
+            var outside = _ray.Task(HoldAndReport, key).Options(new TaskOptions { NumGpus = 1 }).Remote();
+            await Eventually.TrueAsync(() => Counters.Get(key) == 2, Deadline, "both tasks run at once");
+            Gates.Get(key).Set();
+            var (bundleGpu, nodeGpu) = (await _ray.GetAsync(inBundle, Deadline), await _ray.GetAsync(outside, Deadline));
+            Assert.NotEqual(bundleGpu, nodeGpu);
+
+            // The bundle's GPU is the same for every tenant, a half of it included, whichever bundle syntax asks.
+            var actor = _ray.Actor(() => new GpuReporter()).Options(new ActorOptions { NumGpus = 0.5, PlacementGroup = pg }).Remote();
+            Assert.Equal($"{bundleGpu}|{bundleGpu}", await _ray.GetAsync(actor.Task(a => a.Both()).Remote(), Deadline));
+            Assert.Equal(bundleGpu, await _ray.GetAsync(_ray.Task(Ids).Options(new TaskOptions { NumGpus = 0.5, NumCpus = 0, PlacementGroup = pg }).Remote(), Deadline));
+            await _ray.KillAsync(actor);
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(pg);
+        }
+
+        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("GPU") == 2, Deadline, "the group's GPU is back");
+        Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
+    }
+}
+
+/// <summary>Reports <see cref="RayContext.GpuIds"/> as its constructor and a method saw them: "CTOR|METHOD".</summary>
+public sealed class GpuReporter
+{
+    private readonly string _constructed = GpuIdsTests.Ids();
+
+    public string Both() => $"{_constructed}|{GpuIdsTests.Ids()}";
+}
