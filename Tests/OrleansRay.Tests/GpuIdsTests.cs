@@ -1,5 +1,7 @@
 using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
+using OrleansRay.Tests.Training;
+using OrleansRay.Train;
 using Xunit;
 
 namespace OrleansRay.Tests;
@@ -116,6 +118,18 @@ public sealed class GpuIdsTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("GPU") == 2, Deadline, "the group's GPU is back");
         Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
     }
+
+    [Fact]
+    public async Task Train_workers_with_UseGpu_each_get_a_GPU_of_their_own()
+    {
+        using var storage = new TempStorage();
+        var trainer = new DataParallelTrainer(GpuLoops.ReportGpus, new ScalingConfig { NumWorkers = 2, UseGpu = true },
+            new RunConfig { StoragePath = storage.Path, Name = "gpus", Verbose = false });
+
+        var result = await trainer.FitAsync(_ray);
+
+        Assert.Equal([0.0, 1.0], new[] { result.Metrics["gpu_of_rank_0"], result.Metrics["gpu_of_rank_1"] }.Order());
+    }
 }
 
 /// <summary>Reports <see cref="RayContext.GpuIds"/> as its constructor and a method saw them: "CTOR|METHOD".</summary>
@@ -124,4 +138,17 @@ public sealed class GpuReporter
     private readonly string _constructed = GpuIdsTests.Ids();
 
     public string Both() => $"{_constructed}|{GpuIdsTests.Ids()}";
+}
+
+/// <summary>A training loop for <see cref="GpuIdsTests"/>.</summary>
+public static class GpuLoops
+{
+    /// <summary>Each rank puts its GPU id + 1 in its slot; rank 0 reports them all.</summary>
+    public static async Task ReportGpus(TrainContext context)
+    {
+        var gpus = new double[context.WorldSize];
+        gpus[context.WorldRank] = RayContext.GpuIds.Single() + 1;
+        var all = await context.AllReduceAsync(gpus, Train.Collective.ReduceOp.Sum);
+        await context.ReportAsync(Enumerable.Range(0, all.Length).ToDictionary(r => $"gpu_of_rank_{r}", r => all[r] - 1));
+    }
 }
