@@ -112,6 +112,18 @@ public interface IRay : IAsyncDisposable
     /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
     Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class;
 
+    /// <summary>The live named actors of this driver's namespace, or with <paramref name="allNamespaces"/> of every
+    /// namespace (Ray's <c>ray.util.list_named_actors(all_namespaces)</c>): detached ones, actors behind grain interfaces,
+    /// and actors still pending or restarting included; dead ones and unnamed ones not. Ordered by namespace, then name.</summary>
+    /// <param name="allNamespaces">False (the default, as Ray's): this driver's namespace only.</param>
+    /// <returns>Each actor's name, namespace, class and id; empty when there are none.</returns>
+    /// <exception cref="ObjectDisposedException">This IRay was disposed.</exception>
+    /// <example><code>
+    /// foreach (var actor in await ray.ListNamedActorsAsync(allNamespaces: true))
+    ///     Console.WriteLine($"{actor.Namespace}/{actor.Name}: {actor.ClassName}");
+    /// </code></example>
+    Task<IReadOnlyList<NamedActor>> ListNamedActorsAsync(bool allNamespaces = false);
+
     /// <summary>Kills an actor; later calls throw <see cref="ActorDiedException"/>. With <paramref name="noRestart"/>
     /// false it is restarted instead if its MaxRestarts allows.</summary>
     /// <exception cref="ArgumentException"><paramref name="actor"/> belongs to another cluster: it was made or looked up

@@ -11,7 +11,11 @@ namespace OrleansRay.ControlStore;
 internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 {
     private readonly PersistedRows<Dictionary<string, ActorInfo>> _stored;
+    private readonly ILogger<ActorDirectoryGrain> _logger;
     private Dictionary<string, ActorInfo> _byName = new(StringComparer.Ordinal);
+
+    /// <summary>True once this activation recorded its namespace in <see cref="IActorNamespacesGrain"/>.</summary>
+    private bool _announced;
 
     public ActorDirectoryGrain(
         [PersistentState("names", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
@@ -19,6 +23,7 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
         ILogger<ActorDirectoryGrain> logger)
     {
         _stored = new PersistedRows<Dictionary<string, ActorInfo>>(state, serializer, logger, "actor names");
+        _logger = logger;
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -46,8 +51,32 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 
         _byName[info.Name] = info;
         await WriteAsync();
+        await AnnounceAsync();
         return info.ActorId;
     }
+
+    /// <summary>Records this namespace for listings of every namespace, once per activation. A failure is logged and
+    /// tried again at the next registration: the actor's name is claimed either way.</summary>
+    private async Task AnnounceAsync()
+    {
+        if (_announced)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IActorNamespacesGrain>(0).AddAsync(this.GetPrimaryKeyString());
+            _announced = true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogAnnounceFailed(_logger, ex, this.GetPrimaryKeyString());
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record actor namespace '{Namespace}' for listings of every namespace; trying again at its next named actor")]
+    private static partial void LogAnnounceFailed(ILogger logger, Exception exception, string @namespace);
 
     public Task<ActorInfo?> LookupAsync(string name) =>
         Task.FromResult(_byName.TryGetValue(name, out var info) ? info : null);

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+using OrleansRay.Grains;
+
+namespace OrleansRay.ControlStore;
+
+/// <summary>The namespaces with named actors; see <see cref="IActorNamespacesGrain"/>. Lives on the head and writes
+/// through to the control store's grain storage, so a restarted head on PostgreSQL still lists its detached actors'
+/// namespaces.</summary>
+[HeadPlacement]
+[KeepAlive]
+internal sealed class ActorNamespacesGrain : Grain, IActorNamespacesGrain
+{
+    private readonly PersistedRows<List<string>> _stored;
+    private SortedSet<string> _namespaces = new(StringComparer.Ordinal);
+
+    public ActorNamespacesGrain(
+        [PersistentState("actornamespaces", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
+        Serializer serializer,
+        ILogger<ActorNamespacesGrain> logger)
+    {
+        _stored = new PersistedRows<List<string>>(state, serializer, logger, "actor namespaces");
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (_stored.Load() is { } rows)
+        {
+            _namespaces = new SortedSet<string>(rows, StringComparer.Ordinal);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task AddAsync(string @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(@namespace);
+        if (_namespaces.Add(@namespace))
+        {
+            await _stored.SaveAsync([.. _namespaces]);
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>([.. _namespaces]);
+}
