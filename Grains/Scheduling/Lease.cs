@@ -27,8 +27,23 @@ internal sealed class Lease : IWorkerSlot
     public TaskSpec? Current;
 
     /// <summary>The GPU instances the lease holds (its tasks' <c>RayContext.GpuIds</c>); null when its shape takes no
-    /// GPU. Set at grant, under the engine's lock.</summary>
-    public GpuGrant? Gpus;
+    /// GPU, and once the lease gave its resources back. Set at grant; read and set under the engine's lock. Kept by its
+    /// class (<see cref="SchedulingClass.LeaseGpus"/>): most leases take no GPU, and a field would grow every lease.</summary>
+    public GpuGrant? Gpus
+    {
+        get => Class.LeaseGpus?.GetValueOrDefault(this);
+        set
+        {
+            if (value is not null)
+            {
+                (Class.LeaseGpus ??= new())[this] = value;
+            }
+            else
+            {
+                Class.LeaseGpus?.Remove(this);
+            }
+        }
+    }
 
     /// <summary>Tasks run under this lease since it was granted.</summary>
     public int Executed;

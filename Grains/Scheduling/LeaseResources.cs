@@ -64,15 +64,36 @@ internal static class LeaseResources
         GiveBack(ledger, lease);
     }
 
+    /// <summary>The GPU instances <paramref name="lease"/> holds now (a running task's <c>RayContext.GpuIds</c>), read
+    /// from any thread; empty for none, or no lease.</summary>
+    public static IReadOnlyList<int> GpuIds(Lease? lease)
+    {
+        if (lease is not { Class.Claim.HasGpus: true })
+        {
+            return [];
+        }
+
+        lock (lease.Class.Engine.Gate)
+        {
+            return lease.Gpus?.Ids ?? [];
+        }
+    }
+
     private static void GiveBack(ResourceLedger ledger, Lease lease)
     {
+        var gpus = lease.Class.Claim.HasGpus ? lease.Gpus : null;
+        if (gpus is not null)
+        {
+            lease.Gpus = null;
+        }
+
         if (lease.Blocked)
         {
-            ledger.Return(lease.Class.Claim.HeldWhileBlocked, lease.Gpus); // its CPUs went back when it began to wait
+            ledger.Return(lease.Class.Claim.HeldWhileBlocked, gpus); // its CPUs went back when it began to wait
             return;
         }
 
-        ledger.Return(lease.Class.Claim, lease.Gpus);
+        ledger.Return(lease.Class.Claim, gpus);
         lease.Class.ActiveLeases--;
     }
 }

@@ -320,7 +320,11 @@ internal sealed partial class SchedulerEngine : IDisposable
                 spec.State = TaskState.Running;
                 spec.RunningLease = lease;
                 cls.ActiveLeases++;
-                lease.Gpus = _resources.Take(cls.Claim);
+                if (_resources.Take(cls.Claim) is { } gpus)
+                {
+                    lease.Gpus = gpus;
+                }
+
                 _leases[lease.Id] = lease;
                 started.Add(lease);
             }

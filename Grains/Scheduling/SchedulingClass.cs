@@ -26,6 +26,10 @@ internal sealed class SchedulingClass
     /// StarvationGuard).</summary>
     public int ExtraLeases;
 
+    /// <summary>The GPU instances each running lease of the shape holds (<see cref="Lease.Gpus"/>); made for the first
+    /// lease of a shape that takes GPUs, so a lease itself carries no field for them. Under the engine's lock.</summary>
+    public Dictionary<Lease, GpuGrant>? LeaseGpus;
+
     /// <summary>Tasks of this shape its leases have finished, and the count at the last starvation check.</summary>
     public long Finished, FinishedAtLastCheck;
 }

@@ -145,7 +145,7 @@ internal sealed class TaskSpec : IPendingWork, ICancellableWork, ILineage, ITask
     }
 
     /// <inheritdoc/>
-    IReadOnlyList<int> Execution.ICancellableWork.GpuIds => RunningLease?.Gpus?.Ids ?? [];
+    IReadOnlyList<int> Execution.ICancellableWork.GpuIds => LeaseResources.GpuIds(RunningLease);
 
     /// <summary>Set on the node running a task for another owner: where its result goes. Such a task is never placed
     /// again by this node (the owner decided), and its result entry is not in this node's object table.</summary>
