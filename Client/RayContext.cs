@@ -95,8 +95,8 @@ public static class RayContext
 
     /// <summary>The GPUs the running task holds while it runs, or the running actor holds for life (Ray's
     /// <c>ray.get_gpu_ids()</c>): device ordinals of its node, ascending, e.g. <c>[1]</c> for a task with
-    /// <c>NumGpus = 1</c> that got the node's second GPU. Empty when it asked for no GPU, outside a task or actor, and in a
-    /// driver.</summary>
+    /// <c>NumGpus = 1</c> that got the node's second GPU. Empty when it asked for no GPU, outside a task or class actor,
+    /// and in a driver; an actor behind a grain interface reads its own as <see cref="ActorGrain"/>'s <c>GpuIds</c>.</summary>
     /// <remarks>
     /// Each GPU of a node (<c>--num-gpus</c>, <see cref="RayNodeOptions.NumGpus"/>) is an instance with an id from 0; the
     /// node gives every task and actor that asks for GPUs instances of its own, as Ray's raylet does: a whole number of

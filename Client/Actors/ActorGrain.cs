@@ -86,6 +86,11 @@ public abstract class ActorGrain : Grain, IActor, IActorCallAdmission, IGrainBas
     /// <exception cref="InvalidOperationException">The grain is not hosted by an OrleansRay node.</exception>
     protected IRay Ray => NodeRay.For(_node ?? throw new InvalidOperationException("This actor grain is not hosted by an OrleansRay node (UseOrleansRay)."));
 
+    /// <summary>The GPUs this actor holds for life (Ray's <c>ray.get_gpu_ids()</c>; what <see cref="RayContext.GpuIds"/>
+    /// gives a class actor): device ordinals of its node, ascending; empty when its <see cref="ActorOptions.NumGpus"/> is 0,
+    /// before its resources are granted, and in a grain not hosted by an OrleansRay node.</summary>
+    protected IReadOnlyList<int> GpuIds => _mailbox?.Resources.Gpus?.Ids ?? [];
+
     /// <summary>The actor's id (Ray's actor id): the grain's Guid key.</summary>
     protected ActorId ActorId => ActorId.FromGuid(this.GetPrimaryKey());
 

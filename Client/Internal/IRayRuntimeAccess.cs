@@ -14,6 +14,11 @@ internal interface IRayRuntimeAccess
     /// disposal has begun or its node has shut down.</summary>
     void ThrowIfDisposed();
 
+    /// <summary>Fires when this instance's disposal begins (a driver's); never for the IRay of a node's own tasks. Waits
+    /// that poll the cluster (a placement group's <c>ReadyAsync</c>) end on it instead of calling a cluster that is
+    /// shutting down.</summary>
+    CancellationToken Disposing { get; }
+
     static NodeRuntime Of(IRay ray)
     {
         ArgumentNullException.ThrowIfNull(ray);

@@ -10,6 +10,9 @@ internal sealed class RayDriver : RayInstance
     private readonly IAsyncDisposable? _cluster;
     private readonly List<ActorId> _actors = new();
     private int _disposed;
+
+    /// <summary>Cancelled when this driver's disposal begins (<see cref="Disposing"/>).</summary>
+    private readonly CancellationTokenSource _disposing = new();
     private int _jobStarted;
 
     public RayDriver(NodeRuntime runtime, string @namespace, IAsyncDisposable? cluster) : base(runtime, @namespace)
@@ -99,6 +102,8 @@ internal sealed class RayDriver : RayInstance
             return;
         }
 
+        _disposing.Cancel();
+
         Ray.Unregister(this);
         Runtime.Objects.FreedElsewhere = null; // a killed process tells no node to delete what it owned
         if (_cluster is not null)
@@ -107,12 +112,17 @@ internal sealed class RayDriver : RayInstance
         }
     }
 
+    /// <inheritdoc/>
+    public override CancellationToken Disposing => _disposing.Token;
+
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
+
+        _disposing.Cancel();
 
         Ray.Unregister(this);
         if (Runtime.Node.IsLost)

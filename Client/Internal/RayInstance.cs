@@ -35,6 +35,9 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     /// its node has shut down; a driver also from the moment its own disposal begins.</summary>
     public virtual void ThrowIfDisposed() => Runtime.ThrowIfDisposed();
 
+    /// <inheritdoc/>
+    public virtual CancellationToken Disposing => CancellationToken.None;
+
     public ActorCreation<TActor> Actor<TActor>(Expression<Func<TActor>> constructor) where TActor : class
     {
         ArgumentNullException.ThrowIfNull(constructor);

@@ -67,6 +67,8 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     /// <summary>Completes when every bundle is reserved (at once when it already is). A group that does not fit waits
     /// until it does: bound the wait with <paramref name="cancellationToken"/>, or use <see cref="WaitAsync"/>.</summary>
     /// <exception cref="InvalidOperationException">The group was removed.</exception>
+    /// <exception cref="ObjectDisposedException">The driver was disposed, before or during the wait (the wait then ends
+    /// at once).</exception>
     public async Task ReadyAsync(CancellationToken cancellationToken = default)
     {
         if (await PollAsync(null, cancellationToken).ConfigureAwait(false) != PlacementGroupState.Created)
@@ -77,6 +79,8 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
 
     /// <summary>Waits up to <paramref name="timeout"/> for every bundle to be reserved: true when they are, false when
     /// the time ran out or the group was removed (Ray's <c>pg.wait(timeout_seconds)</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
+    /// <exception cref="ObjectDisposedException">The driver was disposed, before or during the wait.</exception>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
@@ -111,34 +115,46 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
 
     /// <summary>Polls the group's grain with a backoff until it is created or removed, or <paramref name="deadline"/>
     /// passes (then: Pending).</summary>
+    /// <exception cref="ObjectDisposedException">The driver was disposed meanwhile: the wait ends at once, with no
+    /// further call to a cluster that is shutting down.</exception>
     private async Task<PlacementGroupState> PollAsync(DateTime? deadline, CancellationToken cancellationToken)
     {
         var (runtime, grain) = Grain();
+        var disposing = ((IRayRuntimeAccess)(_boundRay ?? Ray.CurrentOrNodeOfTask)).Disposing;
+        using var linked = disposing.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, disposing) : null;
+        var token = linked?.Token ?? cancellationToken;
         var delay = FirstPoll;
-        while (true)
+        try
         {
-            var info = await ClusterCalls.RunAsync(runtime, grain.GetAsync().WaitAsync(cancellationToken)).ConfigureAwait(false);
-            Remember(info);
-            var state = info?.State ?? PlacementGroupState.Removed;
-            if (state != PlacementGroupState.Pending)
+            while (true)
             {
-                return state;
-            }
-
-            var wait = delay;
-            if (deadline is { } d)
-            {
-                var left = d - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero)
+                var info = await ClusterCalls.RunAsync(runtime, grain.GetAsync().WaitAsync(token)).ConfigureAwait(false);
+                Remember(info);
+                var state = info?.State ?? PlacementGroupState.Removed;
+                if (state != PlacementGroupState.Pending)
                 {
-                    return PlacementGroupState.Pending;
+                    return state;
                 }
 
-                wait = left < wait ? left : wait;
-            }
+                var wait = delay;
+                if (deadline is { } d)
+                {
+                    var left = d - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return PlacementGroupState.Pending;
+                    }
 
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, delay.Ticks * 2));
+                    wait = left < wait ? left : wait;
+                }
+
+                await Task.Delay(wait, token).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(MaxPoll.Ticks, delay.Ticks * 2));
+            }
+        }
+        catch (OperationCanceledException) when (disposing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw Transport.LocalNode.ShutDown();
         }
     }
 

@@ -2,7 +2,7 @@ namespace OrleansRay.Grains;
 
 /// <summary>The namespaces that have had named actors (key: 0), so a listing of every namespace's named actors (Ray's
 /// <c>ray.util.list_named_actors(all_namespaces=True)</c>) knows which <see cref="IActorDirectoryGrain"/>s to ask. A
-/// directory adds its namespace at its first registration after it activates.</summary>
+/// directory adds its namespace when it activates holding names, and at its first registration after it activates.</summary>
 [Alias("orleansray.IActorNamespacesGrain")]
 public interface IActorNamespacesGrain : IGrainWithIntegerKey
 {

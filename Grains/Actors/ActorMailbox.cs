@@ -33,7 +33,7 @@ internal sealed class ActorMailbox
     private RayError? _deathCause;
     private int _restarts;
     private int _generation;
-    private readonly ActorResourceHold _resources = new();
+    public ActorResourceHold Resources { get; } = new(); // held for life; ActorGrain.GpuIds reads its GPUs
     private long _callsRun;
 
     public ActorMailbox(ActorServices runtime, ILogger logger)
@@ -147,21 +147,21 @@ internal sealed class ActorMailbox
                 return; // killed while its code loaded: a dead mailbox keeps nothing of the job's code
             }
 
-            await _resources.AcquireAsync(_runtime, spec).ConfigureAwait(false);
+            await Resources.AcquireAsync(_runtime, spec).ConfigureAwait(false);
             lock (_gate)
             {
-                _resources.Held();
-                if (_state == ActorState.Dead || _resources.HandedOver)
+                Resources.Held();
+                if (_state == ActorState.Dead || Resources.HandedOver)
                 {
                     // Killed (or handed to another node) while waiting for resources.
-                    _resources.Release(_runtime, _spec);
+                    Resources.Release(_runtime, _spec);
                     return;
                 }
             }
 
             await ConstructAsync(_generation).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_resources.Withdrawn)
+        catch (OperationCanceledException) when (Resources.Withdrawn)
         {
             // Killed while waiting for resources: Die already ran and reported it.
         }
@@ -181,7 +181,7 @@ internal sealed class ActorMailbox
         }
 
         // An actor behind a grain interface has no instance here: its grain activation is the instance.
-        var (instance, failure) = Grain is not null ? (null, null) : await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller, restarted: Volatile.Read(ref _restarts) > 0, _resources.Gpus?.Ids).ConfigureAwait(false);
+        var (instance, failure) = Grain is not null ? (null, null) : await ActorInstance.ConstructAsync(_runtime, spec, _code.Constructor!, caller, restarted: Volatile.Read(ref _restarts) > 0, Resources.Gpus?.Ids).ConfigureAwait(false);
         if (failure is not null)
         {
             Die(failure);
@@ -221,7 +221,7 @@ internal sealed class ActorMailbox
 
         lock (_gate)
         {
-            if (_resources.HandedOver && ActorHandover.Forward(_runtime, _spec!.ActorId, calls, replyTo, floor))
+            if (Resources.HandedOver && ActorHandover.Forward(_runtime, _spec!.ActorId, calls, replyTo, floor))
             {
                 return;
             }
@@ -327,7 +327,7 @@ internal sealed class ActorMailbox
 
         ActorInstance.Dispose(old);
         Grain?.Restarted();
-        if (_resources.Holds)
+        if (Resources.Holds)
         {
             _ = ConstructAsync(generation); // else the creation still waiting for resources constructs it, then
         }
@@ -357,11 +357,11 @@ internal sealed class ActorMailbox
             orphaned = _queues.TakeAll();
             orphaned.AddRange(Dispatcher.TakeReadyLocked());
             abandoned = AbandonRunningLocked();
-            _resources.Release(_runtime, _spec);
+            Resources.Release(_runtime, _spec);
         }
 
         // Withdraws a resource request still waiting (an actor killed before it was placed).
-        _resources.Withdraw();
+        Resources.Withdraw();
         Grain?.Died(cause);
         if (spec is not null)
         {
@@ -414,7 +414,7 @@ internal sealed class ActorMailbox
     {
         lock (_gate)
         {
-            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, _resources, _code);
+            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, Resources, _code);
         }
     }
 

@@ -26,14 +26,17 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
         _logger = logger;
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (_stored.Load() is { } rows)
         {
             _byName = new Dictionary<string, ActorInfo>(rows, StringComparer.Ordinal);
         }
 
-        return Task.CompletedTask;
+        if (_byName.Count > 0)
+        {
+            await AnnounceAsync(); // names stored before the namespace was recorded (a table older than the record)
+        }
     }
 
     public async Task<ActorId> RegisterAsync(ActorInfo info)

@@ -14,6 +14,9 @@ internal sealed class ActorNamespacesGrain : Grain, IActorNamespacesGrain
     private readonly PersistedRows<List<string>> _stored;
     private SortedSet<string> _namespaces = new(StringComparer.Ordinal);
 
+    /// <summary>True while the last write failed: the next <see cref="AddAsync"/>, of any namespace, writes again.</summary>
+    private bool _unsaved;
+
     public ActorNamespacesGrain(
         [PersistentState("actornamespaces", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
         Serializer serializer,
@@ -35,9 +38,9 @@ internal sealed class ActorNamespacesGrain : Grain, IActorNamespacesGrain
     public async Task AddAsync(string @namespace)
     {
         ArgumentNullException.ThrowIfNull(@namespace);
-        if (_namespaces.Add(@namespace))
+        if (_namespaces.Add(@namespace) || _unsaved)
         {
-            await _stored.SaveAsync([.. _namespaces]);
+            _unsaved = !await _stored.SaveAsync([.. _namespaces]);
         }
     }
 

@@ -48,16 +48,19 @@ internal sealed partial class PersistedRows<T> where T : class
     }
 
     /// <summary>Writes <paramref name="rows"/> (a snapshot the caller no longer changes).</summary>
-    public async Task SaveAsync(T rows)
+    /// <returns>True when written; false when the write failed (logged).</returns>
+    public async Task<bool> SaveAsync(T rows)
     {
         try
         {
             _state.State.Rows = _serializer.SerializeToArray(rows);
             await _state.WriteStateAsync().ConfigureAwait(true);
+            return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogWriteFailed(_logger, _what, ex.GetType().Name, ex.Message);
+            return false;
         }
     }
 

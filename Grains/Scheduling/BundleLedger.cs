@@ -148,9 +148,10 @@ internal sealed class BundleLedger
     public IEnumerable<KeyValuePair<string, double>> NamedAvailable() =>
         _entries.SelectMany(e => e.Value.Available.Select(kv => new KeyValuePair<string, double>(e.Key.ResourceName(kv.Key), kv.Value)));
 
-    /// <summary>A set of <paramref name="amounts"/> with negative ones shown as zero.</summary>
+    /// <summary>A set of <paramref name="amounts"/> with negative ones shown as zero, and each rounded to Ray's resource
+    /// unit (1/10,000): fractions taken and given back many times leave float dust (0.9999999999999998 for 1).</summary>
     public static ResourceSet Clamped(IEnumerable<KeyValuePair<string, double>> amounts) =>
-        ResourceSet.From(amounts.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, kv.Value))));
+        ResourceSet.From(amounts.Select(kv => new KeyValuePair<string, double>(kv.Key, Math.Max(0, Math.Round(kv.Value, 4)))));
 
     private void AddTo(BundleKey key, ResourceSet shape)
     {

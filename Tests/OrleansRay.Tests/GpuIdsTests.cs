@@ -77,8 +77,13 @@ public sealed class GpuIdsTests : IAsyncLifetime
         Assert.Equal([other], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }));
         Assert.Equal([other, other], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 0.5 }, new TaskOptions { NumGpus = 0.5 }));
 
+        // An actor behind a grain interface reads its GPU from ActorGrain.GpuIds: the other one now.
+        var grain = await _ray.CreateActorAsync<TestGrainActors.ICounterActor>(new ActorOptions { NumGpus = 1 });
+        Assert.Equal([int.Parse(other, System.Globalization.CultureInfo.InvariantCulture)], await grain.Gpus());
+        await _ray.KillAsync(grain);
+
         await _ray.KillAsync(actor);
-        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("GPU") == 2, Deadline, "the killed actor's GPU is free");
+        await Eventually.TrueAsync(async () => (await _ray.AvailableResourcesAsync()).GetValueOrDefault("GPU") == 2, Deadline, "the killed actors' GPUs are free");
         Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
     }
 

@@ -162,4 +162,19 @@ public sealed class GpuInstancesTests
         Assert.True(ledger.ReleaseBundles(Group));
         Assert.Equal([0], Ids(ledger.Take(Gpus(1))));
     }
+
+    [Fact]
+    public void Available_amounts_carry_no_float_dust_after_fractions_come_back_in_another_order()
+    {
+        var ledger = Node(1);
+        var tenth = Gpus(0.1);
+        var fifth = Gpus(0.2);
+        var first = ledger.Take(tenth);
+        var second = ledger.Take(fifth);
+        ledger.Return(fifth, second);
+        ledger.Return(tenth, first);
+
+        Assert.Equal(1.0, ledger.Available()[ResourceSet.Gpu]); // 1 - 0.1 - 0.2 + 0.2 + 0.1 is 0.9999999999999999 unrounded
+        Assert.True(ledger.Fits(Gpus(1)));
+    }
 }

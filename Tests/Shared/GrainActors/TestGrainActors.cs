@@ -41,6 +41,9 @@ public interface ICounterActor : IActor
 
     /// <summary>Whether the method's request context still holds the call's order stamp (it must not).</summary>
     Task<bool> SeesOrderStamp();
+
+    /// <summary>The GPUs the actor holds (<see cref="ActorGrain"/>'s GpuIds).</summary>
+    Task<int[]> Gpus();
 }
 
 public sealed class CounterActor : ActorGrain, ICounterActor
@@ -55,6 +58,8 @@ public sealed class CounterActor : ActorGrain, ICounterActor
     public Task<int> Get() => Task.FromResult(_n);
 
     public Task<bool> SeesOrderStamp() => Task.FromResult(Orleans.Runtime.RequestContext.Keys.Any());
+
+    public Task<int[]> Gpus() => Task.FromResult(GpuIds.ToArray());
 
     public Task Append(int value)
     {
