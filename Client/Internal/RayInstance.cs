@@ -365,6 +365,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (@namespace is not null && string.IsNullOrWhiteSpace(@namespace))
+        {
+            throw new ArgumentException("The namespace is empty: name one, or pass null for this driver's.", nameof(@namespace));
+        }
+
         var ns = @namespace ?? Namespace;
         var info = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name)).ConfigureAwait(false);
         if (info is not null)

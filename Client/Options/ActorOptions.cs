@@ -140,8 +140,14 @@ public sealed class ActorOptions
     /// <see cref="Namespace"/> is set.</summary>
     /// <param name="defaultNamespace">The namespace when none is set.</param>
     /// <param name="isAsync">Whether the actor's class is an async actor (<see cref="AsyncActorAttribute"/>).</param>
+    /// <exception cref="ArgumentException"><see cref="Namespace"/> is empty or white space.</exception>
     internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false)
     {
+        if (Namespace is not null && string.IsNullOrWhiteSpace(Namespace))
+        {
+            throw new ArgumentException("ActorOptions.Namespace is empty: name one, or leave it null for the driver's (RayOptions.Namespace).", nameof(Namespace));
+        }
+
         var (resources, placement) = ToPlacement();
         return new()
         {

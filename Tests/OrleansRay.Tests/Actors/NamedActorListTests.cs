@@ -50,6 +50,22 @@ public sealed class NamedActorListTests : IAsyncLifetime
     }
 }
 
+/// <summary>Empty namespaces are refused where they are given, naming the option.</summary>
+public sealed class NamedActorNamespaceTests
+{
+    [Fact]
+    public async Task An_empty_namespace_is_refused_at_creation_and_at_lookup_with_what_to_do()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1, Namespace = "edges" });
+        var create = Assert.Throws<ArgumentException>(() => ray.Actor(() => new Counter()).Options(new ActorOptions { Name = "x", Namespace = " " }).Remote());
+        Assert.Equal("Namespace", create.ParamName);
+        Assert.Contains("ActorOptions.Namespace is empty: name one, or leave it null", create.Message);
+        var lookup = await Assert.ThrowsAsync<ArgumentException>(() => ray.GetActorAsync<Counter>("x", ""));
+        Assert.Equal("namespace", lookup.ParamName);
+        Assert.Contains("namespace is empty", lookup.Message);
+    }
+}
+
 /// <summary><see cref="IRay.ListNamedActorsAsync"/> across a cluster of two nodes: one connected driver lists what another
 /// created, in its namespace and in every one, and an actor whose node leaves is no longer listed.</summary>
 public sealed class NamedActorListClusterTests : IAsyncLifetime
