@@ -110,6 +110,8 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Finds a named actor in <paramref name="namespace"/> (default: this driver's namespace).</summary>
     /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty, <paramref name="namespace"/> is empty or blank
+    /// (pass null for this driver's), or the actor of that name is of another class.</exception>
     Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class;
 
     /// <summary>The live named actors of this driver's namespace, or with <paramref name="allNamespaces"/> of every
@@ -150,7 +152,7 @@ public interface IRay : IAsyncDisposable
     /// namespace) and returns its typed proxy (Ray's <c>ray.get_actor</c>). For class actors use
     /// <see cref="GetActorAsync{TActor}"/>.</summary>
     /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
-    /// <exception cref="ArgumentException">The actor of that name is not a <typeparamref name="TActor"/>.</exception>
+    /// <exception cref="ArgumentException">The actor of that name is not a <typeparamref name="TActor"/>, or <paramref name="namespace"/> is empty or blank (pass null for this driver's).</exception>
     Task<TActor> GetActorProxyAsync<TActor>(string name, string? @namespace = null) where TActor : IActor;
 
     /// <summary>Kills an actor behind a grain interface; later calls throw <see cref="ActorDiedException"/>. With

@@ -102,7 +102,7 @@ internal sealed class RayDriver : RayInstance
             return;
         }
 
-        _disposing.Cancel();
+        _ = _disposing.CancelAsync(); // its waiters resume elsewhere, not inside this dispose
 
         Ray.Unregister(this);
         Runtime.Objects.FreedElsewhere = null; // a killed process tells no node to delete what it owned
@@ -122,7 +122,7 @@ internal sealed class RayDriver : RayInstance
             return;
         }
 
-        _disposing.Cancel();
+        _ = _disposing.CancelAsync(); // its waiters resume elsewhere, not inside this dispose
 
         Ray.Unregister(this);
         if (Runtime.Node.IsLost)

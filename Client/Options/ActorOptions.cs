@@ -6,7 +6,8 @@ public sealed class ActorOptions
     /// <summary>A name, unique in the namespace, to find it with GetActorAsync. Default: none.</summary>
     public string? Name { get; set; }
 
-    /// <summary>The namespace of <see cref="Name"/>. Default: the driver's <see cref="RayOptions.Namespace"/>.</summary>
+    /// <summary>The namespace of <see cref="Name"/>. Default: the driver's <see cref="RayOptions.Namespace"/>. An empty or
+    /// blank one is refused with <see cref="ArgumentException"/> at <c>Remote()</c>.</summary>
     public string? Namespace { get; set; }
 
     /// <summary>Whether it outlives its creator. Default: <see cref="ActorLifetime.NonDetached"/>.</summary>
@@ -21,7 +22,9 @@ public sealed class ActorOptions
     /// <summary>CPUs it holds while alive. Default: 0 (as in Ray, an actor reserves no CPU unless asked).</summary>
     public double NumCpus { get; set; }
 
-    /// <summary>GPUs it holds while alive. Default: 0.</summary>
+    /// <summary>GPUs it holds while alive. Default: 0. A fraction below 1 shares one GPU with other work; above 1, a whole
+    /// number (1.5 is refused with <see cref="ArgumentOutOfRangeException"/> at <c>Remote()</c>, as Ray refuses it). Which
+    /// GPUs: <see cref="RayContext.GpuIds"/> (<c>ActorGrain.GpuIds</c> behind a grain interface).</summary>
     public double NumGpus { get; set; }
 
     /// <summary>Bytes of "memory" resource it holds. Default: 0.</summary>
@@ -140,14 +143,8 @@ public sealed class ActorOptions
     /// <see cref="Namespace"/> is set.</summary>
     /// <param name="defaultNamespace">The namespace when none is set.</param>
     /// <param name="isAsync">Whether the actor's class is an async actor (<see cref="AsyncActorAttribute"/>).</param>
-    /// <exception cref="ArgumentException"><see cref="Namespace"/> is empty or white space.</exception>
     internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false)
     {
-        if (Namespace is not null && string.IsNullOrWhiteSpace(Namespace))
-        {
-            throw new ArgumentException("ActorOptions.Namespace is empty: name one, or leave it null for the driver's (RayOptions.Namespace).", nameof(Namespace));
-        }
-
         var (resources, placement) = ToPlacement();
         return new()
         {
@@ -169,6 +166,11 @@ public sealed class ActorOptions
 
     internal void Validate()
     {
+        if (Namespace is not null && string.IsNullOrWhiteSpace(Namespace))
+        {
+            throw new ArgumentException("ActorOptions.Namespace is empty: name one, or leave it null for the driver's (RayOptions.Namespace).", nameof(Namespace));
+        }
+
         ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(ActorOptions));
         if (MaxConcurrency < 1)
         {

@@ -9,6 +9,12 @@ internal static class ResourceShape
     {
         Check(cpus, "NumCpus", owner);
         Check(gpus, "NumGpus", owner);
+        if (gpus > 1 && Math.Abs(gpus - Math.Round(gpus)) > ResourceSet.Epsilon)
+        {
+            // A GPU is an instance a task holds whole or shares (Ray's unit-instance resources): 1.5 would be one GPU and half of another.
+            throw new ArgumentOutOfRangeException("NumGpus", gpus,
+                $"{owner}.NumGpus is {gpus.ToString(System.Globalization.CultureInfo.InvariantCulture)}: above 1, ask for a whole number of GPUs, as Ray does; a fraction below 1 shares one GPU with other work.");
+        }
         if (memory < 0)
         {
             throw new ArgumentOutOfRangeException("Memory", memory, $"{owner}.Memory must be >= 0 bytes.");

@@ -6,7 +6,9 @@ public sealed class TaskOptions
     /// <summary>CPUs the task holds while it runs. Default: 1.</summary>
     public double NumCpus { get; set; } = 1;
 
-    /// <summary>GPUs the task holds while it runs. Default: 0.</summary>
+    /// <summary>GPUs the task holds while it runs. Default: 0. A fraction below 1 shares one GPU with other work; above 1,
+    /// a whole number (1.5 is refused with <see cref="ArgumentOutOfRangeException"/> at <c>Remote()</c>, as Ray refuses it).
+    /// Which GPUs: <see cref="RayContext.GpuIds"/>.</summary>
     public double NumGpus { get; set; }
 
     /// <summary>Bytes of "memory" resource the task holds. Default: 0.</summary>

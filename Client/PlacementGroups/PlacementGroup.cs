@@ -156,6 +156,10 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
         {
             throw Transport.LocalNode.ShutDown();
         }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex.CancellationToken != cancellationToken)
+        {
+            throw new OperationCanceledException(ex.Message, ex, cancellationToken); // the caller's token, not the linked one
+        }
     }
 
     private void Remember(PlacementGroupInfo? info)

@@ -84,6 +84,7 @@ internal sealed class ActorResourceHold
         {
             _holds = false;
             runtime.Scheduler.Resources.ReleaseForActor(spec.Options.Resources, Gpus);
+            Gpus = null;
         }
     }
 

@@ -30,6 +30,17 @@ internal sealed class NodeResources
         }
     }
 
+    /// <summary>True when <paramref name="shape"/> could be granted here now: its amounts are free and, for GPUs, one
+    /// instance has room for each part (free GPU amounts split over several GPUs may not hold a fraction).</summary>
+    public bool FitsNow(ResourceSet shape)
+    {
+        var claim = ResourceClaim.Of(shape);
+        lock (_engine.Gate)
+        {
+            return Ledger.Fits(claim);
+        }
+    }
+
     /// <summary>True while some actor waits for its resources here (read without the lock: a caller polling it sees a
     /// change on its next look).</summary>
     public bool HasPendingActors => _pendingActors.Count > 0;

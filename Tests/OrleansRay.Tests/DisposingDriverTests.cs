@@ -48,6 +48,13 @@ public sealed class DisposingDriverTests
         var ready = pg.ReadyAsync();
         var waited = pg.WaitAsync(Timeout.InfiniteTimeSpan);
         await Eventually.TrueAsync(async () => (await ray.PendingDemandsAsync()).Any(d => d.IsPlacementGroup), TimeSpan.FromSeconds(30), "the group is pending");
+        using (var mine = new CancellationTokenSource())
+        {
+            var cancelled = pg.ReadyAsync(mine.Token);
+            await mine.CancelAsync();
+            var stopped = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            Assert.Equal(mine.Token, stopped.CancellationToken); // the caller's token, not the one linked to the driver's disposal
+        }
 
         await ray.DisposeAsync();
 

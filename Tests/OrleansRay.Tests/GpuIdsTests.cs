@@ -94,6 +94,76 @@ public sealed class GpuIdsTests : IAsyncLifetime
         Assert.True(seen is "0|1|0" or "1|0|1", $"parent|child|parent after the wait: {seen}");
     }
 
+    /// <summary>Waits for gate <paramref name="key"/>.</summary>
+    public static int BlockOn(string key) => Gates.Get(key).Wait(Deadline) ? 1 : 0;
+
+    /// <summary>Starts a Get of a child that waits for gate <paramref name="key"/>, and returns without ending it: its
+    /// lease ends with the wait still open.</summary>
+    public static string ReturnWithAWaitOpen(string key)
+    {
+        var ray = Ray.Current;
+        _ = ray.GetAsync(ray.Task(BlockOn, key).Options(new TaskOptions { NumCpus = 0 }).Remote()).AsTask();
+        return Ids();
+    }
+
+    [Fact]
+    public async Task GPUs_come_back_from_a_force_cancelled_task_and_from_a_task_that_returned_with_a_wait_open()
+    {
+        var held = Key();
+        var cancelled = _ray.Task(HoldAndReport, held).Options(new TaskOptions { NumGpus = 2 }).Remote();
+        await Eventually.TrueAsync(() => Counters.Get(held) == 1, Deadline, "the 2-GPU task runs");
+        try
+        {
+            await _ray.CancelAsync(cancelled, force: true);
+            await Assert.ThrowsAsync<TaskCancelledException>(async () => await _ray.GetAsync(cancelled, Deadline));
+            Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
+        }
+        finally
+        {
+            Gates.Get(held).Set(); // the abandoned code still runs on its thread until it returns
+        }
+
+        var child = Key();
+        try
+        {
+            Assert.Equal("0,1", await _ray.GetAsync(_ray.Task(ReturnWithAWaitOpen, child).Options(new TaskOptions { NumGpus = 2 }).Remote(), Deadline));
+            Assert.Equal(["0", "1"], await RunTogetherAsync(Key(), new TaskOptions { NumGpus = 1 }, new TaskOptions { NumGpus = 1 }));
+        }
+        finally
+        {
+            Gates.Get(child).Set();
+        }
+    }
+
+    [Fact]
+    public async Task An_actor_keeps_its_GPU_across_a_restart_and_more_than_one_GPU_must_be_whole()
+    {
+        var actor = _ray.Actor(() => new GpuReporter()).Options(new ActorOptions { NumGpus = 1, MaxRestarts = 1 }).Remote();
+        var before = await _ray.GetAsync(actor.Task(a => a.Both()).Remote(), Deadline);
+        await _ray.KillAsync(actor, noRestart: false);
+        string? after = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                after = await _ray.GetAsync(actor.Task(a => a.Both()).Remote(), Deadline);
+                return true;
+            }
+            catch (ActorDiedException)
+            {
+                return false; // a call that reached the instance being killed
+            }
+        }, Deadline, "the restarted actor answers");
+        Assert.Equal(before, after);
+        await _ray.KillAsync(actor);
+
+        var task = Assert.Throws<ArgumentOutOfRangeException>(() => _ray.Task(Ids).Options(new TaskOptions { NumGpus = 1.5 }).Remote());
+        Assert.Equal("NumGpus", task.ParamName);
+        Assert.Contains("TaskOptions.NumGpus is 1.5: above 1, ask for a whole number of GPUs", task.Message);
+        var created = Assert.Throws<ArgumentOutOfRangeException>(() => _ray.Actor(() => new GpuReporter()).Options(new ActorOptions { NumGpus = 2.5 }).Remote());
+        Assert.Equal("NumGpus", created.ParamName);
+    }
+
     [Fact]
     public async Task Work_in_a_bundle_gets_the_GPU_the_bundle_reserved()
     {
@@ -156,4 +226,50 @@ public static class GpuLoops
         var all = await context.AllReduceAsync(gpus, Train.Collective.ReduceOp.Sum);
         await context.ReportAsync(Enumerable.Range(0, all.Length).ToDictionary(r => $"gpu_of_rank_{r}", r => all[r] - 1));
     }
+}
+
+/// <summary>An actor created on a node whose free GPU amount is split over its GPUs (0.4 left on each of two) and that
+/// asks for more than one GPU has left goes to a node with a GPU that holds it, instead of waiting where it was created.</summary>
+public sealed class GpuActorPlacementTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private InProcessCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await InProcessCluster.StartAsync(o => o.NumGpus = 2, (2, null), (2, null));
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    /// <summary>Creates an actor of 0.8 GPU here and returns the node it runs on and its GPU.</summary>
+    public static async Task<string> CreateLargerShareHere()
+    {
+        var ray = Ray.Current;
+        var actor = ray.Actor(() => new GpuPlace()).Options(new ActorOptions { NumGpus = 0.8 }).Remote();
+        var where = await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline);
+        await ray.KillAsync(actor);
+        return where;
+    }
+
+    [Fact]
+    public async Task A_GPU_actor_that_no_GPU_of_its_node_can_hold_now_goes_to_a_node_that_can()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var first = _cluster.Nodes[0].NodeId;
+        var pinned = new ActorOptions { NumGpus = 0.6, SchedulingStrategy = SchedulingStrategy.NodeAffinity(first) };
+        var shares = new[] { ray.Actor(() => new GpuPlace()).Options(pinned).Remote(), ray.Actor(() => new GpuPlace()).Options(pinned).Remote() };
+        var held = await ray.GetAsync(shares.Select(a => a.Task(x => x.Where()).Remote()), Deadline);
+        Assert.Equal([$"{first.Value}/0", $"{first.Value}/1"], held.Order(StringComparer.Ordinal)); // 0.4 left on each GPU of the first node
+
+        var placed = await ray.GetAsync(ray.Task(CreateLargerShareHere).Options(new TaskOptions { NumCpus = 0, SchedulingStrategy = SchedulingStrategy.NodeAffinity(first) }).Remote(), Deadline);
+        Assert.StartsWith(_cluster.Nodes[1].NodeId.Value + "/", placed);
+        foreach (var share in shares)
+        {
+            await ray.KillAsync(share);
+        }
+    }
+}
+
+/// <summary>Reports "node/gpu" of where it runs.</summary>
+public sealed class GpuPlace
+{
+    public string Where() => $"{RayContext.NodeId.Value}/{string.Join(",", RayContext.GpuIds)}";
 }
