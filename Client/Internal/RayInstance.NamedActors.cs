@@ -16,18 +16,24 @@ internal abstract partial class RayInstance
             : [Namespace];
         var directories = await Task.WhenAll(namespaces.Select(ns => ClusterCalls.RunAsync(Runtime, grains.GetGrain<IActorDirectoryGrain>(ns).ListAsync()))).ConfigureAwait(false);
 
-        // A directory row can outlive an actor whose node died before its death was recorded: ask each actor's host, as
-        // GetActorAsync does, and leave out the dead.
+        // Each row's actor is asked whether it lives, as GetActorAsync does, and the dead are left out.
         var live = new System.Collections.Concurrent.ConcurrentBag<NamedActor>();
         await Parallel.ForEachAsync(directories.SelectMany(d => d), new ParallelOptions { MaxDegreeOfParallelism = NamedActorChecks }, async (info, _) =>
         {
-            var now = await ClusterCalls.RunAsync(Runtime, grains.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync()).ConfigureAwait(false);
-            if (now is not { State: ActorState.Dead })
+            if (await IsNotDeadAsync(info).ConfigureAwait(false))
             {
                 live.Add(new NamedActor(info.Name, info.Namespace, info.ClassName, info.ActorId));
             }
         }).ConfigureAwait(false);
 
         return [.. live.OrderBy(a => a.Namespace, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>False when the host of a directory row's actor says it is dead (a row can outlive an actor whose node died
+    /// before its death was recorded); true for a live, pending or restarting actor.</summary>
+    private async Task<bool> IsNotDeadAsync(ActorInfo info)
+    {
+        var now = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync()).ConfigureAwait(false);
+        return now is not { State: ActorState.Dead };
     }
 }

@@ -374,8 +374,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var info = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(ns).LookupAsync(name)).ConfigureAwait(false);
         if (info is not null)
         {
-            var live = await ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<IActorHostGrain>(info.ActorId.ToGuid()).GetInfoAsync()).ConfigureAwait(false);
-            if (live is { State: ActorState.Dead })
+            if (!await IsNotDeadAsync(info).ConfigureAwait(false))
             {
                 info = null;
             }

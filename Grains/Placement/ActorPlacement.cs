@@ -93,7 +93,7 @@ internal sealed class ActorPlacement
                 }
         }
 
-        if (canLiveHere && (shape[ResourceSet.Gpu] > 0 ? _scheduler.Resources.FitsNow(shape) : shape.FitsIn(_scheduler.Resources.Available())))
+        if (canLiveHere && _scheduler.Resources.FitsNow(shape))
         {
             return _node.NodeId;
         }

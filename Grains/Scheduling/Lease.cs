@@ -27,23 +27,15 @@ internal sealed class Lease : IWorkerSlot
     public TaskSpec? Current;
 
     /// <summary>The GPU instances the lease holds (its tasks' <c>RayContext.GpuIds</c>); null when its shape takes no
-    /// GPU, and once the lease gave its resources back. Set at grant; read and set under the engine's lock. Kept by its
-    /// class (<see cref="SchedulingClass.LeaseGpus"/>): most leases take no GPU, and a field would grow every lease.</summary>
-    public GpuGrant? Gpus
-    {
-        get => Class.LeaseGpus?.GetValueOrDefault(this);
-        set
-        {
-            if (value is not null)
-            {
-                (Class.LeaseGpus ??= new())[this] = value;
-            }
-            else
-            {
-                Class.LeaseGpus?.Remove(this);
-            }
-        }
-    }
+    /// GPU, and once the lease gave its resources back. Kept by its class (<see cref="SchedulingClass.LeaseGpus"/>): most
+    /// leases take no GPU, and a field would grow every lease. Under the engine's lock, as are the two methods below.</summary>
+    public GpuGrant? Gpus => Class.LeaseGpus?.GetValueOrDefault(this);
+
+    /// <summary>Records the GPU instances granted with the lease.</summary>
+    public void HoldGpus(GpuGrant gpus) => (Class.LeaseGpus ??= new())[this] = gpus;
+
+    /// <summary>Forgets and returns the GPU instances the lease held (null: none), as it gives its resources back.</summary>
+    public GpuGrant? ReleaseGpus() => Class.LeaseGpus is { } held && held.Remove(this, out var gpus) ? gpus : null;
 
     /// <summary>Tasks run under this lease since it was granted.</summary>
     public int Executed;

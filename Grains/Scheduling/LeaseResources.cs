@@ -81,12 +81,7 @@ internal static class LeaseResources
 
     private static void GiveBack(ResourceLedger ledger, Lease lease)
     {
-        var gpus = lease.Class.Claim.HasGpus ? lease.Gpus : null;
-        if (gpus is not null)
-        {
-            lease.Gpus = null;
-        }
-
+        var gpus = lease.ReleaseGpus();
         if (lease.Blocked)
         {
             ledger.Return(lease.Class.Claim.HeldWhileBlocked, gpus); // its CPUs went back when it began to wait

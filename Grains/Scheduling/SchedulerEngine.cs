@@ -322,7 +322,7 @@ internal sealed partial class SchedulerEngine : IDisposable
                 cls.ActiveLeases++;
                 if (_resources.Take(cls.Claim) is { } gpus)
                 {
-                    lease.Gpus = gpus;
+                    lease.HoldGpus(gpus);
                 }
 
                 _leases[lease.Id] = lease;
