@@ -99,10 +99,14 @@ public interface IRay : IAsyncDisposable
     /// <see cref="TaskCancelledException"/>. With <paramref name="force"/> a running attempt is abandoned and its resources freed.
     /// With <paramref name="recursive"/> (the default, as Ray's <c>ray.cancel(ref, recursive=True)</c>) the tasks the
     /// cancelled task submitted and that have not finished are cancelled too, with the same <paramref name="force"/>, and
-    /// theirs, on whatever node they run. A finished task's cancel does nothing. An actor call is cancelled alone.</summary>
+    /// theirs, on whatever node they run. A finished task's cancel does nothing. An actor call is cancelled alone: a queued
+    /// one never runs; one that has started is not stopped (its cancellation token fires and what it did to the actor
+    /// stands), as Ray's regular actors do.</summary>
     /// <param name="objectRef">A return of the task (or actor call) to cancel.</param>
-    /// <param name="force">Abandon a running attempt at once (its code runs on, ignored; its resources are free).</param>
+    /// <param name="force">Abandon a running attempt at once (its code runs on, ignored; its resources are free). Tasks only.</param>
     /// <param name="recursive">Cancel the tasks it submitted too (true by default, as in Ray).</param>
+    /// <exception cref="ArgumentException"><paramref name="force"/> for an actor call (Ray raises <c>ValueError</c>): cancel
+    /// it without force, or kill the actor.</exception>
     Task CancelAsync(ObjectRef objectRef, bool force = false, bool recursive = true);
 
     /// <summary>A zero-copy view of an array object, pinned until the buffer is disposed.</summary>

@@ -11,9 +11,10 @@ public sealed class GetTimeoutException : RayException
     }
 
     /// <summary>Creates the exception for <paramref name="timeout"/> with the hint of a wait that cannot end by waiting
-    /// longer (an actor waiting for a call to itself), instead of the usual one.</summary>
-    internal GetTimeoutException(TimeSpan timeout, string what, string? hint)
-        : base($"{what} was not ready within {timeout.TotalSeconds:0.###} s. {hint ?? "Wait longer, or check `PendingDemandsAsync()` for work that cannot be scheduled."}")
+    /// longer (an actor waiting for a call to itself), instead of the usual one; <paramref name="plural"/> when
+    /// <paramref name="what"/> names several objects.</summary>
+    internal GetTimeoutException(TimeSpan timeout, string what, string? hint, bool plural = false)
+        : base($"{what} {(plural ? "were" : "was")} not ready within {timeout.TotalSeconds:0.###} s. {hint ?? "Wait longer, or check `PendingDemandsAsync()` for work that cannot be scheduled."}")
     {
         Timeout = timeout;
     }

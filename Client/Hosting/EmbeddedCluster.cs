@@ -38,7 +38,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         {
             try
             {
-                return await StartSiloAsync(options, cancellationToken).ConfigureAwait(false);
+                return await StartSiloAsync(options, quietFailedStart: attempt < PortAttempts, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (attempt < PortAttempts && IsPortTaken(ex))
             {
@@ -46,7 +46,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<EmbeddedCluster> StartSiloAsync(RayOptions options, CancellationToken cancellationToken)
+    /// <summary>Starts the node's silo on two free ports. With <paramref name="quietFailedStart"/> (every attempt but the
+    /// last) the errors Orleans and the host log while a start fails are not shown: a start whose port was taken is tried
+    /// again, and one that failed otherwise throws its cause to <c>InitAsync</c>'s caller.</summary>
+    private static async Task<EmbeddedCluster> StartSiloAsync(RayOptions options, bool quietFailedStart, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Logging.ClearProviders();
@@ -57,14 +60,25 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             builder.Logging.AddProvider(logTo);
         }
 
-        // Orleans advises ServerGC at every start; an embedded node lives inside the user's process and its GC choice.
-        builder.Logging.AddFilter("Orleans.Runtime.Silo", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
+        // Orleans advises ServerGC at every start (Orleans.Runtime.Silo, below Error while the start is held back below);
+        // an embedded node lives inside the user's process and its GC choice.
         // Orleans 10.4.2's watchdog warns at start that its check "has not completed for" about the machine's uptime
         // (seen on every embedded start here): a false stall. Below Warning (RayOptions.LogLevel) it shows.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error);
+        // A start that fails logs its error four times (the lifecycle stage, the lifecycle, the silo, the host), each
+        // with the stack trace, though InitAsync then starts on new ports or throws the cause. Held back until started.
+        var starting = quietFailedStart;
+        var siloLevel = options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error;
+        foreach (var category in StartFailureCategories)
+        {
+            var least = category == SiloCategory ? siloLevel : options.LogLevel;
+            builder.Logging.AddFilter(category, level => level >= least && !(Volatile.Read(ref starting) && level >= LogLevel.Error));
+        }
+
         // Ctrl+C and SIGTERM end the driver's process, not just this node (DriverHostLifetime).
         builder.Services.AddSingleton<IHostLifetime, DriverHostLifetime>();
-        var (siloPort, gatewayPort) = (FreeTcpPort(), FreeTcpPort());
+        var pickPort = options.PickPort ?? FreeTcpPort;
+        var (siloPort, gatewayPort) = (pickPort(), pickPort());
         builder.UseOrleans(silo =>
         {
             // Each embedded node is its own cluster (unique id), so several can run in one process (tests, tools).
@@ -89,6 +103,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             host.Dispose();
             throw;
         }
+        finally
+        {
+            Volatile.Write(ref starting, false);
+        }
 
         return new EmbeddedCluster(host, host.Services.GetRequiredService<NodeRuntime>());
     }
@@ -109,6 +127,12 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         node.CopyFrom(options);
         return NodeRuntimeOptionsFactory.Resources(node);
     }
+
+    private const string SiloCategory = "Orleans.Runtime.Silo";
+
+    /// <summary>The log categories that report a failed silo start (see <see cref="StartSiloAsync"/>).</summary>
+    private static readonly string[] StartFailureCategories =
+        [SiloCategory, "Orleans.Runtime.SiloLifecycleSubject", "Microsoft.Extensions.Hosting.Internal.Host"];
 
     /// <summary>How many times a start whose port was taken meanwhile is tried with new ports.</summary>
     private const int PortAttempts = 5;

@@ -173,8 +173,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         if (!await ObjectWaiter.WaitAsync(entries, entries.Length, stopOnFailure: true, timeout, cancellationToken).ConfigureAwait(false))
         {
             var selfWait = entries.Where(e => !e.IsComplete).Select(e => (e.Producer as Actors.ActorCallHandle)?.SelfWaitHint()).FirstOrDefault(h => h is not null);
-            throw new GetTimeoutException(timeout!.Value, $"{entries.Count(e => !e.IsComplete)} of {refs.Count} objects", selfWait);
+            var notReady = entries.Count(e => !e.IsComplete);
+            throw new GetTimeoutException(timeout!.Value, $"{notReady} of {refs.Count} objects", selfWait, plural: notReady != 1);
         }
+
+        ObjectResolver.ThrowIfShutDown(Runtime.Reader);
 
         // The first failed object in input order raises, whether or not the others are complete yet.
         foreach (var entry in entries)
@@ -304,9 +307,10 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         // Timing out is not an error here: what is ready by then is the answer.
         await ObjectWaiter.WaitAsync(entries, numReturns, stopOnFailure: false, timeout, cancellationToken).ConfigureAwait(false);
-        if (node.IsLost)
+        if (node.IsLost || node.IsDisposed)
         {
-            // The driver gave its cluster up while waiting: its refs are failed, not ready (ClusterLostException).
+            // The driver gave its cluster up (ClusterLostException) or was disposed (ObjectDisposedException) while
+            // waiting: its refs are failed by that, not ready.
             node.ThrowIfDisposed();
         }
 
@@ -334,6 +338,12 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var (_, entry) = ObjectResolver.Find(objectRef, Runtime.Reader);
         if (entry.Producer is { } producer)
         {
+            if (force && producer is Actors.ActorCallHandle)
+            {
+                // Ray refuses it too (ValueError): an actor's state would be left half-changed by an abandoned call.
+                throw new ArgumentException("force: true is not supported for an actor call: cancel it without force (a call that has started sees its cancellation token), or kill the actor with KillAsync.", nameof(force));
+            }
+
             producer.Cancel(force, recursive);
         }
 
@@ -389,7 +399,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var expectedName = expected.FullName ?? expected.Name;
         if (!string.Equals(info.ClassName, expectedName, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"Actor '{name}' is a {info.ClassName}, not a {expectedName}; ask for that type (GetActorAsync<T> for a class actor, GetActorProxyAsync<T> for a grain interface).", nameof(name));
+            throw new ArgumentException($"Actor '{name}' is of type {info.ClassName}, not {expectedName}; ask for that type (GetActorAsync<T> for a class actor, GetActorProxyAsync<T> for a grain interface).", nameof(name));
         }
 
         return info;

@@ -93,6 +93,7 @@ internal static class ObjectResolver
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}", (entry.Producer as Actors.ActorCallHandle)?.SelfWaitHint());
         }
 
+        ThrowIfShutDown(runtime);
         var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         objectRef.DetachAfterRead(entry);
         return value;
@@ -122,12 +123,7 @@ internal static class ObjectResolver
             return (caller, objectRef.LostWithItsRuntime());
         }
 
-        if (reader.Objects.IsCleared)
-        {
-            // Even a value that was complete: reading it out needs the node's serializer, which has gone with it. A
-            // driver that gave its cluster up says so instead.
-            throw reader.Objects.ClearedWith is { Kind: RayErrorKind.ClusterLost } lost ? ErrorMapper.ToException(lost) : LocalNode.ShutDown();
-        }
+        ThrowIfShutDown(reader);
 
         if (objectRef.IsBorrowed)
         {
@@ -141,6 +137,19 @@ internal static class ObjectResolver
         }
 
         return (reader, entry);
+    }
+
+    /// <summary>Throws what reading through <paramref name="runtime"/> throws once it has shut down: even a value that was
+    /// complete, since reading it out needs the node's serializer, which has gone with it
+    /// (<see cref="ObjectDisposedException"/>); a driver that gave its cluster up says so instead
+    /// (<see cref="ClusterLostException"/>). A get or wait that was waiting when its driver was disposed calls it after
+    /// its wait, so it ends as every later call does, not with the objects' lost error the shutdown failed them with.</summary>
+    public static void ThrowIfShutDown(ObjectReader runtime)
+    {
+        if (runtime.Objects.IsCleared)
+        {
+            throw runtime.Objects.ClearedWith is { Kind: RayErrorKind.ClusterLost } lost ? ErrorMapper.ToException(lost) : LocalNode.ShutDown();
+        }
     }
 
     /// <summary>Reads a completed entry: from the owner's memory, or from an object store (this node's, or pulled from

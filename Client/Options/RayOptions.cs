@@ -109,6 +109,10 @@ public sealed class RayOptions
     /// console only. Not public: an application that wants its own logging hosts a node with <c>UseOrleansRay</c>.</summary>
     internal Microsoft.Extensions.Logging.ILoggerProvider? LogTo { get; set; }
 
+    /// <summary>Picks a free port for the embedded node's silo and gateway; null: one the OS has free now. Not public: a
+    /// test gives one that is taken, to see the start tried again.</summary>
+    internal Func<int>? PickPort { get; set; }
+
     /// <summary>The names of the embedded node's options that were given (a connected driver refuses them).</summary>
     private string[] NodeOptionsGiven()
     {

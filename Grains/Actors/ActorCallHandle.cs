@@ -141,7 +141,7 @@ internal sealed class ActorCallHandle : IPendingWork
     /// submitted.</remarks>
     public void Cancel(bool force, bool recursive)
     {
-        if (!Entry.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Actor call {MethodName} was cancelled.", MethodName)))
+        if (!Entry.TrySetError(RayError.Create(RayErrorKind.Cancelled, $"Actor call {MethodName} was cancelled. A call that had already started is not stopped: its cancellation token fires, and what it did to the actor stands.", MethodName)))
         {
             return;
         }

@@ -15,11 +15,31 @@ internal static class LambdaNames
 {
     /// <summary>The name to show for <paramref name="method"/>: the one method a lambda calls, a local function's own
     /// name ("Program.Slow" for <c>Slow</c> declared in top-level statements, which the compiler names
-    /// <c>&lt;&lt;Main&gt;$&gt;g__Slow|0_1</c>), else <paramref name="fallback"/>.</summary>
+    /// <c>&lt;&lt;Main&gt;$&gt;g__Slow|0_1</c>), a lambda that calls no one method as the method it is written in
+    /// ("Tests.Run.&lt;lambda&gt;", as Python's qualified names read; "Program.&lt;lambda&gt;" in top-level statements), else
+    /// <paramref name="fallback"/>.</summary>
     public static string Describe(MethodBase method, string fallback) =>
         SoleTarget(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}")
         : LocalFunctionName(method.Name) is { } local && method.DeclaringType is { } declaring ? $"{declaring.Name}.{local}"
+        : LambdaOwner(method) is { } owner ? $"{owner}.<lambda>"
         : fallback;
+
+    /// <summary>"Type.Method" of the method a lambda is written in, read from its compiled name (<c>&lt;Run&gt;b__3_0</c>
+    /// in <c>Tests+&lt;&gt;c</c> gives "Tests.Run"; top-level statements give "Program"); null for any other method.</summary>
+    private static string? LambdaOwner(MethodBase method)
+    {
+        var name = method.Name;
+        var end = name.LastIndexOf(">b__", StringComparison.Ordinal);
+        if (!name.StartsWith('<') || end < 1 || method.DeclaringType is not { } type)
+        {
+            return null;
+        }
+
+        // Lambdas live in a nested class the compiler makes (<>c, or a display class); the user's type encloses it.
+        var owner = type.Name.StartsWith('<') && type.DeclaringType is { } enclosing ? enclosing : type;
+        var outer = name[1..end];
+        return outer.StartsWith('<') ? owner.Name : $"{owner.Name}.{outer}";
+    }
 
     /// <summary>The source name of a local function from its compiled name (<c>&lt;Outer&gt;g__Name|1_0</c>); null for
     /// any other method.</summary>
@@ -82,12 +102,23 @@ internal static class LambdaNames
         method is ConstructorInfo || (method.IsSpecialName && method.Name.StartsWith("get_", StringComparison.Ordinal));
 
     /// <summary>What a lambda's IL calls of user code (in order) and whether it branches on a condition; null for a method
-    /// that is not a compiler-generated lambda, or whose IL cannot be read.</summary>
+    /// that is not a compiler-generated lambda, or whose IL cannot be read. An async lambda's body is its state machine's
+    /// <c>MoveNext</c> (its own IL only creates and starts the machine).</summary>
     private static LambdaBody? Read(MethodBase method)
     {
         if (!method.Name.StartsWith('<') || method.DeclaringType?.IsDefined(typeof(CompilerGeneratedAttribute), false) is not true)
         {
             return null;
+        }
+
+        if (method.GetCustomAttribute<StateMachineAttribute>(inherit: false)?.StateMachineType is { } machine)
+        {
+            if (machine.GetMethod(nameof(IAsyncStateMachine.MoveNext), BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public) is not { } moveNext)
+            {
+                return null;
+            }
+
+            method = moveNext;
         }
 
         try
@@ -122,7 +153,8 @@ internal static class LambdaNames
 
                 if ((op.Value == OpCodes.Call.Value || op.Value == OpCodes.Callvirt.Value || op.Value == OpCodes.Newobj.Value)
                     && Resolve(method, BitConverter.ToInt32(il, i)) is { DeclaringType: { } type } target
-                    && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
+                    && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && !type.Name.StartsWith('<')
+                    && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
                 {
                     body.Calls.Add(target);
                 }

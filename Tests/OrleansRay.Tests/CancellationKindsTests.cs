@@ -67,4 +67,23 @@ public sealed class CancellationKindsTests
             Gates.Get(gate).Set();
         }
     }
+
+    [Fact]
+    public async Task A_forced_cancel_of_an_actor_call_is_refused_as_in_Ray_and_a_plain_one_says_a_started_call_was_not_stopped()
+    {
+        var ray = _ray;
+        var counter = ray.Actor(() => new Actors.Counter(0)).Remote();
+        var call = counter.Task(c => c.Increment()).Remote();
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => ray.CancelAsync(call, force: true));
+        Assert.Equal("force", refused.ParamName);
+        Assert.Contains("KillAsync", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await ray.GetAsync(call, TimeSpan.FromSeconds(30))); // the refused cancel left the call alone
+
+        var next = counter.Task(c => c.Increment()).Remote();
+        await ray.CancelAsync(next);
+        var cancelled = await Assert.ThrowsAsync<TaskCancelledException>(async () => await ray.GetAsync(next, TimeSpan.FromSeconds(30)));
+        Assert.Contains("is not stopped", cancelled.Message, StringComparison.Ordinal);
+        await ray.KillAsync(counter);
+    }
 }

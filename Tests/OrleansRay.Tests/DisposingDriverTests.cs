@@ -1,5 +1,6 @@
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
 using Xunit;
 using static OrleansRay.Tests.Functions.TestFunctions;
 
@@ -61,5 +62,32 @@ public sealed class DisposingDriverTests
         // disposal begins may still meet the stopping silo, so the log is not asserted; the waits' ends are.
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => ready)).Message);
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => waited)).Message);
+    }
+
+    [Fact]
+    public async Task Gets_and_waits_still_waiting_when_the_driver_is_disposed_end_as_every_later_call_does()
+    {
+        var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1, Namespace = "disposing-driver-reads" });
+        var gate = $"disposing-reads-{Guid.NewGuid():N}";
+        var running = ray.Task(RunUntilCancelled, gate).Remote();
+        Assert.True(Gates.Get(gate + ".started").Wait(TimeSpan.FromSeconds(30)), "the task started");
+        var queued = ray.Task(RunUntilCancelled, gate + ".queued").Remote(); // behind it on the node's one CPU
+
+        var one = ray.GetAsync(running).AsTask();
+        var awaited = AwaitAsync(queued);
+        var many = ray.GetAsync([running, queued]);
+        var waited = ray.WaitAsync([running, queued], numReturns: 2);
+        Assert.False(one.IsCompleted || awaited.IsCompleted || many.IsCompleted || waited.IsCompleted, "nothing was ready yet");
+
+        await ray.DisposeAsync();
+
+        // Before, the reads failed with ObjectLostException ("the node that owned this object shut down") and the wait
+        // answered both refs as ready.
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => one)).Message);
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => awaited)).Message);
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => many)).Message);
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => waited)).Message);
+
+        static async Task<string> AwaitAsync(ObjectRef<string> objectRef) => await objectRef;
     }
 }

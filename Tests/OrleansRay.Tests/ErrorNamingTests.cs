@@ -18,6 +18,8 @@ public sealed class ErrorNamingTests
 
     public static PlainPoco ReturnsPlain() => new() { Value = 1 };
 
+    public static int ThrowWith(int x) => throw new InvalidOperationException($"boom {x}");
+
     /// <summary>An iterator: its result is the compiler's state machine, computed as it is enumerated.</summary>
     public static IEnumerable<int> SyncGen(int n)
     {
@@ -117,7 +119,7 @@ public sealed class ErrorNamingTests
 
         Assert.Contains("NamingActor.Throw", error.RemoteStackTrace, StringComparison.Ordinal);
         Assert.DoesNotContain("NamingActor.", error.FunctionName, StringComparison.Ordinal);
-        Assert.StartsWith($"ErrorNamingTests.<{nameof(A_branching_actor_lambda_is_not_named_after_one_of_its_branches)}>", error.FunctionName, StringComparison.Ordinal);
+        Assert.Equal($"ErrorNamingTests.{nameof(A_branching_actor_lambda_is_not_named_after_one_of_its_branches)}.<lambda>", error.FunctionName);
         foreach (var actor in actors)
         {
             await _ray.KillAsync(actor);
@@ -142,14 +144,44 @@ public sealed class ErrorNamingTests
         Assert.Equal("NamingActor.Increment", LambdaNames.Describe(single.Method, "fallback"));
         Assert.Equal("NamingActor.Take", LambdaNames.Describe(withArgument.Method, "fallback"));
         Assert.Equal("NamingActor.Add", LambdaNames.Describe(twiceTheSame.Method, "fallback"));
-        Assert.Equal("fallback", LambdaNames.Describe(branching.Method, "fallback"));
-        Assert.Equal("fallback", LambdaNames.Describe(inTurn.Method, "fallback"));
-        Assert.Equal("fallback", LambdaNames.Describe(chained.Method, "fallback"));
-        Assert.Equal("fallback", LambdaNames.Describe(callsNothing.Method, "fallback"));
+        // A lambda that calls no one method is named after the method it is written in, as Python's qualified names read.
+        const string Written = $"ErrorNamingTests.{nameof(A_lambda_is_named_after_the_one_method_it_calls_and_only_then)}.<lambda>";
+        Assert.Equal(Written, LambdaNames.Describe(branching.Method, "fallback"));
+        Assert.Equal(Written, LambdaNames.Describe(inTurn.Method, "fallback"));
+        Assert.Equal(Written, LambdaNames.Describe(chained.Method, "fallback"));
+        Assert.Equal(Written, LambdaNames.Describe(callsNothing.Method, "fallback"));
+        Assert.Equal("fallback", LambdaNames.Describe(typeof(NamingActor).GetMethod(nameof(NamingActor.Increment))!, "fallback"));
 
         // The concurrency group still comes from the first method a lambda's IL calls (as before: naming changed only).
         Assert.Equal(typeof(NamingActor).GetMethod(nameof(NamingActor.Increment)), LambdaNames.Target(single.Method));
         Assert.Contains(LambdaNames.Target(branching.Method)?.Name, new[] { nameof(NamingActor.Throw), nameof(NamingActor.Increment) });
+    }
+
+    [Fact]
+    public void An_async_lambda_is_named_after_the_method_it_awaits_not_its_state_machine()
+    {
+        Func<AsyncNamingActor, Task<int>> single = async c => await c.IncrementAsync();
+        Func<AsyncNamingActor, Task<int>> inTurn = async c =>
+        {
+            await c.IncrementAsync();
+            return await c.SlowAsync();
+        };
+
+        Assert.Equal("AsyncNamingActor.IncrementAsync", LambdaNames.Describe(single.Method, "fallback"));
+        Assert.Equal($"ErrorNamingTests.{nameof(An_async_lambda_is_named_after_the_method_it_awaits_not_its_state_machine)}.<lambda>", LambdaNames.Describe(inTurn.Method, "fallback"));
+
+        // The concurrency group of an async lambda's call comes from the method it awaits, not from its state machine.
+        Assert.Equal(typeof(AsyncNamingActor).GetMethod(nameof(AsyncNamingActor.SlowAsync)), LambdaNames.Target(((Func<AsyncNamingActor, Task<int>>)(async c => await c.SlowAsync())).Method));
+    }
+
+    [Fact]
+    public async Task An_async_lambda_task_that_fails_names_where_it_is_written()
+    {
+        var error = await Assert.ThrowsAsync<RayTaskException>(async () => await _ray.GetAsync(
+            _ray.Task(async (int x) => await Ray.Current.Task(ThrowWith, x).Remote(), 3).Remote(), Deadline));
+
+        Assert.Equal("ErrorNamingTests.ThrowWith", error.FunctionName);
+        Assert.EndsWith($"(rethrown by ErrorNamingTests.{nameof(An_async_lambda_task_that_fails_names_where_it_is_written)}.<lambda>)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -199,6 +231,24 @@ public sealed class PlainPoco
 public sealed record Box([property: Id(0)] int Value);
 
 /// <summary>An actor whose methods the naming tests call.</summary>
+public sealed class AsyncNamingActor
+{
+    private int _n;
+
+    public async Task<int> IncrementAsync()
+    {
+        await Task.Yield();
+        return ++_n;
+    }
+
+    [ConcurrencyGroup("slow")]
+    public async Task<int> SlowAsync()
+    {
+        await Task.Yield();
+        return _n;
+    }
+}
+
 public sealed class NamingActor
 {
     private int _n;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using OrleansRay.Tests.Fixtures;
 using OrleansRay.Tests.Functions;
 using Xunit;
 
@@ -65,5 +67,41 @@ public sealed class InitTests
         var ex = Assert.Throws<InvalidOperationException>(() => Ray.Current);
         Assert.Contains("Ray.InitAsync", ex.Message);
         await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_start_whose_port_was_taken_meanwhile_starts_again_on_new_ports_without_logging_the_failed_start()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var log = new RecordingLoggerProvider();
+        var picks = 0;
+
+        // The first start is given the held port for both the silo and the gateway; later ones any free port.
+        await using (var ray = await Ray.InitAsync(new RayOptions
+        {
+            NumCpus = 1,
+            LogTo = log,
+            PickPort = () => Interlocked.Increment(ref picks) <= 2 ? taken : FreePort(),
+        }))
+        {
+            Assert.Equal(4, await ray.GetAsync(ray.Task(TestFunctions.Square, 2).Remote(), TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.True(picks >= 4, $"the start was tried again ({picks} ports picked)");
+        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Error);
+
+        // When every attempt finds its port taken, the last one's errors are logged and InitAsync throws the cause.
+        var lastLog = new RecordingLoggerProvider();
+        await Assert.ThrowsAnyAsync<Exception>(() => Ray.InitAsync(new RayOptions { NumCpus = 1, LogTo = lastLog, PickPort = () => taken }));
+        Assert.Contains(lastLog.Entries, e => e.Level >= LogLevel.Error && e.Category == "Orleans.Runtime.SiloLifecycleSubject");
+
+        static int FreePort()
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
     }
 }
