@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using OrleansRay.Grains;
 using OrleansRay.Hosting;
 using OrleansRay.ObjectStore.Security;
 using OrleansRay.Silo.Hosting;
@@ -222,11 +223,11 @@ internal sealed class ClusterClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The node endpoint of the head behind <paramref name="address"/>: the silo serving that gateway, else the oldest.</summary>
+    /// <summary>The node endpoint of the head of the cluster behind <paramref name="address"/> (the head's gateway or any
+    /// other node's): the live node the node table marks as started as head, else the oldest silo.</summary>
     public static async Task<IPEndPoint> FindPrimaryNodeAsync(string address, Func<ClusterCredentials?> credentials, CancellationToken cancellationToken)
     {
         await using var cluster = await ConnectAsync("--address", address, credentials, cancellationToken).ConfigureAwait(false);
-        var (_, port) = OptionValues.HostPort("--address", address);
         var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (hosts.Any(h => NodeSettings.IsPostgresSiloName(h.SiloName)))
         {
@@ -234,7 +235,12 @@ internal sealed class ClusterClient : IAsyncDisposable
             throw CliException.Usage($"--address {address}: that cluster keeps its membership in PostgreSQL; set ${NodeSettings.StorageVariable} (or --storage) to the head's connection string to join it.");
         }
 
-        var head = hosts.FirstOrDefault(h => h.ProxyPort == port) ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()
+        // The head keeps the membership (Orleans' development clustering dials it), so a node joins through the head's
+        // silo endpoint whichever node's address it was given: dialling a worker's would start a cluster of its own.
+        var rows = await cluster.Client.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var headId = rows.FirstOrDefault(r => r.IsAlive && r.StartedAsHead)?.NodeId.Value;
+        var head = hosts.FirstOrDefault(h => headId is not null && h.SiloAddress.ToParsableString() == headId)
+            ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()
             ?? throw new CliException($"--address {address}: the cluster reports no active node.");
         return head.SiloAddress.Endpoint;
     }

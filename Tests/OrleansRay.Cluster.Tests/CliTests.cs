@@ -93,25 +93,33 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task A_worker_joins_the_head_with_address_and_its_resources_add_up()
+    public async Task A_worker_joins_the_head_with_address_and_its_resources_add_up_and_one_given_a_workers_address_joins_the_same_cluster()
     {
         var port = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var head = await _command.RunAsync("start", "--head", "--port", port, "--dashboard-port", TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--num-cpus", "2");
         Assert.True(head.ExitCode == 0, head.ToString());
 
-        var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--num-cpus", "1", "--resources", "{\"accel\": 1}");
+        var workerPort = TestPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var worker = await _command.RunAsync("start", "--address", "127.0.0.1:" + port, "--port", workerPort, "--num-cpus", "1", "--resources", "{\"accel\": 1}");
 
         Assert.True(worker.ExitCode == 0, worker.ToString());
         Assert.Contains("worker node started", worker.Output, StringComparison.Ordinal);
         Assert.Equal(2, _command.NodePids().Count);
+
+        // A node given a worker's address joins the same cluster (through its head), not a cluster of its own: it used
+        // to dial that worker's membership and report itself as a one-node cluster's head.
+        var throughWorker = await _command.RunAsync("start", "--address", "127.0.0.1:" + workerPort, "--num-cpus", "1");
+        Assert.True(throughWorker.ExitCode == 0, throughWorker.ToString());
+        Assert.Equal(3, _command.NodePids().Count);
         ProcessResult? status = null;
-        // The worker reports its row within a second of joining.
+        // The workers report their rows within a second of joining.
         await Poll.UntilAsync(
-            () => (status = _command.RunAsync("status").GetAwaiter().GetResult()).Output.Contains("Active: 2 node(s)", StringComparison.Ordinal),
+            () => (status = _command.RunAsync("status").GetAwaiter().GetResult()).Output.Contains("Active: 3 node(s)", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30),
-            "status to list both nodes");
-        Assert.Contains("0.0/3.0 CPU", status!.Output, StringComparison.Ordinal);
+            "status to list all three nodes");
+        Assert.Contains("0.0/4.0 CPU", status!.Output, StringComparison.Ordinal);
         Assert.Contains("0.0/1.0 accel", status.Output, StringComparison.Ordinal);
+        Assert.Single(status.Output.Split('\n'), line => line.Contains("(head)", StringComparison.Ordinal));
 
         var stop = await _command.RunAsync("stop");
         Assert.Contains("Stopped worker node", stop.Output, StringComparison.Ordinal);
