@@ -492,14 +492,16 @@ internal sealed class StartCommand : Command
         lines.WriteTo(console);
         console.WriteLine();
         var address = settings.IsHead ? record.Address : join!;
+        // A cluster without TLS and token is reached only by clients that say so (the CLI and drivers default to a token).
+        var (insecureFlag, insecureOption) = settings.Credentials is null ? (" --insecure", ", Insecure = true") : (string.Empty, string.Empty);
         console.MarkupLine("[bold]Next steps[/]");
         console.MarkupLine("  To connect a driver to this cluster:");
-        console.MarkupLine(Markup.Escape($"    await using var ray = await Ray.InitAsync(new RayOptions {{ Address = \"{address}\" }});"));
+        console.MarkupLine(Markup.Escape($"    await using var ray = await Ray.InitAsync(new RayOptions {{ Address = \"{address}\"{insecureOption} }});"));
         var loopbackHead = settings.IsHead && IPAddress.IsLoopback(settings.NodeIpAddress);
         console.MarkupLine(loopbackHead ? "  To add another node on this machine, run:" : "  To add another node to this cluster (from any machine that reaches it), run:");
         console.MarkupLine(Markup.Escape(settings.Storage is null
-            ? $"    orleansray start --address {address}"
-            : $"    {NodeSettings.StorageVariable}=\"<the same connection string>\" orleansray start --address {address}"));
+            ? $"    orleansray start --address {address}{insecureFlag}"
+            : $"    {NodeSettings.StorageVariable}=\"<the same connection string>\" orleansray start --address {address}{insecureFlag}"));
         if (loopbackHead)
         {
             // The default keeps a single machine private; say so, or "another machine" would dial its own loopback.
@@ -507,7 +509,7 @@ internal sealed class StartCommand : Command
             console.MarkupLine("  --node-ip-address auto (or an address they reach) and give them that address with --address.");
         }
         console.MarkupLine("  To see the status of the cluster, run:");
-        console.MarkupLine("    orleansray status");
+        console.MarkupLine($"    orleansray status{insecureFlag}");
         if (settings.DashboardUrl is { } dashboardUrl)
         {
             console.MarkupLine("  To watch the cluster, open the dashboard:");

@@ -213,6 +213,13 @@ public sealed class InsecureClusterTests
         Assert.False(File.Exists(Path.Combine(command.TempDirectory, "orleansray_auth_token")));
         var address = "127.0.0.1:" + port;
 
+        // Its next steps work as printed: they say --insecure (Insecure = true), which every client of it needs.
+        Assert.Contains($"Address = \"{address}\", Insecure = true }}", head.Output, StringComparison.Ordinal);
+        Assert.Contains($"orleansray start --address {address} --insecure", head.Output, StringComparison.Ordinal);
+        Assert.Contains("orleansray status --insecure", head.Output, StringComparison.Ordinal);
+        var printedStatus = await command.RunAsync("status", "--insecure");
+        Assert.True(printedStatus.ExitCode == 0 && printedStatus.Output.Contains("Active: 1 node(s)", StringComparison.Ordinal), printedStatus.ToString());
+
         // The health port (every interface, for probes) answers /healthz and nothing else: not the dashboard's API.
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
         {
