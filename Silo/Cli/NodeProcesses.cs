@@ -35,7 +35,7 @@ internal static partial class NodeProcesses
         {
             process = Process.GetProcessById(pid);
             // A pid can be reused after the process died: the start time tells it from a stranger.
-            if (!process.HasExited && Math.Abs((process.StartTime.ToUniversalTime() - startedAt).TotalSeconds) < 1)
+            if (!process.HasExited && !IsZombie(pid) && Math.Abs((process.StartTime.ToUniversalTime() - startedAt).TotalSeconds) < 1)
             {
                 return process;
             }
@@ -47,6 +47,24 @@ internal static partial class NodeProcesses
 
         process?.Dispose();
         return null;
+    }
+
+    /// <summary>True when <paramref name="pid"/> has exited but is not reaped yet (state Z, or X, in
+    /// <c>/proc/PID/stat</c>): .NET still counts it as running. A killed node's process stays so until whoever adopted it
+    /// (init, or a container's first process) reaps it, which some never do.</summary>
+    internal static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
+            // "PID (COMMAND) STATE ...": the command may hold spaces and parentheses, so read after the last ')'.
+            var close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // no /proc entry (gone, or not Linux): the caller's own check decides
+        }
     }
 
     /// <summary>SIGTERM (the node leaves the cluster), then SIGKILL after <see cref="StopDeadline"/>.</summary>
