@@ -19,10 +19,14 @@ internal static class LambdaNames
     /// ("Tests.Run.&lt;lambda&gt;", as Python's qualified names read; "Program.&lt;lambda&gt;" in top-level statements), else
     /// <paramref name="fallback"/>.</summary>
     public static string Describe(MethodBase method, string fallback) =>
-        SoleTarget(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{target.Name}")
+        SoleTarget(method) is { DeclaringType: { } type } target ? (target is ConstructorInfo ? $"new {type.Name}" : $"{type.Name}.{MemberName(target)}")
         : LocalFunctionName(method.Name) is { } local && method.DeclaringType is { } declaring ? $"{declaring.Name}.{local}"
         : LambdaOwner(method) is { } owner ? $"{owner}.<lambda>"
         : fallback;
+
+    /// <summary>A method's name as its source reads: a property's getter by the property's name.</summary>
+    private static string MemberName(MethodBase method) =>
+        method.IsSpecialName && method.Name.StartsWith("get_", StringComparison.Ordinal) ? method.Name[4..] : method.Name;
 
     /// <summary>"Type.Method" of the method a lambda is written in, read from its compiled name (<c>&lt;Run&gt;b__3_0</c>
     /// in <c>Tests+&lt;&gt;c</c> gives "Tests.Run"; top-level statements give "Program"); null for any other method.</summary>
@@ -154,7 +158,7 @@ internal static class LambdaNames
                 if ((op.Value == OpCodes.Call.Value || op.Value == OpCodes.Callvirt.Value || op.Value == OpCodes.Newobj.Value)
                     && Resolve(method, BitConverter.ToInt32(il, i)) is { DeclaringType: { } type } target
                     && !type.IsDefined(typeof(CompilerGeneratedAttribute), false) && !type.Name.StartsWith('<')
-                    && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true)
+                    && type.Namespace?.StartsWith("System", StringComparison.Ordinal) is not true && !IsRuntime(type.Assembly))
                 {
                     body.Calls.Add(target);
                 }
@@ -169,6 +173,12 @@ internal static class LambdaNames
             return null; // dynamic or unusual methods: no target
         }
     }
+
+    /// <summary>True for OrleansRay's own assemblies: a lambda's reads of <c>RayContext</c>, <c>Ray.Current</c> or a ref are
+    /// not what it does (<c>() =&gt; File.ReadAllText(RayContext.WorkingDirectory!)</c> is not "RayContext.WorkingDirectory").</summary>
+    private static bool IsRuntime(Assembly assembly) =>
+        assembly == typeof(LambdaNames).Assembly || assembly == typeof(FunctionDescriptor).Assembly
+        || string.Equals(assembly.GetName().Name, "OrleansRay", StringComparison.Ordinal);
 
     private static MethodBase? Resolve(MethodBase method, int token)
     {

@@ -140,6 +140,8 @@ public sealed class ErrorNamingTests
         };
         Func<NamingActor, int> chained = c => c.Self().Increment();
         Func<int, int> callsNothing = x => x + 1;
+        Func<NamingActor, int> readsAProperty = c => c.Count;
+        Func<string> readsTheContext = () => File.ReadAllText(Path.Combine(RayContext.WorkingDirectory!, "data.txt"));
 
         Assert.Equal("NamingActor.Increment", LambdaNames.Describe(single.Method, "fallback"));
         Assert.Equal("NamingActor.Take", LambdaNames.Describe(withArgument.Method, "fallback"));
@@ -150,6 +152,8 @@ public sealed class ErrorNamingTests
         Assert.Equal(Written, LambdaNames.Describe(inTurn.Method, "fallback"));
         Assert.Equal(Written, LambdaNames.Describe(chained.Method, "fallback"));
         Assert.Equal(Written, LambdaNames.Describe(callsNothing.Method, "fallback"));
+        Assert.Equal("NamingActor.Count", LambdaNames.Describe(readsAProperty.Method, "fallback")); // not get_Count
+        Assert.Equal(Written, LambdaNames.Describe(readsTheContext.Method, "fallback")); // OrleansRay's own API is not what it does
         Assert.Equal("fallback", LambdaNames.Describe(typeof(NamingActor).GetMethod(nameof(NamingActor.Increment))!, "fallback"));
 
         // The concurrency group still comes from the first method a lambda's IL calls (as before: naming changed only).
@@ -254,6 +258,8 @@ public sealed class NamingActor
     private int _n;
 
     public int Increment() => ++_n;
+
+    public int Count => _n;
 
     public int Add(int k) => _n += k;
 
