@@ -165,6 +165,36 @@ internal static class JobSupervisor
         return 0;
     }
 
+    /// <summary>The most a job's failure message quotes of its crash line.</summary>
+    private const int CrashLineLength = 400;
+
+    /// <summary>The line .NET printed for the exception that ended the job's process ("Unhandled exception.
+    /// System.InvalidOperationException: ..."), from the last 64 KiB of its log; null when there is none (an ordinary
+    /// non-zero exit). Ray's failed job message quotes its last logs the same way.</summary>
+    internal static string? CrashLine(string logFile)
+    {
+        try
+        {
+            using var log = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            log.Seek(Math.Max(0, log.Length - (64 * 1024)), SeekOrigin.Begin);
+            using var reader = new StreamReader(log);
+            string? crash = null;
+            for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+            {
+                if (line.StartsWith("Unhandled exception. ", StringComparison.Ordinal))
+                {
+                    crash = line.Trim();
+                }
+            }
+
+            return crash is null || crash.Length <= CrashLineLength ? crash : crash[..CrashLineLength] + "…";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // no log to read: the exit code says what is known
+        }
+    }
+
     /// <summary>Closes the job's row by its exit code: 0 is SUCCEEDED, anything else FAILED; a job stopped with
     /// <c>job stop</c> stays STOPPED. A driver closes its own row when it is disposed (SUCCEEDED) or is marked failed
     /// when it vanishes; the exit code has the last word, so a driver that closed its row and then exited with an
@@ -173,7 +203,8 @@ internal static class JobSupervisor
     {
         var exitCode = record.ExitCode ?? -1;
         var verdict = exitCode == 0 ? JobState.Succeeded : JobState.Failed;
-        var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture);
+        var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture)
+            + (exitCode != 0 && CrashLine(record.LogFile) is { } crash ? ": " + crash : string.Empty);
         try
         {
             await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment, cancellationToken).ConfigureAwait(false);

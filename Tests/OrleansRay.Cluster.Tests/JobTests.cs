@@ -86,6 +86,20 @@ public sealed class JobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_whose_driver_crashes_with_an_exception_is_failed_with_that_exception_not_only_its_exit_code()
+    {
+        var jobId = NewJobId();
+        var submit = await Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("throw")]);
+
+        Assert.True(submit.ExitCode != 0, submit.ToString());
+        var status = await Cluster.RunAsync("job", "status", jobId);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("FAILED", status.Output, StringComparison.Ordinal);
+        // Before, the message was the exit code alone ("exit code 134"): the exception was only in the job's log.
+        Assert.Contains("exit code 134: Unhandled exception. System.InvalidOperationException: TestApp throw verb: an unhandled exception ends the driver", status.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_ends_a_running_job_by_its_process_group_and_the_table_shows_it_stopped()
     {
         var jobId = NewJobId();
