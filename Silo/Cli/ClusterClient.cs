@@ -62,6 +62,12 @@ internal sealed class ClusterClient : IAsyncDisposable
             return fromEnvironment;
         }
 
+        if (given is null)
+        {
+            // Not typed: the message names the file it was read from, not an --address the user did not give.
+            source = $"the address file {paths.AddressFile}:";
+        }
+
         return ResolveAddress(given, paths);
     }
 

@@ -117,6 +117,20 @@ public sealed class CliInputTests : IDisposable
         Assert.Contains($"nothing answers at {address}", Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Status_of_the_address_files_cluster_where_nothing_listens_names_the_file_not_an_option_not_given()
+    {
+        var address = "127.0.0.1:" + TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        var addressFile = Path.Combine(_command.TempDirectory, "orleansray_current_cluster");
+        await File.WriteAllTextAsync(addressFile, address);
+
+        var result = await _command.RunAsync("status");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: the address file {addressFile}: {address}: nothing answers at {address}", line, StringComparison.Ordinal);
+    }
+
     /// <summary><c>job submit</c>'s command argument takes every token the parser does not know; an option it does not
     /// have, before <c>--</c> (or first, without <c>--</c>), is still an unknown option, not a program that is missing.</summary>
     [Theory]
