@@ -71,15 +71,18 @@ internal sealed class ClusterTokenHandler(IOptionsMonitor<ClusterTokenOptions> o
         // The cookie proves a browser session for reads only (the pages GET /api): a write (job submit, stop) needs the
         // bearer header, which another site cannot make a browser send. SameSite=Strict alone does not stop a page
         // served from another port of the same host (the same site) from posting a form with the cookie.
-        if ((HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method))
-            && Request.Cookies[CookieName(Context)] is { Length: > 0 } cookie
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(cookie), Encoding.UTF8.GetBytes(CookieValue(credentials))))
+        if ((HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method)) && HasLoginCookie())
         {
             return Task.FromResult(Success(CookieAuthentication));
         }
 
         return Task.FromResult(AuthenticateResult.NoResult());
     }
+
+    /// <summary>True when the request carries this cluster's login cookie (valid, but not enough for a write).</summary>
+    private bool HasLoginCookie() =>
+        Options.Credentials is { } credentials && Request.Cookies[CookieName(Context)] is { Length: > 0 } cookie
+        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(cookie), Encoding.UTF8.GetBytes(CookieValue(credentials)));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -90,7 +93,8 @@ internal sealed class ClusterTokenHandler(IOptionsMonitor<ClusterTokenOptions> o
         }
 
         var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
-        var problem = result.Failure is { } failure ? failure.Message + ": " : string.Empty;
+        var problem = result.Failure is { } failure ? failure.Message + ": "
+            : HasLoginCookie() ? "the login cookie serves reads (GET) only, and this is a write: " : string.Empty;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         Response.Headers.CacheControl = "no-store";

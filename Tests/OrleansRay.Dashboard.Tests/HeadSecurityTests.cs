@@ -105,6 +105,8 @@ public sealed class HeadSecurityTests : IClassFixture<Browser>, IClassFixture<Se
         stop.Headers.Add("Cookie", cookie);
         using var stopAnswer = await anonymous.SendAsync(stop);
         Assert.Equal(HttpStatusCode.Unauthorized, stopAnswer.StatusCode);
+        // The refusal says why a logged-in browser's write is refused, not only to log in (it already has).
+        Assert.Contains("the login cookie serves reads (GET) only, and this is a write", await stopAnswer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

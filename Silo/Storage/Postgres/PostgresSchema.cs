@@ -66,7 +66,7 @@ internal static class PostgresSchema
             var applied = await AppliedVersionsAsync(connection, null, cancellationToken).ConfigureAwait(false);
             if (applied.Count == 0)
             {
-                return "the database has no OrleansRay schema: start the head with --storage to create it.";
+                return "the database has no OrleansRay schema: give this node the head's connection string (the database its --storage names), or start a head with --storage on this database to create it.";
             }
 
             await VerifyAsync(connection, applied, cancellationToken).ConfigureAwait(false);
