@@ -195,8 +195,10 @@ internal sealed class JobApiClient : IDisposable
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             // The head's {error} is written for any client; this one names the command's own options.
-            var problem = _http.DefaultRequestHeaders.Authorization is null ? "it needs the cluster's auth token" : "the auth token sent is not this cluster's";
-            return CliException.Usage($"the head at {BaseUrl.ToString().TrimEnd('/')} refused the request: {problem}: give --auth-token or set {ClusterCredentials.TokenVariable}");
+            var problem = _http.DefaultRequestHeaders.Authorization is null
+                ? "it needs the cluster's auth token (it does not run --insecure, so drop --insecure or $ORLEANSRAY_INSECURE if given)"
+                : "the auth token sent is not this cluster's";
+            return CliException.Usage($"the head at {BaseUrl.ToString().TrimEnd('/')} refused the request: {problem}: give --auth-token or set ${ClusterCredentials.TokenVariable}");
         }
 
         string message;
