@@ -6,8 +6,8 @@ using OrleansRay.Silo.Cli;
 namespace OrleansRay.Silo.Commands;
 
 /// <summary><c>orleansray logs [FILE] [--tail N] [--follow]</c> (Ray's <c>ray logs</c>, for this machine): without FILE,
-/// lists the log files of the nodes running on this machine (their session folders' <c>logs/</c>), else of the newest
-/// session; with FILE (a name from that list, or a path), prints its last lines and, with <c>--follow</c>, what is
+/// lists the log files of the nodes started on this machine, running or killed (their session folders' <c>logs/</c>),
+/// else of the newest sessions; with FILE (a name from that list, or a path), prints its last lines and, with <c>--follow</c>, what is
 /// appended until Ctrl+C, across the log's rotation.</summary>
 internal sealed class LogsCommand : Command
 {
@@ -60,20 +60,34 @@ internal sealed class LogsCommand : Command
         return 0;
     }
 
-    /// <summary>The log folders to look in, each with what it belongs to: the running nodes' sessions on this machine
-    /// (head first), else the newest session.</summary>
+    /// <summary>How many of the newest sessions are listed when no node of this machine has a pid file left.</summary>
+    internal const int SessionsListed = 5;
+
+    /// <summary>The log folders to look in, each with what it belongs to: the sessions of the nodes started on this machine
+    /// that still have a pid file, running ones first (head first), then those that died (killed or crashed: their log
+    /// is the one to read, as Ray's <c>ray logs</c> covers dead nodes); with none, the newest sessions (after
+    /// <c>stop --keep-logs</c>, the head's and its workers').</summary>
     internal static IReadOnlyList<(string Folder, string Owner)> LogFolders(CliPaths paths)
     {
         var folders = paths.PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
-            .Where(NodeProcesses.IsRunning)
-            .OrderByDescending(r => r.IsHead).ThenBy(r => r.Address, StringComparer.Ordinal)
-            .Select(r => (Folder: Path.Combine(r.Session, "logs"), Owner: $"{(r.IsHead ? "head" : "worker")} node {r.Address}"))
+            .Select(r => (Record: r, Running: NodeProcesses.IsRunning(r)))
+            .OrderByDescending(n => n.Running).ThenByDescending(n => n.Record.IsHead).ThenBy(n => n.Record.Address, StringComparer.Ordinal)
+            .Select(n => (Folder: Path.Combine(n.Record.Session, "logs"),
+                Owner: $"{(n.Record.IsHead ? "head" : "worker")} node {n.Record.Address}{(n.Running ? string.Empty : ", not running: killed or crashed")}"))
             .Where(f => Directory.Exists(f.Folder))
             .DistinctBy(f => f.Folder)
             .ToList();
-        if (folders.Count == 0 && paths.CurrentSession() is { } session && Directory.Exists(Path.Combine(session, "logs")))
+        if (folders.Count == 0)
         {
-            folders.Add((Path.Combine(session, "logs"), "the newest session (no node runs on this machine)"));
+            var newest = paths.CurrentSession();
+            var sessions = Directory.Exists(paths.Root)
+                ? new DirectoryInfo(paths.Root).EnumerateDirectories("session_*")
+                    .Where(d => d.LinkTarget is null && Directory.Exists(Path.Combine(d.FullName, "logs")))
+                    .OrderByDescending(d => d.Name, StringComparer.Ordinal) // session_<time>_<pid>: newest first
+                    .Take(SessionsListed)
+                : [];
+            folders.AddRange(sessions.Select(d => (Path.Combine(d.FullName, "logs"),
+                d.FullName == newest ? "the newest session; no node runs on this machine" : "an earlier session; no node runs on this machine")));
         }
 
         return folders;

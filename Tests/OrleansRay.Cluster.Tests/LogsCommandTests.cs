@@ -1,5 +1,6 @@
 using OrleansRay.Cluster.Tests.Fixtures;
 using OrleansRay.Silo.Commands;
+using OrleansRay.Silo.Cli;
 using OrleansRay.Tests.Processes;
 using Xunit;
 
@@ -72,6 +73,41 @@ public sealed class LogsCommandTests : IAsyncLifetime, IDisposable
             Assert.Contains("OrleansRay", content, StringComparison.Ordinal); // the node has logged its start
             Assert.DoesNotContain("has not completed for", content, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void A_dead_nodes_log_is_listed_and_found_by_name_and_with_no_node_left_the_newest_sessions_are()
+    {
+        // A root of this test's own: one session whose node was killed (its pid file names a process that has exited),
+        // and older sessions without pid files, as `stop --keep-logs` leaves them.
+        var root = Path.Combine(_folder, "root");
+        var paths = new CliPaths(root);
+        var dead = Path.Combine(root, "session_2026-12-07_10-00-00_000000_2");
+        Directory.CreateDirectory(Path.Combine(dead, "logs"));
+        File.WriteAllText(Path.Combine(dead, "logs", "node-4242.log"), "the node's last words");
+        Directory.CreateDirectory(paths.NodesDirectory);
+        File.WriteAllText(Path.Combine(paths.NodesDirectory, "node-30100.json"),
+            $$"""{"Pid": {{ExitedPid()}}, "ProcessStart": "2026-01-01T00:00:00Z", "Address": "127.0.0.1:30100", "NodePort": 1, "IsHead": false, "Session": "{{dead}}", "LogFile": "{{Path.Combine(dead, "logs", "node-4242.log")}}"}""");
+
+        var folders = LogsCommand.LogFolders(paths);
+        var (folder, owner) = Assert.Single(folders);
+        Assert.Equal(Path.Combine(dead, "logs"), folder);
+        Assert.Equal("worker node 127.0.0.1:30100, not running: killed or crashed", owner);
+        Assert.Equal(Path.Combine(dead, "logs", "node-4242.log"), LogsCommand.Resolve("node-4242.log", folders));
+
+        // No pid file left: the newest sessions, newest first.
+        File.Delete(Path.Combine(paths.NodesDirectory, "node-30100.json"));
+        var older = Path.Combine(root, "session_2026-12-07_09-00-00_000000_1");
+        Directory.CreateDirectory(Path.Combine(older, "logs"));
+        Assert.Equal([Path.Combine(dead, "logs"), Path.Combine(older, "logs")], LogsCommand.LogFolders(paths).Select(f => f.Folder));
+    }
+
+    /// <summary>The pid of a process that has exited and been reaped.</summary>
+    private static int ExitedPid()
+    {
+        using var process = System.Diagnostics.Process.Start("true")!;
+        process.WaitForExit();
+        return process.Id;
     }
 
     [Fact]
