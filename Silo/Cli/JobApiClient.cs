@@ -180,6 +180,12 @@ internal sealed class JobApiClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
+            if (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse)
+            {
+                // Something listens there but does not speak HTTP: most likely a node's client (gateway) port, 30000.
+                throw new CliException($"--address {BaseUrl}: something answers there, but not over HTTP: is it a node's client (gateway) port such as 30000? The job API is the head's dashboard URL (default port 8265), as `orleansray start --head` prints it.");
+            }
+
             var reason = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } ? "connection refused" : ex.GetBaseException().Message.TrimEnd('.');
             throw new CliException($"--address {BaseUrl}: the head's job API does not answer ({reason}). Is the head running, with its dashboard at that address? `orleansray start --head` prints it.");
         }

@@ -67,6 +67,34 @@ public sealed class CliOptionChecksTests
     }
 
     [Fact]
+    public async Task A_job_query_to_a_port_that_does_not_speak_http_says_it_may_be_a_gateway_port_not_the_dashboards()
+    {
+        // What a node's client (gateway) port does to an HTTP request: reads it and closes the connection unanswered.
+        using var notHttp = new TcpListener(IPAddress.Loopback, 0);
+        notHttp.Start();
+        var url = new Uri($"http://127.0.0.1:{((IPEndPoint)notHttp.LocalEndpoint).Port}");
+        using var stop = new CancellationTokenSource();
+        var closer = Task.Run(async () =>
+        {
+            // Every connection the client makes (it may try again) is read and closed.
+            while (!stop.IsCancellationRequested)
+            {
+                using var connection = await notHttp.AcceptTcpClientAsync(stop.Token);
+                var buffer = new byte[1024];
+                _ = await connection.GetStream().ReadAsync(buffer, stop.Token);
+            }
+        });
+        using var api = new JobApiClient(url, token: null, queryDeadline: TimeSpan.FromSeconds(20));
+
+        var refused = await Assert.ThrowsAsync<CliException>(() => api.ListAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // Before: "the head's job API does not answer (The response ended prematurely)".
+        Assert.Contains("something answers there, but not over HTTP: is it a node's client (gateway) port such as 30000? The job API is the head's dashboard URL (default port 8265)", refused.Message, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task A_job_query_to_a_head_that_accepts_and_never_answers_gives_up_within_its_deadline_naming_the_address()
     {
         Assert.True(JobApiClient.QueryDeadline <= TimeSpan.FromSeconds(30), $"a plain query waits {JobApiClient.QueryDeadline}");
