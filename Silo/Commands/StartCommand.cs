@@ -324,7 +324,8 @@ internal sealed class StartCommand : Command
     {
         if (warning is not null)
         {
-            ConsoleOutput.Create().MarkupLine(Markup.Escape(warning));
+            // One line, as written: the console's word wrap (160 columns when redirected) would break it mid-sentence.
+            Console.Out.WriteLine(warning);
         }
     }
 

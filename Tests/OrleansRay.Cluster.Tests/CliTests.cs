@@ -173,6 +173,8 @@ public sealed class CliTests : IDisposable
         Assert.True(deliberate.ExitCode == 0, deliberate.ToString());
         Assert.Contains($"warning: a head already runs on this machine at {first}: this new cluster becomes this machine's default", deliberate.Output, StringComparison.Ordinal);
         Assert.Contains($"reach the other with --address {first} and the token in ", deliberate.Output, StringComparison.Ordinal);
+        // One line, not wrapped mid-sentence at the console's width.
+        Assert.Single(deliberate.Output.Split('\n'), line => line.StartsWith("warning: a head already runs", StringComparison.Ordinal) && line.Contains("reach the other with", StringComparison.Ordinal));
         Assert.Equal(second, File.ReadAllText(_command.AddressFile).Trim());
 
         var stop = await _command.RunAsync("stop");
