@@ -84,6 +84,10 @@ internal static partial class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Polly (Orleans' placement retries) logs every attempt at Information.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // A peer refused by TLS (no or another token) is logged once by ClusterTls ("Refused a client connection from ...:
+        // ... no or another auth token"); Orleans' TLS middleware would log it first as a warning with the handshake's
+        // whole stack trace.
+        builder.Logging.AddFilter("Orleans.Connections.Security.TlsServerConnectionMiddleware", LogLevel.Error);
         // Orleans 10.4.2's watchdog warns at its first check that its participant check "has not completed for" the
         // machine's uptime (it measures from a timestamp of 0). Its warnings in the node's first WatchdogQuietStart are
         // dropped; later ones (a real stall of the runtime) are kept.
