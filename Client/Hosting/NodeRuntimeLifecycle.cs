@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansRay.Node;
@@ -11,12 +12,14 @@ internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISilo
     private readonly NodeRuntime _runtime;
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<NodeRuntimeLifecycle> _logger;
+    private readonly IServiceProvider _services;
 
-    public NodeRuntimeLifecycle(NodeRuntime runtime, ILocalSiloDetails silo, ILogger<NodeRuntimeLifecycle> logger)
+    public NodeRuntimeLifecycle(NodeRuntime runtime, ILocalSiloDetails silo, ILogger<NodeRuntimeLifecycle> logger, IServiceProvider services)
     {
         _runtime = runtime;
         _silo = silo;
         _logger = logger;
+        _services = services;
     }
 
     public void Participate(ISiloLifecycle lifecycle)
@@ -30,7 +33,12 @@ internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISilo
         _runtime.StartTaskChannel(_silo.SiloAddress.Endpoint.Address);
         _runtime.JoinCluster();
         await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
-        _ = WakeCodePackageReferencesAsync();
+        // Only a control store that outlives its head (PostgreSQL) has packages to resume collecting: in the head's memory
+        // there are none, and an embedded driver disposed right after its start would only meet its own shutdown.
+        if (_services.GetKeyedService<Orleans.Storage.IGrainStorage>(ControlStore.ControlStoreStorage.Name) is not ControlStore.HeadMemoryGrainStorage)
+        {
+            _ = WakeCodePackageReferencesAsync();
+        }
     }
 
     /// <summary>Activates the head's code package references, so a head restarted on PostgreSQL resumes collecting the
