@@ -208,7 +208,8 @@ public static class RayGeneratorExtensions
     /// items already received throws <see cref="TaskCancelledException"/>.</summary>
     /// <param name="ray">The runtime.</param>
     /// <param name="generator">The generator.</param>
-    /// <param name="force">Abandon the running attempt at once (see <see cref="IRay.CancelAsync"/>).</param>
+    /// <param name="force">Abandon the running attempt at once (see <see cref="IRay.CancelAsync"/>); refused with
+    /// <see cref="ArgumentException"/> for an actor's generator, as for any actor call.</param>
     /// <param name="recursive">Cancel the tasks the producer submitted too (true by default, as in Ray; see
     /// <see cref="IRay.CancelAsync"/>).</param>
     public static Task CancelAsync<T>(this IRay ray, ObjectRefGenerator<T> generator, bool force = false, bool recursive = true)

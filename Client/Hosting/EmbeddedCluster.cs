@@ -71,7 +71,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         var siloLevel = options.LogLevel < LogLevel.Warning ? options.LogLevel : LogLevel.Error;
         foreach (var category in StartFailureCategories)
         {
-            var least = category == SiloCategory ? siloLevel : options.LogLevel;
+            var least = category.StartsWith(SiloCategory, StringComparison.Ordinal) ? siloLevel : options.LogLevel; // the silo rule held its sub-categories at Error too
             builder.Logging.AddFilter(category, level => level >= least && !(Volatile.Read(ref starting) && level >= LogLevel.Error));
         }
 

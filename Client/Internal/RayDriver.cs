@@ -122,6 +122,8 @@ internal sealed class RayDriver : RayInstance
             return;
         }
 
+        // Before its actors are killed: a get of one of their calls that was waiting ends as the driver's disposal.
+        Runtime.Reader.Objects.MarkClosing();
         _ = _disposing.CancelAsync(); // its waiters resume elsewhere, not inside this dispose
 
         Ray.Unregister(this);

@@ -247,7 +247,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             entries[i] = ObjectResolver.Find(refs[i], Runtime.Reader).Entry;
         }
 
-        return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken, Runtime.Node);
+        return WaitForReadyAsync(refs.ToArray(), entries, numReturns, timeout, cancellationToken, Runtime.Node, Runtime.Reader);
     }
 
     /// <summary>Refuses a count of refs to wait for that Ray's <c>ray.wait</c> refuses too: none or fewer (it would answer
@@ -302,17 +302,20 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     /// <summary>The wait proper: fewer than <paramref name="numReturns"/> of <paramref name="refs"/> were ready (every
     /// entry is resolved already; <paramref name="entries"/> holds them).</summary>
-    private static async Task<WaitResult<TRef>> WaitForReadyAsync<TRef>(TRef[] refs, ObjectEntry[] entries, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken, Transport.LocalNode node)
+    private static async Task<WaitResult<TRef>> WaitForReadyAsync<TRef>(TRef[] refs, ObjectEntry[] entries, int numReturns, TimeSpan? timeout, CancellationToken cancellationToken, Transport.LocalNode node, ObjectReader reader)
         where TRef : ObjectRef
     {
         // Timing out is not an error here: what is ready by then is the answer.
         await ObjectWaiter.WaitAsync(entries, numReturns, stopOnFailure: false, timeout, cancellationToken).ConfigureAwait(false);
-        if (node.IsLost || node.IsDisposed)
+        if (node.IsLost)
         {
-            // The driver gave its cluster up (ClusterLostException) or was disposed (ObjectDisposedException) while
-            // waiting: its refs are failed by that, not ready.
+            // The driver gave its cluster up while waiting: its refs are failed, not ready (ClusterLostException).
             node.ThrowIfDisposed();
         }
+
+        // Its disposal began while it waited: the refs it fails on the way (killed actors' calls, cancelled tasks) are
+        // not an answer (ObjectDisposedException, as every later use).
+        ObjectResolver.ThrowIfShutDown(reader);
 
         var ready = new List<TRef>(numReturns);
         var notReady = new List<TRef>(refs.Length);

@@ -37,7 +37,7 @@ internal static class ObjectResolver
             }
         }
 
-        return WaitAndReadAsync<T>(runtime, entry, objectRef, timeout, cancellationToken);
+        return WaitAndReadAsync<T>(runtime, entry, objectRef, timeout, cancellationToken, caller);
     }
 
     /// <summary>How long a driver's get of the one task in flight looks for its result before it awaits it (50 µs).</summary>
@@ -82,7 +82,7 @@ internal static class ObjectResolver
         return true;
     }
 
-    private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken)
+    private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken, ObjectReader? caller)
     {
         if (ObjectWaiter.PlainWait(entry, timeout, cancellationToken) is { } plain)
         {
@@ -93,7 +93,13 @@ internal static class ObjectResolver
             throw new GetTimeoutException(timeout!.Value, $"Object {objectRef.Id}", (entry.Producer as Actors.ActorCallHandle)?.SelfWaitHint());
         }
 
-        ThrowIfShutDown(runtime);
+        if (caller is null || ReferenceEquals(caller, runtime))
+        {
+            // The reader's own runtime shut down meanwhile. Another runtime's ref (a live IRay reading what a disposed one
+            // owned) fails as lost instead, as the README says.
+            ThrowIfShutDown(runtime);
+        }
+
         var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         objectRef.DetachAfterRead(entry);
         return value;
@@ -142,11 +148,12 @@ internal static class ObjectResolver
     /// <summary>Throws what reading through <paramref name="runtime"/> throws once it has shut down: even a value that was
     /// complete, since reading it out needs the node's serializer, which has gone with it
     /// (<see cref="ObjectDisposedException"/>); a driver that gave its cluster up says so instead
-    /// (<see cref="ClusterLostException"/>). A get or wait that was waiting when its driver was disposed calls it after
-    /// its wait, so it ends as every later call does, not with the objects' lost error the shutdown failed them with.</summary>
+    /// (<see cref="ClusterLostException"/>). A get or wait that was waiting when its driver's disposal began calls it after
+    /// its wait, so it ends as every later call does, not with the error the shutdown gave the object on the way (lost,
+    /// a killed actor's call, a cancelled task).</summary>
     public static void ThrowIfShutDown(ObjectReader runtime)
     {
-        if (runtime.Objects.IsCleared)
+        if (runtime.Objects.IsClosing)
         {
             throw runtime.Objects.ClearedWith is { Kind: RayErrorKind.ClusterLost } lost ? ErrorMapper.ToException(lost) : LocalNode.ShutDown();
         }

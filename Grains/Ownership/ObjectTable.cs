@@ -74,6 +74,18 @@ internal sealed class ObjectTable
     /// <summary>True once <see cref="Clear"/> ran: the runtime that owns these objects shut down.</summary>
     public bool IsCleared => _cleared;
 
+    /// <summary>Set by <see cref="MarkClosing"/>.</summary>
+    private volatile bool _closing;
+
+    /// <summary>True once the shutdown of the runtime that owns these objects has begun (a driver's <c>DisposeAsync</c>,
+    /// which first kills its actors and ends its job) or ended (<see cref="IsCleared"/>): a read that was waiting then ends
+    /// as every later use of the driver does, not with the error its disposal gave the object on the way (a killed
+    /// actor's call, a cancelled task).</summary>
+    public bool IsClosing => _closing || _cleared;
+
+    /// <summary>Marks the start of the owning runtime's shutdown (see <see cref="IsClosing"/>).</summary>
+    public void MarkClosing() => _closing = true;
+
     /// <summary>The error <see cref="Clear"/> failed the entries with (null before): a reader of a cleared table tells a
     /// runtime that lost its cluster (<see cref="RayErrorKind.ClusterLost"/>) from one that shut down.</summary>
     public RayError? ClearedWith { get; private set; }

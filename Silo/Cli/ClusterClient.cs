@@ -65,7 +65,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         if (given is null)
         {
             // Not typed: the message names the file it was read from, not an --address the user did not give.
-            source = $"the address file {paths.AddressFile}:";
+            source = $"{paths.AddressFile} holds";
         }
 
         return ResolveAddress(given, paths);
@@ -243,8 +243,17 @@ internal sealed class ClusterClient : IAsyncDisposable
 
         // The head keeps the membership (Orleans' development clustering dials it), so a node joins through the head's
         // silo endpoint whichever node's address it was given: dialling a worker's would start a cluster of its own.
-        var rows = await cluster.Client.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var headId = rows.FirstOrDefault(r => r.IsAlive && r.StartedAsHead)?.NodeId.Value;
+        string? headId;
+        try
+        {
+            var rows = await cluster.Client.GetGrain<INodeTableGrain>(0).ListAsync().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            headId = rows.FirstOrDefault(r => r.IsAlive && r.StartedAsHead)?.NodeId.Value;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            headId = null; // the node table did not answer: the oldest silo, which in a cluster without a database is the head
+        }
+
         var head = hosts.FirstOrDefault(h => headId is not null && h.SiloAddress.ToParsableString() == headId)
             ?? hosts.OrderBy(h => h.StartTime).FirstOrDefault()
             ?? throw new CliException($"--address {address}: the cluster reports no active node.");

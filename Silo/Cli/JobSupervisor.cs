@@ -181,9 +181,10 @@ internal static class JobSupervisor
             string? crash = null;
             for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
             {
-                if (line.StartsWith("Unhandled exception. ", StringComparison.Ordinal))
+                // Its own line, or the end of one the driver left without a newline.
+                if (line.IndexOf("Unhandled exception. ", StringComparison.Ordinal) is var at and >= 0)
                 {
-                    crash = line.Trim();
+                    crash = line[at..].Trim();
                 }
             }
 

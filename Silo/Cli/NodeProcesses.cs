@@ -80,14 +80,34 @@ internal static partial class NodeProcesses
         deadline.CancelAfter(StopDeadline);
         try
         {
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            await WaitForEndAsync(process, deadline.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForEndAsync(process, cancellationToken).ConfigureAwait(false);
             return false;
+        }
+    }
+
+    /// <summary>How often <see cref="WaitForEndAsync"/> looks whether the process became a zombie.</summary>
+    private static readonly TimeSpan ZombieLook = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Waits until <paramref name="process"/> has exited, a zombie counting as exited: .NET waits for a process
+    /// that is not its child until it is reaped, which under a first process that never reaps is never.</summary>
+    private static async Task WaitForEndAsync(Process process, CancellationToken cancellationToken)
+    {
+        var exited = process.WaitForExitAsync(cancellationToken);
+        while (!exited.IsCompleted && !IsZombie(process.Id))
+        {
+            await Task.WhenAny(exited, Task.Delay(ZombieLook, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (exited.IsCompleted)
+        {
+            await exited.ConfigureAwait(false);
         }
     }
 

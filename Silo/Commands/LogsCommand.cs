@@ -115,9 +115,10 @@ internal sealed class LogsCommand : Command
         return text.ToString();
     }
 
-    /// <summary>The file <paramref name="file"/> names: a path as it is, else the one file of that name in
-    /// <paramref name="folders"/>.</summary>
-    /// <exception cref="CliException">No such file, or the name is in several folders (each path listed).</exception>
+    /// <summary>The file <paramref name="file"/> names: a path as it is, else the first file of that name in
+    /// <paramref name="folders"/>, in their order (running nodes, then killed ones, then the newest sessions first):
+    /// every head on the default port writes a <c>node-30000.log</c> in its session, and the newest is the one meant.</summary>
+    /// <exception cref="CliException">No such file.</exception>
     internal static string Resolve(string file, IReadOnlyList<(string Folder, string Owner)> folders)
     {
         if (file.Contains('/', StringComparison.Ordinal))
@@ -128,11 +129,10 @@ internal sealed class LogsCommand : Command
         var found = folders.Select(f => Path.Combine(f.Folder, file)).Where(File.Exists).ToList();
         return found.Count switch
         {
-            1 => found[0],
             0 => throw CliException.Usage(folders.Count == 0
                 ? $"no log named {file}: no node was started on this machine."
                 : $"no log named {file} in {string.Join(", ", folders.Select(f => f.Folder))}; `orleansray logs` lists them."),
-            _ => throw CliException.Usage($"{file} is in several sessions ({string.Join(", ", found)}): give its path."),
+            _ => found[0], // an older session's file of the same name is read by its path
         };
     }
 

@@ -128,7 +128,7 @@ public sealed class CliInputTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"error: the address file {addressFile}: {address}: nothing answers at {address}", line, StringComparison.Ordinal);
+        Assert.StartsWith($"error: {addressFile} holds {address}: nothing answers at {address}", line, StringComparison.Ordinal);
     }
 
     /// <summary><c>job submit</c>'s command argument takes every token the parser does not know; an option it does not

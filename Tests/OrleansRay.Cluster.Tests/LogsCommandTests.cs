@@ -100,6 +100,11 @@ public sealed class LogsCommandTests : IAsyncLifetime, IDisposable
         var older = Path.Combine(root, "session_2026-12-07_09-00-00_000000_1");
         Directory.CreateDirectory(Path.Combine(older, "logs"));
         Assert.Equal([Path.Combine(dead, "logs"), Path.Combine(older, "logs")], LogsCommand.LogFolders(paths).Select(f => f.Folder));
+
+        // Every head on the default port leaves a node-30000.log in its session: the name means the newest one.
+        File.WriteAllText(Path.Combine(dead, "logs", "node-30000.log"), "newer");
+        File.WriteAllText(Path.Combine(older, "logs", "node-30000.log"), "older");
+        Assert.Equal(Path.Combine(dead, "logs", "node-30000.log"), LogsCommand.Resolve("node-30000.log", LogsCommand.LogFolders(paths)));
     }
 
     /// <summary>The pid of a process that has exited and been reaped.</summary>

@@ -72,18 +72,28 @@ public sealed class CancellationKindsTests
     public async Task A_forced_cancel_of_an_actor_call_is_refused_as_in_Ray_and_a_plain_one_says_a_started_call_was_not_stopped()
     {
         var ray = _ray;
-        var counter = ray.Actor(() => new Actors.Counter(0)).Remote();
-        var call = counter.Task(c => c.Increment()).Remote();
+        var sleeper = ray.Actor(() => new Actors.Sleeper()).Remote();
+        var gate = $"actor-cancel-{Guid.NewGuid():N}";
+        var running = sleeper.Task((s, g) => s.BlockUntil(g), gate).Remote();
+        Assert.True(Gates.Get(gate + ".blocked").Wait(Deadline), "the first call started");
+        var queued = sleeper.Task((s, g) => s.BlockUntil(g), gate + ".queued").Remote(); // behind it: pending until it returns
+        try
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => ray.CancelAsync(queued, force: true));
+            Assert.Equal("force", refused.ParamName);
+            Assert.Contains("KillAsync", refused.Message, StringComparison.Ordinal);
 
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => ray.CancelAsync(call, force: true));
-        Assert.Equal("force", refused.ParamName);
-        Assert.Contains("KillAsync", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(1, await ray.GetAsync(call, TimeSpan.FromSeconds(30))); // the refused cancel left the call alone
+            await ray.CancelAsync(queued);
+            var cancelled = await Assert.ThrowsAsync<TaskCancelledException>(async () => await ray.GetAsync(queued, Deadline));
+            Assert.Contains("is not stopped", cancelled.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Gates.Get(gate).Set();
+            Gates.Get(gate + ".queued").Set();
+        }
 
-        var next = counter.Task(c => c.Increment()).Remote();
-        await ray.CancelAsync(next);
-        var cancelled = await Assert.ThrowsAsync<TaskCancelledException>(async () => await ray.GetAsync(next, TimeSpan.FromSeconds(30)));
-        Assert.Contains("is not stopped", cancelled.Message, StringComparison.Ordinal);
-        await ray.KillAsync(counter);
+        Assert.Equal(1, await ray.GetAsync(running, Deadline)); // the refused forced cancel touched nothing
+        await ray.KillAsync(sleeper);
     }
 }

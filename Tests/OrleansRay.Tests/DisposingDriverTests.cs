@@ -77,17 +77,50 @@ public sealed class DisposingDriverTests
         var awaited = AwaitAsync(queued);
         var many = ray.GetAsync([running, queued]);
         var waited = ray.WaitAsync([running, queued], numReturns: 2);
-        Assert.False(one.IsCompleted || awaited.IsCompleted || many.IsCompleted || waited.IsCompleted, "nothing was ready yet");
 
-        await ray.DisposeAsync();
+        // A call to one of the driver's actors, which its disposal kills before the node stops.
+        var sleeper = ray.Actor(() => new Actors.Sleeper()).Options(new ActorOptions { NumCpus = 0 }).Remote();
+        var call = sleeper.Task((s, g) => s.BlockUntil(g), gate + ".actor").Remote();
+        Assert.True(Gates.Get(gate + ".actor.blocked").Wait(TimeSpan.FromSeconds(30)), "the actor call started");
+        var callRead = ray.GetAsync(call).AsTask();
+        var callWaited = ray.WaitAsync([call]);
+        Assert.False(one.IsCompleted || awaited.IsCompleted || many.IsCompleted || waited.IsCompleted || callRead.IsCompleted || callWaited.IsCompleted, "nothing was ready yet");
 
-        // Before, the reads failed with ObjectLostException ("the node that owned this object shut down") and the wait
-        // answered both refs as ready.
+        try
+        {
+            await ray.DisposeAsync();
+        }
+        finally
+        {
+            Gates.Get(gate + ".actor").Set(); // its thread is not stopped by the kill
+        }
+
+        // Before, the reads failed with ObjectLostException ("the node that owned this object shut down") or, for the
+        // actor's call, with the ActorDiedException of the kill, and the waits answered the refs as ready.
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => one)).Message);
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => awaited)).Message);
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => many)).Message);
         Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => waited)).Message);
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => callRead)).Message);
+        Assert.Equal(ShutDown, (await Assert.ThrowsAsync<ObjectDisposedException>(() => callWaited)).Message);
 
         static async Task<string> AwaitAsync(ObjectRef<string> objectRef) => await objectRef;
+    }
+
+    [Fact]
+    public async Task A_live_IRay_reading_what_another_owned_when_that_one_is_disposed_during_the_read_finds_it_lost()
+    {
+        await using var alive = await Ray.InitAsync(new RayOptions { NumCpus = 1, Namespace = "disposing-driver-foreign" });
+        var gone = await Ray.InitAsync(new RayOptions { NumCpus = 1, Namespace = "disposing-driver-foreign-owner" });
+        var gate = $"disposing-foreign-{Guid.NewGuid():N}";
+        var running = gone.Task(RunUntilCancelled, gate).Remote();
+        Assert.True(Gates.Get(gate + ".started").Wait(TimeSpan.FromSeconds(30)), "the task started");
+        var read = alive.GetAsync(running).AsTask();
+
+        await gone.DisposeAsync();
+
+        // The reader is alive: the object's owner is what shut down (ObjectLostException, as the README says), not the
+        // reader's own node (ObjectDisposedException).
+        await Assert.ThrowsAsync<ObjectLostException>(() => read);
     }
 }

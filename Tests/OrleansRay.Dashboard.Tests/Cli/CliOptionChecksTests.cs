@@ -91,7 +91,13 @@ public sealed class CliOptionChecksTests
         // Before: "the head's job API does not answer (The response ended prematurely)".
         Assert.Contains("something answers there, but not over HTTP: is it a node's client (gateway) port such as 30000? The job API is the head's dashboard URL (default port 8265)", refused.Message, StringComparison.Ordinal);
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer.WaitAsync(TimeSpan.FromSeconds(30)));
+        try
+        {
+            await closer.WaitAsync(TimeSpan.FromSeconds(30)); // ends at its next accept or loop check
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     [Fact]

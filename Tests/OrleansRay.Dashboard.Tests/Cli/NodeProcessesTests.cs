@@ -40,4 +40,25 @@ public sealed class NodeProcessesTests
             await parent.WaitForExitAsync();
         }
     }
+
+    [Fact]
+    public async Task Stopping_a_node_that_becomes_a_zombie_on_SIGTERM_returns_instead_of_waiting_for_its_reaping()
+    {
+        // `sleep 120` stands for the node: the child of a process that never waits for it, so SIGTERM leaves it a zombie.
+        using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 120 & echo $!; exec sleep 180"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            var pid = int.Parse((await parent.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)))!, System.Globalization.CultureInfo.InvariantCulture);
+            using var node = Process.GetProcessById(pid);
+
+            // Before, .NET's wait for a process not its child never ended for a zombie: the stop hung after its SIGKILL.
+            Assert.True(await NodeProcesses.StopAsync(node, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)), "it ended on SIGTERM");
+            Assert.True(NodeProcesses.IsZombie(pid));
+        }
+        finally
+        {
+            parent.Kill();
+            await parent.WaitForExitAsync();
+        }
+    }
 }
