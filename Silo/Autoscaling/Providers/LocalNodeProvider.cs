@@ -245,7 +245,18 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         args.AddRange(["--block", "--session-dir", _settings.Session]);
         var (program, prefix) = _settings.Program is { } given ? (given, _settings.ProgramPrefix ?? []) : NodeLauncher.Self();
         var process = NodeLauncher.Spawn(program, [.. prefix, .. args], logFile, _settings.Storage, _settings.Token, _settings.Paths);
-        var started = process.StartTime.ToUniversalTime();
+        DateTime started;
+        try
+        {
+            started = process.StartTime.ToUniversalTime();
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            // It has exited and been reaped already (a worker that fails at once): Refresh reports its exit code. The
+            // record's start time only tells the worker from a later process given the same pid, and there is none.
+            started = DateTime.UtcNow;
+        }
+
         var worker = new Worker(process, nodeType.Name, port, nodePort, string.Create(CultureInfo.InvariantCulture, $"{ip}:{nodePort}"), logFile, _time.GetUtcNow())
         {
             RecordFile = Path.Combine(_settings.Folder, string.Create(CultureInfo.InvariantCulture, $"worker-{process.Id}.json")),
