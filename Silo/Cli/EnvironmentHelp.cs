@@ -17,6 +17,7 @@ internal static class EnvironmentHelp
         (NodeSettings.StorageVariable, "The --storage value when --storage is not given (keeps a password out of `ps`)."),
         (ClusterCredentials.TokenVariable, "The cluster's token when --auth-token is not given."),
         (CliPaths.TempDirVariable, "Root of the session folders (logs, sockets, spilled objects). Default: /tmp/orleansray."),
+        (OptionValues.ArenaDirectoryVariable, "Where the object store keeps its memory-mapped arena, and where stop removes killed stores' arenas (Ray's --plasma-directory): a tmpfs. Default: /dev/shm."),
         (LogRotationSettings.MaxBytesVariable, $"A background node's log rotates at this size, in bytes; 0 never. Default: {LogRotationSettings.Default.MaxBytes} (512 MiB)."),
         (LogRotationSettings.BackupCountVariable, $"Rotated log parts kept (.1 newest); 0 keeps none. Default: {LogRotationSettings.Default.BackupCount}."),
         (JobSubmissions.MaxUploadVariable, $"Head only: the largest working dir a job submitted over HTTP may upload, in bytes. Default: {WorkingDirPackage.DefaultMaxBytes} (100 MiB)."),

@@ -49,9 +49,14 @@ internal static class OptionValues
     /// every put waits for room or fails. Ray refuses less than 75 MiB; tests and small machines use 64 MiB.</summary>
     public const long MinObjectStoreMemory = OrleansRay.RayOptions.MinObjectStoreMemory;
 
-    /// <summary>Where a node's object store keeps its arena (ObjectStoreOptions.ArenaDirectory's default): a tmpfs, so
+    /// <summary>The variable that moves the object store's arenas: Ray's <c>ray start --plasma-directory</c>.</summary>
+    internal const string ArenaDirectoryVariable = "ORLEANSRAY_PLASMA_DIRECTORY";
+
+    /// <summary>Where a node's object store keeps its arena, and where <c>stop</c> removes killed stores' arenas:
+    /// <c>$ORLEANSRAY_PLASMA_DIRECTORY</c>, else <c>/dev/shm</c> (ObjectStoreOptions.ArenaDirectory's default), a tmpfs, so
     /// the store's bytes are RAM and can never be more than it holds.</summary>
-    internal const string ArenaDirectory = "/dev/shm";
+    internal static string ArenaDirectory =>
+        Environment.GetEnvironmentVariable(ArenaDirectoryVariable) is { Length: > 0 } given ? given : "/dev/shm";
 
     /// <summary>Checks <c>--object-store-memory</c>: absent (the default), or at least <see cref="MinObjectStoreMemory"/>
     /// and at most what this machine can hold (<see cref="MaxObjectStoreMemory"/>, or <paramref name="limit"/>).</summary>

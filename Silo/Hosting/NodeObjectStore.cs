@@ -76,6 +76,7 @@ internal sealed partial class NodeObjectStore : IAsyncDisposable
                 Capacity = _capacity,
                 SocketPath = Path.Combine(storeDir, "store.sock"),
                 SpillDirectory = Path.Combine(storeDir, "spill"),
+                ArenaDirectory = Cli.OptionValues.ArenaDirectory,
                 TransferAddress = _settings.NodeIpAddress,
                 TransferPort = _settings.ObjectManagerPort ?? 0,
                 // Pages are committed on first use: a node must not take 30% of the machine's RAM at start.

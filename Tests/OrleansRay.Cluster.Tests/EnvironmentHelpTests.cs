@@ -23,7 +23,7 @@ public sealed class EnvironmentHelpTests : IDisposable
         foreach (var name in new[]
         {
             "ORLEANSRAY_STORAGE", "ORLEANSRAY_AUTH_TOKEN", "ORLEANSRAY_TEMP_DIR", "ORLEANSRAY_ROTATION_MAX_BYTES",
-            "ORLEANSRAY_ROTATION_BACKUP_COUNT", "ORLEANSRAY_JOB_MAX_UPLOAD", "ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S",
+            "ORLEANSRAY_ROTATION_BACKUP_COUNT", "ORLEANSRAY_JOB_MAX_UPLOAD", "ORLEANSRAY_HEAD_RECONNECT_TIMEOUT_S", "ORLEANSRAY_PLASMA_DIRECTORY",
         })
         {
             Assert.Contains("  " + name + " ", text, StringComparison.Ordinal);
