@@ -49,23 +49,10 @@ internal static partial class NodeProcesses
         return null;
     }
 
-    /// <summary>True when <paramref name="pid"/> has exited but is not reaped yet (state Z, or X, in
-    /// <c>/proc/PID/stat</c>): .NET still counts it as running. A killed node's process stays so until whoever adopted it
-    /// (init, or a container's first process) reaps it, which some never do.</summary>
-    internal static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
-            // "PID (COMMAND) STATE ...": the command may hold spaces and parentheses, so read after the last ')'.
-            var close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false; // no /proc entry (gone, or not Linux): the caller's own check decides
-        }
-    }
+    /// <summary>True when <paramref name="pid"/> has exited but is not reaped yet: .NET still counts it as running. A
+    /// killed node's process stays so until whoever adopted it (init, or a container's first process) reaps it, which some
+    /// never do. The store's sweeps read <c>/proc</c> the same way (<see cref="OrleansRay.ObjectStore.OwnerProcess"/>).</summary>
+    internal static bool IsZombie(int pid) => OrleansRay.ObjectStore.OwnerProcess.IsZombie(pid);
 
     /// <summary>SIGTERM (the node leaves the cluster), then SIGKILL after <see cref="StopDeadline"/>.</summary>
     /// <returns>True when it stopped on SIGTERM, false when it had to be killed.</returns>
