@@ -83,7 +83,7 @@ public sealed class InitTests
         {
             NumCpus = 1,
             LogTo = log,
-            PickPort = () => Interlocked.Increment(ref picks) <= 2 ? taken : FreePort(),
+            PickPort = () => Interlocked.Increment(ref picks) <= 2 ? taken : OrleansRay.Tests.Processes.TestPorts.Free(),
         }))
         {
             Assert.Equal(4, await ray.GetAsync(ray.Task(TestFunctions.Square, 2).Remote(), TimeSpan.FromSeconds(30)));
@@ -96,12 +96,5 @@ public sealed class InitTests
         var lastLog = new RecordingLoggerProvider();
         await Assert.ThrowsAnyAsync<Exception>(() => Ray.InitAsync(new RayOptions { NumCpus = 1, LogTo = lastLog, PickPort = () => taken }));
         Assert.Contains(lastLog.Entries, e => e.Level >= LogLevel.Error && e.Category == "Orleans.Runtime.SiloLifecycleSubject");
-
-        static int FreePort()
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }
