@@ -6,7 +6,8 @@ public enum ActorLifetime
     /// <summary>Dies with the driver (job) that created it. The default.</summary>
     NonDetached = 0,
 
-    /// <summary>Lives until killed, beyond its creator, and comes back after its node dies whatever its MaxRestarts
-    /// (see <see cref="ActorOptions.Lifetime"/>).</summary>
+    /// <summary>Lives until killed, beyond its creator (Ray's <c>lifetime="detached"</c>); after its node dies it comes
+    /// back while its MaxRestarts allows, and after a restart of the whole cluster on PostgreSQL always (see
+    /// <see cref="ActorOptions.Lifetime"/>).</summary>
     Detached = 1,
 }

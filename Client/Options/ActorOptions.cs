@@ -11,12 +11,14 @@ public sealed class ActorOptions
     public string? Namespace { get; set; }
 
     /// <summary>Whether it outlives its creator. Default: <see cref="ActorLifetime.NonDetached"/>.</summary>
-    /// <remarks>A <see cref="ActorLifetime.Detached"/> actor also outlives its node: when the node it lives on dies (or
-    /// the head restarts with its actor table kept in <c>--storage</c>), the next call or lookup rebuilds it from its
-    /// record in the cluster's actor table on a live node, constructor run again, state reset, every time and whatever
-    /// <see cref="MaxRestarts"/> says, even the default 0 (each comeback still counts in its restarts). Only a kill ends
-    /// it: <c>KillAsync(handle)</c> for good; <c>KillAsync(handle, noRestart: false)</c> restarts it only while
-    /// MaxRestarts allows.</remarks>
+    /// <remarks>A <see cref="ActorLifetime.Detached"/> actor outlives its creator's job, and is restarted after its node
+    /// dies as any actor is: at the next call or lookup, on a live node, constructor run again, state reset, while
+    /// <see cref="MaxRestarts"/> allows (Ray's rule; with the default 0 its calls then fail with
+    /// <see cref="ActorDiedException"/>). It also outlives the cluster when the actor table is kept in <c>--storage</c>:
+    /// after a restart of the head (and so of the control store), its next call or lookup rebuilds it from its record
+    /// whatever MaxRestarts says, and that comeback does not use one of its restarts. A kill ends it:
+    /// <c>KillAsync(handle)</c> for good; <c>KillAsync(handle, noRestart: false)</c> restarts it only while MaxRestarts
+    /// allows.</remarks>
     public ActorLifetime Lifetime { get; set; }
 
     /// <summary>CPUs it holds while alive. Default: 0 (as in Ray, an actor reserves no CPU unless asked).</summary>
@@ -34,11 +36,10 @@ public sealed class ActorOptions
     public Dictionary<string, double> Resources { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Times it is re-created after dying (node death, or a kill with noRestart: false). Default: 0.</summary>
-    /// <remarks>Does not bound a <see cref="ActorLifetime.Detached"/> actor's comebacks after its node dies: the actor
-    /// table rebuilds a detached actor at its next call or lookup every time, even with the default 0 (see
-    /// <see cref="Lifetime"/>); for it, this bounds only the restarts of <c>KillAsync(handle, noRestart: false)</c>. A
-    /// non-detached actor with restarts left is rebuilt the same way, its state reset; with none left, its calls fail
-    /// with <see cref="ActorDiedException"/>.</remarks>
+    /// <remarks>Bounds detached and job-scoped actors alike, as in Ray: an actor with restarts left is rebuilt at its next
+    /// call, its state reset; with none left, its calls fail with <see cref="ActorDiedException"/>. The one comeback it
+    /// does not count is a <see cref="ActorLifetime.Detached"/> actor's after the control store restarted (see
+    /// <see cref="Lifetime"/>). -1 for unlimited.</remarks>
     public int MaxRestarts { get; set; }
 
     /// <summary>Times a call lost with the actor's node (queued or running there when the node died) is re-sent to the

@@ -22,6 +22,15 @@ public sealed class ActorRow
 
     /// <summary>The node that reported last.</summary>
     [Id(3)] public string Node { get; set; } = string.Empty;
+
+    /// <summary>The activation of the control store (<see cref="ActorTableGrain"/>'s incarnation) that created or last
+    /// restarted the actor; another one means the control store itself restarted since (a head restarted on
+    /// PostgreSQL), so the actor did not die of a node failure this table saw.</summary>
+    [Id(4)] public Guid Incarnation { get; set; }
+
+    /// <summary>Restarts (of <see cref="Restarts"/>) that rebuilt a detached actor after the control store restarted:
+    /// they do not count against <c>MaxRestarts</c>.</summary>
+    [Id(5)] public int ClusterRestarts { get; set; }
 }
 
 /// <summary>The rows of one actor-table shard, as stored.</summary>
@@ -49,6 +58,10 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
     private readonly ILogger<ActorTableGrain> _logger;
     private ActorTableRows _table = new();
     private bool _durable;
+
+    /// <summary>This activation (<see cref="ActorRow.Incarnation"/>); the shard is kept alive on the head, so a new one
+    /// means the control store restarted.</summary>
+    private readonly Guid _incarnation = Guid.NewGuid();
 
     /// <summary>The code package of each live detached actor built from shipped code, by actor; null until
     /// <see cref="DetachedPackagesAsync"/> is first asked (built then from the rows), kept up to date from then on.</summary>
@@ -87,6 +100,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             row ??= new ActorRow();
             row.Spec = _serializer.SerializeToArray(spec);
             row.State = ActorState.Pending;
+            row.Incarnation = _incarnation;
             _table.Rows[key] = row;
             NoteDetachedCode(key, spec);
             changed = true;
@@ -111,13 +125,23 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         }
 
         var options = spec.Options;
-        if (row.Restarts >= options.MaxRestarts && !options.Detached)
+        // A detached actor outlives a restart of the whole cluster on PostgreSQL: rebuilt under a control store that
+        // did not start it, it comes back without using a restart. A node that died while this table ran counts, as
+        // Ray counts it, for detached and job-scoped actors alike.
+        var afterClusterRestart = options.Detached && row.Incarnation != _incarnation;
+        if (!afterClusterRestart && row.Restarts - row.ClusterRestarts >= options.MaxRestarts)
         {
             Died(actorId.ToGuid(), row, spec);
             await SaveAsync().ConfigureAwait(true);
             return new ActorRestart(spec, row.Restarts, $"its node died and it has no restarts left (MaxRestarts = {options.MaxRestarts})");
         }
 
+        if (afterClusterRestart)
+        {
+            row.ClusterRestarts++;
+        }
+
+        row.Incarnation = _incarnation;
         row.Restarts++;
         row.State = ActorState.Restarting;
         await SaveAsync().ConfigureAwait(true);

@@ -79,6 +79,36 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_detached_actor_whose_node_left_comes_back_only_while_its_MaxRestarts_allows()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var leaving = _cluster.Nodes[2];
+        var leavingId = leaving.NodeId.Value;
+        var there = SchedulingStrategy.NodeAffinity(leaving.NodeId, soft: true);
+        var suffix = Guid.NewGuid().ToString("N");
+        var once = ray.Actor(() => new RetryJournal())
+            .Options(new ActorOptions { Name = "once-" + suffix, Lifetime = ActorLifetime.Detached, MaxRestarts = 1, SchedulingStrategy = there })
+            .Remote();
+        var never = ray.Actor(() => new RetryJournal())
+            .Options(new ActorOptions { Name = "never-" + suffix, Lifetime = ActorLifetime.Detached, SchedulingStrategy = there })
+            .Remote();
+        Assert.Equal(leavingId, (await ray.GetAsync(once.Task((j, k) => j.Append(k), 0).Remote(), Deadline)).Node);
+        Assert.Equal(leavingId, (await ray.GetAsync(never.Task((j, k) => j.Append(k), 0).Remote(), Deadline)).Node);
+
+        await _cluster.StopNodeAsync(leaving);
+
+        // As in Ray, a detached actor's restarts are bounded by its MaxRestarts (the default 0: none).
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(never.Task((j, k) => j.Append(k), 1).Remote(), Deadline));
+        Assert.Contains("no restarts left (MaxRestarts = 0)", died.Message, StringComparison.Ordinal);
+        var back = await ray.GetAsync(once.Task((j, k) => j.Append(k), 1).Remote(), Deadline);
+        Assert.NotEqual(leavingId, back.Node);
+        Assert.Equal(1, back.Position); // a new instance, its state reset
+        await Assert.ThrowsAsync<ActorNotFoundException>(() => ray.GetActorAsync<RetryJournal>("never-" + suffix));
+        Assert.Equal(once.ActorId, (await ray.GetActorAsync<RetryJournal>("once-" + suffix)).ActorId);
+        await ray.KillAsync(once);
+    }
+
     /// <summary>Creates a <see cref="RetryJournal"/> on <paramref name="node"/> and makes <see cref="Calls"/> calls: the
     /// first holds the actor there (until <paramref name="gate"/> opens), the others queue behind it. Returns once that
     /// node's mailbox holds all of them.</summary>
