@@ -21,14 +21,19 @@ public interface IActorTableGrain : IGrainWithIntegerKey
     Task RegisterAsync(ActorCreationSpec[] specs);
 
     /// <summary>A fresh activation of actor <paramref name="actorId"/> found no instance (its node died, or the head
-    /// restarted): counts a restart if MaxRestarts allows (detached actors always come back) and returns how to construct
-    /// it, or why it must not come back.</summary>
+    /// restarted): counts a restart if MaxRestarts allows (a detached actor rebuilt under a control store that restarted
+    /// since it last started comes back without using one) and returns how to construct it, or why it must not come back.</summary>
     [Alias("Restart")]
     Task<ActorRestart> RestartAsync(ActorId actorId);
 
     /// <summary>Actors' states and nodes changed. A row already dead stays dead.</summary>
     [Alias("Report")]
     Task ReportAsync(ActorStateReport[] reports);
+
+    /// <summary>The rows this shard holds of <paramref name="actorIds"/> (an id without a row is left out): what the state
+    /// API shows of a named actor no live node hosts.</summary>
+    [Alias("Rows")]
+    Task<ActorTableRowInfo[]> RowsAsync(ActorId[] actorIds);
 
     /// <summary>Which of the code packages <paramref name="packages"/> (package ids) a live (not dead) detached actor of
     /// this shard was built from (its constructor's <see cref="FunctionDescriptor.Code"/>): such an actor references its
@@ -71,6 +76,20 @@ public readonly record struct ActorStateReport(
     [property: Id(0)] ActorId ActorId,
     [property: Id(1)] ActorState State,
     [property: Id(2)] string Node);
+
+/// <summary>One row of the actor table, as <see cref="IActorTableGrain.RowsAsync"/> gives it.</summary>
+/// <param name="ActorId">The actor.</param>
+/// <param name="State">Its state as last reported (<see cref="ActorState.Dead"/> once killed or dead past its restarts).</param>
+/// <param name="Node">The node that reported last (<see cref="NodeId.Value"/>); empty when unknown.</param>
+/// <param name="Restarts">Restarts counted so far.</param>
+/// <param name="MayRestart">Whether a rebuild now (its node died) would be allowed: not dead, and a restart left.</param>
+[GenerateSerializer, Immutable, Alias("orleansray.actortablerowinfo")]
+public readonly record struct ActorTableRowInfo(
+    [property: Id(0)] ActorId ActorId,
+    [property: Id(1)] ActorState State,
+    [property: Id(2)] string Node,
+    [property: Id(3)] int Restarts,
+    [property: Id(4)] bool MayRestart);
 
 /// <summary>The answer to <see cref="IActorTableGrain.RestartAsync"/>.</summary>
 /// <param name="Spec">How to construct the actor; null when the table has no row for it.</param>

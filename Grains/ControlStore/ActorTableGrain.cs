@@ -125,11 +125,8 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         }
 
         var options = spec.Options;
-        // A detached actor outlives a restart of the whole cluster on PostgreSQL: rebuilt under a control store that
-        // did not start it, it comes back without using a restart. A node that died while this table ran counts, as
-        // Ray counts it, for detached and job-scoped actors alike.
-        var afterClusterRestart = options.Detached && row.Incarnation != _incarnation;
-        if (!afterClusterRestart && row.Restarts - row.ClusterRestarts >= options.MaxRestarts)
+        var afterClusterRestart = AfterClusterRestart(row, spec);
+        if (!MayRestart(row, spec))
         {
             Died(actorId.ToGuid(), row, spec);
             await SaveAsync().ConfigureAwait(true);
@@ -146,6 +143,31 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         row.State = ActorState.Restarting;
         await SaveAsync().ConfigureAwait(true);
         return new ActorRestart(spec, row.Restarts, null);
+    }
+
+    /// <summary>Whether <paramref name="row"/>'s actor is a detached one rebuilt under a control store that did not
+    /// start it: a detached actor outlives a restart of the whole cluster on PostgreSQL without using a restart.</summary>
+    private bool AfterClusterRestart(ActorRow row, ActorCreationSpec spec) => spec.Options.Detached && row.Incarnation != _incarnation;
+
+    /// <summary>Whether <paramref name="row"/>'s actor may be rebuilt now: a node that died while this table ran counts
+    /// against MaxRestarts, as Ray counts it, for detached and job-scoped actors alike.</summary>
+    private bool MayRestart(ActorRow row, ActorCreationSpec spec) =>
+        row.State != ActorState.Dead && (AfterClusterRestart(row, spec) || row.Restarts - row.ClusterRestarts < spec.Options.MaxRestarts);
+
+    public Task<ActorTableRowInfo[]> RowsAsync(ActorId[] actorIds)
+    {
+        ArgumentNullException.ThrowIfNull(actorIds);
+        var rows = new List<ActorTableRowInfo>(actorIds.Length);
+        foreach (var actorId in actorIds)
+        {
+            if (_table.Rows.TryGetValue(actorId.ToGuid(), out var row))
+            {
+                var spec = row.Spec is null ? null : Decode(actorId, row.Spec);
+                rows.Add(new ActorTableRowInfo(actorId, row.State, row.Node, row.Restarts, spec is not null && MayRestart(row, spec)));
+            }
+        }
+
+        return Task.FromResult(rows.ToArray());
     }
 
     public async Task ReportAsync(ActorStateReport[] reports)

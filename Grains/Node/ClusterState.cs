@@ -184,23 +184,15 @@ internal sealed class ClusterState
         var hosted = answers.SelectMany(a => a.Actors).Select(a => a with { JobId = jobs.JobOf(a.JobId) }).ToList();
         var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
         var matched = answers.Sum(a => a.Matched);
-        IReadOnlyList<ActorInfo> named;
-        try
+        var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
+        var (lost, lostWarning) = await UnhostedActors.ReadAsync(_grains, _namespace, known, alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        if (lostWarning is not null)
         {
-            named = await _grains.GetGrain<IActorDirectoryGrain>(_namespace).ListAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-        {
-            named = [];
-            warnings = [.. warnings, $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts are missing"];
+            warnings = [.. warnings, lostWarning];
         }
 
         var match = StateColumns.ActorMatcher(nodeFilters); // a named actor no node hosts carries no job: as on the nodes
-        var unhosted = named
-            .Where(n => !known.Contains(n.ActorId.ToString()))
-            .Select(n => new ActorStateRow(n.ActorId.ToString(), n.ClassName, n.Name, n.Namespace, n.State.ToString().ToUpperInvariant(), n.Node, n.Restarts, n.Detached, null, null))
-            .Where(match)
-            .ToList();
+        var unhosted = lost.Where(match).ToList();
         var rows = hosted.Concat(unhosted)
             .OrderBy(a => a.State switch { "ALIVE" => 0, "RESTARTING" => 1, "PENDING" => 2, _ => 3 })
             .ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)
@@ -260,7 +252,22 @@ internal sealed class ClusterState
         StateColumns.Validate(resource, filters);
         var jobs = resource == StateResource.Objects ? null : await JobColumn.ReadAsync(_grains, NodeDeadline, cancellationToken).ConfigureAwait(false);
         var (answers, warnings) = await AskAsync(new StateQuery { Resource = resource, Filters = jobs?.ForNodes(filters) ?? filters.ToArray(), Limit = MaxLimit, Summarize = true }, cancellationToken).ConfigureAwait(false);
-        var rows = answers.SelectMany(a => a.Summary)
+        var summaries = answers.SelectMany(a => a.Summary);
+        if (resource == StateResource.Actors)
+        {
+            // Named actors lost with their node (no live node hosts them, so no node counts them), as the list shows them.
+            var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
+            var (named, namedWarning) = await UnhostedActors.ReadAsync(_grains, _namespace, new HashSet<string>(), alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+            var match = StateColumns.ActorMatcher(jobs!.ForNodes(filters));
+            var lost = named.Where(r => r.Node.Length > 0 && !alive.Contains(r.Node)).Where(match);
+            summaries = summaries.Concat(lost.Select(r => new StateSummaryRow(r.ClassName, r.State, 1, 0)));
+            if (namedWarning is not null)
+            {
+                warnings = [.. warnings, namedWarning];
+            }
+        }
+
+        var rows = summaries
             .GroupBy(r => (r.Key, r.State))
             .Select(g => new StateSummaryRow(g.Key.Key, g.Key.State, g.Sum(r => r.Count), g.Sum(r => r.Bytes)))
             .OrderBy(r => r.Key, StringComparer.Ordinal).ThenBy(r => r.State, StringComparer.Ordinal)

@@ -98,6 +98,20 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
 
         await _cluster.StopNodeAsync(leaving);
 
+        // Until a call rebuilds them, the state API shows them as Ray's GCS marks them when their node dies.
+        string?[] states = [];
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                states = [(await ray.State.GetActorAsync(once.ActorId.ToString()))?.State, (await ray.State.GetActorAsync(never.ActorId.ToString()))?.State];
+                return states is ["RESTARTING", "DEAD"];
+            },
+            Deadline,
+            "the state API to show the actors of the node that left as RESTARTING and DEAD");
+        var summary = await ray.State.SummarizeActorsAsync();
+        Assert.Contains(summary.Rows, r => r.Key == typeof(RetryJournal).FullName && r.State == "RESTARTING" && r.Count == 1);
+        Assert.Contains(summary.Rows, r => r.Key == typeof(RetryJournal).FullName && r.State == "DEAD" && r.Count == 1);
+
         // As in Ray, a detached actor's restarts are bounded by its MaxRestarts (the default 0: none).
         var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(never.Task((j, k) => j.Append(k), 1).Remote(), Deadline));
         Assert.Contains("no restarts left (MaxRestarts = 0)", died.Message, StringComparison.Ordinal);
@@ -106,6 +120,7 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         Assert.Equal(1, back.Position); // a new instance, its state reset
         await Assert.ThrowsAsync<ActorNotFoundException>(() => ray.GetActorAsync<RetryJournal>("never-" + suffix));
         Assert.Equal(once.ActorId, (await ray.GetActorAsync<RetryJournal>("once-" + suffix)).ActorId);
+        Assert.Equal("ALIVE", (await ray.State.GetActorAsync(once.ActorId.ToString()))?.State);
         await ray.KillAsync(once);
     }
 

@@ -1,0 +1,70 @@
+using OrleansRay.Grains;
+
+namespace OrleansRay.Node;
+
+/// <summary>The named actors of a namespace that no live node hosts, as the state API shows them: the actor directory
+/// names them, and the actor table says what became of them. An actor whose node died is rebuilt only at its next call
+/// or lookup, so until then it shows <c>RESTARTING</c> when a restart is left and <c>DEAD</c> when none is (what Ray's
+/// GCS marks it when the node dies); one still being created shows <c>PENDING</c>.</summary>
+internal static class UnhostedActors
+{
+    /// <summary>The rows of the named actors of <paramref name="namespace"/> that are not in <paramref name="hosted"/>.</summary>
+    /// <param name="grains">The grain factory to reach the control store with.</param>
+    /// <param name="namespace">The namespace whose directory to read.</param>
+    /// <param name="hosted">The ids (<see cref="ActorId.ToString"/>) of the actors live nodes answered for.</param>
+    /// <param name="aliveNodes">The ids of the live nodes (<see cref="NodeId.Value"/>).</param>
+    /// <param name="deadline">How long the directory and the table may take.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>The rows, and a warning when the directory or the table did not answer (without the table's answer the
+    /// rows show the directory's states).</returns>
+    public static async Task<(List<ActorStateRow> Rows, string? Warning)> ReadAsync(
+        IGrainFactory grains, string @namespace, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        List<ActorInfo> named;
+        try
+        {
+            named = (await grains.GetGrain<IActorDirectoryGrain>(@namespace).ListAsync().WaitAsync(deadline, cancellationToken).ConfigureAwait(false))
+                .Where(n => !hosted.Contains(n.ActorId.ToString()))
+                .ToList();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            return ([], $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts are missing");
+        }
+
+        var rows = new Dictionary<ActorId, ActorTableRowInfo>();
+        string? warning = null;
+        try
+        {
+            var asks = named.GroupBy(n => ActorTableShards.Of(n.ActorId))
+                .Select(shard => grains.GetGrain<IActorTableGrain>(shard.Key).RowsAsync(shard.Select(n => n.ActorId).ToArray()));
+            foreach (var row in (await Task.WhenAll(asks).WaitAsync(deadline, cancellationToken).ConfigureAwait(false)).SelectMany(r => r))
+            {
+                rows[row.ActorId] = row;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            warning = $"the actor table did not answer ({ex.GetType().Name}): named actors no node hosts show their directory state";
+        }
+
+        return (named.Select(n => Row(n, rows.TryGetValue(n.ActorId, out var row) ? row : null, aliveNodes)).ToList(), warning);
+    }
+
+    private static ActorStateRow Row(ActorInfo named, ActorTableRowInfo? row, IReadOnlySet<string> aliveNodes)
+    {
+        if (row is not { } known)
+        {
+            return new ActorStateRow(named.ActorId.ToString(), named.ClassName, named.Name, named.Namespace, Text(named.State), named.Node, named.Restarts, named.Detached, null, null);
+        }
+
+        // A row whose node is gone: the node died under it and nothing rebuilt it yet.
+        var lost = known.State != ActorState.Dead && known.Node.Length > 0 && !aliveNodes.Contains(known.Node);
+        var state = known.State == ActorState.Dead || (lost && !known.MayRestart) ? "DEAD"
+            : lost ? "RESTARTING"
+            : Text(known.State);
+        return new ActorStateRow(named.ActorId.ToString(), named.ClassName, named.Name, named.Namespace, state, known.Node.Length > 0 ? known.Node : named.Node, known.Restarts, named.Detached, null, null);
+    }
+
+    private static string Text(ActorState state) => state.ToString().ToUpperInvariant();
+}
