@@ -69,9 +69,15 @@ public readonly struct ActorCreation<TActor> where TActor : class
             var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
             var register = WorkerPool.IsWorkerThread ? Task.Run(() => directory.RegisterAsync(info)) : directory.RegisterAsync(info);
             var holder = ClusterCalls.RunAsync(runtime, register).GetAwaiter().GetResult();
-            if (holder != actorId)
+            if (holder.ActorId != actorId)
             {
-                throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorAsync to reach it, or choose another name.", nameof(options));
+                if (options.GetIfExists)
+                {
+                    NamedActorClaims.CheckClass(holder, typeof(TActor));
+                    return new ActorHandle<TActor>(holder.ActorId, holder.ClassName, _ray);
+                }
+
+                throw NamedActorClaims.Taken(data.Name, data.Namespace, "GetActorAsync");
             }
         }
 

@@ -53,10 +53,17 @@ internal static class ActorGrains
         if (!string.IsNullOrEmpty(data.Name))
         {
             var info = new ActorInfo(actorId, data.Name, data.Namespace, className, ActorState.Pending, string.Empty, 0, data.Detached);
-            var holder = await ClusterCalls.RunAsync(runtime, runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace).RegisterAsync(info).WaitAsync(cancellationToken)).ConfigureAwait(false);
-            if (holder != actorId)
+            var directory = runtime.GrainFactory.GetGrain<IActorDirectoryGrain>(data.Namespace);
+            var holder = await ClusterCalls.RunAsync(runtime, directory.RegisterAsync(info).WaitAsync(cancellationToken)).ConfigureAwait(false);
+            if (holder.ActorId != actorId)
             {
-                throw new ArgumentException($"The actor name '{data.Name}' is already taken in namespace '{data.Namespace}' by a live actor. Use GetActorProxyAsync to reach it, or choose another name.", nameof(options));
+                if (options.GetIfExists)
+                {
+                    NamedActorClaims.CheckClass(holder, contract);
+                    return runtime.GrainFactory.GetGrain<TActor>(holder.ActorId.ToGuid());
+                }
+
+                throw NamedActorClaims.Taken(data.Name, data.Namespace, "GetActorProxyAsync");
             }
         }
 

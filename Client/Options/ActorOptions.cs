@@ -6,6 +6,15 @@ public sealed class ActorOptions
     /// <summary>A name, unique in the namespace, to find it with GetActorAsync. Default: none.</summary>
     public string? Name { get; set; }
 
+    /// <summary>Ray's <c>get_if_exists</c>: when a live actor already holds <see cref="Name"/> in the namespace,
+    /// <c>Remote()</c> (or <c>CreateActorAsync</c>) returns a handle to that actor, with its state, instead of refusing
+    /// the name; otherwise it creates the actor. Getting and creating are one step at the actor directory, so of many
+    /// creators racing for one name every one gets the same actor. Default: false.</summary>
+    /// <remarks>The other options (resources, lifetime, constructor arguments) apply only when this creates the actor.
+    /// Throws <see cref="ArgumentException"/> at <c>Remote()</c> without a <see cref="Name"/>, or when the actor holding
+    /// the name is of another class (or grain interface).</remarks>
+    public bool GetIfExists { get; set; }
+
     /// <summary>The namespace of <see cref="Name"/>. Default: the driver's <see cref="RayOptions.Namespace"/>. An empty or
     /// blank one is refused with <see cref="ArgumentException"/> at <c>Remote()</c>.</summary>
     public string? Namespace { get; set; }
@@ -117,7 +126,7 @@ public sealed class ActorOptions
     {
         var copy = new ActorOptions
         {
-            Name = Name, Namespace = Namespace, Lifetime = Lifetime, NumCpus = NumCpus, NumGpus = NumGpus, Memory = Memory,
+            Name = Name, GetIfExists = GetIfExists, Namespace = Namespace, Lifetime = Lifetime, NumCpus = NumCpus, NumGpus = NumGpus, Memory = Memory,
             MaxRestarts = MaxRestarts, MaxTaskRetries = MaxTaskRetries, MaxConcurrency = MaxConcurrency,
             _schedulingStrategy = _schedulingStrategy, PlacementGroup = PlacementGroup, BundleIndex = BundleIndex,
             PlacementGroupCaptureChildTasks = PlacementGroupCaptureChildTasks,
@@ -204,6 +213,11 @@ public sealed class ActorOptions
         if (Name is not null && string.IsNullOrWhiteSpace(Name))
         {
             throw new ArgumentException("ActorOptions.Name cannot be blank; leave it null for an unnamed actor.", nameof(Name));
+        }
+
+        if (GetIfExists && Name is null)
+        {
+            throw new ArgumentException("ActorOptions.GetIfExists needs a Name: it gets the live actor of that name, or creates one.", nameof(GetIfExists));
         }
     }
 }

@@ -4,9 +4,10 @@ namespace OrleansRay.Grains;
 [Alias("orleansray.IActorDirectoryGrain")]
 public interface IActorDirectoryGrain : IGrainWithStringKey
 {
-    /// <summary>Claims <paramref name="info"/>'s name; returns the id already holding it when taken by a live actor.</summary>
+    /// <summary>Claims <paramref name="info"/>'s name; returns <paramref name="info"/> when claimed, or the row of the
+    /// live actor already holding it (one claimed moments ago counts as live while its creation travels).</summary>
     [Alias("Register")]
-    Task<ActorId> RegisterAsync(ActorInfo info);
+    Task<ActorInfo> RegisterAsync(ActorInfo info);
 
     /// <summary>The live actor of that name, or null.</summary>
     [Alias("Lookup")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using OrleansRay.Grains;
@@ -16,6 +17,14 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 
     /// <summary>True once this activation recorded its namespace in <see cref="IActorNamespacesGrain"/>.</summary>
     private bool _announced;
+
+    /// <summary>How long a name's new holder counts as live without asking its host: its creation travels to its node
+    /// after the name is claimed (Remote() returns at once), and a host asked before it arrives knows no actor.</summary>
+    private static readonly TimeSpan CreationGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>When this activation gave each name to its holder (<see cref="Stopwatch.GetTimestamp"/>); names loaded
+    /// from storage have none, and their holders are asked.</summary>
+    private readonly Dictionary<string, long> _claimedAt = new(StringComparer.Ordinal);
 
     public ActorDirectoryGrain(
         [PersistentState("names", ControlStoreStorage.Name)] IPersistentState<SerializedRows> state,
@@ -39,23 +48,30 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
         }
     }
 
-    public async Task<ActorId> RegisterAsync(ActorInfo info)
+    public async Task<ActorInfo> RegisterAsync(ActorInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
         if (_byName.TryGetValue(info.Name, out var existing) && existing.ActorId != info.ActorId)
         {
-            // Verify the holder still lives: a directory row can outlive an actor whose node died.
+            // A holder claimed moments ago may not have reached its node yet (two creations of one name in a row): it
+            // holds the name. Otherwise verify it still lives: a directory row can outlive an actor whose node died.
+            if (_claimedAt.TryGetValue(info.Name, out var claimed) && Stopwatch.GetElapsedTime(claimed) < CreationGrace)
+            {
+                return existing;
+            }
+
             var live = await GrainFactory.GetGrain<IActorHostGrain>(existing.ActorId.ToGuid()).GetInfoAsync();
             if (live is not null && live.State != ActorState.Dead)
             {
-                return existing.ActorId;
+                return existing;
             }
         }
 
         _byName[info.Name] = info;
+        _claimedAt[info.Name] = Stopwatch.GetTimestamp();
         await WriteAsync();
         await AnnounceAsync();
-        return info.ActorId;
+        return info;
     }
 
     /// <summary>Records this namespace for listings of every namespace, once per activation. A failure is logged and
@@ -89,6 +105,7 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
         if (_byName.TryGetValue(name, out var info) && info.ActorId == actorId)
         {
             _byName.Remove(name);
+            _claimedAt.Remove(name);
             await WriteAsync();
         }
     }

@@ -77,6 +77,11 @@ public static class GrainActorScenarios
         var again = await ray.GetActorProxyAsync<ICounterActor>(name);
         Assert.Equal(8, await again.Increment());
         await Assert.ThrowsAsync<ArgumentException>(() => ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = on ?? SchedulingStrategy.Default, Name = name }));
+        // Ray's get_if_exists: the live actor, its state kept; of another contract, refused.
+        var gotten = await ray.CreateActorAsync<ICounterActor>(new ActorOptions { SchedulingStrategy = on ?? SchedulingStrategy.Default, Name = name, GetIfExists = true });
+        Assert.Equal(9, await gotten.Increment());
+        var other = await Assert.ThrowsAsync<ArgumentException>(() => ray.CreateActorAsync<IBrokenActor>(new ActorOptions { Name = name, GetIfExists = true }));
+        Assert.Contains("cannot give it as one", other.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => ray.GetActorProxyAsync<IBrokenActor>(name));
         await Assert.ThrowsAsync<ActorNotFoundException>(() => ray.GetActorProxyAsync<ICounterActor>(name, "another-namespace"));
 
