@@ -139,8 +139,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public ValueTask<T> GetAsync<T>(ObjectRef<T> objectRef, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        CheckTimeout(timeout);
-        return ObjectResolver.GetAsync(objectRef, timeout, cancellationToken, Runtime.Reader);
+        return ObjectResolver.GetAsync(objectRef, CheckTimeout(timeout), cancellationToken, Runtime.Reader);
     }
 
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, CancellationToken cancellationToken = default)
@@ -152,8 +151,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     public Task<T[]> GetAsync<T>(IEnumerable<ObjectRef<T>> objectRefs, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        CheckTimeout(timeout);
-        return GetManyAsync(objectRefs, timeout, cancellationToken);
+        return GetManyAsync(objectRefs, CheckTimeout(timeout), cancellationToken);
     }
 
     /// <summary>Gets several objects: waits for all of them, but raises as soon as any one fails (Ray's ray.get of a
@@ -220,7 +218,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var refs = objectRefs as IReadOnlyList<TRef> ?? objectRefs.ToList();
         if (timeout is { } t)
         {
-            CheckTimeout(t);
+            timeout = CheckTimeout(t);
         }
 
         if (refs.Count == 0)
@@ -526,13 +524,8 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         }
     }
 
-    private static void CheckTimeout(TimeSpan timeout)
-    {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be >= 0 (or Timeout.InfiniteTimeSpan).");
-        }
-    }
+    /// <summary>See <see cref="Timeouts.Check"/>.</summary>
+    private static TimeSpan? CheckTimeout(TimeSpan timeout) => Timeouts.Check(timeout);
 }
 
 /// <summary>The IRay that code inside a task or actor method sees: the node it runs on. Disposing it does nothing.</summary>

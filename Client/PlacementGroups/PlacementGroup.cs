@@ -83,12 +83,7 @@ public sealed class PlacementGroup : IEquatable<PlacementGroup>
     /// <exception cref="ObjectDisposedException">The driver was disposed, before or during the wait.</exception>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be >= 0 (or Timeout.InfiniteTimeSpan).");
-        }
-
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? (DateTime?)null : DateTime.UtcNow + timeout;
+        var deadline = Timeouts.Check(timeout) is { } t ? DateTime.UtcNow + t : (DateTime?)null;
         return await PollAsync(deadline, cancellationToken).ConfigureAwait(false) == PlacementGroupState.Created;
     }
 

@@ -12,17 +12,32 @@ namespace OrleansRay;
 /// </remarks>
 public static partial class MultipleReturnsExtensions
 {
+    /// <summary>The most returns one call may ask for (100,000): each return is an object with a ref and a table entry
+    /// of its own, so a count far beyond what a function returns would only fill memory before the count check fails.
+    /// More values travel as one array (<c>Remote()</c>) or one by one from a streaming generator.</summary>
+    public const int MaxReturns = 100_000;
+
+    private static void CheckReturns(int numReturns)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(numReturns, 2);
+        if (numReturns > MaxReturns)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns,
+                $"RemoteMany takes at most {MaxReturns:N0} returns (each is an object of its own); return the values as one array with Remote(), or yield them from a streaming generator (IAsyncEnumerable<T>).");
+        }
+    }
+
     /// <summary>Submits the task with <paramref name="numReturns"/> returns (Ray's <c>num_returns=N</c> for a function
     /// returning a list): the function must return an array of exactly that many elements, and each becomes an object
     /// of its own.</summary>
     /// <param name="call">The task (<c>ray.Task(f, ...)</c> of a function returning <c>T[]</c>).</param>
     /// <param name="numReturns">How many elements, at least 2 (for one ref of the whole array use <c>Remote()</c>).</param>
     /// <returns>One ref per element, in order.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is below 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is below 2 or above <see cref="MaxReturns"/>.</exception>
     /// <remarks>An array of another length fails every ref with a <see cref="RayTaskException"/> naming both counts.</remarks>
     public static ObjectRef<T>[] RemoteMany<T>(this TaskCall<T[]> call, int numReturns)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(numReturns, 2);
+        CheckReturns(numReturns);
         return call.Submit(numReturns).Refs<T>();
     }
 
@@ -31,10 +46,10 @@ public static partial class MultipleReturnsExtensions
     /// <param name="call">The call (<c>handle.Task(m, ...)</c> of a method returning <c>T[]</c>).</param>
     /// <param name="numReturns">How many elements, at least 2 (for one ref of the whole array use <c>Remote()</c>).</param>
     /// <returns>One ref per element, in order.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is below 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numReturns"/> is below 2 or above <see cref="MaxReturns"/>.</exception>
     public static ObjectRef<T>[] RemoteMany<T>(this ActorMethodCall<T[]> call, int numReturns)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(numReturns, 2);
+        CheckReturns(numReturns);
         return call.Submit(numReturns).Refs<T>();
     }
 }

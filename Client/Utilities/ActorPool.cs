@@ -1,3 +1,5 @@
+using OrleansRay.Internal;
+
 namespace OrleansRay;
 
 /// <summary>A fixed set of actors of class <typeparamref name="TActor"/> that share work, one call per actor at a time
@@ -138,7 +140,7 @@ public sealed partial class ActorPool<TActor> where TActor : class
     /// <exception cref="RayException">The call failed: its error, as reading its ref would raise it.</exception>
     public async Task<TResult> GetNextAsync<TResult>(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        CheckTimeout(timeout);
+        timeout = Timeouts.Check(timeout);
         while (true)
         {
             PoolSubmission next;
@@ -178,8 +180,8 @@ public sealed partial class ActorPool<TActor> where TActor : class
     /// <exception cref="RayException">The call failed: its error.</exception>
     public async Task<TResult> GetNextUnorderedAsync<TResult>(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        CheckTimeout(timeout);
-        var deadline = timeout is { } t && t != Timeout.InfiniteTimeSpan ? DateTime.UtcNow + t : (DateTime?)null;
+        timeout = Timeouts.Check(timeout);
+        var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
         while (true)
         {
             Task signal = Task.CompletedTask;
@@ -452,13 +454,6 @@ public sealed partial class ActorPool<TActor> where TActor : class
         }
     }
 
-    private static void CheckTimeout(TimeSpan? timeout)
-    {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or positive, or null to wait as long as it takes.");
-        }
-    }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansRay.Internal;
 
 namespace OrleansRay;
 
@@ -196,9 +197,5 @@ public sealed class RayQueue<T>
 
     private static IRay RayOf(ActorHandle<QueueActor> actor) => actor.BoundRay ?? Ray.CurrentOrNodeOfTask;
 
-    private static TimeSpan? CheckTimeout(TimeSpan? timeout) =>
-        timeout == Timeout.InfiniteTimeSpan ? null
-        : timeout < TimeSpan.Zero
-            ? throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or positive, or null (or Timeout.InfiniteTimeSpan) to wait as long as it takes.")
-        : timeout;
+    private static TimeSpan? CheckTimeout(TimeSpan? timeout) => Timeouts.Check(timeout);
 }

@@ -30,6 +30,29 @@ public sealed class WaitEdgeCaseTests
     }
 
     [Fact]
+    public async Task A_timeout_longer_than_a_timer_takes_waits_as_long_as_it_takes_and_a_negative_one_is_refused()
+    {
+        var one = await _ray.PutAsync(1);
+        var two = _ray.Task(x => x + 1, 1).Remote();
+        Assert.Equal(1, await _ray.GetAsync(one, TimeSpan.MaxValue));
+        Assert.Equal(new[] { 1, 2 }, await _ray.GetAsync([one, two], TimeSpan.MaxValue));
+        var (ready, _) = await _ray.WaitAsync([one, two], numReturns: 2, TimeSpan.MaxValue);
+        Assert.Equal(2, ready.Count);
+        var group = await _ray.CreatePlacementGroupAsync([new Bundle { ["CPU"] = 1 }]);
+        try
+        {
+            Assert.True(await group.WaitAsync(TimeSpan.MaxValue).WaitAsync(Deadline));
+        }
+        finally
+        {
+            await _ray.RemovePlacementGroupAsync(group);
+        }
+
+        var negative = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await _ray.GetAsync(one, TimeSpan.FromSeconds(-2)));
+        Assert.Contains("zero or positive", negative.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WaitAsync_refuses_a_ref_listed_twice_naming_both_positions()
     {
         var a = await _ray.PutAsync(1);

@@ -109,6 +109,9 @@ public sealed class MultipleReturnsTests
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => _ray.Task(ReturnsFunctions.Digits, 1).RemoteMany(1));
+        // A count no function returns is refused before a ref is made, not after filling memory with them.
+        var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => _ray.Task(ReturnsFunctions.Digits, 1).RemoteMany(int.MaxValue));
+        Assert.Contains("at most 100,000 returns", tooMany.Message, StringComparison.Ordinal);
     }
 
     [Fact]
