@@ -8,8 +8,8 @@ namespace OrleansRay.Actors;
 /// it waits, shown as infeasible; tasks of that shape are placed again from where they were parked, and this is the
 /// actors' way.</summary>
 /// <remarks>Runs on the refresh loop (<see cref="Placement.ClusterRefresh.Refreshed"/>). Only actors the default, SPREAD
-/// or soft node-affinity policy places move: a hard node affinity pins the actor, and a placement group's bundle decides
-/// where its actors live. The move itself is the host grain's Orleans migration (<see cref="IActorHostGrain.MoveToAsync"/>).</remarks>
+/// or soft node-affinity policy places move, and those of a placement group, to the node that holds their bundle now: a
+/// hard node affinity pins the actor. The move itself is the host grain's Orleans migration (<see cref="IActorHostGrain.MoveToAsync"/>).</remarks>
 internal sealed class InfeasibleActorMover
 {
     private readonly ActorServices _runtime;
@@ -35,7 +35,7 @@ internal sealed class InfeasibleActorMover
         foreach (var mailbox in _runtime.HostedActors.Mailboxes)
         {
             if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
-                && Movable(options.Placement) && _runtime.Scheduler.Resources.CanNeverHold(options.Resources)
+                && Movable(options.Placement) && CannotHoldHere(options)
                 && Target(options) is { } target && _moving.TryAdd(owned.Id, 0))
             {
                 _ = MoveAsync(owned.Id, target);
@@ -43,8 +43,17 @@ internal sealed class InfeasibleActorMover
         }
     }
 
+    /// <summary>Whether this node can never hold the actor: more of a resource than it has, or (a placement group's
+    /// actor) a bundle it does not hold.</summary>
+    private bool CannotHoldHere(ActorOptionsData options) =>
+        _runtime.Scheduler.Resources.CanNeverHold(options.Resources)
+        || (options.Placement.Kind == PlacementKind.PlacementGroup && _runtime.Scheduler.Resources.LacksBundles(options.Resources));
+
+    /// <summary>Whether the actor's policy lets it move. A placement group's actor moves too: it waits here only when this
+    /// node can never hold its bundle's resources, which happens when it was rebuilt after the bundle's node died (the
+    /// rebuild lands where its next call did); once the bundle is placed again, its new node can.</summary>
     private static bool Movable(PlacementHint hint) =>
-        hint.Kind is PlacementKind.Default or PlacementKind.Spread || hint is { Kind: PlacementKind.NodeAffinity, Soft: true };
+        hint.Kind is PlacementKind.Default or PlacementKind.Spread or PlacementKind.PlacementGroup || hint is { Kind: PlacementKind.NodeAffinity, Soft: true };
 
     /// <summary>A live node whose resources can hold the actor, chosen as a new actor's node is; null when none can.</summary>
     private string? Target(ActorOptionsData options)

@@ -106,6 +106,23 @@ internal sealed class NodeResources
         }
     }
 
+    /// <summary>True when <paramref name="shape"/> names placement-group bundles and this node holds none that could take
+    /// it: the actor waits here for a bundle that lives elsewhere (it was rebuilt here after the bundle's node died, and
+    /// the group placed the bundle again on another node).</summary>
+    public bool LacksBundles(ResourceSet shape)
+    {
+        var claim = ResourceClaim.Of(shape);
+        if (claim.Bundles.Length == 0)
+        {
+            return false;
+        }
+
+        lock (_engine.Gate)
+        {
+            return !Ledger.FitsTotal(claim);
+        }
+    }
+
     /// <summary>Returns an actor's resources when it dies, and the GPU instances it was given.</summary>
     public void ReleaseForActor(ResourceSet shape, GpuGrant? gpus)
     {

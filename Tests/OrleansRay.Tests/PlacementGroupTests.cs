@@ -422,6 +422,42 @@ public sealed class PlacementGroupNodeChangeTests : IAsyncLifetime
         await _ray.RemovePlacementGroupAsync(pg);
         await PlacementGroupTests.WaitAllFreeAsync(_ray, 8);
     }
+
+    [Fact]
+    public async Task An_actor_in_a_bundle_lost_with_its_node_is_rebuilt_on_the_node_that_takes_the_bundle()
+    {
+        var fourth = await _cluster.AddNodeAsync(2);
+        var pg = await _ray.CreatePlacementGroupAsync(PlacementGroupTests.CpuBundles(4), PlacementStrategy.StrictSpread);
+        await pg.ReadyAsync().WaitAsync(PlacementGroupTests.Deadline);
+        var grain = _cluster.Nodes[0].Runtime.GrainFactory.GetGrain<IPlacementGroupGrain>(pg.Id);
+        var lostIndex = Array.IndexOf((await grain.GetAsync())!.BundleNodes, fourth.NodeId);
+        var actor = _ray.Actor(() => new OrleansRay.Tests.Actors.Locator())
+            .Options(new ActorOptions { PlacementGroup = pg, BundleIndex = lostIndex, NumCpus = 1, MaxRestarts = 1 })
+            .Remote();
+        // Created right after the node joined, the actor may land where the creator's view did not show the bundle yet:
+        // it moves to the bundle's node.
+        Assert.Equal(fourth.NodeId.Value, await _ray.GetAsync(actor.Task(a => a.Where()).Remote(), PlacementGroupTests.Deadline));
+
+        await _cluster.StopNodeAsync(fourth);
+        await Eventually.TrueAsync(async () => await pg.GetStateAsync() == PlacementGroupState.Pending, PlacementGroupTests.Deadline, "the group is pending after its node died");
+
+        // A call rebuilds the actor on one of the three nodes left, none of which can hold its bundle...
+        var call = actor.Task(a => a.Where()).Remote();
+        var left = _cluster.Nodes.ToArray();
+        await Eventually.TrueAsync(
+            () => left.Any(n => n.Runtime.ActorServices.HostedActors.Snapshot().Any(a => a.Info.ActorId == actor.ActorId)),
+            PlacementGroupTests.Deadline,
+            "the actor rebuilt on a node left");
+
+        // ...and once a new node holds the bundle, the actor moves there and answers (Ray reschedules it into the bundle).
+        var fifth = await _cluster.AddNodeAsync(2);
+        await pg.ReadyAsync().WaitAsync(PlacementGroupTests.Deadline);
+        Assert.Equal(fifth.NodeId.Value, await _ray.GetAsync(call, PlacementGroupTests.Deadline));
+        Assert.Equal(fifth.NodeId.Value, await _ray.GetAsync(actor.Task(a => a.Where()).Remote(), PlacementGroupTests.Deadline));
+
+        await _ray.RemovePlacementGroupAsync(pg);
+        await PlacementGroupTests.WaitAllFreeAsync(_ray, 8);
+    }
 }
 
 /// <summary>Placement groups on the embedded single node (4 CPUs).</summary>
