@@ -356,6 +356,11 @@ internal sealed class ObjectTable
         }
     }
 
+    /// <summary>Frees the copies that are left of <paramref name="lost"/>, an object whose primary copy went with its
+    /// node and that failed as lost: the copies other nodes pulled to read it would otherwise stay in their stores, since
+    /// a failed entry frees nothing when its refs go.</summary>
+    public void FreeLostCopies(StoredObject lost) => FreeCopies(lost);
+
     private void FreeStored(ObjectEntry entry)
     {
         if (entry.TakeStoredForDelete() is not { } stored)

@@ -101,9 +101,9 @@ internal sealed partial class ObjectRecovery
             {
                 reruns.Add((entry, stored, lineage));
             }
-            else
+            else if (entry.TryFailLost(stored, LostError(entry, stored, why, null)))
             {
-                entry.TryFailLost(stored, LostError(entry, stored, why, null));
+                _objects.FreeLostCopies(stored);
             }
         }
 
@@ -116,6 +116,7 @@ internal sealed partial class ObjectRecovery
             else
             {
                 entry.TrySetError(LostError(entry, stored, why, reason));
+                _objects.FreeLostCopies(stored);
                 _objects.DropIfOrphaned(entry);
             }
         }

@@ -71,35 +71,27 @@ public sealed class NodeLossTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_detached_actor_comes_back_after_its_node_dies_even_with_the_default_MaxRestarts()
+    public async Task An_object_lost_with_its_node_frees_the_copies_other_nodes_pulled_to_read_it()
     {
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = "node-loss-detached" });
-        var leaving = _cluster.Nodes[2];
-        var leavingId = leaving.NodeId.Value;
-        var onLeaving = SchedulingStrategy.NodeAffinity(leaving.NodeId);
-        var detached = ray.Actor(() => new Locator())
-            .Options(new ActorOptions { Name = "comes-back", Lifetime = ActorLifetime.Detached, SchedulingStrategy = onLeaving })
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var maker = _cluster.Nodes[2];
+        var reader = _cluster.Nodes[1];
+        var readerStore = reader.Runtime.Store!.Client;
+        const int n = 1_500_000; // 12 MB: stored, not inline
+        var ramp = ray.Task(DistributedTests.Ramp, n)
+            .Options(new TaskOptions { MaxRetries = 0, SchedulingStrategy = SchedulingStrategy.NodeAffinity(maker.NodeId) })
             .Remote();
-        var attached = ray.Actor(() => new Locator()).Options(new ActorOptions { SchedulingStrategy = onLeaving }).Remote();
-        Assert.Equal(0, new ActorOptions().MaxRestarts);
-        Assert.Equal(leavingId, await ray.GetAsync(detached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(30)));
-        Assert.Equal(leavingId, await ray.GetAsync(attached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(30)));
-        Assert.Equal(1, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30)));
-        Assert.Equal(2, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30)));
+        var sum = ray.Task(DistributedTests.Sum, ramp).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.NodeAffinity(reader.NodeId) }).Remote();
+        Assert.Equal((double)n * (n - 1) / 2, await ray.GetAsync(sum, TimeSpan.FromSeconds(60)));
+        var id = OrleansRay.Ownership.LocalObjectStore.ToStoreId(ramp.Id);
+        Assert.True(await readerStore.ContainsAsync(id), "the reading node pulled a copy");
 
-        await _cluster.StopNodeAsync(leaving);
+        await _cluster.StopNodeAsync(maker);
 
-        // Detached: rebuilt on a live node at its next call, its state reset, though MaxRestarts is 0.
-        Assert.NotEqual(leavingId, await ray.GetAsync(detached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60)));
-        Assert.Equal(1, await ray.GetAsync(detached.Task(a => a.Calls()).Remote(), TimeSpan.FromSeconds(30))); // a new instance
-        var row = await ray.State.GetActorAsync(detached.ActorId.ToString());
-        Assert.NotNull(row);
-        Assert.Equal(1, row.Restarts);
-
-        // Not detached, MaxRestarts 0: dead with its node.
-        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(attached.Task(a => a.Where()).Remote(), TimeSpan.FromSeconds(60)));
-        Assert.Contains("MaxRestarts = 0", died.Message, StringComparison.Ordinal);
-
-        await ray.KillAsync(detached);
+        // The task has no retries, so the object is lost (Ray frees what is left of a lost object too): the copy the
+        // reader pulled is deleted, not left in its store with nothing to free it.
+        var lost = await Assert.ThrowsAsync<ObjectLostException>(async () => await ray.GetAsync(ramp, TimeSpan.FromSeconds(60)));
+        Assert.Contains("MaxRetries = 0", lost.Message, StringComparison.Ordinal);
+        await Eventually.TrueAsync(async () => !await readerStore.ContainsAsync(id), TimeSpan.FromSeconds(30), "the reader's copy of the lost object to be deleted");
     }
 }
