@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace OrleansRay;
 
 /// <summary>A node of the cluster (Ray's <c>ray.nodes()</c> entry).</summary>
@@ -13,4 +16,15 @@ public sealed record NodeInfo(NodeId Id, string Address, bool IsAlive, IReadOnly
     /// or the embedded node; where no node was started so (silos an application hosts), the one the control store lives
     /// on.</summary>
     public bool IsHeadNode { get; init; }
+
+    /// <summary>The members as <c>ToString()</c> prints them, the resources as <c>{CPU: 2, GPU: 1}</c>.</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"Id = {Id}, Address = {Address}, IsAlive = {IsAlive}, IsHeadNode = {IsHeadNode}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"Resources = {Describe(Resources)}, AvailableResources = {Describe(AvailableResources)}");
+        return true;
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, double> resources) =>
+        "{" + string.Join(", ", resources.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}: {r.Value}"))) + "}";
 }

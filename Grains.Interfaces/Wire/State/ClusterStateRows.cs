@@ -80,6 +80,14 @@ public sealed record StateList<T>(IReadOnlyList<T> Rows, int Total, IReadOnlyLis
 {
     /// <summary>True when the limit cut rows off (Ray warns "Limit last reached").</summary>
     public bool Truncated => Total > Rows.Count;
+
+    /// <summary>The members as <c>ToString()</c> prints them: the number of rows (not the list's type name), the total
+    /// and the warnings.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Rows = {Rows.Count} {typeof(T).Name}(s), Total = {Total}, Truncated = {Truncated}, Warnings = [{string.Join("; ", Warnings)}]");
+        return true;
+    }
 }
 
 /// <summary>Ray's <c>ray memory</c>: the objects by owner, with the object stores' figures.</summary>

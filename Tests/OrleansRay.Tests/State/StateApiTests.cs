@@ -29,6 +29,18 @@ public sealed class StateApiTests : IAsyncLifetime
     public static int FailWith(int x) => throw new ArgumentOutOfRangeException(nameof(x), x, $"state api failure {x}");
 
     [Fact]
+    public async Task Listings_and_nodes_print_their_contents_not_their_collection_types()
+    {
+        var nodes = await _ray.NodesAsync();
+        var node = nodes[0].ToString();
+        Assert.Contains("Resources = {CPU: 2, memory: ", node, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Collections", node, StringComparison.Ordinal);
+
+        var listed = await _ray.State.ListNodesAsync();
+        Assert.StartsWith($"StateList {{ Rows = {listed.Rows.Count} NodeStateRow(s), Total = {listed.Total}", listed.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Failed_tasks_are_listed_as_FAILED_with_their_error_type_and_message()
     {
         var failing = Enumerable.Range(0, 3).Select(i => _ray.Task(FailWith, i).Options(new TaskOptions { MaxRetries = 0 }).Remote()).ToList();
