@@ -25,6 +25,6 @@ public sealed record NodeInfo(NodeId Id, string Address, bool IsAlive, IReadOnly
         return true;
     }
 
-    private static string Describe(IReadOnlyDictionary<string, double> resources) =>
-        "{" + string.Join(", ", resources.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}: {r.Value}"))) + "}";
+    private static string Describe(IReadOnlyDictionary<string, double>? resources) =>
+        "{" + string.Join(", ", (resources ?? new Dictionary<string, double>()).OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}: {r.Value}"))) + "}";
 }

@@ -18,7 +18,7 @@ internal static class Timeouts
         }
 
         return t < TimeSpan.Zero
-            ? throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait as long as it takes.")
+            ? throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be zero or positive, or Timeout.InfiniteTimeSpan (or null where the parameter allows it) to wait as long as it takes.")
             : t;
     }
 }

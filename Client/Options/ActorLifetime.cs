@@ -7,7 +7,7 @@ public enum ActorLifetime
     NonDetached = 0,
 
     /// <summary>Lives until killed, beyond its creator (Ray's <c>lifetime="detached"</c>); after its node dies it comes
-    /// back while its MaxRestarts allows, and after a restart of the whole cluster on PostgreSQL always (see
+    /// back while its MaxRestarts allows, and after its head restarted on PostgreSQL always (see
     /// <see cref="ActorOptions.Lifetime"/>).</summary>
     Detached = 1,
 }

@@ -454,6 +454,5 @@ public sealed partial class ActorPool<TActor> where TActor : class
         }
     }
 
-
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -23,8 +23,11 @@ public interface IActorTableGrain : IGrainWithIntegerKey
     /// <summary>A fresh activation of actor <paramref name="actorId"/> found no instance (its node died, or the head
     /// restarted): counts a restart if MaxRestarts allows (a detached actor rebuilt under a control store that restarted
     /// since it last started comes back without using one) and returns how to construct it, or why it must not come back.</summary>
+    /// <param name="actorId">The actor.</param>
+    /// <param name="node">The node rebuilding it (<see cref="NodeId.Value"/>): its row's node from now on, so the state
+    /// API does not take a rebuilt actor for one still lost with its old node.</param>
     [Alias("Restart")]
-    Task<ActorRestart> RestartAsync(ActorId actorId);
+    Task<ActorRestart> RestartAsync(ActorId actorId, string node);
 
     /// <summary>Actors' states and nodes changed. A row already dead stays dead.</summary>
     [Alias("Report")]
@@ -95,8 +98,11 @@ public readonly record struct ActorTableRowInfo(
 /// <param name="Spec">How to construct the actor; null when the table has no row for it.</param>
 /// <param name="Restarts">Restarts counted so far, this one included.</param>
 /// <param name="RefusedBecause">Why the actor must not come back (dead, no restarts left, unknown); null when it may.</param>
+/// <param name="LastNode">The node that last reported the actor (<see cref="NodeId.Value"/>; empty when unknown): where a
+/// refused actor lived, which the state API shows for it rather than the node that asked.</param>
 [GenerateSerializer, Immutable, Alias("orleansray.actorrestart")]
 public sealed record ActorRestart(
     [property: Id(0)] ActorCreationSpec? Spec,
     [property: Id(1)] int Restarts,
-    [property: Id(2)] string? RefusedBecause);
+    [property: Id(2)] string? RefusedBecause,
+    [property: Id(3)] string LastNode = "");

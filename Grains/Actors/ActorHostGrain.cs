@@ -186,7 +186,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     private async Task RecoverAsync(bool forCalls = true)
     {
         var id = ActorId.FromGuid(this.GetPrimaryKey());
-        var restart = await _runtime.ActorTable.RestartAsync(id);
+        var restart = await _runtime.ActorTable.RestartAsync(id, _runtime.NodeId.Value ?? string.Empty);
         if (_mailbox.IsCreated)
         {
             return;
@@ -209,7 +209,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
 
         if (restart.RefusedBecause is not null)
         {
-            _mailbox.StartDead(restart.Spec ?? new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, restart.RefusedBecause ?? "unknown actor");
+            _mailbox.StartDead(restart.Spec ?? new ActorCreationSpec { ActorId = id, ClassName = "(unknown actor)" }, restart.RefusedBecause ?? "unknown actor", restart.LastNode);
             return;
         }
 

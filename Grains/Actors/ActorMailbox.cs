@@ -32,6 +32,9 @@ internal sealed class ActorMailbox
     private object? _instance;
     private RayError? _deathCause;
     private int _restarts;
+
+    /// <summary>The node a dead-started actor lived on (<see cref="StartDead"/>), which <see cref="Info"/> shows.</summary>
+    private string? _livedOn;
     private int _generation;
     public ActorResourceHold Resources { get; } = new(); // held for life; ActorGrain.GpuIds reads its GPUs
     private long _callsRun;
@@ -95,47 +98,47 @@ internal sealed class ActorMailbox
         {
             return _spec is null
                 ? null
-                : new ActorInfo(_spec.ActorId, _spec.Options.Name, _spec.Options.Namespace, _spec.ClassName, _state, _runtime.NodeId.Value ?? string.Empty, _restarts, _spec.Options.Detached);
+                : new ActorInfo(_spec.ActorId, _spec.Options.Name, _spec.Options.Namespace, _spec.ClassName, _state, _livedOn ?? _runtime.NodeId.Value ?? string.Empty, _restarts, _spec.Options.Detached);
         }
     }
 
     /// <summary>Starts creating the actor: waits for its resources, then runs the constructor. Idempotent.</summary>
     public void Start(ActorCreationSpec spec, int restarts = 0)
     {
-        lock (_gate)
+        if (TryClaim(spec, restarts, livedOn: null))
         {
-            if (_spec is not null)
-            {
-                return;
-            }
-
-            _spec = spec;
-            _restarts = restarts;
-            Grain = spec.GrainType is null ? null : new GrainActorLifecycle();
+            _ = CreateAsync(spec);
         }
-
-        _runtime.HostedActors.Add(spec.ActorId, this);
-
-        _ = CreateAsync(spec);
     }
 
     /// <summary>An activation for an actor that cannot come back (unknown, killed, or out of restarts): every call fails
-    /// with ActorDiedException saying why.</summary>
-    public void StartDead(ActorCreationSpec spec, string why)
+    /// with ActorDiedException saying why. <paramref name="livedOn"/>: the node the actor lived on, when known.</summary>
+    public void StartDead(ActorCreationSpec spec, string why, string livedOn = "")
+    {
+        if (TryClaim(spec, 0, livedOn.Length > 0 ? livedOn : null))
+        {
+            Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) is dead: {why}.", actorId: spec.ActorId));
+        }
+    }
+
+    /// <summary>Makes this mailbox <paramref name="spec"/>'s and registers it with the node; false when it has an actor.</summary>
+    private bool TryClaim(ActorCreationSpec spec, int restarts, string? livedOn)
     {
         lock (_gate)
         {
             if (_spec is not null)
             {
-                return;
+                return false;
             }
 
             _spec = spec;
+            _restarts = restarts;
+            _livedOn = livedOn;
             Grain = spec.GrainType is null ? null : new GrainActorLifecycle();
         }
 
         _runtime.HostedActors.Add(spec.ActorId, this);
-        Die(RayError.Create(RayErrorKind.ActorDied, $"Actor {spec.ClassName} ({spec.ActorId}) is dead: {why}.", actorId: spec.ActorId));
+        return true;
     }
 
     private async Task CreateAsync(ActorCreationSpec spec)
@@ -299,21 +302,18 @@ internal sealed class ActorMailbox
             }
 
             restart = !noRestart && _restarts < spec.Options.MaxRestarts;
-            if (!restart)
-            {
-                old = null;
-                generation = _generation;
-            }
-            else
+            old = null;
+            if (restart)
             {
                 _restarts++;
                 _generation++;
-                generation = _generation;
                 _state = ActorState.Restarting;
                 old = _instance;
                 _instance = null;
                 abandoned = AbandonRunningLocked();
             }
+
+            generation = _generation;
         }
 
         if (!restart)

@@ -62,7 +62,7 @@ internal sealed partial class ActorTableClient
         Shard(actorId).ReportAsync([new ActorStateReport(actorId, state, node)]);
 
     /// <summary>Asks the table to rebuild an actor that lost its instance (<see cref="IActorTableGrain.RestartAsync"/>).</summary>
-    public Task<ActorRestart> RestartAsync(ActorId actorId) => Shard(actorId).RestartAsync(actorId);
+    public Task<ActorRestart> RestartAsync(ActorId actorId, string node) => Shard(actorId).RestartAsync(actorId, node);
 
     private IActorTableGrain Shard(ActorId actorId) => _grains.GetGrain<IActorTableGrain>(ActorTableShards.Of(actorId));
 

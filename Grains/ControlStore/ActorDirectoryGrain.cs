@@ -18,8 +18,8 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
     /// <summary>True once this activation recorded its namespace in <see cref="IActorNamespacesGrain"/>.</summary>
     private bool _announced;
 
-    /// <summary>How long a name's new holder counts as live without asking its host: its creation travels to its node
-    /// after the name is claimed (Remote() returns at once), and a host asked before it arrives knows no actor.</summary>
+    /// <summary>How long a name's new holder whose host knows no actor yet counts as live: its creation travels to its
+    /// node after the name is claimed (Remote() returns at once), and a host asked before it arrives knows no actor.</summary>
     private static readonly TimeSpan CreationGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>When this activation gave each name to its holder (<see cref="Stopwatch.GetTimestamp"/>); names loaded
@@ -53,15 +53,12 @@ internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
         ArgumentNullException.ThrowIfNull(info);
         if (_byName.TryGetValue(info.Name, out var existing) && existing.ActorId != info.ActorId)
         {
-            // A holder claimed moments ago may not have reached its node yet (two creations of one name in a row): it
-            // holds the name. Otherwise verify it still lives: a directory row can outlive an actor whose node died.
-            if (_claimedAt.TryGetValue(info.Name, out var claimed) && Stopwatch.GetElapsedTime(claimed) < CreationGrace)
-            {
-                return existing;
-            }
-
+            // Verify the holder still lives: a directory row can outlive an actor whose node died. A holder claimed
+            // moments ago may not have reached its node yet (two creations of one name in a row): its host knows no
+            // actor then, and only a dead one frees the name (killed, or its constructor threw).
             var live = await GrainFactory.GetGrain<IActorHostGrain>(existing.ActorId.ToGuid()).GetInfoAsync();
-            if (live is not null && live.State != ActorState.Dead)
+            var creating = _claimedAt.TryGetValue(info.Name, out var claimed) && Stopwatch.GetElapsedTime(claimed) < CreationGrace;
+            if (live is null ? creating : live.State != ActorState.Dead)
             {
                 return existing;
             }

@@ -112,7 +112,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         }
     }
 
-    public async Task<ActorRestart> RestartAsync(ActorId actorId)
+    public async Task<ActorRestart> RestartAsync(ActorId actorId, string node)
     {
         if (!_table.Rows.TryGetValue(actorId.ToGuid(), out var row) || row.Spec is null || Decode(actorId, row.Spec) is not { } spec)
         {
@@ -121,7 +121,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
 
         if (row.State == ActorState.Dead)
         {
-            return new ActorRestart(spec, row.Restarts, "it was killed or died past its MaxRestarts");
+            return new ActorRestart(spec, row.Restarts, "it was killed or died past its MaxRestarts", row.Node);
         }
 
         var options = spec.Options;
@@ -130,7 +130,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         {
             Died(actorId.ToGuid(), row, spec);
             await SaveAsync().ConfigureAwait(true);
-            return new ActorRestart(spec, row.Restarts, $"its node died and it has no restarts left (MaxRestarts = {options.MaxRestarts})");
+            return new ActorRestart(spec, row.Restarts, $"its node died and it has no restarts left (MaxRestarts = {options.MaxRestarts})", row.Node);
         }
 
         if (afterClusterRestart)
@@ -139,6 +139,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         }
 
         row.Incarnation = _incarnation;
+        row.Node = node ?? string.Empty;
         row.Restarts++;
         row.State = ActorState.Restarting;
         await SaveAsync().ConfigureAwait(true);
@@ -146,7 +147,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
     }
 
     /// <summary>Whether <paramref name="row"/>'s actor is a detached one rebuilt under a control store that did not
-    /// start it: a detached actor outlives a restart of the whole cluster on PostgreSQL without using a restart.</summary>
+    /// start it: a detached actor outlives a restart of its head (and so of the control store) on PostgreSQL without using a restart.</summary>
     private bool AfterClusterRestart(ActorRow row, ActorCreationSpec spec) => spec.Options.Detached && row.Incarnation != _incarnation;
 
     /// <summary>Whether <paramref name="row"/>'s actor may be rebuilt now: a node that died while this table ran counts
@@ -196,6 +197,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             else
             {
                 row.State = report.State;
+                row.Incarnation = _incarnation; // alive under this control store: a later node death counts
             }
 
             changed = true;

@@ -115,8 +115,11 @@ internal sealed partial class ObjectRecovery
             }
             else
             {
-                entry.TrySetError(LostError(entry, stored, why, reason));
-                _objects.FreeLostCopies(stored);
+                if (entry.TrySetError(LostError(entry, stored, why, reason)))
+                {
+                    _objects.FreeLostCopies(stored);
+                }
+
                 _objects.DropIfOrphaned(entry);
             }
         }

@@ -67,28 +67,19 @@ internal sealed class DashboardApi
     /// this node's namespace no node hosts (waiting to be created, or lost with their node).</summary>
     public async Task<ActorsView> ActorsAsync(CancellationToken cancellationToken)
     {
-        var reportsTask = _details.GatherAsync(0, cancellationToken);
-        var namedTask = _grains.GetGrain<IActorDirectoryGrain>(_runtime.Options.Namespace).ListAsync().WaitAsync(cancellationToken);
-        var reports = await reportsTask.ConfigureAwait(false);
-        IReadOnlyList<ActorInfo> named;
-        try
-        {
-            named = await namedTask.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-        {
-            // The hosted actors are the page; the directory only adds named actors no node hosts.
-            named = [];
-        }
-
+        var reports = await _details.GatherAsync(0, cancellationToken).ConfigureAwait(false);
         var hosted = reports
             .Where(r => r.Details is not null)
             .SelectMany(r => r.Details!.Actors)
             .Select(a => Row(a.Info, a.PendingCalls, a.CallsRun))
             .ToList();
         var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
+        // The hosted actors are the page; the directory and the actor table add the named actors no node hosts, as the
+        // state API shows them (a directory that does not answer adds none).
+        var alive = reports.Select(r => r.Node).ToHashSet(StringComparer.Ordinal);
+        var (named, _) = await OrleansRay.Node.UnhostedActors.ReadAsync(_grains, _runtime.Options.Namespace, known, alive, ClusterDetails.NodeDeadline, cancellationToken).ConfigureAwait(false);
         var rows = hosted
-            .Concat(named.Where(n => !known.Contains(n.ActorId.ToString())).Select(n => Row(n, null, null)))
+            .Concat(named.Select(n => new ActorRow(n.ActorId, n.Name, n.Namespace, n.ClassName, n.State, n.Node, n.Restarts, n.Detached, null, null)))
             .OrderBy(a => StateOrder(a.State)).ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)
             .ToList();
         var counts = new ActorCounts(

@@ -55,7 +55,7 @@ public sealed class ActorTableTests
         }
 
         // Alive, its node gone: it may come back, with its arguments.
-        var restart = await table.RestartAsync(ids[0]);
+        var restart = await table.RestartAsync(ids[0], "node-b");
         Assert.Null(restart.RefusedBecause);
         Assert.Equal(1, restart.Restarts);
         Assert.Single(restart.Spec!.Args);
@@ -67,7 +67,7 @@ public sealed class ActorTableTests
 
         // A dead row never comes back, even when a late report says otherwise.
         await table.ReportAsync([new ActorStateReport(ids[^1], ActorState.Alive, "test-node")]);
-        var newest = await table.RestartAsync(ids[^1]);
+        var newest = await table.RestartAsync(ids[^1], "node-b");
         Assert.Contains("killed", newest.RefusedBecause);
         Assert.Equal("TestActor", newest.Spec!.ClassName);
         Assert.Empty(newest.Spec.Args);
@@ -76,7 +76,7 @@ public sealed class ActorTableTests
         var keptFrom = -1;
         for (var i = 0; i < ids.Count; i++)
         {
-            var answer = await table.RestartAsync(ids[i]);
+            var answer = await table.RestartAsync(ids[i], "node-b");
             Assert.NotNull(answer.RefusedBecause);
             if (answer.Spec is not null)
             {

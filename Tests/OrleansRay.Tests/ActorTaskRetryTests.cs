@@ -115,12 +115,18 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         // As in Ray, a detached actor's restarts are bounded by its MaxRestarts (the default 0: none).
         var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(never.Task((j, k) => j.Append(k), 1).Remote(), Deadline));
         Assert.Contains("no restarts left (MaxRestarts = 0)", died.Message, StringComparison.Ordinal);
+        var dead = await ray.State.GetActorAsync(never.ActorId.ToString());
+        Assert.Equal(("DEAD", leavingId), (dead?.State, dead?.Node)); // where it lived, not the node the call reached
         var back = await ray.GetAsync(once.Task((j, k) => j.Append(k), 1).Remote(), Deadline);
         Assert.NotEqual(leavingId, back.Node);
         Assert.Equal(1, back.Position); // a new instance, its state reset
         await Assert.ThrowsAsync<ActorNotFoundException>(() => ray.GetActorAsync<RetryJournal>("never-" + suffix));
         Assert.Equal(once.ActorId, (await ray.GetActorAsync<RetryJournal>("once-" + suffix)).ActorId);
         Assert.Equal("ALIVE", (await ray.State.GetActorAsync(once.ActorId.ToString()))?.State);
+        // Rebuilt, it is counted once, where it lives now, and no longer as lost with its old node.
+        var after = (await ray.State.SummarizeActorsAsync()).Rows.Where(r => r.Key == typeof(RetryJournal).FullName).ToList();
+        Assert.Equal(1, after.Where(r => r.State == "ALIVE").Sum(r => r.Count));
+        Assert.DoesNotContain(after, r => r.State == "RESTARTING");
         await ray.KillAsync(once);
     }
 

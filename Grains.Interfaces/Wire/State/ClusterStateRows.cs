@@ -85,7 +85,7 @@ public sealed record StateList<T>(IReadOnlyList<T> Rows, int Total, IReadOnlyLis
     /// and the warnings.</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Rows = {Rows.Count} {typeof(T).Name}(s), Total = {Total}, Truncated = {Truncated}, Warnings = [{string.Join("; ", Warnings)}]");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Rows = {Rows?.Count ?? 0} {typeof(T).Name}(s), Total = {Total}, Warnings = [{string.Join("; ", Warnings ?? [])}]");
         return true;
     }
 }
