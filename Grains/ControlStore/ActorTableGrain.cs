@@ -99,7 +99,11 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
 
             row ??= new ActorRow();
             row.Spec = _serializer.SerializeToArray(spec);
-            row.State = ActorState.Pending;
+            if (row.State != ActorState.Dead) // a kill that overtook the creation stays: the actor never comes back
+            {
+                row.State = ActorState.Pending;
+            }
+
             row.Incarnation = _incarnation;
             _table.Rows[key] = row;
             NoteDetachedCode(key, spec);

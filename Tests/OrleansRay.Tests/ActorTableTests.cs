@@ -25,6 +25,26 @@ public sealed class ActorTableTests
     }
 
     [Fact]
+    public async Task A_kill_reported_before_the_registration_keeps_the_actor_dead()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null));
+        var id = ActorId.NewId();
+        var table = cluster.Nodes[0].Runtime.GrainFactory.GetGrain<IActorTableGrain>(ActorTableShards.Of(id));
+        await table.ReportAsync([new ActorStateReport(id, ActorState.Dead, "node-a")]);
+        await table.RegisterAsync([new ActorCreationSpec
+        {
+            ActorId = id,
+            ClassName = "TestActor",
+            Constructor = new FunctionDescriptor("TestAssembly", "TestActor", ".ctor", 0),
+            Options = new ActorOptionsData { MaxRestarts = 3 },
+        }]);
+
+        var row = Assert.Single(await table.RowsAsync([id]));
+        Assert.Equal((ActorState.Dead, false), (row.State, row.MayRestart));
+        Assert.Contains("killed", (await table.RestartAsync(id, "node-b")).RefusedBecause, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_shard_keeps_its_latest_dead_actors_up_to_its_cap_without_constructor_arguments_and_drops_the_oldest()
     {
         await using var cluster = await InProcessCluster.StartAsync((1, null));
