@@ -74,11 +74,14 @@ public static class ActorTableShards
 /// <param name="ActorId">The actor.</param>
 /// <param name="State">Its new state.</param>
 /// <param name="Node">The id of the node that hosts it (the reporter: <see cref="NodeId.Value"/>); empty when unknown.</param>
+/// <param name="Restarts">Restarts the instance counts (those of <c>KillAsync(noRestart: false)</c> included): the table
+/// keeps the larger of this and its own count, so a restart by a kill counts against MaxRestarts when the node dies later.</param>
 [GenerateSerializer, Immutable, Alias("orleansray.actorstatereport")]
 public readonly record struct ActorStateReport(
     [property: Id(0)] ActorId ActorId,
     [property: Id(1)] ActorState State,
-    [property: Id(2)] string Node);
+    [property: Id(2)] string Node,
+    [property: Id(3)] int Restarts = 0);
 
 /// <summary>One row of the actor table, as <see cref="IActorTableGrain.RowsAsync"/> gives it.</summary>
 /// <param name="ActorId">The actor.</param>

@@ -204,7 +204,7 @@ internal sealed class ActorMailbox
 
         ActorLog.ActorAlive(_logger, spec.ClassName, spec.ActorId);
         Grain?.Alive();
-        _reports.ReportState(spec.ActorId, ActorState.Alive);
+        _reports.ReportState(spec.ActorId, ActorState.Alive, Volatile.Read(ref _restarts));
         Dispatcher.Pump(); // runs calls if the actor is alive, something can run, and concurrency allows
     }
 

@@ -32,7 +32,7 @@ internal sealed partial class ActorStateReports
     }
 
     /// <summary>Records the actor's state in its row of the actor table (batched per shard).</summary>
-    public void ReportState(ActorId actorId, ActorState state) => _runtime.ActorTable.Report(actorId, state, _runtime.NodeId.Value ?? string.Empty);
+    public void ReportState(ActorId actorId, ActorState state, int restarts = 0) => _runtime.ActorTable.Report(actorId, state, _runtime.NodeId.Value ?? string.Empty, restarts);
 
     /// <summary>Releases a dead actor's name in the actor directory.</summary>
     public void Unregister(ActorCreationSpec spec) => _ = UnregisterAsync(spec);

@@ -54,8 +54,8 @@ internal sealed partial class ActorTableClient
 
     /// <summary>Reports an actor's new state (fire and forget: the actor's own calls never wait for the control store;
     /// a failed report is logged).</summary>
-    public void Report(ActorId actorId, ActorState state, string node) =>
-        _reports[ActorTableShards.Of(actorId)].Enqueue(new ActorStateReport(actorId, state, node));
+    public void Report(ActorId actorId, ActorState state, string node, int restarts = 0) =>
+        _reports[ActorTableShards.Of(actorId)].Enqueue(new ActorStateReport(actorId, state, node, restarts));
 
     /// <summary>Reports an actor's new state and waits until the table has it.</summary>
     public Task ReportAsync(ActorId actorId, ActorState state, string node) =>

@@ -202,6 +202,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             {
                 row.State = report.State;
                 row.Incarnation = _incarnation; // alive under this control store: a later node death counts
+                row.Restarts = Math.Max(row.Restarts, report.Restarts); // a restart by a kill, which only the instance saw
             }
 
             changed = true;

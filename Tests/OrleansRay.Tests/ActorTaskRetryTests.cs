@@ -130,6 +130,28 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
         await ray.KillAsync(once);
     }
 
+    [Fact]
+    public async Task A_restart_by_KillAsync_counts_against_MaxRestarts_when_the_node_later_dies()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var leaving = _cluster.Nodes[2];
+        var leavingId = leaving.NodeId.Value;
+        var journal = ray.Actor(() => new RetryJournal())
+            .Options(new ActorOptions { MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId, soft: true) })
+            .Remote();
+        Assert.Equal(leavingId, (await ray.GetAsync(journal.Task((j, k) => j.Append(k), 0).Remote(), Deadline)).Node);
+
+        // Its one restart, used by a kill...
+        await ray.KillAsync(journal, noRestart: false);
+        Assert.Equal(1, (await ray.GetAsync(journal.Task((j, k) => j.Append(k), 1).Remote(), Deadline)).Position);
+        await Eventually.TrueAsync(async () => (await ray.State.GetActorAsync(journal.ActorId.ToString()))?.Restarts == 1, Deadline, "the actor's restart to be listed");
+
+        // ...so when its node dies there is none left, as in Ray (max_restarts counts every restart).
+        await _cluster.StopNodeAsync(leaving);
+        var died = await Assert.ThrowsAsync<ActorDiedException>(async () => await ray.GetAsync(journal.Task((j, k) => j.Append(k), 2).Remote(), Deadline));
+        Assert.Contains("no restarts left (MaxRestarts = 1)", died.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Creates a <see cref="RetryJournal"/> on <paramref name="node"/> and makes <see cref="Calls"/> calls: the
     /// first holds the actor there (until <paramref name="gate"/> opens), the others queue behind it. Returns once that
     /// node's mailbox holds all of them.</summary>
