@@ -31,12 +31,25 @@ public sealed class HeadMemoryTests
         var baseline = Settle();
 
         await RunAsync(ray, 90_000);
-        var after = Settle();
 
         Assert.Equal(100_000, runtime.Scheduler.Counts.Finished);
         Assert.Equal(runtime.Events.Capacity, runtime.Events.Count);
         await Eventually.TrueAsync(() => runtime.Objects.Count == 0, TimeSpan.FromSeconds(30), "every finished task's result was freed");
-        Assert.True(after - baseline < BoundBytes, $"heap grew {(after - baseline) / (1 << 20)} MiB from 10,000 to 100,000 tasks (bound {BoundBytes >> 20} MiB)");
+
+        // The heap is the process's: other tests' nodes, still up in this process, allocate meanwhile (this collection
+        // runs alone, their timers and late replies do not), which under load once read 5 MiB. The smallest reading over
+        // a few seconds is this node's own; a log that kept every task never comes back down to the bound.
+        var growth = long.MaxValue;
+        try
+        {
+            await Eventually.TrueAsync(() => (growth = Math.Min(growth, Settle() - baseline)) < BoundBytes, TimeSpan.FromSeconds(15), "the heap's growth to fall within the bound");
+        }
+        catch (TimeoutException)
+        {
+            // reported below, with the smallest growth seen
+        }
+
+        Assert.True(growth < BoundBytes, $"heap grew {growth / (1 << 20)} MiB from 10,000 to 100,000 tasks (bound {BoundBytes >> 20} MiB; the smallest of the readings over 15 s)");
     }
 
     private static async Task RunAsync(IRay ray, int count)
