@@ -35,19 +35,14 @@ internal sealed class InfeasibleActorMover
         foreach (var mailbox in _runtime.HostedActors.Mailboxes)
         {
             if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
-                && Movable(options.Placement) && CannotHoldHere(options)
+                && Movable(options.Placement)
+                && _runtime.Scheduler.Resources.CanNeverHold(options.Resources, judgeBundles: options.Placement.Kind == PlacementKind.PlacementGroup)
                 && Target(options) is { } target && _moving.TryAdd(owned.Id, 0))
             {
                 _ = MoveAsync(owned.Id, target);
             }
         }
     }
-
-    /// <summary>Whether this node can never hold the actor: more of a resource than it has, or (a placement group's
-    /// actor) a bundle it does not hold.</summary>
-    private bool CannotHoldHere(ActorOptionsData options) =>
-        _runtime.Scheduler.Resources.CanNeverHold(options.Resources)
-        || (options.Placement.Kind == PlacementKind.PlacementGroup && _runtime.Scheduler.Resources.LacksBundles(options.Resources));
 
     /// <summary>Whether the actor's policy lets it move. A placement group's actor moves too: it waits here only when this
     /// node can never hold its bundle's resources, which happens when it was rebuilt after the bundle's node died (the

@@ -91,28 +91,13 @@ internal sealed class NodeResources
 
     /// <summary>True when this node could never hold <paramref name="shape"/>: it asks for more of some resource than the
     /// node has in all (the rule that marks a pending actor's demand infeasible, <see cref="AddActorDemandsLocked"/>). A
-    /// shape that names placement-group bundles is not judged here: bundles come and go.</summary>
-    public bool CanNeverHold(ResourceSet shape)
+    /// shape that names placement-group bundles is judged only with <paramref name="judgeBundles"/> (bundles come and
+    /// go): then it cannot be held here when this node holds none of its bundles that could take it, as for an actor
+    /// rebuilt here after its bundle's node died, whose group placed the bundle again on another node.</summary>
+    public bool CanNeverHold(ResourceSet shape, bool judgeBundles = false)
     {
         var claim = ResourceClaim.Of(shape);
-        if (claim.Bundles.Length > 0)
-        {
-            return false;
-        }
-
-        lock (_engine.Gate)
-        {
-            return !Ledger.FitsTotal(claim);
-        }
-    }
-
-    /// <summary>True when <paramref name="shape"/> names placement-group bundles and this node holds none that could take
-    /// it: the actor waits here for a bundle that lives elsewhere (it was rebuilt here after the bundle's node died, and
-    /// the group placed the bundle again on another node).</summary>
-    public bool LacksBundles(ResourceSet shape)
-    {
-        var claim = ResourceClaim.Of(shape);
-        if (claim.Bundles.Length == 0)
+        if (claim.Bundles.Length > 0 && !judgeBundles)
         {
             return false;
         }
