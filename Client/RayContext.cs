@@ -140,13 +140,21 @@ public static class RayContext
     /// <summary>The submitter of the running actor instance's calls, which knows the instance (null outside one).</summary>
     private static Actors.ActorCaller? CurrentActor => TaskContext.Current?.Submitter is Actors.ActorCaller { Actor: not null } caller ? caller : null;
 
-    /// <summary>The running job's environment variables (Ray's <c>runtime_env.env_vars</c>, from
-    /// <see cref="RayOptions.RuntimeEnv"/> of the driver that started the job): inside a task or actor method of a
-    /// connected driver's job, and in that driver. Empty elsewhere.</summary>
+    /// <summary>The running code's environment variables (Ray's <c>runtime_env.env_vars</c>): those of its job
+    /// (<see cref="RuntimeEnv.EnvVars"/> of the driver that started it), with those of the running task's or actor's own
+    /// runtime env set over them (<see cref="TaskOptions.EnvVars"/>, <see cref="ActorOptions.EnvVars"/>, inherited from
+    /// the work that submitted it). In a task or actor method, and in the driver (its job's). Empty outside any job.</summary>
     /// <remarks>Nodes run many jobs' code in one process, so these are not in <see cref="Environment"/>; read them here
     /// or with <see cref="GetEnvironmentVariable"/>.</remarks>
-    public static IReadOnlyDictionary<string, string> EnvVars =>
-        CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars ?? Empty;
+    public static IReadOnlyDictionary<string, string> EnvVars
+    {
+        get
+        {
+            var job = CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars;
+            var own = TaskContext.IsSet ? TaskContext.Current?.Job.EnvVars : (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.Options.DriverEnvVars;
+            return JobScope.Merge(job, own) ?? Empty;
+        }
+    }
 
     /// <summary>The folder holding the running job's working dir (Ray's <c>runtime_env.working_dir</c>, from
     /// <see cref="RuntimeEnv.WorkingDir"/> of the driver that started the job), full path: inside a task or actor method
@@ -160,8 +168,8 @@ public static class RayContext
     public static string? WorkingDirectory =>
         CodeScope.Current is { } job ? job.WorkingDirectory : (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.Options.DriverWorkingDirectory;
 
-    /// <summary>The job's value of environment variable <paramref name="name"/> (<see cref="EnvVars"/>), else the
-    /// process's (<see cref="Environment.GetEnvironmentVariable(string)"/>), else null.</summary>
+    /// <summary>The running code's value of environment variable <paramref name="name"/> (<see cref="EnvVars"/>: its
+    /// own runtime env's, else its job's), else the process's (<see cref="Environment.GetEnvironmentVariable(string)"/>), else null.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     public static string? GetEnvironmentVariable(string name)
     {

@@ -46,6 +46,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
         var job = runtime.SubmittingJob;
         var options = _options ?? new ActorOptions();
         options.Validate();
+        var envVars = JobScope.EnvVarsForNewWork(runtime.Options.DriverEnvVars, options.EnvVars); // its own over its creator's (Ray's inherited runtime env)
         var (ctor, values) = Parse(_constructor);
         var constructor = runtime.ForJob(FunctionRegistry.ForConstructor(ctor));
         var args = new TaskArg[values.Length];
@@ -58,7 +59,7 @@ public readonly struct ActorCreation<TActor> where TActor : class
 
         var actorId = ActorId.NewId();
         var className = typeof(TActor).FullName ?? typeof(TActor).Name;
-        var data = options.ToData(_ray.Namespace, typeof(TActor).IsDefined(typeof(AsyncActorAttribute), inherit: true));
+        var data = options.ToData(_ray.Namespace, typeof(TActor).IsDefined(typeof(AsyncActorAttribute), inherit: true), envVars);
 
         if (!string.IsNullOrEmpty(data.Name))
         {

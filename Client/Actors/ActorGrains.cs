@@ -35,6 +35,14 @@ internal static class ActorGrains
                 "(ray.Actor(() => new ...)).", nameof(options));
         }
 
+        if (options.EnvVars.Count > 0)
+        {
+            throw new ArgumentException(
+                "ActorOptions.EnvVars is not supported for an actor behind a grain interface: its methods run as Orleans grain calls, outside any task, " +
+                "so RayContext cannot tell them apart from other grains' calls. Read the job's variables (RayOptions.RuntimeEnv.EnvVars), or use a class " +
+                "actor (ray.Actor(() => new ...)) for variables of its own.", nameof(options));
+        }
+
         var actorId = ActorId.NewId();
         TActor proxy;
         try

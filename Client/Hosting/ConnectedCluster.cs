@@ -153,6 +153,8 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             MaxWorkerThreads = 4,
             InlineThreshold = options.InlineThreshold,
             DriverWorkingDirectory = workingDir?.Path,
+            // A driver that ships no code has no package to carry its variables: its work carries them instead.
+            DriverEnvVars = options.RuntimeEnv.ShipCode || options.RuntimeEnv.EnvVars.Count == 0 ? null : new Dictionary<string, string>(options.RuntimeEnv.EnvVars, StringComparer.Ordinal),
         });
         builder.Services.AddSingleton<ValueCopier>();
         builder.Services.AddSingleton<ObjectRefSerializationHooks>();

@@ -33,6 +33,7 @@ internal static class NodeRuntimeOptionsFactory
             CodeCacheDirectory = options.CodeCacheDirectory,
             WorkingDirsDirectory = options.WorkingDirsDirectory,
             DriverWorkingDirectory = options.DriverWorkingDirectory,
+            DriverEnvVars = options.DriverEnvVars,
             StartedAsHead = options.StartedAsHead,
             Gateway = endpoints is { GatewayPort: > 0, AdvertisedIPAddress: { } address }
                 ? new System.Net.IPEndPoint(address, endpoints.GatewayPort).ToString()

@@ -121,6 +121,16 @@ public sealed class ActorOptions
     /// <see cref="ArgumentException"/>: its methods run as grain calls, outside any task.</remarks>
     public bool PlacementGroupCaptureChildTasks { get; set; }
 
+    /// <summary>Environment variables of the actor's own runtime env (Ray's
+    /// <c>.options(runtime_env={"env_vars": {...}})</c> on an actor), set over the job's
+    /// (<see cref="RuntimeEnv.EnvVars"/>) and over those of the task or actor creating it. Default: none.</summary>
+    /// <remarks>As in Ray, its constructor and methods see them (<see cref="RayContext.GetEnvironmentVariable"/>,
+    /// <see cref="RayContext.EnvVars"/>), for its whole life and across restarts, and the tasks and actors they submit
+    /// inherit them. They are not the node process's environment (ADR 0008). A name that is empty or holds '=', or a
+    /// null value, is refused with <see cref="ArgumentException"/> at <c>Remote()</c>; an actor behind a grain interface
+    /// (<c>CreateActorAsync</c>) refuses any: its methods run as grain calls, outside any task.</remarks>
+    public Dictionary<string, string> EnvVars { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A copy whose dictionaries are its own (a new option must be added here too).</summary>
     internal ActorOptions Copy()
     {
@@ -141,6 +151,11 @@ public sealed class ActorOptions
             copy.ConcurrencyGroups[group] = limit;
         }
 
+        foreach (var (name, value) in EnvVars)
+        {
+            copy.EnvVars[name] = value;
+        }
+
         return copy;
     }
 
@@ -153,7 +168,8 @@ public sealed class ActorOptions
     /// <see cref="Namespace"/> is set.</summary>
     /// <param name="defaultNamespace">The namespace when none is set.</param>
     /// <param name="isAsync">Whether the actor's class is an async actor (<see cref="AsyncActorAttribute"/>).</param>
-    internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false)
+    /// <param name="envVars">Its runtime env variables: <see cref="EnvVars"/> merged over its creator's; null for none.</param>
+    internal ActorOptionsData ToData(string defaultNamespace, bool isAsync = false, IReadOnlyDictionary<string, string>? envVars = null)
     {
         var (resources, placement) = ToPlacement();
         return new()
@@ -168,6 +184,7 @@ public sealed class ActorOptions
             Placement = placement,
             IsAsync = isAsync,
             ConcurrencyGroups = ConcurrencyGroups.Count == 0 ? null : new Dictionary<string, int>(ConcurrencyGroups, StringComparer.Ordinal),
+            EnvVars = Execution.JobScope.ForWire(envVars),
         };
     }
 
@@ -182,6 +199,7 @@ public sealed class ActorOptions
         }
 
         ResourceShape.CheckGroupOptions(PlacementGroup, BundleIndex, PlacementGroupCaptureChildTasks, _schedulingStrategy, nameof(ActorOptions));
+        RuntimeEnv.CheckEnvVars(EnvVars, "ActorOptions.EnvVars", nameof(EnvVars));
         if (MaxConcurrency < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "ActorOptions.MaxConcurrency must be >= 1 (or null for the default).");

@@ -56,6 +56,10 @@ public sealed class RayNodeOptions
     /// <see cref="RayContext.WorkingDirectory"/>: they run in the driver's process. Null elsewhere.</summary>
     internal string? DriverWorkingDirectory { get; set; }
 
+    /// <summary>An embedded node's driver's <see cref="RuntimeEnv.EnvVars"/>, which its tasks and actors inherit. Null
+    /// elsewhere.</summary>
+    internal IReadOnlyDictionary<string, string>? DriverEnvVars { get; set; }
+
     /// <summary>This node is its cluster's head: <c>orleansray start --head</c> and an embedded node set it; a silo an
     /// application hosts does not (its head is where the control store lives).</summary>
     internal bool StartedAsHead { get; set; }

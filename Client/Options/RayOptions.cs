@@ -227,13 +227,7 @@ public sealed class RayOptions
             throw new ArgumentOutOfRangeException(nameof(RuntimeEnv), RuntimeEnv.MaxCodeBytes, "RayOptions.RuntimeEnv.MaxCodeBytes must be > 0 bytes.");
         }
 
-        foreach (var (name, value) in RuntimeEnv.EnvVars)
-        {
-            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || value is null)
-            {
-                throw new ArgumentException($"RayOptions.RuntimeEnv.EnvVars[\"{name}\"]: a variable needs a name without '=' and a value (empty is fine).", nameof(RuntimeEnv));
-            }
-        }
+        OrleansRay.RuntimeEnv.CheckEnvVars(RuntimeEnv.EnvVars, "RayOptions.RuntimeEnv.EnvVars", nameof(RuntimeEnv));
 
         if (RuntimeEnv.MaxWorkingDirBytes <= 0)
         {

@@ -14,7 +14,8 @@ namespace OrleansRay;
 /// <para>Environment variables: nodes run many jobs' tasks in one process, so a job's variables are not the process's;
 /// job code reads them with <see cref="RayContext.GetEnvironmentVariable"/> (the job's value, else the process's),
 /// and <see cref="RayContext.EnvVars"/>. That is the one deliberate difference from Ray, which starts worker processes
-/// per job (ADR 0008).</para>
+/// per job (ADR 0008). A task or actor sets its own over them (<see cref="TaskOptions.EnvVars"/>,
+/// <see cref="ActorOptions.EnvVars"/>), which the work it submits inherits.</para>
 /// <para>Working dir: <see cref="WorkingDir"/>'s files travel with the code package, and each node unpacks them into a
 /// folder of its own the first time it runs something of the job; job code finds it as
 /// <see cref="RayContext.WorkingDirectory"/>, not as the process's current directory (ADR 0031).</para>
@@ -70,4 +71,17 @@ public sealed class RuntimeEnv
     /// <summary>The most bytes of code a job ships; a larger package is refused at connect with its size and this limit.
     /// Default: <see cref="DefaultMaxCodeBytes"/>. One file may be at most 64 MiB (one grain message).</summary>
     public long MaxCodeBytes { get; set; } = DefaultMaxCodeBytes;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="option"/> when a variable of
+    /// <paramref name="envVars"/> has an empty name, a name with '=', or a null value.</summary>
+    internal static void CheckEnvVars(IReadOnlyDictionary<string, string> envVars, string option, string paramName)
+    {
+        foreach (var (name, value) in envVars)
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || value is null)
+            {
+                throw new ArgumentException($"{option}[\"{name}\"]: a variable needs a name without '=' and a value (empty is fine).", paramName);
+            }
+        }
+    }
 }

@@ -42,6 +42,15 @@ public sealed class TaskOptions
     /// </remarks>
     public IList<Type> RetryExceptionTypes { get; } = new List<Type>();
 
+    /// <summary>Environment variables of this task's own runtime env (Ray's
+    /// <c>.options(runtime_env={"env_vars": {...}})</c>), set over the job's (<see cref="RuntimeEnv.EnvVars"/>) and over
+    /// those of the task or actor submitting it. Default: none.</summary>
+    /// <remarks>As in Ray, the task's code sees them (<see cref="RayContext.GetEnvironmentVariable"/>,
+    /// <see cref="RayContext.EnvVars"/>) and the tasks and actors it submits inherit them, each able to set its own over
+    /// them. Nodes run many jobs in one process, so they are not the process's environment (ADR 0008). A name that is
+    /// empty or holds '=', or a null value, is refused with <see cref="ArgumentException"/> at <c>Remote()</c>.</remarks>
+    public Dictionary<string, string> EnvVars { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A name shown in errors and the dashboard. Default: the function's name.</summary>
     public string? Name { get; set; }
 
@@ -97,6 +106,7 @@ public sealed class TaskOptions
         }
 
         CheckRetryExceptionTypes();
+        RuntimeEnv.CheckEnvVars(EnvVars, "TaskOptions.EnvVars", nameof(EnvVars));
         if (GeneratorBackpressureNumObjects is 0 or < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(GeneratorBackpressureNumObjects), GeneratorBackpressureNumObjects, "TaskOptions.GeneratorBackpressureNumObjects must be >= 1 (or -1 for no bound).");

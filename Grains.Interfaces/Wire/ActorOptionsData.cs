@@ -17,4 +17,8 @@ public sealed record ActorOptionsData
     [Id(8)] public bool IsAsync { get; init; }
     /// <summary>Its concurrency groups (name to limit), or null for none; <see cref="MaxConcurrency"/> limits the default group.</summary>
     [Id(9)] public Dictionary<string, int>? ConcurrencyGroups { get; init; }
+    /// <summary>The environment variables its runtime env sets over its job's (Ray's actor-level <c>env_vars</c>, merged
+    /// with those its creator had), seen by its constructor and methods and inherited by the work they submit; null for
+    /// none.</summary>
+    [Id(10)] public Dictionary<string, string>? EnvVars { get; init; }
 }

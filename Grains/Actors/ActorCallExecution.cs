@@ -47,7 +47,7 @@ internal static class ActorCallExecution
             return default;
         }
 
-        var context = new TaskContext(services.Host, method.DisplayName, TaskContext.OnDemand, slot: null) { ActorTaskId = new TaskId(call.ReturnId.Hi, call.ReturnId.Lo), ActorAttempt = call.Attempt, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Job = JobScope.For(mailbox.Ownership is { Detached: false } owned ? owned.Owner : default, mailbox.OptionsLocked?.Namespace) };
+        var context = new TaskContext(services.Host, method.DisplayName, TaskContext.OnDemand, slot: null) { ActorTaskId = new TaskId(call.ReturnId.Hi, call.ReturnId.Lo), ActorAttempt = call.Attempt, IsJobCode = method.Code is not null, NumReturns = 1 + (call.OtherReturnIds?.Length ?? 0), Generator = mailbox.Replies.GeneratorSink(call, method.DisplayName), Job = JobScope.For(mailbox.Ownership is { Detached: false } owned ? owned.Owner : default, mailbox.OptionsLocked?.Namespace, mailbox.OptionsLocked?.EnvVars) };
         if (!mailbox.TryAdmit(call, generation, method.DisplayName, context, out var instance))
         {
             ArgumentArrays.Return(args);

@@ -43,7 +43,7 @@ internal static class ActorInstance
             caller.Group = spec.Options.Placement.Group; // RayContext.PlacementGroup; its children's group when it captures them
             caller.Resources = spec.Options.Resources; // RayContext.AssignedResources
             caller.GpuIds = gpuIds; // RayContext.GpuIds
-            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace) };
+            var context = new TaskContext(runtime.Host, spec.ClassName, CancellationToken.None, slot: null) { ActorTaskId = new TaskId(spec.ActorId.Hi, spec.ActorId.Lo), Submitter = caller, IsJobCode = constructor.Code is not null, Job = JobScope.For(spec.Options.Detached ? default : spec.Owner, spec.Options.Namespace, spec.Options.EnvVars) };
             TaskContext.Current = context;
             var previousCode = CodeScope.Current;
             CodeScope.Current = constructor.Code; // the constructor is job code: what it passes in packs with its job's serializer

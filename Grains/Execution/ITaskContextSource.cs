@@ -15,4 +15,7 @@ internal interface ITaskContextSource
 
     /// <summary>How many return objects the run has (Ray's <c>num_returns</c>; as <see cref="TaskContext.NumReturns"/>).</summary>
     int NumReturns { get; }
+
+    /// <summary>The job, namespace and runtime env variables of the run (as <see cref="TaskContext.Job"/>).</summary>
+    JobScope Job { get; }
 }

@@ -1,23 +1,25 @@
 namespace OrleansRay.Execution;
 
-/// <summary>The job a task, an actor call or an actor belongs to (by its driver's worker id; Ray's job id) and the
-/// namespace its code runs in (Ray's job namespace): one shared object per job and namespace, carried by every spec and
-/// context, where both as fields cost each task 24 bytes.</summary>
+/// <summary>The job a task, an actor call or an actor belongs to (by its driver's worker id; Ray's job id), the
+/// namespace its code runs in (Ray's job namespace) and the environment variables its own runtime env sets (Ray's
+/// task- and actor-level <c>runtime_env={"env_vars": ...}</c>, inherited by the work it submits): one shared object per
+/// job, namespace and variables, carried by every spec and context, where the three as fields cost each task 32 bytes.</summary>
 /// <remarks>Immutable; <see cref="For"/> hands out a recent equal scope when there is one, so a node running one or a
 /// few jobs makes almost none.</remarks>
 internal sealed class JobScope
 {
     /// <summary>No job's work (a detached actor's, which outlives its job) in the node's default namespace.</summary>
-    public static readonly JobScope None = new(default, null);
+    public static readonly JobScope None = new(default, null, null);
 
     /// <summary>The last scopes handed out (a few jobs at once on one node share them without a lookup table).</summary>
     private static readonly JobScope?[] Recent = new JobScope?[4];
     private static int _next;
 
-    private JobScope(WorkerId driver, string? @namespace)
+    private JobScope(WorkerId driver, string? @namespace, IReadOnlyDictionary<string, string>? envVars)
     {
         Driver = driver;
         Namespace = @namespace;
+        EnvVars = envVars;
     }
 
     /// <summary>The job's driver's worker id; empty for no job's work.</summary>
@@ -26,25 +28,101 @@ internal sealed class JobScope
     /// <summary>The job's namespace; null for the node's default.</summary>
     public string? Namespace { get; }
 
-    /// <summary>The scope of <paramref name="driver"/>'s job in <paramref name="namespace"/>: a recent equal one, or a
-    /// new one (which becomes recent). Safe from any thread.</summary>
-    public static JobScope For(WorkerId driver, string? @namespace)
+    /// <summary>The variables the work's own runtime env sets, over its job's (Ray's task- and actor-level
+    /// <c>env_vars</c>, merged with those of the work that submitted it); null when it sets none (almost all work). Never
+    /// empty, never changed once the scope is made.</summary>
+    public IReadOnlyDictionary<string, string>? EnvVars { get; }
+
+    /// <summary>The scope of <paramref name="driver"/>'s job in <paramref name="namespace"/> with the runtime env's
+    /// <paramref name="envVars"/> (null or empty: none): a recent equal one, or a new one (which becomes recent). The
+    /// variables must not change afterwards. Safe from any thread.</summary>
+    public static JobScope For(WorkerId driver, string? @namespace, IReadOnlyDictionary<string, string>? envVars = null)
     {
-        if (driver == default && @namespace is null)
+        if (envVars is { Count: 0 })
+        {
+            envVars = null;
+        }
+
+        if (driver == default && @namespace is null && envVars is null)
         {
             return None;
         }
 
         foreach (var recent in Recent)
         {
-            if (recent is not null && recent.Driver == driver && string.Equals(recent.Namespace, @namespace, StringComparison.Ordinal))
+            if (recent is not null && recent.Driver == driver && string.Equals(recent.Namespace, @namespace, StringComparison.Ordinal) && SameVariables(recent.EnvVars, envVars))
             {
                 return recent;
             }
         }
 
-        var scope = new JobScope(driver, @namespace);
+        var scope = new JobScope(driver, @namespace, envVars);
         Volatile.Write(ref Recent[(Interlocked.Increment(ref _next) & int.MaxValue) % Recent.Length], scope);
         return scope;
+    }
+
+    /// <summary>The scope of a task or actor submitted now in <paramref name="namespace"/>: the job of the work running
+    /// on this flow (<see cref="TaskContext.CurrentJob"/>), else <paramref name="driver"/>'s, and the runtime env
+    /// variables that work has, else <paramref name="driverEnvVars"/>, with <paramref name="envVars"/> set over them, as
+    /// Ray's children inherit their parent's runtime env and merge their own <c>env_vars</c> into it.</summary>
+    public static JobScope ForNewWork(WorkerId driver, IReadOnlyDictionary<string, string>? driverEnvVars, string? @namespace, IReadOnlyDictionary<string, string>? envVars) =>
+        TaskContext.CurrentJob is { } running
+            ? For(running.Driver, @namespace, running.WithEnvVars(envVars))
+            : For(driver, @namespace, Merge(driverEnvVars, envVars));
+
+    /// <summary>The runtime env variables of an actor created now with <paramref name="envVars"/> of its own, merged as
+    /// <see cref="ForNewWork"/> merges them; null for none.</summary>
+    public static IReadOnlyDictionary<string, string>? EnvVarsForNewWork(IReadOnlyDictionary<string, string>? driverEnvVars, IReadOnlyDictionary<string, string>? envVars) =>
+        TaskContext.CurrentJob is { } running ? running.WithEnvVars(envVars) : Merge(driverEnvVars, envVars);
+
+    /// <summary>This scope's variables with <paramref name="own"/> set over them (Ray merges a task's or actor's
+    /// <c>env_vars</c> into those it inherits, its own winning): this scope's when <paramref name="own"/> is null or
+    /// empty, else a new dictionary.</summary>
+    public IReadOnlyDictionary<string, string>? WithEnvVars(IReadOnlyDictionary<string, string>? own) => Merge(EnvVars, own);
+
+    /// <summary><paramref name="inherited"/> with <paramref name="own"/> set over them: <paramref name="inherited"/> when
+    /// <paramref name="own"/> is null or empty, else a new dictionary (null when both are empty).</summary>
+    public static IReadOnlyDictionary<string, string>? Merge(IReadOnlyDictionary<string, string>? inherited, IReadOnlyDictionary<string, string>? own)
+    {
+        if (own is not { Count: > 0 })
+        {
+            return inherited is { Count: > 0 } ? inherited : null;
+        }
+
+        var merged = inherited is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(inherited, StringComparer.Ordinal);
+        foreach (var (name, value) in own)
+        {
+            merged[name] = value;
+        }
+
+        return merged;
+    }
+
+    /// <summary><paramref name="envVars"/> as they travel in a message (a <see cref="Dictionary{TKey, TValue}"/>, as
+    /// every scope's are made); null for none.</summary>
+    public static Dictionary<string, string>? ForWire(IReadOnlyDictionary<string, string>? envVars) =>
+        envVars as Dictionary<string, string> ?? (envVars is null ? null : new Dictionary<string, string>(envVars, StringComparer.Ordinal));
+
+    private static bool SameVariables(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a is null || b is null || a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in a)
+        {
+            if (!b.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -52,6 +52,16 @@ internal sealed class TaskContext : ITaskContextSource
         _ => true,
     };
 
+    /// <summary>The scope (job, namespace, runtime env variables) of the task or actor call running on this flow, without
+    /// making a context that a source has not made yet; null when none runs (driver code).</summary>
+    public static JobScope? CurrentJob => CurrentSlot.Value switch
+    {
+        TaskContext context => context.Job,
+        WeakReference<TaskContext> weak when weak.TryGetTarget(out var context) => context.Job,
+        ITaskContextSource source => source.Job,
+        _ => null,
+    };
+
     /// <summary>What the flow holds now, to give back to <see cref="Restore"/> once a run is over (never makes a context).</summary>
     public static object? Saved => CurrentSlot.Value;
 

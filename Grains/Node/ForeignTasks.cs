@@ -99,7 +99,7 @@ internal sealed class ForeignTasks : IForeignTaskResults
                 MaxRetries = task.MaxRetries,
                 RetryExceptions = ExceptionRetry.Of(task.RetryExceptions, task.RetryExceptionTypes),
                 Name = task.Name,
-                Job = JobScope.For(task.JobDriver, task.Namespace),
+                Job = JobScope.For(task.JobDriver, task.Namespace, task.EnvVars),
                 ReplyTo = replyTo,
                 DriverOwned = task.DriverOwned,
                 Group = task.Group,

@@ -284,12 +284,12 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     public void StopWatchingEndedJobs() => _endedJobs?.Dispose();
     private readonly ILogger _logger;
 
-    /// <summary>Submits a task owned by this node; returns its pending return entry (return 1 when
-    /// <paramref name="numReturns"/> is above 1: <paramref name="otherReturns"/> are returns 2..N).</summary>
+    /// <summary>Submits a task owned by this node (its <paramref name="envVars"/>: <see cref="JobScope.ForNewWork"/>); returns
+    /// its pending return entry (return 1 when <paramref name="numReturns"/> is above 1: <paramref name="otherReturns"/> are 2..N).</summary>
     /// <param name="numReturns">Ray's <c>num_returns</c>: how many objects the task returns (its function returns a tuple
     /// or list of that many elements, each an object of its own).</param>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
-    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, PlacementHint? placement, int numReturns, out ObjectEntry[]? otherReturns)
+    public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, IReadOnlyDictionary<string, string>? envVars, PlacementHint? placement, int numReturns, out ObjectEntry[]? otherReturns)
     {
         Node.ThrowIfDisposed();
         var taskId = TaskId.NewId();
@@ -309,7 +309,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
-            Job = JobScope.For(SubmittingJob, @namespace),
+            Job = JobScope.ForNewWork(WorkerId, Options.DriverEnvVars, @namespace, envVars),
             Placement = placement ?? PlacementHint.Default,
             OtherReturns = otherReturns,
         };
@@ -347,12 +347,12 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
 
     /// <summary>The job a task submitted or an actor created now belongs to: the job of the task or actor running on this
     /// flow (nested work ends with its parent's job), else this runtime's (a connected driver's job is its worker id).</summary>
-    public WorkerId SubmittingJob => TaskContext.Saved is Scheduling.TaskSpec task ? task.JobDriver : TaskContext.Current is { } running ? running.JobDriver : WorkerId;
+    public WorkerId SubmittingJob => TaskContext.CurrentJob is { } running ? running.Driver : WorkerId;
 
     /// <summary>Submits a task owned by this node with one return; returns its pending return entry.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
     public ObjectEntry SubmitTask(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, bool retryExceptions, string? name, PlacementHint? placement = null) =>
-        SubmitTask(function, args, resources, maxRetries, retryExceptions ? ExceptionRetry.All : null, name, null, placement, 1, out _);
+        SubmitTask(function, args, resources, maxRetries, retryExceptions ? ExceptionRetry.All : null, name, null, null, placement, 1, out _);
 
     /// <summary>Stores a value (already copied in) as a new object owned by this node.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
@@ -418,7 +418,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
     /// Not rebuilt from lineage (its items are reported once); retried while <paramref name="maxRetries"/> lasts when
     /// its node dies, the stream keeping the items it already has.</summary>
     /// <exception cref="ObjectDisposedException">The node has shut down.</exception>
-    public GeneratorStream SubmitGenerator(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, PlacementHint placement, int backpressure)
+    public GeneratorStream SubmitGenerator(CompiledFunction function, TaskArg[] args, ResourceSet resources, int maxRetries, ExceptionRetry? retryExceptions, string? name, string? @namespace, IReadOnlyDictionary<string, string>? envVars, PlacementHint placement, int backpressure)
     {
         Node.ThrowIfDisposed();
         var taskId = TaskId.NewId();
@@ -429,7 +429,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
             MaxRetries = maxRetries,
             RetryExceptions = retryExceptions,
             Name = name,
-            Job = JobScope.For(SubmittingJob, @namespace),
+            Job = JobScope.ForNewWork(WorkerId, Options.DriverEnvVars, @namespace, envVars),
             Placement = placement,
             Generator = stream,
         };

@@ -323,6 +323,7 @@ internal sealed class ClusterScheduler : IDisposable
             Streaming = spec.Generator is not null,
             GeneratorBackpressure = spec.Generator?.Backpressure ?? 0,
             Group = spec.Group,
+            EnvVars = Execution.JobScope.ForWire(spec.Job.EnvVars),
         });
         if (spec.Cancelled)
         {

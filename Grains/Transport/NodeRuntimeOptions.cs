@@ -43,6 +43,12 @@ internal sealed class NodeRuntimeOptions
     /// full path. Null on cluster nodes: their jobs' working dirs come with the jobs' code packages.</summary>
     public string? DriverWorkingDirectory { get; set; }
 
+    /// <summary>The environment variables of the job whose driver this runtime serves when no code package carries them
+    /// (an embedded node's driver, a connected driver that ships no code): its <c>RuntimeEnv.EnvVars</c>, inherited by
+    /// every task and actor the driver submits, as a task's own runtime env is by its children. Null: none, or a package
+    /// carries them.</summary>
+    public IReadOnlyDictionary<string, string>? DriverEnvVars { get; set; }
+
     /// <summary>The cluster's credentials: the object stores' peer transfers are TLS with them. Null: plain TCP (an
     /// embedded node, a cluster started with <c>--insecure</c>).</summary>
     public OrleansRay.ObjectStore.Security.ClusterCredentials? Credentials { get; set; }

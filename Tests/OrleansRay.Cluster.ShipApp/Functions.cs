@@ -77,6 +77,9 @@ public static class Functions
 
     /// <summary>The job's runtime environment variable, as job code reads it on the node.</summary>
     public static string Greeting() => RayContext.GetEnvironmentVariable("SHIP_GREETING") ?? "(unset)";
+
+    /// <summary>The job's variable and the task's own (<c>TaskOptions.EnvVars</c>), as the task reads them.</summary>
+    public static string GreetingAndStage() => $"{Greeting()} / {RayContext.GetEnvironmentVariable("SHIP_STAGE") ?? "(unset)"}";
 }
 
 /// <summary>A class actor of the shipped code.</summary>

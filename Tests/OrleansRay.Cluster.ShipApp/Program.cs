@@ -170,6 +170,11 @@ public static class Program
         var snapshot = await accumulator.Task(a => a.Snapshot()).Remote();
         Check("actor-record", $"{snapshot.Name} {snapshot.Values[0]}");
         Check("env", await ray.GetAsync(ray.Task(Functions.Greeting).Remote(), timeout));
+        // A task's own variables over the job's, on every node (Ray's task-level runtime_env env_vars).
+        var staged = await ray.GetAsync(
+            Enumerable.Range(0, 6).Select(_ => ray.Task(Functions.GreetingAndStage).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread, EnvVars = { ["SHIP_STAGE"] = "task" } }).Remote()),
+            timeout);
+        Check("env-task", string.Join(",", staged.Distinct()));
         var records = new List<ObjectRef<Measurement>> { await ray.PutAsync(new Measurement { Name = "a" }), await ray.PutAsync(new Measurement { Name = "b" }) };
         Check("refs-of-records", await ray.GetAsync(ray.Task(Functions.NamesOf, records).Remote(), timeout));
         var made = await ray.GetAsync(ray.Task(Functions.MakeRecordRef, "made").Remote(), timeout);

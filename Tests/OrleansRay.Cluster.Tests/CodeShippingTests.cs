@@ -76,6 +76,8 @@ public sealed class CodeShippingTests : IClassFixture<ShipCluster>, IAsyncLifeti
         Assert.Equal("3", Check(v2, 2, "spread-nodes"));
         Assert.Equal("hello from v1 run", Check(v1, 1, "env"));
         Assert.Equal("hello from v2 run", Check(v2, 1, "env"));
+        Assert.Equal("hello from v1 run / task", Check(v1, 1, "env-task"));
+        Assert.Equal("hello from v2 run / task", Check(v2, 1, "env-task"));
 
         // The same build again: the cluster has every file of it, so nothing is uploaded.
         var again = await RunDriverAsync(ShipApp("OrleansRay.Cluster.ShipApp"), "run");
