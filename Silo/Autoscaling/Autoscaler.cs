@@ -15,7 +15,8 @@ namespace OrleansRay.Silo.Autoscaling;
 /// <para>A node that failed to start keeps its launch slot for <see cref="FailureBackoff"/> (the adapter counts it as
 /// launching), so a node type whose workers cannot start is tried again at most once per back-off, not in a tight
 /// loop; then the round forgets it at the provider (<see cref="INodeProvider.TerminateAsync"/>) and the planner may
-/// launch again. Failures stay in <see cref="AutoscalerStatus.RecentFailures"/> (the last <see cref="MaxFailures"/>).</para>
+/// launch again. A node that had joined and then died (<see cref="ProviderNode.FailedAfterJoining"/>) is forgotten at
+/// once, so the same round may replace it (Ray's autoscaler replaces a dead node in its next update). Failures stay in <see cref="AutoscalerStatus.RecentFailures"/> (the last <see cref="MaxFailures"/>).</para>
 /// <para>While <c>stopping</c> says so (<c>orleansray down</c> is stopping the cluster) the round plans and reports but
 /// launches and removes nothing.</para>
 /// </remarks>
@@ -213,7 +214,14 @@ internal sealed partial class Autoscaler
         {
             var reason = node.FailureReason ?? "failed (no reason given by the provider)";
             _failures[node.Id] = new AutoscalerNodeInfo(node.Id, node.NodeType, node.ShownAddress, node.Since ?? now, reason);
-            LogNodeFailed(node.Id, node.NodeType, reason, (int)FailureBackoff.TotalSeconds);
+            if (node.FailedAfterJoining)
+            {
+                LogJoinedNodeFailed(node.Id, node.NodeType, reason);
+            }
+            else
+            {
+                LogNodeFailed(node.Id, node.NodeType, reason, (int)FailureBackoff.TotalSeconds);
+            }
         }
 
         foreach (var old in _failures.Values.OrderByDescending(f => f.Since).Skip(MaxFailures).ToList())
@@ -229,7 +237,7 @@ internal sealed partial class Autoscaler
         foreach (var node in nodes.Where(n => n.State == ProviderNodeState.Failed))
         {
             var since = _failures.TryGetValue(node.Id, out var seen) ? seen.Since : node.Since ?? now;
-            if (now - since >= FailureBackoff)
+            if (node.FailedAfterJoining || now - since >= FailureBackoff)
             {
                 await _provider.TerminateAsync(node.Id, cancellationToken).ConfigureAwait(false);
             }
@@ -302,6 +310,9 @@ internal sealed partial class Autoscaler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Autoscaler: node {ProviderId} of type '{NodeType}' failed: {Reason}. Its type is not launched again for {BackoffSeconds} s.")]
     private partial void LogNodeFailed(string providerId, string nodeType, string reason, int backoffSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Autoscaler: node {ProviderId} of type '{NodeType}' died after joining the cluster: {Reason}. It is replaced if the demand still needs it.")]
+    private partial void LogJoinedNodeFailed(string providerId, string nodeType, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Autoscaler: infeasible, nothing is launched for it: {Demand}")]
     private partial void LogInfeasible(string demand);

@@ -89,6 +89,10 @@ internal sealed record NodeTypeConfig(
     /// dashes): <see cref="ClusterConfig.StartOptionError"/> points there.</summary>
     public IReadOnlyDictionary<string, long> StartOptionLines { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
 
+    /// <summary>The resources the file gives as 0 (<see cref="Resources"/> keeps no zero amount): a type with CPU: 0 is
+    /// started with <c>--num-cpus 0</c> (as Ray users keep work off the head), not with its machine's CPUs.</summary>
+    public IReadOnlyList<string> ZeroAmounts { get; init; } = [];
+
     /// <summary>The line of the type's <c>start_options</c> key (the type's own line when it has none; 0 when not read
     /// from a file): where a problem no single entry causes is reported.</summary>
     public long StartOptionsLine { get; init; }
@@ -118,6 +122,16 @@ internal sealed record NodeTypeConfig(
                 default:
                     custom[name] = amount;
                     break;
+            }
+        }
+
+        foreach (var zero in ZeroAmounts)
+        {
+            var option = zero switch { ResourceSet.Cpu => "--num-cpus", ResourceSet.Gpu => "--num-gpus", ResourceSet.Memory => "--memory", _ => null };
+            if (option is not null)
+            {
+                args.Add(option);
+                args.Add("0");
             }
         }
 

@@ -168,7 +168,7 @@ internal static class ClusterConfigLoader
 
     private static NodeTypeConfig ReadNodeType(YamlFields section, string name, bool isHead, int globalMax)
     {
-        var resources = ReadResources(section);
+        var (resources, zeros) = ReadResources(section);
         if (!isHead && resources.IsEmpty)
         {
             throw section.Error("resources", "a worker node type needs its resources, so the autoscaler knows what a new node brings; e.g. resources: {CPU: 2}.");
@@ -229,17 +229,20 @@ internal static class ClusterConfigLoader
         }
 
         section.RefuseUnknown(TypeFields);
-        return new NodeTypeConfig(name, resources, min, max, options) { StartOptionLines = optionLines, StartOptionsLine = optionsLine };
+        return new NodeTypeConfig(name, resources, min, max, options) { StartOptionLines = optionLines, StartOptionsLine = optionsLine, ZeroAmounts = zeros };
     }
 
-    private static ResourceSet ReadResources(YamlFields section)
+    /// <summary>The section's <c>resources</c>, and the names it gives as 0 (a <see cref="ResourceSet"/> keeps no zero
+    /// amount, but CPU: 0 must still start the node with --num-cpus 0, not with every CPU of its machine).</summary>
+    private static (ResourceSet Resources, IReadOnlyList<string> Zeros) ReadResources(YamlFields section)
     {
         if (section.Mapping("resources") is not { } resources)
         {
-            return ResourceSet.Empty;
+            return (ResourceSet.Empty, []);
         }
 
         var items = new List<KeyValuePair<string, double>>();
+        var zeros = new List<string>();
         foreach (var (resource, node) in resources.Entries())
         {
             var amount = resources.NumberOf(node, resources.FieldPath(resource), resource);
@@ -251,9 +254,13 @@ internal static class ClusterConfigLoader
             }
 
             items.Add(new KeyValuePair<string, double>(resource, amount));
+            if (amount == 0)
+            {
+                zeros.Add(resource);
+            }
         }
 
-        return ResourceSet.From(items);
+        return (ResourceSet.From(items), zeros);
     }
 
     private static ProviderConfig ReadProvider(YamlFields section)

@@ -112,7 +112,7 @@ internal static class HeadStateAdapter
         }).ToList();
         var launching = providerNodes
             .Where(p => !joined.Contains(p))
-            .Where(p => p.State != ProviderNodeState.Failed || p.Since is null || now - p.Since.Value < failureBackoff)
+            .Where(p => p.State != ProviderNodeState.Failed || (!p.FailedAfterJoining && (p.Since is null || now - p.Since.Value < failureBackoff)))
             .Select(p => new LaunchingNode(p.Id, p.NodeType))
             .ToList();
         var demands = live.SelectMany(s => s.Demands).Concat(driverDemands)

@@ -277,8 +277,10 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         if (worker.Process.HasExited)
         {
             var code = worker.Process.ExitCode;
-            var when = worker.State == ProviderNodeState.Running ? "after joining the cluster" : "before joining the cluster";
-            Fail(worker, string.Create(CultureInfo.InvariantCulture, $"the node exited with code {code} {when}: {LastError(worker.LogFile)} (log: {worker.LogFile})"));
+            var joined = worker.State == ProviderNodeState.Running;
+            var when = joined ? "after joining the cluster" : "before joining the cluster";
+            var signal = code > 128 ? string.Create(CultureInfo.InvariantCulture, $" (killed by signal {code - 128})") : string.Empty;
+            Fail(worker, string.Create(CultureInfo.InvariantCulture, $"the node exited with code {code}{signal} {when}: {LastError(worker.LogFile)} (log: {worker.LogFile})"), joined);
             return;
         }
 
@@ -300,12 +302,13 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         }
     }
 
-    private void Fail(Worker worker, string reason)
+    private void Fail(Worker worker, string reason, bool afterJoining = false)
     {
         lock (_gate)
         {
             worker.State = ProviderNodeState.Failed;
             worker.FailureReason = reason;
+            worker.FailedAfterJoining = afterJoining;
             worker.Since = _time.GetUtcNow();
         }
 
@@ -332,7 +335,9 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         }
     }
 
-    /// <summary>The log's last "error:" line, else its last non-empty line, shortened; "(empty log)" when there is none.</summary>
+    /// <summary>The log's last error line (a CLI "error: " line, a logged "fail:" or "crit:" entry, or .NET's "Unhandled
+    /// exception."), shortened; "no error in its log" when there is none (a node killed by a signal logs none), "(no
+    /// log)" when it cannot be read.</summary>
     internal static string LastError(string logFile)
     {
         string[] lines;
@@ -345,16 +350,19 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
             return "(no log)";
         }
 
-        var line = lines.LastOrDefault(l => l.StartsWith("error: ", StringComparison.Ordinal))
-            ?? lines.LastOrDefault(l => l.Trim().Length > 0);
+        var line = lines.LastOrDefault(IsErrorLine);
         if (line is null)
         {
-            return "(empty log)";
+            return "no error in its log";
         }
 
         line = line.Trim();
         return line.Length > 300 ? line[..300] + "..." : line;
     }
+
+    private static bool IsErrorLine(string line) =>
+        line.StartsWith("error: ", StringComparison.Ordinal) || line.StartsWith("Unhandled exception.", StringComparison.Ordinal)
+        || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal);
 
     private sealed class Worker(Process process, string nodeType, int port, int nodePort, string nodeAddress, string logFile, DateTimeOffset started)
     {
@@ -387,6 +395,8 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
 
         public bool Terminated { get; set; }
 
-        public ProviderNode ToNode() => new(Id, NodeType, State, NodeAddress, FailureReason, Since, Address);
+        public bool FailedAfterJoining { get; set; }
+
+        public ProviderNode ToNode() => new(Id, NodeType, State, NodeAddress, FailureReason, Since, Address, FailedAfterJoining);
     }
 }

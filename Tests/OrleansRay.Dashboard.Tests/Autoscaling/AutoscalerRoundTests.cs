@@ -172,6 +172,25 @@ public sealed class AutoscalerRoundTests
     }
 
     [Fact]
+    public async Task A_node_that_died_after_joining_is_replaced_in_the_next_round_without_the_backoff()
+    {
+        _head.Rows[0] = Row(HeadId, Res(1), ResourceSet.Empty, Demand(Res(1, ("accel", 1)), 1));
+        await _autoscaler.RunRoundAsync(default);
+        var first = Assert.Single(_provider.Launched);
+
+        // It joined, then was killed (kill -9): the demand it served is back at the head.
+        _provider.Fail(first.Id, "the node exited with code 137 (killed by signal 9) after joining the cluster: no error in its log", afterJoining: true);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var status = await _autoscaler.RunRoundAsync(default);
+
+        Assert.Equal(2, _provider.Launched.Count);
+        Assert.Equal("broken", _provider.Launched[1].NodeType);
+        Assert.Contains(first.Id, _provider.Terminated);
+        Assert.Contains("killed by signal 9", Assert.Single(status.RecentFailures).FailureReason, StringComparison.Ordinal);
+        Assert.Single(_log.Lines, l => l.Contains("died after joining", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_infeasible_demand_launches_nothing_is_reported_and_logged_once()
     {
         _head.Rows[0] = Row(HeadId, Res(1), ResourceSet.Empty, Demand(Res(64), 1));
@@ -249,8 +268,8 @@ public sealed class AutoscalerRoundTests
             return node;
         }
 
-        public void Fail(string id, string reason) =>
-            _nodes[id] = _nodes[id] with { State = ProviderNodeState.Failed, FailureReason = reason, Since = time.GetUtcNow() };
+        public void Fail(string id, string reason, bool afterJoining = false) =>
+            _nodes[id] = _nodes[id] with { State = ProviderNodeState.Failed, FailureReason = reason, Since = time.GetUtcNow(), FailedAfterJoining = afterJoining };
 
         public Task<IReadOnlyList<ProviderNode>> LaunchAsync(NodeTypeConfig nodeType, int count, CancellationToken cancellationToken)
         {

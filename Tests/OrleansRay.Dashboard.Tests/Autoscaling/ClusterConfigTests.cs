@@ -48,6 +48,25 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
+    public void A_head_given_zero_CPUs_is_started_with_none_not_with_its_machines()
+    {
+        // Ray users keep work off the head with resources: {CPU: 0}; a ResourceSet keeps no zero amount, so the 0 must
+        // still reach the start arguments (a reviewer's head got every CPU, and Train ranks landed on it).
+        var config = ClusterConfigLoader.Parse("""
+            cluster_name: z
+            provider: {type: local}
+            head_node_type: head
+            available_node_types:
+              head: {resources: {CPU: 0, GPU: 0}}
+              worker: {resources: {CPU: 1, memory: 0}}
+            """, File);
+
+        Assert.Equal(["--num-cpus", "0", "--num-gpus", "0"], config.HeadType.StartArguments());
+        Assert.Equal(["--num-cpus", "1", "--memory", "0"], Assert.Single(config.WorkerTypes).StartArguments());
+        Assert.Empty(ClusterConfigLoader.Parse(Good.Replace("resources: {CPU: 1}", "{}", StringComparison.Ordinal), File).HeadType.StartArguments());
+    }
+
+    [Fact]
     public void Defaults_are_Rays_and_the_kubernetes_provider_gets_its_fields()
     {
         var config = ClusterConfigLoader.Parse("""

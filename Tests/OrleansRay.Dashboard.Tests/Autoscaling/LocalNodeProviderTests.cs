@@ -108,6 +108,22 @@ public sealed class LocalNodeProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_failure_reason_quotes_an_error_line_of_the_log_never_an_ordinary_one()
+    {
+        var log = Path.Combine(Directory.CreateDirectory(Session).FullName, "quote.log");
+        // A node killed by a signal logs nothing of it: its last line is ordinary, and must not read as the cause.
+        File.WriteAllLines(log, ["2026-12-07 11:12:40.001 info: OrleansRay.Node.NodeRuntime[0] Node started", "2026-12-07 11:12:45.747 info: OrleansRay.Node.NodeRuntime[0] Loaded job code bb0eb35b8f49"]);
+        Assert.Equal("no error in its log", LocalNodeProvider.LastError(log));
+
+        File.AppendAllLines(log, ["2026-12-07 11:12:46.000 fail: OrleansRay.Node.NodeRuntime[0] The store could not map its arena", "2026-12-07 11:12:47.000 info: later"]);
+        Assert.Equal("2026-12-07 11:12:46.000 fail: OrleansRay.Node.NodeRuntime[0] The store could not map its arena", LocalNodeProvider.LastError(log));
+
+        File.AppendAllLines(log, ["Unhandled exception. System.InvalidOperationException: boom"]);
+        Assert.Equal("Unhandled exception. System.InvalidOperationException: boom", LocalNodeProvider.LastError(log));
+        Assert.Equal("(no log)", LocalNodeProvider.LastError(Path.Combine(Session, "missing.log")));
+    }
+
+    [Fact]
     public async Task Disposing_stops_every_worker_and_launching_several_gives_each_its_own_ports()
     {
         var provider = Provider(JoiningScript);
