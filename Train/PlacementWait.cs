@@ -31,15 +31,16 @@ internal static class PlacementWait
 
         if (attempt > 0)
         {
-            await WaitForLiveBundlesAsync(ray, group, attempt, progress, cancellationToken).ConfigureAwait(false);
+            await WaitForLiveBundlesAsync(ray, group, scaling, attempt, progress, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>After a node died the group may still say CREATED with a bundle on that node until the cluster notices
     /// and reserves the bundle again elsewhere (RESCHEDULING, then CREATED). A worker created meanwhile would be sent to
     /// the dead node's bundle and wait for good, so a restart waits until every bundle is on a live node, reporting
-    /// what it waits for every <see cref="ReportEvery"/>, and refreshes the handle's view of the bundles' nodes.</summary>
-    private static async Task WaitForLiveBundlesAsync(IRay ray, PlacementGroup group, int attempt, Action<TrainProgress> progress, CancellationToken cancellationToken)
+    /// what it waits for every <see cref="ReportEvery"/> (infeasible, as <see cref="DescribeAsync"/> judges it, when the
+    /// live nodes can never hold the group), and refreshes the handle's view of the bundles' nodes.</summary>
+    private static async Task WaitForLiveBundlesAsync(IRay ray, PlacementGroup group, ScalingConfig scaling, int attempt, Action<TrainProgress> progress, CancellationToken cancellationToken)
     {
         var filter = StateListOptions.Where($"placement_group_id={group.Id:N}");
         var nextReport = DateTime.UtcNow + ReportEvery;
@@ -56,7 +57,8 @@ internal static class PlacementWait
             if (DateTime.UtcNow >= nextReport)
             {
                 var where = row is null ? "not listed yet" : $"{row.State}, bundles on {string.Join(", ", row.BundleNodes.Select(n => n.Length == 0 ? "(none)" : alive.Contains(n) ? n : n + " (dead)"))}";
-                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, $"Waiting for the placement group's bundles to be reserved again on live nodes ({where})."));
+                var (message, infeasible) = await DescribeAsync(ray, scaling).ConfigureAwait(false);
+                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, $"The placement group's bundles are being reserved again on live nodes ({where}). {message}", IsInfeasible: infeasible));
                 nextReport = DateTime.UtcNow + ReportEvery;
             }
 

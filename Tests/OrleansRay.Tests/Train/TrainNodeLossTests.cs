@@ -52,6 +52,54 @@ public sealed class TrainNodeLossTests : IAsyncLifetime
         Assert.Equal(new[] { 1.0, 2.0 }, failed.Result!.MetricsHistory.Select(m => m["epoch"]));
     }
 
+    [Fact]
+    public async Task A_restart_the_live_nodes_cannot_hold_reports_infeasible_and_goes_on_when_a_node_joins()
+    {
+        // Two nodes of 1 CPU, two workers STRICT_SPREAD: after one node goes, the one left can never hold both bundles.
+        await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null));
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = cluster.Address, AuthToken = cluster.AuthToken });
+        using var storage = new TempStorage();
+        var started = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondReport = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var infeasible = new TaskCompletionSource<TrainProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var progress = new Progress<TrainProgress>(p =>
+        {
+            if (p.Kind == TrainProgressKind.WorkersStarted && p.Attempt == 0)
+            {
+                started.TrySetResult(p.WorkerNodes!);
+            }
+            else if (p.Kind == TrainProgressKind.Reported && p.Iteration == 2)
+            {
+                secondReport.TrySetResult();
+            }
+            else if (p.Kind == TrainProgressKind.PlacementPending && p.Attempt == 1 && p.IsInfeasible)
+            {
+                infeasible.TrySetResult(p);
+            }
+        });
+        var trainer = new DataParallelTrainer<EpochsConfig>(
+            TrainLoops.Epochs,
+            new EpochsConfig(Epochs: 4, FailAtEpoch: 3, Gate: $"node-loss-{Guid.NewGuid():N}"),
+            new ScalingConfig { NumWorkers = 2, PlacementStrategy = PlacementStrategy.StrictSpread },
+            new RunConfig { StoragePath = storage.Path, Name = "node-loss-infeasible", FailureConfig = new FailureConfig { MaxFailures = 1 }, Progress = progress });
+
+        var fit = trainer.FitAsync(ray);
+        var nodes = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await secondReport.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var gateway = cluster.Nodes[0].NodeId.Value;
+        await cluster.StopNodeAsync(cluster.Nodes.Single(n => n.NodeId.Value == nodes.First(node => node != gateway)));
+
+        // A reviewer's restart said "not infeasible" here while the node's log said the live nodes could never hold it.
+        var pending = await infeasible.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("have {CPU: 1}", pending.Message, StringComparison.Ordinal);
+        Assert.Contains("infeasible until nodes with more resources join", pending.Message, StringComparison.Ordinal);
+
+        await cluster.AddNodeAsync(1);
+        var result = await fit.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(2, result.Attempts);
+        Assert.Equal(new[] { 1.0, 2.0, 3.0, 4.0 }, result.MetricsHistory.Select(m => m["epoch"]));
+    }
+
     /// <summary>Runs 4 epochs on 2 workers; in attempt 0 the loops wait at a gate before epoch 3, and the node of a worker
     /// that is not the driver's gateway node stops there.</summary>
     private async Task<(TrainResult? Result, Exception? Error, int KilledRank, IReadOnlyCollection<TrainProgress> Events)> RunAndLoseANodeAsync(int maxFailures)
