@@ -204,7 +204,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             }
 
             throw new RayException(
-                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address: it is the head's client (gateway) port, its --port (default 30000; `orleansray status` prints it), not a node's --node-port nor the dashboard's URL.{(credentials is null ? " Insecure = true connects without TLS: a cluster started without --insecure refuses that; give its auth token instead." : string.Empty)}",
+                $"No OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Start one with `orleansray start --head`, or check the address: it is the head's client (gateway) port, its --port (default 30000; `orleansray status` prints it), not a node's --node-port nor the dashboard's URL. A silo an application hosts with UseOrleansRay takes drivers only when its ServiceId and ClusterId are both \"{ClusterId}\" (its log warns at start when they are not).{(credentials is null ? " Insecure = true connects without TLS: a cluster started without --insecure refuses that; give its auth token instead." : string.Empty)}",
                 ex);
         }
         finally

@@ -30,6 +30,7 @@ internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISilo
     private async Task OnActiveAsync(CancellationToken cancellationToken)
     {
         _runtime.NodeId = new NodeId(_silo.SiloAddress.ToParsableString());
+        WarnWhenDriversCannotConnect();
         _runtime.StartTaskChannel(_silo.SiloAddress.Endpoint.Address);
         _runtime.JoinCluster();
         await _runtime.Cluster.Refresh.RefreshAsync().ConfigureAwait(false);
@@ -64,6 +65,24 @@ internal sealed partial class NodeRuntimeLifecycle : ILifecycleParticipant<ISilo
         // Jobs' working dirs are copies the node made for the job code it ran: they go with the node.
         _runtime.Code?.RemoveWorkingDirs();
     }
+
+    /// <summary>Connected drivers and the <c>orleansray</c> CLI connect as Orleans clients of the cluster named
+    /// <see cref="ConnectedCluster.ClusterId"/> (service and cluster id); an application's silo hosted under other ids
+    /// (<c>UseLocalhostClustering()</c> gives "dev") runs its own driver and tasks but refuses theirs, which only see a
+    /// time-out. Said once at start, where the application's operator reads it; not by an embedded node (a cluster of
+    /// its own for its one driver) nor a CLI node (which uses those ids).</summary>
+    private void WarnWhenDriversCannotConnect()
+    {
+        if (!_runtime.Options.StartedAsHead
+            && _services.GetService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>()?.Value is { } cluster
+            && (cluster.ClusterId != ConnectedCluster.ClusterId || cluster.ServiceId != ConnectedCluster.ClusterId))
+        {
+            LogForeignClusterIds(_logger, cluster.ServiceId, cluster.ClusterId, ConnectedCluster.ClusterId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This silo's Orleans ServiceId is '{ServiceId}' and ClusterId '{ClusterId}': connected drivers (RayOptions.Address) and the orleansray CLI connect to a cluster whose both ids are '{Expected}', so they cannot reach it (they time out). To let them, configure silo.Configure<ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (\"{Expected}\", \"{Expected}\")); the host's own IRay works either way")]
+    private static partial void LogForeignClusterIds(ILogger logger, string serviceId, string clusterId, string expected);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Waking the head's code package references failed ({ErrorType}: {Reason}); the next driver that ships code wakes them")]
     private static partial void LogWakeFailed(ILogger logger, string errorType, string reason);

@@ -22,6 +22,7 @@ namespace OrleansRay.Actors;
 /// </remarks>
 [KeepAlive]
 [Placement.ActorHostPlacement]
+[GrainType("orleansray.actorhost")] // not Orleans' default "actorhost": an application grain class of that name would clash (hosting)
 internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationParticipant
 {
     private readonly ActorMailbox _mailbox;

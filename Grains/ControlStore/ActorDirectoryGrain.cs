@@ -9,6 +9,7 @@ namespace OrleansRay.ControlStore;
 /// head and writes through to the cluster's grain storage, so a restarted head on PostgreSQL finds its detached actors.</summary>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.actordirectory")] // not Orleans' default "actordirectory": an application grain class of that name would clash (hosting)
 internal sealed partial class ActorDirectoryGrain : Grain, IActorDirectoryGrain
 {
     private readonly PersistedRows<Dictionary<string, ActorInfo>> _stored;

@@ -9,6 +9,7 @@ namespace OrleansRay.ControlStore;
 /// namespaces.</summary>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.actornamespaces")] // not Orleans' default "actornamespaces": an application grain class of that name would clash (hosting)
 internal sealed class ActorNamespacesGrain : Grain, IActorNamespacesGrain
 {
     private readonly PersistedRows<List<string>> _stored;

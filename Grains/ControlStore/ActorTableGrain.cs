@@ -51,6 +51,7 @@ public sealed class ActorTableRows
 /// authoritative.</remarks>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.actortable")] // not Orleans' default "actortable": an application grain class of that name would clash (hosting)
 internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
 {
     private readonly PersistedRows<ActorTableRows> _stored;

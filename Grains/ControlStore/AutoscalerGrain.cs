@@ -7,6 +7,7 @@ namespace OrleansRay.ControlStore;
 /// loop; requested resources are lost with the head, as Ray's are with its GCS when not fault tolerant.</summary>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.autoscaler")] // not Orleans' default "autoscaler": an application grain class of that name would clash (hosting)
 internal sealed class AutoscalerGrain : Grain, IAutoscalerGrain
 {
     private IReadOnlyList<ResourceSet> _requested = [];

@@ -8,6 +8,7 @@ namespace OrleansRay.ControlStore;
 /// <remarks>Not kept alive: an idle blob deactivates (its bytes leave the head's memory) and is read from grain storage
 /// again when a node asks. With in-memory storage the bytes stay in the storage provider's memory on the head.</remarks>
 [HeadPlacement]
+[GrainType("orleansray.codeblob")] // not Orleans' default "codeblob": an application grain class of that name would clash (hosting)
 internal sealed partial class CodeBlobGrain : Grain, ICodeBlobGrain
 {
     private readonly IPersistentState<CodeBlobState> _state;

@@ -16,6 +16,7 @@ namespace OrleansRay.ControlStore;
 /// collection never runs between a driver's reference and its upload.</para>
 /// </remarks>
 [HeadPlacement]
+[GrainType("orleansray.codepackagereferences")] // not Orleans' default "codepackagereferences": an application grain class of that name would clash (hosting)
 internal sealed partial class CodePackageReferencesGrain : Grain, ICodePackageReferencesGrain
 {
     private readonly PersistedRows<CodePackageTable> _stored;

@@ -7,6 +7,7 @@ namespace OrleansRay.ControlStore;
 /// <summary>The job table; see <see cref="IJobTableGrain"/>. Bounded: keeps the newest <see cref="MaxJobs"/> rows.</summary>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.jobtable")] // not Orleans' default "jobtable": an application grain class of that name would clash (hosting)
 internal sealed partial class JobTableGrain : Grain, IJobTableGrain
 {
     /// <summary>Finished jobs beyond this many are forgotten, oldest first (the head must not grow without bound).</summary>

@@ -11,6 +11,7 @@ namespace OrleansRay.ControlStore;
 /// </remarks>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.nodetable")] // not Orleans' default "nodetable": an application grain class of that name would clash (hosting)
 internal sealed class NodeTableGrain : Grain, INodeTableGrain
 {
     private readonly IPersistentState<NodeTableState> _state;

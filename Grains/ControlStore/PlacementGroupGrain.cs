@@ -23,6 +23,7 @@ namespace OrleansRay.ControlStore;
 /// the row back and its timer keeps placing and watching the bundles.</para>
 /// </remarks>
 [HeadPlacement]
+[GrainType("orleansray.placementgroup")] // not Orleans' default "placementgroup": an application grain class of that name would clash (hosting)
 internal sealed partial class PlacementGroupGrain : Grain, IPlacementGroupGrain
 {
     /// <summary>How often a pending group tries again, and a created one checks its nodes: about the node table's own

@@ -11,6 +11,7 @@ namespace OrleansRay.ControlStore;
 /// makes two concurrent creations of one name end with one winner.</remarks>
 [HeadPlacement]
 [KeepAlive]
+[GrainType("orleansray.placementgroupname")] // not Orleans' default "placementgroupname": an application grain class of that name would clash (hosting)
 internal sealed class PlacementGroupNameGrain : Grain, IPlacementGroupNameGrain
 {
     private readonly PersistedRows<Dictionary<string, Guid>> _stored;

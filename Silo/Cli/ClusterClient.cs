@@ -154,7 +154,7 @@ internal sealed class ClusterClient : IAsyncDisposable
                 throw handshake.SawForeignKey ? CliException.Usage($"cannot connect to {address}: {why}.") : new CliException($"cannot connect to {address}: {why}.");
             }
 
-            throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one.{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");
+            throw new CliException($"no OrleansRay cluster answers at {address} ({ex.GetBaseException().Message.TrimEnd('.')}). Is it running? `orleansray start --head` starts one; a silo an application hosts with UseOrleansRay answers only with ServiceId and ClusterId \"orleansray\" (its log warns at start otherwise).{(credentials is null ? " With --insecure: a cluster started without --insecure refuses plain connections; give its auth token instead." : string.Empty)}");
         }
 
         finally

@@ -60,7 +60,7 @@ public sealed class UseOrleansRayTests
         }
 
         // The driver is a job of the cluster, embedded in the node's process.
-        var jobs = app.Services.GetRequiredService<IGrainFactory>().GetGrain<IJobTableGrain>(0);
+        var jobs = app.Services.GetRequiredService<IGrainFactory>().GetGrain<OrleansRay.Grains.IJobTableGrain>(0);
         await Eventually.TrueAsync(
             async () => (await jobs.ListAsync()).Any(j => j.Embedded && j.State == JobState.Running && j.Namespace == "default"),
             Deadline,
@@ -139,16 +139,64 @@ public sealed class UseOrleansRayTests
 
     /// <summary>A plain Generic Host whose silo is an application's (localhost clustering on free ports) plus
     /// OrleansRay.</summary>
-    private static IHost BuildHost(Action<RayNodeOptions> configure, Action<IServiceCollection>? services = null)
+    [Fact]
+    public async Task Application_grains_named_as_OrleansRays_own_are_hosted_beside_them()
+    {
+        // Before OrleansRay's grains had names of their own, an application's JobTableGrain failed the silo's start
+        // ("An entry with the key jobtable is already present"), a reviewer's first try.
+        await using var app = new TestHost(BuildHost(node => node.NumCpus = 1));
+        await app.StartAsync();
+        var grains = app.Services.GetRequiredService<IGrainFactory>();
+
+        Assert.Equal("the application's job table", await grains.GetGrain<IJobTableGrain>(0).DescribeAsync());
+        Assert.Equal(3, await grains.GetGrain<IAutoscalerGrain>(0).TargetAsync());
+        var ray = app.Services.GetRequiredService<IRay>();
+        Assert.Equal(9, await ray.Task(TestFunctions.Square, 3).Remote());
+        await Eventually.TrueAsync(
+            async () => (await grains.GetGrain<OrleansRay.Grains.IJobTableGrain>(0).ListAsync()).Any(j => j.Embedded && j.State == JobState.Running),
+            Deadline,
+            "OrleansRay's own job table lists the application's driver");
+    }
+
+    [Fact]
+    public async Task A_silo_whose_cluster_ids_drivers_cannot_join_says_so_at_start_and_one_whose_ids_they_join_does_not()
+    {
+        // A reviewer's hosted silo (UseLocalhostClustering: ClusterId "dev") timed out every connected driver and CLI
+        // command with only "no OrleansRay cluster answers" to go on.
+        var foreign = new RecordingLoggerProvider();
+        await using (var app = new TestHost(BuildHost(node => node.NumCpus = 1, logs: foreign)))
+        {
+            await app.StartAsync();
+        }
+
+        var warning = Assert.Single(foreign.Warnings("connected drivers (RayOptions.Address) and the orleansray CLI connect to a cluster whose both ids are 'orleansray'"));
+        Assert.Contains("ServiceId is 'use-orleansray'", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("silo.Configure<ClusterOptions>", warning.Message, StringComparison.Ordinal);
+
+        var joinable = new RecordingLoggerProvider();
+        await using (var app = new TestHost(BuildHost(node => node.NumCpus = 1, logs: joinable, clusterId: "orleansray")))
+        {
+            await app.StartAsync();
+        }
+
+        Assert.Empty(joinable.Warnings("connected drivers (RayOptions.Address)"));
+    }
+
+    private static IHost BuildHost(Action<RayNodeOptions> configure, Action<IServiceCollection>? services = null, RecordingLoggerProvider? logs = null, string? clusterId = null)
     {
         // Development, as while writing an application: the container checks every registration when it is built.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Development });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(TestPorts.Free(), TestPorts.Free(), serviceId: "use-orleansray", clusterId: UniqueClusterId());
+            silo.UseLocalhostClustering(TestPorts.Free(), TestPorts.Free(), serviceId: clusterId ?? "use-orleansray", clusterId: clusterId ?? UniqueClusterId());
             silo.UseOrleansRay(configure);
         });
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         services?.Invoke(builder.Services);
         return builder.Build();
     }

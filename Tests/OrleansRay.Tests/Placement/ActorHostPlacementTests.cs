@@ -74,7 +74,7 @@ public sealed class ActorHostPlacementTests
             data[Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey] = hint;
         }
 
-        return new PlacementTarget(GrainId.Create("actorhost", Guid.NewGuid().ToString("N")), data, default, 0);
+        return new PlacementTarget(GrainId.Create("orleansray.actorhost", Guid.NewGuid().ToString("N")), data, default, 0);
     }
 
     /// <summary>A placing silo (<see cref="Local"/>, active) whose compatible silos are <paramref name="silos"/> of the
