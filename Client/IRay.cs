@@ -149,7 +149,8 @@ public interface IRay : IAsyncDisposable
     /// (<see cref="ActorOptions"/>); null for the defaults.</param>
     /// <param name="cancellationToken">Stops waiting for the cluster; the actor may still be created.</param>
     /// <exception cref="ArgumentException"><typeparamref name="TActor"/> is not an interface, has no or several
-    /// implementations, the options are invalid, or the name is taken in its namespace.</exception>
+    /// implementations, its implementation does not derive from <see cref="ActorGrain"/>, the options are invalid, or the
+    /// name is taken in its namespace.</exception>
     Task<TActor> CreateActorAsync<TActor>(ActorOptions? options = null, CancellationToken cancellationToken = default) where TActor : IActor;
 
     /// <summary>Finds a named actor behind a grain interface in <paramref name="namespace"/> (default: this driver's

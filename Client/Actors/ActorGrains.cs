@@ -56,6 +56,14 @@ internal static class ActorGrains
                 "in a project that references Microsoft.Orleans.Sdk (Orleans generates the proxy there).", nameof(TActor), ex);
         }
 
+        if (runtime.GrainFactory is Hosting.ApplicationGrainFactory application && application.NotAnActorGrain(proxy.GetGrainId().Type) is { } plainGrain)
+        {
+            // A plain grain would answer as a grain does, unplaced, ungated and alive after KillAsync.
+            throw new ArgumentException(
+                $"{contract.Name} is implemented by grain class {plainGrain}, which does not derive from ActorGrain: an actor behind a grain interface " +
+                $"is a class deriving from OrleansRay.ActorGrain (public sealed class MyActor : ActorGrain, {contract.Name}).", nameof(TActor));
+        }
+
         var className = contract.FullName ?? contract.Name;
         var data = options.ToData(ray.Namespace);
         if (!string.IsNullOrEmpty(data.Name))

@@ -22,12 +22,14 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
     private readonly IGrainFactory _inner;
     private readonly GrainInterfaceTypeResolver _interfaces;
     private readonly GrainInterfaceTypeToGrainTypeResolver _classes;
+    private readonly GrainPropertiesResolver _properties;
 
-    private ApplicationGrainFactory(IGrainFactory inner, GrainInterfaceTypeResolver interfaces, GrainInterfaceTypeToGrainTypeResolver classes)
+    private ApplicationGrainFactory(IGrainFactory inner, GrainInterfaceTypeResolver interfaces, GrainInterfaceTypeToGrainTypeResolver classes, GrainPropertiesResolver properties)
     {
         _inner = inner;
         _interfaces = interfaces;
         _classes = classes;
+        _properties = properties;
     }
 
     /// <summary>Wraps the grain factory of a silo's or client's services.</summary>
@@ -36,7 +38,17 @@ internal sealed class ApplicationGrainFactory : IGrainFactory
     public static ApplicationGrainFactory Create(IServiceProvider services, IGrainFactory inner) => new(
         inner,
         services.GetRequiredService<GrainInterfaceTypeResolver>(),
-        services.GetRequiredService<GrainInterfaceTypeToGrainTypeResolver>());
+        services.GetRequiredService<GrainInterfaceTypeToGrainTypeResolver>(),
+        services.GetRequiredService<GrainPropertiesResolver>());
+
+    /// <summary>The class name of grain type <paramref name="grainType"/> when the cluster's manifest shows it is not an
+    /// actor grain (it does not derive from <see cref="ActorGrain"/>: its placement is not the actor grains'); null when
+    /// it is one, or the manifest does not know the type.</summary>
+    public string? NotAnActorGrain(GrainType grainType) =>
+        _properties.TryGetGrainProperties(grainType, out var properties)
+        && (!properties.Properties.TryGetValue(WellKnownGrainTypeProperties.PlacementStrategy, out var placement) || placement != nameof(Placement.ActorGrainPlacement))
+            ? properties.Properties.GetValueOrDefault(WellKnownGrainTypeProperties.FullTypeName) ?? grainType.ToString()
+            : null;
 
     /// <summary>The message for an interface no node implements.</summary>
     internal static string NotHostedMessage(Type interfaceType) =>
