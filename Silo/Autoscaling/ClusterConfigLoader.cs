@@ -168,6 +168,7 @@ internal static class ClusterConfigLoader
 
     private static NodeTypeConfig ReadNodeType(YamlFields section, string name, bool isHead, int globalMax)
     {
+        section.RefuseUnknownFirst(TypeFields);
         var (resources, zeros) = ReadResources(section);
         if (!isHead && resources.IsEmpty)
         {

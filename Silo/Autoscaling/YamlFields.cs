@@ -129,12 +129,18 @@ internal sealed partial class YamlFields
     }
 
     /// <summary>Refuses keys of this mapping no reader asked for, listing the ones it knows.</summary>
-    public void RefuseUnknown(IEnumerable<string> known)
+    public void RefuseUnknown(IEnumerable<string> known) => Refuse(known, _asked.Contains);
+
+    /// <summary>As <see cref="RefuseUnknown"/>, before any field is read: a key not in <paramref name="known"/> is
+    /// refused first, so a misspelt field is named as one, not reported as the missing field it was meant to be.</summary>
+    public void RefuseUnknownFirst(IReadOnlyCollection<string> known) => Refuse(known, known.Contains);
+
+    private void Refuse(IEnumerable<string> known, Func<string, bool> isKnown)
     {
         foreach (var (key, _) in _node.Children)
         {
             var name = KeyOf(key);
-            if (!_asked.Contains(name))
+            if (!isKnown(name))
             {
                 throw new ClusterConfigException(_file, key.Start.Line, Join(_path, name), $"unknown field; the fields here are: {string.Join(", ", known)}. Check its spelling and indentation.");
             }

@@ -107,6 +107,7 @@ public sealed class ClusterConfigTests
     [InlineData("  worker:\n    resources: {CPU: 1.5}\n", 10, "available_node_types.worker.resources.CPU", "CPU is 1.5; a node offers a whole number of CPUs (orleansray start --num-cpus), e.g. 2.")]
     [InlineData("  worker:\n    resources: {CPU: 2, GPU: 0.5}\n", 10, "available_node_types.worker.resources.GPU", "GPU is 0.5; a node offers a whole number of GPUs (orleansray start --num-gpus), e.g. 1.")]
     [InlineData("  worker:\n    min_workers: 1\n", 10, "available_node_types.worker.resources", "needs its resources")]
+    [InlineData("  worker:\n    resorces: {CPU: 1}\n", 10, "available_node_types.worker.resorces", "unknown field; the fields here are: resources, min_workers")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {num-cpus: 4}\n", 11, "available_node_types.worker.start_options.num-cpus", "put the amount under resources")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {port: 4000}\n", 11, "available_node_types.worker.start_options.port", "set by the autoscaler for each worker")]
     [InlineData("  worker:\n    resources: {CPU: 2}\n    start_options: {task-channel-port: 4001}\n", 11, "available_node_types.worker.start_options.task-channel-port", "set by the autoscaler for each worker")]
