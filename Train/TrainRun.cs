@@ -275,6 +275,10 @@ internal sealed class TrainRun
             var (failedRank, exception) = root;
             var what = exception switch
             {
+                // Lost with its node: the runtime's advice on MaxTaskRetries and MaxRestarts is not the user's to follow
+                // (Train creates its workers and restarts the group itself, by FailureConfig.MaxFailures).
+                ActorDiedException when exception.Message.Contains(" died while this call ", StringComparison.Ordinal) =>
+                    $"the worker of rank {failedRank} (node {group.Nodes[failedRank]}) died with its node, which left the cluster while the loop ran there",
                 ActorDiedException => $"the worker of rank {failedRank} (node {group.Nodes[failedRank]}) died: {exception.Message}",
                 RayTaskException task => $"the train loop of rank {failedRank} (node {group.Nodes[failedRank]}) threw {task.OriginalExceptionType}: {task.OriginalMessage}",
                 _ => $"rank {failedRank} (node {group.Nodes[failedRank]}) failed: {exception.Message}",
