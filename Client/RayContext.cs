@@ -146,15 +146,15 @@ public static class RayContext
     /// the work that submitted it). In a task or actor method, and in the driver (its job's). Empty outside any job.</summary>
     /// <remarks>Nodes run many jobs' code in one process, so these are not in <see cref="Environment"/>; read them here
     /// or with <see cref="GetEnvironmentVariable"/>.</remarks>
-    public static IReadOnlyDictionary<string, string> EnvVars
-    {
-        get
-        {
-            var job = CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars;
-            var own = TaskContext.IsSet ? TaskContext.Current?.Job.EnvVars : (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.Options.DriverEnvVars;
-            return JobScope.Merge(job, own) ?? Empty;
-        }
-    }
+    public static IReadOnlyDictionary<string, string> EnvVars => JobScope.Merge(JobEnvVars, OwnEnvVars) ?? Empty;
+
+    /// <summary>The variables the job's code package carries (a connected driver's job), else null.</summary>
+    private static IReadOnlyDictionary<string, string>? JobEnvVars => CodeScope.Current?.EnvVars ?? NodeRuntime.Current?.Copier.DriverCode?.EnvVars;
+
+    /// <summary>The running task's or actor's own variables (with those of a driver that ships no package), or in driver
+    /// code that driver's; read without making the task's context.</summary>
+    private static IReadOnlyDictionary<string, string>? OwnEnvVars =>
+        TaskContext.IsSet ? TaskContext.CurrentJob?.EnvVars : (NodeRuntime.Current ?? Ray.CurrentDriverRuntime)?.Options.DriverEnvVars;
 
     /// <summary>The folder holding the running job's working dir (Ray's <c>runtime_env.working_dir</c>, from
     /// <see cref="RuntimeEnv.WorkingDir"/> of the driver that started the job), full path: inside a task or actor method
@@ -174,7 +174,8 @@ public static class RayContext
     public static string? GetEnvironmentVariable(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return EnvVars.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+        // Looked up layer by layer: merging the two dictionaries for one read would copy them on every call.
+        return OwnEnvVars?.GetValueOrDefault(name) ?? JobEnvVars?.GetValueOrDefault(name) ?? Environment.GetEnvironmentVariable(name);
     }
 
     private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();

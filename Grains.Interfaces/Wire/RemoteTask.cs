@@ -37,9 +37,10 @@ public sealed record RemoteTask
     /// <summary>The placement group the task runs in (its <see cref="PlacementHint.Group"/> at the owner), for its code
     /// and its children; null when it runs in none. The owner has placed it already: the node only passes it on.</summary>
     [Id(14)] public OrleansRay.Grains.PlacementGroupMembership? Group { get; init; }
-    /// <summary>The environment variables the task's own runtime env sets over its job's (Ray's task-level
-    /// <c>env_vars</c>, merged with those it inherited from the work that submitted it); null for none (almost every
-    /// task). The node runs the task, and the work it submits, with them.</summary>
+    /// <summary>The environment variables the task's runtime env sets over those its job's code package carries (Ray's
+    /// task-level <c>env_vars</c>, merged with those it inherited from the work that submitted it; for a job whose driver
+    /// ships no code package, the job's own variables too, sent with each task); null for none (almost every task). The
+    /// node runs the task, and the work it submits, with them.</summary>
     [Id(15)] public Dictionary<string, string>? EnvVars { get; init; }
     /// <summary>A streaming generator task (Ray's <c>num_returns="streaming"</c>): each item it yields is reported to the
     /// owner as a <see cref="RemoteResult"/> with <see cref="RemoteResult.GeneratorItem"/> set, then its return object

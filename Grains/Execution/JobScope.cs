@@ -28,38 +28,52 @@ internal sealed class JobScope
     /// <summary>The job's namespace; null for the node's default.</summary>
     public string? Namespace { get; }
 
-    /// <summary>The variables the work's own runtime env sets, over its job's (Ray's task- and actor-level
-    /// <c>env_vars</c>, merged with those of the work that submitted it); null when it sets none (almost all work). Never
-    /// empty, never changed once the scope is made.</summary>
+    /// <summary>The variables the work's runtime env sets over those its job's code package carries (Ray's task- and
+    /// actor-level <c>env_vars</c>, merged with those of the work that submitted it; for the work of a driver that ships
+    /// no package, an embedded one or a connected one with <c>ShipCode</c> off, the job's own variables too); null when
+    /// there are none (almost all work). Never empty, never changed once the scope is made.</summary>
     public IReadOnlyDictionary<string, string>? EnvVars { get; }
 
     /// <summary>The scope of <paramref name="driver"/>'s job in <paramref name="namespace"/> with the runtime env's
-    /// <paramref name="envVars"/> (null or empty: none): a recent equal one, or a new one (which becomes recent). The
-    /// variables must not change afterwards. Safe from any thread.</summary>
+    /// <paramref name="envVars"/> (null or empty: none). Without variables: a recent equal scope, or a new one (which
+    /// becomes recent). With them: the scope made before for this same dictionary (an actor's calls pass its options'
+    /// dictionary every time), else a new one; such scopes never enter the recent ones, so work with variables of its
+    /// own (a RANK per task) does not push out the plain scopes every other task shares. The variables must not change
+    /// afterwards. Safe from any thread.</summary>
     public static JobScope For(WorkerId driver, string? @namespace, IReadOnlyDictionary<string, string>? envVars = null)
     {
-        if (envVars is { Count: 0 })
+        if (envVars is { Count: > 0 })
         {
-            envVars = null;
+            if (WithVariables.TryGetValue(envVars, out var known) && known.Driver == driver && string.Equals(known.Namespace, @namespace, StringComparison.Ordinal))
+            {
+                return known;
+            }
+
+            var scoped = new JobScope(driver, @namespace, envVars);
+            WithVariables.AddOrUpdate(envVars, scoped);
+            return scoped;
         }
 
-        if (driver == default && @namespace is null && envVars is null)
+        if (driver == default && @namespace is null)
         {
             return None;
         }
 
         foreach (var recent in Recent)
         {
-            if (recent is not null && recent.Driver == driver && string.Equals(recent.Namespace, @namespace, StringComparison.Ordinal) && SameVariables(recent.EnvVars, envVars))
+            if (recent is not null && recent.Driver == driver && string.Equals(recent.Namespace, @namespace, StringComparison.Ordinal))
             {
                 return recent;
             }
         }
 
-        var scope = new JobScope(driver, @namespace, envVars);
+        var scope = new JobScope(driver, @namespace, null);
         Volatile.Write(ref Recent[(Interlocked.Increment(ref _next) & int.MaxValue) % Recent.Length], scope);
         return scope;
     }
+
+    /// <summary>Scopes with variables, by their dictionary (held weakly: a scope goes with the last work holding it).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyDictionary<string, string>, JobScope> WithVariables = new();
 
     /// <summary>The scope of a task or actor submitted now in <paramref name="namespace"/>: the job of the work running
     /// on this flow (<see cref="TaskContext.CurrentJob"/>), else <paramref name="driver"/>'s, and the runtime env
@@ -102,27 +116,4 @@ internal sealed class JobScope
     /// every scope's are made); null for none.</summary>
     public static Dictionary<string, string>? ForWire(IReadOnlyDictionary<string, string>? envVars) =>
         envVars as Dictionary<string, string> ?? (envVars is null ? null : new Dictionary<string, string>(envVars, StringComparer.Ordinal));
-
-    private static bool SameVariables(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
-    {
-        if (ReferenceEquals(a, b))
-        {
-            return true;
-        }
-
-        if (a is null || b is null || a.Count != b.Count)
-        {
-            return false;
-        }
-
-        foreach (var (name, value) in a)
-        {
-            if (!b.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

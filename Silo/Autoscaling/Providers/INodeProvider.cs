@@ -25,9 +25,10 @@ internal enum ProviderNodeState
 /// <param name="Address">Its client address "HOST:PORT" (the <c>--port</c> it was started with), how <c>status</c>,
 /// <c>list nodes</c> (address), <c>stop</c> and <c>down</c> name a node; null when the provider does not know it (then
 /// <paramref name="NodeAddress"/> is shown).</param>
-/// <param name="FailedAfterJoining">A <see cref="ProviderNodeState.Failed"/> node that had joined the cluster and then
-/// died (killed, crashed): the autoscaler replaces it at once instead of backing off its type, which it does for nodes
-/// that never came up (a bad start option would otherwise relaunch in a tight loop).</param>
+/// <param name="FailedAfterJoining">A <see cref="ProviderNodeState.Failed"/> node that had joined the cluster, ran at
+/// least <see cref="Autoscaler.FailureBackoff"/>, and then died (killed, crashed): the autoscaler replaces it at once
+/// instead of backing off its type, which it does for nodes that never came up or died soon after joining (a bad start
+/// option, or a crash on the first task, would otherwise relaunch in a tight loop).</param>
 internal sealed record ProviderNode(string Id, string NodeType, ProviderNodeState State, string? NodeAddress, string? FailureReason, DateTimeOffset? Since, string? Address = null, bool FailedAfterJoining = false)
 {
     /// <summary>How <c>status</c> names the node: <see cref="Address"/>, else <see cref="NodeAddress"/>.</summary>

@@ -279,8 +279,10 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
             var code = worker.Process.ExitCode;
             var joined = worker.State == ProviderNodeState.Running;
             var when = joined ? "after joining the cluster" : "before joining the cluster";
-            var signal = code > 128 ? string.Create(CultureInfo.InvariantCulture, $" (killed by signal {code - 128})") : string.Empty;
-            Fail(worker, string.Create(CultureInfo.InvariantCulture, $"the node exited with code {code}{signal} {when}: {LastError(worker.LogFile)} (log: {worker.LogFile})"), joined);
+            // Replaced at once only after a good run: one that dies within the back-off of joining (out of memory on its
+            // first task, a --load'ed library crashing) would otherwise be relaunched every round.
+            var ranLong = joined && _time.GetUtcNow() - worker.Since >= Autoscaler.FailureBackoff;
+            Fail(worker, string.Create(CultureInfo.InvariantCulture, $"the node exited with code {code}{Signal(code)} {when}: {LastError(worker.LogFile)} (log: {worker.LogFile})"), ranLong);
             return;
         }
 
@@ -301,6 +303,14 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>" (signal 9, SIGKILL)" for an exit code above 128, as a shell reports a process a signal ended (134 is
+    /// also how .NET exits on an unhandled exception: SIGABRT); empty otherwise.</summary>
+    internal static string Signal(int code) => code switch
+    {
+        <= 128 or > 128 + 64 => string.Empty,
+        _ => string.Create(CultureInfo.InvariantCulture, $" (signal {code - 128}{(code - 128) switch { 6 => ", SIGABRT", 9 => ", SIGKILL", 11 => ", SIGSEGV", 15 => ", SIGTERM", _ => string.Empty }})"),
+    };
 
     private void Fail(Worker worker, string reason, bool afterJoining = false)
     {
@@ -360,9 +370,18 @@ internal sealed class LocalNodeProvider : INodeProvider, IAsyncDisposable
         return line.Length > 300 ? line[..300] + "..." : line;
     }
 
+    /// <summary>A CLI "error: " line, .NET's "Unhandled exception.", or a log entry whose level (after the date and time a
+    /// node's log starts each entry with) is fail or crit.</summary>
     private static bool IsErrorLine(string line) =>
         line.StartsWith("error: ", StringComparison.Ordinal) || line.StartsWith("Unhandled exception.", StringComparison.Ordinal)
-        || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal);
+        || LevelIs(line, "fail: ") || LevelIs(line, "crit: ");
+
+    private static bool LevelIs(string line, string level)
+    {
+        var time = line.IndexOf(' ', StringComparison.Ordinal);
+        var afterTime = time < 0 ? -1 : line.IndexOf(' ', time + 1);
+        return afterTime > 0 && line.AsSpan(afterTime + 1).StartsWith(level, StringComparison.Ordinal);
+    }
 
     private sealed class Worker(Process process, string nodeType, int port, int nodePort, string nodeAddress, string logFile, DateTimeOffset started)
     {

@@ -179,14 +179,14 @@ public sealed class AutoscalerRoundTests
         var first = Assert.Single(_provider.Launched);
 
         // It joined, then was killed (kill -9): the demand it served is back at the head.
-        _provider.Fail(first.Id, "the node exited with code 137 (killed by signal 9) after joining the cluster: no error in its log", afterJoining: true);
+        _provider.Fail(first.Id, "the node exited with code 137 (signal 9, SIGKILL) after joining the cluster: no error in its log", afterJoining: true);
         _time.Advance(TimeSpan.FromSeconds(2));
         var status = await _autoscaler.RunRoundAsync(default);
 
         Assert.Equal(2, _provider.Launched.Count);
         Assert.Equal("broken", _provider.Launched[1].NodeType);
         Assert.Contains(first.Id, _provider.Terminated);
-        Assert.Contains("killed by signal 9", Assert.Single(status.RecentFailures).FailureReason, StringComparison.Ordinal);
+        Assert.Contains("signal 9, SIGKILL", Assert.Single(status.RecentFailures).FailureReason, StringComparison.Ordinal);
         Assert.Single(_log.Lines, l => l.Contains("died after joining", StringComparison.Ordinal));
     }
 

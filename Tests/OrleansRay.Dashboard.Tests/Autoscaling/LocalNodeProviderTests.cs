@@ -108,6 +108,48 @@ public sealed class LocalNodeProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_worker_killed_soon_after_joining_keeps_the_backoff_and_one_killed_after_a_good_run_does_not()
+    {
+        // Joins (pid file), then SIGKILLs itself once the test creates its "die" file: exit code 137.
+        var script = JoiningScript.Replace(
+            "while true; do sleep 0.05; done",
+            $"while [ ! -e '{_root}/die' ]; do sleep 0.05; done; rm -f '{_root}/die'; kill -9 $$",
+            StringComparison.Ordinal);
+        var time = new SteppedTime();
+        Directory.CreateDirectory(Path.Combine(Session, "logs"));
+        var provider = _provider = new LocalNodeProvider(new LocalLaunchSettings(
+            "127.0.0.1:30000", "127.0.0.1:30001", IPAddress.Loopback, Session, new CliPaths(_root), ["/apps/App.dll"], Storage: null, Token: "t0ken",
+            Program: "/bin/sh", ProgramPrefix: ["-c", script, "orleansray"]), time);
+
+        // Dies 1 s after joining (a crash on its first task): not replaced at once, or a crashing type would loop.
+        var first = Assert.Single(await provider.LaunchAsync(WorkerType, 1, default));
+        await UntilAsync(provider, nodes => nodes.SingleOrDefault(n => n.Id == first.Id && n.State == ProviderNodeState.Running));
+        time.Advance(TimeSpan.FromSeconds(1));
+        await File.WriteAllTextAsync(Path.Combine(_root, "die"), "now");
+        var soon = await UntilAsync(provider, nodes => nodes.SingleOrDefault(n => n.Id == first.Id && n.State == ProviderNodeState.Failed));
+        Assert.False(soon.FailedAfterJoining);
+        Assert.StartsWith("the node exited with code 137 (signal 9, SIGKILL) after joining the cluster: no error in its log", soon.FailureReason, StringComparison.Ordinal);
+
+        // Dies after a run longer than the back-off (a kill -9 of a working node): replaced at once.
+        var second = Assert.Single(await provider.LaunchAsync(WorkerType, 1, default));
+        await UntilAsync(provider, nodes => nodes.SingleOrDefault(n => n.Id == second.Id && n.State == ProviderNodeState.Running));
+        time.Advance(Autoscaler.FailureBackoff + TimeSpan.FromSeconds(1));
+        await File.WriteAllTextAsync(Path.Combine(_root, "die"), "now");
+        var later = await UntilAsync(provider, nodes => nodes.SingleOrDefault(n => n.Id == second.Id && n.State == ProviderNodeState.Failed));
+        Assert.True(later.FailedAfterJoining);
+    }
+
+    /// <summary>A clock that moves only when the test says (the provider reads it for how long a worker ran).</summary>
+    private sealed class SteppedTime : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+
+    [Fact]
     public void The_failure_reason_quotes_an_error_line_of_the_log_never_an_ordinary_one()
     {
         var log = Path.Combine(Directory.CreateDirectory(Session).FullName, "quote.log");
