@@ -58,7 +58,10 @@ internal static class PlacementWait
             {
                 var where = row is null ? "not listed yet" : $"{row.State}, bundles on {string.Join(", ", row.BundleNodes.Select(n => n.Length == 0 ? "(none)" : alive.Contains(n) ? n : n + " (dead)"))}";
                 var (message, infeasible) = await DescribeAsync(ray, scaling).ConfigureAwait(false);
-                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, $"The placement group's bundles are being reserved again on live nodes ({where}). {message}", IsInfeasible: infeasible));
+                var why = infeasible
+                    ? message
+                    : "The live nodes can hold them: a bundle of a node that died is reserved again once the cluster has declared that node dead.";
+                progress(new TrainProgress(TrainProgressKind.PlacementPending, attempt, $"The placement group's bundles are being reserved again on live nodes ({where}). {why}", IsInfeasible: infeasible));
                 nextReport = DateTime.UtcNow + ReportEvery;
             }
 

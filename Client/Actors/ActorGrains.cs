@@ -60,8 +60,8 @@ internal static class ActorGrains
         {
             // A plain grain would answer as a grain does, unplaced, ungated and alive after KillAsync.
             throw new ArgumentException(
-                $"{contract.Name} is implemented by grain class {plainGrain}, which does not derive from ActorGrain: an actor behind a grain interface " +
-                $"is a class deriving from OrleansRay.ActorGrain (public sealed class MyActor : ActorGrain, {contract.Name}).", nameof(TActor));
+                $"{contract.Name} is implemented by grain class {plainGrain}, which does not derive from ActorGrain (or overrides its placement): an actor " +
+                $"behind a grain interface is a class deriving from OrleansRay.ActorGrain, placed as ActorGrain places it (public sealed class MyActor : ActorGrain, {contract.Name}).", nameof(TActor));
         }
 
         var className = contract.FullName ?? contract.Name;

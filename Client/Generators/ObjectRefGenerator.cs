@@ -193,7 +193,7 @@ public readonly struct StreamingTaskCall<T>
             options.ToExceptionRetry(),
             options.Name,
             _ray.Namespace,
-            options.EnvVars.Count > 0 ? options.EnvVars : null,
+            options.EnvVarsIfAny,
             placement,
             Math.Max(0, options.GeneratorBackpressureNumObjects));
         return new ObjectRefGenerator<T>(stream, runtime.WorkerId, runtime.Reader);

@@ -128,7 +128,8 @@ public sealed class ActorOptions
     /// <see cref="RayContext.EnvVars"/>), for its whole life and across restarts, and the tasks and actors they submit
     /// inherit them. They are not the node process's environment (ADR 0008). A name that is empty or holds '=', or a
     /// null value, is refused with <see cref="ArgumentException"/> at <c>Remote()</c>; an actor behind a grain interface
-    /// (<c>CreateActorAsync</c>) refuses any: its methods run as grain calls, outside any task.</remarks>
+    /// (<c>CreateActorAsync</c>) refuses any, and does not inherit those of the task creating it: its methods run as grain
+    /// calls, outside any task, and see the job's only.</remarks>
     public Dictionary<string, string> EnvVars { get; } = new(StringComparer.Ordinal);
 
     /// <summary>A copy whose dictionaries are its own (a new option must be added here too).</summary>

@@ -49,7 +49,13 @@ public sealed class TaskOptions
     /// <see cref="RayContext.EnvVars"/>) and the tasks and actors it submits inherit them, each able to set its own over
     /// them. Nodes run many jobs in one process, so they are not the process's environment (ADR 0008). A name that is
     /// empty or holds '=', or a null value, is refused with <see cref="ArgumentException"/> at <c>Remote()</c>.</remarks>
-    public Dictionary<string, string> EnvVars { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> EnvVars => _envVars ??= new(StringComparer.Ordinal);
+
+    /// <summary>Made on first use: most options set no variables, and options made per call should not pay for them.</summary>
+    private Dictionary<string, string>? _envVars;
+
+    /// <summary>The variables set, or null when none are (without making the dictionary).</summary>
+    internal Dictionary<string, string>? EnvVarsIfAny => _envVars is { Count: > 0 } vars ? vars : null;
 
     /// <summary>A name shown in errors and the dashboard. Default: the function's name.</summary>
     public string? Name { get; set; }
@@ -106,7 +112,10 @@ public sealed class TaskOptions
         }
 
         CheckRetryExceptionTypes();
-        RuntimeEnv.CheckEnvVars(EnvVars, "TaskOptions.EnvVars", nameof(EnvVars));
+        if (EnvVarsIfAny is { } envVars)
+        {
+            RuntimeEnv.CheckEnvVars(envVars, "TaskOptions.EnvVars", nameof(EnvVars));
+        }
         if (GeneratorBackpressureNumObjects is 0 or < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(GeneratorBackpressureNumObjects), GeneratorBackpressureNumObjects, "TaskOptions.GeneratorBackpressureNumObjects must be >= 1 (or -1 for no bound).");

@@ -88,7 +88,7 @@ public readonly struct TaskCall<TResult>
             name = options.Name;
         }
 
-        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, _ray.Namespace, options is { EnvVars.Count: > 0 } ? options.EnvVars : null, placement, numReturns, out var others);
+        var entry = runtime.SubmitTask(function, args, resources, maxRetries, retryExceptions, name, _ray.Namespace, options?.EnvVarsIfAny, placement, numReturns, out var others);
         return new ReturnRefs(runtime, entry, others);
     }
 

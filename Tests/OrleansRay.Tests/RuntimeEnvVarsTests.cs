@@ -72,6 +72,42 @@ public sealed class RuntimeEnvVarsTests
         Assert.Equal("STAGE=job", await plain.Task(a => a.Now()).Remote());
     }
 
+    /// <summary>A streaming generator: what it sees, then what a child task of it sees.</summary>
+    public static async IAsyncEnumerable<string> Stream()
+    {
+        yield return All();
+        yield return await Ray.Current.Task(All).Remote();
+    }
+
+    /// <summary>A task that creates an actor without variables of its own and one with its own; what each sees.</summary>
+    public static async Task<string> ActorsMadeHere()
+    {
+        var ray = Ray.Current;
+        var inheriting = ray.Actor(() => new EnvActor()).Remote();
+        var own = ray.Actor(() => new EnvActor()).Options(new ActorOptions { EnvVars = { ["STAGE"] = "inner" } }).Remote();
+        return await inheriting.Task(a => a.Now()).Remote() + "|" + await own.Task(a => a.Now()).Remote();
+    }
+
+    [Fact]
+    public async Task Variables_hold_across_an_actors_restart_in_generators_and_for_actors_made_in_a_task()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2 });
+
+        var actor = ray.Actor(() => new EnvActor()).Options(new ActorOptions { MaxRestarts = 1, EnvVars = { ["STAGE"] = "actor" } }).Remote();
+        Assert.Equal("STAGE=actor", await actor.Task(a => a.Constructed()).Remote());
+        await ray.KillAsync(actor, noRestart: false);
+        Assert.Equal("STAGE=actor", await actor.Task(a => a.Constructed()).Remote()); // the restarted instance's constructor
+
+        var seen = new List<string>();
+        await foreach (var item in ray.Task(Stream).Options(new TaskOptions { EnvVars = { ["STAGE"] = "stream" } }).Remote())
+        {
+            seen.Add(await item);
+        }
+
+        Assert.Equal(["STAGE=stream", "STAGE=stream"], seen);
+        Assert.Equal("STAGE=task|STAGE=inner", await ray.Task(ActorsMadeHere).Options(new TaskOptions { EnvVars = { ["STAGE"] = "task" } }).Remote());
+    }
+
     [Fact]
     public async Task Bad_variables_are_refused_at_Remote_naming_the_option()
     {
