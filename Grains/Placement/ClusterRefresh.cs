@@ -89,6 +89,23 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
         var table = _node.GrainFactory.GetGrain<INodeTableGrain>(0);
         var self = _node.CanExecute ? _scheduler.LocalStatus() : null;
         var rows = await table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : _scheduler.ParkedDemands().ToArray()).ConfigureAwait(false);
+        Apply(rows);
+    }
+
+    /// <summary>Exchanges in a row a live node's row may be missing from before the node counts as dead (3 s at the
+    /// refresh period). A row the table shows dead is a death at once (the table takes it from Orleans membership, and a
+    /// dead row never comes back); a row that is merely missing is not proof. A node starting beside a peer once read one
+    /// exchange without the peer's row (a CI run with two CPU burners; the table never drops a row, so the answer came
+    /// from elsewhere, likely a node table activation made while silos were joining), took the peer for dead, and failed
+    /// every later call to the peer's actors while the peer ran on.</summary>
+    internal const int AbsentExchangesForDeath = 10;
+
+    /// <summary>Live nodes missing from the latest exchanges, with how many exchanges in a row they were missing from.</summary>
+    private readonly Dictionary<NodeId, int> _absent = new();
+
+    /// <summary>Acts on the rows of one exchange with the node table (<see cref="RefreshAsync"/>).</summary>
+    internal void Apply(IReadOnlyList<NodeStatus> rows)
+    {
         var died = new List<RemoteNode>();
         var live = new List<RemoteNode>();
         lock (_byId)
@@ -134,12 +151,24 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
 
             foreach (var (id, node) in _byId)
             {
-                if (!seen.Contains(id) && node.IsAlive)
+                if (seen.Contains(id) || !node.IsAlive)
                 {
-                    node.IsAlive = false;
-                    _endpoints.AddOrUpdate(node.Endpoint.GetGrainId(), (false, $"node {id}"), (_, known) => known with { IsAlive = false });
-                    died.Add(node);
+                    _absent.Remove(id);
+                    continue;
                 }
+
+                var absent = _absent.GetValueOrDefault(id) + 1;
+                if (absent < AbsentExchangesForDeath)
+                {
+                    _absent[id] = absent; // still placed on meanwhile: a send that fails there is placed again
+                    live.Add(node);
+                    continue;
+                }
+
+                _absent.Remove(id);
+                node.IsAlive = false;
+                _endpoints.AddOrUpdate(node.Endpoint.GetGrainId(), (false, $"node {id}"), (_, known) => known with { IsAlive = false });
+                died.Add(node);
             }
         }
 
