@@ -146,6 +146,7 @@ internal sealed partial class ClusterLossWatch : IDisposable
         var refusals = 0;
         var longestSilence = TimeSpan.Zero;
         var jobCheckedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var tickedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -153,6 +154,15 @@ internal sealed partial class ClusterLossWatch : IDisposable
                 if (_runtime.IsDisposed)
                 {
                     return;
+                }
+
+                // A gap between two ticks is this process's own silence (it was paused): the view may refresh before
+                // the first tick after it, and the silence must still count (else only the 10 s job poll notices).
+                var gap = System.Diagnostics.Stopwatch.GetElapsedTime(tickedAt);
+                tickedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (gap > longestSilence && gap >= JobCheckAfter)
+                {
+                    longestSilence = gap;
                 }
 
                 var last = _runtime.Cluster.Refresh.LastRefreshedUtc;
