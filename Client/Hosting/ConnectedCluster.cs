@@ -154,7 +154,7 @@ internal sealed class ConnectedCluster : IAsyncDisposable
             InlineThreshold = options.InlineThreshold,
             DriverWorkingDirectory = workingDir?.Path,
             // A driver that ships no code has no package to carry its variables: its work carries them instead.
-            DriverEnvVars = options.RuntimeEnv.ShipCode || options.RuntimeEnv.EnvVars.Count == 0 ? null : new Dictionary<string, string>(options.RuntimeEnv.EnvVars, StringComparer.Ordinal),
+            DriverEnvVars = options.RuntimeEnv.ShipCode ? null : options.RuntimeEnv.CopyEnvVars(),
         });
         builder.Services.AddSingleton<ValueCopier>();
         builder.Services.AddSingleton<ObjectRefSerializationHooks>();

@@ -90,7 +90,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
                 // Its tasks run the driver's code in this process: the driver's working dir is theirs, nothing to copy.
                 node.DriverWorkingDirectory = options.JobWorkingDir();
                 // And its environment variables: no code package carries them, so its tasks and actors inherit them.
-                node.DriverEnvVars = options.RuntimeEnv.EnvVars.Count == 0 ? null : new Dictionary<string, string>(options.RuntimeEnv.EnvVars, StringComparer.Ordinal);
+                node.DriverEnvVars = options.RuntimeEnv.CopyEnvVars();
                 node.StartedAsHead = true;
             });
         });

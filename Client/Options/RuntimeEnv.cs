@@ -72,6 +72,10 @@ public sealed class RuntimeEnv
     /// Default: <see cref="DefaultMaxCodeBytes"/>. One file may be at most 64 MiB (one grain message).</summary>
     public long MaxCodeBytes { get; set; } = DefaultMaxCodeBytes;
 
+    /// <summary>A copy of <see cref="EnvVars"/> that later changes to it do not reach, or null when it holds none: the job's
+    /// variables as a driver without a code package hands them to its work.</summary>
+    internal IReadOnlyDictionary<string, string>? CopyEnvVars() => EnvVars.Count == 0 ? null : new Dictionary<string, string>(EnvVars, StringComparer.Ordinal);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="option"/> when a variable of
     /// <paramref name="envVars"/> has an empty name, a name with '=', or a null value.</summary>
     internal static void CheckEnvVars(IReadOnlyDictionary<string, string> envVars, string option, string paramName)

@@ -79,22 +79,19 @@ internal sealed class JobScope
     /// on this flow (<see cref="TaskContext.CurrentJob"/>), else <paramref name="driver"/>'s, and the runtime env
     /// variables that work has, else <paramref name="driverEnvVars"/>, with <paramref name="envVars"/> set over them, as
     /// Ray's children inherit their parent's runtime env and merge their own <c>env_vars</c> into it.</summary>
-    public static JobScope ForNewWork(WorkerId driver, IReadOnlyDictionary<string, string>? driverEnvVars, string? @namespace, IReadOnlyDictionary<string, string>? envVars) =>
-        TaskContext.CurrentJob is { } running
-            ? For(running.Driver, @namespace, running.WithEnvVars(envVars))
-            : For(driver, @namespace, Merge(driverEnvVars, envVars));
+    public static JobScope ForNewWork(WorkerId driver, IReadOnlyDictionary<string, string>? driverEnvVars, string? @namespace, IReadOnlyDictionary<string, string>? envVars)
+    {
+        var running = TaskContext.CurrentJob;
+        return For(running?.Driver ?? driver, @namespace, Merge(running is null ? driverEnvVars : running.EnvVars, envVars));
+    }
 
     /// <summary>The runtime env variables of an actor created now with <paramref name="envVars"/> of its own, merged as
     /// <see cref="ForNewWork"/> merges them; null for none.</summary>
     public static IReadOnlyDictionary<string, string>? EnvVarsForNewWork(IReadOnlyDictionary<string, string>? driverEnvVars, IReadOnlyDictionary<string, string>? envVars) =>
-        TaskContext.CurrentJob is { } running ? running.WithEnvVars(envVars) : Merge(driverEnvVars, envVars);
+        Merge(TaskContext.CurrentJob is { } running ? running.EnvVars : driverEnvVars, envVars);
 
-    /// <summary>This scope's variables with <paramref name="own"/> set over them (Ray merges a task's or actor's
-    /// <c>env_vars</c> into those it inherits, its own winning): this scope's when <paramref name="own"/> is null or
-    /// empty, else a new dictionary.</summary>
-    public IReadOnlyDictionary<string, string>? WithEnvVars(IReadOnlyDictionary<string, string>? own) => Merge(EnvVars, own);
-
-    /// <summary><paramref name="inherited"/> with <paramref name="own"/> set over them: <paramref name="inherited"/> when
+    /// <summary><paramref name="inherited"/> with <paramref name="own"/> set over them (Ray merges a task's or actor's
+    /// <c>env_vars</c> into those it inherits, its own winning): <paramref name="inherited"/> when
     /// <paramref name="own"/> is null or empty, else a new dictionary (null when both are empty).</summary>
     public static IReadOnlyDictionary<string, string>? Merge(IReadOnlyDictionary<string, string>? inherited, IReadOnlyDictionary<string, string>? own)
     {
