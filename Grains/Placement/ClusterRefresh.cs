@@ -79,6 +79,11 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
 
     /// <summary>Exchanges rows with the node table once and acts on what changed (see the class summary). Does nothing
     /// before the runtime joined a cluster or after it shut down.</summary>
+    /// <remarks>One exchange at a time, each applied before the next is sent: the refresh loop's first exchange and the
+    /// one a starting node or driver awaits (<c>NodeRuntimeLifecycle</c>, <c>ConnectedCluster</c>) otherwise ran side by
+    /// side, and their answers could be applied in the opposite order to the one the table made them in. A starting
+    /// node then applied an answer made before its sibling joined after one that had the sibling, and took the sibling
+    /// for dead (a CI run with two CPU burners; <see cref="AbsentExchangesForDeath"/>).</remarks>
     public async Task RefreshAsync()
     {
         if (_node.IsDisposed || _node.Endpoint is null)
@@ -86,18 +91,37 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
             return;
         }
 
+        await _oneExchange.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Apply(await (ExchangeForTest ?? ExchangeAsync)().ConfigureAwait(false));
+        }
+        finally
+        {
+            _oneExchange.Release();
+        }
+    }
+
+    /// <summary>Held from an exchange's send until its answer was applied (<see cref="RefreshAsync"/>).</summary>
+    private readonly SemaphoreSlim _oneExchange = new(1, 1);
+
+    /// <summary>Tests only: stands in for the call to the node table, so a test can hold an answer back.</summary>
+    internal Func<Task<IReadOnlyList<NodeStatus>>>? ExchangeForTest { get; set; }
+
+    private Task<IReadOnlyList<NodeStatus>> ExchangeAsync()
+    {
         var table = _node.GrainFactory.GetGrain<INodeTableGrain>(0);
         var self = _node.CanExecute ? _scheduler.LocalStatus() : null;
-        var rows = await table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : _scheduler.ParkedDemands().ToArray()).ConfigureAwait(false);
-        Apply(rows);
+        return table.ExchangeAsync(self, _node.WorkerId, _node.CanExecute ? Array.Empty<ResourceDemandInfo>() : _scheduler.ParkedDemands().ToArray());
     }
 
     /// <summary>Exchanges in a row a live node's row may be missing from before the node counts as dead (3 s at the
     /// refresh period). A row the table shows dead is a death at once (the table takes it from Orleans membership, and a
-    /// dead row never comes back); a row that is merely missing is not proof. A node starting beside a peer once read one
-    /// exchange without the peer's row (a CI run with two CPU burners; the table never drops a row, so the answer came
-    /// from elsewhere, likely a node table activation made while silos were joining), took the peer for dead, and failed
-    /// every later call to the peer's actors while the peer ran on.</summary>
+    /// dead row never comes back); a row that is merely missing is not proof. A node starting beside a peer once applied
+    /// an answer without the peer's row after one with it (a CI run with two CPU burners: two exchanges were in flight,
+    /// which <see cref="RefreshAsync"/> no longer allows), took the peer for dead, and failed every later call to the
+    /// peer's actors while the peer ran on. A node table re-activated from a snapshot older than a join could answer the
+    /// same way, so the tolerance stays.</summary>
     internal const int AbsentExchangesForDeath = 10;
 
     /// <summary>Live nodes missing from the latest exchanges, with how many exchanges in a row they were missing from.</summary>

@@ -63,4 +63,43 @@ public sealed class AbsentNodeRowTests : IAsyncLifetime
         Assert.DoesNotContain(view.Nodes, n => n.Id == other);
         Assert.Equal([peer, other], died);
     }
+
+    [Fact]
+    public async Task Exchanges_with_the_node_table_go_one_at_a_time_each_applied_before_the_next_is_sent()
+    {
+        // The root cause of the busy run's false death: a starting node's refresh loop and its start-up refresh each
+        // exchanged with the table, and the older answer (no sibling yet) was applied after the newer one.
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var runtime = IRayRuntimeAccess.Of(ray);
+        var view = runtime.Cluster.Refresh;
+        await view.StopAsync();
+        var rows = await runtime.GrainFactory.GetGrain<Grains.INodeTableGrain>(0).ListAsync();
+        var peer = _cluster.Nodes[1].NodeId;
+        var older = new TaskCompletionSource<IReadOnlyList<NodeStatus>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applied = 0;
+        view.Refreshed += () => Interlocked.Increment(ref applied);
+        var appliedWhenSecondSent = -1;
+        var sent = 0;
+        view.ExchangeForTest = () =>
+        {
+            if (Interlocked.Increment(ref sent) == 1)
+            {
+                return older.Task;
+            }
+
+            appliedWhenSecondSent = Volatile.Read(ref applied);
+            return Task.FromResult<IReadOnlyList<NodeStatus>>(rows);
+        };
+
+        var first = view.RefreshAsync();
+        var second = view.RefreshAsync();
+        Assert.Equal(1, Volatile.Read(ref sent)); // the second waits while the first is in flight
+
+        older.SetResult(rows.Where(r => r.NodeId != peer).ToList());
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, sent);
+        Assert.Equal(1, appliedWhenSecondSent);
+        Assert.Equal(2, applied);
+        Assert.Contains(view.Nodes, n => n.Id == peer);
+    }
 }
