@@ -14,6 +14,11 @@ internal sealed class RayDriver : RayInstance
     /// <summary>Cancelled when this driver's disposal begins (<see cref="Disposing"/>).</summary>
     private readonly CancellationTokenSource _disposing = new();
     private int _jobStarted;
+    private bool _logToDriver;
+
+    /// <summary>How long a connected driver that ends its job waits for the task output the nodes still hold for it
+    /// (<see cref="Grains.INodeEndpoint.DrainTaskOutputAsync"/>): 10 s.</summary>
+    internal static readonly TimeSpan TaskOutputDrainDeadline = TimeSpan.FromSeconds(10);
 
     public RayDriver(NodeRuntime runtime, string @namespace, IAsyncDisposable? cluster) : base(runtime, @namespace)
     {
@@ -35,6 +40,7 @@ internal sealed class RayDriver : RayInstance
     public async Task StartJobAsync(bool embedded, bool logToDriver = false)
     {
         Volatile.Write(ref _jobStarted, 1);
+        _logToDriver = logToDriver && !embedded;
         JobIds.Remember(Runtime.WorkerId, JobId); // RayContext.JobId inside this driver's tasks here, row or not
         var commandLine = Environment.CommandLine;
         var job = new Grains.JobInfo
@@ -141,6 +147,11 @@ internal sealed class RayDriver : RayInstance
         }
 
         (_cluster as Hosting.ConnectedCluster)?.Leaving(); // the job it ends below is no news to its loss watch
+        if (_logToDriver)
+        {
+            await DrainTaskOutputAsync().ConfigureAwait(false);
+        }
+
         ActorId[] actors;
         lock (_actors)
         {
@@ -189,6 +200,32 @@ internal sealed class RayDriver : RayInstance
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Before the job ends (and the nodes drop what they hold for it): waits for the task output the nodes still
+    /// hold for this driver, so a job whose tasks printed faster than the driver received keeps that output in its
+    /// console and job log; what does not arrive within <see cref="TaskOutputDrainDeadline"/> is counted on standard
+    /// error, naming the nodes whose logs have it.</summary>
+    private async Task DrainTaskOutputAsync()
+    {
+        var drains = Runtime.Cluster.Refresh.Nodes
+            .Select(async node => (node.Id, Left: await node.Endpoint.DrainTaskOutputAsync(Runtime.WorkerId, TaskOutputDrainDeadline).ConfigureAwait(false)))
+            .ToArray();
+        try
+        {
+            await Task.WhenAll(drains).WaitAsync(TaskOutputDrainDeadline + TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A node that did not answer: its lines stay in its log, as before this wait existed.
+        }
+
+        var left = drains.Where(d => d.IsCompletedSuccessfully && d.Result.Left > 0).Select(d => d.Result).ToList();
+        if (left.Count > 0)
+        {
+            await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"[orleansray] {left.Sum(l => l.Left)} lines of task output did not reach the driver within {TaskOutputDrainDeadline.TotalSeconds:0} s of its end; they are in the log of node {string.Join(", ", left.Select(l => l.Id))} (`orleansray logs`)")).ConfigureAwait(false);
         }
     }
 }

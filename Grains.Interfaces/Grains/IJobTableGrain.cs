@@ -69,6 +69,9 @@ public sealed record JobInfo
     /// <summary>The connected driver prints the output of its job's tasks and actor calls (<c>RayOptions.LogToDriver</c>,
     /// Ray's <c>log_to_driver</c>): nodes send it the lines written on them (<see cref="INodeEndpoint.PrintTaskOutputAsync"/>).</summary>
     [Id(13)] public bool LogToDriver { get; init; }
+    /// <summary>Submitted with <c>orleansray job submit</c> (its supervisor made the row; the driver's own row keeps
+    /// it): its output is in a job log on the machine it was submitted to, not in a console.</summary>
+    [Id(14)] public bool Submitted { get; init; }
 }
 
 /// <summary>Ray's job states.</summary>

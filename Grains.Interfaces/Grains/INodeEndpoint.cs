@@ -146,6 +146,15 @@ public interface INodeEndpoint : IGrainObserver
     [Alias("PrintTaskOutput")]
     [Orleans.Concurrency.AlwaysInterleave]
     Task PrintTaskOutputAsync(TaskOutputBatch batch);
+
+    /// <summary>Called by a driver that is about to end its job: waits until the task output this node holds for
+    /// <paramref name="driver"/> (<see cref="PrintTaskOutputAsync"/>) has been sent to it, for at most
+    /// <paramref name="deadline"/>. Lines written after the call may still be queued when it returns.</summary>
+    /// <returns>The lines this node still held for the driver when the deadline passed (0 when all went out, or when
+    /// it held none): the driver tells its console how many it will not print.</returns>
+    [Alias("DrainTaskOutput")]
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<int> DrainTaskOutputAsync(WorkerId driver, TimeSpan deadline);
 }
 
 /// <summary>An owner's answer to <see cref="INodeEndpoint.SpilledBackAsync"/>.</summary>

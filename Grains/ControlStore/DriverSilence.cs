@@ -41,4 +41,35 @@ internal sealed class DriverSilence
     /// <summary>True when a driver last heard at <paramref name="reported"/> is lost at <paramref name="wallNow"/>.</summary>
     public bool IsLost(DateTimeOffset reported, DateTimeOffset wallNow) =>
         wallNow - (reported > _graceFrom ? reported : _graceFrom) > DriverLost;
+
+    /// <summary>When each driver put its job's row (<see cref="NoteAttached"/>), for the drivers not yet forgotten.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _attached = new(StringComparer.Ordinal);
+
+    /// <summary>Notes that <paramref name="driver"/> put its job's row at <paramref name="wallNow"/>: it is heard then,
+    /// whatever its job's start time says. A job submitted with <c>orleansray job submit</c> keeps its submit time as
+    /// its start, and its driver may connect long after (a build first); counted from the submit time, a driver that
+    /// connected 15 s or more after it was lost before its first report reached the node table.</summary>
+    public void NoteAttached(string driver, DateTimeOffset wallNow) => _attached[driver] = wallNow;
+
+    /// <summary>Forgets <paramref name="driver"/>'s attach time (its job ended).</summary>
+    public void Forget(string driver) => _attached.Remove(driver);
+
+    /// <summary>When <paramref name="driver"/>, whose job started at <paramref name="startedAt"/>, was last heard: the
+    /// latest of its last report to the node table (<paramref name="seen"/>, null when the table has none), the time it
+    /// put its job's row (<see cref="NoteAttached"/>) and its job's start. <see cref="IsLost"/> judges that time.</summary>
+    public DateTimeOffset LastHeard(string driver, DateTimeOffset? seen, DateTimeOffset startedAt)
+    {
+        var heard = startedAt;
+        if (seen is { } at && at > heard)
+        {
+            heard = at;
+        }
+
+        if (_attached.TryGetValue(driver, out var attached) && attached > heard)
+        {
+            heard = attached;
+        }
+
+        return heard;
+    }
 }

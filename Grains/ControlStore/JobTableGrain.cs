@@ -60,7 +60,12 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         if (_jobs.TryGetValue(job.JobId, out var known))
         {
             // A submitted job's row gets its driver when the driver connects; the submit time stays.
-            job = job with { StartedAt = known.StartedAt, Entrypoint = string.IsNullOrEmpty(known.Entrypoint) ? job.Entrypoint : known.Entrypoint };
+            job = job with { StartedAt = known.StartedAt, Entrypoint = string.IsNullOrEmpty(known.Entrypoint) ? job.Entrypoint : known.Entrypoint, Submitted = known.Submitted || job.Submitted };
+        }
+
+        if (!string.IsNullOrEmpty(job.Driver))
+        {
+            _silence.NoteAttached(job.Driver, DateTimeOffset.UtcNow);
         }
 
         _jobs[job.JobId] = job;
@@ -73,6 +78,7 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         if (_jobs.TryGetValue(jobId, out var job) && job.EndedAt is null)
         {
             _jobs[jobId] = job with { State = state, EndedAt = DateTimeOffset.UtcNow, Message = message ?? job.Message };
+            _silence.Forget(job.Driver);
             await WriteAsync();
         }
     }
@@ -150,10 +156,11 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         var changed = false;
         foreach (var job in running)
         {
-            var reported = seen.TryGetValue(job.Driver, out var at) ? at : job.StartedAt;
-            if (_silence.IsLost(reported, now) && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
+            var heard = _silence.LastHeard(job.Driver, seen.TryGetValue(job.Driver, out var at) ? at : null, job.StartedAt);
+            if (_silence.IsLost(heard, now) && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
             {
-                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = reported, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = heard, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                _silence.Forget(job.Driver);
                 changed = true;
             }
         }

@@ -37,6 +37,10 @@ internal sealed class DriverOutputQueue
     private bool _closed;
     private Func<TaskOutputBatch, Task>? _send;
 
+    /// <summary>Completed when the pump stops (nothing left to send) or the queue closes; made by the first
+    /// <see cref="DrainAsync"/> that finds the pump running.</summary>
+    private TaskCompletionSource? _drained;
+
     public DriverOutputQueue(TaskOutputForwarder forwarder, WorkerId driver)
     {
         _forwarder = forwarder;
@@ -78,7 +82,46 @@ internal sealed class DriverOutputQueue
             _closed = true;
             _lines.Clear();
             _chars = 0;
+            Drained();
         }
+    }
+
+    /// <summary>Waits until the lines queued now, and those added meanwhile, have been sent (a failed send counts them
+    /// dropped and the next batch tells the driver), for at most <paramref name="deadline"/>.</summary>
+    /// <returns>The lines still queued, plus those dropped and not yet told, when the deadline passed; 0 when the queue
+    /// emptied (or closed) first.</returns>
+    public async Task<int> DrainAsync(TimeSpan deadline)
+    {
+        Task drained;
+        lock (_gate)
+        {
+            if (_closed || !_pumping)
+            {
+                return 0; // the pump runs whenever a line is queued or a drop is untold
+            }
+
+            drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        try
+        {
+            await drained.WaitAsync(deadline, _forwarder.Time).ConfigureAwait(false);
+            return 0;
+        }
+        catch (TimeoutException)
+        {
+            lock (_gate)
+            {
+                return _closed ? 0 : _lines.Count + _dropped;
+            }
+        }
+    }
+
+    /// <summary>Completes the waits of <see cref="DrainAsync"/>; under <see cref="_gate"/>.</summary>
+    private void Drained()
+    {
+        _drained?.TrySetResult();
+        _drained = null;
     }
 
     private bool IsClosed
@@ -154,6 +197,7 @@ internal sealed class DriverOutputQueue
             if (_closed || (_lines.Count == 0 && _dropped == 0))
             {
                 _pumping = false;
+                Drained();
                 return null;
             }
 

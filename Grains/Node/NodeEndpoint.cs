@@ -101,4 +101,6 @@ internal sealed class NodeEndpoint : INodeEndpoint
         TaskOutputPrinter.Print(batch, Console.Out, Console.Error);
         return Task.CompletedTask;
     }
+
+    public Task<int> DrainTaskOutputAsync(WorkerId driver, TimeSpan deadline) => _runtime.TaskOutput.DrainAsync(driver, deadline);
 }

@@ -77,6 +77,11 @@ internal sealed partial class TaskOutputForwarder
         }
     }
 
+    /// <summary>Waits until the lines queued for <paramref name="driver"/> have been sent, for at most
+    /// <paramref name="deadline"/>; returns how many were still queued then (0 when none were).</summary>
+    public Task<int> DrainAsync(WorkerId driver, TimeSpan deadline) =>
+        _drivers.TryGetValue(driver, out var queue) ? queue.DrainAsync(deadline) : Task.FromResult(0);
+
     /// <summary>Where <paramref name="driver"/>'s lines go (see the constructor's findDriver).</summary>
     internal Task<Func<TaskOutputBatch, Task>?> FindDriverAsync(WorkerId driver) => _findDriver(driver);
 

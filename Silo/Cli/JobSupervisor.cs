@@ -15,7 +15,7 @@ namespace OrleansRay.Silo.Cli;
 /// row, and again to close it. The command starts held (a shell waiting for one line on its stdin) so its row is in the
 /// table, with its pid, before it runs: a driver that connects at once finds its row and fills in its driver id.
 /// </remarks>
-internal static class JobSupervisor
+internal static partial class JobSupervisor
 {
     /// <summary>How long a job may take to start: the supervisor starts (~0.3 s), connects (~0.5 s) and adds the row.</summary>
     public static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
@@ -117,6 +117,7 @@ internal static class JobSupervisor
                     StartedAt = record.SubmittedAt,
                     State = JobState.Running,
                     Message = "submitted with orleansray job submit",
+                    Submitted = true,
                 }).WaitAsync(CallDeadline, cancellationToken).ConfigureAwait(false);
             }
             catch
@@ -168,17 +169,19 @@ internal static class JobSupervisor
     /// <summary>The most a job's failure message quotes of its crash line.</summary>
     private const int CrashLineLength = 400;
 
-    /// <summary>The line .NET printed for the exception that ended the job's process ("Unhandled exception.
-    /// System.InvalidOperationException: ..."), from the last 64 KiB of its log; null when there is none (an ordinary
-    /// non-zero exit). Ray's failed job message quotes its last logs the same way.</summary>
-    internal static string? CrashLine(string logFile)
+    /// <summary>What a failed job's message adds to its exit code, from the last 64 KiB of its log: the line .NET printed
+    /// for the exception that ended the process (": Unhandled exception. System.InvalidOperationException: ..."), else
+    /// the first compiler or MSBuild error of a build that failed (": ... error CS0029: ..."; a `dotnet run` job that
+    /// does not compile), else its log's last line ("; last line of its log: ..."); null when the log is empty or
+    /// unreadable. Ray's failed job message quotes its last logs the same way.</summary>
+    internal static string? FailureLine(string logFile)
     {
         try
         {
             using var log = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             log.Seek(Math.Max(0, log.Length - (64 * 1024)), SeekOrigin.Begin);
             using var reader = new StreamReader(log);
-            string? crash = null;
+            string? crash = null, buildError = null, last = null;
             for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
             {
                 // Its own line, or the end of one the driver left without a newline.
@@ -186,15 +189,32 @@ internal static class JobSupervisor
                 {
                     crash = line[at..].Trim();
                 }
+                else if (buildError is null && BuildError().IsMatch(line))
+                {
+                    buildError = line.Trim();
+                }
+
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    last = line.Trim();
+                }
             }
 
-            return crash is null || crash.Length <= CrashLineLength ? crash : crash[..CrashLineLength] + "…";
+            return (crash ?? buildError) is { } cause ? ": " + Shorten(cause)
+                : last is not null ? "; last line of its log: " + Shorten(last)
+                : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null; // no log to read: the exit code says what is known
         }
+
+        static string Shorten(string line) => line.Length <= CrashLineLength ? line : line[..CrashLineLength] + "…";
     }
+
+    /// <summary>A compiler's or MSBuild's error line: "Program.cs(3,9): error CS0029: ...", "error MSB1009: ...".</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"(^|[\s:])error [A-Z]{2,}[0-9]{3,5}:")]
+    private static partial System.Text.RegularExpressions.Regex BuildError();
 
     /// <summary>Closes the job's row by its exit code: 0 is SUCCEEDED, anything else FAILED; a job stopped with
     /// <c>job stop</c> stays STOPPED. A driver closes its own row when it is disposed (SUCCEEDED) or is marked failed
@@ -205,7 +225,7 @@ internal static class JobSupervisor
         var exitCode = record.ExitCode ?? -1;
         var verdict = exitCode == 0 ? JobState.Succeeded : JobState.Failed;
         var message = "exit code " + exitCode.ToString(CultureInfo.InvariantCulture)
-            + (exitCode != 0 && CrashLine(record.LogFile) is { } crash ? ": " + crash : string.Empty);
+            + (exitCode != 0 && FailureLine(record.LogFile) is { } cause ? cause : string.Empty);
         try
         {
             await using var cluster = await ClusterClient.ConnectAsync("--address", record.Address, ClusterCredentials.FromEnvironment, cancellationToken).ConfigureAwait(false);

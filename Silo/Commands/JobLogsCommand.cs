@@ -81,7 +81,14 @@ internal sealed class JobLogsCommand : Command
 
         var pid = job.Pid > 0 ? $"pid {job.Pid} " : string.Empty;
         return string.Equals(job.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
-            ? new CliException($"job {jobId} was not submitted with `orleansray job submit`: its driver ({pid}on this machine) was run directly, so its output went to that process's own console, not to a job log.")
+            ? job.Submitted
+                ? new CliException(EarlierSession(jobId, "output"))
+                : new CliException($"job {jobId} was not submitted with `orleansray job submit`: its driver ({pid}on this machine) was run directly, so its output went to that process's own console, not to a job log.")
             : new CliException($"job {jobId} was not submitted from this machine (its driver is {pid}on {job.Host}): its output and its process are there.");
     }
+
+    /// <summary>The error for a job submitted on this machine whose job file is gone: a head restarted on --storage
+    /// keeps the job table's rows, while <c>orleansray stop</c> deleted the session's job files and logs.</summary>
+    internal static string EarlierSession(string jobId, string what) =>
+        $"job {jobId} was submitted on this machine to an earlier session of the cluster: `orleansray stop` deleted that session's job files, so its {what} is gone (give `orleansray stop` --keep-logs to keep a session's logs).";
 }

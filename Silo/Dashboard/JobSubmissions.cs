@@ -302,9 +302,14 @@ internal sealed class JobSubmissions
         }
 
         var row = await FindRowAsync(jobId, cancellationToken).ConfigureAwait(false);
+        var driver = row is null ? string.Empty : $"{(row.Pid > 0 ? $"pid {row.Pid.ToString(CultureInfo.InvariantCulture)} on " : string.Empty)}{row.Host}";
         throw new JobApiException(404, row is null
             ? $"no job {jobId}: `orleansray job list` (GET /api/jobs) shows the cluster's jobs."
-            : $"job {jobId} was not submitted on the head (its driver is {(row.Pid > 0 ? $"pid {row.Pid.ToString(CultureInfo.InvariantCulture)} on " : string.Empty)}{row.Host}): its {what} is there.");
+            : string.Equals(row.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
+                ? row.Submitted
+                    ? Commands.JobLogsCommand.EarlierSession(jobId, what)
+                    : $"job {jobId} was not submitted with `orleansray job submit`: its driver ({driver}) was run directly, so its {what} is its own, not the head's."
+                : $"job {jobId} was not submitted on the head (its driver is {driver}): its {what} is there.");
     }
 
     private async Task<JobInfo?> FindRowAsync(string jobId, CancellationToken cancellationToken) =>

@@ -16,8 +16,9 @@ public static class Chatter
     /// standard output, one to standard error), <see cref="SpeakNested"/> (whose nested task prints) and a
     /// <see cref="Chatterbox"/>'s <see cref="ChatterboxCalls.Say"/>; prints "ran on NODE-ID" once all returned. With
     /// <paramref name="awaitOutput"/> it then waits until this driver has printed every line (the nodes send them a
-    /// moment after the work returned) and prints "all task output arrived", so a driver that exits next loses none.</summary>
-    public static async Task RunAsync(IRay ray, string nodePrefix, string token, bool awaitOutput)
+    /// moment after the work returned) and prints "all task output arrived". With <paramref name="flood"/> it also runs
+    /// <see cref="Flood"/> there.</summary>
+    public static async Task RunAsync(IRay ray, string nodePrefix, string token, bool awaitOutput, bool flood = false)
     {
         ArgumentNullException.ThrowIfNull(ray);
         var printed = awaitOutput ? ConsoleTee.Install() : null;
@@ -27,6 +28,11 @@ public static class Chatter
         _ = await ray.GetAsync(ray.Task(SpeakNested, token, node.Id.Value).Options(new TaskOptions { SchedulingStrategy = there, NumCpus = 0 }).Remote(), Deadline);
         var box = ray.Actor(() => new Chatterbox()).Options(new ActorOptions { SchedulingStrategy = there, NumCpus = 0 }).Remote();
         _ = await ray.GetAsync(box.Task(ChatterboxCalls.Say, token).Remote(), Deadline);
+        if (flood)
+        {
+            _ = await ray.GetAsync(ray.Task(Flood, token).Options(new TaskOptions { SchedulingStrategy = there }).Remote(), Deadline);
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ran on {node.Id}"));
         Console.Out.Flush();
         if (printed is not null)
@@ -45,6 +51,21 @@ public static class Chatter
             Console.WriteLine("all task output arrived");
             Console.Out.Flush();
         }
+    }
+
+    /// <summary>How many lines <see cref="Flood"/> prints: more than a driver receives in the moment between the task's
+    /// return and the driver's end.</summary>
+    public const int FloodLines = 20_000;
+
+    /// <summary>A task that prints <see cref="FloodLines"/> numbered lines as fast as it can, then returns.</summary>
+    public static int Flood(string token)
+    {
+        for (var i = 0; i < FloodLines; i++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{token} flood {i}"));
+        }
+
+        return Environment.ProcessId;
     }
 
     /// <summary>A task that prints two lines (the first in pieces) and one line to standard error.</summary>

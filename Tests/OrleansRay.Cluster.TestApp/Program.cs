@@ -50,10 +50,13 @@ public static class Program
         {
             // Its own options: LogToDriver on, or off with a third argument "off". Runs Chatter's printing work on the node
             // named by its first argument; on, it waits until the work's output has arrived and ends; off, it waits for a
-            // line on stdin (the test reads its output meanwhile).
-            var logToDriver = args.Length < 4 || args[3] != "off";
+            // line on stdin (the test reads its output meanwhile). With "flood" as the third argument it also runs a task
+            // that prints Chatter.FloodLines lines, and ends as soon as the work returned: the output still on its way
+            // must reach it as its job ends.
+            var mode = args.Length < 4 ? string.Empty : args[3];
+            var logToDriver = mode != "off";
             await using var ray = await Ray.InitAsync(new RayOptions { Address = "auto", LogToDriver = logToDriver });
-            await Chatter.RunAsync(ray, args[1], args[2], awaitOutput: logToDriver);
+            await Chatter.RunAsync(ray, args[1], args[2], awaitOutput: logToDriver && mode != "flood", flood: mode == "flood");
             if (!logToDriver)
             {
                 _ = await Console.In.ReadLineAsync();

@@ -253,6 +253,30 @@ public sealed class JobTests : IAsyncLifetime
         Assert.Contains($"pid {Environment.ProcessId} on this machine) was run directly", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Logs_of_a_job_submitted_to_an_earlier_session_say_that_stop_deleted_them()
+    {
+        // A head restarted on --storage keeps the job table's rows, while `orleansray stop` deleted the earlier session's
+        // job files: a reviewer's `job logs` then said the job "was not submitted on the head" and its output was "there".
+        await using var ray = await Drivers.Driver.ConnectAsync(Cluster);
+        var jobId = NewJobId();
+        var at = DateTimeOffset.UtcNow;
+        await ray.GrainFactory.GetGrain<OrleansRay.Grains.IJobTableGrain>(0).StartAsync(new OrleansRay.Grains.JobInfo
+        {
+            JobId = jobId, Host = Environment.MachineName, Pid = 4242, Entrypoint = "dotnet run", StartedAt = at, EndedAt = at,
+            State = OrleansRay.Grains.JobState.Succeeded, Message = "exit code 0", Submitted = true,
+        });
+
+        var expected = $"job {jobId} was submitted on this machine to an earlier session of the cluster: `orleansray stop` deleted that session's job files";
+        var local = await Cluster.RunAsync("job", "logs", jobId);
+        Assert.True(local.ExitCode != 0, local.ToString());
+        Assert.Contains(expected, Assert.Single(local.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+
+        var http = await Cluster.RunAsync("job", "logs", jobId, "--address", Cluster.DashboardUrl);
+        Assert.True(http.ExitCode != 0, http.ToString());
+        Assert.Contains(expected, http.Error, StringComparison.Ordinal);
+    }
+
     private static string NewJobId() => "test-" + Guid.NewGuid().ToString("N")[..8];
 
     private string JobFile(string jobId) => Path.Combine(Cluster.TempDirectory, "jobs", jobId + ".json");

@@ -52,7 +52,9 @@ public sealed class LogToDriverTests : IAsyncLifetime
             await quiet.WaitForAsync("ran on ", DriverDeadline);
 
             chatty.Start(Cluster);
-            job = Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("logs", worker.NodeIdPrefix, submitted)]);
+            // The submitted job also floods, and its driver ends as soon as its work returned: what the node still holds
+            // for it then reaches it as it ends its job (a reviewer's job log had lost most of its tasks' lines).
+            job = Cluster.RunAsync(["job", "submit", "--job-id", jobId, "--wait", "--", .. TestAppDriver.Command("logs", worker.NodeIdPrefix, submitted, "flood")]);
             await chatty.WaitForExitAsync(DriverDeadline);
             Assert.True(chatty.ExitCode == 0, $"the driver with LogToDriver on failed:\n{chatty}");
 
@@ -74,6 +76,10 @@ public sealed class LogToDriverTests : IAsyncLifetime
             {
                 Assert.Contains($" {where} {submitted} {line}", logs.Output, StringComparison.Ordinal);
             }
+
+            var flooded = logs.Output.Split('\n').Count(l => l.StartsWith($"(Chatter.Flood {where} {submitted} flood ", StringComparison.Ordinal));
+            Assert.True(flooded == Chatter.FloodLines, $"{flooded} of the {Chatter.FloodLines} flood lines reached the job's log");
+            Assert.DoesNotContain("lines of task output", logs.Output, StringComparison.Ordinal);
 
             // The quiet driver: none of its job's lines, though they were written on the node before the others'.
             quiet.EndInput();

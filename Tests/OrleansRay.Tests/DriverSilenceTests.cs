@@ -71,4 +71,31 @@ public sealed class DriverSilenceTests
         Assert.False(silence.IsLost(startedLongAgo, Start.AddSeconds(14)));
         Assert.True(silence.IsLost(startedLongAgo, Start.AddSeconds(16)));
     }
+
+    [Fact]
+    public void A_submitted_jobs_driver_that_connects_long_after_the_submit_is_heard_from_its_connect()
+    {
+        // A reviewer's job waited 20 s (a build) before its driver connected: counted from the submit time, the table
+        // marked it FAILED before the driver's first report reached the node table, and its tasks were cancelled.
+        var silence = new DriverSilence(1_000_000, Start);
+        RunFor(silence, 60);
+        var submitted = Start.AddSeconds(10);
+        var connected = Start.AddSeconds(40);
+        silence.NoteAttached("driver-1", connected);
+
+        var notYetSeen = silence.LastHeard("driver-1", seen: null, submitted);
+        Assert.Equal(connected, notYetSeen);
+        Assert.False(silence.IsLost(notYetSeen, connected.AddSeconds(1)));
+
+        // Once it reports, its reports count; a driver that never reports is lost 15 s after it connected.
+        Assert.Equal(connected.AddSeconds(5), silence.LastHeard("driver-1", connected.AddSeconds(5), submitted));
+        Assert.True(silence.IsLost(notYetSeen, connected.AddSeconds(15.5)));
+
+        // A driver this table never saw attach (the table restarted since) is judged from its job's start.
+        Assert.Equal(submitted, silence.LastHeard("driver-2", seen: null, submitted));
+
+        // Forgotten once its job ended.
+        silence.Forget("driver-1");
+        Assert.Equal(submitted, silence.LastHeard("driver-1", seen: null, submitted));
+    }
 }

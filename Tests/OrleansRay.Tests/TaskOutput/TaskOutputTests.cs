@@ -176,6 +176,38 @@ public sealed class TaskOutputTests
         }
     }
 
+    [Fact]
+    public async Task Draining_waits_for_the_lines_held_for_a_driver_and_counts_those_left_at_its_deadline()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forwarder = NewForwarder(async batch =>
+        {
+            sending.TrySetResult();
+            await release.Task; // the driver does not keep up until released
+            await Receive(batch);
+        });
+
+        Assert.Equal(0, await forwarder.DrainAsync(_driver, Deadline)); // nothing held: at once
+        forwarder.Add(_driver, "Chatty", isError: false, "first");
+        await sending.Task.WaitAsync(Deadline); // one batch in flight, the rest queued behind it
+        const int queued = 2_500;
+        for (var i = 0; i < queued; i++)
+        {
+            forwarder.Add(_driver, "Chatty", isError: false, "line " + i);
+        }
+
+        // A driver that does not take them within the deadline is told how many are still held.
+        Assert.Equal(queued, await forwarder.DrainAsync(_driver, TimeSpan.FromMilliseconds(50)));
+
+        var drain = forwarder.DrainAsync(_driver, Deadline);
+        Assert.False(drain.IsCompleted);
+        release.SetResult();
+        Assert.Equal(0, await drain.WaitAsync(Deadline));
+        Assert.Equal(1 + queued, Received.Count); // drained means sent: every line is at the driver
+        Assert.Equal(0, await forwarder.DrainAsync(WorkerId.NewId(), Deadline)); // a driver this node holds nothing for
+    }
+
     private int DroppedReported()
     {
         lock (_batches)
