@@ -168,6 +168,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
             entries[i] = found[i].Entry;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!await ObjectWaiter.WaitAsync(entries, entries.Length, stopOnFailure: true, timeout, cancellationToken).ConfigureAwait(false))
         {
             var selfWait = entries.Where(e => !e.IsComplete).Select(e => (e.Producer as Actors.ActorCallHandle)?.SelfWaitHint()).FirstOrDefault(h => h is not null);
@@ -190,7 +191,9 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         for (var i = 0; i < refs.Count; i++)
         {
             var (runtime, entry) = found[i];
-            results[i] = await ObjectResolver.ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
+            results[i] = timeout is { } limit
+                ? await ObjectResolver.ReadWithinAsync<T>(runtime, entry, started, limit, $"Object {entry.Id} (of {refs.Count})", cancellationToken).ConfigureAwait(false)
+                : await ObjectResolver.ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         }
 
         GC.KeepAlive(refs);

@@ -84,6 +84,7 @@ internal static class ObjectResolver
 
     private static async ValueTask<T> WaitAndReadAsync<T>(ObjectReader runtime, ObjectEntry entry, ObjectRef objectRef, TimeSpan? timeout, CancellationToken cancellationToken, ObjectReader? caller)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (ObjectWaiter.PlainWait(entry, timeout, cancellationToken) is { } plain)
         {
             await plain.ConfigureAwait(false);
@@ -100,10 +101,43 @@ internal static class ObjectResolver
             ThrowIfShutDown(runtime);
         }
 
-        var value = await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
+        var value = timeout is { } limit
+            ? await ReadWithinAsync<T>(runtime, entry, started, limit, $"Object {objectRef.Id}", cancellationToken).ConfigureAwait(false)
+            : await ReadAsync<T>(runtime, entry, cancellationToken).ConfigureAwait(false);
         objectRef.DetachAfterRead(entry);
         return value;
     }
+
+    /// <summary>Reads a produced entry within what is left of a get's <paramref name="timeout"/> (counted from
+    /// <paramref name="started"/>, a <see cref="System.Diagnostics.Stopwatch"/> timestamp): a value in memory at once; one
+    /// in a store may have to be pulled from another node, or rebuilt from its lineage when that node died, and that wait
+    /// ends with <see cref="GetTimeoutException"/> like the wait for the object itself (a reviewer's
+    /// <c>GetAsync(refs, 60 s)</c> of objects whose node was killed, rebuilt by tasks no live node could run, never
+    /// returned).</summary>
+    internal static async ValueTask<T> ReadWithinAsync<T>(ObjectReader runtime, ObjectEntry entry, long started, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var outcome = entry.Read();
+        if (outcome.IsComplete && outcome.Stored is null)
+        {
+            return Read<T>(runtime, entry.Id, outcome);
+        }
+
+        var left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(left > MinReadTime ? left : MinReadTime);
+        try
+        {
+            return await ReadAsync<T>(runtime, entry, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new GetTimeoutException(timeout, what, "Its value was being read from a node's object store, or rebuilt from its lineage after its node died, and that did not finish in time: wait longer, or check `PendingDemandsAsync()` for a rebuild that cannot be scheduled.");
+        }
+    }
+
+    /// <summary>The least a read of a produced value gets when a get's timeout ran out while it waited for the object:
+    /// a read from this node's store takes microseconds, and must not fail for a timeout the wait used up.</summary>
+    private static readonly TimeSpan MinReadTime = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The reader and entry of <paramref name="objectRef"/>: its owner's entry when the owner is in this
     /// process, else the local entry that reads it through its owner (a borrower).</summary>

@@ -138,4 +138,48 @@ public sealed class LineageTests : IAsyncLifetime
         Assert.Equal(42.0, await ray.GetAsync(read, Deadline));
         Assert.Equal(42.0 + N - 1, (await ray.GetAsync(values, Deadline))[^1]);
     }
+
+    /// <summary>Runs of <see cref="RampHeldOnRerun"/>, and the gate its later runs wait at (the nodes share this process),
+    /// made anew by the test.</summary>
+    private static (int Runs, SemaphoreSlim Rerun) s_rerun = (0, new(0));
+
+    /// <summary>Like <see cref="Ramp"/>, but a run after the first (a rebuild) waits until the test lets it go.</summary>
+    public static double[] RampHeldOnRerun(int n, double seed)
+    {
+        if (Interlocked.Increment(ref s_rerun.Runs) > 1 && !s_rerun.Rerun.Wait(TimeSpan.FromSeconds(60)))
+        {
+            throw new TimeoutException("the test did not let the rebuild go on");
+        }
+
+        return Ramp(n, seed);
+    }
+
+    [Fact]
+    public async Task A_get_with_a_timeout_ends_in_time_when_the_read_finds_the_object_lost_and_its_rebuild_takes_longer()
+    {
+        // A reviewer's GetAsync(refs, 60 s) of objects whose node had been killed never returned: the objects were
+        // produced, so the wait ended at once, and the read that found them lost waited for their rebuild (by tasks no
+        // live node could run) with no limit.
+        s_rerun = (0, new SemaphoreSlim(0));
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        var maker = _cluster.Nodes[1];
+        var made = ray.Task(RampHeldOnRerun, N, 7.0).Options(On(maker)).Remote();
+        var (ready, _) = await ray.WaitAsync([made], numReturns: 1, timeout: Deadline);
+        Assert.Equal(made.Id, Assert.Single(ready).Id);
+
+        // The copy goes from the maker's store behind its owner's back, as with a node killed before anyone noticed.
+        Assert.True(await maker.Runtime.Store!.Client.DeleteAsync(LocalObjectStore.ToStoreId(made.Id)));
+
+        var timeout = TimeSpan.FromSeconds(2);
+        var one = await Assert.ThrowsAsync<GetTimeoutException>(async () => await ray.GetAsync(made, timeout).AsTask().WaitAsync(Deadline));
+        Assert.Equal(timeout, one.Timeout);
+        Assert.Contains("rebuilt from its lineage", one.Message, StringComparison.Ordinal);
+        var many = await Assert.ThrowsAsync<GetTimeoutException>(() => ray.GetAsync([made], timeout).WaitAsync(Deadline));
+        Assert.Equal(timeout, many.Timeout);
+
+        // Once the rebuild may finish, the value is there.
+        s_rerun.Rerun.Release(10);
+        Assert.Equal(7.0 + N - 1, (await ray.GetAsync(made, Deadline))[^1]);
+    }
 }
+
