@@ -26,7 +26,7 @@ internal static class StoreErrors
     /// <summary>Maps an exception thrown by the store while reading object <paramref name="id"/>; null when it is not a store failure.</summary>
     public static Exception? OnRead(Exception exception, ObjectId id) => exception switch
     {
-        ObjectStoreFullException full => new ObjectStoreFullRayException($"Object {id} is spilled and the node's object store has no room to restore it: {full.Message}", full),
+        ObjectStoreFullException full => new ObjectStoreFullRayException($"Object {id} could not be read: the node's object store has no room to restore or pull it: {full.Message}", full),
         TimeoutException or ObjectStoreException => new ObjectLostException($"Object {id} could not be read from the node's object store: {exception.Message}"),
         ObjectDisposedException => new ObjectLostException($"Object {id} is gone: the node's object store has shut down."),
         _ => null,

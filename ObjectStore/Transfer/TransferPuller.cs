@@ -47,6 +47,13 @@ internal sealed class TransferPuller
             {
                 return; // created here meanwhile (put locally or another pull): readers wait for its seal
             }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+            {
+                // The time ran out waiting for room, not for the peer: the copy is fine where it is, and a reader that
+                // took this for a lost object rebuilt a healthy one (a reviewer's buffers held the store).
+                throw new ObjectStoreFullException(
+                    $"No room for a copy of object {id} ({size} bytes, pulled from {remote}) within {timeout.TotalSeconds:0.###} s: this store's memory is held by pinned objects (buffers not disposed yet) and objects being written, with nothing it can spill or evict. Dispose the ObjectBuffers you hold, or give the node more object store memory (--object-store-memory BYTES).", ex);
+            }
 
             leased = _core.TryEnterArena();
             if (!leased)

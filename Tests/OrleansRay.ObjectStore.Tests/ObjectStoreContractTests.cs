@@ -413,6 +413,29 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task A_pull_that_finds_no_room_fails_as_a_full_store_not_as_a_transfer_that_lost_the_object()
+    {
+        // A reviewer held buffers that pinned most of a node's store and asked for another object held elsewhere: the
+        // pull's time ran out waiting for room, was reported as a failed transfer, and the reader rebuilt a healthy object.
+        const int Size = 3 << 20;
+        await using var peer = await TestStore.StartEmbeddedAsync(8 << 20);
+        await using var store = await StartStoreAsync(4 << 20);
+        await using var peerClient = await peer.ConnectAsync();
+        await using var client = await store.ConnectAsync();
+        var held = StoreObjectId.NewId();
+        await client.PutAsync(held, Patterns.Create(Size, 1));
+        using var pinned = await client.GetAsync(held, Long);
+        var wanted = StoreObjectId.NewId();
+        await peerClient.PutAsync(wanted, Patterns.Create(Size, 2));
+
+        var full = await Assert.ThrowsAsync<ObjectStoreFullException>(async () =>
+            await client.PullAsync(wanted, peer.TransferEndPoint, TimeSpan.FromSeconds(2)));
+        Assert.Contains("--object-store-memory BYTES", full.Message, StringComparison.Ordinal);
+        Assert.False(await client.ContainsAsync(wanted));
+        Assert.True(await peerClient.ContainsAsync(wanted));
+    }
+
+    [Fact]
     public async Task Pulling_an_object_the_peer_does_not_have_fails_with_a_transfer_error()
     {
         await using var peer = await TestStore.StartEmbeddedAsync(1 << 20);
