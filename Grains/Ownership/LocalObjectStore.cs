@@ -212,9 +212,31 @@ internal sealed partial class LocalObjectStore : IObjectStorePuts
             // A re-run of the task that made it (a retry, or lineage reconstruction) on a node that pulled a secondary
             // copy of the lost original: replace that evictable copy with the new primary.
             await Client.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
-            return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The old copy goes once no reader pins it (a buffer a reader on this node has not disposed yet).
+        var until = DateTime.UtcNow + PinnedCopyWait;
+        while (true)
+        {
+            try
+            {
+                return await Client.CreateAsync(id, size, primary: true, timeout: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectAlreadyExistsException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(PinnedCopyPoll, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectAlreadyExistsException ex)
+            {
+                throw new ObjectAlreadyExistsException($"Object {id} was made again (a retry, or a rebuild from its lineage), but this node's store still holds an old copy of it that a reader pins: an ObjectBuffer of it on this node was not disposed within {PinnedCopyWait.TotalSeconds:0} s. Dispose ObjectBuffers when done with them.", ex);
+            }
         }
     }
+
+    /// <summary>How long a re-made object waits for a pinned old copy of it on this node to go (<see cref="CreateAsync(StoreObjectId, long, string, Type, CancellationToken)"/>).</summary>
+    private static readonly TimeSpan PinnedCopyWait = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan PinnedCopyPoll = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Puts a task's or actor method's large result and completes <paramref name="entry"/> with it (or with the
     /// failure); runs inline when the store has room, which is the common case.</summary>

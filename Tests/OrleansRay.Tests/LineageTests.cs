@@ -181,5 +181,27 @@ public sealed class LineageTests : IAsyncLifetime
         s_rerun.Rerun.Release(10);
         Assert.Equal(7.0 + N - 1, (await ray.GetAsync(made, Deadline))[^1]);
     }
+
+    [Fact]
+    public async Task A_result_made_again_where_a_reader_pins_an_old_copy_of_it_is_stored_once_the_reader_lets_go()
+    {
+        // A rebuild ran on a node whose store held a copy of the lost object that a reader there still pinned (a buffer
+        // not disposed yet): the result's put failed at once with "already exists", and the reader got that as the
+        // task's failure instead of the rebuilt value.
+        var store = _cluster.Nodes[0].Runtime.Store!;
+        var id = ObjectId.NewId();
+        var storeId = LocalObjectStore.ToStoreId(id);
+        await store.Client.PutAsync(storeId, new byte[4096]);
+        var pin = await store.Client.GetAsync(storeId, Deadline);
+
+        var put = store.PutAsync(id, Ramp(N, 3.0), "result", CancellationToken.None).AsTask();
+        await Eventually.TrueAsync(async () => !await store.Client.ContainsAsync(storeId) || put.IsCompleted, Deadline, "the old copy is deleted, pinned");
+        Assert.False(put.IsFaulted, put.Exception?.ToString());
+
+        pin.Dispose();
+        var stored = await put.WaitAsync(Deadline);
+        Assert.Equal(id, stored.Id);
+        Assert.True(await store.Client.ContainsAsync(storeId));
+    }
 }
 
