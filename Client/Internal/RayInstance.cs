@@ -16,7 +16,7 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
     {
         Runtime = runtime;
         Namespace = @namespace;
-        State = new RayState(runtime, @namespace, ThrowIfDisposed);
+        State = new RayState(runtime, ThrowIfDisposed);
     }
 
     public IRayState State { get; }

@@ -11,13 +11,12 @@ internal sealed class RayState : IRayState
     private readonly Action _throwIfDisposed;
 
     /// <param name="runtime">The runtime asked.</param>
-    /// <param name="namespace">The namespace of named actors.</param>
     /// <param name="throwIfDisposed">The owning IRay's check (its own disposal, or its node's).</param>
-    public RayState(NodeRuntime runtime, string @namespace, Action throwIfDisposed)
+    public RayState(NodeRuntime runtime, Action throwIfDisposed)
     {
         _throwIfDisposed = throwIfDisposed;
         _runtime = runtime;
-        _cluster = new ClusterState(runtime.GrainFactory, runtime, @namespace);
+        _cluster = new ClusterState(runtime.GrainFactory, runtime);
     }
 
     /// <summary>The cluster's state, asked through this runtime; once its IRay is disposed, the one exception of every IRay call.</summary>

@@ -24,16 +24,13 @@ internal sealed class ClusterState
 
     private readonly IGrainFactory _grains;
     private readonly NodeRuntime? _local;
-    private readonly string _namespace;
 
     /// <param name="grains">A silo's or a client's grain factory.</param>
     /// <param name="local">The runtime this runs in, if any (answers for itself without a message).</param>
-    /// <param name="namespace">The namespace whose named actors the actor directory adds (those no node hosts).</param>
-    public ClusterState(IGrainFactory grains, NodeRuntime? local, string @namespace = "default")
+    public ClusterState(IGrainFactory grains, NodeRuntime? local)
     {
         _grains = grains;
         _local = local;
-        _namespace = @namespace;
     }
 
     /// <summary>Checks a limit: 1 to <see cref="MaxLimit"/>.</summary>
@@ -172,8 +169,8 @@ internal sealed class ClusterState
         return new StateList<TaskStateRow>(rows, answers.Sum(a => a.Matched), [.. jobs.Warnings, .. warnings]);
     }
 
-    /// <summary>The actors live nodes host (live ones and each node's latest dead ones), plus the named actors of the
-    /// namespace no node hosts (pending, or lost with their node).</summary>
+    /// <summary>The actors live nodes host (live ones and each node's latest dead ones), plus the named actors of every
+    /// namespace that no node hosts (pending, or lost with their node).</summary>
     public async Task<StateList<ActorStateRow>> ActorsAsync(IReadOnlyList<StateFilter> filters, int limit, CancellationToken cancellationToken)
     {
         Check(StateResource.Actors, filters, limit);
@@ -185,7 +182,7 @@ internal sealed class ClusterState
         var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
         var matched = answers.Sum(a => a.Matched);
         var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
-        var (lost, lostWarning) = await UnhostedActors.ReadAsync(_grains, _namespace, known, alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (lost, lostWarning) = await UnhostedActors.ReadAsync(_grains, known, alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
         if (lostWarning is not null)
         {
             warnings = [.. warnings, lostWarning];
@@ -257,7 +254,7 @@ internal sealed class ClusterState
         {
             // Named actors lost with their node (no live node hosts them, so no node counts them), as the list shows them.
             var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
-            var (named, namedWarning) = await UnhostedActors.ReadAsync(_grains, _namespace, new HashSet<string>(), alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+            var (named, namedWarning) = await UnhostedActors.ReadAsync(_grains, new HashSet<string>(), alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
             var match = StateColumns.ActorMatcher(jobs!.ForNodes(filters));
             var lost = named.Where(r => r.Node.Length > 0 && !alive.Contains(r.Node)).Where(match);
             summaries = summaries.Concat(lost.Select(r => new StateSummaryRow(r.ClassName, r.State, 1, 0)));

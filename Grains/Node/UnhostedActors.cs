@@ -2,15 +2,16 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.Node;
 
-/// <summary>The named actors of a namespace that no live node hosts, as the state API shows them: the actor directory
-/// names them, and the actor table says what became of them. An actor whose node died is rebuilt only at its next call
+/// <summary>The named actors of every namespace that no live node hosts, as the state API shows them (Ray's
+/// <c>ray list actors</c> lists every namespace): the actor directories name them, and the actor table says what became
+/// of them. An actor whose node died is rebuilt only at its next call
 /// or lookup, so until then it shows <c>RESTARTING</c> when a restart is left and <c>DEAD</c> when none is (what Ray's
 /// GCS marks it when the node dies); one still being created shows <c>PENDING</c>.</summary>
 internal static class UnhostedActors
 {
-    /// <summary>The rows of the named actors of <paramref name="namespace"/> that are not in <paramref name="hosted"/>.</summary>
+    /// <summary>The rows of the named actors of every namespace (<see cref="IActorNamespacesGrain"/>) that are not in
+    /// <paramref name="hosted"/>.</summary>
     /// <param name="grains">The grain factory to reach the control store with.</param>
-    /// <param name="namespace">The namespace whose directory to read.</param>
     /// <param name="hosted">The ids (<see cref="ActorId.ToString"/>) of the actors live nodes answered for.</param>
     /// <param name="aliveNodes">The ids of the live nodes (<see cref="NodeId.Value"/>).</param>
     /// <param name="deadline">How long the directory and the table may take.</param>
@@ -18,14 +19,12 @@ internal static class UnhostedActors
     /// <returns>The rows, and a warning when the directory or the table did not answer (without the table's answer the
     /// rows show the directory's states).</returns>
     public static async Task<(List<ActorStateRow> Rows, string? Warning)> ReadAsync(
-        IGrainFactory grains, string @namespace, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, TimeSpan deadline, CancellationToken cancellationToken)
+        IGrainFactory grains, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, TimeSpan deadline, CancellationToken cancellationToken)
     {
         List<ActorInfo> named;
         try
         {
-            named = (await grains.GetGrain<IActorDirectoryGrain>(@namespace).ListAsync().WaitAsync(deadline, cancellationToken).ConfigureAwait(false))
-                .Where(n => !hosted.Contains(n.ActorId.ToString()))
-                .ToList();
+            named = await ReadDirectoriesAsync().WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -49,6 +48,13 @@ internal static class UnhostedActors
         }
 
         return (named.Select(n => Row(n, rows.TryGetValue(n.ActorId, out var row) ? row : null, aliveNodes)).ToList(), warning);
+
+        async Task<List<ActorInfo>> ReadDirectoriesAsync()
+        {
+            var namespaces = await grains.GetGrain<IActorNamespacesGrain>(0).ListAsync().ConfigureAwait(false);
+            var directories = await Task.WhenAll(namespaces.Select(ns => grains.GetGrain<IActorDirectoryGrain>(ns).ListAsync())).ConfigureAwait(false);
+            return directories.SelectMany(d => d).Where(n => !hosted.Contains(n.ActorId.ToString())).ToList();
+        }
     }
 
     private static ActorStateRow Row(ActorInfo named, ActorTableRowInfo? row, IReadOnlySet<string> aliveNodes)

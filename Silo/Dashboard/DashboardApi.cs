@@ -77,7 +77,7 @@ internal sealed class DashboardApi
         // The hosted actors are the page; the directory and the actor table add the named actors no node hosts, as the
         // state API shows them (a directory that does not answer adds none).
         var alive = reports.Select(r => r.Node).ToHashSet(StringComparer.Ordinal);
-        var (named, _) = await OrleansRay.Node.UnhostedActors.ReadAsync(_grains, _runtime.Options.Namespace, known, alive, ClusterDetails.NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (named, _) = await OrleansRay.Node.UnhostedActors.ReadAsync(_grains, known, alive, ClusterDetails.NodeDeadline, cancellationToken).ConfigureAwait(false);
         var rows = hosted
             .Concat(named.Select(n => new ActorRow(n.ActorId, n.Name, n.Namespace, n.ClassName, n.State, n.Node, n.Restarts, n.Detached, null, null)))
             .OrderBy(a => StateOrder(a.State)).ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)

@@ -34,7 +34,7 @@ internal static class StateEndpoints
             try
             {
                 var kind = Resource(resource);
-                var (rows, warnings) = await new ClusterState(grains, runtime, runtime.Options.Namespace).SummarizeAsync(kind, Filters(request), ct).ConfigureAwait(false);
+                var (rows, warnings) = await new ClusterState(grains, runtime).SummarizeAsync(kind, Filters(request), ct).ConfigureAwait(false);
                 return Results.Ok(new StateSummary(rows, warnings));
             }
             catch (ArgumentException ex)
@@ -46,7 +46,7 @@ internal static class StateEndpoints
         {
             try
             {
-                return Results.Ok(await new ClusterState(grains, runtime, runtime.Options.Namespace).MemoryAsync(Filters(request), Limit(request), ct).ConfigureAwait(false));
+                return Results.Ok(await new ClusterState(grains, runtime).MemoryAsync(Filters(request), Limit(request), ct).ConfigureAwait(false));
             }
             catch (ArgumentException ex)
             {
@@ -55,14 +55,14 @@ internal static class StateEndpoints
         });
         api.MapGet("/actors/{id}", async (string id, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
         {
-            var found = await new ClusterState(grains, runtime, runtime.Options.Namespace).ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, id)], 1, ct).ConfigureAwait(false);
+            var found = await new ClusterState(grains, runtime).ActorsAsync([new StateFilter("actor_id", StatePredicate.Equal, id)], 1, ct).ConfigureAwait(false);
             return found.Rows.Count > 0 ? Results.Ok(found.Rows[0]) : Results.NotFound(new { error = $"no actor with id '{id}'" });
         });
         api.MapGet("/{resource}", async (string resource, HttpRequest request, IGrainFactory grains, NodeRuntime runtime, CancellationToken ct) =>
         {
             try
             {
-                var state = new ClusterState(grains, runtime, runtime.Options.Namespace);
+                var state = new ClusterState(grains, runtime);
                 var filters = Filters(request);
                 var limit = Limit(request);
                 return Resource(resource) switch
@@ -86,7 +86,7 @@ internal static class StateEndpoints
             try
             {
                 var limit = request.Query["limit"].Count == 0 ? ClusterState.MaxLimit : TimelineLimit(request.Query["limit"].ToString());
-                timeline = await TimelineBuilder.ReadAsync(new ClusterState(grains, runtime, runtime.Options.Namespace), Filters(request), limit, ct).ConfigureAwait(false);
+                timeline = await TimelineBuilder.ReadAsync(new ClusterState(grains, runtime), Filters(request), limit, ct).ConfigureAwait(false);
             }
             catch (ArgumentException ex)
             {

@@ -131,6 +131,31 @@ public sealed class ActorTaskRetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_state_API_lists_named_actors_of_every_namespace_whose_node_left()
+    {
+        // A reviewer's detached actor of namespace team-a vanished from `list actors` after its node died: the list read
+        // the asking driver's namespace only, while Ray's lists every namespace.
+        var team = "team-" + Guid.NewGuid().ToString("N")[..8];
+        var leaving = _cluster.Nodes[2];
+        await using var teamDriver = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken, Namespace = team });
+        var registry = teamDriver.Actor(() => new RetryJournal())
+            .Options(new ActorOptions { Name = "registry", Lifetime = ActorLifetime.Detached, MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId, soft: true) })
+            .Remote();
+        Assert.Equal(leaving.NodeId.Value, (await teamDriver.GetAsync(registry.Task((j, k) => j.Append(k), 0).Remote(), Deadline)).Node);
+
+        await _cluster.StopNodeAsync(leaving);
+
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+        ActorStateRow? row = null;
+        await Eventually.TrueAsync(
+            async () => (row = (await ray.State.ListActorsAsync(StateListOptions.Where("name=registry"))).Rows.SingleOrDefault(r => r.Namespace == team)) is { State: "RESTARTING" },
+            Deadline,
+            $"a driver of the default namespace to list the team's actor as RESTARTING");
+        Assert.Equal(registry.ActorId.ToString(), row!.ActorId);
+        await teamDriver.KillAsync(registry);
+    }
+
+    [Fact]
     public async Task A_restart_by_KillAsync_counts_against_MaxRestarts_when_the_node_later_dies()
     {
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
