@@ -22,6 +22,12 @@ public sealed class ObjectStoreFullException : ObjectStoreException
             $"{Describe(requested)} within {waited.TotalSeconds:0.###} s ({Describe(pinnedBytes)} is pinned by readers or still being written, " +
             "and nothing else can be evicted or spilled). Dispose ObjectBuffers you no longer need, or " + RaiseStoreMemory + ".");
 
+    /// <summary>A pull of another node's object that found no room here before its time ran out.</summary>
+    internal static ObjectStoreFullException ForPull(string what, long requested, TimeSpan waited, Exception inner) =>
+        new($"The object store has no room for a copy of {what} ({Describe(requested)}): none came free within " +
+            $"{waited.TotalSeconds:0.###} s, its memory held by pinned objects (ObjectBuffers not disposed yet) and objects being written. " +
+            "Dispose ObjectBuffers you no longer need, or " + RaiseStoreMemory + ".", inner);
+
     internal static ObjectStoreFullException TooLarge(long requested, long capacity) =>
         new($"The object of {Describe(requested)} can never fit in the object store, which holds {Describe(capacity)}. " +
             "Split the object, or " + RaiseStoreMemory + ".");

@@ -20,6 +20,10 @@ internal sealed class RayDriver : RayInstance
     /// (<see cref="Grains.INodeEndpoint.DrainTaskOutputAsync"/>): 10 s.</summary>
     internal static readonly TimeSpan TaskOutputDrainDeadline = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a node may take to say what task output it holds for a driver that ends its job: 2 s (a paused
+    /// or dying node costs a driver's end no more).</summary>
+    internal static readonly TimeSpan TaskOutputProbeDeadline = TimeSpan.FromSeconds(2);
+
     public RayDriver(NodeRuntime runtime, string @namespace, IAsyncDisposable? cluster) : base(runtime, @namespace)
     {
         _cluster = cluster;
@@ -203,29 +207,35 @@ internal sealed class RayDriver : RayInstance
         }
     }
 
-    /// <summary>Before the job ends (and the nodes drop what they hold for it): waits for the task output the nodes still
+    /// <summary>Before the job ends (and the nodes drop what they hold for it): waits for the task output the nodes
     /// hold for this driver, so a job whose tasks printed faster than the driver received keeps that output in its
-    /// console and job log; what does not arrive within <see cref="TaskOutputDrainDeadline"/> is counted on standard
-    /// error, naming the nodes whose logs have it.</summary>
+    /// console and job log. Every live node is first asked what it holds (an answer within
+    /// <see cref="TaskOutputProbeDeadline"/>: a node that holds nothing costs one round trip); only those that hold some
+    /// are waited for, up to <see cref="TaskOutputDrainDeadline"/>. What does not arrive, and the nodes that did not
+    /// answer, are told on standard error, naming the nodes whose logs have the lines.</summary>
     private async Task DrainTaskOutputAsync()
     {
-        var drains = Runtime.Cluster.Refresh.Nodes
-            .Select(async node => (node.Id, Left: await node.Endpoint.DrainTaskOutputAsync(Runtime.WorkerId, TaskOutputDrainDeadline).ConfigureAwait(false)))
-            .ToArray();
-        try
-        {
-            await Task.WhenAll(drains).WaitAsync(TaskOutputDrainDeadline + TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A node that did not answer: its lines stay in its log, as before this wait existed.
-        }
-
-        var left = drains.Where(d => d.IsCompletedSuccessfully && d.Result.Left > 0).Select(d => d.Result).ToList();
+        var driver = Runtime.WorkerId;
+        var nodes = Runtime.Cluster.Refresh.Nodes;
+        var looks = nodes.Select(node => node.Endpoint.DrainTaskOutputAsync(driver, TimeSpan.Zero).WaitAsync(TaskOutputProbeDeadline)).ToArray();
+        await Task.WhenAll(looks.Select(l => l.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        var silent = nodes.Where((_, i) => !looks[i].IsCompletedSuccessfully).Select(n => n.Id).ToList();
+        var holding = nodes.Where((_, i) => looks[i].IsCompletedSuccessfully && looks[i].Result > 0).ToArray();
+        var drains = holding.Select(node => node.Endpoint.DrainTaskOutputAsync(driver, TaskOutputDrainDeadline).WaitAsync(TaskOutputDrainDeadline + TaskOutputProbeDeadline)).ToArray();
+        await Task.WhenAll(drains.Select(d => d.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        silent.AddRange(holding.Where((_, i) => !drains[i].IsCompletedSuccessfully).Select(n => n.Id));
+        var left = holding.Select((node, i) => (node.Id, Left: drains[i].IsCompletedSuccessfully ? drains[i].Result : 0)).Where(l => l.Left > 0).ToList();
         if (left.Count > 0)
         {
+            var lines = left.Sum(l => (long)l.Left);
             await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"[orleansray] {left.Sum(l => l.Left)} lines of task output did not reach the driver within {TaskOutputDrainDeadline.TotalSeconds:0} s of its end; they are in the log of node {string.Join(", ", left.Select(l => l.Id))} (`orleansray logs`)")).ConfigureAwait(false);
+                $"[orleansray] {lines} line{(lines == 1 ? string.Empty : "s")} of task output did not reach the driver within {TaskOutputDrainDeadline.TotalSeconds:0} s of its end; they are in the log of node {string.Join(", ", left.Select(l => l.Id))} (`orleansray logs`)")).ConfigureAwait(false);
+        }
+
+        if (silent.Count > 0)
+        {
+            await Console.Error.WriteLineAsync(
+                $"[orleansray] node {string.Join(", ", silent)} did not answer as the driver ended its job: task output it held for this driver, if any, is in its log (`orleansray logs`)").ConfigureAwait(false);
         }
     }
 }

@@ -147,11 +147,13 @@ public interface INodeEndpoint : IGrainObserver
     [Orleans.Concurrency.AlwaysInterleave]
     Task PrintTaskOutputAsync(TaskOutputBatch batch);
 
-    /// <summary>Called by a driver that is about to end its job: waits until the task output this node holds for
-    /// <paramref name="driver"/> (<see cref="PrintTaskOutputAsync"/>) has been sent to it, for at most
-    /// <paramref name="deadline"/>. Lines written after the call may still be queued when it returns.</summary>
-    /// <returns>The lines this node still held for the driver when the deadline passed (0 when all went out, or when
-    /// it held none): the driver tells its console how many it will not print.</returns>
+    /// <summary>Called by a driver that is about to end its job: waits until the task output this node held for
+    /// <paramref name="driver"/> at the call (<see cref="PrintTaskOutputAsync"/>) has been sent to it, for at most
+    /// <paramref name="deadline"/> (clamped to 0..1 minute). Lines written after the call are not waited for. A zero
+    /// deadline only looks.</summary>
+    /// <returns>The lines not delivered: still held (queued or on their way) when the deadline passed, else dropped
+    /// and not yet told; 0 when all went out or it held none. A zero deadline returns the lines held now. The driver
+    /// tells its console how many it will not print.</returns>
     [Alias("DrainTaskOutput")]
     [Orleans.Concurrency.AlwaysInterleave]
     Task<int> DrainTaskOutputAsync(WorkerId driver, TimeSpan deadline);

@@ -63,7 +63,7 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
             job = job with { StartedAt = known.StartedAt, Entrypoint = string.IsNullOrEmpty(known.Entrypoint) ? job.Entrypoint : known.Entrypoint, Submitted = known.Submitted || job.Submitted };
         }
 
-        if (!string.IsNullOrEmpty(job.Driver))
+        if (IsWatched(job))
         {
             _silence.NoteAttached(job.Driver, DateTimeOffset.UtcNow);
         }
@@ -181,6 +181,7 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
         foreach (var old in _jobs.Values.Where(j => j.EndedAt is not null).OrderBy(j => j.StartedAt).Take(_jobs.Count - MaxJobs).ToList())
         {
             _jobs.Remove(old.JobId);
+            _silence.Forget(old.Driver);
         }
     }
 

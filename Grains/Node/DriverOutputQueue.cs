@@ -37,9 +37,13 @@ internal sealed class DriverOutputQueue
     private bool _closed;
     private Func<TaskOutputBatch, Task>? _send;
 
-    /// <summary>Completed when the pump stops (nothing left to send) or the queue closes; made by the first
-    /// <see cref="DrainAsync"/> that finds the pump running.</summary>
-    private TaskCompletionSource? _drained;
+    /// <summary>Lines queued since the queue was made, and lines whose batch has since been sent or failed: a drain
+    /// waits until the second reaches what the first was when it began (<see cref="DrainAsync"/>).</summary>
+    private long _queuedTotal;
+    private long _doneTotal;
+
+    /// <summary>Completed when a batch's send ended or the queue closed; made by a <see cref="DrainAsync"/> that waits.</summary>
+    private TaskCompletionSource? _progress;
 
     public DriverOutputQueue(TaskOutputForwarder forwarder, WorkerId driver)
     {
@@ -64,6 +68,7 @@ internal sealed class DriverOutputQueue
             }
 
             _lines.Enqueue(line);
+            _queuedTotal++;
             _chars += line.Text.Length;
             if (!_pumping)
             {
@@ -82,46 +87,73 @@ internal sealed class DriverOutputQueue
             _closed = true;
             _lines.Clear();
             _chars = 0;
-            Drained();
+            Progressed();
         }
     }
 
-    /// <summary>Waits until the lines queued now, and those added meanwhile, have been sent (a failed send counts them
-    /// dropped and the next batch tells the driver), for at most <paramref name="deadline"/>.</summary>
-    /// <returns>The lines still queued, plus those dropped and not yet told, when the deadline passed; 0 when the queue
-    /// emptied (or closed) first.</returns>
+    /// <summary>Waits until the lines queued when it is called have been sent, for at most <paramref name="deadline"/>
+    /// (lines queued later, by work still printing, are not waited for). A batch that could not be sent counts as
+    /// dropped.</summary>
+    /// <returns>The lines not delivered: those still queued or on their way when the deadline passed, else those
+    /// dropped and not yet told to the driver (the caller tells it; the next batch no longer does). 0 when the queue
+    /// closed (its job ended). A deadline of zero only looks: the lines queued or on their way now, drops left untold.</returns>
     public async Task<int> DrainAsync(TimeSpan deadline)
     {
-        Task drained;
+        long target;
         lock (_gate)
         {
-            if (_closed || !_pumping)
+            target = _queuedTotal;
+            if (deadline <= TimeSpan.Zero)
             {
-                return 0; // the pump runs whenever a line is queued or a drop is untold
+                return _closed ? 0 : (int)Math.Min(int.MaxValue, target - _doneTotal); // a look: what is on its way now
             }
-
-            drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        try
+        var started = _forwarder.Time.GetTimestamp();
+        while (true)
         {
-            await drained.WaitAsync(deadline, _forwarder.Time).ConfigureAwait(false);
-            return 0;
-        }
-        catch (TimeoutException)
-        {
+            Task progress;
             lock (_gate)
             {
-                return _closed ? 0 : _lines.Count + _dropped;
+                if (_closed)
+                {
+                    return 0;
+                }
+
+                if (_doneTotal >= target)
+                {
+                    var untold = _dropped;
+                    _dropped = 0;
+                    return untold;
+                }
+
+                var left = deadline - _forwarder.Time.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    return (int)Math.Min(int.MaxValue, target - _doneTotal);
+                }
+
+                progress = (_progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                deadline = left;
+                started = _forwarder.Time.GetTimestamp();
+            }
+
+            try
+            {
+                await progress.WaitAsync(deadline, _forwarder.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Looked at once more above: what is still undelivered then is the answer.
             }
         }
     }
 
-    /// <summary>Completes the waits of <see cref="DrainAsync"/>; under <see cref="_gate"/>.</summary>
-    private void Drained()
+    /// <summary>Wakes the waits of <see cref="DrainAsync"/>; under <see cref="_gate"/>.</summary>
+    private void Progressed()
     {
-        _drained?.TrySetResult();
-        _drained = null;
+        _progress?.TrySetResult();
+        _progress = null;
     }
 
     private bool IsClosed
@@ -185,6 +217,14 @@ internal sealed class DriverOutputQueue
 
                 failed = true;
             }
+            finally
+            {
+                lock (_gate)
+                {
+                    _doneTotal += batch.Lines.Length;
+                    Progressed();
+                }
+            }
         }
     }
 
@@ -197,7 +237,6 @@ internal sealed class DriverOutputQueue
             if (_closed || (_lines.Count == 0 && _dropped == 0))
             {
                 _pumping = false;
-                Drained();
                 return null;
             }
 

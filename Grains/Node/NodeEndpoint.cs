@@ -102,5 +102,9 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
-    public Task<int> DrainTaskOutputAsync(WorkerId driver, TimeSpan deadline) => _runtime.TaskOutput.DrainAsync(driver, deadline);
+    public Task<int> DrainTaskOutputAsync(WorkerId driver, TimeSpan deadline) =>
+        _runtime.TaskOutput.DrainAsync(driver, deadline < TimeSpan.Zero ? TimeSpan.Zero : deadline > MaxDrain ? MaxDrain : deadline);
+
+    /// <summary>The longest a driver may have a node wait for its output to go (the caller's deadline is clamped to it).</summary>
+    private static readonly TimeSpan MaxDrain = TimeSpan.FromMinutes(1);
 }

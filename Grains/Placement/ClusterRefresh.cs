@@ -94,6 +94,11 @@ internal sealed partial class ClusterRefresh : IDisposable, IOwnerWatch
         await _oneExchange.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_node.IsDisposed)
+            {
+                return; // shut down while this waited for the exchange before it
+            }
+
             Apply(await (ExchangeForTest ?? ExchangeAsync)().ConfigureAwait(false));
         }
         finally

@@ -39,6 +39,7 @@ internal sealed class TransferPuller
 
             session = _core.OpenSession($"pull of {id} from {remote}");
             long offset;
+            var roomFrom = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 offset = await _core.CreateAsync(session, id, size, primary: false, timeout, deadline.Token).ConfigureAwait(false);
@@ -51,8 +52,7 @@ internal sealed class TransferPuller
             {
                 // The time ran out waiting for room, not for the peer: the copy is fine where it is, and a reader that
                 // took this for a lost object rebuilt a healthy one (a reviewer's buffers held the store).
-                throw new ObjectStoreFullException(
-                    $"No room for a copy of object {id} ({size} bytes, pulled from {remote}) within {timeout.TotalSeconds:0.###} s: this store's memory is held by pinned objects (buffers not disposed yet) and objects being written, with nothing it can spill or evict. Dispose the ObjectBuffers you hold, or give the node more object store memory (--object-store-memory BYTES).", ex);
+                throw ObjectStoreFullException.ForPull($"object {id} pulled from {remote}", size, System.Diagnostics.Stopwatch.GetElapsedTime(roomFrom), ex);
             }
 
             leased = _core.TryEnterArena();

@@ -64,7 +64,7 @@ internal sealed class JobLogsCommand : Command
     }
 
     /// <summary>The error for a job this machine did not submit: where it runs when the job table knows it.</summary>
-    internal static async Task<CliException> NotHereAsync(string jobId, string? address, CliPaths paths, Func<OrleansRay.ObjectStore.Security.ClusterCredentials?> credentials, CancellationToken cancellationToken)
+    internal static async Task<CliException> NotHereAsync(string jobId, string? address, CliPaths paths, Func<OrleansRay.ObjectStore.Security.ClusterCredentials?> credentials, CancellationToken cancellationToken, string what = "output")
     {
         var resolved = address ?? paths.ReadAddress();
         if (resolved is null)
@@ -82,13 +82,14 @@ internal sealed class JobLogsCommand : Command
         var pid = job.Pid > 0 ? $"pid {job.Pid} " : string.Empty;
         return string.Equals(job.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
             ? job.Submitted
-                ? new CliException(EarlierSession(jobId, "output"))
+                ? new CliException(EarlierSession(jobId, what))
                 : new CliException($"job {jobId} was not submitted with `orleansray job submit`: its driver ({pid}on this machine) was run directly, so its output went to that process's own console, not to a job log.")
             : new CliException($"job {jobId} was not submitted from this machine (its driver is {pid}on {job.Host}): its output and its process are there.");
     }
 
     /// <summary>The error for a job submitted on this machine whose job file is gone: a head restarted on --storage
     /// keeps the job table's rows, while <c>orleansray stop</c> deleted the session's job files and logs.</summary>
-    internal static string EarlierSession(string jobId, string what) =>
-        $"job {jobId} was submitted on this machine to an earlier session of the cluster: `orleansray stop` deleted that session's job files, so its {what} is gone (give `orleansray stop` --keep-logs to keep a session's logs).";
+    internal static string EarlierSession(string jobId, string what) => what == "process"
+        ? $"job {jobId} has no job file on this machine, where it was submitted: it belongs to an earlier session of the cluster (`orleansray stop` or `down` ended its process and deleted its files), or another user's; nothing of it runs here to stop."
+        : $"job {jobId} has no job file on this machine, where it was submitted: it belongs to an earlier session of the cluster, whose files `orleansray stop` or `down` deleted (give them --keep-logs to keep a session's logs), or another user's; its {what} is not here.";
 }

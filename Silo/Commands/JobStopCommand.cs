@@ -40,7 +40,7 @@ internal sealed class JobStopCommand : Command
         var paths = CliPaths.Current;
         if (JobRecord.TryRead(paths.JobFile(jobId)) is not { } record)
         {
-            throw await JobLogsCommand.NotHereAsync(jobId, parse.GetValue(_address), paths, () => AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken).ConfigureAwait(false);
+            throw await JobLogsCommand.NotHereAsync(jobId, parse.GetValue(_address), paths, () => AuthTokens.ForClient(parse, _authToken, _insecure, paths), cancellationToken, "process").ConfigureAwait(false);
         }
 
         using (var process = NodeProcesses.TryGetProcess(record.Pid, record.ProcessStart))

@@ -267,7 +267,7 @@ public sealed class JobTests : IAsyncLifetime
             State = OrleansRay.Grains.JobState.Succeeded, Message = "exit code 0", Submitted = true,
         });
 
-        var expected = $"job {jobId} was submitted on this machine to an earlier session of the cluster: `orleansray stop` deleted that session's job files";
+        var expected = $"job {jobId} has no job file on this machine, where it was submitted: it belongs to an earlier session of the cluster, whose files `orleansray stop` or `down` deleted";
         var local = await Cluster.RunAsync("job", "logs", jobId);
         Assert.True(local.ExitCode != 0, local.ToString());
         Assert.Contains(expected, Assert.Single(local.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
@@ -275,6 +275,12 @@ public sealed class JobTests : IAsyncLifetime
         var http = await Cluster.RunAsync("job", "logs", jobId, "--address", Cluster.DashboardUrl);
         Assert.True(http.ExitCode != 0, http.ToString());
         Assert.Contains(expected, http.Error, StringComparison.Ordinal);
+
+        // A stop has nothing to stop there, and says so rather than pointing at its files.
+        var stop = await Cluster.RunAsync("job", "stop", jobId);
+        Assert.True(stop.ExitCode != 0, stop.ToString());
+        Assert.Contains($"job {jobId} has no job file on this machine, where it was submitted", stop.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing of it runs here to stop", stop.Error, StringComparison.Ordinal);
     }
 
     private static string NewJobId() => "test-" + Guid.NewGuid().ToString("N")[..8];
