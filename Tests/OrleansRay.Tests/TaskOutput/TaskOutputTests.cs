@@ -62,6 +62,21 @@ public sealed class TaskOutputTests
         }
     }
 
+    /// <summary>A forwarder whose driver takes no batch until <c>release</c> is set; <c>sending</c> is set when the first
+    /// batch is on its way.</summary>
+    private (TaskOutputForwarder Forwarder, TaskCompletionSource Sending, TaskCompletionSource Release) SlowDriverForwarder()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forwarder = NewForwarder(async batch =>
+        {
+            sending.TrySetResult();
+            await release.Task; // the driver does not keep up until released
+            await Receive(batch);
+        });
+        return (forwarder, sending, release);
+    }
+
     private Task WaitForLinesAsync(int count) =>
         Poll.UntilAsync(() => Task.FromResult(Received.Count >= count), Deadline, $"{count} line(s) to reach the driver", () => $"{Received.Count} line(s)");
 
@@ -146,14 +161,7 @@ public sealed class TaskOutputTests
     [Fact]
     public async Task Beyond_the_bound_lines_are_dropped_counted_and_the_driver_is_told_how_many()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var forwarder = NewForwarder(async batch =>
-        {
-            sending.TrySetResult();
-            await release.Task; // the driver does not keep up until released
-            await Receive(batch);
-        });
+        var (forwarder, sending, release) = SlowDriverForwarder();
 
         forwarder.Add(_driver, "Chatty", isError: false, "first");
         await sending.Task.WaitAsync(Deadline); // one batch in flight: the queue fills behind it
@@ -179,14 +187,7 @@ public sealed class TaskOutputTests
     [Fact]
     public async Task Draining_waits_for_the_lines_held_when_it_began_and_counts_those_left_at_its_deadline()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var forwarder = NewForwarder(async batch =>
-        {
-            sending.TrySetResult();
-            await release.Task; // the driver does not keep up until released
-            await Receive(batch);
-        });
+        var (forwarder, sending, release) = SlowDriverForwarder();
 
         Assert.Equal(0, await forwarder.DrainAsync(_driver, Deadline)); // nothing held: at once
         forwarder.Add(_driver, "Chatty", isError: false, "first");
