@@ -218,11 +218,11 @@ internal sealed class RayDriver : RayInstance
         var driver = Runtime.WorkerId;
         var nodes = Runtime.Cluster.Refresh.Nodes;
         var looks = nodes.Select(node => node.Endpoint.DrainTaskOutputAsync(driver, TimeSpan.Zero).WaitAsync(TaskOutputProbeDeadline)).ToArray();
-        await Task.WhenAll(looks.Select(l => l.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        await ((Task)Task.WhenAll(looks)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // each one's fate is read below
         var silent = nodes.Where((_, i) => !looks[i].IsCompletedSuccessfully).Select(n => n.Id).ToList();
         var holding = nodes.Where((_, i) => looks[i].IsCompletedSuccessfully && looks[i].Result > 0).ToArray();
         var drains = holding.Select(node => node.Endpoint.DrainTaskOutputAsync(driver, TaskOutputDrainDeadline).WaitAsync(TaskOutputDrainDeadline + TaskOutputProbeDeadline)).ToArray();
-        await Task.WhenAll(drains.Select(d => d.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        await ((Task)Task.WhenAll(drains)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         silent.AddRange(holding.Where((_, i) => !drains[i].IsCompletedSuccessfully).Select(n => n.Id));
         var left = holding.Select((node, i) => (node.Id, Left: drains[i].IsCompletedSuccessfully ? drains[i].Result : 0)).Where(l => l.Left > 0).ToList();
         if (left.Count > 0)

@@ -113,6 +113,7 @@ internal sealed class DriverOutputQueue
         while (true)
         {
             Task progress;
+            TimeSpan left;
             lock (_gate)
             {
                 if (_closed)
@@ -127,20 +128,18 @@ internal sealed class DriverOutputQueue
                     return untold;
                 }
 
-                var left = deadline - _forwarder.Time.GetElapsedTime(started);
+                left = deadline - _forwarder.Time.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero)
                 {
                     return (int)Math.Min(int.MaxValue, target - _doneTotal);
                 }
 
                 progress = (_progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                deadline = left;
-                started = _forwarder.Time.GetTimestamp();
             }
 
             try
             {
-                await progress.WaitAsync(deadline, _forwarder.Time).ConfigureAwait(false);
+                await progress.WaitAsync(left, _forwarder.Time).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
