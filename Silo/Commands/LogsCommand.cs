@@ -63,10 +63,15 @@ internal sealed class LogsCommand : Command
     /// <summary>How many of the newest sessions are listed when no node of this machine has a pid file left.</summary>
     internal const int SessionsListed = 5;
 
+    /// <summary>How many earlier sessions are listed after those of the nodes with a pid file: a node started on the port
+    /// of a killed one replaces its pid file, and the killed node's log is the one to read.</summary>
+    internal const int EarlierSessionsListed = 2;
+
     /// <summary>The log folders to look in, each with what it belongs to: the sessions of the nodes started on this machine
     /// that still have a pid file, running ones first (head first), then those that died (killed or crashed: their log
-    /// is the one to read, as Ray's <c>ray logs</c> covers dead nodes); with none, the newest sessions (after
-    /// <c>stop --keep-logs</c>, the head's and its workers').</summary>
+    /// is the one to read, as Ray's <c>ray logs</c> covers dead nodes), then the newest <see cref="EarlierSessionsListed"/>
+    /// other sessions (a killed head's, once a new head took its port); with no pid file, the newest
+    /// <see cref="SessionsListed"/> sessions (after <c>stop --keep-logs</c>, the head's and its workers').</summary>
     internal static IReadOnlyList<(string Folder, string Owner)> LogFolders(CliPaths paths)
     {
         var folders = paths.PidFiles().Select(NodeRecord.TryRead).OfType<NodeRecord>()
@@ -77,21 +82,24 @@ internal sealed class LogsCommand : Command
             .Where(f => Directory.Exists(f.Folder))
             .DistinctBy(f => f.Folder)
             .ToList();
-        if (folders.Count == 0)
-        {
-            var newest = paths.CurrentSession();
-            var sessions = Directory.Exists(paths.Root)
-                ? new DirectoryInfo(paths.Root).EnumerateDirectories("session_*")
-                    .Where(d => d.LinkTarget is null && Directory.Exists(Path.Combine(d.FullName, "logs")))
-                    .OrderByDescending(d => d.Name, StringComparer.Ordinal) // session_<time>_<pid>: newest first
-                    .Take(SessionsListed)
-                : [];
-            folders.AddRange(sessions.Select(d => (Path.Combine(d.FullName, "logs"),
-                d.FullName == newest ? "the newest session; no node runs on this machine" : "an earlier session; no node runs on this machine")));
-        }
-
+        var withNodes = folders.Count > 0;
+        var newest = paths.CurrentSession();
+        var sessions = Directory.Exists(paths.Root)
+            ? new DirectoryInfo(paths.Root).EnumerateDirectories("session_*")
+                .Where(d => d.LinkTarget is null && Directory.Exists(Path.Combine(d.FullName, "logs")))
+                .OrderByDescending(d => d.Name, StringComparer.Ordinal) // session_<time>_<pid>: newest first
+                .Select(d => (Folder: Path.Combine(d.FullName, "logs"), Session: d.FullName))
+                .Where(d => !folders.Any(f => PathsEqual(f.Folder, d.Folder)))
+                .Take(withNodes ? EarlierSessionsListed : SessionsListed)
+            : [];
+        folders.AddRange(sessions.Select(d => (d.Folder,
+            withNodes ? "an earlier session; none of its nodes has a pid file left (stopped, or a newer node took its port)"
+            : d.Session == newest ? "the newest session; no node runs on this machine" : "an earlier session; no node runs on this machine")));
         return folders;
     }
+
+    private static bool PathsEqual(string a, string b) =>
+        string.Equals(Path.GetFullPath(a).TrimEnd('/'), Path.GetFullPath(b).TrimEnd('/'), StringComparison.Ordinal);
 
     /// <summary>The list <c>orleansray logs</c> prints: per folder, its files by name with size and last write.</summary>
     internal static string Listing(IReadOnlyList<(string Folder, string Owner)> folders, CliPaths paths)

@@ -107,6 +107,39 @@ public sealed class LogsCommandTests : IAsyncLifetime, IDisposable
         Assert.Equal(Path.Combine(dead, "logs", "node-30000.log"), LogsCommand.Resolve("node-30000.log", LogsCommand.LogFolders(paths)));
     }
 
+    [Fact]
+    public void A_sessions_log_stays_listed_after_a_newer_node_took_its_port_and_pid_file()
+    {
+        // A head on port 30000 was killed, and a new head on the same port replaced its pid file: the killed head's session
+        // has no pid file left, yet its log is the one to read.
+        var root = Path.Combine(_folder, "replaced");
+        var paths = new CliPaths(root);
+        var killed = Path.Combine(root, "session_2026-12-07_10-00-00_000000_1");
+        var current = Path.Combine(root, "session_2026-12-07_11-00-00_000000_2");
+        var oldest = Enumerable.Range(0, 3).Select(i => Path.Combine(root, $"session_2026-12-07_0{i}-00-00_000000_9")).ToList();
+        foreach (var session in oldest.Append(killed).Append(current))
+        {
+            Directory.CreateDirectory(Path.Combine(session, "logs"));
+            File.WriteAllText(Path.Combine(session, "logs", "node-30000.log"), session);
+        }
+
+        Directory.CreateDirectory(paths.NodesDirectory);
+        File.WriteAllText(Path.Combine(paths.NodesDirectory, "node-30000.json"),
+            $$"""{"Pid": {{ExitedPid()}}, "ProcessStart": "2026-01-01T00:00:00Z", "Address": "127.0.0.1:30000", "NodePort": 1, "IsHead": true, "Session": "{{current}}", "LogFile": "{{Path.Combine(current, "logs", "node-30000.log")}}"}""");
+
+        var folders = LogsCommand.LogFolders(paths);
+
+        // The pid file's session first, then the newest earlier sessions, as many as EarlierSessionsListed.
+        Assert.Equal([Path.Combine(current, "logs"), Path.Combine(killed, "logs"), Path.Combine(oldest[2], "logs")], folders.Select(f => f.Folder));
+        Assert.Equal(LogsCommand.EarlierSessionsListed + 1, folders.Count);
+        Assert.StartsWith("head node 127.0.0.1:30000", folders[0].Owner, StringComparison.Ordinal);
+        Assert.Contains("a newer node took its port", folders[1].Owner, StringComparison.Ordinal);
+
+        // The bare name still means the pid file's session; the killed head's log is listed with its path.
+        Assert.Equal(Path.Combine(current, "logs", "node-30000.log"), LogsCommand.Resolve("node-30000.log", folders));
+        Assert.Contains(Path.Combine(killed, "logs"), LogsCommand.Listing(folders, paths), StringComparison.Ordinal);
+    }
+
     /// <summary>The pid of a process that has exited and been reaped.</summary>
     private static int ExitedPid()
     {
