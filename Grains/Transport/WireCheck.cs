@@ -100,13 +100,15 @@ internal static class WireCheck
         ActorId = actorId,
     };
 
-    /// <summary>The error of a result that could not be sent: it carries the serializer's failure as strings.</summary>
+    /// <summary>The error of a result that could not be sent: it carries the serializer's failure as strings, as an
+    /// <see cref="ArgumentException"/> wherever the result was refused (the store's put of a result made on a node
+    /// throws one, so <c>Is&lt;ArgumentException&gt;()</c> answers alike for work run by the driver and by a node).</summary>
     public static RayError SerializationError(Type? valueType, Exception failure, string functionName) => new()
     {
         Kind = RayErrorKind.TaskFailed,
         FunctionName = functionName,
-        ExceptionType = failure.GetType().FullName ?? failure.GetType().Name,
-        ExceptionTypes = RayError.TypeNamesOf(failure.GetType()),
+        ExceptionType = typeof(ArgumentException).FullName!,
+        ExceptionTypes = RayError.TypeNamesOf(typeof(ArgumentException)),
         Message = valueType is null
             ? $"its result could not be serialized to send it to its owner: {failure.Message}"
             : IsLazySequence(valueType)

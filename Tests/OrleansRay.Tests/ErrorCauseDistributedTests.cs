@@ -69,6 +69,24 @@ public sealed class ErrorCauseDistributedTests : IAsyncLifetime
         Assert.False(ex.Is<ArgumentException>());
     }
 
+    /// <summary>Returns a value of a type Orleans has no codec for.</summary>
+    public static PlainPoco ReturnsPlain() => new();
+
+    [Fact]
+    public async Task A_result_that_cannot_be_serialized_fails_as_an_ArgumentException_on_a_node_as_it_does_embedded()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
+
+        var ex = await Assert.ThrowsAsync<RayTaskException>(async () =>
+            await ray.GetAsync(ray.Task(ReturnsPlain).Options(OnNode(_cluster.Nodes[1])).Remote(), Deadline));
+
+        // The node's store refuses the result; an embedded driver refuses it when it sends it back
+        // (ErrorNamingTests.A_task_whose_result_cannot_be_serialized_fails_naming_the_function): the same type both ways.
+        Assert.Equal(typeof(ArgumentException).FullName, ex.OriginalExceptionType);
+        Assert.True(ex.Is<ArgumentException>());
+        Assert.Contains(typeof(PlainPoco).FullName!, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_failure_rethrown_by_a_task_on_another_node_names_both_tasks_and_keeps_the_thrower_and_its_type()
     {

@@ -46,6 +46,8 @@ public sealed class ErrorNamingTests
         Assert.Equal("ErrorNamingTests.ReturnsPlain", error.FunctionName);
         Assert.StartsWith("ErrorNamingTests.ReturnsPlain failed with", error.Message, StringComparison.Ordinal);
         Assert.Contains($"its result, a {typeof(PlainPoco).FullName}, cannot be serialized", error.Message, StringComparison.Ordinal);
+        // As a node's store refuses such a result: the same exception type wherever the task ran.
+        Assert.True(error.Is<ArgumentException>(), error.OriginalExceptionType);
     }
 
     [Fact]
@@ -57,6 +59,7 @@ public sealed class ErrorNamingTests
 
         Assert.Equal("NamingActor.MakePlain", error.FunctionName);
         Assert.Contains(typeof(PlainPoco).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.True(error.Is<ArgumentException>(), error.OriginalExceptionType);
         Assert.Equal(1, await _ray.GetAsync(actor.Task(a => a.Increment()).Remote(), Deadline)); // the actor goes on
         await _ray.KillAsync(actor);
     }
