@@ -115,7 +115,8 @@ public interface IRay : IAsyncDisposable
     /// <summary>Finds a named actor in <paramref name="namespace"/> (default: this driver's namespace).</summary>
     /// <exception cref="ActorNotFoundException">No live actor has that name.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty, <paramref name="namespace"/> is empty or blank
-    /// (pass null for this driver's), or the actor of that name is of another class.</exception>
+    /// (pass null for this driver's), the actor of that name is of another class, or <typeparamref name="TActor"/> is a
+    /// grain interface (an <see cref="IActor"/>: find such an actor with <see cref="GetActorProxyAsync{TActor}"/>).</exception>
     Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class;
 
     /// <summary>The live named actors of this driver's namespace, or with <paramref name="allNamespaces"/> of every

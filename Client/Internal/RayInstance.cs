@@ -362,6 +362,13 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
 
     public async Task<ActorHandle<TActor>> GetActorAsync<TActor>(string name, string? @namespace = null) where TActor : class
     {
+        if (typeof(IActor).IsAssignableFrom(typeof(TActor)))
+        {
+            // A grain actor's class name is its contract's, so the name check below would pass and hand back a handle
+            // whose calls fail: its calls go through the Orleans proxy.
+            throw new ArgumentException($"{typeof(TActor).Name} is an actor behind a grain interface: find it with ray.GetActorProxyAsync<{typeof(TActor).Name}>(\"{name}\") and call its proxy.", nameof(TActor));
+        }
+
         var info = await FindNamedActorAsync(name, @namespace, typeof(TActor), static options => $".Options({options})").ConfigureAwait(false);
         return new ActorHandle<TActor>(info.ActorId, info.ClassName, this);
     }

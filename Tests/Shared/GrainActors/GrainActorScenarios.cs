@@ -83,6 +83,9 @@ public static class GrainActorScenarios
         var other = await Assert.ThrowsAsync<ArgumentException>(() => ray.CreateActorAsync<IBrokenActor>(new ActorOptions { Name = name, GetIfExists = true }));
         Assert.Contains("cannot give it as one", other.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => ray.GetActorProxyAsync<IBrokenActor>(name));
+        // The class actors' lookup would give a handle whose calls fail: refused, naming the lookup to use.
+        var classLookup = await Assert.ThrowsAsync<ArgumentException>(() => ray.GetActorAsync<ICounterActor>(name));
+        Assert.Contains($"GetActorProxyAsync<{nameof(ICounterActor)}>(\"{name}\")", classLookup.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ActorNotFoundException>(() => ray.GetActorProxyAsync<ICounterActor>(name, "another-namespace"));
 
         await ray.KillAsync(counter);
