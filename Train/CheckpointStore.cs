@@ -6,7 +6,8 @@ namespace OrleansRay.Train;
 /// <remarks>Workers persist their own checkpoints (Ray Train's workers upload to <c>storage_path</c> themselves), so the
 /// run's folder must be reachable from every node. The driver deletes the ones past <c>NumToKeep</c> once it knows their
 /// successor's report completed (<see cref="Prune"/>), and, before each attempt, every folder no completed report names
-/// (<see cref="DeleteAllBut"/>), so a failed attempt or an earlier run of the same name leaves nothing to merge into.</remarks>
+/// (<see cref="DeleteAllBut"/>), so a failed attempt (of this run, or of the earlier run it resumes) leaves nothing to merge
+/// into. Which reports completed is in the run's log (<see cref="RunLog"/>).</remarks>
 internal static class CheckpointStore
 {
     private const string Prefix = "checkpoint_";
@@ -25,7 +26,7 @@ internal static class CheckpointStore
         string? runPath = null;
         try
         {
-            storage = Path.GetFullPath(storagePath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "orleansray_results"));
+            storage = Path.GetFullPath(ExpandHome(storagePath) ?? Path.Combine(Home, "orleansray_results"));
             runPath = Path.Combine(storage, name);
             Directory.CreateDirectory(runPath);
             return runPath;
@@ -40,6 +41,15 @@ internal static class CheckpointStore
                 ex);
         }
     }
+
+    private static string Home => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    /// <summary><paramref name="path"/> with a leading <c>~</c> (alone, or before a separator) as the user's home folder,
+    /// as a shell and Ray's <c>storage_path</c> read it; a <c>~name</c> or a later <c>~</c> is left as it is.</summary>
+    internal static string? ExpandHome(string? path) =>
+        path is "~" ? Home
+        : path is not null && path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Home, path[2..])
+        : path;
 
     /// <summary>Why <paramref name="path"/> could not be created: the ancestor that is a file, else the System.IO error.</summary>
     private static string Why(string? path, Exception error)
@@ -120,8 +130,8 @@ internal static class CheckpointStore
     }
 
     /// <summary>Deletes every checkpoint folder (and leftover temporary folder) under <paramref name="runPath"/> that is
-    /// not in <paramref name="kept"/>: those of reports that never completed (a failed attempt) or of an earlier run of
-    /// the same name. A folder that cannot be deleted yet (a file in it open) stays.</summary>
+    /// not in <paramref name="kept"/>: those of reports that never completed (a failed attempt, of this run or of the earlier
+    /// one it resumes) or past <c>NumToKeep</c>. A folder that cannot be deleted yet (a file in it open) stays.</summary>
     public static void DeleteAllBut(string runPath, IEnumerable<string> kept)
     {
         if (!Directory.Exists(runPath))

@@ -5,13 +5,18 @@ public sealed class RunConfig
 {
     /// <summary>The run's name: the folder under <see cref="StoragePath"/> that holds its checkpoints.
     /// Default: null, which names it "DataParallelTrainer_" and the start time (UTC, yyyyMMdd_HHmmss) and a short id.</summary>
-    /// <remarks>A run re-using a name starts afresh: the <c>checkpoint_NNNNNN</c> folders an earlier run left there are
-    /// deleted when it starts (so none of their files merge into the new run's checkpoints).</remarks>
+    /// <remarks>A run re-using a name (under the same <see cref="StoragePath"/>) goes on from the earlier run's reports,
+    /// logged in the folder's <c>reports.jsonl</c>, as Ray Train's job driver fault tolerance does: its history and
+    /// kept checkpoints are this run's first, <see cref="TrainContext.GetCheckpoint"/> gives the latest, and new
+    /// reports are numbered after them (<see cref="TrainProgressKind.Resuming"/> says so). Give each new run a name of
+    /// its own (or null) to start afresh. A folder holding checkpoint folders but no log is refused with an
+    /// <see cref="IOException"/> rather than emptied.</remarks>
     public string? Name { get; set; }
 
     /// <summary>Where checkpoints are persisted: the folder holding the run's folder. Workers write their checkpoints there
     /// themselves, so on a cluster of several machines it must be a path every node reaches (a shared file system), as
-    /// Ray's <c>storage_path</c>. Default: null, which is <c>~/orleansray_results</c> (Ray: <c>~/ray_results</c>).</summary>
+    /// Ray's <c>storage_path</c>. A leading <c>~</c> is the user's home folder; a relative path is taken from the driver's
+    /// current folder. Default: null, which is <c>~/orleansray_results</c> (Ray: <c>~/ray_results</c>).</summary>
     public string? StoragePath { get; set; }
 
     /// <summary>How many restarts a run gets. Default: <c>MaxFailures = 0</c>.</summary>

@@ -25,6 +25,19 @@ internal sealed class RunState
 
     public string? LatestCheckpoint => Kept.Count == 0 ? null : Kept[^1].Checkpoint;
 
+    /// <summary>Takes the reports an earlier run of this name logged (<see cref="RunLog.Open"/>) as this run's first:
+    /// its history, and as kept checkpoints the newest <c>NumToKeep</c> of those whose folders still exist.</summary>
+    /// <param name="reports">Iterations 1, 2, ... in order.</param>
+    public void Resume(IReadOnlyList<ReportRecord> reports)
+    {
+        History.AddRange(reports);
+        Kept.AddRange(reports.Where(r => r.Checkpoint is not null && Directory.Exists(r.Checkpoint)));
+        if (_numToKeep is { } keep && Kept.Count > keep)
+        {
+            Kept.RemoveRange(0, Kept.Count - keep);
+        }
+    }
+
     /// <summary>Adds reports read from the coordinator (ignoring ones already known) and returns the new ones.</summary>
     /// <param name="reports">Completed reports, in any order.</param>
     /// <param name="dropped">The checkpoint folders that left <see cref="Kept"/> (past <c>NumToKeep</c>): the caller

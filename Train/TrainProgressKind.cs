@@ -21,4 +21,9 @@ public enum TrainProgressKind
 
     /// <summary>The run failed (the message says which rank and why) or was cancelled.</summary>
     Failed,
+
+    /// <summary>The run's folder (<see cref="RunConfig.StoragePath"/>/<see cref="RunConfig.Name"/>) held an earlier run's
+    /// reports, and this run goes on from them (Ray Train's job driver fault tolerance): the message names how many and
+    /// the checkpoint <see cref="TrainContext.GetCheckpoint"/> gives; the new reports are numbered after them.</summary>
+    Resuming,
 }

@@ -46,6 +46,13 @@ internal sealed class TrainRun
     {
         var name = _runConfig.Name ?? string.Create(CultureInfo.InvariantCulture, $"DataParallelTrainer_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{_runId[..6]}");
         var run = new RunState(name, CheckpointStore.CreateRunFolder(_runConfig.StoragePath, name), _runConfig.CheckpointConfig.NumToKeep);
+        var earlier = RunLog.Open(run.Path);
+        if (earlier.Count > 0)
+        {
+            run.Resume(earlier);
+            Publish(new TrainProgress(TrainProgressKind.Resuming, 0, string.Create(CultureInfo.InvariantCulture,
+                $"Resuming run '{name}' after its {earlier.Count} earlier report(s) in {run.Path}, from {run.LatestCheckpoint ?? "the beginning (none of them kept a checkpoint)"}. Give a new RunConfig.Name to start afresh.")));
+        }
 
         var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
         try
@@ -83,7 +90,7 @@ internal sealed class TrainRun
             for (; ; attempt++)
             {
                 await PlacementWait.WaitAsync(_ray, group, _scaling, attempt, Publish, cancellationToken).ConfigureAwait(false);
-                CheckpointStore.DeleteAllBut(run.Path, run.Kept.Select(k => k.Checkpoint!)); // a failed attempt's or an old run's
+                CheckpointStore.DeleteAllBut(run.Path, run.Kept.Select(k => k.Checkpoint!)); // a failed attempt's, or an earlier run's uncompleted one
                 var failure = await RunAttemptAsync(run, group, bundle, attempt, shards, cancellationToken).ConfigureAwait(false);
                 if (failure is null)
                 {
@@ -340,6 +347,7 @@ internal sealed class TrainRun
         }
 
         var added = run.Add(state.Reports, out var dropped);
+        RunLog.Append(run.Path, added); // before the prune: a crash between the two leaves an extra folder, never a gap
         CheckpointStore.Prune(dropped);
         foreach (var report in added)
         {

@@ -79,19 +79,128 @@ public sealed class CheckpointLifecycleTests
     }
 
     [Fact]
-    public async Task A_run_reusing_a_name_does_not_merge_the_old_runs_files_into_its_checkpoints()
+    public async Task A_run_reusing_a_name_resumes_from_the_earlier_runs_reports_and_keeps_its_checkpoints()
     {
         using var storage = new TempStorage();
         var runPath = Path.Combine(storage.Path, "run");
         await new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs, new LifecycleConfig(runPath, Epochs: 2, Marker: "old"),
             new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 0, numToKeep: null)).FitAsync(_ray);
-        Assert.Equal(new[] { "attempt-0.txt", "epoch.txt", "old.txt" }, Files(Path.Combine(runPath, "checkpoint_000001")));
+        Assert.Equal(new[] { "attempt-0.txt", "epoch.txt", "old.txt" }, Files(Path.Combine(runPath, "checkpoint_000002")));
+        // An uncompleted checkpoint of the earlier run (its driver died in report 3): never merged into the new one.
+        Directory.CreateDirectory(Path.Combine(runPath, "checkpoint_000003"));
+        File.WriteAllText(Path.Combine(runPath, "checkpoint_000003", "stale.txt"), "x");
 
-        var result = await new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs, new LifecycleConfig(runPath, Epochs: 1, Marker: "new"),
+        var events = new List<TrainProgress>();
+        var config = Run(storage, maxFailures: 0, numToKeep: null);
+        config.Progress = new SyncProgress(events);
+        var result = await new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs, new LifecycleConfig(runPath, Epochs: 4, Marker: "new"),
+            new ScalingConfig { NumWorkers = 2 }, config).FitAsync(_ray);
+
+        // Ray Train's job driver fault tolerance: the same name and storage path go on from the earlier run's state.
+        var resuming = Assert.Single(events, e => e.Kind == TrainProgressKind.Resuming);
+        Assert.Contains("after its 2 earlier report(s)", resuming.Message, StringComparison.Ordinal);
+        Assert.Contains("checkpoint_000002", resuming.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { 1.0, 2.0, 3.0, 4.0 }, result.MetricsHistory.Select(m => m["training_iteration"]));
+        Assert.Equal(new[] { 0.0, 0.0, 2.0, 2.0 }, result.MetricsHistory.Select(m => m["resumed_from"])); // the loop got checkpoint 2
+        Assert.Equal(new[] { "checkpoint_000001", "checkpoint_000002", "checkpoint_000003", "checkpoint_000004" }, Folders(runPath));
+        Assert.Equal(new[] { "attempt-0.txt", "epoch.txt", "old.txt" }, Files(Path.Combine(runPath, "checkpoint_000001")));
+        Assert.Equal(new[] { "attempt-0.txt", "epoch.txt", "new.txt" }, Files(Path.Combine(runPath, "checkpoint_000003")));
+        Assert.Equal(Path.Combine(runPath, "checkpoint_000004"), result.Checkpoint!.Path);
+        Assert.Equal(4, result.BestCheckpoints.Count);
+    }
+
+    [Fact]
+    public async Task A_run_of_a_reused_name_that_never_starts_leaves_the_earlier_runs_checkpoints_in_place()
+    {
+        using var storage = new TempStorage();
+        var runPath = Path.Combine(storage.Path, "run");
+        await new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs, new LifecycleConfig(runPath, Epochs: 2),
             new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 0, numToKeep: null)).FitAsync(_ray);
 
-        Assert.Equal(new[] { "attempt-0.txt", "epoch.txt", "new.txt" }, Files(result.Checkpoint!.Path));
-        Assert.Equal(new[] { "checkpoint_000001" }, Folders(runPath)); // the old run's checkpoint 2 is not taken for this run's
+        // More workers than the cluster holds: the run waits for placement until its token is cancelled.
+        using var cancel = new CancellationTokenSource();
+        var config = Run(storage, maxFailures: 0, numToKeep: 1);
+        config.Progress = new CancelOnPending(cancel);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs,
+            new LifecycleConfig(runPath, Epochs: 4), new ScalingConfig { NumWorkers = 64 }, config).FitAsync(_ray, cancel.Token));
+
+        // NumToKeep = 1 keeps the newest of the earlier run's; nothing completed is lost.
+        Assert.Equal(new[] { "checkpoint_000002" }, Folders(runPath));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(runPath, "reports.jsonl")).Length);
+    }
+
+    [Fact]
+    public async Task A_folder_holding_checkpoints_without_a_run_log_is_refused_and_left_as_it_is()
+    {
+        using var storage = new TempStorage();
+        var runPath = Path.Combine(storage.Path, "run");
+        Directory.CreateDirectory(Path.Combine(runPath, "checkpoint_000007"));
+        File.WriteAllText(Path.Combine(runPath, "checkpoint_000007", "weights.bin"), "x");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs,
+            new LifecycleConfig(runPath, Epochs: 1), new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 0, numToKeep: null)).FitAsync(_ray));
+
+        Assert.Contains("checkpoint_000007", error.Message, StringComparison.Ordinal);
+        Assert.Contains("another RunConfig.Name", error.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(runPath, "checkpoint_000007", "weights.bin")));
+    }
+
+    [Fact]
+    public void A_storage_path_starting_with_a_tilde_is_under_the_home_folder()
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        Assert.Equal(Path.Combine(home, "results"), CheckpointStore.ExpandHome("~/results"));
+        Assert.Equal(home, CheckpointStore.ExpandHome("~"));
+        Assert.Equal("~other/results", CheckpointStore.ExpandHome("~other/results"));
+        Assert.Equal("results/~", CheckpointStore.ExpandHome("results/~"));
+        Assert.Null(CheckpointStore.ExpandHome(null));
+    }
+
+    [Fact]
+    public void The_run_log_keeps_non_finite_metrics_and_stops_at_a_line_cut_short()
+    {
+        using var storage = new TempStorage();
+        Assert.Empty(RunLog.Open(storage.Path)); // a new run: the log is made
+        RunLog.Append(storage.Path, [
+            new OrleansRay.Train.Wire.ReportRecord(1, new Dictionary<string, double> { ["loss"] = double.NaN }, null),
+            new OrleansRay.Train.Wire.ReportRecord(2, new Dictionary<string, double> { ["loss"] = double.PositiveInfinity }, Path.Combine(storage.Path, "checkpoint_000002")),
+        ]);
+        File.AppendAllText(Path.Combine(storage.Path, RunLog.FileName), "{\"iteration\":3,\"metr"); // the driver died writing it
+
+        var reports = RunLog.Open(storage.Path);
+
+        Assert.Equal(new[] { 1, 2 }, reports.Select(r => r.Iteration));
+        Assert.True(double.IsNaN(reports[0].Metrics["loss"]));
+        Assert.Equal(double.PositiveInfinity, reports[1].Metrics["loss"]);
+        Assert.Equal(Path.Combine(storage.Path, "checkpoint_000002"), reports[1].Checkpoint);
+
+        // The cut line is gone: what the resumed run logs next follows the last good one.
+        RunLog.Append(storage.Path, [new OrleansRay.Train.Wire.ReportRecord(3, new Dictionary<string, double> { ["loss"] = 0.5 }, null)]);
+        Assert.Equal(new[] { 1, 2, 3 }, RunLog.Open(storage.Path).Select(r => r.Iteration));
+    }
+
+    /// <summary>Collects progress events as they are reported (Progress&lt;T&gt; would post them later).</summary>
+    private sealed class SyncProgress(List<TrainProgress> events) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            lock (events)
+            {
+                events.Add(value);
+            }
+        }
+    }
+
+    /// <summary>Cancels the run once it reports that its placement group waits.</summary>
+    private sealed class CancelOnPending(CancellationTokenSource cancel) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            if (value.Kind == TrainProgressKind.PlacementPending)
+            {
+                cancel.Cancel();
+            }
+        }
     }
 
     [Fact]
