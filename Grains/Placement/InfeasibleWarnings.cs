@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using OrleansRay.Grains;
 using OrleansRay.Scheduling;
@@ -128,9 +129,38 @@ internal sealed partial class InfeasibleWarnings
 
         // The id as PlacementGroup.ToString(), the state API and the CLI print it (32 hex digits); the name after it, if any.
         var group = spec.Name is { Length: > 0 } name ? $"{id:N} '{name}'" : id.ToString("N");
-        var named = ResourceSet.From(spec.Bundles.SelectMany(b => b.Items).GroupBy(i => i.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(i => i.Value), StringComparer.Ordinal));
-        LogGroupCannotBePlaced(_logger, group, DescribeBundles(spec.Bundles), spec.Strategy, MostOneNodeHas(named, nodes.Select(n => n.Total).ToList()), nodes.Count);
+        LogGroupCannotBePlaced(_logger, group, DescribeBundles(spec.Bundles), spec.Strategy, WhyNotPlaced(spec, nodes.Select(n => n.Total).ToList()));
     }
+
+    /// <summary>Why the live nodes of <paramref name="totals"/> can never hold <paramref name="spec"/>, by its strategy: a
+    /// bundle no node holds; all bundles on one node (StrictPack); a node each (StrictSpread); or more in total than the
+    /// nodes have (Pack, Spread: bundles may share nodes or not, so the total is what counts).</summary>
+    internal static string WhyNotPlaced(PlacementGroupSpec spec, List<ResourceSet> totals)
+    {
+        var live = string.Create(CultureInfo.InvariantCulture, $"{totals.Count} live node(s)");
+        var sum = Sum(spec.Bundles);
+        for (var i = 0; i < spec.Bundles.Length; i++)
+        {
+            if (!totals.Any(spec.Bundles[i].FitsIn))
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"bundle {i}, {spec.Bundles[i]}, fits on none of the {live} (the most one node has is {MostOneNodeHas(spec.Bundles[i], totals)})");
+            }
+        }
+
+        return spec.Strategy switch
+        {
+            PlacementGroupStrategy.StrictPack =>
+                $"StrictPack puts every bundle on one node: together they need {sum}, and the most one of the {live} has is {MostOneNodeHas(sum, totals)}",
+            PlacementGroupStrategy.StrictSpread => string.Create(CultureInfo.InvariantCulture,
+                $"StrictSpread puts each bundle on a node of its own: {spec.Bundles.Length} bundles need {spec.Bundles.Length} nodes, and {totals.Count(t => spec.Bundles.Any(b => b.FitsIn(t)))} of the {live} can hold one"),
+            _ when !sum.FitsIn(Sum(totals)) => $"its bundles need {sum} in total, and the {live} have {Sum(totals)} together",
+            _ => $"the {live} could never hold it together (the most one node has is {MostOneNodeHas(sum, totals)})",
+        };
+    }
+
+    /// <summary>Each resource's sum over <paramref name="sets"/>.</summary>
+    private static ResourceSet Sum(IEnumerable<ResourceSet> sets) =>
+        ResourceSet.From(sets.SelectMany(s => s.Items).GroupBy(i => i.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Sum(i => i.Value))));
 
     private static (PlacementGroupStrategy, string) GroupKey(PlacementGroupSpec spec) => (spec.Strategy, DescribeBundles(spec.Bundles));
 
@@ -238,15 +268,30 @@ internal sealed partial class InfeasibleWarnings
         return true;
     }
 
-    /// <summary>For each resource <paramref name="shape"/> names, the most of it one live node has (0 when none has it).</summary>
+    /// <summary>For each resource <paramref name="shape"/> names, the most of it one live node has (0 when none has it),
+    /// and, for a name no node has in that spelling but one has in another case, that names are case-sensitive.</summary>
     private static string MostOneNodeHas(ResourceSet shape, List<ResourceSet> totals) =>
-        ResourceSet.Describe(shape.Items.Select(i => KeyValuePair.Create(i.Key, totals.Count == 0 ? 0 : totals.Max(t => t[i.Key]))));
+        ResourceSet.Describe(shape.Items.Select(i => KeyValuePair.Create(i.Key, totals.Count == 0 ? 0 : totals.Max(t => t[i.Key])))) + CaseHint(shape, totals);
+
+    /// <summary>" (resource names are case-sensitive: ...)" when <paramref name="shape"/> names a resource no node has
+    /// that a node has in another case (<c>cpu</c> for <c>CPU</c>); else empty.</summary>
+    private static string CaseHint(ResourceSet shape, List<ResourceSet> totals)
+    {
+        var known = totals.SelectMany(t => t.Items).Where(i => i.Value > 0).Select(i => i.Key).Distinct(StringComparer.Ordinal).ToList();
+        var misspelt = shape.Items.Select(i => i.Key)
+            .Where(name => !known.Contains(name, StringComparer.Ordinal))
+            .Select(name => (Asked: name, Known: known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))))
+            .Where(m => m.Known is not null)
+            .Select(m => $"the nodes have \"{m.Known}\", not \"{m.Asked}\"")
+            .ToList();
+        return misspelt.Count == 0 ? string.Empty : $" (resource names are case-sensitive: {string.Join("; ", misspelt)})";
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tasks that ask for {Shape} cannot be scheduled right now: no live node has that much (the most one node has is {MostOneNodeHas}), so they wait until a node that has it joins. Start a node with those resources (orleansray start --num-cpus, --num-gpus, --memory, --resources) or lower the tasks' request")]
     private static partial void LogTasksCannotBeScheduled(ILogger logger, ResourceSet shape, string mostOneNodeHas);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Group} of bundles {Bundles} ({Strategy}) cannot be placed right now: the live nodes could never hold it (the most one node has is {MostOneNodeHas}; {LiveNodes} live node(s)), so it stays pending until nodes that can join. Add a node that can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy")]
-    private static partial void LogGroupCannotBePlaced(ILogger logger, string group, string bundles, PlacementGroupStrategy strategy, string mostOneNodeHas, int liveNodes);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement group {Group} of bundles {Bundles} ({Strategy}) cannot be placed right now: {Reason}, so it stays pending until nodes that can join. Add a node that can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy")]
+    private static partial void LogGroupCannotBePlaced(ILogger logger, string group, string bundles, PlacementGroupStrategy strategy, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Actor {ClassName} asks for {Shape} and cannot be scheduled right now: no live node has that much (the most one node has is {MostOneNodeHas}), so it waits until a node that has it joins. Start a node with those resources (orleansray start --num-cpus, --num-gpus, --memory, --resources) or lower the actor's request")]
     private static partial void LogActorCannotBeScheduled(ILogger logger, string className, ResourceSet shape, string mostOneNodeHas);

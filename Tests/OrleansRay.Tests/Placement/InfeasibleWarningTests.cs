@@ -1,3 +1,4 @@
+using OrleansRay.Grains;
 using OrleansRay.Internal;
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
@@ -127,8 +128,8 @@ public sealed class InfeasibleWarningTests
         await Eventually.TrueAsync(() => log.Warnings(CannotBePlaced).Count == 1, Deadline, "a warning for the group no node can hold");
         var line = Assert.Single(log.Warnings(CannotBePlaced)).Message;
         Assert.Equal(
-            $"Placement group {big.Id:N} 'big' of bundles [{{\"CPU\": 8.0}}] (Pack) cannot be placed right now: the live nodes could never hold it " +
-            "(the most one node has is {\"CPU\": 2.0}; 1 live node(s)), so it stays pending until nodes that can join. Add a node that " +
+            $"Placement group {big.Id:N} 'big' of bundles [{{\"CPU\": 8.0}}] (Pack) cannot be placed right now: bundle 0, {{\"CPU\": 8.0}}, fits on " +
+            "none of the 1 live node(s) (the most one node has is {\"CPU\": 2.0}), so it stays pending until nodes that can join. Add a node that " +
             "can hold it (orleansray start --num-cpus, --num-gpus, --memory, --resources) or change the group's bundles or strategy",
             line);
 
@@ -142,13 +143,33 @@ public sealed class InfeasibleWarningTests
         var warnings = log.Warnings(CannotBePlaced);
         Assert.Equal(2, warnings.Count);
         Assert.StartsWith($"Placement group {spread.Id:N} of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", warnings[1].Message, StringComparison.Ordinal);
-        Assert.Contains("1 live node(s)", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("StrictSpread puts each bundle on a node of its own: 2 bundles need 2 nodes, and 1 of the 1 live node(s) can hold one", warnings[1].Message, StringComparison.Ordinal);
         Assert.DoesNotContain(warnings, w => w.Message.Contains(again.Id.ToString("N"), StringComparison.Ordinal));
         Assert.All(warnings, w => Assert.DoesNotContain('\n', w.Message));
 
         // The warning changes nothing about the groups: they wait.
         Assert.Equal(PlacementGroupState.Pending, await big.GetStateAsync());
         Assert.Equal(PlacementGroupState.Pending, await spread.GetStateAsync());
+    }
+
+    [Fact]
+    public void The_reason_a_group_cannot_be_placed_follows_its_strategy_and_notes_a_resource_name_in_another_case()
+    {
+        static ResourceSet Cpus(double n, string name = "CPU") => ResourceSet.From([KeyValuePair.Create(name, n)]);
+        static PlacementGroupSpec Group(PlacementGroupStrategy strategy, params ResourceSet[] bundles) => new() { Strategy = strategy, Bundles = bundles };
+        var nodes = new List<ResourceSet> { Cpus(1), Cpus(2) };
+
+        // A reviewer's run: PACK may spread over nodes, so the total is the reason, not the most one node has.
+        Assert.Equal("its bundles need {\"CPU\": 4.0} in total, and the 2 live node(s) have {\"CPU\": 3.0} together",
+            global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.Pack, Cpus(1), Cpus(1), Cpus(1), Cpus(1)), nodes));
+        Assert.StartsWith("its bundles need {\"CPU\": 4.0} in total",
+            global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.Spread, Cpus(2), Cpus(2)), nodes), StringComparison.Ordinal);
+        Assert.Equal("StrictPack puts every bundle on one node: together they need {\"CPU\": 3.0}, and the most one of the 2 live node(s) has is {\"CPU\": 2.0}",
+            global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.StrictPack, Cpus(1), Cpus(2)), nodes));
+        Assert.Equal("StrictSpread puts each bundle on a node of its own: 3 bundles need 3 nodes, and 2 of the 2 live node(s) can hold one",
+            global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.StrictSpread, Cpus(1), Cpus(1), Cpus(1)), nodes));
+        Assert.Equal("bundle 1, {\"cpu\": 1.0}, fits on none of the 2 live node(s) (the most one node has is {\"cpu\": 0.0} (resource names are case-sensitive: the nodes have \"CPU\", not \"cpu\"))",
+            global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.Pack, Cpus(1), Cpus(1, "cpu")), nodes));
     }
 
     [Fact]
