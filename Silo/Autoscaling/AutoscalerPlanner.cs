@@ -270,6 +270,8 @@ internal sealed class AutoscalerPlanner
                     .GroupBy(e => e.Key, StringComparer.Ordinal)
                     .Select(e => e.Key.StartsWith("min_workers", StringComparison.Ordinal)
                         ? "to keep " + e.Key
+                        : e.Key.StartsWith("placement group ", StringComparison.Ordinal) // one group: its count is of placements
+                        ? $"for {e.Key}, which the free capacity cannot hold"
                         : string.Create(CultureInfo.InvariantCulture, $"for {e.Sum(x => x.Value)} {e.Key} the free capacity cannot hold"));
                 return new LaunchDecision(g.Key, g.Count(), string.Join("; ", reasons));
             })

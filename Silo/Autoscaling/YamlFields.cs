@@ -107,7 +107,7 @@ internal sealed partial class YamlFields
             throw Error(name, $"expected a whole number (e.g. 2), got {Describe(node)}.");
         }
 
-        return value >= 0 ? value : throw Error(name, $"is {value}; it cannot be negative: use 0 or more.");
+        return value >= 0 ? value : throw Error(name, string.Create(CultureInfo.InvariantCulture, $"{name} is {value}; it cannot be negative: use 0 or more."));
     }
 
     /// <summary>A finite number &gt;= 0 (or &gt; 0 when <paramref name="positive"/>), or <paramref name="fallback"/> when absent.</summary>
@@ -122,7 +122,7 @@ internal sealed partial class YamlFields
         var value = NumberOf(node, FieldPath(name), name);
         if (positive && value <= 0)
         {
-            throw Error(name, $"is {value.ToString(CultureInfo.InvariantCulture)}; it must be greater than 0.");
+            throw Error(name, $"{name} is {value.ToString(CultureInfo.InvariantCulture)}; it must be greater than 0.");
         }
 
         return value;

@@ -153,7 +153,9 @@ public sealed class AutoscalerPlannerTests
         Assert.Empty(strictPackTooBig.Launches);               // 3 CPU on one node: no type has that
         Assert.Contains("STRICT_PACK", Assert.Single(strictPackTooBig.Infeasible).Reason, StringComparison.Ordinal);
         Assert.Equal(2, packTooBig.LaunchCount("worker"));     // PACK falls back to as few nodes as hold it
-        Assert.Contains("placement group 'Pack'", pack.Launches[0].Reason, StringComparison.Ordinal);
+        // One group, not a count of them (a count of its placements, "for 2 placement group ...", read as two groups).
+        Assert.Equal("for placement group 'Pack' (PACK, 2 bundle(s)), which the free capacity cannot hold", pack.Launches[0].Reason);
+        Assert.Equal("for placement group 'StrictSpread' (STRICT_SPREAD, 2 bundle(s)), which the free capacity cannot hold", strictSpread.Launches[0].Reason);
     }
 
     [Fact]
