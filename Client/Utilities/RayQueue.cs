@@ -149,7 +149,19 @@ public sealed class RayQueue<T>
             return;
         }
 
-        if (!await RoundsAsync(wait => Actor.Task(QueueActor.Put, items, wait).Remote(), put => put, timeout, cancellationToken).ConfigureAwait(false))
+        bool put;
+        try
+        {
+            put = await RoundsAsync(wait => Actor.Task(QueueActor.Put, items, wait).Remote(), put => put, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex) when (ex.Data.Contains(Code.JobSerializer.UnserializableKey))
+        {
+            // Named as the caller wrote it, not as the queue's actor call (QueueActor.Put of an object[]).
+            throw new ArgumentException(
+                $"An item put into RayQueue<{typeof(T).Name}> cannot be serialized: items travel to the queue's actor. {Code.JobSerializer.SerializableTypes} ({ex.InnerException?.Message})", "item", ex);
+        }
+
+        if (!put)
         {
             throw new QueueFullException(timeout == TimeSpan.Zero
                 ? $"The queue is full ({MaxSize} items)."

@@ -117,6 +117,17 @@ internal sealed class JobSerializer
 
     /// <summary>The error for a value whose type Orleans cannot serialize, naming the type and what to use instead.</summary>
     public static ArgumentException Unserializable(Type type, string what, Exception cause) => new(
-        $"The {what} of type {type.FullName} cannot be serialized. Use primitives, strings, arrays, List<T>, Dictionary<K,V>, tuples, " +
-        $"ObjectRef<T>, ActorHandle<T>, or mark the type [GenerateSerializer] with [Id(n)] on its members (Orleans' convention). ({cause.Message})", cause);
+        $"The {what} of type {type.FullName} cannot be serialized. {SerializableTypes} ({cause.Message})", cause)
+    {
+        Data = { [UnserializableKey] = type.FullName },
+    };
+
+    /// <summary>The <see cref="Exception.Data"/> key that marks <see cref="Unserializable"/>'s exceptions (its value is the
+    /// type's name), so code wrapping a call (a queue's put) tells them from other argument errors while the type
+    /// thrown stays a plain <see cref="ArgumentException"/>, as documented.</summary>
+    internal const string UnserializableKey = "orleansray.unserializable";
+
+    /// <summary>What to use instead of a type Orleans cannot serialize.</summary>
+    internal const string SerializableTypes = "Use primitives, strings, arrays, List<T>, Dictionary<K,V>, tuples, " +
+        "ObjectRef<T>, ActorHandle<T>, or mark the type [GenerateSerializer] with [Id(n)] on its members (Orleans' convention).";
 }

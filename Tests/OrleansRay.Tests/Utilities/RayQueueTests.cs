@@ -189,6 +189,21 @@ public sealed class RayQueueTests
     }
 
     [Fact]
+    public async Task An_item_that_cannot_be_serialized_is_refused_naming_the_queue_and_its_type_and_the_queue_goes_on()
+    {
+        var queue = RayQueue<PlainPoco>.Create(_ray);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => queue.PutAsync(new PlainPoco())).WaitAsync(Deadline);
+
+        Assert.Equal("item", error.ParamName);
+        Assert.StartsWith($"An item put into RayQueue<{nameof(PlainPoco)}> cannot be serialized", error.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(PlainPoco), error.InnerException!.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("QueueActor", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await queue.SizeAsync().WaitAsync(Deadline));
+        await queue.ShutdownAsync();
+    }
+
+    [Fact]
     public async Task A_shut_down_queue_raises_ActorDied()
     {
         var queue = RayQueue<int>.Create(_ray);
