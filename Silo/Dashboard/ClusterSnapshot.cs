@@ -84,7 +84,7 @@ internal sealed record ClusterSnapshot(
             var age = Math.Max(0, (now - n.ReportedAt).TotalSeconds);
             var state = !n.IsAlive ? "DEAD" : age > StaleAfter.TotalSeconds ? "STALE" : "ALIVE";
             // The address as `list nodes` shows it (the gateway, what `start` printed and `stop`/`down` name it by).
-            return new Node(n.NodeId.Value ?? string.Empty, OrleansRay.Node.ClusterState.AddressOf(n), n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(n.Total))
+            return new Node(n.NodeId.Value ?? string.Empty, OrleansRay.Node.ClusterState.AddressOf(n), n.IsAlive, state, Math.Round(age, 1), UsageOf(n.Total.Items, n.Available.ToDictionary()), ResourceText.Describe(WithoutBundles(n.Total)))
             {
                 IsHeadNode = isHead(n),
                 ActorCount = n.ActorCount,
@@ -122,8 +122,16 @@ internal sealed record ClusterSnapshot(
         _ => "PACK",
     };
 
+    /// <summary><paramref name="resources"/> without placement-group bundle resources (<c>CPU_group_0_{pg}</c>,
+    /// <c>CPU_group_{pg}</c>): as Ray's <c>ray status</c>, which lists them only with <c>--verbose</c>. A bundle's
+    /// reservation still shows, as used node resources.</summary>
+    internal static ResourceSet WithoutBundles(ResourceSet resources) =>
+        resources.Items.Any(i => IsBundle(i.Key)) ? ResourceSet.From(resources.Items.Where(i => !IsBundle(i.Key))) : resources;
+
+    private static bool IsBundle(string name) => OrleansRay.Scheduling.BundleKey.TryParse(name, out _, out _);
+
     private static List<Usage> UsageOf(IEnumerable<KeyValuePair<string, double>> totals, IReadOnlyDictionary<string, double> available) =>
-        ResourceText.Ordered(totals)
+        ResourceText.Ordered(totals.Where(t => !IsBundle(t.Key)))
             .Select(t =>
             {
                 var used = Math.Max(0, t.Value - available.GetValueOrDefault(t.Key));

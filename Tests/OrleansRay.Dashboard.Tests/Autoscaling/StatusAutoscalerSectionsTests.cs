@@ -54,4 +54,22 @@ public sealed class StatusAutoscalerSectionsTests
         Assert.DoesNotContain("Pending:", none, StringComparison.Ordinal);
         Assert.DoesNotContain("Autoscaler", none, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Placement_group_bundle_resources_are_not_listed_and_their_reservation_shows_as_used_cpu()
+    {
+        // A node of 4 CPUs with one 1-CPU bundle reserved: the bundle took a CPU from the node's free ones, and the
+        // bundle and its group's pool appear under Ray's names, which `ray status` lists only with --verbose.
+        var group = Guid.NewGuid().ToString("N");
+        var total = ResourceSet.From([KeyValuePair.Create("CPU", 4.0), KeyValuePair.Create($"CPU_group_0_{group}", 1.0), KeyValuePair.Create($"CPU_group_{group}", 1.0)]);
+        var available = ResourceSet.From([KeyValuePair.Create("CPU", 3.0), KeyValuePair.Create($"CPU_group_0_{group}", 1.0), KeyValuePair.Create($"CPU_group_{group}", 1.0)]);
+        var node = new NodeStatus(new NodeId("127.0.0.1:11111@1"), "127.0.0.1:30000", IsAlive: true, total, available, [], Now);
+
+        var snapshot = ClusterSnapshot.From([node], [], Now);
+
+        Assert.Equal("4.0 CPU", Assert.Single(snapshot.Nodes).Resources);
+        var cpu = Assert.Single(snapshot.Total);
+        Assert.Equal(("CPU", 1.0, 4.0), (cpu.Name, cpu.Used, cpu.Total));
+        Assert.Equal(["CPU"], snapshot.Nodes[0].Usage.Select(u => u.Name));
+    }
 }
