@@ -16,12 +16,16 @@ internal static class ConsoleOutput
         });
         if (redirected)
         {
-            // Spectre assumes 80 columns without a terminal; node addresses and resource lists are wider.
-            console.Profile.Width = 160;
+            // Spectre assumes 80 columns without a terminal and wraps longer lines mid-sentence; a file or pipe has no
+            // width, and a line broken in two defeats grep (status's decisions and failures, tables' long cells).
+            console.Profile.Width = UnwrappedWidth;
         }
 
         return console;
     }
+
+    /// <summary>The width written to a file or pipe: wide enough that no line the commands write is wrapped.</summary>
+    internal const int UnwrappedWidth = 4096;
 
     /// <summary>ASCII borders when the output is a file or pipe: box characters garble logs and plain terminals.</summary>
     public static TableBorder Border => Console.IsOutputRedirected ? TableBorder.Ascii : TableBorder.Rounded;

@@ -12,13 +12,13 @@ namespace OrleansRay.Dashboard.Tests.Autoscaling;
 /// table, the recent decisions, and the demands no node type can hold; none of it without an autoscaler.</summary>
 public sealed class StatusAutoscalerSectionsTests
 {
-    private static string Render(AutoscalerStatus? autoscaler)
+    private static string Render(AutoscalerStatus? autoscaler, int width = 200)
     {
         var head = new NodeStatus(new NodeId("127.0.0.1:11111@1"), "127.0.0.1:30000", IsAlive: true, Res(1), ResourceSet.Empty, [new ResourceDemandInfo(Res(64), 1, IsInfeasible: true, IsActor: false)], Now);
         var snapshot = ClusterSnapshot.From([head], [], Now) with { Autoscaler = autoscaler };
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-        console.Profile.Width = 200;
+        console.Profile.Width = width;
         StatusCommand.Render(console, "127.0.0.1:30000", new CliPaths(Path.Combine(Path.GetTempPath(), "no-such-orleansray-root")), snapshot);
         return writer.ToString().ReplaceLineEndings("\n");
     }
@@ -71,5 +71,19 @@ public sealed class StatusAutoscalerSectionsTests
         var cpu = Assert.Single(snapshot.Total);
         Assert.Equal(("CPU", 1.0, 4.0), (cpu.Name, cpu.Used, cpu.Total));
         Assert.Equal(["CPU"], snapshot.Nodes[0].Usage.Select(u => u.Name));
+    }
+
+    [Fact]
+    public void Written_to_a_file_or_pipe_a_long_decision_stays_on_one_line()
+    {
+        // The test host's output is redirected, as a pipe's is: the console the commands get writes unwrapped lines.
+        Assert.True(Console.IsOutputRedirected);
+        Assert.Equal(ConsoleOutput.UnwrappedWidth, ConsoleOutput.Create().Profile.Width);
+        var reason = "for placement group 'train-" + new string('x', 200) + "' (PACK, 3 bundle(s)), which the free capacity cannot hold";
+        var status = new AutoscalerStatus(Now, "demo", [], [], ["10:00:00 launch 1 x 'worker' (4242): " + reason]);
+
+        var text = Render(status, ConsoleOutput.UnwrappedWidth);
+
+        Assert.Contains("\n 10:00:00 launch 1 x 'worker' (4242): " + reason + "\n", text, StringComparison.Ordinal);
     }
 }
