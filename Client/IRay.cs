@@ -163,7 +163,10 @@ public interface IRay : IAsyncDisposable
 
     /// <summary>Kills an actor behind a grain interface; later calls throw <see cref="ActorDiedException"/>. With
     /// <paramref name="noRestart"/> false it is restarted instead (state reset) if its MaxRestarts allows.</summary>
-    /// <exception cref="ArgumentException"><paramref name="actor"/> is not a proxy of an OrleansRay actor.</exception>
+    /// <exception cref="ArgumentException"><paramref name="actor"/> is not a proxy of an OrleansRay actor, or names an id
+    /// this cluster has no record of (a proxy made with <c>GrainFactory.GetGrain</c> rather than returned by
+    /// <see cref="CreateActorAsync{TActor}"/> or <see cref="GetActorProxyAsync{TActor}"/>, or of an actor dead long ago).
+    /// Killing a dead actor again is no error.</exception>
     Task KillAsync(IActor actor, bool noRestart = true);
 
     /// <summary>The cluster's Orleans grain factory: reach the application's ordinary grains (hosted by every node from

@@ -104,7 +104,7 @@ internal static class ActorGrains
         return ray.Runtime.GrainFactory.GetGrain<TActor>(info.ActorId.ToGuid());
     }
 
-    public static Task KillAsync(RayInstance ray, IActor actor, bool noRestart)
+    public static async Task KillAsync(RayInstance ray, IActor actor, bool noRestart)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!actor.GetGrainId().TryGetGuidKey(out var key, out _))
@@ -112,6 +112,22 @@ internal static class ActorGrains
             throw new ArgumentException("This is not a proxy of an OrleansRay actor (its grain has no Guid key).", nameof(actor));
         }
 
-        return ray.Runtime.Actors.KillAsync(ActorId.FromGuid(key), noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)");
+        // CreateActorAsync returns once the table has the actor, so a proxy of an actor of this cluster has a row; one
+        // made with GrainFactory.GetGrain<T>(id) for an id never created here has none (Ray: ray.kill of a non-actor
+        // raises). A kill without it would record a dead actor the cluster never had.
+        var actorId = ActorId.FromGuid(key);
+        var rows = await ClusterCalls.RunAsync(ray.Runtime, ray.Runtime.ActorServices.ActorTable.RowsAsync([actorId])).ConfigureAwait(false);
+        if (rows.Length == 0)
+        {
+            throw new ArgumentException(
+                $"No actor with id {actorId} is known to this cluster: it was never created here (a proxy from GrainFactory.GetGrain<{ContractName(actor)}>(id)?) " +
+                "or died long ago. Kill actors through the proxies ray.CreateActorAsync<T> and ray.GetActorProxyAsync<T> return.", nameof(actor));
+        }
+
+        await ray.Runtime.Actors.KillAsync(actorId, noRestart, noRestart ? "killed by ray.KillAsync" : "killed by ray.KillAsync(noRestart: false)").ConfigureAwait(false);
     }
+
+    /// <summary>The actor contract a proxy implements (its generated class's name means nothing to its caller).</summary>
+    private static string ContractName(IActor proxy) =>
+        proxy.GetType().GetInterfaces().FirstOrDefault(i => i != typeof(IActor) && typeof(IActor).IsAssignableFrom(i))?.Name ?? "T";
 }

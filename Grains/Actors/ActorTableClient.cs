@@ -61,6 +61,14 @@ internal sealed partial class ActorTableClient
     public Task ReportAsync(ActorId actorId, ActorState state, string node) =>
         Shard(actorId).ReportAsync([new ActorStateReport(actorId, state, node)]);
 
+    /// <summary>The table's rows of <paramref name="actorIds"/> (<see cref="IActorTableGrain.RowsAsync"/>): an id the table
+    /// never saw, or whose dead row it dropped as one of the oldest, has none.</summary>
+    public async Task<ActorTableRowInfo[]> RowsAsync(ActorId[] actorIds)
+    {
+        var shards = actorIds.GroupBy(ActorTableShards.Of).Select(g => _grains.GetGrain<IActorTableGrain>(g.Key).RowsAsync(g.ToArray()));
+        return (await Task.WhenAll(shards).ConfigureAwait(false)).SelectMany(r => r).ToArray();
+    }
+
     /// <summary>Asks the table to rebuild an actor that lost its instance (<see cref="IActorTableGrain.RestartAsync"/>).</summary>
     public Task<ActorRestart> RestartAsync(ActorId actorId, string node) => Shard(actorId).RestartAsync(actorId, node);
 

@@ -103,6 +103,13 @@ public static class GrainActorScenarios
         var died = await Assert.ThrowsAsync<ActorDiedException>(() => counter.Increment());
         Assert.Contains("killed", died.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ActorDiedException>(() => counter.Get());
+        await ray.KillAsync(counter); // a second kill is harmless, as in Ray
+
+        // A proxy of an id this cluster never created (Orleans' factory, not CreateActorAsync) is refused, not
+        // recorded as a dead actor.
+        var stray = ray.GrainFactory.GetGrain<ICounterActor>(Guid.NewGuid());
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => ray.KillAsync(stray));
+        Assert.Contains($"GrainFactory.GetGrain<{nameof(ICounterActor)}>(id)", refused.Message, StringComparison.Ordinal);
     }
 
     public static async Task A_kill_with_restart_starts_a_fresh_instance_until_MaxRestarts_is_used_up(IRay ray, SchedulingStrategy? on = null)
