@@ -17,10 +17,15 @@ public sealed record NodeInfo(NodeId Id, string Address, bool IsAlive, IReadOnly
     /// on.</summary>
     public bool IsHeadNode { get; init; }
 
+    /// <summary>The address drivers connect to ("HOST:PORT", <c>RayOptions.Address</c>), as <c>orleansray status</c> and
+    /// <c>list nodes</c> show the node: match a node to the CLI's rows by this, not by <see cref="Address"/> (the silo
+    /// port). Null for a node with no gateway (a silo an application hosts without one).</summary>
+    public string? GatewayAddress { get; init; }
+
     /// <summary>The members as <c>ToString()</c> prints them, the resources as <c>{CPU: 2, GPU: 1}</c>.</summary>
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append(CultureInfo.InvariantCulture, $"Id = {Id}, Address = {Address}, IsAlive = {IsAlive}, IsHeadNode = {IsHeadNode}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"Id = {Id}, Address = {Address}, GatewayAddress = {GatewayAddress ?? "null"}, IsAlive = {IsAlive}, IsHeadNode = {IsHeadNode}, ");
         builder.Append(CultureInfo.InvariantCulture, $"Resources = {Describe(Resources)}, AvailableResources = {Describe(AvailableResources)}");
         return true;
     }

@@ -465,7 +465,11 @@ internal abstract partial class RayInstance : IRay, IRayRuntimeAccess
         var head = ClusterCalls.RunAsync(Runtime, Runtime.GrainFactory.GetGrain<INodeTableGrain>(0).HeadAsync());
         var nodes = await ClusterView.NodesAsync(Runtime).ConfigureAwait(false);
         var isHead = ClusterState.HeadMarker(nodes, await head.ConfigureAwait(false));
-        return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary()) { IsHeadNode = isHead(n) }).ToList();
+        return nodes.Select(n => new NodeInfo(n.NodeId, n.Address, n.IsAlive, n.Total.ToDictionary(), n.Available.ToDictionary())
+        {
+            IsHeadNode = isHead(n),
+            GatewayAddress = n.Gateway is { Length: > 0 } gateway ? gateway : null,
+        }).ToList();
     }
 
     public async Task<IReadOnlyList<ResourceDemand>> PendingDemandsAsync()

@@ -167,7 +167,11 @@ internal sealed class StoredValues
 
     /// <summary>The error a reader gets when a stored object cannot be read: lost with its holder, unless the owner
     /// rebuilds it (lineage), which the owner's reader does before giving up.</summary>
+    /// <remarks>The store's advice to retry from another copy is left out: the runtime already looked for one, and a
+    /// user cannot choose one.</remarks>
     public static RayErrorException Lost(StoredObject stored, Exception cause) =>
         new(RayError.Create(RayErrorKind.ObjectLost,
-            $"Object {stored.Id} is stored on node {stored.Node} (store {stored.Store}), which could not give it: {cause.Message}"));
+            $"Object {stored.Id} is stored on node {stored.Node} (store {stored.Store}), which could not give it: " +
+            $"{cause.Message.Replace(ObjectTransferException.RetryAdvice, string.Empty, StringComparison.Ordinal)} If that node died, the object is " +
+            "rebuilt only by a live owner that made it with a task it may run again; a put, or an object whose owner died too, is lost for good."));
 }

@@ -106,7 +106,7 @@ internal sealed class TransferPuller
         timeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : timeout / 2;
 
     private static string Describe(StoreObjectId id, IPEndPoint remote, string reason) =>
-        $"Pulling object {id} from the store at {remote} failed: {reason}. Retry from another copy.";
+        $"Pulling object {id} from the store at {remote} failed: {reason}.{ObjectTransferException.RetryAdvice}";
 
     private unsafe Memory<byte> Region(long offset, int length)
     {

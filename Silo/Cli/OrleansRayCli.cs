@@ -80,8 +80,20 @@ internal static class OrleansRayCli
         {
             // Unexpected: still one line; the details on request.
             var details = Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 };
-            await Console.Error.WriteLineAsync(details ? "error: " + ex : $"error: {ex.GetType().Name}: {ex.Message} (set {DebugVariable}=1 for details)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(details ? "error: " + ex : UnexpectedLine(ex)).ConfigureAwait(false);
             return CliException.FailureExitCode;
         }
+    }
+
+    /// <summary>An unexpected failure as one line: its type and its message's first line (Orleans' messages carry the
+    /// inner exception's text and stack on the lines after), with what to do for a cluster call that found no node.</summary>
+    internal static string UnexpectedLine(Exception ex)
+    {
+        var message = ex.Message.ReplaceLineEndings("\n");
+        var firstLine = message.Split('\n', 2)[0].Trim();
+        var hint = ex is Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.SiloUnavailableException
+            ? " A node the command needed does not answer: check `orleansray status` against another node, and the nodes' logs (`orleansray logs`)."
+            : string.Empty;
+        return $"error: {ex.GetType().Name}: {firstLine}{hint} (set {DebugVariable}=1 for details)";
     }
 }

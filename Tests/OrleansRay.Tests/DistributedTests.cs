@@ -32,6 +32,10 @@ public sealed class DistributedTests : IAsyncLifetime
         await using var ray = await Ray.InitAsync(new RayOptions { Address = _cluster.Address, AuthToken = _cluster.AuthToken });
         var nodes = await ray.NodesAsync();
         Assert.True(3 == nodes.Count(n => n.IsAlive), string.Join("\n", nodes));
+        // Each node by the address drivers connect to (what the CLI shows), beside its silo address: a reviewer picked
+        // the head for a worker by matching the CLI's address against Address, which is the silo port.
+        Assert.Equal(_cluster.Nodes.Select(n => n.GatewayAddress).Order(), nodes.Select(n => n.GatewayAddress).Order());
+        Assert.All(nodes, n => Assert.NotEqual(n.GatewayAddress, n.Address));
 
         var refs = Enumerable.Range(0, 300)
             .Select(_ => ray.Task(WhereAmI).Options(new TaskOptions { SchedulingStrategy = SchedulingStrategy.Spread }).Remote())
