@@ -60,6 +60,7 @@ internal sealed partial class StoreCore
 
             var entry = new StoredObject(id, size, primary) { State = ObjectState.Sealed, Block = offset, LastUse = ++_clock };
             _table.Add(id, entry);
+            ForgetDeletedLocked(id);
             AddToLruLocked(entry);
             if (_sealWaiters.Remove(id, out var waiter))
             {

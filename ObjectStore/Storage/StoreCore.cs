@@ -139,6 +139,7 @@ internal sealed partial class StoreCore : IAsyncDisposable
 
             entry = new StoredObject(id, size, primary) { State = ObjectState.Created, Creator = session, LastUse = ++_clock };
             _table.Add(id, entry);
+            ForgetDeletedLocked(id);
             session.Creating.Add(id);
         }
 
@@ -271,6 +272,7 @@ internal sealed partial class StoreCore : IAsyncDisposable
                 {
                     entry.Deleted = true;
                     deleted++;
+                    RememberDeletedLocked(id);
                     RevokeLeasesLocked(entry);
                     TryFinalizeLocked(entry);
                 }
@@ -514,6 +516,10 @@ internal sealed partial class StoreCore : IAsyncDisposable
                         waiter = JoinSealWaiterLocked(id);
                         wait = waiter.Signal.Task;
                     }
+                }
+                else if (WasDeletedLocked(id))
+                {
+                    return null; // freed here: no seal is coming
                 }
                 else
                 {

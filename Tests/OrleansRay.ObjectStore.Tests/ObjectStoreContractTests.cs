@@ -96,6 +96,35 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task Get_of_a_deleted_object_answers_at_once_and_waits_again_once_it_is_made_anew()
+    {
+        await using var store = await StartStoreAsync(1 << 20);
+        await using var client = await store.ConnectAsync();
+        var id = StoreObjectId.NewId();
+        await client.PutAsync(id, Patterns.Create(1000, 3));
+        Assert.True(await client.DeleteAsync(id));
+
+        // No seal is coming: not found, before the test's own deadline cancels a get that would wait out its 10 minutes
+        // (a peer's pull of an object its owner freed waited 15 s here).
+        using (var deadline = new CancellationTokenSource(Long))
+        {
+            await Assert.ThrowsAsync<TimeoutException>(async () => await client.GetAsync(id, TimeSpan.FromMinutes(10), deadline.Token));
+        }
+
+        // Made again (a retry's or a rebuild's result): found, and once it is made, a get of it waits for its seal as
+        // for any object (a reader that asked before it was made was told "not here", and asks its owner again).
+        await using (var created = await client.CreateAsync(id, 1000))
+        {
+            var waiting = client.GetAsync(id, Long).AsTask();
+            Patterns.Fill(created.Span, 4);
+            Assert.False(waiting.IsCompleted);
+            await created.SealAsync();
+            using var buffer = await waiting.WaitAsync(Long);
+            Assert.Equal(-1, Patterns.FirstMismatch(buffer.Span, 4));
+        }
+    }
+
+    [Fact]
     public async Task Get_of_an_absent_object_times_out()
     {
         await using var store = await StartStoreAsync(1 << 20);
