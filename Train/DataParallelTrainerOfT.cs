@@ -58,7 +58,10 @@ public sealed class DataParallelTrainer<TConfig>
     /// match, and no restart was left: names the rank and the cause (see its <c>InnerException</c> cases).</exception>
     /// <exception cref="IOException">The run's folder cannot be created under <see cref="RunConfig.StoragePath"/> (a part
     /// of the path is a file, no permission, a read-only file system, an invalid path): thrown before any actor starts;
-    /// the message names StoragePath, the folder, why and what to do, and the System.IO error is the inner exception.</exception>
+    /// the message names StoragePath, the folder, why and what to do, and the System.IO error is the inner exception.
+    /// Also, before any actor starts, when the folder holds <c>checkpoint_*</c> folders but no <c>reports.jsonl</c>
+    /// (see <see cref="RunConfig.Name"/>: a reused name resumes the run logged there); and while the run runs, when its
+    /// log can no longer be written there (the storage went away or is full).</exception>
     /// <exception cref="ObjectDisposedException"><paramref name="ray"/> was disposed (or its node shut down) before or
     /// while the run ran ("The OrleansRay node has shut down."): the driver's job ended and the run's actors with it, so
     /// no rank is blamed.</exception>

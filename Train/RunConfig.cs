@@ -10,7 +10,8 @@ public sealed class RunConfig
     /// kept checkpoints are this run's first, <see cref="TrainContext.GetCheckpoint"/> gives the latest, and new
     /// reports are numbered after them (<see cref="TrainProgressKind.Resuming"/> says so). Give each new run a name of
     /// its own (or null) to start afresh. A folder holding checkpoint folders but no log is refused with an
-    /// <see cref="IOException"/> rather than emptied.</remarks>
+    /// <see cref="IOException"/> rather than emptied. One run of a name at a time: two at once under the same storage
+    /// path would log into, and prune, the same folder.</remarks>
     public string? Name { get; set; }
 
     /// <summary>Where checkpoints are persisted: the folder holding the run's folder. Workers write their checkpoints there
