@@ -166,7 +166,8 @@ public interface IRay : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="actor"/> is not a proxy of an OrleansRay actor, or names an id
     /// this cluster has no record of (a proxy made with <c>GrainFactory.GetGrain</c> rather than returned by
     /// <see cref="CreateActorAsync{TActor}"/> or <see cref="GetActorProxyAsync{TActor}"/>, or of an actor dead long ago).
-    /// Killing a dead actor again is no error.</exception>
+    /// Killing a dead actor again is no error while the control store keeps its row (the newest dead actors' rows are
+    /// kept; a head restarted without <c>--storage</c> keeps none).</exception>
     Task KillAsync(IActor actor, bool noRestart = true);
 
     /// <summary>The cluster's Orleans grain factory: reach the application's ordinary grains (hosted by every node from

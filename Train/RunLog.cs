@@ -85,8 +85,11 @@ internal static class RunLog
 
         if (!clean)
         {
-            // What this run appends must follow the last good line, not a line cut short.
-            File.WriteAllText(path, Lines(reports)); // UTF-8 without a byte order mark
+            // What this run appends must follow the last good line, not a line cut short. Written aside and moved over
+            // the log: a driver killed while it writes leaves the old log, never an empty one.
+            var aside = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+            File.WriteAllText(aside, Lines(reports)); // UTF-8 without a byte order mark
+            File.Move(aside, path, overwrite: true);
         }
 
         return reports;
@@ -102,6 +105,26 @@ internal static class RunLog
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The lock file of a run's folder, held while a run of it runs.</summary>
+    public const string LockFileName = ".run.lock";
+
+    /// <summary>Takes the run's folder for this run until the returned handle is disposed: a second run of the same name
+    /// and storage path would log into, and prune, the same folder. An advisory lock (flock) of this machine; runs on
+    /// machines sharing the storage path are not stopped by it.</summary>
+    /// <exception cref="IOException">Another run holds the folder.</exception>
+    public static IDisposable Hold(string runPath, string name)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(runPath, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException(
+                $"Run '{name}' in '{runPath}' is in use by another run of the same RunConfig.Name and StoragePath. Wait for it to end, or give this run a name of its own.", ex);
+        }
     }
 
     /// <summary>Appends <paramref name="reports"/> to the log of <paramref name="runPath"/> and flushes it to the file

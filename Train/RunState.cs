@@ -25,17 +25,19 @@ internal sealed class RunState
 
     public string? LatestCheckpoint => Kept.Count == 0 ? null : Kept[^1].Checkpoint;
 
+    /// <summary>How many of <see cref="History"/>'s reports are in the run's log (<see cref="RunLog"/>).</summary>
+    public int Logged { get; set; }
+
     /// <summary>Takes the reports an earlier run of this name logged (<see cref="RunLog.Open"/>) as this run's first:
-    /// its history, and as kept checkpoints the newest <c>NumToKeep</c> of those whose folders still exist.</summary>
+    /// its history, and as kept checkpoints all of theirs whose folders still exist. None is dropped for this run's
+    /// <c>NumToKeep</c> until this run's first checkpoint completes (<see cref="Add"/>): a run that never gets that far
+    /// (cancelled while it waits for its placement group) leaves the earlier run's checkpoints as they were.</summary>
     /// <param name="reports">Iterations 1, 2, ... in order.</param>
     public void Resume(IReadOnlyList<ReportRecord> reports)
     {
         History.AddRange(reports);
         Kept.AddRange(reports.Where(r => r.Checkpoint is not null && Directory.Exists(r.Checkpoint)));
-        if (_numToKeep is { } keep && Kept.Count > keep)
-        {
-            Kept.RemoveRange(0, Kept.Count - keep);
-        }
+        Logged = History.Count;
     }
 
     /// <summary>Adds reports read from the coordinator (ignoring ones already known) and returns the new ones.</summary>

@@ -46,12 +46,16 @@ internal sealed class TrainRun
     {
         var name = _runConfig.Name ?? string.Create(CultureInfo.InvariantCulture, $"DataParallelTrainer_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{_runId[..6]}");
         var run = new RunState(name, CheckpointStore.CreateRunFolder(_runConfig.StoragePath, name), _runConfig.CheckpointConfig.NumToKeep);
+        using var held = RunLog.Hold(run.Path, name); // one run of a name at a time
         var earlier = RunLog.Open(run.Path);
         if (earlier.Count > 0)
         {
             run.Resume(earlier);
+            var logged = earlier.Count(r => r.Checkpoint is not null);
+            var missing = logged - run.Kept.Count;
+            var from = run.LatestCheckpoint ?? (logged == 0 ? "the beginning (none of them kept a checkpoint)" : "the beginning");
             Publish(new TrainProgress(TrainProgressKind.Resuming, 0, string.Create(CultureInfo.InvariantCulture,
-                $"Resuming run '{name}' after its {earlier.Count} earlier report(s) in {run.Path}, from {run.LatestCheckpoint ?? "the beginning (none of them kept a checkpoint)"}. Give a new RunConfig.Name to start afresh.")));
+                $"Resuming run '{name}' after its {earlier.Count} earlier report(s) in {run.Path}, from {from}{(missing > 0 ? $" ({missing} of their {logged} checkpoint folder(s) are missing)" : string.Empty)}; new reports are numbered from {earlier.Count + 1}. Give a new RunConfig.Name to start afresh.")));
         }
 
         var shards = new Dictionary<string, ObjectRef>[_scaling.NumWorkers];
@@ -347,7 +351,7 @@ internal sealed class TrainRun
         }
 
         var added = run.Add(state.Reports, out var dropped);
-        RunLog.Append(run.Path, added); // before the prune: a crash between the two leaves an extra folder, never a gap
+        LogReports(run); // before the prune: a crash between the two leaves an extra folder, never a gap
         CheckpointStore.Prune(dropped);
         foreach (var report in added)
         {
@@ -372,6 +376,29 @@ internal sealed class TrainRun
         catch (Exception ex) when (CallFailureKinds.IsLost(ex))
         {
             return (null, ex);
+        }
+    }
+
+    /// <summary>Appends the reports not logged yet to the run's log. A log that cannot be written now (shared storage
+    /// briefly away) does not end the run: it says so and the next poll writes what is missing.</summary>
+    private void LogReports(RunState run)
+    {
+        if (run.Logged == run.History.Count)
+        {
+            return;
+        }
+
+        try
+        {
+            RunLog.Append(run.Path, run.History.GetRange(run.Logged, run.History.Count - run.Logged));
+            run.Logged = run.History.Count;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (_runConfig.Verbose)
+            {
+                Console.Error.WriteLine($"[train] Could not log reports {run.Logged + 1}..{run.History.Count} in {Path.Combine(run.Path, RunLog.FileName)} ({ex.Message}); trying again at the next report. A run resumed by name later starts after the last report logged.");
+            }
         }
     }
 

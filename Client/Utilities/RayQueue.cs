@@ -90,7 +90,7 @@ public sealed class RayQueue<T>
     public Task PutNowaitBatchAsync(IEnumerable<T> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        return PutCoreAsync(items.Select(i => (object?)i).ToArray(), TimeSpan.Zero, CancellationToken.None);
+        return PutCoreAsync(items.Select(i => (object?)i).ToArray(), TimeSpan.Zero, CancellationToken.None, nameof(items));
     }
 
     /// <summary>Removes and returns the first item, waiting while the queue is empty (Ray's <c>get</c>).</summary>
@@ -137,7 +137,7 @@ public sealed class RayQueue<T>
     /// later call raise <see cref="ActorDiedException"/>. A second shutdown is harmless.</summary>
     public Task ShutdownAsync() => RayOf(Actor).KillAsync(Actor);
 
-    private async Task PutCoreAsync(object?[] items, TimeSpan? timeout, CancellationToken cancellationToken)
+    private async Task PutCoreAsync(object?[] items, TimeSpan? timeout, CancellationToken cancellationToken, string paramName = "item")
     {
         if (MaxSize > 0 && items.Length > MaxSize)
         {
@@ -158,7 +158,7 @@ public sealed class RayQueue<T>
         {
             // Named as the caller wrote it, not as the queue's actor call (QueueActor.Put of an object[]).
             throw new ArgumentException(
-                $"An item put into RayQueue<{typeof(T).Name}> cannot be serialized: items travel to the queue's actor. {Code.JobSerializer.SerializableTypes} ({ex.InnerException?.Message})", "item", ex);
+                $"An item put into RayQueue<{typeof(T).Name}> cannot be serialized: items travel to the queue's actor. {Code.JobSerializer.SerializableTypes} ({ex.InnerException?.Message})", paramName, ex);
         }
 
         if (!put)

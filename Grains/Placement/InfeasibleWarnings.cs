@@ -152,7 +152,7 @@ internal sealed partial class InfeasibleWarnings
             PlacementGroupStrategy.StrictPack =>
                 $"StrictPack puts every bundle on one node: together they need {sum}, and the most one of the {live} has is {MostOneNodeHas(sum, totals)}",
             PlacementGroupStrategy.StrictSpread => string.Create(CultureInfo.InvariantCulture,
-                $"StrictSpread puts each bundle on a node of its own: {spec.Bundles.Length} bundles need {spec.Bundles.Length} nodes, and {totals.Count(t => spec.Bundles.Any(b => b.FitsIn(t)))} of the {live} can hold one"),
+                $"StrictSpread puts each bundle on a node of its own, and the {live} cannot give each of its {spec.Bundles.Length} bundles one that holds it"),
             _ when !sum.FitsIn(Sum(totals)) => $"its bundles need {sum} in total, and the {live} have {Sum(totals)} together",
             _ => $"the {live} could never hold it together (the most one node has is {MostOneNodeHas(sum, totals)})",
         };
@@ -273,7 +273,7 @@ internal sealed partial class InfeasibleWarnings
     private static string MostOneNodeHas(ResourceSet shape, List<ResourceSet> totals) =>
         ResourceSet.Describe(shape.Items.Select(i => KeyValuePair.Create(i.Key, totals.Count == 0 ? 0 : totals.Max(t => t[i.Key])))) + CaseHint(shape, totals);
 
-    /// <summary>" (resource names are case-sensitive: ...)" when <paramref name="shape"/> names a resource no node has
+    /// <summary>"; resource names are case-sensitive: ..." when <paramref name="shape"/> names a resource no node has
     /// that a node has in another case (<c>cpu</c> for <c>CPU</c>); else empty.</summary>
     private static string CaseHint(ResourceSet shape, List<ResourceSet> totals)
     {
@@ -284,7 +284,7 @@ internal sealed partial class InfeasibleWarnings
             .Where(m => m.Known is not null)
             .Select(m => $"the nodes have \"{m.Known}\", not \"{m.Asked}\"")
             .ToList();
-        return misspelt.Count == 0 ? string.Empty : $" (resource names are case-sensitive: {string.Join("; ", misspelt)})";
+        return misspelt.Count == 0 ? string.Empty : $"; resource names are case-sensitive: {string.Join("; ", misspelt)}";
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tasks that ask for {Shape} cannot be scheduled right now: no live node has that much (the most one node has is {MostOneNodeHas}), so they wait until a node that has it joins. Start a node with those resources (orleansray start --num-cpus, --num-gpus, --memory, --resources) or lower the tasks' request")]

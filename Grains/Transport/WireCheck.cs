@@ -107,8 +107,8 @@ internal static class WireCheck
     {
         Kind = RayErrorKind.TaskFailed,
         FunctionName = functionName,
-        ExceptionType = typeof(ArgumentException).FullName!,
-        ExceptionTypes = RayError.TypeNamesOf(typeof(ArgumentException)),
+        ExceptionType = TypeOf(failure).FullName!,
+        ExceptionTypes = RayError.TypeNamesOf(TypeOf(failure)),
         Message = valueType is null
             ? $"its result could not be serialized to send it to its owner: {failure.Message}"
             : IsLazySequence(valueType)
@@ -116,6 +116,10 @@ internal static class WireCheck
             : $"its result, a {valueType.FullName}, cannot be serialized (to send or copy it to its owner: {failure.Message}); return a value of a serializable type (primitives, strings, arrays, collections, types marked [GenerateSerializer]).",
         RemoteStackTrace = RayError.Text(failure),
     };
+
+    /// <summary>The type a result's send failure reads as: <see cref="ArgumentException"/> for the serializer's refusal,
+    /// as a node's store refuses such a result; another failure keeps its own type.</summary>
+    private static Type TypeOf(Exception failure) => IsSerializationFault(failure) ? typeof(ArgumentException) : failure.GetType();
 
     /// <summary>True for the sequences a <c>yield return</c> method or a LINQ operator returns: enumerables that compute
     /// their items when enumerated (the compiler's iterator classes, System.Linq's), not collections that hold them.</summary>

@@ -5,7 +5,8 @@ namespace OrleansRay.ObjectStore.Storage;
 /// with half its transfer time, so a borrower's read of an object its owner freed waited 15 s before it learned the
 /// object was lost.</summary>
 /// <remarks>Creating the id again (a retry's or a lineage rebuild's result) forgets it: a get then waits for that seal
-/// as for any object being made. The most recent <see cref="DeletedRemembered"/> ids are kept (about 1 MiB); an older
+/// as for any object being made. While a deleted copy is still in the table (a reader pins it, and a new copy of the id
+/// waits for it to go) a get waits as before. The most recent <see cref="DeletedRemembered"/> ids are kept (about 1 MiB); an older
 /// one is waited for as an unknown id is.</remarks>
 internal sealed partial class StoreCore
 {

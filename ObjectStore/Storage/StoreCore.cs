@@ -517,9 +517,11 @@ internal sealed partial class StoreCore : IAsyncDisposable
                         wait = waiter.Signal.Task;
                     }
                 }
-                else if (WasDeletedLocked(id))
+                else if (entry is null && WasDeletedLocked(id))
                 {
-                    return null; // freed here: no seal is coming
+                    // Freed here, and gone: no seal is coming. A deleted copy still here (pinned by a reader) is waited
+                    // past as before: a retry's or a rebuild's new copy of the same id replaces it once it goes.
+                    return null;
                 }
                 else
                 {

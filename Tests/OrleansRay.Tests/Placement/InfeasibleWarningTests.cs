@@ -143,7 +143,7 @@ public sealed class InfeasibleWarningTests
         var warnings = log.Warnings(CannotBePlaced);
         Assert.Equal(2, warnings.Count);
         Assert.StartsWith($"Placement group {spread.Id:N} of bundles [{{\"CPU\": 1.0}}, {{\"CPU\": 1.0}}] (StrictSpread) cannot be placed right now", warnings[1].Message, StringComparison.Ordinal);
-        Assert.Contains("StrictSpread puts each bundle on a node of its own: 2 bundles need 2 nodes, and 1 of the 1 live node(s) can hold one", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("StrictSpread puts each bundle on a node of its own, and the 1 live node(s) cannot give each of its 2 bundles one that holds it", warnings[1].Message, StringComparison.Ordinal);
         Assert.DoesNotContain(warnings, w => w.Message.Contains(again.Id.ToString("N"), StringComparison.Ordinal));
         Assert.All(warnings, w => Assert.DoesNotContain('\n', w.Message));
 
@@ -166,9 +166,9 @@ public sealed class InfeasibleWarningTests
             global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.Spread, Cpus(2), Cpus(2)), nodes), StringComparison.Ordinal);
         Assert.Equal("StrictPack puts every bundle on one node: together they need {\"CPU\": 3.0}, and the most one of the 2 live node(s) has is {\"CPU\": 2.0}",
             global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.StrictPack, Cpus(1), Cpus(2)), nodes));
-        Assert.Equal("StrictSpread puts each bundle on a node of its own: 3 bundles need 3 nodes, and 2 of the 2 live node(s) can hold one",
+        Assert.Equal("StrictSpread puts each bundle on a node of its own, and the 2 live node(s) cannot give each of its 3 bundles one that holds it",
             global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.StrictSpread, Cpus(1), Cpus(1), Cpus(1)), nodes));
-        Assert.Equal("bundle 1, {\"cpu\": 1.0}, fits on none of the 2 live node(s) (the most one node has is {\"cpu\": 0.0} (resource names are case-sensitive: the nodes have \"CPU\", not \"cpu\"))",
+        Assert.Equal("bundle 1, {\"cpu\": 1.0}, fits on none of the 2 live node(s) (the most one node has is {\"cpu\": 0.0}; resource names are case-sensitive: the nodes have \"CPU\", not \"cpu\")",
             global::OrleansRay.Placement.InfeasibleWarnings.WhyNotPlaced(Group(PlacementGroupStrategy.Pack, Cpus(1), Cpus(1, "cpu")), nodes));
     }
 

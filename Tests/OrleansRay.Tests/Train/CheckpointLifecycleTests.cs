@@ -124,9 +124,32 @@ public sealed class CheckpointLifecycleTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs,
             new LifecycleConfig(runPath, Epochs: 4), new ScalingConfig { NumWorkers = 64 }, config).FitAsync(_ray, cancel.Token));
 
-        // NumToKeep = 1 keeps the newest of the earlier run's; nothing completed is lost.
-        Assert.Equal(new[] { "checkpoint_000002" }, Folders(runPath));
+        // Nothing completed is lost: NumToKeep = 1 drops the earlier run's older checkpoint only once this run's first
+        // checkpoint completes, which never happened.
+        Assert.Equal(new[] { "checkpoint_000001", "checkpoint_000002" }, Folders(runPath));
         Assert.Equal(2, File.ReadAllLines(Path.Combine(runPath, "reports.jsonl")).Length);
+    }
+
+    [Fact]
+    public async Task A_second_run_of_a_name_in_use_is_refused_and_leaves_the_folder_as_it_is()
+    {
+        using var storage = new TempStorage();
+        var runPath = Path.Combine(storage.Path, "run");
+        Directory.CreateDirectory(runPath);
+
+        using (RunLog.Hold(runPath, "run")) // a run of this name and storage path is running
+        {
+            var error = await Assert.ThrowsAsync<IOException>(() => new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs,
+                new LifecycleConfig(runPath, Epochs: 1), new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 0, numToKeep: null)).FitAsync(_ray));
+            Assert.Contains("is in use by another run", error.Message, StringComparison.Ordinal);
+            Assert.Empty(Folders(runPath));
+        }
+
+        // Once that run ended, the name is free.
+        var result = await new DataParallelTrainer<LifecycleConfig>(CheckpointLoops.Epochs, new LifecycleConfig(runPath, Epochs: 1),
+            new ScalingConfig { NumWorkers = 2 }, Run(storage, maxFailures: 0, numToKeep: null)).FitAsync(_ray);
+        Assert.Equal(Path.Combine(runPath, "checkpoint_000001"), result.Checkpoint!.Path);
+        Assert.False(File.Exists(Path.Combine(runPath, RunLog.LockFileName)));
     }
 
     [Fact]
