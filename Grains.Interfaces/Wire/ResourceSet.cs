@@ -88,6 +88,9 @@ public sealed class ResourceSet : IEquatable<ResourceSet>
         return map.Count == 0 ? Empty : new ResourceSet(map.Keys.ToArray(), map.Values.ToArray());
     }
 
+    /// <summary>Each resource's total over <paramref name="sets"/> (<see cref="From"/> adds the amounts of one name).</summary>
+    public static ResourceSet Sum(IEnumerable<ResourceSet> sets) => From(sets.SelectMany(s => s.Items));
+
     /// <summary>True when every amount here is available in <paramref name="available"/>.</summary>
     public bool FitsIn(IReadOnlyDictionary<string, double> available)
     {

@@ -89,7 +89,7 @@ internal static class BundlePlanner
 
     private static (Dictionary<int, NodeId>?, string?) StrictPack(List<(int Index, ResourceSet Shape)> bundles, IReadOnlyDictionary<int, NodeId> placed, IReadOnlyList<NodeRoom> nodes)
     {
-        var sum = Sum(bundles.Select(b => b.Shape));
+        var sum = ResourceSet.Sum(bundles.Select(b => b.Shape));
         var candidates = placed.Count > 0 ? nodes.Where(n => n.Id == placed.Values.First()) : nodes;
         var fits = candidates.Where(n => sum.FitsIn(n.Free)).ToList();
         if (fits.Count == 0)
@@ -108,7 +108,7 @@ internal static class BundlePlanner
     private static (Dictionary<int, NodeId>?, string?) Pack(List<(int Index, ResourceSet Shape)> bundles, IReadOnlyDictionary<int, NodeId> placed, IReadOnlyList<NodeRoom> nodes)
     {
         // All on one node when any can hold them (prefer a node the group already uses).
-        var sum = Sum(bundles.Select(b => b.Shape));
+        var sum = ResourceSet.Sum(bundles.Select(b => b.Shape));
         var used = new HashSet<NodeId>(placed.Values);
         var whole = nodes.Where(n => sum.FitsIn(n.Free)).OrderByDescending(n => used.Contains(n.Id)).ThenBy(n => n.RoomAfter(sum)).FirstOrDefault();
         if (whole is not null)
@@ -210,19 +210,6 @@ internal static class BundlePlanner
         }
     }
 
-    private static ResourceSet Sum(IEnumerable<ResourceSet> shapes)
-    {
-        var sum = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var shape in shapes)
-        {
-            foreach (var (name, amount) in shape.Items)
-            {
-                sum[name] = sum.GetValueOrDefault(name) + amount;
-            }
-        }
-
-        return ResourceSet.From(sum);
-    }
 
     /// <summary>Orders bundles by scarcity: GPUs, then CPUs, then custom resources (memory in bytes would swamp the rest).</summary>
     private static double Weight(ResourceSet shape) =>

@@ -138,7 +138,7 @@ internal sealed partial class InfeasibleWarnings
     internal static string WhyNotPlaced(PlacementGroupSpec spec, List<ResourceSet> totals)
     {
         var live = string.Create(CultureInfo.InvariantCulture, $"{totals.Count} live node(s)");
-        var sum = Sum(spec.Bundles);
+        var sum = ResourceSet.Sum(spec.Bundles);
         for (var i = 0; i < spec.Bundles.Length; i++)
         {
             if (!totals.Any(spec.Bundles[i].FitsIn))
@@ -153,14 +153,11 @@ internal sealed partial class InfeasibleWarnings
                 $"StrictPack puts every bundle on one node: together they need {sum}, and the most one of the {live} has is {MostOneNodeHas(sum, totals)}",
             PlacementGroupStrategy.StrictSpread => string.Create(CultureInfo.InvariantCulture,
                 $"StrictSpread puts each bundle on a node of its own, and the {live} cannot give each of its {spec.Bundles.Length} bundles one that holds it"),
-            _ when !sum.FitsIn(Sum(totals)) => $"its bundles need {sum} in total, and the {live} have {Sum(totals)} together",
+            _ when ResourceSet.Sum(totals) is var all && !sum.FitsIn(all) => $"its bundles need {sum} in total, and the {live} have {all} together",
             _ => $"the {live} could never hold it together (the most one node has is {MostOneNodeHas(sum, totals)})",
         };
     }
 
-    /// <summary>Each resource's sum over <paramref name="sets"/>.</summary>
-    private static ResourceSet Sum(IEnumerable<ResourceSet> sets) =>
-        ResourceSet.From(sets.SelectMany(s => s.Items).GroupBy(i => i.Key, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.Sum(i => i.Value))));
 
     private static (PlacementGroupStrategy, string) GroupKey(PlacementGroupSpec spec) => (spec.Strategy, DescribeBundles(spec.Bundles));
 

@@ -113,7 +113,7 @@ internal sealed class AutoscalerPlanner
         foreach (var group in _input.PlacementGroups)
         {
             var what = $"placement group '{group.Name}' ({Strategy(group.Strategy)}, {group.Bundles.Count} bundle(s))";
-            var sum = Sum(group.Bundles);
+            var sum = ResourceSet.Sum(group.Bundles);
             if (group.Strategy is PlacementStrategy.StrictPack)
             {
                 if (!FitsSomewhere(sum))
@@ -307,9 +307,6 @@ internal sealed class AutoscalerPlanner
 
     private static double Utilization(ResourceSet shape, ResourceSet capacity) =>
         shape.Items.Select(i => i.Value / Math.Max(capacity[i.Key], ResourceSet.Epsilon)).DefaultIfEmpty(0).Average();
-
-    private static ResourceSet Sum(IEnumerable<ResourceSet> sets) =>
-        ResourceSet.From(sets.SelectMany(s => s.Items));
 
     private static IEnumerable<ResourceSet> Largest(IEnumerable<ResourceSet> shapes) =>
         shapes.OrderByDescending(s => s.Count).ThenByDescending(s => s.Items.Sum(i => i.Value)).ThenBy(s => s.ToString(), StringComparer.Ordinal);
