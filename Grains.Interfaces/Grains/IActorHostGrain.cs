@@ -44,9 +44,10 @@ public interface IActorHostGrain : IGrainWithGuidKey
     [Alias("GetInfo")]
     Task<ActorInfo?> GetInfoAsync();
 
-    /// <summary>Moves a class actor still waiting for resources its node can never have to node
-    /// <paramref name="node"/> (a silo address), which can hold it: its creation and the calls queued for it go along
-    /// (Ray schedules an infeasible actor once a node that fits it joins). Nothing when the actor no longer waits.</summary>
+    /// <summary>Moves a class actor still waiting for its resources to node <paramref name="node"/> (a silo address),
+    /// which can hold it (its own node never can) or has room for it now (its own node is busy): its creation and the
+    /// calls queued for it go along (Ray's spillback; Ray schedules a pending actor on a node with room). Nothing when the
+    /// actor no longer waits.</summary>
     [Alias("MoveTo")]
     Task MoveToAsync(string node);
 }

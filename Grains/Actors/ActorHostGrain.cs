@@ -29,6 +29,9 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     private readonly ActorServices _runtime;
     private readonly ILogger _logger;
 
+    /// <summary>The actor this activation handed to another node (<see cref="MoveToAsync"/>), which its migration carries.</summary>
+    private ActorHandover? _handover;
+
     public ActorHostGrain(ActorServices runtime, ILogger<ActorHostGrain> logger)
     {
         _runtime = runtime;
@@ -135,11 +138,14 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
 
     public Task MoveToAsync(string node)
     {
-        if (_mailbox.Info() is { State: ActorState.Pending } info && !string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal))
+        if (_handover is null && !string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal) && _mailbox.TryHandOver() is { } handover)
         {
-            // Orleans migrates the activation once it is idle, to the node the placement hint names (ActorHostPlacement
-            // honours it); the actor itself is handed over in OnDehydrate, only once the migration goes ahead.
-            ActorLog.ActorMoving(_logger, info.ClassName, info.ActorId, node);
+            // The actor is handed over now, not when the activation dehydrates: its resource request is withdrawn at once,
+            // so resources freed here meanwhile cannot start it on this node as well (it would then run twice). Orleans
+            // migrates the activation once it is idle, to the node the placement hint names (ActorHostPlacement honours it).
+            _handover = handover;
+            _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
+            ActorLog.ActorMoving(_logger, handover.Spec.ClassName, handover.Spec.ActorId, node);
             RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));
             try
             {
@@ -154,16 +160,12 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         return Task.CompletedTask;
     }
 
-    /// <summary>The activation migrates (<see cref="MoveToAsync"/>): a class actor that never started goes along, with its
-    /// queued calls; it is no longer this node's.</summary>
+    /// <summary>The activation migrates (<see cref="MoveToAsync"/>): the class actor it handed over, never started, goes
+    /// along with its queued calls; it is no longer this node's.</summary>
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
-        if (_mailbox.TryHandOver() is { } handover)
-        {
-            _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
-            handover.Write(dehydrationContext);
-        }
+        _handover?.Write(dehydrationContext);
     }
 
     /// <summary>The new activation of a migrated actor: it starts here with the calls it brought (its record is already

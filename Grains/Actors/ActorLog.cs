@@ -17,7 +17,7 @@ internal static partial class ActorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "A cancellation callback of a call of actor {ClassName} threw")]
     public static partial void CancelCallbackFailed(ILogger logger, string className, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId}, which this node can never hold, moves to node {Node}, which can")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actor {ClassName} {ActorId}, waiting here for its resources, moves to node {Node}, which can hold it (this node never can) or has room for it now")]
     public static partial void ActorMoving(ILogger logger, string className, ActorId actorId, string node);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Calls that reached actor {ActorId} after it moved to another node could not be forwarded there: {Reason}")]

@@ -24,6 +24,10 @@ internal sealed class ActorResourceHold
     /// <summary>True once the actor, never started here, was handed to another node (<see cref="TryHandOver"/>).</summary>
     public bool HandedOver { get; private set; }
 
+    /// <summary>When the actor began to wait for its resources on this node (<see cref="Environment.TickCount64"/>, ms);
+    /// 0 before it asked.</summary>
+    public long WaitingSince { get; private set; }
+
     /// <summary>Under the lock: marks the actor handed to another node, unless it holds its resources (it then starts
     /// here) or was handed over already; its waiting request is withdrawn soon after (off the lock).</summary>
     public bool TryHandOver()
@@ -50,6 +54,7 @@ internal sealed class ActorResourceHold
             throw new InvalidOperationException(RemovedPlacementGroups.Why(placement.PlacementGroupId));
         }
 
+        WaitingSince = Environment.TickCount64;
         Gpus = await runtime.Scheduler.Resources.AcquireForActorAsync(spec.Options.Resources, spec.ActorId, _lifetime.Token).ConfigureAwait(false);
     }
 

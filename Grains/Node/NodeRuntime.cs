@@ -67,7 +67,7 @@ internal sealed partial class NodeRuntime : IDisposable, ITaskPlacer, IArgumentS
         var infeasible = new InfeasibleWarnings(Cluster.Refresh, Node, Scheduler, Cluster.ParkedDemands, ControlStore.PendingGroupReport.IsInfeasible, logger);
         ActorServices = new ActorServices(this, Node, Reader, Pool, Scheduler, Cluster, Replies) { Code = Code, Logger = logger, Infeasible = infeasible };
         Actors = new ActorSubmitter(ActorServices, logger);
-        _ = new InfeasibleActorMover(ActorServices); // moves actors waiting here that no node could hold once one can
+        _ = new PendingActorMover(ActorServices); // moves actors waiting here to a node that can hold them, or has room now
         Cluster.Occupancy = new NodeOccupancy(this);
         Cluster.ResultsReturned = Foreign.Deliver;
         Cluster.OpenTaskChannel = OpenTaskChannel;

@@ -98,6 +98,23 @@ internal sealed class ActorPlacement
             return _node.NodeId;
         }
 
+        var best = MostRoom(shape, nodes) ?? (canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total)));
+        best?.Charge(shape);
+        return best?.Id ?? (canLiveHere ? _node.NodeId : null);
+    }
+
+    /// <summary>The node among <paramref name="nodes"/> whose last report shows the most room for <paramref name="shape"/>
+    /// now, charged for it until its next report (so that the next actor placed considers what is left); null when none
+    /// has room. What moves an actor waiting on a busy node (Ray's spillback).</summary>
+    public static NodeId? WhereRoomIs(ResourceSet shape, RemoteNode[] nodes)
+    {
+        var best = MostRoom(shape, nodes);
+        best?.Charge(shape);
+        return best?.Id;
+    }
+
+    private static RemoteNode? MostRoom(ResourceSet shape, RemoteNode[] nodes)
+    {
         RemoteNode? best = null;
         var bestRoom = double.NegativeInfinity;
         foreach (var node in nodes)
@@ -109,9 +126,7 @@ internal sealed class ActorPlacement
             }
         }
 
-        best ??= canLiveHere ? null : nodes.FirstOrDefault(n => shape.FitsIn(n.Total));
-        best?.Charge(shape);
-        return best?.Id ?? (canLiveHere ? _node.NodeId : null);
+        return best;
     }
 
     /// <summary>True when <paramref name="node"/>'s last report lists resources of a bundle of <paramref name="group"/>.</summary>

@@ -1,0 +1,118 @@
+using OrleansRay.Grains;
+using OrleansRay.Placement;
+
+namespace OrleansRay.Actors;
+
+/// <summary>Moves the class actors that wait on this node for their resources to a node where they can start (Ray's
+/// spillback, as the GCS places a pending actor on whichever node has room): an actor this node could never hold goes
+/// to a node that can, as soon as the refreshed view of the cluster shows one (Ray schedules an infeasible actor once a
+/// node that fits it joins); an actor this node could hold but has no room for goes to a node whose last report shows
+/// room for it now, once it has waited here <see cref="BusyWait"/>.</summary>
+/// <remarks>
+/// <para>An actor waits on a node that cannot hold it when its creation found no live node that could (it landed on
+/// its creator's node, shown as infeasible), or when it was rebuilt after its bundle's node died. It waits on a node
+/// without room for it when every node was busy at its creation, or when it was rebuilt after its node died: a rebuild
+/// starts where the actor's next call arrived, a connected driver's gateway, which may be the busiest node.</para>
+/// <para>Runs on the refresh loop (<see cref="ClusterRefresh.Refreshed"/>). Which actors may move: those the default
+/// or SPREAD policy places; a node affinity's when this is not its node (it was rebuilt here after its node died), and
+/// a soft one's also when its own node can never hold it; a placement group's only when this node can never hold it (its
+/// bundle moved after a node died), to the node that holds the bundle now. A node affinity's actor on its own node
+/// stays (Ray's soft affinity waits on a live node that is busy). The move itself is the host grain's Orleans
+/// migration (<see cref="IActorHostGrain.MoveToAsync"/>), which carries the calls queued for the actor.</para>
+/// </remarks>
+internal sealed class PendingActorMover
+{
+    /// <summary>How long an actor this node could hold waits for room here before it moves: two refreshes, so that a node
+    /// it just came to (whose room the last report showed) is not left again before its own report is fresh, and a
+    /// node about to free resources gets the chance.</summary>
+    internal static readonly TimeSpan BusyWait = ClusterScheduler.RefreshPeriod * 2;
+
+    private readonly ActorServices _runtime;
+
+    /// <summary>Actors whose move is under way: a refresh during a migration does not ask for it again.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ActorId, byte> _moving = new();
+
+    public PendingActorMover(ActorServices runtime)
+    {
+        _runtime = runtime;
+        runtime.Cluster.Refresh.Refreshed += MoveWhatCanMove;
+    }
+
+    private void MoveWhatCanMove()
+    {
+        // Only an actor waiting for its resources can need a move: a node with many live actors and none waiting pays
+        // one read per refresh, not a look at every mailbox.
+        if (!_runtime.Scheduler.Resources.HasPendingActors)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var mailbox in _runtime.HostedActors.Mailboxes)
+        {
+            if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
+                && Target(options, mailbox.Resources.WaitingSince, now) is { } target && _moving.TryAdd(owned.Id, 0))
+            {
+                _ = MoveAsync(owned.Id, target);
+            }
+        }
+    }
+
+    /// <summary>Where the actor should go: a live node that can hold it when this one never can, else one with room for
+    /// it now when it has waited here past <see cref="BusyWait"/> and its policy lets it leave a busy node; null when it
+    /// stays.</summary>
+    private string? Target(ActorOptionsData options, long waitingSince, long now)
+    {
+        var hint = options.Placement;
+        var resources = _runtime.Scheduler.Resources;
+        if (resources.CanNeverHold(options.Resources, judgeBundles: hint.Kind == PlacementKind.PlacementGroup))
+        {
+            return MayLeaveWhenItCannotStart(hint) ? NodeThatCanHold(options, hint.Kind == PlacementKind.NodeAffinity ? PlacementHint.Default : hint) : null;
+        }
+
+        return MayLeaveWhenBusy(hint) && waitingSince != 0 && now - waitingSince >= (long)BusyWait.TotalMilliseconds && !resources.FitsNow(options.Resources)
+            ? NodeWithRoom(options)
+            : null;
+    }
+
+    /// <summary>Whether the actor's policy lets it leave a node that can never hold it. A placement group's actor waits
+    /// on such a node only after it was rebuilt there when its bundle's node died; once the bundle is placed again, its
+    /// new node can hold it.</summary>
+    private bool MayLeaveWhenItCannotStart(PlacementHint hint) =>
+        hint.Kind is PlacementKind.Default or PlacementKind.Spread or PlacementKind.PlacementGroup
+        || (hint.Kind == PlacementKind.NodeAffinity && (hint.Soft || hint.Node != _runtime.NodeId));
+
+    /// <summary>Whether the actor's policy lets it leave a node that could hold it but is busy. Not a placement group's
+    /// (its bundle is here), not a node affinity's on its own node (Ray's soft affinity too waits on a live node that is
+    /// busy). A node-affinity actor on another node was rebuilt there after its node died: it may go where there is room.</summary>
+    private bool MayLeaveWhenBusy(PlacementHint hint) =>
+        hint.Kind is PlacementKind.Default or PlacementKind.Spread || (hint.Kind == PlacementKind.NodeAffinity && hint.Node != _runtime.NodeId);
+
+    /// <summary>A live node whose resources can hold the actor, chosen as a new actor's node is; null when none can.</summary>
+    private string? NodeThatCanHold(ActorOptionsData options, PlacementHint hint) =>
+        _runtime.Cluster.PlaceActor(options.Resources, hint) is { Value: { } address } node && node != _runtime.NodeId
+        && _runtime.Cluster.Refresh.PlacementNodes.Any(n => n.Id == node && options.Resources.FitsIn(n.Total))
+            ? address
+            : null;
+
+    /// <summary>A live node whose last report shows room for the actor now (the one with the most, charged for it so
+    /// that the next actor considers what is left); null when none has.</summary>
+    private string? NodeWithRoom(ActorOptionsData options) =>
+        _runtime.Cluster.PlaceActorWhereRoomIs(options.Resources) is { Value: { } address } node && node != _runtime.NodeId ? address : null;
+
+    private async Task MoveAsync(ActorId actor, string target)
+    {
+        try
+        {
+            await _runtime.GrainFactory.GetGrain<IActorHostGrain>(actor.ToGuid()).MoveToAsync(target).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ActorLog.MoveFailed(_runtime.Logger, actor, ex.Message);
+        }
+        finally
+        {
+            _moving.TryRemove(actor, out _);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrleansRay.Tests.Actors;
+using OrleansRay.Tests.Fixtures;
+using Xunit;
+
+namespace OrleansRay.Tests.Placement;
+
+/// <summary>A class actor waiting for its resources on a busy node starts on another node that has room, as Ray's GCS
+/// places a pending actor on whichever node has room: one rebuilt after its node died (the rebuild lands where its next
+/// call arrived), and one created while every node was busy, once another node frees up. Each test starts its own
+/// cluster of 1-CPU nodes (and driver) and disposes it; "busy" is a 1-CPU actor pinned to the node.</summary>
+public sealed class BusyNodeActorTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>The head is busy; the actor lives on the third node, which leaves; its next call, made on the head,
+    /// rebuilds it on the head, where it cannot start, so it moves to the second node, which is free. (A connected
+    /// driver's call rebuilds it on whichever gateway Orleans routed the call through: the same case when that node is
+    /// busy, but not one a test can choose.)</summary>
+    [Fact]
+    public async Task An_actor_rebuilt_on_a_busy_node_moves_to_a_node_with_room()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null), (1, null));
+        var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+        var (head, free, leaving) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+        var blocker = await PinnedAsync(ray, head);
+        var actor = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { NumCpus = 1, MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) })
+            .Remote();
+        Assert.Equal(leaving.NodeId.Value, await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
+        Assert.Equal(1, await ray.GetAsync(actor.Task(a => a.Calls()).Remote(), Deadline));
+
+        await cluster.StopNodeAsync(leaving);
+
+        Assert.Equal(free.NodeId.Value, await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
+        Assert.Equal(1, await ray.GetAsync(actor.Task(a => a.Calls()).Remote(), Deadline)); // a fresh instance
+        Assert.Equal(head.NodeId.Value, await ray.GetAsync(blocker.Task(a => a.Where()).Remote(), Deadline)); // the head stayed busy
+        var row = await ray.State.GetActorAsync(actor.ActorId.ToString());
+        Assert.Equal(("ALIVE", 1), (row?.State, row?.Restarts)); // the move is no restart
+    }
+
+    [Fact]
+    public async Task An_actor_created_while_every_node_was_busy_starts_on_the_first_node_that_frees_up()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null));
+        var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+        var (head, worker) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var headBlocker = await PinnedAsync(ray, head);
+        var workerBlocker = await PinnedAsync(ray, worker);
+
+        // Created by a driver on the head while both nodes are busy: it waits on the head, its call queued.
+        var actor = ray.Actor(() => new Locator()).Options(new ActorOptions { NumCpus = 1 }).Remote();
+        var early = actor.Task(a => a.Calls()).Remote();
+        await Eventually.TrueAsync(async () => (await ray.PendingDemandsAsync()).Any(d => d.IsActor && !d.IsInfeasible),
+            Deadline, "the actor is a pending demand");
+        Assert.Empty((await ray.WaitAsync(new[] { early }, numReturns: 1, TimeSpan.Zero)).Ready);
+
+        await ray.KillAsync(workerBlocker);
+        Assert.Equal(1, await ray.GetAsync(early, Deadline));
+        Assert.Equal(worker.NodeId.Value, await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
+        Assert.Equal(head.NodeId.Value, await ray.GetAsync(headBlocker.Task(a => a.Where()).Remote(), Deadline)); // the head stayed busy
+    }
+
+    /// <summary>A 1-CPU actor pinned to <paramref name="node"/>, alive: the node has no CPU left.</summary>
+    private static async Task<ActorHandle<Locator>> PinnedAsync(IRay ray, InProcessCluster.Node node)
+    {
+        var blocker = ray.Actor(() => new Locator())
+            .Options(new ActorOptions { NumCpus = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(node.NodeId) })
+            .Remote();
+        Assert.Equal(node.NodeId.Value, await ray.GetAsync(blocker.Task(a => a.Where()).Remote(), Deadline));
+        return blocker;
+    }
+}
