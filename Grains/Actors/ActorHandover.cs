@@ -3,7 +3,7 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.Actors;
 
-/// <summary>What a class actor that never started takes from one node to another (<see cref="IActorHostGrain.MoveToAsync"/>):
+/// <summary>What an actor that never started takes from one node to another (<see cref="IActorHostGrain.MoveToAsync"/>):
 /// its creation, its restarts so far, the calls queued for it (per submitter, with where that submitter's order goes
 /// on and where its results go) and the cancels that came before their calls. It travels in the host grain's Orleans
 /// migration context.</summary>
@@ -17,10 +17,11 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
 
     /// <summary>Under <paramref name="mailbox"/>'s lock: when it holds a class actor that never started and waits for its
     /// resources, marks it handed over (its resource request is withdrawn, its code hold released, its host detached)
-    /// and takes its queued calls out; else null.</summary>
-    public static ActorHandover? TryPack(ActorMailbox mailbox, ActorCreationSpec? spec, ActorState state, int restarts, ActorCallQueues queues, ActorResourceHold resources, ActorCodeHold code)
+    /// and takes its queued calls out; else null. An actor behind a grain interface is handed over only when
+    /// <paramref name="grainUnattached"/> says no grain activation serves it yet (its calls are that activation's).</summary>
+    public static ActorHandover? TryPack(ActorMailbox mailbox, ActorCreationSpec? spec, ActorState state, int restarts, ActorCallQueues queues, ActorResourceHold resources, ActorCodeHold code, bool grainUnattached)
     {
-        if (state != ActorState.Pending || spec is not { GrainType: null } || !resources.TryHandOver())
+        if (state != ActorState.Pending || spec is null || (spec.GrainType is not null && !grainUnattached) || !resources.TryHandOver())
         {
             return null;
         }

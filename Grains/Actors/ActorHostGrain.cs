@@ -121,6 +121,16 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         if (!_mailbox.IsCreated)
         {
             await RecoverAsync(forCalls: false);
+
+            // An actor behind a grain interface rebuilt here for its grain's placement (ActorGrainPlacement asks this
+            // first): if it cannot start here now while another node has room, it goes there before its grain activation
+            // exists, and the grain is placed there. (Left here, the grain's calls would wait for this node's resources
+            // until Orleans' response timeout.) A class actor moves with its queued calls (PendingActorMover).
+            if (_mailbox.Grain is not null && _mailbox.State == ActorState.Pending && _mailbox.OptionsLocked is { } options
+                && PendingActorMover.TargetOf(_runtime, options, waitedEnough: true) is { } target && HandOver(target, grainUnattached: true))
+            {
+                return new ActorLocation(target, _mailbox.MaxTaskRetries, Dead: false);
+            }
         }
 
         return new ActorLocation(_runtime.NodeId.Value ?? string.Empty, _mailbox.MaxTaskRetries, !_mailbox.IsCreated || _mailbox.State == ActorState.Dead);
@@ -138,26 +148,36 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
 
     public Task MoveToAsync(string node)
     {
-        if (_handover is null && !string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal) && _mailbox.TryHandOver() is { } handover)
+        HandOver(node, grainUnattached: false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Hands the actor, waiting here for its resources, to <paramref name="node"/> (a silo address) and migrates
+    /// this activation there; false when it is not such an actor (any more), or <paramref name="node"/> is this node.</summary>
+    private bool HandOver(string node, bool grainUnattached)
+    {
+        if (_handover is not null || string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal) || _mailbox.TryHandOver(grainUnattached) is not { } handover)
         {
-            // The actor is handed over now, not when the activation dehydrates: its resource request is withdrawn at once,
-            // so resources freed here meanwhile cannot start it on this node as well (it would then run twice). Orleans
-            // migrates the activation once it is idle, to the node the placement hint names (ActorHostPlacement honours it).
-            _handover = handover;
-            _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
-            ActorLog.ActorMoving(_logger, handover.Spec.ClassName, handover.Spec.ActorId, node);
-            RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));
-            try
-            {
-                MigrateOnIdle();
-            }
-            finally
-            {
-                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
-            }
+            return false;
         }
 
-        return Task.CompletedTask;
+        // The actor is handed over now, not when the activation dehydrates: its resource request is withdrawn at once, so
+        // resources freed here meanwhile cannot start it on this node as well (it would then run twice). Orleans migrates
+        // the activation once it is idle, to the node the placement hint names (ActorHostPlacement honours it).
+        _handover = handover;
+        _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
+        ActorLog.ActorMoving(_logger, handover.Spec.ClassName, handover.Spec.ActorId, node);
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));
+        try
+        {
+            MigrateOnIdle();
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+
+        return true;
     }
 
     /// <summary>The activation migrates (<see cref="MoveToAsync"/>): the class actor it handed over, never started, goes

@@ -408,13 +408,13 @@ internal sealed class ActorMailbox
     /// <summary>Why this grain actor, waiting for its resources, can never start on this node (<see cref="ActorResourceHold.WhyItCannotStart"/>); null when it can.</summary>
     internal string? WhyItCannotStart() => _spec is { } spec && Grain?.Settled.IsCompleted == false ? ActorResourceHold.WhyItCannotStart(spec, _runtime) : null;
 
-    /// <summary>Hands this class actor, never started, to another node; null when it is not such an actor (any more): see
-    /// <see cref="ActorHandover.TryPack"/>.</summary>
-    internal ActorHandover? TryHandOver()
+    /// <summary>Hands this actor, never started, to another node; null when it is not such an actor (any more): see
+    /// <see cref="ActorHandover.TryPack"/> (an actor behind a grain interface only with <paramref name="grainUnattached"/>).</summary>
+    internal ActorHandover? TryHandOver(bool grainUnattached = false)
     {
         lock (_gate)
         {
-            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, Resources, _code);
+            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, Resources, _code, grainUnattached);
         }
     }
 

@@ -61,44 +61,50 @@ internal sealed class PendingActorMover
     /// <summary>Where the actor should go: a live node that can hold it when this one never can, else one with room for
     /// it now when it has waited here past <see cref="BusyWait"/> and its policy lets it leave a busy node; null when it
     /// stays.</summary>
-    private string? Target(ActorOptionsData options, long waitingSince, long now)
+    private string? Target(ActorOptionsData options, long waitingSince, long now) =>
+        TargetOf(_runtime, options, waitedEnough: waitingSince != 0 && now - waitingSince >= (long)BusyWait.TotalMilliseconds);
+
+    /// <summary>Where an actor waiting on this node for its resources should go: a live node that can hold it when this
+    /// one never can, else, when <paramref name="waitedEnough"/> and its policy lets it leave a busy node, a live node
+    /// whose last report shows room for it now (that node is charged for it); null when it stays.</summary>
+    /// <param name="runtime">This node's services.</param>
+    /// <param name="options">The actor's options (resources, scheduling strategy).</param>
+    /// <param name="waitedEnough">Whether it waited here long enough to leave a node that is only busy: past
+    /// <see cref="BusyWait"/>, or just rebuilt here (a node it never chose).</param>
+    internal static string? TargetOf(ActorServices runtime, ActorOptionsData options, bool waitedEnough)
     {
         var hint = options.Placement;
-        var resources = _runtime.Scheduler.Resources;
+        var resources = runtime.Scheduler.Resources;
         if (resources.CanNeverHold(options.Resources, judgeBundles: hint.Kind == PlacementKind.PlacementGroup))
         {
-            return MayLeaveWhenItCannotStart(hint) ? NodeThatCanHold(options, hint.Kind == PlacementKind.NodeAffinity ? PlacementHint.Default : hint) : null;
+            return MayLeaveWhenItCannotStart(hint, runtime.NodeId) ? NodeThatCanHold(runtime, options, hint.Kind == PlacementKind.NodeAffinity ? PlacementHint.Default : hint) : null;
         }
 
-        return MayLeaveWhenBusy(hint) && waitingSince != 0 && now - waitingSince >= (long)BusyWait.TotalMilliseconds && !resources.FitsNow(options.Resources)
-            ? NodeWithRoom(options)
+        return waitedEnough && MayLeaveWhenBusy(hint, runtime.NodeId) && !resources.FitsNow(options.Resources)
+            && ActorPlacement.WhereRoomIs(options.Resources, runtime.Cluster.Refresh.PlacementNodes) is { Value: { } address } node && node != runtime.NodeId
+            ? address
             : null;
     }
 
     /// <summary>Whether the actor's policy lets it leave a node that can never hold it. A placement group's actor waits
     /// on such a node only after it was rebuilt there when its bundle's node died; once the bundle is placed again, its
     /// new node can hold it.</summary>
-    private bool MayLeaveWhenItCannotStart(PlacementHint hint) =>
+    private static bool MayLeaveWhenItCannotStart(PlacementHint hint, NodeId here) =>
         hint.Kind is PlacementKind.Default or PlacementKind.Spread or PlacementKind.PlacementGroup
-        || (hint.Kind == PlacementKind.NodeAffinity && (hint.Soft || hint.Node != _runtime.NodeId));
+        || (hint.Kind == PlacementKind.NodeAffinity && (hint.Soft || hint.Node != here));
 
     /// <summary>Whether the actor's policy lets it leave a node that could hold it but is busy. Not a placement group's
     /// (its bundle is here), not a node affinity's on its own node (Ray's soft affinity too waits on a live node that is
     /// busy). A node-affinity actor on another node was rebuilt there after its node died: it may go where there is room.</summary>
-    private bool MayLeaveWhenBusy(PlacementHint hint) =>
-        hint.Kind is PlacementKind.Default or PlacementKind.Spread || (hint.Kind == PlacementKind.NodeAffinity && hint.Node != _runtime.NodeId);
+    private static bool MayLeaveWhenBusy(PlacementHint hint, NodeId here) =>
+        hint.Kind is PlacementKind.Default or PlacementKind.Spread || (hint.Kind == PlacementKind.NodeAffinity && hint.Node != here);
 
     /// <summary>A live node whose resources can hold the actor, chosen as a new actor's node is; null when none can.</summary>
-    private string? NodeThatCanHold(ActorOptionsData options, PlacementHint hint) =>
-        _runtime.Cluster.PlaceActor(options.Resources, hint) is { Value: { } address } node && node != _runtime.NodeId
-        && _runtime.Cluster.Refresh.PlacementNodes.Any(n => n.Id == node && options.Resources.FitsIn(n.Total))
+    private static string? NodeThatCanHold(ActorServices runtime, ActorOptionsData options, PlacementHint hint) =>
+        runtime.Cluster.PlaceActor(options.Resources, hint) is { Value: { } address } node && node != runtime.NodeId
+        && runtime.Cluster.Refresh.PlacementNodes.Any(n => n.Id == node && options.Resources.FitsIn(n.Total))
             ? address
             : null;
-
-    /// <summary>A live node whose last report shows room for the actor now (the one with the most, charged for it so
-    /// that the next actor considers what is left); null when none has.</summary>
-    private string? NodeWithRoom(ActorOptionsData options) =>
-        _runtime.Cluster.PlaceActorWhereRoomIs(options.Resources) is { Value: { } address } node && node != _runtime.NodeId ? address : null;
 
     private async Task MoveAsync(ActorId actor, string target)
     {

@@ -242,10 +242,6 @@ internal sealed class ClusterScheduler : IDisposable
     /// <summary>Where an actor of <paramref name="shape"/> should live (see <see cref="ActorPlacement.Place"/>).</summary>
     public NodeId? PlaceActor(ResourceSet shape, PlacementHint hint) => _actors.Place(shape, hint, Refresh.PlacementNodes, Refresh);
 
-    /// <summary>Another live node whose last report shows room for an actor of <paramref name="shape"/> now (see
-    /// <see cref="ActorPlacement.WhereRoomIs"/>); null when none has.</summary>
-    public NodeId? PlaceActorWhereRoomIs(ResourceSet shape) => ActorPlacement.WhereRoomIs(shape, Refresh.PlacementNodes);
-
     private bool Park(TaskSpec spec)
     {
         if (_node.CanExecute && Refresh.Nodes.Length == 0)

@@ -39,6 +39,28 @@ public sealed class BusyNodeActorTests
         Assert.Equal(("ALIVE", 1), (row?.State, row?.Restarts)); // the move is no restart
     }
 
+    /// <summary>As <see cref="An_actor_rebuilt_on_a_busy_node_moves_to_a_node_with_room"/> for an actor behind a grain
+    /// interface: its grain activation is placed where the rebuilt actor went. (Left on the busy head, its calls waited
+    /// there until Orleans' 30 s response timeout.)</summary>
+    [Fact]
+    public async Task A_grain_interface_actor_rebuilt_on_a_busy_node_is_placed_on_a_node_with_room()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null), (1, null));
+        var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+        var (head, free, leaving) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+        var blocker = await PinnedAsync(ray, head);
+        var actor = await ray.CreateActorAsync<TestGrainActors.ICounterActor>(
+            new ActorOptions { NumCpus = 1, MaxRestarts = 1, SchedulingStrategy = SchedulingStrategy.NodeAffinity(leaving.NodeId) });
+        Assert.Equal(leaving.NodeId.Value, await actor.Node().WaitAsync(Deadline));
+        Assert.Equal(5, await actor.Add(5).WaitAsync(Deadline));
+
+        await cluster.StopNodeAsync(leaving);
+
+        Assert.Equal(free.NodeId.Value, await actor.Node().WaitAsync(Deadline));
+        Assert.Equal(1, await actor.Increment().WaitAsync(Deadline)); // a fresh instance
+        Assert.Equal(head.NodeId.Value, await ray.GetAsync(blocker.Task(a => a.Where()).Remote(), Deadline)); // the head stayed busy
+    }
+
     [Fact]
     public async Task An_actor_created_while_every_node_was_busy_starts_on_the_first_node_that_frees_up()
     {
