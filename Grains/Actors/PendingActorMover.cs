@@ -40,9 +40,10 @@ internal sealed class PendingActorMover
 
     private void MoveWhatCanMove()
     {
-        // Only an actor waiting for its resources can need a move: a node with many live actors and none waiting pays
-        // one read per refresh, not a look at every mailbox.
-        if (!_runtime.Scheduler.Resources.HasPendingActors)
+        // Only an actor waiting for its resources can need a move, and only where there is another node to move to: a
+        // node with many live actors and none waiting (or a cluster of one) pays one read per refresh, not a look at every
+        // mailbox.
+        if (!_runtime.Scheduler.Resources.HasPendingActors || _runtime.Cluster.Refresh.PlacementNodes.Length == 0)
         {
             return;
         }
