@@ -23,18 +23,23 @@ namespace OrleansRay.Actors;
 [KeepAlive]
 [Placement.ActorHostPlacement]
 [GrainType("orleansray.actorhost")] // not Orleans' default "actorhost": an application grain class of that name would clash (hosting)
-internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationParticipant
+internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationParticipant, IDisposable
 {
     private readonly ActorMailbox _mailbox;
     private readonly ActorServices _runtime;
     private readonly ILogger _logger;
+    private readonly IClusterMembershipService _membership;
 
     /// <summary>The actor this activation handed to another node (<see cref="MoveToAsync"/>), which its migration carries.</summary>
     private ActorHandover? _handover;
 
-    public ActorHostGrain(ActorServices runtime, ILogger<ActorHostGrain> logger)
+    /// <summary>True once Orleans took <see cref="_handover"/> into the migration context.</summary>
+    private bool _dehydrated;
+
+    public ActorHostGrain(ActorServices runtime, IClusterMembershipService membership, ILogger<ActorHostGrain> logger)
     {
         _runtime = runtime;
+        _membership = membership;
         _logger = logger;
         _mailbox = new ActorMailbox(runtime, logger);
         // A dead actor's activation would otherwise stay for good ([KeepAlive]): ~10 KB per actor a cluster ever killed.
@@ -156,7 +161,12 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     /// this activation there; false when it is not such an actor (any more), or <paramref name="node"/> is this node.</summary>
     private bool HandOver(string node, bool grainUnattached)
     {
-        if (_handover is not null || string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal) || _mailbox.TryHandOver(grainUnattached) is not { } handover)
+        // Only to a silo Orleans has as active now: the cluster view that chose it may still list a node that left or
+        // died, and a migration Orleans cannot place goes nowhere (Dispose then takes the actor back).
+        var silo = SiloAddress.FromParsableString(node);
+        if (_handover is not null || string.Equals(node, _runtime.NodeId.Value, StringComparison.Ordinal)
+            || _membership.CurrentSnapshot.GetSiloStatus(silo) != SiloStatus.Active
+            || _mailbox.TryHandOver(grainUnattached) is not { } handover)
         {
             return false;
         }
@@ -167,7 +177,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         _handover = handover;
         _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
         ActorLog.ActorMoving(_logger, handover.Spec.ClassName, handover.Spec.ActorId, node);
-        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(node));
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
         try
         {
             MigrateOnIdle();
@@ -185,7 +195,29 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
         ArgumentNullException.ThrowIfNull(dehydrationContext);
-        _handover?.Write(dehydrationContext);
+        if (_handover is { } handover)
+        {
+            handover.Write(dehydrationContext);
+            _dehydrated = true;
+        }
+    }
+
+    /// <summary>Orleans is done with this activation. One that handed its actor over but was never dehydrated did not
+    /// migrate (Orleans placed it nowhere else: the target left in the meantime), so the actor would be lost with its
+    /// queued calls: it goes back to the node's registry, and a call activates the host here again, which takes it back
+    /// (<see cref="RecoverAsync"/>) and starts it, or moves it again.</summary>
+    public void Dispose()
+    {
+        if (_handover is { } handover && !_dehydrated)
+        {
+            var id = handover.Spec.ActorId;
+            _runtime.HostedActors.Return(id, handover);
+            var grains = _runtime.GrainFactory;
+            var logger = _logger;
+            _ = Task.Run(() => grains.GetGrain<IActorHostGrain>(id.ToGuid()).LocateAsync()).ContinueWith(
+                located => ActorLog.MoveFailed(logger, id, located.Exception!.GetBaseException().Message),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The new activation of a migrated actor: it starts here with the calls it brought (its record is already
@@ -209,6 +241,14 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
     private async Task RecoverAsync(bool forCalls = true)
     {
         var id = ActorId.FromGuid(this.GetPrimaryKey());
+        if (_runtime.HostedActors.TakeReturned(id) is { } returned)
+        {
+            // Its move did not happen: it was this node's all along (no restart).
+            returned.Unpack(_mailbox);
+            _runtime.Cluster.Occupancy?.WorkArrived();
+            return;
+        }
+
         var restart = await _runtime.ActorTable.RestartAsync(id, _runtime.NodeId.Value ?? string.Empty);
         if (_mailbox.IsCreated)
         {

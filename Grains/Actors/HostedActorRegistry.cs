@@ -37,6 +37,16 @@ internal sealed class HostedActorRegistry
 
     public void Add(ActorId id, ActorMailbox mailbox) => _actors[id] = mailbox;
 
+    /// <summary>Actors handed over for a move whose migration did not happen (the target left before Orleans placed the
+    /// activation there): the host's next activation on this node takes them back (<see cref="TakeReturned"/>).</summary>
+    private readonly ConcurrentDictionary<ActorId, ActorHandover> _returned = new();
+
+    /// <summary>Keeps a handover whose migration did not happen, for the actor's next activation here.</summary>
+    public void Return(ActorId id, ActorHandover handover) => _returned[id] = handover;
+
+    /// <summary>The handover of <paramref name="id"/> whose migration did not happen, taken out; null when none.</summary>
+    public ActorHandover? TakeReturned(ActorId id) => !_returned.IsEmpty && _returned.TryRemove(id, out var handover) ? handover : null;
+
     /// <summary>The actor of <paramref name="mailbox"/> moved to another node: it is no longer listed here.</summary>
     public void Remove(ActorId id, ActorMailbox mailbox) => _actors.TryRemove(KeyValuePair.Create(id, mailbox));
 

@@ -49,12 +49,23 @@ internal sealed class PendingActorMover
         }
 
         var now = Environment.TickCount64;
+        List<(ActorMailbox Mailbox, ActorOptionsData Options, ActorId Id)>? waiting = null;
         foreach (var mailbox in _runtime.HostedActors.Mailboxes)
         {
-            if (mailbox.Grain is null && mailbox.State == ActorState.Pending && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned
-                && Target(options, mailbox.Resources.WaitingSince, now) is { } target && _moving.TryAdd(owned.Id, 0))
+            // Pending and not holding its resources: an actor whose constructor runs holds them, and is no candidate.
+            if (mailbox.Grain is null && mailbox.State == ActorState.Pending && !mailbox.Resources.Holds && !mailbox.HostDetached
+                && mailbox.OptionsLocked is { } options && mailbox.Ownership is { } owned && !_moving.ContainsKey(owned.Id))
             {
-                _ = MoveAsync(owned.Id, target);
+                (waiting ??= []).Add((mailbox, options, owned.Id));
+            }
+        }
+
+        // The longest waiting first: it takes the room another node shows before a younger actor does.
+        foreach (var (mailbox, options, id) in waiting?.OrderBy(w => w.Mailbox.Resources.WaitingSince) ?? Enumerable.Empty<(ActorMailbox, ActorOptionsData, ActorId)>())
+        {
+            if (Target(options, mailbox.Resources.WaitingSince, now) is { } target && _moving.TryAdd(id, 0))
+            {
+                _ = MoveAsync(id, target);
             }
         }
     }
@@ -81,7 +92,10 @@ internal sealed class PendingActorMover
             return MayLeaveWhenItCannotStart(hint, runtime.NodeId) ? NodeThatCanHold(runtime, options, hint.Kind == PlacementKind.NodeAffinity ? PlacementHint.Default : hint) : null;
         }
 
-        return waitedEnough && MayLeaveWhenBusy(hint, runtime.NodeId) && !resources.FitsNow(options.Resources)
+        // A fraction of a GPU is not moved for room: a node reports its free GPU amount summed over its GPUs, which may
+        // show room for 0.6 where no one GPU has it, and the actor would go from node to node without starting.
+        return waitedEnough && MayLeaveWhenBusy(hint, runtime.NodeId) && options.Resources[ResourceSet.Gpu] is not (> 0 and < 1)
+            && !resources.FitsNow(options.Resources)
             && ActorPlacement.WhereRoomIs(options.Resources, runtime.Cluster.Refresh.PlacementNodes) is { Value: { } address } node && node != runtime.NodeId
             ? address
             : null;

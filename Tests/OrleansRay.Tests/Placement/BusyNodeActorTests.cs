@@ -83,6 +83,35 @@ public sealed class BusyNodeActorTests
         Assert.Equal(head.NodeId.Value, await ray.GetAsync(headBlocker.Task(a => a.Where()).Remote(), Deadline)); // the head stayed busy
     }
 
+    /// <summary>A move asked toward a node that has left (the mover's view can list a node for a few refreshes after it
+    /// left or died) does not happen: the actor stays, with its queued call, and starts once a node has room, with no
+    /// restart. (The handover is packed when the move is asked; a migration Orleans could not place lost both.)</summary>
+    [Fact]
+    public async Task A_move_toward_a_node_that_left_keeps_the_actor_and_its_queued_call()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null), (1, null));
+        var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+        var (head, worker, gone) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+        var headBlocker = await PinnedAsync(ray, head);
+        var workerBlocker = await PinnedAsync(ray, worker);
+        await PinnedAsync(ray, gone);
+        var actor = ray.Actor(() => new Locator()).Options(new ActorOptions { NumCpus = 1 }).Remote();
+        var early = actor.Task(a => a.Calls()).Remote();
+        await Eventually.TrueAsync(async () => (await ray.PendingDemandsAsync()).Any(d => d.IsActor && !d.IsInfeasible),
+            Deadline, "the actor is a pending demand");
+
+        var goneAddress = gone.NodeId.Value!;
+        await cluster.StopNodeAsync(gone);
+        await head.Runtime.ActorServices.GrainFactory.GetGrain<OrleansRay.Grains.IActorHostGrain>(actor.ActorId.ToGuid()).MoveToAsync(goneAddress);
+
+        await ray.KillAsync(workerBlocker);
+        Assert.Equal(1, await ray.GetAsync(early, Deadline));
+        Assert.Equal(worker.NodeId.Value, await ray.GetAsync(actor.Task(a => a.Where()).Remote(), Deadline));
+        var row = await ray.State.GetActorAsync(actor.ActorId.ToString());
+        Assert.Equal(("ALIVE", 0), (row?.State, row?.Restarts));
+        Assert.Equal(head.NodeId.Value, await ray.GetAsync(headBlocker.Task(a => a.Where()).Remote(), Deadline));
+    }
+
     /// <summary>A 1-CPU actor pinned to <paramref name="node"/>, alive: the node has no CPU left.</summary>
     private static async Task<ActorHandle<Locator>> PinnedAsync(IRay ray, InProcessCluster.Node node)
     {
