@@ -215,7 +215,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
             var grains = _runtime.GrainFactory;
             var logger = _logger;
             _ = Task.Run(() => grains.GetGrain<IActorHostGrain>(id.ToGuid()).LocateAsync()).ContinueWith(
-                located => ActorLog.MoveFailed(logger, id, located.Exception!.GetBaseException().Message),
+                located => ActorLog.TakeBackFailed(logger, id, located.Exception!.GetBaseException().Message),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }

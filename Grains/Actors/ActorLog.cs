@@ -23,6 +23,9 @@ internal static partial class ActorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Calls that reached actor {ActorId} after it moved to another node could not be forwarded there: {Reason}")]
     public static partial void ForwardFailed(ILogger logger, ActorId actorId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ActorId} could not be moved to a node that can hold it (tried again at the next refresh): {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Actor {ActorId} could not be moved to another node (tried again at the next refresh): {Reason}")]
     public static partial void MoveFailed(ILogger logger, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Actor {ActorId}, whose move to another node did not happen, could not be taken back on this node at once: {Reason}. Its next call brings it back")]
+    public static partial void TakeBackFailed(ILogger logger, ActorId actorId, string reason);
 }

@@ -60,8 +60,13 @@ internal sealed class PendingActorMover
             }
         }
 
+        if (waiting is null)
+        {
+            return;
+        }
+
         // The longest waiting first: it takes the room another node shows before a younger actor does.
-        foreach (var (mailbox, options, id) in waiting?.OrderBy(w => w.Mailbox.Resources.WaitingSince) ?? Enumerable.Empty<(ActorMailbox, ActorOptionsData, ActorId)>())
+        foreach (var (mailbox, options, id) in waiting.OrderBy(w => w.Mailbox.Resources.WaitingSince))
         {
             if (Target(options, mailbox.Resources.WaitingSince, now) is { } target && _moving.TryAdd(id, 0))
             {
