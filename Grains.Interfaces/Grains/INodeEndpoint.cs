@@ -27,6 +27,13 @@ public interface INodeEndpoint : IGrainObserver
     [Orleans.Concurrency.OneWay]
     Task DeliverResultsAsync(RemoteResult[] results);
 
+    /// <summary>Calls this runtime's submitter made to an actor now wait on another node than the one that accepted them
+    /// (the actor moved there with them before it started): they are lost with that node from now on. One-way: a caller
+    /// that is gone has nothing to update.</summary>
+    [Alias("ActorCallsMoved")]
+    [Orleans.Concurrency.OneWay]
+    Task ActorCallsMovedAsync(ActorCallsMoved moved);
+
     /// <summary>Cancels a task this node runs for another owner; with <paramref name="recursive"/> (Ray's default) the
     /// tasks it submitted too (this node owns them), and theirs.</summary>
     [Alias("CancelTaskTree")]

@@ -79,8 +79,8 @@ internal sealed class ActorCallHandle : IPendingWork
     /// <summary>The call's number in its submitter's order (set when it is queued).</summary>
     public long Sequence { get; set; }
 
-    /// <summary>The node that accepted the call, while the caller counts it as queued or running there (the outbox's
-    /// lock guards this and the two below).</summary>
+    /// <summary>The node the call waits on, while the caller counts it as queued or running there: the one that accepted
+    /// it, or the one its actor moved on to with it before starting (the outbox's lock guards this and the two below).</summary>
     public string? Node { get; set; }
 
     /// <summary>The call as sent (arguments as values), kept only while the actor's MaxTaskRetries allows re-sending it.</summary>

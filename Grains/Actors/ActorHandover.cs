@@ -38,18 +38,30 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
 
     /// <summary>Calls that reached a mailbox after its actor was handed over go on to the actor's host grain, which
     /// Orleans routes to its new activation; false when there is no host to forward to (the calls then stay).</summary>
+    /// <remarks>The caller took the calls for this node's: once the actor's new host has them, it is told where they
+    /// are (<see cref="TellCaller"/>).</remarks>
     public static bool Forward(ActorServices runtime, ActorId actor, ReadOnlySpan<ActorCall> calls, Grains.INodeEndpoint? replyTo, long floor)
     {
         var batch = new ActorCallBatch(calls.ToArray()) { ReplyTo = replyTo ?? runtime.Endpoint, Floor = floor };
         _ = runtime.GrainFactory.GetGrain<IActorHostGrain>(actor.ToGuid()).SubmitAsync(batch).ContinueWith(
-            sent => ActorLog.ForwardFailed(runtime.Logger, actor, sent.Exception!.GetBaseException().Message),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            sent =>
+            {
+                if (sent.IsCompletedSuccessfully)
+                {
+                    TellCaller(runtime, actor, sent.Result.Node, batch);
+                }
+                else
+                {
+                    ActorLog.ForwardFailed(runtime.Logger, actor, sent.Exception!.GetBaseException().Message);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return true;
     }
 
     /// <summary>On the new activation: starts the actor in <paramref name="mailbox"/> with the calls and cancels it
-    /// brought.</summary>
-    public void Unpack(ActorMailbox mailbox)
+    /// brought, and tells each caller its calls wait on this node now (they die with it, not with the node they left).</summary>
+    public void Unpack(ActorMailbox mailbox, ActorServices runtime)
     {
         mailbox.Start(Spec, Restarts);
         for (var i = 0; i < CancelledCallers.Length && i < CancelledSequences.Length; i++)
@@ -60,6 +72,32 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
         foreach (var batch in Calls)
         {
             mailbox.Submit(batch);
+        }
+
+        foreach (var batch in Calls)
+        {
+            TellCaller(runtime, Spec.ActorId, runtime.NodeId.Value ?? string.Empty, batch);
+        }
+    }
+
+    /// <summary>Tells the caller of <paramref name="batch"/> (one submitter's calls) that they wait on
+    /// <paramref name="node"/> now (<see cref="Grains.INodeEndpoint.ActorCallsMovedAsync"/>). A caller without an
+    /// endpoint, or one that is gone, is not told: a failure is logged.</summary>
+    private static void TellCaller(ActorServices runtime, ActorId actor, string node, ActorCallBatch batch)
+    {
+        if (batch.ReplyTo is not { } caller || batch.Calls.Length == 0)
+        {
+            return;
+        }
+
+        var moved = new ActorCallsMoved(actor, node, batch.Calls[0].Caller, batch.Calls.Select(c => c.Sequence).ToArray());
+        try
+        {
+            _ = caller.ActorCallsMovedAsync(moved);
+        }
+        catch (Exception ex)
+        {
+            ActorLog.CallerNotTold(runtime.Logger, actor, ex.Message);
         }
     }
 

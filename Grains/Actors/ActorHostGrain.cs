@@ -227,7 +227,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         ArgumentNullException.ThrowIfNull(rehydrationContext);
         if (ActorHandover.Read(rehydrationContext) is { } handover)
         {
-            handover.Unpack(_mailbox);
+            handover.Unpack(_mailbox, _runtime);
             _runtime.Cluster.Occupancy?.WorkArrived();
         }
     }
@@ -244,7 +244,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         if (_runtime.HostedActors.TakeReturned(id) is { } returned)
         {
             // Its move did not happen: it was this node's all along (no restart).
-            returned.Unpack(_mailbox);
+            returned.Unpack(_mailbox, _runtime);
             _runtime.Cluster.Occupancy?.WorkArrived();
             return;
         }

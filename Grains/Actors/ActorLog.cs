@@ -28,4 +28,7 @@ internal static partial class ActorLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Actor {ActorId}, whose move to another node did not happen, could not be taken back on this node at once: {Reason}. Its next call brings it back")]
     public static partial void TakeBackFailed(ILogger logger, ActorId actorId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A caller of actor {ActorId} could not be told its calls moved with the actor to another node: {Reason}. If that node dies, those calls wait until the caller gives up on them")]
+    public static partial void CallerNotTold(ILogger logger, ActorId actorId, string reason);
 }

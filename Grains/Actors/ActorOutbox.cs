@@ -271,6 +271,23 @@ internal sealed class ActorOutbox
         }
     }
 
+    /// <summary>The calls numbered <paramref name="sequences"/> wait on <paramref name="node"/> now (their actor moved
+    /// there with them before it started): they die with it from now on. A call not answered yet by the node that took
+    /// it (its acceptance still on its way) keeps the new node too.</summary>
+    public void CallsMoved(string node, long[] sequences)
+    {
+        bool moved;
+        lock (_gate)
+        {
+            moved = _unanswered.Move(node, sequences, _pendingHandles);
+        }
+
+        if (moved && _isDead(node))
+        {
+            NodeDied(node); // its death was seen here before this word of the move: these calls missed that round
+        }
+    }
+
     private string LostMessage(string node, ActorCallHandle handle, int maxTaskRetries) => maxTaskRetries == 0
         ? $"The node running actor {_actorId} ({node}) died while this call ({handle.MethodName}) was queued or running there, and the actor's MaxTaskRetries is 0; later calls restart the actor elsewhere if its MaxRestarts allows."
         : $"The node running actor {_actorId} ({node}) died while this call ({handle.MethodName}) was queued or running there, and its retries are exhausted: it was sent {handle.Retries + 1} time(s) and the actor's MaxTaskRetries is {maxTaskRetries}.";
@@ -389,14 +406,21 @@ internal sealed class ActorOutbox
     private void Accepted(ReadOnlySpan<ActorCall> calls, List<ActorCallHandle> handles, int offset, ActorCallsAccepted accepted)
     {
         bool diedMeanwhile;
+        HashSet<string>? movedToDead = null;
         lock (_gate)
         {
             _maxTaskRetries = accepted.MaxTaskRetries;
             for (var i = 0; i < calls.Length; i++)
             {
                 var handle = handles[offset + i];
-                handle.Node = accepted.Node;
+                // Already set only when its actor moved on with it before this answer came (CallsMoved): it is there now.
+                handle.Node ??= accepted.Node;
                 handle.Sent = accepted.MaxTaskRetries > 0 ? calls[i] : null;
+                if (!string.Equals(handle.Node, accepted.Node, StringComparison.Ordinal) && _isDead(handle.Node))
+                {
+                    movedToDead ??= new();
+                    movedToDead.Add(handle.Node);
+                }
             }
 
             diedMeanwhile = _isDead(accepted.Node);
@@ -411,6 +435,14 @@ internal sealed class ActorOutbox
         {
             // The node's death was seen here before its answer: these calls missed that round.
             NodeDied(accepted.Node);
+        }
+
+        if (movedToDead is not null)
+        {
+            foreach (var node in movedToDead)
+            {
+                NodeDied(node); // as above, for calls whose actor had moved on with them to a node seen dead already
+            }
         }
     }
 

@@ -146,6 +146,20 @@ internal sealed partial class ActorSubmitter
         }
     }
 
+    /// <summary>Calls of one of this node's submitters wait on another node than the one that accepted them (their
+    /// actor moved there with them): they die with that node from now on. Unknown submitters and calls are ignored.</summary>
+    public void CallsMoved(ActorCallsMoved moved)
+    {
+        foreach (var (caller, _) in _callers)
+        {
+            if (caller.Id == moved.Caller && caller.Outboxes.TryGetValue(moved.Actor, out var outbox))
+            {
+                outbox.CallsMoved(moved.Node, moved.Sequences);
+                return;
+            }
+        }
+    }
+
     /// <summary>Kills an actor (through its host grain). Once an actor is dead for good, this node's submitters forget
     /// their outboxes to it: a later call gets a new outbox, which the actor's host answers with its death.</summary>
     public async Task KillAsync(ActorId actorId, bool noRestart, string reason)

@@ -44,6 +44,27 @@ internal sealed class UnansweredCalls
         return lost;
     }
 
+    /// <summary>The calls numbered <paramref name="sequences"/> wait on <paramref name="node"/> now: each one still
+    /// unanswered counts as on that node, whether another node had it or its acceptance is still on its way. One taken
+    /// back and not sent again yet (<paramref name="queued"/>) is left alone: its next send says where it is. True when
+    /// any call moved.</summary>
+    public bool Move(string node, long[] sequences, ICollection<ActorCallHandle> queued)
+    {
+        Prune();
+        var moved = false;
+        foreach (var handle in _calls)
+        {
+            if (!handle.Entry.IsComplete && Array.IndexOf(sequences, handle.Sequence) >= 0
+                && (handle.Node is not null || !queued.Contains(handle)))
+            {
+                handle.Node = node;
+                moved = true;
+            }
+        }
+
+        return moved;
+    }
+
     /// <summary>Whether calls before the latest one still wait for results (the caller has calls in flight: a burst).</summary>
     public bool OthersInFlight()
     {

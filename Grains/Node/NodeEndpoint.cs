@@ -21,6 +21,12 @@ internal sealed class NodeEndpoint : INodeEndpoint
         return Task.CompletedTask;
     }
 
+    public Task ActorCallsMovedAsync(ActorCallsMoved moved)
+    {
+        _runtime.Actors.CallsMoved(moved);
+        return Task.CompletedTask;
+    }
+
     public Task CancelTaskAsync(TaskId taskId, bool force, bool recursive)
     {
         _runtime.Foreign.Cancel(taskId, force, recursive);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRay.Tests.Actors;
 using OrleansRay.Tests.Fixtures;
+using OrleansRay.Tests.Functions;
 using Xunit;
 
 namespace OrleansRay.Tests.Placement;
@@ -110,6 +111,53 @@ public sealed class BusyNodeActorTests
         var row = await ray.State.GetActorAsync(actor.ActorId.ToString());
         Assert.Equal(("ALIVE", 0), (row?.State, row?.Restarts));
         Assert.Equal(head.NodeId.Value, await ray.GetAsync(headBlocker.Task(a => a.Where()).Remote(), Deadline));
+    }
+
+    /// <summary>Calls queued for a waiting actor move with it to the node that frees up; when that node then leaves, the
+    /// caller counts them lost with it and re-sends them to the actor's next instance, where they run in order. (Before,
+    /// the caller still took them for calls of the node where they were first queued, which lived on: they hung.)</summary>
+    [Fact]
+    public async Task Calls_moved_with_an_actor_to_a_node_that_then_leaves_run_on_its_next_instance()
+    {
+        const int calls = 5;
+        var gate = Guid.NewGuid().ToString();
+        try
+        {
+            await using var cluster = await InProcessCluster.StartAsync((1, null), (1, null), (1, null));
+            var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+            var (head, worker, target) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+            await PinnedAsync(ray, head);
+            var workerBlocker = await PinnedAsync(ray, worker);
+            var targetBlocker = await PinnedAsync(ray, target);
+            var journal = ray.Actor(() => new RetryJournal())
+                .Options(new ActorOptions { NumCpus = 1, MaxRestarts = 1, MaxTaskRetries = 1 })
+                .Remote();
+            var refs = new ObjectRef<RetryEntry>[calls];
+            refs[0] = journal.Task((j, i, on, g) => j.HoldOnThenAppend(i, on, g), 0, target.NodeId.Value, gate).Remote();
+            for (var i = 1; i < calls; i++)
+            {
+                refs[i] = journal.Task((j, k) => j.Append(k), i).Remote();
+            }
+
+            await Eventually.TrueAsync(
+                () => cluster.Nodes.Any(n => n != target && n.Runtime.ActorServices.HostedActors.Snapshot().Any(a => a.Info.ActorId == journal.ActorId && a.PendingCalls == calls)),
+                Deadline,
+                $"a busy node's mailbox holds all {calls} calls");
+
+            await ray.KillAsync(targetBlocker);
+            Assert.True(Gates.Get(gate + ".entered").Wait(Deadline), "the actor moved to the freed node and runs its first call there");
+            await cluster.StopNodeAsync(target);
+            await ray.KillAsync(workerBlocker); // room for its next instance
+
+            var entries = await ray.GetAsync(refs, Deadline);
+            Assert.Equal(Enumerable.Range(0, calls), entries.Select(e => e.Index));
+            Assert.Equal(Enumerable.Range(1, calls), entries.Select(e => e.Position)); // one fresh instance ran them all
+            Assert.All(entries, e => Assert.Equal((worker.NodeId.Value, 1), (e.Node, e.Attempt))); // each re-sent once
+        }
+        finally
+        {
+            Gates.Get(gate).Set(); // the left node's worker thread is still held in the first call
+        }
     }
 
     /// <summary>A 1-CPU actor pinned to <paramref name="node"/>, alive: the node has no CPU left.</summary>
