@@ -62,7 +62,8 @@ public sealed record HostedActor(
     [property: Id(1)] int PendingCalls,
     [property: Id(2)] long CallsRun)
 {
-    /// <summary>The worker that created it, when it is not detached (its job's driver when a driver created it); empty otherwise.</summary>
+    /// <summary>The job it belongs to, by its driver's worker id (for a detached actor, the job that created it: it does not
+    /// end with that job); empty for an actor no job created.</summary>
     [Id(3)] public WorkerId Owner { get; init; }
 }
 

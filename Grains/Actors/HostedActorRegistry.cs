@@ -107,6 +107,6 @@ internal sealed class HostedActorRegistry
     public HostedActor[] Snapshot() =>
         _actors.Select(a => (Mailbox: a.Value, Info: a.Value.Info()))
             .Where(x => x.Info is not null)
-            .Select(x => new HostedActor(x.Info!, x.Mailbox.PendingCalls, x.Mailbox.CallsRun) { Owner = x.Mailbox.Ownership is { Detached: false } owned ? owned.Owner : default })
+            .Select(x => new HostedActor(x.Info!, x.Mailbox.PendingCalls, x.Mailbox.CallsRun) { Owner = x.Mailbox.Ownership?.Owner ?? default })
             .ToArray();
 }

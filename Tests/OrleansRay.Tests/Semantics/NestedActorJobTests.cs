@@ -84,6 +84,9 @@ public sealed class NestedActorJobTests : IAsyncLifetime
             Assert.Equal("pong", await handles[name].Task(p => p.Ping()).Remote());
         }
 
+        // As in Ray, a detached actor lists the job that created it (it does not end with that job).
+        Assert.Equal(((RayDriver)_ended).JobId, (await AliveRowAsync(detached)).JobId);
+
         await _ended.DisposeAsync();
 
         foreach (var name in new[] { inTask, inActor })
@@ -107,7 +110,7 @@ public sealed class NestedActorJobTests : IAsyncLifetime
 
         Assert.Equal("pong", await handles[detached].Task(p => p.Ping()).Remote());
         var row = await _other.State.ListActorsAsync(StateListOptions.Where($"name={detached}"));
-        Assert.Contains(row.Rows, r => r.State == "ALIVE");
+        Assert.Contains(row.Rows, r => r.State == "ALIVE" && r.JobId == ((RayDriver)_ended).JobId); // still its creator's job
         await _other.KillAsync(handles[detached]);
     }
 
