@@ -60,10 +60,19 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
     }
 
     /// <summary>On the new activation: starts the actor in <paramref name="mailbox"/> with the calls and cancels it
-    /// brought, and tells each caller its calls wait on this node now (they die with it, not with the node they left).</summary>
-    public void Unpack(ActorMailbox mailbox, ActorServices runtime)
+    /// brought, and tells each caller its calls wait on this node now (they die with it, not with the node they left).
+    /// With <paramref name="deadBecause"/> (its job ended on the way) it starts dead instead, and its calls fail so.</summary>
+    public void Unpack(ActorMailbox mailbox, ActorServices runtime, string? deadBecause = null)
     {
-        mailbox.Start(Spec, Restarts);
+        if (deadBecause is null)
+        {
+            mailbox.Start(Spec, Restarts);
+        }
+        else
+        {
+            mailbox.StartDead(Spec, deadBecause);
+        }
+
         for (var i = 0; i < CancelledCallers.Length && i < CancelledSequences.Length; i++)
         {
             mailbox.CancelCall(CancelledCallers[i], CancelledSequences[i]);

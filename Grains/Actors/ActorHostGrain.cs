@@ -227,7 +227,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         ArgumentNullException.ThrowIfNull(rehydrationContext);
         if (ActorHandover.Read(rehydrationContext) is { } handover)
         {
-            handover.Unpack(_mailbox, _runtime);
+            handover.Unpack(_mailbox, _runtime, JobEnded(handover.Spec));
             _runtime.Cluster.Occupancy?.WorkArrived();
         }
     }
@@ -244,7 +244,7 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         if (_runtime.HostedActors.TakeReturned(id) is { } returned)
         {
             // Its move did not happen: it was this node's all along (no restart).
-            returned.Unpack(_mailbox, _runtime);
+            returned.Unpack(_mailbox, _runtime, JobEnded(returned.Spec));
             _runtime.Cluster.Occupancy?.WorkArrived();
             return;
         }
