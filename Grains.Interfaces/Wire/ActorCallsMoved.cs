@@ -7,10 +7,13 @@ namespace OrleansRay;
 /// <param name="Actor">The actor called.</param>
 /// <param name="Node">The node the calls wait on now.</param>
 /// <param name="Caller">The submitter that made the calls.</param>
-/// <param name="Sequences">The calls' sequence numbers (that submitter's numbering of its calls to the actor).</param>
+/// <param name="Sequences">The calls' sequence numbers (that submitter's numbering of its calls to the actor), ascending.</param>
+/// <param name="From">The node that had accepted them: a caller that has since sent them again elsewhere (that node
+/// died) ignores the word.</param>
 [GenerateSerializer, Immutable, Alias("orleansray.actorcallsmoved")]
 public sealed record ActorCallsMoved(
     [property: Id(0)] ActorId Actor,
     [property: Id(1)] string Node,
     [property: Id(2)] WorkerId Caller,
-    [property: Id(3)] long[] Sequences);
+    [property: Id(3)] long[] Sequences,
+    [property: Id(4)] string From);

@@ -107,6 +107,41 @@ internal sealed class ActorCallHandle : IPendingWork
         set => Rare.Retries = value;
     }
 
+    /// <summary>Word that the call moved from one node to another with its actor, come while its acceptance was still on
+    /// its way (<see cref="Node"/> null): applied when the acceptance names the node it moved from. Null for none.</summary>
+    public (string From, string To)? Move
+    {
+        get => _rare?.Move;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.Move = value;
+            }
+        }
+    }
+
+    /// <summary>Node <paramref name="node"/> accepted the call: it waits there, or on the node its actor moved on to with
+    /// it if word of that move came first (<see cref="Move"/>, from <paramref name="node"/>). Returns that other node, or
+    /// null when it waits on <paramref name="node"/>. Under the outbox's lock.</summary>
+    public string? AcceptedBy(string node)
+    {
+        Node = node;
+        if (_rare?.Move is not { } move)
+        {
+            return null;
+        }
+
+        _rare.Move = null;
+        if (!string.Equals(move.From, node, StringComparison.Ordinal))
+        {
+            return null; // word of an earlier send's move
+        }
+
+        Node = move.To;
+        return move.To;
+    }
+
     /// <summary>True once cancelled.</summary>
     public bool IsCancelled => Volatile.Read(ref _isCancelled) != 0;
 
@@ -161,6 +196,7 @@ internal sealed class ActorCallHandle : IPendingWork
         public int GeneratorBackpressure = -1;
         public TaskArg[]? HeldArguments;
         public int Retries;
+        public (string From, string To)? Move;
 
         /// <summary>Made only when someone waits for a cancel (the outbox resolving an argument).</summary>
         public TaskCompletionSource? Cancelled;

@@ -5,21 +5,22 @@ namespace OrleansRay.Actors;
 
 /// <summary>What an actor that never started takes from one node to another (<see cref="IActorHostGrain.MoveToAsync"/>):
 /// its creation, its restarts so far, the calls queued for it (per submitter, with where that submitter's order goes
-/// on and where its results go) and the cancels that came before their calls. It travels in the host grain's Orleans
-/// migration context.</summary>
-internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, ActorCallBatch[] Calls, WorkerId[] CancelledCallers, long[] CancelledSequences)
+/// on and where its results go), the cancels that came before their calls, and the node it leaves (whose the calls
+/// were). It travels in the host grain's Orleans migration context.</summary>
+internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, ActorCallBatch[] Calls, WorkerId[] CancelledCallers, long[] CancelledSequences, string From)
 {
     private const string SpecKey = "orleansray.actor.spec";
     private const string RestartsKey = "orleansray.actor.restarts";
     private const string CallsKey = "orleansray.actor.calls";
     private const string CancelledCallersKey = "orleansray.actor.cancelled-callers";
     private const string CancelledSequencesKey = "orleansray.actor.cancelled-sequences";
+    private const string FromKey = "orleansray.actor.from";
 
     /// <summary>Under <paramref name="mailbox"/>'s lock: when it holds a class actor that never started and waits for its
     /// resources, marks it handed over (its resource request is withdrawn, its code hold released, its host detached)
     /// and takes its queued calls out; else null. An actor behind a grain interface is handed over only when
     /// <paramref name="grainUnattached"/> says no grain activation serves it yet (its calls are that activation's).</summary>
-    public static ActorHandover? TryPack(ActorMailbox mailbox, ActorCreationSpec? spec, ActorState state, int restarts, ActorCallQueues queues, ActorResourceHold resources, ActorCodeHold code, bool grainUnattached)
+    public static ActorHandover? TryPack(ActorMailbox mailbox, ActorCreationSpec? spec, ActorState state, int restarts, ActorCallQueues queues, ActorResourceHold resources, ActorCodeHold code, bool grainUnattached, string from)
     {
         if (state != ActorState.Pending || spec is null || (spec.GrainType is not null && !grainUnattached) || !resources.TryHandOver())
         {
@@ -33,7 +34,7 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
             .Where(c => c.Calls.Count > 0)
             .Select(c => new ActorCallBatch(c.Calls.ToArray()) { Floor = c.Next, ReplyTo = mailbox.Replies.EndpointOf(c.Calls[0].Owner) })
             .ToArray();
-        return new ActorHandover(spec, restarts, batches, cancelled.Select(c => c.Caller).ToArray(), cancelled.Select(c => c.Sequence).ToArray());
+        return new ActorHandover(spec, restarts, batches, cancelled.Select(c => c.Caller).ToArray(), cancelled.Select(c => c.Sequence).ToArray(), from);
     }
 
     /// <summary>Calls that reached a mailbox after its actor was handed over go on to the actor's host grain, which
@@ -48,11 +49,11 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
             {
                 if (sent.IsCompletedSuccessfully)
                 {
-                    TellCaller(runtime, actor, sent.Result.Node, batch);
+                    TellCaller(runtime, actor, runtime.NodeId.Value ?? string.Empty, sent.Result.Node, batch);
                 }
                 else
                 {
-                    ActorLog.ForwardFailed(runtime.Logger, actor, sent.Exception!.GetBaseException().Message);
+                    ActorLog.ForwardFailed(runtime.Logger, actor, sent.Exception?.GetBaseException().Message ?? "the forward was cancelled");
                 }
             },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -85,21 +86,24 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
 
         foreach (var batch in Calls)
         {
-            TellCaller(runtime, Spec.ActorId, runtime.NodeId.Value ?? string.Empty, batch);
+            TellCaller(runtime, Spec.ActorId, From, runtime.NodeId.Value ?? string.Empty, batch);
         }
     }
 
-    /// <summary>Tells the caller of <paramref name="batch"/> (one submitter's calls) that they wait on
-    /// <paramref name="node"/> now (<see cref="Grains.INodeEndpoint.ActorCallsMovedAsync"/>). A caller without an
-    /// endpoint, or one that is gone, is not told: a failure is logged.</summary>
-    private static void TellCaller(ActorServices runtime, ActorId actor, string node, ActorCallBatch batch)
+    /// <summary>Tells the caller of <paramref name="batch"/> (one submitter's calls) that they moved from node
+    /// <paramref name="from"/> to <paramref name="node"/> (<see cref="Grains.INodeEndpoint.ActorCallsMovedAsync"/>).
+    /// Nothing to tell when they stayed (a move taken back), or the caller has no endpoint; a send that fails at once is
+    /// logged (a one-way message lost later is not seen).</summary>
+    private static void TellCaller(ActorServices runtime, ActorId actor, string from, string node, ActorCallBatch batch)
     {
-        if (batch.ReplyTo is not { } caller || batch.Calls.Length == 0)
+        if (batch.ReplyTo is not { } caller || batch.Calls.Length == 0 || string.Equals(from, node, StringComparison.Ordinal))
         {
             return;
         }
 
-        var moved = new ActorCallsMoved(actor, node, batch.Calls[0].Caller, batch.Calls.Select(c => c.Sequence).ToArray());
+        var sequences = batch.Calls.Select(c => c.Sequence).ToArray();
+        Array.Sort(sequences);
+        var moved = new ActorCallsMoved(actor, node, batch.Calls[0].Caller, sequences, from);
         try
         {
             _ = caller.ActorCallsMovedAsync(moved);
@@ -118,6 +122,7 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
         context.TryAddValue(CallsKey, Calls);
         context.TryAddValue(CancelledCallersKey, CancelledCallers);
         context.TryAddValue(CancelledSequencesKey, CancelledSequences);
+        context.TryAddValue(FromKey, From);
     }
 
     /// <summary>Reads it from the migration context of the host grain's new activation; null when none came.</summary>
@@ -128,6 +133,7 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
                 context.TryGetValue(RestartsKey, out int restarts) ? restarts : 0,
                 context.TryGetValue(CallsKey, out ActorCallBatch[]? calls) && calls is not null ? calls : [],
                 context.TryGetValue(CancelledCallersKey, out WorkerId[]? callers) && callers is not null ? callers : [],
-                context.TryGetValue(CancelledSequencesKey, out long[]? sequences) && sequences is not null ? sequences : [])
+                context.TryGetValue(CancelledSequencesKey, out long[]? sequences) && sequences is not null ? sequences : [],
+                context.TryGetValue(FromKey, out string? from) && from is not null ? from : string.Empty)
             : null;
 }

@@ -414,7 +414,7 @@ internal sealed class ActorMailbox
     {
         lock (_gate)
         {
-            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, Resources, _code, grainUnattached);
+            return ActorHandover.TryPack(this, _spec, _state, _restarts, _queues, Resources, _code, grainUnattached, _runtime.NodeId.Value ?? string.Empty);
         }
     }
 

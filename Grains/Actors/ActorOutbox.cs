@@ -271,20 +271,19 @@ internal sealed class ActorOutbox
         }
     }
 
-    /// <summary>The calls numbered <paramref name="sequences"/> wait on <paramref name="node"/> now (their actor moved
-    /// there with them before it started): they die with it from now on. A call not answered yet by the node that took
-    /// it (its acceptance still on its way) keeps the new node too.</summary>
-    public void CallsMoved(string node, long[] sequences)
+    /// <summary>The calls numbered <paramref name="moved"/>'s sequences moved with their actor, before it started, from
+    /// the node that had accepted them to another: they die with that one from now on.</summary>
+    public void CallsMoved(ActorCallsMoved moved)
     {
-        bool moved;
+        bool any;
         lock (_gate)
         {
-            moved = _unanswered.Move(node, sequences, _pendingHandles);
+            any = _unanswered.Move(moved.From, moved.Node, moved.Sequences);
         }
 
-        if (moved && _isDead(node))
+        if (any && _isDead(moved.Node))
         {
-            NodeDied(node); // its death was seen here before this word of the move: these calls missed that round
+            NodeDied(moved.Node); // its death was seen here before this word of the move: these calls missed that round
         }
     }
 
@@ -413,13 +412,10 @@ internal sealed class ActorOutbox
             for (var i = 0; i < calls.Length; i++)
             {
                 var handle = handles[offset + i];
-                // Already set only when its actor moved on with it before this answer came (CallsMoved): it is there now.
-                handle.Node ??= accepted.Node;
                 handle.Sent = accepted.MaxTaskRetries > 0 ? calls[i] : null;
-                if (!string.Equals(handle.Node, accepted.Node, StringComparison.Ordinal) && _isDead(handle.Node))
+                if (handle.AcceptedBy(accepted.Node) is { } movedTo && _isDead(movedTo))
                 {
-                    movedToDead ??= new();
-                    movedToDead.Add(handle.Node);
+                    (movedToDead ??= new()).Add(movedTo);
                 }
             }
 

@@ -154,11 +154,14 @@ internal sealed partial class ActorSubmitter
         {
             if (caller.Id == moved.Caller && caller.Outboxes.TryGetValue(moved.Actor, out var outbox))
             {
-                outbox.CallsMoved(moved.Node, moved.Sequences);
+                outbox.CallsMoved(moved);
                 return;
             }
         }
     }
+
+    /// <summary>Whether this node has seen <paramref name="node"/> declared dead (<see cref="NodeDied"/>).</summary>
+    public bool HasSeenDead(string node) => _deadNodes.ContainsKey(node);
 
     /// <summary>Kills an actor (through its host grain). Once an actor is dead for good, this node's submitters forget
     /// their outboxes to it: a later call gets a new outbox, which the actor's host answers with its death.</summary>

@@ -44,20 +44,40 @@ internal sealed class UnansweredCalls
         return lost;
     }
 
-    /// <summary>The calls numbered <paramref name="sequences"/> wait on <paramref name="node"/> now: each one still
-    /// unanswered counts as on that node, whether another node had it or its acceptance is still on its way. One taken
-    /// back and not sent again yet (<paramref name="queued"/>) is left alone: its next send says where it is. True when
-    /// any call moved.</summary>
-    public bool Move(string node, long[] sequences, ICollection<ActorCallHandle> queued)
+    /// <summary>The calls numbered <paramref name="sequences"/> (ascending) moved from node <paramref name="from"/> to
+    /// <paramref name="to"/> with their actor: each one still unanswered that counts as on <paramref name="from"/> counts
+    /// as on <paramref name="to"/> now. One whose acceptance is still on its way keeps the word for it
+    /// (<see cref="ActorCallHandle.Move"/>). A call on another node was taken back and sent again since: the word is old
+    /// and changes nothing. True when a call counts as on <paramref name="to"/> now. One pass: both are in sequence order.</summary>
+    public bool Move(string from, string to, long[] sequences)
     {
         Prune();
         var moved = false;
+        var next = 0;
         foreach (var handle in _calls)
         {
-            if (!handle.Entry.IsComplete && Array.IndexOf(sequences, handle.Sequence) >= 0
-                && (handle.Node is not null || !queued.Contains(handle)))
+            while (next < sequences.Length && sequences[next] < handle.Sequence)
             {
-                handle.Node = node;
+                next++;
+            }
+
+            if (next == sequences.Length)
+            {
+                break;
+            }
+
+            if (sequences[next] != handle.Sequence || handle.Entry.IsComplete)
+            {
+                continue;
+            }
+
+            if (handle.Node is null)
+            {
+                handle.Move = (from, to);
+            }
+            else if (string.Equals(handle.Node, from, StringComparison.Ordinal))
+            {
+                handle.Node = to;
                 moved = true;
             }
         }
