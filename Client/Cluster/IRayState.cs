@@ -22,9 +22,9 @@ public interface IRayState
     /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 10,000.</exception>
     Task<StateList<JobStateRow>> ListJobsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Actors the nodes host (live, and each node's latest dead ones) and named actors of this driver's
-    /// namespace no node hosts (Ray's <c>list_actors</c>). Filter keys: actor_id, class_name, name, ray_namespace,
-    /// state, node_id.</summary>
+    /// <summary>Actors the nodes host (live, and each node's latest dead ones), the actors the actor table last saw on a
+    /// node that is gone (DEAD, or RESTARTING until a call rebuilds them), and named actors of every namespace no node
+    /// hosts (Ray's <c>list_actors</c>). Filter keys: actor_id, class_name, name, ray_namespace, state, node_id, job_id.</summary>
     /// <exception cref="ArgumentException">A filter key is not a column, or a state value is not an actor state.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The limit is not 1 to 10,000.</exception>
     Task<StateList<ActorStateRow>> ListActorsAsync(StateListOptions? options = null, CancellationToken cancellationToken = default);

@@ -38,6 +38,15 @@ public interface IActorTableGrain : IGrainWithIntegerKey
     [Alias("Rows")]
     Task<ActorTableRowInfo[]> RowsAsync(ActorId[] actorIds);
 
+    /// <summary>The actors of this shard that no live node hosts: the node that last reported each is not in
+    /// <paramref name="aliveNodes"/> (<see cref="NodeId.Value"/>s). Each row shows <c>DEAD</c> (killed, dead past its
+    /// restarts, or lost with its node and no restart left) or <c>RESTARTING</c> (lost with its node, rebuilt at its next
+    /// call); the state API lists them as Ray's GCS keeps its actors, dead ones included, after their node is gone. A
+    /// row's job is its driver's worker id (empty for none), as nodes send it. Rows never reported from a node (a
+    /// creation still on its way) are left out.</summary>
+    [Alias("Lost")]
+    Task<ActorStateRow[]> LostAsync(string[] aliveNodes);
+
     /// <summary>Which of the code packages <paramref name="packages"/> (package ids) a live (not dead) detached actor of
     /// this shard was built from (its constructor's <see cref="FunctionDescriptor.Code"/>): such an actor references its
     /// package, as in Ray a detached actor holds a reference to its runtime env's URIs, since restarting it on a new node

@@ -176,6 +176,29 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         return Task.FromResult(rows.ToArray());
     }
 
+    public Task<ActorStateRow[]> LostAsync(string[] aliveNodes)
+    {
+        ArgumentNullException.ThrowIfNull(aliveNodes);
+        var alive = new HashSet<string>(aliveNodes, StringComparer.Ordinal);
+        var rows = new List<ActorStateRow>();
+        foreach (var (key, row) in _table.Rows)
+        {
+            var id = ActorId.FromGuid(key);
+            if (row.Node.Length == 0 || alive.Contains(row.Node) || row.Spec is null || Decode(id, row.Spec) is not { } spec)
+            {
+                continue;
+            }
+
+            var state = MayRestart(row, spec) ? "RESTARTING" : "DEAD";
+            rows.Add(new ActorStateRow(id.ToString(), spec.ClassName, spec.Options.Name, spec.Options.Namespace, state, row.Node, row.Restarts, spec.Options.Detached, null, null)
+            {
+                JobId = spec.Owner.IsEmpty ? string.Empty : spec.Owner.ToString(),
+            });
+        }
+
+        return Task.FromResult(rows.ToArray());
+    }
+
     public async Task ReportAsync(ActorStateReport[] reports)
     {
         ArgumentNullException.ThrowIfNull(reports);

@@ -188,8 +188,8 @@ internal sealed class ClusterState
             warnings = [.. warnings, lostWarning];
         }
 
-        var match = StateColumns.ActorMatcher(nodeFilters); // a named actor no node hosts carries no job: as on the nodes
-        var unhosted = lost.Where(match).ToList();
+        var match = StateColumns.ActorMatcher(nodeFilters); // the table's rows carry their job's driver, as the nodes' do
+        var unhosted = lost.Where(match).Select(a => a with { JobId = jobs.JobOf(a.JobId) }).ToList();
         var rows = hosted.Concat(unhosted)
             .OrderBy(a => a.State switch { "ALIVE" => 0, "RESTARTING" => 1, "PENDING" => 2, _ => 3 })
             .ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)

@@ -2,15 +2,16 @@ using OrleansRay.Grains;
 
 namespace OrleansRay.Node;
 
-/// <summary>The named actors of every namespace that no live node hosts, as the state API shows them (Ray's
-/// <c>ray list actors</c> lists every namespace): the actor directories name them, and the actor table says what became
-/// of them. An actor whose node died is rebuilt only at its next call
+/// <summary>The actors no live node hosts, as the state API shows them (Ray's <c>ray list actors</c> lists every
+/// namespace, and the dead actors its GCS keeps): every actor the actor table last saw on a node that is gone, dead or
+/// not, and the named actors of every namespace no node hosts yet (the actor directories name them; the actor table
+/// says what became of them). An actor whose node died is rebuilt only at its next call
 /// or lookup, so until then it shows <c>RESTARTING</c> when a restart is left and <c>DEAD</c> when none is (what Ray's
 /// GCS marks it when the node dies); one still being created shows <c>PENDING</c>.</summary>
 internal static class UnhostedActors
 {
-    /// <summary>The rows of the named actors of every namespace (<see cref="IActorNamespacesGrain"/>) that are not in
-    /// <paramref name="hosted"/>.</summary>
+    /// <summary>The rows of the actors the actor table last saw on a node not in <paramref name="aliveNodes"/>, and of the
+    /// named actors of every namespace (<see cref="IActorNamespacesGrain"/>), that are not in <paramref name="hosted"/>.</summary>
     /// <param name="grains">The grain factory to reach the control store with.</param>
     /// <param name="hosted">The ids (<see cref="ActorId.ToString"/>) of the actors live nodes answered for.</param>
     /// <param name="aliveNodes">The ids of the live nodes (<see cref="NodeId.Value"/>).</param>
@@ -22,17 +23,18 @@ internal static class UnhostedActors
         IGrainFactory grains, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, TimeSpan deadline, CancellationToken cancellationToken)
     {
         List<ActorInfo> named;
+        string? warning = null;
         try
         {
             named = await ReadDirectoriesAsync().WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            return ([], $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts are missing");
+            named = [];
+            warning = $"the actor directory did not answer ({ex.GetType().Name}): named actors no node hosts may be missing";
         }
 
         var rows = new Dictionary<ActorId, ActorTableRowInfo>();
-        string? warning = null;
         try
         {
             var asks = named.GroupBy(n => ActorTableShards.Of(n.ActorId))
@@ -44,10 +46,34 @@ internal static class UnhostedActors
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            warning = $"the actor table did not answer ({ex.GetType().Name}): named actors no node hosts show their directory state";
+            warning ??= $"the actor table did not answer ({ex.GetType().Name}): named actors no node hosts show their directory state";
         }
 
-        return (named.Select(n => Row(n, rows.TryGetValue(n.ActorId, out var row) ? row : null, aliveNodes)).ToList(), warning);
+        // Every shard's actors last seen on a node that is gone (a dead actor's row outlives its node, as in Ray's GCS).
+        var result = new Dictionary<string, ActorStateRow>(StringComparer.Ordinal);
+        try
+        {
+            var alive = aliveNodes.ToArray();
+            var asks = Enumerable.Range(0, ActorTableShards.Count).Select(shard => grains.GetGrain<IActorTableGrain>(shard).LostAsync(alive));
+            foreach (var row in (await Task.WhenAll(asks).WaitAsync(deadline, cancellationToken).ConfigureAwait(false)).SelectMany(r => r))
+            {
+                if (!hosted.Contains(row.ActorId))
+                {
+                    result[row.ActorId] = row;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            warning ??= $"the actor table did not answer ({ex.GetType().Name}): actors whose node is gone are missing unless named";
+        }
+
+        foreach (var n in named)
+        {
+            result.TryAdd(n.ActorId.ToString(), Row(n, rows.TryGetValue(n.ActorId, out var row) ? row : null, aliveNodes));
+        }
+
+        return (result.Values.ToList(), warning);
 
         async Task<List<ActorInfo>> ReadDirectoriesAsync()
         {
