@@ -5,7 +5,7 @@ using OrleansRay.Silo.Storage;
 namespace OrleansRay.Silo.Cli;
 
 /// <summary>The <c>orleansray</c> command line: one command class per verb.</summary>
-internal static class OrleansRayCli
+internal static partial class OrleansRayCli
 {
     /// <summary>Set to print the full exception of an unexpected failure.</summary>
     public const string DebugVariable = "ORLEANSRAY_DEBUG";
@@ -91,9 +91,18 @@ internal static class OrleansRayCli
     {
         var message = ex.Message.ReplaceLineEndings("\n");
         var firstLine = message.Split('\n', 2)[0].Trim();
-        var hint = ex is Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.SiloUnavailableException
-            ? " A node the command needed does not answer: check `orleansray status` against another node, and the nodes' logs (`orleansray logs`)."
-            : string.Empty;
-        return $"error: {ex.GetType().Name}: {firstLine}{hint} (set {DebugVariable}=1 for details)";
+        if (ex is not (Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.SiloUnavailableException))
+        {
+            return $"error: {ex.GetType().Name}: {firstLine} (set {DebugVariable}=1 for details)";
+        }
+
+        // Orleans names the silo it could not reach as "S<ip>:<port>:<generation>": say that in words, not its exception.
+        var silo = UnreachableSilo().Match(firstLine);
+        return silo.Success
+            ? $"error: the node whose node port is {silo.Groups[1].Value} does not answer (it may have died). If it was the head, its control store went with it: start the head again (`orleansray start --head`); workers without --storage exit within 60 s of losing it. Otherwise check `orleansray status` against another node, and the nodes' logs (`orleansray logs`). (set {DebugVariable}=1 for details)"
+            : $"error: {ex.GetType().Name}: {firstLine} A node the command needed does not answer: check `orleansray status` against another node, and the nodes' logs (`orleansray logs`). (set {DebugVariable}=1 for details)";
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Unable to connect to (?:endpoint )?S(\d{1,3}(?:\.\d{1,3}){3}:\d+):\d+")]
+    private static partial System.Text.RegularExpressions.Regex UnreachableSilo();
 }
