@@ -159,7 +159,7 @@ internal sealed partial class JobTableGrain : Grain, IJobTableGrain
             var heard = _silence.LastHeard(job.Driver, seen.TryGetValue(job.Driver, out var at) ? at : null, job.StartedAt);
             if (_silence.IsLost(heard, now) && _jobs.TryGetValue(job.JobId, out var current) && IsWatched(current))
             {
-                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = heard, Message = "the driver stopped reporting without ending the job (it exited or was killed)" };
+                _jobs[job.JobId] = current with { State = JobState.Failed, EndedAt = heard, Message = "the driver stopped reporting without ending the job (it exited or was killed, or the node it connected through died)" };
                 _silence.Forget(job.Driver);
                 changed = true;
             }
