@@ -119,6 +119,7 @@ internal static partial class ParseErrors
     private static string Example(string name, string kind) => name switch
     {
         "--memory" or "--object-store-memory" => "268435456",
+        "--max-upload" => "104857600",
         "--code-cache-bytes" => "1073741824",
         "--port" => "30000",
         "--node-port" => "30001",

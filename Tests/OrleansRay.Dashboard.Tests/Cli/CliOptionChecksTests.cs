@@ -162,6 +162,16 @@ public sealed class CliOptionChecksTests
         Assert.Equal(expected, ParseErrors.Describe(parse));
     }
 
+    /// <summary>A new user's `--max-upload abc` was told "e.g. --max-upload 4": four bytes. The example is the default.</summary>
+    [Fact]
+    public void A_byte_count_that_is_not_a_number_is_shown_an_example_in_bytes()
+    {
+        var parse = OrleansRayCli.Build().Parse(["job", "submit", "--max-upload", "abc", "--", "dotnet", "app.dll"]);
+
+        Assert.NotEmpty(parse.Errors);
+        Assert.StartsWith("--max-upload 'abc': expected a whole number, e.g. --max-upload 104857600. ", ParseErrors.Describe(parse), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_worker_without_node_ip_address_takes_loopback_for_a_head_on_loopback_and_else_the_address_routing_to_the_head()
     {
