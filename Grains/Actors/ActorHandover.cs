@@ -9,9 +9,6 @@ namespace OrleansRay.Actors;
 /// were). It travels in the host grain's Orleans migration context.</summary>
 internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, ActorCallBatch[] Calls, WorkerId[] CancelledCallers, long[] CancelledSequences, string From)
 {
-    /// <summary>The node it is handed to (a silo address), once the move is asked; its callers were told so then.</summary>
-    public string? Target { get; init; }
-
     private const string SpecKey = "orleansray.actor.spec";
     private const string RestartsKey = "orleansray.actor.restarts";
     private const string CallsKey = "orleansray.actor.calls";
@@ -87,19 +84,9 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
             mailbox.Submit(batch);
         }
 
-        // Here it moved: from the node it left, or back from the node it was to go to (its callers were told so).
-        var here = runtime.NodeId.Value ?? string.Empty;
-        TellCallers(runtime, string.Equals(here, From, StringComparison.Ordinal) ? Target ?? From : From, here);
-    }
-
-    /// <summary>Tells each caller its calls moved from <paramref name="from"/> to <paramref name="to"/>: when the move is
-    /// asked (so calls whose handover is lost on the way, the target dying, count as lost with it), and again where
-    /// the actor lands (word that came late, or went the wrong way, is put right).</summary>
-    public void TellCallers(ActorServices runtime, string from, string to)
-    {
         foreach (var batch in Calls)
         {
-            TellCaller(runtime, Spec.ActorId, from, to, batch);
+            TellCaller(runtime, Spec.ActorId, From, runtime.NodeId.Value ?? string.Empty, batch);
         }
     }
 

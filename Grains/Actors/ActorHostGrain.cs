@@ -174,9 +174,8 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         // The actor is handed over now, not when the activation dehydrates: its resource request is withdrawn at once, so
         // resources freed here meanwhile cannot start it on this node as well (it would then run twice). Orleans migrates
         // the activation once it is idle, to the node the placement hint names (ActorHostPlacement honours it).
-        _handover = handover with { Target = node };
+        _handover = handover;
         _runtime.HostedActors.Remove(handover.Spec.ActorId, _mailbox);
-        handover.TellCallers(_runtime, handover.From, node);
         ActorLog.ActorMoving(_logger, handover.Spec.ClassName, handover.Spec.ActorId, node);
         RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
         try
