@@ -43,9 +43,11 @@ public interface IActorTableGrain : IGrainWithIntegerKey
     /// restarts, or lost with its node and no restart left) or <c>RESTARTING</c> (lost with its node, rebuilt at its next
     /// call); the state API lists them as Ray's GCS keeps its actors, dead ones included, after their node is gone. A
     /// row's job is its driver's worker id (empty for none), as nodes send it. Rows never reported from a node (a
-    /// creation still on its way) are left out.</summary>
+    /// creation still on its way) are left out. Only rows passing <paramref name="filters"/> count
+    /// (<see cref="ActorStateColumns.Matches"/>), and at most <paramref name="limit"/> of them come back, with how many
+    /// passed: a table of 100,000 dead rows decodes only the specs a filter or the rows returned need.</summary>
     [Alias("Lost")]
-    Task<ActorStateRow[]> LostAsync(string[] aliveNodes);
+    Task<LostActors> LostAsync(string[] aliveNodes, StateFilter[] filters, int limit);
 
     /// <summary>Which of the code packages <paramref name="packages"/> (package ids) a live (not dead) detached actor of
     /// this shard was built from (its constructor's <see cref="FunctionDescriptor.Code"/>): such an actor references its
@@ -79,10 +81,17 @@ public static class ActorTableShards
     }
 }
 
+/// <summary>The answer to <see cref="IActorTableGrain.LostAsync"/>.</summary>
+/// <param name="Rows">At most the limit asked of the rows that passed the filters.</param>
+/// <param name="Matched">How many rows passed the filters.</param>
+[GenerateSerializer, Immutable, Alias("orleansray.lostactors")]
+public sealed record LostActors([property: Id(0)] ActorStateRow[] Rows, [property: Id(1)] int Matched);
+
 /// <summary>A change of one actor's state, as its node reports it to the actor table.</summary>
 /// <param name="ActorId">The actor.</param>
 /// <param name="State">Its new state.</param>
-/// <param name="Node">The id of the node that hosts it (the reporter: <see cref="NodeId.Value"/>); empty when unknown.</param>
+/// <param name="Node">The id of the node that hosts it (the reporter: <see cref="NodeId.Value"/>); empty when unknown (a
+/// kill recorded by a node where the actor never lived): the row then keeps the node it had.</param>
 /// <param name="Restarts">Restarts the instance counts (those of <c>KillAsync(noRestart: false)</c> included): the table
 /// keeps the larger of this and its own count, so a restart by a kill counts against MaxRestarts when the node dies later.</param>
 [GenerateSerializer, Immutable, Alias("orleansray.actorstatereport")]

@@ -110,8 +110,9 @@ internal sealed class ActorHostGrain : Grain, IActorHostGrain, IGrainMigrationPa
         {
             if (noRestart)
             {
-                // No instance here: record the kill so no later activation brings the actor back.
-                await _runtime.ActorTable.ReportAsync(ActorId.FromGuid(this.GetPrimaryKey()), ActorState.Dead, _runtime.NodeId.Value ?? string.Empty);
+                // No instance here: record the kill so no later activation brings the actor back. No node: it never lived
+                // here, and its row keeps the node it lived on (the state API lists it there, DEAD, once that node is gone).
+                await _runtime.ActorTable.ReportAsync(ActorId.FromGuid(this.GetPrimaryKey()), ActorState.Dead, string.Empty);
                 return;
             }
 

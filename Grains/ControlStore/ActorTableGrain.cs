@@ -176,27 +176,58 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         return Task.FromResult(rows.ToArray());
     }
 
-    public Task<ActorStateRow[]> LostAsync(string[] aliveNodes)
+    public Task<LostActors> LostAsync(string[] aliveNodes, StateFilter[] filters, int limit)
     {
         ArgumentNullException.ThrowIfNull(aliveNodes);
+        ArgumentNullException.ThrowIfNull(filters);
         var alive = new HashSet<string>(aliveNodes, StringComparer.Ordinal);
+        // A dead row's state and node are known without its spec: filters on those alone run before any decoding.
+        var cheap = new HashSet<string>(["actor_id", "state", "node_id", "node"], StringComparer.OrdinalIgnoreCase);
+        var needsSpec = filters.Any(f => !cheap.Contains(f.Key));
         var rows = new List<ActorStateRow>();
+        var matched = 0;
         foreach (var (key, row) in _table.Rows)
         {
-            var id = ActorId.FromGuid(key);
-            if (row.Node.Length == 0 || alive.Contains(row.Node) || row.Spec is null || Decode(id, row.Spec) is not { } spec)
+            if (row.Node.Length == 0 || alive.Contains(row.Node) || row.Spec is null)
             {
                 continue;
             }
 
-            var state = MayRestart(row, spec) ? "RESTARTING" : "DEAD";
-            rows.Add(new ActorStateRow(id.ToString(), spec.ClassName, spec.Options.Name, spec.Options.Namespace, state, row.Node, row.Restarts, spec.Options.Detached, null, null)
+            var id = ActorId.FromGuid(key);
+            if (row.State == ActorState.Dead && !needsSpec)
+            {
+                var bare = new ActorStateRow(id.ToString(), string.Empty, string.Empty, string.Empty, "DEAD", row.Node, row.Restarts, false, null, null);
+                if (!ActorStateColumns.Matches(bare, filters))
+                {
+                    continue;
+                }
+
+                if (++matched > limit)
+                {
+                    continue; // counted, not decoded
+                }
+            }
+
+            if (Decode(id, row.Spec) is not { } spec)
+            {
+                continue;
+            }
+
+            var full = new ActorStateRow(id.ToString(), spec.ClassName, spec.Options.Name, spec.Options.Namespace, MayRestart(row, spec) ? "RESTARTING" : "DEAD", row.Node, row.Restarts, spec.Options.Detached, null, null)
             {
                 JobId = spec.Owner.IsEmpty ? string.Empty : spec.Owner.ToString(),
-            });
+            };
+            if (row.State == ActorState.Dead && !needsSpec)
+            {
+                rows.Add(full); // matched and counted above
+            }
+            else if (ActorStateColumns.Matches(full, filters) && ++matched <= limit)
+            {
+                rows.Add(full);
+            }
         }
 
-        return Task.FromResult(rows.ToArray());
+        return Task.FromResult(new LostActors(rows.ToArray(), matched));
     }
 
     public async Task ReportAsync(ActorStateReport[] reports)
@@ -217,7 +248,11 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
                 continue;
             }
 
-            row.Node = report.Node;
+            if (report.Node.Length > 0)
+            {
+                row.Node = report.Node; // a kill recorded where the actor never lived names no node: its row keeps where it lived
+            }
+
             if (report.State == ActorState.Dead)
             {
                 Died(key, row, row.Spec is null ? null : Decode(report.ActorId, row.Spec));

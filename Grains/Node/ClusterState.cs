@@ -182,7 +182,7 @@ internal sealed class ClusterState
         var known = hosted.Select(a => a.ActorId).ToHashSet(StringComparer.Ordinal);
         var matched = answers.Sum(a => a.Matched);
         var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
-        var (lost, lostWarning) = await UnhostedActors.ReadAsync(_grains, known, alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (lost, lostWarning, unlisted) = await UnhostedActors.ReadAsync(_grains, known, alive, nodeFilters, limit, NodeDeadline, cancellationToken).ConfigureAwait(false);
         if (lostWarning is not null)
         {
             warnings = [.. warnings, lostWarning];
@@ -195,7 +195,7 @@ internal sealed class ClusterState
             .ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)
             .Take(limit)
             .ToList();
-        return new StateList<ActorStateRow>(rows, matched + unhosted.Count, warnings);
+        return new StateList<ActorStateRow>(rows, matched + unhosted.Count + unlisted, warnings);
     }
 
     /// <summary>Every owner's objects, by owner, largest first. The spilled column of the stored ones is their holder
@@ -254,7 +254,7 @@ internal sealed class ClusterState
         {
             // Named actors lost with their node (no live node hosts them, so no node counts them), as the list shows them.
             var alive = (await AliveAsync(cancellationToken).ConfigureAwait(false)).Select(n => n.NodeId.Value ?? string.Empty).ToHashSet(StringComparer.Ordinal);
-            var (named, namedWarning) = await UnhostedActors.ReadAsync(_grains, new HashSet<string>(), alive, NodeDeadline, cancellationToken).ConfigureAwait(false);
+            var (named, namedWarning, _) = await UnhostedActors.ReadAsync(_grains, new HashSet<string>(), alive, jobs!.ForNodes(filters), int.MaxValue, NodeDeadline, cancellationToken).ConfigureAwait(false);
             var match = StateColumns.ActorMatcher(jobs!.ForNodes(filters));
             var lost = named.Where(r => r.Node.Length > 0 && !alive.Contains(r.Node)).Where(match);
             summaries = summaries.Concat(lost.Select(r => new StateSummaryRow(r.ClassName, r.State, 1, 0)));

@@ -35,18 +35,7 @@ internal static class StateColumns
         ["attempt"] = r => r.Attempt.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static readonly Dictionary<string, Func<ActorStateRow, string?>> Actors = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["actor_id"] = r => r.ActorId,
-        ["class_name"] = r => r.ClassName,
-        ["name"] = r => r.Name,
-        ["ray_namespace"] = r => r.Namespace,
-        ["state"] = r => r.State,
-        ["node_id"] = r => r.Node,
-        ["job_id"] = r => r.JobId,
-        ["namespace"] = r => r.Namespace,
-        ["node"] = r => r.Node,
-    };
+    private static readonly Dictionary<string, Func<ActorStateRow, string?>> Actors = new(ActorStateColumns.Map, StringComparer.OrdinalIgnoreCase);
 
     private static readonly Dictionary<string, Func<ObjectStateRow, string?>> Objects = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -17,10 +17,14 @@ internal static class UnhostedActors
     /// <param name="aliveNodes">The ids of the live nodes (<see cref="NodeId.Value"/>).</param>
     /// <param name="deadline">How long the directory and the table may take.</param>
     /// <param name="cancellationToken">Ends the wait.</param>
-    /// <returns>The rows, and a warning when the directory or the table did not answer (without the table's answer the
-    /// rows show the directory's states).</returns>
-    public static async Task<(List<ActorStateRow> Rows, string? Warning)> ReadAsync(
-        IGrainFactory grains, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, TimeSpan deadline, CancellationToken cancellationToken)
+    /// <returns>The rows, a warning when the directory or the table did not answer (without the table's answer the
+    /// rows show the directory's states), and how many more of the table's rows passed the filters than came back (over
+    /// the limit).</returns>
+    /// <param name="filters">The state API's filters, as nodes apply them (a job named by its driver): the actor table
+    /// applies them, so a large table sends back only what passes.</param>
+    /// <param name="limit">At most this many of the actor table's rows per shard.</param>
+    public static async Task<(List<ActorStateRow> Rows, string? Warning, int Unlisted)> ReadAsync(
+        IGrainFactory grains, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, IReadOnlyList<StateFilter> filters, int limit, TimeSpan deadline, CancellationToken cancellationToken)
     {
         List<ActorInfo> named;
         string? warning = null;
@@ -51,11 +55,15 @@ internal static class UnhostedActors
 
         // Every shard's actors last seen on a node that is gone (a dead actor's row outlives its node, as in Ray's GCS).
         var result = new Dictionary<string, ActorStateRow>(StringComparer.Ordinal);
+        var unlisted = 0;
         try
         {
             var alive = aliveNodes.ToArray();
-            var asks = Enumerable.Range(0, ActorTableShards.Count).Select(shard => grains.GetGrain<IActorTableGrain>(shard).LostAsync(alive));
-            foreach (var row in (await Task.WhenAll(asks).WaitAsync(deadline, cancellationToken).ConfigureAwait(false)).SelectMany(r => r))
+            var sent = filters.ToArray();
+            var asks = Enumerable.Range(0, ActorTableShards.Count).Select(shard => grains.GetGrain<IActorTableGrain>(shard).LostAsync(alive, sent, limit));
+            var answers = await Task.WhenAll(asks).WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
+            unlisted = answers.Sum(a => a.Matched - a.Rows.Length);
+            foreach (var row in answers.SelectMany(r => r.Rows))
             {
                 if (!hosted.Contains(row.ActorId))
                 {
@@ -73,7 +81,7 @@ internal static class UnhostedActors
             result.TryAdd(n.ActorId.ToString(), Row(n, rows.TryGetValue(n.ActorId, out var row) ? row : null, aliveNodes));
         }
 
-        return (result.Values.ToList(), warning);
+        return (result.Values.ToList(), warning, unlisted);
 
         async Task<List<ActorInfo>> ReadDirectoriesAsync()
         {

@@ -63,8 +63,9 @@ internal sealed class DashboardApi
             new(c.Submitted + c.Received - c.SentElsewhere, c.Received, c.Pending, c.WaitingForArgs, c.Running, c.Finished, c.Failed);
     }
 
-    /// <summary>Every actor the live nodes host (live ones, and each node's latest dead ones), plus the named actors of
-    /// this node's namespace no node hosts (waiting to be created, or lost with their node).</summary>
+    /// <summary>Every actor the live nodes host (live ones, and each node's latest dead ones), plus the actors last seen on
+    /// a node that is gone (at most <see cref="MaxActorRows"/> per actor-table shard) and the named actors no node hosts
+    /// (waiting to be created, or lost with their node).</summary>
     public async Task<ActorsView> ActorsAsync(CancellationToken cancellationToken)
     {
         var reports = await _details.GatherAsync(0, cancellationToken).ConfigureAwait(false);
@@ -77,7 +78,7 @@ internal sealed class DashboardApi
         // The hosted actors are the page; the directory and the actor table add the named actors no node hosts, as the
         // state API shows them (a directory that does not answer adds none).
         var alive = reports.Select(r => r.Node).ToHashSet(StringComparer.Ordinal);
-        var (named, _) = await OrleansRay.Node.UnhostedActors.ReadAsync(_grains, known, alive, ClusterDetails.NodeDeadline, cancellationToken).ConfigureAwait(false);
+        var (named, _, _) = await OrleansRay.Node.UnhostedActors.ReadAsync(_grains, known, alive, [], MaxActorRows, ClusterDetails.NodeDeadline, cancellationToken).ConfigureAwait(false);
         var rows = hosted
             .Concat(named.Select(n => new ActorRow(n.ActorId, n.Name, n.Namespace, n.ClassName, n.State, n.Node, n.Restarts, n.Detached, null, null)))
             .OrderBy(a => StateOrder(a.State)).ThenBy(a => a.ClassName, StringComparer.Ordinal).ThenBy(a => a.Name, StringComparer.Ordinal).ThenBy(a => a.ActorId, StringComparer.Ordinal)

@@ -54,6 +54,30 @@ public sealed class DeadNodeActorListTests
             "the rebuilt actor to be listed alive on the head");
     }
 
+    /// <summary>An actor lost with its node and killed afterwards is listed DEAD where it lived. (The kill reached a fresh
+    /// host on a live node, whose report moved the row there, where no node listed it: it vanished. Found by review.)</summary>
+    [Fact]
+    public async Task An_actor_lost_with_its_node_and_killed_afterwards_is_listed_dead_where_it_lived()
+    {
+        await using var cluster = await InProcessCluster.StartAsync((2, null), (2, null));
+        var ray = cluster.Nodes[0].Host.Services.GetRequiredService<IRay>();
+        var leaving = cluster.Nodes[1];
+        var leavingId = leaving.NodeId.Value!;
+        var actor = await OnAsync(ray, leaving, maxRestarts: 1);
+        var ids = new[] { actor.ActorId.ToString() };
+        await cluster.StopNodeAsync(leaving);
+        await Eventually.TrueAsync(async () => (await RowsAsync(ray, ids)).TryGetValue(ids[0], out var row) && row.State == "RESTARTING", Deadline, "the lost actor to be listed RESTARTING");
+
+        await ray.KillAsync(actor);
+
+        await Eventually.TrueAsync(
+            async () => (await RowsAsync(ray, ids)).TryGetValue(ids[0], out var row) && (row.State, row.Node) == ("DEAD", leavingId),
+            Deadline,
+            "the killed actor to be listed DEAD on the node it lived on");
+        var filtered = await ray.State.ListActorsAsync(StateListOptions.Where("state=DEAD", $"actor_id={ids[0]}"));
+        Assert.Equal((1, 1), (filtered.Rows.Count, filtered.Total));
+    }
+
     private static async Task<ActorHandle<Locator>> OnAsync(IRay ray, InProcessCluster.Node node, int maxRestarts)
     {
         var actor = ray.Actor(() => new Locator())
