@@ -79,14 +79,11 @@ internal sealed record ActorHandover(ActorCreationSpec Spec, int Restarts, Actor
             mailbox.CancelCall(CancelledCallers[i], CancelledSequences[i]);
         }
 
+        var here = runtime.NodeId.Value ?? string.Empty;
         foreach (var batch in Calls)
         {
             mailbox.Submit(batch);
-        }
-
-        foreach (var batch in Calls)
-        {
-            TellCaller(runtime, Spec.ActorId, From, runtime.NodeId.Value ?? string.Empty, batch);
+            TellCaller(runtime, Spec.ActorId, From, here, batch);
         }
     }
 

@@ -176,14 +176,16 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
         return Task.FromResult(rows.ToArray());
     }
 
+    /// <summary>Filter keys a dead row answers without its spec (<see cref="LostAsync"/>).</summary>
+    private static readonly HashSet<string> SpecFreeKeys = new(["actor_id", "state", "node_id", "node"], StringComparer.OrdinalIgnoreCase);
+
     public Task<LostActors> LostAsync(string[] aliveNodes, StateFilter[] filters, int limit)
     {
         ArgumentNullException.ThrowIfNull(aliveNodes);
         ArgumentNullException.ThrowIfNull(filters);
         var alive = new HashSet<string>(aliveNodes, StringComparer.Ordinal);
         // A dead row's state and node are known without its spec: filters on those alone run before any decoding.
-        var cheap = new HashSet<string>(["actor_id", "state", "node_id", "node"], StringComparer.OrdinalIgnoreCase);
-        var needsSpec = filters.Any(f => !cheap.Contains(f.Key));
+        var needsSpec = filters.Any(f => !SpecFreeKeys.Contains(f.Key));
         var rows = new List<ActorStateRow>();
         var matched = 0;
         foreach (var (key, row) in _table.Rows)
@@ -194,17 +196,13 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             }
 
             var id = ActorId.FromGuid(key);
-            if (row.State == ActorState.Dead && !needsSpec)
+            var countedBare = row.State == ActorState.Dead && !needsSpec;
+            if (countedBare)
             {
                 var bare = new ActorStateRow(id.ToString(), string.Empty, string.Empty, string.Empty, "DEAD", row.Node, row.Restarts, false, null, null);
-                if (!ActorStateColumns.Matches(bare, filters))
+                if (!ActorStateColumns.Matches(bare, filters) || ++matched > limit)
                 {
-                    continue;
-                }
-
-                if (++matched > limit)
-                {
-                    continue; // counted, not decoded
+                    continue; // filtered out, or counted and not decoded
                 }
             }
 
@@ -217,11 +215,7 @@ internal sealed partial class ActorTableGrain : Grain, IActorTableGrain
             {
                 JobId = spec.Owner.IsEmpty ? string.Empty : spec.Owner.ToString(),
             };
-            if (row.State == ActorState.Dead && !needsSpec)
-            {
-                rows.Add(full); // matched and counted above
-            }
-            else if (ActorStateColumns.Matches(full, filters) && ++matched <= limit)
+            if (countedBare || (ActorStateColumns.Matches(full, filters) && ++matched <= limit))
             {
                 rows.Add(full);
             }
