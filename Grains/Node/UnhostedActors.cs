@@ -15,14 +15,14 @@ internal static class UnhostedActors
     /// <param name="grains">The grain factory to reach the control store with.</param>
     /// <param name="hosted">The ids (<see cref="ActorId.ToString"/>) of the actors live nodes answered for.</param>
     /// <param name="aliveNodes">The ids of the live nodes (<see cref="NodeId.Value"/>).</param>
+    /// <param name="filters">The state API's filters, as nodes apply them (a job named by its driver): the actor table
+    /// applies them, so a large table sends back only what passes.</param>
+    /// <param name="limit">At most this many of the actor table's rows per shard.</param>
     /// <param name="deadline">How long the directory and the table may take.</param>
     /// <param name="cancellationToken">Ends the wait.</param>
     /// <returns>The rows, a warning when the directory or the table did not answer (without the table's answer the
     /// rows show the directory's states), and how many more of the table's rows passed the filters than came back (over
     /// the limit).</returns>
-    /// <param name="filters">The state API's filters, as nodes apply them (a job named by its driver): the actor table
-    /// applies them, so a large table sends back only what passes.</param>
-    /// <param name="limit">At most this many of the actor table's rows per shard.</param>
     public static async Task<(List<ActorStateRow> Rows, string? Warning, int Unlisted)> ReadAsync(
         IGrainFactory grains, IReadOnlySet<string> hosted, IReadOnlySet<string> aliveNodes, IReadOnlyList<StateFilter> filters, int limit, TimeSpan deadline, CancellationToken cancellationToken)
     {
